@@ -1,0 +1,93 @@
+"""The `tallybot` command line: run, migrate, rotate-master-key."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.logs import configure_logging
+from bot.settings import ConfigError, Settings, load_settings
+from bot.vault import VaultError, generate_key
+
+log = logging.getLogger("tallybot")
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.require_token()  # before the heavy imports, so a missing token is the only thing said
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    application = build_application(settings)
+    # run_polling stops cleanly on SIGINT and SIGTERM and then runs post_shutdown.
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from db.engine import Database
+    from db.migrate import current_revision, upgrade_to_head
+
+    async def migrate() -> str | None:
+        database = Database(settings.effective_database_url)
+        try:
+            await upgrade_to_head(database)
+            return await current_revision(database)
+        finally:
+            await database.dispose()
+
+    revision = asyncio.run(migrate())
+    print(f"Database is up to date (revision {revision}).")
+    return 0
+
+
+def _rotate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.print_new_key:
+        print(base64.b64encode(generate_key()).decode())
+        return 0
+    from bot.rotation import rotate_master_key
+
+    result = asyncio.run(rotate_master_key(settings))
+    print(f"Re-encrypted {result.resealed} credential(s) under master key {result.new_key_id}.")
+    if result.key_file is not None:
+        print(f"The new key is in {result.key_file} and the old one was removed: back up the new file now.")
+    else:
+        print("Every credential now uses the first key: remove the older keys from TALLYBOT_MASTER_KEY.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tallybot",
+        description="Tallybot: your crypto-exchange history, synced through read-only API keys.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling) until SIGINT or SIGTERM").set_defaults(handler=_run)
+    commands.add_parser("migrate", help="apply database migrations and exit").set_defaults(handler=_migrate)
+    rotate = commands.add_parser("rotate-master-key", help="re-encrypt every stored credential under a new master key")
+    rotate.add_argument(
+        "--print-new-key", action="store_true", help="only print a fresh key for TALLYBOT_MASTER_KEY and exit"
+    )
+    rotate.set_defaults(handler=_rotate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        code: int = args.handler(settings, args)
+        return code
+    except (ConfigError, VaultError) as exc:
+        # One line a person can act on, not a traceback.
+        print(f"tallybot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

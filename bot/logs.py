@@ -1,0 +1,75 @@
+"""Logging set-up and redaction of secrets from every record, whichever logger wrote it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from typing import Any
+
+from bot.secret import registry
+
+REDACTED = "[REDACTED]"
+NOISY_LIBRARIES = ("httpx", "httpcore", "telegram", "ccxt", "aiosqlite", "apscheduler", "hpack", "alembic.runtime.plugins")
+# Bot tokens look like 123456789:AAH… (BotFather's format); strike any, not only ours.
+BOT_TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+# Signed exchange URLs carry signature=… and apiKey-like query values.
+SIGNATURE_PATTERN = re.compile(r"(?i)\b(signature|sign|apikey|api_key|passphrase)=[^&\s'\"]+")
+
+
+def redact(text: str) -> str:
+    for value in registry.values():
+        if value in text:
+            text = text.replace(value, REDACTED)
+    text = BOT_TOKEN_PATTERN.sub(REDACTED, text)
+    return SIGNATURE_PATTERN.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not hide the rest of the record
+        message = f"{record.msg!r} {record.args!r}"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Exception texts (ccxt's especially) can quote signed URLs: render now, redacted.
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+_installed_factory: Any = None
+
+
+def install_redaction() -> None:
+    """Redact at record creation, so every handler (ours, pytest's, a library's) sees clean records."""
+    global _installed_factory
+    current = logging.getLogRecordFactory()
+    if current is _installed_factory:
+        return
+    base = current
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    _installed_factory = factory
+    logging.setLogRecordFactory(factory)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Root at `level`; chatty libraries at WARNING unless the operator asked for more of them."""
+    install_redaction()
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

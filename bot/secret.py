@@ -1,0 +1,90 @@
+"""A masked secret type and the registry of every live secret, which the log redaction reads."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+
+MASK = "****"
+# Below this length a value is not redacted by substring: a 3-character "secret" would mangle every log line.
+MIN_REDACTABLE_LENGTH = 6
+
+
+class SecretRegistry:
+    """Every secret value the process has seen, so a log filter can strike it from any record.
+
+    Values are held only as long as some `Secret` holding them is alive (the registry keeps weak
+    references), so a replaced key does not linger in memory because of redaction.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_value: weakref.WeakValueDictionary[str, Secret] = weakref.WeakValueDictionary()
+        self._pinned: set[str] = set()
+
+    def register(self, secret: Secret) -> None:
+        if len(secret.reveal()) >= MIN_REDACTABLE_LENGTH:
+            with self._lock:
+                self._by_value[secret.reveal()] = secret
+
+    def pin(self, value: str) -> None:
+        """Redact a value for the life of the process (the bot token)."""
+        if len(value) >= MIN_REDACTABLE_LENGTH:
+            with self._lock:
+                self._pinned.add(value)
+
+    def values(self) -> Iterator[str]:
+        with self._lock:
+            current = set(self._by_value.keys()) | self._pinned
+        # Longest first, so a secret that contains another is struck whole.
+        yield from sorted(current, key=len, reverse=True)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_value.clear()
+            self._pinned.clear()
+
+
+registry = SecretRegistry()
+
+
+class Secret:
+    """A credential value whose `repr`/`str` never show it; `reveal()` is the one explicit way out."""
+
+    __slots__ = ("__value", "__weakref__")
+
+    def __init__(self, value: str) -> None:
+        self.__value = value
+        registry.register(self)
+
+    def reveal(self) -> str:
+        return self.__value
+
+    def fingerprint(self) -> str:
+        """The last four characters, for "API key …7f3a received"; nothing for short values."""
+        if len(self.__value) < 12:
+            return "…"
+        return "…" + self.__value[-4:]
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, spec: str) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other.__value == self.__value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self.__value))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickling would write the value into persistence; a Secret must never get there.
+        raise TypeError("a Secret cannot be pickled")
+
+    def __len__(self) -> int:
+        return len(self.__value)

@@ -1,0 +1,123 @@
+"""Tallybot's configuration, read from the environment and `.env` (names fixed by ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_PUBLIC_API = "https://api.telegram.org/bot"
+SQLITE_FILE_NAME = "tallybot.sqlite3"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line a person can act on."""
+
+
+def _env(name: str) -> AliasChoices:
+    # One alias per field: the environment name is the contract, the attribute name is for the code.
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field(default=TELEGRAM_PUBLIC_API, validation_alias=_env("TELEGRAM_API_BASE_URL"))
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    data_dir: Path = Field(default=Path("data"), validation_alias=_env("TALLYBOT_DATA_DIR"))
+    master_key: SecretStr | None = Field(default=None, validation_alias=_env("TALLYBOT_MASTER_KEY"))
+    exchange_url_overrides: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, validation_alias=_env("EXCHANGE_URL_OVERRIDES")
+    )
+    allowed_users: Annotated[frozenset[int], NoDecode] = Field(
+        default_factory=frozenset, validation_alias=_env("TALLYBOT_ALLOWED_USERS")
+    )
+    log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
+
+    @field_validator("exchange_url_overrides", mode="before")
+    @classmethod
+    def _parse_overrides(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        overrides: dict[str, str] = {}
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            exchange_id, sep, base = entry.partition("=")
+            if not sep or not exchange_id.strip() or not base.strip().startswith(("http://", "https://")):
+                raise ValueError(f"expected id=http(s)://host[:port], got {entry!r}")
+            overrides[exchange_id.strip().lower()] = base.strip().rstrip("/")
+        return overrides
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _parse_allowed_users(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        except ValueError:
+            raise ValueError("expected comma-separated Telegram user ids such as 12345,67890") from None
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("telegram_api_base_url", mode="after")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org/bot")
+        return value
+
+    @property
+    def telegram_file_base_url(self) -> str:
+        """Telegram serves files from `/file/bot<token>/…` beside `/bot<token>/…`."""
+        base = self.telegram_api_base_url
+        if base.endswith("/bot"):
+            return base[: -len("bot")] + "file/bot"
+        return base.rstrip("/") + "/file/bot"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / SQLITE_FILE_NAME).resolve()}"
+
+    def require_token(self) -> str:
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot) "
+                "and put its token in the environment or in .env"
+            )
+        return self.telegram_bot_token.get_secret_value().strip()
+
+
+def _env_name(field_name: str) -> str:
+    alias = Settings.model_fields[field_name].validation_alias
+    first = alias.choices[0] if isinstance(alias, AliasChoices) else None
+    return first if isinstance(first, str) else field_name.upper()
+
+
+_ENV_NAMES = {name: _env_name(name) for name in Settings.model_fields}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's multi-line report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        name = _ENV_NAMES.get(field, field).upper()
+        # Never echo the offending value: it may be a key.
+        raise ConfigError(f"{name} is invalid: {first['msg']}") from None

@@ -1,0 +1,45 @@
+"""Every user-facing text in one place (HTML parse mode): wording and later translation change here."""
+
+from __future__ import annotations
+
+BOT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Start Tallybot and see how to begin"),
+    ("help", "What Tallybot does and how to use it"),
+)
+
+WELCOME = (
+    "👋 <b>Welcome to Tallybot</b>\n\n"
+    "I keep the transaction history of your crypto-exchange accounts in one place: trades, deposits, "
+    "withdrawals, converts and rewards, synced through <b>read-only</b> API keys and ready to export "
+    "for your tax tool.\n\n"
+    "<b>How to begin</b>\n"
+    "1. Create a read-only API key on your exchange (never enable withdrawals or trading).\n"
+    "2. Paste it here when I ask: I delete every message holding a key at once and store it encrypted.\n"
+    "3. Sync whenever you like and check /status.\n\n"
+    "Send /help for everything I can do."
+)
+
+HELP = (
+    "<b>Tallybot</b> syncs your exchange history through read-only API keys.\n\n"
+    "<b>Commands</b>\n"
+    "/start – welcome and first steps\n"
+    "/help – this message\n\n"
+    "<b>Your keys are safe with me</b>\n"
+    "• I only accept read-only keys and refuse keys that can withdraw.\n"
+    "• Messages that hold a key or secret are deleted as soon as I receive them.\n"
+    "• Keys are stored encrypted (AES-256-GCM) and never shown again, only their last four characters.\n"
+    "• Paste keys only in this private chat, never in a group."
+)
+
+UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
+PLAIN_TEXT_HINT = "I'm not sure what to do with that. Send /start to begin or /help to see what I can do."
+GROUP_NOT_SUPPORTED = (
+    "I work in private chats only, so that your exchange data stays yours. "
+    "Open a private chat with @{username} and send /start there."
+)
+NOT_ALLOWED = "This Tallybot is private and is not open to your account. Ask its operator for access."
+STALE_BUTTON = "This menu has expired. Send /start to begin again."
+INTERNAL_ERROR = (
+    "Sorry, something went wrong on my side and I couldn't finish that. Nothing you sent was stored in "
+    "plain text. Please try again in a moment."
+)

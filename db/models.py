@@ -1,0 +1,169 @@
+"""The typed schema: users, integrations, encrypted credentials, sync state and transactions."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import ExactDecimal, UTCDateTime, utcnow
+
+# Named constraints, so Alembic migrations can alter them on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: ExactDecimal(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+class IntegrationStatus(enum.StrEnum):
+    NEVER_SYNCED = "never_synced"
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class TransactionSource(enum.StrEnum):
+    API = "api"
+    FILE = "file"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    integrations: Mapped[list[Integration]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class Integration(Base):
+    """One connected exchange account, e.g. "Bitget-1"."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (UniqueConstraint("user_id", "account_name", name="uq_integrations_user_account"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    exchange_id: Mapped[str] = mapped_column(String(64))
+    account_name: Mapped[str] = mapped_column(String(64))
+    subaccount: Mapped[str | None] = mapped_column(String(128))
+    key_type: Mapped[str] = mapped_column(String(32), default="default")
+    # Advanced options: sync_from (ISO date), enabled endpoints, and the like.
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=IntegrationStatus.NEVER_SYNCED)
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    last_synced_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="integrations")
+    credential: Mapped[Credential | None] = relationship(
+        back_populates="integration", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Credential(Base):
+    """The encrypted key set of an integration; `sealed` maps each field to its AES-GCM envelope."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), unique=True)
+    key_type: Mapped[str] = mapped_column(String(32), default="default")
+    sealed: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # "…7f3a" of the API key, so the user can tell keys apart without anything being decrypted.
+    api_key_fingerprint: Mapped[str] = mapped_column(String(16), default="…")
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    integration: Mapped[Integration] = relationship(back_populates="credential")
+
+
+class EndpointState(Base):
+    """Sync progress of one endpoint (and market, where the exchange pages per market)."""
+
+    __tablename__ = "endpoint_states"
+    __table_args__ = (UniqueConstraint("integration_id", "endpoint", "market", name="uq_endpoint_states_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    market: Mapped[str] = mapped_column(String(64), default="")
+    cursor: Mapped[dict[str, Any] | None]
+    covered_until: Mapped[datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_success_at: Mapped[datetime | None]
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=IntegrationStatus.RUNNING)
+    # Per endpoint: fetched, new, already known, covered range, diagnosis code.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Transaction(Base):
+    """One normalized movement: a trade, deposit, withdrawal, convert, transfer, reward or fee."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "natural_key", name="uq_transactions_natural_key"),
+        Index("ix_transactions_integration_time", "integration_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    # The exchange's own id where it has one, else a hash of canonical fields: makes re-syncs idempotent.
+    natural_key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    exchange_tx_id: Mapped[str | None] = mapped_column(String(128))
+    market: Mapped[str | None] = mapped_column(String(64))
+    side: Mapped[str | None] = mapped_column(String(8))
+    asset: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal]
+    quote_asset: Mapped[str | None] = mapped_column(String(32))
+    quote_amount: Mapped[Decimal | None]
+    price: Mapped[Decimal | None]
+    fee_asset: Mapped[str | None] = mapped_column(String(32))
+    fee_amount: Mapped[Decimal | None]
+    source: Mapped[str] = mapped_column(String(8), default=TransactionSource.API)
+    raw: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,39 @@
+"""Polite answers for whatever no other handler took. Registered last: within a handler group PTB
+stops at the first match, so every feature registered before these wins."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import texts
+from handlers.replies import reply
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler took. The command is not echoed: a user may have pasted a key after the slash."""
+    await reply(update, texts.UNKNOWN_COMMAND)
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text outside any conversation."""
+    await reply(update, texts.PLAIN_TEXT_HINT)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button from a menu no conversation owns any more."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+FALLBACK_GROUP = 10
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
+    application.add_handler(
+        MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, plain_text)
+    )
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,28 @@
+"""One authorization gate in front of every handler: the optional allow-list of a private deployment."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from bot import texts
+from bot.context import services
+from handlers.replies import reply
+
+
+async def enforce_allow_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from users outside TALLYBOT_ALLOWED_USERS before any handler sees them."""
+    allowed = services(context).settings.allowed_users
+    user = update.effective_user
+    if not allowed or (user is not None and user.id in allowed):
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
+    elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+        await reply(update, texts.NOT_ALLOWED)
+    raise ApplicationHandlerStop
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, enforce_allow_list), group=-1)

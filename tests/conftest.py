@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.secret import registry
+from bot.settings import Settings
+from db.engine import Database
+from db.migrate import upgrade_to_head
+from tests.postgres import fresh_database
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Tests never read the developer's .env or environment, and start with no pinned secrets."""
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_BASE_URL",
+        "DATABASE_URL",
+        "TALLYBOT_DATA_DIR",
+        "TALLYBOT_MASTER_KEY",
+        "EXCHANGE_URL_OVERRIDES",
+        "TALLYBOT_ALLOWED_USERS",
+        "LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+    registry.clear()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(telegram_bot_token="123456789:TEST-token-not-real-0123456789abcdef", data_dir=tmp_path / "data")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tallybot.sqlite3'}"
+    else:
+        async with fresh_database() as url:
+            yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    await upgrade_to_head(db)
+    yield db
+    await db.dispose()
