@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -74,3 +76,25 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     fallbacks.register(application)
     errors.register(application)
     return application
+
+
+@asynccontextmanager
+async def serving(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot inside an existing event loop (the sandbox, tests), the way `run_polling` does."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        if application.updater is None:
+            raise RuntimeError("serving() needs an Application with an updater")
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)

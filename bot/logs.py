@@ -10,7 +10,16 @@ from typing import Any
 from bot.secret import registry
 
 REDACTED = "[REDACTED]"
-NOISY_LIBRARIES = ("httpx", "httpcore", "telegram", "ccxt", "aiosqlite", "apscheduler", "hpack", "alembic.runtime.plugins")
+NOISY_LIBRARIES = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "ccxt",
+    "aiosqlite",
+    "apscheduler",
+    "hpack",
+    "alembic.runtime.plugins",
+)
 # Bot tokens look like 123456789:AAH… (BotFather's format); strike any, not only ours.
 BOT_TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 # Signed exchange URLs carry signature=… and apiKey-like query values.

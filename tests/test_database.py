@@ -101,7 +101,7 @@ async def test_times_are_stored_in_utc_and_naive_times_are_refused(database: Dat
 
     with pytest.raises(Exception, match="naive"):
         async with database.writer() as session:
-            naive = _trade(integration_id, "t2") | {"occurred_at": datetime(2024, 3, 1, 12, 0)}  # noqa: DTZ001
+            naive = _trade(integration_id, "t2") | {"occurred_at": datetime(2024, 3, 1, 12, 0)}
             await TransactionRepository(session).insert_missing([naive])
 
 
@@ -136,7 +136,7 @@ async def test_account_names_are_unique_per_user_only(database: Database) -> Non
     await _integration(database, telegram_user_id=1)
     await _integration(database, telegram_user_id=2)
 
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         await _integration(database, telegram_user_id=1)
 
 

@@ -52,7 +52,10 @@ async def _open_all(settings: Settings, vault: Vault) -> list[dict[str, str]]:
         async with database.reader() as session:
             rows = await CredentialRepository(session).with_owners()
             return [
-                {name: secret.reveal() for name, secret in open_fields(vault, CredentialOwner(user, c.id, ex), c).items()}
+                {
+                    name: secret.reveal()
+                    for name, secret in open_fields(vault, CredentialOwner(user, c.id, ex), c).items()
+                }
                 for c, user, ex in rows
             ]
     finally:
@@ -79,7 +82,9 @@ async def test_rotating_with_an_environment_ring_moves_everything_to_its_first_k
     data_dir = tmp_path / "data"
     before = Settings(master_key=base64.b64encode(old).decode(), data_dir=data_dir)
     await _store_credentials(before, Vault(load_key_ring(before)), count=2)
-    during = Settings(master_key=f"{base64.b64encode(new).decode()},{base64.b64encode(old).decode()}", data_dir=data_dir)
+    during = Settings(
+        master_key=f"{base64.b64encode(new).decode()},{base64.b64encode(old).decode()}", data_dir=data_dir
+    )
 
     result = await rotate_master_key(during)
     after = Settings(master_key=base64.b64encode(new).decode(), data_dir=data_dir)

@@ -63,9 +63,7 @@ def test_dot_env_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
         ("TELEGRAM_API_BASE_URL", "api.telegram.org"),
     ],
 )
-def test_a_malformed_variable_is_named_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
-) -> None:
+def test_a_malformed_variable_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
 
     with pytest.raises(ConfigError) as raised:

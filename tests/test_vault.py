@@ -24,7 +24,9 @@ from bot.vault import (
     load_key_ring,
 )
 
-CONTEXT = SealContext(telegram_user_id=1001, credential_id="c0ffee00-0000-4000-8000-000000000001", exchange="bitget", field="secret")
+CONTEXT = SealContext(
+    telegram_user_id=1001, credential_id="c0ffee00-0000-4000-8000-000000000001", exchange="bitget", field="secret"
+)
 
 
 def test_a_sealed_secret_opens_to_the_same_value() -> None:

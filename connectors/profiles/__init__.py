@@ -1,0 +1,58 @@
+"""Exchange profiles: what to ask the user for, what can be synced, and what to tell them, per exchange.
+
+Importing this package never imports ccxt; only generic profiles and the full exchange list do.
+"""
+
+from connectors.profiles.model import (
+    CREDENTIAL_NAMES,
+    ENDPOINT_LABELS,
+    UNIFIED_METHODS,
+    CredentialField,
+    CredentialName,
+    Endpoint,
+    EndpointSpec,
+    ExchangeProfile,
+    KeyType,
+    Paging,
+    PermissionCheck,
+    Tip,
+    TipCode,
+    UnknownExchange,
+    UnknownKeyType,
+    UnsupportedExchange,
+)
+from connectors.profiles.registry import (
+    all_exchange_ids,
+    all_profiles,
+    get_profile,
+    is_hand_written,
+    normalize_id,
+    popular_profiles,
+)
+from connectors.profiles.search import search_exchanges
+
+__all__ = [
+    "CREDENTIAL_NAMES",
+    "ENDPOINT_LABELS",
+    "UNIFIED_METHODS",
+    "CredentialField",
+    "CredentialName",
+    "Endpoint",
+    "EndpointSpec",
+    "ExchangeProfile",
+    "KeyType",
+    "Paging",
+    "PermissionCheck",
+    "Tip",
+    "TipCode",
+    "UnknownExchange",
+    "UnknownKeyType",
+    "UnsupportedExchange",
+    "all_exchange_ids",
+    "all_profiles",
+    "get_profile",
+    "is_hand_written",
+    "normalize_id",
+    "popular_profiles",
+    "search_exchanges",
+]

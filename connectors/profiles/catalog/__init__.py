@@ -1,0 +1,27 @@
+"""The hand-written profiles, one module per exchange. Importing this never imports ccxt."""
+
+from __future__ import annotations
+
+from connectors.profiles.catalog import (
+    bigone,
+    binance,
+    bitget,
+    bybit,
+    coinbase,
+    gate,
+    htx,
+    kraken,
+    kucoin,
+    mexc,
+    okx,
+)
+from connectors.profiles.model import ExchangeProfile
+
+HAND_WRITTEN: tuple[ExchangeProfile, ...] = tuple(
+    sorted(
+        (m.PROFILE for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone)),
+        key=lambda p: -p.popularity,
+    )
+)
+
+__all__ = ["HAND_WRITTEN"]

@@ -1,0 +1,169 @@
+"""Binance (binance.com, spot wallet API `api/v3` and `sapi`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+
+NAME = "Binance"
+
+# Binance opened in July 2017; nothing can be older.
+_OPENED = date(2017, 7, 14)
+
+KEY = KeyType(
+    id="normal",
+    label="System-generated API key",
+    fields=(
+        c.api_key(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),
+        c.secret(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),
+    ),
+    description="The usual Binance key (HMAC, 'System generated'): an API key and a secret key.",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=1000,
+        window=c.DAY,
+        earliest=_OPENED,
+        per_market=True,
+        paging=Paging.FROM_ID,
+        api_path="GET /api/v3/myTrades",
+        notes="One market per request; paged upward with fromId (max 1000). A startTime/endTime range may not "
+        "exceed 24 hours. Markets are found from balances, deposits, withdrawals, converts and dust.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=True,
+        page_size=1000,
+        window=90 * c.DAY,
+        earliest=_OPENED,
+        paging=Paging.OFFSET,
+        api_path="GET /sapi/v1/capital/deposit/hisrec",
+        notes="The range must be under 90 days (default: the last 90 days); offset pages inside it.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=True,
+        page_size=1000,
+        window=90 * c.DAY,
+        earliest=_OPENED,
+        paging=Paging.OFFSET,
+        api_path="GET /sapi/v1/capital/withdraw/history",
+        notes="The range must be under 90 days; offset pages inside it.",
+    ),
+    EndpointSpec(
+        Endpoint.CONVERT,
+        default_enabled=True,
+        page_size=1000,
+        window=30 * c.DAY,
+        api_path="GET /sapi/v1/convert/tradeFlow",
+        notes="startTime and endTime are required and at most 30 days apart (ccxt enforces the same). Small "
+        "balance (dust) conversions are a separate list: GET /sapi/v1/asset/dribblet.",
+    ),
+    EndpointSpec(
+        Endpoint.EARN_REWARDS,
+        default_enabled=True,
+        page_size=500,
+        window=180 * c.DAY,
+        api_path="GET /sapi/v1/asset/assetDividend",
+        notes="Distributions (staking, savings interest, airdrops) in windows of at most 180 days, max 500 rows. "
+        "Whether every Simple Earn reward appears here is not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=False,
+        page_size=100,
+        window=7 * c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /sapi/v1/asset/transfer",
+        notes="Needs a transfer type (e.g. MAIN_UMFUTURE) per request. Page size 100; the 7-day window and any "
+        "lookback limit are conservative guesses, not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=False,
+        page_size=1000,
+        window=7 * c.DAY,
+        per_market=True,
+        paging=Paging.FROM_ID,
+        api_path="GET /fapi/v1/userTrades",
+        notes="USD-M futures, one contract per request, ranges of at most 7 days (ccxt). Binance is reported to "
+        "keep only about six months here: unverified.",
+    ),
+    EndpointSpec(
+        Endpoint.FUNDING,
+        default_enabled=False,
+        page_size=1000,
+        window=7 * c.DAY,
+        api_path="GET /fapi/v1/income",
+        notes="incomeType=FUNDING_FEE. The 7-day window is conservative; the history depth is not verified.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="binance",
+    name=NAME,
+    ccxt_id="binance",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://www.binance.com/en/my/settings/api-management",
+    docs_url="https://developers.binance.com/docs",
+    alerts=(
+        "Binance only returns trades one market at a time. Tallybot works out which markets you traded "
+        "from your balances, deposits, withdrawals and converts, so a market you traded and emptied long "
+        "ago can be missed: add those trades by file upload.",
+        "Binance has no single account ledger in its API. Card purchases, P2P and some Earn products are "
+        "not covered: add them by file upload.",
+    ),
+    integration_steps=(
+        "Log in to Binance and open Account, then API Management.",
+        "Choose Create API, pick System generated, and give the key a name such as Tallybot.",
+        "Complete the security verification Binance asks for.",
+        "In the key's restrictions leave only Enable Reading ticked. Do not tick spot trading, margin, "
+        "futures, withdrawals or universal transfer.",
+        "Under IP access restrictions choose Unrestricted.",
+        "Copy the API key and the secret key into this chat when asked.",
+        c.secret_once(NAME),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        "Binance may delete unrestricted keys that can trade; a read-only key is not affected.",
+        "Each Binance sub-account needs its own key and its own integration.",
+        "This profile is for binance.com. Binance US and Binance TR are different exchanges.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(NAME, "Binance keys are 64 letters and digits; the secret is also 64 characters."),
+        c.ip_tip(NAME),
+        c.missing_permission_tip(NAME, "Enable Reading"),
+        c.too_many_permissions_tip(NAME),
+        c.expired_tip(NAME),
+        c.clock_tip(),
+        c.rate_limited_tip(NAME),
+        c.fewer_transactions_tip(
+            "Trades in a market you no longer hold anything of may not be found: add them by file upload."
+        ),
+    ),
+    permission_check=PermissionCheck(
+        "sapiGetAccountApiRestrictions",
+        (
+            "enableReading",
+            "enableSpotAndMarginTrading",
+            "enableWithdrawals",
+            "enableInternalTransfer",
+            "enableFutures",
+            "enableMargin",
+            "permitsUniversalTransfer",
+        ),
+        "Tallybot checks on Binance that the key can read and cannot trade or withdraw.",
+    ),
+    ip_restriction_check=PermissionCheck(
+        "sapiGetAccountApiRestrictions", ("ipRestrict",), "Tallybot checks whether the key is limited to IPs."
+    ),
+    reports_expiry=False,
+    popularity=100,
+    aliases=("binance.com", "binance global"),
+)

@@ -1,0 +1,152 @@
+"""Bybit (API v5, unified trading account and classic account)."""
+
+from __future__ import annotations
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+
+NAME = "Bybit"
+_TWO_YEARS = 730 * c.DAY
+
+KEY = KeyType(
+    id="normal",
+    label="System-generated API key",
+    fields=(
+        c.api_key(min_length=10, max_length=64, hint="letters and digits"),
+        c.secret(min_length=20, max_length=128, hint="letters and digits"),
+    ),
+    description="A system-generated (HMAC) Bybit key: an API key and a secret.",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=100,
+        window=7 * c.DAY,
+        lookback=_TWO_YEARS,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/execution/list?category=spot",
+        notes="Cursor paging (nextPageCursor), at most 7 days per request, about 2 years back "
+        "(Bybit titles the endpoint 'Get Execution (2 years)'). No market needed.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=True,
+        page_size=50,
+        window=30 * c.DAY,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/asset/deposit/query-record",
+        notes="At most 30 days per request, max 50 rows, cursor paging. How far back it reaches is not "
+        "documented in ccxt; internal (off-chain) deposits are a separate list.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=True,
+        page_size=50,
+        window=30 * c.DAY,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/asset/withdraw/query-record",
+        notes="At most 30 days per request, max 50 rows, cursor paging; lookback not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.CONVERT,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /v5/asset/exchange/query-convert-history",
+        notes="Page size and lookback not verified; 100 is ccxt's upper value.",
+    ),
+    EndpointSpec(
+        Endpoint.LEDGER,
+        default_enabled=False,
+        page_size=50,
+        window=7 * c.DAY,
+        lookback=_TWO_YEARS,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/account/transaction-log",
+        notes="Unified account transaction log: max 50 rows, 7-day windows, cursor paging. Carries interest, "
+        "bonuses and fees that are not in the other lists.",
+    ),
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=False,
+        page_size=50,
+        window=7 * c.DAY,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/asset/transfer/query-inter-transfer-list",
+        notes="Transfers between your own Bybit accounts; 7-day windows, max 50 rows.",
+    ),
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=False,
+        page_size=100,
+        window=7 * c.DAY,
+        lookback=_TWO_YEARS,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/execution/list?category=linear|inverse",
+        notes="Same limits as spot executions, one category per request.",
+    ),
+    EndpointSpec(
+        Endpoint.FUNDING,
+        default_enabled=False,
+        page_size=100,
+        window=7 * c.DAY,
+        lookback=_TWO_YEARS,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/execution/list?execType=Funding",
+        notes="Funding payments are executions of type Funding.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="bybit",
+    name=NAME,
+    ccxt_id="bybit",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://www.bybit.com/app/user/api-management",
+    docs_url="https://bybit-exchange.github.io/docs/v5/intro",
+    alerts=(
+        "Bybit's API only reaches about 2 years back. For older trades, download your history from Bybit "
+        "and add it by file upload.",
+        "Bybit keys without an IP restriction expire after about 3 months. Tallybot will tell you when the "
+        "key is about to expire so you can create a new one.",
+    ),
+    integration_steps=(
+        "Log in to Bybit, open your profile menu and choose API.",
+        "Choose Create New Key, then System-generated API Keys.",
+        "Pick API Transaction and give the key a name such as Tallybot.",
+        "Set the permissions to Read-Only and leave every trade, transfer and withdrawal box unticked.",
+        "For IP access choose No IP restriction.",
+        "Confirm with your 2FA code, then copy the API key and the secret into this chat when asked.",
+        c.secret_once(NAME),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        c.no_ip_restriction(NAME),
+        "Create the key on your main account. A sub-account key only sees that sub-account.",
+        "This profile is for bybit.com. Bybit EU and other regional sites use different addresses.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(NAME),
+        c.ip_tip(NAME),
+        c.expired_tip(NAME, "Bybit keys without an IP restriction expire after about 3 months."),
+        c.missing_permission_tip(NAME, "Read-Only"),
+        c.too_many_permissions_tip(NAME),
+        c.clock_tip(),
+        c.rate_limited_tip(NAME),
+        c.missing_history_tip(NAME, "Bybit's API reaches about 2 years back."),
+        c.fewer_transactions_tip("Switch on the account ledger to get interest, bonuses and fees."),
+    ),
+    permission_check=PermissionCheck(
+        "privateGetV5UserQueryApi",
+        ("readOnly", "permissions"),
+        "Tallybot checks on Bybit that the key is read-only.",
+    ),
+    ip_restriction_check=PermissionCheck(
+        "privateGetV5UserQueryApi", ("ips",), "Tallybot checks whether the key is limited to IPs."
+    ),
+    reports_expiry=True,
+    popularity=95,
+)

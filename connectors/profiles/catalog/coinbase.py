@@ -1,0 +1,116 @@
+"""Coinbase (Advanced Trade API v3 plus the Coinbase App v2 transaction list), keys from the CDP portal."""
+
+from __future__ import annotations
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+
+NAME = "Coinbase"
+
+KEY = KeyType(
+    id="cdp",
+    label="Coinbase Developer Platform key",
+    fields=(
+        # "organizations/<uuid>/apiKeys/<uuid>" for ECDSA keys, a bare id for Ed25519 keys.
+        c.api_key(
+            min_length=16,
+            max_length=200,
+            pattern=r"[A-Za-z0-9/_-]+",
+            hint="the key name, e.g. organizations/…/apiKeys/…",
+            label="API key name",
+        ),
+        # A PEM block (several lines) for ECDSA keys, or 88 base64 characters for Ed25519 keys.
+        c.secret(min_length=40, max_length=600, pattern=None, label="Private key"),
+    ),
+    description="A CDP API key: its name and its private key (the whole block, BEGIN and END lines included).",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v3/brokerage/orders/historical/fills",
+        notes="Advanced Trade fills of every market, cursor paging, no documented lookback. ccxt allows up to "
+        "3000 per page; 100 is the safe choice.",
+    ),
+    EndpointSpec(
+        Endpoint.LEDGER,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /v2/accounts/{account_id}/transactions",
+        notes="One list per currency account, max 100, paged with starting_after. Holds simple buys and sells, "
+        "sends, receives, converts and staking rewards made in the Coinbase app.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=False,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /v2/accounts/{account_id}/deposits",
+        notes="Fiat deposits per account; crypto receives are in the ledger.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=False,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /v2/accounts/{account_id}/withdrawals",
+        notes="Fiat withdrawals per account; crypto sends are in the ledger.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="coinbase",
+    name=NAME,
+    ccxt_id="coinbase",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://portal.cdp.coinbase.com/access/api",
+    docs_url="https://docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/overview",
+    alerts=(
+        "Coinbase keys are made on the Coinbase Developer Platform, not in the Coinbase app. Old Coinbase "
+        "and Coinbase Pro keys no longer work.",
+        "The private key is several lines long. Paste all of it, including the BEGIN and END lines.",
+    ),
+    integration_steps=(
+        "Sign in to the Coinbase Developer Platform (portal.cdp.coinbase.com) with your Coinbase account.",
+        "Open API keys and choose Create API key. Give it a nickname such as Tallybot.",
+        "Under permissions tick only View, which is read-only. Leave Trade and Transfer unticked.",
+        "Choose the portfolio you want to sync and leave the IP allow-list empty.",
+        "Create the key. Copy the API key name and the private key into this chat when asked.",
+        c.secret_once(NAME, "private key"),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        c.no_ip_restriction(NAME),
+        "A key covers one portfolio. Add another integration for each other portfolio.",
+        "This profile is for Coinbase and Advanced Trade. Coinbase Exchange (institutional) and Coinbase "
+        "International are different integrations.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(
+            NAME,
+            "Paste the API key name (organizations/…/apiKeys/…), not the key id shown in the list.",
+            "Paste the whole private key, with its BEGIN and END lines.",
+        ),
+        c.ip_tip(NAME),
+        c.missing_permission_tip(NAME, "View"),
+        c.too_many_permissions_tip(NAME),
+        c.expired_tip(NAME),
+        c.clock_tip(),
+        c.rate_limited_tip(NAME),
+        c.fewer_transactions_tip("Check that the key belongs to the portfolio you traded in."),
+    ),
+    permission_check=PermissionCheck(
+        "v3PrivateGetBrokerageKeyPermissions",
+        ("can_view", "can_trade", "can_transfer"),
+        "Tallybot checks on Coinbase that the key can view but not trade or transfer.",
+    ),
+    ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
+    reports_expiry=False,
+    popularity=88,
+    aliases=("coinbase pro", "coinbase advanced", "coinbase advanced trade", "gdax", "coinbase app"),
+)

@@ -1,0 +1,113 @@
+"""Gate (formerly Gate.io, API v4)."""
+
+from __future__ import annotations
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+
+NAME = "Gate"
+
+KEY = KeyType(
+    id="normal",
+    label="API key (APIv4)",
+    fields=(
+        c.api_key(min_length=16, max_length=64, hint="letters and digits"),
+        c.secret(min_length=32, max_length=128, hint="letters and digits"),
+    ),
+    description="A Gate APIv4 key and its secret key.",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=1000,
+        window=30 * c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /spot/my_trades",
+        notes="Max 1000 per page (ccxt), at most 30 days between from and to (ccxt features); the market is "
+        "optional. How far back it reaches is not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=True,
+        page_size=100,
+        window=30 * c.DAY,
+        paging=Paging.OFFSET,
+        api_path="GET /wallet/deposits",
+        notes="Ranges of at most 30 days. The maximum page size may be higher than 100; lookback not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=True,
+        page_size=100,
+        window=30 * c.DAY,
+        paging=Paging.OFFSET,
+        api_path="GET /wallet/withdrawals",
+        notes="Ranges of at most 30 days; page size and lookback as for deposits.",
+    ),
+    EndpointSpec(
+        Endpoint.LEDGER,
+        default_enabled=False,
+        page_size=1000,
+        window=30 * c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /spot/account_book",
+        notes="Spot account book (fees, rewards, transfers). 30-day ranges assumed like the other lists; not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=False,
+        page_size=1000,
+        window=30 * c.DAY,
+        paging=Paging.OFFSET,
+        api_path="GET /futures/{settle}/my_trades_timerange",
+        notes="One request series per settle currency (usdt, btc). Window assumed like spot; not verified.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="gate",
+    name=NAME,
+    ccxt_id="gate",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://www.gate.com/myaccount/api_key_manage",
+    docs_url="https://www.gate.com/docs/developers/apiv4/en/",
+    alerts=("Gate hands out history 30 days at a time, so the first sync of a long history takes a while.",),
+    integration_steps=(
+        "Log in to Gate, open your profile menu and choose API Management.",
+        "Choose Create API Key and pick APIv4.",
+        "Give the key a name such as Tallybot and leave the IP whitelist off.",
+        "For every area you use (Spot, Wallet, Futures…) choose Read Only. Never choose Read and Write, and "
+        "leave Withdrawal unticked.",
+        "Confirm with your fund password and 2FA, then copy the API key and secret key into this chat when asked.",
+        c.secret_once(NAME),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        c.no_ip_restriction(NAME),
+        "Each sub-account needs its own key and integration.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(NAME, "Make sure the key is an APIv4 key; old APIv2 keys do not work."),
+        c.ip_tip(NAME),
+        c.missing_permission_tip(NAME, "Read Only for Spot and Wallet"),
+        c.too_many_permissions_tip(NAME),
+        c.expired_tip(NAME),
+        c.clock_tip(),
+        c.rate_limited_tip(NAME),
+        c.fewer_transactions_tip(),
+    ),
+    permission_check=PermissionCheck(
+        "privateAccountGetMainKeys",
+        ("perms",),
+        "Tallybot checks on Gate that every permission of the key is read-only.",
+    ),
+    ip_restriction_check=PermissionCheck(
+        "privateAccountGetDetail", ("ip_whitelist",), "Tallybot checks whether the key has an IP whitelist."
+    ),
+    reports_expiry=False,
+    popularity=75,
+    aliases=("gate.io", "gateio", "gate io"),
+)

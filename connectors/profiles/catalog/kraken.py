@@ -1,0 +1,131 @@
+"""Kraken (spot REST API; Kraken Futures is a separate ccxt exchange, `krakenfutures`)."""
+
+from __future__ import annotations
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import (
+    Endpoint,
+    EndpointSpec,
+    ExchangeProfile,
+    KeyType,
+    Paging,
+    PermissionCheck,
+    Tip,
+    TipCode,
+)
+
+NAME = "Kraken"
+_BASE64 = r"[A-Za-z0-9+/=]+"
+
+KEY = KeyType(
+    id="normal",
+    label="API key",
+    fields=(
+        c.api_key(min_length=40, max_length=80, pattern=_BASE64, hint="about 56 letters, digits, + and /"),
+        c.secret(
+            min_length=80,
+            max_length=100,
+            pattern=_BASE64,
+            hint="about 88 letters, digits, + and /",
+            label="Private key",
+        ),
+    ),
+    description="A Kraken API key and its private key.",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=50,
+        paging=Paging.OFFSET,
+        api_path="POST /0/private/TradesHistory",
+        notes="50 trades per call, paged with ofs inside a fixed start/end; all markets at once; no documented "
+        "lookback limit. Kraken counts this call heavily against its private rate limit.",
+    ),
+    EndpointSpec(
+        Endpoint.LEDGER,
+        default_enabled=True,
+        page_size=50,
+        paging=Paging.OFFSET,
+        api_path="POST /0/private/Ledgers",
+        notes="50 entries per call, paged with ofs. The full record of deposits, withdrawals, staking rewards, "
+        "transfers and fees.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=False,
+        page_size=50,
+        paging=Paging.CURSOR,
+        api_path="POST /0/private/DepositStatus",
+        notes="Recent deposits with network details (transaction hashes). The ledger already holds every "
+        "deposit; how far back this list reaches is not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=False,
+        page_size=50,
+        paging=Paging.CURSOR,
+        api_path="POST /0/private/WithdrawStatus",
+        notes="Recent withdrawals with network details; the ledger holds them all. Lookback not verified.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="kraken",
+    name=NAME,
+    ccxt_id="kraken",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://pro.kraken.com/app/settings/api",
+    docs_url="https://docs.kraken.com/api/",
+    alerts=(
+        "Kraken hands out 50 records per request and limits requests strictly, so the first sync of a busy "
+        "account can take a long time. It resumes where it stopped.",
+        "Futures are not included: Kraken Futures is a separate integration.",
+    ),
+    integration_steps=(
+        "Log in to Kraken, open Settings, then Connections & API.",
+        "Choose Create API key and give it a name such as Tallybot.",
+        "Tick only the read-only query permissions: Query Funds, Query Open Orders & Trades, Query Closed Orders & "
+        "Trades, Query Ledger Entries and Export Data.",
+        "Leave Deposit Funds, Withdraw Funds, Create & Modify Orders, Cancel/Close Orders and every other "
+        "permission unticked.",
+        "Leave the IP allow-list empty and do not set a nonce window or an expiry date.",
+        "Generate the key, then copy the API key and the private key into this chat when asked.",
+        c.secret_once(NAME, "private key"),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        "Use this key only for Tallybot: two apps sharing one Kraken key get 'invalid nonce' errors.",
+        "Staking rewards, deposits and withdrawals come from the ledger, which is switched on by default.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(NAME, "Kraken's private key is the long one, about 88 characters."),
+        c.ip_tip(NAME),
+        c.missing_permission_tip(NAME, "Query Ledger Entries and Query Closed Orders & Trades"),
+        c.too_many_permissions_tip(NAME),
+        c.expired_tip(NAME, "Check that you did not set an expiry date on the key."),
+        Tip(
+            TipCode.CLOCK_SKEW,
+            "Kraken says the nonce is invalid",
+            (
+                "Another app or script is probably using the same key. Create a separate key for Tallybot.",
+                "If the key is only used here, try again in a minute.",
+            ),
+        ),
+        c.rate_limited_tip(NAME),
+        c.fewer_transactions_tip(),
+    ),
+    permission_check=PermissionCheck(
+        "privatePostGetApiKeyInfo",
+        (),
+        "Tallybot checks on Kraken which permissions the key has.",
+    ),
+    ip_restriction_check=PermissionCheck(
+        "privatePostGetApiKeyInfo", (), "Tallybot checks whether the key is limited to IPs."
+    ),
+    reports_expiry=False,
+    popularity=80,
+    aliases=("kraken pro",),
+)

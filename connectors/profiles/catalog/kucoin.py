@@ -1,0 +1,122 @@
+"""KuCoin (spot; KuCoin Futures is a separate ccxt exchange, `kucoinfutures`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+
+NAME = "KuCoin"
+# KuCoin's current history endpoints return nothing before this date (ccxt and KuCoin docs).
+_FIRST_DAY = date(2019, 2, 18)
+
+KEY = KeyType(
+    id="normal",
+    label="API key",
+    fields=(
+        c.api_key(min_length=24, max_length=24, pattern=r"[0-9a-fA-F]{24}", hint="24 letters a–f and digits"),
+        c.secret(min_length=36, max_length=36, pattern=c.UUID, hint="36 characters such as 1a2b3c4d-…"),
+        c.passphrase(label="API passphrase"),
+    ),
+    description="A KuCoin API key, its secret and the API passphrase you chose when you created it.",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=100,
+        window=7 * c.DAY,
+        earliest=_FIRST_DAY,
+        per_market=True,
+        paging=Paging.FROM_ID,
+        api_path="GET /api/v1/hf/fills",
+        notes="High-frequency (current) spot accounts: one market per request, paged with lastId, at most 7 "
+        "days per request, nothing before 2019-02-18. The old /api/v1/fills (pageSize up to 500) covers classic "
+        "accounts. How far back either reaches beyond that is not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=True,
+        page_size=500,
+        window=7 * c.DAY,
+        earliest=_FIRST_DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/deposits",
+        notes="pageSize up to 500 with currentPage. The 7-day window is a conservative choice, not verified. "
+        "Deposits before 2019-02-18 come from GET /api/v1/hist-deposits.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=True,
+        page_size=500,
+        window=7 * c.DAY,
+        earliest=_FIRST_DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/withdrawals",
+        notes="As deposits; older withdrawals come from GET /api/v1/hist-withdrawals.",
+    ),
+    EndpointSpec(
+        Endpoint.LEDGER,
+        default_enabled=False,
+        page_size=500,
+        window=c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/accounts/ledgers",
+        notes="Account ledger (transfers, Earn interest, fees), pageSize up to 500 (ccxt). The 1-day window is "
+        "conservative; the real range and lookback limits are not verified. HF accounts: /api/v1/hf/accounts/ledgers.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="kucoin",
+    name=NAME,
+    ccxt_id="kucoin",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://www.kucoin.com/account/api",
+    docs_url="https://www.kucoin.com/docs-new",
+    alerts=(
+        "KuCoin's API returns nothing before 18 February 2019. Add older history by file upload.",
+        "KuCoin hands out trades one market and one week at a time, so a first sync of a long history takes a while.",
+        "Futures are not included: KuCoin Futures is a separate integration.",
+    ),
+    integration_steps=(
+        "Log in to KuCoin, open your profile menu and choose API Management.",
+        "Choose Create API and pick API Trading as the type.",
+        "Give the key a name such as Tallybot and set an API passphrase. Write the passphrase down.",
+        "Under permissions keep only General (read). Leave Spot Trading, Margin, Futures and Transfer unticked.",
+        "Set IP restriction to No.",
+        "Complete the security verification, then copy the API key, the secret and your API passphrase into "
+        "this chat when asked.",
+        c.secret_once(NAME),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        c.no_ip_restriction(NAME),
+        "The API passphrase is the one you set for this key, not your trading password.",
+        "Each sub-account needs its own key and integration.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(NAME, "A KuCoin API key is 24 characters; the secret is 36 characters with dashes."),
+        c.wrong_passphrase_tip(NAME),
+        c.ip_tip(NAME),
+        c.missing_permission_tip(NAME, "General"),
+        c.too_many_permissions_tip(NAME),
+        c.expired_tip(NAME),
+        c.clock_tip(),
+        c.rate_limited_tip(NAME),
+        c.missing_history_tip(NAME, "KuCoin's API has nothing before 18 February 2019."),
+        c.fewer_transactions_tip("Futures trades need a separate KuCoin Futures integration."),
+    ),
+    permission_check=PermissionCheck(
+        "privateGetUserApiKey", ("permission",), "Tallybot checks on KuCoin that the key only has General permission."
+    ),
+    ip_restriction_check=PermissionCheck(
+        "privateGetUserApiKey", ("ipWhitelist",), "Tallybot checks whether the key is limited to IPs."
+    ),
+    reports_expiry=False,
+    popularity=78,
+    aliases=("ku coin",),
+)

@@ -1,0 +1,147 @@
+"""OKX (API v5)."""
+
+from __future__ import annotations
+
+from connectors.profiles.catalog import common as c
+from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+
+NAME = "OKX"
+_THREE_MONTHS = 90 * c.DAY
+
+KEY = KeyType(
+    id="normal",
+    label="API key",
+    fields=(
+        c.api_key(min_length=36, max_length=36, pattern=c.UUID, hint="36 characters such as 1a2b3c4d-…"),
+        c.secret(min_length=16, max_length=64, pattern=r"[0-9A-Fa-f]+", hint="letters A–F and digits"),
+        c.passphrase(),
+    ),
+    description="An OKX API key, its secret key and the passphrase you chose when you created it.",
+)
+
+ENDPOINTS = (
+    EndpointSpec(
+        Endpoint.SPOT_TRADES,
+        default_enabled=True,
+        page_size=100,
+        lookback=_THREE_MONTHS,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/trade/fills-history?instType=SPOT",
+        notes="Fills of the last 3 months, max 100 per page, paged with after=billId. Older fills are only "
+        "available as a download from the OKX website.",
+    ),
+    EndpointSpec(
+        Endpoint.DEPOSITS,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/asset/deposit-history",
+        notes="Max 100 per page, newest first, paged with after=ts. How far back it reaches is not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.WITHDRAWALS,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/asset/withdrawal-history",
+        notes="Max 100 per page, paged with after=ts. Lookback not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.CONVERT,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/asset/convert/history",
+        notes="Max 100 per page. How far back it reaches is not verified.",
+    ),
+    EndpointSpec(
+        Endpoint.LEDGER,
+        default_enabled=False,
+        page_size=100,
+        lookback=_THREE_MONTHS,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/account/bills-archive",
+        notes="Trading account bills of the last 3 months (ccxt's default ledger method). Bills since 2021 "
+        "exist only as an asynchronous file request, which Tallybot does not use.",
+    ),
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=False,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/asset/bills",
+        notes="Funding account bills, including transfers between your OKX accounts. Lookback not verified "
+        "(believed to be short, about one month).",
+    ),
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=False,
+        page_size=100,
+        lookback=_THREE_MONTHS,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/trade/fills-history?instType=SWAP|FUTURES",
+        notes="Same 3-month limit as spot fills.",
+    ),
+    EndpointSpec(
+        Endpoint.FUNDING,
+        default_enabled=False,
+        page_size=100,
+        lookback=_THREE_MONTHS,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/account/bills-archive?type=8",
+        notes="Funding fees are bills of type 8.",
+    ),
+)
+
+PROFILE = ExchangeProfile(
+    id="okx",
+    name=NAME,
+    ccxt_id="okx",
+    key_types=(KEY,),
+    endpoints=ENDPOINTS,
+    api_management_url="https://www.okx.com/account/my-api",
+    docs_url="https://www.okx.com/docs-v5/en/",
+    alerts=(
+        "OKX's API only returns the last 3 months of trades. Download older history from OKX and add it "
+        "by file upload.",
+        "OKX needs three things: the API key, the secret key and the passphrase you chose.",
+    ),
+    integration_steps=(
+        "Log in to OKX, open your profile menu and choose API keys.",
+        "Choose Create API key and give it a name such as Tallybot.",
+        "Set a passphrase and write it down: OKX will ask you for it nowhere else and cannot show it again.",
+        "Under permissions keep only Read. Leave Trade and Withdraw unticked.",
+        "Leave the IP address field empty.",
+        "Confirm with your security codes, then copy the API key, the secret key and your passphrase into "
+        "this chat when asked.",
+        c.secret_once(NAME),
+    ),
+    important_notes=(
+        c.never_withdraw(NAME),
+        c.no_ip_restriction(NAME),
+        "OKX deletes keys that can trade or withdraw, have no IP address and go unused for a while; a "
+        "read-only key is not affected.",
+        "Each sub-account needs its own key and integration.",
+    ),
+    troubleshooting=(
+        c.invalid_key_tip(NAME, "The OKX API key looks like 1a2b3c4d-5e6f-…, 36 characters with dashes."),
+        c.wrong_passphrase_tip(NAME),
+        c.ip_tip(NAME),
+        c.missing_permission_tip(NAME, "Read"),
+        c.too_many_permissions_tip(NAME),
+        c.expired_tip(NAME),
+        c.clock_tip(),
+        c.rate_limited_tip(NAME),
+        c.missing_history_tip(NAME, "OKX's API returns only the last 3 months of trades."),
+        c.fewer_transactions_tip(),
+    ),
+    permission_check=PermissionCheck(
+        "privateGetAccountConfig", ("perm",), "Tallybot checks on OKX that the key only has read permission."
+    ),
+    ip_restriction_check=PermissionCheck(
+        "privateGetAccountConfig", ("ip",), "Tallybot checks whether the key is linked to IP addresses."
+    ),
+    reports_expiry=False,
+    popularity=90,
+    aliases=("okex", "okx.com", "okex.com"),
+)

@@ -1,0 +1,293 @@
+"""The shape of an exchange profile: what a user must paste, what Tallybot can sync, and what to tell them.
+
+Profiles are plain frozen data. They are read by the Assistant (fields, steps, alerts), the key check
+(permission endpoints), the sync engine (page sizes, windows, lookback limits) and the diagnosis (tips).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Literal
+
+CredentialName = Literal["apiKey", "secret", "password", "uid"]
+"""The ccxt attribute a credential is assigned to (`exchange.apiKey`, `.secret`, `.password`, `.uid`)."""
+
+CREDENTIAL_NAMES: tuple[CredentialName, ...] = ("apiKey", "secret", "password", "uid")
+
+
+class Endpoint(StrEnum):
+    """A kind of history Tallybot can sync from an exchange."""
+
+    SPOT_TRADES = "spot_trades"
+    DEPOSITS = "deposits"
+    WITHDRAWALS = "withdrawals"
+    CONVERT = "convert"
+    TRANSFERS = "transfers"
+    EARN_REWARDS = "earn_rewards"
+    LEDGER = "ledger"
+    FUTURES_TRADES = "futures_trades"
+    FUNDING = "funding"
+
+
+ENDPOINT_LABELS: Mapping[Endpoint, str] = {
+    Endpoint.SPOT_TRADES: "Spot trades",
+    Endpoint.DEPOSITS: "Deposits",
+    Endpoint.WITHDRAWALS: "Withdrawals",
+    Endpoint.CONVERT: "Convert history",
+    Endpoint.TRANSFERS: "Internal transfers",
+    Endpoint.EARN_REWARDS: "Earn and staking rewards",
+    Endpoint.LEDGER: "Account ledger",
+    Endpoint.FUTURES_TRADES: "Futures trades",
+    Endpoint.FUNDING: "Funding fees",
+}
+
+UNIFIED_METHODS: Mapping[Endpoint, str] = {
+    Endpoint.SPOT_TRADES: "fetchMyTrades",
+    Endpoint.DEPOSITS: "fetchDeposits",
+    Endpoint.WITHDRAWALS: "fetchWithdrawals",
+    Endpoint.CONVERT: "fetchConvertTradeHistory",
+    Endpoint.TRANSFERS: "fetchTransfers",
+    Endpoint.LEDGER: "fetchLedger",
+    Endpoint.FUTURES_TRADES: "fetchMyTrades",
+    Endpoint.FUNDING: "fetchFundingHistory",
+}
+"""The ccxt unified method closest to each endpoint (earn rewards have none)."""
+
+
+class Paging(StrEnum):
+    """How an endpoint hands out the next page."""
+
+    CURSOR = "cursor"  # an opaque token from the previous page
+    FROM_ID = "from_id"  # records after (or before) a record id
+    OFFSET = "offset"  # a row offset inside a fixed query
+    PAGE_NUMBER = "page_number"  # page 1, 2, 3 …
+    TIME = "time"  # move the time window; no paging inside it
+
+
+class TipCode(StrEnum):
+    """What went wrong, so the diagnosis can pick the profile's tip for it."""
+
+    INVALID_KEY = "invalid_key"
+    WRONG_PASSPHRASE = "wrong_passphrase"  # noqa: S105 - a tip code, not a password
+    WRONG_KEY_TYPE = "wrong_key_type"
+    KEY_EXPIRED = "key_expired"
+    IP_NOT_ALLOWED = "ip_not_allowed"
+    MISSING_PERMISSION = "missing_permission"
+    TOO_MANY_PERMISSIONS = "too_many_permissions"
+    CLOCK_SKEW = "clock_skew"
+    RATE_LIMITED = "rate_limited"
+    MISSING_HISTORY = "missing_history"
+    FEWER_TRANSACTIONS = "fewer_transactions"
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One value the user pastes, checked before any network call."""
+
+    name: CredentialName
+    label: str
+    min_length: int
+    max_length: int
+    is_secret: bool
+    pattern: str | None = None  # full-match regex, only where the exchange's format is known
+    hint: str = ""  # what the value looks like, in words
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_length <= self.max_length:
+            raise ValueError(f"bad length range for {self.name}: {self.min_length}..{self.max_length}")
+        if self.pattern is not None:
+            re.compile(self.pattern)
+
+    def problem(self, value: str) -> str | None:
+        """Say what is wrong with a pasted value (surrounding whitespace ignored), or None if it looks right."""
+        text = value.strip()
+        if not text:
+            return f"The {self.label} is empty."
+        if len(text) < self.min_length:
+            return f"The {self.label} looks too short: copy the whole value."
+        if len(text) > self.max_length:
+            return f"The {self.label} looks too long: paste only this one value."
+        if self.pattern is not None and re.fullmatch(self.pattern, text) is None:
+            shape = f" It should be {self.hint}." if self.hint else ""
+            return f"The {self.label} does not look right.{shape}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyType:
+    """A kind of API key an exchange issues, with the fields it needs."""
+
+    id: str
+    label: str
+    fields: tuple[CredentialField, ...]
+    description: str
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"key type {self.id!r} needs distinct fields")
+
+    @property
+    def field_names(self) -> frozenset[CredentialName]:
+        return frozenset(f.name for f in self.fields)
+
+    def field(self, name: CredentialName) -> CredentialField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """What one history endpoint allows: page size, time window per request, and how far back it reaches.
+
+    `window` is the longest start-to-end range one request may ask for (None: no limit known or needed);
+    `lookback` is how far before now the exchange still answers; `earliest` is a fixed date before which
+    it returns nothing. Uncertain limits are described in `notes` instead of being made up.
+    """
+
+    endpoint: Endpoint
+    _: KW_ONLY
+    default_enabled: bool
+    page_size: int
+    label: str = ""  # empty: the standard label of the endpoint
+    window: timedelta | None = None
+    lookback: timedelta | None = None
+    earliest: date | None = None
+    per_market: bool = False
+    notes: str = ""
+    paging: Paging = Paging.TIME
+    api_path: str = ""  # the exchange's own REST path, for people reading the docs
+    key_types: tuple[str, ...] = ()  # key types that may call it; empty means all
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", ENDPOINT_LABELS[self.endpoint])
+        if self.page_size <= 0:
+            raise ValueError(f"{self.endpoint}: page size must be positive")
+        for name, span in (("window", self.window), ("lookback", self.lookback)):
+            if span is not None and span <= timedelta(0):
+                raise ValueError(f"{self.endpoint}: {name} must be positive")
+
+    def allows(self, key_type: str) -> bool:
+        return not self.key_types or key_type in self.key_types
+
+
+@dataclass(frozen=True, slots=True)
+class Tip:
+    """A troubleshooting entry: the symptom in the user's words and what to do about it."""
+
+    code: TipCode
+    problem: str
+    fixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionCheck:
+    """How Tallybot can verify something about a key: the ccxt implicit method to call and what it reads.
+
+    When `method` is None the exchange offers no way, and `user_note` says so in plain words.
+    """
+
+    method: str | None
+    fields: tuple[str, ...] = ()
+    user_note: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.method is not None
+
+
+class UnknownKeyType(KeyError):
+    """A key type id that the profile does not define."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownExchange(LookupError):
+    """An exchange id that is neither ours nor ccxt's."""
+
+    def __init__(self, exchange_id: str, message: str | None = None) -> None:
+        self.exchange_id = exchange_id
+        super().__init__(message or f"Tallybot does not know an exchange called {exchange_id!r}.")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnsupportedExchange(UnknownExchange):
+    """A ccxt exchange that Tallybot cannot connect by API key (wallet signing, or no history in ccxt)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeProfile:
+    """Everything Tallybot knows about connecting one exchange."""
+
+    id: str
+    name: str
+    ccxt_id: str
+    key_types: tuple[KeyType, ...]
+    endpoints: tuple[EndpointSpec, ...]
+    api_management_url: str
+    alerts: tuple[str, ...]
+    integration_steps: tuple[str, ...]
+    important_notes: tuple[str, ...]
+    troubleshooting: tuple[Tip, ...]
+    permission_check: PermissionCheck
+    ip_restriction_check: PermissionCheck
+    reports_expiry: bool
+    popularity: int
+    best_effort: bool = False
+    aliases: tuple[str, ...] = ()  # other names people search for ("okex", "huobi")
+    docs_url: str = ""
+    _by_endpoint: dict[Endpoint, tuple[EndpointSpec, ...]] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.key_types:
+            raise ValueError(f"{self.id}: a profile needs at least one key type")
+        ids = [k.id for k in self.key_types]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{self.id}: duplicate key type ids")
+        grouped: dict[Endpoint, list[EndpointSpec]] = {}
+        for spec in self.endpoints:
+            unknown = set(spec.key_types) - set(ids)
+            if unknown:
+                raise ValueError(f"{self.id}: {spec.endpoint} names unknown key types {sorted(unknown)}")
+            for other in grouped.get(spec.endpoint, []):
+                if any(spec.allows(k) and other.allows(k) for k in ids):
+                    raise ValueError(f"{self.id}: {spec.endpoint} is defined twice for one key type")
+            grouped.setdefault(spec.endpoint, []).append(spec)
+        object.__setattr__(self, "_by_endpoint", {e: tuple(s) for e, s in grouped.items()})
+
+    @property
+    def default_key_type(self) -> KeyType:
+        return self.key_types[0]
+
+    def key_type(self, key_type_id: str) -> KeyType:
+        """The key type with this id; raises UnknownKeyType."""
+        for key_type in self.key_types:
+            if key_type.id == key_type_id:
+                return key_type
+        raise UnknownKeyType(f"{self.name} has no key type {key_type_id!r}")
+
+    def endpoint(self, endpoint: Endpoint, key_type: str | None = None) -> EndpointSpec | None:
+        """The spec of an endpoint usable with this key type (default: the first), or None if not offered."""
+        kind = key_type or self.default_key_type.id
+        return next((s for s in self._by_endpoint.get(endpoint, ()) if s.allows(kind)), None)
+
+    def offers(self, endpoint: Endpoint, key_type: str | None = None) -> bool:
+        return self.endpoint(endpoint, key_type) is not None
+
+    def endpoints_for(self, key_type: str | None = None) -> tuple[EndpointSpec, ...]:
+        kind = key_type or self.default_key_type.id
+        return tuple(s for s in self.endpoints if s.allows(kind))
+
+    def default_endpoints(self, key_type: str | None = None) -> tuple[EndpointSpec, ...]:
+        """The endpoints switched on for a new integration with this key type."""
+        return tuple(s for s in self.endpoints_for(key_type) if s.default_enabled)
+
+    def tip(self, code: TipCode) -> Tip | None:
+        return next((t for t in self.troubleshooting if t.code is code), None)
