@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from connectors.urls import parse_url_overrides
+
 TELEGRAM_PUBLIC_API = "https://api.telegram.org/bot"
 SQLITE_FILE_NAME = "tallybot.sqlite3"
 
@@ -40,15 +42,7 @@ class Settings(BaseSettings):
     @field_validator("exchange_url_overrides", mode="before")
     @classmethod
     def _parse_overrides(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        overrides: dict[str, str] = {}
-        for entry in filter(None, (part.strip() for part in value.split(","))):
-            exchange_id, sep, base = entry.partition("=")
-            if not sep or not exchange_id.strip() or not base.strip().startswith(("http://", "https://")):
-                raise ValueError(f"expected id=http(s)://host[:port], got {entry!r}")
-            overrides[exchange_id.strip().lower()] = base.strip().rstrip("/")
-        return overrides
+        return parse_url_overrides(value.lower()) if isinstance(value, str) else value
 
     @field_validator("allowed_users", mode="before")
     @classmethod

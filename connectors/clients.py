@@ -1,0 +1,141 @@
+"""ccxt clients: one per (exchange, credential), sharing one HTTP session, markets and rate limiter per exchange."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import importlib
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from connectors.urls import apply_url_override
+
+log = logging.getLogger(__name__)
+
+# What ccxt would call during load_markets that a read-only spot key may not be allowed to, or that
+# loads markets Tallybot never pages (FIELD-NOTES): switched off so a key check costs one clean call.
+# Measured against the emulators: with these, load_markets makes one public call (Binance exchangeInfo, Bybit
+# spot instruments-info) instead of up to eleven, some of which a read-only key may not be allowed to make.
+READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
+    "binance": {"options": {"fetchCurrencies": False, "fetchMargins": False, "fetchMarkets": {"types": ["spot"]}}},
+    "bybit": {
+        # Bybit has no option for currencies; overriding `has` is how ccxt skips /v5/asset/coin/query-info.
+        "has": {"fetchCurrencies": False},
+        # Stops fetch_balance probing /v5/user/query-api and /v5/account/info before every call.
+        "options": {"fetchMarkets": {"types": ["spot"]}, "enableUnifiedAccount": True, "enableUnifiedMargin": False},
+    },
+}
+
+IDLE_SECONDS = 300.0
+
+
+def _ccxt_async() -> Any:
+    # Importing ccxt costs about a second and 100 MB: only when a client is first needed.
+    return importlib.import_module("ccxt.async_support")
+
+
+@dataclass
+class _Lease:
+    client: Any
+    users: int = 0
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class ClientPool:
+    """Creates clients lazily, shares what is per exchange, and closes clients left idle."""
+
+    def __init__(self, url_overrides: Mapping[str, str] | None = None, *, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.url_overrides = dict(url_overrides or {})
+        self.idle_seconds = idle_seconds
+        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[tuple[str, str], _Lease] = {}
+        self._market_sources: dict[str, Any] = {}
+        self._market_locks: dict[str, asyncio.Lock] = {}
+        self._throttlers: dict[str, Any] = {}
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._session
+
+    def _new_client(self, exchange_id: str, credentials: Mapping[str, str]) -> Any:
+        ccxt = _ccxt_async()
+        exchange_class = getattr(ccxt, exchange_id)
+        config: dict[str, Any] = {
+            "enableRateLimit": True,
+            "session": self._http(),
+            **copy.deepcopy(dict(READ_ONLY_CONFIG.get(exchange_id, {}))),
+            **credentials,
+        }
+        client = exchange_class(config)
+        # ccxt sleeps 250 ms in close() for websocket clean-up we do not use.
+        client.timeout_on_exit = 0
+        if exchange_id in self.url_overrides:
+            apply_url_override(client, self.url_overrides[exchange_id])
+        # The exchange's weight limit is per IP: every client of it draws from one bucket.
+        shared = self._throttlers.setdefault(exchange_id, client.throttler)
+        client.throttler = shared
+        return client
+
+    async def _markets_for(self, exchange_id: str) -> Any:
+        """A keyless client holding the exchange's loaded markets, loaded once and shared by reference."""
+        lock = self._market_locks.setdefault(exchange_id, asyncio.Lock())
+        async with lock:
+            source = self._market_sources.get(exchange_id)
+            if source is None:
+                source = self._new_client(exchange_id, {})
+                try:
+                    await source.load_markets()
+                except BaseException:
+                    await source.close()
+                    raise
+                self._market_sources[exchange_id] = source
+            return source
+
+    @asynccontextmanager
+    async def client(self, exchange_id: str, credential_id: str, credentials: Mapping[str, str]) -> AsyncIterator[Any]:
+        """A ready client with markets for this credential; kept for reuse after the block."""
+        key = (exchange_id, credential_id)
+        lease = self._clients.get(key)
+        if lease is None:
+            source = await self._markets_for(exchange_id)
+            lease = self._clients.setdefault(key, _Lease(self._new_client(exchange_id, credentials)))
+            lease.client.set_markets_from_exchange(source)
+        lease.users += 1
+        try:
+            yield lease.client
+        finally:
+            lease.users -= 1
+            lease.last_used = time.monotonic()
+
+    async def forget(self, exchange_id: str, credential_id: str) -> None:
+        """Close the client of a replaced or deleted key at once."""
+        lease = self._clients.pop((exchange_id, credential_id), None)
+        if lease is not None:
+            await lease.client.close()
+
+    async def close_idle(self) -> int:
+        cutoff = time.monotonic() - self.idle_seconds
+        idle = [key for key, lease in self._clients.items() if lease.users == 0 and lease.last_used < cutoff]
+        for key in idle:
+            await self._clients.pop(key).client.close()
+        return len(idle)
+
+    @property
+    def open_clients(self) -> int:
+        return len(self._clients)
+
+    async def close(self) -> None:
+        leases, self._clients = list(self._clients.values()), {}
+        sources, self._market_sources = list(self._market_sources.values()), {}
+        for client in [lease.client for lease in leases] + sources:
+            await client.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,92 @@
+"""Normalized records: what every fetcher and file parser yields, and what storage keeps."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class RecordKind(StrEnum):
+    TRADE = "trade"
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    CONVERT = "convert"
+    TRANSFER = "transfer"
+    REWARD = "reward"
+    FUNDING = "funding"
+    LEDGER = "ledger"
+
+
+def natural_key(kind: RecordKind, exchange_id: str | None, *canonical: object) -> str:
+    """The exchange's own id where it has one; else a hash of the canonical fields.
+
+    The kind is part of the key because exchanges reuse id spaces across endpoints (a deposit and a trade
+    may both be "12345").
+    """
+    if exchange_id:
+        return f"{kind}:{exchange_id}"[:128]
+    digest = hashlib.sha256("|".join(str(part) for part in canonical).encode()).hexdigest()
+    return f"{kind}:h:{digest[:40]}"
+
+
+def ms_to_utc(milliseconds: int | str) -> datetime:
+    return datetime.fromtimestamp(int(milliseconds) / 1000, tz=UTC)
+
+
+def exact(raw: object) -> Decimal:
+    """An amount from the exchange's raw string; floats are refused because they already lost digits."""
+    if isinstance(raw, float):
+        raise TypeError("amounts must come from the exchange's raw strings, not floats")
+    if isinstance(raw, Decimal):
+        return raw
+    return Decimal(str(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedRecord:
+    kind: RecordKind
+    occurred_at: datetime
+    natural_key: str
+    asset: str
+    amount: Decimal
+    exchange_tx_id: str | None = None
+    market: str | None = None
+    side: str | None = None
+    quote_asset: str | None = None
+    quote_amount: Decimal | None = None
+    price: Decimal | None = None
+    fee_asset: str | None = None
+    fee_amount: Decimal | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() != UTC.utcoffset(None):
+            raise ValueError("occurred_at must be timezone-aware UTC")
+        for name in ("amount", "quote_amount", "price", "fee_amount"):
+            if not isinstance(getattr(self, name), Decimal | None):
+                raise TypeError(f"{name} must be a Decimal")
+
+    def to_row(self, integration_id: int, source: str) -> dict[str, Any]:
+        return {
+            "integration_id": integration_id,
+            "natural_key": self.natural_key,
+            "kind": str(self.kind),
+            "occurred_at": self.occurred_at,
+            "exchange_tx_id": self.exchange_tx_id,
+            "market": self.market,
+            "side": self.side,
+            "asset": self.asset,
+            "amount": self.amount,
+            "quote_asset": self.quote_asset,
+            "quote_amount": self.quote_amount,
+            "price": self.price,
+            "fee_asset": self.fee_asset,
+            "fee_amount": self.fee_amount,
+            "source": source,
+            "raw": dict(self.raw),
+        }

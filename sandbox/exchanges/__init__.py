@@ -1,0 +1,68 @@
+"""Exchange emulators that speak the real REST protocols, for tests and ``tallybot sandbox``.
+
+Start one, point the real ccxt client at it with ``connectors.urls.apply_url_override`` and compare what comes back
+with ``emulator.account``, the seeded ground truth::
+
+    async with BinanceEmulator(seed=7) as emulator:
+        keys = emulator.create_demo_keys()
+        client = ccxt.async_support.binance({"apiKey": keys.read_only.api_key, "secret": keys.read_only.secret})
+        apply_url_override(client, emulator.base_url)
+"""
+
+from sandbox.exchanges.base import (
+    FOREIGN_IP,
+    READ_ONLY,
+    TRADING,
+    WITHDRAWAL,
+    ApiKey,
+    Clock,
+    Credentials,
+    DemoKeys,
+    ExchangeEmulator,
+    Permissions,
+    RequestCounter,
+)
+from sandbox.exchanges.binance import BinanceEmulator, BinanceLimits
+from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
+from sandbox.exchanges.records import (
+    AccountProfile,
+    BalanceRecord,
+    ConvertRecord,
+    DepositRecord,
+    Market,
+    RewardRecord,
+    ScriptedAccount,
+    TradeRecord,
+    TransferRecord,
+    WithdrawalRecord,
+)
+from sandbox.exchanges.scripted import generate_account
+
+__all__ = [
+    "FOREIGN_IP",
+    "READ_ONLY",
+    "TRADING",
+    "WITHDRAWAL",
+    "AccountProfile",
+    "ApiKey",
+    "BalanceRecord",
+    "BinanceEmulator",
+    "BinanceLimits",
+    "BybitEmulator",
+    "BybitLimits",
+    "Clock",
+    "ConvertRecord",
+    "Credentials",
+    "DemoKeys",
+    "DepositRecord",
+    "ExchangeEmulator",
+    "Market",
+    "Permissions",
+    "RequestCounter",
+    "RewardRecord",
+    "ScriptedAccount",
+    "TradeRecord",
+    "TransferRecord",
+    "WithdrawalRecord",
+    "generate_account",
+]

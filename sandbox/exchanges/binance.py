@@ -1,0 +1,265 @@
+"""Binance REST emulator: spot (``/api/v3``) and wallet (``/sapi/v1``) endpoints a read-only sync uses.
+
+Requests are checked as Binance checks them: ``X-MBX-APIKEY``, ``timestamp`` + ``recvWindow`` (-1021), HMAC-SHA256
+of the query string (-1022), unknown keys (-2015 on ``/api``, -2008 on ``/sapi``), malformed keys (-2014), and
+expired, IP-restricted or unreadable keys (-2015). Weight is counted per IP and minute (``X-MBX-USED-WEIGHT-1M``;
+``/sapi`` has its own IP and UID budgets); over the limit a request gets 429 with ``Retry-After``, and a client that
+keeps going is banned with 418. Only spot market data is emulated: margin, futures and options calls get a
+plain 404 and are listed in ``requests.unexpected``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from sandbox.exchanges.base import (
+    DAY_MS,
+    MINUTE_MS,
+    ApiKey,
+    Clock,
+    ExchangeEmulator,
+    KeyAccess,
+    SlidingWindow,
+    compact_json,
+    retry_after_seconds,
+)
+from sandbox.exchanges.binance_book import (
+    CONVERT_WINDOW_MS,
+    DIVIDEND_WINDOW_MS,
+    TRANSFERS_WINDOW_MS,
+    BinanceBook,
+    BinanceError,
+    Call,
+    int_param,
+    missing,
+)
+from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
+from sandbox.exchanges.scripted import generate_account
+
+Bucket = Literal["api", "sapi_ip", "sapi_uid"]
+WEIGHT_HEADERS: dict[Bucket, str] = {
+    "api": "X-MBX-USED-WEIGHT-1M",
+    "sapi_ip": "X-SAPI-USED-IP-WEIGHT-1M",
+    "sapi_uid": "X-SAPI-USED-UID-WEIGHT-1M",
+}
+INVALID_KEY = "Invalid API-key, IP, or permissions for action."
+_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{64}")
+
+
+@dataclass(frozen=True)
+class BinanceLimits:
+    """Binance's published limits; tests shrink them to reach 429 and 418 quickly."""
+
+    request_weight_per_minute: int = 6000
+    sapi_ip_weight_per_minute: int = 12_000
+    sapi_uid_weight_per_minute: int = 180_000
+    # Binance bans "repeated" violations without saying how many; this many 429s in a row earn a 418.
+    violations_before_ban: int = 10
+    first_ban_ms: int = 2 * MINUTE_MS
+    max_ban_ms: int = 3 * DAY_MS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    weight: int
+    bucket: Bucket
+    signed: bool
+    handler: Callable[[Call], object]
+
+
+class BinanceIds(IdStyle):
+    """Withdrawal ids are 32 hex digits on Binance; everything else is numeric."""
+
+    def record_id(self, rng: random.Random, kind: str, n: int) -> str:
+        if kind == "withdrawal":
+            return f"{rng.getrandbits(64):016x}{n:016x}"
+        return str(n)
+
+
+class BinanceEmulator(ExchangeEmulator):
+    """``BinanceEmulator(seed=7)``: a scripted Binance account behind the real wire protocol."""
+
+    exchange_id = "binance"
+    key_length = 64
+    secret_length = 64
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        profile: AccountProfile | None = None,
+        listed_symbols: int = 400,
+        limits: BinanceLimits | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.limits = limits or BinanceLimits()
+        profile = profile or AccountProfile()
+        # Keep history clear of the default-window edges so results never hinge on the seconds of a test run.
+        quiet = (*profile.quiet_ages_ms, TRANSFERS_WINDOW_MS, CONVERT_WINDOW_MS, DIVIDEND_WINDOW_MS)
+        profile = replace(profile, quiet_ages_ms=quiet, transfers=0)
+        self.account: ScriptedAccount = generate_account(
+            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BinanceIds()
+        )
+        self.book = BinanceBook(self.account, self._rate_limit_info())
+        self._windows: dict[tuple[Bucket, str], SlidingWindow] = {}
+        self._violations: Counter[str] = Counter()
+        self._bans: dict[str, int] = {}
+        self._ban_counts: Counter[str] = Counter()
+        book = self.book
+        self.endpoints = (
+            Endpoint("/api/v3/ping", 1, "api", False, book.ping),
+            Endpoint("/api/v3/time", 1, "api", False, book.time),
+            Endpoint("/api/v3/exchangeInfo", 20, "api", False, book.exchange_info),
+            Endpoint("/api/v3/account", 20, "api", True, book.account_info),
+            Endpoint("/api/v3/myTrades", 20, "api", True, book.my_trades),
+            Endpoint("/sapi/v1/account/apiRestrictions", 1, "sapi_ip", True, book.api_restrictions),
+            Endpoint("/sapi/v1/capital/deposit/hisrec", 1, "sapi_ip", True, book.deposits),
+            Endpoint("/sapi/v1/capital/withdraw/history", 18_000, "sapi_uid", True, book.withdrawals),
+            Endpoint("/sapi/v1/convert/tradeFlow", 3_000, "sapi_uid", True, book.convert_trade_flow),
+            Endpoint("/sapi/v1/asset/assetDividend", 10, "sapi_ip", True, book.asset_dividends),
+        )
+
+    def _rate_limit_info(self) -> list[dict[str, object]]:
+        return [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": self.limits.request_weight_per_minute,
+            },
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000},
+            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61_000},
+        ]
+
+    def reset_rate_limits(self) -> None:
+        """Forget spent weight, violations and bans (as if the test waited them out)."""
+        self._windows.clear()
+        self._violations.clear()
+        self._bans.clear()
+        self._ban_counts.clear()
+
+    def add_routes(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_get(endpoint.path, self._handler(endpoint))
+
+    def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return self.serve(request, endpoint)
+
+        return handle
+
+    # -- the request pipeline -------------------------------------------------------------------------------
+
+    def serve(self, request: web.Request, endpoint: Endpoint) -> web.Response:
+        now = self.clock.now_ms()
+        ip = request.remote or ""
+        headers: dict[str, str] = {}
+        banned_until = self._bans.get(ip, 0)
+        if now < banned_until:
+            return self._banned(banned_until, now)
+        try:
+            raw_query = request.rel_url.raw_query_string
+            params = dict(parse_qsl(raw_query, keep_blank_values=True))
+            if endpoint.bucket != "sapi_uid":
+                limited = self._spend(endpoint.bucket, ip, ip, endpoint.weight, now, headers)
+                if limited is not None:
+                    return limited
+            key = self._authenticate(request, endpoint, raw_query, params, ip, now) if endpoint.signed else None
+            if endpoint.bucket == "sapi_uid":
+                limited = self._spend(endpoint.bucket, "uid", ip, endpoint.weight, now, headers)
+                if limited is not None:
+                    return limited
+            payload = endpoint.handler(Call(params=params, key=key, now_ms=now))
+        except BinanceError as error:
+            return self._error(error.status, error.code, error.msg, headers)
+        return web.json_response(payload, headers=headers, dumps=compact_json)
+
+    def _spend(
+        self, bucket: Bucket, owner: str, ip: str, weight: int, now: int, headers: dict[str, str]
+    ) -> web.Response | None:
+        window = self._windows.get((bucket, owner))
+        if window is None:
+            limit = {
+                "api": self.limits.request_weight_per_minute,
+                "sapi_ip": self.limits.sapi_ip_weight_per_minute,
+                "sapi_uid": self.limits.sapi_uid_weight_per_minute,
+            }[bucket]
+            window = self._windows[(bucket, owner)] = SlidingWindow(limit, MINUTE_MS)
+        if window.try_spend(now, weight):
+            self._violations[ip] = 0
+            headers[WEIGHT_HEADERS[bucket]] = str(window.used(now))
+            return None
+        headers[WEIGHT_HEADERS[bucket]] = str(window.used(now))
+        self._violations[ip] += 1
+        if self._violations[ip] > self.limits.violations_before_ban:
+            self._ban_counts[ip] += 1
+            duration = min(self.limits.first_ban_ms * 2 ** (self._ban_counts[ip] - 1), self.limits.max_ban_ms)
+            self._bans[ip] = now + duration
+            self._violations[ip] = 0
+            return self._banned(now + duration, now)
+        headers["Retry-After"] = retry_after_seconds(window.retry_after_ms(now, weight))
+        limit_text = f"current limit is {window.limit} request weight per 1 MINUTE"
+        return self._error(
+            429,
+            -1003,
+            f"Too much request weight used; {limit_text}. Please use WebSocket Streams for live "
+            "updates to avoid polling the API.",
+            headers,
+        )
+
+    def _banned(self, until: int, now: int) -> web.Response:
+        return self._error(
+            418,
+            -1003,
+            f"Way too much request weight used; IP banned until {until}. Please use WebSocket Streams "
+            "for live updates to avoid bans.",
+            {"Retry-After": retry_after_seconds(until - now)},
+        )
+
+    @staticmethod
+    def _error(status: int, code: int, msg: str, headers: dict[str, str]) -> web.Response:
+        return web.json_response({"code": code, "msg": msg}, status=status, headers=headers, dumps=compact_json)
+
+    def _authenticate(
+        self, request: web.Request, endpoint: Endpoint, raw_query: str, params: dict[str, str], ip: str, now: int
+    ) -> ApiKey:
+        api_key = request.headers.get("X-MBX-APIKEY", "")
+        if not _KEY_FORMAT.fullmatch(api_key):
+            raise BinanceError(-2014, "API-key format invalid.", 401)
+        key = self.keys.lookup(api_key)
+        if key is None:
+            if endpoint.path.startswith("/sapi/"):
+                raise BinanceError(-2008, "Invalid Api-Key ID.", 400)
+            raise BinanceError(-2015, INVALID_KEY, 401)
+        timestamp = int_param(params, "timestamp")
+        if timestamp is None:
+            raise missing("timestamp")
+        recv_window = int_param(params, "recvWindow")
+        recv_window = 5000 if recv_window is None else recv_window
+        if recv_window > 60_000:
+            raise BinanceError(-1131, "recvWindow must be less than 60000")
+        if timestamp >= now + 1000:
+            raise BinanceError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+        if now - timestamp > recv_window:
+            raise BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
+        signature = params.get("signature", "")
+        if not signature:
+            raise missing("signature")
+        # Binance signs the query string exactly as sent, minus the signature itself.
+        payload = "&".join(part for part in raw_query.split("&") if not part.startswith("signature="))
+        if not key.signature_matches(payload, signature):
+            raise BinanceError(-1022, "Signature for this request is not valid.")
+        if self.keys.access(key, ip=ip, now_ms=now) is not KeyAccess.OK or not key.permissions.read:
+            raise BinanceError(-2015, INVALID_KEY, 401)
+        return key

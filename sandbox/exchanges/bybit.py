@@ -1,0 +1,213 @@
+"""Bybit v5 REST emulator: the market, user, account, execution and asset endpoints a read-only sync uses.
+
+Private requests are checked as Bybit checks them: ``X-BAPI-API-KEY``, ``X-BAPI-TIMESTAMP`` within
+``X-BAPI-RECV-WINDOW`` (10002), ``X-BAPI-SIGN`` = HMAC-SHA256 of timestamp + key + recvWindow + query string
+(10004), unknown or deleted keys (10003), expired keys (33004), IPs outside the key's list (10010) and keys
+without read scopes (10005). Errors come with HTTP 200 and a ``retCode``, as Bybit sends them. Each endpoint has
+a per-UID limit per second, reported in ``X-Bapi-Limit*`` headers and answered with 10006 when spent; more than
+600 requests in 5 s from one IP get HTTP 403 and a ban. Derivative instruments are not emulated (plain 404,
+listed in ``requests.unexpected``); the scripted account has spot history only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from sandbox.exchanges.base import (
+    DAY_MS,
+    MINUTE_MS,
+    SECOND_MS,
+    ApiKey,
+    Clock,
+    ExchangeEmulator,
+    KeyAccess,
+    SlidingWindow,
+    compact_json,
+)
+from sandbox.exchanges.bybit_book import (
+    ASSET_WINDOW_MS,
+    EXECUTION_LOOKBACK_MS,
+    BybitBook,
+    BybitError,
+    BybitIds,
+    Call,
+    NotEmulated,
+)
+from sandbox.exchanges.records import AccountProfile, ScriptedAccount
+from sandbox.exchanges.scripted import generate_account
+
+# Per UID and second, as ccxt's Bybit cost table has them.
+DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
+    {
+        "/v5/execution/list": 10,
+        "/v5/account/wallet-balance": 50,
+        "/v5/account/info": 10,
+        "/v5/user/query-api": 10,
+        "/v5/asset/deposit/query-record": 5,
+        "/v5/asset/withdraw/query-record": 5,
+        "/v5/asset/transfer/query-inter-transfer-list": 1,
+    }
+)
+
+
+@dataclass(frozen=True)
+class BybitLimits:
+    """Bybit's limits; tests shrink them to reach 10006 and 403 quickly."""
+
+    per_second: Mapping[str, int] = field(default_factory=lambda: DEFAULT_PER_SECOND)
+    default_per_second: int = 10
+    ip_requests_per_5s: int = 600
+    ip_ban_ms: int = 10 * MINUTE_MS
+
+    def for_path(self, path: str) -> int:
+        return self.per_second.get(path, self.default_per_second)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    private: bool
+    handler: Callable[[Call], object]
+
+
+class BybitEmulator(ExchangeEmulator):
+    """``BybitEmulator(seed=7)``: a scripted Bybit unified account behind the real v5 wire protocol."""
+
+    exchange_id = "bybit"
+    key_length = 18
+    secret_length = 36
+    # Bybit keys without an IP binding expire after three months.
+    unrestricted_key_lifetime_ms: int | None = 90 * DAY_MS
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        profile: AccountProfile | None = None,
+        listed_symbols: int = 300,
+        limits: BybitLimits | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.limits = limits or BybitLimits()
+        profile = profile or AccountProfile()
+        quiet = (*profile.quiet_ages_ms, EXECUTION_LOOKBACK_MS, ASSET_WINDOW_MS)
+        profile = replace(profile, quiet_ages_ms=quiet, converts=0, rewards=0)
+        self.account: ScriptedAccount = generate_account(
+            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BybitIds()
+        )
+        self.book = BybitBook(self.account)
+        self._ip_windows: dict[str, SlidingWindow] = {}
+        self._ip_bans: dict[str, int] = {}
+        self._uid_windows: dict[str, SlidingWindow] = {}
+        book = self.book
+        self.endpoints = (
+            Endpoint("/v5/market/time", False, book.market_time),
+            Endpoint("/v5/market/instruments-info", False, book.instruments_info),
+            Endpoint("/v5/user/query-api", True, book.query_api),
+            Endpoint("/v5/account/info", True, book.account_info),
+            Endpoint("/v5/account/wallet-balance", True, book.wallet_balance),
+            Endpoint("/v5/execution/list", True, book.executions),
+            Endpoint("/v5/asset/deposit/query-record", True, book.deposits),
+            Endpoint("/v5/asset/withdraw/query-record", True, book.withdrawals),
+            Endpoint("/v5/asset/transfer/query-inter-transfer-list", True, book.transfers),
+        )
+
+    @property
+    def trades_reachable(self) -> tuple[int, int]:
+        """The span of execution times the API still returns: (now - 730 days, now)."""
+        now = self.clock.now_ms()
+        return now - EXECUTION_LOOKBACK_MS, now
+
+    def reset_rate_limits(self) -> None:
+        self._ip_windows.clear()
+        self._ip_bans.clear()
+        self._uid_windows.clear()
+
+    def add_routes(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_get(endpoint.path, self._handler(endpoint))
+
+    def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return self.serve(request, endpoint)
+
+        return handle
+
+    # -- the request pipeline -------------------------------------------------------------------------------
+
+    def serve(self, request: web.Request, endpoint: Endpoint) -> web.Response:
+        now = self.clock.now_ms()
+        ip = request.remote or ""
+        if not self._ip_allowed(ip, now):
+            return web.Response(status=403, text="access too frequent")
+        headers: dict[str, str] = {}
+        try:
+            raw_query = request.rel_url.raw_query_string
+            params = dict(parse_qsl(raw_query, keep_blank_values=True))
+            key = None
+            if endpoint.private:
+                key = self._authenticate(request, raw_query, ip, now)
+                self._spend(key, endpoint.path, now, headers)
+            result = endpoint.handler(Call(params=params, key=key, now_ms=now))
+        except BybitError as error:
+            return self._envelope(error.code, error.msg, {}, now, headers)
+        except NotEmulated as reason:
+            return self.not_emulated(request, str(reason))
+        return self._envelope(0, "OK", result, now, headers)
+
+    @staticmethod
+    def _envelope(code: int, msg: str, result: object, now: int, headers: dict[str, str]) -> web.Response:
+        body = {"retCode": code, "retMsg": msg, "result": result, "retExtInfo": {}, "time": now}
+        return web.json_response(body, headers=headers, dumps=compact_json)
+
+    def _ip_allowed(self, ip: str, now: int) -> bool:
+        if now < self._ip_bans.get(ip, 0):
+            return False
+        window = self._ip_windows.setdefault(ip, SlidingWindow(self.limits.ip_requests_per_5s, 5 * SECOND_MS))
+        if window.try_spend(now, 1):
+            return True
+        self._ip_bans[ip] = now + self.limits.ip_ban_ms
+        return False
+
+    def _spend(self, key: ApiKey, path: str, now: int, headers: dict[str, str]) -> None:
+        # One account per emulator, so the UID budget is per endpoint.
+        window = self._uid_windows.setdefault(path, SlidingWindow(self.limits.for_path(path), SECOND_MS))
+        allowed = window.try_spend(now, 1)
+        headers["X-Bapi-Limit"] = str(window.limit)
+        headers["X-Bapi-Limit-Status"] = str(max(0, window.limit - window.used(now)))
+        headers["X-Bapi-Limit-Reset-Timestamp"] = str(window.reset_at_ms(now) if not allowed else now)
+        if not allowed:
+            raise BybitError(10006, "Too many visits. Exceeded the API Rate Limit.")
+
+    def _authenticate(self, request: web.Request, raw_query: str, ip: str, now: int) -> ApiKey:
+        api_key = request.headers.get("X-BAPI-API-KEY", "")
+        key = self.keys.lookup(api_key) if api_key else None
+        if key is None:
+            raise BybitError(10003, "API key is invalid.")
+        timestamp_text = request.headers.get("X-BAPI-TIMESTAMP", "")
+        recv_text = request.headers.get("X-BAPI-RECV-WINDOW", "")
+        recv_window = int(recv_text) if recv_text.isdigit() else 5000
+        timestamp = int(timestamp_text) if timestamp_text.isdigit() else 0
+        if not now - recv_window <= timestamp < now + 1000:
+            raise BybitError(
+                10002,
+                "invalid request, please check your server timestamp or recv_window param. "
+                f"req_timestamp[{timestamp}],server_timestamp[{now}],recv_window[{recv_window}]",
+            )
+        payload = f"{timestamp_text}{api_key}{recv_text}{raw_query}"
+        if not key.signature_matches(payload, request.headers.get("X-BAPI-SIGN", "")):
+            raise BybitError(10004, "Error sign, please check your signature generation algorithm.")
+        access = self.keys.access(key, ip=ip, now_ms=now)
+        if access is KeyAccess.EXPIRED:
+            raise BybitError(33004, "Your api key has expired.")
+        if access is KeyAccess.IP_NOT_ALLOWED:
+            raise BybitError(10010, "Unmatched IP, please check your API key's bound IP addresses.")
+        if not key.permissions.read:
+            raise BybitError(10005, "Permission denied, please check your API key permissions.")
+        return key

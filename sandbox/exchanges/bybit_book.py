@@ -1,0 +1,437 @@
+"""Bybit v5's read endpoints over a scripted account: parameters, windows, cursors and Bybit's JSON.
+
+Rules from Bybit's v5 docs: execution list limit [1, 100] (default 50), 7-day windows (none given: the last 7
+days; only one end given: 7 days from it), unified accounts reach back 730 days; deposit and withdrawal records
+limit [1, 50] (default 50) in 30-day windows; internal transfers limit [1, 50] (default 20) in 7-day windows;
+records newest first; the next page is asked for with ``cursor=<nextPageCursor>``. Spot instruments come in one
+page. Bybit answers parameter errors with retCode 10001.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.records import (
+    EIGHT_PLACES,
+    DepositRecord,
+    IdStyle,
+    Market,
+    ScriptedAccount,
+    TradeRecord,
+    TransferRecord,
+    WithdrawalRecord,
+    plain,
+)
+
+Json = dict[str, Any]
+R = TypeVar("R")
+
+EXECUTION_WINDOW_MS = 7 * DAY_MS
+EXECUTION_LOOKBACK_MS = 730 * DAY_MS
+ASSET_WINDOW_MS = 30 * DAY_MS
+TRANSFER_WINDOW_MS = 7 * DAY_MS
+
+
+class BybitError(Exception):
+    """An error answer: ``{"retCode": code, "retMsg": msg}``, HTTP 200 like Bybit's own."""
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+class NotEmulated(Exception):
+    """The request is valid on Bybit but outside what this emulator serves."""
+
+
+@dataclass(frozen=True)
+class Call:
+    params: Mapping[str, str]
+    key: ApiKey | None
+    now_ms: int
+
+
+class BybitIds(IdStyle):
+    """Execution and transfer ids are UUIDs, order ids 19 digits, deposit and withdrawal ids numbers."""
+
+    def trade_id(self, rng: random.Random, n: int) -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    def order_id(self, rng: random.Random, n: int) -> str:
+        return str(1_500_000_000_000_000_000 + n)
+
+    def record_id(self, rng: random.Random, kind: str, n: int) -> str:
+        if kind == "transfer":
+            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        return str(n)
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def int_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise BybitError(10001, f"params error: {name} invalid")
+    return int(raw)
+
+
+def limit_param(params: Mapping[str, str], default: int, maximum: int) -> int:
+    value = int_param(params, "limit")
+    if value is None:
+        return default
+    if not 1 <= value <= maximum:
+        raise BybitError(10001, f"params error: limit must be in [1, {maximum}]")
+    return value
+
+
+def window(params: Mapping[str, str], now_ms: int, span_ms: int) -> tuple[int, int]:
+    """Bybit's rule: none given, the last span; one given, one span from it; both, at most one span."""
+    days = span_ms // DAY_MS
+    start, end = int_param(params, "startTime"), int_param(params, "endTime")
+    if start is None:
+        end = now_ms if end is None else end
+        return end - span_ms, end
+    if end is None:
+        return start, start + span_ms
+    if start > end:
+        raise BybitError(10001, "params error: startTime must be less than or equal to endTime")
+    if end - start > span_ms:
+        raise BybitError(10001, f"params error: the time range between startTime and endTime exceeds {days} days")
+    return start, end
+
+
+def cursor_page(
+    records: Sequence[R], params: Mapping[str, str], limit: int, sort_key: Callable[[R], tuple[int, str]]
+) -> tuple[list[R], str]:
+    """Newest first; a cursor names the last record served, so new records never shift later pages."""
+    ordered = sorted(records, key=sort_key, reverse=True)
+    cursor = params.get("cursor", "")
+    if cursor:
+        after = _decode_cursor(cursor)
+        ordered = [r for r in ordered if sort_key(r) < after]
+    chosen = ordered[:limit]
+    more = len(ordered) > limit
+    return chosen, (_encode_cursor(sort_key(chosen[-1])) if more else "")
+
+
+def _encode_cursor(key: tuple[int, str]) -> str:
+    return base64.urlsafe_b64encode(f"{key[0]}:{key[1]}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, ident = text.partition(":")
+        return int(when), ident
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BybitError(10001, "params error: cursor invalid") from None
+
+
+def _permissions(key: ApiKey) -> Json:
+    p = key.permissions
+    if not p.read:
+        scopes: Json = {}
+    else:
+        wallet = ["AccountTransfer", "SubMemberTransfer"] + (["Withdraw"] if p.withdraw else [])
+        scopes = {
+            "ContractTrade": ["Order", "Position"],
+            "Spot": ["SpotTrade"],
+            "Wallet": wallet,
+            "Options": ["OptionsTrade"],
+            "Exchange": ["ExchangeHistory"],
+        }
+    empty = (
+        "ContractTrade",
+        "Spot",
+        "Wallet",
+        "Options",
+        "Derivatives",
+        "CopyTrading",
+        "BlockTrade",
+        "Exchange",
+        "NFT",
+        "Affiliate",
+        "Earn",
+    )
+    return {name: scopes.get(name, []) for name in empty}
+
+
+class BybitBook:
+    """Serves one scripted account the way Bybit's v5 REST API does."""
+
+    def __init__(self, account: ScriptedAccount) -> None:
+        self.account = account
+        self._key_ids: dict[str, int] = {}
+
+    def market_time(self, call: Call) -> Json:
+        return {"timeSecond": str(call.now_ms // 1000), "timeNano": str(call.now_ms * 1_000_000)}
+
+    def instruments_info(self, call: Call) -> Json:
+        category = call.params.get("category", "")
+        if category != "spot":
+            if category in ("linear", "inverse", "option"):
+                raise NotEmulated(f"category={category} instruments are not emulated")
+            raise BybitError(10001, "params error: category invalid")
+        symbol = call.params.get("symbol")
+        markets = [m for m in self.account.markets if symbol in (None, m.symbol)]
+        return {"category": "spot", "list": [self._instrument(m) for m in markets], "nextPageCursor": ""}
+
+    @staticmethod
+    def _instrument(m: Market) -> Json:
+        return {
+            "symbol": m.symbol,
+            "baseCoin": m.base,
+            "quoteCoin": m.quote,
+            "innovation": "0",
+            "status": "Trading",
+            "marginTrading": "none",
+            "stTag": "0",
+            "lotSizeFilter": {
+                "basePrecision": "0.000001",
+                "quotePrecision": "0.00000001",
+                "minOrderQty": "0.000001",
+                "maxOrderQty": "100000000000",
+                "minOrderAmt": "1",
+                "maxOrderAmt": "2000000",
+            },
+            "priceFilter": {"tickSize": plain(max(m.price.scaleb(-5).quantize(EIGHT_PLACES), EIGHT_PLACES))},
+            "riskParameters": {"priceLimitRatioX": "0.05", "priceLimitRatioY": "0.05"},
+        }
+
+    def query_api(self, call: Call) -> Json:
+        key = call.key
+        if key is None:
+            raise RuntimeError("a private endpoint was served without a key")
+        p = key.permissions
+        key_id = self._key_ids.setdefault(key.api_key, 1_000_000 + len(self._key_ids))
+        days_left = -1 if key.expires_at is None else max(0, (key.expires_at - call.now_ms) // DAY_MS)
+        return {
+            "id": str(key_id),
+            "note": key.label,
+            "apiKey": key.api_key,
+            "readOnly": 0 if p.trade or p.withdraw else 1,
+            "secret": "",
+            "permissions": _permissions(key),
+            "ips": list(key.ip_whitelist) or ["*"],
+            "type": 1,
+            "deadlineDay": days_left,
+            "expiredAt": "" if key.expires_at is None else iso(key.expires_at),
+            "createdAt": iso(key.created_at),
+            "unified": 0,
+            "uta": 1,
+            "userID": 24617703,
+            "inviterID": 0,
+            "vipLevel": "No VIP",
+            "mktMakerLevel": "0",
+            "affiliateID": 0,
+            "rsaPublicKey": "",
+            "isMaster": True,
+            "parentUid": "0",
+            "kycLevel": "LEVEL_DEFAULT",
+            "kycRegion": "",
+        }
+
+    def account_info(self, call: Call) -> Json:
+        return {
+            "unifiedMarginStatus": 5,
+            "marginMode": "REGULAR_MARGIN",
+            "isMasterTrader": False,
+            "spotHedgingStatus": "OFF",
+            "updatedTime": str(self.account.now_ms),
+            "dcpStatus": "OFF",
+            "timeWindow": 10,
+            "smpGroup": 0,
+        }
+
+    def wallet_balance(self, call: Call) -> Json:
+        account_type = call.params.get("accountType", "")
+        if account_type != "UNIFIED":
+            raise BybitError(10001, "accountType only support UNIFIED.")
+        wanted = set(filter(None, call.params.get("coin", "").split(",")))
+        coins = [
+            {
+                "coin": b.asset,
+                "equity": plain(b.total),
+                "walletBalance": plain(b.total),
+                "locked": plain(b.locked),
+                "usdValue": "",
+                "unrealisedPnl": "0",
+                "cumRealisedPnl": "0",
+                "borrowAmount": "0",
+                "accruedInterest": "0",
+                "totalOrderIM": plain(b.locked),
+                "totalPositionIM": "0",
+                "totalPositionMM": "0",
+                "bonus": "0",
+                "collateralSwitch": True,
+                "marginCollateral": True,
+                "spotHedgingQty": "0",
+            }
+            for b in self.account.balances
+            if b.total > 0 and (not wanted or b.asset in wanted)
+        ]
+        return {
+            "list": [
+                {
+                    "accountType": "UNIFIED",
+                    "accountIMRate": "0",
+                    "accountMMRate": "0",
+                    "accountLTV": "0",
+                    "totalEquity": "",
+                    "totalWalletBalance": "",
+                    "totalMarginBalance": "",
+                    "totalAvailableBalance": "",
+                    "totalPerpUPL": "0",
+                    "totalInitialMargin": "0",
+                    "totalMaintenanceMargin": "0",
+                    "coin": coins,
+                }
+            ]
+        }
+
+    def executions(self, call: Call) -> Json:
+        params = call.params
+        category = params.get("category", "")
+        if category not in ("spot", "linear", "inverse", "option"):
+            raise BybitError(10001, "params error: category invalid")
+        limit = limit_param(params, 50, 100)
+        start, end = window(params, call.now_ms, EXECUTION_WINDOW_MS)
+        if start < call.now_ms - EXECUTION_LOOKBACK_MS:
+            raise BybitError(10001, "params error: startTime can not be earlier than 730 days ago")
+        trades: Sequence[TradeRecord] = self.account.trades if category == "spot" else ()
+        symbol, base, order_id = params.get("symbol"), params.get("baseCoin"), params.get("orderId")
+        chosen = [
+            t
+            for t in trades
+            if start <= t.timestamp <= end
+            and (not order_id or t.order_id == order_id)
+            and (not symbol or t.symbol == symbol)
+            and (not base or t.base == base)
+        ]
+        items, cursor = cursor_page(chosen, params, limit, lambda t: (t.timestamp, t.id))
+        return {"category": category, "list": [self._execution(t) for t in items], "nextPageCursor": cursor}
+
+    @staticmethod
+    def _execution(t: TradeRecord) -> Json:
+        return {
+            "symbol": t.symbol,
+            "orderId": t.order_id,
+            "orderLinkId": "",
+            "side": "Buy" if t.side == "buy" else "Sell",
+            "orderPrice": plain(t.price),
+            "orderQty": plain(t.amount),
+            "leavesQty": "0",
+            "createType": "CreateByUser",
+            "orderType": "Limit" if t.is_maker else "Market",
+            "stopOrderType": "",
+            "execFee": plain(t.fee),
+            "execId": t.id,
+            "execPrice": plain(t.price),
+            "execQty": plain(t.amount),
+            "execType": "Trade",
+            "execValue": plain(t.cost),
+            "execTime": str(t.timestamp),
+            "feeCurrency": t.fee_asset,
+            "isMaker": t.is_maker,
+            "feeRate": "0.001",
+            "tradeIv": "",
+            "markIv": "",
+            "markPrice": "",
+            "indexPrice": "",
+            "underlyingPrice": "",
+            "blockTradeId": "",
+            "closedSize": "",
+            "seq": 0,
+            "extraFees": "",
+        }
+
+    def deposits(self, call: Call) -> Json:
+        limit = limit_param(call.params, 50, 50)
+        start, end = window(call.params, call.now_ms, ASSET_WINDOW_MS)
+        coin = call.params.get("coin")
+        chosen = [d for d in self.account.deposits if start <= d.timestamp <= end and (not coin or d.asset == coin)]
+        items, cursor = cursor_page(chosen, call.params, limit, lambda d: (d.timestamp, d.id))
+        return {"rows": [self._deposit(d) for d in items], "nextPageCursor": cursor}
+
+    @staticmethod
+    def _deposit(d: DepositRecord) -> Json:
+        return {
+            "id": d.id,
+            "coin": d.asset,
+            "chain": d.network,
+            "amount": plain(d.amount),
+            "txID": d.tx_id,
+            "status": 3,
+            "toAddress": d.address,
+            "tag": "",
+            "depositFee": "",
+            "successAt": str(d.timestamp),
+            "confirmations": "64",
+            "txIndex": "0",
+            "blockHash": "",
+            "batchReleaseLimit": "-1",
+            "depositType": "0",
+            "fromAddress": "",
+        }
+
+    def withdrawals(self, call: Call) -> Json:
+        limit = limit_param(call.params, 50, 50)
+        start, end = window(call.params, call.now_ms, ASSET_WINDOW_MS)
+        coin, wanted_id = call.params.get("coin"), call.params.get("withdrawID")
+        chosen = [
+            w
+            for w in self.account.withdrawals
+            if start <= w.timestamp <= end and (not coin or w.asset == coin) and (not wanted_id or w.id == wanted_id)
+        ]
+        items, cursor = cursor_page(chosen, call.params, limit, lambda w: (w.timestamp, w.id))
+        return {"rows": [self._withdrawal(w) for w in items], "nextPageCursor": cursor}
+
+    @staticmethod
+    def _withdrawal(w: WithdrawalRecord) -> Json:
+        return {
+            "withdrawId": w.id,
+            "txID": w.tx_id,
+            "withdrawType": 0,
+            "coin": w.asset,
+            "chain": w.network,
+            "amount": plain(w.amount),
+            "withdrawFee": plain(w.fee),
+            "status": "success",
+            "toAddress": w.address,
+            "tag": "",
+            "createTime": str(w.timestamp),
+            "updateTime": str(w.timestamp + 300_000),
+        }
+
+    def transfers(self, call: Call) -> Json:
+        limit = limit_param(call.params, 20, 50)
+        start, end = window(call.params, call.now_ms, TRANSFER_WINDOW_MS)
+        coin = call.params.get("coin")
+        chosen = [t for t in self.account.transfers if start <= t.timestamp <= end and (not coin or t.asset == coin)]
+        items, cursor = cursor_page(chosen, call.params, limit, lambda t: (t.timestamp, t.id))
+        return {"list": [self._transfer(t) for t in items], "nextPageCursor": cursor}
+
+    @staticmethod
+    def _transfer(t: TransferRecord) -> Json:
+        return {
+            "transferId": t.id,
+            "coin": t.asset,
+            "amount": plain(t.amount),
+            "fromAccountType": t.from_account,
+            "toAccountType": t.to_account,
+            "timestamp": str(t.timestamp),
+            "status": "SUCCESS",
+        }
