@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import texts
-from bot.context import SERVICES_KEY, Services
+from bot.assistant.drafts import DraftStore
+from bot.context import SERVICES_KEY, SETTINGS_KEY, Services
+from bot.integrations import IntegrationService
+from bot.logs import install_redaction
 from bot.secret import registry
 from bot.settings import Settings
 from bot.users import UserService
 from bot.vault import Vault, load_key_ring
+from connectors.clients import ClientPool
 from db.engine import Database
 from db.migrate import upgrade_to_head
-from handlers import errors, fallbacks, gate, start
+from handlers import assistant, errors, fallbacks, gate, keys, start
 
 log = logging.getLogger(__name__)
 
-SETTINGS_KEY = "tallybot.settings"
 ALLOWED_UPDATES = Update.ALL_TYPES
 
 
@@ -35,12 +41,22 @@ async def open_services(settings: Settings) -> Services:
     except BaseException:
         await database.dispose()
         raise
-    return Services(settings=settings, database=database, vault=vault, users=UserService(database))
+    return Services(
+        settings=settings,
+        database=database,
+        vault=vault,
+        users=UserService(database),
+        integrations=IntegrationService(database, vault),
+        drafts=DraftStore(database, vault, timeout=timedelta(seconds=settings.assistant_timeout_seconds)),
+        pool=ClientPool(settings.exchange_url_overrides),
+    )
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = application.bot_data[SETTINGS_KEY]
     application.bot_data[SERVICES_KEY] = await open_services(settings)
+    # ccxt takes about a second to import; do it now, off the event loop, not in the first user's request.
+    await asyncio.to_thread(importlib.import_module, "ccxt.async_support")
     await application.bot.set_my_commands([BotCommand(name, description) for name, description in texts.BOT_COMMANDS])
     log.info("Tallybot is up as @%s", application.bot.username)
 
@@ -48,12 +64,15 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     found = application.bot_data.pop(SERVICES_KEY, None)
     if isinstance(found, Services):
+        await found.pool.close()
         await found.database.dispose()
 
 
 def build_application(settings: Settings, **builder_options: Any) -> Application:  # type: ignore[type-arg]
     """The real bot. `builder_options` are for embedding (e.g. `updater=None`), never for tests to swap logic."""
     token = settings.require_token()
+    # However the bot is embedded (CLI, sandbox, tests), no record may carry a secret.
+    install_redaction()
     registry.pin(token)
     builder = (
         ApplicationBuilder()
@@ -71,6 +90,8 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     application = builder.build()
     application.bot_data[SETTINGS_KEY] = settings
     gate.register(application)
+    assistant.register(application)
+    keys.register(application)
     start.register(application)
     # Fallbacks last: within a handler group the first match wins.
     fallbacks.register(application)

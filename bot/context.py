@@ -7,12 +7,16 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
+from bot.assistant.drafts import DraftStore
+from bot.integrations import IntegrationService
 from bot.settings import Settings
 from bot.users import UserService
 from bot.vault import Vault
+from connectors.clients import ClientPool
 from db.engine import Database
 
 SERVICES_KEY = "tallybot.services"
+SETTINGS_KEY = "tallybot.settings"
 
 
 @dataclass(slots=True)
@@ -21,6 +25,9 @@ class Services:
     database: Database
     vault: Vault
     users: UserService
+    integrations: IntegrationService
+    drafts: DraftStore
+    pool: ClientPool
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -7,7 +7,7 @@ import re
 import traceback
 from typing import Any
 
-from bot.secret import registry
+from bot.secret import KEY_LIKE, registry
 
 REDACTED = "[REDACTED]"
 NOISY_LIBRARIES = (
@@ -24,6 +24,16 @@ NOISY_LIBRARIES = (
 BOT_TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 # Signed exchange URLs carry signature=… and apiKey-like query values.
 SIGNATURE_PATTERN = re.compile(r"(?i)\b(signature|sign|apikey|api_key|passphrase)=[^&\s'\"]+")
+# ccxt logs request headers at DEBUG: signatures (X-BAPI-SIGN, OK-ACCESS-SIGN, ACCESS-SIGN, KC-API-SIGN,
+# API-Sign), passphrases (KuCoin's v2 one is derived from the secret and never changes) and key headers.
+HEADER_PATTERN = re.compile(
+    r"(?i)(['\"]?[\w-]*(?:sign|passphrase|api-?key|access-key)[\w-]*['\"]?\s*[:=]\s*['\"]?)([^'\",}\s]+)"
+)
+
+
+# Loggers that write what users sent (PTB logs whole updates at DEBUG), before any handler could register a
+# pasted key as a secret: everything key-like is struck from them.
+USER_CONTENT_LOGGERS = ("telegram", "httpx", "httpcore")
 
 
 def redact(text: str) -> str:
@@ -31,7 +41,8 @@ def redact(text: str) -> str:
         if value in text:
             text = text.replace(value, REDACTED)
     text = BOT_TOKEN_PATTERN.sub(REDACTED, text)
-    return SIGNATURE_PATTERN.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    text = SIGNATURE_PATTERN.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    return HEADER_PATTERN.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
 
 
 def _redact_record(record: logging.LogRecord) -> None:
@@ -39,7 +50,10 @@ def _redact_record(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:  # a broken format string must not hide the rest of the record
         message = f"{record.msg!r} {record.args!r}"
-    record.msg = redact(message)
+    message = redact(message)
+    if record.name.startswith(USER_CONTENT_LOGGERS):
+        message = KEY_LIKE.sub(REDACTED, message)
+    record.msg = message
     record.args = None
     if record.exc_info and record.exc_info[1] is not None:
         # Exception texts (ccxt's especially) can quote signed URLs: render now, redacted.

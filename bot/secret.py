@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Iterator
@@ -9,6 +10,17 @@ from collections.abc import Iterator
 MASK = "****"
 # Below this length a value is not redacted by substring: a 3-character "secret" would mangle every log line.
 MIN_REDACTABLE_LENGTH = 6
+
+_KEY_CHARS = r"A-Za-z0-9_\-+/="
+# A run of 20+ key-like characters mixing letters and digits: what API keys, secrets and signatures look like.
+KEY_LIKE = re.compile(
+    rf"(?<![{_KEY_CHARS}])(?=[{_KEY_CHARS}]*\d)(?=[{_KEY_CHARS}]*[A-Za-z])[{_KEY_CHARS}]{{20,}}(?![{_KEY_CHARS}])"
+)
+
+
+def looks_like_secret(text: str | None) -> bool:
+    """Whether a message holds something that could be a key: treat it as one (delete it, never echo it)."""
+    return bool(text) and KEY_LIKE.search(text or "") is not None
 
 
 class SecretRegistry:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
         default_factory=frozenset, validation_alias=_env("TALLYBOT_ALLOWED_USERS")
     )
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
+    allow_trading_keys: bool = Field(default=False, validation_alias=_env("TALLYBOT_ALLOW_TRADING_KEYS"))
+    assistant_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias=_env("TALLYBOT_ASSISTANT_TIMEOUT"))
 
     @field_validator("exchange_url_overrides", mode="before")
     @classmethod

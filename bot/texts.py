@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Start Tallybot and see how to begin"),
+    ("start", "Start Tallybot and connect an exchange"),
+    ("connect", "Connect an exchange account with a read-only key"),
+    ("keys", "Your accounts: rename, replace a key, options, delete"),
+    ("cancel", "Stop what you are doing and wipe what you typed"),
     ("help", "What Tallybot does and how to use it"),
 )
 

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 # What ccxt would call during load_markets that a read-only spot key may not be allowed to, or that
 # loads markets Tallybot never pages (FIELD-NOTES): switched off so a key check costs one clean call.
 # Measured against the emulators: with these, load_markets makes one public call (Binance exchangeInfo, Bybit
-# spot instruments-info) instead of up to eleven, some of which a read-only key may not be allowed to make.
+# spot instruments-info, OKX spot instruments; Bitget two: spot symbols and margin pairs) instead of up to
+# eleven, some of which a read-only key may not be allowed to make.
 READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
     "binance": {"options": {"fetchCurrencies": False, "fetchMargins": False, "fetchMarkets": {"types": ["spot"]}}},
     "bybit": {
@@ -29,6 +30,20 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         "has": {"fetchCurrencies": False},
         # Stops fetch_balance probing /v5/user/query-api and /v5/account/info before every call.
         "options": {"fetchMarkets": {"types": ["spot"]}, "enableUnifiedAccount": True, "enableUnifiedMargin": False},
+    },
+    "okx": {
+        # With a key, load_markets first calls the private /api/v5/asset/currencies; `has` is the only switch.
+        "has": {"fetchCurrencies": False},
+        # Spot only: otherwise four more instrument lists (futures, swaps, BTC and ETH options).
+        "options": {"fetchMarkets": {"types": ["spot"]}},
+    },
+    "bitget": {
+        # Skips /api/v2/spot/public/coins (public, but a call Tallybot does not need).
+        "has": {"fetchCurrencies": False},
+        # Spot only (else six futures contract lists); "uta": False stops every keyed client probing
+        # /api/v3/account/settings and keeps ccxt on the v2 endpoints the profile pages. Spot still fetches
+        # the public /api/v2/margin/currencies: ccxt always does, and it is harmless.
+        "options": {"fetchMarkets": {"types": ["spot"]}, "uta": False},
     },
 }
 

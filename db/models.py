@@ -47,6 +47,7 @@ class IntegrationStatus(enum.StrEnum):
     OK = "ok"
     PARTIAL = "partial"
     FAILED = "failed"
+    DISCONNECTED = "disconnected"  # key removed, synced history kept
 
 
 class TransactionSource(enum.StrEnum):
@@ -167,3 +168,23 @@ class Transaction(Base):
     source: Mapped[str] = mapped_column(String(8), default=TransactionSource.API)
     raw: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssistantDraft(Base):
+    """An Assistant conversation in progress: where the user is, and the secrets typed so far, sealed.
+
+    Kept in the database so a restart resumes the flow; wiped on finish, /cancel or timeout.
+    """
+
+    __tablename__ = "assistant_drafts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # Changes with every new flow; buttons carry it, so a button from an older menu is recognised.
+    token: Mapped[str] = mapped_column(String(12))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sealed: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

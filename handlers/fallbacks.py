@@ -17,11 +17,6 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, texts.UNKNOWN_COMMAND)
 
 
-async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text outside any conversation."""
-    await reply(update, texts.PLAIN_TEXT_HINT)
-
-
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button from a menu no conversation owns any more."""
     if update.callback_query is not None:
@@ -33,7 +28,4 @@ FALLBACK_GROUP = 10
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
-    application.add_handler(
-        MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, plain_text)
-    )
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,6 +38,31 @@ class CoverageGap:
     reason: str
 
 
+class RateLimited(Exception):
+    """The exchange (or our own pacing of a budget ccxt's throttler does not know) says: not now.
+
+    Raised by a fetcher *between* pages: every page yielded before it is complete and its cursor resumes right
+    after it, so the sync engine marks the endpoint partial and continues from the stored cursors later.
+    `retry_after` is in seconds (None: the exchange did not say).
+    """
+
+    def __init__(self, endpoint: Endpoint, retry_after: float | None, market: str = "") -> None:
+        self.endpoint = endpoint
+        self.retry_after = retry_after
+        self.market = market
+        wait = "" if retry_after is None else f"; retry after {retry_after:g} s"
+        super().__init__(f"rate limited on {endpoint}{' ' + market if market else ''}{wait}")
+
+
+class UnsupportedEndpoint(LookupError):
+    """The fetcher has no implementation for this endpoint (the engine marks it skipped)."""
+
+    def __init__(self, exchange_id: str, endpoint: Endpoint) -> None:
+        self.exchange_id = exchange_id
+        self.endpoint = endpoint
+        super().__init__(f"{exchange_id}: {endpoint} is not fetched by Tallybot yet")
+
+
 @dataclass(slots=True)
 class FetchReport:
     """What a fetch did besides records: requests made, markets scanned and why, gaps."""
@@ -45,10 +70,24 @@ class FetchReport:
     requests: int = 0
     markets_scanned: list[str] = field(default_factory=list)
     market_sources: dict[str, list[str]] = field(default_factory=dict)  # market -> why it was scanned
+    markets_not_scanned: dict[str, str] = field(default_factory=dict)  # candidate market -> why it was left out
     gaps: list[CoverageGap] = field(default_factory=list)
 
 
 class Fetcher(Protocol):
+    def supports(self, endpoint: Endpoint) -> bool:
+        """Whether `fetch` can serve this endpoint; otherwise it raises UnsupportedEndpoint."""
+        ...
+
+    def learn_assets(self, assets: Iterable[str]) -> None:
+        """Hints for market discovery: the assets (ccxt codes) of the integration's stored records.
+
+        Exchanges whose trade history needs a market (Binance) find markets from the assets an account moved.
+        The fetcher sees the wallet records it fetches itself; records stored by an interrupted earlier sync or
+        a file upload only the caller knows. Call before fetching trades; fetchers that need no markets ignore it.
+        """
+        ...
+
     def fetch(
         self,
         endpoint: Endpoint,
@@ -59,5 +98,10 @@ class Fetcher(Protocol):
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         """Pages in order from each market's cursor (key "" for endpoints without markets), or from `since`
-        (None: as far back as the exchange allows), up to `until`. Never holds a whole history in memory."""
+        (None: as far back as the exchange allows), up to `until`. Never holds a whole history in memory.
+        For per-market endpoints the "" cursor holds discovery state, not a market. A page may carry no records
+        (a window with nothing in it, a market probed and found empty): commit its cursor all the same.
+
+        Raises RateLimited between pages (everything yielded before is complete) and UnsupportedEndpoint before
+        the first request; ccxt errors other than rate limits propagate unchanged for the diagnosis."""
         ...

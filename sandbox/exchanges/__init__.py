@@ -23,7 +23,11 @@ from sandbox.exchanges.base import (
     RequestCounter,
 )
 from sandbox.exchanges.binance import BinanceEmulator, BinanceLimits
+from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
+from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
+from sandbox.exchanges.okx import OkxEmulator, OkxLimits
+from sandbox.exchanges.okx_book import FundingBill
 from sandbox.exchanges.records import (
     AccountProfile,
     BalanceRecord,
@@ -48,6 +52,9 @@ __all__ = [
     "BalanceRecord",
     "BinanceEmulator",
     "BinanceLimits",
+    "BitgetDemoKeys",
+    "BitgetEmulator",
+    "BitgetLimits",
     "BybitEmulator",
     "BybitLimits",
     "Clock",
@@ -56,11 +63,15 @@ __all__ = [
     "DemoKeys",
     "DepositRecord",
     "ExchangeEmulator",
+    "FundingBill",
     "Market",
+    "OkxEmulator",
+    "OkxLimits",
     "Permissions",
     "RequestCounter",
     "RewardRecord",
     "ScriptedAccount",
+    "TaxRecord",
     "TradeRecord",
     "TransferRecord",
     "WithdrawalRecord",

@@ -7,6 +7,7 @@ client reaches through ``connectors.urls.apply_url_override``. Subclasses add th
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -74,13 +75,25 @@ WITHDRAWAL = Permissions(trade=True, withdraw=True, transfer=True)
 
 
 class Credentials(NamedTuple):
-    """An API key and its secret; unpacks as ``api_key, secret`` and never shows the secret in its repr."""
+    """An API key, its secret and, where the exchange has one (OKX, Bitget), the passphrase chosen with it.
+
+    Never shows the secret or the passphrase in its repr. ``passphrase`` is empty for exchanges without one.
+    """
 
     api_key: str
     secret: str
+    passphrase: str = ""
 
     def __repr__(self) -> str:
-        return f"Credentials(api_key={self.api_key[:6]}…, secret=<hidden>)"
+        hidden = ", passphrase=<hidden>" if self.passphrase else ""
+        return f"Credentials(api_key={self.api_key[:6]}…, secret=<hidden>{hidden})"
+
+    def ccxt_config(self) -> dict[str, str]:
+        """The credential part of a ccxt constructor config: ``apiKey``, ``secret`` and ``password`` if any."""
+        config = {"apiKey": self.api_key, "secret": self.secret}
+        if self.passphrase:
+            config["password"] = self.passphrase
+        return config
 
 
 @dataclass
@@ -95,6 +108,8 @@ class ApiKey:
     ip_whitelist: tuple[str, ...] = ()
     revoked: bool = False
     label: str = ""
+    passphrase: str | None = None  # chosen by the user with the key, where the exchange asks for one
+    key_type: str = "normal"  # exchanges with several kinds of key (Bitget's "tax") name them here
 
     @property
     def ip_restricted(self) -> bool:
@@ -105,6 +120,17 @@ class ApiKey:
 
     def signature_matches(self, payload: str, signature: str) -> bool:
         return hmac.compare_digest(self.sign(payload), signature.lower())
+
+    def sign_base64(self, payload: str) -> str:
+        """Base64 of the HMAC-SHA256 digest, as OKX, Bitget and KuCoin sign."""
+        digest = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).digest()
+        return base64.b64encode(digest).decode()
+
+    def base64_signature_matches(self, payload: str, signature: str) -> bool:
+        return hmac.compare_digest(self.sign_base64(payload).encode(), signature.encode())
+
+    def passphrase_matches(self, passphrase: str) -> bool:
+        return self.passphrase is not None and hmac.compare_digest(self.passphrase.encode(), passphrase.encode())
 
     def __repr__(self) -> str:
         return f"ApiKey({self.api_key[:6]}…, label={self.label!r}, permissions={self.permissions})"
@@ -135,6 +161,13 @@ class KeyRegistry:
         """A well-formed key string the registry does not know (for "unknown key" tests)."""
         return self._random(self._key_length)
 
+    def new_secret_string(self) -> str:
+        return self._random(self._secret_length)
+
+    def new_passphrase(self) -> str:
+        """What a user might choose: letters, digits and a symbol (which must survive the HTTP header)."""
+        return f"{self._random(11)}#{self._random(4)}"
+
     def add(
         self,
         *,
@@ -143,22 +176,28 @@ class KeyRegistry:
         expires_at: int | None,
         ip_whitelist: Iterable[str],
         label: str,
+        passphrase: str | None = None,
+        key_type: str = "normal",
     ) -> ApiKey:
         key = ApiKey(
-            api_key=self._random(self._key_length),
-            secret=self._random(self._secret_length),
+            api_key=self.new_key_string(),
+            secret=self.new_secret_string(),
             permissions=permissions,
             created_at=created_at,
             expires_at=expires_at,
             ip_whitelist=tuple(ip_whitelist),
             label=label,
+            passphrase=passphrase,
+            key_type=key_type,
         )
         self._keys[key.api_key] = key
         return key
 
-    def lookup(self, api_key: str) -> ApiKey | None:
+    def lookup(self, api_key: str, *, include_revoked: bool = False) -> ApiKey | None:
+        """The key as the exchange knows it; revoked keys only with ``include_revoked`` (some exchanges answer
+        a deleted key differently from one they never issued)."""
         key = self._keys.get(api_key)
-        if key is None or key.revoked:
+        if key is None or (key.revoked and not include_revoked):
             return None
         return key
 
@@ -277,6 +316,8 @@ class ExchangeEmulator:
     secret_length = 64
     # Some exchanges (Bybit) let keys without an IP binding lapse; add_key applies this when no expiry is given.
     unrestricted_key_lifetime_ms: int | None = None
+    # OKX, Bitget and KuCoin keys come with a passphrase the user chose; add_key invents one when none is given.
+    uses_passphrase = False
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()
@@ -294,21 +335,48 @@ class ExchangeEmulator:
         expires_at: int | None = None,
         ip_whitelist: Iterable[str] = (),
         label: str = "",
+        passphrase: str | None = None,
     ) -> Credentials:
         """Create a key the way a user would on the exchange's API-management page.
 
         ``expires_at`` (ms) None means the exchange's default: no expiry, or ``unrestricted_key_lifetime_ms``
         for a key without ``ip_whitelist`` where the exchange imposes one. ``ip_whitelist`` empty means any IP;
         requests come from 127.0.0.1, so a list without it makes every call fail as "IP not allowed".
+        ``passphrase`` None on an exchange that ``uses_passphrase`` means a random one (returned in the
+        credentials); elsewhere it is ignored.
         """
+        return self._add_key(
+            permissions, expires_at=expires_at, ip_whitelist=ip_whitelist, label=label, passphrase=passphrase
+        )
+
+    def _add_key(
+        self,
+        permissions: Permissions,
+        *,
+        expires_at: int | None,
+        ip_whitelist: Iterable[str],
+        label: str,
+        passphrase: str | None,
+        key_type: str = "normal",
+    ) -> Credentials:
         now = self.clock.now_ms()
         whitelist = tuple(ip_whitelist)
         if expires_at is None and not whitelist and self.unrestricted_key_lifetime_ms is not None:
             expires_at = now + self.unrestricted_key_lifetime_ms
+        if not self.uses_passphrase:
+            passphrase = None
+        elif passphrase is None and key_type == "normal":
+            passphrase = self.keys.new_passphrase()
         key = self.keys.add(
-            permissions=permissions, created_at=now, expires_at=expires_at, ip_whitelist=whitelist, label=label
+            permissions=permissions,
+            created_at=now,
+            expires_at=expires_at,
+            ip_whitelist=whitelist,
+            label=label,
+            passphrase=passphrase,
+            key_type=key_type,
         )
-        return Credentials(key.api_key, key.secret)
+        return Credentials(key.api_key, key.secret, key.passphrase or "")
 
     def revoke_key(self, api_key: str) -> None:
         self.keys.revoke(api_key)

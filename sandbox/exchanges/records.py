@@ -170,6 +170,10 @@ class ScriptedAccount:
 class IdStyle:
     """How an exchange spells its ids; the default is ascending numbers. ``n`` ascends with time."""
 
+    def market_symbol(self, base: str, quote: str) -> str:
+        """The exchange's id of a spot market: ``BTCUSDT`` by default, ``BTC-USDT`` on OKX."""
+        return base + quote
+
     def trade_id(self, rng: random.Random, n: int) -> str:
         return str(n)
 

@@ -54,8 +54,9 @@ def down8(value: Decimal) -> Decimal:
     return value.quantize(EIGHT_PLACES, rounding=ROUND_DOWN)
 
 
-def list_markets(listed: int) -> list[Market]:
+def list_markets(listed: int, ids: IdStyle | None = None) -> list[Market]:
     """Real-looking spot pairs first, then made-up tokens until ``listed`` markets exist."""
+    ids = ids or IdStyle()
     markets = []
     for base, base_usd in USD_PRICE.items():
         for quote in QUOTES:
@@ -65,9 +66,10 @@ def list_markets(listed: int) -> list[Market]:
                 continue
             price = significant(base_usd / USD_PRICE[quote], 6)
             if price >= Decimal("0.00001") and price == price.quantize(EIGHT_PLACES):
-                markets.append(Market(base + quote, base, quote, price))
+                markets.append(Market(ids.market_symbol(base, quote), base, quote, price))
     for n in range(1, listed - len(markets) + 1):
-        markets.append(Market(f"TKN{n:04d}USDT", f"TKN{n:04d}", "USDT", Decimal("0.12345")))
+        token = f"TKN{n:04d}"
+        markets.append(Market(ids.market_symbol(token, "USDT"), token, "USDT", Decimal("0.12345")))
     return markets
 
 
@@ -235,10 +237,11 @@ def generate_account(
 ) -> ScriptedAccount:
     """Script an account deterministically from ``seed``, its history ending just before ``now_ms``."""
     profile = profile or AccountProfile()
-    script = _Script(seed, now_ms, profile, ids or IdStyle())
-    markets = list_markets(listed_markets)
+    ids = ids or IdStyle()
+    script = _Script(seed, now_ms, profile, ids)
+    markets = list_markets(listed_markets, ids)
     real = [m for m in markets if not m.base.startswith("TKN")]
-    must = [m for m in real if m.symbol in ("BTCUSDT", "ETHUSDT")]
+    must = [m for m in real if (m.base, m.quote) in (("BTC", "USDT"), ("ETH", "USDT"))]
     others = [m for m in real if m not in must]
     traded = must + script.rng.sample(others, max(0, min(profile.traded_markets, len(real)) - len(must)))
     return ScriptedAccount(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import ccxt.async_support as ccxt_async
@@ -14,11 +15,16 @@ from connectors.urls import apply_url_override
 from sandbox.exchanges import (
     AccountProfile,
     BinanceEmulator,
+    BitgetDemoKeys,
+    BitgetEmulator,
+    BitgetLimits,
     BybitEmulator,
     BybitLimits,
     Credentials,
     DemoKeys,
     ExchangeEmulator,
+    OkxEmulator,
+    OkxLimits,
 )
 
 # What the connectors' client factory must pass so that load_markets makes no side calls a read-only key
@@ -35,6 +41,14 @@ BYBIT_OPTIONS: dict[str, Any] = {
     "enableUnifiedMargin": False,
 }
 BYBIT_CONFIG: dict[str, Any] = {"has": {"fetchCurrencies": False}}  # Bybit has no option for this one
+OKX_OPTIONS: dict[str, Any] = {"fetchMarkets": {"types": ["spot"]}}
+OKX_CONFIG: dict[str, Any] = {"has": {"fetchCurrencies": False}}  # else load_markets calls /asset/currencies
+BITGET_OPTIONS: dict[str, Any] = {
+    "fetchMarkets": {"types": ["spot"]},
+    # Otherwise every keyed client first probes /api/v3/account/settings to learn if the account is unified.
+    "uta": False,
+}
+BITGET_CONFIG: dict[str, Any] = {"has": {"fetchCurrencies": False}}  # else load_markets calls /spot/public/coins
 
 PROFILE = AccountProfile(
     years=3.0, traded_markets=16, trades=900, deposits=40, withdrawals=25, converts=20, transfers=25, rewards=30
@@ -93,3 +107,30 @@ async def bybit() -> AsyncIterator[BybitEmulator]:
 @pytest.fixture
 def bybit_keys(bybit: BybitEmulator) -> DemoKeys:
     return bybit.create_demo_keys()
+
+
+@pytest.fixture
+async def okx() -> AsyncIterator[OkxEmulator]:
+    """OKX with room for quick paging, and enough trades and transfers to fill its 3-month and 1-month windows."""
+    limits = OkxLimits(rules={}, default_rule=(100_000, 1_000))
+    profile = replace(PROFILE, trades=2400, transfers=300)
+    async with OkxEmulator(seed=20240613, profile=profile, listed_symbols=150, limits=limits) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def okx_keys(okx: OkxEmulator) -> DemoKeys:
+    return okx.create_demo_keys()
+
+
+@pytest.fixture
+async def bitget() -> AsyncIterator[BitgetEmulator]:
+    """Bitget with room for quick paging: a two-year walk takes nine 90-day windows per market."""
+    limits = BitgetLimits(per_second={}, default_per_second=100_000, ip_requests_per_minute=1_000_000)
+    async with BitgetEmulator(seed=20240614, profile=PROFILE, listed_symbols=150, limits=limits) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bitget_keys(bitget: BitgetEmulator) -> BitgetDemoKeys:
+    return bitget.create_demo_keys()

@@ -1,0 +1,124 @@
+"""Assistant drafts in the database: survive a restart, expire after inactivity, secrets sealed."""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from bot.assistant.state import DraftState
+from bot.secret import Secret
+from bot.vault import SealContext, SealedSecret, Vault
+from db.engine import Database
+from db.models import AssistantDraft
+from db.types import utcnow
+
+DEFAULT_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass(slots=True)
+class Draft:
+    id: str
+    telegram_user_id: int
+    chat_id: int
+    token: str
+    state: DraftState
+    expires_at: datetime
+
+
+def _draft(row: AssistantDraft) -> Draft:
+    return Draft(row.id, row.telegram_user_id, row.chat_id, row.token, DraftState.from_json(row.state), row.expires_at)
+
+
+class DraftStore:
+    def __init__(self, database: Database, vault: Vault, *, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+        self.database = database
+        self.vault = vault
+        self.timeout = timeout
+
+    def _context(self, draft_id: str, telegram_user_id: int, exchange: str, field: str) -> SealContext:
+        return SealContext(telegram_user_id, f"draft:{draft_id}", exchange, field)
+
+    async def begin(self, telegram_user_id: int, chat_id: int, state: DraftState) -> Draft:
+        """A new flow, replacing any earlier one (and its secrets) of this user."""
+        row = AssistantDraft(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            token=random_tokens.token_urlsafe(6)[:8],
+            state=state.to_json(),
+            sealed={},
+            expires_at=utcnow() + self.timeout,
+        )
+        async with self.database.writer() as session:
+            await session.execute(delete(AssistantDraft).where(AssistantDraft.telegram_user_id == telegram_user_id))
+            session.add(row)
+        return Draft(row.id, telegram_user_id, chat_id, row.token, state, row.expires_at)
+
+    async def load(self, telegram_user_id: int) -> Draft | None:
+        """The user's open flow, or None (also when it has expired and awaits the sweeper)."""
+        async with self.database.reader() as session:
+            row = await session.scalar(
+                select(AssistantDraft).where(AssistantDraft.telegram_user_id == telegram_user_id)
+            )
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return Draft(
+            row.id, row.telegram_user_id, row.chat_id, row.token, DraftState.from_json(row.state), row.expires_at
+        )
+
+    async def save(self, draft: Draft) -> None:
+        """Store the state and push the expiry out: the clock restarts with every step the user takes."""
+        draft.expires_at = utcnow() + self.timeout
+        async with self.database.writer() as session:
+            row = await session.get(AssistantDraft, draft.id)
+            if row is None:
+                return
+            row.state = draft.state.to_json()
+            row.expires_at = draft.expires_at
+
+    async def put_secret(self, draft: Draft, exchange: str, field: str, value: Secret) -> None:
+        sealed = self.vault.seal(value, self._context(draft.id, draft.telegram_user_id, exchange, field))
+        async with self.database.writer() as session:
+            row = await session.get(AssistantDraft, draft.id)
+            if row is not None:
+                row.sealed = {**row.sealed, field: sealed.to_json()}
+
+    async def secrets(self, draft: Draft, exchange: str) -> dict[str, Secret]:
+        async with self.database.reader() as session:
+            row = await session.get(AssistantDraft, draft.id)
+        if row is None:
+            return {}
+        return {
+            field: self.vault.open(
+                SealedSecret.from_json(envelope), self._context(draft.id, draft.telegram_user_id, exchange, field)
+            )
+            for field, envelope in row.sealed.items()
+        }
+
+    async def clear_secrets(self, draft: Draft) -> None:
+        async with self.database.writer() as session:
+            row = await session.get(AssistantDraft, draft.id)
+            if row is not None:
+                row.sealed = {}
+
+    async def finish(self, telegram_user_id: int) -> bool:
+        async with self.database.writer() as session:
+            result = await session.execute(
+                delete(AssistantDraft).where(AssistantDraft.telegram_user_id == telegram_user_id)
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def sweep_expired(self) -> list[Draft]:
+        """Delete drafts past their expiry and return them, so their users can be told."""
+        async with self.database.writer() as session:
+            rows = (await session.scalars(select(AssistantDraft).where(AssistantDraft.expires_at <= utcnow()))).all()
+            for row in rows:
+                await session.delete(row)
+        return [_draft(row) for row in rows]
+
+    async def open_drafts(self) -> list[Draft]:
+        async with self.database.reader() as session:
+            rows = (await session.scalars(select(AssistantDraft).where(AssistantDraft.expires_at > utcnow()))).all()
+        return [_draft(row) for row in rows]

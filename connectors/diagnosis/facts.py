@@ -1,0 +1,243 @@
+"""Facts taken out of an exchange error: its type, exchange, HTTP status and the exchange's own code. No text.
+
+ccxt puts the exchange's response body (and for HTTP errors the signed request URL) into the exception message.
+This module is the one place that reads that message. It keeps only values of a known, harmless shape — a
+ccxt exchange id, a three-digit status, a code made of digits or identifier characters — so nothing it
+returns can carry an API key, a signature or a URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+_FACTS_ATTRIBUTE = "_tallybot_error_facts"
+
+# Codes are numbers (-2015, 10003, "50111", "00000"), identifiers (INVALID_KEY, api-signature-not-valid) or
+# Kraken's "EAPI:Invalid key". Anything else (a sentence, a URL, a key) is not a code and is dropped.
+_NUMERIC_CODE = re.compile(r"-?\d{1,10}")
+_IDENTIFIER_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,47}")
+_KRAKEN_CODE = re.compile(r"[EW][A-Za-z]{2,20}:[A-Za-z][A-Za-z _-]{1,40}")
+_EXCHANGE_ID = re.compile(r"[a-z][a-z0-9_]{1,30}")
+_STATUS_AFTER_URL = re.compile(r"\b(?:GET|POST|PUT|DELETE|PATCH) \S+ ([1-5]\d\d)\b")
+_BANNED_UNTIL = re.compile(r"banned until (\d{13})")
+# Codes that mean success in the exchanges' envelopes; a body carrying one has no error code to report.
+_SUCCESS_CODES = frozenset({"0", "00000", "200", "200000", "ok", "success"})
+_MAX_JSON_STARTS = 8  # braces tried per message; ccxt messages hold one body
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFacts:
+    """What may be logged or matched about an error: nothing in here comes from free text."""
+
+    error_type: str
+    exchange: str | None = None
+    status: int | None = None
+    code: str | None = None
+    retry_after: float | None = None  # seconds, when the exchange said how long to wait
+    network: bool = False  # the request never got an HTTP answer (connection refused, DNS, timeout)
+
+
+def error_facts(error: BaseException) -> ErrorFacts:
+    """The facts of an error: those attached by `attach_response_facts`, else what its message yields."""
+    attached = getattr(error, _FACTS_ATTRIBUTE, None)
+    if isinstance(attached, ErrorFacts):
+        return attached
+    return _facts_from_message(error)
+
+
+def safe_summary(error: BaseException) -> str:
+    """A one-line description for logs: type, exchange, HTTP status and exchange code — never the message."""
+    facts = error_facts(error)
+    parts = [facts.exchange] if facts.exchange else []
+    if facts.status is not None:
+        parts.append(f"HTTP {facts.status}")
+    if facts.code is not None:
+        parts.append(f"code {facts.code}")
+    if facts.retry_after is not None:
+        parts.append(f"retry after {facts.retry_after:.0f}s")
+    if facts.network:
+        parts.append("no response")
+    return f"{facts.error_type} ({', '.join(parts)})" if parts else facts.error_type
+
+
+def attach_response_facts(error: BaseException, client: Any) -> None:
+    """Complete an error's facts from the ccxt client that raised it, and keep them on the error.
+
+    Call it right after a failed call on `client`, before the client makes another request: ccxt keeps the last
+    response body and headers on the client, not on the exception. The body supplies the exchange code when
+    ccxt's message lacks it; the headers supply how long to wait (``Retry-After``, Bybit's limit reset time).
+    Afterwards `error_facts` and `diagnose` see the completed facts wherever the error travels.
+    """
+    facts = _facts_from_message(error)
+    if not facts.network:
+        if facts.code is None:
+            body = getattr(client, "last_http_response", None)
+            if isinstance(body, str):
+                facts = replace(facts, code=_code_from_text(body))
+        if facts.retry_after is None:
+            headers = getattr(client, "last_response_headers", None)
+            if isinstance(headers, Mapping):
+                facts = replace(facts, retry_after=_retry_after_from_headers(headers))
+    # An exception type with __slots__ refuses the attribute: its facts stay computable from the message.
+    with contextlib.suppress(AttributeError):
+        setattr(error, _FACTS_ATTRIBUTE, facts)
+
+
+# -------------------------------------------------------------------------------------------- internals
+
+
+def _facts_from_message(error: BaseException) -> ErrorFacts:
+    message = _message(error)
+    exchange = _exchange_id(message)
+    status = _status(message, exchange)
+    retry_after = _retry_after_from_text(message)
+    return ErrorFacts(
+        error_type=type(error).__name__,
+        exchange=exchange,
+        status=status,
+        code=_code_from_text(message),
+        retry_after=retry_after,
+        network=_is_network_failure(error),
+    )
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error.args[0]) if error.args else ""
+    except Exception:  # a hostile __str__ must not break diagnosis
+        return ""
+
+
+def _exchange_id(message: str) -> str | None:
+    """ccxt starts every message with the exchange id; accept it only if ccxt knows such an exchange."""
+    first = message.split(" ", 1)[0]
+    if not _EXCHANGE_ID.fullmatch(first):
+        return None
+    ccxt = sys.modules.get("ccxt")
+    known = getattr(ccxt, "exchanges", None)
+    if isinstance(known, list) and first in known:
+        return first
+    return None
+
+
+def _status(message: str, exchange: str | None) -> int | None:
+    match = _STATUS_AFTER_URL.search(message)
+    if match is not None:
+        return int(match.group(1))
+    if exchange is not None:
+        # Some exchanges' handlers (Binance on 418/429) write "<id> <status> <reason> <body>".
+        rest = message[len(exchange) + 1 :].split(" ", 1)[0]
+        if len(rest) == 3 and rest.isdigit() and rest[0] in "12345":
+            return int(rest)
+    return None
+
+
+def _json_objects(text: str) -> Iterator[Any]:
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    tried = 0
+    while start != -1 and tried < _MAX_JSON_STARTS:
+        tried += 1
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        yield value
+        start = text.find("{", end)
+
+
+def _code_from_text(text: str) -> str | None:
+    for body in _json_objects(text):
+        if isinstance(body, dict):
+            code = _code_from_body(body)
+            if code is not None:
+                return code
+    return None
+
+
+def _code_from_body(body: Mapping[str, Any]) -> str | None:
+    """The exchange's own error code from a response body, or None when it holds none (or a success code)."""
+    candidates: list[Any] = []
+    if "retCode" in body:  # Bybit
+        candidates.append(body["retCode"])
+    elif "ret_code" in body:
+        candidates.append(body["ret_code"])
+    else:
+        data = body.get("data")
+        if isinstance(data, list):  # OKX puts per-item codes in data[i].sCode
+            candidates.extend(item.get("sCode") for item in data if isinstance(item, dict))
+        candidates.append(body.get("code"))
+        candidates.append(body.get("err-code"))  # HTX v1
+        candidates.append(body.get("err_code"))
+        candidates.append(body.get("label"))  # Gate
+        error = body.get("error")
+        if isinstance(error, list):  # Kraken: ["EAPI:Invalid key"]
+            candidates.extend(error[:1])
+        else:
+            candidates.append(error)  # Coinbase: "PERMISSION_DENIED"
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # Coinbase v2
+            candidates.append(errors[0].get("id"))
+    for candidate in candidates:
+        code = _clean_code(candidate)
+        if code is not None and code.lower() not in _SUCCESS_CODES:
+            return code
+    return None
+
+
+def _clean_code(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        return None
+    if _NUMERIC_CODE.fullmatch(text) or _IDENTIFIER_CODE.fullmatch(text) or _KRAKEN_CODE.fullmatch(text):
+        return text
+    return None
+
+
+def _retry_after_from_text(message: str) -> float | None:
+    match = _BANNED_UNTIL.search(message)  # Binance 418: "IP banned until 1700000000000"
+    if match is None:
+        return None
+    return max(0.0, int(match.group(1)) / 1000 - time.time())
+
+
+def _retry_after_from_headers(headers: Mapping[str, Any]) -> float | None:
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    retry_after = lowered.get("retry-after", "").strip()
+    if retry_after.isdigit():
+        return float(retry_after)
+    reset = lowered.get("x-bapi-limit-reset-timestamp", "").strip()  # Bybit: epoch ms when the budget refills
+    status = lowered.get("x-bapi-limit-status", "").strip()
+    if reset.isdigit() and status == "0":
+        return max(0.0, int(reset) / 1000 - time.time())
+    return None
+
+
+def _is_network_failure(error: BaseException) -> bool:
+    """True when no HTTP answer arrived: ccxt wraps aiohttp and timeout errors, raised `from` the original."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError | ConnectionError):
+            return True
+        module = type(current).__module__
+        if module.startswith("aiohttp") or type(current).__name__ == "gaierror":
+            return True
+        if type(current).__name__ == "RequestTimeout" and module.startswith("ccxt"):
+            return True
+        current = current.__cause__
+    return False

@@ -1,0 +1,333 @@
+"""Binance wallet history: deposits, withdrawals, converts and reward distributions, walked in time windows.
+
+| endpoint | window | paging inside a window | weight |
+| --- | --- | --- | --- |
+| `GET /sapi/v1/capital/deposit/hisrec` | < 90 days | `offset` + `limit` 1000, newest first | 1 (IP) |
+| `GET /sapi/v1/capital/withdraw/history` | < 90 days | `offset` + `limit` 1000, newest first | 18,000 (UID) |
+| `GET /sapi/v1/convert/tradeFlow` | 30 days | none: `moreData`, so the end moves back | 3,000 (UID) |
+| `GET /sapi/v1/asset/assetDividend` | 180 days | none: `total`, so the end moves back | 10 (IP) |
+
+The per-account (UID) budget is 180,000 a minute: ten withdrawal-history calls. ccxt prices these calls by IP
+weight only, so `UidBudget` paces them (up to `max_pause` seconds) or stops the walk with RateLimited before the
+exchange answers 429 — Binance bans an IP that keeps going after 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
+from connectors.fetchers.binance.trades import AssetEvidence
+from connectors.fetchers.windows import (
+    FetchWindowPage,
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_start,
+    header,
+    history_start,
+    hold_if_recent,
+    span_ms,
+    to_ms,
+)
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+UID_WEIGHT_PER_MINUTE = 180_000
+UID_WEIGHTS = {Endpoint.WITHDRAWALS: 18_000, Endpoint.CONVERT: 3_000}
+UID_HEADER = "X-SAPI-USED-UID-WEIGHT-1M"
+MINUTE_S = 60.0
+
+# Status codes from Binance's docs. Deposits: 0 pending, 6 credited but cannot withdraw, 7 wrong deposit,
+# 8 waiting user confirm, 1 success, 2 rejected. Withdrawals: 0 email sent, 2 awaiting approval, 3 rejected,
+# 4 processing, 6 completed, 1 cancelled, 5 failure.
+DEPOSIT_DONE = frozenset({1, 6})
+DEPOSIT_PENDING = frozenset({0, 8})
+WITHDRAWAL_DONE = frozenset({6})
+WITHDRAWAL_PENDING = frozenset({0, 2, 4})
+CONVERT_PENDING = frozenset({"PROCESS", "ACCEPT_SUCCESS"})
+
+
+class UidBudget:
+    """The account's per-minute /sapi UID weight, spent by our own calls and reported by Binance's header."""
+
+    def __init__(self, per_minute: int = UID_WEIGHT_PER_MINUTE, *, max_pause: float = 65.0) -> None:
+        self.per_minute = per_minute
+        self.max_pause = max_pause
+        self._spent: deque[tuple[float, int]] = deque()
+        self._reported: tuple[float, int] | None = None  # (when, used weight) from the last answer
+
+    def _used(self, now: float) -> int:
+        while self._spent and self._spent[0][0] <= now - MINUTE_S:
+            self._spent.popleft()
+        own = sum(weight for _, weight in self._spent)
+        if self._reported is not None and now - self._reported[0] < MINUTE_S:
+            return max(own, self._reported[1])
+        return own
+
+    def wait_for(self, weight: int, now: float) -> float:
+        excess = self._used(now) + weight - self.per_minute
+        if excess <= 0:
+            return 0.0
+        for spent_at, spent in self._spent:
+            excess -= spent
+            if excess <= 0:
+                return spent_at + MINUTE_S - now
+        # Someone else (another app on this account) spent it: wait a whole window from what we saw last.
+        seen = self._reported[0] if self._reported is not None else now
+        return max(seen + MINUTE_S - now, 1.0)
+
+    async def spend(self, weight: int, endpoint: Endpoint) -> None:
+        wait = self.wait_for(weight, time.monotonic())
+        if wait > 0:
+            if wait > self.max_pause:
+                raise RateLimited(endpoint, round(wait, 1))
+            await asyncio.sleep(wait)
+        self._spent.append((time.monotonic(), weight))
+
+    def observe(self, headers: Mapping[str, Any] | None) -> None:
+        text = header(headers, UID_HEADER)
+        if text is not None and text.isdigit():
+            self._reported = (time.monotonic(), int(text))
+
+
+class BinanceWallet:
+    """The windowed wallet endpoints; every page also tells `evidence` which assets the account touched."""
+
+    def __init__(self, client: Any, evidence: AssetEvidence, budget: UidBudget, *, opened: date | None) -> None:
+        self.client = client
+        self.evidence = evidence
+        self.budget = budget
+        self.opened = opened
+
+    def code(self, asset: str) -> str:
+        return str(self.client.safe_currency_code(asset))
+
+    async def fetch(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        cursor = cursors.get("")
+        requested = cursor_start(cursor)
+        if requested is None and since is not None:
+            requested = to_ms(since)
+        start = history_start(spec, requested_ms=requested, exchange_name="Binance", opened=self.opened)
+        if start.gap is not None:
+            report.gaps.append(start.gap)
+        if spec.window is None:
+            raise ValueError(f"Binance {spec.endpoint} needs a window in its profile")
+        fetch_page = self._page_function(spec, report)
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), fetch_page)
+        async for page in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+            yield page
+
+    def _page_function(self, spec: EndpointSpec, report: FetchReport) -> FetchWindowPage:
+        endpoint = spec.endpoint
+        if endpoint is Endpoint.DEPOSITS:
+            return lambda start, end, token: self._offset_page(
+                spec, report, "sapiGetCapitalDepositHisrec", self._deposit, start, end, token
+            )
+        if endpoint is Endpoint.WITHDRAWALS:
+            return lambda start, end, token: self._offset_page(
+                spec, report, "sapiGetCapitalWithdrawHistory", self._withdrawal, start, end, token
+            )
+        if endpoint is Endpoint.CONVERT:
+            return lambda start, end, token: self._shrinking_page(
+                spec, report, "sapiGetConvertTradeFlow", "list", self._convert, start, end, token
+            )
+        if endpoint is Endpoint.EARN_REWARDS:
+            return lambda start, end, token: self._shrinking_page(
+                spec, report, "sapiGetAssetAssetDividend", "rows", self._reward, start, end, token
+            )
+        raise ValueError(f"no Binance wallet endpoint for {endpoint}")
+
+    async def _request(self, spec: EndpointSpec, report: FetchReport, method: str, params: dict[str, Any]) -> Any:
+        weight = UID_WEIGHTS.get(spec.endpoint)
+        if weight is not None:
+            await self.budget.spend(weight, spec.endpoint)
+        body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
+        if weight is not None:
+            self.budget.observe(getattr(self.client, "last_response_headers", None))
+        return body
+
+    async def _offset_page(
+        self,
+        spec: EndpointSpec,
+        report: FetchReport,
+        method: str,
+        parse: Callable[[Mapping[str, Any]], tuple[NormalizedRecord | None, int | None]],
+        start: int,
+        end: int,
+        token: Any,
+    ) -> WindowPage:
+        offset = int(token or 0)
+        params = {"startTime": start, "endTime": end, "offset": offset, "limit": spec.page_size}
+        rows = await self._request(spec, report, method, params)
+        page = WindowPage([], offset + len(rows) if len(rows) >= spec.page_size else None)
+        for row in rows:
+            record, hold = parse(row)
+            if record is not None:
+                page.records.append(record)
+            if hold is not None and (page.hold_ms is None or hold < page.hold_ms):
+                page.hold_ms = hold
+        return page
+
+    async def _shrinking_page(
+        self,
+        spec: EndpointSpec,
+        report: FetchReport,
+        method: str,
+        key: str,
+        parse: Callable[[Mapping[str, Any]], tuple[NormalizedRecord | None, int | None]],
+        start: int,
+        end: int,
+        token: Any,
+    ) -> WindowPage:
+        """No offset on these endpoints: when a window holds more than a page, ask again for [start, oldest]
+        and skip the records of that oldest millisecond already seen (their ids ride in the token)."""
+        upper = int(token["end"]) if token else end
+        seen = set(token["ids"]) if token else set()
+        params = {"startTime": start, "endTime": upper, "limit": spec.page_size}
+        body = await self._request(spec, report, method, params)
+        rows = body.get(key) or []
+        page = WindowPage([])
+        times: list[tuple[int, str]] = []
+        for row in rows:
+            record, hold = parse(row)
+            ident, when = self._ident_time(spec.endpoint, row)
+            times.append((when, ident))
+            if ident in seen:
+                continue
+            if record is not None:
+                page.records.append(record)
+            if hold is not None and (page.hold_ms is None or hold < page.hold_ms):
+                page.hold_ms = hold
+        more = bool(body.get("moreData")) if key == "list" else int(body.get("total", 0)) > len(rows)
+        if more and rows and len(rows) >= spec.page_size:
+            oldest = min(when for when, _ in times)
+            ids = sorted({ident for when, ident in times if when == oldest} | (seen if oldest == upper else set()))
+            if oldest == upper and not any(ident not in seen for _, ident in times):
+                # A whole page within one millisecond already seen: no way to go further back in this window.
+                report.gaps.append(_stuck_gap(spec, upper))
+                return page
+            page.token = {"end": oldest, "ids": ids}
+        return page
+
+    @staticmethod
+    def _ident_time(endpoint: Endpoint, row: Mapping[str, Any]) -> tuple[str, int]:
+        if endpoint is Endpoint.CONVERT:
+            return str(row["orderId"]), int(row["createTime"])
+        return str(row["id"]), int(row["divTime"])
+
+    # -- records ----------------------------------------------------------------------------------------------
+
+    def _deposit(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord | None, int | None]:
+        when, status = int(row["insertTime"]), int(row.get("status", 1))
+        coin = str(row["coin"])
+        self.evidence.note(coin, "deposits")
+        if status in DEPOSIT_PENDING:
+            return None, hold_if_recent(when)
+        if status not in DEPOSIT_DONE:
+            return None, None
+        ident = str(row["id"])
+        record = NormalizedRecord(
+            kind=RecordKind.DEPOSIT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.DEPOSIT, ident, coin, row.get("txId"), row["amount"], when),
+            asset=self.code(coin),
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident or None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _withdrawal(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord | None, int | None]:
+        when, status = _utc_text_ms(str(row["applyTime"])), int(row.get("status", 6))
+        coin = str(row["coin"])
+        self.evidence.note(coin, "withdrawals")
+        if status in WITHDRAWAL_PENDING:
+            return None, hold_if_recent(when)
+        if status not in WITHDRAWAL_DONE:
+            return None, None
+        ident = str(row["id"])
+        fee = row.get("transactionFee")
+        record = NormalizedRecord(
+            kind=RecordKind.WITHDRAWAL,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.WITHDRAWAL, ident, coin, row.get("txId"), row["amount"], when),
+            asset=self.code(coin),
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident or None,
+            fee_asset=self.code(coin) if fee is not None else None,
+            fee_amount=exact(fee) if fee is not None else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _convert(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord | None, int | None]:
+        """A convert is a buy of `toAsset` paid with `fromAsset`."""
+        when, status = int(row["createTime"]), str(row.get("orderStatus", "SUCCESS"))
+        source, target = str(row["fromAsset"]), str(row["toAsset"])
+        self.evidence.note(source, "converts")
+        self.evidence.note(target, "converts")
+        if status in CONVERT_PENDING:
+            return None, hold_if_recent(when)
+        if status != "SUCCESS":
+            return None, None
+        ident = str(row["orderId"])
+        inverse = row.get("inverseRatio")
+        record = NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.CONVERT, ident),
+            asset=self.code(target),
+            amount=exact(row["toAmount"]),
+            exchange_tx_id=ident,
+            side="buy",
+            quote_asset=self.code(source),
+            quote_amount=exact(row["fromAmount"]),
+            price=exact(inverse) if inverse not in (None, "") else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _reward(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord | None, int | None]:
+        asset = str(row["asset"])
+        self.evidence.note(asset, "rewards")
+        ident = str(row["id"])
+        record = NormalizedRecord(
+            kind=RecordKind.REWARD,
+            occurred_at=ms_to_utc(row["divTime"]),
+            natural_key=natural_key(RecordKind.REWARD, ident),
+            asset=self.code(asset),
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident,
+            raw=dict(row),
+        )
+        return record, None
+
+
+def _utc_text_ms(text: str) -> int:
+    """Binance writes withdrawal times as "YYYY-MM-DD HH:MM:SS" in UTC."""
+    return to_ms(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC))
+
+
+def _stuck_gap(spec: EndpointSpec, at_ms: int) -> CoverageGap:
+    moment = ms_to_utc(at_ms)
+    return CoverageGap(
+        spec.endpoint,
+        moment,
+        moment,
+        f"Binance returned more than {spec.page_size} {spec.label.lower()} within one millisecond; "
+        "some of them could not be reached through the API.",
+    )

@@ -1,0 +1,437 @@
+"""Best effort for every other ccxt exchange: ccxt's unified methods, paged forward by timestamp.
+
+`fetch_my_trades` / `fetch_deposits` / `fetch_withdrawals` / `fetch_ledger` are called with `since` and
+`params={"until": …}` over time windows (the profile's window, else `DEFAULT_WINDOW`), oldest first, with the same
+windowed cursors as the hand-written fetchers. Inside a window a full page moves the bound past its last (or first)
+timestamp; the ids of that millisecond already seen ride in the token and are skipped, so page boundaries never
+duplicate. Whether the exchange fills a page from the old or the new end is learnt from the first full page.
+
+Limitations, because nothing here knows the exchange:
+
+- Amounts come from the record's raw `info`: first from field names known across exchanges (`qty`, `size`,
+  `commission` …) whose value equals ccxt's parsed number, then from any raw field with that value. When neither
+  exists (ccxt computed the value, or the exchange sends JSON numbers, which are floats once parsed) the amount is
+  ccxt's float written out with `number_to_string`, which can lose digits beyond ~15 significant ones; such
+  records list the fields in `raw["tallybot_inexact"]`.
+- History depth is unknown unless the profile says: without `since` the walk starts `DEFAULT_HISTORY` back and
+  the older range is reported as a gap.
+- An exchange that ignores `until` still works (records past the window are asked again with the next window);
+  one that rejects an unknown `until` parameter fails with ccxt's error.
+- Where trades need a market (`per_market`), the markets asked are those whose base is held now or appeared in
+  the deposits, withdrawals or ledger this fetcher walked earlier in the sync (kept in the "" cursor for later
+  syncs), with a quote held, moved or common, plus every market of earlier syncs. A coin bought and sold back
+  without ever being held at sync time or moved in or out is missed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.windows import (
+    EPOCH,
+    WindowPage,
+    WindowWalk,
+    call_unified,
+    cursor_start,
+    history_start,
+    hold_if_recent,
+    span_ms,
+    to_ms,
+)
+from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.records import NormalizedRecord, RecordKind, ms_to_utc, natural_key
+
+DEFAULT_WINDOW = timedelta(days=30)
+DEFAULT_HISTORY = timedelta(days=365)
+COMMON_QUOTES = frozenset({"USDT", "USDC", "USD", "EUR", "BTC", "ETH", "BNB", "FDUSD", "BUSD"})
+
+METHODS: Mapping[Endpoint, tuple[str, str, RecordKind]] = {
+    Endpoint.SPOT_TRADES: ("fetch_my_trades", "fetchMyTrades", RecordKind.TRADE),
+    Endpoint.DEPOSITS: ("fetch_deposits", "fetchDeposits", RecordKind.DEPOSIT),
+    Endpoint.WITHDRAWALS: ("fetch_withdrawals", "fetchWithdrawals", RecordKind.WITHDRAWAL),
+    Endpoint.LEDGER: ("fetch_ledger", "fetchLedger", RecordKind.LEDGER),
+}
+
+# Raw field names exchanges use, tried first (a name only counts when its value equals ccxt's parsed number).
+AMOUNT_FIELDS = ("qty", "size", "amount", "execQty", "fillSz", "vol", "volume", "quantity", "filled_amount", "baseQty")
+PRICE_FIELDS = ("price", "execPrice", "fillPx", "rate", "fill_price", "avgPrice")
+COST_FIELDS = ("quoteQty", "execValue", "funds", "cost", "quote_volume", "quoteQuantity", "value")
+FEE_FIELDS = ("commission", "fee", "execFee", "fillFee", "fees", "transactionFee", "withdrawFee", "txFee", "feeAmount")
+LEDGER_FIELDS = ("amount", "change", "balChg", "delta", "qty", "value")
+
+
+class GenericFetcher:
+    """Any ccxt exchange with the unified history methods; see the module docstring for what it cannot know."""
+
+    def __init__(
+        self,
+        profile: ExchangeProfile,
+        client: Any,
+        *,
+        key_type: str | None = None,
+        default_history: timedelta = DEFAULT_HISTORY,
+        default_window: timedelta = DEFAULT_WINDOW,
+    ) -> None:
+        self.profile = profile
+        self.client = client
+        self.key_type = key_type
+        self.default_history = default_history
+        self.default_window = default_window
+        self.moved: set[str] = set()  # currencies seen in deposits, withdrawals and ledger entries this sync
+        self.order: dict[Endpoint, str] = {}  # "up" or "down": which end the exchange fills a page from
+
+    def learn_assets(self, assets: Iterable[str]) -> None:
+        self.moved.update(assets)
+
+    def supports(self, endpoint: Endpoint) -> bool:
+        method = METHODS.get(endpoint)
+        has = getattr(self.client, "has", {}) or {}
+        return method is not None and bool(has.get(method[1])) and self.profile.offers(endpoint, self.key_type)
+
+    def fetch(
+        self,
+        endpoint: Endpoint,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        spec = self.profile.endpoint(endpoint, self.key_type)
+        if spec is None or not self.supports(endpoint):
+            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        if endpoint is Endpoint.SPOT_TRADES and spec.per_market:
+            return self._per_market(spec, since=since, until=until, cursors=cursors, report=report)
+        return self._walk(spec, None, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    # -- markets ----------------------------------------------------------------------------------------------
+
+    async def _per_market(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        balance = await call_unified(self.client, "fetch_balance", endpoint=spec.endpoint, report=report)
+        held = {code for code, total in (balance.get("total") or {}).items() if total and total > 0}
+        self.moved.update((cursors.get("") or {}).get("assets", ()))
+        # Assets only grow: keep those seen in deposits, withdrawals and the ledger for later syncs.
+        yield Page(spec.endpoint, (), {"assets": sorted(self.moved)}, EPOCH, "")
+        plan: dict[str, tuple[Mapping[str, Any], list[str]]] = {}
+        by_id = {m["id"]: m for m in (self.client.markets or {}).values() if m.get("spot")}
+        for market_id in cursors:
+            if market_id and market_id in by_id:
+                plan[market_id] = (by_id[market_id], ["asked by an earlier sync"])
+
+        def why(code: str) -> str | None:
+            if code in held:
+                return f"{code}: held"
+            if code in self.moved:
+                return f"{code}: deposited, withdrawn or in the ledger"
+            return None
+
+        for market_id, market in sorted(by_id.items()):
+            base, quote = why(market["base"]), why(market["quote"])
+            if quote is None and market["quote"] in COMMON_QUOTES:
+                quote = f"{market['quote']}: common quote"
+            if market_id not in plan and base is not None and quote is not None:
+                plan[market_id] = (market, [base, quote])
+        for market_id, (market, reasons) in plan.items():
+            report.markets_scanned.append(market_id)
+            report.market_sources[market_id] = reasons
+            async for page in self._walk(
+                spec, market, since=since, until=until, cursor=cursors.get(market_id), report=report
+            ):
+                yield page
+
+    # -- the walk ---------------------------------------------------------------------------------------------
+
+    async def _walk(
+        self,
+        spec: EndpointSpec,
+        market: Mapping[str, Any] | None,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        market_id = str(market["id"]) if market is not None else ""
+        requested = cursor_start(cursor)
+        if requested is None and since is not None:
+            requested = to_ms(since)
+        start = history_start(
+            spec, requested_ms=requested, exchange_name=self.profile.name, default_history=self.default_history
+        )
+        if start.gap is not None and start.gap not in report.gaps:
+            report.gaps.append(start.gap)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            return await self._window_page(spec, market, report, window_start, window_end, token)
+
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window or self.default_window), page, market_id)
+        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+            yield item
+
+    async def _window_page(
+        self,
+        spec: EndpointSpec,
+        market: Mapping[str, Any] | None,
+        report: FetchReport,
+        window_start: int,
+        window_end: int,
+        token: Mapping[str, Any] | None,
+    ) -> WindowPage:
+        """One call inside [window_start, window_end]. ccxt returns a page sorted by time whichever end the
+        exchange filled it from, so a full page says nothing about the range beside it: the first full page of
+        an endpoint is followed by one call for [window_start, its oldest]. New records there mean the exchange
+        pages newest first (walk down); none mean oldest first (walk up). The answer is remembered per fetcher.
+
+        Tokens: {"mode": "up", "since": ms, "seen": [...]}, {"mode": "down", "upper": ms, "seen": [...]} and,
+        while the order is unknown, {"mode": "probe", "upper": …, "seen": …, "since": …, "since_seen": …}."""
+        method, _, kind = METHODS[spec.endpoint]
+        mode = token["mode"] if token else None
+        low, high = window_start, window_end
+        if mode == "up" and token is not None:
+            low = int(token["since"])
+        elif mode in ("down", "probe") and token is not None:
+            high = int(token["upper"])
+        seen: set[str] = set(token.get("seen", ())) if token else set()
+        items: Sequence[Mapping[str, Any]] = await call_unified(
+            self.client,
+            method,
+            market["symbol"] if market is not None else None,
+            low,
+            spec.page_size,
+            {"until": high},
+            endpoint=spec.endpoint,
+            report=report,
+            market=str(market["id"]) if market is not None else "",
+        )
+        rows = sorted(
+            (i for i in items if i.get("timestamp") is not None and low <= i["timestamp"] <= high),
+            key=lambda i: (i["timestamp"], _ident(i)),
+        )
+        fresh = [r for r in rows if _ident(r) not in seen]
+        found = WindowPage([])
+        for row in fresh:
+            record, held_at = self.normalize(kind, row, market)
+            if record is not None:
+                found.records.append(record)
+            if held_at is not None and (found.hold_ms is None or held_at < found.hold_ms):
+                found.hold_ms = held_at
+        full = len(items) >= spec.page_size and bool(rows)
+        beyond = any(i.get("timestamp") is not None and i["timestamp"] > high for i in items)
+        if mode == "probe" and token is not None:
+            if beyond:
+                # It ignored the new end of the range, so it cannot be paged down: say what may be missing.
+                report.gaps.append(_gap(spec, low, high, "pages that ignore the end of the range"))
+                return self._up(found, int(token["since"]), set(token["since_seen"]), window_end)
+            if not fresh:
+                # Oldest-first, or newest-first with nothing older: walking up is right either way; an up page
+                # that brings new records proves the order.
+                return self._up(found, int(token["since"]), set(token["since_seen"]), window_end)
+            self.order[spec.endpoint] = "down"  # an oldest-first page would have held these
+            mode = "down"
+        elif mode == "up" and fresh and spec.endpoint not in self.order:
+            self.order[spec.endpoint] = "up"  # a newest-first exchange has nothing new above its first page
+        if not full:
+            return found  # the window is done
+        if not fresh:
+            report.gaps.append(_gap(spec, low, high, "a full page within one millisecond"))
+            return found
+        order = mode or self.order.get(spec.endpoint)
+        if beyond:
+            # The exchange ignored the end of the range. Filled from the old end, the page ran past the window:
+            # done. Otherwise nothing tells what below the page was left out.
+            if order != "up":
+                report.gaps.append(_gap(spec, low, rows[0]["timestamp"], "pages that ignore the end of the range"))
+            return found
+        oldest, newest = rows[0]["timestamp"], rows[-1]["timestamp"]
+        at_oldest = {_ident(r) for r in rows if r["timestamp"] == oldest} | (seen if oldest == high else set())
+        at_newest = {_ident(r) for r in rows if r["timestamp"] == newest} | (seen if newest == low else set())
+        if order == "up":
+            return self._up(found, newest, at_newest, window_end)
+        if order == "down":
+            found.token = {"mode": "down", "upper": oldest, "seen": sorted(at_oldest)}
+            return found
+        found.token = {
+            "mode": "probe",
+            "upper": oldest,
+            "seen": sorted(at_oldest),
+            "since": newest,
+            "since_seen": sorted(at_newest),
+        }
+        return found
+
+    @staticmethod
+    def _up(found: WindowPage, since: int, seen: set[str], window_end: int) -> WindowPage:
+        found.token = {"mode": "up", "since": since, "seen": sorted(seen)} if since <= window_end else None
+        return found
+
+    # -- records ----------------------------------------------------------------------------------------------
+
+    def normalize(
+        self, kind: RecordKind, row: Mapping[str, Any], market: Mapping[str, Any] | None
+    ) -> tuple[NormalizedRecord | None, int | None]:
+        """A ccxt unified structure as a record (None unless final), and the time a pending one holds at."""
+        if kind is RecordKind.TRADE:
+            return self._trade(row, market), None
+        if kind is RecordKind.LEDGER:
+            entry = self._ledger(row)
+            self.moved.add(entry.asset)
+            return entry, None
+        status = row.get("status")
+        if status == "pending":
+            return None, hold_if_recent(int(row["timestamp"]))
+        if status not in (None, "ok"):
+            return None, None  # failed or cancelled: no money moved
+        record = self._transaction(kind, row)
+        self.moved.add(record.asset)
+        return record, None
+
+    def _exact(self, info: Mapping[str, Any], value: Any, names: Sequence[str], field: str, lossy: list[str]) -> Any:
+        if value is None:
+            return None
+        found = exact_from_info(info, value, names)
+        if found is None:
+            lossy.append(field)
+            found = Decimal(str(self.client.number_to_string(abs(value))))
+        return found
+
+    def _trade(self, row: Mapping[str, Any], market: Mapping[str, Any] | None) -> NormalizedRecord:
+        info = row.get("info") or {}
+        lossy: list[str] = []
+        amount = self._exact(info, row.get("amount"), AMOUNT_FIELDS, "amount", lossy)
+        price = self._exact(info, row.get("price"), PRICE_FIELDS, "price", lossy)
+        cost = exact_from_info(info, row.get("cost"), COST_FIELDS) if row.get("cost") is not None else None
+        if cost is None and amount is not None and price is not None:
+            cost = amount * price  # ccxt computed it the same way, in floats
+        fee = row.get("fee") or {}
+        fee_amount = self._exact(info, fee.get("cost"), FEE_FIELDS, "fee", lossy)
+        symbol = str(row.get("symbol") or (market or {}).get("symbol") or "")
+        base, _, quote = symbol.partition("/")
+        market_id = str((market or {}).get("id") or symbol)
+        ident = str(row.get("id") or "")
+        when = int(row["timestamp"])
+        return NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(
+                RecordKind.TRADE, f"{market_id}:{ident}" if ident else None, market_id, when, amount, price
+            ),
+            asset=base,
+            amount=amount if amount is not None else Decimal(0),
+            exchange_tx_id=ident or None,
+            market=symbol,
+            side=row.get("side"),
+            quote_asset=quote.split(":")[0] or None,
+            quote_amount=cost,
+            price=price,
+            fee_asset=fee.get("currency"),
+            fee_amount=fee_amount,
+            raw=_raw(info, lossy),
+        )
+
+    def _transaction(self, kind: RecordKind, row: Mapping[str, Any]) -> NormalizedRecord:
+        info = row.get("info") or {}
+        lossy: list[str] = []
+        amount = self._exact(info, row.get("amount"), ("amount", "qty", "quantity", "size", "value"), "amount", lossy)
+        fee = row.get("fee") or {}
+        fee_amount = self._exact(info, fee.get("cost"), FEE_FIELDS, "fee", lossy) if fee.get("cost") else None
+        ident = str(row.get("id") or row.get("txid") or "")
+        when = int(row["timestamp"])
+        currency = str(row.get("currency") or "")
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(kind, ident or None, currency, row.get("txid"), amount, when),
+            asset=currency,
+            amount=amount if amount is not None else Decimal(0),
+            exchange_tx_id=ident or None,
+            fee_asset=fee.get("currency") if fee_amount is not None else None,
+            fee_amount=fee_amount,
+            raw=_raw(info, lossy),
+        )
+
+    def _ledger(self, row: Mapping[str, Any]) -> NormalizedRecord:
+        """Ledger amounts are signed: negative when the balance went down (`direction` "out")."""
+        info = row.get("info") or {}
+        lossy: list[str] = []
+        amount = self._exact(info, row.get("amount"), LEDGER_FIELDS, "amount", lossy) or Decimal(0)
+        signed = -abs(amount) if row.get("direction") == "out" else abs(amount)
+        fee = row.get("fee") or {}
+        fee_amount = self._exact(info, fee.get("cost"), FEE_FIELDS, "fee", lossy) if fee.get("cost") else None
+        ident = str(row.get("id") or "")
+        when = int(row["timestamp"])
+        currency = str(row.get("currency") or "")
+        return NormalizedRecord(
+            kind=RecordKind.LEDGER,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.LEDGER, ident or None, currency, when, signed, row.get("type")),
+            asset=currency,
+            amount=signed,
+            exchange_tx_id=ident or None,
+            side=row.get("type"),
+            fee_asset=fee.get("currency") if fee_amount is not None else None,
+            fee_amount=fee_amount,
+            raw=_raw(info, lossy),
+        )
+
+
+def _gap(spec: EndpointSpec, start_ms: int, end_ms: int, why: str) -> CoverageGap:
+    return CoverageGap(
+        spec.endpoint,
+        ms_to_utc(start_ms),
+        ms_to_utc(end_ms),
+        f"The exchange answered with {why}: some {spec.label.lower()} in this range may be missing; "
+        "add them by file upload if so.",
+    )
+
+
+def _ident(row: Mapping[str, Any]) -> str:
+    return str(row.get("id") or row.get("txid") or f"{row.get('timestamp')}:{row.get('amount')}")
+
+
+def _raw(info: Mapping[str, Any], lossy: list[str]) -> dict[str, Any]:
+    raw = dict(info) if isinstance(info, Mapping) else {"info": info}
+    if lossy:
+        raw["tallybot_inexact"] = lossy
+    return raw
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    """A raw value as an exact Decimal: strings and integers only (a JSON number arrives as a float: inexact)."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def exact_from_info(info: Any, value: Any, names: Sequence[str]) -> Decimal | None:
+    """The raw string behind ccxt's parsed number: a known field first, else the one raw field with that value."""
+    if value is None or not isinstance(info, Mapping):
+        return None
+    try:
+        target = abs(float(value))
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(target):
+        return None
+    for name in names:
+        candidate = _decimal(info.get(name))
+        if candidate is not None and float(abs(candidate)) == target:
+            return abs(candidate)
+    matches = {abs(d) for d in map(_decimal, info.values()) if d is not None and float(abs(d)) == target}
+    return matches.pop() if len(matches) == 1 else None

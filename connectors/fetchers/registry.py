@@ -1,0 +1,43 @@
+"""Pick the fetcher for an exchange: hand-written where ccxt's unified methods are not enough, generic otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from connectors.fetchers.base import Fetcher
+from connectors.fetchers.binance import BinanceFetcher
+from connectors.fetchers.bybit import BybitFetcher
+from connectors.fetchers.generic import GenericFetcher
+from connectors.profiles import Endpoint, ExchangeProfile
+
+# Wallet history first: Binance's market discovery works from the assets those endpoints mention.
+SYNC_ORDER: tuple[Endpoint, ...] = (
+    Endpoint.DEPOSITS,
+    Endpoint.WITHDRAWALS,
+    Endpoint.CONVERT,
+    Endpoint.EARN_REWARDS,
+    Endpoint.TRANSFERS,
+    Endpoint.LEDGER,
+    Endpoint.FUNDING,
+    Endpoint.FUTURES_TRADES,
+    Endpoint.SPOT_TRADES,
+)
+
+
+def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None = None, **options: Any) -> Fetcher:
+    """A fetcher for one sync of one integration: create it per sync and fetch endpoints in `sync_order`.
+
+    `client` is a ready ccxt client from `ClientPool.client(...)` for the profile's `ccxt_id`; `options` go to
+    the fetcher (e.g. Binance `probe_budget`, `max_pause`).
+    """
+    if profile.ccxt_id == "binance":
+        return BinanceFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "bybit":
+        return BybitFetcher(profile, client, key_type=key_type, **options)
+    return GenericFetcher(profile, client, key_type=key_type, **options)
+
+
+def sync_order(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """The endpoints in the order one sync should fetch them."""
+    return sorted(set(endpoints), key=SYNC_ORDER.index)

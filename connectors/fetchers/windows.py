@@ -1,0 +1,252 @@
+"""What the fetchers share: where a history starts, walking it in time windows, and calling ccxt.
+
+A windowed endpoint (Binance deposits: 90 days; Bybit executions: 7 days) is walked oldest window first. Inside a
+window the exchange pages its own way (offset, cursor, moving the end back); the stored cursor names the window
+and, in the middle of one, the exchange's token, so a resumed walk asks for exactly the page after the last one
+committed:
+
+    {"window_start_ms": 1700000000000}                                          next window starts here
+    {"window_start_ms": 1700000000000, "window_end_ms": …, "token": …}          inside a window
+
+Records that are not final yet (a deposit still confirming) hold the stored start back at their time, so the next
+sync sees them again once they settle, while this walk goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, ms_to_utc
+
+SECOND_MS = 1000
+DAY_MS = 86_400_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Requests are signed a moment after the start is computed; stay this far inside a rolling lookback limit.
+LOOKBACK_MARGIN_MS = 3_600_000
+# A record still pending after this long is stuck, not settling: it no longer holds the cursor back, or one
+# forgotten deposit would make every later sync walk again from it.
+HOLD_MAX_AGE_MS = 14 * 86_400_000
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def date_ms(day: date) -> int:
+    return to_ms(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+def span_ms(span: timedelta) -> int:
+    return int(span.total_seconds() * 1000)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where to begin asking, and the history before it that the exchange cannot give (if any)."""
+
+    ms: int
+    gap: CoverageGap | None = None
+
+
+def history_start(
+    spec: EndpointSpec,
+    *,
+    requested_ms: int | None,
+    exchange_name: str,
+    opened: date | None = None,
+    current_ms: int | None = None,
+    default_history: timedelta | None = None,
+) -> Start:
+    """The first millisecond worth asking for.
+
+    `requested_ms` is the cursor's or the caller's start (None: as far back as possible). Nothing exists before
+    the exchange opened (`spec.earliest`, else `opened`), so starting there loses nothing. A rolling lookback
+    limit (`spec.lookback`) does lose history: the range is returned as a gap with the reason. `default_history`
+    bounds best-effort fetchers that know no limit at all; that bound is a gap too.
+    """
+    now = now_ms() if current_ms is None else current_ms
+    earliest = spec.earliest or opened
+    floor_ms = date_ms(earliest) if earliest is not None else None
+    start = requested_ms
+    if floor_ms is not None:
+        start = floor_ms if start is None else max(start, floor_ms)
+    reach_ms: int | None = None
+    reason = ""
+    if spec.lookback is not None:
+        reach_ms = now - span_ms(spec.lookback) + LOOKBACK_MARGIN_MS
+        reason = (
+            f"{exchange_name} only returns the last {spec.lookback.days} days of {spec.label.lower()} "
+            "through its API; add older history by file upload."
+        )
+    elif start is None and default_history is not None:
+        reach_ms = now - span_ms(default_history)
+        reason = (
+            f"Tallybot does not know how far back {exchange_name}'s API reaches for {spec.label.lower()}, so it "
+            f"asked for the last {default_history.days} days only; add older history by file upload."
+        )
+    if reach_ms is None:
+        return Start(start if start is not None else 0)
+    if start is not None and start >= reach_ms:
+        return Start(start)
+    gap_start = ms_to_utc(start) if start is not None else EPOCH
+    gap = CoverageGap(spec.endpoint, gap_start, ms_to_utc(reach_ms), reason)
+    return Start(reach_ms, gap)
+
+
+# -------------------------------------------------------------------------------------------------- ccxt calls
+
+
+def _rate_limit_errors() -> tuple[type[Exception], ...]:
+    # ccxt is already loaded when a client exists; importing lazily keeps `import connectors.fetchers` cheap.
+    # In ccxt 4.5 RateLimitExceeded is a NetworkError, not a DDoSProtection (418 bans): both mean "not now".
+    errors = importlib.import_module("ccxt.base.errors")
+    return (errors.DDoSProtection, errors.RateLimitExceeded)
+
+
+def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def retry_after_seconds(headers: Mapping[str, Any] | None, current_ms: int | None = None) -> float | None:
+    """Seconds to wait from a 429/418 answer: `Retry-After` (Binance and most), else Bybit's reset timestamp."""
+    text = header(headers, "Retry-After")
+    if text is not None:
+        try:
+            return max(0.0, float(text))
+        except ValueError:
+            return None
+    reset = header(headers, "X-Bapi-Limit-Reset-Timestamp")
+    if reset is not None and reset.isdigit():
+        now = now_ms() if current_ms is None else current_ms
+        return max(0.0, (int(reset) - now) / 1000)
+    return None
+
+
+async def call(
+    client: Any,
+    method: str,
+    params: Mapping[str, Any],
+    *,
+    endpoint: Endpoint,
+    report: FetchReport,
+    market: str = "",
+) -> Any:
+    """One ccxt implicit-API call, counted; a rate-limit answer becomes RateLimited (without ccxt's text, which
+    holds the signed URL). Other ccxt errors propagate for the diagnosis."""
+    report.requests += 1
+    try:
+        return await getattr(client, method)(dict(params))
+    except Exception as exc:
+        if isinstance(exc, _rate_limit_errors()):
+            headers = getattr(client, "last_response_headers", None)
+            raise RateLimited(endpoint, retry_after_seconds(headers), market) from None
+        raise
+
+
+async def call_unified(
+    client: Any,
+    method: str,
+    *args: Any,
+    endpoint: Endpoint,
+    report: FetchReport,
+    market: str = "",
+) -> Any:
+    """Like `call` for ccxt's unified methods (`fetch_my_trades(symbol, since, limit, params)`)."""
+    report.requests += 1
+    try:
+        return await getattr(client, method)(*args)
+    except Exception as exc:
+        if isinstance(exc, _rate_limit_errors()):
+            headers = getattr(client, "last_response_headers", None)
+            raise RateLimited(endpoint, retry_after_seconds(headers), market) from None
+        raise
+
+
+# -------------------------------------------------------------------------------------------------- windows
+
+
+@dataclass(slots=True)
+class WindowPage:
+    """One exchange page inside a window: its records, the token of the next page (None: the window is done)
+    and the time of the earliest record that is not final yet (the stored cursor must not pass it)."""
+
+    records: list[NormalizedRecord]
+    token: Any = None
+    hold_ms: int | None = None
+
+
+FetchWindowPage = Callable[[int, int, Any], Awaitable[WindowPage]]
+
+
+@dataclass(slots=True)
+class _Hold:
+    ms: int | None = None
+
+    def add(self, ms: int | None) -> None:
+        if ms is not None and (self.ms is None or ms < self.ms):
+            self.ms = ms
+
+
+@dataclass(slots=True)
+class WindowWalk:
+    """Walks [start, until] in windows of `span` ms, oldest first, one Page per exchange page."""
+
+    endpoint: Endpoint
+    span: int
+    fetch_page: FetchWindowPage
+    market: str = ""
+    _hold: _Hold = field(default_factory=_Hold)
+
+    async def pages(self, *, start_ms: int, until_ms: int, cursor: Cursor | None) -> AsyncIterator[Page]:
+        window_start = start_ms
+        fixed_end: int | None = None
+        token: Any = None
+        if cursor and cursor.get("window_end_ms") is not None and int(cursor["window_start_ms"]) == start_ms:
+            # Resume inside the window the last committed page left unfinished, with its own end.
+            fixed_end, token = int(cursor["window_end_ms"]), cursor.get("token")
+        while window_start <= until_ms:
+            window_end = fixed_end if fixed_end is not None else min(window_start + self.span - 1, until_ms)
+            page = await self.fetch_page(window_start, window_end, token)
+            self._hold.add(page.hold_ms)
+            if page.token is None:
+                next_start = window_end + 1
+                stored: Cursor = {"window_start_ms": next_start}
+                covered = window_end
+            else:
+                next_start = window_start
+                stored = {"window_start_ms": window_start, "window_end_ms": window_end, "token": page.token}
+                covered = window_start - 1
+            if self._hold.ms is not None and self._hold.ms < int(stored["window_start_ms"]):
+                stored = {"window_start_ms": self._hold.ms}  # see the unfinished record again next sync
+            yield Page(self.endpoint, tuple(page.records), stored, ms_to_utc(max(covered, 0)), self.market)
+            if page.token is None:
+                window_start, fixed_end, token = next_start, None, None
+            else:
+                fixed_end, token = window_end, page.token
+
+
+def hold_if_recent(ms: int, current_ms: int | None = None) -> int | None:
+    """The time a not-yet-final record holds the cursor at, or None if it is too old to be settling."""
+    now = now_ms() if current_ms is None else current_ms
+    return ms if now - ms <= HOLD_MAX_AGE_MS else None
+
+
+def cursor_start(cursor: Cursor | None) -> int | None:
+    """The start a windowed cursor names, if any."""
+    if not cursor or cursor.get("window_start_ms") is None:
+        return None
+    return int(cursor["window_start_ms"])

@@ -1,0 +1,144 @@
+"""/keys: the user's integrations; rename, replace a key, change options, delete (with confirmation)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.assistant import texts
+from bot.assistant.state import DraftState, Mode, Step
+from bot.context import services
+from bot.integrations import IntegrationNotFound, IntegrationSummary
+from connectors.profiles import get_profile
+from handlers.assistant import flow, views
+
+PREFIX = "k"
+
+
+def _data(action: str, integration_id: int, argument: str = "") -> str:
+    return f"{PREFIX}:{action}:{integration_id}:{argument}"
+
+
+def _button(label: str, action: str, integration_id: int, argument: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=_data(action, integration_id, argument))
+
+
+def _exchange_name(exchange_id: str) -> str:
+    try:
+        return get_profile(exchange_id).name
+    except LookupError:
+        return exchange_id
+
+
+async def list_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every integration of the user, one button each."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    summaries = await services(context).integrations.list(user.id)
+    if not summaries:
+        await chat.send_message(texts.KEYS_EMPTY)
+        return
+    lines = [texts.KEYS_HEADER, ""]
+    lines += [texts.key_line(s.account_name, _exchange_name(s.exchange_id), s.fingerprint, s.status) for s in summaries]
+    keyboard = InlineKeyboardMarkup([[_button(f"{s.account_name} ›", "open", s.id)] for s in summaries])
+    await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+def _detail_keyboard(summary: IntegrationSummary) -> InlineKeyboardMarkup:
+    rows = [
+        [_button("✏️ Rename", "ren", summary.id), _button("🔁 Replace key", "rep", summary.id)],
+        [_button("⚙️ Options", "opt", summary.id), _button("🗑 Delete", "del", summary.id)],
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every /keys button. The integration is looked up for the presser: another user's id finds nothing."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    parts = (query.data or "").split(":", 3)
+    if len(parts) != 4 or not parts[2].isdigit():
+        await query.answer(texts.EXPIRED_MENU, show_alert=True)
+        return
+    action, integration_id, argument = parts[1], int(parts[2]), parts[3]
+    svc = services(context)
+    try:
+        summary = await svc.integrations.get(user.id, integration_id)
+    except IntegrationNotFound:
+        await query.answer(texts.EXPIRED_MENU, show_alert=True)
+        await list_keys(update, context)
+        return
+    await query.answer()
+    name = summary.account_name
+    if action == "open":
+        detail = texts.key_detail(
+            name,
+            _exchange_name(summary.exchange_id),
+            summary.fingerprint,
+            summary.options.subaccount,
+            summary.options.sync_from.isoformat() if summary.options.sync_from else None,
+        )
+        await query.edit_message_text(detail, parse_mode=ParseMode.HTML, reply_markup=_detail_keyboard(summary))
+    elif action == "ren":
+        state = DraftState(mode=Mode.RENAME, step=Step.ASK_NAME, replace_integration_id=summary.id)
+        draft = await svc.drafts.begin(user.id, chat.id, state)
+        await flow.say(context, draft, texts.RENAME_ASK.format(name=escape(name)))
+        await svc.drafts.save(draft)
+    elif action == "rep":
+        state = DraftState(mode=Mode.REPLACE, picked=[summary.exchange_id], replace_integration_id=summary.id)
+        draft = await svc.drafts.begin(user.id, chat.id, state)
+        await flow.say(context, draft, texts.REPLACE_INTRO.format(name=escape(name)))
+        await flow.begin_exchange(update, context, draft, 0)
+    elif action == "opt":
+        state = DraftState(
+            mode=Mode.OPTIONS,
+            step=Step.ADVANCED,
+            picked=[summary.exchange_id],
+            key_type=summary.key_type,
+            account_name=summary.account_name,
+            subaccount=summary.options.subaccount,
+            sync_from=summary.options.sync_from.isoformat() if summary.options.sync_from else None,
+            endpoints=list(summary.options.endpoints) or None,
+            replace_integration_id=summary.id,
+        )
+        draft = await svc.drafts.begin(user.id, chat.id, state)
+        await flow.show(update, context, draft, views.advanced(draft, get_profile(summary.exchange_id)), edit=False)
+    elif action == "del":
+        await _confirm_delete(update, context, summary)
+    elif action == "delx":
+        deleted = await svc.integrations.delete(user.id, summary.id, keep_history=argument != "all")
+        count = await _count(context, user.id, summary.id) if argument != "all" else deleted
+        template = texts.DELETED_ALL if argument == "all" else texts.DELETED_KEY_ONLY
+        await query.edit_message_text(template.format(name=escape(name), count=count), parse_mode=ParseMode.HTML)
+    elif action == "keep":
+        await query.edit_message_text(texts.KEPT)
+
+
+async def _count(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, integration_id: int) -> int:
+    return await services(context).integrations.transaction_count(telegram_user_id, integration_id)
+
+
+async def _confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary) -> None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    count = await _count(context, user.id, summary.id)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [_button("Delete the key only", "delx", summary.id, "key")],
+            [_button(f"Delete everything ({count} transactions)", "delx", summary.id, "all")],
+            [_button("Keep it", "keep", summary.id)],
+        ]
+    )
+    text = texts.DELETE_ASK.format(name=escape(summary.account_name), count=count)
+    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("keys", list_keys, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"))

@@ -1,0 +1,522 @@
+"""OKX v5's read endpoints over a scripted account: parameters, paging, lookbacks and the JSON OKX sends.
+
+Rules from OKX's v5 docs: spot instruments come in one page. ``/trade/fills`` reaches back 3 days and
+``/trade/fills-history`` 3 months (the latter needs ``instType``); both are newest first, ``limit`` at most 100
+(default 100), ``after``/``before`` take a ``billId`` (records older / newer than it) and ``begin``/``end`` filter
+on ``ts``. Deposit, withdrawal and convert history and funding-account bills are newest first, ``limit`` at most
+100, and ``after``/``before`` take a ``ts`` in ms; funding bills reach back about a month. What lies beyond a
+lookback is simply not returned, without an error, as OKX does. Parameter errors are 50014 (missing) and 51000
+(invalid), HTTP 400; records are JSON strings, amounts exact.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.records import (
+    EIGHT_PLACES,
+    ConvertRecord,
+    DepositRecord,
+    IdStyle,
+    Market,
+    ScriptedAccount,
+    TradeRecord,
+    WithdrawalRecord,
+    plain,
+)
+
+Json = dict[str, Any]
+R = TypeVar("R")
+
+FILLS_LOOKBACK_MS = 3 * DAY_MS  # /trade/fills: "the last 3 days"
+FILLS_HISTORY_LOOKBACK_MS = 90 * DAY_MS  # /trade/fills-history: "the last 3 months"
+FUNDING_BILLS_LOOKBACK_MS = 30 * DAY_MS  # /asset/bills: "the past month"
+MAX_LIMIT = 100
+INST_TYPES = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION")
+# OKX names a deposit or withdrawal chain "<currency>-<network>".
+CHAIN_NAMES = {"BTC": "Bitcoin", "ETH": "ERC20", "SOL": "Solana", "TRX": "TRC20", "XRP": "Ripple", "BSC": "BSC"}
+# Funding-account bill types (``type`` of /asset/bills).
+BILL_DEPOSIT = "1"
+BILL_WITHDRAWAL = "2"
+BILL_FROM_TRADING = "130"  # "Transferred from Trading account"
+BILL_TO_TRADING = "131"  # "Transferred to Trading account"
+_SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
+
+
+class OkxError(Exception):
+    """An error answer ``{"code": code, "msg": msg, "data": []}`` with OKX's HTTP status for that code."""
+
+    def __init__(self, code: str, msg: str, status: int = 400) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+
+class NotEmulated(Exception):
+    """The request is valid on OKX but outside what this emulator serves."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as an endpoint sees it, after authentication."""
+
+    params: Mapping[str, str]
+    key: ApiKey | None
+    now_ms: int
+
+
+class OkxIds(IdStyle):
+    """Markets are ``BTC-USDT``, order ids 18 digits, convert ids ``trader…``; the rest plain numbers."""
+
+    def market_symbol(self, base: str, quote: str) -> str:
+        return f"{base}-{quote}"
+
+    def order_id(self, rng: random.Random, n: int) -> str:
+        return str(600_000_000_000_000_000 + n)
+
+    def record_id(self, rng: random.Random, kind: str, n: int) -> str:
+        if kind == "convert":
+            return f"trader{16_000_000_000_000_000 + n}"
+        return str(n)
+
+
+@dataclass(frozen=True)
+class FundingBill:
+    """One line of the funding account's ledger (/asset/bills), derived from a scripted record."""
+
+    bill_id: str
+    ccy: str
+    bal_chg: Decimal
+    bal: Decimal
+    type: str
+    ts: int
+    source_id: str  # id of the deposit, withdrawal or transfer behind the bill
+
+
+def snowflake(ts: int, sequence: int) -> str:
+    """An id that ascends with time, shaped like OKX's 18-digit bill ids."""
+    return str(((ts - _SNOWFLAKE_EPOCH_MS) << 22) + sequence % (1 << 22))
+
+
+def missing(name: str) -> OkxError:
+    return OkxError("50014", f"Parameter {name} can not be empty.")
+
+
+def invalid(name: str) -> OkxError:
+    return OkxError("51000", f"Parameter {name} error")
+
+
+def int_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise invalid(name)
+    return int(raw)
+
+
+def limit_param(params: Mapping[str, str]) -> int:
+    value = int_param(params, "limit")
+    if value is None:
+        return MAX_LIMIT
+    if not 1 <= value <= MAX_LIMIT:
+        raise invalid("limit")
+    return value
+
+
+def newest_first(records: Sequence[R], cursor: Callable[[R], int], params: Mapping[str, str]) -> list[R]:
+    """OKX paging: ``after`` = older than this cursor, ``before`` = newer; pages are newest first.
+
+    With ``before`` alone the page holds the records right after the cursor, so walking forward skips nothing.
+    """
+    limit = limit_param(params)
+    after, before = int_param(params, "after"), int_param(params, "before")
+    chosen = sorted(
+        (r for r in records if (after is None or cursor(r) < after) and (before is None or cursor(r) > before)),
+        key=cursor,
+        reverse=True,
+    )
+    if before is not None and after is None:
+        return chosen[-limit:]
+    return chosen[:limit]
+
+
+def signed(value: Decimal) -> str:
+    return "0" if value == 0 else plain(value)
+
+
+class OkxBook:
+    """Serves one scripted account the way OKX's v5 REST API does."""
+
+    def __init__(self, account: ScriptedAccount) -> None:
+        self.account = account
+        self.uid = str(440_000_000_000_000_000 + account.seed % 10**15)
+        # billId of every fill: ascending with time, as OKX's are.
+        self.bill_ids: dict[TradeRecord, str] = {t: snowflake(t.timestamp, n) for n, t in enumerate(account.trades)}
+        self.funding_bills: tuple[FundingBill, ...] = self._funding_ledger()
+
+    # -- ledger ---------------------------------------------------------------------------------------------
+
+    def _funding_ledger(self) -> tuple[FundingBill, ...]:
+        """Deposits, withdrawals and transfers as funding-account bills, with a running balance per currency."""
+        a = self.account
+        moves: list[tuple[int, str, Decimal, str, str]] = []
+        moves += [(d.timestamp, d.asset, d.amount, BILL_DEPOSIT, d.id) for d in a.deposits]
+        moves += [(w.timestamp, w.asset, -(w.amount + w.fee), BILL_WITHDRAWAL, w.id) for w in a.withdrawals]
+        for t in a.transfers:
+            # Transfers between the funding (FUND) and trading (UNIFIED) accounts, seen from the funding side.
+            outgoing = t.from_account == "FUND"
+            bill_type = BILL_TO_TRADING if outgoing else BILL_FROM_TRADING
+            moves.append((t.timestamp, t.asset, -t.amount if outgoing else t.amount, bill_type, t.id))
+        moves.sort(key=lambda move: move[0])
+        # Open each currency with what keeps its balance from ever going negative.
+        running: dict[str, Decimal] = {}
+        lowest: dict[str, Decimal] = {}
+        for _, ccy, change, _, _ in moves:
+            running[ccy] = running.get(ccy, Decimal(0)) + change
+            lowest[ccy] = min(lowest.get(ccy, Decimal(0)), running[ccy])
+        balance = {ccy: -low for ccy, low in lowest.items()}
+        bills = []
+        for n, (ts, ccy, change, bill_type, source) in enumerate(moves):
+            balance[ccy] += change
+            bills.append(FundingBill(snowflake(ts, n), ccy, change, balance[ccy], bill_type, ts, source))
+        return tuple(bills)
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def server_time(self, call: Call) -> list[Json]:
+        return [{"ts": str(call.now_ms)}]
+
+    def instruments(self, call: Call) -> list[Json]:
+        inst_type = call.params.get("instType", "")
+        if inst_type == "":
+            raise missing("instType")
+        if inst_type not in INST_TYPES:
+            raise invalid("instType")
+        if inst_type != "SPOT":
+            raise NotEmulated(f"instType={inst_type} instruments are not emulated")
+        inst_id = call.params.get("instId")
+        return [self._instrument(m) for m in self.account.markets if inst_id in (None, m.symbol)]
+
+    def _instrument(self, m: Market) -> Json:
+        return {
+            "alias": "",
+            "auctionEndTime": "",
+            "baseCcy": m.base,
+            "category": "1",
+            "ctMult": "",
+            "ctType": "",
+            "ctVal": "",
+            "ctValCcy": "",
+            "expTime": "",
+            "instFamily": "",
+            "instId": m.symbol,
+            "instType": "SPOT",
+            "lever": "",
+            "listTime": str(self.account.now_ms - 4 * 365 * DAY_MS),
+            "lotSz": "0.00000001",
+            "maxIcebergSz": "9999999999.0000000000000000",
+            "maxLmtAmt": "20000000",
+            "maxLmtSz": "9999999999",
+            "maxMktAmt": "1000000",
+            "maxMktSz": "",
+            "maxStopSz": "",
+            "maxTriggerSz": "9999999999.0000000000000000",
+            "maxTwapSz": "9999999999.0000000000000000",
+            "minSz": "0.00001",
+            "optType": "",
+            "quoteCcy": m.quote,
+            "ruleType": "normal",
+            "settleCcy": "",
+            "state": "live",
+            "stk": "",
+            "tickSz": plain(max(m.price.scaleb(-5).quantize(EIGHT_PLACES), EIGHT_PLACES)),
+            "uly": "",
+        }
+
+    # -- account --------------------------------------------------------------------------------------------
+
+    def account_config(self, call: Call) -> list[Json]:
+        key = call.key
+        if key is None:
+            raise RuntimeError("a private endpoint was served without a key")
+        p = key.permissions
+        # OKX lists the rights in this order: "read_only,withdraw,trade".
+        perm = [name for name, has in (("read_only", p.read), ("withdraw", p.withdraw), ("trade", p.trade)) if has]
+        return [
+            {
+                "acctLv": "2",
+                "acctStpMode": "cancel_maker",
+                "autoLoan": False,
+                "ctIsoMode": "automatic",
+                "enableSpotBorrow": False,
+                "feeType": "0",
+                "greeksType": "PA",
+                "ip": ",".join(key.ip_whitelist),
+                "kycLv": "2",
+                "label": key.label,
+                "level": "Lv1",
+                "levelTmp": "",
+                "liquidationGear": "-1",
+                "mainUid": self.uid,
+                "mgnIsoMode": "automatic",
+                "opAuth": "0",
+                "perm": ",".join(perm),
+                "posMode": "net_mode",
+                "roleType": "0",
+                "settleCcy": "USDT",
+                "settleCcyList": ["USD", "USDC", "USDG"],
+                "spotBorrowAutoRepay": False,
+                "spotOffsetType": "",
+                "spotRoleType": "0",
+                "spotTraderInsts": [],
+                "stgyType": "0",
+                "traderInsts": [],
+                "type": "0",
+                "uid": self.uid,
+            }
+        ]
+
+    def balance(self, call: Call) -> list[Json]:
+        wanted = set(filter(None, call.params.get("ccy", "").split(",")))
+        now = str(call.now_ms)
+        details = [
+            {
+                "accAvgPx": "",
+                "availBal": plain(b.free),
+                "availEq": plain(b.free),
+                "borrowFroz": "",
+                "cashBal": plain(b.total),
+                "ccy": b.asset,
+                "clSpotInUseAmt": "",
+                "crossLiab": "",
+                "disEq": "",
+                "eq": plain(b.total),
+                "eqUsd": "",
+                "fixedBal": "0",
+                "frozenBal": plain(b.locked),
+                "imr": "",
+                "interest": "",
+                "isoEq": "",
+                "isoLiab": "",
+                "isoUpl": "",
+                "liab": "",
+                "maxLoan": "",
+                "mgnRatio": "",
+                "mmr": "",
+                "notionalLever": "",
+                "ordFrozen": plain(b.locked),
+                "rewardBal": "0",
+                "smtSyncEq": "0",
+                "spotBal": plain(b.total),
+                "spotCopyTradingEq": "0",
+                "spotInUseAmt": "",
+                "spotIsoBal": "0",
+                "spotUpl": "",
+                "spotUplRatio": "",
+                "stgyEq": "0",
+                "totalPnl": "",
+                "totalPnlRatio": "",
+                "twap": "0",
+                "uTime": now,
+                "upl": "",
+                "uplLiab": "",
+            }
+            for b in self.account.balances
+            if b.total > 0 and (not wanted or b.asset in wanted)
+        ]
+        return [
+            {
+                "adjEq": "",
+                "availEq": "",
+                "borrowFroz": "",
+                "details": details,
+                "imr": "",
+                "isoEq": "",
+                "mgnRatio": "",
+                "mmr": "",
+                "notionalUsd": "",
+                "ordFroz": "",
+                "totalEq": "",
+                "uTime": now,
+                "upl": "",
+            }
+        ]
+
+    # -- trades ---------------------------------------------------------------------------------------------
+
+    def fills(self, call: Call) -> list[Json]:
+        inst_type = call.params.get("instType", "")
+        if inst_type and inst_type not in INST_TYPES:
+            raise invalid("instType")
+        return self._fills(call, inst_type, FILLS_LOOKBACK_MS)
+
+    def fills_history(self, call: Call) -> list[Json]:
+        inst_type = call.params.get("instType", "")
+        if inst_type == "":
+            raise missing("instType")
+        if inst_type not in INST_TYPES:
+            raise invalid("instType")
+        return self._fills(call, inst_type, FILLS_HISTORY_LOOKBACK_MS)
+
+    def _fills(self, call: Call, inst_type: str, lookback_ms: int) -> list[Json]:
+        params = call.params
+        begin, end = int_param(params, "begin"), int_param(params, "end")
+        inst_id, order_id = params.get("instId"), params.get("ordId")
+        oldest = call.now_ms - lookback_ms
+        trades = self.account.trades if inst_type in ("", "SPOT") else ()
+        chosen = [
+            t
+            for t in trades
+            if t.timestamp >= oldest
+            and (begin is None or t.timestamp >= begin)
+            and (end is None or t.timestamp <= end)
+            and (not inst_id or t.symbol == inst_id)
+            and (not order_id or t.order_id == order_id)
+        ]
+        page = newest_first(chosen, lambda t: int(self.bill_ids[t]), params)
+        return [self._fill(t) for t in page]
+
+    def _fill(self, t: TradeRecord) -> Json:
+        return {
+            "instType": "SPOT",
+            "instId": t.symbol,
+            "tradeId": t.id,
+            "ordId": t.order_id,
+            "clOrdId": "",
+            "billId": self.bill_ids[t],
+            "subType": "1" if t.side == "buy" else "2",
+            "tag": "",
+            "fillPx": plain(t.price),
+            "fillSz": plain(t.amount),
+            "fillIdxPx": "",
+            "fillPnl": "0",
+            "fillPxVol": "",
+            "fillPxUsd": "",
+            "fillMarkVol": "",
+            "fillFwdPx": "",
+            "fillMarkPx": "",
+            "side": t.side,
+            "posSide": "net",
+            "execType": "M" if t.is_maker else "T",
+            "feeCcy": t.fee_asset,
+            "fee": signed(-t.fee),  # negative: charged
+            "ts": str(t.timestamp),
+            "fillTime": str(t.timestamp),
+            "feeRate": "-0.001",
+            "tradeQuoteCcy": t.quote,
+        }
+
+    # -- funding --------------------------------------------------------------------------------------------
+
+    def deposit_history(self, call: Call) -> list[Json]:
+        p = call.params
+        ccy, dep_id, tx_id = p.get("ccy"), p.get("depId"), p.get("txId")
+        chosen = [
+            d
+            for d in self.account.deposits
+            if (not ccy or d.asset == ccy) and (not dep_id or d.id == dep_id) and (not tx_id or d.tx_id == tx_id)
+        ]
+        return [self._deposit(d) for d in newest_first(chosen, lambda d: d.timestamp, p)]
+
+    @staticmethod
+    def _deposit(d: DepositRecord) -> Json:
+        return {
+            "actualDepBlkConfirm": "64",
+            "amt": plain(d.amount),
+            "areaCodeFrom": "",
+            "ccy": d.asset,
+            "chain": f"{d.asset}-{CHAIN_NAMES.get(d.network, d.network)}",
+            "depId": d.id,
+            "from": "",
+            "fromWdId": "",
+            "state": "2",
+            "subAcct": "",
+            "to": d.address,
+            "ts": str(d.timestamp),
+            "txId": d.tx_id,
+        }
+
+    def withdrawal_history(self, call: Call) -> list[Json]:
+        p = call.params
+        ccy, wd_id, tx_id = p.get("ccy"), p.get("wdId"), p.get("txId")
+        chosen = [
+            w
+            for w in self.account.withdrawals
+            if (not ccy or w.asset == ccy) and (not wd_id or w.id == wd_id) and (not tx_id or w.tx_id == tx_id)
+        ]
+        return [self._withdrawal(w) for w in newest_first(chosen, lambda w: w.timestamp, p)]
+
+    @staticmethod
+    def _withdrawal(w: WithdrawalRecord) -> Json:
+        return {
+            "addrEx": None,
+            "amt": plain(w.amount),
+            "areaCodeFrom": "",
+            "areaCodeTo": "",
+            "ccy": w.asset,
+            "chain": f"{w.asset}-{CHAIN_NAMES.get(w.network, w.network)}",
+            "clientId": "",
+            "fee": plain(w.fee),
+            "feeCcy": w.asset,
+            "from": "",
+            "memo": "",
+            "nonTradableAsset": False,
+            "note": "",
+            "pmtId": "",
+            "state": "2",
+            "tag": "",
+            "to": w.address,
+            "toAddrType": "1",
+            "ts": str(w.timestamp),
+            "txId": w.tx_id,
+            "wdId": w.id,
+        }
+
+    def convert_history(self, call: Call) -> list[Json]:
+        return [self._convert(c) for c in newest_first(self.account.converts, lambda c: c.timestamp, call.params)]
+
+    @staticmethod
+    def _convert(c: ConvertRecord) -> Json:
+        # Sold ``fillSz`` of the base (the source asset) at ``fillPx`` units of the target each.
+        return {
+            "clTReqId": "",
+            "instId": f"{c.from_asset}-{c.to_asset}",
+            "fillPx": plain(c.ratio),
+            "fillSz": plain(c.from_amount),
+            "side": "sell",
+            "baseCcy": c.from_asset,
+            "quoteCcy": c.to_asset,
+            "state": "fullyFilled",
+            "tradeId": c.id,
+            "ts": str(c.timestamp),
+        }
+
+    def funding_bill_list(self, call: Call) -> list[Json]:
+        p = call.params
+        ccy, bill_type = p.get("ccy"), p.get("type")
+        oldest = call.now_ms - FUNDING_BILLS_LOOKBACK_MS
+        chosen = [
+            b
+            for b in self.funding_bills
+            if b.ts >= oldest and (not ccy or b.ccy == ccy) and (not bill_type or b.type == bill_type)
+        ]
+        return [
+            {
+                "billId": b.bill_id,
+                "ccy": b.ccy,
+                "clientId": "",
+                "balChg": signed(b.bal_chg),
+                "bal": signed(b.bal),
+                "type": b.type,
+                "notes": "",
+                "ts": str(b.ts),
+            }
+            for b in newest_first(chosen, lambda b: b.ts, p)
+        ]
