@@ -15,7 +15,7 @@ from bot.integrations import numbered_name
 from db.models import AssistantDraft, Credential
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage
-from sandbox.exchanges import BinanceEmulator, BybitEmulator, DemoKeys
+from sandbox.exchanges import BinanceEmulator, BitgetEmulator, BybitEmulator, DemoKeys, OkxEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
@@ -57,7 +57,7 @@ def bot_settings(telegram: BotApiEmulator, tmp_path: Path, *exchanges: tuple[str
     return settings_for(telegram, tmp_path / "data", exchange_url_overrides=dict(exchanges), **extra)
 
 
-async def pick_and_confirm(walker: Walker, *names: str) -> ChatMessage:
+async def pick_and_confirm(walker: Walker, *names: str, expect: str = "paste your") -> ChatMessage:
     """Open the Assistant, pick exchanges, confirm; returns the user's /connect message."""
     sent = await walker.send("/connect")
     await walker.reply_to(sent, "Connect your exchanges")
@@ -66,7 +66,7 @@ async def pick_and_confirm(walker: Walker, *names: str) -> ChatMessage:
         await walker.emulator.wait_until(
             lambda n=name: f"✅ {n}" in " ".join(b.text for b in walker.last_menu("Confirm").buttons)
         )
-    await walker.press_for("Confirm exchanges", "paste your")
+    await walker.press_for("Confirm exchanges", expect)
     return sent
 
 
@@ -343,3 +343,76 @@ async def test_typing_a_misspelt_name_finds_the_exchange(telegram: BotApiEmulato
 def test_suggested_names_count_up_per_exchange() -> None:
     assert numbered_name("Bitget", set()) == "Bitget-1"
     assert numbered_name("Bitget", {"Bitget-1", "bitget-2", "Binance-1"}) == "Bitget-3"
+
+
+@pytest.fixture
+async def bitget() -> AsyncIterator[BitgetEmulator]:
+    async with BitgetEmulator(seed=13, listed_symbols=40) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def okx() -> AsyncIterator[OkxEmulator]:
+    async with OkxEmulator(seed=14, listed_symbols=40) as emulator:
+        yield emulator
+
+
+async def test_binance_and_bitget_normal_and_tax_keys_in_one_run(
+    telegram: BotApiEmulator, binance: BinanceEmulator, bitget: BitgetEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    binance_key = binance.create_demo_keys().read_only
+    bitget_keys = bitget.create_demo_keys()
+    overrides = (("binance", binance.base_url), ("bitget", bitget.base_url))
+    async with running_bot(bot_settings(telegram, tmp_path, *overrides)) as app:
+        await pick_and_confirm(ada, "Binance", "Bitget")
+        await paste(ada, binance_key.api_key, "received")
+        await paste(ada, binance_key.secret, "Check the key")
+        await ada.press_for("Check and connect", "is connected")
+        await ada.reply_to(ada.emulator.bot_messages(ada.chat_id)[-1], "Which kind of key")
+        await ada.press_for("Normal API key", "paste your")
+        await paste(ada, bitget_keys.read_only.api_key, "received")
+        await paste(ada, bitget_keys.read_only.secret, "received")
+        passphrase = await ada.send(bitget_keys.read_only.passphrase)
+        await ada.reply_to(passphrase, "Check the key")
+        await ada.press_for("Check and connect", "Bitget-1 is connected")
+        done = await ada.reply_to(passphrase, "All done")
+
+        # A second Bitget account, this time with a Tax API key: no passphrase is asked for.
+        await pick_and_confirm(ada, "Bitget", expect="Which kind of key")
+        await ada.press_for("Tax API key", "paste your")
+        await paste(ada, bitget_keys.tax.api_key, "received")
+        secret = await ada.send(bitget_keys.tax.secret)
+        await ada.reply_to(secret, "Check the key")
+        await ada.press_for("Check and connect", "Bitget-2 is connected")
+        stored = await app.bot_data[SERVICES_KEY].integrations.list(1001)
+
+    assert "Binance-1" in done.text and "Bitget-1" in done.text
+    assert [(s.account_name, s.key_type) for s in stored] == [
+        ("Binance-1", "normal"),
+        ("Bitget-1", "normal"),
+        ("Bitget-2", "tax"),
+    ]
+    sent = ada.all_bot_texts()
+    for value in (bitget_keys.read_only.secret, bitget_keys.read_only.passphrase, bitget_keys.tax.secret):
+        assert value not in sent
+
+
+async def test_a_wrong_passphrase_is_diagnosed_and_only_the_passphrase_is_asked_again(
+    telegram: BotApiEmulator, okx: OkxEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    key = okx.create_demo_keys().read_only
+    async with running_bot(bot_settings(telegram, tmp_path, ("okx", okx.base_url))):
+        await pick_and_confirm(ada, "OKX")
+        await paste(ada, key.api_key, "received")
+        await paste(ada, key.secret, "received")
+        wrong = await ada.send("not-my-passphrase-1")
+        await ada.reply_to(wrong, "Check the key")
+        refusal = await ada.press_for("Check and connect", "❌")
+        asked = await ada.press_for("Re-enter the passphrase", "paste your")
+        right = await ada.send(key.passphrase)
+        await ada.reply_to(right, "Check the key")
+        connected = await ada.press_for("Check and connect", "is connected")
+
+    assert "passphrase" in refusal.text.lower()
+    assert "Passphrase" in asked.text
+    assert "OKX-1" in connected.text
