@@ -25,7 +25,7 @@ from bot.vault import Vault, load_key_ring
 from connectors.clients import ClientPool
 from db.engine import Database
 from db.migrate import upgrade_to_head
-from handlers import assistant, errors, fallbacks, gate, keys, start
+from handlers import assistant, errors, fallbacks, gate, keys, preferences, start, troubleshooting
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     assistant.register(application)
     keys.register(application)
     start.register(application)
+    troubleshooting.register(application)
+    preferences.register(application)
     # Fallbacks last: within a handler group the first match wins.
     fallbacks.register(application)
     errors.register(application)

@@ -8,6 +8,8 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("keys", "Your accounts: rename, replace a key, options, delete"),
     ("cancel", "Stop what you are doing and wipe what you typed"),
     ("help", "What Tallybot does and how to use it"),
+    ("troubleshoot", "Common problems and how to fix them"),
+    ("settings", "Your time zone"),
 )
 
 WELCOME = (
@@ -26,6 +28,10 @@ HELP = (
     "<b>Tallybot</b> syncs your exchange history through read-only API keys.\n\n"
     "<b>Commands</b>\n"
     "/start – welcome and first steps\n"
+    "/connect – connect an exchange account\n"
+    "/keys – your accounts: rename, replace a key, options, delete\n"
+    "/cancel – stop the current step and wipe what you typed\n"
+    "/help troubleshooting – common problems and their fixes\n"
     "/help – this message\n\n"
     "<b>Your keys are safe with me</b>\n"
     "• I only accept read-only keys and refuse keys that can withdraw.\n"
@@ -45,4 +51,14 @@ STALE_BUTTON = "This menu has expired. Send /start to begin again."
 INTERNAL_ERROR = (
     "Sorry, something went wrong on my side and I couldn't finish that. Nothing you sent was stored in "
     "plain text. Please try again in a moment."
+)
+
+SETTINGS = (
+    "⚙️ <b>Settings</b>\nTime zone: <b>{zone}</b> (used for the times in /status).\n\n"
+    "Pick yours, or type it after the command, e.g. <code>/settings timezone Europe/Paris</code>."
+)
+TIMEZONE_SET = "✅ Time zone set to <b>{zone}</b>."
+UNKNOWN_TIMEZONE = (
+    "I don't know the time zone “{typed}”. Use a name like Europe/Paris or America/New_York, or pick one "
+    "from /settings."
 )

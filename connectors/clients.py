@@ -7,7 +7,7 @@ import copy
 import importlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,14 +114,31 @@ class ClientPool:
             return source
 
     @asynccontextmanager
-    async def client(self, exchange_id: str, credential_id: str, credentials: Mapping[str, str]) -> AsyncIterator[Any]:
-        """A ready client with markets for this credential; kept for reuse after the block."""
+    async def client(
+        self,
+        exchange_id: str,
+        credential_id: str,
+        credentials: Mapping[str, str],
+        *,
+        key_fields: Collection[str] | None = None,
+    ) -> AsyncIterator[Any]:
+        """A ready client with markets for this credential; kept for reuse after the block.
+
+        `key_fields` names the credentials the key type has (`KeyType.field_names`); ccxt is told not to require
+        the others, so a key with fewer fields than ccxt expects still signs (a Bitget Tax API key has no
+        passphrase). It applies when the client is created: one credential has one key type.
+        """
         key = (exchange_id, credential_id)
         lease = self._clients.get(key)
         if lease is None:
             source = await self._markets_for(exchange_id)
-            lease = self._clients.setdefault(key, _Lease(self._new_client(exchange_id, credentials)))
-            lease.client.set_markets_from_exchange(source)
+            lease = self._clients.get(key)  # another task may have created it while markets loaded
+            if lease is None:
+                created = self._new_client(exchange_id, credentials)
+                if key_fields is not None:
+                    fit_required_credentials(created, key_fields)
+                created.set_markets_from_exchange(source)
+                lease = self._clients[key] = _Lease(created)
         lease.users += 1
         try:
             yield lease.client
@@ -154,3 +171,14 @@ class ClientPool:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def fit_required_credentials(client: Any, key_fields: Collection[str]) -> None:
+    """Let a key type with fewer fields than ccxt expects sign anyway (a Bitget Tax API key has no passphrase)."""
+    required = dict(getattr(client, "requiredCredentials", {}) or {})
+    for credential, needed in required.items():
+        if needed and credential not in key_fields:
+            required[credential] = False
+            if getattr(client, credential, None) is None:
+                setattr(client, credential, "")
+    client.requiredCredentials = required

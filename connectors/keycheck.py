@@ -102,9 +102,8 @@ async def check_key(
     throwaway = f"keycheck:{credential_id}:{secrets.token_hex(6)}"
     counter = _RequestCounter()
     try:
-        async with pool.client(profile.ccxt_id, throwaway, values) as client:
+        async with pool.client(profile.ccxt_id, throwaway, values, key_fields=kind.field_names) as client:
             counter.install(client)
-            _fit_required_credentials(client, kind)
             facts = await _probe(profile, kind, client, values.get("apiKey", ""))
     except Exception as error:  # every failure is a diagnosis; cancellation still propagates
         log.info("key check on %s failed after %d request(s): %s", profile.id, counter.requests, safe_summary(error))
@@ -192,17 +191,6 @@ class _RequestCounter:
             return await original(*args, **kwargs)
 
         client.fetch = counted
-
-
-def _fit_required_credentials(client: Any, kind: KeyType) -> None:
-    """Let a key type with fewer fields than ccxt expects sign anyway (a Bitget Tax API key has no passphrase)."""
-    required = dict(getattr(client, "requiredCredentials", {}) or {})
-    for credential, needed in required.items():
-        if needed and credential not in kind.field_names:
-            required[credential] = False
-            if getattr(client, credential, None) is None:
-                setattr(client, credential, "")
-    client.requiredCredentials = required
 
 
 async def _call(client: Any, method: str, params: Mapping[str, Any] | None = None) -> Any:

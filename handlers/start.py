@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
+from handlers import troubleshooting
 from handlers.replies import reply
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -13,7 +14,10 @@ GROUPS = filters.ChatType.GROUPS
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain what Tallybot does and how its keys are protected."""
+    """Explain what Tallybot does and how keys are protected; `/help troubleshooting` opens the problem menu."""
+    if context.args and context.args[0].lower().startswith("trouble"):
+        await troubleshooting.show_menu(update, context)
+        return
     await reply(update, texts.HELP)
 
 

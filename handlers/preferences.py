@@ -1,0 +1,88 @@
+"""/settings: the user's time zone (used for times in /status), chosen from a list or typed after the command."""
+
+from __future__ import annotations
+
+from html import escape
+from zoneinfo import ZoneInfoNotFoundError, available_timezones
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot import texts
+from bot.context import services
+
+PREFIX = "tz"
+COMMON_ZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Istanbul",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+
+
+def _keyboard() -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(zone, callback_data=f"{PREFIX}:{zone}") for zone in COMMON_ZONES]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def _lookup(typed: str) -> str | None:
+    """An IANA name for what the user typed, forgiving case ("europe/paris")."""
+    by_lower = {zone.lower(): zone for zone in available_timezones() | {"UTC"}}
+    return by_lower.get(typed.strip().lower())
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the time zone and a picker; `/settings timezone Europe/Paris` sets it directly."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    svc = services(context)
+    args = list(context.args or [])
+    if args and args[0].lower() in {"timezone", "tz"}:
+        args = args[1:]
+    if args:
+        zone = _lookup(args[0])
+        if zone is None:
+            await chat.send_message(
+                texts.UNKNOWN_TIMEZONE.format(typed=escape(args[0][:40])), parse_mode=ParseMode.HTML
+            )
+            return
+        profile = await svc.users.set_timezone(user.id, zone)
+        await chat.send_message(texts.TIMEZONE_SET.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML)
+        return
+    profile = await svc.users.register(user.id)
+    await chat.send_message(
+        texts.SETTINGS.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML, reply_markup=_keyboard()
+    )
+
+
+async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    zone = (query.data or "").partition(":")[2]
+    if zone not in COMMON_ZONES:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    try:
+        profile = await services(context).users.set_timezone(user.id, zone)
+    except ZoneInfoNotFoundError:  # the machine lacks time zone data
+        await query.answer(texts.UNKNOWN_TIMEZONE.format(typed=zone), show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(texts.TIMEZONE_SET.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("settings", settings_command, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CallbackQueryHandler(on_zone, pattern=f"^{PREFIX}:"))

@@ -1,0 +1,68 @@
+"""The troubleshooting menu (/help troubleshooting, /troubleshoot): common problems, tips for the user's exchanges."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot import texts
+from bot.context import services
+from bot.troubleshooting import TOPICS, render, topic
+from connectors.profiles import ExchangeProfile, get_profile
+
+PREFIX = "ts"
+MENU_TEXT = "🛟 <b>Troubleshooting</b>\nWhat is going wrong?"
+
+
+def menu() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.title, callback_data=f"{PREFIX}:{t.id}")] for t in TOPICS])
+
+
+async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[ExchangeProfile]:
+    user = update.effective_user
+    if user is None:
+        return []
+    seen: dict[str, ExchangeProfile] = {}
+    for summary in await services(context).integrations.list(user.id):
+        if summary.exchange_id not in seen:
+            try:
+                seen[summary.exchange_id] = get_profile(summary.exchange_id)
+            except LookupError:
+                continue
+    return list(seen.values())
+
+
+async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(MENU_TEXT, parse_mode=ParseMode.HTML, reply_markup=menu())
+
+
+async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    chosen = topic((query.data or "").partition(":")[2])
+    if chosen is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    back = InlineKeyboardMarkup([[InlineKeyboardButton("« All problems", callback_data=f"{PREFIX}:menu")]])
+    await query.edit_message_text(
+        render(chosen, await users_profiles(update, context)), parse_mode=ParseMode.HTML, reply_markup=back
+    )
+
+
+async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text(MENU_TEXT, parse_mode=ParseMode.HTML, reply_markup=menu())
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("troubleshoot", show_menu, filters=private))
+    application.add_handler(CallbackQueryHandler(on_menu, pattern=f"^{PREFIX}:menu$"))
+    application.add_handler(CallbackQueryHandler(on_topic, pattern=f"^{PREFIX}:"))
