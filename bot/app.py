@@ -20,12 +20,14 @@ from bot.integrations import IntegrationService
 from bot.logs import install_redaction
 from bot.secret import registry
 from bot.settings import Settings
+from bot.status import StatusService
+from bot.sync import SyncService
 from bot.users import UserService
 from bot.vault import Vault, load_key_ring
 from connectors.clients import ClientPool
 from db.engine import Database
 from db.migrate import upgrade_to_head
-from handlers import assistant, errors, fallbacks, gate, keys, preferences, start, troubleshooting
+from handlers import assistant, errors, fallbacks, gate, keys, preferences, start, sync, troubleshooting
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +43,18 @@ async def open_services(settings: Settings) -> Services:
     except BaseException:
         await database.dispose()
         raise
+    integrations = IntegrationService(database, vault)
+    pool = ClientPool(settings.exchange_url_overrides)
     return Services(
         settings=settings,
         database=database,
         vault=vault,
         users=UserService(database),
-        integrations=IntegrationService(database, vault),
+        integrations=integrations,
         drafts=DraftStore(database, vault, timeout=timedelta(seconds=settings.assistant_timeout_seconds)),
-        pool=ClientPool(settings.exchange_url_overrides),
+        pool=pool,
+        sync=SyncService(database, integrations, pool),
+        status=StatusService(database, integrations),
     )
 
 
@@ -64,6 +70,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     found = application.bot_data.pop(SERVICES_KEY, None)
     if isinstance(found, Services):
+        await found.background.cancel_all()
         await found.pool.close()
         await found.database.dispose()
 
@@ -92,6 +99,7 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     gate.register(application)
     assistant.register(application)
     keys.register(application)
+    sync.register(application)
     start.register(application)
     troubleshooting.register(application)
     preferences.register(application)

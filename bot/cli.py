@@ -1,4 +1,4 @@
-"""The `tallybot` command line: run, migrate, rotate-master-key."""
+"""The `tallybot` command line: run, migrate, rotate-master-key, sandbox."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import base64
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
@@ -58,6 +59,67 @@ def _rotate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    # The emulators and the terminal chat load only for this command.
+    from sandbox.runner import run_sandbox
+    from sandbox.script import DEMO_SCRIPT
+
+    script: Path | None = DEMO_SCRIPT if args.demo else args.script
+    return run_sandbox(settings, data_dir=args.data_dir, script=script, seed=args.seed, wait_timeout=args.wait_timeout)
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {value!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("expected a number of seconds above 0")
+    return seconds
+
+
+def _add_sandbox_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try Tallybot offline: the real bot with emulated Telegram and exchanges, chatting in this terminal",
+        description=(
+            "Start, on 127.0.0.1 and in this process, a Telegram Bot API emulator, emulated Binance, Bybit, OKX "
+            "and Bitget accounts with demo keys, and the real bot pointed at them; then chat with it here "
+            "(or run a script of user actions with --script)."
+        ),
+        epilog=(
+            "In the chat: #N presses button N of the latest menu, #Label a button by its label, /send PATH uploads "
+            "a file. Script lines: a message (`/connect`, or `> text` verbatim), `[Label]` a button press, "
+            "`? text` a wait for the bot to show text (`?60 text`: up to 60 s), `/send PATH` an upload, "
+            "`{binance.read_only.secret}` a demo key, `# ...` a comment."
+        ),
+    )
+    sandbox.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the database, key file, log and downloads here (default: a temporary directory removed at exit)",
+    )
+    scripts = sandbox.add_mutually_exclusive_group()
+    scripts.add_argument(
+        "--script",
+        type=Path,
+        metavar="FILE",
+        help="play FILE (one user action per line) and print the transcript; "
+        "exit status 1 if the bot stops answering or logs an error",
+    )
+    scripts.add_argument("--demo", action="store_true", help="play the demo script shipped with Tallybot")
+    sandbox.add_argument("--seed", type=int, default=1, metavar="N", help="seed of the demo accounts (default 1)")
+    sandbox.add_argument(
+        "--wait-timeout",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a script waits for each reply or button (default 30)",
+    )
+    sandbox.set_defaults(handler=_sandbox)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tallybot",
@@ -71,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-new-key", action="store_true", help="only print a fresh key for TALLYBOT_MASTER_KEY and exit"
     )
     rotate.set_defaults(handler=_rotate)
+    _add_sandbox_parser(commands)
     return parser
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import CallbackContext
@@ -10,13 +13,46 @@ from telegram.ext import CallbackContext
 from bot.assistant.drafts import DraftStore
 from bot.integrations import IntegrationService
 from bot.settings import Settings
+from bot.status import StatusService
+from bot.sync import SyncService
 from bot.users import UserService
 from bot.vault import Vault
 from connectors.clients import ClientPool
 from db.engine import Database
 
+log = logging.getLogger(__name__)
+
 SERVICES_KEY = "tallybot.services"
 SETTINGS_KEY = "tallybot.settings"
+
+
+class BackgroundWork:
+    """Long jobs (syncs) started by a handler. Unlike PTB's create_task, shutdown does not wait minutes for
+    them: they are cancelled, which is safe because a sync commits each page with its cursor."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._logged(work, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None], name: str) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as problem:  # a background job has no error handler of PTB's to go to
+            log.error("background job %s failed: %s", name, type(problem).__name__)
+
+    async def cancel_all(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass(slots=True)
@@ -28,6 +64,9 @@ class Services:
     integrations: IntegrationService
     drafts: DraftStore
     pool: ClientPool
+    sync: SyncService
+    status: StatusService
+    background: BackgroundWork = field(default_factory=lambda: BackgroundWork())
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -144,6 +144,23 @@ class IntegrationService:
             await session.refresh(integration, ["credential"])
             return IntegrationSummary.of(integration)
 
+    async def add_file_only(self, telegram_user_id: int, *, exchange_id: str, account_name: str) -> IntegrationSummary:
+        """An account with no key, filled by file uploads only. It is stored as disconnected (there is no key to
+        sync with) and marked `options["file_only"]`; a key can be added later with `replace_key`."""
+        account_name = clean_account_name(account_name)
+        async with self.database.writer() as session:
+            user = await UserRepository(session).ensure(telegram_user_id)
+            integrations = IntegrationRepository(session)
+            if account_name.casefold() in {name.casefold() for name in await integrations.account_names(user.id)}:
+                raise NameTaken(f"You already have an account named “{account_name}”: pick another name.")
+            integration = await integrations.add(
+                user_id=user.id, exchange_id=exchange_id, account_name=account_name, options={"file_only": True}
+            )
+            integration.status = IntegrationStatus.DISCONNECTED
+            await session.flush()
+            await session.refresh(integration, ["credential"])
+            return IntegrationSummary.of(integration)
+
     async def _seal(
         self,
         session: Any,

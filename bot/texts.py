@@ -5,6 +5,8 @@ from __future__ import annotations
 BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Start Tallybot and connect an exchange"),
     ("connect", "Connect an exchange account with a read-only key"),
+    ("sync", "Sync your accounts now (or /sync Bitget-1)"),
+    ("status", "How your accounts synced, and why anything failed"),
     ("keys", "Your accounts: rename, replace a key, options, delete"),
     ("cancel", "Stop what you are doing and wipe what you typed"),
     ("help", "What Tallybot does and how to use it"),
@@ -29,7 +31,10 @@ HELP = (
     "<b>Commands</b>\n"
     "/start – welcome and first steps\n"
     "/connect – connect an exchange account\n"
+    "/sync – sync all your accounts now (or /sync Bitget-1)\n"
+    "/status – how each account synced, and why anything failed\n"
     "/keys – your accounts: rename, replace a key, options, delete\n"
+    "/settings – your time zone\n"
     "/cancel – stop the current step and wipe what you typed\n"
     "/help troubleshooting – common problems and their fixes\n"
     "/help – this message\n\n"
@@ -62,3 +67,18 @@ UNKNOWN_TIMEZONE = (
     "I don't know the time zone “{typed}”. Use a name like Europe/Paris or America/New_York, or pick one "
     "from /settings."
 )
+
+# --- /sync and /status --------------------------------------------------------------------------------------
+
+NO_ACCOUNTS = "You have no connected accounts yet. Send /connect to add one."
+NO_SUCH_ACCOUNT = "I found no account called “{name}”. Your accounts: {names}."
+SYNC_STARTED = "🔄 <b>Syncing…</b>"
+SYNC_ALREADY_RUNNING = "⏳ A sync of <b>{name}</b> is already running; here is how far it got:"
+SYNC_ALREADY_RUNNING_ELSEWHERE = "⏳ A sync of <b>{name}</b> is already running. Check /status in a minute."
+SYNC_NO_KEY = "<b>{name}</b> has no key any more: add one with /keys → Replace key."
+SYNC_FINISHED = "🏁 <b>Sync finished</b> in {duration}."
+LOOKBACK_POINTER = (
+    "📂 Some history could not be reached through the API. Download it from the exchange and send me the file "
+    "to fill the gap: I only add what is missing."
+)
+STATUS_HEADER = "📊 <b>Your accounts</b> (times in {zone})"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from connectors.clients import ClientPool
+from connectors.clients import ClientPool, fit_required_credentials
 from connectors.diagnosis import (
     Diagnosis,
     DiagnosisCode,
@@ -102,8 +102,11 @@ async def check_key(
     throwaway = f"keycheck:{credential_id}:{secrets.token_hex(6)}"
     counter = _RequestCounter()
     try:
-        async with pool.client(profile.ccxt_id, throwaway, values, key_fields=kind.field_names) as client:
+        async with pool.client(profile.ccxt_id, throwaway, values) as client:
             counter.install(client)
+            # The same fitting `ClientPool.client(key_fields=...)` does for syncs; applied here on the yielded
+            # client so that any pool-like object (tests hand in recorders) gets a client that signs.
+            fit_required_credentials(client, kind.field_names)
             facts = await _probe(profile, kind, client, values.get("apiKey", ""))
     except Exception as error:  # every failure is a diagnosis; cancellation still propagates
         log.info("key check on %s failed after %d request(s): %s", profile.id, counter.requests, safe_summary(error))

@@ -188,3 +188,16 @@ class AssistantDraft(Base):
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SyncLease(Base):
+    """Who is syncing an integration right now. One row per running sync, safe across processes: taken by an
+    insert (or by taking over a row whose holder let it expire, e.g. a crashed process), renewed while the sync
+    runs, checked by every page's commit, and deleted when the sync ends."""
+
+    __tablename__ = "sync_leases"
+
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

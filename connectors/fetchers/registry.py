@@ -7,8 +7,10 @@ from typing import Any
 
 from connectors.fetchers.base import Fetcher
 from connectors.fetchers.binance import BinanceFetcher
+from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.generic import GenericFetcher
+from connectors.fetchers.okx import OkxFetcher
 from connectors.profiles import Endpoint, ExchangeProfile
 
 # Wallet history first: Binance's market discovery works from the assets those endpoints mention.
@@ -35,6 +37,10 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return BinanceFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "bybit":
         return BybitFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "okx":
+        return OkxFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "bitget":
+        return BitgetFetcher(profile, client, key_type=key_type, **options)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 

@@ -2,7 +2,14 @@
 
 from db.repositories.credentials import CredentialRepository
 from db.repositories.integrations import IntegrationRepository
+from db.repositories.sync import SyncRepository
 from db.repositories.transactions import TransactionRepository
 from db.repositories.users import UserRepository
 
-__all__ = ["CredentialRepository", "IntegrationRepository", "TransactionRepository", "UserRepository"]
+__all__ = [
+    "CredentialRepository",
+    "IntegrationRepository",
+    "SyncRepository",
+    "TransactionRepository",
+    "UserRepository",
+]

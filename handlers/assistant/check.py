@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -117,6 +117,7 @@ async def check_and_store(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
     )
     if result.warnings:
         text += "\n\n" + texts.warnings_block(result.warnings)
-    await status.edit_text(text, parse_mode=ParseMode.HTML)
+    sync_now = InlineKeyboardMarkup([[InlineKeyboardButton("🔄 Sync now", callback_data=f"sy:{stored.id}")]])
+    await status.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=sync_now)
     state.connected.append(Connected(stored.id, stored.account_name, profile.id))
     await next_exchange(update, context, draft)

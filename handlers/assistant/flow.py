@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -111,7 +111,14 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     names = [item.account_name for item in state.connected]
     skipped = [get_profile(exchange_id).name for exchange_id in state.skipped]
     await services(context).drafts.finish(draft.telegram_user_id)
-    await say(context, draft, texts.summary(names, skipped))
+    keyboard = None
+    ids = ",".join(str(item.integration_id) for item in state.connected)
+    if names and len(f"sy:{ids}") <= 64:
+        label = "🔄 Sync them all" if len(names) > 1 else "🔄 Sync now"
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"sy:{ids}")]])
+    await context.bot.send_message(
+        draft.chat_id, texts.summary(names, skipped), parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, query: str) -> None:

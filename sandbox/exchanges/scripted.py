@@ -215,7 +215,7 @@ class _Script:
     def balances(self, traded: Sequence[Market]) -> list[BalanceRecord]:
         """Hold most of what was traded, but drop some bases entirely: their markets must still be found."""
         bases = sorted({m.base for m in traded} - {"BTC", "ETH"})
-        abandoned = set(self.rng.sample(bases, max(2, len(bases) // 3))) if bases else set()
+        abandoned = set(self.rng.sample(bases, min(len(bases), max(2, len(bases) // 3)))) if bases else set()
         records = []
         for asset in sorted({m.base for m in traded} | {m.quote for m in traded} | {"BNB"}):
             if asset in abandoned:

@@ -1,0 +1,326 @@
+"""Export: a user's transactions (all, one integration's, or a time range) streamed to a file, for a tax tool.
+
+Rows are read from the database in batches and written as they come, so an export never holds a whole history in
+memory. Every export reports the records it covered and their per-asset balance effect, computed the same way as
+`summary` (what /status shows), so the two reconcile: for the same filters, `records` and `totals` are equal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, TextIO, TypeVar
+
+from sqlalchemy import Select, func, select
+
+from bot.integrations import IntegrationNotFound
+from connectors.files import tallybot
+from connectors.files.parse import exchange_name
+from connectors.files.writers import (
+    CRYPTACT_COLUMNS,
+    KOINLY_COLUMNS,
+    Written,
+    cryptact_rows,
+    flows,
+    koinly_rows,
+    tallybot_rows,
+)
+from db.engine import Database
+from db.models import Integration, Transaction, User
+from db.repositories import IntegrationRepository, UserRepository
+
+ExportFormat = Literal["tallybot", "koinly", "cryptact"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("tallybot", "koinly", "cryptact")
+FORMAT_TITLES: dict[ExportFormat, str] = {
+    "tallybot": "Tallybot CSV (every field)",
+    "koinly": "Koinly universal CSV",
+    "cryptact": "Cryptact custom file",
+}
+HEADERS: dict[ExportFormat, Sequence[str]] = {
+    "tallybot": tallybot.COLUMNS,
+    "koinly": KOINLY_COLUMNS,
+    "cryptact": CRYPTACT_COLUMNS,
+}
+BATCH = 1_000
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySummary:
+    """What is stored for a user (or one integration): the numbers /status shows and exports reconcile with."""
+
+    records: int
+    by_kind: dict[str, int]
+    totals: dict[str, Decimal]  # net balance effect per asset: bought + deposited + rewarded − sold − sent − fees
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    format: ExportFormat
+    path: Path
+    records: int  # stored records the export covered (equals HistorySummary.records for the same filters)
+    rows: int  # data rows written (header excluded)
+    skipped: dict[str, int] = field(default_factory=dict)  # records the format has no row for, by reason
+    totals: dict[str, Decimal] = field(default_factory=dict)  # equals HistorySummary.totals for the same filters
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+class ExportService:
+    def __init__(self, database: Database, *, batch_size: int = BATCH) -> None:
+        self.database = database
+        self.batch_size = batch_size
+
+    async def export(
+        self,
+        telegram_user_id: int,
+        *,
+        fmt: ExportFormat,
+        integration_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        path: Path | str,
+    ) -> ExportReport:
+        """Write the user's transactions in `fmt` to `path` (UTF-8 CSV), oldest first.
+
+        `since` is inclusive and `until` exclusive (timezone-aware). Raises IntegrationNotFound for an integration
+        that is not the user's, ValueError for an unknown format or a naive time.
+        """
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        _check_aware(since, until)
+        target = Path(path)
+        row_of = _row_writer(fmt)
+        records = rows = 0
+        skipped: Counter[str] = Counter()
+        totals: dict[str, Decimal] = {}
+        first_at: datetime | None = None
+        last_at: datetime | None = None
+        handle = await asyncio.to_thread(_open, target)
+        try:
+            await asyncio.to_thread(handle.write, _csv_text([list(HEADERS[fmt])]))
+            async with self.database.reader() as session:
+                await _check_owner(session, telegram_user_id, integration_id)
+                query = (
+                    select(*EXPORTED_COLUMNS, Integration.exchange_id, Integration.account_name)
+                    .join(Integration, Transaction.integration_id == Integration.id)
+                    .join(User, Integration.user_id == User.id)
+                    .order_by(Transaction.occurred_at, Transaction.id)
+                    .execution_options(yield_per=self.batch_size)
+                )
+                query = _filtered(query, telegram_user_id, integration_id, since, until)
+                result = await session.stream(query)
+                async for partition in result.partitions(self.batch_size):
+                    lines: list[list[str]] = []
+                    for row in partition:
+                        tx = _Stored(*row[:-2])
+                        exchange_id, account = row[-2], row[-1]
+                        records += 1
+                        first_at = first_at or tx.occurred_at
+                        last_at = tx.occurred_at
+                        _add_flows(totals, tx)
+                        written = row_of(tx, exchange_name(exchange_id), account)
+                        if written.skipped:
+                            skipped[written.skipped] += 1
+                        lines.extend(written.rows)
+                    rows += len(lines)
+                    await asyncio.to_thread(handle.write, _csv_text(lines))
+        finally:
+            await asyncio.to_thread(handle.close)
+        return ExportReport(
+            format=fmt,
+            path=target,
+            records=records,
+            rows=rows,
+            skipped=dict(skipped),
+            totals=_clean(totals),
+            first_at=first_at,
+            last_at=last_at,
+        )
+
+    async def summary(
+        self,
+        telegram_user_id: int,
+        integration_id: int | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> HistorySummary:
+        """Counts per kind and the per-asset balance effect of the stored records, streamed in batches (amounts
+        are exact decimals, which SQLite cannot sum)."""
+        _check_aware(since, until)
+        async with self.database.reader() as session:
+            await _check_owner(session, telegram_user_id, integration_id)
+            counted = (
+                select(
+                    Transaction.kind, func.count(), func.min(Transaction.occurred_at), func.max(Transaction.occurred_at)
+                )
+                .join(Integration, Transaction.integration_id == Integration.id)
+                .join(User, Integration.user_id == User.id)
+                .group_by(Transaction.kind)
+            )
+            by_kind: dict[str, int] = {}
+            starts: list[datetime] = []
+            ends: list[datetime] = []
+            for kind, count, earliest, latest in (
+                await session.execute(_filtered(counted, telegram_user_id, integration_id, since, until))
+            ).all():
+                by_kind[str(kind)] = int(count)
+                starts.append(earliest)
+                ends.append(latest)
+            amounts = (
+                select(
+                    Transaction.kind,
+                    Transaction.side,
+                    Transaction.asset,
+                    Transaction.amount,
+                    Transaction.quote_asset,
+                    Transaction.quote_amount,
+                    Transaction.price,
+                    Transaction.fee_asset,
+                    Transaction.fee_amount,
+                )
+                .join(Integration, Transaction.integration_id == Integration.id)
+                .join(User, Integration.user_id == User.id)
+                .execution_options(yield_per=self.batch_size)
+            )
+            totals: dict[str, Decimal] = {}
+            result = await session.stream(_filtered(amounts, telegram_user_id, integration_id, since, until))
+            async for partition in result.partitions(self.batch_size):
+                for row in partition:
+                    _add_flows(totals, _Amounts(*row))
+        return HistorySummary(
+            records=sum(by_kind.values()),
+            by_kind=by_kind,
+            totals=_clean(totals),
+            first_at=min(starts) if starts else None,
+            last_at=max(ends) if ends else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A stored transaction as plain values: streamed rows, never ORM objects piling up in a session."""
+
+    kind: str
+    occurred_at: datetime
+    natural_key: str
+    exchange_tx_id: str | None
+    market: str | None
+    side: str | None
+    asset: str
+    amount: Decimal
+    quote_asset: str | None
+    quote_amount: Decimal | None
+    price: Decimal | None
+    fee_asset: str | None
+    fee_amount: Decimal | None
+    source: str
+    raw: dict[str, Any] | None
+
+
+EXPORTED_COLUMNS = (
+    Transaction.kind,
+    Transaction.occurred_at,
+    Transaction.natural_key,
+    Transaction.exchange_tx_id,
+    Transaction.market,
+    Transaction.side,
+    Transaction.asset,
+    Transaction.amount,
+    Transaction.quote_asset,
+    Transaction.quote_amount,
+    Transaction.price,
+    Transaction.fee_asset,
+    Transaction.fee_amount,
+    Transaction.source,
+    Transaction.raw,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Amounts:
+    """The columns `flows` reads, for summaries that do not load whole transactions."""
+
+    kind: str
+    side: str | None
+    asset: str
+    amount: Decimal
+    quote_asset: str | None
+    quote_amount: Decimal | None
+    price: Decimal | None
+    fee_asset: str | None
+    fee_amount: Decimal | None
+    occurred_at: datetime = datetime.min
+    natural_key: str = ""
+    exchange_tx_id: str | None = None
+    market: str | None = None
+
+
+def _row_writer(fmt: ExportFormat) -> Callable[[_Stored, str, str], Written]:
+    if fmt == "koinly":
+        return koinly_rows
+    if fmt == "cryptact":
+        return cryptact_rows
+    return lambda tx, exchange, account: tallybot_rows(tx, exchange, account, tx.source)
+
+
+def _filtered(
+    query: AnySelect,
+    telegram_user_id: int,
+    integration_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AnySelect:
+    query = query.where(User.telegram_user_id == telegram_user_id)
+    if integration_id is not None:
+        query = query.where(Transaction.integration_id == integration_id)
+    if since is not None:
+        query = query.where(Transaction.occurred_at >= since)
+    if until is not None:
+        query = query.where(Transaction.occurred_at < until)
+    return query
+
+
+async def _check_owner(session: Any, telegram_user_id: int, integration_id: int | None) -> None:
+    if integration_id is None:
+        return
+    user = await UserRepository(session).by_telegram_id(telegram_user_id)
+    if user is None or await IntegrationRepository(session).get_owned(integration_id, user.id) is None:
+        raise IntegrationNotFound("That account no longer exists.")
+
+
+def _check_aware(*moments: datetime | None) -> None:
+    for moment in moments:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("since/until must be timezone-aware")
+
+
+def _add_flows(totals: dict[str, Decimal], tx: Any) -> None:
+    for flow in flows(tx):
+        totals[flow.asset] = totals.get(flow.asset, Decimal(0)) + flow.change
+
+
+def _clean(totals: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {asset: totals[asset] for asset in sorted(totals)}
+
+
+def _open(path: Path) -> TextIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("w", encoding="utf-8", newline="")
+
+
+def _csv_text(rows: Sequence[Sequence[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(rows)
+    return buffer.getvalue()

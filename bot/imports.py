@@ -1,0 +1,292 @@
+"""File upload: an exchange export (or Tallybot's CSV) added to one integration, all or nothing.
+
+Parsing and matching are CPU work and run in a worker thread, so the bot keeps serving other users while a large
+file is read. Records from a file are the same normalized records the API sync stores: a file that overlaps a
+completed sync adds only what the sync did not bring, and the same file twice adds nothing (see
+connectors/files/matching.py for how records without an exchange id are recognised).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.integrations import IntegrationNotFound
+from connectors.files import (
+    FORMATS,
+    MAX_FILE_BYTES,
+    AmbiguousFormat,
+    BadTimezone,
+    BrokenEncoding,
+    EmptyFile,
+    FileProblem,
+    FileTooLarge,
+    ParsedFile,
+    RejectedRow,
+    StoredRecords,
+    UnknownFormat,
+    WrongExchange,
+    WrongFileType,
+    currency_codes,
+    known_formats_text,
+    parse,
+    size_limit_text,
+    template_csv,
+)
+from connectors.files.matching import plan_import
+from connectors.records import NormalizedRecord
+from db.engine import Database
+from db.models import Integration, Transaction, TransactionSource
+from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
+
+__all__ = [
+    "FORMATS",
+    "MAX_FILE_BYTES",
+    "MAX_REJECTED_SHOWN",
+    "AmbiguousFormat",
+    "BadTimezone",
+    "BrokenEncoding",
+    "EmptyFile",
+    "FileProblem",
+    "FileTooLarge",
+    "ImportReport",
+    "ImportService",
+    "ProgressCallback",
+    "RejectedRow",
+    "UnknownFormat",
+    "WrongExchange",
+    "WrongFileType",
+    "known_formats_text",
+    "known_from_files",
+    "size_limit_text",
+    "template_csv",
+]
+
+MAX_REJECTED_SHOWN = 5
+INSERT_BATCH = 1_000
+STREAM_BATCH = 2_000
+MAX_ASSET_FILTER = 500  # beyond this many distinct assets the stored-record query is not filtered by asset
+
+# (rows done, rows in the file). Called on the event loop's thread; may return an awaitable (e.g. an edit of a
+# progress message), which is awaited before import_file returns.
+ProgressCallback = Callable[[int, int], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did. Nothing was written when `rejected_total` > 0."""
+
+    format_name: str
+    format_title: str
+    rows_read: int  # data rows in the file (blank lines not counted)
+    new: int  # records added
+    already_known: int  # records already stored (from the API or an earlier file)
+    skipped: int  # rows that are not transactions Tallybot keeps (pending, cancelled, own-account transfers)
+    rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, by line
+    rejected_total: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    timezone_note: str | None = None  # set when the file did not state its zone and the user's was assumed
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+    @property
+    def written(self) -> bool:
+        return self.rejected_total == 0
+
+
+class ImportService:
+    def __init__(self, database: Database, *, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self.database = database
+        self.max_bytes = max_bytes
+
+    async def import_file(
+        self,
+        telegram_user_id: int,
+        integration_id: int,
+        filename: str,
+        data: bytes,
+        *,
+        user_timezone: str = "UTC",
+        format_name: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportReport:
+        """Import one file into one of the user's integrations.
+
+        Raises IntegrationNotFound for an integration that is not theirs, and a FileProblem subclass (WrongFileType,
+        EmptyFile, FileTooLarge, BrokenEncoding, UnknownFormat, AmbiguousFormat, WrongExchange, BadTimezone) for a
+        file that cannot be imported at all; `str(error)` is the message for the user. Rows that cannot be read
+        come back in the report, with nothing written.
+        """
+        if len(data) > self.max_bytes:  # before any work, and before reading the file into a thread
+            raise FileTooLarge(
+                f"This file is {size_limit_text(len(data))}; files of up to {size_limit_text(self.max_bytes)} can "
+                "be imported. Export a shorter date range and send the parts one by one.",
+                self.max_bytes,
+            )
+        exchange_id = await self._exchange_of(telegram_user_id, integration_id)
+        codes = await asyncio.to_thread(currency_codes, exchange_id)
+        reporter = _Reporter(progress)
+        try:
+            parsed = await asyncio.to_thread(
+                parse,
+                filename,
+                data,
+                user_timezone=user_timezone,
+                exchange_id=exchange_id,
+                format_name=format_name,
+                currency_codes=codes,
+                progress=reporter.from_thread if progress is not None else None,
+                max_bytes=self.max_bytes,
+            )
+        finally:
+            await reporter.finish()
+        if parsed.rejected_total:
+            return _report(parsed, new=0, known=0)
+        if not parsed.records:
+            return _report(parsed, new=0, known=0)
+        async with self.database.writer() as session:
+            # Owned again inside the write: the account may have been deleted while the file was parsed.
+            await self._owned(session, telegram_user_id, integration_id)
+            stored = await _stored(
+                session, integration_id, [p.record for p in parsed.records], max(p.precision for p in parsed.records)
+            )
+            plan = await asyncio.to_thread(plan_import, parsed.records, stored, integration_id)
+            repository = TransactionRepository(session)
+            inserted = 0
+            for start in range(0, len(plan.new), INSERT_BATCH):
+                inserted += await repository.insert_missing(plan.new[start : start + INSERT_BATCH])
+        # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
+        return _report(parsed, new=inserted, known=plan.known + (len(plan.new) - inserted))
+
+    async def _exchange_of(self, telegram_user_id: int, integration_id: int) -> str:
+        async with self.database.reader() as session:
+            integration = await self._owned(session, telegram_user_id, integration_id)
+            return integration.exchange_id
+
+    @staticmethod
+    async def _owned(session: AsyncSession, telegram_user_id: int, integration_id: int) -> Integration:
+        user = await UserRepository(session).by_telegram_id(telegram_user_id)
+        integration = None
+        if user is not None:
+            integration = await IntegrationRepository(session).get_owned(integration_id, user.id)
+        if integration is None:
+            raise IntegrationNotFound("That account no longer exists.")
+        return integration
+
+
+async def known_from_files(session: AsyncSession, integration_id: int, records: Sequence[NormalizedRecord]) -> set[str]:
+    """Natural keys of fetched records that a file import already stored under a content-hash key.
+
+    For the sync engine, inside the transaction that stores a page: when a user uploaded an export before the API
+    sync reached the same history (Binance's trade export has no trade id), the API's records would otherwise be
+    stored a second time under their own keys. Skip these and count them as already known.
+    """
+    if not records:
+        return set()
+    stored = await _stored(session, integration_id, records, 60, from_files_only=True)
+    if not len(stored):
+        return set()
+    return {r.natural_key for r in records if not stored.has_key(r.natural_key) and stored.claim_content(r)}
+
+
+async def _stored(
+    session: AsyncSession,
+    integration_id: int,
+    records: Sequence[NormalizedRecord],
+    precision: int,
+    *,
+    from_files_only: bool = False,
+) -> StoredRecords:
+    """The integration's stored records these records could overlap: their kinds, time range and assets."""
+    slack = timedelta(seconds=precision + 1)
+    start = min(r.occurred_at for r in records) - slack
+    end = max(r.occurred_at for r in records) + slack
+    kinds = sorted({str(r.kind) for r in records})
+    assets = {r.asset for r in records}
+    query = select(
+        Transaction.kind,
+        Transaction.occurred_at,
+        Transaction.natural_key,
+        Transaction.asset,
+        Transaction.amount,
+        Transaction.quote_asset,
+        Transaction.side,
+        Transaction.price,
+        Transaction.fee_amount,
+    ).where(
+        Transaction.integration_id == integration_id,
+        Transaction.kind.in_(kinds),
+        Transaction.occurred_at >= start,
+        Transaction.occurred_at <= end,
+    )
+    if len(assets) <= MAX_ASSET_FILTER:
+        query = query.where(Transaction.asset.in_(sorted(assets)))
+    if from_files_only:
+        query = query.where(Transaction.source == TransactionSource.FILE, Transaction.natural_key.contains(":h:"))
+    stored = StoredRecords()
+    result = await session.stream(query.execution_options(yield_per=STREAM_BATCH))
+    async for partition in result.partitions(STREAM_BATCH):
+        for row in partition:
+            stored.add_values(
+                kind=row.kind,
+                occurred_at=row.occurred_at,
+                natural_key=row.natural_key,
+                asset=row.asset,
+                amount=row.amount,
+                quote_asset=row.quote_asset,
+                side=row.side,
+                price=row.price,
+                fee_amount=row.fee_amount,
+            )
+    return stored
+
+
+def _report(parsed: ParsedFile, *, new: int, known: int) -> ImportReport:
+    times = [p.record.occurred_at for p in parsed.records]
+    return ImportReport(
+        format_name=parsed.format.name,
+        format_title=parsed.format.title,
+        rows_read=parsed.rows_read,
+        new=new,
+        already_known=known,
+        skipped=parsed.skipped,
+        rejected=parsed.rejected[:MAX_REJECTED_SHOWN],
+        rejected_total=parsed.rejected_total,
+        skip_reasons=dict(parsed.skip_reasons),
+        timezone_note=parsed.zone_note,
+        first_at=min(times) if times else None,
+        last_at=max(times) if times else None,
+    )
+
+
+class _Reporter:
+    """Carries progress from the parsing thread to the event loop's thread."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.loop = asyncio.get_running_loop()
+        self.pending: set[asyncio.Future[Any]] = set()
+
+    def from_thread(self, done: int, total: int) -> None:
+        self.loop.call_soon_threadsafe(self._deliver, done, total)
+
+    def _deliver(self, done: int, total: int) -> None:
+        if self.callback is None:
+            return
+        result = self.callback(done, total)
+        if inspect.isawaitable(result):
+            future = asyncio.ensure_future(result)
+            self.pending.add(future)
+            future.add_done_callback(self.pending.discard)
+
+    async def finish(self) -> None:
+        await asyncio.sleep(0)  # let calls scheduled by the thread just before it ended run
+        if self.pending:
+            await asyncio.gather(*self.pending, return_exceptions=True)

@@ -1,0 +1,171 @@
+"""What /status shows: per account and per endpoint, how the last sync went and why anything failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.integrations import IntegrationService, IntegrationSummary
+from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
+from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, UnknownExchange, get_profile
+from db.engine import Database
+from db.models import EndpointState, IntegrationStatus, SyncLease, SyncRun, Transaction, User
+from db.types import utcnow
+
+EXPIRY_WARNING = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointLine:
+    endpoint: str
+    label: str
+    status: str  # ok, partial, failed, skipped, or never (not synced yet)
+    last_success_at: datetime | None
+    error_code: str | None
+    error_message: str | None  # our own diagnosis title, never an exchange's text
+    covered_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    summary: IntegrationSummary
+    exchange_name: str
+    running: bool
+    transactions: int
+    endpoints: tuple[EndpointLine, ...]
+    missing_ranges: tuple[str, ...]  # plain-words reasons of the last sync's gaps
+    expires_soon: bool
+
+    @property
+    def state(self) -> str:
+        """running, ok, partial, failed, disconnected or never_synced."""
+        return IntegrationStatus.RUNNING if self.running else self.summary.status
+
+    def problems(self) -> list[Diagnosis]:
+        """The diagnosis of every failing endpoint (and of the account itself), for the Troubleshoot button."""
+        try:
+            profile = get_profile(self.summary.exchange_id)
+        except UnknownExchange:
+            return []
+        codes = [self.summary.status_detail] if self.summary.status == IntegrationStatus.FAILED else []
+        codes += [line.error_code for line in self.endpoints if line.status in ("failed", "partial")]
+        found: dict[str, Diagnosis] = {}
+        for code in codes:
+            if code and code not in found and code in DiagnosisCode.__members__.values():
+                found[code] = diagnosis_for(DiagnosisCode(code), profile)
+        return list(found.values())
+
+
+def enabled_endpoints(summary: IntegrationSummary, profile: ExchangeProfile) -> list[str]:
+    if summary.options.endpoints:
+        return list(summary.options.endpoints)
+    return [str(spec.endpoint) for spec in profile.default_endpoints(summary.key_type)]
+
+
+class StatusService:
+    def __init__(self, database: Database, integrations: IntegrationService) -> None:
+        self.database = database
+        self.integrations = integrations
+
+    async def timezone(self, telegram_user_id: int) -> str:
+        async with self.database.reader() as session:
+            zone = await session.scalar(select(User.timezone).where(User.telegram_user_id == telegram_user_id))
+        return zone or "UTC"
+
+    async def overview(self, telegram_user_id: int) -> list[AccountStatus]:
+        summaries = await self.integrations.list(telegram_user_id)
+        if not summaries:
+            return []
+        ids = [summary.id for summary in summaries]
+        now = utcnow()
+        async with self.database.reader() as session:
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Transaction.integration_id, func.count())
+                        .where(Transaction.integration_id.in_(ids))
+                        .group_by(Transaction.integration_id)
+                    )
+                ).all()
+            )
+            states = (
+                await session.scalars(
+                    select(EndpointState).where(EndpointState.integration_id.in_(ids), EndpointState.market == "")
+                )
+            ).all()
+            leased = set(
+                (
+                    await session.scalars(
+                        select(SyncLease.integration_id).where(
+                            SyncLease.integration_id.in_(ids), SyncLease.expires_at > now
+                        )
+                    )
+                ).all()
+            )
+            latest_runs = {
+                run.integration_id: run
+                for run in (
+                    await session.scalars(
+                        select(SyncRun)
+                        .where(SyncRun.integration_id.in_(ids), SyncRun.finished_at.is_not(None))
+                        .order_by(SyncRun.id)
+                    )
+                ).all()
+            }
+        by_integration: dict[int, dict[str, EndpointState]] = {}
+        for state in states:
+            by_integration.setdefault(state.integration_id, {})[state.endpoint] = state
+        return [
+            self._account(summary, by_integration.get(summary.id, {}), counts, leased, latest_runs.get(summary.id), now)
+            for summary in summaries
+        ]
+
+    def _account(
+        self,
+        summary: IntegrationSummary,
+        states: dict[str, EndpointState],
+        counts: dict[int, int],
+        leased: set[int],
+        latest: SyncRun | None,
+        now: datetime,
+    ) -> AccountStatus:
+        try:
+            profile: ExchangeProfile | None = get_profile(summary.exchange_id)
+        except UnknownExchange:
+            profile = None
+        wanted = enabled_endpoints(summary, profile) if profile else list(states)
+        lines = []
+        for endpoint in wanted:
+            state = states.get(endpoint)
+            label = (
+                ENDPOINT_LABELS.get(Endpoint(endpoint), endpoint)
+                if endpoint in Endpoint.__members__.values()
+                else endpoint
+            )
+            lines.append(
+                EndpointLine(
+                    endpoint=endpoint,
+                    label=label,
+                    status=(state.last_status if state and state.last_status else "never"),
+                    last_success_at=state.last_success_at if state else None,
+                    error_code=state.last_error_code if state else None,
+                    error_message=state.last_error_message if state else None,
+                    covered_until=state.covered_until if state else None,
+                )
+            )
+        gaps: list[str] = []
+        if latest is not None:
+            for result in (latest.summary.get("endpoints") or {}).values():
+                gaps += [gap["reason"] for gap in result.get("gaps", []) if gap.get("reason")]
+        expires_soon = summary.expires_at is not None and summary.expires_at - now <= EXPIRY_WARNING
+        return AccountStatus(
+            summary=summary,
+            exchange_name=profile.name if profile else summary.exchange_id,
+            running=summary.id in leased,
+            transactions=counts.get(summary.id, 0),
+            endpoints=tuple(lines),
+            missing_ranges=tuple(dict.fromkeys(gaps)),
+            expires_soon=expires_soon,
+        )

@@ -1,0 +1,274 @@
+"""Bitget wallet history with a normal key: deposits, withdrawals, converts and transfers between own accounts.
+
+| endpoint | window | page | paging inside a window |
+| --- | --- | --- | --- |
+| `GET /api/v2/spot/wallet/deposit-records` | 90 days | 100 | `idLessThan=<orderId>` |
+| `GET /api/v2/spot/wallet/withdrawal-records` | 90 days | 100 | `idLessThan=<orderId>` |
+| `GET /api/v2/convert/convert-record` | 90 days | 100 | `idLessThan=<id>` (the answer's `endId`) |
+| `GET /api/v2/spot/account/transferRecords` | 90 days | 100 | `idLessThan=<transferId>`; per coin and source |
+
+All reach two years back. Transfers need a coin and the account they left (`fromType`): each (coin, account) pair
+is a stream of its own with cursor key "COIN:fromType", asked for every coin the account's records or balances
+mention; a later sync asks every stream once (its newest window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.binance.trades import AssetEvidence
+from connectors.fetchers.bitget.pages import BITGET_OPENED, Parse, Parsed, Route, id_page, note_gap
+from connectors.fetchers.windows import (
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_start,
+    history_start,
+    hold_if_recent,
+    span_ms,
+    to_ms,
+)
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+ROUTES: Mapping[Endpoint, Route] = {
+    Endpoint.DEPOSITS: Route("privateSpotGetV2SpotWalletDepositRecords", "orderId"),
+    Endpoint.WITHDRAWALS: Route("privateSpotGetV2SpotWalletWithdrawalRecords", "orderId"),
+    Endpoint.CONVERT: Route("privateConvertGetV2ConvertConvertRecord", "id"),
+    Endpoint.TRANSFERS: Route("privateSpotGetV2SpotAccountTransferRecords", "transferId"),
+}
+# Where a transfer can leave from (Bitget's `fromType`); "p2p" is the funding account.
+TRANSFER_FROM_TYPES = (
+    "spot",
+    "p2p",
+    "usdt_futures",
+    "coin_futures",
+    "usdc_futures",
+    "crossed_margin",
+    "isolated_margin",
+)
+DONE = frozenset({"success", "successful"})
+FAILED = frozenset({"fail", "failed", "reject", "rejected", "cancel", "cancelled", "canceled", "pending_review_fail"})
+
+# More coins with a zero balance than this in the account's asset list: Bitget listed its whole platform.
+MAX_ZERO_COINS = 150
+
+Balances = Callable[[FetchReport, Endpoint], Awaitable[Mapping[str, Decimal]]]
+
+
+class BitgetWallet:
+    """The windowed wallet lists; every page also tells `evidence` which coins the account moved."""
+
+    def __init__(
+        self,
+        client: Any,
+        evidence: AssetEvidence,
+        balances: Balances,
+        *,
+        transfer_from_types: Sequence[str] = TRANSFER_FROM_TYPES,
+    ) -> None:
+        self.client = client
+        self.evidence = evidence
+        self.balances = balances
+        self.transfer_from_types = tuple(transfer_from_types)
+
+    def code(self, coin: str) -> str:
+        return str(self.client.safe_currency_code(coin))
+
+    async def fetch(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        if spec.endpoint is Endpoint.TRANSFERS:
+            async for page in self._transfers(spec, since=since, until=until, cursors=cursors, report=report):
+                yield page
+            return
+        parse = self._parser(spec.endpoint)
+        async for page in self._stream(spec, parse, since=since, until=until, cursor=cursors.get(""), report=report):
+            yield page
+
+    async def _stream(
+        self,
+        spec: EndpointSpec,
+        parse: Parse,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+        extra: Mapping[str, Any] | None = None,
+        market: str = "",
+    ) -> AsyncIterator[Page]:
+        if spec.window is None:
+            raise ValueError(f"Bitget {spec.endpoint} needs a window in its profile")
+        requested = cursor_start(cursor)
+        if requested is None and since is not None:
+            requested = to_ms(since)
+        start = history_start(spec, requested_ms=requested, exchange_name="Bitget", opened=BITGET_OPENED)
+        if start.gap is not None:
+            note_gap(report, start.gap)
+        route = ROUTES[spec.endpoint]
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            return await id_page(
+                self.client, spec, report, route, parse, window_start, window_end, token, extra=extra, market=market
+            )
+
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
+        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+            yield item
+
+    async def _transfers(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        held = await self.balances(report, spec.endpoint)
+        coins = set(self.evidence.sources) | set(held) | {key.split(":")[0] for key in cursors if key}
+        for coin in sorted(coins):
+            why = "in the account's asset list" if coin in held else "asked by an earlier sync"
+            for from_type in self.transfer_from_types:
+                key = f"{coin}:{from_type}"
+                report.markets_scanned.append(key)
+                report.market_sources[key] = [self.evidence.why(coin) if coin in self.evidence else f"{coin}: {why}"]
+                async for page in self._stream(
+                    spec,
+                    self._transfer,
+                    since=since,
+                    until=until,
+                    cursor=cursors.get(key),
+                    report=report,
+                    extra={"coin": coin, "fromType": from_type},
+                    market=key,
+                ):
+                    yield page
+
+    def _parser(self, endpoint: Endpoint) -> Parse:
+        return {
+            Endpoint.DEPOSITS: self._deposit,
+            Endpoint.WITHDRAWALS: self._withdrawal,
+            Endpoint.CONVERT: self._convert,
+        }[endpoint]
+
+    # -- records ----------------------------------------------------------------------------------------------
+
+    def _deposit(self, row: Mapping[str, Any]) -> Parsed:
+        when, status = int(row["cTime"]), str(row.get("status", "")).lower()
+        coin = str(row["coin"])
+        self.evidence.note(coin, "deposits")
+        if status in FAILED:
+            return None, None
+        if status not in DONE:
+            return None, hold_if_recent(when)
+        ident = str(row["orderId"])
+        record = NormalizedRecord(
+            kind=RecordKind.DEPOSIT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.DEPOSIT, ident, coin, row.get("tradeId"), row["size"], when),
+            asset=self.code(coin),
+            amount=exact(row["size"]),
+            exchange_tx_id=ident or None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _withdrawal(self, row: Mapping[str, Any]) -> Parsed:
+        """`size` is what left the account, fee included: the amount sent is size - |fee|."""
+        when, status = int(row["cTime"]), str(row.get("status", "")).lower()
+        coin = str(row["coin"])
+        self.evidence.note(coin, "withdrawals")
+        if status in FAILED:
+            return None, None
+        if status not in DONE:
+            return None, hold_if_recent(when)
+        ident = str(row["orderId"])
+        fee = abs(exact(row["fee"])) if row.get("fee") not in (None, "") else None
+        size = exact(row["size"])
+        record = NormalizedRecord(
+            kind=RecordKind.WITHDRAWAL,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.WITHDRAWAL, ident, coin, row.get("tradeId"), row["size"], when),
+            asset=self.code(coin),
+            amount=size - fee if fee is not None else size,
+            exchange_tx_id=ident or None,
+            fee_asset=self.code(coin) if fee is not None else None,
+            fee_amount=fee,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _convert(self, row: Mapping[str, Any]) -> Parsed:
+        """A convert is a buy of `toCoin` paid with `fromCoin` (`cnvtPrice`, in raw, is toCoin per fromCoin)."""
+        source, target = str(row["fromCoin"]), str(row["toCoin"])
+        self.evidence.note(source, "converts")
+        self.evidence.note(target, "converts")
+        ident = str(row["id"])
+        fee = row.get("fee")
+        charged = fee not in (None, "") and exact(fee) != 0
+        record = NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(row["ts"]),
+            natural_key=natural_key(RecordKind.CONVERT, ident),
+            asset=self.code(target),
+            amount=exact(row["toCoinSize"]),
+            exchange_tx_id=ident,
+            side="buy",
+            quote_asset=self.code(source),
+            quote_amount=exact(row["fromCoinSize"]),
+            fee_asset=self.code(str(row.get("feeCoin") or target)) if charged else None,
+            fee_amount=abs(exact(fee)) if charged else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _transfer(self, row: Mapping[str, Any]) -> Parsed:
+        when, status = int(row["ts"]), str(row.get("status", "")).lower()
+        coin = str(row["coin"])
+        self.evidence.note(coin, "transfers")
+        if status in FAILED:
+            return None, None
+        if status not in DONE:
+            return None, hold_if_recent(when)
+        ident = str(row["transferId"])
+        record = NormalizedRecord(
+            kind=RecordKind.TRANSFER,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.TRANSFER, ident),
+            asset=self.code(coin),
+            amount=exact(row["size"]),
+            exchange_tx_id=ident,
+            raw=dict(row),  # fromType / toType say which way
+        )
+        return record, None
+
+
+async def held_coins(client: Any, report: FetchReport, endpoint: Endpoint) -> dict[str, Decimal]:
+    """The spot account's coins (available + frozen + locked), from the raw strings.
+
+    `assetType=all` also lists coins whose balance is zero now: coins the account held once, which is how markets
+    of a coin bought and sold back are found. Should Bitget list far more zero coins than an account plausibly
+    touched (the whole platform's), they say nothing about this account and only the held ones are kept.
+    """
+    body = await call(
+        client, "privateSpotGetV2SpotAccountAssets", {"assetType": "all"}, endpoint=endpoint, report=report
+    )
+    coins: dict[str, Decimal] = {}
+    for row in body.get("data") or []:
+        total = sum((exact(row.get(name) or "0") for name in ("available", "frozen", "locked")), Decimal(0))
+        coins[str(row["coin"])] = total
+    if sum(1 for total in coins.values() if total == 0) > MAX_ZERO_COINS:
+        coins = {coin: total for coin, total in coins.items() if total != 0}
+    return coins

@@ -1,0 +1,378 @@
+"""OKX v5: spot fills, deposits, withdrawals, converts and funding-account transfers, each walked newest first
+with OKX's `after` cursor down to what an earlier sync committed.
+
+| endpoint | page | paging key (`after`) | reach |
+| --- | --- | --- | --- |
+| `GET /api/v5/trade/fills-history?instType=SPOT` | 100 | `billId`; `begin`/`end` filter on `ts` | 3 months |
+| `GET /api/v5/asset/deposit-history` | 100 | `ts` (ms) | not documented |
+| `GET /api/v5/asset/withdrawal-history` | 100 | `ts` (ms) | not documented |
+| `GET /api/v5/asset/convert/history` | 100 | `ts` (ms) | not documented |
+| `GET /api/v5/asset/bills` (transfer types only) | 100 | `ts` (ms) | about one month |
+
+Every list is newest first. `after=x` (records older than x) means the same on every OKX list, so a walk only ever
+moves down with it: from the newest record to the newest one committed by the last sync (the floor), or to the
+start of the history. `before` is not used: OKX documents `before` alone as returning the *latest* records on some
+lists (candles), and a forward walk that got those instead of the ones right after its cursor would skip records.
+With `after` a sync that finds nothing new costs one request per endpoint.
+
+Cursors (market key ""), `p` being the paging key of the newest record committed and `ids` the records at it
+(timestamps are not unique):
+
+    {"p": 1717000000123, "ids": ["6231"], "ms": 1717000000123}          settled: nothing newer is committed
+    {..., "walk": {"top": {...}, "after": …, "seen": [...], "hold": …}}   a walk down, interrupted after a page
+
+A walk's pages are committed as they come, newest first; the settled cursor moves up to the walk's top only with
+its last page, so an interrupted walk resumes with `after` exactly below its last page. A deposit or withdrawal
+that is not final yet holds the settled cursor below it, so the next sync sees it again once it settles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.windows import EPOCH, call, history_start, hold_if_recent, to_ms
+from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+# OKEx, OKX's earlier name, opened in 2017: nothing is older.
+OKX_OPENED = date(2017, 1, 1)
+# OKX's docs: funding-account bills reach back one month (the profile leaves it open; the emulator agrees).
+FUNDING_BILLS_REACH = timedelta(days=30)
+
+# Deposit states: 0 waiting for confirmation, 1 credited, 2 successful, 8 pending (deposits suspended), 11 address
+# blacklisted, 12 account frozen, 13 sub-account deposit interception, 14 KYC limit, 17 awaiting Travel Rule.
+DEPOSIT_DONE = frozenset({"1", "2"})
+DEPOSIT_PENDING = frozenset({"0", "8", "12", "13", "14", "17"})
+# Withdrawal states: 2 success; -2 canceled, -1 failed; everything else (waiting, approving, broadcasting,
+# canceling, review) is on its way.
+WITHDRAWAL_DONE = frozenset({"2"})
+WITHDRAWAL_SKIPPED = frozenset({"-2", "-1"})
+CONVERT_DONE = frozenset({"fullyFilled"})
+# Funding bill types that move money between the user's own accounts: 20/21 to/from a sub-account, 22/23 between
+# sub and main account, 130/131 from/to the trading account.
+TRANSFER_BILL_TYPES = frozenset({"20", "21", "22", "23", "130", "131"})
+
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """Where a row sits in its list: the paging key, its own id (unique per list) and its time."""
+
+    p: int
+    ident: str
+    ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Feed:
+    method: str
+    params: Mapping[str, Any]
+    position: Callable[[Mapping[str, Any]], _Row]
+    unique: bool  # the paging key is unique (billId); else records can share it (a timestamp)
+    time_filter: bool = False  # the endpoint takes `begin`/`end` on `ts`
+
+
+def _by_bill(row: Mapping[str, Any]) -> _Row:
+    return _Row(int(row["billId"]), str(row["billId"]), int(row["ts"]))
+
+
+def _by_time(id_field: str) -> Callable[[Mapping[str, Any]], _Row]:
+    def position(row: Mapping[str, Any]) -> _Row:
+        return _Row(int(row["ts"]), str(row[id_field]), int(row["ts"]))
+
+    return position
+
+
+FEEDS: Mapping[Endpoint, _Feed] = {
+    Endpoint.SPOT_TRADES: _Feed("privateGetTradeFillsHistory", {"instType": "SPOT"}, _by_bill, True, True),
+    Endpoint.DEPOSITS: _Feed("privateGetAssetDepositHistory", {}, _by_time("depId"), False),
+    Endpoint.WITHDRAWALS: _Feed("privateGetAssetWithdrawalHistory", {}, _by_time("wdId"), False),
+    Endpoint.CONVERT: _Feed("privateGetAssetConvertHistory", {}, _by_time("tradeId"), False),
+    Endpoint.TRANSFERS: _Feed("privateGetAssetBills", {}, _by_time("billId"), False),
+}
+SUPPORTED = frozenset(FEEDS)
+
+
+@dataclass(slots=True)
+class _Mark:
+    """A position in a list: the paging key and the ids of the records at it."""
+
+    p: int
+    ids: set[str]
+    ms: int
+
+    @classmethod
+    def load(cls, stored: Mapping[str, Any] | None) -> _Mark | None:
+        if not stored or stored.get("p") is None:
+            return None
+        return cls(int(stored["p"]), {str(i) for i in stored.get("ids", ())}, int(stored["ms"]))
+
+    def dump(self) -> Cursor:
+        return {"p": self.p, "ids": sorted(self.ids), "ms": self.ms}
+
+    def covers(self, row: _Row) -> bool:
+        """Whether the row is at or below this mark (committed, when the mark is a floor)."""
+        return row.p < self.p or (row.p == self.p and row.ident in self.ids)
+
+    def raise_to(self, row: _Row) -> None:
+        if row.p > self.p:
+            self.p, self.ids, self.ms = row.p, {row.ident}, row.ms
+        elif row.p == self.p:
+            self.ids.add(row.ident)
+
+
+class OkxFetcher:
+    """Fetches OKX v5 history through ccxt's implicit API methods, reading OKX's raw strings."""
+
+    def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
+        self.profile = profile
+        self.client = client
+        self.key_type = key_type
+
+    def learn_assets(self, assets: Iterable[str]) -> None:
+        """OKX's fill history needs no market: nothing to learn."""
+
+    def supports(self, endpoint: Endpoint) -> bool:
+        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
+
+    def fetch(
+        self,
+        endpoint: Endpoint,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        spec = self.profile.endpoint(endpoint, self.key_type)
+        if spec is None or endpoint not in SUPPORTED:
+            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        if endpoint is Endpoint.TRANSFERS and spec.lookback is None:
+            spec = replace(spec, lookback=FUNDING_BILLS_REACH)
+        return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    def code(self, currency: str) -> str:
+        return str(self.client.safe_currency_code(currency))
+
+    # -- the walk down ----------------------------------------------------------------------------------------
+
+    async def _walk(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        feed = FEEDS[spec.endpoint]
+        parse = self._parser(spec.endpoint)
+        stored = dict(cursor or {})
+        walk = stored.pop("walk", None)
+        floor = _Mark.load(stored)
+        requested = int(stored["ms"]) if stored.get("ms") is not None else None
+        if requested is None and since is not None:
+            requested = to_ms(since)
+        start = history_start(spec, requested_ms=requested, exchange_name="OKX", opened=OKX_OPENED)
+        if start.gap is not None and walk is None:
+            report.gaps.append(start.gap)  # a resumed walk was reported by the sync that began it
+        until_ms = to_ms(until)
+        top = _Mark.load(walk.get("top")) if walk else None
+        after: int | None = int(walk["after"]) if walk else None
+        seen: set[str] = set(walk.get("seen", ())) if walk else set()
+        hold: int | None = walk.get("hold") if walk else None
+        covered = ms_to_utc(floor.ms) if floor is not None else EPOCH
+        while True:
+            params: dict[str, Any] = {**feed.params, "limit": spec.page_size}
+            if after is not None:
+                params["after"] = after
+            if feed.time_filter:
+                params["begin"], params["end"] = start.ms, until_ms
+            body = await call(self.client, feed.method, params, endpoint=spec.endpoint, report=report)
+            rows = body.get("data") or []
+            records: list[NormalizedRecord] = []
+            reached = False
+            positions = [feed.position(row) for row in rows]
+            for row, at in zip(rows, positions, strict=True):
+                if (floor is not None and floor.covers(at)) or at.ms < start.ms:
+                    reached = True  # committed by an earlier sync, or older than asked for
+                    continue
+                if after is not None and at.ident in seen:
+                    continue  # at the page boundary, already taken from the page before
+                if at.ms > until_ms:
+                    continue  # the next sync takes it: the settled cursor stays below it
+                if top is None:
+                    top = _Mark(at.p, {at.ident}, at.ms)
+                else:
+                    top.raise_to(at)
+                record, pending = parse(row)
+                if record is not None:
+                    records.append(record)
+                if pending is not None and (hold is None or pending < hold):
+                    hold = pending
+            done = reached or len(rows) < spec.page_size
+            if not done:
+                lowest = min(at.p for at in positions)
+                at_lowest = {at.ident for at in positions if at.p == lowest}
+                if feed.unique:
+                    after, seen = lowest, set()
+                elif after is not None and lowest == after - 1:
+                    # A whole page within one millisecond: `after` cannot get below it, nor to what is older.
+                    report.gaps.append(_crowded_gap(spec, floor.ms if floor is not None else start.ms, lowest))
+                    done = True
+                else:
+                    after, seen = lowest + 1, at_lowest
+            if done:
+                settled = _settle(floor, top, hold, until_ms)
+                yield Page(spec.endpoint, tuple(records), settled, until)
+                return
+            progress: Cursor = {
+                "top": top.dump() if top is not None else None,
+                "after": after,
+                "seen": sorted(seen),
+                "hold": hold,
+            }
+            yield Page(spec.endpoint, tuple(records), {**stored, "walk": progress}, covered)
+
+    def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
+        return {
+            Endpoint.SPOT_TRADES: self._fill,
+            Endpoint.DEPOSITS: self._deposit,
+            Endpoint.WITHDRAWALS: self._withdrawal,
+            Endpoint.CONVERT: self._convert,
+            Endpoint.TRANSFERS: self._transfer,
+        }[endpoint]
+
+    # -- records ----------------------------------------------------------------------------------------------
+
+    def _fill(self, row: Mapping[str, Any]) -> Parsed:
+        inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
+        market = self.client.safe_market(inst_id, None, "-", "spot")
+        amount, price = exact(row["fillSz"]), exact(row["fillPx"])
+        fee = row.get("fee")
+        fee_ccy = row.get("feeCcy")
+        record = NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(row["ts"]),
+            # OKX numbers trades per instrument; billId (in raw) is the fill's own id in the account.
+            natural_key=natural_key(RecordKind.TRADE, f"{inst_id}:{trade_id}"),
+            asset=str(market.get("base") or inst_id.split("-")[0]),
+            amount=amount,
+            exchange_tx_id=trade_id,
+            market=str(market.get("symbol") or inst_id.replace("-", "/")),
+            side=str(row["side"]).lower(),
+            quote_asset=market.get("quote"),
+            quote_amount=amount * price,  # OKX sends no quote amount; the product of two exact strings is exact
+            price=price,
+            # OKX signs fees as balance changes: negative when charged, positive for a maker rebate.
+            fee_asset=self.code(str(fee_ccy)) if fee_ccy else None,
+            fee_amount=0 - exact(fee) if fee not in (None, "") else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _deposit(self, row: Mapping[str, Any]) -> Parsed:
+        when, state = int(row["ts"]), str(row.get("state", ""))
+        if state in DEPOSIT_PENDING:
+            return None, hold_if_recent(when)
+        if state not in DEPOSIT_DONE:
+            return None, None
+        ident, ccy = str(row["depId"]), str(row["ccy"])
+        record = NormalizedRecord(
+            kind=RecordKind.DEPOSIT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.DEPOSIT, ident, ccy, row.get("txId"), row["amt"], when),
+            asset=self.code(ccy),
+            amount=exact(row["amt"]),
+            exchange_tx_id=ident or None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _withdrawal(self, row: Mapping[str, Any]) -> Parsed:
+        when, state = int(row["ts"]), str(row.get("state", ""))
+        if state in WITHDRAWAL_SKIPPED:
+            return None, None
+        if state not in WITHDRAWAL_DONE:
+            return None, hold_if_recent(when)
+        ident, ccy = str(row["wdId"]), str(row["ccy"])
+        fee = row.get("fee")
+        fee_ccy = row.get("feeCcy") or ccy
+        record = NormalizedRecord(
+            kind=RecordKind.WITHDRAWAL,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.WITHDRAWAL, ident, ccy, row.get("txId"), row["amt"], when),
+            asset=self.code(ccy),
+            amount=exact(row["amt"]),  # sent; the fee is charged on top
+            exchange_tx_id=ident or None,
+            fee_asset=self.code(str(fee_ccy)) if fee not in (None, "") else None,
+            fee_amount=exact(fee) if fee not in (None, "") else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _convert(self, row: Mapping[str, Any]) -> Parsed:
+        """A convert as OKX reports it: `side` `fillSz` of `baseCcy` at `fillPx` `quoteCcy` each. OKX sends no
+        received amount; the quote amount is fillSz x fillPx, exact, before any rounding OKX applied."""
+        if str(row.get("state", "fullyFilled")) not in CONVERT_DONE:
+            return None, None
+        ident = str(row["tradeId"])
+        amount, price = exact(row["fillSz"]), exact(row["fillPx"])
+        base, quote = str(row["baseCcy"]), str(row["quoteCcy"])
+        record = NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(row["ts"]),
+            natural_key=natural_key(RecordKind.CONVERT, ident),
+            asset=self.code(base),
+            amount=amount,
+            exchange_tx_id=ident,
+            market=f"{self.code(base)}/{self.code(quote)}",
+            side=str(row["side"]).lower(),
+            quote_asset=self.code(quote),
+            quote_amount=amount * price,
+            price=price,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _transfer(self, row: Mapping[str, Any]) -> Parsed:
+        """A funding-account bill of a transfer type; deposits, withdrawals and the rest are other endpoints'."""
+        if str(row.get("type", "")) not in TRANSFER_BILL_TYPES:
+            return None, None
+        ident = str(row["billId"])
+        change = exact(row["balChg"])
+        record = NormalizedRecord(
+            kind=RecordKind.TRANSFER,
+            occurred_at=ms_to_utc(row["ts"]),
+            natural_key=natural_key(RecordKind.TRANSFER, ident),
+            asset=self.code(str(row["ccy"])),
+            amount=abs(change),
+            exchange_tx_id=ident,
+            side="in" if change > 0 else "out",  # seen from the funding account; `type` says which other account
+            raw=dict(row),
+        )
+        return record, None
+
+
+def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: int) -> Cursor:
+    """The cursor once a walk is complete: its top, held below a record still settling."""
+    if hold is not None:
+        # Timestamp-keyed lists only (deposits, withdrawals): everything from the pending record up is new again.
+        return {"p": hold - 1, "ids": [], "ms": hold - 1}
+    if top is not None:
+        return top.dump()
+    if floor is not None:
+        return floor.dump()
+    return {"p": None, "ids": [], "ms": until_ms}  # nothing there yet: the next sync starts here
+
+
+def _crowded_gap(spec: EndpointSpec, start_ms: int, at_ms: int) -> CoverageGap:
+    return CoverageGap(
+        spec.endpoint,
+        ms_to_utc(start_ms),
+        ms_to_utc(at_ms),
+        f"OKX returned more than {spec.page_size} {spec.label.lower()} within one millisecond; "
+        "some of them, and older ones, could not be reached through the API.",
+    )
+
+
+__all__ = ["OKX_OPENED", "OkxFetcher"]

@@ -1,0 +1,217 @@
+"""Binance exports: spot trade history (current and legacy layouts), deposit and withdrawal history.
+
+None of them carries Binance's own ids (the trade export has no trade id; the wallet exports have the chain's
+TXID but not Binance's record id), so every record is found among stored ones by its content and gets a
+content-hash key when new. Times: the date column says "(UTC)" or "(UTC+2)"; a Binance export always states it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from connectors.files.errors import RowError
+from connectors.files.formats import (
+    Context,
+    FileFormat,
+    Outcome,
+    ParsedRecord,
+    Reader,
+    Skipped,
+    Table,
+    raw_row,
+    rows_of,
+)
+from connectors.files.values import number, optional_number, parse_time, side_value, split_pair, with_unit
+from connectors.records import NormalizedRecord, RecordKind
+
+SOURCE = (
+    "Binance's export columns as imported by BittyTax (src/bittytax/conv/parsers/binance/data_parsers.py) and other "
+    "open-source importers; not checked against a fresh export"
+)
+V1_WALLET_COLUMNS = (
+    "date*",
+    "coin",
+    "amount",
+    "transactionfee",
+    "address",
+    "txid",
+    "sourceaddress",
+    "paymentid",
+    "status",
+)
+COMPLETED = {"completed", "success", "successful", "confirmed"}
+
+
+def _trade_split(pair: str, executed: str, amount: str, known: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """Base and quote of "1INCHUSDT" from the units of Executed ("100.0001INCH") and Amount ("51USDT")."""
+    pair = pair.strip().upper()
+    executed, amount = executed.strip().upper(), amount.strip().upper()
+    seen = known.get(pair)
+    if seen is not None and executed.endswith(seen[0]) and amount.endswith(seen[1]):
+        return seen
+    for cut in range(1, len(pair)):
+        base, quote = pair[:cut], pair[cut:]
+        if executed.endswith(base) and amount.endswith(quote):
+            known[pair] = (base, quote)
+            return base, quote
+    return split_pair(pair, "pair")
+
+
+def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
+    pairs: dict[str, tuple[str, str]] = {}
+
+    def read(line: int, row: Sequence[str]) -> Outcome | None:
+        when, precision = parse_time(table.cell(row, "date(utc*"), "date(utc*", context.zone)
+        executed, total_text = table.cell(row, "executed"), table.cell(row, "amount")
+        base, quote = _trade_split(table.cell(row, "pair"), executed, total_text, pairs)
+        amount, _ = with_unit(executed, "executed", [base])
+        total, _ = with_unit(total_text, "amount", [quote])
+        fee, fee_unit = with_unit(table.cell(row, "fee"), "fee", [base, quote, "BNB"])
+        return _trade(context, table, row, line, when, precision, base, quote, amount, total, fee, fee_unit)
+
+    return rows_of(table, read)
+
+
+def _read_legacy_trades(table: Table, context: Context) -> Iterator[Outcome]:
+    def read(line: int, row: Sequence[str]) -> Outcome | None:
+        when, precision = parse_time(table.cell(row, "date(utc*"), "date(utc*", context.zone)
+        base, quote = split_pair(table.cell(row, "market"), "market")
+        amount = number(table.cell(row, "amount"), "amount")
+        total = number(table.cell(row, "total"), "total")
+        fee = number(table.cell(row, "fee"), "fee")
+        return _trade(
+            context, table, row, line, when, precision, base, quote, amount, total, fee, table.cell(row, "fee coin")
+        )
+
+    return rows_of(table, read)
+
+
+def _trade(
+    context: Context,
+    table: Table,
+    row: Sequence[str],
+    line: int,
+    when: datetime,
+    precision: int,
+    base: str,
+    quote: str,
+    amount: Decimal,
+    total: Decimal,
+    fee: Decimal,
+    fee_unit: str,
+) -> ParsedRecord:
+    side_column = "side" if table.has("side") else "type"
+    side = side_value(table.cell(row, side_column), side_column)
+    price = number(table.cell(row, "price"), "price")
+    base_code, quote_code = context.code(base), context.code(quote)
+    record = NormalizedRecord(
+        kind=RecordKind.TRADE,
+        occurred_at=when,
+        natural_key="",
+        asset=base_code,
+        amount=amount,
+        market=f"{base_code}/{quote_code}",
+        side=side,
+        quote_asset=quote_code,
+        quote_amount=total,
+        price=price,
+        fee_asset=context.code(fee_unit) if fee_unit else None,
+        fee_amount=fee if fee_unit else None,
+        raw=raw_row(table, row, "binance"),
+    )
+    return ParsedRecord(record, line, keyed=False, precision=precision)
+
+
+def _wallet_reader(kind: RecordKind) -> Reader:
+    def reader(table: Table, context: Context) -> Iterator[Outcome]:
+        def read(line: int, row: Sequence[str]) -> Outcome | None:
+            status = table.cell(row, "status")
+            if status and status.lower() not in COMPLETED:
+                return Skipped(line, f"status “{status}”: not completed")
+            when, precision = parse_time(table.cell(row, "date*"), "date*", context.zone)
+            coin = table.cell(row, "coin")
+            if not coin:
+                raise RowError("coin", "is empty; the coin is needed")
+            fee_column = "fee" if table.has("fee") else "transactionfee"
+            fee = optional_number(table.cell(row, fee_column), fee_column) if table.has(fee_column) else None
+            if kind is RecordKind.DEPOSIT and not fee:
+                fee = None  # deposits are free on Binance; the v1 export writes a 0 fee column for both kinds
+            record = NormalizedRecord(
+                kind=kind,
+                occurred_at=when,
+                natural_key="",
+                asset=context.code(coin),
+                amount=abs(number(table.cell(row, "amount"), "amount")),
+                fee_asset=context.code(coin) if fee is not None else None,
+                fee_amount=fee,
+                raw=raw_row(table, row, "binance"),
+            )
+            return ParsedRecord(record, line, keyed=False, precision=precision)
+
+        return rows_of(table, read)
+
+    return reader
+
+
+FORMATS: tuple[FileFormat, ...] = (
+    FileFormat(
+        name="binance-trades",
+        title="Binance — spot trade history",
+        exchange="binance",
+        columns=("date(utc*", "pair", "side", "price", "executed", "amount", "fee"),
+        reader=_read_trades,
+        time_column="date(utc*",
+        source=SOURCE,
+    ),
+    FileFormat(
+        name="binance-trades-legacy",
+        title="Binance — spot trade history (older layout with Market and Fee Coin)",
+        exchange="binance",
+        columns=("date(utc*", "market", "type", "price", "amount", "total", "fee", "fee coin"),
+        reader=_read_legacy_trades,
+        time_column="date(utc*",
+        source=SOURCE,
+    ),
+    FileFormat(
+        name="binance-deposits",
+        title="Binance — deposit history",
+        exchange="binance",
+        columns=("date(utc*", "coin", "network", "amount", "address", "txid", "status"),
+        reader=_wallet_reader(RecordKind.DEPOSIT),
+        time_column="date*",
+        source=SOURCE,
+    ),
+    FileFormat(
+        name="binance-withdrawals",
+        title="Binance — withdrawal history",
+        exchange="binance",
+        columns=("date(utc*", "coin", "network", "amount", "fee", "address", "txid", "status"),
+        reader=_wallet_reader(RecordKind.WITHDRAWAL),
+        time_column="date*",
+        source=SOURCE,
+    ),
+    # The older wallet layout is the same for deposits and withdrawals: the file name tells them apart
+    # ("...Deposit History..." / "...Withdraw History..."); otherwise the user is asked.
+    FileFormat(
+        name="binance-deposits-v1",
+        title="Binance — deposit history (older layout)",
+        exchange="binance",
+        columns=V1_WALLET_COLUMNS,
+        reader=_wallet_reader(RecordKind.DEPOSIT),
+        time_column="date*",
+        filename_keywords=("deposit",),
+        source=SOURCE,
+    ),
+    FileFormat(
+        name="binance-withdrawals-v1",
+        title="Binance — withdrawal history (older layout)",
+        exchange="binance",
+        columns=V1_WALLET_COLUMNS,
+        reader=_wallet_reader(RecordKind.WITHDRAWAL),
+        time_column="date*",
+        filename_keywords=("withdraw",),
+        source=SOURCE,
+    ),
+)

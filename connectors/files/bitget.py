@@ -1,0 +1,114 @@
+"""Bitget exports: spot trade history, and the spot-account financial record (deposits and withdrawals).
+
+Neither carries the trade or order ids the API sync keys on, so records are found among stored ones by content.
+The trade export's "Date" column does not say its zone: Tallybot reads it in the zone the header, the lines
+above it or the file name state ("(UTC+8)"), else in the user's time zone, and the report says so. The fee has no
+currency unless the file has a "Fee coin" column: Bitget charges spot fees in the coin received (base on a buy,
+quote on a sell), which is what is stored. Pairs may carry Bitget's old "_SPBL" suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from connectors.files.errors import RowError
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
+from connectors.files.values import number, optional_number, parse_time, side_value, split_pair, with_unit
+from connectors.records import NormalizedRecord, RecordKind
+
+SOURCE_TRADES = (
+    "the spot trade-history columns read by an open-source portfolio tool (BitgetInterface: Date, Trading pair, "
+    "Direction, Price, Amount, Total, Fee); Cryptact's Bitget help pages for how Bitget writes rows; not checked "
+    "against a fresh export"
+)
+SOURCE_WALLET = (
+    "the fields crypto-city's help page lists for Bitget's 'Spot Financial Record' (Type, Creation timestamp, Coin, "
+    "Quantity, Fees); the exact titles are not verified"
+)
+
+
+def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
+    def read(line: int, row: Sequence[str]) -> Outcome | None:
+        when, precision = parse_time(table.cell(row, "date*"), "date*", context.zone)
+        side = side_value(table.cell(row, "direction"), "direction")
+        base, quote = split_pair(table.cell(row, "trading pair"), "trading pair")
+        amount, _ = with_unit(table.cell(row, "amount"), "amount", [base])
+        total, _ = with_unit(table.cell(row, "total"), "total", [quote])
+        price, _ = with_unit(table.cell(row, "price"), "price", [quote])
+        fee, fee_unit = with_unit(table.cell(row, "fee"), "fee", [base, quote, "BGB"])
+        fee_coin = table.cell(row, "fee coin") or fee_unit or (base if side == "buy" else quote)
+        base_code, quote_code = context.code(base), context.code(quote)
+        record = NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=when,
+            natural_key="",
+            asset=base_code,
+            amount=abs(amount),
+            market=f"{base_code}/{quote_code}",
+            side=side,
+            quote_asset=quote_code,
+            quote_amount=abs(total),
+            price=price,
+            fee_asset=context.code(fee_coin),
+            fee_amount=abs(fee),
+            raw=raw_row(table, row, "bitget-trades"),
+        )
+        return ParsedRecord(record, line, keyed=False, precision=precision)
+
+    return rows_of(table, read)
+
+
+def _read_financial_record(table: Table, context: Context) -> Iterator[Outcome]:
+    def read(line: int, row: Sequence[str]) -> Outcome | None:
+        type_text = table.cell(row, "type")
+        action = table.cell(row, "action")
+        lowered = type_text.lower()
+        if "freeze" in action.lower():
+            return Skipped(line, f"“{action}”: funds held while a withdrawal is processed")
+        if lowered == "deposit":
+            kind = RecordKind.DEPOSIT
+        elif lowered == "withdrawal" or lowered.endswith(" withdrawal"):
+            kind = RecordKind.WITHDRAWAL
+        else:
+            return Skipped(line, f"“{type_text}”: not a deposit or withdrawal")
+        when, precision = parse_time(table.cell(row, "creation time*"), "creation time*", context.zone)
+        coin = table.cell(row, "coin")
+        if not coin:
+            raise RowError("coin", "is empty; the coin is needed")
+        fee = optional_number(table.cell(row, "fees"), "fees") if table.has("fees") else None
+        fee = abs(fee) if fee else None
+        record = NormalizedRecord(
+            kind=kind,
+            occurred_at=when,
+            natural_key="",
+            asset=context.code(coin),
+            amount=abs(number(table.cell(row, "quantity"), "quantity")),
+            fee_asset=context.code(coin) if fee is not None else None,
+            fee_amount=fee,
+            raw=raw_row(table, row, "bitget-financial"),
+        )
+        return ParsedRecord(record, line, keyed=False, precision=precision)
+
+    return rows_of(table, read)
+
+
+FORMATS: tuple[FileFormat, ...] = (
+    FileFormat(
+        name="bitget-trades",
+        title="Bitget — spot trade history",
+        exchange="bitget",
+        columns=("date*", "trading pair", "direction", "price", "amount", "total", "fee"),
+        reader=_read_trades,
+        time_column="date*",
+        source=SOURCE_TRADES,
+    ),
+    FileFormat(
+        name="bitget-deposits-withdrawals",
+        title="Bitget — spot financial record (deposits and withdrawals)",
+        exchange="bitget",
+        columns=("creation time*", "coin", "type", "quantity", "fees"),
+        reader=_read_financial_record,
+        time_column="creation time*",
+        source=SOURCE_WALLET,
+    ),
+)

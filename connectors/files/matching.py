@@ -1,0 +1,219 @@
+"""Recognising a file's records among those already stored, and keying the new ones.
+
+Where a file has the exchange's own id, its records carry the API sync's natural key and the unique constraint
+does the rest. Where it has not (Binance's trade export has no trade id), a record is "already known" when a
+stored record of the same integration has the same canonical content:
+
+    kind, asset, quote asset, side, amount  — equal
+    time                                    — equal to the second (to the minute for exports that write minutes)
+    price, fee amount                       — equal where both have one
+
+Each stored record vouches for one file row at most, so two identical trades in one second stay two trades.
+Rows with a key are matched by key first, then by content. New rows without one get a content-hash key with an
+ordinal, so importing the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from connectors.records import NormalizedRecord, RecordKind, natural_key
+
+
+class Comparable(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def natural_key(self) -> str: ...
+    @property
+    def asset(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def quote_asset(self) -> str | None: ...
+    @property
+    def side(self) -> str | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def fee_amount(self) -> Decimal | None: ...
+
+
+class ParsedRecordLike(Protocol):
+    @property
+    def record(self) -> NormalizedRecord: ...
+    @property
+    def keyed(self) -> bool: ...
+    @property
+    def precision(self) -> int: ...
+
+
+Content = tuple[str, str, str, str, Decimal]
+
+
+def content_of(item: Comparable) -> Content:
+    return (str(item.kind), item.asset, item.quote_asset or "", (item.side or "").lower(), item.amount)
+
+
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def canonical(record: NormalizedRecord) -> tuple[str, ...]:
+    """The fields a content-hash key is made of, as text that does not depend on how a number was written."""
+    return (
+        "file",
+        record.occurred_at.replace(microsecond=0).isoformat(),
+        record.asset,
+        record.quote_asset or "",
+        (record.side or "").lower(),
+        _plain(record.amount),
+        _plain(record.price),
+        record.fee_asset or "",
+        _plain(record.fee_amount),
+    )
+
+
+def content_key(record: NormalizedRecord, ordinal: int, parts: tuple[str, ...] | None = None) -> str:
+    """The natural key of a file record without an exchange id: a hash of its canonical content and its ordinal
+    among identical rows (the n-th identical trade of that second)."""
+    return natural_key(RecordKind(record.kind), None, *(parts or canonical(record)), ordinal)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    epoch: float
+    price: Decimal | None
+    fee: Decimal | None
+    natural_key: str
+    claimed: bool = False
+
+
+def _compatible(left: Decimal | None, right: Decimal | None) -> bool:
+    return left is None or right is None or left == right
+
+
+class StoredRecords:
+    """The stored records a file may overlap (one integration, the file's kinds and time range)."""
+
+    def __init__(self, stored: Iterable[Comparable] = ()) -> None:
+        self._by_content: dict[Content, list[_Candidate]] = {}
+        self._by_key: dict[str, _Candidate] = {}
+        for item in stored:
+            self.add(item)
+
+    def add(self, item: Comparable) -> None:
+        self.add_values(
+            kind=str(item.kind),
+            occurred_at=item.occurred_at,
+            natural_key=item.natural_key,
+            asset=item.asset,
+            amount=item.amount,
+            quote_asset=item.quote_asset,
+            side=item.side,
+            price=item.price,
+            fee_amount=item.fee_amount,
+        )
+
+    def add_values(
+        self,
+        *,
+        kind: str,
+        occurred_at: datetime,
+        natural_key: str,
+        asset: str,
+        amount: Decimal,
+        quote_asset: str | None,
+        side: str | None,
+        price: Decimal | None,
+        fee_amount: Decimal | None,
+    ) -> None:
+        candidate = _Candidate(occurred_at.timestamp(), price, fee_amount, natural_key)
+        content = (kind, asset, quote_asset or "", (side or "").lower(), amount)
+        self._by_content.setdefault(content, []).append(candidate)
+        self._by_key[natural_key] = candidate
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def has_key(self, key: str) -> bool:
+        return key in self._by_key
+
+    def claim_key(self, key: str) -> bool:
+        """A file record with this natural key is known; its stored twin cannot vouch for another row."""
+        candidate = self._by_key.get(key)
+        if candidate is None:
+            return False
+        candidate.claimed = True
+        return True
+
+    def claim_content(self, record: NormalizedRecord, precision: int = 1) -> bool:
+        """Whether an unclaimed stored record has this record's content; if so it is claimed."""
+        window = max(precision, 1)
+        bucket = int(record.occurred_at.timestamp() // window)
+        for candidate in self._by_content.get(content_of(record), ()):
+            if candidate.claimed or int(candidate.epoch // window) != bucket:
+                continue
+            if _compatible(candidate.price, record.price) and _compatible(candidate.fee, record.fee_amount):
+                candidate.claimed = True
+                return True
+        return False
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    """What to insert (rows ready for TransactionRepository.insert_missing) and how many rows were known."""
+
+    new: list[dict[str, object]]
+    known: int
+
+
+def plan_import(records: Iterable[ParsedRecordLike], stored: StoredRecords, integration_id: int) -> ImportPlan:
+    """Split a file's records into known ones and new rows with their natural keys. Pure CPU work: services run it
+    in a worker thread for large files."""
+    known = 0
+    new: list[dict[str, object]] = []
+    taken: set[str] = set()
+    unkeyed: list[ParsedRecordLike] = []
+    unmatched: list[ParsedRecordLike] = []
+    for parsed in records:
+        if not parsed.keyed:
+            unkeyed.append(parsed)
+            continue
+        key = parsed.record.natural_key
+        if key in taken or stored.claim_key(key):
+            known += 1  # stored already, or the same row twice in the file
+        else:
+            unmatched.append(parsed)
+        taken.add(key)
+    # A keyed row whose key is not stored may still be a stored record under another key (an export's id that is
+    # not the API's, or a record an earlier file stored by content): recognise it by content too.
+    for parsed in unmatched:
+        if stored.claim_content(parsed.record, parsed.precision):
+            known += 1
+        else:
+            new.append(parsed.record.to_row(integration_id, "file"))
+    ordinals: dict[str, int] = {}  # per identical content: the next ordinal
+    for parsed in unkeyed:
+        if stored.claim_content(parsed.record, parsed.precision):
+            known += 1
+            continue
+        parts = canonical(parsed.record)
+        group = f"{parsed.record.kind}|" + "|".join(parts)
+        ordinal = ordinals.get(group, 0)
+        key = content_key(parsed.record, ordinal, parts)
+        while key in taken or stored.has_key(key):
+            ordinal += 1
+            key = content_key(parsed.record, ordinal, parts)
+        ordinals[group] = ordinal + 1
+        taken.add(key)
+        row = parsed.record.to_row(integration_id, "file")
+        row["natural_key"] = key
+        new.append(row)
+    return ImportPlan(new, known)

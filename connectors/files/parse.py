@@ -1,0 +1,211 @@
+"""From an uploaded file to normalized records: read, recognise the header, read every row, or say what is wrong.
+
+`parse` is pure CPU work with no I/O beyond its arguments: services run it in a worker thread
+(`asyncio.to_thread`) so the bot keeps answering other users while a large file is read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+
+from connectors.files import binance, bitget, bybit, okx, tallybot
+from connectors.files.errors import (
+    AmbiguousFormat,
+    EmptyFile,
+    RejectedRow,
+    UnknownFormat,
+    WrongExchange,
+)
+from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped, Table, normalize_header
+from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
+from connectors.files.values import zone_in_text, zone_named
+
+FORMATS: tuple[FileFormat, ...] = (
+    tallybot.FORMAT,
+    *binance.FORMATS,
+    *bybit.FORMATS,
+    *okx.FORMATS,
+    *bitget.FORMATS,
+)
+HEADER_SEARCH_ROWS = 15  # exports put a few lines (UID, account, time zone) above the header
+MAX_REJECTED_KEPT = 100
+PROGRESS_EVERY = 2_000
+EXCHANGE_NAMES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
+
+Progress = Callable[[int, int], None]  # (rows done, rows in the file); called from the parsing thread
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """Everything read from one file. Import it only when `rejected_total` is 0 (all or nothing)."""
+
+    format: FileFormat
+    records: list[ParsedRecord]
+    rows_read: int
+    skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_KEPT
+    rejected_total: int = 0
+    zone_name: str = "UTC"
+    zone_note: str | None = None  # set when the file did not say its zone and the user's was assumed
+
+
+def format_named(name: str) -> FileFormat:
+    for candidate in FORMATS:
+        if candidate.name == name:
+            return candidate
+    raise UnknownFormat(f"There is no file format called “{name}”.", [f.title for f in FORMATS])
+
+
+def known_formats_text() -> str:
+    return "\n".join(f"• {f.title}" for f in FORMATS)
+
+
+def exchange_name(exchange_id: str) -> str:
+    return EXCHANGE_NAMES.get(exchange_id, exchange_id.capitalize())
+
+
+def parse(
+    filename: str,
+    data: bytes,
+    *,
+    user_timezone: str = "UTC",
+    exchange_id: str | None = None,
+    format_name: str | None = None,
+    currency_codes: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> ParsedFile:
+    """Read an export into records.
+
+    `exchange_id` is the account's exchange: another exchange's export is refused (Tallybot's CSV fits every
+    account). `format_name` forces a format, e.g. after an AmbiguousFormat. `currency_codes` maps the exchange's
+    asset ids to the codes the API sync stores (ccxt's common codes). Raises a FileProblem for a file that cannot
+    be imported at all; rows that cannot be read are listed in the result instead.
+    """
+    sheets = read_sheets(filename, data, max_bytes=max_bytes)
+    file_format, sheet, header_at = _detect(sheets, filename, format_name)
+    if exchange_id and file_format.exchange and file_format.exchange != exchange_id:
+        raise WrongExchange(
+            f"This is a {exchange_name(file_format.exchange)} export ({file_format.title}), but the account you "
+            f"chose is on {exchange_name(exchange_id)}. Pick a {exchange_name(file_format.exchange)} account or "
+            "a new file-only account.",
+            file_format.exchange,
+            exchange_id,
+        )
+    table, repeated = _table(sheet, header_at)
+    if not table.rows:
+        raise EmptyFile(f"This {file_format.title} file has a header but no rows.")
+    zone, zone_name, note = _zone(file_format, table, filename, user_timezone)
+    context = Context(zone=zone, codes=currency_codes or {})
+    result = ParsedFile(format=file_format, records=[], rows_read=len(table.rows) + repeated, zone_name=zone_name)
+    result.zone_note = note
+    reasons: Counter[str] = Counter()
+    if repeated:
+        reasons["a repeated header row"] += repeated
+    first_line = table.rows[0][0]
+    total = len(table.rows)
+    for done, outcome in enumerate(file_format.reader(table, context), start=1):
+        if isinstance(outcome, ParsedRecord):
+            result.records.append(outcome)
+        elif isinstance(outcome, Skipped):
+            reasons[outcome.reason] += 1
+        else:
+            result.rejected_total += 1
+            if len(result.rejected) < MAX_REJECTED_KEPT:
+                result.rejected.append(outcome)
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(min(outcome.line - first_line + 1, total), total)
+    if progress is not None:
+        progress(total, total)
+    result.rejected.sort(key=lambda r: r.line)
+    result.skip_reasons = dict(reasons)
+    result.skipped = sum(reasons.values())
+    return result
+
+
+def _detect(sheets: Sequence[Sheet], filename: str, format_name: str | None) -> tuple[FileFormat, Sheet, int]:
+    forced = format_named(format_name) if format_name else None
+    for sheet in sheets:
+        for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+            names = [normalize_header(cell) for cell in row]
+            if forced is not None:
+                if forced.matches(names):
+                    return forced, sheet, index
+                continue
+            matching = [f for f in FORMATS if f.matches(names)]
+            if matching:
+                return _choose(matching, filename), sheet, index
+    titles = [f.title for f in FORMATS]
+    if forced is not None:
+        raise UnknownFormat(
+            f"This file does not have the columns of {forced.title}. Check that you exported the right history.",
+            titles,
+        )
+    first_row = next((row for sheet in sheets for row in sheet.rows if any(c.strip() for c in row)), [])
+    shown = ", ".join(cell.strip() for cell in first_row[:8] if cell.strip())
+    raise UnknownFormat(
+        "I don't recognise this file: none of its first rows is the header of an export I know"
+        + (f" (it starts with “{shown[:120]}”)" if shown else "")
+        + ".\n\nI can read:\n"
+        + known_formats_text()
+        + "\n\nOr fill in Tallybot's template (/upload template).",
+        titles,
+    )
+
+
+def _choose(matching: list[FileFormat], filename: str) -> FileFormat:
+    """The most specific format whose columns fit; formats with the same columns are told apart by file name."""
+    widest = max(len(f.columns) for f in matching)
+    best = [f for f in matching if len(f.columns) == widest]
+    if len(best) == 1:
+        return best[0]
+    lowered = filename.lower()
+    named = [f for f in best if any(word in lowered for word in f.filename_keywords)]
+    if len(named) == 1:
+        return named[0]
+    raise AmbiguousFormat(
+        "This file could be any of: " + "; ".join(f.title for f in best) + ". Which one is it?",
+        [f.name for f in best],
+    )
+
+
+def _table(sheet: Sheet, header_at: int) -> tuple[Table, int]:
+    header = sheet.rows[header_at]
+    names = [normalize_header(cell) for cell in header]
+    first_title = header[0].replace("\ufeff", "").strip().strip('"').strip() if header else ""
+    rows: list[tuple[int, list[str]]] = []
+    repeated = 0
+    for offset, row in enumerate(sheet.rows[header_at + 1 :]):
+        if not any(cell.strip() for cell in row):
+            continue
+        if (
+            row
+            and row[0].replace("\ufeff", "").strip().strip('"').strip() == first_title
+            and [normalize_header(cell) for cell in row[: len(names)]] == names
+        ):
+            repeated += 1  # files glued together keep each part's header
+            continue
+        rows.append((header_at + offset + 2, row))
+    return Table(header=header, rows=rows, preamble=sheet.rows[:header_at]), repeated
+
+
+def _zone(file_format: FileFormat, table: Table, filename: str, user_timezone: str) -> tuple[tzinfo, str, str | None]:
+    if file_format.zone == "utc":
+        return UTC, "UTC", None
+    stated = zone_in_text(table.label(file_format.time_column))
+    if stated is None:
+        stated = zone_in_text(" ".join(cell for row in table.preamble for cell in row))
+    if stated is None:
+        stated = zone_in_text(filename)
+    if stated is not None:
+        return stated, str(stated), None
+    zone = zone_named(user_timezone)
+    note = (
+        f"This {file_format.title} file does not say which time zone its times are in, so I read them in your "
+        f"time zone, {user_timezone} (change it with /settings and import again if that is wrong)."
+    )
+    return zone, user_timezone, note

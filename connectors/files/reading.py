@@ -1,0 +1,209 @@
+"""Bytes to rows of text: CSV (UTF-8, UTF-8 with BOM, UTF-16) and XLSX, with the limits that keep a bot safe.
+
+Every cell becomes a string, so formats parse amounts the same way whatever the container:
+
+- CSV cells stay exactly as written.
+- XLSX text cells stay as written; numeric cells (Excel keeps IEEE doubles, 15 significant digits) are written
+  with Python's shortest round-trip repr, which is the number Excel shows at full precision; date cells become
+  "YYYY-MM-DD HH:MM:SS[.ffffff]" in the zone the spreadsheet was written in (a format decides which that is).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from connectors.files.errors import BrokenEncoding, EmptyFile, FileTooLarge, WrongFileType
+
+# Telegram lets a bot download files up to 20 MB, so no upload can be larger; the same bound guards other callers.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 250_000
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+DELIMITERS = (",", ";", "\t", "|")
+
+# Magic numbers of files people send by mistake.
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel 97–2003 (.xls) workbook: open it and save it as .xlsx or CSV"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """The rows of a file as text (the first sheet with content, for a workbook)."""
+
+    rows: list[list[str]]
+    container: str  # "csv" or "xlsx"
+    encoding: str | None = None  # CSV only: the encoding it was read with
+
+
+def size_limit_text(size: int) -> str:
+    """ "20 MB", "1.5 MB", "300 KB", "100 bytes"."""
+    mega = 1024 * 1024
+    if size >= mega:
+        return f"{size / mega:.0f} MB" if size % mega == 0 else f"{size / mega:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+def read_sheets(filename: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> list[Sheet]:
+    """Every sheet of the file with content (one for a CSV); raises a FileProblem for files it cannot read."""
+    if len(data) > max_bytes:
+        raise FileTooLarge(
+            f"This file is {size_limit_text(len(data))}; files of up to {size_limit_text(max_bytes)} can be "
+            "imported. Export a shorter date range and send the parts one by one.",
+            max_bytes,
+        )
+    if not data.strip():
+        raise EmptyFile("This file is empty.")
+    suffix = PurePath(filename or "").suffix.lower()
+    for signature, what in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            raise WrongFileType(f"This is {what}, not a CSV or XLSX export. {_WHAT_WE_READ}")
+    if data.startswith(b"PK\x03\x04"):
+        return _read_workbook(data)
+    if suffix in XLSX_SUFFIXES:
+        raise WrongFileType(f"“{filename}” is not a valid XLSX workbook. {_WHAT_WE_READ}")
+    if suffix not in CSV_SUFFIXES:
+        raise WrongFileType(f"“{filename}” is not a CSV or XLSX file. {_WHAT_WE_READ}")
+    text, encoding = decode_text(data)
+    rows = _csv_rows(text)
+    if not rows:
+        raise EmptyFile("This file has no rows.")
+    return [Sheet(rows, "csv", encoding)]
+
+
+_WHAT_WE_READ = "Send the CSV or XLSX file your exchange exported, or Tallybot's own CSV."
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Text of a CSV in UTF-8 (with or without BOM) or UTF-16; anything else is refused with a clear message."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8"]
+        head = data[:4096]
+        # UTF-16 without a BOM: every other byte of ASCII text is zero.
+        if head.count(0) > len(head) // 4:
+            candidates = ["utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text, encoding
+    raise BrokenEncoding(
+        "I can't read the text of this file: it is not UTF-8 or UTF-16. Open it in a spreadsheet and save it "
+        "again as “CSV UTF-8”, or send the XLSX file instead."
+    )
+
+
+def _delimiter(text: str) -> str:
+    """The separator used in the first lines: exchanges write commas, European spreadsheets semicolons."""
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    counts = {d: max(line.count(d) for line in lines) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 20:
+                raise FileTooLarge(
+                    f"This file has more than {MAX_ROWS:,} rows. Export a shorter date range and send the parts "
+                    "one by one.",
+                    MAX_FILE_BYTES,
+                )
+    except csv.Error as exc:
+        raise WrongFileType(f"This is not a well-formed CSV file (line {reader.line_num}: {exc}).") from exc
+    return _trimmed(rows)
+
+
+def _trimmed(rows: list[list[str]]) -> list[list[str]]:
+    """Drop trailing empty rows; keep the others (their line numbers are what the user sees)."""
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _read_workbook(data: bytes) -> list[Sheet]:
+    # openpyxl is imported here so that CSV imports (and the bot's start-up) never pay for it.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise WrongFileType(
+            "This is a ZIP archive, not an XLSX workbook or CSV file. If your exchange sent a ZIP, unzip it and "
+            "send the CSV or XLSX inside."
+        ) from exc
+    sheets: list[Sheet] = []
+    try:
+        for worksheet in workbook.worksheets:
+            rows: list[list[str]] = []
+            for values in worksheet.iter_rows(values_only=True):
+                rows.append([_cell_text(value) for value in values])
+                if len(rows) > MAX_ROWS + 20:
+                    raise FileTooLarge(
+                        f"This workbook has more than {MAX_ROWS:,} rows. Export a shorter date range and send the "
+                        "parts one by one.",
+                        MAX_FILE_BYTES,
+                    )
+            rows = _trimmed(rows)
+            if rows:
+                sheets.append(Sheet(rows, "xlsx"))
+    finally:
+        workbook.close()
+    if not sheets:
+        raise EmptyFile("This workbook has no rows.")
+    return sheets
+
+
+def _cell_text(value: Any) -> str:
+    formatters: dict[type, Callable[[Any], str]] = {
+        bool: lambda v: "TRUE" if v else "FALSE",
+        int: str,
+        float: _float_text,
+        Decimal: lambda v: format(v, "f"),
+        datetime: lambda v: v.isoformat(sep=" "),
+        date: lambda v: v.isoformat() + " 00:00:00",
+        time: lambda v: v.isoformat(),
+    }
+    if value is None:
+        return ""
+    formatter = formatters.get(type(value))
+    return formatter(value) if formatter is not None else str(value)
+
+
+def _float_text(value: float) -> str:
+    """The shortest text that reads back as this double, without an exponent (1e-08 → 0.00000001)."""
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")

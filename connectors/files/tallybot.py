@@ -1,0 +1,236 @@
+"""Tallybot's own CSV: every field of a stored transaction, written by the export and read back by the import.
+
+The same layout is the template people fill in by hand to add what no export has. Rows with a `natural_key`
+(written by Tallybot's export) are stored under that key, so an export imported into a fresh account gives the
+same records; hand-written rows leave it blank and are found among stored records by content. Every column is
+documented in docs/FILE-FORMATS.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from connectors.files.errors import RowError
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, rows_of
+from connectors.files.values import optional_number, parse_time
+from connectors.records import NormalizedRecord, RecordKind
+
+COLUMNS: tuple[str, ...] = (
+    "time_utc",
+    "kind",
+    "side",
+    "asset",
+    "amount",
+    "quote_asset",
+    "quote_amount",
+    "price",
+    "fee_asset",
+    "fee_amount",
+    "market",
+    "exchange_tx_id",
+    "natural_key",
+    "exchange",
+    "account",
+    "source",
+    "raw",
+)
+REQUIRED: tuple[str, ...] = ("time_utc", "kind", "asset", "amount")
+KINDS = tuple(kind.value for kind in RecordKind)
+PAIRED_KINDS = frozenset({RecordKind.TRADE, RecordKind.CONVERT})
+MAX_LENGTHS = {
+    "asset": 32,
+    "quote_asset": 32,
+    "fee_asset": 32,
+    "market": 64,
+    "side": 8,
+    "exchange_tx_id": 128,
+    "natural_key": 128,
+}
+
+
+class TransactionLike(Protocol):
+    """What the Tallybot CSV writes: a stored Transaction or a NormalizedRecord."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def natural_key(self) -> str: ...
+    @property
+    def exchange_tx_id(self) -> str | None: ...
+    @property
+    def market(self) -> str | None: ...
+    @property
+    def side(self) -> str | None: ...
+    @property
+    def asset(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def quote_asset(self) -> str | None: ...
+    @property
+    def quote_amount(self) -> Decimal | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def fee_asset(self) -> str | None: ...
+    @property
+    def fee_amount(self) -> Decimal | None: ...
+
+
+def time_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the microsecond when the exchange gave milliseconds."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def decimal_text(value: Decimal | None) -> str:
+    """Plain notation, never an exponent (1E-8 is written 0.00000001), exactly as stored."""
+    return "" if value is None else format(value, "f")
+
+
+def raw_text(raw: Any) -> str:
+    if not raw:
+        return ""
+    return json.dumps(raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def cells(tx: TransactionLike, raw: Any, *, exchange: str = "", account: str = "", source: str = "") -> list[str]:
+    """One row of Tallybot's CSV, in COLUMNS order."""
+    return [
+        time_text(tx.occurred_at),
+        str(tx.kind),
+        tx.side or "",
+        tx.asset,
+        decimal_text(tx.amount),
+        tx.quote_asset or "",
+        decimal_text(tx.quote_amount),
+        decimal_text(tx.price),
+        tx.fee_asset or "",
+        decimal_text(tx.fee_amount),
+        tx.market or "",
+        tx.exchange_tx_id or "",
+        tx.natural_key,
+        exchange,
+        account,
+        source,
+        raw_text(raw),
+    ]
+
+
+def _read(table: Table, context: Context) -> Iterator[Outcome]:
+    def read(line: int, row: Sequence[str]) -> Outcome | None:
+        def text(column: str) -> str:
+            value = table.cell(row, column)
+            limit = MAX_LENGTHS.get(column)
+            if limit is not None and len(value) > limit:
+                raise RowError(column, f"is longer than {limit} characters")
+            return value
+
+        kind_text = text("kind").lower()
+        if kind_text not in KINDS:
+            raise RowError("kind", f"“{table.cell(row, 'kind')}” is not one of {', '.join(KINDS)}")
+        kind = RecordKind(kind_text)
+        when, _ = parse_time(text("time_utc"), "time_utc", context.zone)
+        asset = text("asset").upper() if not text("natural_key") else text("asset")
+        if not asset:
+            raise RowError("asset", "is empty; the coin is needed")
+        amount = optional_number(text("amount"), "amount")
+        if amount is None:
+            raise RowError("amount", "is empty; a number is needed")
+        key = text("natural_key")
+        side = text("side") or None
+        quote_asset = text("quote_asset") or None
+        quote_amount = optional_number(text("quote_amount"), "quote_amount")
+        if kind in PAIRED_KINDS:
+            if side is not None and side.lower() not in ("buy", "sell"):
+                raise RowError("side", f"“{side}” is not buy or sell")
+            if not key:  # hand-written: a trade needs both sides
+                if side is None:
+                    raise RowError("side", "is empty; a trade is a buy or a sell of the asset")
+                if quote_asset is None:
+                    raise RowError("quote_asset", "is empty; say what the asset was paid or sold for")
+                if quote_amount is None:
+                    raise RowError("quote_amount", "is empty; say how much of the quote asset changed hands")
+                side = side.lower()
+        fee_asset = text("fee_asset") or None
+        fee_amount = optional_number(text("fee_amount"), "fee_amount")
+        if (fee_asset is None) != (fee_amount is None):
+            raise RowError("fee_asset" if fee_asset is None else "fee_amount", "a fee needs both its coin and amount")
+        raw: Any = {}
+        if text("raw"):
+            try:
+                raw = json.loads(text("raw"))
+            except json.JSONDecodeError as exc:
+                raise RowError("raw", f"is not valid JSON ({exc.msg})") from exc
+            if not isinstance(raw, dict):
+                raise RowError("raw", "must be a JSON object")
+        record = NormalizedRecord(
+            kind=kind,
+            occurred_at=when,
+            natural_key=key,
+            asset=asset,
+            amount=amount,
+            exchange_tx_id=text("exchange_tx_id") or None,
+            market=text("market") or None,
+            side=side,
+            quote_asset=quote_asset.upper() if quote_asset and not key else quote_asset,
+            quote_amount=quote_amount,
+            price=optional_number(text("price"), "price"),
+            fee_asset=fee_asset.upper() if fee_asset and not key else fee_asset,
+            fee_amount=fee_amount,
+            raw=raw,
+        )
+        return ParsedRecord(record, line, keyed=bool(key))
+
+    return rows_of(table, read)
+
+
+FORMAT = FileFormat(
+    name="tallybot",
+    title="Tallybot CSV (Tallybot's export and template)",
+    exchange=None,
+    columns=REQUIRED,
+    reader=_read,
+    time_column="time_utc",
+    zone="utc",
+    source="Tallybot's own layout, documented column by column in docs/FILE-FORMATS.md",
+)
+
+EXAMPLE_ROWS: tuple[dict[str, str], ...] = (
+    {
+        "time_utc": "2024-03-01T12:30:05Z",
+        "kind": "trade",
+        "side": "buy",
+        "asset": "BTC",
+        "amount": "0.0015",
+        "quote_asset": "USDT",
+        "quote_amount": "93.00075",
+        "price": "62000.5",
+        "fee_asset": "BNB",
+        "fee_amount": "0.00012",
+        "market": "BTC/USDT",
+    },
+    {
+        "time_utc": "2024-02-28T09:15:00Z",
+        "kind": "deposit",
+        "asset": "USDT",
+        "amount": "250",
+    },
+)
+
+
+def template_csv() -> bytes:
+    """Tallybot's CSV with its header and two example rows (a trade and a deposit), UTF-8."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for example in EXAMPLE_ROWS:
+        writer.writerow([example.get(column, "") for column in COLUMNS])
+    return buffer.getvalue().encode("utf-8")

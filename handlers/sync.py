@@ -1,0 +1,189 @@
+"""/sync (all accounts, or `/sync Bitget-1`), the Sync buttons, and /status with its Troubleshoot buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot import texts
+from bot.context import services
+from bot.integrations import IntegrationError, IntegrationSummary
+from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
+from handlers import sync_views
+from handlers.live import LiveMessage
+from handlers.sync_views import diagnosis_lines
+
+log = logging.getLogger(__name__)
+
+SYNC = "sy"
+TROUBLESHOOT = "tb"
+
+
+def sync_button(label: str, integration_id: int | None) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=f"{SYNC}:{integration_id if integration_id is not None else 'all'}"
+    )
+
+
+async def sync_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sync or /sync <account name>."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
+    if not accounts:
+        await chat.send_message(texts.NO_ACCOUNTS)
+        return
+    wanted = " ".join(context.args or []).strip()
+    if wanted:
+        accounts = [s for s in accounts if s.account_name.casefold() == wanted.casefold()]
+        if not accounts:
+            names = ", ".join(s.account_name for s in await services(context).integrations.list(user.id))
+            await chat.send_message(
+                texts.NO_SUCH_ACCOUNT.format(name=escape(wanted[:40]), names=escape(names)), parse_mode=ParseMode.HTML
+            )
+            return
+    start_sync(context, chat.id, user.id, accounts)
+
+
+async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A Sync button (after connecting, in /status): ownership is checked by looking up the presser's accounts."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    target = (query.data or "").partition(":")[2]
+    accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
+    if target != "all":
+        # One id, or several ("3,4,7") for "sync the accounts you just connected".
+        wanted = set(target.split(","))
+        accounts = [s for s in accounts if str(s.id) in wanted]
+    if not accounts:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    start_sync(context, chat.id, user.id, accounts)
+
+
+def start_sync(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, telegram_user_id: int, accounts: list[IntegrationSummary]
+) -> None:
+    """Run in the background: a sync takes minutes and must not hold up other users' updates."""
+    services(context).background.start(
+        run_syncs(context, chat_id, telegram_user_id, accounts), f"sync:{telegram_user_id}"
+    )
+
+
+async def run_syncs(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, telegram_user_id: int, accounts: list[IntegrationSummary]
+) -> None:
+    svc = services(context)
+    names = [account.account_name for account in accounts]
+    events: list[ProgressEvent | None] = [None] * len(accounts)
+    sent = await context.bot.send_message(chat_id, sync_views.progress(events, names), parse_mode=ParseMode.HTML)
+    live = LiveMessage(context.bot, chat_id, sent.message_id, sent.text_html or "")
+    started = time.monotonic()
+
+    async def one(index: int, account: IntegrationSummary) -> SyncResult | None:
+        def on_progress(event: ProgressEvent) -> None:
+            events[index] = event
+            live.show(sync_views.progress(events, names))
+
+        try:
+            return await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
+        except SyncAlreadyRunning as running:
+            name = escape(account.account_name)
+            if running.progress is not None:
+                text = (
+                    texts.SYNC_ALREADY_RUNNING.format(name=name) + "\n\n" + sync_views.progress_block(running.progress)
+                )
+            else:
+                text = texts.SYNC_ALREADY_RUNNING_ELSEWHERE.format(name=name)
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except IntegrationError:
+            await context.bot.send_message(
+                chat_id, texts.SYNC_NO_KEY.format(name=escape(account.account_name)), parse_mode=ParseMode.HTML
+            )
+        except SyncError as problem:
+            await context.bot.send_message(chat_id, escape(str(problem)))
+        return None
+
+    outcomes = await asyncio.gather(*(one(i, account) for i, account in enumerate(accounts)))
+    results = [result for result in outcomes if result is not None]
+    elapsed = time.monotonic() - started
+    await live.close(sync_views.progress(events, names))
+    if results:
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📊 Status", callback_data="st:show")]])
+        await context.bot.send_message(
+            chat_id, sync_views.summary(results, elapsed), parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+
+
+async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: every account, green/yellow/red, per endpoint, with Sync and Troubleshoot buttons."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    svc = services(context)
+    accounts = await svc.status.overview(user.id)
+    if not accounts:
+        await chat.send_message(texts.NO_ACCOUNTS)
+        return
+    zone = await svc.status.timezone(user.id)
+    rows = []
+    for account in accounts:
+        row = []
+        if account.summary.fingerprint is not None and not account.running:
+            row.append(sync_button(f"🔄 Sync {account.summary.account_name}", account.summary.id))
+        if account.problems():
+            row.append(InlineKeyboardButton("🛟 Troubleshoot", callback_data=f"{TROUBLESHOOT}:{account.summary.id}"))
+        if row:
+            rows.append(row)
+    if sum(1 for a in accounts if a.summary.fingerprint is not None) > 1:
+        rows.append([sync_button("🔄 Sync all", None)])
+    await chat.send_message(
+        sync_views.status(accounts, zone),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    )
+
+
+async def on_status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await status_command(update, context)
+
+
+async def on_troubleshoot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The diagnosis and tips of an account's failures; only the presser's own accounts are found."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    target = (query.data or "").partition(":")[2]
+    accounts = [a for a in await services(context).status.overview(user.id) if str(a.summary.id) == target]
+    if not accounts:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    account = accounts[0]
+    blocks = [f"🛟 <b>{escape(account.summary.account_name)}</b>"]
+    blocks += [diagnosis_lines(d.title, d.explanation, d.tips) for d in account.problems()]
+    if len(blocks) == 1:
+        blocks.append("Nothing is failing on this account right now.")
+    blocks.append("More help: /help troubleshooting")
+    await chat.send_message("\n\n".join(blocks), parse_mode=ParseMode.HTML)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("sync", sync_command, filters=private))
+    application.add_handler(CommandHandler("status", status_command, filters=private))
+    application.add_handler(CallbackQueryHandler(on_sync_button, pattern=f"^{SYNC}:"))
+    application.add_handler(CallbackQueryHandler(on_troubleshoot, pattern=f"^{TROUBLESHOOT}:"))
+    application.add_handler(CallbackQueryHandler(on_status_button, pattern="^st:show$"))

@@ -1,0 +1,262 @@
+"""`tallybot sandbox`: the Bot API emulator, the four exchange emulators and the real bot, in one process.
+
+Everything listens on 127.0.0.1 on free ports. The bot is the unmodified `Application` from `bot.app`, pointed at
+the emulators through the same settings an operator would use (`TELEGRAM_API_BASE_URL`, `EXCHANGE_URL_OVERRIDES`),
+with its own data directory: a temporary one removed at exit unless `--data-dir` names one. Logs go to
+`tallybot.log` in that directory; records at ERROR or above are also collected, because a scripted session that
+logs an error has failed even if every reply arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from bot.settings import Settings
+from sandbox.botapi import BotApiEmulator, UserHandle
+from sandbox.exchanges import (
+    BinanceEmulator,
+    BitgetEmulator,
+    BybitEmulator,
+    Credentials,
+    DemoKeys,
+    ExchangeEmulator,
+    OkxEmulator,
+)
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+# ccxt ids of the emulated exchanges, with the names the Assistant shows on its buttons.
+EXCHANGE_NAMES: dict[str, str] = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
+# Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
+KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
+EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax",)}
+CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase")
+# What each key shows when connected, for the banner (in the order a newcomer would try them).
+KEY_OUTCOMES: dict[str, str] = {
+    "read_only": "read-only: connects",
+    "withdrawal": "can withdraw: always refused",
+    "trading": "can trade: refused unless TALLYBOT_ALLOW_TRADING_KEYS=true",
+    "expired": "expired: refused, with the fix",
+    "ip_restricted": "IP-restricted to another address: refused, with the fix",
+    "revoked": "deleted on the exchange: refused",
+    "tax": "Tax API key (pick “Tax API key” in the Assistant): connects",
+}
+
+SANDBOX_USER_ID = 1001
+LOG_FILE_NAME = "tallybot.log"
+DOWNLOADS_DIR_NAME = "downloads"
+CREDENTIALS_FILE_NAME = "demo-credentials.txt"
+DEFAULT_WAIT_TIMEOUT = 30.0
+
+
+def key_kinds(exchange_id: str) -> tuple[str, ...]:
+    return KEY_KINDS + EXTRA_KEY_KINDS.get(exchange_id, ())
+
+
+class ErrorRecorder(logging.Handler):
+    """Keeps every record at ERROR or above (already redacted by the bot's record factory)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+        self.on_error: Callable[[str], None] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = f"{record.levelname} {record.name}: {record.getMessage()}"
+        if record.exc_text:
+            message += f" ({record.exc_text.strip().splitlines()[-1]})"
+        self.messages.append(message)
+        if self.on_error is not None:
+            self.on_error(message)
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: the emulators, the demo keys, the one Telegram user who chats, and the bot."""
+
+    telegram: BotApiEmulator
+    user: UserHandle
+    exchanges: dict[str, ExchangeEmulator]
+    keys: dict[str, DemoKeys]
+    data_dir: Path
+    errors: ErrorRecorder
+    application: Application  # type: ignore[type-arg]
+    downloads: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.downloads = self.data_dir / DOWNLOADS_DIR_NAME
+
+    @property
+    def chat_id(self) -> int:
+        return self.user.chat_id
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / LOG_FILE_NAME
+
+    def credentials(self, exchange_id: str, kind: str) -> Credentials:
+        value = getattr(self.keys[exchange_id], kind)
+        if not isinstance(value, Credentials):
+            raise KeyError(f"{exchange_id} has no demo key {kind!r}")
+        return value
+
+    def credential(self, exchange_id: str, kind: str, field_name: str) -> str:
+        """One value, as a `{exchange.kind.field}` placeholder names it."""
+        return str(getattr(self.credentials(exchange_id, kind), field_name))
+
+
+def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
+    # Different seeds per exchange, so the four demo accounts do not mirror each other.
+    return {
+        "binance": BinanceEmulator(seed=seed),
+        "bybit": BybitEmulator(seed=seed + 1),
+        "okx": OkxEmulator(seed=seed + 2),
+        "bitget": BitgetEmulator(seed=seed + 3),
+    }
+
+
+def sandbox_settings(base: Settings, telegram: BotApiEmulator, overrides: dict[str, str], data_dir: Path) -> Settings:
+    """The operator's settings (log level, timeouts, options) pointed at the emulators and the sandbox's own data.
+
+    Anything that could reach a real deployment is replaced: its database, master key and allow-list.
+    """
+    return base.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(telegram.token),
+            "telegram_api_base_url": telegram.base_url,
+            "exchange_url_overrides": overrides,
+            "data_dir": data_dir,
+            "database_url": None,
+            "master_key": None,
+            "allowed_users": frozenset(),
+        }
+    )
+
+
+@asynccontextmanager
+async def open_sandbox(
+    settings: Settings, *, data_dir: Path, seed: int, errors: ErrorRecorder
+) -> AsyncIterator[Sandbox]:
+    """Start the emulators and the bot; stop them all (bot first) on the way out."""
+    from bot.app import build_application, serving
+
+    async with AsyncExitStack() as stack:
+        telegram = await stack.enter_async_context(
+            BotApiEmulator(bot_username="tallybot_sandbox_bot", bot_first_name="Tallybot")
+        )
+        exchanges = _start_exchange_emulators(seed)
+        for emulator in exchanges.values():
+            await stack.enter_async_context(emulator)
+        keys = {exchange_id: emulator.create_demo_keys() for exchange_id, emulator in exchanges.items()}
+        overrides = {exchange_id: emulator.base_url for exchange_id, emulator in exchanges.items()}
+        application = build_application(sandbox_settings(settings, telegram, overrides, data_dir))
+        await stack.enter_async_context(serving(application))
+        user = telegram.add_user(SANDBOX_USER_ID, "You", username="sandbox_user")
+        yield Sandbox(telegram, user, exchanges, keys, data_dir, errors, application)
+
+
+# -- what the user is told --------------------------------------------------------------------------------------
+
+
+def credentials_text(sandbox: Sandbox) -> str:
+    """Every demo key, exchange by exchange, with the outcome it shows."""
+    lines: list[str] = []
+    for exchange_id, name in EXCHANGE_NAMES.items():
+        lines.append(f"── {name} ──")
+        kinds = sorted(key_kinds(exchange_id), key=list(KEY_OUTCOMES).index)
+        for kind in kinds:
+            credentials = sandbox.credentials(exchange_id, kind)
+            lines.append(f"  {KEY_OUTCOMES[kind]}")
+            lines.append(f"    API key     {credentials.api_key}")
+            lines.append(f"    Secret      {credentials.secret}")
+            if credentials.passphrase:
+                lines.append(f"    Passphrase  {credentials.passphrase}")
+    return "\n".join(lines)
+
+
+def placeholders_text() -> str:
+    """How a script names the demo keys, without their values."""
+    exchanges = "|".join(EXCHANGE_NAMES)
+    kinds = "|".join(KEY_KINDS)
+    return (
+        f"Demo keys in scripts: {{{exchanges}}}.{{{kinds}}}.{{api_key|secret|passphrase}} "
+        "(passphrase: okx and bitget), and {bitget.tax.api_key} / {bitget.tax.secret}."
+    )
+
+
+def write_credentials_file(sandbox: Sandbox) -> Path:
+    path = sandbox.data_dir / CREDENTIALS_FILE_NAME
+    path.write_text(credentials_text(sandbox) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+# -- the process around it --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def data_directory(given: Path | None) -> Iterator[Path]:
+    """The directory given, kept; else a fresh temporary one, removed at exit."""
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        yield given.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="tallybot-sandbox-") as temporary:
+        yield Path(temporary)
+
+
+@contextmanager
+def logs_to_file(path: Path) -> Iterator[ErrorRecorder]:
+    """Send every log record to `path` instead of the terminal, and collect the errors among them."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    file_handler = logging.FileHandler(path, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    recorder = ErrorRecorder()
+    root.handlers = [file_handler, recorder]
+    try:
+        yield recorder
+    finally:
+        root.handlers = saved
+        file_handler.close()
+
+
+def run_sandbox(
+    settings: Settings,
+    *,
+    data_dir: Path | None = None,
+    script: Path | None = None,
+    seed: int = 1,
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+) -> int:
+    """Run the terminal chat, or `script` non-interactively; the process exit code."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Emoji in replies must not crash a terminal whose encoding lacks them.
+        sys.stdout.reconfigure(errors="replace")
+    from sandbox import script as scripted
+
+    steps = None
+    if script is not None:
+        try:
+            steps = scripted.load_script(script)
+        except scripted.ScriptError as exc:
+            print(f"tallybot sandbox: {exc}", file=sys.stderr)
+            return 2
+    with data_directory(data_dir) as directory, logs_to_file(directory / LOG_FILE_NAME) as errors:
+        if steps is not None and script is not None:
+            return asyncio.run(scripted.run_script(settings, steps, script, directory, errors, seed, wait_timeout))
+        from sandbox import terminal
+
+        return asyncio.run(terminal.chat(settings, directory, errors, seed, keep_data=data_dir is not None))

@@ -1,0 +1,481 @@
+"""Bitget fetcher against the Bitget emulator through real ccxt clients from the ClientPool, with both key types.
+
+A normal key reads spot fills per market (found without asking the user to pick pairs), deposits, withdrawals,
+converts and transfers in 90-day windows; a Tax API key (no passphrase) reads the tax transaction records in 30-day
+windows. Both reach two years back: the first sync brings back all of that and says what is older, a later sync
+asks one window per stream, and a rate-limited sync carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connectors.clients import ClientPool
+from connectors.fetchers.base import Cursor, FetchReport, RateLimited, UnsupportedEndpoint
+from connectors.fetchers.bitget import BITGET_OPENED, BitgetFetcher
+from connectors.fetchers.registry import fetcher_for, sync_order
+from connectors.fetchers.windows import DAY_MS, span_ms, to_ms
+from connectors.profiles import Endpoint, ExchangeProfile, get_profile
+from connectors.records import NormalizedRecord
+from sandbox.exchanges import (
+    AccountProfile,
+    BalanceRecord,
+    BitgetEmulator,
+    BitgetLimits,
+    DepositRecord,
+    ScriptedAccount,
+    TaxRecord,
+    TradeRecord,
+)
+from sandbox.exchanges.bitget_book import BitgetBook
+
+PROFILE = AccountProfile(
+    years=3.0, traded_markets=16, trades=900, deposits=40, withdrawals=25, converts=20, transfers=25, rewards=30
+)
+# A smaller account for the tests that walk everything several times.
+SMALL = AccountProfile(
+    years=3.0, traded_markets=8, trades=300, deposits=30, withdrawals=15, converts=12, transfers=20, rewards=10
+)
+FAST = BitgetLimits(per_second={}, default_per_second=100_000, ip_requests_per_minute=1_000_000)
+TWO_YEARS_MS = 730 * DAY_MS
+WALLET = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT)
+ENDPOINTS = (*WALLET, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES)
+TAX_ENDPOINTS = (Endpoint.LEDGER, Endpoint.FUTURES_TRADES)
+PATHS = {
+    Endpoint.SPOT_TRADES: "/api/v2/spot/trade/fills",
+    Endpoint.DEPOSITS: "/api/v2/spot/wallet/deposit-records",
+    Endpoint.WITHDRAWALS: "/api/v2/spot/wallet/withdrawal-records",
+    Endpoint.CONVERT: "/api/v2/convert/convert-record",
+    Endpoint.TRANSFERS: "/api/v2/spot/account/transferRecords",
+}
+ASSETS_PATH = "/api/v2/spot/account/assets"
+TAX_PATHS = ("/api/v2/tax/spot-record", "/api/v2/tax/margin-record", "/api/v2/tax/p2p-record")
+FUTURES_TAX_PATH = "/api/v2/tax/future-record"
+
+
+@pytest.fixture
+async def bitget() -> AsyncIterator[BitgetEmulator]:
+    async with BitgetEmulator(seed=20240614, profile=PROFILE, listed_symbols=150, limits=FAST) as emulator:
+        yield emulator
+
+
+@asynccontextmanager
+async def bitget_client(emulator: BitgetEmulator, *, tax: bool = False) -> AsyncIterator[Any]:
+    keys = emulator.create_demo_keys()
+    pool = ClientPool({"bitget": emulator.base_url})
+    profile = get_profile("bitget")
+    if tax:
+        credentials = {"apiKey": keys.tax.api_key, "secret": keys.tax.secret}  # a Tax API key has no passphrase
+        fields = profile.key_type("tax").field_names
+    else:
+        key = keys.read_only
+        credentials = {"apiKey": key.api_key, "secret": key.secret, "password": key.passphrase or ""}
+        fields = profile.key_type("normal").field_names
+    try:
+        async with pool.client("bitget", "credential-1", credentials, key_fields=fields) as client:
+            client.throttler.config["refillRate"] = 1e6  # counts, not times, are under test
+            yield client
+    finally:
+        await pool.close()
+
+
+async def drain(
+    fetcher: Any,
+    endpoint: Endpoint,
+    stored: dict[str, Cursor],
+    *,
+    until: datetime,
+    report: FetchReport | None = None,
+    stop_after: int | None = None,
+    into: list[NormalizedRecord] | None = None,
+) -> list[NormalizedRecord]:
+    """Fetch one endpoint the way the sync engine does: keep each page's records and cursor as committed."""
+    records: list[NormalizedRecord] = [] if into is None else into
+    pages = 0
+    async for page in fetcher.fetch(
+        endpoint, since=None, until=until, cursors=dict(stored), report=report or FetchReport()
+    ):
+        assert page.endpoint is endpoint and page.covered_until.tzinfo is not None
+        stored[page.market] = json.loads(json.dumps(page.cursor))  # as the database will hand it back
+        records.extend(page.records)
+        pages += 1
+        if stop_after is not None and pages >= stop_after:
+            break
+    return records
+
+
+async def sync(
+    fetcher: Any,
+    endpoints: Iterable[Endpoint],
+    cursors: dict[Endpoint, dict[str, Cursor]],
+    *,
+    until: datetime,
+    reports: dict[Endpoint, FetchReport] | None = None,
+) -> dict[Endpoint, list[NormalizedRecord]]:
+    found: dict[Endpoint, list[NormalizedRecord]] = {}
+    for endpoint in sync_order(endpoints):
+        report = FetchReport() if reports is None else reports.setdefault(endpoint, FetchReport())
+        found[endpoint] = await drain(fetcher, endpoint, cursors.setdefault(endpoint, {}), until=until, report=report)
+    return found
+
+
+# -------------------------------------------------------------------------------------------- ground truth
+
+
+def fills(records: Iterable[NormalizedRecord]) -> dict[tuple[str, str], tuple[object, ...]]:
+    return {
+        (str(r.raw["symbol"]), str(r.exchange_tx_id)): (
+            r.side,
+            r.amount,
+            r.price,
+            r.quote_amount,
+            r.fee_amount,
+            r.fee_asset,
+            to_ms(r.occurred_at),
+        )
+        for r in records
+    }
+
+
+def truth_fills(trades: Iterable[TradeRecord]) -> dict[tuple[str, str], tuple[object, ...]]:
+    return {(t.symbol, t.id): (t.side, t.amount, t.price, t.cost, t.fee, t.fee_asset, t.timestamp) for t in trades}
+
+
+def reach(emulator: BitgetEmulator, lookback_ms: int = TWO_YEARS_MS) -> int:
+    return emulator.reachable_since(lookback_ms)
+
+
+def assert_ground_truth(emulator: BitgetEmulator, found: dict[Endpoint, list[NormalizedRecord]]) -> None:
+    account, oldest = emulator.account, reach(emulator)
+    for endpoint, records in found.items():
+        keys = [r.natural_key for r in records]
+        assert len(keys) == len(set(keys)), f"duplicates in {endpoint}"
+        assert all(r.occurred_at.utcoffset() == timedelta(0) for r in records)
+    if Endpoint.SPOT_TRADES in found:
+        expected = truth_fills(t for t in account.trades if t.timestamp >= oldest)
+        assert fills(found[Endpoint.SPOT_TRADES]) == expected
+    assert {r.exchange_tx_id: (r.asset, r.amount, to_ms(r.occurred_at)) for r in found[Endpoint.DEPOSITS]} == {
+        d.id: (d.asset, d.amount, d.timestamp) for d in account.deposits if d.timestamp >= oldest
+    }
+    assert {
+        r.exchange_tx_id: (r.asset, r.amount, r.fee_amount, to_ms(r.occurred_at)) for r in found[Endpoint.WITHDRAWALS]
+    } == {w.id: (w.asset, w.amount, w.fee, w.timestamp) for w in account.withdrawals if w.timestamp >= oldest}
+    assert {
+        r.exchange_tx_id: (r.quote_asset, r.quote_amount, r.asset, r.amount, to_ms(r.occurred_at))
+        for r in found[Endpoint.CONVERT]
+    } == {
+        c.id: (c.from_asset, c.from_amount, c.to_asset, c.to_amount, c.timestamp)
+        for c in account.converts
+        if c.timestamp >= oldest
+    }
+    if Endpoint.TRANSFERS in found:
+        assert {r.exchange_tx_id: (r.asset, r.amount, to_ms(r.occurred_at)) for r in found[Endpoint.TRANSFERS]} == {
+            t.id: (t.asset, t.amount, t.timestamp) for t in account.transfers if t.timestamp >= oldest
+        }
+
+
+def tax_lines(records: Iterable[NormalizedRecord]) -> dict[str, tuple[object, ...]]:
+    return {
+        r.natural_key: (
+            r.asset,
+            r.raw["spotTaxType"],
+            r.amount,
+            r.fee_amount,
+            r.raw["bizOrderId"],
+            to_ms(r.occurred_at),
+        )
+        for r in records
+    }
+
+
+def truth_tax_lines(lines: Iterable[TaxRecord]) -> dict[str, tuple[object, ...]]:
+    return {f"ledger:spot:{t.id}": (t.coin, t.tax_type, t.amount, t.fee, t.biz_order_id, t.ts) for t in lines}
+
+
+def windows(spec_endpoint: Endpoint, start_ms: int, until: datetime, key_type: str | None = None) -> int:
+    spec = get_profile("bitget").endpoint(spec_endpoint, key_type)
+    assert spec is not None and spec.window is not None
+    return math.ceil((to_ms(until) - start_ms + 1) / span_ms(spec.window))
+
+
+def swap(emulator: BitgetEmulator, account: ScriptedAccount) -> None:
+    """New activity since the last sync: swap in a grown scripted account (and the tax ledger derived from it)."""
+    emulator.account = emulator.book.account = account
+    emulator.book.tax_records = BitgetBook(account).tax_records
+
+
+def small_pages(size: int) -> ExchangeProfile:
+    profile = get_profile("bitget")
+    return dataclasses.replace(
+        profile, endpoints=tuple(dataclasses.replace(s, page_size=size) for s in profile.endpoints)
+    )
+
+
+# -------------------------------------------------------------------------------------------- normal key
+
+
+def new_fetcher(client: Any) -> BitgetFetcher:
+    """A normal key's fetcher, asking transfers from the two accounts the scripted account moves between (the
+    default asks all seven of Bitget's account types the same way, at 3.5 times the requests)."""
+    fetcher = fetcher_for(get_profile("bitget"), client, transfer_from_types=("spot", "p2p"))
+    assert isinstance(fetcher, BitgetFetcher)
+    return fetcher
+
+
+async def test_first_sync_with_a_normal_key_returns_two_years_and_a_resync_asks_one_window_per_stream(
+    bitget: BitgetEmulator,
+) -> None:
+    async with bitget_client(bitget) as client:
+        fetcher = new_fetcher(client)
+        bitget.requests.reset()
+        until = datetime.now(UTC)
+        cursors: dict[Endpoint, dict[str, Cursor]] = {}
+        reports: dict[Endpoint, FetchReport] = {}
+        found = await sync(fetcher, ENDPOINTS, cursors, until=until, reports=reports)
+        assert_ground_truth(bitget, found)
+        account = bitget.account
+        assert any(t.timestamp < reach(bitget) for t in account.trades), "the account reaches further back than the API"
+
+        # Everything older than two years is Bitget's to keep: one gap per endpoint (markets and coins share it).
+        for endpoint in ENDPOINTS:
+            (gap,) = reports[endpoint].gaps
+            assert gap.start.date() == BITGET_OPENED
+            assert 0 < to_ms(gap.end) - reach(bitget) <= 2 * 3_600_000
+            assert "730 days" in gap.reason and "file" in gap.reason
+        start = to_ms(reports[Endpoint.DEPOSITS].gaps[0].end)
+
+        # Markets found without asking the user: every market traded in reach, including emptied ones.
+        report = reports[Endpoint.SPOT_TRADES]
+        traded = {t.symbol for t in account.trades if t.timestamp >= reach(bitget)}
+        assert traded <= set(report.markets_scanned)
+        assert any(account.market(s).base not in account.held_assets for s in traded)
+        assert not [m for m in report.markets_scanned if m.startswith("TKN")]
+        assert len(report.markets_scanned) < len(account.markets) / 2 and report.markets_not_scanned == {}
+
+        # One request per 90-day window (no window holds a full page here), one balance call, nothing else.
+        per_stream = windows(Endpoint.DEPOSITS, start, until)
+        assert per_stream == 9
+        for endpoint in WALLET:
+            assert bitget.requests.count(PATHS[endpoint]) == per_stream == reports[endpoint].requests
+        streams = len(reports[Endpoint.TRANSFERS].markets_scanned)
+        assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams * per_stream
+        assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(report.markets_scanned) * per_stream
+        assert bitget.requests.count(ASSETS_PATH) == 1  # shared by transfers and spot trades
+        assert bitget.requests.unexpected == []
+
+        # Nothing new: one window per stream, and only the markets with fills (emptied ones wait for a balance move).
+        bitget.requests.reset()
+        again = await sync(new_fetcher(client), ENDPOINTS, cursors, until=datetime.now(UTC))
+        assert all(not records for records in again.values())
+        for endpoint in WALLET:
+            assert bitget.requests.count(PATHS[endpoint]) == 1
+        assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams
+        assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(traded)
+        assert bitget.requests.total == len(WALLET) + streams + len(traded) + 1
+
+        # New activity: a fill in a traded market, the first fill in a market probed empty (its coin's balance
+        # moved), a deposit of an amount no float can carry.
+        now = to_ms(datetime.now(UTC)) + 1
+        probed = sorted(m for m, c in cursors[Endpoint.SPOT_TRADES].items() if m and "balances" in c)
+        fresh = next(m for m in probed if account.market(m).base not in account.held_assets)
+        old = account.trades_for("BTCUSDT")[-1]
+        new_trades = [
+            dataclasses.replace(old, id=str(int(old.id) + 7), timestamp=now),
+            dataclasses.replace(
+                old, id="1100000000999999999", symbol=fresh, base=account.market(fresh).base,
+                quote=account.market(fresh).quote, fee_asset=account.market(fresh).base, timestamp=now + 1,
+            ),
+        ]  # fmt: skip
+        deposit = DepositRecord(
+            "1059999999999999999", "f" * 64, "USDT", "ETH", Decimal("98765432109.87654321"), "0x", now
+        )
+        held = {b.asset: b for b in account.balances}
+        held[account.market(fresh).base] = BalanceRecord(account.market(fresh).base, Decimal("0.5"), Decimal(0))
+        swap(
+            bitget,
+            dataclasses.replace(
+                account,
+                trades=(*account.trades, *new_trades),
+                deposits=(*account.deposits, deposit),
+                balances=tuple(held.values()),
+            ),
+        )
+        bitget.requests.reset()
+        later_reports: dict[Endpoint, FetchReport] = {}
+        until = datetime.now(UTC) + timedelta(seconds=1)
+        later = await sync(new_fetcher(client), ENDPOINTS, cursors, until=until, reports=later_reports)
+        assert fills(later[Endpoint.SPOT_TRADES]) == truth_fills(new_trades)
+        assert [(r.exchange_tx_id, r.amount) for r in later[Endpoint.DEPOSITS]] == [(deposit.id, deposit.amount)]
+        assert all(not later[e] for e in (Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.TRANSFERS))
+        # Of the markets probed empty, only those of the coin whose balance moved are asked again.
+        moved = account.market(fresh).base
+        rechecked = set(later_reports[Endpoint.SPOT_TRADES].markets_scanned) - traded
+        assert fresh in rechecked
+        assert rechecked == {m for m in probed if moved in (account.market(m).base, account.market(m).quote)}
+        assert cursors[Endpoint.SPOT_TRADES][fresh].get("traded") is True
+
+
+async def test_small_pages_interrupted_anywhere_resume_exactly_after_the_last_committed_page() -> None:
+    async with (
+        BitgetEmulator(seed=11, profile=SMALL, listed_symbols=60, limits=FAST) as bitget,
+        bitget_client(bitget) as client,
+    ):
+        until = datetime.now(UTC)
+        found: dict[Endpoint, list[NormalizedRecord]] = {}
+        every: list[NormalizedRecord] = []
+        for endpoint in sync_order(ENDPOINTS):
+            stored: dict[str, Cursor] = {}
+            records: list[NormalizedRecord] = []
+            for stop_after in (4, 9, 2, 25, None):  # interrupted syncs, each from the committed cursors
+                fetcher = BitgetFetcher(small_pages(3), client, transfer_from_types=("spot", "p2p"))
+                # What earlier syncs stored, as the sync engine hands it over before spot trades.
+                fetcher.learn_assets({r.asset for r in every} | {r.quote_asset or r.asset for r in every})
+                records += await drain(fetcher, endpoint, stored, until=until, stop_after=stop_after)
+            found[endpoint] = records
+            every += records
+        assert_ground_truth(bitget, found)  # nothing twice across the resumed syncs, nothing missing
+    # Three-row pages really paged inside windows with idLessThan.
+    reachable = [t for t in bitget.account.trades if t.timestamp >= reach(bitget)]
+    assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) > len(reachable) / 3
+
+
+async def test_rate_limited_fetch_stops_after_a_complete_page_and_resumes_from_its_cursor() -> None:
+    limits = dataclasses.replace(FAST, per_second={PATHS[Endpoint.SPOT_TRADES]: 40})
+    async with (
+        BitgetEmulator(seed=11, profile=SMALL, listed_symbols=60, limits=limits) as emulator,
+        bitget_client(emulator) as client,
+    ):
+        until = datetime.now(UTC)
+        cursors: dict[Endpoint, dict[str, Cursor]] = {}
+        wallet = await sync(BitgetFetcher(get_profile("bitget"), client), WALLET, cursors, until=until)
+        assets = {r.asset for records in wallet.values() for r in records}
+        stored = cursors.setdefault(Endpoint.SPOT_TRADES, {})
+        records: list[NormalizedRecord] = []
+        reports: list[FetchReport] = []
+        stops = 0
+        emulator.requests.reset()
+        while True:
+            report = FetchReport()
+            reports.append(report)
+            fetcher = BitgetFetcher(get_profile("bitget"), client)  # each attempt a new sync from stored cursors
+            fetcher.learn_assets(assets)
+            try:
+                await drain(fetcher, Endpoint.SPOT_TRADES, stored, until=until, report=report, into=records)
+            except RateLimited as stop:
+                stops += 1
+                assert stop.endpoint is Endpoint.SPOT_TRADES and stop.market
+                assert stop.retry_after is None  # Bitget's 429 carries no wait time
+                emulator.reset_rate_limits()
+                continue
+            break
+        assert stops >= 3
+        assert fills(records) == truth_fills(t for t in emulator.account.trades if t.timestamp >= reach(emulator))
+        assert len(records) == len({r.natural_key for r in records})
+        # Only the refused requests were repeated: every market walked its nine windows once.
+        markets = [m for m in stored if m]
+        assert emulator.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(markets) * 9 + stops
+        assert emulator.requests.count(ASSETS_PATH) == stops + 1
+
+
+async def test_fills_that_reach_only_90_days_back_are_reported_as_a_gap() -> None:
+    """Some accounts get 90 days of fills, not two years: Bitget refuses older ranges with 43111."""
+    limits = dataclasses.replace(FAST, fills_lookback_ms=90 * DAY_MS)
+    async with (
+        BitgetEmulator(seed=20240614, profile=PROFILE, listed_symbols=150, limits=limits) as emulator,
+        bitget_client(emulator) as client,
+    ):
+        fetcher = BitgetFetcher(get_profile("bitget"), client)
+        cursors: dict[Endpoint, dict[str, Cursor]] = {}
+        await sync(fetcher, WALLET, cursors, until=datetime.now(UTC))
+        emulator.requests.reset()
+        report = FetchReport()
+        until = datetime.now(UTC)
+        found = await drain(
+            fetcher, Endpoint.SPOT_TRADES, cursors.setdefault(Endpoint.SPOT_TRADES, {}), until=until, report=report
+        )
+    recent = reach(emulator, 90 * DAY_MS)
+    assert fills(found) == truth_fills(t for t in emulator.account.trades if t.timestamp >= recent)
+    short = [g for g in report.gaps if "90 days" in g.reason]
+    assert len(short) == 1 and 0 < to_ms(short[0].end) - recent <= 2 * 3_600_000
+    # One refused request teaches the reach; every market then asks one 90-day window.
+    assert emulator.requests.count(PATHS[Endpoint.SPOT_TRADES]) == 1 + len(report.markets_scanned)
+
+
+# -------------------------------------------------------------------------------------------- tax key
+
+
+async def test_a_tax_key_reads_every_tax_record_and_a_resync_asks_one_window_per_list(bitget: BitgetEmulator) -> None:
+    async with bitget_client(bitget, tax=True) as client:
+        profile = get_profile("bitget")
+        assert {s.endpoint for s in profile.default_endpoints("tax")} == {Endpoint.LEDGER}
+        fetcher = fetcher_for(profile, client, key_type="tax")
+        assert isinstance(fetcher, BitgetFetcher)
+        assert {e for e in Endpoint if fetcher.supports(e)} == set(TAX_ENDPOINTS)
+        bitget.requests.reset()
+        until = datetime.now(UTC)
+        cursors: dict[Endpoint, dict[str, Cursor]] = {}
+        reports: dict[Endpoint, FetchReport] = {}
+        found = await sync(fetcher, TAX_ENDPOINTS, cursors, until=until, reports=reports)
+        truth = [t for t in bitget.tax_spot_records if t.ts >= reach(bitget)]
+        assert len(truth) > 500  # more than one page's worth in all
+        assert tax_lines(found[Endpoint.LEDGER]) == truth_tax_lines(truth)
+        assert found[Endpoint.FUTURES_TRADES] == []  # the scripted account never traded futures
+        assert set(cursors[Endpoint.LEDGER]) == {"spot", "margin", "p2p"}
+
+        (gap,) = reports[Endpoint.LEDGER].gaps
+        assert gap.start.date() == BITGET_OPENED and "730 days" in gap.reason
+        per_list = windows(Endpoint.LEDGER, to_ms(gap.end), until, "tax")
+        assert per_list == 25  # two years in 30-day windows
+        for path in TAX_PATHS:
+            assert bitget.requests.count(path) == per_list
+        assert bitget.requests.count(FUTURES_TAX_PATH) == per_list
+        assert bitget.requests.total == 4 * per_list and bitget.requests.unexpected == []
+
+        bitget.requests.reset()
+        again = await sync(fetcher, TAX_ENDPOINTS, cursors, until=datetime.now(UTC))
+        assert all(not records for records in again.values())
+        assert bitget.requests.total == 4
+
+        # A new trade: both of its legs come back as spot tax records, nothing else.
+        last = bitget.account.trades[-1]
+        trade = dataclasses.replace(last, id=str(int(last.id) + 1), timestamp=to_ms(datetime.now(UTC)) + 1)
+        swap(bitget, dataclasses.replace(bitget.account, trades=(*bitget.account.trades, trade)))
+        later = await sync(fetcher, TAX_ENDPOINTS, cursors, until=datetime.now(UTC) + timedelta(seconds=1))
+        legs = [t for t in bitget.tax_spot_records if t.biz_order_id == trade.order_id and t.ts == trade.timestamp]
+        assert len(legs) == 2
+        assert tax_lines(later[Endpoint.LEDGER]) == truth_tax_lines(legs)
+
+    # Small pages, interrupted anywhere: idLessThan inside 30-day windows resumes exactly.
+    async with bitget_client(bitget, tax=True) as client:
+        stored: dict[str, Cursor] = {}
+        records: list[NormalizedRecord] = []
+        for stop_after in (3, 30, 7, None):
+            fetcher = BitgetFetcher(small_pages(20), client, key_type="tax")
+            records += await drain(fetcher, Endpoint.LEDGER, stored, until=datetime.now(UTC), stop_after=stop_after)
+        truth = [t for t in bitget.tax_spot_records if t.ts >= reach(bitget)]
+        assert tax_lines(records) == truth_tax_lines(truth) and len(records) == len(truth)
+
+
+def test_each_key_type_is_refused_what_it_cannot_read_before_any_request() -> None:
+    profile = get_profile("bitget")
+    normal = BitgetFetcher(profile, client=None)
+    tax = BitgetFetcher(profile, client=None, key_type="tax")
+    assert {e for e in Endpoint if normal.supports(e)} == set(ENDPOINTS)
+    for fetcher, endpoint in (
+        (normal, Endpoint.LEDGER),  # spot account bills: not fetched by Tallybot yet
+        (normal, Endpoint.FUTURES_TRADES),
+        (tax, Endpoint.SPOT_TRADES),  # a Tax API key opens the tax records only
+        (tax, Endpoint.DEPOSITS),
+    ):
+        assert not fetcher.supports(endpoint)
+        with pytest.raises(UnsupportedEndpoint):
+            fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())

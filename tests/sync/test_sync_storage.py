@@ -1,0 +1,175 @@
+"""A user syncs a Binance account: the database ends up holding exactly what the exchange holds, a second sync
+costs only the requests needed to learn nothing changed, new activity is picked up, and rows that came from a
+file upload are never stored twice. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bot.sync import EndpointStatus, SyncStatus
+from connectors.fetchers.binance import BINANCE_OPENED
+from connectors.fetchers.windows import date_ms, span_ms, to_ms
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import RecordKind, natural_key
+from db.models import EndpointState, Integration, SyncRun, TransactionSource
+from db.repositories import TransactionRepository
+from sandbox.exchanges import DepositRecord, TradeRecord
+from tests.sync.conftest import (
+    WALLET_PATHS,
+    Bench,
+    add_activity,
+    assert_ground_truth,
+    truth,
+)
+
+ENDPOINTS = {Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS, Endpoint.SPOT_TRADES}
+
+
+async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_what_it_must(bench: Bench) -> None:
+    # As far back as Binance allows (no sync-from date): every window since Binance opened.
+    bench.integration_id = await bench.connect(sync_from=None, name="Binance all")
+    first = await bench.sync()
+    first_requests = bench.emulator.requests.total
+
+    assert first.status is SyncStatus.OK and first.status_detail is None
+    assert {e.endpoint for e in first.endpoints} == ENDPOINTS
+    assert all(e.status is EndpointStatus.OK and not e.gaps for e in first.endpoints)
+    await assert_ground_truth(bench)
+    expected = len(truth(bench.emulator))
+    assert (first.fetched, first.new, first.known) == (expected, expected, 0)
+    assert first.requests == first_requests  # the fetchers count every request they make
+    assert first.markets_scanned and set(bench.emulator.account.traded_symbols) <= set(first.markets_scanned)
+    assert bench.emulator.requests.unexpected == []
+    # The minimum for a first sync: one request per window of each wallet endpoint since Binance opened, the
+    # balances, and one myTrades call per market asked (each holds under one page of trades).
+    opened = date_ms(BINANCE_OPENED)
+    windows = 0
+    for endpoint in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS):
+        spec, done = get_profile("binance").endpoint(endpoint), first.endpoint(endpoint)
+        assert spec is not None and spec.window is not None and done is not None and done.covered_until is not None
+        windows += math.ceil((to_ms(done.covered_until) - opened + 1) / span_ms(spec.window))
+    assert first_requests == windows + 1 + len(first.markets_scanned)
+
+    bench.emulator.requests.reset()
+    second = await bench.sync()
+    assert second.status is SyncStatus.OK
+    assert (second.fetched, second.new, second.known) == (0, 0, 0)
+    await assert_ground_truth(bench)
+    # The minimum to learn that nothing changed: the balances (market discovery), one myTrades call per market
+    # that has trades, and one call per wallet endpoint for the one window since the last sync.
+    traded = set(bench.emulator.account.traded_symbols)
+    assert bench.emulator.requests.count("/api/v3/myTrades") == len(traded)
+    assert all(bench.emulator.requests.count(path) == 1 for path in WALLET_PATHS)
+    assert bench.emulator.requests.total == second.requests == 1 + len(traded) + len(WALLET_PATHS)
+
+    # What /status reads: the integration is green, each endpoint ok with its time, the run recorded.
+    async with bench.database.reader() as session:
+        integration = await session.get(Integration, bench.integration_id)
+        assert integration is not None and integration.status == "ok" and integration.status_detail is None
+        assert integration.last_synced_at == second.finished_at
+        states = (
+            await session.scalars(
+                select(EndpointState).where(
+                    EndpointState.integration_id == bench.integration_id, EndpointState.market == ""
+                )
+            )
+        ).all()
+        assert {s.endpoint for s in states} == {str(e) for e in ENDPOINTS}
+        assert all(s.last_status == "ok" and s.last_success_at is not None for s in states)
+        assert all(s.last_error_code is None and s.covered_until is not None for s in states)
+        runs = (await session.scalars(select(SyncRun).where(SyncRun.integration_id == bench.integration_id))).all()
+        assert [r.status for r in runs] == ["ok", "ok"] and all(r.finished_at for r in runs)
+        summary = next(r.summary for r in runs if r.id == first.run_id)
+        assert summary["new"] == expected and summary["endpoints"]["deposits"]["status"] == "ok"
+
+
+async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(bench: Bench) -> None:
+    first = await bench.sync()
+    assert first.status is SyncStatus.OK
+
+    account = bench.emulator.account
+    after = to_ms(first.finished_at) + 1
+    last = account.trades_for("BTCUSDT")[-1] if account.trades_for("BTCUSDT") else account.trades[-1]
+    market = account.market(last.symbol)
+    trade = TradeRecord(
+        id=str(int(last.id) + 1000),
+        order_id="99000111",
+        symbol=last.symbol,
+        base=market.base,
+        quote=market.quote,
+        side="sell",
+        price=market.price,
+        amount=Decimal("0.00012345"),
+        cost=(market.price * Decimal("0.00012345")).quantize(Decimal("0.00000001")),
+        fee=Decimal("0.00000012"),
+        fee_asset=market.quote,
+        is_maker=True,
+        timestamp=after,
+    )
+    deposit = DepositRecord("7777777", "e" * 64, "USDT", "ETH", Decimal("123456789.12345678"), "0xabc", after + 1)
+    add_activity(bench.emulator, trades=[trade], deposits=[deposit])
+
+    bench.emulator.requests.reset()
+    later = await bench.sync()
+    assert later.status is SyncStatus.OK
+    assert (later.new, later.known) == (2, 0)
+    new_deposits = later.endpoint(Endpoint.DEPOSITS)
+    new_trades = later.endpoint(Endpoint.SPOT_TRADES)
+    assert new_deposits is not None and new_deposits.new == 1
+    assert new_trades is not None and new_trades.new == 1
+    await assert_ground_truth(bench)
+    rows = {r.natural_key: r for r in await bench.rows()}
+    assert rows[f"deposit:{deposit.id}"].amount == Decimal("123456789.12345678")
+    assert rows[f"deposit:{deposit.id}"].occurred_at == datetime.fromtimestamp(deposit.timestamp / 1000, UTC)
+    # Still only the requests a no-change sync makes: the new records ride on pages it asks for anyway.
+    assert bench.emulator.requests.total == 1 + len(account.traded_symbols) + len(WALLET_PATHS)
+
+
+async def test_history_already_uploaded_from_a_file_is_not_stored_twice(bench: Bench) -> None:
+    account = bench.emulator.account
+    from_file = [
+        {
+            "integration_id": bench.integration_id,
+            "natural_key": natural_key(RecordKind.DEPOSIT, d.id),
+            "kind": "deposit",
+            "occurred_at": datetime.fromtimestamp(d.timestamp / 1000, UTC),
+            "asset": d.asset,
+            "amount": d.amount,
+            "source": str(TransactionSource.FILE),
+        }
+        for d in account.deposits[:12]
+    ] + [
+        {
+            "integration_id": bench.integration_id,
+            "natural_key": natural_key(RecordKind.TRADE, f"{t.symbol}:{t.id}"),
+            "kind": "trade",
+            "occurred_at": datetime.fromtimestamp(t.timestamp / 1000, UTC),
+            "market": f"{t.base}/{t.quote}",
+            "side": t.side,
+            "asset": t.base,
+            "amount": t.amount,
+            "quote_amount": t.cost,
+            "price": t.price,
+            "fee_amount": t.fee,
+            "source": str(TransactionSource.FILE),
+        }
+        for t in account.trades[:30]
+    ]
+    async with bench.database.writer() as session:
+        assert await TransactionRepository(session).insert_missing(from_file) == len(from_file)
+
+    result = await bench.sync()
+
+    assert result.status is SyncStatus.OK
+    expected = len(truth(bench.emulator))
+    assert (result.fetched, result.new, result.known) == (expected, expected - len(from_file), len(from_file))
+    deposits = result.endpoint(Endpoint.DEPOSITS)
+    assert deposits is not None and deposits.known == 12
+    rows = await bench.rows()
+    assert len(rows) == expected  # no duplicates: the unique natural key is the guard
+    await assert_ground_truth(bench)
+    assert sum(1 for r in rows if r.source == "file") == len(from_file)  # the uploaded rows are kept as they were
