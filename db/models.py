@@ -157,7 +157,7 @@ class Transaction(Base):
     occurred_at: Mapped[datetime]
     exchange_tx_id: Mapped[str | None] = mapped_column(String(128))
     market: Mapped[str | None] = mapped_column(String(64))
-    side: Mapped[str | None] = mapped_column(String(8))
+    side: Mapped[str | None] = mapped_column(String(32))  # buy, sell, or a ledger entry type
     asset: Mapped[str] = mapped_column(String(32))
     amount: Mapped[Decimal]
     quote_asset: Mapped[str | None] = mapped_column(String(32))
