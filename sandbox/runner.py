@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from bot.settings import Settings
 from sandbox.botapi import BotApiEmulator, UserHandle
 from sandbox.exchanges import (
+    AccountProfile,
     BinanceEmulator,
     BitgetEmulator,
     BybitEmulator,
@@ -117,13 +118,22 @@ class Sandbox:
         return str(getattr(self.credentials(exchange_id, kind), field_name))
 
 
+# A year of lively history: enough to see every kind of record, small enough that a first sync finishes in
+# seconds under the exchanges' real rate limits when the user syncs from a year ago.
+DEMO_ACCOUNT = AccountProfile(
+    years=1.0, traded_markets=8, trades=400, deposits=20, withdrawals=12, converts=10, transfers=10, rewards=20
+)
+DEMO_MARKETS = 120
+
+
 def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
     # Different seeds per exchange, so the four demo accounts do not mirror each other.
+    account, markets = DEMO_ACCOUNT, DEMO_MARKETS
     return {
-        "binance": BinanceEmulator(seed=seed),
-        "bybit": BybitEmulator(seed=seed + 1),
-        "okx": OkxEmulator(seed=seed + 2),
-        "bitget": BitgetEmulator(seed=seed + 3),
+        "binance": BinanceEmulator(seed=seed, profile=account, listed_symbols=markets),
+        "bybit": BybitEmulator(seed=seed + 1, profile=account, listed_symbols=markets),
+        "okx": OkxEmulator(seed=seed + 2, profile=account, listed_symbols=markets),
+        "bitget": BitgetEmulator(seed=seed + 3, profile=account, listed_symbols=markets),
     }
 
 

@@ -14,7 +14,8 @@ One user action per line (surrounding spaces are ignored)::
                                 file saved (case-sensitive)
     ?120 Sync finished          the same, waiting up to 120 s instead of the default (``--wait-timeout``)
 
-In messages, ``{exchange.key.field}`` stands for a demo credential of the emulated exchanges, e.g.
+In messages, ``{days_ago:365}`` stands for the date that many days ago (YYYY-MM-DD), and
+``{exchange.key.field}`` for a demo credential of the emulated exchanges, e.g.
 ``{binance.read_only.api_key}``, ``{okx.withdrawal.passphrase}``, ``{bitget.tax.secret}`` (see
 ``sandbox.runner.KEY_KINDS``); the transcript shows the placeholder, never the value.
 
@@ -30,6 +31,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,6 +51,8 @@ from sandbox.terminal import YOU, ChatView, print_line
 
 DEMO_SCRIPT = Path(__file__).parent / "scripts" / "demo.tally"
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z_]+)\.([a-z_]+)\}")
+# {days_ago:365}: the date that many days before today (YYYY-MM-DD), for "sync from" steps.
+DAYS_AGO = re.compile(r"\{days_ago:(\d{1,5})\}")
 PASSPHRASE_EXCHANGES = frozenset({"okx", "bitget"})
 _WAIT = re.compile(r"\?(\d+(?:\.\d+)?)?(?:\s+|$)(.*)")
 # After the last line: how long the bot must stay quiet, at most how long to wait for that.
@@ -181,8 +185,14 @@ class ScriptSession:
             case Say(text=text):
                 self._before_action()
                 resolved = PLACEHOLDER.sub(lambda m: self.sandbox.credential(*m.groups()), text)
+                resolved = DAYS_AGO.sub(
+                    lambda m: (date.today() - timedelta(days=int(m.group(1)))).isoformat(), resolved
+                )
                 await self.view.send_text(resolved)
-                print_line(YOU + text)
+                # Dates are no secret: show them as sent; credentials stay placeholders.
+                print_line(
+                    YOU + DAYS_AGO.sub(lambda m: (date.today() - timedelta(days=int(m.group(1)))).isoformat(), text)
+                )
             case Press(label=label):
                 message, button = await self._until(
                     lambda: self.view.find_button(label), self.wait_timeout, f"no button “{label}” appeared"
