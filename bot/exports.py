@@ -105,19 +105,19 @@ class ExportService:
         totals: dict[str, Decimal] = {}
         first_at: datetime | None = None
         last_at: datetime | None = None
-        handle = await asyncio.to_thread(_open, target)
-        try:
-            await asyncio.to_thread(handle.write, _csv_text([list(HEADERS[fmt])]))
-            async with self.database.reader() as session:
-                await _check_owner(session, telegram_user_id, integration_id)
-                query = (
-                    select(*EXPORTED_COLUMNS, Integration.exchange_id, Integration.account_name)
-                    .join(Integration, Transaction.integration_id == Integration.id)
-                    .join(User, Integration.user_id == User.id)
-                    .order_by(Transaction.occurred_at, Transaction.id)
-                    .execution_options(yield_per=self.batch_size)
-                )
-                query = _filtered(query, telegram_user_id, integration_id, since, until)
+        async with self.database.reader() as session:
+            await _check_owner(session, telegram_user_id, integration_id)  # before a file is created
+            query = (
+                select(*EXPORTED_COLUMNS, Integration.exchange_id, Integration.account_name)
+                .join(Integration, Transaction.integration_id == Integration.id)
+                .join(User, Integration.user_id == User.id)
+                .order_by(Transaction.occurred_at, Transaction.id)
+                .execution_options(yield_per=self.batch_size)
+            )
+            query = _filtered(query, telegram_user_id, integration_id, since, until)
+            handle = await asyncio.to_thread(_open, target)
+            try:
+                await asyncio.to_thread(handle.write, _csv_text([list(HEADERS[fmt])]))
                 result = await session.stream(query)
                 async for partition in result.partitions(self.batch_size):
                     lines: list[list[str]] = []
@@ -134,8 +134,8 @@ class ExportService:
                         lines.extend(written.rows)
                     rows += len(lines)
                     await asyncio.to_thread(handle.write, _csv_text(lines))
-        finally:
-            await asyncio.to_thread(handle.close)
+            finally:
+                await asyncio.to_thread(handle.close)
         return ExportReport(
             format=fmt,
             path=target,

@@ -147,9 +147,7 @@ class ImportService:
             )
         finally:
             await reporter.finish()
-        if parsed.rejected_total:
-            return _report(parsed, new=0, known=0)
-        if not parsed.records:
+        if parsed.rejected_total or not parsed.records:  # all or nothing: a bad row means nothing is written
             return _report(parsed, new=0, known=0)
         async with self.database.writer() as session:
             # Owned again inside the write: the account may have been deleted while the file was parsed.

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.imports import known_from_files
 from bot.integrations import IntegrationService
 from bot.sync import texts
 from bot.sync.atomic import uninterrupted
@@ -488,7 +489,11 @@ class SyncService:
             async def write() -> int:
                 async with self.database.writer() as session:
                     await ctx.lease.fence(session)
-                    stored = await TransactionRepository(session).insert_missing(rows)
+                    # An export uploaded before the sync got here holds these records under content keys
+                    # (Binance's files carry no trade ids): they are known, not new.
+                    from_files = await known_from_files(session, iid, page.records)
+                    fresh = [row for row in rows if row["natural_key"] not in from_files] if from_files else rows
+                    stored = await TransactionRepository(session).insert_missing(fresh)
                     await self._save_cursors(session, ctx, run)
                     return stored
 

@@ -35,6 +35,27 @@ class Skipped:
 
 Outcome = ParsedRecord | Skipped | RejectedRow
 
+# Longest text each field may hold: the column sizes of db.models.Transaction (a test keeps them in step), checked
+# for every format so an odd cell is a rejected row, not a database error.
+FIELD_LIMITS: dict[str, int] = {
+    "natural_key": 128,
+    "exchange_tx_id": 128,
+    "market": 64,
+    "side": 32,
+    "asset": 32,
+    "quote_asset": 32,
+    "fee_asset": 32,
+}
+
+
+def too_long(record: NormalizedRecord) -> RejectedRow | None:
+    """The first field of a record longer than its column (line 0: the caller knows the line)."""
+    for name, limit in FIELD_LIMITS.items():
+        value = getattr(record, name)
+        if value is not None and len(value) > limit:
+            return RejectedRow(0, name, f"“{value[:40]}…” is longer than {limit} characters")
+    return None
+
 
 def normalize_header(cell: str) -> str:
     """ "\ufeffDate(UTC)" → "date(utc)"; "Executed²" → "executed"; "Order  No." → "order no."."""

@@ -19,7 +19,7 @@ from connectors.files.errors import (
     UnknownFormat,
     WrongExchange,
 )
-from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped, Table, normalize_header
+from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped, Table, normalize_header, too_long
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
 from connectors.files.values import zone_in_text, zone_named
 
@@ -110,13 +110,15 @@ def parse(
     total = len(table.rows)
     for done, outcome in enumerate(file_format.reader(table, context), start=1):
         if isinstance(outcome, ParsedRecord):
-            result.records.append(outcome)
+            overlong = too_long(outcome.record)
+            if overlong is None:
+                result.records.append(outcome)
+            else:
+                _reject(result, RejectedRow(outcome.line, overlong.column, overlong.reason))
         elif isinstance(outcome, Skipped):
             reasons[outcome.reason] += 1
         else:
-            result.rejected_total += 1
-            if len(result.rejected) < MAX_REJECTED_KEPT:
-                result.rejected.append(outcome)
+            _reject(result, outcome)
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(min(outcome.line - first_line + 1, total), total)
     if progress is not None:
@@ -125,6 +127,12 @@ def parse(
     result.skip_reasons = dict(reasons)
     result.skipped = sum(reasons.values())
     return result
+
+
+def _reject(result: ParsedFile, row: RejectedRow) -> None:
+    result.rejected_total += 1
+    if len(result.rejected) < MAX_REJECTED_KEPT:
+        result.rejected.append(row)
 
 
 def _detect(sheets: Sequence[Sheet], filename: str, format_name: str | None) -> tuple[FileFormat, Sheet, int]:

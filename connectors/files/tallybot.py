@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from connectors.files.errors import RowError
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, rows_of
+from connectors.files.formats import FIELD_LIMITS, Context, FileFormat, Outcome, ParsedRecord, Table, rows_of
 from connectors.files.values import optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
 
@@ -43,15 +43,7 @@ COLUMNS: tuple[str, ...] = (
 REQUIRED: tuple[str, ...] = ("time_utc", "kind", "asset", "amount")
 KINDS = tuple(kind.value for kind in RecordKind)
 PAIRED_KINDS = frozenset({RecordKind.TRADE, RecordKind.CONVERT})
-MAX_LENGTHS = {
-    "asset": 32,
-    "quote_asset": 32,
-    "fee_asset": 32,
-    "market": 64,
-    "side": 8,
-    "exchange_tx_id": 128,
-    "natural_key": 128,
-}
+MAX_LENGTHS = FIELD_LIMITS
 
 
 class TransactionLike(Protocol):

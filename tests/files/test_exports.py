@@ -183,6 +183,7 @@ async def test_a_stranger_cannot_export_someone_elses_account(database: Database
 
     with pytest.raises(IntegrationNotFound):
         await ExportService(database).export(USER + 1, fmt="tallybot", integration_id=binance, path=tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
     empty: HistorySummary = await ExportService(database).summary(USER + 1)
     assert (empty.records, empty.totals) == (0, {})
 

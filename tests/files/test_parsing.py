@@ -23,7 +23,9 @@ from connectors.files import (
     template_csv,
 )
 from connectors.files.errors import BadTimezone
+from connectors.files.formats import FIELD_LIMITS
 from connectors.records import RecordKind
+from db.models import Transaction
 from tests.files import samples
 from tests.files.samples import csv_bytes, xlsx_bytes
 
@@ -377,3 +379,14 @@ def test_progress_is_reported_for_large_files() -> None:
 
     assert seen[-1] == (5000, 5000) and len(seen) >= 3
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_field_limits_follow_the_database_columns_and_an_overlong_cell_is_a_rejected_row() -> None:
+    columns = Transaction.__table__.columns
+    assert {name: columns[name].type.length for name in FIELD_LIMITS} == FIELD_LIMITS  # type: ignore[attr-defined]
+    rows = [samples.BYBIT_WALLET[0], ["2024-05-01 08:00:00", "X" * 40, "1", "TRANSFER_IN", "1", "Deposit"]]
+
+    parsed = parse("bybit.csv", csv_bytes(rows))
+
+    assert [(r.line, r.column) for r in parsed.rejected] == [(2, "asset")]
+    assert "longer than 32 characters" in parsed.rejected[0].reason

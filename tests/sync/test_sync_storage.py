@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from bot.imports import ImportService
 from bot.sync import EndpointStatus, SyncStatus
 from connectors.fetchers.binance import BINANCE_OPENED
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
@@ -18,7 +19,9 @@ from connectors.records import RecordKind, natural_key
 from db.models import EndpointState, Integration, SyncRun, TransactionSource
 from db.repositories import TransactionRepository
 from sandbox.exchanges import DepositRecord, TradeRecord
+from tests.files import samples
 from tests.sync.conftest import (
+    TELEGRAM_USER,
     WALLET_PATHS,
     Bench,
     add_activity,
@@ -173,3 +176,21 @@ async def test_history_already_uploaded_from_a_file_is_not_stored_twice(bench: B
     assert len(rows) == expected  # no duplicates: the unique natural key is the guard
     await assert_ground_truth(bench)
     assert sum(1 for r in rows if r.source == "file") == len(from_file)  # the uploaded rows are kept as they were
+
+
+async def test_a_binance_trade_export_uploaded_before_the_first_sync_is_not_stored_twice(bench: Bench) -> None:
+    """Binance's trade export has no trade ids, so the file's trades are stored under content keys; the sync must
+    still recognise them as known rather than store each trade again under its API key."""
+    account = bench.emulator.account
+    uploaded = account.trades[:40]
+    report = await ImportService(bench.database).import_file(
+        TELEGRAM_USER, bench.integration_id, "binance-trades.csv", samples.binance_trade_export(uploaded)
+    )
+    assert report.written and report.new == len(uploaded)
+
+    result = await bench.sync()
+
+    expected = len(truth(bench.emulator))
+    trades = result.endpoint(Endpoint.SPOT_TRADES)
+    assert trades is not None and trades.known == len(uploaded)
+    assert len(await bench.rows()) == expected, "every trade stored once"
