@@ -27,7 +27,7 @@ from bot.vault import Vault, load_key_ring
 from connectors.clients import ClientPool
 from db.engine import Database
 from db.migrate import upgrade_to_head
-from handlers import assistant, errors, fallbacks, gate, keys, preferences, start, sync, troubleshooting
+from handlers import assistant, errors, fallbacks, files, gate, keys, preferences, start, sync, troubleshooting
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     assistant.register(application)
     keys.register(application)
     sync.register(application)
+    files.register(application)
     start.register(application)
     troubleshooting.register(application)
     preferences.register(application)

@@ -8,6 +8,8 @@ BOT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("sync", "Sync your accounts now (or /sync Bitget-1)"),
     ("status", "How your accounts synced, and why anything failed"),
     ("keys", "Your accounts: rename, replace a key, options, delete"),
+    ("upload", "Add history from an exchange's export file"),
+    ("export", "Download your transactions for a tax tool"),
     ("cancel", "Stop what you are doing and wipe what you typed"),
     ("help", "What Tallybot does and how to use it"),
     ("troubleshoot", "Common problems and how to fix them"),
@@ -34,6 +36,8 @@ HELP = (
     "/sync – sync all your accounts now (or /sync Bitget-1)\n"
     "/status – how each account synced, and why anything failed\n"
     "/keys – your accounts: rename, replace a key, options, delete\n"
+    "/upload – add history from an exchange's export file (or just send the file)\n"
+    "/export – download your transactions (Tallybot CSV, Koinly, Cryptact)\n"
     "/settings – your time zone\n"
     "/cancel – stop the current step and wipe what you typed\n"
     "/help troubleshooting – common problems and their fixes\n"
@@ -82,3 +86,33 @@ LOOKBACK_POINTER = (
     "to fill the gap: I only add what is missing."
 )
 STATUS_HEADER = "📊 <b>Your accounts</b> (times in {zone})"
+
+# --- files -------------------------------------------------------------------------------------------------
+
+UPLOAD_HELP = (
+    "📂 <b>Upload a file</b>\nSend me your exchange's export (CSV or XLSX) as a file, and I add the transactions "
+    "the API could not bring. I only add what is missing, so overlapping files are fine.\n\n"
+    "Formats I read:\n{formats}\n\nOr fill in Tallybot's own template: /upload template"
+)
+UPLOAD_TEMPLATE_CAPTION = "Tallybot's template: one transaction per row. The columns are explained in the README."
+UPLOAD_WHICH_ACCOUNT = "Which account is <b>{name}</b> for?"
+UPLOAD_WHICH_EXCHANGE = "Which exchange is this file from? I'll make a file-only account for it."
+UPLOAD_WHICH_FORMAT = "{problem}\nWhich one is it?"
+UPLOAD_TOO_LARGE = "This file is {size}; I can import files of up to {limit}. Export a shorter date range."
+UPLOAD_READING = "📥 Reading <b>{name}</b>…"
+UPLOAD_PROGRESS = "📥 Reading <b>{name}</b>… {done:,} of {total:,} rows"
+UPLOAD_DONE = (
+    "✅ <b>{title}</b> imported into <b>{account}</b>\nRows read: {rows:,}\nNew: {new:,}\n"
+    "Already known (from the API or an earlier file): {known:,}\nRejected: 0"
+)
+UPLOAD_SKIPPED = "Skipped (not transactions I keep): {skipped:,}"
+UPLOAD_REJECTED = (
+    "❌ Nothing was imported from <b>{name}</b>: {count:,} row(s) could not be read. Fix them and send the file "
+    "again (the first ones):"
+)
+UPLOAD_FAILED = "❌ {problem}"
+EXPORT_CHOOSE_FORMAT = "📤 <b>Export</b>{period}\nWhich format?"
+EXPORT_CHOOSE_SCOPE = "Export which account?"
+EXPORT_BAD_DATES = "Send the dates as /export YYYY-MM-DD YYYY-MM-DD (from, to), or /export for everything."
+EXPORT_NOTHING = "There is nothing to export yet: connect an account with /connect or upload a file."
+EXPORT_CAPTION = "{title}: {records:,} transactions{period}."

@@ -1,0 +1,286 @@
+"""File upload (/upload, or simply sending a file) and export (/export) for tax tools."""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+import tempfile
+from datetime import UTC, date, datetime, time, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot import texts
+from bot.context import services
+from bot.exports import EXPORT_FORMATS, FORMAT_TITLES, ExportService
+from bot.imports import (
+    MAX_FILE_BYTES,
+    AmbiguousFormat,
+    FileProblem,
+    ImportReport,
+    ImportService,
+    known_formats_text,
+    size_limit_text,
+    template_csv,
+)
+from bot.integrations import IntegrationError, IntegrationNotFound, numbered_name
+from connectors.profiles import get_profile, popular_profiles
+from handlers.live import LiveMessage
+
+PENDING_KEY = "tallybot.pending_uploads"
+MAX_PENDING = 3
+
+
+def _pending(context: ContextTypes.DEFAULT_TYPE) -> dict[str, dict[str, Any]]:
+    # Only Telegram's file id and name are kept (in memory): the file is fetched again once an account is picked.
+    data = context.user_data if context.user_data is not None else {}
+    pending: dict[str, dict[str, Any]] = data.setdefault(PENDING_KEY, {})
+    return pending
+
+
+async def upload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/upload explains what to send; /upload template sends Tallybot's template."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if context.args and context.args[0].lower() == "template":
+        await chat.send_document(
+            template_csv(), filename="tallybot-template.csv", caption=texts.UPLOAD_TEMPLATE_CAPTION
+        )
+        return
+    formats = escape(known_formats_text())
+    await chat.send_message(texts.UPLOAD_HELP.format(formats=formats), parse_mode=ParseMode.HTML)
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file: refuse what is too large before downloading it, then ask which account it belongs to."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None or message.document is None:
+        return
+    document: Document = message.document
+    name = document.file_name or "file"
+    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
+        text = texts.UPLOAD_TOO_LARGE.format(
+            size=size_limit_text(document.file_size), limit=size_limit_text(MAX_FILE_BYTES)
+        )
+        await chat.send_message(text)
+        return
+    pending = _pending(context)
+    while len(pending) >= MAX_PENDING:
+        pending.pop(next(iter(pending)))
+    token = random_tokens.token_urlsafe(6)[:8]
+    pending[token] = {"file_id": document.file_id, "name": name}
+    accounts = await services(context).integrations.list(user.id)
+    rows = [[InlineKeyboardButton(a.account_name, callback_data=f"up:{token}:{a.id}")] for a in accounts]
+    rows.append([InlineKeyboardButton("➕ New file-only account", callback_data=f"up:{token}:new")])
+    await chat.send_message(
+        texts.UPLOAD_WHICH_ACCOUNT.format(name=escape(name)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """up:<token>:<account id | new> · upn:<token>:<exchange> · upf:<token>:<account id>:<format>."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    kind, _, rest = (query.data or "").partition(":")
+    token, _, target = rest.partition(":")
+    upload = _pending(context).get(token)
+    if upload is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    svc = services(context)
+    if kind == "up" and target == "new":
+        rows = [[InlineKeyboardButton(p.name, callback_data=f"upn:{token}:{p.id}")] for p in popular_profiles()[:8]]
+        await query.edit_message_text(texts.UPLOAD_WHICH_EXCHANGE, reply_markup=InlineKeyboardMarkup(rows))
+        return
+    format_name: str | None = None
+    created = False
+    if kind == "upn":
+        try:
+            profile = get_profile(target)
+        except LookupError:
+            return
+        taken = {a.account_name for a in await svc.integrations.list(user.id)}
+        account = await svc.integrations.add_file_only(
+            user.id, exchange_id=profile.id, account_name=numbered_name(profile.name, taken)
+        )
+        integration_id, created = account.id, True
+    else:
+        account_part, _, format_name_part = target.partition(":")
+        if not account_part.isdigit():
+            return
+        integration_id, format_name = int(account_part), format_name_part or None
+    await import_upload(update, context, token, upload, integration_id, format_name, created)
+
+
+async def import_upload(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    token: str,
+    upload: dict[str, Any],
+    integration_id: int,
+    format_name: str | None,
+    created: bool,
+) -> None:
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    svc = services(context)
+    name = escape(upload["name"])
+    try:
+        account = await svc.integrations.get(user.id, integration_id)
+    except IntegrationNotFound:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.edit_message_text(texts.UPLOAD_READING.format(name=name), parse_mode=ParseMode.HTML)
+    live = LiveMessage(context.bot, chat.id, query.message.message_id if query.message else 0, "")
+
+    def progress(done: int, total: int) -> None:
+        live.show(texts.UPLOAD_PROGRESS.format(name=name, done=done, total=total))
+
+    data = bytes(await (await context.bot.get_file(upload["file_id"])).download_as_bytearray())
+    zone = await svc.status.timezone(user.id)
+    try:
+        report = await ImportService(svc.database).import_file(
+            user.id,
+            integration_id,
+            upload["name"],
+            data,
+            user_timezone=zone,
+            format_name=format_name,
+            progress=progress,
+        )
+    except AmbiguousFormat as ambiguous:
+        rows = [
+            [InlineKeyboardButton(candidate, callback_data=f"upf:{token}:{integration_id}:{candidate}")]
+            for candidate in ambiguous.candidates
+        ]
+        await live.close(texts.UPLOAD_WHICH_FORMAT.format(problem=escape(str(ambiguous))), InlineKeyboardMarkup(rows))
+        return
+    except (FileProblem, IntegrationError) as problem:
+        if created:
+            await svc.integrations.delete(user.id, integration_id, keep_history=False)
+        _pending(context).pop(token, None)
+        await live.close(texts.UPLOAD_FAILED.format(problem=escape(str(problem))))
+        return
+    _pending(context).pop(token, None)
+    if not report.written and created:
+        await svc.integrations.delete(user.id, integration_id, keep_history=False)
+    await live.close(render_report(report, upload["name"], account.account_name))
+
+
+def render_report(report: ImportReport, name: str, account: str) -> str:
+    if not report.written:
+        lines = [texts.UPLOAD_REJECTED.format(name=escape(name), count=report.rejected_total)]
+        lines += [f"• {escape(str(row))}" for row in report.rejected]
+        return "\n".join(lines)
+    text = texts.UPLOAD_DONE.format(
+        title=escape(report.format_title),
+        account=escape(account),
+        rows=report.rows_read,
+        new=report.new,
+        known=report.already_known,
+    )
+    if report.skipped:
+        text += "\n" + texts.UPLOAD_SKIPPED.format(skipped=report.skipped)
+    if report.timezone_note:
+        text += "\n\nℹ️ " + escape(report.timezone_note)
+    return text
+
+
+# --- export ---------------------------------------------------------------------------------------------
+
+
+def _period(args: list[str]) -> tuple[date, date] | None:
+    """(from, to) from `/export 2024-01-01 2024-12-31`, None without dates; ValueError for dates that do not parse."""
+    if not args:
+        return None
+    start = date.fromisoformat(args[0])
+    end = date.fromisoformat(args[1]) if len(args) > 1 else date.today()
+    if start > end:
+        raise ValueError("the period ends before it starts")
+    return start, end
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        period = _period(list(context.args or []))
+    except ValueError:
+        await chat.send_message(texts.EXPORT_BAD_DATES)
+        return
+    span = "" if period is None else f"{period[0]:%Y%m%d}-{period[1]:%Y%m%d}"
+    shown = "" if not span else f" {span[:8]} – {span[9:]}"
+    rows = [[InlineKeyboardButton(FORMAT_TITLES[fmt], callback_data=f"ex:{fmt}::{span}")] for fmt in EXPORT_FORMATS]
+    await chat.send_message(
+        texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ex:<format>::<span> asks for the scope; ex:<format>:<all | account id>:<span> sends the file."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    parts = (query.data or "").split(":")
+    fmt = next((known for known in EXPORT_FORMATS if len(parts) == 4 and parts[1] == known), None)
+    if fmt is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    scope, span = parts[2], parts[3]
+    svc = services(context)
+    accounts = await svc.integrations.list(user.id)
+    if not accounts:
+        await query.answer()
+        await chat.send_message(texts.EXPORT_NOTHING)
+        return
+    if not scope:
+        await query.answer()
+        rows = [[InlineKeyboardButton("All accounts", callback_data=f"ex:{fmt}:all:{span}")]]
+        rows += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
+        await query.edit_message_text(texts.EXPORT_CHOOSE_SCOPE, reply_markup=InlineKeyboardMarkup(rows))
+        return
+    integration_id = None if scope == "all" else int(scope) if scope.isdigit() else -1
+    if integration_id is not None and integration_id not in {a.id for a in accounts}:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    await query.answer()
+    since = until = None
+    if span:
+        start, end = datetime.strptime(span[:8], "%Y%m%d").date(), datetime.strptime(span[9:], "%Y%m%d").date()
+        since = datetime.combine(start, time.min, UTC)
+        until = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    with tempfile.TemporaryDirectory(prefix="tallybot-export-") as folder:
+        path = Path(folder) / f"tallybot-{fmt}-{date.today():%Y%m%d}.csv"
+        report = await ExportService(svc.database).export(
+            user.id,
+            fmt=fmt,
+            integration_id=integration_id,
+            since=since,
+            until=until,
+            path=path,
+        )
+        period = "" if not span else f", {span[:8]}–{span[9:]}"
+        caption = texts.EXPORT_CAPTION.format(title=FORMAT_TITLES[fmt], records=report.records, period=period)
+        with path.open("rb") as handle:
+            await chat.send_document(handle, filename=path.name, caption=caption)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("upload", upload_command, filters=private))
+    application.add_handler(CommandHandler("export", export_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, on_document))
+    application.add_handler(CallbackQueryHandler(on_upload_button, pattern=r"^up[nf]?:"))
+    application.add_handler(CallbackQueryHandler(on_export_button, pattern=r"^ex:"))
