@@ -50,7 +50,7 @@ def sandbox(environment: dict[str, str], *args: str, timeout: float = 60) -> sub
     )
 
 
-def test_the_demo_script_connects_binance_and_never_prints_a_secret(
+def test_the_demo_script_connects_syncs_shows_status_exports_and_never_prints_a_secret(
     environment: dict[str, str], tmp_path: Path, scratch: Path
 ) -> None:
     data = tmp_path / "data"
@@ -65,6 +65,10 @@ def test_the_demo_script_connects_binance_and_never_prints_a_secret(
     assert transcript.count("🗑 your message was deleted") == 2
     assert "Binance-1 is connected to Binance" in transcript and "Read-only ✓" in transcript
     assert "All done" in transcript
+    assert "Sync finished" in transcript and "🟢 Binance-1" in transcript
+    exported = next((data / "downloads").glob("tallybot-koinly-*.csv"))
+    truth = transcript.split("Koinly universal CSV: ", 1)[1].split(" transactions", 1)[0]
+    assert len(exported.read_text().splitlines()) - 1 >= int(truth.replace(",", "")) > 0
     assert transcript.rstrip().endswith("steps went through.")
     secrets = CREDENTIAL_LINE.findall((data / "demo-credentials.txt").read_text())
     assert len(secrets) > 40, "every demo key of the four exchanges is in the data directory"
