@@ -83,6 +83,13 @@ async def run_syncs(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, telegram_user_id: int, accounts: list[IntegrationSummary]
 ) -> None:
     svc = services(context)
+    # Accounts already syncing (here or in another process) get that said, not a second progress message.
+    busy = await svc.sync.running([account.id for account in accounts])
+    for account in [a for a in accounts if a.id in busy]:
+        await tell_already_running(context, chat_id, account, svc.sync.progress(account.id))
+    accounts = [account for account in accounts if account.id not in busy]
+    if not accounts:
+        return
     names = [account.account_name for account in accounts]
     events: list[ProgressEvent | None] = [None] * len(accounts)
     sent = await context.bot.send_message(chat_id, sync_views.progress(events, names), parse_mode=ParseMode.HTML)
@@ -96,15 +103,8 @@ async def run_syncs(
 
         try:
             return await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
-        except SyncAlreadyRunning as running:
-            name = escape(account.account_name)
-            if running.progress is not None:
-                text = (
-                    texts.SYNC_ALREADY_RUNNING.format(name=name) + "\n\n" + sync_views.progress_block(running.progress)
-                )
-            else:
-                text = texts.SYNC_ALREADY_RUNNING_ELSEWHERE.format(name=name)
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except SyncAlreadyRunning as running:  # started between our check and here
+            await tell_already_running(context, chat_id, account, running.progress)
         except IntegrationError:
             await context.bot.send_message(
                 chat_id, texts.SYNC_NO_KEY.format(name=escape(account.account_name)), parse_mode=ParseMode.HTML
@@ -122,6 +122,17 @@ async def run_syncs(
         await context.bot.send_message(
             chat_id, sync_views.summary(results, elapsed), parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
+
+
+async def tell_already_running(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, account: IntegrationSummary, progress: ProgressEvent | None
+) -> None:
+    name = escape(account.account_name)
+    if progress is not None:
+        text = texts.SYNC_ALREADY_RUNNING.format(name=name) + "\n\n" + sync_views.progress_block(progress)
+    else:
+        text = texts.SYNC_ALREADY_RUNNING_ELSEWHERE.format(name=name)
+    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -159,3 +159,30 @@ async def test_sync_now_after_connecting_syncs_the_new_account(
 
     assert stored[0].status == "ok"
     assert stored[0].options.sync_from == date.today() - timedelta(days=400)
+
+
+async def test_asking_for_a_sync_that_is_running_shows_its_progress_instead_of_starting_another(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    # Binance's real pace for withdrawal history (10 calls a minute) keeps the first sync busy for a while.
+    async with BinanceEmulator(seed=33, profile=SMALL, listed_symbols=20) as slow:
+        key = slow.create_demo_keys().read_only
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"binance": slow.base_url})
+        async with running_bot(settings) as app:
+            summary = await app.bot_data[SERVICES_KEY].integrations.connect(
+                1001,
+                exchange_id="binance",
+                key_type="default",
+                account_name="Binance-1",
+                fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+                options=AdvancedOptions(sync_from=date.today() - timedelta(days=1400)),
+            )
+            first = await ada.send("/sync")
+            await ada.reply_to(first, "Withdrawals — ", timeout=30)
+            second = await ada.send("/sync Binance-1")
+            answer = await ada.reply_to(second, "already running", timeout=30)
+            running = await app.bot_data[SERVICES_KEY].sync.running([summary.id])
+
+    assert "Binance-1" in (answer.text or "") and "Deposits" in (answer.text or "")
+    assert running == {summary.id}
+    assert sum("Syncing" in (m.text or "") for m in telegram.bot_messages(ada.chat_id)) == 1, "no second sync began"

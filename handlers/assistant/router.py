@@ -296,5 +296,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         timeout: float = application.bot_data[SETTINGS_KEY].assistant_timeout_seconds
         # Sweep often enough that a flow is wiped close to its time-out, not up to a whole interval late.
         every = min(SWEEP_EVERY_SECONDS, max(timeout / 4, 0.2))
-        application.job_queue.run_repeating(sweep_expired, interval=every, first=every)
-        application.job_queue.run_once(resume_after_restart, when=0)
+        # APScheduler drops a job that starts more than a second late unless told otherwise; under load at
+        # start-up that would silently skip telling users where they were.
+        late_is_fine = {"misfire_grace_time": None}
+        application.job_queue.run_repeating(
+            sweep_expired, interval=every, first=every, job_kwargs={**late_is_fine, "coalesce": True}
+        )
+        application.job_queue.run_once(resume_after_restart, when=0, job_kwargs=late_is_fine)
