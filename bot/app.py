@@ -22,6 +22,7 @@ from bot.secret import registry
 from bot.settings import Settings
 from bot.status import StatusService
 from bot.sync import SyncService
+from bot.updates import PerUserOrder
 from bot.users import UserService
 from bot.vault import Vault, load_key_ring
 from connectors.clients import ClientPool
@@ -87,8 +88,8 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .rate_limiter(AIORateLimiter())
-        # A ConversationHandler needs one user's updates in order.
-        .concurrent_updates(False)
+        # Users are served concurrently; each user's own updates stay in order (the Assistant relies on it).
+        .concurrent_updates(PerUserOrder())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
