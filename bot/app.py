@@ -87,7 +87,8 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        .rate_limiter(AIORateLimiter())
+        # Wait out Telegram's flood-wait answers (429 retry_after) instead of failing the update.
+        .rate_limiter(AIORateLimiter(max_retries=3))
         # Users are served concurrently; each user's own updates stay in order (the Assistant relies on it).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)

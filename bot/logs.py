@@ -36,6 +36,11 @@ HEADER_PATTERN = re.compile(
 USER_CONTENT_LOGGERS = ("telegram", "httpx", "httpcore")
 
 
+# PTB's DEBUG records quote what users sent (text='…', "text": "…", caption …); a passphrase the user chose need
+# not look like a key, so the quoted texts themselves are struck from those loggers' records.
+USER_TEXT_PATTERN = re.compile(r"""(\b(?:text|caption)['"]?\s*[=:]\s*)(['"])((?:\\.|(?!\2).)*)\2""", re.DOTALL)
+
+
 def redact(text: str) -> str:
     for value in registry.values():
         if value in text:
@@ -52,6 +57,7 @@ def _redact_record(record: logging.LogRecord) -> None:
         message = f"{record.msg!r} {record.args!r}"
     message = redact(message)
     if record.name.startswith(USER_CONTENT_LOGGERS):
+        message = USER_TEXT_PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", message)
         message = KEY_LIKE.sub(REDACTED, message)
     record.msg = message
     record.args = None

@@ -91,11 +91,15 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     kind, _, rest = (query.data or "").partition(":")
     token, _, target = rest.partition(":")
     upload = _pending(context).get(token)
-    if upload is None:
+    svc = services(context)
+    account_part = target.partition(":")[0]
+    owned = (
+        kind == "upn" or target == "new" or account_part in {str(a.id) for a in await svc.integrations.list(user.id)}
+    )
+    if upload is None or not owned:  # answered once, before anything else: Telegram refuses a second answer
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
-    svc = services(context)
     if kind == "up" and target == "new":
         rows = [[InlineKeyboardButton(p.name, callback_data=f"upn:{token}:{p.id}")] for p in popular_profiles()[:8]]
         await query.edit_message_text(texts.UPLOAD_WHICH_EXCHANGE, reply_markup=InlineKeyboardMarkup(rows))
@@ -136,8 +140,8 @@ async def import_upload(
     name = escape(upload["name"])
     try:
         account = await svc.integrations.get(user.id, integration_id)
-    except IntegrationNotFound:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+    except IntegrationNotFound:  # deleted since the press was checked
+        await query.edit_message_text(texts.STALE_BUTTON)
         return
     await query.edit_message_text(texts.UPLOAD_READING.format(name=name), parse_mode=ParseMode.HTML)
     live = LiveMessage(context.bot, chat.id, query.message.message_id if query.message else 0, "")
@@ -209,6 +213,16 @@ def _period(args: list[str]) -> tuple[date, date] | None:
     return start, end
 
 
+def _span_period(span: str) -> tuple[date, date] | None:
+    """The period of an export button ("20240101-20241231"), None for none; ValueError if malformed."""
+    if not span:
+        return None
+    start_text, separator, end_text = span.partition("-")
+    if not separator:
+        raise ValueError("no period separator")
+    return datetime.strptime(start_text, "%Y%m%d").date(), datetime.strptime(end_text, "%Y%m%d").date()
+
+
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
@@ -239,6 +253,11 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     scope, span = parts[2], parts[3]
+    try:
+        period = _span_period(span)
+    except ValueError:  # callback data comes from the client: a forged period is a stale button
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
     svc = services(context)
     accounts = await svc.integrations.list(user.id)
     if not accounts:
@@ -257,10 +276,9 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await query.answer()
     since = until = None
-    if span:
-        start, end = datetime.strptime(span[:8], "%Y%m%d").date(), datetime.strptime(span[9:], "%Y%m%d").date()
-        since = datetime.combine(start, time.min, UTC)
-        until = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    if period is not None:
+        since = datetime.combine(period[0], time.min, UTC)
+        until = datetime.combine(period[1] + timedelta(days=1), time.min, UTC)
     with tempfile.TemporaryDirectory(prefix="tallybot-export-") as folder:
         path = Path(folder) / f"tallybot-{fmt}-{date.today():%Y%m%d}.csv"
         report = await ExportService(svc.database).export(
@@ -271,8 +289,8 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             until=until,
             path=path,
         )
-        period = "" if not span else f", {span[:8]}–{span[9:]}"
-        caption = texts.EXPORT_CAPTION.format(title=FORMAT_TITLES[fmt], records=report.records, period=period)
+        shown = "" if period is None else f", {period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}"
+        caption = texts.EXPORT_CAPTION.format(title=FORMAT_TITLES[fmt], records=report.records, period=shown)
         with path.open("rb") as handle:
             await chat.send_document(handle, filename=path.name, caption=caption)
 

@@ -13,6 +13,10 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 log = logging.getLogger(__name__)
 
 
+FINAL_ATTEMPTS = 4
+MAX_FINAL_WAIT = 30.0
+
+
 class LiveMessage:
     def __init__(self, bot: Bot, chat_id: int, message_id: int, text: str, *, min_interval: float = 1.0) -> None:
         self.bot = bot
@@ -63,12 +67,16 @@ class LiveMessage:
         self._last_edit = time.monotonic()
 
     async def close(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-        """The final state, shown once the pace allows, after which the message is left alone."""
+        """The final state, shown once the pace allows. It must not be lost to a flood wait or a passing server
+        error (the message would show a sync as still running), so it is tried a few times."""
         self._closed = True
         self._dirty.set()
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
-        wait = self.min_interval - (time.monotonic() - self._last_edit)
-        if wait > 0:
-            await asyncio.sleep(wait)
-        await self._edit(text, keyboard)
+        for _ in range(FINAL_ATTEMPTS):
+            wait = self.min_interval - (time.monotonic() - self._last_edit)
+            if wait > 0:
+                await asyncio.sleep(min(wait, MAX_FINAL_WAIT))
+            await self._edit(text, keyboard)
+            if self._shown == text:
+                return

@@ -7,6 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.assistant import texts
@@ -34,9 +35,14 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft,
     """Edit the pressed menu in place when asked and possible; else send the view as a new menu."""
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message):
-        await query.edit_message_text(
-            view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard, disable_web_page_preview=True
-        )
+        try:
+            await query.edit_message_text(
+                view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard, disable_web_page_preview=True
+            )
+        except BadRequest as problem:
+            # A press on an older copy of the menu that already shows this state: nothing to change.
+            if "not modified" not in str(problem).lower():
+                raise
         draft.state.menu_message_id = query.message.message_id
     else:
         sent = await context.bot.send_message(
@@ -131,12 +137,9 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
 
 
 async def toggle_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, exchange_id: str) -> None:
-    query = update.callback_query
     try:
         profile = get_profile(exchange_id)
-    except UnknownExchange as problem:
-        if query is not None:
-            await query.answer(str(problem)[:190], show_alert=True)
+    except UnknownExchange:  # refused with an alert before we got here
         return
     picked = draft.state.picked
     if profile.id in picked:

@@ -15,6 +15,7 @@ from bot.assistant.drafts import Draft
 from bot.assistant.state import DraftState, Mode, Step
 from bot.context import SETTINGS_KEY, services
 from bot.secret import looks_like_secret
+from connectors.profiles import UnknownExchange, get_profile
 from handlers.assistant import check, flow, views
 from handlers.assistant.buttons import PREFIX, Action, Pressed, parse
 from handlers.assistant.secrets import delete_at_once, receive_field, stray_secret
@@ -64,10 +65,6 @@ async def _page(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
 
 
 async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, pressed: Pressed) -> None:
-    if not draft.state.picked:
-        if update.callback_query is not None:
-            await update.callback_query.answer(texts.NOTHING_PICKED, show_alert=True)
-        return
     await flow.begin_exchange(update, context, draft, 0)
 
 
@@ -109,10 +106,6 @@ async def _endpoint(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: D
         return
     enabled = views.enabled_endpoints(draft, profile)
     if pressed.argument in enabled:
-        if len(enabled) == 1:
-            if update.callback_query is not None:
-                await update.callback_query.answer(texts.NO_ENDPOINT, show_alert=True)
-            return
         enabled.remove(pressed.argument)
     else:
         enabled.append(pressed.argument)
@@ -203,8 +196,29 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if draft.state.step not in live_in:
         await stale(update, context, draft)
         return
+    # A press is answered exactly once (Telegram refuses a second answer): with the alert, or plainly.
+    refusal = refuse(draft, pressed)
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
     await query.answer()
     await handler(update, context, draft, pressed)
+
+
+def refuse(draft: Draft, pressed: Pressed) -> str | None:
+    """Why a press cannot be carried out, as an alert, or None."""
+    if pressed.action == Action.CONFIRM and not draft.state.picked:
+        return texts.NOTHING_PICKED
+    if pressed.action == Action.TOGGLE:
+        try:
+            get_profile(pressed.argument)
+        except UnknownExchange as problem:
+            return str(problem)[:190]
+    if pressed.action == Action.ENDPOINT:
+        enabled = views.enabled_endpoints(draft, flow.profile_of(draft))
+        if enabled == [pressed.argument]:
+            return texts.NO_ENDPOINT
+    return None
 
 
 async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft | None) -> None:

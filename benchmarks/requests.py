@@ -1,0 +1,601 @@
+"""Request efficiency: a heavy Binance account synced through the real SyncService, against the minimum.
+
+    python -m benchmarks.requests [--quick] [--json PATH] [--seed N]
+
+The account (issue 8): 3 years, 2,000 listed markets, 40 traded (the generator empties a third of the traded bases,
+so some markets hold trades in coins the user no longer has), 60,000 trades, 400 deposits, 200 withdrawals,
+100 converts and 60 reward distributions, on the Binance emulator. One user connects it with no sync-from date
+(what the Assistant stores by default); the real SyncService with a real ccxt client from a real ClientPool does a
+first full sync and then a re-sync with nothing new. Every request the emulator serves is logged with its time.
+
+The minimum is what the emulator's rules allow for that data, for a client that must prove it has everything:
+
+- wallet endpoints: every window from Binance's opening (2017-07-14: no record can be older, and no API says when
+  an account was opened) to now, at the longest span the emulator accepts (deposits and withdrawals 90 days,
+  converts 30, reward distributions 180), plus one more page in a window for every full page it holds (offset
+  paging ends on a short page; converts and distributions say whether more exist, so they need no extra page);
+- spot trades: for each market that holds trades, floor(n / 1000) + 1 requests (``fromId`` paging ends on a short
+  page) — as if the client knew which markets were traded. Finding them (the balance call, probes of candidate
+  markets found empty) and loading the markets are Tallybot's overhead;
+- a re-sync with nothing new: one request per traded market and one window per wallet endpoint.
+
+Simulated wall time under Binance's real limits is derived, not slept: the run uses an emulator with the limits
+lifted and an unthrottled client, then replays the logged requests in order through a model of what would have
+made them wait — ccxt's shared leaky bucket (``rateLimit`` ms × the call's ccxt cost), the fetcher's pacing of the
+per-account /sapi UID budget (180,000 a minute: a withdrawal-history call weighs 18,000), and the emulator's
+per-IP windows (6,000 a minute on /api, 12,000 on /sapi: a request that would not fit is a 429 waited out for
+its Retry-After). The time between two requests in the real run (HTTP, parsing, the database commit) is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+from sqlalchemy import select
+
+from benchmarks.common import Report, command_line, connect_account, ratio, rounded
+from bot.integrations import IntegrationService
+from bot.sync import SyncResult, SyncService
+from bot.vault import KeyRing, Vault, generate_key
+from connectors.clients import READ_ONLY_CONFIG, ClientPool
+from connectors.fetchers.binance import BINANCE_OPENED
+from connectors.fetchers.windows import date_ms, to_ms
+from connectors.profiles import Endpoint
+from db.engine import Database
+from db.migrate import upgrade_to_head
+from db.models import Transaction
+from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, RequestCounter, ScriptedAccount
+from sandbox.exchanges.base import SECOND_MS, SlidingWindow
+from sandbox.exchanges.binance_book import CONVERT_WINDOW_MS, DIVIDEND_WINDOW_MS, TRANSFERS_WINDOW_MS
+
+SEED = 20261121
+TELEGRAM_USER = 8_000_001
+LIFTED = BinanceLimits(
+    request_weight_per_minute=10**12, sapi_ip_weight_per_minute=10**12, sapi_uid_weight_per_minute=10**12
+)
+REAL = BinanceLimits()
+MINUTE_MS = 60_000
+TRADES_PAGE = 1000  # myTrades: limit at most 1000, ascending from fromId
+WALLET_PATHS: dict[Endpoint, str] = {
+    Endpoint.DEPOSITS: "/sapi/v1/capital/deposit/hisrec",
+    Endpoint.WITHDRAWALS: "/sapi/v1/capital/withdraw/history",
+    Endpoint.CONVERT: "/sapi/v1/convert/tradeFlow",
+    Endpoint.EARN_REWARDS: "/sapi/v1/asset/assetDividend",
+}
+
+
+@dataclass(frozen=True)
+class WalletRule:
+    """What the emulator accepts for one wallet endpoint: the longest window and the largest page."""
+
+    window_ms: int
+    page: int
+    short_page_ends: bool  # offset paging: a full page may be followed by more, so one more request
+
+
+WALLET_RULES: dict[Endpoint, WalletRule] = {
+    Endpoint.DEPOSITS: WalletRule(TRANSFERS_WINDOW_MS, 1000, True),
+    Endpoint.WITHDRAWALS: WalletRule(TRANSFERS_WINDOW_MS, 1000, True),
+    Endpoint.CONVERT: WalletRule(CONVERT_WINDOW_MS, 1000, False),  # "moreData" says whether more exist
+    Endpoint.EARN_REWARDS: WalletRule(DIVIDEND_WINDOW_MS, 500, False),  # "total" says how many exist
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    profile: AccountProfile
+    listed: int
+
+
+FULL = Shape(
+    AccountProfile(
+        years=3.0,
+        traded_markets=40,
+        trades=60_000,
+        deposits=400,
+        withdrawals=200,
+        converts=100,
+        transfers=0,
+        rewards=60,
+    ),
+    listed=2000,
+)
+QUICK = Shape(
+    AccountProfile(
+        years=1.0, traded_markets=6, trades=2_500, deposits=30, withdrawals=12, converts=10, transfers=0, rewards=10
+    ),
+    listed=200,
+)
+
+
+# ------------------------------------------------------------------------------------------------ instruments
+
+
+@dataclass
+class RequestLog(RequestCounter):
+    """The emulator's request counter, also keeping every request's path and arrival time, in order."""
+
+    entries: list[tuple[float, str]] = field(default_factory=list)
+
+    def record(self, path: str) -> None:
+        super().record(path)
+        self.entries.append((time.monotonic(), path))
+
+    def reset(self) -> None:
+        super().reset()
+        self.entries.clear()
+
+
+class UnthrottledPool(ClientPool):
+    """The product's ClientPool, with ccxt's shared throttler let through at once: the run counts requests and
+    logs their order; the time the throttler would add is put back by the model."""
+
+    def _new_client(self, exchange_id: str, credentials: Mapping[str, str]) -> Any:
+        client = super()._new_client(exchange_id, credentials)
+        client.throttler.config["refillRate"] = 1e9
+        return client
+
+
+# ------------------------------------------------------------------------------------------------ the minimum
+
+
+def windows(start_ms: int, until_ms: int, window_ms: int) -> list[tuple[int, int]]:
+    """Consecutive windows covering [start, until], each as long as the emulator accepts (end - start <= max)."""
+    spans: list[tuple[int, int]] = []
+    begin = start_ms
+    while begin <= until_ms:
+        end = min(begin + window_ms, until_ms)
+        spans.append((begin, end))
+        begin = end + 1
+    return spans
+
+
+def wallet_minimum(times: Sequence[int], rule: WalletRule, start_ms: int, until_ms: int) -> int:
+    ordered = sorted(times)
+    total = 0
+    index = 0
+    for begin, end in windows(start_ms, until_ms, rule.window_ms):
+        inside = 0
+        while index < len(ordered) and ordered[index] <= end:
+            if ordered[index] >= begin:
+                inside += 1
+            index += 1
+        total += inside // rule.page + 1 if rule.short_page_ends else max(1, math.ceil(inside / rule.page))
+    return total
+
+
+def wallet_times(account: ScriptedAccount, until_ms: int) -> dict[Endpoint, list[int]]:
+    return {
+        Endpoint.DEPOSITS: [d.timestamp for d in account.deposits if d.timestamp <= until_ms],
+        Endpoint.WITHDRAWALS: [w.timestamp for w in account.withdrawals if w.timestamp <= until_ms],
+        Endpoint.CONVERT: [c.timestamp for c in account.converts if c.timestamp <= until_ms],
+        Endpoint.EARN_REWARDS: [r.timestamp for r in account.rewards if r.timestamp <= until_ms],
+    }
+
+
+def trades_minimum(account: ScriptedAccount, until_ms: int) -> dict[str, int]:
+    per_market = Counter(t.symbol for t in account.trades if t.timestamp <= until_ms)
+    return {symbol: n // TRADES_PAGE + 1 for symbol, n in per_market.items()}
+
+
+@dataclass(frozen=True)
+class Minimum:
+    wallet: dict[Endpoint, int]
+    trades: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.wallet.values()) + sum(self.trades.values())
+
+
+def first_sync_minimum(account: ScriptedAccount, until_ms: int) -> Minimum:
+    start = date_ms(BINANCE_OPENED)
+    times = wallet_times(account, until_ms)
+    wallet = {e: wallet_minimum(times[e], rule, start, until_ms) for e, rule in WALLET_RULES.items()}
+    return Minimum(wallet, trades_minimum(account, until_ms))
+
+
+def resync_minimum(account: ScriptedAccount, since_ms: int, until_ms: int) -> Minimum:
+    """Nothing new since `since_ms`: one window per wallet endpoint (more if the pause outlasted a window), and one
+    request per traded market to see that no trade follows its last one."""
+    wallet = {e: len(windows(since_ms, until_ms, rule.window_ms)) for e, rule in WALLET_RULES.items()}
+    return Minimum(wallet, {symbol: 1 for symbol in account.traded_symbols})
+
+
+# ------------------------------------------------------------------------------------------------ the model
+
+
+@dataclass
+class Simulated:
+    """One sync's wall time under the real limits, and what it is made of (seconds)."""
+
+    seconds: float = 0.0
+    processing: float = 0.0  # the measured time between requests in the unthrottled run
+    throttle: float = 0.0  # ccxt's shared leaky bucket
+    uid_pacing: float = 0.0  # the fetcher waiting for the per-account /sapi budget
+    rate_limited: int = 0  # requests Binance would have refused with 429
+    retry_after: float = 0.0  # waiting those out
+    by_minute: list[int] = field(default_factory=list)  # /api weight spent per simulated minute
+
+
+@dataclass(frozen=True)
+class Weight:
+    bucket: str
+    weight: int
+    ccxt_cost: float
+
+
+def request_weights(emulator: BinanceEmulator, client: Any) -> dict[str, Weight]:
+    """Binance's weight and bucket of each emulated path, and the cost ccxt charges its throttler for it."""
+    costs: dict[str, float] = {}
+    for api, prefix in (("public", "/api/v3/"), ("private", "/api/v3/"), ("sapi", "/sapi/v1/")):
+        for name, config in client.api.get(api, {}).get("get", {}).items():
+            costs.setdefault(prefix + name, float(config.get("cost", 1)) if isinstance(config, dict) else 1.0)
+    return {e.path: Weight(e.bucket, e.weight, costs.get(e.path, 1.0)) for e in emulator.endpoints}
+
+
+def simulate(
+    entries: Sequence[tuple[float, str]],
+    started: float,
+    ended: float,
+    weights: Mapping[str, Weight],
+    *,
+    rate_limit_ms: float,
+    limits: BinanceLimits,
+) -> Simulated:
+    """Replay the requests in order (the sync makes one at a time) and add the waits the limits impose."""
+    result = Simulated()
+    budgets = {
+        "api": SlidingWindow(limits.request_weight_per_minute, MINUTE_MS),
+        "sapi_ip": SlidingWindow(limits.sapi_ip_weight_per_minute, MINUTE_MS),
+        "sapi_uid": SlidingWindow(limits.sapi_uid_weight_per_minute, MINUTE_MS),
+    }
+    api_minutes: Counter[int] = Counter()
+    clock = 0.0  # simulated ms since the sync started
+    throttle_free = 0.0
+    previous = started
+    for arrived, path in entries:
+        gap = max(0.0, (arrived - previous) * 1000)
+        previous = arrived
+        clock += gap
+        result.processing += gap / 1000
+        if clock < throttle_free:
+            result.throttle += (throttle_free - clock) / 1000
+            clock = throttle_free
+        weight = weights.get(path, Weight("api", 1, 1.0))
+        window = budgets[weight.bucket]
+        now = int(clock)
+        if not window.try_spend(now, weight.weight):
+            wait = window.retry_after_ms(now, weight.weight)
+            if weight.bucket == "sapi_uid":
+                result.uid_pacing += wait / 1000  # UidBudget waits before asking
+            else:
+                # Binance answers 429 with Retry-After in whole seconds; the sync waits it out and asks again.
+                result.rate_limited += 1
+                wait = math.ceil(wait / SECOND_MS) * SECOND_MS
+                result.retry_after += wait / 1000
+            clock += wait
+            now = int(clock)
+            window.try_spend(now, weight.weight)
+        if weight.bucket == "api":
+            api_minutes[now // MINUTE_MS] += weight.weight
+        throttle_free = clock + weight.ccxt_cost * rate_limit_ms
+    clock += max(0.0, (ended - previous) * 1000)
+    result.processing += max(0.0, ended - previous)
+    result.seconds = clock / 1000
+    result.by_minute = [api_minutes[m] for m in range(max(api_minutes, default=-1) + 1)]
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ ground truth
+
+
+def truth(account: ScriptedAccount, until_ms: int) -> dict[str, tuple[object, ...]]:
+    """Every record of the scripted account by the natural key a sync stores it under, with its exact values."""
+    expected: dict[str, tuple[object, ...]] = {}
+    for t in account.trades:
+        if t.timestamp <= until_ms:
+            expected[f"trade:{t.symbol}:{t.id}"] = (t.amount, t.price, t.cost, t.fee, t.timestamp, t.side)
+    for d in account.deposits:
+        expected[f"deposit:{d.id}"] = (d.asset, d.amount, d.timestamp)
+    for w in account.withdrawals:
+        expected[f"withdrawal:{w.id}"] = (w.asset, w.amount, w.fee, w.timestamp)
+    for c in account.converts:
+        expected[f"convert:{c.id}"] = (c.from_asset, c.from_amount, c.to_asset, c.to_amount, c.timestamp)
+    for r in account.rewards:
+        expected[f"reward:{r.id}"] = (r.asset, r.amount, r.timestamp)
+    return expected
+
+
+def stored_values(row: Transaction) -> tuple[object, ...]:
+    when = to_ms(row.occurred_at)
+    if row.kind == "trade":
+        return (row.amount, row.price, row.quote_amount, row.fee_amount, when, row.side)
+    if row.kind == "withdrawal":
+        return (row.asset, row.amount, row.fee_amount, when)
+    if row.kind == "convert":
+        return (row.quote_asset, row.quote_amount, row.asset, row.amount, when)
+    return (row.asset, row.amount, when)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    expected: int
+    recovered: int  # stored with exactly the ground truth's values
+    wrong: int  # stored, but some value differs
+    missing: int
+    extra: int  # stored, but not in the ground truth
+    duplicates: int
+
+    @property
+    def share(self) -> float:
+        return self.recovered / self.expected if self.expected else 1.0
+
+
+def recovery(expected: Mapping[str, tuple[object, ...]], rows: Iterable[Transaction]) -> Recovery:
+    found: dict[str, tuple[object, ...]] = {}
+    duplicates = 0
+    for row in rows:
+        if row.natural_key in found:
+            duplicates += 1
+        found[row.natural_key] = stored_values(row)
+    recovered = sum(1 for key, values in expected.items() if found.get(key) == values)
+    wrong = sum(1 for key, values in expected.items() if key in found and found[key] != values)
+    extra = sum(1 for key in found if key not in expected)
+    return Recovery(len(expected), recovered, wrong, len(expected) - recovered - wrong, extra, duplicates)
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+
+@dataclass
+class SyncRun:
+    result: SyncResult
+    entries: list[tuple[float, str]]
+    by_path: dict[str, int]
+    started: float
+    ended: float
+    until_ms: int
+
+    @property
+    def requests(self) -> int:
+        return len(self.entries)
+
+    @property
+    def engine_requests(self) -> int:
+        """Requests the fetcher counted (the engine's own report): excludes the pool's markets load."""
+        return sum(endpoint.requests for endpoint in self.result.endpoints)
+
+
+async def timed_sync(service: SyncService, log: RequestLog, integration_id: int) -> SyncRun:
+    log.reset()
+    started = time.monotonic()
+    result = await service.run(TELEGRAM_USER, integration_id)
+    ended = time.monotonic()
+    until_ms = to_ms(result.finished_at)
+    return SyncRun(result, list(log.entries), dict(log.by_path), started, ended, until_ms)
+
+
+async def measure(shape: Shape, seed: int = SEED) -> dict[str, Any]:
+    async with BinanceEmulator(seed=seed, profile=shape.profile, listed_symbols=shape.listed, limits=LIFTED) as emu:
+        log = RequestLog()
+        emu.requests = log
+        account = emu.account
+        with tempfile.TemporaryDirectory(prefix="tallybot-bench-") as directory:
+            database = Database(f"sqlite+aiosqlite:///{Path(directory) / 'requests.sqlite3'}")
+            await upgrade_to_head(database)
+            integrations = IntegrationService(database, Vault(KeyRing([generate_key()])))
+            summary = await connect_account(
+                integrations, TELEGRAM_USER, "binance", emu.add_key(label="tallybot"), name="Binance-1"
+            )
+            pool = UnthrottledPool({"binance": emu.base_url})
+            # The fetcher's own pacing of the UID budget sleeps for real: lifted here, put back by the model.
+            service = SyncService(
+                database, integrations, pool, fetcher_options={"binance": {"uid_weight_per_minute": 10**12}}
+            )
+            try:
+                first = await timed_sync(service, log, summary.id)
+                async with database.reader() as session:
+                    rows = list((await session.scalars(select(Transaction))).all())
+                got = recovery(truth(account, first.until_ms), rows)
+                second = await timed_sync(service, log, summary.id)
+                async with database.reader() as session:
+                    after = len((await session.scalars(select(Transaction.id))).all())
+                probe = ccxt_async.binance(dict(READ_ONLY_CONFIG["binance"]))
+                weights = request_weights(emu, probe)
+                await probe.close()
+            finally:
+                await pool.close()
+                await database.dispose()
+        return {
+            "account": account,
+            "first": first,
+            "second": second,
+            "recovery": got,
+            "rows_after_resync": after,
+            "rows_after_first": len(rows),
+            "weights": weights,
+            "unexpected": list(log.unexpected),
+        }
+
+
+def spot(result: SyncResult) -> Any:
+    return next(e for e in result.endpoints if e.endpoint is Endpoint.SPOT_TRADES)
+
+
+def describe_sync(
+    report: Report, name: str, run: SyncRun, minimum: Minimum, weights: Mapping[str, Weight], traded: set[str]
+) -> dict[str, Any]:
+    rate_limit_ms = float(READ_ONLY_CONFIG["binance"]["rateLimit"])
+    real = simulate(run.entries, run.started, run.ended, weights, rate_limit_ms=rate_limit_ms, limits=REAL)
+    ccxt_default = simulate(run.entries, run.started, run.ended, weights, rate_limit_ms=50.0, limits=REAL)
+    trades = spot(run.result)
+    scanned = list(trades.markets_scanned)
+    probes_empty = [m for m in scanned if m not in traded]
+    wallet_requests = {e: run.by_path.get(p, 0) for e, p in WALLET_PATHS.items()}
+    my_trades = run.by_path.get("/api/v3/myTrades", 0)
+    figures = {
+        "requests": run.requests,
+        "engine_requests": run.engine_requests,
+        "by_path": run.by_path,
+        "minimum": minimum.total,
+        "minimum_wallet": {str(e): n for e, n in minimum.wallet.items()},
+        "minimum_trades": sum(minimum.trades.values()),
+        "ratio": rounded(ratio(run.requests, minimum.total), 4),
+        "status": str(run.result.status),
+        "endpoints": {str(e.endpoint): str(e.status) for e in run.result.endpoints},
+        "new_records": sum(e.new for e in run.result.endpoints),
+        "fetched_records": sum(e.fetched for e in run.result.endpoints),
+        "markets_scanned": len(scanned),
+        "markets_probed_empty": len(probes_empty),
+        "markets_not_scanned": len(trades.markets_not_scanned),
+        "measured_seconds": rounded(run.ended - run.started, 2),
+        "simulated_seconds": rounded(real.seconds, 1),
+        "simulated": {
+            "processing": rounded(real.processing, 1),
+            "ccxt_throttle": rounded(real.throttle, 1),
+            "uid_pacing": rounded(real.uid_pacing, 1),
+            "rate_limited_429": real.rate_limited,
+            "retry_after": rounded(real.retry_after, 1),
+            "api_weight_per_minute": real.by_minute,
+            "with_ccxt_default_rate_limit_50ms": rounded(ccxt_default.seconds, 1),
+        },
+    }
+    report.section(name)
+    report.say(
+        f"  requests served by the emulator: {run.requests:,} (the engine's own count: {run.engine_requests:,}; "
+        f"the difference is the pool loading markets)"
+    )
+    paths = ", ".join(
+        f"{path.rsplit('/', 1)[-1]} {n:,}" for path, n in sorted(run.by_path.items(), key=lambda i: -i[1])
+    )
+    report.say(f"  by endpoint: {paths}")
+    wallet_min = ", ".join(f"{e} {n}" for e, n in minimum.wallet.items())
+    report.say(
+        f"  minimum: {minimum.total:,} = wallet windows and pages ({wallet_min}) + myTrades pages of the "
+        f"{len(minimum.trades)} traded markets ({sum(minimum.trades.values()):,})"
+    )
+    report.say(
+        f"  made: wallet {sum(wallet_requests.values()):,} ("
+        + ", ".join(f"{e} {n}" for e, n in wallet_requests.items())
+        + f"), myTrades {my_trades:,} over {len(scanned):,} markets asked ({len(scanned) - len(probes_empty)} traded, "
+        f"{len(probes_empty)} probed and found empty), account balances "
+        f"{run.by_path.get('/api/v3/account', 0)}, exchangeInfo {run.by_path.get('/api/v3/exchangeInfo', 0)}"
+    )
+    if trades.markets_not_scanned:
+        report.say(f"  candidate markets left for the next sync (probe budget): {len(trades.markets_not_scanned)}")
+    report.say(f"  ratio to the minimum: {figures['ratio']:.3f}")
+    report.say(
+        f"  outcome: {run.result.status}; records fetched {figures['fetched_records']:,}, "
+        f"new {figures['new_records']:,}"
+    )
+    report.say(
+        f"  simulated wall time under Binance's real limits: {real.seconds:,.1f} s = processing {real.processing:.1f} s"
+        f" (measured, unthrottled run: {run.ended - run.started:.1f} s) + ccxt throttle {real.throttle:.1f} s + "
+        f"UID-budget pacing {real.uid_pacing:.1f} s + {real.rate_limited} × 429 waited out {real.retry_after:.0f} s"
+    )
+    peak = max(real.by_minute, default=0)
+    report.say(
+        f"  /api weight per simulated minute: peak {peak:,} of the 6,000 allowed (rateLimit {rate_limit_ms:g} ms); "
+        f"with ccxt's own 50 ms the sync would take {ccxt_default.seconds:,.1f} s"
+    )
+    return figures
+
+
+def build_report(shape: Shape, data: dict[str, Any], command: str, quick: bool) -> Report:
+    report = Report("Request efficiency: a heavy Binance account through the real SyncService", command, quick)
+    account: ScriptedAccount = data["account"]
+    first: SyncRun = data["first"]
+    second: SyncRun = data["second"]
+    got: Recovery = data["recovery"]
+    traded = set(account.traded_symbols)
+    p = shape.profile
+    report.section("Account (ground truth on the Binance emulator)")
+    report.say(
+        f"  {p.years:g} years, {len(account.markets):,} listed markets, {len(traded)} traded "
+        f"({len(account.abandoned_symbols)} in coins no longer held), {len(account.trades):,} trades, "
+        f"{len(account.deposits)} deposits, {len(account.withdrawals)} withdrawals, {len(account.converts)} converts, "
+        f"{len(account.rewards)} reward distributions; no sync-from date (the walk starts at Binance's opening, "
+        f"{BINANCE_OPENED.isoformat()})"
+    )
+    first_minimum = first_sync_minimum(account, first.until_ms)
+    second_minimum = resync_minimum(account, first.until_ms + 1, second.until_ms)
+    figures: dict[str, Any] = {
+        "account": {
+            "years": p.years,
+            "listed_markets": len(account.markets),
+            "traded_markets": len(traded),
+            "abandoned_markets": len(account.abandoned_symbols),
+            "trades": len(account.trades),
+            "deposits": len(account.deposits),
+            "withdrawals": len(account.withdrawals),
+            "converts": len(account.converts),
+            "rewards": len(account.rewards),
+        }
+    }
+    weights: dict[str, Weight] = data["weights"]
+    figures["first_sync"] = describe_sync(report, "First full sync", first, first_minimum, weights, traded)
+    report.section("Ground truth")
+    report.say(
+        f"  expected {got.expected:,} records; recovered exactly {got.recovered:,} ({got.share:.2%}); "
+        f"wrong values {got.wrong}, missing {got.missing}, extra {got.extra}, duplicates {got.duplicates}"
+    )
+    figures["ground_truth"] = {
+        "expected": got.expected,
+        "recovered": got.recovered,
+        "share": got.share,
+        "wrong": got.wrong,
+        "missing": got.missing,
+        "extra": got.extra,
+        "duplicates": got.duplicates,
+    }
+    figures["resync"] = describe_sync(report, "Re-sync with nothing new", second, second_minimum, weights, traded)
+    figures["resync"]["rows_added"] = data["rows_after_resync"] - data["rows_after_first"]
+    figures["unexpected_requests"] = data["unexpected"]
+    report.say(f"  rows added by the re-sync: {figures['resync']['rows_added']}")
+    report.section("Targets")
+    first_ratio, second_ratio = figures["first_sync"]["ratio"], figures["resync"]["ratio"]
+    report.target("first_sync_ratio", first_ratio <= 1.2, f"first sync ≤ 1.2× the minimum: {first_ratio:.3f}×")
+    report.target("resync_ratio", second_ratio <= 1.05, f"re-sync ≤ 1.05× the minimum: {second_ratio:.3f}×")
+    report.target("ground_truth", got.share == 1.0 and not got.extra, f"100% of the ground truth: {got.share:.2%}")
+    overhead = first.requests - first_minimum.total
+    allowed = math.floor(first_minimum.total * 0.2)
+    if first_ratio > 1.2:
+        report.say(
+            f"  first sync: {overhead} requests above the minimum, {allowed} allowed by 1.2×; "
+            f"the probes of candidate markets found empty are {figures['first_sync']['markets_probed_empty']} of them"
+        )
+    figures["first_sync"]["overhead"] = overhead
+    figures["first_sync"]["overhead_allowed_at_1_2"] = allowed
+    report.figures.update(figures)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Request efficiency of a Binance sync against the minimum.")
+    parser.add_argument("--quick", action="store_true", help="a small account (seconds, not minutes)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures to PATH as JSON")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the scripted account (default {SEED})")
+    options = parser.parse_args(argv)
+    shape = QUICK if options.quick else FULL
+    began = time.monotonic()
+    data = asyncio.run(measure(shape, options.seed))
+    report = build_report(shape, data, command_line("benchmarks.requests", argv), options.quick)
+    report.figures["seed"] = options.seed
+    report.figures["wall_seconds"] = rounded(time.monotonic() - began, 1)
+    report.emit(options.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

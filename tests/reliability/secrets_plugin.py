@@ -1,0 +1,212 @@
+"""A pytest plugin that runs any tests with every logger at DEBUG and looks for secrets where they must not be.
+
+    .venv/bin/pytest -p tests.reliability.secrets_plugin tests/test_assistant_e2e.py tests/test_keys_e2e.py ...
+
+Canaries: every API key, secret and passphrase any exchange emulator issues during the run, every Bot API emulator's
+token and the `settings` fixture's token. After each test it scans, for each canary:
+- every log record of every logger (message, arguments, exception text),
+- every parameter of every Bot API call the bot made and every file it sent,
+- the raw bytes of every file under the test's tmp_path (the SQLite database with -wal/-shm, logs, downloads),
+and checks that each user message holding an emulator-issued secret got its deleteMessage (refused or not) from the
+bot before any exchange emulator saw a request made after the message arrived.
+
+The results go to `$TALLYBOT_SECRETS_REPORT` (JSON). A known, reported leak is counted apart as `known_leaks`: a
+value that is not key-shaped (a passphrase the user chose, Bybit's 18-character API keys) in python-telegram-bot's
+DEBUG records of incoming updates (see test_secrets.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.secret import KEY_LIKE
+from sandbox.botapi import BotApiEmulator
+from sandbox.botapi.state import EmulatorState
+from sandbox.exchanges.base import KeyRegistry, RequestCounter
+
+SETTINGS_FIXTURE_TOKEN = "123456789:TEST-token-not-real-0123456789abcdef"
+
+_counter = itertools.count()
+_canaries: dict[str, str] = {"settings fixture token": SETTINGS_FIXTURE_TOKEN}
+_states: weakref.WeakSet[EmulatorState] = weakref.WeakSet()
+_call_seq: weakref.WeakKeyDictionary[EmulatorState, list[int]] = weakref.WeakKeyDictionary()
+_exchange_seq: list[int] = []
+_report: dict[str, Any] = {
+    "tests": 0,
+    "canaries": 0,
+    "log_records_scanned": 0,
+    "bot_api_calls_scanned": 0,
+    "files_scanned": 0,
+    "bytes_scanned": 0,
+    "secret_messages": 0,
+    "deleted_first": 0,
+    "leaks": [],
+    "known_leaks": 0,
+    "late_deletions": [],
+}
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage() + "\n" + (record.exc_text or "")
+        if record.exc_info and record.exc_info[1] is not None:
+            text += logging.Formatter().formatException(record.exc_info)
+        self.texts.append((record.name, text))
+
+
+_records = _Records()
+
+
+def _everything_at_debug() -> None:
+    for name in ("", *logging.root.manager.loggerDict):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def _is_secret(name: str) -> bool:
+    return "token" not in name
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    add = KeyRegistry.add
+
+    def issuing(self: KeyRegistry, **kwargs: Any) -> Any:
+        key = add(self, **kwargs)
+        number = len(_canaries)
+        _canaries[f"key {number}"] = key.api_key
+        _canaries[f"secret {number}"] = key.secret
+        if key.passphrase:
+            _canaries[f"passphrase {number}"] = key.passphrase
+        return key
+
+    KeyRegistry.add = issuing  # type: ignore[method-assign]
+
+    init = BotApiEmulator.__init__
+
+    def emulating(self: BotApiEmulator, **kwargs: Any) -> None:
+        init(self, **kwargs)
+        _canaries[f"bot token {len(_canaries)}"] = self.token
+        state = self._state
+        _states.add(state)
+        _call_seq[state] = []
+        record_call = state.record_call
+
+        def recorded(method: str, params: dict[str, object]) -> None:
+            _call_seq[state].append(next(_counter))
+            record_call(method, params)
+
+        state.record_call = recorded  # type: ignore[method-assign]
+
+    BotApiEmulator.__init__ = emulating  # type: ignore[method-assign]
+
+    record = RequestCounter.record
+
+    def counting(self: RequestCounter, path: str) -> None:
+        _exchange_seq.append(next(_counter))
+        record(self, path)
+
+    RequestCounter.record = counting  # type: ignore[method-assign]
+    logging.getLogger().addHandler(_records)
+    _everything_at_debug()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    _everything_at_debug()  # a test may have called configure_logging, which quiets the libraries again
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    _report["tests"] += 1
+    canaries = dict(_canaries)
+    for logger, text in _records.texts:
+        for name, value in canaries.items():
+            if value in text:
+                if logger.startswith("telegram.") and not KEY_LIKE.fullmatch(value):
+                    _report["known_leaks"] += 1
+                else:
+                    _report["leaks"].append([item.nodeid, "log", logger, name])
+    _report["log_records_scanned"] += len(_records.texts)
+    _records.texts.clear()
+    for state in list(_states):
+        _scan_state(item.nodeid, state, canaries)
+        _states.discard(state)
+    folder = getattr(item, "funcargs", {}).get("tmp_path")
+    if isinstance(folder, Path) and folder.exists():
+        for path in folder.rglob("*"):
+            if path.is_file():
+                blob = path.read_bytes()
+                _report["files_scanned"] += 1
+                _report["bytes_scanned"] += len(blob)
+                for name, value in canaries.items():
+                    if value.encode() in blob:
+                        _report["leaks"].append([item.nodeid, "file", path.name, name])
+
+
+def _scan_state(nodeid: str, state: EmulatorState, canaries: dict[str, str]) -> None:
+    calls = state.calls
+    seqs = _call_seq.get(state, [])
+    for call in calls:
+        payload = json.dumps(call.params, default=str, ensure_ascii=False)
+        _report["bot_api_calls_scanned"] += 1
+        for name, value in canaries.items():
+            if value in payload:
+                _report["leaks"].append([nodeid, "bot api call", call.method, name])
+    secrets = [value for name, value in canaries.items() if _is_secret(name)]
+    for chat_id in list(state.users):
+        for message in state.log(chat_id).messages.values():
+            if message.from_bot and message.document is not None:
+                for name, value in canaries.items():
+                    if value.encode() in message.document.content:
+                        _report["leaks"].append([nodeid, "file sent", message.document.file_name, name])
+            if message.from_bot or message.text is None or message.update_id is None:
+                continue
+            if not any(value in message.text for value in secrets):
+                continue
+            first = state.delivered_at.get(message.update_id)
+            if first is None:
+                continue  # never handed to the bot (the test ended first)
+            _report["secret_messages"] += 1
+            deletion = next(
+                (
+                    index
+                    for index, call in enumerate(calls)
+                    if index >= first
+                    and call.method == "deleteMessage"
+                    and str(call.params.get("message_id")) == str(message.message_id)
+                    and str(call.params.get("chat_id")) == str(chat_id)
+                ),
+                None,
+            )
+            ok = deletion is not None
+            if deletion is not None and first >= 1 and len(seqs) > deletion:
+                delivered, deleting = seqs[first - 1], seqs[deletion]
+                exchange = next((seq for seq in _exchange_seq if seq > delivered), None)
+                ok = exchange is None or deleting < exchange
+            if ok:
+                _report["deleted_first"] += 1
+            else:
+                _report["late_deletions"].append([nodeid, message.message_id])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _report["canaries"] = len(_canaries)
+    target = os.environ.get("TALLYBOT_SECRETS_REPORT")
+    if target:
+        Path(target).write_text(json.dumps(_report, indent=2) + "\n")
+    if _report["leaks"] or _report["late_deletions"]:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
