@@ -1,6 +1,6 @@
 """Bot throughput and latency: simulated users through the Bot API emulator, idle and while syncs run.
 
-    python -m benchmarks.bot_load [--quick] [--json PATH] [--gc-freeze | --diagnostics] [--profile-dir DIR]
+    python -m benchmarks.bot_load [--quick] [--json PATH] [--diagnostics] [--profile-dir DIR]
 
 Three processes, as in production: this one plays Telegram (the Bot API emulator) and the users; the bot runs in
 its own (`benchmarks.serve`), so its event loop holds only the bot; the four exchange emulators run in a third,
@@ -21,8 +21,7 @@ The main run:
    key) — and ask ``/status``, while the syncs still run. Updates per second are the walkers' four updates each,
    over the time from the first sent to the last answered.
 
-``--gc-freeze`` repeats the main run with the fix proposed for the stalls (`gc.freeze()` once markets are
-loaded). ``--diagnostics`` runs instead the bare echo bot and an idle Tallybot without its rate limiter, with its
+``--diagnostics`` runs instead the bare echo bot and an idle Tallybot without its rate limiter, with its
 own update processing and with every update in turn, to show what bounds the throughput.
 
 A reply's latency is from the user's update to the bot's first Bot API call answering it in that chat
@@ -422,7 +421,7 @@ def between(before: dict[str, Any], after: dict[str, Any], seconds: float) -> di
     }
 
 
-async def tallybot_run(world: World, *, gc_freeze: bool = False) -> dict[str, Any]:
+async def tallybot_run(world: World) -> dict[str, Any]:
     sizes = world.sizes
     directory = world.fresh_dir("tallybot")
     probes = world.new_users(PROBE_BASE, sizes.probe_users, "probe")
@@ -436,7 +435,7 @@ async def tallybot_run(world: World, *, gc_freeze: bool = False) -> dict[str, An
         keys = world.keys[exchange_id]
         accounts.append((user.user_id, exchange_id, keys[n // len(EXCHANGES) % len(keys)], "Main", sync_from))
     await prepare_accounts(directory, accounts)
-    child = await bot_child(world, directory, kind="tallybot", gc_freeze=gc_freeze)
+    child = await bot_child(world, directory, kind="tallybot")
     figures: dict[str, Any] = {}
     try:
         warm = world.new_users(WALKER_BASE, 3, "warm")
@@ -506,9 +505,8 @@ def cpu_per_update(before: dict[str, Any], after: dict[str, Any], walk: Walk) ->
 
 
 async def measure(sizes: Sizes, mode: str, workdir: Path, profile_dir: Path | None = None) -> dict[str, Any]:
-    """mode: "main" (baselines, then Tallybot idle and under sync load), "gc-freeze" (the same with the proposed
-    gc.freeze() after markets loads) or "diagnostics" (the bare echo bot, then an idle Tallybot without its rate
-    limiter, with and without its own update processing)."""
+    """mode: "main" (baselines, then Tallybot idle and under sync load) or "diagnostics" (the bare echo bot, then an
+    idle Tallybot without its rate limiter, with and without its own update processing)."""
     exchanges = Child(
         {"kind": "exchanges", "seed": 8, "keys": 8, "account": sizes.account, "listed": sizes.listed},
         workdir / "exchanges.log",
@@ -529,7 +527,7 @@ async def measure(sizes: Sizes, mode: str, workdir: Path, profile_dir: Path | No
                 data["diag_one_at_a_time"] = await diagnostic_run(world, one_at_a_time=True)
             else:
                 data["echo_limited"] = await echo_run(world, limited=True)
-                data["tallybot"] = await tallybot_run(world, gc_freeze=mode == "gc-freeze")
+                data["tallybot"] = await tallybot_run(world)
             data["bot_api_calls"] = dict(observer.calls)
     finally:
         await exchanges.stop()
@@ -601,8 +599,6 @@ def diagnostics_report(sizes: Sizes, data: dict[str, Any], command: str, quick: 
 
 def build_report(sizes: Sizes, data: dict[str, Any], command: str, quick: bool) -> Report:
     title = "Bot throughput and latency under load"
-    if data["mode"] == "gc-freeze":
-        title += ", with the proposed gc.freeze() after markets loads"
     report = Report(title, command, quick)
     echo, limited, tally = data["echo"]["walk"], data["echo_limited"]["walk"], data["tallybot"]
     walk = tally["walk"]
@@ -697,13 +693,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="instead: an idle Tallybot without its rate limiter, with and without its own update processing",
     )
-    modes.add_argument(
-        "--gc-freeze", action="store_true", help="the main run with the proposed gc.freeze() after markets loads"
-    )
     parser.add_argument("--profile-dir", type=Path, metavar="DIR", help="cProfile every bot process into DIR")
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else FULL
-    mode = "diagnostics" if options.diagnostics else "gc-freeze" if options.gc_freeze else "main"
+    mode = "diagnostics" if options.diagnostics else "main"
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tallybot-bench-") as workdir:
         logging.basicConfig(filename=Path(workdir) / "driver.log", level=logging.WARNING)

@@ -1,6 +1,6 @@
 """Memory: the bot's peak RSS with 1,000 users × 3 accounts and 20 concurrent syncs, and shared vs unshared markets.
 
-    python -m benchmarks.memory [--quick] [--json PATH] [--syncs-at-once N]
+    python -m benchmarks.memory [--quick] [--json PATH] [--syncs-at-once N] [--malloc-arena-max N]
 
 The bot runs in its own process (`benchmarks.serve`, the real `Application`, asyncio debug mode off), the Bot API
 emulator and the users in this one, the four exchange emulators in a third. Before the bot starts, its database
@@ -53,6 +53,7 @@ class Sizes:
     account: dict[str, Any]
     listed: dict[str, int]
     at_once: int | None = None  # SyncService's limit in the bot; None: as many as there are syncs
+    malloc_arena_max: int | None = None  # glibc's MALLOC_ARENA_MAX for the bot process; None: glibc's default
 
 
 FULL = Sizes(
@@ -131,6 +132,7 @@ async def bot_memory(
                 "max_concurrent_syncs": sizes.at_once or sizes.syncs,
             },
             data_dir / "child.log",
+            env={"MALLOC_ARENA_MAX": str(sizes.malloc_arena_max)} if sizes.malloc_arena_max else None,
         )
         ready = await child.start()
         figures["rss_ready_mb"] = ready["rss_mb"]
@@ -161,6 +163,11 @@ async def bot_memory(
             figures["records_stored"] = samples[-1]["syncs"].get("records", 0)
             figures["rss_samples_mb"] = [s["rss_mb"] for s in samples]
             figures["peak_rss_after_syncs_mb"] = samples[-1]["peak_rss_mb"]
+            figures["python_blocks"] = {
+                "ready": ready.get("python_blocks"),
+                "after_status": after_status["python_blocks"],
+            }
+            figures["python_blocks"]["after_syncs"] = samples[-1]["python_blocks"]
             figures["finished_in_time"] = samples[-1]["syncs"].get("leased", 0) == 0
         finally:
             final = await child.stop()
@@ -294,10 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="SyncService's concurrency limit in the bot (default: as many as syncs start, 20; the product's is 4)",
     )
+    parser.add_argument(
+        "--malloc-arena-max",
+        type=int,
+        metavar="N",
+        help="run the bot with MALLOC_ARENA_MAX=N (glibc's per-thread malloc arenas; the database driver's threads)",
+    )
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else FULL
     if options.syncs_at_once is not None:
         sizes = replace(sizes, at_once=options.syncs_at_once)
+    if options.malloc_arena_max is not None:
+        sizes = replace(sizes, malloc_arena_max=options.malloc_arena_max)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tallybot-bench-") as workdir:
         logging.basicConfig(filename=Path(workdir) / "driver.log", level=logging.WARNING)

@@ -13,8 +13,7 @@ Options: ``overrides`` (EXCHANGE_URL_OVERRIDES); ``rate_limiter`` (false: no AIO
 none unless true); ``product_updates`` (echo: Tallybot's update processor); ``concurrent_updates`` (Tallybot:
 false runs every update in turn, true is PTB's plain concurrency; absent keeps the product's); ``slow_callback_ms``
 (the threshold of the slow-callback log, 20 ms: see `SlowCallbackLoop`); ``max_concurrent_syncs`` (SyncService's
-limit, 4 in the product); ``profile`` (a path: cProfile the whole bot process and dump the stats there);
-``gc_freeze`` (diagnostics: `gc.freeze()` after each markets load, see `freeze_after_markets`).
+limit, 4 in the product); ``profile`` (a path: cProfile the whole bot process and dump the stats there).
 
 The parent speaks JSON lines: it reads ``{"event": "ready"}``, then sends ``{"cmd": "stats", "reset": true}``
 (stalls and lags since the last reset, memory, sync activity) and finally ``{"cmd": "stop"}``.
@@ -259,25 +258,7 @@ def tallybot_application(config: dict[str, Any]) -> Application:  # type: ignore
         options["concurrent_updates"] = bool(config["concurrent_updates"])
     if config.get("rate_limiter", True) is False:
         options["rate_limiter"] = None  # diagnostics only: the product always has AIORateLimiter
-    if config.get("gc_freeze"):
-        freeze_after_markets()
     return build_application(settings, **options)
-
-
-def freeze_after_markets() -> None:
-    """Diagnostics only — what the proposed fix would do: once an exchange's markets are loaded (the bulk of the
-    bot's long-lived objects), move everything alive to the garbage collector's permanent generation, so full
-    collections stop walking it."""
-    from connectors.clients import ClientPool
-
-    original = ClientPool._markets_for
-
-    async def markets_then_freeze(self: ClientPool, exchange_id: str) -> Any:
-        source = await original(self, exchange_id)
-        gc.freeze()
-        return source
-
-    ClientPool._markets_for = markets_then_freeze  # type: ignore[method-assign]
 
 
 @asynccontextmanager
@@ -343,6 +324,7 @@ class Host:
             "rss_mb": round(rss_mb(), 1),
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "cpu_seconds": round(cpu_seconds(), 3),
+            "python_blocks": sys.getallocatedblocks(),
             "slow_callbacks": self.slow.summary(),
             "lag": self.heartbeat.summary(),
             "gc": self.collections.summary(),
@@ -387,7 +369,7 @@ class Host:
         async with serving:
             self.tune_services()
             self.heartbeat.start()
-            say({"event": "ready", "rss_mb": round(rss_mb(), 1)})
+            say({"event": "ready", "rss_mb": round(rss_mb(), 1), "python_blocks": sys.getallocatedblocks()})
             while True:
                 line = await reader.readline()
                 if not line:

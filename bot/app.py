@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -64,6 +65,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     application.bot_data[SERVICES_KEY] = await open_services(settings)
     # ccxt takes about a second to import; do it now, off the event loop, not in the first user's request.
     await asyncio.to_thread(importlib.import_module, "ccxt.async_support")
+    # What exists now lives as long as the bot (ccxt's modules alone are about 100 MB of objects): frozen, full
+    # collections no longer walk it (each took 0.4-0.5 s with it, docs/BENCHMARKS.md §3).
+    gc.collect()
+    gc.freeze()
     await application.bot.set_my_commands([BotCommand(name, description) for name, description in texts.BOT_COMMANDS])
     log.info("Tallybot is up as @%s", application.bot.username)
 

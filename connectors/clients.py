@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import importlib
 import logging
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from connectors.diagnosis.facts import RATE_LIMIT_STATUSES, note_http_status
 from connectors.urls import apply_url_override
 
 log = logging.getLogger(__name__)
@@ -26,9 +28,9 @@ log = logging.getLogger(__name__)
 READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
     "binance": {
         "options": {"fetchCurrencies": False, "fetchMargins": False, "fetchMarkets": {"types": ["spot"]}},
-        # ccxt paces Binance at 50 ms per weight unit (1,200 a minute, Binance's old limit); the limit is 6,000
-        # a minute per IP now. 12 ms keeps all of our clients together (they share this throttler) below 5,000.
-        "rateLimit": 12,
+        # ccxt's own rateLimit (50 ms) is kept: its Binance costs are scaled so that 50 ms paces exactly Binance's
+        # 6,000 weight a minute per IP (myTrades: cost 4 for weight 20). All our Binance clients share one
+        # throttler, so the process as a whole stays within it (docs/BENCHMARKS.md §1).
     },
     "bybit": {
         # Bybit has no option for currencies; overriding `has` is how ccxt skips /v5/asset/coin/query-info.
@@ -96,6 +98,7 @@ class ClientPool:
         client = exchange_class(config)
         # ccxt sleeps 250 ms in close() for websocket clean-up we do not use.
         client.timeout_on_exit = 0
+        keep_rate_limit_status(client)
         if exchange_id in self.url_overrides:
             apply_url_override(client, self.url_overrides[exchange_id])
         # The exchange's weight limit is per IP: every client of it draws from one bucket.
@@ -116,6 +119,11 @@ class ClientPool:
                     await source.close()
                     raise
                 self._market_sources[exchange_id] = source
+                # An exchange's markets are hundreds of thousands of objects kept for the life of the process: out
+                # of the garbage collector's sight they cost full collections nothing (a full collection walking
+                # them stalled the bot for up to 0.6 s, docs/BENCHMARKS.md §3). Sources are never dropped, so
+                # this freezes a bounded amount; clients come and go and are not frozen.
+                gc.freeze()
             return source
 
     @asynccontextmanager
@@ -176,6 +184,28 @@ class ClientPool:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def keep_rate_limit_status(client: Any) -> None:
+    """Make an error raised for a 429/418 answer say so, whatever the exchange's own handler made of the body.
+
+    ccxt calls `handle_errors` (the exchange's reading of the body) before its generic HTTP-status handler, whose
+    message carries the status. Bybit's and OKX's raise ExchangeError on any JSON body without their success
+    code, so a gateway's JSON 429 would read as an unknown exchange error: the status is noted on the error
+    (connectors.diagnosis.note_http_status). Only rate-limit statuses: an error code in an HTTP 200 body (most
+    exchanges answer errors that way) stays diagnosed by its code and type.
+    """
+    handle_errors = client.handle_errors
+
+    def noting_handle_errors(code: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return handle_errors(code, *args, **kwargs)
+        except Exception as error:
+            if code in RATE_LIMIT_STATUSES:
+                note_http_status(error, code)
+            raise
+
+    client.handle_errors = noting_handle_errors
 
 
 def fit_required_credentials(client: Any, key_fields: Collection[str]) -> None:

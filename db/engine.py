@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,11 @@ class Database:
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Without this lock, concurrent updates each open a connection and wait
+        # in SQLite's busy handler, which gives up after BUSY_TIMEOUT_MS with "database is locked" (measured:
+        # 18-32 of 4,000 Assistant updates failed while syncs wrote, docs/BENCHMARKS.md §3). Queued here, writers
+        # wait in the event loop in arrival order, and busy_timeout is left for writers of other processes.
+        self._sqlite_writers = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
@@ -60,8 +66,14 @@ class Database:
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends normally, rolled back on any exception."""
-        async with self._write_sessions() as session, session.begin():
+        """One transaction: committed when the block ends normally, rolled back on any exception.
+
+        Never open a writer inside another on the same database: on SQLite the inner one would wait for ever."""
+        async with AsyncExitStack() as stack:
+            if self._sqlite_writers is not None:
+                await stack.enter_async_context(self._sqlite_writers)
+            session = await stack.enter_async_context(self._write_sessions())
+            await stack.enter_async_context(session.begin())
             yield session
 
     async def dispose(self) -> None:

@@ -34,6 +34,10 @@ NAMING = {
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+# Every table keyed by a BigId takes these table args: with AUTOINCREMENT, SQLite never hands out the id of a deleted
+# row again (without it, the id of a deleted last row is reused), so an id a stale button or link still carries can
+# never name a newer row. PostgreSQL's sequences never reuse ids anyway.
+NO_REUSED_IDS = {"sqlite_autoincrement": True}
 
 
 class Base(DeclarativeBase):
@@ -57,6 +61,7 @@ class TransactionSource(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NO_REUSED_IDS
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -70,7 +75,7 @@ class Integration(Base):
     """One connected exchange account, e.g. "Bitget-1"."""
 
     __tablename__ = "integrations"
-    __table_args__ = (UniqueConstraint("user_id", "account_name", name="uq_integrations_user_account"),)
+    __table_args__ = (UniqueConstraint("user_id", "account_name", name="uq_integrations_user_account"), NO_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -113,7 +118,10 @@ class EndpointState(Base):
     """Sync progress of one endpoint (and market, where the exchange pages per market)."""
 
     __tablename__ = "endpoint_states"
-    __table_args__ = (UniqueConstraint("integration_id", "endpoint", "market", name="uq_endpoint_states_key"),)
+    __table_args__ = (
+        UniqueConstraint("integration_id", "endpoint", "market", name="uq_endpoint_states_key"),
+        NO_REUSED_IDS,
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
@@ -130,6 +138,7 @@ class EndpointState(Base):
 
 class SyncRun(Base):
     __tablename__ = "sync_runs"
+    __table_args__ = NO_REUSED_IDS
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), index=True)
@@ -147,6 +156,7 @@ class Transaction(Base):
     __table_args__ = (
         UniqueConstraint("integration_id", "natural_key", name="uq_transactions_natural_key"),
         Index("ix_transactions_integration_time", "integration_id", "occurred_at"),
+        NO_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

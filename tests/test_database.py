@@ -8,14 +8,25 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from db.engine import Database
-from db.migrate import current_revision, head_revision, upgrade_to_head
-from db.models import Base, Integration, Transaction
+from db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+from db.models import (
+    AssistantDraft,
+    Base,
+    Credential,
+    EndpointState,
+    Integration,
+    SyncLease,
+    SyncRun,
+    Transaction,
+    User,
+)
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 
 
@@ -182,5 +193,126 @@ async def test_concurrent_read_then_write_units_on_sqlite_wait_instead_of_failin
         await asyncio.gather(*(read_then_write(worker) for worker in range(4)))
         async with database.reader() as session:
             assert await TransactionRepository(session).count(integration_id) == 40
+    finally:
+        await database.dispose()
+
+
+# ------------------------------------------------------------------------------------------------ ids never reused
+
+
+async def _migrate(database: Database, revision: str, *, down: bool = False) -> None:
+    """Like upgrade_to_head, to (or back to) one revision."""
+
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+    async with database.engine.execution_options(tallybot_write=True).begin() as connection:
+        await connection.run_sync(run)
+
+
+async def _delete_integration(database: Database, integration_id: int) -> None:
+    async with database.writer() as session:
+        integration = await session.get(Integration, integration_id)
+        assert integration is not None
+        await session.delete(integration)
+
+
+async def test_the_id_of_a_deleted_account_is_never_handed_out_again(database: Database) -> None:
+    """A stale button names an account by id: the id must not come to mean the account created after it."""
+    first = await _integration(database)
+    await _delete_integration(database, first)  # the last row: SQLite without AUTOINCREMENT reuses its id
+
+    second = await _integration(database)
+
+    assert second != first
+
+
+async def test_every_table_keyed_by_an_integer_is_autoincrement_on_sqlite(tmp_path: Any) -> None:
+    keyed_by_an_integer = {
+        table.name
+        for table in Base.metadata.sorted_tables
+        if [column.type.python_type for column in table.primary_key.columns] == [int]
+        and not table.primary_key.columns[0].foreign_keys
+    }
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'ddl.sqlite3'}")
+    try:
+        await upgrade_to_head(database)
+        async with database.reader() as session:
+            tables = await session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+            ddl = {name: sql for name, sql in tables}
+    finally:
+        await database.dispose()
+
+    assert keyed_by_an_integer == {"users", "integrations", "endpoint_states", "sync_runs", "transactions"}
+    assert {name for name in keyed_by_an_integer if "AUTOINCREMENT" not in ddl[name]} == set()
+
+
+async def _snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    async with database.reader() as session:
+        snapshot = {}
+        for table in Base.metadata.sorted_tables:
+            rows = await session.execute(text(f'SELECT * FROM "{table.name}"'))  # noqa: S608  # our own table names
+            snapshot[table.name] = sorted(tuple(row) for row in rows)
+        return snapshot
+
+
+async def _foreign_key_problems(database: Database) -> list[Any]:
+    async with database.reader() as session:
+        return list(await session.execute(text("PRAGMA foreign_key_check")))
+
+
+async def test_a_sqlite_database_with_data_migrates_to_autoincrement_keeping_every_row(tmp_path: Any) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'at_0004.sqlite3'}")
+    now = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    try:
+        await _migrate(database, "0004")
+        async with database.writer() as session:
+            users = [User(telegram_user_id=telegram_id) for telegram_id in (1001, 1002)]
+            session.add_all(users)
+            await session.flush()
+            accounts = [
+                Integration(user_id=users[n % 2].id, exchange_id="bitget", account_name=f"Bitget-{n}") for n in range(3)
+            ]
+            session.add_all(accounts)
+            await session.flush()
+            for account in accounts:
+                session.add_all(
+                    [
+                        Credential(integration_id=account.id, sealed={"secret": "sealed"}),
+                        EndpointState(integration_id=account.id, endpoint="trades", cursor={"since": 1}),
+                        SyncRun(integration_id=account.id, summary={"trades": {"new": 1}}),
+                        SyncLease(integration_id=account.id, holder="worker", expires_at=now),
+                    ]
+                )
+            session.add(AssistantDraft(telegram_user_id=1001, chat_id=1001, token="abc", expires_at=now))
+        async with database.writer() as session:
+            await TransactionRepository(session).insert_missing(
+                [_trade(account.id, f"t{i}", "0.000000000000000001") for account in accounts for i in range(3)]
+            )
+        before = await _snapshot(database)
+        assert all(before.values()), "every table has rows to carry over"
+
+        await upgrade_to_head(database)
+
+        assert await current_revision(database) == head_revision()
+        assert await _snapshot(database) == before
+        assert await _foreign_key_problems(database) == []
+        async with database.reader() as session:
+            assert await session.scalar(text("PRAGMA foreign_keys")) == 1
+        # The foreign keys still cascade: deleting the last account takes its rows along, and its id stays retired.
+        last = max(account.id for account in accounts)
+        await _delete_integration(database, last)
+        remaining = await _snapshot(database)
+        assert all(row[1] != last for name in ("credentials", "transactions") for row in remaining[name])
+        assert await _integration(database, telegram_user_id=1003) > last
+
+        before_downgrade = await _snapshot(database)
+        await _migrate(database, "0004", down=True)
+
+        assert await current_revision(database) == "0004"
+        assert await _snapshot(database) == before_downgrade
+        assert await _foreign_key_problems(database) == []
     finally:
         await database.dispose()

@@ -6,10 +6,18 @@ no text of theirs is ever kept: every Diagnosis is written from our templates (`
 """
 
 from connectors.diagnosis.diagnose import diagnose, diagnosis_for
-from connectors.diagnosis.facts import ErrorFacts, attach_response_facts, error_facts, safe_summary
+from connectors.diagnosis.facts import (
+    RATE_LIMIT_STATUSES,
+    ErrorFacts,
+    attach_response_facts,
+    error_facts,
+    note_http_status,
+    safe_summary,
+)
 from connectors.diagnosis.model import Diagnosis, DiagnosisCode, EndpointNotOffered, LookbackLimitReached
 
 __all__ = [
+    "RATE_LIMIT_STATUSES",
     "Diagnosis",
     "DiagnosisCode",
     "EndpointNotOffered",
@@ -19,5 +27,6 @@ __all__ = [
     "diagnose",
     "diagnosis_for",
     "error_facts",
+    "note_http_status",
     "safe_summary",
 ]

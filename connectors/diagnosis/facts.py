@@ -18,6 +18,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 _FACTS_ATTRIBUTE = "_tallybot_error_facts"
+_STATUS_ATTRIBUTE = "_tallybot_http_status"
+
+# HTTP statuses that mean "not now" from any exchange, whatever the body says: 429 Too Many Requests, and 418,
+# Binance's IP ban (also what some gateways answer). ccxt maps them per exchange, not always to a rate-limit
+# error (OKX's 429 without OKX's JSON body is ExchangeNotAvailable), so the status decides.
+RATE_LIMIT_STATUSES = frozenset({418, 429})
 
 # Codes are numbers (-2015, 10003, "50111", "00000"), identifiers (INVALID_KEY, api-signature-not-valid) or
 # Kraken's "EAPI:Invalid key". Anything else (a sentence, a URL, a key) is not a code and is dropped.
@@ -90,13 +96,26 @@ def attach_response_facts(error: BaseException, client: Any) -> None:
         setattr(error, _FACTS_ATTRIBUTE, facts)
 
 
+def note_http_status(error: BaseException, status: int) -> None:
+    """Record the HTTP status of the answer `error` was raised for, when ccxt's message may lack it.
+
+    ccxt writes the status into its message only when its generic HTTP handler raises; an exchange's own handler
+    that raises first on the body (Bybit, OKX: any JSON without their success code) leaves it out. The client
+    pool calls this from around that handler (connectors.clients), so the status is known whatever the body.
+    """
+    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
+        with contextlib.suppress(AttributeError):
+            setattr(error, _STATUS_ATTRIBUTE, status)
+
+
 # -------------------------------------------------------------------------------------------- internals
 
 
 def _facts_from_message(error: BaseException) -> ErrorFacts:
     message = _message(error)
     exchange = _exchange_id(message)
-    status = _status(message, exchange)
+    noted = getattr(error, _STATUS_ATTRIBUTE, None)
+    status = noted if isinstance(noted, int) else _status(message, exchange)
     retry_after = _retry_after_from_text(message)
     return ErrorFacts(
         error_type=type(error).__name__,

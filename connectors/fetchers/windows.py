@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from connectors.diagnosis import RATE_LIMIT_STATUSES, error_facts
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, ms_to_utc
@@ -107,11 +108,32 @@ def history_start(
 # -------------------------------------------------------------------------------------------------- ccxt calls
 
 
-def _rate_limit_errors() -> tuple[type[Exception], ...]:
+def is_rate_limit(error: BaseException) -> bool:
+    """Whether a ccxt error means "not now": a rate-limit error type, or an HTTP 429/418 answer of any body.
+
+    ccxt's type alone is not enough: each exchange maps statuses its own way, and OKX maps 429 to
+    ExchangeNotAvailable (a gateway's or CDN's 429 carries no OKX body), which would be retried as an outage.
+    The status comes from `error_facts`: ccxt's generic HTTP handler writes it into the message
+    ("okx GET <url> 429 Too Many Requests …"), and the client pool notes it on errors an exchange's own handler
+    raised first (connectors.clients.keep_rate_limit_status).
+    """
     # ccxt is already loaded when a client exists; importing lazily keeps `import connectors.fetchers` cheap.
     # In ccxt 4.5 RateLimitExceeded is a NetworkError, not a DDoSProtection (418 bans): both mean "not now".
     errors = importlib.import_module("ccxt.base.errors")
-    return (errors.DDoSProtection, errors.RateLimitExceeded)
+    if isinstance(error, errors.DDoSProtection | errors.RateLimitExceeded):
+        return True
+    return isinstance(error, errors.BaseError) and error_facts(error).status in RATE_LIMIT_STATUSES
+
+
+def rate_limited(error: BaseException, client: Any, *, endpoint: Endpoint, market: str = "") -> RateLimited | None:
+    """The RateLimited a ccxt error stands for (None: not a rate limit), honouring the answer's Retry-After.
+
+    Call it right after the failed call: ccxt keeps the failed answer's headers on the client. Nothing of ccxt's
+    text is kept (it holds the signed URL and the exchange's words)."""
+    if not is_rate_limit(error):
+        return None
+    headers = getattr(client, "last_response_headers", None)
+    return RateLimited(endpoint, retry_after_seconds(headers), market)
 
 
 def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -151,9 +173,9 @@ async def call(
     try:
         return await getattr(client, method)(dict(params))
     except Exception as exc:
-        if isinstance(exc, _rate_limit_errors()):
-            headers = getattr(client, "last_response_headers", None)
-            raise RateLimited(endpoint, retry_after_seconds(headers), market) from None
+        stop = rate_limited(exc, client, endpoint=endpoint, market=market)
+        if stop is not None:
+            raise stop from None
         raise
 
 
@@ -170,9 +192,9 @@ async def call_unified(
     try:
         return await getattr(client, method)(*args)
     except Exception as exc:
-        if isinstance(exc, _rate_limit_errors()):
-            headers = getattr(client, "last_response_headers", None)
-            raise RateLimited(endpoint, retry_after_seconds(headers), market) from None
+        stop = rate_limited(exc, client, endpoint=endpoint, market=market)
+        if stop is not None:
+            raise stop from None
         raise
 
 

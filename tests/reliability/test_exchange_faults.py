@@ -316,13 +316,7 @@ SCENARIOS = (
 )
 
 # Known gaps: (exchange, scenario) -> why. Each is a strict xfail: fixing the product makes it fail loudly.
-KNOWN = {
-    ("okx", "429 with Retry-After"): (
-        "ccxt maps OKX's HTTP 429 without OKX's JSON body (a gateway's or CDN's answer) to ExchangeNotAvailable, "
-        "not a rate-limit error: the fetcher does not raise RateLimited, the engine retries it as transient and "
-        "ends the endpoint FAILED (rate_limited) instead of PARTIAL"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def cases() -> list[Any]:

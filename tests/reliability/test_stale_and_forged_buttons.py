@@ -226,14 +226,6 @@ async def test_a_toggle_on_an_older_menu_of_the_same_flow_is_answered_without_an
     assert errors(caplog) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "db/models.py BigId is INTEGER PRIMARY KEY without AUTOINCREMENT on SQLite: the id of a deleted last "
-        "account is handed out again, so a stale button of the deleted account (here a second 'Delete "
-        "everything' confirmation) acts on the user's newer account"
-    ),
-)
 async def test_a_stale_button_of_a_deleted_account_never_acts_on_a_newer_account(bot: Bot) -> None:
     walker = bot.user()
     await bot.connect(walker, "Old-1")
@@ -246,7 +238,7 @@ async def test_a_stale_button_of_a_deleted_account_never_acts_on_a_newer_account
     await walker.press_for("Old-1 ›", "API key")
     await walker.press_for("Delete", "Delete Old-1?")
     await walker.press_for("Delete everything", "🗑")  # confirmed on the newer one
-    await bot.connect(walker, "New-1")  # on SQLite it gets the deleted account's id
+    await bot.connect(walker, "New-1")  # without AUTOINCREMENT, SQLite would give it the deleted account's id
 
     label = next(b.text for b in stale.buttons if "everything" in b.text)
     await bot.telegram.press_button(walker.user, bot.telegram.message(walker.chat_id, stale.message_id), label)
