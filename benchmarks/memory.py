@@ -1,6 +1,6 @@
 """Memory: the bot's peak RSS with 1,000 users × 3 accounts and 20 concurrent syncs, and shared vs unshared markets.
 
-    python -m benchmarks.memory [--quick] [--json PATH] [--syncs-at-once N] [--malloc-arena-max N]
+    python -m benchmarks.memory [--quick] [--json PATH] [--syncs-at-once N] [--trace-memory]
 
 The bot runs in its own process (`benchmarks.serve`, the real `Application`, asyncio debug mode off), the Bot API
 emulator and the users in this one, the four exchange emulators in a third. Before the bot starts, its database
@@ -53,7 +53,7 @@ class Sizes:
     account: dict[str, Any]
     listed: dict[str, int]
     at_once: int | None = None  # SyncService's limit in the bot; None: as many as there are syncs
-    malloc_arena_max: int | None = None  # glibc's MALLOC_ARENA_MAX for the bot process; None: glibc's default
+    trace: bool = False  # tracemalloc in the bot from ready on (slows it): where its Python memory goes
 
 
 FULL = Sizes(
@@ -130,9 +130,9 @@ async def bot_memory(
                 "data_dir": str(data_dir),
                 "overrides": exchanges.ready["urls"],
                 "max_concurrent_syncs": sizes.at_once or sizes.syncs,
+                "trace_memory": sizes.trace,
             },
             data_dir / "child.log",
-            env={"MALLOC_ARENA_MAX": str(sizes.malloc_arena_max)} if sizes.malloc_arena_max else None,
         )
         ready = await child.start()
         figures["rss_ready_mb"] = ready["rss_mb"]
@@ -169,6 +169,8 @@ async def bot_memory(
             }
             figures["python_blocks"]["after_syncs"] = samples[-1]["python_blocks"]
             figures["finished_in_time"] = samples[-1]["syncs"].get("leased", 0) == 0
+            if sizes.trace:
+                figures["traced"] = (await child.ask({"cmd": "stats", "trace": True})).get("traced")
         finally:
             final = await child.stop()
         figures["peak_rss_mb"] = final["peak_rss_mb"]
@@ -271,6 +273,13 @@ def build_report(sizes: Sizes, data: dict[str, Any], command: str, quick: bool) 
     report.say(
         f"  peak RSS (VmHWM of the bot process): {bot['peak_rss_mb']:.0f} MiB; bot errors logged: {bot['bot_errors']}"
     )
+    traced = bot.get("traced")
+    if traced:
+        report.say(
+            f"  Python memory allocated since ready (tracemalloc): peak {traced['peak_mb']:.1f} MiB, held at the end "
+            f"{traced['current_mb']:.1f} MiB, by file: "
+            + ", ".join(f"{name} {size:.1f}" for name, size in traced["top"])
+        )
     markets = data["markets"]
     report.section(f"Markets: {markets['clients']} Binance clients, {markets['markets']:,} markets each (tracemalloc)")
     report.say(
@@ -302,17 +311,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="SyncService's concurrency limit in the bot (default: as many as syncs start, 20; the product's is 4)",
     )
     parser.add_argument(
-        "--malloc-arena-max",
-        type=int,
-        metavar="N",
-        help="run the bot with MALLOC_ARENA_MAX=N (glibc's per-thread malloc arenas; the database driver's threads)",
+        "--trace-memory", action="store_true", help="tracemalloc in the bot: its Python memory by file (slower)"
     )
     options = parser.parse_args(argv)
     sizes = QUICK if options.quick else FULL
+    if options.trace_memory:
+        sizes = replace(sizes, trace=True)
     if options.syncs_at_once is not None:
         sizes = replace(sizes, at_once=options.syncs_at_once)
-    if options.malloc_arena_max is not None:
-        sizes = replace(sizes, malloc_arena_max=options.malloc_arena_max)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tallybot-bench-") as workdir:
         logging.basicConfig(filename=Path(workdir) / "driver.log", level=logging.WARNING)

@@ -16,7 +16,8 @@ false runs every update in turn, true is PTB's plain concurrency; absent keeps t
 limit, 4 in the product); ``profile`` (a path: cProfile the whole bot process and dump the stats there).
 
 The parent speaks JSON lines: it reads ``{"event": "ready"}``, then sends ``{"cmd": "stats", "reset": true}``
-(stalls and lags since the last reset, memory, sync activity) and finally ``{"cmd": "stop"}``.
+(stalls and lags since the last reset, memory, sync activity; with ``"trace": true`` and the ``trace_memory`` option,
+the Python memory allocated since ready and still held, by file) and finally ``{"cmd": "stop"}``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import re
 import resource
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,7 +43,7 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
 
-from benchmarks.common import peak_rss_mb, percentile, rss_mb
+from benchmarks.common import REPOSITORY, peak_rss_mb, percentile, rss_mb
 
 HEARTBEAT_SECONDS = 0.005
 SLOW_CALLBACK = re.compile(r"Executing (.*) took ([0-9.]+) seconds", re.DOTALL)
@@ -241,6 +243,22 @@ def echo_application(config: dict[str, Any]) -> Application:  # type: ignore[typ
     return application
 
 
+def traced_memory(top: int = 15) -> dict[str, Any]:
+    """Python memory allocated since tracing began and still held, by the file that allocated it."""
+    current, peak = tracemalloc.get_traced_memory()
+    by_file = tracemalloc.take_snapshot().statistics("filename")
+    return {
+        "current_mb": round(current / 2**20, 1),
+        "peak_mb": round(peak / 2**20, 1),
+        "top": [[short_path(str(stat.traceback[0].filename)), round(stat.size / 2**20, 2)] for stat in by_file[:top]],
+    }
+
+
+def short_path(path: str) -> str:
+    marker = "site-packages/"
+    return path.split(marker, 1)[1] if marker in path else path.replace(str(REPOSITORY) + "/", "")
+
+
 def tallybot_application(config: dict[str, Any]) -> Application:  # type: ignore[type-arg]
     from benchmarks.common import bot_settings
     from bot.app import build_application
@@ -318,7 +336,7 @@ class Host:
             records = await session.scalar(select(func.count()).select_from(Transaction))
         return {"leased": int(leases or 0), "records": int(records or 0), "open_clients": services.pool.open_clients}
 
-    async def stats(self, reset: bool) -> dict[str, Any]:
+    async def stats(self, reset: bool, trace: bool = False) -> dict[str, Any]:
         figures = {
             "event": "stats",
             "rss_mb": round(rss_mb(), 1),
@@ -334,6 +352,8 @@ class Host:
             "syncs": await self.sync_activity(),
             "uptime": round(time.monotonic() - self.started, 1),
         }
+        if trace and tracemalloc.is_tracing():
+            figures["traced"] = traced_memory()
         if reset:
             self.slow.reset()
             self.heartbeat.reset()
@@ -369,6 +389,8 @@ class Host:
         async with serving:
             self.tune_services()
             self.heartbeat.start()
+            if self.config.get("trace_memory"):
+                tracemalloc.start()  # from here on: what the bot allocates while it serves
             say({"event": "ready", "rss_mb": round(rss_mb(), 1), "python_blocks": sys.getallocatedblocks()})
             while True:
                 line = await reader.readline()
@@ -376,7 +398,7 @@ class Host:
                     break
                 command = json.loads(line)
                 if command.get("cmd") == "stats":
-                    say(await self.stats(bool(command.get("reset"))))
+                    say(await self.stats(bool(command.get("reset")), bool(command.get("trace"))))
                 elif command.get("cmd") == "stop":
                     break
             final = await self.stats(False)

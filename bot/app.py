@@ -15,6 +15,7 @@ from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import texts
+from bot.allocator import limit_malloc_arenas
 from bot.assistant.drafts import DraftStore
 from bot.context import SERVICES_KEY, SETTINGS_KEY, Services
 from bot.integrations import IntegrationService
@@ -87,6 +88,8 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     # However the bot is embedded (CLI, sandbox, tests), no record may carry a secret.
     install_redaction()
     registry.pin(token)
+    # Before the database driver starts its threads: each would otherwise get a malloc arena of its own.
+    limit_malloc_arenas()
     builder = (
         ApplicationBuilder()
         .token(token)

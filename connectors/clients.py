@@ -83,15 +83,17 @@ class ClientPool:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._session = _http_session()
         return self._session
 
-    def _new_client(self, exchange_id: str, credentials: Mapping[str, str]) -> Any:
+    def _build_client(self, exchange_id: str, credentials: Mapping[str, str], session: aiohttp.ClientSession) -> Any:
+        """A client of the exchange as Tallybot configures it, on `session` (which must belong to the loop the
+        client will run on), with its own throttler."""
         ccxt = _ccxt_async()
         exchange_class = getattr(ccxt, exchange_id)
         config: dict[str, Any] = {
             "enableRateLimit": True,
-            "session": self._http(),
+            "session": session,
             **copy.deepcopy(dict(READ_ONLY_CONFIG.get(exchange_id, {}))),
             **credentials,
         }
@@ -101,23 +103,31 @@ class ClientPool:
         keep_rate_limit_status(client)
         if exchange_id in self.url_overrides:
             apply_url_override(client, self.url_overrides[exchange_id])
-        # The exchange's weight limit is per IP: every client of it draws from one bucket.
+        return client
+
+    def _new_client(self, exchange_id: str, credentials: Mapping[str, str]) -> Any:
+        """A client for the bot's event loop: the pool's HTTP session and the exchange's shared throttler."""
+        client = self._build_client(exchange_id, credentials, self._http())
+        # The exchange's weight limit is per IP: every client of it draws from one bucket. The first client made
+        # here supplies it, so it is always a throttler of the bot's loop (markets sources never register theirs).
         shared = self._throttlers.setdefault(exchange_id, client.throttler)
         client.throttler = shared
         return client
 
     async def _markets_for(self, exchange_id: str) -> Any:
-        """A keyless client holding the exchange's loaded markets, loaded once and shared by reference."""
+        """A keyless client holding the exchange's loaded markets, loaded once and shared by reference.
+
+        ccxt parses an exchange's whole market list inside one callback of the loop that loads it (Binance, 2,000
+        markets: a 180 ms stall of every user's reply). So the load runs in a worker thread on an event loop of its
+        own (`_load_markets_source`); the bot's loop only waits for it. If the waiting task is cancelled the lock
+        is released, nothing is registered and the thread finishes on its own (its result is dropped).
+        """
         lock = self._market_locks.setdefault(exchange_id, asyncio.Lock())
         async with lock:
             source = self._market_sources.get(exchange_id)
             if source is None:
-                source = self._new_client(exchange_id, {})
-                try:
-                    await source.load_markets()
-                except BaseException:
-                    await source.close()
-                    raise
+                # A failure (ccxt's error from load_markets, as the caller always got it) propagates from here.
+                source = await asyncio.to_thread(self._load_markets_source, exchange_id)
                 self._market_sources[exchange_id] = source
                 # An exchange's markets are hundreds of thousands of objects kept for the life of the process: out
                 # of the garbage collector's sight they cost full collections nothing (a full collection walking
@@ -125,6 +135,30 @@ class ClientPool:
                 # this freezes a bounded amount; clients come and go and are not frozen.
                 gc.freeze()
             return source
+
+    def _load_markets_source(self, exchange_id: str) -> Any:
+        """Run in a worker thread: the exchange's markets, loaded on a fresh event loop of this thread."""
+        return asyncio.run(self._load_markets_here(exchange_id))
+
+    async def _load_markets_here(self, exchange_id: str) -> Any:
+        """Load markets on the running (worker) loop; return the closed client as the holder of the markets.
+
+        Everything the load touches belongs to this loop: its own HTTP session (the pool's belongs to the bot's
+        loop) and the client's own throttler, which is not registered as the exchange's shared one (ccxt binds a
+        throttler to the loop of its first request). Both are closed here before the loop ends; the client is
+        only ever read afterwards (`set_markets_from_exchange`), never used for a request: closed, ccxt would
+        refuse one (ExchangeClosedByUser) rather than open a session on a dead loop.
+        """
+        session = _http_session()
+        try:
+            client = self._build_client(exchange_id, {}, session)
+            try:
+                await client.load_markets()
+            finally:
+                await client.close()
+        finally:
+            await session.close()
+        return client
 
     @asynccontextmanager
     async def client(
@@ -178,12 +212,18 @@ class ClientPool:
 
     async def close(self) -> None:
         leases, self._clients = list(self._clients.values()), {}
-        sources, self._market_sources = list(self._market_sources.values()), {}
-        for client in [lease.client for lease in leases] + sources:
-            await client.close()
+        # Markets sources were closed on their own loops right after loading: nothing of theirs is open.
+        self._market_sources = {}
+        for lease in leases:
+            await lease.client.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _http_session() -> aiohttp.ClientSession:
+    """An HTTP session for ccxt clients, bound to the running loop (ccxt sets each request's own timeout)."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
 
 
 def keep_rate_limit_status(client: Any) -> None:
