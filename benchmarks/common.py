@@ -249,10 +249,9 @@ def counts(mapping: Mapping[str, int]) -> str:
 class Child:
     """A ``python -m benchmarks.serve CONFIG`` process and its JSON-line channel (see benchmarks/serve.py)."""
 
-    def __init__(self, config: Mapping[str, Any], log_path: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, config: Mapping[str, Any], log_path: Path) -> None:
         self.config = dict(config)
         self.log_path = log_path
-        self.env = {**os.environ, **env} if env else None
         self.process: asyncio.subprocess.Process | None = None
         self.ready: dict[str, Any] = {}
 
@@ -268,7 +267,6 @@ class Child:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
                 cwd=REPOSITORY,
-                env=self.env,
                 limit=2**24,
             )
         self.ready = await asyncio.wait_for(self._event("ready"), within)

@@ -11,9 +11,6 @@ from db.repositories.upsert import insert_ignoring_conflicts
 
 # SQLite's default limit on bound variables is 999 in older builds: look keys up in chunks under it.
 KEY_LOOKUP_CHUNK = 500
-# Rows bound per statement. Binding runs on the event loop (only the driver's work leaves it): in chunks, other users'
-# updates get a turn between them instead of waiting behind a whole 1,000-row page (docs/BENCHMARKS.md §3).
-INSERT_CHUNK = 250
 
 
 class TransactionRepository:
@@ -53,9 +50,7 @@ class TransactionRepository:
             groups.setdefault(frozenset(row), []).append(row)
         inserted = 0
         for group in groups.values():
-            for start in range(0, len(group), INSERT_CHUNK):
-                result = await self.session.execute(statement, group[start : start + INSERT_CHUNK])
-                inserted += len(result.all())
+            inserted += len((await self.session.execute(statement, group)).all())
         return inserted
 
     async def _without_stored(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
