@@ -56,8 +56,8 @@ class TransactionRepository:
             # One single-row statement run for every row (the driver's executemany), counted by rowcount, which
             # sqlite3 sums over the rows and which a skipped conflict does not add to. With RETURNING, SQLAlchemy
             # sends one multi-row statement per page instead, a different SQL text for every page size, and
-            # sqlite3 keeps up to 128 compiled statements per connection: 1,000-row ones held the bot's memory
-            # up by 55 MiB in docs/BENCHMARKS.md §4.
+            # sqlite3 keeps up to 128 compiled statements per connection: the large ones held the bot's peak
+            # memory about 110 MiB higher (docs/BENCHMARKS.md §4).
             written = cast("CursorResult[Any]", await self.session.execute(statement, rows))
             return int(written.rowcount)
         result = await self.session.execute(statement.returning(table.c.id), rows)
