@@ -58,6 +58,7 @@ from db.models import Transaction
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, RequestCounter, ScriptedAccount
 from sandbox.exchanges.base import SECOND_MS, SlidingWindow
 from sandbox.exchanges.binance_book import CONVERT_WINDOW_MS, DIVIDEND_WINDOW_MS, TRANSFERS_WINDOW_MS
+from sandbox.exchanges.binance_truth import binance_truth, stored_values
 
 SEED = 20261121
 TELEGRAM_USER = 8_000_001
@@ -323,34 +324,6 @@ def peak_in_window(spent: Sequence[tuple[int, int]], window_ms: int) -> int:
 # ------------------------------------------------------------------------------------------------ ground truth
 
 
-def truth(account: ScriptedAccount, until_ms: int) -> dict[str, tuple[object, ...]]:
-    """Every record of the scripted account by the natural key a sync stores it under, with its exact values."""
-    expected: dict[str, tuple[object, ...]] = {}
-    for t in account.trades:
-        if t.timestamp <= until_ms:
-            expected[f"trade:{t.symbol}:{t.id}"] = (t.amount, t.price, t.cost, t.fee, t.timestamp, t.side)
-    for d in account.deposits:
-        expected[f"deposit:{d.id}"] = (d.asset, d.amount, d.timestamp)
-    for w in account.withdrawals:
-        expected[f"withdrawal:{w.id}"] = (w.asset, w.amount, w.fee, w.timestamp)
-    for c in account.converts:
-        expected[f"convert:{c.id}"] = (c.from_asset, c.from_amount, c.to_asset, c.to_amount, c.timestamp)
-    for r in account.rewards:
-        expected[f"reward:{r.id}"] = (r.asset, r.amount, r.timestamp)
-    return expected
-
-
-def stored_values(row: Transaction) -> tuple[object, ...]:
-    when = to_ms(row.occurred_at)
-    if row.kind == "trade":
-        return (row.amount, row.price, row.quote_amount, row.fee_amount, when, row.side)
-    if row.kind == "withdrawal":
-        return (row.asset, row.amount, row.fee_amount, when)
-    if row.kind == "convert":
-        return (row.quote_asset, row.quote_amount, row.asset, row.amount, when)
-    return (row.asset, row.amount, when)
-
-
 @dataclass(frozen=True)
 class Recovery:
     expected: int
@@ -430,7 +403,7 @@ async def measure(shape: Shape, seed: int = SEED) -> dict[str, Any]:
                 first = await timed_sync(service, log, summary.id)
                 async with database.reader() as session:
                     rows = list((await session.scalars(select(Transaction))).all())
-                got = recovery(truth(account, first.until_ms), rows)
+                got = recovery(binance_truth(account, first.until_ms), rows)
                 second = await timed_sync(service, log, summary.id)
                 async with database.reader() as session:
                     after = len((await session.scalars(select(Transaction.id))).all())

@@ -281,6 +281,8 @@ def tallybot_application(config: dict[str, Any]) -> Application:  # type: ignore
 
 @asynccontextmanager
 async def echo_serving(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """`bot.app.serving` for the baseline: the echo bot's process must not import the product (handlers,
+    SQLAlchemy, the services) it is measured against."""
     await application.initialize()
     try:
         if application.updater is None:

@@ -32,7 +32,8 @@ import shutil
 import subprocess
 import sys
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -94,6 +95,24 @@ class Everything(logging.Handler):
         if record.exc_info and record.exc_info[1] is not None:
             parts.append(logging.Formatter().formatException(record.exc_info))
         self.texts.append("\n".join(parts))
+
+
+@contextmanager
+def every_logger_at_debug() -> Iterator[Everything]:
+    """Every logger at DEBUG — the root, and each library that was set quieter (configure_logging does that) —
+    recorded by one handler; the levels are put back afterwards."""
+    everything = Everything()
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in ("", *logging.root.manager.loggerDict)}
+    root.addHandler(everything)
+    try:
+        for name in levels:
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        yield everything
+    finally:
+        root.removeHandler(everything)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 @dataclass
@@ -295,14 +314,7 @@ async def story(
     okx_limits = OkxLimits(rules={}, default_rule=(100_000, 1_000))
     master_key = base64.b64encode(generate_key()).decode()
     data_dir = tmp_path / "data"
-    everything = Everything()
-    root = logging.getLogger()
-    levels = {name: logging.getLogger(name).level for name in ("", *logging.root.manager.loggerDict)}
-    root.addHandler(everything)
-    try:
-        # Every logger at DEBUG: the root, and each library that was set quieter (configure_logging does that).
-        for name in levels:
-            logging.getLogger(name).setLevel(logging.DEBUG)
+    with every_logger_at_debug() as everything:
         async with (
             BotApiEmulator() as telegram,
             BinanceEmulator(seed=91, profile=ACCOUNT, listed_symbols=10, limits=limits) as binance,
@@ -329,10 +341,6 @@ async def story(
                 blobs = await database_bytes(services, data_dir)
                 app.bot_data["reliability.scans"] = (everything, exceptions, blobs, timeline)
                 yield played, services, data_dir
-    finally:
-        root.removeHandler(everything)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
 
 
 async def test_no_canary_and_no_bot_token_anywhere_and_every_secret_deleted_first(
@@ -402,13 +410,7 @@ async def test_no_canary_and_no_bot_token_anywhere_and_every_secret_deleted_firs
 async def test_a_credential_pasted_into_the_bot_never_reaches_a_log_record_at_debug(
     tmp_path: Path, pasted: str
 ) -> None:
-    everything = Everything()
-    root = logging.getLogger()
-    levels = {name: logging.getLogger(name).level for name in ("", *logging.root.manager.loggerDict)}
-    root.addHandler(everything)
-    try:
-        for name in levels:
-            logging.getLogger(name).setLevel(logging.DEBUG)
+    with every_logger_at_debug() as everything:
         okx_limits = OkxLimits(rules={}, default_rule=(100_000, 1_000))
         bybit_limits = BybitLimits(per_second={}, default_per_second=10_000, ip_requests_per_5s=100_000)
         async with (
@@ -434,10 +436,6 @@ async def test_a_credential_pasted_into_the_bot_never_reaches_a_log_record_at_de
                     message = await ada.send(value)
                     await ada.reply_to(message, "received")
                     assert telegram.message(ada.chat_id, message.message_id).deleted
-    finally:
-        root.removeHandler(everything)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
 
     assert leaks({pasted: canary}, everything.texts) == []
 

@@ -20,7 +20,6 @@ from bot.secret import Secret
 from bot.sync import ProgressEvent, RetryPolicy, SyncResult, SyncService
 from bot.vault import KeyRing, Vault, generate_key
 from connectors.clients import ClientPool
-from connectors.fetchers.windows import to_ms
 from db.engine import Database
 from db.migrate import upgrade_to_head
 from db.models import Transaction
@@ -33,6 +32,7 @@ from sandbox.exchanges import (
     DepositRecord,
     TradeRecord,
 )
+from sandbox.exchanges.binance_truth import binance_truth, stored_values
 
 SMALL = AccountProfile(
     years=1.0, traded_markets=6, trades=150, deposits=20, withdrawals=10, converts=12, transfers=0, rewards=20
@@ -175,37 +175,14 @@ async def sqlite_bench(sqlite_database: Database, emulator: BinanceEmulator) -> 
 
 def truth(emulator: BinanceEmulator) -> dict[str, tuple[object, ...]]:
     """Every record of the scripted account by the natural key the sync stores it under, with its exact values."""
-    account = emulator.account
-    expected: dict[str, tuple[object, ...]] = {}
-    for t in account.trades:
-        expected[f"trade:{t.symbol}:{t.id}"] = (t.amount, t.price, t.cost, t.fee, t.timestamp, t.side)
-    for d in account.deposits:
-        expected[f"deposit:{d.id}"] = (d.asset, d.amount, d.timestamp)
-    for w in account.withdrawals:
-        expected[f"withdrawal:{w.id}"] = (w.asset, w.amount, w.fee, w.timestamp)
-    for c in account.converts:
-        expected[f"convert:{c.id}"] = (c.from_asset, c.from_amount, c.to_asset, c.to_amount, c.timestamp)
-    for r in account.rewards:
-        expected[f"reward:{r.id}"] = (r.asset, r.amount, r.timestamp)
-    return expected
+    return binance_truth(emulator.account)
 
 
 def stored(rows: Iterable[Transaction]) -> dict[str, tuple[object, ...]]:
     found: dict[str, tuple[object, ...]] = {}
     for row in rows:
-        when = to_ms(row.occurred_at)
-        if row.kind == "trade":
-            values: tuple[object, ...] = (row.amount, row.price, row.quote_amount, row.fee_amount, when, row.side)
-        elif row.kind == "deposit":
-            values = (row.asset, row.amount, when)
-        elif row.kind == "withdrawal":
-            values = (row.asset, row.amount, row.fee_amount, when)
-        elif row.kind == "convert":
-            values = (row.quote_asset, row.quote_amount, row.asset, row.amount, when)
-        else:
-            values = (row.asset, row.amount, when)
         assert row.natural_key not in found, f"stored twice: {row.natural_key}"
-        found[row.natural_key] = values
+        found[row.natural_key] = stored_values(row)
     return found
 
 
