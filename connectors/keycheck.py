@@ -298,12 +298,14 @@ _PROBES: Mapping[str, Probe] = {
 
 def parse_binance(payload: Mapping[str, Any]) -> KeyFacts:
     """GET /sapi/v1/account/apiRestrictions."""
+    # Not `enablePortfolioMarginTrading`: it is the key's Portfolio Margin API tag (Binance's own example of a key
+    # that may only read says true), usable only through `papi` on accounts that opened Portfolio Margin, never a
+    # right to trade or move funds on the spot and wallet API (docs/exchange-apis/binance.md, "key check").
     trade_flags = (
         "enableSpotAndMarginTrading",
         "enableMargin",
         "enableFutures",
         "enableVanillaOptions",
-        "enablePortfolioMarginTrading",
         "enableFixApiTrade",
         "enableInternalTransfer",
         "permitsUniversalTransfer",

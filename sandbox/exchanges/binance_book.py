@@ -97,8 +97,9 @@ def limit_param(params: Mapping[str, str], default: int, maximum: int) -> int:
     return value
 
 
-def check_span(start: int, end: int, maximum_ms: int) -> None:
-    if end - start > maximum_ms:
+def check_span(start: int, end: int, maximum_ms: int, *, below: bool = False) -> None:
+    """At most `maximum_ms` between the ends; with `below`, less than it (the docs' "less than 90 days")."""
+    if end - start > maximum_ms or (below and end - start == maximum_ms):
         raise BinanceError(-1127, f"More than {maximum_ms // HOUR_MS} hours between startTime and endTime.")
 
 
@@ -288,11 +289,14 @@ class BinanceBook:
 
     def _transfer_window(self, call: Call) -> tuple[int, int]:
         # Documented defaults: startTime 90 days before now, endTime now; the span must stay within 90 days.
-        start = int_param(call.params, "startTime")
-        end = int_param(call.params, "endTime")
-        start = call.now_ms - TRANSFERS_WINDOW_MS if start is None else start
-        end = call.now_ms if end is None else end
-        check_span(start, end, TRANSFERS_WINDOW_MS)
+        sent_start = int_param(call.params, "startTime")
+        sent_end = int_param(call.params, "endTime")
+        start = call.now_ms - TRANSFERS_WINDOW_MS if sent_start is None else sent_start
+        end = call.now_ms if sent_end is None else sent_end
+        # "within 0-90 days"; "If both startTime and endTime are sent, time between startTime and endTime must be
+        # less than 90 days" (Deposit_History.md, Withdraw_History_supporting_network_USER_DATA.md).
+        both_sent = sent_start is not None and sent_end is not None
+        check_span(start, end, TRANSFERS_WINDOW_MS, below=both_sent)
         return start, end
 
     def _filtered(
@@ -415,5 +419,4 @@ class BinanceBook:
             "divTime": r.timestamp,
             "enInfo": r.description,
             "tranId": int(r.tran_id),
-            "direction": 1,
         }

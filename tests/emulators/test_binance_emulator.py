@@ -216,7 +216,7 @@ async def test_deposit_history_walked_in_90_day_windows_returns_exactly_the_grou
         default_window = await client.sapiGetCapitalDepositHisrec()
         end = account.now_ms
         while end > account.now_ms - 4 * 365 * DAY_MS:
-            start, offset = end - 90 * DAY_MS, 0
+            start, offset = end - 90 * DAY_MS + 1, 0  # "less than 90 days" between the two ends
             while True:
                 rows = await client.sapiGetCapitalDepositHisrec(
                     {"startTime": start, "endTime": end, "limit": 7, "offset": offset}

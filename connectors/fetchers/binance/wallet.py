@@ -239,11 +239,14 @@ class BinanceWallet:
             return None, hold_if_recent(when)
         if status not in DEPOSIT_DONE:
             return None, None
-        ident = str(row["id"])
+        # Older answers carry no `id` (ccxt's 2021 sample): then the documented fields that name the movement
+        # make the key — the same on every sync, and different for two deposits of one transaction.
+        ident = str(row.get("id") or "")
+        identity = (coin, row.get("network"), row.get("address"), row.get("addressTag"), row.get("txId"))
         record = NormalizedRecord(
             kind=RecordKind.DEPOSIT,
             occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.DEPOSIT, ident, coin, row.get("txId"), row["amount"], when),
+            natural_key=natural_key(RecordKind.DEPOSIT, ident, *identity, row["amount"], when),
             asset=self.code(coin),
             amount=exact(row["amount"]),
             exchange_tx_id=ident or None,
