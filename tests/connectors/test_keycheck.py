@@ -6,15 +6,19 @@ by small fake clients that replay those payloads through `check_key`.
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.logs import configure_logging
 from bot.secret import Secret
@@ -24,6 +28,7 @@ from connectors.diagnosis import texts as t
 from connectors.keycheck import (
     KeyCheck,
     KeyFacts,
+    PermissionsUnreadable,
     check_key,
     judge,
     parse_binance,
@@ -51,6 +56,7 @@ from sandbox.exchanges import (
     OkxEmulator,
     OkxLimits,
 )
+from sandbox.exchanges.base import respond
 
 D = DiagnosisCode
 SMALL = AccountProfile(
@@ -124,7 +130,7 @@ FAILURES: dict[str, dict[str, DiagnosisCode]] = {
 def _markets_config(monkeypatch: pytest.MonkeyPatch) -> None:
     for exchange, config in MARKETS_CONFIG.items():
         if exchange not in READ_ONLY_CONFIG:
-            monkeypatch.setitem(READ_ONLY_CONFIG, exchange, config)  # type: ignore[arg-type]
+            monkeypatch.setitem(READ_ONLY_CONFIG, exchange, config)
 
 
 @dataclass
@@ -586,7 +592,8 @@ def test_binance_restrictions() -> None:
         }
     )
     assert facts == KeyFacts(can_read=True, can_trade=False, can_withdraw=False, ip_restricted=False)
-    assert parse_binance({"enableReading": True, "permitsUniversalTransfer": True}).verified is False
+    with pytest.raises(PermissionsUnreadable):
+        parse_binance({"enableReading": True, "permitsUniversalTransfer": True})
     assert parse_binance({"enableReading": True, "enableWithdrawals": False, "enableSpotAndMarginTrading": False,
                           "permitsUniversalTransfer": True}).can_trade is True  # fmt: skip
 
@@ -603,7 +610,7 @@ def test_bybit_query_api() -> None:
     assert facts.ip_restricted is False
     assert facts.expires_at == datetime(2026, 3, 1, 8, tzinfo=UTC)
     writable = {**result, "readOnly": 0, "permissions": {"Wallet": ["Withdraw"]}, "ips": ["1.2.3.4"], "expiredAt": ""}
-    facts = parse_bybit({"result": writable})
+    facts = parse_bybit({"retCode": 0, "result": writable})
     assert facts.can_trade and facts.can_withdraw and facts.ip_restricted and facts.expires_at is None
 
 
@@ -615,7 +622,8 @@ def test_okx_account_config() -> None:
     facts = parse_okx({"code": "0", "data": [{**row, "perm": "read_only,withdraw,trade", "ip": "1.2.3.4"}]})
     assert facts.can_trade and facts.can_withdraw and facts.ip_restricted
     assert parse_okx({"code": "0", "data": [{**row, "perm": "read_only,lend"}]}).unknown_permissions == ("lend",)
-    assert parse_okx({"code": "0", "data": []}).verified is False
+    with pytest.raises(PermissionsUnreadable):
+        parse_okx({"code": "0", "data": []})
 
 
 def test_bitget_authorities() -> None:
@@ -623,11 +631,12 @@ def test_bitget_authorities() -> None:
     assert parse_bitget({"code": "00000", "data": info}) == KeyFacts(
         can_read=True, can_trade=False, can_withdraw=False, ip_restricted=False
     )
-    trading = parse_bitget({"data": {**info, "authorities": ["stow", "stor"], "ips": "127.0.0.1"}})
+    ok = {"code": "00000", "msg": "success"}
+    trading = parse_bitget({**ok, "data": {**info, "authorities": ["stow", "stor"], "ips": "127.0.0.1"}})
     assert trading.can_trade and not trading.can_withdraw and trading.ip_restricted
-    assert parse_bitget({"data": {**info, "authorities": ["trade", "readonly"]}}).can_trade
-    assert parse_bitget({"data": {**info, "authorities": ["wwow", "stor"]}}).can_withdraw
-    assert parse_bitget({"data": {**info, "authorities": ["stor", "zzzz"]}}).unknown_permissions == ("zzzz",)
+    assert parse_bitget({**ok, "data": {**info, "authorities": ["trade", "readonly"]}}).can_trade
+    assert parse_bitget({**ok, "data": {**info, "authorities": ["wwow", "stor"]}}).can_withdraw
+    assert parse_bitget({**ok, "data": {**info, "authorities": ["stor", "zzzz"]}}).unknown_permissions == ("zzzz",)
 
 
 def test_kucoin_api_key_info() -> None:
@@ -660,7 +669,8 @@ def test_coinbase_key_permissions() -> None:
     payload = {"can_view": True, "can_trade": False, "can_transfer": False, "portfolio_uuid": "x"}
     assert parse_coinbase(payload) == KeyFacts(can_read=True, can_trade=False, can_withdraw=False)
     assert parse_coinbase({**payload, "can_transfer": True}).can_withdraw
-    assert parse_coinbase({"can_view": True}).verified is False
+    with pytest.raises(PermissionsUnreadable):
+        parse_coinbase({"can_view": True})
 
 
 def test_htx_picks_this_key_among_several() -> None:
@@ -714,3 +724,195 @@ def test_every_profile_with_a_permission_endpoint_names_a_real_ccxt_method() -> 
         method = profile.permission_check.method
         if method is not None:
             assert hasattr(getattr(ccxt_async, profile.ccxt_id), method), (profile.id, method)
+
+
+# ---------------------------------------------------------------------------------------------- unexpected shapes
+#
+# Issue 12, finding 4: a permission answer without its permission fields was read as "nothing granted", so keys that
+# can withdraw were accepted. Every payload below can withdraw; whatever is deleted from it or replaced by a value of
+# another JSON type, the key is never accepted: refused for withdrawing, or refused as unreadable.
+
+WITHDRAW_CAPABLE: dict[str, Any] = {
+    # Documented answers (tests/conformance corpus) made withdraw-capable by hand, and the documented shapes of the
+    # exchanges without an emulator.
+    "binance": lambda: {**corpus_response("binance", "apiRestrictions"), "enableWithdrawals": True},
+    "bybit": lambda: bybit_withdrawing(corpus_response("bybit", "query_api")),
+    "okx": lambda: corpus_response("okx", "account_config"),  # its perm is "read_only,withdraw,trade"
+    "bitget": lambda: bitget_withdrawing(corpus_response("bitget", "account_info")),
+    "kucoin": lambda: {"code": "200000", "data": {"apiKey": KEY, "permission": "General,Withdrawal"}},
+    "kraken": lambda: {"error": [], "result": {"permissions": ["query-funds", "withdraw-funds"], "validUntil": "0"}},
+    "coinbase": lambda: {"can_view": True, "can_trade": False, "can_transfer": True},
+    "htx": lambda: {"code": 200, "data": [{"accessKey": KEY, "permission": "readOnly,withdraw", "status": "normal"}]},
+    "gate": lambda: [{"key": KEY, "perms": [{"name": "wallet", "read_only": False}], "ip_whitelist": []}],
+}
+PARSERS: dict[str, Any] = {
+    "binance": parse_binance,
+    "bybit": parse_bybit,
+    "okx": parse_okx,
+    "bitget": parse_bitget,
+    "kucoin": parse_kucoin,
+    "kraken": parse_kraken,
+    "coinbase": parse_coinbase,
+    "htx": lambda payload: parse_htx(payload, KEY),
+    "gate": lambda payload: parse_gate(payload, KEY),
+}
+# Answers with HTTP 200 that are not permission answers: empty, null, another type, error envelopes.
+NOT_ANSWERS: tuple[Any, ...] = (
+    {},
+    None,
+    [],
+    "",
+    {"code": -1022, "msg": "Signature for this request is not valid."},
+    {"retCode": 10003, "retMsg": "API key is invalid.", "result": {}},
+    {"code": "50113", "msg": "Invalid Sign", "data": []},
+    {"code": "40037", "msg": "Apikey does not exist", "data": None},
+    {"data": None},
+    {"result": None},
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def corpus_response(exchange: str, topic: str) -> Any:
+    from tests.conformance.corpus import examples
+
+    found = [example for example in examples(exchange, topic) if "recorded" not in example.path.parts]
+    assert found, f"the corpus has no documented {exchange} {topic} answer"
+    return json.loads(json.dumps(found[0].response, default=str))  # a fresh copy, Decimals as strings
+
+
+def bybit_withdrawing(payload: dict[str, Any]) -> dict[str, Any]:
+    result = payload["result"]
+    result["readOnly"] = 0
+    result["permissions"]["Wallet"] = [*result["permissions"]["Wallet"], "Withdraw"]
+    return payload
+
+
+def bitget_withdrawing(payload: dict[str, Any]) -> dict[str, Any]:
+    payload["data"]["authorities"] = [*payload["data"]["authorities"], "wwow"]
+    return payload
+
+
+def json_kind(value: Any) -> str:
+    return "null" if value is None else "bool" if isinstance(value, bool) else type(value).__name__
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every node of a JSON tree, as the keys and indices leading to it."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += paths(child, (*prefix, index))
+    return found
+
+
+def differs_in_type(kind: str) -> Callable[[Any], bool]:
+    return lambda value: json_kind(value) != kind
+
+
+@st.composite
+def mutated(draw: st.DrawFn, exchange: str) -> Any:
+    """The withdraw-capable answer with one to three of its nodes deleted or replaced by a value of another JSON
+    type (never a node inside one already changed: that could put back a value of the original type)."""
+    payload = WITHDRAW_CAPABLE[exchange]()
+    chosen = draw(st.lists(st.sampled_from(paths(payload)), min_size=1, max_size=3, unique=True))
+    changed: list[tuple[Any, ...]] = []
+    for where in chosen:
+        if not where:
+            return draw(st.sampled_from(NOT_ANSWERS))
+        if any(where[: len(done)] == done for done in changed):
+            continue
+        parent = payload
+        for step in where[:-1]:
+            parent = parent[step]
+        kind = json_kind(parent[where[-1]])
+        if isinstance(parent, dict) and draw(st.booleans()):
+            del parent[where[-1]]
+        else:
+            parent[where[-1]] = draw(JSON_VALUES.filter(differs_in_type(kind)))
+        changed.append(where)
+    return payload
+
+
+@pytest.mark.parametrize("exchange", sorted(PARSERS))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_withdrawing_key_is_never_accepted_whatever_the_answer_s_shape(exchange: str, data: st.DataObject) -> None:
+    payload = data.draw(mutated(exchange))
+    profile = get_profile(exchange)
+    try:
+        facts = PARSERS[exchange](payload)
+    except PermissionsUnreadable:
+        return
+    result = judge(profile, facts, allow_trading=True)
+    assert not result.ok, f"{exchange} accepted a withdrawing key from {payload!r}"
+
+
+@pytest.mark.parametrize("exchange", sorted(PARSERS))
+@pytest.mark.parametrize("answer", NOT_ANSWERS, ids=lambda answer: json.dumps(answer)[:30])
+def test_an_answer_that_is_not_a_permission_answer_is_refused(exchange: str, answer: Any) -> None:
+    with pytest.raises(PermissionsUnreadable):
+        PARSERS[exchange](copy.deepcopy(answer))
+
+
+REQUIRED: dict[str, list[tuple[str | int, ...]]] = {
+    "binance": [("enableReading",), ("enableWithdrawals",), ("enableSpotAndMarginTrading",)],
+    "bybit": [
+        ("retCode",),
+        ("result",),
+        ("result", "readOnly"),
+        ("result", "permissions"),
+        ("result", "ips"),
+        ("result", "permissions", "Wallet"),
+    ],
+    "okx": [("code",), ("data",), ("data", 0), ("data", 0, "perm")],
+    "bitget": [("code",), ("data",), ("data", "authorities")],
+}
+
+
+@pytest.mark.parametrize("exchange", sorted(REQUIRED))
+def test_a_documented_answer_missing_a_permission_field_or_with_another_type_is_refused(exchange: str) -> None:
+    topic = {"binance": "apiRestrictions", "bybit": "query_api", "okx": "account_config", "bitget": "account_info"}
+    assert isinstance(PARSERS[exchange](corpus_response(exchange, topic[exchange])), KeyFacts)
+    replacements: tuple[Any, ...] = ("deleted", None, {}, [], "true", 1, True)
+    for where in REQUIRED[exchange]:
+        for replacement in replacements:
+            payload = corpus_response(exchange, topic[exchange])
+            parent = payload
+            for step in where[:-1]:
+                parent = parent[step]
+            if replacement == "deleted":
+                if isinstance(parent, list):
+                    parent.pop(int(where[-1]))
+                else:
+                    del parent[where[-1]]
+            elif json_kind(replacement) == json_kind(parent[where[-1]]):
+                continue
+            else:
+                parent[where[-1]] = replacement
+            with pytest.raises(PermissionsUnreadable):
+                PARSERS[exchange](payload)
+
+
+async def test_an_unreadable_answer_is_refused_with_a_message_that_claims_no_check() -> None:
+    async with running("binance") as venue:
+        venue.emulator.faults.inject(respond(200, "{}"), path="/sapi/v1/account/apiRestrictions")
+        result = await venue.check("read_only")
+
+    assert not result.ok and result.diagnosis is not None
+    assert result.diagnosis.title == "Tallybot could not confirm that this key is read-only"
+    words = f"{result.diagnosis.explanation} {' '.join(result.diagnosis.tips)} {' '.join(result.warnings)}"
+    assert "Tallybot checks" not in words and "cannot trade or withdraw" not in words
+
+
+def test_a_note_describing_a_check_is_never_shown_for_a_check_that_did_not_happen() -> None:
+    unverified = KeyFacts(can_read=True, can_trade=None, can_withdraw=None, verified=False)
+    for exchange in ("binance", "bybit", "okx", "bitget", "kucoin", "kraken", "coinbase", "htx", "gate"):
+        result = judge(get_profile(exchange), unverified, allow_trading=False)
+        assert not any("Tallybot checks" in warning for warning in result.warnings), exchange
