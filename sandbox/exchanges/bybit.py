@@ -4,15 +4,17 @@ Private requests are checked as Bybit checks them: ``X-BAPI-API-KEY``, ``X-BAPI-
 ``X-BAPI-RECV-WINDOW`` (10002), ``X-BAPI-SIGN`` = HMAC-SHA256 of timestamp + key + recvWindow + query string
 (10004), unknown or deleted keys (10003), expired keys (33004), IPs outside the key's list (10010) and keys
 without read scopes (10005). Errors come with HTTP 200 and a ``retCode``, as Bybit sends them. Each endpoint has
-a per-UID limit per second, reported in ``X-Bapi-Limit*`` headers and answered with 10006 when spent; more than
-600 requests in 5 s from one IP get HTTP 403 and a ban. Derivative instruments are not emulated (plain 404,
-listed in ``requests.unexpected``); the scripted account has spot history only.
+its own per-UID budget from Bybit's rate-limit table (docs/v5/rate-limit/rate-limit.mdx: per second for most, per
+minute for deposit, withdrawal and internal-transfer records), reported in ``X-Bapi-Limit*`` headers and answered
+with 10006 when spent; more than 600 requests in 5 s from one IP get HTTP 403 "access too frequent" and a 10-minute
+ban. Derivative instruments are not emulated (plain 404, listed in ``requests.unexpected``); the scripted account
+has spot history only. ``classic=True`` serves a classic (non-unified) account's spot rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
@@ -29,6 +31,7 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
+from sandbox.exchanges.bybit_assets import BybitAssets
 from sandbox.exchanges.bybit_book import (
     ASSET_WINDOW_MS,
     EXECUTION_LOOKBACK_MS,
@@ -41,31 +44,37 @@ from sandbox.exchanges.bybit_book import (
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
-# Per UID and second, as ccxt's Bybit cost table has them.
-DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
+# Bybit's per-UID budgets (count, window in ms) from its rate-limit table, docs/v5/rate-limit/rate-limit.mdx.
+DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
     {
-        "/v5/execution/list": 10,
-        "/v5/account/wallet-balance": 50,
-        "/v5/account/info": 10,
-        "/v5/user/query-api": 10,
-        "/v5/asset/deposit/query-record": 5,
-        "/v5/asset/withdraw/query-record": 5,
-        "/v5/asset/transfer/query-inter-transfer-list": 1,
+        "/v5/execution/list": (50, SECOND_MS),
+        "/v5/account/wallet-balance": (50, SECOND_MS),
+        "/v5/account/info": (50, SECOND_MS),
+        "/v5/user/query-api": (10, SECOND_MS),
+        "/v5/asset/deposit/query-record": (100, MINUTE_MS),
+        "/v5/asset/deposit/query-internal-record": (300, SECOND_MS),
+        "/v5/asset/withdraw/query-record": (300, MINUTE_MS),
+        "/v5/asset/transfer/query-inter-transfer-list": (60, MINUTE_MS),
+        "/v5/asset/exchange/query-convert-history": (50, SECOND_MS),
     }
 )
 
 
 @dataclass(frozen=True)
 class BybitLimits:
-    """Bybit's limits; tests shrink them to reach 10006 and 403 quickly."""
+    """Bybit's limits. `per_second`, when given, replaces the documented table (tests shrink or lift budgets to
+    reach 10006 quickly or not at all); paths it leaves out get `default_per_second`."""
 
-    per_second: Mapping[str, int] = field(default_factory=lambda: DEFAULT_PER_SECOND)
+    per_second: Mapping[str, int] | None = None
     default_per_second: int = 10
     ip_requests_per_5s: int = 600
     ip_ban_ms: int = 10 * MINUTE_MS
 
-    def for_path(self, path: str) -> int:
-        return self.per_second.get(path, self.default_per_second)
+    def budget(self, path: str) -> tuple[int, int]:
+        """(requests, window in ms) of one UID on one path."""
+        if self.per_second is not None:
+            return self.per_second.get(path, self.default_per_second), SECOND_MS
+        return DOCUMENTED_BUDGETS.get(path, (self.default_per_second, SECOND_MS))
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,8 @@ class Endpoint:
 
 
 class BybitEmulator(ExchangeEmulator):
-    """``BybitEmulator(seed=7)``: a scripted Bybit unified account behind the real v5 wire protocol."""
+    """``BybitEmulator(seed=7)``: a scripted Bybit unified (or, ``classic=True``, classic) account behind the real
+    v5 wire protocol."""
 
     exchange_id = "bybit"
     key_length = 18
@@ -92,20 +102,22 @@ class BybitEmulator(ExchangeEmulator):
         listed_symbols: int = 300,
         limits: BybitLimits | None = None,
         clock: Clock | None = None,
+        classic: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.limits = limits or BybitLimits()
         profile = profile or AccountProfile()
         quiet = (*profile.quiet_ages_ms, EXECUTION_LOOKBACK_MS, ASSET_WINDOW_MS)
-        profile = replace(profile, quiet_ages_ms=quiet, converts=0, rewards=0)
+        profile = replace(profile, quiet_ages_ms=quiet, rewards=0)
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BybitIds()
         )
-        self.book = BybitBook(self.account)
+        self.book = BybitBook(self.account, classic=classic)
+        self.assets = BybitAssets(self.account)
         self._ip_windows: dict[str, SlidingWindow] = {}
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}
-        book = self.book
+        book, assets = self.book, self.assets
         self.endpoints = (
             Endpoint("/v5/market/time", False, book.market_time),
             Endpoint("/v5/market/instruments-info", False, book.instruments_info),
@@ -113,9 +125,11 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/account/info", True, book.account_info),
             Endpoint("/v5/account/wallet-balance", True, book.wallet_balance),
             Endpoint("/v5/execution/list", True, book.executions),
-            Endpoint("/v5/asset/deposit/query-record", True, book.deposits),
-            Endpoint("/v5/asset/withdraw/query-record", True, book.withdrawals),
-            Endpoint("/v5/asset/transfer/query-inter-transfer-list", True, book.transfers),
+            Endpoint("/v5/asset/deposit/query-record", True, assets.deposits),
+            Endpoint("/v5/asset/deposit/query-internal-record", True, assets.internal_deposits),
+            Endpoint("/v5/asset/withdraw/query-record", True, assets.withdrawals),
+            Endpoint("/v5/asset/transfer/query-inter-transfer-list", True, assets.transfers),
+            Endpoint("/v5/asset/exchange/query-convert-history", True, assets.converts),
         )
 
     @property
@@ -177,7 +191,7 @@ class BybitEmulator(ExchangeEmulator):
 
     def _spend(self, key: ApiKey, path: str, now: int, headers: dict[str, str]) -> None:
         # One account per emulator, so the UID budget is per endpoint.
-        window = self._uid_windows.setdefault(path, SlidingWindow(self.limits.for_path(path), SECOND_MS))
+        window = self._uid_windows.setdefault(path, SlidingWindow(*self.limits.budget(path)))
         allowed = window.try_spend(now, 1)
         headers["X-Bapi-Limit"] = str(window.limit)
         headers["X-Bapi-Limit-Status"] = str(max(0, window.limit - window.used(now)))

@@ -1,10 +1,13 @@
-"""Bybit v5's read endpoints over a scripted account: parameters, windows, cursors and Bybit's JSON.
+"""Bybit v5's market, user, account and execution endpoints over a scripted account (the asset endpoints are in
+``bybit_assets``), and the wire rules they share. Every rule is in docs/exchange-apis/bybit.md with its page.
 
-Rules from Bybit's v5 docs: execution list limit [1, 100] (default 50), 7-day windows (none given: the last 7
-days; only one end given: 7 days from it), unified accounts reach back 730 days; deposit and withdrawal records
-limit [1, 50] (default 50) in 30-day windows; internal transfers limit [1, 50] (default 20) in 7-day windows;
-records newest first; the next page is asked for with ``cursor=<nextPageCursor>``. Spot instruments come in one
-page. Bybit answers parameter errors with retCode 10001.
+Execution list (docs/v5/order/execution.mdx): limit [1, 100] (default 50), 7-day windows (none given: the last 7
+days; only one end given: 7 days from it), "2 years" back; newest first; the next page is asked for with
+``cursor=<nextPageCursor>``. Rows have the documented example's fields (spot has no ``createType``); rows before
+2024-01-08 carry ``feeCurrency`` "" (the field came that day, docs/changelog/v5.mdx; the docs' own 2022 example has
+""). A classic (non-unified) account's spot rows have the shape ccxt recorded ("private trades classic spot"):
+``execType`` "", no ``feeCurrency``, empty order fields. Spot instruments come in one page. Parameter errors are
+retCode 10001 (docs/v5/error.mdx).
 """
 
 from __future__ import annotations
@@ -21,13 +24,10 @@ from typing import Any, TypeVar
 from sandbox.exchanges.base import DAY_MS, ApiKey
 from sandbox.exchanges.records import (
     EIGHT_PLACES,
-    DepositRecord,
     IdStyle,
     Market,
     ScriptedAccount,
     TradeRecord,
-    TransferRecord,
-    WithdrawalRecord,
     plain,
 )
 
@@ -38,6 +38,7 @@ EXECUTION_WINDOW_MS = 7 * DAY_MS
 EXECUTION_LOOKBACK_MS = 730 * DAY_MS
 ASSET_WINDOW_MS = 30 * DAY_MS
 TRANSFER_WINDOW_MS = 7 * DAY_MS
+FEE_CURRENCY_FROM_MS = 1_704_672_000_000  # 2024-01-08 00:00 UTC: feeCurrency added to the execution list
 
 
 class BybitError(Exception):
@@ -141,6 +142,7 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 def _permissions(key: ApiKey) -> Json:
+    """The permission groups of the documented answer (docs/v5/user/apikey-info.mdx), filled for this key."""
     p = key.permissions
     if not p.read:
         scopes: Json = {}
@@ -150,10 +152,11 @@ def _permissions(key: ApiKey) -> Json:
             "ContractTrade": ["Order", "Position"],
             "Spot": ["SpotTrade"],
             "Wallet": wallet,
-            "Options": ["OptionsTrade"],
+            "Derivatives": ["DerivativesTrade"],
             "Exchange": ["ExchangeHistory"],
+            "Earn": ["Earn"],
         }
-    empty = (
+    groups = (
         "ContractTrade",
         "Spot",
         "Wallet",
@@ -165,15 +168,22 @@ def _permissions(key: ApiKey) -> Json:
         "NFT",
         "Affiliate",
         "Earn",
+        "FiatP2P",
+        "FiatConvertBroker",
+        "FiatGlobalPay",
+        "FiatBitPay",
+        "BitCard",
+        "ByXPost",
     )
-    return {name: scopes.get(name, []) for name in empty}
+    return {name: scopes.get(name, []) for name in groups}
 
 
 class BybitBook:
     """Serves one scripted account the way Bybit's v5 REST API does."""
 
-    def __init__(self, account: ScriptedAccount) -> None:
+    def __init__(self, account: ScriptedAccount, *, classic: bool = False) -> None:
         self.account = account
+        self.classic = classic
         self._key_ids: dict[str, int] = {}
 
     def market_time(self, call: Call) -> Json:
@@ -217,7 +227,8 @@ class BybitBook:
             raise RuntimeError("a private endpoint was served without a key")
         p = key.permissions
         key_id = self._key_ids.setdefault(key.api_key, 1_000_000 + len(self._key_ids))
-        days_left = -1 if key.expires_at is None else max(0, (key.expires_at - call.now_ms) // DAY_MS)
+        # A key that never expires (IP-bound): the docs' example answers deadlineDay -2 and the epoch.
+        days_left = -2 if key.expires_at is None else max(0, (key.expires_at - call.now_ms) // DAY_MS)
         return {
             "id": str(key_id),
             "note": key.label,
@@ -228,10 +239,10 @@ class BybitBook:
             "ips": list(key.ip_whitelist) or ["*"],
             "type": 1,
             "deadlineDay": days_left,
-            "expiredAt": "" if key.expires_at is None else iso(key.expires_at),
+            "expiredAt": iso(0 if key.expires_at is None else key.expires_at),
             "createdAt": iso(key.created_at),
             "unified": 0,
-            "uta": 1,
+            "uta": 0 if self.classic else 1,
             "userID": 24617703,
             "inviterID": 0,
             "vipLevel": "No VIP",
@@ -242,6 +253,9 @@ class BybitBook:
             "parentUid": "0",
             "kycLevel": "LEVEL_DEFAULT",
             "kycRegion": "",
+            "userIDInt64": "0",
+            "inviterIDInt64": "0",
+            "affiliateIDInt64": "0",
         }
 
     def account_info(self, call: Call) -> Json:
@@ -322,7 +336,38 @@ class BybitBook:
             and (not base or t.base == base)
         ]
         items, cursor = cursor_page(chosen, params, limit, lambda t: (t.timestamp, t.id))
-        return {"category": category, "list": [self._execution(t) for t in items], "nextPageCursor": cursor}
+        row = self._classic_execution if self.classic else self._execution
+        return {"category": category, "list": [row(t) for t in items], "nextPageCursor": cursor}
+
+    @staticmethod
+    def _classic_execution(t: TradeRecord) -> Json:
+        """A classic account's spot row, in the shape ccxt 4.5.90 recorded ("private trades classic spot")."""
+        return {
+            "symbol": t.symbol,
+            "orderId": t.order_id,
+            "orderLinkId": "",
+            "side": "Buy" if t.side == "buy" else "Sell",
+            "orderPrice": "",
+            "orderQty": "",
+            "leavesQty": "",
+            "orderType": "Limit" if t.is_maker else "Market",
+            "stopOrderType": "",
+            "execFee": plain(t.fee),
+            "execId": t.id,
+            "execPrice": plain(t.price),
+            "execQty": plain(t.amount),
+            "execType": "",
+            "execValue": "",
+            "execTime": str(t.timestamp),
+            "isMaker": t.is_maker,
+            "feeRate": "",
+            "tradeIv": "",
+            "markIv": "",
+            "markPrice": "",
+            "indexPrice": "",
+            "underlyingPrice": "",
+            "blockTradeId": "",
+        }
 
     @staticmethod
     def _execution(t: TradeRecord) -> Json:
@@ -334,7 +379,6 @@ class BybitBook:
             "orderPrice": plain(t.price),
             "orderQty": plain(t.amount),
             "leavesQty": "0",
-            "createType": "CreateByUser",
             "orderType": "Limit" if t.is_maker else "Market",
             "stopOrderType": "",
             "execFee": plain(t.fee),
@@ -344,7 +388,7 @@ class BybitBook:
             "execType": "Trade",
             "execValue": plain(t.cost),
             "execTime": str(t.timestamp),
-            "feeCurrency": t.fee_asset,
+            "feeCurrency": t.fee_asset if t.timestamp >= FEE_CURRENCY_FROM_MS else "",
             "isMaker": t.is_maker,
             "feeRate": "0.001",
             "tradeIv": "",
@@ -356,82 +400,4 @@ class BybitBook:
             "closedSize": "",
             "seq": 0,
             "extraFees": "",
-        }
-
-    def deposits(self, call: Call) -> Json:
-        limit = limit_param(call.params, 50, 50)
-        start, end = window(call.params, call.now_ms, ASSET_WINDOW_MS)
-        coin = call.params.get("coin")
-        chosen = [d for d in self.account.deposits if start <= d.timestamp <= end and (not coin or d.asset == coin)]
-        items, cursor = cursor_page(chosen, call.params, limit, lambda d: (d.timestamp, d.id))
-        return {"rows": [self._deposit(d) for d in items], "nextPageCursor": cursor}
-
-    @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
-        return {
-            "id": d.id,
-            "coin": d.asset,
-            "chain": d.network,
-            "amount": plain(d.amount),
-            "txID": d.tx_id,
-            "status": 3,
-            "toAddress": d.address,
-            "tag": "",
-            "depositFee": "",
-            "successAt": str(d.timestamp),
-            "confirmations": "64",
-            "txIndex": "0",
-            "blockHash": "",
-            "batchReleaseLimit": "-1",
-            "depositType": "0",
-            "fromAddress": "",
-        }
-
-    def withdrawals(self, call: Call) -> Json:
-        limit = limit_param(call.params, 50, 50)
-        start, end = window(call.params, call.now_ms, ASSET_WINDOW_MS)
-        coin, wanted_id = call.params.get("coin"), call.params.get("withdrawID")
-        chosen = [
-            w
-            for w in self.account.withdrawals
-            if start <= w.timestamp <= end and (not coin or w.asset == coin) and (not wanted_id or w.id == wanted_id)
-        ]
-        items, cursor = cursor_page(chosen, call.params, limit, lambda w: (w.timestamp, w.id))
-        return {"rows": [self._withdrawal(w) for w in items], "nextPageCursor": cursor}
-
-    @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
-        return {
-            "withdrawId": w.id,
-            "txID": w.tx_id,
-            "withdrawType": 0,
-            "coin": w.asset,
-            "chain": w.network,
-            "amount": plain(w.amount),
-            "withdrawFee": plain(w.fee),
-            "status": "success",
-            "toAddress": w.address,
-            "tag": "",
-            "createTime": str(w.timestamp),
-            "updateTime": str(w.timestamp + 300_000),
-        }
-
-    def transfers(self, call: Call) -> Json:
-        limit = limit_param(call.params, 20, 50)
-        start, end = window(call.params, call.now_ms, TRANSFER_WINDOW_MS)
-        coin = call.params.get("coin")
-        chosen = [t for t in self.account.transfers if start <= t.timestamp <= end and (not coin or t.asset == coin)]
-        items, cursor = cursor_page(chosen, call.params, limit, lambda t: (t.timestamp, t.id))
-        return {"list": [self._transfer(t) for t in items], "nextPageCursor": cursor}
-
-    @staticmethod
-    def _transfer(t: TransferRecord) -> Json:
-        return {
-            "transferId": t.id,
-            "coin": t.asset,
-            "amount": plain(t.amount),
-            "fromAccountType": t.from_account,
-            "toAccountType": t.to_account,
-            "timestamp": str(t.timestamp),
-            "status": "SUCCESS",
         }

@@ -27,6 +27,7 @@ from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits, DepositRecord, TradeRecord
+from sandbox.exchanges.bybit_assets import is_internal
 
 PROFILE = AccountProfile(
     years=3.0, traded_markets=16, trades=900, deposits=40, withdrawals=25, converts=20, transfers=25, rewards=30
@@ -39,6 +40,7 @@ PATHS = {
     Endpoint.WITHDRAWALS: "/v5/asset/withdraw/query-record",
     Endpoint.TRANSFERS: "/v5/asset/transfer/query-inter-transfer-list",
 }
+INTERNAL_DEPOSITS = "/v5/asset/deposit/query-internal-record"
 
 
 @pytest.fixture
@@ -113,8 +115,10 @@ def assert_ground_truth(emulator: BybitEmulator, found: Mapping[Endpoint, list[N
     oldest, _ = emulator.trades_reachable
     reachable = [t for t in account.trades if t.timestamp >= oldest]
     assert executions(found[Endpoint.SPOT_TRADES]) == truth_executions(reachable)
+    # On-chain deposits and internal (off-chain) ones, whose times Bybit gives in seconds.
     assert {r.exchange_tx_id: (r.asset, r.amount, to_ms(r.occurred_at)) for r in found[Endpoint.DEPOSITS]} == {
-        d.id: (d.asset, d.amount, d.timestamp) for d in account.deposits
+        d.id: (d.asset, d.amount, d.timestamp // 1000 * 1000 if is_internal(d) else d.timestamp)
+        for d in account.deposits
     }
     assert {
         r.exchange_tx_id: (r.asset, r.amount, r.fee_amount, to_ms(r.occurred_at)) for r in found[Endpoint.WITHDRAWALS]
@@ -156,7 +160,9 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         for endpoint in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.TRANSFERS):
             expected = windows(endpoint, date_ms(BYBIT_OPENED), until)
             assert bybit.requests.count(PATHS[endpoint]) == expected
-            assert reports[endpoint].requests == expected
+            walks = 2 if endpoint is Endpoint.DEPOSITS else 1  # deposits: on-chain, then internal
+            assert reports[endpoint].requests == walks * expected
+        assert bybit.requests.count(INTERNAL_DEPOSITS) == windows(Endpoint.DEPOSITS, date_ms(BYBIT_OPENED), until)
         assert bybit.requests.unexpected == []
 
         # Nothing new: exactly one request per endpoint.
@@ -164,7 +170,7 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         second_until = datetime.now(UTC)
         again = {e: await drain(fetcher, e, cursors[e], until=second_until) for e in WINDOWED}
         assert all(not records for records in again.values())
-        assert bybit.requests.total == len(WINDOWED)
+        assert bybit.requests.total == len(WINDOWED) + 1  # deposits ask both lists
 
         # New activity: a trade and a deposit since the last sync come back, and nothing else.
         now = to_ms(second_until) + 1  # since the last sync
@@ -173,14 +179,14 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         grown = dataclasses.replace(
             bybit.account, trades=(*bybit.account.trades, trade), deposits=(*bybit.account.deposits, deposit)
         )
-        bybit.account = bybit.book.account = grown
+        bybit.account = bybit.book.account = bybit.assets.account = grown
         bybit.requests.reset()
         await asyncio.sleep(0.01)
         later = {e: await drain(fetcher, e, cursors[e], until=datetime.now(UTC)) for e in WINDOWED}
         assert executions(later[Endpoint.SPOT_TRADES]) == truth_executions([trade])
         assert [(r.exchange_tx_id, r.amount) for r in later[Endpoint.DEPOSITS]] == [("77001", Decimal("0.00000001"))]
         assert later[Endpoint.WITHDRAWALS] == [] and later[Endpoint.TRANSFERS] == []
-        assert bybit.requests.total == len(WINDOWED)
+        assert bybit.requests.total == len(WINDOWED) + 1
 
 
 def small_pages(size: int) -> ExchangeProfile:
@@ -248,8 +254,46 @@ async def test_rate_limited_fetch_stops_after_a_complete_page_and_resumes_from_i
 # -------------------------------------------------------------------------------------------- converts
 
 
+async def test_a_classic_accounts_spot_trades_all_come_back_with_their_fee_coin() -> None:
+    """Classic accounts' executions carry execType "" and no feeCurrency (ccxt's recorded classic spot row):
+    every one is a trade, and its fee coin follows Bybit's spot rule (a buy pays in the base coin, a sell in
+    the quote coin), the same coins the account really paid in."""
+    async with (
+        BybitEmulator(seed=20240612, profile=PROFILE, listed_symbols=150, limits=FAST, classic=True) as emulator,
+        bybit_client(emulator) as client,
+    ):
+        fetcher = BybitFetcher(get_profile("bybit"), client)
+        records = await drain(fetcher, Endpoint.SPOT_TRADES, {}, until=datetime.now(UTC))
+    oldest, _ = emulator.trades_reachable
+    reachable = [t for t in emulator.account.trades if t.timestamp >= oldest]
+    assert len(reachable) > 100
+    # A classic row leaves execValue empty: what one reads off it is price times quantity.
+    assert executions(records) == truth_executions(dataclasses.replace(t, cost=t.price * t.amount) for t in reachable)
+    assert {r.fee_asset for r in records if r.side == "buy"} == {t.base for t in reachable if t.side == "buy"}
+
+
+async def test_converts_from_the_emulator_and_the_reach_of_web_converts_said_once(bybit: BybitEmulator) -> None:
+    """Bybit lists converts made on its website only from 2025-09-10 on: the first walk says so (a gap pointing at
+    file upload), the records are exactly what the API lists, and the next sync neither repeats nor re-says."""
+    async with bybit_client(bybit) as client:
+        fetcher = BybitFetcher(get_profile("bybit"), client)
+        stored: dict[str, Cursor] = {}
+        report = FetchReport()
+        first = await drain(fetcher, Endpoint.CONVERT, stored, until=datetime.now(UTC), report=report)
+        listed = bybit.assets.listed_converts()
+        assert 0 < len(listed) < len(bybit.account.converts)  # older web converts are not in the API
+        assert {(r.exchange_tx_id, r.asset, r.amount, r.quote_asset, r.quote_amount) for r in first} == {
+            (c.quote_id, c.to_asset, c.to_amount, c.from_asset, c.from_amount) for c in listed
+        }
+        (gap,) = report.gaps
+        assert gap.end == datetime(2025, 9, 10, tzinfo=UTC) and "website" in gap.reason and "file" in gap.reason
+        again = FetchReport()
+        assert await drain(fetcher, Endpoint.CONVERT, stored, until=datetime.now(UTC), report=again) == []
+        assert again.gaps == [] and again.requests == 1
+
+
 class FakeConvertClient:
-    """Bybit's convert history (not in the emulator): newest first, by page number."""
+    """Bybit's convert history with rows still processing: newest first, by page number."""
 
     def __init__(self, rows: list[dict[str, str]]) -> None:
         self.rows = rows

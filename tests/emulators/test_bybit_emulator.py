@@ -13,6 +13,7 @@ import pytest
 from connectors.urls import apply_url_override, parse_url_overrides
 from sandbox.exchanges import BinanceEmulator, BybitEmulator, BybitLimits, DemoKeys, Permissions
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
+from sandbox.exchanges.bybit_assets import is_internal
 from tests.emulators.conftest import (
     BINANCE_OPTIONS,
     BYBIT_CONFIG,
@@ -110,7 +111,9 @@ async def test_query_api_reports_the_keys_real_flags(bybit: BybitEmulator, bybit
     assert flags["withdrawal"]["readOnly"] == 0
     assert "Withdraw" in flags["withdrawal"]["permissions"]["Wallet"]
     assert flags["withdrawal"]["ips"] == ["203.0.113.7", "127.0.0.1"]
-    assert flags["withdrawal"]["expiredAt"] == ""
+    # A key bound to IPs never expires: Bybit's example answers the epoch and deadlineDay -2 (apikey-info.mdx).
+    assert flags["withdrawal"]["expiredAt"] == "1970-01-01T00:00:00Z"
+    assert flags["withdrawal"]["deadlineDay"] == -2
 
 
 @pytest.mark.parametrize(
@@ -224,6 +227,9 @@ async def test_deposits_withdrawals_and_transfers_walked_in_their_windows_match_
     start = account.now_ms - 4 * 365 * DAY_MS
     async with ccxt_client("bybit", bybit, bybit_keys.read_only, options=BYBIT_OPTIONS) as client:
         deposits = await walk(client.privateGetV5AssetDepositQueryRecord, "rows", start, account.now_ms, 30 * DAY_MS, 3)
+        internal = await walk(
+            client.privateGetV5AssetDepositQueryInternalRecord, "rows", start, account.now_ms, 30 * DAY_MS, 3
+        )
         withdrawals = await walk(
             client.privateGetV5AssetWithdrawQueryRecord, "rows", start, account.now_ms, 30 * DAY_MS, 50
         )
@@ -235,8 +241,13 @@ async def test_deposits_withdrawals_and_transfers_walked_in_their_windows_match_
         with pytest.raises(ccxt.BadRequest, match="10001"):
             await client.privateGetV5AssetDepositQueryRecord({"limit": 51})
 
-    assert sorted((r["id"], Decimal(r["amount"]), r["coin"], int(r["successAt"])) for r in deposits) == sorted(
-        (d.id, d.amount, d.asset, d.timestamp) for d in account.deposits
+    # Every deposit is in exactly one of the two lists: on-chain (times in ms) or internal (in seconds).
+    on_chain = [(r["id"], Decimal(r["amount"]), r["coin"], int(r["successAt"])) for r in deposits]
+    off_chain = [(r["id"], Decimal(r["amount"]), r["coin"], int(r["createdTime"]) * 1000) for r in internal]
+    assert on_chain and off_chain
+    assert sorted(on_chain + off_chain) == sorted(
+        (d.id, d.amount, d.asset, d.timestamp // 1000 * 1000 if is_internal(d) else d.timestamp)
+        for d in account.deposits
     )
     assert sorted((r["withdrawId"], Decimal(r["amount"]), Decimal(r["withdrawFee"])) for r in withdrawals) == sorted(
         (w.id, w.amount, w.fee) for w in account.withdrawals

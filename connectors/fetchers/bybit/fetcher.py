@@ -1,16 +1,18 @@
-"""Bybit v5: executions, deposits, withdrawals and internal transfers in time windows with Bybit's cursor; converts
-by page number.
+"""Bybit v5: executions, deposits (on-chain and internal), withdrawals and internal transfers in time windows with
+Bybit's cursor; converts by page number. Rules and their sources: docs/exchange-apis/bybit.md.
 
 | endpoint | window | page | reach |
 | --- | --- | --- | --- |
-| `GET /v5/execution/list?category=spot` | 7 days | 100, `nextPageCursor` | 730 days |
+| `GET /v5/execution/list?category=spot` | 7 days | 100, `nextPageCursor` | 2 years |
 | `GET /v5/asset/deposit/query-record` | 30 days | 50, `nextPageCursor` | not documented |
+| `GET /v5/asset/deposit/query-internal-record` | 30 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/withdraw/query-record` | 30 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | 50, `nextPageCursor` | not documented |
-| `GET /v5/asset/exchange/query-convert-history` | none | 100, `index` (newest first) | not documented |
+| `GET /v5/asset/exchange/query-convert-history` | none | 100, `index`, newest first | web/app converts: 2025-09-10 |
 
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
-the next page. Executions need no market: one walk covers the whole account.
+the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
+(cursor key "") then internal, off-chain ones (cursor key "internal").
 """
 
 from __future__ import annotations
@@ -20,33 +22,34 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, Parsed, RowReader
 from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
     call,
     cursor_start,
+    date_ms,
     history_start,
     hold_if_recent,
     span_ms,
     to_ms,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, ms_to_utc
 
 # Bybit opened in March 2018: where a walk starts for endpoints whose reach Bybit does not document.
 BYBIT_OPENED = date(2018, 3, 1)
 
-DEPOSIT_DONE = frozenset({"3", "10012"})  # success; credited to the funding pool
-DEPOSIT_PENDING = frozenset({"1", "2", "10011"})  # to be confirmed; processing; pending to be credited
-WITHDRAWAL_DONE = frozenset({"success", "BlockchainConfirmed"})
-WITHDRAWAL_SKIPPED = frozenset({"CancelByUser", "Reject", "Fail"})
-TRANSFER_DONE = frozenset({"SUCCESS"})
-TRANSFER_PENDING = frozenset({"PENDING"})
-CONVERT_DONE = frozenset({"success"})
-CONVERT_PENDING = frozenset({"init", "processing"})
-
-Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+# Bybit's convert history lists converts made through the API; converts made on the website or app only from this
+# day on (docs/v5/asset/convert/get-convert-history: "Starting from September 10, 2025, converts executed on the
+# webpage can also be queried via this API").
+WEB_CONVERTS_LISTED_FROM = date(2025, 9, 10)
+WEB_CONVERTS_GAP = (
+    "Bybit's API lists converts made on Bybit's website or app only from 10 September 2025 on (converts made "
+    "through the API are all there); add older converts by file upload."
+)
+INTERNAL = "internal"  # the cursor key of the internal (off-chain) deposit walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ ROUTES: Mapping[Endpoint, _Route] = {
     Endpoint.WITHDRAWALS: _Route("privateGetV5AssetWithdrawQueryRecord", "rows", {"withdrawType": 2}),
     Endpoint.TRANSFERS: _Route("privateGetV5AssetTransferQueryInterTransferList", "list", {}),
 }
+INTERNAL_DEPOSITS = _Route("privateGetV5AssetDepositQueryInternalRecord", "rows", {})
 SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT}
 
 
@@ -73,6 +77,7 @@ class BybitFetcher:
         self.profile = profile
         self.client = client
         self.key_type = key_type
+        self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
@@ -94,15 +99,61 @@ class BybitFetcher:
             raise UnsupportedEndpoint(self.profile.id, endpoint)
         if endpoint is Endpoint.CONVERT:
             return self._converts(spec, since=since, until=until, cursor=cursors.get(""), report=report)
-        return self._windowed(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint is Endpoint.DEPOSITS:
+            return self._deposits(spec, since=since, until=until, cursors=cursors, report=report)
+        route, parse = ROUTES[endpoint], self._parser(endpoint)
+        return self._windowed(spec, route, parse, since=since, until=until, cursor=cursors.get(""), report=report)
 
     def code(self, asset: str) -> str:
         return str(self.client.safe_currency_code(asset))
 
     # -- windowed endpoints -----------------------------------------------------------------------------------
 
+    async def _deposits(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """On-chain deposits, then internal (off-chain) ones from other Bybit users: two lists, two cursors."""
+        on_chain = self._windowed(
+            spec,
+            ROUTES[Endpoint.DEPOSITS],
+            self.rows.deposit,
+            since=since,
+            until=until,
+            cursor=cursors.get(""),
+            report=report,
+        )
+        async for page in on_chain:
+            yield page
+        internal = self._windowed(
+            spec,
+            INTERNAL_DEPOSITS,
+            self.rows.internal_deposit,
+            since=since,
+            until=until,
+            cursor=cursors.get(INTERNAL),
+            report=report,
+            market=INTERNAL,
+        )
+        async for page in internal:
+            yield page
+
     async def _windowed(
-        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+        self,
+        spec: EndpointSpec,
+        route: _Route,
+        parse: Callable[[Mapping[str, Any], int], Parsed],
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+        market: str = "",
     ) -> AsyncIterator[Page]:
         if spec.window is None:
             raise ValueError(f"Bybit {spec.endpoint} needs a window in its profile")
@@ -110,10 +161,8 @@ class BybitFetcher:
         if requested is None and since is not None:
             requested = to_ms(since)
         start = history_start(spec, requested_ms=requested, exchange_name="Bybit", opened=BYBIT_OPENED)
-        if start.gap is not None:
+        if start.gap is not None and start.gap not in report.gaps:
             report.gaps.append(start.gap)
-        route = ROUTES[spec.endpoint]
-        parse = self._parser(spec.endpoint)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             params: dict[str, Any] = {
@@ -138,107 +187,16 @@ class BybitFetcher:
                     found.hold_ms = hold
             return found
 
-        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page)
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
         async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
             yield item
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any], int], Parsed]:
         return {
-            Endpoint.SPOT_TRADES: self._execution,
-            Endpoint.DEPOSITS: self._deposit,
-            Endpoint.WITHDRAWALS: self._withdrawal,
-            Endpoint.TRANSFERS: self._transfer,
+            Endpoint.SPOT_TRADES: self.rows.execution,
+            Endpoint.WITHDRAWALS: self.rows.withdrawal,
+            Endpoint.TRANSFERS: self.rows.transfer,
         }[endpoint]
-
-    def _execution(self, row: Mapping[str, Any], window_start: int) -> Parsed:
-        if row.get("execType", "Trade") != "Trade":
-            return None, None  # funding, settlement and liquidation rows are other endpoints' business
-        market = self.client.safe_market(row["symbol"], None, None, "spot")
-        ident = str(row["execId"])
-        fee_currency = row.get("feeCurrency")
-        record = NormalizedRecord(
-            kind=RecordKind.TRADE,
-            occurred_at=ms_to_utc(row["execTime"]),
-            natural_key=natural_key(RecordKind.TRADE, ident),
-            asset=str(market.get("base") or row["symbol"]),
-            amount=exact(row["execQty"]),
-            exchange_tx_id=ident,
-            market=str(market.get("symbol") or row["symbol"]),
-            side=str(row["side"]).lower(),
-            quote_asset=market.get("quote"),
-            quote_amount=exact(row["execValue"]),
-            price=exact(row["execPrice"]),
-            fee_asset=self.code(fee_currency) if fee_currency else None,
-            fee_amount=exact(row["execFee"]) if row.get("execFee") not in (None, "") else None,
-            raw=dict(row),
-        )
-        return record, None
-
-    def _deposit(self, row: Mapping[str, Any], window_start: int) -> Parsed:
-        when = int(row.get("successAt") or 0) or window_start
-        status = str(row.get("status", ""))
-        if status in DEPOSIT_PENDING:
-            return None, hold_if_recent(when)
-        if status not in DEPOSIT_DONE:
-            return None, None
-        ident = str(row.get("id") or "")
-        coin = str(row["coin"])
-        key = natural_key(RecordKind.DEPOSIT, ident, coin, row.get("txID"), row["amount"], when)
-        fee = row.get("depositFee")
-        record = NormalizedRecord(
-            kind=RecordKind.DEPOSIT,
-            occurred_at=ms_to_utc(when),
-            natural_key=key,
-            asset=self.code(coin),
-            amount=exact(row["amount"]),
-            exchange_tx_id=ident or None,
-            fee_asset=self.code(coin) if fee else None,
-            fee_amount=exact(fee) if fee else None,
-            raw=dict(row),
-        )
-        return record, None
-
-    def _withdrawal(self, row: Mapping[str, Any], window_start: int) -> Parsed:
-        when = int(row.get("createTime") or 0) or window_start
-        status = str(row.get("status", ""))
-        if status in WITHDRAWAL_SKIPPED:
-            return None, None
-        if status not in WITHDRAWAL_DONE:
-            return None, hold_if_recent(when)
-        ident = str(row.get("withdrawId") or "")
-        coin = str(row["coin"])
-        fee = row.get("withdrawFee")
-        record = NormalizedRecord(
-            kind=RecordKind.WITHDRAWAL,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.WITHDRAWAL, ident, coin, row.get("txID"), row["amount"], when),
-            asset=self.code(coin),
-            amount=exact(row["amount"]),
-            exchange_tx_id=ident or None,
-            fee_asset=self.code(coin) if fee not in (None, "") else None,
-            fee_amount=exact(fee) if fee not in (None, "") else None,
-            raw=dict(row),
-        )
-        return record, None
-
-    def _transfer(self, row: Mapping[str, Any], window_start: int) -> Parsed:
-        when = int(row.get("timestamp") or 0) or window_start
-        status = str(row.get("status", ""))
-        if status in TRANSFER_PENDING:
-            return None, hold_if_recent(when)
-        if status not in TRANSFER_DONE:
-            return None, None
-        ident = str(row["transferId"])
-        record = NormalizedRecord(
-            kind=RecordKind.TRANSFER,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.TRANSFER, ident),
-            asset=self.code(str(row["coin"])),
-            amount=exact(row["amount"]),
-            exchange_tx_id=ident,
-            raw=dict(row),  # fromAccountType / toAccountType say which way
-        )
-        return record, None
 
     # -- converts ---------------------------------------------------------------------------------------------
 
@@ -251,6 +209,12 @@ class BybitFetcher:
         after = (cursor or {}).get("after_ms")
         after_ids = set((cursor or {}).get("ids", ()))
         floor = to_ms(since) if since is not None else None
+        web_from = date_ms(WEB_CONVERTS_LISTED_FROM)
+        said = bool((cursor or {}).get("reach_said"))
+        if not said and (floor is None or floor < web_from):
+            # Said once, on the first complete walk's sync: the stored cursor remembers it was said.
+            gap_start = ms_to_utc(max(floor if floor is not None else 0, date_ms(BYBIT_OPENED)))
+            report.gaps.append(CoverageGap(spec.endpoint, gap_start, ms_to_utc(web_from), WEB_CONVERTS_GAP))
         until_ms = to_ms(until)
         newest: int | None = None
         newest_ids: set[str] = set()
@@ -285,7 +249,7 @@ class BybitFetcher:
                     recent = hold_if_recent(when)
                     hold = recent if hold is None or (recent is not None and recent < hold) else hold
                 elif status in CONVERT_DONE:
-                    records.append(self._convert(row, when, ident))
+                    records.append(self.rows.convert(row, when, ident))
             done = reached or len(rows) < spec.page_size
             stored: Cursor = dict(cursor or {})
             if done:
@@ -293,25 +257,9 @@ class BybitFetcher:
                     stored = {"after_ms": hold - 1, "ids": []}
                 elif newest is not None:
                     stored = {"after_ms": newest, "ids": sorted(newest_ids)}
+                stored["reach_said"] = True
             covered = until if done else ms_to_utc(0)
             yield Page(spec.endpoint, tuple(records), stored, covered)
             if done:
                 return
             index += 1
-
-    def _convert(self, row: Mapping[str, Any], when: int, ident: str) -> NormalizedRecord:
-        """A convert is a buy of `toCoin` paid with `fromCoin`; the price is what one `toCoin` cost."""
-        to_amount = exact(row["toAmount"])
-        from_amount = exact(row["fromAmount"])
-        return NormalizedRecord(
-            kind=RecordKind.CONVERT,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.CONVERT, ident),
-            asset=self.code(str(row["toCoin"])),
-            amount=to_amount,
-            exchange_tx_id=ident,
-            side="buy",
-            quote_asset=self.code(str(row["fromCoin"])),
-            quote_amount=from_amount,
-            raw=dict(row),
-        )

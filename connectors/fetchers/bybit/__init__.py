@@ -1,0 +1,5 @@
+"""Bybit v5 history: the fetcher (`fetcher`) and how Bybit's rows become records (`rows`)."""
+
+from connectors.fetchers.bybit.fetcher import BYBIT_OPENED, WEB_CONVERTS_LISTED_FROM, BybitFetcher
+
+__all__ = ["BYBIT_OPENED", "WEB_CONVERTS_LISTED_FROM", "BybitFetcher"]
