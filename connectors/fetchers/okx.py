@@ -1,13 +1,13 @@
 """OKX v5: spot fills, deposits, withdrawals, converts and funding-account transfers, each walked newest first
-with OKX's `after` cursor down to what an earlier sync committed.
+with OKX's `after` cursor down to what an earlier sync committed. Rules and their sources: docs/exchange-apis/okx.md.
 
 | endpoint | page | paging key (`after`) | reach |
 | --- | --- | --- | --- |
-| `GET /api/v5/trade/fills-history?instType=SPOT` | 100 | `billId`; `begin`/`end` filter on `ts` | 3 months |
+| `GET /api/v5/trade/fills-history?instType=SPOT` | 100 | `billId`; `begin`/`end` filter on `ts` | 1 year |
 | `GET /api/v5/asset/deposit-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/withdrawal-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/convert/history` | 100 | `ts` (ms) | not documented |
-| `GET /api/v5/asset/bills` (transfer types only) | 100 | `ts` (ms) | about one month |
+| `GET /api/v5/asset/bills-history?pagingType=2` (transfer types only) | 100 | `billId` | since 2021-02-01 |
 
 Every list is newest first. `after=x` (records older than x) means the same on every OKX list, so a walk only ever
 moves down with it: from the newest record to the newest one committed by the last sync (the floor), or to the
@@ -18,8 +18,10 @@ With `after` a sync that finds nothing new costs one request per endpoint.
 Cursors (market key ""), `p` being the paging key of the newest record committed and `ids` the records at it
 (timestamps are not unique):
 
-    {"p": 1717000000123, "ids": ["6231"], "ms": 1717000000123}          settled: nothing newer is committed
-    {..., "walk": {"top": {...}, "after": …, "seen": [...], "hold": …}}   a walk down, interrupted after a page
+    {"p": 1717000000123, "ids": ["6231"], "ms": 1717000000123, "key": "ts"}    settled: nothing newer is committed
+    {..., "walk": {"top": {...}, "after": …, "seen": [...], "hold": …}}         a walk down, interrupted after a page
+
+`key` names what `p` counts ("ts" or "billId"); a stored cursor of another key is of an older list and is dropped.
 
 A walk's pages are committed as they come, newest first; the settled cursor moves up to the walk's top only with
 its last page, so an interrupted walk resumes with `after` exactly below its last page. A deposit or withdrawal
@@ -29,19 +31,20 @@ that is not final yet holds the settled cursor below it, so the next sync sees i
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
-from connectors.fetchers.windows import EPOCH, call, history_start, hold_if_recent, to_ms
+from connectors.fetchers.windows import EPOCH, Start, call, date_ms, history_start, hold_if_recent, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 # OKEx, OKX's earlier name, opened in 2017: nothing is older.
 OKX_OPENED = date(2017, 1, 1)
-# OKX's docs: funding-account bills reach back one month (the profile leaves it open; the emulator agrees).
-FUNDING_BILLS_REACH = timedelta(days=30)
+# Asset_Bills_History.md: "the billing records of all time since 1 February, 2021". Older bills exist but the API
+# cannot give them: a gap, not a start (a profile's `earliest` would say nothing existed before).
+BILLS_HISTORY_SINCE = date(2021, 2, 1)
 
 # Deposit states: 0 waiting for confirmation, 1 credited, 2 successful, 8 pending (deposits suspended), 11 address
 # blacklisted, 12 account frozen, 13 sub-account deposit interception, 14 KYC limit, 17 awaiting Travel Rule.
@@ -75,6 +78,9 @@ class _Feed:
     position: Callable[[Mapping[str, Any]], _Row]
     unique: bool  # the paging key is unique (billId); else records can share it (a timestamp)
     time_filter: bool = False  # the endpoint takes `begin`/`end` on `ts`
+    # What `p` of a stored cursor counts. Transfers were once paged by `ts` on /asset/bills; a cursor without this
+    # key names the old list, so it is dropped (the walk starts again, and upserts what it finds twice).
+    key: str = "ts"
 
 
 def _by_bill(row: Mapping[str, Any]) -> _Row:
@@ -89,13 +95,17 @@ def _by_time(id_field: str) -> Callable[[Mapping[str, Any]], _Row]:
 
 
 FEEDS: Mapping[Endpoint, _Feed] = {
-    Endpoint.SPOT_TRADES: _Feed("privateGetTradeFillsHistory", {"instType": "SPOT"}, _by_bill, True, True),
+    Endpoint.SPOT_TRADES: _Feed(
+        "privateGetTradeFillsHistory", {"instType": "SPOT"}, _by_bill, True, time_filter=True, key="billId"
+    ),
     Endpoint.DEPOSITS: _Feed("privateGetAssetDepositHistory", {}, _by_time("depId"), False),
     Endpoint.WITHDRAWALS: _Feed("privateGetAssetWithdrawalHistory", {}, _by_time("wdId"), False),
     Endpoint.CONVERT: _Feed("privateGetAssetConvertHistory", {}, _by_time("tradeId"), False),
-    Endpoint.TRANSFERS: _Feed("privateGetAssetBills", {}, _by_time("billId"), False),
+    Endpoint.TRANSFERS: _Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, _by_bill, True, key="billId"),
 }
 SUPPORTED = frozenset(FEEDS)
+# The paging key of cursors stored before cursors named theirs.
+_LEGACY_KEYS: Mapping[Endpoint, str] = {Endpoint.SPOT_TRADES: "billId", Endpoint.TRANSFERS: "ts"}
 
 
 @dataclass(slots=True)
@@ -152,8 +162,6 @@ class OkxFetcher:
         spec = self.profile.endpoint(endpoint, self.key_type)
         if spec is None or endpoint not in SUPPORTED:
             raise UnsupportedEndpoint(self.profile.id, endpoint)
-        if endpoint is Endpoint.TRANSFERS and spec.lookback is None:
-            spec = replace(spec, lookback=FUNDING_BILLS_REACH)
         return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     def code(self, currency: str) -> str:
@@ -167,12 +175,16 @@ class OkxFetcher:
         feed = FEEDS[spec.endpoint]
         parse = self._parser(spec.endpoint)
         stored = dict(cursor or {})
+        if stored and stored.get("key", _LEGACY_KEYS.get(spec.endpoint, feed.key)) != feed.key:
+            stored = {}
         walk = stored.pop("walk", None)
         floor = _Mark.load(stored)
         requested = int(stored["ms"]) if stored.get("ms") is not None else None
         if requested is None and since is not None:
             requested = to_ms(since)
         start = history_start(spec, requested_ms=requested, exchange_name="OKX", opened=OKX_OPENED)
+        if spec.endpoint is Endpoint.TRANSFERS:
+            start = _since_bills_history(spec, start)
         if start.gap is not None and walk is None:
             report.gaps.append(start.gap)  # a resumed walk was reported by the sync that began it
         until_ms = to_ms(until)
@@ -222,7 +234,7 @@ class OkxFetcher:
                 else:
                     after, seen = lowest + 1, at_lowest
             if done:
-                settled = _settle(floor, top, hold, until_ms)
+                settled = {**_settle(floor, top, hold, until_ms), "key": feed.key}
                 yield Page(spec.endpoint, tuple(records), settled, until)
                 return
             progress: Cursor = {
@@ -231,7 +243,7 @@ class OkxFetcher:
                 "seen": sorted(seen),
                 "hold": hold,
             }
-            yield Page(spec.endpoint, tuple(records), {**stored, "walk": progress}, covered)
+            yield Page(spec.endpoint, tuple(records), {**stored, "key": feed.key, "walk": progress}, covered)
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
@@ -252,7 +264,9 @@ class OkxFetcher:
         fee_ccy = row.get("feeCcy")
         record = NormalizedRecord(
             kind=RecordKind.TRADE,
-            occurred_at=ms_to_utc(row["ts"]),
+            # `fillTime` is the trade's time; `ts` is when OKX wrote the row (a few ms later in the docs and in
+            # recordings). The docs list fillTime on every row; `ts` stands in only should a row leave it empty.
+            occurred_at=ms_to_utc(row.get("fillTime") or row["ts"]),
             # OKX numbers trades per instrument; billId (in raw) is the fill's own id in the account.
             natural_key=natural_key(RecordKind.TRADE, f"{inst_id}:{trade_id}"),
             asset=str(market.get("base") or inst_id.split("-")[0]),
@@ -311,25 +325,25 @@ class OkxFetcher:
         return record, None
 
     def _convert(self, row: Mapping[str, Any]) -> Parsed:
-        """A convert as OKX reports it: `side` `fillSz` of `baseCcy` at `fillPx` `quoteCcy` each. OKX sends no
-        received amount; the quote amount is fillSz x fillPx, exact, before any rounding OKX applied."""
+        """A convert as OKX reports it: `side` (buy or sell of `baseCcy`), `fillBaseSz` of the base for
+        `fillQuoteSz` of `quoteCcy`, at `fillPx`. Both amounts are OKX's own: the product of size and price is not
+        the amount paid (0.01023052 ETH x 2932.401044 is 29.99999…, the docs' row paid 30 USDT)."""
         if str(row.get("state", "fullyFilled")) not in CONVERT_DONE:
             return None, None
         ident = str(row["tradeId"])
-        amount, price = exact(row["fillSz"]), exact(row["fillPx"])
-        base, quote = str(row["baseCcy"]), str(row["quoteCcy"])
+        base, quote = self.code(str(row["baseCcy"])), self.code(str(row["quoteCcy"]))
         record = NormalizedRecord(
             kind=RecordKind.CONVERT,
             occurred_at=ms_to_utc(row["ts"]),
             natural_key=natural_key(RecordKind.CONVERT, ident),
-            asset=self.code(base),
-            amount=amount,
+            asset=base,
+            amount=exact(row["fillBaseSz"]),
             exchange_tx_id=ident,
-            market=f"{self.code(base)}/{self.code(quote)}",
+            market=f"{base}/{quote}",
             side=str(row["side"]).lower(),
-            quote_asset=self.code(quote),
-            quote_amount=amount * price,
-            price=price,
+            quote_asset=quote,
+            quote_amount=exact(row["fillQuoteSz"]),
+            price=exact(row["fillPx"]),
             raw=dict(row),
         )
         return record, None
@@ -363,6 +377,21 @@ def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: 
     if floor is not None:
         return floor.dump()
     return {"p": None, "ids": [], "ms": until_ms}  # nothing there yet: the next sync starts here
+
+
+def _since_bills_history(spec: EndpointSpec, start: Start) -> Start:
+    """bills-history's fixed reach: whatever was asked for before 2021-02-01 is a gap, with the reason."""
+    reach_ms = date_ms(BILLS_HISTORY_SINCE)
+    if start.ms >= reach_ms:
+        return start
+    gap = CoverageGap(
+        spec.endpoint,
+        ms_to_utc(start.ms) if start.ms > 0 else ms_to_utc(date_ms(OKX_OPENED)),
+        ms_to_utc(reach_ms),
+        f"OKX's API returns {spec.label.lower()} only since {BILLS_HISTORY_SINCE:%Y-%m-%d}; add older history by "
+        "file upload.",
+    )
+    return Start(reach_ms, gap)
 
 
 def _crowded_gap(spec: EndpointSpec, start_ms: int, at_ms: int) -> CoverageGap:

@@ -4,7 +4,8 @@ Private requests are checked as OKX checks them: ``OK-ACCESS-KEY`` (missing 5010
 deleted or lapsed 50119), ``OK-ACCESS-TIMESTAMP`` as ISO-8601 with milliseconds within 30 seconds of the
 server's clock (unparsable 50112, outside 50102), ``OK-ACCESS-PASSPHRASE`` (missing 50104, wrong 50105),
 ``OK-ACCESS-SIGN`` = base64 HMAC-SHA256 of timestamp + method + request path with query + body (missing 50106,
-wrong 50113), IPs outside the key's list (50110) and keys without the read right (50120), all with HTTP 401.
+wrong 50113), IPs outside the key's list (50110), all with HTTP 401; unknown keys (50119) and keys without the read
+right (50120) with HTTP 200, as OKX's error-code table says.
 Every endpoint has its own limit (per IP for public data, per account otherwise) over a 1- or 2-second window;
 past it the answer is HTTP 429 with code 50011. Derivative instruments are not emulated (plain 404, listed in
 ``requests.unexpected``); the scripted account has spot history only.
@@ -46,7 +47,7 @@ from sandbox.exchanges.okx_book import (
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
-# (requests, window in ms) per endpoint, from OKX's docs (ccxt's cost table says the same).
+# (requests, window in ms) per endpoint, each from the endpoint's page of OKX's docs (docs/exchange-apis/okx.md).
 DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
     {
         "/api/v5/public/time": (10, 2 * SECOND_MS),
@@ -59,6 +60,7 @@ DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/api/v5/asset/withdrawal-history": (6, SECOND_MS),
         "/api/v5/asset/convert/history": (6, SECOND_MS),
         "/api/v5/asset/bills": (6, SECOND_MS),
+        "/api/v5/asset/bills-history": (1, SECOND_MS),
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
@@ -149,6 +151,7 @@ class OkxEmulator(ExchangeEmulator):
             Endpoint("/api/v5/asset/withdrawal-history", True, book.withdrawal_history),
             Endpoint("/api/v5/asset/convert/history", True, book.convert_history),
             Endpoint("/api/v5/asset/bills", True, book.funding_bill_list),
+            Endpoint("/api/v5/asset/bills-history", True, book.funding_bill_history),
         )
 
     def reachable_since(self, lookback_ms: int) -> int:
@@ -201,35 +204,35 @@ class OkxEmulator(ExchangeEmulator):
         headers = request.headers
         api_key = headers.get("OK-ACCESS-KEY", "")
         if not api_key:
-            raise OkxError("50103", 'Request header "OK-ACCESS-KEY" can not be empty.', 401)
+            raise OkxError("50103", 'Request header "OK-ACCESS-KEY" cannot be empty.', 401)
         if not _UUID.fullmatch(api_key):
-            raise OkxError("50111", "Invalid OK-ACCESS-KEY", 401)
+            raise OkxError("50111", "Invalid OK-ACCESS-KEY.", 401)
         signature = headers.get("OK-ACCESS-SIGN", "")
         if not signature:
-            raise OkxError("50106", 'Request header "OK-ACCESS-SIGN" can not be empty.', 401)
+            raise OkxError("50106", 'Request header "OK-ACCESS-SIGN" cannot be empty.', 401)
         timestamp_text = headers.get("OK-ACCESS-TIMESTAMP", "")
         if not timestamp_text:
-            raise OkxError("50107", 'Request header "OK-ACCESS-TIMESTAMP" can not be empty.', 401)
+            raise OkxError("50107", 'Request header "OK-ACCESS-TIMESTAMP" cannot be empty.', 401)
         passphrase = headers.get("OK-ACCESS-PASSPHRASE", "")
         if not passphrase:
-            raise OkxError("50104", 'Request header "OK-ACCESS-PASSPHRASE" can not be empty.', 401)
+            raise OkxError("50104", 'Request header "OK-ACCESS-PASSPHRASE" cannot be empty.', 401)
         timestamp = parse_iso_ms(timestamp_text)
         if timestamp is None:
-            raise OkxError("50112", "Invalid OK-ACCESS-TIMESTAMP", 401)
+            raise OkxError("50112", "Invalid OK-ACCESS-TIMESTAMP.", 401)
         if abs(now - timestamp) > TIMESTAMP_TOLERANCE_MS:
-            raise OkxError("50102", "Timestamp request expired", 401)
+            raise OkxError("50102", "Timestamp request expired.", 401)
         key = self.keys.lookup(api_key)
         # OKX deletes keys that lapse; a deleted key is as unknown as one never issued.
         if key is None or self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.EXPIRED:
-            raise OkxError("50119", "API key doesn't exist", 401)
+            raise OkxError("50119", "API key doesn't exist", 200)  # the docs' status for 50119 and 50120
         if not key.passphrase_matches(passphrase):
             raise OkxError("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.', 401)
         # OKX signs the path with its query exactly as sent, plus the body (empty for GET).
         payload = f"{timestamp_text}{request.method}{request.raw_path}"
         if not key.base64_signature_matches(payload, signature):
-            raise OkxError("50113", "Invalid Sign", 401)
+            raise OkxError("50113", "Invalid signature.", 401)
         if self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.IP_NOT_ALLOWED:
             raise OkxError("50110", f"Your IP {ip} is not included in your API key's IP whitelist.", 401)
         if not key.permissions.read:
-            raise OkxError("50120", "API key doesn't have permission", 401)
+            raise OkxError("50120", "This API key doesn't have permission to use this function", 200)
         return key

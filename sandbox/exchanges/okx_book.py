@@ -1,12 +1,15 @@
 """OKX v5's read endpoints over a scripted account: parameters, paging, lookbacks and the JSON OKX sends.
 
-Rules from OKX's v5 docs: spot instruments come in one page. ``/trade/fills`` reaches back 3 days and
-``/trade/fills-history`` 3 months (the latter needs ``instType``); both are newest first, ``limit`` at most 100
-(default 100), ``after``/``before`` take a ``billId`` (records older / newer than it) and ``begin``/``end`` filter
-on ``ts``. Deposit, withdrawal and convert history and funding-account bills are newest first, ``limit`` at most
-100, and ``after``/``before`` take a ``ts`` in ms; funding bills reach back about a month. What lies beyond a
-lookback is simply not returned, without an error, as OKX does. Parameter errors are 50014 (missing) and 51000
-(invalid), HTTP 400; records are JSON strings, amounts exact.
+Rules from OKX's v5 docs, each with its page in docs/exchange-apis/okx.md: spot instruments come in one page.
+``/trade/fills`` reaches back 3 days and ``/trade/fills-history`` one year, and nothing before 2024-07-01 (the latter
+needs ``instType``); both are newest first, ``limit`` at most 100 (default 100), ``after``/``before`` take a
+``billId`` (records older / newer than it) and ``begin``/``end`` filter on ``ts`` (when OKX wrote the row, a few ms
+after ``fillTime``, the trade). Deposit, withdrawal and convert history are newest first, ``limit`` at most 100, and
+``after``/``before`` take a ``ts`` in ms. Funding-account bills: ``/asset/bills`` the past month,
+``/asset/bills-history`` everything since 2021-02-01, paged on ``ts`` or, with ``pagingType=2``, on ``billId``. What
+lies beyond a reach is simply not returned, without an error. Parameter errors are 50014 (missing) and 51000
+(invalid), HTTP 400; records are JSON strings, amounts exact; fields OKX leaves out when not needed (a withdrawal's
+``tag``, ``memo``, ``pmtId``, ``addrEx``) are left out.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ Json = dict[str, Any]
 R = TypeVar("R")
 
 FILLS_LOOKBACK_MS = 3 * DAY_MS  # /trade/fills: "the last 3 days"
-FILLS_HISTORY_LOOKBACK_MS = 90 * DAY_MS  # /trade/fills-history: "the last 3 months"
+FILLS_HISTORY_LOOKBACK_MS = 365 * DAY_MS  # /trade/fills-history: "the last 1 year since July 1, 2024"
+FILLS_HISTORY_SINCE_MS = 1_719_792_000_000  # 2024-07-01T00:00:00Z
 FUNDING_BILLS_LOOKBACK_MS = 30 * DAY_MS  # /asset/bills: "the past month"
+BILLS_HISTORY_SINCE_MS = 1_612_137_600_000  # /asset/bills-history: "all time since 1 February, 2021"
 MAX_LIMIT = 100
 INST_TYPES = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION")
 # OKX names a deposit or withdrawal chain "<currency>-<network>".
@@ -256,7 +261,6 @@ class OkxBook:
                 "autoLoan": False,
                 "ctIsoMode": "automatic",
                 "enableSpotBorrow": False,
-                "feeType": "0",
                 "greeksType": "PA",
                 "ip": ",".join(key.ip_whitelist),
                 "kycLv": "2",
@@ -270,13 +274,10 @@ class OkxBook:
                 "perm": ",".join(perm),
                 "posMode": "net_mode",
                 "roleType": "0",
-                "settleCcy": "USDT",
-                "settleCcyList": ["USD", "USDC", "USDG"],
                 "spotBorrowAutoRepay": False,
                 "spotOffsetType": "",
                 "spotRoleType": "0",
                 "spotTraderInsts": [],
-                "stgyType": "0",
                 "traderInsts": [],
                 "type": "0",
                 "uid": self.uid,
@@ -355,7 +356,7 @@ class OkxBook:
         inst_type = call.params.get("instType", "")
         if inst_type and inst_type not in INST_TYPES:
             raise invalid("instType")
-        return self._fills(call, inst_type, FILLS_LOOKBACK_MS)
+        return self._fills(call, inst_type, call.now_ms - FILLS_LOOKBACK_MS)
 
     def fills_history(self, call: Call) -> list[Json]:
         inst_type = call.params.get("instType", "")
@@ -363,25 +364,28 @@ class OkxBook:
             raise missing("instType")
         if inst_type not in INST_TYPES:
             raise invalid("instType")
-        return self._fills(call, inst_type, FILLS_HISTORY_LOOKBACK_MS)
+        return self._fills(call, inst_type, max(call.now_ms - FILLS_HISTORY_LOOKBACK_MS, FILLS_HISTORY_SINCE_MS))
 
-    def _fills(self, call: Call, inst_type: str, lookback_ms: int) -> list[Json]:
+    def _fills(self, call: Call, inst_type: str, oldest: int) -> list[Json]:
         params = call.params
         begin, end = int_param(params, "begin"), int_param(params, "end")
         inst_id, order_id = params.get("instId"), params.get("ordId")
-        oldest = call.now_ms - lookback_ms
         trades = self.account.trades if inst_type in ("", "SPOT") else ()
         chosen = [
             t
             for t in trades
             if t.timestamp >= oldest
-            and (begin is None or t.timestamp >= begin)
-            and (end is None or t.timestamp <= end)
+            and (begin is None or self.written_at(t) >= begin)
+            and (end is None or self.written_at(t) <= end)
             and (not inst_id or t.symbol == inst_id)
             and (not order_id or t.order_id == order_id)
         ]
         page = newest_first(chosen, lambda t: int(self.bill_ids[t]), params)
         return [self._fill(t) for t in page]
+
+    def written_at(self, t: TradeRecord) -> int:
+        """A fill's ``ts``: OKX writes the row 1 to 3 ms after the trade (docs example: 1 ms, bbgo recording: 3 ms)."""
+        return t.timestamp + 1 + int(self.bill_ids[t]) % 3
 
     def _fill(self, t: TradeRecord) -> Json:
         return {
@@ -407,10 +411,9 @@ class OkxBook:
             "execType": "M" if t.is_maker else "T",
             "feeCcy": t.fee_asset,
             "fee": signed(-t.fee),  # negative: charged
-            "ts": str(t.timestamp),
+            "ts": str(self.written_at(t)),
             "fillTime": str(t.timestamp),
             "feeRate": "-0.001",
-            "tradeQuoteCcy": t.quote,
         }
 
     # -- funding --------------------------------------------------------------------------------------------
@@ -437,7 +440,6 @@ class OkxBook:
             "from": "",
             "fromWdId": "",
             "state": "2",
-            "subAcct": "",
             "to": d.address,
             "ts": str(d.timestamp),
             "txId": d.tx_id,
@@ -456,7 +458,6 @@ class OkxBook:
     @staticmethod
     def _withdrawal(w: WithdrawalRecord) -> Json:
         return {
-            "addrEx": None,
             "amt": plain(w.amount),
             "areaCodeFrom": "",
             "areaCodeTo": "",
@@ -466,12 +467,9 @@ class OkxBook:
             "fee": plain(w.fee),
             "feeCcy": w.asset,
             "from": "",
-            "memo": "",
             "nonTradableAsset": False,
             "note": "",
-            "pmtId": "",
             "state": "2",
-            "tag": "",
             "to": w.address,
             "toAddrType": "1",
             "ts": str(w.timestamp),
@@ -484,24 +482,36 @@ class OkxBook:
 
     @staticmethod
     def _convert(c: ConvertRecord) -> Json:
-        # Sold ``fillSz`` of the base (the source asset) at ``fillPx`` units of the target each.
+        # Sold ``fillBaseSz`` of the base (the source asset) for ``fillQuoteSz`` of the target, at ``fillPx``.
         return {
             "clTReqId": "",
             "instId": f"{c.from_asset}-{c.to_asset}",
-            "fillPx": plain(c.ratio),
-            "fillSz": plain(c.from_amount),
             "side": "sell",
+            "fillPx": plain(c.ratio),
             "baseCcy": c.from_asset,
             "quoteCcy": c.to_asset,
+            "fillBaseSz": plain(c.from_amount),
             "state": "fullyFilled",
             "tradeId": c.id,
+            "fillQuoteSz": plain(c.to_amount),
             "ts": str(c.timestamp),
         }
 
     def funding_bill_list(self, call: Call) -> list[Json]:
+        """/asset/bills: the past month, paged on ``ts`` or ``billId``."""
+        return self._bills(call, call.now_ms - FUNDING_BILLS_LOOKBACK_MS)
+
+    def funding_bill_history(self, call: Call) -> list[Json]:
+        """/asset/bills-history: every bill since 2021-02-01, paged on ``ts`` or ``billId``."""
+        return self._bills(call, BILLS_HISTORY_SINCE_MS)
+
+    def _bills(self, call: Call, oldest: int) -> list[Json]:
         p = call.params
         ccy, bill_type = p.get("ccy"), p.get("type")
-        oldest = call.now_ms - FUNDING_BILLS_LOOKBACK_MS
+        paging = p.get("pagingType") or "1"
+        if paging not in ("1", "2"):
+            raise invalid("pagingType")
+        cursor: Callable[[FundingBill], int] = (lambda b: b.ts) if paging == "1" else (lambda b: int(b.bill_id))
         chosen = [
             b
             for b in self.funding_bills
@@ -515,8 +525,8 @@ class OkxBook:
                 "balChg": signed(b.bal_chg),
                 "bal": signed(b.bal),
                 "type": b.type,
-                "notes": "",
                 "ts": str(b.ts),
+                "notes": "",
             }
-            for b in newest_first(chosen, lambda b: b.ts, p)
+            for b in newest_first(chosen, cursor, p)
         ]

@@ -1,6 +1,6 @@
 """OKX fetcher against the OKX emulator through real ccxt clients from the ClientPool.
 
-OKX keeps three months of fills and a month of funding bills: a user's first sync brings back all of that and all
+OKX keeps a year of fills and funding bills since 2021-02-01: a user's first sync brings back all of that and all
 deposits, withdrawals and converts (and says what is older than OKX can give); a later sync asks one page per
 endpoint, walking down with `after` only to what the last sync committed; a rate-limited sync stops cleanly and
 carries on where it stopped.
@@ -46,10 +46,9 @@ PATHS = {
     Endpoint.DEPOSITS: "/api/v5/asset/deposit-history",
     Endpoint.WITHDRAWALS: "/api/v5/asset/withdrawal-history",
     Endpoint.CONVERT: "/api/v5/asset/convert/history",
-    Endpoint.TRANSFERS: "/api/v5/asset/bills",
+    Endpoint.TRANSFERS: "/api/v5/asset/bills-history",
 }
-FILLS_REACH_MS = 90 * DAY_MS
-BILLS_REACH_MS = 30 * DAY_MS
+FILLS_REACH_MS = 365 * DAY_MS  # fills-history: "the last 1 year since July 1, 2024"
 
 
 @pytest.fixture
@@ -128,8 +127,9 @@ def reachable_fills(emulator: OkxEmulator) -> list[TradeRecord]:
 
 
 def reachable_transfers(emulator: OkxEmulator) -> list[TransferRecord]:
-    oldest = emulator.reachable_since(BILLS_REACH_MS)
-    return [t for t in emulator.account.transfers if t.timestamp >= oldest]
+    """bills-history reaches back to 2021-02-01, before the scripted account's first transfer."""
+    assert min(t.timestamp for t in emulator.account.transfers) > to_ms(datetime(2021, 2, 1, tzinfo=UTC))
+    return list(emulator.account.transfers)
 
 
 def assert_ground_truth(emulator: OkxEmulator, found: dict[Endpoint, list[NormalizedRecord]]) -> None:
@@ -145,12 +145,12 @@ def assert_ground_truth(emulator: OkxEmulator, found: dict[Endpoint, list[Normal
     assert {
         r.exchange_tx_id: (r.asset, r.amount, r.fee_amount, to_ms(r.occurred_at)) for r in found[Endpoint.WITHDRAWALS]
     } == {w.id: (w.asset, w.amount, w.fee, w.timestamp) for w in account.withdrawals}
-    # OKX reports a convert as a sale of the source coin at the ratio; the amount received is amount x ratio.
+    # OKX reports a convert as a sale of the source coin at the ratio, and the amount received as fillQuoteSz.
     assert {
         r.exchange_tx_id: (r.side, r.asset, r.amount, r.quote_asset, r.price, r.quote_amount, to_ms(r.occurred_at))
         for r in found[Endpoint.CONVERT]
     } == {
-        c.id: ("sell", c.from_asset, c.from_amount, c.to_asset, c.ratio, c.from_amount * c.ratio, c.timestamp)
+        c.id: ("sell", c.from_asset, c.from_amount, c.to_asset, c.ratio, c.to_amount, c.timestamp)
         for c in account.converts
     }
     # Funding bills of the transfers between the funding and the trading account, as far back as OKX keeps them.
@@ -210,12 +210,14 @@ async def test_first_sync_returns_everything_okx_still_has_and_a_resync_asks_one
         assert_ground_truth(okx, found)
         assert len(reachable_fills(okx)) > 100 and len(reachable_transfers(okx)) > 0  # several pages of fills
 
-        # Fills older than 3 months and bills older than a month are OKX's to keep: one gap each, saying why.
-        for endpoint, days in ((Endpoint.SPOT_TRADES, 90), (Endpoint.TRANSFERS, 30)):
-            (gap,) = reports[endpoint].gaps
-            assert gap.start.date() == OKX_OPENED
-            assert 0 < to_ms(gap.end) - okx.reachable_since(days * DAY_MS) <= 2 * 3_600_000
-            assert f"{days} days" in gap.reason and "file" in gap.reason
+        # Fills older than a year and bills before 2021-02-01 are OKX's to keep: one gap each, saying why.
+        (gap,) = reports[Endpoint.SPOT_TRADES].gaps
+        assert gap.start.date() == OKX_OPENED
+        assert 0 < to_ms(gap.end) - okx.reachable_since(FILLS_REACH_MS) <= 2 * 3_600_000
+        assert "365 days" in gap.reason and "file" in gap.reason
+        (gap,) = reports[Endpoint.TRANSFERS].gaps
+        assert (gap.start.date(), gap.end) == (OKX_OPENED, datetime(2021, 2, 1, tzinfo=UTC))
+        assert "since 2021-02-01" in gap.reason and "file" in gap.reason
         assert not any(reports[e].gaps for e in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT))
 
         # The fewest requests a newest-first list allows: full pages, then one short page that ends the walk.
@@ -224,7 +226,7 @@ async def test_first_sync_returns_everything_okx_still_has_and_a_resync_asks_one
             Endpoint.DEPOSITS: len(okx.account.deposits),
             Endpoint.WITHDRAWALS: len(okx.account.withdrawals),
             Endpoint.CONVERT: len(okx.account.converts),
-            Endpoint.TRANSFERS: len([b for b in okx.book.funding_bills if b.ts >= okx.reachable_since(BILLS_REACH_MS)]),
+            Endpoint.TRANSFERS: len(okx.book.funding_bills),
         }
         for endpoint, count in counts.items():
             assert okx.requests.count(PATHS[endpoint]) == count // 100 + 1 == reports[endpoint].requests, endpoint
@@ -325,8 +327,8 @@ async def test_rate_limited_fetch_stops_after_a_complete_page_and_resumes_from_i
         assert emulator.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(reachable) // 20 + 1 + stops
 
 
-async def test_a_cursor_older_than_three_months_reports_the_fills_okx_no_longer_has(okx: OkxEmulator) -> None:
-    old = next(t for t in okx.account.trades if t.timestamp < okx.reachable_since(120 * DAY_MS))
+async def test_a_cursor_older_than_a_year_reports_the_fills_okx_no_longer_has(okx: OkxEmulator) -> None:
+    old = next(t for t in okx.account.trades if t.timestamp < okx.reachable_since(400 * DAY_MS))
     bill = int(okx.book.bill_ids[old])
     stored: dict[str, Cursor] = {"": {"p": bill, "ids": [str(bill)], "ms": old.timestamp}}
     async with okx_client(okx) as client:

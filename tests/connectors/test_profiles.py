@@ -158,9 +158,14 @@ def test_bybit_reaches_two_years_back_in_weekly_and_monthly_windows() -> None:
     assert spec("bybit", Endpoint.WITHDRAWALS).window == 30 * DAY
 
 
-def test_okx_fills_reach_three_months() -> None:
-    assert spec("okx", Endpoint.SPOT_TRADES).lookback == 90 * DAY
+def test_okx_fills_reach_one_year_and_users_are_told_so() -> None:
+    # docs/exchange-apis/okx.md: fills-history returns "the last 1 year since July 1, 2024".
+    assert spec("okx", Endpoint.SPOT_TRADES).lookback == 365 * DAY
     assert "fills-history" in spec("okx", Endpoint.SPOT_TRADES).api_path
+    okx = get_profile("okx")
+    told = " ".join((*okx.alerts, *(fix for tip in okx.troubleshooting for fix in tip.fixes)))
+    assert "last year of trades" in told and "3 months" not in told
+    assert spec("okx", Endpoint.TRANSFERS).api_path == "GET /api/v5/asset/bills-history"
 
 
 def test_bitget_reaches_two_years_in_90_day_windows_and_the_tax_ledger_in_30() -> None:

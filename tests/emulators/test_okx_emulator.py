@@ -155,11 +155,11 @@ async def test_bad_credentials_raise_the_exceptions_ccxt_maps_okx_codes_to(
     assert '"data":[]' in client.last_http_response
 
 
-async def test_fills_history_paged_by_bill_id_returns_exactly_the_last_three_months(
+async def test_fills_history_paged_by_bill_id_returns_exactly_the_last_year(
     okx: OkxEmulator, okx_keys: DemoKeys
 ) -> None:
     account = okx.account
-    oldest = okx.reachable_since(90 * DAY_MS) + HOUR_MS  # the horizon moves on while we page
+    oldest = okx.reachable_since(365 * DAY_MS) + HOUR_MS  # the horizon moves on while we page
     async with okx_client(okx, okx_keys.read_only) as client:
         rows = await walk_back(client.privateGetTradeFillsHistory, "billId", 30, instType="SPOT")
         recent = await walk_back(client.privateGetTradeFills, "billId", 100)
@@ -171,7 +171,8 @@ async def test_fills_history_paged_by_bill_id_returns_exactly_the_last_three_mon
     for row in rows:
         truth = reachable.pop((row["instId"], row["tradeId"]))
         assert row["billId"] == okx.book.bill_ids[truth]
-        assert (row["ordId"], row["side"], int(row["ts"])) == (truth.order_id, truth.side, truth.timestamp)
+        assert (row["ordId"], row["side"], int(row["fillTime"])) == (truth.order_id, truth.side, truth.timestamp)
+        assert 0 < int(row["ts"]) - truth.timestamp <= 3  # written a moment after the trade, as in the docs
         assert Decimal(row["fillSz"]) == truth.amount
         assert Decimal(row["fillPx"]) == truth.price
         assert (-Decimal(row["fee"]), row["feeCcy"]) == (truth.fee, truth.fee_asset)
@@ -181,7 +182,7 @@ async def test_fills_history_paged_by_bill_id_returns_exactly_the_last_three_mon
 
 
 async def test_before_pages_forward_from_a_cursor_without_gaps(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
-    oldest = okx.reachable_since(90 * DAY_MS) + HOUR_MS
+    oldest = okx.reachable_since(365 * DAY_MS) + HOUR_MS
     reachable = sorted((t for t in okx.account.trades if t.timestamp >= oldest), key=lambda t: t.timestamp)
     cursor = okx.book.bill_ids[reachable[9]]
     newer: list[str] = []
@@ -223,7 +224,7 @@ async def test_fills_rules_of_instrument_type_and_page_size(okx: OkxEmulator, ok
     assert len(full_page["data"]) == 100  # the default page is the largest
 
 
-async def test_moving_the_server_clock_moves_the_three_month_horizon(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
+async def test_moving_the_server_clock_moves_the_one_year_horizon(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
     async with okx_client(okx, okx_keys.read_only) as client:
         before = await walk_back(client.privateGetTradeFillsHistory, "billId", 100, instType="SPOT")
         okx.clock.advance(30 * DAY_MS)
@@ -232,10 +233,10 @@ async def test_moving_the_server_clock_moves_the_three_month_horizon(okx: OkxEmu
         client.options["timeDifference"] = -okx.clock.offset_ms
         after = await walk_back(client.privateGetTradeFillsHistory, "billId", 100, instType="SPOT")
 
-    horizon = okx.reachable_since(90 * DAY_MS)
+    horizon = okx.reachable_since(365 * DAY_MS)
     assert 0 < len(after) < len(before)
     assert {row["tradeId"] for row in after} == {
-        row["tradeId"] for row in before if int(row["ts"]) >= horizon + HOUR_MS
+        row["tradeId"] for row in before if int(row["fillTime"]) >= horizon + HOUR_MS
     }
 
 
@@ -257,8 +258,9 @@ async def test_deposits_withdrawals_and_converts_paged_by_time_match_the_ground_
         (w.id, w.amount, w.fee, w.timestamp) for w in account.withdrawals
     )
     assert sorted(
-        (r["tradeId"], r["baseCcy"], Decimal(r["fillSz"]), r["quoteCcy"], Decimal(r["fillPx"])) for r in converts
-    ) == sorted((c.id, c.from_asset, c.from_amount, c.to_asset, c.ratio) for c in account.converts)
+        (r["tradeId"], r["baseCcy"], Decimal(r["fillBaseSz"]), r["quoteCcy"], Decimal(r["fillQuoteSz"]), r["side"])
+        for r in converts
+    ) == sorted((c.id, c.from_asset, c.from_amount, c.to_asset, c.to_amount, "sell") for c in account.converts)
 
 
 async def test_funding_bills_show_the_last_month_of_transfers(okx: OkxEmulator, okx_keys: DemoKeys) -> None:

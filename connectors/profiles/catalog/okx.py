@@ -6,7 +6,9 @@ from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
 
 NAME = "OKX"
-_THREE_MONTHS = 90 * c.DAY
+# Rules and their sources: docs/exchange-apis/okx.md.
+_THREE_MONTHS = 90 * c.DAY  # Get_Bills_Details_Last_3_Months.md
+_ONE_YEAR = 365 * c.DAY  # Get_Transaction_Details_Last_1_Year.md: "the last 1 year since July 1, 2024"
 
 KEY = KeyType(
     id="normal",
@@ -24,10 +26,10 @@ ENDPOINTS = (
         Endpoint.SPOT_TRADES,
         default_enabled=True,
         page_size=100,
-        lookback=_THREE_MONTHS,
+        lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=SPOT",
-        notes="Fills of the last 3 months, max 100 per page, paged with after=billId. Older fills are only "
+        notes="Fills of the last year, max 100 per page, paged with after=billId. Older fills are only "
         "available as a download from the OKX website.",
     ),
     EndpointSpec(
@@ -36,7 +38,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/deposit-history",
-        notes="Max 100 per page, newest first, paged with after=ts. How far back it reaches is not verified.",
+        notes="Max 100 per page, newest first, paged with after=ts. OKX's docs state no limit on how far back.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -44,7 +46,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/withdrawal-history",
-        notes="Max 100 per page, paged with after=ts. Lookback not verified.",
+        notes="Max 100 per page, newest first, paged with after=ts. OKX's docs state no limit on how far back.",
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -52,7 +54,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/convert/history",
-        notes="Max 100 per page. How far back it reaches is not verified.",
+        notes="Max 100 per page, newest first, paged with after=ts. OKX's docs state no limit on how far back.",
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -69,18 +71,18 @@ ENDPOINTS = (
         default_enabled=False,
         page_size=100,
         paging=Paging.CURSOR,
-        api_path="GET /api/v5/asset/bills",
-        notes="Funding account bills, including transfers between your OKX accounts. Lookback not verified "
-        "(believed to be short, about one month).",
+        api_path="GET /api/v5/asset/bills-history",
+        notes="Funding account bills since 1 February 2021, including transfers between your OKX accounts and "
+        "sub-accounts; max 100 per page, paged with after=billId, one request a second.",
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
         default_enabled=False,
         page_size=100,
-        lookback=_THREE_MONTHS,
+        lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=SWAP|FUTURES",
-        notes="Same 3-month limit as spot fills.",
+        notes="Same one-year limit as spot fills.",
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -102,8 +104,7 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.okx.com/account/my-api",
     docs_url="https://www.okx.com/docs-v5/en/",
     alerts=(
-        "OKX's API only returns the last 3 months of trades. Download older history from OKX and add it "
-        "by file upload.",
+        "OKX's API only returns the last year of trades. Download older trades from OKX and add them by file upload.",
         "OKX needs three things: the API key, the secret key and the passphrase you chose.",
     ),
     integration_steps=(
@@ -132,7 +133,7 @@ PROFILE = ExchangeProfile(
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, "OKX's API returns only the last 3 months of trades."),
+        c.missing_history_tip(NAME, "OKX's API returns only the last year of trades."),
         c.fewer_transactions_tip(),
     ),
     permission_check=PermissionCheck(
