@@ -36,6 +36,7 @@ from sandbox.exchanges.base import (
     compact_json,
 )
 from sandbox.exchanges.bitget_book import (
+    FILLS_REACH_MS,
     LOOKBACK_MS,
     SPOT_READ,
     SPOT_WINDOW_MS,
@@ -76,16 +77,11 @@ TAX_KEY = "tax"
 
 @dataclass(frozen=True)
 class BitgetLimits:
-    """Bitget's limits; tests shrink them to reach 429 quickly.
-
-    ``fills_lookback_ms``: how far back spot fills reach. Bitget's help pages say two years (the default, and
-    what the profile claims); one version of the API docs says 90 days, which some users report seeing.
-    """
+    """Bitget's limits; tests shrink them to reach 429 quickly."""
 
     per_second: Mapping[str, int] = field(default_factory=lambda: DEFAULT_PER_SECOND)
     default_per_second: int = 10
     ip_requests_per_minute: int = 6000
-    fills_lookback_ms: int = LOOKBACK_MS
 
     def for_path(self, path: str) -> int:
         return self.per_second.get(path, self.default_per_second)
@@ -136,7 +132,7 @@ class BitgetEmulator(ExchangeEmulator):
         self.keys = BitgetKeys(self.key_length, self.secret_length)
         self.limits = limits or BitgetLimits()
         profile = profile or AccountProfile()
-        quiet = (*profile.quiet_ages_ms, LOOKBACK_MS, self.limits.fills_lookback_ms, SPOT_WINDOW_MS)
+        quiet = (*profile.quiet_ages_ms, LOOKBACK_MS, FILLS_REACH_MS, SPOT_WINDOW_MS)
         profile = replace(profile, quiet_ages_ms=quiet)
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BitgetIds()
@@ -155,10 +151,10 @@ class BitgetEmulator(ExchangeEmulator):
             Endpoint("/api/v2/spot/wallet/withdrawal-records", SPOT_READ, book.withdrawal_records),
             Endpoint("/api/v2/convert/convert-record", SPOT_READ, book.convert_records),
             Endpoint("/api/v2/spot/account/transferRecords", SPOT_READ, book.transfer_records),
-            Endpoint("/api/v2/tax/spot-record", TAX_READ, book.tax_spot_records),
-            Endpoint("/api/v2/tax/future-record", TAX_READ, book.tax_empty_records),
-            Endpoint("/api/v2/tax/margin-record", TAX_READ, book.tax_empty_records),
-            Endpoint("/api/v2/tax/p2p-record", TAX_READ, book.tax_empty_records),
+            Endpoint("/api/v2/tax/spot-record", TAX_READ, book.tax_handler("spot_records")),
+            Endpoint("/api/v2/tax/future-record", TAX_READ, book.tax_handler("future_records")),
+            Endpoint("/api/v2/tax/margin-record", TAX_READ, book.tax_handler("margin_records")),
+            Endpoint("/api/v2/tax/p2p-record", TAX_READ, book.tax_handler("p2p_records")),
         )
 
     # -- keys -------------------------------------------------------------------------------------------------
@@ -181,7 +177,7 @@ class BitgetEmulator(ExchangeEmulator):
     @property
     def tax_spot_records(self) -> tuple[TaxRecord, ...]:
         """Ground truth of ``/api/v2/tax/spot-record``, oldest first."""
-        return self.book.tax_records
+        return self.book.tax.spot
 
     def reachable_since(self, lookback_ms: int = LOOKBACK_MS) -> int:
         """The oldest moment an endpoint with ``lookback_ms`` still returns, by the server's clock."""
@@ -217,7 +213,7 @@ class BitgetEmulator(ExchangeEmulator):
                 if not endpoint.scope.intersection(authorities(key)):
                     raise BitgetError("40014", "Incorrect permissions")
                 self._spend(("account", endpoint.path), self.limits.for_path(endpoint.path), SECOND_MS, now)
-            call = Call(params=params, key=key, now_ms=now, fills_lookback_ms=self.limits.fills_lookback_ms)
+            call = Call(params=params, key=key, now_ms=now)
             data = endpoint.handler(call)
         except BitgetError as error:
             body = {"code": error.code, "msg": error.msg, "requestTime": now, "data": None}

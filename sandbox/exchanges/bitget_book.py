@@ -1,14 +1,16 @@
 """Bitget v2's read endpoints over a scripted account: parameters, windows, ``idLessThan`` paging and Bitget's JSON.
 
-Rules from Bitget's v2 docs: spot fills need a ``symbol``, ``limit`` at most 100 (default 100), a
-``startTime``-``endTime`` range of at most 90 days, newest first, the next page asked for with
-``idLessThan=<last tradeId>``; deposit and withdrawal records need both ends (at most 90 days apart), ``limit``
-at most 100 (default 20) and page with ``idLessThan=<orderId>``; convert records likewise (page with ``endId``);
-transfer records need ``coin`` and ``fromType``. Tax records (spot, futures, margin, P2P) need both ends at most
-30 days apart, ``limit`` at most 500 (default 500) and page with ``idLessThan=<id>``. History reaches back
-two years (Bitget's help pages; the fills lookback is configurable, see ``BitgetLimits``). Missing parameters
-get 40019, out-of-range values 40017, time-range violations of the spot endpoints 43111 and of the tax ones
-00001, all with HTTP 400.
+Rules (docs/exchange-apis/bitget.md, each with its page): spot fills take ``symbol`` as optional, ``limit`` at
+most 100 (default 100), a ``startTime``-``endTime`` range of at most 90 days, newest first, the next page asked for
+with ``idLessThan=<last tradeId>``, and serve only the last 90 days; deposit and withdrawal records need both ends
+(no maximum range is documented), ``limit`` at most 100 (default 20) and page with ``idLessThan=<orderId>``;
+convert records need both ends at most 90 days apart (page with ``endId``); transfer records need ``coin``, take
+``fromType`` as optional, ``limit`` at most 500 (default 100) and page with ``pageNum`` (default 1, max 1000).
+Tax records (spot, futures per ``productType``, margin per ``marginType``, P2P) need both ends at most 30 days
+apart, ``limit`` at most 500 (default 500) and page with ``idLessThan=<id>``. History other than fills reaches back
+two years (Bitget's help pages). Missing parameters get 40019, invalid values 40017 (also for a range over the
+documented maximum, whose exact answer Bitget does not document), a tax range over 30 days 00001 (recorded by
+ccxt), all with HTTP 400.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.bitget_tax import BitgetTaxBook, TaxError
+from sandbox.exchanges.bitget_tax import TaxRecord as TaxRecord  # re-exported by sandbox.exchanges
 from sandbox.exchanges.records import (
     ConvertRecord,
     DepositRecord,
@@ -36,13 +40,12 @@ Json = dict[str, Any]
 R = TypeVar("R")
 
 SPOT_WINDOW_MS = 90 * DAY_MS
-TAX_WINDOW_MS = 30 * DAY_MS
 LOOKBACK_MS = 730 * DAY_MS
+FILLS_REACH_MS = 90 * DAY_MS  # "It only supports to get the data within 90days" (spot/trade/Get-Fills)
 CHAINS = {"BTC": "BTC", "ETH": "ERC20", "SOL": "SOL", "TRX": "TRC20", "XRP": "XRP", "BSC": "BEP20"}
 # Scripted transfers move between a funding and a trading account; on Bitget those are "p2p" and "spot".
 ACCOUNT_TYPES = {"FUND": "p2p", "UNIFIED": "spot"}
 TRANSFER_TYPES = ("spot", "p2p", "coin_futures", "usdt_futures", "usdc_futures", "crossed_margin", "isolated_margin")
-_SNOWFLAKE_EPOCH_MS = 1_420_070_400_000
 
 
 class BitgetError(Exception):
@@ -66,7 +69,6 @@ class Call:
     params: Mapping[str, str]
     key: ApiKey | None
     now_ms: int
-    fills_lookback_ms: int = LOOKBACK_MS
 
 
 class BitgetIds(IdStyle):
@@ -82,34 +84,12 @@ class BitgetIds(IdStyle):
         return str(1_050_000_000_000_000_000 + n)
 
 
-@dataclass(frozen=True)
-class TaxRecord:
-    """One line of the spot tax ledger (/api/v2/tax/spot-record), derived from a scripted record."""
-
-    id: str
-    coin: str
-    tax_type: str  # spotTaxType: "Buy", "Sell", "Deposit", "Withdrawal", "Interest"
-    amount: Decimal  # signed: what came in or went out, fee apart
-    fee: Decimal  # what the movement cost, as a positive number (sent negative, as Bitget does)
-    balance: Decimal
-    ts: int
-    biz_order_id: str
-
-
-def snowflake(ts: int, sequence: int) -> str:
-    return str(((ts - _SNOWFLAKE_EPOCH_MS) << 22) + sequence % (1 << 22))
-
-
 def missing(name: str) -> BitgetError:
     return BitgetError("40019", f"Parameter {name} cannot be empty")
 
 
 def invalid() -> BitgetError:
     return BitgetError("40017", "Parameter verification failed")
-
-
-def time_range_illegal() -> BitgetError:
-    return BitgetError("43111", "param error time range illegal")
 
 
 def int_param(params: Mapping[str, str], name: str) -> int | None:
@@ -137,30 +117,22 @@ def limit_param(params: Mapping[str, str], default: int, maximum: int) -> int:
     return value
 
 
-def spot_window(params: Mapping[str, str], now_ms: int, lookback_ms: int, *, required: bool) -> tuple[int, int]:
-    """A spot-service time range: at most 90 days, not before the lookback; absent ends are filled in."""
+def spot_window(
+    params: Mapping[str, str], now_ms: int, lookback_ms: int, *, required: bool, max_span_ms: int | None
+) -> tuple[int, int]:
+    """A spot-service time range, at most `max_span_ms` long where the docs set one; absent ends are filled in.
+    Records older than the lookback are not served (the range is cut, not refused)."""
     given_start, given_end = int_param(params, "startTime"), int_param(params, "endTime")
     if required and given_start is None:
         raise missing("startTime")
     if required and given_end is None:
         raise missing("endTime")
-    if given_end is not None:
-        end = given_end
-    else:
-        end = now_ms if given_start is None else min(now_ms, given_start + SPOT_WINDOW_MS)
-    start = end - SPOT_WINDOW_MS if given_start is None else given_start
-    if start > end or end - start > SPOT_WINDOW_MS or start < now_ms - lookback_ms:
-        raise time_range_illegal()
-    return start, end
-
-
-def tax_window(params: Mapping[str, str]) -> tuple[int, int]:
-    start, end = required_int(params, "startTime"), required_int(params, "endTime")
-    if start > end:
-        raise BitgetError("00001", "startTime must be less than endTime")
-    if end - start > TAX_WINDOW_MS:
-        raise BitgetError("00001", "startTime and endTime interval cannot be greater than 30 days")
-    return start, end
+    span = max_span_ms if max_span_ms is not None else SPOT_WINDOW_MS
+    end = given_end if given_end is not None else now_ms if given_start is None else min(now_ms, given_start + span)
+    start = end - span if given_start is None else given_start
+    if start > end or (max_span_ms is not None and end - start > max_span_ms):
+        raise invalid()
+    return max(start, now_ms - lookback_ms), end
 
 
 def below(records: Sequence[R], ident: Callable[[R], int], params: Mapping[str, str], limit: int) -> list[R]:
@@ -187,36 +159,7 @@ class BitgetBook:
         self.account = account
         self.uid = str(6_000_000_000 + account.seed % 10**9)
         self.symbols = {m.symbol: m for m in account.markets}
-        self.tax_records: tuple[TaxRecord, ...] = self._tax_ledger()
-
-    # -- ledger ---------------------------------------------------------------------------------------------
-
-    def _tax_ledger(self) -> tuple[TaxRecord, ...]:
-        """Every spot-account movement: both legs of each trade, deposits, withdrawals and interest."""
-        a = self.account
-        moves: list[tuple[int, str, str, Decimal, Decimal, str]] = []
-        for t in a.trades:
-            tax_type = "Buy" if t.side == "buy" else "Sell"
-            sign = 1 if t.side == "buy" else -1
-            base_fee = t.fee if t.fee_asset == t.base else Decimal(0)
-            quote_fee = t.fee if t.fee_asset == t.quote else Decimal(0)
-            moves.append((t.timestamp, t.base, tax_type, sign * t.amount, base_fee, t.order_id))
-            moves.append((t.timestamp, t.quote, tax_type, -sign * t.cost, quote_fee, t.order_id))
-        moves += [(d.timestamp, d.asset, "Deposit", d.amount, Decimal(0), d.id) for d in a.deposits]
-        moves += [(w.timestamp, w.asset, "Withdrawal", -w.amount, w.fee, w.id) for w in a.withdrawals]
-        moves += [(r.timestamp, r.asset, "Interest", r.amount, Decimal(0), r.tran_id) for r in a.rewards]
-        moves.sort(key=lambda move: move[0])
-        running: dict[str, Decimal] = {}
-        lowest: dict[str, Decimal] = {}
-        for _, coin, _, amount, fee, _ in moves:
-            running[coin] = running.get(coin, Decimal(0)) + amount - fee
-            lowest[coin] = min(lowest.get(coin, Decimal(0)), running[coin])
-        balance = {coin: -low for coin, low in lowest.items()}
-        records = []
-        for n, (ts, coin, tax_type, amount, fee, biz) in enumerate(moves):
-            balance[coin] += amount - fee
-            records.append(TaxRecord(snowflake(ts, n), coin, tax_type, amount, fee, balance[coin], ts, biz))
-        return tuple(records)
+        self.tax = BitgetTaxBook(account)
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -318,16 +261,11 @@ class BitgetBook:
     def fills(self, call: Call) -> list[Json]:
         params = call.params
         symbol = params.get("symbol", "")
-        if symbol == "":
-            raise missing("symbol")
         limit = limit_param(params, 100, 100)
-        start, end = spot_window(params, call.now_ms, call.fills_lookback_ms, required=False)
+        start, end = spot_window(params, call.now_ms, FILLS_REACH_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
         order_id = params.get("orderId")
-        chosen = [
-            t
-            for t in self.account.trades_for(symbol)
-            if start <= t.timestamp <= end and (not order_id or t.order_id == order_id)
-        ]
+        trades = self.account.trades_for(symbol) if symbol else self.account.trades
+        chosen = [t for t in trades if start <= t.timestamp <= end and (not order_id or t.order_id == order_id)]
         return [self._fill(t) for t in below(chosen, lambda t: int(t.id), params, limit)]
 
     def _fill(self, t: TradeRecord) -> Json:
@@ -357,7 +295,7 @@ class BitgetBook:
     def deposit_records(self, call: Call) -> list[Json]:
         p = call.params
         limit = limit_param(p, 20, 100)
-        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=True)
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=True, max_span_ms=None)
         coin, order_id = p.get("coin"), p.get("orderId")
         chosen = [
             d
@@ -386,7 +324,7 @@ class BitgetBook:
     def withdrawal_records(self, call: Call) -> list[Json]:
         p = call.params
         limit = limit_param(p, 20, 100)
-        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=True)
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=True, max_span_ms=None)
         coin, order_id = p.get("coin"), p.get("orderId")
         chosen = [
             w
@@ -420,7 +358,7 @@ class BitgetBook:
     def convert_records(self, call: Call) -> Json:
         p = call.params
         limit = limit_param(p, 20, 100)
-        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=True)
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=True, max_span_ms=SPOT_WINDOW_MS)
         chosen = [c for c in self.account.converts if start <= c.timestamp <= end]
         page = below(chosen, lambda c: int(c.id), p, limit)
         return {"dataList": [self._convert(c) for c in page], "endId": page[-1].id if page else ""}
@@ -436,7 +374,6 @@ class BitgetBook:
             "toCoin": c.to_asset,
             "toCoinSize": plain(c.to_amount),
             "fee": "0",
-            "feeCoin": c.to_asset,
         }
 
     def transfer_records(self, call: Call) -> list[Json]:
@@ -444,18 +381,26 @@ class BitgetBook:
         coin, from_type = p.get("coin", ""), p.get("fromType", "")
         if coin == "":
             raise missing("coin")
-        if from_type == "":
-            raise missing("fromType")
-        if from_type not in TRANSFER_TYPES:
+        if from_type and from_type not in TRANSFER_TYPES:
             raise invalid()
-        limit = limit_param(p, 100, 100)
-        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False)
-        chosen = [
-            t
-            for t in self.account.transfers
-            if start <= t.timestamp <= end and t.asset == coin and ACCOUNT_TYPES[t.from_account] == from_type
-        ]
-        return [self._transfer(t) for t in below(chosen, lambda t: int(t.id), p, limit)]
+        limit = limit_param(p, 100, 500)
+        page_number = int_param(p, "pageNum") or 1
+        if page_number > 1000:
+            raise invalid()
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
+        chosen = sorted(
+            (
+                t
+                for t in self.account.transfers
+                if start <= t.timestamp <= end
+                and t.asset == coin
+                and (not from_type or ACCOUNT_TYPES[t.from_account] == from_type)
+            ),
+            key=lambda t: int(t.id),
+            reverse=True,
+        )
+        first = (page_number - 1) * limit
+        return [self._transfer(t) for t in chosen[first : first + limit]]
 
     @staticmethod
     def _transfer(t: TransferRecord) -> Json:
@@ -474,33 +419,17 @@ class BitgetBook:
 
     # -- tax ------------------------------------------------------------------------------------------------
 
-    def tax_spot_records(self, call: Call) -> list[Json]:
-        p = call.params
-        limit = limit_param(p, 500, 500)
-        start, end = tax_window(p)
-        start = max(start, call.now_ms - LOOKBACK_MS)
-        coin = p.get("coin")
-        chosen = [r for r in self.tax_records if start <= r.ts <= end and (not coin or r.coin == coin)]
-        return [
-            {
-                "id": r.id,
-                "coin": r.coin,
-                "spotTaxType": r.tax_type,
-                "amount": "0" if r.amount == 0 else plain(r.amount),
-                "fee": negative(r.fee),
-                "balance": plain(r.balance),
-                "bizOrderId": r.biz_order_id,
-                "ts": str(r.ts),
-            }
-            for r in below(chosen, lambda r: int(r.id), p, limit)
-        ]
+    def tax_handler(self, name: str) -> Callable[[Call], list[Json]]:
+        """The tax list `name` of whichever tax book is current (tests swap in a grown account)."""
 
-    def tax_empty_records(self, call: Call) -> list[Json]:
-        """Futures, margin and P2P tax records: the scripted account has none, but the rules still apply."""
-        limit_param(call.params, 500, 500)
-        tax_window(call.params)
-        int_param(call.params, "idLessThan")
-        return []
+        def handle(call: Call) -> list[Json]:
+            serve: Callable[[Mapping[str, str], int], list[Json]] = getattr(self.tax, name)
+            try:
+                return serve(call.params, call.now_ms)
+            except TaxError as error:
+                raise BitgetError(error.code, error.msg) from None
+
+        return handle
 
 
 # Bitget's permission codes: "…or" read only, "…ow" read and write.

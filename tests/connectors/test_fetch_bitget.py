@@ -1,9 +1,10 @@
 """Bitget fetcher against the Bitget emulator through real ccxt clients from the ClientPool, with both key types.
 
-A normal key reads spot fills per market (found without asking the user to pick pairs), deposits, withdrawals,
-converts and transfers in 90-day windows; a Tax API key (no passphrase) reads the tax transaction records in 30-day
-windows. Both reach two years back: the first sync brings back all of that and says what is older, a later sync
-asks one window per stream, and a rate-limited sync carries on where it stopped.
+A normal key reads spot fills of every market in one list (90 days back, as Bitget's docs say), deposits,
+withdrawals, converts and transfers in 90-day windows two years back; a Tax API key (no passphrase) reads the tax
+transaction records (spot, crossed and isolated margin, P2P, USDT-M / coin-M / USDC-M futures) in 30-day windows.
+The first sync brings back all of that and says what is older, a later sync asks one window per stream, and a
+rate-limited sync carries on where it stopped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
 from sandbox.exchanges import (
     AccountProfile,
-    BalanceRecord,
     BitgetEmulator,
     BitgetLimits,
     DepositRecord,
@@ -36,7 +36,7 @@ from sandbox.exchanges import (
     TaxRecord,
     TradeRecord,
 )
-from sandbox.exchanges.bitget_book import BitgetBook
+from sandbox.exchanges.bitget_tax import BitgetTaxBook
 
 PROFILE = AccountProfile(
     years=3.0, traded_markets=16, trades=900, deposits=40, withdrawals=25, converts=20, transfers=25, rewards=30
@@ -47,6 +47,7 @@ SMALL = AccountProfile(
 )
 FAST = BitgetLimits(per_second={}, default_per_second=100_000, ip_requests_per_minute=1_000_000)
 TWO_YEARS_MS = 730 * DAY_MS
+FILLS_REACH_MS = 90 * DAY_MS  # spot/trade/Get-Fills: "It only supports to get the data within 90days"
 WALLET = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT)
 ENDPOINTS = (*WALLET, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES)
 TAX_ENDPOINTS = (Endpoint.LEDGER, Endpoint.FUTURES_TRADES)
@@ -58,7 +59,11 @@ PATHS = {
     Endpoint.TRANSFERS: "/api/v2/spot/account/transferRecords",
 }
 ASSETS_PATH = "/api/v2/spot/account/assets"
-TAX_PATHS = ("/api/v2/tax/spot-record", "/api/v2/tax/margin-record", "/api/v2/tax/p2p-record")
+SPOT_TAX_PATH, MARGIN_TAX_PATH, P2P_TAX_PATH = (
+    "/api/v2/tax/spot-record",
+    "/api/v2/tax/margin-record",
+    "/api/v2/tax/p2p-record",
+)
 FUTURES_TAX_PATH = "/api/v2/tax/future-record"
 
 
@@ -161,7 +166,7 @@ def assert_ground_truth(emulator: BitgetEmulator, found: dict[Endpoint, list[Nor
         assert len(keys) == len(set(keys)), f"duplicates in {endpoint}"
         assert all(r.occurred_at.utcoffset() == timedelta(0) for r in records)
     if Endpoint.SPOT_TRADES in found:
-        expected = truth_fills(t for t in account.trades if t.timestamp >= oldest)
+        expected = truth_fills(t for t in account.trades if t.timestamp >= reach(emulator, FILLS_REACH_MS))
         assert fills(found[Endpoint.SPOT_TRADES]) == expected
     assert {r.exchange_tx_id: (r.asset, r.amount, to_ms(r.occurred_at)) for r in found[Endpoint.DEPOSITS]} == {
         d.id: (d.asset, d.amount, d.timestamp) for d in account.deposits if d.timestamp >= oldest
@@ -210,7 +215,7 @@ def windows(spec_endpoint: Endpoint, start_ms: int, until: datetime, key_type: s
 def swap(emulator: BitgetEmulator, account: ScriptedAccount) -> None:
     """New activity since the last sync: swap in a grown scripted account (and the tax ledger derived from it)."""
     emulator.account = emulator.book.account = account
-    emulator.book.tax_records = BitgetBook(account).tax_records
+    emulator.book.tax = BitgetTaxBook(account)
 
 
 def small_pages(size: int) -> ExchangeProfile:
@@ -231,7 +236,7 @@ def new_fetcher(client: Any) -> BitgetFetcher:
     return fetcher
 
 
-async def test_first_sync_with_a_normal_key_returns_two_years_and_a_resync_asks_one_window_per_stream(
+async def test_first_sync_with_a_normal_key_returns_what_each_list_reaches_and_a_resync_asks_one_window_per_stream(
     bitget: BitgetEmulator,
 ) -> None:
     async with bitget_client(bitget) as client:
@@ -243,23 +248,17 @@ async def test_first_sync_with_a_normal_key_returns_two_years_and_a_resync_asks_
         found = await sync(fetcher, ENDPOINTS, cursors, until=until, reports=reports)
         assert_ground_truth(bitget, found)
         account = bitget.account
-        assert any(t.timestamp < reach(bitget) for t in account.trades), "the account reaches further back than the API"
+        assert any(t.timestamp < reach(bitget, FILLS_REACH_MS) for t in account.trades), "older fills exist"
+        assert len({r.market for r in found[Endpoint.SPOT_TRADES]}) > 1  # every market in one list
 
-        # Everything older than two years is Bitget's to keep: one gap per endpoint (markets and coins share it).
+        # What is older than each list's reach is a gap with a reason, never an empty success.
         for endpoint in ENDPOINTS:
             (gap,) = reports[endpoint].gaps
-            assert gap.start.date() == BITGET_OPENED
-            assert 0 < to_ms(gap.end) - reach(bitget) <= 2 * 3_600_000
-            assert "730 days" in gap.reason and "file" in gap.reason
+            assert gap.start.date() == BITGET_OPENED and "file" in gap.reason
+            days = 90 if endpoint is Endpoint.SPOT_TRADES else 730
+            assert f"{days} days" in gap.reason
+            assert 0 < to_ms(gap.end) - reach(bitget, days * DAY_MS) <= 2 * 3_600_000
         start = to_ms(reports[Endpoint.DEPOSITS].gaps[0].end)
-
-        # Markets found without asking the user: every market traded in reach, including emptied ones.
-        report = reports[Endpoint.SPOT_TRADES]
-        traded = {t.symbol for t in account.trades if t.timestamp >= reach(bitget)}
-        assert traded <= set(report.markets_scanned)
-        assert any(account.market(s).base not in account.held_assets for s in traded)
-        assert not [m for m in report.markets_scanned if m.startswith("TKN")]
-        assert len(report.markets_scanned) < len(account.markets) / 2 and report.markets_not_scanned == {}
 
         # One request per 90-day window (no window holds a full page here), one balance call, nothing else.
         per_stream = windows(Endpoint.DEPOSITS, start, until)
@@ -268,60 +267,44 @@ async def test_first_sync_with_a_normal_key_returns_two_years_and_a_resync_asks_
             assert bitget.requests.count(PATHS[endpoint]) == per_stream == reports[endpoint].requests
         streams = len(reports[Endpoint.TRANSFERS].markets_scanned)
         assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams * per_stream
-        assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(report.markets_scanned) * per_stream
-        assert bitget.requests.count(ASSETS_PATH) == 1  # shared by transfers and spot trades
+        fill_pages = math.ceil(len(found[Endpoint.SPOT_TRADES]) / 100 + 1e-9)
+        assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == fill_pages
+        assert bitget.requests.count(ASSETS_PATH) == 1  # for the transfer streams
         assert bitget.requests.unexpected == []
 
-        # Nothing new: one window per stream, and only the markets with fills (emptied ones wait for a balance move).
+        # Nothing new: one window per stream.
         bitget.requests.reset()
         again = await sync(new_fetcher(client), ENDPOINTS, cursors, until=datetime.now(UTC))
         assert all(not records for records in again.values())
-        for endpoint in WALLET:
+        for endpoint in (*WALLET, Endpoint.SPOT_TRADES):
             assert bitget.requests.count(PATHS[endpoint]) == 1
         assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams
-        assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(traded)
-        assert bitget.requests.total == len(WALLET) + streams + len(traded) + 1
+        assert bitget.requests.total == len(WALLET) + 1 + streams + 1
 
-        # New activity: a fill in a traded market, the first fill in a market probed empty (its coin's balance
-        # moved), a deposit of an amount no float can carry.
+        # New activity: fills in two markets, a deposit of an amount no float can carry.
         now = to_ms(datetime.now(UTC)) + 1
-        probed = sorted(m for m, c in cursors[Endpoint.SPOT_TRADES].items() if m and "balances" in c)
-        fresh = next(m for m in probed if account.market(m).base not in account.held_assets)
         old = account.trades_for("BTCUSDT")[-1]
+        other = next(s for s in account.traded_symbols if s != "BTCUSDT")
+        market = account.market(other)
         new_trades = [
             dataclasses.replace(old, id=str(int(old.id) + 7), timestamp=now),
             dataclasses.replace(
-                old, id="1100000000999999999", symbol=fresh, base=account.market(fresh).base,
-                quote=account.market(fresh).quote, fee_asset=account.market(fresh).base, timestamp=now + 1,
+                old, id="1100000000999999999", symbol=other, base=market.base, quote=market.quote,
+                fee_asset=market.base, timestamp=now + 1,
             ),
         ]  # fmt: skip
         deposit = DepositRecord(
             "1059999999999999999", "f" * 64, "USDT", "ETH", Decimal("98765432109.87654321"), "0x", now
         )
-        held = {b.asset: b for b in account.balances}
-        held[account.market(fresh).base] = BalanceRecord(account.market(fresh).base, Decimal("0.5"), Decimal(0))
         swap(
             bitget,
-            dataclasses.replace(
-                account,
-                trades=(*account.trades, *new_trades),
-                deposits=(*account.deposits, deposit),
-                balances=tuple(held.values()),
-            ),
+            dataclasses.replace(account, trades=(*account.trades, *new_trades), deposits=(*account.deposits, deposit)),
         )
-        bitget.requests.reset()
-        later_reports: dict[Endpoint, FetchReport] = {}
         until = datetime.now(UTC) + timedelta(seconds=1)
-        later = await sync(new_fetcher(client), ENDPOINTS, cursors, until=until, reports=later_reports)
+        later = await sync(new_fetcher(client), ENDPOINTS, cursors, until=until)
         assert fills(later[Endpoint.SPOT_TRADES]) == truth_fills(new_trades)
         assert [(r.exchange_tx_id, r.amount) for r in later[Endpoint.DEPOSITS]] == [(deposit.id, deposit.amount)]
         assert all(not later[e] for e in (Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.TRANSFERS))
-        # Of the markets probed empty, only those of the coin whose balance moved are asked again.
-        moved = account.market(fresh).base
-        rechecked = set(later_reports[Endpoint.SPOT_TRADES].markets_scanned) - traded
-        assert fresh in rechecked
-        assert rechecked == {m for m in probed if moved in (account.market(m).base, account.market(m).quote)}
-        assert cursors[Endpoint.SPOT_TRADES][fresh].get("traded") is True
 
 
 async def test_small_pages_interrupted_anywhere_resume_exactly_after_the_last_committed_page() -> None:
@@ -344,70 +327,39 @@ async def test_small_pages_interrupted_anywhere_resume_exactly_after_the_last_co
             every += records
         assert_ground_truth(bitget, found)  # nothing twice across the resumed syncs, nothing missing
     # Three-row pages really paged inside windows with idLessThan.
-    reachable = [t for t in bitget.account.trades if t.timestamp >= reach(bitget)]
+    reachable = [t for t in bitget.account.trades if t.timestamp >= reach(bitget, FILLS_REACH_MS)]
     assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) > len(reachable) / 3
 
 
 async def test_rate_limited_fetch_stops_after_a_complete_page_and_resumes_from_its_cursor() -> None:
-    limits = dataclasses.replace(FAST, per_second={PATHS[Endpoint.SPOT_TRADES]: 40})
+    limits = dataclasses.replace(FAST, per_second={PATHS[Endpoint.SPOT_TRADES]: 3})
     async with (
-        BitgetEmulator(seed=11, profile=SMALL, listed_symbols=60, limits=limits) as emulator,
+        BitgetEmulator(seed=11, profile=PROFILE, listed_symbols=60, limits=limits) as emulator,
         bitget_client(emulator) as client,
     ):
         until = datetime.now(UTC)
-        cursors: dict[Endpoint, dict[str, Cursor]] = {}
-        wallet = await sync(BitgetFetcher(get_profile("bitget"), client), WALLET, cursors, until=until)
-        assets = {r.asset for records in wallet.values() for r in records}
-        stored = cursors.setdefault(Endpoint.SPOT_TRADES, {})
+        stored: dict[str, Cursor] = {}
         records: list[NormalizedRecord] = []
-        reports: list[FetchReport] = []
         stops = 0
         emulator.requests.reset()
         while True:
-            report = FetchReport()
-            reports.append(report)
-            fetcher = BitgetFetcher(get_profile("bitget"), client)  # each attempt a new sync from stored cursors
-            fetcher.learn_assets(assets)
+            fetcher = BitgetFetcher(small_pages(4), client)  # each attempt a new sync from stored cursors
             try:
-                await drain(fetcher, Endpoint.SPOT_TRADES, stored, until=until, report=report, into=records)
+                await drain(fetcher, Endpoint.SPOT_TRADES, stored, until=until, into=records)
             except RateLimited as stop:
                 stops += 1
-                assert stop.endpoint is Endpoint.SPOT_TRADES and stop.market
+                assert stop.endpoint is Endpoint.SPOT_TRADES
                 assert stop.retry_after is None  # Bitget's 429 carries no wait time
                 emulator.reset_rate_limits()
                 continue
             break
-        assert stops >= 3
-        assert fills(records) == truth_fills(t for t in emulator.account.trades if t.timestamp >= reach(emulator))
+        truth = truth_fills(t for t in emulator.account.trades if t.timestamp >= reach(emulator, FILLS_REACH_MS))
+        assert stops >= 3 and len(truth) > 20
+        assert fills(records) == truth
         assert len(records) == len({r.natural_key for r in records})
-        # Only the refused requests were repeated: every market walked its nine windows once.
-        markets = [m for m in stored if m]
-        assert emulator.requests.count(PATHS[Endpoint.SPOT_TRADES]) == len(markets) * 9 + stops
-        assert emulator.requests.count(ASSETS_PATH) == stops + 1
-
-
-async def test_fills_that_reach_only_90_days_back_are_reported_as_a_gap() -> None:
-    """Some accounts get 90 days of fills, not two years: Bitget refuses older ranges with 43111."""
-    limits = dataclasses.replace(FAST, fills_lookback_ms=90 * DAY_MS)
-    async with (
-        BitgetEmulator(seed=20240614, profile=PROFILE, listed_symbols=150, limits=limits) as emulator,
-        bitget_client(emulator) as client,
-    ):
-        fetcher = BitgetFetcher(get_profile("bitget"), client)
-        cursors: dict[Endpoint, dict[str, Cursor]] = {}
-        await sync(fetcher, WALLET, cursors, until=datetime.now(UTC))
-        emulator.requests.reset()
-        report = FetchReport()
-        until = datetime.now(UTC)
-        found = await drain(
-            fetcher, Endpoint.SPOT_TRADES, cursors.setdefault(Endpoint.SPOT_TRADES, {}), until=until, report=report
-        )
-    recent = reach(emulator, 90 * DAY_MS)
-    assert fills(found) == truth_fills(t for t in emulator.account.trades if t.timestamp >= recent)
-    short = [g for g in report.gaps if "90 days" in g.reason]
-    assert len(short) == 1 and 0 < to_ms(short[0].end) - recent <= 2 * 3_600_000
-    # One refused request teaches the reach; every market then asks one 90-day window.
-    assert emulator.requests.count(PATHS[Endpoint.SPOT_TRADES]) == 1 + len(report.markets_scanned)
+        # Only the refused requests were repeated: one request per four-row page, plus the last (short) page.
+        pages = len(truth) // 4 + 1
+        assert emulator.requests.count(PATHS[Endpoint.SPOT_TRADES]) == pages + stops
 
 
 # -------------------------------------------------------------------------------------------- tax key
@@ -425,25 +377,45 @@ async def test_a_tax_key_reads_every_tax_record_and_a_resync_asks_one_window_per
         cursors: dict[Endpoint, dict[str, Cursor]] = {}
         reports: dict[Endpoint, FetchReport] = {}
         found = await sync(fetcher, TAX_ENDPOINTS, cursors, until=until, reports=reports)
-        truth = [t for t in bitget.tax_spot_records if t.ts >= reach(bitget)]
+        oldest = reach(bitget)
+        truth = [t for t in bitget.tax_spot_records if t.ts >= oldest]
         assert len(truth) > 500  # more than one page's worth in all
-        assert tax_lines(found[Endpoint.LEDGER]) == truth_tax_lines(truth)
-        assert found[Endpoint.FUTURES_TRADES] == []  # the scripted account never traded futures
-        assert set(cursors[Endpoint.LEDGER]) == {"spot", "margin", "p2p"}
+        spot = [r for r in found[Endpoint.LEDGER] if r.natural_key.startswith("ledger:spot:")]
+        assert tax_lines(spot) == truth_tax_lines(truth)
+        book = bitget.book.tax
+        # P2P lines carry their quantity in `balance` (current docs); both margin types and all three futures
+        # product types are asked, not only Bitget's defaults.
+        assert {r.exchange_tx_id: (r.asset, r.amount) for r in found[Endpoint.LEDGER] if "p2p" in r.natural_key} == {
+            p.id: (p.coin, p.quantity) for p in book.p2p if p.ts >= oldest
+        }
+        margin = {
+            r.exchange_tx_id: (r.amount, r.fee_amount) for r in found[Endpoint.LEDGER] if "margin" in r.natural_key
+        }
+        assert margin == {m.id: (m.amount, m.fee) for m in book.margin if m.ts >= oldest}
+        assert {m.margin_type for m in book.margin if m.ts >= oldest} == {"crossed", "isolated"}
+        futures = {r.exchange_tx_id: (r.asset, r.amount, r.fee_amount) for r in found[Endpoint.FUTURES_TRADES]}
+        assert futures == {f.id: (f.margin_coin, f.amount, f.fee) for f in book.future if f.ts >= oldest}
+        assert {f.product_type for f in book.future if f.ts >= oldest} == {
+            "USDT-FUTURES",
+            "COIN-FUTURES",
+            "USDC-FUTURES",
+        }
+        assert set(cursors[Endpoint.LEDGER]) == {"spot", "margin", "margin:isolated", "p2p"}
 
         (gap,) = reports[Endpoint.LEDGER].gaps
         assert gap.start.date() == BITGET_OPENED and "730 days" in gap.reason
         per_list = windows(Endpoint.LEDGER, to_ms(gap.end), until, "tax")
         assert per_list == 25  # two years in 30-day windows
-        for path in TAX_PATHS:
-            assert bitget.requests.count(path) == per_list
-        assert bitget.requests.count(FUTURES_TAX_PATH) == per_list
-        assert bitget.requests.total == 4 * per_list and bitget.requests.unexpected == []
+        assert bitget.requests.count(SPOT_TAX_PATH) == per_list
+        assert bitget.requests.count(P2P_TAX_PATH) == per_list
+        assert bitget.requests.count(MARGIN_TAX_PATH) == 2 * per_list
+        assert bitget.requests.count(FUTURES_TAX_PATH) == 3 * per_list
+        assert bitget.requests.unexpected == []
 
         bitget.requests.reset()
         again = await sync(fetcher, TAX_ENDPOINTS, cursors, until=datetime.now(UTC))
         assert all(not records for records in again.values())
-        assert bitget.requests.total == 4
+        assert bitget.requests.total == 7
 
         # A new trade: both of its legs come back as spot tax records, nothing else.
         last = bitget.account.trades[-1]
@@ -462,7 +434,8 @@ async def test_a_tax_key_reads_every_tax_record_and_a_resync_asks_one_window_per
             fetcher = BitgetFetcher(small_pages(20), client, key_type="tax")
             records += await drain(fetcher, Endpoint.LEDGER, stored, until=datetime.now(UTC), stop_after=stop_after)
         truth = [t for t in bitget.tax_spot_records if t.ts >= reach(bitget)]
-        assert tax_lines(records) == truth_tax_lines(truth) and len(records) == len(truth)
+        spot = [r for r in records if r.natural_key.startswith("ledger:spot:")]
+        assert tax_lines(spot) == truth_tax_lines(truth) and len(spot) == len(truth)
 
 
 def test_each_key_type_is_refused_what_it_cannot_read_before_any_request() -> None:

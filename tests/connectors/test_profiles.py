@@ -168,9 +168,9 @@ def test_okx_fills_reach_one_year_and_users_are_told_so() -> None:
     assert spec("okx", Endpoint.TRANSFERS).api_path == "GET /api/v5/asset/bills-history"
 
 
-def test_bitget_reaches_two_years_in_90_day_windows_and_the_tax_ledger_in_30() -> None:
-    trades = spec("bitget", Endpoint.SPOT_TRADES)
-    assert (trades.window, trades.lookback) == (90 * DAY, 730 * DAY)
+def test_bitget_fills_reach_90_days_as_documented_and_the_tax_ledger_comes_in_30_day_windows() -> None:
+    trades = spec("bitget", Endpoint.SPOT_TRADES)  # spot/trade/Get-Fills: "only supports … data within 90days"
+    assert (trades.window, trades.lookback) == (90 * DAY, 90 * DAY)
     assert get_profile("bitget").endpoint(Endpoint.SPOT_TRADES, "tax") is None
     tax = spec("bitget", Endpoint.LEDGER, "tax")
     assert (tax.window, tax.page_size, tax.default_enabled) == (30 * DAY, 500, True)

@@ -183,21 +183,21 @@ async def test_bad_credentials_raise_the_exceptions_ccxt_maps_bitget_codes_to(
     assert code_of(raised.value) == expected_code
 
 
-async def test_fills_walked_back_two_years_per_market_return_exactly_the_reachable_ground_truth(
+async def test_fills_of_every_market_in_one_list_reach_90_days_back(
     bitget: BitgetEmulator, bitget_keys: BitgetDemoKeys
 ) -> None:
+    """spot/trade/Get-Fills: `symbol` optional, "It only supports to get the data within 90days"."""
     account = bitget.account
-    oldest, now = bitget.reachable_since(TWO_YEARS) + HOUR_MS, account.now_ms + HOUR_MS
-    rows: list[dict[str, Any]] = []
+    oldest, now = bitget.reachable_since(90 * DAY_MS) + HOUR_MS, account.now_ms + HOUR_MS
     async with bitget_client(bitget, bitget_keys.read_only) as client:
-        for symbol in account.traded_symbols:
-            fetch = client.privateSpotGetV2SpotTradeFills
-            rows += await walk(fetch, oldest, now, 90 * DAY_MS, 40, symbol=symbol, id_field="tradeId")
+        fetch = client.privateSpotGetV2SpotTradeFills
+        rows = await walk(fetch, oldest, now, 90 * DAY_MS, 40, id_field="tradeId")
+        older = await fetch({"startTime": oldest - 100 * DAY_MS, "endTime": oldest - 20 * DAY_MS})
 
     reachable = {(t.symbol, t.id): t for t in account.trades if t.timestamp >= oldest}
     assert 0 < len(reachable) < len(account.trades), "the account reaches further back than the API does"
-    assert len(rows) == len(reachable)
-    assert any(bitget.account.market(s).base not in bitget.account.held_assets for s in {r["symbol"] for r in rows})
+    assert len(rows) == len(reachable) and len({r["symbol"] for r in rows}) > 1
+    assert older["data"] == []  # not served: the fetcher never asks, and reports the range as a gap
     for row in rows:
         truth = reachable.pop((row["symbol"], row["tradeId"]))
         assert (row["orderId"], row["side"], int(row["cTime"])) == (truth.order_id, truth.side, truth.timestamp)
@@ -209,46 +209,19 @@ async def test_fills_walked_back_two_years_per_market_return_exactly_the_reachab
     assert reachable == {}
 
 
-async def test_fills_rules_of_window_lookback_page_size_and_symbol(
-    bitget: BitgetEmulator, bitget_keys: BitgetDemoKeys
-) -> None:
+async def test_fills_rules_of_window_and_page_size(bitget: BitgetEmulator, bitget_keys: BitgetDemoKeys) -> None:
     now = bitget.account.now_ms
-    oldest = bitget.reachable_since(TWO_YEARS)
     failures = {}
     async with bitget_client(bitget, bitget_keys.read_only) as client:
         for name, params in {
             "window": {"symbol": "BTCUSDT", "startTime": now - 91 * DAY_MS, "endTime": now},
-            "lookback": {"symbol": "BTCUSDT", "startTime": oldest - DAY_MS, "endTime": oldest + DAY_MS},
             "limit": {"symbol": "BTCUSDT", "limit": 101},
-            "symbol": {"limit": 10},
         }.items():
             with pytest.raises(ccxt.BaseError) as raised:
                 await client.privateSpotGetV2SpotTradeFills(params)
             failures[name] = (type(raised.value), code_of(raised.value))
 
-    assert failures == {
-        # 43111 is in ccxt's Bitget map as PermissionDenied (it also means "address not in address book").
-        "window": (ccxt.PermissionDenied, "43111"),
-        "lookback": (ccxt.PermissionDenied, "43111"),
-        "limit": (ccxt.BadRequest, "40017"),
-        "symbol": (ccxt.BadRequest, "40019"),
-    }
-
-
-async def test_a_shorter_fills_lookback_can_be_configured() -> None:
-    limits = BitgetLimits(per_second={}, default_per_second=1_000, fills_lookback_ms=90 * DAY_MS)
-    async with BitgetEmulator(seed=5, profile=PROFILE, listed_symbols=20, limits=limits) as emulator:
-        key = emulator.add_key()
-        now = emulator.account.now_ms
-        async with bitget_client(emulator, key) as client:
-            recent = await client.privateSpotGetV2SpotTradeFills({"symbol": "BTCUSDT"})
-            with pytest.raises(ccxt.PermissionDenied, match="43111"):
-                await client.privateSpotGetV2SpotTradeFills(
-                    {"symbol": "BTCUSDT", "startTime": now - 120 * DAY_MS, "endTime": now - 100 * DAY_MS}
-                )
-
-    expected = [t.id for t in reversed(emulator.account.trades_for("BTCUSDT")) if t.timestamp >= now - 90 * DAY_MS]
-    assert [row["tradeId"] for row in recent["data"]] == expected[:100]
+    assert failures == {"window": (ccxt.BadRequest, "40017"), "limit": (ccxt.BadRequest, "40017")}
 
 
 async def test_deposits_withdrawals_converts_and_transfers_walked_in_windows_match_the_ground_truth(
@@ -271,14 +244,22 @@ async def test_deposits_withdrawals_converts_and_transfers_walked_in_windows_mat
                     fetch, oldest, now, span, 100, coin=coin, fromType=from_type, id_field="transferId"
                 )
         failures = {}
-        for name, params in {
-            "window": {"startTime": now - 91 * DAY_MS, "endTime": now},
-            "limit": {"startTime": now - DAY_MS, "endTime": now, "limit": 101},
-            "no_start": {"endTime": now},
+        deposit_records = client.privateSpotGetV2SpotWalletDepositRecords
+        for name, (fetch, params) in {
+            # convert-record: "The maximum interval between startTime and endTime is 90 days"; deposit-records
+            # states none (common/convert/Get-Convert-Record, spot/account/Get-Deposit-Record).
+            "convert window": (
+                client.privateConvertGetV2ConvertConvertRecord,
+                {"startTime": now - 91 * DAY_MS, "endTime": now},
+            ),
+            "limit": (deposit_records, {"startTime": now - DAY_MS, "endTime": now, "limit": 101}),
+            "no_start": (deposit_records, {"endTime": now}),
         }.items():
             with pytest.raises(ccxt.BaseError) as raised:
-                await client.privateSpotGetV2SpotWalletDepositRecords(params)
+                await fetch(params)
             failures[name] = (type(raised.value), code_of(raised.value))
+        long_range = await deposit_records({"startTime": now - 200 * DAY_MS, "endTime": now})
+        assert long_range["code"] == "00000"
 
     def reachable(records: Any) -> Any:
         return [r for r in records if r.timestamp >= oldest]
@@ -298,7 +279,7 @@ async def test_deposits_withdrawals_converts_and_transfers_walked_in_windows_mat
         for t in reachable(account.transfers)
     )
     assert failures == {
-        "window": (ccxt.PermissionDenied, "43111"),
+        "convert window": (ccxt.BadRequest, "40017"),
         "limit": (ccxt.BadRequest, "40017"),
         "no_start": (ccxt.BadRequest, "40019"),
     }

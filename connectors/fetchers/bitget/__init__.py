@@ -4,13 +4,12 @@ key's transaction records.
 | key type | endpoint | module |
 | --- | --- | --- |
 | normal | deposits, withdrawals, convert history, internal transfers | `wallet` |
-| normal | spot trades (per market) | `trades` |
+| normal | spot trades (every market in one walk, 90 days back) | `trades` |
 | tax | ledger (spot, margin and P2P tax records), futures trades (futures tax records) | `tax` |
 
-Use one `BitgetFetcher` per sync and fetch the wallet endpoints before spot trades (`registry.sync_order`): the
-coins they mention are the evidence market discovery works from (kept in the spot-trades cursor "" for later
-syncs); what an interrupted sync stored before reaching spot trades, the caller hands over with `learn_assets`.
-Everything reaches two years back; older history is reported as a gap.
+Use one `BitgetFetcher` per sync: transfers are asked per coin, and the coins the other wallet lists mention (or
+that a caller hands over with `learn_assets`) are added to the balances' coins. Spot fills reach 90 days back, the
+other lists two years; older history is reported as a gap.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from connectors.fetchers.binance.trades import AssetEvidence
 from connectors.fetchers.bitget.pages import BITGET_OPENED
 from connectors.fetchers.bitget.tax import STREAMS as TAX_STREAMS
 from connectors.fetchers.bitget.tax import BitgetTax
-from connectors.fetchers.bitget.trades import DEFAULT_PROBE_BUDGET, BitgetTrades
+from connectors.fetchers.bitget.trades import BitgetTrades
 from connectors.fetchers.bitget.wallet import ROUTES as WALLET_ROUTES
 from connectors.fetchers.bitget.wallet import TRANSFER_FROM_TYPES, BitgetWallet, held_coins
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
@@ -44,13 +43,11 @@ class BitgetFetcher:
         client: Any,
         *,
         key_type: str | None = None,
-        probe_budget: int = DEFAULT_PROBE_BUDGET,
         transfer_from_types: Sequence[str] = TRANSFER_FROM_TYPES,
     ) -> None:
         self.profile = profile
         self.client = client
         self.key_type = key_type
-        self.probe_budget = probe_budget
         self.evidence = AssetEvidence()
         self._held: dict[str, Decimal] | None = None
         self.wallet = BitgetWallet(client, self.evidence, self._balances, transfer_from_types=transfer_from_types)
@@ -98,15 +95,14 @@ class BitgetFetcher:
         if self.is_tax_key:
             pages = self.tax.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint is Endpoint.SPOT_TRADES:
-            trades = BitgetTrades(self.client, spec, self.evidence, self._balances, probe_budget=self.probe_budget)
-            pages = trades.fetch(since=since, until=until, cursors=cursors, report=report)
+            pages = BitgetTrades(self.client, spec).fetch(since=since, until=until, cursors=cursors, report=report)
         else:
             pages = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         async for page in pages:
             yield page
 
     async def _balances(self, report: FetchReport, endpoint: Endpoint) -> Mapping[str, Decimal]:
-        """The spot balances, asked once per sync (transfers and spot trades both use them)."""
+        """The spot balances, asked once per sync: their coins are the transfer streams asked."""
         if self._held is None:
             self._held = await held_coins(self.client, report, endpoint)
         return self._held

@@ -1,11 +1,15 @@
 """Bitget with a Tax API key: the tax transaction records, every movement of an account, in 30-day windows.
 
-| endpoint | stream (cursor key) | Bitget list | type field |
+| endpoint | stream (cursor key) | Bitget list, parameter | type field |
 | --- | --- | --- | --- |
 | ledger | "spot" | `GET /api/v2/tax/spot-record` | `spotTaxType` |
-| ledger | "margin" | `GET /api/v2/tax/margin-record` | `marginTaxType` |
+| ledger | "margin", "margin:isolated" | `GET /api/v2/tax/margin-record`, `marginType` | `marginTaxType` |
 | ledger | "p2p" | `GET /api/v2/tax/p2p-record` | `p2pTaxType` |
-| futures trades | "future" | `GET /api/v2/tax/future-record` | `futureTaxType` |
+| futures | "future", "future:COIN-FUTURES", … | `GET /api/v2/tax/future-record`, `productType` | `futureTaxType` |
+
+The quantity is `amount`, except P2P: `balance` in the current docs, `total` in the March 2025 edition (both read).
+The margin and futures lists answer one `marginType` / `productType` per request, by default `crossed` /
+`USDT-FUTURES` (docs, common/tax/*): each documented value is a stream of its own.
 
 Each list: both ends of a range of at most 30 days, at most 500 records, newest first, the next page by
 `idLessThan=<id>`; two years back; one request a second. A Tax API key opens nothing else: trades, deposits and
@@ -21,13 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.fetchers.bitget.pages import BITGET_OPENED, Parsed, Route, id_page, note_gap
+from connectors.fetchers.bitget.pages import Parsed, Route, id_page, walk_start
 from connectors.fetchers.windows import (
     FetchWindowPage,
     WindowPage,
     WindowWalk,
-    cursor_start,
-    history_start,
     span_ms,
     to_ms,
 )
@@ -41,17 +43,36 @@ class TaxStream:
     route: Route
     type_field: str
     asset_field: str
-    amount_field: str
+    amount_fields: tuple[str, ...]  # the first one present holds the quantity
 
+
+_SPOT = Route("privateTaxGetV2TaxSpotRecord", "id")
+_MARGIN = "privateTaxGetV2TaxMarginRecord"
+_P2P = Route("privateTaxGetV2TaxP2pRecord", "id")
+_FUTURE = "privateTaxGetV2TaxFutureRecord"
 
 STREAMS: Mapping[Endpoint, tuple[TaxStream, ...]] = {
     Endpoint.LEDGER: (
-        TaxStream("spot", Route("privateTaxGetV2TaxSpotRecord", "id"), "spotTaxType", "coin", "amount"),
-        TaxStream("margin", Route("privateTaxGetV2TaxMarginRecord", "id"), "marginTaxType", "coin", "amount"),
-        TaxStream("p2p", Route("privateTaxGetV2TaxP2pRecord", "id"), "p2pTaxType", "coin", "total"),
+        TaxStream("spot", _SPOT, "spotTaxType", "coin", ("amount",)),
+        TaxStream("margin", Route(_MARGIN, "id", {"marginType": "crossed"}), "marginTaxType", "coin", ("amount",)),
+        TaxStream(
+            "margin:isolated", Route(_MARGIN, "id", {"marginType": "isolated"}), "marginTaxType", "coin", ("amount",)
+        ),
+        TaxStream("p2p", _P2P, "p2pTaxType", "coin", ("balance", "total")),
     ),
-    Endpoint.FUTURES_TRADES: (
-        TaxStream("future", Route("privateTaxGetV2TaxFutureRecord", "id"), "futureTaxType", "marginCoin", "amount"),
+    Endpoint.FUTURES_TRADES: tuple(
+        TaxStream(
+            key,
+            Route(_FUTURE, "id", {"productType": product}),
+            "futureTaxType",
+            "marginCoin",
+            ("amount",),
+        )
+        for key, product in (
+            ("future", "USDT-FUTURES"),
+            ("future:COIN-FUTURES", "COIN-FUTURES"),
+            ("future:USDC-FUTURES", "USDC-FUTURES"),
+        )
     ),
 }
 
@@ -76,15 +97,10 @@ class BitgetTax:
             raise ValueError(f"Bitget {spec.endpoint} needs a window in its profile")
         for stream in STREAMS[spec.endpoint]:
             cursor = cursors.get(stream.key)
-            requested = cursor_start(cursor)
-            if requested is None and since is not None:
-                requested = to_ms(since)
-            start = history_start(spec, requested_ms=requested, exchange_name="Bitget", opened=BITGET_OPENED)
-            if start.gap is not None:
-                note_gap(report, start.gap)
+            start_ms = walk_start(spec, cursor, since, report)
             page_function = self._page_function(spec, stream, report)
             walk = WindowWalk(spec.endpoint, span_ms(spec.window), page_function, stream.key)
-            async for page in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+            async for page in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
                 yield page
 
     def _page_function(self, spec: EndpointSpec, stream: TaxStream, report: FetchReport) -> FetchWindowPage:
@@ -107,7 +123,7 @@ class BitgetTax:
             occurred_at=ms_to_utc(row["ts"]),
             natural_key=natural_key(RecordKind.LEDGER, f"{stream.key}:{ident}"),
             asset=self.code(str(row[stream.asset_field])),
-            amount=exact(row[stream.amount_field]),
+            amount=exact(_quantity(stream, row)),
             exchange_tx_id=ident,
             market=str(symbol) if symbol else None,
             # The tax type ("Buy", "Withdrawal", "open_long" …) stays in raw: `side` holds at most 8 characters.
@@ -115,3 +131,10 @@ class BitgetTax:
             fee_amount=0 - exact(fee) if fee not in (None, "") else None,
             raw=dict(row),
         )
+
+
+def _quantity(stream: TaxStream, row: Mapping[str, Any]) -> Any:
+    for name in stream.amount_fields:
+        if row.get(name) not in (None, ""):
+            return row[name]
+    raise KeyError(f"Bitget {stream.route.method} row without {' or '.join(stream.amount_fields)}")

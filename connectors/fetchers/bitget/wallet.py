@@ -2,14 +2,14 @@
 
 | endpoint | window | page | paging inside a window |
 | --- | --- | --- | --- |
-| `GET /api/v2/spot/wallet/deposit-records` | 90 days | 100 | `idLessThan=<orderId>` |
-| `GET /api/v2/spot/wallet/withdrawal-records` | 90 days | 100 | `idLessThan=<orderId>` |
+| `GET /api/v2/spot/wallet/deposit-records` | 90 days (no maximum documented) | 100 | `idLessThan=<orderId>` |
+| `GET /api/v2/spot/wallet/withdrawal-records` | 90 days (no maximum documented) | 100 | `idLessThan=<orderId>` |
 | `GET /api/v2/convert/convert-record` | 90 days | 100 | `idLessThan=<id>` (the answer's `endId`) |
-| `GET /api/v2/spot/account/transferRecords` | 90 days | 100 | `idLessThan=<transferId>`; per coin and source |
+| `GET /api/v2/spot/account/transferRecords` | 90 days | 500 | `pageNum` 1, 2, … (`idLessThan` is deprecated) |
 
-All reach two years back. Transfers need a coin and the account they left (`fromType`): each (coin, account) pair
-is a stream of its own with cursor key "COIN:fromType", asked for every coin the account's records or balances
-mention; a later sync asks every stream once (its newest window).
+All reach two years back (Bitget's help pages; the API docs do not say). Transfers need a coin; each (coin, the
+account it left: `fromType`) pair is a stream of its own with cursor key "COIN:fromType", asked for every coin the
+account's records or balances mention; a later sync asks every stream once (its newest window).
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
 from connectors.fetchers.binance.trades import AssetEvidence
-from connectors.fetchers.bitget.pages import BITGET_OPENED, Parse, Parsed, Route, id_page, note_gap
+from connectors.fetchers.bitget.pages import Parse, Parsed, Route, id_page, walk_start
 from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
     call,
-    cursor_start,
-    history_start,
     hold_if_recent,
     span_ms,
     to_ms,
@@ -39,7 +37,7 @@ ROUTES: Mapping[Endpoint, Route] = {
     Endpoint.DEPOSITS: Route("privateSpotGetV2SpotWalletDepositRecords", "orderId"),
     Endpoint.WITHDRAWALS: Route("privateSpotGetV2SpotWalletWithdrawalRecords", "orderId"),
     Endpoint.CONVERT: Route("privateConvertGetV2ConvertConvertRecord", "id"),
-    Endpoint.TRANSFERS: Route("privateSpotGetV2SpotAccountTransferRecords", "transferId"),
+    Endpoint.TRANSFERS: Route("privateSpotGetV2SpotAccountTransferRecords", "transferId", by_page_number=True),
 }
 # Where a transfer can leave from (Bitget's `fromType`); "p2p" is the funding account.
 TRANSFER_FROM_TYPES = (
@@ -110,12 +108,7 @@ class BitgetWallet:
     ) -> AsyncIterator[Page]:
         if spec.window is None:
             raise ValueError(f"Bitget {spec.endpoint} needs a window in its profile")
-        requested = cursor_start(cursor)
-        if requested is None and since is not None:
-            requested = to_ms(since)
-        start = history_start(spec, requested_ms=requested, exchange_name="Bitget", opened=BITGET_OPENED)
-        if start.gap is not None:
-            note_gap(report, start.gap)
+        start_ms = walk_start(spec, cursor, since, report)
         route = ROUTES[spec.endpoint]
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
@@ -124,7 +117,7 @@ class BitgetWallet:
             )
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
-        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
             yield item
 
     async def _transfers(

@@ -48,13 +48,13 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=100,
         window=90 * c.DAY,
-        lookback=_TWO_YEARS,
-        per_market=True,
+        lookback=90 * c.DAY,
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/trade/fills",
         key_types=_NORMAL,
-        notes="One market per request, max 100, paged down with idLessThan; a range may not exceed 90 days; "
-        "Bitget's help says 2 years back. Some users report only ~90 days here: the tax ledger reaches further.",
+        notes="Every market in one list (symbol optional), max 100, paged down with idLessThan; Bitget's docs: "
+        "'It only supports to get the data within 90days. The older data can be downloaded from web.' "
+        "A Tax API key's records reach further.",
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -65,7 +65,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/wallet/deposit-records",
         key_types=_NORMAL,
-        notes="Ranges of at most 90 days (30 days for unified trading accounts), paged with idLessThan.",
+        notes="Both ends required, no maximum range documented (asked in 90-day windows), max 100, idLessThan.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -76,7 +76,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/wallet/withdrawal-records",
         key_types=_NORMAL,
-        notes="Ranges of at most 90 days (30 days for unified trading accounts), paged with idLessThan.",
+        notes="Both ends required, no maximum range documented (asked in 90-day windows), max 100, idLessThan.",
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -87,18 +87,19 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/convert/convert-record",
         key_types=_NORMAL,
-        notes="Window and page size assumed equal to the other v2 lists; not verified.",
+        notes="Both ends required, at most 90 days apart, max 100, paged with idLessThan=endId.",
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
         default_enabled=False,
-        page_size=100,
+        page_size=500,
         window=90 * c.DAY,
         lookback=_TWO_YEARS,
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/account/transferRecords",
         key_types=_NORMAL,
-        notes="Transfers between your Bitget accounts.",
+        notes="Transfers between your Bitget accounts: per coin and source account, at most 500 a page, paged "
+        "with pageNum (idLessThan is deprecated), ranges of at most 90 days.",
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -148,7 +149,8 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/tax/future-record",
         key_types=_TAX,
-        notes="Assumed to follow the spot tax record's limits; not verified.",
+        notes="USDT-M, coin-M and USDC-M (productType) each asked; max 500, ranges of at most 30 days, "
+        "idLessThan; 1 request per second.",
     ),
 )
 
