@@ -2,34 +2,29 @@
 
 Requests are checked as Binance checks them: ``X-MBX-APIKEY``, ``timestamp`` + ``recvWindow`` (-1021), HMAC-SHA256
 of the query string (-1022), unknown keys (-2015 on ``/api``, -2008 on ``/sapi``), malformed keys (-2014), and
-expired, IP-restricted or unreadable keys (-2015). Weight is counted per IP and minute (``X-MBX-USED-WEIGHT-1M``;
-``/sapi`` has its own IP and UID budgets); over the limit a request gets 429 with ``Retry-After``, and a client that
-keeps going is banned with 418. Only spot market data is emulated: margin, futures and options calls get a
-plain 404 and are listed in ``requests.unexpected``.
+expired, IP-restricted or unreadable keys (-2015). Weight is counted as Binance documents it
+(``sandbox/exchanges/binance_limits.py``): one ``/api`` budget per IP, and one budget per ``/sapi`` endpoint per IP
+or per account; over a budget a request gets 429 with ``Retry-After``, and a client that keeps going on ``/api`` is
+banned with 418. Only spot market data is emulated: margin, futures and options calls get a plain 404 and are
+listed in ``requests.unexpected``.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from sandbox.exchanges.base import (
-    DAY_MS,
-    MINUTE_MS,
     ApiKey,
     Clock,
     ExchangeEmulator,
     KeyAccess,
-    SlidingWindow,
     compact_json,
-    retry_after_seconds,
 )
 from sandbox.exchanges.binance_book import (
     CONVERT_WINDOW_MS,
@@ -41,30 +36,14 @@ from sandbox.exchanges.binance_book import (
     int_param,
     missing,
 )
+from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
-Bucket = Literal["api", "sapi_ip", "sapi_uid"]
-WEIGHT_HEADERS: dict[Bucket, str] = {
-    "api": "X-MBX-USED-WEIGHT-1M",
-    "sapi_ip": "X-SAPI-USED-IP-WEIGHT-1M",
-    "sapi_uid": "X-SAPI-USED-UID-WEIGHT-1M",
-}
+__all__ = ["BinanceEmulator", "BinanceLimits"]
+
 INVALID_KEY = "Invalid API-key, IP, or permissions for action."
 _KEY_FORMAT = re.compile(r"[A-Za-z0-9]{64}")
-
-
-@dataclass(frozen=True)
-class BinanceLimits:
-    """Binance's published limits; tests shrink them to reach 429 and 418 quickly."""
-
-    request_weight_per_minute: int = 6000
-    sapi_ip_weight_per_minute: int = 12_000
-    sapi_uid_weight_per_minute: int = 180_000
-    # Binance bans "repeated" violations without saying how many; this many 429s in a row earn a 418.
-    violations_before_ban: int = 10
-    first_ban_ms: int = 2 * MINUTE_MS
-    max_ban_ms: int = 3 * DAY_MS
 
 
 @dataclass(frozen=True)
@@ -111,10 +90,7 @@ class BinanceEmulator(ExchangeEmulator):
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BinanceIds()
         )
         self.book = BinanceBook(self.account, self._rate_limit_info())
-        self._windows: dict[tuple[Bucket, str], SlidingWindow] = {}
-        self._violations: Counter[str] = Counter()
-        self._bans: dict[str, int] = {}
-        self._ban_counts: Counter[str] = Counter()
+        self.budgets = WeightBudgets(self.limits)
         book = self.book
         self.endpoints = (
             Endpoint("/api/v3/ping", 1, "api", False, book.ping),
@@ -144,10 +120,7 @@ class BinanceEmulator(ExchangeEmulator):
 
     def reset_rate_limits(self) -> None:
         """Forget spent weight, violations and bans (as if the test waited them out)."""
-        self._windows.clear()
-        self._violations.clear()
-        self._bans.clear()
-        self._ban_counts.clear()
+        self.budgets.reset()
 
     def add_routes(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
@@ -165,19 +138,20 @@ class BinanceEmulator(ExchangeEmulator):
         now = self.clock.now_ms()
         ip = request.remote or ""
         headers: dict[str, str] = {}
-        banned_until = self._bans.get(ip, 0)
-        if now < banned_until:
-            return self._banned(banned_until, now)
+        banned = self.budgets.banned(endpoint.path, ip, now)
+        if banned is not None:
+            return self._refused(banned)
         try:
             raw_query = request.rel_url.raw_query_string
             params = dict(parse_qsl(raw_query, keep_blank_values=True))
             if endpoint.bucket != "sapi_uid":
-                limited = self._spend(endpoint.bucket, ip, ip, endpoint.weight, now, headers)
+                limited = self._spend(endpoint, ip, ip, now, headers)
                 if limited is not None:
                     return limited
             key = self._authenticate(request, endpoint, raw_query, params, ip, now) if endpoint.signed else None
             if endpoint.bucket == "sapi_uid":
-                limited = self._spend(endpoint.bucket, "uid", ip, endpoint.weight, now, headers)
+                # One account behind every key of this emulator: its UID budget per endpoint.
+                limited = self._spend(endpoint, "uid", ip, now, headers)
                 if limited is not None:
                     return limited
             payload = endpoint.handler(Call(params=params, key=key, now_ms=now))
@@ -185,47 +159,12 @@ class BinanceEmulator(ExchangeEmulator):
             return self._error(error.status, error.code, error.msg, headers)
         return web.json_response(payload, headers=headers, dumps=compact_json)
 
-    def _spend(
-        self, bucket: Bucket, owner: str, ip: str, weight: int, now: int, headers: dict[str, str]
-    ) -> web.Response | None:
-        window = self._windows.get((bucket, owner))
-        if window is None:
-            limit = {
-                "api": self.limits.request_weight_per_minute,
-                "sapi_ip": self.limits.sapi_ip_weight_per_minute,
-                "sapi_uid": self.limits.sapi_uid_weight_per_minute,
-            }[bucket]
-            window = self._windows[(bucket, owner)] = SlidingWindow(limit, MINUTE_MS)
-        if window.try_spend(now, weight):
-            self._violations[ip] = 0
-            headers[WEIGHT_HEADERS[bucket]] = str(window.used(now))
-            return None
-        headers[WEIGHT_HEADERS[bucket]] = str(window.used(now))
-        self._violations[ip] += 1
-        if self._violations[ip] > self.limits.violations_before_ban:
-            self._ban_counts[ip] += 1
-            duration = min(self.limits.first_ban_ms * 2 ** (self._ban_counts[ip] - 1), self.limits.max_ban_ms)
-            self._bans[ip] = now + duration
-            self._violations[ip] = 0
-            return self._banned(now + duration, now)
-        headers["Retry-After"] = retry_after_seconds(window.retry_after_ms(now, weight))
-        limit_text = f"current limit is {window.limit} request weight per 1 MINUTE"
-        return self._error(
-            429,
-            -1003,
-            f"Too much request weight used; {limit_text}. Please use WebSocket Streams for live "
-            "updates to avoid polling the API.",
-            headers,
-        )
+    def _spend(self, endpoint: Endpoint, owner: str, ip: str, now: int, headers: dict[str, str]) -> web.Response | None:
+        refusal = self.budgets.spend(endpoint.path, endpoint.bucket, owner, ip, endpoint.weight, now, headers)
+        return None if refusal is None else self._refused(refusal)
 
-    def _banned(self, until: int, now: int) -> web.Response:
-        return self._error(
-            418,
-            -1003,
-            f"Way too much request weight used; IP banned until {until}. Please use WebSocket Streams "
-            "for live updates to avoid bans.",
-            {"Retry-After": retry_after_seconds(until - now)},
-        )
+    def _refused(self, refusal: Refusal) -> web.Response:
+        return self._error(refusal.status, -1003, refusal.msg, refusal.headers)
 
     @staticmethod
     def _error(status: int, code: int, msg: str, headers: dict[str, str]) -> web.Response:

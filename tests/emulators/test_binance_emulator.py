@@ -286,6 +286,37 @@ async def test_withdrawal_history_costs_a_tenth_of_the_uid_budget(
         assert int(client.last_response_headers["Retry-After"]) > 0
 
 
+async def test_each_sapi_endpoint_has_its_own_budgets_and_is_never_banned() -> None:
+    """Wallet docs, Limits: "Each endpoint with IP limits has an independent 12000 per minute limit", "Each endpoint
+    with UID limits has an independent 180000 per minute limit"; over a /sapi limit: "always 429 — the 418 IP-ban
+    escalation does not apply" (developers.binance.com, rate limits of /api/* and /sapi/*)."""
+    limits = BinanceLimits(sapi_ip_weight_per_minute=30, violations_before_ban=2)
+    async with (
+        BinanceEmulator(seed=1, profile=PROFILE, listed_symbols=20, limits=limits) as emulator,
+        ccxt_client("binance", emulator, emulator.add_key(), options=BINANCE_OPTIONS) as client,
+    ):
+        now = emulator.clock.now_ms()
+        for _ in range(10):  # the withdraw-history budget, to the last unit
+            await client.sapiGetCapitalWithdrawHistory()
+        # Convert history draws on its own 180,000: sixty calls fit beside the ten withdrawal calls.
+        await client.sapiGetConvertTradeFlow({"startTime": now - DAY_MS, "endTime": now})
+        assert client.last_response_headers["X-SAPI-USED-UID-WEIGHT-1M"] == "3000"
+        for _ in range(3):  # asset dividends: weight 10 of its own 30 here
+            await client.sapiGetAssetAssetDividend()
+        assert client.last_response_headers["X-SAPI-USED-IP-WEIGHT-1M"] == "30"
+        await client.sapiGetCapitalDepositHisrec()  # deposits: still the whole of their own budget
+        assert client.last_response_headers["X-SAPI-USED-IP-WEIGHT-1M"] == "1"
+        statuses = []
+        for _ in range(4):  # well past violations_before_ban: /sapi answers 429, never 418
+            with pytest.raises(ccxt.DDoSProtection) as raised:
+                await client.sapiGetAssetAssetDividend()
+            statuses.append(str(raised.value).split()[1])
+            assert int(client.last_response_headers["Retry-After"]) > 0
+        await client.publicGetTime()  # and /api is not banned either
+
+    assert statuses == ["429", "429", "429", "429"]
+
+
 async def test_a_weight_burst_gets_429_with_retry_after_and_then_a_418_ban() -> None:
     limits = BinanceLimits(request_weight_per_minute=100, violations_before_ban=2)
     async with (
