@@ -408,3 +408,22 @@ async def test_more_records_in_one_millisecond_than_a_page_holds_are_reported_no
     assert {r.exchange_tx_id for r in found} <= {f"same{i}" for i in range(4)} and len(found) == 3
     (gap,) = report.gaps
     assert to_ms(gap.end) == now and "one millisecond" in gap.reason
+
+
+async def test_a_transfer_cursor_from_the_one_month_bill_list_is_dropped_and_the_history_is_walked_again(
+    okx: OkxEmulator,
+) -> None:
+    # Before, transfers came from /asset/bills paged by `ts`: its cursor's `p` is a time, not a bill id. Read as a
+    # bill id it would cover every bill (ids are far larger), and the sync would stop at the first page.
+    newest = max(okx.account.transfers, key=lambda t: t.timestamp)
+    bill = next(b for b in okx.book.funding_bills if b.source_id == newest.id)
+    stored: dict[str, Cursor] = {"": {"p": newest.timestamp, "ids": [bill.bill_id], "ms": newest.timestamp}}
+    async with okx_client(okx) as client:
+        records = await drain(
+            OkxFetcher(get_profile("okx"), client), Endpoint.TRANSFERS, stored, until=datetime.now(UTC)
+        )
+    assert sorted((r.asset, r.amount, to_ms(r.occurred_at)) for r in records) == sorted(
+        (t.asset, t.amount, t.timestamp) for t in reachable_transfers(okx)
+    )
+    # The new cursor names the newest bill of any type, by id.
+    assert stored[""]["key"] == "billId" and stored[""]["p"] == max(int(b.bill_id) for b in okx.book.funding_bills)
