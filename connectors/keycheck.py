@@ -268,7 +268,14 @@ async def _permission_payload(profile: ExchangeProfile, client: Any, params: Map
     method = profile.permission_check.method
     if method is None:  # guarded by _probe
         raise RuntimeError(f"{profile.id} has no permission endpoint")
-    return await _call(client, method, params)
+    try:
+        return await _call(client, method, params)
+    except Exception as error:
+        # ccxt raises for answers it cannot place (an empty object where an envelope belongs): for the permission
+        # question that is "could not confirm", not "something unexpected".
+        if diagnose(error, profile).code is DiagnosisCode.UNKNOWN:
+            raise PermissionsUnreadable("the exchange's answer was not recognised") from error
+        raise
 
 
 async def _probe_binance(profile: ExchangeProfile, kind: KeyType, client: Any, api_key: str) -> KeyFacts:
@@ -384,12 +391,17 @@ def parse_bybit(payload: Any) -> KeyFacts:
     expired_at = result.get("expiredAt")
     if expired_at is not None and not isinstance(expired_at, str):
         raise PermissionsUnreadable("result.expiredAt is not a string")
+    # Only keys without an IP binding expire (apikey-info.mdx); one that never does answers "1970-01-01T00:00:00Z"
+    # (the docs' example, with deadlineDay -2): the epoch means "no expiry", not an expiry in 1970.
+    expires_at = _iso_datetime(expired_at)
+    if expires_at is not None and expires_at.timestamp() <= 0:
+        expires_at = None
     return KeyFacts(
         can_read=any(lists.values()),
         can_trade=not read_only,
         can_withdraw=not read_only and "Withdraw" in lists["Wallet"],
         ip_restricted=bool(ips) and ips != ["*"],
-        expires_at=_iso_datetime(expired_at),
+        expires_at=expires_at,
     )
 
 
