@@ -144,6 +144,7 @@ class ImportService:
                 currency_codes=codes,
                 progress=reporter.from_thread if progress is not None else None,
                 max_bytes=self.max_bytes,
+                isolated=True,
             )
         finally:
             await reporter.finish()

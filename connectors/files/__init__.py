@@ -18,9 +18,10 @@ from connectors.files.errors import (
     WrongFileType,
 )
 from connectors.files.formats import FileFormat, ParsedRecord
+from connectors.files.limits import MAX_FILE_BYTES, MAX_ROWS
 from connectors.files.matching import StoredRecords, content_key
 from connectors.files.parse import FORMATS, ParsedFile, Progress, format_named, known_formats_text, parse
-from connectors.files.reading import MAX_FILE_BYTES, MAX_ROWS, size_limit_text
+from connectors.files.reading import size_limit_text
 from connectors.files.tallybot import COLUMNS as TALLYBOT_COLUMNS
 from connectors.files.tallybot import template_csv
 

@@ -78,15 +78,17 @@ def parse(
     currency_codes: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    isolated: bool = False,
 ) -> ParsedFile:
     """Read an export into records.
 
     `exchange_id` is the account's exchange: another exchange's export is refused (Tallybot's CSV fits every
     account). `format_name` forces a format, e.g. after an AmbiguousFormat. `currency_codes` maps the exchange's
     asset ids to the codes the API sync stores (ccxt's common codes). Raises a FileProblem for a file that cannot
-    be imported at all; rows that cannot be read are listed in the result instead.
+    be imported at all; rows that cannot be read are listed in the result instead. `isolated` reads a workbook
+    in a child process with hard memory and time limits (what the bot does with uploads).
     """
-    sheets = read_sheets(filename, data, max_bytes=max_bytes)
+    sheets = read_sheets(filename, data, max_bytes=max_bytes, isolated=isolated)
     file_format, sheet, header_at = _detect(sheets, filename, format_name)
     if exchange_id and file_format.exchange and file_format.exchange != exchange_id:
         raise WrongExchange(

@@ -22,10 +22,16 @@ from pathlib import PurePath
 from typing import Any
 
 from connectors.files.errors import BrokenEncoding, EmptyFile, FileTooLarge, WrongFileType
+from connectors.files.limits import (
+    AS_CSV,
+    MAX_FILE_BYTES,
+    MAX_READ_SECONDS,
+    MAX_ROWS,
+    Budget,
+    check_workbook_archive,
+)
 
-# Telegram lets a bot download files up to 20 MB, so no upload can be larger; the same bound guards other callers.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 250_000
+__all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "Sheet", "decode_text", "read_sheets", "size_limit_text"]
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 DELIMITERS = (",", ";", "\t", "|")
@@ -62,8 +68,19 @@ def size_limit_text(size: int) -> str:
     return f"{size} bytes"
 
 
-def read_sheets(filename: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> list[Sheet]:
-    """Every sheet of the file with content (one for a CSV); raises a FileProblem for files it cannot read."""
+def read_sheets(
+    filename: str,
+    data: bytes,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_seconds: float = MAX_READ_SECONDS,
+    isolated: bool = False,
+) -> list[Sheet]:
+    """Every sheet of the file with content (one for a CSV); raises a FileProblem for files it cannot read, or
+    past the limits in connectors/files/limits.py (rows, columns, cells, unpacked size, seconds).
+
+    `isolated` reads a workbook in a child process with hard memory and CPU limits (connectors/files/isolated.py),
+    as the bot does with uploads."""
     if len(data) > max_bytes:
         raise FileTooLarge(
             f"This file is {size_limit_text(len(data))}; files of up to {size_limit_text(max_bytes)} can be "
@@ -77,13 +94,17 @@ def read_sheets(filename: str, data: bytes, *, max_bytes: int = MAX_FILE_BYTES) 
         if data.startswith(signature):
             raise WrongFileType(f"This is {what}, not a CSV or XLSX export. {_WHAT_WE_READ}")
     if data.startswith(b"PK\x03\x04"):
-        return _read_workbook(data)
+        if isolated:
+            from connectors.files.isolated import read_workbook_isolated  # it imports this module
+
+            return read_workbook_isolated(data, max_seconds)
+        return read_workbook(data, max_seconds)
     if suffix in XLSX_SUFFIXES:
         raise WrongFileType(f"“{filename}” is not a valid XLSX workbook. {_WHAT_WE_READ}")
     if suffix not in CSV_SUFFIXES:
         raise WrongFileType(f"“{filename}” is not a CSV or XLSX file. {_WHAT_WE_READ}")
     text, encoding = decode_text(data)
-    rows = _csv_rows(text)
+    rows = _csv_rows(text, Budget("file", max_seconds))
     if not rows:
         raise EmptyFile("This file has no rows.")
     return [Sheet(rows, "csv", encoding)]
@@ -120,7 +141,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 def _delimiter(text: str) -> str:
     """The separator used in the first lines: exchanges write commas, European spreadsheets semicolons."""
-    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    # Only the start is split into lines: splitting 20 MB of text would copy all of it.
+    lines = [line for line in text[:65_536].splitlines()[:20] if line.strip()]
     if not lines:
         return ","
     counts = {d: max(line.count(d) for line in lines) for d in DELIMITERS}
@@ -128,19 +150,23 @@ def _delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _csv_rows(text: str) -> list[list[str]]:
+def _csv_rows(text: str, budget: Budget) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[list[str]] = []
     try:
         for row in reader:
+            used = len(row)
+            while used and not row[used - 1].strip():  # spreadsheets pad lines with empty cells
+                used -= 1
+            budget.row(len(row), used, reader.line_num)
             rows.append(row)
-            if len(rows) > MAX_ROWS + 20:
-                raise FileTooLarge(
-                    f"This file has more than {MAX_ROWS:,} rows. Export a shorter date range and send the parts "
-                    "one by one.",
-                    MAX_FILE_BYTES,
-                )
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise FileTooLarge(
+                f"Line {reader.line_num} of this file has a cell longer than {csv.field_size_limit():,} characters; "
+                "no export writes cells that long. Check that this is the file your exchange exported.",
+                MAX_FILE_BYTES,
+            ) from exc
         raise WrongFileType(f"This is not a well-formed CSV file (line {reader.line_num}: {exc}).") from exc
     return _trimmed(rows)
 
@@ -152,7 +178,10 @@ def _trimmed(rows: list[list[str]]) -> list[list[str]]:
     return rows
 
 
-def _read_workbook(data: bytes) -> list[Sheet]:
+def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sheet]:
+    """The sheets of an XLSX workbook, read within the limits (see connectors/files/limits.py)."""
+    budget = Budget("workbook", max_seconds)
+    check_workbook_archive(data, budget)
     # openpyxl is imported here so that CSV imports (and the bot's start-up) never pay for it.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -167,18 +196,23 @@ def _read_workbook(data: bytes) -> list[Sheet]:
     sheets: list[Sheet] = []
     try:
         for worksheet in workbook.worksheets:
+            # The sheet's declared <dimension> would make openpyxl pad every row to its width (A1:XFD… is 16,384
+            # cells a row): rows are read as wide as their own cells instead.
+            reset = getattr(worksheet, "reset_dimensions", None)
+            if reset is not None:
+                reset()
             rows: list[list[str]] = []
-            for values in worksheet.iter_rows(values_only=True):
-                rows.append([_cell_text(value) for value in values])
-                if len(rows) > MAX_ROWS + 20:
-                    raise FileTooLarge(
-                        f"This workbook has more than {MAX_ROWS:,} rows. Export a shorter date range and send the "
-                        "parts one by one.",
-                        MAX_FILE_BYTES,
-                    )
+            for line, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                used = len(values)
+                while used and values[used - 1] is None:
+                    used -= 1
+                budget.row(len(values), used, line)
+                rows.append([_cell_text(value) for value in values[:used]])
             rows = _trimmed(rows)
             if rows:
                 sheets.append(Sheet(rows, "xlsx"))
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise WrongFileType(f"This workbook is damaged and cannot be read; {AS_CSV} and send that.") from exc
     finally:
         workbook.close()
     if not sheets:

@@ -1,0 +1,103 @@
+"""Reading an XLSX workbook in a child process with hard memory and CPU limits.
+
+The limits in connectors/files/limits.py refuse every bomb we know of; a workbook that finds another way to make
+openpyxl allocate (an XML shape nobody thought of) meets these instead: the child's address space is capped, so it
+fails with MemoryError (or is killed) rather than taking the bot's memory, and it is killed when its time is up.
+It runs beside the bot's process, so the bot's event loop and other users' work never wait on openpyxl, not even
+for the GIL. The rows come back as JSON (text only: nothing the child sends can run code in the bot).
+
+CSV files are read in the bot's worker thread: reading them allocates in proportion to their ≤ 20 MB size.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import subprocess  # nosec B404: runs this very module with the bot's own interpreter, no shell
+import sys
+from pathlib import Path
+from typing import Any
+
+from connectors.files import errors
+from connectors.files.limits import AS_CSV, MAX_FILE_BYTES, MAX_READ_SECONDS, SHORTER_RANGE, mb
+from connectors.files.reading import Sheet, read_workbook
+
+# Address space of the child: a 250,000-row workbook needs about 600 MB (measured: docs/RELIABILITY.md).
+WORKER_MEMORY_BYTES = 1536 * 1024 * 1024
+WORKER_GRACE_SECONDS = 15.0  # interpreter start-up and sending the rows back
+_ROOT = Path(__file__).resolve().parents[2]
+logger = logging.getLogger(__name__)
+_PROBLEMS: dict[str, type[errors.FileProblem]] = {
+    cls.__name__: cls for cls in (errors.WrongFileType, errors.EmptyFile, errors.BrokenEncoding)
+}
+
+
+def read_workbook_isolated(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sheet]:
+    """`reading.read_workbook` in a child process; the same FileProblems, plus a refusal for memory or time."""
+    command = [sys.executable, "-m", "connectors.files.isolated", str(WORKER_MEMORY_BYTES), str(max_seconds)]
+    try:
+        done = subprocess.run(  # noqa: S603  # nosec B603: fixed argument list, no shell
+            command,
+            input=data,
+            capture_output=True,
+            timeout=max_seconds + WORKER_GRACE_SECONDS,
+            cwd=_ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # run() has killed the child
+        raise _too_slow(max_seconds) from exc
+    if done.returncode != 0 or not done.stdout:
+        # Killed by the CPU limit (SIGXCPU/SIGKILL) or out of memory before it could answer.
+        raise _too_slow(max_seconds) if done.returncode in (-24, -9) else _too_much_memory()
+    answer: dict[str, Any] = json.loads(done.stdout)
+    logger.info("workbook read by a worker process: peak memory %s MB", answer.get("peak_mb"))
+    if "sheets" in answer:
+        return [Sheet(rows, "xlsx") for rows in answer["sheets"]]
+    if answer["problem"] == "memory":
+        raise _too_much_memory()
+    if answer["problem"] == "FileTooLarge":
+        raise errors.FileTooLarge(answer["message"], MAX_FILE_BYTES)
+    raise _PROBLEMS.get(answer["problem"], errors.WrongFileType)(answer["message"])
+
+
+def _too_much_memory() -> errors.FileTooLarge:
+    return errors.FileTooLarge(
+        f"Reading this workbook needed more than {mb(WORKER_MEMORY_BYTES)} of memory, so I stopped. "
+        f"{SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
+def _too_slow(seconds: float) -> errors.FileTooLarge:
+    return errors.FileTooLarge(
+        f"Reading this workbook took longer than {seconds:.0f} seconds, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
+def _child(memory_bytes: int, max_seconds: float) -> dict[str, Any]:
+    data = sys.stdin.buffer.read()
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    cpu = int(max_seconds + WORKER_GRACE_SECONDS)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    try:
+        sheets = read_workbook(data, max_seconds)
+    except MemoryError:
+        return {"problem": "memory"}
+    except errors.FileProblem as problem:
+        return {"problem": type(problem).__name__, "message": str(problem), "peak_mb": _peak_mb()}
+    return {"sheets": [sheet.rows for sheet in sheets], "peak_mb": _peak_mb()}
+
+
+def _peak_mb() -> int:
+    """This process's own peak resident memory (VmHWM is per address space: the bot's, before exec, is not in it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+if __name__ == "__main__":
+    answer = _child(int(sys.argv[1]), float(sys.argv[2]))
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False))

@@ -1,0 +1,171 @@
+"""How much of an upload Tallybot reads, and the workbook checks made before openpyxl sees a byte.
+
+An XLSX file is a ZIP of XML parts: 20 MB on the wire can unpack to gigabytes, and openpyxl trusts what the parts
+declare (a `<dimension ref="A1:XFD250000"/>` makes read-only mode pad every row to 16,384 cells; every shared
+string becomes a Python object of ~100 bytes however short its XML). So every bound here is on what is *read*,
+not on what the file says: the unpacked size of each part is counted as it is inflated (declared sizes are
+checked first, actual ones while reading), shared strings are counted in the inflated XML, and rows, columns,
+cells and seconds are counted while the rows are read. Whatever slips past these meets the worker process's hard
+memory and time limits (connectors/files/isolated.py).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from dataclasses import dataclass
+
+from connectors.files.errors import FileTooLarge, WrongFileType
+
+# Telegram lets a bot download files up to 20 MB, so no upload can be larger; the same bound guards other callers.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 250_000
+MAX_COLUMNS = 256  # the widest export Tallybot reads has 17 columns; spreadsheets add a few of their own
+# Cells read, the empty ones a workbook pads its rows with included: 250,000 rows of 20 columns.
+MAX_CELLS = 5_000_000
+MAX_SHARED_STRINGS = MAX_CELLS  # a workbook has no more distinct texts than text cells
+# A 20 MB workbook of real rows unpacks to about 150 MB of XML (XML compresses about 8:1).
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1_000
+MAX_READ_SECONDS = 120.0
+
+SHORTER_RANGE = "Export a shorter date range and send the parts one by one"
+AS_CSV = "or open it in a spreadsheet and save the sheet as CSV"
+
+_CHUNK = 1024 * 1024
+_OVERLAP = 32  # bytes kept between chunks so a tag split across two chunks is still seen
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB"
+
+
+def too_many_rows(what: str) -> FileTooLarge:
+    return FileTooLarge(f"This {what} has more than {MAX_ROWS:,} rows. {SHORTER_RANGE}.", MAX_FILE_BYTES)
+
+
+def too_wide(what: str, line: int, width: int) -> FileTooLarge:
+    return FileTooLarge(
+        f"Row {line} of this {what} is {width:,} columns wide; Tallybot reads up to {MAX_COLUMNS} columns. Delete "
+        f"the extra columns, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
+def too_many_cells(what: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"This {what} has more than {MAX_CELLS:,} cells (counting the empty ones it keeps in its used range). "
+        f"{SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
+def too_slow(what: str, seconds: float) -> FileTooLarge:
+    return FileTooLarge(
+        f"Reading this {what} took longer than {seconds:.0f} seconds, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
+@dataclass(slots=True)
+class Budget:
+    """Rows, cells and time left while one file is read; raises the refusal as soon as one runs out."""
+
+    what: str
+    max_seconds: float = MAX_READ_SECONDS
+    rows: int = 0
+    cells: int = 0
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = time.monotonic()
+
+    def row(self, width: int, used_width: int, line: int) -> None:
+        """Count one row of `width` cells read, of which the first `used_width` hold something."""
+        self.rows += 1
+        self.cells += width
+        if self.rows > MAX_ROWS + 20:  # a few lines above the header and below the last row are not records
+            raise too_many_rows(self.what)
+        if used_width > MAX_COLUMNS:
+            raise too_wide(self.what, line, used_width)
+        if self.cells > MAX_CELLS:
+            raise too_many_cells(self.what)
+        if self.rows % 1_000 == 0:
+            self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() - self.started > self.max_seconds:
+            raise too_slow(self.what, self.max_seconds)
+
+
+def check_workbook_archive(data: bytes, budget: Budget) -> None:
+    """Refuse a workbook whose parts unpack past the limits, before openpyxl reads it.
+
+    Declared sizes are checked first (cheap), then every part is inflated chunk by chunk and its real size counted,
+    so a part that lies about its size is caught too; nothing inflated is kept.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _not_a_workbook() from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise WrongFileType(
+                f"This ZIP holds {len(members):,} files; an XLSX workbook has a few dozen. Send the CSV or XLSX file "
+                "your exchange exported."
+            )
+        if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES:
+            raise _unpacks_too_large()
+        unpacked = 0
+        for member in members:
+            unpacked = _inflate(archive, member, unpacked, budget)
+
+
+def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, unpacked: int, budget: Budget) -> int:
+    is_xml = member.filename.lower().endswith((".xml", ".rels", ".vml"))
+    is_strings = member.filename.lower().endswith("sharedstrings.xml")
+    strings = 0
+    tail = b""
+    try:
+        with archive.open(member) as part:
+            while chunk := part.read(_CHUNK):
+                unpacked += len(chunk)
+                if unpacked > MAX_UNZIPPED_BYTES:
+                    raise _unpacks_too_large()
+                if is_xml:
+                    window = tail + chunk
+                    if _DTD.search(window):
+                        raise WrongFileType(
+                            "This workbook declares XML entities (a DTD), which Excel never writes, so I don't read "
+                            "it. Open it in a spreadsheet and save it again as XLSX or CSV."
+                        )
+                    if is_strings:
+                        # Matches wholly inside the overlap were counted with the previous chunk.
+                        strings += sum(1 for m in _SHARED_STRING.finditer(window) if m.end() > len(tail))
+                        if strings > MAX_SHARED_STRINGS:
+                            raise too_many_cells(budget.what)
+                    tail = window[-_OVERLAP:]
+                budget.check_time()
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise _not_a_workbook() from exc
+    return unpacked
+
+
+def _unpacks_too_large() -> FileTooLarge:
+    return FileTooLarge(
+        f"This workbook unpacks to more than {mb(MAX_UNZIPPED_BYTES)} (an XLSX file is compressed). "
+        f"{SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
+def _not_a_workbook() -> WrongFileType:
+    return WrongFileType(
+        "This is a ZIP archive, not an XLSX workbook or CSV file. If your exchange sent a ZIP, unzip it and send the "
+        "CSV or XLSX inside."
+    )
