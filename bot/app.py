@@ -18,18 +18,28 @@ from bot import texts
 from bot.allocator import limit_malloc_arenas
 from bot.assistant.drafts import DraftStore
 from bot.context import SERVICES_KEY, SETTINGS_KEY, Services
+from bot.instance import InstanceBusy, InstanceLock
 from bot.integrations import IntegrationService
+from bot.lifecycle import (
+    HANDLE_SIGNALS_KEY,
+    TAKEN_OVER,
+    handle_stop_signals,
+    refusal,
+    release_leftovers,
+    stop_on_conflict,
+    stop_with,
+)
 from bot.logs import install_redaction
+from bot.open_messages import OpenMessages
 from bot.secret import registry
 from bot.settings import Settings
+from bot.startup import StartupError, checked_key_ring, open_database
 from bot.status import StatusService
 from bot.sync import SyncService
 from bot.updates import PerUserOrder
 from bot.users import UserService
-from bot.vault import Vault, load_key_ring
+from bot.vault import Vault
 from connectors.clients import ClientPool
-from db.engine import Database
-from db.migrate import upgrade_to_head
 from handlers import assistant, errors, fallbacks, files, gate, keys, preferences, start, sync, troubleshooting
 
 log = logging.getLogger(__name__)
@@ -37,12 +47,22 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = Update.ALL_TYPES
 
 
-async def open_services(settings: Settings) -> Services:
-    """Everything a handler needs, ready to use: migrated database, vault with its key ring."""
-    vault = Vault(load_key_ring(settings))
-    database = Database(settings.effective_database_url)
+async def open_services(settings: Settings, bot_id: int) -> Services:
+    """Everything a handler needs, ready to use: migrated database held by this instance of the bot, vault with a
+    key ring proved to open the stored credentials. Raises StartupError (one line) when any of it cannot be."""
+    database = await open_database(settings)
+    instance = InstanceLock.for_bot(database, bot_id)
     try:
-        await upgrade_to_head(database)
+        try:
+            dead = await instance.acquire()
+        except InstanceBusy as busy:
+            raise StartupError(refusal(busy)) from None
+        try:
+            vault = Vault(await checked_key_ring(settings, database))
+            await release_leftovers(database, dead)
+        except BaseException:
+            await instance.release()
+            raise
     except BaseException:
         await database.dispose()
         raise
@@ -58,12 +78,22 @@ async def open_services(settings: Settings) -> Services:
         pool=pool,
         sync=SyncService(database, integrations, pool),
         status=StatusService(database, integrations),
+        open_messages=OpenMessages(database, bot_id, instance.holder),
+        instance=instance,
     )
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = application.bot_data[SETTINGS_KEY]
-    application.bot_data[SERVICES_KEY] = await open_services(settings)
+    found = await open_services(settings, application.bot.id)
+    application.bot_data[SERVICES_KEY] = found
+    if found.instance is not None:
+        found.instance.keep_alive(on_lost=lambda: stop_with(application, TAKEN_OVER))
+    closed = await found.open_messages.close_left_open(application.bot)
+    if closed:
+        log.info("closed %d progress message(s) an earlier instance left open", closed)
+    if application.bot_data.get(HANDLE_SIGNALS_KEY):
+        handle_stop_signals(application)
     # ccxt takes about a second to import; do it now, off the event loop, not in the first user's request.
     await asyncio.to_thread(importlib.import_module, "ccxt.async_support")
     # What exists now lives as long as the bot (ccxt's modules alone are about 100 MB of objects): frozen, full
@@ -79,6 +109,8 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     if isinstance(found, Services):
         await found.background.cancel_all()
         await found.pool.close()
+        if found.instance is not None:
+            await found.instance.release()
         await found.database.dispose()
 
 
@@ -117,6 +149,7 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
     # Fallbacks last: within a handler group the first match wins.
     fallbacks.register(application)
     errors.register(application)
+    application.add_error_handler(stop_on_conflict)
     return application
 
 

@@ -19,11 +19,32 @@ log = logging.getLogger("tallybot")
 
 def _run(settings: Settings, _args: argparse.Namespace) -> int:
     settings.require_token()  # before the heavy imports, so a missing token is the only thing said
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.lifecycle import FATAL_KEY, HANDLE_SIGNALS_KEY
+    from bot.startup import StartupError
 
     application = build_application(settings)
-    # run_polling stops cleanly on SIGINT and SIGTERM and then runs post_shutdown.
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    # The bot handles SIGINT and SIGTERM itself: running syncs and uploads are cancelled and say so first.
+    application.bot_data[HANDLE_SIGNALS_KEY] = True
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None)
+    except InvalidToken:
+        # PTB's message quotes the token: never shown.
+        raise StartupError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token again from @BotFather "
+            "(/mybots, API Token), or fix TELEGRAM_API_BASE_URL"
+        ) from None
+    except NetworkError as error:
+        raise StartupError(
+            f"cannot reach Telegram's Bot API ({type(error).__name__}): check the network, "
+            "or TELEGRAM_API_BASE_URL"
+        ) from None
+    fatal = application.bot_data.get(FATAL_KEY)
+    if fatal:
+        print(f"tallybot: error: {fatal}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -139,11 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.startup import StartupError
+
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
         code: int = args.handler(settings, args)
         return code
+    except StartupError as exc:
+        print(f"tallybot: error: {exc}", file=sys.stderr)
+        return 2
     except (ConfigError, VaultError) as exc:
         # One line a person can act on, not a traceback.
         print(f"tallybot: error: {exc}", file=sys.stderr)

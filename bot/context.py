@@ -11,7 +11,9 @@ from typing import Any
 from telegram.ext import CallbackContext
 
 from bot.assistant.drafts import DraftStore
+from bot.instance import InstanceLock
 from bot.integrations import IntegrationService
+from bot.open_messages import OpenMessages
 from bot.settings import Settings
 from bot.status import StatusService
 from bot.sync import SyncService
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 
 SERVICES_KEY = "tallybot.services"
 SETTINGS_KEY = "tallybot.settings"
+# How long shutdown waits for cancelled jobs to say so in their progress messages.
+CLOSING_TIMEOUT = 15.0
 
 
 class BackgroundWork:
@@ -31,7 +35,7 @@ class BackgroundWork:
     them: they are cancelled, which is safe because a sync commits each page with its cursor."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def start(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(self._logged(work, name), name=name)
@@ -48,11 +52,20 @@ class BackgroundWork:
         except Exception as problem:  # a background job has no error handler of PTB's to go to
             log.error("background job %s failed: %s", name, type(problem).__name__)
 
-    async def cancel_all(self) -> None:
-        tasks = list(self._tasks)
+    def adopt(self, task: asyncio.Task[Any]) -> None:
+        """Cancel this task too at shutdown (a handler doing long work itself, such as a file import)."""
+        self._tasks.add(task)
+
+    def forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+
+    async def cancel_all(self, grace_seconds: float = CLOSING_TIMEOUT) -> None:
+        """Cancel every job and wait, at most `grace_seconds`, for them to close their progress messages."""
+        tasks = [task for task in self._tasks if task is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_seconds)
 
 
 @dataclass(slots=True)
@@ -66,6 +79,8 @@ class Services:
     pool: ClientPool
     sync: SyncService
     status: StatusService
+    open_messages: OpenMessages
+    instance: InstanceLock | None = None
     background: BackgroundWork = field(default_factory=lambda: BackgroundWork())
 
 

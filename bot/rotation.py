@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.credentials import reseal_all
+from bot.instance import InstanceBusy, InstanceLock
 from bot.settings import ConfigError, Settings
+from bot.startup import StartupError, checked_key_ring, open_database
 from bot.vault import KeyRing, Vault, generate_key, key_file_path, load_key_ring, write_key_file
 from db.engine import Database
-from db.migrate import upgrade_to_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +21,26 @@ class RotationResult:
 
 
 async def rotate_master_key(settings: Settings) -> RotationResult:
-    database = Database(settings.effective_database_url)
+    """Refused while a bot holds the database: a running bot keeps the key ring it started with, so it could not
+    open what was resealed, and would seal new keys under a key the rotation removes (issue 12, finding 1)."""
+    database = await open_database(settings)
     try:
-        await upgrade_to_head(database)
-        if settings.master_key is not None:
-            return await _rotate_environment_ring(settings, database)
-        return await _rotate_key_file(settings, database)
+        lock = InstanceLock.for_rotation(database)
+        try:
+            await lock.acquire()
+        except InstanceBusy as busy:
+            raise StartupError(
+                f"a Tallybot bot is running on this database ({busy.holder.describe()}): stop the bot first, "
+                "then rotate the master key, then start it again"
+            ) from None
+        lock.keep_alive()
+        try:
+            await checked_key_ring(settings, database)
+            if settings.master_key is not None:
+                return await _rotate_environment_ring(settings, database)
+            return await _rotate_key_file(settings, database)
+        finally:
+            await lock.release()
     finally:
         await database.dispose()
 

@@ -211,3 +211,31 @@ class SyncLease(Base):
     holder: Mapped[str] = mapped_column(String(64))
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class InstanceLease(Base):
+    """Who holds the database for a bot token ("bot:<bot id>") or for a master-key rotation ("rotation"), with a
+    heartbeat (`expires_at`): a second instance of the same bot, or a rotation while a bot runs, is refused."""
+
+    __tablename__ = "instance_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class OpenProgressMessage(Base):
+    """A progress message (sync or upload) a bot instance is keeping up to date; deleted when it is closed, so the
+    rows left behind after a crash name the messages the next instance must close."""
+
+    __tablename__ = "open_progress_messages"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime]

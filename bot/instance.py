@@ -1,0 +1,198 @@
+"""One bot instance per token and database, and no master-key rotation while a bot runs.
+
+Two `tallybot run` on one token take turns on Telegram's getUpdates (each sees 409 Conflict half the time) and
+split one user's messages between them: a secret typed at the key step reached the instance that was not waiting
+for it and was stored as an API key (issue 12, findings 1 and 7). A rotation while a bot runs leaves the bot with
+the old key ring.
+
+Why a lease row in the database (`instance_leases`), not a PostgreSQL advisory lock plus a file lock: the database
+is what the instances share, whichever it is and on however many machines; one mechanism serves SQLite and
+PostgreSQL alike, and the row says who holds it (host, pid, since) for the refusal to name. Its cost is a heartbeat:
+the holder renews `expires_at` every third of INSTANCE_TTL. A holder is known dead, and its lease taken over at once,
+when the lease expired, or when it ran on this host and its pid is no longer alive (or is ours: a container restarted
+with the same hostname and pid). Otherwise — another host, heartbeat fresh — the start is refused, naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.sync.lease import new_holder
+from db.engine import Database
+from db.models import InstanceLease
+from db.repositories.instances import InstanceRepository
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+INSTANCE_TTL = timedelta(seconds=30)
+ROTATION = "rotation"
+
+
+def bot_id_of(token: str) -> int:
+    """The bot's numeric id: the part of a BotFather token before the colon."""
+    head = token.split(":", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def bot_lease_name(bot_id: int) -> str:
+    return f"bot:{bot_id}"
+
+
+def this_host() -> str:
+    return socket.gethostname()[:255]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def holder_prefix(host: str, pid: int) -> str:
+    """The start of every lease holder id a process makes (bot.sync.lease.new_holder)."""
+    return f"{host[:30]}:{pid}:"
+
+
+@dataclass(frozen=True, slots=True)
+class HolderInfo:
+    name: str
+    host: str
+    pid: int
+    started_at: datetime
+    expires_at: datetime
+
+    def describe(self) -> str:
+        return f"host {self.host}, pid {self.pid}, since {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
+
+    @property
+    def is_rotation(self) -> bool:
+        return self.name == ROTATION
+
+
+class InstanceBusy(Exception):
+    """Another live holder has the lease this process needs."""
+
+    def __init__(self, holder: HolderInfo) -> None:
+        self.holder = holder
+        super().__init__(holder.describe())
+
+
+def _info(row: InstanceLease) -> HolderInfo:
+    return HolderInfo(row.name, row.host, row.pid, row.started_at, row.expires_at)
+
+
+def provably_dead(row: HolderInfo, *, now: datetime, host: str, pid: int) -> bool:
+    if row.expires_at < now:
+        return True
+    if row.host == host:
+        return row.pid == pid or not pid_alive(row.pid)
+    return False
+
+
+class InstanceLock:
+    """The lease `name`, held with a heartbeat until released. `conflicts(other_name)` says which other leases
+    must not be held at the same time (a bot: its own name and the rotation; a rotation: every lease)."""
+
+    def __init__(
+        self,
+        database: Database,
+        name: str,
+        *,
+        conflicts: Callable[[str], bool],
+        ttl: timedelta = INSTANCE_TTL,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.name = name
+        self.conflicts = conflicts
+        self.ttl = ttl
+        self.clock = clock
+        self.holder = new_holder()
+        self.host = this_host()
+        self.pid = os.getpid()
+        self._on_lost: Callable[[], None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_bot(cls, database: Database, bot_id: int, **options: object) -> InstanceLock:
+        name = bot_lease_name(bot_id)
+        return cls(database, name, conflicts=lambda other: other in (name, ROTATION), **options)  # type: ignore[arg-type]
+
+    @classmethod
+    def for_rotation(cls, database: Database, **options: object) -> InstanceLock:
+        return cls(database, ROTATION, conflicts=lambda _other: True, **options)  # type: ignore[arg-type]
+
+    async def acquire(self) -> list[HolderInfo]:
+        """Take the lease; the dead holders it replaced (their leftovers are the caller's to clean up). Raises
+        InstanceBusy naming a live holder of a conflicting lease."""
+        now = self.clock()
+        dead: list[HolderInfo] = []
+        async with self.database.writer() as session:
+            repo = InstanceRepository(session)
+            await repo.lock_table()
+            for row in await repo.all():
+                if not self.conflicts(row.name):
+                    continue
+                info = _info(row)
+                if not provably_dead(info, now=now, host=self.host, pid=self.pid):
+                    raise InstanceBusy(info)
+                dead.append(info)
+                await repo.remove(row.name, row.holder)
+            await repo.add(
+                InstanceLease(
+                    name=self.name,
+                    holder=self.holder,
+                    host=self.host,
+                    pid=self.pid,
+                    started_at=now,
+                    expires_at=now + self.ttl,
+                )
+            )
+        return dead
+
+    def keep_alive(self, on_lost: Callable[[], None] | None = None) -> None:
+        """Renew the lease in the background until release(); `on_lost` is called if another holder took it."""
+        self._on_lost = on_lost
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat(), name=f"instance-lease:{self.name}")
+
+    async def _beat(self) -> None:
+        interval = max(self.ttl.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.database.writer() as session:
+                    renewed = await InstanceRepository(session).renew(
+                        self.name, self.holder, expires_at=self.clock() + self.ttl
+                    )
+            except Exception as error:  # a passing database problem: the next beat tries again
+                log.warning("renewing the instance lease failed: %s", type(error).__name__)
+                continue
+            if not renewed:
+                log.error("the instance lease %s was taken over by another process", self.name)
+                if self._on_lost is not None:
+                    self._on_lost()
+                return
+
+    async def release(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+        try:
+            async with self.database.writer() as session:
+                await InstanceRepository(session).remove(self.name, self.holder)
+        except Exception as error:  # it lapses by itself after the TTL
+            log.warning("releasing the instance lease failed: %s", type(error).__name__)

@@ -1,0 +1,101 @@
+"""How a running bot starts after a dead predecessor, and how it stops: on SIGTERM/SIGINT, on 409 Conflict, or when
+its instance lease is taken over (issue 12, findings 7 and 11)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from telegram.error import Conflict
+from telegram.ext import Application, ContextTypes
+
+from bot.context import SERVICES_KEY, Services
+from bot.instance import HolderInfo, InstanceBusy, holder_prefix, pid_alive, this_host
+from db.engine import Database
+from db.repositories.instances import InstanceRepository
+from db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# Set by `tallybot run`: the bot handles SIGTERM/SIGINT itself (embedded, the host program does).
+HANDLE_SIGNALS_KEY = "tallybot.handle_signals"
+# Why the bot stopped by itself: one line for the CLI to print, and a non-zero exit.
+FATAL_KEY = "tallybot.fatal"
+_STOPPING_KEY = "tallybot.stopping"
+
+CONFLICT = (
+    "Telegram answered 409 Conflict: another program is polling updates with this bot token (perhaps on another "
+    "machine or database); stop it, only one instance may run per token"
+)
+TAKEN_OVER = "another Tallybot instance took over this bot's database lease: this one stopped"
+
+
+def refusal(busy: InstanceBusy) -> str:
+    if busy.holder.is_rotation:
+        return (
+            f"a master-key rotation is running on this database ({busy.holder.describe()}): "
+            "wait for it to finish, then start the bot"
+        )
+    return (
+        f"another Tallybot instance is already running this bot on this database ({busy.holder.describe()}): "
+        "stop it first; two instances would split users' messages between them"
+    )
+
+
+async def release_leftovers(database: Database, dead: list[HolderInfo]) -> list[int]:
+    """Free at once the sync leases of processes known dead: the instances this start replaced, and any sync of
+    this host whose process is gone. Returns the integrations freed (their open runs are marked interrupted)."""
+    prefixes = {holder_prefix(holder.host, holder.pid) for holder in dead}
+    host = this_host()[:30]
+    async with database.writer() as session:
+        repo = InstanceRepository(session)
+        for holder in await repo.sync_lease_holders():
+            lease_host, _, rest = holder.partition(":")
+            pid = rest.partition(":")[0]
+            if lease_host == host and pid.isdigit() and not pid_alive(int(pid)):
+                prefixes.add(holder_prefix(lease_host, int(pid)))
+        freed: list[int] = []
+        for prefix in sorted(prefixes):
+            freed += await repo.release_sync_leases(prefix, now=utcnow())
+    if freed:
+        log.info("released the sync leases of %d integration(s) held by a process that is gone", len(freed))
+    return freed
+
+
+def stop_with(application: Application, reason: str) -> None:  # type: ignore[type-arg]
+    application.bot_data.setdefault(FATAL_KEY, reason)
+    application.stop_running()
+
+
+async def stop_on_conflict(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An error handler: a 409 from getUpdates means another poller on this token; taking turns with it would
+    split users' messages, so this instance stops."""
+    if update is None and isinstance(context.error, Conflict):
+        log.error("getUpdates answered 409 Conflict: another instance polls this token; stopping")
+        stop_with(context.application, CONFLICT)
+
+
+def handle_stop_signals(application: Application) -> None:  # type: ignore[type-arg]
+    """SIGTERM and SIGINT cancel running syncs and imports (crash-safe: each page is committed with its cursor),
+    which say so in their progress messages, and then stop the bot. PTB's own handling would first wait for every
+    running update, a large import included."""
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, _on_stop_signal, application)
+
+
+def _on_stop_signal(application: Application) -> None:  # type: ignore[type-arg]
+    if application.bot_data.get(_STOPPING_KEY) is not None:
+        return
+    # Kept in bot_data: a task nobody references may be collected before it finishes.
+    application.bot_data[_STOPPING_KEY] = asyncio.get_running_loop().create_task(_stop(application))
+
+
+async def _stop(application: Application) -> None:  # type: ignore[type-arg]
+    log.info("stop signal received: cancelling running syncs and uploads")
+    found: Any = application.bot_data.get(SERVICES_KEY)
+    if isinstance(found, Services):
+        await found.background.cancel_all()
+    application.stop_running()
