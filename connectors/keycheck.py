@@ -26,6 +26,7 @@ from connectors.diagnosis import (
     attach_response_facts,
     diagnose,
     diagnosis_for,
+    error_facts,
     safe_summary,
 )
 from connectors.diagnosis import texts as t
@@ -297,7 +298,14 @@ async def _probe_bitget(profile: ExchangeProfile, kind: KeyType, client: Any, ap
         params = {"startTime": str(now - DAY_MS), "endTime": str(now), "limit": "1"}
         await _call(client, "privateTaxGetV2TaxSpotRecord", params)
         return KeyFacts(can_read=True, can_trade=None, can_withdraw=None, verified=False, note=t.WARN_TAX_KEY)
-    return parse_bitget(await _permission_payload(profile, client))
+    try:
+        return parse_bitget(await _permission_payload(profile, client))
+    except Exception as error:
+        # 40085: the account is in Unified mode and refuses every v2 endpoint; its key is described by
+        # GET /api/v3/account/info (uta/account/Get-Account-Info, "No permission required").
+        if error_facts(error).code != "40085":
+            raise
+    return parse_bitget(await _call(client, "privateUtaGetV3AccountInfo"))
 
 
 async def _probe_kucoin(profile: ExchangeProfile, kind: KeyType, client: Any, api_key: str) -> KeyFacts:
@@ -436,12 +444,40 @@ _BITGET_WRITE_WORDS = frozenset({"trade", "transfer", "p2p"})
 _BITGET_READ_WORDS = frozenset({"readonly", "read"})
 
 
+# A unified trading account (UTA) refuses the v2 history lists Tallybot reads (40085, "Classic Account API not
+# supported"): said at connect, so nobody waits for a sync that cannot work.
+_BITGET_UNIFIED_NOTE = (
+    "This {name} account is a unified trading account (UTA). {name} answers its history only through its newer "
+    "(v3) API, which Tallybot does not read yet, so a sync will fail. Add your history by uploading {name}'s "
+    "export files (/upload), or connect a Tax API key instead."
+)
+_BITGET_UTA_PERMISSIONS = frozenset({"uta_mgt", "uta_trade", "withdraw", "copy_futures_position", "copy_futures_order"})
+
+
 def parse_bitget(payload: Any) -> KeyFacts:
     """GET /api/v2/spot/account/info (bitget.com/api-doc, Get Account Information): `code` "00000";
-    `data.authorities` a list of strings; `data.ips` a comma-separated string."""
+    `data.authorities` a list of strings; `data.ips` a comma-separated string. For a unified account,
+    GET /api/v3/account/info (uta/account/Get-Account-Info): `permType` "read-only" or "read-and-write",
+    `permissions` a list (uta_mgt, uta_trade, withdraw, copy_futures_position, copy_futures_order), `ips`."""
     body = _object(payload, "the answer")
     _envelope(body, "code", "00000")
     data = _object(body.get("data"), "data")
+    if "permType" in data:
+        perm_type = data.get("permType")
+        if perm_type not in ("read-only", "read-and-write"):
+            raise PermissionsUnreadable("data.permType is not read-only or read-and-write")
+        granted = [p.strip().lower() for p in _strings(data.get("permissions"), "data.permissions") if p.strip()]
+        uta_ips = data.get("ips", "")
+        if uta_ips is not None and not isinstance(uta_ips, str):
+            raise PermissionsUnreadable("data.ips is not a string")
+        return KeyFacts(
+            can_read=bool(granted),
+            can_trade=perm_type == "read-and-write",
+            can_withdraw="withdraw" in granted,
+            ip_restricted=bool((uta_ips or "").strip()),
+            unknown_permissions=tuple(p for p in granted if p not in _BITGET_UTA_PERMISSIONS),
+            note=_BITGET_UNIFIED_NOTE,
+        )
     authorities = _strings(data.get("authorities"), "data.authorities")
     ips = data.get("ips", "")
     if ips is not None and not isinstance(ips, str):

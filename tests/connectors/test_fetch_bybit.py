@@ -22,6 +22,7 @@ import pytest
 from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited, UnsupportedEndpoint
 from connectors.fetchers.bybit import BYBIT_OPENED, BybitFetcher
+from connectors.fetchers.bybit.rows import RowReader
 from connectors.fetchers.registry import fetcher_for
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
@@ -354,3 +355,47 @@ def test_unsupported_endpoints_are_refused_before_any_request() -> None:
     assert not fetcher.supports(Endpoint.LEDGER)
     with pytest.raises(UnsupportedEndpoint):
         fetcher.fetch(Endpoint.LEDGER, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())
+
+
+# -------------------------------------------------------------------------------------------- deposit states
+
+
+@pytest.mark.parametrize(
+    ("status", "stored"),
+    [
+        (3, True),  # success
+        (10012, True),  # credited to the funding pool
+        (70012, True),  # "Deposit remains successful after rollback review"
+        (4, False),  # deposit failed
+        (70011, False),  # "Deposit rolled back"
+    ],
+)
+def test_every_final_deposit_status_of_bybits_enum_is_read_as_bybit_means_it(status: int, stored: bool) -> None:
+    """docs/v5/enum.mdx#depositstatus, on the docs' own deposit row (deposit-record.mdx)."""
+    row = {
+        "coin": "USDT",
+        "chain": "TRX",
+        "amount": "999.0496",
+        "txID": "04bf3fbad2fc85b107a42cfdc5ff83110092b606ca754efa0f032f8b94b3262e",
+        "status": status,
+        "depositFee": "",
+        "successAt": "1742728163000",
+        "id": "160237231",
+    }
+    record, hold = RowReader(lambda code: code, None).deposit(row, 0)
+    assert hold is None
+    if stored:
+        assert record is not None and (record.asset, record.amount, record.exchange_tx_id) == (
+            "USDT",
+            Decimal("999.0496"),
+            "160237231",
+        )
+    else:
+        assert record is None
+
+
+def test_deposits_still_on_their_way_hold_the_cursor_while_recent() -> None:
+    now = to_ms(datetime.now(UTC))
+    for status in (1, 2, 7, 10011):  # to be confirmed, processing, rollback processing, pending to the funding pool
+        row = {"coin": "USDT", "amount": "1", "status": status, "successAt": str(now - 60_000), "id": "1"}
+        assert RowReader(lambda code: code, None).deposit(row, 0) == (None, now - 60_000)
