@@ -8,8 +8,9 @@ import gc
 import importlib
 import logging
 import time
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, MutableMapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,20 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
     },
 }
 
+# Endpoints whose budgets ccxt's one leaky bucket per client cannot express, paced by their fetcher instead: each
+# Binance /sapi endpoint has its own IP or UID budget (connectors/fetchers/binance/budgets.py), while ccxt would
+# queue them with /api calls and charge them against the shared /api budget (convert history: a second a call).
+SELF_PACED: Mapping[str, frozenset[str]] = {
+    "binance": frozenset(
+        {"capital/deposit/hisrec", "capital/withdraw/history", "convert/tradeFlow", "asset/assetDividend"}
+    ),
+}
+
 IDLE_SECONDS = 300.0
+
+# The headers of the last answer received in this task. ccxt keeps only `client.last_response_headers`, which
+# another task's request on the same client may overwrite before the caller reads it.
+_RESPONSE_HEADERS: ContextVar[Mapping[str, Any] | None] = ContextVar("tallybot_response_headers", default=None)
 
 
 def _ccxt_async() -> Any:
@@ -80,6 +94,7 @@ class ClientPool:
         self._market_sources: dict[str, Any] = {}
         self._market_locks: dict[str, asyncio.Lock] = {}
         self._throttlers: dict[str, Any] = {}
+        self._shared: dict[str, dict[str, Any]] = {}
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -101,6 +116,7 @@ class ClientPool:
         # ccxt sleeps 250 ms in close() for websocket clean-up we do not use.
         client.timeout_on_exit = 0
         keep_rate_limit_status(client)
+        leave_pacing_to_fetcher(client, SELF_PACED.get(exchange_id, frozenset()))
         if exchange_id in self.url_overrides:
             apply_url_override(client, self.url_overrides[exchange_id])
         return client
@@ -112,6 +128,8 @@ class ClientPool:
         # here supplies it, so it is always a throttler of the bot's loop (markets sources never register theirs).
         shared = self._throttlers.setdefault(exchange_id, client.throttler)
         client.throttler = shared
+        # Budgets per IP that the fetchers pace themselves (Binance /sapi): one set for every client of the exchange.
+        client.tallybot_shared = self._shared.setdefault(exchange_id, {})
         return client
 
     async def _markets_for(self, exchange_id: str) -> Any:
@@ -238,6 +256,9 @@ def keep_rate_limit_status(client: Any) -> None:
     handle_errors = client.handle_errors
 
     def noting_handle_errors(code: Any, *args: Any, **kwargs: Any) -> Any:
+        # ccxt calls this for every answer, with that answer's own headers: (code, reason, url, method, headers, …)
+        if len(args) >= 4 and isinstance(args[3], Mapping):
+            _RESPONSE_HEADERS.set(args[3])
         try:
             return handle_errors(code, *args, **kwargs)
         except Exception as error:
@@ -246,6 +267,42 @@ def keep_rate_limit_status(client: Any) -> None:
             raise
 
     client.handle_errors = noting_handle_errors
+
+
+def shared_by_exchange(client: Any) -> MutableMapping[str, Any]:
+    """State every client of the client's exchange in this pool shares (the per-IP budgets a fetcher paces itself);
+    a client made elsewhere gets its own."""
+    shared = getattr(client, "tallybot_shared", None)
+    if shared is None:
+        shared = client.tallybot_shared = {}
+    return shared
+
+
+def last_response_headers() -> Mapping[str, Any] | None:
+    """The headers of the answer to this task's last request through a pool client (None before any)."""
+    return _RESPONSE_HEADERS.get()
+
+
+def leave_pacing_to_fetcher(client: Any, paths: frozenset[str]) -> None:
+    """Let calls to `paths` (the exchange's API paths, as ccxt names them) skip ccxt's leaky bucket: their fetcher
+    paces them by budgets ccxt does not model. Every other call still waits its turn in the bucket."""
+    if not paths:
+        return
+    cost_of = client.calculate_rate_limiter_cost
+    throttle = client.throttle
+
+    def cost(api: Any, method: Any, path: Any, params: Any, config: Any = None) -> Any:
+        if path in paths:
+            return 0
+        return cost_of(api, method, path, params, config if config is not None else {})
+
+    async def throttle_unless_free(cost: Any = None) -> Any:
+        if cost == 0:
+            return None
+        return await throttle(cost)
+
+    client.calculate_rate_limiter_cost = cost
+    client.throttle = throttle_unless_free
 
 
 def fit_required_credentials(client: Any, key_fields: Collection[str]) -> None:

@@ -59,8 +59,8 @@ async def rig() -> AsyncIterator[Rig]:
             await pool.close()
 
 
-def utc(*parts: int, ms: int = 0) -> datetime:
-    return datetime(*parts, tzinfo=UTC) + timedelta(milliseconds=ms)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int, minute: int, second: int, *, ms: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
 def raw_body(example: Example) -> str:
@@ -367,7 +367,7 @@ async def sapi_status(rig: Rig, method: str, params: dict[str, Any]) -> str:
     try:
         await getattr(rig.client, method)(params)
     except ccxt_async.BaseError as error:
-        return json.loads(str(error).split(" ", 1)[1])["code"].__str__()
+        return str(json.loads(str(error).split(" ", 1)[1])["code"])
     return "ok"
 
 
@@ -430,7 +430,7 @@ async def test_the_emulator_weighs_each_endpoint_as_documented(rig: Rig) -> None
     assert await api_weight("publicGetExchangeInfo", {}) == 20
     assert await api_weight("privateGetAccount", {"omitZeroBalances": "true"}) == 20
     assert await api_weight("privateGetMyTrades", {"symbol": symbol}) == 20
-    sapi = [
+    sapi: list[tuple[str, dict[str, Any], str, str]] = [
         ("sapiGetAccountApiRestrictions", {}, "X-SAPI-USED-IP-WEIGHT-1M", "1"),
         ("sapiGetCapitalDepositHisrec", {}, "X-SAPI-USED-IP-WEIGHT-1M", "1"),
         ("sapiGetAssetAssetDividend", {}, "X-SAPI-USED-IP-WEIGHT-1M", "10"),

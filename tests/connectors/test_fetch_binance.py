@@ -7,6 +7,7 @@ ask only for what is new.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -367,6 +368,35 @@ async def test_withdrawal_history_is_paced_by_the_account_weight_budget() -> Non
     assert rounds == math.ceil(windows / 10)
     assert {r.exchange_tx_id: r.amount for r in found} == {w.id: w.amount for w in emulator.account.withdrawals}
     assert len(found) == len(emulator.account.withdrawals)
+
+
+async def test_each_wallet_endpoint_spends_its_own_budget_not_one_shared_with_the_others() -> None:
+    """Wallet docs, Limits: every /sapi endpoint has an independent budget. Withdrawal history (18,000 of its
+    180,000 UID weight a call) and convert history (3,000 of its own 180,000) each get their full minute."""
+    limits = dataclasses.replace(UNLIMITED, sapi_uid_weight_per_minute=180_000, sapi_ip_weight_per_minute=12_000)
+    async with (
+        BinanceEmulator(seed=3, profile=PROFILE, listed_symbols=60, limits=limits) as emulator,
+        binance_client(emulator) as client,
+    ):
+        fetcher = fetcher_for(get_profile("binance"), client, max_pause=0)  # real budgets, never wait
+        until = datetime.now(UTC)
+        made: dict[Endpoint, int] = {}
+        for endpoint in (Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.DEPOSITS, Endpoint.EARN_REWARDS):
+            report = FetchReport()
+            with contextlib.suppress(RateLimited):
+                async for _ in fetcher.fetch(endpoint, since=None, until=until, cursors={}, report=report):
+                    pass
+            made[endpoint] = emulator.requests.count(WALLET_PATHS[endpoint])
+    walk = {e: windows_between(e, date_ms(BINANCE_OPENED), until) for e in made}
+    assert walk[Endpoint.WITHDRAWALS] > 10 and walk[Endpoint.CONVERT] > 60
+    # Withdrawals stop at their tenth call, converts at their sixtieth; deposits (weight 1) and distributions
+    # (weight 10) walk every window since 2017 within their own 12,000.
+    assert made == {
+        Endpoint.WITHDRAWALS: 10,
+        Endpoint.CONVERT: 60,
+        Endpoint.DEPOSITS: walk[Endpoint.DEPOSITS],
+        Endpoint.EARN_REWARDS: walk[Endpoint.EARN_REWARDS],
+    }
 
 
 async def test_a_429_mid_fetch_ends_after_a_complete_page_and_the_cursor_resumes() -> None:

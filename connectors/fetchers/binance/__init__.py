@@ -5,6 +5,9 @@ assets they mention are the evidence market discovery works from. That evidence 
 discovery cursor (market key ""), so later syncs still know every asset earlier ones saw; what an interrupted
 sync stored before reaching spot trades, the caller hands over with `learn_assets` (distinct assets of the
 integration's stored records).
+
+The four wallet endpoints each draw on their own `/sapi` budget (budgets.py) and none needs another's records, so a
+sync may run them at the same time (`concurrent_endpoints`); spot trades come after them, as discovery needs them.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from connectors.clients import shared_by_exchange
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
 from connectors.fetchers.binance.trades import DEFAULT_PROBE_BUDGET, AssetEvidence, BinanceTrades
-from connectors.fetchers.binance.wallet import UID_WEIGHT_PER_MINUTE, BinanceWallet, UidBudget
+from connectors.fetchers.binance.wallet import BinanceWallet
 from connectors.profiles import Endpoint, ExchangeProfile
 
 # Binance opened in July 2017: where a walk starts for endpoints whose profile gives no earlier limit.
@@ -23,7 +28,7 @@ BINANCE_OPENED = date(2017, 7, 14)
 WALLET_ENDPOINTS = frozenset({Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS})
 SUPPORTED = WALLET_ENDPOINTS | {Endpoint.SPOT_TRADES}
 
-__all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "UidBudget"]
+__all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "SapiPacing"]
 
 
 class BinanceFetcher:
@@ -37,15 +42,24 @@ class BinanceFetcher:
         key_type: str | None = None,
         probe_budget: int = DEFAULT_PROBE_BUDGET,
         uid_weight_per_minute: int = UID_WEIGHT_PER_MINUTE,
+        ip_weight_per_minute: int = IP_WEIGHT_PER_MINUTE,
         max_pause: float = 65.0,
     ) -> None:
         self.profile = profile
         self.client = client
         self.key_type = key_type
         self.evidence = AssetEvidence()
-        self.budget = UidBudget(uid_weight_per_minute, max_pause=max_pause)
-        self.wallet = BinanceWallet(client, self.evidence, self.budget, opened=BINANCE_OPENED)
+        self.pacing = SapiPacing(
+            shared_by_exchange(client),
+            uid_weight_per_minute=uid_weight_per_minute,
+            ip_weight_per_minute=ip_weight_per_minute,
+            max_pause=max_pause,
+        )
+        self.wallet = BinanceWallet(client, self.evidence, self.pacing, opened=BINANCE_OPENED)
         self.probe_budget = probe_budget
+
+    # Endpoints a sync may fetch at the same time: independent, and each paced by its own budgets.
+    concurrent_endpoints = WALLET_ENDPOINTS
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:

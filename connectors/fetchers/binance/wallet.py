@@ -7,21 +7,20 @@
 | `GET /sapi/v1/convert/tradeFlow` | 30 days | none: `moreData`, so the end moves back | 3,000 (UID) |
 | `GET /sapi/v1/asset/assetDividend` | 180 days | none: `total`, so the end moves back | 10 (IP) |
 
-The per-account (UID) budget is 180,000 a minute: ten withdrawal-history calls. ccxt prices these calls by IP
-weight only, so `UidBudget` paces them (up to `max_pause` seconds) or stops the walk with RateLimited before the
-exchange answers 429 — Binance bans an IP that keeps going after 429s.
+Each endpoint has its own budget (12,000 a minute per IP, or 180,000 per account: ten withdrawal-history calls,
+sixty convert-history calls); `SapiPacing` (budgets.py) paces each call by its endpoint's budget, up to `max_pause`
+seconds, or stops the walk with RateLimited before the exchange answers 429.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
+from connectors.clients import last_response_headers
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
+from connectors.fetchers.binance.budgets import SapiPacing
 from connectors.fetchers.binance.trades import AssetEvidence
 from connectors.fetchers.windows import (
     FetchWindowPage,
@@ -29,7 +28,6 @@ from connectors.fetchers.windows import (
     WindowWalk,
     call,
     cursor_start,
-    header,
     history_start,
     hold_if_recent,
     span_ms,
@@ -37,11 +35,6 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
-
-UID_WEIGHT_PER_MINUTE = 180_000
-UID_WEIGHTS = {Endpoint.WITHDRAWALS: 18_000, Endpoint.CONVERT: 3_000}
-UID_HEADER = "X-SAPI-USED-UID-WEIGHT-1M"
-MINUTE_S = 60.0
 
 # Status codes from Binance's docs. Deposits: 0 pending, 6 credited but cannot withdraw, 7 wrong deposit,
 # 8 waiting user confirm, 1 success, 2 rejected. Withdrawals: 0 email sent, 2 awaiting approval, 3 rejected,
@@ -53,56 +46,13 @@ WITHDRAWAL_PENDING = frozenset({0, 2, 4})
 CONVERT_PENDING = frozenset({"PROCESS", "ACCEPT_SUCCESS"})
 
 
-class UidBudget:
-    """The account's per-minute /sapi UID weight, spent by our own calls and reported by Binance's header."""
-
-    def __init__(self, per_minute: int = UID_WEIGHT_PER_MINUTE, *, max_pause: float = 65.0) -> None:
-        self.per_minute = per_minute
-        self.max_pause = max_pause
-        self._spent: deque[tuple[float, int]] = deque()
-        self._reported: tuple[float, int] | None = None  # (when, used weight) from the last answer
-
-    def _used(self, now: float) -> int:
-        while self._spent and self._spent[0][0] <= now - MINUTE_S:
-            self._spent.popleft()
-        own = sum(weight for _, weight in self._spent)
-        if self._reported is not None and now - self._reported[0] < MINUTE_S:
-            return max(own, self._reported[1])
-        return own
-
-    def wait_for(self, weight: int, now: float) -> float:
-        excess = self._used(now) + weight - self.per_minute
-        if excess <= 0:
-            return 0.0
-        for spent_at, spent in self._spent:
-            excess -= spent
-            if excess <= 0:
-                return spent_at + MINUTE_S - now
-        # Someone else (another app on this account) spent it: wait a whole window from what we saw last.
-        seen = self._reported[0] if self._reported is not None else now
-        return max(seen + MINUTE_S - now, 1.0)
-
-    async def spend(self, weight: int, endpoint: Endpoint) -> None:
-        wait = self.wait_for(weight, time.monotonic())
-        if wait > 0:
-            if wait > self.max_pause:
-                raise RateLimited(endpoint, round(wait, 1))
-            await asyncio.sleep(wait)
-        self._spent.append((time.monotonic(), weight))
-
-    def observe(self, headers: Mapping[str, Any] | None) -> None:
-        text = header(headers, UID_HEADER)
-        if text is not None and text.isdigit():
-            self._reported = (time.monotonic(), int(text))
-
-
 class BinanceWallet:
     """The windowed wallet endpoints; every page also tells `evidence` which assets the account touched."""
 
-    def __init__(self, client: Any, evidence: AssetEvidence, budget: UidBudget, *, opened: date | None) -> None:
+    def __init__(self, client: Any, evidence: AssetEvidence, pacing: SapiPacing, *, opened: date | None) -> None:
         self.client = client
         self.evidence = evidence
-        self.budget = budget
+        self.pacing = pacing
         self.opened = opened
 
     def code(self, asset: str) -> str:
@@ -152,12 +102,9 @@ class BinanceWallet:
         raise ValueError(f"no Binance wallet endpoint for {endpoint}")
 
     async def _request(self, spec: EndpointSpec, report: FetchReport, method: str, params: dict[str, Any]) -> Any:
-        weight = UID_WEIGHTS.get(spec.endpoint)
-        if weight is not None:
-            await self.budget.spend(weight, spec.endpoint)
+        await self.pacing.spend(spec.endpoint)
         body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
-        if weight is not None:
-            self.budget.observe(getattr(self.client, "last_response_headers", None))
+        self.pacing.observe(spec.endpoint, last_response_headers())
         return body
 
     async def _offset_page(
