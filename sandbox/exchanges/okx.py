@@ -36,6 +36,7 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.okx_book import (
     FILLS_HISTORY_LOOKBACK_MS,
+    FILLS_HISTORY_SHORT_LOOKBACK_MS,
     FILLS_LOOKBACK_MS,
     FUNDING_BILLS_LOOKBACK_MS,
     Call,
@@ -125,6 +126,7 @@ class OkxEmulator(ExchangeEmulator):
         profile: AccountProfile | None = None,
         listed_symbols: int = 300,
         limits: OkxLimits | None = None,
+        fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS,
         clock: Clock | None = None,
     ) -> None:
         super().__init__(clock=clock)
@@ -132,12 +134,18 @@ class OkxEmulator(ExchangeEmulator):
         self.limits = limits or OkxLimits()
         profile = profile or AccountProfile()
         # Keep history clear of the lookback edges so results never hinge on the seconds of a test run.
-        quiet = (*profile.quiet_ages_ms, FILLS_LOOKBACK_MS, FILLS_HISTORY_LOOKBACK_MS, FUNDING_BILLS_LOOKBACK_MS)
+        quiet = (
+            *profile.quiet_ages_ms,
+            FILLS_LOOKBACK_MS,
+            FILLS_HISTORY_LOOKBACK_MS,
+            FILLS_HISTORY_SHORT_LOOKBACK_MS,
+            FUNDING_BILLS_LOOKBACK_MS,
+        )
         profile = replace(profile, quiet_ages_ms=quiet, rewards=0)
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds()
         )
-        self.book = OkxBook(self.account)
+        self.book = OkxBook(self.account, fills_history_lookback_ms=fills_history_lookback_ms)
         self._windows: dict[tuple[str, ...], SlidingWindow] = {}
         book = self.book
         self.endpoints = (

@@ -37,7 +37,10 @@ Json = dict[str, Any]
 R = TypeVar("R")
 
 FILLS_LOOKBACK_MS = 3 * DAY_MS  # /trade/fills: "the last 3 days"
-FILLS_HISTORY_LOOKBACK_MS = 365 * DAY_MS  # /trade/fills-history: "the last 1 year since July 1, 2024"
+# /trade/fills-history: "the last 1 year since July 1, 2024" in one edition of OKX's docs, "the last 3 months" in the
+# copy of okx.com updated 2026-07-17 (docs/exchange-apis/okx.md); the emulator serves either, a year by default.
+FILLS_HISTORY_LOOKBACK_MS = 365 * DAY_MS
+FILLS_HISTORY_SHORT_LOOKBACK_MS = 90 * DAY_MS
 FILLS_HISTORY_SINCE_MS = 1_719_792_000_000  # 2024-07-01T00:00:00Z
 FUNDING_BILLS_LOOKBACK_MS = 30 * DAY_MS  # /asset/bills: "the past month"
 BILLS_HISTORY_SINCE_MS = 1_612_137_600_000  # /asset/bills-history: "all time since 1 February, 2021"
@@ -159,8 +162,9 @@ def signed(value: Decimal) -> str:
 class OkxBook:
     """Serves one scripted account the way OKX's v5 REST API does."""
 
-    def __init__(self, account: ScriptedAccount) -> None:
+    def __init__(self, account: ScriptedAccount, *, fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS) -> None:
         self.account = account
+        self.fills_history_lookback_ms = fills_history_lookback_ms
         self.uid = str(440_000_000_000_000_000 + account.seed % 10**15)
         # billId of every fill: ascending with time, as OKX's are.
         self.bill_ids: dict[TradeRecord, str] = {t: snowflake(t.timestamp, n) for n, t in enumerate(account.trades)}
@@ -364,7 +368,8 @@ class OkxBook:
             raise missing("instType")
         if inst_type not in INST_TYPES:
             raise invalid("instType")
-        return self._fills(call, inst_type, max(call.now_ms - FILLS_HISTORY_LOOKBACK_MS, FILLS_HISTORY_SINCE_MS))
+        oldest = max(call.now_ms - self.fills_history_lookback_ms, FILLS_HISTORY_SINCE_MS)
+        return self._fills(call, inst_type, oldest)
 
     def _fills(self, call: Call, inst_type: str, oldest: int) -> list[Json]:
         params = call.params

@@ -427,3 +427,31 @@ async def test_a_transfer_cursor_from_the_one_month_bill_list_is_dropped_and_the
     )
     # The new cursor names the newest bill of any type, by id.
     assert stored[""]["key"] == "billId" and stored[""]["p"] == max(int(b.bill_id) for b in okx.book.funding_bills)
+
+
+async def test_if_okx_gives_only_three_months_of_fills_the_user_is_told_which_months_to_check() -> None:
+    # One edition of OKX's docs says fills-history reaches a year back, a later one 3 months. Against an OKX that
+    # gives 3 months, the first sync takes what there is and names the 3-to-12-month range it cannot vouch for;
+    # the next sync, starting from what was committed, says nothing more.
+    three_months = 90 * DAY_MS
+    async with (
+        OkxEmulator(
+            seed=20240613, profile=PROFILE, listed_symbols=150, limits=FAST, fills_history_lookback_ms=three_months
+        ) as emulator,
+        okx_client(emulator) as client,
+    ):
+        fetcher = OkxFetcher(get_profile("okx"), client)
+        stored: dict[str, Cursor] = {}
+        report = FetchReport()
+        records = await drain(fetcher, Endpoint.SPOT_TRADES, stored, until=datetime.now(UTC), report=report)
+        again = FetchReport()
+        await drain(fetcher, Endpoint.SPOT_TRADES, stored, until=datetime.now(UTC), report=again)
+
+    given = [t for t in emulator.account.trades if t.timestamp >= emulator.reachable_since(three_months)]
+    assert fills(records) == truth_fills(given)
+    beyond_a_year, unsure = report.gaps
+    assert "365 days" in beyond_a_year.reason
+    assert unsure.start == beyond_a_year.end
+    assert abs(to_ms(unsure.end) - emulator.reachable_since(three_months)) <= 60_000
+    assert "older than 3 months" in unsure.reason and "file upload" in unsure.reason
+    assert again.gaps == []

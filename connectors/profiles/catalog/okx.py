@@ -8,7 +8,9 @@ from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, K
 NAME = "OKX"
 # Rules and their sources: docs/exchange-apis/okx.md.
 _THREE_MONTHS = 90 * c.DAY  # Get_Bills_Details_Last_3_Months.md
-_ONE_YEAR = 365 * c.DAY  # Get_Transaction_Details_Last_1_Year.md: "the last 1 year since July 1, 2024"
+# Get_Transaction_Details_Last_1_Year.md: "the last 1 year since July 1, 2024". A later edition of the page says 3
+# months; the fetcher asks for the year and says so when it met nothing older than 3 months (fetchers/okx/reach.py).
+_ONE_YEAR = 365 * c.DAY
 
 KEY = KeyType(
     id="normal",

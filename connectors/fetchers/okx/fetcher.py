@@ -32,34 +32,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
-from connectors.fetchers.windows import EPOCH, Start, call, date_ms, history_start, hold_if_recent, to_ms
+from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
+from connectors.fetchers.okx.rows import Parsed, RowReader
+from connectors.fetchers.windows import EPOCH, call, history_start, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
-
-# OKEx, OKX's earlier name, opened in 2017: nothing is older.
-OKX_OPENED = date(2017, 1, 1)
-# Asset_Bills_History.md: "the billing records of all time since 1 February, 2021". Older bills exist but the API
-# cannot give them: a gap, not a start (a profile's `earliest` would say nothing existed before).
-BILLS_HISTORY_SINCE = date(2021, 2, 1)
-
-# Deposit states: 0 waiting for confirmation, 1 credited, 2 successful, 8 pending (deposits suspended), 11 address
-# blacklisted, 12 account frozen, 13 sub-account deposit interception, 14 KYC limit, 17 awaiting Travel Rule.
-DEPOSIT_DONE = frozenset({"1", "2"})
-DEPOSIT_PENDING = frozenset({"0", "8", "12", "13", "14", "17"})
-# Withdrawal states: 2 success; -2 canceled, -1 failed; everything else (waiting, approving, broadcasting,
-# canceling, review) is on its way.
-WITHDRAWAL_DONE = frozenset({"2"})
-WITHDRAWAL_SKIPPED = frozenset({"-2", "-1"})
-CONVERT_DONE = frozenset({"fullyFilled"})
-# Funding bill types that move money between the user's own accounts: 20/21 to/from a sub-account, 22/23 between
-# sub and main account, 130/131 from/to the trading account.
-TRANSFER_BILL_TYPES = frozenset({"20", "21", "22", "23", "130", "131"})
-
-Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+from connectors.records import NormalizedRecord, ms_to_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +124,7 @@ class OkxFetcher:
         self.profile = profile
         self.client = client
         self.key_type = key_type
+        self.rows = RowReader(client)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """OKX's fill history needs no market: nothing to learn."""
@@ -164,9 +146,6 @@ class OkxFetcher:
             raise UnsupportedEndpoint(self.profile.id, endpoint)
         return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
-    def code(self, currency: str) -> str:
-        return str(self.client.safe_currency_code(currency))
-
     # -- the walk down ----------------------------------------------------------------------------------------
 
     async def _walk(
@@ -184,7 +163,7 @@ class OkxFetcher:
             requested = to_ms(since)
         start = history_start(spec, requested_ms=requested, exchange_name="OKX", opened=OKX_OPENED)
         if spec.endpoint is Endpoint.TRANSFERS:
-            start = _since_bills_history(spec, start)
+            start = since_bills_history(spec, start)
         if start.gap is not None and walk is None:
             report.gaps.append(start.gap)  # a resumed walk was reported by the sync that began it
         until_ms = to_ms(until)
@@ -193,6 +172,7 @@ class OkxFetcher:
         seen: set[str] = set(walk.get("seen", ())) if walk else set()
         hold: int | None = walk.get("hold") if walk else None
         covered = ms_to_utc(floor.ms) if floor is not None else EPOCH
+        depth = Depth.begin(spec, start.ms, floor.ms if floor is not None else None, walk)
         while True:
             params: dict[str, Any] = {**feed.params, "limit": spec.page_size}
             if after is not None:
@@ -212,6 +192,7 @@ class OkxFetcher:
                     continue  # at the page boundary, already taken from the page before
                 if at.ms > until_ms:
                     continue  # the next sync takes it: the settled cursor stays below it
+                depth.saw(at.ms)
                 if top is None:
                     top = _Mark(at.p, {at.ident}, at.ms)
                 else:
@@ -229,11 +210,12 @@ class OkxFetcher:
                     after, seen = lowest, set()
                 elif after is not None and lowest == after - 1:
                     # A whole page within one millisecond: `after` cannot get below it, nor to what is older.
-                    report.gaps.append(_crowded_gap(spec, floor.ms if floor is not None else start.ms, lowest))
+                    report.gaps.append(crowded_gap(spec, floor.ms if floor is not None else start.ms, lowest))
                     done = True
                 else:
                     after, seen = lowest + 1, at_lowest
             if done:
+                report.gaps += depth.unsure()
                 settled = {**_settle(floor, top, hold, until_ms), "key": feed.key}
                 yield Page(spec.endpoint, tuple(records), settled, until)
                 return
@@ -242,129 +224,18 @@ class OkxFetcher:
                 "after": after,
                 "seen": sorted(seen),
                 "hold": hold,
+                **depth.dump(),
             }
             yield Page(spec.endpoint, tuple(records), {**stored, "key": feed.key, "walk": progress}, covered)
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
-            Endpoint.SPOT_TRADES: self._fill,
-            Endpoint.DEPOSITS: self._deposit,
-            Endpoint.WITHDRAWALS: self._withdrawal,
-            Endpoint.CONVERT: self._convert,
-            Endpoint.TRANSFERS: self._transfer,
+            Endpoint.SPOT_TRADES: self.rows.fill,
+            Endpoint.DEPOSITS: self.rows.deposit,
+            Endpoint.WITHDRAWALS: self.rows.withdrawal,
+            Endpoint.CONVERT: self.rows.convert,
+            Endpoint.TRANSFERS: self.rows.transfer,
         }[endpoint]
-
-    # -- records ----------------------------------------------------------------------------------------------
-
-    def _fill(self, row: Mapping[str, Any]) -> Parsed:
-        inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
-        market = self.client.safe_market(inst_id, None, "-", "spot")
-        amount, price = exact(row["fillSz"]), exact(row["fillPx"])
-        fee = row.get("fee")
-        fee_ccy = row.get("feeCcy")
-        record = NormalizedRecord(
-            kind=RecordKind.TRADE,
-            # `fillTime` is the trade's time; `ts` is when OKX wrote the row (a few ms later in the docs and in
-            # recordings). The docs list fillTime on every row; `ts` stands in only should a row leave it empty.
-            occurred_at=ms_to_utc(row.get("fillTime") or row["ts"]),
-            # OKX numbers trades per instrument; billId (in raw) is the fill's own id in the account.
-            natural_key=natural_key(RecordKind.TRADE, f"{inst_id}:{trade_id}"),
-            asset=str(market.get("base") or inst_id.split("-")[0]),
-            amount=amount,
-            exchange_tx_id=trade_id,
-            market=str(market.get("symbol") or inst_id.replace("-", "/")),
-            side=str(row["side"]).lower(),
-            quote_asset=market.get("quote"),
-            quote_amount=amount * price,  # OKX sends no quote amount; the product of two exact strings is exact
-            price=price,
-            # OKX signs fees as balance changes: negative when charged, positive for a maker rebate.
-            fee_asset=self.code(str(fee_ccy)) if fee_ccy else None,
-            fee_amount=0 - exact(fee) if fee not in (None, "") else None,
-            raw=dict(row),
-        )
-        return record, None
-
-    def _deposit(self, row: Mapping[str, Any]) -> Parsed:
-        when, state = int(row["ts"]), str(row.get("state", ""))
-        if state in DEPOSIT_PENDING:
-            return None, hold_if_recent(when)
-        if state not in DEPOSIT_DONE:
-            return None, None
-        ident, ccy = str(row["depId"]), str(row["ccy"])
-        record = NormalizedRecord(
-            kind=RecordKind.DEPOSIT,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.DEPOSIT, ident, ccy, row.get("txId"), row["amt"], when),
-            asset=self.code(ccy),
-            amount=exact(row["amt"]),
-            exchange_tx_id=ident or None,
-            raw=dict(row),
-        )
-        return record, None
-
-    def _withdrawal(self, row: Mapping[str, Any]) -> Parsed:
-        when, state = int(row["ts"]), str(row.get("state", ""))
-        if state in WITHDRAWAL_SKIPPED:
-            return None, None
-        if state not in WITHDRAWAL_DONE:
-            return None, hold_if_recent(when)
-        ident, ccy = str(row["wdId"]), str(row["ccy"])
-        fee = row.get("fee")
-        fee_ccy = row.get("feeCcy") or ccy
-        record = NormalizedRecord(
-            kind=RecordKind.WITHDRAWAL,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.WITHDRAWAL, ident, ccy, row.get("txId"), row["amt"], when),
-            asset=self.code(ccy),
-            amount=exact(row["amt"]),  # sent; the fee is charged on top
-            exchange_tx_id=ident or None,
-            fee_asset=self.code(str(fee_ccy)) if fee not in (None, "") else None,
-            fee_amount=exact(fee) if fee not in (None, "") else None,
-            raw=dict(row),
-        )
-        return record, None
-
-    def _convert(self, row: Mapping[str, Any]) -> Parsed:
-        """A convert as OKX reports it: `side` (buy or sell of `baseCcy`), `fillBaseSz` of the base for
-        `fillQuoteSz` of `quoteCcy`, at `fillPx`. Both amounts are OKX's own: the product of size and price is not
-        the amount paid (0.01023052 ETH x 2932.401044 is 29.99999…, the docs' row paid 30 USDT)."""
-        if str(row.get("state", "fullyFilled")) not in CONVERT_DONE:
-            return None, None
-        ident = str(row["tradeId"])
-        base, quote = self.code(str(row["baseCcy"])), self.code(str(row["quoteCcy"]))
-        record = NormalizedRecord(
-            kind=RecordKind.CONVERT,
-            occurred_at=ms_to_utc(row["ts"]),
-            natural_key=natural_key(RecordKind.CONVERT, ident),
-            asset=base,
-            amount=exact(row["fillBaseSz"]),
-            exchange_tx_id=ident,
-            market=f"{base}/{quote}",
-            side=str(row["side"]).lower(),
-            quote_asset=quote,
-            quote_amount=exact(row["fillQuoteSz"]),
-            price=exact(row["fillPx"]),
-            raw=dict(row),
-        )
-        return record, None
-
-    def _transfer(self, row: Mapping[str, Any]) -> Parsed:
-        """A funding-account bill of a transfer type; deposits, withdrawals and the rest are other endpoints'."""
-        if str(row.get("type", "")) not in TRANSFER_BILL_TYPES:
-            return None, None
-        ident = str(row["billId"])
-        change = exact(row["balChg"])
-        record = NormalizedRecord(
-            kind=RecordKind.TRANSFER,
-            occurred_at=ms_to_utc(row["ts"]),
-            natural_key=natural_key(RecordKind.TRANSFER, ident),
-            asset=self.code(str(row["ccy"])),
-            amount=abs(change),
-            exchange_tx_id=ident,
-            side="in" if change > 0 else "out",  # seen from the funding account; `type` says which other account
-            raw=dict(row),
-        )
-        return record, None
 
 
 def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: int) -> Cursor:
@@ -379,29 +250,4 @@ def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: 
     return {"p": None, "ids": [], "ms": until_ms}  # nothing there yet: the next sync starts here
 
 
-def _since_bills_history(spec: EndpointSpec, start: Start) -> Start:
-    """bills-history's fixed reach: whatever was asked for before 2021-02-01 is a gap, with the reason."""
-    reach_ms = date_ms(BILLS_HISTORY_SINCE)
-    if start.ms >= reach_ms:
-        return start
-    gap = CoverageGap(
-        spec.endpoint,
-        ms_to_utc(start.ms) if start.ms > 0 else ms_to_utc(date_ms(OKX_OPENED)),
-        ms_to_utc(reach_ms),
-        f"OKX's API returns {spec.label.lower()} only since {BILLS_HISTORY_SINCE:%Y-%m-%d}; add older history by "
-        "file upload.",
-    )
-    return Start(reach_ms, gap)
-
-
-def _crowded_gap(spec: EndpointSpec, start_ms: int, at_ms: int) -> CoverageGap:
-    return CoverageGap(
-        spec.endpoint,
-        ms_to_utc(start_ms),
-        ms_to_utc(at_ms),
-        f"OKX returned more than {spec.page_size} {spec.label.lower()} within one millisecond; "
-        "some of them, and older ones, could not be reached through the API.",
-    )
-
-
-__all__ = ["OKX_OPENED", "OkxFetcher"]
+__all__ = ["OkxFetcher"]
