@@ -36,9 +36,9 @@ ENDPOINTS = (
         page_size=50,
         window=30 * c.DAY,
         paging=Paging.CURSOR,
-        api_path="GET /v5/asset/deposit/query-record",
-        notes="At most 30 days per request, max 50 rows, cursor paging. How far back it reaches is not "
-        "documented in ccxt; internal (off-chain) deposits are a separate list.",
+        api_path="GET /v5/asset/deposit/query-record + GET /v5/asset/deposit/query-internal-record",
+        notes="On-chain deposits, then internal (off-chain) ones from other Bybit users, a separate list: each at "
+        "most 30 days per request, max 50 rows, cursor paging. Bybit does not document how far back they reach.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -47,7 +47,8 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.CURSOR,
         api_path="GET /v5/asset/withdraw/query-record",
-        notes="At most 30 days per request, max 50 rows, cursor paging; lookback not verified.",
+        notes="At most 30 days per request, max 50 rows, cursor paging, on-chain and off-chain (withdrawType 2). "
+        "Bybit does not document how far back it reaches; only the main account's key can read it.",
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -55,7 +56,8 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /v5/asset/exchange/query-convert-history",
-        notes="Page size and lookback not verified; 100 is ccxt's upper value.",
+        notes="Page number (index), up to 100 rows, newest first. Lists converts made through the API, and converts "
+        "made on Bybit's website or app only from 10 September 2025 on.",
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -110,6 +112,8 @@ PROFILE = ExchangeProfile(
     alerts=(
         "Bybit's API only reaches about 2 years back. For older trades, download your history from Bybit "
         "and add it by file upload.",
+        "Bybit's API lists converts made on its website or app only from 10 September 2025 on. Add older converts "
+        "by file upload.",
         "Bybit keys without an IP restriction expire after about 3 months. Tallybot will tell you when the "
         "key is about to expire so you can create a new one.",
     ),
