@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.integrations import IntegrationNotFound
@@ -41,6 +41,7 @@ from connectors.files import (
     template_csv,
 )
 from connectors.files.matching import plan_import
+from connectors.files.values import zone_named
 from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.models import Integration, Transaction, TransactionSource
@@ -73,6 +74,8 @@ MAX_REJECTED_SHOWN = 5
 INSERT_BATCH = 1_000
 STREAM_BATCH = 2_000
 MAX_ASSET_FILTER = 500  # beyond this many distinct assets the stored-record query is not filtered by asset
+# Zones run from UTC-12 to UTC+14: a file without a zone, read in another zone, is at most 26 hours away.
+ZONE_SHIFT = timedelta(hours=26)
 
 # (rows done, rows in the file). Called on the event loop's thread; may return an awaitable (e.g. an edit of a
 # progress message), which is awaited before import_file returns.
@@ -93,6 +96,7 @@ class ImportReport:
     rejected_total: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
     timezone_note: str | None = None  # set when the file did not state its zone and the user's was assumed
+    moved: int = 0  # stored rows of this file (read earlier in another zone) moved to the times read now
     first_at: datetime | None = None
     last_at: datetime | None = None
 
@@ -153,16 +157,24 @@ class ImportService:
         async with self.database.writer() as session:
             # Owned again inside the write: the account may have been deleted while the file was parsed.
             await self._owned(session, telegram_user_id, integration_id)
+            # A file without a zone may have been imported before under another one (as the report suggests).
+            wall_zone = zone_named(parsed.zone_name) if parsed.zone_note is not None else None
             stored = await _stored(
-                session, integration_id, [p.record for p in parsed.records], max(p.precision for p in parsed.records)
+                session,
+                integration_id,
+                [p.record for p in parsed.records],
+                max(p.precision for p in parsed.records),
+                zone_shift=wall_zone is not None,
             )
-            plan = await asyncio.to_thread(plan_import, parsed.records, stored, integration_id)
+            plan = await asyncio.to_thread(plan_import, parsed.records, stored, integration_id, wall_zone=wall_zone)
+            await _correct(session, integration_id, plan.moved, plan.dropped)
             repository = TransactionRepository(session)
             inserted = 0
             for start in range(0, len(plan.new), INSERT_BATCH):
                 inserted += await repository.insert_missing(plan.new[start : start + INSERT_BATCH])
         # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
-        return _report(parsed, new=inserted, known=plan.known + (len(plan.new) - inserted))
+        known = plan.known + (len(plan.new) - inserted)
+        return _report(parsed, new=inserted, known=known, moved=len(plan.moved) + len(plan.dropped))
 
     async def _exchange_of(self, telegram_user_id: int, integration_id: int) -> str:
         async with self.database.reader() as session:
@@ -202,14 +214,19 @@ async def _stored(
     precision: int,
     *,
     from_files_only: bool = False,
+    zone_shift: bool = False,
 ) -> StoredRecords:
-    """The integration's stored records these records could overlap: their kinds, time range and assets."""
-    slack = timedelta(seconds=precision + 1)
+    """The integration's stored records these records could overlap: their kinds, time range and assets.
+
+    `zone_shift`: the records come from a file without a zone; its rows stored by an earlier import may be read in
+    another zone (up to 26 hours away), and their file row (`raw`) is loaded to recognise those of older versions.
+    """
+    slack = timedelta(seconds=precision + 1) + (ZONE_SHIFT if zone_shift else timedelta(0))
     start = min(r.occurred_at for r in records) - slack
     end = max(r.occurred_at for r in records) + slack
     kinds = sorted({str(r.kind) for r in records})
     assets = {r.asset for r in records}
-    query = select(
+    columns = [
         Transaction.kind,
         Transaction.occurred_at,
         Transaction.natural_key,
@@ -219,7 +236,11 @@ async def _stored(
         Transaction.side,
         Transaction.price,
         Transaction.fee_amount,
-    ).where(
+        Transaction.source,
+    ]
+    if zone_shift:
+        columns.append(Transaction.raw)
+    query = select(*columns).where(
         Transaction.integration_id == integration_id,
         Transaction.kind.in_(kinds),
         Transaction.occurred_at >= start,
@@ -243,11 +264,30 @@ async def _stored(
                 side=row.side,
                 price=row.price,
                 fee_amount=row.fee_amount,
+                raw=row.raw if zone_shift and row.source == TransactionSource.FILE else None,
             )
     return stored
 
 
-def _report(parsed: ParsedFile, *, new: int, known: int) -> ImportReport:
+async def _correct(
+    session: AsyncSession, integration_id: int, moved: Sequence[tuple[str, str, datetime]], dropped: Sequence[str]
+) -> None:
+    """Stored rows of a file without a zone, imported again under another zone: to the corrected time and key."""
+    for stored_key, key, occurred_at in moved:
+        await session.execute(
+            update(Transaction)
+            .where(Transaction.integration_id == integration_id, Transaction.natural_key == stored_key)
+            .values(natural_key=key, occurred_at=occurred_at)
+        )
+    if dropped:
+        await session.execute(
+            delete(Transaction).where(
+                Transaction.integration_id == integration_id, Transaction.natural_key.in_(dropped)
+            )
+        )
+
+
+def _report(parsed: ParsedFile, *, new: int, known: int, moved: int = 0) -> ImportReport:
     times = [p.record.occurred_at for p in parsed.records]
     return ImportReport(
         format_name=parsed.format.name,
@@ -260,6 +300,7 @@ def _report(parsed: ParsedFile, *, new: int, known: int) -> ImportReport:
         rejected_total=parsed.rejected_total,
         skip_reasons=dict(parsed.skip_reasons),
         timezone_note=parsed.zone_note,
+        moved=moved,
         first_at=min(times) if times else None,
         last_at=max(times) if times else None,
     )

@@ -194,6 +194,8 @@ def render_report(report: ImportReport, name: str, account: str) -> str:
     )
     if report.skipped:
         text += "\n" + texts.UPLOAD_SKIPPED.format(skipped=report.skipped)
+    if report.moved:
+        text += f"\n🕒 Moved to the times read now: {report.moved} (stored from this file before, in another time zone)"
     if report.timezone_note:
         text += "\n\nℹ️ " + escape(report.timezone_note)
     return text

@@ -11,15 +11,22 @@ stored record of the same integration has the same canonical content:
 Each stored record vouches for one file row at most, so two identical trades in one second stay two trades.
 Rows with a key are matched by key first, then by content. New rows without one get a content-hash key with an
 ordinal, so importing the same file twice adds nothing.
+
+Files that do not say their time zone (Bitget's) are read in the user's zone, and the report suggests changing it
+with /settings and importing again if that was wrong. Their rows are therefore keyed on the file's own wall time
+("2024-06-01 09:00:00" as written), never on the UTC time the zone made of it: importing again under another zone
+finds the same keys, and moves the stored rows to the corrected time instead of adding a second copy. Rows stored
+by earlier versions (keyed on the UTC time) are recognised by the file row they keep in `raw`, and re-keyed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 
@@ -80,6 +87,21 @@ def canonical(record: NormalizedRecord) -> tuple[str, ...]:
     )
 
 
+def wall_canonical(record: NormalizedRecord, zone: tzinfo) -> tuple[str, ...]:
+    """The key fields of a row from a file without a zone: its time as the file wrote it, not as UTC."""
+    wall = record.occurred_at.astimezone(zone).replace(tzinfo=None, microsecond=0)
+    return ("file-wall-time", wall.isoformat(), *canonical(record)[2:])
+
+
+def raw_identity(kind: str, raw: Any) -> str | None:
+    """A file row as the file wrote it (empty cells aside: older versions kept them), for rows stored before
+    zone-less files were keyed on their wall time."""
+    if not isinstance(raw, dict) or "file_format" not in raw:
+        return None
+    cells = {str(title): value for title, value in raw.items() if value != ""}
+    return kind + "|" + json.dumps(cells, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def content_key(record: NormalizedRecord, ordinal: int, parts: tuple[str, ...] | None = None) -> str:
     """The natural key of a file record without an exchange id: a hash of its canonical content and its ordinal
     among identical rows (the n-th identical trade of that second)."""
@@ -105,6 +127,7 @@ class StoredRecords:
     def __init__(self, stored: Iterable[Comparable] = ()) -> None:
         self._by_content: dict[Content, list[_Candidate]] = {}
         self._by_key: dict[str, _Candidate] = {}
+        self._by_raw: dict[str, list[_Candidate]] = {}
         for item in stored:
             self.add(item)
 
@@ -133,11 +156,16 @@ class StoredRecords:
         side: str | None,
         price: Decimal | None,
         fee_amount: Decimal | None,
+        raw: Any = None,
     ) -> None:
+        """`raw` is given for stored file rows only when a file without a zone is imported (see raw_identity)."""
         candidate = _Candidate(occurred_at.timestamp(), price, fee_amount, natural_key)
         content = (kind, asset, quote_asset or "", (side or "").lower(), amount)
         self._by_content.setdefault(content, []).append(candidate)
         self._by_key[natural_key] = candidate
+        identity = raw_identity(kind, raw) if raw is not None else None
+        if identity is not None:
+            self._by_raw.setdefault(identity, []).append(candidate)
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -152,6 +180,19 @@ class StoredRecords:
             return False
         candidate.claimed = True
         return True
+
+    def claim_same_row(self, record: NormalizedRecord, key: str) -> _Candidate | None:
+        """The unclaimed stored record under this key, or stored by an earlier version from the same file row."""
+        candidate = self._by_key.get(key)
+        if candidate is not None and not candidate.claimed:
+            candidate.claimed = True
+            return candidate
+        identity = raw_identity(str(record.kind), record.raw)
+        for candidate in self._by_raw.get(identity or "", ()):
+            if not candidate.claimed:
+                candidate.claimed = True
+                return candidate
+        return None
 
     def claim_content(self, record: NormalizedRecord, precision: int = 1) -> bool:
         """Whether an unclaimed stored record has this record's content; if so it is claimed."""
@@ -168,15 +209,27 @@ class StoredRecords:
 
 @dataclass(slots=True)
 class ImportPlan:
-    """What to insert (rows ready for TransactionRepository.insert_missing) and how many rows were known."""
+    """What to insert (rows ready for TransactionRepository.insert_missing) and how many rows were known.
+
+    `moved` are stored rows of a file without a zone imported again under another zone: (stored key, key, time)
+    to set. `dropped` are stored keys of such rows whose corrected time another stored record (the API sync's)
+    already has: that record is the one copy kept."""
 
     new: list[dict[str, object]]
     known: int
+    moved: list[tuple[str, str, datetime]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
 
-def plan_import(records: Iterable[ParsedRecordLike], stored: StoredRecords, integration_id: int) -> ImportPlan:
+def plan_import(
+    records: Iterable[ParsedRecordLike],
+    stored: StoredRecords,
+    integration_id: int,
+    *,
+    wall_zone: tzinfo | None = None,
+) -> ImportPlan:
     """Split a file's records into known ones and new rows with their natural keys. Pure CPU work: services run it
-    in a worker thread for large files."""
+    in a worker thread for large files. `wall_zone` is the zone a file without one was read in (the user's)."""
     known = 0
     new: list[dict[str, object]] = []
     taken: set[str] = set()
@@ -199,6 +252,8 @@ def plan_import(records: Iterable[ParsedRecordLike], stored: StoredRecords, inte
             known += 1
         else:
             new.append(parsed.record.to_row(integration_id, "file"))
+    if wall_zone is not None:
+        return _plan_wall_time(unkeyed, stored, integration_id, wall_zone, ImportPlan(new, known))
     ordinals: dict[str, int] = {}  # per identical content: the next ordinal
     for parsed in unkeyed:
         if stored.claim_content(parsed.record, parsed.precision):
@@ -217,3 +272,35 @@ def plan_import(records: Iterable[ParsedRecordLike], stored: StoredRecords, inte
         row["natural_key"] = key
         new.append(row)
     return ImportPlan(new, known)
+
+
+def _plan_wall_time(
+    unkeyed: list[ParsedRecordLike], stored: StoredRecords, integration_id: int, zone: tzinfo, plan: ImportPlan
+) -> ImportPlan:
+    """Rows of a file without a zone: the n-th identical row of a wall time always gets ordinal n, so a second
+    import finds each row under its key whatever zone it was read in."""
+    ordinals: dict[str, int] = {}
+    for parsed in unkeyed:
+        record = parsed.record
+        parts = wall_canonical(record, zone)
+        group = f"{record.kind}|" + "|".join(parts)
+        ordinal = ordinals.get(group, 0)
+        ordinals[group] = ordinal + 1
+        key = content_key(record, ordinal, parts)
+        same = stored.claim_same_row(record, key)
+        if same is not None:
+            plan.known += 1
+            if same.epoch == record.occurred_at.timestamp() and same.natural_key == key:
+                continue
+            if stored.claim_content(record, parsed.precision):
+                plan.dropped.append(same.natural_key)  # e.g. the API sync stored it at the right time meanwhile
+            else:
+                plan.moved.append((same.natural_key, key, record.occurred_at))
+            continue
+        if stored.claim_content(record, parsed.precision):
+            plan.known += 1
+            continue
+        row = record.to_row(integration_id, "file")
+        row["natural_key"] = key
+        plan.new.append(row)
+    return plan
