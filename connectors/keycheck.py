@@ -172,6 +172,8 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
         # where there is no check to describe, never for a check that did not happen.
         note = facts.note or (profile.permission_check.user_note if not profile.permission_check.available else "")
         warnings.append((note or t.NOT_VERIFIED_FALLBACK).format(name=name))
+    elif facts.note:  # a verified key with something to say about its account (a Bitget unified account)
+        warnings.append(facts.note.format(name=name))
     if facts.unknown_permissions:
         warnings.append(t.WARN_UNKNOWN_PERMISSIONS.format(name=name))
     if facts.ip_restricted:

@@ -36,6 +36,7 @@ from sandbox.exchanges.base import (
     compact_json,
 )
 from sandbox.exchanges.bitget_book import (
+    ANY_KEY,
     FILLS_REACH_MS,
     LOOKBACK_MS,
     SPOT_READ,
@@ -69,10 +70,16 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v2/tax/future-record": 1,
         "/api/v2/tax/margin-record": 1,
         "/api/v2/tax/p2p-record": 1,
+        "/api/v3/account/info": 5,
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
 TAX_KEY = "tax"
+UTA_KEY = "uta"  # a normal key of an account in Unified mode
+# Recorded by ccxt 4.5.90 (bitget.py error map) from the live API.
+UTA_REFUSAL = BitgetError(
+    "40085", "You are in Unified Account mode, and the Classic Account API is not supported at this time"
+)
 
 
 @dataclass(frozen=True)
@@ -89,9 +96,11 @@ class BitgetLimits:
 
 @dataclass(frozen=True)
 class BitgetDemoKeys(DemoKeys):
-    """The usual demo keys (normal keys, with passphrases) plus a Tax API key (no passphrase)."""
+    """The usual demo keys (normal keys, with passphrases), a Tax API key (no passphrase) and a read-only key of a
+    unified trading account (UTA), which every v2 endpoint refuses with 40085."""
 
     tax: Credentials
+    unified: Credentials
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,8 @@ class BitgetEmulator(ExchangeEmulator):
         book = self.book
         self.endpoints = (
             Endpoint("/api/v2/public/time", None, book.server_time),
+            # uta/account/Get-Account-Info: "Permission: No permission required", 5/s per UID.
+            Endpoint("/api/v3/account/info", ANY_KEY, book.uta_account_info),
             Endpoint("/api/v2/spot/public/symbols", None, book.symbols_list),
             Endpoint("/api/v2/margin/currencies", None, book.margin_currencies),
             Endpoint("/api/v2/spot/account/info", SPOT_READ, book.account_info),
@@ -170,9 +181,20 @@ class BitgetEmulator(ExchangeEmulator):
             key_type=TAX_KEY,
         )
 
+    def add_uta_key(self, permissions: Permissions | None = None, *, label: str = "unified") -> Credentials:
+        """A key of this account switched to Unified mode: v2 answers 40085, v3 reads the account."""
+        return self._add_key(
+            permissions or Permissions(),
+            expires_at=None,
+            ip_whitelist=(),
+            label=label,
+            passphrase=secrets.token_urlsafe(12),
+            key_type=UTA_KEY,
+        )
+
     def create_demo_keys(self) -> BitgetDemoKeys:
         keys = super().create_demo_keys()
-        return BitgetDemoKeys(**vars(keys), tax=self.add_tax_key())
+        return BitgetDemoKeys(**vars(keys), tax=self.add_tax_key(), unified=self.add_uta_key())
 
     @property
     def tax_spot_records(self) -> tuple[TaxRecord, ...]:
@@ -210,7 +232,9 @@ class BitgetEmulator(ExchangeEmulator):
                 self._spend((ip, endpoint.path), self.limits.for_path(endpoint.path), SECOND_MS, now)
             else:
                 key = self._authenticate(request, raw_query, ip, now)
-                if not endpoint.scope.intersection(authorities(key)):
+                if key.key_type == UTA_KEY and endpoint.path.startswith("/api/v2/"):
+                    raise UTA_REFUSAL
+                if endpoint.scope is not ANY_KEY and not endpoint.scope.intersection(authorities(key)):
                     raise BitgetError("40014", "Incorrect permissions")
                 self._spend(("account", endpoint.path), self.limits.for_path(endpoint.path), SECOND_MS, now)
             call = Call(params=params, key=key, now_ms=now)

@@ -240,6 +240,25 @@ class BitgetBook:
             "regisTime": str(self.account.now_ms - 4 * 365 * DAY_MS),
         }
 
+    def uta_account_info(self, call: Call) -> Json:
+        """``GET /api/v3/account/info`` as uta/account/Get-Account-Info documents it."""
+        key = _require_key(call)
+        p = key.permissions
+        permissions = ["uta_mgt", "uta_trade"] if p.read or p.trade else []
+        if p.withdraw:
+            permissions.append("withdraw")
+        return {
+            "uid": self.uid,
+            "inviterId": "",
+            "parentId": "",
+            "channelCode": "",
+            "channel": "",
+            "ips": ",".join(key.ip_whitelist),
+            "permType": "read-and-write" if p.trade or p.transfer or p.withdraw else "read-only",
+            "permissions": permissions,
+            "regisTime": str(self.account.now_ms - 4 * 365 * DAY_MS),
+        }
+
     def assets(self, call: Call) -> list[Json]:
         coin = call.params.get("coin")
         show_all = call.params.get("assetType") == "all"
@@ -436,6 +455,7 @@ class BitgetBook:
 _READ_SCOPES = ("coor", "cpor", "stor", "smor", "ttor", "wtor", "p2pr")
 _TRADE_SCOPES = ("coow", "cpow", "stow", "smow", "ttow")
 SPOT_READ = frozenset({"stor", "stow"})
+ANY_KEY: frozenset[str] = frozenset()  # a private endpoint every valid key may call
 TAX_READ = frozenset({"taxr", "taxw"})
 
 

@@ -354,3 +354,46 @@ async def test_a_burst_gets_http_429_which_ccxt_raises_as_ddos_protection() -> N
     assert statuses == [200, 200, 429]
     assert (body["code"], body["msg"], body["data"]) == ("429", "Too Many Requests", None)
     assert emulator.requests.count("/api/v2/spot/account/info") == 3
+
+
+async def test_a_unified_account_key_is_refused_by_v2_and_recognised_at_the_key_check() -> None:
+    """v2 answers 40085 for a UTA (ccxt's recording); the key check reads GET /api/v3/account/info instead and says
+    at once that the account is unified, so nobody waits for a sync that cannot work."""
+    from bot.secret import Secret
+    from connectors.clients import ClientPool
+    from connectors.keycheck import check_key
+    from connectors.profiles import get_profile
+
+    async with BitgetEmulator(seed=5, profile=PROFILE, listed_symbols=20) as emulator:
+        keys = emulator.create_demo_keys()
+        unified = keys.unified
+        async with bitget_client(emulator, unified) as client:
+            with pytest.raises(ccxt.PermissionDenied) as refused:
+                await client.privateSpotGetV2SpotWalletDepositRecords({"startTime": 1, "endTime": 2})
+            info = await client.privateUtaGetV3AccountInfo()
+        pool = ClientPool({"bitget": emulator.base_url})
+        try:
+            credentials = {
+                "apiKey": Secret(unified.api_key),
+                "secret": Secret(unified.secret),
+                "password": Secret(unified.passphrase or ""),
+            }
+            result = await check_key(get_profile("bitget"), credentials, pool=pool, credential_id="uta")
+            classic = await check_key(
+                get_profile("bitget"),
+                {
+                    "apiKey": Secret(keys.read_only.api_key),
+                    "secret": Secret(keys.read_only.secret),
+                    "password": Secret(keys.read_only.passphrase or ""),
+                },
+                pool=pool,
+                credential_id="classic",
+            )
+        finally:
+            await pool.close()
+
+    assert code_of(refused.value) == "40085"
+    assert info["data"]["permType"] == "read-only" and info["data"]["ips"] == ""
+    assert result.ok and result.can_trade is False and result.can_withdraw is False
+    assert any("unified trading account" in w for w in result.warnings)
+    assert classic.ok and not any("unified" in w for w in classic.warnings)
