@@ -3,11 +3,13 @@ with OKX's `after` cursor down to what an earlier sync committed. Rules and thei
 
 | endpoint | page | paging key (`after`) | reach |
 | --- | --- | --- | --- |
-| `GET /api/v5/trade/fills-history?instType=SPOT` | 100 | `billId`; `begin`/`end` filter on `ts` | 1 year |
+| `GET /api/v5/trade/fills-history?instType=SPOT` | 100 | `billId`; `begin`/`end` on `ts` | 1 year (or 3 months*) |
 | `GET /api/v5/asset/deposit-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/withdrawal-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/convert/history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/bills-history?pagingType=2` (transfer types only) | 100 | `billId` | since 2021-02-01 |
+
+*Two editions of OKX's docs disagree; reach.py says how a sync tells the user which months it cannot vouch for.
 
 Every list is newest first. `after=x` (records older than x) means the same on every OKX list, so a walk only ever
 moves down with it: from the newest record to the newest one committed by the last sync (the floor), or to the
@@ -19,7 +21,9 @@ Cursors (market key ""), `p` being the paging key of the newest record committed
 (timestamps are not unique):
 
     {"p": 1717000000123, "ids": ["6231"], "ms": 1717000000123, "key": "ts"}    settled: nothing newer is committed
-    {..., "walk": {"top": {...}, "after": …, "seen": [...], "hold": …}}         a walk down, interrupted after a page
+    {..., "walk": {"top": {...}, "after": …, "seen": [...], "hold": …, "deep": true}}   a walk down, interrupted
+                                                                                 after a page ("deep": it met a fill
+                                                                                 older than three months)
 
 `key` names what `p` counts ("ts" or "billId"); a stored cursor of another key is of an older list and is dropped.
 
