@@ -111,7 +111,7 @@ def bybit_keys(bybit: BybitEmulator) -> DemoKeys:
 
 @pytest.fixture
 async def okx() -> AsyncIterator[OkxEmulator]:
-    """OKX with room for quick paging, and enough trades and transfers to fill its 3-month and 1-month windows."""
+    """OKX with room for quick paging, and enough trades and transfers to fill its one-year and one-month reaches."""
     limits = OkxLimits(rules={}, default_rule=(100_000, 1_000))
     profile = replace(PROFILE, trades=2400, transfers=300)
     async with OkxEmulator(seed=20240613, profile=profile, listed_symbols=150, limits=limits) as emulator:
