@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from connectors.profiles.private_keys import PrivateKeyKind, PrivateKeyProblem, looks_like_pem, read_private_key
+
 CredentialName = Literal["apiKey", "secret", "password", "uid"]
 """The ccxt attribute a credential is assigned to (`exchange.apiKey`, `.secret`, `.password`, `.uid`)."""
 
@@ -95,6 +97,8 @@ class CredentialField:
     is_secret: bool
     pattern: str | None = None  # full-match regex, only where the exchange's format is known
     hint: str = ""  # what the value looks like, in words
+    # Kinds of self-generated private key (PEM) the exchange also takes in this field, besides the pattern.
+    private_keys: tuple[PrivateKeyKind, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 < self.min_length <= self.max_length:
@@ -102,11 +106,41 @@ class CredentialField:
         if self.pattern is not None:
             re.compile(self.pattern)
 
+    def is_private_key(self, value: str) -> bool:
+        """Whether a pasted value is (an attempt at) a PEM private key this field takes; its line breaks are part
+        of it, unlike spaces inside any other key."""
+        return bool(self.private_keys) and looks_like_pem(value)
+
+    def private_key_kind(self, value: str) -> PrivateKeyKind | None:
+        """The kind of private key a value is, or None (not a private key, or one this field cannot take)."""
+        if not self.is_private_key(value):
+            return None
+        try:
+            return read_private_key(value, self.private_keys).kind
+        except PrivateKeyProblem:
+            return None
+
+    def cleaned(self, value: str) -> str:
+        """The value as Tallybot stores it: surrounding whitespace dropped; a private key in canonical PEM."""
+        text = value.strip()
+        if self.is_private_key(text):
+            try:
+                return read_private_key(text, self.private_keys).pem
+            except PrivateKeyProblem:
+                return text  # `problem` says what is wrong with it
+        return text
+
     def problem(self, value: str) -> str | None:
         """Say what is wrong with a pasted value (surrounding whitespace ignored), or None if it looks right."""
         text = value.strip()
         if not text:
             return f"The {self.label} is empty."
+        if self.is_private_key(text):
+            try:
+                read_private_key(text, self.private_keys)
+            except PrivateKeyProblem as problem:
+                return str(problem)
+            return None
         if len(text) < self.min_length:
             return f"The {self.label} looks too short: copy the whole value."
         if len(text) > self.max_length:
@@ -118,22 +152,37 @@ class CredentialField:
 
 
 @dataclass(frozen=True, slots=True)
+class GeneratedKey:
+    """A credential Tallybot makes itself: a key pair whose private half is stored as `field` (sealed like any
+    secret) and whose public half the user registers on the exchange, which then issues the API key."""
+
+    field: CredentialName
+    kind: PrivateKeyKind
+    steps: tuple[str, ...]  # how to register the public key on the exchange and get the API key
+
+
+@dataclass(frozen=True, slots=True)
 class KeyType:
-    """A kind of API key an exchange issues, with the fields it needs."""
+    """A kind of API key an exchange issues, with the fields the user pastes (and any Tallybot generates)."""
 
     id: str
     label: str
     fields: tuple[CredentialField, ...]
     description: str
+    generated: GeneratedKey | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
         if not names or len(set(names)) != len(names):
             raise ValueError(f"key type {self.id!r} needs distinct fields")
+        if self.generated is not None and self.generated.field in names:
+            raise ValueError(f"key type {self.id!r} both asks for and generates {self.generated.field}")
 
     @property
     def field_names(self) -> frozenset[CredentialName]:
-        return frozenset(f.name for f in self.fields)
+        """Every credential the key consists of: those pasted and the one Tallybot generated."""
+        generated = () if self.generated is None else (self.generated.field,)
+        return frozenset((*(f.name for f in self.fields), *generated))
 
     def field(self, name: CredentialName) -> CredentialField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -246,8 +295,8 @@ class ExchangeProfile:
     _by_endpoint: dict[Endpoint, tuple[EndpointSpec, ...]] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        if not self.key_types:
-            raise ValueError(f"{self.id}: a profile needs at least one key type")
+        if not self.key_types or self.key_types[0].generated is not None:
+            raise ValueError(f"{self.id}: a profile needs a key type the user pastes, first")
         ids = [k.id for k in self.key_types]
         if len(set(ids)) != len(ids):
             raise ValueError(f"{self.id}: duplicate key type ids")
@@ -265,6 +314,16 @@ class ExchangeProfile:
     @property
     def default_key_type(self) -> KeyType:
         return self.key_types[0]
+
+    @property
+    def pasted_key_types(self) -> tuple[KeyType, ...]:
+        """The key types the user creates on the exchange and pastes (those the Assistant lets them choose)."""
+        return tuple(k for k in self.key_types if k.generated is None)
+
+    @property
+    def generated_key_type(self) -> KeyType | None:
+        """The key type whose key pair Tallybot makes (offered as its own button), if the exchange has one."""
+        return next((k for k in self.key_types if k.generated is not None), None)
 
     def key_type(self, key_type_id: str) -> KeyType:
         """The key type with this id; raises UnknownKeyType."""

@@ -27,6 +27,8 @@ class Action:
     ENDPOINT = "ep"
     BACK = "bk"
     RETRY_FIELD = "rf"  # re-enter from a given field index
+    MAKE_KEY = "mk"  # let Tallybot make the key pair (exchanges that take self-generated keys)
+    OWN_KEY = "own"  # back from a made key pair to pasting a key of one's own
     SKIP = "skip"
     CANCEL = "x"
 

@@ -69,7 +69,10 @@ async def current_view(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> View
     if step == Step.KEY_TYPE:
         return views.key_types(draft, profile)
     if step == Step.FIELD:
-        return views.ask_field(draft, profile)
+        # Imported here: the key-pair steps build on this module.
+        from handlers.assistant.keypair import field_view
+
+        return await field_view(context, draft, profile)
     if step in (Step.ADVANCED,):
         return views.advanced(draft, profile)
     if step in (Step.ASK_NAME, Step.ASK_SUBACCOUNT, Step.ASK_DATE):
@@ -98,7 +101,8 @@ async def begin_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE, dra
         existing = await svc.integrations.get(draft.telegram_user_id, state.replace_integration_id)
         state.account_name = existing.account_name
     await say(context, draft, texts.exchange_intro(profile, index + 1, len(state.picked)))
-    if len(profile.key_types) > 1:
+    # A key type Tallybot generates is not chosen here: it is offered as a button beside the first field.
+    if len(profile.pasted_key_types) > 1:
         state.step = Step.KEY_TYPE
         await show(update, context, draft, views.key_types(draft, profile), edit=False)
     else:

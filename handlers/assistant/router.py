@@ -16,7 +16,7 @@ from bot.assistant.state import DraftState, Mode, Step
 from bot.context import SETTINGS_KEY, services
 from bot.secret import looks_like_secret
 from connectors.profiles import UnknownExchange, get_profile
-from handlers.assistant import check, flow, views
+from handlers.assistant import check, flow, keypair, views
 from handlers.assistant.buttons import PREFIX, Action, Pressed, parse
 from handlers.assistant.secrets import delete_at_once, receive_field, stray_secret
 from handlers.replies import reply
@@ -70,7 +70,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Dr
 
 async def _key_type(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, pressed: Pressed) -> None:
     profile = flow.profile_of(draft)
-    if pressed.argument not in {key_type.id for key_type in profile.key_types}:
+    if pressed.argument not in {key_type.id for key_type in profile.pasted_key_types}:
         return
     draft.state.key_type = pressed.argument
     draft.state.field_index = 0
@@ -174,6 +174,8 @@ ACTIONS: dict[str, tuple[Step_, set[Step]]] = {
     Action.ENDPOINT: (_endpoint, {Step.ADVANCED}),
     Action.BACK: (_back, {Step.ADVANCED}),
     Action.RETRY_FIELD: (_retry, {Step.FAILED}),
+    Action.MAKE_KEY: (keypair.make_key, {Step.FIELD}),
+    Action.OWN_KEY: (keypair.own_key, {Step.FIELD}),
     Action.SKIP: (_skip, AFTER_PICK),
     Action.CANCEL: (_cancel_button, {Step.PICK} | AFTER_PICK),
 }

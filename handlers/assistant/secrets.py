@@ -37,8 +37,11 @@ async def receive_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
     profile = profile_of(draft)
     key_type = key_type_of(draft, profile)
     field = key_type.fields[draft.state.field_index]
+    # A PEM private key (Binance's self-generated keys) keeps its line breaks and is stored in canonical form.
+    value = field.cleaned(value)
     store = services(context).drafts
-    problem = texts.FIELD_INNER_SPACES.format(label=field.label) if re.search(r"\s", value) else field.problem(value)
+    spaced = re.search(r"\s", value) is not None and not field.is_private_key(value)
+    problem = texts.FIELD_INNER_SPACES.format(label=field.label) if spaced else field.problem(value)
     if problem is None:
         entered = await store.secrets(draft, profile.id)
         for other in key_type.fields:

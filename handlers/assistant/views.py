@@ -18,6 +18,7 @@ from connectors.profiles import (
     popular_profiles,
 )
 from handlers.assistant.buttons import Action, button
+from handlers.assistant.keypair_offer import make_key_offer
 
 PAGE_SIZE = 8
 
@@ -68,8 +69,9 @@ def picker(draft: Draft, exchange_ids: list[str] | None = None, has_more: bool |
 
 def key_types(draft: Draft, profile: ExchangeProfile) -> View:
     lines = [texts.CHOOSE_KEY_TYPE.format(exchange=profile.name)]
-    lines += [texts.key_type_line(key_type) for key_type in profile.key_types]
-    rows = [[button(key_type.label, draft.token, Action.KEY_TYPE, key_type.id)] for key_type in profile.key_types]
+    choices = profile.pasted_key_types
+    lines += [texts.key_type_line(key_type) for key_type in choices]
+    rows = [[button(key_type.label, draft.token, Action.KEY_TYPE, key_type.id)] for key_type in choices]
     rows.append(
         [button("Skip this exchange", draft.token, Action.SKIP), button("✖ Cancel", draft.token, Action.CANCEL)]
     )
@@ -80,7 +82,7 @@ def ask_field(draft: Draft, profile: ExchangeProfile) -> View:
     key_type = profile.key_type(draft.state.key_type or profile.default_key_type.id)
     field = key_type.fields[draft.state.field_index]
     text = texts.ask_field(profile.name, field, draft.state.field_index + 1, len(key_type.fields))
-    keyboard = InlineKeyboardMarkup([[button("✖ Cancel", draft.token, Action.CANCEL)]])
+    keyboard = InlineKeyboardMarkup([*make_key_offer(draft, profile), [button("✖ Cancel", draft.token, Action.CANCEL)]])
     return View(text, keyboard)
 
 

@@ -22,7 +22,7 @@ from sandbox.exchanges.base import (
     Permissions,
     RequestCounter,
 )
-from sandbox.exchanges.binance import BinanceEmulator, BinanceLimits
+from sandbox.exchanges.binance import BinanceDemoKeys, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
 from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
@@ -41,6 +41,7 @@ from sandbox.exchanges.records import (
     WithdrawalRecord,
 )
 from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.self_generated import KeyPairKind
 
 __all__ = [
     "FOREIGN_IP",
@@ -50,6 +51,7 @@ __all__ = [
     "AccountProfile",
     "ApiKey",
     "BalanceRecord",
+    "BinanceDemoKeys",
     "BinanceEmulator",
     "BinanceLimits",
     "BitgetDemoKeys",
@@ -64,6 +66,7 @@ __all__ = [
     "DepositRecord",
     "ExchangeEmulator",
     "FundingBill",
+    "KeyPairKind",
     "Market",
     "OkxEmulator",
     "OkxLimits",

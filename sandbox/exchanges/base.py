@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -23,6 +24,9 @@ from typing import NamedTuple, Self
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 SECOND_MS = 1_000
 MINUTE_MS = 60 * SECOND_MS
@@ -110,6 +114,9 @@ class ApiKey:
     label: str = ""
     passphrase: str | None = None  # chosen by the user with the key, where the exchange asks for one
     key_type: str = "normal"  # exchanges with several kinds of key (Bitget's "tax") name them here
+    # A self-generated key (Binance Ed25519 or RSA): the exchange holds only the public key the user registered,
+    # and `secret` is empty. Such a key never verifies an HMAC: an empty HMAC key is one anybody can sign with.
+    public_key: str | None = None
 
     @property
     def ip_restricted(self) -> bool:
@@ -119,7 +126,30 @@ class ApiKey:
         return hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
     def signature_matches(self, payload: str, signature: str) -> bool:
+        if self.public_key is not None:
+            return False
         return hmac.compare_digest(self.sign(payload), signature.lower())
+
+    def public_key_signature_matches(self, payload: str, signature: str) -> bool:
+        """An Ed25519 or RSA (PKCS#1 v1.5, SHA-256) signature of ``payload``, base64 as Binance documents, checked
+        with the registered public key; case-sensitive, unlike a hex HMAC."""
+        if self.public_key is None:
+            return False
+        try:
+            raw = base64.b64decode(signature, validate=True)
+        except binascii.Error:
+            return False
+        key = serialization.load_pem_public_key(self.public_key.encode())
+        try:
+            if isinstance(key, ed25519.Ed25519PublicKey):
+                key.verify(raw, payload.encode())
+            elif isinstance(key, rsa.RSAPublicKey):
+                key.verify(raw, payload.encode(), padding.PKCS1v15(), hashes.SHA256())
+            else:
+                return False
+        except InvalidSignature:
+            return False
+        return True
 
     def sign_base64(self, payload: str) -> str:
         """Base64 of the HMAC-SHA256 digest, as OKX, Bitget and KuCoin sign."""
@@ -127,6 +157,8 @@ class ApiKey:
         return base64.b64encode(digest).decode()
 
     def base64_signature_matches(self, payload: str, signature: str) -> bool:
+        if self.public_key is not None:
+            return False
         return hmac.compare_digest(self.sign_base64(payload).encode(), signature.encode())
 
     def passphrase_matches(self, passphrase: str) -> bool:
@@ -199,6 +231,19 @@ class KeyRegistry:
         key = self._keys.get(api_key)
         if key is None or (key.revoked and not include_revoked):
             return None
+        return key
+
+    def add_public_key(self, public_key: str, *, permissions: Permissions, created_at: int, label: str) -> ApiKey:
+        """A self-generated key: the exchange stores the public key the user pasted and issues an API key for it."""
+        key = ApiKey(
+            api_key=self.new_key_string(),
+            secret="",
+            permissions=permissions,
+            created_at=created_at,
+            label=label,
+            public_key=public_key,
+        )
+        self._keys[key.api_key] = key
         return key
 
     def revoke(self, api_key: str) -> None:

@@ -20,10 +20,14 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from sandbox.exchanges.base import (
+    READ_ONLY,
     ApiKey,
     Clock,
+    Credentials,
+    DemoKeys,
     ExchangeEmulator,
     KeyAccess,
+    Permissions,
     compact_json,
 )
 from sandbox.exchanges.binance_book import (
@@ -39,8 +43,9 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.self_generated import KeyPairKind, check_public_key, new_private_key, public_key_pem
 
-__all__ = ["BinanceEmulator", "BinanceLimits"]
+__all__ = ["BinanceDemoKeys", "BinanceEmulator", "BinanceLimits"]
 
 INVALID_KEY = "Invalid API-key, IP, or permissions for action."
 _KEY_FORMAT = re.compile(r"[A-Za-z0-9]{64}")
@@ -53,6 +58,15 @@ class Endpoint:
     bucket: Bucket
     signed: bool
     handler: Callable[[Call], object]
+
+
+@dataclass(frozen=True)
+class BinanceDemoKeys(DemoKeys):
+    """The usual demo keys (System generated, HMAC) plus read-only Self-generated Ed25519 and RSA keys, whose
+    ``secret`` is the private key in PEM form."""
+
+    ed25519: Credentials
+    rsa: Credentials
 
 
 class BinanceIds(IdStyle):
@@ -103,6 +117,31 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/capital/withdraw/history", 18_000, "sapi_uid", True, book.withdrawals),
             Endpoint("/sapi/v1/convert/tradeFlow", 3_000, "sapi_uid", True, book.convert_trade_flow),
             Endpoint("/sapi/v1/asset/assetDividend", 10, "sapi_ip", True, book.asset_dividends),
+        )
+
+    # -- self-generated keys -----------------------------------------------------------------------------------
+
+    def register_self_generated_key(
+        self, public_key: str, permissions: Permissions = READ_ONLY, *, label: str = "self-generated"
+    ) -> str:
+        """Stand-in for the user's action on binance.com (API Management → Create API → Self-generated → paste the
+        public key): register an Ed25519 or RSA public key and return the API key Binance issues for it."""
+        check_public_key(public_key)
+        key = self.keys.add_public_key(public_key, permissions=permissions, created_at=self.clock.now_ms(), label=label)
+        return key.api_key
+
+    def add_self_generated_key(self, kind: KeyPairKind, permissions: Permissions = READ_ONLY) -> Credentials:
+        """A user's own key pair registered as above: the credentials hold the API key and the private key (PEM)."""
+        private_pem = new_private_key(kind)
+        api_key = self.register_self_generated_key(public_key_pem(private_pem), permissions, label=str(kind))
+        return Credentials(api_key, private_pem)
+
+    def create_demo_keys(self) -> BinanceDemoKeys:
+        keys = super().create_demo_keys()
+        return BinanceDemoKeys(
+            **vars(keys),
+            ed25519=self.add_self_generated_key(KeyPairKind.ED25519),
+            rsa=self.add_self_generated_key(KeyPairKind.RSA),
         )
 
     def _rate_limit_info(self) -> list[dict[str, object]]:
@@ -197,7 +236,13 @@ class BinanceEmulator(ExchangeEmulator):
             raise missing("signature")
         # Binance signs the query string exactly as sent, minus the signature itself.
         payload = "&".join(part for part in raw_query.split("&") if not part.startswith("signature="))
-        if not key.signature_matches(payload, signature):
+        # HMAC keys sign in hex (any case); self-generated Ed25519 and RSA keys in base64, percent-encoded in the
+        # query (parse_qsl decoded it), case-sensitive (REST API docs, "SIGNED Endpoint security").
+        if key.public_key is not None:
+            valid = key.public_key_signature_matches(payload, signature)
+        else:
+            valid = key.signature_matches(payload, signature)
+        if not valid:
             raise BinanceError(-1022, "Signature for this request is not valid.")
         if self.keys.access(key, ip=ip, now_ms=now) is not KeyAccess.OK or not key.permissions.read:
             raise BinanceError(-2015, INVALID_KEY, 401)

@@ -5,21 +5,66 @@ from __future__ import annotations
 from datetime import date
 
 from connectors.profiles.catalog import common as c
-from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from connectors.profiles.model import (
+    CredentialField,
+    Endpoint,
+    EndpointSpec,
+    ExchangeProfile,
+    GeneratedKey,
+    KeyType,
+    Paging,
+    PermissionCheck,
+)
+from connectors.profiles.private_keys import PrivateKeyKind
 
 NAME = "Binance"
 
 # Binance opened in July 2017; nothing can be older.
 _OPENED = date(2017, 7, 14)
 
+_SYSTEM_GENERATED_SHAPE = r"[A-Za-z0-9]{64}"
+
 KEY = KeyType(
     id="normal",
-    label="System-generated API key",
+    label="API key you created",
     fields=(
         c.api_key(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),
-        c.secret(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),
+        CredentialField(
+            "secret",
+            "Secret key",
+            64,
+            64,
+            True,
+            _SYSTEM_GENERATED_SHAPE,
+            "the 64 letters and digits Binance showed (System generated key), or the private key of your own "
+            "Ed25519 or RSA key (Self-generated), from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----",
+            private_keys=(PrivateKeyKind.ED25519, PrivateKeyKind.RSA),
+        ),
     ),
-    description="The usual Binance key (HMAC, 'System generated'): an API key and a secret key.",
+    description="A key you made on Binance: System generated (HMAC: API key and secret key), or Self-generated "
+    "Ed25519 or RSA (API key and your private key).",
+)
+
+# Binance recommends Ed25519 keys ("API Key Types" FAQ); the key pair is made by the user, so Tallybot can make it
+# and keep the private key to itself: the user only registers the public key and sends back the API key.
+GENERATED_KEY = KeyType(
+    id="tallybot_ed25519",
+    label="Ed25519 key made by Tallybot",
+    fields=(c.api_key(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),),
+    description="Tallybot makes an Ed25519 key pair and keeps the private key encrypted; you register the public "
+    "key on Binance (Self-generated) and send back only the API key.",
+    generated=GeneratedKey(
+        "secret",
+        PrivateKeyKind.ED25519,
+        steps=(
+            "Log in to Binance and open Account, then API Management.",
+            "Choose Create API, pick Self-generated, and give the key a name such as Tallybot.",
+            "Paste the public key below into the public key box, then complete the security verification.",
+            "In the key's restrictions leave only Enable Reading ticked, and under IP access restrictions choose "
+            "Unrestricted.",
+            "Copy the API key Binance shows and paste it into this chat.",
+        ),
+    ),
 )
 
 ENDPOINTS = (
@@ -108,7 +153,7 @@ PROFILE = ExchangeProfile(
     id="binance",
     name=NAME,
     ccxt_id="binance",
-    key_types=(KEY,),
+    key_types=(KEY, GENERATED_KEY),
     endpoints=ENDPOINTS,
     api_management_url="https://www.binance.com/en/my/settings/api-management",
     docs_url="https://developers.binance.com/docs",
@@ -120,13 +165,16 @@ PROFILE = ExchangeProfile(
         "not covered: add them by file upload.",
     ),
     integration_steps=(
-        "Log in to Binance and open Account, then API Management.",
-        "Choose Create API, pick System generated, and give the key a name such as Tallybot.",
+        "Recommended: let Tallybot make the key. Press “Let Tallybot make the key” below: Tallybot makes an "
+        "Ed25519 key pair (the kind Binance recommends), keeps the private key encrypted and shows you only the "
+        "public key, which you paste on Binance. No secret is ever sent in this chat.",
+        "Or make a key yourself: log in to Binance, open Account, then API Management, and choose Create API: "
+        "System generated (you paste the API key and the secret key), or Self-generated with your own Ed25519 or "
+        "RSA key (you paste the API key and your private key).",
         "Complete the security verification Binance asks for.",
         "In the key's restrictions leave only Enable Reading ticked. Do not tick spot trading, margin, "
         "futures, withdrawals or universal transfer.",
         "Under IP access restrictions choose Unrestricted.",
-        "Copy the API key and the secret key into this chat when asked.",
         c.secret_once(NAME),
     ),
     important_notes=(
@@ -136,7 +184,12 @@ PROFILE = ExchangeProfile(
         "This profile is for binance.com. Binance US and Binance TR are different exchanges.",
     ),
     troubleshooting=(
-        c.invalid_key_tip(NAME, "Binance keys are 64 letters and digits; the secret is also 64 characters."),
+        c.invalid_key_tip(
+            NAME,
+            "Binance API keys are 64 letters and digits. The secret is 64 characters for a System generated key; "
+            "for a Self-generated key it is your private key (-----BEGIN PRIVATE KEY-----), and the public key "
+            "registered on Binance must be its pair.",
+        ),
         c.ip_tip(NAME),
         c.missing_permission_tip(NAME, "Enable Reading"),
         c.too_many_permissions_tip(NAME),
