@@ -425,7 +425,8 @@ class SyncService:
                 diagnosis = diagnosis_for(D.RATE_LIMITED, profile, retry_after=error.retry_after)
                 reason = texts.GAP_RATE_LIMITED.format(name=profile.name)
                 return await self._ended(ctx, run, previous, diagnosis=diagnosis, market=error.market, reason=reason)
-            diagnosis = diagnose(error, profile, key_type=ctx.target.kind.id)
+            spec = profile.endpoint(endpoint, ctx.target.kind.id)  # named where the fault is Tallybot's
+            diagnosis = diagnose(error, profile, key_type=ctx.target.kind.id, endpoint=spec)
             if is_transient(error, diagnosis):
                 run.failures += 1
                 delay = self.retry.backoff(run.failures, retry_after(error))

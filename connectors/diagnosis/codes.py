@@ -45,7 +45,7 @@ _BYBIT = {
     "10009": D.RATE_LIMITED,  # IP banned (for too many requests)
     "10010": D.IP_NOT_ALLOWED,  # unmatched IP
     "10016": D.EXCHANGE_DOWN,  # system error
-    "10017": D.ENDPOINT_NOT_OFFERED,  # path not found or method invalid
+    "10017": D.REQUEST_NOT_FOUND,  # route not found: every path Tallybot calls is in Bybit's docs
     "10018": D.RATE_LIMITED,  # IP rate limit
     "10024": D.ACCOUNT_RESTRICTED,  # compliance rules triggered
     "10027": D.ACCOUNT_RESTRICTED,  # trading banned
@@ -233,12 +233,15 @@ KEY_TYPE_CODES: Mapping[tuple[str, str], Mapping[str, DiagnosisCode]] = MappingP
     {("bitget", "tax"): _freeze({"40011": D.WRONG_KEY_TYPE, "40012": D.WRONG_KEY_TYPE})}
 )
 
-# HTTP statuses that say enough on their own when the body carried no code we know.
+# HTTP statuses that say enough on their own when the body carried no code we know. Tallybot only calls endpoints
+# the exchanges document, so a 404 or 405 is Tallybot asking wrongly (or an address that moved), never the exchange
+# saying it does not offer the history: that is said only where the exchange's docs say so (EndpointNotOffered, or
+# a code such as Binance -1016 or Bitget 40085). 410 Gone is the exchange retiring the address.
 STATUS_CODES: Mapping[int, DiagnosisCode] = MappingProxyType(
     {
         401: D.INVALID_KEY,
-        404: D.ENDPOINT_NOT_OFFERED,
-        405: D.ENDPOINT_NOT_OFFERED,
+        404: D.REQUEST_NOT_FOUND,
+        405: D.REQUEST_NOT_FOUND,
         410: D.ENDPOINT_NOT_OFFERED,
         418: D.RATE_LIMITED,
         429: D.RATE_LIMITED,

@@ -11,18 +11,23 @@ from connectors.diagnosis.texts import (
     REFUSED_AFTER_SUCCESS,
     RETRY_AFTER,
     TEMPLATES,
+    THIS_HISTORY,
     TOO_MANY_TRADE,
     TOO_MANY_WITHDRAW,
     WITHDRAW_TIP_DELETE,
     humanize_seconds,
 )
-from connectors.profiles import ExchangeProfile, TipCode
+from connectors.profiles import EndpointSpec, ExchangeProfile, TipCode
 
 D = DiagnosisCode
 Variant = Literal["withdraw", "trade", "after_success"]
 
 # Combined causes quote only the first fixes of each of the profile's tips, so the list stays readable.
 _FIXES_PER_TIP_WHEN_COMBINED = 2
+
+# What Tallybot's own reading of an answer raises when a record is not what it expects (a field missing, a number
+# that is not one): Tallybot's failure to read the record, never an error of the exchange.
+_READING_FAULTS: tuple[type[BaseException], ...] = (KeyError, IndexError, ValueError, TypeError, ArithmeticError)
 
 # ccxt's exception types, most specific first (matched by name, so this module never imports ccxt).
 _BY_CCXT_TYPE: tuple[tuple[str, DiagnosisCode], ...] = (
@@ -38,11 +43,19 @@ _BY_CCXT_TYPE: tuple[tuple[str, DiagnosisCode], ...] = (
 )
 
 
-def diagnose(error: BaseException, profile: ExchangeProfile, *, key_type: str | None = None) -> Diagnosis:
+def diagnose(
+    error: BaseException,
+    profile: ExchangeProfile,
+    *,
+    key_type: str | None = None,
+    endpoint: EndpointSpec | None = None,
+) -> Diagnosis:
     """Explain `error` (raised while talking to `profile`'s exchange) in plain words, with what to do.
 
     `key_type` sharpens codes whose meaning depends on it (a Bitget passphrase error on a Tax API key means the
-    key is a normal one). The exchange's error text is never used: only its type, HTTP status and code.
+    key is a normal one). `endpoint`, the history being fetched, is named where the fault is Tallybot's (a record
+    it could not read, an address the exchange did not know). The exchange's error text is never used: only its
+    type, HTTP status and code; and nothing of the record that could not be read.
     """
     facts = error_facts(error)
     ccxt_types = _ccxt_type_names(error)
@@ -56,7 +69,9 @@ def diagnose(error: BaseException, profile: ExchangeProfile, *, key_type: str | 
         client_error = facts.status is not None and 400 <= facts.status < 500
         retryable = ("OperationFailed" in ccxt_types or facts.network) and not client_error
     retry_after = facts.retry_after if cause in (D.RATE_LIMITED, D.MAINTENANCE) else None
-    return diagnosis_for(cause, profile, retry_after=retry_after, variant=variant, retryable=retryable)
+    return diagnosis_for(
+        cause, profile, retry_after=retry_after, variant=variant, retryable=retryable, endpoint=endpoint
+    )
 
 
 def diagnosis_for(
@@ -66,15 +81,18 @@ def diagnosis_for(
     retry_after: float | None = None,
     variant: Variant | None = None,
     retryable: bool | None = None,
+    endpoint: EndpointSpec | None = None,
 ) -> Diagnosis:
     """The Diagnosis for a known cause (also used by the key check for refusals that are not errors).
 
     `variant` picks a more specific wording: "withdraw" or "trade" for too_many_permissions, "after_success"
-    for key_refused when the key had worked on the same client before.
+    for key_refused when the key had worked on the same client before. `endpoint` names the history (and the
+    exchange's address for it) in the texts that say where Tallybot failed.
     """
     template = TEMPLATES[code]
     name = profile.name
-    explanation = template.explanation.format(name=name)
+    where = f"{endpoint.label.lower()} ({endpoint.api_path})" if endpoint is not None else THIS_HISTORY
+    explanation = template.explanation.format(name=name, where=where)
     generic = [tip.format(name=name) for tip in template.tips]
     is_retryable = template.retryable if retryable is None else retryable
     if variant == "withdraw":
@@ -125,6 +143,8 @@ def _cause(
         return D.ENDPOINT_NOT_OFFERED
     if "NotSupported" in ccxt_types:  # ccxt itself says the exchange lacks the call
         return D.ENDPOINT_NOT_OFFERED
+    if not ccxt_types and isinstance(error, _READING_FAULTS):
+        return D.UNREADABLE_RECORD
     if facts.code is not None:
         for exchange_id in dict.fromkeys(filter(None, (profile.ccxt_id, facts.exchange))):
             cause = cause_for_code(exchange_id, facts.code, key_type)

@@ -25,6 +25,9 @@ class DiagnosisCode(StrEnum):
     LOOKBACK_LIMIT = "lookback_limit"
     ENDPOINT_NOT_OFFERED = "endpoint_not_offered"
     ACCOUNT_RESTRICTED = "account_restricted"
+    # Tallybot's own failures, never the exchange's: a record it could not read, an address it asked wrongly.
+    UNREADABLE_RECORD = "unreadable_record"
+    REQUEST_NOT_FOUND = "request_not_found"
     UNKNOWN = "unknown"
 
 

@@ -145,12 +145,37 @@ TEMPLATES: Mapping[DiagnosisCode, Template] = {
         "{name} says your account is frozen, suspended or restricted, so it refuses API access for now.",
         ("Log in to {name} and check your account's status and messages.",),
     ),
+    D.UNREADABLE_RECORD: Template(
+        "Tallybot could not read a record from {name}",
+        "{name} answered Tallybot's request for {where}, but Tallybot could not read one of the records in the "
+        "answer. This is a fault in Tallybot, not in {name}, your key or your account. Everything synced before "
+        "that record is kept; this kind of history stops there until Tallybot is fixed.",
+        (
+            "Nothing needs changing on {name}.",
+            "Tell the operator when it happened: the log names the request, never your data.",
+            "Meanwhile you can add this history with a file upload.",
+        ),
+    ),
+    D.REQUEST_NOT_FOUND: Template(
+        "Tallybot asked {name} at an address it did not know",
+        "{name} answered that the address Tallybot used for {where} does not exist. {name}'s API documentation "
+        "lists that address, so this is a fault in Tallybot (or a change at {name} that Tallybot has not followed "
+        "yet), not a problem with your key or your account.",
+        (
+            "Nothing needs changing on {name}.",
+            "Tell the operator when it happened so they can look it up.",
+            "Meanwhile you can add this history with a file upload.",
+        ),
+    ),
     D.UNKNOWN: Template(
         "Something unexpected went wrong",
         "Tallybot could not tell what went wrong: {name} answered with an error Tallybot does not recognise.",
         ("Try again later.", "If it keeps happening, tell the operator when it happened so they can look it up."),
     ),
 }
+
+# How a text names the history when the caller did not say which ({where} in a template).
+THIS_HISTORY = "this kind of history"
 
 # Variants of a template's text for a more specific situation.
 REFUSED_AFTER_SUCCESS = (

@@ -118,7 +118,7 @@ class BybitEmulator(ExchangeEmulator):
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}
         book, assets = self.book, self.assets
-        self.endpoints = (
+        self.endpoints: tuple[Endpoint, ...] = (
             Endpoint("/v5/market/time", False, book.market_time),
             Endpoint("/v5/market/instruments-info", False, book.instruments_info),
             Endpoint("/v5/user/query-api", True, book.query_api),

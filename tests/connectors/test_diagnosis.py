@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from decimal import InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import ccxt
 import pytest
 
+from bot.integrations import AdvancedOptions, IntegrationService
 from bot.secret import Secret
+from bot.status import StatusService
+from bot.sync import SyncService
+from bot.vault import KeyRing, Vault, generate_key
 from connectors.clients import ClientPool
 from connectors.diagnosis import (
     DiagnosisCode,
@@ -26,7 +32,10 @@ from connectors.diagnosis import (
 from connectors.diagnosis.codes import EXCHANGE_CODES
 from connectors.diagnosis.texts import TEMPLATES, humanize_seconds
 from connectors.keycheck import check_key
-from connectors.profiles import TipCode, get_profile, popular_profiles
+from connectors.profiles import Endpoint, TipCode, get_profile, popular_profiles
+from db.engine import Database
+from db.migrate import upgrade_to_head
+from handlers import sync_views
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, BybitEmulator, BybitLimits
 
 D = DiagnosisCode
@@ -174,7 +183,7 @@ def test_binance_2008_behind_a_url_override_is_still_an_invalid_key() -> None:
         (ccxt.OnMaintenance("okx upgrading"), D.MAINTENANCE, True),
         (ccxt.RequestTimeout("binance GET https://api.binance.com/api/v3/account?signature=x"), D.NETWORK_ERROR, True),
         (ccxt.ExchangeNotAvailable("binance GET https://x/y 503 Service Unavailable "), D.EXCHANGE_DOWN, True),
-        (ccxt.ExchangeNotAvailable("binance GET https://x/y 404 Not Found nope"), D.ENDPOINT_NOT_OFFERED, False),
+        (ccxt.ExchangeNotAvailable("binance GET https://x/y 404 Not Found nope"), D.REQUEST_NOT_FOUND, False),
         (ccxt.ExchangeNotAvailable("binance GET https://x/y 400 Bad Request <html>"), D.UNKNOWN, False),
         (ccxt.ExchangeNotAvailable("binance"), D.EXCHANGE_DOWN, True),
         (ccxt.NotSupported("mexc fetchConvertTradeHistory() is not supported yet"), D.ENDPOINT_NOT_OFFERED, False),
@@ -184,7 +193,7 @@ def test_binance_2008_behind_a_url_override_is_still_an_invalid_key() -> None:
         (ccxt.BadSymbol('binance {"code":-1121,"msg":"Invalid symbol."}'), D.UNKNOWN, False),
         (ccxt.NetworkError("something"), D.NETWORK_ERROR, True),
         (TimeoutError(), D.NETWORK_ERROR, True),
-        (ValueError("not an exchange error"), D.UNKNOWN, False),
+        (ValueError("not an exchange error"), D.UNREADABLE_RECORD, False),
         (LookbackLimitReached("older than two years"), D.LOOKBACK_LIMIT, False),
         (EndpointNotOffered("convert"), D.ENDPOINT_NOT_OFFERED, False),
     ],
@@ -406,3 +415,96 @@ def test_unknown_errors_are_honest() -> None:
 )
 def test_waits_are_said_in_human_units(seconds: float, text: str) -> None:
     assert humanize_seconds(seconds) == text
+
+
+# ---------------------------------------------------------------------------------------------- whose fault
+
+
+def test_a_record_tallybot_cannot_read_is_tallybots_failure_named_by_endpoint() -> None:
+    profile = get_profile("bybit")
+    spec = profile.endpoint(Endpoint.SPOT_TRADES)
+    for error in (KeyError("fillSz"), ValueError("invalid literal for int(): 'LEAK-123'"), InvalidOperation()):
+        diagnosis = diagnose(error, profile, endpoint=spec)
+        assert diagnosis.code is D.UNREADABLE_RECORD and not diagnosis.retryable
+        assert diagnosis.title == "Tallybot could not read a record from Bybit"
+        assert "spot trades (GET /v5/execution/list?category=spot)" in diagnosis.explanation
+        assert "fault in Tallybot" in diagnosis.explanation
+        assert "LEAK" not in diagnosis.explanation + "".join(diagnosis.tips)
+        assert "does not recognise" not in diagnosis.explanation
+
+
+def test_an_address_the_docs_list_answering_404_is_not_the_exchange_not_offering_it() -> None:
+    profile = get_profile("bybit")
+    spec = profile.endpoint(Endpoint.CONVERT)
+    for error in (
+        ccxt.ExchangeNotAvailable("bybit GET https://x/v5/asset/exchange/query-convert-history 404 Not Found nope"),
+        exchange_error("bybit", body_for("bybit", "10017")),  # "Route not found" (docs/v5/error.mdx)
+    ):
+        diagnosis = diagnose(error, profile, endpoint=spec)
+        assert diagnosis.code is D.REQUEST_NOT_FOUND
+        assert "does not offer" not in diagnosis.title
+        assert "GET /v5/asset/exchange/query-convert-history" in diagnosis.explanation
+    # Where the exchange's docs do say it (Bitget 40085: unified accounts get no classic API), it still is.
+    assert diagnose(exchange_error("bitget", body_for("bitget", "40085")), get_profile("bitget")).code is (
+        D.ENDPOINT_NOT_OFFERED
+    )
+
+
+class BybitWithoutConvertHistory(BybitEmulator):
+    """A Bybit whose convert history answers 404 (an address that moved), and whose deposit answer carries a row
+    without the amount Bybit documents: what Tallybot meets when Bybit changes under it."""
+
+    def add_routes(self, app: Any) -> None:
+        self.endpoints = tuple(e for e in self.endpoints if e.path != "/v5/asset/exchange/query-convert-history")
+        super().add_routes(app)
+
+
+async def test_the_user_reads_tallybots_own_failures_as_tallybots_in_the_summary_and_in_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'blame.sqlite3'}")
+    await upgrade_to_head(database)
+    limits = BybitLimits(per_second={}, default_per_second=10_000, ip_requests_per_5s=100_000)
+    async with BybitWithoutConvertHistory(seed=21, profile=SMALL, listed_symbols=20, limits=limits) as bybit:
+        original = bybit.assets._deposit
+
+        def deposit_without_amount(record: Any) -> dict[str, Any]:
+            row = original(record)
+            del row["amount"]
+            return row
+
+        monkeypatch.setattr(bybit.assets, "_deposit", deposit_without_amount)
+        pool = ClientPool({"bybit": bybit.base_url})
+        integrations = IntegrationService(database, Vault(KeyRing([generate_key()])))
+        keys = bybit.add_key(label="tallybot")
+        summary = await integrations.connect(
+            77,
+            exchange_id="bybit",
+            key_type="normal",
+            account_name="Bybit-1",
+            fields={"apiKey": Secret(keys.api_key), "secret": Secret(keys.secret)},
+            options=AdvancedOptions(endpoints=("deposits", "convert")),
+        )
+        try:
+            result = await SyncService(database, integrations, pool).run(77, summary.id)
+            status = await StatusService(database, integrations).overview(77)
+        finally:
+            await pool.close()
+            await database.dispose()
+
+    deposits, converts = result.endpoint(Endpoint.DEPOSITS), result.endpoint(Endpoint.CONVERT)
+    assert deposits is not None and deposits.diagnosis is not None
+    assert deposits.diagnosis.code is D.UNREADABLE_RECORD
+    assert "GET /v5/asset/deposit/query-record" in deposits.diagnosis.explanation
+    assert converts is not None and converts.diagnosis is not None
+    assert converts.diagnosis.code is D.REQUEST_NOT_FOUND
+    text = sync_views.summary([result], 1.0)
+    assert "could not read a record from Bybit" in text and "address it did not know" in text
+    assert "does not recognise" not in text and "does not offer" not in text
+    assert all(
+        row_value not in text for row_value in (bybit.account.deposits[0].tx_id, bybit.account.deposits[0].address)
+    )
+    (account,) = status
+    messages = {line.endpoint: line.error_message for line in account.endpoints}
+    assert messages["deposits"] == "Tallybot could not read a record from Bybit"
+    assert messages["convert"] == "Tallybot asked Bybit at an address it did not know"
