@@ -43,6 +43,7 @@ from bot.sync.results import (
     SyncStatus,
 )
 from bot.sync.retry import AUTH_CODES, RetryPolicy, is_timeout, is_transient, retry_after
+from bot.sync.stages import concurrent_endpoints, run_together, stages
 from connectors.clients import ClientPool
 from connectors.diagnosis import Diagnosis, DiagnosisCode, attach_response_facts, diagnose, diagnosis_for, safe_summary
 from connectors.fetchers.base import Cursor, Fetcher, FetchReport, Page, RateLimited, UnsupportedEndpoint
@@ -286,15 +287,16 @@ class SyncService:
                 options = self.fetcher_options.get(target.profile.ccxt_id, {})
                 fetcher = fetcher_for(target.profile, ctx.client, key_type=target.kind.id, **options)
                 fetcher.learn_assets(assets)
-                for planned in plan:
+                for stage in stages(plan, concurrent_endpoints(fetcher)):
                     if stop is not None:
-                        results.append(await self._not_reached(ctx, planned))
+                        results.extend([await self._not_reached(ctx, planned) for planned in stage])
                         continue
-                    result = await self._sync_endpoint(ctx, fetcher, planned)
-                    results.append(result)
-                    failure = result.diagnosis if result.status is EndpointStatus.FAILED else None
-                    if failure is not None and failure.code in AUTH_CODES:
-                        stop = failure
+                    outcomes = await run_together(stage, lambda planned: self._sync_endpoint(ctx, fetcher, planned))
+                    for result in outcomes:
+                        results.append(result)
+                        failure = result.diagnosis if result.status is EndpointStatus.FAILED else None
+                        if failure is not None and failure.code in AUTH_CODES:
+                            stop = failure
         except _ClientUnavailable as unavailable:
             stop = unavailable.diagnosis
             done = {r.endpoint for r in results}

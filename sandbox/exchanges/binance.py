@@ -158,8 +158,8 @@ class BinanceEmulator(ExchangeEmulator):
         ]
 
     def reset_rate_limits(self) -> None:
-        """Forget spent weight, violations and bans (as if the test waited them out)."""
-        self.budgets.reset()
+        """Forget spent weight, violations and bans (as if the test waited them out); apply `self.limits` anew."""
+        self.budgets.reset(self.limits)
 
     def add_routes(self, app: web.Application) -> None:
         for endpoint in self.endpoints:

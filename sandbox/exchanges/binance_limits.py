@@ -61,8 +61,9 @@ class WeightBudgets:
         self._bans: dict[str, int] = {}
         self._ban_counts: Counter[str] = Counter()
 
-    def reset(self) -> None:
-        """Forget spent weight, violations and bans (as if the test waited them out)."""
+    def reset(self, limits: BinanceLimits | None = None) -> None:
+        """Forget spent weight, violations and bans (as if the test waited them out); count by `limits` from now."""
+        self.limits = limits or self.limits
         self._windows.clear()
         self._violations.clear()
         self._bans.clear()
