@@ -33,7 +33,7 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 BINANCE = get_profile("binance")
-SECRET_FIELD = BINANCE.key_type("normal").field("secret")
+SECRET_FIELD = BINANCE.key_type("normal").fields[1]
 SMALL = AccountProfile(
     years=1.0, traded_markets=3, trades=30, deposits=4, withdrawals=3, converts=2, transfers=0, rewards=2
 )
@@ -72,6 +72,7 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 def test_the_secret_field_takes_an_hmac_secret_as_before() -> None:
     hmac_secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"  # rest-api.md's HMAC example
+    assert SECRET_FIELD.name == "secret"
     assert SECRET_FIELD.problem(hmac_secret) is None
     assert SECRET_FIELD.cleaned(f"  {hmac_secret}\n") == hmac_secret
     assert SECRET_FIELD.private_key_kind(hmac_secret) is None
