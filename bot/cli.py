@@ -22,12 +22,13 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.lifecycle import FATAL_KEY, HANDLE_SIGNALS_KEY
+    from bot.lifecycle import FATAL_KEY, HANDLE_SIGNALS_KEY, quiet_bootstrap_failures
     from bot.startup import StartupError
 
     application = build_application(settings)
     # The bot handles SIGINT and SIGTERM itself: running syncs and uploads are cancelled and say so first.
     application.bot_data[HANDLE_SIGNALS_KEY] = True
+    quiet_bootstrap_failures()
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None)
     except InvalidToken:
@@ -38,8 +39,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         ) from None
     except NetworkError as error:
         raise StartupError(
-            f"cannot reach Telegram's Bot API ({type(error).__name__}): check the network, "
-            "or TELEGRAM_API_BASE_URL"
+            f"cannot reach Telegram's Bot API ({type(error).__name__}): check the network, or TELEGRAM_API_BASE_URL"
         ) from None
     fatal = application.bot_data.get(FATAL_KEY)
     if fatal:

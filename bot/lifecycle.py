@@ -99,3 +99,15 @@ async def _stop(application: Application) -> None:  # type: ignore[type-arg]
     if isinstance(found, Services):
         await found.background.cancel_all()
     application.stop_running()
+
+
+class _BootstrapFailures(logging.Filter):
+    """PTB logs a failed start (getMe refused or unreachable) with a full traceback; `tallybot run` says it in one
+    line instead (bot/cli.py), so those records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "(Bootstrap Initialize Application)" not in record.getMessage()
+
+
+def quiet_bootstrap_failures() -> None:
+    logging.getLogger("telegram.ext").addFilter(_BootstrapFailures())
