@@ -141,7 +141,7 @@ class OkxEmulator(ExchangeEmulator):
             FILLS_HISTORY_SHORT_LOOKBACK_MS,
             FUNDING_BILLS_LOOKBACK_MS,
         )
-        profile = replace(profile, quiet_ages_ms=quiet, rewards=0)
+        profile = replace(profile, quiet_ages_ms=quiet)
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds()
         )

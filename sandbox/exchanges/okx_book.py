@@ -53,6 +53,7 @@ BILL_DEPOSIT = "1"
 BILL_WITHDRAWAL = "2"
 BILL_FROM_TRADING = "130"  # "Transferred from Trading account"
 BILL_TO_TRADING = "131"  # "Transferred to Trading account"
+BILL_REWARDS = ("83", "89", "229")  # "Staking yield", "Deposit yield", "Airdrop": a scripted reward takes one in turn
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
 
 
@@ -173,11 +174,12 @@ class OkxBook:
     # -- ledger ---------------------------------------------------------------------------------------------
 
     def _funding_ledger(self) -> tuple[FundingBill, ...]:
-        """Deposits, withdrawals and transfers as funding-account bills, with a running balance per currency."""
+        """Deposits, withdrawals, rewards and transfers as funding bills, with a running balance per currency."""
         a = self.account
         moves: list[tuple[int, str, Decimal, str, str]] = []
         moves += [(d.timestamp, d.asset, d.amount, BILL_DEPOSIT, d.id) for d in a.deposits]
         moves += [(w.timestamp, w.asset, -(w.amount + w.fee), BILL_WITHDRAWAL, w.id) for w in a.withdrawals]
+        moves += [(r.timestamp, r.asset, r.amount, BILL_REWARDS[n % 3], r.id) for n, r in enumerate(a.rewards)]
         for t in a.transfers:
             # Transfers between the funding (FUND) and trading (UNIFIED) accounts, seen from the funding side.
             outgoing = t.from_account == "FUND"

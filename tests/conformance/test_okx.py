@@ -58,9 +58,10 @@ TOPICS: Mapping[str, tuple[Topic, ...]] = {
     "withdrawal_history": (Topic("privateGetAssetWithdrawalHistory", {}, Endpoint.WITHDRAWALS),),
     "convert_history": (Topic("privateGetAssetConvertHistory", {}, Endpoint.CONVERT),),
     # Asset_Bills_History.md answers with the rows of Asset_Bills_Details.md (same response parameters); Tallybot
-    # reads transfers from bills-history, so the documented bill is checked against both.
+    # reads transfers and rewards from bills-history, so the documented bill is checked against both endpoints.
     "asset_bills": (
         Topic("privateGetAssetBillsHistory", {"pagingType": "2"}, Endpoint.TRANSFERS),
+        Topic("privateGetAssetBillsHistory", {"pagingType": "2"}, Endpoint.EARN_REWARDS),
         Topic("privateGetAssetBills", {}, None),
     ),
     "account_config": (Topic("privateGetAccountConfig", {}, None),),
@@ -188,7 +189,8 @@ EXPECTED: Mapping[str, list[dict[str, Any]]] = {
         ]
         for name in ("okx/convert_history.docs.json", "recorded/okx/fidelity.convert_history.docs.json")
     },
-    # Bill type 1 is a deposit: deposit-history records it, the transfers read from the bills take none.
+    # Bill type 1 is a deposit: deposit-history records it; neither the transfers nor the rewards read from the bills
+    # take it.
     "okx/asset_bills.docs.json": [],
 }
 # What the key check reads off the account configuration.
@@ -368,21 +370,22 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     if example.name in EXPECTED_KEYS:
         assert parse_okx(response) == EXPECTED_KEYS[example.name]
         return
-    (topic,) = [t for t in TOPICS[example.topic] if t.endpoint is not None]
-    assert topic.endpoint is not None
     # Synced the day after the newest row: every row is within the endpoint's reach.
     newest = max(int(row.get("fillTime") or row["ts"]) for row in response["data"])
     monkeypatch.setattr(windows, "now_ms", lambda: newest + DAY_MS)
-    client = ReplayClient(topic.method, response)
-    records: list[NormalizedRecord] = []
     until = datetime.fromtimestamp((newest + DAY_MS) / 1000, tz=UTC)
-    fetcher = OkxFetcher(get_profile("okx"), client)
-    async for page in fetcher.fetch(topic.endpoint, since=None, until=until, cursors={}, report=FetchReport()):
-        records += page.records
-    assert [_readable(r) for r in records] == EXPECTED[example.name]
-    assert len({r.natural_key for r in records}) == len(records)
-    assert all(r.occurred_at.utcoffset() == timedelta(0) for r in records)
-    assert client.calls and all(call["limit"] == 100 for call in client.calls)  # the documented page size
+    for topic in TOPICS[example.topic]:
+        if topic.endpoint is None:
+            continue
+        client = ReplayClient(topic.method, response)
+        records: list[NormalizedRecord] = []
+        fetcher = OkxFetcher(get_profile("okx"), client)
+        async for page in fetcher.fetch(topic.endpoint, since=None, until=until, cursors={}, report=FetchReport()):
+            records += page.records
+        assert [_readable(r) for r in records] == EXPECTED[example.name], topic.endpoint
+        assert len({r.natural_key for r in records}) == len(records)
+        assert all(r.occurred_at.utcoffset() == timedelta(0) for r in records)
+        assert client.calls and all(call["limit"] == 100 for call in client.calls)  # the documented page size
 
 
 # ---------------------------------------------------------------------------------------------- the rules table

@@ -37,16 +37,24 @@ from sandbox.exchanges import (
 from sandbox.exchanges.okx_book import OkxBook
 
 PROFILE = AccountProfile(
-    years=3.0, traded_markets=16, trades=2400, deposits=40, withdrawals=25, converts=20, transfers=300, rewards=0
+    years=3.0, traded_markets=16, trades=2400, deposits=40, withdrawals=25, converts=20, transfers=300, rewards=30
 )
 FAST = OkxLimits(rules={}, default_rule=(100_000, 1_000))
-ENDPOINTS = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES)
+ENDPOINTS = (
+    Endpoint.DEPOSITS,
+    Endpoint.WITHDRAWALS,
+    Endpoint.CONVERT,
+    Endpoint.TRANSFERS,
+    Endpoint.EARN_REWARDS,
+    Endpoint.SPOT_TRADES,
+)
 PATHS = {
     Endpoint.SPOT_TRADES: "/api/v5/trade/fills-history",
     Endpoint.DEPOSITS: "/api/v5/asset/deposit-history",
     Endpoint.WITHDRAWALS: "/api/v5/asset/withdrawal-history",
     Endpoint.CONVERT: "/api/v5/asset/convert/history",
     Endpoint.TRANSFERS: "/api/v5/asset/bills-history",
+    Endpoint.EARN_REWARDS: "/api/v5/asset/bills-history",
 }
 FILLS_REACH_MS = 365 * DAY_MS  # fills-history: "the last 1 year since July 1, 2024"
 
@@ -158,6 +166,11 @@ def assert_ground_truth(emulator: OkxEmulator, found: dict[Endpoint, list[Normal
         (t.asset, t.amount, "out" if t.from_account == "FUND" else "in", t.timestamp)
         for t in reachable_transfers(emulator)
     )
+    # Reward bills (staking yield, deposit yield, airdrop), all since 2021-02-01.
+    assert {r.exchange_tx_id: (r.asset, r.amount, to_ms(r.occurred_at)) for r in found[Endpoint.EARN_REWARDS]} == {
+        b.bill_id: (b.ccy, b.bal_chg, b.ts) for b in emulator.book.funding_bills if b.type in ("83", "89", "229")
+    }
+    assert len(found[Endpoint.EARN_REWARDS]) == len(account.rewards) > 0
 
 
 def grow(
@@ -215,9 +228,10 @@ async def test_first_sync_returns_everything_okx_still_has_and_a_resync_asks_one
         assert gap.start.date() == OKX_OPENED
         assert 0 < to_ms(gap.end) - okx.reachable_since(FILLS_REACH_MS) <= 2 * 3_600_000
         assert "365 days" in gap.reason and "file" in gap.reason
-        (gap,) = reports[Endpoint.TRANSFERS].gaps
-        assert (gap.start.date(), gap.end) == (OKX_OPENED, datetime(2021, 2, 1, tzinfo=UTC))
-        assert "since 2021-02-01" in gap.reason and "file" in gap.reason
+        for bills in (Endpoint.TRANSFERS, Endpoint.EARN_REWARDS):
+            (gap,) = reports[bills].gaps
+            assert (gap.start.date(), gap.end) == (OKX_OPENED, datetime(2021, 2, 1, tzinfo=UTC))
+            assert "since 2021-02-01" in gap.reason and "file" in gap.reason
         assert not any(reports[e].gaps for e in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT))
 
         # The fewest requests a newest-first list allows: full pages, then one short page that ends the walk.
@@ -227,9 +241,13 @@ async def test_first_sync_returns_everything_okx_still_has_and_a_resync_asks_one
             Endpoint.WITHDRAWALS: len(okx.account.withdrawals),
             Endpoint.CONVERT: len(okx.account.converts),
             Endpoint.TRANSFERS: len(okx.book.funding_bills),
+            Endpoint.EARN_REWARDS: len(okx.book.funding_bills),
         }
         for endpoint, count in counts.items():
-            assert okx.requests.count(PATHS[endpoint]) == count // 100 + 1 == reports[endpoint].requests, endpoint
+            assert count // 100 + 1 == reports[endpoint].requests, endpoint
+            # Transfers and rewards each walk bills-history.
+            walks = sum(PATHS[other] == PATHS[endpoint] for other in counts)
+            assert okx.requests.count(PATHS[endpoint]) == walks * (count // 100 + 1), endpoint
         assert okx.requests.unexpected == []
 
         # Nothing new: exactly one request per endpoint, nothing returned, the cursors unchanged.
@@ -255,7 +273,9 @@ async def test_first_sync_returns_everything_okx_still_has_and_a_resync_asks_one
         assert later[Endpoint.SPOT_TRADES][0].raw["billId"] == okx.book.bill_ids[trade]
         assert [(r.exchange_tx_id, r.amount) for r in later[Endpoint.DEPOSITS]] == [("990001", deposit.amount)]
         assert [(r.asset, r.amount, r.side) for r in later[Endpoint.TRANSFERS]] == [("USDT", transfer.amount, "in")]
-        assert later[Endpoint.WITHDRAWALS] == [] and later[Endpoint.CONVERT] == []
+        assert (
+            later[Endpoint.WITHDRAWALS] == [] and later[Endpoint.CONVERT] == [] and later[Endpoint.EARN_REWARDS] == []
+        )
         assert okx.requests.total == len(ENDPOINTS)
 
 
@@ -390,7 +410,7 @@ async def test_a_deposit_still_confirming_is_seen_again_once_it_is_credited() ->
 
 def test_endpoints_okx_does_not_serve_here_are_refused_before_any_request() -> None:
     fetcher = OkxFetcher(get_profile("okx"), client=None)
-    for endpoint in (Endpoint.LEDGER, Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.EARN_REWARDS):
+    for endpoint in (Endpoint.LEDGER, Endpoint.FUTURES_TRADES, Endpoint.FUNDING):
         assert not fetcher.supports(endpoint)
         with pytest.raises(UnsupportedEndpoint):
             fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())

@@ -7,7 +7,7 @@ with OKX's `after` cursor down to what an earlier sync committed. Rules and thei
 | `GET /api/v5/asset/deposit-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/withdrawal-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/convert/history` | 100 | `ts` (ms) | not documented |
-| `GET /api/v5/asset/bills-history?pagingType=2` (transfer types only) | 100 | `billId` | since 2021-02-01 |
+| `GET /api/v5/asset/bills-history?pagingType=2` (transfers; rewards) | 100 | `billId` | since 2021-02-01 |
 
 *Two editions of OKX's docs disagree; reach.py says how a sync tells the user which months it cannot vouch for.
 
@@ -87,6 +87,7 @@ FEEDS: Mapping[Endpoint, _Feed] = {
     Endpoint.WITHDRAWALS: _Feed("privateGetAssetWithdrawalHistory", {}, _by_time("wdId"), False),
     Endpoint.CONVERT: _Feed("privateGetAssetConvertHistory", {}, _by_time("tradeId"), False),
     Endpoint.TRANSFERS: _Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, _by_bill, True, key="billId"),
+    Endpoint.EARN_REWARDS: _Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, _by_bill, True, key="billId"),
 }
 SUPPORTED = frozenset(FEEDS)
 # The paging key of cursors stored before cursors named theirs.
@@ -166,7 +167,7 @@ class OkxFetcher:
         if requested is None and since is not None:
             requested = to_ms(since)
         start = history_start(spec, requested_ms=requested, exchange_name="OKX", opened=OKX_OPENED)
-        if spec.endpoint is Endpoint.TRANSFERS:
+        if feed.method == "privateGetAssetBillsHistory":
             start = since_bills_history(spec, start)
         if start.gap is not None and walk is None:
             report.gaps.append(start.gap)  # a resumed walk was reported by the sync that began it
@@ -239,6 +240,7 @@ class OkxFetcher:
             Endpoint.WITHDRAWALS: self.rows.withdrawal,
             Endpoint.CONVERT: self.rows.convert,
             Endpoint.TRANSFERS: self.rows.transfer,
+            Endpoint.EARN_REWARDS: self.rows.reward,
         }[endpoint]
 
 

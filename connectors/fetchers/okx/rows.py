@@ -20,6 +20,15 @@ CONVERT_DONE = frozenset({"fullyFilled"})
 # Funding bill types that move money between the user's own accounts: 20/21 to/from a sub-account, 22/23 between
 # sub and main account, 130/131 from/to the trading account.
 TRANSFER_BILL_TYPES = frozenset({"20", "21", "22", "23", "130", "131"})
+# Funding bill types that pay the user a reward (Asset_Bills_Details.md): 28 manually claimed airdrop, 48 event reward,
+# 49 event giveaway, 83 staking yield, 89 deposit yield, 139 ETH staking earnings, 229 airdrop, 232 subsidized
+# interest received, 307/308/309 Simple Earn Fixed interest (early termination compensation / interest / extension
+# compensation), 328 SOL staking reward, 343/344 Simple Earn Fixed interest / compensatory interest, 350 BTC staking
+# earnings. Subscriptions, redemptions and principal only move the user's own money; commissions, rebates and
+# structured-product profits are left out (not "earn and staking rewards").
+REWARD_BILL_TYPES = frozenset(
+    {"28", "48", "49", "83", "89", "139", "229", "232", "307", "308", "309", "328", "343", "344", "350"}
+)
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
@@ -121,6 +130,22 @@ class RowReader:
             quote_asset=quote,
             quote_amount=exact(row["fillQuoteSz"]),
             price=exact(row["fillPx"]),
+            raw=dict(row),
+        )
+        return record, None
+
+    def reward(self, row: Mapping[str, Any]) -> Parsed:
+        """A funding-account bill of a reward type: `balChg` of `ccy` credited at `ts`."""
+        if str(row.get("type", "")) not in REWARD_BILL_TYPES:
+            return None, None
+        ident = str(row["billId"])
+        record = NormalizedRecord(
+            kind=RecordKind.REWARD,
+            occurred_at=ms_to_utc(row["ts"]),
+            natural_key=natural_key(RecordKind.REWARD, ident),
+            asset=self.code(str(row["ccy"])),
+            amount=exact(row["balChg"]),
+            exchange_tx_id=ident,
             raw=dict(row),
         )
         return record, None

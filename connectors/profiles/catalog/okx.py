@@ -78,6 +78,15 @@ ENDPOINTS = (
         "sub-accounts; max 100 per page, paged with after=billId, one request a second.",
     ),
     EndpointSpec(
+        Endpoint.EARN_REWARDS,
+        default_enabled=False,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/asset/bills-history",
+        notes="Funding account bills since 1 February 2021 of reward types: staking and Simple Earn interest, "
+        "airdrops and event rewards; max 100 per page, paged with after=billId, one request a second.",
+    ),
+    EndpointSpec(
         Endpoint.FUTURES_TRADES,
         default_enabled=False,
         page_size=100,
