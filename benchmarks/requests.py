@@ -20,11 +20,11 @@ The minimum is what the emulator's rules allow for that data, for a client that 
 - a re-sync with nothing new: one request per traded market and one window per wallet endpoint.
 
 Simulated wall time under Binance's real limits is derived, not slept: the run uses an emulator with the limits
-lifted and an unthrottled client, then replays the logged requests in order through a model of what would have
-made them wait — ccxt's shared leaky bucket (``rateLimit`` ms × the call's ccxt cost), the fetcher's pacing of the
-per-account /sapi UID budget (180,000 a minute: a withdrawal-history call weighs 18,000), and the emulator's
-per-IP windows (6,000 a minute on /api, 12,000 on /sapi: a request that would not fit is a 429 waited out for
-its Retry-After). The time between two requests in the real run (HTTP, parsing, the database commit) is kept.
+lifted, an unthrottled client and the fetcher's /sapi pacing lifted, then replays the logged requests through a
+model of what would have made them wait (benchmarks/request_model.py), under two pacing policies: Tallybot's
+before per-endpoint budgets (one /sapi budget per kind shared by every endpoint, one endpoint at a time, /sapi in
+ccxt's bucket) and now (a budget per /sapi endpoint as Binance documents, the four wallet endpoints at the same
+time). Both are set against the floor the documented limits allow for the same requests.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ import ccxt.async_support as ccxt_async
 from sqlalchemy import select
 
 from benchmarks.common import Report, command_line, connect_account, ratio, rounded
+from benchmarks.request_model import AFTER, BEFORE, Simulated, Weight, floor, lanes_of, request_weights, simulate
 from bot.integrations import IntegrationService
 from bot.sync import SyncResult, SyncService
 from bot.vault import KeyRing, Vault, generate_key
@@ -56,7 +57,6 @@ from db.engine import Database
 from db.migrate import upgrade_to_head
 from db.models import Transaction
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, RequestCounter, ScriptedAccount
-from sandbox.exchanges.base import SECOND_MS, SlidingWindow
 from sandbox.exchanges.binance_book import CONVERT_WINDOW_MS, DIVIDEND_WINDOW_MS, TRANSFERS_WINDOW_MS
 from sandbox.exchanges.binance_truth import binance_truth, stored_values
 
@@ -86,8 +86,9 @@ class WalletRule:
 
 
 WALLET_RULES: dict[Endpoint, WalletRule] = {
-    Endpoint.DEPOSITS: WalletRule(TRANSFERS_WINDOW_MS, 1000, True),
-    Endpoint.WITHDRAWALS: WalletRule(TRANSFERS_WINDOW_MS, 1000, True),
+    # "time between startTime and endTime must be less than 90 days"
+    Endpoint.DEPOSITS: WalletRule(TRANSFERS_WINDOW_MS - 1, 1000, True),
+    Endpoint.WITHDRAWALS: WalletRule(TRANSFERS_WINDOW_MS - 1, 1000, True),
     Endpoint.CONVERT: WalletRule(CONVERT_WINDOW_MS, 1000, False),  # "moreData" says whether more exist
     Endpoint.EARN_REWARDS: WalletRule(DIVIDEND_WINDOW_MS, 500, False),  # "total" says how many exist
 }
@@ -214,113 +215,6 @@ def resync_minimum(account: ScriptedAccount, since_ms: int, until_ms: int) -> Mi
     return Minimum(wallet, {symbol: 1 for symbol in account.traded_symbols})
 
 
-# ------------------------------------------------------------------------------------------------ the model
-
-
-@dataclass
-class Simulated:
-    """One sync's wall time under the real limits, and what it is made of (seconds)."""
-
-    seconds: float = 0.0
-    processing: float = 0.0  # the measured time between requests in the unthrottled run
-    throttle: float = 0.0  # ccxt's shared leaky bucket
-    uid_pacing: float = 0.0  # the fetcher waiting for the per-account /sapi budget
-    rate_limited: int = 0  # requests Binance would have refused with 429
-    retry_after: float = 0.0  # waiting those out
-    by_minute: list[int] = field(default_factory=list)  # /api weight spent per simulated minute
-    peak_api_weight_60s: int = 0  # the most /api weight spent in any 60 s (Binance's window slides)
-    trades_span_seconds: float = 0.0  # from the first myTrades call to the last
-
-
-@dataclass(frozen=True)
-class Weight:
-    bucket: str
-    weight: int
-    ccxt_cost: float
-
-
-def request_weights(emulator: BinanceEmulator, client: Any) -> dict[str, Weight]:
-    """Binance's weight and bucket of each emulated path, and the cost ccxt charges its throttler for it."""
-    costs: dict[str, float] = {}
-    for api, prefix in (("public", "/api/v3/"), ("private", "/api/v3/"), ("sapi", "/sapi/v1/")):
-        for name, config in client.api.get(api, {}).get("get", {}).items():
-            costs.setdefault(prefix + name, float(config.get("cost", 1)) if isinstance(config, dict) else 1.0)
-    return {e.path: Weight(e.bucket, e.weight, costs.get(e.path, 1.0)) for e in emulator.endpoints}
-
-
-def simulate(
-    entries: Sequence[tuple[float, str]],
-    started: float,
-    ended: float,
-    weights: Mapping[str, Weight],
-    *,
-    rate_limit_ms: float,
-    limits: BinanceLimits,
-) -> Simulated:
-    """Replay the requests in order (the sync makes one at a time) and add the waits the limits impose."""
-    result = Simulated()
-    budgets = {
-        "api": SlidingWindow(limits.request_weight_per_minute, MINUTE_MS),
-        "sapi_ip": SlidingWindow(limits.sapi_ip_weight_per_minute, MINUTE_MS),
-        "sapi_uid": SlidingWindow(limits.sapi_uid_weight_per_minute, MINUTE_MS),
-    }
-    api_minutes: Counter[int] = Counter()
-    api_spent: list[tuple[int, int]] = []
-    trade_calls: list[int] = []
-    clock = 0.0  # simulated ms since the sync started
-    throttle_free = 0.0
-    previous = started
-    for arrived, path in entries:
-        gap = max(0.0, (arrived - previous) * 1000)
-        previous = arrived
-        clock += gap
-        result.processing += gap / 1000
-        if clock < throttle_free:
-            result.throttle += (throttle_free - clock) / 1000
-            clock = throttle_free
-        weight = weights.get(path, Weight("api", 1, 1.0))
-        window = budgets[weight.bucket]
-        now = int(clock)
-        if not window.try_spend(now, weight.weight):
-            wait = window.retry_after_ms(now, weight.weight)
-            if weight.bucket == "sapi_uid":
-                result.uid_pacing += wait / 1000  # UidBudget waits before asking
-            else:
-                # Binance answers 429 with Retry-After in whole seconds; the sync waits it out and asks again.
-                result.rate_limited += 1
-                wait = math.ceil(wait / SECOND_MS) * SECOND_MS
-                result.retry_after += wait / 1000
-            clock += wait
-            now = int(clock)
-            window.try_spend(now, weight.weight)
-        if weight.bucket == "api":
-            api_minutes[now // MINUTE_MS] += weight.weight
-            api_spent.append((now, weight.weight))
-            if path.endswith("/myTrades"):
-                trade_calls.append(now)
-        throttle_free = clock + weight.ccxt_cost * rate_limit_ms
-    clock += max(0.0, (ended - previous) * 1000)
-    result.processing += max(0.0, ended - previous)
-    result.seconds = clock / 1000
-    result.by_minute = [api_minutes[m] for m in range(max(api_minutes, default=-1) + 1)]
-    result.peak_api_weight_60s = peak_in_window(api_spent, MINUTE_MS)
-    if trade_calls:
-        result.trades_span_seconds = (trade_calls[-1] - trade_calls[0]) / 1000
-    return result
-
-
-def peak_in_window(spent: Sequence[tuple[int, int]], window_ms: int) -> int:
-    """The most weight spent within any `window_ms` (times ascending)."""
-    peak = total = first = 0
-    for at, weight in spent:
-        total += weight
-        while spent[first][0] <= at - window_ms:
-            total -= spent[first][1]
-            first += 1
-        peak = max(peak, total)
-    return peak
-
-
 # ------------------------------------------------------------------------------------------------ ground truth
 
 
@@ -395,10 +289,9 @@ async def measure(shape: Shape, seed: int = SEED) -> dict[str, Any]:
                 integrations, TELEGRAM_USER, "binance", emu.add_key(label="tallybot"), name="Binance-1"
             )
             pool = UnthrottledPool({"binance": emu.base_url})
-            # The fetcher's own pacing of the UID budget sleeps for real: lifted here, put back by the model.
-            service = SyncService(
-                database, integrations, pool, fetcher_options={"binance": {"uid_weight_per_minute": 10**12}}
-            )
+            # The fetcher's own pacing of the /sapi budgets sleeps for real: lifted here, put back by the model.
+            lifted = {"uid_weight_per_minute": 10**12, "ip_weight_per_minute": 10**12}
+            service = SyncService(database, integrations, pool, fetcher_options={"binance": lifted})
             try:
                 first = await timed_sync(service, log, summary.id)
                 async with database.reader() as session:
@@ -408,7 +301,7 @@ async def measure(shape: Shape, seed: int = SEED) -> dict[str, Any]:
                 async with database.reader() as session:
                     after = len((await session.scalars(select(Transaction.id))).all())
                 probe = ccxt_async.binance(dict(READ_ONLY_CONFIG["binance"]))
-                weights = request_weights(emu, probe)
+                weights = request_weights(emu.endpoints, probe)
                 await probe.close()
             finally:
                 await pool.close()
@@ -460,7 +353,10 @@ def describe_sync(
     report: Report, name: str, run: SyncRun, minimum: Minimum, weights: Mapping[str, Weight], traded: set[str]
 ) -> dict[str, Any]:
     rate_limit_ms = product_rate_limit_ms()
-    real = simulate(run.entries, run.started, run.ended, weights, rate_limit_ms=rate_limit_ms, limits=REAL)
+    lanes = lanes_of(run.entries, run.started, run.ended, list(WALLET_PATHS.values()))
+    real = simulate(lanes, weights, policy=AFTER, rate_limit_ms=rate_limit_ms, limits=REAL)
+    before = simulate(lanes, weights, policy=BEFORE, rate_limit_ms=rate_limit_ms, limits=REAL)
+    least = floor(run.by_path, weights, REAL)
     trades = spot(run.result)
     scanned = list(trades.markets_scanned)
     probes_empty = [m for m in scanned if m not in traded]
@@ -483,17 +379,14 @@ def describe_sync(
         "markets_not_scanned": len(trades.markets_not_scanned),
         "measured_seconds": rounded(run.ended - run.started, 2),
         "simulated_seconds": rounded(real.seconds, 1),
-        "simulated": {
-            "processing": rounded(real.processing, 1),
-            "ccxt_throttle": rounded(real.throttle, 1),
-            "uid_pacing": rounded(real.uid_pacing, 1),
-            "rate_limited_429": real.rate_limited,
-            "retry_after": rounded(real.retry_after, 1),
-            "api_weight_per_minute": real.by_minute,
-            "peak_api_weight_60s": real.peak_api_weight_60s,
-            "trades_span_seconds": rounded(real.trades_span_seconds, 1),
-            "ccxt_rate_limit_ms": rate_limit_ms,
-        },
+        "simulated": simulated_figures(real),
+        "simulated_before_per_endpoint_budgets": simulated_figures(before),
+        "floor_seconds": rounded(least.seconds, 1),
+        "floor_by_budget": {key: rounded(value, 1) for key, value in least.by_budget.items()},
+        "floor_binding_budget": least.binding,
+        "ratio_to_floor": rounded(ratio(real.seconds, least.seconds), 3) if least.seconds else None,
+        "ratio_to_floor_before": rounded(ratio(before.seconds, least.seconds), 3) if least.seconds else None,
+        "ccxt_rate_limit_ms": rate_limit_ms,
     }
     report.section(name)
     report.say(
@@ -523,10 +416,23 @@ def describe_sync(
         f"  outcome: {run.result.status}; records fetched {figures['fetched_records']:,}, "
         f"new {figures['new_records']:,}"
     )
+    report.say(f"  measured, unthrottled run: {run.ended - run.started:.1f} s")
+    for label, simulated in (("now", real), ("before per-endpoint budgets", before)):
+        stages = ", ".join(f"{stage} {seconds:,.1f} s" for stage, seconds in simulated.stages.items())
+        report.say(
+            f"  simulated wall time under Binance's real limits, {label}: {simulated.seconds:,.1f} s ({stages}; "
+            f"slowest wallet endpoint {simulated.slowest_wallet_lane.rsplit('/', 1)[-1]}); waits: ccxt throttle "
+            f"{simulated.throttle:,.1f} s, /sapi pacing {simulated.sapi_pacing:,.1f} s, {simulated.rate_limited} × "
+            f"429 waited out {simulated.retry_after:.0f} s"
+        )
+    budgets = ", ".join(f"{key.rsplit('/', 1)[-1]} {value:,.0f} s" for key, value in least.by_budget.items())
     report.say(
-        f"  simulated wall time under Binance's real limits: {real.seconds:,.1f} s = processing {real.processing:.1f} s"
-        f" (measured, unthrottled run: {run.ended - run.started:.1f} s) + ccxt throttle {real.throttle:.1f} s + "
-        f"UID-budget pacing {real.uid_pacing:.1f} s + {real.rate_limited} × 429 waited out {real.retry_after:.0f} s"
+        f"  floor set by the documented limits for these requests: {least.seconds:,.0f} s ({budgets}); "
+        + (
+            f"now {figures['ratio_to_floor']}× the floor, before {figures['ratio_to_floor_before']}×"
+            if least.seconds
+            else "no budget makes this sync wait"
+        )
     )
     report.say(
         f"  /api weight in any 60 s: at most {real.peak_api_weight_60s:,} of the 6,000 Binance allows per IP (the "
@@ -534,6 +440,20 @@ def describe_sync(
         f"(ccxt rateLimit {rate_limit_ms:g} ms, shared by every Binance client of the process)"
     )
     return figures
+
+
+def simulated_figures(simulated: Simulated) -> dict[str, Any]:
+    return {
+        "seconds": rounded(simulated.seconds, 1),
+        "stages": {stage: rounded(seconds, 1) for stage, seconds in simulated.stages.items()},
+        "slowest_wallet_endpoint": simulated.slowest_wallet_lane,
+        "ccxt_throttle": rounded(simulated.throttle, 1),
+        "sapi_pacing": rounded(simulated.sapi_pacing, 1),
+        "rate_limited_429": simulated.rate_limited,
+        "retry_after": rounded(simulated.retry_after, 1),
+        "peak_api_weight_60s": simulated.peak_api_weight_60s,
+        "trades_span_seconds": rounded(simulated.trades_span_seconds, 1),
+    }
 
 
 def build_report(shape: Shape, data: dict[str, Any], command: str, quick: bool) -> Report:
