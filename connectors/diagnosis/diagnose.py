@@ -26,8 +26,16 @@ Variant = Literal["withdraw", "trade", "after_success"]
 _FIXES_PER_TIP_WHEN_COMBINED = 2
 
 # What Tallybot's own reading of an answer raises when a record is not what it expects (a field missing, a number
-# that is not one): Tallybot's failure to read the record, never an error of the exchange.
-_READING_FAULTS: tuple[type[BaseException], ...] = (KeyError, IndexError, ValueError, TypeError, ArithmeticError)
+# that is not one, an answer that is not the documented object at all): Tallybot's failure to read the record,
+# never an error of the exchange.
+_READING_FAULTS: tuple[type[BaseException], ...] = (
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    ArithmeticError,
+)
 
 # ccxt's exception types, most specific first (matched by name, so this module never imports ccxt).
 _BY_CCXT_TYPE: tuple[tuple[str, DiagnosisCode], ...] = (

@@ -147,9 +147,9 @@ TEMPLATES: Mapping[DiagnosisCode, Template] = {
     ),
     D.UNREADABLE_RECORD: Template(
         "Tallybot could not read a record from {name}",
-        "{name} answered Tallybot's request for {where}, but Tallybot could not read one of the records in the "
-        "answer. This is a fault in Tallybot, not in {name}, your key or your account. Everything synced before "
-        "that record is kept; this kind of history stops there until Tallybot is fixed.",
+        "{name} answered Tallybot's request for {where}, but Tallybot could not read the answer or one of its "
+        "records. This is Tallybot's failure, not a problem with your key or your account. Everything synced "
+        "before it is kept; this kind of history stops there until Tallybot is fixed.",
         (
             "Nothing needs changing on {name}.",
             "Tell the operator when it happened: the log names the request, never your data.",

@@ -428,7 +428,7 @@ def test_a_record_tallybot_cannot_read_is_tallybots_failure_named_by_endpoint() 
         assert diagnosis.code is D.UNREADABLE_RECORD and not diagnosis.retryable
         assert diagnosis.title == "Tallybot could not read a record from Bybit"
         assert "spot trades (GET /v5/execution/list?category=spot)" in diagnosis.explanation
-        assert "fault in Tallybot" in diagnosis.explanation
+        assert "Tallybot's failure" in diagnosis.explanation
         assert "LEAK" not in diagnosis.explanation + "".join(diagnosis.tips)
         assert "does not recognise" not in diagnosis.explanation
 

@@ -284,8 +284,8 @@ SCENARIOS = (
         "malformed JSON",
         on_deposits(respond(200, '{"code": 0, "data": [{"id": '), times=None),
         "partial",
-        "unknown",
-        deposits_end("failed", "unknown"),
+        "unreadable_record",  # Tallybot could not read the answer: said as Tallybot's failure, not the exchange's
+        deposits_end("failed", "unreadable_record"),
         (),  # a body we cannot read is not transient: no retries
     ),
     Scenario(
