@@ -2,7 +2,7 @@
 
 Before OKX was checked against its docs, this first sync failed on every convert (real rows carry `fillBaseSz` and
 `fillQuoteSz`, no `fillSz`) and told the user to upload a file for trades older than three months, which OKX's API
-still gives for a year.
+still gives for a year; staking and earn rewards were not fetched at all.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.bot_harness import running_bot, settings_for
 
 # Ten months of history: every trade is within fills-history's year, and older than the three months once assumed.
 TEN_MONTHS = AccountProfile(
-    years=0.8, traded_markets=4, trades=50, deposits=5, withdrawals=3, converts=6, transfers=0, rewards=0
+    years=0.8, traded_markets=4, trades=50, deposits=5, withdrawals=3, converts=6, transfers=0, rewards=4
 )
 
 
@@ -39,7 +39,7 @@ async def okx() -> AsyncIterator[OkxEmulator]:
         yield emulator
 
 
-async def test_a_first_okx_sync_brings_converts_and_the_whole_year_of_trades_without_asking_for_files(
+async def test_a_first_okx_sync_brings_converts_rewards_and_the_whole_year_of_trades_without_asking_for_files(
     telegram: BotApiEmulator, okx: OkxEmulator, tmp_path: Path
 ) -> None:
     ada = Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
@@ -64,5 +64,7 @@ async def test_a_first_okx_sync_brings_converts_and_the_whole_year_of_trades_wit
     assert "✅ OKX-1: " in summary, summary
     assert f"convert history {len(account.converts)}" in summary
     assert f"spot trades {len(account.trades)}" in summary
+    assert f"earn and staking rewards {len(account.rewards)}" in summary  # from bills-history, on by default
     assert "could not be reached" not in summary and "❌" not in summary
-    assert stored == len(account.trades) + len(account.deposits) + len(account.withdrawals) + len(account.converts)
+    kinds = (account.trades, account.deposits, account.withdrawals, account.converts, account.rewards)
+    assert stored == sum(len(records) for records in kinds)

@@ -79,7 +79,7 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.EARN_REWARDS,
-        default_enabled=False,
+        default_enabled=True,  # income for the user's taxes, as Binance's distributions are
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
