@@ -452,3 +452,19 @@ def test_each_key_type_is_refused_what_it_cannot_read_before_any_request() -> No
         assert not fetcher.supports(endpoint)
         with pytest.raises(UnsupportedEndpoint):
             fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())
+
+
+async def test_transfers_page_by_page_number_as_documented() -> None:
+    """spot/account/Get-Account-TransferRecords: `pageNum` pages, `idLessThan` is "(Deprecated)"."""
+    busy = dataclasses.replace(SMALL, transfers=300)
+    async with (
+        BitgetEmulator(seed=11, profile=busy, listed_symbols=30, limits=FAST) as bitget,
+        bitget_client(bitget) as client,
+    ):
+        stored: dict[str, Cursor] = {}
+        fetcher = BitgetFetcher(small_pages(2), client, transfer_from_types=("spot", "p2p"))
+        records = await drain(fetcher, Endpoint.TRANSFERS, stored, until=datetime.now(UTC))
+    truth = {t.id: (t.asset, t.amount) for t in bitget.account.transfers if t.timestamp >= reach(bitget)}
+    assert len(truth) > 100
+    assert [r.exchange_tx_id for r in records].count(records[0].exchange_tx_id) == 1
+    assert {r.exchange_tx_id: (r.asset, r.amount) for r in records} == truth and len(records) == len(truth)
