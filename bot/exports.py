@@ -49,6 +49,10 @@ HEADERS: dict[ExportFormat, Sequence[str]] = {
     "cryptact": CRYPTACT_COLUMNS,
 }
 BATCH = 1_000
+# Telegram lets a bot send files of up to 50 MB (Bot API, "sendDocument"); a part stays under it with room for the
+# multipart envelope the file travels in.
+TELEGRAM_SEND_LIMIT = 50 * 1024 * 1024
+MAX_PART_BYTES = TELEGRAM_SEND_LIMIT - 2 * 1024 * 1024
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 
@@ -73,6 +77,8 @@ class ExportReport:
     totals: dict[str, Decimal] = field(default_factory=dict)  # equals HistorySummary.totals for the same filters
     first_at: datetime | None = None
     last_at: datetime | None = None
+    parts: tuple[Path, ...] = ()  # the files written, in order: `path` alone, or `path` and its "-part2"… siblings
+    size: int = 0  # bytes written, all parts together
 
 
 class ExportService:
@@ -89,11 +95,14 @@ class ExportService:
         since: datetime | None = None,
         until: datetime | None = None,
         path: Path | str,
+        max_part_bytes: int | None = None,
     ) -> ExportReport:
         """Write the user's transactions in `fmt` to `path` (UTF-8 CSV), oldest first.
 
-        `since` is inclusive and `until` exclusive (timezone-aware). Raises IntegrationNotFound for an integration
-        that is not the user's, ValueError for an unknown format or a naive time.
+        `since` is inclusive and `until` exclusive (timezone-aware). With `max_part_bytes`, a file that would be
+        larger is written in parts of at most that size, each a complete CSV with the header ("name-part2.csv"…).
+        Raises IntegrationNotFound for an integration that is not the user's, ValueError for an unknown format or a
+        naive time.
         """
         if fmt not in EXPORT_FORMATS:
             raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
@@ -115,9 +124,9 @@ class ExportService:
                 .execution_options(yield_per=self.batch_size)
             )
             query = _filtered(query, telegram_user_id, integration_id, since, until)
-            handle = await asyncio.to_thread(_open, target)
+            parts = _Parts(target, _csv_text([list(HEADERS[fmt])]), max_part_bytes)
+            await asyncio.to_thread(parts.start)
             try:
-                await asyncio.to_thread(handle.write, _csv_text([list(HEADERS[fmt])]))
                 result = await session.stream(query)
                 async for partition in result.partitions(self.batch_size):
                     lines: list[list[str]] = []
@@ -133,9 +142,9 @@ class ExportService:
                             skipped[written.skipped] += 1
                         lines.extend(written.rows)
                     rows += len(lines)
-                    await asyncio.to_thread(handle.write, _csv_text(lines))
+                    await asyncio.to_thread(parts.write, lines)
             finally:
-                await asyncio.to_thread(handle.close)
+                await asyncio.to_thread(parts.close)
         return ExportReport(
             format=fmt,
             path=target,
@@ -145,6 +154,8 @@ class ExportService:
             totals=_clean(totals),
             first_at=first_at,
             last_at=last_at,
+            parts=tuple(parts.paths),
+            size=parts.total,
         )
 
     async def summary(
@@ -317,6 +328,57 @@ def _clean(totals: dict[str, Decimal]) -> dict[str, Decimal]:
 def _open(path: Path) -> TextIO:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.open("w", encoding="utf-8", newline="")
+
+
+class _Parts:
+    """The export's file, or its parts when one file would be larger than `limit` bytes: rows are never split."""
+
+    def __init__(self, path: Path, header: str, limit: int | None) -> None:
+        self.path = path
+        self.header = header
+        self.limit = limit
+        self.paths: list[Path] = []
+        self.handle: TextIO | None = None
+        self.size = 0  # bytes in the open part
+        self.rows = 0  # rows in the open part
+        self.total = 0
+
+    def start(self) -> None:
+        number = len(self.paths) + 1
+        path = self.path if number == 1 else self.path.with_name(f"{self.path.stem}-part{number}{self.path.suffix}")
+        self.paths.append(path)
+        self.handle = _open(path)
+        self.size = self.rows = 0
+        self._put(self.header)
+
+    def write(self, lines: list[list[str]]) -> None:
+        text = _csv_text(lines)
+        size = len(text.encode())
+        if self.limit is None or self.size + size <= self.limit:
+            self._put(text, size)
+            self.rows += len(lines)
+            return
+        for line in lines:  # this batch crosses the limit: place it row by row
+            row = _csv_text([line])
+            size = len(row.encode())
+            if self.rows and self.size + size > self.limit:
+                self.close()
+                self.start()
+            self._put(row, size)
+            self.rows += 1
+
+    def _put(self, text: str, size: int | None = None) -> None:
+        if self.handle is None:
+            raise RuntimeError("export part written before it was opened")
+        self.handle.write(text)
+        size = len(text.encode()) if size is None else size
+        self.size += size
+        self.total += size
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
 
 
 def _csv_text(rows: Sequence[Sequence[str]]) -> str:

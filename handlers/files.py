@@ -9,13 +9,21 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
 from bot.context import services
-from bot.exports import EXPORT_FORMATS, FORMAT_TITLES, ExportService
+from bot.exports import (
+    EXPORT_FORMATS,
+    FORMAT_TITLES,
+    MAX_PART_BYTES,
+    TELEGRAM_SEND_LIMIT,
+    ExportFormat,
+    ExportReport,
+    ExportService,
+)
 from bot.imports import (
     MAX_FILE_BYTES,
     AmbiguousFormat,
@@ -28,6 +36,7 @@ from bot.imports import (
 )
 from bot.integrations import IntegrationError, IntegrationNotFound, numbered_name
 from connectors.profiles import get_profile, popular_profiles
+from db.engine import Database
 from handlers.live import LiveMessage
 
 PENDING_KEY = "tallybot.pending_uploads"
@@ -204,38 +213,74 @@ def render_report(report: ImportReport, name: str, account: str) -> str:
 # --- export ---------------------------------------------------------------------------------------------
 
 
-def _period(args: list[str]) -> tuple[date, date] | None:
-    """(from, to) from `/export 2024-01-01 2024-12-31`, None without dates; ValueError for dates that do not parse."""
+EARLIEST_EXPORT = date(2009, 1, 3)  # the first Bitcoin block: no crypto history is older
+MAX_DATABASE_ID = 2**63 - 1  # ids are 64-bit integers in both databases
+
+
+def _latest_export() -> date:
+    return date(date.today().year + 1, 12, 31)
+
+
+def _bounds_problem(start: date, end: date) -> str | None:
+    """Why this period cannot be exported, in the user's words; None when it can."""
+    latest = _latest_export()
+    for day in (start, end):
+        if not EARLIEST_EXPORT <= day <= latest:
+            return (
+                f"{day.isoformat()} is outside the dates Tallybot can export: from {EARLIEST_EXPORT.isoformat()} "
+                f"to {latest.isoformat()}."
+            )
+    if start > end:
+        return f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()})."
+    return None
+
+
+def _period(args: list[str]) -> tuple[date, date] | str | None:
+    """(from, to) from `/export 2024-01-01 2024-12-31`; None without dates; the problem, said for the user."""
     if not args:
         return None
-    start = date.fromisoformat(args[0])
-    end = date.fromisoformat(args[1]) if len(args) > 1 else date.today()
-    if start > end:
-        raise ValueError("the period ends before it starts")
+    try:
+        start = date.fromisoformat(args[0])
+        end = date.fromisoformat(args[1]) if len(args) > 1 else date.today()
+    except ValueError:
+        return texts.EXPORT_BAD_DATES
+    problem = _bounds_problem(start, end)
+    if problem is not None:
+        return f"{problem}\n{texts.EXPORT_BAD_DATES}"
     return start, end
 
 
 def _span_period(span: str) -> tuple[date, date] | None:
-    """The period of an export button ("20240101-20241231"), None for none; ValueError if malformed."""
+    """The period of an export button ("20240101-20241231"), None for none; ValueError if malformed or out of
+    bounds (callback data comes from the client: a forged period is a stale button)."""
     if not span:
         return None
     start_text, separator, end_text = span.partition("-")
     if not separator:
         raise ValueError("no period separator")
-    return datetime.strptime(start_text, "%Y%m%d").date(), datetime.strptime(end_text, "%Y%m%d").date()
+    start, end = datetime.strptime(start_text, "%Y%m%d").date(), datetime.strptime(end_text, "%Y%m%d").date()
+    if _bounds_problem(start, end) is not None:
+        raise ValueError("period out of bounds")
+    return start, end
+
+
+def database_id(text: str) -> int | None:
+    """A row id from callback data: ASCII digits within the databases' 64-bit range, else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_DATABASE_ID:
+        return None
+    return int(text)
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        period = _period(list(context.args or []))
-    except ValueError:
-        await chat.send_message(texts.EXPORT_BAD_DATES)
+    period = _period(list(context.args or []))
+    if isinstance(period, str):
+        await chat.send_message(period)
         return
     span = "" if period is None else f"{period[0]:%Y%m%d}-{period[1]:%Y%m%d}"
-    shown = "" if not span else f" {span[:8]} – {span[9:]}"
+    shown = "" if period is None else f" {period[0].isoformat()} – {period[1].isoformat()}"
     rows = [[InlineKeyboardButton(FORMAT_TITLES[fmt], callback_data=f"ex:{fmt}::{span}")] for fmt in EXPORT_FORMATS]
     await chat.send_message(
         texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown)),
@@ -272,29 +317,57 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         rows += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
         await query.edit_message_text(texts.EXPORT_CHOOSE_SCOPE, reply_markup=InlineKeyboardMarkup(rows))
         return
-    integration_id = None if scope == "all" else int(scope) if scope.isdigit() else -1
+    integration_id = None if scope == "all" else database_id(scope) or -1
     if integration_id is not None and integration_id not in {a.id for a in accounts}:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
+    await send_export(chat, svc.database, user.id, fmt, integration_id, period)
+
+
+async def send_export(
+    chat: Chat, database: Database, user_id: int, fmt: ExportFormat, integration_id: int | None,
+    period: tuple[date, date] | None,
+) -> None:  # fmt: skip
+    """Write the export and send it; in parts under Telegram's 50 MB limit, said first, with a shorter range to
+    ask for instead."""
     since = until = None
     if period is not None:
         since = datetime.combine(period[0], time.min, UTC)
         until = datetime.combine(period[1] + timedelta(days=1), time.min, UTC)
     with tempfile.TemporaryDirectory(prefix="tallybot-export-") as folder:
         path = Path(folder) / f"tallybot-{fmt}-{date.today():%Y%m%d}.csv"
-        report = await ExportService(svc.database).export(
-            user.id,
+        report = await ExportService(database).export(
+            user_id,
             fmt=fmt,
             integration_id=integration_id,
             since=since,
             until=until,
             path=path,
+            max_part_bytes=MAX_PART_BYTES,
         )
         shown = "" if period is None else f", {period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}"
         caption = texts.EXPORT_CAPTION.format(title=FORMAT_TITLES[fmt], records=report.records, period=shown)
-        with path.open("rb") as handle:
-            await chat.send_document(handle, filename=path.name, caption=caption)
+        count = len(report.parts)
+        if count > 1:
+            await chat.send_message(_parts_notice(report, count))
+        for number, part in enumerate(report.parts, start=1):
+            with part.open("rb") as handle:
+                label = caption if count == 1 else f"{caption} Part {number} of {count}."
+                await chat.send_document(handle, filename=part.name, caption=label)
+
+
+def _parts_notice(report: ExportReport, count: int) -> str:
+    size = size_limit_text(report.size)
+    example = "/export 2024-01-01 2024-06-30"
+    if report.first_at is not None and report.last_at is not None:
+        middle = report.first_at + (report.last_at - report.first_at) / 2
+        example = f"/export {report.first_at:%Y-%m-%d} {middle:%Y-%m-%d}"
+    return (
+        f"📦 This export is {size}, more than Telegram lets a bot send in one file "
+        f"({size_limit_text(TELEGRAM_SEND_LIMIT)}), so it comes in {count} parts, each a complete CSV with its "
+        f"header: import them all. For fewer parts, export a shorter period, e.g. {example}."
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -62,7 +62,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or user is None or chat is None:
         return
     parts = (query.data or "").split(":", 3)
-    if len(parts) != 4 or not parts[2].isdigit():
+    # Forged data: an id must be ASCII digits that fit the databases' 64-bit ids (18 digits always do).
+    if len(parts) != 4 or not (parts[2].isascii() and parts[2].isdigit()) or len(parts[2]) > 18:
         await query.answer(texts.EXPIRED_MENU, show_alert=True)
         return
     action, integration_id, argument = parts[1], int(parts[2]), parts[3]

@@ -44,6 +44,21 @@ REQUIRED: tuple[str, ...] = ("time_utc", "kind", "asset", "amount")
 KINDS = tuple(kind.value for kind in RecordKind)
 PAIRED_KINDS = frozenset({RecordKind.TRADE, RecordKind.CONVERT})
 MAX_LENGTHS = FIELD_LIMITS
+# OWASP, "CSV Injection": a cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (=HYPERLINK(…) sends data away, =cmd|… runs programs in old Excel); a leading single quote makes it plain text.
+# The full-width forms too: Excel takes "＝" typed in a Japanese input mode as "=" (Cryptact users).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def formula_safe(text: str) -> str:
+    """A text cell as exports write it: never a formula. Amounts are not passed here: "-1.5" is a number, and a
+    quote would make tax tools read it as text."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def formula_unsafe(text: str) -> str:
+    """The text a `formula_safe` cell stood for (Tallybot's import reads its own export back exactly)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 class TransactionLike(Protocol):
@@ -94,32 +109,32 @@ def raw_text(raw: Any) -> str:
 
 
 def cells(tx: TransactionLike, raw: Any, *, exchange: str = "", account: str = "", source: str = "") -> list[str]:
-    """One row of Tallybot's CSV, in COLUMNS order."""
+    """One row of Tallybot's CSV, in COLUMNS order; text cells are formula_safe, amounts and times as they are."""
     return [
         time_text(tx.occurred_at),
-        str(tx.kind),
-        tx.side or "",
-        tx.asset,
+        formula_safe(str(tx.kind)),
+        formula_safe(tx.side or ""),
+        formula_safe(tx.asset),
         decimal_text(tx.amount),
-        tx.quote_asset or "",
+        formula_safe(tx.quote_asset or ""),
         decimal_text(tx.quote_amount),
         decimal_text(tx.price),
-        tx.fee_asset or "",
+        formula_safe(tx.fee_asset or ""),
         decimal_text(tx.fee_amount),
-        tx.market or "",
-        tx.exchange_tx_id or "",
-        tx.natural_key,
-        exchange,
-        account,
-        source,
-        raw_text(raw),
+        formula_safe(tx.market or ""),
+        formula_safe(tx.exchange_tx_id or ""),
+        formula_safe(tx.natural_key),
+        formula_safe(exchange),
+        formula_safe(account),
+        formula_safe(source),
+        formula_safe(raw_text(raw)),
     ]
 
 
 def _read(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
         def text(column: str) -> str:
-            value = table.cell(row, column)
+            value = formula_unsafe(table.cell(row, column))
             limit = MAX_LENGTHS.get(column)
             if limit is not None and len(value) > limit:
                 raise RowError(column, f"is longer than {limit} characters")

@@ -20,6 +20,7 @@ from decimal import Decimal, localcontext
 from typing import Any, Protocol
 
 from connectors.files import tallybot
+from connectors.files.tallybot import formula_safe as text
 
 KOINLY_COLUMNS: tuple[str, ...] = (
     "Date",
@@ -165,19 +166,19 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
             sent = (sent[0] + tx.fee_amount, sent[1])
         else:
             fee = (tx.fee_amount, tx.fee_asset)  # a rebate in a third coin: Koinly will ask about it
-    row = [
+    row = [  # text cells through `text` (formula_safe); amounts are numbers and stay as they are
         f"{tx.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
         _amount(sent[0]) if sent else "",
-        sent[1] if sent else "",
+        text(sent[1]) if sent else "",
         _amount(received[0]) if received else "",
-        received[1] if received else "",
+        text(received[1]) if received else "",
         _amount(fee[0]) if fee else "",
-        fee[1] if fee else "",
+        text(fee[1]) if fee else "",
         "",
         "",
         label,
-        _description(tx, exchange, account),
-        _tx_hash(tx) if kind in ("deposit", "withdrawal") else "",
+        text(_description(tx, exchange, account)),
+        text(_tx_hash(tx)) if kind in ("deposit", "withdrawal") else "",
     ]
     return Written((row,))
 
@@ -196,6 +197,7 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
     kind = str(tx.kind)
     stamp = f"{tx.occurred_at.astimezone(UTC):%Y/%m/%d %H:%M:%S}"
     comment = _description(tx, exchange, account)
+    exchange, asset, quote = text(exchange), text(tx.asset), text(tx.quote_asset or "")  # amounts stay numbers
     if kind in PAIRED:
         side = (tx.side or "").lower()
         price = _price(tx)
@@ -208,23 +210,23 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
             stamp,
             side.upper(),
             exchange,
-            tx.asset,
+            asset,
             _amount(tx.amount),
             _amount(price),
-            tx.quote_asset,
+            quote,
             _amount(fee),
-            (tx.fee_asset if fee else None) or tx.quote_asset,
-            comment,
+            text((tx.fee_asset if fee else None) or tx.quote_asset),
+            text(comment),
         ]
         return Written((row,))
     if kind == "reward":
         # No price: Cryptact values the coin at its market price at that time.
-        return Written(([stamp, "BONUS", exchange, tx.asset, _amount(tx.amount), "", CRYPTACT_FIAT, "0", CRYPTACT_FIAT,
-                         comment],))  # fmt: skip
+        return Written(([stamp, "BONUS", exchange, asset, _amount(tx.amount), "", CRYPTACT_FIAT, "0", CRYPTACT_FIAT,
+                         text(comment)],))  # fmt: skip
     if kind == "withdrawal":
         if tx.fee_asset and tx.fee_amount and tx.fee_amount > 0:
-            return Written(([stamp, "SENDFEE", exchange, tx.fee_asset, _amount(tx.fee_amount), "", CRYPTACT_FIAT, "0",
-                             CRYPTACT_FIAT, comment],))  # fmt: skip
+            return Written(([stamp, "SENDFEE", exchange, text(tx.fee_asset), _amount(tx.fee_amount), "", CRYPTACT_FIAT,
+                             "0", CRYPTACT_FIAT, text(comment)],))  # fmt: skip
         return Written(skipped="withdrawals without a fee (Cryptact needs no transfers)")
     if kind == "deposit":
         return Written(skipped="deposits (Cryptact needs no transfers)")

