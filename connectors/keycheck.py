@@ -446,12 +446,12 @@ _BITGET_WRITE_WORDS = frozenset({"trade", "transfer", "p2p"})
 _BITGET_READ_WORDS = frozenset({"readonly", "read"})
 
 
-# A unified trading account (UTA) refuses the v2 history lists Tallybot reads (40085, "Classic Account API not
-# supported"): said at connect, so nobody waits for a sync that cannot work.
+# A unified trading account (UTA) refuses the v2 history lists (40085, "Classic Account API not supported"); the
+# fetcher then reads v3, which covers less: said at connect.
 _BITGET_UNIFIED_NOTE = (
-    "This {name} account is a unified trading account (UTA). {name} answers its history only through its newer "
-    "(v3) API, which Tallybot does not read yet, so a sync will fail. Add your history by uploading {name}'s "
-    "export files (/upload), or connect a Tax API key instead."
+    "This {name} account is a unified trading account (UTA). Tallybot reads its spot and margin trades (the last "
+    "90 days), deposits and withdrawals through {name}'s unified-account API; that API lists no transfers between "
+    "your accounts and converts only per pair of coins, so add those (and older trades) by file upload."
 )
 _BITGET_UTA_PERMISSIONS = frozenset({"uta_mgt", "uta_trade", "withdraw", "copy_futures_position", "copy_futures_order"})
 

@@ -50,6 +50,7 @@ from sandbox.exchanges.bitget_book import (
     TaxRecord,
     authorities,
 )
+from sandbox.exchanges.bitget_uta import UTA_KEY, BitgetUtaBook
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
@@ -71,11 +72,13 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v2/tax/margin-record": 1,
         "/api/v2/tax/p2p-record": 1,
         "/api/v3/account/info": 5,
+        "/api/v3/trade/fills": 20,
+        "/api/v3/account/deposit-records": 10,
+        "/api/v3/account/withdrawal-records": 10,
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
 TAX_KEY = "tax"
-UTA_KEY = "uta"  # a normal key of an account in Unified mode
 # Recorded by ccxt 4.5.90 (bitget.py error map) from the live API.
 UTA_REFUSAL = BitgetError(
     "40085", "You are in Unified Account mode, and the Classic Account API is not supported at this time"
@@ -149,10 +152,14 @@ class BitgetEmulator(ExchangeEmulator):
         self.book = BitgetBook(self.account)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
+        uta = BitgetUtaBook(book)
         self.endpoints = (
             Endpoint("/api/v2/public/time", None, book.server_time),
             # uta/account/Get-Account-Info: "Permission: No permission required", 5/s per UID.
             Endpoint("/api/v3/account/info", ANY_KEY, book.uta_account_info),
+            Endpoint("/api/v3/trade/fills", ANY_KEY, uta.fills),
+            Endpoint("/api/v3/account/deposit-records", ANY_KEY, uta.deposit_records),
+            Endpoint("/api/v3/account/withdrawal-records", ANY_KEY, uta.withdrawal_records),
             Endpoint("/api/v2/spot/public/symbols", None, book.symbols_list),
             Endpoint("/api/v2/margin/currencies", None, book.margin_currencies),
             Endpoint("/api/v2/spot/account/info", SPOT_READ, book.account_info),

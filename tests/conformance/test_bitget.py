@@ -22,7 +22,7 @@ import pytest
 
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.bitget import BitgetFetcher
-from connectors.fetchers.bitget.trades import BitgetTrades
+from connectors.fetchers.bitget.trades import market_of
 from connectors.fetchers.bitget.wallet import held_coins
 from connectors.keycheck import KeyFacts, parse_bitget
 from connectors.profiles import Endpoint, get_profile
@@ -152,10 +152,7 @@ async def markets_read(response: Any) -> Any:
     client.publicMarginGetV2MarginCurrencies = _answer({"code": "00000", "msg": "success", "data": []})
     try:
         await client.load_markets()
-        spec = get_profile("bitget").endpoint(Endpoint.SPOT_TRADES)
-        assert spec is not None
-        trades = BitgetTrades(client, spec)
-        return {row["symbol"]: dict(trades._market(row["symbol"])) for row in response["data"]}
+        return {row["symbol"]: dict(market_of(client, row["symbol"])) for row in response["data"]}
     finally:
         await replay.close()
 

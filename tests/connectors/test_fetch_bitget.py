@@ -468,3 +468,44 @@ async def test_transfers_page_by_page_number_as_documented() -> None:
     assert len(truth) > 100
     assert [r.exchange_tx_id for r in records].count(records[0].exchange_tx_id) == 1
     assert {r.exchange_tx_id: (r.asset, r.amount) for r in records} == truth and len(records) == len(truth)
+
+
+async def test_a_unified_account_syncs_through_v3_after_one_refusal_and_says_what_v3_cannot_give() -> None:
+    """v2 answers 40085 for a unified account (ccxt's recording); the fetcher learns it from the first refusal and
+    reads fills (SPOT and MARGIN, 30-day ranges, 90 days back), deposits and withdrawals through v3 (uta/* pages)."""
+    async with BitgetEmulator(seed=20240614, profile=PROFILE, listed_symbols=150, limits=FAST) as bitget:
+        key = bitget.create_demo_keys().unified
+        pool = ClientPool({"bitget": bitget.base_url})
+        credentials = {"apiKey": key.api_key, "secret": key.secret, "password": key.passphrase or ""}
+        fields = get_profile("bitget").key_type("normal").field_names
+        try:
+            async with pool.client("bitget", "uta-1", credentials, key_fields=fields) as client:
+                client.throttler.config["refillRate"] = 1e6
+                bitget.requests.reset()
+                cursors: dict[Endpoint, dict[str, Cursor]] = {}
+                reports: dict[Endpoint, FetchReport] = {}
+                found = await sync(new_fetcher(client), ENDPOINTS, cursors, until=datetime.now(UTC), reports=reports)
+                v2_refusals = sum(n for path, n in bitget.requests.by_path.items() if path.startswith("/api/v2/"))
+                first = dict(bitget.requests.by_path)
+                bitget.requests.reset()
+                again = await sync(new_fetcher(client), ENDPOINTS, cursors, until=datetime.now(UTC))
+        finally:
+            await pool.close()
+
+    account = bitget.account
+    fills_reach, reach_2y = reach(bitget, FILLS_REACH_MS), reach(bitget)
+    assert fills(found[Endpoint.SPOT_TRADES]) == truth_fills(t for t in account.trades if t.timestamp >= fills_reach)
+    assert {r.exchange_tx_id: (r.asset, r.amount) for r in found[Endpoint.DEPOSITS]} == {
+        d.id: (d.asset, d.amount) for d in account.deposits if d.timestamp >= reach_2y
+    }
+    assert {r.exchange_tx_id: (r.asset, r.amount, r.fee_amount) for r in found[Endpoint.WITHDRAWALS]} == {
+        w.id: (w.asset, w.amount, w.fee) for w in account.withdrawals if w.timestamp >= reach_2y
+    }
+    assert v2_refusals == 1  # learnt once per sync
+    assert first["/api/v3/trade/fills"] >= 2 * 3  # SPOT and MARGIN, 90 days in 30-day ranges
+    # Converts and transfers: no v3 list Tallybot can read, said as a gap with the reason, never an empty success.
+    for endpoint in (Endpoint.CONVERT, Endpoint.TRANSFERS):
+        assert found[endpoint] == []
+        (gap,) = reports[endpoint].gaps
+        assert "unified account" in gap.reason and "file upload" in gap.reason
+    assert all(not records for records in again.values())

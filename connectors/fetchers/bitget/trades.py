@@ -50,20 +50,22 @@ class BitgetTrades:
 
     def _parse(self) -> Callable[[Mapping[str, Any]], Parsed]:
         def parse(row: Mapping[str, Any]) -> Parsed:
-            return fill_record(self._market(str(row["symbol"])), row, self.client.safe_currency_code), None
+            return fill_record(market_of(self.client, str(row["symbol"])), row, self.client.safe_currency_code), None
 
         return parse
 
-    def _market(self, symbol: str) -> Mapping[str, Any]:
-        for market in (getattr(self.client, "markets_by_id", None) or {}).get(symbol, ()):
-            if market.get("spot"):
-                return dict(market)
-        code = self.client.safe_currency_code
-        for quote in QUOTES:
-            if symbol.endswith(quote) and len(symbol) > len(quote):
-                base = code(symbol[: -len(quote)])
-                return {"symbol": f"{base}/{code(quote)}", "base": base, "quote": code(quote)}
-        raise ValueError(f"Bitget fill for market {symbol!r}, which Bitget does not list and Tallybot cannot split")
+
+def market_of(client: Any, symbol: str) -> Mapping[str, Any]:
+    """ccxt's spot market for a Bitget symbol ("BTCUSDT"): symbol, base, quote."""
+    for market in (getattr(client, "markets_by_id", None) or {}).get(symbol, ()):
+        if market.get("spot"):
+            return dict(market)
+    code = client.safe_currency_code
+    for quote in QUOTES:
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            base = code(symbol[: -len(quote)])
+            return {"symbol": f"{base}/{code(quote)}", "base": base, "quote": code(quote)}
+    raise ValueError(f"Bitget fill for market {symbol!r}, which Bitget does not list and Tallybot cannot split")
 
 
 def fill_record(market: Mapping[str, Any], row: Mapping[str, Any], code: Callable[[str], str]) -> NormalizedRecord:
