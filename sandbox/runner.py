@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 EXCHANGE_NAMES: dict[str, str] = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
 KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
-EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax",)}
+EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax",), "binance": ("ed25519", "rsa")}
 CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase")
 # What each key shows when connected, for the banner (in the order a newcomer would try them).
 KEY_OUTCOMES: dict[str, str] = {
@@ -53,6 +53,8 @@ KEY_OUTCOMES: dict[str, str] = {
     "ip_restricted": "IP-restricted to another address: refused, with the fix",
     "revoked": "deleted on the exchange: refused",
     "tax": "Tax API key (pick “Tax API key” in the Assistant): connects",
+    "ed25519": "Self-generated Ed25519 key, read-only (the secret is the private key): connects",
+    "rsa": "Self-generated RSA key, read-only (the secret is the private key): connects",
 }
 
 SANDBOX_USER_ID = 1001
@@ -190,7 +192,9 @@ def credentials_text(sandbox: Sandbox) -> str:
             credentials = sandbox.credentials(exchange_id, kind)
             lines.append(f"  {KEY_OUTCOMES[kind]}")
             lines.append(f"    API key     {credentials.api_key}")
-            lines.append(f"    Secret      {credentials.secret}")
+            # A private key is shown on one line (the terminal sends each line as a message); the bot takes a PEM
+            # whose line breaks became spaces.
+            lines.append(f"    Secret      {' '.join(credentials.secret.split())}")
             if credentials.passphrase:
                 lines.append(f"    Passphrase  {credentials.passphrase}")
     return "\n".join(lines)
@@ -202,7 +206,8 @@ def placeholders_text() -> str:
     kinds = "|".join(KEY_KINDS)
     return (
         f"Demo keys in scripts: {{{exchanges}}}.{{{kinds}}}.{{api_key|secret|passphrase}} "
-        "(passphrase: okx and bitget), and {bitget.tax.api_key} / {bitget.tax.secret}."
+        "(passphrase: okx and bitget), {bitget.tax.api_key} / {bitget.tax.secret}, and Binance's self-generated "
+        "keys {binance.ed25519.api_key|secret} and {binance.rsa.api_key|secret}."
     )
 
 

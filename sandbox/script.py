@@ -50,7 +50,7 @@ from sandbox.runner import (
 from sandbox.terminal import YOU, ChatView, print_line
 
 DEMO_SCRIPT = Path(__file__).parent / "scripts" / "demo.tally"
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z_]+)\.([a-z_]+)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z0-9_]+)\.([a-z_]+)\}")  # kinds such as binance's "ed25519"
 # {days_ago:365}: the date that many days before today (YYYY-MM-DD), for "sync from" steps.
 DAYS_AGO = re.compile(r"\{days_ago:(\d{1,5})\}")
 PASSPHRASE_EXCHANGES = frozenset({"okx", "bitget"})

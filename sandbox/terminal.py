@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
+from sandbox.binance_website import REGISTER_COMMAND, register_shown_public_key, registered_text
 from sandbox.botapi import ChatMessage, InlineButton
 from sandbox.runner import (
     EXCHANGE_NAMES,
@@ -37,7 +38,8 @@ from sandbox.runner import (
 
 HELP_LINE = (
     "Type messages as in Telegram. #N presses button N of the latest menu, #Label presses a button by its label; "
-    "/send PATH uploads a file; ##text sends a message starting with #. Ctrl-D or Ctrl-C quits."
+    "/send PATH uploads a file; ##text sends a message starting with #. After “Let Tallybot make the key”, "
+    f"{REGISTER_COMMAND} registers the public key on the emulated Binance. Ctrl-D or Ctrl-C quits."
 )
 BOT = "bot> "
 YOU = "you> "
@@ -328,6 +330,8 @@ async def handle_line(view: ChatView, line: str) -> None:
             await _press_typed(view, line[1:].strip())
         elif line == "/send" or line.startswith("/send "):
             await _upload_typed(view, line[len("/send") :].strip())
+        elif line.strip() == REGISTER_COMMAND:
+            view.write(block(INDENT, registered_text(register_shown_public_key(view.sandbox))))
         else:
             await view.send_text(line)
     except (ValueError, LookupError, OSError) as exc:
