@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import resource
-import subprocess  # nosec B404: runs this very module with the bot's own interpreter, no shell
+# subprocess runs this very module with the bot's own interpreter, a fixed argument list and no shell.
+import subprocess  # nosec B404
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,12 +39,13 @@ def read_workbook_isolated(data: bytes, max_seconds: float = MAX_READ_SECONDS) -
     """`reading.read_workbook` in a child process; the same FileProblems, plus a refusal for memory or time."""
     command = [sys.executable, "-m", "connectors.files.isolated", str(WORKER_MEMORY_BYTES), str(max_seconds)]
     try:
-        done = subprocess.run(  # noqa: S603  # nosec B603: fixed argument list, no shell
+        done = subprocess.run(  # noqa: S603  # nosec B603
             command,
             input=data,
             capture_output=True,
             timeout=max_seconds + WORKER_GRACE_SECONDS,
             cwd=_ROOT,
+            env=_child_environment(),
             check=False,
         )
     except subprocess.TimeoutExpired as exc:  # run() has killed the child
@@ -59,6 +62,13 @@ def read_workbook_isolated(data: bytes, max_seconds: float = MAX_READ_SECONDS) -
     if answer["problem"] == "FileTooLarge":
         raise errors.FileTooLarge(answer["message"], MAX_FILE_BYTES)
     raise _PROBLEMS.get(answer["problem"], errors.WrongFileType)(answer["message"])
+
+
+def _child_environment() -> dict[str, str]:
+    """What the interpreter needs, and nothing of the bot's: no token or master key reaches the process that
+    parses files from strangers."""
+    keep = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "TMPDIR")
+    return {name: os.environ[name] for name in keep if name in os.environ}
 
 
 def _too_much_memory() -> errors.FileTooLarge:
