@@ -6,7 +6,8 @@ fails with MemoryError (or is killed) rather than taking the bot's memory, and i
 It runs beside the bot's process, so the bot's event loop and other users' work never wait on openpyxl, not even
 for the GIL. The rows come back as JSON (text only: nothing the child sends can run code in the bot).
 
-CSV files are read in the bot's worker thread: reading them allocates in proportion to their ≤ 20 MB size.
+The child is this very module run by the bot's own interpreter, with a fixed argument list, no shell and a minimal
+environment. CSV files are read in the bot's worker thread: reading them allocates in proportion to their ≤ 20 MB size.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import logging
 import os
 import resource
-# subprocess runs this very module with the bot's own interpreter, a fixed argument list and no shell.
 import subprocess  # nosec B404
 import sys
 from pathlib import Path
