@@ -50,11 +50,16 @@ class BackgroundWork:
         except asyncio.CancelledError:
             raise
         except Exception as problem:  # a background job has no error handler of PTB's to go to
+            while isinstance(problem, ExceptionGroup) and problem.exceptions:  # name what failed, not the group
+                problem = problem.exceptions[0]
             log.error("background job %s failed: %s", name, type(problem).__name__)
 
     def adopt(self, task: asyncio.Task[Any]) -> None:
         """Cancel this task too at shutdown (a handler doing long work itself, such as a file import)."""
         self._tasks.add(task)
+
+    def holds(self, task: asyncio.Task[Any]) -> bool:
+        return task in self._tasks
 
     def forget(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -35,8 +35,10 @@ from bot.imports import (
     template_csv,
 )
 from bot.integrations import IntegrationError, IntegrationNotFound, numbered_name
+from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
 from connectors.profiles import get_profile, popular_profiles
 from db.engine import Database
+from handlers.closing import always_closed
 from handlers.live import LiveMessage
 
 PENDING_KEY = "tallybot.pending_uploads"
@@ -154,39 +156,43 @@ async def import_upload(
         return
     await query.edit_message_text(texts.UPLOAD_READING.format(name=name), parse_mode=ParseMode.HTML)
     live = LiveMessage(context.bot, chat.id, query.message.message_id if query.message else 0, "")
+    # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of staying open.
+    async with always_closed(context, live, UPLOAD_PROGRESS):
 
-    def progress(done: int, total: int) -> None:
-        live.show(texts.UPLOAD_PROGRESS.format(name=name, done=done, total=total))
+        def progress(done: int, total: int) -> None:
+            live.show(texts.UPLOAD_PROGRESS.format(name=name, done=done, total=total))
 
-    data = bytes(await (await context.bot.get_file(upload["file_id"])).download_as_bytearray())
-    zone = await svc.status.timezone(user.id)
-    try:
-        report = await ImportService(svc.database).import_file(
-            user.id,
-            integration_id,
-            upload["name"],
-            data,
-            user_timezone=zone,
-            format_name=format_name,
-            progress=progress,
-        )
-    except AmbiguousFormat as ambiguous:
-        rows = [
-            [InlineKeyboardButton(candidate, callback_data=f"upf:{token}:{integration_id}:{candidate}")]
-            for candidate in ambiguous.candidates
-        ]
-        await live.close(texts.UPLOAD_WHICH_FORMAT.format(problem=escape(str(ambiguous))), InlineKeyboardMarkup(rows))
-        return
-    except (FileProblem, IntegrationError) as problem:
-        if created:
-            await svc.integrations.delete(user.id, integration_id, keep_history=False)
+        data = bytes(await (await context.bot.get_file(upload["file_id"])).download_as_bytearray())
+        zone = await svc.status.timezone(user.id)
+        try:
+            report = await ImportService(svc.database).import_file(
+                user.id,
+                integration_id,
+                upload["name"],
+                data,
+                user_timezone=zone,
+                format_name=format_name,
+                progress=progress,
+            )
+        except AmbiguousFormat as ambiguous:
+            rows = [
+                [InlineKeyboardButton(candidate, callback_data=f"upf:{token}:{integration_id}:{candidate}")]
+                for candidate in ambiguous.candidates
+            ]
+            await live.close(
+                texts.UPLOAD_WHICH_FORMAT.format(problem=escape(str(ambiguous))), InlineKeyboardMarkup(rows)
+            )
+            return
+        except (FileProblem, IntegrationError) as problem:
+            if created:
+                await svc.integrations.delete(user.id, integration_id, keep_history=False)
+            _pending(context).pop(token, None)
+            await live.close(texts.UPLOAD_FAILED.format(problem=escape(str(problem))))
+            return
         _pending(context).pop(token, None)
-        await live.close(texts.UPLOAD_FAILED.format(problem=escape(str(problem))))
-        return
-    _pending(context).pop(token, None)
-    if not report.written and created:
-        await svc.integrations.delete(user.id, integration_id, keep_history=False)
-    await live.close(render_report(report, upload["name"], account.account_name))
+        if not report.written and created:
+            await svc.integrations.delete(user.id, integration_id, keep_history=False)
+        await live.close(render_report(report, upload["name"], account.account_name))
 
 
 def render_report(report: ImportReport, name: str, account: str) -> str:

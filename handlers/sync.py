@@ -14,8 +14,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot import texts
 from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
+from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
 from handlers import sync_views
+from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.sync_views import diagnosis_lines
 
@@ -94,6 +96,26 @@ async def run_syncs(
     events: list[ProgressEvent | None] = [None] * len(accounts)
     sent = await context.bot.send_message(chat_id, sync_views.progress(events, names), parse_mode=ParseMode.HTML)
     live = LiveMessage(context.bot, chat_id, sent.message_id, sent.text_html or "")
+    # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of "Syncing…" for ever.
+    async with always_closed(context, live, SYNC_PROGRESS, lambda: _without_header(sync_views.progress(events, names))):
+        await _sync_and_report(context, chat_id, telegram_user_id, accounts, live, events, names)
+
+
+def _without_header(progress: str) -> str:
+    """The accounts' lines, without "🔄 Syncing…" above them: for a message that says the sync stopped."""
+    return progress.removeprefix(texts.SYNC_STARTED).lstrip()
+
+
+async def _sync_and_report(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    telegram_user_id: int,
+    accounts: list[IntegrationSummary],
+    live: LiveMessage,
+    events: list[ProgressEvent | None],
+    names: list[str],
+) -> None:
+    svc = services(context)
     started = time.monotonic()
 
     async def one(index: int, account: IntegrationSummary) -> SyncResult | None:
@@ -113,7 +135,10 @@ async def run_syncs(
             await context.bot.send_message(chat_id, escape(str(problem)))
         return None
 
-    outcomes = await asyncio.gather(*(one(i, account) for i, account in enumerate(accounts)))
+    # A TaskGroup, not gather: an unexpected error in one sync stops the others rather than leaving them unwatched.
+    async with asyncio.TaskGroup() as group:
+        running = [group.create_task(one(i, account)) for i, account in enumerate(accounts)]
+    outcomes = [task.result() for task in running]
     results = [result for result in outcomes if result is not None]
     elapsed = time.monotonic() - started
     await live.close(sync_views.progress(events, names))
