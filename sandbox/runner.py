@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 EXCHANGE_NAMES: dict[str, str] = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
 KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
-EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax",), "binance": ("ed25519", "rsa")}
+EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax", "unified"), "binance": ("ed25519", "rsa")}
 CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase")
 # What each key shows when connected, for the banner (in the order a newcomer would try them).
 KEY_OUTCOMES: dict[str, str] = {
@@ -53,6 +53,7 @@ KEY_OUTCOMES: dict[str, str] = {
     "ip_restricted": "IP-restricted to another address: refused, with the fix",
     "revoked": "deleted on the exchange: refused",
     "tax": "Tax API key (pick “Tax API key” in the Assistant): connects",
+    "unified": "read-only key of a unified trading account (UTA): connects, syncs through Bitget's v3 API",
     "ed25519": "Self-generated Ed25519 key, read-only (the secret is the private key): connects",
     "rsa": "Self-generated RSA key, read-only (the secret is the private key): connects",
 }
