@@ -1,4 +1,5 @@
-"""Bitget (API v2): a normal key with a passphrase, or a Tax API key without one."""
+"""Bitget (API v2, and v3 for unified accounts): a normal key with a passphrase, or a Tax API key without one.
+Every rule here has its source in docs/exchange-apis/bitget.md."""
 
 from __future__ import annotations
 
@@ -164,7 +165,8 @@ PROFILE = ExchangeProfile(
     docs_url="https://www.bitget.com/api-doc/common/intro",
     alerts=(
         "Bitget's API leaves out strategy (bot) trades completely. Add them by file upload.",
-        "Bitget's API only reaches 2 years back. Download older history from Bitget and add it by file upload.",
+        "With a normal key Bitget's API gives spot trades of the last 90 days only, and other history of the last "
+        "2 years; a Tax API key's records reach 2 years for trades too. Add older history by file upload.",
         "Bitget has two kinds of key. A Tax API key needs no passphrase; a normal key does. Pick the kind you created.",
     ),
     integration_steps=(
@@ -204,7 +206,7 @@ PROFILE = ExchangeProfile(
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, "Bitget's API reaches 2 years back."),
+        c.missing_history_tip(NAME, "Bitget's API gives spot trades of the last 90 days and other history of 2 years."),
         c.fewer_transactions_tip("Bitget leaves strategy (bot) trades out of its API: add them by file upload."),
     ),
     permission_check=PermissionCheck(
