@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot import names
 from bot.credentials import CredentialOwner, open_fields, seal_fields
 from bot.secret import Secret
 from bot.vault import Vault
@@ -84,13 +85,17 @@ class IntegrationSummary:
         )
 
 
-def clean_account_name(name: str) -> str:
-    """A name the user typed, checked: short, printable, no markup."""
-    name = " ".join(name.split())
+def clean_account_name(name: str, exchange_id: str | None = None) -> str:
+    """A name the user typed, checked: short, printable, no markup; normalised (NFKC), never key-shaped, never a
+    look-alike of an exchange's name nor, for an account of `exchange_id`, another exchange's name."""
+    name = names.normalised(name)
     if not name or len(name) > MAX_NAME_LENGTH or not _NAME_PATTERN.fullmatch(name):
         raise IntegrationError(
             f"A name is 1–{MAX_NAME_LENGTH} letters, digits, spaces or . - + # ( ), like “Bitget main”."
         )
+    problem = names.refusal(name, exchange_id)
+    if problem is not None:
+        raise IntegrationError(problem)
     return name
 
 
@@ -126,7 +131,7 @@ class IntegrationService:
         expires_at: datetime | None = None,
     ) -> IntegrationSummary:
         """Store a checked key as a new integration, its secrets sealed to this user and credential."""
-        account_name = clean_account_name(account_name)
+        account_name = clean_account_name(account_name, exchange_id)
         async with self.database.writer() as session:
             user = await UserRepository(session).ensure(telegram_user_id)
             integrations = IntegrationRepository(session)
@@ -147,7 +152,7 @@ class IntegrationService:
     async def add_file_only(self, telegram_user_id: int, *, exchange_id: str, account_name: str) -> IntegrationSummary:
         """An account with no key, filled by file uploads only. It is stored as disconnected (there is no key to
         sync with) and marked `options["file_only"]`; a key can be added later with `replace_key`."""
-        account_name = clean_account_name(account_name)
+        account_name = clean_account_name(account_name, exchange_id)
         async with self.database.writer() as session:
             user = await UserRepository(session).ensure(telegram_user_id)
             integrations = IntegrationRepository(session)
@@ -206,6 +211,7 @@ class IntegrationService:
         new_name = clean_account_name(new_name)
         async with self.database.writer() as session:
             integration = await self._owned(session, telegram_user_id, integration_id)
+            new_name = clean_account_name(new_name, integration.exchange_id)
             others = await IntegrationRepository(session).account_names(integration.user_id)
             others.discard(integration.account_name)
             if new_name.casefold() in {name.casefold() for name in others}:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 MASK = "****"
 # Below this length a value is not redacted by substring: a 3-character "secret" would mangle every log line.
@@ -21,6 +21,31 @@ KEY_LIKE = re.compile(
 def looks_like_secret(text: str | None) -> bool:
     """Whether a message holds something that could be a key: treat it as one (delete it, never echo it)."""
     return bool(text) and KEY_LIKE.search(text or "") is not None
+
+
+# Short credentials: Bybit's API keys are 18 characters; OKX and Bitget passphrases are chosen by the user, 8 to 32
+# characters of letters and digits (OKX adds symbols). One whitespace-free token of 8+ such characters that mixes
+# letters with digits could be one. Dots, slashes and colons are left out: file names, time zones ("Etc/GMT+12")
+# and links are not passphrases.
+MIN_SHORT_KEY_LENGTH = 8
+_SHORT_KEY_TOKEN = re.compile(r"[A-Za-z0-9_\-+=!@#$%^&*?~]{8,}")
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_HAS_DIGIT = re.compile(r"\d")
+
+
+def short_key_tokens(text: str | None) -> list[str]:
+    """The whitespace-separated tokens of `text` shaped like a short key or passphrase."""
+    return [
+        token
+        for token in (text or "").split()
+        if _SHORT_KEY_TOKEN.fullmatch(token) and _HAS_LETTER.search(token) and _HAS_DIGIT.search(token)
+    ]
+
+
+def holds_key_material(text: str | None, ordinary: Callable[[str], bool] = lambda token: False) -> bool:
+    """A long key anywhere, or a short key-shaped token that is not `ordinary` (a name the bot itself knows, like
+    "Binance-1", which must not be deleted as a key)."""
+    return looks_like_secret(text) or any(not ordinary(token) for token in short_key_tokens(text))
 
 
 class SecretRegistry:

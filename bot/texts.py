@@ -68,14 +68,14 @@ SETTINGS = (
 )
 TIMEZONE_SET = "✅ Time zone set to <b>{zone}</b>."
 UNKNOWN_TIMEZONE = (
-    "I don't know the time zone “{typed}”. Use a name like Europe/Paris or America/New_York, or pick one "
-    "from /settings."
+    "I don't know that time zone. Use a name like Europe/Paris or America/New_York, or pick one from /settings."
 )
 
 # --- /sync and /status --------------------------------------------------------------------------------------
 
 NO_ACCOUNTS = "You have no connected accounts yet. Send /connect to add one."
-NO_SUCH_ACCOUNT = "I found no account called “{name}”. Your accounts: {names}."
+# The name typed is not repeated: it could be a key pasted after the command.
+NO_SUCH_ACCOUNT = "I found no account by that name. Your accounts: {names}."
 SYNC_STARTED = "🔄 <b>Syncing…</b>"
 SYNC_ALREADY_RUNNING = "⏳ A sync of <b>{name}</b> is already running; here is how far it got:"
 SYNC_ALREADY_RUNNING_ELSEWHERE = "⏳ A sync of <b>{name}</b> is already running. Check /status in a minute."
@@ -116,3 +116,22 @@ EXPORT_CHOOSE_SCOPE = "Export which account?"
 EXPORT_BAD_DATES = "Send the dates as /export YYYY-MM-DD YYYY-MM-DD (from, to), or /export for everything."
 EXPORT_NOTHING = "There is nothing to export yet: connect an account with /connect or upload a file."
 EXPORT_CAPTION = "{title}: {records:,} transactions{period}."
+
+# Key material outside the key step (handlers/key_guard.py): deleted first, never echoed.
+KEY_DELETED = (
+    "🔒 That looked like an API key, secret or passphrase (8 or more characters mixing letters and digits), so I "
+    "deleted it. I was not expecting one now: to connect an exchange, send /connect and paste each value when I "
+    "ask for it."
+)
+KEY_IN_CAPTION_DELETED = (
+    "🔒 The caption looked like an API key, secret or passphrase, so I deleted the message, file included, and did "
+    "not read it. Send the file again without a caption."
+)
+KEY_IN_EDIT_DELETED = (
+    "🔒 I deleted your edited message: it could be a key. I only take a key sent as a new message, so paste it "
+    "again as a new message."
+)
+KEY_NOT_DELETED = (
+    "⚠️ That looked like an API key, secret or passphrase, but I could not delete it. Please delete it yourself "
+    "and, to be safe, replace the key on the exchange."
+)

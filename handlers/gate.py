@@ -8,6 +8,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot import texts
 from bot.context import services
+from handlers import key_guard
 from handlers.replies import reply
 
 
@@ -25,4 +26,6 @@ async def enforce_allow_list(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    # Key material is deleted before anything else looks at the update, strangers' included.
+    key_guard.register(application)
     application.add_handler(TypeHandler(Update, enforce_allow_list), group=-1)

@@ -53,9 +53,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if args:
         zone = _lookup(args[0])
         if zone is None:
-            await chat.send_message(
-                texts.UNKNOWN_TIMEZONE.format(typed=escape(args[0][:40])), parse_mode=ParseMode.HTML
-            )
+            await chat.send_message(texts.UNKNOWN_TIMEZONE)  # never echoed: it could be a key
             return
         profile = await svc.users.set_timezone(user.id, zone)
         await chat.send_message(texts.TIMEZONE_SET.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML)
@@ -77,7 +75,7 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         profile = await services(context).users.set_timezone(user.id, zone)
     except ZoneInfoNotFoundError:  # the machine lacks time zone data
-        await query.answer(texts.UNKNOWN_TIMEZONE.format(typed=zone), show_alert=True)
+        await query.answer(texts.UNKNOWN_TIMEZONE, show_alert=True)
         return
     await query.answer()
     await query.edit_message_text(texts.TIMEZONE_SET.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML)

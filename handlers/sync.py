@@ -48,7 +48,7 @@ async def sync_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if not accounts:
             names = ", ".join(s.account_name for s in await services(context).integrations.list(user.id))
             await chat.send_message(
-                texts.NO_SUCH_ACCOUNT.format(name=escape(wanted[:40]), names=escape(names)), parse_mode=ParseMode.HTML
+                texts.NO_SUCH_ACCOUNT.format(names=escape(names)), parse_mode=ParseMode.HTML
             )
             return
     start_sync(context, chat.id, user.id, accounts)

@@ -192,12 +192,16 @@ async def test_a_key_in_an_edited_or_forwarded_message_is_deleted_too(
         connect = await pick_and_confirm(ada, "Binance")
         forwarded = await telegram.forward_message(ada.user, key.api_key, from_user="Ada's other account")
         await ada.reply_to(forwarded, "received")
-        # The user edits an older message of theirs to hold the secret instead of sending a new one.
+        # The user edits an older message of theirs to hold the secret instead of sending a new one: it is deleted
+        # but not taken as the key (issue 12: only a new message at the key step is a key).
         edited = await telegram.edit_user_message(connect, key.secret)
-        review = await ada.reply_to(forwarded, "Check the key")
+        refused = await ada.reply_to(forwarded, "edited message")
+        pasted = await ada.send(key.secret)
+        review = await ada.reply_to(pasted, "Check the key")
 
     assert telegram.message(ada.chat_id, forwarded.message_id).deleted
     assert telegram.message(ada.chat_id, edited.message_id).deleted
+    assert "new message" in (refused.text or "")
     assert key.secret not in ada.all_bot_texts()
     assert f"…{key.api_key[-4:]}" in review.text
 

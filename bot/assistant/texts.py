@@ -13,7 +13,7 @@ PICK = (
     "(spelling mistakes are fine).\n\n{selected}"
 )
 NOTHING_PICKED = "Tap at least one exchange first."
-NO_MATCH = "I found no exchange called “{query}”. Check the spelling, or page through the list."
+NO_MATCH = "I found no exchange by that name. Check the spelling, or page through the list."
 SEARCH_RESULTS = "Exchanges matching “{query}”:"
 UNSUPPORTED = "{reason}"
 

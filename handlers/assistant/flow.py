@@ -134,7 +134,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, query: str) -> None:
     found = search_exchanges(query, limit=8)
     if not found:
-        await say(context, draft, texts.NO_MATCH.format(query=escape(query[:40])))
+        await say(context, draft, texts.NO_MATCH)  # the search text is never echoed: it could be a passphrase
         return
     draft.state.search = query[:40]
     await show(update, context, draft, views.picker(draft, [p.id for p in found], has_more=False), edit=False)
@@ -170,7 +170,7 @@ async def typed_option(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
             await say(context, draft, texts.RENAMED.format(name=escape(renamed.account_name)))
             return
         if state.step == Step.ASK_NAME:
-            state.account_name = clean_account_name(value)
+            state.account_name = clean_account_name(value, state.exchange_id)
         elif state.step == Step.ASK_SUBACCOUNT:
             if not value or len(value) > 64 or "\n" in value:
                 raise IntegrationError(texts.BAD_SUBACCOUNT)

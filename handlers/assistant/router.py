@@ -18,13 +18,12 @@ from bot.secret import looks_like_secret
 from connectors.profiles import UnknownExchange, get_profile
 from handlers.assistant import check, flow, keypair, views
 from handlers.assistant.buttons import PREFIX, Action, Pressed, parse
-from handlers.assistant.secrets import delete_at_once, receive_field, stray_secret
+from handlers.assistant.secrets import receive_field, stray_secret
 from handlers.replies import reply
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
-GROUPS = filters.ChatType.GROUPS
 SWEEP_EVERY_SECONDS = 30.0
 
 Step_ = Callable[[Update, ContextTypes.DEFAULT_TYPE, Draft, Pressed], Awaitable[None]]
@@ -246,7 +245,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     draft = await services(context).drafts.load(user.id)
     edited = update.edited_message is not None
-    if draft is not None and draft.state.step == Step.FIELD:
+    if draft is not None and draft.state.step == Step.FIELD and not edited:
+        # Only a new message is a key: an edit of an old one is never taken (handlers/key_guard.py deletes it).
         await receive_field(update, context, draft, message)
     elif looks_like_secret(message.text):
         await stray_secret(update, context, message)
@@ -260,15 +260,6 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await flow.typed_option(update, context, draft, message.text or "")
     else:
         await reply(update, texts.USE_BUTTONS)
-
-
-async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A key pasted in a group: delete it if we can, never echo it, tell them to rotate it."""
-    message = update.effective_message
-    if message is None or not looks_like_secret(message.text):
-        return
-    await delete_at_once(message)
-    await context.bot.send_message(message.chat_id, texts.GROUP_KEY_REFUSED)
 
 
 # --- time-outs and restarts -----------------------------------------------------------------------------------
@@ -307,7 +298,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"))
     text_updates = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND & text_updates, on_private_text))
-    application.add_handler(MessageHandler(GROUPS & filters.TEXT & ~filters.COMMAND, on_group_text))
     if application.job_queue is not None:
         timeout: float = application.bot_data[SETTINGS_KEY].assistant_timeout_seconds
         # Sweep often enough that a flow is wiped close to its time-out, not up to a whole interval late.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -48,7 +49,7 @@ async def receive_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
             if other.name != field.name and other.name in entered and entered[other.name].reveal() == value:
                 problem = texts.FIELD_DUPLICATE.format(other=other.label, label=field.label)
     if problem is not None:
-        reply = texts.FIELD_REJECTED.format(problem=problem, label=field.label)
+        reply = texts.FIELD_REJECTED.format(problem=escape(problem), label=escape(field.label))
         if not deleted:
             reply += "\n\n" + texts.UNEXPECTED_KEY_NOT_DELETED
         await say(context, draft, reply)
@@ -57,7 +58,8 @@ async def receive_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
     await store.put_secret(draft, profile.id, field.name, secret)
     shown = secret.fingerprint() if not field.is_secret else f"({len(value)} characters)"
     template = texts.FIELD_RECEIVED if deleted else texts.FIELD_RECEIVED_NOT_DELETED
-    await say(context, draft, template.format(label=field.label, fingerprint=shown))
+    # The fingerprint is the end of what the user pasted: escaped like any user value.
+    await say(context, draft, template.format(label=escape(field.label), fingerprint=escape(shown)))
     if draft.state.field_index + 1 < len(key_type.fields):
         draft.state.field_index += 1
         await show(update, context, draft, views.ask_field(draft, profile), edit=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -90,10 +91,11 @@ def review(draft: Draft, profile: ExchangeProfile, fingerprint: str) -> View:
     state = draft.state
     key_type = profile.key_type(state.key_type or profile.default_key_type.id)
     extras = ""
+    # Typed by the user: escaped, or Telegram refuses the whole message (issue 12, finding 10).
     if state.subaccount:
-        extras += f"\nSubaccount: {state.subaccount}"
+        extras += f"\nSubaccount: {escape(state.subaccount)}"
     if state.sync_from:
-        extras += f"\nSync from: {state.sync_from}"
+        extras += f"\nSync from: {escape(state.sync_from)}"
     rows = [[button("✅ Check and connect", draft.token, Action.CHECK)]]
     if state.mode == Mode.CONNECT:
         # A replaced key keeps its account's options; they are changed from /keys.

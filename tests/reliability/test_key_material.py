@@ -1,0 +1,195 @@
+"""Issue 12, finding 8: key material is deleted first and never echoed, in every message shape, chat and state.
+
+Generated inputs (seeded): a key of each kind users really paste — long ones (Binance 64 characters, Bybit 36, OKX
+32) and short ones (Bybit's 18-character API key, OKX and Bitget passphrases of 8–19 characters) — put into a
+message shape — plain text, text with words around it, after any command (`/sync <key>`, `/settings <key>`, …),
+after a command addressed to the bot (`/sync@bot <key>`), a document's caption, an older message edited to hold
+it, a forwarded message — and sent in a chat: a private chat with an allowed user (with no flow open, or at the
+exchange search), a group where the bot is admin, or a private chat with a stranger while the allow-list is on.
+
+After each input: the message is deleted, deleteMessage was the bot's first call for it (new messages), and no text
+the bot ever sent (edits included) holds the key or its first 8 characters; at the end no account name holds it.
+Short keys in a group are only looked for in commands (group chatter is not the bot's to delete); every other
+combination is generated.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.context import SERVICES_KEY, Services
+from db.models import Integration
+from sandbox.botapi import BotApiEmulator
+from sandbox.botapi.models import ChatMessage, GroupHandle, UserHandle
+from tests.bot_harness import running_bot, settings_for
+
+INPUTS = 120
+LONG_INPUTS = 1_200
+ADA, BOB, MALLORY = 1001, 1002, 3003  # Ada and Bob are allowed; Mallory is not
+COMMANDS = (
+    "/sync",
+    "/settings",
+    "/settings timezone",
+    "/start",
+    "/connect",
+    "/keys",
+    "/status",
+    "/help",
+    "/export",
+    "/upload",
+    "/cancel",
+    "/troubleshoot",
+    "/nonsense",
+)
+SHAPES = ("text", "words", "command", "command@bot", "caption", "edited", "forwarded")
+CHATS = ("private", "private at search", "group", "stranger")
+ALNUM = string.ascii_letters + string.digits
+
+
+def key_of(kind: str, rng: random.Random) -> str:
+    """A key of the given kind with at least one letter and one digit, as real ones have."""
+    length, alphabet = {
+        "binance secret": (64, ALNUM),
+        "bybit secret": (36, ALNUM),
+        "okx secret": (32, "0123456789ABCDEF"),
+        "bybit api key": (18, ALNUM),
+        "okx passphrase": (rng.randint(8, 19), ALNUM + "!@#$%^&*"),
+        "bitget passphrase": (rng.randint(8, 19), ALNUM),
+    }[kind]
+    while True:
+        value = "".join(rng.choice(alphabet) for _ in range(length))
+        if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+            return value
+
+
+KINDS = ("binance secret", "bybit secret", "okx secret", "bybit api key", "okx passphrase", "bitget passphrase")
+SHORT = {"bybit api key", "okx passphrase", "bitget passphrase"}
+
+
+@dataclass
+class Input:
+    chat: str
+    shape: str
+    kind: str
+    key: str
+
+    def message(self, rng: random.Random, bot_username: str) -> str:
+        if self.shape == "words":
+            return f"here is my key {self.key} thanks"
+        if self.shape.startswith("command"):
+            command = rng.choice(COMMANDS)
+            if self.shape == "command@bot":
+                name, _, rest = command.partition(" ")
+                command = f"{name}@{bot_username} {rest}".strip()
+            return f"{command} {self.key}"
+        return self.key
+
+
+def generate(rng: random.Random) -> Input:
+    while True:
+        chat, shape, kind = rng.choice(CHATS), rng.choice(SHAPES), rng.choice(KINDS)
+        if chat == "group" and kind in SHORT and not shape.startswith("command"):
+            continue  # short tokens in group chatter are not deleted, by design
+        if chat == "stranger" and shape == "edited":
+            continue  # a stranger has no older message the bot answered
+        return Input(chat, shape, kind, key_of(kind, rng))
+
+
+async def test_key_material_is_deleted_first_and_never_echoed_in_any_shape_or_chat(
+    long_run: bool, tmp_path: Path, measured: Callable[..., None]
+) -> None:
+    wanted = LONG_INPUTS if long_run else INPUTS
+    rng = random.Random(20261205)
+    counts: Counter[str] = Counter()
+    keys: list[str] = []
+    async with BotApiEmulator() as telegram:
+        ada = telegram.add_user(ADA, "Ada", started=True)
+        bob = telegram.add_user(BOB, "Bob", started=True)
+        mallory = telegram.add_user(MALLORY, "Mallory", started=True)
+        group = telegram.add_group(-100777, "Traders", members=[ada, bob, mallory], bot_is_admin=True)
+        settings = settings_for(telegram, tmp_path, allowed_users=frozenset({ADA, BOB}))
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            for _ in range(wanted):
+                item = generate(rng)
+                keys.append(item.key)
+                sent, baseline = await deliver(telegram, item, rng, ada=ada, mallory=mallory, group=group)
+                await telegram.wait_until(partial(answered, telegram, sent, baseline), timeout=10)
+                first = telegram.calls_after_update(sent)[0]
+                assert first.method == "deleteMessage", (item, first.method)
+                counts[item.chat.replace(" ", "_")] += 1
+                counts[item.shape.replace("@", "_at_")] += 1
+                counts["short_keys" if item.kind in SHORT else "long_keys"] += 1
+            async with services.database.reader() as session:
+                names = list(await session.scalars(select(Integration.account_name)))
+        everything = "\n".join(
+            version
+            for chat in (ada.chat_id, mallory.chat_id, group.chat_id)
+            for message in telegram.messages(chat)
+            if message.from_bot
+            for version in (message.text or "", message.caption or "", *(v.text or "" for v in message.history))
+        )
+        errors = telegram.internal_errors
+
+    measured(inputs=wanted, **dict(sorted(counts.items())))
+    leaked = [key for key in keys if key in everything or key[:8] in everything]
+    assert leaked == [], f"{len(leaked)} keys were echoed"
+    assert not any(key in name for key in keys for name in names)
+    assert errors == []
+
+
+def newest_id(telegram: BotApiEmulator, chat_id: int) -> int:
+    return max((m.message_id for m in telegram.messages(chat_id)), default=0)
+
+
+def answered(telegram: BotApiEmulator, sent: ChatMessage, baseline: int) -> bool:
+    """The message is deleted and the bot has said something since the key was sent."""
+    deleted = telegram.message(sent.chat_id, sent.message_id).deleted
+    return deleted and newest_id(telegram, sent.chat_id) > baseline and telegram.messages(sent.chat_id)[-1].from_bot
+
+
+async def deliver(
+    telegram: BotApiEmulator,
+    item: Input,
+    rng: random.Random,
+    *,
+    ada: UserHandle,
+    mallory: UserHandle,
+    group: GroupHandle,
+) -> tuple[ChatMessage, int]:
+    """Send one input; return the message that holds the key (for an edit: the edited message) and the newest
+    message id of the chat just before it."""
+    user = mallory if item.chat == "stranger" else ada
+    chat = group if item.chat == "group" else None
+    chat_id = group.chat_id if chat is not None else user.chat_id
+    if item.chat == "private at search":
+        opened = await telegram.send_message(user, "/connect")
+        await telegram.wait_for_bot_message(
+            user.chat_id, after_message_id=opened.message_id, predicate=lambda m: "Connect your" in (m.text or "")
+        )
+    if item.shape == "caption":
+        text = item.message(rng, telegram.bot.username)
+        baseline = newest_id(telegram, chat_id)
+        return await telegram.send_document(
+            user, filename="history.csv", content=b"a,b\n1,2\n", caption=text, chat=chat
+        ), baseline
+    text = item.message(rng, telegram.bot.username)
+    if item.shape == "forwarded":
+        baseline = newest_id(telegram, chat_id)
+        return await telegram.forward_message(user, text, from_user="a friend", chat=chat), baseline
+    if item.shape == "edited":
+        older = await telegram.send_message(user, "hello there", chat=chat)
+        if chat is None:  # in private the bot answers it; wait so the edit comes after that answer
+            await telegram.wait_for_bot_message(user.chat_id, after_message_id=older.message_id)
+        baseline = newest_id(telegram, chat_id)
+        return await telegram.edit_user_message(older, text), baseline
+    baseline = newest_id(telegram, chat_id)
+    return await telegram.send_message(user, text, chat=chat), baseline
