@@ -1,4 +1,4 @@
-"""Bitget REST emulator (API v2): spot market data, account, fills, wallet, convert and tax endpoints.
+"""Bitget REST emulator (API v2, v3 for unified accounts): market data, account, fills, wallet, convert, tax.
 
 Private requests are checked as Bitget checks them: ``ACCESS-KEY`` (missing 40001, unknown 40006, deleted or
 lapsed 40037), ``ACCESS-TIMESTAMP`` in ms within 30 seconds of the server's clock (unparsable 40005, outside
@@ -7,8 +7,10 @@ signs it) + body (missing 40003, wrong 40009), ``ACCESS-PASSPHRASE`` for normal 
 a Tax API key has none and the header is ignored), IPs outside the key's list (40018) and keys whose
 ``authorities`` do not open the endpoint (40014): a Tax API key opens only ``/api/v2/tax/*``, a normal key
 everything else. Errors come with HTTP 400. Each endpoint has a per-second limit (per IP for public data, per
-account otherwise) and every IP 6,000 requests a minute; past either the answer is HTTP 429 with code 429.
-Futures contracts and coin lists are not emulated (plain 404, listed in ``requests.unexpected``).
+account otherwise) and every IP 6,000 requests a minute (common/faq Q10), after which the IP waits 5 minutes; past
+either the answer is HTTP 429 with code 429. A key of a unified trading account gets 40085 from every v2 endpoint and
+reads ``/api/v3/*`` (``bitget_uta``). Futures contracts and coin lists are not emulated (plain 404, listed in
+``requests.unexpected``). Rules and sources: docs/exchange-apis/bitget.md.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
+IP_RECOVERY_MS = 5 * MINUTE_MS
 TAX_KEY = "tax"
 # Recorded by ccxt 4.5.90 (bitget.py error map) from the live API.
 UTA_REFUSAL = BitgetError(
@@ -151,6 +154,7 @@ class BitgetEmulator(ExchangeEmulator):
         )
         self.book = BitgetBook(self.account)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
+        self._ip_blocked_until: dict[str, int] = {}
         book = self.book
         uta = BitgetUtaBook(book)
         self.endpoints = (
@@ -214,6 +218,7 @@ class BitgetEmulator(ExchangeEmulator):
 
     def reset_rate_limits(self) -> None:
         self._windows.clear()
+        self._ip_blocked_until.clear()
 
     # -- server -----------------------------------------------------------------------------------------------
 
@@ -231,7 +236,15 @@ class BitgetEmulator(ExchangeEmulator):
         now = self.clock.now_ms()
         ip = request.remote or ""
         try:
-            self._spend(("ip", ip), self.limits.ip_requests_per_minute, MINUTE_MS, now)
+            # common/faq Q10: "The overall rate limit is 6000/IP/Min, After the rate limit is triggered, it takes
+            # 5 minutes to recover."
+            if now < self._ip_blocked_until.get(ip, 0):
+                raise BitgetError("429", "Too Many Requests", 429)
+            try:
+                self._spend(("ip", ip), self.limits.ip_requests_per_minute, MINUTE_MS, now)
+            except BitgetError:
+                self._ip_blocked_until[ip] = now + IP_RECOVERY_MS
+                raise
             raw_query = request.rel_url.raw_query_string
             params = dict(parse_qsl(raw_query, keep_blank_values=True))
             key = None

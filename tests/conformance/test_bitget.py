@@ -633,3 +633,22 @@ async def test_the_emulator_follows_the_documented_paging_windows_and_limits() -
                 else {r["id"] for r in isolated["data"]}
             )
             assert m.id in ids
+
+
+async def test_an_ip_over_6000_requests_a_minute_waits_five_minutes() -> None:
+    """common/faq Q10: "The overall rate limit is 6000/IP/Min, After the rate limit is triggered, it takes 5 minutes
+    to recover." (A smaller ceiling here, the same recovery.)"""
+    import aiohttp
+
+    limits = BitgetLimits(per_second={}, default_per_second=1_000, ip_requests_per_minute=3)
+    async with BitgetEmulator(seed=3, profile=PROFILE, listed_symbols=20, limits=limits) as emulator:
+        url = f"{emulator.base_url}/api/v2/public/time"
+        statuses = []
+        async with aiohttp.ClientSession() as session:
+            for advance in (0, 0, 0, 0, 61_000, 3 * 60_000, 60_000):
+                emulator.clock.advance(advance)
+                async with session.get(url) as response:
+                    statuses.append(response.status)
+    # Three served, the fourth refused; a minute later (the window has slid) and four minutes later still refused;
+    # five minutes after the refusal, served again.
+    assert statuses == [200, 200, 200, 429, 429, 429, 200]
