@@ -1,0 +1,42 @@
+"""Reading within bounds (issue 12, finding 2): what the limits let through and how they refuse, without the bot.
+
+The bombs themselves go through the real bot in tests/reliability/test_hardening_files.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.files.errors import FileTooLarge
+from connectors.files.limits import MAX_ROWS
+from connectors.files.reading import read_sheets
+from tests.reliability import file_bombs
+
+
+def test_a_workbook_declaring_a_smaller_dimension_than_its_data_is_read_whole() -> None:
+    """openpyxl's read-only mode stops at the declared last row: 1,000 rows under `A1:A1` used to give one."""
+    rows = b"".join(file_bombs.text_row(n, 1, f"r{n}") for n in range(1, 1_001))
+    data = file_bombs.workbook(file_bombs.sheet(rows, dimension="A1:A1"))
+
+    [sheet] = read_sheets("short-dimension.xlsx", data)
+
+    assert [row[0] for row in sheet.rows] == [f"r{n}" for n in range(1, 1_001)]
+
+
+def test_trailing_empty_cells_do_not_count_as_columns_but_count_as_cells() -> None:
+    line = b"a,b" + b"," * 1_000 + b"\n"  # Excel's "save as CSV" of a sheet with a wide used range
+    [sheet] = read_sheets("padded.csv", b"Date,Pair\n" + line * 3)
+
+    assert [row[:2] for row in sheet.rows[1:]] == [["a", "b"]] * 3
+
+
+def test_reading_stops_when_its_time_is_up() -> None:
+    with pytest.raises(FileTooLarge, match="took longer than 0 seconds"):
+        read_sheets("rows.csv", file_bombs.many_rows_csv(MAX_ROWS - 1_000).data, max_seconds=0)
+
+
+def test_the_isolated_reader_gives_the_same_rows_as_the_one_in_process() -> None:
+    rows = b"".join(file_bombs.text_row(n, 3, f"r{n}") for n in range(1, 51))
+    data = file_bombs.workbook(file_bombs.sheet(rows))
+
+    assert read_sheets("w.xlsx", data, isolated=True) == read_sheets("w.xlsx", data)
