@@ -167,6 +167,9 @@ async def serving(application: Application) -> AsyncIterator[Application]:  # ty
         try:
             yield application
         finally:
+            found = application.bot_data.get(SERVICES_KEY)
+            if isinstance(found, Services):  # while the bot can still say so in their progress messages
+                await found.background.cancel_all()
             await application.updater.stop()
             await application.stop()
     finally:

@@ -65,8 +65,9 @@ async def release_leftovers(database: Database, dead: list[HolderInfo]) -> list[
 
 
 def stop_with(application: Application, reason: str) -> None:  # type: ignore[type-arg]
+    """Stop the bot by itself, for `reason` (the CLI prints it and exits non-zero), closing running work first."""
     application.bot_data.setdefault(FATAL_KEY, reason)
-    application.stop_running()
+    request_stop(application)
 
 
 async def stop_on_conflict(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -83,10 +84,13 @@ def handle_stop_signals(application: Application) -> None:  # type: ignore[type-
     running update, a large import included."""
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(number, _on_stop_signal, application)
+        loop.add_signal_handler(number, request_stop, application)
 
 
-def _on_stop_signal(application: Application) -> None:  # type: ignore[type-arg]
+def request_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Cancel running syncs and uploads (they close their progress messages while the bot can still send), then
+    stop. PTB's shutdown would first wait for running updates, and only later, with its HTTP client closed,
+    cancel our jobs, whose progress messages could then no longer be edited."""
     if application.bot_data.get(_STOPPING_KEY) is not None:
         return
     # Kept in bot_data: a task nobody references may be collected before it finishes.

@@ -25,6 +25,8 @@ from db.migrate import upgrade_to_head
 from sandbox.botapi import BotApiEmulator, ChatMessage, UserHandle
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.base import delay
+from tests.assistant_story import Walker
+from tests.files.test_large_file import big_binance_export
 from tests.reliability.bot_process import UP, BotProcess, clean_environment, start_tallybot
 
 USER = 1001
@@ -191,3 +193,30 @@ async def test_a_full_disk_in_the_middle_of_a_sync_closes_its_progress_message_w
         assert bot.process.poll() is None, "the bot keeps running"
     finally:
         bot.stop()
+
+
+async def test_sigterm_during_an_upload_stops_it_promptly_and_says_so(
+    telegram: BotApiEmulator, binance: BinanceEmulator, tmp_path: Path
+) -> None:
+    """Before: SIGTERM waited for the running import to end (PTB waits for every running update)."""
+    walker = Walker(telegram, telegram.add_user(USER, "Ada", started=True))
+    data_dir = tmp_path / "data"
+    await connected_account(data_dir, binance)
+    bot = await started_bot(tmp_path, environment(telegram, binance, data_dir), "bot")
+    try:
+        sent = await telegram.send_document(
+            walker.user, filename="trades.csv", content=big_binance_export(), mime_type="text/csv"
+        )
+        await walker.reply_to(sent, "Which account")
+        reading = await walker.press_for("Binance-1", "trades.csv")
+        await asyncio.sleep(0.5)  # the file is being read
+        asked = time.monotonic()
+        bot.signal(signal.SIGTERM)
+        code = await bot.exited(60)
+        took = time.monotonic() - asked
+    finally:
+        bot.stop()
+    closed = telegram.message(reading.chat_id, reading.message_id).text or ""
+    assert code == 0, bot.output()
+    assert "This upload stopped: the bot is shutting down" in closed, closed
+    assert took < 10, f"stopping took {took:.1f} s"
