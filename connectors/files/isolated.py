@@ -18,6 +18,7 @@ import os
 import resource
 import subprocess  # nosec B404
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ from connectors.files.reading import Sheet, read_workbook
 # Address space of the child: a 249,000-row, 8.7 MB workbook peaked at 210 MB resident (docs/RELIABILITY.md).
 WORKER_MEMORY_BYTES = 1536 * 1024 * 1024
 WORKER_GRACE_SECONDS = 15.0  # interpreter start-up and sending the rows back
+# Workbooks read at once, whoever sent them: each worker may take WORKER_MEMORY_BYTES, so many users' uploads
+# together stay within the machine (a third waits for a slot; users are served meanwhile, each upload in a thread).
+MAX_WORKERS = 2
+_slots = threading.BoundedSemaphore(MAX_WORKERS)
 _ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
 _PROBLEMS: dict[str, type[errors.FileProblem]] = {
@@ -38,6 +43,11 @@ _PROBLEMS: dict[str, type[errors.FileProblem]] = {
 def read_workbook_isolated(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sheet]:
     """`reading.read_workbook` in a child process; the same FileProblems, plus a refusal for memory or time."""
     command = [sys.executable, "-m", "connectors.files.isolated", str(WORKER_MEMORY_BYTES), str(max_seconds)]
+    with _slots:
+        return _run(command, data, max_seconds)
+
+
+def _run(command: list[str], data: bytes, max_seconds: float) -> list[Sheet]:
     try:
         done = subprocess.run(  # noqa: S603  # nosec B603
             command,

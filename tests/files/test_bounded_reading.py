@@ -5,9 +5,14 @@ The bombs themselves go through the real bot in tests/reliability/test_hardening
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
 from connectors.files.errors import FileTooLarge
+from connectors.files.isolated import MAX_WORKERS
 from connectors.files.limits import MAX_ROWS
 from connectors.files.reading import read_sheets
 from tests.reliability import file_bombs
@@ -40,3 +45,31 @@ def test_the_isolated_reader_gives_the_same_rows_as_the_one_in_process() -> None
     data = file_bombs.workbook(file_bombs.sheet(rows))
 
     assert read_sheets("w.xlsx", data, isolated=True) == read_sheets("w.xlsx", data)
+
+
+def workers_running() -> int:
+    """Children of this process reading a workbook now (from /proc: no mock of the code under test)."""
+    count = 0
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue  # ended meanwhile
+            count += b"connectors.files.isolated" in command
+    return count
+
+
+def test_at_most_two_workbooks_are_read_at_once_whoever_sent_them() -> None:
+    data = file_bombs.many_rows_workbook().data  # ~3 s in a worker before its refusal
+    seen: list[int] = []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reads = [pool.submit(read_sheets, "rows.xlsx", data, isolated=True) for _ in range(4)]
+        while not all(read.done() for read in reads):
+            seen.append(workers_running())
+            time.sleep(0.05)
+    for read in reads:
+        with pytest.raises(FileTooLarge, match="more than 250,000 rows"):
+            read.result()
+
+    assert max(seen) == MAX_WORKERS == 2
