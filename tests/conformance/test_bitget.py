@@ -85,7 +85,9 @@ class Replay:
             if answers:
                 return answers.pop()
             data = response["data"]
-            return {**response, "data": {**data, "dataList": []} if isinstance(data, dict) else []}
+            if isinstance(data, dict):  # v2 `dataList`, v3 `list`
+                return {**response, "data": {**data, **{k: [] for k in ("dataList", "list") if k in data}}}
+            return {**response, "data": []}
 
         setattr(self.client, method, answer)
 
