@@ -8,7 +8,7 @@ import base64
 import ctypes
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,9 @@ PR_CAPBSET_DROP = 24
 SECRET_PASSWORD = "pw-never-shown-4821"
 
 
-async def test_start_up_failures_are_one_line_each_without_secrets(telegram: BotApiEmulator, tmp_path: Path) -> None:
+async def test_start_up_failures_are_one_line_each_without_secrets(
+    telegram: BotApiEmulator, tmp_path: Path, measured: Callable[..., None]
+) -> None:
     """Each broken environment an operator meets, and what `tallybot run` says: one line naming the fix."""
     cases: dict[str, tuple[dict[str, str], str]] = {}
     token = telegram.token
@@ -207,6 +209,7 @@ async def test_start_up_failures_are_one_line_each_without_secrets(telegram: Bot
     results["read_only_data_directory"] = bot
     cases["read_only_data_directory"] = (env, "cannot be written")
 
+    measured(broken_environments=len(results))
     for name, bot in results.items():
         expected = cases[name][1]
         line = one_error_line(bot)
