@@ -21,6 +21,7 @@ from bot.vault import Vault, generate_key, load_key_ring
 from db.engine import Database
 from db.migrate import upgrade_to_head
 from sandbox.botapi import BotApiEmulator
+from tests.postgres import fresh_database
 from tests.reliability.bot_process import UP, BotProcess, clean_environment, run_tallybot, start_tallybot
 
 
@@ -98,6 +99,29 @@ async def test_rotating_the_master_key_is_refused_while_a_bot_holds_the_database
         assert (data_dir / "master.key").read_bytes() != key_before
     finally:
         bot.stop()
+
+
+async def test_on_postgresql_a_second_instance_and_a_rotation_are_refused_while_a_bot_runs(
+    telegram: BotApiEmulator, tmp_path: Path
+) -> None:
+    """The same lease on PostgreSQL, where the lease decision is serialised by a table lock, not SQLite's writer."""
+    async with fresh_database() as url:
+        new, old = base64.b64encode(generate_key()).decode(), base64.b64encode(generate_key()).decode()
+        env = bot_environment(telegram, tmp_path / "data", DATABASE_URL=url, TALLYBOT_MASTER_KEY=f"{new},{old}")
+        first = start_tallybot(tmp_path, env, name="first")
+        try:
+            await first.wait_for(UP)
+            second = await run_tallybot(tmp_path, env, "run", timeout=60)
+            rotation = await run_tallybot(tmp_path, env, "rotate-master-key", timeout=60)
+            assert f"pid {first.pid}" in one_error_line(second) and "already running" in one_error_line(second)
+            assert f"pid {first.pid}" in one_error_line(rotation) and "stop the bot first" in one_error_line(rotation)
+            assert first.process.poll() is None
+            first.signal()
+            assert await first.exited(timeout=60) == 0
+            rotated = await run_tallybot(tmp_path, env, "rotate-master-key", timeout=60)
+            assert rotated.process.returncode == 0, rotated.output()
+        finally:
+            first.stop()
 
 
 async def test_a_409_conflict_from_get_updates_stops_the_bot_with_one_line(
