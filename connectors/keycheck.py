@@ -298,7 +298,13 @@ async def _probe_bitget(profile: ExchangeProfile, kind: KeyType, client: Any, ap
         # A Tax API key only opens the tax records; ask for one day of them, one row.
         now = int(time.time() * 1000)
         params = {"startTime": str(now - DAY_MS), "endTime": str(now), "limit": "1"}
-        await _call(client, "privateTaxGetV2TaxSpotRecord", params)
+        try:
+            await _call(client, "privateTaxGetV2TaxSpotRecord", params)
+        except Exception as error:
+            # A unified account's Tax API key: v2 answers 40085; GET /api/v3/tax/records (uta/tax/Get-Tax-Records).
+            if error_facts(error).code != "40085":
+                raise
+            await _call(client, "privateUtaGetV3TaxRecords", {**params, "bizType": "SPOT"})
         return KeyFacts(can_read=True, can_trade=None, can_withdraw=None, verified=False, note=t.WARN_TAX_KEY)
     try:
         return parse_bitget(await _permission_payload(profile, client))

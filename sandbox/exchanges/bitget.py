@@ -52,7 +52,7 @@ from sandbox.exchanges.bitget_book import (
     TaxRecord,
     authorities,
 )
-from sandbox.exchanges.bitget_uta import UTA_KEY, BitgetUtaBook
+from sandbox.exchanges.bitget_uta import UTA_KEY, UTA_TAX_KEY, BitgetUtaBook
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
@@ -77,6 +77,7 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v3/trade/fills": 20,
         "/api/v3/account/deposit-records": 10,
         "/api/v3/account/withdrawal-records": 10,
+        "/api/v3/tax/records": 1,
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
@@ -164,6 +165,7 @@ class BitgetEmulator(ExchangeEmulator):
             Endpoint("/api/v3/trade/fills", ANY_KEY, uta.fills),
             Endpoint("/api/v3/account/deposit-records", ANY_KEY, uta.deposit_records),
             Endpoint("/api/v3/account/withdrawal-records", ANY_KEY, uta.withdrawal_records),
+            Endpoint("/api/v3/tax/records", TAX_READ, uta.tax_records),
             Endpoint("/api/v2/spot/public/symbols", None, book.symbols_list),
             Endpoint("/api/v2/margin/currencies", None, book.margin_currencies),
             Endpoint("/api/v2/spot/account/info", SPOT_READ, book.account_info),
@@ -181,15 +183,16 @@ class BitgetEmulator(ExchangeEmulator):
 
     # -- keys -------------------------------------------------------------------------------------------------
 
-    def add_tax_key(self, *, expires_at: int | None = None, label: str = "tax") -> Credentials:
-        """A Tax API key, as made on Bitget's Tax API page: key and secret, no passphrase, tax records only."""
+    def add_tax_key(self, *, expires_at: int | None = None, label: str = "tax", unified: bool = False) -> Credentials:
+        """A Tax API key, as made on Bitget's Tax API page: key and secret, no passphrase, tax records only (of a
+        unified account: v2 answers 40085, ``/api/v3/tax/records`` reads them)."""
         return self._add_key(
             Permissions(),
             expires_at=expires_at,
             ip_whitelist=(),
             label=label,
             passphrase=None,
-            key_type=TAX_KEY,
+            key_type=UTA_TAX_KEY if unified else TAX_KEY,
         )
 
     def add_uta_key(self, permissions: Permissions | None = None, *, label: str = "unified") -> Credentials:
@@ -252,7 +255,7 @@ class BitgetEmulator(ExchangeEmulator):
                 self._spend((ip, endpoint.path), self.limits.for_path(endpoint.path), SECOND_MS, now)
             else:
                 key = self._authenticate(request, raw_query, ip, now)
-                if key.key_type == UTA_KEY and endpoint.path.startswith("/api/v2/"):
+                if key.key_type in (UTA_KEY, UTA_TAX_KEY) and endpoint.path.startswith("/api/v2/"):
                     raise UTA_REFUSAL
                 if endpoint.scope is not ANY_KEY and not endpoint.scope.intersection(authorities(key)):
                     raise BitgetError("40014", "Incorrect permissions")
@@ -294,7 +297,7 @@ class BitgetEmulator(ExchangeEmulator):
             raise BitgetError("40006", "Invalid ACCESS_KEY")
         if self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.EXPIRED:
             raise BitgetError("40037", "Apikey does not exist")
-        if key.key_type != TAX_KEY:
+        if key.key_type not in (TAX_KEY, UTA_TAX_KEY):
             passphrase = headers.get("ACCESS-PASSPHRASE", "")
             if not passphrase:
                 raise BitgetError("40011", "ACCESS_PASSPHRASE cannot be empty")

@@ -461,7 +461,7 @@ TAX_READ = frozenset({"taxr", "taxw"})
 
 def authorities(key: ApiKey) -> list[str]:
     """The ``authorities`` Bitget lists for a key: a Tax API key can read the tax records and nothing else."""
-    if key.key_type == "tax":
+    if key.key_type in ("tax", "uta_tax"):  # a Tax API key, of a classic or a unified account
         return ["taxr"]
     p = key.permissions
     scopes: list[str] = list(_READ_SCOPES) if p.read else []

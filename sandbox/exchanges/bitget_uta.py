@@ -1,11 +1,16 @@
-"""Bitget API v3 for a unified trading account (UTA): fills, deposit and withdrawal records, as uta/* documents them.
+"""Bitget API v3 for a unified trading account (UTA): fills, deposit, withdrawal and tax records, as uta/* documents.
 
 ``GET /api/v3/trade/fills`` (uta/trade/Get-Order-Fills): ``category`` optional (the scripted trades are SPOT),
 ``limit`` default and max 100, ``startTime``-``endTime`` at most 30 days apart, only the last 90 days served, newest
 first, the next page by ``cursor`` (the answer's ``data.cursor``). ``GET /api/v3/account/deposit-records`` and
 ``withdrawal-records`` (uta/account/deposit/…, uta/account/withdrawal/…): both ends required (no maximum range
 stated), ``limit`` default 20, max 100, ``cursor`` = the smallest ``orderId`` seen; ``data`` a list. Invalid values
-get 400172, the v3 twin of 40017 ccxt recorded. A classic account's key is not served here (not emulated).
+get 400172, the v3 twin of 40017 ccxt recorded. ``GET /api/v3/tax/records`` (uta/tax/Get-Tax-Records), for a Tax
+API key of a unified account: ``bizType`` required, ``marginType`` crossed (default) or isolated for MARGIN, both ends
+at most 7 days apart, 366 days reach, ``limit`` default and max 500, ``cursor`` = the last ``id``; its lines are the
+scripted tax ledger's, spelled in v3's tax types: spot trade legs (ORDER_DEALT_IN / ORDER_DEALT_FROZEN_OUT), margin and
+futures lines; deposits, withdrawals and interest under OTHER (TRANSFER_IN / TRANSFER_OUT, as the v3 enum has no
+deposit type; an assumption). A classic account's key is not served here (not emulated).
 """
 
 from __future__ import annotations
@@ -19,6 +24,16 @@ from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalReco
 
 Json = dict[str, Any]
 UTA_KEY = "uta"
+UTA_TAX_KEY = "uta_tax"  # a Tax API key of a unified account
+TAX_RANGE_MS = 7 * DAY_MS
+TAX_REACH_MS = 366 * DAY_MS
+BIZ_TYPES = ("SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES", "OTHER")
+# How the classic tax ledger's lines read in v3's tax types (uta/enum, "Tax type").
+_FUTURE_TYPES = {"open_long": "OPEN_LONG", "close_long": "CLOSE_LONG", "open_short": "OPEN_SHORT",
+                 "close_short": "CLOSE_SHORT"}  # fmt: skip
+_MARGIN_TYPES = {"transfer_in": "TRANSFER_IN", "transfer_out": "TRANSFER_OUT", "deal_in": "ORDER_DEALT_IN",
+                 "deal_out": "ORDER_DEALT_FROZEN_OUT", "borrow": "INS_LOAN_DISBURSE_USER_IN",
+                 "repay": "REPAY_SOURCE_USER_OUT", "interest_repay": "INTEREST_SETTLEMENT_OUT"}  # fmt: skip
 FILLS_RANGE_MS = 30 * DAY_MS
 FILLS_REACH_MS = 90 * DAY_MS
 CATEGORIES = ("SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
@@ -155,3 +170,68 @@ class BitgetUtaBook:
             "createdTime": str(w.timestamp),
             "updatedTime": str(w.timestamp + 300_000),
         }
+
+    # -- tax ------------------------------------------------------------------------------------------------
+
+    def tax_records(self, call: Call) -> list[Json]:
+        if call.key is None or call.key.key_type != UTA_TAX_KEY:
+            raise NotEmulated("v3 tax records of a classic account's key")
+        p = call.params
+        biz = p.get("bizType", "")
+        if biz == "":
+            raise missing("bizType")
+        margin_type = p.get("marginType") or "crossed"
+        if biz not in BIZ_TYPES or margin_type not in ("crossed", "isolated"):
+            raise _invalid()
+        value = int_param(p, "limit")
+        limit = 500 if value is None else value
+        if not 1 <= limit <= 500:
+            raise _invalid()
+        start, end = int_param(p, "startTime"), int_param(p, "endTime")
+        if start is None:
+            raise missing("startTime")
+        if end is None:
+            raise missing("endTime")
+        if start > end or end - start > TAX_RANGE_MS:
+            raise _invalid()
+        start = max(start, call.now_ms - TAX_REACH_MS)
+        coin, ceiling = p.get("coin"), int_param(p, "cursor")
+        rows = [r for r in self._tax_lines(biz, margin_type) if start <= int(r["ts"]) <= end]
+        rows = [r for r in rows if (not coin or r["coin"] == coin) and (ceiling is None or int(r["id"]) < ceiling)]
+        return sorted(rows, key=lambda r: int(r["id"]), reverse=True)[:limit]
+
+    def _tax_lines(self, biz: str, margin_type: str) -> list[Json]:
+        tax = self.book.tax
+        if biz == "SPOT":
+            return [
+                _tax_line(r.id, r.coin, "ORDER_DEALT_IN" if r.amount >= 0 else "ORDER_DEALT_FROZEN_OUT",
+                          plain(r.amount), r.fee, plain(r.balance), r.ts)
+                for r in tax.spot if r.tax_type in ("Buy", "Sell")
+            ]  # fmt: skip
+        if biz == "OTHER":
+            return [
+                _tax_line(r.id, r.coin, "TRANSFER_IN" if r.amount >= 0 else "TRANSFER_OUT", plain(r.amount), r.fee,
+                          plain(r.balance), r.ts)
+                for r in tax.spot if r.tax_type not in ("Buy", "Sell")
+            ]  # fmt: skip
+        if biz == "MARGIN":
+            return [
+                _tax_line(m.id, m.coin, _MARGIN_TYPES[m.tax_type], plain(m.amount), m.fee, plain(m.total), m.ts)
+                for m in tax.margin if m.margin_type == margin_type
+            ]  # fmt: skip
+        return [
+            _tax_line(f.id, f.margin_coin, _FUTURE_TYPES[f.tax_type], plain(f.amount), f.fee, "0", f.ts)
+            for f in tax.future if f.product_type == biz
+        ]  # fmt: skip
+
+
+def _tax_line(ident: str, coin: str, tax_type: str, amount: str, fee: Any, balance: str, ts: int) -> Json:
+    return {
+        "id": ident,
+        "coin": coin,
+        "type": tax_type,
+        "amount": "0" if amount in ("0", "-0") else amount,
+        "fee": "0" if not fee else plain(-fee),
+        "balance": balance,
+        "ts": str(ts),
+    }

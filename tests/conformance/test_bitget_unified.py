@@ -121,17 +121,35 @@ ACCOUNT_INFO = {
 }
 
 
+# uta/tax/Get-Tax-Records.md, response example.
+TAX_RECORDS = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1763688181556,
+    "data": [
+        {"id": "1375573238088888369", "coin": "USDT", "type": "ORDER_DEALT_FROZEN_OUT", "amount": "-1.9998656",
+         "fee": "0", "balance": "42.41856383400698", "ts": "1763688137552"},
+        {"id": "1375573238088888368", "coin": "BGB", "type": "ORDER_PLF_FEE_OUT", "amount": "-0.0004556178732628",
+         "fee": "0", "balance": "2.1598531923916739", "ts": "1763688137552"},
+        {"id": "1375573238088888367", "coin": "BGB", "type": "ORDER_DEALT_IN", "amount": "0.5696", "fee": "0",
+         "balance": "2.1603088102649367", "ts": "1763688137552"},
+    ],
+}  # fmt: skip
+
+
 def utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-async def unified_records(method: str, response: Any, endpoint: Endpoint) -> list[tuple[Any, ...]]:
+async def unified_records(
+    method: str, response: Any, endpoint: Endpoint, key_type: str | None = None
+) -> list[tuple[Any, ...]]:
     replay = Replay(method, response)
     try:
         for name in ("privateUtaGetV3TradeFills", "privateUtaGetV3AccountDepositRecords"):
             if name != method:
                 setattr(replay.client, name, _answer({**EMPTY, "data": {"list": [], "cursor": ""}}))
-        fetcher = BitgetFetcher(get_profile("bitget"), replay.client)
+        fetcher = BitgetFetcher(get_profile("bitget"), replay.client, key_type=key_type)
         fetcher.unified = True  # as learnt from a 40085
         records: list[Any] = []
         async for page in fetcher.fetch(
@@ -189,6 +207,17 @@ async def test_documented_v3_deposits_and_withdrawals_are_read_as_a_person_reads
     assert withdrawals == [(*sent, None, None, None, None, None, "USDT", D("10"))]
 
 
+async def test_documented_v3_tax_records_are_read_as_a_person_reads_them() -> None:
+    # Each stream (SPOT, MARGIN crossed/isolated, OTHER) is asked; the replay answers the first request only.
+    found = await unified_records("privateUtaGetV3TaxRecords", TAX_RECORDS, Endpoint.LEDGER, key_type="tax")
+    nothing = (None,) * 7
+    assert found == [
+        ("ledger", utc(1763688137552), "1375573238088888369", "USDT", D("-1.9998656"), *nothing),
+        ("ledger", utc(1763688137552), "1375573238088888368", "BGB", D("-0.0004556178732628"), *nothing),
+        ("ledger", utc(1763688137552), "1375573238088888367", "BGB", D("0.5696"), *nothing),
+    ]
+
+
 def test_the_documented_v3_key_info_is_read_as_a_key_that_can_trade_and_withdraw() -> None:
     facts = parse_bitget(ACCOUNT_INFO)
     assert (facts.can_read, facts.can_trade, facts.can_withdraw, facts.ip_restricted) == (True, True, True, True)
@@ -217,15 +246,21 @@ async def _info(client: Any, emulator: BitgetEmulator) -> Any:
     return await client.privateUtaGetV3AccountInfo()
 
 
+async def _tax(client: Any, emulator: BitgetEmulator) -> Any:
+    ts = next(r.ts for r in reversed(emulator.book.tax.spot) if r.tax_type in ("Buy", "Sell"))
+    return await client.privateUtaGetV3TaxRecords({"bizType": "SPOT", "startTime": ts - 1, "endTime": ts + 1})
+
+
 @pytest.mark.parametrize(
     ("documented", "query"),
-    [(FILLS, _fills), (DEPOSITS, _deposits), (WITHDRAWALS, _withdrawals), (ACCOUNT_INFO, _info)],
-    ids=["fills", "deposit-records", "withdrawal-records", "account-info"],
+    [(FILLS, _fills), (DEPOSITS, _deposits), (WITHDRAWALS, _withdrawals), (ACCOUNT_INFO, _info), (TAX_RECORDS, _tax)],
+    ids=["fills", "deposit-records", "withdrawal-records", "account-info", "tax-records"],
 )
 async def test_the_emulator_answers_v3_in_the_documented_shape(documented: Any, query: Query) -> None:
+    tax = query is _tax
     async with BitgetEmulator(seed=3, profile=PROFILE, listed_symbols=40, limits=FAST) as emulator:
-        key = emulator.create_demo_keys().unified
-        async with client_for(emulator, key, tax=False) as client:
+        key = emulator.add_tax_key(unified=True) if tax else emulator.create_demo_keys().unified
+        async with client_for(emulator, key, tax=tax) as client:
             emulated = await query(client, emulator)
     data = emulated["data"]
     assert data["list"] if isinstance(data, dict) and "list" in data else data, "no rows compared"

@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
+from bot.secret import Secret
 from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited, UnsupportedEndpoint
 from connectors.fetchers.bitget import BITGET_OPENED, BitgetFetcher
 from connectors.fetchers.registry import fetcher_for, sync_order
 from connectors.fetchers.windows import DAY_MS, span_ms, to_ms
+from connectors.keycheck import check_key
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
 from sandbox.exchanges import (
@@ -509,3 +511,46 @@ async def test_a_unified_account_syncs_through_v3_after_one_refusal_and_says_wha
         (gap,) = reports[endpoint].gaps
         assert "unified account" in gap.reason and "file upload" in gap.reason
     assert all(not records for records in again.values())
+
+
+async def test_a_unified_accounts_tax_key_reads_v3_tax_records_after_one_refusal() -> None:
+    """uta/tax/Get-Tax-Records: one bizType per request (SPOT, MARGIN crossed/isolated, OTHER; the three futures
+    types), ranges of at most 7 days, 366 days back, cursor paging; the key check passes the same way."""
+    async with BitgetEmulator(seed=20240614, profile=PROFILE, listed_symbols=150, limits=FAST) as bitget:
+        key = bitget.add_tax_key(unified=True)
+        pool = ClientPool({"bitget": bitget.base_url})
+        profile = get_profile("bitget")
+        credentials = {"apiKey": key.api_key, "secret": key.secret}
+        try:
+            secrets = {name: Secret(value) for name, value in credentials.items()}
+            checked = await check_key(profile, secrets, pool=pool, credential_id="uta-tax", key_type="tax")
+            fields = profile.key_type("tax").field_names
+            async with pool.client("bitget", "uta-tax-1", credentials, key_fields=fields) as client:
+                client.throttler.config["refillRate"] = 1e6
+                fetcher = fetcher_for(profile, client, key_type="tax")
+                assert isinstance(fetcher, BitgetFetcher)
+                bitget.requests.reset()
+                cursors: dict[Endpoint, dict[str, Cursor]] = {}
+                reports: dict[Endpoint, FetchReport] = {}
+                found = await sync(fetcher, TAX_ENDPOINTS, cursors, until=datetime.now(UTC), reports=reports)
+                v2 = sum(n for path, n in bitget.requests.by_path.items() if path.startswith("/api/v2/"))
+                v3 = bitget.requests.count("/api/v3/tax/records")
+        finally:
+            await pool.close()
+
+    assert checked.ok and checked.diagnosis is None
+    oldest = reach(bitget, 366 * DAY_MS)
+    book = bitget.book.tax
+    spot_legs = {r.id: (r.coin, r.amount) for r in book.spot if r.ts >= oldest and r.tax_type in ("Buy", "Sell")}
+    ledger = {r.natural_key: (r.asset, r.amount) for r in found[Endpoint.LEDGER]}
+    assert {k.split(":")[-1]: v for k, v in ledger.items() if k.startswith("ledger:uta:SPOT:")} == spot_legs
+    assert {k.split(":")[-1] for k in ledger if k.startswith("ledger:uta:MARGIN")} == {
+        m.id for m in book.margin if m.ts >= oldest
+    }
+    assert {r.exchange_tx_id: (r.asset, r.amount, r.fee_amount) for r in found[Endpoint.FUTURES_TRADES]} == {
+        f.id: (f.margin_coin, f.amount, f.fee) for f in book.future if f.ts >= oldest
+    }
+    (gap,) = reports[Endpoint.LEDGER].gaps  # the v3 reach, not the v2 one
+    assert "366 days" in gap.reason and 0 < to_ms(gap.end) - oldest <= 2 * 3_600_000
+    assert v2 == 1  # one refusal teaches the account mode
+    assert v3 >= 7 * 52  # seven streams, 366 days in 7-day ranges

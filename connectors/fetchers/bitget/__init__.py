@@ -7,6 +7,7 @@ key's transaction records.
 | normal | spot trades (every market in one walk, 90 days back) | `trades` |
 | tax | ledger (spot, margin and P2P tax records), futures trades (futures tax records) | `tax` |
 | normal, unified account (v2 answers 40085) | spot and margin trades, deposits, withdrawals via API v3 | `unified` |
+| tax, unified account (v2 answers 40085) | ledger and futures trades from `/api/v3/tax/records` | `unified_tax` |
 
 Use one `BitgetFetcher` per sync: transfers are asked per coin, and the coins the other wallet lists mention (or
 that a caller hands over with `learn_assets`) are added to the balances' coins. Spot fills reach 90 days back, the
@@ -28,6 +29,7 @@ from connectors.fetchers.bitget.tax import STREAMS as TAX_STREAMS
 from connectors.fetchers.bitget.tax import BitgetTax
 from connectors.fetchers.bitget.trades import BitgetTrades
 from connectors.fetchers.bitget.unified import UNIFIED_REFUSAL, BitgetUnified
+from connectors.fetchers.bitget.unified_tax import BitgetUnifiedTax
 from connectors.fetchers.bitget.wallet import ROUTES as WALLET_ROUTES
 from connectors.fetchers.bitget.wallet import TRANSFER_FROM_TYPES, BitgetWallet, held_coins
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
@@ -56,6 +58,7 @@ class BitgetFetcher:
         self.wallet = BitgetWallet(client, self.evidence, self._balances, transfer_from_types=transfer_from_types)
         self.tax = BitgetTax(client)
         self.uta = BitgetUnified(client)
+        self.uta_tax = BitgetUnifiedTax(client)
         self.unified = False  # learnt from the first 40085 of a sync
 
     @property
@@ -97,25 +100,40 @@ class BitgetFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        if self.is_tax_key:
+        if self.unified:
+            pages = self._unified(spec, since=since, until=until, cursors=cursors, report=report)
+        elif self.is_tax_key:
             pages = self.tax.fetch(spec, since=since, until=until, cursors=cursors, report=report)
-        elif self.unified:
-            pages = self.uta.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint is Endpoint.SPOT_TRADES:
             pages = BitgetTrades(self.client, spec).fetch(since=since, until=until, cursors=cursors, report=report)
         else:
             pages = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        gaps_before = list(report.gaps)
         try:
             async for page in pages:
                 yield page
         except Exception as error:
             # A unified account refuses every v2 list with 40085 before any page: learn it once per sync and
             # read this endpoint (and the rest) through v3.
-            if self.is_tax_key or self.unified or error_facts(error).code != UNIFIED_REFUSAL:
+            if self.unified or error_facts(error).code != UNIFIED_REFUSAL:
                 raise
             self.unified = True
-            async for page in self.uta.fetch(spec, since=since, until=until, cursors=cursors, report=report):
+            report.gaps[:] = gaps_before  # what the v2 walk said of its reach does not hold for v3
+            async for page in self._unified(spec, since=since, until=until, cursors=cursors, report=report):
                 yield page
+
+    def _unified(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        if self.is_tax_key:
+            return self.uta_tax.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        return self.uta.fetch(spec, since=since, until=until, cursors=cursors, report=report)
 
     async def _balances(self, report: FetchReport, endpoint: Endpoint) -> Mapping[str, Decimal]:
         """The spot balances, asked once per sync: their coins are the transfer streams asked."""
