@@ -22,6 +22,7 @@ import pytest
 from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited, UnsupportedEndpoint
 from connectors.fetchers.bybit import BYBIT_OPENED, BybitFetcher
+from connectors.fetchers.bybit.pacing import Pacer
 from connectors.fetchers.bybit.rows import RowReader
 from connectors.fetchers.registry import fetcher_for
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
@@ -34,6 +35,7 @@ PROFILE = AccountProfile(
     years=3.0, traded_markets=16, trades=900, deposits=40, withdrawals=25, converts=20, transfers=25, rewards=30
 )
 FAST = BybitLimits(per_second={}, default_per_second=10_000, ip_requests_per_5s=100_000)
+UNPACED = Pacer(budgets={})  # with the emulator's budgets lifted, the fetcher's own pacing is lifted too
 WINDOWED = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES)
 PATHS = {
     Endpoint.SPOT_TRADES: "/v5/execution/list",
@@ -139,6 +141,7 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
     async with bybit_client(bybit) as client:
         fetcher = fetcher_for(get_profile("bybit"), client)
         assert isinstance(fetcher, BybitFetcher)
+        fetcher.pacer = UNPACED
         bybit.requests.reset()
         until = datetime.now(UTC)
         cursors: dict[Endpoint, dict[str, Cursor]] = {}
@@ -205,7 +208,7 @@ async def test_cursor_pages_inside_windows_resume_exactly_after_an_interruption(
             stored: dict[str, Cursor] = {}
             records: list[NormalizedRecord] = []
             for stop_after in (5, 17, 3, None):  # interrupted syncs, each from the committed cursors
-                fetcher = BybitFetcher(small_pages(2), client)
+                fetcher = BybitFetcher(small_pages(2), client, pacer=UNPACED)
                 records += await drain(fetcher, endpoint, stored, until=until, stop_after=stop_after)
             found[endpoint] = records
         assert_ground_truth(bybit, found)  # no duplicates across the resumed syncs, nothing missing
@@ -227,7 +230,7 @@ async def test_rate_limited_fetch_stops_after_a_complete_page_and_resumes_from_i
         while True:
             report = FetchReport()
             reports.append(report)
-            fetcher = BybitFetcher(get_profile("bybit"), client)
+            fetcher = BybitFetcher(get_profile("bybit"), client, pacer=UNPACED)
             try:
                 await drain(fetcher, Endpoint.SPOT_TRADES, stored, until=until, report=report, into=records)
             except RateLimited as stop:
@@ -263,7 +266,7 @@ async def test_a_classic_accounts_spot_trades_all_come_back_with_their_fee_coin(
         BybitEmulator(seed=20240612, profile=PROFILE, listed_symbols=150, limits=FAST, classic=True) as emulator,
         bybit_client(emulator) as client,
     ):
-        fetcher = BybitFetcher(get_profile("bybit"), client)
+        fetcher = BybitFetcher(get_profile("bybit"), client, pacer=UNPACED)
         records = await drain(fetcher, Endpoint.SPOT_TRADES, {}, until=datetime.now(UTC))
     oldest, _ = emulator.trades_reachable
     reachable = [t for t in emulator.account.trades if t.timestamp >= oldest]
@@ -277,7 +280,7 @@ async def test_converts_from_the_emulator_and_the_reach_of_web_converts_said_onc
     """Bybit lists converts made on its website only from 2025-09-10 on: the first walk says so (a gap pointing at
     file upload), the records are exactly what the API lists, and the next sync neither repeats nor re-says."""
     async with bybit_client(bybit) as client:
-        fetcher = BybitFetcher(get_profile("bybit"), client)
+        fetcher = BybitFetcher(get_profile("bybit"), client, pacer=UNPACED)
         stored: dict[str, Cursor] = {}
         report = FetchReport()
         first = await drain(fetcher, Endpoint.CONVERT, stored, until=datetime.now(UTC), report=report)
@@ -399,3 +402,27 @@ def test_deposits_still_on_their_way_hold_the_cursor_while_recent() -> None:
     for status in (1, 2, 7, 10011):  # to be confirmed, processing, rollback processing, pending to the funding pool
         row = {"coin": "USDT", "amount": "1", "status": status, "successAt": str(now - 60_000), "id": "1"}
         assert RowReader(lambda code: code, None).deposit(row, 0) == (None, now - 60_000)
+
+
+async def test_a_first_deposit_walk_waits_its_turn_under_bybits_100_a_minute_instead_of_meeting_10006() -> None:
+    """Bybit allows 100 deposit-record requests a minute per account (rate-limit.mdx); walking deposits since
+    Bybit opened takes over a hundred 30-day windows. The fetcher lets a minute's budget through, then waits for
+    the window to roll: no 10006, no partial sync, every deposit."""
+    documented = BybitLimits(ip_requests_per_5s=100_000)  # the per-account table as Bybit documents it
+    async with (
+        BybitEmulator(seed=20240612, profile=PROFILE, listed_symbols=150, limits=documented) as emulator,
+        bybit_client(emulator) as client,
+    ):
+
+        async def sleep(seconds: float) -> None:  # a minute passes at once, for Bybit and for ccxt's signature
+            emulator.clock.advance(math.ceil(seconds * 1000))
+            client.options["timeDifference"] = -emulator.clock.offset_ms
+
+        pacer = Pacer(clock=lambda: emulator.clock.now_ms() / 1000, sleep=sleep)
+        fetcher = BybitFetcher(get_profile("bybit"), client, pacer=pacer)
+        records = await drain(fetcher, Endpoint.DEPOSITS, {}, until=datetime.now(UTC))
+    windows_since_opening = windows(Endpoint.DEPOSITS, date_ms(BYBIT_OPENED), datetime.now(UTC))
+    assert windows_since_opening > 100
+    assert emulator.requests.count(PATHS[Endpoint.DEPOSITS]) == windows_since_opening  # none refused, none repeated
+    assert len(records) == len(emulator.account.deposits)
+    assert 55 <= pacer.waited <= 62  # one wait for the minute to roll

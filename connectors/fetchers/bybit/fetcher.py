@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, Parsed, RowReader
 from connectors.fetchers.windows import (
     WindowPage,
@@ -73,10 +74,13 @@ SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT}
 class BybitFetcher:
     """Fetches Bybit v5 history through ccxt's implicit API methods, reading Bybit's raw strings."""
 
-    def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
+    def __init__(
+        self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None, pacer: Pacer | None = None
+    ) -> None:
         self.profile = profile
         self.client = client
         self.key_type = key_type
+        self.pacer = pacer or pacer_for(client)  # Bybit's per-minute budgets (deposits 100/min, ...)
         self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
 
     def learn_assets(self, assets: Iterable[str]) -> None:
@@ -173,6 +177,7 @@ class BybitFetcher:
             }
             if token:
                 params["cursor"] = token
+            await self.pacer.turn(route.method)
             body = await call(self.client, route.method, params, endpoint=spec.endpoint, report=report)
             result = body.get("result") or {}
             rows = result.get(route.rows_key) or []
