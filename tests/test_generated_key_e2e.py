@@ -25,7 +25,8 @@ from bot.context import SERVICES_KEY, Services
 from db.models import AssistantDraft
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage
-from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
+from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, BybitEmulator, KeyPairKind
+from sandbox.exchanges.self_generated import new_private_key, public_key_pem
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.reliability.test_secrets import byte_leaks, database_bytes, every_logger_at_debug, leaks
@@ -245,3 +246,74 @@ async def test_after_a_restart_the_same_public_key_is_shown_again_and_still_conn
     again = PUBLIC_KEY.search(resumed.text or "")
     assert again is not None and again.group(0) == public_pem
     assert "Read-only ✓" in (connected.text or "")
+
+
+# ------------------------------------------------------------------------------------------- Bybit (RSA)
+
+
+@pytest.fixture
+async def bybit() -> AsyncIterator[BybitEmulator]:
+    async with BybitEmulator(seed=44, profile=SMALL, listed_symbols=20) as emulator:
+        yield emulator
+
+
+async def open_bybit(ada: Walker) -> None:
+    sent = await ada.send("/connect")
+    await ada.reply_to(sent, "Connect your exchanges")
+    await ada.press("Bybit")
+    await ada.emulator.wait_until(lambda: "✅ Bybit" in " ".join(b.text for b in ada.last_menu("Confirm").buttons))
+    await ada.press_for("Confirm exchanges", "paste your")
+
+
+async def check_connect_and_sync(ada: Walker) -> tuple[str, str]:
+    await ada.press_for("Advanced options", "Advanced options")
+    await ada.press_for("Sync from date", "Send the date")
+    typed = await ada.send((date.today() - timedelta(days=400)).isoformat())
+    await ada.reply_to(typed, "Tick the kinds")
+    await ada.press_for("Back", "Check the key")
+    connected = await ada.press_for("Check and connect", "is connected")
+    await ada.reply_to(connected, "All done")
+    sync = await ada.send("/sync")
+    summary = await ada.reply_to(sync, "Sync finished", timeout=120)
+    return connected.text or "", summary.text or ""
+
+
+async def test_bybit_self_generated_rsa_keys_made_by_tallybot_or_pasted_connect_and_sync(
+    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    """Bybit's self-generated keys are RSA (v5 docs, "Select Your API Key Type"): Tallybot makes one, or takes the
+    user's own; both sign RSA_SHA256 in base64 and sync."""
+    own_private = new_private_key(KeyPairKind.RSA)
+    own_api_key = bybit.register_self_generated_key(public_key_pem(own_private))
+    settings = settings_for(telegram, tmp_path / "data", exchange_url_overrides={"bybit": bybit.base_url})
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        await open_bybit(ada)
+        shown, public_pem = await make_key(ada)
+        pasted = await ada.send(bybit.register_self_generated_key(public_pem))
+        await ada.reply_to(pasted, "Check the key")
+        made_connected, made_summary = await check_connect_and_sync(ada)
+
+        await open_bybit(ada)
+        key_message = await ada.send(own_api_key)
+        await ada.reply_to(key_message, "paste your Secret")
+        secret_message = await ada.send(own_private)
+        received = await ada.reply_to(secret_message, "Secret key")
+        await ada.reply_to(secret_message, "Check the key")
+        own_connected, own_summary = await check_connect_and_sync(ada)
+        accounts = {account.account_name: account.key_type for account in await services.integrations.list(1001)}
+        made_private = (
+            await services.integrations.credentials(
+                1001, next(a.id for a in await services.integrations.list(1001) if a.key_type == "tallybot_rsa")
+            )
+        )["secret"].reveal()
+
+    assert "RSA key" in (shown.text or "")
+    assert accounts == {"Bybit-1": "tallybot_rsa", "Bybit-2": "normal"}
+    assert "Read-only ✓" in made_connected and "Read-only ✓" in own_connected
+    assert re.search(r"✅ Bybit-1: [\d,]+ new", made_summary) and re.search(r"✅ Bybit-2: [\d,]+ new", own_summary)
+    assert re.search(r"Secret key \(\d+ characters\) received", received.text or "")
+    assert telegram.message(ada.chat_id, secret_message.message_id).deleted
+    chat = every_text_in_the_chat(ada)
+    body = "".join(line for line in made_private.splitlines() if not line.startswith("-----"))
+    assert [text for text in chat if body[:40] in text or "BEGIN RSA PRIVATE" in text] == []

@@ -9,10 +9,10 @@ OWN_KEY_BUTTON = "« I'll make a key myself"
 NOT_OFFERED = "Tallybot cannot make the key for this exchange: paste the key you created."
 
 
-def public_key(exchange: str, steps: tuple[str, ...], public_pem: str) -> str:
+def public_key(exchange: str, kind: str, steps: tuple[str, ...], public_pem: str) -> str:
     numbered = "\n".join(f"{n}. {escape(step)}" for n, step in enumerate(steps, 1))
     return (
-        f"🔐 <b>Tallybot made your {escape(exchange)} key pair</b>\n"
+        f"🔐 <b>Tallybot made your {escape(exchange)} {escape(kind)} key pair</b>\n"
         "The private key stays with Tallybot, encrypted; it is never shown or sent, not even to you. "
         "Here is the <b>public key</b> to register (tap it to copy):\n\n"
         f"<pre>{escape(public_pem)}</pre>\n\n"

@@ -17,6 +17,7 @@ from bot.assistant.keypairs import make_key_pair, public_key_of
 from bot.assistant.state import Step
 from bot.context import services
 from connectors.profiles import ExchangeProfile
+from connectors.profiles.private_keys import PrivateKeyKind
 from handlers.assistant import views
 from handlers.assistant.buttons import Action, Pressed, button
 from handlers.assistant.flow import key_type_of, profile_of, say, show
@@ -27,13 +28,14 @@ from handlers.assistant.views import View
 def public_key_view(draft: Draft, profile: ExchangeProfile, public_pem: str) -> View:
     made = key_type_of(draft, profile).generated
     steps = made.steps if made is not None else ()
+    kind = {PrivateKeyKind.ED25519: "Ed25519", PrivateKeyKind.RSA: "RSA"}[made.kind] if made is not None else ""
     keyboard = InlineKeyboardMarkup(
         [
             [button(keypair_texts.OWN_KEY_BUTTON, draft.token, Action.OWN_KEY)],
             [button("✖ Cancel", draft.token, Action.CANCEL)],
         ]
     )
-    return View(keypair_texts.public_key(profile.name, steps, public_pem), keyboard)
+    return View(keypair_texts.public_key(profile.name, kind, steps, public_pem), keyboard)
 
 
 async def make_key(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, pressed: Pressed) -> None:

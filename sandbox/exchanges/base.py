@@ -544,6 +544,15 @@ class ExchangeEmulator:
         )
         return Credentials(key.api_key, key.secret, key.passphrase or "")
 
+    def _add_public_key(self, public_key: str, permissions: Permissions, *, label: str) -> str:
+        """A self-generated key the user registered (the exchange keeps only the public key); the API key issued.
+        The exchange's rule for keys without an IP binding (an expiry) applies as to any key."""
+        now = self.clock.now_ms()
+        key = self.keys.add_public_key(public_key, permissions=permissions, created_at=now, label=label)
+        if self.unrestricted_key_lifetime_ms is not None:
+            key.expires_at = now + self.unrestricted_key_lifetime_ms
+        return key.api_key
+
     def revoke_key(self, api_key: str) -> None:
         self.keys.revoke(api_key)
 

@@ -126,9 +126,8 @@ class BinanceEmulator(ExchangeEmulator):
     ) -> str:
         """Stand-in for the user's action on binance.com (API Management → Create API → Self-generated → paste the
         public key): register an Ed25519 or RSA public key and return the API key Binance issues for it."""
-        check_public_key(public_key)
-        key = self.keys.add_public_key(public_key, permissions=permissions, created_at=self.clock.now_ms(), label=label)
-        return key.api_key
+        check_public_key(public_key, (KeyPairKind.ED25519, KeyPairKind.RSA))
+        return self._add_public_key(public_key, permissions, label=label)
 
     def add_self_generated_key(self, kind: KeyPairKind, permissions: Permissions = READ_ONLY) -> Credentials:
         """A user's own key pair registered as above: the credentials hold the API key and the private key (PEM)."""

@@ -23,11 +23,13 @@ from aiohttp import web
 from sandbox.exchanges.base import (
     DAY_MS,
     MINUTE_MS,
+    READ_ONLY,
     SECOND_MS,
     ApiKey,
     Clock,
     ExchangeEmulator,
     KeyAccess,
+    Permissions,
     SlidingWindow,
     compact_json,
 )
@@ -43,6 +45,7 @@ from sandbox.exchanges.bybit_book import (
 )
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.self_generated import KeyPairKind, check_public_key
 
 # Bybit's per-UID budgets (count, window in ms) from its rate-limit table, docs/v5/rate-limit/rate-limit.mdx.
 DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
@@ -138,6 +141,14 @@ class BybitEmulator(ExchangeEmulator):
         now = self.clock.now_ms()
         return now - EXECUTION_LOOKBACK_MS, now
 
+    def register_self_generated_key(
+        self, public_key: str, permissions: Permissions = READ_ONLY, *, label: str = "self-generated"
+    ) -> str:
+        """Stand-in for the user's action on bybit.com (API → Create New Key → Self-generated API Keys → paste the
+        public key): register an RSA public key and return the API key Bybit issues for it."""
+        check_public_key(public_key, (KeyPairKind.RSA,))
+        return self._add_public_key(public_key, permissions, label=label)
+
     def reset_rate_limits(self) -> None:
         self._ip_windows.clear()
         self._ip_bans.clear()
@@ -215,7 +226,13 @@ class BybitEmulator(ExchangeEmulator):
                 f"req_timestamp[{timestamp}],server_timestamp[{now}],recv_window[{recv_window}]",
             )
         payload = f"{timestamp_text}{api_key}{recv_text}{raw_query}"
-        if not key.signature_matches(payload, request.headers.get("X-BAPI-SIGN", "")):
+        sign = request.headers.get("X-BAPI-SIGN", "")
+        # System-generated keys sign HMAC_SHA256 in hex, self-generated ones RSA_SHA256 in base64 (v5 guide).
+        if key.public_key is not None:
+            valid = key.public_key_signature_matches(payload, sign)
+        else:
+            valid = key.signature_matches(payload, sign)
+        if not valid:
             raise BybitError(10004, "Error sign, please check your signature generation algorithm.")
         access = self.keys.access(key, ip=ip, now_ms=now)
         if access is KeyAccess.EXPIRED:

@@ -1,9 +1,9 @@
-"""Self-generated API keys as Binance takes them: the user makes a key pair and registers the public key.
+"""Self-generated API keys as Binance and Bybit take them: the user makes a key pair and registers the public key.
 
 Binance's "API Key Types" FAQ: Ed25519 (recommended) and RSA keys (2048 and 4096 bit) are the user's own key
 pairs; the public key is pasted on the API Management page (Create API → Self-generated) and Binance verifies the
-signatures with it. Kept apart from Tallybot's own key handling on purpose: the emulator must not agree with the
-product by sharing its code.
+signatures with it. Bybit's self-generated keys work the same way, with RSA only. Kept apart from Tallybot's own
+key handling on purpose: the emulator must not agree with the product by sharing its code.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from enum import StrEnum
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-BINANCE_RSA_BITS = (2048, 4096)
+RSA_BITS = (2048, 4096)
 
 
 class KeyPairKind(StrEnum):
@@ -38,11 +38,14 @@ def public_key_pem(private_pem: str) -> str:
     return public.decode()
 
 
-def check_public_key(public_pem: str) -> KeyPairKind:
-    """The kind of a public key Binance would register; ValueError for anything its form refuses."""
+def check_public_key(public_pem: str, kinds: tuple[KeyPairKind, ...] = tuple(KeyPairKind)) -> KeyPairKind:
+    """The kind of a public key the exchange's form would register; ValueError for anything it refuses. Binance
+    takes Ed25519 and RSA; Bybit's self-generated keys are RSA only (v5 docs, "Select Your API Key Type"), made
+    with its generator in 2048 or 4096 bits (help center, "How to Create an RSA Key on Bybit")."""
     key = serialization.load_pem_public_key(public_pem.encode())
-    if isinstance(key, ed25519.Ed25519PublicKey):
+    if isinstance(key, ed25519.Ed25519PublicKey) and KeyPairKind.ED25519 in kinds:
         return KeyPairKind.ED25519
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size in BINANCE_RSA_BITS:
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size in RSA_BITS and KeyPairKind.RSA in kinds:
         return KeyPairKind.RSA
-    raise ValueError("Binance takes Ed25519 public keys and RSA public keys of 2048 or 4096 bits")
+    accepted = " or ".join("Ed25519" if kind is KeyPairKind.ED25519 else "RSA (2048 or 4096 bits)" for kind in kinds)
+    raise ValueError(f"this exchange takes {accepted} public keys")

@@ -3,19 +3,63 @@
 from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
-from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from connectors.profiles.model import (
+    CredentialField,
+    Endpoint,
+    EndpointSpec,
+    ExchangeProfile,
+    GeneratedKey,
+    KeyType,
+    Paging,
+    PermissionCheck,
+)
+from connectors.profiles.private_keys import PrivateKeyKind
 
 NAME = "Bybit"
 _TWO_YEARS = 730 * c.DAY
 
 KEY = KeyType(
     id="normal",
-    label="System-generated API key",
+    label="API key you created",
     fields=(
         c.api_key(min_length=10, max_length=64, hint="letters and digits"),
-        c.secret(min_length=20, max_length=128, hint="letters and digits"),
+        CredentialField(
+            "secret",
+            "Secret key",
+            20,
+            128,
+            True,
+            c.ALNUM,
+            "letters and digits (System-generated key), or the private key of your own RSA key (Self-generated), "
+            "from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----",
+            private_keys=(PrivateKeyKind.RSA,),
+        ),
     ),
-    description="A system-generated (HMAC) Bybit key: an API key and a secret.",
+    description="A key you made on Bybit: System-generated (HMAC: API key and secret), or Self-generated with your "
+    "own RSA key (API key and your private key).",
+)
+
+# Bybit's self-generated API keys are RSA key pairs: the user gives Bybit only the public key (v5 docs, "Select Your
+# API Key Type"; help center "How to Create an RSA Key on Bybit"). So Tallybot can make the pair and keep the private
+# key to itself.
+GENERATED_KEY = KeyType(
+    id="tallybot_rsa",
+    label="RSA key made by Tallybot",
+    fields=(c.api_key(min_length=10, max_length=64, hint="letters and digits"),),
+    description="Tallybot makes an RSA key pair and keeps the private key encrypted; you register the public key on "
+    "Bybit (Self-generated API Keys) and send back only the API key.",
+    generated=GeneratedKey(
+        "secret",
+        PrivateKeyKind.RSA,
+        steps=(
+            "Log in to Bybit, open your profile menu and choose API.",
+            "Choose Create New Key, then Self-generated API Keys.",
+            "Paste the public key below into the Your Public Key box and give the key a name such as Tallybot.",
+            "Set the permissions to Read-Only and leave every trade, transfer and withdrawal box unticked; for IP "
+            "access choose No IP restriction. Submit and confirm with your 2FA code.",
+            "Copy the API key Bybit shows and paste it into this chat.",
+        ),
+    ),
 )
 
 ENDPOINTS = (
@@ -105,7 +149,7 @@ PROFILE = ExchangeProfile(
     id="bybit",
     name=NAME,
     ccxt_id="bybit",
-    key_types=(KEY,),
+    key_types=(KEY, GENERATED_KEY),
     endpoints=ENDPOINTS,
     api_management_url="https://www.bybit.com/app/user/api-management",
     docs_url="https://bybit-exchange.github.io/docs/v5/intro",
@@ -118,8 +162,11 @@ PROFILE = ExchangeProfile(
         "key is about to expire so you can create a new one.",
     ),
     integration_steps=(
-        "Log in to Bybit, open your profile menu and choose API.",
-        "Choose Create New Key, then System-generated API Keys.",
+        "Recommended: let Tallybot make the key. Press “Let Tallybot make the key” below: Tallybot makes an RSA "
+        "key pair (Bybit's Self-generated API key), keeps the private key encrypted and shows you only the public "
+        "key, which you paste on Bybit. No secret is ever sent in this chat.",
+        "Or make a key yourself: log in to Bybit, open your profile menu and choose API.",
+        "Choose Create New Key, then System-generated API Keys (or Self-generated with your own RSA key).",
         "Pick API Transaction and give the key a name such as Tallybot.",
         "Set the permissions to Read-Only and leave every trade, transfer and withdrawal box unticked.",
         "For IP access choose No IP restriction.",
