@@ -221,7 +221,9 @@ class BitgetWallet:
             side="buy",
             quote_asset=self.code(source),
             quote_amount=exact(row["fromCoinSize"]),
-            fee_asset=self.code(str(row.get("feeCoin") or target)) if charged else None,
+            # No fee coin is documented (common/convert/Get-Convert-Record; every example fee is "0"): the coin
+            # received is assumed.
+            fee_asset=self.code(target) if charged else None,
             fee_amount=abs(exact(fee)) if charged else None,
             raw=dict(row),
         )
