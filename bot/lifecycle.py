@@ -19,7 +19,7 @@ from db.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# Set by `tallybot run`: the bot handles SIGTERM/SIGINT itself (embedded, the host program does).
+# Set by `tallybot run` (run_polling): the bot handles SIGTERM/SIGINT and stops itself (embedded, the host does).
 HANDLE_SIGNALS_KEY = "tallybot.handle_signals"
 # Why the bot stopped by itself: one line for the CLI to print, and a non-zero exit.
 FATAL_KEY = "tallybot.fatal"
@@ -102,7 +102,9 @@ async def _stop(application: Application) -> None:  # type: ignore[type-arg]
     found: Any = application.bot_data.get(SERVICES_KEY)
     if isinstance(found, Services):
         await found.background.cancel_all()
-    application.stop_running()
+    # Only under run_polling: embedded (serving(): tests, the sandbox), stop_running() would stop the host's loop.
+    if application.bot_data.get(HANDLE_SIGNALS_KEY):
+        application.stop_running()
 
 
 class _BootstrapFailures(logging.Filter):

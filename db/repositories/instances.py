@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InstanceLease, OpenProgressMessage, SyncLease, SyncRun
+from db.repositories.sync import INTERRUPTED
 
 
 class InstanceRepository:
@@ -61,7 +62,7 @@ class InstanceRepository:
             await self.session.execute(
                 update(SyncRun)
                 .where(SyncRun.integration_id.in_(freed), SyncRun.finished_at.is_(None))
-                .values(status="interrupted", finished_at=now)
+                .values(status=INTERRUPTED, finished_at=now)
             )
         return freed
 
