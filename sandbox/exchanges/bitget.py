@@ -161,7 +161,7 @@ class BitgetEmulator(ExchangeEmulator):
         self.endpoints = (
             Endpoint("/api/v2/public/time", None, book.server_time),
             # uta/account/Get-Account-Info: "Permission: No permission required", 5/s per UID.
-            Endpoint("/api/v3/account/info", ANY_KEY, book.uta_account_info),
+            Endpoint("/api/v3/account/info", ANY_KEY, uta.account_info),
             Endpoint("/api/v3/trade/fills", ANY_KEY, uta.fills),
             Endpoint("/api/v3/account/deposit-records", ANY_KEY, uta.deposit_records),
             Endpoint("/api/v3/account/withdrawal-records", ANY_KEY, uta.withdrawal_records),

@@ -240,25 +240,6 @@ class BitgetBook:
             "regisTime": str(self.account.now_ms - 4 * 365 * DAY_MS),
         }
 
-    def uta_account_info(self, call: Call) -> Json:
-        """``GET /api/v3/account/info`` as uta/account/Get-Account-Info documents it."""
-        key = _require_key(call)
-        p = key.permissions
-        permissions = ["uta_mgt", "uta_trade"] if p.read or p.trade else []
-        if p.withdraw:
-            permissions.append("withdraw")
-        return {
-            "uid": self.uid,
-            "inviterId": "",
-            "parentId": "",
-            "channelCode": "",
-            "channel": "",
-            "ips": ",".join(key.ip_whitelist),
-            "permType": "read-and-write" if p.trade or p.transfer or p.withdraw else "read-only",
-            "permissions": permissions,
-            "regisTime": str(self.account.now_ms - 4 * 365 * DAY_MS),
-        }
-
     def assets(self, call: Call) -> list[Json]:
         coin = call.params.get("coin")
         show_all = call.params.get("assetType") == "all"

@@ -56,6 +56,27 @@ class BitgetUtaBook:
     def __init__(self, book: BitgetBook) -> None:
         self.book = book
 
+    def account_info(self, call: Call) -> Json:
+        """``GET /api/v3/account/info`` as uta/account/Get-Account-Info documents it."""
+        if call.key is None:
+            raise RuntimeError("a private endpoint was served without a key")
+        key = call.key
+        p = key.permissions
+        permissions = ["uta_mgt", "uta_trade"] if p.read or p.trade else []
+        if p.withdraw:
+            permissions.append("withdraw")
+        return {
+            "uid": self.book.uid,
+            "inviterId": "",
+            "parentId": "",
+            "channelCode": "",
+            "channel": "",
+            "ips": ",".join(key.ip_whitelist),
+            "permType": "read-and-write" if p.trade or p.transfer or p.withdraw else "read-only",
+            "permissions": permissions,
+            "regisTime": str(self.book.account.now_ms - 4 * 365 * DAY_MS),
+        }
+
     @staticmethod
     def _unified(call: Call) -> None:
         if call.key is None or call.key.key_type != UTA_KEY:
