@@ -197,11 +197,13 @@ class BybitBook:
             raise BybitError(10001, "params error: category invalid")
         symbol = call.params.get("symbol")
         markets = [m for m in self.account.markets if symbol in (None, m.symbol)]
-        return {"category": "spot", "list": [self._instrument(m) for m in markets], "nextPageCursor": ""}
+        # Spot comes in one page and its answer has no nextPageCursor (market/instrument.mdx, spot example).
+        return {"category": "spot", "list": [self._instrument(i, m) for i, m in enumerate(markets, start=1)]}
 
     @staticmethod
-    def _instrument(m: Market) -> Json:
+    def _instrument(number: int, m: Market) -> Json:
         return {
+            "symbolId": number,
             "symbol": m.symbol,
             "baseCoin": m.base,
             "quoteCoin": m.quote,
@@ -216,9 +218,13 @@ class BybitBook:
                 "maxOrderQty": "100000000000",
                 "minOrderAmt": "1",
                 "maxOrderAmt": "2000000",
+                "maxLimitOrderQty": "100000000000",
+                "maxMarketOrderQty": "50000000000",
+                "postOnlyMaxLimitOrderSize": "60000",
             },
             "priceFilter": {"tickSize": plain(max(m.price.scaleb(-5).quantize(EIGHT_PLACES), EIGHT_PLACES))},
             "riskParameters": {"priceLimitRatioX": "0.05", "priceLimitRatioY": "0.05"},
+            "symbolType": "",
         }
 
     def query_api(self, call: Call) -> Json:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import ccxt
+import ccxt.async_support as ccxt_async
 import pytest
 
 from connectors.clients import ClientPool
@@ -104,6 +105,11 @@ TOPICS: Mapping[str, Topic] = {
         Endpoint.CONVERT,
     ),
     "query_api": Topic("/v5/user/query-api", "privateGetV5UserQueryApi", {}, "", None, None),
+    # ccxt's load_markets (Tallybot's options: spot only) and its clock sync
+    "market_instruments_info": Topic(
+        "/v5/market/instruments-info", "publicGetV5MarketInstrumentsInfo", {"category": "spot"}, "list", None, None
+    ),
+    "market_time": Topic("/v5/market/time", "publicGetV5MarketTime", {}, "", None, None),
 }
 
 
@@ -136,17 +142,77 @@ INTERNAL_DEPOSIT_DOCS = {
 }
 
 
+# bybit-exchange/docs, docs/v5/market/instrument.mdx (stored commit 006fe5e), the Spot "Response Example".
+INSTRUMENTS_SPOT_DOCS = {
+    "retCode": 0,
+    "retMsg": "OK",
+    "result": {
+        "category": "spot",
+        "list": [
+            {
+                "symbolId": 9,
+                "symbol": "BTCUSDT",
+                "baseCoin": "BTC",
+                "quoteCoin": "USDT",
+                "innovation": "0",
+                "status": "Trading",
+                "marginTrading": "utaOnly",
+                "stTag": "0",
+                "lotSizeFilter": {
+                    "basePrecision": "0.000001",
+                    "quotePrecision": "0.0000001",
+                    "minOrderQty": "0.000011",
+                    "maxOrderQty": "83",
+                    "minOrderAmt": "5",
+                    "maxOrderAmt": "8000000",
+                    "maxLimitOrderQty": "83",
+                    "maxMarketOrderQty": "41.5",
+                    "postOnlyMaxLimitOrderSize": "60000",
+                },
+                "priceFilter": {"tickSize": "0.1"},
+                "riskParameters": {"priceLimitRatioX": "0.005", "priceLimitRatioY": "0.01"},
+                "symbolType": "",
+            }
+        ],
+    },
+    "retExtInfo": {},
+    "time": 1760027412300,
+}
+# bybit-exchange/docs, docs/v5/market/time.mdx (stored commit 04b29c1), "Response Example".
+TIME_DOCS = {
+    "retCode": 0,
+    "retMsg": "OK",
+    "result": {"timeSecond": "1688639403", "timeNano": "1688639403423213947"},
+    "retExtInfo": {},
+    "time": 1688639403423,
+}
+
+
 def local_examples() -> list[Example]:
-    source = {"repo": "bybit-exchange/docs", "path": "docs/v5/asset/deposit/internal-deposit-record.mdx"}
-    return [
-        Example(
-            path=Path("/docs-examples/bybit/deposit_query_internal_record.docs.json"),
+    def example(topic: str, page: str, endpoint: str, response: dict[str, Any]) -> Example:
+        return Example(
+            path=Path(f"/docs-examples/bybit/{topic}.docs.json"),
             exchange="bybit",
-            source=source,
-            endpoint="/v5/asset/deposit/query-internal-record",
+            source={"repo": "bybit-exchange/docs", "path": page},
+            endpoint=endpoint,
             adjust=None,
-            response=INTERNAL_DEPOSIT_DOCS,
+            response=response,
         )
+
+    return [
+        example(
+            "deposit_query_internal_record",
+            "docs/v5/asset/deposit/internal-deposit-record.mdx",
+            "/v5/asset/deposit/query-internal-record",
+            INTERNAL_DEPOSIT_DOCS,
+        ),
+        example(
+            "market_instruments_info",
+            "docs/v5/market/instrument.mdx",
+            "/v5/market/instruments-info",
+            INSTRUMENTS_SPOT_DOCS,
+        ),
+        example("market_time", "docs/v5/market/time.mdx", "/v5/market/time", TIME_DOCS),
     ]
 
 
@@ -294,6 +360,14 @@ EXPECTED_KEYS: Mapping[str, KeyFacts] = {
         can_read=True, can_trade=False, can_withdraw=False, ip_restricted=False, expires_at=NOW + timedelta(days=90)
     ),
 }
+# What ccxt's load_markets reads off the documented spot instrument (Tallybot's market symbols and coins).
+EXPECTED_MARKETS: Mapping[str, dict[str, Any]] = {
+    "(test) bybit/market_instruments_info.docs.json": {
+        "BTC/USDT": {"id": "BTCUSDT", "base": "BTC", "quote": "USDT", "spot": True, "active": True}
+    }
+}
+# What ccxt's fetch_time reads off the documented server time (ms).
+EXPECTED_TIMES: Mapping[str, int] = {"(test) bybit/market_time.docs.json": 1688639403423}
 MARKETS = {"QNTUSDT": {"symbol": "QNT/USDT", "base": "QNT", "quote": "USDT"}}  # instruments-info, for the replay
 
 
@@ -332,7 +406,9 @@ def test_every_bybit_payload_has_a_topic_and_hand_written_records() -> None:
     assert ALL, "no Bybit payloads found"
     for example in ALL:
         assert example.topic in TOPICS, f"{label(example)}: no conformance check knows the topic {example.topic!r}"
-        known = label(example) in EXPECTED or label(example) in EXPECTED_KEYS or label(example) in NOT_ASKED
+        known = any(
+            label(example) in table for table in (EXPECTED, EXPECTED_KEYS, NOT_ASKED, EXPECTED_MARKETS, EXPECTED_TIMES)
+        )
         assert known, f"{label(example)}: nothing written by hand for this payload"
         if example.endpoint is not None:  # a recording names the path that answered: the topic's documented one
             assert example.endpoint == TOPICS[example.topic].path, label(example)
@@ -530,6 +606,9 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     if label(example) in EXPECTED_KEYS:
         assert parse_bybit(response) == EXPECTED_KEYS[label(example)]
         return
+    if label(example) in EXPECTED_MARKETS or label(example) in EXPECTED_TIMES:
+        await read_by_ccxt(example, response)
+        return
     assert topic.endpoint is not None
     rows = rows_of(topic, response)
     times = [epoch(r[topic.time_field or "createdAt"]) for r in rows]
@@ -612,3 +691,32 @@ async def test_windows_page_sizes_and_convert_paging_follow_the_docs() -> None:
     assert second == everything[5:10]
     # Web converts are listed only from 2025-09-10 on.
     assert all(r["accountType"] == "funding" and int(r["createdAt"]) >= 1_757_462_400_000 for r in web)
+
+
+async def read_by_ccxt(example: Example, response: Any) -> None:
+    """Markets and server time are read by ccxt itself, with Tallybot's options: replay the payload to it."""
+    from connectors.clients import READ_ONLY_CONFIG
+
+    exchange = ccxt_async.bybit(dict(READ_ONLY_CONFIG["bybit"]))
+    calls: list[str] = []
+
+    async def answer(path: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(path)
+        return copy.deepcopy(response)
+
+    exchange.fetch2 = answer  # every request ccxt makes gets the documented payload
+    try:
+        if label(example) in EXPECTED_TIMES:
+            assert await exchange.fetch_time() == EXPECTED_TIMES[label(example)]
+            assert calls == ["v5/market/time"]
+            return
+        markets = await exchange.load_markets()
+        assert calls == ["v5/market/instruments-info"]  # spot only, one page, nothing private
+        read = {
+            symbol: {key: market[key] for key in ("id", "base", "quote", "spot", "active")}
+            for symbol, market in markets.items()
+        }
+        assert read == EXPECTED_MARKETS[label(example)]
+        assert str(markets["BTC/USDT"]["precision"]["price"]) == "0.1"  # the tick size
+    finally:
+        await exchange.close()
