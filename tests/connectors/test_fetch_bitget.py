@@ -388,8 +388,12 @@ async def test_a_tax_key_reads_every_tax_record_and_a_resync_asks_one_window_per
         # P2P lines carry their quantity in `balance` (current docs); both margin types and all three futures
         # product types are asked, not only Bitget's defaults.
         assert {r.exchange_tx_id: (r.asset, r.amount) for r in found[Endpoint.LEDGER] if "p2p" in r.natural_key} == {
-            p.id: (p.coin, p.quantity) for p in book.p2p if p.ts >= oldest
+            # transfer_out lines are read as outflows (the docs' "Quantity" is unsigned)
+            p.id: (p.coin, p.quantity if p.tax_type == "transfer_in" else -p.quantity)
+            for p in book.p2p
+            if p.ts >= oldest
         }
+        assert {p.tax_type for p in book.p2p if p.ts >= oldest} == {"transfer_in", "transfer_out"}
         margin = {
             r.exchange_tx_id: (r.amount, r.fee_amount) for r in found[Endpoint.LEDGER] if "margin" in r.natural_key
         }

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
@@ -44,8 +45,13 @@ class TaxStream:
     type_field: str
     asset_field: str
     amount_fields: tuple[str, ...]  # the first one present holds the quantity
+    # P2P lines carry an unsigned "Quantity" (docs: p2pTaxType transfer_in, transfer_out, sell, buy): the type says
+    # which way it moved. Other lists carry signed balance changes.
+    directions: Mapping[str, int] | None = None
 
 
+# The docs list `transfer_in`, `transfer_out`, `sell`, `buy`; their example writes `transfer-in`.
+P2P_DIRECTIONS = {"transfer_in": 1, "transfer-in": 1, "buy": 1, "transfer_out": -1, "transfer-out": -1, "sell": -1}
 _SPOT = Route("privateTaxGetV2TaxSpotRecord", "id")
 _MARGIN = "privateTaxGetV2TaxMarginRecord"
 _P2P = Route("privateTaxGetV2TaxP2pRecord", "id")
@@ -58,7 +64,7 @@ STREAMS: Mapping[Endpoint, tuple[TaxStream, ...]] = {
         TaxStream(
             "margin:isolated", Route(_MARGIN, "id", {"marginType": "isolated"}), "marginTaxType", "coin", ("amount",)
         ),
-        TaxStream("p2p", _P2P, "p2pTaxType", "coin", ("balance", "total")),
+        TaxStream("p2p", _P2P, "p2pTaxType", "coin", ("balance", "total"), P2P_DIRECTIONS),
     ),
     Endpoint.FUTURES_TRADES: tuple(
         TaxStream(
@@ -123,7 +129,7 @@ class BitgetTax:
             occurred_at=ms_to_utc(row["ts"]),
             natural_key=natural_key(RecordKind.LEDGER, f"{stream.key}:{ident}"),
             asset=self.code(str(row[stream.asset_field])),
-            amount=exact(_quantity(stream, row)),
+            amount=_signed(stream, row, exact(_quantity(stream, row))),
             exchange_tx_id=ident,
             market=str(symbol) if symbol else None,
             # The tax type ("Buy", "Withdrawal", "open_long" …) stays in raw: `side` holds at most 8 characters.
@@ -138,3 +144,10 @@ def _quantity(stream: TaxStream, row: Mapping[str, Any]) -> Any:
         if row.get(name) not in (None, ""):
             return row[name]
     raise KeyError(f"Bitget {stream.route.method} row without {' or '.join(stream.amount_fields)}")
+
+
+def _signed(stream: TaxStream, row: Mapping[str, Any], quantity: Decimal) -> Decimal:
+    """The balance change: a direction from the line's type wins over the quantity's own sign (which the docs
+    leave open); a type not listed keeps the quantity as written."""
+    direction = (stream.directions or {}).get(str(row.get(stream.type_field, "")).lower())
+    return quantity if direction is None else direction * abs(quantity)
