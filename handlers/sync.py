@@ -24,6 +24,7 @@ from handlers.sync_views import diagnosis_lines
 log = logging.getLogger(__name__)
 
 SYNC = "sy"
+STARTING_KEY = "tallybot.syncs_starting"  # bot_data: ids of accounts whose sync this process is starting
 TROUBLESHOOT = "tb"
 
 
@@ -84,9 +85,29 @@ def start_sync(
 async def run_syncs(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, telegram_user_id: int, accounts: list[IntegrationSummary]
 ) -> None:
+    # Claimed before the first await: the sync's lease is taken only later, so of two /sync sent together the
+    # second would otherwise pass the check below too and open a second progress message that never moves (issue
+    # 12: 50 /sync in a row). With the claim, it says "already running" like every other one.
+    starting: set[int] = context.application.bot_data.setdefault(STARTING_KEY, set())
+    claimed = {account.id for account in accounts if account.id not in starting}
+    starting.update(claimed)
+    try:
+        await _run_unless_running(context, chat_id, telegram_user_id, accounts, claimed)
+    finally:
+        starting.difference_update(claimed)
+
+
+async def _run_unless_running(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    telegram_user_id: int,
+    accounts: list[IntegrationSummary],
+    claimed: set[int],
+) -> None:
     svc = services(context)
     # Accounts already syncing (here or in another process) get that said, not a second progress message.
-    busy = await svc.sync.running([account.id for account in accounts])
+    busy = await svc.sync.running([account.id for account in accounts if account.id in claimed])
+    busy |= {account.id for account in accounts if account.id not in claimed}
     for account in [a for a in accounts if a.id in busy]:
         await tell_already_running(context, chat_id, account, svc.sync.progress(account.id))
     accounts = [account for account in accounts if account.id not in busy]
