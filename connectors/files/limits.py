@@ -127,8 +127,8 @@ def check_workbook_archive(data: bytes, budget: Budget) -> None:
 
 
 def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, unpacked: int, budget: Budget) -> int:
-    is_xml = member.filename.lower().endswith((".xml", ".rels", ".vml"))
-    is_strings = member.filename.lower().endswith("sharedstrings.xml")
+    """Inflate one part, counting its size, shared strings and DTDs. Every part is checked, whatever its name: the
+    workbook's relationships, not the names, say which part openpyxl reads as a sheet or as the string table."""
     strings = 0
     tail = b""
     try:
@@ -137,19 +137,17 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, unpacked: int, b
                 unpacked += len(chunk)
                 if unpacked > MAX_UNZIPPED_BYTES:
                     raise _unpacks_too_large()
-                if is_xml:
-                    window = tail + chunk
-                    if _DTD.search(window):
-                        raise WrongFileType(
-                            "This workbook declares XML entities (a DTD), which Excel never writes, so I don't read "
-                            "it. Open it in a spreadsheet and save it again as XLSX or CSV."
-                        )
-                    if is_strings:
-                        # Matches wholly inside the overlap were counted with the previous chunk.
-                        strings += sum(1 for m in _SHARED_STRING.finditer(window) if m.end() > len(tail))
-                        if strings > MAX_SHARED_STRINGS:
-                            raise too_many_cells(budget.what)
-                    tail = window[-_OVERLAP:]
+                window = tail + chunk
+                if _DTD.search(window):
+                    raise WrongFileType(
+                        "This workbook declares XML entities (a DTD), which Excel never writes, so I don't read "
+                        "it. Open it in a spreadsheet and save it again as XLSX or CSV."
+                    )
+                # Matches wholly inside the overlap were counted with the previous chunk.
+                strings += sum(1 for m in _SHARED_STRING.finditer(window) if m.end() > len(tail))
+                if strings > MAX_SHARED_STRINGS:
+                    raise too_many_cells(budget.what)
+                tail = window[-_OVERLAP:]
                 budget.check_time()
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise _not_a_workbook() from exc

@@ -5,16 +5,20 @@ The bombs themselves go through the real bot in tests/reliability/test_hardening
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors.files.errors import FileTooLarge
 from connectors.files.isolated import MAX_WORKERS
 from connectors.files.limits import MAX_ROWS
-from connectors.files.reading import read_sheets
+from connectors.files.reading import _lines, read_sheets
 from tests.reliability import file_bombs
 
 
@@ -73,3 +77,16 @@ def test_at_most_two_workbooks_are_read_at_once_whoever_sent_them() -> None:
             read.result()
 
     assert max(seen) == MAX_WORKERS == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", ",", '"', "\r", "\n", "\u2028", "\x85", " "]), max_size=60))
+def test_csv_lines_are_split_exactly_as_before(text: str) -> None:
+    """Lines are handed to csv one at a time now (no whole-text copy): the rows must be those StringIO gave."""
+    try:
+        before = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        with pytest.raises(csv.Error):
+            list(csv.reader(_lines(text)))
+        return
+    assert list(csv.reader(_lines(text))) == before

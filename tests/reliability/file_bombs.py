@@ -42,7 +42,9 @@ def column_letters(number: int) -> str:
     return letters
 
 
-def workbook(sheet_xml: bytes, *, shared_strings: bytes | None = None, extra: int = 0) -> bytes:
+def workbook(
+    sheet_xml: bytes, *, shared_strings: bytes | None = None, extra: int = 0, strings_name: str = "sharedStrings.xml"
+) -> bytes:
     """A minimal XLSX (what Excel needs and openpyxl reads) around one worksheet part, deflated at level 9."""
     overrides = [
         '<Override PartName="/xl/workbook.xml" '
@@ -53,10 +55,10 @@ def workbook(sheet_xml: bytes, *, shared_strings: bytes | None = None, extra: in
     relations = [f'<Relationship Id="rId1" Type="{REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>']
     if shared_strings is not None:
         overrides.append(
-            '<Override PartName="/xl/sharedStrings.xml" '
+            f'<Override PartName="/xl/{strings_name}" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
         )
-        relations.append(f'<Relationship Id="rId2" Type="{REL_NS}/sharedStrings" Target="sharedStrings.xml"/>')
+        relations.append(f'<Relationship Id="rId2" Type="{REL_NS}/sharedStrings" Target="{strings_name}"/>')
     parts = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8"?>'
@@ -86,7 +88,7 @@ def workbook(sheet_xml: bytes, *, shared_strings: bytes | None = None, extra: in
             archive.writestr(name, text)
         archive.writestr("xl/worksheets/sheet1.xml", sheet_xml)
         if shared_strings is not None:
-            archive.writestr("xl/sharedStrings.xml", shared_strings)
+            archive.writestr(f"xl/{strings_name}", shared_strings)
         for number in range(extra):
             archive.writestr(f"xl/media/padding{number}.xml", "<a/>")
     return buffer.getvalue()
@@ -129,13 +131,20 @@ def wide_row(column: int = XFD, rows: int = 1) -> Bomb:
     return Bomb("wide row", "wide-row.xlsx", workbook(sheet(body)), (f"reads up to {MAX_COLUMNS} columns",))
 
 
-def shared_strings(count: int = MAX_CELLS + 1, text: str = "") -> Bomb:
-    """A shared-string table of `count` entries: ~13 bytes of XML each, ~100 bytes of Python each in openpyxl."""
+def shared_strings(count: int = MAX_CELLS + 1, text: str = "", name: str = "sharedStrings.xml") -> Bomb:
+    """A shared-string table of `count` entries: ~13 bytes of XML each, ~100 bytes of Python each in openpyxl;
+    `name` is the part's name, which only the workbook's relationships tie to its role."""
     entry = f"<si><t>{text}</t></si>".encode() if text else b"<si><t/></si>"
     table = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{count}" uniqueCount="{count}">'
     strings = table.encode() + entry * count + b"</sst>"
     body = b'<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
-    return Bomb("shared strings", "strings.xlsx", workbook(sheet(body), shared_strings=strings), CELLS_REFUSAL)
+    data = workbook(sheet(body), shared_strings=strings, strings_name=name)
+    return Bomb("shared strings" + ("" if name == "sharedStrings.xml" else f" in {name}"), "strings.xlsx", data,
+                CELLS_REFUSAL)  # fmt: skip
+
+
+def renamed_shared_strings() -> Bomb:
+    return shared_strings(name="media/image1.png")
 
 
 def unpacked_sheet(megabytes: int = MAX_UNZIPPED_BYTES // (1024 * 1024) + 10) -> Bomb:
@@ -213,6 +222,7 @@ EVERY_KIND = (
     wide_dimension,
     wide_row,
     shared_strings,
+    renamed_shared_strings,
     unpacked_sheet,
     lying_sizes,
     many_rows_workbook,
@@ -234,14 +244,19 @@ Builder = Callable[[], Bomb]
 def bombs(draw: st.DrawFn) -> Builder:
     """A bomb of any kind with drawn sizes, each just past the limit it attacks or far past it; built when called
     (so a run keeps one bomb in memory at a time). The two slow floods are run as fixed cases only."""
-    kind = draw(st.sampled_from([k for k in EVERY_KIND if k not in (nested_xml, element_flood)]))
+    slow_or_fixed = (nested_xml, element_flood, renamed_shared_strings)  # drawn as shared_strings with a name
+    kind = draw(st.sampled_from([k for k in EVERY_KIND if k not in slow_or_fixed]))
     arguments: tuple[object, ...] = ()
     if kind is wide_dimension:
         arguments = (draw(st.integers(MAX_ROWS + 21, 1_048_576)),)
     elif kind is wide_row:
         arguments = (draw(st.integers(MAX_COLUMNS + 1, XFD)), draw(st.integers(1, 50)))
     elif kind is shared_strings:
-        arguments = (draw(st.integers(MAX_CELLS + 1, 3 * MAX_CELLS)), draw(st.sampled_from(["", "a", "é"])))
+        arguments = (
+            draw(st.integers(MAX_CELLS + 1, 3 * MAX_CELLS)),
+            draw(st.sampled_from(["", "a", "é"])),
+            draw(st.sampled_from(["sharedStrings.xml", "media/image1.png", "strings.bin"])),
+        )
     elif kind is unpacked_sheet:
         arguments = (draw(st.integers(MAX_UNZIPPED_BYTES // (1024 * 1024) + 1, 300)),)
     elif kind is lying_sizes:

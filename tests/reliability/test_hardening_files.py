@@ -137,7 +137,12 @@ async def test_a_file_bomb_is_refused_naming_the_limit(
     bomb = build()
     outcome = await check_refused(bot, bomb, caplog)
 
-    measured(bytes=len(bomb.data), seconds=round(outcome.seconds, 1), worker_peak_mb=worker_peak_mb(caplog))
+    measured(
+        bytes=len(bomb.data),
+        seconds=round(outcome.seconds, 1),
+        worker_peak_mb=worker_peak_mb(caplog),
+        bot_growth_mb=outcome.growth_mb,
+    )
 
 
 async def test_other_users_are_answered_while_a_bomb_is_read(
