@@ -174,7 +174,7 @@ class ImportService:
                 inserted += await repository.insert_missing(plan.new[start : start + INSERT_BATCH])
         # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
         known = plan.known + (len(plan.new) - inserted)
-        return _report(parsed, new=inserted, known=known, moved=len(plan.moved) + len(plan.dropped))
+        return _report(parsed, new=inserted, known=known, moved=plan.retimed)
 
     async def _exchange_of(self, telegram_user_id: int, integration_id: int) -> str:
         async with self.database.reader() as session:

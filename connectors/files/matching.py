@@ -211,14 +211,16 @@ class StoredRecords:
 class ImportPlan:
     """What to insert (rows ready for TransactionRepository.insert_missing) and how many rows were known.
 
-    `moved` are stored rows of a file without a zone imported again under another zone: (stored key, key, time)
-    to set. `dropped` are stored keys of such rows whose corrected time another stored record (the API sync's)
-    already has: that record is the one copy kept."""
+    `moved` are stored rows of a file without a zone imported again under another zone, or stored by an earlier
+    version under a key made of the UTC time: (stored key, key, time) to set. `dropped` are stored keys of such
+    rows whose corrected time another stored record (the API sync's) already has: that record is the one copy
+    kept."""
 
     new: list[dict[str, object]]
     known: int
     moved: list[tuple[str, str, datetime]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    retimed: int = 0  # of `moved` and `dropped`, those whose stored time differed (the rest are only re-keyed)
 
 
 def plan_import(
@@ -290,8 +292,10 @@ def _plan_wall_time(
         same = stored.claim_same_row(record, key)
         if same is not None:
             plan.known += 1
-            if same.epoch == record.occurred_at.timestamp() and same.natural_key == key:
+            same_time = same.epoch == record.occurred_at.timestamp()
+            if same_time and same.natural_key == key:
                 continue
+            plan.retimed += not same_time
             if stored.claim_content(record, parsed.precision):
                 plan.dropped.append(same.natural_key)  # e.g. the API sync stored it at the right time meanwhile
             else:

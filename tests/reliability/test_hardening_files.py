@@ -266,9 +266,11 @@ async def test_rows_stored_by_earlier_versions_are_recognised_and_moved(
     async with bot.services.database.writer() as session:
         assert await TransactionRepository(session).insert_missing(legacy.new) == 2
 
+    same_zone = await upload_to(walker, bot, "Bitget-old")  # found, re-keyed on the wall time, not moved
     await set_zone(walker, "Asia/Shanghai")
     answer = await upload_to(walker, bot, "Bitget-old")
 
+    assert "New: 0" in same_zone and "Moved" not in same_zone
     assert "New: 0" in answer and "Moved to the times read now: 2" in answer
     assert await bot.services.integrations.transaction_count(walker.user.user_id, integration.id) == 2
     assert await stored_times(bot, integration.id) == AS_SHANGHAI
