@@ -222,3 +222,31 @@ async def test_sigterm_during_an_upload_stops_it_promptly_and_says_so(
     assert "This upload stopped: the bot is shutting down" in closed, closed
     measured(rows_in_file=50_000, seconds_from_sigterm_to_exit=round(took, 2))
     assert took < 10, f"stopping took {took:.1f} s"
+
+
+async def test_an_upload_stopped_by_an_unexpected_error_is_closed_and_leaves_no_task_pending_at_shutdown(
+    telegram: BotApiEmulator, binance: BinanceEmulator, tmp_path: Path
+) -> None:
+    """Finding 13 in part. Before: an import that failed on something unexpected left "📥 Reading…" open, and its
+    edit task pending: at shutdown asyncio logged "Task was destroyed but it is pending!" (LiveMessage._run). The
+    unexpected error here is a full disk (the file size limit of the running bot drops to one byte)."""
+    walker = Walker(telegram, telegram.add_user(USER, "Ada", started=True))
+    data_dir = tmp_path / "data"
+    await connected_account(data_dir, binance)
+    bot = await started_bot(tmp_path, environment(telegram, binance, data_dir), "bot")
+    try:
+        sent = await telegram.send_document(
+            walker.user, filename="trades.csv", content=big_binance_export(), mime_type="text/csv"
+        )
+        await walker.reply_to(sent, "Which account")
+        reading = await walker.press_for("Binance-1", "trades.csv")
+        _, hard = resource.prlimit(bot.pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+        closed = await wait_for_text(telegram, reading, lambda text: "Sorry" in text or "imported" in text, 60)
+        resource.prlimit(bot.pid, resource.RLIMIT_FSIZE, (hard, hard))  # the log can be written again
+        bot.signal(signal.SIGTERM)
+        code = await bot.exited(60)
+    finally:
+        bot.stop()
+    assert "Sorry, this upload stopped on an unexpected problem on our side" in closed, closed
+    assert code == 0, bot.output()
+    assert "Task was destroyed but it is pending" not in bot.output(), bot.output()
