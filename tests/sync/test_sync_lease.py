@@ -51,7 +51,9 @@ async def test_a_second_sync_of_the_same_account_is_refused_and_shown_the_runnin
         await service.run(TELEGRAM_USER, bench.integration_id)
     progress = same_process.value.progress
     assert progress is not None and progress.integration_id == bench.integration_id and progress.total_fetched > 0
-    assert service.progress(bench.integration_id) is progress
+    # The wallet endpoints run together: the others may have moved on while the first one is held.
+    latest = service.progress(bench.integration_id)
+    assert latest is not None and latest.total_fetched >= progress.total_fetched
     assert await service.running([bench.integration_id]) == {bench.integration_id}
 
     # Another process (another service on the same database): refused too; it only knows when the lease lapses.
