@@ -318,3 +318,28 @@ async def test_bybit_self_generated_rsa_keys_made_by_tallybot_or_pasted_connect_
     body = "".join(line for line in made_private.splitlines() if not line.startswith("-----"))
     # The middle of the key: every RSA-2048 PKCS#8 body starts with the same ASN.1 header.
     assert [text for text in chat if body[200:260] in text] == []
+
+
+async def test_an_api_key_of_another_key_pair_is_refused_and_the_right_one_then_connects(
+    telegram: BotApiEmulator, binance: BinanceEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    """The user registers some other public key on Binance (or pastes another key's API key): Binance refuses the
+    signature (-1022), Tallybot says so, keeps the key pair it made, and takes the right API key next."""
+    other = binance.create_demo_keys().ed25519.api_key
+    settings = settings_for(telegram, tmp_path / "data", exchange_url_overrides={"binance": binance.base_url})
+    async with running_bot(settings):
+        await open_binance(ada)
+        _, public_pem = await make_key(ada)
+        wrong = await ada.send(other)
+        await ada.reply_to(wrong, "Check the key")
+        refusal = await ada.press_for("Check and connect", "❌")
+        asked = await ada.press_for("Enter a new key", "paste your API key")
+        right = await ada.send(binance.register_self_generated_key(public_pem))
+        await ada.reply_to(right, "Check the key")
+        connected = await ada.press_for("Check and connect", "is connected")
+
+    assert "Binance does not accept this API key" in (refusal.text or "")
+    assert "the public key it showed you" in (refusal.text or "")
+    assert "step 1 of 1: paste your API key" in (asked.text or ""), "only the API key is asked for again"
+    assert "Read-only ✓" in (connected.text or "")
+    assert [text for text in every_text_in_the_chat(ada) if "PRIVATE KEY" in text] == []

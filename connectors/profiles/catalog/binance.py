@@ -187,8 +187,8 @@ PROFILE = ExchangeProfile(
         c.invalid_key_tip(
             NAME,
             "Binance API keys are 64 letters and digits. The secret is 64 characters for a System generated key; "
-            "for a Self-generated key it is your private key (-----BEGIN PRIVATE KEY-----), and the public key "
-            "registered on Binance must be its pair.",
+            "for a Self-generated key it is the whole text of your private key file, and the public key "
+            "registered on Binance must be its pair (for a key Tallybot made: the public key it showed you).",
         ),
         c.ip_tip(NAME),
         c.missing_permission_tip(NAME, "Enable Reading"),
