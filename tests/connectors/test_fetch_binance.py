@@ -399,6 +399,39 @@ async def test_each_wallet_endpoint_spends_its_own_budget_not_one_shared_with_th
     }
 
 
+async def test_a_second_key_meets_the_ip_budget_the_machine_spent_and_the_uid_budget_binance_reports() -> None:
+    """IP limits count the machine's address, whoever's key signs; UID limits count the account (wallet docs,
+    Limits). A second key (the emulator has one account behind every key) through the same ClientPool finds the
+    distribution budget spent by Tallybot's own count, and learns from Binance's X-SAPI-USED-UID-WEIGHT-1M header that
+    the account's withdrawal budget is spent too."""
+    async with BinanceEmulator(seed=3, profile=PROFILE, listed_symbols=60, limits=UNLIMITED) as emulator:
+        pool = ClientPool({"binance": emulator.base_url})
+        first_key, second_key = emulator.add_key(label="first"), emulator.add_key(label="second")
+        made: list[tuple[str, Endpoint, int]] = []
+        try:
+            for name, key in (("first", first_key), ("second", second_key)):
+                credentials = {"apiKey": key.api_key, "secret": key.secret}
+                async with pool.client("binance", name, credentials) as client:
+                    # Two distribution calls (weight 10) a minute per IP here; ten withdrawal calls per account.
+                    fetcher = fetcher_for(get_profile("binance"), client, ip_weight_per_minute=20, max_pause=0)
+                    for endpoint in (Endpoint.EARN_REWARDS, Endpoint.WITHDRAWALS):
+                        before = emulator.requests.count(WALLET_PATHS[endpoint])
+                        with contextlib.suppress(RateLimited):
+                            async for _ in fetcher.fetch(
+                                endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
+                            ):
+                                pass
+                        made.append((name, endpoint, emulator.requests.count(WALLET_PATHS[endpoint]) - before))
+        finally:
+            await pool.close()
+    assert made == [
+        ("first", Endpoint.EARN_REWARDS, 2),
+        ("first", Endpoint.WITHDRAWALS, 10),
+        ("second", Endpoint.EARN_REWARDS, 0),  # the machine's budget, counted by the pool: no call
+        ("second", Endpoint.WITHDRAWALS, 1),  # the account's budget: one call, whose header says it is spent
+    ]
+
+
 async def test_a_429_mid_fetch_ends_after_a_complete_page_and_the_cursor_resumes() -> None:
     # Room for the balance call and 24 myTrades calls a minute (weight 20 each): a sync takes several minutes.
     limits = dataclasses.replace(UNLIMITED, request_weight_per_minute=20 * 25)

@@ -290,7 +290,7 @@ async def test_each_sapi_endpoint_has_its_own_budgets_and_is_never_banned() -> N
     """Wallet docs, Limits: "Each endpoint with IP limits has an independent 12000 per minute limit", "Each endpoint
     with UID limits has an independent 180000 per minute limit"; over a /sapi limit: "always 429 — the 418 IP-ban
     escalation does not apply" (developers.binance.com, rate limits of /api/* and /sapi/*)."""
-    limits = BinanceLimits(sapi_ip_weight_per_minute=30, violations_before_ban=2)
+    limits = BinanceLimits(request_weight_per_minute=20, sapi_ip_weight_per_minute=30, violations_before_ban=2)
     async with (
         BinanceEmulator(seed=1, profile=PROFILE, listed_symbols=20, limits=limits) as emulator,
         ccxt_client("binance", emulator, emulator.add_key(), options=BINANCE_OPTIONS) as client,
@@ -312,7 +312,15 @@ async def test_each_sapi_endpoint_has_its_own_budgets_and_is_never_banned() -> N
                 await client.sapiGetAssetAssetDividend()
             statuses.append(str(raised.value).split()[1])
             assert int(client.last_response_headers["Retry-After"]) > 0
-        await client.publicGetTime()  # and /api is not banned either
+        await client.publicGetExchangeInfo()  # /api: 20 of its 20
+        for _ in range(3):
+            with pytest.raises(ccxt.DDoSProtection):
+                await client.publicGetTime()
+        with pytest.raises(ccxt.DDoSProtection, match="IP banned until"):
+            await client.publicGetTime()
+        # "IP bans (/api/* only)": the banned IP still reaches /sapi.
+        await client.sapiGetCapitalDepositHisrec()
+        assert client.last_response_headers["X-SAPI-USED-IP-WEIGHT-1M"] == "2"
 
     assert statuses == ["429", "429", "429", "429"]
 

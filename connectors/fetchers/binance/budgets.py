@@ -57,6 +57,8 @@ class MinuteBudget:
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
+        # Callers of one budget (several syncs share an IP budget) queue in order: none overtakes a waiting one.
+        self.turn = asyncio.Lock()
         self._spent: deque[tuple[float, int]] = deque()
         self._reported: tuple[float, int] | None = None  # (when, used weight) from the last answer
 
@@ -104,7 +106,6 @@ class SapiPacing:
         self.ip_weight_per_minute = ip_weight_per_minute
         self._uid: dict[Endpoint, MinuteBudget] = {}
         self._ip: dict[str, MinuteBudget] = shared.setdefault("binance_sapi_ip_budgets", {})
-        self._locks: dict[Endpoint, asyncio.Lock] = {}
 
     def budget(self, endpoint: Endpoint) -> MinuteBudget | None:
         rule = SAPI_RULES.get(endpoint)
@@ -119,10 +120,9 @@ class SapiPacing:
         budget, rule = self.budget(endpoint), SAPI_RULES.get(endpoint)
         if budget is None or rule is None:
             return
-        # Callers of one budget queue in order, so a waiting call is not overtaken and the count stays exact.
-        async with self._locks.setdefault(endpoint, asyncio.Lock()):
-            wait = budget.wait_for(rule.weight, time.monotonic())
-            if wait > 0:
+        async with budget.turn:
+            # Checked again after each sleep: a header may have reported other apps' spending meanwhile.
+            while (wait := budget.wait_for(rule.weight, time.monotonic())) > 0:
                 if wait > self.max_pause:
                     raise RateLimited(endpoint, round(wait, 1))
                 await asyncio.sleep(wait)
