@@ -49,13 +49,13 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from db.engine import Database
-    from db.migrate import current_revision, upgrade_to_head
+    from bot.startup import open_database
+    from db.migrate import current_revision
 
     async def migrate() -> str | None:
-        database = Database(settings.effective_database_url)
+        # The same checks as a start (one line for a damaged, truncated or unreachable database), then migrated.
+        database = await open_database(settings)
         try:
-            await upgrade_to_head(database)
             return await current_revision(database)
         finally:
             await database.dispose()

@@ -223,6 +223,12 @@ async def test_start_up_failures_are_one_line_each_without_secrets(
     for name, (env, _) in cases.items():
         results[name] = await run_tallybot(tmp_path / name, env, "run", timeout=90)
 
+    # `tallybot migrate` makes the same checks.
+    results["migrate_on_a_truncated_file"] = await run_tallybot(
+        tmp_path / "truncated_sqlite", cases["truncated_sqlite"][0], "migrate"
+    )
+    cases["migrate_on_a_truncated_file"] = cases["truncated_sqlite"]
+
     read_only = tmp_path / "read_only"
     (read_only / "data").mkdir(parents=True)
     (read_only / "data").chmod(0o555)
