@@ -8,9 +8,9 @@ the old key ring.
 Why a lease row in the database (`instance_leases`), not a PostgreSQL advisory lock plus a file lock: the database
 is what the instances share, whichever it is and on however many machines; one mechanism serves SQLite and
 PostgreSQL alike, and the row says who holds it (host, pid, since) for the refusal to name. Its cost is a heartbeat:
-the holder renews `expires_at` every third of INSTANCE_TTL. A holder is known dead, and its lease taken over at once,
-when the lease expired, or when it ran on this host and its pid is no longer alive (or is ours: a container restarted
-with the same hostname and pid). Otherwise — another host, heartbeat fresh — the start is refused, naming it.
+the holder renews `expires_at` every third of INSTANCE_TTL. A holder on this host is known dead, and its lease taken
+over at once, when its pid is no longer alive (or is ours: a container restarted with the same hostname and pid); a
+holder on another host when its lease lapsed. Otherwise the start is refused, naming the holder.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from db.types import utcnow
 log = logging.getLogger(__name__)
 
 INSTANCE_TTL = timedelta(seconds=30)
+# A live pid on this host behind a lease lapsed this long ago is another process that got the dead holder's pid.
+PID_REUSE_AFTER = timedelta(minutes=10)
 ROTATION = "rotation"
 
 
@@ -94,11 +96,14 @@ def _info(row: InstanceLease) -> HolderInfo:
 
 
 def provably_dead(row: HolderInfo, *, now: datetime, host: str, pid: int) -> bool:
-    if row.expires_at < now:
-        return True
+    """On this host the process table decides: a holder whose pid is alive may only be stalled (a long SQLite write
+    delays its heartbeat), unless its lease lapsed so long ago that the pid must have been reused. Elsewhere, only
+    the lapsed lease can tell."""
     if row.host == host:
-        return row.pid == pid or not pid_alive(row.pid)
-    return False
+        if row.pid == pid or not pid_alive(row.pid):
+            return True
+        return row.expires_at < now - PID_REUSE_AFTER
+    return row.expires_at < now
 
 
 class InstanceLock:
