@@ -212,6 +212,8 @@ async def test_start_up_failures_are_one_line_each_without_secrets(
     cases["rejected_token"][0]["TELEGRAM_BOT_TOKEN"] = token.split(":")[0] + ":" + "x" * 35
     del rejected
 
+    case("unreachable_telegram", "cannot reach Telegram's Bot API")
+    cases["unreachable_telegram"][0]["TELEGRAM_API_BASE_URL"] = "http://127.0.0.1:1/bot"
     case("missing_token", "TELEGRAM_BOT_TOKEN is not set")
     del cases["missing_token"][0]["TELEGRAM_BOT_TOKEN"]
     case("malformed_master_key", "TALLYBOT_MASTER_KEY holds a value that is not base64", TALLYBOT_MASTER_KEY="%%%")
