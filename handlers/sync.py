@@ -19,6 +19,7 @@ from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
 from handlers import sync_views
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
+from handlers.replies import split_text
 from handlers.sync_views import diagnosis_lines
 
 log = logging.getLogger(__name__)
@@ -165,9 +166,12 @@ async def _sync_and_report(
     await live.close(sync_views.progress(events, names))
     if results:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📊 Status", callback_data="st:show")]])
-        await context.bot.send_message(
-            chat_id, sync_views.summary(results, elapsed), parse_mode=ParseMode.HTML, reply_markup=keyboard
-        )
+        # Many failures, each with its explanation, can pass Telegram's 4,096 characters: split on line breaks,
+        # the Status button under the last part.
+        *first_parts, last_part = split_text(sync_views.summary(results, elapsed))
+        for part in first_parts:
+            await context.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(chat_id, last_part, parse_mode=ParseMode.HTML, reply_markup=keyboard)
 
 
 async def tell_already_running(
