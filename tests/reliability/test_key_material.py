@@ -22,10 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from zoneinfo import available_timezones
 
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot import names
 from bot.context import SERVICES_KEY, Services
+from bot.names import is_ordinary_word
+from bot.secret import holds_key_material
 from db.models import Integration
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage, GroupHandle, UserHandle
@@ -193,3 +199,38 @@ async def deliver(
         return await telegram.edit_user_message(older, text), baseline
     baseline = newest_id(telegram, chat_id)
     return await telegram.send_message(user, text, chat=chat), baseline
+
+
+KEY_TOKENS = st.text(alphabet=ALNUM + "!@#$%^&*_-+=", min_size=8, max_size=64).filter(
+    lambda value: any(c.isdigit() for c in value) and any(c.isalpha() and c.isascii() for c in value)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(key=KEY_TOKENS, before=st.sampled_from(("", "/sync ", "/settings ", "my key is ", "/start@bot ")))
+def test_every_key_shaped_token_is_key_material_wherever_it_stands(key: str, before: str) -> None:
+    assume(not is_ordinary_word(key))
+    assert holds_key_material(f"{before}{key}", is_ordinary_word)
+    assert names.refusal(names.normalised(key)) is not None
+
+
+EXCHANGE_WITH_NUMBER = st.builds(
+    lambda name, number: f"{name}-{number}", st.sampled_from(("Binance", "Bybit", "OKX", "Bitget")), st.integers(1, 999)
+)
+FILE_NAME = st.builds(
+    lambda stem, year: f"{stem}{year}.csv", st.sampled_from(("trades", "history")), st.integers(2017, 2026)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ordinary=st.one_of(
+        EXCHANGE_WITH_NUMBER,
+        st.dates().map(lambda day: day.isoformat()),
+        st.sampled_from(sorted(available_timezones())),
+        FILE_NAME,
+        st.text(alphabet=string.ascii_letters + " ", max_size=40),
+    )
+)
+def test_names_dates_time_zones_file_names_and_words_are_not_key_material(ordinary: str) -> None:
+    assert not holds_key_material(ordinary, is_ordinary_word)
