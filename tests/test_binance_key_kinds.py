@@ -31,6 +31,7 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, BinanceDemoKeys, BinanceEmulator, BinanceLimits, Credentials
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.reliability.test_secrets import every_logger_at_debug, leaks
 
 BINANCE = get_profile("binance")
 SECRET_FIELD = BINANCE.key_type("normal").fields[1]
@@ -286,14 +287,15 @@ async def test_a_pasted_self_generated_key_connects_and_syncs(  # type: ignore[n
     assert isinstance(keys, BinanceDemoKeys)
     key: Credentials = getattr(keys, kind)
     settings = settings_for(telegram, tmp_path / "data", exchange_url_overrides={"binance": binance.base_url})
-    async with running_bot(settings) as app:
-        received, connected, summary = await connect_and_sync(ada, key.api_key, paste(key.secret))
-        services: Services = app.bot_data[SERVICES_KEY]
-        [account] = await services.integrations.list(1001)
-        stored = await services.integrations.transaction_count(1001, account.id)
-        async with services.database.reader() as session:
-            sealed = (await session.scalars(select(Credential.sealed))).all()
-        opened = await services.integrations.credentials(1001, account.id)
+    with every_logger_at_debug() as everything:
+        async with running_bot(settings) as app:
+            received, connected, summary = await connect_and_sync(ada, key.api_key, paste(key.secret))
+            services: Services = app.bot_data[SERVICES_KEY]
+            [account] = await services.integrations.list(1001)
+            stored = await services.integrations.transaction_count(1001, account.id)
+            async with services.database.reader() as session:
+                sealed = (await session.scalars(select(Credential.sealed))).all()
+            opened = await services.integrations.credentials(1001, account.id)
 
     canonical = key.secret.strip()
     assert re.search(rf"Secret key \({len(canonical)} characters\) received", received)
@@ -307,7 +309,7 @@ async def test_a_pasted_self_generated_key_connects_and_syncs(  # type: ignore[n
     )
     assert set(sealed[0]) == {"apiKey", "secret"}
     assert opened["secret"].reveal() == canonical, "stored in the one canonical form ccxt signs with"
-    everything = ada.all_bot_texts()
-    # The prompt names the armour lines to look for; the key material itself is never echoed.
-    for line in key.secret.strip().splitlines()[1:-1]:
-        assert line not in everything
+    # The prompt names the armour lines to look for; the key material itself is never echoed, nor logged at DEBUG.
+    lines = {f"line {n}": line for n, line in enumerate(key.secret.strip().splitlines()[1:-1], 1)}
+    assert leaks(lines, [ada.all_bot_texts()]) == []
+    assert leaks({**lines, "as pasted": paste(key.secret)}, everything.texts) == []
