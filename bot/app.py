@@ -89,6 +89,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     application.bot_data[SERVICES_KEY] = found
     if found.instance is not None:
         found.instance.keep_alive(on_lost=lambda: stop_with(application, TAKEN_OVER))
+        log.info(
+            "this instance holds the database for bot %d (host %s, pid %d): another instance will be refused",
+            application.bot.id,
+            found.instance.host,
+            found.instance.pid,
+        )
     closed = await found.open_messages.close_left_open(application.bot)
     if closed:
         log.info("closed %d progress message(s) an earlier instance left open", closed)
