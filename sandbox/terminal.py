@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
-from sandbox.binance_website import REGISTER_COMMAND, register_shown_public_key, registered_text
 from sandbox.botapi import ChatMessage, InlineButton
+from sandbox.key_registration import REGISTER_COMMANDS, register_shown_public_key, registered_text
 from sandbox.runner import (
     EXCHANGE_NAMES,
     ErrorRecorder,
@@ -39,7 +39,8 @@ from sandbox.runner import (
 HELP_LINE = (
     "Type messages as in Telegram. #N presses button N of the latest menu, #Label presses a button by its label; "
     "/send PATH uploads a file; ##text sends a message starting with #. After “Let Tallybot make the key”, "
-    f"{REGISTER_COMMAND} registers the public key on the emulated Binance. Ctrl-D or Ctrl-C quits."
+    "/binance-register-key or /bybit-register-key registers the public key on the emulated exchange. "
+    "Ctrl-D or Ctrl-C quits."
 )
 BOT = "bot> "
 YOU = "you> "
@@ -330,8 +331,10 @@ async def handle_line(view: ChatView, line: str) -> None:
             await _press_typed(view, line[1:].strip())
         elif line == "/send" or line.startswith("/send "):
             await _upload_typed(view, line[len("/send") :].strip())
-        elif line.strip() == REGISTER_COMMAND:
-            view.write(block(INDENT, registered_text(register_shown_public_key(view.sandbox))))
+        elif line.strip() in REGISTER_COMMANDS:
+            exchange_id = REGISTER_COMMANDS[line.strip()]
+            api_key = register_shown_public_key(view.sandbox, exchange_id)
+            view.write(block(INDENT, registered_text(exchange_id, api_key)))
         else:
             await view.send_text(line)
     except (ValueError, LookupError, OSError) as exc:

@@ -313,3 +313,23 @@ async def test_a_pasted_self_generated_key_connects_and_syncs(  # type: ignore[n
     lines = {f"line {n}": line for n, line in enumerate(key.secret.strip().splitlines()[1:-1], 1)}
     assert leaks(lines, [ada.all_bot_texts()]) == []
     assert leaks({**lines, "as pasted": paste(key.secret)}, everything.texts) == []
+
+
+async def test_a_private_key_pasted_at_the_api_key_step_is_deleted_and_named_for_what_it_is(
+    telegram: BotApiEmulator, binance: BinanceEmulator, ada: Walker, tmp_path: Path, ed25519_pem: str
+) -> None:
+    settings = settings_for(telegram, tmp_path / "data", exchange_url_overrides={"binance": binance.base_url})
+    async with running_bot(settings):
+        sent = await ada.send("/connect")
+        await ada.reply_to(sent, "Connect your exchanges")
+        await ada.press("Binance")
+        await ada.emulator.wait_until(
+            lambda: "✅ Binance" in " ".join(b.text for b in ada.last_menu("Confirm").buttons)
+        )
+        await ada.press_for("Confirm exchanges", "paste your API key")
+        pasted = await ada.send(ed25519_pem)
+        answer = await ada.reply_to(pasted, "Please paste the API key again")
+
+    assert telegram.message(ada.chat_id, pasted.message_id).deleted
+    assert "That is a private or public key, not the API key." in (answer.text or "")
+    assert body_of(ed25519_pem) not in ada.all_bot_texts()

@@ -1,5 +1,6 @@
-"""`tallybot sandbox` with Binance's self-generated keys: the Ed25519 and RSA demo keys connect and sync, and a
-sandbox user can walk "Let Tallybot make the key" with `/binance-register-key` standing in for binance.com."""
+"""`tallybot sandbox` with self-generated keys: Binance's Ed25519 and RSA demo keys connect and sync, and a sandbox
+user can walk "Let Tallybot make the key" with `/binance-register-key` or `/bybit-register-key` standing in for the
+exchange's website."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from sandbox.binance_website import REGISTER_COMMAND
 from sandbox.runner import ErrorRecorder, credentials_text, open_sandbox
 from sandbox.script import ScriptSession, parse_script
 from sandbox.terminal import ChatView, handle_line
@@ -85,17 +85,18 @@ async def test_the_ed25519_and_rsa_demo_keys_connect_and_sync_in_the_sandbox(
             assert line not in transcript, "the transcript shows placeholders, never key material"
 
 
-async def test_a_sandbox_user_lets_tallybot_make_the_key_and_registers_it_on_the_emulated_binance(
-    settings: Settings, recorder: ErrorRecorder, tmp_path: Path
+@pytest.mark.parametrize("exchange", ["Binance", "Bybit"])
+async def test_a_sandbox_user_lets_tallybot_make_the_key_and_registers_it_on_the_emulated_exchange(
+    settings: Settings, recorder: ErrorRecorder, tmp_path: Path, exchange: str
 ) -> None:
     async with open_sandbox(settings, data_dir=tmp_path / "data", seed=6, errors=recorder) as running:
         shown: list[str] = []
         view = ChatView(running, write=shown.append)
-        for line in ("/connect", "#Binance", "#Confirm exchanges", "#Let Tallybot make the key"):
+        for line in ("/connect", f"#{exchange}", "#Confirm exchanges", "#Let Tallybot make the key"):
             await handle_line(view, line)
             await view.settle()
-        await handle_line(view, REGISTER_COMMAND)
-        issued = re.search(r"Binance shows the API key: ([A-Za-z0-9]{64})", "\n".join(shown))
+        await handle_line(view, f"/{exchange.lower()}-register-key")
+        issued = re.search(rf"{exchange} shows the API key: ([A-Za-z0-9]+)", "\n".join(shown))
         assert issued is not None, shown[-3:]
         await handle_line(view, issued.group(1))
         await view.settle()

@@ -141,6 +141,8 @@ class CredentialField:
             except PrivateKeyProblem as problem:
                 return str(problem)
             return None
+        if looks_like_pem(text):
+            return f"That is a private or public key, not the {self.label}. Paste the {self.label} here."
         if len(text) < self.min_length:
             return f"The {self.label} looks too short: copy the whole value."
         if len(text) > self.max_length:

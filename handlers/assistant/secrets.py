@@ -15,6 +15,7 @@ from bot.assistant.drafts import Draft
 from bot.assistant.state import Step
 from bot.context import services
 from bot.secret import Secret
+from connectors.profiles.private_keys import looks_like_pem
 from handlers.assistant import views
 from handlers.assistant.flow import key_type_of, profile_of, say, show
 
@@ -41,7 +42,7 @@ async def receive_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
     # A PEM private key (Binance's self-generated keys) keeps its line breaks and is stored in canonical form.
     value = field.cleaned(value)
     store = services(context).drafts
-    spaced = re.search(r"\s", value) is not None and not field.is_private_key(value)
+    spaced = re.search(r"\s", value) is not None and not looks_like_pem(value)
     problem = texts.FIELD_INNER_SPACES.format(label=field.label) if spaced else field.problem(value)
     if problem is None:
         entered = await store.secrets(draft, profile.id)
