@@ -8,6 +8,8 @@ Assistant's time-out, "Skip" or "I'll make a key myself" wipe it with the rest o
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
@@ -46,7 +48,8 @@ async def make_key(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Dr
         await say(context, draft, keypair_texts.NOT_OFFERED)
         return
     store = services(context).drafts
-    made = make_key_pair(generated_type.generated.kind)
+    # An RSA key takes a noticeable moment to make: not on the loop that serves every user.
+    made = await asyncio.to_thread(make_key_pair, generated_type.generated.kind)
     # Anything typed for the other kind of key goes: this key pair is the whole secret part of the new key.
     await store.clear_secrets(draft)
     await store.put_secret(draft, profile.id, generated_type.generated.field, made.private_key)
