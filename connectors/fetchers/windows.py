@@ -8,8 +8,14 @@ committed:
     {"window_start_ms": 1700000000000}                                          next window starts here
     {"window_start_ms": 1700000000000, "window_end_ms": …, "token": …}          inside a window
 
-Records that are not final yet (a deposit still confirming) hold the stored start back at their time, so the next
-sync sees them again once they settle, while this walk goes on.
+Deposits and withdrawals are not final when first seen, so two rules keep a later sync looking back for them:
+- a record listed but not final yet (a deposit still confirming) holds the stored start back at its time, so the
+  next sync sees it again once it settles, while this walk goes on (`WindowPage.hold_ms`, `hold_if_recent`);
+- a record not listed yet when the sync asked (an exchange lists a deposit once it has seen it on chain, stamped
+  with the time it did, which can be before the sync's `until`) is found because a walk that resumes from a stored
+  cursor starts again `SETTLE_REREAD_MS` before `until` (`settling_start`). Records already stored are known by
+  their natural keys, so the re-read stores nothing twice; it costs no extra request while the trailing span fits
+  in the window the walk asks for anyway.
 """
 
 from __future__ import annotations
@@ -34,10 +40,19 @@ LOOKBACK_MARGIN_MS = 3_600_000
 # A record still pending after this long is stuck, not settling: it no longer holds the cursor back, or one
 # forgotten deposit would make every later sync walk again from it.
 HOLD_MAX_AGE_MS = 14 * 86_400_000
+# Deposits and withdrawals: how far before `until` a resumed walk reads again, for records the exchange listed late
+# (not one of the four exchanges documents a listing delay; a deposit is stamped when the exchange sees it, so a
+# late listing is a matter of minutes: a day is ample and still inside every window those endpoints have).
+SETTLE_REREAD_MS = 86_400_000
+SETTLING = frozenset({Endpoint.DEPOSITS, Endpoint.WITHDRAWALS})
 
 
 def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def since_ms(since: datetime | None) -> int | None:
+    return to_ms(since) if since is not None else None
 
 
 def date_ms(day: date) -> int:
@@ -233,7 +248,11 @@ class WindowWalk:
     market: str = ""
     _hold: _Hold = field(default_factory=_Hold)
 
-    async def pages(self, *, start_ms: int, until_ms: int, cursor: Cursor | None) -> AsyncIterator[Page]:
+    async def pages(
+        self, *, start_ms: int, until_ms: int, cursor: Cursor | None, floor_ms: int | None = None
+    ) -> AsyncIterator[Page]:
+        """`floor_ms`: the earliest time asked for (the user's sync-from date), which a re-read never passes."""
+        start_ms = settling_start(self.endpoint, start_ms, until_ms=until_ms, cursor=cursor, floor_ms=floor_ms)
         window_start = start_ms
         fixed_end: int | None = None
         token: Any = None
@@ -259,6 +278,17 @@ class WindowWalk:
                 window_start, fixed_end, token = next_start, None, None
             else:
                 fixed_end, token = window_end, page.token
+
+
+def settling_start(
+    endpoint: Endpoint, start_ms: int, *, until_ms: int, cursor: Cursor | None, floor_ms: int | None = None
+) -> int:
+    """Where a walk resumed from a settled cursor starts: for deposits and withdrawals no later than
+    `SETTLE_REREAD_MS` before `until` (see the module's docstring), never before `floor_ms`. A first walk (no
+    cursor) and a walk interrupted inside a window start where they are."""
+    if endpoint not in SETTLING or not cursor or cursor.get("window_end_ms") is not None:
+        return start_ms
+    return max(min(start_ms, until_ms - SETTLE_REREAD_MS), floor_ms if floor_ms is not None else 0)
 
 
 def hold_if_recent(ms: int, current_ms: int | None = None) -> int | None:

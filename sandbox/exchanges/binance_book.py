@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS, ApiKey
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     EIGHT_PLACES,
     ConvertRecord,
@@ -107,6 +108,12 @@ def page(records: Sequence[R], offset: int, limit: int) -> list[R]:
     return list(records[offset : offset + limit])
 
 
+# Binance's documented statuses (Deposit_History.md, Withdraw_History_supporting_network_USER_DATA.md): a deposit is
+# 0 pending, 1 success, 2 rejected; a withdrawal 4 processing, 6 completed, 3 rejected.
+DEPOSIT_STATUS = {Stage.PENDING: 0, Stage.DONE: 1, Stage.FAILED: 2}
+WITHDRAWAL_STATUS = {Stage.PENDING: 4, Stage.DONE: 6, Stage.FAILED: 3}
+
+
 def utc_text(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -118,6 +125,7 @@ class BinanceBook:
         self.account = account
         self.rate_limits = rate_limits
         self.symbols = {market.symbol: market for market in account.markets}
+        self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -310,17 +318,18 @@ class BinanceBook:
         return page(chosen, offset, limit_param(call.params, 1000, 1000))
 
     def deposits(self, call: Call) -> list[Json]:
-        chosen = self._filtered(self.account.deposits, call, lambda d: d.timestamp, lambda d: d.asset)
-        return [self._deposit(d) for d in chosen]
+        listed = self.lifecycle.listed(self.account.deposits, lambda d: d.id)
+        chosen = self._filtered(listed, call, lambda d: d.timestamp, lambda d: d.asset)
+        return [self._deposit(d, self.lifecycle.status(d.id, DEPOSIT_STATUS)) for d in chosen]
 
     @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
+    def _deposit(d: DepositRecord, status: int = 1) -> Json:
         return {
             "id": d.id,
             "amount": plain(d.amount),
             "coin": d.asset,
             "network": d.network,
-            "status": 1,
+            "status": status,
             "address": d.address,
             "addressTag": "",
             "txId": d.tx_id,
@@ -333,17 +342,18 @@ class BinanceBook:
         }
 
     def withdrawals(self, call: Call) -> list[Json]:
-        chosen = self._filtered(self.account.withdrawals, call, lambda w: w.timestamp, lambda w: w.asset)
-        return [self._withdrawal(w) for w in chosen]
+        listed = self.lifecycle.listed(self.account.withdrawals, lambda w: w.id)
+        chosen = self._filtered(listed, call, lambda w: w.timestamp, lambda w: w.asset)
+        return [self._withdrawal(w, self.lifecycle.status(w.id, WITHDRAWAL_STATUS)) for w in chosen]
 
     @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
+    def _withdrawal(w: WithdrawalRecord, status: int = 6) -> Json:
         return {
             "id": w.id,
             "amount": plain(w.amount),
             "transactionFee": plain(w.fee),
             "coin": w.asset,
-            "status": 6,
+            "status": status,
             "address": w.address,
             "txId": w.tx_id,
             "applyTime": utc_text(w.timestamp),

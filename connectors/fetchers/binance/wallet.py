@@ -30,6 +30,7 @@ from connectors.fetchers.windows import (
     cursor_start,
     history_start,
     hold_if_recent,
+    since_ms,
     span_ms,
     to_ms,
 )
@@ -78,7 +79,7 @@ class BinanceWallet:
             raise ValueError(f"Binance {spec.endpoint} needs a window in its profile")
         fetch_page = self._page_function(spec, report)
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), fetch_page)
-        async for page in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+        async for page in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield page
 
     def _page_function(self, spec: EndpointSpec, report: FetchReport) -> FetchWindowPage:

@@ -26,7 +26,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bitget.pages import BITGET_OPENED, Parsed, note_gap, walk_start
 from connectors.fetchers.bitget.trades import market_of
 from connectors.fetchers.bitget.wallet import DONE, FAILED
-from connectors.fetchers.windows import WindowPage, WindowWalk, call, hold_if_recent, span_ms, to_ms
+from connectors.fetchers.windows import WindowPage, WindowWalk, call, hold_if_recent, since_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
@@ -85,7 +85,9 @@ class BitgetUnified:
             cursor = cursors.get(key)
             start_ms = walk_start(v3, cursor, since, report)
             walk = WindowWalk(spec.endpoint, span_ms(v3.window), self._pages(v3, key, report), key)
-            async for page in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
+            async for page in walk.pages(
+                start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)
+            ):
                 yield page
 
     def _pages(self, spec: EndpointSpec, key: str, report: FetchReport) -> Any:

@@ -27,6 +27,7 @@ from connectors.fetchers.windows import (
     WindowWalk,
     call,
     hold_if_recent,
+    since_ms,
     span_ms,
     to_ms,
 )
@@ -117,7 +118,7 @@ class BitgetWallet:
             )
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
-        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 
     async def _transfers(

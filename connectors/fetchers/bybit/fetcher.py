@@ -33,6 +33,7 @@ from connectors.fetchers.windows import (
     date_ms,
     history_start,
     hold_if_recent,
+    since_ms,
     span_ms,
     to_ms,
 )
@@ -193,7 +194,7 @@ class BybitFetcher:
             return found
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
-        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any], int], Parsed]:
