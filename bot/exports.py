@@ -11,7 +11,7 @@ import asyncio
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +22,7 @@ from sqlalchemy import Select, func, select
 
 from bot.integrations import IntegrationNotFound
 from connectors.files import tallybot
+from connectors.files.export.pairing import LegPairer, PairedTrade
 from connectors.files.parse import exchange_name
 from connectors.files.writers import (
     CRYPTACT_COLUMNS,
@@ -79,6 +80,8 @@ class ExportReport:
     last_at: datetime | None = None
     parts: tuple[Path, ...] = ()  # the files written, in order: `path` alone, or `path` and its "-part2"… siblings
     size: int = 0  # bytes written, all parts together
+    paired: int = 0  # ledger legs written as one trade with their partner (two records, one trade row)
+    newest_written: datetime | None = None  # the time of the newest row written (Cryptact's re-upload point)
 
 
 class ExportService:
@@ -109,8 +112,7 @@ class ExportService:
         _check_aware(since, until)
         target = Path(path)
         row_of = _row_writer(fmt)
-        records = rows = 0
-        skipped: Counter[str] = Counter()
+        records = 0
         totals: dict[str, Decimal] = {}
         first_at: datetime | None = None
         last_at: datetime | None = None
@@ -128,34 +130,33 @@ class ExportService:
             await asyncio.to_thread(parts.start)
             try:
                 result = await session.stream(query)
+                rows_of = _RowsOf(row_of, pair_legs=fmt != "tallybot")
                 async for partition in result.partitions(self.batch_size):
-                    lines: list[list[str]] = []
+                    stored: list[tuple[_Stored, str, str]] = []
                     for row in partition:
                         tx = _Stored(*row[:-2])
-                        exchange_id, account = row[-2], row[-1]
+                        stored.append((tx, exchange_name(row[-2]), row[-1]))
                         records += 1
                         first_at = first_at or tx.occurred_at
                         last_at = tx.occurred_at
                         _add_flows(totals, tx)
-                        written = row_of(tx, exchange_name(exchange_id), account)
-                        if written.skipped:
-                            skipped[written.skipped] += 1
-                        lines.extend(written.rows)
-                    rows += len(lines)
-                    await asyncio.to_thread(parts.write, lines)
+                    await asyncio.to_thread(parts.write, rows_of.lines(stored))
+                await asyncio.to_thread(parts.write, rows_of.finish())
             finally:
                 await asyncio.to_thread(parts.close)
         return ExportReport(
             format=fmt,
             path=target,
             records=records,
-            rows=rows,
-            skipped=dict(skipped),
+            rows=rows_of.rows,
+            skipped=dict(rows_of.skipped),
             totals=_clean(totals),
             first_at=first_at,
             last_at=last_at,
             parts=tuple(parts.paths),
             size=parts.total,
+            paired=rows_of.paired,
+            newest_written=rows_of.newest,
         )
 
     async def summary(
@@ -275,6 +276,53 @@ class _Amounts:
     natural_key: str = ""
     exchange_tx_id: str | None = None
     market: str | None = None
+
+
+class _RowsOf:
+    """Stored records as a format's rows, counting what was written, left out and paired.
+
+    For the tax formats, ledger legs of one trade become one trade first (connectors/files/export/pairing.py);
+    the Tallybot CSV keeps every record as it is stored."""
+
+    def __init__(self, row_of: Callable[[Any, str, str], Written], *, pair_legs: bool) -> None:
+        self.row_of = row_of
+        self.pairer = LegPairer() if pair_legs else None
+        self.where: dict[str, tuple[str, str]] = {}  # natural key → (exchange, account) of legs waiting for a partner
+        self.rows = self.paired = 0
+        self.skipped: Counter[str] = Counter()
+        self.newest: datetime | None = None
+
+    def lines(self, stored: list[tuple[_Stored, str, str]]) -> list[list[str]]:
+        if self.pairer is None:
+            return self._write((tx, exchange, account) for tx, exchange, account in stored)
+        for tx, exchange, account in stored:
+            self.where[tx.natural_key] = (exchange, account)
+        return self._write(self._placed(self.pairer.feed(tx for tx, _, _ in stored)))
+
+    def finish(self) -> list[list[str]]:
+        return [] if self.pairer is None else self._write(self._placed(self.pairer.finish()))
+
+    def _placed(self, records: Iterable[Any]) -> Iterator[tuple[Any, str, str]]:
+        for tx in records:
+            first = tx.legs[0] if isinstance(tx, PairedTrade) else tx
+            exchange, account = self.where.get(first.natural_key, ("", ""))
+            for leg in tx.legs if isinstance(tx, PairedTrade) else (tx,):
+                self.where.pop(leg.natural_key, None)
+            if isinstance(tx, PairedTrade):
+                self.paired += len(tx.legs)
+            yield tx, exchange, account
+
+    def _write(self, records: Iterable[tuple[Any, str, str]]) -> list[list[str]]:
+        lines: list[list[str]] = []
+        for tx, exchange, account in records:
+            written = self.row_of(tx, exchange, account)
+            if written.skipped:
+                self.skipped[written.skipped] += 1
+            elif written.rows and (self.newest is None or tx.occurred_at > self.newest):
+                self.newest = tx.occurred_at
+            lines.extend(written.rows)
+        self.rows += len(lines)
+        return lines
 
 
 def _row_writer(fmt: ExportFormat) -> Callable[[_Stored, str, str], Written]:

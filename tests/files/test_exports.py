@@ -120,7 +120,7 @@ async def test_exports_in_all_three_formats_reconcile_with_the_status_summary(
         report = await service.export(USER, fmt=fmt, path=tmp_path / f"{fmt}.csv")  # type: ignore[arg-type]
         reports[fmt] = report
         assert report.records == summary.records
-        assert report.rows + sum(report.skipped.values()) == summary.records
+        assert report.rows == len(read_csv(tmp_path / f"{fmt}.csv")), "the stated count is the rows written"
         assert report.totals == summary.totals
         assert (report.first_at, report.last_at) == (summary.first_at, summary.last_at)
 
@@ -132,14 +132,21 @@ async def test_exports_in_all_three_formats_reconcile_with_the_status_summary(
 
     koinly = read_csv(tmp_path / "koinly.csv")
     assert list(koinly[0]) == list(KOINLY_COLUMNS)
+    assert reports["tallybot"].rows == 9 and reports["tallybot"].skipped == {}
     assert reports["koinly"].skipped == {"transfers between your own accounts on the exchange": 1}
+    assert len(koinly) == 9, "8 records, and the maker rebate as income of its own"
     assert koinly_totals(koinly) == without_zeros(summary.totals), "Koinly sees the same balance changes"
     buy = next(row for row in koinly if row["Received Currency"] == "BTC")
     assert (buy["Date"], buy["Sent Amount"], buy["Sent Currency"], buy["Fee Amount"], buy["Fee Currency"]) == (
         "2024-01-10 09:00:00 UTC", "620.00500000", "USDT", "0.00001500", "BNB"
     )  # fmt: skip
-    reward = next(row for row in koinly if row["Label"])
-    assert (reward["Received Amount"], reward["Received Currency"], reward["Label"]) == ("0.00012345", "BNB", "reward")
+    labelled = [(r["Sent Amount"], r["Received Amount"], r["Received Currency"] or r["Sent Currency"], r["Label"])
+                for r in koinly if r["Label"]]  # fmt: skip
+    assert labelled == [
+        ("", "0.0001", "ETH", "income"),  # the OKX fill's maker rebate
+        ("", "0.00012345", "BNB", "lending interest"),  # Binance Simple Earn
+        ("2.5", "", "USDT", "cost"),  # the ledger's fee line
+    ]
     assert next(row for row in koinly if row["Sent Currency"] == "USDT" and not row["Received Currency"]
                 and row["Fee Amount"])["TxHash"] == "0xbeef"  # fmt: skip
 
@@ -149,16 +156,17 @@ async def test_exports_in_all_three_formats_reconcile_with_the_status_summary(
     assert [tuple(r[c] for c in columns) for r in cryptact] == [
         ("BUY", "BTC", "0.01000000", "62000.50000000", "USDT", "0.00001500", "BNB"),
         ("BUY", "ETH", "0.5", "2300", "USDT", "0", "USDT"),
+        ("BONUS", "ETH", "0.0001", "", "JPY", "0", "JPY"),  # the maker rebate is income
         ("SELL", "BTC", "0.004", "65000", "USDT", "0.26", "USDT"),
         ("BUY", "ETH", "0.1", "2305", "USDT", "0", "USDT"),
-        ("BONUS", "BNB", "0.00012345", "", "JPY", "0", "JPY"),
+        ("LENDING", "BNB", "0.00012345", "", "JPY", "0", "JPY"),
         ("SENDFEE", "USDT", "1", "", "JPY", "0", "JPY"),
+        ("SENDFEE", "USDT", "2.5", "", "JPY", "0", "JPY"),  # the ledger's fee line is no longer dropped
     ]  # fmt: skip
     assert cryptact[0]["Timestamp"] == "2024/01/10 09:00:00" and cryptact[0]["Source"] == "Binance"
     assert reports["cryptact"].skipped == {
         "deposits (Cryptact needs no transfers)": 1,
         "transfers between your own accounts on the exchange": 1,
-        "ledger entries (no Cryptact action fits them; see the Tallybot CSV)": 1,
     }
 
 

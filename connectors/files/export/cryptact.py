@@ -1,0 +1,129 @@
+"""Cryptact's custom file: one or more rows per record, each with the action that says what it was.
+
+Columns and actions from "Custom File for any other trades" (support.cryptact.com/hc/en-us/articles/360002571312)
+and "PNL calculation for each transaction type" (…/articles/12814753146777; Canada: …/40609271901721): BUY, SELL,
+BONUS (airdrops, campaign and referral rewards; profits of crypto-denominated margin trading), LOSS (losses of
+crypto-denominated margin trading), STAKING, LENDING (lending interest), SENDFEE (a fee that reduces the quantity
+without a gain or loss). Every column but Comment is required: a row without a price names JPY as the counter so
+Cryptact looks the price up (※1 of the format), and a row without a fee says 0. Transfers between the user's own
+accounts and plain deposits are left out ("Transfers between your own addresses and accounts do not need to be
+included"); a withdrawal's fee is kept as SENDFEE.
+
+Futures: Tallybot stores a futures account as its balance changes in the margin coin (Bitget's tax records), not
+positions, so a realized result is a change of the margin coin: BONUS when it grew, LOSS when it shrank, as the
+PNL page lists for "profits / losses from cryptocurrency-denominated margin trading"; funding and margin interest
+alike. The optional DerivType/DerivDetails columns describe position trades, which these records are not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connectors.files.export.common import Exportable, Written, amount_text, description, price_of, utc_text
+from connectors.files.export.meaning import Meaning, is_derivative, meaning_of
+from connectors.files.export.pairing import PairedTrade
+from connectors.files.tallybot import formula_safe as text
+
+CRYPTACT_COLUMNS: tuple[str, ...] = (
+    "Timestamp",
+    "Action",
+    "Source",
+    "Base",
+    "Volume",
+    "Price",
+    "Counter",
+    "Fee",
+    "FeeCcy",
+    "Comment",
+)
+CRYPTACT_FIAT = "JPY"  # Counter and FeeCcy of rows without a counter currency, as in Cryptact's examples
+INCOME_ACTIONS: dict[Meaning, str] = {
+    Meaning.REWARD: "BONUS",
+    Meaning.AIRDROP: "BONUS",
+    Meaning.REBATE: "BONUS",
+    Meaning.STAKING: "STAKING",
+    Meaning.INTEREST: "LENDING",
+}
+MARGIN_CHANGES = (Meaning.REALIZED, Meaning.FUNDING, Meaning.MARGIN_INTEREST)
+TRANSFER_SKIP = "transfers between your own accounts on the exchange"
+DEPOSIT_SKIP = "deposits (Cryptact needs no transfers)"
+WITHDRAWAL_SKIP = "withdrawals without a fee (Cryptact needs no transfers)"
+UNKNOWN_SKIP = "ledger lines of a type Tallybot cannot name (they are in the Tallybot CSV)"
+NOTHING_SKIP = "ledger lines that changed no balance"
+# The note sent with every Cryptact file: its re-upload rule, from "What is subcategories for custom files"
+# (support.cryptact.com/hc/en-us/articles/360060072591) and "How to Upload Exchange Files Correctly" (…/10505957590297).
+REUPLOAD_NOTE = (
+    "Cryptact imports a custom file uploaded again only from the newest time it already has: older rows in it are "
+    "skipped without a word. If you added older history since your last upload, delete that upload in Cryptact "
+    "and upload this whole file; to send only what is new, use /export cryptact since {next_since}."
+)
+
+
+def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
+    meaning = meaning_of(tx)
+    row = _Rows(tx, text(exchange), text(description(tx, exchange, account)))
+    if meaning is Meaning.TRADE:
+        side = (tx.side or "").lower()
+        price = price_of(tx)
+        if side not in ("buy", "sell") or price is None or not tx.quote_asset:
+            return Written(skipped="trades without a side or a price")
+        charged = tx.fee_asset and tx.fee_amount and tx.fee_amount > 0
+        fee = (tx.fee_amount, tx.fee_asset) if charged else (Decimal(0), tx.quote_asset)
+        row.add(side.upper(), tx.asset, tx.amount, amount_text(price), tx.quote_asset, fee)  # type: ignore[arg-type]
+    elif meaning is Meaning.TRADE_LEG:  # the other side is not stored: bought or sold at the market price
+        row.add("BUY" if tx.amount > 0 else "SELL", tx.asset, abs(tx.amount))
+        row.fee(is_derivative(tx))
+    elif meaning in INCOME_ACTIONS:
+        if tx.amount:
+            row.add(INCOME_ACTIONS[meaning], tx.asset, abs(tx.amount))
+        row.fee(is_derivative(tx))
+    elif meaning in MARGIN_CHANGES:
+        if tx.amount:
+            row.add("BONUS" if tx.amount > 0 else "LOSS", tx.asset, abs(tx.amount))
+        row.fee(True)
+    elif meaning is Meaning.FEE:
+        if tx.amount:
+            row.add("LOSS" if is_derivative(tx) else "SENDFEE", tx.asset, abs(tx.amount))
+        row.fee(is_derivative(tx))
+    elif meaning is Meaning.WITHDRAWAL:
+        row.fee(False)
+        if not row.rows:
+            return Written(skipped=WITHDRAWAL_SKIP)
+    elif meaning is Meaning.DEPOSIT:
+        row.fee(False)
+        if not row.rows:
+            return Written(skipped=DEPOSIT_SKIP)
+    elif meaning is Meaning.INTERNAL:
+        return Written(skipped=TRANSFER_SKIP)
+    else:
+        return Written(skipped=UNKNOWN_SKIP)
+    if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
+        row.add("SENDFEE", tx.extra_fee[1], tx.extra_fee[0], note="trading fee")
+    if tx.fee_asset and tx.fee_amount is not None and tx.fee_amount < 0:  # a maker rebate: income
+        row.add("BONUS", tx.fee_asset, -tx.fee_amount, note="maker rebate")
+    if not row.rows:
+        return Written(skipped=NOTHING_SKIP)
+    return Written(tuple(row.rows))
+
+
+class _Rows:
+    def __init__(self, tx: Exportable, source: str, comment: str) -> None:
+        self.tx, self.source, self.comment = tx, source, comment
+        self.stamp = utc_text(tx, "%Y/%m/%d %H:%M:%S")
+        self.rows: list[list[str]] = []
+
+    def add(
+        self, action: str, base: str, volume: Decimal, price: str = "", counter: str = CRYPTACT_FIAT,
+        fee: tuple[Decimal, str] = (Decimal(0), CRYPTACT_FIAT), note: str = "",
+    ) -> None:  # fmt: skip
+        comment = self.comment + (f" ({note})" if note else "")
+        self.rows.append([
+            self.stamp, action, self.source, text(base), amount_text(volume), price, text(counter),
+            amount_text(fee[0]), text(fee[1]), text(comment),
+        ])  # fmt: skip
+
+    def fee(self, derivative: bool) -> None:
+        """A fee charged on a line that is not a trade: LOSS on a margin account, else SENDFEE."""
+        tx = self.tx
+        if tx.fee_asset and tx.fee_amount and tx.fee_amount > 0:
+            self.add("LOSS" if derivative else "SENDFEE", tx.fee_asset, tx.fee_amount, note="fee")

@@ -1,0 +1,107 @@
+"""Koinly's universal CSV: one row per record, each with the label (tag) that says what it was.
+
+Koinly treats an untagged deposit as a purchase and an untagged withdrawal as a sale ("What are tags",
+support.koinly.io/en/articles/9490023). Labels used, from that page and "What are labels" (help.koinly.io/en/
+articles/3663453): reward (staking rewards, referral bonuses), airdrop, lending interest, income, realized gain
+(futures profit and loss), margin fee, cost. A trade has both sides and no label; a deposit or withdrawal to or from
+outside the exchange stays untagged so Koinly can match it with the other wallet's side.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connectors.files.export.common import Exportable, Written, amount_text, description, quote_of, tx_hash, utc_text
+from connectors.files.export.meaning import Meaning, meaning_of
+from connectors.files.export.pairing import PairedTrade
+from connectors.files.tallybot import formula_safe as text
+
+KOINLY_COLUMNS: tuple[str, ...] = (
+    "Date",
+    "Sent Amount",
+    "Sent Currency",
+    "Received Amount",
+    "Received Currency",
+    "Fee Amount",
+    "Fee Currency",
+    "Net Worth Amount",
+    "Net Worth Currency",
+    "Label",
+    "Description",
+    "TxHash",
+)
+LABELS: dict[Meaning, str] = {
+    Meaning.REWARD: "reward",
+    Meaning.STAKING: "reward",  # Koinly: "Reward (used for staking rewards / referral bonuses etc)"
+    Meaning.AIRDROP: "airdrop",
+    Meaning.INTEREST: "lending interest",
+    Meaning.REBATE: "income",
+    Meaning.REALIZED: "realized gain",
+    Meaning.FUNDING: "realized gain",  # funding is part of a perpetual position's profit and loss
+    Meaning.MARGIN_INTEREST: "margin fee",
+    Meaning.FEE: "cost",
+}
+TRANSFER_SKIP = "transfers between your own accounts on the exchange"
+UNKNOWN_SKIP = "ledger lines of a type Tallybot cannot name (they are in the Tallybot CSV)"
+NOTHING_SKIP = "ledger lines that changed no balance"
+Side = tuple[Decimal, str]
+
+
+def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
+    meaning = meaning_of(tx)
+    if meaning is Meaning.INTERNAL:
+        return Written(skipped=TRANSFER_SKIP)
+    if meaning is Meaning.UNKNOWN:
+        return Written(skipped=UNKNOWN_SKIP)
+    rows: list[list[str]] = []
+    fee: Side | None = (tx.fee_amount, tx.fee_asset) if tx.fee_asset and tx.fee_amount else None
+    rebate: Side | None = None
+    if fee is not None and fee[0] < 0:  # a maker rebate: paid to the user, so income of its own
+        rebate, fee = (-fee[0], fee[1]), None
+    if meaning is Meaning.TRADE:
+        quote = quote_of(tx)
+        side = (tx.side or "").lower()
+        if quote is None or not tx.quote_asset or side not in ("buy", "sell"):
+            return Written(skipped="trades without a side or a quote amount")
+        ours, theirs = (tx.amount, tx.asset), (quote, tx.quote_asset)
+        sent, received = (theirs, ours) if side == "buy" else (ours, theirs)
+        rows.append(_row(tx, exchange, account, sent, received, fee, ""))
+    elif tx.amount == 0 and meaning in (Meaning.REALIZED, Meaning.FEE, Meaning.FUNDING):
+        if fee is not None:  # a futures line with nothing but its fee (opening a position)
+            rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE]))
+    else:
+        label = LABELS.get(meaning, "")
+        signed = -tx.amount if meaning is Meaning.WITHDRAWAL and str(tx.kind) == "withdrawal" else tx.amount
+        moved: Side = (abs(signed), tx.asset)
+        if signed >= 0:
+            rows.append(_row(tx, exchange, account, None, moved, fee, label))
+        else:
+            rows.append(_row(tx, exchange, account, moved, None, fee, label))
+    if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
+        rows.append(_row(tx, exchange, account, tx.extra_fee, None, None, LABELS[Meaning.FEE]))
+    if rebate is not None:
+        rows.append(_row(tx, exchange, account, None, rebate, None, LABELS[Meaning.REBATE], "maker rebate"))
+    if not rows:
+        return Written(skipped=NOTHING_SKIP)
+    return Written(tuple(rows))
+
+
+def _row(
+    tx: Exportable, exchange: str, account: str, sent: Side | None, received: Side | None, fee: Side | None,
+    label: str, note: str = "",
+) -> list[str]:  # fmt: skip
+    words = description(tx, exchange, account) + (f" ({note})" if note else "")
+    return [  # text cells through `text` (formula_safe); amounts are numbers and stay as they are
+        utc_text(tx, "%Y-%m-%d %H:%M:%S UTC"),
+        amount_text(sent[0]) if sent else "",
+        text(sent[1]) if sent else "",
+        amount_text(received[0]) if received else "",
+        text(received[1]) if received else "",
+        amount_text(fee[0]) if fee else "",
+        text(fee[1]) if fee else "",
+        "",
+        "",
+        label,
+        text(words),
+        text(tx_hash(tx)) if str(tx.kind) in ("deposit", "withdrawal") else "",
+    ]

@@ -1,0 +1,113 @@
+"""What a stored record means for a tax tool, from its kind and the exchange's own name for it.
+
+Ledger lines (Bitget's tax lists, Bitget UTA tax records, ccxt ledgers) and rewards carry the exchange's type in
+`raw` (common.TYPE_FIELDS) or, for ccxt, in `side`. Types named in:
+- Bitget `spotTaxType` (common/tax/Get-Spot-Account-Record), `futureTaxType` (common/tax/Get-Future-Account-Record),
+  UTA `type` (uta/enum "type (financial records)"), P2P and margin types (common/tax/*);
+- OKX funding bill types (Asset_Bills_Details: 28/229 airdrop, 83/139 staking, 89/232/307-309 interest);
+- ccxt's unified ledger types (trade, transaction, fee, rebate, cashback, referral, transfer, airdrop, reward,
+  funding, interest, settlement).
+A type none of these rules names is UNKNOWN: the tax files leave it out and say so, rather than guess.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from connectors.files.export.common import Exportable, type_text
+
+
+class Meaning(StrEnum):
+    TRADE = "trade"  # both sides in one record (trades, converts, paired ledger legs)
+    TRADE_LEG = "trade leg"  # one side of a trade whose other side is not stored: a purchase or sale at market
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    INTERNAL = "internal transfer"  # between the user's own accounts or products on one exchange
+    REWARD = "reward"
+    STAKING = "staking reward"
+    AIRDROP = "airdrop"
+    INTEREST = "interest earned"
+    REBATE = "fee rebate"  # income: a maker rebate or a fee refund
+    REALIZED = "realized profit or loss"  # futures: signed
+    FUNDING = "funding fee"  # perpetual futures funding: signed, received or paid
+    MARGIN_INTEREST = "margin interest"  # paid on borrowed funds
+    FEE = "fee"  # paid, on its own line
+    UNKNOWN = "unknown ledger type"
+
+
+OKX_AIRDROP = frozenset({"28", "229"})
+OKX_STAKING = frozenset({"83", "139"})
+OKX_INTEREST = frozenset({"89", "232", "307", "308", "309"})
+FUTURES_TRADING = ("open", "close", "burst", "force", "offset", "liq", "deal", "settlement", "pnl", "delivery")
+SPOT_TRADING = ("buy", "sell", "dealt", "exchange spending", "exchange income", "exchange source", "exchange target")
+INTERNAL_WORDS = ("transfer", "strategy account", "lock", "delegate", "subscribe", "redemption", "megaswap")
+REWARD_WORDS = ("reward", "bonus", "referral", "lotto", "activity", "voucher", "profit", "income", "giveaway")
+COST_WORDS = ("penalty", "deduct", "consumption", "recall", "expense", "charges")
+
+
+def is_derivative(tx: Exportable) -> bool:
+    """A line of a futures account: Bitget's future-record list (v2) or a UTA futures stream."""
+    raw = tx.raw or {}
+    return "futureTaxType" in raw or "FUTURES" in tx.natural_key
+
+
+def meaning_of(tx: Exportable) -> Meaning:
+    kind = str(tx.kind)
+    if kind in ("trade", "convert"):
+        return Meaning.TRADE
+    if kind == "deposit":
+        return Meaning.DEPOSIT
+    if kind == "withdrawal":
+        return Meaning.WITHDRAWAL
+    if kind == "transfer":
+        return Meaning.INTERNAL
+    words = " ".join(type_text(tx).lower().replace("_", " ").replace("-", " ").split())
+    if kind == "reward":
+        return _reward(words)
+    return _ledger(words, (tx.side or "").lower(), tx.amount, is_derivative(tx))
+
+
+def _reward(words: str) -> Meaning:
+    if words in OKX_AIRDROP or "airdrop" in words:
+        return Meaning.AIRDROP
+    if words in OKX_STAKING or "stak" in words:
+        return Meaning.STAKING
+    if words in OKX_INTEREST or any(word in words for word in ("interest", "savings", "simple earn", "lend")):
+        return Meaning.INTEREST
+    return Meaning.REWARD
+
+
+def _ledger(words: str, ccxt_type: str, amount: Decimal, derivative: bool) -> Meaning:
+    words = words or ccxt_type
+    if "settle fee" in words or "funding" in words:
+        return Meaning.FUNDING
+    if any(word in words for word in ("rebate", "refund", "cashback")):
+        return Meaning.REBATE
+    if "interest" in words:
+        return Meaning.MARGIN_INTEREST if amount < 0 or derivative else Meaning.INTEREST
+    if "fee" in words:
+        return Meaning.FEE
+    if words == "transaction":  # ccxt: a deposit or a withdrawal, by its sign
+        return Meaning.DEPOSIT if amount >= 0 else Meaning.WITHDRAWAL
+    if any(word in words for word in INTERNAL_WORDS):
+        return Meaning.INTERNAL
+    if "airdrop" in words:
+        return Meaning.AIRDROP
+    if "stak" in words:
+        return Meaning.STAKING
+    if derivative and any(word in words for word in FUTURES_TRADING):
+        return Meaning.REALIZED
+    if words == "trade" or any(word in words for word in SPOT_TRADING):
+        return Meaning.TRADE_LEG
+    if any(word in words for word in REWARD_WORDS):
+        return Meaning.REWARD
+    if "settlement" in words:
+        return Meaning.REALIZED
+    if "deposit" in words or words == "received":
+        return Meaning.DEPOSIT
+    if "withdraw" in words or words == "sent":
+        return Meaning.WITHDRAWAL
+    if any(word in words for word in COST_WORDS):
+        return Meaning.FEE
+    return Meaning.UNKNOWN
