@@ -11,7 +11,7 @@ import resource
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from sandbox.botapi import BotApiEmulator, ChatMessage, UserHandle
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.base import delay
 from tests.assistant_story import Walker
-from tests.files.test_large_file import big_binance_export
+from tests.files.samples import BINANCE_TRADE_HEADER, csv_bytes
 from tests.reliability.bot_process import UP, BotProcess, clean_environment, start_tallybot
 
 USER = 1001
@@ -35,6 +35,19 @@ ACCOUNT = AccountProfile(
 )
 SYNCING = "Syncing…"
 ANSWER_DELAY = 0.25  # seconds per exchange answer: a sync takes tens of seconds
+
+
+def big_binance_export(rows: int = 50_000) -> bytes:
+    """A Binance spot trade export (the columns of its "Trade History" file) long enough to take a while to read."""
+    start = datetime(2022, 1, 1, tzinfo=UTC)
+    lines: list[list[object]] = [list(BINANCE_TRADE_HEADER)]
+    for n in range(rows):
+        when = (start + timedelta(seconds=n * 37)).strftime("%Y-%m-%d %H:%M:%S")
+        amount = f"0.{n % 997 + 1:08}"
+        lines.append(
+            [when, "ETHUSDT", "BUY" if n % 3 else "SELL", "2500.5", f"{amount}ETH", f"{n}.25USDT", "0.00001BNB"]
+        )
+    return csv_bytes(lines, quote_all=True)
 
 
 @pytest.fixture
