@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,11 +21,12 @@ from sqlalchemy import Select, func, select
 
 from bot.integrations import IntegrationNotFound
 from connectors.files import tallybot
-from connectors.files.export.pairing import LegPairer, PairedTrade
+from connectors.files.export.stream import RowsOf
 from connectors.files.parse import exchange_name
 from connectors.files.writers import (
     CRYPTACT_COLUMNS,
     KOINLY_COLUMNS,
+    REUPLOAD_NOTE,
     Written,
     cryptact_rows,
     flows,
@@ -130,7 +130,7 @@ class ExportService:
             await asyncio.to_thread(parts.start)
             try:
                 result = await session.stream(query)
-                rows_of = _RowsOf(row_of, pair_legs=fmt != "tallybot")
+                rows_of = RowsOf(row_of, pair_legs=fmt != "tallybot")
                 async for partition in result.partitions(self.batch_size):
                     stored: list[tuple[_Stored, str, str]] = []
                     for row in partition:
@@ -278,53 +278,6 @@ class _Amounts:
     market: str | None = None
 
 
-class _RowsOf:
-    """Stored records as a format's rows, counting what was written, left out and paired.
-
-    For the tax formats, ledger legs of one trade become one trade first (connectors/files/export/pairing.py);
-    the Tallybot CSV keeps every record as it is stored."""
-
-    def __init__(self, row_of: Callable[[Any, str, str], Written], *, pair_legs: bool) -> None:
-        self.row_of = row_of
-        self.pairer = LegPairer() if pair_legs else None
-        self.where: dict[str, tuple[str, str]] = {}  # natural key → (exchange, account) of legs waiting for a partner
-        self.rows = self.paired = 0
-        self.skipped: Counter[str] = Counter()
-        self.newest: datetime | None = None
-
-    def lines(self, stored: list[tuple[_Stored, str, str]]) -> list[list[str]]:
-        if self.pairer is None:
-            return self._write((tx, exchange, account) for tx, exchange, account in stored)
-        for tx, exchange, account in stored:
-            self.where[tx.natural_key] = (exchange, account)
-        return self._write(self._placed(self.pairer.feed(tx for tx, _, _ in stored)))
-
-    def finish(self) -> list[list[str]]:
-        return [] if self.pairer is None else self._write(self._placed(self.pairer.finish()))
-
-    def _placed(self, records: Iterable[Any]) -> Iterator[tuple[Any, str, str]]:
-        for tx in records:
-            first = tx.legs[0] if isinstance(tx, PairedTrade) else tx
-            exchange, account = self.where.get(first.natural_key, ("", ""))
-            for leg in tx.legs if isinstance(tx, PairedTrade) else (tx,):
-                self.where.pop(leg.natural_key, None)
-            if isinstance(tx, PairedTrade):
-                self.paired += len(tx.legs)
-            yield tx, exchange, account
-
-    def _write(self, records: Iterable[tuple[Any, str, str]]) -> list[list[str]]:
-        lines: list[list[str]] = []
-        for tx, exchange, account in records:
-            written = self.row_of(tx, exchange, account)
-            if written.skipped:
-                self.skipped[written.skipped] += 1
-            elif written.rows and (self.newest is None or tx.occurred_at > self.newest):
-                self.newest = tx.occurred_at
-            lines.extend(written.rows)
-        self.rows += len(lines)
-        return lines
-
-
 def _row_writer(fmt: ExportFormat) -> Callable[[_Stored, str, str], Written]:
     if fmt == "koinly":
         return koinly_rows
@@ -434,3 +387,20 @@ def _csv_text(rows: Sequence[Sequence[str]]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def export_details(report: ExportReport) -> str:
+    """What the file's rows stand for, beyond its caption: legs paired, records left out (and why), and for
+    Cryptact its re-upload rule with the command that sends only what is new."""
+    lines: list[str] = []
+    if report.paired:
+        lines.append(
+            f"• {report.paired:,} ledger lines are the two sides of {report.paired // 2:,} trades: one row each."
+        )
+    for reason, count in sorted(report.skipped.items()):
+        lines.append(f"• Not in this file: {count:,} {reason}.")
+    if report.format == "cryptact" and report.rows:
+        newest = report.newest_written or report.last_at
+        next_since = f"{newest:%Y-%m-%d}" if newest is not None else "YYYY-MM-DD"
+        lines.append("ℹ️ " + REUPLOAD_NOTE.format(next_since=next_since))
+    return "\n".join(lines)

@@ -113,9 +113,12 @@ UPLOAD_REJECTED = (
 UPLOAD_FAILED = "❌ {problem}"
 EXPORT_CHOOSE_FORMAT = "📤 <b>Export</b>{period}\nWhich format?"
 EXPORT_CHOOSE_SCOPE = "Export which account?"
-EXPORT_BAD_DATES = "Send the dates as /export YYYY-MM-DD YYYY-MM-DD (from, to), or /export for everything."
+EXPORT_BAD_DATES = (
+    "Send the dates as /export YYYY-MM-DD YYYY-MM-DD (from, to), /export since YYYY-MM-DD, or /export for "
+    "everything (a format may come first: /export cryptact since 2025-01-01)."
+)
 EXPORT_NOTHING = "There is nothing to export yet: connect an account with /connect or upload a file."
-EXPORT_CAPTION = "{title}: {records:,} transactions{period}."
+EXPORT_CAPTION = "{title}: {rows:,} rows from {records:,} transactions{period}."
 
 # Key material outside the key step (handlers/key_guard.py): deleted first, never echoed.
 KEY_DELETED = (

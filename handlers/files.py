@@ -23,6 +23,7 @@ from bot.exports import (
     ExportFormat,
     ExportReport,
     ExportService,
+    export_details,
 )
 from bot.imports import (
     MAX_FILE_BYTES,
@@ -277,16 +278,48 @@ def database_id(text: str) -> int | None:
     return int(text)
 
 
+def _export_words(args: list[str]) -> tuple[ExportFormat | None, list[str]] | str:
+    """`/export [format] [since] [dates]`: the format named first (if any) and the date words left; or the problem.
+
+    `since DATE` is everything from that day on (what is new for Cryptact, which imports a re-uploaded custom file
+    only after the newest time it already has)."""
+    words = list(args)
+    fmt = next((known for known in EXPORT_FORMATS if words and words[0].lower() == known), None)
+    if fmt is not None:
+        words = words[1:]
+    if words and words[0].lower() == "since":
+        if len(words) != 2:
+            return texts.EXPORT_BAD_DATES
+        words = words[1:]
+    return fmt, words
+
+
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat = update.effective_chat
-    if chat is None:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
         return
-    period = _period(list(context.args or []))
+    words = _export_words(list(context.args or []))
+    if isinstance(words, str):
+        await chat.send_message(words)
+        return
+    fmt, dates = words
+    period = _period(dates)
     if isinstance(period, str):
         await chat.send_message(period)
         return
     span = "" if period is None else f"{period[0]:%Y%m%d}-{period[1]:%Y%m%d}"
     shown = "" if period is None else f" {period[0].isoformat()} – {period[1].isoformat()}"
+    if fmt is not None:  # the format is named: straight to which account
+        accounts = await services(context).integrations.list(user.id)
+        if not accounts:
+            await chat.send_message(texts.EXPORT_NOTHING)
+            return
+        scopes = [[InlineKeyboardButton("All accounts", callback_data=f"ex:{fmt}:all:{span}")]]
+        scopes += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
+        await chat.send_message(
+            f"{FORMAT_TITLES[fmt]}{shown}. {texts.EXPORT_CHOOSE_SCOPE}", reply_markup=InlineKeyboardMarkup(scopes)
+        )
+        return
     rows = [[InlineKeyboardButton(FORMAT_TITLES[fmt], callback_data=f"ex:{fmt}::{span}")] for fmt in EXPORT_FORMATS]
     await chat.send_message(
         texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown)),
@@ -353,7 +386,9 @@ async def send_export(
             max_part_bytes=MAX_PART_BYTES,
         )
         shown = "" if period is None else f", {period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}"
-        caption = texts.EXPORT_CAPTION.format(title=FORMAT_TITLES[fmt], records=report.records, period=shown)
+        caption = texts.EXPORT_CAPTION.format(
+            title=FORMAT_TITLES[fmt], rows=report.rows, records=report.records, period=shown
+        )
         count = len(report.parts)
         if count > 1:
             await chat.send_message(_parts_notice(report, count))
@@ -361,6 +396,9 @@ async def send_export(
             with part.open("rb") as handle:
                 label = caption if count == 1 else f"{caption} Part {number} of {count}."
                 await chat.send_document(handle, filename=part.name, caption=label)
+        details = export_details(report)
+        if details:
+            await chat.send_message(details)
 
 
 def _parts_notice(report: ExportReport, count: int) -> str:
