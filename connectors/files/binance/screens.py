@@ -155,7 +155,7 @@ def _wallet_reader(kind: RecordKind) -> Reader:
     return reader
 
 
-FORMATS: tuple[FileFormat, ...] = (
+SCREEN_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-trades",
         title="Binance — spot trade history",

@@ -1,0 +1,223 @@
+"""Binance's Transaction History statement: one row per balance change, the rows of one operation paired back.
+
+Two layouts: `User_ID,UTC_Time,Account,Operation,Coin,Change,Remark` (times in UTC, as the column says) and the
+2026 form `User ID,Time,Account,Operation,Coin,Change,Remark`, whose times have two-digit years
+("24-01-20 14:30:00") and whose zone is stated only in the file name
+("Binance-Transaction-History-202608111215(UTC+9).csv"). Sources: BittyTax's Binance statement parser
+(src/bittytax/conv/parsers/binance.py) and pbialon/pit-38's e2e fixture (tests/e2e/fixtures/).
+
+Rows of one time and account are one operation:
+- trade legs ("Buy"/"Sell"/"Transaction Related", "Transaction Buy/Spend/Sold/Revenue", "Fee"/"Transaction Fee")
+  become trades. Where an operation has as many received rows as spent rows, the k-th received row is paired with
+  the k-th spent row (and the k-th fee row), one trade per fill; otherwise the rows are summed into one trade. The
+  statement states no price (a price divided out of the amounts may differ from Binance's in the last digit), so
+  none is stored; the traded amounts are the ones Binance booked, gross of the fee.
+- convert legs ("Binance Convert", "Small Assets Exchange BNB") become a convert: a buy of the received coin paid
+  with the spent coin, as the API sync stores Binance Convert orders.
+- every other change is kept as its kind: deposits, withdrawals, rewards (interest, distributions, airdrops,
+  commissions), moves between own accounts (transfers, Earn subscriptions and redemptions), and anything else as
+  a ledger entry carrying Binance's operation name, so nothing the statement holds is lost.
+No row carries Binance's own id, so records are found among stored ones by content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from connectors.files.errors import RejectedRow, RowError
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
+from connectors.files.values import KNOWN_QUOTES, number, parse_time
+from connectors.records import NormalizedRecord, RecordKind
+
+SOURCE = (
+    "BittyTax's Binance statement parser (src/bittytax/conv/parsers/binance.py: User_ID,UTC_Time,Account,Operation,"
+    "Coin,Change,Remark); privatefolio's binance-account-statement importer; the 2026 layout from pbialon/pit-38 "
+    "tests/e2e/fixtures/binance_transaction_history.csv"
+)
+BUY_LEGS = frozenset({"transaction buy", "transaction spend", "buy"})
+SELL_LEGS = frozenset({"transaction sold", "transaction revenue", "sell"})
+FEE_LEGS = frozenset({"fee", "transaction fee"})
+TRADE_LEGS = BUY_LEGS | SELL_LEGS | FEE_LEGS | {"transaction related"}
+CONVERT_LEGS = frozenset({"binance convert", "small assets exchange bnb", "small assets exchange", "etf convert"})
+DEPOSITS = frozenset({"deposit", "fiat deposit", "crypto deposit"})
+WITHDRAWALS = frozenset({"withdraw", "fiat withdraw", "fiat withdrawal", "crypto withdrawal"})
+REWARD_WORDS = ("interest", "reward", "distribution", "airdrop", "commission", "rebate", "kickback", "bonus", "mining")
+OWN_MOVE_WORDS = ("transfer", "subscription", "redemption", "purchase")
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    cells: Sequence[str]
+    operation: str  # lower case
+    coin: str
+    change: Decimal
+
+
+def read_statement(table: Table, context: Context) -> Iterator[Outcome]:
+    time_spec = "utc_time" if table.has("utc_time") else "time"
+    groups: dict[tuple[str, str, str], list[_Row]] = {}
+    for line, cells in table.rows:
+        try:
+            change = number(table.cell(cells, "change"), "change")
+            coin = table.cell(cells, "coin")
+            if not coin:
+                raise RowError("coin", "is empty; the coin is needed")
+        except RowError as error:
+            yield RejectedRow(line, table.label(error.column), error.reason)
+            continue
+        row = _Row(line, cells, table.cell(cells, "operation").lower(), coin, change)
+        family = "trade" if row.operation in TRADE_LEGS else "convert" if row.operation in CONVERT_LEGS else ""
+        if not family:
+            yield from _single(table, context, time_spec, row)
+            continue
+        key = (table.cell(cells, time_spec), table.cell(cells, "account"), family)
+        groups.setdefault(key, []).append(row)
+    for (time_text, _, family), rows in groups.items():
+        try:
+            when, precision = parse_time(time_text, time_spec, context.zone)
+            records = _trades(rows) if family == "trade" else [_convert(rows)]
+        except RowError as error:
+            for row in rows:
+                yield RejectedRow(row.line, table.label(error.column), error.reason)
+            continue
+        for trade in records:
+            yield _record(table, context, when, precision, trade)
+
+
+@dataclass(slots=True)
+class _Trade:
+    kind: RecordKind
+    side: str
+    base: _Row
+    quote: _Row
+    fees: list[_Row]
+    base_amount: Decimal
+    quote_amount: Decimal
+
+
+def _trades(rows: list[_Row]) -> list[_Trade]:
+    received = [r for r in rows if r.operation not in FEE_LEGS and r.change > 0]
+    spent = [r for r in rows if r.operation not in FEE_LEGS and r.change < 0]
+    fees = [r for r in rows if r.operation in FEE_LEGS]
+    if not received or not spent:
+        raise RowError("operation", "this trade has no row for one of its two coins: the statement is cut")
+    operations = {r.operation for r in rows}
+    if len(received) == len(spent):
+        paired_fees = len(fees) == len(received)
+        return [
+            _trade(operations, [r], [s], [fees[i]] if paired_fees else fees if i == 0 else [])
+            for i, (r, s) in enumerate(zip(received, spent, strict=True))
+        ]
+    return [_trade(operations, received, spent, fees)]
+
+
+def _trade(operations: set[str], received: list[_Row], spent: list[_Row], fees: list[_Row]) -> _Trade:
+    if len({r.coin for r in received}) != 1 or len({r.coin for r in spent}) != 1:
+        raise RowError("coin", "the rows of this operation hold more than two coins and cannot be paired into trades")
+    got, paid = _total(received), -_total(spent)
+    if operations & SELL_LEGS or (
+        not operations & BUY_LEGS
+        and received[0].coin.upper() in KNOWN_QUOTES
+        and spent[0].coin.upper() not in KNOWN_QUOTES
+    ):
+        return _Trade(RecordKind.TRADE, "sell", spent[0], received[0], fees, paid, got)
+    return _Trade(RecordKind.TRADE, "buy", received[0], spent[0], fees, got, paid)
+
+
+def _convert(rows: list[_Row]) -> _Trade:
+    received = [r for r in rows if r.change > 0]
+    spent = [r for r in rows if r.change < 0]
+    if not received or not spent:
+        raise RowError("operation", "this convert has no row for one of its two coins: the statement is cut")
+    if len({r.coin for r in received}) != 1 or len({r.coin for r in spent}) != 1:
+        raise RowError("coin", "the rows of this convert hold more than two coins and cannot be paired")
+    got, paid = _total(received), -_total(spent)
+    return _Trade(RecordKind.CONVERT, "buy", received[0], spent[0], [], got, paid)
+
+
+def _total(rows: list[_Row]) -> Decimal:
+    return sum((r.change for r in rows), Decimal(0))
+
+
+def _record(table: Table, context: Context, when: datetime, precision: int, trade: _Trade) -> ParsedRecord:
+    base, quote = context.code(trade.base.coin), context.code(trade.quote.coin)
+    fee_coins = {r.coin for r in trade.fees}
+    fee_total = -_total(trade.fees)
+    rows = sorted([trade.base, trade.quote, *trade.fees], key=lambda r: r.line)
+    record = NormalizedRecord(
+        kind=trade.kind,
+        occurred_at=when,
+        natural_key="",
+        asset=base,
+        amount=trade.base_amount,
+        market=f"{base}/{quote}" if trade.kind is RecordKind.TRADE else None,
+        side=trade.side,
+        quote_asset=quote,
+        quote_amount=trade.quote_amount,
+        fee_asset=context.code(next(iter(fee_coins))) if len(fee_coins) == 1 else None,
+        fee_amount=fee_total if len(fee_coins) == 1 else None,
+        raw={"file_format": "binance-statement", "rows": [raw_row(table, r.cells, "binance-statement") for r in rows]},
+    )
+    return ParsedRecord(record, rows[0].line, keyed=False, precision=precision)
+
+
+def _single(table: Table, context: Context, time_spec: str, row: _Row) -> Iterator[Outcome]:
+    try:
+        when, precision = parse_time(table.cell(row.cells, time_spec), time_spec, context.zone)
+    except RowError as error:
+        yield RejectedRow(row.line, table.label(error.column), error.reason)
+        return
+    kind, side, amount = _kind_of(row)
+    record = NormalizedRecord(
+        kind=kind,
+        occurred_at=when,
+        natural_key="",
+        asset=context.code(row.coin),
+        amount=amount,
+        side=side,
+        raw=raw_row(table, row.cells, "binance-statement"),
+    )
+    yield ParsedRecord(record, row.line, keyed=False, precision=precision)
+
+
+def _kind_of(row: _Row) -> tuple[RecordKind, str | None, Decimal]:
+    """Kind, side and amount of a change that is an operation by itself (see the module docstring)."""
+    operation, change = row.operation, row.change
+    if operation in DEPOSITS and change > 0:
+        return RecordKind.DEPOSIT, None, change
+    if operation in WITHDRAWALS and change < 0:
+        return RecordKind.WITHDRAWAL, None, -change
+    if any(word in operation for word in OWN_MOVE_WORDS):
+        return RecordKind.TRANSFER, "in" if change > 0 else "out", abs(change)
+    if change > 0 and any(word in operation for word in REWARD_WORDS):
+        return RecordKind.REWARD, None, change
+    # Futures P&L, funding fees and operations Tallybot has no kind for: a signed ledger entry named as Binance
+    # names it, as the API sync stores ledger rows.
+    return RecordKind.LEDGER, operation, change
+
+
+STATEMENT_FORMATS: tuple[FileFormat, ...] = (
+    FileFormat(
+        name="binance-statement",
+        title="Binance — Transaction History statement",
+        exchange="binance",
+        columns=("user_id", "utc_time", "account", "operation", "coin", "change", "remark"),
+        reader=read_statement,
+        time_column="utc_time",
+        zone="utc",
+        source=SOURCE,
+    ),
+    FileFormat(
+        name="binance-statement-2026",
+        title="Binance — Transaction History statement (2026 layout, zone in the file name)",
+        exchange="binance",
+        columns=("user id", "time", "account", "operation", "coin", "change", "remark"),
+        reader=read_statement,
+        time_column="time",
+        source=SOURCE,
+    ),
+)
