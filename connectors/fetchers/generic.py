@@ -40,7 +40,6 @@ from connectors.fetchers.windows import (
     cursor_start,
     history_start,
     hold_if_recent,
-    since_ms,
     span_ms,
     to_ms,
 )
@@ -179,7 +178,7 @@ class GenericFetcher:
             return await self._window_page(spec, market, report, window_start, window_end, token)
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window or self.default_window), page, market_id)
-        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
             yield item
 
     async def _window_page(

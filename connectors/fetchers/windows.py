@@ -246,13 +246,17 @@ class WindowWalk:
     span: int
     fetch_page: FetchWindowPage
     market: str = ""
+    # Deposits and withdrawals of the four deep exchanges: a resumed walk re-reads the trailing day (settling_start).
+    # ccxt's unified lists (generic.py) page by their own tokens, whose order probe this would disturb: off there.
+    rereads_late_listings: bool = False
     _hold: _Hold = field(default_factory=_Hold)
 
     async def pages(
         self, *, start_ms: int, until_ms: int, cursor: Cursor | None, floor_ms: int | None = None
     ) -> AsyncIterator[Page]:
         """`floor_ms`: the earliest time asked for (the user's sync-from date), which a re-read never passes."""
-        start_ms = settling_start(self.endpoint, start_ms, until_ms=until_ms, cursor=cursor, floor_ms=floor_ms)
+        if self.rereads_late_listings:
+            start_ms = settling_start(self.endpoint, start_ms, until_ms=until_ms, cursor=cursor, floor_ms=floor_ms)
         window_start = start_ms
         fixed_end: int | None = None
         token: Any = None

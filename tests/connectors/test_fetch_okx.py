@@ -387,7 +387,9 @@ def deposit(ident: str, when: int, state: str = "2") -> dict[str, str]:
 
 
 async def test_a_deposit_still_confirming_is_seen_again_once_it_is_credited() -> None:
-    now = to_ms(datetime.now(UTC)) - 3_600_000
+    # Two days back: older than the trailing day every sync reads again (windows.SETTLE_REREAD_MS), so the cursor
+    # here moves by the hold alone.
+    now = to_ms(datetime.now(UTC)) - 2 * 86_400_000
     client = FakeDepositClient([deposit(f"d{i}", now - (10 - i) * 60_000) for i in range(7)])
     client.rows.append(deposit("confirming", now - 30_000, "0"))
     client.rows.append(deposit("failed", now - 20_000, "11"))

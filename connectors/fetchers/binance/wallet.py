@@ -78,7 +78,7 @@ class BinanceWallet:
         if spec.window is None:
             raise ValueError(f"Binance {spec.endpoint} needs a window in its profile")
         fetch_page = self._page_function(spec, report)
-        walk = WindowWalk(spec.endpoint, span_ms(spec.window), fetch_page)
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), fetch_page, rereads_late_listings=True)
         async for page in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield page
 

@@ -84,7 +84,9 @@ class BitgetUnified:
         for key in streams:
             cursor = cursors.get(key)
             start_ms = walk_start(v3, cursor, since, report)
-            walk = WindowWalk(spec.endpoint, span_ms(v3.window), self._pages(v3, key, report), key)
+            walk = WindowWalk(
+                spec.endpoint, span_ms(v3.window), self._pages(v3, key, report), key, rereads_late_listings=True
+            )
             async for page in walk.pages(
                 start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)
             ):

@@ -117,7 +117,7 @@ class BitgetWallet:
                 self.client, spec, report, route, parse, window_start, window_end, token, extra=extra, market=market
             )
 
-        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market, rereads_late_listings=True)
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 

@@ -193,7 +193,7 @@ class BybitFetcher:
                     found.hold_ms = hold
             return found
 
-        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market, rereads_late_listings=True)
         async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 

@@ -42,7 +42,7 @@ from typing import Any
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
-from connectors.fetchers.windows import EPOCH, call, history_start, to_ms
+from connectors.fetchers.windows import EPOCH, SETTLE_REREAD_MS, SETTLING, call, history_start, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
 
@@ -221,7 +221,9 @@ class OkxFetcher:
                     after, seen = lowest + 1, at_lowest
             if done:
                 report.gaps += depth.unsure()
-                settled = {**_settle(floor, top, hold, until_ms), "key": feed.key}
+                late = spec.endpoint in SETTLING  # deposits and withdrawals: OKX may list them late
+                reread = max(until_ms - SETTLE_REREAD_MS, start.ms) if late else until_ms
+                settled = {**_settle(floor, top, hold, until_ms, reread), "key": feed.key}
                 yield Page(spec.endpoint, tuple(records), settled, until)
                 return
             progress: Cursor = {
@@ -244,11 +246,17 @@ class OkxFetcher:
         }[endpoint]
 
 
-def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: int) -> Cursor:
-    """The cursor once a walk is complete: its top, held below a record still settling."""
-    if hold is not None:
-        # Timestamp-keyed lists only (deposits, withdrawals): everything from the pending record up is new again.
-        return {"p": hold - 1, "ids": [], "ms": hold - 1}
+def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: int, reread_ms: int) -> Cursor:
+    """The cursor once a walk is complete: its top, held below a record still settling, and for deposits and
+    withdrawals (`reread_ms` < `until_ms`, timestamp-keyed lists) no higher than the trailing day the next sync
+    reads again for records OKX lists late (windows.settling_start)."""
+    if hold is not None or reread_ms < until_ms:
+        below = min(hold if hold is not None else reread_ms, reread_ms)
+        mark = top or floor
+        if mark is not None and mark.p < below:
+            return mark.dump()
+        # Everything from here up is new again; the records already stored are known by their keys.
+        return {"p": below - 1, "ids": [], "ms": below - 1}
     if top is not None:
         return top.dump()
     if floor is not None:
