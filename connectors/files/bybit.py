@@ -10,7 +10,9 @@ Bybit charges spot fees in the coin received (base on a buy, quote on a sell), w
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 
+from connectors.files.bybit_account import ACCOUNT_FORMATS, REWARD_WORDS
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
@@ -72,16 +74,41 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
 
 
 def _read_asset_changes(table: Table, context: Context) -> Iterator[Outcome]:
-    """Current layout: "Date & Time(UTC), Coin, QTY, Type, Account Balance, Description"."""
+    """Funding account "Asset Change Details": "Date & Time(UTC), Coin, QTY, Type, Account Balance, Description".
+
+    Every row is kept: deposits and withdrawals, coins bought with a card (a deposit: the card payment is not in the
+    file), airdrops and Earn interest as rewards, moves between own accounts as transfers, anything else as a
+    ledger entry with Bybit's description.
+    """
 
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        description = table.cell(row, "description")
-        kind = {"deposit": RecordKind.DEPOSIT, "withdrawal": RecordKind.WITHDRAWAL}.get(description.lower())
-        if kind is None:
-            return Skipped(line, f"“{description or table.cell(row, 'type')}”: not a deposit or withdrawal")
-        return _wallet(table, row, line, context, kind, "date & time(utc*", "qty")
+        description, type_text = table.cell(row, "description"), table.cell(row, "type")
+        signed = number(table.cell(row, "qty"), "qty")
+        kind, side = _fund_kind(type_text.lower(), description.lower(), signed)
+        return _wallet(table, row, line, context, kind, "date & time(utc*", "qty", side, signed)
 
     return rows_of(table, read)
+
+
+def _fund_kind(type_text: str, description: str, signed: Decimal) -> tuple[RecordKind, str | None]:
+    # The description names the operation; the type may be a direction only (BittyTax's sample writes
+    # TRANSFER_IN for a deposit).
+    if "deposit" in description and signed > 0:
+        return RecordKind.DEPOSIT, None
+    if "withdraw" in description and signed < 0:
+        return RecordKind.WITHDRAWAL, None
+    if "card" in description and signed > 0:
+        return RecordKind.DEPOSIT, "card purchase"
+    words = f"{type_text} {description}"
+    if "transfer" in words or "subscription" in words or "redemption" in words:
+        return RecordKind.TRANSFER, "in" if signed > 0 else "out"
+    if "deposit" in type_text and signed > 0:
+        return RecordKind.DEPOSIT, None
+    if "withdraw" in type_text and signed < 0:
+        return RecordKind.WITHDRAWAL, None
+    if signed > 0 and any(word in words for word in REWARD_WORDS):
+        return RecordKind.REWARD, None
+    return RecordKind.LEDGER, description or type_text
 
 
 def _read_asset_changes_v1(table: Table, context: Context) -> Iterator[Outcome]:
@@ -104,7 +131,15 @@ def _read_asset_changes_v1(table: Table, context: Context) -> Iterator[Outcome]:
 
 
 def _wallet(
-    table: Table, row: Sequence[str], line: int, context: Context, kind: RecordKind, time_spec: str, amount_spec: str
+    table: Table,
+    row: Sequence[str],
+    line: int,
+    context: Context,
+    kind: RecordKind,
+    time_spec: str,
+    amount_spec: str,
+    side: str | None = None,
+    signed: Decimal | None = None,
 ) -> ParsedRecord:
     when, precision = parse_time(table.cell(row, time_spec), time_spec, context.zone)
     coin = table.cell(row, "coin")
@@ -115,13 +150,20 @@ def _wallet(
         occurred_at=when,
         natural_key="",
         asset=context.code(coin),
-        amount=abs(number(table.cell(row, amount_spec), amount_spec)),
+        amount=_amount(kind, signed if signed is not None else number(table.cell(row, amount_spec), amount_spec)),
+        side=side,
         raw=raw_row(table, row, "bybit-wallet"),
     )
     return ParsedRecord(record, line, keyed=False, precision=precision)
 
 
+def _amount(kind: RecordKind, signed: Decimal) -> Decimal:
+    """Ledger entries keep their sign (as the API sync stores them); other kinds are positive."""
+    return signed if kind is RecordKind.LEDGER else abs(signed)
+
+
 FORMATS: tuple[FileFormat, ...] = (
+    *ACCOUNT_FORMATS,
     FileFormat(
         name="bybit-trades",
         title="Bybit — spot trade history",

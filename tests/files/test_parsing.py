@@ -167,14 +167,15 @@ def test_the_pre_uta_bybit_layout_with_units_and_a_minute_precision_time() -> No
     )  # fmt: skip
 
 
-def test_bybit_asset_history_gives_deposits_and_withdrawals_and_leaves_own_transfers_out() -> None:
+def test_bybit_asset_history_gives_deposits_and_withdrawals_and_keeps_own_transfers_as_transfers() -> None:
     parsed = parse("bybit.csv", csv_bytes(samples.BYBIT_WALLET))
 
-    assert [(p.record.kind, p.record.amount, p.record.occurred_at) for p in parsed.records] == [
-        (RecordKind.DEPOSIT, D("1500"), at(2024, 5, 1, 8)),
-        (RecordKind.WITHDRAWAL, D("200.5"), at(2024, 5, 2, 9, 30, 15)),
+    assert [(p.record.kind, p.record.amount, p.record.side, p.record.occurred_at) for p in parsed.records] == [
+        (RecordKind.DEPOSIT, D("1500"), None, at(2024, 5, 1, 8)),
+        (RecordKind.WITHDRAWAL, D("200.5"), None, at(2024, 5, 2, 9, 30, 15)),
+        (RecordKind.TRANSFER, D("100"), "out", at(2024, 5, 3, 10)),  # to the Derivatives account
     ]
-    assert parsed.skip_reasons == {"“Transfer to Derivatives Account”: not a deposit or withdrawal": 1}
+    assert parsed.skip_reasons == {}
 
 
 # -------------------------------------------------------------------------------------------- OKX
