@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from sandbox.exchanges.base import DAY_MS, ApiKey
 from sandbox.exchanges.bitget_tax import BitgetTaxBook, TaxError
 from sandbox.exchanges.bitget_tax import TaxRecord as TaxRecord  # re-exported by sandbox.exchanges
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     ConvertRecord,
     DepositRecord,
@@ -152,11 +153,17 @@ def _require_key(call: Call) -> ApiKey:
     return call.key
 
 
+# Deposit and withdrawal `status` (spot/account/Get-Deposit-Record.md, Get-Withdraw-Record.md; the same words in the
+# v3 records): pending, fail, success.
+WALLET_STATUS = {Stage.PENDING: "pending", Stage.DONE: "success", Stage.FAILED: "fail"}
+
+
 class BitgetBook:
     """Serves one scripted account the way Bitget's v2 REST API does."""
 
     def __init__(self, account: ScriptedAccount) -> None:
         self.account = account
+        self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet (v2 and v3)
         self.uid = str(6_000_000_000 + account.seed % 10**9)
         self.symbols = {m.symbol: m for m in account.markets}
         self.tax = BitgetTaxBook(account)
@@ -299,20 +306,21 @@ class BitgetBook:
         coin, order_id = p.get("coin"), p.get("orderId")
         chosen = [
             d
-            for d in self.account.deposits
+            for d in self.lifecycle.listed(self.account.deposits, lambda d: d.id)
             if start <= d.timestamp <= end and (not coin or d.asset == coin) and (not order_id or d.id == order_id)
         ]
-        return [self._deposit(d) for d in below(chosen, lambda d: int(d.id), p, limit)]
+        chosen = below(chosen, lambda d: int(d.id), p, limit)
+        return [self._deposit(d, self.lifecycle.status(d.id, WALLET_STATUS)) for d in chosen]
 
     @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
+    def _deposit(d: DepositRecord, status: str = "success") -> Json:
         return {
             "orderId": d.id,
             "tradeId": d.tx_id,
             "coin": d.asset,
             "type": "deposit",
             "size": plain(d.amount),
-            "status": "success",
+            "status": status,
             "toAddress": d.address,
             "dest": "on_chain",
             "chain": CHAINS.get(d.network, d.network),
@@ -328,13 +336,14 @@ class BitgetBook:
         coin, order_id = p.get("coin"), p.get("orderId")
         chosen = [
             w
-            for w in self.account.withdrawals
+            for w in self.lifecycle.listed(self.account.withdrawals, lambda w: w.id)
             if start <= w.timestamp <= end and (not coin or w.asset == coin) and (not order_id or w.id == order_id)
         ]
-        return [self._withdrawal(w) for w in below(chosen, lambda w: int(w.id), p, limit)]
+        chosen = below(chosen, lambda w: int(w.id), p, limit)
+        return [self._withdrawal(w, self.lifecycle.status(w.id, WALLET_STATUS)) for w in chosen]
 
     @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
+    def _withdrawal(w: WithdrawalRecord, status: str = "success") -> Json:
         # ``size`` is what left the account, fee included; ccxt subtracts |fee| to get the amount sent.
         return {
             "orderId": w.id,
@@ -345,7 +354,7 @@ class BitgetBook:
             "dest": "on_chain",
             "size": plain(w.amount + w.fee),
             "fee": negative(w.fee),
-            "status": "success",
+            "status": status,
             "toAddress": w.address,
             "fromAddress": "",
             "confirm": "64",

@@ -19,7 +19,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
-from sandbox.exchanges.bitget_book import CHAINS, BitgetBook, BitgetError, Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_book import (
+    CHAINS,
+    WALLET_STATUS,
+    BitgetBook,
+    BitgetError,
+    Call,
+    NotEmulated,
+    int_param,
+    missing,
+)
 from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalRecord, plain
 
 Json = dict[str, Any]
@@ -148,10 +157,12 @@ class BitgetUtaBook:
         return sorted(chosen, key=lambda r: int(r.id), reverse=True)[:limit]
 
     def deposit_records(self, call: Call) -> list[Json]:
-        return [self._deposit(d) for d in self._records(call, self.book.account.deposits)]
+        lifecycle = self.book.lifecycle
+        listed = lifecycle.listed(self.book.account.deposits, lambda d: d.id)
+        return [self._deposit(d, lifecycle.status(d.id, WALLET_STATUS)) for d in self._records(call, listed)]
 
     @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
+    def _deposit(d: DepositRecord, status: str = "success") -> Json:
         return {
             "orderId": d.id,
             "recordId": d.tx_id,
@@ -159,7 +170,7 @@ class BitgetUtaBook:
             "type": "deposit",
             "dest": "on_chain",
             "size": plain(d.amount),
-            "status": "success",
+            "status": status,
             "fromAddress": "",
             "toAddress": d.address,
             "chain": CHAINS.get(d.network, d.network).lower(),
@@ -168,10 +179,12 @@ class BitgetUtaBook:
         }
 
     def withdrawal_records(self, call: Call) -> list[Json]:
-        return [self._withdrawal(w) for w in self._records(call, self.book.account.withdrawals)]
+        lifecycle = self.book.lifecycle
+        listed = lifecycle.listed(self.book.account.withdrawals, lambda w: w.id)
+        return [self._withdrawal(w, lifecycle.status(w.id, WALLET_STATUS)) for w in self._records(call, listed)]
 
     @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
+    def _withdrawal(w: WithdrawalRecord, status: str = "success") -> Json:
         # `size` "Withdrawal quantity", `fee` "The unit of measurement is the withdrawal currency" (positive).
         return {
             "orderId": w.id,
@@ -181,7 +194,7 @@ class BitgetUtaBook:
             "type": "withdraw",
             "dest": "on_chain",
             "size": plain(w.amount),
-            "status": "success",
+            "status": status,
             "fromAddress": "",
             "toAddress": w.address,
             "chain": CHAINS.get(w.network, w.network).lower(),

@@ -29,6 +29,7 @@ from sandbox.exchanges.bybit_book import (
     limit_param,
     window,
 )
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     ConvertRecord,
     DepositRecord,
@@ -61,6 +62,12 @@ def deposit_status(deposit: DepositRecord) -> int:
     return 3
 
 
+# Internal deposits (internal-deposit-record.mdx): 1 processing, 2 success, 3 failed. Withdrawals
+# (enum.mdx#withdrawstatus): Pending, success, Reject.
+INTERNAL_DEPOSIT_STATUS = {Stage.PENDING: 1, Stage.DONE: 2, Stage.FAILED: 3}
+WITHDRAWAL_STATUS = {Stage.PENDING: "Pending", Stage.DONE: "success", Stage.FAILED: "Reject"}
+
+
 def convert_account(convert: ConvertRecord) -> str:
     """Every third scripted convert was made on the website, the others through the API."""
     return WEB_CONVERT_ACCOUNT if int(convert.id) % 3 == 0 else API_CONVERT_ACCOUNT
@@ -71,6 +78,7 @@ class BybitAssets:
 
     def __init__(self, account: ScriptedAccount) -> None:
         self.account = account
+        self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
 
     def deposits(self, call: Call) -> Json:
         limit = limit_param(call.params, 50, 50)
@@ -78,20 +86,26 @@ class BybitAssets:
         coin = call.params.get("coin")
         chosen = [
             d
-            for d in self.account.deposits
+            for d in self.lifecycle.listed(self.account.deposits, lambda d: d.id)
             if not is_internal(d) and start <= d.timestamp <= end and (not coin or d.asset == coin)
         ]
         items, cursor = cursor_page(chosen, call.params, limit, lambda d: (d.timestamp, d.id))
-        return {"rows": [self._deposit(d) for d in items], "nextPageCursor": cursor}
+        rows = [self._deposit(d, self.lifecycle.status(d.id, self._deposit_statuses(d))) for d in items]
+        return {"rows": rows, "nextPageCursor": cursor}
 
     @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
+    def _deposit_statuses(d: DepositRecord) -> dict[Stage, int]:
+        # enum.mdx#depositstatus: 1 to be confirmed, 4 deposit failed.
+        return {Stage.PENDING: 1, Stage.FAILED: 4, Stage.DONE: deposit_status(d)}
+
+    @staticmethod
+    def _deposit(d: DepositRecord, status: int | None = None) -> Json:
         return {
             "coin": d.asset,
             "chain": d.network,
             "amount": plain(d.amount),
             "txID": d.tx_id,
-            "status": deposit_status(d),
+            "status": deposit_status(d) if status is None else status,
             "toAddress": d.address,
             "tag": "",
             "depositFee": "",
@@ -120,7 +134,7 @@ class BybitAssets:
         coin, tx_id = params.get("coin"), params.get("txID")
         chosen = [
             d
-            for d in self.account.deposits
+            for d in self.lifecycle.listed(self.account.deposits, lambda d: d.id)
             if is_internal(d)
             and start <= d.timestamp <= end
             and (not coin or d.asset == coin)
@@ -140,7 +154,7 @@ class BybitAssets:
             "type": 1,
             "coin": d.asset,
             "address": "user***@example.com",
-            "status": 2,
+            "status": self.lifecycle.status(d.id, INTERNAL_DEPOSIT_STATUS),
             "createdTime": str(d.timestamp // 1000),
             "fromMemberId": str(100_000_000 + int(d.id)),
             "txID": self._internal_tx(d),
@@ -158,23 +172,24 @@ class BybitAssets:
         # Every scripted withdrawal went on-chain: withdrawType 1 (off-chain only) finds none.
         chosen = [
             w
-            for w in self.account.withdrawals
+            for w in self.lifecycle.listed(self.account.withdrawals, lambda w: w.id)
             if kind != 1
             and start <= w.timestamp <= end
             and (not coin or w.asset == coin)
             and (not wanted_id or w.id == wanted_id)
         ]
         items, cursor = cursor_page(chosen, call.params, limit, lambda w: (w.timestamp, w.id))
-        return {"rows": [self._withdrawal(w) for w in items], "nextPageCursor": cursor}
+        rows = [self._withdrawal(w, self.lifecycle.status(w.id, WITHDRAWAL_STATUS)) for w in items]
+        return {"rows": rows, "nextPageCursor": cursor}
 
     @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
+    def _withdrawal(w: WithdrawalRecord, status: str = "success") -> Json:
         return {
             "coin": w.asset,
             "chain": w.network,
             "amount": plain(w.amount),
             "txID": w.tx_id,
-            "status": "success",
+            "status": status,
             "toAddress": w.address,
             "tag": "",
             "withdrawFee": plain(w.fee),

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     EIGHT_PLACES,
     ConvertRecord,
@@ -160,12 +161,19 @@ def signed(value: Decimal) -> str:
     return "0" if value == 0 else plain(value)
 
 
+# Funding_Account/Rest_API/Get_Deposit_History.md: 0 waiting for confirmation, 2 deposit successful, 11 address
+# blacklisted (never credited). Get_Withdrawal_History.md: 1 broadcasting (on its way), 2 success, -2 canceled.
+DEPOSIT_STATE = {Stage.PENDING: "0", Stage.DONE: "2", Stage.FAILED: "11"}
+WITHDRAWAL_STATE = {Stage.PENDING: "1", Stage.DONE: "2", Stage.FAILED: "-2"}
+
+
 class OkxBook:
     """Serves one scripted account the way OKX's v5 REST API does."""
 
     def __init__(self, account: ScriptedAccount, *, fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS) -> None:
         self.account = account
         self.fills_history_lookback_ms = fills_history_lookback_ms
+        self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
         self.uid = str(440_000_000_000_000_000 + account.seed % 10**15)
         # billId of every fill: ascending with time, as OKX's are.
         self.bill_ids: dict[TradeRecord, str] = {t: snowflake(t.timestamp, n) for n, t in enumerate(account.trades)}
@@ -430,13 +438,16 @@ class OkxBook:
         ccy, dep_id, tx_id = p.get("ccy"), p.get("depId"), p.get("txId")
         chosen = [
             d
-            for d in self.account.deposits
+            for d in self.lifecycle.listed(self.account.deposits, lambda d: d.id)
             if (not ccy or d.asset == ccy) and (not dep_id or d.id == dep_id) and (not tx_id or d.tx_id == tx_id)
         ]
-        return [self._deposit(d) for d in newest_first(chosen, lambda d: d.timestamp, p)]
+        return [
+            self._deposit(d, self.lifecycle.status(d.id, DEPOSIT_STATE))
+            for d in newest_first(chosen, lambda d: d.timestamp, p)
+        ]
 
     @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
+    def _deposit(d: DepositRecord, state: str = "2") -> Json:
         return {
             "actualDepBlkConfirm": "64",
             "amt": plain(d.amount),
@@ -446,7 +457,7 @@ class OkxBook:
             "depId": d.id,
             "from": "",
             "fromWdId": "",
-            "state": "2",
+            "state": state,
             "to": d.address,
             "ts": str(d.timestamp),
             "txId": d.tx_id,
@@ -457,13 +468,16 @@ class OkxBook:
         ccy, wd_id, tx_id = p.get("ccy"), p.get("wdId"), p.get("txId")
         chosen = [
             w
-            for w in self.account.withdrawals
+            for w in self.lifecycle.listed(self.account.withdrawals, lambda w: w.id)
             if (not ccy or w.asset == ccy) and (not wd_id or w.id == wd_id) and (not tx_id or w.tx_id == tx_id)
         ]
-        return [self._withdrawal(w) for w in newest_first(chosen, lambda w: w.timestamp, p)]
+        return [
+            self._withdrawal(w, self.lifecycle.status(w.id, WITHDRAWAL_STATE))
+            for w in newest_first(chosen, lambda w: w.timestamp, p)
+        ]
 
     @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
+    def _withdrawal(w: WithdrawalRecord, state: str = "2") -> Json:
         return {
             "amt": plain(w.amount),
             "areaCodeFrom": "",
@@ -476,7 +490,7 @@ class OkxBook:
             "from": "",
             "nonTradableAsset": False,
             "note": "",
-            "state": "2",
+            "state": state,
             "to": w.address,
             "toAddrType": "1",
             "ts": str(w.timestamp),

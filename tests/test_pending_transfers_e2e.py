@@ -1,0 +1,197 @@
+"""A user moves funds and syncs at once: the deposit is still confirming and the withdrawal still processing (or the
+exchange does not list them yet). They sync again later and expect both, once, with their final amounts; a transfer
+that failed meanwhile must never show up. Told through the real bot (/sync twice) against each deep exchange's
+emulator, which shows each stage with the status its exchange documents (sandbox/exchanges/lifecycle.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.context import SERVICES_KEY, Services
+from bot.integrations import AdvancedOptions
+from bot.secret import Secret
+from db.models import Transaction
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import (
+    AccountProfile,
+    BinanceEmulator,
+    BitgetEmulator,
+    BybitEmulator,
+    DepositRecord,
+    OkxEmulator,
+    WithdrawalRecord,
+)
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+
+QUIET = AccountProfile(
+    years=0.3, traded_markets=2, trades=10, deposits=3, withdrawals=2, converts=0, transfers=0, rewards=0
+)
+MINUTE_MS = 60_000
+
+
+@dataclass
+class Exchange:
+    """One deep exchange: its emulator, the key a user pastes, and where its emulator keeps the stages."""
+
+    exchange_id: str
+    emulator: Any
+    fields: dict[str, Secret]
+    lifecycle: Lifecycle
+
+
+def _open(exchange_id: str, emulator: Any) -> Exchange:
+    keys = emulator.create_demo_keys()
+    key = keys.unified if exchange_id == "bitget-unified" else keys.read_only
+    fields = {"apiKey": Secret(key.api_key), "secret": Secret(key.secret)}
+    if getattr(key, "passphrase", None):
+        fields["password"] = Secret(key.passphrase)
+    lifecycle = emulator.assets.lifecycle if exchange_id == "bybit" else emulator.book.lifecycle
+    return Exchange(exchange_id, emulator, fields, lifecycle)
+
+
+EMULATORS: dict[str, Callable[[], Any]] = {
+    "binance": lambda: BinanceEmulator(seed=15, profile=QUIET, listed_symbols=20),
+    "bybit": lambda: BybitEmulator(seed=15, profile=QUIET, listed_symbols=20),
+    "okx": lambda: OkxEmulator(seed=15, profile=QUIET, listed_symbols=20),
+    "bitget": lambda: BitgetEmulator(seed=15, profile=QUIET, listed_symbols=20),
+    "bitget-unified": lambda: BitgetEmulator(seed=15, profile=QUIET, listed_symbols=20),
+}
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as emulator:
+        yield emulator
+
+
+def moved_just_now(emulator: Any) -> tuple[DepositRecord, WithdrawalRecord]:
+    """A deposit and a withdrawal made minutes ago, added to the scripted account wherever the emulator serves it."""
+    now = emulator.clock.now_ms()
+    now -= now % 1000  # some exchanges report these times in whole seconds
+    # Numeric ids, not multiples of 5 (a Bybit deposit id that is one is scripted as an internal transfer).
+    deposit = DepositRecord(
+        "990000001", "0" * 56 + "feed0001", "ETH", "ETH", Decimal("1.23456789"), "0xabc", now - 20 * MINUTE_MS
+    )
+    withdrawal = WithdrawalRecord(
+        "990000003", "0" * 56 + "feed0002", "USDT", "TRX", Decimal("250.5"), Decimal("1"), "TXYZ", now - 10 * MINUTE_MS
+    )
+    account = emulator.account
+    grown = dataclasses.replace(
+        account, deposits=(*account.deposits, deposit), withdrawals=(*account.withdrawals, withdrawal)
+    )
+    for holder in (emulator, getattr(emulator, "book", None), getattr(emulator, "assets", None)):
+        if holder is not None and getattr(holder, "account", None) is account:
+            holder.account = grown
+    return deposit, withdrawal
+
+
+async def sync(user: Walker) -> str:
+    sent = await user.send("/sync")
+    return (await user.reply_to(sent, "Sync finished", timeout=90)).text or ""
+
+
+async def transfers(services: Services, integration_id: int) -> dict[str, tuple[Any, ...]]:
+    """The stored deposits and withdrawals by exchange id: kind, asset, amount and fee as stored."""
+    async with services.database.reader() as session:
+        rows = (
+            await session.scalars(
+                select(Transaction).where(
+                    Transaction.integration_id == integration_id, Transaction.kind.in_(("deposit", "withdrawal"))
+                )
+            )
+        ).all()
+    found: dict[str, tuple[Any, ...]] = {}
+    for row in rows:
+        assert row.exchange_tx_id not in found, f"stored twice: {row.exchange_tx_id}"
+        found[str(row.exchange_tx_id)] = (row.kind, row.asset, row.amount, row.fee_amount)
+    return found
+
+
+@pytest.mark.parametrize("exchange_id", list(EMULATORS))
+@pytest.mark.parametrize("first_stage", [Stage.PENDING, Stage.UNLISTED])
+async def test_transfers_on_their_way_at_the_first_sync_are_stored_by_the_next_once(
+    telegram: BotApiEmulator, tmp_path: Path, exchange_id: str, first_stage: Stage
+) -> None:
+    async with AsyncExitStack() as stack:
+        emulator = await stack.enter_async_context(EMULATORS[exchange_id]())
+        exchange = _open(exchange_id, emulator)
+        deposit, withdrawal = moved_just_now(emulator)
+        exchange.lifecycle.script(deposit.id, first_stage)
+        exchange.lifecycle.script(withdrawal.id, first_stage)
+        ada = Walker(telegram, telegram.add_user(user_id=1501, first_name="Ada", started=True))
+        real_id = exchange_id.split("-")[0]
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={real_id: emulator.base_url})
+        app = await stack.enter_async_context(running_bot(settings))
+        services: Services = app.bot_data[SERVICES_KEY]
+        connected = await services.integrations.connect(
+            1501,
+            exchange_id=real_id,
+            key_type="default" if real_id == "okx" else "normal",
+            account_name="Main",
+            fields=exchange.fields,
+            options=AdvancedOptions(sync_from=date.today() - timedelta(days=120)),
+        )
+
+        first = await sync(ada)
+        assert "❌" not in first, first
+        before = await transfers(services, connected.id)
+        assert deposit.id not in before and withdrawal.id not in before
+
+        exchange.lifecycle.complete(deposit.id)
+        exchange.lifecycle.complete(withdrawal.id)
+        second = await sync(ada)
+        assert "❌" not in second, second
+        after = await transfers(services, connected.id)
+        assert after[deposit.id] == ("deposit", "ETH", Decimal("1.23456789"), None)
+        assert after[withdrawal.id][:3] == ("withdrawal", "USDT", Decimal("250.5"))
+        assert after[withdrawal.id][3] in (Decimal("1"), Decimal("-1"))  # the fee as the exchange signs it
+
+        third = await sync(ada)
+        assert "❌" not in third, third
+        assert await transfers(services, connected.id) == after
+
+
+@pytest.mark.parametrize("exchange_id", list(EMULATORS))
+async def test_a_transfer_that_fails_after_being_pending_is_never_stored(
+    telegram: BotApiEmulator, tmp_path: Path, exchange_id: str
+) -> None:
+    async with AsyncExitStack() as stack:
+        emulator = await stack.enter_async_context(EMULATORS[exchange_id]())
+        exchange = _open(exchange_id, emulator)
+        deposit, withdrawal = moved_just_now(emulator)
+        exchange.lifecycle.script(deposit.id, Stage.PENDING)
+        exchange.lifecycle.script(withdrawal.id, Stage.PENDING)
+        ada = Walker(telegram, telegram.add_user(user_id=1502, first_name="Ada", started=True))
+        real_id = exchange_id.split("-")[0]
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={real_id: emulator.base_url})
+        app = await stack.enter_async_context(running_bot(settings))
+        services: Services = app.bot_data[SERVICES_KEY]
+        connected = await services.integrations.connect(
+            1502,
+            exchange_id=real_id,
+            key_type="default" if real_id == "okx" else "normal",
+            account_name="Main",
+            fields=exchange.fields,
+            options=AdvancedOptions(sync_from=date.today() - timedelta(days=120)),
+        )
+        await sync(ada)
+        exchange.lifecycle.script(deposit.id, Stage.FAILED)
+        exchange.lifecycle.script(withdrawal.id, Stage.FAILED)
+        for _ in range(2):
+            summary = await sync(ada)
+            assert "❌" not in summary, summary
+            stored = await transfers(services, connected.id)
+            assert deposit.id not in stored and withdrawal.id not in stored
