@@ -389,6 +389,11 @@ def _csv_text(rows: Sequence[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 row", "2,000 rows"."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def export_details(report: ExportReport) -> str:
     """What the file's rows stand for, beyond its caption: legs paired, records left out (and why), and for
     Cryptact its re-upload rule with the command that sends only what is new."""
@@ -398,7 +403,7 @@ def export_details(report: ExportReport) -> str:
             f"• {report.paired:,} ledger lines are the two sides of {report.paired // 2:,} trades: one row each."
         )
     for reason, count in sorted(report.skipped.items()):
-        lines.append(f"• Not in this file: {count:,} {reason}.")
+        lines.append(f"• Not in this file ({count:,}): {reason}.")
     if report.format == "cryptact" and report.rows:
         newest = report.newest_written or report.last_at
         next_since = f"{newest:%Y-%m-%d}" if newest is not None else "YYYY-MM-DD"

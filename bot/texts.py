@@ -118,7 +118,7 @@ EXPORT_BAD_DATES = (
     "everything (a format may come first: /export cryptact since 2025-01-01)."
 )
 EXPORT_NOTHING = "There is nothing to export yet: connect an account with /connect or upload a file."
-EXPORT_CAPTION = "{title}: {rows:,} rows from {records:,} transactions{period}."
+EXPORT_CAPTION = "{title}: {rows} from {records}{period}."  # "21 rows from 25 transactions"
 
 # Key material outside the key step (handlers/key_guard.py): deleted first, never echoed.
 KEY_DELETED = (

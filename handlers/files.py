@@ -23,6 +23,7 @@ from bot.exports import (
     ExportFormat,
     ExportReport,
     ExportService,
+    counted,
     export_details,
 )
 from bot.imports import (
@@ -387,7 +388,10 @@ async def send_export(
         )
         shown = "" if period is None else f", {period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}"
         caption = texts.EXPORT_CAPTION.format(
-            title=FORMAT_TITLES[fmt], rows=report.rows, records=report.records, period=shown
+            title=FORMAT_TITLES[fmt],
+            rows=counted(report.rows, "row"),
+            records=counted(report.records, "transaction"),
+            period=shown,
         )
         count = len(report.parts)
         if count > 1:

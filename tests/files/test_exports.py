@@ -117,7 +117,7 @@ async def test_exports_in_all_three_formats_reconcile_with_the_status_summary(
 
     reports = {}
     for fmt in ("tallybot", "koinly", "cryptact"):
-        report = await service.export(USER, fmt=fmt, path=tmp_path / f"{fmt}.csv")  # type: ignore[arg-type]
+        report = await service.export(USER, fmt=fmt, path=tmp_path / f"{fmt}.csv")
         reports[fmt] = report
         assert report.records == summary.records
         assert report.rows == len(read_csv(tmp_path / f"{fmt}.csv")), "the stated count is the rows written"
