@@ -6,18 +6,25 @@ among stored ones by content.
 
 The trading history writes one row per balance change: a fill is a row for the base coin and a row for the quote
 coin, both with the fill's "Order id", time and "Filled Price". "Balance Change" is net of the fee charged on that
-coin ("Fee", negative when charged), so the traded amounts are Balance Change − Fee on each side. Several fills of
-one order at the same second and price cannot be told apart and become one record.
+coin ("Fee", negative when charged), so the traded amounts are Balance Change − Fee on each side.
+
+One order's fills at the same second and price are told apart by their ids: OKX numbers the two rows of a fill
+one after the other (…672 ADA, …673 EUR), so the rows are sorted by id and the k-th base row is paired with the
+k-th quote row, one record per fill as the API's fill list has them (two identical fills stay two records and each
+meets one stored fill by content). Only where the counts of base and quote rows differ (a cut export) are the rows
+summed into one record. Transfers between own accounts are kept as transfers; other non-spot rows are skipped
+(the API sync reads derivatives from their own endpoints).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
+from connectors.files.okx_legacy import LEGACY_FORMATS
 from connectors.files.values import number, optional_number, parse_time, split_pair
 from connectors.records import NormalizedRecord, RecordKind
 
@@ -32,7 +39,7 @@ class _Fill:
     line: int
     symbol: str
     price: Decimal
-    rows: list[Sequence[str]] = field(default_factory=list)
+    rows: list[tuple[int, Sequence[str]]] = field(default_factory=list)
 
 
 def _read_trading(table: Table, context: Context) -> Iterator[Outcome]:
@@ -40,7 +47,7 @@ def _read_trading(table: Table, context: Context) -> Iterator[Outcome]:
     for line, row in table.rows:
         trade_type = table.cell(row, "trade type")
         if trade_type.lower() == "transfer":
-            yield Skipped(line, "a transfer between your own OKX accounts")
+            yield _transfer(table, context, line, row)
             continue
         if trade_type.lower() != "spot":
             yield Skipped(line, f"“{trade_type}”: not a spot trade")
@@ -52,19 +59,62 @@ def _read_trading(table: Table, context: Context) -> Iterator[Outcome]:
             continue
         key = (table.cell(row, "order id"), table.cell(row, "time"), table.cell(row, "symbol"), str(price))
         fill = fills.setdefault(key, _Fill(line, table.cell(row, "symbol"), price))
-        fill.rows.append(row)
-    for fill in sorted(fills.values(), key=lambda f: f.line):
+        fill.rows.append((line, row))
+    for fill in _each_fill(table, fills.values()):
         try:
             yield _fill_record(table, context, fill)
         except RowError as error:
             yield RejectedRow(fill.line, table.label(error.column), error.reason)
 
 
+def _each_fill(table: Table, groups: Iterable[_Fill]) -> list[_Fill]:
+    """The rows of one order, second and price split into fills (see the module docstring), by first line."""
+    fills: list[_Fill] = []
+    for group in groups:
+        try:
+            base, _ = split_pair(group.symbol, "symbol")
+        except RowError:
+            fills.append(group)  # _fill_record says what is wrong
+            continue
+        ordered = sorted(group.rows, key=lambda item: _id_order(table.cell(item[1], "id"), item[0]))
+        base_rows = [item for item in ordered if table.cell(item[1], "balance unit").upper() == base]
+        quote_rows = [item for item in ordered if table.cell(item[1], "balance unit").upper() != base]
+        if len(base_rows) != len(quote_rows) or len(base_rows) < 2:
+            fills.append(group)
+            continue
+        for pair in zip(base_rows, quote_rows, strict=True):
+            fills.append(_Fill(min(line for line, _ in pair), group.symbol, group.price, list(pair)))
+    return sorted(fills, key=lambda f: f.line)
+
+
+def _id_order(text: str, line: int) -> tuple[int, int]:
+    return (int(text), line) if text.isdigit() else (0, line)
+
+
+def _transfer(table: Table, context: Context, line: int, row: Sequence[str]) -> Outcome:
+    """A move between own OKX accounts, kept as the API sync keeps funding transfers."""
+    try:
+        when, precision = parse_time(table.cell(row, "time"), "time", context.zone)
+        change = number(table.cell(row, "balance change"), "balance change")
+    except RowError as error:
+        return RejectedRow(line, table.label(error.column), error.reason)
+    record = NormalizedRecord(
+        kind=RecordKind.TRANSFER,
+        occurred_at=when,
+        natural_key="",
+        asset=context.code(table.cell(row, "balance unit")),
+        amount=abs(change),
+        side="in" if change > 0 else "out",
+        raw=raw_row(table, row, "okx-trading"),
+    )
+    return ParsedRecord(record, line, keyed=False, precision=precision)
+
+
 def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
     base, quote = split_pair(fill.symbol, "symbol")
     legs: dict[str, Decimal] = {}
     fees: dict[str, Decimal] = {}
-    for row in fill.rows:
+    for _, row in fill.rows:
         unit = table.cell(row, "balance unit").upper()
         change = number(table.cell(row, "balance change"), "balance change")
         fee = optional_number(table.cell(row, "fee"), "fee") or Decimal(0)
@@ -75,7 +125,7 @@ def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
     if base not in legs or quote not in legs:
         missing = base if base not in legs else quote
         raise RowError("balance unit", f"this {fill.symbol} fill has no row for {missing}: the export is cut")
-    when, precision = parse_time(table.cell(fill.rows[0], "time"), "time", context.zone)
+    when, precision = parse_time(table.cell(fill.rows[0][1], "time"), "time", context.zone)
     side = "buy" if legs[base] > 0 else "sell"
     fee_asset, fee_total = next(iter(fees.items()), (None, None))
     base_code, quote_code = context.code(base), context.code(quote)
@@ -93,7 +143,7 @@ def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
         # OKX writes fees as balance changes (negative when charged); Tallybot stores charged fees as positive.
         fee_asset=context.code(fee_asset) if fee_asset else None,
         fee_amount=-fee_total if fee_total is not None else None,
-        raw={"file_format": "okx-trading", "rows": [raw_row(table, row, "okx-trading") for row in fill.rows]},
+        raw={"file_format": "okx-trading", "rows": [raw_row(table, row, "okx-trading") for _, row in fill.rows]},
     )
     return ParsedRecord(record, fill.line, keyed=False, precision=precision)
 
@@ -101,9 +151,8 @@ def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
 def _read_funding(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
         type_text = table.cell(row, "type")
-        kind = {"deposit": RecordKind.DEPOSIT, "withdrawal": RecordKind.WITHDRAWAL}.get(type_text.lower())
-        if kind is None:
-            return Skipped(line, f"“{type_text}”: not a deposit or withdrawal")
+        signed = number(table.cell(row, "amount"), "amount")
+        kind, side = _funding_kind(type_text.lower(), signed)
         when, precision = parse_time(table.cell(row, "time"), "time", context.zone)
         symbol = table.cell(row, "symbol")
         if not symbol:
@@ -115,7 +164,8 @@ def _read_funding(table: Table, context: Context) -> Iterator[Outcome]:
             occurred_at=when,
             natural_key="",
             asset=context.code(symbol),
-            amount=abs(number(table.cell(row, "amount"), "amount")),
+            amount=signed if kind is RecordKind.LEDGER else abs(signed),
+            side=side,
             fee_asset=context.code(symbol) if fee is not None else None,
             fee_amount=fee,
             raw=raw_row(table, row, "okx-funding"),
@@ -125,7 +175,25 @@ def _read_funding(table: Table, context: Context) -> Iterator[Outcome]:
     return rows_of(table, read)
 
 
+FUNDING_REWARD_WORDS = ("received", "rebate", "yield", "interest", "reward", "airdrop", "bonus", "earn")
+
+
+def _funding_kind(type_text: str, signed: Decimal) -> tuple[RecordKind, str | None]:
+    """Every funding-account bill is kept: income (OKX's "Received", fee rebates, staking and Earn yield) as a
+    reward, moves to and from the trading account as transfers, the rest as a ledger entry with OKX's type."""
+    if type_text == "deposit":
+        return RecordKind.DEPOSIT, None
+    if type_text == "withdrawal":
+        return RecordKind.WITHDRAWAL, None
+    if type_text.startswith(("to ", "from ")) or "transfer" in type_text:
+        return RecordKind.TRANSFER, "in" if signed > 0 else "out"
+    if signed > 0 and any(word in type_text for word in FUNDING_REWARD_WORDS):
+        return RecordKind.REWARD, None
+    return RecordKind.LEDGER, type_text
+
+
 FORMATS: tuple[FileFormat, ...] = (
+    *LEGACY_FORMATS,
     FileFormat(
         name="okx-trading",
         title="OKX — trading account history (spot trades)",

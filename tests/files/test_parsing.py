@@ -186,14 +186,20 @@ def test_an_okx_trading_history_pairs_the_two_rows_of_each_fill_in_the_zone_it_s
 
     assert parsed.format.name == "okx-trading"
     assert parsed.zone_note is None, "“Time Zone:UTC+8” above the header says it"
-    buy, sell = (p.record for p in parsed.records)
+    buy, transfer, sell = (p.record for p in sorted(parsed.records, key=lambda p: p.line))
+    assert (transfer.kind, transfer.asset, transfer.amount, transfer.side) == (
+        RecordKind.TRANSFER,
+        "BTC",
+        D("0.01"),
+        "out",
+    )
     assert (buy.occurred_at, buy.side, buy.amount, buy.quote_amount, buy.price, buy.fee_amount, buy.fee_asset) == (
         at(2025, 11, 29, 8, 25, 29, offset_hours=8), "buy", D("0.01"), D("900"), D("90000"), D("0.00001"), "BTC"
     )  # fmt: skip
     assert (sell.side, sell.amount, sell.quote_amount, sell.fee_amount, sell.fee_asset) == (
         "sell", D("0.5"), D("1500"), D("1.5"), "USDT"
     )  # fmt: skip
-    assert parsed.skip_reasons == {"a transfer between your own OKX accounts": 1}
+    assert parsed.skip_reasons == {}
     assert len(buy.raw["rows"]) == 2
 
 
@@ -206,14 +212,15 @@ def test_an_okx_fill_with_one_of_its_rows_cut_off_is_rejected_with_its_line() ->
     assert "no row for USDT" in parsed.rejected[0].reason
 
 
-def test_an_okx_funding_history_gives_deposits_and_withdrawals() -> None:
+def test_an_okx_funding_history_gives_deposits_withdrawals_and_transfers() -> None:
     parsed = parse("OKX Funding History.csv", csv_bytes(samples.OKX_FUNDING))
 
     assert [(p.record.kind, p.record.amount, p.record.fee_amount, p.record.occurred_at) for p in parsed.records] == [
         (RecordKind.DEPOSIT, D("1000"), None, at(2025, 10, 1, 12)),
         (RecordKind.WITHDRAWAL, D("250"), D("1"), at(2025, 10, 5, 4)),
+        (RecordKind.TRANSFER, D("100"), None, at(2025, 10, 6, 4)),  # to the unified trading account
     ]
-    assert parsed.skipped == 1
+    assert parsed.skipped == 0
 
 
 # -------------------------------------------------------------------------------------------- Bitget
@@ -305,11 +312,11 @@ def test_an_xlsx_export_reads_like_its_csv_with_exact_numbers_and_date_cells() -
 def test_utf8_with_or_without_bom_and_utf16_are_read(encoding: str, prefix: bytes) -> None:
     data = prefix + csv_bytes(samples.BYBIT_WALLET, encoding=encoding)
 
-    assert len(parse("bybit.csv", data).records) == 2
+    assert len(parse("bybit.csv", data).records) == 3
 
 
 def test_a_semicolon_separated_file_from_a_european_spreadsheet_is_read() -> None:
-    assert len(parse("bybit.csv", csv_bytes(samples.BYBIT_WALLET, delimiter=";")).records) == 2
+    assert len(parse("bybit.csv", csv_bytes(samples.BYBIT_WALLET, delimiter=";")).records) == 3
 
 
 def test_a_header_below_blank_lines_and_notes_is_found_and_line_numbers_match_the_file() -> None:

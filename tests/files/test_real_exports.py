@@ -225,13 +225,6 @@ EXPECTED: dict[str, tuple[str, list[R]]] = {
         ],
     ),
 }
-# Files whose reading is not finished yet; strict, so each one is removed here when its reader lands.
-NOT_YET: set[str] = {
-    "real/everytrade/okex_v001_M.csv",
-    "samples/okx/OKX Funding History_2025-10-01~2025-10-31~UTC+8~1.csv",
-    "samples/okx/OKX Trading History_2025-10-01~2025-10-31~UTC+8~1.csv",
-    "samples/okx/okex_v001_M.csv",
-}
 REFUSED: dict[str, str] = {}  # file → words its refusal must contain (no layout in the folder is refused today)
 
 
@@ -243,15 +236,7 @@ def test_the_folder_is_there() -> None:
     assert export_files(), f"no export files under {FOLDER}"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="reader not finished"))
-        if name in NOT_YET
-        else name
-        for name in export_files()
-    ],
-)
+@pytest.mark.parametrize("name", export_files())
 def test_every_export_file_is_read_exactly(name: str) -> None:
     data = (FOLDER / name).read_bytes()
     if name in REFUSED:
