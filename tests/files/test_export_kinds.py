@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from bot.context import SERVICES_KEY, Services
 from bot.exports import ExportService
 from connectors.fetchers.bitget.tax import STREAMS, BitgetTax
 from connectors.fetchers.bitget.unified_tax import BitgetUnifiedTax
+from connectors.files.export.meaning import Meaning, meaning_of
 from connectors.profiles import Endpoint
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 from db.engine import Database
@@ -311,3 +313,32 @@ async def test_the_bots_message_states_the_rows_written_and_cryptact_is_told_its
     assert read_cryptact(newer) == [("03-05 00:00", "STAKING", "SOL", D("0.02"), "", None, "", D(0))]
     assert "1 row from 1 transaction, 2024-03-02–" in newer_caption, "only what is newer than the date"
     assert "/export since YYYY-MM-DD" in (incomplete.text or "")
+
+
+# --- every documented Bitget tax example gets a meaning (a file added to the folder needs its line here) ----------
+
+API_EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "api-examples" / "bitget"
+TAX_STREAMS = {  # file name prefix → the fetcher's stream for that list
+    "tax_spot_record": STREAMS[Endpoint.LEDGER][0],
+    "tax_margin_record": STREAMS[Endpoint.LEDGER][1],
+    "tax_p2p_record": STREAMS[Endpoint.LEDGER][3],
+    "tax_future_record": STREAMS[Endpoint.FUTURES_TRADES][0],
+}
+DOCUMENTED_MEANINGS = {  # by hand, from each example's type field
+    "tax_spot_record.docs.json": [Meaning.INTEREST],  # spotTaxType "Interest"
+    "tax_margin_record.docs.json": [Meaning.INTERNAL],  # marginTaxType "transfer_in"
+    "tax_p2p_record.docs_2025-03.json": [Meaning.TRADE_LEG],  # p2pTaxType "buy": USDT bought with fiat
+    "tax_p2p_record.docs_2025.json": [Meaning.INTERNAL],  # p2pTaxType "transfer-in"
+    "tax_future_record.docs.json": [Meaning.REALIZED],  # futureTaxType "close_long"
+}
+
+
+def test_every_documented_bitget_tax_example_has_the_meaning_its_type_names() -> None:
+    files = sorted(path for path in API_EXAMPLES.glob("tax_*.json"))
+    assert files, f"no Bitget tax examples under {API_EXAMPLES}"
+    for path in files:
+        stream = next(stream for prefix, stream in TAX_STREAMS.items() if path.name.startswith(prefix))
+        rows = json.loads(path.read_text(encoding="utf-8"))["response"]["data"]
+        records = [BitgetTax(Codes())._record(stream, row) for row in rows]
+        assert path.name in DOCUMENTED_MEANINGS, f"{path.name}: write its meaning by hand"
+        assert [meaning_of(record) for record in records] == DOCUMENTED_MEANINGS[path.name], path.name
