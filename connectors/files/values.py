@@ -26,7 +26,7 @@ KNOWN_QUOTES: tuple[str, ...] = tuple(
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _OFFSET = re.compile(
-    r"(?:UTC|GMT)\s*(?P<s1>[+-])\s*(?P<h1>\d{1,2})(?::?(?P<m1>\d{2}))?"  # UTC+8, UTC +08:00, GMT-5
+    r"(?:UTC|GMT)\s*(?P<s1>[+-])-?\s*(?P<h1>\d{1,2})(?::?(?P<m1>\d{2}))?"  # UTC+8, GMT-5, (UTC--6)
     r"|(?P<s2>[+-])\s*(?P<h2>\d{1,2})(?::?(?P<m2>\d{2}))?\s*(?:UTC|GMT)"  # +8 UTC
     r"|\b(?:UTC|GMT)\b",  # plain UTC
     re.IGNORECASE,

@@ -30,6 +30,11 @@ SOURCE = (
     "Binance's export columns as imported by BittyTax (src/bittytax/conv/parsers/binance/data_parsers.py) and other "
     "open-source importers; not checked against a fresh export"
 )
+SCREEN_SOURCE = (
+    "file names and headers of Binance's web-page exports in open-source importers' tests "
+    "(Binance-Spot-Trade-History-…(UTC+7).csv: Time,Pair,Side,Price,Executed,Amount,Fee; Binance-Deposit-History: "
+    "Time,Coin,Network,Amount,Address,TXID,Status; Binance-Withdraw-History adds Fee)"
+)
 V1_WALLET_COLUMNS = (
     "date*",
     "coin",
@@ -42,6 +47,12 @@ V1_WALLET_COLUMNS = (
     "status",
 )
 COMPLETED = {"completed", "success", "successful", "confirmed"}
+
+
+def time_spec(table: Table) -> str:
+    """The date column: "Date(UTC)"/"Date(UTC+2)" in report-centre files, "Time" in the screens' CSVs (whose zone
+    is in the file name, e.g. "Binance-Spot-Trade-History-202604201017(UTC+7).csv")."""
+    return "date*" if table.has("date*") else "time"
 
 
 def _trade_split(pair: str, executed: str, amount: str, known: dict[str, tuple[str, str]]) -> tuple[str, str]:
@@ -63,7 +74,8 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     pairs: dict[str, tuple[str, str]] = {}
 
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        when, precision = parse_time(table.cell(row, "date(utc*"), "date(utc*", context.zone)
+        spec = time_spec(table)
+        when, precision = parse_time(table.cell(row, spec), spec, context.zone)
         executed, total_text = table.cell(row, "executed"), table.cell(row, "amount")
         base, quote = _trade_split(table.cell(row, "pair"), executed, total_text, pairs)
         amount, _ = with_unit(executed, "executed", [base])
@@ -130,7 +142,8 @@ def _wallet_reader(kind: RecordKind) -> Reader:
             status = table.cell(row, "status")
             if status and status.lower() not in COMPLETED:
                 return Skipped(line, f"status “{status}”: not completed")
-            when, precision = parse_time(table.cell(row, "date*"), "date*", context.zone)
+            spec = time_spec(table)
+            when, precision = parse_time(table.cell(row, spec), spec, context.zone)
             coin = table.cell(row, "coin")
             if not coin:
                 raise RowError("coin", "is empty; the coin is needed")
@@ -213,5 +226,33 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
         time_column="date*",
         filename_keywords=("withdraw",),
         source=SOURCE,
+    ),
+    # The same histories exported from the web pages (2023 on): "Time" instead of "Date(UTC)", two-digit years.
+    FileFormat(
+        name="binance-trades-screen",
+        title="Binance — spot trade history (web page export)",
+        exchange="binance",
+        columns=("time", "pair", "side", "price", "executed", "amount", "fee"),
+        reader=_read_trades,
+        time_column="time",
+        source=SCREEN_SOURCE,
+    ),
+    FileFormat(
+        name="binance-deposits-screen",
+        title="Binance — deposit history (web page export)",
+        exchange="binance",
+        columns=("time", "coin", "network", "amount", "address", "txid", "status"),
+        reader=_wallet_reader(RecordKind.DEPOSIT),
+        time_column="time",
+        source=SCREEN_SOURCE,
+    ),
+    FileFormat(
+        name="binance-withdrawals-screen",
+        title="Binance — withdrawal history (web page export)",
+        exchange="binance",
+        columns=("time", "coin", "network", "amount", "fee", "address", "txid", "status"),
+        reader=_wallet_reader(RecordKind.WITHDRAWAL),
+        time_column="time",
+        source=SCREEN_SOURCE,
     ),
 )

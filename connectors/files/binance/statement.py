@@ -79,7 +79,7 @@ def read_statement(table: Table, context: Context) -> Iterator[Outcome]:
     for (time_text, _, family), rows in groups.items():
         try:
             when, precision = parse_time(time_text, time_spec, context.zone)
-            records = _trades(rows) if family == "trade" else [_convert(rows)]
+            records = _trades(rows) if family == "trade" else _converts(rows)
         except RowError as error:
             for row in rows:
                 yield RejectedRow(row.line, table.label(error.column), error.reason)
@@ -128,15 +128,24 @@ def _trade(operations: set[str], received: list[_Row], spent: list[_Row], fees: 
     return _Trade(RecordKind.TRADE, "buy", received[0], spent[0], fees, got, paid)
 
 
-def _convert(rows: list[_Row]) -> _Trade:
+def _converts(rows: list[_Row]) -> list[_Trade]:
+    """One convert per received/spent pair; "Small Assets Exchange BNB" turns several coins into BNB at once, and
+    writes each coin's row with its BNB row, so the k-th received row goes with the k-th spent row."""
     received = [r for r in rows if r.change > 0]
     spent = [r for r in rows if r.change < 0]
     if not received or not spent:
         raise RowError("operation", "this convert has no row for one of its two coins: the statement is cut")
-    if len({r.coin for r in received}) != 1 or len({r.coin for r in spent}) != 1:
-        raise RowError("coin", "the rows of this convert hold more than two coins and cannot be paired")
-    got, paid = _total(received), -_total(spent)
-    return _Trade(RecordKind.CONVERT, "buy", received[0], spent[0], [], got, paid)
+    if len(received) == len(spent):
+        pairs = [([r], [s]) for r, s in zip(received, spent, strict=True)]
+    else:
+        pairs = [(received, spent)]
+    converts = []
+    for got_rows, paid_rows in pairs:
+        if len({r.coin for r in got_rows}) != 1 or len({r.coin for r in paid_rows}) != 1:
+            raise RowError("coin", "the rows of this convert hold more than two coins and cannot be paired")
+        got, paid = _total(got_rows), -_total(paid_rows)
+        converts.append(_Trade(RecordKind.CONVERT, "buy", got_rows[0], paid_rows[0], [], got, paid))
+    return converts
 
 
 def _total(rows: list[_Row]) -> Decimal:
