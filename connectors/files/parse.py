@@ -21,6 +21,7 @@ from connectors.files.errors import (
 )
 from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped, Table, normalize_header, too_long
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
+from connectors.files.refusal import unknown_file_text
 from connectors.files.values import zone_in_text, zone_named
 
 FORMATS: tuple[FileFormat, ...] = (
@@ -155,16 +156,8 @@ def _detect(sheets: Sequence[Sheet], filename: str, format_name: str | None) -> 
             f"This file does not have the columns of {forced.title}. Check that you exported the right history.",
             titles,
         )
-    first_row = next((row for sheet in sheets for row in sheet.rows if any(c.strip() for c in row)), [])
-    shown = ", ".join(cell.strip() for cell in first_row[:8] if cell.strip())
-    raise UnknownFormat(
-        "I don't recognise this file: none of its first rows is the header of an export I know"
-        + (f" (it starts with “{shown[:120]}”)" if shown else "")
-        + ".\n\nI can read:\n"
-        + known_formats_text()
-        + "\n\nOr fill in Tallybot's template (/upload template).",
-        titles,
-    )
+    first_rows = [row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]]
+    raise UnknownFormat(unknown_file_text(filename, first_rows, known_formats_text()), titles)
 
 
 def _choose(matching: list[FileFormat], filename: str) -> FileFormat:

@@ -368,6 +368,32 @@ def test_the_unknown_format_message_lists_every_format_tallybot_reads() -> None:
     assert "it starts with “name, age”" in str(raised.value)
 
 
+def test_an_unknown_bybit_file_is_named_as_bybit_and_its_uid_line_is_never_quoted_as_the_header() -> None:
+    data = (
+        b"UID: 567248024,Company Name: ,Country: \nUid,Contracts,Closing Direction,Qty,Entry Price\n1,BTCUSDT,Buy,1,2\n"
+    )
+    with pytest.raises(UnknownFormat) as raised:
+        parse("Bybit-ClosedPNL-2026.csv", data)
+
+    message = str(raised.value)
+    assert "UID:" not in message and "567248024" not in message
+    assert "it starts with “Uid, Contracts, Closing Direction, Qty, Entry Price”" in message
+    assert "It looks like a Bybit export" in message and "Account Change Details" in message
+
+
+def test_an_unknown_okx_file_is_quoted_without_its_byte_order_marks() -> None:
+    header = ",".join("\ufeff" + title for title in ["Order ID", "Pair", "Filled", "Avg. price"])
+    data = ("\ufeffUID:1,\ufeffAccount Type:Main,\ufeffTime Zone:UTC+8\n" + header + "\n1,BTC-USDT,1,2\n").encode()
+    with pytest.raises(UnknownFormat) as raised:
+        parse("OKX Order History.csv", data)
+
+    message = str(raised.value)
+    assert "\ufeff" not in message and "Time Zone" not in message
+    assert "it starts with “Order ID, Pair, Filled, Avg. price”" in message
+    assert "It looks like an OKX export" in message
+    assert "trading account history" in message
+
+
 def test_an_export_of_another_exchange_is_refused_for_the_chosen_account() -> None:
     with pytest.raises(WrongExchange) as raised:
         parse("b.csv", csv_bytes(BINANCE_TRADES), exchange_id="bybit")
