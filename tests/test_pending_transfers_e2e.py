@@ -77,25 +77,51 @@ async def telegram() -> AsyncIterator[BotApiEmulator]:
         yield emulator
 
 
-def moved_just_now(emulator: Any) -> tuple[DepositRecord, WithdrawalRecord]:
-    """A deposit and a withdrawal made minutes ago, added to the scripted account wherever the emulator serves it."""
+@dataclass(frozen=True)
+class Moves:
+    """What the user did minutes before syncing: a deposit and a withdrawal on their way, and after them a deposit
+    and a withdrawal the exchange had already completed (so the first sync commits something newer than both)."""
+
+    deposit: DepositRecord
+    withdrawal: WithdrawalRecord
+    settled_deposit: DepositRecord
+    settled_withdrawal: WithdrawalRecord
+
+
+def moved_just_now(emulator: Any) -> Moves:
+    """The moves, added to the scripted account wherever the emulator serves it."""
     now = emulator.clock.now_ms()
     now -= now % 1000  # some exchanges report these times in whole seconds
     # Numeric ids, not multiples of 5 (a Bybit deposit id that is one is scripted as an internal transfer).
-    deposit = DepositRecord(
-        "990000001", "0" * 56 + "feed0001", "ETH", "ETH", Decimal("1.23456789"), "0xabc", now - 20 * MINUTE_MS
-    )
-    withdrawal = WithdrawalRecord(
-        "990000003", "0" * 56 + "feed0002", "USDT", "TRX", Decimal("250.5"), Decimal("1"), "TXYZ", now - 10 * MINUTE_MS
+    moves = Moves(
+        DepositRecord(
+            "990000001", "0" * 56 + "feed0001", "ETH", "ETH", Decimal("1.23456789"), "0xabc", now - 20 * MINUTE_MS
+        ),
+        WithdrawalRecord(
+            "990000003",
+            "0" * 56 + "feed0002",
+            "USDT",
+            "TRX",
+            Decimal("250.5"),
+            Decimal("1"),
+            "TXYZ",
+            now - 15 * MINUTE_MS,
+        ),
+        DepositRecord("990000002", "0" * 56 + "feed0003", "BTC", "BTC", Decimal("0.015"), "bc1q", now - 5 * MINUTE_MS),
+        WithdrawalRecord(
+            "990000004", "0" * 56 + "feed0004", "USDT", "TRX", Decimal("40"), Decimal("1"), "TABC", now - 4 * MINUTE_MS
+        ),
     )
     account = emulator.account
     grown = dataclasses.replace(
-        account, deposits=(*account.deposits, deposit), withdrawals=(*account.withdrawals, withdrawal)
+        account,
+        deposits=(*account.deposits, moves.deposit, moves.settled_deposit),
+        withdrawals=(*account.withdrawals, moves.withdrawal, moves.settled_withdrawal),
     )
     for holder in (emulator, getattr(emulator, "book", None), getattr(emulator, "assets", None)):
         if holder is not None and getattr(holder, "account", None) is account:
             holder.account = grown
-    return deposit, withdrawal
+    return moves
 
 
 async def sync(user: Walker) -> str:
@@ -128,7 +154,8 @@ async def test_transfers_on_their_way_at_the_first_sync_are_stored_by_the_next_o
     async with AsyncExitStack() as stack:
         emulator = await stack.enter_async_context(EMULATORS[exchange_id]())
         exchange = _open(exchange_id, emulator)
-        deposit, withdrawal = moved_just_now(emulator)
+        moves = moved_just_now(emulator)
+        deposit, withdrawal = moves.deposit, moves.withdrawal
         exchange.lifecycle.script(deposit.id, first_stage)
         exchange.lifecycle.script(withdrawal.id, first_stage)
         ada = Walker(telegram, telegram.add_user(user_id=1501, first_name="Ada", started=True))
@@ -149,6 +176,7 @@ async def test_transfers_on_their_way_at_the_first_sync_are_stored_by_the_next_o
         assert "❌" not in first, first
         before = await transfers(services, connected.id)
         assert deposit.id not in before and withdrawal.id not in before
+        assert moves.settled_deposit.id in before and moves.settled_withdrawal.id in before
 
         exchange.lifecycle.complete(deposit.id)
         exchange.lifecycle.complete(withdrawal.id)
@@ -171,7 +199,8 @@ async def test_a_transfer_that_fails_after_being_pending_is_never_stored(
     async with AsyncExitStack() as stack:
         emulator = await stack.enter_async_context(EMULATORS[exchange_id]())
         exchange = _open(exchange_id, emulator)
-        deposit, withdrawal = moved_just_now(emulator)
+        moves = moved_just_now(emulator)
+        deposit, withdrawal = moves.deposit, moves.withdrawal
         exchange.lifecycle.script(deposit.id, Stage.PENDING)
         exchange.lifecycle.script(withdrawal.id, Stage.PENDING)
         ada = Walker(telegram, telegram.add_user(user_id=1502, first_name="Ada", started=True))
