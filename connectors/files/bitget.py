@@ -65,12 +65,19 @@ def _read_financial_record(table: Table, context: Context) -> Iterator[Outcome]:
         lowered = type_text.lower()
         if "freeze" in action.lower():
             return Skipped(line, f"“{action}”: funds held while a withdrawal is processed")
+        signed = number(table.cell(row, "quantity"), "quantity")
+        side = None
         if lowered == "deposit":
             kind = RecordKind.DEPOSIT
         elif lowered == "withdrawal" or lowered.endswith(" withdrawal"):
             kind = RecordKind.WITHDRAWAL
+        elif "transfer" in lowered:
+            kind, side = RecordKind.TRANSFER, "in" if signed > 0 else "out"
+        elif signed > 0 and any(word in lowered for word in INCOME_WORDS):
+            kind = RecordKind.REWARD  # interest earned, Earn and savings yield, airdrops: income kept
         else:
-            return Skipped(line, f"“{type_text}”: not a deposit or withdrawal")
+            # Trade legs are in the trade history; keeping them here too would count each trade twice.
+            return Skipped(line, f"“{type_text}”: not a deposit, withdrawal, transfer or income")
         when, precision = parse_time(table.cell(row, "creation time*"), "creation time*", context.zone)
         coin = table.cell(row, "coin")
         if not coin:
@@ -82,7 +89,8 @@ def _read_financial_record(table: Table, context: Context) -> Iterator[Outcome]:
             occurred_at=when,
             natural_key="",
             asset=context.code(coin),
-            amount=abs(number(table.cell(row, "quantity"), "quantity")),
+            amount=abs(signed),
+            side=side,
             fee_asset=context.code(coin) if fee is not None else None,
             fee_amount=fee,
             raw=raw_row(table, row, "bitget-financial"),
@@ -90,6 +98,9 @@ def _read_financial_record(table: Table, context: Context) -> Iterator[Outcome]:
         return ParsedRecord(record, line, keyed=False, precision=precision)
 
     return rows_of(table, read)
+
+
+INCOME_WORDS = ("interest", "earn", "savings", "reward", "airdrop", "bonus", "rebate", "yield", "dividend")
 
 
 FORMATS: tuple[FileFormat, ...] = (

@@ -252,6 +252,21 @@ def test_a_bitget_financial_record_gives_deposits_and_withdrawals_only() -> None
     assert parsed.skipped == 2
 
 
+def test_a_bitget_financial_record_keeps_interest_earned_and_transfers() -> None:
+    rows = [
+        samples.BITGET_FINANCIAL[0],
+        ["2024-06-05 08:00:00", "USDT", "Interest earned", "Interest earned", "0.42", "0", "0.42"],
+        ["2024-06-06 08:00:00", "USDT", "Transfer out", "Transfer out", "-10", "0", "-9.58"],
+    ]
+    parsed = parse("bitget.csv", csv_bytes(rows))
+
+    assert [(p.record.kind, p.record.amount, p.record.side, p.record.occurred_at) for p in parsed.records] == [
+        (RecordKind.REWARD, D("0.42"), None, at(2024, 6, 5)),
+        (RecordKind.TRANSFER, D("10"), "out", at(2024, 6, 6)),
+    ]
+    assert parsed.skipped == 0
+
+
 # -------------------------------------------------------------------------------------------- Tallybot
 
 
