@@ -33,7 +33,7 @@ D = Decimal
 
 
 def at(*parts: int, offset_hours: int = 0) -> datetime:
-    return datetime(*parts, tzinfo=timezone(timedelta(hours=offset_hours))).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=timezone(timedelta(hours=offset_hours))).astimezone(UTC)  # type: ignore[misc,arg-type]
 
 
 # -------------------------------------------------------------------------------------------- Binance

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.imports import ImportService
 from connectors.files import parse
 from connectors.files.formats import ParsedRecord
+from db.engine import Database
+from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 
 FOLDER = Path(__file__).resolve().parents[3] / "shared" / "real-exports"
 D = Decimal
@@ -251,3 +254,38 @@ def test_every_export_file_is_read_exactly(name: str) -> None:
     assert result.rejected == []
     assert result.skip_reasons == {}
     assert [seen(p) for p in sorted(result.records, key=lambda p: p.line)] == records
+
+
+# One file of each exchange, uploaded twice by a user to an account of that exchange.
+UPLOADS = {
+    "binance": "samples/binance/Binance-Transaction-History-202608111215(UTC+9).csv",
+    "bybit": "real/everytrade/bybiteu_uta_v001.csv",
+    "okx": "samples/okx/OKX Trading History_2025-10-01~2025-10-31~UTC+8~1.csv",
+}
+
+
+@pytest.mark.parametrize("exchange", sorted(UPLOADS))
+async def test_an_uploaded_export_stores_every_record_once_and_a_second_upload_adds_nothing(
+    database: Database, exchange: str
+) -> None:
+    name = UPLOADS[exchange]
+    async with database.writer() as session:
+        owner = await UserRepository(session).ensure(4242)
+        integration = await IntegrationRepository(session).add(
+            user_id=owner.id, exchange_id=exchange, account_name="Main"
+        )
+        integration_id = integration.id
+    service = ImportService(database)
+    data = (FOLDER / name).read_bytes()
+
+    first = await service.import_file(4242, integration_id, Path(name).name, data)
+    second = await service.import_file(4242, integration_id, Path(name).name, data)
+
+    expected = len(EXPECTED[name][1])
+    assert (first.new, first.already_known, first.rejected_total) == (expected, 0, 0)
+    assert (second.new, second.already_known) == (0, expected)
+    async with database.reader() as session:
+        rows = list(await TransactionRepository(session).for_integration(integration_id))
+    assert sorted((r.kind, r.asset, r.amount) for r in rows) == sorted(
+        (r.kind, r.asset, r.amount) for r in EXPECTED[name][1]
+    )
