@@ -91,7 +91,7 @@ class ImportReport:
     rows_read: int  # data rows in the file (blank lines not counted)
     new: int  # records added
     already_known: int  # records already stored (from the API or an earlier file)
-    skipped: int  # rows that are not transactions Tallybot keeps (pending, cancelled, own-account transfers)
+    skipped: int  # rows that are not transactions (pending, cancelled, orders without fills, repeated headers)
     rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, by line
     rejected_total: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
