@@ -61,6 +61,7 @@ def test_binance_statement_pairs_trade_legs_fees_and_converts_and_keeps_every_ot
         ["1", "2022-03-04 03:03:03", "Spot", "Transfer Between Main and Funding Wallet", "USDT", "-50", ""],
         ["1", "2022-03-05 03:03:03", "USDT-Futures", "Realized Profit and Loss", "USDT", "-12.5", ""],
         ["1", "2022-03-06 03:03:03", "Spot", "Withdraw", "ETH", "-0.1", "Withdraw fee is included"],
+        ["1", "2022-03-07 03:03:03", "USDT-Futures", "Fee", "USDT", "-0.04", ""],
     ]
     assert records("statement.csv", rows) == [
         ("trade", at("2021-03-01 10:00:00"), "ETH", D("0.5"), "sell", "USDT", D("750"), None, "BNB", D("0.002")),
@@ -84,6 +85,7 @@ def test_binance_statement_pairs_trade_legs_fees_and_converts_and_keeps_every_ot
             None,
         ),
         ("withdrawal", at("2022-03-06 03:03:03"), "ETH", D("0.1"), None, None, None, None, None, None),
+        ("ledger", at("2022-03-07 03:03:03"), "USDT", D("-0.04"), "fee", None, None, None, None, None),
     ]
 
 

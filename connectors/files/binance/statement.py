@@ -77,6 +77,11 @@ def read_statement(table: Table, context: Context) -> Iterator[Outcome]:
         key = (table.cell(cells, time_spec), table.cell(cells, "account"), family)
         groups.setdefault(key, []).append(row)
     for (time_text, _, family), rows in groups.items():
+        if all(row.operation in FEE_LEGS for row in rows):
+            # Fees with no trade beside them (a futures account's "Fee" rows): ledger entries of their own.
+            for row in rows:
+                yield from _single(table, context, time_spec, row)
+            continue
         try:
             when, precision = parse_time(time_text, time_spec, context.zone)
             records = _trades(rows) if family == "trade" else _converts(rows)
