@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
-from connectors.files import parse
+from pathlib import Path
+
+from connectors.files import FORMATS, parse
 from connectors.files.formats import ParsedRecord
 from tests.files.samples import csv_bytes, xlsx_bytes
 
@@ -298,3 +300,10 @@ def test_okex_2020_trade_history_with_a_bom_in_every_header_cell() -> None:
         ("trade", at("2020-10-01 01:02:03", 8), "BTC", D("0.5"), "sell", "USDT", D("5000"), D("10000"), "USDT", D("5")),
     ]
     assert parsed.records[0].record.exchange_tx_id == "99"
+
+
+def test_every_format_tallybot_reads_is_documented_with_its_source() -> None:
+    document = (Path(__file__).resolve().parents[2] / "docs" / "FILE-FORMATS.md").read_text(encoding="utf-8")
+    undocumented = [f.name for f in FORMATS if f"`{f.name}`" not in document]
+    assert undocumented == []
+    assert [f.name for f in FORMATS if f.exchange and not f.source] == []
