@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-
 from pathlib import Path
 
 from connectors.files import FORMATS, parse
