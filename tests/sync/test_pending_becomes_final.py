@@ -12,6 +12,8 @@ import dataclasses
 from decimal import Decimal
 
 from bot.sync import SyncStatus
+from connectors.fetchers.windows import settling_start
+from connectors.profiles import Endpoint
 from sandbox.exchanges import BinanceEmulator, DepositRecord, WithdrawalRecord
 from sandbox.exchanges.lifecycle import Stage
 from tests.sync.conftest import Bench
@@ -115,3 +117,23 @@ async def test_a_pending_withdrawal_that_is_rejected_is_never_stored(sqlite_benc
         assert (await bench.sync()).status is SyncStatus.OK
         keys = await stored_keys(bench)
         assert f"deposit:{deposit.id}" not in keys and f"withdrawal:{withdrawal.id}" not in keys
+
+
+def test_the_trailing_re_read_never_goes_before_the_sync_from_date_nor_moves_a_first_or_interrupted_walk() -> None:
+    day = 86_400_000
+    until = 1_800_000_000_000
+    settled = {"window_start_ms": until - 3_600_000}  # the last sync ended an hour ago
+    # Deposits and withdrawals resumed from a settled cursor start a day before `until` again ...
+    assert settling_start(Endpoint.DEPOSITS, until - 3_600_000, until_ms=until, cursor=settled) == until - day
+    assert settling_start(Endpoint.WITHDRAWALS, until - 3_600_000, until_ms=until, cursor=settled) == until - day
+    # ... but not before the date the user asked history from,
+    floor = until - 2 * 3_600_000
+    assert settling_start(Endpoint.DEPOSITS, until - 3_600_000, until_ms=until, cursor=settled, floor_ms=floor) == floor
+    # nor later than a record still pending holds them,
+    held = {"window_start_ms": until - 3 * day}
+    assert settling_start(Endpoint.DEPOSITS, until - 3 * day, until_ms=until, cursor=held) == until - 3 * day
+    # and other lists, first walks and walks interrupted inside a window start where they are.
+    assert settling_start(Endpoint.SPOT_TRADES, until - 3_600_000, until_ms=until, cursor=settled) == until - 3_600_000
+    assert settling_start(Endpoint.DEPOSITS, until - 3_600_000, until_ms=until, cursor=None) == until - 3_600_000
+    inside = {"window_start_ms": until - 3_600_000, "window_end_ms": until, "token": 1000}
+    assert settling_start(Endpoint.DEPOSITS, until - 3_600_000, until_ms=until, cursor=inside) == until - 3_600_000
