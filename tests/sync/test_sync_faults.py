@@ -187,12 +187,13 @@ async def test_a_malformed_answer_fails_that_endpoint_only(sqlite_bench: Bench) 
 
     converts = result.endpoint(Endpoint.CONVERT)
     assert converts is not None and converts.status is EndpointStatus.FAILED
-    assert converts.diagnosis is not None and converts.diagnosis.code is D.UNKNOWN
+    # An answer Tallybot cannot read is said as Tallybot's failure to read it, not as an error of Binance's.
+    assert converts.diagnosis is not None and converts.diagnosis.code is D.UNREADABLE_RECORD
     assert bench.sleep.waits == []  # not a transient error: no retries
-    assert result.status is SyncStatus.PARTIAL and result.status_detail == "unknown"
+    assert result.status is SyncStatus.PARTIAL and result.status_detail == "unreadable_record"
     assert all(e.status is EndpointStatus.OK for e in result.endpoints if e is not converts)
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.CONVERT)
-    assert (state.last_status, state.last_error_code) == ("failed", "unknown")
+    assert (state.last_status, state.last_error_code) == ("failed", "unreadable_record")
     assert state.last_error_message == converts.diagnosis.title  # our words, never the exchange's
 
 
