@@ -3,12 +3,23 @@ hand, becomes exact UTC records (zone from the file name or title where the layo
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+from bot.imports import ImportService
+from connectors.clients import ClientPool
+from connectors.fetchers.base import FetchReport
+from connectors.fetchers.registry import fetcher_for
 from connectors.files import FORMATS, parse
 from connectors.files.formats import ParsedRecord
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord
+from db.engine import Database
+from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
+from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
+from sandbox.exchanges.records import TradeRecord
 from tests.files.samples import csv_bytes, xlsx_bytes
 
 D = Decimal
@@ -306,3 +317,64 @@ def test_every_format_tallybot_reads_is_documented_with_its_source() -> None:
     undocumented = [f.name for f in FORMATS if f"`{f.name}`" not in document]
     assert undocumented == []
     assert [f.name for f in FORMATS if f.exchange and not f.source] == []
+
+
+def statement_of(trades: list[TradeRecord]) -> bytes:
+    """A Transaction History statement as Binance writes one per fill: Buy/Spend/Fee or Sold/Revenue/Fee rows."""
+    rows = [STATEMENT_HEADER]
+    for t in sorted(trades, key=lambda t: t.timestamp):
+        when = datetime.fromtimestamp(t.timestamp // 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if t.side == "buy":
+            legs = [("Transaction Buy", t.base, t.amount), ("Transaction Spend", t.quote, -t.cost)]
+        else:
+            legs = [("Transaction Sold", t.base, -t.amount), ("Transaction Revenue", t.quote, t.cost)]
+        legs.append(("Transaction Fee", t.fee_asset, -t.fee))
+        rows += [["1", when, "Spot", operation, coin, format(change, "f"), ""] for operation, coin, change in legs]
+    return csv_bytes(rows)
+
+
+async def test_a_statement_meets_the_api_sync_fill_for_fill(database: Database) -> None:
+    """Half the history synced through the real Binance fetcher, then the statement of all of it uploaded: every
+    API fill is recognised, the rest is added, and each trade is stored once."""
+    profile = AccountProfile(years=0.5, traded_markets=3, trades=60, deposits=0, withdrawals=0, converts=0, rewards=0)
+    limits = BinanceLimits(
+        request_weight_per_minute=10**9, sapi_ip_weight_per_minute=10**9, sapi_uid_weight_per_minute=10**9
+    )
+    async with BinanceEmulator(seed=1606, profile=profile, listed_symbols=20, limits=limits) as emulator:
+        trades = list(emulator.account.trades)
+        cutoff = datetime.fromtimestamp(trades[len(trades) // 2].timestamp / 1000, UTC)
+        keys = emulator.create_demo_keys()
+        pool = ClientPool({"binance": emulator.base_url})
+        synced: list[NormalizedRecord] = []
+        try:
+            credentials = {"apiKey": keys.read_only.api_key, "secret": keys.read_only.secret}
+            async with pool.client("binance", "credential-1", credentials) as client:
+                client.throttler.config["refillRate"] = 1e6
+                fetcher = fetcher_for(get_profile("binance"), client, uid_weight_per_minute=10**9)
+                pages = fetcher.fetch(
+                    Endpoint.SPOT_TRADES, since=cutoff, until=datetime.now(UTC), cursors={}, report=FetchReport()
+                )
+                async for page in pages:
+                    synced.extend(page.records)
+        finally:
+            await pool.close()
+    async with database.writer() as session:
+        owner = await UserRepository(session).ensure(1606)
+        integration = await IntegrationRepository(session).add(
+            user_id=owner.id, exchange_id="binance", account_name="M"
+        )
+        integration_id = integration.id
+        api_count = await TransactionRepository(session).insert_missing(
+            [r.to_row(integration_id, "api") for r in synced]
+        )
+    assert 0 < api_count < len(trades)
+
+    report = await ImportService(database).import_file(1606, integration_id, "statement.csv", statement_of(trades))
+
+    assert (report.format_name, report.rejected_total) == ("binance-statement", 0)
+    assert (report.already_known, report.new) == (api_count, len(trades) - api_count)
+    async with database.reader() as session:
+        rows = list(await TransactionRepository(session).for_integration(integration_id))
+    assert Counter((int(r.occurred_at.timestamp()), r.asset, r.side, r.amount) for r in rows) == Counter(
+        (t.timestamp // 1000, t.base, t.side, t.amount) for t in trades
+    )

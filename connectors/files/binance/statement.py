@@ -37,10 +37,20 @@ SOURCE = (
     "Coin,Change,Remark); privatefolio's binance-account-statement importer; the 2026 layout from pbialon/pit-38 "
     "tests/e2e/fixtures/binance_transaction_history.csv"
 )
-BUY_LEGS = frozenset({"transaction buy", "transaction spend", "buy"})
-SELL_LEGS = frozenset({"transaction sold", "transaction revenue", "sell"})
+# The side each trade-leg operation names: a row of one of these families is paired only with its own family.
+SIDE_OF = {
+    "transaction buy": "buy",
+    "transaction spend": "buy",
+    "buy": "buy",
+    "transaction sold": "sell",
+    "transaction revenue": "sell",
+    "sell": "sell",
+    "transaction related": "",
+}
+
+
 FEE_LEGS = frozenset({"fee", "transaction fee"})
-TRADE_LEGS = BUY_LEGS | SELL_LEGS | FEE_LEGS | {"transaction related"}
+TRADE_LEGS = frozenset({*SIDE_OF, *FEE_LEGS})
 CONVERT_LEGS = frozenset({"binance convert", "small assets exchange bnb", "small assets exchange", "etf convert"})
 DEPOSITS = frozenset({"deposit", "fiat deposit", "crypto deposit"})
 WITHDRAWALS = frozenset({"withdraw", "fiat withdraw", "fiat withdrawal", "crypto withdrawal"})
@@ -105,30 +115,39 @@ class _Trade:
 
 
 def _trades(rows: list[_Row]) -> list[_Trade]:
-    received = [r for r in rows if r.operation not in FEE_LEGS and r.change > 0]
-    spent = [r for r in rows if r.operation not in FEE_LEGS and r.change < 0]
+    """The trades of one operation: legs paired within their side's family (a buy and a sell of one pair can
+    happen in one second), fees given to the trades in order when there is one fee row a trade."""
+    legs = [r for r in rows if r.operation not in FEE_LEGS]
     fees = [r for r in rows if r.operation in FEE_LEGS]
-    if not received or not spent:
-        raise RowError("operation", "this trade has no row for one of its two coins: the statement is cut")
-    operations = {r.operation for r in rows}
-    if len(received) == len(spent):
-        paired_fees = len(fees) == len(received)
-        return [
-            _trade(operations, [r], [s], [fees[i]] if paired_fees else fees if i == 0 else [])
-            for i, (r, s) in enumerate(zip(received, spent, strict=True))
-        ]
-    return [_trade(operations, received, spent, fees)]
+    groups: list[tuple[list[_Row], list[_Row]]] = []
+    for side in ("buy", "sell", ""):
+        family = [r for r in legs if SIDE_OF[r.operation] == side]
+        received = [r for r in family if r.change > 0]
+        spent = [r for r in family if r.change < 0]
+        if not family:
+            continue
+        if not received or not spent:
+            raise RowError("operation", "this trade has no row for one of its two coins: the statement is cut")
+        if len(received) == len(spent):
+            groups += [([r], [s]) for r, s in zip(received, spent, strict=True)]
+        else:
+            groups.append((received, spent))
+    groups.sort(key=lambda pair: min(r.line for r in (*pair[0], *pair[1])))
+    one_each = len(fees) == len(groups)
+    return [
+        _trade(got, paid, [fees[i]] if one_each else fees if i == 0 else []) for i, (got, paid) in enumerate(groups)
+    ]
 
 
-def _trade(operations: set[str], received: list[_Row], spent: list[_Row], fees: list[_Row]) -> _Trade:
+def _trade(received: list[_Row], spent: list[_Row], fees: list[_Row]) -> _Trade:
     if len({r.coin for r in received}) != 1 or len({r.coin for r in spent}) != 1:
         raise RowError("coin", "the rows of this operation hold more than two coins and cannot be paired into trades")
     got, paid = _total(received), -_total(spent)
-    if operations & SELL_LEGS or (
-        not operations & BUY_LEGS
-        and received[0].coin.upper() in KNOWN_QUOTES
-        and spent[0].coin.upper() not in KNOWN_QUOTES
-    ):
+    side = SIDE_OF[received[0].operation] or (
+        # "Transaction Related" names no side: receiving a quote coin for another coin is a sale.
+        "sell" if received[0].coin.upper() in KNOWN_QUOTES and spent[0].coin.upper() not in KNOWN_QUOTES else "buy"
+    )
+    if side == "sell":
         return _Trade(RecordKind.TRADE, "sell", spent[0], received[0], fees, paid, got)
     return _Trade(RecordKind.TRADE, "buy", received[0], spent[0], fees, got, paid)
 
