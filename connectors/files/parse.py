@@ -111,6 +111,7 @@ def parse(
         reasons["a repeated header row"] += repeated
     first_line = table.rows[0][0]
     total = len(table.rows)
+    reached = 0
     for done, outcome in enumerate(file_format.reader(table, context), start=1):
         if isinstance(outcome, ParsedRecord):
             overlong = too_long(outcome.record)
@@ -123,7 +124,9 @@ def parse(
         else:
             _reject(result, outcome)
         if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(min(outcome.line - first_line + 1, total), total)
+            # Statement readers give an operation's records after its last row: never report going backwards.
+            reached = max(reached, min(outcome.line - first_line + 1, total))
+            progress(reached, total)
     if progress is not None:
         progress(total, total)
     result.rejected.sort(key=lambda r: r.line)

@@ -378,3 +378,18 @@ async def test_a_statement_meets_the_api_sync_fill_for_fill(database: Database) 
     assert Counter((int(r.occurred_at.timestamp()), r.asset, r.side, r.amount) for r in rows) == Counter(
         (t.timestamp // 1000, t.base, t.side, t.amount) for t in trades
     )
+
+
+def test_the_progress_of_a_statement_never_goes_backwards() -> None:
+    rows = [STATEMENT_HEADER]
+    for i in range(2500):
+        when = f"2024-01-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+        rows += [
+            ["1", when, "Spot", "Simple Earn Flexible Interest", "USDT", "0.01", ""],
+            ["1", when, "Spot", "Transaction Buy", "BTC", "0.001", ""],
+            ["1", when, "Spot", "Transaction Spend", "USDT", "-60", ""],
+        ]
+    seen: list[int] = []
+    parsed = parse("statement.csv", csv_bytes(rows), progress=lambda done, total: seen.append(done))
+    assert len(parsed.records) == 5000
+    assert seen == sorted(seen) and seen[-1] == 7500
