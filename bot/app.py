@@ -40,7 +40,10 @@ from bot.updates import PerUserOrder
 from bot.users import UserService
 from bot.vault import Vault
 from connectors.clients import ClientPool
-from handlers import assistant, errors, fallbacks, files, gate, keys, preferences, start, sync, troubleshooting
+
+# The one arrow up from the application to its Telegram adapters: this factory builds the Application, so it is the
+# composition root that hands the handlers to it; `handlers.registry` decides which and in what order.
+from handlers.registry import register as register_handlers
 
 log = logging.getLogger(__name__)
 
@@ -144,17 +147,7 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
         builder = getattr(builder, option)(value)
     application = builder.build()
     application.bot_data[SETTINGS_KEY] = settings
-    gate.register(application)
-    assistant.register(application)
-    keys.register(application)
-    sync.register(application)
-    files.register(application)
-    start.register(application)
-    troubleshooting.register(application)
-    preferences.register(application)
-    # Fallbacks last: within a handler group the first match wins.
-    fallbacks.register(application)
-    errors.register(application)
+    register_handlers(application)
     application.add_error_handler(stop_on_conflict)
     return application
 
