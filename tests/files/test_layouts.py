@@ -18,7 +18,7 @@ from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
-from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
+from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, OkxEmulator, OkxLimits
 from sandbox.exchanges.records import TradeRecord
 from tests.files.samples import csv_bytes, xlsx_bytes
 
@@ -393,3 +393,65 @@ def test_the_progress_of_a_statement_never_goes_backwards() -> None:
     parsed = parse("statement.csv", csv_bytes(rows), progress=lambda done, total: seen.append(done))
     assert len(parsed.records) == 5000
     assert seen == sorted(seen) and seen[-1] == 7500
+
+
+def okx_trading_history(trades: list[TradeRecord]) -> bytes:
+    """OKX's trading account history: two rows per fill with consecutive ids, the fee on the coin it was taken
+    from and Balance Change net of it, times in UTC+8 as the line above the header says."""
+    header = ["id", "Order id", "Time", "Trade Type", "Symbol", "Action", "Amount", "Trading Unit", "Filled Price",
+              "PnL", "Fee", "Fee Unit", "Position Change", "Position Balance", "Balance Change", "Balance",
+              "Balance Unit"]  # fmt: skip
+    rows = [["UID:1", "Account Type:Main", "Time Zone:UTC+8"], header]
+    bill = 1000
+    for t in sorted(trades, key=lambda t: t.timestamp, reverse=True):
+        when = datetime.fromtimestamp(t.timestamp // 1000, timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+        symbol = f"{t.base}-{t.quote}"
+        sign = 1 if t.side == "buy" else -1
+        for coin, change, action in ((t.base, sign * t.amount, t.side), (t.quote, -sign * t.cost, "")):
+            fee = -t.fee if coin == t.fee_asset else Decimal(0)
+            rows.append([str(bill), t.order_id, when, "Spot", symbol, action.capitalize() or "Trade", "0", coin,
+                         format(t.price, "f"), "0", format(fee, "f"), coin, "0", "0", format(change + fee, "f"), "0",
+                         coin])  # fmt: skip
+            bill += 1
+    return csv_bytes(rows)
+
+
+async def test_an_okx_trading_history_meets_the_api_fill_for_fill(database: Database) -> None:
+    """The fills the real OKX fetcher brings are all recognised in OKX's own history file; nothing is stored
+    twice, and the fills older than the API's reach are added."""
+    profile = AccountProfile(years=1.5, traded_markets=3, trades=120, deposits=1, withdrawals=1, converts=0)
+    async with OkxEmulator(seed=1607, profile=profile, listed_symbols=20, limits=OkxLimits(rules={})) as emulator:
+        trades = list(emulator.account.trades)
+        key = emulator.create_demo_keys().read_only
+        pool = ClientPool({"okx": emulator.base_url})
+        synced: list[NormalizedRecord] = []
+        try:
+            credentials = {"apiKey": key.api_key, "secret": key.secret, "password": key.passphrase or ""}
+            async with pool.client("okx", "credential-1", credentials) as client:
+                client.throttler.config["refillRate"] = 1e6
+                fetcher = fetcher_for(get_profile("okx"), client)
+                pages = fetcher.fetch(
+                    Endpoint.SPOT_TRADES,
+                    since=datetime(2020, 1, 1, tzinfo=UTC),
+                    until=datetime.now(UTC),
+                    cursors={},
+                    report=FetchReport(),
+                )
+                async for page in pages:
+                    synced.extend(page.records)
+        finally:
+            await pool.close()
+    async with database.writer() as session:
+        owner = await UserRepository(session).ensure(1607)
+        integration = await IntegrationRepository(session).add(user_id=owner.id, exchange_id="okx", account_name="M")
+        integration_id = integration.id
+        api_count = await TransactionRepository(session).insert_missing(
+            [r.to_row(integration_id, "api") for r in synced]
+        )
+    assert 0 < api_count < len(trades), "the API reaches one year back: the file has older fills too"
+
+    name = "OKX Trading History_2024~UTC+8~1.csv"
+    report = await ImportService(database).import_file(1607, integration_id, name, okx_trading_history(trades))
+
+    assert (report.format_name, report.rejected_total) == ("okx-trading", 0)
+    assert (report.already_known, report.new) == (api_count, len(trades) - api_count)
