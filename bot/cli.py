@@ -82,7 +82,7 @@ def _rotate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     # The emulators and the terminal chat load only for this command.
-    from sandbox.runner import run_sandbox
+    from sandbox.command import run_sandbox
     from sandbox.script import DEMO_SCRIPT
 
     script: Path | None = DEMO_SCRIPT if args.demo else args.script

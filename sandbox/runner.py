@@ -9,13 +9,9 @@ logs an error has failed even if every reply arrived.
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
-import sys
-import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,7 +58,6 @@ SANDBOX_USER_ID = 1001
 LOG_FILE_NAME = "tallybot.log"
 DOWNLOADS_DIR_NAME = "downloads"
 CREDENTIALS_FILE_NAME = "demo-credentials.txt"
-DEFAULT_WAIT_TIMEOUT = 30.0
 
 
 def key_kinds(exchange_id: str) -> tuple[str, ...]:
@@ -217,62 +212,3 @@ def write_credentials_file(sandbox: Sandbox) -> Path:
     path.write_text(credentials_text(sandbox) + "\n", encoding="utf-8")
     path.chmod(0o600)
     return path
-
-
-# -- the process around it --------------------------------------------------------------------------------------
-
-
-@contextmanager
-def data_directory(given: Path | None) -> Iterator[Path]:
-    """The directory given, kept; else a fresh temporary one, removed at exit."""
-    if given is not None:
-        given.mkdir(parents=True, exist_ok=True)
-        yield given.resolve()
-        return
-    with tempfile.TemporaryDirectory(prefix="tallybot-sandbox-") as temporary:
-        yield Path(temporary)
-
-
-@contextmanager
-def logs_to_file(path: Path) -> Iterator[ErrorRecorder]:
-    """Send every log record to `path` instead of the terminal, and collect the errors among them."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    file_handler = logging.FileHandler(path, encoding="utf-8")
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    recorder = ErrorRecorder()
-    root.handlers = [file_handler, recorder]
-    try:
-        yield recorder
-    finally:
-        root.handlers = saved
-        file_handler.close()
-
-
-def run_sandbox(
-    settings: Settings,
-    *,
-    data_dir: Path | None = None,
-    script: Path | None = None,
-    seed: int = 1,
-    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
-) -> int:
-    """Run the terminal chat, or `script` non-interactively; the process exit code."""
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        # Emoji in replies must not crash a terminal whose encoding lacks them.
-        sys.stdout.reconfigure(errors="replace")
-    from sandbox import script as scripted
-
-    steps = None
-    if script is not None:
-        try:
-            steps = scripted.load_script(script)
-        except scripted.ScriptError as exc:
-            print(f"tallybot sandbox: {exc}", file=sys.stderr)
-            return 2
-    with data_directory(data_dir) as directory, logs_to_file(directory / LOG_FILE_NAME) as errors:
-        if steps is not None and script is not None:
-            return asyncio.run(scripted.run_script(settings, steps, script, directory, errors, seed, wait_timeout))
-        from sandbox import terminal
-
-        return asyncio.run(terminal.chat(settings, directory, errors, seed, keep_data=data_dir is not None))
