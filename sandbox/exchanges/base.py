@@ -7,26 +7,71 @@ client reaches through ``connectors.urls.apply_url_override``. Subclasses add th
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import math
-import secrets
-import string
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import NamedTuple, Self
+from typing import Self
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+from sandbox.exchanges.faults import (
+    Fault,
+    FaultAction,
+    Faults,
+    before,
+    delay,
+    reset_connection,
+    respond,
+    truncate_body,
+)
+from sandbox.exchanges.keys import (
+    READ_ONLY,
+    TRADING,
+    WITHDRAWAL,
+    ApiKey,
+    Credentials,
+    DemoKeys,
+    KeyAccess,
+    KeyRegistry,
+    Permissions,
+)
+
+# Keys and faults live in their own modules; every emulator and test still finds them here, beside the rest.
+__all__ = [
+    "DAY_MS",
+    "FOREIGN_IP",
+    "HOUR_MS",
+    "LOCALHOST",
+    "MINUTE_MS",
+    "READ_ONLY",
+    "SECOND_MS",
+    "TRADING",
+    "WITHDRAWAL",
+    "ApiKey",
+    "Clock",
+    "Credentials",
+    "DemoKeys",
+    "ExchangeEmulator",
+    "Fault",
+    "FaultAction",
+    "Faults",
+    "KeyAccess",
+    "KeyRegistry",
+    "Permissions",
+    "RequestCounter",
+    "SlidingWindow",
+    "before",
+    "compact_json",
+    "delay",
+    "reset_connection",
+    "respond",
+    "retry_after_seconds",
+    "truncate_body",
+]
 
 SECOND_MS = 1_000
 MINUTE_MS = 60 * SECOND_MS
@@ -61,213 +106,6 @@ class Clock:
 
     def set(self, now_ms: int) -> None:
         self.offset_ms = now_ms - self.wall_ms()
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """What a key may do, in exchange-neutral terms; each emulator renders them in its own vocabulary."""
-
-    read: bool = True
-    trade: bool = False
-    withdraw: bool = False
-    transfer: bool = False
-
-
-READ_ONLY = Permissions()
-TRADING = Permissions(trade=True)
-WITHDRAWAL = Permissions(trade=True, withdraw=True, transfer=True)
-
-
-class Credentials(NamedTuple):
-    """An API key, its secret and, where the exchange has one (OKX, Bitget), the passphrase chosen with it.
-
-    Never shows the secret or the passphrase in its repr. ``passphrase`` is empty for exchanges without one.
-    """
-
-    api_key: str
-    secret: str
-    passphrase: str = ""
-
-    def __repr__(self) -> str:
-        hidden = ", passphrase=<hidden>" if self.passphrase else ""
-        return f"Credentials(api_key={self.api_key[:6]}…, secret=<hidden>{hidden})"
-
-    def ccxt_config(self) -> dict[str, str]:
-        """The credential part of a ccxt constructor config: ``apiKey``, ``secret`` and ``password`` if any."""
-        config = {"apiKey": self.api_key, "secret": self.secret}
-        if self.passphrase:
-            config["password"] = self.passphrase
-        return config
-
-
-@dataclass
-class ApiKey:
-    """One key as the exchange stores it."""
-
-    api_key: str
-    secret: str
-    permissions: Permissions
-    created_at: int
-    expires_at: int | None = None
-    ip_whitelist: tuple[str, ...] = ()
-    revoked: bool = False
-    label: str = ""
-    passphrase: str | None = None  # chosen by the user with the key, where the exchange asks for one
-    key_type: str = "normal"  # exchanges with several kinds of key (Bitget's "tax") name them here
-    # A self-generated key (Binance Ed25519 or RSA): the exchange holds only the public key the user registered,
-    # and `secret` is empty. Such a key never verifies an HMAC: an empty HMAC key is one anybody can sign with.
-    public_key: str | None = None
-
-    @property
-    def ip_restricted(self) -> bool:
-        return bool(self.ip_whitelist)
-
-    def sign(self, payload: str) -> str:
-        return hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-
-    def signature_matches(self, payload: str, signature: str) -> bool:
-        if self.public_key is not None:
-            return False
-        return hmac.compare_digest(self.sign(payload), signature.lower())
-
-    def public_key_signature_matches(self, payload: str, signature: str) -> bool:
-        """An Ed25519 or RSA (PKCS#1 v1.5, SHA-256) signature of ``payload``, base64 as Binance documents, checked
-        with the registered public key; case-sensitive, unlike a hex HMAC."""
-        if self.public_key is None:
-            return False
-        try:
-            raw = base64.b64decode(signature, validate=True)
-        except binascii.Error:
-            return False
-        key = serialization.load_pem_public_key(self.public_key.encode())
-        try:
-            if isinstance(key, ed25519.Ed25519PublicKey):
-                key.verify(raw, payload.encode())
-            elif isinstance(key, rsa.RSAPublicKey):
-                key.verify(raw, payload.encode(), padding.PKCS1v15(), hashes.SHA256())
-            else:
-                return False
-        except InvalidSignature:
-            return False
-        return True
-
-    def sign_base64(self, payload: str) -> str:
-        """Base64 of the HMAC-SHA256 digest, as OKX, Bitget and KuCoin sign."""
-        digest = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).digest()
-        return base64.b64encode(digest).decode()
-
-    def base64_signature_matches(self, payload: str, signature: str) -> bool:
-        if self.public_key is not None:
-            return False
-        return hmac.compare_digest(self.sign_base64(payload).encode(), signature.encode())
-
-    def passphrase_matches(self, passphrase: str) -> bool:
-        return self.passphrase is not None and hmac.compare_digest(self.passphrase.encode(), passphrase.encode())
-
-    def __repr__(self) -> str:
-        return f"ApiKey({self.api_key[:6]}…, label={self.label!r}, permissions={self.permissions})"
-
-
-class KeyAccess(Enum):
-    """Why a correctly signed request with a known key may still be refused."""
-
-    OK = "ok"
-    EXPIRED = "expired"
-    IP_NOT_ALLOWED = "ip_not_allowed"
-
-
-class KeyRegistry:
-    """The exchange's key store; revoked keys are gone from the exchange's point of view."""
-
-    _ALPHABET = string.ascii_letters + string.digits
-
-    def __init__(self, key_length: int, secret_length: int) -> None:
-        self._key_length = key_length
-        self._secret_length = secret_length
-        self._keys: dict[str, ApiKey] = {}
-
-    def _random(self, length: int) -> str:
-        return "".join(secrets.choice(self._ALPHABET) for _ in range(length))
-
-    def new_key_string(self) -> str:
-        """A well-formed key string the registry does not know (for "unknown key" tests)."""
-        return self._random(self._key_length)
-
-    def new_secret_string(self) -> str:
-        return self._random(self._secret_length)
-
-    def new_passphrase(self) -> str:
-        """What a user might choose: letters, digits and a symbol (which must survive the HTTP header)."""
-        return f"{self._random(11)}#{self._random(4)}"
-
-    def add(
-        self,
-        *,
-        permissions: Permissions,
-        created_at: int,
-        expires_at: int | None,
-        ip_whitelist: Iterable[str],
-        label: str,
-        passphrase: str | None = None,
-        key_type: str = "normal",
-    ) -> ApiKey:
-        key = ApiKey(
-            api_key=self.new_key_string(),
-            secret=self.new_secret_string(),
-            permissions=permissions,
-            created_at=created_at,
-            expires_at=expires_at,
-            ip_whitelist=tuple(ip_whitelist),
-            label=label,
-            passphrase=passphrase,
-            key_type=key_type,
-        )
-        self._keys[key.api_key] = key
-        return key
-
-    def lookup(self, api_key: str, *, include_revoked: bool = False) -> ApiKey | None:
-        """The key as the exchange knows it; revoked keys only with ``include_revoked`` (some exchanges answer
-        a deleted key differently from one they never issued)."""
-        key = self._keys.get(api_key)
-        if key is None or (key.revoked and not include_revoked):
-            return None
-        return key
-
-    def add_public_key(self, public_key: str, *, permissions: Permissions, created_at: int, label: str) -> ApiKey:
-        """A self-generated key: the exchange stores the public key the user pasted and issues an API key for it."""
-        key = ApiKey(
-            api_key=self.new_key_string(),
-            secret="",
-            permissions=permissions,
-            created_at=created_at,
-            label=label,
-            public_key=public_key,
-        )
-        self._keys[key.api_key] = key
-        return key
-
-    def revoke(self, api_key: str) -> None:
-        self._keys[api_key].revoked = True
-
-    @staticmethod
-    def access(key: ApiKey, *, ip: str, now_ms: int) -> KeyAccess:
-        if key.expires_at is not None and now_ms >= key.expires_at:
-            return KeyAccess.EXPIRED
-        if key.ip_whitelist and ip not in key.ip_whitelist:
-            return KeyAccess.IP_NOT_ALLOWED
-        return KeyAccess.OK
-
-
-@dataclass(frozen=True)
-class DemoKeys:
-    """The keys a test or a sandbox user needs to see every key-check outcome."""
-
-    read_only: Credentials
-    trading: Credentials
-    withdrawal: Credentials
-    expired: Credentials
-    ip_restricted: Credentials
-    revoked: Credentials
 
 
 @dataclass
@@ -351,126 +189,6 @@ def compact_json(value: object) -> str:
 
 def retry_after_seconds(ms: int) -> str:
     return str(max(1, math.ceil(ms / SECOND_MS)))
-
-
-# -- fault injection ----------------------------------------------------------------------------------------
-
-FaultAction = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Fault:
-    """One injected misbehaviour: of the requests whose path starts with ``path`` ("" matches every path), the
-    first ``after`` pass untouched, then the next ``times`` (None: all of them) get ``action`` instead of the
-    emulator's own answer. ``seen`` and ``hits`` count the matching requests and those the fault changed."""
-
-    action: FaultAction
-    path: str = ""
-    times: int | None = 1
-    after: int = 0
-    seen: int = 0
-    hits: int = 0
-
-    @property
-    def spent(self) -> bool:
-        return self.times is not None and self.hits >= self.times
-
-
-class Faults:
-    """The faults injected into one emulator; the first live fault matching a request decides its answer.
-
-    ``emulator.faults.inject(reset_connection(), path="/sapi/v1/capital/deposit/hisrec", times=None)`` drops every
-    connection to that path; ``emulator.faults.clear()`` makes the exchange behave again. The actions below cover
-    timeouts, resets, error statuses, malformed or truncated bodies, and hooks that run before the real answer.
-    """
-
-    def __init__(self) -> None:
-        self.injected: list[Fault] = []
-
-    def inject(self, action: FaultAction, *, path: str = "", times: int | None = 1, after: int = 0) -> Fault:
-        fault = Fault(action, path=path, times=times, after=after)
-        self.injected.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        self.injected.clear()
-
-    def pick(self, path: str) -> Fault | None:
-        """The fault that answers a request to ``path`` (counting it), or None for the emulator's own answer."""
-        chosen: Fault | None = None
-        for fault in self.injected:
-            if not path.startswith(fault.path) or fault.spent:
-                continue
-            fault.seen += 1
-            if chosen is None and fault.seen > fault.after:
-                fault.hits += 1
-                chosen = fault
-        return chosen
-
-
-def delay(seconds: float) -> FaultAction:
-    """Answer normally, but only after ``seconds`` (longer than the client's timeout: the client times out)."""
-
-    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
-        await asyncio.sleep(seconds)
-        return await handler(request)
-
-    return act
-
-
-def reset_connection() -> FaultAction:
-    """Close the connection without an answer, as a reset or a dropping load balancer does."""
-
-    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response(status=200, text="")
-
-    return act
-
-
-def respond(
-    status: int,
-    body: str = "",
-    *,
-    headers: dict[str, str] | None = None,
-    content_type: str = "application/json",
-) -> FaultAction:
-    """Answer with this status, body and headers instead (a 429 or 418 with ``Retry-After``, a 5xx, a page of
-    malformed JSON)."""
-
-    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
-        return web.Response(status=status, text=body, headers=headers, content_type=content_type)
-
-    return act
-
-
-def truncate_body(keep: float = 0.5) -> FaultAction:
-    """Start the real answer, announcing its full length, then cut the connection after ``keep`` of the body: a
-    page truncated on the wire."""
-
-    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
-        answer = await handler(request)
-        body = answer.body if isinstance(answer, web.Response) and isinstance(answer.body, bytes) else b""
-        cut = web.StreamResponse(status=answer.status, headers=answer.headers)
-        cut.content_length = len(body)
-        await cut.prepare(request)
-        await cut.write(body[: int(len(body) * keep)])
-        if request.transport is not None:
-            request.transport.abort()
-        return cut
-
-    return act
-
-
-def before(callback: Callable[[web.Request], object]) -> FaultAction:
-    """Run ``callback(request)`` (revoke a key, move the clock, kill a client…), then answer normally."""
-
-    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
-        callback(request)
-        return await handler(request)
-
-    return act
 
 
 class ExchangeEmulator:

@@ -39,12 +39,9 @@ from sandbox.exchanges.okx_book import (
     FILLS_HISTORY_SHORT_LOOKBACK_MS,
     FILLS_LOOKBACK_MS,
     FUNDING_BILLS_LOOKBACK_MS,
-    Call,
-    NotEmulated,
     OkxBook,
-    OkxError,
-    OkxIds,
 )
+from sandbox.exchanges.okx_protocol import Call, NotEmulated, OkxError, OkxIds
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 

@@ -14,28 +14,31 @@ lies beyond a reach is simply not returned, without an error. Parameter errors a
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
 
-from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges import okx_account
+from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
+from sandbox.exchanges.okx_protocol import (
+    INST_TYPES,
+    Call,
+    Json,
+    int_param,
+    invalid,
+    missing,
+    newest_first,
+    signed,
+)
 from sandbox.exchanges.records import (
-    EIGHT_PLACES,
     ConvertRecord,
     DepositRecord,
-    IdStyle,
-    Market,
     ScriptedAccount,
     TradeRecord,
     WithdrawalRecord,
     plain,
 )
-
-Json = dict[str, Any]
-R = TypeVar("R")
 
 FILLS_LOOKBACK_MS = 3 * DAY_MS  # /trade/fills: "the last 3 days"
 # /trade/fills-history: "the last 1 year since July 1, 2024" in one edition of OKX's docs, "the last 3 months" in the
@@ -45,8 +48,6 @@ FILLS_HISTORY_SHORT_LOOKBACK_MS = 90 * DAY_MS
 FILLS_HISTORY_SINCE_MS = 1_719_792_000_000  # 2024-07-01T00:00:00Z
 FUNDING_BILLS_LOOKBACK_MS = 30 * DAY_MS  # /asset/bills: "the past month"
 BILLS_HISTORY_SINCE_MS = 1_612_137_600_000  # /asset/bills-history: "all time since 1 February, 2021"
-MAX_LIMIT = 100
-INST_TYPES = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION")
 # OKX names a deposit or withdrawal chain "<currency>-<network>".
 CHAIN_NAMES = {"BTC": "Bitcoin", "ETH": "ERC20", "SOL": "Solana", "TRX": "TRC20", "XRP": "Ripple", "BSC": "BSC"}
 # Funding-account bill types (``type`` of /asset/bills).
@@ -56,44 +57,6 @@ BILL_FROM_TRADING = "130"  # "Transferred from Trading account"
 BILL_TO_TRADING = "131"  # "Transferred to Trading account"
 BILL_REWARDS = ("83", "89", "229")  # "Staking yield", "Deposit yield", "Airdrop": a scripted reward takes one in turn
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
-
-
-class OkxError(Exception):
-    """An error answer ``{"code": code, "msg": msg, "data": []}`` with OKX's HTTP status for that code."""
-
-    def __init__(self, code: str, msg: str, status: int = 400) -> None:
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
-        self.status = status
-
-
-class NotEmulated(Exception):
-    """The request is valid on OKX but outside what this emulator serves."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request as an endpoint sees it, after authentication."""
-
-    params: Mapping[str, str]
-    key: ApiKey | None
-    now_ms: int
-
-
-class OkxIds(IdStyle):
-    """Markets are ``BTC-USDT``, order ids 18 digits, convert ids ``trader…``; the rest plain numbers."""
-
-    def market_symbol(self, base: str, quote: str) -> str:
-        return f"{base}-{quote}"
-
-    def order_id(self, rng: random.Random, n: int) -> str:
-        return str(600_000_000_000_000_000 + n)
-
-    def record_id(self, rng: random.Random, kind: str, n: int) -> str:
-        if kind == "convert":
-            return f"trader{16_000_000_000_000_000 + n}"
-        return str(n)
 
 
 @dataclass(frozen=True)
@@ -112,53 +75,6 @@ class FundingBill:
 def snowflake(ts: int, sequence: int) -> str:
     """An id that ascends with time, shaped like OKX's 18-digit bill ids."""
     return str(((ts - _SNOWFLAKE_EPOCH_MS) << 22) + sequence % (1 << 22))
-
-
-def missing(name: str) -> OkxError:
-    return OkxError("50014", f"Parameter {name} can not be empty.")
-
-
-def invalid(name: str) -> OkxError:
-    return OkxError("51000", f"Parameter {name} error")
-
-
-def int_param(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name, "")
-    if raw == "":
-        return None
-    if not raw.isdigit():
-        raise invalid(name)
-    return int(raw)
-
-
-def limit_param(params: Mapping[str, str]) -> int:
-    value = int_param(params, "limit")
-    if value is None:
-        return MAX_LIMIT
-    if not 1 <= value <= MAX_LIMIT:
-        raise invalid("limit")
-    return value
-
-
-def newest_first(records: Sequence[R], cursor: Callable[[R], int], params: Mapping[str, str]) -> list[R]:
-    """OKX paging: ``after`` = older than this cursor, ``before`` = newer; pages are newest first.
-
-    With ``before`` alone the page holds the records right after the cursor, so walking forward skips nothing.
-    """
-    limit = limit_param(params)
-    after, before = int_param(params, "after"), int_param(params, "before")
-    chosen = sorted(
-        (r for r in records if (after is None or cursor(r) < after) and (before is None or cursor(r) > before)),
-        key=cursor,
-        reverse=True,
-    )
-    if before is not None and after is None:
-        return chosen[-limit:]
-    return chosen[:limit]
-
-
-def signed(value: Decimal) -> str:
-    return "0" if value == 0 else plain(value)
 
 
 # Funding_Account/Rest_API/Get_Deposit_History.md: 0 waiting for confirmation, 2 deposit successful, 11 address
@@ -207,162 +123,19 @@ class OkxBook:
             bills.append(FundingBill(snowflake(ts, n), ccy, change, balance[ccy], bill_type, ts, source))
         return tuple(bills)
 
-    # -- public ---------------------------------------------------------------------------------------------
+    # -- public and account (sandbox.exchanges.okx_account) -------------------------------------------------
 
     def server_time(self, call: Call) -> list[Json]:
         return [{"ts": str(call.now_ms)}]
 
     def instruments(self, call: Call) -> list[Json]:
-        inst_type = call.params.get("instType", "")
-        if inst_type == "":
-            raise missing("instType")
-        if inst_type not in INST_TYPES:
-            raise invalid("instType")
-        if inst_type != "SPOT":
-            raise NotEmulated(f"instType={inst_type} instruments are not emulated")
-        inst_id = call.params.get("instId")
-        return [self._instrument(m) for m in self.account.markets if inst_id in (None, m.symbol)]
-
-    def _instrument(self, m: Market) -> Json:
-        return {
-            "alias": "",
-            "auctionEndTime": "",
-            "baseCcy": m.base,
-            "category": "1",
-            "ctMult": "",
-            "ctType": "",
-            "ctVal": "",
-            "ctValCcy": "",
-            "expTime": "",
-            "instFamily": "",
-            "instId": m.symbol,
-            "instType": "SPOT",
-            "lever": "",
-            "listTime": str(self.account.now_ms - 4 * 365 * DAY_MS),
-            "lotSz": "0.00000001",
-            "maxIcebergSz": "9999999999.0000000000000000",
-            "maxLmtAmt": "20000000",
-            "maxLmtSz": "9999999999",
-            "maxMktAmt": "1000000",
-            "maxMktSz": "",
-            "maxStopSz": "",
-            "maxTriggerSz": "9999999999.0000000000000000",
-            "maxTwapSz": "9999999999.0000000000000000",
-            "minSz": "0.00001",
-            "optType": "",
-            "quoteCcy": m.quote,
-            "ruleType": "normal",
-            "settleCcy": "",
-            "state": "live",
-            "stk": "",
-            "tickSz": plain(max(m.price.scaleb(-5).quantize(EIGHT_PLACES), EIGHT_PLACES)),
-            "uly": "",
-        }
-
-    # -- account --------------------------------------------------------------------------------------------
+        return okx_account.instruments(self.account, call)
 
     def account_config(self, call: Call) -> list[Json]:
-        key = call.key
-        if key is None:
-            raise RuntimeError("a private endpoint was served without a key")
-        p = key.permissions
-        # OKX lists the rights in this order: "read_only,withdraw,trade".
-        perm = [name for name, has in (("read_only", p.read), ("withdraw", p.withdraw), ("trade", p.trade)) if has]
-        return [
-            {
-                "acctLv": "2",
-                "acctStpMode": "cancel_maker",
-                "autoLoan": False,
-                "ctIsoMode": "automatic",
-                "enableSpotBorrow": False,
-                "greeksType": "PA",
-                "ip": ",".join(key.ip_whitelist),
-                "kycLv": "2",
-                "label": key.label,
-                "level": "Lv1",
-                "levelTmp": "",
-                "liquidationGear": "-1",
-                "mainUid": self.uid,
-                "mgnIsoMode": "automatic",
-                "opAuth": "0",
-                "perm": ",".join(perm),
-                "posMode": "net_mode",
-                "roleType": "0",
-                "spotBorrowAutoRepay": False,
-                "spotOffsetType": "",
-                "spotRoleType": "0",
-                "spotTraderInsts": [],
-                "traderInsts": [],
-                "type": "0",
-                "uid": self.uid,
-            }
-        ]
+        return okx_account.account_config(self.uid, call)
 
     def balance(self, call: Call) -> list[Json]:
-        wanted = set(filter(None, call.params.get("ccy", "").split(",")))
-        now = str(call.now_ms)
-        details = [
-            {
-                "accAvgPx": "",
-                "availBal": plain(b.free),
-                "availEq": plain(b.free),
-                "borrowFroz": "",
-                "cashBal": plain(b.total),
-                "ccy": b.asset,
-                "clSpotInUseAmt": "",
-                "crossLiab": "",
-                "disEq": "",
-                "eq": plain(b.total),
-                "eqUsd": "",
-                "fixedBal": "0",
-                "frozenBal": plain(b.locked),
-                "imr": "",
-                "interest": "",
-                "isoEq": "",
-                "isoLiab": "",
-                "isoUpl": "",
-                "liab": "",
-                "maxLoan": "",
-                "mgnRatio": "",
-                "mmr": "",
-                "notionalLever": "",
-                "ordFrozen": plain(b.locked),
-                "rewardBal": "0",
-                "smtSyncEq": "0",
-                "spotBal": plain(b.total),
-                "spotCopyTradingEq": "0",
-                "spotInUseAmt": "",
-                "spotIsoBal": "0",
-                "spotUpl": "",
-                "spotUplRatio": "",
-                "stgyEq": "0",
-                "totalPnl": "",
-                "totalPnlRatio": "",
-                "twap": "0",
-                "uTime": now,
-                "upl": "",
-                "uplLiab": "",
-            }
-            for b in self.account.balances
-            if b.total > 0 and (not wanted or b.asset in wanted)
-        ]
-        return [
-            {
-                "adjEq": "",
-                "availEq": "",
-                "borrowFroz": "",
-                "details": details,
-                "imr": "",
-                "isoEq": "",
-                "mgnRatio": "",
-                "mmr": "",
-                "notionalUsd": "",
-                "ordFroz": "",
-                "totalEq": "",
-                "uTime": now,
-                "upl": "",
-            }
-        ]
+        return okx_account.balance(self.account, call)
 
     # -- trades ---------------------------------------------------------------------------------------------
 

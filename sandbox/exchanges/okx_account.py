@@ -1,0 +1,170 @@
+"""OKX v5's public instruments and the account's configuration and balance, served from a scripted account.
+
+Split from `sandbox.exchanges.okx_book` (which answers these through `OkxBook`); the rules are in that module's
+docstring and in docs/exchange-apis/okx.md.
+"""
+
+from __future__ import annotations
+
+from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, NotEmulated, invalid, missing
+from sandbox.exchanges.records import EIGHT_PLACES, Market, ScriptedAccount, plain
+
+# -- public ----------------------------------------------------------------------------------------------------
+
+
+def instruments(account: ScriptedAccount, call: Call) -> list[Json]:
+    inst_type = call.params.get("instType", "")
+    if inst_type == "":
+        raise missing("instType")
+    if inst_type not in INST_TYPES:
+        raise invalid("instType")
+    if inst_type != "SPOT":
+        raise NotEmulated(f"instType={inst_type} instruments are not emulated")
+    inst_id = call.params.get("instId")
+    return [_instrument(account, m) for m in account.markets if inst_id in (None, m.symbol)]
+
+
+def _instrument(account: ScriptedAccount, m: Market) -> Json:
+    return {
+        "alias": "",
+        "auctionEndTime": "",
+        "baseCcy": m.base,
+        "category": "1",
+        "ctMult": "",
+        "ctType": "",
+        "ctVal": "",
+        "ctValCcy": "",
+        "expTime": "",
+        "instFamily": "",
+        "instId": m.symbol,
+        "instType": "SPOT",
+        "lever": "",
+        "listTime": str(account.now_ms - 4 * 365 * DAY_MS),
+        "lotSz": "0.00000001",
+        "maxIcebergSz": "9999999999.0000000000000000",
+        "maxLmtAmt": "20000000",
+        "maxLmtSz": "9999999999",
+        "maxMktAmt": "1000000",
+        "maxMktSz": "",
+        "maxStopSz": "",
+        "maxTriggerSz": "9999999999.0000000000000000",
+        "maxTwapSz": "9999999999.0000000000000000",
+        "minSz": "0.00001",
+        "optType": "",
+        "quoteCcy": m.quote,
+        "ruleType": "normal",
+        "settleCcy": "",
+        "state": "live",
+        "stk": "",
+        "tickSz": plain(max(m.price.scaleb(-5).quantize(EIGHT_PLACES), EIGHT_PLACES)),
+        "uly": "",
+    }
+
+
+# -- account ----------------------------------------------------------------------------------------------------
+
+
+def account_config(uid: str, call: Call) -> list[Json]:
+    key = call.key
+    if key is None:
+        raise RuntimeError("a private endpoint was served without a key")
+    p = key.permissions
+    # OKX lists the rights in this order: "read_only,withdraw,trade".
+    perm = [name for name, has in (("read_only", p.read), ("withdraw", p.withdraw), ("trade", p.trade)) if has]
+    return [
+        {
+            "acctLv": "2",
+            "acctStpMode": "cancel_maker",
+            "autoLoan": False,
+            "ctIsoMode": "automatic",
+            "enableSpotBorrow": False,
+            "greeksType": "PA",
+            "ip": ",".join(key.ip_whitelist),
+            "kycLv": "2",
+            "label": key.label,
+            "level": "Lv1",
+            "levelTmp": "",
+            "liquidationGear": "-1",
+            "mainUid": uid,
+            "mgnIsoMode": "automatic",
+            "opAuth": "0",
+            "perm": ",".join(perm),
+            "posMode": "net_mode",
+            "roleType": "0",
+            "spotBorrowAutoRepay": False,
+            "spotOffsetType": "",
+            "spotRoleType": "0",
+            "spotTraderInsts": [],
+            "traderInsts": [],
+            "type": "0",
+            "uid": uid,
+        }
+    ]
+
+
+def balance(account: ScriptedAccount, call: Call) -> list[Json]:
+    wanted = set(filter(None, call.params.get("ccy", "").split(",")))
+    now = str(call.now_ms)
+    details = [
+        {
+            "accAvgPx": "",
+            "availBal": plain(b.free),
+            "availEq": plain(b.free),
+            "borrowFroz": "",
+            "cashBal": plain(b.total),
+            "ccy": b.asset,
+            "clSpotInUseAmt": "",
+            "crossLiab": "",
+            "disEq": "",
+            "eq": plain(b.total),
+            "eqUsd": "",
+            "fixedBal": "0",
+            "frozenBal": plain(b.locked),
+            "imr": "",
+            "interest": "",
+            "isoEq": "",
+            "isoLiab": "",
+            "isoUpl": "",
+            "liab": "",
+            "maxLoan": "",
+            "mgnRatio": "",
+            "mmr": "",
+            "notionalLever": "",
+            "ordFrozen": plain(b.locked),
+            "rewardBal": "0",
+            "smtSyncEq": "0",
+            "spotBal": plain(b.total),
+            "spotCopyTradingEq": "0",
+            "spotInUseAmt": "",
+            "spotIsoBal": "0",
+            "spotUpl": "",
+            "spotUplRatio": "",
+            "stgyEq": "0",
+            "totalPnl": "",
+            "totalPnlRatio": "",
+            "twap": "0",
+            "uTime": now,
+            "upl": "",
+            "uplLiab": "",
+        }
+        for b in account.balances
+        if b.total > 0 and (not wanted or b.asset in wanted)
+    ]
+    return [
+        {
+            "adjEq": "",
+            "availEq": "",
+            "borrowFroz": "",
+            "details": details,
+            "imr": "",
+            "isoEq": "",
+            "mgnRatio": "",
+            "mmr": "",
+            "notionalUsd": "",
+            "ordFroz": "",
+            "totalEq": "",
+            "uTime": now,
+            "upl": "",
+        }
+    ]
