@@ -37,19 +37,16 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
-from sandbox.exchanges.bitget_book import (
+from sandbox.exchanges.bitget_book import FILLS_REACH_MS, LOOKBACK_MS, BitgetBook, TaxRecord
+from sandbox.exchanges.bitget_protocol import (
     ANY_KEY,
-    FILLS_REACH_MS,
-    LOOKBACK_MS,
     SPOT_READ,
     SPOT_WINDOW_MS,
     TAX_READ,
-    BitgetBook,
     BitgetError,
     BitgetIds,
     Call,
     NotEmulated,
-    TaxRecord,
     authorities,
 )
 from sandbox.exchanges.bitget_uta import UTA_KEY, UTA_TAX_KEY, BitgetUtaBook

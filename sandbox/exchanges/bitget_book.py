@@ -15,20 +15,30 @@ ccxt), all with HTTP 400.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
 
-from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.bitget_protocol import (
+    SPOT_WINDOW_MS,
+    BitgetError,
+    Call,
+    Json,
+    authorities,
+    below,
+    int_param,
+    invalid,
+    limit_param,
+    missing,
+    negative,
+    require_key,
+    spot_window,
+)
 from sandbox.exchanges.bitget_tax import BitgetTaxBook, TaxError
 from sandbox.exchanges.bitget_tax import TaxRecord as TaxRecord  # re-exported by sandbox.exchanges
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     ConvertRecord,
     DepositRecord,
-    IdStyle,
     Market,
     ScriptedAccount,
     TradeRecord,
@@ -37,120 +47,12 @@ from sandbox.exchanges.records import (
     plain,
 )
 
-Json = dict[str, Any]
-R = TypeVar("R")
-
-SPOT_WINDOW_MS = 90 * DAY_MS
 LOOKBACK_MS = 730 * DAY_MS
 FILLS_REACH_MS = 90 * DAY_MS  # "It only supports to get the data within 90days" (spot/trade/Get-Fills)
 CHAINS = {"BTC": "BTC", "ETH": "ERC20", "SOL": "SOL", "TRX": "TRC20", "XRP": "XRP", "BSC": "BEP20"}
 # Scripted transfers move between a funding and a trading account; on Bitget those are "p2p" and "spot".
 ACCOUNT_TYPES = {"FUND": "p2p", "UNIFIED": "spot"}
 TRANSFER_TYPES = ("spot", "p2p", "coin_futures", "usdt_futures", "usdc_futures", "crossed_margin", "isolated_margin")
-
-
-class BitgetError(Exception):
-    """An error answer ``{"code": code, "msg": msg, "requestTime": …, "data": null}`` with an HTTP status."""
-
-    def __init__(self, code: str, msg: str, status: int = 400) -> None:
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
-        self.status = status
-
-
-class NotEmulated(Exception):
-    """The request is valid on Bitget but outside what this emulator serves."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request as an endpoint sees it, after authentication."""
-
-    params: Mapping[str, str]
-    key: ApiKey | None
-    now_ms: int
-
-
-class BitgetIds(IdStyle):
-    """Trade, order and record ids are 19-digit numbers ascending with time."""
-
-    def trade_id(self, rng: random.Random, n: int) -> str:
-        return str(1_100_000_000_000_000_000 + n)
-
-    def order_id(self, rng: random.Random, n: int) -> str:
-        return str(1_000_000_000_000_000_000 + n)
-
-    def record_id(self, rng: random.Random, kind: str, n: int) -> str:
-        return str(1_050_000_000_000_000_000 + n)
-
-
-def missing(name: str) -> BitgetError:
-    return BitgetError("40019", f"Parameter {name} cannot be empty")
-
-
-def invalid() -> BitgetError:
-    return BitgetError("40017", "Parameter verification failed")
-
-
-def int_param(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name, "")
-    if raw == "":
-        return None
-    if not raw.isdigit():
-        raise invalid()
-    return int(raw)
-
-
-def required_int(params: Mapping[str, str], name: str) -> int:
-    value = int_param(params, name)
-    if value is None:
-        raise missing(name)
-    return value
-
-
-def limit_param(params: Mapping[str, str], default: int, maximum: int) -> int:
-    value = int_param(params, "limit")
-    if value is None:
-        return default
-    if not 1 <= value <= maximum:
-        raise invalid()
-    return value
-
-
-def spot_window(
-    params: Mapping[str, str], now_ms: int, lookback_ms: int, *, required: bool, max_span_ms: int | None
-) -> tuple[int, int]:
-    """A spot-service time range, at most `max_span_ms` long where the docs set one; absent ends are filled in.
-    Records older than the lookback are not served (the range is cut, not refused)."""
-    given_start, given_end = int_param(params, "startTime"), int_param(params, "endTime")
-    if required and given_start is None:
-        raise missing("startTime")
-    if required and given_end is None:
-        raise missing("endTime")
-    span = max_span_ms if max_span_ms is not None else SPOT_WINDOW_MS
-    end = given_end if given_end is not None else now_ms if given_start is None else min(now_ms, given_start + span)
-    start = end - span if given_start is None else given_start
-    if start > end or (max_span_ms is not None and end - start > max_span_ms):
-        raise invalid()
-    return max(start, now_ms - lookback_ms), end
-
-
-def below(records: Sequence[R], ident: Callable[[R], int], params: Mapping[str, str], limit: int) -> list[R]:
-    """Bitget paging: newest (highest id) first, ``idLessThan`` asks for the page after the last id seen."""
-    ceiling = int_param(params, "idLessThan")
-    chosen = sorted((r for r in records if ceiling is None or ident(r) < ceiling), key=ident, reverse=True)
-    return chosen[:limit]
-
-
-def negative(value: Decimal) -> str:
-    return "0" if value == 0 else plain(-value)
-
-
-def _require_key(call: Call) -> ApiKey:
-    if call.key is None:
-        raise RuntimeError("a private endpoint was served without a key")
-    return call.key
 
 
 # Deposit and withdrawal `status` (spot/account/Get-Deposit-Record.md, Get-Withdraw-Record.md; the same words in the
@@ -234,7 +136,7 @@ class BitgetBook:
     # -- account --------------------------------------------------------------------------------------------
 
     def account_info(self, call: Call) -> Json:
-        key = _require_key(call)
+        key = require_key(call)
         return {
             "userId": self.uid,
             "inviterId": "",
@@ -439,26 +341,3 @@ class BitgetBook:
                 raise BitgetError(error.code, error.msg) from None
 
         return handle
-
-
-# Bitget's permission codes: "…or" read only, "…ow" read and write.
-_READ_SCOPES = ("coor", "cpor", "stor", "smor", "ttor", "wtor", "p2pr")
-_TRADE_SCOPES = ("coow", "cpow", "stow", "smow", "ttow")
-SPOT_READ = frozenset({"stor", "stow"})
-ANY_KEY: frozenset[str] = frozenset()  # a private endpoint every valid key may call
-TAX_READ = frozenset({"taxr", "taxw"})
-
-
-def authorities(key: ApiKey) -> list[str]:
-    """The ``authorities`` Bitget lists for a key: a Tax API key can read the tax records and nothing else."""
-    if key.key_type in ("tax", "uta_tax"):  # a Tax API key, of a classic or a unified account
-        return ["taxr"]
-    p = key.permissions
-    scopes: list[str] = list(_READ_SCOPES) if p.read else []
-    if p.trade:
-        scopes += _TRADE_SCOPES
-    if p.transfer:
-        scopes.append("wtow")
-    if p.withdraw:
-        scopes.append("wwow")
-    return scopes

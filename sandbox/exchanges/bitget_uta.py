@@ -19,16 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
-from sandbox.exchanges.bitget_book import (
-    CHAINS,
-    WALLET_STATUS,
-    BitgetBook,
-    BitgetError,
-    Call,
-    NotEmulated,
-    int_param,
-    missing,
-)
+from sandbox.exchanges.bitget_book import CHAINS, WALLET_STATUS, BitgetBook
+from sandbox.exchanges.bitget_protocol import BitgetError, Call, NotEmulated, int_param, missing
 from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalRecord, plain
 
 Json = dict[str, Any]
