@@ -36,6 +36,8 @@ def _instrument(account: ScriptedAccount, m: Market) -> Json:
         "ctVal": "",
         "ctValCcy": "",
         "expTime": "",
+        # Get_Instruments.md: daily settlement applies to FUTURES cross only, so a spot row says false.
+        "futureSettlement": False,
         "instFamily": "",
         "instId": m.symbol,
         "instType": "SPOT",
@@ -52,6 +54,9 @@ def _instrument(account: ScriptedAccount, m: Market) -> Json:
         "maxTwapSz": "9999999999.0000000000000000",
         "minSz": "0.00001",
         "optType": "",
+        # As the documented BTC-USDT row: opened by call auction, which has long ended ("" as auctionEndTime).
+        "openType": "call_auction",
+        "contTdSwTime": "",
         "quoteCcy": m.quote,
         "ruleType": "normal",
         "settleCcy": "",

@@ -1,0 +1,351 @@
+"""Every REST path Tallybot calls on the four exchanges has a documented or recorded fixture and a docs section.
+
+The list of paths is not written by hand: each exchange's richest demo account (every endpoint its key type offers
+switched on, a year and a half of history) is connected (the key check) and synced through the real bot, and the
+paths its emulator served are collected. Each must have at least one payload in `../shared/api-examples/` (read via
+`corpus.py`) or in `documented/` (examples written from the exchange's own pages, each with its source), and be named
+in docs/exchange-apis/<exchange>.md. A new endpoint added later without a fixture fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+import pytest
+
+from bot.context import SERVICES_KEY, Services
+from bot.integrations import AdvancedOptions
+from bot.secret import Secret
+from connectors.clients import READ_ONLY_CONFIG, ClientPool
+from connectors.keycheck import check_key
+from connectors.profiles import get_profile
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, BitgetEmulator, BybitEmulator, OkxEmulator
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+from tests.conformance import test_bitget_unified, test_bybit
+from tests.conformance.corpus import EXCHANGES, ROOT, Example, examples, load, shape_differences
+
+DOCUMENTED = Path(__file__).resolve().parent / "documented"
+RICH = AccountProfile(
+    years=1.5, traded_markets=6, trades=300, deposits=12, withdrawals=8, converts=8, transfers=12, rewards=12
+)
+
+EMULATORS: dict[str, Callable[[], Any]] = {
+    # The story is which paths a sync calls, not waiting out Binance's per-minute budgets.
+    "binance": lambda: BinanceEmulator(
+        seed=71, profile=RICH, listed_symbols=30, limits=BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
+    ),
+    "bybit": lambda: BybitEmulator(seed=72, profile=RICH, listed_symbols=30),
+    "okx": lambda: OkxEmulator(seed=73, profile=RICH, listed_symbols=30),
+    "bitget": lambda: BitgetEmulator(seed=74, profile=RICH, listed_symbols=30),
+}
+# (exchange, demo key, key type): every kind of key whose sync reads a different set of endpoints.
+ACCOUNTS = (
+    ("binance", "read_only", "normal"),
+    ("bybit", "read_only", "normal"),
+    ("okx", "read_only", "normal"),
+    ("bitget", "read_only", "normal"),
+    ("bitget", "tax", "tax"),
+    ("bitget", "unified", "normal"),
+)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as emulator:
+        yield emulator
+
+
+async def served_paths(telegram: BotApiEmulator, tmp_path: Path, exchange_id: str) -> set[str]:
+    """The REST paths the emulator served while every demo key of `ACCOUNTS` was checked and synced."""
+    async with AsyncExitStack() as stack:
+        emulator = await stack.enter_async_context(EMULATORS[exchange_id]())
+        keys = emulator.create_demo_keys()
+        ada = Walker(telegram, telegram.add_user(user_id=1701, first_name="Ada", started=True))
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={exchange_id: emulator.base_url})
+        app = await stack.enter_async_context(running_bot(settings))
+        services: Services = app.bot_data[SERVICES_KEY]
+        profile = get_profile(exchange_id)
+        for index, (exchange, kind, key_type) in enumerate(ACCOUNTS):
+            if exchange != exchange_id:
+                continue
+            key = getattr(keys, kind)
+            fields = {"apiKey": Secret(key.api_key), "secret": Secret(key.secret)}
+            if getattr(key, "passphrase", None):
+                fields["password"] = Secret(key.passphrase)
+            checked = await check_key(
+                profile, fields, pool=services.pool, credential_id=f"coverage:{index}", key_type=key_type
+            )
+            assert checked.ok, (exchange_id, kind, checked.diagnosis)
+            every_endpoint = tuple(spec.endpoint.value for spec in profile.endpoints_for(key_type))
+            await services.integrations.connect(
+                1701,
+                exchange_id=exchange_id,
+                key_type=key_type,
+                account_name=f"{exchange_id} {kind.replace('_', ' ')}",
+                fields=fields,
+                options=AdvancedOptions(sync_from=date.today() - timedelta(days=400), endpoints=every_endpoint),
+            )
+        sent = await ada.send("/sync")
+        summary = (await ada.reply_to(sent, "Sync finished", timeout=240)).text or ""
+        assert "❌" not in summary, summary
+        assert not emulator.requests.unexpected, emulator.requests.unexpected
+        return set(emulator.requests.by_path)
+
+
+# The endpoint each documented file of ../shared/api-examples/<exchange>/ shows, by its topic (the file name's first
+# part; recorded files name their endpoint themselves). Written from each file's `_source` page.
+DOCUMENTED_TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
+    "binance": {
+        "apiRestrictions": ("/sapi/v1/account/apiRestrictions",),
+        "assetDividend": ("/sapi/v1/asset/assetDividend",),
+        "convert_tradeFlow": ("/sapi/v1/convert/tradeFlow",),
+        "deposit_hisrec": ("/sapi/v1/capital/deposit/hisrec",),
+        "myTrades": ("/api/v3/myTrades",),
+        "withdraw_history": ("/sapi/v1/capital/withdraw/history",),
+    },
+    "bybit": {
+        "deposit_query_record": ("/v5/asset/deposit/query-record",),
+        "execution_list_linear": ("/v5/execution/list",),
+        "execution_list_spot": ("/v5/execution/list",),
+        "inter_transfer_list": ("/v5/asset/transfer/query-inter-transfer-list",),
+        "query_api": ("/v5/user/query-api",),
+        "query_convert_history": ("/v5/asset/exchange/query-convert-history",),
+        "withdraw_query_record": ("/v5/asset/withdraw/query-record",),
+    },
+    "okx": {
+        "account_config": ("/api/v5/account/config",),
+        # Asset_Bills_History.md answers with the rows Asset_Bills_Details.md documents (same response parameters).
+        "asset_bills": ("/api/v5/asset/bills", "/api/v5/asset/bills-history"),
+        "convert_history": ("/api/v5/asset/convert/history",),
+        "deposit_history": ("/api/v5/asset/deposit-history",),
+        "fills_history": ("/api/v5/trade/fills-history",),
+        "withdrawal_history": ("/api/v5/asset/withdrawal-history",),
+    },
+    "bitget": {
+        "account_assets": ("/api/v2/spot/account/assets",),
+        "account_info": ("/api/v2/spot/account/info",),
+        "convert_record": ("/api/v2/convert/convert-record",),
+        "deposit_records": ("/api/v2/spot/wallet/deposit-records",),
+        "spot_trade_fills": ("/api/v2/spot/trade/fills",),
+        "tax_future_record": ("/api/v2/tax/future-record",),
+        "tax_margin_record": ("/api/v2/tax/margin-record",),
+        "tax_p2p_record": ("/api/v2/tax/p2p-record",),
+        "tax_spot_record": ("/api/v2/tax/spot-record",),
+        "transfer_records": ("/api/v2/spot/account/transferRecords",),
+        "withdrawal_records": ("/api/v2/spot/wallet/withdrawal-records",),
+    },
+}
+# Documented examples written inside a conformance test, where that test gives them both checks. Bybit's carry
+# their endpoint (`test_bybit.LOCAL`); Bitget's v3 (UTA) examples are plain answers, named here with their path.
+IN_TEST: dict[str, dict[str, Any]] = {
+    "bybit": {example.endpoint: example.response for example in test_bybit.LOCAL if example.endpoint},
+    "bitget": {
+        "/api/v3/trade/fills": test_bitget_unified.FILLS,
+        "/api/v3/account/deposit-records": test_bitget_unified.DEPOSITS,
+        "/api/v3/account/withdrawal-records": test_bitget_unified.WITHDRAWALS,
+        "/api/v3/account/info": test_bitget_unified.ACCOUNT_INFO,
+        "/api/v3/tax/records": test_bitget_unified.TAX_RECORDS,
+    },
+}
+
+
+def documented_here(exchange: str) -> list[Example]:
+    """The examples of tests/conformance/documented/<exchange>/, written from the exchange's pages."""
+    return [load(path) for path in sorted((DOCUMENTED / exchange).glob("*.json"))]
+
+
+def fixtures_by_path(exchange: str) -> dict[str, list[str]]:
+    """Every REST path with at least one documented or recorded payload, and the payloads' names."""
+    found: dict[str, list[str]] = {}
+    for example in examples(exchange):
+        paths = (example.endpoint,) if example.endpoint else DOCUMENTED_TOPICS[exchange].get(example.topic, ())
+        for path in paths:
+            found.setdefault(path, []).append(example.name)
+    for example in documented_here(exchange):
+        found.setdefault(str(example.endpoint), []).append(f"documented/{exchange}/{example.path.name}")
+    for path in IN_TEST.get(exchange, {}):
+        found.setdefault(path, []).append(f"(in test_{exchange}*.py) {path}")
+    return found
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_every_payload_of_the_corpus_names_its_endpoint(exchange: str) -> None:
+    unplaced = [
+        example.name
+        for example in examples(exchange)
+        if not example.endpoint and example.topic not in DOCUMENTED_TOPICS[exchange]
+    ]
+    assert unplaced == [], "a payload whose endpoint this test does not know: add its topic to DOCUMENTED_TOPICS"
+    for example in documented_here(exchange):
+        assert example.endpoint and example.source, example.path.name
+    for path, response in IN_TEST.get(exchange, {}).items():
+        assert path.startswith("/") and isinstance(response, dict) and response, path
+
+
+@pytest.mark.parametrize("exchange_id", EXCHANGES)
+async def test_every_path_a_full_sync_calls_has_a_documented_fixture_and_a_docs_section(
+    telegram: BotApiEmulator, tmp_path: Path, exchange_id: str
+) -> None:
+    called = await served_paths(telegram, tmp_path, exchange_id)
+    covered = fixtures_by_path(exchange_id)
+    assert called, "the sync called nothing"
+    without_fixture = sorted(called - covered.keys())
+    assert without_fixture == [], f"{exchange_id} endpoints Tallybot calls with no documented or recorded payload"
+    docs = (ROOT / "docs" / "exchange-apis" / f"{exchange_id}.md").read_text(encoding="utf-8")
+    unnamed = sorted(path for path in called if f"`GET {path}" not in docs and f"{path}`" not in docs)
+    assert unnamed == [], f"{exchange_id} endpoints missing from docs/exchange-apis/{exchange_id}.md"
+
+
+# -- the documented examples written here: both checks -------------------------------------------------------------
+
+# How to ask each emulator for the answer a documented example shows: ccxt's implicit method and its parameters.
+QUERIES: dict[str, tuple[str, dict[str, str]]] = {
+    "binance/exchangeInfo.docs.json": ("publicGetExchangeInfo", {}),
+    "binance/account.docs.json": ("privateGetAccount", {"omitZeroBalances": "true"}),
+    "okx/public_instruments.docs.json": ("publicGetPublicInstruments", {"instType": "SPOT"}),
+    "okx/public_time.docs.json": ("publicGetPublicTime", {}),
+    "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
+}
+# Fields an emulated answer may carry beyond a documented example, each with the page that documents it.
+ALLOWED: dict[str, frozenset[str]] = {
+    # Get_Instruments.md's Response Parameters table documents contTdSwTime (the example predates it; it replaces
+    # the deprecated auctionEndTime).
+    # ruleType ("normal", "pre_market") is in the page's later edition (the same Get instruments example with
+    # ruleType, tradeQuoteCcyList: search tool find_string ids 39550401700 and 12500428084).
+    "okx/public_instruments.docs.json": frozenset({"$.data[].contTdSwTime", "$.data[].ruleType"}),
+}
+
+
+def documented_examples() -> list[Example]:
+    return [example for exchange in EXCHANGES for example in documented_here(exchange)]
+
+
+def label(example: Example) -> str:
+    return f"{example.exchange}/{example.path.name}"
+
+
+def test_every_documented_example_here_has_a_query() -> None:
+    assert sorted(label(example) for example in documented_examples()) == sorted(QUERIES)
+
+
+@asynccontextmanager
+async def emulated_client(exchange: str) -> AsyncIterator[Any]:
+    """A ccxt client, as Tallybot builds it, signed with a read-only demo key of a freshly started emulator."""
+    async with EMULATORS[exchange]() as emulator:
+        key = emulator.create_demo_keys().read_only
+        credentials = {"apiKey": key.api_key, "secret": key.secret}
+        if key.passphrase:
+            credentials["password"] = key.passphrase
+        pool = ClientPool({exchange: emulator.base_url})
+        try:
+            async with pool.client(exchange, "conformance", credentials) as client:
+                client.throttler.config["refillRate"] = 1e6  # the emulator's own limits are not under test here
+                yield client
+        finally:
+            await pool.close()
+
+
+@pytest.mark.parametrize("example", documented_examples(), ids=label)
+async def test_the_emulator_answers_a_documented_example_in_its_shape(example: Example) -> None:
+    method, params = QUERIES[label(example)]
+    async with emulated_client(example.exchange) as client:
+        answer = await getattr(client, method)(dict(params))
+    allowed = ALLOWED.get(label(example), frozenset())
+    assert shape_differences(example.response, answer, extra_allowed=allowed) == []
+
+
+def read_off(exchange: str, answers: dict[str, Any]) -> Any:
+    """ccxt's client for `exchange` as Tallybot configures it, whose implicit API methods answer from `answers`."""
+    client = getattr(ccxt_async, exchange)(
+        {**READ_ONLY_CONFIG[exchange], "apiKey": "k", "secret": "s", "password": "p"}
+    )
+    for method, payload in answers.items():
+
+        async def answer(params: Any = None, context: Any = None, payload: Any = payload) -> Any:
+            return payload
+
+        setattr(client, method, answer)
+    return client
+
+
+def example_named(name: str) -> Any:
+    exchange, file_name = name.split("/")
+    return next(e.response for e in documented_here(exchange) if e.path.name == file_name)
+
+
+def essentials(market: dict[str, Any]) -> tuple[Any, ...]:
+    return (market["id"], market["symbol"], market["base"], market["quote"], market["spot"], market["active"])
+
+
+async def test_binance_markets_and_held_assets_read_off_the_documented_answers() -> None:
+    client = read_off(
+        "binance",
+        {
+            "publicGetExchangeInfo": example_named("binance/exchangeInfo.docs.json"),
+            "privateGetAccount": example_named("binance/account.docs.json"),
+        },
+    )
+    try:
+        markets = await client.fetch_markets()
+        balance = await client.fetch_balance()
+    finally:
+        await client.close()
+    # One spot pair, ETHBTC trading; base and quote asset precision 8 decimals. Order steps come only from the
+    # LOT_SIZE and PRICE_FILTER filters (filters.md), which the example leaves out: no amount or price step.
+    assert [essentials(m) for m in markets] == [("ETHBTC", "ETH/BTC", "ETH", "BTC", True, True)]
+    precision = markets[0]["precision"]
+    assert (precision["base"], precision["quote"], precision["amount"], precision["price"]) == (
+        1e-08,
+        1e-08,
+        None,
+        None,
+    )
+    # The two balances held, free + locked (market discovery pages the pairs of held assets).
+    assert balance["total"] == {"BTC": 4723846.89208129, "LTC": 4763368.68006011}
+
+
+async def test_okx_markets_and_time_read_off_the_documented_answers() -> None:
+    client = read_off(
+        "okx",
+        {
+            "publicGetPublicInstruments": example_named("okx/public_instruments.docs.json"),
+            "publicGetPublicTime": example_named("okx/public_time.docs.json"),
+        },
+    )
+    try:
+        markets = await client.fetch_markets()
+        now = await client.fetch_time()
+    finally:
+        await client.close()
+    # BTC-USDT live; lotSz 0.00000001, tickSz 0.1, minSz 0.00001.
+    assert [essentials(m) for m in markets] == [("BTC-USDT", "BTC/USDT", "BTC", "USDT", True, True)]
+    assert (markets[0]["precision"]["amount"], markets[0]["precision"]["price"]) == (1e-08, 0.1)
+    assert markets[0]["limits"]["amount"]["min"] == 0.00001
+    assert now == 1597026383085  # 2020-08-10 02:26:23.085 UTC
+
+
+async def test_bitget_margin_pairs_are_read_as_margin_flags_not_as_markets() -> None:
+    # ccxt asks spot/public/symbols and margin/currencies together; the margin answer must mark ETHUSDT borrowable
+    # (isBorrowable, isCrossBorrowable, isIsolated*Borrowable all true) and add no market of its own.
+    symbols = next(e.response for e in examples("bitget") if e.topic == "symbols")
+    client = read_off(
+        "bitget",
+        {
+            "publicSpotGetV2SpotPublicSymbols": symbols,
+            "publicMarginGetV2MarginCurrencies": example_named("bitget/margin_currencies.docs.json"),
+        },
+    )
+    try:
+        markets = await client.fetch_markets()
+    finally:
+        await client.close()
+    assert sorted(m["id"] for m in markets) == sorted(row["symbol"] for row in symbols["data"])
+    assert client.options["crossMarginPairsData"] == ["ETHUSDT"]
+    assert client.options["isolatedMarginPairsData"] == ["ETHUSDT"]
