@@ -119,8 +119,9 @@ class BitgetBook:
                 "maxTradeAmount": "5000000",
                 "takerFeeRate": "0.001",
                 "makerFeeRate": "0.001",
-                "priceScale": "4",
-                "quantityScale": "6",
+                # margin/common/support-currencies.md names these pricePrecision and quantityPrecision.
+                "pricePrecision": "4",
+                "quantityPrecision": "6",
                 "minTradeUSDT": "5",
                 "isBorrowable": True,
                 "userMinBorrow": "0.00000001",
