@@ -184,8 +184,9 @@ class Person:
 
     @property
     def tag(self) -> str:
-        """Every account name of this person starts with it, so a leak names its owner."""
-        return f"U{self.telegram_id}x"
+        """Every account name of this person starts with it, so a leak names its owner. Words, not one token like
+        "U2000001x1": a name of 8+ characters mixing letters and digits is refused as a possible key (issue 12)."""
+        return f"User {self.telegram_id} n"
 
     def new_name(self) -> str:
         self.names += 1
