@@ -571,6 +571,13 @@ DOCUMENTED_PER_SECOND = {
     "/api/v2/tax/future-record": 1,
     "/api/v2/tax/margin-record": 1,
     "/api/v2/tax/p2p-record": 1,
+    "/api/v2/margin/currencies": 10,  # margin/common/support-currencies.md (per IP)
+    # unified accounts (v3): the rows of bitget.md's UTA table
+    "/api/v3/account/info": 5,
+    "/api/v3/trade/fills": 20,
+    "/api/v3/account/deposit-records": 10,
+    "/api/v3/account/withdrawal-records": 10,
+    "/api/v3/tax/records": 1,
 }
 
 
