@@ -209,6 +209,8 @@ async def test_every_path_a_full_sync_calls_has_a_documented_fixture_and_a_docs_
 QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "binance/exchangeInfo.docs.json": ("publicGetExchangeInfo", {}),
     "binance/account.docs.json": ("privateGetAccount", {"omitZeroBalances": "true"}),
+    "binance/time.docs.json": ("publicGetTime", {}),
+    "bitget/public_time.docs.json": ("publicCommonGetV2PublicTime", {}),
     "okx/public_instruments.docs.json": ("publicGetPublicInstruments", {"instType": "SPOT"}),
     "okx/public_time.docs.json": ("publicGetPublicTime", {}),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
@@ -290,11 +292,13 @@ async def test_binance_markets_and_held_assets_read_off_the_documented_answers()
         {
             "publicGetExchangeInfo": example_named("binance/exchangeInfo.docs.json"),
             "privateGetAccount": example_named("binance/account.docs.json"),
+            "publicGetTime": example_named("binance/time.docs.json"),
         },
     )
     try:
         markets = await client.fetch_markets()
         balance = await client.fetch_balance()
+        now = await client.fetch_time()
     finally:
         await client.close()
     # One spot pair, ETHBTC trading; base and quote asset precision 8 decimals. Order steps come only from the
@@ -309,6 +313,7 @@ async def test_binance_markets_and_held_assets_read_off_the_documented_answers()
     )
     # The two balances held, free + locked (market discovery pages the pairs of held assets).
     assert balance["total"] == {"BTC": 4723846.89208129, "LTC": 4763368.68006011}
+    assert now == 1499827319559  # 2017-07-12 02:41:59.559 UTC
 
 
 async def test_okx_markets_and_time_read_off_the_documented_answers() -> None:
@@ -331,7 +336,7 @@ async def test_okx_markets_and_time_read_off_the_documented_answers() -> None:
     assert now == 1597026383085  # 2020-08-10 02:26:23.085 UTC
 
 
-async def test_bitget_margin_pairs_are_read_as_margin_flags_not_as_markets() -> None:
+async def test_bitget_margin_pairs_are_margin_flags_not_markets_and_the_time_reads_off() -> None:
     # ccxt asks spot/public/symbols and margin/currencies together; the margin answer must mark ETHUSDT borrowable
     # (isBorrowable, isCrossBorrowable, isIsolated*Borrowable all true) and add no market of its own.
     symbols = next(e.response for e in examples("bitget") if e.topic == "symbols")
@@ -340,12 +345,15 @@ async def test_bitget_margin_pairs_are_read_as_margin_flags_not_as_markets() -> 
         {
             "publicSpotGetV2SpotPublicSymbols": symbols,
             "publicMarginGetV2MarginCurrencies": example_named("bitget/margin_currencies.docs.json"),
+            "publicCommonGetV2PublicTime": example_named("bitget/public_time.docs.json"),
         },
     )
     try:
         markets = await client.fetch_markets()
+        now = await client.fetch_time()
     finally:
         await client.close()
+    assert now == 1688008631614  # serverTime, a string of ms: 2023-06-29 03:17:11.614 UTC
     assert sorted(m["id"] for m in markets) == sorted(row["symbol"] for row in symbols["data"])
     assert client.options["crossMarginPairsData"] == ["ETHUSDT"]
     assert client.options["isolatedMarginPairsData"] == ["ETHUSDT"]
