@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from bot.secret import registry
 from bot.settings import Settings
 from db.engine import Database
 from db.migrate import upgrade_to_head
+from sandbox.botapi import BotApiEmulator
+from sandbox.runner import ErrorRecorder
+from tests.assistant_story import Walker
 from tests.postgres import fresh_database
 
 
@@ -51,3 +55,28 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await upgrade_to_head(db)
     yield db
     await db.dispose()
+
+
+# -- the chat side of end-to-end stories (a module may override a fixture with its own variant) ------------------
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[BotApiEmulator]:
+    """The Bot API emulator the real bot under test talks to."""
+    async with BotApiEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def ada(telegram: BotApiEmulator) -> Walker:
+    """The user of most stories: she has opened the private chat, so the bot may write to her first."""
+    return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
+
+
+@pytest.fixture
+def recorder() -> Iterator[ErrorRecorder]:
+    """Every record at ERROR or above while a sandbox session runs: a session that logs one has failed."""
+    errors = ErrorRecorder()
+    logging.getLogger().addHandler(errors)
+    yield errors
+    logging.getLogger().removeHandler(errors)

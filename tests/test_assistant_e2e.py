@@ -21,12 +21,6 @@ from tests.bot_harness import running_bot, settings_for
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     async with BinanceEmulator(seed=11, listed_symbols=40) as emulator:
         yield emulator
@@ -50,6 +44,7 @@ def bybit_keys(bybit: BybitEmulator) -> DemoKeys:
 
 @pytest.fixture
 def ada(telegram: BotApiEmulator) -> Walker:
+    """Unlike the shared fixture's Ada, this one has not opened the chat yet: the bot cannot write to her first."""
     return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada"))
 
 

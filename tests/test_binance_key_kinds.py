@@ -233,17 +233,6 @@ def test_the_emulator_registers_only_the_public_keys_binance_takes() -> None:
 # ------------------------------------------------------------------------------------------- end to end
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def ada(telegram: BotApiEmulator) -> Walker:
-    return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
-
-
 async def connect_and_sync(ada: Walker, api_key: str, secret: str) -> tuple[str, str, str]:
     """Connect Binance through the Assistant with this key (syncing from 400 days ago), then /sync; returns the
     bot's confirmation of the secret, its "connected" text and the sync summary."""

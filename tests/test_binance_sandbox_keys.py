@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,14 +40,6 @@ CONNECT = """
 ? is connected
 ? All done
 """
-
-
-@pytest.fixture
-def recorder() -> Iterator[ErrorRecorder]:
-    errors = ErrorRecorder()
-    logging.getLogger().addHandler(errors)
-    yield errors
-    logging.getLogger().removeHandler(errors)
 
 
 async def test_the_ed25519_and_rsa_demo_keys_connect_and_sync_in_the_sandbox(

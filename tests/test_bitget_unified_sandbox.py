@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.settings import Settings
 from sandbox.runner import ErrorRecorder, credentials_text, open_sandbox
@@ -39,14 +35,6 @@ CONNECT_AND_SYNC = """
 /sync
 ?180 Sync finished
 """
-
-
-@pytest.fixture
-def recorder() -> Iterator[ErrorRecorder]:
-    errors = ErrorRecorder()
-    logging.getLogger().addHandler(errors)
-    yield errors
-    logging.getLogger().removeHandler(errors)
 
 
 async def test_the_unified_account_demo_key_connects_with_a_note_and_syncs_through_v3(

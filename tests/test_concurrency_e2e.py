@@ -18,12 +18,6 @@ from tests.test_assistant_e2e import pick_and_confirm
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     async with BinanceEmulator(seed=41, listed_symbols=20) as emulator:
         yield emulator

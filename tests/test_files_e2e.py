@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,6 @@ ACCOUNT = generate_account(
     1_790_000_000_000,
     profile=AccountProfile(years=1.0, traded_markets=4, trades=30, deposits=3, withdrawals=2, converts=0),
 )
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def ada(telegram: BotApiEmulator) -> Walker:
-    return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
 
 
 async def upload(walker: Walker, name: str, content: bytes) -> ChatMessage:

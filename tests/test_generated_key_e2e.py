@@ -39,22 +39,11 @@ MAKE_KEY = "Let Tallybot make the key"
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     # Binance allows 10 withdrawal-history calls a minute per account; the story is about the key, not waiting.
     limits = BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
     async with BinanceEmulator(seed=43, profile=SMALL, listed_symbols=20, limits=limits) as emulator:
         yield emulator
-
-
-@pytest.fixture
-def ada(telegram: BotApiEmulator) -> Walker:
-    return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
 
 
 async def open_binance(ada: Walker) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,8 @@ from tests.bot_harness import running_bot, settings_for
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def ada(telegram: BotApiEmulator) -> Walker:
+    """Unlike the shared fixture's Ada, this one has not opened the chat yet: the bot cannot write to her first."""
     return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada"))
 
 

@@ -22,12 +22,6 @@ from tests.bot_harness import running_bot, settings_for
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     async with BinanceEmulator(seed=21, listed_symbols=30) as emulator:
         yield emulator
@@ -36,11 +30,6 @@ async def binance() -> AsyncIterator[BinanceEmulator]:
 @pytest.fixture
 def keys(binance: BinanceEmulator) -> DemoKeys:
     return binance.create_demo_keys()
-
-
-@pytest.fixture
-def ada(telegram: BotApiEmulator) -> Walker:
-    return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
 
 
 async def connected_account(services: Services, keys: DemoKeys, transactions: int = 0) -> int:

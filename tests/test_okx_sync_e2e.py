@@ -28,12 +28,6 @@ TEN_MONTHS = AccountProfile(
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def okx() -> AsyncIterator[OkxEmulator]:
     async with OkxEmulator(seed=41, profile=TEN_MONTHS, listed_symbols=20) as emulator:
         yield emulator

@@ -7,7 +7,7 @@ emulator, which shows each stage with the status its exchange documents (sandbox
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -69,12 +69,6 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     "bitget": lambda: BitgetEmulator(seed=15, profile=QUIET, listed_symbols=20),
     "bitget-unified": lambda: BitgetEmulator(seed=15, profile=QUIET, listed_symbols=20),
 }
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
 
 
 @dataclass(frozen=True)

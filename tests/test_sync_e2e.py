@@ -22,12 +22,6 @@ SMALL = AccountProfile(
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     # Binance allows 10 withdrawal-history calls a minute per account; the story is about the bot, not waiting.
     limits = BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
@@ -39,11 +33,6 @@ async def binance() -> AsyncIterator[BinanceEmulator]:
 async def bybit() -> AsyncIterator[BybitEmulator]:
     async with BybitEmulator(seed=32, profile=SMALL, listed_symbols=20) as emulator:
         yield emulator
-
-
-@pytest.fixture
-def ada(telegram: BotApiEmulator) -> Walker:
-    return Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
 
 
 async def connect(services: Services, exchange_id: str, name: str, api_key: str, secret: str) -> int:

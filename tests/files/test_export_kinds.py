@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -261,12 +261,6 @@ async def test_every_record_kind_reads_back_from_the_tax_file_with_its_label(
     assert report.records == RECORDS and report.rows == len(expected)
     assert report.skipped == SKIPPED[fmt]
     assert report.paired == 4, "two trades of two legs each"
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
 
 
 async def exported(walker: Walker, command: str, *, note: bool = True) -> tuple[str, str, str]:

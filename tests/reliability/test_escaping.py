@@ -28,12 +28,6 @@ COMMANDS = ("/sync", "/settings", "/settings timezone", "/export", "/help", "/up
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     async with BinanceEmulator(seed=61, listed_symbols=20) as emulator:
         yield emulator

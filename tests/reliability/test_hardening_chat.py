@@ -29,12 +29,6 @@ PROMPT_ANSWER_SECONDS = 2.0
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     async with BinanceEmulator(seed=43, listed_symbols=20) as emulator:
         yield emulator

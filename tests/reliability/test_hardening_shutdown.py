@@ -51,12 +51,6 @@ def big_binance_export(rows: int = 50_000) -> bytes:
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def binance() -> AsyncIterator[BinanceEmulator]:
     limits = BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
     async with BinanceEmulator(seed=41, profile=ACCOUNT, listed_symbols=20, limits=limits) as emulator:

@@ -8,11 +8,9 @@ import base64
 import ctypes
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.integrations import AdvancedOptions, IntegrationService
 from bot.secret import Secret
@@ -23,12 +21,6 @@ from db.migrate import upgrade_to_head
 from sandbox.botapi import BotApiEmulator
 from tests.postgres import fresh_database
 from tests.reliability.bot_process import UP, BotProcess, clean_environment, run_tallybot, start_tallybot
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
 
 
 def bot_environment(telegram: BotApiEmulator, data_dir: Path, **values: str) -> dict[str, str]:

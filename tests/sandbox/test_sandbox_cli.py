@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -171,14 +169,6 @@ def test_the_script_format(tmp_path: Path) -> None:
     for wrong in ("{kraken.read_only.api_key}", "{binance.read_only.passphrase}", "?", "[]", "/send missing.csv"):
         with pytest.raises(ScriptError, match="line 1"):
             parse_script(wrong, base_dir=tmp_path)
-
-
-@pytest.fixture
-def recorder() -> Iterator[ErrorRecorder]:
-    errors = ErrorRecorder()
-    logging.getLogger().addHandler(errors)
-    yield errors
-    logging.getLogger().removeHandler(errors)
 
 
 async def test_an_error_the_bot_logs_fails_the_script_at_once(
