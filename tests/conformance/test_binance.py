@@ -387,6 +387,7 @@ async def test_the_emulator_keeps_the_documented_ranges_and_page_sizes(rig: Rig)
         "withdraw 90 d": await sapi_status(
             rig, "sapiGetCapitalWithdrawHistory", {"startTime": start, "endTime": start + 90 * DAY_MS}
         ),
+        "withdraw limit 1001": await sapi_status(rig, "sapiGetCapitalWithdrawHistory", {"limit": 1001}),
         # converts: both ends mandatory, "max interval … 30 days", limit max 1000
         "convert 30 d": await sapi_status(
             rig, "sapiGetConvertTradeFlow", {"startTime": start, "endTime": start + 30 * DAY_MS}
@@ -395,6 +396,9 @@ async def test_the_emulator_keeps_the_documented_ranges_and_page_sizes(rig: Rig)
             rig, "sapiGetConvertTradeFlow", {"startTime": start, "endTime": start + 30 * DAY_MS + 1}
         ),
         "convert without end": await sapi_status(rig, "sapiGetConvertTradeFlow", {"startTime": start}),
+        "convert limit 1001": await sapi_status(
+            rig, "sapiGetConvertTradeFlow", {"startTime": start, "endTime": start + DAY_MS, "limit": 1001}
+        ),
         # distributions: "cannot be more than 180 days"; limit max 500
         "dividend 180 d": await sapi_status(
             rig, "sapiGetAssetAssetDividend", {"startTime": start - 80 * DAY_MS, "endTime": start + 100 * DAY_MS}
@@ -409,9 +413,11 @@ async def test_the_emulator_keeps_the_documented_ranges_and_page_sizes(rig: Rig)
         "deposit 90 d": "ok",
         "deposit limit 1001": "-1130",
         "withdraw 90 d": "ok",
+        "withdraw limit 1001": "-1130",
         "convert 30 d": "ok",
         "convert 30 d + 1 ms": "-1127",
         "convert without end": "-1102",
+        "convert limit 1001": "-1130",
         "dividend 180 d": "ok",
         "dividend 180 d + 1 ms": "-1127",
         "dividend limit 501": "-1130",
