@@ -675,6 +675,11 @@ async def test_windows_page_sizes_and_convert_paging_follow_the_docs() -> None:
                 await getattr(client, method)({"startTime": now - 31 * DAY_MS, "endTime": now})
             with pytest.raises(ccxt.BadRequest, match="10001"):  # limit [1, 50]
                 await getattr(client, method)({"limit": 51})
+        with pytest.raises(ccxt.BadRequest, match="10001"):  # withdrawals: less than 30 days
+            await client.privateGetV5AssetWithdrawQueryRecord({"startTime": now - 31 * DAY_MS, "endTime": now})
+        for method in ("privateGetV5AssetWithdrawQueryRecord", "privateGetV5AssetTransferQueryInterTransferList"):
+            with pytest.raises(ccxt.BadRequest, match="10001"):  # limit [1, 50] on both pages
+                await getattr(client, method)({"limit": 51})
         with pytest.raises(ccxt.BadRequest, match="10001"):  # internal transfers: 7 days since April 2025
             await client.privateGetV5AssetTransferQueryInterTransferList(
                 {"startTime": now - 8 * DAY_MS, "endTime": now}
