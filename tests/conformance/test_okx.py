@@ -434,6 +434,18 @@ async def test_reach_page_size_and_paging_follow_the_docs() -> None:
             await client.privateGetAssetBillsHistory({"limit": "101"})
         with pytest.raises(ccxt.BadRequest, match="51000"):
             await client.privateGetAssetConvertHistory({"limit": "101"})
+        # okx.md: deposits, withdrawals and fills-history take `limit` up to 100 too; `instType` is required by
+        # fills-history and instruments (Error_Code/Rest_API/Public.md: 51000 parameter error, 50014 empty).
+        for method, params in (
+            ("privateGetAssetDepositHistory", {}),
+            ("privateGetAssetWithdrawalHistory", {}),
+            ("privateGetTradeFillsHistory", {"instType": "SPOT"}),
+        ):
+            with pytest.raises(ccxt.BadRequest, match="51000"):
+                await getattr(client, method)({**params, "limit": "101"})
+        for method in ("privateGetTradeFillsHistory", "publicGetPublicInstruments"):
+            with pytest.raises(ccxt.BadRequest, match="50014"):
+                await getattr(client, method)({})
 
     year = now - 365 * DAY_MS
     assert min(t.timestamp for t in account.trades) < year, "the account must reach further back than the API"
