@@ -615,6 +615,24 @@ async def test_the_emulator_follows_the_documented_paging_windows_and_limits() -
             with pytest.raises(ccxt.BadRequest, match="40019"):
                 await client.privateSpotGetV2SpotWalletDepositRecords({"endTime": now})
             await client.privateSpotGetV2SpotWalletDepositRecords({"startTime": now - 300 * DAY_MS, "endTime": now})
+            # bitget.md: withdrawals and converts need both ends too; deposits, withdrawals and converts take at
+            # most 100 a page; converts and transfers at most 90 days a request.
+            day = {"startTime": now - DAY_MS, "endTime": now}
+            for method in ("privateSpotGetV2SpotWalletWithdrawalRecords", "privateConvertGetV2ConvertConvertRecord"):
+                with pytest.raises(ccxt.BadRequest, match="40019"):
+                    await getattr(client, method)({"endTime": now})
+            for method in (
+                "privateSpotGetV2SpotWalletDepositRecords",
+                "privateSpotGetV2SpotWalletWithdrawalRecords",
+                "privateConvertGetV2ConvertConvertRecord",
+            ):
+                with pytest.raises(ccxt.BadRequest, match="40017"):
+                    await getattr(client, method)({**day, "limit": 101})
+            ninety_one = {"startTime": now - 91 * DAY_MS, "endTime": now}
+            with pytest.raises(ccxt.BadRequest, match="40017"):
+                await client.privateConvertGetV2ConvertConvertRecord(ninety_one)
+            with pytest.raises(ccxt.BadRequest, match="40017"):
+                await client.privateSpotGetV2SpotAccountTransferRecords({"coin": coin, **ninety_one})
             # Transfers: up to 500 a page, paged by pageNum; fromType optional.
             window = {"coin": coin, "startTime": first.timestamp, "endTime": first.timestamp + 89 * DAY_MS}
             whole = (await client.privateSpotGetV2SpotAccountTransferRecords({**window, "limit": 500}))["data"]
@@ -624,6 +642,18 @@ async def test_the_emulator_follows_the_documented_paging_windows_and_limits() -
             assert len(whole) >= 2 and one == whole[1:2]
             with pytest.raises(ccxt.BadRequest, match="40017"):
                 await client.privateSpotGetV2SpotAccountTransferRecords({**window, "limit": 501})
+        async with client_for(emulator, keys.unified, tax=False) as client:
+            # v3 (unified): fills at most 100 a page and 30 days a request; deposits and withdrawals at most 100
+            # a page, deposits need both ends (400172 is v3's twin of 40017).
+            day = {"startTime": now - DAY_MS, "endTime": now}
+            for params in ({"limit": 101}, {"startTime": now - 31 * DAY_MS, "endTime": now}):
+                with pytest.raises(ccxt.BadRequest, match="400172"):
+                    await client.privateUtaGetV3TradeFills({"category": "SPOT", **params})
+            for method in ("privateUtaGetV3AccountDepositRecords", "privateUtaGetV3AccountWithdrawalRecords"):
+                with pytest.raises(ccxt.BadRequest, match="400172"):
+                    await getattr(client, method)({**day, "limit": 101})
+            with pytest.raises(ccxt.BadRequest, match="40019"):
+                await client.privateUtaGetV3AccountDepositRecords({"endTime": now})
         async with client_for(emulator, keys.tax, tax=True) as client:
             # Tax lists: both ends at most 30 days apart (00001, as ccxt recorded it), at most 500 a page.
             with pytest.raises(ccxt.BadRequest, match="00001"):
