@@ -18,6 +18,8 @@ is a subaccount, not a key); long ones are deleted there too.
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
@@ -29,6 +31,7 @@ from bot.assistant.state import Step
 from bot.context import services
 from bot.names import is_ordinary_word
 from bot.secret import MIN_SHORT_KEY_LENGTH, looks_like_secret, short_key_tokens
+from handlers import outbound
 from handlers.assistant.secrets import delete_at_once
 
 GUARD_GROUP = -2  # before the allow-list gate (-1): a stranger's key is deleted too
@@ -63,7 +66,9 @@ async def guard_key_material(update: Update, context: ContextTypes.DEFAULT_TYPE)
     deleted = await delete_at_once(message)
     if not allowed:
         return  # the allow-list gate answers strangers; they learn nothing else
-    await context.bot.send_message(message.chat_id, _answer(message, private, edited and at_key_step, deleted))
+    await outbound.send(
+        context.bot, message.chat_id, escape(_answer(message, private, edited and at_key_step, deleted))
+    )
     raise ApplicationHandlerStop
 
 

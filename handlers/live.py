@@ -7,8 +7,9 @@ import logging
 import time
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
+
+from handlers import outbound
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +50,14 @@ class LiveMessage:
         if text == self._shown and keyboard is None:
             return
         try:
-            await self.bot.edit_message_text(
-                text, self.chat_id, self.message_id, parse_mode=ParseMode.HTML, reply_markup=keyboard
-            )
-            self._shown = text
+            await outbound.edit(self.bot, self.chat_id, self.message_id, text, keyboard)
+            self._shown = text  # shown now, or already ("message is not modified")
         except RetryAfter as flood:
             # Telegram asked us to slow down: the next edit carries the newest state anyway.
             self._last_edit = time.monotonic() + float(
                 flood.retry_after if isinstance(flood.retry_after, int | float) else flood.retry_after.total_seconds()
             )
             return
-        except BadRequest as problem:
-            if "not modified" not in str(problem).lower():
-                log.warning("could not update a progress message: %s", type(problem).__name__)
         except TelegramError as problem:
             log.warning("could not update a progress message: %s", type(problem).__name__)
         self._last_edit = time.monotonic()

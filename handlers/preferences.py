@@ -6,11 +6,11 @@ from html import escape
 from zoneinfo import ZoneInfoNotFoundError, available_timezones
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
 from bot.context import services
+from handlers import outbound
 
 PREFIX = "tz"
 COMMON_ZONES = (
@@ -53,15 +53,13 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if args:
         zone = _lookup(args[0])
         if zone is None:
-            await chat.send_message(texts.UNKNOWN_TIMEZONE)  # never echoed: it could be a key
+            await outbound.send(context.bot, chat.id, escape(texts.UNKNOWN_TIMEZONE))  # never echoed: could be a key
             return
         profile = await svc.users.set_timezone(user.id, zone)
-        await chat.send_message(texts.TIMEZONE_SET.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML)
+        await outbound.send(context.bot, chat.id, texts.TIMEZONE_SET.format(zone=escape(profile.timezone)))
         return
     profile = await svc.users.register(user.id)
-    await chat.send_message(
-        texts.SETTINGS.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML, reply_markup=_keyboard()
-    )
+    await outbound.send(context.bot, chat.id, texts.SETTINGS.format(zone=escape(profile.timezone)), _keyboard())
 
 
 async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,7 +76,7 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(texts.UNKNOWN_TIMEZONE, show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(texts.TIMEZONE_SET.format(zone=escape(profile.timezone)), parse_mode=ParseMode.HTML)
+    await outbound.edit_pressed(query, texts.TIMEZONE_SET.format(zone=escape(profile.timezone)))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

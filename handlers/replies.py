@@ -1,39 +1,15 @@
-"""The one place that sends text to a chat, so every reply is HTML and never silently fails on length."""
+"""A reply in the chat an update came from, through the one way out (handlers/outbound.py)."""
 
 from __future__ import annotations
 
-from telegram import Message, Update
-from telegram.constants import MessageLimit, ParseMode
+from telegram import InlineKeyboardMarkup, Message, Update
 
-# Telegram refuses longer texts; split on a line break so HTML tags of a line stay together.
-LIMIT = MessageLimit.MAX_TEXT_LENGTH
+from handlers import outbound
 
 
-def split_text(text: str, limit: int = LIMIT) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            chunks.append(current)
-            current = ""
-        current += line
-    if current:
-        chunks.append(current)
-    return chunks or [text]
-
-
-async def reply(update: Update, text: str) -> Message | None:
-    """Reply in the chat the update came from; returns the last message sent."""
+async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message | None:
+    """Reply (HTML) in the chat the update came from; returns the last message sent."""
     chat = update.effective_chat
     if chat is None:
         return None
-    sent: Message | None = None
-    for chunk in split_text(text):
-        sent = await chat.send_message(chunk, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
-    return sent
+    return await outbound.send(chat.get_bot(), chat.id, text, keyboard)

@@ -8,7 +8,6 @@ import time
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
@@ -16,10 +15,9 @@ from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
-from handlers import sync_views
+from handlers import outbound, sync_views
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
-from handlers.replies import split_text
 from handlers.sync_views import diagnosis_lines
 
 log = logging.getLogger(__name__)
@@ -42,16 +40,14 @@ async def sync_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
     if not accounts:
-        await chat.send_message(texts.NO_ACCOUNTS)
+        await outbound.send(context.bot, chat.id, escape(texts.NO_ACCOUNTS))
         return
     wanted = " ".join(context.args or []).strip()
     if wanted:
         accounts = [s for s in accounts if s.account_name.casefold() == wanted.casefold()]
         if not accounts:
             names = ", ".join(s.account_name for s in await services(context).integrations.list(user.id))
-            await chat.send_message(
-                texts.NO_SUCH_ACCOUNT.format(names=escape(names)), parse_mode=ParseMode.HTML
-            )
+            await outbound.send(context.bot, chat.id, texts.NO_SUCH_ACCOUNT.format(names=escape(names)))
             return
     start_sync(context, chat.id, user.id, accounts)
 
@@ -116,7 +112,7 @@ async def _run_unless_running(
         return
     names = [account.account_name for account in accounts]
     events: list[ProgressEvent | None] = [None] * len(accounts)
-    sent = await context.bot.send_message(chat_id, sync_views.progress(events, names), parse_mode=ParseMode.HTML)
+    sent = await outbound.send(context.bot, chat_id, sync_views.progress(events, names))
     live = LiveMessage(context.bot, chat_id, sent.message_id, sent.text_html or "")
     # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of "Syncing…" for ever.
     async with always_closed(context, live, SYNC_PROGRESS, lambda: _without_header(sync_views.progress(events, names))):
@@ -150,11 +146,9 @@ async def _sync_and_report(
         except SyncAlreadyRunning as running:  # started between our check and here
             await tell_already_running(context, chat_id, account, running.progress)
         except IntegrationError:
-            await context.bot.send_message(
-                chat_id, texts.SYNC_NO_KEY.format(name=escape(account.account_name)), parse_mode=ParseMode.HTML
-            )
+            await outbound.send(context.bot, chat_id, texts.SYNC_NO_KEY.format(name=escape(account.account_name)))
         except SyncError as problem:
-            await context.bot.send_message(chat_id, escape(str(problem)))
+            await outbound.send(context.bot, chat_id, escape(str(problem)))
         return None
 
     # A TaskGroup, not gather: an unexpected error in one sync stops the others rather than leaving them unwatched.
@@ -166,12 +160,9 @@ async def _sync_and_report(
     await live.close(sync_views.progress(events, names))
     if results:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📊 Status", callback_data="st:show")]])
-        # Many failures, each with its explanation, can pass Telegram's 4,096 characters: split on line breaks,
-        # the Status button under the last part.
-        *first_parts, last_part = split_text(sync_views.summary(results, elapsed))
-        for part in first_parts:
-            await context.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
-        await context.bot.send_message(chat_id, last_part, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
+        # on line breaks, the Status button under the last part.
+        await outbound.send(context.bot, chat_id, sync_views.summary(results, elapsed), keyboard)
 
 
 async def tell_already_running(
@@ -182,7 +173,7 @@ async def tell_already_running(
         text = texts.SYNC_ALREADY_RUNNING.format(name=name) + "\n\n" + sync_views.progress_block(progress)
     else:
         text = texts.SYNC_ALREADY_RUNNING_ELSEWHERE.format(name=name)
-    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    await outbound.send(context.bot, chat_id, text)
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -193,7 +184,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     accounts = await svc.status.overview(user.id)
     if not accounts:
-        await chat.send_message(texts.NO_ACCOUNTS)
+        await outbound.send(context.bot, chat.id, escape(texts.NO_ACCOUNTS))
         return
     zone = await svc.status.timezone(user.id)
     rows = []
@@ -207,10 +198,8 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             rows.append(row)
     if sum(1 for a in accounts if a.summary.fingerprint is not None) > 1:
         rows.append([sync_button("🔄 Sync all", None)])
-    await chat.send_message(
-        sync_views.status(accounts, zone),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    await outbound.send(
+        context.bot, chat.id, sync_views.status(accounts, zone), InlineKeyboardMarkup(rows) if rows else None
     )
 
 
@@ -238,7 +227,7 @@ async def on_troubleshoot(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if len(blocks) == 1:
         blocks.append("Nothing is failing on this account right now.")
     blocks.append("More help: /help troubleshooting")
-    await chat.send_message("\n\n".join(blocks), parse_mode=ParseMode.HTML)
+    await outbound.send(context.bot, chat.id, "\n\n".join(blocks))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
 from bot.context import services
 from bot.troubleshooting import TOPICS, render, topic
 from connectors.profiles import ExchangeProfile, get_profile
+from handlers import outbound
 
 PREFIX = "ts"
 MENU_TEXT = "🛟 <b>Troubleshooting</b>\nWhat is going wrong?"
@@ -36,7 +36,7 @@ async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is not None:
-        await chat.send_message(MENU_TEXT, parse_mode=ParseMode.HTML, reply_markup=menu())
+        await outbound.send(context.bot, chat.id, MENU_TEXT, menu())
 
 
 async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -49,16 +49,14 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     back = InlineKeyboardMarkup([[InlineKeyboardButton("« All problems", callback_data=f"{PREFIX}:menu")]])
-    await query.edit_message_text(
-        render(chosen, await users_profiles(update, context)), parse_mode=ParseMode.HTML, reply_markup=back
-    )
+    await outbound.edit_pressed(query, render(chosen, await users_profiles(update, context)), back)
 
 
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        await query.edit_message_text(MENU_TEXT, parse_mode=ParseMode.HTML, reply_markup=menu())
+        await outbound.edit_pressed(query, MENU_TEXT, menu())
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

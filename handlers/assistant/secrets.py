@@ -16,6 +16,7 @@ from bot.assistant.state import Step
 from bot.context import services
 from bot.secret import Secret
 from connectors.profiles.private_keys import looks_like_pem
+from handlers import outbound
 from handlers.assistant import views
 from handlers.assistant.flow import key_type_of, profile_of, say, show
 
@@ -75,6 +76,6 @@ async def receive_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
 async def stray_secret(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
     """Something key-like where no key was asked for: delete it, say why, never echo it."""
     deleted = await delete_at_once(message)
-    await context.bot.send_message(
-        message.chat_id, texts.UNEXPECTED_KEY if deleted else texts.UNEXPECTED_KEY_NOT_DELETED
+    await outbound.send(
+        context.bot, message.chat_id, escape(texts.UNEXPECTED_KEY if deleted else texts.UNEXPECTED_KEY_NOT_DELETED)
     )
