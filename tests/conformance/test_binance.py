@@ -424,6 +424,18 @@ async def test_the_emulator_keeps_the_documented_ranges_and_page_sizes(rig: Rig)
     }
 
 
+async def test_deposit_and_withdrawal_history_default_to_the_last_90_days(rig: Rig) -> None:
+    # binance.md (Deposit_History.md, Withdraw_History…md): with no times sent, the last 90 days.
+    now = rig.emulator.clock.now_ms()
+    deposits = await rig.client.sapiGetCapitalDepositHisrec({})
+    withdrawals = await rig.client.sapiGetCapitalWithdrawHistory({})
+    account = rig.emulator.account
+    recent = {d.id for d in account.deposits if d.timestamp >= now - 90 * DAY_MS}
+    assert recent and {row["id"] for row in deposits} == recent
+    assert len(account.deposits) > len(recent)  # older deposits exist and are left out
+    assert {row["id"] for row in withdrawals} == {w.id for w in account.withdrawals if w.timestamp >= now - 90 * DAY_MS}
+
+
 async def test_the_emulator_weighs_each_endpoint_as_documented(rig: Rig) -> None:
     """Weights from binance.md, read back from the headers Binance documents (a fresh budget per endpoint)."""
     symbol = rig.emulator.account.traded_symbols[0]
