@@ -44,6 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from telegram.ext import Application, ContextTypes
 
+import bot.sync.endpoint
 import bot.sync.service
 import connectors.keycheck
 from bot.context import SERVICES_KEY, Services
@@ -215,7 +216,7 @@ def exceptions_diagnosed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return diagnose
 
-    for module in (bot.sync.service, connectors.keycheck):
+    for module in (bot.sync.service, bot.sync.endpoint, connectors.keycheck):
         monkeypatch.setattr(module, "diagnose", watching(module.diagnose))
     return seen
 
