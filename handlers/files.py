@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Chat, Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
@@ -40,6 +39,7 @@ from bot.integrations import IntegrationError, IntegrationNotFound, numbered_nam
 from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
 from connectors.profiles import get_profile, popular_profiles
 from db.engine import Database
+from handlers import outbound
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
 
@@ -60,12 +60,11 @@ async def upload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if chat is None:
         return
     if context.args and context.args[0].lower() == "template":
-        await chat.send_document(
-            template_csv(), filename="tallybot-template.csv", caption=texts.UPLOAD_TEMPLATE_CAPTION
-        )
+        caption = escape(texts.UPLOAD_TEMPLATE_CAPTION)
+        await outbound.send_document(context.bot, chat.id, template_csv(), "tallybot-template.csv", caption)
         return
     formats = escape(known_formats_text())
-    await chat.send_message(texts.UPLOAD_HELP.format(formats=formats), parse_mode=ParseMode.HTML)
+    await outbound.send(context.bot, chat.id, texts.UPLOAD_HELP.format(formats=formats))
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,7 +78,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         text = texts.UPLOAD_TOO_LARGE.format(
             size=size_limit_text(document.file_size), limit=size_limit_text(MAX_FILE_BYTES)
         )
-        await chat.send_message(text)
+        await outbound.send(context.bot, chat.id, escape(text))
         return
     pending = _pending(context)
     while len(pending) >= MAX_PENDING:
@@ -89,10 +88,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     accounts = await services(context).integrations.list(user.id)
     rows = [[InlineKeyboardButton(a.account_name, callback_data=f"up:{token}:{a.id}")] for a in accounts]
     rows.append([InlineKeyboardButton("➕ New file-only account", callback_data=f"up:{token}:new")])
-    await chat.send_message(
-        texts.UPLOAD_WHICH_ACCOUNT.format(name=escape(name)),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(rows),
+    await outbound.send(
+        context.bot, chat.id, texts.UPLOAD_WHICH_ACCOUNT.format(name=escape(name)), InlineKeyboardMarkup(rows)
     )
 
 
@@ -115,7 +112,7 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await query.answer()
     if kind == "up" and target == "new":
         rows = [[InlineKeyboardButton(p.name, callback_data=f"upn:{token}:{p.id}")] for p in popular_profiles()[:8]]
-        await query.edit_message_text(texts.UPLOAD_WHICH_EXCHANGE, reply_markup=InlineKeyboardMarkup(rows))
+        await outbound.edit_pressed(query, escape(texts.UPLOAD_WHICH_EXCHANGE), InlineKeyboardMarkup(rows))
         return
     format_name: str | None = None
     created = False
@@ -154,9 +151,9 @@ async def import_upload(
     try:
         account = await svc.integrations.get(user.id, integration_id)
     except IntegrationNotFound:  # deleted since the press was checked
-        await query.edit_message_text(texts.STALE_BUTTON)
+        await outbound.edit_pressed(query, escape(texts.STALE_BUTTON))
         return
-    await query.edit_message_text(texts.UPLOAD_READING.format(name=name), parse_mode=ParseMode.HTML)
+    await outbound.edit_pressed(query, texts.UPLOAD_READING.format(name=name))
     live = LiveMessage(context.bot, chat.id, query.message.message_id if query.message else 0, "")
     # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of staying open.
     async with always_closed(context, live, UPLOAD_PROGRESS):
@@ -301,32 +298,28 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     words = _export_words(list(context.args or []))
     if isinstance(words, str):
-        await chat.send_message(words)
+        await outbound.send(context.bot, chat.id, escape(words))
         return
     fmt, dates = words
     period = _period(dates)
     if isinstance(period, str):
-        await chat.send_message(period)
+        await outbound.send(context.bot, chat.id, escape(period))
         return
     span = "" if period is None else f"{period[0]:%Y%m%d}-{period[1]:%Y%m%d}"
     shown = "" if period is None else f" {period[0].isoformat()} – {period[1].isoformat()}"
     if fmt is not None:  # the format is named: straight to which account
         accounts = await services(context).integrations.list(user.id)
         if not accounts:
-            await chat.send_message(texts.EXPORT_NOTHING)
+            await outbound.send(context.bot, chat.id, escape(texts.EXPORT_NOTHING))
             return
         scopes = [[InlineKeyboardButton("All accounts", callback_data=f"ex:{fmt}:all:{span}")]]
         scopes += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
-        await chat.send_message(
-            f"{FORMAT_TITLES[fmt]}{shown}. {texts.EXPORT_CHOOSE_SCOPE}", reply_markup=InlineKeyboardMarkup(scopes)
-        )
+        text = escape(f"{FORMAT_TITLES[fmt]}{shown}. {texts.EXPORT_CHOOSE_SCOPE}")
+        await outbound.send(context.bot, chat.id, text, InlineKeyboardMarkup(scopes))
         return
     rows = [[InlineKeyboardButton(FORMAT_TITLES[fmt], callback_data=f"ex:{fmt}::{span}")] for fmt in EXPORT_FORMATS]
-    await chat.send_message(
-        texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown)),
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
+    text = texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown))
+    await outbound.send(context.bot, chat.id, text, InlineKeyboardMarkup(rows))
 
 
 async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -349,13 +342,13 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     accounts = await svc.integrations.list(user.id)
     if not accounts:
         await query.answer()
-        await chat.send_message(texts.EXPORT_NOTHING)
+        await outbound.send(context.bot, chat.id, escape(texts.EXPORT_NOTHING))
         return
     if not scope:
         await query.answer()
         rows = [[InlineKeyboardButton("All accounts", callback_data=f"ex:{fmt}:all:{span}")]]
         rows += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
-        await query.edit_message_text(texts.EXPORT_CHOOSE_SCOPE, reply_markup=InlineKeyboardMarkup(rows))
+        await outbound.edit_pressed(query, escape(texts.EXPORT_CHOOSE_SCOPE), InlineKeyboardMarkup(rows))
         return
     integration_id = None if scope == "all" else database_id(scope) or -1
     if integration_id is not None and integration_id not in {a.id for a in accounts}:
@@ -395,14 +388,14 @@ async def send_export(
         )
         count = len(report.parts)
         if count > 1:
-            await chat.send_message(_parts_notice(report, count))
+            await outbound.send(chat.get_bot(), chat.id, escape(_parts_notice(report, count)))
         for number, part in enumerate(report.parts, start=1):
             with part.open("rb") as handle:
                 label = caption if count == 1 else f"{caption} Part {number} of {count}."
-                await chat.send_document(handle, filename=part.name, caption=label)
+                await outbound.send_document(chat.get_bot(), chat.id, handle, part.name, escape(label))
         details = export_details(report)
         if details:
-            await chat.send_message(details)
+            await outbound.send(chat.get_bot(), chat.id, escape(details))
 
 
 def _parts_notice(report: ExportReport, count: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.assistant import texts
@@ -13,6 +12,7 @@ from bot.assistant.state import DraftState, Mode, Step
 from bot.context import services
 from bot.integrations import IntegrationNotFound, IntegrationSummary
 from connectors.profiles import get_profile
+from handlers import outbound
 from handlers.assistant import flow, views
 
 PREFIX = "k"
@@ -40,12 +40,12 @@ async def list_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     summaries = await services(context).integrations.list(user.id)
     if not summaries:
-        await chat.send_message(texts.KEYS_EMPTY)
+        await outbound.send(context.bot, chat.id, escape(texts.KEYS_EMPTY))
         return
     lines = [texts.KEYS_HEADER, ""]
     lines += [texts.key_line(s.account_name, _exchange_name(s.exchange_id), s.fingerprint, s.status) for s in summaries]
     keyboard = InlineKeyboardMarkup([[_button(f"{s.account_name} ›", "open", s.id)] for s in summaries])
-    await chat.send_message("\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await outbound.send(context.bot, chat.id, "\n".join(lines), keyboard)
 
 
 def _detail_keyboard(summary: IntegrationSummary) -> InlineKeyboardMarkup:
@@ -84,7 +84,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             summary.options.subaccount,
             summary.options.sync_from.isoformat() if summary.options.sync_from else None,
         )
-        await query.edit_message_text(detail, parse_mode=ParseMode.HTML, reply_markup=_detail_keyboard(summary))
+        await outbound.edit_pressed(query, detail, _detail_keyboard(summary))
     elif action == "ren":
         state = DraftState(mode=Mode.RENAME, step=Step.ASK_NAME, replace_integration_id=summary.id)
         draft = await svc.drafts.begin(user.id, chat.id, state)
@@ -115,9 +115,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         deleted = await svc.integrations.delete(user.id, summary.id, keep_history=argument != "all")
         count = await _count(context, user.id, summary.id) if argument != "all" else deleted
         template = texts.DELETED_ALL if argument == "all" else texts.DELETED_KEY_ONLY
-        await query.edit_message_text(template.format(name=escape(name), count=count), parse_mode=ParseMode.HTML)
+        await outbound.edit_pressed(query, template.format(name=escape(name), count=count))
     elif action == "keep":
-        await query.edit_message_text(texts.KEPT)
+        await outbound.edit_pressed(query, escape(texts.KEPT))
 
 
 async def _count(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, integration_id: int) -> int:
@@ -137,7 +137,7 @@ async def _confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE, su
         ]
     )
     text = texts.DELETE_ASK.format(name=escape(summary.account_name), count=count)
-    await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await outbound.edit_pressed(query, text, keyboard)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.assistant import texts
@@ -16,6 +16,7 @@ from bot.context import services
 from bot.integrations import AdvancedOptions, IntegrationError, NameTaken
 from connectors.diagnosis import DiagnosisCode
 from connectors.keycheck import check_key
+from handlers import outbound
 from handlers.assistant import views
 from handlers.assistant.buttons import Action
 from handlers.assistant.flow import key_type_of, next_exchange, profile_of, say, show
@@ -72,11 +73,8 @@ async def check_and_store(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
         keyboard = views.failure_keyboard(
             draft, profile, retry_buttons(diagnosis.code, [field.name for field in key_type.fields])
         )
-        await status.edit_text(
-            texts.failure(diagnosis.title, diagnosis.explanation, diagnosis.tips),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-        )
+        failure = texts.failure(diagnosis.title, diagnosis.explanation, diagnosis.tips)
+        await outbound.edit(context.bot, status.chat_id, status.message_id, failure, keyboard)
         state.menu_message_id = status.message_id
         await svc.drafts.save(draft)
         return
@@ -106,11 +104,11 @@ async def check_and_store(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
             )
     except NameTaken as problem:
         state.step = Step.ASK_NAME
-        await status.edit_text(str(problem))
+        await outbound.edit(context.bot, status.chat_id, status.message_id, escape(str(problem)))
         await show(update, context, draft, views.prompt_for(draft, Step.ASK_NAME), edit=False)
         return
     except IntegrationError as problem:
-        await status.edit_text(str(problem))
+        await outbound.edit(context.bot, status.chat_id, status.message_id, escape(str(problem)))
         return
     text = texts.connected(
         stored.account_name, profile.name, result.permissions_verified, result.expires_at, result.ip_restricted
@@ -118,6 +116,6 @@ async def check_and_store(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
     if result.warnings:
         text += "\n\n" + texts.warnings_block(result.warnings)
     sync_now = InlineKeyboardMarkup([[InlineKeyboardButton("🔄 Sync now", callback_data=f"sy:{stored.id}")]])
-    await status.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=sync_now)
+    await outbound.edit(context.bot, status.chat_id, status.message_id, text, sync_now)
     state.connected.append(Connected(stored.id, stored.account_name, profile.id))
     await next_exchange(update, context, draft)

@@ -6,8 +6,6 @@ from datetime import date
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.assistant import texts
@@ -16,6 +14,7 @@ from bot.assistant.state import Mode, Step
 from bot.context import services
 from bot.integrations import AdvancedOptions, IntegrationError, clean_account_name
 from connectors.profiles import ExchangeProfile, KeyType, UnknownExchange, get_profile, search_exchanges
+from handlers import outbound
 from handlers.assistant import views
 from handlers.assistant.views import View
 
@@ -35,29 +34,17 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft,
     """Edit the pressed menu in place when asked and possible; else send the view as a new menu."""
     query = update.callback_query
     if edit and query is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(
-                view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard, disable_web_page_preview=True
-            )
-        except BadRequest as problem:
-            # A press on an older copy of the menu that already shows this state: nothing to change.
-            if "not modified" not in str(problem).lower():
-                raise
+        # A press on an older copy of the menu that already shows this state changes nothing, quietly.
+        await outbound.edit_pressed(query, view.text, view.keyboard)
         draft.state.menu_message_id = query.message.message_id
     else:
-        sent = await context.bot.send_message(
-            draft.chat_id,
-            view.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=view.keyboard,
-            disable_web_page_preview=True,
-        )
+        sent = await outbound.send(context.bot, draft.chat_id, view.text, view.keyboard)
         draft.state.menu_message_id = sent.message_id
     await services(context).drafts.save(draft)
 
 
 async def say(context: ContextTypes.DEFAULT_TYPE, draft: Draft, text: str) -> Message:
-    return await context.bot.send_message(draft.chat_id, text, parse_mode=ParseMode.HTML, disable_web_page_preview=True)
+    return await outbound.send(context.bot, draft.chat_id, text)
 
 
 async def current_view(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> View:
@@ -126,9 +113,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     if names and len(f"sy:{ids}") <= 64:
         label = "🔄 Sync them all" if len(names) > 1 else "🔄 Sync now"
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"sy:{ids}")]])
-    await context.bot.send_message(
-        draft.chat_id, texts.summary(names, skipped), parse_mode=ParseMode.HTML, reply_markup=keyboard
-    )
+    await outbound.send(context.bot, draft.chat_id, texts.summary(names, skipped), keyboard)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, query: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from html import escape
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -16,6 +17,7 @@ from bot.assistant.state import DraftState, Mode, Step
 from bot.context import SETTINGS_KEY, services
 from bot.secret import looks_like_secret
 from connectors.profiles import UnknownExchange, get_profile
+from handlers import outbound
 from handlers.assistant import check, flow, keypair, views
 from handlers.assistant.buttons import PREFIX, Action, Pressed, parse
 from handlers.assistant.secrets import receive_field, stray_secret
@@ -145,7 +147,7 @@ async def _skip(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
 async def _cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft, pressed: Pressed) -> None:
     await services(context).drafts.finish(draft.telegram_user_id)
     if update.callback_query is not None:
-        await update.callback_query.edit_message_text(texts.CANCELLED)
+        await outbound.edit_pressed(update.callback_query, escape(texts.CANCELLED))
 
 
 AFTER_PICK = {
@@ -270,7 +272,7 @@ async def sweep_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
     minutes = max(1, round(svc.drafts.timeout.total_seconds() / 60))
     for draft in await svc.drafts.sweep_expired():
         try:
-            await context.bot.send_message(draft.chat_id, texts.TIMED_OUT.format(minutes=minutes))
+            await outbound.send(context.bot, draft.chat_id, escape(texts.TIMED_OUT.format(minutes=minutes)))
         except TelegramError as problem:
             log.warning("could not tell a user their flow timed out: %s", type(problem).__name__)
 
@@ -285,7 +287,7 @@ async def resume_after_restart(context: ContextTypes.DEFAULT_TYPE) -> None:
                 intro = texts.RESUMED.format(exchange=flow.profile_of(draft).name)
             if draft.state.step == Step.FAILED:
                 draft.state.step = Step.REVIEW
-            await context.bot.send_message(draft.chat_id, intro)
+            await outbound.send(context.bot, draft.chat_id, escape(intro))
             fake = Update(update_id=0)
             await flow.show(fake, context, draft, await flow.current_view(context, draft), edit=False)
         except TelegramError as problem:
