@@ -446,6 +446,13 @@ async def test_reach_page_size_and_paging_follow_the_docs() -> None:
         for method in ("privateGetTradeFillsHistory", "publicGetPublicInstruments"):
             with pytest.raises(ccxt.BadRequest, match="50014"):
                 await getattr(client, method)({})
+        # Deposits and withdrawals: newest first, `after` = records earlier than this `ts` (okx.md).
+        for method in ("privateGetAssetDepositHistory", "privateGetAssetWithdrawalHistory"):
+            listed = (await getattr(client, method)({}))["data"]
+            first = (await getattr(client, method)({"limit": "3"}))["data"]
+            then = (await getattr(client, method)({"limit": "3", "after": first[-1]["ts"]}))["data"]
+            assert [int(r["ts"]) for r in listed] == sorted((int(r["ts"]) for r in listed), reverse=True)
+            assert first + then == listed[:6], method
 
     year = now - 365 * DAY_MS
     assert min(t.timestamp for t in account.trades) < year, "the account must reach further back than the API"
