@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from connectors.clients import ClientPool, fit_required_credentials
@@ -30,6 +30,20 @@ from connectors.diagnosis import (
     safe_summary,
 )
 from connectors.diagnosis import texts as t
+
+# The permission readers live in their own module; tests and callers still import them from here.
+from connectors.key_permissions import KeyFacts as KeyFacts
+from connectors.key_permissions import PermissionsUnreadable as PermissionsUnreadable
+from connectors.key_permissions import dig
+from connectors.key_permissions import parse_binance as parse_binance
+from connectors.key_permissions import parse_bitget as parse_bitget
+from connectors.key_permissions import parse_bybit as parse_bybit
+from connectors.key_permissions import parse_coinbase as parse_coinbase
+from connectors.key_permissions import parse_gate as parse_gate
+from connectors.key_permissions import parse_htx as parse_htx
+from connectors.key_permissions import parse_kraken as parse_kraken
+from connectors.key_permissions import parse_kucoin as parse_kucoin
+from connectors.key_permissions import parse_okx as parse_okx
 from connectors.profiles import ExchangeProfile, KeyType
 
 log = logging.getLogger(__name__)
@@ -57,26 +71,6 @@ class KeyCheck:
     warnings: tuple[str, ...]
     diagnosis: Diagnosis | None
     requests: int = 0  # HTTP requests this check made with the key (the shared market list is not counted)
-
-
-@dataclass(frozen=True, slots=True)
-class KeyFacts:
-    """What one exchange said about a key, in exchange-neutral terms."""
-
-    can_read: bool | None
-    can_trade: bool | None
-    can_withdraw: bool | None
-    ip_restricted: bool | None = None
-    expires_at: datetime | None = None
-    verified: bool = True  # False: the rights are assumed or unknown, not reported by the exchange
-    unknown_permissions: tuple[str, ...] = ()  # names we do not recognise; counted as trading rights
-    note: str = ""  # a warning specific to how this key was checked (Bitget Tax API keys)
-
-
-class PermissionsUnreadable(Exception):
-    """The permission endpoint answered, but not in the shape the exchange documents (a field missing or of the
-    wrong type, an empty object, null data, an error envelope sent with HTTP 200). The key is refused: accepting
-    it would mean guessing that it cannot withdraw. The message names the field, never a value."""
 
 
 UNREADABLE_TITLE = "Tallybot could not confirm that this key is read-only"
@@ -330,7 +324,7 @@ async def _probe_coinbase(profile: ExchangeProfile, kind: KeyType, client: Any, 
 
 async def _probe_htx(profile: ExchangeProfile, kind: KeyType, client: Any, api_key: str) -> KeyFacts:
     # GET /v2/user/api-key needs the account's uid, which only GET /v2/user/uid gives.
-    uid = _dig(await _call(client, "v2PrivateGetUserUid"), "data")
+    uid = dig(await _call(client, "v2PrivateGetUserUid"), "data")
     payload = await _permission_payload(profile, client, {"uid": uid, "accessKey": api_key})
     return parse_htx(payload, api_key)
 
@@ -350,344 +344,3 @@ _PROBES: Mapping[str, Probe] = {
     "htx": _probe_htx,
     "gate": _probe_gate,
 }
-
-
-# ---------------------------------------------------------------------------------------------- parsers
-#
-# Each parser reads the fields the exchange documents and refuses (PermissionsUnreadable) anything else: a missing
-# field, a value of another JSON type, an empty or null object, an error envelope. Fields that do not bear on what
-# the key may do are not required.
-
-
-# Not `enablePortfolioMarginTrading`: it is the key's Portfolio Margin API tag (Binance's own example of a key that
-# may only read says true), usable only through `papi` on accounts that opened Portfolio Margin, never a right to
-# trade or move funds on the spot and wallet API (docs/exchange-apis/binance.md, "key check").
-_BINANCE_TRADE_FLAGS = (
-    "enableSpotAndMarginTrading",
-    "enableMargin",
-    "enableFutures",
-    "enableVanillaOptions",
-    "enableFixApiTrade",
-    "enableInternalTransfer",
-    "permitsUniversalTransfer",
-)
-
-
-def parse_binance(payload: Any) -> KeyFacts:
-    """GET /sapi/v1/account/apiRestrictions (Binance wallet docs, "Get API Key Permission"): a flat object of
-    booleans. `enableReading`, `enableWithdrawals` and `enableSpotAndMarginTrading` must be there; the other
-    trading flags are newer and may be absent on old keys (absent: not granted), but present they are booleans."""
-    body = _object(payload, "the answer")
-    trade = [_boolean(body, name, required=name == "enableSpotAndMarginTrading") for name in _BINANCE_TRADE_FLAGS]
-    ip_restrict = _boolean(body, "ipRestrict", required=False) if "ipRestrict" in body else None
-    return KeyFacts(
-        can_read=_boolean(body, "enableReading"),
-        can_trade=any(trade),
-        can_withdraw=_boolean(body, "enableWithdrawals"),
-        ip_restricted=ip_restrict,
-    )
-
-
-def parse_bybit(payload: Any) -> KeyFacts:
-    """GET /v5/user/query-api (bybit-exchange/docs, docs/v5/user/apikey-info.mdx): `retCode` 0; `result.readOnly`
-    0 or 1 (1 makes every listed permission read-only); `result.permissions` an object of lists of strings, with
-    `Wallet` among them; `ips` a list (["*"] means any IP); `expiredAt` an ISO time."""
-    body = _object(payload, "the answer")
-    _envelope(body, "retCode", 0)
-    result = _object(body.get("result"), "result")
-    read_only_flag = result.get("readOnly")
-    if type(read_only_flag) is not int or read_only_flag not in (0, 1):
-        raise PermissionsUnreadable("result.readOnly is not 0 or 1")
-    read_only = read_only_flag == 1
-    scopes = _object(result.get("permissions"), "result.permissions")
-    if "Wallet" not in scopes:
-        raise PermissionsUnreadable("result.permissions has no Wallet")
-    lists = {scope: _strings(granted, f"result.permissions.{scope}") for scope, granted in scopes.items()}
-    ips = [ip for ip in _strings(result.get("ips"), "result.ips") if ip]
-    expired_at = result.get("expiredAt")
-    if expired_at is not None and not isinstance(expired_at, str):
-        raise PermissionsUnreadable("result.expiredAt is not a string")
-    # Only keys without an IP binding expire (apikey-info.mdx); one that never does answers "1970-01-01T00:00:00Z"
-    # (the docs' example, with deadlineDay -2): the epoch means "no expiry", not an expiry in 1970.
-    expires_at = _iso_datetime(expired_at)
-    if expires_at is not None and expires_at.timestamp() <= 0:
-        expires_at = None
-    return KeyFacts(
-        can_read=any(lists.values()),
-        can_trade=not read_only,
-        can_withdraw=not read_only and "Withdraw" in lists["Wallet"],
-        ip_restricted=bool(ips) and ips != ["*"],
-        expires_at=expires_at,
-    )
-
-
-def parse_okx(payload: Any) -> KeyFacts:
-    """GET /api/v5/account/config (okx.com/docs-v5, Get account configuration): `code` "0"; `data` a list of one
-    object whose `perm` is "read_only", "trade", "withdraw" joined by commas and whose `ip` may be ""."""
-    body = _object(payload, "the answer")
-    _envelope(body, "code", "0")
-    rows = body.get("data")
-    if not isinstance(rows, list) or len(rows) != 1:
-        raise PermissionsUnreadable("data is not a list of one account")
-    row = _object(rows[0], "data[0]")
-    perm = row.get("perm")
-    if not isinstance(perm, str) or not perm.strip():
-        raise PermissionsUnreadable("data[0].perm is not a non-empty string")
-    ip = row.get("ip", "")
-    if not isinstance(ip, str):
-        raise PermissionsUnreadable("data[0].ip is not a string")
-    perms = _split(perm)
-    return KeyFacts(
-        can_read="read_only" in perms,
-        can_trade="trade" in perms,
-        can_withdraw="withdraw" in perms,
-        ip_restricted=bool(ip.strip()),
-        unknown_permissions=_unknown(perms, {"read_only", "trade", "withdraw"}),
-    )
-
-
-# Bitget authorities: read-only ones end in "r" (stor, coor, taxr…), read-write ones in "w" (stow, wwow…).
-_BITGET_WITHDRAW = frozenset({"wwow", "withdraw"})
-_BITGET_WRITE_WORDS = frozenset({"trade", "transfer", "p2p"})
-_BITGET_READ_WORDS = frozenset({"readonly", "read"})
-
-
-# A unified trading account (UTA) refuses the v2 history lists (40085, "Classic Account API not supported"); the
-# fetcher then reads v3, which covers less: said at connect.
-_BITGET_UNIFIED_NOTE = (
-    "This {name} account is a unified trading account (UTA). Tallybot reads its spot and margin trades (the last "
-    "90 days), deposits and withdrawals through {name}'s unified-account API; that API lists no transfers between "
-    "your accounts and converts only per pair of coins, so add those (and older trades) by file upload."
-)
-_BITGET_UTA_PERMISSIONS = frozenset({"uta_mgt", "uta_trade", "withdraw", "copy_futures_position", "copy_futures_order"})
-
-
-def parse_bitget(payload: Any) -> KeyFacts:
-    """GET /api/v2/spot/account/info (bitget.com/api-doc, Get Account Information): `code` "00000";
-    `data.authorities` a list of strings; `data.ips` a comma-separated string. For a unified account,
-    GET /api/v3/account/info (uta/account/Get-Account-Info): `permType` "read-only" or "read-and-write",
-    `permissions` a list (uta_mgt, uta_trade, withdraw, copy_futures_position, copy_futures_order), `ips`."""
-    body = _object(payload, "the answer")
-    _envelope(body, "code", "00000")
-    data = _object(body.get("data"), "data")
-    if "permType" in data:
-        perm_type = data.get("permType")
-        if perm_type not in ("read-only", "read-and-write"):
-            raise PermissionsUnreadable("data.permType is not read-only or read-and-write")
-        granted = [p.strip().lower() for p in _strings(data.get("permissions"), "data.permissions") if p.strip()]
-        uta_ips = data.get("ips", "")
-        if uta_ips is not None and not isinstance(uta_ips, str):
-            raise PermissionsUnreadable("data.ips is not a string")
-        return KeyFacts(
-            can_read=bool(granted),
-            can_trade=perm_type == "read-and-write",
-            can_withdraw="withdraw" in granted,
-            ip_restricted=bool((uta_ips or "").strip()),
-            unknown_permissions=tuple(p for p in granted if p not in _BITGET_UTA_PERMISSIONS),
-            note=_BITGET_UNIFIED_NOTE,
-        )
-    authorities = _strings(data.get("authorities"), "data.authorities")
-    ips = data.get("ips", "")
-    if ips is not None and not isinstance(ips, str):
-        raise PermissionsUnreadable("data.ips is not a string")
-    perms = [p.strip().lower() for p in authorities if p.strip()]
-    reads = [p for p in perms if p in _BITGET_READ_WORDS or (p.endswith("r") and p not in _BITGET_WRITE_WORDS)]
-    writes = [p for p in perms if p in _BITGET_WRITE_WORDS or p in _BITGET_WITHDRAW or p.endswith("w")]
-    unknown = tuple(p for p in perms if p not in reads and p not in writes)
-    return KeyFacts(
-        can_read=bool(reads or writes),
-        can_trade=bool(writes),
-        can_withdraw=any(p in _BITGET_WITHDRAW for p in perms),
-        ip_restricted=bool((ips or "").strip()),
-        unknown_permissions=unknown,
-    )
-
-
-_KUCOIN_READ = frozenset({"general"})
-_KUCOIN_WITHDRAW = frozenset({"withdrawal", "withdraw"})
-_KUCOIN_TRADE = frozenset({"spot", "margin", "futures", "earn", "innertransfer", "transfer", "leveragetoken"})
-
-
-def parse_kucoin(payload: Any) -> KeyFacts:
-    """GET /api/v1/user/api-key: `permission` like "General,Spot"; `ipWhitelist` a comma-separated string."""
-    body = _object(payload, "the answer")
-    if "code" in body:
-        _envelope(body, "code", "200000")
-    data = _object(body.get("data"), "data")
-    permission = data.get("permission")
-    if not isinstance(permission, str) or not permission.strip():
-        raise PermissionsUnreadable("data.permission is not a non-empty string")
-    perms = {p.lower() for p in _split(permission)}
-    return KeyFacts(
-        can_read=bool(perms & _KUCOIN_READ),
-        can_trade=bool(perms & _KUCOIN_TRADE),
-        can_withdraw=bool(perms & _KUCOIN_WITHDRAW),
-        ip_restricted=bool(str(data.get("ipWhitelist") or "").strip()),
-        unknown_permissions=_unknown(perms, _KUCOIN_READ | _KUCOIN_WITHDRAW | _KUCOIN_TRADE),
-    )
-
-
-_KRAKEN_WITHDRAW = frozenset({"withdraw-funds"})
-_KRAKEN_TRADE = frozenset(
-    {"modify-trades", "cancel-close-trades", "modify-orders", "cancel-close-orders", "earn-funds"}
-)
-_KRAKEN_HARMLESS = frozenset({"deposit-funds", "export-data", "access-websockets"})  # no funds leave or move
-
-
-def parse_kraken(payload: Any) -> KeyFacts:
-    """POST /0/private/GetApiKeyInfo: `permissions` like "query-funds", `ipAllowlist`, `validUntil` (0: never)."""
-    body = _object(payload, "the answer")
-    if body.get("error"):
-        raise PermissionsUnreadable("error is not empty")
-    result = _object(body.get("result"), "result")
-    perms = {p.strip().lower() for p in _strings(result.get("permissions"), "result.permissions") if p.strip()}
-    reads = {p for p in perms if p.startswith("query-")}
-    known = reads | _KRAKEN_WITHDRAW | _KRAKEN_TRADE | _KRAKEN_HARMLESS
-    valid_until = _int(result.get("validUntil"))
-    return KeyFacts(
-        can_read=bool(reads),
-        can_trade=bool(perms & _KRAKEN_TRADE),
-        can_withdraw=bool(perms & _KRAKEN_WITHDRAW),
-        ip_restricted=bool(result.get("ipAllowlist")),
-        expires_at=datetime.fromtimestamp(valid_until, UTC) if valid_until else None,
-        unknown_permissions=_unknown(perms, known),
-    )
-
-
-def parse_coinbase(payload: Any) -> KeyFacts:
-    """GET /api/v3/brokerage/key_permissions: `can_view`, `can_trade`, `can_transfer` (sending funds out)."""
-    body = _object(payload, "the answer")
-    return KeyFacts(
-        can_read=_boolean(body, "can_view"),
-        can_trade=_boolean(body, "can_trade"),
-        can_withdraw=_boolean(body, "can_transfer"),
-    )
-
-
-_HTX_KNOWN = frozenset({"readonly", "trade", "withdraw"})
-
-
-def parse_htx(payload: Any, api_key: str) -> KeyFacts:
-    """GET /v2/user/api-key: `permission` "readOnly,trade,withdraw", `ipAddresses`, `validDays` (-1: forever).
-
-    The expiry is taken as creation time plus `validDays`, HTX's validity period; a key whose `status` is not
-    "normal" is reported as unable to read.
-    """
-    body = _object(payload, "the answer")
-    if "code" in body:
-        _envelope(body, "code", 200)
-    rows = body.get("data")
-    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
-        raise PermissionsUnreadable("data is not a list of keys")
-    row = next((r for r in rows if r.get("accessKey") == api_key), rows[0] if len(rows) == 1 else None)
-    if row is None:
-        raise PermissionsUnreadable("data does not list this key")
-    permission = row.get("permission")
-    if not isinstance(permission, str) or not permission.strip():
-        raise PermissionsUnreadable("permission is not a non-empty string")
-    perms = {p.lower() for p in _split(permission)}
-    valid_days = _int(row.get("validDays"))
-    created = _int(row.get("createTime"))
-    expires_at = None
-    if valid_days is not None and valid_days >= 0 and created:
-        expires_at = datetime.fromtimestamp(created / 1000, UTC) + timedelta(days=valid_days)
-    status = row.get("status", "normal")
-    if not isinstance(status, str):
-        raise PermissionsUnreadable("status is not a string")
-    status = status.lower()
-    return KeyFacts(
-        can_read="readonly" in perms and status == "normal",
-        can_trade="trade" in perms,
-        can_withdraw="withdraw" in perms,
-        ip_restricted=bool(str(row.get("ipAddresses") or "").strip()),
-        expires_at=expires_at,
-        unknown_permissions=_unknown(perms, _HTX_KNOWN),
-    )
-
-
-def parse_gate(payload: Any, api_key: str) -> KeyFacts:
-    """GET /api/v4/account/main_keys: `perms` [{name, read_only}], `ip_whitelist`; a list or a single key.
-
-    Gate's "wallet" permission with write access includes withdrawals, so it counts as withdrawing.
-    """
-    rows = payload if isinstance(payload, list) else [payload]
-    if not rows or not all(isinstance(r, Mapping) for r in rows):
-        raise PermissionsUnreadable("the answer is not a list of keys")
-    row = next((r for r in rows if r.get("key") == api_key), rows[0] if len(rows) == 1 else None)
-    if row is None:
-        raise PermissionsUnreadable("the answer does not list this key")
-    perms = row.get("perms")
-    if not isinstance(perms, list) or not perms or not all(isinstance(p, Mapping) for p in perms):
-        raise PermissionsUnreadable("perms is not a list of permissions")
-    if not all(isinstance(p.get("name"), str) and p["name"] for p in perms):
-        raise PermissionsUnreadable("a permission has no name")
-    writable = {str(p["name"]).lower() for p in perms if not _boolean(p, "read_only")}
-    return KeyFacts(
-        can_read=True,
-        can_trade=bool(writable),
-        can_withdraw="wallet" in writable,
-        ip_restricted=bool(row.get("ip_whitelist")),
-    )
-
-
-# ---------------------------------------------------------------------------------------------- helpers
-
-
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise PermissionsUnreadable(f"{where} is not a non-empty object")
-    return value
-
-
-def _boolean(body: Mapping[str, Any], name: str, *, required: bool = True) -> bool:
-    """A documented JSON boolean. Absent and not required: not granted. Anything else is refused, "true" too:
-    an exchange that changed its types may have changed their meaning."""
-    if name not in body and not required:
-        return False
-    value = body.get(name)
-    if not isinstance(value, bool):
-        raise PermissionsUnreadable(f"{name} is not a boolean")
-    return value
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise PermissionsUnreadable(f"{where} is not a list of strings")
-    return value
-
-
-def _envelope(body: Mapping[str, Any], field: str, success: object) -> None:
-    """An error envelope sent with HTTP 200 (ccxt raises only for the codes it knows) is not a permission answer."""
-    if body.get(field) != success or type(body.get(field)) is not type(success):
-        raise PermissionsUnreadable(f"{field} is not the success code")
-
-
-def _dig(payload: Any, key: str) -> Any:
-    return payload.get(key) if isinstance(payload, Mapping) else None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _split(value: Any) -> set[str]:
-    return {part.strip() for part in str(value or "").split(",") if part.strip()}
-
-
-def _unknown(perms: Iterable[str], known: Iterable[str]) -> tuple[str, ...]:
-    known_lower = {k.lower() for k in known}
-    return tuple(sorted(p for p in perms if p.lower() not in known_lower))
-
-
-def _iso_datetime(value: Any) -> datetime | None:
-    text = str(value or "").strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
