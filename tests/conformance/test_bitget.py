@@ -654,6 +654,15 @@ async def test_the_emulator_follows_the_documented_paging_windows_and_limits() -
                     await getattr(client, method)({**day, "limit": 101})
             with pytest.raises(ccxt.BadRequest, match="40019"):
                 await client.privateUtaGetV3AccountDepositRecords({"endTime": now})
+        async with client_for(emulator, emulator.add_tax_key(unified=True), tax=True) as client:
+            # v3 tax records: bizType and both ends required, at most 7 days a request, at most 500 a page.
+            day = {"startTime": now - DAY_MS, "endTime": now}
+            for params in ({**day, "limit": 501}, {"startTime": now - 8 * DAY_MS, "endTime": now}):
+                with pytest.raises(ccxt.BadRequest, match="400172"):
+                    await client.privateUtaGetV3TaxRecords({"bizType": "SPOT", **params})
+            for params in (day, {"bizType": "SPOT", "endTime": now}):
+                with pytest.raises(ccxt.BadRequest, match="40019"):
+                    await client.privateUtaGetV3TaxRecords(params)
         async with client_for(emulator, keys.tax, tax=True) as client:
             # Tax lists: both ends at most 30 days apart (00001, as ccxt recorded it), at most 500 a page.
             with pytest.raises(ccxt.BadRequest, match="00001"):
