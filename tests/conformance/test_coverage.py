@@ -57,12 +57,6 @@ ACCOUNTS = (
 )
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
 async def served_paths(telegram: BotApiEmulator, tmp_path: Path, exchange_id: str) -> set[str]:
     """The REST paths the emulator served while every demo key of `ACCOUNTS` was checked and synced."""
     async with AsyncExitStack() as stack:
