@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from telegram import Chat, Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, Document, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
@@ -40,6 +40,7 @@ from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
 from connectors.profiles import get_profile, popular_profiles
 from db.engine import Database
 from handlers import outbound
+from handlers.callbacks import EXPORT, UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
 
@@ -86,8 +87,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     token = random_tokens.token_urlsafe(6)[:8]
     pending[token] = {"file_id": document.file_id, "name": name}
     accounts = await services(context).integrations.list(user.id)
-    rows = [[InlineKeyboardButton(a.account_name, callback_data=f"up:{token}:{a.id}")] for a in accounts]
-    rows.append([InlineKeyboardButton("➕ New file-only account", callback_data=f"up:{token}:new")])
+    rows = [[UPLOAD_ACCOUNT.button(a.account_name, token, a.id)] for a in accounts]
+    rows.append([UPLOAD_ACCOUNT.button("➕ New file-only account", token, "new")])
     await outbound.send(
         context.bot, chat.id, texts.UPLOAD_WHICH_ACCOUNT.format(name=escape(name)), InlineKeyboardMarkup(rows)
     )
@@ -98,20 +99,17 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    kind, _, rest = (query.data or "").partition(":")
-    token, _, target = rest.partition(":")
-    upload = _pending(context).get(token)
+    kind, fields = _upload_press(query.data)
+    token, target = fields[0], fields[1]
+    upload = _pending(context).get(token) if kind else None
     svc = services(context)
-    account_part = target.partition(":")[0]
-    owned = (
-        kind == "upn" or target == "new" or account_part in {str(a.id) for a in await svc.integrations.list(user.id)}
-    )
+    owned = kind == "upn" or target == "new" or target in {str(a.id) for a in await svc.integrations.list(user.id)}
     if upload is None or not owned:  # answered once, before anything else: Telegram refuses a second answer
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
     if kind == "up" and target == "new":
-        rows = [[InlineKeyboardButton(p.name, callback_data=f"upn:{token}:{p.id}")] for p in popular_profiles()[:8]]
+        rows = [[UPLOAD_EXCHANGE.button(p.name, token, p.id)] for p in popular_profiles()[:8]]
         await outbound.edit_pressed(query, escape(texts.UPLOAD_WHICH_EXCHANGE), InlineKeyboardMarkup(rows))
         return
     format_name: str | None = None
@@ -127,11 +125,17 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         integration_id, created = account.id, True
     else:
-        account_part, _, format_name_part = target.partition(":")
-        if not account_part.isdigit():
-            return
-        integration_id, format_name = int(account_part), format_name_part or None
+        integration_id, format_name = int(target), fields[2] if kind == "upf" else None
     await import_upload(update, context, token, upload, integration_id, format_name, created)
+
+
+def _upload_press(raw: str | None) -> tuple[str, tuple[str, ...]]:
+    """Which upload button was pressed and its fields; ("", ("", "")) for forged or stale data."""
+    for family in (UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT):
+        fields = family.parse(raw)
+        if fields is not None:
+            return family.prefix, fields
+    return "", ("", "")
 
 
 async def import_upload(
@@ -175,7 +179,7 @@ async def import_upload(
             )
         except AmbiguousFormat as ambiguous:
             rows = [
-                [InlineKeyboardButton(candidate, callback_data=f"upf:{token}:{integration_id}:{candidate}")]
+                [UPLOAD_FORMAT.button(candidate, token, integration_id, candidate)]
                 for candidate in ambiguous.candidates
             ]
             await live.close(
@@ -312,12 +316,12 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if not accounts:
             await outbound.send(context.bot, chat.id, escape(texts.EXPORT_NOTHING))
             return
-        scopes = [[InlineKeyboardButton("All accounts", callback_data=f"ex:{fmt}:all:{span}")]]
-        scopes += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
+        scopes = [[EXPORT.button("All accounts", fmt, "all", span)]]
+        scopes += [[EXPORT.button(a.account_name, fmt, a.id, span)] for a in accounts]
         text = escape(f"{FORMAT_TITLES[fmt]}{shown}. {texts.EXPORT_CHOOSE_SCOPE}")
         await outbound.send(context.bot, chat.id, text, InlineKeyboardMarkup(scopes))
         return
-    rows = [[InlineKeyboardButton(FORMAT_TITLES[fmt], callback_data=f"ex:{fmt}::{span}")] for fmt in EXPORT_FORMATS]
+    rows = [[EXPORT.button(FORMAT_TITLES[fmt], fmt, "", span)] for fmt in EXPORT_FORMATS]
     text = texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown))
     await outbound.send(context.bot, chat.id, text, InlineKeyboardMarkup(rows))
 
@@ -327,12 +331,12 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    parts = (query.data or "").split(":")
-    fmt = next((known for known in EXPORT_FORMATS if len(parts) == 4 and parts[1] == known), None)
-    if fmt is None:
+    fields = EXPORT.parse(query.data)
+    fmt = next((known for known in EXPORT_FORMATS if fields is not None and fields[0] == known), None)
+    if fmt is None or fields is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    scope, span = parts[2], parts[3]
+    scope, span = fields[1], fields[2]
     try:
         period = _span_period(span)
     except ValueError:  # callback data comes from the client: a forged period is a stale button
@@ -346,8 +350,8 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if not scope:
         await query.answer()
-        rows = [[InlineKeyboardButton("All accounts", callback_data=f"ex:{fmt}:all:{span}")]]
-        rows += [[InlineKeyboardButton(a.account_name, callback_data=f"ex:{fmt}:{a.id}:{span}")] for a in accounts]
+        rows = [[EXPORT.button("All accounts", fmt, "all", span)]]
+        rows += [[EXPORT.button(a.account_name, fmt, a.id, span)] for a in accounts]
         await outbound.edit_pressed(query, escape(texts.EXPORT_CHOOSE_SCOPE), InlineKeyboardMarkup(rows))
         return
     integration_id = None if scope == "all" else database_id(scope) or -1
@@ -416,5 +420,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("upload", upload_command, filters=private))
     application.add_handler(CommandHandler("export", export_command, filters=private))
     application.add_handler(MessageHandler(private & filters.Document.ALL, on_document))
-    application.add_handler(CallbackQueryHandler(on_upload_button, pattern=r"^up[nf]?:"))
-    application.add_handler(CallbackQueryHandler(on_export_button, pattern=r"^ex:"))
+    uploads = pattern_of(UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT)
+    application.add_handler(CallbackQueryHandler(on_upload_button, pattern=uploads))
+    application.add_handler(CallbackQueryHandler(on_export_button, pattern=EXPORT.pattern))

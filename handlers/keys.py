@@ -14,16 +14,11 @@ from bot.integrations import IntegrationNotFound, IntegrationSummary
 from connectors.profiles import get_profile
 from handlers import outbound
 from handlers.assistant import flow, views
-
-PREFIX = "k"
-
-
-def _data(action: str, integration_id: int, argument: str = "") -> str:
-    return f"{PREFIX}:{action}:{integration_id}:{argument}"
+from handlers.callbacks import KEYS
 
 
 def _button(label: str, action: str, integration_id: int, argument: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=_data(action, integration_id, argument))
+    return KEYS.button(label, action, integration_id, argument)
 
 
 def _exchange_name(exchange_id: str) -> str:
@@ -61,12 +56,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    parts = (query.data or "").split(":", 3)
-    # Forged data: an id must be ASCII digits that fit the databases' 64-bit ids (18 digits always do).
-    if len(parts) != 4 or not (parts[2].isascii() and parts[2].isdigit()) or len(parts[2]) > 18:
+    fields = KEYS.parse(query.data)
+    if fields is None:  # forged, or from a menu of another version
         await query.answer(texts.EXPIRED_MENU, show_alert=True)
         return
-    action, integration_id, argument = parts[1], int(parts[2]), parts[3]
+    action, integration_id, argument = fields[0], int(fields[1]), fields[2]
     svc = services(context)
     try:
         summary = await svc.integrations.get(user.id, integration_id)
@@ -142,4 +136,4 @@ async def _confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE, su
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("keys", list_keys, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=KEYS.pattern))

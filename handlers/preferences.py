@@ -5,14 +5,14 @@ from __future__ import annotations
 from html import escape
 from zoneinfo import ZoneInfoNotFoundError, available_timezones
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
 from bot.context import services
 from handlers import outbound
+from handlers.callbacks import TIMEZONE
 
-PREFIX = "tz"
 COMMON_ZONES = (
     "UTC",
     "Europe/London",
@@ -31,7 +31,7 @@ COMMON_ZONES = (
 
 
 def _keyboard() -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(zone, callback_data=f"{PREFIX}:{zone}") for zone in COMMON_ZONES]
+    buttons = [TIMEZONE.button(zone, zone) for zone in COMMON_ZONES]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
@@ -66,8 +66,9 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    zone = (query.data or "").partition(":")[2]
-    if zone not in COMMON_ZONES:
+    fields = TIMEZONE.parse(query.data)
+    zone = None if fields is None else fields[0]
+    if zone is None or zone not in COMMON_ZONES:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     try:
@@ -81,4 +82,4 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("settings", settings_command, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_zone, pattern=f"^{PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(on_zone, pattern=TIMEZONE.pattern))

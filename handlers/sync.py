@@ -16,21 +16,18 @@ from bot.integrations import IntegrationError, IntegrationSummary
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
 from handlers import outbound, sync_views
+from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.sync_views import diagnosis_lines
 
 log = logging.getLogger(__name__)
 
-SYNC = "sy"
 STARTING_KEY = "tallybot.syncs_starting"  # bot_data: ids of accounts whose sync this process is starting
-TROUBLESHOOT = "tb"
 
 
 def sync_button(label: str, integration_id: int | None) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        label, callback_data=f"{SYNC}:{integration_id if integration_id is not None else 'all'}"
-    )
+    return InlineKeyboardButton(label, callback_data=sync_data(None if integration_id is None else [integration_id]))
 
 
 async def sync_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,7 +54,11 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    target = (query.data or "").partition(":")[2]
+    fields = SYNC.parse(query.data)
+    if fields is None:  # forged or from a menu of another version
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    target = fields[0]
     accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
     if target != "all":
         # One id, or several ("3,4,7") for "sync the accounts you just connected".
@@ -159,7 +160,7 @@ async def _sync_and_report(
     elapsed = time.monotonic() - started
     await live.close(sync_views.progress(events, names))
     if results:
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📊 Status", callback_data="st:show")]])
+        keyboard = InlineKeyboardMarkup([[STATUS.button("📊 Status", "show")]])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
         await outbound.send(context.bot, chat_id, sync_views.summary(results, elapsed), keyboard)
@@ -193,7 +194,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if account.summary.fingerprint is not None and not account.running:
             row.append(sync_button(f"🔄 Sync {account.summary.account_name}", account.summary.id))
         if account.problems():
-            row.append(InlineKeyboardButton("🛟 Troubleshoot", callback_data=f"{TROUBLESHOOT}:{account.summary.id}"))
+            row.append(TROUBLESHOOT_ACCOUNT.button("🛟 Troubleshoot", account.summary.id))
         if row:
             rows.append(row)
     if sum(1 for a in accounts if a.summary.fingerprint is not None) > 1:
@@ -215,7 +216,8 @@ async def on_troubleshoot(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
-    target = (query.data or "").partition(":")[2]
+    fields = TROUBLESHOOT_ACCOUNT.parse(query.data)
+    target = None if fields is None else fields[0]
     accounts = [a for a in await services(context).status.overview(user.id) if str(a.summary.id) == target]
     if not accounts:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
@@ -234,6 +236,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("sync", sync_command, filters=private))
     application.add_handler(CommandHandler("status", status_command, filters=private))
-    application.add_handler(CallbackQueryHandler(on_sync_button, pattern=f"^{SYNC}:"))
-    application.add_handler(CallbackQueryHandler(on_troubleshoot, pattern=f"^{TROUBLESHOOT}:"))
-    application.add_handler(CallbackQueryHandler(on_status_button, pattern="^st:show$"))
+    application.add_handler(CallbackQueryHandler(on_sync_button, pattern=SYNC.pattern))
+    application.add_handler(CallbackQueryHandler(on_troubleshoot, pattern=TROUBLESHOOT_ACCOUNT.pattern))
+    application.add_handler(CallbackQueryHandler(on_status_button, pattern=STATUS.pattern))

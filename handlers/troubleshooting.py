@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
@@ -10,13 +10,14 @@ from bot.context import services
 from bot.troubleshooting import TOPICS, render, topic
 from connectors.profiles import ExchangeProfile, get_profile
 from handlers import outbound
+from handlers.callbacks import TROUBLESHOOTING
 
-PREFIX = "ts"
+MENU = "menu"  # the topic id of the "« All problems" button
 MENU_TEXT = "🛟 <b>Troubleshooting</b>\nWhat is going wrong?"
 
 
 def menu() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t.title, callback_data=f"{PREFIX}:{t.id}")] for t in TOPICS])
+    return InlineKeyboardMarkup([[TROUBLESHOOTING.button(t.title, t.id)] for t in TOPICS])
 
 
 async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[ExchangeProfile]:
@@ -43,12 +44,16 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    chosen = topic((query.data or "").partition(":")[2])
+    fields = TROUBLESHOOTING.parse(query.data)
+    if fields is not None and fields[0] == MENU:
+        await on_menu(update, context)
+        return
+    chosen = None if fields is None else topic(fields[0])
     if chosen is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
-    back = InlineKeyboardMarkup([[InlineKeyboardButton("« All problems", callback_data=f"{PREFIX}:menu")]])
+    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button("« All problems", MENU)]])
     await outbound.edit_pressed(query, render(chosen, await users_profiles(update, context)), back)
 
 
@@ -62,5 +67,4 @@ async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("troubleshoot", show_menu, filters=private))
-    application.add_handler(CallbackQueryHandler(on_menu, pattern=f"^{PREFIX}:menu$"))
-    application.add_handler(CallbackQueryHandler(on_topic, pattern=f"^{PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(on_topic, pattern=TROUBLESHOOTING.pattern))

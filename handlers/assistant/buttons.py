@@ -1,4 +1,5 @@
-"""Callback data of the Assistant's buttons: `as:<draft token>:<action>[:<argument>]`, at most 64 bytes.
+"""Callback data of the Assistant's buttons: `as:<draft token>:<action>[:<argument>]`, the `ASSISTANT` family of
+the one callback codec (handlers/callbacks.py), which checks the 64 bytes when a button is built.
 
 The token ties a button to one flow of one user: a button from an earlier flow, or pressed by someone
 else, never matches the presser's open draft.
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton
 
-PREFIX = "as"
+from handlers.callbacks import ASSISTANT
+
+PREFIX = ASSISTANT.prefix
 
 
 class Action:
@@ -41,21 +44,17 @@ class Pressed:
 
 
 def data(token: str, action: str, argument: str = "") -> str:
-    value = f"{PREFIX}:{token}:{action}:{argument}"
-    if len(value.encode()) > 64:
-        raise ValueError("callback data over Telegram's 64 bytes")
-    return value
+    return ASSISTANT.data(token, action, argument)
 
 
 def button(label: str, token: str, action: str, argument: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data(token, action, argument))
+    return ASSISTANT.button(label, token, action, argument)
 
 
 def parse(raw: str | None) -> Pressed | None:
     """The pressed button, or None for data that is not ours or is malformed (it comes from the client)."""
-    if not raw:
+    fields = ASSISTANT.parse(raw)
+    if fields is None:
         return None
-    parts = raw.split(":", 3)
-    if len(parts) != 4 or parts[0] != PREFIX:
-        return None
-    return Pressed(parts[1], parts[2], parts[3])
+    token, action, argument = fields
+    return Pressed(token, action, argument)

@@ -20,6 +20,7 @@ from handlers import outbound
 from handlers.assistant import views
 from handlers.assistant.buttons import Action
 from handlers.assistant.flow import key_type_of, next_exchange, profile_of, say, show
+from handlers.callbacks import sync_data
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ async def check_and_store(update: Update, context: ContextTypes.DEFAULT_TYPE, dr
     )
     if result.warnings:
         text += "\n\n" + texts.warnings_block(result.warnings)
-    sync_now = InlineKeyboardMarkup([[InlineKeyboardButton("🔄 Sync now", callback_data=f"sy:{stored.id}")]])
+    sync_now = InlineKeyboardMarkup([[InlineKeyboardButton("🔄 Sync now", callback_data=sync_data([stored.id]))]])
     await outbound.edit(context.bot, status.chat_id, status.message_id, text, sync_now)
     state.connected.append(Connected(stored.id, stored.account_name, profile.id))
     await next_exchange(update, context, draft)

@@ -17,6 +17,7 @@ from connectors.profiles import ExchangeProfile, KeyType, UnknownExchange, get_p
 from handlers import outbound
 from handlers.assistant import views
 from handlers.assistant.views import View
+from handlers.callbacks import SYNC, sync_data
 
 
 def profile_of(draft: Draft) -> ExchangeProfile:
@@ -109,10 +110,11 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draf
     skipped = [get_profile(exchange_id).name for exchange_id in state.skipped]
     await services(context).drafts.finish(draft.telegram_user_id)
     keyboard = None
-    ids = ",".join(str(item.integration_id) for item in state.connected)
-    if names and len(f"sy:{ids}") <= 64:
+    ids = [item.integration_id for item in state.connected]
+    # Too many accounts for one button's 64 bytes: they are synced with /sync instead.
+    if names and SYNC.fits(",".join(str(i) for i in ids)):
         label = "🔄 Sync them all" if len(names) > 1 else "🔄 Sync now"
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"sy:{ids}")]])
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=sync_data(ids))]])
     await outbound.send(context.bot, draft.chat_id, texts.summary(names, skipped), keyboard)
 
 

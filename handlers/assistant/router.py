@@ -19,8 +19,9 @@ from bot.secret import looks_like_secret
 from connectors.profiles import UnknownExchange, get_profile
 from handlers import outbound
 from handlers.assistant import check, flow, keypair, views
-from handlers.assistant.buttons import PREFIX, Action, Pressed, parse
+from handlers.assistant.buttons import Action, Pressed, parse
 from handlers.assistant.secrets import receive_field, stray_secret
+from handlers.callbacks import ASSISTANT
 from handlers.replies import reply
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,7 @@ async def resume_after_restart(context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler(["start", "connect"], open_assistant, filters=PRIVATE))
     application.add_handler(CommandHandler("cancel", cancel, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=f"^{PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=ASSISTANT.pattern))
     text_updates = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND & text_updates, on_private_text))
     if application.job_queue is not None:
