@@ -468,8 +468,8 @@ async def test_the_user_reads_tallybots_own_failures_as_tallybots_in_the_summary
     async with BybitWithoutConvertHistory(seed=21, profile=SMALL, listed_symbols=20, limits=limits) as bybit:
         original = bybit.assets._deposit
 
-        def deposit_without_amount(record: Any) -> dict[str, Any]:
-            row = original(record)
+        def deposit_without_amount(record: Any, status: int | None = None) -> dict[str, Any]:
+            row = original(record, status)
             del row["amount"]
             return row
 
