@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot.app import build_application, serving
@@ -16,7 +17,7 @@ from sandbox.botapi import BotApiEmulator
 
 def settings_for(emulator: BotApiEmulator, data_dir: Path, **overrides: Any) -> Settings:
     return Settings(
-        telegram_bot_token=emulator.token,
+        telegram_bot_token=SecretStr(emulator.token),
         telegram_api_base_url=emulator.base_url,
         data_dir=data_dir,
         **overrides,
