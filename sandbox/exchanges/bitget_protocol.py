@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.protocol import Call as Call
+from sandbox.exchanges.protocol import NotEmulated as NotEmulated
 from sandbox.exchanges.records import IdStyle, plain
 
 Json = dict[str, Any]
@@ -30,19 +31,6 @@ class BitgetError(Exception):
         self.code = code
         self.msg = msg
         self.status = status
-
-
-class NotEmulated(Exception):
-    """The request is valid on Bitget but outside what this emulator serves."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request as an endpoint sees it, after authentication."""
-
-    params: Mapping[str, str]
-    key: ApiKey | None
-    now_ms: int
 
 
 class BitgetIds(IdStyle):

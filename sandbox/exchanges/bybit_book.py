@@ -17,11 +17,12 @@ import binascii
 import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.protocol import Call as Call
+from sandbox.exchanges.protocol import NotEmulated as NotEmulated
 from sandbox.exchanges.records import (
     EIGHT_PLACES,
     IdStyle,
@@ -48,17 +49,6 @@ class BybitError(Exception):
         super().__init__(msg)
         self.code = code
         self.msg = msg
-
-
-class NotEmulated(Exception):
-    """The request is valid on Bybit but outside what this emulator serves."""
-
-
-@dataclass(frozen=True)
-class Call:
-    params: Mapping[str, str]
-    key: ApiKey | None
-    now_ms: int
 
 
 class BybitIds(IdStyle):
