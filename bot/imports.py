@@ -265,6 +265,7 @@ async def _stored(
                 price=row.price,
                 fee_amount=row.fee_amount,
                 raw=row.raw if zone_shift and row.source == TransactionSource.FILE else None,
+                from_file=row.source == TransactionSource.FILE,
             )
     return stored
 

@@ -114,6 +114,7 @@ class _Candidate:
     price: Decimal | None
     fee: Decimal | None
     natural_key: str
+    from_file: bool = False
     claimed: bool = False
 
 
@@ -157,9 +158,11 @@ class StoredRecords:
         price: Decimal | None,
         fee_amount: Decimal | None,
         raw: Any = None,
+        from_file: bool = False,
     ) -> None:
-        """`raw` is given for stored file rows only when a file without a zone is imported (see raw_identity)."""
-        candidate = _Candidate(occurred_at.timestamp(), price, fee_amount, natural_key)
+        """`raw` is given for stored file rows only when a file without a zone is imported (see raw_identity);
+        `from_file`: the row was stored by a file import, not by the API sync."""
+        candidate = _Candidate(occurred_at.timestamp(), price, fee_amount, natural_key, from_file)
         content = (kind, asset, quote_asset or "", (side or "").lower(), amount)
         self._by_content.setdefault(content, []).append(candidate)
         self._by_key[natural_key] = candidate
@@ -181,12 +184,16 @@ class StoredRecords:
         candidate.claimed = True
         return True
 
-    def claim_same_row(self, record: NormalizedRecord, key: str) -> _Candidate | None:
-        """The unclaimed stored record under this key, or stored by an earlier version from the same file row."""
+    def claim_exact(self, key: str) -> _Candidate | None:
+        """The unclaimed stored record under this key."""
         candidate = self._by_key.get(key)
         if candidate is not None and not candidate.claimed:
             candidate.claimed = True
             return candidate
+        return None
+
+    def claim_same_row(self, record: NormalizedRecord) -> _Candidate | None:
+        """An unclaimed stored record an earlier version stored from the same file row."""
         identity = raw_identity(str(record.kind), record.raw)
         for candidate in self._by_raw.get(identity or "", ()):
             if not candidate.claimed:
@@ -194,12 +201,13 @@ class StoredRecords:
                 return candidate
         return None
 
-    def claim_content(self, record: NormalizedRecord, precision: int = 1) -> bool:
-        """Whether an unclaimed stored record has this record's content; if so it is claimed."""
+    def claim_content(self, record: NormalizedRecord, precision: int = 1, *, api_only: bool = False) -> bool:
+        """Whether an unclaimed stored record has this record's content; if so it is claimed. `api_only`: only a
+        record the API sync stored counts (a file row's identical twin is another trade, not the same one)."""
         window = max(precision, 1)
         bucket = int(record.occurred_at.timestamp() // window)
         for candidate in self._by_content.get(content_of(record), ()):
-            if candidate.claimed or int(candidate.epoch // window) != bucket:
+            if candidate.claimed or int(candidate.epoch // window) != bucket or (api_only and candidate.from_file):
                 continue
             if _compatible(candidate.price, record.price) and _compatible(candidate.fee, record.fee_amount):
                 candidate.claimed = True
@@ -280,23 +288,29 @@ def _plan_wall_time(
     unkeyed: list[ParsedRecordLike], stored: StoredRecords, integration_id: int, zone: tzinfo, plan: ImportPlan
 ) -> ImportPlan:
     """Rows of a file without a zone: the n-th identical row of a wall time always gets ordinal n, so a second
-    import finds each row under its key whatever zone it was read in."""
+    import finds each row under its key whatever zone it was read in.
+
+    Every row claims its exact key before any row looks for its stored twin by file row (identical rows have the
+    same file row), so no row takes a record another row is stored under."""
     ordinals: dict[str, int] = {}
+    keyed: list[tuple[ParsedRecordLike, str]] = []
     for parsed in unkeyed:
-        record = parsed.record
-        parts = wall_canonical(record, zone)
-        group = f"{record.kind}|" + "|".join(parts)
+        parts = wall_canonical(parsed.record, zone)
+        group = f"{parsed.record.kind}|" + "|".join(parts)
         ordinal = ordinals.get(group, 0)
         ordinals[group] = ordinal + 1
-        key = content_key(record, ordinal, parts)
-        same = stored.claim_same_row(record, key)
+        keyed.append((parsed, content_key(parsed.record, ordinal, parts)))
+    exact = [stored.claim_exact(key) for _, key in keyed]
+    matches = [found or stored.claim_same_row(p.record) for found, (p, _) in zip(exact, keyed, strict=True)]
+    for (parsed, key), same in zip(keyed, matches, strict=True):
+        record = parsed.record
         if same is not None:
             plan.known += 1
             same_time = same.epoch == record.occurred_at.timestamp()
             if same_time and same.natural_key == key:
                 continue
             plan.retimed += not same_time
-            if stored.claim_content(record, parsed.precision):
+            if stored.claim_content(record, parsed.precision, api_only=True):
                 plan.dropped.append(same.natural_key)  # e.g. the API sync stored it at the right time meanwhile
             else:
                 plan.moved.append((same.natural_key, key, record.occurred_at))
