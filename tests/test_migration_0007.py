@@ -1,0 +1,104 @@
+"""Migration 0007: what the old Bybit and OKX fetchers dropped comes back on the next sync."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from alembic import command
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from db.engine import Database
+from db.migrate import alembic_config, upgrade_to_head
+from db.models import EndpointState, Integration, Transaction, User
+from db.repositories import TransactionRepository
+
+
+async def _migrate_to(database: Database, revision: str) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with database.engine.execution_options(tallybot_write=True).begin() as connection:
+        await connection.run_sync(run)
+
+
+def _okx_fill(integration_id: int, *, stored_at: datetime, raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "integration_id": integration_id,
+        "natural_key": f"trade:{raw['instId']}:{raw['tradeId']}",
+        "kind": "trade",
+        "occurred_at": stored_at,
+        "exchange_tx_id": raw["tradeId"],
+        "asset": "BTC",
+        "amount": Decimal(raw["fillSz"]),
+        "source": "api",
+        "raw": raw,
+    }
+
+
+async def test_okx_trades_take_their_fill_time_and_spot_trade_cursors_are_walked_again(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        await _migrate_to(database, "0006")
+        async with database.writer() as session:
+            user = User(telegram_user_id=1001)
+            session.add(user)
+            await session.flush()
+            okx, bybit, binance = (
+                Integration(user_id=user.id, exchange_id=exchange, account_name=f"{exchange}-1")
+                for exchange in ("okx", "bybit", "binance")
+            )
+            session.add_all([okx, bybit, binance])
+            await session.flush()
+            session.add_all(
+                [
+                    EndpointState(integration_id=okx.id, endpoint="spot_trades", cursor={"walk": {"after": "9"}}),
+                    EndpointState(integration_id=okx.id, endpoint="deposits", cursor={"after": "3"}),
+                    EndpointState(integration_id=bybit.id, endpoint="spot_trades", market="", cursor={"since": 1}),
+                    EndpointState(
+                        integration_id=binance.id, endpoint="spot_trades", market="BTC/USDT", cursor={"id": 7}
+                    ),
+                ]
+            )
+            ids = okx.id, bybit.id, binance.id
+        okx_id, bybit_id, binance_id = ids
+        # The docs' example fill (OKX v5 "GET / Transaction details (last 3 days)"): fillTime 1597026383085,
+        # ts 1597026383087. The old fetcher stored ts; one fill without fillTime keeps what it has.
+        with_fill_time = {
+            "instId": "BTC-USDT",
+            "tradeId": "1",
+            "fillSz": "0.01",
+            "fillTime": "1597026383085",
+            "ts": "1597026383087",
+        }
+        without_fill_time = {
+            "instId": "BTC-USDT",
+            "tradeId": "2",
+            "fillSz": "0.02",
+            "fillTime": "",
+            "ts": "1597026383099",
+        }
+        ts_of_first = datetime(2020, 8, 10, 2, 26, 23, 87000, tzinfo=UTC)
+        ts_of_second = datetime(2020, 8, 10, 2, 26, 23, 99000, tzinfo=UTC)
+        async with database.writer() as session:
+            await TransactionRepository(session).insert_missing(
+                [
+                    _okx_fill(okx_id, stored_at=ts_of_first, raw=with_fill_time),
+                    _okx_fill(okx_id, stored_at=ts_of_second, raw=without_fill_time),
+                ]
+            )
+
+        await upgrade_to_head(database)
+
+        async with database.reader() as session:
+            times = dict((await session.execute(select(Transaction.exchange_tx_id, Transaction.occurred_at))).all())
+            states = set((await session.execute(select(EndpointState.integration_id, EndpointState.endpoint))).all())
+        assert times == {"1": datetime(2020, 8, 10, 2, 26, 23, 85000, tzinfo=UTC), "2": ts_of_second}
+        assert states == {(okx_id, "deposits"), (binance_id, "spot_trades")}
+        assert bybit_id not in {integration for integration, _ in states}
+    finally:
+        await database.dispose()
