@@ -126,14 +126,15 @@ class RowReader:
             return None, hold_if_recent(when)
         if status not in DEPOSIT_DONE:
             return None, None
-        ident = str(row.get("id") or "")
+        return self._on_chain(RecordKind.DEPOSIT, row, str(row.get("id") or ""), row.get("depositFee"), when), None
+
+    def _on_chain(self, kind: RecordKind, row: Mapping[str, Any], ident: str, fee: Any, when: int) -> NormalizedRecord:
+        """A finished deposit or withdrawal: its key names the chain transfer too, and the fee is in the moved coin."""
         coin = str(row["coin"])
-        key = natural_key(RecordKind.DEPOSIT, ident, coin, row.get("txID"), row["amount"], when)
-        fee = row.get("depositFee")
-        record = NormalizedRecord(
-            kind=RecordKind.DEPOSIT,
+        return NormalizedRecord(
+            kind=kind,
             occurred_at=ms_to_utc(when),
-            natural_key=key,
+            natural_key=natural_key(kind, ident, coin, row.get("txID"), row["amount"], when),
             asset=self.code(coin),
             amount=exact(row["amount"]),
             exchange_tx_id=ident or None,
@@ -141,7 +142,6 @@ class RowReader:
             fee_amount=exact(fee) if _given(fee) else None,
             raw=dict(row),
         )
-        return record, None
 
     def internal_deposit(self, row: Mapping[str, Any], window_start: int) -> Parsed:
         """An off-chain deposit from another Bybit user: its own id space, so its key says "internal"."""
@@ -172,20 +172,7 @@ class RowReader:
         if status not in WITHDRAWAL_DONE:
             return None, hold_if_recent(when)
         ident = str(row.get("withdrawId") or "")
-        coin = str(row["coin"])
-        fee = row.get("withdrawFee")
-        record = NormalizedRecord(
-            kind=RecordKind.WITHDRAWAL,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.WITHDRAWAL, ident, coin, row.get("txID"), row["amount"], when),
-            asset=self.code(coin),
-            amount=exact(row["amount"]),
-            exchange_tx_id=ident or None,
-            fee_asset=self.code(coin) if _given(fee) else None,
-            fee_amount=exact(fee) if _given(fee) else None,
-            raw=dict(row),
-        )
-        return record, None
+        return self._on_chain(RecordKind.WITHDRAWAL, row, ident, row.get("withdrawFee"), when), None
 
     def transfer(self, row: Mapping[str, Any], window_start: int) -> Parsed:
         when = epoch_ms(row.get("timestamp") or 0) or window_start
