@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from bot.credentials import CredentialOwner, open_fields
 from bot.settings import SQLITE_FILE_NAME, ConfigError, Settings
@@ -37,8 +37,44 @@ class StartupError(Exception):
     """The program cannot start; the message is one line naming the problem and its fix."""
 
 
+# Query parameters whose values are secrets (`?password=`, `&sslpassword=`, `sslkey`, `token`...): hide_password
+# hides only the password between user and host, never the query string.
+_SECRET_PARAMETER_WORDS = ("pass", "secret", "key", "token")
+MASKED = "***"
+
+
 def shown_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL to print: its password and every secret-looking query value masked."""
+    parsed = make_url(url)
+    # A placeholder of plain letters: rendering percent-encodes the asterisks of MASKED.
+    placeholder = f"masked{uuid.uuid4().hex}"
+    masked = {
+        name: (placeholder if any(word in name.lower() for word in _SECRET_PARAMETER_WORDS) else value)
+        for name, value in parsed.query.items()
+    }
+    return parsed.set(query=masked).render_as_string(hide_password=True).replace(placeholder, MASKED)
+
+
+def open_engine(settings: Settings) -> Database:
+    """The engine for DATABASE_URL, or StartupError: a URL SQLAlchemy cannot parse, or one naming a driver that is
+    not installed (`postgresql://` means psycopg2, which is not ours), fails here, before any connection."""
+    try:
+        return Database(settings.effective_database_url)
+    except ArgumentError:  # its text repeats the URL, password included
+        raise StartupError(
+            "DATABASE_URL is not a database URL: write it as postgresql+asyncpg://user:password@host:5432/database"
+        ) from None
+    except ImportError as error:
+        driver = getattr(error, "name", None) or "its driver"
+        raise StartupError(
+            f"DATABASE_URL names a database driver that is not installed ({driver}): "
+            "write it as postgresql+asyncpg://user:password@host:5432/database"
+        ) from None
+    except ValueError:  # e.g. a port that is not a number; its text may quote part of the URL
+        raise StartupError(
+            "DATABASE_URL is malformed (check the port and the characters in the password, which must be "
+            "percent-encoded): write it as postgresql+asyncpg://user:password@host:5432/database"
+        ) from None
 
 
 def _reason(error: BaseException) -> str:
@@ -136,12 +172,22 @@ async def open_database(settings: Settings) -> Database:
     """The migrated database, or StartupError."""
     check_data_directory(settings)
     check_sqlite_file(settings)
-    database = Database(settings.effective_database_url)
+    database = open_engine(settings)
     try:
         await upgrade_to_head(database)
     except (OSError, SQLAlchemyError) as error:
         await database.dispose()
         raise StartupError(describe_database_error(error, settings)) from None
+    except TypeError as error:
+        await database.dispose()
+        if "keyword argument" not in str(error):
+            raise
+        # asyncpg's connect() is handed the URL's query parameters; it names the first one it does not know.
+        shown = shown_url(settings.effective_database_url)
+        raise StartupError(
+            f"the database driver does not accept an option in DATABASE_URL {shown} "
+            f"({_reason(error)}): remove it from the URL's query string"
+        ) from None
     except BaseException:
         await database.dispose()
         raise

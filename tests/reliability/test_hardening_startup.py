@@ -271,3 +271,36 @@ async def test_a_missing_or_wrong_master_key_stops_the_start_naming_the_fix(
         line = one_error_line(refused)
         assert refused.process.returncode not in (0, None)
         assert "which is not in the key ring" in line and "restore the master key" in line, line
+
+
+QUERY_CANARY = "canary-in-the-query-5530"
+
+
+async def test_a_malformed_database_url_or_a_password_in_its_query_is_one_line_without_the_secret(
+    telegram: BotApiEmulator, tmp_path: Path
+) -> None:
+    """README: each start-up failure is one line on stderr, exit status 2, the URL shown with its secrets hidden.
+    `render_as_string(hide_password=True)` leaves the query string alone, and a URL SQLAlchemy cannot parse, or one
+    naming a driver we do not ship, failed before the checks with a traceback."""
+    key = base64.b64encode(generate_key()).decode()
+    urls = {
+        "password_in_the_query": (
+            f"postgresql+asyncpg://tallybot@127.0.0.1:1/tallybot?password={QUERY_CANARY}&ssl=disable",
+            "cannot reach the database at postgresql+asyncpg://tallybot@127.0.0.1:1/tallybot?password=***",
+        ),
+        "sync_driver": (f"postgresql://tallybot:{QUERY_CANARY}@127.0.0.1:1/tallybot", "driver that is not installed"),
+        "unparsable": (f"tallybot:{QUERY_CANARY} at 127.0.0.1", "DATABASE_URL is not a database URL"),
+        "port_not_a_number": (
+            f"postgresql+asyncpg://tallybot:{QUERY_CANARY}@127.0.0.1:pg/tb",
+            "DATABASE_URL is malformed",
+        ),
+    }
+    for name, (url, expected) in urls.items():
+        data_dir = tmp_path / name / "data"
+        data_dir.mkdir(parents=True)
+        env = bot_environment(telegram, data_dir, DATABASE_URL=url, TALLYBOT_MASTER_KEY=key)
+        bot = await run_tallybot(tmp_path / name, env, "run", timeout=60)
+        line = one_error_line(bot)
+        assert expected in line, (name, line)
+        assert bot.process.returncode == 2, (name, bot.output())
+        assert QUERY_CANARY not in bot.output(), (name, bot.output())
