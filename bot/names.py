@@ -32,6 +32,9 @@ _CONFUSABLES = str.maketrans(
     "ABESIJKMHOPCTXYaeijopcxysdhlqwABEZHIKMNOPTYXokvptux",
 )
 _NUMBERED = re.compile(r"^(?P<base>.*?)[\s\-_#]*\d*$")
+# The only numbered form a key-shaped token may take and still be a name: the one the bot suggests ("Binance-1"),
+# an exchange's name, one separator and at most three digits. "okx20240101" or "Bitget1234567" is a passphrase.
+_SUGGESTED_NUMBER = re.compile(r"^(?P<base>.+?)[\s\-_#]\d{1,3}$")
 
 
 @cache
@@ -55,8 +58,10 @@ def exchange_named(text: str) -> str | None:
 def is_ordinary_word(token: str, account_names: tuple[str, ...] = ()) -> bool:
     """A token the bot knows that is not a key even though it mixes letters and digits: an exchange's name with a
     number ("Binance-1", the names the bot suggests) or one of the user's own account names."""
-    folded = token.casefold()
-    return exchange_named(token) is not None or any(folded == name.casefold() for name in account_names)
+    folded = token.strip().casefold()
+    suggested = _SUGGESTED_NUMBER.match(folded)
+    base = suggested.group("base") if suggested else folded
+    return base.strip() in exchange_words() or any(folded == name.casefold() for name in account_names)
 
 
 def _scripts(word: str) -> set[str]:

@@ -62,6 +62,10 @@ ALNUM = string.ascii_letters + string.digits
 
 def key_of(kind: str, rng: random.Random) -> str:
     """A key of the given kind with at least one letter and one digit, as real ones have."""
+    if kind == "exchange-named passphrase":  # "okx20240101": a user's easy passphrase, not a name the bot suggests
+        exchange = rng.choice(("okx", "OKX", "Bitget", "bitget", "Binance", "Bybit"))
+        digits = rng.randint(max(8 - len(exchange), 4), 19 - len(exchange))  # 8 to 19 characters in all
+        return exchange + "".join(rng.choice(string.digits) for _ in range(digits))
     length, alphabet = {
         "binance secret": (64, ALNUM),
         "bybit secret": (36, ALNUM),
@@ -76,8 +80,16 @@ def key_of(kind: str, rng: random.Random) -> str:
             return value
 
 
-KINDS = ("binance secret", "bybit secret", "okx secret", "bybit api key", "okx passphrase", "bitget passphrase")
-SHORT = {"bybit api key", "okx passphrase", "bitget passphrase"}
+KINDS = (
+    "binance secret",
+    "bybit secret",
+    "okx secret",
+    "bybit api key",
+    "okx passphrase",
+    "bitget passphrase",
+    "exchange-named passphrase",
+)
+SHORT = {"bybit api key", "okx passphrase", "bitget passphrase", "exchange-named passphrase"}
 
 
 @dataclass
@@ -212,6 +224,31 @@ def test_every_key_shaped_token_is_key_material_wherever_it_stands(key: str, bef
     assume(not is_ordinary_word(key))
     assert holds_key_material(f"{before}{key}", is_ordinary_word)
     assert names.refusal(names.normalised(key)) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    exchange=st.sampled_from(("okx", "OKX", "Bitget", "Binance", "bybit")),
+    separator=st.sampled_from(("", "-", "_", "#")),
+    digits=st.integers(1000, 10**15).map(str),
+    before=st.sampled_from(("", "/sync ", "/settings ")),
+)
+def test_an_exchange_name_with_more_than_three_digits_is_key_material(
+    exchange: str, separator: str, digits: str, before: str
+) -> None:
+    """Only the names the bot suggests ("Binance-1" to "Binance-999") pass; "okx20240101" is a passphrase."""
+    token = f"{exchange}{separator}{digits}"
+    assume(len(token) >= 8)
+    assert not is_ordinary_word(token)
+    assert holds_key_material(f"{before}{token}", is_ordinary_word)
+    assert names.refusal(names.normalised(token)) == names.NAME_LOOKS_LIKE_A_KEY
+
+
+def test_the_names_the_bot_suggests_are_ordinary() -> None:
+    for token in ("Binance-1", "Bitget_12", "OKX#999", "bybit-7", "Binance 3"):
+        assert is_ordinary_word(token), token
+    for token in ("okx20240101", "Bitget1234567", "Binance-1000", "Binance123"):
+        assert not is_ordinary_word(token), token
 
 
 EXCHANGE_WITH_NUMBER = st.builds(
