@@ -151,8 +151,8 @@ class BinanceEmulator(ExchangeEmulator):
                 "intervalNum": 1,
                 "limit": self.limits.request_weight_per_minute,
             },
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000},
+            # The two other limiters exactly as the spot docs' enums.md ("Rate limiters (rateLimitType)") shows them.
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 1, "limit": 10},
             {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61_000},
         ]
 

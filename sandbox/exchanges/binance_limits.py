@@ -35,7 +35,11 @@ class BinanceLimits:
     request_weight_per_minute: int = 6000
     sapi_ip_weight_per_minute: int = 12_000  # per endpoint
     sapi_uid_weight_per_minute: int = 180_000  # per endpoint
-    # Binance bans "repeated" violations without saying how many; this many 429s in a row earn a 418.
+    # The docs say only that "repeatedly violating rate limits" earns a 418 and that bans "scale in duration for
+    # repeat offenders, from 2 minutes to 3 days" (LIMITS). How many 429s make "repeatedly" and how a ban scales are
+    # not documented: this emulator's choice, within that range, is a ban after this many 429s in a row, lasting
+    # 2 minutes, doubling with each later ban, never over 3 days. Tallybot stops at the first 429, so it relies on
+    # neither choice.
     violations_before_ban: int = 10
     first_ban_ms: int = 2 * MINUTE_MS
     max_ban_ms: int = 3 * DAY_MS
