@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
+from bot.integrations import AdvancedOptions, IntegrationService
+from bot.secret import Secret
+from bot.sync import SyncService
+from bot.vault import KeyRing, Vault, generate_key
+from connectors.clients import ClientPool
+from connectors.profiles import Endpoint
 from db.engine import Database
 from db.migrate import alembic_config, upgrade_to_head
 from db.models import EndpointState, Integration, Transaction, User
 from db.repositories import TransactionRepository
+from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 
 
 async def _migrate_to(database: Database, revision: str) -> None:
@@ -102,3 +110,62 @@ async def test_okx_trades_take_their_fill_time_and_spot_trade_cursors_are_walked
         assert bybit_id not in {integration for integration, _ in states}
     finally:
         await database.dispose()
+
+
+CLASSIC_PROFILE = AccountProfile(
+    years=1.0, traded_markets=3, trades=60, deposits=0, withdrawals=0, converts=0, transfers=0, rewards=0
+)
+UNLIMITED = BybitLimits(per_second={}, default_per_second=10_000, ip_requests_per_5s=100_000)
+
+
+async def test_a_bybit_account_synced_before_the_fix_gets_its_dropped_classic_trades_once(tmp_path: Path) -> None:
+    """A classic account's executions carry execType "": the old fetcher dropped them and committed its cursor
+    past them. After the migration the next sync walks the account again and stores each missing trade once."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'at_0006.sqlite3'}")
+    async with BybitEmulator(
+        seed=20240712, profile=CLASSIC_PROFILE, listed_symbols=20, limits=UNLIMITED, classic=True
+    ) as bybit:
+        pool = ClientPool({"bybit": bybit.base_url})
+        try:
+            async with pool.client("bybit", "warm-up", {}) as client:
+                client.throttler.config["refillRate"] = 1e6
+            await _migrate_to(database, "0006")
+            integrations = IntegrationService(database, Vault(KeyRing([generate_key()])))
+            keys = bybit.add_key(label="tallybot")
+            summary = await integrations.connect(
+                1001,
+                exchange_id="bybit",
+                key_type="normal",
+                account_name="Bybit-1",
+                fields={"apiKey": Secret(keys.api_key), "secret": Secret(keys.secret)},
+                options=AdvancedOptions(
+                    sync_from=(datetime.now(UTC) - timedelta(days=400)).date(), endpoints=("spot_trades",)
+                ),
+            )
+            service = SyncService(database, integrations, pool)
+            await service.run(1001, summary.id)
+            # What the old fetcher left: its cursor committed to now, and every other classic trade missing (the
+            # rows kept show that walking again does not store a trade twice).
+            async with database.writer() as session:
+                stored = (await session.scalars(select(Transaction.id).order_by(Transaction.id))).all()
+                await session.execute(delete(Transaction).where(Transaction.id.in_(stored[::2])))
+            assert (await service.run(1001, summary.id)).new == 0, "without the migration nothing comes back"
+
+            await upgrade_to_head(database)
+            result = await service.run(1001, summary.id)
+
+            async with database.reader() as session:
+                keys_stored = (
+                    await session.scalars(
+                        select(Transaction.natural_key).where(Transaction.integration_id == summary.id)
+                    )
+                ).all()
+                count = await session.scalar(select(func.count()).select_from(Transaction))
+        finally:
+            await pool.close()
+            await database.dispose()
+    every_trade = {f"trade:{t.id}" for t in bybit.account.trades}
+    assert len(every_trade) == 60
+    trades = result.endpoint(Endpoint.SPOT_TRADES)
+    assert trades is not None and trades.new == len(stored[::2]) == 30
+    assert set(keys_stored) == every_trade and count == 60
