@@ -40,7 +40,7 @@ from connectors.files import (
     size_limit_text,
     template_csv,
 )
-from connectors.files.matching import plan_import
+from connectors.files.matching import ImportPlan, plan_import
 from connectors.files.values import zone_named
 from connectors.records import NormalizedRecord
 from db.engine import Database
@@ -154,6 +154,16 @@ class ImportService:
             await reporter.finish()
         if parsed.rejected_total or not parsed.records:  # all or nothing: a bad row means nothing is written
             return _report(parsed, new=0, known=0)
+        # Run to its end even if the upload is cancelled meanwhile (the bot shutting down): see bot/sync/atomic.py.
+        from bot.sync.atomic import uninterrupted  # here: bot.sync imports this module (known_from_files)
+
+        plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed))
+        # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
+        known = plan.known + (len(plan.new) - inserted)
+        return _report(parsed, new=inserted, known=known, moved=plan.retimed)
+
+    async def _write(self, telegram_user_id: int, integration_id: int, parsed: ParsedFile) -> tuple[ImportPlan, int]:
+        """The import's one write transaction: the plan, and how many of its new rows were inserted."""
         async with self.database.writer() as session:
             # Owned again inside the write: the account may have been deleted while the file was parsed.
             await self._owned(session, telegram_user_id, integration_id)
@@ -172,9 +182,7 @@ class ImportService:
             inserted = 0
             for start in range(0, len(plan.new), INSERT_BATCH):
                 inserted += await repository.insert_missing(plan.new[start : start + INSERT_BATCH])
-        # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
-        known = plan.known + (len(plan.new) - inserted)
-        return _report(parsed, new=inserted, known=known, moved=plan.retimed)
+        return plan, inserted
 
     async def _exchange_of(self, telegram_user_id: int, integration_id: int) -> str:
         async with self.database.reader() as session:

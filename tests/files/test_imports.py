@@ -3,6 +3,7 @@ adds nothing, and a bad file changes nothing — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -308,3 +309,35 @@ async def test_a_bybit_row_whose_id_is_not_the_apis_is_still_recognised_by_its_c
     report = await ImportService(database).import_file(USER, integration_id, "bybit.csv", csv_bytes([header, row]))
 
     assert (report.new, report.already_known) == (0, 1), "same fill, same minute: the one the API stored"
+
+
+class _WriteWatched:
+    """The bot's database, saying when an import's write transaction has begun (so a shutdown can land in it)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.writing = asyncio.Event()
+
+    def reader(self) -> Any:
+        return self.database.reader()
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[Any]:
+        async with self.database.writer() as session:
+            self.writing.set()
+            yield session
+
+
+async def test_a_shutdown_during_the_write_lets_the_import_finish_before_it_stops(database: Database) -> None:
+    integration_id = await account(database)
+    watched = _WriteWatched(database)
+    upload = asyncio.create_task(ImportService(watched).import_file(USER, integration_id, "trades.csv", TRADES))  # type: ignore[arg-type]
+    await watched.writing.wait()
+
+    upload.cancel()  # what the shutdown does to an adopted upload task
+    with pytest.raises(asyncio.CancelledError):
+        await upload
+
+    assert len(await stored(database, integration_id)) == 3  # committed whole, not torn down mid-transaction
+    again = await ImportService(database).import_file(USER, integration_id, "trades.csv", TRADES)
+    assert (again.new, again.already_known) == (0, 3)  # and the next writer is not locked out
