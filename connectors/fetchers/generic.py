@@ -37,11 +37,10 @@ from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
     call_unified,
-    cursor_start,
-    history_start,
     hold_if_recent,
     span_ms,
     to_ms,
+    walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind, ms_to_utc, natural_key
@@ -165,20 +164,15 @@ class GenericFetcher:
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         market_id = str(market["id"]) if market is not None else ""
-        requested = cursor_start(cursor)
-        if requested is None and since is not None:
-            requested = to_ms(since)
-        start = history_start(
-            spec, requested_ms=requested, exchange_name=self.profile.name, default_history=self.default_history
+        start_ms = walk_begin(
+            spec, cursor, since, report, exchange_name=self.profile.name, default_history=self.default_history
         )
-        if start.gap is not None and start.gap not in report.gaps:
-            report.gaps.append(start.gap)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             return await self._window_page(spec, market, report, window_start, window_end, token)
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window or self.default_window), page, market_id)
-        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor):
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
             yield item
 
     async def _window_page(

@@ -306,3 +306,36 @@ def cursor_start(cursor: Cursor | None) -> int | None:
     if not cursor or cursor.get("window_start_ms") is None:
         return None
     return int(cursor["window_start_ms"])
+
+
+def walk_begin(
+    spec: EndpointSpec,
+    cursor: Cursor | None,
+    since: datetime | None,
+    report: FetchReport,
+    *,
+    exchange_name: str,
+    opened: date | None = None,
+    default_history: timedelta | None = None,
+) -> int:
+    """Where a windowed walk starts: the cursor's window, else `since`, else as far back as the list reaches
+    (`history_start`); the history out of reach is noted in the report once."""
+    requested = cursor_start(cursor)
+    if requested is None and since is not None:
+        requested = to_ms(since)
+    start = history_start(
+        spec, requested_ms=requested, exchange_name=exchange_name, opened=opened, default_history=default_history
+    )
+    if start.gap is not None and start.gap not in report.gaps:
+        report.gaps.append(start.gap)
+    return start.ms
+
+
+def cursor_window_request(
+    params: Mapping[str, Any], window_start: int, window_end: int, limit: int, token: Any
+) -> dict[str, Any]:
+    """One page's request of a time-windowed list that pages on with ``cursor=<token>`` (none on the first page)."""
+    request: dict[str, Any] = {**params, "startTime": window_start, "endTime": window_end, "limit": limit}
+    if token:
+        request["cursor"] = token
+    return request

@@ -27,12 +27,11 @@ from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
     call,
-    cursor_start,
-    history_start,
     hold_if_recent,
     since_ms,
     span_ms,
     to_ms,
+    walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
@@ -69,17 +68,12 @@ class BinanceWallet:
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         cursor = cursors.get("")
-        requested = cursor_start(cursor)
-        if requested is None and since is not None:
-            requested = to_ms(since)
-        start = history_start(spec, requested_ms=requested, exchange_name="Binance", opened=self.opened)
-        if start.gap is not None:
-            report.gaps.append(start.gap)
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name="Binance", opened=self.opened)
         if spec.window is None:
             raise ValueError(f"Binance {spec.endpoint} needs a window in its profile")
         fetch_page = self._page_function(spec, report)
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), fetch_page, rereads_late_listings=True)
-        async for page in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+        async for page in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield page
 
     def _page_function(self, spec: EndpointSpec, report: FetchReport) -> FetchWindowPage:

@@ -26,7 +26,16 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bitget.pages import BITGET_OPENED, Parsed, note_gap, walk_start
 from connectors.fetchers.bitget.trades import market_of
 from connectors.fetchers.bitget.wallet import DONE, FAILED
-from connectors.fetchers.windows import WindowPage, WindowWalk, call, hold_if_recent, since_ms, span_ms, to_ms
+from connectors.fetchers.windows import (
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_window_request,
+    hold_if_recent,
+    since_ms,
+    span_ms,
+    to_ms,
+)
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
@@ -101,14 +110,7 @@ class BitgetUnified:
             method, params, parse = WITHDRAWALS, {}, self._withdrawal
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
-            request: dict[str, Any] = {
-                **params,
-                "startTime": window_start,
-                "endTime": window_end,
-                "limit": spec.page_size,
-            }
-            if token:
-                request["cursor"] = token
+            request = cursor_window_request(params, window_start, window_end, spec.page_size, token)
             body = await call(self.client, method, request, endpoint=spec.endpoint, report=report, market=key)
             data = body.get("data")
             rows = (data.get("list") if isinstance(data, Mapping) else data) or []

@@ -21,7 +21,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
 from connectors.fetchers.bitget.pages import walk_start
-from connectors.fetchers.windows import WindowPage, WindowWalk, call, span_ms, to_ms
+from connectors.fetchers.windows import WindowPage, WindowWalk, call, cursor_window_request, span_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
@@ -74,14 +74,7 @@ class BitgetUnifiedTax:
 
     def _pages(self, spec: EndpointSpec, key: str, params: Mapping[str, str], report: FetchReport) -> Any:
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
-            request: dict[str, Any] = {
-                **params,
-                "startTime": window_start,
-                "endTime": window_end,
-                "limit": spec.page_size,
-            }
-            if token:
-                request["cursor"] = token
+            request = cursor_window_request(params, window_start, window_end, spec.page_size, token)
             body = await call(self.client, TAX_RECORDS, request, endpoint=spec.endpoint, report=report, market=key)
             rows = body.get("data") or []
             result = WindowPage([self._record(key, row) for row in rows])

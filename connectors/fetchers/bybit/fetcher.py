@@ -29,13 +29,13 @@ from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
     call,
-    cursor_start,
+    cursor_window_request,
     date_ms,
-    history_start,
     hold_if_recent,
     since_ms,
     span_ms,
     to_ms,
+    walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
@@ -162,22 +162,10 @@ class BybitFetcher:
     ) -> AsyncIterator[Page]:
         if spec.window is None:
             raise ValueError(f"Bybit {spec.endpoint} needs a window in its profile")
-        requested = cursor_start(cursor)
-        if requested is None and since is not None:
-            requested = to_ms(since)
-        start = history_start(spec, requested_ms=requested, exchange_name="Bybit", opened=BYBIT_OPENED)
-        if start.gap is not None and start.gap not in report.gaps:
-            report.gaps.append(start.gap)
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name="Bybit", opened=BYBIT_OPENED)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
-            params: dict[str, Any] = {
-                **route.params,
-                "startTime": window_start,
-                "endTime": window_end,
-                "limit": spec.page_size,
-            }
-            if token:
-                params["cursor"] = token
+            params = cursor_window_request(route.params, window_start, window_end, spec.page_size, token)
             await self.pacer.turn(route.method)
             body = await call(self.client, route.method, params, endpoint=spec.endpoint, report=report)
             result = body.get("result") or {}
@@ -194,7 +182,7 @@ class BybitFetcher:
             return found
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market, rereads_late_listings=True)
-        async for item in walk.pages(start_ms=start.ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any], int], Parsed]:
