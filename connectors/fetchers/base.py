@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from connectors.profiles import Endpoint
+from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord
 
 Cursor = dict[str, Any]  # JSON-serialisable; stored per (integration, endpoint, market)
@@ -61,6 +61,15 @@ class UnsupportedEndpoint(LookupError):
         self.exchange_id = exchange_id
         self.endpoint = endpoint
         super().__init__(f"{exchange_id}: {endpoint} is not fetched by Tallybot yet")
+
+
+def served_spec(profile: ExchangeProfile, endpoint: Endpoint, key_type: str | None, implemented: bool) -> EndpointSpec:
+    """The spec `fetch` walks for an endpoint; UnsupportedEndpoint, before any request, when the profile does not
+    offer the endpoint to this key type or the fetcher does not implement it."""
+    spec = profile.endpoint(endpoint, key_type)
+    if spec is None or not implemented:
+        raise UnsupportedEndpoint(profile.id, endpoint)
+    return spec
 
 
 @dataclass(slots=True)

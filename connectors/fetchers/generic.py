@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.windows import (
     EPOCH,
     WindowPage,
@@ -101,9 +101,7 @@ class GenericFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = self.profile.endpoint(endpoint, self.key_type)
-        if spec is None or not self.supports(endpoint):
-            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.supports(endpoint))
         if endpoint is Endpoint.SPOT_TRADES and spec.per_market:
             return self._per_market(spec, since=since, until=until, cursors=cursors, report=report)
         return self._walk(spec, None, since=since, until=until, cursor=cursors.get(""), report=report)

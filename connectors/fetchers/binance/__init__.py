@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connectors.clients import shared_by_exchange
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
 from connectors.fetchers.binance.trades import DEFAULT_PROBE_BUDGET, AssetEvidence, BinanceTrades
 from connectors.fetchers.binance.wallet import BinanceWallet
@@ -77,9 +77,7 @@ class BinanceFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = self.profile.endpoint(endpoint, self.key_type)
-        if spec is None or endpoint not in SUPPORTED:
-            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
             trades = BinanceTrades(self.client, spec, self.evidence, probe_budget=self.probe_budget)
             return trades.fetch(since=since, until=until, cursors=cursors, report=report)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.diagnosis import error_facts
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.binance.trades import AssetEvidence
 from connectors.fetchers.bitget.pages import BITGET_OPENED
 from connectors.fetchers.bitget.tax import STREAMS as TAX_STREAMS
@@ -86,9 +86,7 @@ class BitgetFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = self.profile.endpoint(endpoint, self.key_type)
-        if spec is None or not self._implemented(endpoint):
-            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        spec = served_spec(self.profile, endpoint, self.key_type, self._implemented(endpoint))
         return self._fetch(spec, since=since, until=until, cursors=cursors, report=report)
 
     async def _fetch(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -99,9 +99,7 @@ class BybitFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = self.profile.endpoint(endpoint, self.key_type)
-        if spec is None or endpoint not in SUPPORTED:
-            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.CONVERT:
             return self._converts(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.DEPOSITS:

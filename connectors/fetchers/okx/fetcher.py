@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
 from connectors.fetchers.windows import EPOCH, SETTLE_REREAD_MS, SETTLING, call, history_start, to_ms
@@ -146,9 +146,7 @@ class OkxFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = self.profile.endpoint(endpoint, self.key_type)
-        if spec is None or endpoint not in SUPPORTED:
-            raise UnsupportedEndpoint(self.profile.id, endpoint)
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     # -- the walk down ----------------------------------------------------------------------------------------
