@@ -16,6 +16,17 @@ from tests.assistant_story import Walker
 from tests.postgres import fresh_database
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Registered here, at the root of the tests, so `pytest --long` works from the repository root too (a
+    # sub-folder's conftest is loaded too late for options given on the command line).
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=False,
+        help="reliability suite: run the big counts (crash trials, state-machine steps, generated inputs)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Tests never read the developer's .env or environment, and start with no pinned secrets."""

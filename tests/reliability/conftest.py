@@ -26,20 +26,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 _figures: dict[str, dict[str, Any]] = {}
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--long",
-        action="store_true",
-        default=False,
-        help="reliability suite: run the big counts (crash trials, state-machine steps, generated inputs)",
-    )
-
-
 def is_long(config: pytest.Config) -> bool:
     option = False
     try:
         option = bool(config.getoption("--long"))
-    except ValueError:  # the option is registered only when this conftest is loaded at start-up
+    except ValueError:  # not registered when tests/conftest.py was not loaded (a run outside tests/)
         option = False
     return option or os.environ.get(LONG_ENV, "") not in ("", "0")
 
