@@ -134,3 +134,36 @@ def _generic(path: str) -> str:
         elif depth == 0:
             out.append(char)
     return "".join(out)
+
+
+def field_paths(value: Any, path: str = "$") -> frozenset[str]:
+    """Every field of a payload as a generic path ('$.result.rows[].id'), the form `extra_allowed` takes."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found |= {f"{path}.{key}"} | field_paths(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for inner in value:
+            found |= field_paths(inner, f"{path}[]")
+    return frozenset(found)
+
+
+READ_FIELDS = (
+    "kind",
+    "occurred_at",
+    "asset",
+    "amount",
+    "exchange_tx_id",
+    "market",
+    "side",
+    "quote_asset",
+    "quote_amount",
+    "price",
+    "fee_asset",
+    "fee_amount",
+)
+
+
+def readable(record: Any) -> dict[str, Any]:
+    """What a person reads off a fetched record, the form the hand-written expectations take."""
+    return {name: getattr(record, name) for name in READ_FIELDS}

@@ -36,7 +36,7 @@ from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 from sandbox.exchanges.base import DAY_MS, MINUTE_MS, SECOND_MS
 from sandbox.exchanges.bybit import DOCUMENTED_BUDGETS
-from tests.conformance.corpus import Example, examples, shape_differences
+from tests.conformance.corpus import Example, examples, field_paths, readable, shape_differences
 
 PROFILE = AccountProfile(
     years=1.5, traded_markets=6, trades=400, deposits=30, withdrawals=10, converts=20, transfers=20
@@ -469,18 +469,6 @@ def emulated_answers() -> dict[tuple[str, bool], Any]:
     return asyncio.run(ask())
 
 
-def field_paths(value: Any, path: str = "$") -> frozenset[str]:
-    """Every field of a payload as a generic path ('$.result.rows[].id'), the form `extra_allowed` takes."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found |= {f"{path}.{key}"} | field_paths(inner, f"{path}.{key}")
-    elif isinstance(value, list):
-        for inner in value:
-            found |= field_paths(inner, f"{path}[]")
-    return frozenset(found)
-
-
 def documented_of(example: Example) -> Example:
     """The current documented example of the payload's topic: the schema an emulated answer must have."""
     names = {f"bybit/{example.topic}.docs.json", f"(test) bybit/{example.topic}.docs.json"}
@@ -582,21 +570,6 @@ def epoch(raw: Any) -> int:
     return value * 1000 if value < 10**12 else value
 
 
-def _readable(record: NormalizedRecord) -> dict[str, Any]:
-    names: tuple[str, ...] = (
-        "kind",
-        "occurred_at",
-        "asset",
-        "amount",
-        "exchange_tx_id",
-        "market",
-        "side",
-        "quote_asset",
-    )
-    names += ("quote_amount", "price", "fee_asset", "fee_amount")
-    return {name: getattr(record, name) for name in names}
-
-
 @pytest.mark.parametrize("example", ALL, ids=label)
 async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     example: Example, monkeypatch: pytest.MonkeyPatch
@@ -627,7 +600,7 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     if label(example) in NOT_ASKED:
         assert all(call.get("category") == "spot" for call in client.calls)  # Tallybot never asks other categories
         return
-    assert [_readable(r) for r in records] == EXPECTED[label(example)]
+    assert [readable(r) for r in records] == EXPECTED[label(example)]
     assert len({r.natural_key for r in records}) == len(records)
     assert all(r.occurred_at.utcoffset() == timedelta(0) for r in records)
 

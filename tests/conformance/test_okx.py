@@ -36,7 +36,7 @@ from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, OkxEmulator, OkxLimits, Permissions
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.okx import DEFAULT_RULES
-from tests.conformance.corpus import Example, examples, shape_differences
+from tests.conformance.corpus import Example, examples, field_paths, readable, shape_differences
 
 # A year and a half of history, so fills-history's one-year reach and bills-history's longer one both matter.
 PROFILE = AccountProfile(years=1.5, traded_markets=6, trades=600, deposits=12, withdrawals=8, converts=8, transfers=60)
@@ -289,18 +289,6 @@ async def okx_client(emulator: OkxEmulator, key: Any = None) -> AsyncIterator[An
         await pool.close()
 
 
-def field_paths(value: Any, path: str = "$") -> frozenset[str]:
-    """Every field of a payload as a generic path ('$.data[].fee'), the form `extra_allowed` takes."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found |= {f"{path}.{key}"} | field_paths(inner, f"{path}.{key}")
-    elif isinstance(value, list):
-        for inner in value:
-            found |= field_paths(inner, f"{path}[]")
-    return frozenset(found)
-
-
 @pytest.mark.parametrize("example", ALL, ids=lambda e: e.name)
 def test_the_emulator_answers_in_the_documented_shape(example: Example, emulated_answers: dict[str, Any]) -> None:
     # A recording from the live API may predate fields the docs show today (bbgo's fill has no `subType`, rotki's
@@ -342,26 +330,6 @@ class ReplayClient:
         return answer
 
 
-def _readable(record: NormalizedRecord) -> dict[str, Any]:
-    return {
-        name: getattr(record, name)
-        for name in (
-            "kind",
-            "occurred_at",
-            "asset",
-            "amount",
-            "exchange_tx_id",
-            "market",
-            "side",
-            "quote_asset",
-            "quote_amount",
-            "price",
-            "fee_asset",
-            "fee_amount",
-        )
-    }
-
-
 @pytest.mark.parametrize("example", ALL, ids=lambda e: e.name)
 async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     example: Example, monkeypatch: pytest.MonkeyPatch
@@ -382,7 +350,7 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
         fetcher = OkxFetcher(get_profile("okx"), client)
         async for page in fetcher.fetch(topic.endpoint, since=None, until=until, cursors={}, report=FetchReport()):
             records += page.records
-        assert [_readable(r) for r in records] == EXPECTED[example.name], topic.endpoint
+        assert [readable(r) for r in records] == EXPECTED[example.name], topic.endpoint
         assert len({r.natural_key for r in records}) == len(records)
         assert all(r.occurred_at.utcoffset() == timedelta(0) for r in records)
         assert client.calls and all(call["limit"] == 100 for call in client.calls)  # the documented page size
