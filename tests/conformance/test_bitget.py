@@ -104,6 +104,30 @@ TAX_METHODS = (
 EMPTY = {"code": "00000", "msg": "success", "requestTime": 0, "data": []}
 
 
+async def read_all(fetcher: BitgetFetcher, endpoint: Endpoint) -> list[tuple[Any, ...]]:
+    """Every record one whole fetch yields, as the tuple a person reads off the payload."""
+    records: list[Any] = []
+    async for page in fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()):
+        records += page.records
+    return [
+        (
+            r.kind.value,
+            r.occurred_at,
+            r.exchange_tx_id,
+            r.asset,
+            r.amount,
+            r.side,
+            r.market,
+            r.quote_asset,
+            r.quote_amount,
+            r.price,
+            r.fee_asset,
+            r.fee_amount,
+        )
+        for r in records
+    ]
+
+
 async def fetched(method: str, response: Any, endpoint: Endpoint, *, key_type: str | None = None, **kw: Any) -> Any:
     replay = Replay(method, response)
     try:
@@ -112,28 +136,7 @@ async def fetched(method: str, response: Any, endpoint: Endpoint, *, key_type: s
         for name, value in {**others, **kw}.items():
             setattr(replay.client, name, value)
         fetcher = BitgetFetcher(get_profile("bitget"), replay.client, key_type=key_type, transfer_from_types=("spot",))
-        records: list[Any] = []
-        async for page in fetcher.fetch(
-            endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
-        ):
-            records += page.records
-        return [
-            (
-                r.kind.value,
-                r.occurred_at,
-                r.exchange_tx_id,
-                r.asset,
-                r.amount,
-                r.side,
-                r.market,
-                r.quote_asset,
-                r.quote_amount,
-                r.price,
-                r.fee_asset,
-                r.fee_amount,
-            )
-            for r in records
-        ]
+        return await read_all(fetcher, endpoint)
     finally:
         await replay.close()
 

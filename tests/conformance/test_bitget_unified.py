@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from connectors.fetchers.base import FetchReport
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.keycheck import KeyFacts, parse_bitget
 from connectors.profiles import Endpoint, get_profile
 from sandbox.exchanges import BitgetEmulator
 from tests.conformance.corpus import shape_differences
-from tests.conformance.test_bitget import EMPTY, FAST, Replay, _answer, client_for
+from tests.conformance.test_bitget import EMPTY, FAST, Replay, _answer, client_for, read_all
 from tests.emulators.conftest import PROFILE
 
 D = Decimal
@@ -151,28 +150,7 @@ async def unified_records(
                 setattr(replay.client, name, _answer({**EMPTY, "data": {"list": [], "cursor": ""}}))
         fetcher = BitgetFetcher(get_profile("bitget"), replay.client, key_type=key_type)
         fetcher.unified = True  # as learnt from a 40085
-        records: list[Any] = []
-        async for page in fetcher.fetch(
-            endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
-        ):
-            records += page.records
-        return [
-            (
-                r.kind.value,
-                r.occurred_at,
-                r.exchange_tx_id,
-                r.asset,
-                r.amount,
-                r.side,
-                r.market,
-                r.quote_asset,
-                r.quote_amount,
-                r.price,
-                r.fee_asset,
-                r.fee_amount,
-            )
-            for r in records
-        ]
+        return await read_all(fetcher, endpoint)
     finally:
         await replay.close()
 
