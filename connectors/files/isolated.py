@@ -7,7 +7,8 @@ It runs beside the bot's process, so the bot's event loop and other users' work 
 for the GIL. The rows come back as JSON (text only: nothing the child sends can run code in the bot).
 
 The child is this very module run by the bot's own interpreter, with a fixed argument list, no shell and a minimal
-environment. CSV files are read in the bot's worker thread: reading them allocates in proportion to their ≤ 20 MB size.
+environment. Its answer is read in chunks up to a cap (MAX_ANSWER_BYTES), never buffered whole whatever its size.
+CSV files are read in the bot's worker thread: reading them allocates in proportion to their ≤ 20 MB size.
 """
 
 from __future__ import annotations
@@ -23,12 +24,24 @@ from pathlib import Path
 from typing import Any
 
 from connectors.files import errors
-from connectors.files.limits import AS_CSV, MAX_FILE_BYTES, MAX_READ_SECONDS, SHORTER_RANGE, mb
+from connectors.files.limits import (
+    AS_CSV,
+    MAX_CELLS,
+    MAX_FILE_BYTES,
+    MAX_READ_SECONDS,
+    MAX_TEXT_BYTES,
+    SHORTER_RANGE,
+    mb,
+)
 from connectors.files.reading import Sheet, read_workbook
 
 # Address space of the child: a 249,000-row, 8.7 MB workbook peaked at 210 MB resident (docs/RELIABILITY.md).
 WORKER_MEMORY_BYTES = 1536 * 1024 * 1024
 WORKER_GRACE_SECONDS = 15.0  # interpreter start-up and sending the rows back
+# The most the bot reads of the worker's answer: the text the budget allows, plus the JSON around each cell (quotes,
+# comma, brackets; escapes of quotes and backslashes beyond that are refused too). Never buffered without bound.
+MAX_ANSWER_BYTES = MAX_TEXT_BYTES + 16 * MAX_CELLS
+_READ_CHUNK = 1024 * 1024
 # Workbooks read at once, whoever sent them: each worker may take WORKER_MEMORY_BYTES, so many users' uploads
 # together stay within the machine (a third waits for a slot; users are served meanwhile, each upload in a thread).
 MAX_WORKERS = 2
@@ -40,30 +53,46 @@ _PROBLEMS: dict[str, type[errors.FileProblem]] = {
 }
 
 
-def read_workbook_isolated(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sheet]:
-    """`reading.read_workbook` in a child process; the same FileProblems, plus a refusal for memory or time."""
+def read_workbook_isolated(
+    data: bytes, max_seconds: float = MAX_READ_SECONDS, *, max_answer_bytes: int = MAX_ANSWER_BYTES
+) -> list[Sheet]:
+    """`reading.read_workbook` in a child process; the same FileProblems, plus a refusal for memory, time or an
+    answer larger than `max_answer_bytes`."""
     command = [sys.executable, "-m", "connectors.files.isolated", str(WORKER_MEMORY_BYTES), str(max_seconds)]
     with _slots:
-        return _run(command, data, max_seconds)
+        return _run(command, data, max_seconds, max_answer_bytes)
 
 
-def _run(command: list[str], data: bytes, max_seconds: float) -> list[Sheet]:
-    try:
-        done = subprocess.run(  # noqa: S603  # nosec B603
-            command,
-            input=data,
-            capture_output=True,
-            timeout=max_seconds + WORKER_GRACE_SECONDS,
-            cwd=_ROOT,
-            env=_child_environment(),
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:  # run() has killed the child
-        raise _too_slow(max_seconds) from exc
-    if done.returncode != 0 or not done.stdout:
+def _run(command: list[str], data: bytes, max_seconds: float, max_answer_bytes: int) -> list[Sheet]:
+    expired = threading.Event()
+    with subprocess.Popen(  # noqa: S603  # nosec B603
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=_ROOT,
+        env=_child_environment(),
+    ) as child:
+
+        def stop() -> None:
+            expired.set()
+            child.kill()
+
+        timer = threading.Timer(max_seconds + WORKER_GRACE_SECONDS, stop)
+        timer.start()
+        try:
+            output = _exchange(child, data, max_answer_bytes)
+            returncode = child.wait()
+        finally:
+            timer.cancel()
+            if child.returncode is None:  # refused mid-answer: nothing more of it is read
+                child.kill()
+    if expired.is_set():
+        raise _too_slow(max_seconds)
+    if returncode != 0 or not output:
         # Killed by the CPU limit (SIGXCPU/SIGKILL) or out of memory before it could answer.
-        raise _too_slow(max_seconds) if done.returncode in (-24, -9) else _too_much_memory()
-    answer: dict[str, Any] = json.loads(done.stdout)
+        raise _too_slow(max_seconds) if returncode in (-24, -9) else _too_much_memory()
+    answer: dict[str, Any] = json.loads(output)
     logger.info("workbook read by a worker process: peak memory %s MB", answer.get("peak_mb"))
     if "sheets" in answer:
         return [Sheet(rows, "xlsx") for rows in answer["sheets"]]
@@ -72,6 +101,32 @@ def _run(command: list[str], data: bytes, max_seconds: float) -> list[Sheet]:
     if answer["problem"] == "FileTooLarge":
         raise errors.FileTooLarge(answer["message"], MAX_FILE_BYTES)
     raise _PROBLEMS.get(answer["problem"], errors.WrongFileType)(answer["message"])
+
+
+def _exchange(child: subprocess.Popen[bytes], data: bytes, max_answer_bytes: int) -> bytes:
+    """Send the file, read the answer: at most `max_answer_bytes` of it. The child reads all its input before it
+    writes, so writing first cannot deadlock."""
+    assert child.stdin is not None and child.stdout is not None  # noqa: S101  # both are pipes
+    try:
+        child.stdin.write(data)
+        child.stdin.close()
+    except BrokenPipeError:  # it died before reading all of it: its exit code says why
+        pass
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := child.stdout.read(_READ_CHUNK):
+        size += len(chunk)
+        if size > max_answer_bytes:
+            raise _answer_too_large(max_answer_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer_too_large(limit: int) -> errors.FileTooLarge:
+    return errors.FileTooLarge(
+        f"The rows of this workbook come to more than {mb(limit)} of text, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
 
 
 def _child_environment() -> dict[str, str]:

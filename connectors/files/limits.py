@@ -15,6 +15,7 @@ import io
 import re
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from connectors.files.errors import FileTooLarge, WrongFileType
@@ -26,6 +27,10 @@ MAX_COLUMNS = 256  # the widest export Tallybot reads has 17 columns; spreadshee
 # Cells read, the empty ones a workbook pads its rows with included: 250,000 rows of 20 columns.
 MAX_CELLS = 5_000_000
 MAX_SHARED_STRINGS = MAX_CELLS  # a workbook has no more distinct texts than text cells
+# The text of the cells read, in UTF-8 bytes. One shared string is stored once and may be referenced by every cell,
+# so a tiny workbook can hold gigabytes of text (one 32,767-character string in 30,000 cells is 1 GB): this bounds
+# what the worker sends back and the bot parses. 250,000 rows of 17 cells of ~12 characters are about 50 MB.
+MAX_TEXT_BYTES = 200 * 1024 * 1024
 # A 20 MB workbook of real rows unpacks to about 150 MB of XML (XML compresses about 8:1).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1_000
@@ -64,6 +69,13 @@ def too_many_cells(what: str) -> FileTooLarge:
     )
 
 
+def too_much_text(what: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"The cells of this {what} hold more than {mb(MAX_TEXT_BYTES)} of text. {SHORTER_RANGE}, {AS_CSV}.",
+        MAX_FILE_BYTES,
+    )
+
+
 def too_slow(what: str, seconds: float) -> FileTooLarge:
     return FileTooLarge(
         f"Reading this {what} took longer than {seconds:.0f} seconds, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
@@ -79,15 +91,20 @@ class Budget:
     max_seconds: float = MAX_READ_SECONDS
     rows: int = 0
     cells: int = 0
+    text_bytes: int = 0
     started: float = 0.0
 
     def __post_init__(self) -> None:
         self.started = time.monotonic()
 
-    def row(self, width: int, used_width: int, line: int) -> None:
-        """Count one row of `width` cells read, of which the first `used_width` hold something."""
+    def row(self, width: int, used_width: int, line: int, texts: Sequence[str] = ()) -> None:
+        """Count one row of `width` cells read, of which the first `used_width` hold something, with the text of
+        its cells (given where the text can be larger than the file: a workbook's shared strings)."""
         self.rows += 1
         self.cells += width
+        self.text_bytes += sum(len(text) if text.isascii() else len(text.encode()) for text in texts)
+        if self.text_bytes > MAX_TEXT_BYTES:
+            raise too_much_text(self.what)
         if self.rows > MAX_ROWS + 20:  # a few lines above the header and below the last row are not records
             raise too_many_rows(self.what)
         if used_width > MAX_COLUMNS:

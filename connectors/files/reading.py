@@ -217,8 +217,9 @@ def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sh
                 used = len(values)
                 while used and values[used - 1] is None:
                     used -= 1
-                budget.row(len(values), used, line)
-                rows.append([_cell_text(value) for value in values[:used]])
+                texts = [_cell_text(value) for value in values[:used]]
+                budget.row(len(values), used, line, texts)
+                rows.append(texts)
             rows = _trimmed(rows)
             if rows:
                 sheets.append(Sheet(rows, "xlsx"))

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.files.errors import FileTooLarge
-from connectors.files.isolated import MAX_WORKERS
+from connectors.files.isolated import MAX_WORKERS, read_workbook_isolated
 from connectors.files.limits import MAX_ROWS
 from connectors.files.reading import _lines, read_sheets
 from tests.reliability import file_bombs
@@ -49,6 +49,19 @@ def test_the_isolated_reader_gives_the_same_rows_as_the_one_in_process() -> None
     data = file_bombs.workbook(file_bombs.sheet(rows))
 
     assert read_sheets("w.xlsx", data, isolated=True) == read_sheets("w.xlsx", data)
+
+
+def test_the_bot_reads_at_most_its_cap_of_the_workers_answer_and_says_so() -> None:
+    # 100 cells of one 32,767-character string: 3.2 MB of rows, within the text budget, past a 1 MB answer cap.
+    data = file_bombs.repeated_long_string(cells=100).data
+    started = time.monotonic()
+
+    with pytest.raises(FileTooLarge, match="more than 1 MB of text"):
+        read_workbook_isolated(data, max_answer_bytes=1024 * 1024)
+    assert time.monotonic() - started < 30
+    assert workers_running() == 0  # the worker refused mid-answer is stopped, not left writing
+    sheets = read_workbook_isolated(data)  # the default cap holds it
+    assert [len(sheet.rows) for sheet in sheets] == [5] and sheets[0].rows[0][0] == "x" * 32_767
 
 
 def workers_running() -> int:

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from connectors.files.limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_UNZIPPED_BYTES, MAX_ZIP_MEMBERS
+from connectors.files.limits import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_TEXT_BYTES,
+    MAX_UNZIPPED_BYTES,
+    MAX_ZIP_MEMBERS,
+    mb,
+)
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -143,6 +151,27 @@ def shared_strings(count: int = MAX_CELLS + 1, text: str = "", name: str = "shar
                 CELLS_REFUSAL + UNPACKED_REFUSAL)  # fmt: skip  # a big table may pass 200 MB first
 
 
+def repeated_long_string(cells: int = 15_000, length: int = 32_767) -> Bomb:
+    """One shared string of `length` characters (Excel's longest cell) referenced by `cells` cells, 20 a row: a few
+    KB on the wire, `cells * length` characters once read. 15,000 cells (40 KB, 490 MB of text) is the worst case
+    for the bot: the worker still answers (at 30,000 its memory cap stops it first) and the bot buffered and parsed
+    the whole answer (1.4 GB resident before the fix)."""
+    table = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{cells}" uniqueCount="1">'
+    strings = table.encode() + b"<si><t>" + b"x" * length + b"</t></si></sst>"
+    width = 20
+    body = b"".join(
+        b'<row r="%d">' % row
+        + b"".join(
+            f'<c r="{column_letters(column)}{row}" t="s"><v>0</v></c>'.encode()
+            for column in range(1, min(width, cells - (row - 1) * width) + 1)
+        )
+        + b"</row>"
+        for row in range(1, -(-cells // width) + 1)
+    )
+    data = workbook(sheet(body), shared_strings=strings)
+    return Bomb("one long string in many cells", "long-string.xlsx", data, (f"more than {mb(MAX_TEXT_BYTES)} of text",))
+
+
 def renamed_shared_strings() -> Bomb:
     return shared_strings(name="media/image1.png")
 
@@ -223,6 +252,7 @@ EVERY_KIND = (
     wide_row,
     shared_strings,
     renamed_shared_strings,
+    repeated_long_string,
     unpacked_sheet,
     lying_sizes,
     many_rows_workbook,
@@ -257,6 +287,9 @@ def bombs(draw: st.DrawFn) -> Builder:
             draw(st.sampled_from(["", "a", "é"])),
             draw(st.sampled_from(["sharedStrings.xml", "media/image1.png", "strings.bin"])),
         )
+    elif kind is repeated_long_string:
+        length = draw(st.integers(1_000, 32_767))
+        arguments = (draw(st.integers(MAX_TEXT_BYTES // length + 1, 3 * (MAX_TEXT_BYTES // length))), length)
     elif kind is unpacked_sheet:
         arguments = (draw(st.integers(MAX_UNZIPPED_BYTES // (1024 * 1024) + 1, 300)),)
     elif kind is lying_sizes:
