@@ -8,9 +8,12 @@ the old key ring.
 Why a lease row in the database (`instance_leases`), not a PostgreSQL advisory lock plus a file lock: the database
 is what the instances share, whichever it is and on however many machines; one mechanism serves SQLite and
 PostgreSQL alike, and the row says who holds it (host, pid, since) for the refusal to name. Its cost is a heartbeat:
-the holder renews `expires_at` every third of INSTANCE_TTL. A holder on this host is known dead, and its lease taken
-over at once, when its pid is no longer alive (or is ours: a container restarted with the same hostname and pid); a
-holder on another host when its lease lapsed. Otherwise the start is refused, naming the holder.
+the holder renews `expires_at` every third of INSTANCE_TTL. A holder that shares this process's machine and PID
+namespace (bot/process_identity.py: boot id, namespace, pid, start time) is known dead, and its lease taken over at
+once, when its pid is gone or now belongs to a process started at another time; any other holder (another machine,
+another container with the same hostname and pid, an id made before identities) only when its lease lapsed. A
+host name proves nothing: two containers with one hostname, each running the bot as PID 1, would each take the
+other's lease. Otherwise the start is refused, naming the holder.
 """
 
 from __future__ import annotations
@@ -18,13 +21,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.sync.lease import new_holder
+from bot.process_identity import (
+    Liveness,
+    ProcessIdentity,
+    identity_of,
+    liveness,
+    new_holder_id,
+    this_host,
+    this_process,
+)
 from db.engine import Database
 from db.models import InstanceLease
 from db.repositories.instances import InstanceRepository
@@ -33,47 +42,25 @@ from db.types import utcnow
 log = logging.getLogger(__name__)
 
 INSTANCE_TTL = timedelta(seconds=30)
-# A live pid on this host behind a lease lapsed this long ago is another process that got the dead holder's pid.
-PID_REUSE_AFTER = timedelta(minutes=10)
 ROTATION = "rotation"
-
-
-def bot_id_of(token: str) -> int:
-    """The bot's numeric id: the part of a BotFather token before the colon."""
-    head = token.split(":", 1)[0]
-    return int(head) if head.isdigit() else 0
 
 
 def bot_lease_name(bot_id: int) -> str:
     return f"bot:{bot_id}"
 
 
-def this_host() -> str:
-    return socket.gethostname()[:255]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
-def holder_prefix(host: str, pid: int) -> str:
-    """The start of every lease holder id a process makes (bot.sync.lease.new_holder)."""
-    return f"{host[:30]}:{pid}:"
-
-
 @dataclass(frozen=True, slots=True)
 class HolderInfo:
     name: str
+    holder: str
     host: str
     pid: int
     started_at: datetime
     expires_at: datetime
+
+    @property
+    def process(self) -> ProcessIdentity | None:
+        return identity_of(self.holder)
 
     def describe(self) -> str:
         return f"host {self.host}, pid {self.pid}, since {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -92,17 +79,20 @@ class InstanceBusy(Exception):
 
 
 def _info(row: InstanceLease) -> HolderInfo:
-    return HolderInfo(row.name, row.host, row.pid, row.started_at, row.expires_at)
+    return HolderInfo(row.name, row.holder, row.host, row.pid, row.started_at, row.expires_at)
 
 
-def provably_dead(row: HolderInfo, *, now: datetime, host: str, pid: int) -> bool:
-    """On this host the process table decides: a holder whose pid is alive may only be stalled (a long SQLite write
-    delays its heartbeat), unless its lease lapsed so long ago that the pid must have been reused. Elsewhere, only
-    the lapsed lease can tell."""
-    if row.host == host:
-        if row.pid == pid or not pid_alive(row.pid):
+def provably_dead(row: HolderInfo, *, now: datetime, me: ProcessIdentity) -> bool:
+    """Where this process shares the holder's process table, the table decides: a live holder may only be stalled
+    (a long SQLite write delays its heartbeat) and keeps its lease. Elsewhere only the lapsed lease can tell.
+    A lease this very process holds is an earlier run in it that never released (an embedded bot restarted)."""
+    holder = row.process
+    if holder is not None:
+        if holder == me:
             return True
-        return row.expires_at < now - PID_REUSE_AFTER
+        seen = liveness(holder, me)
+        if seen is not Liveness.UNKNOWN:
+            return seen is Liveness.DEAD
     return row.expires_at < now
 
 
@@ -124,9 +114,10 @@ class InstanceLock:
         self.conflicts = conflicts
         self.ttl = ttl
         self.clock = clock
-        self.holder = new_holder()
+        self.process = this_process()
         self.host = this_host()
-        self.pid = os.getpid()
+        self.holder = new_holder_id(self.process, self.host)
+        self.pid = self.process.pid
         self._on_lost: Callable[[], None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -151,7 +142,7 @@ class InstanceLock:
                 if not self.conflicts(row.name):
                     continue
                 info = _info(row)
-                if not provably_dead(info, now=now, host=self.host, pid=self.pid):
+                if not provably_dead(info, now=now, me=self.process):
                     raise InstanceBusy(info)
                 dead.append(info)
                 await repo.remove(row.name, row.holder)
@@ -159,7 +150,7 @@ class InstanceLock:
                 InstanceLease(
                     name=self.name,
                     holder=self.holder,
-                    host=self.host,
+                    host=self.host[:255],
                     pid=self.pid,
                     started_at=now,
                     expires_at=now + self.ttl,

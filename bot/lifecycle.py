@@ -12,7 +12,8 @@ from telegram.error import Conflict
 from telegram.ext import Application, ContextTypes
 
 from bot.context import SERVICES_KEY, Services
-from bot.instance import HolderInfo, InstanceBusy, holder_prefix, pid_alive, this_host
+from bot.instance import HolderInfo, InstanceBusy
+from bot.process_identity import Liveness, identity_of, liveness, process_prefix, this_process
 from db.engine import Database
 from db.repositories.instances import InstanceRepository
 from db.types import utcnow
@@ -45,17 +46,18 @@ def refusal(busy: InstanceBusy) -> str:
 
 
 async def release_leftovers(database: Database, dead: list[HolderInfo]) -> list[int]:
-    """Free at once the sync leases of processes known dead: the instances this start replaced, and any sync of
-    this host whose process is gone. Returns the integrations freed (their open runs are marked interrupted)."""
-    prefixes = {holder_prefix(holder.host, holder.pid) for holder in dead}
-    host = this_host()[:30]
+    """Free at once the sync leases of processes known dead: the instances this start replaced, and any sync whose
+    process shares this one's process table and is gone. A sync of another machine or container (even one with
+    this hostname and pid) is left to its lease lapsing. Returns the integrations freed (their open runs are
+    marked interrupted)."""
+    prefixes = {process_prefix(holder.holder) for holder in dead}
+    me = this_process()
     async with database.writer() as session:
         repo = InstanceRepository(session)
         for holder in await repo.sync_lease_holders():
-            lease_host, _, rest = holder.partition(":")
-            pid = rest.partition(":")[0]
-            if lease_host == host and pid.isdigit() and not pid_alive(int(pid)):
-                prefixes.add(holder_prefix(lease_host, int(pid)))
+            identity = identity_of(holder)
+            if identity is not None and liveness(identity, me) is Liveness.DEAD:
+                prefixes.add(process_prefix(holder))
         freed: list[int] = []
         for prefix in sorted(prefixes):
             freed += await repo.release_sync_leases(prefix, now=utcnow())

@@ -208,7 +208,7 @@ class SyncLease(Base):
     __tablename__ = "sync_leases"
 
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(400))  # bot/process_identity.py: host name and process identity
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 
@@ -220,7 +220,7 @@ class InstanceLease(Base):
     __tablename__ = "instance_leases"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(400))  # bot/process_identity.py: host name and process identity
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
@@ -236,6 +236,6 @@ class OpenProgressMessage(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    holder: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(400))  # bot/process_identity.py: host name and process identity
     kind: Mapped[str] = mapped_column(String(16))
     opened_at: Mapped[datetime]

@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.process_identity import new_holder_id
 from bot.sync.atomic import uninterrupted
 from bot.sync.results import SyncLeaseLost
 from db.engine import Database
@@ -29,8 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def new_holder() -> str:
-    """An id naming this process and this sync, for the lease row (64 characters at most)."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
+    """An id naming this process (bot/process_identity.py) and this sync, for the lease row."""
+    return new_holder_id()
 
 
 class Lease:
