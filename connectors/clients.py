@@ -10,13 +10,18 @@ import logging
 import time
 from collections.abc import AsyncIterator, Collection, Mapping, MutableMapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
-from connectors.diagnosis.facts import RATE_LIMIT_STATUSES, note_http_status
+from connectors.diagnosis.facts import (
+    ANSWERS_PER_TASK_ATTRIBUTE,
+    RATE_LIMIT_STATUSES,
+    note_http_status,
+    record_answer,
+    task_answer,
+)
 from connectors.urls import apply_url_override
 
 log = logging.getLogger(__name__)
@@ -65,10 +70,6 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
 }
 
 IDLE_SECONDS = 300.0
-
-# The headers of the last answer received in this task. ccxt keeps only `client.last_response_headers`, which
-# another task's request on the same client may overwrite before the caller reads it.
-_RESPONSE_HEADERS: ContextVar[Mapping[str, Any] | None] = ContextVar("tallybot_response_headers", default=None)
 
 
 def _ccxt_async() -> Any:
@@ -256,9 +257,9 @@ def keep_rate_limit_status(client: Any) -> None:
     handle_errors = client.handle_errors
 
     def noting_handle_errors(code: Any, *args: Any, **kwargs: Any) -> Any:
-        # ccxt calls this for every answer, with that answer's own headers: (code, reason, url, method, headers, …)
-        if len(args) >= 4 and isinstance(args[3], Mapping):
-            _RESPONSE_HEADERS.set(args[3])
+        # ccxt calls this for every answer, with that answer's own status, headers and body: (code, reason, url,
+        # method, headers, body, …). Kept per task: another task's request on this client overwrites ccxt's copy.
+        record_answer(code, args[4] if len(args) >= 5 else None, args[3] if len(args) >= 4 else None)
         try:
             return handle_errors(code, *args, **kwargs)
         except Exception as error:
@@ -267,6 +268,7 @@ def keep_rate_limit_status(client: Any) -> None:
             raise
 
     client.handle_errors = noting_handle_errors
+    setattr(client, ANSWERS_PER_TASK_ATTRIBUTE, True)
 
 
 def shared_by_exchange(client: Any) -> MutableMapping[str, Any]:
@@ -280,7 +282,8 @@ def shared_by_exchange(client: Any) -> MutableMapping[str, Any]:
 
 def last_response_headers() -> Mapping[str, Any] | None:
     """The headers of the answer to this task's last request through a pool client (None before any)."""
-    return _RESPONSE_HEADERS.get()
+    answer = task_answer()
+    return answer.headers if answer is not None else None
 
 
 def leave_pacing_to_fetcher(client: Any, paths: frozenset[str]) -> None:

@@ -110,7 +110,7 @@ class EndpointSync:
                     return stop
                 except Exception as error:
                     # ccxt keeps the failed response on the client, not the exception: take its code and
-                    # Retry-After now, before the client makes another request.
+                    # Retry-After now from this task's own last answer, before this task makes another request.
                     attach_response_facts(error, ctx.client)
                     return error
                 await self.writer.commit(ctx, run, page)

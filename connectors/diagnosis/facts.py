@@ -14,10 +14,13 @@ import re
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
 _FACTS_ATTRIBUTE = "_tallybot_error_facts"
+# Set on clients whose every answer is recorded per task (connectors.clients.keep_rate_limit_status).
+ANSWERS_PER_TASK_ATTRIBUTE = "tallybot_answers_per_task"
 _STATUS_ATTRIBUTE = "_tallybot_http_status"
 
 # HTTP statuses that mean "not now" from any exchange, whatever the body says: 429 Too Many Requests, and 418,
@@ -50,6 +53,51 @@ class ErrorFacts:
     network: bool = False  # the request never got an HTTP answer (connection refused, DNS, timeout)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer as ccxt received it: status, body text and headers."""
+
+    status: int | None = None
+    body: str | None = None
+    headers: Mapping[str, Any] | None = None
+
+
+# The last answer received in this task. ccxt keeps only `client.last_http_response` / `last_response_headers`,
+# which a request of another task on the same client (Binance's wallet endpoints run side by side) overwrites
+# as soon as this task awaits anything; an asyncio task's context is its own.
+_LAST_ANSWER: ContextVar[Answer | None] = ContextVar("tallybot_last_answer", default=None)
+
+
+def record_answer(status: Any, body: Any, headers: Any) -> None:
+    """Keep an answer as this task's last (the client pool calls it for every answer ccxt hands its handlers)."""
+    _LAST_ANSWER.set(
+        Answer(
+            status if isinstance(status, int) and not isinstance(status, bool) else None,
+            body if isinstance(body, str) else None,
+            headers if isinstance(headers, Mapping) else None,
+        )
+    )
+
+
+def task_answer() -> Answer | None:
+    """The last answer this task received through any pool client (None before any)."""
+    return _LAST_ANSWER.get()
+
+
+def last_answer(client: Any) -> Answer | None:
+    """The answer to this task's last request through `client` (None before any).
+
+    A pool client records each answer in the task that asked for it. A client made elsewhere records none: its
+    answer is the one ccxt keeps on the client, which is this task's only while no other task shares it.
+    """
+    if getattr(client, ANSWERS_PER_TASK_ATTRIBUTE, False):
+        return task_answer()
+    body, headers = getattr(client, "last_http_response", None), getattr(client, "last_response_headers", None)
+    if body is None and headers is None:
+        return None
+    return Answer(None, body if isinstance(body, str) else None, headers if isinstance(headers, Mapping) else None)
+
+
 def error_facts(error: BaseException) -> ErrorFacts:
     """The facts of an error: those attached by `attach_response_facts`, else what its message yields."""
     attached = getattr(error, _FACTS_ATTRIBUTE, None)
@@ -76,21 +124,21 @@ def safe_summary(error: BaseException) -> str:
 def attach_response_facts(error: BaseException, client: Any) -> None:
     """Complete an error's facts from the ccxt client that raised it, and keep them on the error.
 
-    Call it right after a failed call on `client`, before the client makes another request: ccxt keeps the last
-    response body and headers on the client, not on the exception. The body supplies the exchange code when
-    ccxt's message lacks it; the headers supply how long to wait (``Retry-After``, Bybit's limit reset time).
-    Afterwards `error_facts` and `diagnose` see the completed facts wherever the error travels.
+    Call it right after a failed call on `client`, before this task makes another request: ccxt keeps the
+    response on the client, not on the exception, and the pool records it per task (`last_answer`). The body
+    supplies the exchange code when ccxt's message lacks it, the status an HTTP error status the message lacks;
+    the headers supply how long to wait (``Retry-After``, Bybit's limit reset time). Afterwards `error_facts`
+    and `diagnose` see the completed facts wherever the error travels.
     """
     facts = _facts_from_message(error)
-    if not facts.network:
-        if facts.code is None:
-            body = getattr(client, "last_http_response", None)
-            if isinstance(body, str):
-                facts = replace(facts, code=_code_from_text(body))
-        if facts.retry_after is None:
-            headers = getattr(client, "last_response_headers", None)
-            if isinstance(headers, Mapping):
-                facts = replace(facts, retry_after=_retry_after_from_headers(headers))
+    answer = last_answer(client)
+    if not facts.network and answer is not None:
+        if facts.code is None and answer.body is not None:
+            facts = replace(facts, code=_code_from_text(answer.body))
+        if facts.status is None and answer.status is not None and answer.status >= 400:
+            facts = replace(facts, status=answer.status)
+        if facts.retry_after is None and answer.headers is not None:
+            facts = replace(facts, retry_after=_retry_after_from_headers(answer.headers))
     # An exception type with __slots__ refuses the attribute: its facts stay computable from the message.
     with contextlib.suppress(AttributeError):
         setattr(error, _FACTS_ATTRIBUTE, facts)

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.diagnosis import RATE_LIMIT_STATUSES, error_facts
+from connectors.diagnosis.facts import last_answer
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, ms_to_utc
@@ -143,12 +144,13 @@ def is_rate_limit(error: BaseException) -> bool:
 def rate_limited(error: BaseException, client: Any, *, endpoint: Endpoint, market: str = "") -> RateLimited | None:
     """The RateLimited a ccxt error stands for (None: not a rate limit), honouring the answer's Retry-After.
 
-    Call it right after the failed call: ccxt keeps the failed answer's headers on the client. Nothing of ccxt's
-    text is kept (it holds the signed URL and the exchange's words)."""
+    Call it right after the failed call: the failed answer's headers are this task's last answer (another task's
+    request on the same client overwrites ccxt's copy). Nothing of ccxt's text is kept (it holds the signed URL
+    and the exchange's words)."""
     if not is_rate_limit(error):
         return None
-    headers = getattr(client, "last_response_headers", None)
-    return RateLimited(endpoint, retry_after_seconds(headers), market)
+    answer = last_answer(client)
+    return RateLimited(endpoint, retry_after_seconds(answer.headers if answer else None), market)
 
 
 def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
