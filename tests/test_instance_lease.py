@@ -11,11 +11,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.instance import HolderInfo, InstanceBusy, InstanceLock, provably_dead
+from bot.lifecycle import release_leftovers
 from bot.process_identity import ProcessIdentity, identity_of, process_prefix, start_time_of, this_host, this_process
 from db.engine import Database
-from db.models import InstanceLease
+from db.models import InstanceLease, Integration, SyncLease, User
 from db.repositories.instances import InstanceRepository
 from db.types import utcnow
 
@@ -129,3 +131,47 @@ async def test_a_crashed_holder_in_this_namespace_is_replaced_at_once(database: 
     replaced = await lock.acquire()
     assert [info.pid for info in replaced] == [crashed.pid]
     await lock.release()
+
+
+async def sync_leases(database: Database, holders: list[str]) -> list[int]:
+    """One integration per holder, its sync lease held by that holder (fresh); their ids, in order."""
+    now = utcnow()
+    async with database.writer() as session:
+        user = User(telegram_user_id=7001)
+        session.add(user)
+        await session.flush()
+        ids: list[int] = []
+        for number, holder_id in enumerate(holders):
+            integration = Integration(user_id=user.id, exchange_id="binance", account_name=f"a{number}")
+            session.add(integration)
+            await session.flush()
+            session.add(
+                SyncLease(
+                    integration_id=integration.id,
+                    holder=holder_id,
+                    acquired_at=now,
+                    expires_at=now + timedelta(seconds=30),
+                )
+            )
+            ids.append(integration.id)
+        await session.flush()
+    return ids
+
+
+async def test_a_new_start_frees_only_the_syncs_of_processes_it_can_prove_dead(database: Database) -> None:
+    """A sync of a twin container (our hostname, its own PID namespace), or of a host whose name only begins like
+    ours, keeps its lease; a sync of a crashed process in our namespace is freed at once."""
+    crashed = replace(ME, pid=gone_pid())
+    long_host = this_host() + "-" + "x" * 40
+    holders = [
+        f"{crashed.token()}:{this_host()}:0123456789abcdef",
+        f"{other_namespace(gone_pid()).token()}:{this_host()}:0123456789abcdef",
+        f"{replace(ME, boot_id='another-boot', pid=gone_pid()).token()}:{long_host}:0123456789abcdef",
+        # A twin's id as made before identities ("host30:pid:random"): its pid means nothing in our namespace.
+        f"{this_host()[:30]}:{gone_pid()}:0123456789abcdef",
+    ]
+    crashed_sync, *kept = await sync_leases(database, holders)
+    assert await release_leftovers(database, []) == [crashed_sync]
+    async with database.reader() as session:
+        held = set((await session.scalars(select(SyncLease.integration_id))).all())
+    assert held == set(kept)
