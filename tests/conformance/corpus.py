@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from connectors.records import RecordKind
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("TALLYBOT_SHARED_DIR", ROOT.parent / "shared"))
@@ -167,3 +170,23 @@ READ_FIELDS = (
 def readable(record: Any) -> dict[str, Any]:
     """What a person reads off a fetched record, the form the hand-written expectations take."""
     return {name: getattr(record, name) for name in READ_FIELDS}
+
+
+def move(
+    kind: RecordKind, when: str, ident: str | None, asset: str, amount: str, fee: str | None = None
+) -> dict[str, Any]:
+    """A hand-written expected deposit, withdrawal or transfer (`when` ISO, UTC), fee in the moved coin if any."""
+    return {
+        "kind": kind,
+        "occurred_at": datetime.fromisoformat(when).replace(tzinfo=UTC),
+        "asset": asset,
+        "amount": Decimal(amount),
+        "exchange_tx_id": ident,
+        "market": None,
+        "side": None,
+        "quote_asset": None,
+        "quote_amount": None,
+        "price": None,
+        "fee_asset": asset if fee is not None else None,
+        "fee_amount": Decimal(fee) if fee is not None else None,
+    }

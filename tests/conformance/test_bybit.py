@@ -36,7 +36,7 @@ from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 from sandbox.exchanges.base import DAY_MS, MINUTE_MS, SECOND_MS
 from sandbox.exchanges.bybit import DOCUMENTED_BUDGETS
-from tests.conformance.corpus import Example, examples, field_paths, readable, shape_differences
+from tests.conformance.corpus import Example, examples, field_paths, move, readable, shape_differences
 
 PROFILE = AccountProfile(
     years=1.5, traded_markets=6, trades=400, deposits=30, withdrawals=10, converts=20, transfers=20
@@ -249,25 +249,6 @@ def trade(
         "price": d(price),
         "fee_asset": fee_asset,
         "fee_amount": d(fee),
-    }
-
-
-def move(
-    kind: RecordKind, when: str, ident: str | None, asset: str, amount: str, fee: str | None = None
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "occurred_at": utc(when),
-        "asset": asset,
-        "amount": d(amount),
-        "exchange_tx_id": ident,
-        "market": None,
-        "side": None,
-        "quote_asset": None,
-        "quote_amount": None,
-        "price": None,
-        "fee_asset": asset if fee is not None else None,
-        "fee_amount": d(fee) if fee is not None else None,
     }
 
 

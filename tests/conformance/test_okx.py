@@ -36,7 +36,7 @@ from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, OkxEmulator, OkxLimits, Permissions
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.okx import DEFAULT_RULES
-from tests.conformance.corpus import Example, examples, field_paths, readable, shape_differences
+from tests.conformance.corpus import Example, examples, field_paths, move, readable, shape_differences
 
 # A year and a half of history, so fills-history's one-year reach and bills-history's longer one both matter.
 PROFILE = AccountProfile(years=1.5, traded_markets=6, trades=600, deposits=12, withdrawals=8, converts=8, transfers=60)
@@ -93,23 +93,6 @@ def trade(
         "price": d(price),
         "fee_asset": fee_ccy,
         "fee_amount": d(fee),
-    }
-
-
-def move(kind: RecordKind, when: str, ident: str, asset: str, amount: str, fee: str | None = None) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "occurred_at": utc(when),
-        "asset": asset,
-        "amount": d(amount),
-        "exchange_tx_id": ident,
-        "market": None,
-        "side": None,
-        "quote_asset": None,
-        "quote_amount": None,
-        "price": None,
-        "fee_asset": asset if fee is not None else None,
-        "fee_amount": d(fee) if fee is not None else None,
     }
 
 
