@@ -72,7 +72,10 @@ def _rotate(settings: Settings, args: argparse.Namespace) -> int:
     from bot.rotation import rotate_master_key
 
     result = asyncio.run(rotate_master_key(settings))
-    print(f"Re-encrypted {result.resealed} credential(s) under master key {result.new_key_id}.")
+    print(
+        f"Re-encrypted {result.resealed} credential(s) and {result.drafts} Assistant draft(s) "
+        f"under master key {result.new_key_id}."
+    )
     if result.key_file is not None:
         print(f"The new key is in {result.key_file} and the old one was removed: back up the new file now.")
     else:

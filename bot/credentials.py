@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.assistant.drafts import reseal_drafts
 from bot.secret import Secret
 from bot.vault import SealContext, SealedSecret, Vault
 from db.engine import Database
@@ -33,10 +34,17 @@ def open_fields(vault: Vault, owner: CredentialOwner, credential: Credential) ->
     }
 
 
-async def reseal_all(database: Database, vault: Vault) -> int:
-    """Re-encrypt every credential under the ring's newest key, in one transaction; return how many changed.
+@dataclass(frozen=True, slots=True)
+class Resealed:
+    credentials: int
+    drafts: int
 
-    All or nothing: if any credential fails to open, nothing is rewritten and the old key must stay.
+
+async def reseal_all(database: Database, vault: Vault) -> Resealed:
+    """Re-encrypt every credential, and every Assistant draft's secrets (a private key generated for the user may
+    already be registered at the exchange), under the ring's newest key, in one transaction; how many changed.
+
+    All or nothing: if any of them fails to open, nothing is rewritten and the old key must stay.
     """
     changed = 0
     async with database.writer() as session:
@@ -50,4 +58,5 @@ async def reseal_all(database: Database, vault: Vault) -> int:
                 credential, seal_fields(vault, owner, open_fields(vault, owner, credential))
             )
             changed += 1
-    return changed
+        drafts = await reseal_drafts(session, vault)
+    return Resealed(changed, drafts)

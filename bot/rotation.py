@@ -1,4 +1,4 @@
-"""`tallybot rotate-master-key`: re-encrypt every stored credential under a new master key."""
+"""`tallybot rotate-master-key`: re-encrypt every stored credential and Assistant draft under a new master key."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from db.engine import Database
 
 @dataclass(frozen=True, slots=True)
 class RotationResult:
-    resealed: int
+    resealed: int  # credentials
     new_key_id: str
     key_file: Path | None  # set when the key ring lives in the data directory's key file
+    drafts: int = 0  # Assistant drafts whose typed or generated secrets were re-encrypted
 
 
 async def rotate_master_key(settings: Settings) -> RotationResult:
@@ -54,7 +55,7 @@ async def _rotate_environment_ring(settings: Settings, database: Database) -> Ro
             "`tallybot rotate-master-key --print-new-key` makes one) and run this again"
         )
     resealed = await reseal_all(database, Vault(ring))
-    return RotationResult(resealed, ring.newest_id, None)
+    return RotationResult(resealed.credentials, ring.newest_id, None, resealed.drafts)
 
 
 async def _rotate_key_file(settings: Settings, database: Database) -> RotationResult:
@@ -66,4 +67,4 @@ async def _rotate_key_file(settings: Settings, database: Database) -> RotationRe
     write_key_file(path, ring)
     resealed = await reseal_all(database, Vault(ring))
     write_key_file(path, ring.only_newest())
-    return RotationResult(resealed, ring.newest_id, path)
+    return RotationResult(resealed.credentials, ring.newest_id, path, resealed.drafts)

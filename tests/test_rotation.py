@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.assistant.drafts import DraftStore
+from bot.assistant.state import DraftState
 from bot.credentials import CredentialOwner, open_fields, seal_fields
 from bot.rotation import rotate_master_key
 from bot.secret import Secret
@@ -118,3 +120,42 @@ def test_cli_migrate_then_rotate_on_a_fresh_data_directory(tmp_path: Path) -> No
     assert rotated.returncode == 0, rotated.stderr
     assert "Re-encrypted 0 credential(s)" in rotated.stdout
     assert len(KeyRing.parse(key_file_path(Settings(data_dir=tmp_path / "data")).read_text()).ids) == 1
+
+
+PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIDraftKeyTheUserMayHaveRegistered0123456\n"
+    "-----END PRIVATE KEY-----"
+)
+
+
+async def test_rotation_reseals_an_open_assistant_draft_so_its_generated_key_still_opens(settings: Settings) -> None:
+    """A user mid-flow holds a private key the Assistant generated (its public key perhaps already registered at
+    Binance) and an API key typed so far, both sealed in the draft. After a rotation the draft opens under the
+    new key ring, with the same secrets."""
+    old_ring = load_key_ring(settings)
+    await _store_credentials(settings, Vault(old_ring), count=1)
+    database = Database(settings.effective_database_url)
+    try:
+        store = DraftStore(database, Vault(old_ring))
+        draft = await store.begin(5005, 5005, DraftState(picked=["okx", "binance"], current=1))
+        await store.put_secret(draft, "binance", "secret", Secret(PRIVATE_KEY))
+        await store.put_secret(draft, "binance", "apiKey", Secret("binance-api-key-typed-0001"))
+    finally:
+        await database.dispose()
+
+    result = await rotate_master_key(settings)
+
+    assert (result.resealed, result.drafts) == (1, 1)
+    database = Database(settings.effective_database_url)
+    try:
+        store = DraftStore(database, Vault(load_key_ring(settings)))
+        loaded = await store.load(5005)
+        assert loaded is not None
+        opened = await store.secrets(loaded, "binance")
+        assert {name: secret.reveal() for name, secret in opened.items()} == {
+            "secret": PRIVATE_KEY,
+            "apiKey": "binance-api-key-typed-0001",
+        }
+    finally:
+        await database.dispose()

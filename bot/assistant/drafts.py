@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.assistant.state import DraftState
 from bot.secret import Secret
-from bot.vault import SealContext, SealedSecret, Vault
+from bot.vault import SealContext, SealedSecret, Vault, VaultError
 from db.engine import Database
 from db.models import AssistantDraft
 from db.types import utcnow
@@ -32,6 +33,42 @@ def _draft(row: AssistantDraft) -> Draft:
     return Draft(row.id, row.telegram_user_id, row.chat_id, row.token, DraftState.from_json(row.state), row.expires_at)
 
 
+def draft_seal_context(draft_id: str, telegram_user_id: int, exchange: str, field: str) -> SealContext:
+    return SealContext(telegram_user_id, f"draft:{draft_id}", exchange, field)
+
+
+async def reseal_drafts(session: AsyncSession, vault: Vault) -> int:
+    """Re-encrypt the secrets of every draft under the ring's newest key, in the caller's transaction (a master-key
+    rotation's); how many drafts changed. A secret is sealed for the exchange being connected when it was typed:
+    the draft's current one, else one it picked earlier. One that opens under none raises VaultError, and the
+    rotation keeps the old key, as it does for a credential."""
+    changed = 0
+    for row in (await session.scalars(select(AssistantDraft).order_by(AssistantDraft.id))).all():
+        envelopes = {field: SealedSecret.from_json(value) for field, value in row.sealed.items()}
+        if all(vault.is_current(sealed) for sealed in envelopes.values()):
+            continue
+        state = DraftState.from_json(row.state)
+        exchanges = list(dict.fromkeys([state.exchange_id or "", *state.picked]))
+        resealed: dict[str, SealedSecret] = {}
+        for field, sealed in envelopes.items():
+            secret, exchange = _open_for_any(vault, sealed, row, field, exchanges)
+            resealed[field] = vault.seal(secret, draft_seal_context(row.id, row.telegram_user_id, exchange, field))
+        row.sealed = {field: sealed.to_json() for field, sealed in resealed.items()}
+        changed += 1
+    return changed
+
+
+def _open_for_any(
+    vault: Vault, sealed: SealedSecret, row: AssistantDraft, field: str, exchanges: list[str]
+) -> tuple[Secret, str]:
+    for exchange in exchanges:
+        try:
+            return vault.open(sealed, draft_seal_context(row.id, row.telegram_user_id, exchange, field)), exchange
+        except VaultError:
+            continue
+    raise VaultError("a stored Assistant draft secret does not open (tampered or misplaced)")
+
+
 class DraftStore:
     def __init__(self, database: Database, vault: Vault, *, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         self.database = database
@@ -39,7 +76,7 @@ class DraftStore:
         self.timeout = timeout
 
     def _context(self, draft_id: str, telegram_user_id: int, exchange: str, field: str) -> SealContext:
-        return SealContext(telegram_user_id, f"draft:{draft_id}", exchange, field)
+        return draft_seal_context(draft_id, telegram_user_id, exchange, field)
 
     async def begin(self, telegram_user_id: int, chat_id: int, state: DraftState) -> Draft:
         """A new flow, replacing any earlier one (and its secrets) of this user."""
