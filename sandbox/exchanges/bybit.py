@@ -65,19 +65,24 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
 
 @dataclass(frozen=True)
 class BybitLimits:
-    """Bybit's limits. `per_second`, when given, replaces the documented table (tests shrink or lift budgets to
-    reach 10006 quickly or not at all); paths it leaves out get `default_per_second`."""
+    """Bybit's limits. Tests shrink or lift budgets to reach 10006 quickly or not at all: `per_second` names paths
+    and their budget per second; `default_per_second`, when given, is the budget of every path it leaves out. Without
+    either, a path's budget is the documented one, and a path with no documented budget is not emulated."""
 
     per_second: Mapping[str, int] | None = None
-    default_per_second: int = 10
+    default_per_second: int | None = None
     ip_requests_per_5s: int = 600
     ip_ban_ms: int = 10 * MINUTE_MS
 
     def budget(self, path: str) -> tuple[int, int]:
         """(requests, window in ms) of one UID on one path."""
-        if self.per_second is not None:
-            return self.per_second.get(path, self.default_per_second), SECOND_MS
-        return DOCUMENTED_BUDGETS.get(path, (self.default_per_second, SECOND_MS))
+        if self.per_second is not None and path in self.per_second:
+            return self.per_second[path], SECOND_MS
+        if self.default_per_second is not None:
+            return self.default_per_second, SECOND_MS
+        if path in DOCUMENTED_BUDGETS:
+            return DOCUMENTED_BUDGETS[path]
+        raise NotEmulated(f"{path}: no documented rate limit")
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,9 @@ class BybitEmulator(ExchangeEmulator):
     v5 wire protocol."""
 
     exchange_id = "bybit"
-    key_length = 18
-    secret_length = 36
-    # Bybit keys without an IP binding expire after three months.
+    key_length = 18  # user/apikey-info.mdx's example key, "opjSlSOzqIeXROT5rq"
+    secret_length = 36  # not documented (bybit.md "Not verified"); Tallybot never checks a secret's length
+    # "No ip bound api key will be invalid after 90 days" (user/create-subuid-apikey.mdx, `ips`).
     unrestricted_key_lifetime_ms: int | None = 90 * DAY_MS
 
     def __init__(

@@ -68,13 +68,21 @@ _ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 @dataclass(frozen=True)
 class OkxLimits:
-    """OKX's request limits; tests shrink them to reach 50011 quickly."""
+    """OKX's request limits; tests shrink them to reach 50011 quickly (`rules` for the paths it names,
+    `default_rule`, when given, for every other path). Otherwise a path's limit is the documented one, and a path
+    with no documented limit is not emulated."""
 
     rules: Mapping[str, tuple[int, int]] = field(default_factory=lambda: DEFAULT_RULES)
-    default_rule: tuple[int, int] = (10, 2 * SECOND_MS)
+    default_rule: tuple[int, int] | None = None
 
     def for_path(self, path: str) -> tuple[int, int]:
-        return self.rules.get(path, self.default_rule)
+        if path in self.rules:
+            return self.rules[path]
+        if self.default_rule is not None:
+            return self.default_rule
+        if path in DEFAULT_RULES:
+            return DEFAULT_RULES[path]
+        raise NotEmulated(f"{path}: no documented rate limit")
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,13 @@ also tested against the rules in docs/exchange-apis/bitget.md.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ccxt
@@ -29,6 +31,7 @@ from connectors.profiles import Endpoint, get_profile
 from sandbox.exchanges import BitgetEmulator, BitgetLimits, Credentials
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget import DEFAULT_PER_SECOND
+from sandbox.exchanges.protocol import NotEmulated
 from tests.conformance.corpus import Example, examples, shape_differences
 from tests.emulators.conftest import BITGET_CONFIG, BITGET_OPTIONS, PROFILE, ccxt_client
 
@@ -559,33 +562,47 @@ async def test_the_emulator_answers_in_the_documented_shape(example: Example) ->
 
 # ------------------------------------------------------------------------------------------ rules (bitget.md)
 
-# Requests per second per endpoint, as docs/exchange-apis/bitget.md lists them from each page.
-DOCUMENTED_PER_SECOND = {
-    "/api/v2/public/time": 20,
-    "/api/v2/spot/public/symbols": 20,
-    "/api/v2/spot/account/info": 1,
-    "/api/v2/spot/account/assets": 10,
-    "/api/v2/spot/trade/fills": 10,
-    "/api/v2/spot/wallet/deposit-records": 10,
-    "/api/v2/spot/wallet/withdrawal-records": 10,
-    "/api/v2/convert/convert-record": 10,
-    "/api/v2/spot/account/transferRecords": 20,
-    "/api/v2/tax/spot-record": 1,
-    "/api/v2/tax/future-record": 1,
-    "/api/v2/tax/margin-record": 1,
-    "/api/v2/tax/p2p-record": 1,
-    "/api/v2/margin/currencies": 10,  # margin/common/support-currencies.md (per IP)
-    # unified accounts (v3): the rows of bitget.md's UTA table
-    "/api/v3/account/info": 5,
-    "/api/v3/trade/fills": 20,
-    "/api/v3/account/deposit-records": 10,
-    "/api/v3/account/withdrawal-records": 10,
-    "/api/v3/tax/records": 1,
-}
+BITGET_MD = Path(__file__).resolve().parents[2] / "docs" / "exchange-apis" / "bitget.md"
 
 
-def test_the_emulators_rate_limits_are_the_documented_ones() -> None:
-    assert {path: DEFAULT_PER_SECOND[path] for path in DOCUMENTED_PER_SECOND} == DOCUMENTED_PER_SECOND
+def documented_per_second() -> dict[str, int]:
+    """Requests per second of every `GET` path in docs/exchange-apis/bitget.md's endpoint tables (the "10/s UID" or
+    "20/s IP" cell each row takes from the endpoint's own page)."""
+    budgets: dict[str, int] = {}
+    for line in BITGET_MD.read_text(encoding="utf-8").splitlines():
+        path = re.match(r"\| `GET (/api/v[23]/[\w/-]+)", line)
+        limit = re.search(r"\| (\d+)/s (?:UID|IP)\b", line)
+        if path and limit:
+            budgets[path.group(1)] = int(limit.group(1))
+    return budgets
+
+
+def test_the_emulators_rate_limits_are_the_ones_bitget_md_documents() -> None:
+    documented = documented_per_second()
+    assert len(documented) >= 20, "the tables of bitget.md were not found or changed shape"
+    limits = BitgetLimits()
+    for path, budget in DEFAULT_PER_SECOND.items():  # every budget the emulator enforces has a row in bitget.md
+        assert documented.get(path) == budget, path
+    for path, budget in documented.items():  # and every documented path is served at its budget or not at all
+        try:
+            assert limits.for_path(path) == budget, path
+        except NotEmulated:
+            assert path not in DEFAULT_PER_SECOND
+
+
+def test_a_path_with_no_documented_budget_is_not_emulated() -> None:
+    with pytest.raises(NotEmulated):
+        BitgetLimits().for_path("/api/v2/mix/account/accounts")
+
+
+async def test_the_key_check_endpoint_answers_429_past_its_documented_1_per_second() -> None:
+    assert documented_per_second()["/api/v2/spot/account/info"] == 1
+    async with BitgetEmulator(seed=3, profile=PROFILE, listed_symbols=20) as emulator:
+        keys = emulator.create_demo_keys()
+        async with client_for(emulator, keys.read_only, tax=False) as client:
+            await client.privateSpotGetV2SpotAccountInfo()
+            with pytest.raises(ccxt.DDoSProtection, match="429"):
+                await client.privateSpotGetV2SpotAccountInfo()
 
 
 async def test_the_emulator_follows_the_documented_paging_windows_and_limits() -> None:

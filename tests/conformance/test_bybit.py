@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 from sandbox.exchanges.base import DAY_MS, MINUTE_MS, SECOND_MS
 from sandbox.exchanges.bybit import DOCUMENTED_BUDGETS
+from sandbox.exchanges.protocol import NotEmulated
 from tests.conformance.corpus import Example, examples, field_paths, move, readable, shape_differences
 
 PROFILE = AccountProfile(
@@ -589,21 +591,40 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
 # ---------------------------------------------------------------------------------------------- the rules table
 
 
-def test_the_emulators_rate_limits_are_bybits_documented_ones() -> None:
-    # docs/exchange-apis/bybit.md, from docs/v5/rate-limit/rate-limit.mdx: (requests, window) per UID and path.
-    assert dict(DOCUMENTED_BUDGETS) == {
-        "/v5/execution/list": (50, SECOND_MS),
-        "/v5/account/wallet-balance": (50, SECOND_MS),
-        "/v5/account/info": (50, SECOND_MS),
-        "/v5/user/query-api": (10, SECOND_MS),
-        "/v5/asset/deposit/query-record": (100, MINUTE_MS),
-        "/v5/asset/deposit/query-internal-record": (300, SECOND_MS),
-        "/v5/asset/withdraw/query-record": (300, MINUTE_MS),
-        "/v5/asset/transfer/query-inter-transfer-list": (60, MINUTE_MS),
-        "/v5/asset/exchange/query-convert-history": (50, SECOND_MS),
-    }
+BYBIT_MD = Path(__file__).resolve().parents[2] / "docs" / "exchange-apis" / "bybit.md"
+
+
+def documented_uid_budgets() -> dict[str, tuple[int, int]]:
+    """The "Per-UID limits" table of docs/exchange-apis/bybit.md (read from Bybit's rate-limit.mdx): path to
+    (requests, window in ms). Rows that name no per-second or per-minute figure (public paths) are left out."""
+    text = BYBIT_MD.read_text(encoding="utf-8")
+    table = text.split("### Per-UID limits of the paths Tallybot calls", 1)[1].split("\n## ", 1)[0]
+    budgets: dict[str, tuple[int, int]] = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not cells[0].startswith("`/v5/"):
+            continue
+        per_second = re.fullmatch(r"(\d+)/s", cells[1])
+        per_minute = re.fullmatch(r"\**(\d+) per minute\**", cells[1])
+        if per_second:
+            budgets[cells[0].strip("`")] = (int(per_second.group(1)), SECOND_MS)
+        elif per_minute:
+            budgets[cells[0].strip("`")] = (int(per_minute.group(1)), MINUTE_MS)
+    return budgets
+
+
+def test_the_emulators_rate_limits_are_the_ones_bybit_md_documents() -> None:
+    documented = documented_uid_budgets()
+    assert len(documented) >= 9, "the table in bybit.md was not found or changed shape"
+    assert dict(DOCUMENTED_BUDGETS) == documented
     limits = BybitLimits()
+    assert {path: limits.budget(path) for path in documented} == documented
     assert (limits.ip_requests_per_5s, limits.ip_ban_ms) == (600, 10 * MINUTE_MS)  # "403, access too frequent"
+
+
+def test_a_path_with_no_documented_budget_is_not_emulated() -> None:
+    with pytest.raises(NotEmulated):
+        BybitLimits().budget("/v5/position/list")
 
 
 async def test_deposit_records_allow_100_requests_a_minute_per_account() -> None:
