@@ -50,7 +50,9 @@ class LiveMessage:
         if text == self._shown and keyboard is None:
             return
         try:
-            await outbound.edit(self.bot, self.chat_id, self.message_id, text, keyboard)
+            # A progress message stays one message: edited each second, a tail over Telegram's limit would come
+            # as a new message each time. Cut at a line break instead; the summary after it is sent in full.
+            await outbound.edit(self.bot, self.chat_id, self.message_id, outbound.split_text(text)[0], keyboard)
             self._shown = text  # shown now, or already ("message is not modified")
         except RetryAfter as flood:
             # Telegram asked us to slow down: the next edit carries the newest state anyway.

@@ -22,6 +22,7 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler
 
 from handlers import callbacks, fallbacks, outbound, registry
+from handlers.live import LiveMessage
 from sandbox.botapi import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,3 +239,14 @@ async def test_an_edit_over_the_limit_keeps_the_first_part_and_sends_the_rest(
     assert len((edited.source_text or "").splitlines()) == 49
     assert len((rest.source_text or "").splitlines()) == 11
     assert edited.reply_markup is None and rest.reply_markup is not None
+
+
+async def test_a_progress_message_over_the_limit_stays_one_message(telegram: BotApiEmulator, bot: Bot) -> None:
+    telegram.add_user(CHAT, "Ada", started=True)
+    sent = await outbound.send(bot, CHAT, "🔄 Syncing…")
+    live = LiveMessage(bot, CHAT, sent.message_id, "🔄 Syncing…", min_interval=0)
+
+    await live.close("".join(_line(n) for n in range(60)))
+
+    (only,) = telegram.bot_messages(CHAT)
+    assert len((only.source_text or "").splitlines()) == 49  # cut at the last line break that fits
