@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from bot.texts import KEY_NOT_DELETED
 from connectors.profiles import CredentialField, ExchangeProfile, KeyType
 
 PICK = (
@@ -153,10 +154,7 @@ UNEXPECTED_KEY = (
     "🔒 That looked like an API key or secret, so I deleted it. I was not expecting one now: send /connect "
     "to connect an exchange."
 )
-UNEXPECTED_KEY_NOT_DELETED = (
-    "⚠️ That looked like an API key or secret, but I could not delete it. Please delete it yourself and, to be "
-    "safe, replace the key on the exchange."
-)
+UNEXPECTED_KEY_NOT_DELETED = KEY_NOT_DELETED  # one warning wherever a stray key could not be deleted
 
 # --- /keys -----------------------------------------------------------------------------------------------
 
