@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage, UserHandle
@@ -77,3 +78,20 @@ class Walker:
             for m in reversed(self.emulator.bot_messages(self.chat_id))
             if containing in (m.text or "") and (m.message_id > after or m.message_id == menu.message_id)
         )
+
+    async def connect_from(self, days_back: int) -> ChatMessage:
+        """From the key review ("Check the key"): set the sync-from date `days_back` days ago under Advanced
+        options, press "Check and connect" and wait for "All done"; returns the "is connected" message."""
+        await self.press_for("Advanced options", "Advanced options")
+        await self.press_for("Sync from date", "Send the date")
+        typed = await self.send((date.today() - timedelta(days=days_back)).isoformat())
+        await self.reply_to(typed, "Tick the kinds")
+        await self.press_for("Back", "Check the key")
+        connected = await self.press_for("Check and connect", "is connected")
+        await self.reply_to(connected, "All done")
+        return connected
+
+    async def sync_now(self, timeout: float = 90.0) -> ChatMessage:
+        """Send /sync and wait for its summary."""
+        sync = await self.send("/sync")
+        return await self.reply_to(sync, "Sync finished", timeout=timeout)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -246,15 +245,8 @@ async def connect_and_sync(ada: Walker, api_key: str, secret: str) -> tuple[str,
     secret_message = await ada.send(secret)
     received = await ada.reply_to(secret_message, "Secret key")
     await ada.reply_to(secret_message, "Check the key")
-    await ada.press_for("Advanced options", "Advanced options")
-    await ada.press_for("Sync from date", "Send the date")
-    typed = await ada.send((date.today() - timedelta(days=400)).isoformat())
-    await ada.reply_to(typed, "Tick the kinds")
-    await ada.press_for("Back", "Check the key")
-    connected = await ada.press_for("Check and connect", "is connected")
-    await ada.reply_to(connected, "All done")
-    sync = await ada.send("/sync")
-    summary = await ada.reply_to(sync, "Sync finished", timeout=90)
+    connected = await ada.connect_from(days_back=400)
+    summary = await ada.sync_now()
     for pasted in (key_message, secret_message):
         assert ada.emulator.message(ada.chat_id, pasted.message_id).deleted
         assert ada.emulator.calls_after_update(pasted)[0].method == "deleteMessage"

@@ -108,15 +108,8 @@ async def test_tallybot_makes_the_key_the_user_sends_only_the_api_key_and_it_con
             pasted = await ada.send(api_key)
             received = await ada.reply_to(pasted, "received")
             await ada.reply_to(pasted, "Check the key")
-            await ada.press_for("Advanced options", "Advanced options")
-            await ada.press_for("Sync from date", "Send the date")
-            typed = await ada.send((date.today() - timedelta(days=400)).isoformat())
-            await ada.reply_to(typed, "Tick the kinds")
-            await ada.press_for("Back", "Check the key")
-            connected = await ada.press_for("Check and connect", "is connected")
-            await ada.reply_to(connected, "All done")
-            sync = await ada.send("/sync")
-            summary = await ada.reply_to(sync, "Sync finished", timeout=90)
+            connected = await ada.connect_from(days_back=400)
+            summary = await ada.sync_now()
 
             [account] = await services.integrations.list(1001)
             private_pem = (await services.integrations.credentials(1001, account.id))["secret"].reveal()
@@ -147,7 +140,7 @@ async def test_tallybot_makes_the_key_the_user_sends_only_the_api_key_and_it_con
     assert left_over == [], "the finished flow left nothing behind"
     # The user sent four messages, none of them secret; no message of the chat carries any private key material.
     user_texts = [m.text for m in telegram.messages(ada.chat_id) if not m.from_bot]
-    assert user_texts == ["/connect", api_key, typed.text, "/sync"]
+    assert user_texts == ["/connect", api_key, (date.today() - timedelta(days=400)).isoformat(), "/sync"]
     assert [text for text in chat if "PRIVATE KEY" in text] == []
     assert leaks(canaries, chat) == []
     assert leaks(canaries, calls) == [], "no Bot API call carried it"
@@ -255,15 +248,8 @@ async def open_bybit(ada: Walker) -> None:
 
 
 async def check_connect_and_sync(ada: Walker) -> tuple[str, str]:
-    await ada.press_for("Advanced options", "Advanced options")
-    await ada.press_for("Sync from date", "Send the date")
-    typed = await ada.send((date.today() - timedelta(days=400)).isoformat())
-    await ada.reply_to(typed, "Tick the kinds")
-    await ada.press_for("Back", "Check the key")
-    connected = await ada.press_for("Check and connect", "is connected")
-    await ada.reply_to(connected, "All done")
-    sync = await ada.send("/sync")
-    summary = await ada.reply_to(sync, "Sync finished", timeout=120)
+    connected = await ada.connect_from(days_back=400)
+    summary = await ada.sync_now(timeout=120)
     return connected.text or "", summary.text or ""
 
 
