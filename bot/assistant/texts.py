@@ -150,10 +150,6 @@ GROUP_KEY_REFUSED = (
     "🚫 Never paste API keys in a group. I tried to delete that message. Treat the key as exposed: delete it "
     "on the exchange and create a new one, then send it to me in a private chat."
 )
-UNEXPECTED_KEY = (
-    "🔒 That looked like an API key or secret, so I deleted it. I was not expecting one now: send /connect "
-    "to connect an exchange."
-)
 UNEXPECTED_KEY_NOT_DELETED = KEY_NOT_DELETED  # one warning wherever a stray key could not be deleted
 
 # --- /keys -----------------------------------------------------------------------------------------------

@@ -15,12 +15,11 @@ from bot.assistant import texts
 from bot.assistant.drafts import Draft
 from bot.assistant.state import DraftState, Mode, Step
 from bot.context import SETTINGS_KEY, services
-from bot.secret import looks_like_secret
 from connectors.profiles import UnknownExchange, get_profile
 from handlers import outbound
 from handlers.assistant import check, flow, keypair, views
 from handlers.assistant.buttons import Action, Pressed, parse
-from handlers.assistant.secrets import receive_field, stray_secret
+from handlers.assistant.secrets import receive_field
 from handlers.callbacks import ASSISTANT
 from handlers.replies import reply
 
@@ -241,7 +240,8 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """New, edited and forwarded private messages: a credential where one is asked for, else by step."""
+    """New, edited and forwarded private messages: a credential where one is asked for, else by step. Key material
+    anywhere else never gets here: handlers/key_guard.py deletes it and stops the update first."""""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -251,8 +251,6 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if draft is not None and draft.state.step == Step.FIELD and not edited:
         # Only a new message is a key: an edit of an old one is never taken (handlers/key_guard.py deletes it).
         await receive_field(update, context, draft, message)
-    elif looks_like_secret(message.text):
-        await stray_secret(update, context, message)
     elif edited:
         return  # an ordinary edit of an ordinary message needs no answer
     elif draft is None:

@@ -16,7 +16,6 @@ from bot.assistant.state import Step
 from bot.context import services
 from bot.secret import Secret
 from connectors.profiles.private_keys import looks_like_pem
-from handlers import outbound
 from handlers.assistant import views
 from handlers.assistant.flow import key_type_of, profile_of, say, show
 
@@ -72,10 +71,3 @@ async def receive_field(update: Update, context: ContextTypes.DEFAULT_TYPE, draf
         update, context, draft, views.review(draft, profile, api_key.fingerprint() if api_key else "…"), edit=False
     )
 
-
-async def stray_secret(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
-    """Something key-like where no key was asked for: delete it, say why, never echo it."""
-    deleted = await delete_at_once(message)
-    await outbound.send(
-        context.bot, message.chat_id, escape(texts.UNEXPECTED_KEY if deleted else texts.UNEXPECTED_KEY_NOT_DELETED)
-    )
