@@ -239,3 +239,39 @@ class OpenProgressMessage(Base):
     holder: Mapped[str] = mapped_column(String(400))  # bot/process_identity.py: host name and process identity
     kind: Mapped[str] = mapped_column(String(16))
     opened_at: Mapped[datetime]
+
+
+class Reconciliation(Base):
+    """The latest comparison of an account's balances at the exchange with the balances its stored history explains.
+
+    One row per integration, replaced after every sync. `outcome` is a code (balanced, unexplained, unread: the
+    balances could not be read); `error_code` a diagnosis code when unread. Never English: /status renders it.
+    """
+
+    __tablename__ = "reconciliations"
+
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
+    checked_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    # Wallets the balance read covered, and which of them failed: what the comparison can vouch for.
+    wallets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ReconciledBalance(Base):
+    """One asset of a reconciliation: what the exchange reports, what the history explains, and the likeliest cause
+    of a difference (a code with its arguments, e.g. deposits before the API's reach and the years to upload)."""
+
+    __tablename__ = "reconciled_balances"
+    __table_args__ = (
+        UniqueConstraint("integration_id", "asset", name="uq_reconciled_balances_asset"),
+        NO_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    asset: Mapped[str] = mapped_column(String(32))
+    reported: Mapped[Decimal]
+    explained: Mapped[Decimal]
+    cause: Mapped[str | None] = mapped_column(String(64))
+    cause_args: Mapped[dict[str, Any] | None]
