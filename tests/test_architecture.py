@@ -42,10 +42,6 @@ OVERSIZED_ALLOWED: dict[str, str] = {}
 
 # Import circles still standing, each with why. Like the size allowances, this list only shrinks.
 CIRCLES_ALLOWED: dict[tuple[str, ...], str] = {
-    # reading.read_upload imports isolated inside the function, isolated imports reading.read_workbook at the top:
-    # the worker-process reader belongs beside read_workbook (or the dispatch above both). Left while the file
-    # readers are being reworked by another change (issue 14 notes the four row readers there too).
-    ("connectors.files.isolated", "connectors.files.reading"): "to break with the file-reader rework",
     # flow imports keypair.field_view inside a function, keypair imports flow's helpers at the top: flow's shared
     # helpers (say, show, profile_of, key_type_of) belong in a module of their own. Left while the Assistant is
     # being moved into bot/assistant/ (issue 14, item 1), which reshapes both modules.

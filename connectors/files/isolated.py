@@ -33,7 +33,7 @@ from connectors.files.limits import (
     SHORTER_RANGE,
     mb,
 )
-from connectors.files.reading import Sheet, read_workbook
+from connectors.files.workbook import Sheet, read_workbook
 
 # Address space of the child: a 249,000-row, 8.7 MB workbook peaked at 210 MB resident (docs/RELIABILITY.md).
 WORKER_MEMORY_BYTES = 1536 * 1024 * 1024
@@ -56,7 +56,7 @@ _PROBLEMS: dict[str, type[errors.FileProblem]] = {
 def read_workbook_isolated(
     data: bytes, max_seconds: float = MAX_READ_SECONDS, *, max_answer_bytes: int = MAX_ANSWER_BYTES
 ) -> list[Sheet]:
-    """`reading.read_workbook` in a child process; the same FileProblems, plus a refusal for memory, time or an
+    """`workbook.read_workbook` in a child process; the same FileProblems, plus a refusal for memory, time or an
     answer larger than `max_answer_bytes`."""
     command = [sys.executable, "-m", "connectors.files.isolated", str(WORKER_MEMORY_BYTES), str(max_seconds)]
     with _slots:

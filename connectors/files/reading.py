@@ -3,34 +3,26 @@
 Every cell becomes a string, so formats parse amounts the same way whatever the container:
 
 - CSV cells stay exactly as written.
-- XLSX text cells stay as written; numeric cells (Excel keeps IEEE doubles, 15 significant digits) are written
-  with Python's shortest round-trip repr, which is the number Excel shows at full precision; date cells become
-  "YYYY-MM-DD HH:MM:SS[.ffffff]" in the zone the spreadsheet was written in (a format decides which that is).
+- XLSX cells as connectors/files/workbook.py writes them (in a worker process under hard limits, isolated.py).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
-import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
+from collections.abc import Iterator
 from pathlib import PurePath
-from typing import Any
 
 from connectors.files.errors import BrokenEncoding, EmptyFile, FileTooLarge, WrongFileType
+from connectors.files.isolated import read_workbook_isolated
 from connectors.files.limits import (
-    AS_CSV,
     MAX_FILE_BYTES,
     MAX_READ_SECONDS,
     MAX_ROWS,
     Budget,
-    check_workbook_archive,
 )
+from connectors.files.workbook import Sheet, read_workbook, trimmed
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "Sheet", "decode_text", "read_sheets", "size_limit_text"]
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
@@ -48,15 +40,6 @@ _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"\xd0\xcf\x11\xe0", "an old Excel 97–2003 (.xls) workbook: open it and save it as .xlsx or CSV"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Sheet:
-    """The rows of a file as text (the first sheet with content, for a workbook)."""
-
-    rows: list[list[str]]
-    container: str  # "csv" or "xlsx"
-    encoding: str | None = None  # CSV only: the encoding it was read with
 
 
 def size_limit_text(size: int) -> str:
@@ -96,8 +79,6 @@ def read_sheets(
             raise WrongFileType(f"This is {what}, not a CSV or XLSX export. {_WHAT_WE_READ}")
     if data.startswith(b"PK\x03\x04"):
         if isolated:
-            from connectors.files.isolated import read_workbook_isolated  # it imports this module
-
             return read_workbook_isolated(data, max_seconds)
         return read_workbook(data, max_seconds)
     if suffix in XLSX_SUFFIXES:
@@ -179,77 +160,4 @@ def _csv_rows(text: str, budget: Budget) -> list[list[str]]:
                 MAX_FILE_BYTES,
             ) from exc
         raise WrongFileType(f"This is not a well-formed CSV file (line {reader.line_num}: {exc}).") from exc
-    return _trimmed(rows)
-
-
-def _trimmed(rows: list[list[str]]) -> list[list[str]]:
-    """Drop trailing empty rows; keep the others (their line numbers are what the user sees)."""
-    while rows and not any(cell.strip() for cell in rows[-1]):
-        rows.pop()
-    return rows
-
-
-def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sheet]:
-    """The sheets of an XLSX workbook, read within the limits (see connectors/files/limits.py)."""
-    budget = Budget("workbook", max_seconds)
-    check_workbook_archive(data, budget)
-    # openpyxl is imported here so that CSV imports (and the bot's start-up) never pay for it.
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise WrongFileType(
-            "This is a ZIP archive, not an XLSX workbook or CSV file. If your exchange sent a ZIP, unzip it and "
-            "send the CSV or XLSX inside."
-        ) from exc
-    sheets: list[Sheet] = []
-    try:
-        for worksheet in workbook.worksheets:
-            # The sheet's declared <dimension> would make openpyxl pad every row to its width (A1:XFD… is 16,384
-            # cells a row): rows are read as wide as their own cells instead.
-            reset = getattr(worksheet, "reset_dimensions", None)
-            if reset is not None:
-                reset()
-            rows: list[list[str]] = []
-            for line, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                used = len(values)
-                while used and values[used - 1] is None:
-                    used -= 1
-                texts = [_cell_text(value) for value in values[:used]]
-                budget.row(len(values), used, line, texts)
-                rows.append(texts)
-            rows = _trimmed(rows)
-            if rows:
-                sheets.append(Sheet(rows, "xlsx"))
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise WrongFileType(f"This workbook is damaged and cannot be read; {AS_CSV} and send that.") from exc
-    finally:
-        workbook.close()
-    if not sheets:
-        raise EmptyFile("This workbook has no rows.")
-    return sheets
-
-
-def _cell_text(value: Any) -> str:
-    formatters: dict[type, Callable[[Any], str]] = {
-        bool: lambda v: "TRUE" if v else "FALSE",
-        int: str,
-        float: _float_text,
-        Decimal: lambda v: format(v, "f"),
-        datetime: lambda v: v.isoformat(sep=" "),
-        date: lambda v: v.isoformat() + " 00:00:00",
-        time: lambda v: v.isoformat(),
-    }
-    if value is None:
-        return ""
-    formatter = formatters.get(type(value))
-    return formatter(value) if formatter is not None else str(value)
-
-
-def _float_text(value: float) -> str:
-    """The shortest text that reads back as this double, without an exponent (1e-08 → 0.00000001)."""
-    if value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return format(Decimal(repr(value)), "f")
+    return trimmed(rows)
