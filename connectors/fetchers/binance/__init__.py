@@ -19,8 +19,9 @@ from typing import Any
 from connectors.clients import shared_by_exchange
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
-from connectors.fetchers.binance.trades import DEFAULT_PROBE_BUDGET, AssetEvidence, BinanceTrades
+from connectors.fetchers.binance.trades import BinanceTrades
 from connectors.fetchers.binance.wallet import BinanceWallet
+from connectors.fetchers.discovery import DEFAULT_PROBE_BUDGET, AssetEvidence
 from connectors.profiles import Endpoint, ExchangeProfile
 
 # Binance opened in July 2017: where a walk starts for endpoints whose profile gives no earlier limit.

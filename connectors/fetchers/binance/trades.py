@@ -1,15 +1,9 @@
 """Binance spot trades: find the markets a user traded, then page each one upward by trade id.
 
-Binance has no query for "all my trades": `GET /api/v3/myTrades` needs a symbol. Asking every listed market
-(2,000+) costs 2,000+ requests per sync, so Tallybot asks only markets the account's own records point at:
-
-- every asset with evidence — held now (`GET /api/v3/account`), deposited, withdrawn, converted, paid as a reward
-  (the wallet endpoints fetched earlier in the same sync by the same fetcher), or seen in an earlier sync (the
-  evidence is kept in the discovery cursor, market key "");
-- candidate markets: both sides evidenced or a common bridge quote (USDT, BTC, …), at least one side evidenced;
-- a market probed and found empty keeps the balances of its two assets in its cursor and is asked again only
-  when one of them changed (a trade moves both); a market with trades is always asked (1 request when nothing is
-  new).
+Binance has no query for "all my trades": `GET /api/v3/myTrades` needs a symbol, so Tallybot asks only the markets
+the account's own records point at (connectors/fetchers/discovery.py): assets held now (`GET /api/v3/account`),
+deposited, withdrawn, converted or paid as a reward (the wallet endpoints fetched earlier in the same sync by the
+same fetcher), or seen in an earlier sync. A market with trades is always asked (1 request when nothing is new).
 
 Cursors: market "" holds the evidence ({"assets": {"SOL": "deposits,withdrawals", …}}); each market
 {"from_id": next trade id} or, while empty, {"from_id": 0, "balances": {"SOL": "0", "BTC": "0.5"}}.
@@ -20,66 +14,22 @@ rewarded (no record of the coin exists anywhere but in that market). The Binance
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.discovery import (
+    DEFAULT_PROBE_BUDGET,
+    AssetEvidence,
+    SpotMarket,
+    listed_spot_markets,
+    plan_markets,
+)
 from connectors.fetchers.windows import EPOCH, call, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
-
-# Quote currencies people pass through without leaving a deposit or withdrawal behind.
-BRIDGE_QUOTES = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB"})
-DEFAULT_PROBE_BUDGET = 400  # new markets probed per sync at most; the rest are probed by the next sync
-
-
-class AssetEvidence:
-    """Assets the account's records mention, with where each was seen (raw Binance asset ids)."""
-
-    def __init__(self) -> None:
-        self.sources: dict[str, set[str]] = {}
-
-    def note(self, asset: str, source: str) -> None:
-        if asset:
-            self.sources.setdefault(asset, set()).add(source)
-
-    def note_all(self, assets: Iterable[str], source: str) -> None:
-        for asset in assets:
-            self.note(asset, source)
-
-    def __contains__(self, asset: object) -> bool:
-        return asset in self.sources
-
-    def why(self, asset: str) -> str:
-        return f"{asset}: " + ", ".join(sorted(self.sources.get(asset, ())))
-
-    def load(self, stored: Mapping[str, str]) -> None:
-        for asset, sources in stored.items():
-            for source in sources.split(","):
-                self.note(asset, source)
-
-    def dump(self) -> dict[str, str]:
-        return {asset: ",".join(sorted(sources)) for asset, sources in sorted(self.sources.items())}
-
-
-@dataclass(frozen=True, slots=True)
-class SpotMarket:
-    id: str  # Binance's symbol, e.g. "SOLBTC": the cursor's market key
-    base_id: str
-    quote_id: str
-    symbol: str  # ccxt's unified symbol, e.g. "SOL/BTC"
-    base: str  # ccxt's common currency codes
-    quote: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Probe:
-    market: SpotMarket
-    reasons: list[str]
-    score: int
 
 
 class BinanceTrades:
@@ -100,16 +50,6 @@ class BinanceTrades:
 
     # -- discovery --------------------------------------------------------------------------------------------
 
-    def listed(self) -> dict[str, SpotMarket]:
-        markets: dict[str, SpotMarket] = {}
-        for market in (self.client.markets or {}).values():
-            if not market.get("spot"):
-                continue
-            markets[market["id"]] = SpotMarket(
-                market["id"], market["baseId"], market["quoteId"], market["symbol"], market["base"], market["quote"]
-            )
-        return markets
-
     async def balances(self, report: FetchReport) -> dict[str, Decimal]:
         """Assets held now (free + locked > 0), from the raw strings."""
         body = await call(
@@ -129,59 +69,11 @@ class BinanceTrades:
     def plan(
         self, cursors: Mapping[str, Cursor], held: Mapping[str, Decimal], report: FetchReport
     ) -> list[tuple[SpotMarket, list[str]]]:
-        """The markets to ask this sync, each with why; candidates over the probe budget are reported."""
-        listed = self.listed()
-        traded: list[tuple[SpotMarket, list[str]]] = []
-        probes: list[_Probe] = []
-        for market_id, cursor in cursors.items():
-            if not market_id:
-                continue
-            market = listed.get(market_id)
-            if market is None:
-                report.markets_not_scanned[market_id] = "no longer listed by Binance"
-                continue
-            if int(cursor.get("from_id", 0)) > 0:
-                traded.append((market, ["traded: continues from its cursor"]))
-                continue
-            # Probed empty before: ask again only if a trade could have happened since, which moves both sides.
-            snapshot = cursor.get("balances")
-            moved = [
-                a
-                for a in (market.base_id, market.quote_id)
-                if snapshot is None or held.get(a, Decimal(0)) != Decimal(snapshot.get(a, "0"))
-            ]
-            if moved:
-                reasons = [f"probed empty before; {a} balance changed since" for a in moved]
-                probes.append(_Probe(market, reasons, 100))
-        for market_id, market in listed.items():
-            if market_id in cursors:
-                continue
-            probe = self._candidate(market)
-            if probe is not None:
-                probes.append(probe)
-        probes.sort(key=lambda p: (-p.score, p.market.id))
-        chosen = probes[: self.probe_budget]
-        for probe in probes[self.probe_budget :]:
-            report.markets_not_scanned[probe.market.id] = (
-                f"probe budget of {self.probe_budget} markets per sync reached; asked by the next sync"
-            )
-        return traded + [(p.market, p.reasons) for p in chosen]
-
-    def _candidate(self, market: SpotMarket) -> _Probe | None:
-        base, quote = market.base_id, market.quote_id
-        if base not in self.evidence and quote not in self.evidence:
-            return None
-        reasons: list[str] = []
-        score = 0
-        for asset in (base, quote):
-            if asset in self.evidence:
-                reasons.append(self.evidence.why(asset))
-                score += 1 + len(self.evidence.sources[asset])
-            elif asset in BRIDGE_QUOTES:
-                reasons.append(f"{asset}: common quote currency")
-            else:
-                return None
-        return _Probe(market, reasons, score)
+        """The markets to ask this sync, each with why (connectors/fetchers/discovery.py)."""
+        listed = listed_spot_markets(self.client)
+        return plan_markets(
+            listed, self.evidence, cursors, held, report, exchange_name="Binance", probe_budget=self.probe_budget
+        )
 
     # -- paging -----------------------------------------------------------------------------------------------
 

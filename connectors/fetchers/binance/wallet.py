@@ -21,7 +21,7 @@ from typing import Any
 from connectors.clients import last_response_headers
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.binance.budgets import SapiPacing
-from connectors.fetchers.binance.trades import AssetEvidence
+from connectors.fetchers.discovery import AssetEvidence
 from connectors.fetchers.windows import (
     FetchWindowPage,
     WindowPage,

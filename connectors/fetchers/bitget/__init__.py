@@ -23,7 +23,6 @@ from typing import Any
 
 from connectors.diagnosis import error_facts
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
-from connectors.fetchers.binance.trades import AssetEvidence
 from connectors.fetchers.bitget.pages import BITGET_OPENED
 from connectors.fetchers.bitget.tax import STREAMS as TAX_STREAMS
 from connectors.fetchers.bitget.tax import BitgetTax
@@ -32,6 +31,7 @@ from connectors.fetchers.bitget.unified import UNIFIED_REFUSAL, BitgetUnified
 from connectors.fetchers.bitget.unified_tax import BitgetUnifiedTax
 from connectors.fetchers.bitget.wallet import ROUTES as WALLET_ROUTES
 from connectors.fetchers.bitget.wallet import TRANSFER_FROM_TYPES, BitgetWallet, held_coins
+from connectors.fetchers.discovery import AssetEvidence
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 
 TAX_KEY = "tax"

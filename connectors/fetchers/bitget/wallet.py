@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.fetchers.binance.trades import AssetEvidence
 from connectors.fetchers.bitget.pages import Parse, Parsed, Route, id_page, walk_start
+from connectors.fetchers.discovery import AssetEvidence
 from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
