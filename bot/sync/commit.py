@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.imports import known_from_files
 from bot.sync.atomic import uninterrupted
 from bot.sync.lease import Lease
 from bot.sync.plan import PlannedEndpoint, SyncTarget
 from bot.sync.progress import ProgressTracker
 from bot.sync.results import EndpointResult
 from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.files.matching import StoredRecords
 from connectors.profiles import Endpoint
+from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.models import TransactionSource
 from db.repositories import SyncRepository, TransactionRepository
+from db.repositories.file_rows import FileRowRepository
 
 # Pages without records carry only a cursor. Their cursors are committed with the next page that has records,
 # with the endpoint's outcome, before any wait, or after this many: a first sync walks hundreds of empty windows,
 # and a crash costs at most this many empty windows asked again — never a record.
 EMPTY_PAGES_PER_COMMIT = 25
+# A file row and the API's record of the same trade may differ by the file's rounding of the time to the second or
+# minute: file rows this far around a page's records are looked at.
+FILE_TIME_SLACK = timedelta(seconds=61)
 
 
 @dataclass(slots=True)
@@ -160,3 +165,38 @@ class SyncWriter:
 
         await uninterrupted(write())
         await ctx.tracker.ended(result.endpoint, result.status, diagnosis)
+
+
+async def known_from_files(session: AsyncSession, integration_id: int, records: Sequence[NormalizedRecord]) -> set[str]:
+    """Natural keys of fetched records that a file import already stored under a content-hash key.
+
+    Inside the transaction that stores a page: when a user uploaded an export before the API sync reached the same
+    history (Binance's trade export has no trade id), the API's records would otherwise be stored a second time
+    under their own keys. These are skipped and counted as already known.
+    """
+    if not records:
+        return set()
+    rows = FileRowRepository(session).content_keyed(
+        integration_id,
+        kinds={str(r.kind) for r in records},
+        start=min(r.occurred_at for r in records) - FILE_TIME_SLACK,
+        end=max(r.occurred_at for r in records) + FILE_TIME_SLACK,
+        assets={r.asset for r in records},
+    )
+    stored = StoredRecords()
+    async for row in rows:
+        stored.add_values(
+            kind=row.kind,
+            occurred_at=row.occurred_at,
+            natural_key=row.natural_key,
+            asset=row.asset,
+            amount=row.amount,
+            quote_asset=row.quote_asset,
+            side=row.side,
+            price=row.price,
+            fee_amount=row.fee_amount,
+            from_file=True,
+        )
+    if not len(stored):
+        return set()
+    return {r.natural_key for r in records if not stored.has_key(r.natural_key) and stored.claim_content(r)}
