@@ -1,0 +1,207 @@
+"""KuCoin (spot, classic account API): deposits, withdrawals, and spot fills per discovered market, each walked in
+time windows oldest first. Rules and their sources: docs/exchange-apis/kucoin.md.
+
+| endpoint | page | paging inside a window | window |
+| --- | --- | --- | --- |
+| `GET /api/v1/deposits` | 500 | `currentPage` | 7 days (profile) |
+| `GET /api/v1/withdrawals` | 500 | `currentPage` | 7 days (profile) |
+| `GET /api/v1/hf/fills?symbol=…` | 100 | `lastId` (fills with a smaller id, newest first) | 7 days (profile) |
+
+Spot fills need a symbol: the markets asked are those the account's own records point at (discovery.py: balances
+from `GET /api/v1/accounts`, deposits, withdrawals, records of earlier syncs). Run deposits and withdrawals first
+(`registry.sync_order`): they are the evidence.
+
+Cursors: deposits and withdrawals `{"window_start_ms": …}` (windows.WindowWalk, with the trailing-day re-read);
+spot fills, per market, the same plus `"from_id"` (the highest fill id stored, 0 while the market had none) and,
+while empty, `"balances"` of its two assets at the sync's start; market "" holds the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.discovery import (
+    DEFAULT_PROBE_BUDGET,
+    AssetEvidence,
+    SpotMarket,
+    listed_spot_markets,
+    plan_markets,
+)
+from connectors.fetchers.kucoin.rows import Parsed, RowReader
+from connectors.fetchers.windows import (
+    EPOCH,
+    WindowPage,
+    WindowWalk,
+    call,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
+from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.records import exact
+
+NAME = "KuCoin"
+# KuCoin opened in September 2017; the profile's `earliest` (2019-02-18) applies before this where it is set.
+KUCOIN_OPENED = date(2017, 9, 15)
+WALLET: Mapping[Endpoint, str] = {
+    Endpoint.DEPOSITS: "privateGetDeposits",
+    Endpoint.WITHDRAWALS: "privateGetWithdrawals",
+}
+SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
+
+
+class KucoinFetcher:
+    """Fetches KuCoin history through ccxt's implicit API methods, reading KuCoin's raw strings."""
+
+    def __init__(
+        self,
+        profile: ExchangeProfile,
+        client: Any,
+        *,
+        key_type: str | None = None,
+        probe_budget: int = DEFAULT_PROBE_BUDGET,
+    ) -> None:
+        self.profile = profile
+        self.client = client
+        self.key_type = key_type
+        self.rows = RowReader(client)
+        self.evidence = AssetEvidence()
+        self.probe_budget = probe_budget
+
+    def learn_assets(self, assets: Iterable[str]) -> None:
+        for code in assets:
+            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+
+    def supports(self, endpoint: Endpoint) -> bool:
+        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
+
+    def fetch(
+        self,
+        endpoint: Endpoint,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        if endpoint is Endpoint.SPOT_TRADES:
+            return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
+        return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    # -- deposits and withdrawals -----------------------------------------------------------------------------
+
+    async def _wallet(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        method = WALLET[spec.endpoint]
+        parse: Callable[[Mapping[str, Any]], Parsed] = (
+            self.rows.deposit if spec.endpoint is Endpoint.DEPOSITS else self.rows.withdrawal
+        )
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=KUCOIN_OPENED)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            current = int(token or 1)
+            params = {"startAt": window_start, "endAt": window_end, "currentPage": current, "pageSize": spec.page_size}
+            body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
+            data = body.get("data") or {}
+            found = WindowPage([], current + 1 if current < int(data.get("totalPage") or 0) else None)
+            for row in data.get("items") or []:
+                self.evidence.note(str(row.get("currency", "")), spec.endpoint.value)
+                record, hold = parse(row)
+                if record is not None:
+                    found.records.append(record)
+                if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
+                    found.hold_ms = hold
+            return found
+
+        walk = WindowWalk(spec.endpoint, _window(spec), page, rereads_late_listings=True)
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+            yield item
+
+    # -- spot fills -------------------------------------------------------------------------------------------
+
+    async def _balances(self, report: FetchReport) -> dict[str, Decimal]:
+        body = await call(self.client, "privateGetAccounts", {}, endpoint=Endpoint.SPOT_TRADES, report=report)
+        held: dict[str, Decimal] = {}
+        for row in body.get("data") or []:
+            total = exact(row.get("balance", "0"))
+            if total > 0:
+                currency = str(row["currency"])
+                held[currency] = held.get(currency, Decimal(0)) + total
+        return held
+
+    async def _trades(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        self.evidence.load((cursors.get("") or {}).get("assets", {}))
+        held = await self._balances(report)
+        self.evidence.note_all(held, "balance")
+        listed = listed_spot_markets(self.client)
+        plan = plan_markets(
+            listed, self.evidence, cursors, held, report, exchange_name=NAME, probe_budget=self.probe_budget
+        )
+        # The evidence only grows: commit it before paging, so later syncs know what this one saw.
+        yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
+        for market, reasons in plan:
+            report.markets_scanned.append(market.id)
+            report.market_sources[market.id] = reasons
+            snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in (market.base_id, market.quote_id)}
+            pages = self._market(spec, market, cursors.get(market.id), since, until, snapshot, report)
+            async for page in pages:
+                yield page
+
+    async def _market(
+        self,
+        spec: EndpointSpec,
+        market: SpotMarket,
+        cursor: Cursor | None,
+        since: datetime | None,
+        until: datetime,
+        snapshot: Mapping[str, str],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """One market's windows from its cursor, each paged down by `lastId`."""
+        highest = int((cursor or {}).get("from_id", 0))
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=KUCOIN_OPENED)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            nonlocal highest
+            params: dict[str, Any] = {
+                "symbol": market.id,
+                "startAt": window_start,
+                "endAt": window_end,
+                "limit": spec.page_size,
+            }
+            if token:
+                params["lastId"] = token
+            body = await call(self.client, "privateGetHfFills", params, endpoint=spec.endpoint, report=report)
+            items = (body.get("data") or {}).get("items") or []
+            for row in items:
+                highest = max(highest, int(row["id"]))
+            more = len(items) >= spec.page_size
+            return WindowPage([self.rows.fill(market, row) for row in items], int(items[-1]["id"]) if more else None)
+
+        walk = WindowWalk(spec.endpoint, _window(spec), page, market.id)
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
+            # The discovery marks (discovery.plan_markets): a market with fills, or an empty one's balances.
+            marks: Cursor = {"from_id": highest} if highest > 0 else {"from_id": 0, "balances": dict(snapshot)}
+            yield replace(item, cursor={**item.cursor, **marks})
+
+
+def _window(spec: EndpointSpec) -> int:
+    if spec.window is None:
+        raise ValueError(f"KuCoin {spec.endpoint} needs a window in its profile")
+    return span_ms(spec.window)

@@ -1,0 +1,97 @@
+"""KuCoin's rows read as records: what a person reads off each row of the lists in docs/exchange-apis/kucoin.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.fetchers.discovery import SpotMarket
+from connectors.fetchers.windows import hold_if_recent
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+# Get Deposit History: PROCESSING, SUCCESS, FAILURE. Get Withdrawal History: REVIEW, PROCESSING, WALLET_PROCESSING,
+# SUCCESS, FAILURE. Only SUCCESS is final and stored; FAILURE never is; the rest are on their way.
+DONE = "SUCCESS"
+FAILED = "FAILURE"
+
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+
+
+class RowReader:
+    """Turns KuCoin's raw rows into records, with the client's currency codes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def code(self, currency: str) -> str:
+        return str(self.client.safe_currency_code(currency))
+
+    def fill(self, market: SpotMarket, row: Mapping[str, Any]) -> NormalizedRecord:
+        """One HF fill: `size` of the base at `price` for `funds` of the quote; `fee` in `feeCurrency`."""
+        trade_id = str(row["tradeId"])
+        fee = row.get("fee")
+        return NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(row["createdAt"]),
+            # KuCoin numbers trades per market (tradeId); `id` is the fill's own id in the account.
+            natural_key=natural_key(RecordKind.TRADE, f"{market.id}:{trade_id}"),
+            asset=market.base,
+            amount=exact(row["size"]),
+            exchange_tx_id=trade_id,
+            market=market.symbol,
+            side=str(row["side"]).lower(),
+            quote_asset=market.quote,
+            quote_amount=exact(row["funds"]),
+            price=exact(row["price"]),
+            fee_asset=self.code(str(row["feeCurrency"])) if row.get("feeCurrency") else None,
+            fee_amount=exact(fee) if fee not in (None, "") else None,
+            raw=dict(row),
+        )
+
+    def deposit(self, row: Mapping[str, Any]) -> Parsed:
+        when, status = int(row["createdAt"]), str(row.get("status", ""))
+        if status == FAILED:
+            return None, None
+        if status != DONE:
+            return None, hold_if_recent(when)
+        currency = str(row["currency"])
+        # A deposit row has no id of its own: its key is what identifies it (wallet tx, currency, amount, time).
+        record = NormalizedRecord(
+            kind=RecordKind.DEPOSIT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(
+                RecordKind.DEPOSIT, None, currency, row.get("walletTxId"), row.get("chain"), row["amount"], when
+            ),
+            asset=self.code(currency),
+            amount=exact(row["amount"]),
+            exchange_tx_id=row.get("walletTxId") or None,
+            fee_asset=self.code(currency) if _charged(row.get("fee")) else None,
+            fee_amount=exact(row["fee"]) if _charged(row.get("fee")) else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def withdrawal(self, row: Mapping[str, Any]) -> Parsed:
+        when, status = int(row["createdAt"]), str(row.get("status", ""))
+        if status == FAILED:
+            return None, None
+        if status != DONE:
+            return None, hold_if_recent(when)
+        currency, ident = str(row["currency"]), str(row["id"])
+        fee = row.get("fee")
+        record = NormalizedRecord(
+            kind=RecordKind.WITHDRAWAL,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.WITHDRAWAL, ident),
+            asset=self.code(currency),
+            amount=exact(row["amount"]),  # sent; the fee is charged on top
+            exchange_tx_id=ident,
+            fee_asset=self.code(currency) if fee not in (None, "") else None,
+            fee_amount=exact(fee) if fee not in (None, "") else None,
+            raw=dict(row),
+        )
+        return record, None
+
+
+def _charged(fee: object) -> bool:
+    return fee not in (None, "") and exact(fee) != 0
