@@ -58,6 +58,12 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         # the public /api/v2/margin/currencies: ccxt always does, and it is harmless.
         "options": {"fetchMarkets": {"types": ["spot"]}, "uta": False},
     },
+    "kucoin": {
+        # Skips /api/v3/currencies and the /api/ua/v1/account/mode probe ccxt makes before it.
+        "has": {"fetchCurrencies": False},
+        # Spot symbols only: no contract lists, and no /api/v1/market/allTickers for fees Tallybot never reads.
+        "options": {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}},
+    },
 }
 
 # Endpoints whose budgets ccxt's one leaky bucket per client cannot express, paced by their fetcher instead: each
