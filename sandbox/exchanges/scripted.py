@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_DOWN, Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from sandbox.exchanges.base import DAY_MS, MINUTE_MS, SECOND_MS
+from sandbox.exchanges.base import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS
 from sandbox.exchanges.records import (
     EIGHT_PLACES,
     AccountProfile,
@@ -82,6 +82,9 @@ class _Script:
         self.start_ms = now_ms - int(profile.years * 365 * DAY_MS)
         self.latest_ms = now_ms - 10 * MINUTE_MS
         self.used_times: set[int] = set()
+        self.first_n: dict[str, int] = {}  # where each kind's ids start, so earlier records can take lower ids
+        self.next_order = 0
+        self.next_trade: dict[str, int] = {}
 
     def timestamp(self, resolution_ms: int = 1) -> int:
         """A fresh moment in the account's life, clear of the profile's quiet ages."""
@@ -99,6 +102,7 @@ class _Script:
 
     def ids_for(self, kind: str) -> Iterator[str]:
         n = self.rng.randint(10**6, 10**9)
+        self.first_n[kind] = n
         while True:
             n += self.rng.randint(1, 999)
             yield self.ids.record_id(self.rng, kind, n)
@@ -131,15 +135,15 @@ class _Script:
                 fills.append((t + k, market, order))
                 self.used_times.add(t + k)
         order_ids: dict[int, str] = {}
-        next_order = self.rng.randint(10**8, 10**9)
-        next_trade = {m.symbol: self.rng.randint(10**5, 10**8) for m in traded}
+        self.next_order = self.rng.randint(10**8, 10**9)
+        self.next_trade = {m.symbol: self.rng.randint(10**5, 10**8) for m in traded}
         records = []
         for t, market, order_no in sorted(fills[: self.profile.trades], key=lambda fill: fill[0]):
             if order_no not in order_ids:
-                next_order += self.rng.randint(1, 50_000)
-                order_ids[order_no] = self.ids.order_id(self.rng, next_order)
-            next_trade[market.symbol] += self.rng.randint(1, 5_000)
-            trade_id = self.ids.trade_id(self.rng, next_trade[market.symbol])
+                self.next_order += self.rng.randint(1, 50_000)
+                order_ids[order_no] = self.ids.order_id(self.rng, self.next_order)
+            self.next_trade[market.symbol] += self.rng.randint(1, 5_000)
+            trade_id = self.ids.trade_id(self.rng, self.next_trade[market.symbol])
             records.append(self.trade(t, market, order_ids[order_no], trade_id))
         return records
 
@@ -212,20 +216,115 @@ class _Script:
             records.append(RewardRecord(record_id, tran_id, asset, amount, self.rng.choice(REWARD_KINDS), t))
         return records
 
-    def balances(self, traded: Sequence[Market]) -> list[BalanceRecord]:
-        """Hold most of what was traded, but drop some bases entirely: their markets must still be found."""
-        bases = sorted({m.base for m in traded} - {"BTC", "ETH"})
-        abandoned = set(self.rng.sample(bases, min(len(bases), max(2, len(bases) // 3)))) if bases else set()
-        records = []
-        for asset in sorted({m.base for m in traded} | {m.quote for m in traded} | {"BNB"}):
-            if asset in abandoned:
-                records.append(BalanceRecord(asset, Decimal(0), Decimal(0)))
-                continue
-            usd = USD_PRICE.get(asset, Decimal(1))
-            locked = self.amount(usd, 1, 500, 0) if self.rng.random() < 0.2 else Decimal(0)
-            records.append(BalanceRecord(asset, self.amount(usd, 1, 30_000, 0.1), locked))
-        return records
+    def settle(self, traded: Sequence[Market], history: History) -> tuple[History, list[BalanceRecord]]:
+        """Make the balances follow from the history, as on a real account, and the history plausible.
 
+        Some traded bases are emptied: a last sell of what the history left (or, where it left less than
+        nothing, an opening deposit) brings them to exactly zero, so their markets must be found without a
+        balance. Every other asset the history left at or below zero gets an opening deposit at the start of the
+        account's life, so that it holds something. The balances are then exactly what all records add up to,
+        including records older than any API's reach.
+        """
+        quotes = {m.quote for m in traded}
+        bases = sorted({m.base for m in traded} - {"BTC", "ETH"} - quotes)
+        abandoned = set(self.rng.sample(bases, min(len(bases), max(2, len(bases) // 3)))) if bases else set()
+        sums = ground_truth_balances(history)
+        closing: list[TradeRecord] = []
+        last = max((t.timestamp for t in history.trades), default=self.start_ms)
+        for asset in sorted(abandoned):
+            if sums.get(asset, Decimal(0)) <= 0:
+                continue
+            market = next(m for m in traded if m.base == asset)
+            self.next_order += self.rng.randint(1, 50_000)
+            self.next_trade[market.symbol] = self.next_trade.get(market.symbol, 10**5) + self.rng.randint(1, 5_000)
+            last += SECOND_MS
+            closing.append(self.closing_sell(last, market, sums[asset]))
+        history = history._replace(trades=(*history.trades, *closing))
+        sums = ground_truth_balances(history)
+        opening: list[DepositRecord] = []
+        held = {m.base for m in traded} | {m.quote for m in traded}
+        for asset in sorted(held | set(sums)):
+            total = sums.get(asset, Decimal(0))
+            if asset in abandoned:
+                missing = -total
+            elif total <= 0:
+                missing = -total + self.amount(USD_PRICE.get(asset, Decimal(1)), 1, 30_000, 0.1)
+            else:
+                continue
+            if missing > 0:
+                opening.append(self.opening_deposit(asset, missing, len(opening)))
+        history = history._replace(deposits=tuple(sorted((*opening, *history.deposits), key=lambda d: d.timestamp)))
+        sums = ground_truth_balances(history)
+        balances = [BalanceRecord(asset, total, Decimal(0)) for asset, total in sorted(sums.items())]
+        return history, balances
+
+    def closing_sell(self, t: int, market: Market, amount: Decimal) -> TradeRecord:
+        """Sell all of `amount`: the fee is charged in the quote, so the base ends at exactly zero."""
+        price = down8(significant(market.price, 7))
+        cost = down8(price * amount)
+        self.used_times.add(t)
+        return TradeRecord(
+            id=self.ids.trade_id(self.rng, self.next_trade[market.symbol]),
+            order_id=self.ids.order_id(self.rng, self.next_order),
+            symbol=market.symbol,
+            base=market.base,
+            quote=market.quote,
+            side="sell",
+            price=price,
+            amount=amount,
+            cost=cost,
+            fee=down8(cost * Decimal("0.001")),
+            fee_asset=market.quote,
+            is_maker=False,
+            timestamp=t,
+        )
+
+    def opening_deposit(self, asset: str, amount: Decimal, index: int) -> DepositRecord:
+        """A deposit in the account's first days, clear of the profile's quiet ages, with an id below the rest."""
+        t = self.start_ms + DAY_MS // 2 + index * HOUR_MS
+        margin = self.profile.quiet_margin_ms
+        while t in self.used_times or any(abs(self.now_ms - age - t) < margin for age in self.profile.quiet_ages_ms):
+            t += HOUR_MS
+        self.used_times.add(t)
+        first = self.first_n.get("deposit", 10**6)
+        record_id = self.ids.record_id(self.rng, "deposit", max(1, first - 1_000 * (index + 1)))
+        tx_id, address = self.ids.tx_id(self.rng), self.address()
+        return DepositRecord(record_id, tx_id, asset, NETWORKS.get(asset, "ETH"), amount, address, t)
+
+
+class History(NamedTuple):
+    trades: tuple[TradeRecord, ...]
+    deposits: tuple[DepositRecord, ...]
+    withdrawals: tuple[WithdrawalRecord, ...]
+    converts: tuple[ConvertRecord, ...]
+    transfers: tuple[TransferRecord, ...]
+    rewards: tuple[RewardRecord, ...]
+
+
+def ground_truth_balances(history: History | ScriptedAccount) -> dict[str, Decimal]:
+    """What every record adds up to per asset: trades (base, quote and fee), deposits, withdrawals and their fees,
+    converts and rewards; transfers move between the account's own wallets and add nothing. A withdrawal's amount
+    is what left for the address and its fee is charged on top (the record keeps the two apart)."""
+    sums: dict[str, Decimal] = {}
+
+    def add(asset: str, amount: Decimal) -> None:
+        sums[asset] = sums.get(asset, Decimal(0)) + amount
+
+    for trade in history.trades:
+        sign = 1 if trade.side == "buy" else -1
+        add(trade.base, sign * trade.amount)
+        add(trade.quote, -sign * trade.cost)
+        add(trade.fee_asset, -trade.fee)
+    for deposit in history.deposits:
+        add(deposit.asset, deposit.amount)
+    for withdrawal in history.withdrawals:
+        add(withdrawal.asset, -withdrawal.amount - withdrawal.fee)
+    for convert in history.converts:
+        add(convert.from_asset, -convert.from_amount)
+        add(convert.to_asset, convert.to_amount)
+    for reward in history.rewards:
+        add(reward.asset, reward.amount)
+    return sums
 
 def generate_account(
     seed: int,
@@ -244,16 +343,20 @@ def generate_account(
     must = [m for m in real if (m.base, m.quote) in (("BTC", "USDT"), ("ETH", "USDT"))]
     others = [m for m in real if m not in must]
     traded = must + script.rng.sample(others, max(0, min(profile.traded_markets, len(real)) - len(must)))
-    return ScriptedAccount(
-        seed=seed,
-        now_ms=now_ms,
-        markets=tuple(markets),
-        traded_symbols=tuple(m.symbol for m in traded),
+    history = History(
         trades=tuple(script.trades(traded)),
         deposits=tuple(script.deposits(traded)),
         withdrawals=tuple(script.withdrawals(traded)),
         converts=tuple(script.converts()),
         transfers=tuple(script.transfers(traded)),
         rewards=tuple(script.rewards(traded)),
-        balances=tuple(script.balances(traded)),
+    )
+    history, balances = script.settle(traded, history)
+    return ScriptedAccount(
+        seed=seed,
+        now_ms=now_ms,
+        markets=tuple(markets),
+        traded_symbols=tuple(m.symbol for m in traded),
+        **history._asdict(),
+        balances=tuple(balances),
     )

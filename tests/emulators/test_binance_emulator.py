@@ -148,7 +148,8 @@ async def test_my_trades_paged_by_from_id_return_exactly_the_ground_truth(
                 from_id = int(page[-1]["info"]["id"]) + 1
 
     expected = {(t.symbol, t.id): t for t in account.trades}
-    assert len(received) == len(expected) == PROFILE.trades
+    # The profile's trades, plus the last sells that emptied the abandoned markets.
+    assert len(received) == len(expected) >= PROFILE.trades
     for info in received:
         truth = expected.pop((info["symbol"], str(info["id"])))
         assert Decimal(info["price"]) == truth.price
