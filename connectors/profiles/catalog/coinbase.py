@@ -32,8 +32,9 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v3/brokerage/orders/historical/fills",
-        notes="Advanced Trade fills of every market, cursor paging, no documented lookback. ccxt allows up to "
-        "3000 per page; 100 is the safe choice.",
+        notes="Advanced Trade fills of every product in one list, newest first, an opaque cursor; "
+        "start_sequence_timestamp lets a re-sync ask only for fills after the newest one stored. No documented "
+        "reach back in time (docs/exchange-apis/coinbase.md).",
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -41,24 +42,11 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /v2/accounts/{account_id}/transactions",
-        notes="One list per currency account, max 100, paged with starting_after. Holds simple buys and sells, "
-        "sends, receives, converts and staking rewards made in the Coinbase app.",
-    ),
-    EndpointSpec(
-        Endpoint.DEPOSITS,
-        default_enabled=False,
-        page_size=100,
-        paging=Paging.CURSOR,
-        api_path="GET /v2/accounts/{account_id}/deposits",
-        notes="Fiat deposits per account; crypto receives are in the ledger.",
-    ),
-    EndpointSpec(
-        Endpoint.WITHDRAWALS,
-        default_enabled=False,
-        page_size=100,
-        paging=Paging.CURSOR,
-        api_path="GET /v2/accounts/{account_id}/withdrawals",
-        notes="Fiat withdrawals per account; crypto sends are in the ledger.",
+        label="Account transactions",
+        notes="Every account of GET /v2/accounts, each walked newest first (at most 100 a page, starting_after) "
+        "down to the newest transaction stored. Receives, sends with their network fee, fiat deposits and "
+        "withdrawals, converts (one leg per account), transfers, staking and earn rewards, simple buys and sells. "
+        "The advanced_trade_fill rows repeat the fills and are left to that endpoint.",
     ),
 )
 
@@ -79,6 +67,7 @@ PROFILE = ExchangeProfile(
         "Sign in to the Coinbase Developer Platform (portal.cdp.coinbase.com) with your Coinbase account.",
         "Open API keys and choose Create API key. Give it a nickname such as Tallybot.",
         "Under permissions tick only View, which is read-only. Leave Trade and Transfer unticked.",
+        "Under the signature algorithm choose ECDSA: Coinbase's account APIs do not take Ed25519 keys everywhere.",
         "Choose the portfolio you want to sync and leave the IP allow-list empty.",
         "Create the key. Copy the API key name and the private key into this chat when asked.",
         c.secret_once(NAME, "private key"),

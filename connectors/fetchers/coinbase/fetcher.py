@@ -1,0 +1,240 @@
+"""Coinbase: Advanced Trade fills of every product, and the Coinbase App transactions of every account.
+
+| endpoint | page | paging | from where |
+| --- | --- | --- | --- |
+| `GET /api/v3/brokerage/orders/historical/fills` | 100 | opaque `cursor` | `start_sequence_timestamp`: newest taken |
+| `GET /v2/accounts` | 100 | `starting_after` (id) | the whole list, every sync |
+| `GET /v2/accounts/{id}/transactions` | 100 | `starting_after` (id), newest first | down to the newest committed |
+
+Fills need no product: one list holds them all. Transactions are listed per account, so the accounts are listed
+first (discovery without asking the user); each account is walked newest first until a row the last sync committed.
+Rules and sources: docs/exchange-apis/coinbase.md.
+
+Cursors (market key ""):
+
+    fills:         {"ms": 1717000000123, "ids": ["<entry_id>"]}        the newest fill committed and the ids at it
+                   {..., "walk": {"cursor": "…", "start": …, "end": …, "top": {...}}}   a walk, interrupted
+    transactions:  {"accounts": {"<account id>": {"ms": …, "ids": [...]}}}             newest committed per account
+                   {..., "walk": {"done": [...], "account": "…", "after": "<id>", "top": {...}, "hold": …}}
+
+A transaction still `pending` holds its account's mark below it, so the next sync reads it again once it is final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.coinbase.rows import RowReader, rfc3339_ms
+from connectors.fetchers.windows import EPOCH, call, hold_if_recent, to_ms
+from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.records import NormalizedRecord
+
+FILLS_METHOD = "v3PrivateGetBrokerageOrdersHistoricalFills"
+ACCOUNTS_METHOD = "v2PrivateGetAccounts"
+TRANSACTIONS_METHOD = "v2PrivateGetAccountsAccountIdTransactions"
+V2_PAGE = 100  # "values up to 100 are permitted"
+SUPPORTED = frozenset({Endpoint.SPOT_TRADES, Endpoint.LEDGER})
+
+
+def _iso(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+@dataclass(slots=True)
+class _Mark:
+    """A position in a newest-first list: the time of the newest row taken and the ids of the rows at it."""
+
+    ms: int
+    ids: set[str]
+
+    @classmethod
+    def load(cls, stored: Mapping[str, Any] | None) -> _Mark | None:
+        if not stored or stored.get("ms") is None:
+            return None
+        return cls(int(stored["ms"]), {str(i) for i in stored.get("ids", ())})
+
+    def dump(self) -> Cursor:
+        return {"ms": self.ms, "ids": sorted(self.ids)}
+
+    def covers(self, ms: int, ident: str) -> bool:
+        return ms < self.ms or (ms == self.ms and ident in self.ids)
+
+    def raise_to(self, ms: int, ident: str) -> None:
+        if ms > self.ms:
+            self.ms, self.ids = ms, {ident}
+        elif ms == self.ms:
+            self.ids.add(ident)
+
+
+def _raised(top: _Mark | None, ms: int, ident: str) -> _Mark:
+    if top is None:
+        return _Mark(ms, {ident})
+    top.raise_to(ms, ident)
+    return top
+
+
+class CoinbaseFetcher:
+    """Fetches Coinbase history through ccxt's implicit API methods, reading Coinbase's raw strings."""
+
+    def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
+        self.profile = profile
+        self.client = client
+        self.key_type = key_type
+        self.rows = RowReader(client)
+
+    def learn_assets(self, assets: Iterable[str]) -> None:
+        """Coinbase's fills need no product and its accounts are listed: nothing to learn."""
+
+    def supports(self, endpoint: Endpoint) -> bool:
+        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
+
+    def fetch(
+        self,
+        endpoint: Endpoint,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        if endpoint is Endpoint.SPOT_TRADES:
+            return self._fills(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        return self._transactions(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    # -- Advanced Trade fills -------------------------------------------------------------------------------
+
+    async def _fills(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        stored = dict(cursor or {})
+        walk = stored.pop("walk", None)
+        floor = _Mark.load(stored)
+        if walk:
+            start, end, token, top = walk.get("start"), int(walk["end"]), walk.get("cursor"), _Mark.load(walk["top"])
+        else:
+            # From the newest fill committed (inclusive: fills at that moment not yet taken are found by id).
+            start = floor.ms if floor is not None else (to_ms(since) if since is not None else None)
+            end, token, top = to_ms(until), None, None
+        while True:
+            params: dict[str, Any] = {"limit": spec.page_size, "end_sequence_timestamp": _iso(end)}
+            if start is not None:
+                params["start_sequence_timestamp"] = _iso(int(start))
+            if token:
+                params["cursor"] = token
+            body = await call(self.client, FILLS_METHOD, params, endpoint=spec.endpoint, report=report)
+            rows = body.get("fills") or []
+            records: list[NormalizedRecord] = []
+            for row in rows:
+                ms = rfc3339_ms(str(row.get("sequence_timestamp") or row["trade_time"]))
+                ident = str(row.get("entry_id") or row["trade_id"])
+                if (floor is not None and floor.covers(ms, ident)) or ms > end:
+                    continue
+                top = _raised(top, ms, ident)
+                records.append(self.rows.fill(row))
+            token = str(body.get("cursor") or "")
+            if not token or not rows:
+                settled = top or floor or _Mark(end, set())
+                yield Page(spec.endpoint, tuple(records), settled.dump(), until)
+                return
+            progress = {"cursor": token, "start": start, "end": end, "top": top.dump() if top else None}
+            yield Page(spec.endpoint, tuple(records), {**stored, "walk": progress}, EPOCH)
+
+    # -- Coinbase App transactions --------------------------------------------------------------------------
+
+    async def _accounts(self, spec: EndpointSpec, report: FetchReport) -> list[tuple[str, str]]:
+        """Every account of the key's user: (id, currency), the whole list, newest first as Coinbase gives it."""
+        found: list[tuple[str, str]] = []
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": V2_PAGE}
+            if after:
+                params["starting_after"] = after
+            body = await call(self.client, ACCOUNTS_METHOD, params, endpoint=spec.endpoint, report=report)
+            rows = body.get("data") or []
+            for row in rows:
+                currency = row.get("currency")
+                code = currency.get("code") if isinstance(currency, Mapping) else currency
+                found.append((str(row["id"]), str(code or "")))
+            pagination = body.get("pagination") or {}
+            if not rows or not pagination.get("next_uri"):
+                return found
+            after = str(rows[-1]["id"])
+
+    async def _transactions(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        stored = dict(cursor or {})
+        walk: dict[str, Any] = dict(stored.pop("walk", None) or {})
+        floors: dict[str, Any] = dict(stored.get("accounts") or {})
+        done: set[str] = set(walk.get("done", ()))
+        since_ms, until_ms = (to_ms(since) if since is not None else None), to_ms(until)
+        accounts = await self._accounts(spec, report)
+        report.markets_scanned.extend(code for _, code in accounts if code)
+        for account_id, code in accounts:
+            if account_id in done:
+                continue
+            resume = walk.get("account") == account_id
+            floor = _Mark.load(floors.get(account_id))
+            after: str | None = walk.get("after") if resume else None
+            top = _Mark.load(walk.get("top")) if resume else None
+            hold: int | None = walk.get("hold") if resume else None
+            while True:
+                params: dict[str, Any] = {"account_id": account_id, "limit": V2_PAGE}
+                if after:
+                    params["starting_after"] = after
+                body = await call(
+                    self.client, TRANSACTIONS_METHOD, params, endpoint=spec.endpoint, report=report, market=code
+                )
+                rows = body.get("data") or []
+                records: list[NormalizedRecord] = []
+                reached = False
+                for row in rows:
+                    ms, ident = rfc3339_ms(str(row["created_at"])), str(row["id"])
+                    if (floor is not None and floor.covers(ms, ident)) or (since_ms is not None and ms < since_ms):
+                        reached = True  # committed by an earlier sync, or older than asked for
+                        continue
+                    if ms > until_ms:
+                        continue  # the next sync takes it: the mark stays below it
+                    top = _raised(top, ms, ident)
+                    record, pending = self.rows.transaction(row)
+                    if record is not None:
+                        records.append(record)
+                    held = hold_if_recent(pending) if pending is not None else None
+                    if held is not None and (hold is None or held < hold):
+                        hold = held
+                pagination = body.get("pagination") or {}
+                if reached or not rows or not pagination.get("next_uri"):
+                    floors[account_id] = _settle(floor, top, hold, until_ms)
+                    done.add(account_id)
+                    walk = {"done": sorted(done)}
+                    yield Page(spec.endpoint, tuple(records), {"accounts": dict(floors), "walk": walk}, EPOCH)
+                    break
+                after = str(rows[-1]["id"])
+                progress: dict[str, Any] = {"done": sorted(done), "account": account_id, "after": after, "hold": hold}
+                progress["top"] = top.dump() if top is not None else None
+                yield Page(spec.endpoint, tuple(records), {"accounts": dict(floors), "walk": progress}, EPOCH)
+        # Every account walked: the walk is over, and its state with it.
+        yield Page(spec.endpoint, (), {"accounts": floors}, until)
+
+
+def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: int) -> Cursor:
+    """An account's mark once walked: its newest row, held below a transaction still pending."""
+    if hold is not None:
+        mark = top or floor
+        if mark is not None and mark.ms < hold:
+            return mark.dump()
+        return {"ms": hold - 1, "ids": []}  # from the pending row up is read again; stored rows are known by key
+    if top is not None:
+        return top.dump()
+    if floor is not None:
+        return floor.dump()
+    return {"ms": until_ms, "ids": []}  # nothing there yet: the next sync starts here
+
+
+__all__ = ["CoinbaseFetcher"]
