@@ -9,6 +9,7 @@ from connectors.fetchers.base import Fetcher
 from connectors.fetchers.binance import BinanceFetcher
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
+from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.fetchers.generic import GenericFetcher
 from connectors.fetchers.kucoin import KucoinFetcher
 from connectors.fetchers.okx import OkxFetcher
@@ -42,6 +43,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return OkxFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "bitget":
         return BitgetFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "coinbase":
+        return CoinbaseFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "kucoin":
         return KucoinFetcher(profile, client, key_type=key_type, **options)
     return GenericFetcher(profile, client, key_type=key_type, **options)
