@@ -50,6 +50,8 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         # Spot only: otherwise four more instrument lists (futures, swaps, BTC and ETH options).
         "options": {"fetchMarkets": {"types": ["spot"]}},
     },
+    # Coinbase: load_markets would also read /v2/currencies, /v2/currencies/crypto and /v2/exchange-rates.
+    "coinbase": {"has": {"fetchCurrencies": False}},
     "bitget": {
         # Skips /api/v2/spot/public/coins (public, but a call Tallybot does not need).
         "has": {"fetchCurrencies": False},
