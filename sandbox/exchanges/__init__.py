@@ -26,6 +26,7 @@ from sandbox.exchanges.binance import BinanceDemoKeys, BinanceEmulator, BinanceL
 from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
 from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
+from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.okx import OkxEmulator, OkxLimits
 from sandbox.exchanges.okx_book import FundingBill
 from sandbox.exchanges.records import (
@@ -60,6 +61,8 @@ __all__ = [
     "BybitEmulator",
     "BybitLimits",
     "Clock",
+    "CoinbaseEmulator",
+    "CoinbaseLimits",
     "ConvertRecord",
     "Credentials",
     "DemoKeys",
