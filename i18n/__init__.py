@@ -1,0 +1,22 @@
+"""The text catalogue: every user-facing text by message id, English in `locales/en/LC_MESSAGES/tallybot.po`.
+
+Services and results carry `Text` (an id and its arguments) or codes, never English; the edge that talks to the
+user renders them with `render`, `t` or `tn` in the user's locale. docs/TEXTS.md says how to add a text.
+"""
+
+from __future__ import annotations
+
+from i18n.catalogue import UnknownText
+from i18n.lists import ListStyle, join
+from i18n.render import Text, render, t, tn
+
+
+def msgid(identifier: str, /) -> str:
+    """Marks a literal as a message id where it is not rendered on the spot (gettext's `N_`).
+
+    A table of ids (code -> id) is written with it so the catalogue tests see every id used, exactly like `t("...")`.
+    """
+    return identifier
+
+
+__all__ = ["ListStyle", "Text", "UnknownText", "join", "msgid", "render", "t", "tn"]

@@ -1,0 +1,72 @@
+"""Turning ids into text: `t`, `tn`, `Text` and `render`.
+
+Arguments fill python brace fields (`{name}`). An argument that is itself a `Text` is rendered in the same locale
+first, so a result can carry a label id inside a sentence id. Entries may hold HTML (the bot sends HTML); escaping an
+argument that came from a user or an exchange is the caller's job, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from i18n.catalogue import SOURCE_LOCALE, UnknownText, entry, translations
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """What a service or a result carries instead of English: a message id and its arguments.
+
+    A plural entry needs a `count` argument; `render` picks the form from it.
+    """
+
+    id: str
+    args: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Frozen means frozen: a caller's dict changed later must not change this text.
+        object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+
+    @classmethod
+    def of(cls, msgid: str, /, **args: object) -> Text:
+        return cls(msgid, args)
+
+    def __hash__(self) -> int:
+        return hash((self.id, tuple(sorted(self.args.items()))))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Text):
+            return NotImplemented
+        return self.id == other.id and dict(self.args) == dict(other.args)
+
+
+def t(msgid: str, /, *, locale: str = SOURCE_LOCALE, **args: object) -> str:
+    """One singular entry, filled. An unknown id, or a plural entry, raises `UnknownText`."""
+    if entry(msgid).plural:
+        raise UnknownText(f"{msgid!r} is a plural entry: use tn() or a Text with count")
+    return translations(locale).gettext(msgid).format(**_rendered(args, locale))
+
+
+def tn(msgid: str, count: int, /, *, locale: str = SOURCE_LOCALE, **args: object) -> str:
+    """One plural entry in the form `count` asks for (gettext ngettext); `{count}` is filled with it too."""
+    if not entry(msgid).plural:
+        raise UnknownText(f"{msgid!r} is not a plural entry: use t()")
+    form = translations(locale).ngettext(msgid, msgid, count)
+    return form.format(**_rendered(args, locale), count=count)
+
+
+def render(text: Text, locale: str = SOURCE_LOCALE) -> str:
+    """A `Text` in `locale`: a plural entry takes its form from the `count` argument, which it must carry."""
+    if not entry(text.id).plural:
+        return t(text.id, locale=locale, **text.args)
+    args = dict(text.args)
+    count = args.pop("count", None)
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise UnknownText(f"{text.id!r} is a plural entry and needs an integer count, got {count!r}")
+    return tn(text.id, count, locale=locale, **args)
+
+
+def _rendered(args: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    return {name: render(value, locale) if isinstance(value, Text) else value for name, value in args.items()}

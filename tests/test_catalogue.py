@@ -1,0 +1,216 @@
+"""The text catalogue: its API (t, tn, Text, render, join) and its agreement with the code.
+
+Every id the code names exists, every entry is named somewhere (dead entries fail), the placeholders of an entry
+are exactly the arguments passed where the call shows them, and plural entries have every form. Expected English is
+written here by hand.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from i18n import Text, UnknownText, catalogue, join, msgid, render, t, tn
+from tests.catalogue_scan import ROOT, all_id_uses, module_files, parsed
+
+ID_SHAPE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+
+
+def test_every_id_the_code_names_is_in_the_catalogue() -> None:
+    missing = [
+        f"{u.module}:{u.line} {u.msgid}" for u in all_id_uses() if u.msgid and u.msgid not in catalogue.entries()
+    ]
+    assert not missing, missing
+
+
+def test_every_catalogue_entry_is_used_by_the_product() -> None:
+    used = {use.msgid for use in all_id_uses()}
+    dead = sorted(set(catalogue.entries()) - used)
+    assert not dead, f"entries no product module names (write the id as a literal, or through msgid()): {dead}"
+
+
+def test_placeholders_are_exactly_the_arguments_passed() -> None:
+    wrong = []
+    for use in all_id_uses():
+        if use.msgid is None or use.args is None or use.msgid not in catalogue.entries():
+            continue
+        entry = catalogue.entries()[use.msgid]
+        expected = entry.placeholders | ({"count"} if entry.plural else set())
+        if use.args != expected:
+            wrong.append(
+                f"{use.module}:{use.line} {use.msgid}: passes {sorted(use.args)}, entry has {sorted(expected)}"
+            )
+    assert not wrong, wrong
+
+
+def test_singular_and_plural_calls_match_their_entries() -> None:
+    wrong = [
+        f"{use.module}:{use.line} {use.function}({use.msgid!r})"
+        for use in all_id_uses()
+        if use.msgid in catalogue.entries()
+        and use.function in ("t", "tn")
+        and catalogue.entries()[use.msgid].plural != (use.function == "tn")
+    ]
+    assert not wrong, wrong
+
+
+def test_entries_are_well_formed() -> None:
+    for identifier, entry in catalogue.entries().items():
+        assert ID_SHAPE.match(identifier), identifier
+        assert all(form.strip() for form in entry.forms), f"{identifier} has an empty form"
+        if entry.plural:
+            assert len(entry.forms) == 2, f"{identifier}: English has two plural forms"
+
+
+def test_the_scan_sees_the_product_using_the_catalogue() -> None:
+    # A scanner that matched no calls would make the two tests above pass on anything.
+    uses = all_id_uses()
+    assert any(u.module == "bot/texts.py" and u.msgid == "start.welcome" and u.function == "t" for u in uses)
+    assert any(u.function == "msgid" for u in uses)
+
+
+def test_i18n_imports_nothing_of_the_product() -> None:
+    # Every layer may use the catalogue, so it may depend on none of them.
+    for module, path in module_files(("i18n",)).items():
+        for node in ast.walk(parsed(path)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in {"bot", "handlers", "connectors", "db", "sandbox"}, (module, name)
+
+
+# --- the API ---------------------------------------------------------------------------------------------------
+
+
+def test_t_fills_an_entry() -> None:
+    assert t("settings.timezone_set", zone="Europe/Paris") == "✅ Time zone set to <b>Europe/Paris</b>."
+    assert t("fallback.unknown_command") == "I don't know that command. Send /help to see what I can do."
+
+
+def test_an_unknown_id_raises_and_is_never_shown() -> None:
+    with pytest.raises(UnknownText):
+        t("no.such.entry")
+    with pytest.raises(UnknownText):
+        render(Text.of("no.such.entry"))
+
+
+def test_a_missing_argument_raises() -> None:
+    with pytest.raises(KeyError):
+        t("settings.timezone_set")
+
+
+def test_text_is_frozen_and_compares_by_value() -> None:
+    args = {"zone": "UTC"}
+    text = Text("settings.timezone_set", args)
+    args["zone"] = "Asia/Tokyo"
+    assert render(text) == "✅ Time zone set to <b>UTC</b>."
+    assert text == Text.of("settings.timezone_set", zone="UTC")
+    assert len({text, Text.of("settings.timezone_set", zone="UTC")}) == 1
+    with pytest.raises(AttributeError):
+        text.id = "other"  # type: ignore[misc]
+
+
+def test_a_text_argument_is_rendered_inside_its_sentence() -> None:
+    inner = Text.of("settings.timezone_set", zone="UTC")
+    assert t("upload.failed", problem=inner) == "❌ ✅ Time zone set to <b>UTC</b>."
+
+
+def test_join_formats_lists_through_cldr() -> None:
+    assert join(["Binance", "OKX", "Bybit"]) == "Binance, OKX, and Bybit"
+    assert join(["Binance", "OKX"], style="or") == "Binance or OKX"
+    assert join(["Binance"]) == "Binance"
+
+
+PLURAL_PO = """
+msgid "test.rows"
+msgid_plural "test.rows"
+msgstr[0] "{count} row from {name}"
+msgstr[1] "{count} rows from {name}"
+"""
+
+JA_PO = """msgid ""
+msgstr ""
+"Language: ja\\n"
+"Plural-Forms: nplurals=1; plural=0;\\n"
+"Content-Type: text/plain; charset=utf-8\\n"
+
+msgid "fallback.unknown_command"
+msgstr "そのコマンドは分かりません。"
+
+msgid "test.rows"
+msgid_plural "test.rows"
+msgstr[0] "{name}から{count}行"
+"""
+
+
+@pytest.fixture
+def locales(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the catalogues with a plural test entry and a small Japanese catalogue."""
+    shutil.copytree(catalogue.LOCALES_DIR, tmp_path / "locales")
+    english = tmp_path / "locales" / "en" / "LC_MESSAGES" / "tallybot.po"
+    english.write_text(english.read_text(encoding="utf-8") + PLURAL_PO, encoding="utf-8")
+    japanese = tmp_path / "locales" / "ja" / "LC_MESSAGES" / "tallybot.po"
+    japanese.parent.mkdir(parents=True)
+    japanese.write_text(JA_PO, encoding="utf-8")
+    monkeypatch.setattr(catalogue, "LOCALES_DIR", tmp_path / "locales")
+    clear_caches()
+    yield tmp_path / "locales"
+    monkeypatch.undo()
+    clear_caches()
+
+
+def clear_caches() -> None:
+    for cached in (catalogue.entries, catalogue.available_locales, catalogue.translations):
+        cached.cache_clear()
+
+
+def test_plural_entries_pick_their_form_by_count(locales: Path) -> None:
+    assert tn("test.rows", 1, name="OKX") == "1 row from OKX"
+    assert tn("test.rows", 0, name="OKX") == "0 rows from OKX"
+    assert tn("test.rows", 21, name="OKX") == "21 rows from OKX"
+    assert render(Text.of("test.rows", count=2, name="OKX")) == "2 rows from OKX"
+    with pytest.raises(UnknownText):
+        render(Text.of("test.rows", name="OKX"))  # a plural text needs its count
+    with pytest.raises(UnknownText):
+        t("test.rows", name="OKX")
+    with pytest.raises(UnknownText):
+        tn("fallback.unknown_command", 2)
+
+
+def test_another_locale_translates_and_falls_back_to_english(locales: Path) -> None:
+    assert t("fallback.unknown_command", locale="ja") == "そのコマンドは分かりません。"
+    assert t("fallback.unknown_command", locale="ja-JP") == "そのコマンドは分かりません。"
+    assert tn("test.rows", 1, locale="ja", name="OKX") == "OKXから1行"
+    # Not translated yet: English, never the id.
+    assert t("gate.not_allowed", locale="ja").startswith("This Tallybot is private")
+    # A language without a catalogue reads English, lists included.
+    assert t("fallback.unknown_command", locale="de") == "I don't know that command. Send /help to see what I can do."
+    assert join(["A", "B", "C"], locale="de") == "A, B, and C"
+    # CLDR's Japanese list pattern is "{0}、{1}".
+    assert join(["A", "B", "C"], locale="ja") == "A、B、C"
+
+
+def test_translations_agree_with_english_on_placeholders() -> None:
+    # Issue 19 adds locales/ja: each translated entry must exist in English and use the same fields.
+    for locale in catalogue.available_locales():
+        if locale == catalogue.SOURCE_LOCALE:
+            continue
+        for message in catalogue.read_catalog(locale):
+            if not message.id:
+                continue
+            identifier, forms = catalogue.id_and_forms(message)
+            assert identifier in catalogue.entries(), (locale, identifier)
+            for form in forms:
+                if form:
+                    assert catalogue.placeholders_of(form) <= catalogue.entries()[identifier].placeholders | {"count"}
+
+
+def test_msgid_marks_an_id_without_rendering() -> None:
+    assert msgid("start.welcome") == "start.welcome"
+    assert ROOT.joinpath("i18n", "locales", "en", "LC_MESSAGES", "tallybot.po").exists()
