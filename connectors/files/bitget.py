@@ -10,10 +10,11 @@ quote on a sell), which is what is stored. Pairs may carry Bitget's old "_SPBL" 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 
-from connectors.files.errors import RowError
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
-from connectors.files.values import number, optional_number, parse_time, side_value, split_pair, with_unit
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
+from connectors.files.values import parse_time, side_value, split_pair, with_unit
+from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
 
 SOURCE_TRADES = (
@@ -58,49 +59,36 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     return rows_of(table, read)
 
 
-def _read_financial_record(table: Table, context: Context) -> Iterator[Outcome]:
-    def read(line: int, row: Sequence[str]) -> Outcome | None:
-        type_text = table.cell(row, "type")
-        action = table.cell(row, "action")
-        lowered = type_text.lower()
-        if "freeze" in action.lower():
-            return Skipped(line, f"“{action}”: funds held while a withdrawal is processed")
-        signed = number(table.cell(row, "quantity"), "quantity")
-        side = None
-        if lowered == "deposit":
-            kind = RecordKind.DEPOSIT
-        elif lowered == "withdrawal" or lowered.endswith(" withdrawal"):
-            kind = RecordKind.WITHDRAWAL
-        elif "transfer" in lowered:
-            kind, side = RecordKind.TRANSFER, "in" if signed > 0 else "out"
-        elif signed > 0 and any(word in lowered for word in INCOME_WORDS):
-            kind = RecordKind.REWARD  # interest earned, Earn and savings yield, airdrops: income kept
-        else:
-            # Trade legs are in the trade history; keeping them here too would count each trade twice.
-            return Skipped(line, f"“{type_text}”: not a deposit, withdrawal, transfer or income")
-        when, precision = parse_time(table.cell(row, "creation time*"), "creation time*", context.zone)
-        coin = table.cell(row, "coin")
-        if not coin:
-            raise RowError("coin", "is empty; the coin is needed")
-        fee = optional_number(table.cell(row, "fees"), "fees") if table.has("fees") else None
-        fee = abs(fee) if fee else None
-        record = NormalizedRecord(
-            kind=kind,
-            occurred_at=when,
-            natural_key="",
-            asset=context.code(coin),
-            amount=abs(signed),
-            side=side,
-            fee_asset=context.code(coin) if fee is not None else None,
-            fee_amount=fee,
-            raw=raw_row(table, row, "bitget-financial"),
-        )
-        return ParsedRecord(record, line, keyed=False, precision=precision)
+def _frozen(table: Table, row: Sequence[str]) -> str | None:
+    action = table.cell(row, "action")
+    return f"“{action}”: funds held while a withdrawal is processed" if "freeze" in action.lower() else None
 
-    return rows_of(table, read)
+
+def _financial_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind | str:
+    type_text = table.cell(row, "type")
+    lowered = type_text.lower()
+    if lowered == "deposit":
+        return RecordKind.DEPOSIT, None
+    if lowered == "withdrawal" or lowered.endswith(" withdrawal"):
+        return RecordKind.WITHDRAWAL, None
+    if "transfer" in lowered:
+        return RecordKind.TRANSFER, "in" if signed > 0 else "out"
+    if signed > 0 and any(word in lowered for word in INCOME_WORDS):
+        return RecordKind.REWARD, None  # interest earned, Earn and savings yield, airdrops: income kept
+    # Trade legs are in the trade history; keeping them here too would count each trade twice.
+    return f"“{type_text}”: not a deposit, withdrawal, transfer or income"
 
 
 INCOME_WORDS = ("interest", "earn", "savings", "reward", "airdrop", "bonus", "rebate", "yield", "dividend")
+FINANCIAL_RECORD = WalletLayout(
+    format_name="bitget-financial",
+    time=("creation time*",),
+    coin="coin",
+    amount="quantity",
+    classify=_financial_kind,
+    precheck=_frozen,
+    fees=("fees",),
+)
 
 
 FORMATS: tuple[FileFormat, ...] = (
@@ -118,7 +106,7 @@ FORMATS: tuple[FileFormat, ...] = (
         title="Bitget — spot financial record (deposits and withdrawals)",
         exchange="bitget",
         columns=("creation time*", "coin", "type", "quantity", "fees"),
-        reader=_read_financial_record,
+        reader=FINANCIAL_RECORD.read,
         time_column="creation time*",
         source=SOURCE_WALLET,
     ),

@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from connectors.files.bybit_account import ACCOUNT_FORMATS, REWARD_WORDS
 from connectors.files.errors import RowError
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
-from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
+from connectors.files.values import parse_time, side_value, split_pair, with_unit
+from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 
 SOURCE_TRADES = (
@@ -73,21 +74,14 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     return rows_of(table, read)
 
 
-def _read_asset_changes(table: Table, context: Context) -> Iterator[Outcome]:
+def _asset_change_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind:
     """Funding account "Asset Change Details": "Date & Time(UTC), Coin, QTY, Type, Account Balance, Description".
 
     Every row is kept: deposits and withdrawals, coins bought with a card (a deposit: the card payment is not in the
     file), airdrops and Earn interest as rewards, moves between own accounts as transfers, anything else as a
     ledger entry with Bybit's description.
     """
-
-    def read(line: int, row: Sequence[str]) -> Outcome | None:
-        description, type_text = table.cell(row, "description"), table.cell(row, "type")
-        signed = number(table.cell(row, "qty"), "qty")
-        kind, side = _fund_kind(type_text.lower(), description.lower(), signed)
-        return _wallet(table, row, line, context, kind, "date & time(utc*", "qty", side, signed)
-
-    return rows_of(table, read)
+    return _fund_kind(table.cell(row, "type").lower(), table.cell(row, "description").lower(), signed)
 
 
 def _fund_kind(type_text: str, description: str, signed: Decimal) -> tuple[RecordKind, str | None]:
@@ -111,55 +105,33 @@ def _fund_kind(type_text: str, description: str, signed: Decimal) -> tuple[Recor
     return RecordKind.LEDGER, description or type_text
 
 
-def _read_asset_changes_v1(table: Table, context: Context) -> Iterator[Outcome]:
+def _v1_not_kept(table: Table, row: Sequence[str]) -> str | None:
     """Older layout: "Type, Coin, Amount, Wallet Balance, Time(UTC)" with types such as userDeposit."""
-
-    def read(line: int, row: Sequence[str]) -> Outcome | None:
-        kind_text = table.cell(row, "type")
-        lowered = kind_text.lower()
-        if "internal" in lowered or "transfer" in lowered:
-            return Skipped(line, f"“{kind_text}”: a move between your own Bybit accounts")
-        if "deposit" in lowered:
-            kind = RecordKind.DEPOSIT
-        elif "withdraw" in lowered:
-            kind = RecordKind.WITHDRAWAL
-        else:
-            return Skipped(line, f"“{kind_text}”: not a deposit or withdrawal")
-        return _wallet(table, row, line, context, kind, "time(utc*", "amount")
-
-    return rows_of(table, read)
+    kind_text = table.cell(row, "type")
+    lowered = kind_text.lower()
+    if "internal" in lowered or "transfer" in lowered:
+        return f"“{kind_text}”: a move between your own Bybit accounts"
+    if "deposit" not in lowered and "withdraw" not in lowered:
+        return f"“{kind_text}”: not a deposit or withdrawal"
+    return None
 
 
-def _wallet(
-    table: Table,
-    row: Sequence[str],
-    line: int,
-    context: Context,
-    kind: RecordKind,
-    time_spec: str,
-    amount_spec: str,
-    side: str | None = None,
-    signed: Decimal | None = None,
-) -> ParsedRecord:
-    when, precision = parse_time(table.cell(row, time_spec), time_spec, context.zone)
-    coin = table.cell(row, "coin")
-    if not coin:
-        raise RowError("coin", "is empty; the coin is needed")
-    record = NormalizedRecord(
-        kind=kind,
-        occurred_at=when,
-        natural_key="",
-        asset=context.code(coin),
-        amount=_amount(kind, signed if signed is not None else number(table.cell(row, amount_spec), amount_spec)),
-        side=side,
-        raw=raw_row(table, row, "bybit-wallet"),
-    )
-    return ParsedRecord(record, line, keyed=False, precision=precision)
+def _v1_kind(table: Table, row: Sequence[str], _signed: Decimal) -> Kind:
+    deposit = "deposit" in table.cell(row, "type").lower()
+    return (RecordKind.DEPOSIT if deposit else RecordKind.WITHDRAWAL), None
 
 
-def _amount(kind: RecordKind, signed: Decimal) -> Decimal:
-    """Ledger entries keep their sign (as the API sync stores them); other kinds are positive."""
-    return signed if kind is RecordKind.LEDGER else abs(signed)
+ASSET_CHANGES = WalletLayout(
+    format_name="bybit-wallet", time=("date & time(utc*",), coin="coin", amount="qty", classify=_asset_change_kind
+)
+ASSET_CHANGES_V1 = WalletLayout(
+    format_name="bybit-wallet",
+    time=("time(utc*",),
+    coin="coin",
+    amount="amount",
+    classify=_v1_kind,
+    precheck=_v1_not_kept,
+)
 
 
 FORMATS: tuple[FileFormat, ...] = (
@@ -178,7 +150,7 @@ FORMATS: tuple[FileFormat, ...] = (
         title="Bybit — asset history (deposits and withdrawals)",
         exchange="bybit",
         columns=("date & time(utc*", "coin", "qty", "type", "description"),
-        reader=_read_asset_changes,
+        reader=ASSET_CHANGES.read,
         time_column="date & time(utc*",
         source=SOURCE_WALLET,
     ),
@@ -187,7 +159,7 @@ FORMATS: tuple[FileFormat, ...] = (
         title="Bybit — deposit and withdrawal history (older layout)",
         exchange="bybit",
         columns=("type", "coin", "amount", "wallet balance", "time(utc*"),
-        reader=_read_asset_changes_v1,
+        reader=ASSET_CHANGES_V1.read,
         time_column="time(utc*",
         source=SOURCE_WALLET,
     ),

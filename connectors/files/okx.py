@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connectors.files.errors import RejectedRow, RowError
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row
 from connectors.files.okx_legacy import LEGACY_FORMATS
 from connectors.files.values import number, optional_number, parse_time, split_pair
+from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
 
 SOURCE = (
@@ -148,39 +149,13 @@ def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
     return ParsedRecord(record, fill.line, keyed=False, precision=precision)
 
 
-def _read_funding(table: Table, context: Context) -> Iterator[Outcome]:
-    def read(line: int, row: Sequence[str]) -> Outcome | None:
-        type_text = table.cell(row, "type")
-        signed = number(table.cell(row, "amount"), "amount")
-        kind, side = _funding_kind(type_text.lower(), signed)
-        when, precision = parse_time(table.cell(row, "time"), "time", context.zone)
-        symbol = table.cell(row, "symbol")
-        if not symbol:
-            raise RowError("symbol", "is empty; the coin is needed")
-        fee = optional_number(table.cell(row, "fee"), "fee") if table.has("fee") else None
-        fee = abs(fee) if fee else None
-        record = NormalizedRecord(
-            kind=kind,
-            occurred_at=when,
-            natural_key="",
-            asset=context.code(symbol),
-            amount=signed if kind is RecordKind.LEDGER else abs(signed),
-            side=side,
-            fee_asset=context.code(symbol) if fee is not None else None,
-            fee_amount=fee,
-            raw=raw_row(table, row, "okx-funding"),
-        )
-        return ParsedRecord(record, line, keyed=False, precision=precision)
-
-    return rows_of(table, read)
-
-
 FUNDING_REWARD_WORDS = ("received", "rebate", "yield", "interest", "reward", "airdrop", "bonus", "earn")
 
 
-def _funding_kind(type_text: str, signed: Decimal) -> tuple[RecordKind, str | None]:
+def _funding_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind:
     """Every funding-account bill is kept: income (OKX's "Received", fee rebates, staking and Earn yield) as a
     reward, moves to and from the trading account as transfers, the rest as a ledger entry with OKX's type."""
+    type_text = table.cell(row, "type").lower()
     if type_text == "deposit":
         return RecordKind.DEPOSIT, None
     if type_text == "withdrawal":
@@ -190,6 +165,11 @@ def _funding_kind(type_text: str, signed: Decimal) -> tuple[RecordKind, str | No
     if signed > 0 and any(word in type_text for word in FUNDING_REWARD_WORDS):
         return RecordKind.REWARD, None
     return RecordKind.LEDGER, type_text
+
+
+FUNDING = WalletLayout(
+    format_name="okx-funding", time=("time",), coin="symbol", amount="amount", classify=_funding_kind, fees=("fee",)
+)
 
 
 FORMATS: tuple[FileFormat, ...] = (
@@ -220,7 +200,7 @@ FORMATS: tuple[FileFormat, ...] = (
         title="OKX — funding account history (deposits and withdrawals)",
         exchange="okx",
         columns=("id", "time", "type", "amount", "before balance", "after balance", "symbol"),
-        reader=_read_funding,
+        reader=FUNDING.read,
         time_column="time",
         source=SOURCE,
     ),

@@ -11,19 +11,18 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from connectors.files.errors import RowError
 from connectors.files.formats import (
     Context,
     FileFormat,
     Outcome,
     ParsedRecord,
     Reader,
-    Skipped,
     Table,
     raw_row,
     rows_of,
 )
-from connectors.files.values import number, optional_number, parse_time, side_value, split_pair, with_unit
+from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
+from connectors.files.wallet import WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
 
 SOURCE = (
@@ -136,36 +135,26 @@ def _trade(
     return ParsedRecord(record, line, keyed=False, precision=precision)
 
 
+def _completed(table: Table, row: Sequence[str]) -> str | None:
+    status = table.cell(row, "status")
+    if status and status.lower() not in COMPLETED:
+        return f"status “{status}”: not completed"
+    return None
+
+
 def _wallet_reader(kind: RecordKind) -> Reader:
-    def reader(table: Table, context: Context) -> Iterator[Outcome]:
-        def read(line: int, row: Sequence[str]) -> Outcome | None:
-            status = table.cell(row, "status")
-            if status and status.lower() not in COMPLETED:
-                return Skipped(line, f"status “{status}”: not completed")
-            spec = time_spec(table)
-            when, precision = parse_time(table.cell(row, spec), spec, context.zone)
-            coin = table.cell(row, "coin")
-            if not coin:
-                raise RowError("coin", "is empty; the coin is needed")
-            fee_column = "fee" if table.has("fee") else "transactionfee"
-            fee = optional_number(table.cell(row, fee_column), fee_column) if table.has(fee_column) else None
-            if kind is RecordKind.DEPOSIT and not fee:
-                fee = None  # deposits are free on Binance; the v1 export writes a 0 fee column for both kinds
-            record = NormalizedRecord(
-                kind=kind,
-                occurred_at=when,
-                natural_key="",
-                asset=context.code(coin),
-                amount=abs(number(table.cell(row, "amount"), "amount")),
-                fee_asset=context.code(coin) if fee is not None else None,
-                fee_amount=fee,
-                raw=raw_row(table, row, "binance"),
-            )
-            return ParsedRecord(record, line, keyed=False, precision=precision)
-
-        return rows_of(table, read)
-
-    return reader
+    layout = WalletLayout(
+        format_name="binance",
+        time=("date*", "time"),
+        coin="coin",
+        amount="amount",
+        classify=lambda _table, _row, _signed: (kind, None),
+        precheck=_completed,
+        fees=("fee", "transactionfee"),
+        # Deposits are free on Binance; the v1 export writes a 0 fee column for both kinds, a 0 withdrawal fee stays.
+        zero_fee_kinds=frozenset({RecordKind.WITHDRAWAL}),
+    )
+    return layout.read
 
 
 SCREEN_FORMATS: tuple[FileFormat, ...] = (
