@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _PEM_START = "-----BEGIN "
@@ -29,9 +29,14 @@ RSA_KEY_SIZES = (2048, 4096)
 class PrivateKeyKind(StrEnum):
     ED25519 = "ed25519"
     RSA = "rsa"
+    EC_P256 = "ec-p256"  # Coinbase CDP keys (ECDSA, ES256)
 
 
-KIND_LABELS = {PrivateKeyKind.ED25519: "Ed25519 private key", PrivateKeyKind.RSA: "RSA private key"}
+KIND_LABELS = {
+    PrivateKeyKind.ED25519: "Ed25519 private key",
+    PrivateKeyKind.RSA: "RSA private key",
+    PrivateKeyKind.EC_P256: "EC (P-256) private key",
+}
 
 
 class PrivateKeyProblem(ValueError):
@@ -78,6 +83,8 @@ def read_private_key(text: str, accepted: tuple[PrivateKeyKind, ...] = tuple(Pri
         if key.key_size not in RSA_KEY_SIZES:
             raise PrivateKeyProblem(f"This RSA key has {key.key_size} bits; the exchange takes 2048 or 4096.")
         kind = PrivateKeyKind.RSA
+    elif isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        kind = PrivateKeyKind.EC_P256
     else:
         raise PrivateKeyProblem("The exchange takes Ed25519 or RSA keys; this is another kind of key.")
     if kind not in accepted:
