@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.integrations import IntegrationNotFound
+from bot.sync.atomic import uninterrupted
 from connectors.files import (
     FORMATS,
     MAX_FILE_BYTES,
@@ -44,8 +44,9 @@ from connectors.files.matching import ImportPlan, plan_import
 from connectors.files.values import zone_named
 from connectors.records import NormalizedRecord
 from db.engine import Database
-from db.models import Integration, Transaction, TransactionSource
+from db.models import Integration
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
+from db.repositories.imports import ImportRepository
 
 __all__ = [
     "FORMATS",
@@ -65,14 +66,12 @@ __all__ = [
     "WrongExchange",
     "WrongFileType",
     "known_formats_text",
-    "known_from_files",
     "size_limit_text",
     "template_csv",
 ]
 
 MAX_REJECTED_SHOWN = 5
 INSERT_BATCH = 1_000
-STREAM_BATCH = 2_000
 MAX_ASSET_FILTER = 500  # beyond this many distinct assets the stored-record query is not filtered by asset
 # Zones run from UTC-12 to UTC+14: a file without a zone, read in another zone, is at most 26 hours away.
 ZONE_SHIFT = timedelta(hours=26)
@@ -155,8 +154,6 @@ class ImportService:
         if parsed.rejected_total or not parsed.records:  # all or nothing: a bad row means nothing is written
             return _report(parsed, new=0, known=0)
         # Run to its end even if the upload is cancelled meanwhile (the bot shutting down): see bot/sync/atomic.py.
-        from bot.sync.atomic import uninterrupted  # here: bot.sync imports this module (known_from_files)
-
         plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed))
         # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
         known = plan.known + (len(plan.new) - inserted)
@@ -177,7 +174,10 @@ class ImportService:
                 zone_shift=wall_zone is not None,
             )
             plan = await asyncio.to_thread(plan_import, parsed.records, stored, integration_id, wall_zone=wall_zone)
-            await _correct(session, integration_id, plan.moved, plan.dropped)
+            # Stored rows of a file without a zone, imported again under another zone: to the corrected time and key.
+            corrections = ImportRepository(session)
+            await corrections.move(integration_id, plan.moved)
+            await corrections.drop(integration_id, plan.dropped)
             repository = TransactionRepository(session)
             inserted = 0
             for start in range(0, len(plan.new), INSERT_BATCH):
@@ -200,28 +200,12 @@ class ImportService:
         return integration
 
 
-async def known_from_files(session: AsyncSession, integration_id: int, records: Sequence[NormalizedRecord]) -> set[str]:
-    """Natural keys of fetched records that a file import already stored under a content-hash key.
-
-    For the sync engine, inside the transaction that stores a page: when a user uploaded an export before the API
-    sync reached the same history (Binance's trade export has no trade id), the API's records would otherwise be
-    stored a second time under their own keys. Skip these and count them as already known.
-    """
-    if not records:
-        return set()
-    stored = await _stored(session, integration_id, records, 60, from_files_only=True)
-    if not len(stored):
-        return set()
-    return {r.natural_key for r in records if not stored.has_key(r.natural_key) and stored.claim_content(r)}
-
-
 async def _stored(
     session: AsyncSession,
     integration_id: int,
     records: Sequence[NormalizedRecord],
     precision: int,
     *,
-    from_files_only: bool = False,
     zone_shift: bool = False,
 ) -> StoredRecords:
     """The integration's stored records these records could overlap: their kinds, time range and assets.
@@ -230,70 +214,31 @@ async def _stored(
     another zone (up to 26 hours away), and their file row (`raw`) is loaded to recognise those of older versions.
     """
     slack = timedelta(seconds=precision + 1) + (ZONE_SHIFT if zone_shift else timedelta(0))
-    start = min(r.occurred_at for r in records) - slack
-    end = max(r.occurred_at for r in records) + slack
-    kinds = sorted({str(r.kind) for r in records})
     assets = {r.asset for r in records}
-    columns = [
-        Transaction.kind,
-        Transaction.occurred_at,
-        Transaction.natural_key,
-        Transaction.asset,
-        Transaction.amount,
-        Transaction.quote_asset,
-        Transaction.side,
-        Transaction.price,
-        Transaction.fee_amount,
-        Transaction.source,
-    ]
-    if zone_shift:
-        columns.append(Transaction.raw)
-    query = select(*columns).where(
-        Transaction.integration_id == integration_id,
-        Transaction.kind.in_(kinds),
-        Transaction.occurred_at >= start,
-        Transaction.occurred_at <= end,
+    rows = ImportRepository(session).overlapping(
+        integration_id,
+        kinds={str(r.kind) for r in records},
+        start=min(r.occurred_at for r in records) - slack,
+        end=max(r.occurred_at for r in records) + slack,
+        assets=assets if len(assets) <= MAX_ASSET_FILTER else None,
+        with_raw=zone_shift,
     )
-    if len(assets) <= MAX_ASSET_FILTER:
-        query = query.where(Transaction.asset.in_(sorted(assets)))
-    if from_files_only:
-        query = query.where(Transaction.source == TransactionSource.FILE, Transaction.natural_key.contains(":h:"))
     stored = StoredRecords()
-    result = await session.stream(query.execution_options(yield_per=STREAM_BATCH))
-    async for partition in result.partitions(STREAM_BATCH):
-        for row in partition:
-            stored.add_values(
-                kind=row.kind,
-                occurred_at=row.occurred_at,
-                natural_key=row.natural_key,
-                asset=row.asset,
-                amount=row.amount,
-                quote_asset=row.quote_asset,
-                side=row.side,
-                price=row.price,
-                fee_amount=row.fee_amount,
-                raw=row.raw if zone_shift and row.source == TransactionSource.FILE else None,
-                from_file=row.source == TransactionSource.FILE,
-            )
+    async for row in rows:
+        stored.add_values(
+            kind=row.kind,
+            occurred_at=row.occurred_at,
+            natural_key=row.natural_key,
+            asset=row.asset,
+            amount=row.amount,
+            quote_asset=row.quote_asset,
+            side=row.side,
+            price=row.price,
+            fee_amount=row.fee_amount,
+            raw=row.raw,
+            from_file=row.from_file,
+        )
     return stored
-
-
-async def _correct(
-    session: AsyncSession, integration_id: int, moved: Sequence[tuple[str, str, datetime]], dropped: Sequence[str]
-) -> None:
-    """Stored rows of a file without a zone, imported again under another zone: to the corrected time and key."""
-    for stored_key, key, occurred_at in moved:
-        await session.execute(
-            update(Transaction)
-            .where(Transaction.integration_id == integration_id, Transaction.natural_key == stored_key)
-            .values(natural_key=key, occurred_at=occurred_at)
-        )
-    if dropped:
-        await session.execute(
-            delete(Transaction).where(
-                Transaction.integration_id == integration_id, Transaction.natural_key.in_(dropped)
-            )
-        )
 
 
 def _report(parsed: ParsedFile, *, new: int, known: int, moved: int = 0) -> ImportReport:

@@ -23,10 +23,10 @@ from bot.imports import (
     UnknownFormat,
     WrongExchange,
     WrongFileType,
-    known_from_files,
     template_csv,
 )
 from bot.integrations import IntegrationNotFound, IntegrationService
+from bot.sync.commit import known_from_files
 from bot.vault import KeyRing, Vault, generate_key
 from connectors.clients import ClientPool
 from connectors.fetchers.base import FetchReport
