@@ -8,13 +8,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.assistant import texts
-from bot.assistant.state import DraftState, Mode, Step
+from bot.assistant.state import Mode
 from bot.context import services
 from bot.integrations import IntegrationNotFound, IntegrationSummary
 from connectors.profiles import get_profile
 from handlers import outbound
-from handlers.assistant import flow, views
+from handlers.assistant.render import assistant_of, render
 from handlers.callbacks import KEYS
+
+FLOWS = {"ren": Mode.RENAME, "rep": Mode.REPLACE, "opt": Mode.OPTIONS}
 
 
 def _button(label: str, action: str, integration_id: int, argument: str = "") -> InlineKeyboardButton:
@@ -79,30 +81,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             summary.options.sync_from.isoformat() if summary.options.sync_from else None,
         )
         await outbound.edit_pressed(query, detail, _detail_keyboard(summary))
-    elif action == "ren":
-        state = DraftState(mode=Mode.RENAME, step=Step.ASK_NAME, replace_integration_id=summary.id)
-        draft = await svc.drafts.begin(user.id, chat.id, state)
-        await flow.say(context, draft, texts.RENAME_ASK.format(name=escape(name)))
-        await svc.drafts.save(draft)
-    elif action == "rep":
-        state = DraftState(mode=Mode.REPLACE, picked=[summary.exchange_id], replace_integration_id=summary.id)
-        draft = await svc.drafts.begin(user.id, chat.id, state)
-        await flow.say(context, draft, texts.REPLACE_INTRO.format(name=escape(name)))
-        await flow.begin_exchange(update, context, draft, 0)
-    elif action == "opt":
-        state = DraftState(
-            mode=Mode.OPTIONS,
-            step=Step.ADVANCED,
-            picked=[summary.exchange_id],
-            key_type=summary.key_type,
-            account_name=summary.account_name,
-            subaccount=summary.options.subaccount,
-            sync_from=summary.options.sync_from.isoformat() if summary.options.sync_from else None,
-            endpoints=list(summary.options.endpoints) or None,
-            replace_integration_id=summary.id,
-        )
-        draft = await svc.drafts.begin(user.id, chat.id, state)
-        await flow.show(update, context, draft, views.advanced(draft, get_profile(summary.exchange_id)), edit=False)
+    elif action in FLOWS:
+        # Rename, replace and options are Assistant flows: its prompts, checks and saving apply unchanged.
+        await render(update, context, await assistant_of(context).manage(user.id, chat.id, summary, FLOWS[action]))
     elif action == "del":
         await _confirm_delete(update, context, summary)
     elif action == "delx":

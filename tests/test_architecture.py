@@ -29,12 +29,7 @@ FORBIDDEN = {
 # Handlers may read the exchanges' static profile data (names, fields, steps); anything else of `connectors/` is a
 # use case and belongs to a service in `bot/`. The arrows still standing, each with why (this list only shrinks).
 HANDLERS_MAY_READ = ("connectors.profiles",)
-HANDLER_CONNECTOR_ARROWS_ALLOWED: dict[tuple[str, str], str] = {
-    ("handlers.assistant.check", "connectors.keycheck"): "the live key check moves to bot/assistant (issue 14, 1)",
-    ("handlers.assistant.check", "connectors.diagnosis"): "the live key check moves to bot/assistant (issue 14, 1)",
-    ("handlers.assistant.keypair", "connectors.profiles.private_keys"): "key-pair making moves to bot/assistant",
-    ("handlers.assistant.secrets", "connectors.profiles.private_keys"): "reading a pasted private key moves to bot",
-}
+HANDLER_CONNECTOR_ARROWS_ALLOWED: dict[tuple[str, str], str] = {}
 
 MAX_LINES = 450
 # Modules still over MAX_LINES, each with why it is not split yet. The debt is visible here and shrinks only.
@@ -42,10 +37,6 @@ OVERSIZED_ALLOWED: dict[str, str] = {}
 
 # Import circles still standing, each with why. Like the size allowances, this list only shrinks.
 CIRCLES_ALLOWED: dict[tuple[str, ...], str] = {
-    # flow imports keypair.field_view inside a function, keypair imports flow's helpers at the top: flow's shared
-    # helpers (say, show, profile_of, key_type_of) belong in a module of their own. Left while the Assistant is
-    # being moved into bot/assistant/ (issue 14, item 1), which reshapes both modules.
-    ("handlers.assistant.flow", "handlers.assistant.keypair"): "to break when the Assistant moves to bot/assistant",
 }
 
 

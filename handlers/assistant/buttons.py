@@ -7,40 +7,14 @@ else, never matches the presser's open draft.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from telegram import InlineKeyboardButton
 
+from bot.assistant.results import Action, Press
 from handlers.callbacks import ASSISTANT
 
+__all__ = ["PREFIX", "Action", "Press", "button", "data", "parse"]
+
 PREFIX = ASSISTANT.prefix
-
-
-class Action:
-    TOGGLE = "t"  # pick or unpick an exchange
-    PAGE = "p"
-    CONFIRM = "ok"
-    KEY_TYPE = "kt"
-    CHECK = "chk"
-    ADVANCED = "adv"
-    NAME = "nm"
-    SUBACCOUNT = "sub"
-    DATE = "dt"
-    CLEAR_DATE = "cd"
-    ENDPOINT = "ep"
-    BACK = "bk"
-    RETRY_FIELD = "rf"  # re-enter from a given field index
-    MAKE_KEY = "mk"  # let Tallybot make the key pair (exchanges that take self-generated keys)
-    OWN_KEY = "own"  # back from a made key pair to pasting a key of one's own
-    SKIP = "skip"
-    CANCEL = "x"
-
-
-@dataclass(frozen=True, slots=True)
-class Pressed:
-    token: str
-    action: str
-    argument: str
 
 
 def data(token: str, action: str, argument: str = "") -> str:
@@ -51,10 +25,10 @@ def button(label: str, token: str, action: str, argument: str = "") -> InlineKey
     return ASSISTANT.button(label, token, action, argument)
 
 
-def parse(raw: str | None) -> Pressed | None:
+def parse(raw: str | None) -> Press | None:
     """The pressed button, or None for data that is not ours or is malformed (it comes from the client)."""
     fields = ASSISTANT.parse(raw)
     if fields is None:
         return None
     token, action, argument = fields
-    return Pressed(token, action, argument)
+    return Press(token, action, argument)

@@ -7,8 +7,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.assistant import texts
+from bot.assistant import keypair_texts, texts
 from bot.assistant.drafts import Draft
+from bot.assistant.flow import can_make_key, enabled_endpoints, key_type_of
+from bot.assistant.results import Retry, RetryKind, Screen, ScreenKind
 from bot.assistant.state import Mode, Step
 from connectors.profiles import (
     ENDPOINT_LABELS,
@@ -19,7 +21,6 @@ from connectors.profiles import (
     popular_profiles,
 )
 from handlers.assistant.buttons import Action, button
-from handlers.assistant.keypair_offer import make_key_offer
 
 PAGE_SIZE = 8
 
@@ -79,6 +80,25 @@ def key_types(draft: Draft, profile: ExchangeProfile) -> View:
     return View("\n\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+def make_key_offer(draft: Draft, profile: ExchangeProfile) -> list[list[InlineKeyboardButton]]:
+    """The "Let Tallybot make the key" row beside the first field, or no row where Tallybot cannot make the key."""
+    if not can_make_key(draft, profile):
+        return []
+    return [[button(keypair_texts.MAKE_KEY_BUTTON, draft.token, Action.MAKE_KEY)]]
+
+
+def public_key_view(draft: Draft, profile: ExchangeProfile, screen: Screen) -> View:
+    made = key_type_of(draft, profile).generated
+    steps = made.steps if made is not None else ()
+    keyboard = InlineKeyboardMarkup(
+        [
+            [button(keypair_texts.OWN_KEY_BUTTON, draft.token, Action.OWN_KEY)],
+            [button("✖ Cancel", draft.token, Action.CANCEL)],
+        ]
+    )
+    return View(keypair_texts.public_key(profile.name, screen.key_kind, steps, screen.public_key), keyboard)
+
+
 def ask_field(draft: Draft, profile: ExchangeProfile) -> View:
     key_type = profile.key_type(draft.state.key_type or profile.default_key_type.id)
     field = key_type.fields[draft.state.field_index]
@@ -105,13 +125,6 @@ def review(draft: Draft, profile: ExchangeProfile, fingerprint: str) -> View:
     return View(text, InlineKeyboardMarkup(rows))
 
 
-def enabled_endpoints(draft: Draft, profile: ExchangeProfile) -> list[str]:
-    key_type = draft.state.key_type or profile.default_key_type.id
-    if draft.state.endpoints is not None:
-        return list(draft.state.endpoints)
-    return [str(spec.endpoint) for spec in profile.default_endpoints(key_type)]
-
-
 def advanced(draft: Draft, profile: ExchangeProfile) -> View:
     state = draft.state
     key_type = state.key_type or profile.default_key_type.id
@@ -132,15 +145,43 @@ def advanced(draft: Draft, profile: ExchangeProfile) -> View:
     return View(text, InlineKeyboardMarkup(rows))
 
 
-def prompt_for(draft: Draft, step: Step) -> View:
+PROMPTS = {Step.ASK_NAME: texts.ASK_NAME, Step.ASK_SUBACCOUNT: texts.ASK_SUBACCOUNT, Step.ASK_DATE: texts.ASK_DATE}
+
+
+def prompt_for(draft: Draft) -> View:
     keyboard = InlineKeyboardMarkup([[button("« Back", draft.token, Action.ADVANCED)]])
-    text = {Step.ASK_NAME: texts.ASK_NAME, Step.ASK_SUBACCOUNT: texts.ASK_SUBACCOUNT, Step.ASK_DATE: texts.ASK_DATE}
-    return View(text[step], keyboard)
+    return View(PROMPTS[draft.state.step], keyboard)
 
 
-def failure_keyboard(draft: Draft, profile: ExchangeProfile, retry: list[tuple[str, str, str]]) -> InlineKeyboardMarkup:
-    rows = [[button(label, draft.token, action, argument)] for label, action, argument in retry]
+RETRY_LABELS = {
+    RetryKind.FIELD_AGAIN: "Re-enter the passphrase",
+    RetryKind.KEY_TYPE: "Choose the key type again",
+    RetryKind.NEW_KEY: "Enter a new key",
+    RetryKind.CHECK_AGAIN: "Check again",
+}
+
+
+def failure_keyboard(draft: Draft, retries: tuple[Retry, ...]) -> InlineKeyboardMarkup:
+    rows = [[button(RETRY_LABELS[retry.kind], draft.token, retry.action, retry.argument)] for retry in retries]
     rows.append(
         [button("Skip this exchange", draft.token, Action.SKIP), button("✖ Cancel", draft.token, Action.CANCEL)]
     )
     return InlineKeyboardMarkup(rows)
+
+
+def screen_view(draft: Draft, screen: Screen) -> View:
+    """The view of a screen the Assistant asked for (all but CANCELLED, which replaces the menu by a sentence)."""
+    if screen.kind == ScreenKind.PICKER:
+        if screen.found is not None:
+            return picker(draft, list(screen.found), has_more=False)
+        return picker(draft)
+    profile = get_profile(draft.state.exchange_id or "")
+    views = {
+        ScreenKind.KEY_TYPES: lambda: key_types(draft, profile),
+        ScreenKind.FIELD: lambda: ask_field(draft, profile),
+        ScreenKind.PUBLIC_KEY: lambda: public_key_view(draft, profile, screen),
+        ScreenKind.REVIEW: lambda: review(draft, profile, screen.fingerprint),
+        ScreenKind.ADVANCED: lambda: advanced(draft, profile),
+        ScreenKind.PROMPT: lambda: prompt_for(draft),
+    }
+    return views[screen.kind]()
