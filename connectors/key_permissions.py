@@ -209,14 +209,19 @@ def parse_kucoin(payload: Any) -> KeyFacts:
 
 
 _KRAKEN_WITHDRAW = frozenset({"withdraw-funds"})
+# "close-trades" (cancel or close orders) is in Kraken's documented GetApiKeyInfo example beside "modify-trades".
 _KRAKEN_TRADE = frozenset(
-    {"modify-trades", "cancel-close-trades", "modify-orders", "cancel-close-orders", "earn-funds"}
+    {"modify-trades", "close-trades", "cancel-close-trades", "modify-orders", "cancel-close-orders", "earn-funds"}
 )
-_KRAKEN_HARMLESS = frozenset({"deposit-funds", "export-data", "access-websockets"})  # no funds leave or move
+# No funds leave or move: deposit addresses ("add-funds", as the documented example names it), exports, a websocket
+# token (which can only do what the key's other rights allow).
+_KRAKEN_HARMLESS = frozenset({"add-funds", "deposit-funds", "export-data", "access-websockets", "create-ws-token"})
 
 
 def parse_kraken(payload: Any) -> KeyFacts:
-    """POST /0/private/GetApiKeyInfo: `permissions` like "query-funds", `ipAllowlist`, `validUntil` (0: never)."""
+    """POST /0/private/GetApiKeyInfo (docs.kraken.com, Get API Key Info; the field names of its example,
+    docs/exchange-apis/kraken.md): `permissions` a list like "query-funds"; `ip_allowlist` a list of addresses (a key
+    bound to none lists one empty string); `valid_until` unix seconds as a string, "0" for never."""
     body = _object(payload, "the answer")
     if body.get("error"):
         raise PermissionsUnreadable("error is not empty")
@@ -224,12 +229,13 @@ def parse_kraken(payload: Any) -> KeyFacts:
     perms = {p.strip().lower() for p in _strings(result.get("permissions"), "result.permissions") if p.strip()}
     reads = {p for p in perms if p.startswith("query-")}
     known = reads | _KRAKEN_WITHDRAW | _KRAKEN_TRADE | _KRAKEN_HARMLESS
-    valid_until = _int(result.get("validUntil"))
+    allowlist = [ip for ip in _strings(result.get("ip_allowlist", []), "result.ip_allowlist") if ip.strip()]
+    valid_until = _int(result.get("valid_until"))
     return KeyFacts(
         can_read=bool(reads),
         can_trade=bool(perms & _KRAKEN_TRADE),
         can_withdraw=bool(perms & _KRAKEN_WITHDRAW),
-        ip_restricted=bool(result.get("ipAllowlist")),
+        ip_restricted=bool(allowlist),
         expires_at=datetime.fromtimestamp(valid_until, UTC) if valid_until else None,
         unknown_permissions=_unknown(perms, known),
     )

@@ -651,16 +651,16 @@ def test_kucoin_api_key_info() -> None:
 
 def test_kraken_api_key_info() -> None:
     result = {
-        "apiKeyName": "tallybot",
+        "api_key_name": "tallybot",
         "permissions": ["query-funds", "query-open-trades", "query-closed-trades", "query-ledger", "export-data"],
-        "validUntil": "0",
-        "ipAllowlist": [],
+        "valid_until": "0",
+        "ip_allowlist": [""],
     }
     assert parse_kraken({"error": [], "result": result}) == KeyFacts(
         can_read=True, can_trade=False, can_withdraw=False, ip_restricted=False
     )
-    risky = {**result, "permissions": ["query-funds", "withdraw-funds", "modify-trades"], "validUntil": "1893456000"}
-    facts = parse_kraken({"error": [], "result": {**risky, "ipAllowlist": ["203.0.113.7"]}})
+    risky = {**result, "permissions": ["query-funds", "withdraw-funds", "modify-trades"], "valid_until": "1893456000"}
+    facts = parse_kraken({"error": [], "result": {**risky, "ip_allowlist": ["203.0.113.7"]}})
     assert facts.can_withdraw and facts.can_trade and facts.ip_restricted
     assert facts.expires_at == datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -740,7 +740,7 @@ WITHDRAW_CAPABLE: dict[str, Any] = {
     "okx": lambda: corpus_response("okx", "account_config"),  # its perm is "read_only,withdraw,trade"
     "bitget": lambda: bitget_withdrawing(corpus_response("bitget", "account_info")),
     "kucoin": lambda: {"code": "200000", "data": {"apiKey": KEY, "permission": "General,Withdrawal"}},
-    "kraken": lambda: {"error": [], "result": {"permissions": ["query-funds", "withdraw-funds"], "validUntil": "0"}},
+    "kraken": lambda: {"error": [], "result": {"permissions": ["query-funds", "withdraw-funds"], "valid_until": "0"}},
     "coinbase": lambda: {"can_view": True, "can_trade": False, "can_transfer": True},
     "htx": lambda: {"code": 200, "data": [{"accessKey": KEY, "permission": "readOnly,withdraw", "status": "normal"}]},
     "gate": lambda: [{"key": KEY, "perms": [{"name": "wallet", "read_only": False}], "ip_whitelist": []}],
