@@ -1,4 +1,4 @@
-"""Best effort for every other ccxt exchange: ccxt's unified methods, paged forward by timestamp.
+"""Best effort for every other ccxt exchange ("untested" to the user): ccxt's unified methods, paged by time.
 
 `fetch_my_trades` / `fetch_deposits` / `fetch_withdrawals` / `fetch_ledger` are called with `since` and
 `params={"until": …}` over time windows (the profile's window, else `DEFAULT_WINDOW`), oldest first, with the same
@@ -6,17 +6,16 @@ windowed cursors as the hand-written fetchers. Inside a window a full page moves
 timestamp; the ids of that millisecond already seen ride in the token and are skipped, so page boundaries never
 duplicate. Whether the exchange fills a page from the old or the new end is learnt from the first full page.
 
-Limitations, because nothing here knows the exchange:
+It never reports an endpoint complete that it could not page:
 
-- Amounts come from the record's raw `info`: first from field names known across exchanges (`qty`, `size`,
-  `commission` …) whose value equals ccxt's parsed number, then from any raw field with that value. When neither
-  exists (ccxt computed the value, or the exchange sends JSON numbers, which are floats once parsed) the amount is
-  ccxt's float written out with `number_to_string`, which can lose digits beyond ~15 significant ones; such
-  records list the fields in `raw["tallybot_inexact"]`.
+- A method that does not send `since` to the exchange (ccxt_ranges.py reads ccxt's code) cannot be walked: one
+  call without a range brings the newest records, and everything before them is reported as a gap with the reason.
+- An exchange that ignores `until` still works when it fills pages from the old end (records past the window are
+  asked again with the next window); filled from the new end, what a page hides is reported as a gap. One that
+  rejects an unknown `until` parameter fails with ccxt's error.
 - History depth is unknown unless the profile says: without `since` the walk starts `DEFAULT_HISTORY` back and
   the older range is reported as a gap.
-- An exchange that ignores `until` still works (records past the window are asked again with the next window);
-  one that rejects an unknown `until` parameter fails with ccxt's error.
+- Amounts: see unified_records.py (exact from the raw strings where ccxt's number has one, else marked inexact).
 - Where trades need a market (`per_market`), the markets asked are those whose base is held now or appeared in
   the deposits, withdrawals or ledger this fetcher walked earlier in the sync (kept in the "" cursor for later
   syncs), with a quote held, moved or common, plus every market of earlier syncs. A coin bought and sold back
@@ -25,25 +24,32 @@ Limitations, because nothing here knows the exchange:
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.ccxt_ranges import RangeSupport, range_support
+from connectors.fetchers.unified_records import (
+    AMOUNT_FIELDS,
+    FEE_FIELDS,
+    UnifiedRecords,
+    exact_from_info,
+    ident,
+)
 from connectors.fetchers.windows import (
     EPOCH,
     WindowPage,
     WindowWalk,
     call_unified,
-    hold_if_recent,
     span_ms,
     to_ms,
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
-from connectors.records import NormalizedRecord, RecordKind, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
+
+__all__ = ["AMOUNT_FIELDS", "FEE_FIELDS", "GenericFetcher", "exact_from_info"]
 
 DEFAULT_WINDOW = timedelta(days=30)
 DEFAULT_HISTORY = timedelta(days=365)
@@ -55,13 +61,6 @@ METHODS: Mapping[Endpoint, tuple[str, str, RecordKind]] = {
     Endpoint.WITHDRAWALS: ("fetch_withdrawals", "fetchWithdrawals", RecordKind.WITHDRAWAL),
     Endpoint.LEDGER: ("fetch_ledger", "fetchLedger", RecordKind.LEDGER),
 }
-
-# Raw field names exchanges use, tried first (a name only counts when its value equals ccxt's parsed number).
-AMOUNT_FIELDS = ("qty", "size", "amount", "execQty", "fillSz", "vol", "volume", "quantity", "filled_amount", "baseQty")
-PRICE_FIELDS = ("price", "execPrice", "fillPx", "rate", "fill_price", "avgPrice")
-COST_FIELDS = ("quoteQty", "execValue", "funds", "cost", "quote_volume", "quoteQuantity", "value")
-FEE_FIELDS = ("commission", "fee", "execFee", "fillFee", "fees", "transactionFee", "withdrawFee", "txFee", "feeAmount")
-LEDGER_FIELDS = ("amount", "change", "balChg", "delta", "qty", "value")
 
 
 class GenericFetcher:
@@ -83,6 +82,8 @@ class GenericFetcher:
         self.default_window = default_window
         self.moved: set[str] = set()  # currencies seen in deposits, withdrawals and ledger entries this sync
         self.order: dict[Endpoint, str] = {}  # "up" or "down": which end the exchange fills a page from
+        self.records = UnifiedRecords(client, self.moved)
+        self._ranges: dict[Endpoint, RangeSupport] = {}
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         self.moved.update(assets)
@@ -104,7 +105,27 @@ class GenericFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, self.supports(endpoint))
         if endpoint is Endpoint.SPOT_TRADES and spec.per_market:
             return self._per_market(spec, since=since, until=until, cursors=cursors, report=report)
-        return self._walk(spec, None, since=since, until=until, cursor=cursors.get(""), report=report)
+        return self._pages(spec, None, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    def range_support(self, endpoint: Endpoint) -> RangeSupport:
+        """What ccxt sends to the exchange for this endpoint's method (learnt once per fetcher)."""
+        if endpoint not in self._ranges:
+            self._ranges[endpoint] = range_support(self.client, METHODS[endpoint][0])
+        return self._ranges[endpoint]
+
+    def _pages(
+        self,
+        spec: EndpointSpec,
+        market: Mapping[str, Any] | None,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        if self.range_support(spec.endpoint).since:
+            return self._walk(spec, market, since=since, until=until, cursor=cursor, report=report)
+        return self._newest(spec, market, since=since, until=until, report=report)
 
     # -- markets ----------------------------------------------------------------------------------------------
 
@@ -144,10 +165,68 @@ class GenericFetcher:
         for market_id, (market, reasons) in plan.items():
             report.markets_scanned.append(market_id)
             report.market_sources[market_id] = reasons
-            async for page in self._walk(
+            async for page in self._pages(
                 spec, market, since=since, until=until, cursor=cursors.get(market_id), report=report
             ):
                 yield page
+
+    # -- without a start time ---------------------------------------------------------------------------------
+
+    async def _newest(
+        self,
+        spec: EndpointSpec,
+        market: Mapping[str, Any] | None,
+        *,
+        since: datetime | None,
+        until: datetime,
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """One call without a range: the newest records the exchange chooses to send. Nothing tells what came
+        before them (a short answer may be the exchange's default period, not the whole history), so the range
+        from the start of the sync to the oldest record received is a gap, every sync, with the reason."""
+        method, unified, kind = METHODS[spec.endpoint]
+        market_id = str(market["id"]) if market is not None else ""
+        start_ms, until_ms = (
+            walk_begin(
+                spec, None, since, report, exchange_name=self.profile.name, default_history=self.default_history
+            ),
+            to_ms(until),
+        )
+        items: Sequence[Mapping[str, Any]] = await call_unified(
+            self.client,
+            method,
+            market["symbol"] if market is not None else None,
+            None,
+            spec.page_size,
+            {},
+            endpoint=spec.endpoint,
+            report=report,
+            market=market_id,
+        )
+        records: list[NormalizedRecord] = []
+        covered_ms, oldest_ms = until_ms, until_ms
+        for row in items:
+            when = row.get("timestamp")
+            if when is None or not start_ms <= when <= until_ms:
+                continue
+            oldest_ms = min(oldest_ms, int(when))
+            record, held_at = self.normalize(kind, row, market)
+            if record is not None:
+                records.append(record)
+            if held_at is not None:
+                covered_ms = min(covered_ms, held_at)
+        support = self.range_support(spec.endpoint)
+        why = "cannot tell whether ccxt can ask" if not support.known else "ccxt cannot ask"
+        report.gaps.append(
+            CoverageGap(
+                spec.endpoint,
+                ms_to_utc(start_ms),
+                ms_to_utc(oldest_ms),
+                f"Untested exchange: {why} {self.profile.name} for {spec.label.lower()} from a start time "
+                f"({unified}), so only the newest the exchange sends could be read; add older ones by file upload.",
+            )
+        )
+        yield Page(spec.endpoint, tuple(records), {"newest_only": True}, ms_to_utc(covered_ms), market_id)
 
     # -- the walk ---------------------------------------------------------------------------------------------
 
@@ -210,9 +289,9 @@ class GenericFetcher:
         )
         rows = sorted(
             (i for i in items if i.get("timestamp") is not None and low <= i["timestamp"] <= high),
-            key=lambda i: (i["timestamp"], _ident(i)),
+            key=lambda i: (i["timestamp"], ident(i)),
         )
-        fresh = [r for r in rows if _ident(r) not in seen]
+        fresh = [r for r in rows if ident(r) not in seen]
         found = WindowPage([])
         for row in fresh:
             record, held_at = self.normalize(kind, row, market)
@@ -235,6 +314,11 @@ class GenericFetcher:
             mode = "down"
         elif mode == "up" and fresh and spec.endpoint not in self.order:
             self.order[spec.endpoint] = "up"  # a newest-first exchange has nothing new above its first page
+        if not rows and beyond and len(items) >= spec.page_size and self.order.get(spec.endpoint) != "up":
+            # A full page, all of it after the window: the exchange ignored the end of the range, and unless it
+            # fills pages from the old end, this window's records are hidden below that page.
+            report.gaps.append(_gap(spec, low, high, "pages that ignore the end of the range"))
+            return found
         if not full:
             return found  # the window is done
         if not fresh:
@@ -248,8 +332,8 @@ class GenericFetcher:
                 report.gaps.append(_gap(spec, low, rows[0]["timestamp"], "pages that ignore the end of the range"))
             return found
         oldest, newest = rows[0]["timestamp"], rows[-1]["timestamp"]
-        at_oldest = {_ident(r) for r in rows if r["timestamp"] == oldest} | (seen if oldest == high else set())
-        at_newest = {_ident(r) for r in rows if r["timestamp"] == newest} | (seen if newest == low else set())
+        at_oldest = {ident(r) for r in rows if r["timestamp"] == oldest} | (seen if oldest == high else set())
+        at_newest = {ident(r) for r in rows if r["timestamp"] == newest} | (seen if newest == low else set())
         if order == "up":
             return self._up(found, newest, at_newest, window_end)
         if order == "down":
@@ -275,108 +359,7 @@ class GenericFetcher:
         self, kind: RecordKind, row: Mapping[str, Any], market: Mapping[str, Any] | None
     ) -> tuple[NormalizedRecord | None, int | None]:
         """A ccxt unified structure as a record (None unless final), and the time a pending one holds at."""
-        if kind is RecordKind.TRADE:
-            return self._trade(row, market), None
-        if kind is RecordKind.LEDGER:
-            entry = self._ledger(row)
-            self.moved.add(entry.asset)
-            return entry, None
-        status = row.get("status")
-        if status == "pending":
-            return None, hold_if_recent(int(row["timestamp"]))
-        if status not in (None, "ok"):
-            return None, None  # failed or cancelled: no money moved
-        record = self._transaction(kind, row)
-        self.moved.add(record.asset)
-        return record, None
-
-    def _exact(self, info: Mapping[str, Any], value: Any, names: Sequence[str], field: str, lossy: list[str]) -> Any:
-        if value is None:
-            return None
-        found = exact_from_info(info, value, names)
-        if found is None:
-            lossy.append(field)
-            found = Decimal(str(self.client.number_to_string(abs(value))))
-        return found
-
-    def _trade(self, row: Mapping[str, Any], market: Mapping[str, Any] | None) -> NormalizedRecord:
-        info = row.get("info") or {}
-        lossy: list[str] = []
-        amount = self._exact(info, row.get("amount"), AMOUNT_FIELDS, "amount", lossy)
-        price = self._exact(info, row.get("price"), PRICE_FIELDS, "price", lossy)
-        cost = exact_from_info(info, row.get("cost"), COST_FIELDS) if row.get("cost") is not None else None
-        if cost is None and amount is not None and price is not None:
-            cost = amount * price  # ccxt computed it the same way, in floats
-        fee = row.get("fee") or {}
-        fee_amount = self._exact(info, fee.get("cost"), FEE_FIELDS, "fee", lossy)
-        symbol = str(row.get("symbol") or (market or {}).get("symbol") or "")
-        base, _, quote = symbol.partition("/")
-        market_id = str((market or {}).get("id") or symbol)
-        ident = str(row.get("id") or "")
-        when = int(row["timestamp"])
-        return NormalizedRecord(
-            kind=RecordKind.TRADE,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(
-                RecordKind.TRADE, f"{market_id}:{ident}" if ident else None, market_id, when, amount, price
-            ),
-            asset=base,
-            amount=amount if amount is not None else Decimal(0),
-            exchange_tx_id=ident or None,
-            market=symbol,
-            side=row.get("side"),
-            quote_asset=quote.split(":")[0] or None,
-            quote_amount=cost,
-            price=price,
-            fee_asset=fee.get("currency"),
-            fee_amount=fee_amount,
-            raw=_raw(info, lossy),
-        )
-
-    def _transaction(self, kind: RecordKind, row: Mapping[str, Any]) -> NormalizedRecord:
-        info = row.get("info") or {}
-        lossy: list[str] = []
-        amount = self._exact(info, row.get("amount"), ("amount", "qty", "quantity", "size", "value"), "amount", lossy)
-        fee = row.get("fee") or {}
-        fee_amount = self._exact(info, fee.get("cost"), FEE_FIELDS, "fee", lossy) if fee.get("cost") else None
-        ident = str(row.get("id") or row.get("txid") or "")
-        when = int(row["timestamp"])
-        currency = str(row.get("currency") or "")
-        return NormalizedRecord(
-            kind=kind,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(kind, ident or None, currency, row.get("txid"), amount, when),
-            asset=currency,
-            amount=amount if amount is not None else Decimal(0),
-            exchange_tx_id=ident or None,
-            fee_asset=fee.get("currency") if fee_amount is not None else None,
-            fee_amount=fee_amount,
-            raw=_raw(info, lossy),
-        )
-
-    def _ledger(self, row: Mapping[str, Any]) -> NormalizedRecord:
-        """Ledger amounts are signed: negative when the balance went down (`direction` "out")."""
-        info = row.get("info") or {}
-        lossy: list[str] = []
-        amount = self._exact(info, row.get("amount"), LEDGER_FIELDS, "amount", lossy) or Decimal(0)
-        signed = -abs(amount) if row.get("direction") == "out" else abs(amount)
-        fee = row.get("fee") or {}
-        fee_amount = self._exact(info, fee.get("cost"), FEE_FIELDS, "fee", lossy) if fee.get("cost") else None
-        ident = str(row.get("id") or "")
-        when = int(row["timestamp"])
-        currency = str(row.get("currency") or "")
-        return NormalizedRecord(
-            kind=RecordKind.LEDGER,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.LEDGER, ident or None, currency, when, signed, row.get("type")),
-            asset=currency,
-            amount=signed,
-            exchange_tx_id=ident or None,
-            side=row.get("type"),
-            fee_asset=fee.get("currency") if fee_amount is not None else None,
-            fee_amount=fee_amount,
-            raw=_raw(info, lossy),
-        )
+        return self.records.normalize(kind, row, market)
 
 
 def _gap(spec: EndpointSpec, start_ms: int, end_ms: int, why: str) -> CoverageGap:
@@ -387,43 +370,3 @@ def _gap(spec: EndpointSpec, start_ms: int, end_ms: int, why: str) -> CoverageGa
         f"The exchange answered with {why}: some {spec.label.lower()} in this range may be missing; "
         "add them by file upload if so.",
     )
-
-
-def _ident(row: Mapping[str, Any]) -> str:
-    return str(row.get("id") or row.get("txid") or f"{row.get('timestamp')}:{row.get('amount')}")
-
-
-def _raw(info: Mapping[str, Any], lossy: list[str]) -> dict[str, Any]:
-    raw = dict(info) if isinstance(info, Mapping) else {"info": info}
-    if lossy:
-        raw["tallybot_inexact"] = lossy
-    return raw
-
-
-def _decimal(raw: Any) -> Decimal | None:
-    """A raw value as an exact Decimal: strings and integers only (a JSON number arrives as a float: inexact)."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return None
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
-def exact_from_info(info: Any, value: Any, names: Sequence[str]) -> Decimal | None:
-    """The raw string behind ccxt's parsed number: a known field first, else the one raw field with that value."""
-    if value is None or not isinstance(info, Mapping):
-        return None
-    try:
-        target = abs(float(value))
-    except (TypeError, ValueError):
-        return None
-    if math.isnan(target):
-        return None
-    for name in names:
-        candidate = _decimal(info.get(name))
-        if candidate is not None and float(abs(candidate)) == target:
-            return abs(candidate)
-    matches = {abs(d) for d in map(_decimal, info.values()) if d is not None and float(abs(d)) == target}
-    return matches.pop() if len(matches) == 1 else None

@@ -1,4 +1,4 @@
-"""Best-effort profiles for ccxt exchanges without a hand-written one, built from ccxt's own metadata.
+"""Untested, best-effort profiles for ccxt exchanges without a hand-written one, built from ccxt's own metadata.
 
 `profile_from_metadata` is pure (it takes the plain `has`/`requiredCredentials`/`urls`/`features` values), so it
 can be tested without ccxt; `build_generic_profile` imports ccxt lazily and feeds it one exchange's metadata.
@@ -32,6 +32,9 @@ _FIELD_TEXTS: dict[CredentialName, tuple[str, bool]] = {
 }
 _FALLBACK_PAGE = 50  # small enough for every exchange we know of
 _NOTE = "Built from ccxt's metadata; {name}'s own limits are not verified."
+# Shown wherever the exchange is offered or named (picker, search results, the Assistant, /status): Tallybot has
+# never run a sync against anything speaking this exchange's protocol.
+UNTESTED = "untested"
 
 # (endpoint, the `has` flags that provide it, on by default)
 _ENDPOINT_SOURCES: tuple[tuple[Endpoint, tuple[str, ...], bool], ...] = (
@@ -87,16 +90,18 @@ def profile_from_metadata(
     asks_passphrase = "password" in required
     return ExchangeProfile(
         id=exchange_id,
-        name=name,
+        name=f"{name} ({UNTESTED})",
+        aliases=(name,),  # found by its own name too
         ccxt_id=exchange_id,
         key_types=(KeyType("normal", "API key", fields, f"A read-only {name} API key."),),
         endpoints=endpoints,
         api_management_url=website,
         docs_url=_first_url(urls.get("doc")) or "",
         alerts=(
-            f"Best effort: Tallybot has no hand-written guide for {name}. This integration follows ccxt's "
-            f"description of {name}, so some history may be missing. Compare with {name}'s own export and add "
-            "anything missing by file upload.",
+            f"Untested: Tallybot has never synced {name} against anything speaking its API, and has no "
+            f"hand-written guide for it. Syncing is best effort through ccxt's description of {name}: some history "
+            "may be missing, and /status says which ranges Tallybot could not page. Compare with "
+            f"{name}'s own export and add anything missing by file upload.",
             f"Tallybot cannot check a {name} key's permissions: make sure you created a read-only key.",
         ),
         integration_steps=(

@@ -1,0 +1,189 @@
+"""The untested generic path never calls an endpoint complete that it could not page.
+
+What ccxt sends for each unified method is read from ccxt's own code (connectors/fetchers/ccxt_ranges.py); the
+expectations below were written by hand from reading ccxt 4.5.90's methods (quoted in each case).
+
+BigONE has no emulator yet, so its deposits run through the real ccxt client against a small local HTTP stub. The
+stub checks no signature; it answers as BigONE's deposit list does according to ccxt's `bigone.fetch_deposits`
+(which cites https://open.big.one/docs/spot_deposit.html): `GET /api/v3/viewer/deposits` with `limit` (default 50)
+and `page_token` only, newest first, `{"code": 0, "page_token": …, "data": [{id, amount, txid, inserted_at, state,
+asset_symbol, …}]}`. No start or end time can be asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt
+import pytest
+from aiohttp import web
+
+from connectors.clients import ClientPool
+from connectors.fetchers.base import FetchReport
+from connectors.fetchers.ccxt_ranges import range_support
+from connectors.fetchers.generic import GenericFetcher
+from connectors.fetchers.registry import fetcher_for
+from connectors.profiles import Endpoint, get_profile
+
+
+@pytest.mark.parametrize(
+    ("exchange_id", "method", "since", "until"),
+    [
+        # `request['startTime'] = since` and `until = self.safe_integer(paramsPaginate, 'until')`.
+        ("binance", "fetch_deposits", True, True),
+        # BigONE: `request` holds only asset_symbol and limit; since goes to parse_transactions alone.
+        ("bigone", "fetch_deposits", False, False),
+        ("bigone", "fetch_my_trades", False, False),
+        # HTX: paged by id from 'from': 0; neither bound is sent.
+        ("htx", "fetch_deposits", False, False),
+        # MEXC: `request['startTime'] = since`, no end (the issue's "until sent raw").
+        ("mexc", "fetch_deposits", True, False),
+        # OKX ledger: `handle_until_option('end', …)` only; since goes to the paginated call and parse_ledger.
+        ("okx", "fetch_ledger", False, True),
+        # Bitfinex trades: `request['start'] = since` with `'end': self.milliseconds()`, never the caller's until.
+        ("bitfinex", "fetch_my_trades", True, False),
+    ],
+)
+def test_what_ccxt_sends_is_read_from_its_code(exchange_id: str, method: str, since: bool, until: bool) -> None:
+    support = range_support(getattr(ccxt, exchange_id)(), method)
+    assert support.known
+    assert (support.since, support.until) == (since, until)
+
+
+def test_a_method_whose_code_cannot_be_read_is_not_assumed_to_take_a_range() -> None:
+    class Opaque:
+        fetch_deposits = staticmethod(len)  # a builtin: no Python source
+
+    support = range_support(Opaque(), "fetch_deposits")
+    assert not support.known and not support.since and not support.until
+
+
+def test_exchanges_beyond_the_eleven_are_offered_as_untested() -> None:
+    profile = get_profile("bitstamp")
+    assert profile.best_effort
+    assert profile.name == "Bitstamp (untested)"
+    assert profile.alerts[0].startswith("Untested:")
+    for ours in ("binance", "bybit", "okx", "bitget", "kraken", "coinbase", "kucoin", "gate", "mexc", "htx", "bigone"):
+        assert "untested" not in get_profile(ours).name
+
+
+# ------------------------------------------------------------------------------------------------- BigONE stub
+
+DAY_MS = 86_400_000
+NOW_MS = int(datetime.now(UTC).timestamp() * 1000)
+
+
+def scripted_deposits(count: int) -> list[dict[str, Any]]:
+    """`count` deposits a day apart, the newest yesterday, amounts with more digits than a float keeps exactly."""
+    rows = []
+    for number in range(1, count + 1):
+        at = datetime.fromtimestamp((NOW_MS - (count - number + 1) * DAY_MS) / 1000, UTC)
+        rows.append(
+            {
+                "id": number,
+                "amount": f"{number}.000000012345678901",
+                "confirms": 100,
+                "txid": f"{number:064x}",
+                "is_internal": False,
+                "inserted_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "updated_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "kind": "default",
+                "memo": "",
+                "state": "WITHHOLD",
+                "asset_symbol": "BTC",
+            }
+        )
+    return rows
+
+
+class BigoneStub:
+    def __init__(self, deposits: list[dict[str, Any]]) -> None:
+        self.deposits = deposits
+        self.asked: list[dict[str, str]] = []
+        self.app = web.Application()
+        self.app.router.add_get("/api/v3/asset_pairs", self.pairs)
+        self.app.router.add_get("/api/contract/v2/symbols", self.contracts)
+        self.app.router.add_get("/api/v3/viewer/deposits", self.deposit_list)
+        self.runner = web.AppRunner(self.app)
+        self.base_url = ""
+
+    async def __aenter__(self) -> BigoneStub:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = self.runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.runner.cleanup()
+
+    async def pairs(self, request: web.Request) -> web.Response:
+        pair = {
+            "id": "pair-1",
+            "name": "BTC-USDT",
+            "quote_scale": 2,
+            "quote_asset": {"id": "asset-usdt", "symbol": "USDT", "name": "Tether"},
+            "base_asset": {"id": "asset-btc", "symbol": "BTC", "name": "Bitcoin"},
+            "base_scale": 6,
+            "min_quote_value": "1",
+            "max_quote_value": "1000000",
+        }
+        return web.json_response({"code": 0, "data": [pair]})
+
+    async def contracts(self, request: web.Request) -> web.Response:
+        return web.json_response([])
+
+    async def deposit_list(self, request: web.Request) -> web.Response:
+        self.asked.append(dict(request.query))
+        limit = int(request.query.get("limit", "50"))
+        newest_first = sorted(self.deposits, key=lambda d: d["inserted_at"], reverse=True)
+        return web.json_response({"code": 0, "page_token": "token-2", "data": newest_first[:limit]})
+
+
+@pytest.fixture
+async def bigone() -> AsyncIterator[tuple[BigoneStub, Any]]:
+    async with BigoneStub(scripted_deposits(60)) as stub:
+        pool = ClientPool({"bigone": stub.base_url})
+        try:
+            async with pool.client("bigone", "credential-1", {"apiKey": "key", "secret": "secret"}) as client:
+                yield stub, client
+        finally:
+            await pool.close()
+
+
+async def test_bigone_deposits_bring_the_newest_page_and_report_everything_before_it_as_a_gap(
+    bigone: tuple[BigoneStub, Any],
+) -> None:
+    stub, client = bigone
+    profile = get_profile("bigone")
+    fetcher = fetcher_for(profile, client)
+    assert isinstance(fetcher, GenericFetcher)
+    since = datetime.now(UTC) - timedelta(days=365)
+    until = datetime.now(UTC)
+    report = FetchReport()
+    pages = [p async for p in fetcher.fetch(Endpoint.DEPOSITS, since=since, until=until, cursors={}, report=report)]
+
+    # One request, with nothing but the page size: BigONE cannot be asked for a time range.
+    assert report.requests == 1 and [set(q) for q in stub.asked] == [{"limit"}]
+    records = [r for page in pages for r in page.records]
+    # The newest 50 of 60 (ids 11..60), amounts exact from the raw strings.
+    assert sorted(int(str(r.exchange_tx_id)) for r in records) == list(range(11, 61))
+    assert {r.amount for r in records if r.exchange_tx_id == "11"} == {Decimal("11.000000012345678901")}
+    # Everything from the start of the sync to the oldest deposit received may be missing, and it says why.
+    (gap,) = report.gaps
+    assert gap.endpoint is Endpoint.DEPOSITS
+    assert abs((gap.start - since).total_seconds()) < 1
+    oldest = min(r.occurred_at for r in records)
+    assert gap.end == oldest
+    assert "fetchDeposits" in gap.reason and "start time" in gap.reason and "file upload" in gap.reason
+
+    # A later sync can do no better: one request again, and the same gap again (never "complete").
+    again = FetchReport()
+    cursors = {pages[-1].market: pages[-1].cursor}
+    await_pages = fetcher.fetch(Endpoint.DEPOSITS, since=since, until=until, cursors=cursors, report=again)
+    assert [p async for p in await_pages]
+    assert again.requests == 1 and len(again.gaps) == 1
