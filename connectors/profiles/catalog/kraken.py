@@ -33,6 +33,8 @@ KEY = KeyType(
     description="A Kraken API key and its private key.",
 )
 
+# Rules and their sources: docs/exchange-apis/kraken.md. Both lists hold every market and asset at once, 50 records a
+# request, newest first, paged with `ofs` inside a start/end window; Kraken documents no limit on how far back.
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -40,8 +42,8 @@ ENDPOINTS = (
         page_size=50,
         paging=Paging.OFFSET,
         api_path="POST /0/private/TradesHistory",
-        notes="50 trades per call, paged with ofs inside a fixed start/end; all markets at once; no documented "
-        "lookback limit. Kraken counts this call heavily against its private rate limit.",
+        notes="50 trades per call, all markets at once, paged with ofs inside a fixed start/end window; no documented "
+        "lookback limit. The call adds 2 to Kraken's API call counter (other calls 1).",
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -49,25 +51,9 @@ ENDPOINTS = (
         page_size=50,
         paging=Paging.OFFSET,
         api_path="POST /0/private/Ledgers",
-        notes="50 entries per call, paged with ofs. The full record of deposits, withdrawals, staking rewards, "
-        "transfers and fees.",
-    ),
-    EndpointSpec(
-        Endpoint.DEPOSITS,
-        default_enabled=False,
-        page_size=50,
-        paging=Paging.CURSOR,
-        api_path="POST /0/private/DepositStatus",
-        notes="Recent deposits with network details (transaction hashes). The ledger already holds every "
-        "deposit; how far back this list reaches is not verified.",
-    ),
-    EndpointSpec(
-        Endpoint.WITHDRAWALS,
-        default_enabled=False,
-        page_size=50,
-        paging=Paging.CURSOR,
-        api_path="POST /0/private/WithdrawStatus",
-        notes="Recent withdrawals with network details; the ledger holds them all. Lookback not verified.",
+        notes="50 entries per call, paged like trades. Every balance change: deposits, withdrawals (with their fees), "
+        "staking rewards, transfers, Buy Crypto spends and receipts; a trade's own two entries are left out because "
+        "TradesHistory gives the trade whole.",
     ),
 )
 
@@ -80,8 +66,8 @@ PROFILE = ExchangeProfile(
     api_management_url="https://pro.kraken.com/app/settings/api",
     docs_url="https://docs.kraken.com/api/",
     alerts=(
-        "Kraken hands out 50 records per request and limits requests strictly, so the first sync of a busy "
-        "account can take a long time. It resumes where it stopped.",
+        "Kraken hands out 50 records per request and allows about one history request every 6 seconds on a "
+        "Starter account, so the first sync of a busy account can take a long time. It resumes where it stopped.",
         "Futures are not included: Kraken Futures is a separate integration.",
     ),
     integration_steps=(
@@ -98,7 +84,7 @@ PROFILE = ExchangeProfile(
     important_notes=(
         c.never_withdraw(NAME),
         "Use this key only for Tallybot: two apps sharing one Kraken key get 'invalid nonce' errors.",
-        "Staking rewards, deposits and withdrawals come from the ledger, which is switched on by default.",
+        "Deposits, withdrawals, staking rewards and transfers come from the ledger, which is switched on by default.",
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME, "Kraken's private key is the long one, about 88 characters."),

@@ -1,0 +1,103 @@
+"""Kraken's rows read as records: what a person reads off each row of the lists in docs/exchange-apis/kraken.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+# Ledger entry types (Get Ledgers Info, `type`) and what Tallybot stores them as. `trade` entries are the two legs of
+# a trade TradesHistory already gives whole (with its pair, price and fee): they are not stored twice.
+TRADE_LEGS = "trade"
+LEDGER_KINDS: Mapping[str, RecordKind] = {
+    "deposit": RecordKind.DEPOSIT,
+    "withdrawal": RecordKind.WITHDRAWAL,
+    "transfer": RecordKind.TRANSFER,
+    "staking": RecordKind.REWARD,
+    "reward": RecordKind.REWARD,
+    "dividend": RecordKind.REWARD,
+}
+# Everything else (spend and receive of a "Buy Crypto" convert, margin, rollover, adjustment, settled, credit, sale,
+# conversion, NFT entries, custody transfers) is kept as a ledger line with its signed amount.
+
+
+def kraken_ms(raw: Any) -> int:
+    """Kraken's time, seconds with a fraction (``1688667796.8802``), in whole ms. The JSON number is read as it was
+    written (its shortest repr), not through binary arithmetic."""
+    return int((Decimal(repr(raw) if isinstance(raw, float) else str(raw)) * 1000).to_integral_value())
+
+
+def kraken_time(raw: Any) -> datetime:
+    return ms_to_utc(kraken_ms(raw))
+
+
+class RowReader:
+    """Turns Kraken's raw rows into records, with the client's currency codes and market names."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def code(self, asset: str) -> str:
+        return str(self.client.safe_currency_code(asset))
+
+    def trade(self, txid: str, row: Mapping[str, Any]) -> NormalizedRecord:
+        """A row of TradesHistory: `vol` of the base bought or sold at `price` for `cost`, `fee` in the quote."""
+        pair = str(row["pair"])
+        market = self._market(pair)
+        base = market.get("base") or pair
+        quote = market.get("quote")
+        fee = exact(row["fee"]) if row.get("fee") not in (None, "") else None
+        return NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=kraken_time(row["time"]),
+            natural_key=natural_key(RecordKind.TRADE, txid),
+            asset=str(base),
+            amount=exact(row["vol"]),
+            exchange_tx_id=txid,
+            market=str(market.get("symbol") or pair),
+            side=str(row["type"]).lower(),
+            quote_asset=str(quote) if quote else None,
+            quote_amount=exact(row["cost"]),
+            price=exact(row["price"]),
+            fee_asset=str(quote) if quote and fee is not None else None,
+            fee_amount=fee,
+            raw={"txid": txid, **row},
+        )
+
+    def _market(self, pair: str) -> Mapping[str, Any]:
+        markets = getattr(self.client, "markets_by_id", None) or {}
+        found = markets.get(pair)
+        if found:
+            return dict(found[0])
+        by_altname = (getattr(self.client, "options", None) or {}).get("marketsByAltname") or {}
+        return dict(by_altname.get(pair) or {})
+
+    def ledger(self, ledger_id: str, row: Mapping[str, Any]) -> NormalizedRecord | None:
+        """A ledger entry; None for a trade leg (see TRADE_LEGS)."""
+        entry_type = str(row.get("type", ""))
+        if entry_type == TRADE_LEGS:
+            return None
+        signed = exact(row["amount"])
+        fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
+        kind = LEDGER_KINDS.get(entry_type, RecordKind.LEDGER)
+        if kind is RecordKind.REWARD and signed <= 0:
+            kind = RecordKind.LEDGER  # a reward type that takes money is not income: keep the line as it is
+        asset = self.code(str(row["asset"]))
+        # A transfer's direction, seen from the spot wallet; a ledger line's sign says it, its `type` (in raw) what.
+        side = ("in" if signed > 0 else "out") if kind is RecordKind.TRANSFER else None
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=kraken_time(row["time"]),
+            natural_key=natural_key(kind, ledger_id),
+            asset=asset,
+            # Withdrawals are written negative with the fee apart; Tallybot stores the amount sent and the fee.
+            amount=signed if kind is RecordKind.LEDGER else abs(signed),
+            exchange_tx_id=str(row.get("refid") or ledger_id),
+            side=side,
+            fee_asset=asset if fee else None,
+            fee_amount=fee if fee else None,
+            raw={"ledger_id": ledger_id, **row},
+        )
