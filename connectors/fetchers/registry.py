@@ -11,6 +11,7 @@ from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.fetchers.generic import GenericFetcher
+from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.kucoin import KucoinFetcher
 from connectors.fetchers.okx import OkxFetcher
 from connectors.profiles import Endpoint, ExchangeProfile
@@ -43,6 +44,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return OkxFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "bitget":
         return BitgetFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "kraken":
+        return KrakenFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "coinbase":
         return CoinbaseFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "kucoin":
