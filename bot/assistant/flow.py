@@ -15,7 +15,7 @@ from connectors.profiles import ExchangeProfile, KeyType, get_profile
 from connectors.profiles.private_keys import PrivateKeyKind
 
 MAX_SUBACCOUNT_LENGTH = 64
-KEY_KIND_NAMES = {PrivateKeyKind.ED25519: "Ed25519", PrivateKeyKind.RSA: "RSA"}
+KEY_KIND_NAMES = {PrivateKeyKind.ED25519: "Ed25519", PrivateKeyKind.RSA: "RSA", PrivateKeyKind.EC_P256: "EC P-256"}
 
 
 def profile_of(draft: Draft) -> ExchangeProfile:
