@@ -83,14 +83,19 @@ def advanced(account_name: str, subaccount: str | None, sync_from: str | None) -
     return (
         "⚙️ <b>Advanced options</b>\n"
         f"Account name: <b>{escape(account_name)}</b>\n"
-        f"Subaccount: {escape(subaccount) if subaccount else 'none (the main account)'}\n"
+        f"Subaccount: {escape(subaccount) if subaccount else 'not set'} (a label only: the key decides which "
+        "account is read)\n"
         f"Sync from: {escape(sync_from) if sync_from else 'as far back as the exchange allows'}\n\n"
         "Tick the kinds of history to sync:"
     )
 
 
 ASK_NAME = "Send the name for this account (for example “Bitget main”)."
-ASK_SUBACCOUNT = "Send the subaccount name exactly as the exchange shows it, or /cancel to stop."
+ASK_SUBACCOUNT = (
+    "Send the subaccount name this key belongs to, as a label for your records, or /cancel to stop. It does not "
+    "change what Tallybot reads: a key reads only the account it was created on. To sync another subaccount, "
+    "create a read-only key on it and connect it as an account of its own."
+)
 ASK_DATE = "Send the date to sync from as YYYY-MM-DD (for example 2023-01-01)."
 BAD_DATE = "That is not a date I can read. Send it as YYYY-MM-DD, for example 2023-01-01."
 FUTURE_DATE = "That date is in the future. Send a date in the past, as YYYY-MM-DD."
