@@ -58,6 +58,7 @@ class Endpoint:
     bucket: Bucket
     signed: bool
     handler: Callable[[Call], object]
+    method: str = "GET"
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/capital/withdraw/history", 18_000, "sapi_uid", True, book.withdrawals),
             Endpoint("/sapi/v1/convert/tradeFlow", 3_000, "sapi_uid", True, book.convert_trade_flow),
             Endpoint("/sapi/v1/asset/assetDividend", 10, "sapi_ip", True, book.asset_dividends),
+            Endpoint("/sapi/v1/asset/get-funding-asset", 1, "sapi_ip", True, book.funding_assets, "POST"),
         )
 
     # -- self-generated keys -----------------------------------------------------------------------------------
@@ -162,17 +164,20 @@ class BinanceEmulator(ExchangeEmulator):
 
     def add_routes(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
-            app.router.add_get(endpoint.path, self._handler(endpoint))
+            app.router.add_route(endpoint.method, endpoint.path, self._handler(endpoint))
 
     def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
-            return self.serve(request, endpoint)
+            # A POST's parameters may come in the query and in the form body; Binance signs "the query string
+            # concatenated with the request body" (spot REST API, "SIGNED (TRADE and USER_DATA) Endpoint security").
+            body = await request.text() if endpoint.method == "POST" else ""
+            return self.serve(request, endpoint, body)
 
         return handle
 
     # -- the request pipeline -------------------------------------------------------------------------------
 
-    def serve(self, request: web.Request, endpoint: Endpoint) -> web.Response:
+    def serve(self, request: web.Request, endpoint: Endpoint, body: str = "") -> web.Response:
         now = self.clock.now_ms()
         ip = request.remote or ""
         headers: dict[str, str] = {}
@@ -180,8 +185,9 @@ class BinanceEmulator(ExchangeEmulator):
         if banned is not None:
             return self._refused(banned)
         try:
-            raw_query = request.rel_url.raw_query_string
-            params = dict(parse_qsl(raw_query, keep_blank_values=True))
+            query = request.rel_url.raw_query_string
+            raw_query = query + body
+            params = dict(parse_qsl("&".join(part for part in (query, body) if part), keep_blank_values=True))
             if endpoint.bucket != "sapi_uid":
                 limited = self._spend(endpoint, ip, ip, now, headers)
                 if limited is not None:

@@ -399,6 +399,11 @@ class BinanceBook:
             "createTime": c.timestamp,
         }
 
+    def funding_assets(self, call: Call) -> list[Json]:
+        """POST /sapi/v1/asset/get-funding-asset: the funding wallet (asset, free, locked, freeze, withdrawing,
+        btcValuation). The scripted account keeps all it holds in spot, so its funding wallet is empty."""
+        return []
+
     def asset_dividends(self, call: Call) -> Json:
         start, end = self._dividend_window(call)
         limit = limit_param(call.params, 20, 500)

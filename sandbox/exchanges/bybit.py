@@ -52,6 +52,7 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
     {
         "/v5/execution/list": (50, SECOND_MS),
         "/v5/account/wallet-balance": (50, SECOND_MS),
+        "/v5/asset/transfer/query-account-coins-balance": (5, SECOND_MS),
         "/v5/account/info": (50, SECOND_MS),
         "/v5/user/query-api": (10, SECOND_MS),
         "/v5/asset/deposit/query-record": (100, MINUTE_MS),
@@ -138,6 +139,7 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/asset/withdraw/query-record", True, assets.withdrawals),
             Endpoint("/v5/asset/transfer/query-inter-transfer-list", True, assets.transfers),
             Endpoint("/v5/asset/exchange/query-convert-history", True, assets.converts),
+            Endpoint("/v5/asset/transfer/query-account-coins-balance", True, assets.coins_balance),
         )
 
     @property

@@ -17,6 +17,7 @@ deposits went through a rollback review are facts of the scripted account, picke
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sandbox.exchanges.bybit_book import (
     ASSET_WINDOW_MS,
@@ -79,6 +80,21 @@ class BybitAssets:
     def __init__(self, account: ScriptedAccount) -> None:
         self.account = account
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
+
+    def coins_balance(self, call: Call) -> Json:
+        """All coins' balances of one account type (asset/balance/all-balance.mdx): `accountType` required, `coin`
+        mandatory for UNIFIED (up to 10, comma-separated). The scripted account holds all it has in its unified
+        wallet, so its funding (FUND) wallet lists nothing."""
+        account_type = call.params.get("accountType", "")
+        coins = [c for c in call.params.get("coin", "").split(",") if c]
+        if not account_type:
+            raise BybitError(10001, "accountType is required.")
+        if account_type == "UNIFIED" and not 1 <= len(coins) <= 10:
+            raise BybitError(10001, "coin is required for accountType UNIFIED, up to 10.")
+        held = {b.asset: b.total for b in self.account.balances} if account_type == "UNIFIED" else {}
+        amounts = {c: plain(held.get(c, Decimal(0))) for c in coins}
+        balance = [{"coin": c, "walletBalance": a, "transferBalance": a, "bonus": ""} for c, a in amounts.items()]
+        return {"memberId": "24617703", "accountType": account_type, "balance": balance}
 
     def deposits(self, call: Call) -> Json:
         limit = limit_param(call.params, 50, 50)

@@ -52,6 +52,7 @@ DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/api/v5/public/instruments": (20, 2 * SECOND_MS),  # per IP and instType
         "/api/v5/account/config": (5, 2 * SECOND_MS),
         "/api/v5/account/balance": (10, 2 * SECOND_MS),
+        "/api/v5/asset/balances": (6, SECOND_MS),
         "/api/v5/trade/fills": (60, 2 * SECOND_MS),
         "/api/v5/trade/fills-history": (10, 2 * SECOND_MS),
         "/api/v5/asset/deposit-history": (6, SECOND_MS),
@@ -165,6 +166,7 @@ class OkxEmulator(ExchangeEmulator):
             Endpoint("/api/v5/asset/convert/history", True, book.convert_history),
             Endpoint("/api/v5/asset/bills", True, book.funding_bill_list),
             Endpoint("/api/v5/asset/bills-history", True, book.funding_bill_history),
+            Endpoint("/api/v5/asset/balances", True, book.funding_balances),
         )
 
     def reachable_since(self, lookback_ms: int) -> int:

@@ -137,6 +137,11 @@ class OkxBook:
     def balance(self, call: Call) -> list[Json]:
         return okx_account.balance(self.account, call)
 
+    def funding_balances(self, call: Call) -> list[Json]:
+        """GET /api/v5/asset/balances lists only currencies with a balance above 0 (Funding_Account/Rest_API/
+        Get_Balance.md); the scripted account holds all it has in its trading account, so the list is empty."""
+        return []
+
     # -- trades ---------------------------------------------------------------------------------------------
 
     def fills(self, call: Call) -> list[Json]:

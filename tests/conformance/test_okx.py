@@ -349,6 +349,7 @@ def test_the_emulators_rate_limits_are_okx_documented_ones() -> None:
         "/api/v5/public/instruments": (20, 2_000),
         "/api/v5/account/config": (5, 2_000),
         "/api/v5/account/balance": (10, 2_000),
+        "/api/v5/asset/balances": (6, 1_000),
         "/api/v5/trade/fills": (60, 2_000),
         "/api/v5/trade/fills-history": (10, 2_000),
         "/api/v5/asset/deposit-history": (6, 1_000),

@@ -1,0 +1,98 @@
+"""The exchange's balances, read wallet by wallet through the real ccxt client, are what the scripted history adds up
+to: the emulators serve documented balance reads, and the connector sums them exactly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from connectors.balances import read_balances
+from connectors.profiles import get_profile
+from sandbox.exchanges import BinanceEmulator, BitgetEmulator, BybitEmulator, DemoKeys, OkxEmulator
+from sandbox.exchanges.base import ExchangeEmulator
+from sandbox.exchanges.records import DepositRecord, ScriptedAccount, TradeRecord, WithdrawalRecord
+from sandbox.exchanges.scripted import History, ground_truth_balances
+from tests.emulators.conftest import (
+    BINANCE_OPTIONS,
+    BITGET_CONFIG,
+    BITGET_OPTIONS,
+    BYBIT_CONFIG,
+    BYBIT_OPTIONS,
+    OKX_CONFIG,
+    OKX_OPTIONS,
+    ccxt_client,
+)
+
+
+def held(account: ScriptedAccount) -> dict[str, Decimal]:
+    return {b.asset: b.total for b in account.balances if b.total != 0}
+
+
+async def read(
+    exchange_id: str, emulator: ExchangeEmulator, keys: DemoKeys, *, options: Any, config: Any = None
+) -> Any:
+    config = {**(config or {}), "password": keys.read_only.passphrase}
+    async with ccxt_client(exchange_id, emulator, keys.read_only, options=options, config=config) as client:
+        return await read_balances(client, get_profile(exchange_id))
+
+
+def test_the_ground_truth_adds_every_record_up() -> None:
+    """Buy 0.5 BTC for 15,000 USDT (fee 0.0005 BTC), after depositing 20,000 USDT; withdraw 0.2 BTC (fee 0.0001)."""
+    history = History(
+        trades=(
+            TradeRecord(
+                "1",
+                "1",
+                "BTCUSDT",
+                "BTC",
+                "USDT",
+                "buy",
+                Decimal(30000),
+                Decimal("0.5"),
+                Decimal(15000),
+                Decimal("0.0005"),
+                "BTC",
+                False,
+                2,
+            ),
+        ),
+        deposits=(DepositRecord("1", "t", "USDT", "ETH", Decimal(20000), "a", 1),),
+        withdrawals=(WithdrawalRecord("2", "t", "BTC", "BTC", Decimal("0.2"), Decimal("0.0001"), "a", 3),),
+        converts=(),
+        transfers=(),
+        rewards=(),
+    )
+    assert ground_truth_balances(history) == {"BTC": Decimal("0.2994"), "USDT": Decimal(5000)}
+
+
+def test_scripted_balances_are_never_negative_and_emptied_markets_end_at_zero(binance: BinanceEmulator) -> None:
+    account = binance.account
+    assert {b.asset: b.total for b in account.balances} == ground_truth_balances(account)
+    assert all(b.total >= 0 for b in account.balances)
+    assert account.abandoned_symbols
+    for symbol in account.abandoned_symbols:
+        assert ground_truth_balances(account)[account.market(symbol).base] == 0
+
+
+async def test_binance_spot_and_funding_wallets(binance: BinanceEmulator, binance_keys: DemoKeys) -> None:
+    snapshot = await read("binance", binance, binance_keys, options=BINANCE_OPTIONS)
+    assert snapshot.wallets_read == ["spot", "funding"] and snapshot.complete
+    assert snapshot.totals == held(binance.account)
+
+
+async def test_bybit_unified_and_funding_wallets(bybit: BybitEmulator, bybit_keys: DemoKeys) -> None:
+    snapshot = await read("bybit", bybit, bybit_keys, options=BYBIT_OPTIONS, config=BYBIT_CONFIG)
+    assert snapshot.wallets_read == ["unified", "funding"] and snapshot.complete
+    assert snapshot.totals == held(bybit.account)
+
+
+async def test_okx_trading_and_funding_accounts(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
+    snapshot = await read("okx", okx, okx_keys, options=OKX_OPTIONS, config=OKX_CONFIG)
+    assert snapshot.wallets_read == ["trading", "funding"] and snapshot.complete
+    assert snapshot.totals == held(okx.account)
+
+
+async def test_bitget_spot_account(bitget: BitgetEmulator, bitget_keys: DemoKeys) -> None:
+    snapshot = await read("bitget", bitget, bitget_keys, options=BITGET_OPTIONS, config=BITGET_CONFIG)
+    assert snapshot.wallets_read == ["spot"] and snapshot.complete
+    assert snapshot.totals == held(bitget.account)
