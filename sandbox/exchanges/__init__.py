@@ -26,8 +26,8 @@ from sandbox.exchanges.binance import BinanceDemoKeys, BinanceEmulator, BinanceL
 from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
 from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
-from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
+from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.kucoin import KucoinEmulator, KucoinLimits
 from sandbox.exchanges.okx import OkxEmulator, OkxLimits
 from sandbox.exchanges.okx_book import FundingBill
@@ -72,10 +72,10 @@ __all__ = [
     "ExchangeEmulator",
     "FundingBill",
     "KeyPairKind",
-    "KucoinEmulator",
-    "KucoinLimits",
     "KrakenEmulator",
     "KrakenLimits",
+    "KucoinEmulator",
+    "KucoinLimits",
     "Market",
     "OkxEmulator",
     "OkxLimits",
