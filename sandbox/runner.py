@@ -28,6 +28,7 @@ from sandbox.exchanges import (
     Credentials,
     DemoKeys,
     ExchangeEmulator,
+    KrakenEmulator,
     OkxEmulator,
 )
 
@@ -35,7 +36,13 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
 # ccxt ids of the emulated exchanges, with the names the Assistant shows on its buttons.
-EXCHANGE_NAMES: dict[str, str] = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
+EXCHANGE_NAMES: dict[str, str] = {
+    "binance": "Binance",
+    "bybit": "Bybit",
+    "okx": "OKX",
+    "bitget": "Bitget",
+    "kraken": "Kraken",
+}
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
 KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
 EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax", "unified"), "binance": ("ed25519", "rsa")}
@@ -122,6 +129,11 @@ DEMO_ACCOUNT = AccountProfile(
     years=1.0, traded_markets=8, trades=400, deposits=20, withdrawals=12, converts=10, transfers=10, rewards=20
 )
 DEMO_MARKETS = 120
+# Kraken's Starter tier allows a history request about every 6 seconds (docs/exchange-apis/kraken.md): a smaller
+# account, so its first sync also ends within a minute or so.
+KRAKEN_DEMO_ACCOUNT = AccountProfile(
+    years=1.0, traded_markets=6, trades=90, deposits=8, withdrawals=5, converts=4, transfers=4, rewards=8
+)
 
 
 def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
@@ -132,6 +144,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "bybit": BybitEmulator(seed=seed + 1, profile=account, listed_symbols=markets),
         "okx": OkxEmulator(seed=seed + 2, profile=account, listed_symbols=markets),
         "bitget": BitgetEmulator(seed=seed + 3, profile=account, listed_symbols=markets),
+        "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
     }
 
 
