@@ -144,6 +144,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "bybit": BybitEmulator(seed=seed + 1, profile=account, listed_symbols=markets),
         "okx": OkxEmulator(seed=seed + 2, profile=account, listed_symbols=markets),
         "bitget": BitgetEmulator(seed=seed + 3, profile=account, listed_symbols=markets),
+        "kucoin": KucoinEmulator(seed=seed + 4, profile=account, listed_symbols=markets),
         "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
     }
 
@@ -215,7 +216,7 @@ def placeholders_text() -> str:
     kinds = "|".join(KEY_KINDS)
     return (
         f"Demo keys in scripts: {{{exchanges}}}.{{{kinds}}}.{{api_key|secret|passphrase}} "
-        "(passphrase: okx and bitget), {bitget.tax.api_key} / {bitget.tax.secret}, and Binance's self-generated "
+        "(passphrase: okx, bitget and kucoin), {bitget.tax.api_key} / {bitget.tax.secret}, and Binance's self-generated "
         "keys {binance.ed25519.api_key|secret} and {binance.rsa.api_key|secret}."
     )
 

@@ -53,7 +53,7 @@ DEMO_SCRIPT = Path(__file__).parent / "scripts" / "demo.tally"
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z0-9_]+)\.([a-z_]+)\}")  # kinds such as binance's "ed25519"
 # {days_ago:365}: the date that many days before today (YYYY-MM-DD), for "sync from" steps.
 DAYS_AGO = re.compile(r"\{days_ago:(\d{1,5})\}")
-PASSPHRASE_EXCHANGES = frozenset({"okx", "bitget"})
+PASSPHRASE_EXCHANGES = frozenset({"okx", "bitget", "kucoin"})
 _WAIT = re.compile(r"\?(\d+(?:\.\d+)?)?(?:\s+|$)(.*)")
 # After the last line: how long the bot must stay quiet, at most how long to wait for that.
 SETTLE_QUIET_SECONDS = 0.5
