@@ -29,6 +29,7 @@ from sandbox.exchanges import (
     DemoKeys,
     ExchangeEmulator,
     KrakenEmulator,
+    KucoinEmulator,
     OkxEmulator,
 )
 
@@ -42,6 +43,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "okx": "OKX",
     "bitget": "Bitget",
     "kraken": "Kraken",
+    "kucoin": "KuCoin",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
 KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
@@ -216,8 +218,8 @@ def placeholders_text() -> str:
     kinds = "|".join(KEY_KINDS)
     return (
         f"Demo keys in scripts: {{{exchanges}}}.{{{kinds}}}.{{api_key|secret|passphrase}} "
-        "(passphrase: okx, bitget and kucoin), {bitget.tax.api_key} / {bitget.tax.secret}, and Binance's self-generated "
-        "keys {binance.ed25519.api_key|secret} and {binance.rsa.api_key|secret}."
+        "(passphrase: okx, bitget and kucoin), {bitget.tax.api_key} / {bitget.tax.secret}, and Binance's "
+        "self-generated keys {binance.ed25519.api_key|secret} and {binance.rsa.api_key|secret}."
     )
 
 
