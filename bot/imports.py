@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +40,7 @@ from connectors.files import (
     size_limit_text,
     template_csv,
 )
-from connectors.files.matching import ImportPlan, plan_import
+from connectors.files.matching import ImportPlan, Match, plan_import
 from connectors.files.values import zone_named
 from connectors.records import NormalizedRecord
 from db.engine import Database
@@ -96,6 +96,9 @@ class ImportReport:
     skip_reasons: dict[str, int] = field(default_factory=dict)
     timezone_note: str | None = None  # set when the file did not state its zone and the user's was assumed
     moved: int = 0  # stored rows of this file (read earlier in another zone) moved to the times read now
+    # Known rows by how they were recognised (connectors.files.matching.Match values: "content", "fee-included",
+    # "twin"…), so the report can say how rows without an id met stored records.
+    matched: dict[str, int] = field(default_factory=dict)
     first_at: datetime | None = None
     last_at: datetime | None = None
 
@@ -157,7 +160,7 @@ class ImportService:
         plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed))
         # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
         known = plan.known + (len(plan.new) - inserted)
-        return _report(parsed, new=inserted, known=known, moved=plan.retimed)
+        return _report(parsed, new=inserted, known=known, moved=plan.retimed, matched=plan.matched)
 
     async def _write(self, telegram_user_id: int, integration_id: int, parsed: ParsedFile) -> tuple[ImportPlan, int]:
         """The import's one write transaction: the plan, and how many of its new rows were inserted."""
@@ -241,7 +244,9 @@ async def _stored(
     return stored
 
 
-def _report(parsed: ParsedFile, *, new: int, known: int, moved: int = 0) -> ImportReport:
+def _report(
+    parsed: ParsedFile, *, new: int, known: int, moved: int = 0, matched: Mapping[Match, int] | None = None
+) -> ImportReport:
     times = [p.record.occurred_at for p in parsed.records]
     return ImportReport(
         format_name=parsed.format.name,
@@ -255,6 +260,7 @@ def _report(parsed: ParsedFile, *, new: int, known: int, moved: int = 0) -> Impo
         skip_reasons=dict(parsed.skip_reasons),
         timezone_note=parsed.zone_note,
         moved=moved,
+        matched={str(how): count for how, count in (matched or {}).items() if count},
         first_at=min(times) if times else None,
         last_at=max(times) if times else None,
     )

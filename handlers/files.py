@@ -43,8 +43,17 @@ from handlers import outbound
 from handlers.callbacks import EXPORT, UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
+from i18n import msgid, tn
 
 PENDING_KEY = "tallybot.pending_uploads"
+# connectors.files.matching.Match values, in the order the report lists them.
+MATCH_TEXTS = {
+    "file-row": msgid("upload.matched.file_row"),
+    "content": msgid("upload.matched.content"),
+    "content-minute": msgid("upload.matched.content_minute"),
+    "fee-included": msgid("upload.matched.fee_included"),
+    "twin": msgid("upload.matched.twin"),
+}
 MAX_PENDING = 3
 
 
@@ -213,7 +222,11 @@ def render_report(report: ImportReport, name: str, account: str) -> str:
     if report.skipped:
         text += "\n" + texts.UPLOAD_SKIPPED.format(skipped=report.skipped)
     if report.moved:
-        text += f"\n🕒 Moved to the times read now: {report.moved} (stored from this file before, in another time zone)"
+        text += "\n" + tn("upload.moved", report.moved)
+    # How rows without the exchange's id met stored records (matched by id needs no words).
+    for how, entry in MATCH_TEXTS.items():
+        if report.matched.get(how):
+            text += "\n" + tn(entry, report.matched[how])
     if report.timezone_note:
         text += "\n\nℹ️ " + escape(report.timezone_note)
     return text

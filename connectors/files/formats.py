@@ -23,6 +23,8 @@ class ParsedRecord:
     # natural_key column); False when the importer has to find it by content and give it a content-hash key.
     keyed: bool
     precision: int = 1  # seconds the file's times are rounded to (60 for exports that write minutes only)
+    # A withdrawal whose amount includes the network fee, which the file does not state (connectors/files/matching.py).
+    fee_included: bool = False
 
 
 @dataclass(frozen=True, slots=True)

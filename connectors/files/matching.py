@@ -10,7 +10,13 @@ stored record of the same integration has the same canonical content:
 
 Each stored record vouches for one file row at most, so two identical trades in one second stay two trades.
 Rows with a key are matched by key first, then by content. New rows without one get a content-hash key with an
-ordinal, so importing the same file twice adds nothing.
+ordinal, so importing the same file twice adds nothing. Where several stored records have a row's content (a file
+that cannot tell two fills apart), the row takes the first unclaimed one: identical fills are interchangeable, and
+the report says how many rows were matched that way (`Match`).
+
+A withdrawal row whose amount includes the network fee (Binance's Transaction History writes "Withdraw fee is
+included" beside it, and the fee nowhere) matches a stored withdrawal whose amount plus fee is that amount, as the
+API's withdraw history has them (`amount`, `transactionFee`), and the other way round.
 
 Files that do not say their time zone (Bitget's) are read in the user's zone, and the report suggests changing it
 with /settings and importing again if that was wrong. Their rows are therefore keyed on the file's own wall time
@@ -22,10 +28,12 @@ by earlier versions (keyed on the UTC time) are recognised by the file row they 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol
 
 from connectors.records import NormalizedRecord, RecordKind, natural_key
@@ -59,6 +67,19 @@ class ParsedRecordLike(Protocol):
     def keyed(self) -> bool: ...
     @property
     def precision(self) -> int: ...
+    @property
+    def fee_included(self) -> bool: ...
+
+
+class Match(StrEnum):
+    """How a file row was recognised as a stored record (the import report counts each)."""
+
+    KEY = "key"  # the exchange's id in the file: the key the API sync stores
+    CONTENT = "content"  # no id: kind, coins, side, amount, time to the second, price and fee
+    CONTENT_MINUTE = "content-minute"  # the same, to the minute (the file writes minutes only)
+    FEE_INCLUDED = "fee-included"  # a withdrawal whose amount includes its fee: amount + fee of the stored one
+    TWIN = "twin"  # of the content matches, those with identical stored twins, taken one each in order
+    FILE_ROW = "file-row"  # the same file row stored by an earlier import (a file without a zone read again)
 
 
 Content = tuple[str, str, str, str, Decimal]
@@ -129,6 +150,7 @@ class StoredRecords:
         self._by_content: dict[Content, list[_Candidate]] = {}
         self._by_key: dict[str, _Candidate] = {}
         self._by_raw: dict[str, list[_Candidate]] = {}
+        self._by_gross: dict[tuple[str, str, Decimal], list[_Candidate]] = {}  # withdrawals by amount + fee
         for item in stored:
             self.add(item)
 
@@ -165,6 +187,9 @@ class StoredRecords:
         candidate = _Candidate(occurred_at.timestamp(), price, fee_amount, natural_key, from_file)
         content = (kind, asset, quote_asset or "", (side or "").lower(), amount)
         self._by_content.setdefault(content, []).append(candidate)
+        if kind == RecordKind.WITHDRAWAL:
+            gross = amount + (fee_amount or Decimal(0))
+            self._by_gross.setdefault((kind, asset, gross), []).append(candidate)
         self._by_key[natural_key] = candidate
         identity = raw_identity(kind, raw) if raw is not None else None
         if identity is not None:
@@ -204,15 +229,40 @@ class StoredRecords:
     def claim_content(self, record: NormalizedRecord, precision: int = 1, *, api_only: bool = False) -> bool:
         """Whether an unclaimed stored record has this record's content; if so it is claimed. `api_only`: only a
         record the API sync stored counts (a file row's identical twin is another trade, not the same one)."""
+        return self.match_content(record, precision, api_only=api_only) is not None
+
+    def match_content(
+        self, record: NormalizedRecord, precision: int = 1, *, api_only: bool = False, fee_included: bool = False
+    ) -> tuple[Match, bool] | None:
+        """How an unclaimed stored record with this record's content was found and claimed, and whether it has
+        identical twins in the same time window (claimed or not: the file cannot tell which one this row is);
+        None when there is none. `fee_included`: the record is a withdrawal whose
+        amount includes its fee (see the module docstring)."""
         window = max(precision, 1)
         bucket = int(record.occurred_at.timestamp() // window)
-        for candidate in self._by_content.get(content_of(record), ()):
-            if candidate.claimed or int(candidate.epoch // window) != bucket or (api_only and candidate.from_file):
-                continue
-            if _compatible(candidate.price, record.price) and _compatible(candidate.fee, record.fee_amount):
-                candidate.claimed = True
-                return True
-        return False
+
+        def fits(candidate: _Candidate, fee: bool = True) -> bool:
+            """Same time window and compatible price and fee; claimed or not."""
+            if int(candidate.epoch // window) != bucket or (api_only and candidate.from_file):
+                return False
+            return _compatible(candidate.price, record.price) and (
+                not fee or _compatible(candidate.fee, record.fee_amount)
+            )
+
+        same = [c for c in self._by_content.get(content_of(record), ()) if fits(c)]
+        how = Match.CONTENT if window == 1 else Match.CONTENT_MINUTE
+        if not any(not c.claimed for c in same) and record.kind == RecordKind.WITHDRAWAL:
+            if fee_included and record.fee_amount is None:
+                same = [c for c in self._by_gross.get((record.kind, record.asset, record.amount), ()) if fits(c)]
+            elif record.fee_amount is not None:  # the stored row is one whose amount includes the fee
+                gross = (str(record.kind), record.asset, "", "", record.amount + record.fee_amount)
+                same = [c for c in self._by_content.get(gross, ()) if c.fee is None and fits(c, fee=False)]
+            how = Match.FEE_INCLUDED
+        free = next((c for c in same if not c.claimed), None)
+        if free is None:
+            return None
+        free.claimed = True
+        return how, len(same) > 1
 
 
 @dataclass(slots=True)
@@ -229,6 +279,19 @@ class ImportPlan:
     moved: list[tuple[str, str, datetime]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     retimed: int = 0  # of `moved` and `dropped`, those whose stored time differed (the rest are only re-keyed)
+    matched: Counter[Match] = field(default_factory=Counter)  # known rows by how they were recognised
+
+    def content_match(self, parsed: ParsedRecordLike, stored: StoredRecords, *, api_only: bool = False) -> bool:
+        """Claim the stored record with this row's content, counting how it was found."""
+        found = stored.match_content(
+            parsed.record, parsed.precision, api_only=api_only, fee_included=parsed.fee_included
+        )
+        if found is None:
+            return False
+        how, twins = found
+        self.matched[how] += 1
+        self.matched[Match.TWIN] += twins
+        return True
 
 
 def plan_import(
@@ -240,8 +303,7 @@ def plan_import(
 ) -> ImportPlan:
     """Split a file's records into known ones and new rows with their natural keys. Pure CPU work: services run it
     in a worker thread for large files. `wall_zone` is the zone a file without one was read in (the user's)."""
-    known = 0
-    new: list[dict[str, object]] = []
+    plan = ImportPlan([], 0)
     taken: set[str] = set()
     unkeyed: list[ParsedRecordLike] = []
     unmatched: list[ParsedRecordLike] = []
@@ -251,23 +313,24 @@ def plan_import(
             continue
         key = parsed.record.natural_key
         if key in taken or stored.claim_key(key):
-            known += 1  # stored already, or the same row twice in the file
+            plan.known += 1  # stored already, or the same row twice in the file
+            plan.matched[Match.KEY] += 1
         else:
             unmatched.append(parsed)
         taken.add(key)
     # A keyed row whose key is not stored may still be a stored record under another key (an export's id that is
     # not the API's, or a record an earlier file stored by content): recognise it by content too.
     for parsed in unmatched:
-        if stored.claim_content(parsed.record, parsed.precision):
-            known += 1
+        if plan.content_match(parsed, stored):
+            plan.known += 1
         else:
-            new.append(parsed.record.to_row(integration_id, "file"))
+            plan.new.append(parsed.record.to_row(integration_id, "file"))
     if wall_zone is not None:
-        return _plan_wall_time(unkeyed, stored, integration_id, wall_zone, ImportPlan(new, known))
+        return _plan_wall_time(unkeyed, stored, integration_id, wall_zone, plan)
     ordinals: dict[str, int] = {}  # per identical content: the next ordinal
     for parsed in unkeyed:
-        if stored.claim_content(parsed.record, parsed.precision):
-            known += 1
+        if plan.content_match(parsed, stored):
+            plan.known += 1
             continue
         parts = canonical(parsed.record)
         group = f"{parsed.record.kind}|" + "|".join(parts)
@@ -280,8 +343,8 @@ def plan_import(
         taken.add(key)
         row = parsed.record.to_row(integration_id, "file")
         row["natural_key"] = key
-        new.append(row)
-    return ImportPlan(new, known)
+        plan.new.append(row)
+    return plan
 
 
 def _plan_wall_time(
@@ -306,6 +369,7 @@ def _plan_wall_time(
         record = parsed.record
         if same is not None:
             plan.known += 1
+            plan.matched[Match.FILE_ROW] += 1
             same_time = same.epoch == record.occurred_at.timestamp()
             if same_time and same.natural_key == key:
                 continue
@@ -315,7 +379,7 @@ def _plan_wall_time(
             else:
                 plan.moved.append((same.natural_key, key, record.occurred_at))
             continue
-        if stored.claim_content(record, parsed.precision):
+        if plan.content_match(parsed, stored):
             plan.known += 1
             continue
         row = record.to_row(integration_id, "file")

@@ -36,6 +36,8 @@ from connectors.records import NormalizedRecord, RecordKind
 from db.engine import Database
 from db.models import Integration, Transaction, User
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
+from handlers.files import render_report
+from i18n import tn
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from tests.files import samples
 from tests.files.samples import csv_bytes
@@ -341,3 +343,82 @@ async def test_a_shutdown_during_the_write_lets_the_import_finish_before_it_stop
     assert len(await stored(database, integration_id)) == 3  # committed whole, not torn down mid-transaction
     again = await ImportService(database).import_file(USER, integration_id, "trades.csv", TRADES)
     assert (again.new, again.already_known) == (0, 3)  # and the next writer is not locked out
+
+
+# Binance's withdraw history (docs: Withdraw_History_supporting_network_USER_DATA, ../shared/api-examples/binance/
+# withdraw_history.docs.json): amount "8.91000000" and transactionFee "0.004" USDT, applied 2019-10-12 11:12:02 UTC.
+API_WITHDRAWAL = NormalizedRecord(
+    RecordKind.WITHDRAWAL, datetime(2019, 10, 12, 11, 12, 2, tzinfo=UTC), "withdrawal:b6ae22b3aa844210a7041aee7589627c",
+    "USDT", Decimal("8.91000000"), exchange_tx_id="b6ae22b3aa844210a7041aee7589627c", fee_asset="USDT",
+    fee_amount=Decimal("0.004"),
+)  # fmt: skip
+STATEMENT_HEADER = ["User_ID", "UTC_Time", "Account", "Operation", "Coin", "Change", "Remark"]
+
+
+def statement_withdrawal(remark: str) -> bytes:
+    """The same withdrawal in the Transaction History statement: one row of Change −(8.91 + 0.004), with the remark
+    Binance writes on Withdraw rows (provinzio/CoinTaxman lists "Withdraw fee is included" among them)."""
+    return csv_bytes([STATEMENT_HEADER, ["1", "2019-10-12 11:12:02", "Spot", "Withdraw", "USDT", "-8.914", remark]])
+
+
+async def test_a_statement_withdrawal_that_includes_its_fee_is_the_apis_withdrawal_of_amount_plus_fee(
+    database: Database,
+) -> None:
+    integration_id = await account(database)
+    await store_api(database, integration_id, [API_WITHDRAWAL])
+
+    report = await ImportService(database).import_file(
+        USER, integration_id, "statement.csv", statement_withdrawal("Withdraw fee is included")
+    )
+
+    assert (report.new, report.already_known) == (0, 1)
+    assert report.matched == {"fee-included": 1}
+    assert render_report(report, "statement.csv", "Main").endswith(tn("upload.matched.fee_included", 1))
+    assert len(await stored(database, integration_id)) == 1
+
+
+async def test_the_apis_withdrawal_after_the_statement_is_recognised_by_amount_plus_fee(database: Database) -> None:
+    integration_id = await account(database)
+    await ImportService(database).import_file(
+        USER, integration_id, "statement.csv", statement_withdrawal("Withdraw fee is included")
+    )
+
+    async with database.writer() as session:
+        known = await known_from_files(session, integration_id, [API_WITHDRAWAL])
+
+    assert known == {API_WITHDRAWAL.natural_key}
+
+
+async def test_a_withdrawal_row_that_does_not_say_its_fee_is_included_is_not_matched_by_amount_plus_fee(
+    database: Database,
+) -> None:
+    integration_id = await account(database)
+    await store_api(database, integration_id, [API_WITHDRAWAL])
+
+    report = await ImportService(database).import_file(USER, integration_id, "statement.csv", statement_withdrawal(""))
+
+    assert (report.new, report.already_known, report.matched) == (1, 0, {})
+
+
+async def test_the_report_says_identical_fills_the_file_cannot_tell_apart_were_taken_one_each(
+    database: Database,
+) -> None:
+    """TRADES holds two identical buys at 12:30:00 (Binance's trade export has no trade id); the API stored both
+    fills and a third of another second."""
+    integration_id = await account(database)
+    fill = dict(market="BTC/USDT", side="buy", quote_asset="USDT", quote_amount=Decimal("62.0005"),
+                price=Decimal("62000.5"), fee_asset="BNB", fee_amount=Decimal("0.0000015"))  # fmt: skip
+    at = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+    await store_api(
+        database,
+        integration_id,
+        [NormalizedRecord(RecordKind.TRADE, at, f"trade:BTCUSDT:{n}", "BTC", Decimal("0.001"), str(n), **fill)  # type: ignore[arg-type]
+         for n in (21, 22)],
+    )  # fmt: skip
+
+    report = await ImportService(database).import_file(USER, integration_id, "t.csv", TRADES)
+
+    assert (report.new, report.already_known) == (1, 2)
+    assert report.matched == {"content": 2, "twin": 2}
+    text = render_report(report, "t.csv", "Main")
+    assert tn("upload.matched.content", 2) in text and tn("upload.matched.twin", 2) in text

@@ -17,7 +17,9 @@ Rows of one time and account are one operation:
 - every other change is kept as its kind: deposits, withdrawals, rewards (interest, distributions, airdrops,
   commissions), moves between own accounts (transfers, Earn subscriptions and redemptions), and anything else as
   a ledger entry carrying Binance's operation name, so nothing the statement holds is lost.
-No row carries Binance's own id, so records are found among stored ones by content.
+No row carries Binance's own id, so records are found among stored ones by content. A Withdraw row's Change is the
+amount plus the network fee ("Withdraw fee is included" in its Remark): it is stored as Binance booked it, with no
+fee, and recognised as the API's withdrawal whose amount plus fee it is (connectors/files/matching.py).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from connectors.records import NormalizedRecord, RecordKind
 SOURCE = (
     "BittyTax's Binance statement parser (src/bittytax/conv/parsers/binance.py: User_ID,UTC_Time,Account,Operation,"
     "Coin,Change,Remark); privatefolio's binance-account-statement importer; the 2026 layout from pbialon/pit-38 "
-    "tests/e2e/fixtures/binance_transaction_history.csv"
+    "tests/e2e/fixtures/binance_transaction_history.csv; the Withdraw row's Remark 'Withdraw fee is included' from "
+    "provinzio/CoinTaxman src/exchanges/binance.py (the remarks Binance writes by default)"
 )
 # The side each trade-leg operation names: a row of one of these families is paired only with its own family.
 SIDE_OF = {
@@ -214,7 +217,12 @@ def _single(table: Table, context: Context, time_spec: str, row: _Row) -> Iterat
         side=side,
         raw=raw_row(table, row.cells, "binance-statement"),
     )
-    yield ParsedRecord(record, row.line, keyed=False, precision=precision)
+    # Binance writes "Withdraw fee is included" in the Remark of a Withdraw row: its Change is the amount sent plus
+    # the network fee, which the API's withdraw history states apart (`amount`, `transactionFee`).
+    # (provinzio/CoinTaxman's list of the remarks Binance writes has "Withdraw fee is included").
+    remark = table.cell(row.cells, "remark").lower()
+    fee_included = kind is RecordKind.WITHDRAWAL and "fee is included" in remark
+    yield ParsedRecord(record, row.line, keyed=False, precision=precision, fee_included=fee_included)
 
 
 def _kind_of(row: _Row) -> tuple[RecordKind, str | None, Decimal]:
