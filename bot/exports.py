@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TextIO, TypeVar
-
-from sqlalchemy import Select, func, select
+from typing import Any, Literal, TextIO
 
 from bot.integrations import IntegrationNotFound
 from connectors.files import tallybot
@@ -34,8 +32,8 @@ from connectors.files.writers import (
     tallybot_rows,
 )
 from db.engine import Database
-from db.models import Integration, Transaction, User
 from db.repositories import IntegrationRepository, UserRepository
+from db.repositories.exports import ExportRepository
 
 ExportFormat = Literal["tallybot", "koinly", "cryptact"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("tallybot", "koinly", "cryptact")
@@ -54,7 +52,6 @@ BATCH = 1_000
 # multipart envelope the file travels in.
 TELEGRAM_SEND_LIMIT = 50 * 1024 * 1024
 MAX_PART_BYTES = TELEGRAM_SEND_LIMIT - 2 * 1024 * 1024
-AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +115,12 @@ class ExportService:
         last_at: datetime | None = None
         async with self.database.reader() as session:
             await _check_owner(session, telegram_user_id, integration_id)  # before a file is created
-            query = (
-                select(*EXPORTED_COLUMNS, Integration.exchange_id, Integration.account_name)
-                .join(Integration, Transaction.integration_id == Integration.id)
-                .join(User, Integration.user_id == User.id)
-                .order_by(Transaction.occurred_at, Transaction.id)
-                .execution_options(yield_per=self.batch_size)
-            )
-            query = _filtered(query, telegram_user_id, integration_id, since, until)
+            repository = ExportRepository(session, telegram_user_id, integration_id, since, until)
             parts = _Parts(target, _csv_text([list(HEADERS[fmt])]), max_part_bytes)
             await asyncio.to_thread(parts.start)
             try:
-                result = await session.stream(query)
                 rows_of = RowsOf(row_of, pair_legs=fmt != "tallybot")
-                async for partition in result.partitions(self.batch_size):
+                async for partition in repository.records(self.batch_size):
                     stored: list[tuple[_Stored, str, str]] = []
                     for row in partition:
                         tx = _Stored(*row[:-2])
@@ -172,42 +161,16 @@ class ExportService:
         _check_aware(since, until)
         async with self.database.reader() as session:
             await _check_owner(session, telegram_user_id, integration_id)
-            counted = (
-                select(
-                    Transaction.kind, func.count(), func.min(Transaction.occurred_at), func.max(Transaction.occurred_at)
-                )
-                .join(Integration, Transaction.integration_id == Integration.id)
-                .join(User, Integration.user_id == User.id)
-                .group_by(Transaction.kind)
-            )
+            repository = ExportRepository(session, telegram_user_id, integration_id, since, until)
             by_kind: dict[str, int] = {}
             starts: list[datetime] = []
             ends: list[datetime] = []
-            for kind, count, earliest, latest in (
-                await session.execute(_filtered(counted, telegram_user_id, integration_id, since, until))
-            ).all():
-                by_kind[str(kind)] = int(count)
+            for kind, count, earliest, latest in await repository.kinds():
+                by_kind[kind] = count
                 starts.append(earliest)
                 ends.append(latest)
-            amounts = (
-                select(
-                    Transaction.kind,
-                    Transaction.side,
-                    Transaction.asset,
-                    Transaction.amount,
-                    Transaction.quote_asset,
-                    Transaction.quote_amount,
-                    Transaction.price,
-                    Transaction.fee_asset,
-                    Transaction.fee_amount,
-                )
-                .join(Integration, Transaction.integration_id == Integration.id)
-                .join(User, Integration.user_id == User.id)
-                .execution_options(yield_per=self.batch_size)
-            )
             totals: dict[str, Decimal] = {}
-            result = await session.stream(_filtered(amounts, telegram_user_id, integration_id, since, until))
-            async for partition in result.partitions(self.batch_size):
+            async for partition in repository.amounts(self.batch_size):
                 for row in partition:
                     _add_flows(totals, _Amounts(*row))
         return HistorySummary(
@@ -221,7 +184,8 @@ class ExportService:
 
 @dataclass(frozen=True, slots=True)
 class _Stored:
-    """A stored transaction as plain values: streamed rows, never ORM objects piling up in a session."""
+    """A stored transaction as plain values: streamed rows, never ORM objects piling up in a session. Its fields
+    are db.repositories.exports.EXPORTED_COLUMNS, in their order."""
 
     kind: str
     occurred_at: datetime
@@ -240,28 +204,9 @@ class _Stored:
     raw: dict[str, Any] | None
 
 
-EXPORTED_COLUMNS = (
-    Transaction.kind,
-    Transaction.occurred_at,
-    Transaction.natural_key,
-    Transaction.exchange_tx_id,
-    Transaction.market,
-    Transaction.side,
-    Transaction.asset,
-    Transaction.amount,
-    Transaction.quote_asset,
-    Transaction.quote_amount,
-    Transaction.price,
-    Transaction.fee_asset,
-    Transaction.fee_amount,
-    Transaction.source,
-    Transaction.raw,
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Amounts:
-    """The columns `flows` reads, for summaries that do not load whole transactions."""
+    """The columns `flows` reads, for summaries that do not load whole transactions (AMOUNT_COLUMNS, in order)."""
 
     kind: str
     side: str | None
@@ -284,23 +229,6 @@ def _row_writer(fmt: ExportFormat) -> Callable[[_Stored, str, str], Written]:
     if fmt == "cryptact":
         return cryptact_rows
     return lambda tx, exchange, account: tallybot_rows(tx, exchange, account, tx.source)
-
-
-def _filtered(
-    query: AnySelect,
-    telegram_user_id: int,
-    integration_id: int | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> AnySelect:
-    query = query.where(User.telegram_user_id == telegram_user_id)
-    if integration_id is not None:
-        query = query.where(Transaction.integration_id == integration_id)
-    if since is not None:
-        query = query.where(Transaction.occurred_at >= since)
-    if until is not None:
-        query = query.where(Transaction.occurred_at < until)
-    return query
 
 
 async def _check_owner(session: Any, telegram_user_id: int, integration_id: int | None) -> None:
