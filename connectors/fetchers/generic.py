@@ -48,11 +48,13 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
+from i18n import msgid, t
 
 __all__ = ["AMOUNT_FIELDS", "FEE_FIELDS", "GenericFetcher", "exact_from_info"]
 
 DEFAULT_WINDOW = timedelta(days=30)
 DEFAULT_HISTORY = timedelta(days=365)
+IGNORED_END = "pages that ignore the end of the range"  # why a gap, inside _gap's sentence
 COMMON_QUOTES = frozenset({"USDT", "USDC", "USD", "EUR", "BTC", "ETH", "BNB", "FDUSD", "BUSD"})
 
 METHODS: Mapping[Endpoint, tuple[str, str, RecordKind]] = {
@@ -215,15 +217,14 @@ class GenericFetcher:
                 records.append(record)
             if held_at is not None:
                 covered_ms = min(covered_ms, held_at)
-        support = self.range_support(spec.endpoint)
-        why = "cannot tell whether ccxt can ask" if not support.known else "ccxt cannot ask"
+        known = self.range_support(spec.endpoint).known
+        reason = msgid("sync.gap.untested_no_start") if known else msgid("sync.gap.untested_unknown")
         report.gaps.append(
             CoverageGap(
                 spec.endpoint,
                 ms_to_utc(start_ms),
                 ms_to_utc(oldest_ms),
-                f"Untested exchange: {why} {self.profile.name} for {spec.label.lower()} from a start time "
-                f"({unified}), so only the newest the exchange sends could be read; add older ones by file upload.",
+                t(reason, name=self.profile.name, phrase=spec.label.lower(), method=unified),
             )
         )
         yield Page(spec.endpoint, tuple(records), {"newest_only": True}, ms_to_utc(covered_ms), market_id)
@@ -304,7 +305,7 @@ class GenericFetcher:
         if mode == "probe" and token is not None:
             if beyond:
                 # It ignored the new end of the range, so it cannot be paged down: say what may be missing.
-                report.gaps.append(_gap(spec, low, high, "pages that ignore the end of the range"))
+                report.gaps.append(_gap(spec, low, high, IGNORED_END))
                 return self._up(found, int(token["since"]), set(token["since_seen"]), window_end)
             if not fresh:
                 # Oldest-first, or newest-first with nothing older: walking up is right either way; an up page
@@ -317,7 +318,7 @@ class GenericFetcher:
         if not rows and beyond and len(items) >= spec.page_size and self.order.get(spec.endpoint) != "up":
             # A full page, all of it after the window: the exchange ignored the end of the range, and unless it
             # fills pages from the old end, this window's records are hidden below that page.
-            report.gaps.append(_gap(spec, low, high, "pages that ignore the end of the range"))
+            report.gaps.append(_gap(spec, low, high, IGNORED_END))
             return found
         if not full:
             return found  # the window is done
@@ -329,7 +330,7 @@ class GenericFetcher:
             # The exchange ignored the end of the range. Filled from the old end, the page ran past the window:
             # done. Otherwise nothing tells what below the page was left out.
             if order != "up":
-                report.gaps.append(_gap(spec, low, rows[0]["timestamp"], "pages that ignore the end of the range"))
+                report.gaps.append(_gap(spec, low, rows[0]["timestamp"], IGNORED_END))
             return found
         oldest, newest = rows[0]["timestamp"], rows[-1]["timestamp"]
         at_oldest = {ident(r) for r in rows if r["timestamp"] == oldest} | (seen if oldest == high else set())
