@@ -1,0 +1,240 @@
+"""KuCoin against its documentation: the documented answers in tests/conformance/documented/kucoin/ and the tables of
+docs/exchange-apis/kucoin.md.
+
+Two checks per documented answer: the emulator answers in its shape (never the other way round), and the fetcher
+reads off it what a person reads (the expected records are written by hand from the payload). Then the rules: the
+signing and key errors, the parameter rules and paging, the resource pools.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from connectors.clients import ClientPool
+from connectors.fetchers.discovery import SpotMarket
+from connectors.fetchers.kucoin.rows import RowReader
+from connectors.records import RecordKind
+from sandbox.exchanges import AccountProfile, Credentials
+from sandbox.exchanges.kucoin import DEFAULT_POOLS, KucoinEmulator, KucoinLimits
+from tests.conformance.corpus import move, readable, shape_differences
+
+DOCUMENTED = Path(__file__).resolve().parent / "documented" / "kucoin"
+SMALL = AccountProfile(
+    years=1.0, traded_markets=3, trades=420, deposits=30, withdrawals=12, converts=0, transfers=0, rewards=0
+)
+
+
+def documented(name: str) -> Any:
+    return json.loads((DOCUMENTED / name).read_text(encoding="utf-8"))
+
+
+class Codes:
+    """ccxt's currency codes for the ids in these payloads are the ids themselves."""
+
+    def safe_currency_code(self, currency: str) -> str:
+        return currency
+
+
+@pytest.fixture
+async def kucoin() -> AsyncIterator[KucoinEmulator]:
+    async with KucoinEmulator(seed=81, profile=SMALL, listed_symbols=20) as emulator:
+        yield emulator
+
+
+async def signed_get(
+    emulator: KucoinEmulator,
+    key: Credentials,
+    path: str,
+    *,
+    passphrase: str | None = None,
+    version: str = "2",
+    skew_ms: int = 0,
+    drop: str = "",
+    signed_path: str | None = None,
+) -> tuple[int, Any]:
+    """One GET signed as KuCoin's docs show (timestamp + method + path with query), by hand, not by ccxt."""
+    timestamp = str(int(time.time() * 1000) + skew_ms)
+    digest = hmac.new(key.secret.encode(), f"{timestamp}GET{signed_path or path}".encode(), hashlib.sha256).digest()
+    chosen = key.passphrase if passphrase is None else passphrase
+    sent = chosen
+    if version != "1":
+        sent = base64.b64encode(hmac.new(key.secret.encode(), chosen.encode(), hashlib.sha256).digest()).decode()
+    headers = {
+        "KC-API-KEY": key.api_key,
+        "KC-API-SIGN": base64.b64encode(digest).decode(),
+        "KC-API-TIMESTAMP": timestamp,
+        "KC-API-PASSPHRASE": sent,
+        "KC-API-KEY-VERSION": version,
+    }
+    headers.pop(drop, None)
+    async with aiohttp.ClientSession() as http, http.get(emulator.base_url + path, headers=headers) as answer:
+        return answer.status, await answer.json()
+
+
+# -- the documented answers ----------------------------------------------------------------------------------
+
+
+async def test_the_emulator_answers_the_documented_examples_in_their_shape(kucoin: KucoinEmulator) -> None:
+    key = kucoin.create_demo_keys().read_only
+    symbol = kucoin.account.traded_symbols[0]
+    _, fills = await signed_get(kucoin, key, f"/api/v1/hf/fills?symbol={symbol}")
+    _, deposits = await signed_get(kucoin, key, "/api/v1/deposits")
+    assert fills["data"]["items"] and deposits["data"]["items"]
+    assert shape_differences(documented("hf_fills.docs.json")["response"], fills) == []
+    # The documented deposits are internal ones (walletTxId null, which admits any type); ours are on-chain.
+    assert shape_differences(documented("deposits.docs.json")["response"], deposits) == []
+
+
+def test_the_fetcher_reads_the_documented_fill_as_a_person_does() -> None:
+    row = documented("hf_fills.docs.json")["response"]["data"]["items"][0]
+    market = SpotMarket("BTC-ETC", "BTC", "ETC", "BTC/ETC", "BTC", "ETC")
+    record = RowReader(Codes()).fill(market, row)
+    assert record.natural_key == "trade:BTC-ETC:616179312641"
+    assert readable(record) == {
+        "kind": RecordKind.TRADE,
+        "occurred_at": datetime(2022, 8, 25, 1, 25, 2, 919000, tzinfo=UTC),
+        "asset": "BTC",
+        "amount": Decimal("1"),
+        "exchange_tx_id": "616179312641",
+        "market": "BTC/ETC",
+        "side": "buy",
+        "quote_asset": "ETC",
+        "quote_amount": Decimal("1"),
+        "price": Decimal("1"),
+        "fee_asset": "USDT",
+        "fee_amount": Decimal("0.00021"),
+    }
+
+
+def test_the_fetcher_reads_the_documented_deposits_as_a_person_does() -> None:
+    rows = documented("deposits.docs.json")["response"]["data"]["items"]
+    reader = RowReader(Codes())
+    parsed = [reader.deposit(row) for row in rows]
+    assert [hold for _, hold in parsed] == [None, None]
+    records = [record for record, _ in parsed if record is not None]
+    # 1728555875000 ms = 2024-10-10T10:24:35Z, 1721730920000 ms = 2024-07-23T10:35:20Z; no fee charged, no chain hash.
+    assert [readable(r) for r in records] == [
+        move(RecordKind.DEPOSIT, "2024-10-10T10:24:35", None, "USDT", "1"),
+        move(RecordKind.DEPOSIT, "2024-07-23T10:35:20", None, "USDT", "6"),
+    ]
+    assert len({r.natural_key for r in records}) == 2  # no id of their own, told apart all the same
+
+
+def test_pending_and_failed_rows_follow_the_documented_statuses() -> None:
+    row = documented("deposits.docs.json")["response"]["data"]["items"][0]
+    reader = RowReader(Codes())
+    now_ms = int(time.time() * 1000)
+    assert reader.deposit({**row, "status": "FAILURE"}) == (None, None)
+    assert reader.deposit({**row, "status": "PROCESSING", "createdAt": now_ms}) == (None, now_ms)
+    withdrawal = {**row, "id": "5c2dc64e03aa675aa263f1ac", "fee": "0.5", "status": "WALLET_PROCESSING"}
+    assert reader.withdrawal({**withdrawal, "createdAt": now_ms}) == (None, now_ms)
+    done, _ = reader.withdrawal({**withdrawal, "status": "SUCCESS"})
+    assert done is not None and done.fee_amount == Decimal("0.5") and done.exchange_tx_id == withdrawal["id"]
+
+
+# -- signing and keys ---------------------------------------------------------------------------------------
+
+
+async def test_key_errors_are_kucoins_documented_codes(kucoin: KucoinEmulator) -> None:
+    keys = kucoin.create_demo_keys()
+    key = keys.read_only
+    path = "/api/v1/user/api-key"
+    ok_status, ok = await signed_get(kucoin, key, path)
+    v1_status, _ = await signed_get(kucoin, key, path, version="1")
+    assert (ok_status, ok["data"]["permission"], ok["data"]["ipWhitelist"]) == (200, "General", "")
+    assert v1_status == 200, "version 1 keys send the passphrase as chosen"
+    wrong = await signed_get(kucoin, key, path, passphrase="not-it")
+    late = await signed_get(kucoin, key, path, skew_ms=-5_000)  # "must be less than 5 seconds"
+    missing = await signed_get(kucoin, key, path, drop="KC-API-SIGN")
+    unknown = await signed_get(kucoin, Credentials(kucoin.unknown_key(), key.secret, key.passphrase), path)
+    bad_sign = await signed_get(kucoin, key, path, signed_path="/api/v1/accounts")
+    foreign = await signed_get(kucoin, keys.ip_restricted, path)
+    assert [answer["code"] for _, answer in (wrong, late, missing, unknown, bad_sign, foreign)] == [
+        "400004",
+        "400002",
+        "400001",
+        "400003",
+        "400005",
+        "400006",
+    ]
+    _, trading = await signed_get(kucoin, keys.trading, path)
+    _, withdrawal = await signed_get(kucoin, keys.withdrawal, path)
+    assert trading["data"]["permission"] == "General,Spot"
+    assert withdrawal["data"]["permission"] == "General,Spot,Withdrawal"
+    assert withdrawal["data"]["ipWhitelist"] == "203.0.113.7,127.0.0.1"
+
+
+# -- parameters, paging, pools -------------------------------------------------------------------------------
+
+
+async def test_fill_and_deposit_parameters_follow_the_docs(kucoin: KucoinEmulator) -> None:
+    key = kucoin.create_demo_keys().read_only
+    symbol = max(kucoin.account.traded_symbols, key=lambda s: len(kucoin.account.trades_for(s)))
+    no_symbol = await signed_get(kucoin, key, "/api/v1/hf/fills")
+    too_many = await signed_get(kucoin, key, f"/api/v1/hf/fills?symbol={symbol}&limit=101")
+    too_small = await signed_get(kucoin, key, "/api/v1/deposits?pageSize=9")
+    assert [a["code"] for _, a in (no_symbol, too_many, too_small)] == ["400100"] * 3
+    # lastId walks down by fill id, newest first, 100 at a time (the default and the maximum), without a gap.
+    seen: list[int] = []
+    query = f"/api/v1/hf/fills?symbol={symbol}"
+    while True:
+        _, page = await signed_get(kucoin, key, query)
+        items = page["data"]["items"]
+        assert len(items) <= 100
+        seen += [row["id"] for row in items]
+        if len(items) < 100:
+            break
+        query = f"/api/v1/hf/fills?symbol={symbol}&lastId={page['data']['lastId']}"
+    assert len(seen) == len(kucoin.account.trades_for(symbol)) > 100
+    assert seen == sorted(seen, reverse=True) and len(set(seen)) == len(seen)
+    _, deposits = await signed_get(kucoin, key, "/api/v1/deposits?pageSize=10&currentPage=2")
+    data = deposits["data"]
+    assert (data["pageSize"], data["currentPage"], data["totalNum"]) == (10, 2, len(kucoin.account.deposits))
+    assert data["totalPage"] == -(-len(kucoin.account.deposits) // 10)
+
+
+def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
+    emulator = KucoinEmulator(seed=1, profile=SMALL, listed_symbols=5)
+    assert dict(DEFAULT_POOLS) == {"spot": 4000, "management": 2000, "public": 2000}  # VIP0, per 30 s
+    weights = {e.path: (e.pool, e.weight) for e in emulator.endpoints}
+    assert weights["/api/v1/hf/fills"] == ("spot", 2)
+    assert weights["/api/v1/deposits"] == ("management", 5)
+    assert weights["/api/v1/withdrawals"] == ("management", 20)
+    assert weights["/api/v1/user/api-key"] == ("management", 20)
+    assert weights["/api/v1/accounts"] == ("management", 5)
+    assert weights["/api/v1/hf/accounts/opened"] == ("spot", 30)
+
+
+async def test_a_spent_pool_answers_429000_with_http_429() -> None:
+    limits = KucoinLimits(pools={"spot": 4000, "management": 40, "public": 2000})
+    async with KucoinEmulator(seed=2, profile=SMALL, listed_symbols=5, limits=limits) as emulator:
+        key = emulator.create_demo_keys().read_only
+        answers = [await signed_get(emulator, key, "/api/v1/withdrawals") for _ in range(3)]
+        _, fills = await signed_get(emulator, key, f"/api/v1/hf/fills?symbol={emulator.account.traded_symbols[0]}")
+    assert [status for status, _ in answers] == [200, 200, 429]  # weight 20 each, 40 a pool
+    assert answers[2][1] == {"code": "429000", "msg": "Too Many Requests"}
+    assert fills["code"] == "200000", "the Spot pool is separate from Management"
+
+
+async def test_the_client_tallybot_builds_loads_markets_in_one_public_call(kucoin: KucoinEmulator) -> None:
+    key = kucoin.create_demo_keys().read_only
+    pool = ClientPool({"kucoin": kucoin.base_url})
+    try:
+        async with pool.client("kucoin", "conformance", key.ccxt_config()) as client:
+            assert len(client.markets) == len(kucoin.account.markets)
+    finally:
+        await pool.close()
+    assert dict(kucoin.requests.by_path) == {"/api/v2/symbols": 1}
+    assert not kucoin.requests.unexpected
