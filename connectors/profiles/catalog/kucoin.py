@@ -22,6 +22,9 @@ KEY = KeyType(
     description="A KuCoin API key, its secret and the API passphrase you chose when you created it.",
 )
 
+# Rules and sources: docs/exchange-apis/kucoin.md. No page read states a range limit for these lists: 7-day windows
+# are Tallybot's conservative choice (KuCoin limits futures fills to 7 x 24 h a request; an early edition of the HF
+# docs limited spot fills to 3 x 24 h).
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -32,9 +35,9 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.FROM_ID,
         api_path="GET /api/v1/hf/fills",
-        notes="High-frequency (current) spot accounts: one market per request, paged with lastId, at most 7 "
-        "days per request, nothing before 2019-02-18. The old /api/v1/fills (pageSize up to 500) covers classic "
-        "accounts. How far back either reaches beyond that is not verified.",
+        notes="Spot fills of high-frequency (current) accounts: symbol required, so the markets are found from the "
+        "account's balances, deposits and withdrawals; limit 100 (the maximum), paged down with lastId, asked in "
+        "7-day windows (Spot pool, weight 2). Classic accounts' /api/v1/fills is not read.",
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -44,8 +47,9 @@ ENDPOINTS = (
         earliest=_FIRST_DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v1/deposits",
-        notes="pageSize up to 500 with currentPage. The 7-day window is a conservative choice, not verified. "
-        "Deposits before 2019-02-18 come from GET /api/v1/hist-deposits.",
+        notes="pageSize 10 to 500 with currentPage, newest first (Management pool, weight 5); rows have no id. "
+        "Only SUCCESS is stored; PROCESSING is read again until it settles. Deposits before 2019-02-18 are in "
+        "GET /api/v1/hist-deposits, which Tallybot does not read.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -55,17 +59,8 @@ ENDPOINTS = (
         earliest=_FIRST_DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v1/withdrawals",
-        notes="As deposits; older withdrawals come from GET /api/v1/hist-withdrawals.",
-    ),
-    EndpointSpec(
-        Endpoint.LEDGER,
-        default_enabled=False,
-        page_size=500,
-        window=c.DAY,
-        paging=Paging.PAGE_NUMBER,
-        api_path="GET /api/v1/accounts/ledgers",
-        notes="Account ledger (transfers, Earn interest, fees), pageSize up to 500 (ccxt). The 1-day window is "
-        "conservative; the real range and lookback limits are not verified. HF accounts: /api/v1/hf/accounts/ledgers.",
+        notes="As deposits (Management pool, weight 20); only SUCCESS is stored, the fee is charged on top. Older "
+        "withdrawals are in GET /api/v1/hist-withdrawals, which Tallybot does not read.",
     ),
 )
 
@@ -80,6 +75,8 @@ PROFILE = ExchangeProfile(
     alerts=(
         "KuCoin's API returns nothing before 18 February 2019. Add older history by file upload.",
         "KuCoin hands out trades one market and one week at a time, so a first sync of a long history takes a while.",
+        "Converts, Earn rewards and transfers between your KuCoin accounts are not synced yet: add them by file "
+        "upload.",
         "Futures are not included: KuCoin Futures is a separate integration.",
     ),
     integration_steps=(
