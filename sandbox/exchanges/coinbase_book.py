@@ -155,7 +155,9 @@ class CoinbaseBook:
         for t in a.transfers:
             other = self._uuid()
             to = {"id": other, "resource": "account", "resource_path": f"/v2/accounts/{other}"}
-            rows.append(self._row(t.asset, t.timestamp, "transfer", -t.amount, "Transferred", to=to))
+            moved = self._row(t.asset, t.timestamp, "transfer", -t.amount, "Transferred", to=to)
+            moved.body["description"] = ""  # as the documented transfer row has it
+            rows.append(moved)
         for r in a.rewards:
             rows.append(self._row(r.asset, r.timestamp, "staking_reward", r.amount, "Staking reward"))
         return rows
