@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import ccxt.async_support as ccxt
 import pytest
@@ -27,6 +27,7 @@ from connectors.fetchers.ccxt_ranges import range_support
 from connectors.fetchers.generic import GenericFetcher
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
+from connectors.profiles.generic import profile_from_metadata
 
 
 @pytest.mark.parametrize(
@@ -187,3 +188,72 @@ async def test_bigone_deposits_bring_the_newest_page_and_report_everything_befor
     await_pages = fetcher.fetch(Endpoint.DEPOSITS, since=since, until=until, cursors=cursors, report=again)
     assert [p async for p in await_pages]
     assert again.requests == 1 and len(again.gaps) == 1
+
+
+# ------------------------------------------------------------------------- an exchange that ignores the end
+
+
+class NewestFirstClient:
+    """A ccxt-like client for an exchange that takes a start time but no end, and fills each page with the newest
+    records from the start on (as Binance fills deposit pages). Its `fetch_deposits` is read by ccxt_ranges like any
+    ccxt method: `since` reaches the request, `until` is never read."""
+
+    has: ClassVar[dict[str, bool]] = {"fetchDeposits": True}
+
+    def __init__(self, deposits: list[dict[str, Any]]) -> None:
+        self.deposits = deposits
+
+    async def fetch_deposits(
+        self, code: str | None = None, since: int | None = None, limit: int | None = None, params: Any = None
+    ) -> list[dict[str, Any]]:
+        request = {"startTime": since, "limit": limit}
+        answered = [d for d in self.deposits if request["startTime"] is None or d["timestamp"] >= request["startTime"]]
+        answered.sort(key=lambda d: d["timestamp"], reverse=True)  # newest first, then cut to the page
+        return sorted(answered[: request["limit"] or 1000], key=lambda d: d["timestamp"])
+
+    def number_to_string(self, value: float) -> str:
+        return repr(value)
+
+
+async def test_pages_that_ignore_the_end_of_the_range_leave_gaps_over_everything_they_hid() -> None:
+    day = 86_400_000
+    start = NOW_MS - 200 * day
+    deposits = [
+        {
+            "id": str(n),
+            "txid": f"tx{n}",
+            "timestamp": start + n * day,
+            "currency": "BTC",
+            "amount": 1.5,
+            "status": "ok",
+            "fee": None,
+            "info": {"amount": "1.5"},
+        }
+        for n in range(120)
+    ]
+    profile = profile_from_metadata(
+        exchange_id="newestfirst",
+        name="NewestFirst",
+        required_credentials={"apiKey": True, "secret": True},
+        has={"fetchDeposits": True},
+        urls={"www": "https://example.invalid"},
+    )
+    fetcher = GenericFetcher(profile, NewestFirstClient(deposits))
+    support = fetcher.range_support(Endpoint.DEPOSITS)
+    assert (support.known, support.since, support.until) == (True, True, False)
+
+    since = datetime.fromtimestamp((start - day) / 1000, UTC)
+    report = FetchReport()
+    pages = [
+        p
+        async for p in fetcher.fetch(Endpoint.DEPOSITS, since=since, until=datetime.now(UTC), cursors={}, report=report)
+    ]
+    fetched = {r.exchange_tx_id for p in pages for r in p.records}
+    missed = [d for d in deposits if d["id"] not in fetched]
+    # Each page brings the newest 50 from the window's start: the 70 older deposits are never seen ...
+    assert len(fetched) == 50 and len(missed) == 70
+    # ... and every one of them lies in a range the report names as possibly missing, with the reason.
+    for deposit in missed:
+        when = datetime.fromtimestamp(deposit["timestamp"] / 1000, UTC)
+        assert any(g.start <= when <= g.end for g in report.gaps), deposit["id"]
+    assert all("ignore the end of the range" in g.reason for g in report.gaps)
