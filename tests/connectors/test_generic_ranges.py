@@ -218,7 +218,7 @@ class NewestFirstClient:
 async def test_pages_that_ignore_the_end_of_the_range_leave_gaps_over_everything_they_hid() -> None:
     day = 86_400_000
     start = NOW_MS - 200 * day
-    deposits = [
+    deposits: list[dict[str, Any]] = [
         {
             "id": str(n),
             "txid": f"tx{n}",
