@@ -24,7 +24,6 @@ from connectors.files.parse import exchange_name
 from connectors.files.writers import (
     CRYPTACT_COLUMNS,
     KOINLY_COLUMNS,
-    REUPLOAD_NOTE,
     Written,
     cryptact_rows,
     flows,
@@ -34,6 +33,7 @@ from connectors.files.writers import (
 from db.engine import Database
 from db.repositories import IntegrationRepository, UserRepository
 from db.repositories.exports import ExportRepository
+from i18n import t, tn
 
 ExportFormat = Literal["tallybot", "koinly", "cryptact"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("tallybot", "koinly", "cryptact")
@@ -317,23 +317,18 @@ def _csv_text(rows: Sequence[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def counted(number: int, noun: str) -> str:
-    """ "1 row", "2,000 rows"."""
-    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
-
-
 def export_details(report: ExportReport) -> str:
     """What the file's rows stand for, beyond its caption: legs paired, records left out (and why), and for
     Cryptact its re-upload rule with the command that sends only what is new."""
     lines: list[str] = []
     if report.paired:
-        lines.append(
-            f"• {report.paired:,} ledger lines are the two sides of {report.paired // 2:,} trades: one row each."
-        )
+        lines.append(tn("export.details.paired", report.paired // 2, legs=report.paired))
     for reason, count in sorted(report.skipped.items()):
-        lines.append(f"• Not in this file ({count:,}): {reason}.")
+        lines.append(t("export.details.left_out", count=count, reason=t(reason)))
     if report.format == "cryptact" and report.rows:
+        # Cryptact's re-upload rule: "What is subcategories for custom files" (support.cryptact.com/hc/en-us/articles/
+        # 360060072591) and "How to Upload Exchange Files Correctly" (…/10505957590297).
         newest = report.newest_written or report.last_at
         next_since = f"{newest:%Y-%m-%d}" if newest is not None else "YYYY-MM-DD"
-        lines.append("ℹ️ " + REUPLOAD_NOTE.format(next_since=next_since))
+        lines.append(t("export.cryptact.reupload", next_since=next_since))
     return "\n".join(lines)

@@ -22,7 +22,6 @@ from bot.exports import (
     ExportFormat,
     ExportReport,
     ExportService,
-    counted,
     export_details,
 )
 from bot.imports import (
@@ -399,8 +398,8 @@ async def send_export(
         shown = "" if period is None else f", {period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}"
         caption = texts.EXPORT_CAPTION.format(
             title=FORMAT_TITLES[fmt],
-            rows=counted(report.rows, "row"),
-            records=counted(report.records, "transaction"),
+            rows=tn("export.count.rows", report.rows),
+            records=tn("export.count.transactions", report.records),
             period=shown,
         )
         count = len(report.parts)

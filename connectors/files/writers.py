@@ -14,13 +14,12 @@ from decimal import Decimal
 
 from connectors.files import tallybot
 from connectors.files.export.common import Exportable, Written, quote_of
-from connectors.files.export.cryptact import CRYPTACT_COLUMNS, REUPLOAD_NOTE, cryptact_rows
+from connectors.files.export.cryptact import CRYPTACT_COLUMNS, cryptact_rows
 from connectors.files.export.koinly import KOINLY_COLUMNS, koinly_rows
 
 __all__ = [
     "CRYPTACT_COLUMNS",
     "KOINLY_COLUMNS",
-    "REUPLOAD_NOTE",
     "Exportable",
     "Flow",
     "Written",

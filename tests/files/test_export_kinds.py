@@ -29,6 +29,7 @@ from connectors.files.export.meaning import Meaning, meaning_of
 from connectors.profiles import Endpoint
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 from db.engine import Database
+from i18n import t, tn
 from sandbox.botapi import BotApiEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
@@ -227,14 +228,10 @@ CRYPTACT: list[Entry] = sorted([
     ("03-01 17:00", "BUY", "ETH", D("0.1"), "USDT", D("-230.5"), "", D(0)),
     ("03-01 18:00", "BONUS", "USDT", D("0.7"), "", N, "", D(0)),
 ])  # fmt: skip
-UNNAMED = "ledger lines of a type Tallybot cannot name (they are in the Tallybot CSV)"
+UNNAMED = "export.skip.unknown_ledger"
 SKIPPED: Mapping[str, dict[str, int]] = {
-    "koinly": {"transfers between your own accounts on the exchange": 2, UNNAMED: 1},
-    "cryptact": {
-        "transfers between your own accounts on the exchange": 2,
-        UNNAMED: 1,
-        "deposits (Cryptact needs no transfers)": 1,
-    },
+    "koinly": {"export.skip.koinly_transfer": 2, UNNAMED: 1},
+    "cryptact": {"export.skip.cryptact_transfer": 2, UNNAMED: 1, "export.skip.deposit": 1},
 }
 RECORDS = 15 + 2 + 8
 
@@ -298,12 +295,14 @@ async def test_the_bots_message_states_the_rows_written_and_cryptact_is_told_its
 
     assert read_koinly(koinly) == KOINLY
     assert f"Koinly universal CSV: {len(KOINLY)} rows from {RECORDS} transactions" in koinly_caption
-    assert "Not in this file (2): transfers between your own accounts on the exchange." in koinly_note
-    assert "4 ledger lines are the two sides of 2 trades" in koinly_note
+    # Koinly's file cannot mark a move between own accounts: the note says so rather than a bare "left out".
+    assert t("export.details.left_out", count=2, reason=t("export.skip.koinly_transfer")) in koinly_note
+    assert "Koinly makes a transfer only by matching a withdrawal" in koinly_note
+    assert tn("export.details.paired", 2, legs=4) in koinly_note
+    assert t("export.details.left_out", count=2, reason=t("export.skip.cryptact_transfer")) in cryptact_note
     assert read_cryptact(cryptact) == CRYPTACT
     assert f"Cryptact custom file: {len(CRYPTACT)} rows from {RECORDS} transactions" in cryptact_caption
-    assert "only from the newest time it already has" in cryptact_note
-    assert "/export cryptact since 2024-03-01" in cryptact_note, "the day of the newest row written"
+    assert t("export.cryptact.reupload", next_since="2024-03-01") in cryptact_note, "the day of the newest row written"
     assert read_cryptact(newer) == [("03-05 00:00", "STAKING", "SOL", D("0.02"), "", None, "", D(0))]
     assert "1 row from 1 transaction, 2024-03-02–" in newer_caption, "only what is newer than the date"
     assert "/export since YYYY-MM-DD" in (incomplete.text or "")

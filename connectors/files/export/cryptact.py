@@ -23,6 +23,7 @@ from connectors.files.export.common import Exportable, Written, amount_text, des
 from connectors.files.export.meaning import Meaning, is_derivative, meaning_of
 from connectors.files.export.pairing import PairedTrade
 from connectors.files.tallybot import formula_safe as text
+from i18n import msgid
 
 CRYPTACT_COLUMNS: tuple[str, ...] = (
     "Timestamp",
@@ -45,18 +46,13 @@ INCOME_ACTIONS: dict[Meaning, str] = {
     Meaning.INTEREST: "LENDING",
 }
 MARGIN_CHANGES = (Meaning.REALIZED, Meaning.FUNDING, Meaning.MARGIN_INTEREST)
-TRANSFER_SKIP = "transfers between your own accounts on the exchange"
-DEPOSIT_SKIP = "deposits (Cryptact needs no transfers)"
-WITHDRAWAL_SKIP = "withdrawals without a fee (Cryptact needs no transfers)"
-UNKNOWN_SKIP = "ledger lines of a type Tallybot cannot name (they are in the Tallybot CSV)"
-NOTHING_SKIP = "ledger lines that changed no balance"
-# The note sent with every Cryptact file: its re-upload rule, from "What is subcategories for custom files"
-# (support.cryptact.com/hc/en-us/articles/360060072591) and "How to Upload Exchange Files Correctly" (…/10505957590297).
-REUPLOAD_NOTE = (
-    "Cryptact imports a custom file uploaded again only from the newest time it already has: older rows in it are "
-    "skipped without a word. If you added older history since your last upload, delete that upload in Cryptact "
-    "and upload this whole file; to send only what is new, use /export cryptact since {next_since}."
-)
+# Why a record has no row, as catalogue ids (the export's note renders them).
+TRANSFER_SKIP = msgid("export.skip.cryptact_transfer")
+DEPOSIT_SKIP = msgid("export.skip.deposit")
+WITHDRAWAL_SKIP = msgid("export.skip.withdrawal_without_fee")
+UNKNOWN_SKIP = msgid("export.skip.unknown_ledger")
+NOTHING_SKIP = msgid("export.skip.no_change")
+NO_PRICE_SKIP = msgid("export.skip.trade_without_price")
 
 
 def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
@@ -66,7 +62,7 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
         side = (tx.side or "").lower()
         price = price_of(tx)
         if side not in ("buy", "sell") or price is None or not tx.quote_asset:
-            return Written(skipped="trades without a side or a price")
+            return Written(skipped=NO_PRICE_SKIP)
         charged = tx.fee_asset and tx.fee_amount and tx.fee_amount > 0
         fee = (tx.fee_amount, tx.fee_asset) if charged else (Decimal(0), tx.quote_asset)
         row.add(side.upper(), tx.asset, tx.amount, amount_text(price), tx.quote_asset, fee)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from connectors.files.export.common import Exportable, Written, amount_text, des
 from connectors.files.export.meaning import Meaning, meaning_of
 from connectors.files.export.pairing import PairedTrade
 from connectors.files.tallybot import formula_safe as text
+from i18n import msgid
 
 KOINLY_COLUMNS: tuple[str, ...] = (
     "Date",
@@ -41,9 +42,14 @@ LABELS: dict[Meaning, str] = {
     Meaning.MARGIN_INTEREST: "margin fee",
     Meaning.FEE: "cost",
 }
-TRANSFER_SKIP = "transfers between your own accounts on the exchange"
-UNKNOWN_SKIP = "ledger lines of a type Tallybot cannot name (they are in the Tallybot CSV)"
-NOTHING_SKIP = "ledger lines that changed no balance"
+# Why a record has no row, as catalogue ids (the export's note renders them). Koinly's CSV has no way to mark a move
+# between the user's own accounts: "It is not possible to create a Transfer transaction directly"; Koinly merges a
+# withdrawal from one wallet with a deposit into another (help.koinly.io/en/articles/3661312, support.koinly.io/en/
+# articles/9490024), and an untagged one would count as a sale and a purchase. So they are left out, and said why.
+TRANSFER_SKIP = msgid("export.skip.koinly_transfer")
+UNKNOWN_SKIP = msgid("export.skip.unknown_ledger")
+NOTHING_SKIP = msgid("export.skip.no_change")
+NO_QUOTE_SKIP = msgid("export.skip.trade_without_quote")
 Side = tuple[Decimal, str]
 
 
@@ -62,7 +68,7 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
         quote = quote_of(tx)
         side = (tx.side or "").lower()
         if quote is None or not tx.quote_asset or side not in ("buy", "sell"):
-            return Written(skipped="trades without a side or a quote amount")
+            return Written(skipped=NO_QUOTE_SKIP)
         ours, theirs = (tx.amount, tx.asset), (quote, tx.quote_asset)
         sent, received = (theirs, ours) if side == "buy" else (ours, theirs)
         rows.append(_row(tx, exchange, account, sent, received, fee, ""))
