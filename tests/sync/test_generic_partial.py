@@ -1,0 +1,57 @@
+"""Through the sync engine: an untested generic endpoint that cannot be paged ends partial, never ok.
+
+BigONE's deposits through the real ccxt client, against the local HTTP stub of tests/connectors/test_generic_ranges.py
+(no BigONE emulator exists; the stub checks no signature). ccxt's `bigone.fetch_deposits` cannot send a start time,
+so only the newest page can be read: the engine stores it and reports the endpoint partial with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bot.integrations import AdvancedOptions, IntegrationService
+from bot.secret import Secret
+from bot.sync import SyncService
+from bot.sync.results import EndpointStatus
+from bot.vault import KeyRing, Vault, generate_key
+from connectors.clients import ClientPool
+from connectors.profiles import Endpoint
+from db.engine import Database
+from db.models import Transaction
+from tests.connectors.test_generic_ranges import BigoneStub, scripted_deposits
+
+TELEGRAM_USER = 515151
+
+
+async def test_bigone_deposits_end_partial_with_the_newest_page_stored(sqlite_database: Database) -> None:
+    async with BigoneStub(scripted_deposits(60)) as stub:
+        pool = ClientPool({"bigone": stub.base_url})
+        integrations = IntegrationService(sqlite_database, Vault(KeyRing([generate_key()])))
+        summary = await integrations.connect(
+            TELEGRAM_USER,
+            exchange_id="bigone",
+            key_type="normal",
+            account_name="BigONE main",
+            fields={"apiKey": Secret("a1b2c3d4-e5f6-a7b8-c9d0"), "secret": Secret("f0e1d2c3-b4a5-9687-7869")},
+            options=AdvancedOptions(
+                sync_from=(datetime.now(UTC) - timedelta(days=365)).date(), endpoints=(str(Endpoint.DEPOSITS),)
+            ),
+        )
+        try:
+            result = await SyncService(sqlite_database, integrations, pool).run(TELEGRAM_USER, summary.id)
+        finally:
+            await pool.close()
+
+    deposits = result.endpoint(Endpoint.DEPOSITS)
+    assert deposits is not None
+    assert deposits.status is EndpointStatus.PARTIAL  # never ok: older deposits could not be asked for
+    assert deposits.new == 50 and deposits.requests == 1
+    (gap,) = deposits.gaps
+    assert "fetchDeposits" in gap.reason and "file upload" in gap.reason
+    async with sqlite_database.reader() as session:
+        rows = list((await session.scalars(select(Transaction).where(Transaction.integration_id == summary.id))).all())
+    assert sorted(int(str(r.exchange_tx_id)) for r in rows) == list(range(11, 61))
+    assert {r.amount for r in rows if r.exchange_tx_id == "60"} == {Decimal("60.000000012345678901")}
