@@ -25,6 +25,7 @@ from sandbox.exchanges import (
     BinanceEmulator,
     BitgetEmulator,
     BybitEmulator,
+    CoinbaseEmulator,
     Credentials,
     DemoKeys,
     ExchangeEmulator,
@@ -44,6 +45,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "bitget": "Bitget",
     "kraken": "Kraken",
     "kucoin": "KuCoin",
+    "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
 KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
@@ -148,6 +150,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "bitget": BitgetEmulator(seed=seed + 3, profile=account, listed_symbols=markets),
         "kucoin": KucoinEmulator(seed=seed + 4, profile=account, listed_symbols=markets),
         "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
+        "coinbase": CoinbaseEmulator(seed=seed + 7, profile=account, listed_symbols=markets),
     }
 
 
