@@ -16,13 +16,20 @@ from bot.vault import Vault
 from db.engine import Database
 from db.models import Credential, Integration, IntegrationStatus
 from db.repositories import CredentialRepository, IntegrationRepository, TransactionRepository, UserRepository
+from i18n import Text, render
 
 MAX_NAME_LENGTH = 40
 _NAME_PATTERN = re.compile(r"[\w .\-+#()]+")
 
 
 class IntegrationError(Exception):
-    """A request about an integration that cannot be carried out; the message is for the user."""
+    """A request about an integration that cannot be carried out. `text` says why, for the user (a catalogue
+    `Text`, or a sentence from a module not in the catalogue yet); `str()` is its English, for callers that show
+    the message as it is."""
+
+    def __init__(self, text: Text | str) -> None:
+        super().__init__(render(text))
+        self.text = text
 
 
 class IntegrationNotFound(IntegrationError):
@@ -90,9 +97,7 @@ def clean_account_name(name: str, exchange_id: str | None = None) -> str:
     look-alike of an exchange's name nor, for an account of `exchange_id`, another exchange's name."""
     name = names.normalised(name)
     if not name or len(name) > MAX_NAME_LENGTH or not _NAME_PATTERN.fullmatch(name):
-        raise IntegrationError(
-            f"A name is 1–{MAX_NAME_LENGTH} letters, digits, spaces or . - + # ( ), like “Bitget main”."
-        )
+        raise IntegrationError(Text.of("integrations.name_invalid", limit=MAX_NAME_LENGTH))
     problem = names.refusal(name, exchange_id)
     if problem is not None:
         raise IntegrationError(problem)
@@ -136,7 +141,7 @@ class IntegrationService:
             user = await UserRepository(session).ensure(telegram_user_id)
             integrations = IntegrationRepository(session)
             if account_name.casefold() in {name.casefold() for name in await integrations.account_names(user.id)}:
-                raise NameTaken(f"You already have an account named “{account_name}”: pick another name.")
+                raise NameTaken(Text.of("integrations.name_taken", name=account_name))
             integration = await integrations.add(
                 user_id=user.id,
                 exchange_id=exchange_id,
@@ -157,7 +162,7 @@ class IntegrationService:
             user = await UserRepository(session).ensure(telegram_user_id)
             integrations = IntegrationRepository(session)
             if account_name.casefold() in {name.casefold() for name in await integrations.account_names(user.id)}:
-                raise NameTaken(f"You already have an account named “{account_name}”: pick another name.")
+                raise NameTaken(Text.of("integrations.name_taken", name=account_name))
             integration = await integrations.add(
                 user_id=user.id, exchange_id=exchange_id, account_name=account_name, options={"file_only": True}
             )
@@ -204,7 +209,7 @@ class IntegrationService:
         if user is not None:
             integration = await IntegrationRepository(session).get_owned(integration_id, user.id)
         if integration is None:
-            raise IntegrationNotFound("That account no longer exists.")
+            raise IntegrationNotFound(Text.of("integrations.not_found"))
         return integration
 
     async def rename(self, telegram_user_id: int, integration_id: int, new_name: str) -> IntegrationSummary:
@@ -215,7 +220,7 @@ class IntegrationService:
             others = await IntegrationRepository(session).account_names(integration.user_id)
             others.discard(integration.account_name)
             if new_name.casefold() in {name.casefold() for name in others}:
-                raise NameTaken(f"You already have an account named “{new_name}”: pick another name.")
+                raise NameTaken(Text.of("integrations.name_taken", name=new_name))
             integration.account_name = new_name
             return IntegrationSummary.of(integration)
 
@@ -275,6 +280,6 @@ class IntegrationService:
         async with self.database.reader() as session:
             integration = await self._owned(session, telegram_user_id, integration_id)
             if integration.credential is None:
-                raise IntegrationError("This account has no key any more: add one with /keys.")
+                raise IntegrationError(Text.of("integrations.no_key"))
             owner = CredentialOwner(telegram_user_id, integration.credential.id, integration.exchange_id)
             return open_fields(self.vault, owner, integration.credential)

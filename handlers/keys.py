@@ -7,14 +7,15 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.assistant import texts
 from bot.assistant.state import Mode
 from bot.context import services
 from bot.integrations import IntegrationNotFound, IntegrationSummary
 from connectors.profiles import get_profile
 from handlers import outbound
+from handlers.assistant import texts
 from handlers.assistant.render import assistant_of, render
 from handlers.callbacks import KEYS
+from i18n import t, tn
 
 FLOWS = {"ren": Mode.RENAME, "rep": Mode.REPLACE, "opt": Mode.OPTIONS}
 
@@ -37,18 +38,26 @@ async def list_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     summaries = await services(context).integrations.list(user.id)
     if not summaries:
-        await outbound.send(context.bot, chat.id, escape(texts.KEYS_EMPTY))
+        await outbound.send(context.bot, chat.id, t("assistant.keys.empty"))
         return
-    lines = [texts.KEYS_HEADER, ""]
+    lines = [t("assistant.keys.header"), ""]
     lines += [texts.key_line(s.account_name, _exchange_name(s.exchange_id), s.fingerprint, s.status) for s in summaries]
-    keyboard = InlineKeyboardMarkup([[_button(f"{s.account_name} ›", "open", s.id)] for s in summaries])
+    keyboard = InlineKeyboardMarkup(
+        [[_button(t("assistant.keys.button.open", name=s.account_name), "open", s.id)] for s in summaries]
+    )
     await outbound.send(context.bot, chat.id, "\n".join(lines), keyboard)
 
 
 def _detail_keyboard(summary: IntegrationSummary) -> InlineKeyboardMarkup:
     rows = [
-        [_button("✏️ Rename", "ren", summary.id), _button("🔁 Replace key", "rep", summary.id)],
-        [_button("⚙️ Options", "opt", summary.id), _button("🗑 Delete", "del", summary.id)],
+        [
+            _button(t("assistant.keys.button.rename"), "ren", summary.id),
+            _button(t("assistant.keys.button.replace"), "rep", summary.id),
+        ],
+        [
+            _button(t("assistant.keys.button.options"), "opt", summary.id),
+            _button(t("assistant.keys.button.delete"), "del", summary.id),
+        ],
     ]
     return InlineKeyboardMarkup(rows)
 
@@ -60,14 +69,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     fields = KEYS.parse(query.data)
     if fields is None:  # forged, or from a menu of another version
-        await query.answer(texts.EXPIRED_MENU, show_alert=True)
+        await query.answer(t("assistant.alert.expired_menu"), show_alert=True)
         return
     action, integration_id, argument = fields[0], int(fields[1]), fields[2]
     svc = services(context)
     try:
         summary = await svc.integrations.get(user.id, integration_id)
     except IntegrationNotFound:
-        await query.answer(texts.EXPIRED_MENU, show_alert=True)
+        await query.answer(t("assistant.alert.expired_menu"), show_alert=True)
         await list_keys(update, context)
         return
     await query.answer()
@@ -89,10 +98,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif action == "delx":
         deleted = await svc.integrations.delete(user.id, summary.id, keep_history=argument != "all")
         count = await _count(context, user.id, summary.id) if argument != "all" else deleted
-        template = texts.DELETED_ALL if argument == "all" else texts.DELETED_KEY_ONLY
-        await outbound.edit_pressed(query, template.format(name=escape(name), count=count))
+        if argument == "all":
+            done = tn("assistant.keys.deleted_all", count, name=escape(name))
+        else:
+            done = tn("assistant.keys.deleted_key_only", count, name=escape(name))
+        await outbound.edit_pressed(query, done)
     elif action == "keep":
-        await outbound.edit_pressed(query, escape(texts.KEPT))
+        await outbound.edit_pressed(query, t("assistant.keys.kept"))
 
 
 async def _count(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, integration_id: int) -> int:
@@ -106,12 +118,12 @@ async def _confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE, su
     count = await _count(context, user.id, summary.id)
     keyboard = InlineKeyboardMarkup(
         [
-            [_button("Delete the key only", "delx", summary.id, "key")],
-            [_button(f"Delete everything ({count} transactions)", "delx", summary.id, "all")],
-            [_button("Keep it", "keep", summary.id)],
+            [_button(t("assistant.keys.button.delete_key"), "delx", summary.id, "key")],
+            [_button(tn("assistant.keys.button.delete_all", count), "delx", summary.id, "all")],
+            [_button(t("assistant.keys.button.keep"), "keep", summary.id)],
         ]
     )
-    text = texts.DELETE_ASK.format(name=escape(summary.account_name), count=count)
+    text = tn("assistant.keys.delete_ask", count, name=escape(summary.account_name))
     await outbound.edit_pressed(query, text, keyboard)
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.assistant import texts
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import numbered_name
 from db.models import AssistantDraft, Credential
+from i18n import t
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage
 from sandbox.exchanges import BinanceEmulator, BitgetEmulator, BybitEmulator, DemoKeys, OkxEmulator
@@ -226,7 +226,7 @@ async def test_cancel_wipes_what_was_typed(
         after = await ada.send(binance_keys.read_only.secret)
         stray = await ada.reply_to(after, "deleted it")
 
-    assert answer.text == texts.CANCELLED
+    assert answer.text == t("assistant.cancelled")
     assert drafts == []
     assert telegram.message(ada.chat_id, after.message_id).deleted, "a key pasted after /cancel is still deleted"
     assert "not expecting" in stray.text
@@ -309,7 +309,7 @@ async def test_a_forged_button_for_another_users_flow_does_nothing_to_it(
         still_open = await app.bot_data[SERVICES_KEY].drafts.load(1001)
 
     assert still_open is not None and still_open.state.exchange_id == "binance"
-    assert any(answer.text == texts.EXPIRED_MENU for answer in telegram.answered_callbacks)
+    assert any(answer.text == t("assistant.alert.expired_menu") for answer in telegram.answered_callbacks)
 
 
 async def test_a_button_from_an_earlier_flow_says_expired_and_shows_a_fresh_menu(
@@ -325,7 +325,7 @@ async def test_a_button_from_an_earlier_flow_says_expired_and_shows_a_fresh_menu
         await telegram.press_button(ada.user, old_menu, "Bybit")
         fresh = await telegram.wait_for_bot_message(ada.chat_id, after_message_id=after)
 
-    assert any(answer.text == texts.EXPIRED_MENU for answer in telegram.answered_callbacks)
+    assert any(answer.text == t("assistant.alert.expired_menu") for answer in telegram.answered_callbacks)
     assert "Connect your exchanges" in fresh.text
 
 

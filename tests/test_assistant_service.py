@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.assistant.drafts import DraftStore
-from bot.assistant.results import Action, Note, Outcome, Press, Retry, RetryKind, ScreenKind
+from bot.assistant.results import Action, Intro, Outcome, Press, Retry, RetryKind, ScreenKind
 from bot.assistant.service import Assistant
 from bot.assistant.state import Step
 from bot.integrations import IntegrationService
@@ -24,6 +24,7 @@ from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode
 from db.engine import Database
 from db.migrate import upgrade_to_head
+from i18n import Text
 from sandbox.exchanges import BybitEmulator, DemoKeys
 
 ADA = 1001
@@ -90,27 +91,24 @@ async def test_picking_pasting_and_connecting_a_read_only_key(
     assert opened.screen is not None and opened.screen.kind == ScreenKind.PICKER
 
     nothing = await press(assistant, Action.CONFIRM)
-    assert nothing.alert == Note.of("assistant.alert.nothing_picked")
+    assert nothing.alert == Text.of("assistant.alert.nothing_picked")
     picked = await press(assistant, Action.TOGGLE, "bybit")
     assert picked.screen is not None and picked.screen.kind == ScreenKind.PICKER and picked.screen.edit
     assert picked.draft is not None and picked.draft.state.picked == ["bybit"]
 
     confirmed = await press(assistant, Action.CONFIRM)
-    assert confirmed.notes == [Note.of("assistant.intro", exchange="bybit", position=1, total=1)]
+    assert confirmed.notes == [] and confirmed.intro == Intro("bybit", 1, 1)
     assert confirmed.screen is not None and confirmed.screen.kind == ScreenKind.FIELD
     assert confirmed.draft is not None and confirmed.draft.state.account_name == "Bybit-1"
 
     key = keys.read_only
     first = await paste(assistant, f"  {key.api_key}\n")  # copy-paste brings spaces at the ends
-    assert first.notes == [
-        Note("assistant.field.received", {"label": "API key", "deleted": True, "fingerprint": "…" + key.api_key[-4:]})
-    ]
+    assert first.notes == [Text.of("assistant.field.received", label="API key", fingerprint="…" + key.api_key[-4:])]
     assert first.draft is not None and first.draft.state.field_index == 1
 
     review = await paste(assistant, key.secret)
-    assert review.notes == [
-        Note("assistant.field.received", {"label": "Secret key", "deleted": True, "length": len(key.secret)})
-    ]
+    length = Text.of("assistant.field.length", count=len(key.secret))  # a secret is shown by its length only
+    assert review.notes == [Text.of("assistant.field.received", label="Secret key", fingerprint=length)]
     assert review.screen is not None and review.screen.kind == ScreenKind.REVIEW
     assert review.screen.fingerprint == "…" + key.api_key[-4:]
 
@@ -148,16 +146,16 @@ async def test_bad_input_is_refused_with_its_reason_and_nothing_is_kept(
     key = keys.read_only
 
     spaced = await paste(assistant, key.api_key[:6] + " " + key.api_key[6:])
-    problem = Note.of("assistant.field.inner_spaces", label="API key")
-    assert spaced.notes == [Note.of("assistant.field.rejected", problem=problem, label="API key", deleted=True)]
+    problem = Text.of("assistant.field.inner_spaces", label="API key")
+    assert spaced.notes == [Text.of("assistant.field.rejected", problem=problem, label="API key")]
     assert spaced.screen is None
     await paste(assistant, key.api_key)
     at_secret = await assistant.draft(ADA)
     assert at_secret is not None
     # Bybit's API key pasted as the secret: too short for a secret (the profile's own wording, not ours).
     twice = await assistant.accept_field(at_secret, key.api_key, deleted=False)  # Telegram kept the message
-    assert [(note.id, note.args["label"], note.args["deleted"]) for note in twice.notes] == [
-        ("assistant.field.rejected", "Secret key", False)
+    assert [(note.id, note.args["label"], note.args["warning"]) for note in twice.notes] == [
+        ("assistant.field.rejected_not_deleted", "Secret key", Text.of("key_guard.not_deleted"))
     ]
     draft = await assistant.draft(ADA)
     assert draft is not None and draft.state.step == Step.FIELD and draft.state.field_index == 1
@@ -216,8 +214,8 @@ async def test_options_refuse_a_future_date_and_keep_a_past_one(
     unreadable = await assistant.accept_text(asked.draft, "next tuesday")
     past = await assistant.accept_text(asked.draft, " 2023-01-01 ")
 
-    assert future.notes == [Note.of("assistant.date.future")]
-    assert unreadable.notes == [Note.of("assistant.date.unreadable")]
+    assert future.notes == [Text.of("assistant.date.future")]
+    assert unreadable.notes == [Text.of("assistant.date.unreadable")]
     assert past.screen is not None and past.screen.kind == ScreenKind.ADVANCED
     draft = await assistant.draft(ADA)
     assert draft is not None and draft.state.sync_from == "2023-01-01" and draft.state.step == Step.ADVANCED
@@ -233,6 +231,6 @@ async def test_a_press_from_an_old_flow_is_stale_and_shows_where_the_user_is(
 
     old = await assistant.press(ADA, ADA, Press(first.draft.token, Action.TOGGLE, "bybit"))
 
-    assert old.alert == Note.of("assistant.alert.expired_menu")
+    assert old.alert == Text.of("assistant.alert.expired_menu")
     assert old.screen is not None and old.screen.kind == ScreenKind.PICKER and not old.screen.edit
     assert old.draft is not None and old.draft.state.picked == []

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.assistant import texts
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
 from db.repositories import TransactionRepository
+from i18n import t
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BinanceEmulator, DemoKeys
 from tests.assistant_story import Walker
@@ -73,7 +73,7 @@ async def test_keys_lists_accounts_with_fingerprint_and_status(
         await connected_account(app.bot_data[SERVICES_KEY], keys)
         await open_keys(ada)
 
-    assert nothing.text == texts.KEYS_EMPTY
+    assert nothing.text == t("assistant.keys.empty")
     listing = ada.last_bot_text()
     assert "Binance-1" in listing and f"…{keys.read_only.api_key[-4:]}" in listing and "never synced" in listing
     assert keys.read_only.api_key not in ada.all_bot_texts()
@@ -177,4 +177,4 @@ async def test_a_forged_keys_button_for_another_users_account_changes_nothing(
         still_there = await services.integrations.list(1001)
 
     assert [s.id for s in still_there] == [integration_id]
-    assert any(answer.text == texts.EXPIRED_MENU for answer in telegram.answered_callbacks)
+    assert any(answer.text == t("assistant.alert.expired_menu") for answer in telegram.answered_callbacks)

@@ -7,12 +7,13 @@ from datetime import date
 
 from bot.assistant.drafts import Draft, DraftStore
 from bot.assistant.keypairs import public_key_of
-from bot.assistant.results import Note, Outcome, Screen, ScreenKind, Summary
+from bot.assistant.results import Intro, Outcome, Screen, ScreenKind, Summary
 from bot.assistant.state import Mode, Step
 from bot.integrations import IntegrationError, IntegrationService
 from connectors.clients import ClientPool
 from connectors.profiles import ExchangeProfile, KeyType, get_profile
 from connectors.profiles.private_keys import PrivateKeyKind
+from i18n import Text
 
 MAX_SUBACCOUNT_LENGTH = 64
 KEY_KIND_NAMES = {PrivateKeyKind.ED25519: "Ed25519", PrivateKeyKind.RSA: "RSA", PrivateKeyKind.EC_P256: "EC P-256"}
@@ -51,7 +52,7 @@ def can_make_key(draft: Draft, profile: ExchangeProfile) -> bool:
 class Refused(Exception):
     """A typed value the Assistant does not take; the note says why."""
 
-    def __init__(self, note: Note) -> None:
+    def __init__(self, note: Text) -> None:
         super().__init__(note.id)
         self.note = note
 
@@ -60,21 +61,21 @@ def parse_past_date(value: str) -> date:
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
-        raise Refused(Note.of("assistant.date.unreadable")) from None
+        raise Refused(Text.of("assistant.date.unreadable")) from None
     if parsed > date.today():
-        raise Refused(Note.of("assistant.date.future"))
+        raise Refused(Text.of("assistant.date.future"))
     return parsed
 
 
 def checked_subaccount(value: str) -> str:
     if not value or len(value) > MAX_SUBACCOUNT_LENGTH or "\n" in value:
-        raise Refused(Note.of("assistant.subaccount.invalid"))
+        raise Refused(Text.of("assistant.subaccount.invalid"))
     return value
 
 
-def problem_note(problem: IntegrationError) -> Note:
-    """A refusal of the integration service (its message is written for the user) as a note."""
-    return Note.of("assistant.problem", message=str(problem))
+def problem_note(problem: IntegrationError) -> Text:
+    """A refusal of the integration service as a note (a sentence not in the catalogue yet is carried as it is)."""
+    return problem.text if isinstance(problem.text, Text) else Text.of("assistant.problem", message=problem.text)
 
 
 @dataclass(slots=True)
@@ -128,9 +129,7 @@ class Flow:
         elif state.replace_integration_id is not None:
             existing = await self.integrations.get(draft.telegram_user_id, state.replace_integration_id)
             state.account_name = existing.account_name
-        outcome.notes.append(
-            Note.of("assistant.intro", exchange=profile.id, position=index + 1, total=len(state.picked))
-        )
+        outcome.intro = Intro(profile.id, index + 1, len(state.picked))
         # A key type Tallybot generates is not chosen here: it is offered as a button beside the first field.
         if len(profile.pasted_key_types) > 1:
             state.step = Step.KEY_TYPE

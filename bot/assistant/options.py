@@ -6,9 +6,10 @@ from datetime import date
 
 from bot.assistant.drafts import Draft
 from bot.assistant.flow import Flow, Refused, checked_subaccount, parse_past_date, problem_note
-from bot.assistant.results import Note, Outcome, Screen, ScreenKind
+from bot.assistant.results import Outcome, Screen, ScreenKind
 from bot.assistant.state import Mode, Step
 from bot.integrations import AdvancedOptions, IntegrationError, clean_account_name
+from i18n import Text
 
 
 async def typed_option(flow: Flow, draft: Draft, text: str) -> Outcome:
@@ -19,7 +20,7 @@ async def typed_option(flow: Flow, draft: Draft, text: str) -> Outcome:
         if state.mode == Mode.RENAME and state.replace_integration_id is not None:
             renamed = await flow.integrations.rename(draft.telegram_user_id, state.replace_integration_id, value)
             await flow.drafts.finish(draft.telegram_user_id)
-            return Outcome(None, notes=[Note.of("assistant.keys.renamed", name=renamed.account_name)])
+            return Outcome(None, notes=[Text.of("assistant.keys.renamed", name=renamed.account_name)])
         if state.step == Step.ASK_NAME:
             state.account_name = clean_account_name(value, state.exchange_id)
         elif state.step == Step.ASK_SUBACCOUNT:
@@ -52,4 +53,4 @@ async def save_options(flow: Flow, draft: Draft) -> Outcome:
     except IntegrationError as problem:
         return Outcome(draft, notes=[problem_note(problem)])
     await flow.drafts.finish(draft.telegram_user_id)
-    return Outcome(None, notes=[Note.of("assistant.keys.options_saved", name=saved.account_name)])
+    return Outcome(None, notes=[Text.of("assistant.keys.options_saved", name=saved.account_name)])

@@ -9,9 +9,10 @@ from bot.assistant.drafts import Draft
 from bot.assistant.flow import KEY_KIND_NAMES, Flow, can_make_key, enabled_endpoints, key_type_of, profile_of
 from bot.assistant.keypairs import make_key_pair
 from bot.assistant.options import save_options
-from bot.assistant.results import Action, Note, Outcome, Screen, ScreenKind
+from bot.assistant.results import Action, Outcome, Screen, ScreenKind
 from bot.assistant.state import Mode, Step
 from connectors.profiles import UnknownExchange, get_profile, search_exchanges
+from i18n import Text
 
 SEARCH_LIMIT = 8
 ALERT_LIMIT = 190  # Telegram shows at most 200 characters in a callback alert
@@ -123,7 +124,7 @@ async def _make_key(flow: Flow, draft: Draft, argument: str) -> Outcome:
     profile = profile_of(draft)
     generated_type = profile.generated_key_type
     if generated_type is None or generated_type.generated is None or not can_make_key(draft, profile):
-        return Outcome(draft, notes=[Note.of("assistant.keypair.not_offered")])
+        return Outcome(draft, notes=[Text.of("assistant.keypair.not_offered")])
     # An RSA key takes a noticeable moment to make: not on the loop that serves every user.
     made = await asyncio.to_thread(make_key_pair, generated_type.generated.kind)
     # Anything typed for the other kind of key goes: this key pair is the whole secret part of the new key.
@@ -193,15 +194,15 @@ ACTIONS: dict[str, tuple[Handler, set[Step]]] = {
 }
 
 
-def refusal(draft: Draft, action: str, argument: str) -> Note | None:
+def refusal(draft: Draft, action: str, argument: str) -> Text | None:
     """Why a live press cannot be carried out (answered as an alert), or None."""
     if action == Action.CONFIRM and not draft.state.picked:
-        return Note.of("assistant.alert.nothing_picked")
+        return Text.of("assistant.alert.nothing_picked")
     if action == Action.TOGGLE:
         try:
             get_profile(argument)
         except UnknownExchange as problem:
-            return Note.of("assistant.alert.unsupported", reason=str(problem)[:ALERT_LIMIT])
+            return Text.of("assistant.alert.unsupported", reason=str(problem)[:ALERT_LIMIT])
     if action == Action.ENDPOINT and enabled_endpoints(draft, profile_of(draft)) == [argument]:
-        return Note.of("assistant.alert.no_endpoint")
+        return Text.of("assistant.alert.no_endpoint")
     return None

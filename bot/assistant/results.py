@@ -1,18 +1,19 @@
 """What an Assistant use case returns: codes and values for a view to render, never English or Telegram objects.
 
-An `Outcome` is read in order: the check report (replacing the "checking" message), the notes, the screen, the
-summary. A CLI or a test reads the same fields a Telegram handler renders.
+An `Outcome` is read in order: the check report (replacing the "checking" message), the notes (catalogue `Text`s,
+whose string arguments are values a view escapes), the exchange's intro, the screen, the summary. A CLI or a test
+reads the same fields a Telegram handler renders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from bot.assistant.drafts import Draft
+from i18n import Text
 
 
 class Action(StrEnum):
@@ -47,15 +48,12 @@ class Press:
 
 
 @dataclass(frozen=True, slots=True)
-class Note:
-    """One thing the Assistant says, as a message id and its arguments (values, not text)."""
+class Intro:
+    """An exchange's alerts, key-making steps and notes (from its profile), before its first question."""
 
-    id: str
-    args: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, message_id: str, **args: Any) -> Note:
-        return cls(message_id, args)
+    exchange_id: str
+    position: int
+    total: int
 
 
 class ScreenKind(StrEnum):
@@ -113,7 +111,7 @@ class CheckReport:
     connected: ConnectedReport | None = None
     diagnosis: Any = None  # connectors.diagnosis.Diagnosis: title, explanation, tips
     retries: tuple[Retry, ...] = ()
-    problem: Note | None = None  # why the integration service did not store a checked key
+    problem: Text | None = None  # why the integration service did not store a checked key
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +126,10 @@ class Summary:
 @dataclass(slots=True)
 class Outcome:
     draft: Draft | None  # after the step; None when no flow is open
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
+    intro: Intro | None = None
     screen: Screen | None = None
     report: CheckReport | None = None
     summary: Summary | None = None
-    alert: Note | None = None  # a press answered with an alert (refused, or from an old menu)
+    alert: Text | None = None  # a press answered with an alert (refused, or from an old menu)
     check_now: bool = False  # "Check and connect" was pressed: say so, then call check_and_connect

@@ -10,11 +10,12 @@ from __future__ import annotations
 from bot.assistant import connect, fields, options, presses
 from bot.assistant.drafts import Draft, DraftStore
 from bot.assistant.flow import Flow, profile_of
-from bot.assistant.results import Note, Outcome, Press, Screen, ScreenKind
+from bot.assistant.results import Outcome, Press, Screen, ScreenKind
 from bot.assistant.state import DraftState, Mode, Step
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.users import UserService
 from connectors.clients import ClientPool
+from i18n import Text
 
 PROMPTS = (Step.ASK_NAME, Step.ASK_SUBACCOUNT, Step.ASK_DATE)
 MAX_SEARCH_LENGTH = 40
@@ -64,7 +65,7 @@ class Assistant:
         return await handler(self.flow, draft, pressed.argument)
 
     async def _stale(self, telegram_user_id: int, chat_id: int | None, draft: Draft | None) -> Outcome:
-        expired = Note.of("assistant.alert.expired_menu")
+        expired = Text.of("assistant.alert.expired_menu")
         if draft is None:
             if chat_id is None:
                 return Outcome(None, alert=expired)
@@ -83,12 +84,12 @@ class Assistant:
         if step == Step.PICK:
             found = presses.found_for(text)
             if not found:  # the search text is never echoed: it could be a passphrase
-                return Outcome(draft, notes=[Note.of("assistant.pick.no_match")])
+                return Outcome(draft, notes=[Text.of("assistant.pick.no_match")])
             draft.state.search = text[:MAX_SEARCH_LENGTH]
             return await self.flow.show(draft, Screen(ScreenKind.PICKER, found=found))
         if step in PROMPTS:
             return await options.typed_option(self.flow, draft, text)
-        return Outcome(draft, notes=[Note.of("assistant.use_buttons")])
+        return Outcome(draft, notes=[Text.of("assistant.use_buttons")])
 
     async def check_and_connect(self, draft: Draft) -> Outcome:
         return await connect.check_and_connect(self.flow, draft)
@@ -99,11 +100,11 @@ class Assistant:
             state = DraftState(mode=mode, step=Step.ASK_NAME, replace_integration_id=summary.id)
             draft = await self.flow.drafts.begin(telegram_user_id, chat_id, state)
             await self.flow.drafts.save(draft)
-            return Outcome(draft, notes=[Note.of("assistant.keys.rename_ask", name=summary.account_name)])
+            return Outcome(draft, notes=[Text.of("assistant.keys.rename_ask", name=summary.account_name)])
         if mode == Mode.REPLACE:
             state = DraftState(mode=mode, picked=[summary.exchange_id], replace_integration_id=summary.id)
             draft = await self.flow.drafts.begin(telegram_user_id, chat_id, state)
-            intro = Outcome(draft, notes=[Note.of("assistant.keys.replace_intro", name=summary.account_name)])
+            intro = Outcome(draft, notes=[Text.of("assistant.keys.replace_intro", name=summary.account_name)])
             return await self.flow.begin_exchange(draft, 0, intro)
         state = DraftState(
             mode=Mode.OPTIONS,
@@ -123,9 +124,9 @@ class Assistant:
         """After a restart: tell the user where they were and show that step again (a failed check is offered
         again from the review)."""
         if draft.state.exchange_id is None or draft.state.step == Step.PICK:
-            intro = Note.of("assistant.resumed_pick")
+            intro = Text.of("assistant.resumed_pick")
         else:
-            intro = Note.of("assistant.resumed", exchange=profile_of(draft).id)
+            intro = Text.of("assistant.resumed", exchange=profile_of(draft).name)
         if draft.state.step == Step.FAILED:
             draft.state.step = Step.REVIEW
         return await self.flow.show(draft, await self.flow.current_screen(draft), Outcome(draft, notes=[intro]))

@@ -52,7 +52,6 @@ class DraftState:
     failed_code: str | None = None
     connected: list[Connected] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    menu_message_id: int | None = None
 
     @property
     def exchange_id(self) -> str | None:

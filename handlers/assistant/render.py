@@ -1,21 +1,20 @@
-"""An Assistant Outcome shown in Telegram: the check report, the notes, the screen, the summary, in that order."""
+"""An Assistant Outcome shown in Telegram: the check report, the notes, the intro, the screen, the summary, in that
+order."""
 
 from __future__ import annotations
-
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.assistant import texts
 from bot.assistant.drafts import Draft
 from bot.assistant.results import CheckReport, Outcome, Screen, ScreenKind, Summary
 from bot.assistant.service import Assistant
 from bot.context import services
 from connectors.profiles import get_profile
 from handlers import outbound
-from handlers.assistant import notes, views
+from handlers.assistant import texts, views
 from handlers.callbacks import SYNC, sync_data
+from i18n import t
 
 
 def assistant_of(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
@@ -34,7 +33,9 @@ async def render(
     chat_id = _chat_id(update, outcome)
     for note in outcome.notes:
         if chat_id is not None:
-            await outbound.send(context.bot, chat_id, notes.html(note))
+            await outbound.send(context.bot, chat_id, texts.html(note))
+    if outcome.intro is not None and chat_id is not None:
+        await outbound.send(context.bot, chat_id, texts.exchange_intro(outcome.intro))
     if outcome.screen is not None:
         await _show(update, context, outcome.draft, outcome.screen)
     if outcome.summary is not None and chat_id is not None:
@@ -52,7 +53,7 @@ async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft
     query = update.callback_query
     if screen.kind == ScreenKind.CANCELLED:
         if query is not None:
-            await outbound.edit_pressed(query, escape(texts.CANCELLED))
+            await outbound.edit_pressed(query, t("assistant.cancelled"))
         return
     if draft is None:
         return
@@ -79,14 +80,14 @@ async def _report(
         )
         if done.warnings:
             text += "\n\n" + texts.warnings_block(done.warnings)
-        sync_now = InlineKeyboardButton("🔄 Sync now", callback_data=sync_data([done.integration_id]))
+        sync_now = InlineKeyboardButton(t("assistant.button.sync_now"), callback_data=sync_data([done.integration_id]))
         keyboard = InlineKeyboardMarkup([[sync_now]])
     elif report.diagnosis is not None and draft is not None:
         diagnosis = report.diagnosis
         text = texts.failure(diagnosis.title, diagnosis.explanation, diagnosis.tips)
         keyboard = views.failure_keyboard(draft, report.retries)
     elif report.problem is not None:
-        text = notes.html(report.problem)
+        text = texts.html(report.problem)
     else:
         return
     await outbound.edit(context.bot, status.chat_id, status.message_id, text, keyboard)
@@ -97,6 +98,6 @@ async def _summary(context: ContextTypes.DEFAULT_TYPE, chat_id: int, summary: Su
     keyboard = None
     # Too many accounts for one button's 64 bytes: they are synced with /sync instead.
     if names and SYNC.fits(",".join(str(i) for i in ids)):
-        label = "🔄 Sync them all" if len(names) > 1 else "🔄 Sync now"
+        label = t("assistant.button.sync_all") if len(names) > 1 else t("assistant.button.sync_now")
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=sync_data(ids))]])
     await outbound.send(context.bot, chat_id, texts.summary(names, list(summary.skipped_names)), keyboard)

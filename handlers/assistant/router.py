@@ -10,17 +10,17 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts as common_texts
-from bot.assistant import texts
 from bot.assistant.state import Step
 from bot.context import SETTINGS_KEY, services
 from connectors.profiles import get_profile
 from handlers import outbound
-from handlers.assistant import notes
+from handlers.assistant import texts
 from handlers.assistant.buttons import parse
 from handlers.assistant.render import assistant_of, render
 from handlers.assistant.secrets import receive_field
 from handlers.callbacks import ASSISTANT
 from handlers.replies import reply
+from i18n import t, tn
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_user is None:
         return
     wiped = await assistant_of(context).cancel(update.effective_user.id)
-    await reply(update, texts.CANCELLED if wiped else texts.NOTHING_TO_CANCEL)
+    await reply(update, t("assistant.cancelled") if wiped else t("assistant.nothing_to_cancel"))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,12 +57,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await assistant.press(user.id, chat.id if private and chat is not None else None, parse(query.data))
     # A press is answered exactly once (Telegram refuses a second answer): with the alert, or plainly.
     if outcome.alert is not None:
-        await query.answer(notes.plain(outcome.alert), show_alert=True)
+        await query.answer(texts.plain(outcome.alert), show_alert=True)
     else:
         await query.answer()
     if outcome.check_now and outcome.draft is not None:
         draft = outcome.draft
-        checking = texts.CHECKING.format(exchange=get_profile(draft.state.exchange_id or "").name)
+        checking = t("assistant.checking", exchange=escape(get_profile(draft.state.exchange_id or "").name))
         status = await outbound.send(context.bot, draft.chat_id, checking)
         await render(update, context, await assistant.check_and_connect(draft), status=status)
         return
@@ -101,7 +101,7 @@ async def sweep_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
     minutes = max(1, round(svc.drafts.timeout.total_seconds() / 60))
     for draft in await svc.drafts.sweep_expired():
         try:
-            await outbound.send(context.bot, draft.chat_id, escape(texts.TIMED_OUT.format(minutes=minutes)))
+            await outbound.send(context.bot, draft.chat_id, tn("assistant.timed_out", minutes))
         except TelegramError as problem:
             log.warning("could not tell a user their flow timed out: %s", type(problem).__name__)
 

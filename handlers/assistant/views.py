@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.assistant import keypair_texts, texts
 from bot.assistant.drafts import Draft
 from bot.assistant.flow import can_make_key, enabled_endpoints, key_type_of
 from bot.assistant.results import Retry, RetryKind, Screen, ScreenKind
@@ -20,7 +18,9 @@ from connectors.profiles import (
     get_profile,
     popular_profiles,
 )
+from handlers.assistant import texts
 from handlers.assistant.buttons import Action, button
+from i18n import msgid, render, t
 
 PAGE_SIZE = 8
 
@@ -58,70 +58,65 @@ def picker(draft: Draft, exchange_ids: list[str] | None = None, has_more: bool |
     rows.extend(buttons[i : i + 2] for i in range(0, len(buttons), 2))
     paging = []
     if state.page > 0 or state.search:
-        paging.append(button("‹ Back", draft.token, Action.PAGE, str(max(state.page - 1, 0))))
+        paging.append(button(t("assistant.button.back_page"), draft.token, Action.PAGE, str(max(state.page - 1, 0))))
     if has_more and not state.search:
-        paging.append(button("More exchanges ›", draft.token, Action.PAGE, str(state.page + 1)))
+        paging.append(button(t("assistant.button.more"), draft.token, Action.PAGE, str(state.page + 1)))
     if paging:
         rows.append(paging)
-    rows.append([button("✔️ Confirm exchanges", draft.token, Action.CONFIRM)])
-    rows.append([button("✖ Cancel", draft.token, Action.CANCEL)])
-    selected = texts.selected_line([_name(eid) for eid in state.picked])
-    return View(texts.PICK.format(selected=selected), InlineKeyboardMarkup(rows))
+    rows.append([button(t("assistant.button.confirm"), draft.token, Action.CONFIRM)])
+    rows.append([_cancel(draft)])
+    return View(texts.picker_title([_name(eid) for eid in state.picked]), InlineKeyboardMarkup(rows))
+
+
+def _cancel(draft: Draft) -> InlineKeyboardButton:
+    return button(t("assistant.button.cancel"), draft.token, Action.CANCEL)
+
+
+def _skip_or_cancel(draft: Draft) -> list[InlineKeyboardButton]:
+    return [button(t("assistant.button.skip"), draft.token, Action.SKIP), _cancel(draft)]
 
 
 def key_types(draft: Draft, profile: ExchangeProfile) -> View:
-    lines = [texts.CHOOSE_KEY_TYPE.format(exchange=profile.name)]
     choices = profile.pasted_key_types
-    lines += [texts.key_type_line(key_type) for key_type in choices]
-    rows = [[button(key_type.label, draft.token, Action.KEY_TYPE, key_type.id)] for key_type in choices]
-    rows.append(
-        [button("Skip this exchange", draft.token, Action.SKIP), button("✖ Cancel", draft.token, Action.CANCEL)]
-    )
-    return View("\n\n".join(lines), InlineKeyboardMarkup(rows))
+    rows = [[button(render(key_type.label), draft.token, Action.KEY_TYPE, key_type.id)] for key_type in choices]
+    rows.append(_skip_or_cancel(draft))
+    return View(texts.key_types(profile, choices), InlineKeyboardMarkup(rows))
 
 
 def make_key_offer(draft: Draft, profile: ExchangeProfile) -> list[list[InlineKeyboardButton]]:
     """The "Let Tallybot make the key" row beside the first field, or no row where Tallybot cannot make the key."""
     if not can_make_key(draft, profile):
         return []
-    return [[button(keypair_texts.MAKE_KEY_BUTTON, draft.token, Action.MAKE_KEY)]]
+    return [[button(t("assistant.button.make_key"), draft.token, Action.MAKE_KEY)]]
 
 
 def public_key_view(draft: Draft, profile: ExchangeProfile, screen: Screen) -> View:
     made = key_type_of(draft, profile).generated
     steps = made.steps if made is not None else ()
     keyboard = InlineKeyboardMarkup(
-        [
-            [button(keypair_texts.OWN_KEY_BUTTON, draft.token, Action.OWN_KEY)],
-            [button("✖ Cancel", draft.token, Action.CANCEL)],
-        ]
+        [[button(t("assistant.button.own_key"), draft.token, Action.OWN_KEY)], [_cancel(draft)]]
     )
-    return View(keypair_texts.public_key(profile.name, screen.key_kind, steps, screen.public_key), keyboard)
+    return View(texts.public_key(profile.name, screen.key_kind, steps, screen.public_key), keyboard)
 
 
 def ask_field(draft: Draft, profile: ExchangeProfile) -> View:
-    key_type = profile.key_type(draft.state.key_type or profile.default_key_type.id)
+    key_type = key_type_of(draft, profile)
     field = key_type.fields[draft.state.field_index]
     text = texts.ask_field(profile.name, field, draft.state.field_index + 1, len(key_type.fields))
-    keyboard = InlineKeyboardMarkup([*make_key_offer(draft, profile), [button("✖ Cancel", draft.token, Action.CANCEL)]])
-    return View(text, keyboard)
+    return View(text, InlineKeyboardMarkup([*make_key_offer(draft, profile), [_cancel(draft)]]))
 
 
 def review(draft: Draft, profile: ExchangeProfile, fingerprint: str) -> View:
     state = draft.state
-    key_type = profile.key_type(state.key_type or profile.default_key_type.id)
-    extras = ""
-    # Typed by the user: escaped, or Telegram refuses the whole message (issue 12, finding 10).
-    if state.subaccount:
-        extras += f"\nSubaccount: {escape(state.subaccount)}"
-    if state.sync_from:
-        extras += f"\nSync from: {escape(state.sync_from)}"
-    rows = [[button("✅ Check and connect", draft.token, Action.CHECK)]]
+    rows = [[button(t("assistant.button.check"), draft.token, Action.CHECK)]]
     if state.mode == Mode.CONNECT:
         # A replaced key keeps its account's options; they are changed from /keys.
-        rows.append([button("⚙️ Advanced options", draft.token, Action.ADVANCED)])
-    rows.append([button("✖ Cancel", draft.token, Action.CANCEL)])
-    text = texts.review(profile, key_type, fingerprint, state.account_name or profile.name, extras)
+        rows.append([button(t("assistant.button.advanced"), draft.token, Action.ADVANCED)])
+    rows.append([_cancel(draft)])
+    # Typed by the user: escaped, or Telegram refuses the whole message (issue 12, finding 10).
+    options = texts.review_options(state.subaccount, state.sync_from)
+    account = state.account_name or profile.name
+    text = texts.review(profile, key_type_of(draft, profile), fingerprint, account, options)
     return View(text, InlineKeyboardMarkup(rows))
 
 
@@ -130,42 +125,56 @@ def advanced(draft: Draft, profile: ExchangeProfile) -> View:
     key_type = state.key_type or profile.default_key_type.id
     enabled = enabled_endpoints(draft, profile)
     rows = [
-        [button("✏️ Account name", draft.token, Action.NAME), button("👤 Subaccount", draft.token, Action.SUBACCOUNT)],
-        [button("📅 Sync from date", draft.token, Action.DATE)],
+        [
+            button(t("assistant.button.name"), draft.token, Action.NAME),
+            button(t("assistant.button.subaccount"), draft.token, Action.SUBACCOUNT),
+        ],
+        [button(t("assistant.button.date"), draft.token, Action.DATE)],
     ]
     if state.sync_from:
-        rows[1].append(button("Clear date", draft.token, Action.CLEAR_DATE))
+        rows[1].append(button(t("assistant.button.clear_date"), draft.token, Action.CLEAR_DATE))
     for spec in profile.endpoints_for(key_type):
         mark = "☑️" if str(spec.endpoint) in enabled else "⬜"
-        label = spec.label or ENDPOINT_LABELS[Endpoint(spec.endpoint)]
-        rows.append([button(f"{mark} {label}", draft.token, Action.ENDPOINT, str(spec.endpoint))])
-    back = "💾 Save" if state.mode == Mode.OPTIONS else "« Back"
+        label = render(spec.label) if spec.label else ENDPOINT_LABELS[Endpoint(spec.endpoint)]
+        rows.append(
+            [
+                button(
+                    t("assistant.button.endpoint", mark=mark, label=label),
+                    draft.token,
+                    Action.ENDPOINT,
+                    str(spec.endpoint),
+                )
+            ]
+        )
+    back = t("assistant.button.save") if state.mode == Mode.OPTIONS else t("assistant.button.back")
     rows.append([button(back, draft.token, Action.BACK)])
     text = texts.advanced(state.account_name or profile.name, state.subaccount, state.sync_from)
     return View(text, InlineKeyboardMarkup(rows))
 
 
-PROMPTS = {Step.ASK_NAME: texts.ASK_NAME, Step.ASK_SUBACCOUNT: texts.ASK_SUBACCOUNT, Step.ASK_DATE: texts.ASK_DATE}
+PROMPTS = {
+    Step.ASK_NAME: msgid("assistant.prompt.name"),
+    Step.ASK_SUBACCOUNT: msgid("assistant.prompt.subaccount"),
+    Step.ASK_DATE: msgid("assistant.prompt.date"),
+}
 
 
 def prompt_for(draft: Draft) -> View:
-    keyboard = InlineKeyboardMarkup([[button("« Back", draft.token, Action.ADVANCED)]])
-    return View(PROMPTS[draft.state.step], keyboard)
+    keyboard = InlineKeyboardMarkup([[button(t("assistant.button.back"), draft.token, Action.ADVANCED)]])
+    return View(t(PROMPTS[draft.state.step]), keyboard)
 
 
 RETRY_LABELS = {
-    RetryKind.FIELD_AGAIN: "Re-enter the passphrase",
-    RetryKind.KEY_TYPE: "Choose the key type again",
-    RetryKind.NEW_KEY: "Enter a new key",
-    RetryKind.CHECK_AGAIN: "Check again",
+    RetryKind.FIELD_AGAIN: msgid("assistant.retry.field_again"),
+    RetryKind.KEY_TYPE: msgid("assistant.retry.key_type"),
+    RetryKind.NEW_KEY: msgid("assistant.retry.new_key"),
+    RetryKind.CHECK_AGAIN: msgid("assistant.retry.check_again"),
 }
 
 
 def failure_keyboard(draft: Draft, retries: tuple[Retry, ...]) -> InlineKeyboardMarkup:
-    rows = [[button(RETRY_LABELS[retry.kind], draft.token, retry.action, retry.argument)] for retry in retries]
-    rows.append(
-        [button("Skip this exchange", draft.token, Action.SKIP), button("✖ Cancel", draft.token, Action.CANCEL)]
-    )
+    rows = [[button(t(RETRY_LABELS[retry.kind]), draft.token, retry.action, retry.argument)] for retry in retries]
+    rows.append(_skip_or_cancel(draft))
     return InlineKeyboardMarkup(rows)
 
 

@@ -51,7 +51,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
 from bot import texts as common_texts
-from bot.assistant import texts as assistant_texts
 from bot.assistant.drafts import DraftStore
 from bot.assistant.state import DraftState
 from bot.context import SERVICES_KEY, Services
@@ -63,6 +62,7 @@ from bot.vault import KeyRing, Vault, VaultError, generate_key
 from connectors.files.tallybot import template_csv
 from db.engine import Database
 from db.models import AssistantDraft, Credential, Integration
+from i18n import t
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import UserHandle
 from sandbox.exchanges import AccountProfile, BinanceEmulator
@@ -582,7 +582,7 @@ class Isolation(RuleBasedStateMachine):
                 # The user's own account in the list is synced; the other one is not touched.
                 await settle_sync(self.world, someone)
             else:
-                assert answer in (assistant_texts.EXPIRED_MENU, common_texts.STALE_BUTTON), answer
+                assert answer in (t("assistant.alert.expired_menu"), common_texts.STALE_BUTTON), answer
             self.world.forged_presses += 1
 
         self.act(person, "forged button", work)
@@ -605,7 +605,7 @@ class Isolation(RuleBasedStateMachine):
 
         async def work() -> None:
             answer = await self.press_forged(someone, f"as:{token.token}:{action}:binance")
-            assert answer == assistant_texts.EXPIRED_MENU, answer
+            assert answer == t("assistant.alert.expired_menu"), answer
             world.forged_presses += 1
 
         self.act(person, "forged Assistant button", work)

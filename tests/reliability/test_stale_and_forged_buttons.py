@@ -19,11 +19,11 @@ import pytest_asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
-from bot.assistant import texts
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
 from connectors.files.tallybot import template_csv
+from i18n import t
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BinanceEmulator, DemoKeys
 from tests.assistant_story import Walker
@@ -117,7 +117,7 @@ async def test_confirm_with_nothing_picked_says_so_without_an_error(bot: Bot, ca
     await bot.settle()
 
     answer = bot.telegram.callback_answer(query)
-    assert answer is not None and answer.text == texts.NOTHING_PICKED
+    assert answer is not None and answer.text == t("assistant.alert.nothing_picked")
     assert errors(caplog) == []
 
 
@@ -140,7 +140,7 @@ async def test_unticking_the_last_kind_of_history_says_so_without_an_error(
     await bot.settle()
 
     answer = bot.telegram.callback_answer(query)
-    assert answer is not None and answer.text == texts.NO_ENDPOINT
+    assert answer is not None and answer.text == t("assistant.alert.no_endpoint")
     assert errors(caplog) == []
 
 

@@ -1,0 +1,189 @@
+"""The Assistant's messages, built from catalogue entries (HTML). Every value that came from a user or an exchange is
+escaped here; a profile's text may be a catalogue `Text` or, while its profile is not migrated, a string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from html import escape
+
+from bot.assistant.results import Intro
+from connectors.profiles import CredentialField, ExchangeProfile, KeyType, get_profile
+from i18n import ListStyle, Text, join, msgid, render, t
+
+# join()'s unit style reads "A, B, C" (no "and"): the list of names the Assistant always showed.
+NAMES: ListStyle = "unit"
+
+
+def value(item: Text | str) -> str:
+    """A profile's or a user's text, rendered and escaped."""
+    return escape(render(item))
+
+
+def escaped(text: Text) -> Text:
+    """The text with every string argument escaped (they are values: names, labels, what the user typed); an
+    argument that is itself a catalogue text is trusted HTML and only its own arguments are escaped."""
+    return Text(text.id, {name: _escaped_argument(argument) for name, argument in text.args.items()})
+
+
+def _escaped_argument(argument: object) -> object:
+    if isinstance(argument, str):
+        return escape(argument)
+    if isinstance(argument, Text):
+        return escaped(argument)
+    return argument
+
+
+def html(text: Text) -> str:
+    """A note of the Assistant as the HTML message that says it."""
+    return render(escaped(text))
+
+
+def plain(text: Text) -> str:
+    """An alert (Telegram shows it as plain text: nothing is escaped)."""
+    return render(text)
+
+
+def _bold_names(names: Iterable[str]) -> str:
+    return join([f"<b>{escape(name)}</b>" for name in names], style=NAMES)
+
+
+def picker_title(names: list[str]) -> str:
+    selected = t("assistant.pick.selected", names=_bold_names(names)) if names else t("assistant.pick.none")
+    return t("assistant.pick.title", selected=selected)
+
+
+def _lines(items: Iterable[Text | str], numbered: bool = False) -> str:
+    if numbered:
+        return "\n".join(f"{n}. {value(item)}" for n, item in enumerate(items, 1))
+    return "\n".join(f"• {value(item)}" for item in items)
+
+
+def exchange_intro(intro: Intro) -> str:
+    """Alerts first (they matter most), then how to make a read-only key, notes, and the safety reminder."""
+    profile = get_profile(intro.exchange_id)
+    parts = [t("assistant.intro.heading", exchange=escape(profile.name), position=intro.position, total=intro.total)]
+    if profile.best_effort:
+        parts.append(t("assistant.intro.best_effort"))
+    if profile.alerts:
+        parts.append(t("assistant.intro.alerts", lines=_lines(profile.alerts)))
+    if profile.integration_steps:
+        parts.append(t("assistant.intro.steps", lines=_lines(profile.integration_steps, numbered=True)))
+    if profile.api_management_url:
+        parts.append(t("assistant.intro.api_page", url=escape(profile.api_management_url, quote=True)))
+    if profile.important_notes:
+        parts.append(t("assistant.intro.notes", lines=_lines(profile.important_notes)))
+    parts.append(t("assistant.intro.safety"))
+    return "\n\n".join(parts)
+
+
+def key_types(profile: ExchangeProfile, choices: Iterable[KeyType]) -> str:
+    lines = [t("assistant.key_type.choose", exchange=escape(profile.name))]
+    lines += [f"<b>{value(key_type.label)}</b>: {value(key_type.description)}" for key_type in choices]
+    return "\n\n".join(lines)
+
+
+def ask_field(exchange: str, field: CredentialField, number: int, total: int) -> str:
+    hint = f"\n<i>{value(field.hint)}</i>" if field.hint else ""
+    label = value(field.label)
+    return t("assistant.field.ask", exchange=escape(exchange), number=number, total=total, label=label, hint=hint)
+
+
+def review(profile: ExchangeProfile, key_type: KeyType, fingerprint: str, account: str, options: list[str]) -> str:
+    kind = "" if len(profile.key_types) == 1 else f" ({value(key_type.label)})"
+    extras = "".join("\n" + line for line in options)
+    return t(
+        "assistant.review",
+        exchange=escape(profile.name),
+        kind=kind,
+        fingerprint=escape(fingerprint),
+        account=escape(account),
+        extras=extras,
+    )
+
+
+def review_options(subaccount: str | None, sync_from: str | None) -> list[str]:
+    """The options a review and an account's detail show, when set (typed by the user: escaped)."""
+    lines = [t("assistant.option.subaccount", subaccount=escape(subaccount))] if subaccount else []
+    if sync_from:
+        lines.append(t("assistant.option.sync_from", date=escape(sync_from)))
+    return lines
+
+
+def advanced(account: str, subaccount: str | None, sync_from: str | None) -> str:
+    return t(
+        "assistant.advanced",
+        account=escape(account),
+        subaccount=escape(subaccount) if subaccount else t("assistant.advanced.main_account"),
+        sync_from=escape(sync_from) if sync_from else t("assistant.advanced.all_history"),
+    )
+
+
+def public_key(exchange: str, kind: str, steps: Iterable[Text | str], public_pem: str) -> str:
+    return t(
+        "assistant.keypair.public_key",
+        exchange=escape(exchange),
+        kind=escape(kind),
+        public_key=escape(public_pem),
+        steps=_lines(steps, numbered=True),
+    )
+
+
+def connected(
+    account: str, exchange: str, verified: bool, expires_at: datetime | None, ip_restricted: bool | None
+) -> str:
+    lines = [t("assistant.connected", account=escape(account), exchange=escape(exchange))]
+    lines.append(t("assistant.connected.read_only") if verified else t("assistant.connected.not_verifiable"))
+    if expires_at is not None:
+        lines.append(t("assistant.connected.expires", date=f"{expires_at:%Y-%m-%d}"))
+    if ip_restricted is not None:
+        lines.append(t("assistant.connected.ip_on") if ip_restricted else t("assistant.connected.ip_none"))
+    return "\n".join(lines)
+
+
+def warnings_block(warnings: Iterable[Text | str]) -> str:
+    return "\n".join(f"⚠️ {value(warning)}" for warning in warnings)
+
+
+def failure(title: str, explanation: str, tips: Iterable[str]) -> str:
+    text = t("assistant.failure", title=escape(title), explanation=escape(explanation))
+    tip_lines = _lines(tips)
+    return text + "\n\n" + t("assistant.failure.tips", tips=tip_lines) if tip_lines else text
+
+
+def summary(connected_names: list[str], skipped: list[str]) -> str:
+    if not connected_names:
+        return t("assistant.summary.nothing")
+    lines = [t("assistant.summary.done"), t("assistant.summary.connected", names=_bold_names(connected_names))]
+    if skipped:
+        lines.append(t("assistant.summary.skipped", names=join([escape(name) for name in skipped], style=NAMES)))
+    lines.append(t("assistant.summary.manage"))
+    return "\n".join(lines)
+
+
+# --- /keys -----------------------------------------------------------------------------------------------
+
+STATUSES: Mapping[str, str] = {
+    "never_synced": msgid("assistant.keys.status.never_synced"),
+    "running": msgid("assistant.keys.status.running"),
+    "ok": msgid("assistant.keys.status.ok"),
+    "partial": msgid("assistant.keys.status.partial"),
+    "failed": msgid("assistant.keys.status.failed"),
+    "disconnected": msgid("assistant.keys.status.disconnected"),
+}
+
+
+def key_line(name: str, exchange: str, fingerprint: str | None, status: str) -> str:
+    key = t("assistant.keys.key", fingerprint=escape(fingerprint)) if fingerprint else t("assistant.keys.no_key")
+    shown = t(STATUSES[status]) if status in STATUSES else escape(status)
+    return t("assistant.keys.line", name=escape(name), exchange=escape(exchange), key=key, status=shown)
+
+
+def key_detail(name: str, exchange: str, fingerprint: str | None, subaccount: str | None, sync_from: str | None) -> str:
+    lines = [t("assistant.keys.detail", name=escape(name), exchange=escape(exchange))]
+    if fingerprint:
+        lines.append(t("assistant.keys.detail_key", fingerprint=escape(fingerprint)))
+    else:
+        lines.append(t("assistant.keys.detail_no_key"))
+    return "\n".join(lines + review_options(subaccount, sync_from))
