@@ -174,7 +174,7 @@ class KucoinBook:
         return {
             "remark": key.label,
             "apiKey": key.api_key,
-            "apiVersion": 2,
+            "apiVersion": 3,  # keys issued now are version 3 and sign as version 2 (docs/exchange-apis/kucoin.md)
             "permission": ",".join(names),
             "ipWhitelist": ",".join(key.ip_whitelist),
             "createdAt": key.created_at,
