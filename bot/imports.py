@@ -127,7 +127,7 @@ class ImportService:
 
         Raises IntegrationNotFound for an integration that is not theirs, and a FileProblem subclass (WrongFileType,
         EmptyFile, FileTooLarge, BrokenEncoding, UnknownFormat, AmbiguousFormat, WrongExchange, BadTimezone) for a
-        file that cannot be imported at all; `str(error)` is the message for the user. Rows that cannot be read
+        file that cannot be imported at all; `error.text` is the message for the user. Rows that cannot be read
         come back in the report, with nothing written.
         """
         if len(data) > self.max_bytes:  # before any work, and before reading the file into a thread

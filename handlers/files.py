@@ -42,7 +42,7 @@ from handlers import outbound
 from handlers.callbacks import EXPORT, UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
-from i18n import msgid, tn
+from i18n import msgid, render, tn
 
 PENDING_KEY = "tallybot.pending_uploads"
 # connectors.files.matching.Match values, in the order the report lists them.
@@ -191,14 +191,14 @@ async def import_upload(
                 for candidate in ambiguous.candidates
             ]
             await live.close(
-                texts.UPLOAD_WHICH_FORMAT.format(problem=escape(str(ambiguous))), InlineKeyboardMarkup(rows)
+                texts.UPLOAD_WHICH_FORMAT.format(problem=escape(render(ambiguous.text))), InlineKeyboardMarkup(rows)
             )
             return
         except (FileProblem, IntegrationError) as problem:
             if created:
                 await svc.integrations.delete(user.id, integration_id, keep_history=False)
             _pending(context).pop(token, None)
-            await live.close(texts.UPLOAD_FAILED.format(problem=escape(str(problem))))
+            await live.close(texts.UPLOAD_FAILED.format(problem=escape(render(problem.text))))
             return
         _pending(context).pop(token, None)
         if not report.written and created:
@@ -209,7 +209,7 @@ async def import_upload(
 def render_report(report: ImportReport, name: str, account: str) -> str:
     if not report.written:
         lines = [texts.UPLOAD_REJECTED.format(name=escape(name), count=report.rejected_total)]
-        lines += [f"• {escape(str(row))}" for row in report.rejected]
+        lines += ["• " + escape(render(row.text)) for row in report.rejected]
         return "\n".join(lines)
     text = texts.UPLOAD_DONE.format(
         title=escape(report.format_title),

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.files.errors import BadTimezone, RowError
+from i18n import Text
 
 # Quote currencies of spot markets, longest first so "FDUSD" wins over "USD"; used only where a pair has no separator
 # and the row names neither side's unit.
@@ -64,22 +65,22 @@ def decimal_value(text: str, column: str, *, allow_empty: bool = False) -> Decim
     if not cleaned or cleaned in {"-", "--"}:
         if allow_empty:
             return None
-        raise RowError(column, "is empty; a number is needed")
+        raise RowError(column, Text.of("file.row.empty_number"))
     if _GROUPED.fullmatch(cleaned):
         cleaned = cleaned.replace(",", "")
     if not _NUMBER.fullmatch(cleaned):
-        raise RowError(column, f"“{text.strip()}” is not a number")
+        raise RowError(column, Text.of("file.row.not_a_number", text=text.strip()))
     try:
         value = Decimal(cleaned)
     except InvalidOperation as exc:  # pragma: no cover - the pattern above admits only valid literals
-        raise RowError(column, f"“{text.strip()}” is not a number") from exc
+        raise RowError(column, Text.of("file.row.not_a_number", text=text.strip())) from exc
     return value
 
 
 def number(text: str, column: str) -> Decimal:
     value = decimal_value(text, column)
     if value is None:  # pragma: no cover - decimal_value raises on empty cells unless allow_empty
-        raise RowError(column, "is empty; a number is needed")
+        raise RowError(column, Text.of("file.row.empty_number"))
     return value
 
 
@@ -102,7 +103,7 @@ def with_unit(text: str, column: str, units: Iterable[str] = ()) -> tuple[Decima
                 continue
     match = _WITH_UNIT.fullmatch(cleaned)
     if match is None:
-        raise RowError(column, f"“{text.strip()}” is not an amount")
+        raise RowError(column, Text.of("file.row.not_an_amount", text=text.strip()))
     return number(match.group(1), column), (match.group(2) or "").upper()
 
 
@@ -112,7 +113,7 @@ def side_value(text: str, column: str) -> str:
         return "buy"
     if side in {"sell", "s", "卖出", "売り"}:
         return "sell"
-    raise RowError(column, f"“{text.strip()}” is not Buy or Sell")
+    raise RowError(column, Text.of("file.row.not_a_side", text=text.strip()))
 
 
 def split_pair(text: str, column: str, *, base_hint: str = "", quote_hint: str = "") -> tuple[str, str]:
@@ -135,7 +136,7 @@ def split_pair(text: str, column: str, *, base_hint: str = "", quote_hint: str =
     for quote in KNOWN_QUOTES:
         if pair.endswith(quote) and len(pair) > len(quote):
             return pair[: -len(quote)], quote
-    raise RowError(column, f"cannot tell the two coins of the pair “{text.strip()}”")
+    raise RowError(column, Text.of("file.row.pair_unclear", pair=text.strip()))
 
 
 def zone_named(name: str) -> tzinfo:
@@ -144,9 +145,7 @@ def zone_named(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadTimezone(
-            f"“{name}” is not a time zone I know; set yours with /settings (e.g. Europe/Berlin)."
-        ) from exc
+        raise BadTimezone(Text.of("file.bad_timezone", name=name)) from exc
 
 
 def zone_in_text(text: str) -> tzinfo | None:
@@ -175,7 +174,7 @@ def parse_time(text: str, column: str, zone: tzinfo) -> tuple[datetime, int]:
     raw = text.strip()
     cleaned = _ZONE_SUFFIX.sub("", raw).strip() if raw[-1:].isalpha() or raw.endswith(")") else raw
     if not cleaned:
-        raise RowError(column, "is empty; a date and time are needed")
+        raise RowError(column, Text.of("file.row.empty_time"))
     if cleaned.isdigit() and len(cleaned) in (10, 13):
         seconds = int(cleaned) / (1000 if len(cleaned) == 13 else 1)
         return datetime.fromtimestamp(seconds, tz=UTC), 1
@@ -198,7 +197,7 @@ def _strptime(cleaned: str, raw: str, column: str) -> tuple[datetime, int]:
             continue
         precision = 86_400 if pattern == "%Y-%m-%d" else 60 if pattern in MINUTE_FORMATS else 1
         return parsed, precision
-    raise RowError(column, f"“{raw}” is not a date and time I can read (e.g. 2024-03-01 12:30:00)")
+    raise RowError(column, Text.of("file.row.bad_time", text=raw))
 
 
 def code_of(asset: str, codes: Mapping[str, str]) -> str:

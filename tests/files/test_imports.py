@@ -37,7 +37,7 @@ from db.engine import Database
 from db.models import Integration, Transaction, User
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 from handlers.files import render_report
-from i18n import tn
+from i18n import Text, tn
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from tests.files import samples
 from tests.files.samples import csv_bytes
@@ -196,7 +196,7 @@ async def test_one_bad_row_means_nothing_is_written_and_the_first_bad_rows_are_l
     assert not report.written
     assert (report.new, report.already_known, report.rejected_total, len(report.rejected)) == (0, 0, 7, 5)
     assert [(r.line, r.column) for r in report.rejected] == [(n, "Side") for n in range(7, 12)]
-    assert "“HODL” is not Buy or Sell" in report.rejected[0].reason
+    assert report.rejected[0].reason == Text.of("file.row.not_a_side", text="HODL")
     assert await total_rows(database) == 0
 
 

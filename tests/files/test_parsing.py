@@ -26,6 +26,7 @@ from connectors.files.errors import BadTimezone
 from connectors.files.formats import FIELD_LIMITS
 from connectors.records import RecordKind
 from db.models import Transaction
+from i18n import Text, t
 from tests.files import samples
 from tests.files.samples import csv_bytes, xlsx_bytes
 
@@ -302,7 +303,11 @@ def test_hand_written_rows_that_cannot_be_read_are_listed_with_line_column_and_r
         (6, "amount"),
     ]
     assert "“airdropp” is not one of trade, deposit" in parsed.rejected[2].reason
-    assert "“zero point one” is not a number" in parsed.rejected[3].reason
+    assert parsed.rejected[3].reason == Text.of("file.row.not_a_number", text="zero point one")
+    reads = t(
+        "file.rejected_row.column", line=6, column="amount", reason=t("file.row.not_a_number", text="zero point one")
+    )
+    assert str(parsed.rejected[3]) == reads, "as the user reads it"
 
 
 # -------------------------------------------------------------------------------------------- containers
