@@ -172,6 +172,7 @@ async def test_a_key_that_can_trade_is_refused_and_a_new_key_is_asked_for(
     refused = await assistant.check_and_connect(review.draft)
 
     assert refused.report is not None and refused.report.connected is None
+    assert refused.report.diagnosis is not None
     assert refused.report.diagnosis.code == DiagnosisCode.TOO_MANY_PERMISSIONS
     # A new key is the only way out: a trading permission is not unticked on the same key by checking again.
     assert refused.report.retries == (Retry(RetryKind.NEW_KEY, Action.RETRY_FIELD, "0"),)
@@ -234,3 +235,51 @@ async def test_a_press_from_an_old_flow_is_stale_and_shows_where_the_user_is(
     assert old.alert == Text.of("assistant.alert.expired_menu")
     assert old.screen is not None and old.screen.kind == ScreenKind.PICKER and not old.screen.edit
     assert old.draft is not None and old.draft.state.picked == []
+
+
+async def test_a_key_pair_tallybot_makes_is_registered_and_connected(
+    parts: tuple[Database, ClientPool, Vault], bybit: BybitEmulator
+) -> None:
+    assistant = assistant_of(parts)
+    await assistant.open(ADA, ADA)
+    await press(assistant, Action.TOGGLE, "bybit")
+    await press(assistant, Action.CONFIRM)
+
+    made = await press(assistant, Action.MAKE_KEY)
+
+    assert made.screen is not None and made.screen.kind == ScreenKind.PUBLIC_KEY
+    assert made.screen.key_kind == "RSA"  # Bybit takes self-generated RSA keys only
+    assert made.screen.public_key.startswith("-----BEGIN PUBLIC KEY-----")
+    assert made.draft is not None and made.draft.state.key_type == "tallybot_rsa"
+    # The user registers the public half on Bybit, which issues the API key they paste back.
+    api_key = bybit.register_self_generated_key(made.screen.public_key)
+    review = await paste(assistant, api_key)
+    assert review.screen is not None and review.screen.kind == ScreenKind.REVIEW
+    assert review.draft is not None
+    connected = await assistant.check_and_connect(review.draft)
+
+    assert connected.report is not None and connected.report.connected is not None
+    stored = await assistant.flow.integrations.list(ADA)
+    assert [(s.key_type, s.fingerprint) for s in stored] == [("tallybot_rsa", "…" + api_key[-4:])]
+    opened = await assistant.flow.integrations.credentials(ADA, stored[0].id)
+    # The private half went from the draft into the credential, never into a result.
+    assert opened["apiKey"].reveal() == api_key and "PRIVATE KEY" in opened["secret"].reveal()
+
+
+async def test_skipping_one_of_two_exchanges_moves_on_and_the_summary_names_it(
+    parts: tuple[Database, ClientPool, Vault],
+) -> None:
+    assistant = assistant_of(parts)
+    await assistant.open(ADA, ADA)
+    await press(assistant, Action.TOGGLE, "okx")
+    await press(assistant, Action.TOGGLE, "bybit")
+    first = await press(assistant, Action.CONFIRM)
+    assert first.intro == Intro("okx", 1, 2)
+
+    second = await press(assistant, Action.SKIP)
+    assert second.intro == Intro("bybit", 2, 2) and second.summary is None
+    done = await press(assistant, Action.SKIP)
+
+    assert done.summary is not None
+    assert (done.summary.connected_names, done.summary.skipped_names) == ((), ("OKX", "Bybit"))
+    assert done.draft is None and await assistant.draft(ADA) is None

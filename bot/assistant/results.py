@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from bot.assistant.drafts import Draft
+from connectors.diagnosis import Diagnosis
 from i18n import Text
 
 
@@ -109,7 +109,7 @@ class CheckReport:
     """What replaces the "checking your key" message: connected, refused (with a diagnosis), or not stored."""
 
     connected: ConnectedReport | None = None
-    diagnosis: Any = None  # connectors.diagnosis.Diagnosis: title, explanation, tips
+    diagnosis: Diagnosis | None = None  # why the exchange or Tallybot refused the key
     retries: tuple[Retry, ...] = ()
     problem: Text | None = None  # why the integration service did not store a checked key
 
