@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -31,6 +32,8 @@ YEAR = AccountProfile(
 )
 DAYS_BACK = 400  # the sync-from date: before the account's first record
 TRADES, LEDGERS = "/0/private/TradesHistory", "/0/private/Ledgers"
+DOCUMENTED = Path(__file__).resolve().parent / "conformance" / "documented" / "kraken"
+RULES = Path(__file__).resolve().parents[1] / "docs" / "exchange-apis" / "kraken.md"
 
 
 @pytest.fixture
@@ -86,6 +89,7 @@ async def test_kraken_from_the_assistant_to_the_export_stores_exactly_the_accoun
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
         await connect_in_the_assistant(ada, key.api_key, key.secret)
+        served = set(kraken.requests.by_path)  # the key check and the markets
         kraken.requests.reset()
         first = (await ada.sync_now(timeout=120)).text or ""
         first_requests = dict(kraken.requests.by_path)
@@ -152,6 +156,12 @@ async def test_kraken_from_the_assistant_to_the_export_stores_exactly_the_accoun
     assert (second_requests[TRADES], second_requests[LEDGERS]) == (1, 1)
     assert "✅" in again and "❌" not in again, again
     assert kraken.requests.unexpected == []
+    # Every path Tallybot called has a documented payload in the conformance folder and a section in kraken.md.
+    served |= set(first_requests) | set(second_requests)
+    fixtures = {json.loads(p.read_text())["endpoint"] for p in DOCUMENTED.glob("*.json")}
+    assert served == fixtures, served ^ fixtures
+    rules = RULES.read_text(encoding="utf-8")
+    assert all(f"/0/{path.split('/0/', 1)[1]}" in rules for path in served)
     assert "Kraken" in status and "🟢" in status, status
     assert exported.document is not None
     exported_rows = list(csv.DictReader(io.StringIO(exported.document.content.decode())))
