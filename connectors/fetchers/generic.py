@@ -188,12 +188,10 @@ class GenericFetcher:
         from the start of the sync to the oldest record received is a gap, every sync, with the reason."""
         method, unified, kind = METHODS[spec.endpoint]
         market_id = str(market["id"]) if market is not None else ""
-        start_ms, until_ms = (
-            walk_begin(
-                spec, None, since, report, exchange_name=self.profile.name, default_history=self.default_history
-            ),
-            to_ms(until),
+        start_ms = walk_begin(
+            spec, None, since, report, exchange_name=self.profile.name, default_history=self.default_history
         )
+        until_ms = to_ms(until)
         items: Sequence[Mapping[str, Any]] = await call_unified(
             self.client,
             method,
