@@ -33,6 +33,7 @@ V2_DEFAULT_LIMIT = 25
 V2_MAX_LIMIT = 100
 FILLS_DEFAULT_LIMIT = 100  # not documented
 FIAT = frozenset({"USD", "EUR", "GBP"})
+PLACEHOLDERS = frozenset({"XTZ"})  # listed, never held (no scripted record uses XTZ): no transactions
 ASSET_NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "USDT": "Tether", "USDC": "USDC", "EUR": "Euro"}
 
 
@@ -92,7 +93,7 @@ class CoinbaseBook:
         assets |= {d.asset for d in account.deposits} | {w.asset for w in account.withdrawals}
         assets |= {c.from_asset for c in account.converts} | {c.to_asset for c in account.converts}
         assets |= {t.asset for t in account.transfers} | {r.asset for r in account.rewards}
-        assets |= {"USD", "XLM"}  # accounts every user has, or one never used: still listed, still asked
+        assets |= {"USD", *PLACEHOLDERS}  # an account every user has, and one never used: still listed, still asked
         self.account_ids = {asset: self._uuid() for asset in sorted(assets)}
         rows = [*self._fill_rows(), *self._wallet_rows()]
         self.transactions: dict[str, list[Row]] = {acct: [] for acct in self.account_ids.values()}
@@ -222,24 +223,47 @@ class CoinbaseBook:
     def accounts(self, call: Call, path: str) -> Json:
         rows = [self._account(asset, ident) for asset, ident in self.account_ids.items()]
         rows.sort(key=lambda body: str(body["id"]), reverse=True)
-        return v2_page(rows, call.params, path)
+        page = v2_page(rows, call.params, path)
+        # The accounts list names its cursors twice more (ccxt's recorded answer; ccxt pages with next_starting_after).
+        listed = page["data"]
+        more = page["pagination"]["next_uri"] is not None
+        page["pagination"]["previous_ending_before"] = None
+        page["pagination"]["next_starting_after"] = str(listed[-1]["id"]) if more and listed else None
+        return page
 
     def _account(self, asset: str, ident: str) -> Json:
-        kind = "fiat" if asset in FIAT else "wallet"
+        """An account as ccxt's recorded answer shows one; a currency the user never held is listed all the same,
+        with its code as id and no times (the recorded XLM row)."""
+        placeholder = asset in PLACEHOLDERS
+        fiat = asset in FIAT
         return {
-            "id": ident,
+            "id": asset if placeholder else ident,
             "name": f"{asset} Wallet",
             "primary": asset == "BTC",
-            "type": kind,
-            "currency": {"code": asset, "name": ASSET_NAMES.get(asset, asset)},
+            "type": "fiat" if fiat else "wallet",
+            "currency": {
+                "code": asset,
+                "name": ASSET_NAMES.get(asset, asset),
+                "color": "#000000",
+                "sort_index": 100,
+                "exponent": 2 if fiat else 8,
+                "type": "fiat" if fiat else "crypto",
+                "address_regex": "" if fiat else "^0x[0-9a-fA-F]{40}$",
+                "asset_id": ident,
+                "destination_tag_name": "",
+                "destination_tag_regex": "",
+            },
             "balance": {"amount": "0.00000000", "currency": asset},
-            "created_at": rfc3339_s(self.account.now_ms - 4 * 365 * 86_400_000),
-            "updated_at": rfc3339_s(self.account.now_ms),
+            "created_at": None if placeholder else rfc3339_s(self.account.now_ms - 4 * 365 * 86_400_000),
+            "updated_at": None if placeholder else rfc3339_s(self.account.now_ms),
             "resource": "account",
-            "resource_path": f"/v2/accounts/{ident}",
+            "resource_path": f"/v2/accounts/{asset if placeholder else ident}",
+            "allow_deposits": True,
+            "allow_withdrawals": True,
         }
 
     def account_transactions(self, call: Call, account_id: str, path: str) -> Json:
+        account_id = self.account_ids.get(account_id, account_id) if account_id in PLACEHOLDERS else account_id
         if account_id not in self.transactions:
             raise CoinbaseError(404, "not_found", "Not found")
         return v2_page([row.body for row in self.transactions[account_id]], call.params, path)
@@ -326,4 +350,5 @@ def _product(product_id: str, base: str, quote: str, price: Decimal) -> Json:
         "price_increment": "0.00000001",
         "display_name": product_id,
         "product_venue": "CBE",
+        "approximate_quote_24h_volume": "0",
     }

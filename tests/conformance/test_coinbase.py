@@ -7,6 +7,7 @@ docs/exchange-apis/coinbase.md.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,19 +18,25 @@ from typing import Any
 import ccxt.async_support as ccxt
 import pytest
 
+from bot.secret import Secret
 from connectors.clients import ClientPool
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.key_permissions import KeyFacts, parse_coinbase
+from connectors.keycheck import check_key
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, CoinbaseEmulator
 from sandbox.exchanges.coinbase import DEFAULT_RULES, V2, V3_PRIVATE, V3_PUBLIC, CoinbaseLimits
-from tests.conformance.corpus import field_paths, move, readable, shape_differences
+from tests.conformance.corpus import ROOT, field_paths, move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "coinbase"
 PROFILE = AccountProfile(years=1.0, traded_markets=4, trades=40, deposits=4, withdrawals=4, converts=3, rewards=4)
 FAST = CoinbaseLimits(rules={V3_PRIVATE: (10_000, 1000), V3_PUBLIC: (10_000, 1000), V2: (10_000, 1000)})
+
+
+def rules_page() -> str:
+    return (ROOT / "docs" / "exchange-apis" / "coinbase.md").read_text(encoding="utf-8")
 
 
 def documented(name: str) -> dict[str, Any]:
@@ -150,6 +157,7 @@ async def coinbase_client(seed: int, limits: CoinbaseLimits) -> AsyncIterator[An
         ("historical_fills.docs.json", "v3PrivateGetBrokerageOrdersHistoricalFills", {"limit": 50}, "fills"),
         ("key_permissions.docs.json", "v3PrivateGetBrokerageKeyPermissions", {}, None),
         ("account_transactions.docs.json", "v2PrivateGetAccountsAccountIdTransactions", {"limit": 100}, "data"),
+        ("accounts.ccxt_docstring.json", "v2PrivateGetAccounts", {"limit": 100}, "accounts"),
     ],
 )
 async def test_the_emulator_answers_in_the_documented_shape(
@@ -189,10 +197,12 @@ async def test_the_emulator_answers_in_the_documented_shape(
     )
     compared = 0
     for answer in answers:
-        if rows is not None and not answer[rows]:
+        if rows is not None and not answer["data" if rows == "accounts" else rows]:
             continue
         compared += 1
-        if rows == "data":
+        if rows == "accounts":
+            assert shape_differences(example, answer) == []
+        elif rows == "data":
             # Rows differ by type: compare each with the documented row of its type where there is one.
             shown = {row["type"]: row for row in example["data"]}
             for row in answer["data"]:
@@ -226,3 +236,37 @@ async def test_v2_pages_hold_at_most_100_objects_newest_first() -> None:
         assert default["pagination"]["limit"] == 25  # "The default limit is set to 25"
         with pytest.raises(ccxt.ExchangeError, match="invalid_request"):
             await client.v2PrivateGetAccounts({"limit": 101})  # "values up to 100 are permitted"
+
+
+def test_every_documented_file_names_its_endpoint_and_source() -> None:
+    for path in sorted(DOCUMENTED.glob("*.json")):
+        payload = documented(path.name)
+        assert str(payload["endpoint"]).startswith("/"), path.name
+
+
+async def test_every_path_a_coinbase_sync_calls_has_a_documented_fixture_and_a_docs_section() -> None:
+    """The paths are not written by hand: a key check and a full sync of both endpoints are run against the
+    emulator, and the paths it served (account ids folded into `{account_id}`) must each have a documented payload
+    here and be named in docs/exchange-apis/coinbase.md."""
+    profile = get_profile("coinbase")
+    async with CoinbaseEmulator(seed=8, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator:
+        key = emulator.create_demo_keys().read_only
+        pool = ClientPool({"coinbase": emulator.base_url})
+        try:
+            fields = {"apiKey": Secret(key.api_key), "secret": Secret(key.secret)}
+            assert (await check_key(profile, fields, pool=pool, credential_id="coverage")).ok
+            async with pool.client("coinbase", "coverage", {"apiKey": key.api_key, "secret": key.secret}) as client:
+                client.throttler.config["refillRate"] = 1e6
+                fetcher = CoinbaseFetcher(profile, client)
+                for endpoint in (Endpoint.SPOT_TRADES, Endpoint.LEDGER):
+                    pages = fetcher.fetch(
+                        endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
+                    )
+                    assert [page async for page in pages]
+        finally:
+            await pool.close()
+        served = {re.sub(r"^/v2/accounts/[^/]+/", "/v2/accounts/{account_id}/", p) for p in emulator.requests.by_path}
+        assert not emulator.requests.unexpected
+    fixtures = {documented(path.name)["endpoint"] for path in DOCUMENTED.glob("*.json")}
+    assert sorted(served - fixtures) == []
+    assert sorted(path for path in served if f"`GET {path}" not in rules_page()) == []
