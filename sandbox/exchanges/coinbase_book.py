@@ -163,6 +163,23 @@ class CoinbaseBook:
             rows.append(self._row(r.asset, r.timestamp, "staking_reward", r.amount, "Staking reward"))
         return rows
 
+    def add_transaction(self, asset: str, ms: int, kind: str, amount: Decimal, status: str) -> str:
+        """A transaction appearing now (a receive still confirming, say); its id, for `set_status`."""
+        row = self._row(asset, ms, kind, amount, kind.replace("_", " ").capitalize())
+        row.body["status"] = status
+        listed = self.transactions[row.account_id]
+        listed.append(row)
+        listed.sort(key=lambda r: (r.ms, r.body["id"]), reverse=True)
+        return str(row.body["id"])
+
+    def set_status(self, ident: str, status: str) -> None:
+        for listed in self.transactions.values():
+            for row in listed:
+                if row.body["id"] == ident:
+                    row.body["status"] = status
+                    return
+        raise KeyError(ident)
+
     # -- v3 -------------------------------------------------------------------------------------------------
 
     def key_permissions(self, call: Call) -> Json:

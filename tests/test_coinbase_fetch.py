@@ -1,0 +1,98 @@
+"""The Coinbase fetcher's cursors against the emulator, through a real ccxt client: a transaction still pending is
+not stored and is read again until it is final; a walk cut short by Coinbase's 429 resumes exactly after the last
+page it committed, and the two syncs together store every record once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connectors.clients import ClientPool
+from connectors.fetchers.base import Cursor, FetchReport, RateLimited
+from connectors.fetchers.coinbase import CoinbaseFetcher
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord, RecordKind
+from sandbox.exchanges import AccountProfile, CoinbaseEmulator, CoinbaseLimits
+from sandbox.exchanges.coinbase import DEFAULT_RULES, V2, V3_PRIVATE, V3_PUBLIC
+
+PROFILE = AccountProfile(years=1.0, traded_markets=3, trades=150, deposits=6, withdrawals=4, converts=3, rewards=5)
+FAST = CoinbaseLimits(rules={V3_PRIVATE: (10_000, 1000), V3_PUBLIC: (10_000, 1000), V2: (10_000, 1000)})
+
+
+@asynccontextmanager
+async def fetcher_for(emulator: CoinbaseEmulator) -> AsyncIterator[CoinbaseFetcher]:
+    key = emulator.create_demo_keys().read_only
+    pool = ClientPool({"coinbase": emulator.base_url})
+    try:
+        async with pool.client("coinbase", "fetch", {"apiKey": key.api_key, "secret": key.secret}) as client:
+            client.throttler.config["refillRate"] = 1e6  # the emulator's limits are what is under test
+            yield CoinbaseFetcher(get_profile("coinbase"), client)
+    finally:
+        await pool.close()
+
+
+async def sync(fetcher: CoinbaseFetcher, endpoint: Endpoint, cursors: dict[Endpoint, Cursor]) -> list[NormalizedRecord]:
+    """One sync of one endpoint, committing each page's cursor as the sync engine does."""
+    records: list[NormalizedRecord] = []
+    stored = {"": cursors[endpoint]} if endpoint in cursors else {}
+    pages = fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors=stored, report=FetchReport())
+    async for page in pages:
+        records += page.records
+        cursors[endpoint] = page.cursor
+    return records
+
+
+async def test_a_pending_receive_is_stored_once_it_is_completed_and_never_before() -> None:
+    async with CoinbaseEmulator(seed=31, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator:
+        async with fetcher_for(emulator) as fetcher:
+            cursors: dict[Endpoint, Cursor] = {}
+            first = await sync(fetcher, Endpoint.LEDGER, cursors)
+            hour_ago = emulator.clock.now_ms() - 3_600_000
+            ident = emulator.book.add_transaction("ETH", hour_ago, "receive", Decimal("1.25"), "pending")
+            while_pending = await sync(fetcher, Endpoint.LEDGER, cursors)
+            emulator.book.set_status(ident, "completed")
+            once_final = await sync(fetcher, Endpoint.LEDGER, cursors)
+            after = await sync(fetcher, Endpoint.LEDGER, cursors)
+    assert first and while_pending == []
+    assert [(r.kind, r.asset, r.amount, r.exchange_tx_id) for r in once_final] == [
+        (RecordKind.DEPOSIT, "ETH", Decimal("1.25"), ident)
+    ]
+    assert after == []
+
+
+async def test_a_walk_stopped_by_a_429_resumes_after_its_last_page_and_stores_everything_once() -> None:
+    tight = CoinbaseLimits(rules={**DEFAULT_RULES, V2: (6, 3_600_000)})
+    async with CoinbaseEmulator(seed=32, profile=PROFILE, listed_symbols=20, limits=tight) as emulator:
+        async with fetcher_for(emulator) as fetcher:
+            cursors: dict[Endpoint, Cursor] = {}
+            records: list[NormalizedRecord] = []
+            stored: dict[str, Any] = {}
+            with pytest.raises(RateLimited):
+                pages = fetcher.fetch(
+                    Endpoint.LEDGER, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
+                )
+                async for page in pages:
+                    records += page.records
+                    stored = page.cursor
+            assert "walk" in stored  # stopped inside the walk, with pages committed
+            cursors[Endpoint.LEDGER] = stored
+            emulator.limits = FAST
+            emulator.reset_rate_limits()
+            records += await sync(fetcher, Endpoint.LEDGER, cursors)
+    account = emulator.account
+    keys = [r.natural_key for r in records]
+    assert len(keys) == len(set(keys))  # nothing twice across the two syncs
+    expected = (
+        len(account.deposits)
+        + len(account.withdrawals)
+        + 2 * len(account.converts)
+        + len(account.transfers)
+        + len(account.rewards)
+    )
+    assert len(records) == expected
+    assert "walk" not in cursors[Endpoint.LEDGER]
