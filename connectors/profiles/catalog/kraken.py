@@ -89,7 +89,18 @@ PROFILE = ExchangeProfile(
     troubleshooting=(
         c.invalid_key_tip(NAME, "Kraken's private key is the long one, about 88 characters."),
         c.ip_tip(NAME),
-        c.missing_permission_tip(NAME, "Query Ledger Entries and Query Closed Orders & Trades"),
+        # Kraken answers "EGeneral:Permission denied" both for a missing permission and, as far as the emulator
+        # knows (unsourced, docs/exchange-apis/kraken.md), for a call from outside the key's IP allow-list.
+        Tip(
+            TipCode.MISSING_PERMISSION,
+            "Kraken refused the key: permission denied",
+            (
+                "Edit the key on Kraken and make sure Query Ledger Entries and Query Closed Orders & Trades are "
+                "ticked.",
+                "If you gave the key an IP allow-list, remove it: calls from other addresses are refused.",
+                "Save, then try again in Tallybot.",
+            ),
+        ),
         c.too_many_permissions_tip(NAME),
         c.expired_tip(NAME, "Check that you did not set an expiry date on the key."),
         Tip(
