@@ -48,16 +48,18 @@ async def sync(fetcher: CoinbaseFetcher, endpoint: Endpoint, cursors: dict[Endpo
 
 
 async def test_a_pending_receive_is_stored_once_it_is_completed_and_never_before() -> None:
-    async with CoinbaseEmulator(seed=31, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator:
-        async with fetcher_for(emulator) as fetcher:
-            cursors: dict[Endpoint, Cursor] = {}
-            first = await sync(fetcher, Endpoint.LEDGER, cursors)
-            hour_ago = emulator.clock.now_ms() - 3_600_000
-            ident = emulator.book.add_transaction("ETH", hour_ago, "receive", Decimal("1.25"), "pending")
-            while_pending = await sync(fetcher, Endpoint.LEDGER, cursors)
-            emulator.book.set_status(ident, "completed")
-            once_final = await sync(fetcher, Endpoint.LEDGER, cursors)
-            after = await sync(fetcher, Endpoint.LEDGER, cursors)
+    async with (
+        CoinbaseEmulator(seed=31, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator,
+        fetcher_for(emulator) as fetcher,
+    ):
+        cursors: dict[Endpoint, Cursor] = {}
+        first = await sync(fetcher, Endpoint.LEDGER, cursors)
+        hour_ago = emulator.clock.now_ms() - 3_600_000
+        ident = emulator.book.add_transaction("ETH", hour_ago, "receive", Decimal("1.25"), "pending")
+        while_pending = await sync(fetcher, Endpoint.LEDGER, cursors)
+        emulator.book.set_status(ident, "completed")
+        once_final = await sync(fetcher, Endpoint.LEDGER, cursors)
+        after = await sync(fetcher, Endpoint.LEDGER, cursors)
     assert first and while_pending == []
     assert [(r.kind, r.asset, r.amount, r.exchange_tx_id) for r in once_final] == [
         (RecordKind.DEPOSIT, "ETH", Decimal("1.25"), ident)
@@ -67,23 +69,25 @@ async def test_a_pending_receive_is_stored_once_it_is_completed_and_never_before
 
 async def test_a_walk_stopped_by_a_429_resumes_after_its_last_page_and_stores_everything_once() -> None:
     tight = CoinbaseLimits(rules={**DEFAULT_RULES, V2: (6, 3_600_000)})
-    async with CoinbaseEmulator(seed=32, profile=PROFILE, listed_symbols=20, limits=tight) as emulator:
-        async with fetcher_for(emulator) as fetcher:
-            cursors: dict[Endpoint, Cursor] = {}
-            records: list[NormalizedRecord] = []
-            stored: dict[str, Any] = {}
-            with pytest.raises(RateLimited):
-                pages = fetcher.fetch(
-                    Endpoint.LEDGER, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
-                )
-                async for page in pages:
-                    records += page.records
-                    stored = page.cursor
-            assert "walk" in stored  # stopped inside the walk, with pages committed
-            cursors[Endpoint.LEDGER] = stored
-            emulator.limits = FAST
-            emulator.reset_rate_limits()
-            records += await sync(fetcher, Endpoint.LEDGER, cursors)
+    async with (
+        CoinbaseEmulator(seed=32, profile=PROFILE, listed_symbols=20, limits=tight) as emulator,
+        fetcher_for(emulator) as fetcher,
+    ):
+        cursors: dict[Endpoint, Cursor] = {}
+        records: list[NormalizedRecord] = []
+        stored: dict[str, Any] = {}
+        with pytest.raises(RateLimited):
+            pages = fetcher.fetch(
+                Endpoint.LEDGER, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
+            )
+            async for page in pages:
+                records += page.records
+                stored = page.cursor
+        assert "walk" in stored  # stopped inside the walk, with pages committed
+        cursors[Endpoint.LEDGER] = stored
+        emulator.limits = FAST
+        emulator.reset_rate_limits()
+        records += await sync(fetcher, Endpoint.LEDGER, cursors)
     account = emulator.account
     keys = [r.natural_key for r in records]
     assert len(keys) == len(set(keys))  # nothing twice across the two syncs
