@@ -309,3 +309,31 @@ async def test_refusals_are_answered_with_http_200_and_the_documented_errors() -
             ok, body = signed_request(path, key, secret, {"nonce": nonce + n})
             answers.append((await post(ok, body))[1].get("error"))
         assert answers == [[]] * 6 + [["EAPI:Rate limit exceeded"]] * 2
+
+
+async def test_history_paging_follows_the_docs() -> None:
+    """50 a page, newest first; `start` exclusive and `end` inclusive, as unix seconds or as a record's id; `ofs`."""
+    async with emulated() as (emulator, client):
+        ledger = sorted(emulator.book.ledger, key=lambda e: (e.time, e.ledger_id), reverse=True)
+        first = await client.privatePostLedgers({})
+        second = await client.privatePostLedgers({"ofs": 50})
+        middle = ledger[len(ledger) // 2]
+        after = await client.privatePostLedgers({"start": middle.ledger_id})
+        upto = await client.privatePostLedgers({"end": middle.ledger_id})
+        seconds = middle.time // 1000
+        by_second = await client.privatePostLedgers({"start": seconds - 1, "end": seconds})
+        bad = None
+        try:
+            await client.privatePostLedgers({"ofs": "x"})
+        except ccxt.async_support.ExchangeError as error:
+            bad = str(error)
+
+    assert list(first["result"]["ledger"]) == [e.ledger_id for e in ledger[:50]]
+    assert list(second["result"]["ledger"]) == [e.ledger_id for e in ledger[50:100]]
+    assert first["result"]["count"] == len(ledger)
+    assert all(row["time"] * 1000 > middle.time for row in after["result"]["ledger"].values())
+    assert middle.ledger_id not in after["result"]["ledger"]
+    assert middle.ledger_id in upto["result"]["ledger"]
+    assert upto["result"]["count"] == sum(1 for e in ledger if e.time <= middle.time)
+    assert middle.ledger_id in by_second["result"]["ledger"]
+    assert bad is not None and "EGeneral:Invalid arguments:ofs" in bad
