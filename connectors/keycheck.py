@@ -45,6 +45,7 @@ from connectors.key_permissions import parse_kraken as parse_kraken
 from connectors.key_permissions import parse_kucoin as parse_kucoin
 from connectors.key_permissions import parse_okx as parse_okx
 from connectors.profiles import ExchangeProfile, KeyType
+from i18n import Text
 
 log = logging.getLogger(__name__)
 
@@ -73,26 +74,15 @@ class KeyCheck:
     requests: int = 0  # HTTP requests this check made with the key (the shared market list is not counted)
 
 
-UNREADABLE_TITLE = "Tallybot could not confirm that this key is read-only"
-UNREADABLE_EXPLANATION = (
-    "{name} answered the permission check, but not in the form {name} documents, so Tallybot cannot tell "
-    "whether this key can trade or withdraw. To be safe, the key was not accepted."
-)
-UNREADABLE_TIPS = (
-    "Press “Check again” in a minute: this is usually a passing problem on {name}'s side.",
-    "If it keeps happening, create a new key on {name} with only the read permission ticked and enter that.",
-)
-
-
 def unreadable_diagnosis(profile: ExchangeProfile) -> Diagnosis:
     """The refusal for a permission answer Tallybot cannot read. KEY_REFUSED: the user may check again or enter
     another key, the two ways forward this case has."""
     name = profile.name
     return Diagnosis(
         code=DiagnosisCode.KEY_REFUSED,
-        title=UNREADABLE_TITLE,
-        explanation=UNREADABLE_EXPLANATION.format(name=name),
-        tips=tuple(tip.format(name=name) for tip in UNREADABLE_TIPS),
+        headline=Text.of("keycheck.unreadable.title"),
+        details=(Text.of("keycheck.unreadable.explanation", name=name),),
+        fixes=(Text.of("keycheck.unreadable.tip_1", name=name), Text.of("keycheck.unreadable.tip_2", name=name)),
         retryable=True,
     )
 

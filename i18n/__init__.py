@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from i18n.catalogue import UnknownText
 from i18n.lists import ListStyle, join
-from i18n.render import Text, render, t, tn
+from i18n.render import Text, from_stored, render, t, tn
 
 
 def msgid(identifier: str, /) -> str:
@@ -19,4 +19,4 @@ def msgid(identifier: str, /) -> str:
     return identifier
 
 
-__all__ = ["ListStyle", "Text", "UnknownText", "join", "msgid", "render", "t", "tn"]
+__all__ = ["ListStyle", "Text", "UnknownText", "from_stored", "join", "msgid", "render", "t", "tn"]

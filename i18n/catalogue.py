@@ -1,9 +1,12 @@
-"""The gettext catalogues, read with Babel at import: one `.po` per locale, keyed by dotted message id.
+"""The gettext catalogues, read with Babel at import, keyed by dotted message id.
 
-The English `.po` is the source of every text: its msgid is the id (`diagnosis.invalid_key.title`), its msgstr the
-English. It is parsed with Babel and compiled to a `.mo` in memory, so a fresh clone needs no build step and no file
-can go stale. Another locale (issue 19: `locales/ja/LC_MESSAGES/tallybot.po`) is read the same way with English as
-its gettext fallback, so an id not yet translated shows English rather than the id.
+A locale's catalogue is every `.po` file in `locales/<locale>/LC_MESSAGES/` (`tallybot.po`, and one file per area
+such as `diagnosis.po`, so that people working on different areas do not edit one file), merged into one gettext
+domain; an id defined in two files is an error. The English files are the source of every text: the msgid is the
+id (`diagnosis.invalid_key.title`), the msgstr the English. They are parsed with Babel and compiled to a `.mo` in
+memory, so a fresh clone needs no build step and no file can go stale. Another locale (issue 19:
+`locales/ja/LC_MESSAGES/*.po`) is read the same way with English as its gettext fallback, so an id not yet
+translated shows English rather than the id.
 """
 
 from __future__ import annotations
@@ -57,13 +60,26 @@ def placeholders_of(template: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def po_path(locale: str) -> Path:
-    return LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_paths(locale: str) -> tuple[Path, ...]:
+    return tuple(sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")))
 
 
 def read_catalog(locale: str) -> Catalog:
-    with po_path(locale).open("rb") as po:
-        return read_po(po, locale=locale, domain=DOMAIN)
+    """Every `.po` of `locale` as one catalogue (plural rules from the locale's CLDR data)."""
+    merged = Catalog(locale=locale, domain=DOMAIN)
+    seen: dict[str, Path] = {}
+    for path in po_paths(locale):
+        with path.open("rb") as po:
+            part = read_po(po, locale=locale, domain=DOMAIN)
+        for message in part:
+            if not message.id:
+                continue  # the file's header
+            identifier = message.id if isinstance(message.id, str) else message.id[0]
+            if identifier in seen:
+                raise ValueError(f"{identifier!r} is defined in both {seen[identifier].name} and {path.name}")
+            seen[identifier] = path
+            merged[message.id] = message
+    return merged
 
 
 @cache
@@ -88,7 +104,7 @@ def id_and_forms(message: Message) -> tuple[str, tuple[str, ...]]:
 
 @cache
 def available_locales() -> tuple[str, ...]:
-    return tuple(sorted(path.parent.parent.name for path in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
+    return tuple(sorted({path.parent.parent.name for path in LOCALES_DIR.glob("*/LC_MESSAGES/*.po")}))
 
 
 def resolve_locale(locale: str) -> str:

@@ -15,5 +15,5 @@ ListStyle = Literal["standard", "standard-short", "or", "or-short", "unit", "uni
 
 def join(items: Iterable[str | Text], locale: str = SOURCE_LOCALE, style: ListStyle = "standard") -> str:
     """`items` as one phrase; a `Text` item is rendered first. "and" is `standard`, "or" is `or`."""
-    words = [render(item, locale) if isinstance(item, Text) else item for item in items]
+    words = [render(item, locale) for item in items]
     return format_list(words, style=style, locale=resolve_locale(locale))

@@ -11,11 +11,12 @@ import ast
 import re
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from i18n import Text, UnknownText, catalogue, join, msgid, render, t, tn
+from i18n import Text, UnknownText, catalogue, from_stored, join, msgid, render, t, tn
 from tests.catalogue_scan import ROOT, all_id_uses, module_files, parsed
 
 ID_SHAPE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
@@ -196,6 +197,14 @@ def test_another_locale_translates_and_falls_back_to_english(locales: Path) -> N
     assert join(["A", "B", "C"], locale="ja") == "A、B、C"
 
 
+def test_an_id_defined_in_two_files_of_a_locale_is_refused(locales: Path) -> None:
+    twin = locales / "en" / "LC_MESSAGES" / "twin.po"
+    twin.write_text('msgid "fallback.unknown_command"\nmsgstr "Again"\n', encoding="utf-8")
+    clear_caches()
+    with pytest.raises(ValueError, match=r"fallback\.unknown_command.*twin\.po"):
+        catalogue.entries()
+
+
 def test_translations_agree_with_english_on_placeholders() -> None:
     # Issue 19 adds locales/ja: each translated entry must exist in English and use the same fields.
     for locale in catalogue.available_locales():
@@ -214,3 +223,22 @@ def test_translations_agree_with_english_on_placeholders() -> None:
 def test_msgid_marks_an_id_without_rendering() -> None:
     assert msgid("start.welcome") == "start.welcome"
     assert ROOT.joinpath("i18n", "locales", "en", "LC_MESSAGES", "tallybot.po").exists()
+
+
+def test_a_text_is_stored_as_its_id_and_arguments_and_read_back() -> None:
+    text = Text.of("sync.skip.not_offered", name="Kraken", label=Text.of("endpoint.convert.phrase"))
+    stored = text.to_json()
+    assert stored == {
+        "id": "sync.skip.not_offered",
+        "args": {"name": "Kraken", "label": {"id": "endpoint.convert.phrase", "args": {}}},
+    }
+    assert from_stored(stored) == text
+    assert render(from_stored(stored) or "") == "Kraken does not offer convert history through its API."
+    # A row written before the catalogue holds English: it is shown as it is.
+    assert from_stored("Kraken does not offer that.") == "Kraken does not offer that."
+    assert from_stored(None) is None
+
+
+def test_a_text_with_an_argument_json_cannot_hold_is_not_stored() -> None:
+    with pytest.raises(TypeError, match="amount"):
+        Text.of("upload.failed", amount=Decimal("1.5")).to_json()

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import PurePath
 
-from bot.sync import texts
 from bot.sync.commit import EndpointRun, SyncContext, SyncWriter
 from bot.sync.plan import PlannedEndpoint, SyncTarget, a_time
 from bot.sync.results import EndpointResult, EndpointStatus, SyncGap
 from bot.sync.retry import AUTH_CODES, RetryPolicy, is_timeout, is_transient, retry_after
 from connectors.diagnosis import Diagnosis, DiagnosisCode, attach_response_facts, diagnose, diagnosis_for, safe_summary
 from connectors.fetchers.base import Fetcher, Page, RateLimited, UnsupportedEndpoint
+from i18n import Text
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ class EndpointSync:
 
     async def sync(self, ctx: SyncContext, fetcher: Fetcher, planned: PlannedEndpoint) -> EndpointResult:
         profile, endpoint = ctx.target.profile, planned.endpoint
-        if planned.skip_note:
-            return await self.skipped(ctx, planned, planned.skip_note, planned.skip_diagnosis)
-        not_fetched = texts.NOT_FETCHED_YET.format(name=profile.name, label=planned.label.lower())
+        if planned.skip_notice is not None:
+            return await self.skipped(ctx, planned, planned.skip_notice, planned.skip_diagnosis)
+        not_fetched = Text.of("sync.skip.not_fetched_yet", name=profile.name, label=planned.phrase)
         if not fetcher.supports(endpoint):
             return await self.skipped(ctx, planned, not_fetched, None)
         run = EndpointRun(planned)
@@ -66,7 +66,7 @@ class EndpointSync:
                     await self.sleep(wait)
                     continue
                 diagnosis = diagnosis_for(D.RATE_LIMITED, profile, retry_after=error.retry_after)
-                reason = texts.GAP_RATE_LIMITED.format(name=profile.name)
+                reason = Text.of("sync.gap.rate_limited", name=profile.name)
                 return await self._ended(ctx, run, previous, diagnosis=diagnosis, market=error.market, reason=reason)
             spec = profile.endpoint(endpoint, ctx.target.kind.id)  # named where the fault is Tallybot's
             diagnosis = diagnose(error, profile, key_type=ctx.target.kind.id, endpoint=spec)
@@ -93,7 +93,7 @@ class EndpointSync:
                 _where(error),
             )
             if is_timeout(error, diagnosis):
-                reason = texts.GAP_TIMEOUT.format(name=profile.name)
+                reason = Text.of("sync.gap.timeout", name=profile.name)
                 return await self._ended(ctx, run, previous, diagnosis=diagnosis, market=run.market, reason=reason)
             return await self._ended(ctx, run, previous, diagnosis=diagnosis, failed=True, market=run.market)
 
@@ -131,7 +131,7 @@ class EndpointSync:
         failed: bool = False,
         diagnosis: Diagnosis | None = None,
         market: str = "",
-        reason: str = "",
+        reason: Text | None = None,
     ) -> EndpointResult:
         profile, endpoint = ctx.target.profile, run.planned.endpoint
         gaps = [
@@ -146,7 +146,7 @@ class EndpointSync:
         else:
             covered_until = a_time(ctx.covered.get((endpoint, market))) or previous
             gaps.append(
-                SyncGap(endpoint, covered_until, ctx.until, reason or texts.GAP_FAILED, market),
+                SyncGap(endpoint, covered_until, ctx.until, reason or Text.of("sync.gap.failed"), market),
             )
             status = EndpointStatus.FAILED if failed else EndpointStatus.PARTIAL
         report = run.report
@@ -171,24 +171,26 @@ class EndpointSync:
         return result
 
     async def skipped(
-        self, ctx: SyncContext, planned: PlannedEndpoint, note: str, diagnosis: Diagnosis | None
+        self, ctx: SyncContext, planned: PlannedEndpoint, notice: Text, diagnosis: Diagnosis | None
     ) -> EndpointResult:
-        result = EndpointResult(planned.endpoint, planned.label, EndpointStatus.SKIPPED, diagnosis=diagnosis, note=note)
+        result = EndpointResult(
+            planned.endpoint, planned.label, EndpointStatus.SKIPPED, diagnosis=diagnosis, notice=notice
+        )
         await self.writer.save_outcome(ctx, result, succeeded=False)
         return result
 
     async def client_failed(self, ctx: SyncContext, planned: PlannedEndpoint, diagnosis: Diagnosis) -> EndpointResult:
-        if planned.skip_note:
-            return await self.skipped(ctx, planned, planned.skip_note, planned.skip_diagnosis)
+        if planned.skip_notice is not None:
+            return await self.skipped(ctx, planned, planned.skip_notice, planned.skip_diagnosis)
         result = EndpointResult(planned.endpoint, planned.label, EndpointStatus.FAILED, diagnosis=diagnosis)
         await self.writer.save_outcome(ctx, result, succeeded=False)
         return result
 
     async def not_reached(self, ctx: SyncContext, planned: PlannedEndpoint) -> EndpointResult:
         """An endpoint after the key was refused: not tried, its stored state left as it was."""
-        note = texts.STOPPED_BY_KEY.format(name=ctx.target.profile.name)
+        notice = Text.of("sync.skip.stopped_by_key", name=ctx.target.profile.name)
         await ctx.tracker.ended(planned.endpoint, EndpointStatus.SKIPPED, None)
-        return EndpointResult(planned.endpoint, planned.label, EndpointStatus.SKIPPED, note=note)
+        return EndpointResult(planned.endpoint, planned.label, EndpointStatus.SKIPPED, notice=notice)
 
 
 def _refusal_behind(stop: RateLimited, target: SyncTarget) -> Diagnosis | None:

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from bot.sync import texts
 from bot.sync.results import EndpointResult, EndpointStatus, SyncStatus
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.fetchers.registry import sync_order
-from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, KeyType
+from connectors.profiles import Endpoint, ExchangeProfile, KeyType
+from connectors.profiles.model import ENDPOINT_LABEL_IDS, ENDPOINT_PHRASE_IDS
+from i18n import Text, t
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ class SyncTarget:
 @dataclass(frozen=True, slots=True)
 class PlannedEndpoint:
     endpoint: Endpoint
-    label: str
-    skip_note: str = ""
+    label: str  # English, for views that do not render per locale yet
+    phrase: Text | str  # the kind of history inside a sentence
+    skip_notice: Text | None = None
     skip_diagnosis: Diagnosis | None = None
 
 
@@ -65,13 +67,17 @@ def plan_endpoints(target: SyncTarget) -> list[PlannedEndpoint]:
     for endpoint in sync_order(wanted):
         spec = profile.endpoint(endpoint, key_type)
         if spec is not None:
-            plan.append(PlannedEndpoint(endpoint, spec.label))
+            plan.append(PlannedEndpoint(endpoint, spec.label, spec.phrase))
             continue
         other = next((s for s in profile.endpoints if s.endpoint is endpoint), None)
-        label = other.label if other is not None else ENDPOINT_LABELS[endpoint]
-        template = texts.NOT_FOR_KEY_TYPE if other is not None else texts.NOT_OFFERED
-        note = template.format(name=profile.name, label=label if other else label.lower())
-        plan.append(PlannedEndpoint(endpoint, label, note, diagnosis_for(DiagnosisCode.ENDPOINT_NOT_OFFERED, profile)))
+        not_offered = diagnosis_for(DiagnosisCode.ENDPOINT_NOT_OFFERED, profile)
+        if other is not None:
+            notice = Text.of("sync.skip.not_for_key_type", name=profile.name, label=other.label_text)
+            plan.append(PlannedEndpoint(endpoint, other.label, other.phrase, notice, not_offered))
+            continue
+        phrase = Text.of(ENDPOINT_PHRASE_IDS[endpoint])
+        notice = Text.of("sync.skip.not_offered", name=profile.name, label=phrase)
+        plan.append(PlannedEndpoint(endpoint, t(ENDPOINT_LABEL_IDS[endpoint]), phrase, notice, not_offered))
     return plan
 
 

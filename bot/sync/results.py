@@ -10,6 +10,7 @@ from typing import Any
 
 from connectors.diagnosis import Diagnosis
 from connectors.profiles import Endpoint
+from i18n import Text, render
 
 
 class EndpointStatus(StrEnum):
@@ -37,13 +38,21 @@ class SyncStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SyncGap:
-    """History this sync could not bring: the range (None: open-ended) and why, in plain words."""
+    """History this sync could not bring: the range (None: open-ended) and why.
+
+    `why` is a catalogue text; a `str` only where a fetcher not migrated yet still words its reason itself.
+    """
 
     endpoint: Endpoint
     start: datetime | None
     end: datetime | None
-    reason: str
+    why: Text | str
     market: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The reason in English, for views that do not render per locale yet."""
+        return render(self.why)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,9 +80,14 @@ class EndpointResult:
     pages: int = 0
     diagnosis: Diagnosis | None = None  # why it failed, is partial, or is not offered
     gaps: tuple[SyncGap, ...] = ()
-    note: str = ""  # a plain-words reason for a skip
+    notice: Text | None = None  # why it was skipped
     markets_scanned: tuple[str, ...] = ()
     markets_not_scanned: Mapping[str, str] = field(default_factory=dict)  # market -> why not
+
+    @property
+    def note(self) -> str:
+        """Why it was skipped, in English ("" when it was not), for views that do not render per locale yet."""
+        return render(self.notice) if self.notice is not None else ""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,16 +8,16 @@ from connectors.diagnosis.codes import STATUS_CODES, cause_for_code
 from connectors.diagnosis.facts import ErrorFacts, error_facts
 from connectors.diagnosis.model import Diagnosis, DiagnosisCode, EndpointNotOffered, LookbackLimitReached
 from connectors.diagnosis.texts import (
-    REFUSED_AFTER_SUCCESS,
-    RETRY_AFTER,
     TEMPLATES,
-    THIS_HISTORY,
-    TOO_MANY_TRADE,
-    TOO_MANY_WITHDRAW,
-    WITHDRAW_TIP_DELETE,
-    humanize_seconds,
+    delete_withdraw_key,
+    refused_after_success,
+    retry_after_wait,
+    too_many_trade,
+    too_many_withdraw,
+    where,
 )
 from connectors.profiles import EndpointSpec, ExchangeProfile, TipCode
+from i18n import Text
 
 D = DiagnosisCode
 Variant = Literal["withdraw", "trade", "after_success"]
@@ -99,34 +99,34 @@ def diagnosis_for(
     """
     template = TEMPLATES[code]
     name = profile.name
-    where = f"{endpoint.label.lower()} ({endpoint.api_path})" if endpoint is not None else THIS_HISTORY
-    explanation = template.explanation.format(name=name, where=where)
-    generic = [tip.format(name=name) for tip in template.tips]
+    place = where(endpoint.phrase, endpoint.api_path) if endpoint is not None else where(None)
+    details: list[Text] = [Text.of(template.explanation, name=name, where=place)]
+    generic: list[Text | str] = [Text.of(tip, name=name) for tip in template.tips]
     is_retryable = template.retryable if retryable is None else retryable
     if variant == "withdraw":
-        explanation = TOO_MANY_WITHDRAW
-        generic.insert(0, WITHDRAW_TIP_DELETE.format(name=name))
+        details = [too_many_withdraw()]
+        generic.insert(0, delete_withdraw_key(name))
     elif variant == "trade":
-        explanation = TOO_MANY_TRADE
+        details = [too_many_trade()]
     elif variant == "after_success":
-        explanation += REFUSED_AFTER_SUCCESS.format(name=name)
+        details.append(refused_after_success(name))
         is_retryable = True
     if retry_after is not None:
-        explanation += RETRY_AFTER.format(name=name, wait=humanize_seconds(retry_after))
-    tips = _profile_fixes(profile, template.tip_codes) + tuple(generic)
+        details.append(retry_after_wait(name, retry_after))
+    fixes = _profile_fixes(profile, template.tip_codes) + tuple(generic)
     return Diagnosis(
         code=code,
-        title=template.title.format(name=name),
-        explanation=explanation,
-        tips=tuple(dict.fromkeys(tips)),  # drop repeats, keep order
+        headline=Text.of(template.title, name=name),
+        details=tuple(details),
+        fixes=tuple(dict.fromkeys(fixes)),  # drop repeats, keep order
         retryable=is_retryable,
         retry_after=retry_after,
     )
 
 
-def _profile_fixes(profile: ExchangeProfile, codes: tuple[TipCode, ...]) -> tuple[str, ...]:
+def _profile_fixes(profile: ExchangeProfile, codes: tuple[TipCode, ...]) -> tuple[Text | str, ...]:
     combined = len(codes) > 2
-    fixes: list[str] = []
+    fixes: list[Text | str] = []
     for tip_code in codes:
         tip = profile.tip(tip_code)
         if tip is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from i18n import Text, render, t
+from i18n.catalogue import SOURCE_LOCALE
+
 
 class DiagnosisCode(StrEnum):
     """The cause of a failure, in terms a user can act on."""
@@ -33,14 +36,44 @@ class DiagnosisCode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
-    """A failure explained. Every text comes from our own templates: never from the exchange's error."""
+    """A failure explained, as catalogue texts: never words of the exchange's error.
+
+    `headline`, `details` (sentences in order) and `fixes` are rendered in the reader's locale by the view
+    (`title_in`, `explanation_in`, `tips_in`). A fix is a `str` only while its exchange profile is not migrated.
+    """
 
     code: DiagnosisCode
-    title: str
-    explanation: str
-    tips: tuple[str, ...]
+    headline: Text
+    details: tuple[Text, ...]
+    fixes: tuple[Text | str, ...]
     retryable: bool
     retry_after: float | None = None  # seconds, when the exchange said how long to wait
+
+    def title_in(self, locale: str) -> str:
+        return render(self.headline, locale)
+
+    def explanation_in(self, locale: str) -> str:
+        rendered = [render(detail, locale) for detail in self.details]
+        text = rendered[0]
+        for sentence in rendered[1:]:
+            text = t("text.sentences", locale=locale, first=text, second=sentence)
+        return text
+
+    def tips_in(self, locale: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(render(fix, locale) for fix in self.fixes))
+
+    # English, for the views that do not pass a locale yet (issue 19 threads the user's locale through).
+    @property
+    def title(self) -> str:
+        return self.title_in(SOURCE_LOCALE)
+
+    @property
+    def explanation(self) -> str:
+        return self.explanation_in(SOURCE_LOCALE)
+
+    @property
+    def tips(self) -> tuple[str, ...]:
+        return self.tips_in(SOURCE_LOCALE)
 
 
 class LookbackLimitReached(Exception):

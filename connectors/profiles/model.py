@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Literal
 
 from connectors.profiles.private_keys import PrivateKeyKind, PrivateKeyProblem, looks_like_pem, read_private_key
+from i18n import Text, msgid, t
 
 CredentialName = Literal["apiKey", "secret", "password", "uid"]
 """The ccxt attribute a credential is assigned to (`exchange.apiKey`, `.secret`, `.password`, `.uid`)."""
@@ -35,16 +36,32 @@ class Endpoint(StrEnum):
     FUNDING = "funding"
 
 
+# Message ids of each kind of history: its label (on a line or button of its own) and its phrase (in a sentence).
+ENDPOINT_LABEL_IDS: Mapping[Endpoint, str] = {
+    Endpoint.SPOT_TRADES: msgid("endpoint.spot_trades.label"),
+    Endpoint.DEPOSITS: msgid("endpoint.deposits.label"),
+    Endpoint.WITHDRAWALS: msgid("endpoint.withdrawals.label"),
+    Endpoint.CONVERT: msgid("endpoint.convert.label"),
+    Endpoint.TRANSFERS: msgid("endpoint.transfers.label"),
+    Endpoint.EARN_REWARDS: msgid("endpoint.earn_rewards.label"),
+    Endpoint.LEDGER: msgid("endpoint.ledger.label"),
+    Endpoint.FUTURES_TRADES: msgid("endpoint.futures_trades.label"),
+    Endpoint.FUNDING: msgid("endpoint.funding.label"),
+}
+ENDPOINT_PHRASE_IDS: Mapping[Endpoint, str] = {
+    Endpoint.SPOT_TRADES: msgid("endpoint.spot_trades.phrase"),
+    Endpoint.DEPOSITS: msgid("endpoint.deposits.phrase"),
+    Endpoint.WITHDRAWALS: msgid("endpoint.withdrawals.phrase"),
+    Endpoint.CONVERT: msgid("endpoint.convert.phrase"),
+    Endpoint.TRANSFERS: msgid("endpoint.transfers.phrase"),
+    Endpoint.EARN_REWARDS: msgid("endpoint.earn_rewards.phrase"),
+    Endpoint.LEDGER: msgid("endpoint.ledger.phrase"),
+    Endpoint.FUTURES_TRADES: msgid("endpoint.futures_trades.phrase"),
+    Endpoint.FUNDING: msgid("endpoint.funding.phrase"),
+}
+# English labels, for views that do not render per locale yet.
 ENDPOINT_LABELS: Mapping[Endpoint, str] = {
-    Endpoint.SPOT_TRADES: "Spot trades",
-    Endpoint.DEPOSITS: "Deposits",
-    Endpoint.WITHDRAWALS: "Withdrawals",
-    Endpoint.CONVERT: "Convert history",
-    Endpoint.TRANSFERS: "Internal transfers",
-    Endpoint.EARN_REWARDS: "Earn and staking rewards",
-    Endpoint.LEDGER: "Account ledger",
-    Endpoint.FUTURES_TRADES: "Futures trades",
-    Endpoint.FUNDING: "Funding fees",
+    endpoint: t(identifier) for endpoint, identifier in ENDPOINT_LABEL_IDS.items()
 }
 
 UNIFIED_METHODS: Mapping[Endpoint, str] = {
@@ -203,7 +220,11 @@ class EndpointSpec:
     _: KW_ONLY
     default_enabled: bool
     page_size: int
-    label: str = ""  # empty: the standard label of the endpoint
+    label: str = ""  # English; empty: from `label_id`, else the endpoint's standard label
+    # Message ids of a label of the profile's own (with its phrase); empty: the endpoint's standard ones. A profile
+    # not yet migrated gives `label` in English instead (its phrase is then that label in lower case).
+    label_id: str = ""
+    phrase_id: str = ""
     window: timedelta | None = None
     lookback: timedelta | None = None
     earliest: date | None = None
@@ -214,8 +235,13 @@ class EndpointSpec:
     key_types: tuple[str, ...] = ()  # key types that may call it; empty means all
 
     def __post_init__(self) -> None:
-        if not self.label:
-            object.__setattr__(self, "label", ENDPOINT_LABELS[self.endpoint])
+        if not self.label and not self.label_id:
+            object.__setattr__(self, "label_id", ENDPOINT_LABEL_IDS[self.endpoint])
+            object.__setattr__(self, "phrase_id", ENDPOINT_PHRASE_IDS[self.endpoint])
+        if bool(self.label_id) != bool(self.phrase_id):
+            raise ValueError(f"{self.endpoint}: a label id needs its phrase id")
+        if self.label_id:
+            object.__setattr__(self, "label", t(self.label_id))
         if self.page_size <= 0:
             raise ValueError(f"{self.endpoint}: page size must be positive")
         for name, span in (("window", self.window), ("lookback", self.lookback)):
@@ -224,6 +250,16 @@ class EndpointSpec:
 
     def allows(self, key_type: str) -> bool:
         return not self.key_types or key_type in self.key_types
+
+    @property
+    def label_text(self) -> Text | str:
+        """The label, for a line or a button of its own."""
+        return Text.of(self.label_id) if self.label_id else self.label
+
+    @property
+    def phrase(self) -> Text | str:
+        """The kind of history inside a sentence ("… reads spot trades …")."""
+        return Text.of(self.phrase_id) if self.phrase_id else self.label.lower()
 
 
 @dataclass(frozen=True, slots=True)
