@@ -185,8 +185,11 @@ def parse_bitget(payload: Any) -> KeyFacts:
 
 
 _KUCOIN_READ = frozenset({"general"})
-_KUCOIN_WITHDRAW = frozenset({"withdrawal", "withdraw"})
-_KUCOIN_TRADE = frozenset({"spot", "margin", "futures", "earn", "innertransfer", "transfer", "leveragetoken"})
+# Get Apikey Info lists General, Spot, Margin, Futures, InnerTransfer, Transfer, Earn; "Transfer" is the right to move
+# funds out, "including deposit and withdrawal" (KuCoin's docs, docs/exchange-apis/kucoin.md). "Withdrawal" is the
+# name KuCoin's key page shows for it.
+_KUCOIN_WITHDRAW = frozenset({"withdrawal", "withdraw", "transfer"})
+_KUCOIN_TRADE = frozenset({"spot", "margin", "futures", "earn", "innertransfer", "leveragetoken"})
 
 
 def parse_kucoin(payload: Any) -> KeyFacts:
