@@ -169,8 +169,8 @@ class KucoinBook:
         if key is None:
             raise RuntimeError("a private endpoint was served without a key")
         p = key.permissions
-        # Permission names as KuCoin's API-management page and Get Apikey Info spell them.
-        names = ["General", *(["Spot"] if p.trade else []), *(["Withdrawal"] if p.withdraw else [])]
+        # Permission names as Get Apikey Info spells them ("Transfer" moves funds out, withdrawals included).
+        names = ["General", *(["Spot"] if p.trade else []), *(["Transfer"] if p.withdraw else [])]
         return {
             "remark": key.label,
             "apiKey": key.api_key,

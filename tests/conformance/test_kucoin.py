@@ -23,8 +23,12 @@ import aiohttp
 import pytest
 
 from connectors.clients import ClientPool
+from connectors.fetchers.base import FetchReport
 from connectors.fetchers.discovery import SpotMarket
+from connectors.fetchers.kucoin import KucoinFetcher
 from connectors.fetchers.kucoin.rows import RowReader
+from connectors.key_permissions import KeyFacts, parse_kucoin
+from connectors.profiles import get_profile
 from connectors.records import RecordKind
 from sandbox.exchanges import AccountProfile, Credentials
 from sandbox.exchanges.kucoin import DEFAULT_POOLS, KucoinEmulator, KucoinLimits
@@ -95,6 +99,29 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(kucoi
     assert shape_differences(documented("hf_fills.docs.json")["response"], fills) == []
     # The documented deposits are internal ones (walletTxId null, which admits any type); ours are on-chain.
     assert shape_differences(documented("deposits.docs.json")["response"], deposits) == []
+    for name, path in (
+        ("api_key.docs.json", "/api/v1/user/api-key"),
+        ("accounts.docs.json", "/api/v1/accounts"),
+        ("hf_accounts_opened.docs.json", "/api/v1/hf/accounts/opened"),
+    ):
+        _, answer = await signed_get(kucoin, key, path)
+        assert shape_differences(documented(name)["response"], answer) == [], name
+
+
+def test_the_key_check_reads_the_documented_key_info() -> None:
+    # "Transfer" moves funds out, withdrawals included; Spot, Margin, Futures, Earn and InnerTransfer are writes.
+    facts = parse_kucoin(documented("api_key.docs.json")["response"])
+    assert facts == KeyFacts(can_read=True, can_trade=True, can_withdraw=True, ip_restricted=True)
+
+
+async def test_market_discovery_adds_up_every_account_type_of_the_documented_balances() -> None:
+    class Accounts(Codes):
+        async def privateGetAccounts(self, params: Any) -> Any:
+            return documented("accounts.docs.json")["response"]
+
+    fetcher = KucoinFetcher(get_profile("kucoin"), Accounts())
+    held = await fetcher._balances(FetchReport())
+    assert held == {"USDT": Decimal("26.67759503")}  # 26.66759503 in the trade account + 0.01 in the main one
 
 
 def test_the_fetcher_reads_the_documented_fill_as_a_person_does() -> None:
@@ -172,7 +199,7 @@ async def test_key_errors_are_kucoins_documented_codes(kucoin: KucoinEmulator) -
     _, trading = await signed_get(kucoin, keys.trading, path)
     _, withdrawal = await signed_get(kucoin, keys.withdrawal, path)
     assert trading["data"]["permission"] == "General,Spot"
-    assert withdrawal["data"]["permission"] == "General,Spot,Withdrawal"
+    assert withdrawal["data"]["permission"] == "General,Spot,Transfer"
     assert withdrawal["data"]["ipWhitelist"] == "203.0.113.7,127.0.0.1"
 
 
