@@ -126,7 +126,7 @@ def test_mexc_and_bigone_say_plainly_that_permissions_cannot_be_checked() -> Non
 
 
 def test_bybit_and_htx_report_when_a_key_expires() -> None:
-    assert {p.id for p in popular_profiles() if p.reports_expiry} == {"bybit", "htx"}
+    assert {p.id for p in popular_profiles() if p.reports_expiry} == {"bybit", "htx", "kraken"}
 
 
 # --------------------------------------------------------------------------- limits the sync must respect

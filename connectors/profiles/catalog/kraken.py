@@ -122,7 +122,7 @@ PROFILE = ExchangeProfile(
     ip_restriction_check=PermissionCheck(
         "privatePostGetApiKeyInfo", (), "Tallybot checks whether the key is limited to IPs."
     ),
-    reports_expiry=False,
+    reports_expiry=True,  # GetApiKeyInfo gives `valid_until` (docs/exchange-apis/kraken.md)
     popularity=80,
     aliases=("kraken pro",),
 )
