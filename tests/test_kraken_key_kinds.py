@@ -67,3 +67,12 @@ async def test_each_demo_key_gets_the_outcome_kraken_gives_it(kraken: KrakenEmul
     assert not refused["ip_restricted"].ok and ip is not None and ip.code is DiagnosisCode.MISSING_PERMISSION
     assert any("IP allow-list" in str(fix) for fix in ip.fixes)
     assert kraken.requests.unexpected == []
+
+
+async def test_a_key_with_an_expiry_date_connects_and_the_date_is_kept(kraken: KrakenEmulator) -> None:
+    in_thirty_days = (kraken.clock.now_ms() // 1000 + 30 * 86_400) * 1000  # valid_until is whole seconds
+    key = kraken.add_key(expires_at=in_thirty_days, label="expiring")
+    result = await check(kraken, key, "expiring")
+    assert result.ok and result.expires_at is not None
+    assert int(result.expires_at.timestamp() * 1000) == in_thirty_days
+    assert any("expire" in str(warning).lower() for warning in result.warnings)
