@@ -83,7 +83,12 @@ def read_private_key(text: str, accepted: tuple[PrivateKeyKind, ...] = tuple(Pri
         if key.key_size not in RSA_KEY_SIZES:
             raise PrivateKeyProblem(f"This RSA key has {key.key_size} bits; the exchange takes 2048 or 4096.")
         kind = PrivateKeyKind.RSA
-    elif isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+    elif (
+        isinstance(key, ec.EllipticCurvePrivateKey)
+        and isinstance(key.curve, ec.SECP256R1)
+        and (PrivateKeyKind.EC_P256 in accepted)
+    ):
+        # Only where a field takes EC keys (Coinbase); elsewhere it is "another kind of key", as before.
         kind = PrivateKeyKind.EC_P256
     else:
         raise PrivateKeyProblem("The exchange takes Ed25519 or RSA keys; this is another kind of key.")
