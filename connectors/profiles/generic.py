@@ -23,15 +23,16 @@ from connectors.profiles.model import (
     PermissionCheck,
     UnsupportedExchange,
 )
+from i18n import join, msgid, t
 
-_FIELD_TEXTS: dict[CredentialName, tuple[str, bool]] = {
-    "apiKey": ("API key", False),
-    "secret": ("Secret key", True),
-    "password": ("Passphrase", True),
-    "uid": ("User ID", False),
+# (label, phrase inside a sentence, is secret) of each credential, as message ids.
+_FIELD_TEXTS: dict[CredentialName, tuple[str, str, bool]] = {
+    "apiKey": (msgid("profile.generic.field.api_key.label"), msgid("profile.generic.field.api_key.phrase"), False),
+    "secret": (msgid("profile.generic.field.secret.label"), msgid("profile.generic.field.secret.phrase"), True),
+    "password": (msgid("profile.generic.field.password.label"), msgid("profile.generic.field.password.phrase"), True),
+    "uid": (msgid("profile.generic.field.uid.label"), msgid("profile.generic.field.uid.phrase"), False),
 }
 _FALLBACK_PAGE = 50  # small enough for every exchange we know of
-_NOTE = "Built from ccxt's metadata; {name}'s own limits are not verified."
 # Shown wherever the exchange is offered or named (picker, search results, the Assistant, /status): Tallybot has
 # never run a sync against anything speaking this exchange's protocol.
 UNTESTED = "untested"
@@ -75,17 +76,11 @@ def profile_from_metadata(
     required = {k for k, v in required_credentials.items() if v}
     foreign = sorted(required - set(CREDENTIAL_NAMES))
     if foreign or not required:
-        raise UnsupportedExchange(
-            exchange_id,
-            f"{name} does not use an API key and secret (it signs with a wallet or other credentials), so "
-            "Tallybot cannot connect it by API. Add its history by file upload.",
-        )
+        raise UnsupportedExchange(exchange_id, t("profile.generic.unsupported.credentials", name=name))
     fields = tuple(_field(n) for n in CREDENTIAL_NAMES if n in required)
     endpoints = _endpoints(name, has, _trade_features(features))
     if not endpoints:
-        raise UnsupportedExchange(
-            exchange_id, f"ccxt cannot read account history on {name}, so Tallybot cannot sync it by API."
-        )
+        raise UnsupportedExchange(exchange_id, t("profile.generic.unsupported.history", name=name))
     website = _first_url(urls.get("www")) or _first_url(urls.get("doc")) or ""
     asks_passphrase = "password" in required
     return ExchangeProfile(
@@ -93,24 +88,28 @@ def profile_from_metadata(
         name=f"{name} ({UNTESTED})",
         aliases=(name,),  # found by its own name too
         ccxt_id=exchange_id,
-        key_types=(KeyType("normal", "API key", fields, f"A read-only {name} API key."),),
+        key_types=(
+            KeyType(
+                "normal",
+                t("profile.generic.field.api_key.label"),
+                fields,
+                t("profile.generic.key_description", name=name),
+            ),
+        ),
         endpoints=endpoints,
         api_management_url=website,
         docs_url=_first_url(urls.get("doc")) or "",
         alerts=(
-            f"Untested: Tallybot has never synced {name} against anything speaking its API, and has no "
-            f"hand-written guide for it. Syncing is best effort through ccxt's description of {name}: some history "
-            "may be missing, and /status says which ranges Tallybot could not page. Compare with "
-            f"{name}'s own export and add anything missing by file upload.",
-            f"Tallybot cannot check a {name} key's permissions: make sure you created a read-only key.",
+            t("profile.generic.alert.untested", name=name),
+            t("profile.generic.alert.no_permission_check", name=name),
         ),
         integration_steps=(
-            f"Log in to {name} and find the API page, usually under your profile, Settings or Security.",
-            "Create a new API key and give it a name such as Tallybot.",
-            "Allow reading only. Never allow trading, transfers or withdrawals.",
-            "If you are asked about IP addresses, choose no IP restriction.",
-            f"Copy the {_field_list(fields)} into this chat when asked.",
-            "The secret is usually shown only once: copy it before you close the page.",
+            t("profile.generic.step.find_api_page", name=name),
+            t("profile.generic.step.create_key"),
+            t("profile.generic.step.read_only"),
+            t("profile.generic.step.no_ip"),
+            t("profile.generic.step.copy_fields", fields=join(t(_FIELD_TEXTS[f.name][1]) for f in fields)),
+            t("profile.generic.step.secret_once"),
         ),
         important_notes=(c.never_withdraw(name), c.no_ip_restriction(name)),
         troubleshooting=tuple(
@@ -120,16 +119,14 @@ def profile_from_metadata(
                 c.wrong_passphrase_tip(name) if asks_passphrase else None,
                 c.ip_tip(name),
                 c.expired_tip(name),
-                c.missing_permission_tip(name, "read access"),
+                c.missing_permission_tip(name, t("profile.generic.read_access")),
                 c.clock_tip(),
                 c.rate_limited_tip(name),
                 c.fewer_transactions_tip(),
             )
             if tip is not None
         ),
-        permission_check=PermissionCheck(
-            None, (), f"Tallybot cannot check a {name} key's permissions: make sure you ticked read-only."
-        ),
+        permission_check=PermissionCheck(None, (), t("profile.generic.permission_note", name=name)),
         ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
         reports_expiry=False,
         popularity=0,
@@ -138,14 +135,10 @@ def profile_from_metadata(
 
 
 def _field(name: CredentialName) -> CredentialField:
-    label, is_secret = _FIELD_TEXTS[name]
+    label_id, _, is_secret = _FIELD_TEXTS[name]
+    label = t(label_id)
     # Formats are unknown: only reject what cannot be a credential (private keys in PEM can be long).
     return CredentialField(name, label, 4 if name != "password" else 1, 4096, is_secret)
-
-
-def _field_list(fields: tuple[CredentialField, ...]) -> str:
-    labels = [f.label if i == 0 else f.label[0].lower() + f.label[1:] for i, f in enumerate(fields)]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def _first_url(value: Any) -> str | None:
@@ -175,7 +168,7 @@ def _endpoints(name: str, has: Mapping[str, Any], trades: Mapping[str, Any]) -> 
         source = next((f for f in flags if has.get(f) in (True, "emulated")), None)
         if source is None:
             continue
-        note = _NOTE.format(name=name) + f" Fetched with ccxt's {source}."
+        note = t("profile.generic.endpoint_note", name=name, method=source)
         if endpoint is Endpoint.SPOT_TRADES:
             limit = trades.get("limit")
             specs.append(
