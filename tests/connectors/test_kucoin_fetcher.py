@@ -1,0 +1,93 @@
+"""The KuCoin fetcher against the KuCoin emulator, through a real ccxt client from the ClientPool: deposits that are
+not final yet, and a walk cut short by KuCoin's 429000 that resumes from its cursors without a gap or a repeat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from connectors.clients import ClientPool
+from connectors.fetchers.base import Cursor, FetchReport, RateLimited
+from connectors.fetchers.registry import fetcher_for
+from connectors.profiles import Endpoint, get_profile
+from sandbox.exchanges import AccountProfile, KucoinEmulator, KucoinLimits
+from sandbox.exchanges.lifecycle import Stage
+
+ACCOUNT = AccountProfile(
+    years=0.5, traded_markets=3, trades=120, deposits=12, withdrawals=6, converts=0, transfers=0, rewards=0
+)
+Cursors = dict[str, Cursor]
+
+
+async def fetch(
+    emulator: KucoinEmulator, endpoints: tuple[Endpoint, ...], cursors: dict[Endpoint, Cursors], keys: set[str]
+) -> None:
+    """One sync's fetch of `endpoints` by one fetcher (as the sync engine runs them: deposits and withdrawals first,
+    their coins are the evidence market discovery works from), committing every page's cursor and records."""
+    pool = ClientPool({"kucoin": emulator.base_url})
+    try:
+        key = emulator.create_demo_keys().read_only
+        async with pool.client("kucoin", "fetcher-test", key.ccxt_config()) as client:
+            client.throttler.config["refillRate"] = 1e6  # the emulator's pools are the limit under test
+            fetcher = fetcher_for(get_profile("kucoin"), client)
+            since = datetime.now(UTC) - timedelta(days=200)
+            for endpoint in endpoints:
+                stored = cursors.setdefault(endpoint, {})
+                report = FetchReport()
+                pages = fetcher.fetch(
+                    endpoint, since=since, until=datetime.now(UTC), cursors=dict(stored), report=report
+                )
+                async for page in pages:
+                    stored[page.market] = page.cursor
+                    keys.update(record.natural_key for record in page.records)
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def kucoin() -> AsyncIterator[KucoinEmulator]:
+    async with KucoinEmulator(seed=33, profile=ACCOUNT, listed_symbols=10) as emulator:
+        yield emulator
+
+
+async def test_a_processing_deposit_is_stored_once_it_succeeds_and_a_failed_one_never(kucoin: KucoinEmulator) -> None:
+    deposits = kucoin.account.deposits
+    pending, failed = deposits[-1], deposits[-2]
+    kucoin.book.lifecycle.script(pending.id, Stage.PENDING)
+    kucoin.book.lifecycle.script(failed.id, Stage.FAILED)
+    cursors: dict[Endpoint, Cursors] = {}
+    first: set[str] = set()
+    await fetch(kucoin, (Endpoint.DEPOSITS,), cursors, first)
+    kucoin.book.lifecycle.complete(pending.id)
+    second: set[str] = set()
+    await fetch(kucoin, (Endpoint.DEPOSITS,), cursors, second)
+
+    assert len(first) == len(deposits) - 2  # neither the processing nor the failed one
+    assert len(second - first) == 1, "the deposit that succeeded since, and nothing else new"
+    # The stored start waited at the processing deposit, so the second walk read it again.
+    assert kucoin.requests.count("/api/v1/deposits") >= 2
+
+
+async def test_a_walk_stopped_by_429000_resumes_from_its_cursors_without_gap_or_repeat() -> None:
+    # Spot pool of 40: twenty fill requests (weight 2) a window of 30 s, far fewer than the walk needs.
+    limits = KucoinLimits(pools={"spot": 40, "management": 2000, "public": 2000})
+    async with KucoinEmulator(seed=34, profile=ACCOUNT, listed_symbols=10, limits=limits) as emulator:
+        cursors: dict[Endpoint, Cursors] = {}
+        keys: set[str] = set()
+        stops = 0
+        every = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.SPOT_TRADES)
+        for _ in range(40):
+            try:
+                await fetch(emulator, every, cursors, keys)
+                break
+            except RateLimited:
+                stops += 1
+                emulator.reset_rate_limits()  # the pool's 30 s have passed
+        requests: dict[str, Any] = dict(emulator.requests.by_path)
+
+    assert stops >= 2, requests
+    trades = {f"trade:{t.symbol}:{t.id}" for t in emulator.account.trades}
+    assert {k for k in keys if k.startswith("trade:")} == trades
