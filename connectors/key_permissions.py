@@ -221,10 +221,30 @@ _KRAKEN_TRADE = frozenset(
 _KRAKEN_HARMLESS = frozenset({"add-funds", "deposit-funds", "export-data", "access-websockets", "create-ws-token"})
 
 
+# A Kraken key can be limited to history between a query start and end date (`query_from`/`query_to`, unix seconds,
+# "0" for none): Kraken then answers as if nothing outside that range existed, which a sync cannot tell apart.
+_KRAKEN_QUERY_RANGE_NOTE = (
+    "This {name} key only reads history {range} (the key's query start and end dates): Tallybot cannot see anything "
+    "outside that range. To sync all of your history, remove those dates on {name} or create a new key without them."
+)
+
+
+def _kraken_query_range(result: Mapping[str, Any]) -> str:
+    start, end = _int(result.get("query_from")) or 0, _int(result.get("query_to")) or 0
+    day = "%Y-%m-%d"
+    parts = []
+    if start:
+        parts.append(f"from {datetime.fromtimestamp(start, UTC):{day}}")
+    if end:
+        parts.append(f"until {datetime.fromtimestamp(end, UTC):{day}}")
+    return " ".join(parts)
+
+
 def parse_kraken(payload: Any) -> KeyFacts:
     """POST /0/private/GetApiKeyInfo (docs.kraken.com, Get API Key Info; the field names of its example,
     docs/exchange-apis/kraken.md): `permissions` a list like "query-funds"; `ip_allowlist` a list of addresses (a key
-    bound to none lists one empty string); `valid_until` unix seconds as a string, "0" for never."""
+    bound to none lists one empty string); `valid_until` unix seconds as a string, "0" for never; `query_from` and
+    `query_to` the key's history range ("0": unlimited), said in a note when set."""
     body = _object(payload, "the answer")
     if body.get("error"):
         raise PermissionsUnreadable("error is not empty")
@@ -241,6 +261,7 @@ def parse_kraken(payload: Any) -> KeyFacts:
         ip_restricted=bool(allowlist),
         expires_at=datetime.fromtimestamp(valid_until, UTC) if valid_until else None,
         unknown_permissions=_unknown(perms, known),
+        note=_KRAKEN_QUERY_RANGE_NOTE.replace("{range}", limited) if (limited := _kraken_query_range(result)) else "",
     )
 
 

@@ -259,6 +259,15 @@ def test_the_key_check_reads_the_documented_key() -> None:
     assert parse_kraken(replay("GetApiKeyInfo.docs.json")) == EXPECTED_KEY
 
 
+def test_a_key_limited_to_a_history_range_is_said_so() -> None:
+    # The documented key with a query start date: 1704067200 is 2024-01-01 00:00 UTC, 1735689600 is 2025-01-01.
+    limited = replay("GetApiKeyInfo.docs.json")
+    limited["result"] |= {"query_from": "1704067200", "query_to": "1735689600"}
+    note = parse_kraken(limited).note.format(name="Kraken")
+    assert "only reads history from 2024-01-01 until 2025-01-01" in note
+    assert parse_kraken(replay("GetApiKeyInfo.docs.json")).note == ""
+
+
 # ---------------------------------------------------------------------------------------------- the rules
 
 
