@@ -23,7 +23,11 @@ Cursors = dict[str, Cursor]
 
 
 async def fetch(
-    emulator: KucoinEmulator, endpoints: tuple[Endpoint, ...], cursors: dict[Endpoint, Cursors], keys: set[str]
+    emulator: KucoinEmulator,
+    endpoints: tuple[Endpoint, ...],
+    cursors: dict[Endpoint, Cursors],
+    keys: set[str],
+    fetched: list[str] | None = None,
 ) -> None:
     """One sync's fetch of `endpoints` by one fetcher (as the sync engine runs them: deposits and withdrawals first,
     their coins are the evidence market discovery works from), committing every page's cursor and records."""
@@ -43,6 +47,8 @@ async def fetch(
                 async for page in pages:
                     stored[page.market] = page.cursor
                     keys.update(record.natural_key for record in page.records)
+                    if fetched is not None:
+                        fetched.extend(record.natural_key for record in page.records)
     finally:
         await pool.close()
 
@@ -77,11 +83,12 @@ async def test_a_walk_stopped_by_429000_resumes_from_its_cursors_without_gap_or_
     async with KucoinEmulator(seed=34, profile=ACCOUNT, listed_symbols=10, limits=limits) as emulator:
         cursors: dict[Endpoint, Cursors] = {}
         keys: set[str] = set()
+        fetched: list[str] = []
         stops = 0
         every = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.SPOT_TRADES)
         for _ in range(40):
             try:
-                await fetch(emulator, every, cursors, keys)
+                await fetch(emulator, every, cursors, keys, fetched)
                 break
             except RateLimited:
                 stops += 1
@@ -91,3 +98,5 @@ async def test_a_walk_stopped_by_429000_resumes_from_its_cursors_without_gap_or_
     assert stops >= 2, requests
     trades = {f"trade:{t.symbol}:{t.id}" for t in emulator.account.trades}
     assert {k for k in keys if k.startswith("trade:")} == trades
+    fills = [k for k in fetched if k.startswith("trade:")]
+    assert len(fills) == len(set(fills)), "a resumed walk fetched a fill twice"
