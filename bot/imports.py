@@ -41,12 +41,14 @@ from connectors.files import (
     template_csv,
 )
 from connectors.files.matching import ImportPlan, Match, plan_import
+from connectors.files.reading import too_large
 from connectors.files.values import zone_named
 from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.models import Integration
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 from db.repositories.imports import ImportRepository
+from i18n import Text
 
 __all__ = [
     "FORMATS",
@@ -94,7 +96,7 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, by line
     rejected_total: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
-    timezone_note: str | None = None  # set when the file did not state its zone and the user's was assumed
+    timezone_note: Text | None = None  # set when the file did not state its zone and the user's was assumed
     moved: int = 0  # stored rows of this file (read earlier in another zone) moved to the times read now
     # Known rows by how they were recognised (connectors.files.matching.Match values: "content", "fee-included",
     # "twin"…), so the report can say how rows without an id met stored records.
@@ -131,11 +133,7 @@ class ImportService:
         come back in the report, with nothing written.
         """
         if len(data) > self.max_bytes:  # before any work, and before reading the file into a thread
-            raise FileTooLarge(
-                f"This file is {size_limit_text(len(data))}; files of up to {size_limit_text(self.max_bytes)} can "
-                "be imported. Export a shorter date range and send the parts one by one.",
-                self.max_bytes,
-            )
+            raise FileTooLarge(too_large(len(data), self.max_bytes), self.max_bytes)
         exchange_id = await self._exchange_of(telegram_user_id, integration_id)
         codes = await asyncio.to_thread(currency_codes, exchange_id)
         reporter = _Reporter(progress)

@@ -227,7 +227,7 @@ def render_report(report: ImportReport, name: str, account: str) -> str:
         if report.matched.get(how):
             text += "\n" + tn(entry, report.matched[how])
     if report.timezone_note:
-        text += "\n\nℹ️ " + escape(report.timezone_note)
+        text += "\n\nℹ️ " + escape(render(report.timezone_note))
     return text
 
 

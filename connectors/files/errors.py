@@ -33,6 +33,28 @@ class RejectedRow:
         return render(self.text)
 
 
+def message_as_json(message: Message) -> object:
+    """A message as JSON values, for the worker process that reads workbooks (connectors/files/isolated.py)."""
+    if isinstance(message, str):
+        return message
+    return {"id": message.id, "args": {name: _arg_as_json(value) for name, value in message.args.items()}}
+
+
+def message_from_json(value: object) -> Message:
+    if isinstance(value, dict):
+        args = value.get("args", {})
+        return Text(str(value["id"]), {name: _arg_from_json(arg) for name, arg in args.items()})
+    return str(value)
+
+
+def _arg_as_json(value: object) -> object:
+    return {"text": message_as_json(value)} if isinstance(value, Text) else value
+
+
+def _arg_from_json(value: object) -> object:
+    return message_from_json(value["text"]) if isinstance(value, dict) and "text" in value else value
+
+
 class RowError(ValueError):
     """Raised by a format's row reader; becomes a RejectedRow with the line number added."""
 

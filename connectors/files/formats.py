@@ -11,6 +11,7 @@ from typing import Literal
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.values import code_of
 from connectors.records import NormalizedRecord
+from i18n import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def too_long(record: NormalizedRecord) -> RejectedRow | None:
     for name, limit in FIELD_LIMITS.items():
         value = getattr(record, name)
         if value is not None and len(value) > limit:
-            return RejectedRow(0, name, f"“{value[:40]}…” is longer than {limit} characters")
+            return RejectedRow(0, name, Text.of("file.row.too_long", text=value[:40], limit=limit))
     return None
 
 

@@ -25,15 +25,14 @@ from typing import Any
 
 from connectors.files import errors
 from connectors.files.limits import (
-    AS_CSV,
     MAX_CELLS,
     MAX_FILE_BYTES,
     MAX_READ_SECONDS,
     MAX_TEXT_BYTES,
-    SHORTER_RANGE,
     mb,
 )
 from connectors.files.workbook import Sheet, read_workbook
+from i18n import Text
 
 # Address space of the child: a 249,000-row, 8.7 MB workbook peaked at 210 MB resident (docs/RELIABILITY.md).
 WORKER_MEMORY_BYTES = 1536 * 1024 * 1024
@@ -98,9 +97,10 @@ def _run(command: list[str], data: bytes, max_seconds: float, max_answer_bytes: 
         return [Sheet(rows, "xlsx") for rows in answer["sheets"]]
     if answer["problem"] == "memory":
         raise _too_much_memory()
+    message = errors.message_from_json(answer["message"])
     if answer["problem"] == "FileTooLarge":
-        raise errors.FileTooLarge(answer["message"], MAX_FILE_BYTES)
-    raise _PROBLEMS.get(answer["problem"], errors.WrongFileType)(answer["message"])
+        raise errors.FileTooLarge(message, MAX_FILE_BYTES)
+    raise _PROBLEMS.get(answer["problem"], errors.WrongFileType)(message)
 
 
 def _exchange(child: subprocess.Popen[bytes], data: bytes, max_answer_bytes: int) -> bytes:
@@ -123,10 +123,7 @@ def _exchange(child: subprocess.Popen[bytes], data: bytes, max_answer_bytes: int
 
 
 def _answer_too_large(limit: int) -> errors.FileTooLarge:
-    return errors.FileTooLarge(
-        f"The rows of this workbook come to more than {mb(limit)} of text, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
-    )
+    return errors.FileTooLarge(Text.of("file.workbook.answer_too_large", size=mb(limit)), MAX_FILE_BYTES)
 
 
 def _child_environment() -> dict[str, str]:
@@ -137,17 +134,12 @@ def _child_environment() -> dict[str, str]:
 
 
 def _too_much_memory() -> errors.FileTooLarge:
-    return errors.FileTooLarge(
-        f"Reading this workbook needed more than {mb(WORKER_MEMORY_BYTES)} of memory, so I stopped. "
-        f"{SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
-    )
+    return errors.FileTooLarge(Text.of("file.workbook.too_much_memory", size=mb(WORKER_MEMORY_BYTES)), MAX_FILE_BYTES)
 
 
 def _too_slow(seconds: float) -> errors.FileTooLarge:
     return errors.FileTooLarge(
-        f"Reading this workbook took longer than {seconds:.0f} seconds, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
+        Text.of("file.limit.seconds", what=Text("file.what.workbook"), seconds=round(seconds)), MAX_FILE_BYTES
     )
 
 
@@ -161,7 +153,11 @@ def _child(memory_bytes: int, max_seconds: float) -> dict[str, Any]:
     except MemoryError:
         return {"problem": "memory"}
     except errors.FileProblem as problem:
-        return {"problem": type(problem).__name__, "message": str(problem), "peak_mb": _peak_mb()}
+        return {
+            "problem": type(problem).__name__,
+            "message": errors.message_as_json(problem.text),
+            "peak_mb": _peak_mb(),
+        }
     return {"sheets": [sheet.rows for sheet in sheets], "peak_mb": _peak_mb()}
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from connectors.files.errors import FileTooLarge, WrongFileType
+from i18n import Text, msgid
 
 # Telegram lets a bot download files up to 20 MB, so no upload can be larger; the same bound guards other callers.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -36,8 +37,8 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1_000
 MAX_READ_SECONDS = 120.0
 
-SHORTER_RANGE = "Export a shorter date range and send the parts one by one"
-AS_CSV = "or open it in a spreadsheet and save the sheet as CSV"
+# What is being read, for the refusals: `Budget.what` is one of these.
+WHAT = {"file": msgid("file.what.file"), "workbook": msgid("file.what.workbook")}
 
 _CHUNK = 1024 * 1024
 _OVERLAP = 32  # bytes kept between chunks so a tag split across two chunks is still seen
@@ -49,38 +50,30 @@ def mb(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB"
 
 
+def _what(what: str) -> Text:
+    return Text(WHAT[what])
+
+
 def too_many_rows(what: str) -> FileTooLarge:
-    return FileTooLarge(f"This {what} has more than {MAX_ROWS:,} rows. {SHORTER_RANGE}.", MAX_FILE_BYTES)
+    return FileTooLarge(Text.of("file.limit.rows", what=_what(what), limit=MAX_ROWS), MAX_FILE_BYTES)
 
 
 def too_wide(what: str, line: int, width: int) -> FileTooLarge:
     return FileTooLarge(
-        f"Row {line} of this {what} is {width:,} columns wide; Tallybot reads up to {MAX_COLUMNS} columns. Delete "
-        f"the extra columns, {AS_CSV}.",
-        MAX_FILE_BYTES,
+        Text.of("file.limit.columns", what=_what(what), line=line, width=width, limit=MAX_COLUMNS), MAX_FILE_BYTES
     )
 
 
 def too_many_cells(what: str) -> FileTooLarge:
-    return FileTooLarge(
-        f"This {what} has more than {MAX_CELLS:,} cells (counting the empty ones it keeps in its used range). "
-        f"{SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
-    )
+    return FileTooLarge(Text.of("file.limit.cells", what=_what(what), limit=MAX_CELLS), MAX_FILE_BYTES)
 
 
 def too_much_text(what: str) -> FileTooLarge:
-    return FileTooLarge(
-        f"The cells of this {what} hold more than {mb(MAX_TEXT_BYTES)} of text. {SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
-    )
+    return FileTooLarge(Text.of("file.limit.text", what=_what(what), size=mb(MAX_TEXT_BYTES)), MAX_FILE_BYTES)
 
 
 def too_slow(what: str, seconds: float) -> FileTooLarge:
-    return FileTooLarge(
-        f"Reading this {what} took longer than {seconds:.0f} seconds, so I stopped. {SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
-    )
+    return FileTooLarge(Text.of("file.limit.seconds", what=_what(what), seconds=round(seconds)), MAX_FILE_BYTES)
 
 
 @dataclass(slots=True)
@@ -132,10 +125,7 @@ def check_workbook_archive(data: bytes, budget: Budget) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise WrongFileType(
-                f"This ZIP holds {len(members):,} files; an XLSX workbook has a few dozen. Send the CSV or XLSX file "
-                "your exchange exported."
-            )
+            raise WrongFileType(Text.of("file.zip_members", count=len(members)))
         if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES:
             raise _unpacks_too_large()
         unpacked = 0
@@ -156,10 +146,7 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, unpacked: int, b
                     raise _unpacks_too_large()
                 window = tail + chunk
                 if _DTD.search(window):
-                    raise WrongFileType(
-                        "This workbook declares XML entities (a DTD), which Excel never writes, so I don't read "
-                        "it. Open it in a spreadsheet and save it again as XLSX or CSV."
-                    )
+                    raise WrongFileType(Text.of("file.workbook_dtd"))
                 # Matches wholly inside the overlap were counted with the previous chunk.
                 strings += sum(1 for m in _SHARED_STRING.finditer(window) if m.end() > len(tail))
                 if strings > MAX_SHARED_STRINGS:
@@ -172,15 +159,8 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, unpacked: int, b
 
 
 def _unpacks_too_large() -> FileTooLarge:
-    return FileTooLarge(
-        f"This workbook unpacks to more than {mb(MAX_UNZIPPED_BYTES)} (an XLSX file is compressed). "
-        f"{SHORTER_RANGE}, {AS_CSV}.",
-        MAX_FILE_BYTES,
-    )
+    return FileTooLarge(Text.of("file.workbook_unpacks", size=mb(MAX_UNZIPPED_BYTES)), MAX_FILE_BYTES)
 
 
 def _not_a_workbook() -> WrongFileType:
-    return WrongFileType(
-        "This is a ZIP archive, not an XLSX workbook or CSV file. If your exchange sent a ZIP, unzip it and send the "
-        "CSV or XLSX inside."
-    )
+    return WrongFileType(Text.of("file.zip_not_workbook"))

@@ -23,6 +23,7 @@ from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped,
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
 from connectors.files.refusal import unknown_file_text
 from connectors.files.values import zone_in_text, zone_named
+from i18n import Text, join
 
 FORMATS: tuple[FileFormat, ...] = (
     tallybot.FORMAT,
@@ -51,14 +52,14 @@ class ParsedFile:
     rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_KEPT
     rejected_total: int = 0
     zone_name: str = "UTC"
-    zone_note: str | None = None  # set when the file did not say its zone and the user's was assumed
+    zone_note: Text | None = None  # set when the file did not say its zone and the user's was assumed
 
 
 def format_named(name: str) -> FileFormat:
     for candidate in FORMATS:
         if candidate.name == name:
             return candidate
-    raise UnknownFormat(f"There is no file format called “{name}”.", [f.title for f in FORMATS])
+    raise UnknownFormat(Text.of("file.no_such_format", name=name), [f.title for f in FORMATS])
 
 
 def known_formats_text() -> str:
@@ -93,15 +94,18 @@ def parse(
     file_format, sheet, header_at = _detect(sheets, filename, format_name)
     if exchange_id and file_format.exchange and file_format.exchange != exchange_id:
         raise WrongExchange(
-            f"This is a {exchange_name(file_format.exchange)} export ({file_format.title}), but the account you "
-            f"chose is on {exchange_name(exchange_id)}. Pick a {exchange_name(file_format.exchange)} account or "
-            "a new file-only account.",
+            Text.of(
+                "file.wrong_exchange",
+                file_exchange=exchange_name(file_format.exchange),
+                title=file_format.title,
+                account_exchange=exchange_name(exchange_id),
+            ),
             file_format.exchange,
             exchange_id,
         )
     table, repeated = _table(sheet, header_at)
     if not table.rows:
-        raise EmptyFile(f"This {file_format.title} file has a header but no rows.")
+        raise EmptyFile(Text.of("file.header_only", title=file_format.title))
     zone, zone_name, note = _zone(file_format, table, filename, user_timezone)
     context = Context(zone=zone, codes=currency_codes or {})
     result = ParsedFile(format=file_format, records=[], rows_read=len(table.rows) + repeated, zone_name=zone_name)
@@ -155,10 +159,7 @@ def _detect(sheets: Sequence[Sheet], filename: str, format_name: str | None) -> 
                 return _choose(matching, filename), sheet, index
     titles = [f.title for f in FORMATS]
     if forced is not None:
-        raise UnknownFormat(
-            f"This file does not have the columns of {forced.title}. Check that you exported the right history.",
-            titles,
-        )
+        raise UnknownFormat(Text.of("file.not_that_format", title=forced.title), titles)
     first_rows = [row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]]
     raise UnknownFormat(unknown_file_text(filename, first_rows, known_formats_text()), titles)
 
@@ -174,8 +175,7 @@ def _choose(matching: list[FileFormat], filename: str) -> FileFormat:
     if len(named) == 1:
         return named[0]
     raise AmbiguousFormat(
-        "This file could be any of: " + "; ".join(f.title for f in best) + ". Which one is it?",
-        [f.name for f in best],
+        Text.of("file.ambiguous", formats=join([f.title for f in best], style="or")), [f.name for f in best]
     )
 
 
@@ -199,7 +199,7 @@ def _table(sheet: Sheet, header_at: int) -> tuple[Table, int]:
     return Table(header=header, rows=rows, preamble=sheet.rows[:header_at]), repeated
 
 
-def _zone(file_format: FileFormat, table: Table, filename: str, user_timezone: str) -> tuple[tzinfo, str, str | None]:
+def _zone(file_format: FileFormat, table: Table, filename: str, user_timezone: str) -> tuple[tzinfo, str, Text | None]:
     if file_format.zone == "utc":
         return UTC, "UTC", None
     stated = zone_in_text(table.label(file_format.time_column))
@@ -210,8 +210,5 @@ def _zone(file_format: FileFormat, table: Table, filename: str, user_timezone: s
     if stated is not None:
         return stated, str(stated), None
     zone = zone_named(user_timezone)
-    note = (
-        f"This {file_format.title} file does not say which time zone its times are in, so I read them in your "
-        f"time zone, {user_timezone} (change it with /settings and import again if that is wrong)."
-    )
+    note = Text.of("file.zone_assumed", title=file_format.title, zone=user_timezone)
     return zone, user_timezone, note

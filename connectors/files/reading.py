@@ -23,6 +23,7 @@ from connectors.files.limits import (
     Budget,
 )
 from connectors.files.workbook import Sheet, read_workbook, trimmed
+from i18n import Text, msgid
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "Sheet", "decode_text", "read_sheets", "size_limit_text"]
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
@@ -31,14 +32,14 @@ DELIMITERS = (",", ";", "\t", "|")
 
 # Magic numbers of files people send by mistake.
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel 97–2003 (.xls) workbook: open it and save it as .xlsx or CSV"),
+    (b"%PDF", msgid("file.kind.pdf")),
+    (b"\x89PNG", msgid("file.kind.png")),
+    (b"\xff\xd8\xff", msgid("file.kind.jpeg")),
+    (b"GIF8", msgid("file.kind.gif")),
+    (b"\x1f\x8b", msgid("file.kind.gzip")),
+    (b"Rar!", msgid("file.kind.rar")),
+    (b"7z\xbc\xaf", msgid("file.kind.7z")),
+    (b"\xd0\xcf\x11\xe0", msgid("file.kind.xls")),
 )
 
 
@@ -50,6 +51,11 @@ def size_limit_text(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size} bytes"
+
+
+def too_large(size: int, limit: int) -> Text:
+    """The refusal of a file larger than `limit` bytes."""
+    return Text.of("file.too_large", size=size_limit_text(size), limit=size_limit_text(limit))
 
 
 def read_sheets(
@@ -66,33 +72,26 @@ def read_sheets(
     `isolated` reads a workbook in a child process with hard memory and CPU limits (connectors/files/isolated.py),
     as the bot does with uploads."""
     if len(data) > max_bytes:
-        raise FileTooLarge(
-            f"This file is {size_limit_text(len(data))}; files of up to {size_limit_text(max_bytes)} can be "
-            "imported. Export a shorter date range and send the parts one by one.",
-            max_bytes,
-        )
+        raise FileTooLarge(too_large(len(data), max_bytes), max_bytes)
     if not data.strip():
-        raise EmptyFile("This file is empty.")
+        raise EmptyFile(Text.of("file.empty"))
     suffix = PurePath(filename or "").suffix.lower()
     for signature, what in _BINARY_SIGNATURES:
         if data.startswith(signature):
-            raise WrongFileType(f"This is {what}, not a CSV or XLSX export. {_WHAT_WE_READ}")
+            raise WrongFileType(Text.of("file.wrong_type", what=Text(what)))
     if data.startswith(b"PK\x03\x04"):
         if isolated:
             return read_workbook_isolated(data, max_seconds)
         return read_workbook(data, max_seconds)
     if suffix in XLSX_SUFFIXES:
-        raise WrongFileType(f"“{filename}” is not a valid XLSX workbook. {_WHAT_WE_READ}")
+        raise WrongFileType(Text.of("file.bad_xlsx", name=filename))
     if suffix not in CSV_SUFFIXES:
-        raise WrongFileType(f"“{filename}” is not a CSV or XLSX file. {_WHAT_WE_READ}")
+        raise WrongFileType(Text.of("file.not_csv_or_xlsx", name=filename))
     text, encoding = decode_text(data)
     rows = _csv_rows(text, Budget("file", max_seconds))
     if not rows:
-        raise EmptyFile("This file has no rows.")
+        raise EmptyFile(Text.of("file.no_rows"))
     return [Sheet(rows, "csv", encoding)]
-
-
-_WHAT_WE_READ = "Send the CSV or XLSX file your exchange exported, or Tallybot's own CSV."
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -115,10 +114,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         if "\x00" in text:
             break
         return text, encoding
-    raise BrokenEncoding(
-        "I can't read the text of this file: it is not UTF-8 or UTF-16. Open it in a spreadsheet and save it "
-        "again as “CSV UTF-8”, or send the XLSX file instead."
-    )
+    raise BrokenEncoding(Text.of("file.broken_encoding"))
 
 
 def _delimiter(text: str) -> str:
@@ -155,9 +151,7 @@ def _csv_rows(text: str, budget: Budget) -> list[list[str]]:
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise FileTooLarge(
-                f"Line {reader.line_num} of this file has a cell longer than {csv.field_size_limit():,} characters; "
-                "no export writes cells that long. Check that this is the file your exchange exported.",
-                MAX_FILE_BYTES,
+                Text.of("file.cell_too_long", line=reader.line_num, limit=csv.field_size_limit()), MAX_FILE_BYTES
             ) from exc
-        raise WrongFileType(f"This is not a well-formed CSV file (line {reader.line_num}: {exc}).") from exc
+        raise WrongFileType(Text.of("file.bad_csv", line=reader.line_num, error=str(exc))) from exc
     return trimmed(rows)

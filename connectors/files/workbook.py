@@ -19,7 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.files.errors import EmptyFile, WrongFileType
-from connectors.files.limits import AS_CSV, MAX_READ_SECONDS, Budget, check_workbook_archive
+from connectors.files.limits import MAX_READ_SECONDS, Budget, check_workbook_archive
+from i18n import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +50,7 @@ def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sh
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise WrongFileType(
-            "This is a ZIP archive, not an XLSX workbook or CSV file. If your exchange sent a ZIP, unzip it and "
-            "send the CSV or XLSX inside."
-        ) from exc
+        raise WrongFileType(Text.of("file.zip_not_workbook")) from exc
     sheets: list[Sheet] = []
     try:
         for worksheet in workbook.worksheets:
@@ -73,11 +71,11 @@ def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sh
             if rows:
                 sheets.append(Sheet(rows, "xlsx"))
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise WrongFileType(f"This workbook is damaged and cannot be read; {AS_CSV} and send that.") from exc
+        raise WrongFileType(Text.of("file.workbook_damaged")) from exc
     finally:
         workbook.close()
     if not sheets:
-        raise EmptyFile("This workbook has no rows.")
+        raise EmptyFile(Text.of("file.workbook_no_rows"))
     return sheets
 
 
