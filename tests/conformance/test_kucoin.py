@@ -22,12 +22,15 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.secret import Secret
 from connectors.clients import ClientPool
+from connectors.diagnosis.model import DiagnosisCode
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.discovery import SpotMarket
 from connectors.fetchers.kucoin import KucoinFetcher
 from connectors.fetchers.kucoin.rows import RowReader
 from connectors.key_permissions import KeyFacts, parse_kucoin
+from connectors.keycheck import check_key
 from connectors.profiles import get_profile
 from connectors.records import RecordKind
 from sandbox.exchanges import AccountProfile, Credentials
@@ -265,3 +268,35 @@ async def test_the_client_tallybot_builds_loads_markets_in_one_public_call(kucoi
         await pool.close()
     assert dict(kucoin.requests.by_path) == {"/api/v2/symbols": 1}
     assert not kucoin.requests.unexpected
+
+
+async def test_each_demo_key_gets_the_key_checks_outcome_from_kucoins_answer(kucoin: KucoinEmulator) -> None:
+    keys = kucoin.create_demo_keys()
+    wrong_passphrase = Credentials(keys.read_only.api_key, keys.read_only.secret, "not-the-passphrase")
+    pool = ClientPool({"kucoin": kucoin.base_url})
+    outcomes: dict[str, tuple[bool, DiagnosisCode | None]] = {}
+    try:
+        for name, key in (
+            ("read_only", keys.read_only),
+            ("trading", keys.trading),
+            ("withdrawal", keys.withdrawal),
+            ("ip_restricted", keys.ip_restricted),
+            ("expired", keys.expired),
+            ("revoked", keys.revoked),
+            ("wrong_passphrase", wrong_passphrase),
+        ):
+            fields = {"apiKey": Secret(key.api_key), "secret": Secret(key.secret), "password": Secret(key.passphrase)}
+            checked = await check_key(get_profile("kucoin"), fields, pool=pool, credential_id=f"demo:{name}")
+            outcomes[name] = (checked.ok, checked.diagnosis.code if checked.diagnosis else None)
+    finally:
+        await pool.close()
+    D = DiagnosisCode
+    assert outcomes == {
+        "read_only": (True, None),
+        "trading": (False, D.TOO_MANY_PERMISSIONS),  # Spot
+        "withdrawal": (False, D.TOO_MANY_PERMISSIONS),  # Spot, Transfer
+        "ip_restricted": (False, D.IP_NOT_ALLOWED),  # 400006
+        "expired": (False, D.INVALID_KEY),  # 400003: KuCoin has no key expiry; a lapsed key is a deleted one
+        "revoked": (False, D.INVALID_KEY),  # 400003
+        "wrong_passphrase": (False, D.WRONG_PASSPHRASE),  # 400004
+    }
