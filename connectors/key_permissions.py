@@ -229,14 +229,21 @@ _KRAKEN_QUERY_RANGE_NOTE = (
 )
 
 
+def _kraken_time(result: Mapping[str, Any], name: str) -> datetime | None:
+    """Unix seconds as Kraken writes them ("0" or absent: none); a time no calendar holds is not an answer."""
+    seconds = _int(result.get(name))
+    if not seconds:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise PermissionsUnreadable(f"result.{name} is not a time") from None
+
+
 def _kraken_query_range(result: Mapping[str, Any]) -> str:
-    start, end = _int(result.get("query_from")) or 0, _int(result.get("query_to")) or 0
-    day = "%Y-%m-%d"
-    parts = []
-    if start:
-        parts.append(f"from {datetime.fromtimestamp(start, UTC):{day}}")
-    if end:
-        parts.append(f"until {datetime.fromtimestamp(end, UTC):{day}}")
+    start, end = _kraken_time(result, "query_from"), _kraken_time(result, "query_to")
+    parts = [f"from {start:%Y-%m-%d}"] if start else []
+    parts += [f"until {end:%Y-%m-%d}"] if end else []
     return " ".join(parts)
 
 
@@ -253,13 +260,12 @@ def parse_kraken(payload: Any) -> KeyFacts:
     reads = {p for p in perms if p.startswith("query-")}
     known = reads | _KRAKEN_WITHDRAW | _KRAKEN_TRADE | _KRAKEN_HARMLESS
     allowlist = [ip for ip in _strings(result.get("ip_allowlist", []), "result.ip_allowlist") if ip.strip()]
-    valid_until = _int(result.get("valid_until"))
     return KeyFacts(
         can_read=bool(reads),
         can_trade=bool(perms & _KRAKEN_TRADE),
         can_withdraw=bool(perms & _KRAKEN_WITHDRAW),
         ip_restricted=bool(allowlist),
-        expires_at=datetime.fromtimestamp(valid_until, UTC) if valid_until else None,
+        expires_at=_kraken_time(result, "valid_until"),
         unknown_permissions=_unknown(perms, known),
         note=_KRAKEN_QUERY_RANGE_NOTE.replace("{range}", limited) if (limited := _kraken_query_range(result)) else "",
     )
