@@ -47,7 +47,8 @@ from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import exact
 
 NAME = "KuCoin"
-# KuCoin opened in September 2017; the profile's `earliest` (2019-02-18) applies before this where it is set.
+# A floor for walks whose profile entry names no `earliest` (every KuCoin entry does: 2019-02-18); KuCoin's
+# exchange launched in 2017, so nothing is older.
 KUCOIN_OPENED = date(2017, 9, 15)
 WALLET: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "privateGetDeposits",
