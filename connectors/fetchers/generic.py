@@ -63,6 +63,10 @@ METHODS: Mapping[Endpoint, tuple[str, str, RecordKind]] = {
     Endpoint.WITHDRAWALS: ("fetch_withdrawals", "fetchWithdrawals", RecordKind.WITHDRAWAL),
     Endpoint.LEDGER: ("fetch_ledger", "fetchLedger", RecordKind.LEDGER),
 }
+# Where an exchange has no separate deposit or withdrawal list, ccxt's combined one: the walk pages the whole list
+# (its fullness is what tells a window is done) and keeps the rows of its own `type`.
+COMBINED = ("fetch_deposits_withdrawals", "fetchDepositsWithdrawals")
+COMBINED_TYPES: Mapping[Endpoint, str] = {Endpoint.DEPOSITS: "deposit", Endpoint.WITHDRAWALS: "withdrawal"}
 
 
 class GenericFetcher:
@@ -91,9 +95,18 @@ class GenericFetcher:
         self.moved.update(assets)
 
     def supports(self, endpoint: Endpoint) -> bool:
-        method = METHODS.get(endpoint)
+        if endpoint not in METHODS:
+            return False
         has = getattr(self.client, "has", {}) or {}
-        return method is not None and bool(has.get(method[1])) and self.profile.offers(endpoint, self.key_type)
+        return bool(has.get(self.method(endpoint)[1])) and self.profile.offers(endpoint, self.key_type)
+
+    def method(self, endpoint: Endpoint) -> tuple[str, str, str | None]:
+        """ccxt's method for an endpoint (snake and camel case) and the row type to keep from a combined list."""
+        snake, camel, _ = METHODS[endpoint]
+        has = getattr(self.client, "has", {}) or {}
+        if not has.get(camel) and endpoint in COMBINED_TYPES and has.get(COMBINED[1]):
+            return COMBINED[0], COMBINED[1], COMBINED_TYPES[endpoint]
+        return snake, camel, None
 
     def fetch(
         self,
@@ -112,7 +125,7 @@ class GenericFetcher:
     def range_support(self, endpoint: Endpoint) -> RangeSupport:
         """What ccxt sends to the exchange for this endpoint's method (learnt once per fetcher)."""
         if endpoint not in self._ranges:
-            self._ranges[endpoint] = range_support(self.client, METHODS[endpoint][0])
+            self._ranges[endpoint] = range_support(self.client, self.method(endpoint)[0])
         return self._ranges[endpoint]
 
     def _pages(
@@ -186,7 +199,8 @@ class GenericFetcher:
         """One call without a range: the newest records the exchange chooses to send. Nothing tells what came
         before them (a short answer may be the exchange's default period, not the whole history), so the range
         from the start of the sync to the oldest record received is a gap, every sync, with the reason."""
-        method, unified, kind = METHODS[spec.endpoint]
+        method, unified, only = self.method(spec.endpoint)
+        kind = METHODS[spec.endpoint][2]
         market_id = str(market["id"]) if market is not None else ""
         start_ms = walk_begin(
             spec, None, since, report, exchange_name=self.profile.name, default_history=self.default_history
@@ -207,7 +221,7 @@ class GenericFetcher:
         covered_ms, oldest_ms = until_ms, until_ms
         for row in items:
             when = row.get("timestamp")
-            if when is None or not start_ms <= when <= until_ms:
+            if when is None or not start_ms <= when <= until_ms or (only is not None and row.get("type") != only):
                 continue
             oldest_ms = min(oldest_ms, int(when))
             record, held_at = self.normalize(kind, row, market)
@@ -267,7 +281,8 @@ class GenericFetcher:
 
         Tokens: {"mode": "up", "since": ms, "seen": [...]}, {"mode": "down", "upper": ms, "seen": [...]} and,
         while the order is unknown, {"mode": "probe", "upper": …, "seen": …, "since": …, "since_seen": …}."""
-        method, _, kind = METHODS[spec.endpoint]
+        method, _, only = self.method(spec.endpoint)
+        kind = METHODS[spec.endpoint][2]
         mode = token["mode"] if token else None
         low, high = window_start, window_end
         if mode == "up" and token is not None:
@@ -293,6 +308,8 @@ class GenericFetcher:
         fresh = [r for r in rows if ident(r) not in seen]
         found = WindowPage([])
         for row in fresh:
+            if only is not None and row.get("type") != only:
+                continue  # the other kind, from a combined list: its own endpoint stores it
             record, held_at = self.normalize(kind, row, market)
             if record is not None:
                 found.records.append(record)

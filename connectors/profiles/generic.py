@@ -37,15 +37,14 @@ _FALLBACK_PAGE = 50  # small enough for every exchange we know of
 # never run a sync against anything speaking this exchange's protocol.
 UNTESTED = "untested"
 
-# (endpoint, the `has` flags that provide it, on by default)
+# (endpoint, the `has` flags that provide it, on by default). Only what the generic fetcher fetches
+# (connectors/fetchers/generic.py): a kind of history offered here and never fetched would be an option that
+# changes nothing. Converts, transfers and funding fees have ccxt methods, but no walk of ours reads them yet.
 _ENDPOINT_SOURCES: tuple[tuple[Endpoint, tuple[str, ...], bool], ...] = (
     (Endpoint.SPOT_TRADES, ("fetchMyTrades",), True),
     (Endpoint.DEPOSITS, ("fetchDeposits", "fetchDepositsWithdrawals"), True),
     (Endpoint.WITHDRAWALS, ("fetchWithdrawals", "fetchDepositsWithdrawals"), True),
-    (Endpoint.CONVERT, ("fetchConvertTradeHistory",), True),
     (Endpoint.LEDGER, ("fetchLedger",), False),
-    (Endpoint.TRANSFERS, ("fetchTransfers",), False),
-    (Endpoint.FUNDING, ("fetchFundingHistory",), False),
 )
 
 

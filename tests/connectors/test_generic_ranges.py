@@ -257,3 +257,74 @@ async def test_pages_that_ignore_the_end_of_the_range_leave_gaps_over_everything
         when = datetime.fromtimestamp(deposit["timestamp"] / 1000, UTC)
         assert any(g.start <= when <= g.end for g in report.gaps), deposit["id"]
     assert all("ignore the end of the range" in g.reason for g in report.gaps)
+
+
+# ------------------------------------------------------------------ deposits and withdrawals in one list
+
+
+class CombinedListClient:
+    """A ccxt-like client for an exchange with one list of deposits and withdrawals (ccxt's
+    `fetchDepositsWithdrawals`) that takes a start and an end and fills pages from the old end."""
+
+    has: ClassVar[dict[str, bool]] = {"fetchDepositsWithdrawals": True}
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.calls = 0
+
+    async def fetch_deposits_withdrawals(
+        self, code: str | None = None, since: int | None = None, limit: int | None = None, params: Any = None
+    ) -> list[dict[str, Any]]:
+        self.calls += 1
+        request = {"start": since, "end": (params or {}).get("until"), "limit": limit}
+        inside = [
+            r
+            for r in self.rows
+            if (request["start"] is None or r["timestamp"] >= request["start"])
+            and (request["end"] is None or r["timestamp"] <= request["end"])
+        ]
+        return sorted(inside, key=lambda r: r["timestamp"])[: request["limit"] or 1000]
+
+    def number_to_string(self, value: float) -> str:
+        return repr(value)
+
+
+async def test_an_exchange_with_one_list_of_deposits_and_withdrawals_syncs_each_from_it() -> None:
+    day = 86_400_000
+    start = NOW_MS - 100 * day
+    rows: list[dict[str, Any]] = [
+        {
+            "id": str(n),
+            "txid": f"tx{n}",
+            "type": "deposit" if n % 3 else "withdrawal",
+            "timestamp": start + n * day // 2,
+            "currency": "ETH",
+            "amount": 2.25,
+            "status": "ok",
+            "fee": None,
+            "info": {"amount": "2.25"},
+        }
+        for n in range(150)
+    ]
+    profile = profile_from_metadata(
+        exchange_id="onelist",
+        name="OneList",
+        required_credentials={"apiKey": True, "secret": True},
+        has={"fetchDepositsWithdrawals": True, "fetchConvertTradeHistory": True, "fetchTransfers": True},
+        urls={"www": "https://example.invalid"},
+    )
+    # Offered: what the generic fetcher reads; not converts or transfers, which it has no walk for.
+    assert [s.endpoint for s in profile.endpoints] == [Endpoint.DEPOSITS, Endpoint.WITHDRAWALS]
+    client = CombinedListClient(rows)
+    fetcher = GenericFetcher(profile, client)
+    assert fetcher.supports(Endpoint.DEPOSITS) and fetcher.supports(Endpoint.WITHDRAWALS)
+
+    since = datetime.fromtimestamp((start - day) / 1000, UTC)
+    found: dict[Endpoint, set[str]] = {}
+    for endpoint in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS):
+        report = FetchReport()
+        pages = fetcher.fetch(endpoint, since=since, until=datetime.now(UTC), cursors={}, report=report)
+        found[endpoint] = {str(r.exchange_tx_id) async for p in pages for r in p.records}
+        assert report.gaps == []
+    assert found[Endpoint.DEPOSITS] == {r["id"] for r in rows if r["type"] == "deposit"}
+    assert found[Endpoint.WITHDRAWALS] == {r["id"] for r in rows if r["type"] == "withdrawal"}
