@@ -4,7 +4,9 @@
 `params={"until": …}` over time windows (the profile's window, else `DEFAULT_WINDOW`), oldest first, with the same
 windowed cursors as the hand-written fetchers. Inside a window a full page moves the bound past its last (or first)
 timestamp; the ids of that millisecond already seen ride in the token and are skipped, so page boundaries never
-duplicate. Whether the exchange fills a page from the old or the new end is learnt from the first full page.
+duplicate. Whether the exchange fills a page from the old or the new end is learnt from the first full page. An
+exchange with one list of deposits and withdrawals (`fetch_deposits_withdrawals`) is walked once per endpoint, each
+keeping the rows of its own type.
 
 It never reports an endpoint complete that it could not page:
 
