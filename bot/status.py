@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from bot.integrations import IntegrationService, IntegrationSummary
+from bot.reconcile import AccountReconciliation, ReconcileService
+from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, UnknownExchange, get_profile
 from db.engine import Database
@@ -37,11 +39,20 @@ class AccountStatus:
     endpoints: tuple[EndpointLine, ...]
     missing_ranges: tuple[str, ...]  # plain-words reasons of the last sync's gaps
     expires_soon: bool
+    reconciliation: AccountReconciliation | None = None
+    checks_balances: bool = False  # the exchange's balances are read after every sync
 
     @property
     def state(self) -> str:
-        """running, ok, partial, failed, disconnected or never_synced."""
-        return IntegrationStatus.RUNNING if self.running else self.summary.status
+        """running, ok, partial, failed, disconnected or never_synced. An account whose balances Tallybot reads
+        is ok (green) only when the history explains every balance; until then it is partial."""
+        if self.running:
+            return IntegrationStatus.RUNNING
+        status = self.summary.status
+        unproven = self.reconciliation is None or not self.reconciliation.balanced
+        if status == IntegrationStatus.OK and self.checks_balances and unproven:
+            return IntegrationStatus.PARTIAL
+        return status
 
     def problems(self) -> list[Diagnosis]:
         """The diagnosis of every failing endpoint (and of the account itself), for the Troubleshoot button."""
@@ -68,6 +79,7 @@ class StatusService:
     def __init__(self, database: Database, integrations: IntegrationService) -> None:
         self.database = database
         self.integrations = integrations
+        self.reconcile = ReconcileService(database, integrations)
 
     async def timezone(self, telegram_user_id: int) -> str:
         async with self.database.reader() as session:
@@ -117,10 +129,26 @@ class StatusService:
         by_integration: dict[int, dict[str, EndpointState]] = {}
         for state in states:
             by_integration.setdefault(state.integration_id, {})[state.endpoint] = state
-        return [
+        reconciled = await self.reconcile.current(summaries)
+        accounts = [
             self._account(summary, by_integration.get(summary.id, {}), counts, leased, latest_runs.get(summary.id), now)
             for summary in summaries
         ]
+        return [
+            replace(
+                account,
+                reconciliation=reconciled.get(account.summary.id),
+                checks_balances=self._checks_balances(account.summary),
+            )
+            for account in accounts
+        ]
+
+    @staticmethod
+    def _checks_balances(summary: IntegrationSummary) -> bool:
+        try:
+            return reads_balances(get_profile(summary.exchange_id))
+        except UnknownExchange:
+            return False
 
     def _account(
         self,

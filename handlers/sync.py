@@ -14,8 +14,9 @@ from bot import texts
 from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
 from bot.open_messages import SYNC as SYNC_PROGRESS
+from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
-from handlers import outbound, sync_views
+from handlers import outbound, reconcile_views, sync_views
 from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
@@ -136,6 +137,8 @@ async def _sync_and_report(
 ) -> None:
     svc = services(context)
     started = time.monotonic()
+    reconciler = ReconcileService(svc.database, svc.integrations, svc.pool)
+    checked: dict[int, AccountReconciliation] = {}
 
     async def one(index: int, account: IntegrationSummary) -> SyncResult | None:
         def on_progress(event: ProgressEvent) -> None:
@@ -143,7 +146,12 @@ async def _sync_and_report(
             live.show(sync_views.progress(events, names))
 
         try:
-            return await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
+            result = await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
+            if str(result.status) != "failed":
+                found = await reconcile_quietly(reconciler, telegram_user_id, account.id)
+                if found is not None:
+                    checked[account.id] = found
+            return result
         except SyncAlreadyRunning as running:  # started between our check and here
             await tell_already_running(context, chat_id, account, running.progress)
         except IntegrationError:
@@ -163,7 +171,26 @@ async def _sync_and_report(
         keyboard = InlineKeyboardMarkup([[STATUS.button("📊 Status", "show")]])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
-        await outbound.send(context.bot, chat_id, sync_views.summary(results, elapsed), keyboard)
+        text = sync_views.summary(results, elapsed)
+        lines = [
+            reconcile_views.sync_line(checked[r.integration_id], r.account_name)
+            for r in results
+            if r.integration_id in checked
+        ]
+        if lines:
+            text += "\n\n" + "\n".join(lines)
+        await outbound.send(context.bot, chat_id, text, keyboard)
+
+
+async def reconcile_quietly(
+    reconciler: ReconcileService, telegram_user_id: int, integration_id: int
+) -> AccountReconciliation | None:
+    """The balance check after a sync; its failure never hides the sync's own report (it is logged)."""
+    try:
+        return await reconciler.after_sync(telegram_user_id, integration_id)
+    except Exception as error:
+        log.warning("reconciliation of integration %d failed: %s", integration_id, type(error).__name__)
+        return None
 
 
 async def tell_already_running(

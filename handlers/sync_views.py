@@ -10,6 +10,7 @@ from bot import texts
 from bot.status import AccountStatus
 from bot.sync import EndpointStatus, ProgressEvent, SyncResult
 from db.types import utcnow
+from handlers.reconcile_views import status_lines
 
 SPINNER = "⏳"
 MARKS = {
@@ -127,6 +128,8 @@ def status_block(account: AccountStatus, zone: str) -> str:
         lines.append(text)
     for reason in account.missing_ranges[:3]:
         lines.append(f"  📂 {escape(reason)}")
+    if account.reconciliation is not None:
+        lines += status_lines(account.reconciliation, account.exchange_name)
     return "\n".join(lines)
 
 

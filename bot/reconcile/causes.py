@@ -1,0 +1,111 @@
+"""The most likely cause of a difference between the exchange's balance and the history's, from the coverage the
+syncs recorded: an endpoint that failed, history before the API's reach, before the chosen sync-from date, a kind
+the user switched off or Tallybot does not fetch, or, for an asset that quotes markets, trades in a market not found.
+
+A cause is a code with arguments (endpoint codes, ISO dates): never English, rendered by the views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+EPOCH_YEAR = 1990  # a gap starting before this is open-ended: "from the account's start"
+
+
+class Cause(StrEnum):
+    ENDPOINT_FAILED = "endpoint_failed"
+    BEFORE_REACH = "before_reach"
+    BEFORE_SYNC_FROM = "before_sync_from"
+    KIND_OFF = "kind_off"
+    NOT_FETCHED = "not_fetched"
+    QUOTE_MARKETS = "quote_markets"
+    UNKNOWN = "unknown"
+
+
+# Which kinds of history can bring an asset in (the exchange holds more than the history explains) or take it out.
+INFLOW_KINDS = ("deposits", "spot_trades", "convert", "earn_rewards", "funding", "futures_trades", "ledger")
+OUTFLOW_KINDS = ("withdrawals", "spot_trades", "convert", "funding", "futures_trades", "ledger")
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    endpoint: str
+    start: date | None  # None: from the account's start
+    end: date
+
+
+@dataclass(slots=True)
+class Coverage:
+    """What the syncs recorded about the history they could not bring."""
+
+    failed: list[str] = field(default_factory=list)  # endpoints whose last sync failed
+    gaps: list[Gap] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # endpoints the last sync did not fetch
+    switched_off: list[str] = field(default_factory=list)  # endpoints the user turned off
+    sync_from: date | None = None
+
+
+def coverage_from(
+    summaries: Iterable[Mapping[str, Any]],
+    *,
+    offered: Iterable[str],
+    enabled: Iterable[str],
+    sync_from: date | None,
+) -> Coverage:
+    """`summaries`: the syncs' run summaries, newest first; `offered`/`enabled`: endpoint codes."""
+    coverage = Coverage(sync_from=sync_from)
+    wanted = set(enabled)
+    coverage.switched_off = [endpoint for endpoint in offered if endpoint not in wanted]
+    newest = True
+    for summary in summaries:
+        endpoints: Mapping[str, Any] = summary.get("endpoints") or {}
+        for endpoint, result in endpoints.items():
+            if newest and result.get("status") == "failed":
+                coverage.failed.append(endpoint)
+            if newest and result.get("status") == "skipped":
+                coverage.skipped.append(endpoint)
+            for gap in result.get("gaps") or ():
+                if gap.get("end"):
+                    start = _day(gap.get("start"))
+                    begins = start if start is not None and start.year >= EPOCH_YEAR else None
+                    coverage.gaps.append(Gap(endpoint, begins, _day(gap["end"]) or date.min))
+        newest = False
+    return coverage
+
+
+def likely_cause(
+    asset: str, difference: Decimal, coverage: Coverage, quotes: frozenset[str]
+) -> tuple[Cause, dict[str, Any]]:
+    """`difference` is the exchange's balance minus the history's."""
+    kinds = INFLOW_KINDS if difference > 0 else OUTFLOW_KINDS
+    if coverage.failed:
+        return Cause.ENDPOINT_FAILED, {"endpoints": coverage.failed}
+    gaps = sorted(
+        (gap for gap in coverage.gaps if gap.endpoint in kinds and gap.end != date.min),
+        key=lambda gap: (kinds.index(gap.endpoint), gap.end),
+    )
+    if gaps:
+        gap = gaps[0]
+        return Cause.BEFORE_REACH, {
+            "endpoint": gap.endpoint,
+            "until": gap.end.isoformat(),
+            "from_year": gap.start.year if gap.start else None,
+        }
+    if coverage.sync_from is not None:
+        return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat()}
+    if coverage.switched_off:
+        return Cause.KIND_OFF, {"endpoints": coverage.switched_off}
+    if coverage.skipped:
+        return Cause.NOT_FETCHED, {"endpoints": coverage.skipped}
+    if asset in quotes:
+        return Cause.QUOTE_MARKETS, {"asset": asset}
+    return Cause.UNKNOWN, {}
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None

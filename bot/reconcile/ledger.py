@@ -1,0 +1,43 @@
+"""The balances the stored history explains: every record's effect on each asset, exactly.
+
+Trades and converts move the base one way and the quote the other; deposits and rewards add; withdrawals take their
+amount and their fee; funding payments carry their sign. Transfers move an asset between the account's own wallets
+and add nothing to its total (the exchange's balances are summed over every wallet). Ledger lines repeat what trades
+and wallet records already say, so they are not counted again. Fees are taken in their own asset, on every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from connectors.records import RecordKind
+from db.repositories.reconcile import Movement
+
+# Sell-like sides: the record's asset leaves the account and its quote arrives.
+OUTGOING_SIDES = frozenset({"sell"})
+
+
+def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = {}
+
+    def add(asset: str | None, amount: Decimal | None) -> None:
+        if asset and amount is not None:
+            sums[asset] = sums.get(asset, Decimal(0)) + amount
+
+    for move in movements:
+        kind = move.kind
+        if kind in (RecordKind.TRADE, RecordKind.CONVERT):
+            sign = -1 if (move.side or "").lower() in OUTGOING_SIDES else 1
+            add(move.asset, sign * abs(move.amount))
+            if move.quote_amount is not None:
+                add(move.quote_asset, -sign * abs(move.quote_amount))
+        elif kind in (RecordKind.DEPOSIT, RecordKind.REWARD):
+            add(move.asset, abs(move.amount))
+        elif kind == RecordKind.WITHDRAWAL:
+            add(move.asset, -abs(move.amount))
+        elif kind == RecordKind.FUNDING:
+            add(move.asset, move.amount)
+        if kind not in (RecordKind.TRANSFER, RecordKind.LEDGER) and move.fee_amount:
+            add(move.fee_asset, -abs(move.fee_amount))
+    return sums

@@ -1,0 +1,148 @@
+"""Queries of reconciliation: the stored history's movements, the coverage syncs recorded, and the latest result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ReconciledBalance, Reconciliation, SyncRun, Transaction
+
+# Coverage older than this many runs is not read: a gap a later sync closed is in the newer runs anyway.
+RUNS_READ = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """The columns of a stored record that move balances."""
+
+    kind: str
+    side: str | None
+    asset: str
+    amount: Decimal
+    quote_asset: str | None
+    quote_amount: Decimal | None
+    fee_asset: str | None
+    fee_amount: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBalance:
+    asset: str
+    reported: Decimal
+    explained: Decimal
+    cause: str | None
+    cause_args: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReconciliation:
+    integration_id: int
+    checked_at: datetime
+    outcome: str
+    error_code: str | None
+    wallets: dict[str, Any]
+    balances: tuple[StoredBalance, ...]
+
+
+class ReconcileRepository:
+    """Never commits: the caller owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def movements(self, integration_id: int, *, until: datetime) -> list[Movement]:
+        """Every stored record (API and file alike) up to `until`: the balances the exchange reported at `until`
+        can only be explained by what had happened by then."""
+        rows = await self.session.execute(
+            select(
+                Transaction.kind,
+                Transaction.side,
+                Transaction.asset,
+                Transaction.amount,
+                Transaction.quote_asset,
+                Transaction.quote_amount,
+                Transaction.fee_asset,
+                Transaction.fee_amount,
+            ).where(Transaction.integration_id == integration_id, Transaction.occurred_at <= until)
+        )
+        return [Movement(*row) for row in rows.all()]
+
+    async def run_summaries(self, integration_id: int) -> list[dict[str, Any]]:
+        """The summaries of the integration's finished syncs, newest first: the coverage each recorded."""
+        summaries = await self.session.scalars(
+            select(SyncRun.summary)
+            .where(SyncRun.integration_id == integration_id, SyncRun.finished_at.is_not(None))
+            .order_by(SyncRun.id.desc())
+            .limit(RUNS_READ)
+        )
+        return [dict(summary or {}) for summary in summaries.all()]
+
+    async def save(
+        self,
+        integration_id: int,
+        *,
+        checked_at: datetime,
+        outcome: str,
+        error_code: str | None,
+        wallets: dict[str, Any],
+        balances: Sequence[StoredBalance],
+    ) -> None:
+        """Replace the integration's reconciliation with this one."""
+        await self.session.execute(delete(ReconciledBalance).where(ReconciledBalance.integration_id == integration_id))
+        await self.session.execute(delete(Reconciliation).where(Reconciliation.integration_id == integration_id))
+        self.session.add(
+            Reconciliation(
+                integration_id=integration_id,
+                checked_at=checked_at,
+                outcome=outcome,
+                error_code=error_code,
+                wallets=wallets,
+            )
+        )
+        self.session.add_all(
+            ReconciledBalance(
+                integration_id=integration_id,
+                asset=balance.asset,
+                reported=balance.reported,
+                explained=balance.explained,
+                cause=balance.cause,
+                cause_args=balance.cause_args,
+            )
+            for balance in balances
+        )
+
+    async def latest(self, integration_ids: Sequence[int]) -> dict[int, StoredReconciliation]:
+        if not integration_ids:
+            return {}
+        heads = (
+            await self.session.scalars(select(Reconciliation).where(Reconciliation.integration_id.in_(integration_ids)))
+        ).all()
+        rows = (
+            await self.session.scalars(
+                select(ReconciledBalance)
+                .where(ReconciledBalance.integration_id.in_(integration_ids))
+                .order_by(ReconciledBalance.asset)
+            )
+        ).all()
+        by_integration: dict[int, list[StoredBalance]] = {}
+        for row in rows:
+            by_integration.setdefault(row.integration_id, []).append(
+                StoredBalance(row.asset, row.reported, row.explained, row.cause, row.cause_args)
+            )
+        return {
+            head.integration_id: StoredReconciliation(
+                integration_id=head.integration_id,
+                checked_at=head.checked_at,
+                outcome=head.outcome,
+                error_code=head.error_code,
+                wallets=dict(head.wallets or {}),
+                balances=tuple(by_integration.get(head.integration_id, [])),
+            )
+            for head in heads
+        }

@@ -1,0 +1,113 @@
+"""How a reconciliation reads (HTML): one line when the history explains every balance, else per asset the
+difference and its most likely cause. Asset codes and exchange names are escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from bot.reconcile import AccountReconciliation, AssetBalance, Cause, Outcome
+from connectors.profiles import Endpoint
+from i18n import Text, join, msgid, render, t, tn
+
+SHOWN = 8  # assets listed in /status; the export lists every one
+
+CAUSE_IDS: Mapping[str, str] = {
+    Cause.ENDPOINT_FAILED: msgid("reconcile.cause.endpoint_failed"),
+    Cause.BEFORE_SYNC_FROM: msgid("reconcile.cause.before_sync_from"),
+    Cause.KIND_OFF: msgid("reconcile.cause.kind_off"),
+    Cause.NOT_FETCHED: msgid("reconcile.cause.not_fetched"),
+    Cause.QUOTE_MARKETS: msgid("reconcile.cause.quote_markets"),
+    Cause.UNKNOWN: msgid("reconcile.cause.unknown"),
+}
+
+
+def amount(value: Decimal) -> str:
+    """A decimal as the exchange would write it: no exponent, no trailing zeros."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def signed(value: Decimal) -> str:
+    return ("+" if value > 0 else "−") + amount(abs(value))
+
+
+def phrases(endpoints: Any) -> str:
+    """The kinds of history named by endpoint codes, as a list in a sentence."""
+    # The catalogue's phrase of each kind (connectors.profiles keeps the table; its ids are endpoint.<code>.phrase).
+    known = [Endpoint(e) for e in endpoints or () if e in Endpoint.__members__.values()]
+    return join([Text.of(f"endpoint.{e}.phrase") for e in known]) or "—"
+
+
+def cause_line(balance: AssetBalance, exchange: str) -> str:
+    args: dict[str, Any] = dict(balance.cause_args or {})
+    if balance.cause == Cause.BEFORE_REACH:
+        until = date.fromisoformat(str(args["until"]))
+        kinds = escape(phrases([args.get("endpoint")]).capitalize())
+        if args.get("from_year"):
+            return t(
+                "reconcile.cause.before_reach",
+                endpoints=kinds,
+                until=until.isoformat(),
+                exchange=escape(exchange),
+                from_year=args["from_year"],
+                until_year=until.year,
+            )
+        return t(
+            "reconcile.cause.before_reach_open", endpoints=kinds, until=until.isoformat(), exchange=escape(exchange)
+        )
+    cause = Cause(balance.cause) if balance.cause and balance.cause in CAUSE_IDS else Cause.UNKNOWN
+    kinds = escape(phrases(args.get("endpoints")))
+    fields: dict[str, str] = {
+        Cause.ENDPOINT_FAILED: {"endpoints": kinds.capitalize()},
+        Cause.BEFORE_SYNC_FROM: {"date": escape(str(args.get("date", "")))},
+        Cause.KIND_OFF: {"endpoints": kinds.capitalize()},
+        Cause.NOT_FETCHED: {"endpoints": kinds, "exchange": escape(exchange)},
+        Cause.QUOTE_MARKETS: {"asset": escape(balance.asset)},
+        Cause.UNKNOWN: {"exchange": escape(exchange)},
+    }[cause]
+    return t(CAUSE_IDS[cause], **fields)
+
+
+def difference_lines(balance: AssetBalance, exchange: str) -> str:
+    head = t(
+        "reconcile.difference",
+        asset=escape(balance.asset),
+        exchange=escape(exchange),
+        reported=amount(balance.reported),
+        explained=amount(balance.explained),
+        difference=signed(balance.difference),
+    )
+    return f"  ⚠️ {head}\n     {cause_line(balance, exchange)}"
+
+
+def reason(result: AccountReconciliation) -> str:
+    found = result.error_reason
+    return escape(render(found) if isinstance(found, Text) else str(found or result.error_code or "—"))
+
+
+def status_lines(result: AccountReconciliation, exchange: str) -> list[str]:
+    """The reconciliation part of an account's /status block."""
+    if result.outcome is Outcome.BALANCED:
+        return [f"  {t('reconcile.balanced')}"]
+    if result.outcome is Outcome.UNREAD:
+        return [f"  {t('reconcile.unread', reason=reason(result))}"]
+    differences = result.differences
+    lines = [difference_lines(balance, exchange) for balance in differences[:SHOWN]]
+    if len(differences) > SHOWN:
+        lines.append(f"  {tn('reconcile.more', len(differences) - SHOWN)}")
+    return lines
+
+
+def sync_line(result: AccountReconciliation, name: str) -> str:
+    """The one line the end of /sync says about an account's balances."""
+    if result.outcome is Outcome.BALANCED:
+        return t("reconcile.sync.balanced", name=escape(name))
+    if result.outcome is Outcome.UNREAD:
+        return t("reconcile.sync.unread", name=escape(name), reason=reason(result))
+    return tn("reconcile.sync.unexplained", len(result.differences), name=escape(name))
