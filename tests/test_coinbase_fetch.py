@@ -97,6 +97,8 @@ async def test_a_walk_stopped_by_a_429_resumes_after_its_last_page_and_stores_ev
         + 2 * len(account.converts)
         + len(account.transfers)
         + len(account.rewards)
+        + len(emulator.book.app_trades)  # simple buys and sells in the Coinbase app
+        + len(emulator.book.fiat_deposits)
     )
     assert len(records) == expected
     assert "walk" not in cursors[Endpoint.LEDGER]

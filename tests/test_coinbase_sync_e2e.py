@@ -109,9 +109,10 @@ async def test_coinbase_from_the_assistant_to_the_export_stores_exactly_the_acco
         async with services.database.reader() as session:
             rows = list((await session.scalars(select(Transaction))).all())
 
-    account = coinbase.account
+    account, book = coinbase.account, coinbase.book
     assert "✅" in first and "❌" not in first, first
     assert f"spot trades {len(account.trades)}" in first, first
+    assert book.app_trades and book.fiat_deposits
     # Hand-written from the scripted records and Coinbase's rules: the fee of a fill is 0.1 % of its value in the
     # quote currency; a send debits amount + fee; a convert is a leg out of one account and a leg into another.
     fee = Decimal("0.001")
@@ -128,8 +129,11 @@ async def test_coinbase_from_the_assistant_to_the_export_stores_exactly_the_acco
                 t.timestamp,
             )
             for t in account.trades
-        },
-        "deposit": {(d.asset, d.amount, second(d.timestamp)) for d in account.deposits},
+        }
+        # Simple buys and sells in the Coinbase app: the crypto for its US dollar value, no fee in the row.
+        | {(f"{t.asset}/USD", t.side, t.amount, t.usd / t.amount, t.usd, None, None, t.ms) for t in book.app_trades},
+        "deposit": {(d.asset, d.amount, second(d.timestamp)) for d in account.deposits}
+        | {("USD", amount, ms) for amount, ms in book.fiat_deposits},
         "withdrawal": {(w.asset, w.amount, w.fee, second(w.timestamp)) for w in account.withdrawals},
         "convert": {(c.from_asset, c.from_amount, "out", second(c.timestamp)) for c in account.converts}
         | {(c.to_asset, c.to_amount, "in", second(c.timestamp)) for c in account.converts},
@@ -144,12 +148,14 @@ async def test_coinbase_from_the_assistant_to_the_export_stores_exactly_the_acco
         + 2 * len(account.converts)
         + len(account.transfers)
         + len(account.rewards)
+        + len(book.app_trades)
+        + len(book.fiat_deposits)
     )
     assert len(rows) == expected  # nothing twice, and no advanced_trade_fill row stored as a second trade
     assert all(isinstance(r.amount, Decimal) for r in rows)
-    accounts = len(coinbase.book.account_ids)
+    accounts = len(book.account_ids)
     # First sync: fills in pages of 100, the account list, and each account's transactions in pages of 100.
-    pages = sum(-(-len(listed) // 100) or 1 for listed in coinbase.book.transactions.values())
+    pages = sum(-(-len(listed) // 100) or 1 for listed in book.transactions.values())
     assert first_requests[FILLS] == -(-len(account.trades) // 100)
     assert first_requests[ACCOUNTS] == 1
     assert sum(n for path, n in first_requests.items() if path.endswith("/transactions")) == pages

@@ -71,6 +71,17 @@ def _native(amount: Decimal, currency: str) -> Json:
 
 
 @dataclass(frozen=True)
+class AppTrade:
+    """A buy or sell made in the Coinbase app (not Advanced Trade): `amount` of `asset` for `usd` US dollars."""
+
+    asset: str
+    side: str
+    amount: Decimal
+    usd: Decimal
+    ms: int
+
+
+@dataclass(frozen=True)
 class Row:
     """One v2 transaction in one account: its JSON and the millisecond it sorts by."""
 
@@ -95,7 +106,12 @@ class CoinbaseBook:
         assets |= {t.asset for t in account.transfers} | {r.asset for r in account.rewards}
         assets |= {"USD", *PLACEHOLDERS}  # an account every user has, and one never used: still listed, still asked
         self.account_ids = {asset: self._uuid() for asset in sorted(assets)}
-        rows = [*self._fill_rows(), *self._wallet_rows()]
+        self.app_trades = self._app_trades(sorted({account.market(s).base for s in account.traded_symbols}))
+        self.fiat_deposits = tuple(
+            (Decimal(self._rng.randint(5_000, 500_000)) / 100, self._moment())
+            for _ in range(max(1, len(account.deposits) // 4))
+        )
+        rows = [*self._fill_rows(), *self._wallet_rows(), *self._app_rows()]
         self.transactions: dict[str, list[Row]] = {acct: [] for acct in self.account_ids.values()}
         for row in sorted(rows, key=lambda r: (r.ms, r.body["id"]), reverse=True):
             self.transactions[row.account_id].append(row)
@@ -179,6 +195,33 @@ class CoinbaseBook:
                     row.body["status"] = status
                     return
         raise KeyError(ident)
+
+    def _moment(self) -> int:
+        """A whole second within the account's last year."""
+        start = self.account.now_ms - 365 * 86_400_000
+        return self._rng.randrange(start, self.account.now_ms - 3_600_000) // 1000 * 1000
+
+    def _app_trades(self, bases: Sequence[str]) -> tuple[AppTrade, ...]:
+        trades = []
+        for _ in range(max(2, len(self.account.deposits) // 3)):
+            asset = self._rng.choice(list(bases) or ["BTC"])
+            usd = Decimal(self._rng.randint(1_000, 200_000)) / 100
+            amount = (usd / USD_PRICE.get(asset, Decimal(1))).quantize(EIGHT_PLACES, rounding="ROUND_DOWN")
+            trades.append(AppTrade(asset, self._rng.choice(("buy", "sell")), amount, usd, self._moment()))
+        return tuple(trades)
+
+    def _app_rows(self) -> list[Row]:
+        """Simple buys and sells (the crypto account's row; the documented example shows no fee on it) and fiat
+        deposits into the USD account."""
+        rows = []
+        for t in self.app_trades:
+            sign = Decimal(1) if t.side == "buy" else Decimal(-1)
+            row = self._row(t.asset, t.ms, t.side, sign * t.amount, "Bought" if t.side == "buy" else "Sold")
+            row.body["native_amount"] = {"amount": plain(sign * t.usd), "currency": "USD"}
+            rows.append(row)
+        for amount, ms in self.fiat_deposits:
+            rows.append(self._row("USD", ms, "fiat_deposit", amount, "Deposited funds"))
+        return rows
 
     # -- v3 -------------------------------------------------------------------------------------------------
 
