@@ -33,14 +33,14 @@ from connectors.files.writers import (
 from db.engine import Database
 from db.repositories import IntegrationRepository, UserRepository
 from db.repositories.exports import ExportRepository
-from i18n import t, tn
+from i18n import msgid, t, tn
 
 ExportFormat = Literal["tallybot", "koinly", "cryptact"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("tallybot", "koinly", "cryptact")
-FORMAT_TITLES: dict[ExportFormat, str] = {
-    "tallybot": "Tallybot CSV (every field)",
-    "koinly": "Koinly universal CSV",
-    "cryptact": "Cryptact custom file",
+FORMAT_TITLES: dict[ExportFormat, str] = {  # catalogue ids
+    "tallybot": msgid("export.format.tallybot"),
+    "koinly": msgid("export.format.koinly"),
+    "cryptact": msgid("export.format.cryptact"),
 }
 HEADERS: dict[ExportFormat, Sequence[str]] = {
     "tallybot": tallybot.COLUMNS,
@@ -236,7 +236,7 @@ async def _check_owner(session: Any, telegram_user_id: int, integration_id: int 
         return
     user = await UserRepository(session).by_telegram_id(telegram_user_id)
     if user is None or await IntegrationRepository(session).get_owned(integration_id, user.id) is None:
-        raise IntegrationNotFound("That account no longer exists.")
+        raise IntegrationNotFound(t("integrations.not_found"))
 
 
 def _check_aware(*moments: datetime | None) -> None:

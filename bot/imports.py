@@ -48,7 +48,7 @@ from db.engine import Database
 from db.models import Integration
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 from db.repositories.imports import ImportRepository
-from i18n import Text
+from i18n import Text, t
 
 __all__ = [
     "FORMATS",
@@ -197,7 +197,7 @@ class ImportService:
         if user is not None:
             integration = await IntegrationRepository(session).get_owned(integration_id, user.id)
         if integration is None:
-            raise IntegrationNotFound("That account no longer exists.")
+            raise IntegrationNotFound(t("integrations.not_found"))
         return integration
 
 

@@ -42,7 +42,7 @@ from handlers import outbound
 from handlers.callbacks import EXPORT, UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
-from i18n import msgid, render, tn
+from i18n import msgid, render, t, tn
 
 PENDING_KEY = "tallybot.pending_uploads"
 # connectors.files.matching.Match values, in the order the report lists them.
@@ -96,7 +96,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     pending[token] = {"file_id": document.file_id, "name": name}
     accounts = await services(context).integrations.list(user.id)
     rows = [[UPLOAD_ACCOUNT.button(a.account_name, token, a.id)] for a in accounts]
-    rows.append([UPLOAD_ACCOUNT.button("➕ New file-only account", token, "new")])
+    rows.append([UPLOAD_ACCOUNT.button(t("upload.button.new_account"), token, "new")])
     await outbound.send(
         context.bot, chat.id, texts.UPLOAD_WHICH_ACCOUNT.format(name=escape(name)), InlineKeyboardMarkup(rows)
     )
@@ -247,12 +247,14 @@ def _bounds_problem(start: date, end: date) -> str | None:
     latest = _latest_export()
     for day in (start, end):
         if not EARLIEST_EXPORT <= day <= latest:
-            return (
-                f"{day.isoformat()} is outside the dates Tallybot can export: from {EARLIEST_EXPORT.isoformat()} "
-                f"to {latest.isoformat()}."
+            return t(
+                "export.out_of_range",
+                day=day.isoformat(),
+                earliest=EARLIEST_EXPORT.isoformat(),
+                latest=latest.isoformat(),
             )
     if start > end:
-        return f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()})."
+        return t("export.ends_before_start", end=end.isoformat(), start=start.isoformat())
     return None
 
 
@@ -328,12 +330,12 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if not accounts:
             await outbound.send(context.bot, chat.id, escape(texts.EXPORT_NOTHING))
             return
-        scopes = [[EXPORT.button("All accounts", fmt, "all", span)]]
+        scopes = [[EXPORT.button(t("export.button.all_accounts"), fmt, "all", span)]]
         scopes += [[EXPORT.button(a.account_name, fmt, a.id, span)] for a in accounts]
-        text = escape(f"{FORMAT_TITLES[fmt]}{shown}. {texts.EXPORT_CHOOSE_SCOPE}")
+        text = escape(f"{t(FORMAT_TITLES[fmt])}{shown}. {texts.EXPORT_CHOOSE_SCOPE}")
         await outbound.send(context.bot, chat.id, text, InlineKeyboardMarkup(scopes))
         return
-    rows = [[EXPORT.button(FORMAT_TITLES[fmt], fmt, "", span)] for fmt in EXPORT_FORMATS]
+    rows = [[EXPORT.button(t(FORMAT_TITLES[fmt]), fmt, "", span)] for fmt in EXPORT_FORMATS]
     text = texts.EXPORT_CHOOSE_FORMAT.format(period=escape(shown))
     await outbound.send(context.bot, chat.id, text, InlineKeyboardMarkup(rows))
 
@@ -362,7 +364,7 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if not scope:
         await query.answer()
-        rows = [[EXPORT.button("All accounts", fmt, "all", span)]]
+        rows = [[EXPORT.button(t("export.button.all_accounts"), fmt, "all", span)]]
         rows += [[EXPORT.button(a.account_name, fmt, a.id, span)] for a in accounts]
         await outbound.edit_pressed(query, escape(texts.EXPORT_CHOOSE_SCOPE), InlineKeyboardMarkup(rows))
         return
@@ -397,7 +399,7 @@ async def send_export(
         )
         shown = "" if period is None else f", {period[0]:%Y-%m-%d}–{period[1]:%Y-%m-%d}"
         caption = texts.EXPORT_CAPTION.format(
-            title=FORMAT_TITLES[fmt],
+            title=t(FORMAT_TITLES[fmt]),
             rows=tn("export.count.rows", report.rows),
             records=tn("export.count.transactions", report.records),
             period=shown,
@@ -420,11 +422,7 @@ def _parts_notice(report: ExportReport, count: int) -> str:
     if report.first_at is not None and report.last_at is not None:
         middle = report.first_at + (report.last_at - report.first_at) / 2
         example = f"/export {report.first_at:%Y-%m-%d} {middle:%Y-%m-%d}"
-    return (
-        f"📦 This export is {size}, more than Telegram lets a bot send in one file "
-        f"({size_limit_text(TELEGRAM_SEND_LIMIT)}), so it comes in {count} parts, each a complete CSV with its "
-        f"header: import them all. For fewer parts, export a shorter period, e.g. {example}."
-    )
+    return t("export.parts", size=size, limit=size_limit_text(TELEGRAM_SEND_LIMIT), count=count, example=example)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -16,6 +16,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import Context, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import Text
 
 # What a row is: its kind and side (a transfer's "in"/"out", a ledger entry's own type), or the reason it is skipped.
 Kind = tuple[RecordKind, str | None]
@@ -77,7 +78,7 @@ def wallet_record(
     when, precision = parse_time(table.cell(row, time_spec), time_spec, context.zone)
     coin = table.cell(row, layout.coin)
     if not coin:
-        raise RowError(layout.coin, "is empty; the coin is needed")
+        raise RowError(layout.coin, Text.of("file.row.empty_coin"))
     fee = optional_number(table.cell(row, fee_spec), fee_spec) if fee_spec is not None else None
     kept = fee is not None and (fee != 0 or record_kind in layout.zero_fee_kinds)
     fee = abs(fee) if kept and fee is not None else None
