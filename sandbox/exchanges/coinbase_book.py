@@ -8,7 +8,8 @@ Coinbase App (v2): ``/v2/accounts`` and ``/v2/accounts/{id}/transactions`` are o
 ``pagination`` object carries ``next_uri`` (null on the last page). Every transaction of an account is there: the
 Advanced Trade fills again (``advanced_trade_fill``, one row in the base and one in the quote account), receives,
 sends (debited amount and fee; ``network.transaction_amount`` is what arrived), converts (``trade``, one leg in each
-account), transfers and staking rewards. Times are RFC 3339 in whole seconds on v2.
+account), transfers, staking rewards, simple buys and sells made in the app and fiat deposits. Times are RFC 3339
+in whole seconds on v2.
 """
 
 from __future__ import annotations
