@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
-from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from connectors.profiles.model import (
+    CredentialField,
+    Endpoint,
+    EndpointSpec,
+    ExchangeProfile,
+    KeyType,
+    Paging,
+    PermissionCheck,
+)
+from connectors.profiles.private_keys import PrivateKeyKind
 
 NAME = "Coinbase"
 
@@ -19,8 +28,18 @@ KEY = KeyType(
             hint="the key name, e.g. organizations/…/apiKeys/…",
             label="API key name",
         ),
-        # A PEM block (several lines) for ECDSA keys, or 88 base64 characters for Ed25519 keys.
-        c.secret(min_length=40, max_length=600, pattern=None, label="Private key"),
+        # A PEM block (several lines) for ECDSA keys, or 88 base64 characters for Ed25519 keys. The PEM is read as
+        # an EC private key (not refused as "a key, not the secret") and kept canonical; ccxt signs ES256 with it.
+        CredentialField(
+            "secret",
+            "Private key",
+            40,
+            600,
+            True,
+            None,
+            "the whole key, BEGIN and END lines included",
+            private_keys=(PrivateKeyKind.EC_P256,),
+        ),
     ),
     description="A CDP API key: its name and its private key (the whole block, BEGIN and END lines included).",
 )
