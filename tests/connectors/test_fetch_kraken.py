@@ -8,6 +8,7 @@ when something is; an interrupted walk and one stopped by Kraken's call counter 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
-from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.base import DAY_MS, respond
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.kraken_book import trade_fee
 from sandbox.exchanges.records import AccountProfile
@@ -223,3 +224,28 @@ async def test_a_first_sync_from_a_date_keeps_nothing_older(kraken: KrakenEmulat
         t.id for t in kraken.account.trades if t.timestamp >= since_ms
     )
     assert all(isinstance(r.amount, Decimal) for r in records)
+
+
+async def test_throttled_for_too_many_concurrent_requests_stops_cleanly_until_kraken_s_time(
+    kraken: KrakenEmulator,
+) -> None:
+    # Kraken's docs: "EService: Throttled: [UNIX timestamp]" if there are too many concurrent requests; try again
+    # after that time. Injected on the third ledger page (how many requests at once trigger it is not documented).
+    again_at = kraken.clock.now_ms() // 1000 + 30
+    body = json.dumps({"error": [f"EService: Throttled: {again_at}"]})
+    kraken.faults.inject(respond(200, body), path=PATHS[Endpoint.LEDGER], after=2)
+    until = datetime.now(UTC)
+    async with kraken_client(kraken) as client:
+        fetcher = fetcher_for(get_profile("kraken"), client)
+        taken: list[NormalizedRecord] = []
+        cursor: Cursor | None = None
+        with pytest.raises(RateLimited) as stopped:
+            async for page in fetcher.fetch(Endpoint.LEDGER, since=None, until=until, cursors={}, report=FetchReport()):
+                taken += page.records
+                cursor = page.cursor
+        assert stopped.value.retry_after is not None and 25 <= stopped.value.retry_after <= 30
+        assert cursor is not None and cursor["walk"]["ofs"] == 2 * PAGE
+        rest, _, _ = await walk(fetcher, Endpoint.LEDGER, cursor, until)
+    got = read(taken + rest)
+    for kind, rows in expected_ledger(kraken, 2**63).items():
+        assert sorted(got[kind]) == sorted(rows), kind

@@ -20,19 +20,24 @@ Cursors (market key ""), seconds since the epoch:
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.diagnosis.facts import last_answer
+from connectors.fetchers.base import Cursor, FetchReport, Page, RateLimited, served_spec
 from connectors.fetchers.kraken.rows import RowReader, kraken_ms
-from connectors.fetchers.windows import call, history_start, to_ms
+from connectors.fetchers.windows import call, history_start, now_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
 
 # Kraken opened its exchange in September 2013: nothing is older.
 KRAKEN_OPENED = date(2013, 9, 1)
+# "EService: Throttled: [UNIX timestamp]" when there are too many concurrent requests: try again after that time
+# (docs/exchange-apis/kraken.md). ccxt knows no such error, so it arrives as a plain ExchangeError.
+_THROTTLED = re.compile(r"EService: ?Throttled: ?(\d{9,11})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +105,7 @@ class KrakenFetcher:
             params: dict[str, Any] = {"end": end_s, "ofs": ofs}
             if start_s > 0:
                 params["start"] = start_s
-            body = await call(self.client, feed.method, params, endpoint=spec.endpoint, report=report)
+            body = await self._call(feed.method, params, spec, report)
             result = body.get("result") or {}
             rows: Mapping[str, Mapping[str, Any]] = result.get(feed.key) or {}
             records = [
@@ -117,6 +122,16 @@ class KrakenFetcher:
                 return
             progress = {"s": start_s, "walk": {"end": end_s, "ofs": ofs}}
             yield Page(spec.endpoint, tuple(records), progress, ms_to_utc(start_s * 1000))
+
+    async def _call(self, method: str, params: Mapping[str, Any], spec: EndpointSpec, report: FetchReport) -> Any:
+        try:
+            return await call(self.client, method, params, endpoint=spec.endpoint, report=report)
+        except Exception:
+            answer = last_answer(self.client)
+            throttled = _THROTTLED.search(answer.body or "") if answer is not None else None
+            if throttled is None:
+                raise
+            raise RateLimited(spec.endpoint, max(0.0, int(throttled[1]) - now_ms() / 1000)) from None
 
     def _parser(self, endpoint: Endpoint) -> Callable[[str, Mapping[str, Any]], NormalizedRecord | None]:
         if endpoint is Endpoint.SPOT_TRADES:
