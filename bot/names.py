@@ -14,16 +14,12 @@ from functools import cache
 
 from bot.secret import holds_key_material
 from connectors.profiles import all_exchange_ids, get_profile
+from i18n import Text
 
-NAME_LOOKS_LIKE_A_KEY = (
-    "That name looks like an API key, secret or passphrase (8 or more characters mixing letters and digits), so "
-    "I did not use it. Choose a name like “Bybit main”."
-)
-NAME_LOOK_ALIKE = (
-    "That name mixes look-alike letters from different alphabets, or spells an exchange's name with them. Use "
-    "plain letters, like “Bybit main”."
-)
-NAME_OTHER_EXCHANGE = "That is the name of another exchange: choose a name that cannot be mistaken for it."
+# Why a name is refused (catalogue texts).
+NAME_LOOKS_LIKE_A_KEY = Text.of("names.looks_like_a_key")
+NAME_LOOK_ALIKE = Text.of("names.look_alike")
+NAME_OTHER_EXCHANGE = Text.of("names.other_exchange")
 
 # Letters of other scripts drawn like Latin ones (Unicode's confusables for the Cyrillic and Greek letters that
 # matter in exchange names), mapped to the Latin letter they pass for.
@@ -68,7 +64,7 @@ def _scripts(word: str) -> set[str]:
     return {unicodedata.name(char, "UNKNOWN").split(" ", 1)[0] for char in word if char.isalpha()}
 
 
-def refusal(name: str, exchange_id: str | None = None) -> str | None:
+def refusal(name: str, exchange_id: str | None = None) -> Text | None:
     """Why `name` (already NFKC-normalised) cannot be an account name, or None. `exchange_id`: the account's own
     exchange, when known, so that naming it after another exchange is refused too."""
     if holds_key_material(name, is_ordinary_word):

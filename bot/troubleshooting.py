@@ -1,4 +1,7 @@
-"""The troubleshooting guide: common problems in plain words, with each exchange's own tips added."""
+"""The troubleshooting guide: common problems in plain words, with each exchange's own tips added.
+
+The words are catalogue entries (i18n/locales/en/LC_MESSAGES/troubleshooting.po); a topic names them by id.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ from dataclasses import dataclass
 from html import escape
 
 from connectors.profiles import ExchangeProfile, TipCode
+from i18n import msgid, render, t
+from i18n.catalogue import SOURCE_LOCALE
 
 
 @dataclass(frozen=True, slots=True)
 class Topic:
     id: str
-    title: str
+    title: str  # message ids
     answer: tuple[str, ...]
     tip_codes: tuple[TipCode, ...] = ()  # the profiles' tips that belong under this topic
 
@@ -19,92 +24,63 @@ class Topic:
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "invalid",
-        "My API key shows as invalid",
+        msgid("troubleshooting.invalid.title"),
         (
-            "Copy the key and the secret again with the exchange's copy buttons: one wrong or missing character "
-            "is enough to fail. Tallybot strips spaces at the ends, but not inside.",
-            "If you created several keys, make sure the key and the secret belong together.",
-            "Check on the exchange that the key has not expired and still has reading rights.",
-            "Bitget: a key from the normal API page and a Tax API key are entered differently — pick the "
-            "matching key type.",
+            msgid("troubleshooting.invalid.answer_1"),
+            msgid("troubleshooting.invalid.answer_2"),
+            msgid("troubleshooting.invalid.answer_3"),
+            msgid("troubleshooting.invalid.answer_4"),
         ),
         (TipCode.INVALID_KEY, TipCode.WRONG_KEY_TYPE, TipCode.KEY_EXPIRED),
     ),
     Topic(
         "stopped",
-        "My sync stopped working",
-        (
-            "The key may have been revoked or expired on the exchange, or disabled after a password change or "
-            "another security event. Log in to the exchange and look at the key's status.",
-            "If it is gone, create a new read-only key and put it in with /keys → Replace key: your history "
-            "and sync progress stay.",
-        ),
+        msgid("troubleshooting.stopped.title"),
+        (msgid("troubleshooting.stopped.answer_1"), msgid("troubleshooting.stopped.answer_2")),
         (TipCode.KEY_EXPIRED,),
     ),
     Topic(
         "older",
-        "Older transactions are missing",
-        (
-            "Most exchange APIs only reach back so far (Bitget: 2 years; others less). /status says which "
-            "range could not be reached.",
-            "Download your full history from the exchange and send the file to Tallybot to fill the gap: "
-            "it only adds what is missing.",
-        ),
+        msgid("troubleshooting.older.title"),
+        (msgid("troubleshooting.older.answer_1"), msgid("troubleshooting.older.answer_2")),
         (TipCode.MISSING_HISTORY,),
     ),
     Topic(
         "fewer",
-        "I see fewer transactions than expected",
+        msgid("troubleshooting.fewer.title"),
         (
-            "Some kinds of history are not in every exchange's API: futures, staking, P2P or bot (strategy) "
-            "trades. Bitget's API leaves out strategy trades entirely: add them by file.",
-            "Check in /keys → Options that every kind of history you used is ticked.",
-            "Exchanges limit how fast they answer; a sync stopped by that is marked partial and continues "
-            "where it stopped the next time you sync.",
+            msgid("troubleshooting.fewer.answer_1"),
+            msgid("troubleshooting.fewer.answer_2"),
+            msgid("troubleshooting.fewer.answer_3"),
         ),
         (TipCode.FEWER_TRANSACTIONS, TipCode.RATE_LIMITED),
     ),
     Topic(
         "multiple",
-        "I have several accounts on one exchange",
-        (
-            "Create a separate read-only key in each account and connect each one: they become separate "
-            'accounts in Tallybot ("Bitget-1", "Bitget-2"; rename them in /keys).',
-        ),
+        msgid("troubleshooting.multiple.title"),
+        (msgid("troubleshooting.multiple.answer_1"),),
     ),
     Topic(
         "ip",
-        "The exchange asks about IP whitelisting",
-        (
-            'Choose "no IP restriction" (or leave the list empty). Tallybot does not have fixed addresses to '
-            "give you, and a key limited to other addresses is refused on every request.",
-        ),
+        msgid("troubleshooting.ip.title"),
+        (msgid("troubleshooting.ip.answer_1"),),
         (TipCode.IP_NOT_ALLOWED,),
     ),
     Topic(
         "regenerated",
-        "I regenerated my API key",
-        (
-            "The old key stops working at once. Use /keys → your account → Replace key and paste the new one; "
-            "the account keeps its history.",
-        ),
+        msgid("troubleshooting.regenerated.title"),
+        (msgid("troubleshooting.regenerated.answer_1"),),
     ),
     Topic(
         "passphrase",
-        "I forgot my passphrase",
-        (
-            "A passphrase cannot be recovered. On Bitget, a Tax API key needs no passphrase at all. Elsewhere, "
-            "create a new key with a new passphrase and replace the old key in /keys.",
-        ),
+        msgid("troubleshooting.passphrase.title"),
+        (msgid("troubleshooting.passphrase.answer_1"),),
         (TipCode.WRONG_PASSPHRASE,),
     ),
     Topic(
         "tax",
-        "What is a Tax API key?",
-        (
-            "Bitget offers a special key that can only read the records tax tools need. It has no passphrase "
-            "and no trading or withdrawal rights, which makes it the simplest and safest choice there.",
-        ),
+        msgid("troubleshooting.tax.title"),
+        (msgid("troubleshooting.tax.answer_1"),),
     ),
 )
 
@@ -113,14 +89,18 @@ def topic(topic_id: str) -> Topic | None:
     return next((t for t in TOPICS if t.id == topic_id), None)
 
 
-def render(chosen: Topic, profiles: list[ExchangeProfile]) -> str:
-    """The answer, then the tips of the user's own exchanges that belong to it."""
-    lines = [f"🛟 <b>{escape(chosen.title)}</b>", ""]
-    lines += [f"• {escape(paragraph)}" for paragraph in chosen.answer]
+def title(chosen: Topic, locale: str = SOURCE_LOCALE) -> str:
+    return t(chosen.title, locale=locale)
+
+
+def answer(chosen: Topic, profiles: list[ExchangeProfile], locale: str = SOURCE_LOCALE) -> str:
+    """The answer (HTML), then the tips of the user's own exchanges that belong to it."""
+    lines = [f"🛟 <b>{escape(title(chosen, locale))}</b>", ""]
+    lines += [f"• {escape(t(paragraph, locale=locale))}" for paragraph in chosen.answer]
     for profile in profiles:
         tips = [tip for code in chosen.tip_codes if (tip := profile.tip(code)) is not None]
         if tips:
-            lines += ["", f"<b>On {escape(profile.name)}</b>"]
+            lines += ["", t("troubleshooting.on_exchange", locale=locale, name=escape(profile.name))]
             for tip in tips:
-                lines += [f"• {escape(fix)}" for fix in tip.fixes]
+                lines += [f"• {escape(render(fix, locale))}" for fix in tip.fixes]
     return "\n".join(lines)

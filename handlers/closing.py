@@ -19,21 +19,13 @@ from telegram.ext import ContextTypes
 from bot.context import services
 from bot.open_messages import SYNC, UPLOAD
 from handlers.live import LiveMessage
+from i18n import msgid, t
 
 log = logging.getLogger(__name__)
 
-STOPPED = {
-    SYNC: "⏹ <b>Stopped: the bot is shutting down.</b> Everything fetched so far is kept; run /sync to continue "
-    "once it is back.",
-    UPLOAD: "⏹ <b>This upload stopped: the bot is shutting down.</b> Nothing from the file was stored; send it "
-    "again once the bot is back.",
-}
-FAILED = {
-    SYNC: "⚠️ <b>Sorry, the sync stopped on an unexpected problem on our side.</b> Everything fetched so far is "
-    "kept; try /sync again later.",
-    UPLOAD: "⚠️ <b>Sorry, this upload stopped on an unexpected problem on our side.</b> Nothing from the file was "
-    "stored; try again later.",
-}
+# What the closed message says, by kind of work (catalogue ids).
+STOPPED = {SYNC: msgid("closing.sync.stopped"), UPLOAD: msgid("closing.upload.stopped")}
+FAILED = {SYNC: msgid("closing.sync.failed"), UPLOAD: msgid("closing.upload.failed")}
 
 
 @contextlib.asynccontextmanager
@@ -51,10 +43,10 @@ async def always_closed(
     try:
         yield
     except asyncio.CancelledError:
-        await _close(live, shown, STOPPED[kind])
+        await _close(live, shown, t(STOPPED[kind]))
         raise
     except Exception:
-        await _close(live, shown, FAILED[kind])
+        await _close(live, shown, t(FAILED[kind]))
         raise
     finally:
         if adopted and task is not None:

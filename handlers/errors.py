@@ -8,8 +8,8 @@ import traceback
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot import texts
 from handlers.replies import reply
+from i18n import t
 
 log = logging.getLogger("tallybot.errors")
 
@@ -30,7 +30,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("%s", summarize(update, context.error))
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await reply(update, texts.INTERNAL_ERROR)
+            await reply(update, t("error.internal"))
         except Exception as exc:  # the apology itself failed (Telegram down): the log line above is enough
             log.warning("could not tell the user about the error: %s", type(exc).__name__)
 

@@ -6,21 +6,21 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import texts
 from handlers.replies import reply
+from i18n import t
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command no handler took. The command is not echoed: a user may have pasted a key after the slash."""
-    await reply(update, texts.UNKNOWN_COMMAND)
+    await reply(update, t("fallback.unknown_command"))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button from a menu no conversation owns any more."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+        await update.callback_query.answer(t("button.stale"), show_alert=True)
 
 
 FALLBACK_GROUP = 10

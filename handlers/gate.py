@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot import texts
 from bot.context import services
 from handlers import key_guard
 from handlers.replies import reply
+from i18n import t
 
 
 async def enforce_allow_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -19,9 +19,9 @@ async def enforce_allow_list(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not allowed or (user is not None and user.id in allowed):
         return
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
+        await update.callback_query.answer(t("gate.not_allowed"), show_alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
-        await reply(update, texts.NOT_ALLOWED)
+        await reply(update, t("gate.not_allowed"))
     raise ApplicationHandlerStop
 
 

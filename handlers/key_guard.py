@@ -24,8 +24,6 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot import texts
-from bot.assistant import texts as assistant_texts
 from bot.assistant.drafts import Draft
 from bot.assistant.state import Step
 from bot.context import services
@@ -33,6 +31,7 @@ from bot.names import is_ordinary_word
 from bot.secret import MIN_SHORT_KEY_LENGTH, looks_like_secret, short_key_tokens
 from handlers import outbound
 from handlers.assistant.secrets import delete_at_once
+from i18n import t
 
 GUARD_GROUP = -2  # before the allow-list gate (-1): a stranger's key is deleted too
 
@@ -89,14 +88,14 @@ async def _short_key_outside_names(
 
 def _answer(message: Message, private: bool, edit_at_key_step: bool, deleted: bool) -> str:
     if not private:
-        return assistant_texts.GROUP_KEY_REFUSED
+        return t("assistant.group_key_refused")
     if not deleted:
-        return texts.KEY_NOT_DELETED
+        return t("key_guard.not_deleted")
     if edit_at_key_step:
-        return texts.KEY_IN_EDIT_DELETED
+        return t("key_guard.in_edit_deleted")
     if message.caption and not message.text:
-        return texts.KEY_IN_CAPTION_DELETED
-    return texts.KEY_DELETED
+        return t("key_guard.in_caption_deleted")
+    return t("key_guard.deleted")
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

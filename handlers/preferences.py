@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfoNotFoundError, available_timezones
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
 from bot.context import services
 from handlers import outbound
 from handlers.callbacks import TIMEZONE
+from i18n import t
 
 COMMON_ZONES = (
     "UTC",
@@ -53,13 +53,14 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if args:
         zone = _lookup(args[0])
         if zone is None:
-            await outbound.send(context.bot, chat.id, escape(texts.UNKNOWN_TIMEZONE))  # never echoed: could be a key
+            # The zone typed is never echoed: it could be a key.
+            await outbound.send(context.bot, chat.id, escape(t("settings.unknown_timezone")))
             return
         profile = await svc.users.set_timezone(user.id, zone)
-        await outbound.send(context.bot, chat.id, texts.TIMEZONE_SET.format(zone=escape(profile.timezone)))
+        await outbound.send(context.bot, chat.id, t("settings.timezone_set", zone=escape(profile.timezone)))
         return
     profile = await svc.users.register(user.id)
-    await outbound.send(context.bot, chat.id, texts.SETTINGS.format(zone=escape(profile.timezone)), _keyboard())
+    await outbound.send(context.bot, chat.id, t("settings.menu", zone=escape(profile.timezone)), _keyboard())
 
 
 async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,15 +70,15 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     fields = TIMEZONE.parse(query.data)
     zone = None if fields is None else fields[0]
     if zone is None or zone not in COMMON_ZONES:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(t("button.stale"), show_alert=True)
         return
     try:
         profile = await services(context).users.set_timezone(user.id, zone)
     except ZoneInfoNotFoundError:  # the machine lacks time zone data
-        await query.answer(texts.UNKNOWN_TIMEZONE, show_alert=True)
+        await query.answer(t("settings.unknown_timezone"), show_alert=True)
         return
     await query.answer()
-    await outbound.edit_pressed(query, texts.TIMEZONE_SET.format(zone=escape(profile.timezone)))
+    await outbound.edit_pressed(query, t("settings.timezone_set", zone=escape(profile.timezone)))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot import texts
 from handlers import troubleshooting
 from handlers.replies import reply
+from i18n import t
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -18,12 +18,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if context.args and context.args[0].lower().startswith("trouble"):
         await troubleshooting.show_menu(update, context)
         return
-    await reply(update, texts.HELP)
+    await reply(update, t("help.body"))
 
 
 async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Commands in a group get a pointer to the private chat, and nothing else."""
-    await reply(update, texts.GROUP_NOT_SUPPORTED.format(username=context.bot.username))
+    await reply(update, t("gate.group_not_supported", username=context.bot.username))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -5,19 +5,18 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
 from bot.context import services
-from bot.troubleshooting import TOPICS, render, topic
+from bot.troubleshooting import TOPICS, answer, title, topic
 from connectors.profiles import ExchangeProfile, get_profile
 from handlers import outbound
 from handlers.callbacks import TROUBLESHOOTING
+from i18n import t
 
 MENU = "menu"  # the topic id of the "« All problems" button
-MENU_TEXT = "🛟 <b>Troubleshooting</b>\nWhat is going wrong?"
 
 
 def menu() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[TROUBLESHOOTING.button(t.title, t.id)] for t in TOPICS])
+    return InlineKeyboardMarkup([[TROUBLESHOOTING.button(title(topic), topic.id)] for topic in TOPICS])
 
 
 async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[ExchangeProfile]:
@@ -37,7 +36,7 @@ async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is not None:
-        await outbound.send(context.bot, chat.id, MENU_TEXT, menu())
+        await outbound.send(context.bot, chat.id, t("troubleshooting.menu"), menu())
 
 
 async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,18 +49,18 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chosen = None if fields is None else topic(fields[0])
     if chosen is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(t("button.stale"), show_alert=True)
         return
     await query.answer()
-    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button("« All problems", MENU)]])
-    await outbound.edit_pressed(query, render(chosen, await users_profiles(update, context)), back)
+    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button(t("troubleshooting.back"), MENU)]])
+    await outbound.edit_pressed(query, answer(chosen, await users_profiles(update, context)), back)
 
 
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        await outbound.edit_pressed(query, MENU_TEXT, menu())
+        await outbound.edit_pressed(query, t("troubleshooting.menu"), menu())
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -33,6 +33,12 @@ OPERATOR_MODULES: dict[str, str] = {
     "db/migrations/env.py": "alembic run offline",
 }
 
+# Functions whose strings are a log line about an error, never shown to a user (each with why).
+LOG_FUNCTIONS: dict[tuple[str, str], str] = {
+    ("connectors/diagnosis/facts.py", "safe_summary"): "the redacted one-line summary of an exchange error for logs",
+    ("handlers/errors.py", "summarize"): "where an update failed, for the error log",
+}
+
 # The i18n names whose first argument is a message id.
 ID_FUNCTIONS = frozenset({"t", "tn", "Text", "msgid"})
 
@@ -157,7 +163,7 @@ class Literal:
 
 
 def english_literals(module: str, tree: ast.Module) -> list[Literal]:
-    skipped = skipped_nodes(tree)
+    skipped = skipped_nodes(module, tree)
     found: list[Literal] = []
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -197,7 +203,7 @@ def call_name(func: ast.expr) -> str | None:
     return None
 
 
-def skipped_nodes(tree: ast.Module) -> set[int]:
+def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
     """Literals that are not text for a user: docstrings, log calls, patterns, dict keys, comparisons with an
     exchange's answer, developer exceptions, annotations, message ids given to i18n."""
     skip: set[int] = set()
@@ -207,10 +213,10 @@ def skipped_nodes(tree: ast.Module) -> set[int]:
 
     local_i18n = i18n_names(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                drop(body[0])
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant | ast.JoinedStr):
+            drop(node)  # a docstring, or a string standing alone as a comment (an attribute's docstring)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (module, node.name) in LOG_FUNCTIONS:
+            drop(node)
         elif isinstance(node, ast.Call):
             name = call_name(node.func)
             owner = node.func.value if isinstance(node.func, ast.Attribute) else None

@@ -19,10 +19,12 @@ from pathlib import Path
 
 from tests.catalogue_scan import (
     LITERAL_PACKAGES,
+    LOG_FUNCTIONS,
     OPERATOR_MODULES,
     english_literals,
     literal_counts,
     module_files,
+    parsed,
 )
 
 DEBT_FILE = Path(__file__).resolve().parent / "catalogue_debt.txt"
@@ -54,6 +56,9 @@ def test_the_debt_and_the_operator_list_name_real_modules() -> None:
     for module in [*read_debt(), *OPERATOR_MODULES]:
         assert module in modules, f"{module} is not a module of {LITERAL_PACKAGES}"
     assert all(count > 0 for count in read_debt().values()), "a module at 0 leaves catalogue_debt.txt"
+    for module, function in LOG_FUNCTIONS:
+        defined = {node.name for node in ast.walk(parsed(modules[module])) if isinstance(node, ast.FunctionDef)}
+        assert function in defined, f"{module} has no function {function} any more"
 
 
 def test_the_scan_reads_every_module_of_the_user_facing_packages() -> None:

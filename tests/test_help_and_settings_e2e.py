@@ -9,7 +9,7 @@ import pytest
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
-from bot.troubleshooting import TOPICS
+from bot.troubleshooting import TOPICS, title
 from sandbox.botapi import BotApiEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
@@ -29,7 +29,7 @@ async def test_troubleshooting_menu_lists_the_common_problems(
         menu = await ada.reply_to(sent, "Troubleshooting")
 
     labels = [button.text for button in menu.buttons]
-    assert labels == [topic.title for topic in TOPICS]
+    assert labels == [title(topic) for topic in TOPICS]
     for problem in (
         "invalid",
         "stopped",

@@ -220,7 +220,12 @@ class ProgressEvent:
 
 
 class SyncError(Exception):
-    """A sync that could not run or could not finish; the message is for the user."""
+    """A sync that could not run or could not finish. `text` says why, for the user; `str()` is its English, for
+    views that do not render per locale yet."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(render(text))
+        self.text = text
 
 
 class SyncAlreadyRunning(SyncError):
@@ -234,7 +239,7 @@ class SyncAlreadyRunning(SyncError):
         self.integration_id = integration_id
         self.progress = progress
         self.expires_at = expires_at
-        super().__init__("A sync of this account is already running.")
+        super().__init__(Text.of("sync.refused.already_running"))
 
 
 class SyncLeaseLost(SyncError):
@@ -243,7 +248,7 @@ class SyncLeaseLost(SyncError):
 
     def __init__(self, integration_id: int) -> None:
         self.integration_id = integration_id
-        super().__init__("This sync was taken over by another one and stopped.")
+        super().__init__(Text.of("sync.refused.taken_over"))
 
 
 def _iso(moment: datetime | None) -> str | None:
