@@ -114,6 +114,7 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/hf/fills", "spot", 2, book.hf_fills),
             Endpoint("/api/v1/deposits", "management", 5, book.deposits),
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
+            Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),
         )
 
     def reset_rate_limits(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
@@ -41,6 +42,23 @@ CHAIN_IDS = {"BTC": "btc", "ETH": "eth", "SOL": "sol", "TRX": "trx", "XRP": "xrp
 # FAILURE (Get Deposit History, Get Withdrawal History).
 DEPOSIT_STATUS = {Stage.PENDING: "PROCESSING", Stage.DONE: "SUCCESS", Stage.FAILED: "FAILURE"}
 WITHDRAWAL_STATUS = {Stage.PENDING: "WALLET_PROCESSING", Stage.DONE: "SUCCESS", Stage.FAILED: "FAILURE"}
+# Get Account Ledgers - Spot/Margin: bizType filters TRANSFER (between the user's own accounts) and KUCOIN_BONUS; the
+# scripted account's transfers and rewards are served as those. Its account types: MAIN, TRADE, MARGIN, CONTRACT.
+LEDGER_ACCOUNT = {"FUND": "MAIN", "UNIFIED": "TRADE"}
+MAX_LEDGER_CURRENCIES = 10  # "You can specify a max. of 10 currencies in one go"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One row of the spot ledger, derived from a scripted transfer (two legs) or reward."""
+
+    id: str
+    currency: str
+    amount: Decimal
+    account_type: str
+    biz_type: str
+    direction: str
+    created_at: int
 
 
 class KucoinError(Exception):
@@ -127,6 +145,19 @@ class KucoinBook:
         # Fill ids ascend with time across the account, as the `id` lastId pages on.
         ordered = sorted(account.trades, key=lambda t: (t.timestamp, t.id))
         self.fill_ids: dict[TradeRecord, int] = {t: 2_678_765_568 + n * 7 for n, t in enumerate(ordered)}
+        self.ledger: tuple[LedgerRow, ...] = self._ledger_rows()
+
+    def _ledger_rows(self) -> tuple[LedgerRow, ...]:
+        rows: list[LedgerRow] = []
+        for n, t in enumerate(self.account.transfers):
+            for leg, (account, direction) in enumerate(((t.from_account, "out"), (t.to_account, "in"))):
+                ident = str(265_329_987_780_896 + 4 * n + leg)
+                account_type = LEDGER_ACCOUNT.get(account, account)
+                rows.append(LedgerRow(ident, t.asset, t.amount, account_type, "TRANSFER", direction, t.timestamp))
+        for n, r in enumerate(self.account.rewards):
+            ident = str(265_329_987_780_896 + 4 * len(self.account.transfers) + 2 * n)
+            rows.append(LedgerRow(ident, r.asset, r.amount, "MAIN", "KUCOIN_BONUS", "in", r.timestamp))
+        return tuple(rows)
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -305,4 +336,42 @@ class KucoinBook:
             "createdAt": w.timestamp,
             "updatedAt": w.timestamp,
             "remark": "",
+        }
+
+    # -- ledger ---------------------------------------------------------------------------------------------
+
+    def ledgers(self, call: Call) -> Json:
+        """Get Account Ledgers - Spot/Margin, as far as the scripted account has it: transfers and bonuses."""
+        p = call.params
+        biz_type = p.get("bizType", "")
+        if biz_type not in ("TRANSFER", "KUCOIN_BONUS"):
+            raise NotEmulated(f"ledger rows of bizType {biz_type or '(any)'} are not emulated")
+        currencies = [c for c in p.get("currency", "").split(",") if c]
+        if len(currencies) > MAX_LEDGER_CURRENCIES:
+            raise invalid("currency")
+        direction = p.get("direction")
+        if direction not in (None, "", "in", "out"):
+            raise invalid("direction")
+        chosen = [
+            r
+            for r in self.ledger
+            if r.biz_type == biz_type
+            and (not currencies or r.currency in currencies)
+            and (not direction or r.direction == direction)
+        ]
+        return page_of(chosen, lambda r: r.created_at, p).envelope(self._ledger_row)
+
+    @staticmethod
+    def _ledger_row(r: LedgerRow) -> Json:
+        return {
+            "id": r.id,
+            "currency": r.currency,
+            "amount": plain(r.amount),
+            "fee": "0",
+            "balance": "0",  # "Deprecated field, no actual use of the value field"
+            "accountType": r.account_type,
+            "bizType": r.biz_type,
+            "direction": r.direction,
+            "createdAt": r.created_at,
+            "context": "",
         }
