@@ -1,17 +1,20 @@
-"""KuCoin (spot, classic account API): deposits, withdrawals, and spot fills per discovered market, each walked in
-time windows oldest first. Rules and their sources: docs/exchange-apis/kucoin.md.
+"""KuCoin (spot, classic account API): deposits, withdrawals, transfers between own accounts and bonuses (the spot
+ledger), and spot fills per discovered market, each walked in time windows oldest first. Rules and their sources:
+docs/exchange-apis/kucoin.md.
 
 | endpoint | page | paging inside a window | window |
 | --- | --- | --- | --- |
 | `GET /api/v1/deposits` | 500 | `currentPage` | 7 days (profile) |
 | `GET /api/v1/withdrawals` | 500 | `currentPage` | 7 days (profile) |
+| `GET /api/v1/accounts/ledgers?bizType=TRANSFER` / `KUCOIN_BONUS` | 500 | `currentPage` | 1 day (profile) |
 | `GET /api/v1/hf/fills?symbol=…` | 100 | `lastId` (fills with a smaller id, newest first) | 7 days (profile) |
 
 Spot fills need a symbol: the markets asked are those the account's own records point at (discovery.py: balances
 from `GET /api/v1/accounts`, deposits, withdrawals, records of earlier syncs). Run deposits and withdrawals first
 (`registry.sync_order`): they are the evidence.
 
-Cursors: deposits and withdrawals `{"window_start_ms": …}` (windows.WindowWalk, with the trailing-day re-read);
+Cursors: the paged lists `{"window_start_ms": …}` (windows.WindowWalk; deposits and withdrawals with the trailing-day
+re-read);
 spot fills, per market, the same plus `"from_id"` (the highest fill id stored, 0 while the market had none) and,
 while empty, `"balances"` of its two assets at the sync's start; market "" holds the evidence.
 """
@@ -35,6 +38,7 @@ from connectors.fetchers.discovery import (
 from connectors.fetchers.kucoin.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
     EPOCH,
+    SETTLING,
     WindowPage,
     WindowWalk,
     call,
@@ -50,9 +54,12 @@ NAME = "KuCoin"
 # A floor for walks whose profile entry names no `earliest` (every KuCoin entry does: 2019-02-18); KuCoin's
 # exchange launched in 2017, so nothing is older.
 KUCOIN_OPENED = date(2017, 9, 15)
-WALLET: Mapping[Endpoint, str] = {
-    Endpoint.DEPOSITS: "privateGetDeposits",
-    Endpoint.WITHDRAWALS: "privateGetWithdrawals",
+# Each paged list: ccxt's implicit method and the parameters that select the rows (the ledger's bizType filter).
+WALLET: Mapping[Endpoint, tuple[str, Mapping[str, str]]] = {
+    Endpoint.DEPOSITS: ("privateGetDeposits", {}),
+    Endpoint.WITHDRAWALS: ("privateGetWithdrawals", {}),
+    Endpoint.TRANSFERS: ("privateGetAccountsLedgers", {"bizType": "TRANSFER"}),
+    Endpoint.EARN_REWARDS: ("privateGetAccountsLedgers", {"bizType": "KUCOIN_BONUS"}),
 }
 SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
 
@@ -101,15 +108,24 @@ class KucoinFetcher:
     async def _wallet(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
     ) -> AsyncIterator[Page]:
-        method = WALLET[spec.endpoint]
-        parse: Callable[[Mapping[str, Any]], Parsed] = (
-            self.rows.deposit if spec.endpoint is Endpoint.DEPOSITS else self.rows.withdrawal
-        )
+        method, selection = WALLET[spec.endpoint]
+        parse: Callable[[Mapping[str, Any]], Parsed] = {
+            Endpoint.DEPOSITS: self.rows.deposit,
+            Endpoint.WITHDRAWALS: self.rows.withdrawal,
+            Endpoint.TRANSFERS: self.rows.transfer,
+            Endpoint.EARN_REWARDS: self.rows.reward,
+        }[spec.endpoint]
         start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=KUCOIN_OPENED)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             current = int(token or 1)
-            params = {"startAt": window_start, "endAt": window_end, "currentPage": current, "pageSize": spec.page_size}
+            params = {
+                **selection,
+                "startAt": window_start,
+                "endAt": window_end,
+                "currentPage": current,
+                "pageSize": spec.page_size,
+            }
             body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
             data = body.get("data") or {}
             found = WindowPage([], current + 1 if current < int(data.get("totalPage") or 0) else None)
@@ -122,7 +138,8 @@ class KucoinFetcher:
                     found.hold_ms = hold
             return found
 
-        walk = WindowWalk(spec.endpoint, _window(spec), page, rereads_late_listings=True)
+        # Deposits and withdrawals may be listed late (windows.SETTLING); the ledger's moves are booked at once.
+        walk = WindowWalk(spec.endpoint, _window(spec), page, rereads_late_listings=spec.endpoint in SETTLING)
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 

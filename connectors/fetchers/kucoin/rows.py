@@ -92,6 +92,32 @@ class RowReader:
         )
         return record, None
 
+    def transfer(self, row: Mapping[str, Any]) -> Parsed:
+        """A ledger row asked for with bizType TRANSFER: one leg of a move between the user's own accounts (a move
+        from MAIN to TRADE is two rows, out of one and into the other), `accountType` saying which account."""
+        return self._ledger(RecordKind.TRANSFER, row, side=str(row.get("direction", "")).lower() or None), None
+
+    def reward(self, row: Mapping[str, Any]) -> Parsed:
+        """A ledger row asked for with bizType KUCOIN_BONUS: a bonus credited to the user."""
+        return self._ledger(RecordKind.REWARD, row, side=None), None
+
+    def _ledger(self, kind: RecordKind, row: Mapping[str, Any], *, side: str | None) -> NormalizedRecord:
+        ident, currency = str(row["id"]), str(row["currency"])
+        fee = row.get("fee")
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(row["createdAt"]),
+            natural_key=natural_key(kind, ident),
+            asset=self.code(currency),
+            # "The total amount of assets (fees included) involved": the amount as the ledger states it.
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident,
+            side=side,
+            fee_asset=self.code(currency) if _charged(fee) else None,
+            fee_amount=exact(fee) if _charged(fee) else None,
+            raw=dict(row),
+        )
+
 
 def _charged(fee: object) -> bool:
     return fee not in (None, "") and exact(fee) != 0
