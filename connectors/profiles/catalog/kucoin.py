@@ -62,6 +62,29 @@ ENDPOINTS = (
         notes="As deposits (Management pool, weight 20); only SUCCESS is stored, the fee is charged on top. Older "
         "withdrawals are in GET /api/v1/hist-withdrawals, which Tallybot does not read.",
     ),
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=True,
+        page_size=500,
+        window=c.DAY,
+        earliest=_FIRST_DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/accounts/ledgers?bizType=TRANSFER",
+        notes="The spot ledger's moves between your own accounts (Management pool, weight 2): each move is two rows, "
+        "out of one account and into the other. No range limit is documented; 1-day windows are the conservative "
+        "choice.",
+    ),
+    EndpointSpec(
+        Endpoint.EARN_REWARDS,
+        default_enabled=True,
+        page_size=500,
+        window=c.DAY,
+        earliest=_FIRST_DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/accounts/ledgers?bizType=KUCOIN_BONUS",
+        notes="Bonuses KuCoin credited (the ledger's KUCOIN_BONUS rows). Earn and staking interest has no bizType "
+        "the ledger's filter documents, so it is not fetched.",
+    ),
 )
 
 PROFILE = ExchangeProfile(
@@ -75,8 +98,7 @@ PROFILE = ExchangeProfile(
     alerts=(
         "KuCoin's API returns nothing before 18 February 2019. Add older history by file upload.",
         "KuCoin hands out trades one market and one week at a time, so a first sync of a long history takes a while.",
-        "Converts, Earn rewards and transfers between your KuCoin accounts are not synced yet: add them by file "
-        "upload.",
+        "Converts and Earn or staking interest are not synced yet: add them by file upload.",
         "Futures are not included: KuCoin Futures is a separate integration.",
     ),
     integration_steps=(
