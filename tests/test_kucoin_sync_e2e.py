@@ -28,7 +28,7 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=160, deposits=8, withdrawals=5, converts=0, transfers=0, rewards=0
+    years=0.6, traded_markets=4, trades=160, deposits=8, withdrawals=5, converts=0, transfers=4, rewards=5
 )
 DAYS_BACK = 230  # the sync-from date: before the account's first record
 FILLS = "/api/v1/hf/fills"
@@ -56,6 +56,8 @@ def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
             )
         elif row.kind == "withdrawal":
             values = (row.asset, row.amount, row.fee_amount, ms)
+        elif row.kind == "transfer":
+            values = (row.asset, row.amount, row.side, ms)
         else:
             values = (row.asset, row.amount, ms)
         by_kind.setdefault(row.kind, set()).add(values)
@@ -126,9 +128,13 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         },
         "deposit": {(d.asset, d.amount, d.timestamp) for d in account.deposits},
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp) for w in account.withdrawals},
+        # Each move between own accounts is two ledger rows: out of one account, into the other.
+        "transfer": {(t.asset, t.amount, side, t.timestamp) for t in account.transfers for side in ("out", "in")},
+        "reward": {(r.asset, r.amount, r.timestamp) for r in account.rewards},
     }
     assert stored(rows) == truth
-    assert len(rows) == len(account.trades) + len(account.deposits) + len(account.withdrawals)  # nothing twice
+    kinds = (account.trades, account.deposits, account.withdrawals, account.rewards)
+    assert len(rows) == sum(len(records) for records in kinds) + 2 * len(account.transfers)  # nothing twice
     assert all(isinstance(r.amount, Decimal) for r in rows)
     # Each scanned market is walked in 7-day windows from the sync-from date (one request each: no week of this
     # account holds more than a page), so the first sync's fill requests are whole walks, and at least one per
@@ -137,9 +143,12 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
     windows = math.ceil((synced_at - start) / timedelta(days=7))
     assert fills_first % windows == 0 and fills_first // windows >= len(account.traded_symbols), fills_first
     # The second sync starts where the first ended: one request per endpoint and per market with fills, nothing
-    # else (deposits and withdrawals re-read their trailing day inside that one window).
+    # else (deposits and withdrawals re-read their trailing day inside that one window; the ledger is asked once for
+    # transfers and once for bonuses).
     traded = len(account.traded_symbols)
-    assert again == {"/api/v1/accounts": 1, "/api/v1/deposits": 1, "/api/v1/withdrawals": 1, FILLS: traded}
+    ledger = "/api/v1/accounts/ledgers"
+    expected = {"/api/v1/accounts": 1, "/api/v1/deposits": 1, "/api/v1/withdrawals": 1, ledger: 2, FILLS: traded}
+    assert again == expected
     assert "✅ KuCoin-1: 0 new" in second, second
     assert "KuCoin" in status
     assert exported.document is not None

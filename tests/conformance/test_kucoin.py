@@ -39,7 +39,7 @@ from tests.conformance.corpus import move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "kucoin"
 SMALL = AccountProfile(
-    years=1.0, traded_markets=3, trades=420, deposits=30, withdrawals=12, converts=0, transfers=0, rewards=0
+    years=1.0, traded_markets=3, trades=420, deposits=30, withdrawals=12, converts=0, transfers=6, rewards=6
 )
 
 
@@ -106,6 +106,8 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(kucoi
         ("api_key.docs.json", "/api/v1/user/api-key"),
         ("accounts.docs.json", "/api/v1/accounts"),
         ("hf_accounts_opened.docs.json", "/api/v1/hf/accounts/opened"),
+        ("accounts_ledgers.docs.json", "/api/v1/accounts/ledgers?bizType=TRANSFER"),
+        ("accounts_ledgers.docs.json", "/api/v1/accounts/ledgers?bizType=KUCOIN_BONUS"),
     ):
         _, answer = await signed_get(kucoin, key, path)
         assert shape_differences(documented(name)["response"], answer) == [], name
@@ -160,6 +162,18 @@ def test_the_fetcher_reads_the_documented_deposits_as_a_person_does() -> None:
         move(RecordKind.DEPOSIT, "2024-07-23T10:35:20", None, "USDT", "6"),
     ]
     assert len({r.natural_key for r in records}) == 2  # no id of their own, told apart all the same
+
+
+def test_the_fetcher_reads_the_documented_ledger_row_as_a_person_does() -> None:
+    row = documented("accounts_ledgers.docs.json")["response"]["data"]["items"][0]
+    transfer, hold = RowReader(Codes()).transfer(row)
+    assert hold is None and transfer is not None
+    assert transfer.natural_key == "transfer:265329987780896"
+    # 1728658481484 ms = 2024-10-11T14:54:41.484Z; 0.01 USDT out of the trade account, no fee.
+    assert readable(transfer) == {
+        **move(RecordKind.TRANSFER, "2024-10-11T14:54:41.484", "265329987780896", "USDT", "0.01"),
+        "side": "out",
+    }
 
 
 def test_pending_and_failed_rows_follow_the_documented_statuses() -> None:
@@ -245,6 +259,7 @@ def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
     assert weights["/api/v1/user/api-key"] == ("management", 20)
     assert weights["/api/v1/accounts"] == ("management", 5)
     assert weights["/api/v1/hf/accounts/opened"] == ("spot", 30)
+    assert weights["/api/v1/accounts/ledgers"] == ("management", 2)
 
 
 async def test_a_spent_pool_answers_429000_with_http_429() -> None:
