@@ -88,7 +88,7 @@ class ImportReport:
     """What an import did. Nothing was written when `rejected_total` > 0."""
 
     format_name: str
-    format_title: str
+    format_title: str  # a catalogue id
     rows_read: int  # data rows in the file (blank lines not counted)
     new: int  # records added
     already_known: int  # records already stored (from the API or an earlier file)

@@ -212,7 +212,7 @@ def render_report(report: ImportReport, name: str, account: str) -> str:
         lines += ["• " + escape(render(row.text)) for row in report.rejected]
         return "\n".join(lines)
     text = texts.UPLOAD_DONE.format(
-        title=escape(report.format_title),
+        title=escape(t(report.format_title)),
         account=escape(account),
         rows=report.rows_read,
         new=report.new,

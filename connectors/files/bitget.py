@@ -16,6 +16,7 @@ from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord,
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 SOURCE_TRADES = (
     "the spot trade-history columns read by an open-source portfolio tool (BitgetInterface: Date, Trading pair, "
@@ -94,7 +95,7 @@ FINANCIAL_RECORD = WalletLayout(
 FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="bitget-trades",
-        title="Bitget — spot trade history",
+        title=msgid("file.format.bitget_trades"),
         exchange="bitget",
         columns=("date*", "trading pair", "direction", "price", "amount", "total", "fee"),
         reader=_read_trades,
@@ -103,7 +104,7 @@ FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="bitget-deposits-withdrawals",
-        title="Bitget — spot financial record (deposits and withdrawals)",
+        title=msgid("file.format.bitget_deposits_withdrawals"),
         exchange="bitget",
         columns=("creation time*", "coin", "type", "quantity", "fees"),
         reader=FINANCIAL_RECORD.read,

@@ -18,6 +18,7 @@ from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord,
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind, natural_key
+from i18n import msgid
 
 SOURCE_TRADES = (
     "layouts shown in open-source importers (fifo-calc's Bybit notes for the UTA and pre-UTA order-history exports; "
@@ -138,7 +139,7 @@ FORMATS: tuple[FileFormat, ...] = (
     *ACCOUNT_FORMATS,
     FileFormat(
         name="bybit-trades",
-        title="Bybit — spot trade history",
+        title=msgid("file.format.bybit_trades"),
         exchange="bybit",
         columns=TRADE_COLUMNS,
         reader=_read_trades,
@@ -147,7 +148,7 @@ FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="bybit-deposits-withdrawals",
-        title="Bybit — asset history (deposits and withdrawals)",
+        title=msgid("file.format.bybit_deposits_withdrawals"),
         exchange="bybit",
         columns=("date & time(utc*", "coin", "qty", "type", "description"),
         reader=ASSET_CHANGES.read,
@@ -156,7 +157,7 @@ FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="bybit-deposits-withdrawals-v1",
-        title="Bybit — deposit and withdrawal history (older layout)",
+        title=msgid("file.format.bybit_deposits_withdrawals_v1"),
         exchange="bybit",
         columns=("type", "coin", "amount", "wallet balance", "time(utc*"),
         reader=ASSET_CHANGES_V1.read,

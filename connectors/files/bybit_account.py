@@ -25,6 +25,7 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
 from connectors.files.values import number, optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind, natural_key
+from i18n import msgid
 
 SOURCE = (
     "everytrade-io/everytrade-plugins parser-files/bybiteu_uta_v001.csv and its BybitEuUtaBeanV1Test (UID line, "
@@ -174,7 +175,7 @@ def _trade(
 ACCOUNT_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="bybit-account-changes",
-        title="Bybit — unified trading account change details (Transaction Log)",
+        title=msgid("file.format.bybit_account_changes"),
         exchange="bybit",
         columns=COLUMNS,
         reader=read_account_changes,

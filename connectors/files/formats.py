@@ -127,7 +127,7 @@ Reader = Callable[[Table, Context], Iterator[Outcome]]
 @dataclass(frozen=True, slots=True)
 class FileFormat:
     name: str  # stable id, e.g. "binance-trades"
-    title: str  # what the user reads, e.g. "Binance — spot trade history"
+    title: str  # the catalogue id of what the user reads, e.g. "file.format.binance_trades"
     exchange: str | None  # the exchange profile id; None for Tallybot's own CSV, which fits every account
     columns: tuple[str, ...]  # column specs the header must have (see `column_matches`)
     reader: Reader

@@ -28,6 +28,7 @@ from connectors.files.okx_legacy import LEGACY_FORMATS
 from connectors.files.values import number, optional_number, parse_time, split_pair
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 SOURCE = (
     "OKX's trading- and funding-history layouts as imported by BittyTax (src/bittytax/conv/parsers/okx.py), "
@@ -176,7 +177,7 @@ FORMATS: tuple[FileFormat, ...] = (
     *LEGACY_FORMATS,
     FileFormat(
         name="okx-trading",
-        title="OKX — trading account history (spot trades)",
+        title=msgid("file.format.okx_trading"),
         exchange="okx",
         columns=(
             "id",
@@ -197,7 +198,7 @@ FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="okx-funding",
-        title="OKX — funding account history (deposits and withdrawals)",
+        title=msgid("file.format.okx_funding"),
         exchange="okx",
         columns=("id", "time", "type", "amount", "before balance", "after balance", "symbol"),
         reader=FUNDING.read,

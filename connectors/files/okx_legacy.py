@@ -17,6 +17,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, split_pair, with_unit
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 SOURCE = "everytrade-io/everytrade-plugins parser-files/okex_v001_M.csv (OKEx 2020 trade history, BOM in every cell)"
 
@@ -57,7 +58,7 @@ def read_trades_2020(table: Table, context: Context) -> Iterator[Outcome]:
 LEGACY_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="okex-trades-2020",
-        title="OKEx — spot trade history (2020 layout)",
+        title=msgid("file.format.okex_trades_2020"),
         exchange="okx",
         columns=(
             "order id",

@@ -23,7 +23,7 @@ from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped,
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
 from connectors.files.refusal import unknown_file_text
 from connectors.files.values import zone_in_text, zone_named
-from i18n import Text, join
+from i18n import Text, join, t
 
 FORMATS: tuple[FileFormat, ...] = (
     tallybot.FORMAT,
@@ -63,7 +63,7 @@ def format_named(name: str) -> FileFormat:
 
 
 def known_formats_text() -> str:
-    return "\n".join(f"• {f.title}" for f in FORMATS)
+    return "\n".join(f"• {t(f.title)}" for f in FORMATS)
 
 
 def exchange_name(exchange_id: str) -> str:
@@ -97,7 +97,7 @@ def parse(
             Text.of(
                 "file.wrong_exchange",
                 file_exchange=exchange_name(file_format.exchange),
-                title=file_format.title,
+                title=Text(file_format.title),
                 account_exchange=exchange_name(exchange_id),
             ),
             file_format.exchange,
@@ -105,7 +105,7 @@ def parse(
         )
     table, repeated = _table(sheet, header_at)
     if not table.rows:
-        raise EmptyFile(Text.of("file.header_only", title=file_format.title))
+        raise EmptyFile(Text.of("file.header_only", title=Text(file_format.title)))
     zone, zone_name, note = _zone(file_format, table, filename, user_timezone)
     context = Context(zone=zone, codes=currency_codes or {})
     result = ParsedFile(format=file_format, records=[], rows_read=len(table.rows) + repeated, zone_name=zone_name)
@@ -159,7 +159,7 @@ def _detect(sheets: Sequence[Sheet], filename: str, format_name: str | None) -> 
                 return _choose(matching, filename), sheet, index
     titles = [f.title for f in FORMATS]
     if forced is not None:
-        raise UnknownFormat(Text.of("file.not_that_format", title=forced.title), titles)
+        raise UnknownFormat(Text.of("file.not_that_format", title=Text(forced.title)), titles)
     first_rows = [row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]]
     raise UnknownFormat(unknown_file_text(filename, first_rows, known_formats_text()), titles)
 
@@ -175,7 +175,7 @@ def _choose(matching: list[FileFormat], filename: str) -> FileFormat:
     if len(named) == 1:
         return named[0]
     raise AmbiguousFormat(
-        Text.of("file.ambiguous", formats=join([f.title for f in best], style="or")), [f.name for f in best]
+        Text.of("file.ambiguous", formats=join([Text(f.title) for f in best], style="or")), [f.name for f in best]
     )
 
 
@@ -210,5 +210,5 @@ def _zone(file_format: FileFormat, table: Table, filename: str, user_timezone: s
     if stated is not None:
         return stated, str(stated), None
     zone = zone_named(user_timezone)
-    note = Text.of("file.zone_assumed", title=file_format.title, zone=user_timezone)
+    note = Text.of("file.zone_assumed", title=Text(file_format.title), zone=user_timezone)
     return zone, user_timezone, note

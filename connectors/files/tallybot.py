@@ -20,6 +20,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import FIELD_LIMITS, Context, FileFormat, Outcome, ParsedRecord, Table, rows_of
 from connectors.files.values import optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 COLUMNS: tuple[str, ...] = (
     "time_utc",
@@ -201,7 +202,7 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
 
 FORMAT = FileFormat(
     name="tallybot",
-    title="Tallybot CSV (Tallybot's export and template)",
+    title=msgid("file.format.tallybot"),
     exchange=None,
     columns=REQUIRED,
     reader=_read,

@@ -20,6 +20,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, with_unit
 from connectors.records import NormalizedRecord, RecordKind, natural_key
+from i18n import msgid
 
 SOURCE_REPORT = (
     "open-source importers of Binance's report-centre spot trade XLSX (header Date(UTC),Pair,Base Asset,Quote Asset,"
@@ -127,7 +128,7 @@ def _read_fiat_buys(table: Table, context: Context) -> Iterator[Outcome]:
 HISTORY_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-spot-report",
-        title="Binance — spot trade history (report centre XLSX)",
+        title=msgid("file.format.binance_spot_report"),
         exchange="binance",
         columns=("date*", "pair", "base asset", "quote asset", "type", "price", "amount", "total", "fee", "fee coin"),
         reader=_read_report_trades,
@@ -136,7 +137,7 @@ HISTORY_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-converts",
-        title="Binance — convert history",
+        title=msgid("file.format.binance_converts"),
         exchange="binance",
         columns=("time", "wallet", "pair", "type", "sell", "buy", "price", "inverse price", "status"),
         reader=_read_converts,
@@ -145,7 +146,7 @@ HISTORY_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-fiat-buys",
-        title="Binance — fiat purchase history (buy crypto with card or bank)",
+        title=msgid("file.format.binance_fiat_buys"),
         exchange="binance",
         columns=("time", "method", "spend amount", "receive amount", "fee", "status", "transaction id"),
         reader=_read_fiat_buys,

@@ -18,6 +18,7 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 SOURCE = "everytrade-io/everytrade-plugins parser-files/binance_v002.csv (order rows with fill sub-rows)"
 # Sub-row cells after the empty first cell: Date(UTC), Trading Price, Filled, Total, Fee.
@@ -90,7 +91,7 @@ def _fill(table: Table, context: Context, line: int, row: Sequence[str], order: 
 ORDER_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-orders",
-        title="Binance — spot order history with fills (2020 layout)",
+        title=msgid("file.format.binance_orders"),
         exchange="binance",
         columns=("date(utc*", "pair", "type", "order price", "order amount", "avgtrading price", "filled", "total"),
         reader=read_orders,

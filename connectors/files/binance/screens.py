@@ -24,6 +24,7 @@ from connectors.files.formats import (
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 SOURCE = (
     "Binance's export columns as imported by BittyTax (src/bittytax/conv/parsers/binance/data_parsers.py) and other "
@@ -160,7 +161,7 @@ def _wallet_reader(kind: RecordKind) -> Reader:
 SCREEN_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-trades",
-        title="Binance — spot trade history",
+        title=msgid("file.format.binance_trades"),
         exchange="binance",
         columns=("date(utc*", "pair", "side", "price", "executed", "amount", "fee"),
         reader=_read_trades,
@@ -169,7 +170,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-trades-legacy",
-        title="Binance — spot trade history (older layout with Market and Fee Coin)",
+        title=msgid("file.format.binance_trades_legacy"),
         exchange="binance",
         columns=("date(utc*", "market", "type", "price", "amount", "total", "fee", "fee coin"),
         reader=_read_legacy_trades,
@@ -178,7 +179,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-deposits",
-        title="Binance — deposit history",
+        title=msgid("file.format.binance_deposits"),
         exchange="binance",
         columns=("date(utc*", "coin", "network", "amount", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.DEPOSIT),
@@ -187,7 +188,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-withdrawals",
-        title="Binance — withdrawal history",
+        title=msgid("file.format.binance_withdrawals"),
         exchange="binance",
         columns=("date(utc*", "coin", "network", "amount", "fee", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.WITHDRAWAL),
@@ -198,7 +199,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     # ("...Deposit History..." / "...Withdraw History..."); otherwise the user is asked.
     FileFormat(
         name="binance-deposits-v1",
-        title="Binance — deposit history (older layout)",
+        title=msgid("file.format.binance_deposits_v1"),
         exchange="binance",
         columns=V1_WALLET_COLUMNS,
         reader=_wallet_reader(RecordKind.DEPOSIT),
@@ -208,7 +209,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-withdrawals-v1",
-        title="Binance — withdrawal history (older layout)",
+        title=msgid("file.format.binance_withdrawals_v1"),
         exchange="binance",
         columns=V1_WALLET_COLUMNS,
         reader=_wallet_reader(RecordKind.WITHDRAWAL),
@@ -219,7 +220,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     # The same histories exported from the web pages (2023 on): "Time" instead of "Date(UTC)", two-digit years.
     FileFormat(
         name="binance-trades-screen",
-        title="Binance — spot trade history (web page export)",
+        title=msgid("file.format.binance_trades_screen"),
         exchange="binance",
         columns=("time", "pair", "side", "price", "executed", "amount", "fee"),
         reader=_read_trades,
@@ -228,7 +229,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-deposits-screen",
-        title="Binance — deposit history (web page export)",
+        title=msgid("file.format.binance_deposits_screen"),
         exchange="binance",
         columns=("time", "coin", "network", "amount", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.DEPOSIT),
@@ -237,7 +238,7 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-withdrawals-screen",
-        title="Binance — withdrawal history (web page export)",
+        title=msgid("file.format.binance_withdrawals_screen"),
         exchange="binance",
         columns=("time", "coin", "network", "amount", "fee", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.WITHDRAWAL),

@@ -33,6 +33,7 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
 from connectors.files.values import KNOWN_QUOTES, number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import msgid
 
 SOURCE = (
     "BittyTax's Binance statement parser (src/bittytax/conv/parsers/binance.py: User_ID,UTC_Time,Account,Operation,"
@@ -244,7 +245,7 @@ def _kind_of(row: _Row) -> tuple[RecordKind, str | None, Decimal]:
 STATEMENT_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-statement",
-        title="Binance — Transaction History statement",
+        title=msgid("file.format.binance_statement"),
         exchange="binance",
         columns=("user_id", "utc_time", "account", "operation", "coin", "change", "remark"),
         reader=read_statement,
@@ -254,7 +255,7 @@ STATEMENT_FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(
         name="binance-statement-2026",
-        title="Binance — Transaction History statement (2026 layout, zone in the file name)",
+        title=msgid("file.format.binance_statement_2026"),
         exchange="binance",
         columns=("user id", "time", "account", "operation", "coin", "change", "remark"),
         reader=read_statement,
