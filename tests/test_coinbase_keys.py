@@ -25,50 +25,62 @@ async def coinbase() -> AsyncIterator[CoinbaseEmulator]:
         yield emulator
 
 
-async def checked(emulator: CoinbaseEmulator, api_key: str, secret: str) -> KeyCheck:
-    pool = ClientPool({"coinbase": emulator.base_url})
+@pytest.fixture
+async def pool(coinbase: CoinbaseEmulator) -> AsyncIterator[ClientPool]:
+    """One pool, as in the bot: the public product lists are loaded once (10 requests/s per IP, not per check)."""
+    shared = ClientPool({"coinbase": coinbase.base_url})
     try:
-        fields = {"apiKey": Secret(api_key), "secret": Secret(secret)}
-        return await check_key(get_profile("coinbase"), fields, pool=pool, credential_id="coinbase-key-test")
+        yield shared
     finally:
-        await pool.close()
+        await shared.close()
 
 
-async def test_every_demo_key_gets_the_outcome_its_permissions_and_state_call_for(coinbase: CoinbaseEmulator) -> None:
+async def checked(pool: ClientPool, api_key: str, secret: str) -> KeyCheck:
+    fields = {"apiKey": Secret(api_key), "secret": Secret(secret)}
+    return await check_key(get_profile("coinbase"), fields, pool=pool, credential_id="coinbase-key-test")
+
+
+async def test_every_demo_key_gets_the_outcome_its_permissions_and_state_call_for(
+    coinbase: CoinbaseEmulator, pool: ClientPool
+) -> None:
     keys = coinbase.create_demo_keys()
-    read_only = await checked(coinbase, keys.read_only.api_key, keys.read_only.secret)
+    read_only = await checked(pool, keys.read_only.api_key, keys.read_only.secret)
     assert read_only.ok and read_only.permissions_verified
     assert (read_only.can_read, read_only.can_trade, read_only.can_withdraw) == (True, False, False)
-    trading = await checked(coinbase, keys.trading.api_key, keys.trading.secret)
+    trading = await checked(pool, keys.trading.api_key, keys.trading.secret)
     assert not trading.ok and trading.can_trade is True
-    withdrawal = await checked(coinbase, keys.withdrawal.api_key, keys.withdrawal.secret)
+    withdrawal = await checked(pool, keys.withdrawal.api_key, keys.withdrawal.secret)
     assert not withdrawal.ok and withdrawal.can_withdraw is True
     assert withdrawal.diagnosis is not None and withdrawal.diagnosis.code is DiagnosisCode.TOO_MANY_PERMISSIONS
     # Coinbase answers a deleted key, a key past its expiry and a request from outside the allowlist alike: 401.
     for refused in (keys.revoked, keys.expired, keys.ip_restricted):
-        outcome = await checked(coinbase, refused.api_key, refused.secret)
+        outcome = await checked(pool, refused.api_key, refused.secret)
         assert not outcome.ok and outcome.diagnosis is not None
         assert outcome.diagnosis.code is DiagnosisCode.INVALID_KEY
 
 
-async def test_a_key_signed_with_another_private_key_is_refused(coinbase: CoinbaseEmulator) -> None:
+async def test_a_key_signed_with_another_private_key_is_refused(coinbase: CoinbaseEmulator, pool: ClientPool) -> None:
     keys = coinbase.create_demo_keys()
-    outcome = await checked(coinbase, keys.read_only.api_key, keys.trading.secret)
+    outcome = await checked(pool, keys.read_only.api_key, keys.trading.secret)
     assert not outcome.ok and outcome.diagnosis is not None
     assert outcome.diagnosis.code is DiagnosisCode.INVALID_KEY
 
 
-async def test_a_key_without_the_view_permission_is_told_what_is_missing(coinbase: CoinbaseEmulator) -> None:
+async def test_a_key_without_the_view_permission_is_told_what_is_missing(
+    coinbase: CoinbaseEmulator, pool: ClientPool
+) -> None:
     blind = coinbase.add_key(Permissions(read=False), label="no view")
-    outcome = await checked(coinbase, blind.api_key, blind.secret)
+    outcome = await checked(pool, blind.api_key, blind.secret)
     assert not outcome.ok and outcome.diagnosis is not None
     assert outcome.diagnosis.code is DiagnosisCode.MISSING_PERMISSION
 
 
-async def test_an_ed25519_key_signs_eddsa_jwts_the_emulator_verifies(coinbase: CoinbaseEmulator) -> None:
+async def test_an_ed25519_key_signs_eddsa_jwts_the_emulator_verifies(
+    coinbase: CoinbaseEmulator, pool: ClientPool
+) -> None:
     made = coinbase.add_key(label="ed25519")
     key = coinbase.keys.lookup(made.api_key)
     assert key is not None
     key.secret = ed25519_secret()  # 88 base64 characters: ccxt signs EdDSA with the seed
-    outcome = await checked(coinbase, made.api_key, key.secret)
+    outcome = await checked(pool, made.api_key, key.secret)
     assert outcome.ok and outcome.can_read is True
