@@ -175,7 +175,6 @@ class CoinbaseFetcher:
         done: set[str] = set(walk.get("done", ()))
         since_ms, until_ms = (to_ms(since) if since is not None else None), to_ms(until)
         accounts = await self._accounts(spec, report)
-        report.markets_scanned.extend(code for _, code in accounts if code)
         for account_id, code in accounts:
             if account_id in done:
                 continue
