@@ -134,18 +134,21 @@ _KRAKEN = {
     "ETrade:User Locked": D.ACCOUNT_RESTRICTED,
 }
 
+# v2 ids from Coinbase App "Error Messages" (docs/exchange-apis/coinbase.md). v3 (Advanced Trade) answers name gRPC
+# statuses: PERMISSION_DENIED is in ccxt 4.5.90's map; UNAUTHENTICATED, RESOURCE_EXHAUSTED and "unauthorized" are
+# unsourced (no v3 error page in the stored docs).
 _COINBASE = {
-    "authentication_error": D.INVALID_KEY,
+    "authentication_error": D.INVALID_KEY,  # 401 "Invalid auth (generic)"
     "unauthorized": D.INVALID_KEY,
     "unauthenticated": D.INVALID_KEY,
-    "invalid_token": D.INVALID_KEY,
-    "revoked_token": D.KEY_EXPIRED,
-    "expired_token": D.KEY_EXPIRED,
-    "invalid_scope": D.MISSING_PERMISSION,
+    "invalid_token": D.INVALID_KEY,  # 401, OAuth
+    "revoked_token": D.KEY_EXPIRED,  # 401, OAuth
+    "expired_token": D.KEY_EXPIRED,  # 401, OAuth
+    "invalid_scope": D.MISSING_PERMISSION,  # 403 "User hasn't authenticated necessary scope"
     "permission_denied": D.MISSING_PERMISSION,
-    "rate_limit_exceeded": D.RATE_LIMITED,
+    "rate_limit_exceeded": D.RATE_LIMITED,  # 429
     "resource_exhausted": D.RATE_LIMITED,
-    "internal_server_error": D.EXCHANGE_DOWN,
+    "internal_server_error": D.EXCHANGE_DOWN,  # 500
 }
 
 _HTX = {
