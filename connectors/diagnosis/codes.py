@@ -135,8 +135,8 @@ _KRAKEN = {
 }
 
 # v2 ids from Coinbase App "Error Messages" (docs/exchange-apis/coinbase.md). v3 (Advanced Trade) answers name gRPC
-# statuses: PERMISSION_DENIED is in ccxt 4.5.90's map; UNAUTHENTICATED, RESOURCE_EXHAUSTED and "unauthorized" are
-# unsourced (no v3 error page in the stored docs).
+# statuses: PERMISSION_DENIED and resource_exhausted (429) are in ccxt 4.5.90's map; UNAUTHENTICATED and
+# "unauthorized" are unsourced (no v3 error page in the stored docs).
 _COINBASE = {
     "authentication_error": D.INVALID_KEY,  # 401 "Invalid auth (generic)"
     "unauthorized": D.INVALID_KEY,
