@@ -73,8 +73,9 @@ PROFILE = ExchangeProfile(
     integration_steps=(
         "Log in to Kraken, open Settings, then Connections & API.",
         "Choose Create API key and give it a name such as Tallybot.",
-        "Tick only the read-only query permissions: Query Funds, Query Open Orders & Trades, Query Closed Orders & "
-        "Trades, Query Ledger Entries and Export Data.",
+        # What Tallybot calls needs these two (docs/exchange-apis/kraken.md); GetApiKeyInfo needs none.
+        "Tick Query Closed Orders & Trades and Query Ledger Entries. Other Query permissions are read-only too and "
+        "do no harm.",
         "Leave Deposit Funds, Withdraw Funds, Create & Modify Orders, Cancel/Close Orders and every other "
         "permission unticked.",
         "Leave the IP allow-list empty and do not set a nonce window or an expiry date.",
