@@ -16,7 +16,7 @@ from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord,
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE_TRADES = (
     "the spot trade-history columns read by an open-source portfolio tool (BitgetInterface: Date, Trading pair, "
@@ -60,12 +60,12 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     return rows_of(table, read)
 
 
-def _frozen(table: Table, row: Sequence[str]) -> str | None:
+def _frozen(table: Table, row: Sequence[str]) -> Text | None:
     action = table.cell(row, "action")
-    return f"“{action}”: funds held while a withdrawal is processed" if "freeze" in action.lower() else None
+    return Text.of("file.skip.withdrawal_hold", action=action) if "freeze" in action.lower() else None
 
 
-def _financial_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind | str:
+def _financial_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind | Text:
     type_text = table.cell(row, "type")
     lowered = type_text.lower()
     if lowered == "deposit":
@@ -77,7 +77,7 @@ def _financial_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind |
     if signed > 0 and any(word in lowered for word in INCOME_WORDS):
         return RecordKind.REWARD, None  # interest earned, Earn and savings yield, airdrops: income kept
     # Trade legs are in the trade history; keeping them here too would count each trade twice.
-    return f"“{type_text}”: not a deposit, withdrawal, transfer or income"
+    return Text.of("file.skip.bitget_not_kept", type=type_text)
 
 
 INCOME_WORDS = ("interest", "earn", "savings", "reward", "airdrop", "bonus", "rebate", "yield", "dividend")

@@ -18,7 +18,7 @@ from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord,
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind, natural_key
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE_TRADES = (
     "layouts shown in open-source importers (fifo-calc's Bybit notes for the UTA and pre-UTA order-history exports; "
@@ -52,7 +52,7 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
         fee_asset = fee_unit or (base if side == "buy" else quote)
         exec_id = table.cell(row, "transaction id")
         if not exec_id:
-            raise RowError("transaction id", "is empty; Bybit's id of the fill is needed")
+            raise RowError("transaction id", Text.of("file.row.bybit_no_fill_id"))
         base_code, quote_code = context.code(base), context.code(quote)
         record = NormalizedRecord(
             kind=RecordKind.TRADE,
@@ -106,14 +106,14 @@ def _fund_kind(type_text: str, description: str, signed: Decimal) -> tuple[Recor
     return RecordKind.LEDGER, description or type_text
 
 
-def _v1_not_kept(table: Table, row: Sequence[str]) -> str | None:
+def _v1_not_kept(table: Table, row: Sequence[str]) -> Text | None:
     """Older layout: "Type, Coin, Amount, Wallet Balance, Time(UTC)" with types such as userDeposit."""
     kind_text = table.cell(row, "type")
     lowered = kind_text.lower()
     if "internal" in lowered or "transfer" in lowered:
-        return f"“{kind_text}”: a move between your own Bybit accounts"
+        return Text.of("file.skip.bybit_own_move", type=kind_text)
     if "deposit" not in lowered and "withdraw" not in lowered:
-        return f"“{kind_text}”: not a deposit or withdrawal"
+        return Text.of("file.skip.not_deposit_or_withdrawal", type=kind_text)
     return None
 
 

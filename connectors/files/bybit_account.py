@@ -25,7 +25,7 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
 from connectors.files.values import number, optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind, natural_key
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE = (
     "everytrade-io/everytrade-plugins parser-files/bybiteu_uta_v001.csv and its BybitEuUtaBeanV1Test (UID line, "
@@ -64,7 +64,7 @@ def read_account_changes(table: Table, context: Context) -> Iterator[Outcome]:
         try:
             currency = table.cell(cells, "currency")
             if not currency:
-                raise RowError("currency", "is empty; the coin is needed")
+                raise RowError("currency", Text.of("file.row.empty_coin"))
             if kind_text.upper() == "TRADE":
                 quantity = number(table.cell(cells, "quantity"), "quantity")
                 key = (
@@ -124,7 +124,7 @@ def _trades(table: Table, context: Context, key: tuple[str, ...], group: list[_L
     quote_legs = [leg for leg in group if leg.currency == quote]
     if len(currencies) != 2 or len(base_legs) != len(quote_legs) or not contract.upper().startswith(base):
         for leg in group:
-            yield RejectedRow(leg.line, table.label("contract"), f"the rows of this {contract} trade cannot be paired")
+            yield RejectedRow(leg.line, table.label("contract"), Text.of("file.row.trade_unpaired", contract=contract))
         return
     for base_leg, quote_leg in zip(base_legs, quote_legs, strict=True):
         try:

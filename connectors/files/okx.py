@@ -28,7 +28,7 @@ from connectors.files.okx_legacy import LEGACY_FORMATS
 from connectors.files.values import number, optional_number, parse_time, split_pair
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE = (
     "OKX's trading- and funding-history layouts as imported by BittyTax (src/bittytax/conv/parsers/okx.py), "
@@ -52,7 +52,7 @@ def _read_trading(table: Table, context: Context) -> Iterator[Outcome]:
             yield _transfer(table, context, line, row)
             continue
         if trade_type.lower() != "spot":
-            yield Skipped(line, f"“{trade_type}”: not a spot trade")
+            yield Skipped(line, Text.of("file.skip.not_spot", type=trade_type))
             continue
         try:
             price = number(table.cell(row, "filled price"), "filled price")
@@ -126,7 +126,7 @@ def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
             fees[fee_unit] = fees.get(fee_unit, Decimal(0)) + fee
     if base not in legs or quote not in legs:
         missing = base if base not in legs else quote
-        raise RowError("balance unit", f"this {fill.symbol} fill has no row for {missing}: the export is cut")
+        raise RowError("balance unit", Text.of("file.row.fill_cut", symbol=fill.symbol, missing=missing))
     when, precision = parse_time(table.cell(fill.rows[0][1], "time"), "time", context.zone)
     side = "buy" if legs[base] > 0 else "sell"
     fee_asset, fee_total = next(iter(fees.items()), (None, None))

@@ -17,7 +17,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, split_pair, with_unit
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE = "everytrade-io/everytrade-plugins parser-files/okex_v001_M.csv (OKEx 2020 trade history, BOM in every cell)"
 
@@ -28,7 +28,7 @@ def read_trades_2020(table: Table, context: Context) -> Iterator[Outcome]:
         base, quote = split_pair(table.cell(row, "pairs"), "pairs")
         amount = number(table.cell(row, "amount"), "amount")
         if not amount:
-            raise RowError("amount", "is 0; a fill has an amount")
+            raise RowError("amount", Text.of("file.row.zero_fill"))
         total, _ = with_unit(table.cell(row, "total"), "total", [quote])
         fee, fee_unit = with_unit(table.cell(row, "fee"), "fee", [base, quote])
         trade_id = table.cell(row, "trade id")

@@ -20,7 +20,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import FIELD_LIMITS, Context, FileFormat, Outcome, ParsedRecord, Table, rows_of
 from connectors.files.values import optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, join, msgid
 
 COLUMNS: tuple[str, ...] = (
     "time_utc",
@@ -138,47 +138,49 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
             value = formula_unsafe(table.cell(row, column))
             limit = MAX_LENGTHS.get(column)
             if limit is not None and len(value) > limit:
-                raise RowError(column, f"is longer than {limit} characters")
+                raise RowError(column, Text.of("file.row.longer_than", limit=limit))
             return value
 
         kind_text = text("kind").lower()
         if kind_text not in KINDS:
-            raise RowError("kind", f"“{table.cell(row, 'kind')}” is not one of {', '.join(KINDS)}")
+            raise RowError(
+                "kind", Text.of("file.row.unknown_kind", kind=table.cell(row, "kind"), kinds=join(KINDS, style="or"))
+            )
         kind = RecordKind(kind_text)
         when, _ = parse_time(text("time_utc"), "time_utc", context.zone)
         asset = text("asset").upper() if not text("natural_key") else text("asset")
         if not asset:
-            raise RowError("asset", "is empty; the coin is needed")
+            raise RowError("asset", Text.of("file.row.empty_coin"))
         amount = optional_number(text("amount"), "amount")
         if amount is None:
-            raise RowError("amount", "is empty; a number is needed")
+            raise RowError("amount", Text.of("file.row.empty_number"))
         key = text("natural_key")
         side = text("side") or None
         quote_asset = text("quote_asset") or None
         quote_amount = optional_number(text("quote_amount"), "quote_amount")
         if kind in PAIRED_KINDS:
             if side is not None and side.lower() not in ("buy", "sell"):
-                raise RowError("side", f"“{side}” is not buy or sell")
+                raise RowError("side", Text.of("file.row.not_buy_or_sell", text=side))
             if not key:  # hand-written: a trade needs both sides
                 if side is None:
-                    raise RowError("side", "is empty; a trade is a buy or a sell of the asset")
+                    raise RowError("side", Text.of("file.row.trade_needs_side"))
                 if quote_asset is None:
-                    raise RowError("quote_asset", "is empty; say what the asset was paid or sold for")
+                    raise RowError("quote_asset", Text.of("file.row.trade_needs_quote_asset"))
                 if quote_amount is None:
-                    raise RowError("quote_amount", "is empty; say how much of the quote asset changed hands")
+                    raise RowError("quote_amount", Text.of("file.row.trade_needs_quote_amount"))
                 side = side.lower()
         fee_asset = text("fee_asset") or None
         fee_amount = optional_number(text("fee_amount"), "fee_amount")
         if (fee_asset is None) != (fee_amount is None):
-            raise RowError("fee_asset" if fee_asset is None else "fee_amount", "a fee needs both its coin and amount")
+            raise RowError("fee_asset" if fee_asset is None else "fee_amount", Text.of("file.row.fee_needs_both"))
         raw: Any = {}
         if text("raw"):
             try:
                 raw = json.loads(text("raw"))
             except json.JSONDecodeError as exc:
-                raise RowError("raw", f"is not valid JSON ({exc.msg})") from exc
+                raise RowError("raw", Text.of("file.row.raw_not_json", error=exc.msg)) from exc
             if not isinstance(raw, dict):
-                raise RowError("raw", "must be a JSON object")
+                raise RowError("raw", Text.of("file.row.raw_not_object"))
         record = NormalizedRecord(
             kind=kind,
             occurred_at=when,

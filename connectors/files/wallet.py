@@ -20,9 +20,9 @@ from i18n import Text
 
 # What a row is: its kind and side (a transfer's "in"/"out", a ledger entry's own type), or the reason it is skipped.
 Kind = tuple[RecordKind, str | None]
-Classify = Callable[[Table, Sequence[str], Decimal], Kind | str]
+Classify = Callable[[Table, Sequence[str], Decimal], Kind | Text]
 # A look at the row before its amount is read: the reason to skip it (a pending status, a freeze), or None.
-Precheck = Callable[[Table, Sequence[str]], str | None]
+Precheck = Callable[[Table, Sequence[str]], Text | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ def read_wallet(table: Table, context: Context, layout: WalletLayout) -> Iterato
                 return Skipped(line, reason)
         signed = number(table.cell(row, layout.amount), layout.amount)
         kind = layout.classify(table, row, signed)
-        if isinstance(kind, str):
+        if isinstance(kind, Text):
             return Skipped(line, kind)
         return wallet_record(table, context, line, row, layout, kind, signed, time_spec, fee_spec)
 

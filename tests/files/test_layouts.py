@@ -18,6 +18,7 @@ from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
+from i18n import Text
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, OkxEmulator, OkxLimits
 from sandbox.exchanges.records import TradeRecord
 from tests.files.samples import csv_bytes, xlsx_bytes
@@ -119,7 +120,7 @@ def test_binance_statement_rows_that_cannot_be_paired_are_rejected_on_their_line
     rows = [STATEMENT_HEADER, ["1", "2021-03-01 10:00:00", "Spot", "Buy", "ETH", "0.5", ""]]
     parsed = parse("statement.csv", csv_bytes(rows))
     assert [(r.line, r.column) for r in parsed.rejected] == [(2, "Operation")]
-    assert "no row for one of its two coins" in parsed.rejected[0].reason
+    assert parsed.rejected[0].reason == Text.of("file.row.trade_cut")
 
 
 def test_binance_web_page_trade_deposit_and_withdrawal_exports() -> None:
@@ -200,7 +201,7 @@ def test_binance_convert_and_fiat_purchase_histories() -> None:
     assert [summary(p) for p in parsed.records] == [
         ("convert", at("2026-04-20 10:00:00", 7), "BNB", D("10"), "buy", "ETH", D("1"), None, None, None),
     ]
-    assert parsed.skip_reasons == {"status “Expired”: not completed": 1}
+    assert parsed.skip_reasons == {Text.of("file.skip.not_completed", status="Expired"): 1}
     fiat = [
         ["Time", "Method", "Spend Amount", "Receive Amount", "Fee", "Price", "Status", "Transaction ID"],
         ["26-01-05 08:00:00", "Card", "100.00 EUR", "0.0012 BTC", "1.80 EUR", "81833.33 EUR", "Completed", "F123"],

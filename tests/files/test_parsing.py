@@ -24,9 +24,10 @@ from connectors.files import (
 )
 from connectors.files.errors import BadTimezone
 from connectors.files.formats import FIELD_LIMITS
+from connectors.files.tallybot import KINDS as TALLYBOT_KINDS
 from connectors.records import RecordKind
 from db.models import Transaction
-from i18n import Text, t
+from i18n import Text, join, t
 from tests.files import samples
 from tests.files.samples import csv_bytes, xlsx_bytes
 
@@ -102,7 +103,10 @@ def test_binance_deposits_and_withdrawals_keep_only_completed_rows() -> None:
     assert [(p.record.kind, p.record.asset, p.record.amount) for p in parsed_deposits.records] == [
         (RecordKind.DEPOSIT, "USDT", D("1500.25"))
     ]
-    assert (parsed_deposits.skipped, parsed_deposits.skip_reasons) == (1, {"status “Pending”: not completed": 1})
+    assert (parsed_deposits.skipped, parsed_deposits.skip_reasons) == (
+        1,
+        {Text.of("file.skip.not_completed", status="Pending"): 1},
+    )
     assert parsed_withdrawals.format.name == "binance-withdrawals"
     withdrawal = parsed_withdrawals.records[0].record
     assert (withdrawal.kind, withdrawal.amount, withdrawal.fee_asset, withdrawal.fee_amount) == (
@@ -210,7 +214,7 @@ def test_an_okx_fill_with_one_of_its_rows_cut_off_is_rejected_with_its_line() ->
 
     assert parsed.rejected_total == 1
     assert (parsed.rejected[0].line, parsed.rejected[0].column) == (3, "Balance Unit")
-    assert "no row for USDT" in parsed.rejected[0].reason
+    assert parsed.rejected[0].reason == Text.of("file.row.fill_cut", symbol="BTC-USDT", missing="USDT")
 
 
 def test_an_okx_funding_history_gives_deposits_withdrawals_and_transfers() -> None:
@@ -302,7 +306,9 @@ def test_hand_written_rows_that_cannot_be_read_are_listed_with_line_column_and_r
         (5, "kind"),
         (6, "amount"),
     ]
-    assert "“airdropp” is not one of trade, deposit" in parsed.rejected[2].reason
+    assert parsed.rejected[2].reason == Text.of(
+        "file.row.unknown_kind", kind="airdropp", kinds=join(TALLYBOT_KINDS, style="or")
+    )
     assert parsed.rejected[3].reason == Text.of("file.row.not_a_number", text="zero point one")
     reads = t(
         "file.rejected_row.column", line=6, column="amount", reason=t("file.row.not_a_number", text="zero point one")
@@ -384,7 +390,9 @@ def test_the_unknown_format_message_lists_every_format_tallybot_reads() -> None:
         parse("other.csv", b"name,age\nann,30\n")
 
     assert raised.value.known == tuple(f.title for f in FORMATS)
-    assert all(t(title) in str(raised.value) for title in raised.value.known), "each format's title as the user reads it"
+    assert all(t(title) in str(raised.value) for title in raised.value.known), (
+        "each format's title as the user reads it"
+    )
     assert "it starts with “name, age”" in str(raised.value)
 
 

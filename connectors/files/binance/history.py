@@ -20,7 +20,7 @@ from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, with_unit
 from connectors.records import NormalizedRecord, RecordKind, natural_key
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE_REPORT = (
     "open-source importers of Binance's report-centre spot trade XLSX (header Date(UTC),Pair,Base Asset,Quote Asset,"
@@ -35,7 +35,7 @@ def _read_report_trades(table: Table, context: Context) -> Iterator[Outcome]:
         when, precision = parse_time(table.cell(row, "date*"), "date*", context.zone)
         base, quote = table.cell(row, "base asset"), table.cell(row, "quote asset")
         if not base or not quote:
-            raise RowError("base asset" if not base else "quote asset", "is empty; both coins are needed")
+            raise RowError("base asset" if not base else "quote asset", Text.of("file.row.empty_coins"))
         fee_coin = table.cell(row, "fee coin")
         fee = number(table.cell(row, "fee"), "fee") if fee_coin else None
         base_code, quote_code = context.code(base), context.code(quote)
@@ -62,7 +62,7 @@ def _read_report_trades(table: Table, context: Context) -> Iterator[Outcome]:
 def _completed(table: Table, row: Sequence[str], line: int) -> Skipped | None:
     status = table.cell(row, "status")
     if status and status.lower() not in COMPLETED:
-        return Skipped(line, f"status “{status}”: not completed")
+        return Skipped(line, Text.of("file.skip.not_completed", status=status))
     return None
 
 
@@ -75,7 +75,7 @@ def _read_converts(table: Table, context: Context) -> Iterator[Outcome]:
         sold, sold_coin = with_unit(table.cell(row, "sell"), "sell")
         bought, bought_coin = with_unit(table.cell(row, "buy"), "buy")
         if not sold_coin or not bought_coin:
-            raise RowError("sell" if not sold_coin else "buy", "has no coin after the amount")
+            raise RowError("sell" if not sold_coin else "buy", Text.of("file.row.no_coin_after_amount"))
         record = NormalizedRecord(
             kind=RecordKind.CONVERT,
             occurred_at=when,
@@ -103,7 +103,9 @@ def _read_fiat_buys(table: Table, context: Context) -> Iterator[Outcome]:
         fee, fee_unit = with_unit(table.cell(row, "fee"), "fee", [fiat]) if table.cell(row, "fee") else (None, "")
         ident = table.cell(row, "transaction id")
         if not fiat or not coin:
-            raise RowError("spend amount" if not fiat else "receive amount", "has no currency after the amount")
+            raise RowError(
+                "spend amount" if not fiat else "receive amount", Text.of("file.row.no_currency_after_amount")
+            )
         coin_code, fiat_code = context.code(coin), context.code(fiat)
         record = NormalizedRecord(
             kind=RecordKind.TRADE,

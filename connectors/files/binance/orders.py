@@ -18,7 +18,7 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE = "everytrade-io/everytrade-plugins parser-files/binance_v002.csv (order rows with fill sub-rows)"
 # Sub-row cells after the empty first cell: Date(UTC), Trading Price, Filled, Total, Fee.
@@ -32,7 +32,7 @@ def read_orders(table: Table, context: Context) -> Iterator[Outcome]:
         first = row[0].strip() if row else ""
         if first:  # an order row
             if order is not None and fills == 0:
-                yield Skipped(order[0], "an order with no fills")
+                yield Skipped(order[0], Text.of("file.skip.order_without_fills"))
             try:
                 base, quote = split_pair(table.cell(row, "pair"), "pair")
                 order = (line, base, quote, side_value(table.cell(row, "type"), "type"))
@@ -44,7 +44,7 @@ def read_orders(table: Table, context: Context) -> Iterator[Outcome]:
         if len(row) > SUB_TIME and row[SUB_TIME].strip().lower().startswith("date"):
             continue  # the sub-header above an order's fills
         if order is None:
-            yield RejectedRow(line, "", "a fill row without the order row above it")
+            yield RejectedRow(line, "", Text.of("file.row.fill_without_order"))
             continue
         try:
             yield _fill(table, context, line, row, order)
@@ -52,7 +52,7 @@ def read_orders(table: Table, context: Context) -> Iterator[Outcome]:
         except RowError as error:
             yield RejectedRow(line, error.column, error.reason)
     if order is not None and fills == 0:
-        yield Skipped(order[0], "an order with no fills")
+        yield Skipped(order[0], Text.of("file.skip.order_without_fills"))
 
 
 def _fill(table: Table, context: Context, line: int, row: Sequence[str], order: tuple[int, str, str, str]) -> Outcome:

@@ -24,7 +24,7 @@ from connectors.files.formats import (
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE = (
     "Binance's export columns as imported by BittyTax (src/bittytax/conv/parsers/binance/data_parsers.py) and other "
@@ -136,10 +136,10 @@ def _trade(
     return ParsedRecord(record, line, keyed=False, precision=precision)
 
 
-def _completed(table: Table, row: Sequence[str]) -> str | None:
+def _completed(table: Table, row: Sequence[str]) -> Text | None:
     status = table.cell(row, "status")
     if status and status.lower() not in COMPLETED:
-        return f"status “{status}”: not completed"
+        return Text.of("file.skip.not_completed", status=status)
     return None
 
 

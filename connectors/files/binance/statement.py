@@ -33,7 +33,7 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
 from connectors.files.values import KNOWN_QUOTES, number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
-from i18n import msgid
+from i18n import Text, msgid
 
 SOURCE = (
     "BittyTax's Binance statement parser (src/bittytax/conv/parsers/binance.py: User_ID,UTC_Time,Account,Operation,"
@@ -79,7 +79,7 @@ def read_statement(table: Table, context: Context) -> Iterator[Outcome]:
             change = number(table.cell(cells, "change"), "change")
             coin = table.cell(cells, "coin")
             if not coin:
-                raise RowError("coin", "is empty; the coin is needed")
+                raise RowError("coin", Text.of("file.row.empty_coin"))
         except RowError as error:
             yield RejectedRow(line, table.label(error.column), error.reason)
             continue
@@ -131,7 +131,7 @@ def _trades(rows: list[_Row]) -> list[_Trade]:
         if not family:
             continue
         if not received or not spent:
-            raise RowError("operation", "this trade has no row for one of its two coins: the statement is cut")
+            raise RowError("operation", Text.of("file.row.trade_cut"))
         if len(received) == len(spent):
             groups += [([r], [s]) for r, s in zip(received, spent, strict=True)]
         else:
@@ -145,7 +145,7 @@ def _trades(rows: list[_Row]) -> list[_Trade]:
 
 def _trade(received: list[_Row], spent: list[_Row], fees: list[_Row]) -> _Trade:
     if len({r.coin for r in received}) != 1 or len({r.coin for r in spent}) != 1:
-        raise RowError("coin", "the rows of this operation hold more than two coins and cannot be paired into trades")
+        raise RowError("coin", Text.of("file.row.too_many_coins_trade"))
     got, paid = _total(received), -_total(spent)
     side = SIDE_OF[received[0].operation] or (
         # "Transaction Related" names no side: receiving a quote coin for another coin is a sale.
@@ -162,7 +162,7 @@ def _converts(rows: list[_Row]) -> list[_Trade]:
     received = [r for r in rows if r.change > 0]
     spent = [r for r in rows if r.change < 0]
     if not received or not spent:
-        raise RowError("operation", "this convert has no row for one of its two coins: the statement is cut")
+        raise RowError("operation", Text.of("file.row.convert_cut"))
     if len(received) == len(spent):
         pairs = [([r], [s]) for r, s in zip(received, spent, strict=True)]
     else:
@@ -170,7 +170,7 @@ def _converts(rows: list[_Row]) -> list[_Trade]:
     converts = []
     for got_rows, paid_rows in pairs:
         if len({r.coin for r in got_rows}) != 1 or len({r.coin for r in paid_rows}) != 1:
-            raise RowError("coin", "the rows of this convert hold more than two coins and cannot be paired")
+            raise RowError("coin", Text.of("file.row.too_many_coins_convert"))
         got, paid = _total(got_rows), -_total(paid_rows)
         converts.append(_Trade(RecordKind.CONVERT, "buy", got_rows[0], paid_rows[0], [], got, paid))
     return converts
