@@ -1,0 +1,257 @@
+"""MEXC (spot API v3): deposits, withdrawals and spot trades per discovered market, each walked in time windows
+oldest first. Rules and their sources: docs/exchange-apis/mexc.md.
+
+| endpoint | page | paging inside a window | window | reach |
+| --- | --- | --- | --- | --- |
+| `GET /api/v3/capital/deposit/hisrec` | 1000 | start moves to the last row's time | 90 days | not documented |
+| `GET /api/v3/capital/withdraw/history` | 1000 | as deposits | 90 days | not documented |
+| `GET /api/v3/myTrades?symbol=…` | 100 | as deposits | 30 days (profile) | the last month |
+
+None of the three lists has a page number or a cursor: a full page is followed by the same request starting at
+the time of its last row (rows come oldest first), skipping the rows of that millisecond already read.
+
+Trades need a symbol: the markets asked are those the account's own records point at (discovery.py: balances from
+`GET /api/v3/account`, deposits, withdrawals, records of earlier syncs). Run deposits and withdrawals first
+(`registry.sync_order`): they are the evidence.
+
+Cursors: deposits and withdrawals `{"window_start_ms": …}` (windows.WindowWalk, with the trailing-day re-read);
+trades, per market, the same plus `"from_id"` (1 once the market had a trade, 0 while it had none: MEXC's trade ids
+are hex strings without order, so the mark says only whether there were trades) and, while empty, `"balances"` of
+its two assets at the sync's start; market "" holds the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.discovery import (
+    DEFAULT_PROBE_BUDGET,
+    AssetEvidence,
+    SpotMarket,
+    listed_spot_markets,
+    plan_markets,
+)
+from connectors.fetchers.mexc.rows import Parsed, RowReader
+from connectors.fetchers.windows import (
+    EPOCH,
+    SETTLING,
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_start,
+    history_start,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
+from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.records import NormalizedRecord, exact, ms_to_utc
+
+NAME = "MEXC"
+# A floor for walks whose profile entry names no `earliest`: MEXC (then MXC) opened in April 2018 (its own
+# "About" page), so nothing is older.
+MEXC_OPENED = date(2018, 4, 1)
+WALLET: Mapping[Endpoint, str] = {
+    Endpoint.DEPOSITS: "spotPrivateGetCapitalDepositHisrec",
+    Endpoint.WITHDRAWALS: "spotPrivateGetCapitalWithdrawHistory",
+}
+SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
+Token = list[Any]  # [time of the last row read, [ids of the rows read at that time]]
+
+
+class MexcFetcher:
+    """Fetches MEXC history through ccxt's implicit API methods, reading MEXC's raw strings."""
+
+    def __init__(
+        self,
+        profile: ExchangeProfile,
+        client: Any,
+        *,
+        key_type: str | None = None,
+        probe_budget: int = DEFAULT_PROBE_BUDGET,
+    ) -> None:
+        self.profile = profile
+        self.client = client
+        self.key_type = key_type
+        self.rows = RowReader(client)
+        self.evidence = AssetEvidence()
+        self.probe_budget = probe_budget
+
+    def learn_assets(self, assets: Iterable[str]) -> None:
+        for code in assets:
+            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+
+    def supports(self, endpoint: Endpoint) -> bool:
+        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
+
+    def fetch(
+        self,
+        endpoint: Endpoint,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        if endpoint is Endpoint.SPOT_TRADES:
+            return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
+        return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    async def _page(
+        self,
+        spec: EndpointSpec,
+        method: str,
+        params: Mapping[str, Any],
+        window: tuple[int, int],
+        token: Token | None,
+        read: Callable[[Mapping[str, Any]], tuple[str, int, Parsed]],
+        report: FetchReport,
+        market: str = "",
+    ) -> WindowPage:
+        """One request of a list paged by moving its start: the rows after `token`, and the token of the next."""
+        start, end = (int(token[0]), window[1]) if token else window
+        seen = set(token[1]) if token else set()
+        request = {**params, "startTime": start, "endTime": end, "limit": spec.page_size}
+        rows = await call(self.client, method, request, endpoint=spec.endpoint, report=report, market=market)
+        found = WindowPage([])
+        last_ms, at_last = start, list(seen)
+        for row in rows or []:
+            ident, when, (record, hold) = read(row)
+            if when == start and ident in seen:
+                continue  # read by the page before, which ended at this millisecond
+            if record is not None:
+                found.records.append(record)
+            if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
+                found.hold_ms = hold
+            if when != last_ms:
+                last_ms, at_last = when, []
+            at_last.append(ident)
+        if len(rows or []) >= spec.page_size:
+            if last_ms == start and len(at_last) == len(seen):
+                # A whole page of one millisecond already read: MEXC offers no way past it.
+                reason = f"{NAME} listed more than {spec.page_size} rows in one millisecond; the rest is out of reach."
+                report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(start), ms_to_utc(start), reason))
+            else:
+                found.token = [last_ms, at_last]
+        return found
+
+    # -- deposits and withdrawals -----------------------------------------------------------------------------
+
+    async def _wallet(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        method = WALLET[spec.endpoint]
+        parse = self.rows.deposit if spec.endpoint is Endpoint.DEPOSITS else self.rows.withdrawal
+        time_field = "insertTime" if spec.endpoint is Endpoint.DEPOSITS else "applyTime"
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=MEXC_OPENED)
+
+        def read(row: Mapping[str, Any]) -> tuple[str, int, Parsed]:
+            self.evidence.note(str(row.get("coin", "")), spec.endpoint.value)
+            ident = str(row.get("id") or (row.get("txId"), row.get("coin"), row.get("amount")))
+            return ident, int(row[time_field]), parse(row)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            return await self._page(spec, method, {}, (window_start, window_end), token, read, report)
+
+        walk = WindowWalk(spec.endpoint, _window(spec), page, rereads_late_listings=spec.endpoint in SETTLING)
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+            yield item
+
+    # -- spot trades ------------------------------------------------------------------------------------------
+
+    async def _balances(self, report: FetchReport) -> dict[str, Decimal]:
+        body = await call(self.client, "spotPrivateGetAccount", {}, endpoint=Endpoint.SPOT_TRADES, report=report)
+        held: dict[str, Decimal] = {}
+        for row in body.get("balances") or []:
+            total = exact(row.get("free") or "0") + exact(row.get("locked") or "0")
+            if total > 0:
+                held[str(row["asset"])] = total
+        return held
+
+    async def _trades(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        self.evidence.load((cursors.get("") or {}).get("assets", {}))
+        held = await self._balances(report)
+        self.evidence.note_all(held, "balance")
+        listed = listed_spot_markets(self.client)
+        plan = plan_markets(
+            listed, self.evidence, cursors, held, report, exchange_name=NAME, probe_budget=self.probe_budget
+        )
+        # The evidence only grows: commit it before paging, so later syncs know what this one saw.
+        yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
+        for market, reasons in plan:
+            report.markets_scanned.append(market.id)
+            report.market_sources[market.id] = reasons
+            snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in (market.base_id, market.quote_id)}
+            async for page in self._market(spec, market, cursors.get(market.id), since, until, snapshot, report):
+                yield page
+
+    def _trades_start(
+        self, spec: EndpointSpec, cursor: Cursor | None, since: datetime | None, report: FetchReport
+    ) -> int:
+        """Where a market's walk starts; the month out of reach is one gap for the endpoint, not one per market."""
+        requested = cursor_start(cursor)
+        if requested is None and since is not None:
+            requested = to_ms(since)
+        start = history_start(spec, requested_ms=requested, exchange_name=NAME, opened=MEXC_OPENED)
+        if start.gap is not None and not any(g.endpoint is spec.endpoint for g in report.gaps):
+            report.gaps.append(start.gap)
+        return start.ms
+
+    async def _market(
+        self,
+        spec: EndpointSpec,
+        market: SpotMarket,
+        cursor: Cursor | None,
+        since: datetime | None,
+        until: datetime,
+        snapshot: Mapping[str, str],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        traded = int((cursor or {}).get("from_id", 0)) > 0
+        start_ms = self._trades_start(spec, cursor, since, report)
+
+        def read(row: Mapping[str, Any]) -> tuple[str, int, Parsed]:
+            record: NormalizedRecord = self.rows.trade(market, row)
+            return str(row["id"]), int(row["time"]), (record, None)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            nonlocal traded
+            found = await self._page(
+                spec,
+                "spotPrivateGetMyTrades",
+                {"symbol": market.id},
+                (window_start, window_end),
+                token,
+                read,
+                report,
+                market.id,
+            )
+            traded = traded or bool(found.records)
+            return found
+
+        walk = WindowWalk(spec.endpoint, _window(spec), page, market.id)
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
+            # The discovery marks (discovery.plan_markets): a market with trades, or an empty one's balances.
+            marks: Cursor = {"from_id": 1} if traded else {"from_id": 0, "balances": dict(snapshot)}
+            yield replace(item, cursor={**item.cursor, **marks})
+
+
+def _window(spec: EndpointSpec) -> int:
+    if spec.window is None:
+        raise ValueError(f"MEXC {spec.endpoint} needs a window in its profile")
+    return span_ms(spec.window)

@@ -1,0 +1,263 @@
+"""What MEXC's spot API v3 answers for one scripted account: exchange info, account, trades, deposits, withdrawals.
+
+Fields, envelopes, page sizes, windows and reach are those of MEXC's spot v3 documentation; each rule and its source
+is in docs/exchange-apis/mexc.md. Where the documentation is silent (the order rows come in, the answer to a range
+longer than allowed) the choice made here is marked there as unsourced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.records import (
+    DepositRecord,
+    IdStyle,
+    Market,
+    ScriptedAccount,
+    TradeRecord,
+    WithdrawalRecord,
+    plain,
+)
+
+Json = dict[str, Any]
+R = TypeVar("R")
+
+# Account Trade List: "Only the transaction records in the past 1 month can be queried" (a month read as 30 days).
+TRADES_REACH_MS = 30 * DAY_MS
+TRADES_LIMIT_DEFAULT = TRADES_LIMIT_MAX = 100  # "Default 100; max 100"
+# Deposit and Withdraw History: startTime defaults to 7 days ago, "can query 90 days data at most", limit 1000.
+WALLET_DEFAULT_SPAN_MS = 7 * DAY_MS
+WALLET_MAX_SPAN_MS = 90 * DAY_MS
+WALLET_LIMIT_DEFAULT = WALLET_LIMIT_MAX = 1000
+DEPOSIT_SUCCESS = 5  # 1 SMALL … 5 SUCCESS … 12 COMPLETED
+WITHDRAWAL_SUCCESS = 7  # 1 APPLY … 7 SUCCESS, 8 FAILED, 9 CANCEL
+
+
+class MexcError(Exception):
+    """An error answer: ``{"code": …, "msg": …}`` with the HTTP status it comes with."""
+
+    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+
+class MexcIds(IdStyle):
+    """Trade, order and withdrawal ids are 32 hex digits on MEXC (``fad2af9e942049b6adbda1a271f990c6``)."""
+
+    def trade_id(self, rng: random.Random, n: int) -> str:
+        return f"{rng.getrandbits(64):016x}{n:016x}"
+
+    def order_id(self, rng: random.Random, n: int) -> str:
+        return f"{rng.getrandbits(64):016x}{n:016x}"
+
+    def record_id(self, rng: random.Random, kind: str, n: int) -> str:
+        return f"{rng.getrandbits(64):016x}{n:016x}" if kind == "withdrawal" else str(n)
+
+
+def param_error() -> MexcError:
+    return MexcError(33333, "param is error")  # the error table's answer to a bad parameter
+
+
+def int_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise param_error() from None
+
+
+def limit_param(params: Mapping[str, str], default: int, maximum: int) -> int:
+    limit = int_param(params, "limit")
+    if limit is None:
+        return default
+    if not 1 <= limit <= maximum:
+        raise param_error()
+    return limit
+
+
+def oldest_first(records: Sequence[R], when: Callable[[R], int], start: int, end: int, limit: int) -> list[R]:
+    """The oldest `limit` records in [start, end], oldest first (as Binance's lists, which MEXC v3 copies)."""
+    return [r for r in records if start <= when(r) <= end][:limit]
+
+
+class MexcBook:
+    """Serves one scripted account the way MEXC's spot API v3 does."""
+
+    def __init__(self, account: ScriptedAccount) -> None:
+        self.account = account
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def time(self, call: Call) -> Json:
+        return {"serverTime": call.now_ms}
+
+    def exchange_info(self, call: Call) -> Json:
+        if call.params.get("symbol") or call.params.get("symbols"):
+            raise NotEmulated("exchangeInfo for chosen symbols is not emulated")
+        return {
+            "timezone": "CST",
+            "serverTime": call.now_ms,
+            "rateLimits": [],
+            "exchangeFilters": [],
+            "symbols": [self._symbol(m) for m in self.account.markets],
+        }
+
+    @staticmethod
+    def _symbol(m: Market) -> Json:
+        # The fields of the Exchange Information example; status "1" is online (changelog 2024-08-16).
+        return {
+            "symbol": m.symbol,
+            "status": "1",
+            "baseAsset": m.base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": m.quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"],
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "quoteAmountPrecision": "1",
+            "baseSizePrecision": "0",
+            "permissions": ["SPOT"],
+            "filters": [],
+            "maxQuoteAmount": "2000000",
+            "makerCommission": "0",
+            "takerCommission": "0.0005",
+            "quoteAmountPrecisionMarket": "1",
+            "maxQuoteAmountMarket": "100000",
+            "fullName": m.base,
+            "tradeSideType": 1,
+        }
+
+    @staticmethod
+    def contract_detail(call: Call) -> Json:
+        """Futures contracts are not emulated: the list ccxt's load_markets reads is empty."""
+        return {"success": True, "code": 0, "data": []}
+
+    # -- account --------------------------------------------------------------------------------------------
+
+    def account_info(self, call: Call) -> Json:
+        key = call.key
+        if key is None:
+            raise NotEmulated("the account is a signed endpoint")
+        return {
+            "canTrade": key.permissions.trade,
+            "canWithdraw": key.permissions.withdraw,
+            "canDeposit": True,
+            "updateTime": None,
+            "accountType": "SPOT",
+            "balances": [
+                {"asset": b.asset, "free": plain(b.free), "locked": plain(b.locked)}
+                for b in self.account.balances
+                if b.total > 0
+            ],
+            "permissions": ["SPOT"],
+        }
+
+    def my_trades(self, call: Call) -> list[Json]:
+        params = call.params
+        symbol = params.get("symbol", "")
+        if not symbol:
+            raise MexcError(44444, "param cannot be null")
+        if symbol not in {m.symbol for m in self.account.markets}:
+            raise MexcError(10007, "bad symbol")
+        if params.get("orderId"):
+            raise NotEmulated("myTrades by orderId is not emulated")
+        limit = limit_param(params, TRADES_LIMIT_DEFAULT, TRADES_LIMIT_MAX)
+        reach = call.now_ms - TRADES_REACH_MS
+        start = max(int_param(params, "startTime") or reach, reach)
+        end = int_param(params, "endTime") or call.now_ms
+        rows = oldest_first(self.account.trades_for(symbol), lambda t: t.timestamp, start, end, limit)
+        return [self._trade(t) for t in rows]
+
+    @staticmethod
+    def _trade(t: TradeRecord) -> Json:
+        return {
+            "symbol": t.symbol,
+            "id": t.id,
+            "orderId": t.order_id,
+            "orderListId": -1,
+            "price": plain(t.price),
+            "qty": plain(t.amount),
+            "quoteQty": plain(t.cost),
+            "commission": plain(t.fee),
+            "commissionAsset": t.fee_asset,
+            "time": t.timestamp,
+            "isBuyer": t.side == "buy",
+            "isMaker": t.is_maker,
+            "isBestMatch": True,
+            "isSelfTrade": False,
+            "clientOrderId": None,
+        }
+
+    # -- wallet ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _wallet_range(call: Call) -> tuple[int, int, int]:
+        params = call.params
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
+        end = call.now_ms if end is None else end
+        start = end - WALLET_DEFAULT_SPAN_MS if start is None else start
+        if start > end or end - start > WALLET_MAX_SPAN_MS:
+            raise param_error()
+        return start, end, limit_param(params, WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX)
+
+    def deposits(self, call: Call) -> list[Json]:
+        start, end, limit = self._wallet_range(call)
+        coin = call.params.get("coin")
+        chosen = [d for d in self.account.deposits if not coin or d.asset == coin]
+        return [self._deposit(d) for d in oldest_first(chosen, lambda d: d.timestamp, start, end, limit)]
+
+    @staticmethod
+    def _deposit(d: DepositRecord) -> Json:
+        return {
+            "amount": plain(d.amount),
+            "coin": d.asset,
+            "network": d.network,
+            "status": DEPOSIT_SUCCESS,
+            "address": d.address,
+            "txId": d.tx_id,
+            "insertTime": d.timestamp,
+            "unlockConfirm": "12",
+            "confirmTimes": "64",
+            "memo": None,
+        }
+
+    def withdrawals(self, call: Call) -> list[Json]:
+        start, end, limit = self._wallet_range(call)
+        coin = call.params.get("coin")
+        chosen = [w for w in self.account.withdrawals if not coin or w.asset == coin]
+        return [self._withdrawal(w) for w in oldest_first(chosen, lambda w: w.timestamp, start, end, limit)]
+
+    @staticmethod
+    def _withdrawal(w: WithdrawalRecord) -> Json:
+        return {
+            "id": w.id,
+            "txId": w.tx_id,
+            "coin": w.asset,
+            "network": w.network,
+            "address": w.address,
+            "amount": plain(w.amount),
+            "transferType": 0,
+            "status": WITHDRAWAL_SUCCESS,
+            "transactionFee": plain(w.fee),
+            "confirmNo": None,
+            "applyTime": w.timestamp,
+            "remark": "",
+            "memo": None,
+            "transHash": w.tx_id,
+            "updateTime": w.timestamp + 60_000,
+            "coinId": hashlib.sha256(w.asset.encode()).hexdigest()[:32],
+            "vcoinId": hashlib.sha256(w.network.encode()).hexdigest()[:32],
+        }
