@@ -13,6 +13,7 @@ from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.fetchers.generic import GenericFetcher
 from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.kucoin import KucoinFetcher
+from connectors.fetchers.mexc import MexcFetcher
 from connectors.fetchers.okx import OkxFetcher
 from connectors.profiles import Endpoint, ExchangeProfile
 
@@ -50,6 +51,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return CoinbaseFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "kucoin":
         return KucoinFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "mexc":
+        return MexcFetcher(profile, client, key_type=key_type, **options)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 
