@@ -66,6 +66,9 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         # Spot symbols only: no contract lists, and no /api/v1/market/allTickers for fees Tallybot never reads.
         "options": {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}},
     },
+    # MEXC: fetchCurrencies is the private /api/v3/capital/config/getall (SPOT_WITHDRAW_READ). ccxt always reads the
+    # futures contract list as well (no option); the emulator serves it empty.
+    "mexc": {"has": {"fetchCurrencies": False}},
 }
 
 # Endpoints whose budgets ccxt's one leaky bucket per client cannot express, paced by their fetcher instead: each
