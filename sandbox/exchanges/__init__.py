@@ -29,6 +29,7 @@ from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
 from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.kucoin import KucoinEmulator, KucoinLimits
+from sandbox.exchanges.mexc import MexcEmulator, MexcLimits
 from sandbox.exchanges.okx import OkxEmulator, OkxLimits
 from sandbox.exchanges.okx_book import FundingBill
 from sandbox.exchanges.records import (
@@ -76,6 +77,8 @@ __all__ = [
     "KrakenLimits",
     "KucoinEmulator",
     "KucoinLimits",
+    "MexcEmulator",
+    "MexcLimits",
     "Market",
     "OkxEmulator",
     "OkxLimits",
