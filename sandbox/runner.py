@@ -31,6 +31,7 @@ from sandbox.exchanges import (
     ExchangeEmulator,
     KrakenEmulator,
     KucoinEmulator,
+    MexcEmulator,
     OkxEmulator,
 )
 
@@ -45,6 +46,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "bitget": "Bitget",
     "kraken": "Kraken",
     "kucoin": "KuCoin",
+    "mexc": "MEXC",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -151,6 +153,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "kucoin": KucoinEmulator(seed=seed + 4, profile=account, listed_symbols=markets),
         "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
         "coinbase": CoinbaseEmulator(seed=seed + 7, profile=account, listed_symbols=markets),
+        "mexc": MexcEmulator(seed=seed + 9, profile=account, listed_symbols=markets),
     }
 
 
