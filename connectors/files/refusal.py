@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from i18n import Text, msgid
+
 # Characters a spreadsheet does not show: byte-order marks, zero-width spaces and joiners.
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
 # A preamble cell: "UID: 567248024", "Company Name: ", "Time Zone:UTC+8", "Account Type:Main".
@@ -19,17 +21,12 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "OKX": ("okx", "okex", "account type", "trade type", "balance unit", "bill"),
     "Bitget": ("bitget", "trading pair", "creation time"),
 }
+# What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {
-    "Binance": (
-        "the Transaction History statement (it lists every balance change: trades, converts, deposits, withdrawals, "
-        "rewards), or the spot trade history and the deposit and withdrawal histories"
-    ),
-    "Bybit": (
-        "the Account Change Details of the unified trading account and the Asset Change Details of the funding "
-        "account (both from Bybit's data export), or the spot trade history"
-    ),
-    "OKX": "the trading account history and the funding account history",
-    "Bitget": "the spot trade history and the spot financial record",
+    "Binance": msgid("file.unknown.looks_like_binance"),
+    "Bybit": msgid("file.unknown.looks_like_bybit"),
+    "OKX": msgid("file.unknown.looks_like_okx"),
+    "Bitget": msgid("file.unknown.looks_like_bitget"),
 }
 
 
@@ -55,18 +52,12 @@ def exchange_guess(filename: str, rows: Sequence[Sequence[str]]) -> str | None:
     return best if scores[best] else None
 
 
-def unknown_file_text(filename: str, rows: Sequence[Sequence[str]], known: str) -> str:
+def unknown_file_text(filename: str, rows: Sequence[Sequence[str]], known: str) -> Text:
     """The message for a file none of whose first rows is a header Tallybot knows."""
     header = header_guess(rows)
     shown = ", ".join(header[:8])
+    start = Text.of("file.unknown.starts_with", header=shown[:120]) if shown else Text.of("file.unknown.no_header")
     exchange = exchange_guess(filename, rows)
-    lines = ["I don't recognise this file: none of its first rows is the header of an export I know"]
-    lines[0] += f" (it starts with “{shown[:120]}”)." if shown else "."
-    if exchange is not None:
-        article = "an" if exchange[0] in "AEIOU" else "a"  # "an OKX export"
-        lines.append(
-            f"\nIt looks like {article} {exchange} export, but not one I can read. From {exchange}, download "
-            f"{INSTEAD[exchange]}, and send that."
-        )
-    lines.append("\nI can read:\n" + known + "\n\nOr fill in Tallybot's template (/upload template).")
-    return "\n".join(lines)
+    if exchange is None:
+        return Text.of("file.unknown", start=start, formats=known)
+    return Text.of("file.unknown.exchange", start=start, looks_like=Text(INSTEAD[exchange]), formats=known)
