@@ -277,6 +277,9 @@ class BybitBook:
                 "equity": plain(b.total),
                 "walletBalance": plain(b.total),
                 "locked": plain(b.locked),
+                # Both in the docs' example and in live answers (2024, 2025: availableToBorrow "" on UNIFIED).
+                "availableToWithdraw": plain(b.free),
+                "availableToBorrow": "",
                 "usdValue": "",
                 "unrealisedPnl": "0",
                 "cumRealisedPnl": "0",

@@ -207,6 +207,14 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "binance/exchangeInfo.docs.json": ("publicGetExchangeInfo", {}),
     "binance/account.docs.json": ("privateGetAccount", {"omitZeroBalances": "true"}),
     "binance/time.docs.json": ("publicGetTime", {}),
+    "binance/funding_asset.docs.json": ("sapiPostAssetGetFundingAsset", {}),
+    "bybit/coins_balance.docs.json": (
+        "privateGetV5AssetTransferQueryAccountCoinsBalance",
+        {"accountType": "UNIFIED", "coin": "BTC,USDT"},
+    ),
+    "okx/asset_balances.docs.json": ("privateGetAssetBalances", {}),
+    "okx/account_balance.docs.json": ("privateGetAccountBalance", {}),
+    "bybit/wallet_balance.docs.json": ("privateGetV5AccountWalletBalance", {"accountType": "UNIFIED"}),
     "bitget/public_time.docs.json": ("publicCommonGetV2PublicTime", {}),
     "okx/public_instruments.docs.json": ("publicGetPublicInstruments", {"instType": "SPOT"}),
     "okx/public_time.docs.json": ("publicGetPublicTime", {}),
@@ -219,6 +227,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     # ruleType ("normal", "pre_market") is in the page's later edition (the same Get instruments example with
     # ruleType, tradeQuoteCcyList: search tool find_string ids 39550401700 and 12500428084).
     "okx/public_instruments.docs.json": frozenset({"$.data[].contTdSwTime", "$.data[].ruleType"}),
+    # The wallet-balance example predates these fields; live UNIFIED answers of 2024 and 2025 carry them all (search
+    # tool find_string ids 2638701509 and 43069555166: accountLTV, and per coin locked, collateralSwitch,
+    # marginCollateral, spotHedgingQty).
+    "bybit/wallet_balance.docs.json": frozenset(
+        {
+            "$.result.list[].accountLTV",
+            "$.result.list[].coin[].locked",
+            "$.result.list[].coin[].collateralSwitch",
+            "$.result.list[].coin[].marginCollateral",
+            "$.result.list[].coin[].spotHedgingQty",
+        }
+    ),
 }
 
 
