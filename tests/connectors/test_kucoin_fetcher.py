@@ -11,6 +11,7 @@ import pytest
 
 from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited
+from connectors.fetchers.kucoin.pacing import PoolPacer
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from sandbox.exchanges import AccountProfile, KucoinEmulator, KucoinLimits
@@ -100,3 +101,25 @@ async def test_a_walk_stopped_by_429000_resumes_from_its_cursors_without_gap_or_
     assert {k for k in keys if k.startswith("trade:")} == trades
     fills = [k for k in fetched if k.startswith("trade:")]
     assert len(fills) == len(set(fills)), "a resumed walk fetched a fill twice"
+
+
+async def test_the_pacer_keeps_each_pool_within_its_documented_quota_per_30_seconds() -> None:
+    now = [1000.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pacer = PoolPacer(sleep=sleep, clock=lambda: now[0])
+    for _ in range(100):  # withdrawals weigh 20: 100 of them fill Management's 2,000
+        await pacer.spend("privateGetWithdrawals", Endpoint.WITHDRAWALS)
+        now[0] += 0.01
+    await pacer.spend("privateGetHfFills", Endpoint.SPOT_TRADES)  # the Spot pool is another one
+    assert waits == []
+    await pacer.spend("privateGetDeposits", Endpoint.DEPOSITS)  # 5 more: wait until the first withdrawal is 30 s old
+    assert waits == [pytest.approx(30.0 + 1.0 - 100 * 0.01)]  # and a second for it to have arrived
+    patient = PoolPacer({"spot": 4000, "management": 20}, max_pause=5, sleep=sleep, clock=lambda: now[0])
+    await patient.spend("privateGetWithdrawals", Endpoint.WITHDRAWALS)
+    with pytest.raises(RateLimited):
+        await patient.spend("privateGetWithdrawals", Endpoint.WITHDRAWALS)  # 30 s away: the endpoint ends for now

@@ -35,6 +35,7 @@ from connectors.fetchers.discovery import (
     listed_spot_markets,
     plan_markets,
 )
+from connectors.fetchers.kucoin.pacing import VIP0_QUOTAS, PoolPacer
 from connectors.fetchers.kucoin.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
     EPOCH,
@@ -74,6 +75,7 @@ class KucoinFetcher:
         *,
         key_type: str | None = None,
         probe_budget: int = DEFAULT_PROBE_BUDGET,
+        pool_quotas: Mapping[str, int] = VIP0_QUOTAS,
     ) -> None:
         self.profile = profile
         self.client = client
@@ -81,6 +83,12 @@ class KucoinFetcher:
         self.rows = RowReader(client)
         self.evidence = AssetEvidence()
         self.probe_budget = probe_budget
+        # The pools are the account's, and a sync right after another still finds the first one's weight in them:
+        # one pacer per client (a client is one credential, kept by the pool between syncs).
+        pacer = getattr(client, "tallybot_kucoin_pacer", None)
+        if not isinstance(pacer, PoolPacer):
+            pacer = client.tallybot_kucoin_pacer = PoolPacer(pool_quotas)
+        self.pacer: PoolPacer = pacer
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
@@ -126,6 +134,7 @@ class KucoinFetcher:
                 "currentPage": current,
                 "pageSize": spec.page_size,
             }
+            await self.pacer.spend(method, spec.endpoint)
             body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
             data = body.get("data") or {}
             found = WindowPage([], current + 1 if current < int(data.get("totalPage") or 0) else None)
@@ -146,6 +155,7 @@ class KucoinFetcher:
     # -- spot fills -------------------------------------------------------------------------------------------
 
     async def _balances(self, report: FetchReport) -> dict[str, Decimal]:
+        await self.pacer.spend("privateGetAccounts", Endpoint.SPOT_TRADES)
         body = await call(self.client, "privateGetAccounts", {}, endpoint=Endpoint.SPOT_TRADES, report=report)
         held: dict[str, Decimal] = {}
         for row in body.get("data") or []:
@@ -205,6 +215,7 @@ class KucoinFetcher:
             }
             if token:
                 params["lastId"] = token
+            await self.pacer.spend("privateGetHfFills", spec.endpoint)
             body = await call(self.client, "privateGetHfFills", params, endpoint=spec.endpoint, report=report)
             items = (body.get("data") or {}).get("items") or []
             for row in items:
