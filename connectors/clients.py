@@ -80,6 +80,10 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
     ),
 }
 
+# Exchanges whose private calls are limited per API key, not per IP: sharing one throttler would make every user's
+# sync wait for every other's. Kraken: "Each API key's counter is separate" (docs/exchange-apis/kraken.md).
+PER_KEY_LIMITS = frozenset({"kraken"})
+
 IDLE_SECONDS = 300.0
 
 
@@ -138,8 +142,9 @@ class ClientPool:
         client = self._build_client(exchange_id, credentials, self._http())
         # The exchange's weight limit is per IP: every client of it draws from one bucket. The first client made
         # here supplies it, so it is always a throttler of the bot's loop (markets sources never register theirs).
-        shared = self._throttlers.setdefault(exchange_id, client.throttler)
-        client.throttler = shared
+        # Where the limit counts per key (PER_KEY_LIMITS), each credential's client keeps its own.
+        if exchange_id not in PER_KEY_LIMITS:
+            client.throttler = self._throttlers.setdefault(exchange_id, client.throttler)
         # Budgets per IP that the fetchers pace themselves (Binance /sapi): one set for every client of the exchange.
         client.tallybot_shared = self._shared.setdefault(exchange_id, {})
         return client

@@ -249,3 +249,18 @@ async def test_throttled_for_too_many_concurrent_requests_stops_cleanly_until_kr
     got = read(taken + rest)
     for kind, rows in expected_ledger(kraken, 2**63).items():
         assert sorted(got[kind]) == sorted(rows), kind
+
+
+async def test_each_kraken_key_is_paced_on_its_own(kraken: KrakenEmulator) -> None:
+    # Kraken counts calls per key ("Each API key's counter is separate"): two users' syncs must not share one
+    # pace, as all clients of an exchange limited per IP do.
+    keys = kraken.create_demo_keys()
+    pool = ClientPool({"kraken": kraken.base_url})
+    try:
+        async with (
+            pool.client("kraken", "ada", {"apiKey": keys.read_only.api_key, "secret": keys.read_only.secret}) as ada,
+            pool.client("kraken", "bob", {"apiKey": keys.trading.api_key, "secret": keys.trading.secret}) as bob,
+        ):
+            assert ada.throttler is not bob.throttler
+    finally:
+        await pool.close()
