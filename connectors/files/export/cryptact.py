@@ -23,7 +23,7 @@ from connectors.files.export.common import Exportable, Written, amount_text, des
 from connectors.files.export.meaning import Meaning, is_derivative, meaning_of
 from connectors.files.export.pairing import PairedTrade
 from connectors.files.tallybot import formula_safe as text
-from i18n import msgid
+from i18n import msgid, t
 
 CRYPTACT_COLUMNS: tuple[str, ...] = (
     "Timestamp",
@@ -94,9 +94,9 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
     else:
         return Written(skipped=UNKNOWN_SKIP)
     if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
-        row.add("SENDFEE", tx.extra_fee[1], tx.extra_fee[0], note="trading fee")
+        row.add("SENDFEE", tx.extra_fee[1], tx.extra_fee[0], note=t("export.note.trading_fee"))
     if tx.fee_asset and tx.fee_amount is not None and tx.fee_amount < 0:  # a maker rebate: income
-        row.add("BONUS", tx.fee_asset, -tx.fee_amount, note="maker rebate")
+        row.add("BONUS", tx.fee_asset, -tx.fee_amount, note=t("export.note.maker_rebate"))
     if not row.rows:
         return Written(skipped=NOTHING_SKIP)
     return Written(tuple(row.rows))
@@ -122,4 +122,4 @@ class _Rows:
         """A fee charged on a line that is not a trade: LOSS on a margin account, else SENDFEE."""
         tx = self.tx
         if tx.fee_asset and tx.fee_amount and tx.fee_amount > 0:
-            self.add("LOSS" if derivative else "SENDFEE", tx.fee_asset, tx.fee_amount, note="fee")
+            self.add("LOSS" if derivative else "SENDFEE", tx.fee_asset, tx.fee_amount, note=t("export.note.fee"))

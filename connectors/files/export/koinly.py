@@ -15,7 +15,7 @@ from connectors.files.export.common import Exportable, Written, amount_text, des
 from connectors.files.export.meaning import Meaning, meaning_of
 from connectors.files.export.pairing import PairedTrade
 from connectors.files.tallybot import formula_safe as text
-from i18n import msgid
+from i18n import msgid, t
 
 KOINLY_COLUMNS: tuple[str, ...] = (
     "Date",
@@ -86,7 +86,9 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
     if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
         rows.append(_row(tx, exchange, account, tx.extra_fee, None, None, LABELS[Meaning.FEE]))
     if rebate is not None:
-        rows.append(_row(tx, exchange, account, None, rebate, None, LABELS[Meaning.REBATE], "maker rebate"))
+        rows.append(
+            _row(tx, exchange, account, None, rebate, None, LABELS[Meaning.REBATE], t("export.note.maker_rebate"))
+        )
     if not rows:
         return Written(skipped=NOTHING_SKIP)
     return Written(tuple(rows))
