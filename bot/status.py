@@ -49,9 +49,16 @@ class AccountStatus:
         if self.running:
             return IntegrationStatus.RUNNING
         status = self.summary.status
-        unproven = self.reconciliation is None or not self.reconciliation.balanced
-        if status == IntegrationStatus.OK and self.checks_balances and unproven:
+        proven = self.reconciliation is not None and self.reconciliation.balanced
+        if status == IntegrationStatus.OK and self.checks_balances and not proven:
             return IntegrationStatus.PARTIAL
+        # History out of the API's reach is no gap once the balances prove nothing is missing (a file filled it, or
+        # there was nothing there); a rate limit or a failure still is.
+        only_out_of_reach = all(
+            line.status != "partial" or line.error_code == DiagnosisCode.LOOKBACK_LIMIT for line in self.endpoints
+        ) and not any(line.status == "failed" for line in self.endpoints)
+        if status == IntegrationStatus.PARTIAL and proven and only_out_of_reach:
+            return IntegrationStatus.OK
         return status
 
     def problems(self) -> list[Diagnosis]:
