@@ -208,7 +208,7 @@ async def import_upload(
 
 def render_report(report: ImportReport, name: str, account: str) -> str:
     if not report.written:
-        lines = [texts.UPLOAD_REJECTED.format(name=escape(name), count=report.rejected_total)]
+        lines = [tn("upload.rejected_rows", report.rejected_total, name=escape(name))]
         lines += ["• " + escape(render(row.text)) for row in report.rejected]
         return "\n".join(lines)
     text = texts.UPLOAD_DONE.format(

@@ -198,6 +198,22 @@ async def test_one_bad_row_means_nothing_is_written_and_the_first_bad_rows_are_l
     assert [(r.line, r.column) for r in report.rejected] == [(n, "Side") for n in range(7, 12)]
     assert report.rejected[0].reason == Text.of("file.row.not_a_side", text="HODL")
     assert await total_rows(database) == 0
+    shown = render_report(report, "t.csv", "Main").split("\n")
+    assert shown[0] == tn("upload.rejected_rows", 7, name="t.csv") and "7 rows" in shown[0]
+    assert len(shown) == 6, "the first five rows, each on its line"
+
+
+async def test_a_single_bad_row_is_named_in_the_singular(database: Database) -> None:
+    integration_id = await account(database)
+    rows = [
+        samples.BINANCE_TRADE_HEADER,
+        ["2024-03-01 12:31:00", "BTCUSDT", "HODL", "62000", "0.001BTC", "62USDT", "0"],
+    ]
+
+    report = await ImportService(database).import_file(USER, integration_id, "t.csv", csv_bytes(rows))
+
+    assert render_report(report, "t.csv", "Main").split("\n")[0] == tn("upload.rejected_rows", 1, name="t.csv")
+    assert "1 row could not be read" in render_report(report, "t.csv", "Main")
 
 
 async def test_each_kind_of_bad_file_is_refused_and_changes_nothing(database: Database) -> None:
