@@ -178,6 +178,8 @@ _MEXC = {
     "701": D.MISSING_PERMISSION,  # enable API key read access
     "801": D.MAINTENANCE,
     "10072": D.INVALID_KEY,  # api key info invalid
+    "10073": D.CLOCK_SKEW,  # invalid Request-Time (spot v3 error table)
+    "730100": D.ACCOUNT_RESTRICTED,  # unusual user status (spot v3 error table)
     "700001": D.INVALID_KEY,  # API-key format invalid
     "700002": D.KEY_REFUSED,  # signature not valid — also what an expired key gets
     "700003": D.CLOCK_SKEW,  # timestamp outside recvWindow
