@@ -38,7 +38,7 @@ from bot.integrations import IntegrationError, IntegrationNotFound, numbered_nam
 from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
 from connectors.profiles import get_profile, popular_profiles
 from db.engine import Database
-from handlers import outbound
+from handlers import outbound, reconcile_export
 from handlers.callbacks import EXPORT, UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
@@ -414,6 +414,7 @@ async def send_export(
         details = export_details(report)
         if details:
             await outbound.send(chat.get_bot(), chat.id, escape(details))
+    await reconcile_export.send_reconciliation(chat, database, user_id, integration_id)  # beside the history
 
 
 def _parts_notice(report: ExportReport, count: int) -> str:

@@ -2,6 +2,6 @@
 
 from bot.reconcile.causes import Cause
 from bot.reconcile.results import AccountReconciliation, AssetBalance, Outcome
-from bot.reconcile.service import ReconcileService
+from bot.reconcile.service import ReconcileReader, ReconcileService
 
-__all__ = ["AccountReconciliation", "AssetBalance", "Cause", "Outcome", "ReconcileService"]
+__all__ = ["AccountReconciliation", "AssetBalance", "Cause", "Outcome", "ReconcileReader", "ReconcileService"]

@@ -23,8 +23,10 @@ from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode, diagnose, diagnosis_for, safe_summary
 from connectors.profiles import ExchangeProfile, UnknownExchange, UnknownKeyType, get_profile
 from db.engine import Database
+from db.repositories.integrations import IntegrationRepository
 from db.repositories.reconcile import ReconcileRepository, StoredBalance, StoredReconciliation
 from db.repositories.sync import SyncRepository
+from db.repositories.users import UserRepository
 from db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -32,23 +34,97 @@ log = logging.getLogger(__name__)
 CODES = frozenset(str(code) for code in DiagnosisCode)
 
 
-class ReconcileService:
-    """Usable from handlers, the CLI and tests alike (no Telegram inside)."""
+class ReconcileReader:
+    """The stored reconciliations, compared anew with the history as stored now (no request to the exchange)."""
+
+    def __init__(self, database: Database, *, profiles: Callable[[str], ExchangeProfile] = get_profile) -> None:
+        self.database = database
+        self.profiles = profiles
+
+    async def current(self, summaries: Sequence[IntegrationSummary]) -> dict[int, AccountReconciliation]:
+        """The latest reconciliation of each account that has one, compared anew with the history as stored now."""
+        async with self.database.reader() as session:
+            stored = await ReconcileRepository(session).latest([s.id for s in summaries])
+        found = {}
+        for summary in summaries:
+            profile = self._profile(summary)
+            if summary.id in stored and profile is not None:
+                found[summary.id] = await self._compare(summary, profile, stored[summary.id])
+        return found
+
+    async def of_user(self, telegram_user_id: int, integration_id: int | None = None) -> list[AccountReconciliation]:
+        """This user's reconciliations (one account's, or all), for the export."""
+        async with self.database.reader() as session:
+            user = await UserRepository(session).by_telegram_id(telegram_user_id)
+            owned = await IntegrationRepository(session).for_user(user.id) if user is not None else []
+            summaries = [IntegrationSummary.of(i) for i in owned if integration_id in (None, i.id)]
+        found = await self.current(summaries)
+        return [found[s.id] for s in summaries if s.id in found]
+
+    def _profile(self, summary: IntegrationSummary) -> ExchangeProfile | None:
+        try:
+            return self.profiles(summary.exchange_id)
+        except UnknownExchange:
+            return None
+
+    async def _compare(
+        self, summary: IntegrationSummary, profile: ExchangeProfile, stored: StoredReconciliation
+    ) -> AccountReconciliation:
+        failed: dict[str, str] = dict(stored.wallets.get("failed") or {})
+        read: tuple[str, ...] = tuple(stored.wallets.get("read") or ())
+        base: dict[str, Any] = {
+            "integration_id": summary.id,
+            "exchange_id": summary.exchange_id,
+            "checked_at": stored.checked_at,
+            "wallets_read": read,
+            "wallets_failed": failed,
+        }
+        if failed or not read:
+            # A wallet not read leaves every asset's total unknown: no comparison rather than a false one.
+            code = next(iter(failed.values()), None)
+            reason = diagnosis_for(DiagnosisCode(code), profile).title if code in CODES else None
+            return AccountReconciliation(
+                **base, outcome=Outcome.UNREAD, error_code=code, balances=(), error_reason=reason
+            )
+        async with self.database.reader() as session:
+            repo = ReconcileRepository(session)
+            explained = explained_balances(await repo.movements(summary.id, until=stored.checked_at))
+            runs = await repo.run_summaries(summary.id)
+        reported = {b.asset: b.reported for b in stored.balances}
+        offered = [str(spec.endpoint) for spec in profile.endpoints_for(summary.key_type)]
+        enabled = list(summary.options.endpoints) or [
+            str(s.endpoint) for s in profile.default_endpoints(summary.key_type)
+        ]
+        coverage = coverage_from(runs, offered=offered, enabled=enabled, sync_from=summary.options.sync_from)
+        quotes = frozenset(stored.wallets.get("quotes") or ())
+        balances = []
+        for asset in sorted(reported.keys() | explained.keys()):
+            has, says = reported.get(asset, Decimal(0)), explained.get(asset, Decimal(0))
+            if has == says:
+                balances.append(AssetBalance(asset, has, says))
+                continue
+            cause, args = likely_cause(asset, has - says, coverage, quotes)
+            balances.append(AssetBalance(asset, has, says, str(cause), args))
+        outcome = Outcome.UNEXPLAINED if any(b.cause for b in balances) else Outcome.BALANCED
+        return AccountReconciliation(**base, outcome=outcome, error_code=None, balances=tuple(balances))
+
+
+class ReconcileService(ReconcileReader):
+    """After a sync: read the balances, compare, store. Usable from handlers, the CLI and tests (no Telegram)."""
 
     def __init__(
         self,
         database: Database,
         integrations: IntegrationService,
-        pool: ClientPool | None = None,
+        pool: ClientPool | None = None,  # None: compare only (what /status needs), never read
         *,
         clock: Callable[[], datetime] = utcnow,
         profiles: Callable[[str], ExchangeProfile] = get_profile,
     ) -> None:
-        self.database = database
+        super().__init__(database, profiles=profiles)
         self.integrations = integrations
         self.pool = pool
         self.clock = clock
-        self.profiles = profiles
 
     async def after_sync(self, telegram_user_id: int, integration_id: int) -> AccountReconciliation | None:
         """Read the balances, compare, store; None for an exchange whose balances Tallybot does not read."""
@@ -92,24 +168,7 @@ class ReconcileService:
         )
         return result
 
-    async def current(self, summaries: Sequence[IntegrationSummary]) -> dict[int, AccountReconciliation]:
-        """The latest reconciliation of each account that has one, compared anew with the history as stored now."""
-        async with self.database.reader() as session:
-            stored = await ReconcileRepository(session).latest([s.id for s in summaries])
-        found = {}
-        for summary in summaries:
-            profile = self._profile(summary)
-            if summary.id in stored and profile is not None:
-                found[summary.id] = await self._compare(summary, profile, stored[summary.id])
-        return found
-
     # -- the parts ------------------------------------------------------------------------------------------
-
-    def _profile(self, summary: IntegrationSummary) -> ExchangeProfile | None:
-        try:
-            return self.profiles(summary.exchange_id)
-        except UnknownExchange:
-            return None
 
     async def _read(
         self, pool: ClientPool, telegram_user_id: int, summary: IntegrationSummary, profile: ExchangeProfile
@@ -135,44 +194,3 @@ class ReconcileService:
             code = diagnose(error, profile, key_type=kind.id).code
             log.warning("balance read of integration %d failed: %s", summary.id, safe_summary(error))
             return BalanceSnapshot(wallets_failed={"client": str(code)}), frozenset()
-
-    async def _compare(
-        self, summary: IntegrationSummary, profile: ExchangeProfile, stored: StoredReconciliation
-    ) -> AccountReconciliation:
-        failed: dict[str, str] = dict(stored.wallets.get("failed") or {})
-        read: tuple[str, ...] = tuple(stored.wallets.get("read") or ())
-        base: dict[str, Any] = {
-            "integration_id": summary.id,
-            "exchange_id": summary.exchange_id,
-            "checked_at": stored.checked_at,
-            "wallets_read": read,
-            "wallets_failed": failed,
-        }
-        if failed or not read:
-            # A wallet not read leaves every asset's total unknown: no comparison rather than a false one.
-            code = next(iter(failed.values()), None)
-            reason = diagnosis_for(DiagnosisCode(code), profile).title if code in CODES else None
-            return AccountReconciliation(
-                **base, outcome=Outcome.UNREAD, error_code=code, balances=(), error_reason=reason
-            )
-        async with self.database.reader() as session:
-            repo = ReconcileRepository(session)
-            explained = explained_balances(await repo.movements(summary.id, until=stored.checked_at))
-            runs = await repo.run_summaries(summary.id)
-        reported = {b.asset: b.reported for b in stored.balances}
-        offered = [str(spec.endpoint) for spec in profile.endpoints_for(summary.key_type)]
-        enabled = list(summary.options.endpoints) or [
-            str(s.endpoint) for s in profile.default_endpoints(summary.key_type)
-        ]
-        coverage = coverage_from(runs, offered=offered, enabled=enabled, sync_from=summary.options.sync_from)
-        quotes = frozenset(stored.wallets.get("quotes") or ())
-        balances = []
-        for asset in sorted(reported.keys() | explained.keys()):
-            has, says = reported.get(asset, Decimal(0)), explained.get(asset, Decimal(0))
-            if has == says:
-                balances.append(AssetBalance(asset, has, says))
-                continue
-            cause, args = likely_cause(asset, has - says, coverage, quotes)
-            balances.append(AssetBalance(asset, has, says, str(cause), args))
-        outcome = Outcome.UNEXPLAINED if any(b.cause for b in balances) else Outcome.BALANCED
-        return AccountReconciliation(**base, outcome=outcome, error_code=None, balances=tuple(balances))
