@@ -125,6 +125,15 @@ async def test_a_deposit_older_than_the_api_reach_is_named_and_a_matching_upload
             sent = await ada.send("/sync")
             summary = (await ada.reply_to(sent, "Sync finished", timeout=120)).text or ""
             before = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            await ada.reply_to(await ada.send("/export"), "Which format")
+            await ada.press_for("Tallybot CSV", "Export which account")
+            pressed = ada.newest_id()
+            await ada.press("Bitget-1")
+            sheet = await telegram.wait_for_bot_message(
+                ada.chat_id,
+                after_message_id=pressed,
+                predicate=lambda m: m.document is not None and "reconciliation" in (m.document.file_name or ""),
+            )
             upload = await ada.emulator.send_document(
                 ada.user, filename="bitget-deposits.csv", content=statement(old), mime_type="text/csv"
             )
@@ -141,3 +150,8 @@ async def test_a_deposit_older_than_the_api_reach_is_named_and_a_matching_upload
     assert before.count(" says ") == 1, "exactly one asset differs"
     assert abs((date.fromisoformat(before.split("Deposits before ")[1][:10]) - reach).days) <= 2
     assert "🟢 Bitget-1" in after and "✅ The history explains every balance." in after, after
+    assert sheet.document is not None
+    rows = {row["asset"]: row for row in csv.DictReader(io.StringIO(sheet.document.content.decode()))}
+    assert rows["SOL"]["exchange_balance"] == f"{held.normalize():f}" and rows["SOL"]["difference"] == "12.5"
+    assert rows["SOL"]["cause"] == "before_reach" and "out of the API's reach" in rows["SOL"]["explanation"]
+    assert {row["difference"] for asset, row in rows.items() if asset != "SOL"} == {"0"}
