@@ -1,0 +1,127 @@
+"""What the stored history explains, and which cause a difference gets, with amounts worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from bot.reconcile.causes import Cause, Coverage, Gap, coverage_from, likely_cause
+from bot.reconcile.ledger import explained_balances
+from db.repositories.reconcile import Movement
+
+D = Decimal
+
+
+def move(kind: str, asset: str, amount: str, **fields: object) -> Movement:
+    values: dict[str, object] = {
+        "side": None,
+        "quote_asset": None,
+        "quote_amount": None,
+        "fee_asset": None,
+        "fee_amount": None,
+        **fields,
+    }
+    return Movement(kind=kind, asset=asset, amount=D(amount), **values)  # type: ignore[arg-type]
+
+
+def test_every_kind_moves_the_balances_it_should() -> None:
+    history = [
+        move("deposit", "USDT", "1000"),
+        # Buy 0.01 BTC for 300 USDT, fee 0.00001 BTC: +0.00999 BTC, -300 USDT.
+        move(
+            "trade",
+            "BTC",
+            "0.01",
+            side="buy",
+            quote_asset="USDT",
+            quote_amount=D(300),
+            fee_asset="BTC",
+            fee_amount=D("0.00001"),
+        ),
+        # Sell 0.004 BTC for 130 USDT, fee 0.13 USDT: -0.004 BTC, +129.87 USDT.
+        move(
+            "trade",
+            "BTC",
+            "0.004",
+            side="sell",
+            quote_asset="USDT",
+            quote_amount=D(130),
+            fee_asset="USDT",
+            fee_amount=D("0.13"),
+        ),
+        # Convert 100 USDT into 0.05 ETH.
+        move("convert", "ETH", "0.05", side="buy", quote_asset="USDT", quote_amount=D(100)),
+        move("reward", "ETH", "0.0001"),
+        # Withdraw 0.002 BTC, fee 0.0001 BTC charged on top.
+        move("withdrawal", "BTC", "0.002", fee_asset="BTC", fee_amount=D("0.0001")),
+        # A transfer between the account's own wallets changes no total; a ledger line repeats a trade.
+        move("transfer", "USDT", "500"),
+        move("ledger", "USDT", "-300"),
+        move("funding", "USDT", "-1.5"),
+    ]
+    assert explained_balances(history) == {
+        "USDT": D("1000") - 300 + D("129.87") - 100 - D("1.5"),  # 728.37
+        "BTC": D("0.00999") - D("0.004") - D("0.002") - D("0.0001"),  # 0.00389
+        "ETH": D("0.0501"),
+    }
+
+
+SUMMARY_WITH_A_GAP = {
+    "endpoints": {
+        "deposits": {
+            "status": "partial",
+            "gaps": [{"start": "1970-01-01T00:00:00+00:00", "end": "2024-12-06T00:00:00+00:00"}],
+        },
+        "spot_trades": {"status": "ok", "gaps": []},
+        "futures_trades": {"status": "skipped", "gaps": []},
+    }
+}
+
+
+def test_coverage_keeps_the_newest_sync_s_failures_and_every_sync_s_gaps() -> None:
+    older = {"endpoints": {"withdrawals": {"status": "failed", "gaps": [{"start": "2019-03-01", "end": "2023-01-01"}]}}}
+    coverage = coverage_from(
+        [SUMMARY_WITH_A_GAP, older],
+        offered=["deposits", "withdrawals", "convert"],
+        enabled=["deposits", "withdrawals"],
+        sync_from=None,
+    )
+    assert coverage.failed == []  # the withdrawals failure was an older sync's
+    assert coverage.skipped == ["futures_trades"]
+    assert coverage.switched_off == ["convert"]
+    assert coverage.gaps == [
+        Gap("deposits", None, date(2024, 12, 6)),
+        Gap("withdrawals", date(2019, 3, 1), date(2023, 1, 1)),
+    ]
+
+
+def test_the_cause_of_more_at_the_exchange_is_the_deposits_gap_and_of_less_the_withdrawals_gap() -> None:
+    coverage = Coverage(
+        gaps=[Gap("withdrawals", date(2019, 3, 1), date(2023, 1, 1)), Gap("deposits", None, date(2024, 12, 6))]
+    )
+    assert likely_cause("SOL", D("12.5"), coverage, frozenset()) == (
+        Cause.BEFORE_REACH,
+        {"endpoint": "deposits", "until": "2024-12-06", "from_year": None},
+    )
+    assert likely_cause("SOL", D("-1"), coverage, frozenset()) == (
+        Cause.BEFORE_REACH,
+        {"endpoint": "withdrawals", "until": "2023-01-01", "from_year": 2019},
+    )
+
+
+def test_a_failure_comes_first_and_a_quote_asset_without_any_gap_points_at_missing_markets() -> None:
+    failing = Coverage(failed=["spot_trades"], gaps=[Gap("deposits", None, date(2024, 1, 1))])
+    assert likely_cause("BTC", D(1), failing, frozenset()) == (Cause.ENDPOINT_FAILED, {"endpoints": ["spot_trades"]})
+    assert likely_cause("USDT", D(5), Coverage(), frozenset({"USDT", "BTC"})) == (
+        Cause.QUOTE_MARKETS,
+        {"asset": "USDT"},
+    )
+    assert likely_cause("PEPE", D(5), Coverage(), frozenset({"USDT"})) == (Cause.UNKNOWN, {})
+    assert likely_cause("PEPE", D(5), Coverage(sync_from=date(2025, 1, 1)), frozenset()) == (
+        Cause.BEFORE_SYNC_FROM,
+        {"date": "2025-01-01"},
+    )
+    assert likely_cause("PEPE", D(5), Coverage(switched_off=["convert"]), frozenset()) == (
+        Cause.KIND_OFF,
+        {"endpoints": ["convert"]},
+    )
