@@ -1,0 +1,8 @@
+"""Gate history: the windowed walks (fetcher.py) and the rows read as records (rows.py).
+
+Rules and their sources: docs/exchange-apis/gate.md.
+"""
+
+from connectors.fetchers.gate.fetcher import GATE_OPENED, GateFetcher
+
+__all__ = ["GATE_OPENED", "GateFetcher"]

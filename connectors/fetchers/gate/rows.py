@@ -1,0 +1,110 @@
+"""Gate's rows read as records: what a person reads off each row of the lists in docs/exchange-apis/gate.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.windows import hold_if_recent
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+# DepositRecord.status: REVIEW (compliance review), PEND (processing), DONE, INVALID, TRACK (counting
+# confirmations), BLOCKED (rejected), DEP_CREDITED (credited, withdrawal not unlocked yet). DONE and DEP_CREDITED
+# have put the funds in the account; INVALID and BLOCKED never will; the rest are on their way.
+DEPOSIT_DONE = frozenset({"DONE", "DEP_CREDITED"})
+DEPOSIT_NEVER = frozenset({"INVALID", "BLOCKED"})
+# WithdrawalRecord.status: DONE, CANCEL, REQUEST, MANUAL, BCODE, EXTPEND, FAIL ("failure on the chain awaiting
+# confirmation"), INVALID, VERIFY, PROCES, PEND, DMOVE. Only DONE has left; CANCEL and INVALID never will.
+WITHDRAWAL_DONE = frozenset({"DONE"})
+WITHDRAWAL_NEVER = frozenset({"CANCEL", "INVALID"})
+
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+
+
+def seconds_ms(value: Any) -> int:
+    """Gate's times are Unix seconds as strings ("1602120000")."""
+    return int(Decimal(str(value))) * 1000
+
+
+def trade_ms(row: Mapping[str, Any]) -> int:
+    """`create_time_ms` ("Trading time, with millisecond precision", e.g. "1710000000123.456"), else the second."""
+    precise = row.get("create_time_ms")
+    if precise not in (None, ""):
+        return int(Decimal(str(precise)))
+    return seconds_ms(row["create_time"])
+
+
+class RowReader:
+    """Turns Gate's raw rows into records, with the client's market symbols and currency codes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def code(self, currency: str) -> str:
+        return str(self.client.safe_currency_code(currency))
+
+    def trade(self, row: Mapping[str, Any]) -> NormalizedRecord:
+        """One fill of `currency_pair`: `amount` of the base at `price`; `fee` in `fee_currency`. Gate gives no
+        quote amount, so it is amount × price, exactly."""
+        pair, trade_id = str(row["currency_pair"]), str(row["id"])
+        market = self.client.safe_market(pair, None, "_", "spot")
+        amount, price = exact(row["amount"]), exact(row["price"])
+        fee = row.get("fee")
+        charged = fee not in (None, "") and exact(fee) != 0
+        return NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(trade_ms(row)),
+            natural_key=natural_key(RecordKind.TRADE, f"{pair}:{trade_id}"),
+            asset=str(market["base"]),
+            amount=amount,
+            exchange_tx_id=trade_id,
+            market=str(market["symbol"]),
+            side="buy" if row["side"] == "buy" else "sell",
+            quote_asset=str(market["quote"]),
+            quote_amount=amount * price,
+            price=price,
+            fee_asset=self.code(str(row["fee_currency"])) if charged else None,
+            fee_amount=exact(fee) if charged else None,
+            raw=dict(row),
+        )
+
+    def deposit(self, row: Mapping[str, Any]) -> Parsed:
+        when, status = seconds_ms(row["timestamp"]), str(row.get("status") or "")
+        if status in DEPOSIT_NEVER:
+            return None, None
+        if status not in DEPOSIT_DONE:
+            return None, hold_if_recent(when)
+        currency, ident = str(row["currency"]), str(row["id"])
+        record = NormalizedRecord(
+            kind=RecordKind.DEPOSIT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.DEPOSIT, ident),
+            asset=self.code(currency),
+            amount=exact(row["amount"]),
+            exchange_tx_id=row.get("txid") or ident,
+            raw=dict(row),
+        )
+        return record, None
+
+    def withdrawal(self, row: Mapping[str, Any]) -> Parsed:
+        when, status = seconds_ms(row["timestamp"]), str(row.get("status") or "")
+        if status in WITHDRAWAL_NEVER:
+            return None, None
+        if status not in WITHDRAWAL_DONE:
+            return None, hold_if_recent(when)
+        currency, ident = str(row["currency"]), str(row["id"])
+        fee = row.get("fee")
+        charged = fee not in (None, "") and exact(fee) != 0
+        record = NormalizedRecord(
+            kind=RecordKind.WITHDRAWAL,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.WITHDRAWAL, ident),
+            asset=self.code(currency),
+            amount=exact(row["amount"]),  # sent; the fee is taken on top (unsourced: docs/exchange-apis/gate.md)
+            exchange_tx_id=ident,
+            fee_asset=self.code(currency) if charged else None,
+            fee_amount=exact(fee) if charged else None,
+            raw=dict(row),
+        )
+        return record, None

@@ -1,0 +1,186 @@
+"""Gate API v4 emulator: currency pairs, key details, spot trades, deposits and withdrawals over a scripted account.
+
+Signed requests are checked as Gate's "Authentication" section describes: headers ``KEY``, ``Timestamp`` (Unix
+seconds) and ``SIGN``, the lowercase hex HMAC-SHA512, keyed with the secret, of
+``METHOD\\n/api/v4/<path>\\n<query string>\\nhex(SHA512(body))\\n<Timestamp>``. A missing header is
+``MISSING_REQUIRED_HEADER``, an unknown or revoked key ``INVALID_KEY``, a timestamp more than 60 seconds off the
+server's ``REQUEST_EXPIRED``, a wrong signature ``INVALID_SIGNATURE``, a caller outside the key's whitelist
+``IP_FORBIDDEN``; a key without the permission an endpoint needs never reaches it on a read-only endpoint (every key
+reads). Each endpoint has its own budget of 200 requests per 10 seconds (ccxt's table of Gate's limits); past it
+the answer is HTTP 429 ``TOO_MANY_REQUESTS``. Rules and sources: docs/exchange-apis/gate.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from sandbox.exchanges.base import (
+    SECOND_MS,
+    ApiKey,
+    Clock,
+    ExchangeEmulator,
+    KeyAccess,
+    KeyRegistry,
+    SlidingWindow,
+    compact_json,
+    retry_after_seconds,
+)
+from sandbox.exchanges.gate_book import GateBook, GateError, GateIds
+from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.records import AccountProfile, ScriptedAccount
+from sandbox.exchanges.scripted import generate_account
+
+__all__ = ["GateEmulator", "GateLimits"]
+
+PREFIX = "/api/v4"
+TIMESTAMP_TOLERANCE_S = 60  # REQUEST_EXPIRED: "the gap between request time and server time exceeds 60s"
+EMPTY_BODY_SHA512 = hashlib.sha512(b"").hexdigest()
+
+
+@dataclass(frozen=True)
+class GateLimits:
+    """Requests per endpoint in each window (ccxt's table: "200r/10s per endpoint")."""
+
+    requests: int = 200
+    window_ms: int = 10 * SECOND_MS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # after /api/v4
+    signed: bool
+    handler: Callable[[Call], object]
+
+
+class GateKeys(KeyRegistry):
+    """APIv4 keys as Gate issues them: a 32-hex-digit key and a 64-hex-digit secret (unsourced: see the docs)."""
+
+    def new_key_string(self) -> str:
+        return secrets.token_hex(16)
+
+    def new_secret_string(self) -> str:
+        return secrets.token_hex(32)
+
+
+class GateEmulator(ExchangeEmulator):
+    """``GateEmulator(seed=7)``: a scripted Gate spot account behind Gate's API v4 REST protocol."""
+
+    exchange_id = "gate"
+    key_length = 32
+    secret_length = 64
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        profile: AccountProfile | None = None,
+        listed_symbols: int = 300,
+        limits: GateLimits | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.keys = GateKeys(self.key_length, self.secret_length)
+        self.limits = limits or GateLimits()
+        self.account: ScriptedAccount = generate_account(
+            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds()
+        )
+        self.book = GateBook(self.account, user_id=10_000_000 + seed)
+        self._windows: dict[tuple[str, str], SlidingWindow] = {}
+        book = self.book
+        self.endpoints = (
+            Endpoint("/spot/currency_pairs", False, book.currency_pairs),
+            Endpoint("/margin/currency_pairs", False, book.margin_currency_pairs),
+            Endpoint("/account/detail", True, book.account_detail),
+            Endpoint("/account/main_keys", True, book.main_keys),
+            Endpoint("/spot/my_trades", True, book.my_trades),
+            Endpoint("/wallet/deposits", True, book.deposits),
+            Endpoint("/wallet/withdrawals", True, book.withdrawals),
+        )
+
+    def reset_rate_limits(self) -> None:
+        self._windows.clear()
+
+    def add_routes(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_get(PREFIX + endpoint.path, self._handler(endpoint))
+
+    def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return self.serve(request, endpoint, await request.text())
+
+        return handle
+
+    # -- the request pipeline -------------------------------------------------------------------------------
+
+    def serve(self, request: web.Request, endpoint: Endpoint, body: str) -> web.Response:
+        now = self.clock.now_ms()
+        ip = request.remote or ""
+        try:
+            key = self._authenticate(request, body, ip, now) if endpoint.signed else None
+            # Private limits count per key (UID), public ones per IP (ccxt's table), each endpoint on its own.
+            self._spend(endpoint.path, key.api_key if key is not None else ip, now)
+            params = dict(request.rel_url.query)
+            data = endpoint.handler(Call(params=params, key=key, now_ms=now))
+        except GateError as error:
+            return self._error(error)
+        except NotEmulated as reason:
+            return self.not_emulated(request, str(reason))
+        return web.json_response(data, dumps=compact_json)
+
+    def _spend(self, path: str, who: str, now: int) -> None:
+        window = self._windows.get((path, who))
+        if window is None:
+            window = self._windows[(path, who)] = SlidingWindow(self.limits.requests, self.limits.window_ms)
+        if not window.try_spend(now, 1):
+            wait = retry_after_seconds(window.retry_after_ms(now, 1))
+            raise _RateLimited(wait)
+
+    @staticmethod
+    def _error(error: GateError) -> web.Response:
+        headers = {"Retry-After": error.retry_after} if isinstance(error, _RateLimited) else None
+        body = {"label": error.label, "message": error.message}
+        return web.json_response(body, status=error.status, headers=headers, dumps=compact_json)
+
+    def _authenticate(self, request: web.Request, body: str, ip: str, now: int) -> ApiKey:
+        api_key, stamp, signature = (request.headers.get(h, "") for h in ("KEY", "Timestamp", "SIGN"))
+        if not api_key or not stamp or not signature:
+            raise GateError("MISSING_REQUIRED_HEADER", "Missing required header", 401)
+        key = self.keys.lookup(api_key)
+        # Gate keys have no expiry of their own; a lapsed test key is one Gate no longer knows.
+        if key is None or self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.EXPIRED:
+            raise GateError("INVALID_KEY", "Invalid key provided", 401)
+        try:
+            stamp_s = float(stamp)
+        except ValueError:
+            raise GateError("INVALID_PARAM_VALUE", "Invalid Timestamp header") from None
+        if abs(now / SECOND_MS - stamp_s) > TIMESTAMP_TOLERANCE_S:
+            raise GateError("REQUEST_EXPIRED", "gap between request Timestamp and server time exceeds 60", 401)
+        body_hash = hashlib.sha512(body.encode()).hexdigest() if body else EMPTY_BODY_SHA512
+        signed = "\n".join((request.method, request.path, request.rel_url.raw_query_string, body_hash, stamp))
+        if not _signature_matches(key, signed, signature):
+            raise GateError("INVALID_SIGNATURE", "Signature mismatch", 401)
+        if self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.IP_NOT_ALLOWED:
+            raise GateError("IP_FORBIDDEN", f"Request IP not in whitelist: {ip}", 403)
+        if not key.permissions.read:
+            raise GateError("FORBIDDEN", "Your key has no permission for this operation", 403)
+        return key
+
+
+def _signature_matches(key: ApiKey, signed: str, signature: str) -> bool:
+    """Lowercase hex HMAC-SHA512 of the signature string, keyed with the secret."""
+    if key.public_key is not None or not key.secret:
+        return False
+    expected = hmac.new(key.secret.encode(), signed.encode(), hashlib.sha512).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+class _RateLimited(GateError):
+    def __init__(self, retry_after: str) -> None:
+        super().__init__("TOO_MANY_REQUESTS", "Request Rate limit Exceeded", 429)
+        self.retry_after = retry_after
