@@ -17,6 +17,7 @@ KEY = KeyType(
     description="A Gate APIv4 key and its secret key.",
 )
 
+# Rules and sources: docs/exchange-apis/gate.md (Gate's API v4 reference, read through its gateapi-python SDK pages).
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -25,17 +26,18 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /spot/my_trades",
-        notes="Max 1000 per page (ccxt), at most 30 days between from and to (ccxt features); the market is "
-        "optional. How far back it reaches is not verified.",
+        notes="Every market in one list (currency_pair is optional); from/to in seconds at most 30 days apart; "
+        "pages of up to 1000 (ccxt's limit; the SDK page gives only the default of 100). How far back it reaches "
+        "is not documented.",
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
         default_enabled=True,
-        page_size=100,
+        page_size=500,
         window=30 * c.DAY,
         paging=Paging.OFFSET,
         api_path="GET /wallet/deposits",
-        notes="Ranges of at most 30 days. The maximum page size may be higher than 100; lookback not verified.",
+        notes="Record time range cannot exceed 30 days; at most 500 per page; paged by offset. Reach not documented.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -44,25 +46,8 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.OFFSET,
         api_path="GET /wallet/withdrawals",
-        notes="Ranges of at most 30 days; page size and lookback as for deposits.",
-    ),
-    EndpointSpec(
-        Endpoint.LEDGER,
-        default_enabled=False,
-        page_size=1000,
-        window=30 * c.DAY,
-        paging=Paging.PAGE_NUMBER,
-        api_path="GET /spot/account_book",
-        notes="Spot account book (fees, rewards, transfers). 30-day ranges assumed like the other lists; not verified.",
-    ),
-    EndpointSpec(
-        Endpoint.FUTURES_TRADES,
-        default_enabled=False,
-        page_size=1000,
-        window=30 * c.DAY,
-        paging=Paging.OFFSET,
-        api_path="GET /futures/{settle}/my_trades_timerange",
-        notes="One request series per settle currency (usdt, btc). Window assumed like spot; not verified.",
+        notes="Record time range cannot exceed 30 days; pages of 100 (the documented default; no maximum is "
+        "documented); paged by offset. Reach not documented.",
     ),
 )
 
