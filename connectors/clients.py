@@ -69,6 +69,12 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
     # MEXC: fetchCurrencies is the private /api/v3/capital/config/getall (SPOT_WITHDRAW_READ). ccxt always reads the
     # futures contract list as well (no option); the emulator serves it empty.
     "mexc": {"has": {"fetchCurrencies": False}},
+    # Gate: spot pairs only (else perpetual, delivery and option contract lists); no currency list; classic
+    # account assumed, which stops ccxt probing /api/v4/account/detail before load_markets.
+    "gate": {
+        "has": {"fetchCurrencies": False},
+        "options": {"fetchMarkets": {"types": ["spot"]}, "unifiedAccount": False},
+    },
 }
 
 # Endpoints whose budgets ccxt's one leaky bucket per client cannot express, paced by their fetcher instead: each
