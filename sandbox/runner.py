@@ -29,6 +29,7 @@ from sandbox.exchanges import (
     Credentials,
     DemoKeys,
     ExchangeEmulator,
+    GateEmulator,
     KrakenEmulator,
     KucoinEmulator,
     MexcEmulator,
@@ -47,6 +48,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "kraken": "Kraken",
     "kucoin": "KuCoin",
     "mexc": "MEXC",
+    "gate": "Gate",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -154,6 +156,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
         "coinbase": CoinbaseEmulator(seed=seed + 7, profile=account, listed_symbols=markets),
         "mexc": MexcEmulator(seed=seed + 9, profile=account, listed_symbols=markets),
+        "gate": GateEmulator(seed=seed + 10, profile=account, listed_symbols=markets),
     }
 
 
