@@ -10,6 +10,7 @@ from connectors.fetchers.binance import BinanceFetcher
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.coinbase import CoinbaseFetcher
+from connectors.fetchers.gate import GateFetcher
 from connectors.fetchers.generic import GenericFetcher
 from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.kucoin import KucoinFetcher
@@ -53,6 +54,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return KucoinFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "mexc":
         return MexcFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "gate":
+        return GateFetcher(profile, client, key_type=key_type, **options)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 
