@@ -27,6 +27,7 @@ from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimit
 from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
 from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
+from sandbox.exchanges.gate import GateEmulator, GateLimits
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.kucoin import KucoinEmulator, KucoinLimits
 from sandbox.exchanges.mexc import MexcEmulator, MexcLimits
@@ -72,14 +73,16 @@ __all__ = [
     "DepositRecord",
     "ExchangeEmulator",
     "FundingBill",
+    "GateEmulator",
+    "GateLimits",
     "KeyPairKind",
     "KrakenEmulator",
     "KrakenLimits",
     "KucoinEmulator",
     "KucoinLimits",
+    "Market",
     "MexcEmulator",
     "MexcLimits",
-    "Market",
     "OkxEmulator",
     "OkxLimits",
     "Permissions",
