@@ -125,6 +125,7 @@ class MexcBook:
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
             "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"],
+            "quoteOrderQtyMarketAllowed": True,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
             "quoteAmountPrecision": "1",
@@ -136,8 +137,7 @@ class MexcBook:
             "takerCommission": "0.0005",
             "quoteAmountPrecisionMarket": "1",
             "maxQuoteAmountMarket": "100000",
-            "fullName": m.base,
-            "tradeSideType": 1,
+            "tradeSideType": "1",
         }
 
     @staticmethod
@@ -231,7 +231,7 @@ class MexcBook:
             "insertTime": d.timestamp,
             "unlockConfirm": "12",
             "confirmTimes": "64",
-            "memo": None,
+            "memo": "",  # no memo on these networks: an empty string, as the withdrawal example's empty remark
         }
 
     def withdrawals(self, call: Call) -> list[Json]:
@@ -255,7 +255,7 @@ class MexcBook:
             "confirmNo": None,
             "applyTime": w.timestamp,
             "remark": "",
-            "memo": None,
+            "memo": "",
             "transHash": w.tx_id,
             "updateTime": w.timestamp + 60_000,
             "coinId": hashlib.sha256(w.asset.encode()).hexdigest()[:32],
