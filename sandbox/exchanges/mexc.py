@@ -33,7 +33,7 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.mexc_book import TRADES_REACH_MS, MexcBook, MexcError, MexcIds
 from sandbox.exchanges.protocol import Call, NotEmulated
-from sandbox.exchanges.records import AccountProfile, ScriptedAccount
+from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord
 from sandbox.exchanges.scripted import generate_account
 
 __all__ = ["MexcEmulator", "MexcLimits"]
@@ -111,7 +111,7 @@ class MexcEmulator(ExchangeEmulator):
         )
 
     @property
-    def trades_in_reach(self) -> tuple[object, ...]:
+    def trades_in_reach(self) -> tuple[TradeRecord, ...]:
         """The trades the Account Trade List can still return now (the last month)."""
         floor = self.clock.now_ms() - TRADES_REACH_MS
         return tuple(t for t in self.account.trades if t.timestamp >= floor)
