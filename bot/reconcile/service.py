@@ -44,13 +44,38 @@ class ReconcileReader:
     async def current(self, summaries: Sequence[IntegrationSummary]) -> dict[int, AccountReconciliation]:
         """The latest reconciliation of each account that has one, compared anew with the history as stored now."""
         async with self.database.reader() as session:
-            stored = await ReconcileRepository(session).latest([s.id for s in summaries])
+            repo = ReconcileRepository(session)
+            stored = await repo.latest([s.id for s in summaries])
+            stored_since = await repo.newest_record_times(list(stored))
         found = {}
         for summary in summaries:
             profile = self._profile(summary)
-            if summary.id in stored and profile is not None:
-                found[summary.id] = await self._compare(summary, profile, stored[summary.id])
+            if summary.id not in stored or profile is None:
+                continue
+            kept = stored[summary.id]
+            newest = stored_since.get(summary.id)
+            if kept.outcome != Outcome.UNREAD and (newest is None or newest <= kept.checked_at):
+                # Nothing stored since the comparison (no file uploaded): it stands, and reading every record of
+                # a large account again would cost /status a second.
+                found[summary.id] = self._restore(summary, kept)
+            else:
+                found[summary.id] = await self._compare(summary, profile, kept)
         return found
+
+    @staticmethod
+    def _restore(summary: IntegrationSummary, stored: StoredReconciliation) -> AccountReconciliation:
+        return AccountReconciliation(
+            integration_id=summary.id,
+            exchange_id=summary.exchange_id,
+            checked_at=stored.checked_at,
+            outcome=Outcome(stored.outcome),
+            error_code=stored.error_code,
+            wallets_read=tuple(stored.wallets.get("read") or ()),
+            wallets_failed=dict(stored.wallets.get("failed") or {}),
+            balances=tuple(
+                AssetBalance(b.asset, b.reported, b.explained, b.cause, b.cause_args) for b in stored.balances
+            ),
+        )
 
     async def of_user(self, telegram_user_id: int, integration_id: int | None = None) -> list[AccountReconciliation]:
         """This user's reconciliations (one account's, or all), for the export."""

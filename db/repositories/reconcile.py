@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ReconciledBalance, Reconciliation, SyncRun, Transaction
@@ -72,6 +72,17 @@ class ReconcileRepository:
             ).where(Transaction.integration_id == integration_id, Transaction.occurred_at <= until)
         )
         return [Movement(*row) for row in rows.all()]
+
+    async def newest_record_times(self, integration_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each integration's newest record was stored: a comparison older than that is out of date."""
+        if not integration_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Transaction.integration_id, func.max(Transaction.created_at))
+            .where(Transaction.integration_id.in_(integration_ids))
+            .group_by(Transaction.integration_id)
+        )
+        return {integration_id: newest for integration_id, newest in rows.all() if newest is not None}
 
     async def run_summaries(self, integration_id: int) -> list[dict[str, Any]]:
         """The summaries of the integration's finished syncs, newest first: the coverage each recorded."""
