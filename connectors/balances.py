@@ -116,8 +116,13 @@ WALLET_READS: dict[str, tuple[WalletRead, ...]] = {
 }
 
 
-def reads_balances(profile: ExchangeProfile) -> bool:
-    return profile.ccxt_id in WALLET_READS
+# Key types that read no wallet: a Bitget Tax API key reads the tax records only (docs/exchange-apis/bitget.md).
+NO_BALANCES: frozenset[tuple[str, str]] = frozenset({("bitget", "tax")})
+
+
+def reads_balances(profile: ExchangeProfile, key_type: str | None = None) -> bool:
+    """Whether Tallybot reads this exchange's balances with this kind of key (None: the exchange's usual key)."""
+    return profile.ccxt_id in WALLET_READS and (profile.ccxt_id, key_type or "") not in NO_BALANCES
 
 
 async def read_balances(client: Any, profile: ExchangeProfile, *, key_type: str | None = None) -> BalanceSnapshot:

@@ -155,7 +155,7 @@ class ReconcileService(ReconcileReader):
         """Read the balances, compare, store; None for an exchange whose balances Tallybot does not read."""
         summary = await self.integrations.get(telegram_user_id, integration_id)
         profile = self._profile(summary)
-        if profile is None or not reads_balances(profile) or self.pool is None:
+        if profile is None or not reads_balances(profile, summary.key_type) or self.pool is None:
             return None
         snapshot, quotes = await self._read(self.pool, telegram_user_id, summary, profile)
         checked_at = self.clock()
