@@ -153,7 +153,7 @@ class StatusService:
     @staticmethod
     def _checks_balances(summary: IntegrationSummary) -> bool:
         try:
-            return reads_balances(get_profile(summary.exchange_id))
+            return reads_balances(get_profile(summary.exchange_id), summary.key_type)
         except UnknownExchange:
             return False
 
