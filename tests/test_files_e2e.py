@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.context import SERVICES_KEY, Services
+from i18n import tn
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage
 from sandbox.exchanges import AccountProfile
@@ -57,6 +58,9 @@ async def test_a_binance_export_fills_a_file_only_account_and_a_second_upload_ad
     ) and f"Already known (from the API or an earlier file): {len(ACCOUNT.trades)}" in (second.text or "")
     assert [(a.account_name, a.fingerprint) for a in accounts] == [("Binance-1", None)]
     assert stored == len(ACCOUNT.trades)
+    # Binance's trade export has no trade id: the report says the rows met the stored ones by content.
+    assert tn("upload.matched.content", len(ACCOUNT.trades)) in (second.text or "")
+    assert "upload.matched" not in (first.text or "") and "🔗" not in (first.text or ""), "nothing was matched at first"
 
 
 @pytest.mark.parametrize(
