@@ -18,17 +18,19 @@ KEY = KeyType(
     description="An HTX access key and its secret key.",
 )
 
+# Rules and sources: docs/exchange-apis/htx.md (HTX's spot pages "Search Match Results" and "Search for Existed
+# Withdraws and Deposits").
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
         default_enabled=True,
         page_size=500,
-        window=2 * c.DAY,
+        window=48 * c.HOUR,
         lookback=120 * c.DAY,
         paging=Paging.FROM_ID,
         api_path="GET /v1/order/matchresults",
-        notes="Max 500, paged with from/direct; a range may span at most 48 hours within the last 120 days "
-        "(ccxt comments and features).",
+        notes="Size up to 500, paged with from/direct inside a window of at most 48 hours, which can be shifted "
+        "within the last 120 days. The symbol is optional, so every market comes in one walk.",
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -36,7 +38,8 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.FROM_ID,
         api_path="GET /v1/query/deposit-withdraw?type=deposit",
-        notes="Max 100 (ccxt), paged with from/direct. How far back it reaches is not verified.",
+        notes="Paged by transfer id (from, direct=prev: ascending); no time range. How far back it reaches is not "
+        "stated.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -45,16 +48,6 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /v1/query/deposit-withdraw?type=withdraw",
         notes="As deposits.",
-    ),
-    EndpointSpec(
-        Endpoint.LEDGER,
-        default_enabled=False,
-        page_size=500,
-        window=10 * c.DAY,
-        paging=Paging.FROM_ID,
-        api_path="GET /v2/account/ledger",
-        notes="Max 500 (ccxt). HTX limits the range and the depth of this list; the 10-day window is a "
-        "conservative choice and the lookback is not verified.",
     ),
 )
 

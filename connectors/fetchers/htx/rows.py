@@ -1,0 +1,101 @@
+"""HTX's rows read as records: what a person reads off each row of the lists in docs/exchange-apis/htx.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.discovery import SpotMarket
+from connectors.fetchers.windows import hold_if_recent
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+# Deposit states: unknown, confirming, confirmed ("user is able to transfer and trade"), safe ("user is able to
+# withdraw"), orphan. Credited: confirmed and safe. An orphan is not credited (yet): it holds the cursor.
+DEPOSIT_DONE = frozenset({"confirmed", "safe"})
+DEPOSIT_NEVER: frozenset[str] = frozenset()
+# Withdraw states: verifying, failed, submitted, reexamine, canceled, pass, reject, pre-transfer, wallet-transfer,
+# wallet-reject, confirmed, confirm-error, repealed, risk-action-fail, risk-action-timeout. Sent: confirmed.
+WITHDRAWAL_DONE = frozenset({"confirmed"})
+WITHDRAWAL_NEVER = frozenset(
+    {"failed", "canceled", "reject", "wallet-reject", "repealed", "risk-action-fail", "risk-action-timeout"}
+)
+
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+
+
+def amount(raw: object) -> Decimal:
+    """The deposit list's `amount` and `fee` are JSON numbers: HTX clients parse them as Decimal (clients.py), so
+    the digits are those HTX sent; a string (as every other HTX amount is) is read as usual."""
+    return exact(raw)
+
+
+def plain_raw(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as stored: numbers parsed as Decimal are kept as their text."""
+    return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+
+class RowReader:
+    """Turns HTX's raw rows into records, with the client's currency codes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def code(self, currency: str) -> str:
+        return str(self.client.safe_currency_code(currency))
+
+    def trade(self, market: SpotMarket, row: Mapping[str, Any]) -> NormalizedRecord:
+        """One match result: `filled-amount` of the base at `price`; `filled-fees` in `fee-currency`, or, where HTX
+        deducted the fee in HTX or points, `filled-points` in `fee-deduct-currency`."""
+        ident = str(row["id"])
+        price, filled = exact(row["price"]), exact(row["filled-amount"])
+        fee_raw, points = row.get("filled-fees"), row.get("filled-points")
+        fee_asset: str | None = None
+        fee: Decimal | None = None
+        if fee_raw not in (None, "") and exact(fee_raw) != 0:
+            fee_asset, fee = self.code(str(row["fee-currency"])), exact(fee_raw)
+        elif points not in (None, "") and exact(points) != 0 and row.get("fee-deduct-currency"):
+            fee_asset, fee = self.code(str(row["fee-deduct-currency"])), exact(points)
+        return NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(int(row["created-at"])),
+            natural_key=natural_key(RecordKind.TRADE, f"{market.id}:{ident}"),
+            asset=market.base,
+            amount=filled,
+            exchange_tx_id=str(row.get("trade-id") or ident),
+            market=market.symbol,
+            side="buy" if str(row["type"]).startswith("buy") else "sell",
+            quote_asset=market.quote,
+            # A match result has no quote amount: it is price × amount (docs/exchange-apis/htx.md).
+            quote_amount=price * filled,
+            price=price,
+            fee_asset=fee_asset,
+            fee_amount=fee,
+            raw=dict(row),
+        )
+
+    def transfer(self, row: Mapping[str, Any]) -> Parsed:
+        """A row of the deposit-withdraw list (its `type` says which)."""
+        when, state = int(row["created-at"]), str(row.get("state") or "")
+        withdrawal = row.get("type") == "withdraw"
+        done, never = (WITHDRAWAL_DONE, WITHDRAWAL_NEVER) if withdrawal else (DEPOSIT_DONE, DEPOSIT_NEVER)
+        if state in never:
+            return None, None
+        if state not in done:
+            return None, hold_if_recent(when)
+        ident, currency = str(row["id"]), str(row["currency"])
+        fee = row.get("fee")
+        charged = withdrawal and fee not in (None, "") and amount(fee) != 0
+        kind = RecordKind.WITHDRAWAL if withdrawal else RecordKind.DEPOSIT
+        record = NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(kind, ident),
+            asset=self.code(currency),
+            amount=amount(row["amount"]),  # a withdrawal's amount is what was sent; the fee is on top (htx.md)
+            exchange_tx_id=row.get("tx-hash") or ident,
+            fee_asset=self.code(currency) if charged else None,
+            fee_amount=amount(fee) if charged else None,
+            raw=plain_raw(row),
+        )
+        return record, None

@@ -1,0 +1,271 @@
+"""What HTX's spot API answers for one scripted account: symbols, the key's uid and details, match results, and
+deposits and withdrawals.
+
+Fields, envelopes, page sizes, windows and reach are those of HTX's spot documentation; each rule and its source
+is in docs/exchange-apis/htx.md. Where the documentation is silent (whether `from` is inclusive, the answer to a
+window longer than allowed) the choice made here is marked there as unsourced.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sandbox.exchanges.base import DAY_MS, HOUR_MS
+from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.records import (
+    DepositRecord,
+    IdStyle,
+    Market,
+    ScriptedAccount,
+    TradeRecord,
+    WithdrawalRecord,
+    plain,
+)
+
+Json = dict[str, Any]
+
+# Search Match Results: "The maximum size of the query window is 48 hour. The query window can be shifted within
+# 120 days"; size [1-500], default 100.
+TRADES_WINDOW_MS = 48 * HOUR_MS
+TRADES_REACH_MS = 120 * DAY_MS
+TRADES_SIZE_DEFAULT, TRADES_SIZE_MAX = 100, 500
+# Search for Existed Withdraws and Deposits: size [1-500] (see htx.md on the page's shifted table), default 100.
+WALLET_SIZE_DEFAULT, WALLET_SIZE_MAX = 100, 500
+DEPOSIT_DONE_STATE = "safe"  # "Multiple on-chain confirmed, user is able to withdraw"
+WITHDRAWAL_DONE_STATE = "confirmed"  # "On-chain transfer completed with one confirmation"
+FIRST_TRANSFER_ID = 45_182_894  # the size of the ids in the page's example
+
+
+class HtxError(Exception):
+    """An error answer: v1 ``{"status": "error", "err-code": …, "err-msg": …}``, v2 ``{"code": …, "message": …}``."""
+
+    def __init__(self, code: str, msg: str, status: int = 200) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+
+class HtxIds(IdStyle):
+    """Symbols are lowercase (``btcusdt``); match-result ids are large numbers, not in order ("non sequential")."""
+
+    def market_symbol(self, base: str, quote: str) -> str:
+        return (base + quote).lower()
+
+    def trade_id(self, rng: random.Random, n: int) -> str:
+        return str(300_000_000_000_000 + rng.getrandbits(40))
+
+    def order_id(self, rng: random.Random, n: int) -> str:
+        return str(345_000_000_000_000 + n * 1000 + rng.randrange(1000))
+
+
+def invalid_parameter(msg: str = "invalid parameter") -> HtxError:
+    return HtxError("invalid-parameter", msg)  # unsourced text; the code is in ccxt's exception table
+
+
+def int_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise invalid_parameter(f"{name} is invalid") from None
+
+
+def size_param(params: Mapping[str, str], default: int, maximum: int) -> int:
+    size = int_param(params, "size")
+    if size is None:
+        return default
+    if not 1 <= size <= maximum:
+        raise invalid_parameter("size is invalid")
+    return size
+
+
+def number(value: Decimal) -> Any:
+    """A JSON number with the decimal's own digits (the deposit list's `amount` and `fee` are numbers)."""
+    return _RawNumber(plain(value))
+
+
+class _RawNumber(str):
+    """Written by ``raw_json`` without quotes."""
+
+
+class HtxBook:
+    """Serves one scripted account the way HTX's spot API does."""
+
+    def __init__(self, account: ScriptedAccount, uid: int) -> None:
+        self.account = account
+        self.uid = uid
+        self.match_ids = {t.id: 5000 + n for n, t in enumerate(account.trades)}
+        # Deposits and withdrawals share one id space ("Transfer id"), ascending with time.
+        moves: list[DepositRecord | WithdrawalRecord] = sorted(
+            (*account.deposits, *account.withdrawals), key=lambda r: r.timestamp
+        )
+        self.transfer_ids = {id(r): FIRST_TRANSFER_ID + 7 * n for n, r in enumerate(moves)}
+
+    # -- public ---------------------------------------------------------------------------------------------
+
+    def symbols(self, call: Call) -> Json:
+        return {"status": "ok", "data": [self._symbol(m) for m in self.account.markets]}
+
+    @staticmethod
+    def _symbol(m: Market) -> Json:
+        # The fields ccxt's fetch_markets reads of GET /v1/common/symbols (HTX's "Get all Supported Trading Symbol").
+        return {
+            "base-currency": m.base.lower(),
+            "quote-currency": m.quote.lower(),
+            "price-precision": 8,
+            "amount-precision": 8,
+            "symbol-partition": "main",
+            "symbol": m.symbol,
+            "state": "online",
+            "value-precision": 8,
+            "min-order-amt": "0.0001",
+            "max-order-amt": "10000000",
+            "min-order-value": "1",
+            "leverage-ratio": 1,
+        }
+
+    # -- the key --------------------------------------------------------------------------------------------
+
+    def user_uid(self, call: Call) -> Json:
+        return {"code": 200, "data": self.uid, "ok": True}
+
+    def api_key(self, call: Call) -> Json:
+        key = call.key
+        if key is None:
+            raise NotEmulated("the key query is a signed endpoint")
+        if call.params.get("uid") not in (None, str(self.uid)):
+            raise HtxError("2002", "invalid field value in `uid`")
+        if call.params.get("accessKey") not in (None, key.api_key):
+            raise NotEmulated("other keys of the account are not emulated")
+        rights = (("readOnly", key.permissions.read), ("trade", key.permissions.trade))
+        permission = ",".join(name for name, on in (*rights, ("withdraw", key.permissions.withdraw)) if on)
+        valid_days = -1 if key.expires_at is None else (key.expires_at - key.created_at) // DAY_MS
+        expired = key.expires_at is not None and call.now_ms >= key.expires_at
+        row = {
+            "accessKey": key.api_key,
+            "status": "expired" if expired else "normal",
+            "note": key.label or "Tallybot",
+            "permission": permission,
+            "ipAddresses": ",".join(key.ip_whitelist),
+            "validDays": valid_days,
+            "createTime": key.created_at,
+            "updateTime": key.created_at,
+        }
+        return {"code": 200, "message": "success", "data": [row], "ok": True}
+
+    # -- match results --------------------------------------------------------------------------------------
+
+    def match_results(self, call: Call) -> Json:
+        params = call.params
+        symbol = params.get("symbol")
+        if symbol and symbol not in {m.symbol for m in self.account.markets}:
+            raise HtxError("base-symbol-error", "The symbol is invalid")
+        if params.get("types"):
+            raise NotEmulated("match results by order type are not emulated")
+        end = int_param(params, "end-time")
+        start = int_param(params, "start-time")
+        end = call.now_ms if end is None else end
+        start = end - TRADES_WINDOW_MS if start is None else start
+        if start > end or end - start > TRADES_WINDOW_MS:
+            raise invalid_parameter("the query window is at most 48 hours")
+        if start < call.now_ms - TRADES_REACH_MS:
+            raise HtxError("base-date-limit-error", "date less than system limit")
+        size = size_param(params, TRADES_SIZE_DEFAULT, TRADES_SIZE_MAX)
+        pool = self.account.trades_for(symbol) if symbol else self.account.trades
+        rows = [t for t in pool if start <= t.timestamp <= end]
+        # Newest first for direct=next (the default), oldest first for prev; `from` is the id of the last row of
+        # the page before, and the next page starts after it.
+        rows.sort(key=lambda t: (t.timestamp, int(t.id)), reverse=params.get("direct", "next") == "next")
+        if params.get("direct", "next") not in ("next", "prev"):
+            raise invalid_parameter("direct is invalid")
+        after = params.get("from")
+        if after:
+            ids = [t.id for t in rows]
+            if after not in ids:
+                raise invalid_parameter("from is invalid")
+            rows = rows[ids.index(after) + 1 :]
+        return {"status": "ok", "data": [self._match(t) for t in rows[:size]]}
+
+    def _match(self, t: TradeRecord) -> Json:
+        kind = "buy" if t.side == "buy" else "sell"
+        return {
+            "symbol": t.symbol,
+            "fee-currency": t.fee_asset.lower(),
+            "source": "spot-api",
+            "price": plain(t.price),
+            "created-at": t.timestamp,
+            "role": "maker" if t.is_maker else "taker",
+            "order-id": int(t.order_id),
+            "match-id": self.match_ids[t.id],
+            "trade-id": 1000 + self.match_ids[t.id],
+            "filled-amount": plain(t.amount),
+            "filled-fees": plain(t.fee),
+            "filled-points": "0",
+            "fee-deduct-currency": "",
+            "fee-deduct-state": "done",
+            "id": int(t.id),
+            "type": f"{kind}-limit" if t.is_maker else f"{kind}-market",
+        }
+
+    # -- deposits and withdrawals ---------------------------------------------------------------------------
+
+    def deposit_withdraw(self, call: Call) -> Json:
+        params = call.params
+        kind = params.get("type")
+        if kind not in ("deposit", "withdraw"):
+            raise invalid_parameter("type is invalid")
+        direct = params.get("direct", "next")
+        if direct not in ("next", "prev"):
+            raise invalid_parameter("direct is invalid")
+        size = size_param(params, WALLET_SIZE_DEFAULT, WALLET_SIZE_MAX)
+        currency = params.get("currency")
+        records: list[DepositRecord | WithdrawalRecord] = [
+            *(self.account.deposits if kind == "deposit" else self.account.withdrawals)
+        ]
+        rows = [r for r in records if not currency or r.asset.lower() == currency]
+        rows.sort(key=lambda r: self.transfer_ids[id(r)], reverse=direct == "next")
+        start = int_param(params, "from")
+        if start is not None:
+            # "The transfer id to begin search": read as inclusive (unsourced).
+            ascending = direct == "prev"
+            rows = [
+                r for r in rows if (self.transfer_ids[id(r)] >= start) == ascending or self.transfer_ids[id(r)] == start
+            ]
+        return {"status": "ok", "data": [self._transfer(r) for r in rows[:size]]}
+
+    def _transfer(self, r: DepositRecord | WithdrawalRecord) -> Json:
+        withdrawal = isinstance(r, WithdrawalRecord)
+        return {
+            "id": self.transfer_ids[id(r)],
+            "type": "withdraw" if withdrawal else "deposit",
+            "sub-type": "NORMAL",
+            "currency": r.asset.lower(),
+            "chain": r.network.lower() + r.asset.lower(),
+            "tx-hash": r.tx_id,
+            "amount": number(r.amount),
+            "from-addr-tag": "",
+            "address": r.address,
+            "address-tag": "",
+            "fee": number(r.fee) if isinstance(r, WithdrawalRecord) else number(Decimal(0)),
+            "state": WITHDRAWAL_DONE_STATE if withdrawal else DEPOSIT_DONE_STATE,
+            "created-at": r.timestamp,
+            "updated-at": r.timestamp + 60_000,
+        }
+
+
+def raw_json(value: object) -> str:
+    """Compact JSON in which the deposit list's amounts are numbers with their exact digits, as HTX sends them."""
+    if isinstance(value, _RawNumber):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{raw_json(str(k))}:{raw_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(raw_json(v) for v in value) + "]"
+    return json.dumps(value, separators=(",", ":"))
