@@ -6,11 +6,14 @@ import asyncio
 import copy
 import gc
 import importlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Collection, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -65,6 +68,13 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         "has": {"fetchCurrencies": False},
         # Spot symbols only: no contract lists, and no /api/v1/market/allTickers for fees Tallybot never reads.
         "options": {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}},
+    },
+    "htx": {
+        # Spot symbols only (else three contract lists); currencies are not needed.
+        "has": {"fetchCurrencies": False},
+        "options": {"fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}}},
+        # HTX's deposit list sends amounts as JSON numbers: parsed as Decimal they keep every digit HTX sent.
+        "on_json_response": partial(json.loads, parse_float=Decimal),
     },
     # MEXC: fetchCurrencies is the private /api/v3/capital/config/getall (SPOT_WITHDRAW_READ). ccxt always reads the
     # futures contract list as well (no option); the emulator serves it empty.
