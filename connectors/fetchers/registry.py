@@ -12,6 +12,7 @@ from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.fetchers.gate import GateFetcher
 from connectors.fetchers.generic import GenericFetcher
+from connectors.fetchers.htx import HtxFetcher
 from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.kucoin import KucoinFetcher
 from connectors.fetchers.mexc import MexcFetcher
@@ -52,6 +53,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return CoinbaseFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "kucoin":
         return KucoinFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "htx":
+        return HtxFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "mexc":
         return MexcFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "gate":
