@@ -28,6 +28,7 @@ from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
 from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.gate import GateEmulator, GateLimits
+from sandbox.exchanges.htx import HtxEmulator, HtxLimits
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.kucoin import KucoinEmulator, KucoinLimits
 from sandbox.exchanges.mexc import MexcEmulator, MexcLimits
@@ -75,6 +76,8 @@ __all__ = [
     "FundingBill",
     "GateEmulator",
     "GateLimits",
+    "HtxEmulator",
+    "HtxLimits",
     "KeyPairKind",
     "KrakenEmulator",
     "KrakenLimits",
