@@ -157,7 +157,6 @@ class GateBook:
             "currency_pairs": [],
             "key": {"mode": 1},
             "tier": 0,
-            "copy_trading_role": 0,
         }
 
     def main_keys(self, call: Call) -> list[Json]:
@@ -216,7 +215,6 @@ class GateBook:
             "fee_currency": t.fee_asset,
             "point_fee": "0",
             "gt_fee": "0",
-            "amend_text": "-",
             "sequence_id": t.id[-6:],
             "text": "web",
         }
@@ -269,8 +267,6 @@ class GateBook:
             "fee": plain(w.fee),
             "currency": w.asset,
             "address": w.address,
-            "fail_reason": "",
-            "timestamp2": str(w.timestamp // SECOND_MS + 60),
             "memo": "",
             "status": "DONE",
             "chain": w.network,
