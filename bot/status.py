@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile import AccountReconciliation, ReconcileService
+from bot.sync.stored import endpoint_reason, gap_reason
 from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, UnknownExchange, get_profile
@@ -26,7 +27,7 @@ class EndpointLine:
     status: str  # ok, partial, failed, skipped, or never (not synced yet)
     last_success_at: datetime | None
     error_code: str | None
-    error_message: str | None  # our own diagnosis title, never an exchange's text
+    error_message: str | None  # our own diagnosis title or skip note (worded from codes), never an exchange's text
     covered_until: datetime | None
 
 
@@ -170,6 +171,7 @@ class StatusService:
             profile: ExchangeProfile | None = get_profile(summary.exchange_id)
         except UnknownExchange:
             profile = None
+        exchange_name = profile.name if profile else summary.exchange_id
         wanted = enabled_endpoints(summary, profile) if profile else list(states)
         lines = []
         for endpoint in wanted:
@@ -186,18 +188,20 @@ class StatusService:
                     status=(state.last_status if state and state.last_status else "never"),
                     last_success_at=state.last_success_at if state else None,
                     error_code=state.last_error_code if state else None,
-                    error_message=state.last_error_message if state else None,
+                    error_message=(
+                        endpoint_reason(state.last_error_code, state.last_note, exchange_name) if state else None
+                    ),
                     covered_until=state.covered_until if state else None,
                 )
             )
         gaps: list[str] = []
         if latest is not None:
             for result in (latest.summary.get("endpoints") or {}).values():
-                gaps += [gap["reason"] for gap in result.get("gaps", []) if gap.get("reason")]
+                gaps += [reason for gap in result.get("gaps", []) if (reason := gap_reason(gap.get("reason")))]
         expires_soon = summary.expires_at is not None and summary.expires_at - now <= EXPIRY_WARNING
         return AccountStatus(
             summary=summary,
-            exchange_name=profile.name if profile else summary.exchange_id,
+            exchange_name=exchange_name,
             running=summary.id in leased,
             transactions=counts.get(summary.id, 0),
             endpoints=tuple(lines),

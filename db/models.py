@@ -132,7 +132,8 @@ class EndpointState(Base):
     last_status: Mapped[str | None] = mapped_column(String(16))
     last_success_at: Mapped[datetime | None]
     last_error_code: Mapped[str | None] = mapped_column(String(64))
-    last_error_message: Mapped[str | None] = mapped_column(Text)
+    # Why it was skipped, as a catalogue text ({id, args}), never English; why it failed is last_error_code.
+    last_note: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

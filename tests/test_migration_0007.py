@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from bot.integrations import AdvancedOptions, IntegrationService
@@ -24,11 +24,11 @@ from db.repositories import TransactionRepository
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 
 
-async def _migrate_to(database: Database, revision: str) -> None:
+async def _migrate_to(database: Database, revision: str, *, down: bool = False) -> None:
     def run(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        (command.downgrade if down else command.upgrade)(config, revision)
 
     async with database.engine.execution_options(tallybot_write=True).begin() as connection:
         await connection.run_sync(run)
@@ -62,15 +62,25 @@ async def test_okx_trades_take_their_fill_time_and_spot_trade_cursors_are_walked
             )
             session.add_all([okx, bybit, binance])
             await session.flush()
-            session.add_all(
+            # Only the columns 0006 had (0010 replaced one): an insert naming them, not the model of today.
+            await session.execute(
+                insert(EndpointState),
                 [
-                    EndpointState(integration_id=okx.id, endpoint="spot_trades", cursor={"walk": {"after": "9"}}),
-                    EndpointState(integration_id=okx.id, endpoint="deposits", cursor={"after": "3"}),
-                    EndpointState(integration_id=bybit.id, endpoint="spot_trades", market="", cursor={"since": 1}),
-                    EndpointState(
-                        integration_id=binance.id, endpoint="spot_trades", market="BTC/USDT", cursor={"id": 7}
-                    ),
-                ]
+                    {
+                        "integration_id": okx.id,
+                        "endpoint": "spot_trades",
+                        "market": "",
+                        "cursor": {"walk": {"after": "9"}},
+                    },
+                    {"integration_id": okx.id, "endpoint": "deposits", "market": "", "cursor": {"after": "3"}},
+                    {"integration_id": bybit.id, "endpoint": "spot_trades", "market": "", "cursor": {"since": 1}},
+                    {
+                        "integration_id": binance.id,
+                        "endpoint": "spot_trades",
+                        "market": "BTC/USDT",
+                        "cursor": {"id": 7},
+                    },
+                ],
             )
             ids = okx.id, bybit.id, binance.id
         okx_id, bybit_id, binance_id = ids
@@ -129,7 +139,9 @@ async def test_a_bybit_account_synced_before_the_fix_gets_its_dropped_classic_tr
         try:
             async with pool.client("bybit", "warm-up", {}) as client:
                 client.throttler.config["refillRate"] = 1e6
-            await _migrate_to(database, "0006")
+            # Today's sync writes today's schema: the account is synced at head, left as the old fetcher left it,
+            # and the database taken back to 0006, so that the upgrade below runs 0007 on it.
+            await upgrade_to_head(database)
             integrations = IntegrationService(database, Vault(KeyRing([generate_key()])))
             keys = bybit.add_key(label="tallybot")
             summary = await integrations.connect(
@@ -151,6 +163,7 @@ async def test_a_bybit_account_synced_before_the_fix_gets_its_dropped_classic_tr
                 await session.execute(delete(Transaction).where(Transaction.id.in_(stored[::2])))
             assert (await service.run(1001, summary.id)).new == 0, "without the migration nothing comes back"
 
+            await _migrate_to(database, "0006", down=True)
             await upgrade_to_head(database)
             result = await service.run(1001, summary.id)
 

@@ -158,8 +158,8 @@ class SyncWriter:
                     now=self.clock(),
                     succeeded=succeeded,
                     error_code=str(diagnosis.code) if diagnosis is not None else None,
-                    # Our own title (or skip note), never the exchange's text.
-                    error_message=diagnosis.title if diagnosis is not None else (result.note or None),
+                    # Codes and catalogue texts, never English (worded when read: bot/sync/stored.py).
+                    note=result.notice.to_json() if result.notice is not None else None,
                     covered_until=result.covered_until if succeeded else None,
                 )
 

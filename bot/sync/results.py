@@ -58,7 +58,7 @@ class SyncGap:
         return {
             "start": _iso(self.start),
             "end": _iso(self.end),
-            "reason": self.reason,
+            "reason": stored(self.why),
             "market": self.market,
         }
 
@@ -102,7 +102,7 @@ class EndpointResult:
             "pages": self.pages,
             "diagnosis": str(self.diagnosis.code) if self.diagnosis else None,
             "gaps": [gap.to_json() for gap in self.gaps],
-            "note": self.note or None,
+            "note": stored(self.notice),
             "markets_scanned": len(self.markets_scanned),
             "markets_not_scanned": len(self.markets_not_scanned),
         }
@@ -249,6 +249,12 @@ class SyncLeaseLost(SyncError):
     def __init__(self, integration_id: int) -> None:
         self.integration_id = integration_id
         super().__init__(Text.of("sync.refused.taken_over"))
+
+
+def stored(text: Text | str | None) -> dict[str, Any] | str | None:
+    """A text as the database keeps it: a `Text` as its id and arguments (read back with i18n.from_stored); a
+    fetcher's own words, not in the catalogue yet, as they are."""
+    return text.to_json() if isinstance(text, Text) else text
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -154,7 +154,7 @@ class SyncRepository:
         now: datetime,
         succeeded: bool,
         error_code: str | None,
-        error_message: str | None,
+        note: dict[str, Any] | None,
         covered_until: datetime | None,
     ) -> None:
         """How the endpoint's last sync ended, on its market-less ("") row (created if it has none yet)."""
@@ -172,7 +172,7 @@ class SyncRepository:
         if succeeded:
             state.last_success_at = now
         state.last_error_code = error_code
-        state.last_error_message = error_message
+        state.last_note = note
         if covered_until is not None:
             state.covered_until = covered_until
         state.updated_at = now

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.integrations import AdvancedOptions, IntegrationService
 from bot.secret import Secret
 from bot.sync import EndpointStatus, ProgressEvent, RetryPolicy, SyncService, SyncStatus
-from bot.sync import texts as sync_texts
+from bot.sync.stored import endpoint_reason
 from bot.vault import KeyRing, Vault, generate_key
 from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode
@@ -24,6 +24,7 @@ from connectors.fetchers.windows import to_ms
 from connectors.profiles import Endpoint
 from db.engine import Database
 from db.models import EndpointState, Integration
+from i18n import t
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 from tests.sync.conftest import (
     TELEGRAM_USER,
@@ -99,7 +100,8 @@ async def test_a_rate_limit_mid_sync_leaves_that_endpoint_partial_and_the_next_s
     assert kept.items() <= expected.items() and len(kept) == first.new < len(expected)
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.SPOT_TRADES)
     assert (state.last_status, state.last_error_code) == ("partial", "rate_limited")
-    assert state.last_error_message == spot.diagnosis.title
+    assert state.last_note is None  # the code says it, worded when read
+    assert endpoint_reason(state.last_error_code, state.last_note, "Binance") == spot.diagnosis.title
     assert (await integration_row(bench.database, bench.integration_id)).status == "partial"
 
     # Later, with the limit passed: the next sync carries on from the cursors and completes.
@@ -111,7 +113,7 @@ async def test_a_rate_limit_mid_sync_leaves_that_endpoint_partial_and_the_next_s
     assert second.known == 0 and first.new + second.new == len(expected)  # nothing fetched twice
     await assert_ground_truth(bench)
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.SPOT_TRADES)
-    assert (state.last_status, state.last_error_code, state.last_error_message) == ("ok", None, None)
+    assert (state.last_status, state.last_error_code, state.last_note) == ("ok", None, None)
 
 
 async def test_a_short_rate_limit_is_waited_out_as_the_exchange_asks(sqlite_bench: Bench) -> None:
@@ -194,7 +196,8 @@ async def test_a_malformed_answer_fails_that_endpoint_only(sqlite_bench: Bench) 
     assert all(e.status is EndpointStatus.OK for e in result.endpoints if e is not converts)
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.CONVERT)
     assert (state.last_status, state.last_error_code) == ("failed", "unreadable_record")
-    assert state.last_error_message == converts.diagnosis.title  # our words, never the exchange's
+    # Our words, never the exchange's: a code, worded when read.
+    assert endpoint_reason(state.last_error_code, state.last_note, "Binance") == converts.diagnosis.title
 
 
 # ------------------------------------------------------------------------------------------------ a refused key
@@ -230,7 +233,7 @@ async def test_a_key_revoked_mid_sync_stops_the_integration_and_keeps_what_was_s
     )
     later = [e for e in result.endpoints if e.endpoint not in BinanceFetcher.concurrent_endpoints]
     assert later and all(e.status is EndpointStatus.SKIPPED and e.requests == 0 for e in later)
-    assert all(e.note == sync_texts.STOPPED_BY_KEY.format(name="Binance") for e in later)
+    assert all(e.note == t("sync.skip.stopped_by_key", name="Binance") for e in later)
     kept = stored(await bench.rows())
     assert kept.items() <= truth(bench.emulator).items() and len(kept) == result.new
     integration = await integration_row(bench.database, bench.integration_id)
@@ -313,7 +316,11 @@ async def test_kinds_of_history_the_exchange_or_tallybot_cannot_fetch_are_skippe
     assert funding.status is EndpointStatus.SKIPPED and "cannot fetch" in funding.note
     assert ledger.requests == funding.requests == 0
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.FUNDING)
-    assert state.last_status == "skipped" and state.last_error_message == funding.note
+    # Stored as the catalogue text, never its English; worded the same when read.
+    label = {"id": "endpoint.funding.phrase", "args": {}}
+    assert state.last_status == "skipped"
+    assert state.last_note == {"id": "sync.skip.not_fetched_yet", "args": {"name": "Binance", "label": label}}
+    assert endpoint_reason(state.last_error_code, state.last_note, "Binance") == funding.note
 
 
 # ------------------------------------------------------------------------------------------------ lookback limits
