@@ -30,6 +30,7 @@ from sandbox.exchanges import (
     DemoKeys,
     ExchangeEmulator,
     GateEmulator,
+    HtxEmulator,
     KrakenEmulator,
     KucoinEmulator,
     MexcEmulator,
@@ -49,6 +50,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "kucoin": "KuCoin",
     "mexc": "MEXC",
     "gate": "Gate",
+    "htx": "HTX",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -157,6 +159,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "coinbase": CoinbaseEmulator(seed=seed + 7, profile=account, listed_symbols=markets),
         "mexc": MexcEmulator(seed=seed + 9, profile=account, listed_symbols=markets),
         "gate": GateEmulator(seed=seed + 10, profile=account, listed_symbols=markets),
+        "htx": HtxEmulator(seed=seed + 11, profile=account, listed_symbols=markets),
     }
 
 
