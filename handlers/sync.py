@@ -21,6 +21,7 @@ from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.sync_views import diagnosis_lines
+from i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ async def _sync_and_report(
     elapsed = time.monotonic() - started
     await live.close(sync_views.progress(events, names))
     if results:
-        keyboard = InlineKeyboardMarkup([[STATUS.button("📊 Status", "show")]])
+        keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show"), "show")]])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
         text = sync_views.summary(results, elapsed)
@@ -219,13 +220,13 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     for account in accounts:
         row = []
         if account.summary.fingerprint is not None and not account.running:
-            row.append(sync_button(f"🔄 Sync {account.summary.account_name}", account.summary.id))
+            row.append(sync_button(t("status.button.sync", name=account.summary.account_name), account.summary.id))
         if account.problems():
-            row.append(TROUBLESHOOT_ACCOUNT.button("🛟 Troubleshoot", account.summary.id))
+            row.append(TROUBLESHOOT_ACCOUNT.button(t("status.button.troubleshoot"), account.summary.id))
         if row:
             rows.append(row)
     if sum(1 for a in accounts if a.summary.fingerprint is not None) > 1:
-        rows.append([sync_button("🔄 Sync all", None)])
+        rows.append([sync_button(t("status.button.sync_all"), None)])
     await outbound.send(
         context.bot, chat.id, sync_views.status(accounts, zone), InlineKeyboardMarkup(rows) if rows else None
     )
@@ -254,8 +255,8 @@ async def on_troubleshoot(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     blocks = [f"🛟 <b>{escape(account.summary.account_name)}</b>"]
     blocks += [diagnosis_lines(d.title, d.explanation, d.tips) for d in account.problems()]
     if len(blocks) == 1:
-        blocks.append("Nothing is failing on this account right now.")
-    blocks.append("More help: /help troubleshooting")
+        blocks.append(t("status.troubleshoot.nothing_failing"))
+    blocks.append(t("status.troubleshoot.more_help"))
     await outbound.send(context.bot, chat.id, "\n\n".join(blocks))
 
 

@@ -11,6 +11,7 @@ from bot.status import AccountStatus
 from bot.sync import EndpointStatus, ProgressEvent, SyncResult
 from db.types import utcnow
 from handlers.reconcile_views import status_lines
+from i18n import t, tn
 
 SPINNER = "⏳"
 MARKS = {
@@ -72,7 +73,7 @@ def result_block(result: SyncResult) -> str:
             title = f"{endpoint.label}: {endpoint.diagnosis.title}"
             lines.append(diagnosis_lines(title, endpoint.diagnosis.explanation, endpoint.diagnosis.tips))
         elif endpoint.status is EndpointStatus.PARTIAL:
-            reasons = "; ".join(dict.fromkeys(gap.reason for gap in endpoint.gaps)) or "partly synced"
+            reasons = "; ".join(dict.fromkeys(gap.reason for gap in endpoint.gaps)) or t("sync.partly_synced")
             lines.append(f"  ⚠️ {escape(endpoint.label)}: {escape(reasons)}")
     return "\n".join(lines)
 
@@ -94,12 +95,12 @@ def summary(results: list[SyncResult], seconds: float) -> str:
 def ago(moment: datetime, now: datetime) -> str:
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 60:
-        return "just now"
+        return t("status.ago.just_now")
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return t("status.ago.minutes", count=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return t("status.ago.hours", count=seconds // 3600)
+    return tn("status.ago.days", seconds // 86400)
 
 
 def local(moment: datetime, zone: str) -> str:
@@ -111,16 +112,18 @@ def status_block(account: AccountStatus, zone: str) -> str:
     mark = ACCOUNT_MARKS.get(account.state, "⚪")
     lines = [f"{mark} <b>{escape(summary.account_name)}</b> ({escape(account.exchange_name)})"]
     if account.running:
-        lines.append("Sync running now.")
+        lines.append(t("status.running"))
     if summary.last_synced_at is not None:
-        lines.append(f"Last sync: {local(summary.last_synced_at, zone)} ({ago(summary.last_synced_at, utcnow())})")
+        lines.append(
+            t("status.last_sync", when=local(summary.last_synced_at, zone), ago=ago(summary.last_synced_at, utcnow()))
+        )
     else:
-        lines.append("Never synced yet.")
-    lines.append(f"Transactions stored: {account.transactions:,}")
+        lines.append(t("status.never_synced"))
+    lines.append(t("status.transactions_stored", count=account.transactions))
     if summary.fingerprint is None:
-        lines.append("No key: history only (add one with /keys).")
+        lines.append(t("status.no_key"))
     if account.expires_soon and summary.expires_at is not None:
-        lines.append(f"⚠️ The key expires on {local(summary.expires_at, zone)}: replace it with /keys.")
+        lines.append(t("status.key_expires", when=local(summary.expires_at, zone)))
     for line in account.endpoints:
         text = f"  {ENDPOINT_STATUS_MARKS.get(line.status, '⚪')} {escape(line.label)}"
         if line.status in ("failed", "partial", "skipped") and line.error_message:
