@@ -29,7 +29,6 @@ from sandbox.exchanges.base import (
     KeyRegistry,
     SlidingWindow,
     compact_json,
-    retry_after_seconds,
 )
 from sandbox.exchanges.gate_book import GateBook, GateError, GateIds
 from sandbox.exchanges.protocol import Call, NotEmulated
@@ -138,14 +137,13 @@ class GateEmulator(ExchangeEmulator):
         if window is None:
             window = self._windows[(path, who)] = SlidingWindow(self.limits.requests, self.limits.window_ms)
         if not window.try_spend(now, 1):
-            wait = retry_after_seconds(window.retry_after_ms(now, 1))
-            raise _RateLimited(wait)
+            # No Retry-After: Gate documents none (its own rate-limit headers are not emulated).
+            raise GateError("TOO_MANY_REQUESTS", "Request Rate limit Exceeded", 429)
 
     @staticmethod
     def _error(error: GateError) -> web.Response:
-        headers = {"Retry-After": error.retry_after} if isinstance(error, _RateLimited) else None
         body = {"label": error.label, "message": error.message}
-        return web.json_response(body, status=error.status, headers=headers, dumps=compact_json)
+        return web.json_response(body, status=error.status, dumps=compact_json)
 
     def _authenticate(self, request: web.Request, body: str, ip: str, now: int) -> ApiKey:
         api_key, stamp, signature = (request.headers.get(h, "") for h in ("KEY", "Timestamp", "SIGN"))
@@ -178,9 +176,3 @@ def _signature_matches(key: ApiKey, signed: str, signature: str) -> bool:
         return False
     expected = hmac.new(key.secret.encode(), signed.encode(), hashlib.sha512).hexdigest()
     return hmac.compare_digest(expected, signature)
-
-
-class _RateLimited(GateError):
-    def __init__(self, retry_after: str) -> None:
-        super().__init__("TOO_MANY_REQUESTS", "Request Rate limit Exceeded", 429)
-        self.retry_after = retry_after
