@@ -187,6 +187,7 @@ _MEXC = {
     "700007": D.MISSING_PERMISSION,  # no permission to access the endpoint
 }
 
+# Gate's error labels, as ccxt's gate `exceptions['exact']` lists them (docs/exchange-apis/gate.md).
 _GATE = {
     "invalid_key": D.INVALID_KEY,
     "invalid_signature": D.INVALID_KEY,
