@@ -157,7 +157,9 @@ _HTX = {
     "api-signature-not-valid": D.KEY_REFUSED,
     "api-signature-check-failed": D.INVALID_KEY,
     "403": D.INVALID_KEY,  # err_code 403: incorrect access key
-    "1003": D.INVALID_KEY,  # v2: invalid signature
+    # v2 paths (the key check's /v2/user/uid) answer 1003 "invalid signature" (ccxt's recorded answer); like
+    # api-signature-not-valid it is what a wrong secret, a stale timestamp, an expired or IP-bound key all get.
+    "1003": D.KEY_REFUSED,
     "1002": D.KEY_REFUSED,  # v2: unauthorized
     "base-system-error": D.EXCHANGE_DOWN,
     "gateway-internal-error": D.EXCHANGE_DOWN,
