@@ -1,0 +1,283 @@
+"""HTX against its documentation: the documented answers in tests/conformance/documented/htx/ and the tables of
+docs/exchange-apis/htx.md.
+
+Two checks per documented answer: the emulator answers in its shape (never the other way round), and the fetcher
+reads off it what a person reads (the expected records are written by hand from the payload). Then the rules: the
+signature (built here by hand from HTX's "Authentication" page), the key refusals, the 48-hour window and 120-day
+reach of match results, paging by id, the 20-per-2-seconds limit, and the key check.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import pytest
+
+from bot.secret import Secret
+from connectors.clients import ClientPool
+from connectors.diagnosis.model import DiagnosisCode
+from connectors.fetchers.discovery import SpotMarket
+from connectors.fetchers.htx.rows import RowReader
+from connectors.key_permissions import parse_htx
+from connectors.keycheck import check_key
+from connectors.profiles import get_profile
+from connectors.records import RecordKind
+from sandbox.exchanges import AccountProfile, Credentials, HtxEmulator, HtxLimits
+from sandbox.exchanges.base import DAY_MS, HOUR_MS
+from tests.conformance.corpus import readable, shape_differences
+
+DOCUMENTED = Path(__file__).resolve().parent / "documented" / "htx"
+SMALL = AccountProfile(
+    years=0.5, traded_markets=3, trades=400, deposits=20, withdrawals=10, converts=0, transfers=0, rewards=0
+)
+
+
+def documented(name: str) -> Any:
+    return json.loads((DOCUMENTED / name).read_text(encoding="utf-8"), parse_float=Decimal)
+
+
+class Codes:
+    """ccxt's code for an HTX currency id is the id in upper case."""
+
+    def safe_currency_code(self, currency: str) -> str:
+        return currency.upper()
+
+
+@pytest.fixture
+async def htx() -> AsyncIterator[HtxEmulator]:
+    async with HtxEmulator(seed=12, profile=SMALL, listed_symbols=20) as emulator:
+        yield emulator
+
+
+def signed_url(
+    emulator: HtxEmulator,
+    key: Credentials,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    skew: timedelta = timedelta(0),
+    secret: str | None = None,
+) -> str:
+    """A GET signed as HTX's "Authentication" page shows, step by step, by hand."""
+    stamp = (datetime.now(UTC) + skew).strftime("%Y-%m-%dT%H:%M:%S")
+    query = {
+        "AccessKeyId": key.api_key,
+        "SignatureMethod": "HmacSHA256",
+        "SignatureVersion": "2",
+        "Timestamp": stamp,
+        **{k: str(v) for k, v in (params or {}).items()},
+    }
+    # 4-5: URL-encoded (upper-case hex: ':' is %3A), sorted by ASCII, joined by '&'.
+    encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in sorted(query.items()))
+    host = urlsplit(emulator.base_url).netloc.lower()
+    # 6: method, host in lower case, path and parameters, each on its own line.
+    payload = f"GET\n{host}\n{path}\n{encoded}"
+    digest = hmac.new((secret or key.secret).encode(), payload.encode(), hashlib.sha256).digest()
+    signature = quote(base64.b64encode(digest).decode(), safe="")
+    return f"{emulator.base_url}{path}?{encoded}&Signature={signature}"
+
+
+async def get(url: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.get(url) as answer:
+        return answer.status, json.loads(await answer.text(), parse_float=Decimal)
+
+
+# -- the documented answers ----------------------------------------------------------------------------------
+
+
+async def test_the_emulator_answers_the_documented_examples_in_their_shape(htx: HtxEmulator) -> None:
+    key = htx.create_demo_keys().read_only
+    last = htx.account.trades[-1].timestamp
+    _, trades = await get(signed_url(htx, key, "/v1/order/matchresults", {"end-time": last}))
+    _, withdrawals = await get(signed_url(htx, key, "/v1/query/deposit-withdraw", {"type": "withdraw"}))
+    _, deposits = await get(signed_url(htx, key, "/v1/query/deposit-withdraw", {"type": "deposit"}))
+    _, uid = await get(signed_url(htx, key, "/v2/user/uid"))
+    _, keys = await get(signed_url(htx, key, "/v2/user/api-key", {"uid": uid["data"], "accessKey": key.api_key}))
+    assert trades["data"] and withdrawals["data"] and deposits["data"]
+    assert shape_differences(documented("matchresults.docs.json")["response"], trades) == []
+    assert shape_differences(documented("deposit_withdraw.docs.json")["response"], withdrawals) == []
+    assert shape_differences(documented("deposit_withdraw.docs.json")["response"], deposits) == []
+    assert shape_differences(documented("api_key.docs.json")["response"], keys) == []
+
+
+def test_the_fetcher_reads_the_documented_match_result_as_a_person_does() -> None:
+    row = documented("matchresults.docs.json")["response"]["data"][0]
+    market = SpotMarket("polyusdt", "poly", "usdt", "POLY/USDT", "POLY", "USDT")
+    record = RowReader(Codes()).trade(market, row)
+    # buy-market: bought 147.928994082840236 POLY at 0.338 USDT; no fee in POLY, 0.1 deducted in HBPOINT.
+    assert readable(record) == {
+        "kind": RecordKind.TRADE,
+        "occurred_at": datetime(2021, 8, 20, 7, 4, 11, 839000, tzinfo=UTC),
+        "asset": "POLY",
+        "amount": Decimal("147.928994082840236"),
+        "exchange_tx_id": "1085",
+        "market": "POLY/USDT",
+        "side": "buy",
+        "quote_asset": "USDT",
+        "quote_amount": Decimal("49.999999999999999768"),
+        "price": Decimal("0.338"),
+        "fee_asset": "HBPOINT",
+        "fee_amount": Decimal("0.1"),
+    }
+
+
+def test_the_fetcher_reads_the_documented_withdrawals_with_their_exact_amounts() -> None:
+    reader = RowReader(Codes())
+    rows = documented("deposit_withdraw.docs.json")["response"]["data"]
+    records = [reader.transfer(row)[0] for row in rows]
+    assert [readable(r) for r in records if r is not None] == [
+        {
+            "kind": RecordKind.WITHDRAWAL,
+            "occurred_at": datetime(2021, 2, 2, 10, 22, 10, 443000, tzinfo=UTC),
+            "asset": "USDT",
+            "amount": Decimal("400"),
+            "exchange_tx_id": "45182894",  # a fast (off-chain) withdrawal has no tx-hash: its own id
+            "market": None,
+            "side": None,
+            "quote_asset": None,
+            "quote_amount": None,
+            "price": None,
+            "fee_asset": None,  # fee 0
+            "fee_amount": None,
+        },
+        {
+            "kind": RecordKind.WITHDRAWAL,
+            "occurred_at": datetime(2021, 5, 19, 9, 35, 7, 639000, tzinfo=UTC),
+            "asset": "USDT",
+            "amount": Decimal("2"),
+            "exchange_tx_id": "61003926",
+            "market": None,
+            "side": None,
+            "quote_asset": None,
+            "quote_amount": None,
+            "price": None,
+            "fee_asset": None,
+            "fee_amount": None,
+        },
+    ]
+
+
+def test_the_key_check_reads_the_documented_key_answer() -> None:
+    answer = documented("api_key.docs.json")["response"]
+    second = parse_htx(answer, "5000d371-edXXXXf5tf-40XXXX8b-ab8e5")
+    # "readOnly,trade,withdraw", no IP, valid for 7 days from 1623158078000 (2021-06-08 13:14:38 UTC).
+    assert (second.can_read, second.can_trade, second.can_withdraw, second.ip_restricted) == (True, True, True, False)
+    assert second.expires_at == datetime(2021, 6, 15, 13, 14, 38, tzinfo=UTC)
+    first = parse_htx(answer, "160bb889-b7XXXXbe-e0XXXXf5-ghxertfvbf")
+    assert (first.can_trade, first.can_withdraw, first.ip_restricted, first.expires_at) == (True, False, True, None)
+
+
+# -- the rules ------------------------------------------------------------------------------------------------
+
+
+async def test_every_key_refusal_is_htxs_api_signature_not_valid(htx: HtxEmulator) -> None:
+    keys = htx.create_demo_keys()
+    path, params = "/v1/query/deposit-withdraw", {"type": "deposit"}
+    status, body = await get(signed_url(htx, keys.read_only, path, params))
+    assert status == 200 and body["status"] == "ok"
+    refusals = {
+        "wrong secret": signed_url(htx, keys.read_only, path, params, secret=keys.trading.secret),
+        "timestamp 6 minutes old": signed_url(htx, keys.read_only, path, params, skew=timedelta(minutes=-6)),
+        "expired": signed_url(htx, keys.expired, path, params),
+        "revoked": signed_url(htx, keys.revoked, path, params),
+        "ip": signed_url(htx, keys.ip_restricted, path, params),
+    }
+    for reason, url in refusals.items():
+        status, body = await get(url)
+        assert (status, body["status"], body["err-code"]) == (200, "error", "api-signature-not-valid"), reason
+    # Four minutes of skew is inside "valid within 5 minutes".
+    status, body = await get(signed_url(htx, keys.read_only, path, params, skew=timedelta(minutes=-4)))
+    assert body["status"] == "ok"
+    # v2 paths answer with their own envelope.
+    status, body = await get(signed_url(htx, keys.read_only, "/v2/user/uid", secret=keys.trading.secret))
+    assert (body["code"], body["ok"]) == (1003, False)
+
+
+async def test_match_results_take_48_hours_within_120_days_newest_first_and_page_by_id(htx: HtxEmulator) -> None:
+    key = htx.create_demo_keys().read_only
+    now = htx.clock.now_ms()
+    path = "/v1/order/matchresults"
+    _, body = await get(signed_url(htx, key, path, {"start-time": now - 49 * HOUR_MS, "end-time": now}))
+    assert body["err-code"] == "invalid-parameter"
+    _, body = await get(signed_url(htx, key, path, {"start-time": now - 121 * DAY_MS, "end-time": now - 120 * DAY_MS}))
+    assert body["err-code"] == "base-date-limit-error"
+    # The busiest 48 hours of the reach, read two rows a page: every trade once, newest first.
+    reach = [t for t in htx.account.trades if t.timestamp >= now - 119 * DAY_MS]
+    start = max(reach, key=lambda t: sum(1 for u in reach if t.timestamp <= u.timestamp < t.timestamp + 2 * DAY_MS))
+    window = {"start-time": start.timestamp, "end-time": start.timestamp + 48 * HOUR_MS - 1, "size": 2}
+    expected = [t for t in reach if window["start-time"] <= t.timestamp <= window["end-time"]]
+    assert len(expected) > 2
+    seen: list[int] = []
+    token: str | None = None
+    while True:
+        _, body = await get(signed_url(htx, key, path, {**window, **({"from": token} if token else {})}))
+        seen += [row["created-at"] for row in body["data"]]
+        if len(body["data"]) < 2:
+            break
+        token = str(body["data"][-1]["id"])
+    assert seen == sorted((t.timestamp for t in expected), reverse=True)
+    _, body = await get(signed_url(htx, key, path, {"size": 501}))
+    assert body["err-code"] == "invalid-parameter"
+
+
+async def test_transfers_page_by_id_from_the_first_when_ascending(htx: HtxEmulator) -> None:
+    key = htx.create_demo_keys().read_only
+    path = "/v1/query/deposit-withdraw"
+    _, first = await get(signed_url(htx, key, path, {"type": "deposit", "direct": "prev", "size": 5}))
+    ids = [row["id"] for row in first["data"]]
+    assert ids == sorted(ids) and len(ids) == 5
+    _, second = await get(signed_url(htx, key, path, {"type": "deposit", "direct": "prev", "size": 5, "from": ids[-1]}))
+    assert second["data"][0]["id"] == ids[-1]  # from is where the search begins
+    times = [d.timestamp for d in sorted(htx.account.deposits, key=lambda d: d.timestamp)]
+    assert [row["created-at"] for row in first["data"]] == times[:5]
+    # Amounts are JSON numbers with every digit of the record.
+    assert first["data"][0]["amount"] == min(htx.account.deposits, key=lambda d: d.timestamp).amount
+
+
+async def test_each_private_endpoint_allows_20_requests_per_2_seconds() -> None:
+    async with HtxEmulator(seed=3, profile=SMALL, listed_symbols=10, limits=HtxLimits()) as htx:
+        key = htx.create_demo_keys().read_only
+        htx.clock.set(htx.clock.now_ms())  # frozen: all 21 requests fall in one window
+        url = signed_url(htx, key, "/v1/query/deposit-withdraw", {"type": "deposit"})
+        answers = [await get(url) for _ in range(21)]
+        assert [status for status, _ in answers[:20]] == [200] * 20
+        assert answers[20][0] == 429
+        # Another endpoint has its own budget.
+        status, _ = await get(signed_url(htx, key, "/v1/order/matchresults"))
+        assert status == 200
+
+
+async def test_the_key_check_reads_the_permission_endpoint_and_htxs_refusals() -> None:
+    async with HtxEmulator(seed=5, profile=SMALL, listed_symbols=10) as htx:
+        keys = htx.create_demo_keys()
+        pool = ClientPool({"htx": htx.base_url})
+        outcomes = {}
+        try:
+            for name in ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked"):
+                key = getattr(keys, name)
+                fields = {"apiKey": Secret(key.api_key), "secret": Secret(key.secret)}
+                checked = await check_key(get_profile("htx"), fields, pool=pool, credential_id=f"demo:{name}")
+                outcomes[name] = (checked.ok, checked.diagnosis.code if checked.diagnosis else None)
+                if name == "read_only":
+                    # validDays 90 from its createTime: the key check knows when it lapses.
+                    stored = htx.keys.lookup(key.api_key)
+                    assert stored is not None and checked.expires_at is not None
+                    created = datetime.fromtimestamp(stored.created_at / 1000, UTC)
+                    assert checked.expires_at == created + timedelta(days=90)
+                    assert (checked.can_read, checked.can_trade, checked.can_withdraw) == (True, False, False)
+        finally:
+            await pool.close()
+    D = DiagnosisCode
+    assert outcomes["read_only"] == (True, None)
+    assert outcomes["trading"][0] is False and outcomes["withdrawal"][0] is False
+    assert {outcomes[n] for n in ("expired", "ip_restricted", "revoked")} == {(False, D.KEY_REFUSED)}
