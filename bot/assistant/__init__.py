@@ -1,1 +1,1 @@
-"""The Assistant's state machine and its persistence, free of Telegram: handlers/assistant drives it."""
+"""The Assistant, free of Telegram: its use cases (service.py), state machine, drafts and results; handlers render."""

@@ -31,11 +31,11 @@ async def render(
     if outcome.report is not None and status is not None:
         await _report(context, status, outcome.draft, outcome.report)
     chat_id = _chat_id(update, outcome)
-    for note in outcome.notes:
-        if chat_id is not None:
+    if chat_id is not None:
+        for note in outcome.notes:
             await outbound.send(context.bot, chat_id, texts.html(note))
-    if outcome.intro is not None and chat_id is not None:
-        await outbound.send(context.bot, chat_id, texts.exchange_intro(outcome.intro))
+        if outcome.intro is not None:
+            await outbound.send(context.bot, chat_id, texts.exchange_intro(outcome.intro))
     if outcome.screen is not None:
         await _show(update, context, outcome.draft, outcome.screen)
     if outcome.summary is not None and chat_id is not None:
