@@ -137,8 +137,9 @@ def all_id_uses() -> tuple[IdUse, ...]:
 # two words or a fragment glued into one has. Identifiers, codes, paths, formats and single symbols do not.
 PROSE = re.compile(r"[A-Za-z][a-z']+[,;:]? +[A-Za-z][a-z']*")
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH|PRAGMA|LOCK|SET)\b")
-# Keyword arguments that take a setting, not a text (SQLAlchemy's `cascade="all, delete-orphan"`).
-SETTING_KEYWORDS = frozenset({"cascade", "ondelete", "onupdate", "server_default", "lazy"})
+# Keyword arguments that take a setting, not a text (SQLAlchemy's `cascade="all, delete-orphan"`; a profile's
+# `aliases`, the words a search matches).
+SETTING_KEYWORDS = frozenset({"cascade", "ondelete", "onupdate", "server_default", "lazy", "aliases"})
 # Calls whose text goes to the operator's log, not to a user.
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 LOG_OBJECTS = frozenset({"logger", "log", "logging", "LOGGER", "_log", "_logger"})

@@ -151,7 +151,7 @@ class CredentialField:
         """Say what is wrong with a pasted value (surrounding whitespace ignored), or None if it looks right."""
         text = value.strip()
         if not text:
-            return f"The {self.label} is empty."
+            return t("profile.field.empty", label=self.label)
         if self.is_private_key(text):
             try:
                 read_private_key(text, self.private_keys)
@@ -159,14 +159,15 @@ class CredentialField:
                 return str(problem)
             return None
         if looks_like_pem(text):
-            return f"That is a private or public key, not the {self.label}. Paste the {self.label} here."
+            return t("profile.field.pem_not_secret", label=self.label)
         if len(text) < self.min_length:
-            return f"The {self.label} looks too short: copy the whole value."
+            return t("profile.field.too_short", label=self.label)
         if len(text) > self.max_length:
-            return f"The {self.label} looks too long: paste only this one value."
+            return t("profile.field.too_long", label=self.label)
         if self.pattern is not None and re.fullmatch(self.pattern, text) is None:
-            shape = f" It should be {self.hint}." if self.hint else ""
-            return f"The {self.label} does not look right.{shape}"
+            if self.hint:
+                return t("profile.field.wrong_shape_hint", label=self.label, hint=self.hint)
+            return t("profile.field.wrong_shape", label=self.label)
         return None
 
 
@@ -299,7 +300,7 @@ class UnknownExchange(LookupError):
 
     def __init__(self, exchange_id: str, message: str | None = None) -> None:
         self.exchange_id = exchange_id
-        super().__init__(message or f"Tallybot does not know an exchange called {exchange_id!r}.")
+        super().__init__(message or t("profile.unknown_exchange", exchange=exchange_id))
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -368,7 +369,7 @@ class ExchangeProfile:
         for key_type in self.key_types:
             if key_type.id == key_type_id:
                 return key_type
-        raise UnknownKeyType(f"{self.name} has no key type {key_type_id!r}")
+        raise UnknownKeyType(t("profile.unknown_key_type", name=self.name, key_type=key_type_id))
 
     def endpoint(self, endpoint: Endpoint, key_type: str | None = None) -> EndpointSpec | None:
         """The spec of an endpoint usable with this key type (default: the first), or None if not offered."""

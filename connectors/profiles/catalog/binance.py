@@ -16,6 +16,7 @@ from connectors.profiles.model import (
     PermissionCheck,
 )
 from connectors.profiles.private_keys import PrivateKeyKind
+from i18n import t
 
 NAME = "Binance"
 
@@ -26,43 +27,51 @@ _SYSTEM_GENERATED_SHAPE = r"[A-Za-z0-9]{64}"
 
 KEY = KeyType(
     id="normal",
-    label="API key you created",
+    label=t("profile.binance.key.label"),
     fields=(
-        c.api_key(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),
+        c.api_key(
+            min_length=64,
+            max_length=64,
+            pattern=r"[A-Za-z0-9]{64}",
+            hint=t("profile.binance.key.api_key.hint"),
+        ),
         CredentialField(
             "secret",
-            "Secret key",
+            t("profile.binance.key.field.label"),
             64,
             64,
             True,
             _SYSTEM_GENERATED_SHAPE,
-            "the 64 letters and digits Binance showed (System generated key), or the private key of your own "
-            "Ed25519 or RSA key (Self-generated), from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----",
+            t("profile.binance.key.field.hint"),
             private_keys=(PrivateKeyKind.ED25519, PrivateKeyKind.RSA),
         ),
     ),
-    description="A key you made on Binance: System generated (HMAC: API key and secret key), or Self-generated "
-    "Ed25519 or RSA (API key and your private key).",
+    description=t("profile.binance.key.description"),
 )
 
 # Binance recommends Ed25519 keys ("API Key Types" FAQ); the key pair is made by the user, so Tallybot can make it
 # and keep the private key to itself: the user only registers the public key and sends back the API key.
 GENERATED_KEY = KeyType(
     id="tallybot_ed25519",
-    label="Ed25519 key made by Tallybot",
-    fields=(c.api_key(min_length=64, max_length=64, pattern=r"[A-Za-z0-9]{64}", hint="64 letters and digits"),),
-    description="Tallybot makes an Ed25519 key pair and keeps the private key encrypted; you register the public "
-    "key on Binance (Self-generated) and send back only the API key.",
+    label=t("profile.binance.generated_key.label"),
+    fields=(
+        c.api_key(
+            min_length=64,
+            max_length=64,
+            pattern=r"[A-Za-z0-9]{64}",
+            hint=t("profile.binance.generated_key.api_key.hint"),
+        ),
+    ),
+    description=t("profile.binance.generated_key.description"),
     generated=GeneratedKey(
         "secret",
         PrivateKeyKind.ED25519,
         steps=(
-            "Log in to Binance and open Account, then API Management.",
-            "Choose Create API, pick Self-generated, and give the key a name such as Tallybot.",
-            "Paste the public key below into the public key box, then complete the security verification.",
-            "In the key's restrictions leave only Enable Reading ticked, and under IP access restrictions choose "
-            "Unrestricted.",
-            "Copy the API key Binance shows and paste it into this chat.",
+            t("profile.binance.generated_key.step_1"),
+            t("profile.binance.generated_key.step_2"),
+            t("profile.binance.generated_key.step_3"),
+            t("profile.binance.generated_key.step_4"),
+            t("profile.binance.generated_key.step_5"),
         ),
     ),
 )
@@ -77,8 +86,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.FROM_ID,
         api_path="GET /api/v3/myTrades",
-        notes="One market per request; paged upward with fromId (max 1000). A startTime/endTime range may not "
-        "exceed 24 hours. Markets are found from balances, deposits, withdrawals, converts and dust.",
+        notes=t("profile.binance.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -88,7 +96,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.OFFSET,
         api_path="GET /sapi/v1/capital/deposit/hisrec",
-        notes="The range must be under 90 days (default: the last 90 days); offset pages inside it.",
+        notes=t("profile.binance.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -98,7 +106,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.OFFSET,
         api_path="GET /sapi/v1/capital/withdraw/history",
-        notes="The range must be under 90 days; offset pages inside it.",
+        notes=t("profile.binance.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -106,8 +114,7 @@ ENDPOINTS = (
         page_size=1000,
         window=30 * c.DAY,
         api_path="GET /sapi/v1/convert/tradeFlow",
-        notes="startTime and endTime are required and at most 30 days apart (ccxt enforces the same). Small "
-        "balance (dust) conversions are a separate list: GET /sapi/v1/asset/dribblet.",
+        notes=t("profile.binance.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.EARN_REWARDS,
@@ -115,8 +122,7 @@ ENDPOINTS = (
         page_size=500,
         window=180 * c.DAY,
         api_path="GET /sapi/v1/asset/assetDividend",
-        notes="Distributions (staking, savings interest, airdrops) in windows of at most 180 days, max 500 rows. "
-        "Whether every Simple Earn reward appears here is not verified.",
+        notes=t("profile.binance.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -125,8 +131,7 @@ ENDPOINTS = (
         window=7 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /sapi/v1/asset/transfer",
-        notes="Needs a transfer type (e.g. MAIN_UMFUTURE) per request. Page size 100; the 7-day window and any "
-        "lookback limit are conservative guesses, not verified.",
+        notes=t("profile.binance.endpoints.n6.notes"),
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
@@ -136,8 +141,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.FROM_ID,
         api_path="GET /fapi/v1/userTrades",
-        notes="USD-M futures, one contract per request, ranges of at most 7 days (ccxt). Binance is reported to "
-        "keep only about six months here: unverified.",
+        notes=t("profile.binance.endpoints.n7.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -145,7 +149,7 @@ ENDPOINTS = (
         page_size=1000,
         window=7 * c.DAY,
         api_path="GET /fapi/v1/income",
-        notes="incomeType=FUNDING_FEE. The 7-day window is conservative; the history depth is not verified.",
+        notes=t("profile.binance.endpoints.n8.notes"),
     ),
 )
 
@@ -158,47 +162,35 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.binance.com/en/my/settings/api-management",
     docs_url="https://developers.binance.com/docs",
     alerts=(
-        "Binance only returns trades one market at a time. Tallybot works out which markets you traded "
-        "from your balances, deposits, withdrawals and converts, so a market you traded and emptied long "
-        "ago can be missed: add those trades by file upload.",
-        "Binance has no single account ledger in its API. Card purchases, P2P and some Earn products are "
-        "not covered: add them by file upload.",
+        t("profile.binance.alert_1"),
+        t("profile.binance.alert_2"),
     ),
     integration_steps=(
-        "Recommended: let Tallybot make the key. Press “Let Tallybot make the key” below: Tallybot makes an "
-        "Ed25519 key pair (the kind Binance recommends), keeps the private key encrypted and shows you only the "
-        "public key, which you paste on Binance. No secret is ever sent in this chat.",
-        "Or make a key yourself: log in to Binance, open Account, then API Management, and choose Create API: "
-        "System generated (you paste the API key and the secret key), or Self-generated with your own Ed25519 or "
-        "RSA key (you paste the API key and your private key).",
-        "Complete the security verification Binance asks for.",
-        "In the key's restrictions leave only Enable Reading ticked. Do not tick spot trading, margin, "
-        "futures, withdrawals or universal transfer.",
-        "Under IP access restrictions choose Unrestricted.",
+        t("profile.binance.step_1"),
+        t("profile.binance.step_2"),
+        t("profile.binance.step_3"),
+        t("profile.binance.step_4"),
+        t("profile.binance.step_5"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
-        "Binance may delete unrestricted keys that can trade; a read-only key is not affected.",
-        "Each Binance sub-account needs its own key and its own integration.",
-        "This profile is for binance.com. Binance US and Binance TR are different exchanges.",
+        t("profile.binance.note_2"),
+        t("profile.binance.note_3"),
+        t("profile.binance.note_4"),
     ),
     troubleshooting=(
         c.invalid_key_tip(
             NAME,
-            "Binance API keys are 64 letters and digits. The secret is 64 characters for a System generated key; "
-            "for a Self-generated key it is the whole text of your private key file, and the public key "
-            "registered on Binance must be its pair (for a key Tallybot made: the public key it showed you).",
+            t("profile.binance.tip.invalid_key.extra"),
         ),
         c.ip_tip(NAME),
-        c.missing_permission_tip(NAME, "Enable Reading"),
+        c.missing_permission_tip(NAME, t("profile.binance.tip.missing_permission.extra")),
         c.too_many_permissions_tip(NAME),
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.fewer_transactions_tip(
-            "Trades in a market you no longer hold anything of may not be found: add them by file upload."
-        ),
+        c.fewer_transactions_tip(t("profile.binance.tip.fewer_transactions.extra")),
     ),
     permission_check=PermissionCheck(
         "sapiGetAccountApiRestrictions",
@@ -211,10 +203,12 @@ PROFILE = ExchangeProfile(
             "enableMargin",
             "permitsUniversalTransfer",
         ),
-        "Tallybot checks on Binance that the key can read and cannot trade or withdraw.",
+        t("profile.binance.permission_check.permission_note"),
     ),
     ip_restriction_check=PermissionCheck(
-        "sapiGetAccountApiRestrictions", ("ipRestrict",), "Tallybot checks whether the key is limited to IPs."
+        "sapiGetAccountApiRestrictions",
+        ("ipRestrict",),
+        t("profile.binance.ip_restriction_check.permission_note"),
     ),
     reports_expiry=False,
     popularity=100,

@@ -14,6 +14,7 @@ from connectors.profiles.model import (
     Tip,
     TipCode,
 )
+from i18n import t
 
 NAME = "Bitget"
 _TWO_YEARS = 730 * c.DAY
@@ -21,23 +22,23 @@ _KEY_SHAPE = r"[A-Za-z0-9_]+"  # normal keys start with "bg_"
 
 NORMAL = KeyType(
     id="normal",
-    label="Normal API key",
+    label=t("profile.bitget.normal.label"),
     fields=(
-        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint="letters, digits and _ (often bg_…)"),
-        c.secret(min_length=32, max_length=128, hint="letters and digits"),
+        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint=t("profile.bitget.normal.api_key.hint")),
+        c.secret(min_length=32, max_length=128, hint=t("profile.bitget.normal.secret.hint")),
         c.passphrase(),
     ),
-    description="Created on Bitget's API management page: API key, secret key and the passphrase you chose.",
+    description=t("profile.bitget.normal.description"),
 )
 
 TAX = KeyType(
     id="tax",
-    label="Tax API key",
+    label=t("profile.bitget.tax.label"),
     fields=(
-        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint="letters, digits and _"),
-        c.secret(min_length=32, max_length=128, hint="letters and digits"),
+        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint=t("profile.bitget.tax.api_key.hint")),
+        c.secret(min_length=32, max_length=128, hint=t("profile.bitget.tax.secret.hint")),
     ),
-    description="Created on Bitget's Tax API page for tax tools: API key and secret key, no passphrase.",
+    description=t("profile.bitget.tax.description"),
 )
 
 _NORMAL = ("normal",)
@@ -53,9 +54,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/trade/fills",
         key_types=_NORMAL,
-        notes="Every market in one list (symbol optional), max 100, paged down with idLessThan; Bitget's docs: "
-        "'It only supports to get the data within 90days. The older data can be downloaded from web.' "
-        "A Tax API key's records reach further.",
+        notes=t("profile.bitget.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -66,7 +65,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/wallet/deposit-records",
         key_types=_NORMAL,
-        notes="Both ends required, no maximum range documented (asked in 90-day windows), max 100, idLessThan.",
+        notes=t("profile.bitget.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -77,7 +76,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/wallet/withdrawal-records",
         key_types=_NORMAL,
-        notes="Both ends required, no maximum range documented (asked in 90-day windows), max 100, idLessThan.",
+        notes=t("profile.bitget.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -88,7 +87,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/convert/convert-record",
         key_types=_NORMAL,
-        notes="Both ends required, at most 90 days apart, max 100, paged with idLessThan=endId.",
+        notes=t("profile.bitget.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -99,8 +98,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/account/transferRecords",
         key_types=_NORMAL,
-        notes="Transfers between your Bitget accounts: per coin and source account, at most 500 a page, paged "
-        "with pageNum (idLessThan is deprecated), ranges of at most 90 days.",
+        notes=t("profile.bitget.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -111,7 +109,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/account/bills",
         key_types=_NORMAL,
-        notes="Spot account bills. Page size and window not verified beyond the 90-day rule of the v2 lists.",
+        notes=t("profile.bitget.endpoints.n6.notes"),
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
@@ -123,12 +121,11 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/mix/order/fill-history",
         key_types=_NORMAL,
-        notes="7-day ranges (ccxt). Bitget answers 'can only check the data of the last three months' (40704) "
-        "for older futures data.",
+        notes=t("profile.bitget.endpoints.n7.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
-        label="Spot transaction records (tax)",
+        label=t("profile.bitget.endpoints.n8.label"),
         default_enabled=True,
         page_size=500,
         window=30 * c.DAY,
@@ -136,13 +133,11 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/tax/spot-record",
         key_types=_TAX,
-        notes="Every spot account movement (deposits, withdrawals, both legs of each trade, interest, "
-        "airdrops), max 500, ranges of at most 30 days, paged with idLessThan; 1 request per second. Bitget's "
-        "help says 2 years back; some users report older records.",
+        notes=t("profile.bitget.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
-        label="Futures transaction records (tax)",
+        label=t("profile.bitget.endpoints.n9.label"),
         default_enabled=False,
         page_size=500,
         window=30 * c.DAY,
@@ -150,8 +145,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/tax/future-record",
         key_types=_TAX,
-        notes="USDT-M, coin-M and USDC-M (productType) each asked; max 500, ranges of at most 30 days, "
-        "idLessThan; 1 request per second.",
+        notes=t("profile.bitget.endpoints.n9.notes"),
     ),
 )
 
@@ -164,39 +158,34 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.bitget.com/account/newapi",
     docs_url="https://www.bitget.com/api-doc/common/intro",
     alerts=(
-        "Bitget's API leaves out strategy (bot) trades completely. Add them by file upload.",
-        "With a normal key Bitget's API gives spot trades of the last 90 days only, and other history of the last "
-        "2 years; a Tax API key's records reach 2 years for trades too. Add older history by file upload.",
-        "Bitget has two kinds of key. A Tax API key needs no passphrase; a normal key does. Pick the kind you created.",
+        t("profile.bitget.alert_1"),
+        t("profile.bitget.alert_2"),
+        t("profile.bitget.alert_3"),
     ),
     integration_steps=(
-        "Log in to Bitget, open your profile menu and choose API keys.",
-        "For the simplest setup open the Tax API section and create a Tax API key. Otherwise choose Create "
-        "API key, then System-generated API key.",
-        "Give the key a name such as Tallybot. For a normal key also set a passphrase and write it down.",
-        "Choose Read-only permissions. Do not tick trade, transfer or withdraw.",
-        "Do not bind an IP address.",
-        "Confirm with your security codes, then copy the API key and secret key (and the passphrase for a "
-        "normal key) into this chat when asked.",
+        t("profile.bitget.step_1"),
+        t("profile.bitget.step_2"),
+        t("profile.bitget.step_3"),
+        t("profile.bitget.step_4"),
+        t("profile.bitget.step_5"),
+        t("profile.bitget.step_6"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        "A Tax API key only opens Bitget's tax records; a normal key opens the regular history lists. "
-        "Both bring in trades, deposits and withdrawals.",
-        "Strategy, copy-trading and bot trades are not in Bitget's trade lists; the tax records show their "
-        "transfers only.",
+        t("profile.bitget.note_3"),
+        t("profile.bitget.note_4"),
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME),
         Tip(
             TipCode.WRONG_KEY_TYPE,
-            "Bitget says the key is invalid although it was copied correctly",
+            t("profile.bitget.tip.wrong_key_type.problem"),
             (
-                "Check where you created the key: the normal API page or the Tax API page.",
-                "A Tax API key goes in with no passphrase; a normal key needs its passphrase.",
-                "Start again and pick the key type that matches.",
+                t("profile.bitget.tip.wrong_key_type.fix_1"),
+                t("profile.bitget.tip.wrong_key_type.fix_2"),
+                t("profile.bitget.tip.wrong_key_type.fix_3"),
             ),
         ),
         c.wrong_passphrase_tip(NAME),
@@ -206,16 +195,16 @@ PROFILE = ExchangeProfile(
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, "Bitget's API gives spot trades of the last 90 days and other history of 2 years."),
-        c.fewer_transactions_tip("Bitget leaves strategy (bot) trades out of its API: add them by file upload."),
+        c.missing_history_tip(NAME, t("profile.bitget.tip.missing_history.extra")),
+        c.fewer_transactions_tip(t("profile.bitget.tip.fewer_transactions.extra")),
     ),
     permission_check=PermissionCheck(
         "privateSpotGetV2SpotAccountInfo",
         ("authorities",),
-        "Tallybot checks on Bitget that the key is read-only. A Tax API key is read-only by design.",
+        t("profile.bitget.permission_check.permission_note"),
     ),
     ip_restriction_check=PermissionCheck(
-        "privateSpotGetV2SpotAccountInfo", ("ips",), "Tallybot checks whether the key is bound to IPs."
+        "privateSpotGetV2SpotAccountInfo", ("ips",), t("profile.bitget.ip_restriction_check.permission_note")
     ),
     reports_expiry=False,
     popularity=85,

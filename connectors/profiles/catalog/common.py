@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.profiles.model import CredentialField, PermissionCheck, Tip, TipCode
+from i18n import t
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -28,14 +29,12 @@ def secret(
     max_length: int = 256,
     pattern: str | None = ALNUM,
     hint: str = "",
-    label: str = "Secret key",
+    label: str = t("profile.common.secret.default"),
 ) -> CredentialField:
     return CredentialField("secret", label, min_length, max_length, True, pattern, hint)
 
 
-def passphrase(
-    *, label: str = "Passphrase", hint: str = "the passphrase you chose when creating the key"
-) -> CredentialField:
+def passphrase(*, label: str = "Passphrase", hint: str = t("profile.common.passphrase.default")) -> CredentialField:
     # The user chose it, so only its length is bounded; rules changed over the years and old keys still work.
     return CredentialField("password", label, 1, 128, True, None, hint)
 
@@ -44,30 +43,22 @@ def passphrase(
 
 
 def never_withdraw(name: str) -> str:
-    return f"Never give the key permission to withdraw or trade: Tallybot only reads your {name} history."
+    return t("profile.common.never_withdraw", name=name)
 
 
-def secret_once(name: str, what: str = "secret key") -> str:
-    return (
-        f"{name} shows the {what} only once. Copy it straight into this chat; if you lose it, delete the key "
-        "and make a new one."
-    )
+def secret_once(name: str, what: str = t("profile.common.secret_once.default")) -> str:
+    return t("profile.common.secret_once", name=name, what=what)
 
 
 def no_ip_restriction(name: str) -> str:
-    return (
-        f"When {name} asks about IP addresses, choose no IP restriction. Tallybot does not have fixed "
-        "addresses to give you, so a key limited to certain IPs will be refused."
-    )
+    return t("profile.common.no_ip_restriction", name=name)
 
 
 def file_upload_pointer(name: str, what: str) -> str:
-    return f"{what} Download your full history from {name} and add it with a file upload."
+    return t("profile.common.file_upload_pointer", what=what, name=name)
 
 
-NO_PERMISSION_CHECK_IP = PermissionCheck(
-    None, (), "This exchange does not tell apps whether a key is limited to certain IP addresses."
-)
+NO_PERMISSION_CHECK_IP = PermissionCheck(None, (), t("profile.common.no_permission_check_ip.permission_note"))
 
 
 # ---------------------------------------------------------------------------------------------- tips
@@ -76,13 +67,12 @@ NO_PERMISSION_CHECK_IP = PermissionCheck(
 def invalid_key_tip(name: str, *extra: str) -> Tip:
     return Tip(
         TipCode.INVALID_KEY,
-        f"{name} says the API key is invalid",
+        t("profile.common.tip.invalid_key.problem", name=name),
         (
-            "Copy and paste the key and secret again, straight from the exchange, never by typing them: "
-            "one wrong character is enough to fail.",
-            "Check that nothing is missing at either end and that there is no extra space.",
-            "If you have several keys, make sure the key and the secret belong to the same pair.",
-            "Check on the exchange that the key still exists and has not been deleted.",
+            t("profile.common.tip.invalid_key.fix_1"),
+            t("profile.common.tip.invalid_key.fix_2"),
+            t("profile.common.tip.invalid_key.fix_3"),
+            t("profile.common.tip.invalid_key.fix_4"),
             *extra,
         ),
     )
@@ -91,11 +81,11 @@ def invalid_key_tip(name: str, *extra: str) -> Tip:
 def wrong_passphrase_tip(name: str) -> Tip:
     return Tip(
         TipCode.WRONG_PASSPHRASE,
-        f"{name} says the passphrase is wrong",
+        t("profile.common.tip.wrong_passphrase.problem", name=name),
         (
-            "The passphrase is the one you typed yourself when you created this key, not your login password.",
-            "It is case-sensitive: check capital letters.",
-            f"If you have forgotten it, {name} cannot show it again: delete the key and create a new one.",
+            t("profile.common.tip.wrong_passphrase.fix_1"),
+            t("profile.common.tip.wrong_passphrase.fix_2"),
+            t("profile.common.tip.wrong_passphrase.fix_3", name=name),
         ),
     )
 
@@ -103,11 +93,11 @@ def wrong_passphrase_tip(name: str) -> Tip:
 def expired_tip(name: str, *extra: str) -> Tip:
     return Tip(
         TipCode.KEY_EXPIRED,
-        "The key stopped working or has expired",
+        t("profile.common.tip.key_expired.problem"),
         (
-            f"Log in to {name} and check the key's status on the API page.",
-            "Exchanges often disable keys after a password change or another security event.",
-            "Create a new read-only key and update it in Tallybot: the old one cannot be revived.",
+            t("profile.common.tip.key_expired.fix_1", name=name),
+            t("profile.common.tip.key_expired.fix_2"),
+            t("profile.common.tip.key_expired.fix_3"),
             *extra,
         ),
     )
@@ -116,10 +106,10 @@ def expired_tip(name: str, *extra: str) -> Tip:
 def ip_tip(name: str) -> Tip:
     return Tip(
         TipCode.IP_NOT_ALLOWED,
-        f"{name} refuses the key because of an IP restriction",
+        t("profile.common.tip.ip_not_allowed.problem", name=name),
         (
-            "Edit the key (or create a new one) and choose no IP restriction.",
-            "Tallybot has no fixed IP address you could add to an allow-list.",
+            t("profile.common.tip.ip_not_allowed.fix_1"),
+            t("profile.common.tip.ip_not_allowed.fix_2"),
         ),
     )
 
@@ -127,18 +117,21 @@ def ip_tip(name: str) -> Tip:
 def missing_permission_tip(name: str, permission: str) -> Tip:
     return Tip(
         TipCode.MISSING_PERMISSION,
-        "The key is missing a read permission",
-        (f"Edit the key on {name} and make sure {permission} is ticked.", "Save, then try again in Tallybot."),
+        t("profile.common.tip.missing_permission.problem"),
+        (
+            t("profile.common.tip.missing_permission.fix_1", name=name, permission=permission),
+            t("profile.common.tip.missing_permission.fix_2"),
+        ),
     )
 
 
 def too_many_permissions_tip(name: str) -> Tip:
     return Tip(
         TipCode.TOO_MANY_PERMISSIONS,
-        "Tallybot refused the key because it can trade or withdraw",
+        t("profile.common.tip.too_many_permissions.problem"),
         (
-            f"Edit the key on {name} and untick every trading, transfer and withdrawal permission.",
-            "If the exchange does not let you change it, delete the key and create a read-only one.",
+            t("profile.common.tip.too_many_permissions.fix_1", name=name),
+            t("profile.common.tip.too_many_permissions.fix_2"),
         ),
     )
 
@@ -146,18 +139,18 @@ def too_many_permissions_tip(name: str) -> Tip:
 def clock_tip() -> Tip:
     return Tip(
         TipCode.CLOCK_SKEW,
-        "The exchange says the request time is wrong",
-        ("This is on our side and usually passes by itself. Try the sync again in a few minutes.",),
+        t("profile.common.tip.clock_skew.problem"),
+        (t("profile.common.tip.clock_skew.fix_1"),),
     )
 
 
 def rate_limited_tip(name: str) -> Tip:
     return Tip(
         TipCode.RATE_LIMITED,
-        "The sync stopped part-way",
+        t("profile.common.tip.rate_limited.problem"),
         (
-            f"{name} limits how many requests an app may send. What was fetched is kept.",
-            "Run the sync again in a few hours: it carries on where it stopped.",
+            t("profile.common.tip.rate_limited.fix_1", name=name),
+            t("profile.common.tip.rate_limited.fix_2"),
         ),
     )
 
@@ -165,18 +158,18 @@ def rate_limited_tip(name: str) -> Tip:
 def missing_history_tip(name: str, reach: str) -> Tip:
     return Tip(
         TipCode.MISSING_HISTORY,
-        "Older transactions are missing",
-        (reach, f"Download your older history from {name} and add it with a file upload."),
+        t("profile.common.tip.missing_history.problem"),
+        (reach, t("profile.common.tip.missing_history.fix_2", name=name)),
     )
 
 
 def fewer_transactions_tip(*fixes: str) -> Tip:
     return Tip(
         TipCode.FEWER_TRANSACTIONS,
-        "There are fewer transactions than expected",
+        t("profile.common.tip.fewer_transactions.problem"),
         (
             *fixes,
-            "Check in the integration's settings that every kind of history you used is switched on.",
-            "Some kinds (bots, P2P, card purchases) are not in the exchange's API at all: add them by file upload.",
+            t("profile.common.tip.fewer_transactions.fix_2"),
+            t("profile.common.tip.fewer_transactions.fix_3"),
         ),
     )

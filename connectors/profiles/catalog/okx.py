@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from i18n import t
 
 NAME = "OKX"
 # Rules and their sources: docs/exchange-apis/okx.md.
@@ -16,11 +17,11 @@ KEY = KeyType(
     id="normal",
     label="API key",
     fields=(
-        c.api_key(min_length=36, max_length=36, pattern=c.UUID, hint="36 characters such as 1a2b3c4d-…"),
-        c.secret(min_length=16, max_length=64, pattern=r"[0-9A-Fa-f]+", hint="letters A–F and digits"),
+        c.api_key(min_length=36, max_length=36, pattern=c.UUID, hint=t("profile.okx.key.api_key.hint")),
+        c.secret(min_length=16, max_length=64, pattern=r"[0-9A-Fa-f]+", hint=t("profile.okx.key.secret.hint")),
         c.passphrase(),
     ),
-    description="An OKX API key, its secret key and the passphrase you chose when you created it.",
+    description=t("profile.okx.key.description"),
 )
 
 ENDPOINTS = (
@@ -31,8 +32,7 @@ ENDPOINTS = (
         lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=SPOT",
-        notes="Fills of the last year, max 100 per page, paged with after=billId. Older fills are only "
-        "available as a download from the OKX website.",
+        notes=t("profile.okx.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -40,7 +40,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/deposit-history",
-        notes="Max 100 per page, newest first, paged with after=ts. OKX's docs state no limit on how far back.",
+        notes=t("profile.okx.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -48,7 +48,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/withdrawal-history",
-        notes="Max 100 per page, newest first, paged with after=ts. OKX's docs state no limit on how far back.",
+        notes=t("profile.okx.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -56,7 +56,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/convert/history",
-        notes="Max 100 per page, newest first, paged with after=ts. OKX's docs state no limit on how far back.",
+        notes=t("profile.okx.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -65,8 +65,7 @@ ENDPOINTS = (
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/account/bills-archive",
-        notes="Trading account bills of the last 3 months (ccxt's default ledger method). Bills since 2021 "
-        "exist only as an asynchronous file request, which Tallybot does not use.",
+        notes=t("profile.okx.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -74,8 +73,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
-        notes="Funding account bills since 1 February 2021, including transfers between your OKX accounts and "
-        "sub-accounts; max 100 per page, paged with after=billId, one request a second.",
+        notes=t("profile.okx.endpoints.n6.notes"),
     ),
     EndpointSpec(
         Endpoint.EARN_REWARDS,
@@ -83,8 +81,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
-        notes="Funding account bills since 1 February 2021 of reward types: staking and Simple Earn interest, "
-        "airdrops and event rewards; max 100 per page, paged with after=billId, one request a second.",
+        notes=t("profile.okx.endpoints.n7.notes"),
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
@@ -93,7 +90,7 @@ ENDPOINTS = (
         lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=SWAP|FUTURES",
-        notes="Same one-year limit as spot fills.",
+        notes=t("profile.okx.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -102,7 +99,7 @@ ENDPOINTS = (
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/account/bills-archive?type=8",
-        notes="Funding fees are bills of type 8.",
+        notes=t("profile.okx.endpoints.n9.notes"),
     ),
 )
 
@@ -115,28 +112,26 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.okx.com/account/my-api",
     docs_url="https://www.okx.com/docs-v5/en/",
     alerts=(
-        "OKX's API only returns the last year of trades. Download older trades from OKX and add them by file upload.",
-        "OKX needs three things: the API key, the secret key and the passphrase you chose.",
+        t("profile.okx.alert_1"),
+        t("profile.okx.alert_2"),
     ),
     integration_steps=(
-        "Log in to OKX, open your profile menu and choose API keys.",
-        "Choose Create API key and give it a name such as Tallybot.",
-        "Set a passphrase and write it down: OKX will ask you for it nowhere else and cannot show it again.",
-        "Under permissions keep only Read. Leave Trade and Withdraw unticked.",
-        "Leave the IP address field empty.",
-        "Confirm with your security codes, then copy the API key, the secret key and your passphrase into "
-        "this chat when asked.",
+        t("profile.okx.step_1"),
+        t("profile.okx.step_2"),
+        t("profile.okx.step_3"),
+        t("profile.okx.step_4"),
+        t("profile.okx.step_5"),
+        t("profile.okx.step_6"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        "OKX deletes keys that can trade or withdraw, have no IP address and go unused for a while; a "
-        "read-only key is not affected.",
-        "Each sub-account needs its own key and integration.",
+        t("profile.okx.note_3"),
+        t("profile.okx.note_4"),
     ),
     troubleshooting=(
-        c.invalid_key_tip(NAME, "The OKX API key looks like 1a2b3c4d-5e6f-…, 36 characters with dashes."),
+        c.invalid_key_tip(NAME, t("profile.okx.tip.invalid_key.extra")),
         c.wrong_passphrase_tip(NAME),
         c.ip_tip(NAME),
         c.missing_permission_tip(NAME, "Read"),
@@ -144,14 +139,14 @@ PROFILE = ExchangeProfile(
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, "OKX's API returns only the last year of trades."),
+        c.missing_history_tip(NAME, t("profile.okx.tip.missing_history.extra")),
         c.fewer_transactions_tip(),
     ),
     permission_check=PermissionCheck(
-        "privateGetAccountConfig", ("perm",), "Tallybot checks on OKX that the key only has read permission."
+        "privateGetAccountConfig", ("perm",), t("profile.okx.permission_check.permission_note")
     ),
     ip_restriction_check=PermissionCheck(
-        "privateGetAccountConfig", ("ip",), "Tallybot checks whether the key is linked to IP addresses."
+        "privateGetAccountConfig", ("ip",), t("profile.okx.ip_restriction_check.permission_note")
     ),
     reports_expiry=False,
     popularity=90,
