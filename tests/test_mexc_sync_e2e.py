@@ -28,19 +28,21 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=0, transfers=0, rewards=0
+    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=0, transfers=6, rewards=0
 )
 DAYS_BACK = 230  # the sync-from date: before the account's first record
 TRADES = "/api/v3/myTrades"
 DEPOSITS = "/api/v3/capital/deposit/hisrec"
 WITHDRAWALS = "/api/v3/capital/withdraw/history"
+TRANSFERS = "/api/v3/capital/transfer"
+DAY_MS = 86_400_000
 
 
 @pytest.fixture
 async def mexc() -> AsyncIterator[MexcEmulator]:
-    # Seed 44: four traded markets, three with trades in the last month (UNI/BTC's are all older, so it is probed
-    # and found empty), each found from the account's balances, deposits and withdrawals.
-    async with MexcEmulator(seed=44, profile=SEVEN_MONTHS, listed_symbols=20) as emulator:
+    # Seed 20: four traded markets with trades in the last month, each found from the account's balances, deposits
+    # and withdrawals; two of the six transfers are older than the transfer list's six months.
+    async with MexcEmulator(seed=20, profile=SEVEN_MONTHS, listed_symbols=20) as emulator:
         yield emulator
 
 
@@ -61,6 +63,9 @@ def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
             )
         elif row.kind == "withdrawal":
             values = (row.asset, row.amount, row.fee_amount, ms)
+        elif row.kind == "transfer":
+            raw = row.raw or {}
+            values = (row.asset, row.amount, raw.get("fromAccountType"), raw.get("toAccountType"), ms)
         else:
             values = (row.asset, row.amount, ms)
         by_kind.setdefault(row.kind, set()).add(values)
@@ -120,7 +125,12 @@ async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches
             rows = list((await session.scalars(select(Transaction))).all())
 
     account = mexc.account
-    month_ago = mexc.account.now_ms - 30 * 86_400_000
+    month_ago = mexc.account.now_ms - 30 * DAY_MS
+    half_year_ago = mexc.account.now_ms - 180 * DAY_MS
+    recent_transfers = [t for t in account.transfers if t.timestamp >= half_year_ago]
+    assert 0 < len(recent_transfers) < len(account.transfers)
+    # The emulator's two wallets are MEXC's spot and futures accounts.
+    wallet = {"FUND": "SPOT", "UNIFIED": "FUTURES"}
     reachable = [t for t in account.trades if t.timestamp >= month_ago]
     older = [t for t in account.trades if t.timestamp < month_ago]
     assert reachable and older, "the account has trades on both sides of the reach"
@@ -142,22 +152,28 @@ async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches
         },
         "deposit": {(d.asset, d.amount, d.timestamp) for d in account.deposits},
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp) for w in account.withdrawals},
+        "transfer": {
+            (t.asset, t.amount, wallet[t.from_account], wallet[t.to_account], t.timestamp) for t in recent_transfers
+        },
     }
     assert stored(rows) == truth
-    assert len(rows) == len(reachable) + len(account.deposits) + len(account.withdrawals)  # nothing twice
+    # Nothing twice.
+    assert len(rows) == len(reachable) + len(account.deposits) + len(account.withdrawals) + len(recent_transfers)
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert f"spot trades {len(reachable)}" in first, first
-    assert "last 30 days of spot trades" in first, first  # the user is told why older trades are missing
+    # The user is told why older trades and transfers are missing.
+    assert "last 30 days of spot trades" in first and "last 180 days of internal transfers" in first, first
     # Deposits and withdrawals are walked in 90-day windows from the sync-from date; each traded market's month in
-    # one request (no month of this account holds more than a page of 100), UNI/BTC's empty month included.
+    # one request (no month of this account holds more than a page of 100).
     start = datetime.combine(date.today() - timedelta(days=DAYS_BACK), time(), UTC)
     windows = math.ceil((synced_at - start) / timedelta(days=90))
     assert first_requests[DEPOSITS] == first_requests[WITHDRAWALS] == windows, first_requests
     assert first_requests[TRADES] >= len(account.traded_symbols), first_requests
     # The second sync starts where the first ended: the balances once (market discovery), one request per wallet
-    # list and per market that had trades; the market probed empty is not asked again (its balances did not move).
+    # list (transfers: once per direction) and per market that had trades; markets probed empty are not asked again
+    # (their balances did not move).
     with_trades = len({t.symbol for t in reachable})
-    assert again == {"/api/v3/account": 1, DEPOSITS: 1, WITHDRAWALS: 1, TRADES: with_trades}, again
+    assert again == {"/api/v3/account": 1, DEPOSITS: 1, WITHDRAWALS: 1, TRANSFERS: 2, TRADES: with_trades}, again
     assert "✅ MEXC-1: 0 new" in second, second
     assert "MEXC" in status
     assert exported.document is not None

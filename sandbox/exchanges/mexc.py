@@ -1,4 +1,5 @@
-"""MEXC spot API v3 emulator: exchange info, account, trades, deposits and withdrawals over a scripted account.
+"""MEXC spot API v3 emulator: exchange info, account, trades, deposits, withdrawals and transfers between the user's
+spot and futures accounts, over a scripted account.
 
 Signed requests are checked as MEXC's "SIGNED" section describes: the key in ``X-MEXC-APIKEY`` (missing: code 400
 "api key required"; malformed: 700001; unknown, revoked or expired: 10072), ``timestamp`` within ``recvWindow``
@@ -31,7 +32,7 @@ from sandbox.exchanges.base import (
     compact_json,
     retry_after_seconds,
 )
-from sandbox.exchanges.mexc_book import TRADES_REACH_MS, MexcBook, MexcError, MexcIds
+from sandbox.exchanges.mexc_book import TRADES_REACH_MS, TRANSFERS_REACH_MS, MexcBook, MexcError, MexcIds
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord
 from sandbox.exchanges.scripted import generate_account
@@ -92,8 +93,9 @@ class MexcEmulator(ExchangeEmulator):
         self.keys = MexcKeys(self.key_length, self.secret_length)
         self.limits = limits or MexcLimits()
         profile = profile or AccountProfile()
-        # Nothing near the trade list's one-month reach, so results never hinge on the seconds of a test run.
-        profile = replace(profile, quiet_ages_ms=(*profile.quiet_ages_ms, TRADES_REACH_MS))
+        # Nothing near the trade list's one-month reach or the transfer list's six months, so results never hinge
+        # on the seconds of a test run.
+        profile = replace(profile, quiet_ages_ms=(*profile.quiet_ages_ms, TRADES_REACH_MS, TRANSFERS_REACH_MS))
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=MexcIds()
         )
@@ -108,6 +110,7 @@ class MexcEmulator(ExchangeEmulator):
             Endpoint("/api/v3/myTrades", 10, True, book.my_trades),
             Endpoint("/api/v3/capital/deposit/hisrec", 1, True, book.deposits),
             Endpoint("/api/v3/capital/withdraw/history", 1, True, book.withdrawals),
+            Endpoint("/api/v3/capital/transfer", 1, True, book.transfers),
         )
 
     @property

@@ -1,23 +1,25 @@
-"""MEXC (spot API v3): deposits, withdrawals and spot trades per discovered market, each walked in time windows
-oldest first. Rules and their sources: docs/exchange-apis/mexc.md.
+"""MEXC (spot API v3): deposits, withdrawals, transfers between own accounts and spot trades per discovered market,
+each walked in time windows oldest first. Rules and their sources: docs/exchange-apis/mexc.md.
 
 | endpoint | page | paging inside a window | window | reach |
 | --- | --- | --- | --- | --- |
 | `GET /api/v3/capital/deposit/hisrec` | 1000 | start moves to the last row's time | 90 days | not documented |
 | `GET /api/v3/capital/withdraw/history` | 1000 | as deposits | 90 days | not documented |
 | `GET /api/v3/myTrades?symbol=…` | 100 | as deposits | 30 days (profile) | the last month |
+| `GET /api/v3/capital/transfer` | 100 | `page`, SPOT to FUTURES, then back | 180 days (profile) | six months |
 
-None of the three lists has a page number or a cursor: a full page is followed by the same request starting at
-the time of its last row (rows come oldest first), skipping the rows of that millisecond already read.
+The deposit, withdrawal and trade lists have neither a page number nor a cursor: a full page is followed by the
+same request starting at the time of its last row (rows come oldest first), skipping the rows of that millisecond
+already read.
 
 Trades need a symbol: the markets asked are those the account's own records point at (discovery.py: balances from
-`GET /api/v3/account`, deposits, withdrawals, records of earlier syncs). Run deposits and withdrawals first
+`GET /api/v3/account`, deposits, withdrawals, transfers, records of earlier syncs). Run the wallet lists first
 (`registry.sync_order`): they are the evidence.
 
-Cursors: deposits and withdrawals `{"window_start_ms": …}` (windows.WindowWalk, with the trailing-day re-read);
-trades, per market, the same plus `"from_id"` (1 once the market had a trade, 0 while it had none: MEXC's trade ids
-are hex strings without order, so the mark says only whether there were trades) and, while empty, `"balances"` of
-its two assets at the sync's start; market "" holds the evidence.
+Cursors: deposits, withdrawals and transfers `{"window_start_ms": …}` (windows.WindowWalk; deposits and withdrawals
+with the trailing-day re-read); trades, per market, the same plus `"from_id"` (1 once the market had a trade, 0 while
+it had none: MEXC's trade ids are hex strings without order, so the mark says only whether there were trades) and,
+while empty, `"balances"` of its two assets at the sync's start; market "" holds the evidence.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ WALLET: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "spotPrivateGetCapitalDepositHisrec",
     Endpoint.WITHDRAWALS: "spotPrivateGetCapitalWithdrawHistory",
 }
-SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
+SUPPORTED = frozenset({*WALLET, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES})
+# Query User Universal Transfer History answers one direction per request (both account types are required).
+DIRECTIONS = (("SPOT", "FUTURES"), ("FUTURES", "SPOT"))
 Token = list[Any]  # [time of the last row read, [ids of the rows read at that time]]
 
 
@@ -102,6 +106,8 @@ class MexcFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.TRANSFERS:
+            return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     async def _page(
@@ -162,6 +168,48 @@ class MexcFetcher:
 
         walk = WindowWalk(spec.endpoint, _window(spec), page, rereads_late_listings=spec.endpoint in SETTLING)
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+            yield item
+
+    # -- transfers between the user's spot and futures accounts -------------------------------------------------
+
+    async def _transfers(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        """Each window asked in both directions, page by page (`page` from 1, `size`); the token names both."""
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=MEXC_OPENED)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            direction, number = (int(token[0]), int(token[1])) if token else (0, 1)
+            source, target = DIRECTIONS[direction]
+            params = {
+                "fromAccountType": source,
+                "toAccountType": target,
+                "startTime": window_start,
+                "endTime": window_end,
+                "page": number,
+                "size": spec.page_size,
+            }
+            body = await call(
+                self.client, "spotPrivateGetCapitalTransfer", params, endpoint=spec.endpoint, report=report
+            )
+            # ccxt shows the live answer as an object; the docs print it inside a list (docs/exchange-apis/mexc.md).
+            answer = (body[0] if body else {}) if isinstance(body, list) else body
+            found = WindowPage([])
+            for row in answer.get("rows") or []:
+                self.evidence.note(str(row.get("asset", "")), spec.endpoint.value)
+                record, hold = self.rows.transfer(row)
+                if record is not None:
+                    found.records.append(record)
+                if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
+                    found.hold_ms = hold
+            if number * spec.page_size < int(answer.get("total") or 0):
+                found.token = [direction, number + 1]
+            elif direction + 1 < len(DIRECTIONS):
+                found.token = [direction + 1, 1]
+            return found
+
+        walk = WindowWalk(spec.endpoint, _window(spec), page)
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
             yield item
 
     # -- spot trades ------------------------------------------------------------------------------------------

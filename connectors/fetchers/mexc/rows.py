@@ -19,6 +19,9 @@ DEPOSIT_NEVER = frozenset({1, 7, 8, 10})
 WITHDRAWAL_DONE = frozenset({7})
 WITHDRAWAL_NEVER = frozenset({8, 9})
 
+TRANSFER_DONE = "SUCCESS"
+TRANSFER_NEVER = frozenset({"FAILED"})  # the statuses the internal-transfer list names: SUCCESS, FAILED, WAIT
+
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
 
@@ -92,6 +95,25 @@ class RowReader:
             exchange_tx_id=ident,
             fee_asset=self.code(coin) if charged else None,
             fee_amount=exact(fee) if charged else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def transfer(self, row: Mapping[str, Any]) -> Parsed:
+        """A move between the user's own spot and futures accounts; `fromAccountType`/`toAccountType` say which way."""
+        when, status = int(row["timestamp"]), str(row.get("status", ""))
+        if status in TRANSFER_NEVER:
+            return None, None
+        if status != TRANSFER_DONE:
+            return None, hold_if_recent(when)
+        ident = str(row["tranId"])
+        record = NormalizedRecord(
+            kind=RecordKind.TRANSFER,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.TRANSFER, ident),
+            asset=self.code(str(row["asset"])),
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident,
             raw=dict(row),
         )
         return record, None

@@ -57,6 +57,18 @@ ENDPOINTS = (
         api_path="GET /api/v3/capital/withdraw/history",
         notes="As deposits (Withdraw History).",
     ),
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=True,
+        page_size=100,
+        window=180 * c.DAY,
+        lookback=180 * c.DAY,
+        earliest=_OPENED,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v3/capital/transfer",
+        notes="Moves between your MEXC spot and futures accounts, one direction per request, at most 100 a page; "
+        "only the last six months can be queried (Query User Universal Transfer History).",
+    ),
 )
 
 PROFILE = ExchangeProfile(
@@ -73,7 +85,8 @@ PROFILE = ExchangeProfile(
         "MEXC returns trades one market at a time. Tallybot finds your markets from your balances, deposits and "
         "withdrawals; a coin bought and sold back in full without ever being deposited or withdrawn may be missed.",
         "MEXC has no way to check a key's permissions: make sure you ticked read-only permissions only.",
-        "Futures, transfers between your MEXC accounts and small-balance conversions to MX are not synced yet.",
+        "Futures trades and small-balance conversions to MX are not synced yet; transfers between your MEXC accounts "
+        "only for the last six months.",
     ),
     integration_steps=(
         "Log in to MEXC, open your profile menu and choose API Management.",
