@@ -101,6 +101,7 @@ class ImportReport:
     # Known rows by how they were recognised (connectors.files.matching.Match values: "content", "fee-included",
     # "twin"…), so the report can say how rows without an id met stored records.
     matched: dict[str, int] = field(default_factory=dict)
+    summed_fills: int = 0  # records that are several fills summed: they cannot meet the API's per-fill records
     first_at: datetime | None = None
     last_at: datetime | None = None
 
@@ -259,6 +260,7 @@ def _report(
         timezone_note=parsed.zone_note,
         moved=moved,
         matched={str(how): count for how, count in (matched or {}).items() if count},
+        summed_fills=parsed.summed_fills,
         first_at=min(times) if times else None,
         last_at=max(times) if times else None,
     )

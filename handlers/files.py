@@ -226,6 +226,8 @@ def render_report(report: ImportReport, name: str, account: str) -> str:
     for how, entry in MATCH_TEXTS.items():
         if report.matched.get(how):
             text += "\n" + tn(entry, report.matched[how])
+    if report.summed_fills:
+        text += "\n" + tn("upload.summed_fills", report.summed_fills)
     if report.timezone_note:
         text += "\n\nℹ️ " + escape(render(report.timezone_note))
     return text

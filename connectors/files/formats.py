@@ -26,6 +26,9 @@ class ParsedRecord:
     precision: int = 1  # seconds the file's times are rounded to (60 for exports that write minutes only)
     # A withdrawal whose amount includes the network fee, which the file does not state (connectors/files/matching.py).
     fee_included: bool = False
+    # Several fills summed into one record, because the file's rows could not be paired fill by fill: it cannot meet
+    # the API's per-fill records, and the report says so.
+    summed_fills: bool = False
 
 
 @dataclass(frozen=True, slots=True)

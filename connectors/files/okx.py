@@ -147,7 +147,8 @@ def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
         fee_amount=-fee_total if fee_total is not None else None,
         raw={"file_format": "okx-trading", "rows": [raw_row(table, row, "okx-trading") for _, row in fill.rows]},
     )
-    return ParsedRecord(record, fill.line, keyed=False, precision=precision)
+    # More than one base and one quote row: fills summed because their rows could not be paired (a cut export).
+    return ParsedRecord(record, fill.line, keyed=False, precision=precision, summed_fills=len(fill.rows) > 2)
 
 
 FUNDING_REWARD_WORDS = ("received", "rebate", "yield", "interest", "reward", "airdrop", "bonus", "earn")

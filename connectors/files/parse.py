@@ -54,6 +54,7 @@ class ParsedFile:
     rejected_total: int = 0
     zone_name: str = "UTC"
     zone_note: Text | None = None  # set when the file did not say its zone and the user's was assumed
+    summed_fills: int = 0  # records that are several fills summed (see ParsedRecord.summed_fills)
 
 
 def format_named(name: str) -> FileFormat:
@@ -122,6 +123,7 @@ def parse(
             overlong = too_long(outcome.record)
             if overlong is None:
                 result.records.append(outcome)
+                result.summed_fills += outcome.summed_fills
             else:
                 _reject(result, RejectedRow(outcome.line, overlong.column, overlong.reason))
         elif isinstance(outcome, Skipped):

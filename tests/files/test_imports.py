@@ -438,3 +438,39 @@ async def test_the_report_says_identical_fills_the_file_cannot_tell_apart_were_t
     assert report.matched == {"content": 2, "twin": 2}
     text = render_report(report, "t.csv", "Main")
     assert tn("upload.matched.content", 2) in text and tn("upload.matched.twin", 2) in text
+
+
+async def test_the_report_warns_of_fills_the_file_could_only_sum(database: Database) -> None:
+    """A statement operation with two bought rows and one spent row (Binance's Transaction History writes a row per
+    balance change and no fill id): the fills cannot be paired, so they are one summed trade, and the user is told
+    it cannot meet the API's per-fill records."""
+    integration_id = await account(database)
+    rows = [
+        STATEMENT_HEADER,
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Buy", "BTC", "0.001", ""],
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Buy", "BTC", "0.002", ""],
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Spend", "USDT", "-150", ""],
+    ]
+
+    report = await ImportService(database).import_file(USER, integration_id, "statement.csv", csv_bytes(rows))
+
+    assert (report.new, report.summed_fills) == (1, 1)
+    (trade,) = await stored(database, integration_id)
+    assert (trade.amount, trade.quote_amount) == (Decimal("0.003"), Decimal("150"))
+    assert tn("upload.summed_fills", 1) in render_report(report, "statement.csv", "Main")
+
+
+async def test_fills_the_statement_pairs_one_by_one_are_not_reported_as_summed(database: Database) -> None:
+    integration_id = await account(database)
+    rows = [
+        STATEMENT_HEADER,
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Buy", "BTC", "0.001", ""],
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Spend", "USDT", "-50", ""],
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Buy", "BTC", "0.002", ""],
+        ["1", "2024-01-20 14:30:00", "Spot", "Transaction Spend", "USDT", "-100", ""],
+    ]
+
+    report = await ImportService(database).import_file(USER, integration_id, "statement.csv", csv_bytes(rows))
+
+    assert (report.new, report.summed_fills) == (2, 0)
+    assert "⚠️" not in render_report(report, "statement.csv", "Main")

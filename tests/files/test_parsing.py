@@ -452,3 +452,16 @@ def test_field_limits_follow_the_database_columns_and_an_overlong_cell_is_a_reje
 
     assert [(r.line, r.column) for r in parsed.rejected] == [(2, "asset")]
     assert parsed.rejected[0].reason == Text.of("file.row.too_long", text="X" * 40, limit=32)
+
+
+def test_okx_fills_whose_rows_cannot_be_paired_are_one_summed_record_and_flagged() -> None:
+    """Order 100 gets a second BTC row in the same second at the same price but no second USDT row: the base and
+    quote rows differ in number, so the fills are summed into one record, flagged as such."""
+    extra_base = ["16", "100", "2025-11-29 08:25:29", "Spot", "BTC-USDT", "Buy", "0.01", "BTC", "90000", "0", "0",
+                  "BTC", "0", "0", "0.01", "0.01999", "BTC"]  # fmt: skip
+    parsed = parse("okx.csv", csv_bytes([*samples.OKX_TRADING[:4], extra_base, *samples.OKX_TRADING[4:]]))
+
+    summed = [p for p in parsed.records if p.summed_fills]
+    assert parsed.summed_fills == 1 and len(summed) == 1
+    assert (summed[0].record.asset, summed[0].record.amount) == ("BTC", Decimal("0.02"))
+    assert not any(p.summed_fills for p in parse("okx.csv", csv_bytes(samples.OKX_TRADING)).records)

@@ -116,6 +116,7 @@ class _Trade:
     fees: list[_Row]
     base_amount: Decimal
     quote_amount: Decimal
+    summed: bool = False  # several received or spent rows summed: the fills could not be told apart
 
 
 def _trades(rows: list[_Row]) -> list[_Trade]:
@@ -151,9 +152,10 @@ def _trade(received: list[_Row], spent: list[_Row], fees: list[_Row]) -> _Trade:
         # "Transaction Related" names no side: receiving a quote coin for another coin is a sale.
         "sell" if received[0].coin.upper() in KNOWN_QUOTES and spent[0].coin.upper() not in KNOWN_QUOTES else "buy"
     )
+    summed = len(received) > 1 or len(spent) > 1
     if side == "sell":
-        return _Trade(RecordKind.TRADE, "sell", spent[0], received[0], fees, paid, got)
-    return _Trade(RecordKind.TRADE, "buy", received[0], spent[0], fees, got, paid)
+        return _Trade(RecordKind.TRADE, "sell", spent[0], received[0], fees, paid, got, summed)
+    return _Trade(RecordKind.TRADE, "buy", received[0], spent[0], fees, got, paid, summed)
 
 
 def _converts(rows: list[_Row]) -> list[_Trade]:
@@ -172,7 +174,8 @@ def _converts(rows: list[_Row]) -> list[_Trade]:
         if len({r.coin for r in got_rows}) != 1 or len({r.coin for r in paid_rows}) != 1:
             raise RowError("coin", Text.of("file.row.too_many_coins_convert"))
         got, paid = _total(got_rows), -_total(paid_rows)
-        converts.append(_Trade(RecordKind.CONVERT, "buy", got_rows[0], paid_rows[0], [], got, paid))
+        summed = len(got_rows) > 1 or len(paid_rows) > 1
+        converts.append(_Trade(RecordKind.CONVERT, "buy", got_rows[0], paid_rows[0], [], got, paid, summed))
     return converts
 
 
@@ -199,7 +202,7 @@ def _record(table: Table, context: Context, when: datetime, precision: int, trad
         fee_amount=fee_total if len(fee_coins) == 1 else None,
         raw={"file_format": "binance-statement", "rows": [raw_row(table, r.cells, "binance-statement") for r in rows]},
     )
-    return ParsedRecord(record, rows[0].line, keyed=False, precision=precision)
+    return ParsedRecord(record, rows[0].line, keyed=False, precision=precision, summed_fills=trade.summed)
 
 
 def _single(table: Table, context: Context, time_spec: str, row: _Row) -> Iterator[Outcome]:
