@@ -39,7 +39,7 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.htx_book import TRADES_REACH_MS, HtxBook, HtxError, HtxIds, raw_json
 from sandbox.exchanges.protocol import Call, NotEmulated
-from sandbox.exchanges.records import AccountProfile, ScriptedAccount
+from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord
 from sandbox.exchanges.scripted import generate_account
 
 __all__ = ["HtxEmulator", "HtxLimits"]
@@ -120,7 +120,7 @@ class HtxEmulator(ExchangeEmulator):
         )
 
     @property
-    def trades_in_reach(self) -> tuple[object, ...]:
+    def trades_in_reach(self) -> tuple[TradeRecord, ...]:
         floor = self.clock.now_ms() - TRADES_REACH_MS
         return tuple(t for t in self.account.trades if t.timestamp >= floor)
 

@@ -107,6 +107,11 @@ class HtxBook:
             (*account.deposits, *account.withdrawals), key=lambda r: r.timestamp
         )
         self.transfer_ids = {id(r): FIRST_TRANSFER_ID + 7 * n for n, r in enumerate(moves)}
+        # States other than final, by transfer id: a deposit still confirming, a withdrawal under review.
+        self.states: dict[int, str] = {}
+
+    def transfer_id(self, record: DepositRecord | WithdrawalRecord) -> int:
+        return self.transfer_ids[id(record)]
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -254,7 +259,9 @@ class HtxBook:
             "address": r.address,
             "address-tag": "",
             "fee": number(r.fee) if isinstance(r, WithdrawalRecord) else number(Decimal(0)),
-            "state": WITHDRAWAL_DONE_STATE if withdrawal else DEPOSIT_DONE_STATE,
+            "state": self.states.get(
+                self.transfer_ids[id(r)], WITHDRAWAL_DONE_STATE if withdrawal else DEPOSIT_DONE_STATE
+            ),
             "created-at": r.timestamp,
             "updated-at": r.timestamp + 60_000,
         }

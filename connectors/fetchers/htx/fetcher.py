@@ -10,8 +10,8 @@ their transfer ids. Rules and their sources: docs/exchange-apis/htx.md.
 Match results need no symbol (it is optional), so no market has to be discovered: one walk covers every market.
 
 Cursors: trades `{"window_start_ms": …}` (windows.WindowWalk; inside a window the token is the `id` to page on
-from); deposits and withdrawals `{"from_id": …}`, the id of the last row read, or of the earliest row not final
-yet, which the next sync asks from again (the row at `from` is skipped when it comes back: whether `from` is
+from); deposits and withdrawals `{"from_id": …}`, the id of the last row read, or one below the earliest row not final
+yet, so the next sync reads that row again (the row at `from` is skipped when it comes back: whether `from` is
 inclusive is not stated).
 
 The calls go through ccxt's v1 `private` methods, which sign with the client's `hostname` (set to the emulator's by
@@ -121,6 +121,7 @@ class HtxFetcher:
         kind = TRANSFER_TYPE[spec.endpoint]
         floor = since_ms(since)
         after = int(cursor["from_id"]) if cursor and cursor.get("from_id") is not None else None
+        held: int | None = None  # the id of the earliest row not final yet: the next sync asks from there
         while True:
             request: dict[str, Any] = {"type": kind, "direct": "prev", "size": spec.page_size}
             if after is not None:
@@ -128,20 +129,22 @@ class HtxFetcher:
             body = await call(
                 self.client, "privateGetQueryDepositWithdraw", request, endpoint=spec.endpoint, report=report
             )
-            rows = [r for r in (body or {}).get("data") or [] if int(r["id"]) != after]
+            answered = list((body or {}).get("data") or [])
+            rows = [r for r in answered if int(r["id"]) != after]  # `from` may be inclusive: read once
             records: list[NormalizedRecord] = []
-            held: int | None = None
             for row in rows:
                 record, hold = self.rows.transfer(row)
                 if hold is not None and held is None:
-                    held = int(row["id"])  # read again from here next sync, until it is final
+                    held = int(row["id"])
                 if record is not None and (floor is None or int(row["created-at"]) >= floor):
                     records.append(record)
-            full = len((body or {}).get("data") or []) >= spec.page_size
+            full = len(answered) >= spec.page_size and bool(rows)
             last = int(rows[-1]["id"]) if rows else after
-            stored: Cursor = {"from_id": held if held is not None else last} if last is not None else {}
-            covered = ms_to_utc(int(rows[-1]["created-at"])) if full and rows else until
+            # From one below a held row: it comes back under either reading of `from`, and is not skipped.
+            mark = held - 1 if held is not None else last
+            stored: Cursor = {"from_id": mark} if mark is not None else {}
+            covered = ms_to_utc(int(rows[-1]["created-at"])) if full else until
             yield Page(spec.endpoint, tuple(records), stored, covered)
-            if not full or not rows or held is not None:
+            if not full:
                 return
             after = last
