@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,12 +27,14 @@ import pytest
 from bot.secret import Secret
 from connectors.clients import ClientPool
 from connectors.diagnosis.model import DiagnosisCode
+from connectors.fetchers.base import FetchReport
 from connectors.fetchers.discovery import SpotMarket
+from connectors.fetchers.htx import HtxFetcher
 from connectors.fetchers.htx.rows import RowReader
 from connectors.key_permissions import parse_htx
 from connectors.keycheck import check_key
-from connectors.profiles import get_profile
-from connectors.records import RecordKind
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, Credentials, HtxEmulator, HtxLimits
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
 from tests.conformance.corpus import readable, shape_differences
@@ -281,3 +284,88 @@ async def test_the_key_check_reads_the_permission_endpoint_and_htxs_refusals() -
     assert outcomes["read_only"] == (True, None)
     assert outcomes["trading"][0] is False and outcomes["withdrawal"][0] is False
     assert {outcomes[n] for n in ("expired", "ip_restricted", "revoked")} == {(False, D.KEY_REFUSED)}
+
+
+# -- the fetcher against the emulator ---------------------------------------------------------------------------
+
+DENSE = AccountProfile(
+    years=0.5, traded_markets=4, trades=3000, deposits=120, withdrawals=60, converts=0, transfers=0, rewards=0
+)
+
+
+def small_pages(size: int) -> Any:
+    """HTX's profile with every page `size` rows, so a small account needs several pages per window and list."""
+    profile = get_profile("htx")
+    return replace(profile, endpoints=tuple(replace(spec, page_size=size) for spec in profile.endpoints))
+
+
+async def fetch_all(
+    fetcher: HtxFetcher, endpoint: Endpoint, cursors: dict[str, Any], report: FetchReport
+) -> tuple[list[NormalizedRecord], dict[str, Any]]:
+    records: list[NormalizedRecord] = []
+    async for page in fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors=cursors, report=report):
+        records.extend(page.records)
+        cursors = {"": page.cursor}
+    return records, cursors
+
+
+async def test_the_fetcher_pages_windows_and_lists_reads_everything_once_and_resumes_with_one_request_each() -> None:
+    async with HtxEmulator(seed=21, profile=DENSE, listed_symbols=12) as htx:
+        key = htx.create_demo_keys().read_only
+        pool = ClientPool({"htx": htx.base_url})
+        try:
+            async with pool.client("htx", "conformance", key.ccxt_config()) as client:
+                fetcher = HtxFetcher(small_pages(20), client)
+                report = FetchReport()
+                found, ends = {}, {}
+                for endpoint in (Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS):
+                    found[endpoint], ends[endpoint] = await fetch_all(fetcher, endpoint, {}, report)
+                first = dict(htx.requests.by_path)
+                htx.requests.reset()
+                again = FetchReport()
+                for endpoint in (Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS):
+                    records, _ = await fetch_all(fetcher, endpoint, ends[endpoint], again)
+                    assert records == [], endpoint
+                second = dict(htx.requests.by_path)
+        finally:
+            await pool.close()
+    reachable = htx.trades_in_reach
+    trades = sorted(r.natural_key for r in found[Endpoint.SPOT_TRADES])
+    assert len(trades) == len(set(trades)) == len(reachable)  # every trade of the reach, none twice
+    assert {(r.market, r.amount, r.price) for r in found[Endpoint.SPOT_TRADES]} == {
+        (f"{t.base}/{t.quote}", t.amount, t.price) for t in reachable
+    }
+    assert sorted((r.asset, r.amount) for r in found[Endpoint.DEPOSITS]) == sorted(
+        (d.asset, d.amount) for d in htx.account.deposits
+    )
+    assert sorted((r.asset, r.amount, r.fee_amount or 0) for r in found[Endpoint.WITHDRAWALS]) == sorted(
+        (w.asset, w.amount, w.fee) for w in htx.account.withdrawals
+    )
+    # 60 windows of 48 hours, some needing several pages of 20; 120 deposits in pages of 20 (the second page on
+    # repeats the row at `from`, so 7 pages), 60 withdrawals in 4.
+    assert first["/v1/order/matchresults"] > 60
+    assert first["/v1/query/deposit-withdraw"] == 7 + 4
+    # Resumed: one window of trades, one page per list.
+    assert second == {"/v1/order/matchresults": 1, "/v1/query/deposit-withdraw": 2}, second
+
+
+async def test_a_deposit_still_confirming_is_read_again_and_stored_once_it_is_safe() -> None:
+    async with HtxEmulator(seed=22, profile=SMALL, listed_symbols=10) as htx:
+        key = htx.create_demo_keys().read_only
+        newest = max(htx.account.deposits, key=lambda d: d.timestamp)
+        recent = replace(newest, timestamp=htx.clock.now_ms() - DAY_MS)  # settling: within the hold's reach
+        htx.book.transfer_ids[id(recent)] = htx.book.transfer_id(newest)
+        htx.account = replace(htx.account, deposits=(*htx.account.deposits[:-1], recent))
+        htx.book.account = htx.account
+        htx.book.states[htx.book.transfer_id(recent)] = "confirming"
+        pool = ClientPool({"htx": htx.base_url})
+        try:
+            async with pool.client("htx", "conformance", key.ccxt_config()) as client:
+                fetcher = HtxFetcher(get_profile("htx"), client)
+                first, cursors = await fetch_all(fetcher, Endpoint.DEPOSITS, {}, FetchReport())
+                htx.book.states.clear()  # now safe
+                second, _ = await fetch_all(fetcher, Endpoint.DEPOSITS, cursors, FetchReport())
+        finally:
+            await pool.close()
+    assert len(first) == len(htx.account.deposits) - 1
+    assert [(r.asset, r.amount) for r in second] == [(recent.asset, recent.amount)]
