@@ -17,6 +17,8 @@ KEY = KeyType(
     description="A BigONE API key and its secret.",
 )
 
+# Rules and sources: docs/exchange-apis/bigone.md (BigONE's pages "Deposit", "Withdrawal", "General Information";
+# the trade list's sizes from ccxt, BigONE's own page for it was not found).
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -25,7 +27,8 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.CURSOR,
         api_path="GET /api/v3/viewer/trades",
-        notes="One market per request (asset_pair_name), max 200, paged with page_token. Lookback not verified.",
+        notes="One asset pair per request (asset_pair_name is required), limit up to 200 (ccxt), newest first, "
+        "paged with page_token; no time range. How far back it reaches is not stated.",
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -33,7 +36,8 @@ ENDPOINTS = (
         page_size=50,
         paging=Paging.CURSOR,
         api_path="GET /api/v3/viewer/deposits",
-        notes="Default and safe page size 50 (ccxt); the maximum and the lookback are not verified.",
+        notes="Limit default 50 (the maximum is not stated), newest first, paged with page_token; no time range. "
+        "How far back it reaches is not stated.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
