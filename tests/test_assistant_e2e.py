@@ -155,7 +155,7 @@ async def test_an_ip_restricted_key_gets_its_diagnosis_and_a_check_again_button(
 
     assert "IP" in refusal.text
     labels = [button.text for button in refusal.buttons]
-    assert "Check again" in labels and "Enter a new key" in labels
+    assert t("assistant.retry.check_again") in labels and t("assistant.retry.new_key") in labels
 
 
 async def test_obviously_wrong_input_gets_a_specific_hint_and_is_still_deleted(

@@ -14,7 +14,7 @@ from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
 from db.repositories import TransactionRepository
-from i18n import t
+from i18n import t, tn
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BinanceEmulator, DemoKeys
 from tests.assistant_story import Walker
@@ -158,10 +158,10 @@ async def test_delete_says_what_goes_and_does_it(
     assert "3" in question.text
     if kept is None:
         assert remaining == []
-        assert "deleted with its 3 transactions" in done.text
+        assert done.source_text == tn("assistant.keys.deleted_all", 3, name="Binance-1")
     else:
         assert [(s.account_name, s.fingerprint, s.status) for s in remaining] == [("Binance-1", None, "disconnected")]
-        assert "3 transactions are kept" in done.text
+        assert done.source_text == tn("assistant.keys.deleted_key_only", 3, name="Binance-1")
 
 
 async def test_a_forged_keys_button_for_another_users_account_changes_nothing(
