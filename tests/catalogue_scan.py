@@ -135,8 +135,10 @@ def all_id_uses() -> tuple[IdUse, ...]:
 
 # Two words of prose side by side ("went wrong", "Rows read", "Sorry, something"): what a sentence, a label of
 # two words or a fragment glued into one has. Identifiers, codes, paths, formats and single symbols do not.
-PROSE = re.compile(r"[A-Za-z][a-z']+[,;:]? +[A-Za-z][a-z']*")
-SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH|PRAGMA|LOCK|SET)\b")
+# A word may be an acronym ("API key"); the word after it is lower case or capitalised, never all capitals (a PEM
+# label such as "PRIVATE KEY", an SQL keyword, a code).
+PROSE = re.compile(r"[A-Za-z][A-Za-z']+[,;:]? +(?:[a-z][a-z']*|[A-Z][a-z']+)\b")
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH|PRAGMA|LOCK|SET|BEGIN)\b")
 # Keyword arguments that take a setting, not a text (SQLAlchemy's `cascade="all, delete-orphan"`; a profile's
 # `aliases`, the words a search matches).
 SETTING_KEYWORDS = frozenset({"cascade", "ondelete", "onupdate", "server_default", "lazy", "aliases"})

@@ -77,6 +77,7 @@ def test_the_rule_counts_prose_f_strings_and_button_labels() -> None:
     source = """
 from telegram import InlineKeyboardButton
 GREETING = "Welcome to Tallybot"
+LABEL = "API key"
 def hello(name):
     return f"Hello {name}, welcome back"
 BUTTON = InlineKeyboardButton("Cancel", callback_data="x:cancel")
@@ -85,7 +86,13 @@ class Refusal(Exception):
 def refuse():
     raise Refusal("This file is too large")
 """
-    assert scan(source) == ["Welcome to Tallybot", "Hello {}, welcome back", "Cancel", "This file is too large"]
+    assert scan(source) == [
+        "Welcome to Tallybot",
+        "API key",
+        "Hello {}, welcome back",
+        "Cancel",
+        "This file is too large",
+    ]
 
 
 def test_the_rule_leaves_code_logs_and_developer_errors() -> None:
@@ -104,6 +111,7 @@ def f(message, row):
         return t("diagnosis.invalid key")
     if not row:
         raise ValueError("row must not be empty")
-    return ("fetch_my_trades", "margin:isolated", "SELECT id FROM users", row["Date Updated"])
+    sql = ("SELECT id FROM users", "BEGIN IMMEDIATE")
+    return ("fetch_my_trades", "margin:isolated", "PRIVATE KEY", sql, row["Date Updated"])
 '''
     assert scan(source) == []

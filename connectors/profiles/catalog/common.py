@@ -18,7 +18,12 @@ ALNUM = r"[A-Za-z0-9]+"
 
 
 def api_key(
-    *, min_length: int = 8, max_length: int = 128, pattern: str | None = ALNUM, hint: str = "", label: str = "API key"
+    *,
+    min_length: int = 8,
+    max_length: int = 128,
+    pattern: str | None = ALNUM,
+    hint: str = "",
+    label: str = t("profile.common.api_key.default"),
 ) -> CredentialField:
     return CredentialField("apiKey", label, min_length, max_length, False, pattern, hint)
 
@@ -34,7 +39,9 @@ def secret(
     return CredentialField("secret", label, min_length, max_length, True, pattern, hint)
 
 
-def passphrase(*, label: str = "Passphrase", hint: str = t("profile.common.passphrase.default")) -> CredentialField:
+def passphrase(
+    *, label: str = t("profile.common.passphrase.label"), hint: str = t("profile.common.passphrase.default")
+) -> CredentialField:
     # The user chose it, so only its length is bounded; rules changed over the years and old keys still work.
     return CredentialField("password", label, 1, 128, True, None, hint)
 

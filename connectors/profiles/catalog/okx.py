@@ -15,7 +15,7 @@ _ONE_YEAR = 365 * c.DAY
 
 KEY = KeyType(
     id="normal",
-    label="API key",
+    label=t("profile.common.api_key.default"),
     fields=(
         c.api_key(min_length=36, max_length=36, pattern=c.UUID, hint=t("profile.okx.key.api_key.hint")),
         c.secret(min_length=16, max_length=64, pattern=r"[0-9A-Fa-f]+", hint=t("profile.okx.key.secret.hint")),
