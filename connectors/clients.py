@@ -85,6 +85,8 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         "has": {"fetchCurrencies": False},
         "options": {"fetchMarkets": {"types": ["spot"]}, "unifiedAccount": False},
     },
+    # BigONE: ccxt's currency list is an undocumented web endpoint (/api/v3/assets), which Tallybot does not need.
+    "bigone": {"has": {"fetchCurrencies": False}},
 }
 
 # Endpoints whose budgets ccxt's one leaky bucket per client cannot express, paced by their fetcher instead: each
