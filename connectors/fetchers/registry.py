@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectors.fetchers.base import Fetcher
+from connectors.fetchers.bigone import BigoneFetcher
 from connectors.fetchers.binance import BinanceFetcher
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
@@ -59,6 +60,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return MexcFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "gate":
         return GateFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "bigone":
+        return BigoneFetcher(profile, client, key_type=key_type, **options)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 

@@ -3,11 +3,13 @@
 What ccxt sends for each unified method is read from ccxt's own code (connectors/fetchers/ccxt_ranges.py); the
 expectations below were written by hand from reading ccxt 4.5.90's methods (quoted in each case).
 
-BigONE has no emulator yet, so its deposits run through the real ccxt client against a small local HTTP stub. The
-stub checks no signature; it answers as BigONE's deposit list does according to ccxt's `bigone.fetch_deposits`
-(which cites https://open.big.one/docs/spot_deposit.html): `GET /api/v3/viewer/deposits` with `limit` (default 50)
-and `page_token` only, newest first, `{"code": 0, "page_token": …, "data": [{id, amount, txid, inserted_at, state,
-asset_symbol, …}]}`. No start or end time can be asked for.
+Coincheck (untested: no profile, emulator or fetcher of Tallybot's own) stands for every exchange whose deposit list
+takes no time range: its deposits run through the real ccxt client against a small local HTTP stub. The stub checks
+no signature; it answers as Coincheck's deposit list does according to ccxt's `coincheck.fetch_deposits` (which cites
+https://coincheck.com/documents/exchange/api#account-deposits): `GET /api/deposit_money` with `currency` and `limit`
+only, newest first, `{"success": true, "deposits": [{id, amount, currency, address, status, confirmed_at,
+created_at}]}`. No start or end time can be asked for. (BigONE, whose list is alike, stood here until it got a
+fetcher of its own: connectors/fetchers/bigone.)
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def test_exchanges_beyond_the_eleven_are_offered_as_untested() -> None:
         assert "untested" not in get_profile(ours).name
 
 
-# ------------------------------------------------------------------------------------------------- BigONE stub
+# ---------------------------------------------------------------------------------------------- Coincheck stub
 
 DAY_MS = 86_400_000
 NOW_MS = int(datetime.now(UTC).timestamp() * 1000)
@@ -86,32 +88,26 @@ def scripted_deposits(count: int) -> list[dict[str, Any]]:
             {
                 "id": number,
                 "amount": f"{number}.000000012345678901",
-                "confirms": 100,
-                "txid": f"{number:064x}",
-                "is_internal": False,
-                "inserted_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "updated_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "kind": "default",
-                "memo": "",
-                "state": "WITHHOLD",
-                "asset_symbol": "BTC",
+                "currency": "BTC",
+                "address": "13PhzoK8me3u5nHzzFD85qT9RqEWR9M4Ty",
+                "status": "received",
+                "confirmed_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             }
         )
     return rows
 
 
-class BigoneStub:
+class CoincheckStub:
     def __init__(self, deposits: list[dict[str, Any]]) -> None:
         self.deposits = deposits
         self.asked: list[dict[str, str]] = []
         self.app = web.Application()
-        self.app.router.add_get("/api/v3/asset_pairs", self.pairs)
-        self.app.router.add_get("/api/contract/v2/symbols", self.contracts)
-        self.app.router.add_get("/api/v3/viewer/deposits", self.deposit_list)
+        self.app.router.add_get("/api/deposit_money", self.deposit_list)
         self.runner = web.AppRunner(self.app)
         self.base_url = ""
 
-    async def __aenter__(self) -> BigoneStub:
+    async def __aenter__(self) -> CoincheckStub:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -122,45 +118,29 @@ class BigoneStub:
     async def __aexit__(self, *exc: object) -> None:
         await self.runner.cleanup()
 
-    async def pairs(self, request: web.Request) -> web.Response:
-        pair = {
-            "id": "pair-1",
-            "name": "BTC-USDT",
-            "quote_scale": 2,
-            "quote_asset": {"id": "asset-usdt", "symbol": "USDT", "name": "Tether"},
-            "base_asset": {"id": "asset-btc", "symbol": "BTC", "name": "Bitcoin"},
-            "base_scale": 6,
-            "min_quote_value": "1",
-            "max_quote_value": "1000000",
-        }
-        return web.json_response({"code": 0, "data": [pair]})
-
-    async def contracts(self, request: web.Request) -> web.Response:
-        return web.json_response([])
-
     async def deposit_list(self, request: web.Request) -> web.Response:
         self.asked.append(dict(request.query))
         limit = int(request.query.get("limit", "50"))
-        newest_first = sorted(self.deposits, key=lambda d: d["inserted_at"], reverse=True)
-        return web.json_response({"code": 0, "page_token": "token-2", "data": newest_first[:limit]})
+        newest_first = sorted(self.deposits, key=lambda d: d["created_at"], reverse=True)
+        return web.json_response({"success": True, "deposits": newest_first[:limit]})
 
 
 @pytest.fixture
-async def bigone() -> AsyncIterator[tuple[BigoneStub, Any]]:
-    async with BigoneStub(scripted_deposits(60)) as stub:
-        pool = ClientPool({"bigone": stub.base_url})
+async def coincheck() -> AsyncIterator[tuple[CoincheckStub, Any]]:
+    async with CoincheckStub(scripted_deposits(60)) as stub:
+        pool = ClientPool({"coincheck": stub.base_url})
         try:
-            async with pool.client("bigone", "credential-1", {"apiKey": "key", "secret": "secret"}) as client:
+            async with pool.client("coincheck", "credential-1", {"apiKey": "key", "secret": "secret"}) as client:
                 yield stub, client
         finally:
             await pool.close()
 
 
-async def test_bigone_deposits_bring_the_newest_page_and_report_everything_before_it_as_a_gap(
-    bigone: tuple[BigoneStub, Any],
+async def test_coincheck_deposits_bring_the_newest_page_and_report_everything_before_it_as_a_gap(
+    coincheck: tuple[CoincheckStub, Any],
 ) -> None:
-    stub, client = bigone
-    profile = get_profile("bigone")
+    stub, client = coincheck
+    profile = get_profile("coincheck")
     fetcher = fetcher_for(profile, client)
     assert isinstance(fetcher, GenericFetcher)
     since = datetime.now(UTC) - timedelta(days=365)
@@ -168,7 +148,7 @@ async def test_bigone_deposits_bring_the_newest_page_and_report_everything_befor
     report = FetchReport()
     pages = [p async for p in fetcher.fetch(Endpoint.DEPOSITS, since=since, until=until, cursors={}, report=report)]
 
-    # One request, with nothing but the page size: BigONE cannot be asked for a time range.
+    # One request, with nothing but the page size: Coincheck cannot be asked for a time range.
     assert report.requests == 1 and [set(q) for q in stub.asked] == [{"limit"}]
     records = [r for page in pages for r in page.records]
     # The newest 50 of 60 (ids 11..60), amounts exact from the raw strings.

@@ -1,8 +1,9 @@
 """Through the sync engine: an untested generic endpoint that cannot be paged ends partial, never ok.
 
-BigONE's deposits through the real ccxt client, against the local HTTP stub of tests/connectors/test_generic_ranges.py
-(no BigONE emulator exists; the stub checks no signature). ccxt's `bigone.fetch_deposits` cannot send a start time,
-so only the newest page can be read: the engine stores it and reports the endpoint partial with the reason.
+Coincheck's deposits (an untested exchange) through the real ccxt client, against the local HTTP stub of
+tests/connectors/test_generic_ranges.py (the stub checks no signature). ccxt's `coincheck.fetch_deposits` cannot send
+a start time, so only the newest page can be read: the engine stores it and reports the endpoint partial with the
+reason.
 """
 
 from __future__ import annotations
@@ -21,20 +22,20 @@ from connectors.clients import ClientPool
 from connectors.profiles import Endpoint
 from db.engine import Database
 from db.models import Transaction
-from tests.connectors.test_generic_ranges import BigoneStub, scripted_deposits
+from tests.connectors.test_generic_ranges import CoincheckStub, scripted_deposits
 
 TELEGRAM_USER = 515151
 
 
-async def test_bigone_deposits_end_partial_with_the_newest_page_stored(sqlite_database: Database) -> None:
-    async with BigoneStub(scripted_deposits(60)) as stub:
-        pool = ClientPool({"bigone": stub.base_url})
+async def test_deposits_without_a_start_time_end_partial_with_the_newest_page_stored(sqlite_database: Database) -> None:
+    async with CoincheckStub(scripted_deposits(60)) as stub:
+        pool = ClientPool({"coincheck": stub.base_url})
         integrations = IntegrationService(sqlite_database, Vault(KeyRing([generate_key()])))
         summary = await integrations.connect(
             TELEGRAM_USER,
-            exchange_id="bigone",
+            exchange_id="coincheck",
             key_type="normal",
-            account_name="BigONE main",
+            account_name="Coincheck main",
             fields={"apiKey": Secret("a1b2c3d4-e5f6-a7b8-c9d0"), "secret": Secret("f0e1d2c3-b4a5-9687-7869")},
             options=AdvancedOptions(
                 sync_from=(datetime.now(UTC) - timedelta(days=365)).date(), endpoints=(str(Endpoint.DEPOSITS),)
