@@ -22,6 +22,7 @@ from sandbox.exchanges.base import (
     Permissions,
     RequestCounter,
 )
+from sandbox.exchanges.bigone import BigoneEmulator, BigoneLimits
 from sandbox.exchanges.binance import BinanceDemoKeys, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
 from sandbox.exchanges.bitget_book import TaxRecord
@@ -57,6 +58,8 @@ __all__ = [
     "AccountProfile",
     "ApiKey",
     "BalanceRecord",
+    "BigoneEmulator",
+    "BigoneLimits",
     "BinanceDemoKeys",
     "BinanceEmulator",
     "BinanceLimits",
