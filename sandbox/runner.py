@@ -22,6 +22,7 @@ from bot.settings import Settings
 from sandbox.botapi import BotApiEmulator, UserHandle
 from sandbox.exchanges import (
     AccountProfile,
+    BigoneEmulator,
     BinanceEmulator,
     BitgetEmulator,
     BybitEmulator,
@@ -51,6 +52,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "mexc": "MEXC",
     "gate": "Gate",
     "htx": "HTX",
+    "bigone": "BigONE",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -160,6 +162,7 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "mexc": MexcEmulator(seed=seed + 9, profile=account, listed_symbols=markets),
         "gate": GateEmulator(seed=seed + 10, profile=account, listed_symbols=markets),
         "htx": HtxEmulator(seed=seed + 11, profile=account, listed_symbols=markets),
+        "bigone": BigoneEmulator(seed=seed + 12, profile=account, listed_pairs=markets),
     }
 
 
