@@ -323,14 +323,21 @@ def parse_htx(payload: Any, api_key: str) -> KeyFacts:
 
 
 def parse_gate(payload: Any, api_key: str) -> KeyFacts:
-    """GET /api/v4/account/main_keys: `perms` [{name, read_only}], `ip_whitelist`; a list or a single key.
+    """GET /api/v4/account/main_keys: every key of the main account, each with `perms` [{name, read_only}] and
+    `ip_whitelist`; a list or a single key. The documented example shows `key` masked ("c5dcfbf1f3a7*****"), so a
+    row is this key when its visible part starts this key (exactly one row may; docs/exchange-apis/gate.md).
 
-    Gate's "wallet" permission with write access includes withdrawals, so it counts as withdrawing.
+    Gate's "wallet" permission with write access includes fund transfers, so it counts as withdrawing.
     """
     rows = payload if isinstance(payload, list) else [payload]
     if not rows or not all(isinstance(r, Mapping) for r in rows):
         raise PermissionsUnreadable("the answer is not a list of keys")
-    row = next((r for r in rows if r.get("key") == api_key), rows[0] if len(rows) == 1 else None)
+    row = next((r for r in rows if r.get("key") == api_key), None)
+    if row is None:
+        visible = [r for r in rows if _gate_masked_match(r.get("key"), api_key)]
+        # A lone row that names no key at all is the key's own answer; one that names another key is not.
+        unnamed = len(rows) == 1 and not isinstance(rows[0].get("key"), str)
+        row = visible[0] if len(visible) == 1 else (rows[0] if unnamed else None)
     if row is None:
         raise PermissionsUnreadable("the answer does not list this key")
     perms = row.get("perms")
@@ -345,6 +352,14 @@ def parse_gate(payload: Any, api_key: str) -> KeyFacts:
         can_withdraw="wallet" in writable,
         ip_restricted=bool(row.get("ip_whitelist")),
     )
+
+
+def _gate_masked_match(shown: Any, api_key: str) -> bool:
+    """Whether a masked key ("c5dcfbf1f3a7*****") shows the start of `api_key`."""
+    if not isinstance(shown, str) or not shown.endswith("*"):
+        return False
+    visible = shown.rstrip("*")
+    return bool(visible) and api_key.startswith(visible)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
