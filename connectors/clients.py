@@ -75,6 +75,8 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         "options": {"fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}}},
         # HTX's deposit list sends amounts as JSON numbers: parsed as Decimal they keep every digit HTX sent.
         "on_json_response": partial(json.loads, parse_float=Decimal),
+        # ccxt's 100 ms a call is exactly HTX's 20 per 2 s per endpoint: a late request then meets the limit.
+        "rateLimit": 110,
     },
     # MEXC: fetchCurrencies is the private /api/v3/capital/config/getall (SPOT_WITHDRAW_READ). ccxt always reads the
     # futures contract list as well (no option); the emulator serves it empty.
