@@ -411,7 +411,7 @@ async def send_export(
             await outbound.send(chat.get_bot(), chat.id, escape(_parts_notice(report, count)))
         for number, part in enumerate(report.parts, start=1):
             with part.open("rb") as handle:
-                label = caption if count == 1 else f"{caption} Part {number} of {count}."
+                label = caption if count == 1 else t("export.part_caption", caption=caption, number=number, count=count)
                 await outbound.send_document(chat.get_bot(), chat.id, handle, part.name, escape(label))
         details = export_details(report)
         if details:
