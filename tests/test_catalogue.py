@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.sync.stored import endpoint_reason
+from connectors.diagnosis import DiagnosisCode, diagnosis_for
+from connectors.profiles import get_profile
 from i18n import Text, UnknownText, catalogue, from_stored, join, msgid, render, t, tn
 from tests.catalogue_scan import ROOT, all_id_uses, module_files, parsed
 
@@ -147,6 +150,15 @@ msgstr "そのコマンドは分かりません。"
 msgid "test.rows"
 msgid_plural "test.rows"
 msgstr[0] "{name}から{count}行"
+
+msgid "diagnosis.invalid_key.title"
+msgstr "{name}はこのAPIキーを受け付けません"
+
+msgid "sync.skip.not_offered"
+msgstr "{name}はAPIで{label}を提供していません。"
+
+msgid "endpoint.convert.phrase"
+msgstr "コンバート履歴"
 """
 
 
@@ -195,6 +207,16 @@ def test_another_locale_translates_and_falls_back_to_english(locales: Path) -> N
     assert join(["A", "B", "C"], locale="de") == "A, B, and C"
     # CLDR's Japanese list pattern is "{0}、{1}".
     assert join(["A", "B", "C"], locale="ja") == "A、B、C"
+
+
+def test_results_carry_texts_that_each_reader_sees_in_their_language(locales: Path) -> None:
+    # A diagnosis and a stored skip note hold ids and arguments: the same result reads in English and in Japanese.
+    diagnosis = diagnosis_for(DiagnosisCode.INVALID_KEY, get_profile("binance"))
+    assert diagnosis.title_in("en") == "Binance does not accept this API key"
+    assert diagnosis.title_in("ja") == "BinanceはこのAPIキーを受け付けません"
+    stored = {"id": "sync.skip.not_offered", "args": {"name": "Kraken", "label": {"id": "endpoint.convert.phrase"}}}
+    assert endpoint_reason(None, stored, "Kraken") == "Kraken does not offer convert history through its API."
+    assert endpoint_reason(None, stored, "Kraken", locale="ja") == "KrakenはAPIでコンバート履歴を提供していません。"
 
 
 def test_an_id_defined_in_two_files_of_a_locale_is_refused(locales: Path) -> None:
