@@ -66,6 +66,10 @@ class GateKeys(KeyRegistry):
     def new_secret_string(self) -> str:
         return secrets.token_hex(32)
 
+    def listed(self) -> list[ApiKey]:
+        """The account's keys as GET /account/main_keys lists them: every key not deleted."""
+        return [key for key in self._keys.values() if not key.revoked]
+
 
 class GateEmulator(ExchangeEmulator):
     """``GateEmulator(seed=7)``: a scripted Gate spot account behind Gate's API v4 REST protocol."""
@@ -89,7 +93,7 @@ class GateEmulator(ExchangeEmulator):
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds()
         )
-        self.book = GateBook(self.account, user_id=10_000_000 + seed)
+        self.book = GateBook(self.account, user_id=10_000_000 + seed, keys=self.keys.listed)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         self.endpoints = (
@@ -161,7 +165,7 @@ class GateEmulator(ExchangeEmulator):
             raise GateError("REQUEST_EXPIRED", "gap between request Timestamp and server time exceeds 60", 401)
         body_hash = hashlib.sha512(body.encode()).hexdigest() if body else EMPTY_BODY_SHA512
         signed = "\n".join((request.method, request.path, request.rel_url.raw_query_string, body_hash, stamp))
-        if not _signature_matches(key, signed, signature):
+        if not signature_matches(key, signed, signature):
             raise GateError("INVALID_SIGNATURE", "Signature mismatch", 401)
         if self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.IP_NOT_ALLOWED:
             raise GateError("IP_FORBIDDEN", f"Request IP not in whitelist: {ip}", 403)
@@ -170,7 +174,7 @@ class GateEmulator(ExchangeEmulator):
         return key
 
 
-def _signature_matches(key: ApiKey, signed: str, signature: str) -> bool:
+def signature_matches(key: ApiKey, signed: str, signature: str) -> bool:
     """Lowercase hex HMAC-SHA512 of the signature string, keyed with the secret."""
     if key.public_key is not None or not key.secret:
         return False

@@ -110,9 +110,10 @@ def newest_first(records: Sequence[R], when_s: Callable[[R], int], start: int, e
 class GateBook:
     """Serves one scripted account the way Gate's API v4 does."""
 
-    def __init__(self, account: ScriptedAccount, user_id: int) -> None:
+    def __init__(self, account: ScriptedAccount, user_id: int, keys: Callable[[], Sequence[ApiKey]]) -> None:
         self.account = account
         self.user_id = user_id
+        self.keys = keys
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -160,24 +161,31 @@ class GateBook:
         }
 
     def main_keys(self, call: Call) -> list[Json]:
-        """GET /account/main_keys: the calling key with its permissions as ApiV4KeyPerm ({name, read_only})."""
-        key = _key(call)
+        """GET /account/main_keys ("Query All Main Account Key Information"): every key of the account, each `key`
+        shown as its first 12 characters and ``*****`` as in the documented example, `perms` as {name, read_only}."""
+        _key(call)
+        return [self._key_info(key) for key in self.keys()]
+
+    def _key_info(self, key: ApiKey) -> Json:
         perms = key.permissions
-        return [
-            {
-                "mode": 1,
-                "name": key.label,
-                "perms": [
-                    {"name": "spot", "read_only": not perms.trade},
-                    {"name": "wallet", "read_only": not perms.withdraw},
-                    {"name": "futures", "read_only": True},
-                ],
-                "ip_whitelist": list(key.ip_whitelist),
-                "key": key.api_key,
-                "state": 1,
-                "created_at": str(key.created_at // SECOND_MS),
-            }
-        ]
+        created_s = key.created_at // SECOND_MS
+        return {
+            "state": 1,
+            "mode": 1,
+            "name": key.label,
+            "user_id": self.user_id,
+            "perms": [
+                {"name": "spot", "read_only": not perms.trade},
+                {"name": "wallet", "read_only": not (perms.withdraw or perms.transfer)},
+                {"name": "account", "read_only": True},
+            ],
+            "ip_whitelist": list(key.ip_whitelist),
+            "currency_pairs": [],
+            "key": key.api_key[:12] + "*****",
+            "created_at": created_s,
+            "update_at": created_s,
+            "last_access": created_s,
+        }
 
     # -- history --------------------------------------------------------------------------------------------
 

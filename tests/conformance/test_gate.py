@@ -26,10 +26,12 @@ from bot.secret import Secret
 from connectors.clients import ClientPool
 from connectors.diagnosis.model import DiagnosisCode
 from connectors.fetchers.gate.rows import RowReader
+from connectors.key_permissions import KeyFacts, PermissionsUnreadable, parse_gate
 from connectors.keycheck import check_key
 from connectors.profiles import get_profile
 from connectors.records import RecordKind
-from sandbox.exchanges import AccountProfile, Credentials, GateEmulator, GateLimits
+from sandbox.exchanges import AccountProfile, ApiKey, Credentials, GateEmulator, GateLimits, Permissions
+from sandbox.exchanges.gate import signature_matches
 from tests.conformance.corpus import move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "gate"
@@ -99,6 +101,36 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(gate:
     allowed = frozenset({"$[].block_number"})
     assert shape_differences(documented("withdrawals.docs.json")["response"], withdrawals, extra_allowed=allowed) == []
     assert shape_differences(documented("account_detail.docs.json")["response"], detail) == []
+    _, listed = await signed_get(gate, key, "/account/main_keys")
+    assert shape_differences(documented("main_keys.docs.json")["response"], listed) == []
+
+
+def test_the_key_check_finds_a_key_in_the_documented_list_by_its_visible_start() -> None:
+    keys = documented("main_keys.docs.json")["response"]  # two keys, each shown as 12 characters and *****
+    first = parse_gate(keys, "c5dcfbf1f3a7" + "0" * 20)
+    assert first == KeyFacts(can_read=True, can_trade=True, can_withdraw=False, ip_restricted=False)  # spot: write
+    with pytest.raises(PermissionsUnreadable):
+        parse_gate(keys, "0123456789ab" + "0" * 20)  # a key the list does not show
+    with pytest.raises(PermissionsUnreadable):
+        parse_gate(keys[:1], "52fd0035f665" + "0" * 20)  # the one key listed is another
+
+
+def test_the_emulator_checks_the_documented_signature_example() -> None:
+    # Gate's "API Signature string generation", example 1: key "key", secret "secret".
+    key = ApiKey("key", "secret", Permissions(), created_at=0)
+    empty = (  # the documented SHA512 of an empty body
+        "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+        "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
+    )
+    signed = "\n".join(
+        ("GET", "/api/v4/futures/orders", "contract=BTC_USD&status=finished&limit=50", empty, "1541993715")
+    )
+    documented_sign = (
+        "55f84ea195d6fe57ce62464daaa7c3c02fa9d1dde954e4c898289c9a2407a3d6"
+        "fb3faf24deff16790d726b66ac9f74526668b13bd01029199cc4fcc522418b8a"
+    )
+    assert signature_matches(key, signed, documented_sign)
+    assert not signature_matches(key, signed.replace("limit=50", "limit=51"), documented_sign)
 
 
 def test_the_fetcher_reads_the_documented_trade_as_a_person_does() -> None:
