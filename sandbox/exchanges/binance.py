@@ -170,8 +170,9 @@ class BinanceEmulator(ExchangeEmulator):
         async def handle(request: web.Request) -> web.Response:
             # A POST's parameters may come in the query and in the form body; Binance signs "the query string
             # concatenated with the request body" (spot REST API, "SIGNED (TRADE and USER_DATA) Endpoint security").
-            body = await request.text() if endpoint.method == "POST" else ""
-            return self.serve(request, endpoint, body)
+            if endpoint.method == "POST":
+                return self.serve(request, endpoint, await request.text())
+            return self.serve(request, endpoint)
 
         return handle
 

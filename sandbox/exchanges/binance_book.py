@@ -27,6 +27,7 @@ from sandbox.exchanges.records import (
     fixed8,
     plain,
 )
+from sandbox.exchanges.scripted import credited_balances
 
 Json = dict[str, Any]
 R = TypeVar("R")
@@ -198,7 +199,7 @@ class BinanceBook:
     def account_info(self, call: Call) -> Json:
         balances = [
             {"asset": b.asset, "free": fixed8(b.free), "locked": fixed8(b.locked)}
-            for b in self.account.balances
+            for b in credited_balances(self.account, self.lifecycle)
             if b.total > 0 or call.params.get("omitZeroBalances") != "true"
         ]
         return {

@@ -46,6 +46,7 @@ from sandbox.exchanges.records import (
     WithdrawalRecord,
     plain,
 )
+from sandbox.exchanges.scripted import credited_balances
 
 LOOKBACK_MS = 730 * DAY_MS
 FILLS_REACH_MS = 90 * DAY_MS  # "It only supports to get the data within 90days" (spot/trade/Get-Fills)
@@ -162,7 +163,7 @@ class BitgetBook:
                 "limitAvailable": "0",
                 "uTime": str(call.now_ms),
             }
-            for b in self.account.balances
+            for b in credited_balances(self.account, self.lifecycle)
             if (show_all or b.total > 0) and (not coin or b.asset == coin)
         ]
 

@@ -123,6 +123,7 @@ class BybitEmulator(ExchangeEmulator):
         )
         self.book = BybitBook(self.account, classic=classic)
         self.assets = BybitAssets(self.account)
+        self.book.lifecycle = self.assets.lifecycle
         self._ip_windows: dict[str, SlidingWindow] = {}
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}

@@ -39,6 +39,7 @@ from sandbox.exchanges.records import (
     WithdrawalRecord,
     plain,
 )
+from sandbox.exchanges.scripted import credited_balances
 
 WEB_CONVERTS_LISTED_FROM_MS = 1_757_462_400_000  # 2025-09-10 00:00 UTC
 API_CONVERT_ACCOUNT = "eb_convert_uta"
@@ -91,7 +92,8 @@ class BybitAssets:
             raise BybitError(10001, "accountType is required.")
         if account_type == "UNIFIED" and not 1 <= len(coins) <= 10:
             raise BybitError(10001, "coin is required for accountType UNIFIED, up to 10.")
-        held = {b.asset: b.total for b in self.account.balances} if account_type == "UNIFIED" else {}
+        credited = credited_balances(self.account, self.lifecycle)
+        held = {b.asset: b.total for b in credited} if account_type == "UNIFIED" else {}
         amounts = {c: plain(held.get(c, Decimal(0))) for c in coins}
         balance = [{"coin": c, "walletBalance": a, "transferBalance": a, "bonus": ""} for c, a in amounts.items()]
         return {"memberId": "24617703", "accountType": account_type, "balance": balance}

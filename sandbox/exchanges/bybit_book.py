@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, ApiKey
+from sandbox.exchanges.lifecycle import Lifecycle
 from sandbox.exchanges.protocol import Call as Call
 from sandbox.exchanges.protocol import NotEmulated as NotEmulated
 from sandbox.exchanges.records import (
@@ -31,6 +32,7 @@ from sandbox.exchanges.records import (
     TradeRecord,
     plain,
 )
+from sandbox.exchanges.scripted import credited_balances
 
 Json = dict[str, Any]
 R = TypeVar("R")
@@ -173,6 +175,7 @@ class BybitBook:
 
     def __init__(self, account: ScriptedAccount, *, classic: bool = False) -> None:
         self.account = account
+        self.lifecycle = Lifecycle()  # shared with the asset book: what it scripts, the balances show
         self.classic = classic
         self._key_ids: dict[str, int] = {}
 
@@ -293,7 +296,7 @@ class BybitBook:
                 "marginCollateral": True,
                 "spotHedgingQty": "0",
             }
-            for b in self.account.balances
+            for b in credited_balances(self.account, self.lifecycle)
             if b.total > 0 and (not wanted or b.asset in wanted)
         ]
         return {

@@ -6,9 +6,11 @@ docstring and in docs/exchange-apis/okx.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, NotEmulated, invalid, missing
-from sandbox.exchanges.records import EIGHT_PLACES, Market, ScriptedAccount, plain
+from sandbox.exchanges.records import EIGHT_PLACES, BalanceRecord, Market, ScriptedAccount, plain
 
 # -- public ----------------------------------------------------------------------------------------------------
 
@@ -108,7 +110,7 @@ def account_config(uid: str, call: Call) -> list[Json]:
     ]
 
 
-def balance(account: ScriptedAccount, call: Call) -> list[Json]:
+def balance(balances: Iterable[BalanceRecord], call: Call) -> list[Json]:
     wanted = set(filter(None, call.params.get("ccy", "").split(",")))
     now = str(call.now_ms)
     details = [
@@ -160,7 +162,7 @@ def balance(account: ScriptedAccount, call: Call) -> list[Json]:
             "upl": "",
             "uplLiab": "",
         }
-        for b in account.balances
+        for b in balances
         if b.total > 0 and (not wanted or b.asset in wanted)
     ]
     return [

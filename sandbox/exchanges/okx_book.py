@@ -39,6 +39,7 @@ from sandbox.exchanges.records import (
     WithdrawalRecord,
     plain,
 )
+from sandbox.exchanges.scripted import credited_balances
 
 FILLS_LOOKBACK_MS = 3 * DAY_MS  # /trade/fills: "the last 3 days"
 # /trade/fills-history: "the last 1 year since July 1, 2024" in one edition of OKX's docs, "the last 3 months" in the
@@ -135,7 +136,7 @@ class OkxBook:
         return okx_account.account_config(self.uid, call)
 
     def balance(self, call: Call) -> list[Json]:
-        return okx_account.balance(self.account, call)
+        return okx_account.balance(credited_balances(self.account, self.lifecycle), call)
 
     def funding_balances(self, call: Call) -> list[Json]:
         """GET /api/v5/asset/balances lists only currencies with a balance above 0 (Funding_Account/Rest_API/

@@ -14,6 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Literal, NamedTuple
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     EIGHT_PLACES,
     AccountProfile,
@@ -326,6 +327,7 @@ def ground_truth_balances(history: History | ScriptedAccount) -> dict[str, Decim
         add(reward.asset, reward.amount)
     return sums
 
+
 def generate_account(
     seed: int,
     now_ms: int,
@@ -360,3 +362,24 @@ def generate_account(
         **history._asdict(),
         balances=tuple(balances),
     )
+
+
+def credited_balances(account: ScriptedAccount, lifecycle: Lifecycle) -> tuple[BalanceRecord, ...]:
+    """The balances the exchange shows now, while some deposits and withdrawals are not final (a test scripts them):
+    a deposit not credited yet, or failed, is not in them; a withdrawal the exchange does not list yet, or that
+    failed (cancelled, rejected: refunded), is not taken out of them; a pending withdrawal is (it is on its way)."""
+    if not lifecycle.stages:
+        return account.balances
+    change: dict[str, Decimal] = {}
+    for deposit in account.deposits:
+        if lifecycle.stage(deposit.id) is not Stage.DONE:
+            change[deposit.asset] = change.get(deposit.asset, Decimal(0)) - deposit.amount
+    for withdrawal in account.withdrawals:
+        if lifecycle.stage(withdrawal.id) in (Stage.UNLISTED, Stage.FAILED):
+            refund = withdrawal.amount + withdrawal.fee
+            change[withdrawal.asset] = change.get(withdrawal.asset, Decimal(0)) + refund
+    held = {b.asset: b for b in account.balances}
+    for asset, amount in change.items():
+        before = held.get(asset, BalanceRecord(asset, Decimal(0), Decimal(0)))
+        held[asset] = BalanceRecord(asset, before.free + amount, before.locked)
+    return tuple(held[asset] for asset in sorted(held))

@@ -10,6 +10,7 @@ from connectors.balances import read_balances
 from connectors.profiles import get_profile
 from sandbox.exchanges import BinanceEmulator, BitgetEmulator, BybitEmulator, DemoKeys, OkxEmulator
 from sandbox.exchanges.base import ExchangeEmulator
+from sandbox.exchanges.lifecycle import Stage
 from sandbox.exchanges.records import DepositRecord, ScriptedAccount, TradeRecord, WithdrawalRecord
 from sandbox.exchanges.scripted import History, ground_truth_balances
 from tests.emulators.conftest import (
@@ -96,3 +97,16 @@ async def test_bitget_spot_account(bitget: BitgetEmulator, bitget_keys: DemoKeys
     snapshot = await read("bitget", bitget, bitget_keys, options=BITGET_OPTIONS, config=BITGET_CONFIG)
     assert snapshot.wallets_read == ["spot"] and snapshot.complete
     assert snapshot.totals == held(bitget.account)
+
+
+async def test_a_deposit_not_final_is_not_credited_and_a_failed_withdrawal_is_refunded(
+    binance: BinanceEmulator, binance_keys: DemoKeys
+) -> None:
+    deposit, withdrawal = binance.account.deposits[-1], binance.account.withdrawals[-1]
+    binance.book.lifecycle.script(deposit.id, Stage.PENDING)
+    binance.book.lifecycle.script(withdrawal.id, Stage.FAILED)
+    expected = held(binance.account)
+    expected[deposit.asset] -= deposit.amount
+    expected[withdrawal.asset] = expected.get(withdrawal.asset, Decimal(0)) + withdrawal.amount + withdrawal.fee
+    snapshot = await read("binance", binance, binance_keys, options=BINANCE_OPTIONS)
+    assert snapshot.totals == {asset: amount for asset, amount in expected.items() if amount != 0}
