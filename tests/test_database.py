@@ -272,7 +272,14 @@ async def test_every_table_keyed_by_an_integer_is_autoincrement_on_sqlite(tmp_pa
     finally:
         await database.dispose()
 
-    assert keyed_by_an_integer == {"users", "integrations", "endpoint_states", "sync_runs", "transactions"}
+    assert keyed_by_an_integer == {
+        "users",
+        "integrations",
+        "endpoint_states",
+        "sync_runs",
+        "transactions",
+        "reconciled_balances",
+    }
     assert {name for name in keyed_by_an_integer if "AUTOINCREMENT" not in ddl[name]} == set()
 
 
