@@ -208,10 +208,13 @@ _GATE = {
     "too_busy": D.EXCHANGE_DOWN,
 }
 
+# BigONE's "Error Codes" page (docs/exchange-apis/bigone.md).
 _BIGONE = {
-    "40004": D.INVALID_KEY,  # invalid JWT: wrong key or secret
-    "10403": D.MISSING_PERMISSION,
+    "40004": D.INVALID_KEY,  # Unauthorized: missing or invalid credentials (a key BigONE does not know)
+    "40106": D.KEY_REFUSED,  # Invalid token: malformed, wrongly signed (the secret) or expired (the clock)
+    "10403": D.KEY_REFUSED,  # Permission denied: "lacks required scopes or IP not in whitelist", not said which
     "10429": D.RATE_LIMITED,
+    "10005": D.EXCHANGE_DOWN,  # Internal error
 }
 
 
