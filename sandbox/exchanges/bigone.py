@@ -33,10 +33,11 @@ from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
-__all__ = ["BigoneEmulator", "BigoneLimits", "jwt_token"]
+__all__ = ["BigoneEmulator", "BigoneLimits", "jwt_token", "signed_with", "token_parts"]
 
 DEFAULT_RECV_WINDOW_S = 30  # "Allowable timestamp offset in seconds. Default: 30"
-_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The two forms the page's examples show: a UUID, and (in the example token) 32 hex digits.
+_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,28 @@ def _b64url(data: bytes) -> str:
 
 def _unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The JWT's header and claims, or None when it is not a JWT at all."""
+    if token.count(".") != 2:
+        return None
+    head_text, body_text, _ = token.split(".")
+    try:
+        head, claims = json.loads(_unb64url(head_text)), json.loads(_unb64url(body_text))
+    except (binascii.Error, ValueError):
+        return None
+    return (head, claims) if isinstance(head, dict) and isinstance(claims, dict) else None
+
+
+def signed_with(token: str, secret: str) -> bool:
+    """Whether the token's HS256 signature is the secret's, the secret used as-is ("Do not Base64 encode")."""
+    head_text, body_text, signature_text = token.split(".")
+    expected = hmac.new(secret.encode(), f"{head_text}.{body_text}".encode(), hashlib.sha256).digest()
+    try:
+        return hmac.compare_digest(expected, _unb64url(signature_text))
+    except (binascii.Error, ValueError):
+        return False
 
 
 def jwt_token(payload: dict[str, Any], secret: str) -> str:
@@ -152,23 +175,17 @@ class BigoneEmulator(ExchangeEmulator):
         if scheme != "Bearer" or token.count(".") != 2:
             raise BigoneError(40107, "Unexpected request header", 400)
         invalid = BigoneError(40106, "Invalid token", 401)
-        head_text, body_text, signature_text = token.split(".")
-        try:
-            head = json.loads(_unb64url(head_text))
-            claims = json.loads(_unb64url(body_text))
-            signature = _unb64url(signature_text)
-        except (binascii.Error, ValueError):
-            raise invalid from None
-        if not isinstance(head, dict) or not isinstance(claims, dict) or head.get("alg") != "HS256":
+        parts = token_parts(token)
+        if parts is None:
             raise invalid
-        if claims.get("type") != "OpenAPIV2":
+        head, claims = parts
+        if head.get("alg") != "HS256" or claims.get("type") != "OpenAPIV2":
             raise invalid
         api_key = str(claims.get("sub", ""))
         key = self.keys.lookup(api_key) if _KEY.fullmatch(api_key) else None
         if key is None:
             raise BigoneError(40004, "Unauthorized", 401)
-        expected = hmac.new(key.secret.encode(), f"{head_text}.{body_text}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, signature):
+        if not signed_with(token, key.secret):
             raise invalid
         try:
             nonce_ms = int(str(claims["nonce"])) // 1_000_000
