@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import (
     DepositRecord,
@@ -41,8 +42,10 @@ TRANSFERS_REACH_MS = 180 * DAY_MS
 TRANSFERS_SIZE_DEFAULT, TRANSFERS_SIZE_MAX = 10, 100
 # The scripted account's two wallets are MEXC's spot and futures accounts, the two this list knows.
 ACCOUNT_TYPE = {"FUND": "SPOT", "UNIFIED": "FUTURES"}
-DEPOSIT_SUCCESS = 5  # 1 SMALL … 5 SUCCESS … 12 COMPLETED
-WITHDRAWAL_SUCCESS = 7  # 1 APPLY … 7 SUCCESS, 8 FAILED, 9 CANCEL
+# A scripted stage as MEXC's status codes: deposits 4 PENDING, 7 REJECTED, 5 SUCCESS; withdrawals 4 PROCESSING,
+# 8 FAILED, 7 SUCCESS (1 SMALL … 12 COMPLETED and 1 APPLY … 10 MANUAL in docs/exchange-apis/mexc.md).
+DEPOSIT_STATUS = {Stage.PENDING: 4, Stage.FAILED: 7, Stage.DONE: 5}
+WITHDRAWAL_STATUS = {Stage.PENDING: 4, Stage.FAILED: 8, Stage.DONE: 7}
 
 
 class MexcError(Exception):
@@ -101,6 +104,7 @@ class MexcBook:
 
     def __init__(self, account: ScriptedAccount) -> None:
         self.account = account
+        self.lifecycle = Lifecycle()
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -223,16 +227,20 @@ class MexcBook:
     def deposits(self, call: Call) -> list[Json]:
         start, end, limit = self._wallet_range(call)
         coin = call.params.get("coin")
-        chosen = [d for d in self.account.deposits if not coin or d.asset == coin]
+        listed = self.lifecycle.listed(self.account.deposits, lambda d: d.id)
+        chosen = [d for d in listed if (not coin or d.asset == coin) and self._status_is(call, d.id, DEPOSIT_STATUS)]
         return [self._deposit(d) for d in oldest_first(chosen, lambda d: d.timestamp, start, end, limit)]
 
-    @staticmethod
-    def _deposit(d: DepositRecord) -> Json:
+    def _status_is(self, call: Call, record_id: str, statuses: dict[Stage, int]) -> bool:
+        wanted = int_param(call.params, "status")
+        return wanted is None or self.lifecycle.status(record_id, statuses) == wanted
+
+    def _deposit(self, d: DepositRecord) -> Json:
         return {
             "amount": plain(d.amount),
             "coin": d.asset,
             "network": d.network,
-            "status": DEPOSIT_SUCCESS,
+            "status": self.lifecycle.status(d.id, DEPOSIT_STATUS),
             "address": d.address,
             "txId": d.tx_id,
             "insertTime": d.timestamp,
@@ -244,11 +252,11 @@ class MexcBook:
     def withdrawals(self, call: Call) -> list[Json]:
         start, end, limit = self._wallet_range(call)
         coin = call.params.get("coin")
-        chosen = [w for w in self.account.withdrawals if not coin or w.asset == coin]
+        listed = self.lifecycle.listed(self.account.withdrawals, lambda w: w.id)
+        chosen = [w for w in listed if (not coin or w.asset == coin) and self._status_is(call, w.id, WITHDRAWAL_STATUS)]
         return [self._withdrawal(w) for w in oldest_first(chosen, lambda w: w.timestamp, start, end, limit)]
 
-    @staticmethod
-    def _withdrawal(w: WithdrawalRecord) -> Json:
+    def _withdrawal(self, w: WithdrawalRecord) -> Json:
         return {
             "id": w.id,
             "txId": w.tx_id,
@@ -257,7 +265,7 @@ class MexcBook:
             "address": w.address,
             "amount": plain(w.amount),
             "transferType": 0,
-            "status": WITHDRAWAL_SUCCESS,
+            "status": self.lifecycle.status(w.id, WITHDRAWAL_STATUS),
             "transactionFee": plain(w.fee),
             "confirmNo": None,
             "applyTime": w.timestamp,

@@ -176,7 +176,7 @@ class MexcFetcher:
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
     ) -> AsyncIterator[Page]:
         """Each window asked in both directions, page by page (`page` from 1, `size`); the token names both."""
-        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=MEXC_OPENED)
+        start_ms = _reach_start(spec, cursor, since, report)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             direction, number = (int(token[0]), int(token[1])) if token else (0, 1)
@@ -248,18 +248,6 @@ class MexcFetcher:
             async for page in self._market(spec, market, cursors.get(market.id), since, until, snapshot, report):
                 yield page
 
-    def _trades_start(
-        self, spec: EndpointSpec, cursor: Cursor | None, since: datetime | None, report: FetchReport
-    ) -> int:
-        """Where a market's walk starts; the month out of reach is one gap for the endpoint, not one per market."""
-        requested = cursor_start(cursor)
-        if requested is None and since is not None:
-            requested = to_ms(since)
-        start = history_start(spec, requested_ms=requested, exchange_name=NAME, opened=MEXC_OPENED)
-        if start.gap is not None and not any(g.endpoint is spec.endpoint for g in report.gaps):
-            report.gaps.append(start.gap)
-        return start.ms
-
     async def _market(
         self,
         spec: EndpointSpec,
@@ -271,7 +259,7 @@ class MexcFetcher:
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         traded = int((cursor or {}).get("from_id", 0)) > 0
-        start_ms = self._trades_start(spec, cursor, since, report)
+        start_ms = _reach_start(spec, cursor, since, report)
 
         def read(row: Mapping[str, Any]) -> tuple[str, int, Parsed]:
             record: NormalizedRecord = self.rows.trade(market, row)
@@ -303,3 +291,18 @@ def _window(spec: EndpointSpec) -> int:
     if spec.window is None:
         raise ValueError(f"MEXC {spec.endpoint} needs a window in its profile")
     return span_ms(spec.window)
+
+
+def _reach_start(spec: EndpointSpec, cursor: Cursor | None, since: datetime | None, report: FetchReport) -> int:
+    """Where a walk of a list with a rolling reach (trades: a month; transfers: six months) starts; the history out of
+    reach is one gap for the endpoint, not one per market. A walk stopped inside a window resumes at that window's
+    start even though the reach has moved on a little since: a new start would ask the window's first pages again."""
+    requested = cursor_start(cursor)
+    if requested is None and since is not None:
+        requested = to_ms(since)
+    start = history_start(spec, requested_ms=requested, exchange_name=NAME, opened=MEXC_OPENED)
+    if start.gap is not None and not any(g.endpoint is spec.endpoint for g in report.gaps):
+        report.gaps.append(start.gap)
+    if cursor and cursor.get("window_end_ms") is not None and requested is not None:
+        return requested
+    return start.ms
