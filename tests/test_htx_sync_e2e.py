@@ -1,10 +1,11 @@
 """HTX through the real bot: connect in the Assistant, /sync against the HTX emulator, /status, /export.
 
 The first sync must store exactly what HTX's API can still give: every deposit and withdrawal of the account, and
-every trade of the last 120 days ("The query window can be shifted within 120 days"), exact amounts, nothing twice;
-the older trades are a gap the user is told about. Match results take no symbol, so no market is asked for: the
+every trade of the last 120 days ("The query window can be shifted within 120 days") and every move between the
+user's own accounts of the ledger's last 180 days, exact amounts, nothing twice; the older trades are a gap the user
+is told about. Match results take no symbol, so no market is asked for: the
 trades come in one walk of 48-hour windows. A second sync must ask only for what is new: one window of trades and
-one page of each transfer list.
+of the ledger, and one page of each deposit and withdrawal list.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=0, transfers=0, rewards=0
+    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=0, transfers=12, rewards=0
 )
 DAYS_BACK = 230  # the sync-from date: before the account's first record
 TRADES = "/v1/order/matchresults"
 TRANSFERS = "/v1/query/deposit-withdraw"
+LEDGER = "/v2/account/ledger"
 DAY_MS = 86_400_000
 
 
@@ -120,13 +122,16 @@ async def test_htx_from_the_assistant_to_the_export_stores_what_the_api_reaches_
 
     account = htx.account
     reach = account.now_ms - 120 * DAY_MS
+    ledger_reach = account.now_ms - 180 * DAY_MS
+    in_ledger = [t for t in account.transfers if t.timestamp >= ledger_reach]
+    assert in_ledger and len(in_ledger) < len(account.transfers), "transfers on both sides of the ledger's reach"
     reachable = [t for t in account.trades if t.timestamp >= reach]
     older = [t for t in account.trades if t.timestamp < reach]
     assert reachable and older, "the account has trades on both sides of the reach"
     assert len({t.symbol for t in reachable}) > 1, "the walk covers several markets without naming one"
     # Hand-written from the scripted records: what HTX's rows say, read as records. A match result has no quote
     # amount, so it is price × filled-amount; a fill too small to be charged (fee 0) has no fee at all.
-    truth = {
+    truth: dict[str, set[tuple[object, ...]]] = {
         "trade": {
             (
                 f"{t.base}/{t.quote}",
@@ -142,18 +147,23 @@ async def test_htx_from_the_assistant_to_the_export_stores_what_the_api_reaches_
         },
         "deposit": {(d.asset, d.amount, d.timestamp) for d in account.deposits},
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp) for w in account.withdrawals},
+        # Moves between the user's own accounts, from the ledger's last 180 days: the amount moved.
+        "transfer": {(t.asset, t.amount, t.timestamp) for t in in_ledger},
     }
     assert stored(rows) == truth
-    assert len(rows) == len(reachable) + len(account.deposits) + len(account.withdrawals)  # nothing twice
+    assert len(rows) == sum(len(kind) for kind in truth.values())  # nothing twice
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert f"spot trades {len(reachable)}" in first, first
     assert "last 120 days of spot trades" in first, first  # the user is told why older trades are missing
     # Trades: 48-hour windows from an hour inside the 120-day reach to now, one request each (no window of this
     # account holds 500 trades); deposits and withdrawals: one page each (fewer than 100 of either).
+    # Own transfers: 10-day windows from an hour inside the ledger's 180-day reach, one request each.
     windows = math.ceil((timedelta(days=120) - timedelta(hours=1)) / timedelta(hours=48))
-    assert first_requests == {TRADES: windows, TRANSFERS: 2}, first_requests
-    # The second sync starts where the first ended: one window of trades, one page of each transfer list.
-    assert again == {TRADES: 1, TRANSFERS: 2}, again
+    ledger_windows = math.ceil((timedelta(days=180) - timedelta(hours=1)) / timedelta(days=10))
+    assert first_requests == {TRADES: windows, TRANSFERS: 2, LEDGER: ledger_windows}, first_requests
+    # The second sync starts where the first ended: one window of trades and of the ledger, one page of each
+    # transfer list.
+    assert again == {TRADES: 1, TRANSFERS: 2, LEDGER: 1}, again
     assert "✅ HTX-1: 0 new" in second, second
     assert "HTX" in status
     assert exported.document is not None

@@ -37,9 +37,9 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     retry_after_seconds,
 )
-from sandbox.exchanges.htx_book import TRADES_REACH_MS, HtxBook, HtxError, HtxIds, raw_json
+from sandbox.exchanges.htx_book import LEDGER_REACH_MS, TRADES_REACH_MS, HtxBook, HtxError, HtxIds, raw_json
 from sandbox.exchanges.protocol import Call, NotEmulated
-from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord
+from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord, TransferRecord
 from sandbox.exchanges.scripted import generate_account
 
 __all__ = ["HtxEmulator", "HtxLimits"]
@@ -102,8 +102,8 @@ class HtxEmulator(ExchangeEmulator):
         self.keys = HtxKeys(self.key_length, self.secret_length)
         self.limits = limits or HtxLimits()
         profile = profile or AccountProfile()
-        # Nothing near the 120-day reach, so results never hinge on the seconds of a test run.
-        profile = replace(profile, quiet_ages_ms=(*profile.quiet_ages_ms, TRADES_REACH_MS))
+        # Nothing near the 120- and 180-day reaches, so results never hinge on the seconds of a test run.
+        profile = replace(profile, quiet_ages_ms=(*profile.quiet_ages_ms, TRADES_REACH_MS, LEDGER_REACH_MS))
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=HtxIds()
         )
@@ -117,7 +117,14 @@ class HtxEmulator(ExchangeEmulator):
             Endpoint("/v2/user/api-key", True, book.api_key),
             Endpoint("/v1/order/matchresults", True, book.match_results),
             Endpoint("/v1/query/deposit-withdraw", True, book.deposit_withdraw),
+            Endpoint("/v2/account/ledger", True, book.ledger),
         )
+
+    @property
+    def transfers_in_reach(self) -> tuple[TransferRecord, ...]:
+        """The transfers the account ledger can still return now (the last 180 days)."""
+        floor = self.clock.now_ms() - LEDGER_REACH_MS
+        return tuple(t for t in self.account.transfers if t.timestamp >= floor)
 
     @property
     def trades_in_reach(self) -> tuple[TradeRecord, ...]:

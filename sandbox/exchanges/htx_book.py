@@ -22,6 +22,7 @@ from sandbox.exchanges.records import (
     Market,
     ScriptedAccount,
     TradeRecord,
+    TransferRecord,
     WithdrawalRecord,
     plain,
 )
@@ -35,6 +36,13 @@ TRADES_REACH_MS = 120 * DAY_MS
 TRADES_SIZE_DEFAULT, TRADES_SIZE_MAX = 100, 500
 # Search for Existed Withdraws and Deposits: size [1-500] (see htx.md on the page's shifted table), default 100.
 WALLET_SIZE_DEFAULT, WALLET_SIZE_MAX = 100, 500
+# Get Account Ledger: "The maximum query window size … is 10-day", "The query window can be within the last 180
+# days"; limit [1-500], default 100; only transactType "transfer" so far.
+LEDGER_WINDOW_MS = 10 * DAY_MS
+LEDGER_REACH_MS = 180 * DAY_MS
+LEDGER_LIMIT_DEFAULT, LEDGER_LIMIT_MAX = 100, 500
+SPOT_ACCOUNT_ID = 10_000_001  # the example's accountId
+FUTURES_ACCOUNT_ID = 13_496_526
 DEPOSIT_DONE_STATE = "safe"  # "Multiple on-chain confirmed, user is able to withdraw"
 WITHDRAWAL_DONE_STATE = "confirmed"  # "On-chain transfer completed with one confirmation"
 FIRST_TRANSFER_ID = 45_182_894  # the size of the ids in the page's example
@@ -77,6 +85,13 @@ def int_param(params: Mapping[str, str], name: str) -> int | None:
         raise invalid_parameter(f"{name} is invalid") from None
 
 
+def _v2_int(params: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int_param(params, name)
+    except HtxError:
+        raise v2_error(f"invalid field value in `{name}`") from None
+
+
 def size_param(params: Mapping[str, str], default: int, maximum: int) -> int:
     size = int_param(params, "size")
     if size is None:
@@ -84,6 +99,10 @@ def size_param(params: Mapping[str, str], default: int, maximum: int) -> int:
     if not 1 <= size <= maximum:
         raise invalid_parameter("size is invalid")
     return size
+
+
+def v2_error(msg: str) -> HtxError:
+    return HtxError("2002", msg)  # unsourced: the v2 code for a bad field value the emulator uses
 
 
 def number(value: Decimal) -> Any:
@@ -264,6 +283,62 @@ class HtxBook:
             ),
             "created-at": r.timestamp,
             "updated-at": r.timestamp + 60_000,
+        }
+
+    # -- the account ledger (transfers between the user's own accounts) --------------------------------------
+
+    def ledger(self, call: Call) -> Json:
+        params = call.params
+        if params.get("transactTypes") not in (None, "", "transfer"):
+            raise v2_error("invalid field value in `transactTypes`")
+        if params.get("accountId") not in (None, "", str(SPOT_ACCOUNT_ID)):
+            raise NotEmulated("accounts other than spot are not emulated")
+        end = _v2_int(params, "endTime")
+        start = _v2_int(params, "startTime")
+        end = call.now_ms if end is None else end
+        start = end - LEDGER_WINDOW_MS if start is None else start  # the default window is not stated
+        if start > end or end - start > LEDGER_WINDOW_MS or start < call.now_ms - LEDGER_REACH_MS:
+            raise v2_error("invalid field value in `startTime` or `endTime`")
+        limit = _v2_int(params, "limit") or LEDGER_LIMIT_DEFAULT
+        if not 1 <= limit <= LEDGER_LIMIT_MAX:
+            raise v2_error("invalid field value in `limit`")
+        currency = params.get("currency")
+        rows = [
+            t
+            for t in self.account.transfers
+            if start <= t.timestamp <= end and (not currency or t.asset.lower() == currency.lower())
+        ]
+        rows.sort(key=lambda t: (t.timestamp, t.id), reverse=True)  # newest first (unsourced: sort is deprecated)
+        from_id = _v2_int(params, "fromId")
+        if from_id is not None:
+            ids = [self.ledger_id(t) for t in rows]
+            if from_id not in ids:
+                raise v2_error("invalid field value in `fromId`")
+            rows = rows[ids.index(from_id) :]
+        body: Json = {"code": 200, "message": "success", "data": [self._ledger_row(t) for t in rows[:limit]]}
+        if len(rows) > limit:
+            body["nextId"] = self.ledger_id(rows[limit])  # "First record ID in next page"
+        body["ok"] = True
+        return body
+
+    @staticmethod
+    def ledger_id(t: TransferRecord) -> int:
+        return 1_624_316_679 + int(t.id)
+
+    @staticmethod
+    def _ledger_row(t: TransferRecord) -> Json:
+        # The spot account's side of the move: "income positive, expenditure negative".
+        to_spot = t.to_account == "UNIFIED"
+        return {
+            "accountId": SPOT_ACCOUNT_ID,
+            "currency": t.asset.lower(),
+            "transactAmt": number(t.amount if to_spot else -t.amount),
+            "transactType": "transfer",
+            "transferType": "futures-to-spot" if to_spot else "spot-to-futures",
+            "transactId": int(t.id),
+            "transactTime": t.timestamp,
+            "transferer": FUTURES_ACCOUNT_ID if to_spot else SPOT_ACCOUNT_ID,
+            "transferee": SPOT_ACCOUNT_ID if to_spot else FUTURES_ACCOUNT_ID,
         }
 
 

@@ -289,8 +289,11 @@ async def test_the_key_check_reads_the_permission_endpoint_and_htxs_refusals() -
 # -- the fetcher against the emulator ---------------------------------------------------------------------------
 
 DENSE = AccountProfile(
-    years=0.5, traded_markets=4, trades=3000, deposits=120, withdrawals=60, converts=0, transfers=0, rewards=0
+    years=0.5, traded_markets=4, trades=3000, deposits=120, withdrawals=60, converts=0, transfers=300, rewards=0
 )
+
+
+ALL = (Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.TRANSFERS)
 
 
 def small_pages(size: int) -> Any:
@@ -318,12 +321,12 @@ async def test_the_fetcher_pages_windows_and_lists_reads_everything_once_and_res
                 fetcher = HtxFetcher(small_pages(20), client)
                 report = FetchReport()
                 found, ends = {}, {}
-                for endpoint in (Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS):
+                for endpoint in ALL:
                     found[endpoint], ends[endpoint] = await fetch_all(fetcher, endpoint, {}, report)
                 first = dict(htx.requests.by_path)
                 htx.requests.reset()
                 again = FetchReport()
-                for endpoint in (Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS):
+                for endpoint in ALL:
                     records, _ = await fetch_all(fetcher, endpoint, ends[endpoint], again)
                     assert records == [], endpoint
                 second = dict(htx.requests.by_path)
@@ -345,8 +348,15 @@ async def test_the_fetcher_pages_windows_and_lists_reads_everything_once_and_res
     # repeats the row at `from`, so 7 pages), 60 withdrawals in 4.
     assert first["/v1/order/matchresults"] > 60
     assert first["/v1/query/deposit-withdraw"] == 7 + 4
+    # 18 ledger windows of 10 days, some needing several pages of 20 (paged by nextId); every move once.
+    moved = sorted(r.natural_key for r in found[Endpoint.TRANSFERS])
+    assert len(moved) == len(set(moved)) == len(htx.transfers_in_reach)
+    assert sorted((r.asset, r.amount) for r in found[Endpoint.TRANSFERS]) == sorted(
+        (t.asset, t.amount) for t in htx.transfers_in_reach
+    )
+    assert first["/v2/account/ledger"] > 18
     # Resumed: one window of trades, one page per list.
-    assert second == {"/v1/order/matchresults": 1, "/v1/query/deposit-withdraw": 2}, second
+    assert second == {"/v1/order/matchresults": 1, "/v1/query/deposit-withdraw": 2, "/v2/account/ledger": 1}, second
 
 
 async def test_a_deposit_still_confirming_is_read_again_and_stored_once_it_is_safe() -> None:
@@ -369,3 +379,47 @@ async def test_a_deposit_still_confirming_is_read_again_and_stored_once_it_is_sa
             await pool.close()
     assert len(first) == len(htx.account.deposits) - 1
     assert [(r.asset, r.amount) for r in second] == [(recent.asset, recent.amount)]
+
+
+async def test_the_ledger_answers_in_the_documented_shape_and_pages_10_days_by_next_id() -> None:
+    profile = replace(SMALL, transfers=400, years=0.4)
+    async with HtxEmulator(seed=23, profile=profile, listed_symbols=10) as htx:
+        key = htx.create_demo_keys().read_only
+        path = "/v2/account/ledger"
+        now = htx.clock.now_ms()
+        _, body = await get(signed_url(htx, key, path, {"startTime": now - 11 * DAY_MS, "endTime": now}))
+        assert (body["code"], body["ok"]) == (2002, False)  # more than 10 days
+        _, body = await get(
+            signed_url(htx, key, path, {"startTime": now - 181 * DAY_MS, "endTime": now - 175 * DAY_MS})
+        )
+        assert (body["code"], body["ok"]) == (2002, False)  # older than 180 days
+        # The busiest 10 days of the reach, three rows a page, paged by nextId until it is absent.
+        reach = htx.transfers_in_reach
+        busiest = max(reach, key=lambda t: sum(t.timestamp <= u.timestamp < t.timestamp + 10 * DAY_MS for u in reach))
+        window = {"startTime": busiest.timestamp, "endTime": busiest.timestamp + 10 * DAY_MS - 1, "limit": 3}
+        expected = [t for t in reach if window["startTime"] <= t.timestamp <= window["endTime"]]
+        assert len(expected) > 3
+        seen: list[int] = []
+        params: dict[str, Any] = dict(window)
+        while True:
+            _, body = await get(signed_url(htx, key, path, params))
+            assert shape_differences(documented("account_ledger.docs.json")["response"], body) == [] or (
+                "nextId" not in body and len(body["data"]) < 3
+            )
+            seen += [row["transactTime"] for row in body["data"]]
+            if "nextId" not in body:
+                break
+            params = {**window, "fromId": body["nextId"]}
+        assert sorted(seen) == sorted(t.timestamp for t in expected) and len(seen) == len(expected)
+
+
+def test_the_fetcher_reads_the_documented_ledger_transfers_as_the_amounts_moved() -> None:
+    reader = RowReader(Codes())
+    rows = documented("account_ledger.docs.json")["response"]["data"]
+    records = [reader.own_transfer(row) for row in rows]
+    # 10 USDT out of margin into the queried account, then 10 USDT the other way: two moves of 10 USDT.
+    assert [(r.kind, r.asset, r.amount, r.occurred_at) for r in records] == [
+        (RecordKind.TRANSFER, "USDT", Decimal("10"), datetime(2021, 8, 25, 9, 5, 31, 66000, tzinfo=UTC)),
+        (RecordKind.TRANSFER, "USDT", Decimal("10"), datetime(2021, 8, 25, 9, 1, 36, 562000, tzinfo=UTC)),
+    ]
+    assert records[0].natural_key != records[1].natural_key  # transactId 0 in both: told apart by their contents

@@ -1,18 +1,20 @@
-"""HTX (spot API): match results in 48-hour windows over the last 120 days, and deposits and withdrawals paged by
-their transfer ids. Rules and their sources: docs/exchange-apis/htx.md.
+"""HTX (spot API): match results in 48-hour windows over the last 120 days, deposits and withdrawals paged by
+their transfer ids, and transfers between the user's own accounts from the account ledger in 10-day windows over
+the last 180 days. Rules and their sources: docs/exchange-apis/htx.md.
 
 | endpoint | page | paging | window | reach |
 | --- | --- | --- | --- | --- |
 | `GET /v1/order/matchresults` | 500 | `from` = last row's `id`, `direct=next` (newest first) | 48 h | 120 days |
 | `GET /v1/query/deposit-withdraw?type=deposit` | 100 | `from` = a transfer id, `direct=prev` (ascending) | none | ? |
 | `GET /v1/query/deposit-withdraw?type=withdraw` | 100 | as deposits | none | not stated |
+| `GET /v2/account/ledger?transactTypes=transfer` | 500 | `fromId` = the page's `nextId` | 10 days | 180 days |
 
 Match results need no symbol (it is optional), so no market has to be discovered: one walk covers every market.
 
-Cursors: trades `{"window_start_ms": …}` (windows.WindowWalk; inside a window the token is the `id` to page on
-from); deposits and withdrawals `{"from_id": …}`, the id of the last row read, or one below the earliest row not final
-yet, so the next sync reads that row again (the row at `from` is skipped when it comes back: whether `from` is
-inclusive is not stated).
+Cursors: trades and own transfers `{"window_start_ms": …}` (windows.WindowWalk; inside a window the token is the
+`id` or `nextId` to page on from); deposits and withdrawals `{"from_id": …}`, the id of the last row read, or one
+below the earliest row not final yet, so the next sync reads that row again (the row at `from` is skipped when it
+comes back: whether `from` is inclusive is not stated).
 
 The calls go through ccxt's v1 `private` methods, which sign with the client's `hostname` (set to the emulator's by
 connectors/urls.py); the `spotPrivate…` methods sign with a host of their own table that a URL override does not
@@ -36,7 +38,7 @@ NAME = "HTX"
 # Huobi opened in September 2013; nothing is older.
 HTX_OPENED = date(2013, 9, 1)
 TRANSFER_TYPE: Mapping[Endpoint, str] = {Endpoint.DEPOSITS: "deposit", Endpoint.WITHDRAWALS: "withdraw"}
-SUPPORTED = frozenset({*TRANSFER_TYPE, Endpoint.SPOT_TRADES})
+SUPPORTED = frozenset({*TRANSFER_TYPE, Endpoint.SPOT_TRADES, Endpoint.TRANSFERS})
 
 
 class HtxFetcher:
@@ -66,6 +68,8 @@ class HtxFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint is Endpoint.TRANSFERS:
+            return self._own_transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     # -- match results ----------------------------------------------------------------------------------------
@@ -100,6 +104,36 @@ class HtxFetcher:
                 found.records.append(self.rows.trade(market, row))
             if len(rows) >= spec.page_size:
                 found.token = str(rows[-1]["id"])
+            return found
+
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page)
+        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
+            yield item
+
+    # -- transfers between the user's own accounts (the account ledger) ----------------------------------------
+
+    async def _own_transfers(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        if spec.window is None:
+            raise ValueError("HTX's account ledger needs a window in the profile")
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=HTX_OPENED)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            request: dict[str, Any] = {
+                "transactTypes": "transfer",
+                "startTime": window_start,
+                "endTime": window_end,
+                "limit": spec.page_size,
+            }
+            if token is not None:
+                request["fromId"] = token  # the nextId of the page before
+            body = await call(self.client, "v2PrivateGetAccountLedger", request, endpoint=spec.endpoint, report=report)
+            rows = list((body or {}).get("data") or [])
+            found = WindowPage([self.rows.own_transfer(row) for row in rows])
+            # "Only when the number of items within the query window … exceeded the page limitation … nextId".
+            next_id = (body or {}).get("nextId")
+            found.token = str(next_id) if next_id is not None else None
             return found
 
         walk = WindowWalk(spec.endpoint, span_ms(spec.window), page)

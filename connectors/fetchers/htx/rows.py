@@ -99,3 +99,31 @@ class RowReader:
             raw=plain_raw(row),
         )
         return record, None
+
+    def own_transfer(self, row: Mapping[str, Any]) -> NormalizedRecord:
+        """A ledger row of transactType "transfer": a move between the user's own HTX accounts. `transactAmt` is
+        signed from the queried account's side ("income positive, expenditure negative"); the record holds the
+        amount moved, and `transferType` (spot-to-futures, futures-to-spot, …) says which way."""
+        when, moved = int(row["transactTime"]), amount(row["transactAmt"])
+        # transactId is 0 in HTX's own example, so it cannot tell two rows apart: the row's contents do.
+        key = natural_key(
+            RecordKind.TRANSFER,
+            None,
+            row.get("accountId"),
+            row["currency"],
+            format(moved, "f"),
+            row.get("transferType"),
+            row.get("transferer"),
+            row.get("transferee"),
+            when,
+        )
+        ident = row.get("transactId")
+        return NormalizedRecord(
+            kind=RecordKind.TRANSFER,
+            occurred_at=ms_to_utc(when),
+            natural_key=key,
+            asset=self.code(str(row["currency"])),
+            amount=abs(moved),
+            exchange_tx_id=str(ident) if ident else None,
+            raw=plain_raw(row),
+        )

@@ -49,6 +49,17 @@ ENDPOINTS = (
         api_path="GET /v1/query/deposit-withdraw?type=withdraw",
         notes="As deposits.",
     ),
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=True,
+        page_size=500,
+        window=10 * c.DAY,
+        lookback=180 * c.DAY,
+        paging=Paging.FROM_ID,
+        api_path="GET /v2/account/ledger?transactTypes=transfer",
+        notes="Moves between your own HTX accounts (spot, futures, margin, sub-accounts): windows of at most 10 days "
+        "within the last 180 days, up to 500 a page, paged with nextId/fromId (Get Account Ledger).",
+    ),
 )
 
 PROFILE = ExchangeProfile(
