@@ -130,6 +130,13 @@ class BigoneBook:
         self.withdrawal_ids = {
             w.id: 2000 + n for n, w in enumerate(sorted(account.withdrawals, key=lambda r: r.timestamp))
         }
+        # For tests of later syncs: records after this time are not listed yet (they "have not happened"), and
+        # deposits with these ids are listed as PENDING.
+        self.hidden_after_ms: int | None = None
+        self.pending_deposits: set[int] = set()
+
+    def _listed(self, timestamp: int) -> bool:
+        return self.hidden_after_ms is None or timestamp <= self.hidden_after_ms
 
     # -- public -------------------------------------------------------------------------------------------------
 
@@ -169,7 +176,8 @@ class BigoneBook:
             raise parameter_error()
         if name not in self.pair_ids:
             raise BigoneError(10013, "Resource not found", 404)
-        pool = sorted(self.account.trades_for(name), key=lambda t: int(t.id), reverse=True)
+        listed = [t for t in self.account.trades_for(name) if self._listed(t.timestamp)]
+        pool = sorted(listed, key=lambda t: int(t.id), reverse=True)
         rows = [self._trade(t) for t in pool]
         return page(rows, call.params, "TRADE", TRADES_LIMIT_DEFAULT, TRADES_LIMIT_MAX)
 
@@ -195,7 +203,7 @@ class BigoneBook:
 
     def deposits(self, call: Call) -> Json:
         symbol = call.params.get("asset_symbol")
-        pool = [d for d in self.account.deposits if not symbol or d.asset == symbol]
+        pool = [d for d in self.account.deposits if (not symbol or d.asset == symbol) and self._listed(d.timestamp)]
         pool.sort(key=lambda d: self.deposit_ids[d.id], reverse=True)
         return page([self._deposit(d) for d in pool], call.params, "DEPOSIT", WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX)
 
@@ -210,14 +218,14 @@ class BigoneBook:
             "updated_at": iso_ms(d.timestamp + 600_000),
             "kind": "default",
             "memo": "",
-            "state": "COMPLETED",
+            "state": "PENDING" if self.deposit_ids[d.id] in self.pending_deposits else "COMPLETED",
             "asset_symbol": d.asset,
             "target_account": "SPOT",
         }
 
     def withdrawals(self, call: Call) -> Json:
         symbol = call.params.get("asset_symbol")
-        pool = [w for w in self.account.withdrawals if not symbol or w.asset == symbol]
+        pool = [w for w in self.account.withdrawals if (not symbol or w.asset == symbol) and self._listed(w.timestamp)]
         pool.sort(key=lambda w: self.withdrawal_ids[w.id], reverse=True)
         rows = [self._withdrawal(w) for w in pool]
         return page(rows, call.params, "WITHDRAWAL", WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX)
