@@ -14,7 +14,7 @@ from connectors.profiles.model import (
     Tip,
     TipCode,
 )
-from i18n import t
+from i18n import msgid, t
 
 NAME = "Bitget"
 _TWO_YEARS = 730 * c.DAY
@@ -125,7 +125,8 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.LEDGER,
-        label=t("profile.bitget.endpoints.n8.label"),
+        label_id=msgid("profile.bitget.tax_spot.label"),
+        phrase_id=msgid("profile.bitget.tax_spot.phrase"),
         default_enabled=True,
         page_size=500,
         window=30 * c.DAY,
@@ -137,7 +138,8 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
-        label=t("profile.bitget.endpoints.n9.label"),
+        label_id=msgid("profile.bitget.tax_futures.label"),
+        phrase_id=msgid("profile.bitget.tax_futures.phrase"),
         default_enabled=False,
         page_size=500,
         window=30 * c.DAY,
