@@ -104,6 +104,7 @@ class GateEmulator(ExchangeEmulator):
             Endpoint("/spot/my_trades", True, book.my_trades),
             Endpoint("/wallet/deposits", True, book.deposits),
             Endpoint("/wallet/withdrawals", True, book.withdrawals),
+            Endpoint("/flash_swap/orders", True, book.converts),
         )
 
     def reset_rate_limits(self) -> None:

@@ -17,6 +17,7 @@ from sandbox.exchanges.base import DAY_MS, SECOND_MS
 from sandbox.exchanges.keys import ApiKey
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import (
+    ConvertRecord,
     DepositRecord,
     IdStyle,
     Market,
@@ -39,6 +40,8 @@ LIMIT_DEFAULT = 100  # every list: "[default to 100]"
 TRADES_LIMIT_MAX = 1000  # not on the SDK page; ccxt's gate features give fetchMyTrades a limit of 1000
 DEPOSITS_LIMIT_MAX = 500  # list_deposits: "The maximum number of entries returned in the list is limited to 500"
 WITHDRAWALS_LIMIT_MAX = 500  # not documented for withdrawals; taken as the deposits' (unsourced)
+FLASH_SWAP_LIMIT_MAX = 1000  # list_flash_swap_orders documents only the default of 100 (unsourced maximum)
+FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
 
 
 class GateError(Exception):
@@ -238,6 +241,12 @@ class GateBook:
         chosen = [r for r in records if not currency or getattr(r, "asset", None) == currency]
         return newest_first(chosen, when_s, start, end)[offset : offset + limit]
 
+    def converts(self, call: Call) -> list[Json]:
+        rows = flash_swap_orders(call, self.account.converts)
+        for row in rows:
+            row["user_id"] = self.user_id
+        return rows
+
     def deposits(self, call: Call) -> list[Json]:
         rows = self._wallet(call, self.account.deposits, lambda d: d.timestamp // SECOND_MS, DEPOSITS_LIMIT_MAX)
         return [self._deposit(d) for d in rows]
@@ -279,6 +288,39 @@ class GateBook:
             "status": "DONE",
             "chain": w.network,
         }
+
+
+def flash_swap_orders(call: Call, converts: Sequence[ConvertRecord]) -> list[Json]:
+    """GET /flash_swap/orders: no time range; `reverse` true (default) lists by id descending, false ascending;
+    `page` from 1, `limit` default 100; `status`, `sell_currency`, `buy_currency` filter."""
+    params = call.params
+    limit = limit_param(params, FLASH_SWAP_LIMIT_MAX)
+    page = int_param(params, "page") or 1
+    if page < 1:
+        raise param_error("page must be at least 1")
+    status = int_param(params, "status")
+    sell, buy = params.get("sell_currency"), params.get("buy_currency")
+    chosen = [
+        c
+        for c in converts
+        if status in (None, FLASH_SWAP_SUCCESS) and sell in (None, c.from_asset) and buy in (None, c.to_asset)
+    ]
+    chosen.sort(key=lambda c: int(c.id), reverse=params.get("reverse", "true") != "false")
+    return [
+        {
+            "id": int(c.id),
+            "create_time": c.timestamp,
+            "update_time": c.timestamp,
+            "user_id": 0,
+            "sell_currency": c.from_asset,
+            "sell_amount": plain(c.from_amount),
+            "buy_currency": c.to_asset,
+            "buy_amount": plain(c.to_amount),
+            "price": plain(c.ratio),
+            "status": FLASH_SWAP_SUCCESS,
+        }
+        for c in chosen[(page - 1) * limit : page * limit]
+    ]
 
 
 def _key(call: Call) -> ApiKey:

@@ -36,7 +36,7 @@ from tests.conformance.corpus import move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "gate"
 SMALL = AccountProfile(
-    years=1.0, traded_markets=3, trades=200, deposits=20, withdrawals=10, converts=0, transfers=0, rewards=0
+    years=1.0, traded_markets=3, trades=200, deposits=20, withdrawals=10, converts=5, transfers=0, rewards=0
 )
 
 
@@ -101,6 +101,8 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(gate:
     allowed = frozenset({"$[].block_number"})
     assert shape_differences(documented("withdrawals.docs.json")["response"], withdrawals, extra_allowed=allowed) == []
     assert shape_differences(documented("account_detail.docs.json")["response"], detail) == []
+    _, swaps = await signed_get(gate, key, "/flash_swap/orders")
+    assert swaps and shape_differences(documented("flash_swap_orders.docs.json")["response"], swaps) == []
     _, listed = await signed_get(gate, key, "/account/main_keys")
     assert shape_differences(documented("main_keys.docs.json")["response"], listed) == []
 
@@ -165,6 +167,27 @@ def test_the_fetcher_reads_the_documented_deposit_and_withdrawal_as_a_person_doe
     assert readable(withdrawal) == move(
         RecordKind.WITHDRAWAL, "2018-11-12T05:20:00", "210496", "USDT", "222.61", "0.01"
     )
+
+
+def test_the_fetcher_reads_the_documented_flash_swap_as_a_person_does() -> None:
+    row = documented("flash_swap_orders.docs.json")["response"][0]
+    record, _ = RowReader(ccxt.gate()).convert(row)
+    assert record is not None and record.natural_key == "convert:54646"
+    assert readable(record) == {
+        "kind": RecordKind.CONVERT,
+        "occurred_at": datetime(2022, 4, 28, 3, 34, 36, 378000, tzinfo=UTC),  # create_time 1651116876378 ms
+        "asset": "USDT",
+        "amount": Decimal("10"),
+        "exchange_tx_id": "54646",
+        "market": None,
+        "side": "buy",
+        "quote_asset": "BTC",
+        "quote_amount": Decimal("0.01"),
+        "price": None,  # the example's price (100) is not buy ÷ sell (1000): its meaning is not documented
+        "fee_asset": None,
+        "fee_amount": None,
+    }
+    assert RowReader(ccxt.gate()).convert({**row, "status": 2}) == (None, None)  # failed: nothing moved
 
 
 def test_rows_not_final_are_held_or_dropped_by_their_documented_status() -> None:

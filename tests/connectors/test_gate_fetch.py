@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -20,12 +21,12 @@ from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.gate import GateFetcher
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
-from sandbox.exchanges import AccountProfile, GateEmulator, GateLimits
+from sandbox.exchanges import AccountProfile, ConvertRecord, GateEmulator, GateLimits
 
 ACCOUNT = AccountProfile(
-    years=0.5, traded_markets=3, trades=150, deposits=14, withdrawals=9, converts=0, transfers=0, rewards=0
+    years=0.5, traded_markets=3, trades=150, deposits=14, withdrawals=9, converts=7, transfers=0, rewards=0
 )
-PAGES = {Endpoint.SPOT_TRADES: 7, Endpoint.DEPOSITS: 2, Endpoint.WITHDRAWALS: 2}
+PAGES = {Endpoint.SPOT_TRADES: 7, Endpoint.DEPOSITS: 2, Endpoint.WITHDRAWALS: 2, Endpoint.CONVERT: 3}
 DAYS_BACK = 200
 WINDOW_MS = 30 * 86_400_000
 
@@ -132,3 +133,28 @@ async def test_a_spent_budget_stops_the_walk_between_pages_and_the_next_sync_car
     keys = [r.natural_key for r in records]
     assert stopped >= 2
     assert len(keys) == len(set(keys)) == len(gate.account.deposits)
+
+
+async def test_flash_swaps_page_oldest_first_and_a_resync_reads_only_the_new_one() -> None:
+    async with GateEmulator(seed=5, profile=ACCOUNT, listed_symbols=12) as gate, fetcher(gate) as f:
+        first, cursor, report = await walk(f, Endpoint.CONVERT, datetime(2020, 1, 1, tzinfo=UTC), None)
+        nothing, cursor, again = await walk(f, Endpoint.CONVERT, datetime(2020, 1, 1, tzinfo=UTC), cursor)
+        account = gate.account
+        new = ConvertRecord(
+            "9999999999", "q", "USDT", Decimal("25.5"), "ETH", Decimal("0.01"), Decimal("0.0004"), account.now_ms
+        )
+        gate.book.account = replace(account, converts=(*account.converts, new))
+        latest, _, last = await walk(f, Endpoint.CONVERT, datetime(2020, 1, 1, tzinfo=UTC), cursor)
+    assert [r.exchange_tx_id for r in first] == [c.id for c in account.converts]  # oldest first, each once
+    assert [(r.asset, r.amount, r.quote_asset, r.quote_amount) for r in first[:1]] == [
+        (
+            account.converts[0].to_asset,
+            account.converts[0].to_amount,
+            account.converts[0].from_asset,
+            account.converts[0].from_amount,
+        )
+    ]
+    assert report.requests == len(account.converts) // 3 + 1  # 7 swaps in pages of 3: 3, 3, 1
+    assert (nothing, again.requests) == ([], 1)  # the last page again, past the rows read
+    assert [(r.exchange_tx_id, r.asset, r.amount) for r in latest] == [("9999999999", "ETH", Decimal("0.01"))]
+    assert last.requests == 1

@@ -19,6 +19,8 @@ DEPOSIT_NEVER = frozenset({"INVALID", "BLOCKED"})
 WITHDRAWAL_DONE = frozenset({"DONE"})
 WITHDRAWAL_NEVER = frozenset({"CANCEL", "INVALID"})
 
+FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
+
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
 
@@ -68,6 +70,26 @@ class RowReader:
             fee_amount=exact(fee) if charged else None,
             raw=dict(row),
         )
+
+    def convert(self, row: Mapping[str, Any]) -> Parsed:
+        """A flash swap (FlashSwapOrder): `buy_amount` of `buy_currency` bought with `sell_amount` of
+        `sell_currency` at `create_time` (ms); status 1 succeeded, 2 failed (nothing moved)."""
+        if int(row.get("status") or 0) != FLASH_SWAP_SUCCESS:
+            return None, None
+        ident = str(row["id"])
+        record = NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(int(row["create_time"])),
+            natural_key=natural_key(RecordKind.CONVERT, ident),
+            asset=self.code(str(row["buy_currency"])),
+            amount=exact(row["buy_amount"]),
+            exchange_tx_id=ident,
+            side="buy",
+            quote_asset=self.code(str(row["sell_currency"])),
+            quote_amount=exact(row["sell_amount"]),
+            raw=dict(row),
+        )
+        return record, None
 
     def deposit(self, row: Mapping[str, Any]) -> Parsed:
         when, status = seconds_ms(row["timestamp"]), str(row.get("status") or "")

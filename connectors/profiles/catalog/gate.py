@@ -18,6 +18,8 @@ KEY = KeyType(
 )
 
 # Rules and sources: docs/exchange-apis/gate.md (Gate's API v4 reference, read through its gateapi-python SDK pages).
+# Deposits 500 a page ("limited to 500"), withdrawals 100 (the documented default; no maximum is documented).
+WALLET_NOTES = "Record time range cannot exceed 30 days; paged by offset. How far back it reaches is not documented."
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -37,7 +39,7 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.OFFSET,
         api_path="GET /wallet/deposits",
-        notes="Record time range cannot exceed 30 days; at most 500 per page; paged by offset. Reach not documented.",
+        notes=WALLET_NOTES,
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -46,8 +48,16 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.OFFSET,
         api_path="GET /wallet/withdrawals",
-        notes="Record time range cannot exceed 30 days; pages of 100 (the documented default; no maximum is "
-        "documented); paged by offset. Reach not documented.",
+        notes=WALLET_NOTES,
+    ),
+    EndpointSpec(
+        Endpoint.CONVERT,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /flash_swap/orders",
+        notes="Flash swaps take no time range: read oldest first, 100 a page (the documented default), and a "
+        "re-sync reads the last page again.",
     ),
 )
 
