@@ -264,3 +264,27 @@ def test_a_text_is_stored_as_its_id_and_arguments_and_read_back() -> None:
 def test_a_text_with_an_argument_json_cannot_hold_is_not_stored() -> None:
     with pytest.raises(TypeError, match="amount"):
         Text.of("upload.failed", amount=Decimal("1.5")).to_json()
+
+
+def test_every_id_chosen_at_run_time_exists_and_gets_its_arguments() -> None:
+    # Ids picked from a table (a code, a topic, a kind of history) are not literals at the call: render every one.
+    from bot.open_messages import SYNC, UPLOAD
+    from bot.troubleshooting import TOPICS, answer
+    from connectors.profiles import Endpoint, popular_profiles
+    from connectors.profiles.model import ENDPOINT_LABEL_IDS, ENDPOINT_PHRASE_IDS
+    from handlers.closing import FAILED, STOPPED
+
+    profiles = popular_profiles()
+    for profile in profiles:
+        for code in DiagnosisCode:
+            spec = profile.endpoints[0]
+            for variant in (None, "withdraw", "trade", "after_success"):
+                diagnosis = diagnosis_for(code, profile, variant=variant, retry_after=30.0, endpoint=spec)
+                assert diagnosis.title and diagnosis.explanation and all(diagnosis.tips)
+                assert "{" not in diagnosis.title + diagnosis.explanation
+            assert endpoint_reason(str(code), None, profile.name)
+    for topic in TOPICS:
+        assert "{" not in answer(topic, list(profiles))
+    for kind in Endpoint:
+        assert t(ENDPOINT_LABEL_IDS[kind]) and t(ENDPOINT_PHRASE_IDS[kind])
+    assert all(t(STOPPED[kind]) and t(FAILED[kind]) for kind in (SYNC, UPLOAD))
