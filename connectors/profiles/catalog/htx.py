@@ -38,16 +38,14 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.FROM_ID,
         api_path="GET /v1/query/deposit-withdraw?type=deposit",
-        notes="Paged by transfer id (from, direct=prev: ascending); no time range. How far back it reaches is not "
-        "stated.",
+        notes="Paged by transfer id (from, direct=prev: ascending); no time range; its reach is not stated.",
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
         default_enabled=True,
         page_size=100,
         paging=Paging.FROM_ID,
-        api_path="GET /v1/query/deposit-withdraw?type=withdraw",
-        notes="As deposits.",
+        api_path="GET /v1/query/deposit-withdraw?type=withdraw",  # paged as deposits
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
