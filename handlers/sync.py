@@ -15,7 +15,7 @@ from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.reconcile import AccountReconciliation, ReconcileService
-from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
+from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult, SyncStatus
 from handlers import outbound, reconcile_views, sync_views
 from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
@@ -148,7 +148,7 @@ async def _sync_and_report(
 
         try:
             result = await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
-            if str(result.status) != "failed":
+            if result.status is not SyncStatus.FAILED:  # a refused key reads no balance either
                 found = await reconcile_quietly(reconciler, telegram_user_id, account.id)
                 if found is not None:
                     checked[account.id] = found
