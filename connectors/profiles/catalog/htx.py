@@ -7,13 +7,14 @@ from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, K
 
 NAME = "HTX"
 _KEY_SHAPE = r"[A-Za-z0-9-]+"  # four dash-separated groups, e.g. 1a2b3c4d-5e6f7a8b-…
+_KEY_HINT = "letters, digits and dashes"  # access key and secret key alike
 
 KEY = KeyType(
     id="normal",
     label="API key",
     fields=(
-        c.api_key(min_length=20, max_length=64, pattern=_KEY_SHAPE, hint="letters, digits and dashes"),
-        c.secret(min_length=20, max_length=64, pattern=_KEY_SHAPE, hint="letters, digits and dashes"),
+        c.api_key(min_length=20, max_length=64, pattern=_KEY_SHAPE, hint=_KEY_HINT),
+        c.secret(min_length=20, max_length=64, pattern=_KEY_SHAPE, hint=_KEY_HINT),
     ),
     description="An HTX access key and its secret key.",
 )
@@ -45,7 +46,8 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=100,
         paging=Paging.FROM_ID,
-        api_path="GET /v1/query/deposit-withdraw?type=withdraw",  # paged as deposits
+        api_path="GET /v1/query/deposit-withdraw?type=withdraw",
+        notes="As deposits.",
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
