@@ -28,20 +28,21 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=0, transfers=6, rewards=0
+    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=3, transfers=6, rewards=0
 )
 DAYS_BACK = 230  # the sync-from date: before the account's first record
 TRADES = "/api/v3/myTrades"
 DEPOSITS = "/api/v3/capital/deposit/hisrec"
 WITHDRAWALS = "/api/v3/capital/withdraw/history"
 TRANSFERS = "/api/v3/capital/transfer"
+DUST = "/api/v3/capital/convert"
 DAY_MS = 86_400_000
 
 
 @pytest.fixture
 async def mexc() -> AsyncIterator[MexcEmulator]:
     # Seed 20: four traded markets with trades in the last month, each found from the account's balances, deposits
-    # and withdrawals; two of the six transfers are older than the transfer list's six months.
+    # and withdrawals; one of the six transfers is older than the transfer list's six months.
     async with MexcEmulator(seed=20, profile=SEVEN_MONTHS, listed_symbols=20) as emulator:
         yield emulator
 
@@ -63,6 +64,8 @@ def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
             )
         elif row.kind == "withdrawal":
             values = (row.asset, row.amount, row.fee_amount, ms)
+        elif row.kind == "convert":
+            values = (row.asset, row.amount, row.side, row.quote_asset, row.quote_amount, ms)
         elif row.kind == "transfer":
             raw = row.raw or {}
             values = (row.asset, row.amount, raw.get("fromAccountType"), raw.get("toAccountType"), ms)
@@ -152,13 +155,16 @@ async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches
         },
         "deposit": {(d.asset, d.amount, d.timestamp) for d in account.deposits},
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp) for w in account.withdrawals},
+        # Small balances turned into MX: MX bought with the coin, the fee already deducted from the MX received.
+        "convert": {("MX", c.to_amount, "buy", c.from_asset, c.from_amount, c.timestamp) for c in account.converts},
         "transfer": {
             (t.asset, t.amount, wallet[t.from_account], wallet[t.to_account], t.timestamp) for t in recent_transfers
         },
     }
     assert stored(rows) == truth
     # Nothing twice.
-    assert len(rows) == len(reachable) + len(account.deposits) + len(account.withdrawals) + len(recent_transfers)
+    moves = len(account.deposits) + len(account.withdrawals) + len(recent_transfers) + len(account.converts)
+    assert len(rows) == len(reachable) + moves
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert f"spot trades {len(reachable)}" in first, first
     # The user is told why older trades and transfers are missing.
@@ -173,7 +179,9 @@ async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches
     # list (transfers: once per direction) and per market that had trades; markets probed empty are not asked again
     # (their balances did not move).
     with_trades = len({t.symbol for t in reachable})
-    assert again == {"/api/v3/account": 1, DEPOSITS: 1, WITHDRAWALS: 1, TRANSFERS: 2, TRADES: with_trades}, again
+    assert again == {"/api/v3/account": 1, DEPOSITS: 1, WITHDRAWALS: 1, TRANSFERS: 2, DUST: 1, TRADES: with_trades}, (
+        again
+    )
     assert "✅ MEXC-1: 0 new" in second, second
     assert "MEXC" in status
     assert exported.document is not None

@@ -1,5 +1,5 @@
-"""MEXC spot API v3 emulator: exchange info, account, trades, deposits, withdrawals and transfers between the user's
-spot and futures accounts, over a scripted account.
+"""MEXC spot API v3 emulator: exchange info, account, trades, deposits, withdrawals, transfers between the user's
+spot and futures accounts and small balances converted to MX, over a scripted account.
 
 Signed requests are checked as MEXC's "SIGNED" section describes: the key in ``X-MEXC-APIKEY`` (missing: code 400
 "api key required"; malformed: 700001; unknown, revoked or expired: 10072), ``timestamp`` within ``recvWindow``
@@ -32,7 +32,14 @@ from sandbox.exchanges.base import (
     compact_json,
     retry_after_seconds,
 )
-from sandbox.exchanges.mexc_book import TRADES_REACH_MS, TRANSFERS_REACH_MS, MexcBook, MexcError, MexcIds
+from sandbox.exchanges.mexc_book import (
+    TRADES_REACH_MS,
+    TRANSFERS_REACH_MS,
+    MexcBook,
+    MexcError,
+    MexcIds,
+    with_dust_conversions,
+)
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord
 from sandbox.exchanges.scripted import generate_account
@@ -96,10 +103,12 @@ class MexcEmulator(ExchangeEmulator):
         # Nothing near the trade list's one-month reach or the transfer list's six months, so results never hinge
         # on the seconds of a test run.
         profile = replace(profile, quiet_ages_ms=(*profile.quiet_ages_ms, TRADES_REACH_MS, TRANSFERS_REACH_MS))
-        self.account: ScriptedAccount = generate_account(
+        scripted = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=MexcIds()
         )
-        self.book = MexcBook(self.account)
+        self.account: ScriptedAccount
+        self.account, dust_fees = with_dust_conversions(scripted, seed)
+        self.book = MexcBook(self.account, dust_fees)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         self.endpoints = (
@@ -111,6 +120,7 @@ class MexcEmulator(ExchangeEmulator):
             Endpoint("/api/v3/capital/deposit/hisrec", 1, True, book.deposits),
             Endpoint("/api/v3/capital/withdraw/history", 1, True, book.withdrawals),
             Endpoint("/api/v3/capital/transfer", 1, True, book.transfers),
+            Endpoint("/api/v3/capital/convert", 1, True, book.dust_log),
         )
 
     @property

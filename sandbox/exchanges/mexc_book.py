@@ -10,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import (
+    BalanceRecord,
+    ConvertRecord,
     DepositRecord,
     IdStyle,
     Market,
@@ -44,6 +48,9 @@ TRANSFERS_SIZE_DEFAULT, TRANSFERS_SIZE_MAX = 10, 100
 ACCOUNT_TYPE = {"FUND": "SPOT", "UNIFIED": "FUTURES"}
 # A scripted stage as MEXC's status codes: deposits 4 PENDING, 7 REJECTED, 5 SUCCESS; withdrawals 4 PROCESSING,
 # 8 FAILED, 7 SUCCESS (1 SMALL … 12 COMPLETED and 1 APPLY … 10 MANUAL in docs/exchange-apis/mexc.md).
+# DustLog: `page` from 1, `limit` default 1, max 1000; each conversion pays a fee in MX (2% in the docs' example).
+DUST_LIMIT_DEFAULT, DUST_LIMIT_MAX = 1, 1000
+DUST_FEE_RATE = Decimal("0.02")
 DEPOSIT_STATUS = {Stage.PENDING: 4, Stage.FAILED: 7, Stage.DONE: 5}
 WITHDRAWAL_STATUS = {Stage.PENDING: 4, Stage.FAILED: 8, Stage.DONE: 7}
 
@@ -99,11 +106,39 @@ def oldest_first(records: Sequence[R], when: Callable[[R], int], start: int, end
     return [r for r in records if start <= when(r) <= end][:limit]
 
 
+def with_dust_conversions(account: ScriptedAccount, seed: int) -> tuple[ScriptedAccount, dict[str, Decimal]]:
+    """MEXC converts only into MX (DustLog): the account's scripted converts become small balances turned into MX at
+    the same times, each a fiftieth of what the account holds of a coin at the end, so no balance goes below zero; the
+    balances follow. Returns the account and each conversion's fee (MX, already deducted from what was received)."""
+    rng = random.Random(seed * 7_919 + 17)  # noqa: S311 (a scripted account, not a secret)
+    held = {b.asset: b.total for b in account.balances}
+    dust: list[ConvertRecord] = []
+    fees: dict[str, Decimal] = {}
+    for scripted in account.converts:
+        coins = sorted(a for a, total in held.items() if total > 0 and a != "MX")
+        if not coins:
+            break
+        coin = rng.choice(coins)
+        amount = (held[coin] / 50).quantize(Decimal("0.00000001"), rounding="ROUND_DOWN")
+        if amount <= 0:
+            continue
+        gross = (amount * Decimal(rng.randint(1, 10_000)) / 1000).quantize(Decimal("0.00000001"), rounding="ROUND_DOWN")
+        fee = (gross * DUST_FEE_RATE).quantize(Decimal("0.00000001"), rounding="ROUND_DOWN")
+        ident = f"{rng.getrandbits(128):032x}"
+        dust.append(ConvertRecord(ident, "", coin, amount, "MX", gross - fee, scripted.ratio, scripted.timestamp))
+        fees[ident] = fee
+        held[coin] -= amount
+        held["MX"] = held.get("MX", Decimal(0)) + gross - fee
+    balances = tuple(BalanceRecord(asset, total, Decimal(0)) for asset, total in sorted(held.items()))
+    return replace(account, converts=tuple(dust), balances=balances), fees
+
+
 class MexcBook:
     """Serves one scripted account the way MEXC's spot API v3 does."""
 
-    def __init__(self, account: ScriptedAccount) -> None:
+    def __init__(self, account: ScriptedAccount, dust_fees: Mapping[str, Decimal] | None = None) -> None:
         self.account = account
+        self.dust_fees = dict(dust_fees or {})
         self.lifecycle = Lifecycle()
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -321,4 +356,45 @@ class MexcBook:
             "symbol": None,
             "status": "SUCCESS",
             "timestamp": t.timestamp,
+        }
+
+    # -- small balances converted to MX ---------------------------------------------------------------------
+
+    def dust_log(self, call: Call) -> Json:
+        params = call.params
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
+        page = int_param(params, "page") or 1
+        limit = limit_param(params, DUST_LIMIT_DEFAULT, DUST_LIMIT_MAX)
+        if page < 1:
+            raise param_error()
+        chosen = [
+            c
+            for c in self.account.converts
+            if (start is None or c.timestamp >= start) and (end is None or c.timestamp <= end)
+        ]
+        rows = chosen[(page - 1) * limit : page * limit]
+        return {
+            "data": [self._dust(c) for c in rows],
+            "totalRecords": len(chosen),
+            "page": page,
+            "totalPageNum": (len(chosen) + limit - 1) // limit,
+        }
+
+    def _dust(self, c: ConvertRecord) -> Json:
+        # One coin per conversion here; the docs' example shows a conversion of several coins at once.
+        fee = self.dust_fees.get(c.id, Decimal(0))
+        return {
+            "totalConvert": plain(c.to_amount),
+            "totalFee": plain(fee),
+            "convertTime": c.timestamp,
+            "convertDetails": [
+                {
+                    "id": c.id,
+                    "convert": plain(c.to_amount),
+                    "fee": plain(fee),
+                    "amount": plain(c.from_amount),
+                    "time": c.timestamp,
+                    "asset": c.from_asset,
+                }
+            ],
         }

@@ -38,7 +38,7 @@ from tests.conformance.corpus import move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "mexc"
 SMALL = AccountProfile(
-    years=0.5, traded_markets=3, trades=2000, deposits=20, withdrawals=10, converts=0, transfers=12, rewards=0
+    years=0.5, traded_markets=3, trades=2000, deposits=20, withdrawals=10, converts=6, transfers=12, rewards=0
 )
 
 
@@ -153,6 +153,56 @@ def test_the_fetcher_reads_the_documented_transfer_as_a_person_does() -> None:
     assert readable(record) == move(RecordKind.TRANSFER, "2018-12-10T09:15:25", "11945860693", "BTC", "0.1")
     assert (record.raw or {})["fromAccountType"] == "SPOT"
     assert RowReader(Codes()).transfer({**row, "status": "FAILED"}) == (None, None)
+
+
+async def test_the_dust_log_answers_in_the_documented_shape(mexc: MexcEmulator) -> None:
+    key = mexc.create_demo_keys().read_only
+    status, body = await signed_get(mexc, key, "/api/v3/capital/convert", {"limit": 1000})
+    assert status == 200 and body["data"] and body["totalRecords"] == len(mexc.account.converts)
+    assert shape_differences(documented("dustlog.docs.json")["response"], body) == []
+    # `limit` defaults to 1: a page of one conversion, and as many pages as conversions.
+    _, first = await signed_get(mexc, key, "/api/v3/capital/convert")
+    assert len(first["data"]) == 1 and first["totalPageNum"] == len(mexc.account.converts)
+
+
+def test_the_fetcher_reads_the_documented_dust_log_as_a_person_does() -> None:
+    conversions = documented("dustlog.docs.json")["response"]["data"]
+    reader = RowReader(Codes())
+    records = [readable(reader.dust(d)) for c in conversions for d in c["convertDetails"]]
+    # Each coin converted is MX bought with it; `convert` is what was received, the fee already deducted.
+    common = {"kind": RecordKind.CONVERT, "market": None, "side": "buy", "price": None, "fee_asset": None}
+    assert records == [
+        {
+            **common,
+            "occurred_at": datetime(2022, 10, 10, 0, 9, 23, tzinfo=UTC),
+            "asset": "MX",
+            "amount": Decimal("0.00885018"),
+            "exchange_tx_id": "3e52a99c5c3447b2af2163cd829dca28",
+            "quote_asset": "ETHF",
+            "quote_amount": Decimal("0.007130464601986065"),
+            "fee_amount": None,
+        },
+        {
+            **common,
+            "occurred_at": datetime(2022, 9, 19, 23, 51, 17, tzinfo=UTC),
+            "asset": "MX",
+            "amount": Decimal("0.02098255"),
+            "exchange_tx_id": "6483bfb1766d41d8a4b6b6315ded6e99",
+            "quote_asset": "BTC",
+            "quote_amount": Decimal("0.00000098"),
+            "fee_amount": None,
+        },
+        {
+            **common,
+            "occurred_at": datetime(2022, 9, 19, 23, 51, 17, tzinfo=UTC),
+            "asset": "MX",
+            "amount": Decimal("0.00084019"),
+            "exchange_tx_id": "f9e886f28c454f5dae45eec6a11f6c6a",
+            "quote_asset": "JAM",
+            "quote_amount": Decimal("2"),
+            "fee_amount": None,
+        },
+    ]
 
 
 def test_the_fetcher_reads_the_documented_trade_as_a_person_does() -> None:

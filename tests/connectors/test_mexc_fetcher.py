@@ -18,9 +18,9 @@ from sandbox.exchanges import AccountProfile, MexcEmulator, MexcLimits
 from sandbox.exchanges.lifecycle import Stage
 
 ACCOUNT = AccountProfile(
-    years=0.5, traded_markets=3, trades=2000, deposits=12, withdrawals=6, converts=0, transfers=8, rewards=0
+    years=0.5, traded_markets=3, trades=2000, deposits=12, withdrawals=6, converts=4, transfers=8, rewards=0
 )
-EVERY = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES)
+EVERY = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.TRANSFERS, Endpoint.CONVERT, Endpoint.SPOT_TRADES)
 Cursors = dict[str, Cursor]
 
 
@@ -110,3 +110,4 @@ async def test_a_walk_stopped_by_429_resumes_from_its_cursors_without_gap_or_rep
     trades = [k for k in fetched if k.startswith("trade:")]
     assert len(trades) == len(set(trades)), "a resumed walk fetched a trade twice"
     assert max(sum(t.symbol == s for t in reachable) for s in emulator.account.traded_symbols) > 100  # paged
+    assert {k for k in keys if k.startswith("convert:")} == {f"convert:{c.id}" for c in emulator.account.converts}

@@ -1,5 +1,6 @@
-"""MEXC (spot API v3): deposits, withdrawals, transfers between own accounts and spot trades per discovered market,
-each walked in time windows oldest first. Rules and their sources: docs/exchange-apis/mexc.md.
+"""MEXC (spot API v3): deposits, withdrawals, transfers between own accounts, small balances converted to MX and spot
+trades per discovered market, each walked in time windows oldest first. Rules and their sources:
+docs/exchange-apis/mexc.md.
 
 | endpoint | page | paging inside a window | window | reach |
 | --- | --- | --- | --- | --- |
@@ -7,19 +8,21 @@ each walked in time windows oldest first. Rules and their sources: docs/exchange
 | `GET /api/v3/capital/withdraw/history` | 1000 | as deposits | 90 days | not documented |
 | `GET /api/v3/myTrades?symbol=…` | 100 | as deposits | 30 days (profile) | the last month |
 | `GET /api/v3/capital/transfer` | 100 | `page`, SPOT to FUTURES, then back | 180 days (profile) | six months |
+| `GET /api/v3/capital/convert` (DustLog) | 1000 | `page` | none documented: one range | not documented |
 
 The deposit, withdrawal and trade lists have neither a page number nor a cursor: a full page is followed by the
 same request starting at the time of its last row (rows come oldest first), skipping the rows of that millisecond
 already read.
 
 Trades need a symbol: the markets asked are those the account's own records point at (discovery.py: balances from
-`GET /api/v3/account`, deposits, withdrawals, transfers, records of earlier syncs). Run the wallet lists first
-(`registry.sync_order`): they are the evidence.
+`GET /api/v3/account`, deposits, withdrawals, transfers, conversions, records of earlier syncs). Run the wallet lists
+first (`registry.sync_order`): they are the evidence.
 
-Cursors: deposits, withdrawals and transfers `{"window_start_ms": …}` (windows.WindowWalk; deposits and withdrawals
-with the trailing-day re-read); trades, per market, the same plus `"from_id"` (1 once the market had a trade, 0 while
-it had none: MEXC's trade ids are hex strings without order, so the mark says only whether there were trades) and,
-while empty, `"balances"` of its two assets at the sync's start; market "" holds the evidence.
+Cursors: deposits, withdrawals, transfers and the DustLog `{"window_start_ms": …}` (windows.WindowWalk; deposits
+and withdrawals with the trailing-day re-read); trades, per market, the same plus `"from_id"` (1 once the market
+had a trade, 0 while it had none: MEXC's trade ids are hex strings without order, so the mark says only whether
+there were trades) and, while empty, `"balances"` of its two assets at the sync's start; market "" holds the
+evidence.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ WALLET: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "spotPrivateGetCapitalDepositHisrec",
     Endpoint.WITHDRAWALS: "spotPrivateGetCapitalWithdrawHistory",
 }
-SUPPORTED = frozenset({*WALLET, Endpoint.TRANSFERS, Endpoint.SPOT_TRADES})
+SUPPORTED = frozenset({*WALLET, Endpoint.TRANSFERS, Endpoint.CONVERT, Endpoint.SPOT_TRADES})
 # Query User Universal Transfer History answers one direction per request (both account types are required).
 DIRECTIONS = (("SPOT", "FUTURES"), ("FUTURES", "SPOT"))
 Token = list[Any]  # [time of the last row read, [ids of the rows read at that time]]
@@ -108,6 +111,8 @@ class MexcFetcher:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.TRANSFERS:
             return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint is Endpoint.CONVERT:
+            return self._dust(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     async def _page(
@@ -210,6 +215,36 @@ class MexcFetcher:
 
         walk = WindowWalk(spec.endpoint, _window(spec), page)
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
+            yield item
+
+    # -- small balances converted to MX -----------------------------------------------------------------------
+
+    async def _dust(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        """The DustLog from the cursor to `until` in one range (none is documented), page by page."""
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=MEXC_OPENED)
+        until_ms = to_ms(until)
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            number = int(token or 1)
+            params = {"startTime": window_start, "endTime": window_end, "page": number, "limit": spec.page_size}
+            body = await call(
+                self.client, "spotPrivateGetCapitalConvert", params, endpoint=spec.endpoint, report=report
+            )
+            found = WindowPage([])
+            for conversion in body.get("data") or []:
+                for detail in conversion.get("convertDetails") or []:
+                    self.evidence.note(str(detail.get("asset", "")), spec.endpoint.value)
+                    found.records.append(self.rows.dust(detail))
+            if number < int(body.get("totalPageNum") or 0):
+                found.token = number + 1
+            return found
+
+        span = span_ms(spec.window) if spec.window is not None else max(1, until_ms - start_ms + 1)
+        async for item in WindowWalk(spec.endpoint, span, page).pages(
+            start_ms=start_ms, until_ms=until_ms, cursor=cursor
+        ):
             yield item
 
     # -- spot trades ------------------------------------------------------------------------------------------

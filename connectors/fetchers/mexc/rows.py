@@ -117,3 +117,21 @@ class RowReader:
             raw=dict(row),
         )
         return record, None
+
+    def dust(self, detail: Mapping[str, Any]) -> NormalizedRecord:
+        """One coin of a DustLog conversion: `amount` of `asset` turned into `convert` MX. `convert` is what was
+        received, the fee already deducted ("Convert MX amount (Deducted commission fee)"), so the fee stays in the
+        raw row rather than being charged a second time."""
+        ident = str(detail["id"])
+        return NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(detail["time"]),
+            natural_key=natural_key(RecordKind.CONVERT, ident),
+            asset=self.code("MX"),
+            amount=exact(detail["convert"]),
+            exchange_tx_id=ident,
+            side="buy",
+            quote_asset=self.code(str(detail["asset"])),
+            quote_amount=exact(detail["amount"]),
+            raw=dict(detail),
+        )

@@ -69,6 +69,15 @@ ENDPOINTS = (
         notes="Moves between your MEXC spot and futures accounts, one direction per request, at most 100 a page; "
         "only the last six months can be queried (Query User Universal Transfer History).",
     ),
+    EndpointSpec(
+        Endpoint.CONVERT,
+        default_enabled=True,
+        page_size=1000,
+        earliest=_OPENED,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v3/capital/convert",
+        notes="Small balances converted to MX (DustLog), at most 1000 a page; no range limit or reach documented.",
+    ),
 )
 
 PROFILE = ExchangeProfile(
@@ -85,8 +94,7 @@ PROFILE = ExchangeProfile(
         "MEXC returns trades one market at a time. Tallybot finds your markets from your balances, deposits and "
         "withdrawals; a coin bought and sold back in full without ever being deposited or withdrawn may be missed.",
         "MEXC has no way to check a key's permissions: make sure you ticked read-only permissions only.",
-        "Futures trades and small-balance conversions to MX are not synced yet; transfers between your MEXC accounts "
-        "only for the last six months.",
+        "Futures trades are not synced yet; transfers between your MEXC accounts only for the last six months.",
     ),
     integration_steps=(
         "Log in to MEXC, open your profile menu and choose API Management.",
