@@ -237,7 +237,8 @@ class MexcFetcher:
                 for detail in conversion.get("convertDetails") or []:
                     self.evidence.note(str(detail.get("asset", "")), spec.endpoint.value)
                     found.records.append(self.rows.dust(detail))
-            if number < int(body.get("totalPageNum") or 0):
+            # The example names the page count totalPageNum, the table totalPage.
+            if number < int(body.get("totalPageNum") or body.get("totalPage") or 0):
                 found.token = number + 1
             return found
 
