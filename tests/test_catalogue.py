@@ -288,3 +288,17 @@ def test_every_id_chosen_at_run_time_exists_and_gets_its_arguments() -> None:
     for kind in Endpoint:
         assert t(ENDPOINT_LABEL_IDS[kind]) and t(ENDPOINT_PHRASE_IDS[kind])
     assert all(t(STOPPED[kind]) and t(FAILED[kind]) for kind in (SYNC, UPLOAD))
+
+
+def test_a_sync_plan_names_each_kind_of_history_by_id() -> None:
+    from bot.sync.plan import SyncTarget, plan_endpoints
+    from connectors.profiles import Endpoint
+
+    bitget = get_profile("bitget")
+    target = SyncTarget(1001, 1, "Bitget-1", "bitget", bitget, bitget.key_type("tax"), None, ("ledger", "funding"))
+    ledger, funding = plan_endpoints(target)
+    assert ledger.endpoint is Endpoint.LEDGER and ledger.skip_notice is None
+    assert ledger.label_text == Text.of("profile.bitget.tax_spot.label")
+    assert render(ledger.label_text) == ledger.label == "Spot transaction records (tax)"
+    assert funding.skip_notice is not None
+    assert render(funding.skip_notice) == "Bitget does not offer funding fees through its API."

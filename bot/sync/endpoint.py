@@ -153,6 +153,7 @@ class EndpointSync:
         result = EndpointResult(
             endpoint=endpoint,
             label=run.planned.label,
+            label_text=run.planned.label_text,
             status=status,
             fetched=run.fetched,
             new=run.new,
@@ -174,7 +175,12 @@ class EndpointSync:
         self, ctx: SyncContext, planned: PlannedEndpoint, notice: Text, diagnosis: Diagnosis | None
     ) -> EndpointResult:
         result = EndpointResult(
-            planned.endpoint, planned.label, EndpointStatus.SKIPPED, diagnosis=diagnosis, notice=notice
+            planned.endpoint,
+            planned.label,
+            EndpointStatus.SKIPPED,
+            diagnosis=diagnosis,
+            notice=notice,
+            label_text=planned.label_text,
         )
         await self.writer.save_outcome(ctx, result, succeeded=False)
         return result
@@ -182,7 +188,9 @@ class EndpointSync:
     async def client_failed(self, ctx: SyncContext, planned: PlannedEndpoint, diagnosis: Diagnosis) -> EndpointResult:
         if planned.skip_notice is not None:
             return await self.skipped(ctx, planned, planned.skip_notice, planned.skip_diagnosis)
-        result = EndpointResult(planned.endpoint, planned.label, EndpointStatus.FAILED, diagnosis=diagnosis)
+        result = EndpointResult(
+            planned.endpoint, planned.label, EndpointStatus.FAILED, diagnosis=diagnosis, label_text=planned.label_text
+        )
         await self.writer.save_outcome(ctx, result, succeeded=False)
         return result
 
@@ -190,7 +198,9 @@ class EndpointSync:
         """An endpoint after the key was refused: not tried, its stored state left as it was."""
         notice = Text.of("sync.skip.stopped_by_key", name=ctx.target.profile.name)
         await ctx.tracker.ended(planned.endpoint, EndpointStatus.SKIPPED, None)
-        return EndpointResult(planned.endpoint, planned.label, EndpointStatus.SKIPPED, notice=notice)
+        return EndpointResult(
+            planned.endpoint, planned.label, EndpointStatus.SKIPPED, notice=notice, label_text=planned.label_text
+        )
 
 
 def _refusal_behind(stop: RateLimited, target: SyncTarget) -> Diagnosis | None:

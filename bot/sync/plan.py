@@ -16,7 +16,7 @@ from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.fetchers.registry import sync_order
 from connectors.profiles import Endpoint, ExchangeProfile, KeyType
 from connectors.profiles.model import ENDPOINT_LABEL_IDS, ENDPOINT_PHRASE_IDS
-from i18n import Text, t
+from i18n import Text, render
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class PlannedEndpoint:
     endpoint: Endpoint
     label: str  # English, for views that do not render per locale yet
     phrase: Text | str  # the kind of history inside a sentence
+    label_text: Text | str  # the label, for a line of its own (rendered per locale)
     skip_notice: Text | None = None
     skip_diagnosis: Diagnosis | None = None
 
@@ -67,17 +68,17 @@ def plan_endpoints(target: SyncTarget) -> list[PlannedEndpoint]:
     for endpoint in sync_order(wanted):
         spec = profile.endpoint(endpoint, key_type)
         if spec is not None:
-            plan.append(PlannedEndpoint(endpoint, spec.label, spec.phrase))
+            plan.append(PlannedEndpoint(endpoint, spec.label, spec.phrase, spec.label_text))
             continue
         other = next((s for s in profile.endpoints if s.endpoint is endpoint), None)
         not_offered = diagnosis_for(DiagnosisCode.ENDPOINT_NOT_OFFERED, profile)
         if other is not None:
             notice = Text.of("sync.skip.not_for_key_type", name=profile.name, label=other.label_text)
-            plan.append(PlannedEndpoint(endpoint, other.label, other.phrase, notice, not_offered))
+            plan.append(PlannedEndpoint(endpoint, other.label, other.phrase, other.label_text, notice, not_offered))
             continue
-        phrase = Text.of(ENDPOINT_PHRASE_IDS[endpoint])
+        phrase, label = Text.of(ENDPOINT_PHRASE_IDS[endpoint]), Text.of(ENDPOINT_LABEL_IDS[endpoint])
         notice = Text.of("sync.skip.not_offered", name=profile.name, label=phrase)
-        plan.append(PlannedEndpoint(endpoint, t(ENDPOINT_LABEL_IDS[endpoint]), phrase, notice, not_offered))
+        plan.append(PlannedEndpoint(endpoint, render(label), phrase, label, notice, not_offered))
     return plan
 
 

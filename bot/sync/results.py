@@ -83,6 +83,7 @@ class EndpointResult:
     notice: Text | None = None  # why it was skipped
     markets_scanned: tuple[str, ...] = ()
     markets_not_scanned: Mapping[str, str] = field(default_factory=dict)  # market -> why not
+    label_text: Text | str = ""  # the label as a catalogue text (`label` is its English), for views per locale
 
     @property
     def note(self) -> str:
