@@ -64,9 +64,9 @@ def cause_line(balance: AssetBalance, exchange: str) -> str:
     cause = Cause(balance.cause) if balance.cause and balance.cause in CAUSE_IDS else Cause.UNKNOWN
     kinds = escape(phrases(args.get("endpoints")))
     fields: dict[str, str] = {
-        Cause.ENDPOINT_FAILED: {"endpoints": kinds.capitalize()},
+        Cause.ENDPOINT_FAILED: {"endpoints": kinds},
         Cause.BEFORE_SYNC_FROM: {"date": escape(str(args.get("date", "")))},
-        Cause.KIND_OFF: {"endpoints": kinds.capitalize()},
+        Cause.KIND_OFF: {"endpoints": kinds},
         Cause.NOT_FETCHED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.QUOTE_MARKETS: {"asset": escape(balance.asset)},
         Cause.UNKNOWN: {"exchange": escape(exchange)},

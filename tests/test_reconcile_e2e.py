@@ -155,3 +155,42 @@ async def test_a_deposit_older_than_the_api_reach_is_named_and_a_matching_upload
     assert rows["SOL"]["exchange_balance"] == f"{held.normalize():f}" and rows["SOL"]["difference"] == "12.5"
     assert rows["SOL"]["cause"] == "before_reach" and "out of the API's reach" in rows["SOL"]["explanation"]
     assert {row["difference"] for asset, row in rows.items() if asset != "SOL"} == {"0"}
+
+
+async def test_a_kind_the_user_switched_off_is_named_as_the_cause_of_exactly_its_assets(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    """Converts switched off: every asset a convert moved differs by exactly what the converts moved."""
+    async with EMULATORS["binance"]() as binance:
+        account = binance.account
+        moved: dict[str, Decimal] = {}
+        for convert in account.converts:
+            moved[convert.from_asset] = moved.get(convert.from_asset, Decimal(0)) - convert.from_amount
+            moved[convert.to_asset] = moved.get(convert.to_asset, Decimal(0)) + convert.to_amount
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"binance": binance.base_url})
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            key = binance.create_demo_keys().read_only
+            await services.integrations.connect(
+                1001,
+                exchange_id="binance",
+                key_type="default",
+                account_name="Binance-1",
+                fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+                options=AdvancedOptions(
+                    sync_from=date.today() - timedelta(days=70),
+                    endpoints=("spot_trades", "deposits", "withdrawals", "earn_rewards"),
+                ),
+            )
+            sent = await ada.send("/sync")
+            await ada.reply_to(sent, "Sync finished", timeout=90)
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    differing = {asset: amount for asset, amount in moved.items() if amount != 0}
+    assert differing, "the scripted converts move some balance"
+    assert status.count(" says ") == len(differing), status
+    for asset, amount in differing.items():
+        sign = "+" if amount > 0 else "−"
+        assert f"{asset}: Binance says " in status and f"({sign}{abs(amount).normalize():f})." in status, asset
+    assert status.count("Switched off for this account: convert history.") == len(differing)
+    assert "🟡 Binance-1" in status

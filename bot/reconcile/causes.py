@@ -96,12 +96,13 @@ def likely_cause(
             "until": gap.end.isoformat(),
             "from_year": gap.start.year if gap.start else None,
         }
-    if coverage.sync_from is not None:
-        return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat()}
+    # A kind switched off or not fetched is certain to be missing; history before the sync-from date only may be.
     if coverage.switched_off:
         return Cause.KIND_OFF, {"endpoints": coverage.switched_off}
     if coverage.skipped:
         return Cause.NOT_FETCHED, {"endpoints": coverage.skipped}
+    if coverage.sync_from is not None:
+        return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat()}
     if asset in quotes:
         return Cause.QUOTE_MARKETS, {"asset": asset}
     return Cause.UNKNOWN, {}

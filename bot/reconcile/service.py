@@ -116,10 +116,9 @@ class ReconcileReader:
             explained = explained_balances(await repo.movements(summary.id, until=stored.checked_at))
             runs = await repo.run_summaries(summary.id)
         reported = {b.asset: b.reported for b in stored.balances}
-        offered = [str(spec.endpoint) for spec in profile.endpoints_for(summary.key_type)]
-        enabled = list(summary.options.endpoints) or [
-            str(s.endpoint) for s in profile.default_endpoints(summary.key_type)
-        ]
+        # Switched off: a kind fetched by default that the user's own choice of kinds leaves out.
+        offered = [str(spec.endpoint) for spec in profile.default_endpoints(summary.key_type)]
+        enabled = list(summary.options.endpoints) or offered
         coverage = coverage_from(runs, offered=offered, enabled=enabled, sync_from=summary.options.sync_from)
         quotes = frozenset(stored.wallets.get("quotes") or ())
         balances = []
