@@ -72,6 +72,15 @@ KEY_OUTCOMES: dict[str, str] = {
     "ed25519": "Self-generated Ed25519 key, read-only (the secret is the private key): connects",
     "rsa": "Self-generated RSA key, read-only (the secret is the private key): connects",
 }
+# Where the banner's outcome differs: BigONE has no endpoint that tells a key's permissions (the key check says so and
+# connects any key that reads), and its keys do not expire (docs/exchange-apis/bigone.md).
+OUTCOME_OVERRIDES: dict[str, dict[str, str]] = {
+    "bigone": {
+        "withdrawal": "can withdraw: connects, warned that BigONE cannot tell a key's permissions",
+        "trading": "can trade: connects, warned that BigONE cannot tell a key's permissions",
+        "expired": "lapsed (BigONE keys do not expire): refused as a key BigONE does not know",
+    },
+}
 
 SANDBOX_USER_ID = 1001
 LOG_FILE_NAME = "tallybot.log"
@@ -217,7 +226,7 @@ def credentials_text(sandbox: Sandbox) -> str:
         kinds = sorted(key_kinds(exchange_id), key=list(KEY_OUTCOMES).index)
         for kind in kinds:
             credentials = sandbox.credentials(exchange_id, kind)
-            lines.append(f"  {KEY_OUTCOMES[kind]}")
+            lines.append(f"  {OUTCOME_OVERRIDES.get(exchange_id, {}).get(kind, KEY_OUTCOMES[kind])}")
             lines.append(f"    API key     {credentials.api_key}")
             # A private key is shown on one line (the terminal sends each line as a message); the bot takes a PEM
             # whose line breaks became spaces.
