@@ -30,6 +30,7 @@ from connectors.profiles import get_profile
 from connectors.records import RecordKind
 from sandbox.exchanges import AccountProfile, BigoneEmulator, BigoneLimits, Credentials
 from sandbox.exchanges.bigone import jwt_token, signed_with, token_parts
+from sandbox.runner import KEY_OUTCOMES, OUTCOME_OVERRIDES
 from tests.conformance.corpus import move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "bigone"
@@ -241,3 +242,7 @@ async def test_each_demo_key_gets_the_key_checks_outcome_from_bigones_answer(big
         "expired": (False, DiagnosisCode.INVALID_KEY),
         "revoked": (False, DiagnosisCode.INVALID_KEY),
     }
+    # `tallybot sandbox` tells the user the same of each demo key.
+    banner = {kind: OUTCOME_OVERRIDES["bigone"].get(kind, KEY_OUTCOMES[kind]) for kind in outcomes}
+    assert [kind for kind, line in banner.items() if ": connects" in line] == ["read_only", "trading", "withdrawal"]
+    assert all("refused" in banner[kind] for kind in ("ip_restricted", "expired", "revoked"))
