@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
-from connectors.files import binance, bitget, bybit, okx, tallybot
+from connectors.files import binance, bitget, bybit, coinbase, kraken, okx, tallybot
 from connectors.files.errors import (
     AmbiguousFormat,
     EmptyFile,
@@ -32,11 +32,21 @@ FORMATS: tuple[FileFormat, ...] = (
     *bybit.FORMATS,
     *okx.FORMATS,
     *bitget.FORMATS,
+    *kraken.FORMATS,
+    *coinbase.FORMATS,
 )
 HEADER_SEARCH_ROWS = 15  # exports put a few lines (UID, account, time zone) above the header
 MAX_REJECTED_KEPT = 100
 PROGRESS_EVERY = 2_000
-EXCHANGE_NAMES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
+EXCHANGE_NAMES = {
+    "binance": "Binance",
+    "bybit": "Bybit",
+    "okx": "OKX",
+    "bitget": "Bitget",
+    "kraken": "Kraken",
+    "coinbase": "Coinbase",
+    "kucoin": "KuCoin",
+}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in the file); called from the parsing thread
 

@@ -20,6 +20,8 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Bybit": ("bybit", "assetchangedetails", "company name", "spot pairs", "contract", "fee paid", "cash flow"),
     "OKX": ("okx", "okex", "account type", "trade type", "balance unit", "bill"),
     "Bitget": ("bitget", "trading pair", "creation time"),
+    "Kraken": ("kraken", "refid", "ordertxid", "aclass", "ledgers.csv", "trades.csv"),
+    "Coinbase": ("coinbase", "transacted", "subtotal", "spread"),
 }
 # What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {
@@ -27,6 +29,8 @@ INSTEAD: dict[str, str] = {
     "Bybit": msgid("file.unknown.looks_like_bybit"),
     "OKX": msgid("file.unknown.looks_like_okx"),
     "Bitget": msgid("file.unknown.looks_like_bitget"),
+    "Kraken": msgid("file.unknown.looks_like_kraken"),
+    "Coinbase": msgid("file.unknown.looks_like_coinbase"),
 }
 
 
