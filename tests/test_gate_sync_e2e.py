@@ -1,10 +1,10 @@
 """Gate through the real bot: connect in the Assistant, /sync against the Gate emulator, /status, /export.
 
 The first sync must store exactly the scripted account: every fill of every market (one list for all pairs: Gate's
-`currency_pair` is optional, so nothing is discovered and nothing asked of the user), every deposit, withdrawal and
-flash swap, exact amounts, nothing twice. Gate's ranges are 30 days of whole seconds, so each list is walked in 30-day
-windows from the sync-from date (flash swaps, which take no range, page by page); a second sync asks each list once,
-for what is new.
+`currency_pair` is optional, so nothing is discovered and nothing asked of the user), every deposit, withdrawal,
+flash swap and Simple Earn dividend, exact amounts, nothing twice. Gate's ranges are whole seconds: trades, deposits
+and withdrawals are walked in 30-day windows from the sync-from date, dividends in one range, flash swaps (no range)
+page by page; a second sync asks each list once, for what is new.
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=6, transfers=0, rewards=0
+    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=6, transfers=0, rewards=5
 )
 DAYS_BACK = 230  # the sync-from date: before the account's first record
 TRADES = "/api/v4/spot/my_trades"
 DEPOSITS = "/api/v4/wallet/deposits"
 WITHDRAWALS = "/api/v4/wallet/withdrawals"
 CONVERTS = "/api/v4/flash_swap/orders"
+DIVIDENDS = "/api/v4/earn/uni/interest_records"
 
 
 @pytest.fixture
@@ -140,9 +141,11 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp // 1000 * 1000) for w in account.withdrawals},
         # A flash swap is a buy of buy_currency paid with sell_currency, its time in ms.
         "convert": {(c.to_asset, c.to_amount, c.timestamp) for c in account.converts},
+        # A Simple Earn dividend: `interest` of `currency` at `create_time` (ms).
+        "reward": {(r.asset, r.amount, r.timestamp) for r in account.rewards},
     }
     assert stored(rows) == truth
-    kinds = (account.trades, account.deposits, account.withdrawals, account.converts)
+    kinds = (account.trades, account.deposits, account.withdrawals, account.converts, account.rewards)
     assert len(rows) == sum(len(records) for records in kinds)  # nothing twice
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert "✅" in first and "❌" not in first, first
@@ -153,9 +156,10 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     windows = math.ceil((synced_at - start) / timedelta(days=30))
     assert first_requests[TRADES] == first_requests[DEPOSITS] == first_requests[WITHDRAWALS] == windows, first_requests
     assert first_requests[CONVERTS] == 1  # one page of flash swaps, oldest first
+    assert first_requests[DIVIDENDS] == 1  # no range limit documented: one range, one page
     assert not gate.requests.unexpected
     # The second sync starts where the first ended: one request per list, nothing else.
-    assert again == {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1}, again
+    assert again == {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1}, again
     assert "✅ Gate-1: 0 new" in second, second
     assert "Gate" in status
     assert exported.document is not None

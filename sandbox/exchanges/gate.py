@@ -105,6 +105,7 @@ class GateEmulator(ExchangeEmulator):
             Endpoint("/wallet/deposits", True, book.deposits),
             Endpoint("/wallet/withdrawals", True, book.withdrawals),
             Endpoint("/flash_swap/orders", True, book.converts),
+            Endpoint("/earn/uni/interest_records", True, book.interest_records),
         )
 
     def reset_rate_limits(self) -> None:

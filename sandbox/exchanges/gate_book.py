@@ -21,6 +21,7 @@ from sandbox.exchanges.records import (
     DepositRecord,
     IdStyle,
     Market,
+    RewardRecord,
     ScriptedAccount,
     TradeRecord,
     WithdrawalRecord,
@@ -42,6 +43,7 @@ DEPOSITS_LIMIT_MAX = 500  # list_deposits: "The maximum number of entries return
 WITHDRAWALS_LIMIT_MAX = 500  # not documented for withdrawals; taken as the deposits' (unsourced)
 FLASH_SWAP_LIMIT_MAX = 1000  # list_flash_swap_orders documents only the default of 100 (unsourced maximum)
 FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
+INTEREST_LIMIT_MAX = 100  # list_uni_interest_records: "Default: 100, minimum: 1, maximum: 100"
 
 
 class GateError(Exception):
@@ -246,6 +248,31 @@ class GateBook:
         for row in rows:
             row["user_id"] = self.user_id
         return rows
+
+    def interest_records(self, call: Call) -> list[Json]:
+        """GET /earn/uni/interest_records (Simple Earn dividends): `from`/`to` seconds with no documented span (`to`
+        defaults to now, `from` to the start of the data), `page` from 1, `limit` at most 100; newest first."""
+        params = call.params
+        limit = limit_param(params, INTEREST_LIMIT_MAX)
+        page = int_param(params, "page") or 1
+        if page < 1:
+            raise param_error("page must be at least 1")
+        start, end = int_param(params, "from") or 0, int_param(params, "to") or call.now_ms // SECOND_MS
+        currency = params.get("currency")
+        chosen = [r for r in self.account.rewards if not currency or r.asset == currency]
+        rows = newest_first(chosen, lambda r: r.timestamp // SECOND_MS, start, end)
+        return [self._interest(r) for r in rows[(page - 1) * limit : page * limit]]
+
+    @staticmethod
+    def _interest(r: RewardRecord) -> Json:
+        return {
+            "status": 1,
+            "currency": r.asset,
+            "actual_rate": "0.0005",
+            "interest": plain(r.amount),
+            "interest_status": "interest_dividend",
+            "create_time": r.timestamp,
+        }
 
     def deposits(self, call: Call) -> list[Json]:
         rows = self._wallet(call, self.account.deposits, lambda d: d.timestamp // SECOND_MS, DEPOSITS_LIMIT_MAX)

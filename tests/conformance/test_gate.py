@@ -36,7 +36,7 @@ from tests.conformance.corpus import move, readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "gate"
 SMALL = AccountProfile(
-    years=1.0, traded_markets=3, trades=200, deposits=20, withdrawals=10, converts=5, transfers=0, rewards=0
+    years=1.0, traded_markets=3, trades=200, deposits=20, withdrawals=10, converts=5, transfers=0, rewards=8
 )
 
 
@@ -103,6 +103,8 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(gate:
     assert shape_differences(documented("account_detail.docs.json")["response"], detail) == []
     _, swaps = await signed_get(gate, key, "/flash_swap/orders")
     assert swaps and shape_differences(documented("flash_swap_orders.docs.json")["response"], swaps) == []
+    _, dividends = await signed_get(gate, key, "/earn/uni/interest_records")
+    assert dividends and shape_differences(documented("uni_interest_records.docs.json")["response"], dividends) == []
     _, listed = await signed_get(gate, key, "/account/main_keys")
     assert shape_differences(documented("main_keys.docs.json")["response"], listed) == []
 
@@ -188,6 +190,27 @@ def test_the_fetcher_reads_the_documented_flash_swap_as_a_person_does() -> None:
         "fee_amount": None,
     }
     assert RowReader(ccxt.gate()).convert({**row, "status": 2}) == (None, None)  # failed: nothing moved
+
+
+def test_the_fetcher_reads_the_documented_dividend_as_a_person_does() -> None:
+    row = documented("uni_interest_records.docs.json")["response"][0]
+    record, _ = RowReader(ccxt.gate()).interest(row)
+    assert record is not None
+    assert readable(record) == {
+        "kind": RecordKind.REWARD,
+        "occurred_at": datetime(2023, 1, 9, 6, 50, 54, tzinfo=UTC),  # create_time 1673247054000 ms
+        "asset": "AE",
+        "amount": Decimal("0.05"),
+        "exchange_tx_id": None,
+        "market": None,
+        "side": None,
+        "quote_asset": None,
+        "quote_amount": None,
+        "price": None,
+        "fee_asset": None,
+        "fee_amount": None,
+    }
+    assert RowReader(ccxt.gate()).interest({**row, "status": 0}) == (None, None)  # "0 - fail": nothing paid
 
 
 def test_rows_not_final_are_held_or_dropped_by_their_documented_status() -> None:

@@ -8,6 +8,7 @@ window pages; the emulator enforces Gate's rules whatever the size.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -24,9 +25,15 @@ from connectors.records import NormalizedRecord
 from sandbox.exchanges import AccountProfile, ConvertRecord, GateEmulator, GateLimits
 
 ACCOUNT = AccountProfile(
-    years=0.5, traded_markets=3, trades=150, deposits=14, withdrawals=9, converts=7, transfers=0, rewards=0
+    years=0.5, traded_markets=3, trades=150, deposits=14, withdrawals=9, converts=7, transfers=0, rewards=9
 )
-PAGES = {Endpoint.SPOT_TRADES: 7, Endpoint.DEPOSITS: 2, Endpoint.WITHDRAWALS: 2, Endpoint.CONVERT: 3}
+PAGES = {
+    Endpoint.SPOT_TRADES: 7,
+    Endpoint.DEPOSITS: 2,
+    Endpoint.WITHDRAWALS: 2,
+    Endpoint.CONVERT: 3,
+    Endpoint.EARN_REWARDS: 2,
+}
 DAYS_BACK = 200
 WINDOW_MS = 30 * 86_400_000
 
@@ -158,3 +165,18 @@ async def test_flash_swaps_page_oldest_first_and_a_resync_reads_only_the_new_one
     assert (nothing, again.requests) == ([], 1)  # the last page again, past the rows read
     assert [(r.exchange_tx_id, r.asset, r.amount) for r in latest] == [("9999999999", "ETH", Decimal("0.01"))]
     assert last.requests == 1
+
+
+async def test_earn_dividends_are_one_range_paged_and_a_resync_asks_once() -> None:
+    since = datetime.now(UTC) - timedelta(days=DAYS_BACK)
+    async with GateEmulator(seed=5, profile=ACCOUNT, listed_symbols=12) as gate, fetcher(gate) as f:
+        first, cursor, report = await walk(f, Endpoint.EARN_REWARDS, since, None)
+        await asyncio.sleep(1.1)  # ranges are whole seconds: a re-sync within the same second has nothing to ask
+        nothing, _, again = await walk(f, Endpoint.EARN_REWARDS, since, cursor)
+    rewards = gate.account.rewards
+    assert sorted((r.occurred_at, r.asset, r.amount) for r in first) == sorted(
+        (datetime.fromtimestamp(r.timestamp / 1000, UTC), r.asset, r.amount) for r in rewards
+    )
+    assert len({r.natural_key for r in first}) == len(rewards)
+    assert report.requests == len(rewards) // 2 + 1  # 9 dividends in pages of 2, in one range
+    assert (nothing, again.requests) == ([], 1)

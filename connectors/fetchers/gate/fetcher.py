@@ -1,4 +1,4 @@
-"""Gate (API v4): spot trades, deposits and withdrawals walked in 30-day windows oldest first; converts paged.
+"""Gate (API v4): trades, deposits, withdrawals in 30-day windows oldest first; converts, Earn dividends paged.
 Rules and their sources: docs/exchange-apis/gate.md.
 
 | endpoint | page | paging inside a window | window | reach |
@@ -7,6 +7,7 @@ Rules and their sources: docs/exchange-apis/gate.md.
 | `GET /wallet/deposits` | 500 | `offset` | 30 days | not documented |
 | `GET /wallet/withdrawals` | 100 | `offset` | 30 days | not documented |
 | `GET /flash_swap/orders` (converts) | 100 | `page`, oldest first (`reverse=false`) | none | not documented |
+| `GET /earn/uni/interest_records` (rewards) | 100 | `page` | none documented: one range | not documented |
 
 `currency_pair` is optional on `my_trades` ("Retrieve results with specified currency pair"), so one walk covers
 every market: there is nothing to discover and nothing to ask the user. Gate's ranges are whole seconds, both ends
@@ -49,9 +50,12 @@ METHODS: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "privateWalletGetDeposits",
     Endpoint.WITHDRAWALS: "privateWalletGetWithdrawals",
     Endpoint.CONVERT: "privateFlashSwapGetOrders",
+    Endpoint.EARN_REWARDS: "privateEarnGetUniInterestRecords",
 }
 # How a list pages inside its window: `page` numbers from 1, or an `offset` from 0.
-PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES})
+PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS})
+# A list with no documented range limit is asked for its whole range at once (one "window" up to `until`).
+WHOLE_RANGE_MS = 100 * 365 * 86_400_000
 
 
 def seconds_range(window_start_ms: int, window_end_ms: int) -> tuple[int, int]:
@@ -118,20 +122,21 @@ class GateFetcher:
     def _reader(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
         if endpoint is Endpoint.SPOT_TRADES:
             return lambda row: (self.rows.trade(row), None)
+        if endpoint is Endpoint.EARN_REWARDS:
+            return self.rows.interest
         return self.rows.deposit if endpoint is Endpoint.DEPOSITS else self.rows.withdrawal
 
     async def _walk(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
     ) -> AsyncIterator[Page]:
-        if spec.window is None:
-            raise ValueError(f"Gate {spec.endpoint} needs a window in its profile")
+        span = span_ms(spec.window) if spec.window is not None else WHOLE_RANGE_MS
         read = self._reader(spec.endpoint)
         start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=GATE_OPENED)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             return await self._page(spec, (window_start, window_end), token, read, report)
 
-        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, rereads_late_listings=spec.endpoint in SETTLING)
+        walk = WindowWalk(spec.endpoint, span, page, rereads_late_listings=spec.endpoint in SETTLING)
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 

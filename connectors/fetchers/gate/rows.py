@@ -20,6 +20,7 @@ WITHDRAWAL_DONE = frozenset({"DONE"})
 WITHDRAWAL_NEVER = frozenset({"CANCEL", "INVALID"})
 
 FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
+INTEREST_PAID = 1  # UniInterestRecord.status: 0 fail, 1 success
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
@@ -87,6 +88,22 @@ class RowReader:
             side="buy",
             quote_asset=self.code(str(row["sell_currency"])),
             quote_amount=exact(row["sell_amount"]),
+            raw=dict(row),
+        )
+        return record, None
+
+    def interest(self, row: Mapping[str, Any]) -> Parsed:
+        """A Simple Earn dividend (UniInterestRecord): `interest` of `currency` at `create_time` (ms). The row has no
+        id, so its key is what identifies it (currency, time, amount)."""
+        if int(row.get("status") or 0) != INTEREST_PAID:
+            return None, None
+        currency, when = str(row["currency"]), int(row["create_time"])
+        record = NormalizedRecord(
+            kind=RecordKind.REWARD,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.REWARD, None, currency, when, row["interest"]),
+            asset=self.code(currency),
+            amount=exact(row["interest"]),
             raw=dict(row),
         )
         return record, None

@@ -7,12 +7,13 @@ from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, K
 
 NAME = "Gate"
 
+KEY_HINT = "letters and digits"
 KEY = KeyType(
     id="normal",
     label="API key (APIv4)",
     fields=(
-        c.api_key(min_length=16, max_length=64, hint="letters and digits"),
-        c.secret(min_length=32, max_length=128, hint="letters and digits"),
+        c.api_key(min_length=16, max_length=64, hint=KEY_HINT),
+        c.secret(min_length=32, max_length=128, hint=KEY_HINT),
     ),
     description="A Gate APIv4 key and its secret key.",
 )
@@ -58,6 +59,14 @@ ENDPOINTS = (
         api_path="GET /flash_swap/orders",
         notes="Flash swaps take no time range: read oldest first, 100 a page (the documented default), and a "
         "re-sync reads the last page again.",
+    ),
+    EndpointSpec(
+        Endpoint.EARN_REWARDS,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /earn/uni/interest_records",
+        notes="Simple Earn dividends, 100 a page; no range limit is documented, so one range from the sync-from date.",
     ),
 )
 
