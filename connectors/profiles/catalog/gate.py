@@ -83,7 +83,7 @@ PROFILE = ExchangeProfile(
         "Log in to Gate, open your profile menu and choose API Management.",
         "Choose Create API Key and pick APIv4.",
         "Give the key a name such as Tallybot and leave the IP whitelist off.",
-        "For every area you use (Spot, Wallet, Futures…) choose Read Only. Never choose Read and Write, and "
+        "For Spot, Wallet and Earn (and any other area you use) choose Read Only. Never choose Read and Write, and "
         "leave Withdrawal unticked.",
         "Confirm with your fund password and 2FA, then copy the API key and secret key into this chat when asked.",
         c.secret_once(NAME),
@@ -96,7 +96,7 @@ PROFILE = ExchangeProfile(
     troubleshooting=(
         c.invalid_key_tip(NAME, "Make sure the key is an APIv4 key; old APIv2 keys do not work."),
         c.ip_tip(NAME),
-        c.missing_permission_tip(NAME, "Read Only for Spot and Wallet"),
+        c.missing_permission_tip(NAME, "Read Only for Spot, Wallet and Earn"),
         c.too_many_permissions_tip(NAME),
         c.expired_tip(NAME),
         c.clock_tip(),
