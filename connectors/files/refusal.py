@@ -22,6 +22,7 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Bitget": ("bitget", "trading pair", "creation time"),
     "Kraken": ("kraken", "refid", "ordertxid", "aclass", "ledgers.csv", "trades.csv"),
     "Coinbase": ("coinbase", "transacted", "subtotal", "spread"),
+    "KuCoin": ("kucoin", "tradecreatedat", "feecurrency", "dealvalue"),
 }
 # What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {
@@ -31,6 +32,7 @@ INSTEAD: dict[str, str] = {
     "Bitget": msgid("file.unknown.looks_like_bitget"),
     "Kraken": msgid("file.unknown.looks_like_kraken"),
     "Coinbase": msgid("file.unknown.looks_like_coinbase"),
+    "KuCoin": msgid("file.unknown.looks_like_kucoin"),
 }
 
 
