@@ -92,6 +92,16 @@ def _okx_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["ccy"], _sum(row, "bal")) for row in body["data"])
 
 
+def _bitget_unified(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v3/account/assets: data.assets[] of coin, balance (equity adds unrealized profit and loss).
+    return ((row["coin"], _sum(row, "balance")) for row in body["data"].get("assets") or [])
+
+
+def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v3/account/funding-assets: data[] of coin, balance.
+    return ((row["coin"], _sum(row, "balance")) for row in body["data"] or [])
+
+
 def _bitget_spot(body: Any) -> Iterable[tuple[str, Decimal]]:
     # GET /api/v2/spot/account/assets: data[] of coin, available, frozen, locked.
     return ((row["coin"], _sum(row, "available", "frozen", "locked")) for row in body["data"])
@@ -120,6 +130,16 @@ WALLET_READS: dict[str, tuple[WalletRead, ...]] = {
 NO_BALANCES: frozenset[tuple[str, str]] = frozenset({("bitget", "tax")})
 
 
+# Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read
+# through v3 instead.
+FALLBACK_READS: dict[str, tuple[WalletRead, ...]] = {
+    "bitget": (
+        WalletRead("unified", "privateUtaGetV3AccountAssets", {}, _bitget_unified),
+        WalletRead("funding", "privateUtaGetV3AccountFundingAssets", {}, _bitget_unified_funding),
+    ),
+}
+
+
 def reads_balances(profile: ExchangeProfile, key_type: str | None = None) -> bool:
     """Whether Tallybot reads this exchange's balances with this kind of key (None: the exchange's usual key)."""
     return profile.ccxt_id in WALLET_READS and (profile.ccxt_id, key_type or "") not in NO_BALANCES
@@ -127,8 +147,21 @@ def reads_balances(profile: ExchangeProfile, key_type: str | None = None) -> boo
 
 async def read_balances(client: Any, profile: ExchangeProfile, *, key_type: str | None = None) -> BalanceSnapshot:
     """Every wallet's balances this exchange documents, summed per asset (ccxt codes); failures kept per wallet."""
+    snapshot = await _read_all(client, profile, WALLET_READS.get(profile.ccxt_id, ()), key_type)
+    fallback = FALLBACK_READS.get(profile.ccxt_id, ())
+    if fallback and not snapshot.wallets_read:
+        other = await _read_all(client, profile, fallback, key_type)
+        other.requests += snapshot.requests
+        if other.wallets_read:
+            return other
+    return snapshot
+
+
+async def _read_all(
+    client: Any, profile: ExchangeProfile, reads: Iterable[WalletRead], key_type: str | None
+) -> BalanceSnapshot:
     snapshot = BalanceSnapshot()
-    for read in WALLET_READS.get(profile.ccxt_id, ()):
+    for read in reads:
         snapshot.requests += 1
         try:
             body = await getattr(client, read.method)(dict(read.params))

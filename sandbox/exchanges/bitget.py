@@ -75,6 +75,8 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v3/account/deposit-records": 10,
         "/api/v3/account/withdrawal-records": 10,
         "/api/v3/tax/records": 1,
+        "/api/v3/account/assets": 20,
+        "/api/v3/account/funding-assets": 20,
     }
 )
 # Not in Bitget's docs (bitget.md, "Not sourced"): the emulator's own choice, OKX's documented 30 s.
@@ -172,6 +174,9 @@ class BitgetEmulator(ExchangeEmulator):
             Endpoint("/api/v3/account/deposit-records", ANY_KEY, uta.deposit_records),
             Endpoint("/api/v3/account/withdrawal-records", ANY_KEY, uta.withdrawal_records),
             Endpoint("/api/v3/tax/records", TAX_READ, uta.tax_records),
+            # uta/account/Get-Account and Get-Account-Funding-Assets: "UTA mgt. (read)", 20/s per UID.
+            Endpoint("/api/v3/account/assets", ANY_KEY, uta.account_assets),
+            Endpoint("/api/v3/account/funding-assets", ANY_KEY, uta.funding_assets),
             Endpoint("/api/v2/spot/public/symbols", None, book.symbols_list),
             Endpoint("/api/v2/margin/currencies", None, book.margin_currencies),
             Endpoint("/api/v2/spot/account/info", SPOT_READ, book.account_info),

@@ -22,6 +22,7 @@ from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_book import CHAINS, WALLET_STATUS, BitgetBook
 from sandbox.exchanges.bitget_protocol import BitgetError, Call, NotEmulated, int_param, missing
 from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalRecord, plain
+from sandbox.exchanges.scripted import credited_balances
 
 Json = dict[str, Any]
 UTA_KEY = "uta"
@@ -77,6 +78,34 @@ class BitgetUtaBook:
             "permissions": permissions,
             "regisTime": str(self.book.account.now_ms - 4 * 365 * DAY_MS),
         }
+
+    def account_assets(self, call: Call) -> Json:
+        """``GET /api/v3/account/assets`` (uta/account/Get-Account): the unified account, "only non-zero balances";
+        the account-level USD figures are left empty (no prices are scripted)."""
+        self._unified(call)
+        held = credited_balances(self.book.account, self.book.lifecycle)
+        assets = [
+            {
+                "coin": b.asset,
+                "equity": plain(b.total),
+                "usdValue": "",
+                "balance": plain(b.total),
+                "available": plain(b.free),
+                "debt": "0",
+                "locked": plain(b.locked),
+            }
+            for b in held
+            if b.total > 0
+        ]
+        totals = ("accountEquity", "usdtEquity", "btcEquity", "unrealisedPnl", "usdtUnrealisedPnl", "btcUnrealizedPnl")
+        risk = ("effEquity", "mmr", "imr", "mgnRatio", "positionMgnRatio")
+        return {**{name: "" for name in totals}, **{name: "0" for name in risk}, "assets": assets}
+
+    def funding_assets(self, call: Call) -> list[Json]:
+        """``GET /api/v3/account/funding-assets`` (uta/account/Get-Account-Funding-Assets): "only return the coins
+        with assets"; the scripted account holds all it has in its unified account, so the list is empty."""
+        self._unified(call)
+        return []
 
     @staticmethod
     def _unified(call: Call) -> None:

@@ -31,6 +31,7 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.conformance import test_bitget_unified, test_bybit
 from tests.conformance.corpus import EXCHANGES, ROOT, Example, examples, load, shape_differences
+from tests.emulators import test_balances
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented"
 RICH = AccountProfile(
@@ -149,6 +150,8 @@ IN_TEST: dict[str, dict[str, Any]] = {
         "/api/v3/account/withdrawal-records": test_bitget_unified.WITHDRAWALS,
         "/api/v3/account/info": test_bitget_unified.ACCOUNT_INFO,
         "/api/v3/tax/records": test_bitget_unified.TAX_RECORDS,
+        "/api/v3/account/assets": test_balances.UTA_ASSETS,
+        "/api/v3/account/funding-assets": test_balances.UTA_FUNDING_ASSETS,
     },
 }
 

@@ -8,11 +8,20 @@ from typing import Any
 
 from connectors.balances import read_balances
 from connectors.profiles import get_profile
-from sandbox.exchanges import BinanceEmulator, BitgetEmulator, BybitEmulator, DemoKeys, OkxEmulator
+from sandbox.exchanges import (
+    BinanceEmulator,
+    BitgetDemoKeys,
+    BitgetEmulator,
+    BybitEmulator,
+    Credentials,
+    DemoKeys,
+    OkxEmulator,
+)
 from sandbox.exchanges.base import ExchangeEmulator
 from sandbox.exchanges.lifecycle import Stage
 from sandbox.exchanges.records import DepositRecord, ScriptedAccount, TradeRecord, WithdrawalRecord
 from sandbox.exchanges.scripted import History, ground_truth_balances
+from tests.conformance.corpus import shape_differences
 from tests.emulators.conftest import (
     BINANCE_OPTIONS,
     BITGET_CONFIG,
@@ -29,12 +38,36 @@ def held(account: ScriptedAccount) -> dict[str, Decimal]:
     return {b.asset: b.total for b in account.balances if b.total != 0}
 
 
+READS = {
+    # The request cost of one reconciliation (docs/BENCHMARKS.md): one request per wallet, nothing else.
+    "binance": {"/api/v3/account": 1, "/sapi/v1/asset/get-funding-asset": 1},
+    "bybit": {"/v5/account/wallet-balance": 1, "/v5/asset/transfer/query-account-coins-balance": 1},
+    "okx": {"/api/v5/account/balance": 1, "/api/v5/asset/balances": 1},
+    "bitget": {"/api/v2/spot/account/assets": 1},
+}
+
+
 async def read(
-    exchange_id: str, emulator: ExchangeEmulator, keys: DemoKeys, *, options: Any, config: Any = None
+    exchange_id: str,
+    emulator: ExchangeEmulator,
+    keys: DemoKeys,
+    *,
+    options: Any,
+    config: Any = None,
+    key: Credentials | None = None,
+    reads: dict[str, int] | None = None,
 ) -> Any:
-    config = {**(config or {}), "password": keys.read_only.passphrase}
-    async with ccxt_client(exchange_id, emulator, keys.read_only, options=options, config=config) as client:
-        return await read_balances(client, get_profile(exchange_id))
+    """The balances read through the real ccxt client; the emulator must have served exactly `reads`."""
+    credentials = key or keys.read_only
+    config = {**(config or {}), "password": credentials.passphrase}
+    async with ccxt_client(exchange_id, emulator, credentials, options=options, config=config) as client:
+        before = dict(emulator.requests.by_path)
+        snapshot = await read_balances(client, get_profile(exchange_id))
+    served = {
+        path: n - before.get(path, 0) for path, n in emulator.requests.by_path.items() if n != before.get(path, 0)
+    }
+    assert served == (reads or READS[exchange_id]) and snapshot.requests == sum(served.values())
+    return snapshot
 
 
 def test_the_ground_truth_adds_every_record_up() -> None:
@@ -110,3 +143,65 @@ async def test_a_deposit_not_final_is_not_credited_and_a_failed_withdrawal_is_re
     expected[withdrawal.asset] = expected.get(withdrawal.asset, Decimal(0)) + withdrawal.amount + withdrawal.fee
     snapshot = await read("binance", binance, binance_keys, options=BINANCE_OPTIONS)
     assert snapshot.totals == {asset: amount for asset, amount in expected.items() if amount != 0}
+
+
+# The Response examples of Bitget's uta/account/Get-Account.md and Get-Account-Funding-Assets.md (github
+# sebastianganser/Bitget_API @ c21262e1, a copy of bitget.com/api-doc; the first example's second asset left out).
+UTA_ASSETS = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1746687063471,
+    "data": {
+        "accountEquity": "11.13919278",
+        "usdtEquity": "11.13921165",
+        "btcEquity": "0.00011256",
+        "unrealisedPnl": "0",
+        "usdtUnrealisedPnl": "0",
+        "btcUnrealizedPnl": "0",
+        "effEquity": "6.19299777",
+        "mmr": "0",
+        "imr": "0",
+        "mgnRatio": "0",
+        "positionMgnRatio": "0",
+        "assets": [
+            {
+                "coin": "USDT",
+                "equity": "6.19300826",
+                "usdValue": "6.19299777",
+                "balance": "6.19300826",
+                "available": "6.19300826",
+                "debt": "0",
+                "locked": "0",
+            }
+        ],
+    },
+}
+UTA_FUNDING_ASSETS = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1750396239013,
+    "data": [{"coin": "BGB", "available": "0.01", "frozen": "0", "balance": "0.01"}],
+}
+
+
+async def test_a_bitget_unified_account_refuses_v2_and_is_read_through_v3(
+    bitget: BitgetEmulator, bitget_keys: BitgetDemoKeys
+) -> None:
+    reads = {"/api/v2/spot/account/assets": 1, "/api/v3/account/assets": 1, "/api/v3/account/funding-assets": 1}
+    snapshot = await read(
+        "bitget",
+        bitget,
+        bitget_keys,
+        options=BITGET_OPTIONS,
+        config=BITGET_CONFIG,
+        key=bitget_keys.unified,
+        reads=reads,
+    )
+    assert snapshot.wallets_read == ["unified", "funding"] and snapshot.complete
+    assert snapshot.totals == held(bitget.account)
+    config = {**BITGET_CONFIG, "password": bitget_keys.unified.passphrase}
+    async with ccxt_client("bitget", bitget, bitget_keys.unified, options=BITGET_OPTIONS, config=config) as client:
+        assets = await client.privateUtaGetV3AccountAssets({})
+        funding = await client.privateUtaGetV3AccountFundingAssets({})
+    assert shape_differences(UTA_ASSETS, assets) == []
+    assert shape_differences(UTA_FUNDING_ASSETS, funding) == []
