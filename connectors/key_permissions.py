@@ -23,7 +23,7 @@ class KeyFacts:
     ip_restricted: bool | None = None
     expires_at: datetime | None = None
     verified: bool = True  # False: the rights are assumed or unknown, not reported by the exchange
-    unknown_permissions: tuple[str, ...] = ()  # names we do not recognise; counted as trading rights
+    unknown_permissions: tuple[str, ...] = ()  # names we do not recognise: trading rights, withdrawing if so named
     note: str = ""  # a warning specific to how this key was checked (Bitget Tax API keys)
 
 
@@ -211,17 +211,23 @@ def parse_kucoin(payload: Any) -> KeyFacts:
     )
 
 
-_KRAKEN_WITHDRAW = frozenset({"withdraw-funds"})
-# "close-trades" (cancel or close orders) is in Kraken's documented GetApiKeyInfo example beside "modify-trades".
-_KRAKEN_TRADE = frozenset(
-    {"modify-trades", "close-trades", "cancel-close-trades", "modify-orders", "cancel-close-orders", "earn-funds"}
-)
-# No funds leave or move: deposit addresses ("add-funds", as the documented example names it), exports, a websocket
-# token (which can only do what the key's other rights allow).
-_KRAKEN_HARMLESS = frozenset({"add-funds", "deposit-funds", "export-data", "access-websockets", "create-ws-token"})
+# Kraken's Get API Key Info page lists every permission value (docs/exchange-apis/kraken.md, "key check"). Adding or
+# changing withdrawal addresses prepares a withdrawal to an address of someone else's choosing: counted as withdrawing.
+_KRAKEN_WITHDRAW = frozenset({"withdraw-funds", "add-withdraw-address", "update-withdraw-address"})
+# "earn-funds" (Funds - Earn) moves funds into and out of Earn strategies: not out of the account, but not reading
+# either, so it counts as a trading right. The last three names are not on the docs' page (older keys, Kraken.Net).
+_KRAKEN_TRADE = {"modify-trades", "close-trades", "earn-funds", "cancel-close-trades", "modify-orders"}
+_KRAKEN_TRADE |= {"cancel-close-orders"}
+# No funds leave or move: balances, open orders, deposit addresses ("add-funds", Funds - Deposit), "export-data"
+# (Data - Export data: reports of the same history), a websocket token (which can only do what the key's other rights
+# allow). The last two names are not on the docs' page.
+_KRAKEN_HARMLESS = {"query-funds", "query-open-trades", "add-funds", "export-data", "create-ws-token"}
+_KRAKEN_HARMLESS |= {"deposit-funds", "access-websockets"}
+# What a sync reads: TradesHistory needs "Query closed orders & trades", Ledgers "Query ledger entries".
+_KRAKEN_NEEDED = frozenset({"query-closed-trades", "query-ledger"})
 
 
-# A Kraken key can be limited to history between a query start and end date (`query_from`/`query_to`, unix seconds,
+# A Kraken key can be limited to history between a query start and end date (`queryFrom`/`queryTo`, unix seconds,
 # "0" for none): Kraken then answers as if nothing outside that range existed, which a sync cannot tell apart.
 _KRAKEN_QUERY_RANGE_NOTE = (
     "This {name} key only reads history {range} (the key's query start and end dates): Tallybot cannot see anything "
@@ -229,9 +235,24 @@ _KRAKEN_QUERY_RANGE_NOTE = (
 )
 
 
+def _kraken_field(result: Mapping[str, Any], name: str, *, required: bool) -> Any:
+    """The field as Kraken's docs name it (camelCase) or as Kraken.Net's recorded answer does (snake_case): the two
+    disagree (docs/exchange-apis/kraken.md). A limit Tallybot must see (expiry, query range) under neither name
+    refuses the key: a key limited to a date range must not pass as unlimited."""
+    for spelling in (name, "".join(f"_{c.lower()}" if c.isupper() else c for c in name)):
+        if spelling in result:
+            return result[spelling]
+    if required:
+        raise PermissionsUnreadable(f"result.{name} is missing")
+    return None
+
+
 def _kraken_time(result: Mapping[str, Any], name: str) -> datetime | None:
-    """Unix seconds as Kraken writes them ("0" or absent: none); a time no calendar holds is not an answer."""
-    seconds = _int(result.get(name))
+    """Unix seconds as Kraken writes them ("0": none); not a number, or a time no calendar holds: not an answer."""
+    raw = _kraken_field(result, name, required=True)
+    seconds = _int(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+    if seconds is None:
+        raise PermissionsUnreadable(f"result.{name} is not unix seconds")
     if not seconds:
         return None
     try:
@@ -241,33 +262,35 @@ def _kraken_time(result: Mapping[str, Any], name: str) -> datetime | None:
 
 
 def _kraken_query_range(result: Mapping[str, Any]) -> str:
-    start, end = _kraken_time(result, "query_from"), _kraken_time(result, "query_to")
+    start, end = _kraken_time(result, "queryFrom"), _kraken_time(result, "queryTo")
     parts = [f"from {start:%Y-%m-%d}"] if start else []
     parts += [f"until {end:%Y-%m-%d}"] if end else []
     return " ".join(parts)
 
 
 def parse_kraken(payload: Any) -> KeyFacts:
-    """POST /0/private/GetApiKeyInfo (docs.kraken.com, Get API Key Info; the field names of its example,
-    docs/exchange-apis/kraken.md): `permissions` a list like "query-funds"; `ip_allowlist` a list of addresses (a key
-    bound to none lists one empty string); `valid_until` unix seconds as a string, "0" for never; `query_from` and
-    `query_to` the key's history range ("0": unlimited), said in a note when set."""
+    """POST /0/private/GetApiKeyInfo (docs.kraken.com, Get API Key Info; docs/exchange-apis/kraken.md): `permissions`
+    a list like "query-funds"; `ipAllowlist` a list of addresses (empty, or one empty string, when unrestricted);
+    `validUntil` unix seconds as a string, "0" for never; `queryFrom` and `queryTo` the key's history range ("0":
+    unlimited), said in a note when set. The snake_case names of Kraken.Net's recorded answer are read too. The key
+    can read only with both permissions a sync uses (_KRAKEN_NEEDED)."""
     body = _object(payload, "the answer")
     if body.get("error"):
         raise PermissionsUnreadable("error is not empty")
     result = _object(body.get("result"), "result")
     perms = {p.strip().lower() for p in _strings(result.get("permissions"), "result.permissions") if p.strip()}
-    reads = {p for p in perms if p.startswith("query-")}
-    known = reads | _KRAKEN_WITHDRAW | _KRAKEN_TRADE | _KRAKEN_HARMLESS
-    allowlist = [ip for ip in _strings(result.get("ip_allowlist", []), "result.ip_allowlist") if ip.strip()]
+    known = _KRAKEN_NEEDED | _KRAKEN_WITHDRAW | _KRAKEN_TRADE | _KRAKEN_HARMLESS
+    ips = _kraken_field(result, "ipAllowlist", required=False)
+    allowlist = [ip for ip in _strings([] if ips is None else ips, "result.ipAllowlist") if ip.strip()]
+    expires_at, limited = _kraken_time(result, "validUntil"), _kraken_query_range(result)
     return KeyFacts(
-        can_read=bool(reads),
+        can_read=perms >= _KRAKEN_NEEDED,
         can_trade=bool(perms & _KRAKEN_TRADE),
         can_withdraw=bool(perms & _KRAKEN_WITHDRAW),
         ip_restricted=bool(allowlist),
-        expires_at=_kraken_time(result, "valid_until"),
+        expires_at=expires_at,
         unknown_permissions=_unknown(perms, known),
-        note=_KRAKEN_QUERY_RANGE_NOTE.replace("{range}", limited) if (limited := _kraken_query_range(result)) else "",
+        note=_KRAKEN_QUERY_RANGE_NOTE.replace("{range}", limited) if limited else "",
     )
 
 

@@ -147,9 +147,11 @@ async def check_key(
 def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, requests: int = 0) -> KeyCheck:
     """Decide on a key from what the exchange said about it."""
     name = profile.name
-    can_trade = facts.can_trade
+    can_trade, can_withdraw = facts.can_trade, facts.can_withdraw
     if facts.unknown_permissions:
         can_trade = True  # unknown rights are treated as the dangerous kind
+    if any("withdraw" in right.lower() for right in facts.unknown_permissions):
+        can_withdraw = True  # fail closed: a right named for withdrawing is never let through as a trading right
     warnings: list[str] = []
     if not facts.verified:
         # A profile's note describes its check ("Tallybot checks … cannot trade or withdraw"): it is shown only
@@ -168,7 +170,7 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
     diagnosis: Diagnosis | None = None
     if facts.can_read is False:
         diagnosis = diagnosis_for(DiagnosisCode.MISSING_PERMISSION, profile)
-    elif facts.can_withdraw:
+    elif can_withdraw:
         diagnosis = diagnosis_for(DiagnosisCode.TOO_MANY_PERMISSIONS, profile, variant="withdraw")
     elif can_trade and not allow_trading:
         diagnosis = diagnosis_for(DiagnosisCode.TOO_MANY_PERMISSIONS, profile, variant="trade")
@@ -178,7 +180,7 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
         ok=diagnosis is None,
         can_read=facts.can_read,
         can_trade=can_trade,
-        can_withdraw=facts.can_withdraw,
+        can_withdraw=can_withdraw,
         permissions_verified=facts.verified,
         ip_restricted=facts.ip_restricted,
         expires_at=facts.expires_at,

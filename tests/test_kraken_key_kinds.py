@@ -70,7 +70,7 @@ async def test_each_demo_key_gets_the_outcome_kraken_gives_it(kraken: KrakenEmul
 
 
 async def test_a_key_with_an_expiry_date_connects_and_the_date_is_kept(kraken: KrakenEmulator) -> None:
-    in_thirty_days = (kraken.clock.now_ms() // 1000 + 30 * 86_400) * 1000  # valid_until is whole seconds
+    in_thirty_days = (kraken.clock.now_ms() // 1000 + 30 * 86_400) * 1000  # validUntil is whole seconds
     key = kraken.add_key(expires_at=in_thirty_days, label="expiring")
     result = await check(kraken, key, "expiring")
     assert result.ok and result.expires_at is not None

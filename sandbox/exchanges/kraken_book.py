@@ -37,7 +37,7 @@ NO_POSITION = "TKH2SE-M7IF5-CFI7LT"
 # Fee schedules of the documented AssetPairs example (volume in USD, percent).
 TAKER_FEES = [[0, 0.26], [50000, 0.24], [100000, 0.22], [250000, 0.2], [500000, 0.18], [1000000, 0.16]]
 MAKER_FEES = [[0, 0.16], [50000, 0.14], [100000, 0.12], [250000, 0.1], [500000, 0.08], [1000000, 0.06]]
-# What each right of a key is called in GetApiKeyInfo's `permissions` (the documented example's names).
+# What each right of a key is called in GetApiKeyInfo's `permissions` (the names its docs page lists).
 READ_PERMISSIONS = ("query-funds", "query-open-trades", "query-closed-trades", "query-ledger")
 TRADE_PERMISSIONS = ("modify-trades", "close-trades")
 
@@ -174,6 +174,9 @@ class KrakenBook:
     # -- account --------------------------------------------------------------------------------------------
 
     def api_key_info(self, call: Call) -> Json:
+        """Get API Key Info in the shape of its docs page (camelCase names, `nonceWindow` an integer, `ipAllowlist`
+        empty when the key is bound to no address); Kraken.Net's recorded answer spells them snake_case instead
+        (docs/exchange-apis/kraken.md), which the key check reads too."""
         key = _key(call)
         p = key.permissions
         names = [*READ_PERMISSIONS] if p.read else []
@@ -182,20 +185,19 @@ class KrakenBook:
         names += ["add-funds"] if p.transfer else []
         created = str(key.created_at // 1000)
         return {
-            "api_key_name": key.label,
-            "api_key": key.api_key,
+            "apiKeyName": key.label,
+            "apiKey": key.api_key,
             "nonce": str(call.params.get("nonce", "0")),
-            "nonce_window": "0",
+            "nonceWindow": 0,
             "permissions": names,
-            "iban": "AA00 KRAK 0000 0000 0000 00",
-            "valid_until": str(key.expires_at // 1000) if key.expires_at is not None else "0",
-            "query_from": "0",
-            "query_to": "0",
-            "created_time": created,
-            "modified_time": created,
-            # The documented answer of a key bound to no address lists one empty string.
-            "ip_allowlist": list(key.ip_whitelist) or [""],
-            "last_used": str(call.now_ms // 1000),
+            "iban": "AA88 N84G WOAK NMOI",
+            "validUntil": str(key.expires_at // 1000) if key.expires_at is not None else "0",
+            "queryFrom": "0",
+            "queryTo": "0",
+            "createdTime": created,
+            "modifiedTime": created,
+            "ipAllowlist": list(key.ip_whitelist),
+            "lastUsed": str(call.now_ms // 1000),
         }
 
     def balance(self, call: Call) -> Json:

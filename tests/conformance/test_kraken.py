@@ -135,9 +135,10 @@ EXPECTED: Mapping[str, list[dict[str, Any]]] = {
         },
     ],
 }
-# The documented key may withdraw (withdraw-funds) and trade (modify-trades, close-trades), is bound to no IP
-# (one empty string) and never expires (valid_until "0").
-EXPECTED_KEY = KeyFacts(can_read=True, can_trade=True, can_withdraw=True, ip_restricted=False, expires_at=None)
+# The docs' example key (query-funds, withdraw-funds, query-open-trades, modify-trades) may withdraw and trade, but
+# cannot read what a sync reads: neither query-closed-trades (TradesHistory) nor query-ledger (Ledgers). It is bound to
+# no IP (ipAllowlist []) and never expires (validUntil "0").
+EXPECTED_KEY = KeyFacts(can_read=False, can_trade=True, can_withdraw=True, ip_restricted=False, expires_at=None)
 
 
 def fixtures() -> list[Example]:
@@ -262,7 +263,7 @@ def test_the_key_check_reads_the_documented_key() -> None:
 def test_a_key_limited_to_a_history_range_is_said_so() -> None:
     # The documented key with a query start date: 1704067200 is 2024-01-01 00:00 UTC, 1735689600 is 2025-01-01.
     limited = replay("GetApiKeyInfo.docs.json")
-    limited["result"] |= {"query_from": "1704067200", "query_to": "1735689600"}
+    limited["result"] |= {"queryFrom": "1704067200", "queryTo": "1735689600"}
     note = parse_kraken(limited).note.format(name="Kraken")
     assert "only reads history from 2024-01-01 until 2025-01-01" in note
     assert parse_kraken(replay("GetApiKeyInfo.docs.json")).note == ""

@@ -654,6 +654,8 @@ def test_kraken_api_key_info() -> None:
         "api_key_name": "tallybot",
         "permissions": ["query-funds", "query-open-trades", "query-closed-trades", "query-ledger", "export-data"],
         "valid_until": "0",
+        "query_from": "0",
+        "query_to": "0",
         "ip_allowlist": [""],
     }
     assert parse_kraken({"error": [], "result": result}) == KeyFacts(
@@ -740,7 +742,10 @@ WITHDRAW_CAPABLE: dict[str, Any] = {
     "okx": lambda: corpus_response("okx", "account_config"),  # its perm is "read_only,withdraw,trade"
     "bitget": lambda: bitget_withdrawing(corpus_response("bitget", "account_info")),
     "kucoin": lambda: {"code": "200000", "data": {"apiKey": KEY, "permission": "General,Withdrawal"}},
-    "kraken": lambda: {"error": [], "result": {"permissions": ["query-funds", "withdraw-funds"], "valid_until": "0"}},
+    "kraken": lambda: {  # the fields of Kraken's documented GetApiKeyInfo example, whose key may withdraw
+        "error": [],
+        "result": {"permissions": ["withdraw-funds"], "validUntil": "0", "queryFrom": "0", "queryTo": "0"},
+    },
     "coinbase": lambda: {"can_view": True, "can_trade": False, "can_transfer": True},
     "htx": lambda: {"code": 200, "data": [{"accessKey": KEY, "permission": "readOnly,withdraw", "status": "normal"}]},
     "gate": lambda: [{"key": KEY, "perms": [{"name": "wallet", "read_only": False}], "ip_whitelist": []}],
