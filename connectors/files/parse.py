@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
-from connectors.files import binance, bitget, bybit, coinbase, kraken, kucoin, okx, tallybot
+from connectors.files import binance, bitget, bybit, coinbase, coinbase_fills, kraken, kucoin, okx, tallybot
 from connectors.files.errors import (
     AmbiguousFormat,
     EmptyFile,
@@ -34,6 +34,7 @@ FORMATS: tuple[FileFormat, ...] = (
     *bitget.FORMATS,
     *kraken.FORMATS,
     *coinbase.FORMATS,
+    *coinbase_fills.FORMATS,
     *kucoin.FORMATS,
 )
 HEADER_SEARCH_ROWS = 15  # exports put a few lines (UID, account, time zone) above the header

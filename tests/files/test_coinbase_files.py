@@ -217,3 +217,88 @@ def test_a_convert_whose_note_does_not_say_what_it_gave_is_rejected_by_line() ->
     ]
     parsed = parse("report.csv", csv_bytes(rows), exchange_id="coinbase")
     assert [(r.line, r.column) for r in parsed.rejected] == [(4, "Notes")]
+
+
+FILLS = [
+    "trade id",
+    "product",
+    "side",
+    "created at",
+    "size",
+    "size unit",
+    "price",
+    "fee",
+    "total",
+    "price/fee/total unit",
+]
+
+
+@pytest.mark.parametrize("header", [FILLS, ["portfolio", *FILLS]], ids=["v1", "portfolio"])
+def test_the_fills_report_is_one_trade_a_fill_with_its_value_apart_from_the_fee(header: list[str]) -> None:
+    def fill(*cells: str) -> list[str]:
+        return ["default", *cells] if header[0] == "portfolio" else list(cells)
+
+    rows = [
+        header,
+        # a buy's total is what was paid, fee included; a sell's what was received, fee taken
+        fill(
+            "7781234", "BTC-USD", "BUY", "2021-03-01T10:00:00.123Z", "0.002", "BTC", "50000.00", "0.5", "-100.5", "USD"
+        ),
+        fill(
+            "7781235",
+            "ETH-BTC",
+            "SELL",
+            "2021-03-02T11:30:15.900Z",
+            "1.5",
+            "ETH",
+            "0.0312",
+            "0.0000936",
+            "0.0467064",
+            "BTC",
+        ),
+    ]
+    parsed = parse("fills.csv", csv_bytes(rows), exchange_id="coinbase")
+    assert (parsed.format.name, parsed.rejected) == ("coinbase-fills", [])
+    assert [
+        (
+            str(r.kind),
+            r.occurred_at,
+            r.asset,
+            r.amount,
+            r.side,
+            r.quote_asset,
+            r.quote_amount,
+            r.price,
+            r.fee_asset,
+            r.fee_amount,
+            r.exchange_tx_id,
+        )
+        for r in (p.record for p in parsed.records)
+    ] == [
+        (
+            "trade",
+            datetime(2021, 3, 1, 10, 0, 0, 123000, UTC),
+            "BTC",
+            D("0.002"),
+            "buy",
+            "USD",
+            D("100.0"),
+            D("50000.00"),
+            "USD",
+            D("0.5"),
+            "7781234",
+        ),
+        (
+            "trade",
+            datetime(2021, 3, 2, 11, 30, 15, 900000, UTC),
+            "ETH",
+            D("1.5"),
+            "sell",
+            "BTC",
+            D("0.0468"),
+            D("0.0312"),
+            "BTC",
+            D("0.0000936"),
+            "7781235",
+        ),
+    ]

@@ -1,6 +1,7 @@
 """Coinbase's transaction history report uploaded after a sync through the real Coinbase fetcher against the
 emulator: each row meets the record the sync stored from the same v2 transaction (by content: the report's ID is
-not documented to be the API's), nothing is stored twice, and the Advanced Trade rows are left to the fills."""
+not documented to be the API's), nothing is stored twice, and the Advanced Trade rows are left to the fills; the
+fills report then meets each fill the sync read from the Advanced Trade API."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from db.engine import Database
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 from sandbox.exchanges import AccountProfile, CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.coinbase import V2, V3_PRIVATE, V3_PUBLIC
-from sandbox.exchanges.coinbase_book import CoinbaseBook
+from sandbox.exchanges.coinbase_book import CoinbaseBook, commission
 from tests.files.samples import csv_bytes
 
 PROFILE = AccountProfile(
@@ -82,6 +83,45 @@ def report(book: CoinbaseBook) -> bytes:
     return csv_bytes(rows)
 
 
+def fills_report(book: CoinbaseBook) -> bytes:
+    """Coinbase Exchange's fills report of the account's fills: `total` is the quote moved with the fee in it."""
+    rows = [
+        [
+            "portfolio",
+            "trade id",
+            "product",
+            "side",
+            "created at",
+            "size",
+            "size unit",
+            "price",
+            "fee",
+            "total",
+            "price/fee/total unit",
+        ]
+    ]
+    for n, t in enumerate(book.account.trades):
+        fee = commission(t)
+        total = -(t.cost + fee) if t.side == "buy" else t.cost - fee
+        moment = datetime.fromtimestamp(t.timestamp / 1000, UTC).isoformat(timespec="milliseconds")
+        rows.append(
+            [
+                "default",
+                str(1000 + n),
+                t.symbol,
+                t.side.upper(),
+                moment.replace("+00:00", "Z"),
+                plain(t.amount),
+                t.base,
+                plain(t.price),
+                plain(fee),
+                plain(total),
+                t.quote,
+            ]
+        )
+    return csv_bytes(rows)
+
+
 async def synced(emulator: CoinbaseEmulator) -> list[NormalizedRecord]:
     key = emulator.create_demo_keys().read_only
     pool = ClientPool({"coinbase": emulator.base_url})
@@ -103,6 +143,7 @@ async def test_the_report_after_a_sync_meets_every_app_transaction_and_adds_noth
     async with CoinbaseEmulator(seed=1715, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator:
         records = await synced(emulator)
         data = report(emulator.book)
+        fills = fills_report(emulator.book)
         a, book = emulator.account, emulator.book
     async with database.writer() as session:
         owner = await UserRepository(session).ensure(1715)
@@ -123,6 +164,10 @@ async def test_the_report_after_a_sync_meets_every_app_transaction_and_adds_noth
     # A Send's quantity is the amount debited: it meets the withdrawal the sync stored as amount sent plus fee.
     assert result.matched.get("fee-included") == len(a.withdrawals), result.matched
     assert len(a.withdrawals) and len(a.converts) and len(book.app_trades) and len(a.rewards)
+    # The fills report: each row is a fill the sync read from the Advanced Trade API, met by content.
+    from_fills = await ImportService(database).import_file(1715, integration_id, "fills.csv", fills)
+    assert (from_fills.format_name, from_fills.rejected_total) == ("coinbase-fills", 0)
+    assert (from_fills.new, from_fills.already_known) == (0, len(a.trades))
     async with database.reader() as session:
         rows = list(await TransactionRepository(session).for_integration(integration_id))
     assert len(rows) == api_count
