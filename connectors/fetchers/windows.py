@@ -10,7 +10,10 @@ committed:
 
 Deposits and withdrawals are not final when first seen, so two rules keep a later sync looking back for them:
 - a record listed but not final yet (a deposit still confirming) holds the stored start back at its time, so the
-  next sync sees it again once it settles, while this walk goes on (`WindowPage.hold_ms`, `hold_if_recent`);
+  next sync sees it again once it settles, while this walk goes on (`WindowPage.hold_ms`); one pending longer than
+  `HOLD_MAX_AGE_MS` is let go, and a walk given the fetch's report notes it there as a gap at the record's time
+  (`sync.gap.pending_released`), so the sync says so instead of looking complete (`hold_if_recent` lets go silently:
+  a fetcher that returns raw times lets the walk decide and note it);
 - a record not listed yet when the sync asked (an exchange lists a deposit once it has seen it on chain, stamped
   with the time it did, which can be before the sync's `until`) is found because a walk that resumes from a stored
   cursor starts again `SETTLE_REREAD_MS` before `until` (`settling_start`). Records already stored are known by
@@ -31,7 +34,9 @@ from connectors.diagnosis import RATE_LIMIT_STATUSES, error_facts
 from connectors.diagnosis.facts import last_answer
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
 from connectors.profiles import Endpoint, EndpointSpec
+from connectors.profiles.model import ENDPOINT_PHRASE_IDS
 from connectors.records import NormalizedRecord, ms_to_utc
+from i18n import msgid, t
 
 SECOND_MS = 1000
 DAY_MS = 86_400_000
@@ -221,11 +226,13 @@ async def call_unified(
 @dataclass(slots=True)
 class WindowPage:
     """One exchange page inside a window: its records, the token of the next page (None: the window is done)
-    and the time of the earliest record that is not final yet (the stored cursor must not pass it)."""
+    and the time of the earliest record that is not final yet (the stored cursor must not pass it), or the times of
+    every such record (`pending`: each one too old to hold the cursor is noted by a walk given the report)."""
 
     records: list[NormalizedRecord]
     token: Any = None
     hold_ms: int | None = None
+    pending: list[int] = field(default_factory=list)
 
 
 FetchWindowPage = Callable[[int, int, Any], Awaitable[WindowPage]]
@@ -240,6 +247,19 @@ class _Hold:
             self.ms = ms
 
 
+def released_gap(endpoint: Endpoint, ms: int) -> CoverageGap:
+    """The note that a record pending past `HOLD_MAX_AGE_MS` no longer holds the cursor: should it settle later, no
+    sync looks for it again, so the user is told its time and to add it by file upload."""
+    moment = ms_to_utc(ms)
+    reason = t(
+        msgid("sync.gap.pending_released"),
+        phrase=t(ENDPOINT_PHRASE_IDS[endpoint]),
+        when=moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        days=HOLD_MAX_AGE_MS // DAY_MS,
+    )
+    return CoverageGap(endpoint, moment, moment, reason)
+
+
 @dataclass(slots=True)
 class WindowWalk:
     """Walks [start, until] in windows of `span` ms, oldest first, one Page per exchange page."""
@@ -251,6 +271,9 @@ class WindowWalk:
     # Deposits and withdrawals of the four deep exchanges: a resumed walk re-reads the trailing day (settling_start).
     # ccxt's unified lists (generic.py) page by their own tokens, whose order probe this would disturb: off there.
     rereads_late_listings: bool = False
+    # Where a pending record let go (older than HOLD_MAX_AGE_MS) is noted; None: the fetcher ages its holds itself.
+    report: FetchReport | None = None
+    clock: Callable[[], int] = now_ms
     _hold: _Hold = field(default_factory=_Hold)
 
     async def pages(
@@ -268,7 +291,8 @@ class WindowWalk:
         while window_start <= until_ms:
             window_end = fixed_end if fixed_end is not None else min(window_start + self.span - 1, until_ms)
             page = await self.fetch_page(window_start, window_end, token)
-            self._hold.add(page.hold_ms)
+            for held in (page.hold_ms, *page.pending):
+                self._hold.add(self._settling(held))
             if page.token is None:
                 next_start = window_end + 1
                 stored: Cursor = {"window_start_ms": next_start}
@@ -284,6 +308,15 @@ class WindowWalk:
                 window_start, fixed_end, token = next_start, None, None
             else:
                 fixed_end, token = window_end, page.token
+
+    def _settling(self, hold_ms: int | None) -> int | None:
+        """The hold a page's pending record keeps, or None when it is too old to be settling (noted as a gap)."""
+        if hold_ms is None or self.report is None or hold_if_recent(hold_ms, self.clock()) is not None:
+            return hold_ms
+        gap = released_gap(self.endpoint, hold_ms)
+        if gap not in self.report.gaps:
+            self.report.gaps.append(gap)
+        return None
 
 
 def settling_start(

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.fetchers.discovery import SpotMarket
-from connectors.fetchers.windows import hold_if_recent
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 # Get Deposit History: PROCESSING, SUCCESS, FAILURE. Get Withdrawal History: REVIEW, PROCESSING, WALLET_PROCESSING,
@@ -14,7 +13,7 @@ from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, n
 DONE = "SUCCESS"
 FAILED = "FAILURE"
 
-Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending)
 
 
 class RowReader:
@@ -53,7 +52,7 @@ class RowReader:
         if status == FAILED:
             return None, None
         if status != DONE:
-            return None, hold_if_recent(when)
+            return None, when  # the walk holds the cursor here, or notes it let go (windows.WindowWalk)
         currency = str(row["currency"])
         # A deposit row has no id of its own: its key is what identifies it (wallet tx, currency, amount, time).
         record = NormalizedRecord(
@@ -76,7 +75,7 @@ class RowReader:
         if status == FAILED:
             return None, None
         if status != DONE:
-            return None, hold_if_recent(when)
+            return None, when  # the walk holds the cursor here, or notes it let go (windows.WindowWalk)
         currency, ident = str(row["currency"]), str(row["id"])
         fee = row.get("fee")
         record = NormalizedRecord(
