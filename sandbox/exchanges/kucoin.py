@@ -90,7 +90,9 @@ class KucoinEmulator(ExchangeEmulator):
         listed_symbols: int = 300,
         limits: KucoinLimits | None = None,
         clock: Clock | None = None,
+        end_inclusive: bool = True,
     ) -> None:
+        """`end_inclusive`: whether a row stamped exactly `endAt` is listed, which KuCoin's docs leave open."""
         super().__init__(clock=clock)
         self.keys = KucoinKeys(self.key_length, self.secret_length)
         self.limits = limits or KucoinLimits()
@@ -101,7 +103,7 @@ class KucoinEmulator(ExchangeEmulator):
             listed_markets=listed_symbols,
             ids=KucoinIds(),
         )
-        self.book = KucoinBook(self.account)
+        self.book = KucoinBook(self.account, end_inclusive=end_inclusive)
         self._pools: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         # Weights from each endpoint's page (docs/exchange-apis/kucoin.md).

@@ -99,9 +99,13 @@ def int_param(params: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-def in_range(ms: int, params: Mapping[str, str]) -> bool:
+def in_range(ms: int, params: Mapping[str, str], *, end_inclusive: bool = True) -> bool:
+    """Whether `ms` is inside `startAt`..`endAt`. Whether `endAt` itself is in is unsourced (the pages say "End
+    time(ms)"), so the emulator can read it either way (`KucoinBook.end_inclusive`)."""
     start, end = int_param(params, "startAt"), int_param(params, "endAt")
-    return (start is None or ms >= start) and (end is None or ms <= end)
+    if end is not None and (ms > end or (ms == end and not end_inclusive)):
+        return False
+    return start is None or ms >= start
 
 
 @dataclass(frozen=True)
@@ -124,13 +128,17 @@ class Paged:
         }
 
 
-def page_of(records: Sequence[R], when: Callable[[R], int], params: Mapping[str, str]) -> Paged:
+def page_of(
+    records: Sequence[R], when: Callable[[R], int], params: Mapping[str, str], *, end_inclusive: bool = True
+) -> Paged:
     current = int_param(params, "currentPage") or 1
     size = int_param(params, "pageSize")
     size = PAGE_SIZE_DEFAULT if size is None else size
     if not PAGE_SIZE_MIN <= size <= PAGE_SIZE_MAX:
         raise invalid("pageSize")
-    chosen = sorted((r for r in records if in_range(when(r), params)), key=when, reverse=True)
+    chosen = sorted(
+        (r for r in records if in_range(when(r), params, end_inclusive=end_inclusive)), key=when, reverse=True
+    )
     start = (current - 1) * size
     return Paged(chosen[start : start + size], current, size, len(chosen))
 
@@ -138,8 +146,10 @@ def page_of(records: Sequence[R], when: Callable[[R], int], params: Mapping[str,
 class KucoinBook:
     """Serves one scripted account the way KuCoin's spot REST API does."""
 
-    def __init__(self, account: ScriptedAccount) -> None:
+    def __init__(self, account: ScriptedAccount, *, end_inclusive: bool = True) -> None:
         self.account = account
+        # How `endAt` is read: the docs do not say (docs/exchange-apis/kucoin.md, "Windows and reach").
+        self.end_inclusive = end_inclusive
         self.lifecycle = Lifecycle()
         self.uid = str(200_000_000 + account.seed % 10**8)
         # Fill ids ascend with time across the account, as the `id` lastId pages on.
@@ -249,7 +259,7 @@ class KucoinBook:
         chosen = [
             t
             for t in self.account.trades_for(symbol)
-            if in_range(t.timestamp, p)
+            if in_range(t.timestamp, p, end_inclusive=self.end_inclusive)
             and (last_id is None or self.fill_ids[t] < last_id)
             and (not side or t.side == side)
             and (not order_id or t.order_id == order_id)
@@ -291,7 +301,7 @@ class KucoinBook:
             if (not currency or d.asset == currency)
             and (not status or self.lifecycle.status(d.id, DEPOSIT_STATUS) == status)
         ]
-        return page_of(listed, lambda d: d.timestamp, p).envelope(self._deposit)
+        return page_of(listed, lambda d: d.timestamp, p, end_inclusive=self.end_inclusive).envelope(self._deposit)
 
     def _deposit(self, d: DepositRecord) -> Json:
         return {
@@ -319,7 +329,7 @@ class KucoinBook:
             if (not currency or w.asset == currency)
             and (not status or self.lifecycle.status(w.id, WITHDRAWAL_STATUS) == status)
         ]
-        return page_of(listed, lambda w: w.timestamp, p).envelope(self._withdrawal)
+        return page_of(listed, lambda w: w.timestamp, p, end_inclusive=self.end_inclusive).envelope(self._withdrawal)
 
     def _withdrawal(self, w: WithdrawalRecord) -> Json:
         return {
@@ -359,7 +369,7 @@ class KucoinBook:
             and (not currencies or r.currency in currencies)
             and (not direction or r.direction == direction)
         ]
-        return page_of(chosen, lambda r: r.created_at, p).envelope(self._ledger_row)
+        return page_of(chosen, lambda r: r.created_at, p, end_inclusive=self.end_inclusive).envelope(self._ledger_row)
 
     @staticmethod
     def _ledger_row(r: LedgerRow) -> Json:

@@ -123,3 +123,21 @@ async def test_the_pacer_keeps_each_pool_within_its_documented_quota_per_30_seco
     await patient.spend("privateGetWithdrawals", Endpoint.WITHDRAWALS)
     with pytest.raises(RateLimited):
         await patient.spend("privateGetWithdrawals", Endpoint.WITHDRAWALS)  # 30 s away: the endpoint ends for now
+
+
+async def test_the_spot_ledger_is_paced_at_weight_10_the_larger_of_the_two_documented_weights() -> None:
+    # docs-new and kucoin.com/docs say 2, www.kucoin.com/docs says 10 (docs/exchange-apis/kucoin.md): Management's
+    # 2,000 a 30 s holds 2000 / 10 = 200 ledger pages, and the 201st waits.
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pacer = PoolPacer(sleep=sleep, clock=lambda: now[0])
+    for _ in range(200):
+        await pacer.spend("privateGetAccountsLedgers", Endpoint.TRANSFERS)
+    assert waits == []
+    await pacer.spend("privateGetAccountsLedgers", Endpoint.TRANSFERS)
+    assert waits == [pytest.approx(31.0)]  # the pool's 30 s and the second for the first page to have arrived

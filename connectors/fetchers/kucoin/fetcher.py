@@ -130,7 +130,7 @@ class KucoinFetcher:
             params = {
                 **selection,
                 "startAt": window_start,
-                "endAt": window_end,
+                "endAt": _end_at(window_end),
                 "currentPage": current,
                 "pageSize": spec.page_size,
             }
@@ -143,12 +143,14 @@ class KucoinFetcher:
                 record, hold = parse(row)
                 if record is not None:
                     found.records.append(record)
-                if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
-                    found.hold_ms = hold
+                if hold is not None:
+                    found.pending.append(hold)
             return found
 
         # Deposits and withdrawals may be listed late (windows.SETTLING); the ledger's moves are booked at once.
-        walk = WindowWalk(spec.endpoint, _window(spec), page, rereads_late_listings=spec.endpoint in SETTLING)
+        walk = WindowWalk(
+            spec.endpoint, _window(spec), page, rereads_late_listings=spec.endpoint in SETTLING, report=report
+        )
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
 
@@ -210,7 +212,7 @@ class KucoinFetcher:
             params: dict[str, Any] = {
                 "symbol": market.id,
                 "startAt": window_start,
-                "endAt": window_end,
+                "endAt": _end_at(window_end),
                 "limit": spec.page_size,
             }
             if token:
@@ -228,6 +230,14 @@ class KucoinFetcher:
             # The discovery marks (discovery.plan_markets): a market with fills, or an empty one's balances.
             marks: Cursor = {"from_id": highest} if highest > 0 else {"from_id": 0, "balances": dict(snapshot)}
             yield replace(item, cursor={**item.cursor, **marks})
+
+
+def _end_at(window_end: int) -> int:
+    """`endAt` for a window whose last millisecond is `window_end`. KuCoin's pages say only "End time (ms)", not
+    whether a row stamped exactly `endAt` is in: asking one past the window's end keeps such a row whichever way
+    KuCoin reads it. Read inclusively, a row stamped at the next window's first millisecond comes twice and is
+    stored once (its natural key)."""
+    return window_end + 1
 
 
 def _window(spec: EndpointSpec) -> int:

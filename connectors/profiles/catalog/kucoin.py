@@ -70,9 +70,9 @@ ENDPOINTS = (
         earliest=_FIRST_DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v1/accounts/ledgers?bizType=TRANSFER",
-        notes="The spot ledger's moves between your own accounts (Management pool, weight 2): each move is two rows, "
-        "out of one account and into the other. No range limit is documented; 1-day windows are the conservative "
-        "choice.",
+        notes="The spot ledger's moves between your own accounts (Management pool, weight 2 or 10, paced at 10): each "
+        "move is two rows, out of one account and into the other. No range limit is documented; 1-day windows are "
+        "the conservative choice.",
     ),
     EndpointSpec(
         Endpoint.EARN_REWARDS,
