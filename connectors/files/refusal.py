@@ -22,7 +22,7 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Bitget": ("bitget", "trading pair", "creation time"),
     "Kraken": ("kraken", "refid", "ordertxid", "aclass", "ledgers.csv", "trades.csv"),
     "Coinbase": ("coinbase", "transacted", "subtotal", "spread"),
-    "KuCoin": ("kucoin", "tradecreatedat", "feecurrency", "dealvalue"),
+    "KuCoin": ("kucoin", "tradecreatedat", "feecurrency", "dealvalue", "mainaccount", "tradeaccount", "remark"),
 }
 # What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {

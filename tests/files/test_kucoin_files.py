@@ -341,3 +341,128 @@ def test_a_kucoin_file_on_a_kraken_account_is_refused(header: list[str]) -> None
     rows = [header, ["1"] * len(header)]
     with pytest.raises(WrongExchange, match="KuCoin"):
         parse("kucoin.csv", csv_bytes(rows), exchange_id="kraken")
+
+
+# The deposit and withdrawal layouts BittyTax lists: with or without Hash and the address, the bundle's own column
+# order, and the withdrawal record with a bare "Time" (no zone: the user's is assumed and reported).
+DEPOSIT_SHORT = ["UID", "Account Type", "Time(UTC)", "Coin", "Amount", "Fee", "Transfer Network", "Status", "Remarks"]
+DEPOSIT_BUNDLE = ["UID", "Account Type", "Time(UTC)", "Remarks", "Status", "Fee", "Amount", "Coin", "Transfer Network"]
+WITHDRAWAL_BARE_TIME = [
+    "UID",
+    "Account Type",
+    "Time",
+    "Coin",
+    "Amount",
+    "Fee",
+    "Withdrawal Address/Account",
+    "Transfer Network",
+    "Status",
+    "Remarks",
+]
+WITHDRAWAL_BUNDLE = [
+    "UID",
+    "Account Type",
+    "Time(UTC)",
+    "Remarks",
+    "Status",
+    "Fee",
+    "Amount",
+    "Coin",
+    "Transfer Network",
+    "Withdrawal Address/Account",
+]
+
+
+def wallet_row(header: list[str]) -> list[str]:
+    cells = {
+        "UID": "1",
+        "Account Type": "mainAccount",
+        "Time(UTC)": "2024-01-05 12:00:00",
+        "Time": "2024-01-05 12:00:00",
+        "Coin": "ETH",
+        "Amount": "0.75",
+        "Fee": "0.002",
+        "Transfer Network": "ERC20",
+        "Status": "SUCCESS",
+        "Remarks": "",
+        "Withdrawal Address/Account": "0xabc",
+    }
+    return [cells[title] for title in header]
+
+
+@pytest.mark.parametrize(
+    ("header", "kind", "fee"),
+    [
+        (DEPOSIT_SHORT, "deposit", D("0.002")),
+        (DEPOSIT_BUNDLE, "deposit", D("0.002")),
+        (WITHDRAWAL_BARE_TIME, "withdrawal", D("0.002")),
+        (WITHDRAWAL_BUNDLE, "withdrawal", D("0.002")),
+    ],
+    ids=["deposit-short", "deposit-bundle", "withdrawal-bare-time", "withdrawal-bundle"],
+)
+def test_every_wallet_layout_reads_the_same_record(header: list[str], kind: str, fee: Decimal) -> None:
+    parsed = parse("history.csv", csv_bytes([header, wallet_row(header)]), exchange_id="kucoin", user_timezone="UTC")
+    assert parsed.rejected == []
+    assert [summary(p) for p in parsed.records] == [
+        (kind, datetime(2024, 1, 5, 12, tzinfo=UTC), "ETH", D("0.75"), None, None, None, None, "ETH", fee, False)
+    ]
+    # Only the layout with a bare "Time" leaves the zone to the user's setting, and says so.
+    assert (parsed.zone_note is not None) == ("Time" in header)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [[*BUNDLE_FILLS[:12], *BUNDLE_FILLS[13:]], [*BUNDLE_FILLS[:10], "Filled Time", *BUNDLE_FILLS[11:]]],
+    ids=["without-tax", "bare-filled-time"],
+)
+def test_the_bundle_fill_file_without_tax_or_with_a_bare_time_reads_the_same_fill(header: list[str]) -> None:
+    cells = {
+        "UID": "123",
+        "Account Type": "mainAccount",
+        "Order ID": "65e1f0",
+        "Symbol": "SOL-USDT",
+        "Side": "BUY",
+        "Order Type": "limit",
+        "Avg. Filled Price": "101.5",
+        "Filled Amount": "2",
+        "Filled Volume": "203",
+        "Filled Volume (USDT)": "203",
+        "Filled Time(UTC+08:00)": "2024-03-01 21:15:30",
+        "Filled Time": "2024-03-01 21:15:30",
+        "Fee": "0.203",
+        "Tax": "",
+        "Maker/Taker": "TAKER",
+        "Fee Currency": "USDT",
+    }
+    parsed = parse(
+        "fills.csv",
+        csv_bytes([header, [cells[t] for t in header]]),
+        exchange_id="kucoin",
+        user_timezone="Asia/Singapore",
+    )
+    assert parsed.format.name == "kucoin-fills"
+    assert [summary(p) for p in parsed.records] == [
+        (
+            "trade",
+            datetime(2024, 3, 1, 13, 15, 30, tzinfo=UTC),
+            "SOL",
+            D("2"),
+            "buy",
+            "USDT",
+            D("203"),
+            D("101.5"),
+            "USDT",
+            D("0.203"),
+            False,
+        ),
+    ]
+
+
+def test_a_kucoin_account_history_is_refused_with_the_kucoin_advice() -> None:
+    rows = [
+        ["UID", "Account Type", "Currency", "Side", "Amount", "Fee", "Time(UTC)", "Remark", "Type"],
+        ["1", "mainAccount", "USDT", "Deposit", "1", "0", "2024-01-01 00:00:00", "", "Deposit"],
+    ]
+    with pytest.raises(UnknownFormat) as refused:
+        parse("Account History_Funding Account.csv", csv_bytes(rows))
+    assert t("file.unknown.looks_like_kucoin") in str(refused.value)
