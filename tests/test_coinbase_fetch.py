@@ -1,6 +1,7 @@
-"""The Coinbase fetcher's cursors against the emulator, through a real ccxt client: a transaction still pending is
-not stored and is read again until it is final; a walk cut short by Coinbase's 429 resumes exactly after the last
-page it committed, and the two syncs together store every record once."""
+"""The Coinbase fetcher's cursors against the emulator, through a real ccxt client: a transaction still pending (or a
+vault withdrawal waiting for its signature or clearing) is not stored and is read again until it is final; a failed,
+canceled or expired one is never stored and holds nothing; a walk cut short by Coinbase's 429 resumes exactly after
+the last page it committed, and the two syncs together store every record once."""
 
 from __future__ import annotations
 
@@ -65,6 +66,66 @@ async def test_a_pending_receive_is_stored_once_it_is_completed_and_never_before
         (RecordKind.DEPOSIT, "ETH", Decimal("1.25"), ident)
     ]
     assert after == []
+
+
+@pytest.mark.parametrize("status", ["waiting_for_signature", "waiting_for_clearing"])
+async def test_a_vault_withdrawal_waiting_is_stored_once_it_is_completed(status: str) -> None:
+    """The "transaction resource" statuses: a vault withdrawal waits for approval, then for clearing, before it
+    completes; until then it holds the account's mark like a pending row."""
+    async with (
+        CoinbaseEmulator(seed=36, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator,
+        fetcher_for(emulator) as fetcher,
+    ):
+        cursors: dict[Endpoint, Cursor] = {}
+        await sync(fetcher, Endpoint.LEDGER, cursors)
+        two_hours_ago = emulator.clock.now_ms() - 7_200_000
+        ident = emulator.book.add_transaction("ETH", two_hours_ago, "vault_withdrawal", Decimal("-0.5"), status)
+        while_waiting = await sync(fetcher, Endpoint.LEDGER, cursors)
+        emulator.book.set_status(ident, "completed")
+        once_final = await sync(fetcher, Endpoint.LEDGER, cursors)
+        after = await sync(fetcher, Endpoint.LEDGER, cursors)
+    assert while_waiting == []
+    # 0.5 ETH out of the vault: a transfer between the user's own accounts, going out of this one.
+    assert [(r.kind, r.asset, r.amount, r.side, r.exchange_tx_id) for r in once_final] == [
+        (RecordKind.TRANSFER, "ETH", Decimal("0.5"), "out", ident)
+    ]
+    assert after == []
+
+
+async def test_a_failed_canceled_or_expired_transaction_is_never_stored_and_holds_nothing() -> None:
+    async with (
+        CoinbaseEmulator(seed=37, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator,
+        fetcher_for(emulator) as fetcher,
+    ):
+        cursors: dict[Endpoint, Cursor] = {}
+        await sync(fetcher, Endpoint.LEDGER, cursors)
+        hour_ago = emulator.clock.now_ms() - 3_600_000
+        for status in ("failed", "canceled", "expired"):
+            emulator.book.add_transaction("ETH", hour_ago, "receive", Decimal("2"), status)
+        received = emulator.book.add_transaction("ETH", hour_ago + 1000, "receive", Decimal("3"), "completed")
+        taken = await sync(fetcher, Endpoint.LEDGER, cursors)
+        marks = cursors[Endpoint.LEDGER]["accounts"]
+    assert [(r.kind, r.amount, r.exchange_tx_id) for r in taken] == [(RecordKind.DEPOSIT, Decimal("3"), received)]
+    eth = emulator.book.account_ids["ETH"]
+    assert marks[eth] == {"ms": (hour_ago + 1000) // 1000 * 1000, "ids": [received]}  # not held below the others
+
+
+async def test_a_withdrawal_still_waiting_after_14_days_holds_nothing_and_the_sync_says_so() -> None:
+    async with (
+        CoinbaseEmulator(seed=38, profile=PROFILE, listed_symbols=20, limits=FAST) as emulator,
+        fetcher_for(emulator) as fetcher,
+    ):
+        fifteen_days_ago = emulator.clock.now_ms() - 15 * 86_400_000
+        stuck = emulator.book.add_transaction(
+            "ETH", fifteen_days_ago, "vault_withdrawal", Decimal("-0.5"), "waiting_for_clearing"
+        )
+        report = FetchReport()
+        pages = fetcher.fetch(Endpoint.LEDGER, since=None, until=datetime.now(UTC), cursors={}, report=report)
+        records = [record async for page in pages for record in page.records]
+    assert stuck not in {r.exchange_tx_id for r in records}
+    [gap] = report.gaps
+    assert gap.start == datetime.fromtimestamp(fifteen_days_ago // 1000, tz=UTC)  # v2 times are whole seconds
+    assert "still pending after 14 days" in gap.reason
 
 
 async def test_a_walk_stopped_by_a_429_resumes_after_its_last_page_and_stores_everything_once() -> None:

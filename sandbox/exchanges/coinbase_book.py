@@ -2,7 +2,9 @@
 
 Advanced Trade (v3): ``/api/v3/brokerage/orders/historical/fills`` lists every fill of every product newest first,
 ``limit`` per page and an opaque ``cursor`` (empty on the last page), ``start_sequence_timestamp`` /
-``end_sequence_timestamp`` (RFC 3339) filtering on when the fill was posted; the commission is in the quote currency.
+``end_sequence_timestamp`` (RFC 3339) filtering on when the fill was posted (``sequence_timestamp``), which is not
+its ``trade_time``: the documented fill was posted 60 s before its trade time, and a fill may be posted long after it
+(``add_fill``); the commission is in the quote currency.
 Coinbase App (v2): ``/v2/accounts`` and ``/v2/accounts/{id}/transactions`` are object lists newest first, ``limit``
 25 by default and at most 100, ``starting_after`` / ``ending_before`` an object id, ``order=asc`` reverses; the
 ``pagination`` object carries ``next_uri`` (null on the last page). Every transaction of an account is there: the
@@ -33,6 +35,7 @@ FEE_RATE = Decimal("0.001")
 V2_DEFAULT_LIMIT = 25
 V2_MAX_LIMIT = 100
 FILLS_DEFAULT_LIMIT = 100  # not documented
+SEQUENCE_LEAD_MS = 60_000  # the documented fill: trade_time 09:59:59Z, sequence_timestamp 09:58:59Z
 FIAT = frozenset({"USD", "EUR", "GBP"})
 PLACEHOLDERS = frozenset({"XTZ"})  # listed, never held (no scripted record uses XTZ): no transactions
 ASSET_NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "USDT": "Tether", "USDC": "USDC", "EUR": "Euro"}
@@ -83,6 +86,17 @@ class AppTrade:
 
 
 @dataclass(frozen=True)
+class Fill:
+    """An Advanced Trade fill as listed: the trade, when Coinbase posted it (what the list filters and sorts on) and
+    its `trade_type` (FILL, or an adjusted fill: REVERSAL, CORRECTION, SYNTHETIC)."""
+
+    trade: TradeRecord
+    sequence_ms: int
+    trade_type: str = "FILL"
+    entry_id: str = ""
+
+
+@dataclass(frozen=True)
 class Row:
     """One v2 transaction in one account: its JSON and the millisecond it sorts by."""
 
@@ -116,7 +130,8 @@ class CoinbaseBook:
         self.transactions: dict[str, list[Row]] = {acct: [] for acct in self.account_ids.values()}
         for row in sorted(rows, key=lambda r: (r.ms, r.body["id"]), reverse=True):
             self.transactions[row.account_id].append(row)
-        self.fills = sorted(account.trades, key=lambda t: (t.timestamp, t.id), reverse=True)
+        self.fills = [Fill(t, t.timestamp - SEQUENCE_LEAD_MS, "FILL", _entry_id(t)) for t in account.trades]
+        self.fills.sort(key=lambda f: (f.sequence_ms, f.entry_id), reverse=True)
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -224,6 +239,13 @@ class CoinbaseBook:
             rows.append(self._row("USD", ms, "fiat_deposit", amount, "Deposited funds"))
         return rows
 
+    def add_fill(self, trade: TradeRecord, sequence_ms: int, trade_type: str = "FILL") -> str:
+        """A fill posted at `sequence_ms` (late, say, or an adjusted fill repeating `trade.id`); its entry id."""
+        entry_id = _entry_id(trade) if trade_type == "FILL" else self._uuid()
+        self.fills.append(Fill(trade, sequence_ms, trade_type, entry_id))
+        self.fills.sort(key=lambda f: (f.sequence_ms, f.entry_id), reverse=True)
+        return entry_id
+
     # -- v3 -------------------------------------------------------------------------------------------------
 
     def key_permissions(self, call: Call) -> Json:
@@ -251,27 +273,27 @@ class CoinbaseBook:
         limit = _int(params.get("limit"), FILLS_DEFAULT_LIMIT, "limit")
         offset = _int(params.get("cursor") or None, 0, "cursor")
         chosen = [
-            t
-            for t in self.fills
-            if (start_ms is None or t.timestamp >= start_ms) and (end_ms is None or t.timestamp <= end_ms)
+            f
+            for f in self.fills
+            if (start_ms is None or f.sequence_ms >= start_ms) and (end_ms is None or f.sequence_ms <= end_ms)
         ]
         page = chosen[offset : offset + limit]
         more = offset + limit < len(chosen)
-        return {"fills": [self._fill(t) for t in page], "cursor": str(offset + limit) if more else ""}
+        return {"fills": [self._fill(f) for f in page], "cursor": str(offset + limit) if more else ""}
 
-    def _fill(self, t: TradeRecord) -> Json:
-        stamp = rfc3339_ms(t.timestamp)
+    def _fill(self, fill: Fill) -> Json:
+        t = fill.trade
         return {
-            "entry_id": f"{t.id}-{t.order_id[:8]}",
+            "entry_id": fill.entry_id,
             "trade_id": t.id,
             "order_id": t.order_id,
-            "trade_time": stamp,
-            "trade_type": "FILL",
+            "trade_time": rfc3339_ms(t.timestamp),
+            "trade_type": fill.trade_type,
             "price": plain(t.price),
             "size": plain(t.amount),
             "commission": plain(commission(t)),
             "product_id": t.symbol,
-            "sequence_timestamp": stamp,
+            "sequence_timestamp": rfc3339_ms(fill.sequence_ms),
             "liquidity_indicator": "MAKER" if t.is_maker else "TAKER",
             "size_in_quote": False,
             "user_id": self.user_id,
@@ -328,6 +350,10 @@ class CoinbaseBook:
         if account_id not in self.transactions:
             raise CoinbaseError(404, "not_found", "Not found")
         return v2_page([row.body for row in self.transactions[account_id]], call.params, path)
+
+
+def _entry_id(trade: TradeRecord) -> str:
+    return f"{trade.id}-{trade.order_id[:8]}"
 
 
 def _int(raw: str | None, default: int, name: str) -> int:

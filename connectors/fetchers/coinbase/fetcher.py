@@ -17,7 +17,9 @@ Cursors (market key ""):
     transactions:  {"accounts": {"<account id>": {"ms": …, "ids": [...]}}}             newest committed per account
                    {..., "walk": {"done": [...], "account": "…", "after": "<id>", "top": {...}, "hold": …}}
 
-A transaction still `pending` holds its account's mark below it, so the next sync reads it again once it is final.
+A transaction not yet final (`pending`, a vault withdrawal `waiting_for_signature` or `waiting_for_clearing`) holds
+its account's mark below it, so the next sync reads it again once it is final. An adjusted fill (`trade_type`
+REVERSAL, CORRECTION, SYNTHETIC) is not stored: the endpoint ends partial, naming it.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
-from connectors.fetchers.coinbase.rows import RowReader, rfc3339_ms
-from connectors.fetchers.windows import EPOCH, call, hold_if_recent, to_ms
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.coinbase.rows import RowReader, adjusted_fill, rfc3339_ms
+from connectors.fetchers.windows import EPOCH, call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
-from connectors.records import NormalizedRecord
+from connectors.records import NormalizedRecord, ms_to_utc
+from i18n import msgid, t
 
 FILLS_METHOD = "v3PrivateGetBrokerageOrdersHistoricalFills"
 ACCOUNTS_METHOD = "v2PrivateGetAccounts"
@@ -69,6 +72,12 @@ class _Mark:
             self.ms, self.ids = ms, {ident}
         elif ms == self.ms:
             self.ids.add(ident)
+
+
+def _copy(floor: _Mark | None) -> _Mark | None:
+    """Where a walk's newest row starts: at the mark, so rows found in its millisecond join the ids already there
+    (a mark holding only the new ones would let the next sync take the old ones again)."""
+    return _Mark(floor.ms, set(floor.ids)) if floor is not None else None
 
 
 def _raised(top: _Mark | None, ms: int, ident: str) -> _Mark:
@@ -118,9 +127,11 @@ class CoinbaseFetcher:
         if walk:
             start, end, token, top = walk.get("start"), int(walk["end"]), walk.get("cursor"), _Mark.load(walk["top"])
         else:
-            # From the newest fill committed (inclusive: fills at that moment not yet taken are found by id).
-            start = floor.ms if floor is not None else (to_ms(since) if since is not None else None)
-            end, token, top = to_ms(until), None, None
+            # From 1 ms before the newest fill committed: the mark is floored to the millisecond and whether the
+            # start is inclusive is not documented, so fills in the mark's millisecond are asked again and the ones
+            # already taken are known by id.
+            start = floor.ms - 1 if floor is not None else (to_ms(since) if since is not None else None)
+            end, token, top = to_ms(until), None, _copy(floor)
         while True:
             params: dict[str, Any] = {"limit": spec.page_size, "end_sequence_timestamp": _iso(end)}
             if start is not None:
@@ -136,6 +147,10 @@ class CoinbaseFetcher:
                 if (floor is not None and floor.covers(ms, ident)) or ms > end:
                     continue
                 top = _raised(top, ms, ident)
+                adjusted = adjusted_fill(row)
+                if adjusted is not None:
+                    report.gaps.append(_adjusted_gap(spec, row, adjusted))
+                    continue
                 records.append(self.rows.fill(row))
             token = str(body.get("cursor") or "")
             if not token or not rows:
@@ -181,7 +196,7 @@ class CoinbaseFetcher:
             resume = walk.get("account") == account_id
             floor = _Mark.load(floors.get(account_id))
             after: str | None = walk.get("after") if resume else None
-            top = _Mark.load(walk.get("top")) if resume else None
+            top = _Mark.load(walk.get("top")) if resume else _copy(floor)
             hold: int | None = walk.get("hold") if resume else None
             while True:
                 params: dict[str, Any] = {"account_id": account_id, "limit": V2_PAGE}
@@ -205,6 +220,8 @@ class CoinbaseFetcher:
                     if record is not None:
                         records.append(record)
                     held = hold_if_recent(pending) if pending is not None else None
+                    if pending is not None and held is None:
+                        report.gaps.append(released_gap(spec.endpoint, pending))  # not final after 14 days
                     if held is not None and (hold is None or held < hold):
                         hold = held
                 pagination = body.get("pagination") or {}
@@ -220,6 +237,20 @@ class CoinbaseFetcher:
                 yield Page(spec.endpoint, tuple(records), {"accounts": dict(floors), "walk": progress}, EPOCH)
         # Every account walked: the walk is over, and its state with it.
         yield Page(spec.endpoint, (), {"accounts": floors}, until)
+
+
+def _adjusted_gap(spec: EndpointSpec, row: Mapping[str, Any], trade_type: str) -> CoverageGap:
+    """An adjusted fill is not stored: the docs name REVERSAL, CORRECTION and SYNTHETIC but not what each does to
+    the amounts, so a trade or an adjustment read from one could be wrong. The sync says so instead."""
+    when = ms_to_utc(rfc3339_ms(str(row["trade_time"])))
+    reason = t(
+        msgid("sync.gap.coinbase_adjusted_fill"),
+        market=str(row.get("product_id")),
+        trade_type=trade_type,
+        trade_id=str(row.get("trade_id")),
+        when=when.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+    return CoverageGap(spec.endpoint, when, when, reason)
 
 
 def _settle(floor: _Mark | None, top: _Mark | None, hold: int | None, until_ms: int) -> Cursor:

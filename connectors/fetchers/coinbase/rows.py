@@ -6,7 +6,7 @@ Rules and sources: docs/exchange-apis/coinbase.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,17 +22,36 @@ TRANSFER_TYPES = frozenset(
 )
 TRADE_TYPES = frozenset({"buy", "sell"})
 SKIPPED_TYPES = frozenset({"advanced_trade_fill"})
-DONE, PENDING = "completed", "pending"
+DERIVED = "tallybot_derived"  # a key Tallybot adds to `raw`: which record fields it computed, and how
+DONE = "completed"
+# The v2 transaction statuses that are final and never book anything ("transaction resource": pending, completed,
+# failed, expired, canceled, waiting_for_signature, waiting_for_clearing). Every other status (pending, a vault
+# withdrawal waiting_for_signature or waiting_for_clearing, one Coinbase adds later) may still complete: it holds.
+NEVER_BOOKED = frozenset({"failed", "expired", "canceled"})
+# A fill's `trade_type`: FILL is a regular fill; REVERSAL, CORRECTION and SYNTHETIC are adjusted fills, whose
+# meaning for the amounts (sign, which fill they adjust) the docs do not state.
+REGULAR_FILL = "FILL"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
-Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, ms it holds the cursor at if pending)
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, ms it holds the cursor at if not final)
 
 
 def rfc3339_ms(text: str) -> int:
-    """RFC 3339 with any offset ("2015-03-26T23:44:08-07:00", "2021-05-31T09:59:59.123Z") as UTC milliseconds."""
+    """RFC 3339 with any offset ("2015-03-26T23:44:08-07:00", "2021-05-31T09:59:59.123Z") as UTC milliseconds,
+    floored: a mark never lies after the moment it stands for, so an inclusive start from it cannot skip a row
+    sequenced in the same millisecond (2023-01-18T01:37:38.0919Z is ...38.091, not .092)."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"time without an offset: {text!r}")
-    return round(moment.timestamp() * 1000)
+    return (moment - _EPOCH) // _MS
+
+
+def adjusted_fill(row: Mapping[str, Any]) -> str | None:
+    """The `trade_type` of an adjusted fill (REVERSAL, CORRECTION, SYNTHETIC), or None for a regular one (a row
+    without the field is read as the regular fill it was before Coinbase added it)."""
+    kind = row.get("trade_type")
+    return None if kind in (None, "", REGULAR_FILL) else str(kind)
 
 
 def _utc(ms: int) -> datetime:
@@ -56,14 +75,21 @@ class RowReader:
         return str(self.client.safe_currency_code(currency))
 
     def fill(self, row: Mapping[str, Any]) -> NormalizedRecord:
-        """A fill: `size` of the base at `price`; `commission` is in the quote currency. With `size_in_quote`
-        the size is counted in the quote currency (an order placed by quote amount), so the base is size / price."""
+        """A regular fill: `size` of the base at `price`; `commission` is in the quote currency. With
+        `size_in_quote` the size is counted in the quote currency (an order placed by quote amount): the quote
+        amount is `size` exactly, and the base is size / price, a quotient no field of the fill states, so the
+        record says it is derived (`raw["tallybot_derived"]`)."""
         product = str(row["product_id"])
         base_id, _, quote_id = product.partition("-")
         market = self.client.safe_market(product, None, "-", "spot")
         base, quote = str(market.get("base") or self.code(base_id)), str(market.get("quote") or self.code(quote_id))
         price, size = exact(row["price"]), exact(row["size"])
-        amount, value = (size / price, size) if row.get("size_in_quote") is True else (size, size * price)
+        raw = dict(row)
+        if row.get("size_in_quote") is True:
+            amount, value = size / price, size
+            raw[DERIVED] = {"amount": "size / price"}
+        else:
+            amount, value = size, size * price
         trade_id = str(row["trade_id"])
         commission = row.get("commission")
         return NormalizedRecord(
@@ -81,7 +107,7 @@ class RowReader:
             price=price,
             fee_asset=quote if commission not in (None, "") else None,
             fee_amount=exact(commission) if commission not in (None, "") else None,
-            raw=dict(row),
+            raw=raw,
         )
 
     def transaction(self, row: Mapping[str, Any]) -> Parsed:
@@ -90,10 +116,10 @@ class RowReader:
         when = rfc3339_ms(str(row["created_at"]))
         if kind in SKIPPED_TYPES:
             return None, None
-        if status == PENDING:
-            return None, when
+        if status in NEVER_BOOKED:
+            return None, None
         if status != DONE:
-            return None, None  # failed, canceled, expired: never booked
+            return None, when  # not final yet: the account's mark stays below it until it is
         moved = _money(row, "amount")
         if moved is None:
             return None, None
