@@ -1,20 +1,27 @@
 """Coinbase CDP keys through Tallybot's key check against the emulator: the permission endpoint's answer for every
 demo key, and the refusals Coinbase gives (docs/exchange-apis/coinbase.md: a refused JWT is HTTP 401, a key without
-the view permission 403 PERMISSION_DENIED)."""
+the view permission 403 PERMISSION_DENIED); an Ed25519 key, which the Coinbase App does not take, refused in the
+Assistant with the advice to create an ECDSA key."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import ccxt.async_support as ccxt
 import pytest
 
+from bot.context import SERVICES_KEY
 from bot.secret import Secret
 from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode
 from connectors.keycheck import KeyCheck, check_key
 from connectors.profiles import get_profile
+from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, CoinbaseEmulator, Permissions
 from sandbox.exchanges.coinbase_protocol import ed25519_secret
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
 
 SMALL = AccountProfile(years=0.5, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=1, rewards=1)
 
@@ -75,12 +82,40 @@ async def test_a_key_without_the_view_permission_is_told_what_is_missing(
     assert outcome.diagnosis.code is DiagnosisCode.MISSING_PERMISSION
 
 
-async def test_an_ed25519_key_signs_eddsa_jwts_the_emulator_verifies(
+async def test_an_ed25519_key_is_read_by_advanced_trade_and_refused_by_the_coinbase_app(
     coinbase: CoinbaseEmulator, pool: ClientPool
 ) -> None:
+    """ccxt signs EdDSA with an Ed25519 key's seed: Advanced Trade (the key check's endpoint) takes it, the Coinbase
+    App's transactions do not ("Ed25519 (EdDSA) keys are NOT supported", docs/exchange-apis/coinbase.md)."""
     made = coinbase.add_key(label="ed25519")
     key = coinbase.keys.lookup(made.api_key)
     assert key is not None
-    key.secret = ed25519_secret()  # 88 base64 characters: ccxt signs EdDSA with the seed
-    outcome = await checked(pool, made.api_key, key.secret)
-    assert outcome.ok and outcome.can_read is True
+    key.secret = ed25519_secret()  # 88 base64 characters
+    async with pool.client("coinbase", "ed25519", {"apiKey": made.api_key, "secret": key.secret}) as client:
+        permissions = await client.v3PrivateGetBrokerageKeyPermissions({})
+        assert permissions["can_view"] is True
+        with pytest.raises(ccxt.AuthenticationError):
+            await client.v2PrivateGetAccounts({"limit": 100})
+
+
+async def test_the_assistant_refuses_an_ed25519_private_key_and_says_to_create_an_ecdsa_key(
+    telegram: BotApiEmulator, coinbase: CoinbaseEmulator, tmp_path: Path
+) -> None:
+    ada = Walker(telegram, telegram.add_user(user_id=1002, first_name="Ada", started=True))
+    key = coinbase.create_demo_keys().read_only
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"coinbase": coinbase.base_url})
+    async with running_bot(settings) as app:
+        assert app.bot_data[SERVICES_KEY] is not None
+        sent = await ada.send("/connect")
+        await ada.reply_to(sent, "Connect your exchanges")
+        await ada.press("Coinbase")
+        await telegram.wait_until(lambda: "✅ Coinbase" in " ".join(b.text for b in ada.last_menu("Confirm").buttons))
+        await ada.press_for("Confirm exchanges", "paste your")
+        typed = await ada.send(key.api_key)
+        await ada.reply_to(typed, "paste your")
+        typed = await ada.send(ed25519_secret())
+        refused = (await ada.reply_to(typed, "does not look right")).text or ""
+        # The ECDSA key of the same account is taken at once.
+        typed = await ada.send(key.secret)
+        await ada.reply_to(typed, "Check the key")
+    assert "create an ECDSA key" in refused and "Ed25519" in refused

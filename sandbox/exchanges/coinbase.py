@@ -1,8 +1,9 @@
 """Coinbase emulator: Advanced Trade (v3) fills and key permissions, Coinbase App (v2) accounts and transactions.
 
 Private requests are checked as Coinbase checks a CDP key's JWT (sandbox/exchanges/coinbase_protocol.py): a bearer
-token whose ``kid``/``sub`` name a key Coinbase issued (not deleted), signed with that key's private key (ES256, or
-EdDSA for Ed25519 keys), at most 2 minutes between ``nbf`` and ``exp`` and valid now, naming this request in ``uri``.
+token whose ``kid``/``sub`` name a key Coinbase issued (not deleted), signed with that key's private key (ES256; EdDSA
+for Ed25519 keys on Advanced Trade v3 only: the Coinbase App v2 takes ES256 alone), at most 2 minutes between ``nbf``
+and ``exp`` and valid now, naming this request in ``uri``.
 Refused: HTTP 401 (v2: ``authentication_error``; v3: the text "Unauthorized"); a key without the view permission:
 HTTP 403 (v2 ``invalid_scope``, v3 ``PERMISSION_DENIED``); a request from an IP outside the key's allowlist: 401.
 Limits: v3 private 30 requests/s per user, v3 public 10 requests/s per IP, v2 10,000 requests/hour per key; past
@@ -160,6 +161,10 @@ class CoinbaseEmulator(ExchangeEmulator):
         if key is None or self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.EXPIRED:
             raise refused
         if not signature_valid(key, token):
+            raise refused
+        if v2 and token.header.get("alg") == "EdDSA":
+            # "When using Coinbase App SDKs, Ed25519 (EdDSA) keys are NOT supported. You must use ES256" (the Coinbase
+            # App's API key page); the answer to such a token is not documented: the generic 401.
             raise refused
         uris = request_uris(request.method, request.host, request.path)
         if not claims_valid(token, key.api_key, uris, now // SECOND_MS):

@@ -20,7 +20,7 @@ KEY = KeyType(
     id="cdp",
     label="Coinbase Developer Platform key",
     fields=(
-        # "organizations/<uuid>/apiKeys/<uuid>" for ECDSA keys, a bare id for Ed25519 keys.
+        # "organizations/<uuid>/apiKeys/<uuid>" for ECDSA keys (Ed25519 keys, a bare id, are refused by the secret).
         c.api_key(
             min_length=16,
             max_length=200,
@@ -28,16 +28,20 @@ KEY = KeyType(
             hint="the key name, e.g. organizations/…/apiKeys/…",
             label="API key name",
         ),
-        # A PEM block (several lines) for ECDSA keys, or 88 base64 characters for Ed25519 keys. The PEM is read as
-        # an EC private key (not refused as "a key, not the secret") and kept canonical; ccxt signs ES256 with it.
+        # A PEM block (several lines) for ECDSA keys: read as an EC private key (not refused as "a key, not the
+        # secret") and kept canonical; ccxt signs ES256 with it. An Ed25519 key's secret (88 base64 characters)
+        # is refused with the hint: the Coinbase App's API, which lists the account transactions, does not take
+        # Ed25519 keys ("When using Coinbase App SDKs, Ed25519 (EdDSA) keys are NOT supported. You must use ES256",
+        # docs/exchange-apis/coinbase.md). Only text that is not PEM meets the pattern, which no such text matches.
         CredentialField(
             "secret",
             "Private key",
             40,
             600,
             True,
-            None,
-            "the whole key, BEGIN and END lines included",
+            r"-----BEGIN EC PRIVATE KEY-----[\s\S]*",
+            "an ECDSA key's whole private key, BEGIN and END lines included (Coinbase's account history does not "
+            "take Ed25519 keys: create an ECDSA key)",
             private_keys=(PrivateKeyKind.EC_P256,),
         ),
     ),
@@ -86,7 +90,7 @@ PROFILE = ExchangeProfile(
         "Sign in to the Coinbase Developer Platform (portal.cdp.coinbase.com) with your Coinbase account.",
         "Open API keys and choose Create API key. Give it a nickname such as Tallybot.",
         "Under permissions tick only View, which is read-only. Leave Trade and Transfer unticked.",
-        "Under the signature algorithm choose ECDSA: Coinbase's account APIs do not take Ed25519 keys everywhere.",
+        "Under the signature algorithm choose ECDSA: Coinbase's account transactions API does not take Ed25519 keys.",
         "Choose the portfolio you want to sync and leave the IP allow-list empty.",
         "Create the key. Copy the API key name and the private key into this chat when asked.",
         c.secret_once(NAME, "private key"),
