@@ -5,7 +5,10 @@ return 50 records at a time, newest first, keyed by their ids (trade txid, ledge
 match); ``start`` (exclusive) and ``end`` (inclusive) take unix seconds or an id, ``ofs`` is the offset. A trade's
 ``fee`` is in the quote currency. The ledger holds every balance change: two ``trade`` entries per trade (sharing
 the trade's txid as ``refid``), ``deposit``, ``withdrawal`` (amount negative, fee apart), ``transfer``, ``staking``
-rewards, and the ``spend``/``receive`` pair of a "Buy Crypto" convert. Amounts are exact strings.
+rewards, and the ``spend``/``receive`` pair of a "Buy Crypto" convert. Amounts are exact strings. A withdrawal a test
+scripts as FAILED (``book.lifecycle``) is undone by a second ``withdrawal`` line a minute later with amount and fee
+of the opposite signs, as in the live ledger of BittyTax issue #287; the balances have it back (its refid, the
+withdrawal's, is unsourced). Kraken's ledger has no pending state: other stages are not emulated.
 """
 
 from __future__ import annotations
@@ -28,12 +31,15 @@ from sandbox.exchanges.kraken_protocol import (
     newest_first_page,
     seconds,
 )
+from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import EIGHT_PLACES, Market, ScriptedAccount, TradeRecord, fixed8, plain
-from sandbox.exchanges.scripted import down8
+from sandbox.exchanges.scripted import credited_balances, down8
 
 Json = dict[str, Any]
 # Kraken writes `postxid` on every spot trade; this is the value of its documented example.
 NO_POSITION = "TKH2SE-M7IF5-CFI7LT"
+# How long after a failed withdrawal its reversal is written (the live ledger of BittyTax issue #287: one minute).
+REVERSAL_AFTER_MS = 60_000
 # Fee schedules of the documented AssetPairs example (volume in USD, percent).
 TAKER_FEES = [[0, 0.26], [50000, 0.24], [100000, 0.22], [250000, 0.2], [500000, 0.18], [1000000, 0.16]]
 MAKER_FEES = [[0, 0.16], [50000, 0.14], [100000, 0.12], [250000, 0.1], [500000, 0.08], [1000000, 0.06]]
@@ -73,11 +79,22 @@ class KrakenBook:
         for t in account.trades:
             counters[t.symbol] = counters.get(t.symbol, 39_000_000) + 1 + len(self.trade_numbers) % 7
             self.trade_numbers[t.id] = counters[t.symbol]
-        self.ledger: tuple[LedgerEntry, ...] = self._build_ledger()
+        self.lifecycle = Lifecycle()  # withdrawals a test scripts as failed
+        self._built: tuple[frozenset[str], tuple[LedgerEntry, ...]] | None = None
 
     # -- the ledger -----------------------------------------------------------------------------------------
 
-    def _build_ledger(self) -> tuple[LedgerEntry, ...]:
+    def failed_withdrawals(self) -> frozenset[str]:
+        return frozenset(w.id for w in self.account.withdrawals if self.lifecycle.stage(w.id) is Stage.FAILED)
+
+    @property
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        failed = self.failed_withdrawals()
+        if self._built is None or self._built[0] != failed:
+            self._built = (failed, self._build_ledger(failed))
+        return self._built[1]
+
+    def _build_ledger(self, failed: frozenset[str]) -> tuple[LedgerEntry, ...]:
         a = self.account
         moves: list[tuple[int, str, str, str, str, Decimal, Decimal]] = []  # time, refid, type, subtype, asset, ±, fee
         for t in a.trades:
@@ -95,18 +112,28 @@ class KrakenBook:
             moves.append((c.timestamp, c.id, "spend", "", c.from_asset, -c.from_amount, Decimal(0)))
             moves.append((c.timestamp, c.id, "receive", "", c.to_asset, c.to_amount, Decimal(0)))
         moves.sort(key=lambda m: m[0])
+        # Ledger ids, fixed before any reversal is written: scripting a failure later renames no line.
+        idents = [kraken_id("L", f"{m[2]}:{m[1]}:{m[4]}:{n}") for n, m in enumerate(moves)]
+        for w in a.withdrawals:
+            if w.id in failed:
+                when = min(w.timestamp + REVERSAL_AFTER_MS, a.now_ms)
+                moves.append((when, w.id, "withdrawal", "", w.asset, w.amount, -w.fee))
+                idents.append(kraken_id("L", f"reversal:{w.id}"))
+        order = sorted(range(len(moves)), key=lambda i: moves[i][0])
         # Open each asset with what keeps its balance from ever going negative.
         running: dict[str, Decimal] = {}
         lowest: dict[str, Decimal] = {}
-        for _, _, _, _, asset, change, fee in moves:
+        for _, _, _, _, asset, change, fee in (moves[i] for i in order):
             running[asset] = running.get(asset, Decimal(0)) + change - fee
             lowest[asset] = min(lowest.get(asset, Decimal(0)), running[asset])
         balance = {asset: -low for asset, low in lowest.items()}
         entries = []
-        for n, (when, refid, kind, subtype, asset, change, fee) in enumerate(moves):
+        for i in order:
+            when, refid, kind, subtype, asset, change, fee = moves[i]
             balance[asset] += change - fee
-            ident = kraken_id("L", f"{kind}:{refid}:{asset}:{n}")
-            entries.append(LedgerEntry(ident, refid, when, kind, subtype, asset_id(asset), change, fee, balance[asset]))
+            entries.append(
+                LedgerEntry(idents[i], refid, when, kind, subtype, asset_id(asset), change, fee, balance[asset])
+            )
         return tuple(entries)
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -201,7 +228,8 @@ class KrakenBook:
         }
 
     def balance(self, call: Call) -> Json:
-        return {asset_id(b.asset): fixed8(b.total) for b in self.account.balances if b.total > 0}
+        failed = Lifecycle({ident: Stage.FAILED for ident in self.failed_withdrawals()})
+        return {asset_id(b.asset): fixed8(b.total) for b in credited_balances(self.account, failed) if b.total > 0}
 
     # -- history --------------------------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ QUERIES: Mapping[str, str] = {
     "TradesHistory.docs.json": "privatePostTradesHistory",
     "Ledgers.docs.json": "privatePostLedgers",
     "Ledgers.recorded.json": "privatePostLedgers",
+    "Ledgers.failed_withdrawal.recorded.json": "privatePostLedgers",
     "Assets.docs.json": "publicGetAssets",
     "AssetPairs.docs.json": "publicGetAssetPairs",
     "GetApiKeyInfo.docs.json": "privatePostGetApiKeyInfo",
@@ -64,6 +65,8 @@ EXTRA: Mapping[str, frozenset[str]] = {
     "TradesHistory.docs.json": frozenset({"$.result.count"}),
     # Get Ledgers Info's field list: result.ledger.<id>.subtype; the recorded rows predate it.
     "Ledgers.recorded.json": frozenset({"$.result.ledger[].subtype"}),
+    # Get Ledgers Info's field list: result.ledger.<id>.refid; the reporter's rows leave it out.
+    "Ledgers.failed_withdrawal.recorded.json": frozenset({"$.result.ledger[].refid"}),
 }
 
 
@@ -132,6 +135,29 @@ EXPECTED: Mapping[str, list[dict[str, Any]]] = {
             "amount": d("0.0007546220"),
             "side": "in",
             "fee_amount": None,
+        },
+    ],
+    # A failed withdrawal of 5 EUR (BittyTax issue #287): 4.91 EUR sent with a 0.09 fee at 12:00, then at 12:01 the
+    # same line with both signs flipped, which gives back 4.91 + 0.09 = 5.00 EUR (balance 0.004 -> 5.004): a deposit
+    # of 5.00 with no fee, not a second withdrawal.
+    "Ledgers.failed_withdrawal.recorded.json": [
+        {
+            "kind": RecordKind.DEPOSIT,
+            "occurred_at": utc("2023-01-01T12:01:00"),
+            "exchange_tx_id": "BLA-BLA-2",
+            "asset": "EUR",
+            "amount": d("5.0000"),
+            "side": None,
+            "fee_amount": None,
+        },
+        {
+            "kind": RecordKind.WITHDRAWAL,
+            "occurred_at": utc("2023-01-01T12:00:00"),
+            "exchange_tx_id": "BLA-BLA-1",
+            "asset": "EUR",
+            "amount": d("4.9100"),
+            "side": None,
+            "fee_amount": d("0.0900"),
         },
     ],
 }

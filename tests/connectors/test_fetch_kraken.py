@@ -13,20 +13,22 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
 
+from bot.reconcile.ledger import explained_balances
 from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
+from db.repositories.reconcile import Movement
 from sandbox.exchanges.base import DAY_MS, respond
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
-from sandbox.exchanges.kraken_book import trade_fee
+from sandbox.exchanges.lifecycle import Stage
 from sandbox.exchanges.records import AccountProfile
 
 PROFILE = AccountProfile(
@@ -34,6 +36,7 @@ PROFILE = AccountProfile(
 )
 LIFTED = KrakenLimits(max_counter=1e9)
 PATHS = {Endpoint.SPOT_TRADES: "/0/private/TradesHistory", Endpoint.LEDGER: "/0/private/Ledgers"}
+EIGHT = Decimal("0.00000001")
 PAGE = 50  # "50 results are returned at a time" (Get Trades History, Get Ledgers Info)
 
 
@@ -123,7 +126,10 @@ async def test_a_first_sync_stores_every_trade_and_ledger_line_exactly_once(krak
         r = by_id[t.id]
         assert (r.asset, r.quote_asset) == (t.base, t.quote)
         assert (r.side, r.amount, r.price, r.quote_amount) == (t.side, t.amount, t.price, t.cost)
-        assert (r.fee_asset, r.fee_amount) == (t.quote, trade_fee(t))  # Kraken charges the fee in the quote currency
+        # Kraken reports the fee in the quote currency ("Total fee (quote currency)"): a fee the script charged in the
+        # base is worth fee x price there, cut to the 8 places Kraken writes.
+        fee = t.fee if t.fee_asset == t.quote else (t.fee * t.price).quantize(EIGHT, rounding=ROUND_DOWN)
+        assert (r.fee_asset, r.fee_amount) == (t.quote, fee)
         assert r.occurred_at == at(t.timestamp)
     # The minimum: every page full but the last.
     assert trade_report.requests == math.ceil(len(account.trades) / PAGE)
@@ -264,3 +270,41 @@ async def test_each_kraken_key_is_paced_on_its_own(kraken: KrakenEmulator) -> No
             assert ada.throttler is not bob.throttler
     finally:
         await pool.close()
+
+
+async def test_a_failed_withdrawal_s_reversal_gives_the_money_back_once_and_the_balance_check_agrees(
+    kraken: KrakenEmulator,
+) -> None:
+    # Kraken undoes a failed withdrawal with a second `withdrawal` line of opposite signs (BittyTax issue #287:
+    # -4.91 fee 0.09, then +4.91 fee -0.09). The first stays a withdrawal; the second is what came back, amount and
+    # fee, as a deposit: stored as a second withdrawal it would take the money out twice.
+    account = kraken.account
+    failed = next(w for w in account.withdrawals if w.fee > 0)
+    until = datetime.now(UTC)
+    async with kraken_client(kraken) as client:
+        fetcher = fetcher_for(get_profile("kraken"), client)
+        before = await client.privatePostBalance()
+        kraken.book.lifecycle.script(failed.id, Stage.FAILED)
+        after = await client.privatePostBalance()
+        ledger, _, _ = await walk(fetcher, Endpoint.LEDGER, None, until)
+
+    mine = [r for r in ledger if r.exchange_tx_id == failed.id]
+    assert sorted((r.kind, r.asset, r.amount, r.fee_amount, int(r.occurred_at.timestamp() * 1000)) for r in mine) == [
+        (RecordKind.DEPOSIT, failed.asset, failed.amount + failed.fee, None, failed.timestamp + 60_000),
+        (RecordKind.WITHDRAWAL, failed.asset, failed.amount, failed.fee, failed.timestamp),
+    ]
+    # Every other withdrawal and deposit as before; the reversal is the only record added.
+    want = expected_ledger(kraken, 2**63)
+    got = read([r for r in ledger if r.exchange_tx_id != failed.id])
+    sent = (failed.asset, failed.amount, failed.fee, failed.timestamp)
+    assert sorted(got[RecordKind.WITHDRAWAL]) == sorted(x for x in want[RecordKind.WITHDRAWAL] if x != sent)
+    assert sorted(got[RecordKind.DEPOSIT]) == sorted(want[RecordKind.DEPOSIT])
+    # Kraken's balance of the asset rose by the amount and the fee; the balance check explains exactly that rise.
+    code = next(k for k in before["result"] if client.safe_currency_code(k) == failed.asset)
+    rise = Decimal(after["result"][code]) - Decimal(before["result"][code])
+    assert rise == failed.amount + failed.fee
+    moves = [
+        Movement(str(r.kind), r.side, r.asset, r.amount, r.quote_asset, r.quote_amount, r.fee_asset, r.fee_amount)
+        for r in mine
+    ]
+    assert explained_balances(moves) == {failed.asset: Decimal(0)}  # sent, then all of it back

@@ -23,6 +23,25 @@ LEDGER_KINDS: Mapping[str, RecordKind] = {
 # Everything else (spend and receive of a "Buy Crypto" convert, margin, rollover, adjustment, settled, credit, sale,
 # conversion, NFT entries, custody transfers) is kept as a ledger line with its signed amount.
 
+# A failed withdrawal is undone by a second `withdrawal` line with both signs flipped (amount +4.91, fee -0.09 after
+# -4.91 and 0.09: a live ledger in BittyTax issue #287, docs/exchange-apis/kraken.md); a deposit taken back would be a
+# `deposit` line going out. Such a line is stored as the opposite movement of what it changed the balance by
+# (amount - fee: the 4.91 and the 0.09 fee returned), so the history explains the balance Kraken reports and the
+# first line, already stored, stays as it was (a ledger line would not do: the balance check leaves ledger lines out,
+# as they repeat what wallet records say). The line's own `type` stays in raw.
+
+
+def ledger_movement(entry_type: str, signed: Decimal, fee: Decimal) -> tuple[RecordKind, Decimal, Decimal | None]:
+    """What a ledger line of this type, signed amount and fee is stored as: (kind, amount, fee or None)."""
+    kind = LEDGER_KINDS.get(entry_type, RecordKind.LEDGER)
+    if kind is RecordKind.REWARD and signed <= 0:
+        return RecordKind.LEDGER, signed, fee or None  # a reward type that takes money is not income: kept as it is
+    if (kind is RecordKind.WITHDRAWAL and signed > 0) or (kind is RecordKind.DEPOSIT and signed < 0):
+        change = signed - fee  # what the line did to the balance, fee included
+        return (RecordKind.DEPOSIT if change > 0 else RecordKind.WITHDRAWAL), abs(change), None
+    # Withdrawals are written negative with the fee apart; Tallybot stores the amount sent and the fee.
+    return kind, signed if kind is RecordKind.LEDGER else abs(signed), fee or None
+
 
 def kraken_ms(raw: Any) -> int:
     """Kraken's time, seconds with a fraction (``1688667796.8802``), in whole ms. The JSON number is read as it was
@@ -82,9 +101,7 @@ class RowReader:
             return None
         signed = exact(row["amount"])
         fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
-        kind = LEDGER_KINDS.get(entry_type, RecordKind.LEDGER)
-        if kind is RecordKind.REWARD and signed <= 0:
-            kind = RecordKind.LEDGER  # a reward type that takes money is not income: keep the line as it is
+        kind, amount, kept_fee = ledger_movement(entry_type, signed, fee)
         asset = self.code(str(row["asset"]))
         # A transfer's direction, seen from the spot wallet; a ledger line's sign says it, its `type` (in raw) what.
         side = ("in" if signed > 0 else "out") if kind is RecordKind.TRANSFER else None
@@ -93,11 +110,10 @@ class RowReader:
             occurred_at=kraken_time(row["time"]),
             natural_key=natural_key(kind, ledger_id),
             asset=asset,
-            # Withdrawals are written negative with the fee apart; Tallybot stores the amount sent and the fee.
-            amount=signed if kind is RecordKind.LEDGER else abs(signed),
+            amount=amount,
             exchange_tx_id=str(row.get("refid") or ledger_id),
             side=side,
-            fee_asset=asset if fee else None,
-            fee_amount=fee if fee else None,
+            fee_asset=asset if kept_fee else None,
+            fee_amount=kept_fee,
             raw={"ledger_id": ledger_id, **row},
         )
