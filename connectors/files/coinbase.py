@@ -115,10 +115,14 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
         signed = number(table.cell(row, col["quantity"]), col["quantity"])
         fee = money(table.cell(row, col["fees"]), col["fees"])
         fee = abs(fee) if fee else None
+        currency = context.code(table.cell(row, col["currency"]))
         raw = raw_row(table, row, "coinbase-transactions")
 
         def made(kind: RecordKind, amount: Decimal, side: str | None = None, quote: str | None = None) -> ParsedRecord:
             value = money(table.cell(row, col["total"]), col["total"]) if quote is not None else None
+            # The fee column is money in the price currency: a trade's fee in its quote, a fiat deposit's or
+            # withdrawal's in its own coin; for any other row it is a crypto fee's value in fiat, which stays in `raw`.
+            charged = fee if quote is not None or asset == currency else None
             record = NormalizedRecord(
                 kind=kind,
                 occurred_at=when,
@@ -129,15 +133,18 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
                 side=side,
                 quote_asset=quote,
                 quote_amount=abs(value) if value is not None else None,
-                fee_asset=(quote or asset) if fee else None,
-                fee_amount=fee,
+                fee_asset=(quote or asset) if charged else None,
+                fee_amount=charged,
                 raw=raw,
             )
             return ParsedRecord(record, line, keyed=False, precision=precision, fee_included=lowered == "send")
 
         kind, side = KINDS.get(lowered, (RecordKind.LEDGER, None))
         if kind is RecordKind.TRADE:
-            return made(kind, abs(signed), side, context.code(table.cell(row, col["currency"])))
+            return made(kind, abs(signed), side, currency)
+        if kind is RecordKind.WITHDRAWAL and asset == currency and fee:
+            # A fiat withdrawal's quantity includes its fee (BittyTax reads it so): the amount sent is the rest.
+            return made(kind, abs(signed) - fee, side)
         if kind is not RecordKind.LEDGER:
             return made(kind, abs(signed), side)
         if lowered == "convert":

@@ -302,3 +302,33 @@ def test_the_fills_report_is_one_trade_a_fill_with_its_value_apart_from_the_fee(
             "7781235",
         ),
     ]
+
+
+def test_the_fee_column_is_kept_only_where_it_is_in_the_rows_own_coin() -> None:
+    rows = [
+        *PREAMBLE,
+        V4_ID,
+        # a send's fee is the network fee's value in dollars: not a BTC fee, so it stays in raw
+        ["a1", "2024-03-01 10:00:00 UTC", "Send", "BTC", "-0.001", "USD", "$50000", "$50", "$50.50", "$0.50", ""],
+        # a fiat withdrawal's quantity includes its fee: 100 USD left the account, 98.51 arrived at the bank
+        ["a2", "2024-03-02 10:00:00 UTC", "Withdrawal", "USD", "-100", "USD", "$1", "$98.51", "$100", "$1.49", ""],
+        ["a3", "2024-03-03 10:00:00 UTC", "Deposit", "USD", "250", "USD", "$1", "$250", "$250", "$0.00", ""],
+    ]
+    parsed = parse("report.csv", csv_bytes(rows), exchange_id="coinbase")
+    assert [summary(p) for p in parsed.records] == [
+        ("withdrawal", datetime(2024, 3, 1, 10, tzinfo=UTC), "BTC", D("0.001"), None, None, None, None, None, True),
+        (
+            "withdrawal",
+            datetime(2024, 3, 2, 10, tzinfo=UTC),
+            "USD",
+            D("98.51"),
+            None,
+            None,
+            None,
+            "USD",
+            D("1.49"),
+            False,
+        ),
+        ("deposit", datetime(2024, 3, 3, 10, tzinfo=UTC), "USD", D("250"), None, None, None, None, None, False),
+    ]
+    assert parsed.records[0].record.raw["Fees and/or Spread"] == "$0.50"
