@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from connectors.fetchers.kraken.rows import LEDGER_KINDS, TRADE_LEGS
+from connectors.fetchers.kraken.rows import TRADE_LEGS, ledger_movement
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair
@@ -139,20 +139,18 @@ def _line(table: Table, context: Context, line: int, row: Sequence[str]) -> _Lin
 
 def _ledger_record(table: Table, entry: _Line, entry_type: str) -> ParsedRecord:
     """A ledger line read as the fetcher reads the same line from the API (kind, sign, fee, key)."""
-    kind = LEDGER_KINDS.get(entry_type, RecordKind.LEDGER)
-    if kind is RecordKind.REWARD and entry.amount <= 0:
-        kind = RecordKind.LEDGER
+    kind, amount, fee = ledger_movement(entry_type, entry.amount, entry.fee)  # a reversal as the fetcher stores it
     side = ("in" if entry.amount > 0 else "out") if kind is RecordKind.TRANSFER else None
     record = NormalizedRecord(
         kind=kind,
         occurred_at=entry.when,
         natural_key=natural_key(kind, entry.txid),
         asset=entry.asset,
-        amount=entry.amount if kind is RecordKind.LEDGER else abs(entry.amount),
+        amount=amount,
         exchange_tx_id=table.cell(entry.row, "refid") or entry.txid,
         side=side,
-        fee_asset=entry.asset if entry.fee else None,
-        fee_amount=entry.fee if entry.fee else None,
+        fee_asset=entry.asset if fee else None,
+        fee_amount=fee,
         raw=raw_row(table, entry.row, "kraken-ledgers"),
     )
     return ParsedRecord(record, entry.line, keyed=True)
@@ -185,7 +183,7 @@ def _paired(table: Table, trade: _Trade) -> Iterator[Outcome]:
         side="buy" if base.amount > 0 else "sell",
         quote_asset=quote.asset,
         quote_amount=abs(quote.amount),
-        price=abs(quote.amount) / abs(base.amount),
+        price=None,  # the ledger states none (trades.csv and TradesHistory do); a quotient would be invented digits
         fee_asset=fee_line.asset if fee_line is not None else None,
         fee_amount=fee_line.fee if fee_line is not None else None,
         raw={
