@@ -11,6 +11,7 @@ from html import unescape
 from telegram import Chat
 
 from bot.reconcile import AccountReconciliation, Outcome, ReconcileReader
+from connectors.profiles import UnknownExchange, get_profile
 from db.engine import Database
 from handlers import outbound, reconcile_views
 from i18n import t
@@ -34,13 +35,21 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def _exchange_name(exchange_id: str) -> str:
+    try:
+        return get_profile(exchange_id).name
+    except UnknownExchange:
+        return exchange_id
+
+
 def reconciliation_csv(results: list[AccountReconciliation]) -> bytes:
     """Every asset either side knows, one row each; an account whose balances could not be read, one row saying why."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for result in results:
-        head = [str(result.integration_id), _text(result.exchange_id), result.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        exchange = _exchange_name(result.exchange_id)
+        head = [str(result.integration_id), _text(exchange), result.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
         if result.outcome is Outcome.UNREAD:
             writer.writerow([*head, "", "", "", "", "unread", unescape(reconcile_views.reason(result))])
             continue
@@ -51,7 +60,7 @@ def reconciliation_csv(results: list[AccountReconciliation]) -> bytes:
                 reconcile_views.amount(balance.explained),
                 reconcile_views.amount(balance.difference),
             ]
-            explanation = unescape(reconcile_views.cause_line(balance, result.exchange_id)) if balance.cause else ""
+            explanation = unescape(reconcile_views.cause_line(balance, exchange)) if balance.cause else ""
             writer.writerow([*head, *row, balance.cause or "", explanation])
     return buffer.getvalue().encode("utf-8")
 

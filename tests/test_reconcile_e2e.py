@@ -154,6 +154,7 @@ async def test_a_deposit_older_than_the_api_reach_is_named_and_a_matching_upload
     rows = {row["asset"]: row for row in csv.DictReader(io.StringIO(sheet.document.content.decode()))}
     assert rows["SOL"]["exchange_balance"] == f"{held.normalize():f}" and rows["SOL"]["difference"] == "12.5"
     assert rows["SOL"]["cause"] == "before_reach" and "out of the API's reach" in rows["SOL"]["explanation"]
+    assert rows["SOL"]["exchange"] == "Bitget" and "upload Bitget's statement" in rows["SOL"]["explanation"]
     assert {row["difference"] for asset, row in rows.items() if asset != "SOL"} == {"0"}
 
 
