@@ -194,7 +194,7 @@ def expected_ledger() -> list[tuple[object, ...]]:
             "buy",
             "EUR",
             D("385.1200"),
-            D("38512"),
+            None,
             "EUR",
             D("0.6162"),
             True,
@@ -420,3 +420,53 @@ def test_an_unknown_kraken_file_says_which_export_to_download_instead() -> None:
     with pytest.raises(UnknownFormat) as refused:
         parse("kraken_ledgers_partial.csv", csv_bytes(rows))
     assert t("file.unknown.looks_like_kraken") in render(refused.value.text)
+
+
+def test_a_fee_taken_on_a_line_of_its_own_in_another_coin_stays_a_ledger_line() -> None:
+    rows = [
+        LEDGER_V1,
+        [
+            "LT1",
+            "TETH02-CCCCC-DDDDDD",
+            "2022-05-01 07:08:09",
+            "trade",
+            "",
+            "currency",
+            "XETH",
+            "-0.1000000000",
+            "0.0000000000",
+            "1",
+        ],
+        [
+            "LT2",
+            "TETH02-CCCCC-DDDDDD",
+            "2022-05-01 07:08:09",
+            "trade",
+            "",
+            "currency",
+            "ZUSD",
+            "300.0000",
+            "0.7800",
+            "1",
+        ],
+        # Kraken fee credits (KFEE) pay the fee of the same trade on a third line with no amount
+        ["LT3", "TETH02-CCCCC-DDDDDD", "2022-05-01 07:08:09", "trade", "", "currency", "KFEE", "0.00", "52.00", "1"],
+    ]
+    when = datetime(2022, 5, 1, 7, 8, 9, tzinfo=UTC)
+    assert read("ledgers.csv", rows) == [
+        (
+            "trade:TETH02-CCCCC-DDDDDD",
+            "trade",
+            when,
+            "ETH",
+            D("0.1"),
+            "sell",
+            "USD",
+            D("300"),
+            None,
+            "USD",
+            D("0.78"),
+            True,
+        ),
+        ("ledger:LT3", "ledger", when, "KFEE", D("-52"), None, None, None, None, None, None, True),
+    ]
