@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, SECOND_MS
@@ -44,6 +46,26 @@ WITHDRAWALS_LIMIT_MAX = 500  # not documented for withdrawals; taken as the depo
 FLASH_SWAP_LIMIT_MAX = 1000  # list_flash_swap_orders documents only the default of 100 (unsourced maximum)
 FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
 INTEREST_LIMIT_MAX = 100  # list_uni_interest_records: "Default: 100, minimum: 1, maximum: 100"
+
+
+@dataclass(frozen=True)
+class FeeDeduction:
+    """How one fill's fee was paid when not (only) in `fee_currency`: Trade.md's `gt_fee` ("GT used to deduct fee")
+    and `point_fee` ("Points used to deduct fee"); `fee` is what was still taken in `fee_currency` (0 when GT or
+    points paid it all, as in the live rows ccxt's issue #13159 and others show)."""
+
+    gt_fee: Decimal = Decimal(0)
+    point_fee: Decimal = Decimal(0)
+    fee: Decimal = Decimal(0)
+
+
+def order_finish_s(trades: Sequence[TradeRecord]) -> dict[str, int]:
+    """Each order's finish time in seconds: the time of its last fill (an order still open: of its latest fill so
+    far, unsourced). list_my_trades: "Time range parameters are handled as order finish time"."""
+    finish: dict[str, int] = {}
+    for t in trades:
+        finish[t.order_id] = max(finish.get(t.order_id, 0), t.timestamp // SECOND_MS)
+    return finish
 
 
 class GateError(Exception):
@@ -119,6 +141,7 @@ class GateBook:
         self.account = account
         self.user_id = user_id
         self.keys = keys
+        self.deductions: dict[str, FeeDeduction] = {}  # trade id -> its fee paid with GT or points
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -209,11 +232,13 @@ class GateBook:
             raise param_error("page must be at least 1")
         start, end = time_range(params, call.now_ms // SECOND_MS)
         trades = self.account.trades_for(pair) if pair else self.account.trades
-        rows = newest_first(trades, lambda t: t.timestamp // SECOND_MS, start, end)
+        finish = order_finish_s(self.account.trades)
+        rows = newest_first(trades, lambda t: finish[t.order_id], start, end)
         return [self._trade(t) for t in rows[(page - 1) * limit : page * limit]]
 
-    @staticmethod
-    def _trade(t: TradeRecord) -> Json:
+    def _trade(self, t: TradeRecord) -> Json:
+        paid = self.deductions.get(t.id)
+        fee, gt_fee, point_fee = (paid.fee, paid.gt_fee, paid.point_fee) if paid else (t.fee, Decimal(0), Decimal(0))
         return {
             "id": t.id,
             "create_time": str(t.timestamp // SECOND_MS),
@@ -224,10 +249,10 @@ class GateBook:
             "amount": plain(t.amount),
             "price": plain(t.price),
             "order_id": t.order_id,
-            "fee": plain(t.fee),
+            "fee": plain(fee),
             "fee_currency": t.fee_asset,
-            "point_fee": "0",
-            "gt_fee": "0",
+            "point_fee": plain(point_fee),
+            "gt_fee": plain(gt_fee),
             "sequence_id": t.id[-6:],
             "text": "web",
         }

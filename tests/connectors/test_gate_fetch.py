@@ -22,7 +22,9 @@ from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.gate import GateFetcher
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
-from sandbox.exchanges import AccountProfile, ConvertRecord, GateEmulator, GateLimits
+from sandbox.exchanges import AccountProfile, ConvertRecord, GateEmulator, GateLimits, TradeRecord
+from sandbox.exchanges.gate_book import FeeDeduction
+from sandbox.exchanges.protocol import Call
 
 ACCOUNT = AccountProfile(
     years=0.5, traded_markets=3, trades=150, deposits=14, withdrawals=9, converts=7, transfers=0, rewards=9
@@ -35,7 +37,6 @@ PAGES = {
     Endpoint.EARN_REWARDS: 2,
 }
 DAYS_BACK = 200
-WINDOW_MS = 30 * 86_400_000
 
 
 def small_pages() -> ExchangeProfile:
@@ -57,14 +58,20 @@ async def fetcher(emulator: GateEmulator) -> AsyncIterator[GateFetcher]:
 
 
 async def walk(
-    fetcher: GateFetcher, endpoint: Endpoint, since: datetime, cursor: Cursor | None, *, stop_inside: bool = False
+    fetcher: GateFetcher,
+    endpoint: Endpoint,
+    since: datetime,
+    cursor: Cursor | None,
+    *,
+    stop_inside: bool = False,
+    until: datetime | None = None,
 ) -> tuple[list[NormalizedRecord], Cursor | None, FetchReport]:
-    """One fetch of one endpoint, keeping each page's cursor as the sync engine commits it (`stop_inside`: stop at
-    the first page that leaves its window unfinished)."""
+    """One fetch of one endpoint up to `until` (default now), keeping each page's cursor as the sync engine commits
+    it (`stop_inside`: stop at the first page that leaves its window unfinished)."""
     records: list[NormalizedRecord] = []
     report = FetchReport()
     pages = fetcher.fetch(
-        endpoint, since=since, until=datetime.now(UTC), cursors={"": cursor} if cursor else {}, report=report
+        endpoint, since=since, until=until or datetime.now(UTC), cursors={"": cursor} if cursor else {}, report=report
     )
     async for page in pages:
         records += page.records
@@ -74,17 +81,25 @@ async def walk(
     return records, cursor, report
 
 
-def windows_from(start: datetime, now_ms: int) -> list[tuple[int, int]]:
-    first = int(start.timestamp() * 1000)
-    return [(s, min(s + WINDOW_MS - 1, now_ms)) for s in range(first, now_ms + 1, WINDOW_MS)]
+# The windows of a walk from `since` to since + 201 days, as days after `since` [from, to): 30 days each, the last one
+# ending where the walk does (the 201 days end on a whole second, which is left for the next sync).
+WINDOW_DAYS = [(0, 30), (30, 60), (60, 90), (90, 120), (120, 150), (150, 180), (180, 201)]
+
+
+def finish_ms(trades: tuple[TradeRecord, ...]) -> dict[str, int]:
+    """Each scripted order's last fill: Gate lists fills by their order's finish time."""
+    last: dict[str, int] = {}
+    for t in trades:
+        last[t.order_id] = max(last.get(t.order_id, 0), t.timestamp)
+    return last
 
 
 @pytest.mark.parametrize("endpoint", [Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS])
 async def test_a_walk_pages_every_window_and_stores_each_record_once(endpoint: Endpoint) -> None:
     since = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS_BACK)
+    until = since + timedelta(days=201)  # tomorrow, 00:00: every window's edges are fixed days after `since`
     async with GateEmulator(seed=5, profile=ACCOUNT, listed_symbols=12) as gate, fetcher(gate) as f:
-        records, _, report = await walk(f, endpoint, since, None)
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        records, _, report = await walk(f, endpoint, since, None, until=until)
     account = gate.account
     truth = {
         Endpoint.SPOT_TRADES: {f"trade:{t.symbol}:{t.id}" for t in account.trades},
@@ -95,15 +110,18 @@ async def test_a_walk_pages_every_window_and_stores_each_record_once(endpoint: E
     assert len(keys) == len(set(keys)) and set(keys) == truth
     # The fewest requests Gate's rules allow: per 30-day window, its rows in pages, and one more request after a
     # page that came full (nothing says whether more follow).
-    times = {
-        Endpoint.SPOT_TRADES: [t.timestamp for t in account.trades],
-        Endpoint.DEPOSITS: [d.timestamp // 1000 * 1000 for d in account.deposits],
-        Endpoint.WITHDRAWALS: [w.timestamp for w in account.withdrawals],
+    finish = finish_ms(account.trades)
+    seconds = {
+        Endpoint.SPOT_TRADES: [finish[t.order_id] // 1000 for t in account.trades],
+        Endpoint.DEPOSITS: [d.timestamp // 1000 for d in account.deposits],
+        Endpoint.WITHDRAWALS: [w.timestamp // 1000 for w in account.withdrawals],
     }[endpoint]
     page = PAGES[endpoint]
-    least = sum(sum(1 for t in times if a <= t <= b) // page + 1 for a, b in windows_from(since, now_ms))
+    day_s, since_s = 86_400, int(since.timestamp())
+    edges = [(since_s + a * day_s, since_s + b * day_s - 1) for a, b in WINDOW_DAYS]  # whole seconds, inclusive
+    least = sum(sum(1 for t in seconds if a <= t <= b) // page + 1 for a, b in edges)
     assert report.requests == least
-    assert least > len(windows_from(since, now_ms)), "some window pages"
+    assert least > len(WINDOW_DAYS), "some window pages"
 
 
 async def test_a_walk_stopped_inside_a_window_resumes_with_the_next_page() -> None:
@@ -180,3 +198,52 @@ async def test_earn_dividends_are_one_range_paged_and_a_resync_asks_once() -> No
     assert len({r.natural_key for r in first}) == len(rewards)
     assert report.requests == len(rewards) // 2 + 1  # 9 dividends in pages of 2, in one range
     assert (nothing, again.requests) == ([], 1)
+
+
+async def test_a_fill_whose_fee_gt_paid_is_read_with_its_gt_fee() -> None:
+    since = datetime.now(UTC) - timedelta(days=DAYS_BACK)
+    async with GateEmulator(seed=5, profile=ACCOUNT, listed_symbols=12) as gate, fetcher(gate) as f:
+        paid_in_gt, with_points = gate.account.trades[3], gate.account.trades[4]
+        gate.book.deductions[paid_in_gt.id] = FeeDeduction(gt_fee=Decimal("0.0031"))
+        gate.book.deductions[with_points.id] = FeeDeduction(gt_fee=Decimal("0.002"), point_fee=Decimal("1.5"))
+        records, _, _ = await walk(f, Endpoint.SPOT_TRADES, since, None)
+    by_key = {r.natural_key: r for r in records}
+    gt_trade = by_key[f"trade:{paid_in_gt.symbol}:{paid_in_gt.id}"]
+    assert (gt_trade.fee_asset, gt_trade.fee_amount) == ("GT", Decimal("0.0031"))
+    points_trade = by_key[f"trade:{with_points.symbol}:{with_points.id}"]
+    assert (points_trade.fee_asset, points_trade.fee_amount) == ("GT", Decimal("0.002"))
+    line = by_key[f"ledger:fee:{with_points.symbol}:{with_points.id}:POINT"]
+    assert (line.kind, line.asset, line.amount, line.exchange_tx_id) == (
+        "ledger",
+        "POINT",
+        Decimal("-1.5"),
+        with_points.id,
+    )
+    assert len(records) == len(gate.account.trades) + 1  # one fee line beside the fills
+
+
+async def test_a_partly_filled_order_spanning_two_syncs_has_each_fill_stored_once() -> None:
+    since = datetime.now(UTC) - timedelta(days=DAYS_BACK)
+    async with GateEmulator(seed=5, profile=ACCOUNT, listed_symbols=12) as gate, fetcher(gate) as f:
+        account = gate.account
+        last = account.trades[-1]
+        now_ms = gate.clock.now_ms()
+        # An order filled in part an hour before the first sync, and the rest after it.
+        first_fill = replace(last, id="5999999001", order_id="129999999999", timestamp=now_ms - 3_600_000)
+        gate.book.account = replace(account, trades=(*account.trades, first_fill))
+        first, cursor, _ = await walk(f, Endpoint.SPOT_TRADES, since, None)
+        await asyncio.sleep(1.1)
+        rest = replace(first_fill, id="5999999002", timestamp=gate.clock.now_ms())
+        gate.book.account = replace(gate.book.account, trades=(*gate.book.account.trades, rest))
+        # Gate lists fills by their order's finish time: the first fill is now listed at the second fill's second.
+        second_s = str(rest.timestamp // 1000)
+        listed = gate.book.my_trades(Call({"from": second_s, "to": second_s}, None, gate.clock.now_ms()))
+        await asyncio.sleep(1.1)
+        second, _, report = await walk(f, Endpoint.SPOT_TRADES, since, cursor)
+    assert sorted(row["id"] for row in listed) == ["5999999001", "5999999002"]
+    assert f"trade:{first_fill.symbol}:5999999001" in {r.natural_key for r in first}
+    # The first fill is listed again with the rest (its order finished after the first sync): its key stores it once.
+    assert sorted(r.exchange_tx_id or "" for r in second) == ["5999999001", "5999999002"]
+    assert report.requests == 1
+    stored = {r.natural_key for r in first + second}
+    assert stored == {f"trade:{t.symbol}:{t.id}" for t in (*account.trades, first_fill, rest)}

@@ -12,10 +12,14 @@ Rules and their sources: docs/exchange-apis/gate.md.
 `currency_pair` is optional on `my_trades` ("Retrieve results with specified currency pair"), so one walk covers
 every market: there is nothing to discover and nothing to ask the user. Gate's ranges are whole seconds, both ends
 taken as inclusive: a window [a, b] in milliseconds asks for the seconds ceil(a) … floor(b), so consecutive windows
-ask for every second once. A page shorter than the limit ends its window.
+ask for every second once. A walk ends just before the second `until` falls in (`last_whole_second_ms`): Gate can
+only be asked for that second whole, and more may happen in it after the sync asked, so the cursor stops at its
+start and the next sync asks for it. A page shorter than the limit ends its window.
 
 Cursors: `{"window_start_ms": …}` per endpoint (windows.WindowWalk; inside a window also its end and the next page
-number or offset); deposits and withdrawals re-read their trailing day on a re-sync (windows.settling_start).
+number or offset); deposits and withdrawals re-read their trailing day on a re-sync (windows.settling_start), and
+one still on its way holds the cursor at its time, or is let go with a note once older than 14 days (the walk is
+given the report: windows.WindowWalk).
 Converts have no time range: the list is read oldest first by id, so pages only grow at the end and the cursor
 `{"page": p, "seen": k}` (k rows of page p read) resumes a re-sync with page p, past its first k rows.
 """
@@ -39,7 +43,7 @@ from connectors.fetchers.windows import (
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
-from connectors.records import ms_to_utc
+from connectors.records import NormalizedRecord, ms_to_utc
 
 NAME = "Gate"
 # A floor for walks whose profile entry names no `earliest`: Gate (then Bter) opened in 2013 (unsourced: its own
@@ -56,6 +60,13 @@ METHODS: Mapping[Endpoint, str] = {
 PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS})
 # A list with no documented range limit is asked for its whole range at once (one "window" up to `until`).
 WHOLE_RANGE_MS = 100 * 365 * 86_400_000
+# What one row reads as: its records (a fill and the fees it paid beside its `fee`), and its time if still pending.
+Read = tuple[list[NormalizedRecord], int | None]
+
+
+def last_whole_second_ms(until: datetime) -> int:
+    """The last millisecond before the second `until` falls in: the end of the range a walk may ask Gate for."""
+    return to_ms(until) // 1000 * 1000 - 1
 
 
 def seconds_range(window_start_ms: int, window_end_ms: int) -> tuple[int, int]:
@@ -119,12 +130,19 @@ class GateFetcher:
                 return
             page, seen = page + 1, 0
 
-    def _reader(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
+    def _reader(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Read]:
         if endpoint is Endpoint.SPOT_TRADES:
-            return lambda row: (self.rows.trade(row), None)
-        if endpoint is Endpoint.EARN_REWARDS:
-            return self.rows.interest
-        return self.rows.deposit if endpoint is Endpoint.DEPOSITS else self.rows.withdrawal
+            return lambda row: (self.rows.fill(row), None)
+        one: Callable[[Mapping[str, Any]], Parsed] = {
+            Endpoint.EARN_REWARDS: self.rows.interest,
+            Endpoint.DEPOSITS: self.rows.deposit,
+        }.get(endpoint, self.rows.withdrawal)
+
+        def read(row: Mapping[str, Any]) -> Read:
+            record, pending = one(row)
+            return ([record] if record is not None else []), pending
+
+        return read
 
     async def _walk(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
@@ -136,8 +154,17 @@ class GateFetcher:
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             return await self._page(spec, (window_start, window_end), token, read, report)
 
-        walk = WindowWalk(spec.endpoint, span, page, rereads_late_listings=spec.endpoint in SETTLING)
-        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+        end_ms = last_whole_second_ms(until)
+        # A pending record's age is taken at the sync's `until`, the "now" every range of this walk is cut at.
+        walk = WindowWalk(
+            spec.endpoint,
+            span,
+            page,
+            rereads_late_listings=spec.endpoint in SETTLING,
+            report=report,
+            clock=lambda: to_ms(until),
+        )
+        async for item in walk.pages(start_ms=start_ms, until_ms=end_ms, cursor=cursor, floor_ms=since_ms(since)):
             yield item
 
     async def _page(
@@ -145,7 +172,7 @@ class GateFetcher:
         spec: EndpointSpec,
         window: tuple[int, int],
         token: Any,
-        read: Callable[[Mapping[str, Any]], Parsed],
+        read: Callable[[Mapping[str, Any]], Read],
         report: FetchReport,
     ) -> WindowPage:
         """One page of a window: its records, and the next page number or offset while pages come full."""
@@ -158,11 +185,10 @@ class GateFetcher:
         request = {"from": first, "to": last, "limit": spec.page_size, ("page" if numbered else "offset"): position}
         rows = await call(self.client, METHODS[spec.endpoint], request, endpoint=spec.endpoint, report=report)
         for row in rows or []:
-            record, hold = read(row)
-            if record is not None:
-                found.records.append(record)
-            if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
-                found.hold_ms = hold
+            records, pending = read(row)
+            found.records.extend(records)
+            if pending is not None:
+                found.pending.append(pending)  # the walk holds the cursor at it, or notes it let go
         if len(rows or []) >= spec.page_size:
             found.token = position + 1 if numbered else position + len(rows)
         return found

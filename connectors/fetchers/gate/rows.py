@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from connectors.fetchers.windows import hold_if_recent
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 # DepositRecord.status: REVIEW (compliance review), PEND (processing), DONE, INVALID, TRACK (counting
@@ -22,7 +21,7 @@ WITHDRAWAL_NEVER = frozenset({"CANCEL", "INVALID"})
 FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
 INTEREST_PAID = 1  # UniInterestRecord.status: 0 fail, 1 success
 
-Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending)
 
 
 def seconds_ms(value: Any) -> int:
@@ -47,14 +46,32 @@ class RowReader:
     def code(self, currency: str) -> str:
         return str(self.client.safe_currency_code(currency))
 
+    def fill(self, row: Mapping[str, Any]) -> list[NormalizedRecord]:
+        """A fill as records: the trade, and a fee line for each fee it paid beyond the one the trade holds."""
+        trade = self.trade(row)
+        paid = self.fees(row)
+        return [trade] + [self.fee_line(row, trade, amount, asset) for amount, asset in paid[1:]]
+
+    def fees(self, row: Mapping[str, Any]) -> list[tuple[Decimal, str]]:
+        """Every non-zero fee of a fill, (amount, currency): `fee` in `fee_currency`, then `gt_fee` ("GT used to
+        deduct fee") in GT and `point_fee` ("Points used to deduct fee") in POINT (Trade.md; the currencies as ccxt's
+        parse_trade names them). A fill that paid its fee with GT or points lists `fee` "0"."""
+        # GT and POINT are the names themselves, not Gate currency ids to translate: ccxt's table maps a listed
+        # coin "POINT" to GATEPOINT, which these fee points are not.
+        listed = [
+            (row.get("fee"), self.code(str(row.get("fee_currency")))),
+            (row.get("gt_fee"), "GT"),
+            (row.get("point_fee"), "POINT"),
+        ]
+        return [(exact(amount), currency) for amount, currency in listed if _charged(amount)]
+
     def trade(self, row: Mapping[str, Any]) -> NormalizedRecord:
-        """One fill of `currency_pair`: `amount` of the base at `price`; `fee` in `fee_currency`. Gate gives no
-        quote amount, so it is amount × price, exactly."""
+        """One fill of `currency_pair`: `amount` of the base at `price`; its first non-zero fee (`fees`). Gate gives
+        no quote amount, so it is amount × price, exactly."""
         pair, trade_id = str(row["currency_pair"]), str(row["id"])
         market = self.client.safe_market(pair, None, "_", "spot")
         amount, price = exact(row["amount"]), exact(row["price"])
-        fee = row.get("fee")
-        charged = fee not in (None, "") and exact(fee) != 0
+        paid = self.fees(row)
         return NormalizedRecord(
             kind=RecordKind.TRADE,
             occurred_at=ms_to_utc(trade_ms(row)),
@@ -67,9 +84,25 @@ class RowReader:
             quote_asset=str(market["quote"]),
             quote_amount=amount * price,
             price=price,
-            fee_asset=self.code(str(row["fee_currency"])) if charged else None,
-            fee_amount=exact(fee) if charged else None,
+            fee_asset=paid[0][1] if paid else None,
+            fee_amount=paid[0][0] if paid else None,
             raw=dict(row),
+        )
+
+    @staticmethod
+    def fee_line(row: Mapping[str, Any], trade: NormalizedRecord, amount: Decimal, asset: str) -> NormalizedRecord:
+        """A second fee of one fill, which the trade record (one fee) cannot hold: a ledger line taking `amount` of
+        `asset`, keyed to the fill and the currency, that exports read as a trading fee."""
+        return NormalizedRecord(
+            kind=RecordKind.LEDGER,
+            occurred_at=trade.occurred_at,
+            natural_key=natural_key(RecordKind.LEDGER, f"fee:{row['currency_pair']}:{row['id']}:{asset}"),
+            asset=asset,
+            amount=-amount,
+            exchange_tx_id=trade.exchange_tx_id,
+            market=trade.market,
+            side="out",
+            raw={"type": "trade fee", "trade": dict(row)},
         )
 
     def convert(self, row: Mapping[str, Any]) -> Parsed:
@@ -113,7 +146,7 @@ class RowReader:
         if status in DEPOSIT_NEVER:
             return None, None
         if status not in DEPOSIT_DONE:
-            return None, hold_if_recent(when)
+            return None, when  # the walk holds the cursor here, or notes it let go (windows.WindowWalk)
         currency, ident = str(row["currency"]), str(row["id"])
         record = NormalizedRecord(
             kind=RecordKind.DEPOSIT,
@@ -131,10 +164,10 @@ class RowReader:
         if status in WITHDRAWAL_NEVER:
             return None, None
         if status not in WITHDRAWAL_DONE:
-            return None, hold_if_recent(when)
+            return None, when  # the walk holds the cursor here, or notes it let go (windows.WindowWalk)
         currency, ident = str(row["currency"]), str(row["id"])
         fee = row.get("fee")
-        charged = fee not in (None, "") and exact(fee) != 0
+        charged = _charged(fee)
         record = NormalizedRecord(
             kind=RecordKind.WITHDRAWAL,
             occurred_at=ms_to_utc(when),
@@ -147,3 +180,7 @@ class RowReader:
             raw=dict(row),
         )
         return record, None
+
+
+def _charged(amount: Any) -> bool:
+    return amount not in (None, "") and exact(amount) != 0
