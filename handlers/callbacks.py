@@ -109,6 +109,8 @@ UPLOAD_ACCOUNT = Family("up", Field("token", NONCE), Field("target", f"new|{ID}"
 UPLOAD_EXCHANGE = Family("upn", Field("token", NONCE), Field("exchange", NAME))
 UPLOAD_FORMAT = Family("upf", Field("token", NONCE), Field("integration", ID), Field("format", NAME))
 EXPORT = Family("ex", Field("format", NAME), Field("scope", f"(?:all|{ID})?"), Field("span", r"[0-9-]{0,17}"))
+# Delete all my data: ask (show what would go), yes (with the presser's users row id and a deadline), no.
+ERASE = Family("er", Field("answer", "ask|yes|no"), Field("user", f"(?:{ID})?"), Field("until", r"[0-9]{0,12}"))
 
 
 def sync_data(integration_ids: list[int] | None) -> str:

@@ -1,4 +1,5 @@
-"""/settings: the user's time zone (used for times in /status), chosen from a list or typed after the command."""
+"""/settings: the user's time zone (used for times in /status), chosen from a list or typed after the command, and
+"Delete all my data" (shows what would be deleted, asks, deletes in one transaction, says what was deleted)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.context import services
+from bot.erase import FILE_TRANSACTIONS, EraseService, UserRows
 from handlers import outbound
-from handlers.callbacks import TIMEZONE
-from i18n import t
+from handlers.callbacks import ERASE, TIMEZONE
+from i18n import join, msgid, t, tn
 
 COMMON_ZONES = (
     "UTC",
@@ -30,9 +32,40 @@ COMMON_ZONES = (
 )
 
 
+# What a deletion lists, in this order: (table, or a count of its own; catalogue id). Synced transactions are all the
+# transactions less those from files.
+ERASED_ITEMS = (
+    ("integrations", msgid("erase.count.accounts")),
+    ("credentials", msgid("erase.count.keys")),
+    ("transactions", msgid("erase.count.synced_transactions")),
+    (FILE_TRANSACTIONS, msgid("erase.count.file_transactions")),
+    ("sync_runs", msgid("erase.count.sync_runs")),
+    ("endpoint_states", msgid("erase.count.sync_positions")),
+    ("reconciliations", msgid("erase.count.balance_checks")),
+    ("reconciled_balances", msgid("erase.count.checked_balances")),
+    ("assistant_drafts", msgid("erase.count.drafts")),
+    ("open_progress_messages", msgid("erase.count.progress_records")),
+    ("sync_leases", msgid("erase.count.running_syncs")),
+)
+
+
 def _keyboard() -> InlineKeyboardMarkup:
     buttons = [TIMEZONE.button(zone, zone) for zone in COMMON_ZONES]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([ERASE.button(t("erase.button.open"), "ask", "", "")])
+    return InlineKeyboardMarkup(rows)
+
+
+def _listing(rows: UserRows) -> str:
+    """"2 exchange accounts, 2 API keys (stored encrypted), …, and your settings (time zone)"."""
+    items = []
+    for table, text_id in ERASED_ITEMS:
+        count = rows[table] - rows[FILE_TRANSACTIONS] if table == "transactions" else rows[table]
+        if count > 0:
+            items.append(tn(text_id, count))
+    if rows["users"]:
+        items.append(t("erase.item.settings"))
+    return join(items)
 
 
 def _lookup(typed: str) -> str | None:
@@ -81,6 +114,52 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await outbound.edit_pressed(query, t("settings.timezone_set", zone=escape(profile.timezone)))
 
 
+async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete all my data: "ask" shows what would go and the confirmation, "yes" deletes, "no" keeps everything.
+
+    Only the presser's own data is ever deleted; the confirmation names their users row and a deadline, so one
+    from another user's menu, from before an earlier deletion, or too old, deletes nothing."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None:
+        return
+    fields = ERASE.parse(query.data)
+    if fields is None or chat is None or chat.type != chat.PRIVATE:
+        await query.answer(t("button.stale"), show_alert=True)
+        return
+    answer, owner, until = fields
+    eraser = EraseService.of(services(context))
+    chats = {user.id, chat.id}
+    if answer == "no":
+        await query.answer()
+        await outbound.edit_pressed(query, t("erase.kept"))
+        return
+    if answer == "ask":
+        held = await eraser.inventory(user.id, chats)
+        if held is None:
+            await query.answer(t("erase.expired"), show_alert=True)
+            return
+        keyboard = InlineKeyboardMarkup(
+            [
+                [ERASE.button(t("erase.button.confirm"), "yes", held.user_id, eraser.deadline())],
+                [ERASE.button(t("erase.button.keep"), "no", "", "")],
+            ]
+        )
+        await query.answer()
+        await outbound.edit_pressed(query, t("erase.confirm", what=_listing(held)), keyboard)
+        return
+    erased = None
+    if owner and until and eraser.still_valid(int(until)):
+        erased = await eraser.erase(user.id, chats, user_id=int(owner))
+    if erased is None:
+        await query.answer(t("erase.expired"), show_alert=True)
+        return
+    # What this process keeps about the user in memory: the files they sent and have not assigned to an account.
+    context.application.drop_user_data(user.id)
+    await query.answer()
+    await outbound.edit_pressed(query, t("erase.done", what=_listing(erased)))
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("settings", settings_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(CallbackQueryHandler(on_zone, pattern=TIMEZONE.pattern))
+    application.add_handler(CallbackQueryHandler(on_erase, pattern=ERASE.pattern))
