@@ -302,3 +302,10 @@ def test_a_sync_plan_names_each_kind_of_history_by_id() -> None:
     assert render(ledger.label_text) == ledger.label == "Spot transaction records (tax)"
     assert funding.skip_notice is not None
     assert render(funding.skip_notice) == "Bitget does not offer funding fees through its API."
+
+
+def test_a_rejected_value_telegram_kept_is_not_said_to_be_deleted() -> None:
+    # The pasted value could not be deleted: the warning says so, and the line before it must not claim otherwise.
+    assert t("assistant.field.rejected_not_deleted", problem="Too short.", label="Secret key", warning="⚠️ W") == (
+        "✋ Too short.\nPlease paste the Secret key again.\n\n⚠️ W"
+    )
