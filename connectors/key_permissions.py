@@ -374,7 +374,34 @@ def parse_gate(payload: Any, api_key: str) -> KeyFacts:
         can_trade=bool(writable),
         can_withdraw="wallet" in writable,
         ip_restricted=bool(row.get("ip_whitelist")),
+        # A writable right outside the documented names may be anything: judge() counts it as trading, and as
+        # withdrawing if its name says so.
+        unknown_permissions=_unknown(writable, _GATE_PERMISSIONS),
     )
+
+
+# The permission names Gate documents: ApiV4KeyPerm.md (wallet, spot, futures, delivery, earn, options) and the
+# main_keys schema (docs/exchange-apis/gate.md, [keys]).
+_GATE_PERMISSIONS = frozenset(
+    {
+        "wallet",
+        "spot",
+        "futures",
+        "delivery",
+        "earn",
+        "custody",
+        "options",
+        "account",
+        "loan",
+        "margin",
+        "unified",
+        "copy",
+        "pilot",
+        "otc",
+        "alpha",
+        "crossx",
+    }
+)
 
 
 def _gate_masked_match(shown: Any, api_key: str) -> bool:

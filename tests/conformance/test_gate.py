@@ -27,7 +27,7 @@ from connectors.clients import ClientPool
 from connectors.diagnosis.model import DiagnosisCode
 from connectors.fetchers.gate.rows import RowReader
 from connectors.key_permissions import KeyFacts, PermissionsUnreadable, parse_gate
-from connectors.keycheck import check_key
+from connectors.keycheck import check_key, judge
 from connectors.profiles import get_profile
 from connectors.records import RecordKind
 from sandbox.exchanges import AccountProfile, ApiKey, Credentials, GateEmulator, GateLimits, Permissions
@@ -117,6 +117,26 @@ def test_the_key_check_finds_a_key_in_the_documented_list_by_its_visible_start()
         parse_gate(keys, "0123456789ab" + "0" * 20)  # a key the list does not show
     with pytest.raises(PermissionsUnreadable):
         parse_gate(keys[:1], "52fd0035f665" + "0" * 20)  # the one key listed is another
+
+
+def test_a_writable_right_gate_does_not_document_counts_as_trading_and_one_named_withdraw_as_withdrawing() -> None:
+    row = {**documented("main_keys.docs.json")["response"][0], "key": "c5dcfbf1f3a7*****"}
+    key = "c5dcfbf1f3a7" + "0" * 20
+
+    def facts(*perms: tuple[str, bool]) -> KeyFacts:
+        return parse_gate([{**row, "perms": [{"name": n, "read_only": ro} for n, ro in perms]}], key)
+
+    read_only = facts(("spot", True), ("wallet", True), ("withdrawal", True))  # an unknown right, read-only
+    assert read_only == KeyFacts(can_read=True, can_trade=False, can_withdraw=False, ip_restricted=False)
+    odd = facts(("spot", True), ("zeta", False))
+    assert (odd.can_trade, odd.can_withdraw, odd.unknown_permissions) == (True, False, ("zeta",))
+    withdraw = facts(("spot", True), ("Withdrawal", False))
+    assert (withdraw.can_withdraw, withdraw.unknown_permissions) == (False, ("withdrawal",))
+    verdict = judge(get_profile("gate"), withdraw, allow_trading=True)  # trading allowed: withdrawing never is
+    assert (verdict.ok, verdict.can_withdraw) == (False, True)
+    assert verdict.diagnosis is not None and verdict.diagnosis.code is DiagnosisCode.TOO_MANY_PERMISSIONS
+    documented_rights = facts(("earn", False), ("options", False), ("crossx", False))
+    assert (documented_rights.can_trade, documented_rights.unknown_permissions) == (True, ())
 
 
 def test_the_emulator_checks_the_documented_signature_example() -> None:
