@@ -25,6 +25,7 @@ from bot.context import SERVICES_KEY, Services
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, GateEmulator
+from sandbox.exchanges.gate_book import FeeDeduction
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
@@ -97,6 +98,9 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
 ) -> None:
     ada = Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
     key = gate.create_demo_keys().read_only
+    # One fill's fee paid with GT and points (Trade.md's gt_fee, point_fee), none in its fee currency.
+    paid = gate.account.trades[10]
+    gate.book.deductions[paid.id] = FeeDeduction(gt_fee=Decimal("0.0012"), point_fee=Decimal("0.5"))
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
@@ -136,7 +140,21 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
                 t.timestamp,
             )
             for t in account.trades
+            if t is not paid
+        }
+        | {
+            (
+                f"{paid.base}/{paid.quote}",
+                paid.side,
+                paid.amount,
+                paid.price,
+                paid.amount * paid.price,
+                "GT",
+                Decimal("0.0012"),
+                paid.timestamp,
+            )
         },
+        "ledger": {("POINT", Decimal("-0.5"), paid.timestamp)},  # the fill's second fee, on a line of its own
         "deposit": {(d.asset, d.amount, d.timestamp // 1000 * 1000) for d in account.deposits},
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp // 1000 * 1000) for w in account.withdrawals},
         # A flash swap is a buy of buy_currency paid with sell_currency, its time in ms.
@@ -146,10 +164,11 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     }
     assert stored(rows) == truth
     kinds = (account.trades, account.deposits, account.withdrawals, account.converts, account.rewards)
-    assert len(rows) == sum(len(records) for records in kinds)  # nothing twice
+    assert len(rows) == sum(len(records) for records in kinds) + 1  # nothing twice; the points fee line
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert "✅" in first and "❌" not in first, first
-    assert f"spot trades {len(account.trades)}" in first, first
+    # What the trade list gave: every fill and the one fee line beside them.
+    assert f"spot trades {len(account.trades) + 1}" in first, first
     # Every list is walked in 30-day windows from the sync-from date, one request each (no 30 days of this account
     # hold a full page), trades of all pairs together.
     start = datetime.combine(date.today() - timedelta(days=DAYS_BACK), time(), UTC)
