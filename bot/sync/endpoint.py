@@ -154,6 +154,7 @@ class EndpointSync:
             endpoint=endpoint,
             label=run.planned.label,
             label_text=run.planned.label_text,
+            phrase=run.planned.phrase,
             status=status,
             fetched=run.fetched,
             new=run.new,
@@ -181,6 +182,7 @@ class EndpointSync:
             diagnosis=diagnosis,
             notice=notice,
             label_text=planned.label_text,
+            phrase=planned.phrase,
         )
         await self.writer.save_outcome(ctx, result, succeeded=False)
         return result
@@ -189,7 +191,12 @@ class EndpointSync:
         if planned.skip_notice is not None:
             return await self.skipped(ctx, planned, planned.skip_notice, planned.skip_diagnosis)
         result = EndpointResult(
-            planned.endpoint, planned.label, EndpointStatus.FAILED, diagnosis=diagnosis, label_text=planned.label_text
+            planned.endpoint,
+            planned.label,
+            EndpointStatus.FAILED,
+            diagnosis=diagnosis,
+            label_text=planned.label_text,
+            phrase=planned.phrase,
         )
         await self.writer.save_outcome(ctx, result, succeeded=False)
         return result
@@ -199,7 +206,12 @@ class EndpointSync:
         notice = Text.of("sync.skip.stopped_by_key", name=ctx.target.profile.name)
         await ctx.tracker.ended(planned.endpoint, EndpointStatus.SKIPPED, None)
         return EndpointResult(
-            planned.endpoint, planned.label, EndpointStatus.SKIPPED, notice=notice, label_text=planned.label_text
+            planned.endpoint,
+            planned.label,
+            EndpointStatus.SKIPPED,
+            notice=notice,
+            label_text=planned.label_text,
+            phrase=planned.phrase,
         )
 
 

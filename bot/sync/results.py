@@ -84,6 +84,7 @@ class EndpointResult:
     markets_scanned: tuple[str, ...] = ()
     markets_not_scanned: Mapping[str, str] = field(default_factory=dict)  # market -> why not
     label_text: Text | str = ""  # the label as a catalogue text (`label` is its English), for views per locale
+    phrase: Text | str = ""  # the kind of history inside a sentence ("deposits 4"), for views per locale
 
     @property
     def note(self) -> str:
