@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.profiles.catalog.gate import PERMISSION_NAMES as GATE_PERMISSION_NAMES
+
 
 @dataclass(frozen=True, slots=True)
 class KeyFacts:
@@ -346,12 +348,9 @@ def parse_htx(payload: Any, api_key: str) -> KeyFacts:
 
 
 def parse_gate(payload: Any, api_key: str) -> KeyFacts:
-    """GET /api/v4/account/main_keys: every key of the main account, each with `perms` [{name, read_only}] and
-    `ip_whitelist`; a list or a single key. The documented example shows `key` masked ("c5dcfbf1f3a7*****"), so a
-    row is this key when its visible part starts this key (exactly one row may; docs/exchange-apis/gate.md).
-
-    Gate's "wallet" permission with write access includes fund transfers, so it counts as withdrawing.
-    """
+    """GET /api/v4/account/main_keys: every key, each with `perms` [{name, read_only}] and `ip_whitelist` (a list or
+    one key). `key` is masked ("c5dcfbf1f3a7*****" in the docs' example): a row is this key when its visible start
+    is (exactly one may). Write to "wallet" includes fund transfers (withdrawing); to an undocumented name, unknown."""
     rows = payload if isinstance(payload, list) else [payload]
     if not rows or not all(isinstance(r, Mapping) for r in rows):
         raise PermissionsUnreadable("the answer is not a list of keys")
@@ -374,34 +373,8 @@ def parse_gate(payload: Any, api_key: str) -> KeyFacts:
         can_trade=bool(writable),
         can_withdraw="wallet" in writable,
         ip_restricted=bool(row.get("ip_whitelist")),
-        # A writable right outside the documented names may be anything: judge() counts it as trading, and as
-        # withdrawing if its name says so.
-        unknown_permissions=_unknown(writable, _GATE_PERMISSIONS),
+        unknown_permissions=_unknown(writable, GATE_PERMISSION_NAMES),
     )
-
-
-# The permission names Gate documents: ApiV4KeyPerm.md (wallet, spot, futures, delivery, earn, options) and the
-# main_keys schema (docs/exchange-apis/gate.md, [keys]).
-_GATE_PERMISSIONS = frozenset(
-    {
-        "wallet",
-        "spot",
-        "futures",
-        "delivery",
-        "earn",
-        "custody",
-        "options",
-        "account",
-        "loan",
-        "margin",
-        "unified",
-        "copy",
-        "pilot",
-        "otc",
-        "alpha",
-        "crossx",
-    }
-)
 
 
 def _gate_masked_match(shown: Any, api_key: str) -> bool:

@@ -18,6 +18,13 @@ KEY = KeyType(
     description="A Gate APIv4 key and its secret key.",
 )
 
+# The key permission names Gate documents (ApiV4KeyPerm.md; the main_keys schema): a writable right outside them is
+# one the key check does not know (connectors.key_permissions.parse_gate).
+PERMISSION_NAMES = frozenset(
+    {"wallet", "spot", "futures", "delivery", "earn", "custody", "options", "account", "loan", "margin", "unified"}
+    | {"copy", "pilot", "otc", "alpha", "crossx"}
+)
+
 # Rules and sources: docs/exchange-apis/gate.md (Gate's API v4 reference, read through its gateapi-python SDK pages).
 # Deposits 500 a page ("limited to 500"), withdrawals 100 (the documented default; no maximum is documented).
 WALLET_NOTES = "Record time range cannot exceed 30 days; paged by offset. How far back it reaches is not documented."
