@@ -21,6 +21,7 @@ CAUSE_IDS: Mapping[str, str] = {
     Cause.KIND_OFF: msgid("reconcile.cause.kind_off"),
     Cause.NOT_FETCHED: msgid("reconcile.cause.not_fetched"),
     Cause.QUOTE_MARKETS: msgid("reconcile.cause.quote_markets"),
+    Cause.QUOTE_SCANNING: msgid("reconcile.cause.quote_scanning"),
     Cause.UNKNOWN: msgid("reconcile.cause.unknown"),
 }
 
@@ -69,6 +70,11 @@ def cause_line(balance: AssetBalance, exchange: str) -> str:
         Cause.KIND_OFF: {"endpoints": kinds},
         Cause.NOT_FETCHED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.QUOTE_MARKETS: {"asset": escape(balance.asset)},
+        Cause.QUOTE_SCANNING: {
+            "asset": escape(balance.asset),
+            "done": str(args.get("done")),
+            "total": str(args.get("total")),
+        },
         Cause.UNKNOWN: {"exchange": escape(exchange)},
     }[cause]
     return t(CAUSE_IDS[cause], **fields)
