@@ -24,6 +24,7 @@ class Cause(StrEnum):
     KIND_OFF = "kind_off"
     NOT_FETCHED = "not_fetched"
     QUOTE_MARKETS = "quote_markets"
+    QUOTE_SCANNING = "quote_scanning"  # QUOTE_MARKETS while a scan of that quote's markets runs (scan.py)
     UNKNOWN = "unknown"
 
 
