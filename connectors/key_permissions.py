@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.diagnosis.texts import KEY_NOTE_BITGET_UNIFIED, KEY_NOTE_KRAKEN_QUERY_RANGE
 from connectors.profiles.catalog.gate import PERMISSION_NAMES as GATE_PERMISSION_NAMES
+from i18n import t
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +138,7 @@ _BITGET_READ_WORDS = frozenset({"readonly", "read"})
 
 
 # A unified trading account (UTA) refuses the v2 history lists (40085, "Classic Account API not supported"); the
-# fetcher then reads v3, which covers less: said at connect.
-_BITGET_UNIFIED_NOTE = (
-    "This {name} account is a unified trading account (UTA). Tallybot reads its spot and margin trades (the last "
-    "90 days), deposits and withdrawals through {name}'s unified-account API; that API lists no transfers between "
-    "your accounts and converts only per pair of coins, so add those (and older trades) by file upload."
-)
+# fetcher then reads v3, which covers less: said at connect (keycheck.note.bitget_unified).
 _BITGET_UTA_PERMISSIONS = frozenset({"uta_mgt", "uta_trade", "withdraw", "copy_futures_position", "copy_futures_order"})
 
 
@@ -167,7 +164,7 @@ def parse_bitget(payload: Any) -> KeyFacts:
             can_withdraw="withdraw" in granted,
             ip_restricted=bool((uta_ips or "").strip()),
             unknown_permissions=tuple(p for p in granted if p not in _BITGET_UTA_PERMISSIONS),
-            note=_BITGET_UNIFIED_NOTE,
+            note=KEY_NOTE_BITGET_UNIFIED,
         )
     authorities = _strings(data.get("authorities"), "data.authorities")
     ips = data.get("ips", "")
@@ -230,11 +227,8 @@ _KRAKEN_NEEDED = frozenset({"query-closed-trades", "query-ledger"})
 
 
 # A Kraken key can be limited to history between a query start and end date (`queryFrom`/`queryTo`, unix seconds,
-# "0" for none): Kraken then answers as if nothing outside that range existed, which a sync cannot tell apart.
-_KRAKEN_QUERY_RANGE_NOTE = (
-    "This {name} key only reads history {range} (the key's query start and end dates): Tallybot cannot see anything "
-    "outside that range. To sync all of your history, remove those dates on {name} or create a new key without them."
-)
+# "0" for none): Kraken then answers as if nothing outside that range existed, which a sync cannot tell apart
+# (keycheck.note.kraken_query_range says so at connect).
 
 
 def _kraken_field(result: Mapping[str, Any], name: str, *, required: bool) -> Any:
@@ -265,9 +259,11 @@ def _kraken_time(result: Mapping[str, Any], name: str) -> datetime | None:
 
 def _kraken_query_range(result: Mapping[str, Any]) -> str:
     start, end = _kraken_time(result, "queryFrom"), _kraken_time(result, "queryTo")
-    parts = [f"from {start:%Y-%m-%d}"] if start else []
-    parts += [f"until {end:%Y-%m-%d}"] if end else []
-    return " ".join(parts)
+    if start and end:
+        return t("keycheck.kraken_range.between", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
+    if start:
+        return t("keycheck.kraken_range.from", start=f"{start:%Y-%m-%d}")
+    return t("keycheck.kraken_range.until", end=f"{end:%Y-%m-%d}") if end else ""
 
 
 def parse_kraken(payload: Any) -> KeyFacts:
@@ -292,7 +288,7 @@ def parse_kraken(payload: Any) -> KeyFacts:
         ip_restricted=bool(allowlist),
         expires_at=expires_at,
         unknown_permissions=_unknown(perms, known),
-        note=_KRAKEN_QUERY_RANGE_NOTE.replace("{range}", limited) if limited else "",
+        note=KEY_NOTE_KRAKEN_QUERY_RANGE.replace("{range}", limited) if limited else "",
     )
 
 
@@ -309,12 +305,12 @@ def parse_coinbase(payload: Any) -> KeyFacts:
 _HTX_KNOWN = frozenset({"readonly", "trade", "withdraw"})
 
 
-def parse_htx(payload: Any, api_key: str) -> KeyFacts:
-    """GET /v2/user/api-key: `permission` "readOnly,trade,withdraw", `ipAddresses`, `validDays` (-1: forever).
-
-    The expiry is taken as creation time plus `validDays`, HTX's validity period; a key whose `status` is not
-    "normal" is reported as unable to read.
-    """
+def parse_htx(payload: Any, api_key: str, *, now: datetime | None = None) -> KeyFacts:
+    """GET /v2/user/api-key: `permission` "readOnly,trade,withdraw", `ipAddresses`, `validDays` (-1: forever),
+    `status` normal/expired. `validDays` is "API key expire in (days)", the days left at `now` (htx.md: the docs'
+    example, 7 days on a key made 2021-06-08 and still normal after 2021-08-25, fits no count from `createTime`;
+    HTX's rounding is not stated). A status other than "normal" cannot read; a row without one, or naming another
+    key, is unreadable (the check fails closed)."""
     body = _object(payload, "the answer")
     if "code" in body:
         _envelope(body, "code", 200)
@@ -324,18 +320,19 @@ def parse_htx(payload: Any, api_key: str) -> KeyFacts:
     row = next((r for r in rows if r.get("accessKey") == api_key), rows[0] if len(rows) == 1 else None)
     if row is None:
         raise PermissionsUnreadable("data does not list this key")
+    if row.get("accessKey") is not None and row.get("accessKey") != api_key:
+        raise PermissionsUnreadable("data lists another key")
     permission = row.get("permission")
     if not isinstance(permission, str) or not permission.strip():
         raise PermissionsUnreadable("permission is not a non-empty string")
     perms = {p.lower() for p in _split(permission)}
     valid_days = _int(row.get("validDays"))
-    created = _int(row.get("createTime"))
     expires_at = None
-    if valid_days is not None and valid_days >= 0 and created:
-        expires_at = datetime.fromtimestamp(created / 1000, UTC) + timedelta(days=valid_days)
-    status = row.get("status", "normal")
-    if not isinstance(status, str):
-        raise PermissionsUnreadable("status is not a string")
+    if valid_days is not None and valid_days >= 0:
+        expires_at = (now or datetime.now(UTC)) + timedelta(days=valid_days)
+    status = row.get("status")
+    if not isinstance(status, str) or not status.strip():
+        raise PermissionsUnreadable("status is not a non-empty string")
     status = status.lower()
     return KeyFacts(
         can_read="readonly" in perms and status == "normal",

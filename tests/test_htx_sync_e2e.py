@@ -156,11 +156,12 @@ async def test_htx_from_the_assistant_to_the_export_stores_what_the_api_reaches_
     assert f"spot trades {len(reachable)}" in first, first
     assert "last 120 days of spot trades" in first, first  # the user is told why older trades are missing
     # Trades: 48-hour windows from an hour inside the 120-day reach to now, one request each (no window of this
-    # account holds 500 trades); deposits and withdrawals: one page each (fewer than 100 of either).
+    # account holds 500 trades); deposits and withdrawals: two pages each, all of them (fewer than 100 of either),
+    # then one from the last id that brings no new row: the end of the list (HTX's page cap is not readable).
     # Own transfers: 10-day windows from an hour inside the ledger's 180-day reach, one request each.
     windows = math.ceil((timedelta(days=120) - timedelta(hours=1)) / timedelta(hours=48))
     ledger_windows = math.ceil((timedelta(days=180) - timedelta(hours=1)) / timedelta(days=10))
-    assert first_requests == {TRADES: windows, TRANSFERS: 2, LEDGER: ledger_windows}, first_requests
+    assert first_requests == {TRADES: windows, TRANSFERS: 2 + 2, LEDGER: ledger_windows}, first_requests
     # The second sync starts where the first ended: one window of trades and of the ledger, one page of each
     # transfer list.
     assert again == {TRADES: 1, TRANSFERS: 2, LEDGER: 1}, again

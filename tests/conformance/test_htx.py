@@ -31,10 +31,10 @@ from connectors.fetchers.base import FetchReport
 from connectors.fetchers.discovery import SpotMarket
 from connectors.fetchers.htx import HtxFetcher
 from connectors.fetchers.htx.rows import RowReader
-from connectors.key_permissions import parse_htx
+from connectors.key_permissions import PermissionsUnreadable, parse_htx
 from connectors.keycheck import check_key
 from connectors.profiles import Endpoint, get_profile
-from connectors.records import NormalizedRecord, RecordKind
+from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
 from sandbox.exchanges import AccountProfile, Credentials, HtxEmulator, HtxLimits
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
 from tests.conformance.corpus import readable, shape_differences
@@ -172,12 +172,28 @@ def test_the_fetcher_reads_the_documented_withdrawals_with_their_exact_amounts()
 
 def test_the_key_check_reads_the_documented_key_answer() -> None:
     answer = documented("api_key.docs.json")["response"]
-    second = parse_htx(answer, "5000d371-edXXXXf5tf-40XXXX8b-ab8e5")
-    # "readOnly,trade,withdraw", no IP, valid for 7 days from 1623158078000 (2021-06-08 13:14:38 UTC).
+    # Asked at its updateTime 1629875976000 (2021-08-25 07:19:36 UTC): "readOnly,trade,withdraw", no IP, status
+    # normal, validDays 7 ("API key expire in (days)"): it lapses 7 days after the question, on 2021-09-01. (Counted
+    # from its createTime, 2021-06-08, it would have lapsed on 2021-06-15, yet it is "normal" in August.)
+    asked = datetime(2021, 8, 25, 7, 19, 36, tzinfo=UTC)
+    second = parse_htx(answer, "5000d371-edXXXXf5tf-40XXXX8b-ab8e5", now=asked)
     assert (second.can_read, second.can_trade, second.can_withdraw, second.ip_restricted) == (True, True, True, False)
-    assert second.expires_at == datetime(2021, 6, 15, 13, 14, 38, tzinfo=UTC)
-    first = parse_htx(answer, "160bb889-b7XXXXbe-e0XXXXf5-ghxertfvbf")
+    assert second.expires_at == datetime(2021, 9, 1, 7, 19, 36, tzinfo=UTC)
+    first = parse_htx(answer, "160bb889-b7XXXXbe-e0XXXXf5-ghxertfvbf", now=asked)
     assert (first.can_trade, first.can_withdraw, first.ip_restricted, first.expires_at) == (True, False, True, None)
+
+
+def test_the_key_check_trusts_no_row_of_another_key_and_no_row_without_a_status() -> None:
+    answer = documented("api_key.docs.json")["response"]
+    other, second = answer["data"]
+    lone_other = {**answer, "data": [other]}
+    with pytest.raises(PermissionsUnreadable):
+        parse_htx(lone_other, "5000d371-edXXXXf5tf-40XXXX8b-ab8e5")
+    no_status = {**answer, "data": [{k: v for k, v in second.items() if k != "status"}]}
+    with pytest.raises(PermissionsUnreadable):
+        parse_htx(no_status, "5000d371-edXXXXf5tf-40XXXX8b-ab8e5")
+    expired = {**answer, "data": [{**second, "status": "expired"}]}
+    assert parse_htx(expired, "5000d371-edXXXXf5tf-40XXXX8b-ab8e5").can_read is False
 
 
 # -- the rules ------------------------------------------------------------------------------------------------
@@ -272,11 +288,10 @@ async def test_the_key_check_reads_the_permission_endpoint_and_htxs_refusals() -
                 checked = await check_key(get_profile("htx"), fields, pool=pool, credential_id=f"demo:{name}")
                 outcomes[name] = (checked.ok, checked.diagnosis.code if checked.diagnosis else None)
                 if name == "read_only":
-                    # validDays 90 from its createTime: the key check knows when it lapses.
-                    stored = htx.keys.lookup(key.api_key)
-                    assert stored is not None and checked.expires_at is not None
-                    created = datetime.fromtimestamp(stored.created_at / 1000, UTC)
-                    assert checked.expires_at == created + timedelta(days=90)
+                    # Made just now without an IP: validDays 90 days left, so it lapses 90 days after the check.
+                    assert checked.expires_at is not None
+                    left = checked.expires_at - datetime.now(UTC)
+                    assert timedelta(days=89, hours=23) < left <= timedelta(days=90)
                     assert (checked.can_read, checked.can_trade, checked.can_withdraw) == (True, False, False)
         finally:
             await pool.close()
@@ -344,10 +359,12 @@ async def test_the_fetcher_pages_windows_and_lists_reads_everything_once_and_res
     assert sorted((r.asset, r.amount, r.fee_amount or 0) for r in found[Endpoint.WITHDRAWALS]) == sorted(
         (w.asset, w.amount, w.fee) for w in htx.account.withdrawals
     )
-    # 60 windows of 48 hours, some needing several pages of 20; 120 deposits in pages of 20 (the second page on
-    # repeats the row at `from`, so 7 pages), 60 withdrawals in 4.
+    # 60 windows of 48 hours, some needing several pages of 20. 120 deposits in pages of 20: the first 20, then 19
+    # new ones a page (each repeats the row at `from`): 20 + 5 × 19 = 115 after 6 pages, the 7th brings the last
+    # 5 and the 8th only the row at `from`, which ends the list. 60 withdrawals: 20 + 19 + 19 = 58, then 2, then
+    # none: 5 pages.
     assert first["/v1/order/matchresults"] > 60
-    assert first["/v1/query/deposit-withdraw"] == 7 + 4
+    assert first["/v1/query/deposit-withdraw"] == 8 + 5
     # 18 ledger windows of 10 days, some needing several pages of 20 (paged by nextId); every move once.
     moved = sorted(r.natural_key for r in found[Endpoint.TRANSFERS])
     assert len(moved) == len(set(moved)) == len(htx.transfers_in_reach)
@@ -423,3 +440,65 @@ def test_the_fetcher_reads_the_documented_ledger_transfers_as_the_amounts_moved(
         (RecordKind.TRANSFER, "USDT", Decimal("10"), datetime(2021, 8, 25, 9, 1, 36, 562000, tzinfo=UTC)),
     ]
     assert records[0].natural_key != records[1].natural_key  # transactId 0 in both: told apart by their contents
+
+
+async def deposits_fetched(htx: HtxEmulator, cursors: dict[str, Any]) -> tuple[list[NormalizedRecord], Any, Any]:
+    key = htx.create_demo_keys().read_only
+    pool = ClientPool({"htx": htx.base_url})
+    try:
+        async with pool.client("htx", "conformance", key.ccxt_config()) as client:
+            report = FetchReport()
+            records, ends = await fetch_all(HtxFetcher(get_profile("htx"), client), Endpoint.DEPOSITS, cursors, report)
+    finally:
+        await pool.close()
+    return records, ends, report
+
+
+async def test_a_deposit_pending_past_14_days_is_let_go_with_a_gap_at_its_time() -> None:
+    async with HtxEmulator(seed=24, profile=SMALL, listed_symbols=10) as htx:
+        newest = max(htx.account.deposits, key=lambda d: d.timestamp)
+        stuck_ms = htx.clock.now_ms() - 15 * DAY_MS  # still "orphan" after 15 days: stuck, not settling
+        stuck = replace(newest, timestamp=stuck_ms)
+        htx.book.transfer_ids[id(stuck)] = htx.book.transfer_id(newest)
+        htx.account = replace(htx.account, deposits=(*htx.account.deposits[:-1], stuck))
+        htx.book.account = htx.account
+        htx.book.states[htx.book.transfer_id(stuck)] = "orphan"
+        first, cursors, report = await deposits_fetched(htx, {})
+        again, _, later = await deposits_fetched(htx, cursors)
+    assert len(first) == len(htx.account.deposits) - 1 and again == []
+    when = ms_to_utc(stuck_ms)
+    [gap] = report.gaps
+    assert (gap.endpoint, gap.start, gap.end) == (Endpoint.DEPOSITS, when, when)
+    assert gap.reason.startswith(f"One of your deposits from {when:%Y-%m-%d %H:%M:%S} UTC was still pending after 14")
+    # The cursor went past it: the next sync neither waits for it nor says so again.
+    assert cursors[""]["from_id"] == max(htx.book.transfer_ids.values()) and later.gaps == []
+
+
+async def test_deposits_are_read_to_an_empty_page_when_htx_answers_fewer_rows_than_asked() -> None:
+    async with HtxEmulator(seed=25, profile=replace(SMALL, deposits=120), listed_symbols=10) as htx:
+        htx.book.wallet_page_cap = 50  # the fetcher asks 100
+        records, _, _ = await deposits_fetched(htx, {})
+    assert sorted((r.asset, r.amount) for r in records) == sorted((d.asset, d.amount) for d in htx.account.deposits)
+    assert len(records) == len(htx.account.deposits) > 100  # more than two capped pages
+
+
+async def test_a_trade_whose_fee_is_still_deducted_is_stored_once_its_fee_is_done() -> None:
+    async with HtxEmulator(seed=26, profile=SMALL, listed_symbols=10) as htx:
+        key = htx.create_demo_keys().read_only
+        trade = max((t for t in htx.account.trades if t.fee > 0), key=lambda t: t.timestamp)
+        assert htx.clock.now_ms() - trade.timestamp < 13 * DAY_MS  # settling, not stuck
+        htx.book.fees_ongoing.add(trade.id)  # "fee-deduct-state": "ongoing", filled-fees not final
+        pool = ClientPool({"htx": htx.base_url})
+        try:
+            async with pool.client("htx", "conformance", key.ccxt_config()) as client:
+                fetcher = HtxFetcher(get_profile("htx"), client)
+                first, cursors = await fetch_all(fetcher, Endpoint.SPOT_TRADES, {}, FetchReport())
+                htx.book.fees_ongoing.clear()  # "done": filled-fees is final
+                second, _ = await fetch_all(fetcher, Endpoint.SPOT_TRADES, cursors, FetchReport())
+        finally:
+            await pool.close()
+    mine = f"{trade.id}"
+    assert [r for r in first if r.raw["id"] == int(mine)] == []
+    assert cursors[""]["window_start_ms"] == trade.timestamp  # held where the unsettled trade is
+    [settled] = [r for r in second if r.raw["id"] == int(mine)]
+    assert (settled.fee_asset, settled.fee_amount) == (trade.fee_asset, trade.fee)

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.discovery import SpotMarket
-from connectors.fetchers.windows import hold_if_recent
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 # Deposit states: unknown, confirming, confirmed ("user is able to transfer and trade"), safe ("user is able to
@@ -21,7 +20,12 @@ WITHDRAWAL_NEVER = frozenset(
     {"failed", "canceled", "reject", "wallet-reject", "repealed", "risk-action-fail", "risk-action-timeout"}
 )
 
-Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
+Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending: the fetcher holds or
+# lets go of the cursor there, windows.hold_if_recent)
+# Search Match Results: `fee-deduct-state` "ongoing" (in deduction) or "done"; `filled-fees` "When fee-deduct-state =
+# done, it represents the final state". Any other value (or none: the field is documented as always present) is
+# read as not final yet, so no fee is stored before HTX has settled it.
+FEE_FINAL_STATE = "done"
 
 
 def amount(raw: object) -> Decimal:
@@ -33,6 +37,11 @@ def amount(raw: object) -> Decimal:
 def plain_raw(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as stored: numbers parsed as Decimal are kept as their text."""
     return {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+
+def fee_final(row: Mapping[str, Any]) -> bool:
+    """Whether a match result's fee is final (`fee-deduct-state` done), so the trade can be stored once."""
+    return row.get("fee-deduct-state") == FEE_FINAL_STATE
 
 
 class RowReader:
@@ -82,7 +91,7 @@ class RowReader:
         if state in never:
             return None, None
         if state not in done:
-            return None, hold_if_recent(when)
+            return None, when
         ident, currency = str(row["id"]), str(row["currency"])
         fee = row.get("fee")
         charged = withdrawal and fee not in (None, "") and amount(fee) != 0
