@@ -18,6 +18,7 @@ from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile.causes import coverage_from, likely_cause
 from bot.reconcile.ledger import explained_balances
 from bot.reconcile.results import AccountReconciliation, AssetBalance, Outcome
+from bot.reconcile.scan import quotes_to_scan, scan_progress, with_progress
 from connectors.balances import BalanceSnapshot, read_balances, reads_balances
 from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode, diagnose, diagnosis_for, safe_summary
@@ -60,6 +61,9 @@ class ReconcileReader:
                 found[summary.id] = self._restore(summary, kept)
             else:
                 found[summary.id] = await self._compare(summary, profile, kept)
+            if quotes_to_scan(found[summary.id], profile.ccxt_id):
+                progress = await scan_progress(self.database, summary.id)
+                found[summary.id] = with_progress(found[summary.id], progress)
         return found
 
     @staticmethod

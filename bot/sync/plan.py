@@ -36,6 +36,7 @@ class SyncTarget:
     kind: KeyType
     sync_from: date | None
     endpoints: tuple[str, ...]
+    scan_quotes: frozenset[str] = frozenset()  # a quote scan's quotes (bot/reconcile/scan.py)
 
     @property
     def since(self) -> datetime | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from bot.sync.retry import AUTH_CODES, RetryPolicy, is_transient, retry_after
 from bot.sync.stages import concurrent_endpoints, run_together, stages
 from connectors.clients import ClientPool
 from connectors.diagnosis import Diagnosis, diagnose, safe_summary
+from connectors.fetchers.discovery import ScansQuotes
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, ExchangeProfile, UnknownKeyType, get_profile
 from db.engine import Database
@@ -89,15 +91,25 @@ class SyncService:
     # -- public -----------------------------------------------------------------------------------------------
 
     async def run(
-        self, telegram_user_id: int, integration_id: int, *, on_progress: ProgressCallback | None = None
+        self,
+        telegram_user_id: int,
+        integration_id: int,
+        *,
+        on_progress: ProgressCallback | None = None,
+        scan_quotes: frozenset[str] = frozenset(),
     ) -> SyncResult:
         """Sync one of this user's integrations and say how it went.
+
+        `scan_quotes`: a quote scan (bot/reconcile/scan.py): spot trades only, probing every listed market of these
+        quotes; for an exchange whose fetcher cannot scan, nothing is fetched.
 
         Raises IntegrationNotFound (not theirs, or gone), IntegrationError (no key any more), SyncAlreadyRunning
         (another sync of it holds the lease: show `error.progress` instead) and SyncLeaseLost (rare: this sync
         stalled past its lease and another took over). Exchange errors never raise: they are in the result.
         """
         target = await self._target(telegram_user_id, integration_id)
+        if scan_quotes:
+            target = dataclasses.replace(target, endpoints=(str(Endpoint.SPOT_TRADES),), scan_quotes=scan_quotes)
         lease = Lease(self.database, integration_id, ttl=self.lease_ttl, clock=self.clock)
         acquiring = asyncio.ensure_future(lease.acquire())
         try:
@@ -209,6 +221,8 @@ class SyncService:
                 options = self.fetcher_options.get(target.profile.ccxt_id, {})
                 fetcher = fetcher_for(target.profile, ctx.client, key_type=target.kind.id, **options)
                 fetcher.learn_assets(assets)
+                if target.scan_quotes and isinstance(fetcher, ScansQuotes):
+                    fetcher.scan(target.scan_quotes)
                 for stage in stages(plan, concurrent_endpoints(fetcher)):
                     if stop is not None:
                         results.extend([await self._endpoints.not_reached(ctx, planned) for planned in stage])

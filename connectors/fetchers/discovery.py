@@ -11,8 +11,11 @@ asked:
   changed (a trade moves both); a new candidate has both sides evidenced, or one side evidenced and the other a
   common bridge quote (USDT, BTC, …). New probes beyond the budget are left to the next sync, and said so.
 
-What this cannot see: a coin bought and sold back in full without ever being held at sync time, deposited,
-withdrawn, converted or rewarded (no record of it exists anywhere but in that market).
+What evidence cannot see: a coin bought and sold back in full without ever being held at sync time, deposited,
+withdrawn, converted or rewarded (no record of it exists anywhere but in that market). Reconciliation finds it
+indirectly: the quote's balance is then not explained by the history, and a quote scan (`scan`) asks every listed
+market of that quote once, outside the probe budget; each market probed keeps its cursor, so a scan cut short
+resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -20,23 +23,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from connectors.fetchers.base import Cursor, FetchReport
 
 # Quote currencies people pass through without leaving a deposit or withdrawal behind.
 BRIDGE_QUOTES = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB"})
+# Exchanges whose fetchers ask trades market by market and can scan a quote's markets (ScansQuotes), by ccxt id.
+QUOTE_SCAN_EXCHANGES = frozenset({"binance"})
 DEFAULT_PROBE_BUDGET = 400  # new markets probed per sync at most; the rest are probed by the next sync
 EMPTY_MARKET_RECHECK = 100  # a market probed empty whose balances moved ranks before every new candidate
 
 __all__ = [
     "BRIDGE_QUOTES",
     "DEFAULT_PROBE_BUDGET",
+    "QUOTE_SCAN_EXCHANGES",
     "AssetEvidence",
+    "ScansQuotes",
     "SpotMarket",
     "listed_spot_markets",
     "plan_markets",
+    "quote_markets",
 ]
+
+
+@runtime_checkable
+class ScansQuotes(Protocol):
+    """A fetcher that can probe every listed market of a quote (it asks trades market by market)."""
+
+    def scan(self, quotes: frozenset[str]) -> None: ...
 
 
 class AssetEvidence:
@@ -106,11 +121,13 @@ def plan_markets(
     *,
     exchange_name: str,
     probe_budget: int = DEFAULT_PROBE_BUDGET,
+    scan: Mapping[str, Iterable[str]] | None = None,
 ) -> list[tuple[SpotMarket, list[str]]]:
     """The markets to ask this sync, each with why; candidates over the probe budget are reported.
 
     `cursors` are the endpoint's per-market cursors ({"from_id": n} once traded; {"from_id": 0, "balances": …}
-    while empty); `held` the balances at this sync's start by raw asset id."""
+    while empty); `held` the balances at this sync's start by raw asset id; `scan` the market ids of a quote scan
+    by quote, probed (when not probed yet) after the traded markets and outside the budget."""
     traded: list[tuple[SpotMarket, list[str]]] = []
     probes: list[_Probe] = []
     for market_id, cursor in cursors.items():
@@ -125,10 +142,12 @@ def plan_markets(
             continue
         # Probed empty before: ask again only if a trade could have happened since, which moves both sides.
         snapshot = cursor.get("balances")
+        # A scan's probe keeps only the base: a trade moves it too, and the quote (USDT) moves at every trade of
+        # every other market, which would re-ask hundreds of scanned markets each sync.
         moved = [
             a
             for a in (market.base_id, market.quote_id)
-            if snapshot is None or held.get(a, Decimal(0)) != Decimal(snapshot.get(a, "0"))
+            if snapshot is None or (a in snapshot and held.get(a, Decimal(0)) != Decimal(snapshot[a]))
         ]
         if moved:
             reasons = [f"probed empty before; {a} balance changed since" for a in moved]
@@ -145,7 +164,21 @@ def plan_markets(
         report.markets_not_scanned[probe.market.id] = (
             f"probe budget of {probe_budget} markets per sync reached; asked by the next sync"
         )
-    return traded + [(p.market, p.reasons) for p in chosen]
+    asked = {m.id for m, _ in traded} | {p.market.id for p in chosen}
+    scanned: list[tuple[SpotMarket, list[str]]] = []
+    for quote, market_ids in sorted((scan or {}).items()):
+        for market_id in market_ids:
+            market = listed.get(market_id)
+            if market is None or market_id in cursors or market_id in asked:
+                continue
+            asked.add(market_id)
+            scanned.append((market, [f"scan of {quote} markets: the {quote} balance is not explained"]))
+    return traded + [(p.market, p.reasons) for p in chosen] + scanned
+
+
+def quote_markets(listed: Mapping[str, SpotMarket], quote: str) -> list[str]:
+    """The ids of every listed spot market quoted in `quote` (ccxt's common code), in order."""
+    return sorted(market.id for market in listed.values() if market.quote == quote)
 
 
 def _candidate(market: SpotMarket, evidence: AssetEvidence) -> _Probe | None:

@@ -45,7 +45,9 @@ class BinanceFetcher:
         uid_weight_per_minute: int = UID_WEIGHT_PER_MINUTE,
         ip_weight_per_minute: int = IP_WEIGHT_PER_MINUTE,
         max_pause: float = 65.0,
+        scan_quotes: frozenset[str] = frozenset(),
     ) -> None:
+        """`scan_quotes`: quotes (ccxt codes) whose every listed market this sync probes (trades.py)."""
         self.profile = profile
         self.client = client
         self.key_type = key_type
@@ -58,9 +60,14 @@ class BinanceFetcher:
         )
         self.wallet = BinanceWallet(client, self.evidence, self.pacing, opened=BINANCE_OPENED)
         self.probe_budget = probe_budget
+        self.scan_quotes = scan_quotes
 
     # Endpoints a sync may fetch at the same time: independent, and each paced by its own budgets.
     concurrent_endpoints = WALLET_ENDPOINTS
+
+    def scan(self, quotes: frozenset[str]) -> None:
+        """Probe every listed market of these quotes in this sync's spot trades (a reconciliation asked)."""
+        self.scan_quotes = self.scan_quotes | quotes
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
@@ -80,6 +87,8 @@ class BinanceFetcher:
     ) -> AsyncIterator[Page]:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
-            trades = BinanceTrades(self.client, spec, self.evidence, probe_budget=self.probe_budget)
+            trades = BinanceTrades(
+                self.client, spec, self.evidence, probe_budget=self.probe_budget, scan_quotes=self.scan_quotes
+            )
             return trades.fetch(since=since, until=until, cursors=cursors, report=report)
         return self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)

@@ -5,11 +5,16 @@ the account's own records point at (connectors/fetchers/discovery.py): assets he
 deposited, withdrawn, converted or paid as a reward (the wallet endpoints fetched earlier in the same sync by the
 same fetcher), or seen in an earlier sync. A market with trades is always asked (1 request when nothing is new).
 
-Cursors: market "" holds the evidence ({"assets": {"SOL": "deposits,withdrawals", …}}); each market
-{"from_id": next trade id} or, while empty, {"from_id": 0, "balances": {"SOL": "0", "BTC": "0.5"}}.
+Cursors: market "" holds the evidence ({"assets": {"SOL": "deposits,withdrawals", …}}) and, while a quote scan runs,
+its markets ({"scan": {"USDT": ["AAVEUSDT", …]}}); each market {"from_id": next trade id} or, while empty,
+{"from_id": 0, "balances": {"SOL": "0", "BTC": "0.5"}} (a scanned market keeps only its base).
 
-What this cannot see: a coin bought and sold back in full without ever being deposited, withdrawn, converted or
-rewarded (no record of the coin exists anywhere but in that market). The Binance profile's alert tells users so.
+What evidence cannot see: a coin bought and sold back in full without ever being deposited, withdrawn, converted or
+rewarded (no record of the coin exists anywhere but in that market). Reconciliation notices the quote's balance
+is unexplained and asks for a quote scan (`scan_quotes`): every listed market of that quote is probed once, paced by
+ccxt on the shared `/api` weight (myTrades 20 of 6,000 a minute). The scan is written into the discovery cursor
+before its first probe and taken out after its last, so a sync cut short in between (killed, rate limited) resumes
+it at the next sync, asking only the markets not probed yet.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from connectors.fetchers.discovery import (
     SpotMarket,
     listed_spot_markets,
     plan_markets,
+    quote_markets,
 )
 from connectors.fetchers.windows import EPOCH, call, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
@@ -42,11 +48,13 @@ class BinanceTrades:
         evidence: AssetEvidence,
         *,
         probe_budget: int = DEFAULT_PROBE_BUDGET,
+        scan_quotes: frozenset[str] = frozenset(),
     ) -> None:
         self.client = client
         self.spec = spec
         self.evidence = evidence
         self.probe_budget = probe_budget
+        self.scan_quotes = scan_quotes
 
     # -- discovery --------------------------------------------------------------------------------------------
 
@@ -67,34 +75,62 @@ class BinanceTrades:
         return held
 
     def plan(
-        self, cursors: Mapping[str, Cursor], held: Mapping[str, Decimal], report: FetchReport
+        self,
+        cursors: Mapping[str, Cursor],
+        held: Mapping[str, Decimal],
+        report: FetchReport,
+        scan: Mapping[str, list[str]] | None = None,
     ) -> list[tuple[SpotMarket, list[str]]]:
         """The markets to ask this sync, each with why (connectors/fetchers/discovery.py)."""
         listed = listed_spot_markets(self.client)
         return plan_markets(
-            listed, self.evidence, cursors, held, report, exchange_name="Binance", probe_budget=self.probe_budget
+            listed,
+            self.evidence,
+            cursors,
+            held,
+            report,
+            exchange_name="Binance",
+            probe_budget=self.probe_budget,
+            scan=scan,
         )
+
+    def scan_of(self, stored: Cursor) -> dict[str, list[str]]:
+        """The quote scan this sync runs: the one a cut-short sync left in the cursor, and the quotes asked now."""
+        scan: dict[str, list[str]] = {str(q): list(ids) for q, ids in (stored.get("scan") or {}).items()}
+        listed = listed_spot_markets(self.client) if self.scan_quotes - scan.keys() else {}
+        for quote in sorted(self.scan_quotes - scan.keys()):
+            scan[quote] = quote_markets(listed, quote)
+        return scan
 
     # -- paging -----------------------------------------------------------------------------------------------
 
     async def fetch(
         self, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor], report: FetchReport
     ) -> AsyncIterator[Page]:
-        self.evidence.load((cursors.get("") or {}).get("assets", {}))
+        stored = cursors.get("") or {}
+        self.evidence.load(stored.get("assets", {}))
         held = await self.balances(report)
         self.evidence.note_all(held, "balance")
-        plan = self.plan(cursors, held, report)
-        # The evidence only grows: commit it before paging, so later syncs know what this one saw.
-        yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
+        scan = self.scan_of(stored)
+        plan = self.plan(cursors, held, report, scan)
+        # The evidence only grows: commit it before paging, so later syncs know what this one saw; a scan is
+        # committed with it, so that a sync cut short resumes it.
+        opened: Cursor = {"assets": self.evidence.dump(), **({"scan": scan} if scan else {})}
+        yield Page(Endpoint.SPOT_TRADES, (), opened, EPOCH, "")
         since_ms = to_ms(since) if since is not None else None
         until_ms = to_ms(until)
+        scanned = {market_id for ids in scan.values() for market_id in ids}
         for market, reasons in plan:
             report.markets_scanned.append(market.id)
             report.market_sources[market.id] = reasons
-            snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in (market.base_id, market.quote_id)}
+            sides = (market.base_id,) if market.id in scanned else (market.base_id, market.quote_id)
+            snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in sides}
             pages = self.market_pages(market, cursors.get(market.id), since_ms, until_ms, snapshot, report)
             async for page in pages:
                 yield page
+        if scan:
+            # Every market of the scan asked: it is over.
+            yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
 
     async def market_pages(
         self,

@@ -1,0 +1,100 @@
+"""Reconciliation drives discovery: a quote scan for an account whose quote balance the history does not explain.
+
+On exchanges whose trades are asked market by market (Binance), a coin bought with USDT and sold back in full, never
+deposited or withdrawn, leaves no evidence of its market: its trades are missed, and what shows is a USDT balance
+the history does not explain (cause `quote_markets`). A quote scan then asks every listed market of that quote once
+(connectors/fetchers/binance/trades.py), in a sync of spot trades only, and reconciles again.
+
+The scan's markets are kept in the spot-trades discovery cursor while it runs, and every market probed keeps its own
+cursor: so its progress ("n of m") is read from the stored cursors, by any process, and a scan cut short resumes at
+the next sync without asking again what it already asked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.reconcile.causes import Cause
+from bot.reconcile.results import AccountReconciliation, AssetBalance
+from bot.sync.results import SyncResult
+from bot.sync.service import SyncService
+from connectors.fetchers.discovery import QUOTE_SCAN_EXCHANGES
+from connectors.profiles import Endpoint
+from db.engine import Database
+from db.repositories.sync import SyncRepository
+
+
+class ReconcileLike(Protocol):
+    """What a scan needs of ReconcileService (which imports this module: named by its shape, not its class)."""
+
+    async def after_sync(self, telegram_user_id: int, integration_id: int) -> AccountReconciliation | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProgress:
+    quote: str
+    done: int  # markets of the scan probed so far
+    total: int
+
+
+def quotes_to_scan(result: AccountReconciliation, ccxt_id: str) -> frozenset[str]:
+    """The quotes whose unexplained balance points at markets not found, where a scan can find them."""
+    if ccxt_id not in QUOTE_SCAN_EXCHANGES:
+        return frozenset()
+    return frozenset(b.asset for b in result.differences if b.cause == Cause.QUOTE_MARKETS)
+
+
+async def scan_progress(database: Database, integration_id: int) -> dict[str, ScanProgress]:
+    """The quote scan running (or cut short) for this account, per quote; empty when none is."""
+    async with database.reader() as session:
+        states = await SyncRepository(session).endpoint_states(integration_id)
+    trades = {s.market: s.cursor for s in states if s.endpoint == str(Endpoint.SPOT_TRADES)}
+    scan: Mapping[str, list[str]] = (trades.get("") or {}).get("scan") or {}
+    return {
+        quote: ScanProgress(quote, sum(1 for m in ids if trades.get(m) is not None), len(ids))
+        for quote, ids in scan.items()
+    }
+
+
+def with_progress(result: AccountReconciliation, progress: Mapping[str, ScanProgress]) -> AccountReconciliation:
+    """The reconciliation as /status says it while a scan runs: "scanning USDT markets (n of m)"."""
+    if not progress:
+        return result
+    balances = []
+    for balance in result.balances:
+        found = progress.get(balance.asset)
+        if balance.cause == Cause.QUOTE_MARKETS and found is not None:
+            args = {"asset": balance.asset, "done": found.done, "total": found.total}
+            balance = AssetBalance(balance.asset, balance.reported, balance.explained, str(Cause.QUOTE_SCANNING), args)
+        balances.append(balance)
+    return dataclasses.replace(result, balances=tuple(balances))
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    sync: SyncResult
+    reconciliation: AccountReconciliation | None
+    markets: int  # markets of the scanned quotes listed
+
+
+class QuoteScan:
+    """Runs a quote scan of one account and reconciles again. Usable from handlers, the CLI and tests."""
+
+    def __init__(self, sync: SyncService, reconciler: ReconcileLike) -> None:
+        self.sync = sync
+        self.reconciler = reconciler
+
+    async def run(self, telegram_user_id: int, integration_id: int, quotes: frozenset[str]) -> ScanOutcome:
+        """Raises what SyncService.run raises (SyncAlreadyRunning: another sync holds the account)."""
+        database = self.sync.database
+        result = await self.sync.run(telegram_user_id, integration_id, scan_quotes=quotes)
+        # The scan's list of markets is gone once it ended; what it asked is in the run's report.
+        markets = sum(len(e.markets_scanned) for e in result.endpoints if e.endpoint is Endpoint.SPOT_TRADES)
+        left = await scan_progress(database, integration_id)
+        reconciliation = await self.reconciler.after_sync(telegram_user_id, integration_id)
+        if reconciliation is not None:
+            reconciliation = with_progress(reconciliation, left)
+        return ScanOutcome(result, reconciliation, markets)
