@@ -20,6 +20,7 @@ from handlers import outbound, reconcile_views, sync_views
 from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
+from handlers.quote_scan import start_quote_scans
 from handlers.sync_views import diagnosis_lines
 from i18n import t
 
@@ -181,6 +182,8 @@ async def _sync_and_report(
         if lines:
             text += "\n\n" + "\n".join(lines)
         await outbound.send(context.bot, chat_id, text, keyboard)
+        # A quote balance the history does not explain: its markets are scanned now that the summary is shown.
+        start_quote_scans(context, chat_id, telegram_user_id, results, checked)
 
 
 async def reconcile_quietly(
