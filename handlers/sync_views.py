@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.status import AccountStatus
-from bot.sync import EndpointStatus, ProgressEvent, SyncResult
+from bot.sync import EndpointResult, EndpointStatus, ProgressEvent, SyncResult
 from db.types import utcnow
 from handlers.reconcile_views import status_lines
-from i18n import t, tn
+from i18n import Text, join, render, t, tn
 
 SPINNER = "⏳"
 MARKS = {
@@ -34,16 +34,16 @@ ENDPOINT_STATUS_MARKS = {"ok": "✅", "partial": "⚠️", "failed": "❌", "ski
 
 
 def counts(fetched: int, new: int) -> str:
-    return f"{fetched:,} fetched, {new:,} new"
+    return t("sync.progress.counts", fetched=fetched, new=new)
 
 
 def progress_block(event: ProgressEvent) -> str:
     lines = [f"<b>{escape(event.account_name)}</b> ({escape(event.exchange_name)})"]
     for line in event.endpoints:
         where = f" ({escape(line.market)})" if line.market and line.state is EndpointStatus.RUNNING else ""
-        detail = "waiting" if line.state is EndpointStatus.QUEUED else counts(line.fetched, line.new)
+        detail = t("sync.progress.waiting") if line.state is EndpointStatus.QUEUED else counts(line.fetched, line.new)
         if line.state is EndpointStatus.SKIPPED:
-            detail = "skipped"
+            detail = t("sync.progress.skipped")
         lines.append(f"  {MARKS[line.state]} {escape(line.label)}{where} — {detail}")
     return "\n".join(lines)
 
@@ -51,21 +51,26 @@ def progress_block(event: ProgressEvent) -> str:
 def progress(events: list[ProgressEvent | None], names: list[str]) -> str:
     blocks = [texts.SYNC_STARTED]
     for event, name in zip(events, names, strict=True):
-        blocks.append(progress_block(event) if event else f"<b>{escape(name)}</b>\n  ⏸ waiting")
+        blocks.append(progress_block(event) if event else f"<b>{escape(name)}</b>\n  ⏸ {t('sync.progress.waiting')}")
     return "\n\n".join(blocks)
 
 
 def duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+    if seconds < 90:
+        return t("sync.duration.seconds", seconds=seconds)
+    return t("sync.duration.minutes", minutes=seconds / 60)
 
 
 def result_block(result: SyncResult) -> str:
     mark = {"ok": "✅", "partial": "⚠️", "failed": "❌"}[str(result.status)]
-    per_endpoint = ", ".join(f"{escape(e.label.lower())} {e.new:,}" for e in result.endpoints if e.new)
-    lines = [
-        f"{mark} <b>{escape(result.account_name)}</b>: {result.new:,} new"
-        + (f" ({per_endpoint})" if per_endpoint else "")
+    kinds = [
+        t("sync.result.kind_new", kind=escape(render(kind_phrase(e))), new=e.new) for e in result.endpoints if e.new
     ]
+    if kinds:
+        new = t("sync.result.new_by_kind", new=result.new, kinds=join(kinds, style="unit-short"))
+    else:
+        new = t("sync.result.new", new=result.new)
+    lines = [f"{mark} <b>{escape(result.account_name)}</b>: {new}"]
     if result.diagnosis is not None:
         lines.append(diagnosis_lines(result.diagnosis.title, result.diagnosis.explanation, result.diagnosis.tips))
     for endpoint in result.endpoints:
@@ -76,6 +81,11 @@ def result_block(result: SyncResult) -> str:
             reasons = "; ".join(dict.fromkeys(gap.reason for gap in endpoint.gaps)) or t("sync.partly_synced")
             lines.append(f"  ⚠️ {escape(endpoint.label)}: {escape(reasons)}")
     return "\n".join(lines)
+
+
+def kind_phrase(endpoint: EndpointResult) -> Text | str:
+    """The kind of history inside a sentence; a result built without a phrase falls back to its label."""
+    return endpoint.phrase or endpoint.label_text or endpoint.label
 
 
 def diagnosis_lines(title: str, explanation: str, tips: tuple[str, ...]) -> str:

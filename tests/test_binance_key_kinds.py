@@ -26,6 +26,7 @@ from bot.context import SERVICES_KEY, Services
 from connectors.profiles import get_profile
 from connectors.profiles.private_keys import PrivateKeyKind
 from db.models import Credential
+from i18n import t
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, BinanceDemoKeys, BinanceEmulator, BinanceLimits, Credentials
 from tests.assistant_story import Walker
@@ -284,10 +285,10 @@ async def test_a_pasted_self_generated_key_connects_and_syncs(  # type: ignore[n
         assert f"({ED25519_PEM_LENGTH} characters)" in received
     assert "Read-only ✓" in connected
     # Every record of the kinds Binance lists account-wide (the profile's counts); trades need market discovery.
-    assert (
-        f"✅ Binance-1: {stored:,} new (deposits 4, withdrawals 3, convert history 2, earn and staking rewards 2, "
-        "spot trades " in summary
-    )
+    counted = [("deposits", 4), ("withdrawals", 3), ("convert", 2), ("earn_rewards", 2)]
+    kinds = [t("sync.result.kind_new", kind=t(f"endpoint.{kind}.phrase"), new=new) for kind, new in counted]
+    listed = t("sync.result.new_by_kind", new=stored, kinds=", ".join([*kinds, t("endpoint.spot_trades.phrase")]))
+    assert f"✅ Binance-1: {listed.removesuffix(')')} " in summary  # spot trades: however many markets had
     assert set(sealed[0]) == {"apiKey", "secret"}
     assert opened["secret"].reveal() == canonical, "stored in the one canonical form ccxt signs with"
     # The prompt names the armour lines to look for; the key material itself is never echoed, nor logged at DEBUG.
