@@ -36,7 +36,11 @@ FILLS = "/api/v1/hf/fills"
 
 @pytest.fixture
 async def kucoin() -> AsyncIterator[KucoinEmulator]:
-    async with KucoinEmulator(seed=61, profile=SEVEN_MONTHS, listed_symbols=20) as emulator:
+    # Upgraded to high-frequency trading 100 days ago: older fills are only on the classic GET /api/v1/fills.
+    upgrade = int(datetime.now(UTC).timestamp() * 1000) - 100 * 86_400_000
+    async with KucoinEmulator(seed=61, profile=SEVEN_MONTHS, listed_symbols=20, hf_upgrade_ms=upgrade) as emulator:
+        assert any(t.timestamp < upgrade for t in emulator.account.trades)
+        assert any(t.timestamp >= upgrade for t in emulator.account.trades)
         yield emulator
 
 
@@ -144,10 +148,17 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
     assert fills_first % windows == 0 and fills_first // windows >= len(account.traded_symbols), fills_first
     # The second sync starts where the first ended: one request per endpoint and per market with fills, nothing
     # else (deposits and withdrawals re-read their trailing day inside that one window; the ledger is asked once for
-    # transfers and once for bonuses).
+    # transfers and once for bonuses; the classic fills once, for every market).
     traded = len(account.traded_symbols)
     ledger = "/api/v1/accounts/ledgers"
-    expected = {"/api/v1/accounts": 1, "/api/v1/deposits": 1, "/api/v1/withdrawals": 1, ledger: 2, FILLS: traded}
+    expected = {
+        "/api/v1/accounts": 1,
+        "/api/v1/deposits": 1,
+        "/api/v1/withdrawals": 1,
+        ledger: 2,
+        FILLS: traded,
+        "/api/v1/fills": 1,
+    }
     assert again == expected
     assert "✅ KuCoin-1: 0 new" in second, second
     assert "KuCoin" in status

@@ -18,6 +18,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
@@ -34,6 +35,7 @@ from sandbox.exchanges.base import (
     compact_json,
 )
 from sandbox.exchanges.kucoin_book import KucoinBook, KucoinError, KucoinIds
+from sandbox.exchanges.kucoin_classic import classic_fills
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -91,8 +93,11 @@ class KucoinEmulator(ExchangeEmulator):
         limits: KucoinLimits | None = None,
         clock: Clock | None = None,
         end_inclusive: bool = True,
+        hf_upgrade_ms: int | None = None,
     ) -> None:
-        """`end_inclusive`: whether a row stamped exactly `endAt` is listed, which KuCoin's docs leave open."""
+        """`end_inclusive`: whether a row stamped exactly `endAt` is listed, which KuCoin's docs leave open.
+        `hf_upgrade_ms`: when the account moved to high-frequency trading; its fills before then are classic ones
+        (GET /api/v1/fills). None: every fill is an HF fill."""
         super().__init__(clock=clock)
         self.keys = KucoinKeys(self.key_length, self.secret_length)
         self.limits = limits or KucoinLimits()
@@ -103,7 +108,7 @@ class KucoinEmulator(ExchangeEmulator):
             listed_markets=listed_symbols,
             ids=KucoinIds(),
         )
-        self.book = KucoinBook(self.account, end_inclusive=end_inclusive)
+        self.book = KucoinBook(self.account, end_inclusive=end_inclusive, hf_since_ms=hf_upgrade_ms)
         self._pools: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         # Weights from each endpoint's page (docs/exchange-apis/kucoin.md).
@@ -114,6 +119,7 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/hf/accounts/opened", "spot", 30, book.account_type),
             Endpoint("/api/v1/accounts", "management", 5, book.accounts),
             Endpoint("/api/v1/hf/fills", "spot", 2, book.hf_fills),
+            Endpoint("/api/v1/fills", "spot", 10, partial(classic_fills, book)),
             Endpoint("/api/v1/deposits", "management", 5, book.deposits),
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
             Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),

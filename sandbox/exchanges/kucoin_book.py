@@ -146,8 +146,11 @@ def page_of(
 class KucoinBook:
     """Serves one scripted account the way KuCoin's spot REST API does."""
 
-    def __init__(self, account: ScriptedAccount, *, end_inclusive: bool = True) -> None:
+    def __init__(self, account: ScriptedAccount, *, end_inclusive: bool = True, hf_since_ms: int | None = None) -> None:
         self.account = account
+        # When the account was upgraded to high-frequency trading: earlier fills are classic ones, listed by
+        # GET /api/v1/fills (kucoin_classic.py) and not by /api/v1/hf/fills. None: an account that began on HF.
+        self.hf_since_ms = hf_since_ms
         # How `endAt` is read: the docs do not say (docs/exchange-apis/kucoin.md, "Windows and reach").
         self.end_inclusive = end_inclusive
         self.lifecycle = Lifecycle()
@@ -259,16 +262,20 @@ class KucoinBook:
         chosen = [
             t
             for t in self.account.trades_for(symbol)
-            if in_range(t.timestamp, p, end_inclusive=self.end_inclusive)
+            if self.on_hf(t)
+            and in_range(t.timestamp, p, end_inclusive=self.end_inclusive)
             and (last_id is None or self.fill_ids[t] < last_id)
             and (not side or t.side == side)
             and (not order_id or t.order_id == order_id)
         ]
         chosen.sort(key=lambda t: self.fill_ids[t], reverse=True)
         page = chosen[:limit]
-        return {"items": [self._fill(t) for t in page], "lastId": self.fill_ids[page[-1]] if page else 0}
+        return {"items": [self.fill_row(t) for t in page], "lastId": self.fill_ids[page[-1]] if page else 0}
 
-    def _fill(self, t: TradeRecord) -> Json:
+    def on_hf(self, t: TradeRecord) -> bool:
+        return self.hf_since_ms is None or t.timestamp >= self.hf_since_ms
+
+    def fill_row(self, t: TradeRecord) -> Json:
         return {
             "id": self.fill_ids[t],
             "symbol": t.symbol,

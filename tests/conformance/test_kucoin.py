@@ -254,6 +254,7 @@ def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
     assert dict(DEFAULT_POOLS) == {"spot": 4000, "management": 2000, "public": 2000}  # VIP0, per 30 s
     weights = {e.path: (e.pool, e.weight) for e in emulator.endpoints}
     assert weights["/api/v1/hf/fills"] == ("spot", 2)
+    assert weights["/api/v1/fills"] == ("spot", 10)
     assert weights["/api/v1/deposits"] == ("management", 5)
     assert weights["/api/v1/withdrawals"] == ("management", 20)
     assert weights["/api/v1/user/api-key"] == ("management", 20)
@@ -315,3 +316,60 @@ async def test_each_demo_key_gets_the_key_checks_outcome_from_kucoins_answer(kuc
         "revoked": (False, D.INVALID_KEY),  # 400003
         "wrong_passphrase": (False, D.WRONG_PASSPHRASE),  # 400004
     }
+
+
+# -- classic fills (GET /api/v1/fills): an account's fills from before its high-frequency upgrade -------------------
+
+
+def test_the_fetcher_reads_the_documented_classic_fill_as_a_person_does() -> None:
+    row = documented("fills.docs.json")["response"]["data"]["items"][0]
+    market = SpotMarket("BTC-USDT", "BTC", "USDT", "BTC/USDT", "BTC", "USDT")
+    record = RowReader(Codes()).fill(market, row)
+    assert record.natural_key == "trade:BTC-USDT:5c35c02709e4f67d5266954e"
+    # 1547026472000 ms = 2019-01-09T09:34:32Z; bought 0.8424304 BTC at 0.083 for 0.0699217232 USDT, no fee.
+    assert readable(record) == {
+        "kind": RecordKind.TRADE,
+        "occurred_at": datetime(2019, 1, 9, 9, 34, 32, tzinfo=UTC),
+        "asset": "BTC",
+        "amount": Decimal("0.8424304"),
+        "exchange_tx_id": "5c35c02709e4f67d5266954e",
+        "market": "BTC/USDT",
+        "side": "buy",
+        "quote_asset": "USDT",
+        "quote_amount": Decimal("0.0699217232"),
+        "price": Decimal("0.083"),
+        "fee_asset": "USDT",
+        "fee_amount": Decimal("0"),
+    }
+
+
+async def test_classic_fills_answer_in_the_documented_shape_and_follow_the_documented_range_rules() -> None:
+    async with KucoinEmulator(seed=82, profile=SMALL, listed_symbols=20) as probe:
+        now = probe.clock.now_ms()
+    week = 7 * 86_400_000
+    # Upgraded 30 days ago: the classic list holds the fills before then, the HF list the rest.
+    async with KucoinEmulator(seed=82, profile=SMALL, listed_symbols=20, hf_upgrade_ms=now - 30 * 86_400_000) as emu:
+        key = emu.create_demo_keys().read_only
+        classic = [t for t in emu.account.trades if t.timestamp < now - 30 * 86_400_000]
+        busiest = max(
+            range(0, 52), key=lambda n: sum(now - (n + 1) * week <= t.timestamp < now - n * week for t in classic)
+        )
+        start = now - (busiest + 1) * week
+        _, answer = await signed_get(emu, key, f"/api/v1/fills?startAt={start}&endAt={start + week}&pageSize=10")
+        assert answer["data"]["items"]
+        assert shape_differences(documented("fills.docs.json")["response"], answer) == []
+        in_week = [t for t in classic if start <= t.timestamp <= start + week]
+        assert answer["data"]["totalNum"] == len(in_week)
+        assert answer["data"]["totalPage"] == -(-len(in_week) // 10)
+        times = [row["createdAt"] for row in answer["data"]["items"]]
+        assert times == sorted(times, reverse=True) == sorted((t.timestamp for t in in_week), reverse=True)[:10]
+        # More than 7 × 24 h apart is refused; only startAt means the week after it.
+        _, too_long = await signed_get(emu, key, f"/api/v1/fills?startAt={start}&endAt={start + week + 1}")
+        _, from_start = await signed_get(emu, key, f"/api/v1/fills?startAt={start}&pageSize=500")
+        _, small_page = await signed_get(emu, key, "/api/v1/fills?pageSize=9")
+        _, hf = await signed_get(
+            emu, key, f"/api/v1/hf/fills?symbol={classic[-1].symbol}&endAt={classic[-1].timestamp}"
+        )
+    assert too_long["code"] == small_page["code"] == "400100"
+    assert from_start["data"]["totalNum"] == len(in_week)
+    assert hf["data"]["items"] == [], "a fill from before the upgrade is not on the HF list"

@@ -87,7 +87,7 @@ async def test_a_walk_stopped_by_429000_resumes_from_its_cursors_without_gap_or_
         fetched: list[str] = []
         stops = 0
         every = (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.SPOT_TRADES)
-        for _ in range(40):
+        for _ in range(100):  # the classic fills' walk (weight 10) takes four requests a round too
             try:
                 await fetch(emulator, every, cursors, keys, fetched)
                 break

@@ -8,6 +8,7 @@ docs/exchange-apis/kucoin.md.
 | `GET /api/v1/withdrawals` | 500 | `currentPage` | 7 days (profile) |
 | `GET /api/v1/accounts/ledgers?bizType=TRANSFER` / `KUCOIN_BONUS` | 500 | `currentPage` | 1 day (profile) |
 | `GET /api/v1/hf/fills?symbol=…` | 100 | `lastId` (fills with a smaller id, newest first) | 7 days (profile) |
+| `GET /api/v1/fills` (classic, every market; classic.py) | 500 | `currentPage` | 7 × 24 h (documented) |
 
 Spot fills need a symbol: the markets asked are those the account's own records point at (discovery.py: balances
 from `GET /api/v1/accounts`, deposits, withdrawals, records of earlier syncs). Run deposits and withdrawals first
@@ -16,7 +17,8 @@ from `GET /api/v1/accounts`, deposits, withdrawals, records of earlier syncs). R
 Cursors: the paged lists `{"window_start_ms": …}` (windows.WindowWalk; deposits and withdrawals with the trailing-day
 re-read);
 spot fills, per market, the same plus `"from_id"` (the highest fill id stored, 0 while the market had none) and,
-while empty, `"balances"` of its two assets at the sync's start; market "" holds the evidence.
+while empty, `"balances"` of its two assets at the sync's start; market "" holds the evidence, market "classic" the
+classic fills' walk.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from connectors.fetchers.discovery import (
     listed_spot_markets,
     plan_markets,
 )
+from connectors.fetchers.kucoin.classic import CLASSIC, ClassicFills
 from connectors.fetchers.kucoin.pacing import VIP0_QUOTAS, PoolPacer
 from connectors.fetchers.kucoin.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -89,6 +92,7 @@ class KucoinFetcher:
         if not isinstance(pacer, PoolPacer):
             pacer = client.tallybot_kucoin_pacer = PoolPacer(pool_quotas)
         self.pacer: PoolPacer = pacer
+        self.classic = ClassicFills(client, pacer, self.rows, self.evidence, NAME, KUCOIN_OPENED)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
@@ -180,11 +184,21 @@ class KucoinFetcher:
         held = await self._balances(report)
         self.evidence.note_all(held, "balance")
         listed = listed_spot_markets(self.client)
-        plan = plan_markets(
-            listed, self.evidence, cursors, held, report, exchange_name=NAME, probe_budget=self.probe_budget
+        # The evidence only grows: commit it before paging, and with each classic page that adds to it, so later
+        # syncs know what this one saw even if it stops on the way (a resumed walk does not see those rows again).
+        yield self._evidence_page()
+        # Fills from before the account's HF upgrade first: the markets they name are evidence for the HF walk.
+        classic = self.classic.pages(
+            spec, listed, cursors.get(CLASSIC), since=since, until=until, end_at=_end_at, report=report
         )
-        # The evidence only grows: commit it before paging, so later syncs know what this one saw.
-        yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
+        async for page in classic:
+            yield page
+            if page.records:
+                yield self._evidence_page()
+        hf_cursors = {market: cursor for market, cursor in cursors.items() if market != CLASSIC}
+        plan = plan_markets(
+            listed, self.evidence, hf_cursors, held, report, exchange_name=NAME, probe_budget=self.probe_budget
+        )
         for market, reasons in plan:
             report.markets_scanned.append(market.id)
             report.market_sources[market.id] = reasons
@@ -192,6 +206,9 @@ class KucoinFetcher:
             pages = self._market(spec, market, cursors.get(market.id), since, until, snapshot, report)
             async for page in pages:
                 yield page
+
+    def _evidence_page(self) -> Page:
+        return Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
 
     async def _market(
         self,
@@ -226,9 +243,14 @@ class KucoinFetcher:
             return WindowPage([self.rows.fill(market, row) for row in items], int(items[-1]["id"]) if more else None)
 
         walk = WindowWalk(spec.endpoint, _window(spec), page, market.id)
-        async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor):
-            # The discovery marks (discovery.plan_markets): a market with fills, or an empty one's balances.
-            marks: Cursor = {"from_id": highest} if highest > 0 else {"from_id": 0, "balances": dict(snapshot)}
+        until_ms = to_ms(until)
+        async for item in walk.pages(start_ms=start_ms, until_ms=until_ms, cursor=cursor):
+            # The discovery marks (discovery.plan_markets): a market with fills, or an empty one's balances once its
+            # walk reached `until`. A probe stopped on the way (a rate limit) carries no balances, so the next sync
+            # asks the market again from its cursor instead of taking it for probed and empty.
+            marks: Cursor = {"from_id": highest}
+            if highest == 0 and "window_end_ms" not in item.cursor and int(item.cursor["window_start_ms"]) > until_ms:
+                marks["balances"] = dict(snapshot)
             yield replace(item, cursor={**item.cursor, **marks})
 
 

@@ -34,6 +34,7 @@ WEIGHTS: Mapping[str, tuple[str, int]] = MappingProxyType(
         # the safer 10 (docs/exchange-apis/kucoin.md).
         "privateGetAccountsLedgers": ("management", 10),
         "privateGetHfFills": ("spot", 2),
+        "privateGetFills": ("spot", 10),
     }
 )
 

@@ -22,9 +22,9 @@ KEY = KeyType(
     description="A KuCoin API key, its secret and the API passphrase you chose when you created it.",
 )
 
-# Rules and sources: docs/exchange-apis/kucoin.md. No page read states a range limit for these lists: 7-day windows
-# are Tallybot's conservative choice (KuCoin limits futures fills to 7 x 24 h a request; an early edition of the HF
-# docs limited spot fills to 3 x 24 h).
+# Rules and sources: docs/exchange-apis/kucoin.md. No page read states a range limit for these lists (the classic
+# fills' 7 x 24 h, in connectors/fetchers/kucoin/classic.py, aside): 7-day windows are Tallybot's conservative choice
+# (KuCoin limits futures fills to 7 x 24 h a request; an early edition of the HF docs limited spot fills to 3 x 24 h).
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -37,7 +37,9 @@ ENDPOINTS = (
         api_path="GET /api/v1/hf/fills",
         notes="Spot fills of high-frequency (current) accounts: symbol required, so the markets are found from the "
         "account's balances, deposits and withdrawals; limit 100 (the maximum), paged down with lastId, asked in "
-        "7-day windows (Spot pool, weight 2). Classic accounts' /api/v1/fills is not read.",
+        "7-day windows (Spot pool, weight 2). Fills from before the account's upgrade to high-frequency trading "
+        "are read from the classic GET /api/v1/fills: every market in one walk, 7 x 24 h and 500 fills a request "
+        "(Spot pool, weight 10).",
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
