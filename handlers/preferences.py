@@ -57,7 +57,7 @@ def _keyboard() -> InlineKeyboardMarkup:
 
 
 def _listing(rows: UserRows) -> str:
-    """"2 exchange accounts, 2 API keys (stored encrypted), …, and your settings (time zone)"."""
+    """What the user held, as one phrase: 2 exchange accounts, …, and your settings (time zone)."""
     items = []
     for table, text_id in ERASED_ITEMS:
         count = rows[table] - rows[FILE_TRANSACTIONS] if table == "transactions" else rows[table]

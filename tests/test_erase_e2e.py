@@ -8,15 +8,20 @@ gone from the database's bytes, Bob keeps everything, and /start greets her as a
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 from collections.abc import AsyncIterator, Collection
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import inspect, text
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
@@ -24,9 +29,11 @@ from bot.secret import Secret
 from bot.vault import generate_key
 from connectors.files.tallybot import template_csv
 from db.engine import Database
+from handlers.callbacks import ERASE
 from i18n import t, tn
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, Credentials
+from sandbox.exchanges.base import FaultAction
 from sandbox.runner import ErrorRecorder
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
@@ -240,4 +247,125 @@ async def test_ada_deletes_everything_bob_keeps_his_and_start_greets_her_as_new(
     assert welcome.text and new_user is not None and new_user != ada_user and new_integrations == []
     assert profile.timezone == "UTC"
     assert no_keys.text == t("assistant.keys.empty")
+    assert recorder.messages == []
+
+
+async def test_a_kept_forged_expired_malformed_or_older_confirmation_deletes_nothing(
+    telegram: BotApiEmulator, binance: BinanceEmulator, ada: Walker, recorder: ErrorRecorder, tmp_path: Path
+) -> None:
+    eve = Walker(telegram, telegram.add_user(user_id=6666, first_name="Eve", started=True))
+    async with running_bot(settings_for(telegram, tmp_path / "data")) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        database = services.database
+        await connect(services, ADA, binance.add_key(label="ada"))
+        await connect(services, eve.user.user_id, binance.add_key(label="eve"))
+        ada_user, _ = await ids_of(database, ADA)
+        assert ada_user is not None
+        menus = []
+        for _ in range(3):
+            sent = await ada.send("/settings")
+            menus.append(await ada.reply_to(sent, "Time zone"))
+
+        async def ask(menu: Any) -> Any:
+            await telegram.press_button(ada.user, menu, t("erase.button.open"))
+            await telegram.wait_until(
+                lambda: "Delete everything" in (telegram.message(ada.chat_id, menu.message_id).text or "")
+            )
+            return telegram.message(ada.chat_id, menu.message_id)
+
+        older, kept, final = [await ask(menu) for menu in menus]
+        answered = len(telegram.answered_callbacks)
+        await telegram.press_button(ada.user, kept, t("erase.button.keep"))
+        await telegram.wait_until(lambda: len(telegram.answered_callbacks) > answered)
+        after_keep = await rows_of(database, ADA)
+
+        # Eve presses a confirmation naming Ada's row; Ada one past its deadline, one without and one out of shape.
+        def button(data: str) -> InlineKeyboardMarkup:
+            return InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data=data)]])
+
+        future, past = int(time.time()) + 300, int(time.time()) - 1
+        await app.bot.send_message(eve.chat_id, "x", reply_markup=button(ERASE.data("yes", ada_user, future)))
+        await eve.press("Yes")
+        await app.bot.send_message(ada.chat_id, "x", reply_markup=button(ERASE.data("yes", ada_user, past)))
+        await ada.press("Yes")
+        await app.bot.send_message(ada.chat_id, "x", reply_markup=button(f"er:yes:{ada_user}:"))
+        await ada.press("Yes")
+        await app.bot.send_message(ada.chat_id, "x", reply_markup=button(f"er:yes:x{ada_user}:{future}"))
+        await ada.press("Yes")
+        after_forgeries = await rows_of(database, ADA), await rows_of(database, eve.user.user_id)
+
+        await telegram.press_button(ada.user, final, t("erase.button.confirm"))
+        await telegram.wait_until(lambda: "Deleted." in (telegram.message(ada.chat_id, final.message_id).text or ""))
+        await connect(services, ADA, binance.add_key(label="ada again"), name="Binance-2")
+        again = await rows_of(database, ADA)
+        answered = len(telegram.answered_callbacks)
+        await telegram.press_button(ada.user, older, t("erase.button.confirm"))  # within its 10 minutes
+        await telegram.wait_until(lambda: len(telegram.answered_callbacks) > answered)
+        after_older = await rows_of(database, ADA)
+
+    alerts = [(a.user_id, a.text) for a in telegram.answered_callbacks if a.show_alert]
+    assert telegram.message(ada.chat_id, kept.message_id).text == t("erase.kept")
+    assert after_keep["integrations"] == 1 and after_keep["credentials"] == 1 and after_keep["users"] == 1
+    assert after_forgeries[0] == after_keep and after_forgeries[1]["credentials"] == 1
+    assert alerts == [
+        (6666, t("erase.expired")),  # Eve: the row named is not hers
+        (ADA, t("erase.expired")),  # past its deadline
+        (ADA, t("erase.expired")),  # no deadline at all
+        (ADA, t("button.stale")),  # not the codec's shape
+        (ADA, t("erase.expired")),  # made for the Ada whose data is gone
+    ]
+    assert again["integrations"] == 1 and after_older == again
+    assert recorder.messages == []
+
+
+def held_until(reached: asyncio.Event, release: asyncio.Event) -> FaultAction:
+    """Answer normally, once `release` is set; `reached` says the request is being held."""
+
+    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
+        reached.set()
+        await release.wait()
+        return await handler(request)
+
+    return act
+
+
+async def test_a_sync_running_when_ada_deletes_everything_stops_and_stores_nothing_more(
+    telegram: BotApiEmulator,
+    binance: BinanceEmulator,
+    ada: Walker,
+    recorder: ErrorRecorder,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The deletion takes the sync's lease with everything else; the sync's next write finds no lease (the fence)
+    and stops, so nothing of Ada's comes back, in this process or any other."""
+    reached, release = asyncio.Event(), asyncio.Event()
+    binance.faults.inject(held_until(reached, release), path="/api/v3/myTrades", after=2)
+    settings = bot_settings(telegram, binance, tmp_path, database_url)
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        database = services.database
+        await connect(services, ADA, binance.add_key(label="ada"))
+        user_id, integration_ids = await ids_of(database, ADA)
+        sync = await ada.send("/sync")
+        await asyncio.wait_for(reached.wait(), timeout=60)
+        during = await rows_of(database, ADA)
+        menu = await ada.send("/settings")
+        await ada.reply_to(menu, "Time zone")
+        await ada.press_for("Delete all my data", "Delete everything")
+        done = await ada.press_for("Yes, delete everything", "Deleted.")
+        release.set()
+        stopped = await ada.reply_to(sync, t("sync.refused.taken_over"), timeout=60)
+        finished = [m for m in telegram.bot_messages(ada.chat_id) if "Sync finished" in (m.text or "")]
+    # The bot has stopped: whatever the sync still had to do is done. Counted afresh.
+    afterwards = Database(settings.effective_database_url)
+    try:
+        left = await rows_of(afterwards, ADA, user_ids=[user_id or 0], integration_ids=integration_ids)
+    finally:
+        await afterwards.dispose()
+
+    assert during["sync_leases"] == 1 and during["sync_runs"] == 1, "the sync was running"
+    assert tn("erase.count.running_syncs", 1) in (done.text or "")
+    assert stopped.text and finished == []
+    assert left == dict.fromkeys(left, 0), left
     assert recorder.messages == []

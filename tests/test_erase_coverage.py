@@ -1,0 +1,94 @@
+"""Deleting a user's data: every table is accounted for, and the deletion and a sync's page cannot deadlock.
+
+On SQLite and PostgreSQL, against the migrated database (what the migrations made, not only the models).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.erase import EraseService
+from bot.sync.lease import Lease
+from bot.sync.results import SyncLeaseLost
+from db.engine import Database
+from db.models import Credential, Integration, User
+from db.repositories import SyncRepository, TransactionRepository
+from db.repositories.erase import ERASED, NOT_USER_DATA
+from tests.test_erase_e2e import NOBODYS, owner_condition, rows_of, table_columns
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def test_every_table_is_either_deleted_for_the_user_or_holds_nobodys_data(database: Database) -> None:
+    """A new table fails here until db/repositories/erase.py deletes its rows of the user (or says it holds none),
+    and until this test knows how to tell whose rows it holds."""
+    tables = await table_columns(database)
+    assert set(tables) == set(ERASED) | NOT_USER_DATA, "a table is neither deleted for the user nor listed as nobody's"
+    assert NOT_USER_DATA == NOBODYS
+    for table, columns in tables.items():
+        if table not in NOBODYS:
+            owner_condition(table, columns, [1], [1], 1001)  # raises for a table it cannot attribute
+    assert ERASED.index("sync_leases") < ERASED.index("integrations"), "the fence goes first (see erase.py)"
+
+
+async def user_with_account(database: Database) -> tuple[int, int]:
+    async with database.writer() as session:
+        user = User(telegram_user_id=1001, timezone="UTC")
+        session.add(user)
+        await session.flush()
+        integration = Integration(user_id=user.id, exchange_id="binance", account_name="Binance-1", options={})
+        session.add(integration)
+        await session.flush()
+        session.add(Credential(integration_id=integration.id, sealed={}, api_key_fingerprint="…abcd"))
+        return user.id, integration.id
+
+
+def trades(integration_id: int, count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "integration_id": integration_id,
+            "natural_key": f"trade:{n}",
+            "kind": "trade",
+            "occurred_at": NOW,
+            "asset": "BTC",
+            "amount": Decimal("0.1"),
+            "source": "api",
+        }
+        for n in range(count)
+    ]
+
+
+async def test_a_deletion_during_a_page_waits_for_it_deletes_it_too_and_the_next_page_is_fenced_off(
+    database: Database,
+) -> None:
+    """The page transaction holds the sync's lease row (PostgreSQL: a row lock) while it inserts records that need
+    the account (a foreign key check). The deletion takes the lease first, so it waits for the page and then
+    deletes what the page stored; deleting the account first would deadlock with the page."""
+    user_id, integration_id = await user_with_account(database)
+    lease = Lease(database, integration_id, ttl=timedelta(minutes=2), clock=lambda: datetime.now(UTC))
+    assert await lease.acquire() is not None
+    eraser = EraseService(database)
+    async with database.writer() as page:
+        await lease.fence(page)
+        erasing = asyncio.create_task(eraser.erase(1001, [1001], user_id=user_id))
+        await asyncio.sleep(0.5)
+        waited = not erasing.done()
+        await TransactionRepository(page).insert_missing(trades(integration_id, 3))
+    erased = await asyncio.wait_for(erasing, timeout=20)
+    with pytest.raises(SyncLeaseLost):
+        async with database.writer() as next_page:
+            await lease.fence(next_page)
+            await TransactionRepository(next_page).insert_missing(trades(integration_id, 5))
+    async with database.reader() as session:
+        lease_row = await SyncRepository(session).lease(integration_id)
+
+    assert waited, "the deletion waited for the page being written"
+    assert erased is not None
+    assert (erased["transactions"], erased["sync_leases"], erased["credentials"], erased["users"]) == (3, 1, 1, 1)
+    assert lease_row is None
+    left = await rows_of(database, 1001, user_ids=[user_id], integration_ids=[integration_id])
+    assert left == dict.fromkeys(left, 0), left
