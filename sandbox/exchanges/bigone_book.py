@@ -102,9 +102,14 @@ def decode_token(token: str, kind: str) -> int:
     return offset
 
 
-def page(rows: Sequence[Json], params: Mapping[str, str], kind: str, default: int, maximum: int) -> Json:
-    """One page of a newest-first list; the token is given while rows follow (the last page has none: unsourced)."""
+def page(
+    rows: Sequence[Json], params: Mapping[str, str], kind: str, default: int, maximum: int, cap: int | None = None
+) -> Json:
+    """One page of a newest-first list; the token is given while rows follow (the last page has none: unsourced).
+    `cap`: fewer rows than asked, with the token still given (a test of a short page that is not the last)."""
     limit = limit_param(params, default, maximum)
+    if cap is not None:
+        limit = min(limit, cap)
     token = params.get("page_token")
     start = decode_token(token, kind) if token else 0
     chunk = list(rows[start : start + limit])
@@ -134,6 +139,10 @@ class BigoneBook:
         # deposits with these ids are listed as PENDING.
         self.hidden_after_ms: int | None = None
         self.pending_deposits: set[int] = set()
+        # Deposits with these ids are listed as WITHHOLD (held back; one may never settle), and every list answers
+        # at most `page_cap` rows a page, its page_token still given while rows follow.
+        self.withheld_deposits: set[int] = set()
+        self.page_cap: int | None = None
 
     def _listed(self, timestamp: int) -> bool:
         return self.hidden_after_ms is None or timestamp <= self.hidden_after_ms
@@ -179,7 +188,7 @@ class BigoneBook:
         listed = [t for t in self.account.trades_for(name) if self._listed(t.timestamp)]
         pool = sorted(listed, key=lambda t: int(t.id), reverse=True)
         rows = [self._trade(t) for t in pool]
-        return page(rows, call.params, "TRADE", TRADES_LIMIT_DEFAULT, TRADES_LIMIT_MAX)
+        return page(rows, call.params, "TRADE", TRADES_LIMIT_DEFAULT, TRADES_LIMIT_MAX, self.page_cap)
 
     @staticmethod
     def _trade(t: TradeRecord) -> Json:
@@ -205,7 +214,8 @@ class BigoneBook:
         symbol = call.params.get("asset_symbol")
         pool = [d for d in self.account.deposits if (not symbol or d.asset == symbol) and self._listed(d.timestamp)]
         pool.sort(key=lambda d: self.deposit_ids[d.id], reverse=True)
-        return page([self._deposit(d) for d in pool], call.params, "DEPOSIT", WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX)
+        rows = [self._deposit(d) for d in pool]
+        return page(rows, call.params, "DEPOSIT", WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX, self.page_cap)
 
     def _deposit(self, d: DepositRecord) -> Json:
         return {
@@ -218,17 +228,22 @@ class BigoneBook:
             "updated_at": iso_ms(d.timestamp + 600_000),
             "kind": "default",
             "memo": "",
-            "state": "PENDING" if self.deposit_ids[d.id] in self.pending_deposits else "COMPLETED",
+            "state": self._deposit_state(self.deposit_ids[d.id]),
             "asset_symbol": d.asset,
             "target_account": "SPOT",
         }
+
+    def _deposit_state(self, ident: int) -> str:
+        if ident in self.withheld_deposits:
+            return "WITHHOLD"
+        return "PENDING" if ident in self.pending_deposits else "COMPLETED"
 
     def withdrawals(self, call: Call) -> Json:
         symbol = call.params.get("asset_symbol")
         pool = [w for w in self.account.withdrawals if (not symbol or w.asset == symbol) and self._listed(w.timestamp)]
         pool.sort(key=lambda w: self.withdrawal_ids[w.id], reverse=True)
         rows = [self._withdrawal(w) for w in pool]
-        return page(rows, call.params, "WITHDRAWAL", WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX)
+        return page(rows, call.params, "WITHDRAWAL", WALLET_LIMIT_DEFAULT, WALLET_LIMIT_MAX, self.page_cap)
 
     def _withdrawal(self, w: WithdrawalRecord) -> Json:
         return {

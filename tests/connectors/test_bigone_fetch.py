@@ -133,8 +133,14 @@ async def test_an_interrupted_walk_is_finished_by_the_next_sync_and_the_one_afte
 
 async def test_a_pending_deposit_is_read_again_until_it_is_credited() -> None:
     async with BigoneEmulator(seed=7, profile=ACCOUNT, listed_pairs=12) as bigone, fetcher(bigone) as f:
-        deposits = sorted(bigone.account.deposits, key=lambda d: d.timestamp)
-        waiting = deposits[-10]
+        # The tenth newest by id, made a day old: still settling (one pending past 14 days is let go, below).
+        waiting = sorted(bigone.account.deposits, key=lambda d: d.timestamp)[-10]
+        waiting = replace(waiting, timestamp=bigone.clock.now_ms() - DAY_MS)
+        bigone.account = replace(
+            bigone.account, deposits=tuple(waiting if d.id == waiting.id else d for d in bigone.account.deposits)
+        )
+        bigone.book.account = bigone.account
+        deposits = sorted(bigone.account.deposits, key=lambda d: bigone.book.deposit_ids[d.id])
         bigone.book.pending_deposits = {bigone.book.deposit_ids[waiting.id]}
         cursors: dict[str, Cursor] = {}
         first, _ = await walk(f, Endpoint.DEPOSITS, cursors)
@@ -160,3 +166,30 @@ async def test_the_sync_from_date_ends_a_walk_early() -> None:
     assert tx_ids(records) == sorted(d.tx_id for d in recent)
     # Newest first, so the walk stops at the page holding the first older deposit.
     assert report.requests == len(recent) // PAGES[Endpoint.DEPOSITS] + 1
+
+
+async def test_a_deposit_withheld_past_14_days_is_let_go_with_a_gap_and_later_syncs_do_not_walk_down_to_it() -> None:
+    async with BigoneEmulator(seed=7, profile=ACCOUNT, listed_pairs=12) as bigone, fetcher(bigone) as f:
+        deposits = sorted(bigone.account.deposits, key=lambda d: d.timestamp)
+        now = bigone.clock.now_ms()
+        stuck = next(d for d in reversed(deposits) if now - d.timestamp > 15 * DAY_MS)
+        bigone.book.withheld_deposits = {bigone.book.deposit_ids[stuck.id]}  # WITHHOLD, and it stays so
+        cursors: dict[str, Cursor] = {}
+        first, report = await walk(f, Endpoint.DEPOSITS, cursors)
+        again, second = await walk(f, Endpoint.DEPOSITS, cursors)
+    assert tx_ids(first) == sorted(d.tx_id for d in deposits if d is not stuck)
+    when = datetime.fromtimestamp(stuck.timestamp / 1000, UTC)
+    [gap] = report.gaps
+    assert (gap.endpoint, gap.start, gap.end) == (Endpoint.DEPOSITS, when, when)
+    assert gap.reason.startswith(f"One of your deposits from {when:%Y-%m-%d %H:%M:%S} UTC was still pending after 14")
+    # stop_id is the newest deposit's, not below the withheld one: the next sync asks one page and notes nothing.
+    assert cursors[""]["stop_id"] == max(bigone.book.deposit_ids.values())
+    assert (again, second.requests, second.gaps) == ([], 1, [])
+
+
+async def test_a_short_page_with_a_page_token_is_not_the_end_of_the_list() -> None:
+    async with BigoneEmulator(seed=5, profile=ACCOUNT, listed_pairs=12) as bigone, fetcher(bigone) as f:
+        bigone.book.page_cap = 3  # BigONE answers 3 rows where 7 are asked, and gives the next page's token
+        records, report = await walk(f, Endpoint.DEPOSITS, {})
+    assert tx_ids(records) == sorted(d.tx_id for d in bigone.account.deposits)
+    assert report.requests == math.ceil(len(bigone.account.deposits) / 3)

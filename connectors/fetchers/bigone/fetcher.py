@@ -9,7 +9,9 @@ newest first by its ``page_token``. Rules and their sources: docs/exchange-apis/
 
 No list takes a time range: each is read from its newest row back to the newest row an earlier sync read
 (``stop_id``; ids descend down the list, as in BigONE's examples), or to the start of the user's history. A row not
-final yet (a deposit still pending) keeps ``stop_id`` below it, so the next sync reads it again.
+final yet (a deposit still pending) keeps ``stop_id`` below it, so the next sync reads it again, for 14 days
+(windows.HOLD_MAX_AGE_MS, counted from ``inserted_at``): one pending longer is let go and named as a gap
+(windows.released_gap).
 
 Cursors: ``{"stop_id": …, "covered_ms": …}`` once a walk ended; during one also ``"token"`` (the next page's
 ``page_token``), ``"top_id"`` and ``"top_ms"`` (the newest row of the walk), ``"hold_id"`` (the lowest pending
@@ -37,7 +39,7 @@ from connectors.fetchers.discovery import (
     listed_spot_markets,
     plan_markets,
 )
-from connectors.fetchers.windows import EPOCH, call, to_ms
+from connectors.fetchers.windows import EPOCH, call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, exact, ms_to_utc
 
@@ -120,7 +122,9 @@ class BigoneFetcher:
             body = await call(self.client, method, request, endpoint=spec.endpoint, report=report, market=market)
             rows = list((body or {}).get("data") or [])
             records: list[NormalizedRecord] = []
-            done = len(rows) < spec.page_size or not (body or {}).get("page_token")
+            # The list ends with a page without a token or without rows ([general]: a page comes with its
+            # page_token); a short page with a token is not the end (the page size is not a documented promise).
+            done = not rows or not (body or {}).get("page_token")
             for row in rows:
                 ident, moment = int(row["id"]), to_ms(when(row))
                 if (stop is not None and ident <= int(stop)) or (floor is not None and moment < floor):
@@ -130,7 +134,13 @@ class BigoneFetcher:
                     top_id, top_ms = ident, moment
                 found, pending = read(row)
                 records.extend(found)
-                if pending and (hold is None or ident < int(hold)):
+                if pending and hold_if_recent(moment) is None:
+                    # Pending past 14 days (a WITHHOLD deposit may never settle): it no longer keeps stop_id below
+                    # it, or every later sync would walk down to it again; the user is told its time instead.
+                    gap = released_gap(spec.endpoint, moment)
+                    if gap not in report.gaps:
+                        report.gaps.append(gap)
+                elif pending and (hold is None or ident < int(hold)):
                     hold = ident
             if done:
                 newest = int(top_id) if top_id is not None else stop
