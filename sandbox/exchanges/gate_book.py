@@ -2,7 +2,9 @@
 
 Fields, envelopes, page sizes, windows and time units are those of Gate's API v4 reference (read through the
 gateapi-python SDK's generated pages: SpotApi.md, WalletApi.md, Trade.md, DepositRecord.md, WithdrawalRecord.md);
-each rule and its source is in docs/exchange-apis/gate.md. Where the reference is silent (the order rows come in,
+each rule and its source is in docs/exchange-apis/gate.md. Fills are ranged by their order's finish time (the
+reference: "Time range parameters are handled as order finish time"), and a test may script a fill's fee as paid
+with GT or points (`GateBook.deductions`). Where the reference is silent (the order rows come in,
 what a range longer than allowed returns, the key list's exact shape) the choice made here is marked there as
 unsourced.
 """
