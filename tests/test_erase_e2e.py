@@ -193,6 +193,10 @@ async def test_ada_deletes_everything_bob_keeps_his_and_start_greets_her_as_new(
         unfinished = await ada.send("/connect")
         await ada.reply_to(unfinished, "")
         await services.open_messages.opened(ADA, 999_999, "sync")  # one a crashed instance would have left open
+        # A file sent but not assigned to an account yet: its Telegram file id is kept in memory until she picks one.
+        unassigned = await telegram.send_document(ada.user, filename="later.csv", content=template_csv())
+        pending = await ada.reply_to(unassigned, "Which account")
+        clients = services.pool.open_clients
         ada_user, ada_integrations = await ids_of(database, ADA)
         held = await rows_of(database, ADA)
         bobs = await rows_of(database, BOB)
@@ -209,6 +213,11 @@ async def test_ada_deletes_everything_bob_keeps_his_and_start_greets_her_as_new(
         left = await rows_of(database, ADA, user_ids=[ada_user or 0], integration_ids=ada_integrations)
         bob_after = await rows_of(database, BOB)
         after_bytes = await database_bytes(services, tmp_path / "data")
+        clients_after = services.pool.open_clients
+        answered = len(telegram.answered_callbacks)
+        await telegram.press_button(ada.user, pending, t("upload.button.new_account"))
+        await telegram.wait_until(lambda: len(telegram.answered_callbacks) > answered)
+        after_old_upload = await ids_of(database, ADA)
 
         again = await ada.send("/start")
         welcome = await ada.reply_to(again, "Welcome to Tallybot")
@@ -243,6 +252,10 @@ async def test_ada_deletes_everything_bob_keeps_his_and_start_greets_her_as_new(
     for value in ciphertexts:
         raw = base64.b64decode(value)
         assert not any(raw in blob for blob in after_bytes.values())
+    # Her exchange client (which holds her opened key) is closed at once; Bob's stays.
+    assert clients == 2 and clients_after == 1
+    # The file she had not assigned yet is forgotten too: its button creates no account (nor a user row).
+    assert telegram.answered_callbacks[-1].text == t("button.stale") and after_old_upload == (None, [])
     # A new user: a new row with the default time zone and no accounts.
     assert welcome.text and new_user is not None and new_user != ada_user and new_integrations == []
     assert profile.timezone == "UTC"
