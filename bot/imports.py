@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.integrations import IntegrationNotFound
+from bot.overlap import stored_overlapping
 from bot.sync.atomic import uninterrupted
 from connectors.files import (
     FORMATS,
@@ -30,7 +31,6 @@ from connectors.files import (
     FileTooLarge,
     ParsedFile,
     RejectedRow,
-    StoredRecords,
     UnknownFormat,
     WrongExchange,
     WrongFileType,
@@ -43,7 +43,6 @@ from connectors.files import (
 from connectors.files.matching import ImportPlan, Match, plan_import
 from connectors.files.reading import too_large
 from connectors.files.values import zone_named
-from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.models import Integration
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
@@ -74,7 +73,6 @@ __all__ = [
 
 MAX_REJECTED_SHOWN = 5
 INSERT_BATCH = 1_000
-MAX_ASSET_FILTER = 500  # beyond this many distinct assets the stored-record query is not filtered by asset
 # Zones run from UTC-12 to UTC+14: a file without a zone, read in another zone, is at most 26 hours away.
 ZONE_SHIFT = timedelta(hours=26)
 
@@ -168,12 +166,15 @@ class ImportService:
             await self._owned(session, telegram_user_id, integration_id)
             # A file without a zone may have been imported before under another one (as the report suggests).
             wall_zone = zone_named(parsed.zone_name) if parsed.zone_note is not None else None
-            stored = await _stored(
+            # A file without a zone: its rows stored by an earlier import may be read in another zone (up to 26
+            # hours away), and their file row (`raw`) is loaded to recognise those of older versions.
+            precision = max(p.precision for p in parsed.records)
+            stored = await stored_overlapping(
                 session,
                 integration_id,
                 [p.record for p in parsed.records],
-                max(p.precision for p in parsed.records),
-                zone_shift=wall_zone is not None,
+                slack=timedelta(seconds=precision + 1) + (ZONE_SHIFT if wall_zone is not None else timedelta(0)),
+                with_raw=wall_zone is not None,
             )
             plan = await asyncio.to_thread(plan_import, parsed.records, stored, integration_id, wall_zone=wall_zone)
             # Stored rows of a file without a zone, imported again under another zone: to the corrected time and key.
@@ -200,47 +201,6 @@ class ImportService:
         if integration is None:
             raise IntegrationNotFound(t("integrations.not_found"))
         return integration
-
-
-async def _stored(
-    session: AsyncSession,
-    integration_id: int,
-    records: Sequence[NormalizedRecord],
-    precision: int,
-    *,
-    zone_shift: bool = False,
-) -> StoredRecords:
-    """The integration's stored records these records could overlap: their kinds, time range and assets.
-
-    `zone_shift`: the records come from a file without a zone; its rows stored by an earlier import may be read in
-    another zone (up to 26 hours away), and their file row (`raw`) is loaded to recognise those of older versions.
-    """
-    slack = timedelta(seconds=precision + 1) + (ZONE_SHIFT if zone_shift else timedelta(0))
-    assets = {r.asset for r in records}
-    rows = ImportRepository(session).overlapping(
-        integration_id,
-        kinds={str(r.kind) for r in records},
-        start=min(r.occurred_at for r in records) - slack,
-        end=max(r.occurred_at for r in records) + slack,
-        assets=assets if len(assets) <= MAX_ASSET_FILTER else None,
-        with_raw=zone_shift,
-    )
-    stored = StoredRecords()
-    async for row in rows:
-        stored.add_values(
-            kind=row.kind,
-            occurred_at=row.occurred_at,
-            natural_key=row.natural_key,
-            asset=row.asset,
-            amount=row.amount,
-            quote_asset=row.quote_asset,
-            side=row.side,
-            price=row.price,
-            fee_amount=row.fee_amount,
-            raw=row.raw,
-            from_file=row.from_file,
-        )
-    return stored
 
 
 def _report(

@@ -16,19 +16,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.overlap import stored_overlapping
 from bot.sync.atomic import uninterrupted
 from bot.sync.lease import Lease
 from bot.sync.plan import PlannedEndpoint, SyncTarget
 from bot.sync.progress import ProgressTracker
 from bot.sync.results import EndpointResult
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.files.matching import StoredRecords
 from connectors.profiles import Endpoint
 from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.models import TransactionSource
 from db.repositories import SyncRepository, TransactionRepository
-from db.repositories.file_rows import FileRowRepository
 
 # Pages without records carry only a cursor. Their cursors are committed with the next page that has records,
 # with the endpoint's outcome, before any wait, or after this many: a first sync walks hundreds of empty windows,
@@ -174,29 +173,9 @@ async def known_from_files(session: AsyncSession, integration_id: int, records: 
     history (Binance's trade export has no trade id), the API's records would otherwise be stored a second time
     under their own keys. These are skipped and counted as already known.
     """
-    if not records:
-        return set()
-    rows = FileRowRepository(session).content_keyed(
-        integration_id,
-        kinds={str(r.kind) for r in records},
-        start=min(r.occurred_at for r in records) - FILE_TIME_SLACK,
-        end=max(r.occurred_at for r in records) + FILE_TIME_SLACK,
-        assets={r.asset for r in records},
+    stored = await stored_overlapping(
+        session, integration_id, records, slack=FILE_TIME_SLACK, content_keyed_file_rows=True
     )
-    stored = StoredRecords()
-    async for row in rows:
-        stored.add_values(
-            kind=row.kind,
-            occurred_at=row.occurred_at,
-            natural_key=row.natural_key,
-            asset=row.asset,
-            amount=row.amount,
-            quote_asset=row.quote_asset,
-            side=row.side,
-            price=row.price,
-            fee_amount=row.fee_amount,
-            from_file=True,
-        )
     if not len(stored):
         return set()
     return {r.natural_key for r in records if not stored.has_key(r.natural_key) and stored.claim_content(r)}

@@ -1,4 +1,5 @@
-"""The queries of a file import: the stored records a file may overlap, and corrections of rows stored before."""
+"""The queries of stored records a batch may overlap (a file import, a sync page meeting file rows), and
+corrections of rows stored before."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Transaction, TransactionSource
 
 STREAM_BATCH = 2_000
+MAX_ASSET_FILTER = 500  # beyond this many distinct assets the query is not filtered by asset (a bounded IN list)
+CONTENT_KEY_MARK = ":h:"  # what connectors.records.natural_key puts in a key made of a hash of the content
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,16 @@ class ImportRepository:
         kinds: Collection[str],
         start: datetime,
         end: datetime,
-        assets: Collection[str] | None,
+        assets: Collection[str],
         with_raw: bool = False,
+        content_keyed_file_rows: bool = False,
     ) -> AsyncIterator[StoredRow]:
         """The integration's records of these kinds between `start` and `end` (both included), of these assets
-        (all when None), streamed in batches. `with_raw`: load the file row kept in `raw` of rows a file stored."""
+        (of every asset when there are more than MAX_ASSET_FILTER of them), streamed in batches.
+
+        `with_raw`: load the file row kept in `raw` of rows a file stored. `content_keyed_file_rows`: only rows a
+        file import stored under a content-hash key (an export without ids), which the sync engine meets again.
+        """
         columns = [
             Transaction.kind,
             Transaction.occurred_at,
@@ -69,8 +77,12 @@ class ImportRepository:
             Transaction.occurred_at >= start,
             Transaction.occurred_at <= end,
         )
-        if assets is not None:
+        if len(assets) <= MAX_ASSET_FILTER:
             query = query.where(Transaction.asset.in_(sorted(assets)))
+        if content_keyed_file_rows:
+            query = query.where(
+                Transaction.source == TransactionSource.FILE, Transaction.natural_key.contains(CONTENT_KEY_MARK)
+            )
         result = await self.session.stream(query.execution_options(yield_per=STREAM_BATCH))
         async for partition in result.partitions(STREAM_BATCH):
             for row in partition:
