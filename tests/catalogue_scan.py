@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -132,13 +133,34 @@ def all_id_uses() -> tuple[IdUse, ...]:
 
 
 # --- English literals --------------------------------------------------------------------------------------------
+#
+# The rule: a string literal (an f-string with its fields blanked) counts when it holds one word a user reads: three
+# letters or more, lower case or capitalised ("waiting", "min", "{} new", "Selected: {}"). A token shaped like an
+# identifier, a code or a URL is not such a word: ALL CAPS ("GET", "USDT"), camelCase ("apiKey"), snake_case,
+# dotted or hyphenated names, anything with a digit, format fields. So a literal made only of those never counts,
+# and any literal with one real word does, wherever it is, unless it sits in one of the named places below.
+# Besides literals, two habits that build English in code are counted: a bare "s"/"es" chosen by a condition (a
+# plural by `if`), and `.lower()`/`.upper()`/`.capitalize()`/`.title()` on a label, title, phrase or name.
 
-# Two words of prose side by side ("went wrong", "Rows read", "Sorry, something"): what a sentence, a label of
-# two words or a fragment glued into one has. Identifiers, codes, paths, formats and single symbols do not.
-# A word may be an acronym ("API key"); the word after it is lower case or capitalised, never all capitals (a PEM
-# label such as "PRIVATE KEY", an SQL keyword, a code).
-PROSE = re.compile(r"[A-Za-z][A-Za-z']+[,;:]? +(?:[a-z][a-z']*|[A-Z][a-z']+)\b")
+# A lone lower-case word ("spot", "fee", "waiting") is shaped like a code as much as like a word: code_positions().
+LONE_CODE = re.compile(r"^[a-z]+$")
+# Classes called with codes (an enum's value, a frozenset of codes), not texts.
+ENUM_CALLS = frozenset({"RecordKind", "EndpointStatus", "Decimal", "Path", "PurePath"})
+WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?:'[a-z]{1,2})?$")
+FIELDS = re.compile(r"\{[^{}]*\}|%[-+ 0#]*\d*(?:\.\d+)?[sdifrx]")
+# A number's unit or noun after it, however short: "{} s", "{} ms", "{} min".
+UNIT = re.compile(r"\{\} +[a-z]+\b")
+URLS = re.compile(r"\b(?:https?|wss?)://\S+")
+# Punctuation around a word in a sentence: "(Selected:", "rows.", "“waiting”".
+AROUND = "()[]<>\"'`,.;:!?…•*“”‘’«»–—"
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH|PRAGMA|LOCK|SET|BEGIN)\b")
+# A plural built by a condition: `"s" if count != 1 else ""`.
+PLURAL_SUFFIXES = frozenset({"s", "es"})
+# Case changed on a text to fit it into a sentence: the receiver's name ends with one of these.
+CASED_NAMES = ("label", "title", "phrase", "name", "caption")
+CASE_METHODS = frozenset({"lower", "upper", "capitalize", "title"})
+
+# --- where a literal is not a text: each place named, with why --------------------------------------------------
 # Keyword arguments that take a setting, not a text (SQLAlchemy's `cascade="all, delete-orphan"`; a profile's
 # `aliases`, the words a search matches).
 SETTING_KEYWORDS = frozenset({"cascade", "ondelete", "onupdate", "server_default", "lazy", "aliases"})
@@ -149,15 +171,45 @@ LOG_OBJECTS = frozenset({"logger", "log", "logging", "LOGGER", "_log", "_logger"
 PATTERN_CALLS = frozenset(
     {"compile", "match", "search", "fullmatch", "sub", "split", "findall", "strftime", "strptime"}
 )
-# A button's label is English even when it is one word ("Cancel"): counted whatever it looks like.
+# Calls whose string arguments name a key, an attribute or a column (matched, never shown by us): a mapping's
+# `.get("fee")`, `getattr(x, "label")`, an uploaded table's `table.cell(row, "filled price")`.
+KEY_CALLS = frozenset({"get", "pop", "setdefault", "getattr", "hasattr", "setattr", "getenv", "cell", "column"})
+# String methods whose arguments are matched against a value (an exchange's or a file's words), not said.
+MATCH_METHODS = frozenset(
+    {
+        "startswith",
+        "endswith",
+        "removeprefix",
+        "removesuffix",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "replace",
+        "find",
+        "index",
+        "count",
+        "partition",
+        "rpartition",
+        "encode",
+        "decode",
+    }
+)
+# A module-level or class-level name ending so holds words matched against an exchange's answer or an uploaded
+# file (column headers, sign words such as "Buy"/"卖出", type names): never shown by us.
+MATCH_ONLY_SUFFIXES = ("_COLUMNS", "_HEADERS", "_WORDS", "_MATCH_ONLY")
+# A button's label is English even when it is one word ("Cancel"): counted wherever it is.
 BUTTON_CALLS = frozenset({"InlineKeyboardButton", "KeyboardButton", "BotCommand", "button"})
 # Exceptions a developer reads (built-in ones): their messages never reach a user, who sees the error handler's
-# text. A project exception is counted: its message may be shown.
+# text. A project exception is counted (its message may be shown) unless it is named here with who reads it.
 DEVELOPER_EXCEPTIONS = frozenset(
     name
     for name in dir(builtins)
     if isinstance(getattr(builtins, name), type) and name.endswith(("Error", "Exception"))
 )
+LOG_ONLY_EXCEPTIONS: dict[str, str] = {
+    "PermissionsUnreadable": "connectors/keycheck.py logs its message (the field at fault); the user is shown "
+    "diagnosis.unreadable_permissions",
+}
 
 
 @dataclass(frozen=True)
@@ -166,27 +218,87 @@ class Literal:
     line: int
     text: str
 
+    @property
+    def key(self) -> str:
+        """How catalogue_debt.txt names this literal: a short stable hash of its text, then its first words."""
+        digest = hashlib.sha1(self.text.encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
+        words = " ".join(self.text.split())
+        return f"{digest} {words[:48]}"
+
 
 def english_literals(module: str, tree: ast.Module) -> list[Literal]:
     skipped = skipped_nodes(module, tree)
+    plurals = plural_suffixes(tree)
+    codes = code_positions(tree)
     found: list[Literal] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (cased := cased_text(node)) is not None:
+            found.append(Literal(module, node.lineno, cased))
         if id(node) in skipped:
             continue
         if isinstance(node, ast.JoinedStr):
-            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
             skipped.update(id(v) for v in node.values)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
         else:
             continue
-        if id(node) in buttons_of(tree) or looks_like_prose(text):
+        a_code = bool(LONE_CODE.match(text)) and id(node) in codes
+        if id(node) in buttons_of(tree) or id(node) in plurals or (reads_as_english(text) and not a_code):
             found.append(Literal(module, node.lineno, text))
     return found
 
 
-def looks_like_prose(text: str) -> bool:
-    return bool(PROSE.search(text)) and not SQL.match(text)
+def code_positions(tree: ast.Module) -> frozenset[int]:
+    """The places where a lone lower-case word is a code: an argument of a call that is not a text's (not an i18n
+    id function, a button, or an exception), a member of a tuple, list or set, a dict's value, a parameter's
+    default. Elsewhere (a variable, a conditional's branch, a return, a concatenation) it counts as English."""
+    texts = BUTTON_CALLS | ID_FUNCTIONS | {"of"}
+    places: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = call_name(node.func)
+            if name in texts or ((name or "")[:1].isupper() and name not in ENUM_CALLS):
+                continue  # a text's arguments, or a class's (an exception's message, a result's field)
+            places.update(id(a) for a in node.args)
+            places.update(id(k.value) for k in node.keywords)
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set):
+            places.update(id(e) for e in node.elts)
+        elif isinstance(node, ast.Dict):
+            places.update(id(v) for v in node.values)
+        elif isinstance(node, ast.arguments):
+            places.update(id(d) for d in [*node.defaults, *node.kw_defaults] if d is not None)
+    return frozenset(places)
+
+
+def reads_as_english(text: str) -> bool:
+    if SQL.match(text):
+        return False
+    plain = URLS.sub(" ", FIELDS.sub(" {} ", text))
+    return bool(UNIT.search(plain)) or any(WORD.match(token.strip(AROUND)) for token in plain.split())
+
+
+def plural_suffixes(tree: ast.Module) -> frozenset[int]:
+    """`"s"`/`"es"` as a branch of a conditional expression: English plural grammar built in code."""
+    return frozenset(
+        id(branch)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.IfExp)
+        for branch in (node.body, node.orelse)
+        if isinstance(branch, ast.Constant) and branch.value in PLURAL_SUFFIXES
+    )
+
+
+def cased_text(call: ast.Call) -> str | None:
+    """`label.lower()`, `spec.label.lower()`, `name.capitalize()`: a text's case changed to fit a sentence."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in CASE_METHODS and not call.args):
+        return None
+    receiver = func.value
+    name = call_name(receiver.func) if isinstance(receiver, ast.Call) else call_name(receiver)
+    if name is None or not name.lower().endswith(CASED_NAMES):
+        return None
+    return f"{ast.unparse(receiver)}.{func.attr}()"
 
 
 @cache
@@ -208,9 +320,19 @@ def call_name(func: ast.expr) -> str | None:
     return None
 
 
+def assigned_names(node: ast.Assign | ast.AnnAssign) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [target.id for target in targets if isinstance(target, ast.Name)]
+
+
+def is_enum(node: ast.ClassDef) -> bool:
+    return any((call_name(base) or "").endswith("Enum") for base in node.bases)
+
+
 def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
-    """Literals that are not text for a user: docstrings, log calls, patterns, dict keys, comparisons with an
-    exchange's answer, developer exceptions, annotations, message ids given to i18n."""
+    """Literals that are not text for a user: docstrings, log calls, patterns, dict keys, keys and columns read,
+    words matched, comparisons with an exchange's answer, developer exceptions, annotations, enum members' values
+    (codes), message ids given to i18n."""
     skip: set[int] = set()
 
     def drop(node: ast.AST) -> None:
@@ -222,22 +344,19 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
             drop(node)  # a docstring, or a string standing alone as a comment (an attribute's docstring)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (module, node.name) in LOG_FUNCTIONS:
             drop(node)
+        elif isinstance(node, ast.ClassDef) and is_enum(node):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign):
+                    drop(statement.value)  # `QUEUED = "queued"`: a code stored and compared
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and any(
+            name.endswith(MATCH_ONLY_SUFFIXES) for name in assigned_names(node)
+        ):
+            if node.value is not None:
+                drop(node.value)
         elif isinstance(node, ast.Call):
-            name = call_name(node.func)
-            owner = node.func.value if isinstance(node.func, ast.Attribute) else None
-            is_log = name in LOG_METHODS and (
-                (isinstance(owner, ast.Name) and owner.id in LOG_OBJECTS)
-                or (isinstance(owner, ast.Attribute) and owner.attr in LOG_OBJECTS)
-            )
-            if is_log or name in PATTERN_CALLS or name == "warn":
-                drop(node)
-            elif called_id_function(node.func, local_i18n) is not None and node.args:
-                drop(node.args[0])
-            for keyword in node.keywords:
-                if keyword.arg in SETTING_KEYWORDS:
-                    drop(keyword.value)
+            skip_in_call(node, local_i18n, drop)
         elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-            if call_name(node.exc.func) in DEVELOPER_EXCEPTIONS:
+            if call_name(node.exc.func) in DEVELOPER_EXCEPTIONS or call_name(node.exc.func) in LOG_ONLY_EXCEPTIONS:
                 drop(node.exc)
         elif isinstance(node, ast.Dict):
             for key in node.keys:
@@ -248,6 +367,8 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
         elif isinstance(node, ast.Compare):
             # `"Invalid API-key" in message`: matching an exchange's words, not saying ours.
             drop(node)
+        elif isinstance(node, ast.match_case):
+            drop(node.pattern)
         elif isinstance(node, ast.AnnAssign):
             drop(node.annotation)
         elif isinstance(node, ast.arg | ast.FunctionDef | ast.AsyncFunctionDef):
@@ -257,18 +378,43 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
     return skip
 
 
-@cache
-def literal_counts() -> dict[str, int]:
-    counts: dict[str, int] = {}
+def skip_in_call(node: ast.Call, local_i18n: dict[str, str], drop: Callable[[ast.AST], None]) -> None:
+    name = call_name(node.func)
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    is_log = name in LOG_METHODS and (
+        (isinstance(owner, ast.Name) and owner.id in LOG_OBJECTS)
+        or (isinstance(owner, ast.Attribute) and owner.attr in LOG_OBJECTS)
+    )
+    if is_log or name in PATTERN_CALLS or name == "warn":
+        drop(node)
+    elif called_id_function(node.func, local_i18n) is not None and node.args:
+        drop(node.args[0])
+    elif name in KEY_CALLS or (name in MATCH_METHODS and owner is not None):
+        for argument in node.args:
+            drop(argument)
+    for keyword in node.keywords:
+        if keyword.arg in SETTING_KEYWORDS:
+            drop(keyword.value)
+
+
+def scan_literals() -> dict[str, list[Literal]]:
+    """Every module's counted literals, the operator's modules left out."""
+    found: dict[str, list[Literal]] = {}
     for module, path in module_files(LITERAL_PACKAGES).items():
-        found = english_literals(module, parsed(path))
-        if found:
-            counts[module] = len(found)
-    return counts
+        if module in NOT_USER_FACING:
+            continue
+        literals = english_literals(module, parsed(path))
+        if literals:
+            found[module] = literals
+    return found
+
+
+def debt_lines() -> list[str]:
+    """Today's literals in catalogue_debt.txt's format: `module  hash first words`, one line per literal."""
+    return sorted(f"{module}  {literal.key}" for module, literals in scan_literals().items() for literal in literals)
 
 
 if __name__ == "__main__":
-    # `python -m tests.catalogue_scan`: today's counts, in catalogue_debt.txt's format, to compare or lower by hand.
-    for module_path, count in sorted(literal_counts().items()):
-        if module_path not in NOT_USER_FACING:
-            print(module_path, count)
+    # `python -m tests.catalogue_scan`: today's literals in catalogue_debt.txt's format.
+    for line in debt_lines():
+        print(line)

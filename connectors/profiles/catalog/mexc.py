@@ -6,6 +6,7 @@ from datetime import date
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from i18n import t
 
 NAME = "MEXC"
 # MEXC (then MXC) opened in April 2018: nothing is older (connectors/fetchers/mexc).
@@ -76,7 +77,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v3/capital/convert",
-        notes="Small balances converted to MX (DustLog), at most 1000 a page; no range limit or reach documented.",
+        notes=t("profile.mexc.endpoints.convert.notes"),
     ),
 )
 
