@@ -17,6 +17,7 @@ rows are gone from every query and dump at commit; the space they took is reclai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
@@ -72,8 +73,9 @@ class EraseService:
             try:
                 erased = await EraseRepository(session).erase(telegram_user_id, chat_ids, user_id=user_id)
             finally:
-                if self.database.is_sqlite:  # the pooled connection goes back as it came
-                    await session.execute(text("PRAGMA secure_delete = OFF"))
+                if self.database.is_sqlite:  # the pooled connection goes back as it came (a failed one is dropped)
+                    with contextlib.suppress(Exception):
+                        await session.execute(text("PRAGMA secure_delete = OFF"))
         if erased is None:
             return None
         if self.database.is_sqlite:
