@@ -12,9 +12,11 @@ It never reports an endpoint complete that it could not page:
 
 - A method that does not send `since` to the exchange (ccxt_ranges.py reads ccxt's code) cannot be walked: one
   call without a range brings the newest records, and everything before them is reported as a gap with the reason.
-- An exchange that ignores `until` still works when it fills pages from the old end (records past the window are
-  asked again with the next window); filled from the new end, what a page hides is reported as a gap. One that
-  rejects an unknown `until` parameter fails with ccxt's error.
+- A method that sends `since` but never reads `until` is not given one (ccxt would pass it on raw). The exchange
+  then chooses where each answer ends, so a short answer is complete only up to its newest row: the walk asks again
+  from there until an answer brings nothing new (generic_open.py; what it cannot prove is a gap with the reason).
+- An exchange that ignores an `until` ccxt sends still works when it fills pages from the old end (records past
+  the window are asked again with the next window); filled from the new end, what a page hides is reported as a gap.
 - History depth is unknown unless the profile says: without `since` the walk starts `DEFAULT_HISTORY` back and
   the older range is reported as a gap.
 - Amounts: see unified_records.py (exact from the raw strings where ccxt's number has one, else marked inexact).
@@ -32,6 +34,7 @@ from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.ccxt_ranges import RangeSupport, range_support
+from connectors.fetchers.generic_open import CROWDED, IGNORED_END, start_only_page
 from connectors.fetchers.unified_records import (
     AMOUNT_FIELDS,
     FEE_FIELDS,
@@ -50,13 +53,12 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
-from i18n import msgid, t
+from i18n import Text, msgid
 
 __all__ = ["AMOUNT_FIELDS", "FEE_FIELDS", "GenericFetcher", "exact_from_info"]
 
 DEFAULT_WINDOW = timedelta(days=30)
 DEFAULT_HISTORY = timedelta(days=365)
-IGNORED_END = "pages that ignore the end of the range"  # why a gap, inside _gap's sentence
 COMMON_QUOTES = frozenset({"USDT", "USDC", "USD", "EUR", "BTC", "ETH", "BNB", "FDUSD", "BUSD"})
 
 METHODS: Mapping[Endpoint, tuple[str, str, RecordKind]] = {
@@ -90,6 +92,7 @@ class GenericFetcher:
         self.default_window = default_window
         self.moved: set[str] = set()  # currencies seen in deposits, withdrawals and ledger entries this sync
         self.order: dict[Endpoint, str] = {}  # "up" or "down": which end the exchange fills a page from
+        self.capped: set[Endpoint] = set()  # told only the start, the exchange was seen to cut the range itself
         self.records = UnifiedRecords(client, self.moved)
         self._ranges: dict[Endpoint, RangeSupport] = {}
 
@@ -238,7 +241,7 @@ class GenericFetcher:
                 spec.endpoint,
                 ms_to_utc(start_ms),
                 ms_to_utc(oldest_ms),
-                t(reason, name=self.profile.name, phrase=spec.label.lower(), method=unified),
+                Text.of(reason, name=self.profile.name, phrase=spec.phrase, method=unified),
             )
         )
         yield Page(spec.endpoint, tuple(records), {"newest_only": True}, ms_to_utc(covered_ms), market_id)
@@ -292,13 +295,14 @@ class GenericFetcher:
         elif mode in ("down", "probe") and token is not None:
             high = int(token["upper"])
         seen: set[str] = set(token.get("seen", ())) if token else set()
+        tells_end = self.range_support(spec.endpoint).until
         items: Sequence[Mapping[str, Any]] = await call_unified(
             self.client,
             method,
             market["symbol"] if market is not None else None,
             low,
             spec.page_size,
-            {"until": high},
+            {"until": high} if tells_end else {},  # ccxt passes an unread `until` on raw: never send it there
             endpoint=spec.endpoint,
             report=report,
             market=str(market["id"]) if market is not None else "",
@@ -319,10 +323,26 @@ class GenericFetcher:
                 found.hold_ms = held_at
         full = len(items) >= spec.page_size and bool(rows)
         beyond = any(i.get("timestamp") is not None and i["timestamp"] > high for i in items)
+        if not tells_end:
+            gaps, found.token = start_only_page(
+                self.order,
+                self.capped,
+                spec.endpoint,
+                token,
+                rows=rows,
+                fresh=fresh,
+                seen=seen,
+                page_full=len(items) >= spec.page_size,
+                beyond=beyond,
+                low=low,
+                high=high,
+            )
+            report.gaps.extend(_gap(spec, self.profile.name, start, end, why) for start, end, why in gaps)
+            return found
         if mode == "probe" and token is not None:
             if beyond:
                 # It ignored the new end of the range, so it cannot be paged down: say what may be missing.
-                report.gaps.append(_gap(spec, low, high, IGNORED_END))
+                report.gaps.append(_gap(spec, self.profile.name, low, high, IGNORED_END))
                 return self._up(found, int(token["since"]), set(token["since_seen"]), window_end)
             if not fresh:
                 # Oldest-first, or newest-first with nothing older: walking up is right either way; an up page
@@ -335,19 +355,19 @@ class GenericFetcher:
         if not rows and beyond and len(items) >= spec.page_size and self.order.get(spec.endpoint) != "up":
             # A full page, all of it after the window: the exchange ignored the end of the range, and unless it
             # fills pages from the old end, this window's records are hidden below that page.
-            report.gaps.append(_gap(spec, low, high, IGNORED_END))
+            report.gaps.append(_gap(spec, self.profile.name, low, high, IGNORED_END))
             return found
         if not full:
             return found  # the window is done
         if not fresh:
-            report.gaps.append(_gap(spec, low, high, "a full page within one millisecond"))
+            report.gaps.append(_gap(spec, self.profile.name, low, high, CROWDED))
             return found
         order = mode or self.order.get(spec.endpoint)
         if beyond:
             # The exchange ignored the end of the range. Filled from the old end, the page ran past the window:
             # done. Otherwise nothing tells what below the page was left out.
             if order != "up":
-                report.gaps.append(_gap(spec, low, rows[0]["timestamp"], IGNORED_END))
+                report.gaps.append(_gap(spec, self.profile.name, low, rows[0]["timestamp"], IGNORED_END))
             return found
         oldest, newest = rows[0]["timestamp"], rows[-1]["timestamp"]
         at_oldest = {ident(r) for r in rows if r["timestamp"] == oldest} | (seen if oldest == high else set())
@@ -380,11 +400,8 @@ class GenericFetcher:
         return self.records.normalize(kind, row, market)
 
 
-def _gap(spec: EndpointSpec, start_ms: int, end_ms: int, why: str) -> CoverageGap:
+def _gap(spec: EndpointSpec, name: str, start_ms: int, end_ms: int, why: str) -> CoverageGap:
+    """A range some of whose records may be missing; `why` is the message id saying which answer made it so."""
     return CoverageGap(
-        spec.endpoint,
-        ms_to_utc(start_ms),
-        ms_to_utc(end_ms),
-        f"The exchange answered with {why}: some {spec.label.lower()} in this range may be missing; "
-        "add them by file upload if so.",
+        spec.endpoint, ms_to_utc(start_ms), ms_to_utc(end_ms), Text.of(why, name=name, phrase=spec.phrase)
     )

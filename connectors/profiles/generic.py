@@ -33,9 +33,6 @@ _FIELD_TEXTS: dict[CredentialName, tuple[str, str, bool]] = {
     "uid": (msgid("profile.generic.field.uid.label"), msgid("profile.generic.field.uid.phrase"), False),
 }
 _FALLBACK_PAGE = 50  # small enough for every exchange we know of
-# Shown wherever the exchange is offered or named (picker, search results, the Assistant, /status): Tallybot has
-# never run a sync against anything speaking this exchange's protocol.
-UNTESTED = "untested"
 
 # (endpoint, the `has` flags that provide it, on by default). Only what the generic fetcher fetches
 # (connectors/fetchers/generic.py): a kind of history offered here and never fetched would be an option that
@@ -84,8 +81,9 @@ def profile_from_metadata(
     asks_passphrase = "password" in required
     return ExchangeProfile(
         id=exchange_id,
-        name=f"{name} ({UNTESTED})",
-        aliases=(name,),  # found by its own name too
+        # The exchange's own name: it becomes the suggested account name, shown in /status, /keys and exports. Where it
+        # is offered (the picker, the Assistant's intro) `best_effort` adds "untested" (profile.generic.untested_name).
+        name=name,
         ccxt_id=exchange_id,
         key_types=(
             KeyType(
@@ -129,7 +127,7 @@ def profile_from_metadata(
         ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
         reports_expiry=False,
         popularity=0,
-        best_effort=True,
+        best_effort=True,  # untested: Tallybot never ran a sync against anything speaking this exchange's protocol
     )
 
 

@@ -60,10 +60,17 @@ def _lines(items: Iterable[Text | str], numbered: bool = False) -> str:
     return "\n".join(f"• {value(item)}" for item in items)
 
 
+def offered_name(profile: ExchangeProfile) -> str:
+    """The exchange's name where it is offered (the picker, the intro): an untested one says so; account names and
+    every later screen use the name alone."""
+    return t("profile.generic.untested_name", name=profile.name) if profile.best_effort else profile.name
+
+
 def exchange_intro(intro: Intro) -> str:
     """Alerts first (they matter most), then how to make a read-only key, notes, and the safety reminder."""
     profile = get_profile(intro.exchange_id)
-    parts = [t("assistant.intro.heading", exchange=escape(profile.name), position=intro.position, total=intro.total)]
+    exchange = escape(offered_name(profile))
+    parts = [t("assistant.intro.heading", exchange=exchange, position=intro.position, total=intro.total)]
     if profile.best_effort:
         parts.append(t("assistant.intro.best_effort"))
     if profile.alerts:

@@ -33,7 +33,7 @@ class View:
 
 def _name(exchange_id: str) -> str:
     try:
-        return get_profile(exchange_id).name
+        return texts.offered_name(get_profile(exchange_id))
     except LookupError:
         return exchange_id
 

@@ -25,6 +25,7 @@ from connectors.fetchers.registry import fetcher_for, sync_order
 from connectors.fetchers.windows import span_ms, to_ms
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import Text, render
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, TradeRecord
 
 SHORT = AccountProfile(years=0.05, traded_markets=4, trades=150, deposits=12, withdrawals=6, converts=0, rewards=0)
@@ -171,7 +172,9 @@ async def test_full_pages_from_either_end_never_duplicate_or_skip(emulator: Bina
     assert fetcher.order == {Endpoint.DEPOSITS: "down", Endpoint.SPOT_TRADES: "up"}
     assert not reports[Endpoint.DEPOSITS].gaps and not reports[Endpoint.SPOT_TRADES].gaps
     (gap,) = reports[Endpoint.WITHDRAWALS].gaps
-    assert "ignore the end of the range" in gap.reason
+    assert gap.reason == Text.of(
+        "sync.gap.untested_ignored_end", name="Binance US", phrase=Text.of("endpoint.withdrawals.phrase")
+    )
     account = emulator.account
     assert {r.exchange_tx_id for r in found[Endpoint.WITHDRAWALS]} < {w.id for w in account.withdrawals}
     assert trades(found[Endpoint.SPOT_TRADES]) == truth(account.trades)
@@ -192,7 +195,7 @@ async def test_without_a_date_or_a_known_limit_the_walk_is_bounded_and_says_so(e
         (gap,) = reports[endpoint].gaps
         assert gap.endpoint is endpoint
         assert abs(to_ms(gap.end) - (to_ms(until) - 25 * 86_400_000)) < 60_000
-        assert "does not know how far back" in gap.reason and "file upload" in gap.reason
+        assert "does not know how far back" in render(gap.reason) and "file upload" in render(gap.reason)
     assert len(found[Endpoint.DEPOSITS]) == len(emulator.account.deposits)
 
 

@@ -30,6 +30,7 @@ from connectors.fetchers.generic import GenericFetcher
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from connectors.profiles.generic import profile_from_metadata
+from i18n import Text
 
 
 @pytest.mark.parametrize(
@@ -67,10 +68,11 @@ def test_a_method_whose_code_cannot_be_read_is_not_assumed_to_take_a_range() -> 
 def test_exchanges_beyond_the_eleven_are_offered_as_untested() -> None:
     profile = get_profile("bitstamp")
     assert profile.best_effort
-    assert profile.name == "Bitstamp (untested)"
+    # Its own name (the account name suggested, /status, /keys, exports); "untested" is shown where it is offered.
+    assert profile.name == "Bitstamp"
     assert profile.alerts[0].startswith("Untested:")
     for ours in ("binance", "bybit", "okx", "bitget", "kraken", "coinbase", "kucoin", "gate", "mexc", "htx", "bigone"):
-        assert "untested" not in get_profile(ours).name
+        assert not get_profile(ours).best_effort
 
 
 # ---------------------------------------------------------------------------------------------- Coincheck stub
@@ -160,7 +162,12 @@ async def test_coincheck_deposits_bring_the_newest_page_and_report_everything_be
     assert abs((gap.start - since).total_seconds()) < 1
     oldest = min(r.occurred_at for r in records)
     assert gap.end == oldest
-    assert "fetchDeposits" in gap.reason and "start time" in gap.reason and "file upload" in gap.reason
+    assert gap.reason == Text.of(
+        "sync.gap.untested_no_start",
+        name="Coincheck",
+        phrase=Text.of("endpoint.deposits.phrase"),
+        method="fetchDeposits",
+    )
 
     # A later sync can do no better: one request again, and the same gap again (never "complete").
     again = FetchReport()
@@ -236,7 +243,9 @@ async def test_pages_that_ignore_the_end_of_the_range_leave_gaps_over_everything
     for deposit in missed:
         when = datetime.fromtimestamp(deposit["timestamp"] / 1000, UTC)
         assert any(g.start <= when <= g.end for g in report.gaps), deposit["id"]
-    assert all("ignore the end of the range" in g.reason for g in report.gaps)
+    assert {g.reason for g in report.gaps} == {
+        Text.of("sync.gap.untested_ignored_end", name="NewestFirst", phrase=Text.of("endpoint.deposits.phrase"))
+    }
 
 
 # ------------------------------------------------------------------ deposits and withdrawals in one list

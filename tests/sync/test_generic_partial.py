@@ -15,13 +15,14 @@ from sqlalchemy import select
 
 from bot.integrations import AdvancedOptions, IntegrationService
 from bot.secret import Secret
+from bot.status import StatusService
 from bot.sync import SyncService
 from bot.sync.results import EndpointStatus
 from bot.vault import KeyRing, Vault, generate_key
 from connectors.clients import ClientPool
 from connectors.profiles import Endpoint
 from db.engine import Database
-from db.models import Transaction
+from db.models import SyncRun, Transaction
 from tests.connectors.test_generic_ranges import CoincheckStub, scripted_deposits
 
 TELEGRAM_USER = 515151
@@ -45,13 +46,33 @@ async def test_deposits_without_a_start_time_end_partial_with_the_newest_page_st
             result = await SyncService(sqlite_database, integrations, pool).run(TELEGRAM_USER, summary.id)
         finally:
             await pool.close()
+        (status,) = await StatusService(sqlite_database, integrations).overview(TELEGRAM_USER)
 
     deposits = result.endpoint(Endpoint.DEPOSITS)
     assert deposits is not None
     assert deposits.status is EndpointStatus.PARTIAL  # never ok: older deposits could not be asked for
     assert deposits.new == 50 and deposits.requests == 1
     (gap,) = deposits.gaps
-    assert "fetchDeposits" in gap.reason and "file upload" in gap.reason
+    # The database keeps the catalogue id and its arguments, never English; the account is named "Coincheck main".
+    async with sqlite_database.reader() as session:
+        run = await session.scalar(select(SyncRun).where(SyncRun.integration_id == summary.id))
+    assert run is not None
+    (stored,) = run.summary["endpoints"][str(Endpoint.DEPOSITS)]["gaps"]
+    assert stored["reason"] == {
+        "id": "sync.gap.untested_no_start",
+        "args": {
+            "name": "Coincheck",
+            "phrase": {"id": "endpoint.deposits.phrase", "args": {}},
+            "method": "fetchDeposits",
+        },
+    }
+    # /sync's summary and /status word it the same, from the English catalogue (tallybot.po, sync.po).
+    english = (
+        "Untested exchange: ccxt cannot ask Coincheck for deposits from a start time (fetchDeposits), so only the "
+        "newest the exchange sends could be read; add older ones by file upload."
+    )
+    assert gap.reason == english
+    assert status.missing_ranges == (english,)
     async with sqlite_database.reader() as session:
         rows = list((await session.scalars(select(Transaction).where(Transaction.integration_id == summary.id))).all())
     assert sorted(int(str(r.exchange_tx_id)) for r in rows) == list(range(11, 61))
