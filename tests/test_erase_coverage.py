@@ -92,3 +92,22 @@ async def test_a_deletion_during_a_page_waits_for_it_deletes_it_too_and_the_next
     assert lease_row is None
     left = await rows_of(database, 1001, user_ids=[user_id], integration_ids=[integration_id])
     assert left == dict.fromkeys(left, 0), left
+
+
+async def test_two_confirmations_pressed_at_once_delete_once(database: Database) -> None:
+    """Two presses (a double tap, or two bot replicas) race: one deletes and says what, the other finds nothing. A
+    page being written holds both at the lease (PostgreSQL), after each has read the user row."""
+    user_id, integration_id = await user_with_account(database)
+    async with database.writer() as session:
+        await TransactionRepository(session).insert_missing(trades(integration_id, 4))
+    lease = Lease(database, integration_id, ttl=timedelta(minutes=2), clock=lambda: datetime.now(UTC))
+    assert await lease.acquire() is not None
+    eraser = EraseService(database)
+    async with database.writer() as page:
+        await lease.fence(page)
+        both = asyncio.gather(eraser.erase(1001, [1001], user_id=user_id), eraser.erase(1001, [1001], user_id=user_id))
+        await asyncio.sleep(0.5)
+    first, second = await asyncio.wait_for(both, timeout=20)
+    done = [outcome for outcome in (first, second) if outcome is not None]
+
+    assert len(done) == 1 and done[0]["transactions"] == 4 and done[0]["integrations"] == 1
