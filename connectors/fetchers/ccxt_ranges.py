@@ -33,7 +33,7 @@ from typing import Any
 UNTIL_NAMES = frozenset({"until", "till"})
 MAX_DELEGATION = 3
 # Names a branch may test and still be taken whenever a range is asked for (`if since is not None`, `if until`).
-RANGE_NAMES = frozenset({"since", "until", "till", "None"})
+RANGE_NAMES = frozenset({"since", "until", "till"})
 
 
 @dataclass(frozen=True, slots=True)
