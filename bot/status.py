@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.sync.stored import endpoint_reason, gap_reason
@@ -14,7 +12,8 @@ from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, UnknownExchange, get_profile
 from db.engine import Database
-from db.models import EndpointState, IntegrationStatus, SyncLease, SyncRun, Transaction, User
+from db.models import EndpointState, IntegrationStatus, SyncRun
+from db.repositories.status import StatusRepository
 from db.types import utcnow
 
 EXPIRY_WARNING = timedelta(days=14)
@@ -91,7 +90,7 @@ class StatusService:
 
     async def timezone(self, telegram_user_id: int) -> str:
         async with self.database.reader() as session:
-            zone = await session.scalar(select(User.timezone).where(User.telegram_user_id == telegram_user_id))
+            zone = await StatusRepository(session).timezone(telegram_user_id)
         return zone or "UTC"
 
     async def overview(self, telegram_user_id: int) -> list[AccountStatus]:
@@ -101,39 +100,11 @@ class StatusService:
         ids = [summary.id for summary in summaries]
         now = utcnow()
         async with self.database.reader() as session:
-            counts = dict(
-                (
-                    await session.execute(
-                        select(Transaction.integration_id, func.count())
-                        .where(Transaction.integration_id.in_(ids))
-                        .group_by(Transaction.integration_id)
-                    )
-                ).all()
-            )
-            states = (
-                await session.scalars(
-                    select(EndpointState).where(EndpointState.integration_id.in_(ids), EndpointState.market == "")
-                )
-            ).all()
-            leased = set(
-                (
-                    await session.scalars(
-                        select(SyncLease.integration_id).where(
-                            SyncLease.integration_id.in_(ids), SyncLease.expires_at > now
-                        )
-                    )
-                ).all()
-            )
-            latest_runs = {
-                run.integration_id: run
-                for run in (
-                    await session.scalars(
-                        select(SyncRun)
-                        .where(SyncRun.integration_id.in_(ids), SyncRun.finished_at.is_not(None))
-                        .order_by(SyncRun.id)
-                    )
-                ).all()
-            }
+            reads = StatusRepository(session)
+            counts = await reads.transaction_counts(ids)
+            states = await reads.endpoint_states(ids)
+            leased = await reads.running(ids, now)
+            latest_runs = await reads.latest_finished_runs(ids)
         by_integration: dict[int, dict[str, EndpointState]] = {}
         for state in states:
             by_integration.setdefault(state.integration_id, {})[state.endpoint] = state

@@ -6,7 +6,6 @@ import secrets as random_tokens
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.assistant.state import DraftState
@@ -14,6 +13,7 @@ from bot.secret import Secret
 from bot.vault import SealContext, SealedSecret, Vault, VaultError
 from db.engine import Database
 from db.models import AssistantDraft
+from db.repositories.drafts import DraftRepository
 from db.types import utcnow
 
 DEFAULT_TIMEOUT = timedelta(minutes=10)
@@ -43,7 +43,7 @@ async def reseal_drafts(session: AsyncSession, vault: Vault) -> int:
     the draft's current one, else one it picked earlier. One that opens under none raises VaultError, and the
     rotation keeps the old key, as it does for a credential."""
     changed = 0
-    for row in (await session.scalars(select(AssistantDraft).order_by(AssistantDraft.id))).all():
+    for row in await DraftRepository(session).every():
         envelopes = {field: SealedSecret.from_json(value) for field, value in row.sealed.items()}
         if all(vault.is_current(sealed) for sealed in envelopes.values()):
             continue
@@ -89,16 +89,15 @@ class DraftStore:
             expires_at=utcnow() + self.timeout,
         )
         async with self.database.writer() as session:
-            await session.execute(delete(AssistantDraft).where(AssistantDraft.telegram_user_id == telegram_user_id))
-            session.add(row)
+            drafts = DraftRepository(session)
+            await drafts.delete_of_user(telegram_user_id)
+            drafts.add(row)
         return Draft(row.id, telegram_user_id, chat_id, row.token, state, row.expires_at)
 
     async def load(self, telegram_user_id: int) -> Draft | None:
         """The user's open flow, or None (also when it has expired and awaits the sweeper)."""
         async with self.database.reader() as session:
-            row = await session.scalar(
-                select(AssistantDraft).where(AssistantDraft.telegram_user_id == telegram_user_id)
-            )
+            row = await DraftRepository(session).of_user(telegram_user_id)
         if row is None or row.expires_at <= utcnow():
             return None
         return Draft(
@@ -109,7 +108,7 @@ class DraftStore:
         """Store the state and push the expiry out: the clock restarts with every step the user takes."""
         draft.expires_at = utcnow() + self.timeout
         async with self.database.writer() as session:
-            row = await session.get(AssistantDraft, draft.id)
+            row = await DraftRepository(session).get(draft.id)
             if row is None:
                 return
             row.state = draft.state.to_json()
@@ -118,13 +117,13 @@ class DraftStore:
     async def put_secret(self, draft: Draft, exchange: str, field: str, value: Secret) -> None:
         sealed = self.vault.seal(value, self._context(draft.id, draft.telegram_user_id, exchange, field))
         async with self.database.writer() as session:
-            row = await session.get(AssistantDraft, draft.id)
+            row = await DraftRepository(session).get(draft.id)
             if row is not None:
                 row.sealed = {**row.sealed, field: sealed.to_json()}
 
     async def secrets(self, draft: Draft, exchange: str) -> dict[str, Secret]:
         async with self.database.reader() as session:
-            row = await session.get(AssistantDraft, draft.id)
+            row = await DraftRepository(session).get(draft.id)
         if row is None:
             return {}
         return {
@@ -136,26 +135,22 @@ class DraftStore:
 
     async def clear_secrets(self, draft: Draft) -> None:
         async with self.database.writer() as session:
-            row = await session.get(AssistantDraft, draft.id)
+            row = await DraftRepository(session).get(draft.id)
             if row is not None:
                 row.sealed = {}
 
     async def finish(self, telegram_user_id: int) -> bool:
         async with self.database.writer() as session:
-            result = await session.execute(
-                delete(AssistantDraft).where(AssistantDraft.telegram_user_id == telegram_user_id)
-            )
-        return bool(getattr(result, "rowcount", 0))
+            deleted = await DraftRepository(session).delete_of_user(telegram_user_id)
+        return bool(deleted)
 
     async def sweep_expired(self) -> list[Draft]:
         """Delete drafts past their expiry and return them, so their users can be told."""
         async with self.database.writer() as session:
-            rows = (await session.scalars(select(AssistantDraft).where(AssistantDraft.expires_at <= utcnow()))).all()
-            for row in rows:
-                await session.delete(row)
+            rows = await DraftRepository(session).delete_expired(utcnow())
         return [_draft(row) for row in rows]
 
     async def open_drafts(self) -> list[Draft]:
         async with self.database.reader() as session:
-            rows = (await session.scalars(select(AssistantDraft).where(AssistantDraft.expires_at > utcnow()))).all()
+            rows = await DraftRepository(session).open(utcnow())
         return [_draft(row) for row in rows]
