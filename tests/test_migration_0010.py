@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ SKIP_NOTE = "Kraken does not offer convert history through its API."
 NOT_FETCHED = "Tallybot cannot fetch funding fees from Kraken yet; add them with a file upload."
 OTHER_KEY = "Spot transaction records (tax) cannot be read with this kind of Bitget key."
 ODD_NOTE = "Skipped for a reason nobody wrote down."
+UNKNOWN_KIND = "This kind of history is unknown to Tallybot and was left out."
 RATE_LIMITED_GAP = (
     "Kraken asked Tallybot to slow down before this range was fetched; the next sync continues from here."
 )
@@ -91,6 +93,7 @@ async def test_stored_english_becomes_ids_and_reads_the_same(database_url: str) 
                 ("funding", "skipped", None, NOT_FETCHED),
                 ("futures_trades", "skipped", None, OTHER_KEY),
                 ("ledger", "skipped", None, ODD_NOTE),
+                ("earn_rewards", "skipped", None, UNKNOWN_KIND),
                 ("spot_trades", "partial", "rate_limited", RATE_LIMITED_TITLE),
                 ("deposits", "ok", None, None),
             ]
@@ -125,6 +128,7 @@ async def test_stored_english_becomes_ids_and_reads_the_same(database_url: str) 
                 "args": {"label": "Spot transaction records (tax)", "name": "Bitget"},
             },
             "ledger": {"id": "sync.skip.earlier", "args": {}},
+            "earn_rewards": {"id": "sync.skip.unknown_endpoint", "args": {}},
             "spot_trades": None,  # its code says it
             "deposits": None,
         }
@@ -143,20 +147,22 @@ async def test_stored_english_becomes_ids_and_reads_the_same(database_url: str) 
         assert endpoint_reason(None, notes["funding"], "Kraken") == NOT_FETCHED
         assert endpoint_reason(None, notes["futures_trades"], "Bitget") == OTHER_KEY
         assert endpoint_reason(None, notes["ledger"], "Kraken") == "Not synced."
+        assert endpoint_reason(None, notes["earn_rewards"], "Kraken") == UNKNOWN_KIND
         assert endpoint_reason("rate_limited", None, "Kraken") == RATE_LIMITED_TITLE
         assert endpoint_reason(None, None, "Kraken") is None
         reasons = [gap_reason(migrated["endpoints"][e]["gaps"][0]["reason"]) for e in ("spot_trades", "deposits")]
         assert reasons == [RATE_LIMITED_GAP, FETCHER_GAP]
 
-        # And back: the notes are English again (a diagnosis title is not: its code is kept).
+        # And back: the notes are English again, and a diagnosis's title is worded from its code and the exchange.
         await _migrate(database, "0009", down=True)
         messages = dict(await _rows(database, states.c.last_error_message))
         assert messages == {
             "convert": SKIP_NOTE,
             "funding": NOT_FETCHED,
             "futures_trades": OTHER_KEY,
-            "ledger": None,
-            "spot_trades": None,
+            "ledger": "Not synced.",
+            "earn_rewards": UNKNOWN_KIND,
+            "spot_trades": RATE_LIMITED_TITLE,
             "deposits": None,
         }
         back = await _summary(database)
@@ -167,4 +173,35 @@ async def test_stored_english_becomes_ids_and_reads_the_same(database_url: str) 
 
 
 def _columns(connection: Connection) -> list[dict[str, Any]]:
-    return list(sa.inspect(connection).get_columns("endpoint_states"))
+    return [dict(column) for column in sa.inspect(connection).get_columns("endpoint_states")]
+
+
+async def test_the_columns_are_dropped_without_sqlite_335_and_the_key_stays_autoincrement(tmp_path: Path) -> None:
+    # SQLite before 3.35 has no ALTER TABLE ... DROP COLUMN: the migration must not send one, and a rebuilt table
+    # must keep the AUTOINCREMENT key 0005 gave it (ids are never reused).
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    try:
+        await _migrate(database, "0009")
+        sa.event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+        await _migrate(database, "0010")
+        assert await _table_sql(database) is not None and "AUTOINCREMENT" in str(await _table_sql(database))
+        await _migrate(database, "0009", down=True)
+        assert "AUTOINCREMENT" in str(await _table_sql(database))
+        assert "last_note" not in str(await _table_sql(database))
+    finally:
+        await database.dispose()
+    assert sent, "the migration ran no statement at all"
+    assert not [statement for statement in sent if "DROP COLUMN" in statement.upper()]
+
+
+async def _table_sql(database: Database) -> str | None:
+    async with database.engine.connect() as connection:
+        found = await connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'endpoint_states'"
+        )
+        return found.scalar_one_or_none()

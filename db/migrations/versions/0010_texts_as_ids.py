@@ -10,9 +10,11 @@ when read (bot/sync/stored.py). The sync runs' summaries keep their gap reasons 
 
 Stored English is matched back to the catalogue ids it was written from: the skip notes and gap reasons the sync
 engine wrote (bot/sync/texts.py up to 0009) are parsed with their old templates, kept here because they are the
-format of the rows, not today's wording. A diagnosis title needs nothing: its code says it. A note no template
-matches becomes `sync.skip.earlier` ("Not synced."); a gap reason no template matches was a fetcher's own words,
-which fetchers still write, and is kept as it is.
+format of the rows, not today's wording. A diagnosis title needs nothing: its code says it (on the way down it is
+worded again from the code and the exchange's name). A note no template matches becomes `sync.skip.earlier` ("Not
+synced."); a gap reason no template matches was a fetcher's own words, which fetchers still write, and is kept as it
+is. The columns are dropped through Alembic's batch mode: SQLite before 3.35 has no DROP COLUMN, so there the table
+is rebuilt, keeping the AUTOINCREMENT key 0005 gave it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from i18n import msgid
+from i18n import UnknownText, msgid, t
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -37,6 +39,7 @@ OLD_TEMPLATES: dict[str, str] = {
     msgid("sync.skip.not_for_key_type"): "{label} cannot be read with this kind of {name} key.",
     msgid("sync.skip.not_fetched_yet"): "Tallybot cannot fetch {label} from {name} yet; add them with a file upload.",
     msgid("sync.skip.stopped_by_key"): "Not synced: {name} refused the key before Tallybot got here.",
+    msgid("sync.skip.unknown_endpoint"): "This kind of history is unknown to Tallybot and was left out.",
     msgid("sync.gap.rate_limited"): (
         "{name} asked Tallybot to slow down before this range was fetched; the next sync continues from here."
     ),
@@ -61,6 +64,21 @@ OLD_LABELS: dict[str, str] = {
 }
 LABEL_FIRST = {msgid("sync.skip.not_for_key_type")}
 EARLIER_NOTE = {"id": msgid("sync.skip.earlier"), "args": {}}
+# The hand-written profiles' names at 0009, for wording a diagnosis title on the way down (db may not import
+# connectors); another exchange is named as ccxt names it, which is what its generic profile shows.
+OLD_NAMES: dict[str, str] = {
+    "binance": "Binance",
+    "bybit": "Bybit",
+    "okx": "OKX",
+    "bitget": "Bitget",
+    "kraken": "Kraken",
+    "coinbase": "Coinbase",
+    "kucoin": "KuCoin",
+    "gate": "Gate",
+    "htx": "HTX",
+    "mexc": "MEXC",
+    "bigone": "BigONE",
+}
 
 _endpoint_states = sa.table(
     "endpoint_states",
@@ -68,7 +86,9 @@ _endpoint_states = sa.table(
     sa.column("last_error_code", sa.String),
     sa.column("last_error_message", sa.Text),
     sa.column("last_note", sa.JSON),
+    sa.column("integration_id", sa.BigInteger),
 )
+_integrations = sa.table("integrations", sa.column("id", sa.BigInteger), sa.column("exchange_id", sa.String))
 _sync_runs = sa.table("sync_runs", sa.column("id", sa.BigInteger), sa.column("summary", sa.JSON))
 
 
@@ -106,7 +126,10 @@ def _kind(words: str, *, label_first: bool) -> dict[str, Any] | str:
 
 
 def english_of(stored: object) -> str | None:
-    """The way down: a stored text back in the English this revision replaced."""
+    """The way down: a stored text back in the English this revision replaced ("Not synced." for a note whose
+    English was not matched on the way up: the original is gone)."""
+    if isinstance(stored, dict) and stored.get("id") == EARLIER_NOTE["id"]:
+        return t(msgid("sync.skip.earlier"))
     if not isinstance(stored, dict) or stored.get("id") not in OLD_TEMPLATES:
         return None
     args = dict(stored.get("args") or {})
@@ -131,8 +154,7 @@ def upgrade() -> None:
         note = text_of(english) or EARLIER_NOTE
         bind.execute(sa.update(_endpoint_states).where(_endpoint_states.c.id == row_id).values(last_note=note))
     _rewrite_summaries(bind, _summary_to_ids)
-    # SQLite has dropped columns in place since 3.35; the table is not rebuilt (it keeps AUTOINCREMENT, 0005).
-    op.execute("ALTER TABLE endpoint_states DROP COLUMN last_error_message")
+    _drop_column(bind, "last_error_message")
 
 
 def downgrade() -> None:
@@ -140,15 +162,57 @@ def downgrade() -> None:
         batch.add_column(sa.Column("last_error_message", sa.Text(), nullable=True))
     bind = op.get_bind()
     rows = bind.execute(
-        sa.select(_endpoint_states.c.id, _endpoint_states.c.last_note).where(_endpoint_states.c.last_note.is_not(None))
+        sa.select(
+            _endpoint_states.c.id,
+            _endpoint_states.c.last_note,
+            _endpoint_states.c.last_error_code,
+            _integrations.c.exchange_id,
+        )
+        .join(_integrations, _integrations.c.id == _endpoint_states.c.integration_id)
+        .where(sa.or_(_endpoint_states.c.last_note.is_not(None), _endpoint_states.c.last_error_code.is_not(None)))
     ).all()
-    for row_id, note in rows:
-        english = english_of(note)
+    for row_id, note, code, exchange_id in rows:
+        english = title_of(code, exchange_id) if code is not None else english_of(note)
         bind.execute(
             sa.update(_endpoint_states).where(_endpoint_states.c.id == row_id).values(last_error_message=english)
         )
     _rewrite_summaries(bind, _summary_to_english)
-    op.execute("ALTER TABLE endpoint_states DROP COLUMN last_note")
+    _drop_column(bind, "last_note")
+
+
+def title_of(code: str, exchange_id: str) -> str | None:
+    """The diagnosis headline 0009 stored beside its code, worded from the code and the exchange's name; None when
+    either is unknown (the code is kept, and it is what /status reads first)."""
+    name = OLD_NAMES.get(exchange_id) or _ccxt_name(exchange_id)
+    if name is None:
+        return None
+    try:
+        return t(f"diagnosis.{code}.title", name=name)
+    except (UnknownText, KeyError):
+        return None
+
+
+def _ccxt_name(exchange_id: str) -> str | None:
+    import ccxt
+
+    exchange_class = getattr(ccxt, exchange_id, None) if exchange_id in ccxt.exchanges else None
+    try:
+        return str(exchange_class().name or exchange_id) if exchange_class is not None else None
+    except Exception:  # a ccxt class that cannot be built names nothing; the row keeps its code
+        return None
+
+
+def _drop_column(bind: sa.Connection, column: str) -> None:
+    """Batch mode: PostgreSQL drops in place; SQLite rebuilds the table (it had no DROP COLUMN before 3.35), with
+    AUTOINCREMENT kept when the table has it (0005 gives it on SQLite)."""
+    options: dict[str, Any] = {}
+    if bind.dialect.name == "sqlite":
+        created = bind.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'endpoint_states'"
+        ).scalar_one()
+        options = {"recreate": "always", "table_kwargs": {"sqlite_autoincrement": "AUTOINCREMENT" in created.upper()}}
+    with op.batch_alter_table("endpoint_states", **options) as batch:
+        batch.drop_column(column)
 
 
 def _rewrite_summaries(bind: sa.Connection, rewrite: Callable[[dict[str, Any]], bool]) -> None:
