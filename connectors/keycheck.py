@@ -250,6 +250,22 @@ async def _probe(profile: ExchangeProfile, kind: KeyType, client: Any, api_key: 
     except Exception as error:
         attach_response_facts(error, client)
         raise
+    if profile.ccxt_id == "bigone":
+        return await _bigone_view_scopes(client)
+    return KeyFacts(can_read=True, can_trade=None, can_withdraw=None, verified=False)
+
+
+async def _bigone_view_scopes(client: Any) -> KeyFacts:
+    """BigONE gives each list its own scope ("API Key Setup": View Deposit History, View Withdrawal History, …) and
+    answers 10403 to a key without it. The balance read passed (so the key and its IP are fine): one row of each
+    wallet list tells whether the key lacks a view scope now, not mid-sync. Trades need an asset pair: not asked."""
+    for method in ("privateGetDeposits", "privateGetWithdrawals"):
+        try:
+            await _call(client, method, {"limit": 1})
+        except Exception as error:
+            if error_facts(error).code == "10403":
+                return KeyFacts(can_read=False, can_trade=None, can_withdraw=None, verified=False)
+            raise
     return KeyFacts(can_read=True, can_trade=None, can_withdraw=None, verified=False)
 
 

@@ -33,7 +33,7 @@ from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
-__all__ = ["BigoneEmulator", "BigoneLimits", "jwt_token", "signed_with", "token_parts"]
+__all__ = ["VIEW_SCOPES", "BigoneEmulator", "BigoneLimits", "jwt_token", "signed_with", "token_parts"]
 
 DEFAULT_RECV_WINDOW_S = 30  # "Allowable timestamp offset in seconds. Default: 30"
 # The two forms the page's examples show: a UUID, and (in the example token) 32 hex digits.
@@ -53,6 +53,17 @@ class Route:
     path: str
     signed: bool
     handler: Callable[[Call], object]
+    scope: str | None = None  # the key's permission scope the path needs ("API Key Setup")
+
+
+# "API Key Setup" (https://open.bigone.com/docs/api-key-setup): the scopes a key is given; a path whose scope the key
+# lacks answers 403 code 10403 "Permission denied".
+BALANCES = "View Account Balance Information"
+TRADES = "View Trade Information"
+DEPOSITS = "View Deposit History"
+WITHDRAWALS = "View Withdrawal History"
+VIEW_SCOPES = frozenset({BALANCES, TRADES, DEPOSITS, WITHDRAWALS})
+CREATE_ORDERS, EXECUTE_WITHDRAWALS = "Create Orders", "Execute Withdrawals"
 
 
 class BigoneKeys(KeyRegistry):
@@ -132,11 +143,14 @@ class BigoneEmulator(ExchangeEmulator):
         self.routes = (
             Route("/api/v3/asset_pairs", False, book.asset_pairs),
             Route("/api/contract/v2/symbols", False, book.contract_symbols),
-            Route("/api/v3/viewer/accounts", True, book.accounts),
-            Route("/api/v3/viewer/trades", True, book.trades),
-            Route("/api/v3/viewer/deposits", True, book.deposits),
-            Route("/api/v3/viewer/withdrawals", True, book.withdrawals),
+            Route("/api/v3/viewer/accounts", True, book.accounts, BALANCES),
+            Route("/api/v3/viewer/trades", True, book.trades, TRADES),
+            Route("/api/v3/viewer/deposits", True, book.deposits, DEPOSITS),
+            Route("/api/v3/viewer/withdrawals", True, book.withdrawals, WITHDRAWALS),
         )
+        # Scopes by API key, where a test chose them; any other key has the four view scopes if it may read, and
+        # Create Orders and Execute Withdrawals as its rights say.
+        self.scopes: dict[str, frozenset[str]] = {}
 
     def reset_rate_limits(self) -> None:
         self._windows.clear()
@@ -161,6 +175,8 @@ class BigoneEmulator(ExchangeEmulator):
             if not window.try_spend(now, 1):
                 raise BigoneError(10429, "Too many requests", 429)
             key = self._authenticate(request, now) if route.signed else None
+            if key is not None and route.scope is not None and route.scope not in self.key_scopes(key):
+                raise BigoneError(10403, "Permission denied", 403)
             data = route.handler(Call(params=dict(request.query), key=key, now_ms=now))
         except BigoneError as error:
             headers = {"Retry-After": retry_after(window.retry_after_ms(now, 1))} if error.status == 429 else {}
@@ -169,6 +185,18 @@ class BigoneEmulator(ExchangeEmulator):
         except NotEmulated as reason:
             return self.not_emulated(request, str(reason))
         return web.Response(text=json.dumps(data, separators=(",", ":")), content_type="application/json")
+
+    def key_scopes(self, key: ApiKey) -> frozenset[str]:
+        chosen = self.scopes.get(key.api_key)
+        if chosen is not None:
+            return chosen
+        rights = key.permissions
+        granted = {
+            *(VIEW_SCOPES if rights.read else ()),
+            *((CREATE_ORDERS,) if rights.trade else ()),
+            *((EXECUTE_WITHDRAWALS,) if rights.withdraw else ()),
+        }
+        return frozenset(granted)
 
     def _authenticate(self, request: web.Request, now: int) -> ApiKey:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

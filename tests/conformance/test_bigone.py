@@ -246,3 +246,33 @@ async def test_each_demo_key_gets_the_key_checks_outcome_from_bigones_answer(big
     banner = {kind: OUTCOME_OVERRIDES["bigone"].get(kind, KEY_OUTCOMES[kind]) for kind in outcomes}
     assert [kind for kind, line in banner.items() if ": connects" in line] == ["read_only", "trading", "withdrawal"]
     assert all("refused" in banner[kind] for kind in ("ip_restricted", "expired", "revoked"))
+
+
+async def test_each_list_needs_its_own_view_scope_and_the_key_check_names_a_missing_one() -> None:
+    # "API Key Setup": View Deposit History for deposit records, View Withdrawal History for withdrawal records, …;
+    # "If your API key lacks the required scope for an endpoint, you will receive a 403 Permission denied error
+    # with code 10403."
+    async with BigoneEmulator(seed=93, profile=SMALL, listed_pairs=20) as bigone:
+        keys = bigone.create_demo_keys()
+        key = keys.read_only
+        bigone.scopes[key.api_key] = frozenset({"View Account Balance Information", "View Trade Information"})
+        assert (await signed_get(bigone, key, "/viewer/accounts"))[0] == 200
+        status, body = await signed_get(bigone, key, "/viewer/deposits")
+        assert (status, body["code"]) == (403, 10403)
+        status, body = await signed_get(bigone, key, "/viewer/withdrawals")
+        assert (status, body["code"]) == (403, 10403)
+        pool = ClientPool({"bigone": bigone.base_url})
+        try:
+            fields = {"apiKey": Secret(key.api_key), "secret": Secret(key.secret)}
+            lacking = await check_key(get_profile("bigone"), fields, pool=pool, credential_id="demo:no-deposits")
+            whole = keys.trading  # the four view scopes (and Create Orders, which no check can see)
+            fields = {"apiKey": Secret(whole.api_key), "secret": Secret(whole.secret)}
+            viewing = await check_key(get_profile("bigone"), fields, pool=pool, credential_id="demo:viewing")
+        finally:
+            await pool.close()
+    # The balance read passes, the deposit list answers 10403: the key lacks a view scope, said when it connects.
+    assert (lacking.ok, lacking.can_read) == (False, False)
+    assert lacking.diagnosis is not None and lacking.diagnosis.code is DiagnosisCode.MISSING_PERMISSION
+    assert lacking.requests == 2
+    # A key with every view scope: the balance, one deposit and one withdrawal row.
+    assert (viewing.ok, viewing.can_read, viewing.requests) == (True, True, 3)

@@ -497,7 +497,9 @@ async def test_mexc_has_no_permission_endpoint_so_the_key_passes_unverified_and_
 
 
 async def test_bigone_passes_unverified_too() -> None:
-    result, _ = await recorded_check("bigone", {"fetch_balance": {"info": {}}})
+    empty = {"code": 0, "data": []}  # one row of each wallet list asked: the view scopes are there
+    answers = {"fetch_balance": {"info": {}}, "privateGetDeposits": empty, "privateGetWithdrawals": empty}
+    result, _ = await recorded_check("bigone", answers)
 
     assert result.ok and not result.permissions_verified
     assert result.warnings == (get_profile("bigone").permission_check.user_note,)

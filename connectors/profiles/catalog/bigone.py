@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from i18n import t
 
 NAME = "BigONE"
 
@@ -17,8 +18,8 @@ KEY = KeyType(
     description="A BigONE API key and its secret.",
 )
 
-# Rules and sources: docs/exchange-apis/bigone.md (BigONE's pages "Deposit", "Withdrawal", "General Information";
-# the trade list's sizes from ccxt, BigONE's own page for it was not found).
+# Rules and sources: docs/exchange-apis/bigone.md (BigONE's pages "Deposit", "Withdrawal", "General Information",
+# "API Key Setup" for the scopes; the trade list's sizes from ccxt, BigONE's own page for it was not found).
 ENDPOINTS = (
     EndpointSpec(
         Endpoint.SPOT_TRADES,
@@ -55,19 +56,20 @@ PROFILE = ExchangeProfile(
     ccxt_id="bigone",
     key_types=(KEY,),
     endpoints=ENDPOINTS,
-    # BigONE's exact API-key page address is not verified; the steps say where to go from the home page.
+    # BigONE's exact API-key page address is not verified ("API Key Setup" says only "Navigate to API Settings"); the
+    # steps say where to go from the home page.
     api_management_url="https://big.one",
     docs_url="https://open.big.one/docs/api.html",
     alerts=(
         "BigONE returns trades one market at a time, so markets you traded and emptied may be missed: add "
         "those trades by file upload.",
-        "BigONE has no way to check a key's permissions: make sure you ticked read-only.",
+        t("profile.bigone.alerts.view_scopes"),
         "Contracts (futures) are not included.",
     ),
     integration_steps=(
-        "Log in to BigONE and open your account settings, then API Keys.",
-        "Create a new key and give it a name such as Tallybot.",
-        "Allow reading only. Do not allow trading or withdrawals.",
+        t("profile.bigone.steps.open_settings"),
+        t("profile.bigone.steps.create_key"),
+        t("profile.bigone.steps.view_scopes"),
         "Leave any IP restriction off.",
         "Copy the API key and the secret into this chat when asked.",
         c.secret_once(NAME),
@@ -80,13 +82,15 @@ PROFILE = ExchangeProfile(
         c.invalid_key_tip(NAME),
         c.ip_tip(NAME),
         c.expired_tip(NAME),
-        c.missing_permission_tip(NAME, "read access"),
+        c.missing_permission_tip(NAME, t("profile.bigone.tip.missing_permission.scopes")),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
         c.fewer_transactions_tip("Trades in markets you no longer hold may not be found."),
     ),
     permission_check=PermissionCheck(
-        None, (), "BigONE has no way to check a key's permissions: make sure you ticked read-only."
+        None,
+        (),
+        t("profile.bigone.permission_check.note"),
     ),
     ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
     reports_expiry=False,
