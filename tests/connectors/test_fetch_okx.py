@@ -25,6 +25,7 @@ from connectors.fetchers.registry import fetcher_for
 from connectors.fetchers.windows import DAY_MS, to_ms
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
+from i18n import Text
 from sandbox.exchanges import (
     AccountProfile,
     DepositRecord,
@@ -231,7 +232,8 @@ async def test_first_sync_returns_everything_okx_still_has_and_a_resync_asks_one
         for bills in (Endpoint.TRANSFERS, Endpoint.EARN_REWARDS):
             (gap,) = reports[bills].gaps
             assert (gap.start.date(), gap.end) == (OKX_OPENED, datetime(2021, 2, 1, tzinfo=UTC))
-            assert "since 2021-02-01" in gap.reason and "file" in gap.reason
+            assert isinstance(gap.reason, Text) and gap.reason.id == "sync.gap.okx.bills_since"
+            assert gap.reason.args["date"] == "2021-02-01"
         assert not any(reports[e].gaps for e in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT))
 
         # The fewest requests a newest-first list allows: full pages, then one short page that ends the walk.
@@ -429,7 +431,8 @@ async def test_more_records_in_one_millisecond_than_a_page_holds_are_reported_no
     assert len(client.calls) == 2  # the second page repeats the first: `after` cannot get inside the millisecond
     assert {r.exchange_tx_id for r in found} <= {f"same{i}" for i in range(4)} and len(found) == 3
     (gap,) = report.gaps
-    assert to_ms(gap.end) == now and "one millisecond" in gap.reason
+    assert to_ms(gap.end) == now
+    assert gap.reason == Text.of("sync.gap.okx.crowded", size=3, phrase=Text.of("endpoint.deposits.phrase"))
 
 
 async def test_a_transfer_cursor_from_the_one_month_bill_list_is_dropped_and_the_history_is_walked_again(
@@ -475,5 +478,5 @@ async def test_if_okx_gives_only_three_months_of_fills_the_user_is_told_which_mo
     assert "365 days" in beyond_a_year.reason
     assert unsure.start == beyond_a_year.end
     assert abs(to_ms(unsure.end) - emulator.reachable_since(three_months)) <= 60_000
-    assert "older than 3 months" in unsure.reason and "file upload" in unsure.reason
+    assert unsure.reason == Text.of("sync.gap.okx.fills_reach")
     assert again.gaps == []

@@ -35,6 +35,7 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from i18n import Text
 
 # Status codes from Binance's docs. Deposits: 0 pending, 6 credited but cannot withdraw, 7 wrong deposit,
 # 8 waiting user confirm, 1 success, 2 rejected. Withdrawals: 0 email sent, 2 awaiting approval, 3 rejected,
@@ -273,6 +274,5 @@ def _stuck_gap(spec: EndpointSpec, at_ms: int) -> CoverageGap:
         spec.endpoint,
         moment,
         moment,
-        f"Binance returned more than {spec.page_size} {spec.label.lower()} within one millisecond; "
-        "some of them could not be reached through the API.",
+        Text.of("sync.gap.binance.crowded", size=spec.page_size, phrase=spec.phrase),
     )

@@ -12,6 +12,7 @@ from connectors.fetchers.base import CoverageGap, Cursor
 from connectors.fetchers.windows import Start, date_ms, span_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import ms_to_utc
+from i18n import Text
 
 # OKEx, OKX's earlier name, opened in 2017: nothing is older.
 OKX_OPENED = date(2017, 1, 1)
@@ -33,8 +34,7 @@ def since_bills_history(spec: EndpointSpec, start: Start) -> Start:
         spec.endpoint,
         ms_to_utc(max(start.ms, date_ms(OKX_OPENED))),
         ms_to_utc(reach_ms),
-        f"OKX's API returns {spec.label.lower()} only since {BILLS_HISTORY_SINCE:%Y-%m-%d}; add older history by "
-        "file upload.",
+        Text.of("sync.gap.okx.bills_since", phrase=spec.phrase, date=BILLS_HISTORY_SINCE.isoformat()),
     )
     return Start(reach_ms, gap)
 
@@ -44,8 +44,7 @@ def crowded_gap(spec: EndpointSpec, start_ms: int, at_ms: int) -> CoverageGap:
         spec.endpoint,
         ms_to_utc(start_ms),
         ms_to_utc(at_ms),
-        f"OKX returned more than {spec.page_size} {spec.label.lower()} within one millisecond; "
-        "some of them, and older ones, could not be reached through the API.",
+        Text.of("sync.gap.okx.crowded", size=spec.page_size, phrase=spec.phrase),
     )
 
 
@@ -79,9 +78,5 @@ class Depth:
         """The range the walk cannot vouch for, once it is complete."""
         if not self.watching or self.deep:
             return []
-        reason = (
-            "OKX returned no spot trades older than 3 months. OKX's documentation has said both 3 months and 1 year "
-            "for how far back its API reaches: if you traded on OKX in this period, add those trades by file upload "
-            "(only what is missing is added)."
-        )
+        reason = Text.of("sync.gap.okx.fills_reach")
         return [CoverageGap(self.endpoint, ms_to_utc(self.from_ms), ms_to_utc(self.line_ms), reason)]

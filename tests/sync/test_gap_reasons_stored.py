@@ -1,0 +1,77 @@
+"""Why a range is missing reaches the database as a catalogue id with its arguments, never as English, and reads
+back as the same English in /sync and /status (bot/sync/stored.py). Each gap below comes from the fetcher's own
+helper; the expected English is written by hand from gaps.po and sync.po."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.sync.results import SyncGap
+from bot.sync.stored import gap_reason
+from connectors.fetchers.base import CoverageGap
+from connectors.fetchers.binance.wallet import _stuck_gap
+from connectors.fetchers.okx.reach import Depth, crowded_gap, since_bills_history
+from connectors.fetchers.windows import Start, date_ms, to_ms
+from connectors.profiles import Endpoint, get_profile
+
+
+def stored_and_read(gap: CoverageGap) -> tuple[object, str | None, str]:
+    """(what the database keeps, what /status shows, what /sync's summary shows)."""
+    kept = SyncGap(gap.endpoint, gap.start, gap.end, gap.reason).to_json()["reason"]
+    return kept, gap_reason(kept), SyncGap(gap.endpoint, gap.start, gap.end, gap.reason).reason
+
+
+def test_okx_bills_before_2021_are_stored_as_an_id_and_read_as_english() -> None:
+    transfers = get_profile("okx").endpoint(Endpoint.TRANSFERS, None)
+    assert transfers is not None
+    start = since_bills_history(transfers, Start(date_ms(datetime(2019, 1, 1, tzinfo=UTC).date())))
+    assert start.gap is not None
+    kept, status, summary = stored_and_read(start.gap)
+    assert isinstance(kept, dict) and kept["id"] == "sync.gap.okx.bills_since"
+    assert kept["args"]["date"] == "2021-02-01"
+    assert status == summary and status is not None
+    assert status.startswith("OKX's API returns ") and status.endswith(
+        " only since 2021-02-01; add older history by file upload."
+    )
+
+
+def test_okx_crowded_and_short_reach_gaps_are_stored_as_ids() -> None:
+    deposits = get_profile("okx").endpoint(Endpoint.DEPOSITS, None)
+    assert deposits is not None
+    kept, status, summary = stored_and_read(crowded_gap(deposits, 0, to_ms(datetime(2025, 1, 1, tzinfo=UTC))))
+    assert kept == {
+        "id": "sync.gap.okx.crowded",
+        "args": {"size": deposits.page_size, "phrase": {"id": "endpoint.deposits.phrase", "args": {}}},
+    }
+    assert (
+        status
+        == summary
+        == (
+            f"OKX returned more than {deposits.page_size} deposits within one millisecond; some of them, and older "
+            "ones, could not be reached through the API."
+        )
+    )
+    fills = get_profile("okx").endpoint(Endpoint.SPOT_TRADES, None)
+    assert fills is not None
+    (unsure,) = Depth.begin(fills, 0, None, None).unsure()
+    kept, status, _ = stored_and_read(unsure)
+    assert kept == {"id": "sync.gap.okx.fills_reach", "args": {}}
+    assert status is not None and status.startswith("OKX returned no spot trades older than 3 months.")
+
+
+def test_binance_crowded_gap_is_stored_as_an_id() -> None:
+    deposits = get_profile("binance").endpoint(Endpoint.DEPOSITS, None)
+    assert deposits is not None
+    kept, status, summary = stored_and_read(_stuck_gap(deposits, to_ms(datetime(2025, 1, 1, tzinfo=UTC))))
+    assert kept == {
+        "id": "sync.gap.binance.crowded",
+        "args": {"size": deposits.page_size, "phrase": {"id": "endpoint.deposits.phrase", "args": {}}},
+    }
+    assert (
+        status
+        == summary
+        == (
+            f"Binance returned more than {deposits.page_size} deposits within one millisecond; some of them could not "
+            "be reached through the API."
+        )
+    )
