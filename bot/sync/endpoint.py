@@ -114,6 +114,10 @@ class EndpointSync:
                     attach_response_facts(error, ctx.client)
                     return error
                 await self.writer.commit(ctx, run, page)
+                if page.market == "" and "scan" in page.cursor:
+                    # A quote scan's list of markets, committed before its first probe: /status reads its progress
+                    # from it, and a sync cut short resumes it.
+                    await self.writer.flush(ctx, run)
         finally:
             close = getattr(iterator, "aclose", None)
             if close is not None:
