@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
-from connectors.files import binance, bitget, bybit, coinbase, coinbase_fills, kraken, kucoin, okx, tallybot
+from connectors.files import binance, bitget, bybit, coinbase, coinbase_fills, kraken, kucoin, mexc, okx, tallybot
 from connectors.files.errors import (
     AmbiguousFormat,
     EmptyFile,
@@ -36,6 +36,7 @@ FORMATS: tuple[FileFormat, ...] = (
     *coinbase.FORMATS,
     *coinbase_fills.FORMATS,
     *kucoin.FORMATS,
+    *mexc.FORMATS,
 )
 HEADER_SEARCH_ROWS = 15  # exports put a few lines (UID, account, time zone) above the header
 MAX_REJECTED_KEPT = 100
@@ -48,6 +49,7 @@ EXCHANGE_NAMES = {
     "kraken": "Kraken",
     "coinbase": "Coinbase",
     "kucoin": "KuCoin",
+    "mexc": "MEXC",
 }
 
 Progress = Callable[[int, int], None]  # (rows done, rows in the file); called from the parsing thread

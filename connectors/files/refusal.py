@@ -14,6 +14,8 @@ _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
 # A preamble cell: "UID: 567248024", "Company Name: ", "Time Zone:UTC+8", "Account Type:Main".
 _LABELLED = re.compile(r"^[A-Za-z][\w ]{0,30}:")
 
+# Column titles and words only MEXC's exports write (BittyTax's MEXC layouts, futures included).
+MEXC_WORDS = ("mexc", "executed amount", "request amount", "settlement amount", "credited successfully", "closing pnl")
 # Words that give an export's exchange away: in the file name, the lines above the header, or the header.
 EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Binance": ("binance", "user_id", "operation", "executed", "txid"),
@@ -23,6 +25,7 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Kraken": ("kraken", "refid", "ordertxid", "aclass", "ledgers.csv", "trades.csv"),
     "Coinbase": ("coinbase", "transacted", "subtotal", "spread"),
     "KuCoin": ("kucoin", "tradecreatedat", "feecurrency", "dealvalue", "mainaccount", "tradeaccount", "remark"),
+    "MEXC": MEXC_WORDS,
 }
 # What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {
@@ -33,6 +36,7 @@ INSTEAD: dict[str, str] = {
     "Kraken": msgid("file.unknown.looks_like_kraken"),
     "Coinbase": msgid("file.unknown.looks_like_coinbase"),
     "KuCoin": msgid("file.unknown.looks_like_kucoin"),
+    "MEXC": msgid("file.unknown.looks_like_mexc"),
 }
 
 
