@@ -309,3 +309,16 @@ def test_a_rejected_value_telegram_kept_is_not_said_to_be_deleted() -> None:
     assert t("assistant.field.rejected_not_deleted", problem="Too short.", label="Secret key", warning="⚠️ W") == (
         "✋ Too short.\nPlease paste the Secret key again.\n\n⚠️ W"
     )
+
+
+def test_a_file_size_is_worded_by_the_catalogue_with_its_plural() -> None:
+    from connectors.files.reading import size_limit_text
+
+    mega = 1024 * 1024
+    assert [size_limit_text(n) for n in (20 * mega, 3 * mega // 2, 300 * 1024, 100, 1)] == [
+        "20 MB",
+        "1.5 MB",
+        "300 KB",
+        "100 bytes",
+        "1 byte",
+    ]

@@ -23,7 +23,8 @@ from connectors.files.limits import (
     Budget,
 )
 from connectors.files.workbook import Sheet, read_workbook, trimmed
-from i18n import Text, msgid
+from i18n import Text, msgid, t, tn
+from i18n.catalogue import SOURCE_LOCALE
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "Sheet", "decode_text", "read_sheets", "size_limit_text"]
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
@@ -43,14 +44,16 @@ _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def size_limit_text(size: int) -> str:
-    """ "20 MB", "1.5 MB", "300 KB", "100 bytes"."""
+def size_limit_text(size: int, locale: str = SOURCE_LOCALE) -> str:
+    """ "20 MB", "1.5 MB", "300 KB", "100 bytes" (units.po)."""
     mega = 1024 * 1024
     if size >= mega:
-        return f"{size / mega:.0f} MB" if size % mega == 0 else f"{size / mega:.1f} MB"
+        if size % mega == 0:
+            return t("unit.size.megabytes_whole", locale=locale, megabytes=size / mega)
+        return t("unit.size.megabytes", locale=locale, megabytes=size / mega)
     if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
+        return t("unit.size.kilobytes", locale=locale, kilobytes=size / 1024)
+    return tn("unit.size.bytes", size, locale=locale)
 
 
 def too_large(size: int, limit: int) -> Text:
