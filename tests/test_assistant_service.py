@@ -103,12 +103,14 @@ async def test_picking_pasting_and_connecting_a_read_only_key(
 
     key = keys.read_only
     first = await paste(assistant, f"  {key.api_key}\n")  # copy-paste brings spaces at the ends
-    assert first.notes == [Text.of("assistant.field.received", label="API key", fingerprint="…" + key.api_key[-4:])]
+    api_key = Text.of("profile.common.api_key.default")  # labels are catalogue texts, worded by the view
+    assert first.notes == [Text.of("assistant.field.received", label=api_key, fingerprint="…" + key.api_key[-4:])]
     assert first.draft is not None and first.draft.state.field_index == 1
 
     review = await paste(assistant, key.secret)
     length = Text.of("assistant.field.length", count=len(key.secret))  # a secret is shown by its length only
-    assert review.notes == [Text.of("assistant.field.received", label="Secret key", fingerprint=length)]
+    secret = Text.of("profile.bybit.key.field.label")
+    assert review.notes == [Text.of("assistant.field.received", label=secret, fingerprint=length)]
     assert review.screen is not None and review.screen.kind == ScreenKind.REVIEW
     assert review.screen.fingerprint == "…" + key.api_key[-4:]
 
@@ -146,16 +148,23 @@ async def test_bad_input_is_refused_with_its_reason_and_nothing_is_kept(
     key = keys.read_only
 
     spaced = await paste(assistant, key.api_key[:6] + " " + key.api_key[6:])
-    problem = Text.of("assistant.field.inner_spaces", label="API key")
-    assert spaced.notes == [Text.of("assistant.field.rejected", problem=problem, label="API key")]
+    api_key = Text.of("profile.common.api_key.default")
+    problem = Text.of("assistant.field.inner_spaces", label=api_key)
+    assert spaced.notes == [Text.of("assistant.field.rejected", problem=problem, label=api_key)]
     assert spaced.screen is None
     await paste(assistant, key.api_key)
     at_secret = await assistant.draft(ADA)
     assert at_secret is not None
     # Bybit's API key pasted as the secret: too short for a secret (the profile's own wording, not ours).
     twice = await assistant.accept_field(at_secret, key.api_key, deleted=False)  # Telegram kept the message
-    assert [(note.id, note.args["label"], note.args["warning"]) for note in twice.notes] == [
-        ("assistant.field.rejected_not_deleted", "Secret key", Text.of("key_guard.not_deleted"))
+    secret = Text.of("profile.bybit.key.field.label")
+    assert twice.notes == [
+        Text.of(
+            "assistant.field.rejected_not_deleted",
+            problem=Text.of("profile.field.too_short", label=secret),  # a text, not English rendered in the profile
+            label=secret,
+            warning=Text.of("key_guard.not_deleted"),
+        )
     ]
     draft = await assistant.draft(ADA)
     assert draft is not None and draft.state.step == Step.FIELD and draft.state.field_index == 1

@@ -23,7 +23,7 @@ from connectors.profiles.model import (
     PermissionCheck,
     UnsupportedExchange,
 )
-from i18n import join, msgid, t
+from i18n import Text, join, msgid, t
 
 # (label, phrase inside a sentence, is secret) of each credential, as message ids.
 _FIELD_TEXTS: dict[CredentialName, tuple[str, str, bool]] = {
@@ -133,9 +133,8 @@ def profile_from_metadata(
 
 def _field(name: CredentialName) -> CredentialField:
     label_id, _, is_secret = _FIELD_TEXTS[name]
-    label = t(label_id)
     # Formats are unknown: only reject what cannot be a credential (private keys in PEM can be long).
-    return CredentialField(name, label, 4 if name != "password" else 1, 4096, is_secret)
+    return CredentialField(name, Text.of(label_id), 4 if name != "password" else 1, 4096, is_secret)
 
 
 def _first_url(value: Any) -> str | None:

@@ -108,7 +108,7 @@ class CredentialField:
     """One value the user pastes, checked before any network call."""
 
     name: CredentialName
-    label: str
+    label: Text | str  # a catalogue text; English only in a profile not migrated yet
     min_length: int
     max_length: int
     is_secret: bool
@@ -147,11 +147,12 @@ class CredentialField:
                 return text  # `problem` says what is wrong with it
         return text
 
-    def problem(self, value: str) -> str | None:
-        """Say what is wrong with a pasted value (surrounding whitespace ignored), or None if it looks right."""
+    def problem(self, value: str) -> Text | str | None:
+        """Say what is wrong with a pasted value (surrounding whitespace ignored), or None if it looks right: a
+        catalogue text the view renders (a private key's problem is still its English message)."""
         text = value.strip()
         if not text:
-            return t("profile.field.empty", label=self.label)
+            return Text.of("profile.field.empty", label=self.label)
         if self.is_private_key(text):
             try:
                 read_private_key(text, self.private_keys)
@@ -159,15 +160,15 @@ class CredentialField:
                 return str(problem)
             return None
         if looks_like_pem(text):
-            return t("profile.field.pem_not_secret", label=self.label)
+            return Text.of("profile.field.pem_not_secret", label=self.label)
         if len(text) < self.min_length:
-            return t("profile.field.too_short", label=self.label)
+            return Text.of("profile.field.too_short", label=self.label)
         if len(text) > self.max_length:
-            return t("profile.field.too_long", label=self.label)
+            return Text.of("profile.field.too_long", label=self.label)
         if self.pattern is not None and re.fullmatch(self.pattern, text) is None:
             if self.hint:
-                return t("profile.field.wrong_shape_hint", label=self.label, hint=self.hint)
-            return t("profile.field.wrong_shape", label=self.label)
+                return Text.of("profile.field.wrong_shape_hint", label=self.label, hint=self.hint)
+            return Text.of("profile.field.wrong_shape", label=self.label)
         return None
 
 

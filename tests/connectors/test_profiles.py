@@ -29,6 +29,7 @@ from connectors.profiles import (
     popular_profiles,
     search_exchanges,
 )
+from i18n import Text, render
 
 HAND_WRITTEN = ["binance", "bybit", "okx", "bitget", "kucoin", "kraken", "coinbase", "gate", "mexc", "htx", "bigone"]
 DAY = timedelta(days=1)
@@ -46,7 +47,7 @@ def texts_of(profile: ExchangeProfile) -> list[str]:
     for tip in profile.troubleshooting:
         texts += [tip.problem, *tip.fixes]
     for key_type in profile.key_types:
-        texts += [key_type.label, key_type.description, *(f.label for f in key_type.fields)]
+        texts += [key_type.label, key_type.description, *(render(f.label) for f in key_type.fields)]
     return texts
 
 
@@ -320,16 +321,17 @@ def test_the_paste_check_never_fails_and_always_answers_in_words(value: str) -> 
         for key_type in profile.key_types:
             for field in key_type.fields:
                 problem = field.problem(value)
-                assert problem is None or field.label in problem
+                assert problem is None or render(field.label) in render(problem)
 
 
 def test_the_paste_check_catches_common_mistakes() -> None:
     okx_key = get_profile("okx").default_key_type.fields[0]
     assert okx_key.problem("") is not None
     assert okx_key.problem("1a2b3c4d-1a2b-1a2b-1a2b-1a2b3c4d5e6f") is None
-    assert "does not look right" in str(okx_key.problem("1a2b3c4d 1a2b 1a2b 1a2b 1a2b3c4d5e6f"))
+    assert "does not look right" in render(okx_key.problem("1a2b3c4d 1a2b 1a2b 1a2b 1a2b3c4d5e6f") or "")
     binance_secret = get_profile("binance").default_key_type.fields[1]
-    assert "too short" in str(binance_secret.problem("abc123"))
+    assert binance_secret.problem("abc123") == Text.of("profile.field.too_short", label=binance_secret.label)
+    assert "too short" in render(binance_secret.problem("abc123") or "")
 
 
 # --------------------------------------------------------------------------- the model keeps profiles sane

@@ -16,7 +16,7 @@ from connectors.profiles.model import (
     PermissionCheck,
 )
 from connectors.profiles.private_keys import PrivateKeyKind
-from i18n import t
+from i18n import Text, t
 
 NAME = "Binance"
 
@@ -37,7 +37,7 @@ KEY = KeyType(
         ),
         CredentialField(
             "secret",
-            t("profile.binance.key.field.label"),
+            Text.of("profile.binance.key.field.label"),
             64,
             64,
             True,

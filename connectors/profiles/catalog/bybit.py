@@ -14,7 +14,7 @@ from connectors.profiles.model import (
     PermissionCheck,
 )
 from connectors.profiles.private_keys import PrivateKeyKind
-from i18n import t
+from i18n import Text, t
 
 NAME = "Bybit"
 _TWO_YEARS = 730 * c.DAY
@@ -26,7 +26,7 @@ KEY = KeyType(
         c.api_key(min_length=10, max_length=64, hint=t("profile.bybit.key.api_key.hint")),
         CredentialField(
             "secret",
-            t("profile.bybit.key.field.label"),
+            Text.of("profile.bybit.key.field.label"),
             20,
             128,
             True,

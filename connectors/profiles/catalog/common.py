@@ -8,13 +8,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.profiles.model import CredentialField, PermissionCheck, Tip, TipCode
-from i18n import t
+from i18n import Text, t
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 ALNUM = r"[A-Za-z0-9]+"
+
+# The usual field labels, as catalogue texts: views render them (and what a paste check says about them) per locale.
+API_KEY_LABEL = Text.of("profile.common.api_key.default")
+SECRET_LABEL = Text.of("profile.common.secret.default")
+PASSPHRASE_LABEL = Text.of("profile.common.passphrase.label")
 
 
 def api_key(
@@ -23,7 +28,7 @@ def api_key(
     max_length: int = 128,
     pattern: str | None = ALNUM,
     hint: str = "",
-    label: str = t("profile.common.api_key.default"),
+    label: Text | str = API_KEY_LABEL,
 ) -> CredentialField:
     return CredentialField("apiKey", label, min_length, max_length, False, pattern, hint)
 
@@ -34,13 +39,15 @@ def secret(
     max_length: int = 256,
     pattern: str | None = ALNUM,
     hint: str = "",
-    label: str = t("profile.common.secret.default"),
+    label: Text | str = SECRET_LABEL,
 ) -> CredentialField:
     return CredentialField("secret", label, min_length, max_length, True, pattern, hint)
 
 
 def passphrase(
-    *, label: str = t("profile.common.passphrase.label"), hint: str = t("profile.common.passphrase.default")
+    *,
+    label: Text | str = PASSPHRASE_LABEL,
+    hint: str = t("profile.common.passphrase.default"),
 ) -> CredentialField:
     # The user chose it, so only its length is bounded; rules changed over the years and old keys still work.
     return CredentialField("password", label, 1, 128, True, None, hint)
