@@ -171,9 +171,20 @@ LOG_OBJECTS = frozenset({"logger", "log", "logging", "LOGGER", "_log", "_logger"
 PATTERN_CALLS = frozenset(
     {"compile", "match", "search", "fullmatch", "sub", "split", "findall", "strftime", "strptime"}
 )
-# Calls whose string arguments name a key, an attribute or a column (matched, never shown by us): a mapping's
-# `.get("fee")`, `getattr(x, "label")`, an uploaded table's `table.cell(row, "filled price")`.
-KEY_CALLS = frozenset({"get", "pop", "setdefault", "getattr", "hasattr", "setattr", "getenv", "cell", "column"})
+# Calls whose argument at this position names a key, an attribute or a column (matched, never shown by us): a
+# mapping's `.get("fee")`, `getattr(x, "label")`, an uploaded table's `table.cell(row, "filled price")`, SQL's
+# `sa.column("id")`. Only that argument: a default after it (`.get(key, "Unknown")`) may be a text.
+KEY_CALLS: dict[str, int] = {
+    "get": 0,
+    "pop": 0,
+    "setdefault": 0,
+    "getenv": 0,
+    "getattr": 1,
+    "hasattr": 1,
+    "setattr": 1,
+    "cell": 1,
+    "column": 0,
+}
 # String methods whose arguments are matched against a value (an exchange's or a file's words), not said.
 MATCH_METHODS = frozenset(
     {
@@ -389,7 +400,9 @@ def skip_in_call(node: ast.Call, local_i18n: dict[str, str], drop: Callable[[ast
         drop(node)
     elif called_id_function(node.func, local_i18n) is not None and node.args:
         drop(node.args[0])
-    elif name in KEY_CALLS or (name in MATCH_METHODS and owner is not None):
+    elif name in KEY_CALLS and len(node.args) > KEY_CALLS[name]:
+        drop(node.args[KEY_CALLS[name]])
+    elif name in MATCH_METHODS and owner is not None:
         for argument in node.args:
             drop(argument)
     for keyword in node.keywords:
