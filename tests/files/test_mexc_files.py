@@ -226,3 +226,43 @@ def test_a_mexc_file_on_a_kraken_account_is_refused(header: list[str]) -> None:
     rows = [header, ["1"] * len(header)]
     with pytest.raises(WrongExchange, match="MEXC"):
         parse("mexc.csv", csv_bytes(rows), exchange_id="kraken")
+
+
+def test_the_newer_trade_history_with_a_uid_column_and_the_fee_coin_written_in_the_cell() -> None:
+    # The layout other open-source importers test: a leading `UID`, pairs without a separator, "Buy"/"Sell", and the
+    # fee's coin packed into its cell.
+    rows = [
+        ["UID", *FILLS],
+        ["123", "BTCUSDT", "2024-01-15 12:00:00", "Buy", "30000", "0.05", "1500", "1.5USDT", "Taker"],
+        ["123", "1INCHUSDT", "2024-02-10 09:00:00", "Sell", "0.4", "100", "40", "0.04USDT", "Maker"],
+    ]
+    name, records, _ = read("MEXC trade history.csv", rows)
+    assert name == "mexc-fills"
+    assert records == [
+        (
+            "trade",
+            datetime(2024, 1, 15, 12, tzinfo=UTC),
+            "BTC",
+            D("0.05"),
+            "buy",
+            "USDT",
+            D("1500"),
+            D("30000"),
+            "USDT",
+            D("1.5"),
+            False,
+        ),
+        (
+            "trade",
+            datetime(2024, 2, 10, 9, tzinfo=UTC),
+            "1INCH",
+            D("100"),
+            "sell",
+            "USDT",
+            D("40"),
+            D("0.4"),
+            "USDT",
+            D("0.04"),
+            False,
+        ),
+    ]
