@@ -135,3 +135,55 @@ async def test_an_emptied_market_is_found_by_the_background_scan_and_the_account
     # The first sync: one balance read and the 8 listed markets the evidence (BTC, ETH, USDT held; SHIB deposited)
     # points at: BTCUSDT, ETHUSDT, SHIBUSDT, and BNBUSDT, BNBBTC, BNBETH, USDCUSDT, FDUSDUSDT (a bridge quote's side).
     assert first_run["endpoints"]["spot_trades"]["requests"] == 1 + 8, first_run
+
+
+def recorded_and_held(symbol: str, asked: list[str], reached: asyncio.Event, release: asyncio.Event) -> FaultAction:
+    """Every myTrades symbol asked goes into `asked`; `symbol` is answered once `release` is set."""
+
+    async def act(request: web.Request, handler: Handler) -> web.StreamResponse:
+        asked.append(request.query.get("symbol", ""))
+        if request.query.get("symbol") == symbol:
+            reached.set()
+            await release.wait()
+        return await handler(request)
+
+    return act
+
+
+async def test_a_scan_cut_short_by_a_shutdown_resumes_at_the_next_sync_without_asking_again_what_it_asked(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with emulator() as binance:
+        every_trade = {(f"{t.base}/{t.quote}", t.id) for t in binance.account.trades}
+        asked: list[str] = []
+        reached, release = asyncio.Event(), asyncio.Event()
+        # XRPUSDT is the scan's last market: the bot stops while it is being asked.
+        binance.faults.inject(
+            recorded_and_held("XRPUSDT", asked, reached, release), path="/api/v3/myTrades", times=None
+        )
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"binance": binance.base_url})
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            services.sync.fetcher_options["binance"] = {"uid_weight_per_minute": 10**8}
+            integration_id = await connect(services, binance)
+            await ada.reply_to(await ada.send("/sync"), "Scanning every USDT market", timeout=150)
+            await asyncio.wait_for(reached.wait(), timeout=60)
+        release.set()
+        asked.clear()
+        async with running_bot(settings) as app:
+            services = app.bot_data[SERVICES_KEY]
+            services.sync.fetcher_options["binance"] = {"uid_weight_per_minute": 10**8}
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=150)).text or ""
+            stored = await stored_trades(services, integration_id)
+
+    # The next sync resumes the scan: of its 28 markets, AAVEUSDT was committed with its trades and the next 25
+    # empty ones (ADAUSDT to UNIUSDT) in one batch of empty pages (bot/sync/commit.py, EMPTY_PAGES_PER_COMMIT); only
+    # XLMUSDT, still queued, and XRPUSDT, held, are asked again, with the traded markets every sync asks.
+    # Beside them, AAVE's other markets with a bridge quote are probed once: the scan's AAVE trades are evidence now.
+    scan_left = ["XLMUSDT", "XRPUSDT"]
+    traded = ["AAVEUSDT", "BTCUSDT", "ETHUSDT", "SHIBUSDT"]
+    aave_elsewhere = ["AAVEBTC", "AAVEETH", "AAVEFDUSD", "AAVEUSDC"]
+    assert sorted(asked) == sorted(scan_left + traded + aave_elsewhere), asked
+    assert stored == every_trade
+    assert "✅ Binance-1: the history explains every balance." in summary, summary
