@@ -144,6 +144,8 @@ def all_id_uses() -> tuple[IdUse, ...]:
 
 # A lone lower-case word ("spot", "fee", "waiting") is shaped like a code as much as like a word: code_positions().
 LONE_CODE = re.compile(r"^[a-z]+$")
+# An enum member's value shaped like a code.
+ENUM_CODE = re.compile(r"^[a-z0-9_.:-]*$")
 # Classes called with codes (an enum's value, a frozenset of codes), not texts.
 ENUM_CALLS = frozenset({"RecordKind", "EndpointStatus", "Decimal", "Path", "PurePath"})
 WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?:'[a-z]{1,2})?$")
@@ -167,10 +169,11 @@ SETTING_KEYWORDS = frozenset({"cascade", "ondelete", "onupdate", "server_default
 # Calls whose text goes to the operator's log, not to a user.
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 LOG_OBJECTS = frozenset({"logger", "log", "logging", "LOGGER", "_log", "_logger"})
-# Calls whose string is a pattern or a format, not prose.
-PATTERN_CALLS = frozenset(
-    {"compile", "match", "search", "fullmatch", "sub", "split", "findall", "strftime", "strptime"}
-)
+# Calls whose first argument is a pattern (`re.compile(r"...")`, `re.sub(pattern, ...)`: a replacement after it may
+# be a text) and calls whose every string is a time format.
+PATTERN_CALLS = frozenset({"compile", "match", "search", "fullmatch", "split", "findall", "finditer"})
+RE_ONLY_CALLS = frozenset({"sub", "subn"})  # only as `re.sub(...)`: a compiled pattern's `.sub()` starts with the text
+FORMAT_CALLS = frozenset({"strftime", "strptime"})
 # Calls whose argument at this position names a key, an attribute or a column (matched, never shown by us): a
 # mapping's `.get("fee")`, `getattr(x, "label")`, an uploaded table's `table.cell(row, "filled price")`, SQL's
 # `sa.column("id")`. Only that argument: a default after it (`.get(key, "Unknown")`) may be a text.
@@ -357,8 +360,9 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
             drop(node)
         elif isinstance(node, ast.ClassDef) and is_enum(node):
             for statement in node.body:
-                if isinstance(statement, ast.Assign):
-                    drop(statement.value)  # `QUEUED = "queued"`: a code stored and compared
+                value = statement.value if isinstance(statement, ast.Assign) else None
+                if isinstance(value, ast.Constant) and isinstance(value.value, str) and ENUM_CODE.match(value.value):
+                    drop(value)  # `QUEUED = "queued"`: a code stored and compared (a "Cancel" value still counts)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and any(
             name.endswith(MATCH_ONLY_SUFFIXES) for name in assigned_names(node)
         ):
@@ -396,15 +400,15 @@ def skip_in_call(node: ast.Call, local_i18n: dict[str, str], drop: Callable[[ast
         (isinstance(owner, ast.Name) and owner.id in LOG_OBJECTS)
         or (isinstance(owner, ast.Attribute) and owner.attr in LOG_OBJECTS)
     )
-    if is_log or name in PATTERN_CALLS or name == "warn":
+    is_re = name in RE_ONLY_CALLS and isinstance(owner, ast.Name) and owner.id == "re"
+    if is_log or name in FORMAT_CALLS or name == "warn":
         drop(node)
-    elif called_id_function(node.func, local_i18n) is not None and node.args:
-        drop(node.args[0])
+    elif (name in PATTERN_CALLS or is_re or called_id_function(node.func, local_i18n) is not None) and node.args:
+        drop(node.args[0])  # the pattern, or the message id given to i18n
     elif name in KEY_CALLS and len(node.args) > KEY_CALLS[name]:
         drop(node.args[KEY_CALLS[name]])
-    elif name in MATCH_METHODS and owner is not None:
-        for argument in node.args:
-            drop(argument)
+    elif name in MATCH_METHODS and owner is not None and node.args:
+        drop(node.args[0])  # what is looked for; `.replace(old, new)`'s new may be a text
     for keyword in node.keywords:
         if keyword.arg in SETTING_KEYWORDS:
             drop(keyword.value)
