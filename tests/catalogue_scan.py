@@ -158,9 +158,12 @@ AROUND = "()[]<>\"'`,.;:!?…•*“”‘’«»–—"
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH|PRAGMA|LOCK|SET|BEGIN)\b")
 # A plural built by a condition: `"s" if count != 1 else ""`.
 PLURAL_SUFFIXES = frozenset({"s", "es"})
-# Case changed on a text to fit it into a sentence: the receiver's name ends with one of these.
-CASED_NAMES = ("label", "title", "phrase", "name", "caption")
-CASE_METHODS = frozenset({"lower", "upper", "capitalize", "title"})
+# Case changed on a text to fit it into a sentence: `.capitalize()`/`.title()` on anything (they serve nothing but
+# display), `.lower()`/`.upper()` on a receiver named like a text (`spec.label`, `exchange_name`, `name`; not
+# `filename`). Not in a comparison: matching case-blind is not wording.
+CASED_NAMES = ("label", "title", "phrase", "caption", "_name")
+DISPLAY_CASE_METHODS = frozenset({"capitalize", "title"})
+CASE_METHODS = frozenset({"lower", "upper"}) | DISPLAY_CASE_METHODS
 
 # --- where a literal is not a text: each place named, with why --------------------------------------------------
 # Keyword arguments that take a setting, not a text (SQLAlchemy's `cascade="all, delete-orphan"`; a profile's
@@ -246,10 +249,10 @@ def english_literals(module: str, tree: ast.Module) -> list[Literal]:
     codes = code_positions(tree)
     found: list[Literal] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and (cased := cased_text(node)) is not None:
-            found.append(Literal(module, node.lineno, cased))
         if id(node) in skipped:
             continue
+        if isinstance(node, ast.Call) and (cased := cased_text(node)) is not None:
+            found.append(Literal(module, node.lineno, cased))
         if isinstance(node, ast.JoinedStr):
             text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
             skipped.update(id(v) for v in node.values)
@@ -310,7 +313,8 @@ def cased_text(call: ast.Call) -> str | None:
         return None
     receiver = func.value
     name = call_name(receiver.func) if isinstance(receiver, ast.Call) else call_name(receiver)
-    if name is None or not name.lower().endswith(CASED_NAMES):
+    named_as_text = name is not None and (name == "name" or name.lower().endswith(CASED_NAMES))
+    if func.attr not in DISPLAY_CASE_METHODS and not named_as_text:
         return None
     return f"{ast.unparse(receiver)}.{func.attr}()"
 

@@ -150,11 +150,17 @@ def line(fetched, new, queued, size, seconds, picked):
 
 def test_the_rule_counts_a_label_cased_to_fit_a_sentence() -> None:
     source = """
-def say(spec, name, key):
-    matched = key.lower() == "x"
-    return f"{spec.label.lower()} {name.capitalize()} {key.upper()}"
+def say(spec, name, key, filename, exchange_name, parts):
+    matched = key.lower() == "x" or name.lower() == exchange_name.lower()
+    suffix = filename.lower()
+    return f"{spec.label.lower()} {name.capitalize()} {key.upper()} {exchange_name.upper()} {parts(1).title()}"
 """
-    assert sorted(scan(source)) == ["name.capitalize()", "spec.label.lower()"]
+    assert sorted(scan(source)) == [
+        "exchange_name.upper()",
+        "name.capitalize()",
+        "parts(1).title()",
+        "spec.label.lower()",
+    ]
 
 
 def test_the_rule_leaves_code_logs_and_developer_errors() -> None:
