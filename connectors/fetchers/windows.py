@@ -36,7 +36,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, Rat
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.profiles.model import ENDPOINT_PHRASE_IDS
 from connectors.records import NormalizedRecord, ms_to_utc
-from i18n import msgid, t
+from i18n import Text, msgid, t
 
 SECOND_MS = 1000
 DAY_MS = 86_400_000
@@ -104,20 +104,16 @@ def history_start(
     if floor_ms is not None:
         start = floor_ms if start is None else max(start, floor_ms)
     reach_ms: int | None = None
-    reason = ""
+    reason: Text | None = None
     if spec.lookback is not None:
         reach_ms = now - span_ms(spec.lookback) + LOOKBACK_MARGIN_MS
-        reason = (
-            f"{exchange_name} only returns the last {spec.lookback.days} days of {spec.label.lower()} "
-            "through its API; add older history by file upload."
-        )
+        reason = Text.of(msgid("sync.gap.lookback"), name=exchange_name, days=spec.lookback.days, phrase=spec.phrase)
     elif start is None and default_history is not None:
         reach_ms = now - span_ms(default_history)
-        reason = (
-            f"Tallybot does not know how far back {exchange_name}'s API reaches for {spec.label.lower()}, so it "
-            f"asked for the last {default_history.days} days only; add older history by file upload."
+        reason = Text.of(
+            msgid("sync.gap.unknown_history"), name=exchange_name, days=default_history.days, phrase=spec.phrase
         )
-    if reach_ms is None:
+    if reach_ms is None or reason is None:
         return Start(start if start is not None else 0)
     if start is not None and start >= reach_ms:
         return Start(start)

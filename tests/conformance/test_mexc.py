@@ -32,6 +32,7 @@ from connectors.fetchers.mexc.rows import RowReader
 from connectors.keycheck import check_key
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import RecordKind
+from i18n import render
 from sandbox.exchanges import AccountProfile, Credentials, MexcEmulator, MexcLimits
 from sandbox.exchanges.base import DAY_MS
 from tests.conformance.corpus import move, readable, shape_differences
@@ -408,6 +409,6 @@ async def test_the_fetcher_reads_a_month_of_more_than_100_trades_page_after_page
     pages = sum(n // 100 + 1 for n in per_market.values())
     assert mexc.requests.count("/api/v3/myTrades") >= pages
     # The history before the month is a gap with its reason, once for the endpoint.
-    assert [gap.reason for gap in report.gaps] == [
+    assert [render(gap.reason) for gap in report.gaps] == [
         "MEXC only returns the last 30 days of spot trades through its API; add older history by file upload."
     ]

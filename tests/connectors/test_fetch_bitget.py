@@ -29,6 +29,7 @@ from connectors.fetchers.windows import DAY_MS, span_ms, to_ms
 from connectors.keycheck import check_key
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
+from i18n import render
 from sandbox.exchanges import (
     AccountProfile,
     BitgetEmulator,
@@ -256,9 +257,9 @@ async def test_first_sync_with_a_normal_key_returns_what_each_list_reaches_and_a
         # What is older than each list's reach is a gap with a reason, never an empty success.
         for endpoint in ENDPOINTS:
             (gap,) = reports[endpoint].gaps
-            assert gap.start.date() == BITGET_OPENED and "file" in gap.reason
+            assert gap.start.date() == BITGET_OPENED and "file" in render(gap.reason)
             days = 90 if endpoint is Endpoint.SPOT_TRADES else 730
-            assert f"{days} days" in gap.reason
+            assert f"{days} days" in render(gap.reason)
             assert 0 < to_ms(gap.end) - reach(bitget, days * DAY_MS) <= 2 * 3_600_000
         start = to_ms(reports[Endpoint.DEPOSITS].gaps[0].end)
 
@@ -409,7 +410,7 @@ async def test_a_tax_key_reads_every_tax_record_and_a_resync_asks_one_window_per
         assert set(cursors[Endpoint.LEDGER]) == {"spot", "margin", "margin:isolated", "p2p"}
 
         (gap,) = reports[Endpoint.LEDGER].gaps
-        assert gap.start.date() == BITGET_OPENED and "730 days" in gap.reason
+        assert gap.start.date() == BITGET_OPENED and "730 days" in render(gap.reason)
         per_list = windows(Endpoint.LEDGER, to_ms(gap.end), until, "tax")
         assert per_list == 25  # two years in 30-day windows
         assert bitget.requests.count(SPOT_TAX_PATH) == per_list
@@ -555,6 +556,6 @@ async def test_a_unified_accounts_tax_key_reads_v3_tax_records_after_one_refusal
         f.id: (f.margin_coin, f.amount, f.fee) for f in book.future if f.ts >= oldest
     }
     (gap,) = reports[Endpoint.LEDGER].gaps  # the v3 reach, not the v2 one
-    assert "366 days" in gap.reason and 0 < to_ms(gap.end) - oldest <= 2 * 3_600_000
+    assert "366 days" in render(gap.reason) and 0 < to_ms(gap.end) - oldest <= 2 * 3_600_000
     assert v2 == 1  # one refusal teaches the account mode
     assert v3 >= 7 * 52  # seven streams, 366 days in 7-day ranges

@@ -4,14 +4,14 @@ helper; the expected English is written by hand from gaps.po and sync.po."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.sync.results import SyncGap
 from bot.sync.stored import gap_reason
 from connectors.fetchers.base import CoverageGap
 from connectors.fetchers.binance.wallet import _stuck_gap
 from connectors.fetchers.okx.reach import Depth, crowded_gap, since_bills_history
-from connectors.fetchers.windows import Start, date_ms, to_ms
+from connectors.fetchers.windows import Start, date_ms, history_start, to_ms
 from connectors.profiles import Endpoint, get_profile
 
 
@@ -74,4 +74,22 @@ def test_binance_crowded_gap_is_stored_as_an_id() -> None:
             f"Binance returned more than {deposits.page_size} deposits within one millisecond; some of them could not "
             "be reached through the API."
         )
+    )
+
+
+def test_a_lookback_limit_is_stored_as_an_id_and_read_as_english() -> None:
+    trades = get_profile("mexc").endpoint(Endpoint.SPOT_TRADES, None)
+    assert trades is not None and trades.lookback == timedelta(days=30)
+    now = to_ms(datetime(2026, 6, 1, tzinfo=UTC))
+    start = history_start(trades, requested_ms=0, exchange_name="MEXC", current_ms=now)
+    assert start.gap is not None
+    kept, status, summary = stored_and_read(start.gap)
+    assert kept == {
+        "id": "sync.gap.lookback",
+        "args": {"name": "MEXC", "days": 30, "phrase": {"id": "endpoint.spot_trades.phrase", "args": {}}},
+    }
+    assert (
+        status
+        == summary
+        == ("MEXC only returns the last 30 days of spot trades through its API; add older history by file upload.")
     )
