@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
-from connectors.files import binance, bitget, bybit, coinbase, coinbase_fills, kraken, kucoin, mexc, okx, tallybot
+from connectors.files import binance, bitget, bybit, coinbase, coinbase_fills, htx, kraken, kucoin, mexc, okx, tallybot
 from connectors.files.errors import (
     AmbiguousFormat,
     EmptyFile,
@@ -37,6 +37,7 @@ FORMATS: tuple[FileFormat, ...] = (
     *coinbase_fills.FORMATS,
     *kucoin.FORMATS,
     *mexc.FORMATS,
+    *htx.FORMATS,
 )
 HEADER_SEARCH_ROWS = 15  # exports put a few lines (UID, account, time zone) above the header
 MAX_REJECTED_KEPT = 100
@@ -50,6 +51,7 @@ EXCHANGE_NAMES = {
     "coinbase": "Coinbase",
     "kucoin": "KuCoin",
     "mexc": "MEXC",
+    "htx": "HTX",
 }
 
 Progress = Callable[[int, int], None]  # (rows done, rows in the file); called from the parsing thread

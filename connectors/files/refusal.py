@@ -16,6 +16,8 @@ _LABELLED = re.compile(r"^[A-Za-z][\w ]{0,30}:")
 
 # Column titles and words only MEXC's exports write (BittyTax's MEXC layouts, futures included).
 MEXC_WORDS = ("mexc", "executed amount", "request amount", "settlement amount", "credited successfully", "closing pnl")
+# Words only HTX's exports (or their names) write: its old name, and its Chinese trade file's spot trade type.
+HTX_WORDS = ("htx", "huobi", "火币", "币币交易")
 # Words that give an export's exchange away: in the file name, the lines above the header, or the header.
 EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Binance": ("binance", "user_id", "operation", "executed", "txid"),
@@ -26,6 +28,7 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Coinbase": ("coinbase", "transacted", "subtotal", "spread"),
     "KuCoin": ("kucoin", "tradecreatedat", "feecurrency", "dealvalue", "mainaccount", "tradeaccount", "remark"),
     "MEXC": MEXC_WORDS,
+    "HTX": HTX_WORDS,
 }
 # What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {
@@ -37,6 +40,7 @@ INSTEAD: dict[str, str] = {
     "Coinbase": msgid("file.unknown.looks_like_coinbase"),
     "KuCoin": msgid("file.unknown.looks_like_kucoin"),
     "MEXC": msgid("file.unknown.looks_like_mexc"),
+    "HTX": msgid("file.unknown.looks_like_htx"),
 }
 
 
