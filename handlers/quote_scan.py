@@ -45,9 +45,12 @@ async def scan_and_tell(
     quotes: frozenset[str],
 ) -> None:
     svc = services(context)
+    scan = QuoteScan(svc.sync, ReconcileService(svc.database, svc.integrations, svc.pool))
+    quotes = await scan.wanted(integration_id, quotes)
+    if not quotes:  # scanned before: /status names the difference and its cause
+        return
     listed = join([escape(quote) for quote in sorted(quotes)])
     await outbound.send(context.bot, chat_id, t("reconcile.scan.started", name=escape(name), quotes=listed))
-    scan = QuoteScan(svc.sync, ReconcileService(svc.database, svc.integrations, svc.pool))
     try:
         outcome = await scan.run(telegram_user_id, integration_id, quotes)
     except SyncAlreadyRunning:

@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
+from bot.reconcile import ReconcileService
+from bot.reconcile.scan import QuoteScan
 from bot.secret import Secret
 from db.models import Transaction
 from db.repositories.reconcile import ReconcileRepository
@@ -110,6 +112,10 @@ async def test_an_emptied_market_is_found_by_the_background_scan_and_the_account
             stored = await stored_trades(services, integration_id)
             async with services.database.reader() as session:
                 scan_run, first_run = (await ReconcileRepository(session).run_summaries(integration_id))[:2]
+            # Scanned to its end, USDT is not scanned again by later syncs (BTC, never scanned, would be).
+            again = await QuoteScan(services.sync, ReconcileService(services.database, services.integrations)).wanted(
+                integration_id, frozenset({"USDT", "BTC"})
+            )
 
     # The first summary: the USDT balance is not explained (the AAVE trades are missing).
     assert "⚠️ Binance-1: 1 balance the history does not explain: see /status." in summary, summary
@@ -127,6 +133,7 @@ async def test_an_emptied_market_is_found_by_the_background_scan_and_the_account
     assert "🟢 Binance-1" in after and "✅ The history explains every balance." in after, after
     assert stored == every_trade
     assert {("AAVE/USDT", t.id) for t in aave} <= stored
+    assert again == {"BTC"}
     # What the scan cost: one balance read, one myTrades request for each of the 3 traded markets (they continue
     # from their cursors, as every sync asks them), and one for each of the 28 USDT markets the first sync had not
     # asked (each answers in one page: AAVEUSDT's five trades, the others none). Spot trades only.

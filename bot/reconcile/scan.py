@@ -47,6 +47,14 @@ def quotes_to_scan(result: AccountReconciliation, ccxt_id: str) -> frozenset[str
     return frozenset(b.asset for b in result.differences if b.cause == Cause.QUOTE_MARKETS)
 
 
+async def scanned_quotes(database: Database, integration_id: int) -> frozenset[str]:
+    """The quotes whose scan ran to its end (once is enough: what it asked keeps its cursor)."""
+    async with database.reader() as session:
+        states = await SyncRepository(session).endpoint_states(integration_id)
+    opened = next((s.cursor for s in states if s.endpoint == str(Endpoint.SPOT_TRADES) and s.market == ""), None)
+    return frozenset((opened or {}).get("scanned") or ())
+
+
 async def scan_progress(database: Database, integration_id: int) -> dict[str, ScanProgress]:
     """The quote scan running (or cut short) for this account, per quote; empty when none is."""
     async with database.reader() as session:
@@ -86,6 +94,11 @@ class QuoteScan:
     def __init__(self, sync: SyncService, reconciler: ReconcileLike) -> None:
         self.sync = sync
         self.reconciler = reconciler
+
+    async def wanted(self, integration_id: int, quotes: frozenset[str]) -> frozenset[str]:
+        """Of these quotes, those not scanned to the end before: a quote still unexplained after its scan (trades in
+        a market since delisted, say) is not scanned at every sync."""
+        return quotes - await scanned_quotes(self.sync.database, integration_id)
 
     async def run(self, telegram_user_id: int, integration_id: int, quotes: frozenset[str]) -> ScanOutcome:
         """Raises what SyncService.run raises (SyncAlreadyRunning: another sync holds the account)."""

@@ -5,9 +5,10 @@ the account's own records point at (connectors/fetchers/discovery.py): assets he
 deposited, withdrawn, converted or paid as a reward (the wallet endpoints fetched earlier in the same sync by the
 same fetcher), or seen in an earlier sync. A market with trades is always asked (1 request when nothing is new).
 
-Cursors: market "" holds the evidence ({"assets": {"SOL": "deposits,withdrawals", …}}) and, while a quote scan runs,
-its markets ({"scan": {"USDT": ["AAVEUSDT", …]}}); each market {"from_id": next trade id} or, while empty,
-{"from_id": 0, "balances": {"SOL": "0", "BTC": "0.5"}} (a scanned market keeps only its base).
+Cursors: market "" holds the evidence ({"assets": {"SOL": "deposits,withdrawals", …}}), the quotes scanned to the end
+({"scanned": ["USDT"]}) and, while a quote scan runs, its markets ({"scan": {"USDT": ["AAVEUSDT", …]}}); each
+market {"from_id": next trade id} or, while empty, {"from_id": 0, "balances": {"SOL": "0", "BTC": "0.5"}} (a
+scanned market keeps only its base).
 
 What evidence cannot see: a coin bought and sold back in full without ever being deposited, withdrawn, converted or
 rewarded (no record of the coin exists anywhere but in that market). Reconciliation notices the quote's balance
@@ -115,22 +116,24 @@ class BinanceTrades:
         plan = self.plan(cursors, held, report, scan)
         # The evidence only grows: commit it before paging, so later syncs know what this one saw; a scan is
         # committed with it, so that a sync cut short resumes it.
-        opened: Cursor = {"assets": self.evidence.dump(), **({"scan": scan} if scan else {})}
+        scanned = sorted(stored.get("scanned") or ())
+        opened: Cursor = {"assets": self.evidence.dump(), "scanned": scanned, **({"scan": scan} if scan else {})}
         yield Page(Endpoint.SPOT_TRADES, (), opened, EPOCH, "")
         since_ms = to_ms(since) if since is not None else None
         until_ms = to_ms(until)
-        scanned = {market_id for ids in scan.values() for market_id in ids}
+        in_scan = {market_id for ids in scan.values() for market_id in ids}
         for market, reasons in plan:
             report.markets_scanned.append(market.id)
             report.market_sources[market.id] = reasons
-            sides = (market.base_id,) if market.id in scanned else (market.base_id, market.quote_id)
+            sides = (market.base_id,) if market.id in in_scan else (market.base_id, market.quote_id)
             snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in sides}
             pages = self.market_pages(market, cursors.get(market.id), since_ms, until_ms, snapshot, report)
             async for page in pages:
                 yield page
         if scan:
-            # Every market of the scan asked: it is over.
-            yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
+            # Every market of the scan asked: it is over, and its quotes are not scanned again.
+            done = sorted(set(scanned) | scan.keys())
+            yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump(), "scanned": done}, EPOCH, "")
 
     async def market_pages(
         self,
