@@ -18,6 +18,10 @@ _LABELLED = re.compile(r"^[A-Za-z][\w ]{0,30}:")
 MEXC_WORDS = ("mexc", "executed amount", "request amount", "settlement amount", "credited successfully", "closing pnl")
 # Words only HTX's exports (or their names) write: its old name, and its Chinese trade file's spot trade type.
 HTX_WORDS = ("htx", "huobi", "火币", "币币交易")
+# Gate's account book (the one Gate layout a source names, BittyTax's `gateio.py`) and BigONE (none found): files
+# Tallybot cannot read yet, recognised so the refusal says so.
+GATE_WORDS = ("gate.io", "gateio", "action_desc", "action_data", "change_amount")
+BIGONE_WORDS = ("bigone",)
 # Words that give an export's exchange away: in the file name, the lines above the header, or the header.
 EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "Binance": ("binance", "user_id", "operation", "executed", "txid"),
@@ -29,6 +33,8 @@ EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
     "KuCoin": ("kucoin", "tradecreatedat", "feecurrency", "dealvalue", "mainaccount", "tradeaccount", "remark"),
     "MEXC": MEXC_WORDS,
     "HTX": HTX_WORDS,
+    "Gate": GATE_WORDS,
+    "BigONE": BIGONE_WORDS,
 }
 # What to download instead, by exchange: a whole sentence each (catalogue ids), so no grammar is built here.
 INSTEAD: dict[str, str] = {
@@ -41,6 +47,8 @@ INSTEAD: dict[str, str] = {
     "KuCoin": msgid("file.unknown.looks_like_kucoin"),
     "MEXC": msgid("file.unknown.looks_like_mexc"),
     "HTX": msgid("file.unknown.looks_like_htx"),
+    "Gate": msgid("file.unknown.looks_like_gate"),
+    "BigONE": msgid("file.unknown.looks_like_bigone"),
 }
 
 
@@ -61,9 +69,12 @@ def header_guess(rows: Sequence[Sequence[str]]) -> list[str]:
 def exchange_guess(filename: str, rows: Sequence[Sequence[str]]) -> str | None:
     text = " ".join([filename, *(" ".join(row) for row in rows)]).lower()
     text = _INVISIBLE.sub("", text)
-    scores = {name: sum(sign in text for sign in signs) for name, signs in EXCHANGE_SIGNS.items()}
+    # Ties go to the exchange the text names ("BigONE trades.csv" is not Kraken's trades.csv).
+    scores = {
+        name: (sum(sign in text for sign in signs), name.lower() in text) for name, signs in EXCHANGE_SIGNS.items()
+    }
     best = max(scores, key=lambda name: scores[name])
-    return best if scores[best] else None
+    return best if scores[best][0] else None
 
 
 def unknown_file_text(filename: str, rows: Sequence[Sequence[str]], known: str) -> Text:
