@@ -28,6 +28,7 @@ from connectors.fetchers.registry import fetcher_for
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
+from i18n import render
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits, DepositRecord, TradeRecord
 from sandbox.exchanges.bybit_assets import is_internal
 
@@ -156,7 +157,7 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         assert gap.start.date() == BYBIT_OPENED
         oldest, _ = bybit.trades_reachable
         assert 0 < to_ms(gap.end) - oldest <= 2 * 3_600_000
-        assert "730 days" in gap.reason and "file" in gap.reason
+        assert "730 days" in render(gap.reason) and "file" in render(gap.reason)
         assert all(not r.gaps for e, r in reports.items() if e is not Endpoint.SPOT_TRADES)
 
         # One request per window (no window here holds more than a page), none wasted.
