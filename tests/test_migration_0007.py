@@ -177,8 +177,11 @@ async def test_a_bybit_account_synced_before_the_fix_gets_its_dropped_classic_tr
         finally:
             await pool.close()
             await database.dispose()
+    # The profile's 60 trades and one more: the scripted account (scripted.py `settle`) empties a traded base that
+    # is neither BTC, ETH nor a quote with a final sell of what its history left. With this seed the markets are
+    # BTCUSDT, ETHUSDT and LINKETH, so LINK is emptied, through one last LINKETH sell.
     every_trade = {f"trade:{t.id}" for t in bybit.account.trades}
-    assert len(every_trade) == 60
+    assert len(every_trade) == 60 + 1
     trades = result.endpoint(Endpoint.SPOT_TRADES)
-    assert trades is not None and trades.new == len(stored[::2]) == 30
-    assert set(keys_stored) == every_trade and count == 60
+    assert trades is not None and trades.new == len(stored[::2]) == 31, "every other of the 61 was deleted"
+    assert set(keys_stored) == every_trade and count == 61
