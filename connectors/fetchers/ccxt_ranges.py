@@ -42,7 +42,7 @@ class RangeSupport:
 
     since: bool
     until: bool
-    known: bool  # False: the method's code could not be read, so neither is assumed
+    known: bool  # False: the code could not be read, or sends the start only on some other condition
 
 
 UNKNOWN = RangeSupport(since=False, until=False, known=False)
@@ -59,12 +59,13 @@ def _from_code(cls: type, method: str, depth: int) -> RangeSupport:
         return UNKNOWN
     code = _Code(definition)
     until = code.sends_until()
-    since = False
+    since = sometimes = False
     for use, (above, calls) in _since_uses(definition, code.parents):
         if isinstance(above, ast.Compare) or any(_filters(call) for call in calls):
             continue  # `if since is not None`, or a filter on the answer
         if code.branch_bound(use):
-            continue  # sent only on some other condition: not counted
+            sometimes = True  # sent only on some other condition: not counted
+            continue
         helper = next((call for call in calls if call != method and _exchange_method(cls, call)), None)
         if helper is None:
             since = True  # straight into the request, perhaps converted (`parse_to_int(since / 1000)`)
@@ -73,7 +74,8 @@ def _from_code(cls: type, method: str, depth: int) -> RangeSupport:
         if not other.known:
             return UNKNOWN
         since, until = since or other.since, until or other.until
-    return RangeSupport(since=since, until=until, known=True)
+    # A start sent only on a condition the code cannot settle: not known either way, so not assumed.
+    return RangeSupport(since=since, until=until, known=since or not sometimes)
 
 
 def _definition(cls: type, method: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -193,7 +193,7 @@ def test_an_until_that_is_only_omitted_is_not_counted_as_sent() -> None:
     [
         # ccxt 4.5.90 `coinbaseinternational.fetch_my_trades`: `until = self.safe_integer(paramsPaginate, 'until')`
         # always, but `start_timestamp`/`end_timestamp` only `if self.is_native_deribit_credentials() and (…)`.
-        ("coinbaseinternational", "fetch_my_trades", False, False),
+        ("coinbaseinternational", "fetch_my_trades", False, False),  # and not known: see the next test
         # `mexc.fetch_my_trades`: `startTime`/`start_time` from since in both the spot and the contract branch,
         # `until` read inside `if marketType == 'spot'` only.
         ("mexc", "fetch_my_trades", True, False),
@@ -208,5 +208,12 @@ def test_a_bound_sent_only_in_some_branches_is_not_counted(
     exchange_id: str, method: str, since: bool, until: bool
 ) -> None:
     support = range_support(getattr(ccxt, exchange_id)(), method)
-    assert support.known
+    assert support.known == (exchange_id != "coinbaseinternational")
     assert (support.since, support.until) == (since, until)
+
+
+def test_a_start_sent_only_on_another_condition_is_said_to_be_unknown() -> None:
+    # coinbaseinternational sends `start_timestamp` for Deribit credentials only: the gap says Tallybot cannot tell,
+    # not that ccxt cannot ask.
+    support = range_support(ccxt.coinbaseinternational(), "fetch_my_trades")
+    assert (support.known, support.since) == (False, False)
