@@ -18,6 +18,7 @@ from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
+from i18n import render
 from sandbox.exchanges import AccountProfile, CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.coinbase import DEFAULT_RULES, V2, V3_PRIVATE, V3_PUBLIC
 
@@ -125,7 +126,8 @@ async def test_a_withdrawal_still_waiting_after_14_days_holds_nothing_and_the_sy
     assert stuck not in {r.exchange_tx_id for r in records}
     [gap] = report.gaps
     assert gap.start == datetime.fromtimestamp(fifteen_days_ago // 1000, tz=UTC)  # v2 times are whole seconds
-    assert "still pending after 14 days" in gap.reason
+    assert gap.reason.id == "sync.gap.pending_released"
+    assert "still pending after 14 days" in render(gap.reason)
 
 
 async def test_a_walk_stopped_by_a_429_resumes_after_its_last_page_and_stores_everything_once() -> None:

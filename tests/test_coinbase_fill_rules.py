@@ -21,6 +21,7 @@ from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.fetchers.coinbase.rows import rfc3339_ms
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord
+from i18n import render
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, CoinbaseEmulator
 from tests.assistant_story import Walker
@@ -173,7 +174,8 @@ async def test_an_adjusted_fill_is_not_a_trade_and_the_sync_names_it() -> None:
     [gap] = report.gaps
     when = at_ms(adjusted.timestamp)
     assert (gap.endpoint, gap.start, gap.end) == (Endpoint.SPOT_TRADES, when, when)
-    assert "REVERSAL" in gap.reason and adjusted.id in gap.reason and adjusted.symbol in gap.reason
+    reason = render(gap.reason)
+    assert "REVERSAL" in reason and adjusted.id in reason and adjusted.symbol in reason
 
 
 async def test_a_fill_posted_long_after_its_trade_time_is_taken_by_the_next_sync() -> None:

@@ -33,13 +33,12 @@ class Page:
 class CoverageGap:
     """History the exchange would not give: the range and why (lookback limit, window rules).
 
-    `reason` is a catalogue text, stored as its id and arguments and worded in the reader's locale; a `str` only
-    where a fetcher not migrated yet still words it in English (tests/catalogue_debt.txt counts those)."""
+    `reason` is a catalogue text, stored as its id and arguments and worded in the reader's locale, never English."""
 
     endpoint: Endpoint
     start: datetime
     end: datetime
-    reason: Text | str
+    reason: Text
 
 
 class RateLimited(Exception):

@@ -36,7 +36,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, Rat
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.profiles.model import ENDPOINT_PHRASE_IDS
 from connectors.records import NormalizedRecord, ms_to_utc
-from i18n import Text, msgid, t
+from i18n import Text, msgid
 
 SECOND_MS = 1000
 DAY_MS = 86_400_000
@@ -247,9 +247,9 @@ def released_gap(endpoint: Endpoint, ms: int) -> CoverageGap:
     """The note that a record pending past `HOLD_MAX_AGE_MS` no longer holds the cursor: should it settle later, no
     sync looks for it again, so the user is told its time and to add it by file upload."""
     moment = ms_to_utc(ms)
-    reason = t(
+    reason = Text.of(
         msgid("sync.gap.pending_released"),
-        phrase=t(ENDPOINT_PHRASE_IDS[endpoint]),
+        phrase=Text.of(ENDPOINT_PHRASE_IDS[endpoint]),
         when=moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
         days=HOLD_MAX_AGE_MS // DAY_MS,
     )

@@ -35,6 +35,7 @@ from connectors.key_permissions import PermissionsUnreadable, parse_htx
 from connectors.keycheck import check_key
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
+from i18n import render
 from sandbox.exchanges import AccountProfile, Credentials, HtxEmulator, HtxLimits
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
 from tests.conformance.corpus import readable, shape_differences
@@ -469,7 +470,9 @@ async def test_a_deposit_pending_past_14_days_is_let_go_with_a_gap_at_its_time()
     when = ms_to_utc(stuck_ms)
     [gap] = report.gaps
     assert (gap.endpoint, gap.start, gap.end) == (Endpoint.DEPOSITS, when, when)
-    assert gap.reason.startswith(f"One of your deposits from {when:%Y-%m-%d %H:%M:%S} UTC was still pending after 14")
+    assert render(gap.reason).startswith(
+        f"One of your deposits from {when:%Y-%m-%d %H:%M:%S} UTC was still pending after 14"
+    )
     # The cursor went past it: the next sync neither waits for it nor says so again.
     assert cursors[""]["from_id"] == max(htx.book.transfer_ids.values()) and later.gaps == []
 

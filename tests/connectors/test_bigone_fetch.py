@@ -21,6 +21,7 @@ from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.bigone import BigoneFetcher
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
+from i18n import render
 from sandbox.exchanges import AccountProfile, BigoneEmulator
 
 ACCOUNT = AccountProfile(
@@ -181,7 +182,7 @@ async def test_a_deposit_withheld_past_14_days_is_let_go_with_a_gap_and_later_sy
     when = datetime.fromtimestamp(stuck.timestamp / 1000, UTC)
     [gap] = report.gaps
     assert (gap.endpoint, gap.start, gap.end) == (Endpoint.DEPOSITS, when, when)
-    assert isinstance(gap.reason, str) and gap.reason.startswith(
+    assert render(gap.reason).startswith(
         f"One of your deposits from {when:%Y-%m-%d %H:%M:%S} UTC was still pending after 14"
     )
     # stop_id is the newest deposit's, not below the withheld one: the next sync asks one page and notes nothing.

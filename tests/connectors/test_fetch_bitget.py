@@ -514,7 +514,7 @@ async def test_a_unified_account_syncs_through_v3_after_one_refusal_and_says_wha
     for endpoint in (Endpoint.CONVERT, Endpoint.TRANSFERS):
         assert found[endpoint] == []
         (gap,) = reports[endpoint].gaps
-        assert "unified account" in gap.reason and "file upload" in gap.reason
+        assert "unified account" in render(gap.reason) and "file upload" in render(gap.reason)
     assert all(not records for records in again.values())
 
 

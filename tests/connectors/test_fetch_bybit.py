@@ -291,7 +291,8 @@ async def test_converts_from_the_emulator_and_the_reach_of_web_converts_said_onc
             (c.quote_id, c.to_asset, c.to_amount, c.from_asset, c.from_amount) for c in listed
         }
         (gap,) = report.gaps
-        assert gap.end == datetime(2025, 9, 10, tzinfo=UTC) and "website" in gap.reason and "file" in gap.reason
+        assert gap.end == datetime(2025, 9, 10, tzinfo=UTC) and gap.reason.id == "sync.gap.bybit.web_converts"
+        assert "website" in render(gap.reason) and "file" in render(gap.reason)
         again = FetchReport()
         assert await drain(fetcher, Endpoint.CONVERT, stored, until=datetime.now(UTC), report=again) == []
         assert again.gaps == [] and again.requests == 1

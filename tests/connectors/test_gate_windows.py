@@ -19,6 +19,7 @@ from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.gate import GateFetcher
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord
+from i18n import render
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 5, 12, 34, 56, 789000, tzinfo=UTC)  # the first sync's "now"
@@ -169,7 +170,7 @@ async def test_a_deposit_pending_past_14_days_is_let_go_with_a_note_and_a_recent
     assert cursor == {"window_start_ms": s(settling) * 1000}  # held at the one still settling
     [gap] = report.gaps
     assert (gap.endpoint, gap.start, gap.end) == (Endpoint.DEPOSITS, stuck, stuck)
-    assert "2026-02-18 09:00:00 UTC was still pending after 14 days" in gap.reason
+    assert "2026-02-18 09:00:00 UTC was still pending after 14 days" in render(gap.reason)
     # With only the stuck one left, nothing holds the cursor: it goes on to the second the sync ran in.
     assert after == {"window_start_ms": s(datetime(2026, 3, 5, 12, 34, 56, tzinfo=UTC)) * 1000}
     assert [g.start for g in released.gaps] == [stuck]

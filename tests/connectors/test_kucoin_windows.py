@@ -20,6 +20,7 @@ from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord
+from i18n import render
 from sandbox.exchanges import AccountProfile, DepositRecord, KucoinEmulator
 from sandbox.exchanges.lifecycle import Stage
 
@@ -96,5 +97,6 @@ async def test_a_deposit_pending_past_14_days_is_let_go_with_a_gap_at_its_time_a
     [gap] = report.gaps
     when = datetime.fromtimestamp(stuck_ms / 1000, UTC)
     assert (gap.endpoint, gap.start, gap.end) == (Endpoint.DEPOSITS, when, when)
-    assert when.strftime("%Y-%m-%d %H:%M:%S UTC") in gap.reason
-    assert "still pending after 14 days" in gap.reason and "file upload" in gap.reason
+    reason = render(gap.reason)
+    assert when.strftime("%Y-%m-%d %H:%M:%S UTC") in reason
+    assert "still pending after 14 days" in reason and "file upload" in reason

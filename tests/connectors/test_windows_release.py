@@ -9,6 +9,7 @@ from typing import Any
 from connectors.fetchers.base import FetchReport, Page
 from connectors.fetchers.windows import WindowPage, WindowWalk
 from connectors.profiles import Endpoint
+from i18n import render
 
 DAY_MS = 86_400_000
 NOW = 1_760_000_000_000  # 2025-10-09 08:53:20 UTC
@@ -31,7 +32,7 @@ async def test_a_record_pending_past_14_days_is_let_go_with_a_gap_naming_its_tim
     when = datetime(2025, 9, 24, 8, 53, 20, tzinfo=UTC)
     [gap] = report.gaps
     assert (gap.endpoint, gap.start, gap.end) == (Endpoint.WITHDRAWALS, when, when)
-    assert gap.reason == (
+    assert render(gap.reason) == (
         "One of your withdrawals from 2025-09-24 08:53:20 UTC was still pending after 14 days, so later syncs stop "
         "looking for it. If it completes after all, add it by file upload."
     )

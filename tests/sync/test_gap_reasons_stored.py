@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from bot.sync.results import SyncGap
 from bot.sync.stored import gap_reason
-from connectors.fetchers.base import CoverageGap
+from connectors.fetchers.base import CoverageGap, FetchReport
 from connectors.fetchers.binance.wallet import _stuck_gap
+from connectors.fetchers.htx import HtxFetcher
 from connectors.fetchers.okx.reach import Depth, crowded_gap, since_bills_history
-from connectors.fetchers.windows import Start, date_ms, history_start, to_ms
+from connectors.fetchers.windows import Start, date_ms, history_start, released_gap, to_ms
 from connectors.profiles import Endpoint, get_profile
 
 
@@ -93,3 +94,44 @@ def test_a_lookback_limit_is_stored_as_an_id_and_read_as_english() -> None:
         == summary
         == ("MEXC only returns the last 30 days of spot trades through its API; add older history by file upload.")
     )
+
+
+def test_a_pending_record_let_go_is_stored_as_an_id_with_its_time() -> None:
+    when = datetime(2025, 9, 24, 8, 53, 20, tzinfo=UTC)
+    kept, status, summary = stored_and_read(released_gap(Endpoint.WITHDRAWALS, to_ms(when)))
+    assert kept == {
+        "id": "sync.gap.pending_released",
+        "args": {
+            "phrase": {"id": "endpoint.withdrawals.phrase", "args": {}},
+            "when": "2025-09-24 08:53:20 UTC",
+            "days": 14,
+        },
+    }
+    assert (
+        status
+        == summary
+        == (
+            "One of your withdrawals from 2025-09-24 08:53:20 UTC was still pending after 14 days, so later syncs stop "
+            "looking for it. If it completes after all, add it by file upload."
+        )
+    )
+
+
+def test_an_htx_trade_of_a_market_no_longer_listed_is_stored_as_an_id() -> None:
+    fills = get_profile("htx").endpoint(Endpoint.SPOT_TRADES, None)
+    assert fills is not None
+    report = FetchReport()
+    HtxFetcher._unlisted(fills, {"created-at": to_ms(datetime(2024, 3, 1, tzinfo=UTC)), "symbol": "xyzusdt"}, report)
+    (gap,) = report.gaps
+    kept, status, summary = stored_and_read(gap)
+    assert kept == {"id": "sync.gap.htx.unlisted", "args": {"symbol": "xyzusdt"}}
+    assert status == summary == "HTX no longer lists xyzusdt; add its trades by file upload."
+
+
+def test_a_reason_stored_as_english_by_an_older_version_still_reads() -> None:
+    older = (
+        "Bybit's API lists converts made on Bybit's website or app only from 10 September 2025 on (converts made "
+        "through the API are all there); add older converts by file upload."
+    )
+    assert gap_reason(older) == older
+    assert gap_reason(None) is None

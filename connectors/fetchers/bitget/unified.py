@@ -38,6 +38,7 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from i18n import Text, msgid
 
 UNIFIED_REFUSAL = "40085"  # "You are in Unified Account mode, and the Classic Account API is not supported"
 FILL_CATEGORIES = ("SPOT", "MARGIN")
@@ -45,8 +46,8 @@ FILLS = "privateUtaGetV3TradeFills"
 DEPOSITS = "privateUtaGetV3AccountDepositRecords"
 WITHDRAWALS = "privateUtaGetV3AccountWithdrawalRecords"
 NOT_READ = {
-    Endpoint.CONVERT: "Bitget's unified-account API lists converts only for a named pair of coins",
-    Endpoint.TRANSFERS: "Bitget's unified-account API has no list of transfers between your accounts",
+    Endpoint.CONVERT: msgid("sync.gap.bitget.unified_converts"),
+    Endpoint.TRANSFERS: msgid("sync.gap.bitget.unified_transfers"),
 }
 
 
@@ -81,8 +82,7 @@ class BitgetUnified:
                     spec.endpoint,
                     datetime.combine(BITGET_OPENED, time(), tzinfo=UTC),
                     until,
-                    f"{NOT_READ[spec.endpoint]}, so Tallybot cannot read this history of a unified account; "
-                    "add it by file upload.",
+                    Text.of(NOT_READ[spec.endpoint]),
                 ),
             )
             return

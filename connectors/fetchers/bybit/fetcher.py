@@ -39,6 +39,7 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
+from i18n import Text, msgid
 
 # Bybit opened in March 2018: where a walk starts for endpoints whose reach Bybit does not document.
 BYBIT_OPENED = date(2018, 3, 1)
@@ -47,10 +48,7 @@ BYBIT_OPENED = date(2018, 3, 1)
 # day on (docs/v5/asset/convert/get-convert-history: "Starting from September 10, 2025, converts executed on the
 # webpage can also be queried via this API").
 WEB_CONVERTS_LISTED_FROM = date(2025, 9, 10)
-WEB_CONVERTS_GAP = (
-    "Bybit's API lists converts made on Bybit's website or app only from 10 September 2025 on (converts made "
-    "through the API are all there); add older converts by file upload."
-)
+WEB_CONVERTS_GAP = Text.of(msgid("sync.gap.bybit.web_converts"))
 INTERNAL = "internal"  # the cursor key of the internal (off-chain) deposit walk
 
 

@@ -34,7 +34,7 @@ from connectors.fetchers.coinbase.rows import RowReader, adjusted_fill, rfc3339_
 from connectors.fetchers.windows import EPOCH, call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
-from i18n import msgid, t
+from i18n import Text, msgid
 
 FILLS_METHOD = "v3PrivateGetBrokerageOrdersHistoricalFills"
 ACCOUNTS_METHOD = "v2PrivateGetAccounts"
@@ -243,7 +243,7 @@ def _adjusted_gap(spec: EndpointSpec, row: Mapping[str, Any], trade_type: str) -
     """An adjusted fill is not stored: the docs name REVERSAL, CORRECTION and SYNTHETIC but not what each does to
     the amounts, so a trade or an adjustment read from one could be wrong. The sync says so instead."""
     when = ms_to_utc(rfc3339_ms(str(row["trade_time"])))
-    reason = t(
+    reason = Text.of(
         msgid("sync.gap.coinbase_adjusted_fill"),
         market=str(row.get("product_id")),
         trade_type=trade_type,

@@ -45,6 +45,7 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
+from i18n import Text, msgid
 
 NAME = "HTX"
 # Huobi opened in September 2013; nothing is older.
@@ -161,7 +162,7 @@ class HtxFetcher:
     def _unlisted(spec: EndpointSpec, row: Mapping[str, Any], report: FetchReport) -> None:
         """A trade of a market HTX no longer lists: its base and quote cannot be told apart from the symbol."""
         when = ms_to_utc(int(row["created-at"]))
-        reason = f"{NAME} no longer lists {row.get('symbol')}; add its trades by file upload."
+        reason = Text.of(msgid("sync.gap.htx.unlisted"), symbol=str(row.get("symbol")))
         report.gaps.append(CoverageGap(spec.endpoint, when, when, reason))
 
     # -- deposits and withdrawals ------------------------------------------------------------------------------

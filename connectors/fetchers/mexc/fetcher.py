@@ -57,6 +57,7 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, exact, ms_to_utc
+from i18n import Text, msgid
 
 NAME = "MEXC"
 # A floor for walks whose profile entry names no `earliest`: MEXC (then MXC) opened in April 2018 (its own
@@ -147,7 +148,7 @@ class MexcFetcher:
         if len(rows or []) >= spec.page_size:
             if last_ms == start and len(at_last) == len(seen):
                 # A whole page of one millisecond already read: MEXC offers no way past it.
-                reason = f"{NAME} listed more than {spec.page_size} rows in one millisecond; the rest is out of reach."
+                reason = Text.of(msgid("sync.gap.mexc.crowded"), size=spec.page_size, phrase=spec.phrase)
                 report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(start), ms_to_utc(start), reason))
             else:
                 found.token = [last_ms, at_last]
