@@ -5,12 +5,14 @@ helper; the expected English is written by hand from gaps.po and sync.po."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.sync.results import SyncGap
 from bot.sync.stored import gap_reason
 from connectors.fetchers.base import CoverageGap, FetchReport
 from connectors.fetchers.binance.wallet import _stuck_gap
 from connectors.fetchers.htx import HtxFetcher
+from connectors.fetchers.mexc import MexcFetcher
 from connectors.fetchers.okx.reach import Depth, crowded_gap, since_bills_history
 from connectors.fetchers.windows import Start, date_ms, history_start, released_gap, to_ms
 from connectors.profiles import Endpoint, get_profile
@@ -135,3 +137,43 @@ def test_a_reason_stored_as_english_by_an_older_version_still_reads() -> None:
     )
     assert gap_reason(older) == older
     assert gap_reason(None) is None
+
+
+class _OneMillisecond:
+    """MEXC answering a whole page of deposits, all at one millisecond, each already read by the page before."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    async def deposits(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.rows
+
+
+async def test_a_mexc_page_crowded_into_one_millisecond_is_stored_as_an_id() -> None:
+    deposits = get_profile("mexc").endpoint(Endpoint.DEPOSITS, None)
+    assert deposits is not None
+    moment = to_ms(datetime(2025, 5, 1, tzinfo=UTC))
+    ids = [f"d{n}" for n in range(deposits.page_size)]
+    fetcher = MexcFetcher(get_profile("mexc"), _OneMillisecond([{"id": i} for i in ids]))
+    report = FetchReport()
+    found = await fetcher._page(
+        deposits,
+        "deposits",
+        {},
+        (moment, moment + 1),
+        [moment, ids],
+        lambda row: (row["id"], moment, (None, None)),
+        report,
+    )
+    assert found.records == [] and found.token is None
+    (gap,) = report.gaps
+    kept, status, summary = stored_and_read(gap)
+    assert kept == {
+        "id": "sync.gap.mexc.crowded",
+        "args": {"size": deposits.page_size, "phrase": {"id": "endpoint.deposits.phrase", "args": {}}},
+    }
+    assert (
+        status
+        == summary
+        == (f"MEXC listed more than {deposits.page_size} deposits in one millisecond; the rest is out of reach.")
+    )
