@@ -42,7 +42,8 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.common import Report, asyncpg_dsn, command_line, postgres_database, rounded
-from connectors.fetchers.binance.trades import SpotMarket, trade_record
+from connectors.fetchers.binance.trades import trade_record
+from connectors.fetchers.discovery import SpotMarket
 from connectors.records import NormalizedRecord
 from db.engine import Database
 from db.migrate import upgrade_to_head
