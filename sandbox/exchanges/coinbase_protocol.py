@@ -1,7 +1,8 @@
 """Coinbase's wire vocabulary as the emulator speaks it: CDP keys, the JWT each request carries, error answers, ids.
 
 A CDP key is a name (``organizations/{org}/apiKeys/{id}``) and a private key: an EC P-256 key in PEM (ES256) or a
-base64 Ed25519 key (EdDSA; the Coinbase App's v2 paths refuse it, sandbox/exchanges/coinbase.py). Every private request carries ``Authorization: Bearer <JWT>`` signed with it: header
+base64 Ed25519 key (EdDSA; the Coinbase App's v2 paths refuse it, sandbox/exchanges/coinbase.py). Every private
+request carries ``Authorization: Bearer <JWT>`` signed with it: header
 ``kid`` = key name and ``nonce``; claims ``sub`` = key name, ``nbf``/``exp`` at most 2 minutes apart, and the request
 as ``uri`` ("GET api.coinbase.com/api/v3/brokerage/accounts") or, for Ed25519 keys, ``uris`` (a list of it).
 Sources: docs/exchange-apis/coinbase.md.
