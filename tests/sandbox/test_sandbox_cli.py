@@ -166,8 +166,8 @@ def test_the_script_format(tmp_path: Path) -> None:
     ]
     assert getattr(steps[5], "path", None) == tmp_path / "trades.csv"
     assert steps[6] == Say(9, "{okx.read_only.passphrase}")
-    wrong_lines = ("{krakenfutures.read_only.api_key}", "{binance.read_only.passphrase}", "?", "[]", "/send missing.csv")
-    for wrong in wrong_lines:
+    wrong_lines = ("{krakenfutures.read_only.api_key}", "{binance.read_only.passphrase}", "?", "[]")
+    for wrong in (*wrong_lines, "/send missing.csv"):
         with pytest.raises(ScriptError, match="line 1"):
             parse_script(wrong, base_dir=tmp_path)
 
