@@ -3,7 +3,8 @@
 Trades and converts move the base one way and the quote the other; deposits and rewards add; withdrawals take their
 amount and their fee; funding payments carry their sign. Transfers move an asset between the account's own wallets
 and add nothing to its total (the exchange's balances are summed over every wallet). Ledger lines repeat what trades
-and wallet records already say, so they are not counted again. Fees are taken in their own asset, on every kind.
+and wallet records already say, so they are not counted again. Fees are taken in their own asset, on every kind;
+a negative fee is a rebate and is paid in.
 """
 
 from __future__ import annotations
@@ -39,5 +40,7 @@ def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:
         elif kind == RecordKind.FUNDING:
             add(move.asset, move.amount)
         if kind not in (RecordKind.TRANSFER, RecordKind.LEDGER) and move.fee_amount:
-            add(move.fee_asset, -abs(move.fee_amount))
+            # Readers store a charge as a positive fee and a maker rebate as a negative one (OKX, Bybit, Bitget):
+            # the sign is kept, so a rebate adds to the balance.
+            add(move.fee_asset, -move.fee_amount)
     return sums

@@ -125,3 +125,20 @@ def test_a_failure_comes_first_and_a_quote_asset_without_any_gap_points_at_missi
         Cause.KIND_OFF,
         {"endpoints": ["convert"]},
     )
+
+
+def test_a_maker_rebate_adds_to_the_balance_instead_of_being_charged() -> None:
+    # OKX maker buy of 1 BTC for 60000 USDT with a +0.0001 BTC rebate, stored as fee -0.0001 BTC (okx/rows.py).
+    history = [
+        move(
+            "trade",
+            "BTC",
+            "1",
+            side="buy",
+            quote_asset="USDT",
+            quote_amount=D("60000"),
+            fee_asset="BTC",
+            fee_amount=D("-0.0001"),
+        ),
+    ]
+    assert explained_balances(history) == {"BTC": D("1.0001"), "USDT": D("-60000")}
