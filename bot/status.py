@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile import AccountReconciliation, ReconcileService
@@ -12,7 +14,7 @@ from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, UnknownExchange, get_profile
 from db.engine import Database
-from db.models import EndpointState, IntegrationStatus, SyncRun
+from db.models import EndpointState, IntegrationStatus, SyncRun, Transaction, TransactionSource
 from db.repositories.status import StatusRepository
 from db.types import utcnow
 
@@ -41,6 +43,9 @@ class AccountStatus:
     expires_soon: bool
     reconciliation: AccountReconciliation | None = None
     checks_balances: bool = False  # the exchange's balances are read after every sync
+    # The last sync's gaps (start, end); start None: from the account's start.
+    gaps: tuple[tuple[datetime | None, datetime], ...] = ()
+    gaps_filed: bool = False  # every gap holds records from an uploaded file
 
     @property
     def state(self) -> str:
@@ -52,12 +57,12 @@ class AccountStatus:
         proven = self.reconciliation is not None and self.reconciliation.balanced
         if status == IntegrationStatus.OK and self.checks_balances and not proven:
             return IntegrationStatus.PARTIAL
-        # History out of the API's reach is no gap once the balances prove nothing is missing (a file filled it, or
-        # there was nothing there); a rate limit or a failure still is.
+        # History out of the API's reach is no gap once an uploaded file fills it and the balances then match. Equal
+        # balances alone prove nothing: a deposit, trades and a withdrawal all out of reach add up to zero.
         only_out_of_reach = all(
             line.status != "partial" or line.error_code == DiagnosisCode.LOOKBACK_LIMIT for line in self.endpoints
         ) and not any(line.status == "failed" for line in self.endpoints)
-        if status == IntegrationStatus.PARTIAL and proven and only_out_of_reach:
+        if status == IntegrationStatus.PARTIAL and proven and only_out_of_reach and (self.gaps_filed or not self.gaps):
             return IntegrationStatus.OK
         return status
 
@@ -109,6 +114,11 @@ class StatusService:
         for state in states:
             by_integration.setdefault(state.integration_id, {})[state.endpoint] = state
         reconciled = await self.reconcile.current(summaries)
+        filed = {
+            summary.id: await self._gaps_filed(summary.id, latest_runs.get(summary.id))
+            for summary in summaries
+            if summary.id in latest_runs
+        }
         accounts = [
             self._account(summary, by_integration.get(summary.id, {}), counts, leased, latest_runs.get(summary.id), now)
             for summary in summaries
@@ -118,9 +128,28 @@ class StatusService:
                 account,
                 reconciliation=reconciled.get(account.summary.id),
                 checks_balances=self._checks_balances(account.summary),
+                gaps_filed=filed.get(account.summary.id, False),
             )
             for account in accounts
         ]
+
+    async def _gaps_filed(self, integration_id: int, latest: SyncRun | None) -> bool:
+        """Whether every gap of the last sync holds records from an uploaded file."""
+        spans = _gaps_of(latest)
+        if not spans:
+            return False
+        async with self.database.reader() as session:
+            for start, end in spans:
+                query = select(Transaction.id).where(
+                    Transaction.integration_id == integration_id,
+                    Transaction.source == TransactionSource.FILE,
+                    Transaction.occurred_at <= end,
+                )
+                if start is not None:
+                    query = query.where(Transaction.occurred_at >= start)
+                if (await session.execute(query.limit(1))).first() is None:
+                    return False
+        return True
 
     @staticmethod
     def _checks_balances(summary: IntegrationSummary) -> bool:
@@ -178,4 +207,22 @@ class StatusService:
             endpoints=tuple(lines),
             missing_ranges=tuple(dict.fromkeys(gaps)),
             expires_soon=expires_soon,
+            gaps=_gaps_of(latest),
         )
+
+
+def _gaps_of(latest: SyncRun | None) -> tuple[tuple[datetime | None, datetime], ...]:
+    if latest is None:
+        return ()
+    spans: list[tuple[datetime | None, datetime]] = []
+    for result in (latest.summary.get("endpoints") or {}).values():
+        for gap in result.get("gaps") or ():
+            if gap.get("end"):
+                start = _moment(gap["start"]) if gap.get("start") else None
+                spans.append((start if start is not None and start.year >= 1990 else None, _moment(gap["end"])))
+    return tuple(spans)
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
