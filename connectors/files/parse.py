@@ -11,7 +11,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
-from connectors.files import binance, bitget, bybit, coinbase, coinbase_fills, htx, kraken, kucoin, mexc, okx, tallybot
+from connectors.files import (
+    binance,
+    bitget,
+    bybit,
+    coinbase,
+    coinbase_fills,
+    cryptact_reader,
+    htx,
+    koinly_reader,
+    kraken,
+    kucoin,
+    mexc,
+    okx,
+    tallybot,
+)
 from connectors.files.errors import (
     AmbiguousFormat,
     EmptyFile,
@@ -28,6 +42,8 @@ from i18n import Text, join, t
 
 FORMATS: tuple[FileFormat, ...] = (
     tallybot.FORMAT,
+    koinly_reader.FORMAT,  # tax files read back: they fit every account, like Tallybot's CSV
+    cryptact_reader.FORMAT,
     *binance.FORMATS,
     *bybit.FORMATS,
     *okx.FORMATS,
