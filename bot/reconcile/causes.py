@@ -48,6 +48,7 @@ class Coverage:
     gaps: list[Gap] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # endpoints the last sync did not fetch
     switched_off: list[str] = field(default_factory=list)  # endpoints the user turned off
+    off_by_default: list[str] = field(default_factory=list)  # offered, off for a new account, not switched on
     sync_from: date | None = None
 
 
@@ -57,11 +58,16 @@ def coverage_from(
     offered: Iterable[str],
     enabled: Iterable[str],
     sync_from: date | None,
+    defaults: Iterable[str] | None = None,
 ) -> Coverage:
-    """`summaries`: the syncs' run summaries, newest first; `offered`/`enabled`: endpoint codes."""
+    """`summaries`: the syncs' run summaries, newest first; `offered` (every endpoint the profile offers the key),
+    `enabled` and `defaults` (on for a new account; None: every offered one): endpoint codes."""
     coverage = Coverage(sync_from=sync_from)
     wanted = set(enabled)
-    coverage.switched_off = [endpoint for endpoint in offered if endpoint not in wanted]
+    usual = set(offered if defaults is None else defaults)
+    unsynced = [endpoint for endpoint in offered if endpoint not in wanted]
+    coverage.switched_off = [endpoint for endpoint in unsynced if endpoint in usual]
+    coverage.off_by_default = [endpoint for endpoint in unsynced if endpoint not in usual]
     newest = True
     for summary in summaries:
         endpoints: Mapping[str, Any] = summary.get("endpoints") or {}
@@ -80,9 +86,14 @@ def coverage_from(
 
 
 def likely_cause(
-    asset: str, difference: Decimal, coverage: Coverage, quotes: frozenset[str]
+    asset: str,
+    difference: Decimal,
+    coverage: Coverage,
+    quotes: frozenset[str],
+    scanned: frozenset[str] = frozenset(),
 ) -> tuple[Cause, dict[str, Any]]:
-    """`difference` is the exchange's balance minus the history's."""
+    """`difference` is the exchange's balance minus the history's; `quotes`: the assets that quote markets;
+    `scanned`: those whose markets a scan already searched to the end."""
     kinds = INFLOW_KINDS if difference > 0 else OUTFLOW_KINDS
     if coverage.failed:
         return Cause.ENDPOINT_FAILED, {"endpoints": coverage.failed}
@@ -104,8 +115,15 @@ def likely_cause(
         return Cause.NOT_FETCHED, {"endpoints": coverage.skipped}
     if coverage.sync_from is not None:
         return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat()}
-    if asset in quotes:
+    if asset in quotes - scanned:
         return Cause.QUOTE_MARKETS, {"asset": asset}
+    # A kind off by default that can move this asset was never read: the cause of a difference no market scan can
+    # find (its quote's markets already scanned, or the asset quotes none), never "unknown".
+    unread = [endpoint for endpoint in coverage.off_by_default if endpoint in kinds]
+    if unread:
+        return Cause.KIND_OFF, {"endpoints": unread}
+    if asset in quotes:
+        return Cause.QUOTE_MARKETS, {"asset": asset}  # scanned, still unexplained: a market since delisted, say
     return Cause.UNKNOWN, {}
 
 

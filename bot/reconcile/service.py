@@ -18,7 +18,7 @@ from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile.causes import coverage_from, likely_cause
 from bot.reconcile.ledger import explained_balances
 from bot.reconcile.results import AccountReconciliation, AssetBalance, Outcome
-from bot.reconcile.scan import quotes_to_scan, scan_progress, with_progress
+from bot.reconcile.scan import quotes_to_scan, scan_progress, scanned_quotes, with_progress
 from connectors.balances import BalanceSnapshot, read_balances, reads_balances
 from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode, diagnose, diagnosis_for, safe_summary
@@ -120,18 +120,24 @@ class ReconcileReader:
             explained = explained_balances(await repo.movements(summary.id, until=stored.checked_at))
             runs = await repo.run_summaries(summary.id)
         reported = {b.asset: b.reported for b in stored.balances}
-        # Switched off: a kind fetched by default that the user's own choice of kinds leaves out.
-        offered = [str(spec.endpoint) for spec in profile.default_endpoints(summary.key_type)]
-        enabled = list(summary.options.endpoints) or offered
-        coverage = coverage_from(runs, offered=offered, enabled=enabled, sync_from=summary.options.sync_from)
+        # Every kind the profile offers this key that the account does not sync is history not read: switched off by
+        # the user, or off by default and never switched on.
+        offered = [str(spec.endpoint) for spec in profile.endpoints_for(summary.key_type)]
+        defaults = [str(spec.endpoint) for spec in profile.default_endpoints(summary.key_type)]
+        enabled = list(summary.options.endpoints) or defaults
+        coverage = coverage_from(
+            runs, offered=offered, enabled=enabled, sync_from=summary.options.sync_from, defaults=defaults
+        )
         quotes = frozenset(stored.wallets.get("quotes") or ())
+        # A quote whose markets were scanned to their end: a kind never read is the likelier cause now.
+        scanned = await scanned_quotes(self.database, summary.id)
         balances = []
         for asset in sorted(reported.keys() | explained.keys()):
             has, says = reported.get(asset, Decimal(0)), explained.get(asset, Decimal(0))
             if has == says:
                 balances.append(AssetBalance(asset, has, says))
                 continue
-            cause, args = likely_cause(asset, has - says, coverage, quotes)
+            cause, args = likely_cause(asset, has - says, coverage, quotes, scanned)
             balances.append(AssetBalance(asset, has, says, str(cause), args))
         outcome = Outcome.UNEXPLAINED if any(b.cause for b in balances) else Outcome.BALANCED
         return AccountReconciliation(**base, outcome=outcome, error_code=None, balances=tuple(balances))

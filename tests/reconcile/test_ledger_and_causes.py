@@ -142,3 +142,21 @@ def test_a_maker_rebate_adds_to_the_balance_instead_of_being_charged() -> None:
         ),
     ]
     assert explained_balances(history) == {"BTC": D("1.0001"), "USDT": D("-60000")}
+
+
+def test_a_kind_off_by_default_is_named_once_no_market_scan_can_explain_the_difference() -> None:
+    # Binance with its default kinds: futures trades and funding fees are offered but off; transfers move no total.
+    offered = ["spot_trades", "deposits", "withdrawals", "convert", "earn_rewards", "transfers", "futures_trades"]
+    offered.append("funding")
+    defaults = ["spot_trades", "deposits", "withdrawals", "convert", "earn_rewards"]
+    coverage = coverage_from([], offered=offered, enabled=defaults, sync_from=None, defaults=defaults)
+    unread = (Cause.KIND_OFF, {"endpoints": ["futures_trades", "funding"]})
+    # BTC quotes no market here: the kinds never read, not "unknown".
+    assert likely_cause("BTC", D("0.5"), coverage, frozenset({"USDT"})) == unread
+    # USDT's markets not scanned yet: markets not found (the scan looks); scanned to the end: the kinds never read.
+    usdt = frozenset({"USDT"})
+    assert likely_cause("USDT", D("-12.5"), coverage, usdt) == (Cause.QUOTE_MARKETS, {"asset": "USDT"})
+    assert likely_cause("USDT", D("-12.5"), coverage, usdt, scanned=usdt) == unread
+    # Every kind switched on and scanned: a market since delisted is what is left.
+    every = coverage_from([], offered=offered, enabled=offered, sync_from=None, defaults=defaults)
+    assert likely_cause("USDT", D("-12.5"), every, usdt, scanned=usdt) == (Cause.QUOTE_MARKETS, {"asset": "USDT"})
