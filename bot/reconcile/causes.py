@@ -38,6 +38,13 @@ class Gap:
     endpoint: str
     start: date | None  # None: from the account's start
     end: date
+    market: str = ""  # "BASE/QUOTE" when the gap is one market's ("": every asset's)
+
+    def concerns(self, asset: str) -> bool:
+        # Only a unified symbol names its assets; an exchange's own id (BTCUSDT) cannot be split, so it concerns all.
+        if "/" not in self.market:
+            return True
+        return asset in self.market.split(":")[0].split("/")
 
 
 @dataclass(slots=True)
@@ -80,7 +87,8 @@ def coverage_from(
                 if gap.get("end"):
                     start = _day(gap.get("start"))
                     begins = start if start is not None and start.year >= EPOCH_YEAR else None
-                    coverage.gaps.append(Gap(endpoint, begins, _day(gap["end"]) or date.min))
+                    end = _day(gap["end"]) or date.min
+                    coverage.gaps.append(Gap(endpoint, begins, end, str(gap.get("market") or "")))
         newest = False
     return coverage
 
@@ -98,7 +106,8 @@ def likely_cause(
     if coverage.failed:
         return Cause.ENDPOINT_FAILED, {"endpoints": coverage.failed}
     gaps = sorted(
-        (gap for gap in coverage.gaps if gap.endpoint in kinds and gap.end != date.min),
+        # A market's gap explains only its two assets: it must not hide another asset's cause.
+        (gap for gap in coverage.gaps if gap.endpoint in kinds and gap.end != date.min and gap.concerns(asset)),
         key=lambda gap: (kinds.index(gap.endpoint), gap.end),
     )
     if gaps:

@@ -160,3 +160,18 @@ def test_a_kind_off_by_default_is_named_once_no_market_scan_can_explain_the_diff
     # Every kind switched on and scanned: a market since delisted is what is left.
     every = coverage_from([], offered=offered, enabled=offered, sync_from=None, defaults=defaults)
     assert likely_cause("USDT", D("-12.5"), every, usdt, scanned=usdt) == (Cause.QUOTE_MARKETS, {"asset": "USDT"})
+
+
+def test_a_gap_in_one_market_explains_only_that_markets_assets() -> None:
+    # Spot trades of ETH/BTC before 2025-03-01 out of reach: an ETH difference is that gap; a USDT one is not.
+    gap = {"start": "2024-01-01T00:00:00+00:00", "end": "2025-03-01T00:00:00+00:00", "market": "ETH/BTC"}
+    summary = {"endpoints": {"spot_trades": {"status": "partial", "gaps": [gap]}}}
+    coverage = coverage_from([summary], offered=["spot_trades"], enabled=["spot_trades"], sync_from=None)
+    eth = likely_cause("ETH", D("2"), coverage, frozenset({"USDT", "BTC"}))
+    assert eth == (Cause.BEFORE_REACH, {"endpoint": "spot_trades", "until": "2025-03-01", "from_year": 2024})
+    usdt = likely_cause("USDT", D("-40"), coverage, frozenset({"USDT", "BTC"}))
+    assert usdt == (Cause.QUOTE_MARKETS, {"asset": "USDT"})
+    # A market named by the exchange's own id cannot be split into assets: its gap stays every asset's.
+    native = {"endpoints": {"spot_trades": {"status": "partial", "gaps": [{**gap, "market": "ETHBTC"}]}}}
+    coverage = coverage_from([native], offered=["spot_trades"], enabled=["spot_trades"], sync_from=None)
+    assert likely_cause("USDT", D("-40"), coverage, frozenset({"USDT"}))[0] == Cause.BEFORE_REACH
