@@ -36,8 +36,7 @@ MAX_LINES = 450
 OVERSIZED_ALLOWED: dict[str, str] = {}
 
 # Import circles still standing, each with why. Like the size allowances, this list only shrinks.
-CIRCLES_ALLOWED: dict[tuple[str, ...], str] = {
-}
+CIRCLES_ALLOWED: dict[tuple[str, ...], str] = {}
 
 
 @dataclass(frozen=True)
