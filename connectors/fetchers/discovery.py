@@ -20,12 +20,14 @@ resumes where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.windows import EPOCH
+from connectors.profiles import Endpoint
 
 # Quote currencies people pass through without leaving a deposit or withdrawal behind.
 BRIDGE_QUOTES = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB"})
@@ -196,3 +198,42 @@ def _candidate(market: SpotMarket, evidence: AssetEvidence) -> _Probe | None:
         else:
             return None
     return _Probe(market, reasons, score)
+
+
+# Pages of one market's trades, given the market and its base and quote balances at this sync's start.
+MarketWalk = Callable[[SpotMarket, Mapping[str, str]], AsyncIterator[Page]]
+
+
+async def walk_planned_markets(
+    client: Any,
+    evidence: AssetEvidence,
+    held: Mapping[str, Decimal],
+    cursors: Mapping[str, Cursor],
+    report: FetchReport,
+    *,
+    exchange_name: str,
+    probe_budget: int,
+    walk: MarketWalk,
+) -> AsyncIterator[Page]:
+    """Spot trades of an exchange that asks market by market: plan from the evidence and `held`, then walk each.
+
+    For fetchers with nothing to add between planning and walking (MEXC, BigONE); Binance and KuCoin plan the same
+    way but interleave their own steps (quote scans, classic fills)."""
+    evidence.note_all(held, "balance")
+    plan = plan_markets(
+        listed_spot_markets(client),
+        evidence,
+        cursors,
+        held,
+        report,
+        exchange_name=exchange_name,
+        probe_budget=probe_budget,
+    )
+    # The evidence only grows: commit it before paging, so later syncs know what this one saw.
+    yield Page(Endpoint.SPOT_TRADES, (), {"assets": evidence.dump()}, EPOCH, "")
+    for market, reasons in plan:
+        report.markets_scanned.append(market.id)
+        report.market_sources[market.id] = reasons
+        snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in (market.base_id, market.quote_id)}
+        async for page in walk(market, snapshot):
+            yield page

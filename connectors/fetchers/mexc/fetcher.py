@@ -38,12 +38,10 @@ from connectors.fetchers.discovery import (
     DEFAULT_PROBE_BUDGET,
     AssetEvidence,
     SpotMarket,
-    listed_spot_markets,
-    plan_markets,
+    walk_planned_markets,
 )
 from connectors.fetchers.mexc.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
-    EPOCH,
     SETTLING,
     WindowPage,
     WindowWalk,
@@ -271,19 +269,21 @@ class MexcFetcher:
     ) -> AsyncIterator[Page]:
         self.evidence.load((cursors.get("") or {}).get("assets", {}))
         held = await self._balances(report)
-        self.evidence.note_all(held, "balance")
-        listed = listed_spot_markets(self.client)
-        plan = plan_markets(
-            listed, self.evidence, cursors, held, report, exchange_name=NAME, probe_budget=self.probe_budget
-        )
-        # The evidence only grows: commit it before paging, so later syncs know what this one saw.
-        yield Page(Endpoint.SPOT_TRADES, (), {"assets": self.evidence.dump()}, EPOCH, "")
-        for market, reasons in plan:
-            report.markets_scanned.append(market.id)
-            report.market_sources[market.id] = reasons
-            snapshot = {a: format(held.get(a, Decimal(0)), "f") for a in (market.base_id, market.quote_id)}
-            async for page in self._market(spec, market, cursors.get(market.id), since, until, snapshot, report):
-                yield page
+
+        def walk(market: SpotMarket, snapshot: Mapping[str, str]) -> AsyncIterator[Page]:
+            return self._market(spec, market, cursors.get(market.id), since, until, snapshot, report)
+
+        async for page in walk_planned_markets(
+            self.client,
+            self.evidence,
+            held,
+            cursors,
+            report,
+            exchange_name=NAME,
+            probe_budget=self.probe_budget,
+            walk=walk,
+        ):
+            yield page
 
     async def _market(
         self,
