@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -95,3 +96,14 @@ class Walker:
         """Send /sync and wait for its summary."""
         sync = await self.send("/sync")
         return await self.reply_to(sync, "Sync finished", timeout=timeout)
+
+    async def sync_again(self, timeout: float = 120.0) -> str:
+        """/sync once the previous sync has let go of the account (its summary comes a moment before that);
+        returns the summary's text."""
+        for _ in range(40):
+            sent = await self.send("/sync")
+            answer = await self.reply_to(sent, "", timeout=timeout)
+            if "already running" not in (answer.text or ""):
+                return (await self.reply_to(sent, "Sync finished", timeout=timeout)).text or ""
+            await asyncio.sleep(0.25)
+        raise AssertionError("the previous sync never let go of the account")

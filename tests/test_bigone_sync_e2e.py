@@ -8,7 +8,6 @@ new: the first page of each list (and of each pair that had trades), which alrea
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import math
@@ -80,17 +79,6 @@ async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str) -> No
     await ada.connect_from(days_back=DAYS_BACK)
 
 
-async def sync_again(ada: Walker) -> str:
-    """/sync once the first sync has let go of the account (its summary comes a moment before that)."""
-    for _ in range(40):
-        sent = await ada.send("/sync")
-        answer = await ada.reply_to(sent, "", timeout=120)
-        if "already running" not in (answer.text or ""):
-            return (await ada.reply_to(sent, "Sync finished", timeout=120)).text or ""
-        await asyncio.sleep(0.25)
-    raise AssertionError("the first sync never let go of the account")
-
-
 async def test_bigone_from_the_assistant_to_the_export_stores_every_record_and_resyncs_only_new_data(
     telegram: BotApiEmulator, bigone: BigoneEmulator, tmp_path: Path
 ) -> None:
@@ -104,7 +92,7 @@ async def test_bigone_from_the_assistant_to_the_export_stores_every_record_and_r
         first = (await ada.sync_now(timeout=120)).text or ""
         first_requests = dict(bigone.requests.by_path)
         bigone.requests.reset()
-        second = await sync_again(ada)
+        second = await ada.sync_again()
         again = dict(bigone.requests.by_path)
         sent = await ada.send("/status")
         status = (await ada.reply_to(sent, "BigONE")).text or ""

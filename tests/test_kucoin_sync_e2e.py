@@ -7,7 +7,6 @@ what is new: one request per 7-day window since the last sync for each endpoint 
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import math
@@ -83,17 +82,6 @@ async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str, passp
     await ada.connect_from(days_back=DAYS_BACK)
 
 
-async def sync_again(ada: Walker) -> str:
-    """/sync once the first sync has let go of the account (its summary comes a moment before that)."""
-    for _ in range(40):
-        sent = await ada.send("/sync")
-        answer = await ada.reply_to(sent, "", timeout=120)
-        if "already running" not in (answer.text or ""):
-            return (await ada.reply_to(sent, "Sync finished", timeout=120)).text or ""
-        await asyncio.sleep(0.25)
-    raise AssertionError("the first sync never let go of the account")
-
-
 async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_account_and_resyncs_only_new_windows(
     telegram: BotApiEmulator, kucoin: KucoinEmulator, tmp_path: Path
 ) -> None:
@@ -107,7 +95,7 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         synced_at = datetime.now(UTC)
         fills_first = kucoin.requests.count(FILLS)
         kucoin.requests.reset()
-        second = await sync_again(ada)
+        second = await ada.sync_again()
         again = dict(kucoin.requests.by_path)
         sent = await ada.send("/status")
         status = (await ada.reply_to(sent, "KuCoin")).text or ""

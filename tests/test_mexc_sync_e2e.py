@@ -8,7 +8,6 @@ user is told about. A second sync must ask only for what is new: one request per
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import math
@@ -88,17 +87,6 @@ async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str) -> No
     await ada.connect_from(days_back=DAYS_BACK)
 
 
-async def sync_again(ada: Walker) -> str:
-    """/sync once the first sync has let go of the account (its summary comes a moment before that)."""
-    for _ in range(40):
-        sent = await ada.send("/sync")
-        answer = await ada.reply_to(sent, "", timeout=120)
-        if "already running" not in (answer.text or ""):
-            return (await ada.reply_to(sent, "Sync finished", timeout=120)).text or ""
-        await asyncio.sleep(0.25)
-    raise AssertionError("the first sync never let go of the account")
-
-
 async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches_and_resyncs_only_new_data(
     telegram: BotApiEmulator, mexc: MexcEmulator, tmp_path: Path
 ) -> None:
@@ -112,7 +100,7 @@ async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches
         synced_at = datetime.now(UTC)
         first_requests = dict(mexc.requests.by_path)
         mexc.requests.reset()
-        second = await sync_again(ada)
+        second = await ada.sync_again()
         again = dict(mexc.requests.by_path)
         sent = await ada.send("/status")
         status = (await ada.reply_to(sent, "MEXC")).text or ""
