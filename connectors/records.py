@@ -12,14 +12,27 @@ from typing import Any
 
 
 class RecordKind(StrEnum):
-    TRADE = "trade"
+    """What a record is; bot/reconcile/ledger.py says what each kind does to the account's balances.
+
+    Amounts are positive except where a kind says "signed".
+    """
+
+    TRADE = "trade"  # spot or margin: the base moves by `side`, the quote the other way
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"
     CONVERT = "convert"
-    TRANSFER = "transfer"
+    TRANSFER = "transfer"  # between the account's own wallets (spot, funding, futures, margin, earn)
     REWARD = "reward"
-    FUNDING = "funding"
+    FUNDING = "funding"  # a perpetual's funding payment: signed, received (+) or paid (-)
     LEDGER = "ledger"
+    # A derivatives fill (futures, perpetual, option): `market` is ccxt's symbol with the settle asset
+    # ("BTC/USDT:USDT"), `asset`/`amount` the base and quantity, `quote_asset`/`quote_amount` the settle asset
+    # and notional. It moves no balance itself: only its fee is paid; its profit or loss is a REALIZED_PNL record.
+    FUTURES_TRADE = "futures_trade"
+    REALIZED_PNL = "realized_pnl"  # signed, in the settle asset
+    INTEREST = "interest"  # margin or loan interest charged: signed, negative when paid
+    BORROW = "borrow"  # a margin loan taken (positive)
+    REPAY = "repay"  # a margin loan's principal paid back (positive)
 
 
 def natural_key(kind: RecordKind, exchange_id: str | None, *canonical: object) -> str:

@@ -1,10 +1,14 @@
 """The balances the stored history explains: every record's effect on each asset, exactly.
 
 Trades and converts move the base one way and the quote the other; deposits and rewards add; withdrawals take their
-amount and their fee; funding payments carry their sign. Transfers move an asset between the account's own wallets
-and add nothing to its total (the exchange's balances are summed over every wallet). Ledger lines repeat what trades
-and wallet records already say, so they are not counted again. Fees are taken in their own asset, on every kind;
-a negative fee is a rebate and is paid in.
+amount and their fee; funding payments, realized profit and loss and interest carry their sign. Transfers move an
+asset between the account's own wallets and add nothing to its total (the exchange's balances are summed over every
+wallet). Ledger lines repeat what trades and wallet records already say, so they are not counted again. Fees are taken
+in their own asset, on every kind; a negative fee is a rebate and is paid in.
+
+A derivatives fill moves no balance (only its fee, and its profit or loss through its own record). A margin loan is
+both an asset and a debt: borrowing and repaying change no net holding, so they count zero here, and every wallet
+is read net of what it owes (connectors/balances: margin net assets, Bybit's walletBalance less spotBorrow).
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ from db.repositories.reconcile import Movement
 
 # Sell-like sides: the record's asset leaves the account and its quote arrives.
 OUTGOING_SIDES = frozenset({"sell"})
+# Kinds whose amount carries its own sign and counts as it is.
+SIGNED_KINDS = frozenset({RecordKind.FUNDING, RecordKind.REALIZED_PNL, RecordKind.INTEREST})
+# Kinds whose fee field is not a charge to count again: transfers carry none of the account's money out, and ledger
+# lines only repeat what other records already charge.
+UNCHARGED_KINDS = frozenset({RecordKind.TRANSFER, RecordKind.LEDGER, RecordKind.BORROW, RecordKind.REPAY})
 
 
 def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:
@@ -37,9 +46,9 @@ def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:
             add(move.asset, abs(move.amount))
         elif kind == RecordKind.WITHDRAWAL:
             add(move.asset, -abs(move.amount))
-        elif kind == RecordKind.FUNDING:
+        elif kind in SIGNED_KINDS:
             add(move.asset, move.amount)
-        if kind not in (RecordKind.TRANSFER, RecordKind.LEDGER) and move.fee_amount:
+        if kind not in UNCHARGED_KINDS and move.fee_amount:
             # Readers store a charge as a positive fee and a maker rebate as a negative one (OKX, Bybit, Bitget):
             # the sign is kept, so a rebate adds to the balance.
             add(move.fee_asset, -move.fee_amount)

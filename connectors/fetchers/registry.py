@@ -28,8 +28,14 @@ SYNC_ORDER: tuple[Endpoint, ...] = (
     Endpoint.EARN_REWARDS,
     Endpoint.TRANSFERS,
     Endpoint.LEDGER,
+    Endpoint.DUST,
+    Endpoint.P2P,
+    Endpoint.PAY,
+    Endpoint.FIAT,
     Endpoint.FUNDING,
     Endpoint.FUTURES_TRADES,
+    Endpoint.MARGIN_LOANS,
+    Endpoint.MARGIN_TRADES,
     Endpoint.SPOT_TRADES,
 )
 

@@ -32,8 +32,14 @@ class Endpoint(StrEnum):
     TRANSFERS = "transfers"
     EARN_REWARDS = "earn_rewards"
     LEDGER = "ledger"
-    FUTURES_TRADES = "futures_trades"
-    FUNDING = "funding"
+    FUTURES_TRADES = "futures_trades"  # every derivatives product the exchange offers, with realized profit and loss
+    FUNDING = "funding"  # perpetual funding fees (and, where one list holds them, other futures income lines)
+    MARGIN_TRADES = "margin_trades"  # trades in the margin wallets (cross and isolated)
+    MARGIN_LOANS = "margin_loans"  # margin borrowing, repayments and interest
+    DUST = "dust"  # small balances converted to the exchange's own coin
+    P2P = "p2p"  # person-to-person (C2C) trades against fiat
+    PAY = "pay"  # payments sent and received through the exchange's pay service
+    FIAT = "fiat"  # fiat deposits and withdrawals, and card purchases of coins
 
 
 # Message ids of each kind of history: its label (on a line or button of its own) and its phrase (in a sentence).
@@ -47,6 +53,12 @@ ENDPOINT_LABEL_IDS: Mapping[Endpoint, str] = {
     Endpoint.LEDGER: msgid("endpoint.ledger.label"),
     Endpoint.FUTURES_TRADES: msgid("endpoint.futures_trades.label"),
     Endpoint.FUNDING: msgid("endpoint.funding.label"),
+    Endpoint.MARGIN_TRADES: msgid("endpoint.margin_trades.label"),
+    Endpoint.MARGIN_LOANS: msgid("endpoint.margin_loans.label"),
+    Endpoint.DUST: msgid("endpoint.dust.label"),
+    Endpoint.P2P: msgid("endpoint.p2p.label"),
+    Endpoint.PAY: msgid("endpoint.pay.label"),
+    Endpoint.FIAT: msgid("endpoint.fiat.label"),
 }
 ENDPOINT_PHRASE_IDS: Mapping[Endpoint, str] = {
     Endpoint.SPOT_TRADES: msgid("endpoint.spot_trades.phrase"),
@@ -58,6 +70,12 @@ ENDPOINT_PHRASE_IDS: Mapping[Endpoint, str] = {
     Endpoint.LEDGER: msgid("endpoint.ledger.phrase"),
     Endpoint.FUTURES_TRADES: msgid("endpoint.futures_trades.phrase"),
     Endpoint.FUNDING: msgid("endpoint.funding.phrase"),
+    Endpoint.MARGIN_TRADES: msgid("endpoint.margin_trades.phrase"),
+    Endpoint.MARGIN_LOANS: msgid("endpoint.margin_loans.phrase"),
+    Endpoint.DUST: msgid("endpoint.dust.phrase"),
+    Endpoint.P2P: msgid("endpoint.p2p.phrase"),
+    Endpoint.PAY: msgid("endpoint.pay.phrase"),
+    Endpoint.FIAT: msgid("endpoint.fiat.phrase"),
 }
 # English labels, for views that do not render per locale yet.
 ENDPOINT_LABELS: Mapping[Endpoint, str] = {

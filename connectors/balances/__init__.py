@@ -1,0 +1,74 @@
+"""The exchange's current balances, wallet by wallet, exact from the raw strings (for reconciliation).
+
+Each deep exchange documents one read per wallet a read-only key can see; docs/exchange-apis/<exchange>.md names the
+page and fields of each. A wallet whose read fails is reported with its diagnosis code and left out of the totals:
+the caller must not compare an asset it could not read in full.
+
+The reads go through ccxt's implicit methods (the raw answer) rather than `fetch_balance`, whose unified amounts are
+floats and which reads one wallet only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from connectors.balances import binance, bitget, bybit, okx
+from connectors.balances.model import BalanceSnapshot, WalletRead
+from connectors.diagnosis import diagnose, safe_summary
+from connectors.profiles import ExchangeProfile
+
+__all__ = ["BalanceSnapshot", "WalletRead", "read_balances", "reads_balances"]
+
+log = logging.getLogger(__name__)
+
+WALLET_READS: dict[str, tuple[WalletRead, ...]] = {
+    "binance": binance.READS,
+    "bybit": bybit.READS,
+    "okx": okx.READS,
+    "bitget": bitget.READS,
+}
+
+# Key types that read no wallet: a Bitget Tax API key reads the tax records only (docs/exchange-apis/bitget.md).
+NO_BALANCES: frozenset[tuple[str, str]] = frozenset({("bitget", "tax")})
+
+
+FALLBACK_READS: dict[str, tuple[WalletRead, ...]] = {"bitget": bitget.FALLBACK_READS}
+
+
+def reads_balances(profile: ExchangeProfile, key_type: str | None = None) -> bool:
+    """Whether Tallybot reads this exchange's balances with this kind of key (None: the exchange's usual key)."""
+    return profile.ccxt_id in WALLET_READS and (profile.ccxt_id, key_type or "") not in NO_BALANCES
+
+
+async def read_balances(client: Any, profile: ExchangeProfile, *, key_type: str | None = None) -> BalanceSnapshot:
+    """Every wallet's balances this exchange documents, summed per asset (ccxt codes); failures kept per wallet."""
+    snapshot = await _read_all(client, profile, WALLET_READS.get(profile.ccxt_id, ()), key_type)
+    fallback = FALLBACK_READS.get(profile.ccxt_id, ())
+    if fallback and not snapshot.wallets_read:
+        other = await _read_all(client, profile, fallback, key_type)
+        other.requests += snapshot.requests
+        if other.wallets_read:
+            return other
+    return snapshot
+
+
+async def _read_all(
+    client: Any, profile: ExchangeProfile, reads: Iterable[WalletRead], key_type: str | None
+) -> BalanceSnapshot:
+    snapshot = BalanceSnapshot()
+    for read in reads:
+        snapshot.requests += 1
+        try:
+            body = await getattr(client, read.method)(dict(read.params))
+            rows = list(read.rows(body))
+        except Exception as error:  # diagnosed, never shown raw: ccxt's texts carry signed URLs
+            code = diagnose(error, profile, key_type=key_type).code
+            log.warning("%s balance read of the %s wallet failed: %s", profile.id, read.wallet, safe_summary(error))
+            snapshot.wallets_failed[read.wallet] = str(code)
+            continue
+        snapshot.wallets_read.append(read.wallet)
+        for coin, amount in rows:
+            snapshot.add(str(client.safe_currency_code(coin)), amount)
+    return snapshot

@@ -1,0 +1,34 @@
+"""Bitget's balance reads, wallet by wallet (docs/exchange-apis/bitget.md names each page and field)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from connectors.balances.model import WalletRead, amount_sum
+
+
+def _bitget_spot(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/spot/account/assets: data[] of coin, available, frozen, locked.
+    return ((row["coin"], amount_sum(row, "available", "frozen", "locked")) for row in body["data"])
+
+
+def _bitget_unified(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v3/account/assets: data.assets[] of coin, balance (equity adds unrealized profit and loss).
+    return ((row["coin"], amount_sum(row, "balance")) for row in body["data"].get("assets") or [])
+
+
+def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v3/account/funding-assets: data[] of coin, balance.
+    return ((row["coin"], amount_sum(row, "balance")) for row in body["data"] or [])
+
+
+READS = (WalletRead("spot", "privateSpotGetV2SpotAccountAssets", {}, _bitget_spot),)
+
+# Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read
+# through v3 instead.
+FALLBACK_READS = (
+    WalletRead("unified", "privateUtaGetV3AccountAssets", {}, _bitget_unified),
+    WalletRead("funding", "privateUtaGetV3AccountFundingAssets", {}, _bitget_unified_funding),
+)

@@ -1,0 +1,45 @@
+"""One documented balance read and what it returns (shared by every exchange's reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from connectors.records import exact
+
+Rows = Callable[[Any], Iterable[tuple[str, Decimal]]]
+
+
+@dataclass(frozen=True, slots=True)
+class WalletRead:
+    """One documented balance read: the wallet it covers, ccxt's implicit method, its parameters and the reader
+    that turns the raw answer into (exchange coin, total) pairs."""
+
+    wallet: str
+    method: str
+    params: Mapping[str, str]
+    rows: Rows
+
+
+@dataclass(slots=True)
+class BalanceSnapshot:
+    """What the exchange says the account holds now: totals per asset (ccxt codes) over the wallets read."""
+
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    wallets_read: list[str] = field(default_factory=list)
+    wallets_failed: dict[str, str] = field(default_factory=dict)  # wallet -> diagnosis code
+    requests: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.wallets_read) and not self.wallets_failed
+
+    def add(self, asset: str, amount: Decimal) -> None:
+        self.totals[asset] = self.totals.get(asset, Decimal(0)) + amount
+
+
+def amount_sum(row: Mapping[str, Any], *names: str) -> Decimal:
+    """The sum of the named amount fields; a field the exchange leaves empty ("") counts as zero."""
+    return sum((exact(row[name]) for name in names if row.get(name) not in (None, "")), Decimal(0))
