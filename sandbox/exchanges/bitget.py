@@ -9,8 +9,9 @@ a Tax API key has none and the header is ignored), IPs outside the key's list (4
 everything else. Errors come with HTTP 400. Each endpoint has a per-second limit (per IP for public data, per
 account otherwise) and every IP 6,000 requests a minute (common/faq Q10), after which the IP waits 5 minutes; past
 either the answer is HTTP 429 with code 429. A key of a unified trading account gets 40085 from every v2 endpoint and
-reads ``/api/v3/*`` (``bitget_uta``). Futures contracts and coin lists are not emulated (plain 404, listed in
-``requests.unexpected``). Rules and sources: docs/exchange-apis/bitget.md.
+reads ``/api/v3/*`` (``bitget_uta``); futures and margin lists and accounts: ``bitget_derivatives``. Futures
+contracts and coin lists are not emulated (plain 404, listed in ``requests.unexpected``). Rules and sources:
+docs/exchange-apis/bitget.md.
 """
 
 from __future__ import annotations
@@ -38,8 +39,12 @@ from sandbox.exchanges.base import (
     compact_json,
 )
 from sandbox.exchanges.bitget_book import FILLS_REACH_MS, LOOKBACK_MS, BitgetBook, TaxRecord
+from sandbox.exchanges.bitget_derivatives import PER_SECOND as DERIVATIVES_PER_SECOND
+from sandbox.exchanges.bitget_derivatives import BitgetDerivativesBook
+from sandbox.exchanges.bitget_derivatives_script import DerivativesScript, grow_account, script_for
 from sandbox.exchanges.bitget_protocol import (
     ANY_KEY,
+    DERIVATIVES_READ,
     SPOT_READ,
     SPOT_WINDOW_MS,
     TAX_READ,
@@ -77,6 +82,7 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v3/tax/records": 1,
         "/api/v3/account/assets": 20,
         "/api/v3/account/funding-assets": 20,
+        **DERIVATIVES_PER_SECOND,
     }
 )
 # Not in Bitget's docs (bitget.md, "Not sourced"): the emulator's own choice, OKX's documented 30 s.
@@ -151,6 +157,7 @@ class BitgetEmulator(ExchangeEmulator):
         listed_symbols: int = 300,
         limits: BitgetLimits | None = None,
         clock: Clock | None = None,
+        derivatives: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = BitgetKeys(self.key_length, self.secret_length)
@@ -161,7 +168,12 @@ class BitgetEmulator(ExchangeEmulator):
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BitgetIds()
         )
+        # `derivatives`: the account also traded futures and margin (bitget_derivatives_script), funded from spot.
+        self.derivatives: DerivativesScript | None = script_for(self.account) if derivatives else None
+        if self.derivatives is not None:
+            self.account = grow_account(self.account, self.derivatives)
         self.book = BitgetBook(self.account)
+        self.book.derivatives = BitgetDerivativesBook(self.derivatives)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         self._ip_blocked_until: dict[str, int] = {}
         book = self.book
@@ -190,6 +202,7 @@ class BitgetEmulator(ExchangeEmulator):
             Endpoint("/api/v2/tax/future-record", TAX_READ, book.tax_handler("future_records")),
             Endpoint("/api/v2/tax/margin-record", TAX_READ, book.tax_handler("margin_records")),
             Endpoint("/api/v2/tax/p2p-record", TAX_READ, book.tax_handler("p2p_records")),
+            *(Endpoint(path, DERIVATIVES_READ, serve) for path, serve in book.derivatives.routes()),
         )
 
     # -- keys -------------------------------------------------------------------------------------------------

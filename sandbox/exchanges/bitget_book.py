@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.bitget_derivatives import BitgetDerivativesBook
 from sandbox.exchanges.bitget_protocol import (
     SPOT_WINDOW_MS,
     BitgetError,
@@ -70,6 +71,7 @@ class BitgetBook:
         self.uid = str(6_000_000_000 + account.seed % 10**9)
         self.symbols = {m.symbol: m for m in account.markets}
         self.tax = BitgetTaxBook(account)
+        self.derivatives = BitgetDerivativesBook()  # the emulator's futures and margin lists (their transfers too)
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -301,19 +303,17 @@ class BitgetBook:
         if page_number > 1000:
             raise invalid()
         start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
-        chosen = sorted(
-            (
-                t
-                for t in self.account.transfers
-                if start <= t.timestamp <= end
-                and t.asset == coin
-                and (not from_type or ACCOUNT_TYPES[t.from_account] == from_type)
-            ),
-            key=lambda t: int(t.id),
-            reverse=True,
-        )
+        chosen = [
+            (int(t.id), self._transfer(t))
+            for t in self.account.transfers
+            if start <= t.timestamp <= end
+            and t.asset == coin
+            and (not from_type or ACCOUNT_TYPES[t.from_account] == from_type)
+        ]
+        chosen += self.derivatives.transfer_rows(coin, from_type, start, end)  # to and from futures and margin
+        chosen.sort(key=lambda row: row[0], reverse=True)
         first = (page_number - 1) * limit
-        return [self._transfer(t) for t in chosen[first : first + limit]]
+        return [row for _, row in chosen[first : first + limit]]
 
     @staticmethod
     def _transfer(t: TransferRecord) -> Json:

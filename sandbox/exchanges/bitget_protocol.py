@@ -118,6 +118,9 @@ def require_key(call: Call) -> ApiKey:
 _READ_SCOPES = ("coor", "cpor", "stor", "smor", "ttor", "wtor", "p2pr")
 _TRADE_SCOPES = ("coow", "cpow", "stow", "smow", "ttow")
 SPOT_READ = frozenset({"stor", "stow"})
+# Futures (contract order/position: co, cp) and spot margin (sm) lists: a normal key with any read code opens them, a
+# Tax API key (taxr only) does not.
+DERIVATIVES_READ = frozenset({"coor", "coow", "cpor", "cpow", "smor", "smow"})
 ANY_KEY: frozenset[str] = frozenset()  # a private endpoint every valid key may call
 TAX_READ = frozenset({"taxr", "taxw"})
 
