@@ -54,6 +54,8 @@ class EndpointSync:
             error = await self._drain(ctx, run, pages)
             if error is None:
                 return await self._ended(ctx, run, previous, completed=True)
+            if isinstance(error, UnsupportedEndpoint):  # the account shows no sign of this kind (base.py)
+                return await self.skipped(ctx, planned, error.notice or not_fetched, None)
             if isinstance(error, RateLimited):
                 behind = _refusal_behind(error, ctx.target)
                 if behind is not None:
@@ -106,7 +108,7 @@ class EndpointSync:
                     page = await anext(iterator)
                 except StopAsyncIteration:
                     return None
-                except RateLimited as stop:
+                except (RateLimited, UnsupportedEndpoint) as stop:
                     return stop
                 except Exception as error:
                     # ccxt keeps the failed response on the client, not the exception: take its code and

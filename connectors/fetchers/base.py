@@ -58,11 +58,16 @@ class RateLimited(Exception):
 
 
 class UnsupportedEndpoint(LookupError):
-    """The fetcher has no implementation for this endpoint (the engine marks it skipped)."""
+    """The fetcher has no implementation for this endpoint (the engine marks it skipped).
 
-    def __init__(self, exchange_id: str, endpoint: Endpoint) -> None:
+    A fetcher may also raise it from its pages, before the first one, with a `notice` saying why this account is
+    not asked (a kind the account shows no sign of using: no futures account, no margin account); the engine marks
+    the endpoint skipped with that notice, which /status shows."""
+
+    def __init__(self, exchange_id: str, endpoint: Endpoint, notice: Text | None = None) -> None:
         self.exchange_id = exchange_id
         self.endpoint = endpoint
+        self.notice = notice
         super().__init__(f"{exchange_id}: {endpoint} is not fetched by Tallybot yet")
 
 
