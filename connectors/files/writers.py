@@ -30,6 +30,11 @@ __all__ = [
 ]
 
 PAIRED = frozenset({"trade", "convert"})
+# Kinds whose amount carries its sign and counts as it is: ledger lines, funding, realized profit or loss, interest.
+SIGNED = frozenset({"ledger", "funding", "realized_pnl", "interest"})
+# A margin loan and its repayment change no net holding (the coin arrives and is owed, bot/reconcile/ledger.py), so
+# they count zero, fee field included; a derivatives fill moves nothing but its fee (it is not in PAIRED or SIGNED).
+UNCHARGED = frozenset({"borrow", "repay"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +60,9 @@ def flows(tx: tallybot.TransactionLike) -> list[Flow]:
         result.append(Flow(tx.asset, tx.amount))
     elif kind == "withdrawal":
         result.append(Flow(tx.asset, -tx.amount))
-    elif kind in ("ledger", "funding"):
+    elif kind in SIGNED:
         result.append(Flow(tx.asset, tx.amount))
-    if tx.fee_asset and tx.fee_amount:
+    if tx.fee_asset and tx.fee_amount and kind not in UNCHARGED:
         result.append(Flow(tx.fee_asset, -tx.fee_amount))
     return result
 

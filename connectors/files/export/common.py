@@ -20,7 +20,8 @@ class Exportable(tallybot.TransactionLike, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """The rows a record became in one format, or why it has none there."""
+    """The rows a record became in one format, or why it has none there; a derivatives fill has both: its fee's rows,
+    and why the fill itself is not a trade in the file (the note after the file counts it)."""
 
     rows: tuple[list[str], ...] = ()
     skipped: str | None = None

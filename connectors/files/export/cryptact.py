@@ -13,6 +13,15 @@ Futures: Tallybot stores a futures account as its balance changes in the margin 
 positions, so a realized result is a change of the margin coin: BONUS when it grew, LOSS when it shrank, as the
 PNL page lists for "profits / losses from cryptocurrency-denominated margin trading"; funding and margin interest
 alike. The optional DerivType/DerivDetails columns describe position trades, which these records are not.
+A derivatives fill (FUTURES_TRADE) is not a purchase or sale of its coin either: its result is the realized P&L
+record, so the fill's row is its fee alone, LOSS ("Trading fee at margin trade … records them as increases or
+decreases in the fee currency", PNL calculation, Canada edition), and the note after the file says why.
+
+Margin loans: BORROW ("Incorporate the price for the stated date and time into the book price", no PNL) and RETURN
+("PNL is calculated as (price at the time of borrowing - book price) * quantity"), from the PNL page (Japan,
+…/articles/12814753146777, rows 13 and 14) and "SPOT borrowed or returned cryptocurrencies" (…/articles/
+360058275092). Interest charged on them is LOSS, as margin interest has always been here; interest paid to the user
+is LENDING.
 """
 
 from __future__ import annotations
@@ -53,6 +62,8 @@ WITHDRAWAL_SKIP = msgid("export.skip.withdrawal_without_fee")
 UNKNOWN_SKIP = msgid("export.skip.unknown_ledger")
 NOTHING_SKIP = msgid("export.skip.no_change")
 NO_PRICE_SKIP = msgid("export.skip.trade_without_price")
+FILL_SKIP = msgid("export.skip.cryptact_derivatives_fill")
+LOAN_ACTIONS: dict[Meaning, str] = {Meaning.LOAN: "BORROW", Meaning.LOAN_REPAYMENT: "RETURN"}
 
 
 def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
@@ -73,6 +84,13 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
         if tx.amount:
             row.add(INCOME_ACTIONS[meaning], tx.asset, abs(tx.amount))
         row.fee(is_derivative(tx))
+    elif meaning is Meaning.DERIVATIVE_FILL:  # no coin changed hands: its fee alone is a row
+        row.fee(True)
+        _rebate(tx, row)
+        return Written(tuple(row.rows), skipped=FILL_SKIP)
+    elif meaning in LOAN_ACTIONS:  # a loan's fee field charges nothing (bot/reconcile/ledger.py)
+        row.add(LOAN_ACTIONS[meaning], tx.asset, abs(tx.amount))
+        return Written(tuple(row.rows))
     elif meaning in MARGIN_CHANGES:
         if tx.amount:
             row.add("BONUS" if tx.amount > 0 else "LOSS", tx.asset, abs(tx.amount))
@@ -95,11 +113,15 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
         return Written(skipped=UNKNOWN_SKIP)
     if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
         row.add("SENDFEE", tx.extra_fee[1], tx.extra_fee[0], note=t("export.note.trading_fee"))
-    if tx.fee_asset and tx.fee_amount is not None and tx.fee_amount < 0:  # a maker rebate: income
-        row.add("BONUS", tx.fee_asset, -tx.fee_amount, note=t("export.note.maker_rebate"))
+    _rebate(tx, row)
     if not row.rows:
         return Written(skipped=NOTHING_SKIP)
     return Written(tuple(row.rows))
+
+
+def _rebate(tx: Exportable, row: _Rows) -> None:
+    if tx.fee_asset and tx.fee_amount is not None and tx.fee_amount < 0:  # a maker rebate: income
+        row.add("BONUS", tx.fee_asset, -tx.fee_amount, note=t("export.note.maker_rebate"))
 
 
 class _Rows:

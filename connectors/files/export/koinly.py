@@ -5,6 +5,15 @@ support.koinly.io/en/articles/9490023). Labels used, from that page and "What ar
 articles/3663453): reward (staking rewards, referral bonuses), airdrop, lending interest, income, realized gain
 (futures profit and loss), margin fee, cost. A trade has both sides and no label; a deposit or withdrawal to or from
 outside the exchange stays untagged so Koinly can match it with the other wallet's side.
+
+Derivatives: "Koinly will not import executions of such contracts - opening and closing of the trade. Instead, you
+will only see your closing PnL" ("Futures and perpetuals PNL", support.koinly.io/en/articles/9490027; in a CSV "use
+the 'realized gain' tag on all deposit/withdrawal rows that are related to pnl"). So a derivatives fill is no
+purchase or sale of its coin: only its fee is a row (cost), and the note after the file says why. Margin loans:
+"a receipt of a loan in crypto is considered an acquisition", its repayment "a disposal"; the tags Margin loan and
+Margin repayment do not change that ("Crypto loans, repayments and collateral", support.koinly.io/en/articles/
+9490026; "What are tags"). Borrowed coins are spent in margin trades, so both are rows: Koinly's balance of a coin
+is then what the margin wallet holds before its debt.
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ KOINLY_COLUMNS: tuple[str, ...] = (
     "Description",
     "TxHash",
 )
+# Koinly's tags for a margin loan and its repayment ("What are tags"): words of its file format, which Tallybot's
+# reader of Koinly files matches too (connectors/files/koinly_reader.py).
+LOAN_WORDS: dict[Meaning, str] = {Meaning.LOAN: "margin loan", Meaning.LOAN_REPAYMENT: "margin repayment"}
 LABELS: dict[Meaning, str] = {
     Meaning.REWARD: "reward",
     Meaning.STAKING: "reward",  # Koinly: "Reward (used for staking rewards / referral bonuses etc)"
@@ -41,6 +53,7 @@ LABELS: dict[Meaning, str] = {
     Meaning.FUNDING: "realized gain",  # funding is part of a perpetual position's profit and loss
     Meaning.MARGIN_INTEREST: "margin fee",
     Meaning.FEE: "cost",
+    **LOAN_WORDS,
 }
 # Why a record has no row, as catalogue ids (the export's note renders them). Koinly's CSV has no way to mark a move
 # between the user's own accounts: "It is not possible to create a Transfer transaction directly"; Koinly merges a
@@ -50,6 +63,8 @@ TRANSFER_SKIP = msgid("export.skip.koinly_transfer")
 UNKNOWN_SKIP = msgid("export.skip.unknown_ledger")
 NOTHING_SKIP = msgid("export.skip.no_change")
 NO_QUOTE_SKIP = msgid("export.skip.trade_without_quote")
+FILL_SKIP = msgid("export.skip.koinly_derivatives_fill")
+LOANS = (Meaning.LOAN, Meaning.LOAN_REPAYMENT)
 Side = tuple[Decimal, str]
 
 
@@ -60,7 +75,9 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
     if meaning is Meaning.UNKNOWN:
         return Written(skipped=UNKNOWN_SKIP)
     rows: list[list[str]] = []
-    fee: Side | None = (tx.fee_amount, tx.fee_asset) if tx.fee_asset and tx.fee_amount else None
+    fee: Side | None = None
+    if tx.fee_asset and tx.fee_amount and meaning not in LOANS:  # a loan's fee field charges nothing
+        fee = (tx.fee_amount, tx.fee_asset)
     rebate: Side | None = None
     if fee is not None and fee[0] < 0:  # a maker rebate: paid to the user, so income of its own
         rebate, fee = (-fee[0], fee[1]), None
@@ -72,12 +89,21 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
         ours, theirs = (tx.amount, tx.asset), (quote, tx.quote_asset)
         sent, received = (theirs, ours) if side == "buy" else (ours, theirs)
         rows.append(_row(tx, exchange, account, sent, received, fee, ""))
+    elif meaning is Meaning.DERIVATIVE_FILL:  # no coin changed hands: its fee alone is a row
+        if fee is not None:
+            rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE], t("export.note.fee")))
+        if rebate is not None:
+            rows.append(
+                _row(tx, exchange, account, None, rebate, None, LABELS[Meaning.REBATE], t("export.note.maker_rebate"))
+            )
+        return Written(tuple(rows), skipped=FILL_SKIP)
     elif tx.amount == 0 and meaning in (Meaning.REALIZED, Meaning.FEE, Meaning.FUNDING):
         if fee is not None:  # a futures line with nothing but its fee (opening a position)
             rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE]))
     else:
         label = LABELS.get(meaning, "")
-        signed = -tx.amount if meaning is Meaning.WITHDRAWAL and str(tx.kind) == "withdrawal" else tx.amount
+        outgoing = str(tx.kind) == "withdrawal" or meaning is Meaning.LOAN_REPAYMENT  # stored positive, paid out
+        signed = -tx.amount if outgoing else tx.amount
         moved: Side = (abs(signed), tx.asset)
         if signed >= 0:
             rows.append(_row(tx, exchange, account, None, moved, fee, label))

@@ -8,6 +8,10 @@ Ledger lines (Bitget's tax lists, Bitget UTA tax records, ccxt ledgers) and rewa
 - ccxt's unified ledger types (trade, transaction, fee, rebate, cashback, referral, transfer, airdrop, reward,
   funding, interest, settlement).
 A type none of these rules names is UNKNOWN: the tax files leave it out and say so, rather than guess.
+
+The kinds of connectors/records.py that say what they are need no type name: a derivatives fill (FUTURES_TRADE),
+realized profit or loss, funding, margin interest (INTEREST, negative when charged), a margin loan (BORROW) and
+its repayment (REPAY).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class Meaning(StrEnum):
     FUNDING = "funding fee"  # perpetual futures funding: signed, received or paid
     MARGIN_INTEREST = "margin interest"  # paid on borrowed funds
     FEE = "fee"  # paid, on its own line
+    DERIVATIVE_FILL = "derivatives_fill"  # a futures/perpetual/option fill: no coin bought or sold, only its fee paid
+    LOAN = "margin_loan"  # borrowed: the coin arrives, and is owed
+    LOAN_REPAYMENT = "margin_repayment"  # the borrowed principal paid back
     UNKNOWN = "unknown ledger type"
 
 
@@ -46,22 +53,35 @@ REWARD_WORDS = ("reward", "bonus", "referral", "lotto", "activity", "voucher", "
 COST_WORDS = ("penalty", "deduct", "consumption", "recall", "expense", "charges")
 
 
+# Kinds that say their meaning themselves (connectors/records.py); INTEREST depends on its sign.
+KIND_MEANINGS: dict[str, Meaning] = {
+    "trade": Meaning.TRADE,
+    "convert": Meaning.TRADE,
+    "deposit": Meaning.DEPOSIT,
+    "withdrawal": Meaning.WITHDRAWAL,
+    "transfer": Meaning.INTERNAL,
+    "futures_trade": Meaning.DERIVATIVE_FILL,
+    "realized_pnl": Meaning.REALIZED,
+    "funding": Meaning.FUNDING,
+    "borrow": Meaning.LOAN,
+    "repay": Meaning.LOAN_REPAYMENT,
+}
+DERIVATIVE_KINDS = frozenset({"futures_trade", "realized_pnl", "funding"})
+
+
 def is_derivative(tx: Exportable) -> bool:
-    """A line of a futures account: Bitget's future-record list (v2) or a UTA futures stream."""
+    """A record of a derivatives account: a fill, realized P&L or funding, a line of Bitget's future-record list (v2)
+    or of a UTA futures stream."""
     raw = tx.raw or {}
-    return "futureTaxType" in raw or "FUTURES" in tx.natural_key
+    return str(tx.kind) in DERIVATIVE_KINDS or "futureTaxType" in raw or "FUTURES" in tx.natural_key
 
 
 def meaning_of(tx: Exportable) -> Meaning:
     kind = str(tx.kind)
-    if kind in ("trade", "convert"):
-        return Meaning.TRADE
-    if kind == "deposit":
-        return Meaning.DEPOSIT
-    if kind == "withdrawal":
-        return Meaning.WITHDRAWAL
-    if kind == "transfer":
-        return Meaning.INTERNAL
+    if kind in KIND_MEANINGS:
+        return KIND_MEANINGS[kind]
+    if kind == "interest":  # charged on a margin loan (negative); a positive one is interest paid to the user
+        return Meaning.MARGIN_INTEREST if tx.amount < 0 else Meaning.INTEREST
     words = " ".join(type_text(tx).lower().replace("_", " ").replace("-", " ").split())
     if kind == "reward":
         return _reward(words)

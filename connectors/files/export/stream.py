@@ -49,9 +49,9 @@ class RowsOf:
         lines: list[list[str]] = []
         for tx, exchange, account in records:
             written = self.row_of(tx, exchange, account)
-            if written.skipped:
+            if written.skipped:  # left out, or (a derivatives fill) written only in part: the note says which
                 self.skipped[written.skipped] += 1
-            elif written.rows and (self.newest is None or tx.occurred_at > self.newest):
+            if written.rows and (self.newest is None or tx.occurred_at > self.newest):
                 self.newest = tx.occurred_at
             lines.extend(written.rows)
         self.rows += len(lines)
