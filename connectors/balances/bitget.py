@@ -24,7 +24,33 @@ def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "balance")) for row in body["data"] or [])
 
 
-READS = (WalletRead("spot", "privateSpotGetV2SpotAccountAssets", {}, _bitget_spot),)
+def _bitget_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/mix/account/accounts: data[] of marginCoin, accountEquity ("Includes unrealized PnL"), less
+    # crossedUnrealizedPL and isolatedUnrealizedPL (or unrealizedPL when those are empty): the wallet balance. In
+    # multi-assets mode (assetMode "union") the coins are in assetList[] of coin, balance.
+    for row in body["data"] or []:
+        if row.get("assetMode") == "union" and row.get("assetList"):
+            yield from ((asset["coin"], amount_sum(asset, "balance")) for asset in row["assetList"])
+            continue
+        unrealized = amount_sum(row, "crossedUnrealizedPL", "isolatedUnrealizedPL") or amount_sum(row, "unrealizedPL")
+        yield row["marginCoin"], amount_sum(row, "accountEquity") - unrealized
+
+
+def _bitget_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/margin/{crossed,isolated}/account/assets: data[] of coin, net ("available + frozen − borrow −
+    # interest"): what the margin account holds net of its debt.
+    return ((row["coin"], amount_sum(row, "net")) for row in body["data"] or [])
+
+
+READS = (
+    WalletRead("spot", "privateSpotGetV2SpotAccountAssets", {}, _bitget_spot),
+    *(
+        WalletRead(f"futures {product}", "privateMixGetV2MixAccountAccounts", {"productType": product}, _bitget_futures)
+        for product in ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
+    ),
+    WalletRead("cross margin", "privateMarginGetV2MarginCrossedAccountAssets", {}, _bitget_margin),
+    WalletRead("isolated margin", "privateMarginGetV2MarginIsolatedAccountAssets", {}, _bitget_margin),
+)
 
 # Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read
 # through v3 instead.

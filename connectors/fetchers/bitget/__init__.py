@@ -8,6 +8,8 @@ key's transaction records.
 | tax | ledger (spot, margin and P2P tax records), futures trades (futures tax records) | `tax` |
 | normal, unified account (v2 answers 40085) | spot and margin trades, deposits, withdrawals via API v3 | `unified` |
 | tax, unified account (v2 answers 40085) | ledger and futures trades from `/api/v3/tax/records` | `unified_tax` |
+| normal | futures fills and realized profit (USDT-M, coin-M, USDC-M), funding fees | `derivatives` |
+| normal | cross and isolated margin fills, borrowings, repayments, interest | `margin` |
 
 Use one `BitgetFetcher` per sync: transfers are asked per coin, and the coins the other wallet lists mention (or
 that a caller hands over with `learn_assets`) are added to the balances' coins. Spot fills reach 90 days back, the
@@ -23,6 +25,8 @@ from typing import Any
 
 from connectors.diagnosis import error_facts
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.bitget.derivatives import BitgetFutures
+from connectors.fetchers.bitget.margin import BitgetMargin
 from connectors.fetchers.bitget.pages import BITGET_OPENED
 from connectors.fetchers.bitget.tax import STREAMS as TAX_STREAMS
 from connectors.fetchers.bitget.tax import BitgetTax
@@ -35,6 +39,8 @@ from connectors.fetchers.discovery import AssetEvidence
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 
 TAX_KEY = "tax"
+FUTURES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING})
+MARGIN = frozenset({Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
 
 __all__ = ["BITGET_OPENED", "TRANSFER_FROM_TYPES", "BitgetFetcher"]
 
@@ -59,6 +65,8 @@ class BitgetFetcher:
         self.tax = BitgetTax(client)
         self.uta = BitgetUnified(client)
         self.uta_tax = BitgetUnifiedTax(client)
+        self.futures = BitgetFutures(client)
+        self.margin = BitgetMargin(client)
         self.unified = False  # learnt from the first 40085 of a sync
 
     @property
@@ -75,7 +83,9 @@ class BitgetFetcher:
     def _implemented(self, endpoint: Endpoint) -> bool:
         if self.is_tax_key:
             return endpoint in TAX_STREAMS
-        return endpoint in WALLET_ROUTES or endpoint is Endpoint.SPOT_TRADES
+        return (
+            endpoint in WALLET_ROUTES or endpoint in FUTURES or endpoint in MARGIN or endpoint is Endpoint.SPOT_TRADES
+        )
 
     def fetch(
         self,
@@ -104,6 +114,10 @@ class BitgetFetcher:
             pages = self.tax.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint is Endpoint.SPOT_TRADES:
             pages = BitgetTrades(self.client, spec).fetch(since=since, until=until, cursors=cursors, report=report)
+        elif spec.endpoint in FUTURES:
+            pages = self.futures.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        elif spec.endpoint in MARGIN:
+            pages = self.margin.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         else:
             pages = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         gaps_before = list(report.gaps)

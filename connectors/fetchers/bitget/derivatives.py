@@ -1,0 +1,177 @@
+"""Bitget futures with a normal key: USDT-M, coin-M and USDC-M fills, realized profit and loss, funding fees.
+
+| stream (cursor key) | list | range per request | page | reach |
+| --- | --- | --- | --- | --- |
+| `fills:<productType>` | `GET /api/v2/mix/order/fill-history` | 7 days | 100 | 90 days (profile) |
+| `bills:<productType>` | `GET /api/v2/mix/account/bill` (`onlyFunding=yes`) | 30 days | 100 | 90 days |
+| `<productType>` (FUNDING) | the bill list with `businessType=contract_settle_fee` | 30 days | 100 | 90 days |
+
+A fill is a FUTURES_TRADE that carries its fee; the bill of the same fill (`open_*`, `close_*`, …) carries the fee
+again and the realized profit: only its `amount` is stored, as REALIZED_PNL, so no fee is counted twice. Funding
+fees are the FUNDING endpoint's (the bill list filtered by its type, so FUTURES_TRADES skips them). Transfers in and
+out of the futures accounts (`trans_*`) are the TRANSFERS endpoint's (`transferRecords` lists them with their
+`fromType`/`toType`): the bill rows are not stored twice. Every product type is asked on every sync: an account
+with no futures costs 3 × 13 + 3 × 3 requests, and one that emptied its futures wallet still has its history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.bitget.streams import List, Parse, walk
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+PRODUCT_TYPES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
+FILLS = List("privateMixGetV2MixOrderFillHistory", "fillList", "tradeId", timedelta(days=7), 100)
+BILLS = List("privateMixGetV2MixAccountBill", "bills", "billId", timedelta(days=30), 100)
+FUNDING_TYPE = "contract_settle_fee"
+# Bills whose amount is the position's realized profit or loss (contract/account/Get-Account-Bill, businessType).
+PNL_TYPES = frozenset(
+    {
+        "close_long",
+        "close_short",
+        "force_close_long",
+        "force_close_short",
+        "burst_long_loss_query",
+        "burst_short_loss_query",
+        "buy",
+        "sell",
+        "force_buy",
+        "force_sell",
+        "burst_buy",
+        "burst_sell",
+        "delivery_long",
+        "delivery_short",
+        "adl_close_long",
+        "adl_close_short",
+        "adl_buy_in_single_side_mode",
+        "adl_sell_in_single_side_mode",
+        "open_long",
+        "open_short",
+    }
+)
+INTEREST_TYPES = frozenset({"settle_interest"})
+# Bills other endpoints store: funding (FUNDING) and transfers between the account's wallets (TRANSFERS).
+ELSEWHERE_PREFIXES = ("trans_", FUNDING_TYPE)
+
+
+def market_symbol(symbol: str, product: str, settle: str) -> tuple[str, str, str]:
+    """ccxt's symbol, base and quote of a Bitget contract: BTCUSDT (USDT-M) -> BTC/USDT:USDT; BTCUSD (coin-M) ->
+    BTC/USD:BTC, a delivery BTCUSD_231229 -> BTC/USD:BTC-231229; BTCPERP or BTCUSDC (USDC-M) -> BTC/USDC:USDC."""
+    name, _, expiry = symbol.partition("_")
+    quote = {"USDT-FUTURES": "USDT", "COIN-FUTURES": "USD", "USDC-FUTURES": "USDC"}[product]
+    for suffix in (quote, "PERP"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            base = name[: -len(suffix)]
+            break
+    else:
+        raise ValueError(f"Bitget {product} fill of {symbol!r}, which Tallybot cannot split")
+    return f"{base}/{quote}:{settle}" + (f"-{expiry}" if expiry else ""), base, quote
+
+
+class BitgetFutures:
+    """FUTURES_TRADES (fills and realized profit) and FUNDING of the three futures product types."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def code(self, coin: str) -> str:
+        return str(self.client.safe_currency_code(coin))
+
+    async def fetch(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        for product in PRODUCT_TYPES:
+            if spec.endpoint is Endpoint.FUNDING:
+                streams = [(product, BILLS, {"productType": product, "businessType": FUNDING_TYPE})]
+            else:
+                streams = [
+                    (f"fills:{product}", FILLS, {"productType": product}),
+                    (f"bills:{product}", BILLS, {"productType": product, "onlyFunding": "yes"}),
+                ]
+            for key, listing, params in streams:
+                report.markets_scanned.append(key)
+                parse = self._parser(spec.endpoint, listing, product)
+                async for page in walk(
+                    self.client,
+                    spec,
+                    listing,
+                    parse,
+                    key=key,
+                    params=params,
+                    since=since,
+                    until=until,
+                    cursor=cursors.get(key),
+                    report=report,
+                ):
+                    yield page
+
+    def _parser(self, endpoint: Endpoint, listing: List, product: str) -> Parse:
+        if listing is FILLS:
+            return lambda row: self._fill(row, product)
+        if endpoint is Endpoint.FUNDING:
+            return lambda row: self._bill(row, RecordKind.FUNDING) if row["businessType"] == FUNDING_TYPE else None
+        return self._bill_of_position
+
+    def _fill(self, row: Mapping[str, Any], product: str) -> NormalizedRecord:
+        settle = self.code(str(row["marginCoin"]))
+        market, base, quote = market_symbol(str(row["symbol"]), product, settle)
+        fees = row.get("feeDetail") or []
+        charged = [fee for fee in fees if fee.get("totalFee") not in (None, "")]
+        fee_coin = self.code(str(charged[0]["feeCoin"])) if charged else None
+        # Bitget signs fees as balance changes (negative when charged); Tallybot stores a charge as positive.
+        fee = sum((0 - exact(fee["totalFee"]) for fee in charged), Decimal(0)) if charged else None
+        ident = str(row["tradeId"])
+        return NormalizedRecord(
+            kind=RecordKind.FUTURES_TRADE,
+            occurred_at=ms_to_utc(row["cTime"]),
+            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"{product}:{ident}"),
+            asset=self.code(base),
+            amount=exact(row["baseVolume"]),
+            exchange_tx_id=ident,
+            market=market,
+            side=str(row["side"]).lower(),
+            quote_asset=self.code(quote),
+            quote_amount=exact(row["quoteVolume"]),
+            price=exact(row["price"]),
+            fee_asset=fee_coin,
+            fee_amount=fee,
+            raw=dict(row),
+        )
+
+    def _bill_of_position(self, row: Mapping[str, Any]) -> NormalizedRecord | None:
+        business = str(row["businessType"])
+        if business.startswith(ELSEWHERE_PREFIXES):
+            return None
+        if business in PNL_TYPES:
+            return self._bill(row, RecordKind.REALIZED_PNL) if exact(row["amount"]) != 0 else None
+        if business in INTEREST_TYPES:
+            return self._bill(row, RecordKind.INTEREST)
+        # Coupons, copy-trading shares, insurance transfers, exchanges in multi-assets mode: kept as ledger lines
+        # (not counted), so a difference they leave is seen rather than guessed at.
+        return self._bill(row, RecordKind.LEDGER) if exact(row["amount"]) != 0 else None
+
+    def _bill(self, row: Mapping[str, Any], kind: RecordKind) -> NormalizedRecord:
+        """The bill's signed `amount` (its `fee` is the fill's, stored with the fill)."""
+        ident = str(row["billId"])
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(row["cTime"]),
+            natural_key=natural_key(kind, f"bill:{ident}"),
+            asset=self.code(str(row["coin"])),
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident,
+            market=str(row.get("symbol") or "") or None,
+            raw=dict(row),
+        )
