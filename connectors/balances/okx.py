@@ -1,4 +1,7 @@
-"""OKX's balance reads, wallet by wallet (docs/exchange-apis/okx.md names each page and field)."""
+"""OKX's balance reads, wallet by wallet (docs/exchange-apis/okx.md names each page and field).
+
+Each wallet is read as what the history can explain: no unrealized profit and loss, and net of what is owed.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,11 @@ from connectors.balances.model import WalletRead, amount_sum
 
 
 def _okx_trading(body: Any) -> Iterable[tuple[str, Decimal]]:
-    # GET /api/v5/account/balance: data[].details[] of ccy, cashBal (eq adds unrealized profit and loss).
+    # GET /api/v5/account/balance: data[].details[] of ccy, cashBal ("Cash balance"). `eq` adds unrealized profit
+    # and loss (`upl`), which no history record explains. A borrowed coin's debt is already in cashBal: OKX lends by
+    # letting the cash balance go below zero, and `liab` repeats that debt as a positive number, so subtracting it
+    # would count the debt twice. `interest` is interest accrued and not yet charged: once charged it is a type 7
+    # bill (an INTEREST record) and in cashBal, so it is not subtracted before then either.
     for account in body["data"]:
         for row in account.get("details", []):
             yield row["ccy"], amount_sum(row, "cashBal")
@@ -21,7 +28,14 @@ def _okx_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["ccy"], amount_sum(row, "bal")) for row in body["data"])
 
 
+def _okx_savings(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v5/finance/savings/balance (Simple Earn Flexible): data[] of ccy, amt ("Currency amount"; the
+    # documented example's amt 11.0010737453457821 is the principal with its earnings, loanAmt + pendingAmt).
+    return ((row["ccy"], amount_sum(row, "amt")) for row in body["data"])
+
+
 READS = (
     WalletRead("trading", "privateGetAccountBalance", {}, _okx_trading),
     WalletRead("funding", "privateGetAssetBalances", {}, _okx_funding),
+    WalletRead("savings", "privateGetFinanceSavingsBalance", {}, _okx_savings),
 )

@@ -7,8 +7,8 @@ server's clock (unparsable 50112, outside 50102), ``OK-ACCESS-PASSPHRASE`` (miss
 wrong 50113), IPs outside the key's list (50110), all with HTTP 401; unknown keys (50119) and keys without the read
 right (50120) with HTTP 200, as OKX's error-code table says.
 Every endpoint has its own limit (per IP for public data, per account otherwise) over a 1- or 2-second window;
-past it the answer is HTTP 429 with code 50011. Derivative instruments are not emulated (plain 404, listed in
-``requests.unexpected``); the scripted account has spot history only.
+past it the answer is HTTP 429 with code 50011. Swaps, futures, options and margin are served by
+``okx_derivatives`` (a fixed script, with ``derivatives=True``; empty lists otherwise).
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/api/v5/asset/convert/history": (6, SECOND_MS),
         "/api/v5/asset/bills": (6, SECOND_MS),
         "/api/v5/asset/bills-history": (1, SECOND_MS),
+        "/api/v5/account/bills-archive": (5, 2 * SECOND_MS),  # Get_Bills_Details_Last_3_Months.md
+        "/api/v5/finance/savings/balance": (6, SECOND_MS),  # Financial Product, "GET / Saving balance"
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
@@ -134,6 +136,7 @@ class OkxEmulator(ExchangeEmulator):
         limits: OkxLimits | None = None,
         fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS,
         clock: Clock | None = None,
+        derivatives: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = OkxKeys(self.key_length, self.secret_length)
@@ -151,7 +154,7 @@ class OkxEmulator(ExchangeEmulator):
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds()
         )
-        self.book = OkxBook(self.account, fills_history_lookback_ms=fills_history_lookback_ms)
+        self.book = OkxBook(self.account, fills_history_lookback_ms=fills_history_lookback_ms, derivatives=derivatives)
         self._windows: dict[tuple[str, ...], SlidingWindow] = {}
         book = self.book
         self.endpoints = (
@@ -167,6 +170,8 @@ class OkxEmulator(ExchangeEmulator):
             Endpoint("/api/v5/asset/bills", True, book.funding_bill_list),
             Endpoint("/api/v5/asset/bills-history", True, book.funding_bill_history),
             Endpoint("/api/v5/asset/balances", True, book.funding_balances),
+            Endpoint("/api/v5/account/bills-archive", True, book.bills_archive),
+            Endpoint("/api/v5/finance/savings/balance", True, book.savings_balance),
         )
 
     def reachable_since(self, lookback_ms: int) -> int:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sandbox.exchanges import okx_account
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
+from sandbox.exchanges.okx_derivatives import OkxDerivatives
 from sandbox.exchanges.okx_protocol import (
     INST_TYPES,
     Call,
@@ -32,6 +33,7 @@ from sandbox.exchanges.okx_protocol import (
     signed,
 )
 from sandbox.exchanges.records import (
+    BalanceRecord,
     ConvertRecord,
     DepositRecord,
     ScriptedAccount,
@@ -87,8 +89,16 @@ WITHDRAWAL_STATE = {Stage.PENDING: "1", Stage.DONE: "2", Stage.FAILED: "-2"}
 class OkxBook:
     """Serves one scripted account the way OKX's v5 REST API does."""
 
-    def __init__(self, account: ScriptedAccount, *, fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS) -> None:
+    def __init__(
+        self,
+        account: ScriptedAccount,
+        *,
+        fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS,
+        derivatives: bool = False,
+    ) -> None:
         self.account = account
+        # Swaps, futures, options and margin (okx_derivatives.py): a fixed script, served only when asked for.
+        self.derivatives = OkxDerivatives(account, enabled=derivatives)
         self.fills_history_lookback_ms = fills_history_lookback_ms
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
         self.uid = str(440_000_000_000_000_000 + account.seed % 10**15)
@@ -130,13 +140,26 @@ class OkxBook:
         return [{"ts": str(call.now_ms)}]
 
     def instruments(self, call: Call) -> list[Json]:
+        inst_type = call.params.get("instType", "")
+        if inst_type in ("SWAP", "FUTURES", "OPTION"):
+            return self.derivatives.instruments(inst_type, call.params.get("instId"))
         return okx_account.instruments(self.account, call)
 
     def account_config(self, call: Call) -> list[Json]:
         return okx_account.account_config(self.uid, call)
 
     def balance(self, call: Call) -> list[Json]:
-        return okx_account.balance(credited_balances(self.account, self.lifecycle), call)
+        held = {b.asset: b for b in credited_balances(self.account, self.lifecycle)}
+        for asset, change in self.derivatives.balance_changes().items():
+            before = held.get(asset, BalanceRecord(asset, Decimal(0), Decimal(0)))
+            held[asset] = BalanceRecord(asset, before.free + change, before.locked)
+        return okx_account.balance((held[asset] for asset in sorted(held)), call)
+
+    def bills_archive(self, call: Call) -> list[Json]:
+        return self.derivatives.bills_archive(call)
+
+    def savings_balance(self, call: Call) -> list[Json]:
+        return self.derivatives.savings_balance(call)
 
     def funding_balances(self, call: Call) -> list[Json]:
         """GET /api/v5/asset/balances lists only currencies with a balance above 0 (Funding_Account/Rest_API/
@@ -164,7 +187,9 @@ class OkxBook:
         params = call.params
         begin, end = int_param(params, "begin"), int_param(params, "end")
         inst_id, order_id = params.get("instId"), params.get("ordId")
-        trades = self.account.trades if inst_type in ("", "SPOT") else ()
+        if inst_type not in ("", "SPOT"):
+            return self.derivatives.fills(call, inst_type, oldest)
+        trades = self.account.trades
         chosen = [
             t
             for t in trades

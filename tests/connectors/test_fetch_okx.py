@@ -414,7 +414,7 @@ async def test_a_deposit_still_confirming_is_seen_again_once_it_is_credited() ->
 
 def test_endpoints_okx_does_not_serve_here_are_refused_before_any_request() -> None:
     fetcher = OkxFetcher(get_profile("okx"), client=None)
-    for endpoint in (Endpoint.LEDGER, Endpoint.FUTURES_TRADES, Endpoint.FUNDING):
+    for endpoint in (Endpoint.LEDGER, Endpoint.DUST, Endpoint.P2P):
         assert not fetcher.supports(endpoint)
         with pytest.raises(UnsupportedEndpoint):
             fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())

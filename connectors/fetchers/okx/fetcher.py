@@ -34,60 +34,29 @@ that is not final yet holds the settled cursor below it, so the next sync sees i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.okx.derivatives import DERIVATIVE_WALKS, DerivativeRows, SubWalk
+from connectors.fetchers.okx.feeds import Feed, Row, by_bill, by_time
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
 from connectors.fetchers.windows import EPOCH, SETTLE_REREAD_MS, SETTLING, call, history_start, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
 
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """Where a row sits in its list: the paging key, its own id (unique per list) and its time."""
-
-    p: int
-    ident: str
-    ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Feed:
-    method: str
-    params: Mapping[str, Any]
-    position: Callable[[Mapping[str, Any]], _Row]
-    unique: bool  # the paging key is unique (billId); else records can share it (a timestamp)
-    time_filter: bool = False  # the endpoint takes `begin`/`end` on `ts`
-    # What `p` of a stored cursor counts. Transfers were once paged by `ts` on /asset/bills; a cursor without this
-    # key names the old list, so it is dropped (the walk starts again, and upserts what it finds twice).
-    key: str = "ts"
-
-
-def _by_bill(row: Mapping[str, Any]) -> _Row:
-    return _Row(int(row["billId"]), str(row["billId"]), int(row["ts"]))
-
-
-def _by_time(id_field: str) -> Callable[[Mapping[str, Any]], _Row]:
-    def position(row: Mapping[str, Any]) -> _Row:
-        return _Row(int(row["ts"]), str(row[id_field]), int(row["ts"]))
-
-    return position
-
-
-FEEDS: Mapping[Endpoint, _Feed] = {
-    Endpoint.SPOT_TRADES: _Feed(
-        "privateGetTradeFillsHistory", {"instType": "SPOT"}, _by_bill, True, time_filter=True, key="billId"
+FEEDS: Mapping[Endpoint, Feed] = {
+    Endpoint.SPOT_TRADES: Feed(
+        "privateGetTradeFillsHistory", {"instType": "SPOT"}, by_bill, True, time_filter=True, key="billId"
     ),
-    Endpoint.DEPOSITS: _Feed("privateGetAssetDepositHistory", {}, _by_time("depId"), False),
-    Endpoint.WITHDRAWALS: _Feed("privateGetAssetWithdrawalHistory", {}, _by_time("wdId"), False),
-    Endpoint.CONVERT: _Feed("privateGetAssetConvertHistory", {}, _by_time("tradeId"), False),
-    Endpoint.TRANSFERS: _Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, _by_bill, True, key="billId"),
-    Endpoint.EARN_REWARDS: _Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, _by_bill, True, key="billId"),
+    Endpoint.DEPOSITS: Feed("privateGetAssetDepositHistory", {}, by_time("depId"), False),
+    Endpoint.WITHDRAWALS: Feed("privateGetAssetWithdrawalHistory", {}, by_time("wdId"), False),
+    Endpoint.CONVERT: Feed("privateGetAssetConvertHistory", {}, by_time("tradeId"), False),
+    Endpoint.TRANSFERS: Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"),
+    Endpoint.EARN_REWARDS: Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"),
 }
 SUPPORTED = frozenset(FEEDS)
 # The paging key of cursors stored before cursors named theirs.
@@ -111,11 +80,11 @@ class _Mark:
     def dump(self) -> Cursor:
         return {"p": self.p, "ids": sorted(self.ids), "ms": self.ms}
 
-    def covers(self, row: _Row) -> bool:
+    def covers(self, row: Row) -> bool:
         """Whether the row is at or below this mark (committed, when the mark is a floor)."""
         return row.p < self.p or (row.p == self.p and row.ident in self.ids)
 
-    def raise_to(self, row: _Row) -> None:
+    def raise_to(self, row: Row) -> None:
         if row.p > self.p:
             self.p, self.ids, self.ms = row.p, {row.ident}, row.ms
         elif row.p == self.p:
@@ -130,12 +99,14 @@ class OkxFetcher:
         self.client = client
         self.key_type = key_type
         self.rows = RowReader(client)
+        self.derivative_rows = DerivativeRows(client)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """OKX's fill history needs no market: nothing to learn."""
 
     def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
+        implemented = endpoint in SUPPORTED or endpoint in DERIVATIVE_WALKS
+        return implemented and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -146,16 +117,62 @@ class OkxFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
-        return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        implemented = endpoint in SUPPORTED or endpoint in DERIVATIVE_WALKS
+        spec = served_spec(self.profile, endpoint, self.key_type, implemented)
+        if endpoint in DERIVATIVE_WALKS:
+            return self._walks(
+                spec, DERIVATIVE_WALKS[endpoint], since=since, until=until, cursors=cursors, report=report
+            )
+        feed, parse = FEEDS[endpoint], self._parser(endpoint)
+        return self.walk(spec, feed, parse, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    async def _walks(
+        self,
+        spec: EndpointSpec,
+        walks: Iterable[SubWalk],
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """One endpoint made of several lists (derivatives.py), each walked with its own cursor (its market key)."""
+        for sub in walks:
+            sub_spec = replace(spec, lookback=sub.lookback) if sub.lookback is not None else spec
+            parse = self.derivative_rows.parser(sub.reads)
+            async for page in self.walk(
+                sub_spec,
+                sub.feed,
+                parse,
+                since=since,
+                until=until,
+                cursor=cursors.get(sub.market),
+                report=report,
+                market=sub.market,
+                prepare=self.derivative_rows.prepare(sub.reads, spec.endpoint, report),
+            ):
+                yield page
+        # Each list reports its own reach; lists of one reach say the same thing once.
+        unique = {(g.endpoint, g.start, g.end, repr(g.reason)): g for g in report.gaps}
+        report.gaps[:] = list(unique.values())
 
     # -- the walk down ----------------------------------------------------------------------------------------
 
-    async def _walk(
-        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    async def walk(
+        self,
+        spec: EndpointSpec,
+        feed: Feed,
+        parse: Callable[[Mapping[str, Any]], Parsed],
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+        market: str = "",
+        prepare: Callable[[list[Mapping[str, Any]]], Awaitable[None]] | None = None,
     ) -> AsyncIterator[Page]:
-        feed = FEEDS[spec.endpoint]
-        parse = self._parser(spec.endpoint)
+        """Walks one list down from its newest record to the floor; `prepare` (derivatives: the contract sizes of
+        the instruments on a page) runs before a page's rows are read."""
         stored = dict(cursor or {})
         if stored and stored.get("key", _LEGACY_KEYS.get(spec.endpoint, feed.key)) != feed.key:
             stored = {}
@@ -184,6 +201,8 @@ class OkxFetcher:
                 params["begin"], params["end"] = start.ms, until_ms
             body = await call(self.client, feed.method, params, endpoint=spec.endpoint, report=report)
             rows = body.get("data") or []
+            if prepare is not None and rows:
+                await prepare(rows)
             records: list[NormalizedRecord] = []
             reached = False
             positions = [feed.position(row) for row in rows]
@@ -222,7 +241,7 @@ class OkxFetcher:
                 late = spec.endpoint in SETTLING  # deposits and withdrawals: OKX may list them late
                 reread = max(until_ms - SETTLE_REREAD_MS, start.ms) if late else until_ms
                 settled = {**_settle(floor, top, hold, until_ms, reread), "key": feed.key}
-                yield Page(spec.endpoint, tuple(records), settled, until)
+                yield Page(spec.endpoint, tuple(records), settled, until, market)
                 return
             progress: Cursor = {
                 "top": top.dump() if top is not None else None,
@@ -231,7 +250,7 @@ class OkxFetcher:
                 "hold": hold,
                 **depth.dump(),
             }
-            yield Page(spec.endpoint, tuple(records), {**stored, "key": feed.key, "walk": progress}, covered)
+            yield Page(spec.endpoint, tuple(records), {**stored, "key": feed.key, "walk": progress}, covered, market)
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
         return {

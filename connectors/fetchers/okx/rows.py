@@ -17,9 +17,16 @@ DEPOSIT_PENDING = frozenset({"0", "8", "12", "13", "14", "17"})
 WITHDRAWAL_DONE = frozenset({"2"})
 WITHDRAWAL_SKIPPED = frozenset({"-2", "-1"})
 CONVERT_DONE = frozenset({"fullyFilled"})
-# Funding bill types that move money between the user's own accounts: 20/21 to/from a sub-account, 22/23 between
-# sub and main account, 130/131 from/to the trading account.
-TRANSFER_BILL_TYPES = frozenset({"20", "21", "22", "23", "130", "131"})
+# Funding bill types that move money between this account's own wallets, each of which is read for reconciliation
+# (connectors/balances/okx.py): 130/131 from/to the trading account, 75/76 Simple Earn Flexible subscription and
+# redemption (the savings balance).
+TRANSFER_BILL_TYPES = frozenset({"75", "76", "130", "131"})
+# Funding bill types that move money to or from ANOTHER account (Asset_Bills_Details.md): 20 "Transfer to sub account
+# (for master account)", 21 "Transfer from sub account (for master account)", 22 "Transfer out from sub to master
+# account (for sub-account)", 23 "Transfer in from master to sub account (for sub-account)", 361 "Deposit from closed
+# sub-account". A key reads one account (docs/exchange-apis/okx.md, "Sub-accounts"), so for it this money arrives or
+# leaves like a deposit or a withdrawal: stored as such, the sign of `balChg` saying which.
+SUB_ACCOUNT_BILL_TYPES = frozenset({"20", "21", "22", "23", "361"})
 # Funding bill types that pay the user a reward (Asset_Bills_Details.md): 28 manually claimed airdrop, 48 event reward,
 # 49 event giveaway, 83 staking yield, 89 deposit yield, 139 ETH staking earnings, 229 airdrop, 232 subsidized
 # interest received, 307/308/309 Simple Earn Fixed interest (early termination compensation / interest / extension
@@ -152,7 +159,10 @@ class RowReader:
 
     def transfer(self, row: Mapping[str, Any]) -> Parsed:
         """A funding-account bill of a transfer type; deposits, withdrawals and the rest are other endpoints'."""
-        if str(row.get("type", "")) not in TRANSFER_BILL_TYPES:
+        bill_type = str(row.get("type", ""))
+        if bill_type in SUB_ACCOUNT_BILL_TYPES:
+            return self.sub_account_move(row), None
+        if bill_type not in TRANSFER_BILL_TYPES:
             return None, None
         ident = str(row["billId"])
         change = exact(row["balChg"])
@@ -167,3 +177,20 @@ class RowReader:
             raw=dict(row),
         )
         return record, None
+
+    def sub_account_move(self, row: Mapping[str, Any]) -> NormalizedRecord:
+        """Money sent to or received from another OKX account of the same person (a sub-account or the master):
+        it leaves or enters the balances this key reads, so it is a withdrawal or a deposit of this account (see
+        SUB_ACCOUNT_BILL_TYPES). The other account, synced with its own key, has the matching record."""
+        ident, change = str(row["billId"]), exact(row["balChg"])
+        kind = RecordKind.DEPOSIT if change > 0 else RecordKind.WITHDRAWAL
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(row["ts"]),
+            # billIds and deposit/withdrawal ids are different lists: the prefix keeps their keys apart.
+            natural_key=natural_key(kind, f"okx-bill:{ident}"),
+            asset=self.code(str(row["ccy"])),
+            amount=abs(change),
+            exchange_tx_id=ident,
+            raw=dict(row),
+        )

@@ -1,0 +1,246 @@
+"""OKX v5 derivatives and margin: fills of perpetual swaps, expiry futures, options and margin, and the trading
+account's bills that say what the fills do not (realized profit and loss, funding fees, interest). Each endpoint is
+several lists, walked by fetcher.py one after the other, each with its own cursor (its market key below). Rules and
+their sources: docs/exchange-apis/okx.md.
+
+| endpoint | lists (cursor key) | reach |
+| --- | --- | --- |
+| FUTURES_TRADES | fills-history, instType SWAP, FUTURES, OPTION ("SWAP", ...) | 1 year |
+|                | bills-archive, instType SWAP, FUTURES, OPTION ("pnl:SWAP", ...) | 3 months |
+| MARGIN_TRADES | fills-history, instType MARGIN ("") | 1 year |
+| FUNDING | bills-archive, type 8 funding fee ("") | 3 months |
+| MARGIN_LOANS | bills-archive, type 7 interest deduction ("") | 3 months |
+
+Every list: pages of 100 (`limit`), newest first, `after` a billId, `begin`/`end` on `ts`.
+
+Counting each amount once. A derivatives fill carries its fee (`fee`, negative when charged); the trading account's
+bill of the same fill (type 2) says what it did to the balance: `balChg` is the fee plus everything else (the
+documented example: balChg 0.021933823221 = sz 0.021955779 + fee -0.000021955779). So the fill is stored with its
+fee and the bill with `balChg - fee` as realized profit and loss (for swaps and futures that is the bill's `pnl`; for
+options it also holds the premium paid or received). Bills no fill stands behind (3 delivery, 5 liquidation, 9 ADL,
+10 clawback, 34 settlement) are stored as realized profit and loss of `balChg - fee` with their own `fee`. Funding
+(type 8) and interest (type 7) are stored as `balChg`, signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from connectors.fetchers.base import FetchReport
+from connectors.fetchers.okx.feeds import Feed, by_bill
+from connectors.fetchers.okx.rows import Parsed, RowReader
+from connectors.fetchers.windows import call
+from connectors.profiles import Endpoint
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+
+# Get_Bills_Details_Last_3_Months.md: "This endpoint can retrieve data from the last 3 months."
+BILLS_ARCHIVE_REACH = timedelta(days=90)
+DERIVATIVE_TYPES = ("SWAP", "FUTURES", "OPTION")
+# Bill types of bills-archive (same page): 2 trade, 3 delivery, 5 liquidation, 7 interest deduction, 8 funding fee,
+# 9 ADL, 10 clawback, 34 settlement.
+TRADE_BILL = "2"
+UNFILLED_PNL_BILLS = frozenset({"3", "5", "9", "10", "34"})
+FUNDING_BILL = "8"
+INTEREST_BILL = "7"
+
+
+def _fills(inst_type: str) -> Feed:
+    params = {"instType": inst_type}
+    return Feed("privateGetTradeFillsHistory", params, by_bill, True, time_filter=True, key="billId")
+
+
+def _bills(**params: str) -> Feed:
+    return Feed("privateGetAccountBillsArchive", params, by_bill, True, time_filter=True, key="billId")
+
+
+@dataclass(frozen=True, slots=True)
+class SubWalk:
+    """One list of an endpoint: its cursor key, the list, how its rows are read and its own reach (None: the
+    endpoint's)."""
+
+    market: str
+    feed: Feed
+    reads: str
+    lookback: timedelta | None = None
+
+
+DERIVATIVE_WALKS: Mapping[Endpoint, tuple[SubWalk, ...]] = {
+    Endpoint.FUTURES_TRADES: (
+        *(SubWalk(t, _fills(t), "fill") for t in DERIVATIVE_TYPES),
+        *(SubWalk(f"pnl:{t}", _bills(instType=t), "pnl", BILLS_ARCHIVE_REACH) for t in DERIVATIVE_TYPES),
+    ),
+    Endpoint.MARGIN_TRADES: (SubWalk("", _fills("MARGIN"), "margin_fill"),),
+    Endpoint.FUNDING: (SubWalk("", _bills(type=FUNDING_BILL), "funding", BILLS_ARCHIVE_REACH),),
+    Endpoint.MARGIN_LOANS: (SubWalk("", _bills(type=INTEREST_BILL), "interest", BILLS_ARCHIVE_REACH),),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """What one contract is (Get_Instruments.md): `ctVal` of `ctValCcy`, times `ctMult`, settled in `settleCcy`."""
+
+    base: str
+    quote: str
+    settle: str
+    value: Decimal
+    value_ccy: str
+    symbol: str
+
+
+class DerivativeRows:
+    """Reads fills and bills of the trading account; knows the contracts of the instruments it met."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.spot = RowReader(client)
+        self.contracts: dict[str, Contract] = {}
+        self._loaded: set[str] = set()
+
+    def parser(self, reads: str) -> Callable[[Mapping[str, Any]], Parsed]:
+        return {
+            "fill": self.fill,
+            "margin_fill": self.margin_fill,
+            "pnl": self.pnl,
+            "funding": self.signed_bill(RecordKind.FUNDING),
+            "interest": self.signed_bill(RecordKind.INTEREST),
+        }[reads]
+
+    def prepare(
+        self, reads: str, endpoint: Endpoint, report: FetchReport
+    ) -> Callable[[list[Mapping[str, Any]]], Awaitable[None]] | None:
+        """Derivatives fills count contracts: before a page is read, the instruments it names are looked up once
+        per instrument type (GET /api/v5/public/instruments), and only when a page holds such a fill."""
+        if reads != "fill":
+            return None
+
+        async def load(rows: list[Mapping[str, Any]]) -> None:
+            for inst_type in sorted({str(r["instType"]) for r in rows} - self._loaded):
+                body = await call(
+                    self.client, "publicGetPublicInstruments", {"instType": inst_type}, endpoint=endpoint, report=report
+                )
+                self._loaded.add(inst_type)
+                for item in body.get("data") or []:
+                    self.contracts[str(item["instId"])] = _contract(item)
+
+        return load
+
+    # -- fills ------------------------------------------------------------------------------------------------
+
+    def fill(self, row: Mapping[str, Any]) -> Parsed:
+        """A derivatives fill: `fillSz` contracts at `fillPx`; quantity in the base coin, notional in the settle
+        coin (linear and options: contracts x ctVal x ctMult of the base; inverse: contracts x ctVal USD / price)."""
+        inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
+        contract = self.contracts.get(inst_id) or _guessed(inst_id)
+        contracts, price = exact(row["fillSz"]), exact(row["fillPx"])
+        if contract.value_ccy == contract.base:
+            amount = contracts * contract.value
+            notional = amount * price
+        else:  # inverse: the contract is worth ctVal of the quote (USD); its settle coin is the base
+            notional = contracts * contract.value / price
+            amount = notional
+        fee, fee_ccy = row.get("fee"), row.get("feeCcy")
+        record = NormalizedRecord(
+            kind=RecordKind.FUTURES_TRADE,
+            occurred_at=ms_to_utc(row.get("fillTime") or row["ts"]),
+            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"{inst_id}:{trade_id}"),
+            asset=self.spot.code(contract.base),
+            amount=amount,
+            exchange_tx_id=trade_id,
+            market=contract.symbol,
+            side=str(row["side"]).lower(),
+            quote_asset=self.spot.code(contract.settle),
+            quote_amount=notional,
+            price=price,
+            fee_asset=self.spot.code(str(fee_ccy)) if fee_ccy else None,
+            fee_amount=0 - exact(fee) if fee not in (None, "") else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def margin_fill(self, row: Mapping[str, Any]) -> Parsed:
+        """A margin fill moves coins as a spot fill does; its key names the list, apart from spot fills."""
+        record, pending = self.spot.fill(row)
+        if record is None:
+            return None, pending
+        key = natural_key(RecordKind.TRADE, f"MARGIN:{row['instId']}:{row['tradeId']}")
+        return replace(record, natural_key=key), pending
+
+    # -- bills ------------------------------------------------------------------------------------------------
+
+    def pnl(self, row: Mapping[str, Any]) -> Parsed:
+        bill_type = str(row.get("type", ""))
+        if str(row.get("instType", "")) not in DERIVATIVE_TYPES:
+            return None, None  # a spot or margin bill: its fill says all (the walk asks for derivatives only)
+        if bill_type != TRADE_BILL and bill_type not in UNFILLED_PNL_BILLS:
+            return None, None  # funding, interest and transfers are other lists'
+        fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
+        change = exact(row["balChg"]) - fee
+        own_fee = bill_type != TRADE_BILL and fee != 0  # a fill carries the fee of a trade bill
+        if change == 0 and not own_fee:
+            return None, None  # an opening fill: only its fee moved, and the fill has it
+        ident = str(row["billId"])
+        record = NormalizedRecord(
+            kind=RecordKind.REALIZED_PNL,
+            occurred_at=ms_to_utc(row["ts"]),
+            natural_key=natural_key(RecordKind.REALIZED_PNL, ident),
+            asset=self.spot.code(str(row["ccy"])),
+            amount=change,
+            exchange_tx_id=ident,
+            market=self.symbol(row),
+            fee_asset=self.spot.code(str(row["ccy"])) if own_fee else None,
+            fee_amount=0 - fee if own_fee else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def symbol(self, row: Mapping[str, Any]) -> str | None:
+        """ccxt's symbol of a bill's instrument (interest bills name none)."""
+        inst_id = str(row.get("instId") or "")
+        if not inst_id:
+            return None
+        if row.get("instType") == "MARGIN" or inst_id.count("-") == 1:
+            return inst_id.replace("-", "/")
+        return (self.contracts.get(inst_id) or _guessed(inst_id)).symbol
+
+    def signed_bill(self, kind: RecordKind) -> Callable[[Mapping[str, Any]], Parsed]:
+        def read(row: Mapping[str, Any]) -> Parsed:
+            ident = str(row["billId"])
+            record = NormalizedRecord(
+                kind=kind,
+                occurred_at=ms_to_utc(row["ts"]),
+                natural_key=natural_key(kind, ident),
+                asset=self.spot.code(str(row["ccy"])),
+                amount=exact(row["balChg"]),
+                exchange_tx_id=ident,
+                market=self.symbol(row),
+                raw=dict(row),
+            )
+            return record, None
+
+        return read
+
+
+def _contract(item: Mapping[str, Any]) -> Contract:
+    inst_id = str(item["instId"])
+    guess = _guessed(inst_id)
+    value = exact(item.get("ctVal") or "1") * exact(item.get("ctMult") or "1")
+    settle = str(item.get("settleCcy") or guess.settle)
+    return replace(guess, settle=settle, value=value, value_ccy=str(item.get("ctValCcy") or guess.value_ccy))
+
+
+def _guessed(inst_id: str) -> Contract:
+    """The contract as its id names it (BTC-USDT-SWAP, BTC-USD-250627, BTC-USD-250627-60000-C), one base coin per
+    contract when the instrument is no longer listed (an expired future or option): ccxt's symbol format."""
+    parts = inst_id.split("-")
+    base, quote = parts[0], parts[1]
+    settle = base if quote == "USD" else quote
+    suffix = "" if parts[2:] == ["SWAP"] else "-" + "-".join(parts[2:])
+    inverse = quote == "USD" and len(parts) <= 3  # options are counted in the base coin, USD-quoted or not
+    return Contract(base, quote, settle, Decimal(1), quote if inverse else base, f"{base}/{quote}:{settle}{suffix}")
+
+
+__all__ = ["DERIVATIVE_WALKS", "DerivativeRows", "SubWalk"]

@@ -1,0 +1,323 @@
+"""OKX v5's trading-account derivatives and margin, served from a fixed script: fills of a perpetual swap, an expiry
+future, an option and a margin market (GET /api/v5/trade/fills-history and /fills with instType SWAP, FUTURES,
+OPTION, MARGIN), the trading account's bills of them (GET /api/v5/account/bills-archive: trades, funding fees,
+interest), the instruments' contract sizes (GET /api/v5/public/instruments) and the Simple Earn Flexible balance
+(GET /api/v5/finance/savings/balance). Rules and pages: docs/exchange-apis/okx.md.
+
+The script is small and written out by hand, so a test can write its ground truth by hand too: SCRIPT below, every
+amount exact. `OkxEmulator(derivatives=True)` serves it; without it these lists are empty, as for an account that
+never traded derivatives. bills-archive reaches three months back, so every event lies within the last 45 days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, int_param, invalid, newest_first, signed
+from sandbox.exchanges.records import Market, ScriptedAccount, plain
+
+# Get_Bills_Details_Last_3_Months.md: "This endpoint can retrieve data from the last 3 months."
+BILLS_ARCHIVE_LOOKBACK_MS = 90 * DAY_MS
+_SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
+
+
+@dataclass(frozen=True)
+class Contract:
+    inst_type: str
+    inst_id: str  # with `{expiry}` for the expiry date the script picks (30 days after now)
+    ct_val: str
+    ct_val_ccy: str
+    settle: str
+    uly: str
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One scripted fill and its bill: `pnl` realized, `fee` signed (negative: charged), the bill's `balChg` is
+    `pnl + fee` except for options, where the premium moves too (`premium`, signed, in the settle coin)."""
+
+    days_ago: int
+    contract: str  # key of CONTRACTS, or "MARGIN"
+    side: str
+    size: str  # contracts (derivatives) or base coin (margin)
+    price: str
+    fee: str
+    fee_ccy: str  # "settle", "base" or "quote"
+    pnl: str = "0"
+    premium: str = "0"
+
+
+@dataclass(frozen=True)
+class Bill:
+    """A bill no fill stands behind: 8 funding fee (subType 173 expense, 174 income) or 7 interest deduction."""
+
+    days_ago: int
+    type: str
+    sub_type: str
+    ccy: str
+    change: str
+    inst: str = ""  # key of CONTRACTS
+
+
+CONTRACTS: Mapping[str, Contract] = {
+    "swap": Contract("SWAP", "BTC-USDT-SWAP", "0.01", "BTC", "USDT", "BTC-USDT"),
+    "future": Contract("FUTURES", "ETH-USDT-{expiry}", "0.1", "ETH", "USDT", "ETH-USDT"),
+    "option": Contract("OPTION", "BTC-USD-{expiry}-70000-C", "0.01", "BTC", "BTC", "BTC-USD"),
+}
+SCRIPT_FILLS = (
+    Fill(40, "swap", "buy", "10", "60000", "-3", "settle"),  # open long 0.1 BTC: 6000 USDT notional
+    Fill(30, "swap", "sell", "10", "62000", "-3.1", "settle", pnl="200"),  # close: +200 USDT
+    Fill(20, "future", "sell", "5", "3000", "-0.3", "settle"),  # open short 0.5 ETH
+    Fill(10, "future", "buy", "5", "2900", "-0.29", "settle", pnl="50"),  # close: +50 USDT
+    Fill(15, "option", "sell", "2", "0.05", "-0.00001", "settle", premium="0.001"),  # premium 0.02 x 0.05 BTC
+    Fill(12, "MARGIN", "buy", "1", "{price}", "-0.001", "base"),
+    Fill(11, "MARGIN", "sell", "0.999", "{price2}", "-{fee2}", "quote"),
+)
+SCRIPT_BILLS = (
+    Bill(35, "8", "173", "USDT", "-1.2", "swap"),
+    Bill(34, "8", "174", "USDT", "0.4", "swap"),
+    Bill(25, "7", "9", "USDT", "-0.05"),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    ts: int
+    bill_id: str
+    inst_type: str
+    fill: Json | None  # the fill-history row, if a fill stands behind the bill
+    bill: Json
+
+
+class OkxDerivatives:
+    """The script laid out in time for one account: fills, bills and what they did to each coin's balance."""
+
+    def __init__(self, account: ScriptedAccount, *, enabled: bool) -> None:
+        self.now_ms = account.now_ms
+        self.expiry = _yymmdd(account.now_ms + 30 * DAY_MS)
+        self.margin_market = _margin_market(account.markets)
+        self.rows: tuple[Row, ...] = self._lay_out() if enabled else ()
+
+    def inst_id(self, key: str) -> str:
+        if key == "MARGIN":
+            return self.margin_market.symbol
+        return CONTRACTS[key].inst_id.format(expiry=self.expiry)
+
+    # -- what the balance read shows ------------------------------------------------------------------------
+
+    def balance_changes(self) -> dict[str, Decimal]:
+        """Every coin's change from the script: each bill's `balChg` (a margin fill is two coins, two changes)."""
+        change: dict[str, Decimal] = {}
+        for row in self.rows:
+            for ccy, amount in _changes(row):
+                change[ccy] = change.get(ccy, Decimal(0)) + amount
+        return change
+
+    # -- the endpoints ---------------------------------------------------------------------------------------
+
+    def instruments(self, inst_type: str, inst_id: str | None) -> list[Json]:
+        return [
+            _instrument(c, self.inst_id(key), self.now_ms)
+            for key, c in CONTRACTS.items()
+            if c.inst_type == inst_type and inst_id in (None, self.inst_id(key))
+        ]
+
+    def fills(self, call: Call, inst_type: str, oldest: int) -> list[Json]:
+        p = call.params
+        begin, end = int_param(p, "begin"), int_param(p, "end")
+        chosen = [
+            r
+            for r in self.rows
+            if r.fill is not None
+            and r.inst_type == inst_type
+            and r.ts >= oldest
+            and (begin is None or r.ts >= begin)
+            and (end is None or r.ts <= end)
+            and (not p.get("instId") or r.fill["instId"] == p["instId"])
+        ]
+        return [r.fill for r in newest_first(chosen, lambda r: int(r.bill_id), p) if r.fill is not None]
+
+    def bills_archive(self, call: Call) -> list[Json]:
+        p = call.params
+        inst_type = p.get("instType")
+        if inst_type and inst_type not in INST_TYPES:
+            raise invalid("instType")
+        begin, end = int_param(p, "begin"), int_param(p, "end")
+        oldest = call.now_ms - BILLS_ARCHIVE_LOOKBACK_MS
+        chosen = [
+            r
+            for r in self.rows
+            if r.ts >= oldest
+            and (not inst_type or r.inst_type == inst_type)
+            and (not p.get("type") or r.bill["type"] == p["type"])
+            and (not p.get("ccy") or r.bill["ccy"] == p["ccy"])
+            and (begin is None or r.ts >= begin)
+            and (end is None or r.ts <= end)
+        ]
+        return [r.bill for r in newest_first(chosen, lambda r: int(r.bill_id), p)]
+
+    @staticmethod
+    def savings_balance(call: Call) -> list[Json]:
+        """The scripted account holds nothing in Simple Earn Flexible: an empty list, as OKX answers then."""
+        return []
+
+    # -- the script in time ----------------------------------------------------------------------------------
+
+    def _lay_out(self) -> tuple[Row, ...]:
+        rows = []
+        events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in SCRIPT_FILLS]
+        events += [(b.days_ago, b) for b in SCRIPT_BILLS]
+        for n, (days_ago, event) in enumerate(sorted(events, key=lambda e: -e[0])):
+            ts = self.now_ms - days_ago * DAY_MS + 7_919 * (n + 1)
+            bill_id = str(((ts - _SNOWFLAKE_EPOCH_MS) << 22) + n)
+            rows.append(
+                self._fill_row(event, ts, bill_id) if isinstance(event, Fill) else self.bill_row(event, ts, bill_id)
+            )
+        return tuple(rows)
+
+    def _fill_row(self, f: Fill, ts: int, bill_id: str) -> Row:
+        m = self.margin_market
+        price2 = (m.price * Decimal("1.02")).quantize(Decimal("0.00000001"))
+        fee2 = (Decimal(f.size) * price2 / 1000).quantize(Decimal("0.00000001"))
+        values = {"price": plain(m.price), "price2": plain(price2), "fee2": plain(fee2)}
+        price, fee = f.price.format(**values), f.fee.format(**values)
+        inst_id = self.inst_id(f.contract)
+        if f.contract == "MARGIN":
+            inst_type, ccy = "MARGIN", m.base if f.fee_ccy == "base" else m.quote
+        else:
+            inst_type, ccy = CONTRACTS[f.contract].inst_type, CONTRACTS[f.contract].settle
+        trade_id = str(900_000_000 + int(bill_id) % 100_000_000)
+        order_id = str(700_000_000_000_000_000 + int(bill_id) % 10**15)
+        change = Decimal(f.pnl) + Decimal(f.premium) + Decimal(fee)
+        fill = {
+            "instType": inst_type,
+            "instId": inst_id,
+            "tradeId": trade_id,
+            "ordId": order_id,
+            "clOrdId": "",
+            "billId": bill_id,
+            "subType": "1" if f.side == "buy" else "2",
+            "tag": "",
+            "fillPx": price,
+            "fillSz": f.size,
+            "fillIdxPx": "",
+            "fillPnl": f.pnl,
+            "fillPxVol": "",
+            "fillPxUsd": "",
+            "fillMarkVol": "",
+            "fillFwdPx": "",
+            "fillMarkPx": "" if inst_type == "MARGIN" else price,
+            "side": f.side,
+            "posSide": "net",
+            "execType": "T",
+            "feeCcy": ccy,
+            "fee": fee,
+            "ts": str(ts),
+            "fillTime": str(ts - 1),
+            "feeRate": "-0.0005",
+        }
+        bill = _bill(bill_id, ts, inst_type, inst_id, "2", fill["subType"], ccy, change)
+        bill.update({"fee": fee, "pnl": f.pnl, "px": price, "sz": f.size, "ordId": order_id, "tradeId": trade_id})
+        bill.update({"execType": "T", "fillTime": str(ts - 1), "mgnMode": "cross"})
+        return Row(ts, bill_id, inst_type, fill, bill)
+
+    def bill_row(self, b: Bill, ts: int, bill_id: str) -> Row:
+        inst_type = CONTRACTS[b.inst].inst_type if b.inst else "MARGIN"
+        inst_id = self.inst_id(b.inst) if b.inst else ""
+        bill = _bill(bill_id, ts, inst_type if b.inst else "", inst_id, b.type, b.sub_type, b.ccy, Decimal(b.change))
+        bill["mgnMode"] = "cross"
+        if b.type == "8":
+            bill["pnl"] = b.change  # "Funding Fee expense (subType = 173): You may refer to "pnl" for the fee payment"
+        else:
+            bill["interest"] = plain(-Decimal(b.change))
+        return Row(ts, bill_id, inst_type, None, bill)
+
+
+def _changes(row: Row) -> list[tuple[str, Decimal]]:
+    """A margin fill moves its base and its quote (the bill shows one coin); every other row its bill's coin."""
+    if row.inst_type != "MARGIN" or row.fill is None:
+        return [(row.bill["ccy"], Decimal(row.bill["balChg"]))]
+    f = row.fill
+    base, quote = f["instId"].split("-")
+    size, price, fee = Decimal(f["fillSz"]), Decimal(f["fillPx"]), Decimal(f["fee"])
+    sign = 1 if f["side"] == "buy" else -1
+    return [(base, sign * size), (quote, -sign * size * price), (f["feeCcy"], fee)]
+
+
+def _bill(bill_id: str, ts: int, inst_type: str, inst_id: str, kind: str, sub: str, ccy: str, change: Decimal) -> Json:
+    """A bills-archive row in the documented example's fields; `bal` is left as the change (the script does not
+    follow the trading account's whole balance; no reader takes it)."""
+    return {
+        "bal": signed(change),
+        "balChg": signed(change),
+        "billId": bill_id,
+        "ccy": ccy,
+        "clOrdId": "",
+        "execType": "",
+        "fee": "0",
+        "fillFwdPx": "",
+        "fillIdxPx": "",
+        "fillMarkPx": "",
+        "fillMarkVol": "",
+        "fillPxUsd": "",
+        "fillPxVol": "",
+        "fillTime": "",
+        "from": "",
+        "instId": inst_id,
+        "instType": inst_type,
+        "interest": "0",
+        "mgnMode": "",
+        "notes": "",
+        "ordId": "",
+        "pnl": "0",
+        "posBal": "0",
+        "posBalChg": "0",
+        "px": "",
+        "subType": sub,
+        "sz": "0",
+        "tag": "",
+        "to": "",
+        "tradeId": "",
+        "ts": str(ts),
+        "type": kind,
+    }
+
+
+def _instrument(c: Contract, inst_id: str, now_ms: int) -> Json:
+    expiry = "" if c.inst_type == "SWAP" else str(now_ms + 30 * DAY_MS)
+    parts = inst_id.split("-")
+    return {
+        "instType": c.inst_type,
+        "instId": inst_id,
+        "uly": c.uly,
+        "instFamily": c.uly,
+        "baseCcy": "",
+        "quoteCcy": "",
+        "settleCcy": c.settle,
+        "ctVal": c.ct_val,
+        "ctMult": "1",
+        "ctValCcy": c.ct_val_ccy,
+        "ctType": "linear" if c.inst_type != "OPTION" else "",
+        "optType": parts[4] if c.inst_type == "OPTION" else "",
+        "stk": parts[3] if c.inst_type == "OPTION" else "",
+        "listTime": str(now_ms - 400 * DAY_MS),
+        "expTime": expiry,
+        "lever": "" if c.inst_type == "OPTION" else "100",
+        "tickSz": "0.1",
+        "lotSz": "1",
+        "minSz": "1",
+        "state": "live",
+    }
+
+
+def _margin_market(markets: tuple[Market, ...]) -> Market:
+    """The margin fills trade the account's first USDT market (any listed market would do)."""
+    return next((m for m in markets if m.quote == "USDT"), markets[0])
+
+
+def _yymmdd(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%y%m%d")
