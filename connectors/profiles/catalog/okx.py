@@ -69,7 +69,9 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
-        default_enabled=False,
+        # On: money sent to or received from a sub-account leaves or enters this account (rows.py), so without
+        # these bills the balances cannot be explained. It walks the same bills-history list as the rewards.
+        default_enabled=True,
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
@@ -83,23 +85,43 @@ ENDPOINTS = (
         api_path="GET /api/v5/asset/bills-history",
         notes=t("profile.okx.endpoints.n7.notes"),
     ),
+    # Derivatives and margin (connectors/fetchers/okx/derivatives.py) are on: an account that never used them costs
+    # one request per list (nine in all, at 5 to 10 requests per 2 s), so no default may hide them.
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
-        default_enabled=False,
+        default_enabled=True,
         page_size=100,
         lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
-        api_path="GET /api/v5/trade/fills-history?instType=SWAP|FUTURES",
+        api_path="GET /api/v5/trade/fills-history?instType=SWAP|FUTURES|OPTION; GET /api/v5/account/bills-archive",
         notes=t("profile.okx.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
-        default_enabled=False,
+        default_enabled=True,
         page_size=100,
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/account/bills-archive?type=8",
         notes=t("profile.okx.endpoints.n9.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.MARGIN_TRADES,
+        default_enabled=True,
+        page_size=100,
+        lookback=_ONE_YEAR,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/trade/fills-history?instType=MARGIN",
+        notes=t("profile.okx.endpoints.n10.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.MARGIN_LOANS,
+        default_enabled=True,
+        page_size=100,
+        lookback=_THREE_MONTHS,
+        paging=Paging.CURSOR,
+        api_path="GET /api/v5/account/bills-archive?type=7",
+        notes=t("profile.okx.endpoints.n11.notes"),
     ),
 )
 
