@@ -4,7 +4,8 @@ file in Cryptact's documented layout, so `/upload` takes it like an exchange's e
 Columns and actions from "Custom File for any other trades" (support.cryptact.com/hc/en-us/articles/360002571312).
 BUY or SELL with a Price is a trade of Volume Base at Price in Counter; without a Price (Cryptact looks it up) it is
 a signed ledger entry, one side of a trade. BONUS, STAKING, LENDING, MINING are rewards; LOSS, SENDFEE, DEFIFEE,
-PAY, REDUCE signed ledger entries (a decrease). A Fee of 0 is no fee. Times are read as UTC, as Tallybot writes them.
+PAY, REDUCE signed ledger entries (a decrease); BORROW and RETURN a margin loan and its repayment. A Fee of 0 is
+no fee. Times are read as UTC, as Tallybot writes them.
 Cryptact has no column for deposits, withdrawals or own transfers, so the file holds none.
 """
 
@@ -27,14 +28,16 @@ TYPE_WORDS = {"BUY": "trade", "SELL": "trade"}  # one side of a trade: the ledge
 TRADES = frozenset({"BUY", "SELL"})
 INCOME = frozenset({"BONUS", "STAKING", "LENDING", "MINING"})
 DECREASES = frozenset({"LOSS", "SENDFEE", "DEFIFEE", "PAY", "REDUCE"})
+# A loan and its return (PNL calculation per transaction type, …/articles/12814753146777, rows 13 and 14).
+LOANS = {"BORROW": RecordKind.BORROW, "RETURN": RecordKind.REPAY}
 
 
 def _read(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
         when, precision = parse_time(table.cell(row, TIMESTAMP), TIMESTAMP, context.zone)
         action = table.cell(row, ACTION).upper()
-        if action not in TRADES | INCOME | DECREASES:
-            known = join(sorted(TRADES | INCOME | DECREASES), style="or")
+        if action not in TRADES | INCOME | DECREASES | LOANS.keys():
+            known = join(sorted(TRADES | INCOME | DECREASES | LOANS.keys()), style="or")
             raise RowError(ACTION, Text.of("file.cryptact.unknown_action", action=action, known=known))
         base = table.cell(row, BASE)
         if not base:
@@ -56,6 +59,8 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
                 kind=RecordKind.TRADE, amount=volume, side=action.lower(), market=f"{asset}/{quote}",
                 quote_asset=quote, quote_amount=volume * price, price=price, **fields,
             )  # fmt: skip
+        elif action in LOANS:
+            record = NormalizedRecord(kind=LOANS[action], amount=volume, **fields)
         elif action in INCOME:
             raw.update(type=action.lower())  # the exchange-type field the export reads its meaning from
             record = NormalizedRecord(kind=RecordKind.REWARD, amount=volume, **fields)

@@ -32,6 +32,9 @@ DATE, SENT_AMOUNT, SENT_CURRENCY, RECEIVED_AMOUNT, RECEIVED_CURRENCY, FEE_AMOUNT
     TX_HASH = KOINLY_COLUMNS  # fmt: skip
 INCOME_WORDS = frozenset({"reward", "airdrop", "lending interest", "income", "staking", "mining", "fork", "cashback"})
 LEDGER_WORDS = frozenset({"realized gain", "margin fee", "cost", "loan fee", "fee"})
+# Loan tags ("What are tags", support.koinly.io/en/articles/9490023): the loan received, its repayment sent.
+LOAN_WORDS = {"loan": RecordKind.BORROW, "margin loan": RecordKind.BORROW, "loan repayment": RecordKind.REPAY,
+              "margin repayment": RecordKind.REPAY}  # fmt: skip
 SIDE_WORDS = ("buy", "sell")
 MARKET = re.compile(r"\b([A-Za-z0-9]+)/([A-Za-z0-9]+)\b")
 
@@ -62,12 +65,14 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
         moved = received or sent
         if moved is None:
             raise RowError(RECEIVED_AMOUNT, Text.of("file.koinly.no_amount"))
-        if label and label not in INCOME_WORDS | LEDGER_WORDS:
-            known = join(sorted(INCOME_WORDS | LEDGER_WORDS), style="or")
+        if label and label not in INCOME_WORDS | LEDGER_WORDS | LOAN_WORDS.keys():
+            known = join(sorted(INCOME_WORDS | LEDGER_WORDS | LOAN_WORDS.keys()), style="or")
             raise RowError(LABEL, Text.of("file.koinly.unknown_label", label=table.cell(row, LABEL), known=known))
         if not label:
             kind = RecordKind.DEPOSIT if received else RecordKind.WITHDRAWAL
             record = NormalizedRecord(kind=kind, asset=moved[1], amount=moved[0], **fields)
+        elif label in LOAN_WORDS:
+            record = NormalizedRecord(kind=LOAN_WORDS[label], asset=moved[1], amount=moved[0], **fields)
         elif label in INCOME_WORDS and received:
             raw.update(type=label)  # the exchange-type field the export reads its meaning from (export/meaning.py)
             record = NormalizedRecord(kind=RecordKind.REWARD, asset=moved[1], amount=moved[0], **fields)

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from bot.context import SERVICES_KEY, Services
 from bot.exports import ExportService
 from bot.imports import ImportService
@@ -178,6 +180,48 @@ async def test_tallybots_csv_gives_every_new_kind_back_exactly(database: Databas
     original = [tuple(getattr(tx, name) for name in names) for tx in await stored(database, binance)]
     restored = [tuple(getattr(tx, name) for name in names) for tx in await stored(database, fresh)]
     assert restored == original
+
+
+Back = tuple[str, str, str, Decimal]
+# What each tax file gives back when uploaded (connectors/files/koinly_reader.py, cryptact_reader.py): the loans as
+# loans; everything else a format states as one side, as a signed ledger line or a reward (by hand, from the rows).
+KOINLY_BACK: list[Back] = sorted([
+    ("deposit", "08:00", "USDT", D("1000")),
+    ("ledger", "09:00", "USDT", D("-0.248")), ("ledger", "10:00", "USDT", D("-0.252")),  # the fills' fees (cost)
+    ("ledger", "10:30", "USDT", D("10")), ("ledger", "11:00", "USDT", D("-0.05")),  # realized gain
+    ("reward", "12:00", "USDT", D("0.01")),  # the maker rebate (income)
+    ("ledger", "13:00", "USDT", D("-2.5")), ("ledger", "14:00", "USDT", D("0.02")),
+    ("borrow", "15:00", "USDT", D("100")),
+    ("trade", "15:30", "BTC", D("0.0016")),
+    ("ledger", "16:00", "USDT", D("-0.004")),  # margin fee
+    ("repay", "17:00", "USDT", D("100")),
+])  # fmt: skip
+CRYPTACT_BACK: list[Back] = sorted([
+    ("ledger", "09:00", "USDT", D("-0.248")), ("ledger", "10:00", "USDT", D("-0.252")),  # LOSS
+    ("reward", "10:30", "USDT", D("10")), ("ledger", "11:00", "USDT", D("-0.05")),  # BONUS, LOSS
+    ("reward", "12:00", "USDT", D("0.01")),
+    ("ledger", "13:00", "USDT", D("-2.5")), ("reward", "14:00", "USDT", D("0.02")),
+    ("borrow", "15:00", "USDT", D("100")),
+    ("trade", "15:30", "BTC", D("0.0016")),
+    ("ledger", "16:00", "USDT", D("-0.004")),
+    ("repay", "17:00", "USDT", D("100")),
+])  # fmt: skip
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("koinly", KOINLY_BACK), ("cryptact", CRYPTACT_BACK)])
+async def test_the_tax_files_uploaded_again_give_the_loans_back_as_loans(
+    database: Database, tmp_path: Path, fmt: str, expected: list[Back]
+) -> None:
+    binance = await account(database, user=USER, exchange="binance", name="Binance-1")
+    await store_api(database, binance, history())
+    report = await ExportService(database).export(USER, fmt=fmt, path=tmp_path / "out.csv")  # type: ignore[arg-type]
+    fresh = await account(database, user=USER, exchange="binance", name="Back")
+
+    read = await ImportService(database).import_file(USER, fresh, f"{fmt}.csv", (tmp_path / "out.csv").read_bytes())
+
+    assert (read.format_name, read.new, read.rejected) == (fmt, report.rows, [])
+    back = [(str(tx.kind), f"{tx.occurred_at:%H:%M}", tx.asset, tx.amount) for tx in await stored(database, fresh)]
+    assert sorted(back) == expected
 
 
 async def test_a_futures_and_margin_account_exports_to_koinly_and_cryptact_and_its_reconciliation_matches_status(

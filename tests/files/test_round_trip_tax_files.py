@@ -149,7 +149,7 @@ def test_a_label_or_action_tallybot_cannot_store_is_a_rejected_row_that_names_it
     koinly = [["Date", "Sent Amount", "Sent Currency", "Received Amount", "Received Currency", "Label"],
               ["2024-03-01 10:00:00 UTC", "", "", "5", "USDT", "gift"]]  # fmt: skip
     cryptact = [["Timestamp", "Action", "Source", "Base", "Volume", "Price", "Counter", "Fee", "FeeCcy"],
-                ["2024/03/01 10:00:00", "BORROW", "OKX", "USDT", "5", "", "JPY", "0", "JPY"]]  # fmt: skip
+                ["2024/03/01 10:00:00", "LEND", "OKX", "USDT", "5", "", "JPY", "0", "JPY"]]  # fmt: skip
 
     koinly_rejected = parse("k.csv", csv_bytes(koinly)).rejected
     cryptact_rejected = parse("c.csv", csv_bytes(cryptact)).rejected
@@ -157,10 +157,11 @@ def test_a_label_or_action_tallybot_cannot_store_is_a_rejected_row_that_names_it
     assert [(r.line, r.column) for r in koinly_rejected] == [(2, "Label")]
     assert render(koinly_rejected[0].reason) == (
         "is “gift”, a label Tallybot cannot store; it reads airdrop, cashback, cost, fee, fork, income, lending "
-        "interest, loan fee, margin fee, mining, realized gain, reward, or staking"
+        "interest, loan, loan fee, loan repayment, margin fee, margin loan, margin repayment, mining, realized gain, "
+        "reward, or staking"
     )
     assert [(r.line, r.column) for r in cryptact_rejected] == [(2, "Action")]
     assert render(cryptact_rejected[0].reason) == (
-        "is “BORROW”, an action Tallybot cannot store; it reads BONUS, BUY, DEFIFEE, LENDING, LOSS, MINING, PAY, "
-        "REDUCE, SELL, SENDFEE, or STAKING"
+        "is “LEND”, an action Tallybot cannot store; it reads BONUS, BORROW, BUY, DEFIFEE, LENDING, LOSS, MINING, "
+        "PAY, REDUCE, RETURN, SELL, SENDFEE, or STAKING"
     )
