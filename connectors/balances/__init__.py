@@ -64,6 +64,9 @@ async def _read_all(
             body = await getattr(client, read.method)(dict(read.params))
             rows = list(read.rows(body))
         except Exception as error:  # diagnosed, never shown raw: ccxt's texts carry signed URLs
+            if any(f'"code":{code},' in str(error).replace(" ", "") for code in read.absent_codes):
+                snapshot.wallets_read.append(read.wallet)  # the account has no such wallet: nothing in it
+                continue
             code = diagnose(error, profile, key_type=key_type).code
             log.warning("%s balance read of the %s wallet failed: %s", profile.id, read.wallet, safe_summary(error))
             snapshot.wallets_failed[read.wallet] = str(code)

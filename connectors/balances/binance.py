@@ -19,7 +19,32 @@ def _binance_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["asset"], amount_sum(row, "free", "locked", "freeze", "withdrawing")) for row in body)
 
 
+def _binance_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /fapi/v2/balance and GET /dapi/v1/balance: a list of asset, balance (the wallet balance; crossUnPnl, the
+    # unrealized profit and loss, is not in it and no history explains it).
+    return ((row["asset"], amount_sum(row, "balance")) for row in body)
+
+
+def _binance_cross_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /sapi/v1/margin/account: userAssets[] of asset, netAsset = free + locked - borrowed - interest.
+    return ((row["asset"], amount_sum(row, "netAsset")) for row in body.get("userAssets") or [])
+
+
+def _binance_isolated_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /sapi/v1/margin/isolated/account: assets[] of baseAsset and quoteAsset, each with asset and netAsset.
+    for pair in body.get("assets") or []:
+        for side in ("baseAsset", "quoteAsset"):
+            yield pair[side]["asset"], amount_sum(pair[side], "netAsset")
+
+
+# A key made before the futures wallet was opened gets -2015 on /fapi and /dapi; no margin account: -3003.
+_NO_FUTURES, _NO_MARGIN = ("-2015",), ("-3003",)
+
 READS = (
     WalletRead("spot", "privateGetAccount", {"omitZeroBalances": "true"}, _binance_spot),
     WalletRead("funding", "sapiPostAssetGetFundingAsset", {}, _binance_funding),
+    WalletRead("usdm_futures", "fapiPrivateV2GetBalance", {}, _binance_futures, _NO_FUTURES),
+    WalletRead("coinm_futures", "dapiPrivateGetBalance", {}, _binance_futures, _NO_FUTURES),
+    WalletRead("cross_margin", "sapiGetMarginAccount", {}, _binance_cross_margin, _NO_MARGIN),
+    WalletRead("isolated_margin", "sapiGetMarginIsolatedAccount", {}, _binance_isolated_margin),
 )

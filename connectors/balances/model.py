@@ -21,6 +21,9 @@ class WalletRead:
     method: str
     params: Mapping[str, str]
     rows: Rows
+    # Error codes with which the exchange says the account has no such wallet (Binance: -3003 "Margin account does
+    # not exist.", -2015 on /fapi and /dapi for a key made before the futures wallet): read as an empty wallet.
+    absent_codes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

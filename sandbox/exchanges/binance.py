@@ -5,8 +5,9 @@ of the query string (-1022), unknown keys (-2015 on ``/api``, -2008 on ``/sapi``
 expired, IP-restricted or unreadable keys (-2015). Weight is counted as Binance documents it
 (``sandbox/exchanges/binance_limits.py``): one ``/api`` budget per IP, and one budget per ``/sapi`` endpoint per IP
 or per account; over a budget a request gets 429 with ``Retry-After``, and a client that keeps going on ``/api`` is
-banned with 418. Only spot market data is emulated: margin, futures and options calls get a plain 404 and are
-listed in ``requests.unexpected``.
+banned with 418. Futures (``/fapi``, ``/dapi``: binance_futures.py) and margin (binance_margin.py) history is
+served for an account scripted with it (``derivatives=True``); options calls get a plain 404 and are listed in
+``requests.unexpected``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from sandbox.exchanges.binance_book import (
     int_param,
     missing,
 )
+from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
+from sandbox.exchanges.binance_margin import MarginBook, script_margin
 from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 from sandbox.exchanges.self_generated import KeyPairKind, check_public_key, new_private_key, public_key_pem
@@ -94,7 +97,9 @@ class BinanceEmulator(ExchangeEmulator):
         listed_symbols: int = 400,
         limits: BinanceLimits | None = None,
         clock: Clock | None = None,
+        derivatives: bool = False,
     ) -> None:
+        """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin."""
         super().__init__(clock=clock)
         self.limits = limits or BinanceLimits()
         profile = profile or AccountProfile()
@@ -104,9 +109,16 @@ class BinanceEmulator(ExchangeEmulator):
         self.account: ScriptedAccount = generate_account(
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BinanceIds()
         )
+        futures = script_futures(seed, self.clock.now_ms()) if derivatives else None
+        margin = script_margin(seed, self.clock.now_ms()) if derivatives else None
+        for extra in (futures, margin):
+            if extra is not None:
+                self.account = fold_into_spot(self.account, extra.deposits, extra.spot_change)
+        self.futures, self.margin = FuturesBook(futures), MarginBook(margin)
         self.book = BinanceBook(self.account, self._rate_limit_info())
+        self.book.futures_enabled = derivatives
         self.budgets = WeightBudgets(self.limits)
-        book = self.book
+        book, fut, mar = self.book, self.futures, self.margin
         self.endpoints = (
             Endpoint("/api/v3/ping", 1, "api", False, book.ping),
             Endpoint("/api/v3/time", 1, "api", False, book.time),
@@ -119,6 +131,17 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/convert/tradeFlow", 3_000, "sapi_uid", True, book.convert_trade_flow),
             Endpoint("/sapi/v1/asset/assetDividend", 10, "sapi_ip", True, book.asset_dividends),
             Endpoint("/sapi/v1/asset/get-funding-asset", 1, "sapi_ip", True, book.funding_assets, "POST"),
+            Endpoint("/fapi/v1/userTrades", 5, "fapi", True, fut.user_trades(USDM)),
+            Endpoint("/fapi/v1/income", 30, "fapi", True, fut.income(USDM)),
+            Endpoint("/fapi/v2/balance", 5, "fapi", True, fut.balance(USDM)),
+            Endpoint("/dapi/v1/userTrades", 20, "dapi", True, fut.user_trades(COINM)),
+            Endpoint("/dapi/v1/income", 20, "dapi", True, fut.income(COINM)),
+            Endpoint("/dapi/v1/balance", 1, "dapi", True, fut.balance(COINM)),
+            Endpoint("/sapi/v1/margin/account", 10, "sapi_ip", True, mar.account),
+            Endpoint("/sapi/v1/margin/isolated/account", 10, "sapi_ip", True, mar.isolated_account),
+            Endpoint("/sapi/v1/margin/myTrades", 10, "sapi_ip", True, mar.my_trades),
+            Endpoint("/sapi/v1/margin/borrow-repay", 10, "sapi_ip", True, mar.loans),
+            Endpoint("/sapi/v1/margin/interestHistory", 1, "sapi_ip", True, mar.interest_history),
         )
 
     # -- self-generated keys -----------------------------------------------------------------------------------

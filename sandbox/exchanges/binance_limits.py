@@ -19,9 +19,11 @@ from typing import Literal
 
 from sandbox.exchanges.base import DAY_MS, MINUTE_MS, SlidingWindow, retry_after_seconds
 
-Bucket = Literal["api", "sapi_ip", "sapi_uid"]
+Bucket = Literal["api", "sapi_ip", "sapi_uid", "fapi", "dapi"]
 WEIGHT_HEADERS: dict[Bucket, str] = {
     "api": "X-MBX-USED-WEIGHT-1M",
+    "fapi": "X-MBX-USED-WEIGHT-1M",
+    "dapi": "X-MBX-USED-WEIGHT-1M",
     "sapi_ip": "X-SAPI-USED-IP-WEIGHT-1M",
     "sapi_uid": "X-SAPI-USED-UID-WEIGHT-1M",
 }
@@ -35,6 +37,9 @@ class BinanceLimits:
     request_weight_per_minute: int = 6000
     sapi_ip_weight_per_minute: int = 12_000  # per endpoint
     sapi_uid_weight_per_minute: int = 180_000  # per endpoint
+    # USDⓈ-M and COIN-M futures: one budget each per IP, 2,400 a minute (their General Info pages, "IP Limits").
+    fapi_weight_per_minute: int = 2400
+    dapi_weight_per_minute: int = 2400
     # The docs say only that "repeatedly violating rate limits" earns a 418 and that bans "scale in duration for
     # repeat offenders, from 2 minutes to 3 days" (LIMITS). How many 429s make "repeatedly" and how a ban scales are
     # not documented: this emulator's choice, within that range, is a ban after this many 429s in a row, lasting
@@ -85,6 +90,8 @@ class WeightBudgets:
             "api": self.limits.request_weight_per_minute,
             "sapi_ip": self.limits.sapi_ip_weight_per_minute,
             "sapi_uid": self.limits.sapi_uid_weight_per_minute,
+            "fapi": self.limits.fapi_weight_per_minute,
+            "dapi": self.limits.dapi_weight_per_minute,
         }[bucket]
 
     def spend(
@@ -92,7 +99,8 @@ class WeightBudgets:
     ) -> Refusal | None:
         """Spend `weight` of the budget this request draws from (`owner`: the IP, or the account for UID limits);
         None if it fits (its header is set), else the refusal."""
-        scope = "" if bucket == "api" else path  # /api: one budget for every endpoint; /sapi: one per endpoint
+        # /api, /fapi, /dapi: one budget for every endpoint of each; /sapi: one per endpoint
+        scope = "" if bucket in ("api", "fapi", "dapi") else path
         window = self._windows.get((bucket, scope, owner))
         if window is None:
             window = self._windows[(bucket, scope, owner)] = SlidingWindow(self.limit_of(bucket), MINUTE_MS)

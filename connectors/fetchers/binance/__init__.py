@@ -19,6 +19,8 @@ from typing import Any
 from connectors.clients import shared_by_exchange
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
+from connectors.fetchers.binance.futures import BinanceFutures
+from connectors.fetchers.binance.margin import BinanceMargin
 from connectors.fetchers.binance.trades import BinanceTrades
 from connectors.fetchers.binance.wallet import BinanceWallet
 from connectors.fetchers.discovery import DEFAULT_PROBE_BUDGET, AssetEvidence
@@ -26,8 +28,12 @@ from connectors.profiles import Endpoint, ExchangeProfile
 
 # Binance opened in July 2017: where a walk starts for endpoints whose profile gives no earlier limit.
 BINANCE_OPENED = date(2017, 7, 14)
+# Binance opened margin trading in July 2019 ("Binance Launches Margin Trading", 2019-07-11): no loan is older.
+MARGIN_OPENED = date(2019, 7, 11)
 WALLET_ENDPOINTS = frozenset({Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS})
-SUPPORTED = WALLET_ENDPOINTS | {Endpoint.SPOT_TRADES}
+# Futures and margin (futures.py, margin.py): fetched one after the other, as each needs what the one before saw.
+DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
+SUPPORTED = WALLET_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES}
 
 __all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "SapiPacing"]
 
@@ -59,6 +65,8 @@ class BinanceFetcher:
             max_pause=max_pause,
         )
         self.wallet = BinanceWallet(client, self.evidence, self.pacing, opened=BINANCE_OPENED)
+        self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
+        self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
         self.probe_budget = probe_budget
         self.scan_quotes = scan_quotes
 
@@ -91,4 +99,12 @@ class BinanceFetcher:
                 self.client, spec, self.evidence, probe_budget=self.probe_budget, scan_quotes=self.scan_quotes
             )
             return trades.fetch(since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.FUTURES_TRADES:
+            return self.futures.fetch_trades(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.FUNDING:
+            return self.futures.fetch_income(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.MARGIN_LOANS:
+            return self.margin.fetch_loans(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.MARGIN_TRADES:
+            return self.margin.fetch_trades(spec, since=since, until=until, cursors=cursors, report=report)
         return self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)

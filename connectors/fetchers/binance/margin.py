@@ -1,0 +1,202 @@
+"""Binance cross and isolated margin: trades, borrowing and repayments, and interest (docs/exchange-apis/binance.md).
+
+| request | paging | window | weight (IP) |
+| --- | --- | --- | --- |
+| `GET /sapi/v1/margin/myTrades` | `fromId` + `limit` 1000, per symbol | 24 hours (not with fromId) | 10 |
+| `GET /sapi/v1/margin/borrow-repay` | `current` + `size` 100, per `type` | 7 days without an asset | 10 |
+| `GET /sapi/v1/margin/interestHistory` | `current` + `size` 100 | 30 days | 1 |
+
+Cross margin is read without a symbol; each isolated pair (listed by `GET /sapi/v1/margin/isolated/account`) with
+`isolatedSymbol`. Cross-margin trades need a symbol: Tallybot asks the listed spot markets whose two assets the
+cross account holds or owes now, or borrowed or paid interest in (MARGIN_LOANS, fetched first), or traded before;
+an isolated pair is asked as itself. Every walk resumes from its cursor, so a re-sync asks only for what is new.
+
+Borrowing and repaying count zero (the wallets are read net of debt); interest is a negative INTEREST record when
+charged; a repayment's interest part repays what those records already charged. An account without a margin
+account (`-3003`) is skipped, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.discovery import listed_spot_markets
+from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, span_ms, to_ms, walk_begin
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from i18n import Text
+
+LOANS_WINDOW = timedelta(days=7)  # "If an asset is not sent, data within 7 days before endTime"
+INTEREST_WINDOW = timedelta(days=30)  # "The max interval between startTime and endTime is 30 days"
+NO_MARGIN_ACCOUNT = "-3003"
+
+
+class BinanceMargin:
+    """Both margin endpoints of one account; MARGIN_LOANS tells MARGIN_TRADES the assets it saw."""
+
+    def __init__(self, client: Any, profile_id: str, opened: date) -> None:
+        self.client = client
+        self.profile_id = profile_id
+        self.opened = opened
+        self.assets: set[str] = set()  # exchange asset ids the margin wallets touched
+        self._account: tuple[dict[str, Any], list[str]] | None = None
+
+    async def account(self, endpoint: Endpoint, report: FetchReport) -> tuple[dict[str, Any], list[str]]:
+        """The cross account and the isolated pairs; UnsupportedEndpoint (skipped) without a margin account."""
+        if self._account is None:
+            try:
+                cross = await call(self.client, "sapiGetMarginAccount", {}, endpoint=endpoint, report=report)
+            except Exception as error:
+                if NO_MARGIN_ACCOUNT in str(error):
+                    notice = Text.of("profile.binance.skip.no_margin")
+                    raise UnsupportedEndpoint(self.profile_id, endpoint, notice) from None
+                raise
+            isolated = await call(self.client, "sapiGetMarginIsolatedAccount", {}, endpoint=endpoint, report=report)
+            pairs = sorted(str(row["symbol"]) for row in isolated.get("assets") or [])
+            for row in cross.get("userAssets") or []:
+                if any(exact(row.get(f) or "0") for f in ("free", "locked", "borrowed", "interest", "netAsset")):
+                    self.assets.add(str(row["asset"]))
+            self._account = (cross, pairs)
+        return self._account
+
+    # -- loans and interest -----------------------------------------------------------------------------------
+
+    async def fetch_loans(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:  # fmt: skip
+        _, pairs = await self.account(spec.endpoint, report)
+        state: Cursor = dict(cursors.get("") or {})
+        for scope in ("", *pairs):
+            for what in ("BORROW", "REPAY", "INTEREST"):
+                key = f"{scope or 'cross'}:{what}"
+                window = INTEREST_WINDOW if what == "INTEREST" else LOANS_WINDOW
+                start = walk_begin(spec, state.get(key), since, report, exchange_name="Binance", opened=self.opened)
+                walk = WindowWalk(spec.endpoint, span_ms(window), self._loan_page(spec, report, scope, what))
+                pages = walk.pages(
+                    start_ms=start, until_ms=to_ms(until), cursor=state.get(key), floor_ms=since_ms(since)
+                )
+                async for page in pages:
+                    state[key] = page.cursor
+                    yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
+
+    def _loan_page(self, spec: EndpointSpec, report: FetchReport, scope: str, what: str) -> Any:
+        async def fetch_page(begin: int, end: int, token: Any) -> WindowPage:
+            current = int(token or 1)
+            params: dict[str, Any] = {"startTime": begin, "endTime": end, "current": current, "size": spec.page_size}
+            if scope:
+                params["isolatedSymbol"] = scope
+            if what == "INTEREST":
+                method = "sapiGetMarginInterestHistory"
+            else:
+                method, params["type"] = "sapiGetMarginBorrowRepay", what
+            body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
+            rows = body.get("rows") or []
+            records = [r for row in rows if (r := self._loan(what, scope, row)) is not None]
+            more = current * spec.page_size < int(body.get("total") or 0)
+            return WindowPage(records, current + 1 if more and rows else None)
+
+        return fetch_page
+
+    def _loan(self, what: str, scope: str, row: Mapping[str, Any]) -> NormalizedRecord | None:
+        asset = str(row["asset"])
+        self.assets.add(asset)
+        if what == "INTEREST":
+            kind, amount, when = RecordKind.INTEREST, -exact(row["interest"]), row["interestAccuredTime"]
+        else:
+            if str(row.get("status", "CONFIRMED")) != "CONFIRMED":
+                return None  # PENDING is rare and short; FAILED changed nothing
+            kind, when = RecordKind(what.lower()), row["timestamp"]
+            amount = exact(row.get("principal") or row["amount"])
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(kind, f"{scope or 'cross'}:{row['txId']}"),
+            asset=self.code(asset),
+            amount=amount,
+            exchange_tx_id=str(row["txId"]),
+            market=self._spot_symbol(scope) if scope else None,
+            raw=dict(row),
+        )
+
+    # -- trades -----------------------------------------------------------------------------------------------
+
+    async def fetch_trades(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:  # fmt: skip
+        _, pairs = await self.account(spec.endpoint, report)
+        stored = cursors.get("") or {}
+        self.assets |= set(stored.get("assets", []))
+        listed = listed_spot_markets(self.client)
+        cross = sorted(m for m, market in listed.items() if {market.base_id, market.quote_id} <= self.assets)
+        yield Page(spec.endpoint, (), {"assets": sorted(self.assets)}, ms_to_utc(0))
+        plan = [(symbol, False) for symbol in cross] + [(symbol, True) for symbol in pairs]
+        for symbol, isolated in plan:
+            market = f"{'isolated' if isolated else 'cross'}:{symbol}"
+            report.markets_scanned.append(market)
+            async for page in self._trade_pages(spec, symbol, isolated, cursors.get(market), since, until, report):
+                yield page
+
+    async def _trade_pages(
+        self,
+        spec: EndpointSpec,
+        symbol: str,
+        isolated: bool,
+        cursor: Cursor | None,
+        since: datetime | None,
+        until: datetime,
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        market = f"{'isolated' if isolated else 'cross'}:{symbol}"
+        from_id = int((cursor or {}).get("from_id", 0))
+        size, until_ms, floor = spec.page_size, to_ms(until), since_ms(since)
+        while True:
+            params = {"symbol": symbol, "isIsolated": "TRUE" if isolated else "FALSE", "fromId": from_id, "limit": size}
+            rows = await call(self.client, "sapiGetMarginMyTrades", params, endpoint=spec.endpoint, report=report)
+            records: list[NormalizedRecord] = []
+            beyond = False
+            for row in rows:
+                if int(row["time"]) > until_ms:
+                    beyond = True
+                    break
+                from_id = int(row["id"]) + 1
+                if floor is None or int(row["time"]) >= floor:
+                    records.append(self._trade(market, symbol, row))
+            done = beyond or len(rows) < size
+            covered = until_ms if done else int(rows[-1]["time"])
+            yield Page(spec.endpoint, tuple(records), {"from_id": from_id}, ms_to_utc(covered), market)
+            if done:
+                return
+
+    def _trade(self, wallet_market: str, symbol: str, row: Mapping[str, Any]) -> NormalizedRecord:
+        spot = listed_spot_markets(self.client).get(symbol)
+        if spot is None:
+            raise ValueError(f"margin trade in an unlisted market {symbol}")
+        price, qty = exact(row["price"]), exact(row["qty"])
+        return NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(row["time"]),
+            natural_key=natural_key(RecordKind.TRADE, f"{wallet_market}:{row['id']}"),
+            asset=spot.base,
+            amount=qty,
+            exchange_tx_id=str(row["id"]),
+            market=spot.symbol,
+            side="buy" if row["isBuyer"] else "sell",
+            quote_asset=spot.quote,
+            quote_amount=price * qty,  # a margin trade carries no quoteQty
+            price=price,
+            fee_asset=self.code(str(row["commissionAsset"])),
+            fee_amount=exact(row["commission"]),
+            raw={**row, "wallet": wallet_market.split(":")[0] + "_margin"},
+        )
+
+    def code(self, asset: str) -> str:
+        return str(self.client.safe_currency_code(asset))
+
+    def _spot_symbol(self, symbol: str) -> str:
+        spot = listed_spot_markets(self.client).get(symbol)
+        return spot.symbol if spot is not None else symbol
