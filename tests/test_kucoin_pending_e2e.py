@@ -19,8 +19,9 @@ from tests.bot_harness import running_bot, settings_for
 from tests.test_kucoin_sync_e2e import connect_in_the_assistant
 
 DAY_MS = 86_400_000
+# Ten weeks: the sync-from date is connect_in_the_assistant's, 78 days back (test_kucoin_sync_e2e.DAYS_BACK).
 SMALL = AccountProfile(
-    years=0.5, traded_markets=2, trades=40, deposits=10, withdrawals=3, converts=0, transfers=0, rewards=0
+    years=0.2, traded_markets=2, trades=40, deposits=10, withdrawals=3, converts=0, transfers=0, rewards=0
 )
 
 

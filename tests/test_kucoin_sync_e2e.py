@@ -26,18 +26,21 @@ from sandbox.exchanges.kucoin import KucoinEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
-SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=160, deposits=8, withdrawals=5, converts=0, transfers=4, rewards=5
+# Ten weeks of history, synced from 78 days back: the two ledger walks (1-day windows, weight 10 each) and the wallet
+# lists then spend about 1,900 of the Management pool's 2,000 a 30 s, so neither sync waits on the pacer (its waits
+# are tests/connectors/test_kucoin_fetcher.py's story). Seven months took 88 s, 55 of them waiting out the pool.
+TEN_WEEKS = AccountProfile(
+    years=0.2, traded_markets=4, trades=160, deposits=8, withdrawals=5, converts=0, transfers=4, rewards=5
 )
-DAYS_BACK = 230  # the sync-from date: before the account's first record
+DAYS_BACK = 78  # the sync-from date: before the account's first record
 FILLS = "/api/v1/hf/fills"
 
 
 @pytest.fixture
 async def kucoin() -> AsyncIterator[KucoinEmulator]:
-    # Upgraded to high-frequency trading 100 days ago: older fills are only on the classic GET /api/v1/fills.
-    upgrade = int(datetime.now(UTC).timestamp() * 1000) - 100 * 86_400_000
-    async with KucoinEmulator(seed=61, profile=SEVEN_MONTHS, listed_symbols=20, hf_upgrade_ms=upgrade) as emulator:
+    # Upgraded to high-frequency trading 35 days ago: older fills are only on the classic GET /api/v1/fills.
+    upgrade = int(datetime.now(UTC).timestamp() * 1000) - 35 * 86_400_000
+    async with KucoinEmulator(seed=61, profile=TEN_WEEKS, listed_symbols=20, hf_upgrade_ms=upgrade) as emulator:
         assert any(t.timestamp < upgrade for t in emulator.account.trades)
         assert any(t.timestamp >= upgrade for t in emulator.account.trades)
         yield emulator
