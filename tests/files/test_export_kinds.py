@@ -190,7 +190,8 @@ KOINLY: list[Entry] = sorted([  # by hand, from the rows above
     ("03-01 04:00", "withdrawal", "USDT", D("-50"), "", N, "USDT", D("1")),
     ("03-01 05:00", "trade", "ETH", D("0.05"), "USDT", D("-150"), "ETH", D("0.00005")),  # the UTA legs
     ("03-01 06:00", "cost", "USDT", D("-0.06"), "", N, "", D(0)),  # opening fee
-    ("03-01 07:00", "realized gain", "USDT", D("12.5"), "", N, "USDT", D("0.07")),
+    ("03-01 07:00", "realized gain", "USDT", D("12.5"), "", N, "", D(0)),
+    ("03-01 07:00", "cost", "USDT", D("-0.07"), "", N, "", D(0)),  # a deposit has no fee in Koinly: its own row
     ("03-01 08:00", "realized gain", "USDT", D("-3.2"), "", N, "USDT", D("0.05")),
     ("03-01 09:00", "realized gain", "USDT", D("-0.8"), "", N, "", D(0)),  # funding paid
     ("03-01 10:00", "realized gain", "USDT", D("0.4"), "", N, "", D(0)),  # funding received

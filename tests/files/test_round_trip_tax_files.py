@@ -56,7 +56,8 @@ KOINLY = sorted([
     seen("withdrawal", 4, "USDT", "50", fee_asset="USDT", fee="1"),
     seen("trade", 5, "ETH", "0.05", "buy", "USDT", "150", "ETH", "0.00005"),  # UTA legs 21 + 22
     seen("ledger", 6, "USDT", "-0.06"),  # #31: its fee only
-    seen("ledger", 7, "USDT", "12.5", fee_asset="USDT", fee="0.07"),
+    seen("ledger", 7, "USDT", "12.5"),
+    seen("ledger", 7, "USDT", "-0.07"),  # Koinly: a deposit has no fee, so the profit's fee is a cost row
     seen("ledger", 8, "USDT", "-3.2", fee_asset="USDT", fee="0.05"),
     seen("ledger", 9, "USDT", "-0.8"),  # funding paid
     seen("ledger", 10, "USDT", "0.4"),  # funding received

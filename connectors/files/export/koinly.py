@@ -4,7 +4,9 @@ Koinly treats an untagged deposit as a purchase and an untagged withdrawal as a 
 support.koinly.io/en/articles/9490023). Labels used, from that page and "What are labels" (help.koinly.io/en/
 articles/3663453): reward (staking rewards, referral bonuses), airdrop, lending interest, income, realized gain
 (futures profit and loss), margin fee, cost. A trade has both sides and no label; a deposit or withdrawal to or from
-outside the exchange stays untagged so Koinly can match it with the other wallet's side.
+outside the exchange stays untagged so Koinly can match it with the other wallet's side. "A deposit in Koinly can
+not have any fee … add a separate withdrawal transaction for the … fee and tag it as a Cost" ("What are
+transactions in Koinly", support.koinly.io/en/articles/9490022): a received row's fee is a cost row of its own.
 
 Derivatives: "Koinly will not import executions of such contracts - opening and closing of the trade. Instead, you
 will only see your closing PnL" ("Futures and perpetuals PNL", support.koinly.io/en/articles/9490027; in a CSV "use
@@ -106,7 +108,9 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
         signed = -tx.amount if outgoing else tx.amount
         moved: Side = (abs(signed), tx.asset)
         if signed >= 0:
-            rows.append(_row(tx, exchange, account, None, moved, fee, label))
+            rows.append(_row(tx, exchange, account, None, moved, None, label))
+            if fee is not None:  # "A deposit in Koinly can not have any fee" (…/9490022): a cost row of its own
+                rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE], t("export.note.fee")))
         else:
             rows.append(_row(tx, exchange, account, moved, None, fee, label))
     if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
