@@ -11,7 +11,7 @@ floats and which reads one wallet only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from connectors.balances import binance, bitget, bybit, okx
@@ -36,6 +36,9 @@ NO_BALANCES: frozenset[tuple[str, str]] = frozenset({("bitget", "tax")})
 
 FALLBACK_READS: dict[str, tuple[WalletRead, ...]] = {"bitget": bitget.FALLBACK_READS}
 
+# Exchanges whose wallets depend on the kind of account: asked first, then read (Bybit: classic or unified).
+CHOSEN_READS: dict[str, Callable[[Any], Awaitable[tuple[WalletRead, ...]]]] = {"bybit": bybit.reads_for}
+
 
 def reads_balances(profile: ExchangeProfile, key_type: str | None = None) -> bool:
     """Whether Tallybot reads this exchange's balances with this kind of key (None: the exchange's usual key)."""
@@ -44,7 +47,18 @@ def reads_balances(profile: ExchangeProfile, key_type: str | None = None) -> boo
 
 async def read_balances(client: Any, profile: ExchangeProfile, *, key_type: str | None = None) -> BalanceSnapshot:
     """Every wallet's balances this exchange documents, summed per asset (ccxt codes); failures kept per wallet."""
-    snapshot = await _read_all(client, profile, WALLET_READS.get(profile.ccxt_id, ()), key_type)
+    reads = WALLET_READS.get(profile.ccxt_id, ())
+    choose, asked = CHOSEN_READS.get(profile.ccxt_id), 0
+    if choose is not None:
+        try:
+            reads, asked = await choose(client), 1
+        except Exception as error:  # diagnosed, never shown raw
+            failed = BalanceSnapshot(requests=1)
+            failed.wallets_failed["account"] = str(diagnose(error, profile, key_type=key_type).code)
+            log.warning("%s account kind could not be read: %s", profile.id, safe_summary(error))
+            return failed
+    snapshot = await _read_all(client, profile, reads, key_type)
+    snapshot.requests += asked
     fallback = FALLBACK_READS.get(profile.ccxt_id, ())
     if fallback and not snapshot.wallets_read:
         other = await _read_all(client, profile, fallback, key_type)

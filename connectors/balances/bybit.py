@@ -1,4 +1,10 @@
-"""Bybit's balance reads, wallet by wallet (docs/exchange-apis/bybit.md names each page and field)."""
+"""Bybit's balance reads, wallet by wallet (docs/exchange-apis/bybit.md names each page and field).
+
+Which wallets an account has depends on its kind (`GET /v5/account/info` `unifiedMarginStatus`, read by
+`connectors/fetchers/bybit/derivatives.read_mode`): wallet-balance's accountType is "UTA2.0: UNIFIED; UTA1.0:
+UNIFIED, CONTRACT (inverse derivatives wallet); Classic account: CONTRACT, SPOT". The funding wallet (FUND) is read
+for every kind.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.balances.model import WalletRead, amount_sum
+from connectors.fetchers.bybit.derivatives import read_mode
 
 
-def _bybit_unified(body: Any) -> Iterable[tuple[str, Decimal]]:
-    # GET /v5/account/wallet-balance: result.list[].coin[] of coin, walletBalance.
+def _bybit_wallet(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /v5/account/wallet-balance: result.list[].coin[] of coin, walletBalance, spotBorrow. Under unified manual
+    # borrowing "old walletBalance = new walletBalance - spotBorrow": the wallet balance includes what was borrowed
+    # on spot margin, so it is read net of it. `equity` would add unrealized profit and loss: not read.
     for account in body["result"]["list"]:
         for row in account.get("coin", []):
-            yield row["coin"], amount_sum(row, "walletBalance")
+            yield row["coin"], amount_sum(row, "walletBalance") - amount_sum(row, "spotBorrow")
 
 
 def _bybit_fund(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -21,7 +30,19 @@ def _bybit_fund(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "walletBalance")) for row in body["result"].get("balance", []))
 
 
-READS = (
-    WalletRead("unified", "privateGetV5AccountWalletBalance", {"accountType": "UNIFIED"}, _bybit_unified),
-    WalletRead("funding", "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}, _bybit_fund),
+def wallet(account_type: str) -> WalletRead:
+    """One wallet-balance read: "unified", "spot" or "contract"."""
+    params = {"accountType": account_type}
+    return WalletRead(account_type.lower(), "privateGetV5AccountWalletBalance", params, _bybit_wallet)
+
+
+FUNDING = WalletRead(
+    "funding", "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}, _bybit_fund
 )
+READS = (wallet("UNIFIED"), FUNDING)  # a unified trading account 2.0's, the kind Bybit opens today
+
+
+async def reads_for(client: Any) -> tuple[WalletRead, ...]:
+    """The reads of this account's wallets, by its kind (one request: `GET /v5/account/info`)."""
+    mode = await read_mode(client)
+    return (*(wallet(name) for name in mode.wallets), FUNDING)

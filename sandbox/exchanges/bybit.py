@@ -7,8 +7,9 @@ without read scopes (10005). Errors come with HTTP 200 and a ``retCode``, as Byb
 its own per-UID budget from Bybit's rate-limit table (docs/v5/rate-limit/rate-limit.mdx: per second for most, per
 minute for deposit, withdrawal and internal-transfer records), reported in ``X-Bapi-Limit*`` headers and answered
 with 10006 when spent; more than 600 requests in 5 s from one IP get HTTP 403 "access too frequent" and a 10-minute
-ban. Derivative instruments are not emulated (plain 404, listed in ``requests.unexpected``); the scripted account
-has spot history only. ``classic=True`` serves a classic (non-unified) account's spot rows.
+ban. Derivative instruments are not emulated (plain 404, listed in ``requests.unexpected``); derivatives executions,
+the transaction logs and the borrow history come from ``bybit_derivatives``. ``classic=True`` serves a classic
+(non-unified) account: its spot rows, its SPOT and CONTRACT wallets and its contract transaction log.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from sandbox.exchanges.bybit_book import (
     Call,
     NotEmulated,
 )
+from sandbox.exchanges.bybit_derivatives import BybitDerivatives
+from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 from sandbox.exchanges.self_generated import KeyPairKind, check_public_key
@@ -60,6 +63,9 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/v5/asset/withdraw/query-record": (300, MINUTE_MS),
         "/v5/asset/transfer/query-inter-transfer-list": (60, MINUTE_MS),
         "/v5/asset/exchange/query-convert-history": (50, SECOND_MS),
+        "/v5/account/transaction-log": (25, SECOND_MS),
+        "/v5/account/contract-transaction-log": (25, SECOND_MS),
+        "/v5/account/borrow-history": (50, SECOND_MS),
     }
 )
 
@@ -122,19 +128,24 @@ class BybitEmulator(ExchangeEmulator):
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BybitIds()
         )
         self.book = BybitBook(self.account, classic=classic)
-        self.assets = BybitAssets(self.account)
+        self.derivatives = BybitDerivatives(self.account, classic=classic)
+        self.book.derivatives = self.derivatives.script
+        self.assets = BybitAssets(self.account, contract_transfers=self.derivatives.script.transfers)
         self.book.lifecycle = self.assets.lifecycle
         self._ip_windows: dict[str, SlidingWindow] = {}
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}
-        book, assets = self.book, self.assets
+        book, assets, derivatives = self.book, self.assets, self.derivatives
         self.endpoints: tuple[Endpoint, ...] = (
             Endpoint("/v5/market/time", False, book.market_time),
             Endpoint("/v5/market/instruments-info", False, book.instruments_info),
             Endpoint("/v5/user/query-api", True, book.query_api),
             Endpoint("/v5/account/info", True, book.account_info),
             Endpoint("/v5/account/wallet-balance", True, book.wallet_balance),
-            Endpoint("/v5/execution/list", True, book.executions),
+            Endpoint("/v5/execution/list", True, self._executions),
+            Endpoint("/v5/account/transaction-log", True, derivatives.transaction_log),
+            Endpoint("/v5/account/contract-transaction-log", True, derivatives.contract_transaction_log),
+            Endpoint("/v5/account/borrow-history", True, derivatives.borrow_history),
             Endpoint("/v5/asset/deposit/query-record", True, assets.deposits),
             Endpoint("/v5/asset/deposit/query-internal-record", True, assets.internal_deposits),
             Endpoint("/v5/asset/withdraw/query-record", True, assets.withdrawals),
@@ -142,6 +153,13 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/asset/exchange/query-convert-history", True, assets.converts),
             Endpoint("/v5/asset/transfer/query-account-coins-balance", True, assets.coins_balance),
         )
+
+    def _executions(self, call: Call) -> object:
+        """Spot rows from the spot book, linear, inverse and option rows from the derivatives script."""
+        category = call.params.get("category", "")
+        if category in DERIVATIVES:
+            return self.derivatives.executions(call, category)
+        return self.book.executions(call)
 
     @property
     def trades_reachable(self) -> tuple[int, int]:

@@ -78,9 +78,11 @@ def convert_account(convert: ConvertRecord) -> str:
 class BybitAssets:
     """Serves one scripted account's asset history the way Bybit's v5 REST API does."""
 
-    def __init__(self, account: ScriptedAccount) -> None:
+    def __init__(self, account: ScriptedAccount, *, contract_transfers: Sequence[TransferRecord] = ()) -> None:
         self.account = account
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
+        # A classic account's moves between its spot and contract wallets (bybit_derivatives_script).
+        self.all_transfers = (*account.transfers, *contract_transfers)
 
     def coins_balance(self, call: Call) -> Json:
         """All coins' balances of one account type (asset/balance/all-balance.mdx): `accountType` required, `coin`
@@ -225,7 +227,7 @@ class BybitAssets:
         limit = limit_param(call.params, 20, 50)
         start, end = window(call.params, call.now_ms, TRANSFER_WINDOW_MS)
         coin = call.params.get("coin")
-        chosen = [t for t in self.account.transfers if start <= t.timestamp <= end and (not coin or t.asset == coin)]
+        chosen = [t for t in self.all_transfers if start <= t.timestamp <= end and (not coin or t.asset == coin)]
         items, cursor = cursor_page(chosen, call.params, limit, lambda t: (t.timestamp, t.id))
         return {"list": [self._transfer(t) for t in items], "nextPageCursor": cursor}
 

@@ -18,7 +18,8 @@ import random
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sandbox.exchanges.base import DAY_MS, ApiKey
 from sandbox.exchanges.lifecycle import Lifecycle
@@ -33,6 +34,9 @@ from sandbox.exchanges.records import (
     plain,
 )
 from sandbox.exchanges.scripted import credited_balances
+
+if TYPE_CHECKING:
+    from sandbox.exchanges.bybit_derivatives_script import DerivativesScript
 
 Json = dict[str, Any]
 R = TypeVar("R")
@@ -177,6 +181,7 @@ class BybitBook:
         self.account = account
         self.lifecycle = Lifecycle()  # shared with the asset book: what it scripts, the balances show
         self.classic = classic
+        self.derivatives: DerivativesScript | None = None  # set by the emulator: fees, profit, funding, loans
         self._key_ids: dict[str, int] = {}
 
     def market_time(self, call: Call) -> Json:
@@ -259,7 +264,8 @@ class BybitBook:
 
     def account_info(self, call: Call) -> Json:
         return {
-            "unifiedMarginStatus": 5,
+            # enum.mdx#unifiedmarginstatus: 1 classic account, 5 unified trading account 2.0.
+            "unifiedMarginStatus": 1 if self.classic else 5,
             "marginMode": "REGULAR_MARGIN",
             "isMasterTrader": False,
             "spotHedgingStatus": "OFF",
@@ -270,52 +276,89 @@ class BybitBook:
         }
 
     def wallet_balance(self, call: Call) -> Json:
+        """wallet-balance.mdx: accountType "UTA2.0: UNIFIED; UTA1.0: UNIFIED, CONTRACT; Classic account: CONTRACT,
+        SPOT". A unified wallet's walletBalance includes what was borrowed on spot margin (`spotBorrow`: "old
+        walletBalance = new walletBalance - spotBorrow"); a classic account's totals are "" ("In non-unified mode,
+        the field will be returned as an empty string")."""
         account_type = call.params.get("accountType", "")
-        if account_type != "UNIFIED":
-            raise BybitError(10001, "accountType only support UNIFIED.")
+        allowed = ("SPOT", "CONTRACT") if self.classic else ("UNIFIED",)
+        if account_type not in allowed:
+            raise BybitError(10001, f"accountType only support {', '.join(allowed)}.")
         wanted = set(filter(None, call.params.get("coin", "").split(",")))
+        held, borrowed = self.wallet_totals(account_type)
+        locked = self._locked(account_type)
         coins = [
-            {
-                "coin": b.asset,
-                "equity": plain(b.total),
-                "walletBalance": plain(b.total),
-                "locked": plain(b.locked),
-                # Both in the docs' example and in live answers (2024, 2025: availableToBorrow "" on UNIFIED).
-                "availableToWithdraw": plain(b.free),
-                "availableToBorrow": "",
-                "usdValue": "",
-                "unrealisedPnl": "0",
-                "cumRealisedPnl": "0",
-                "borrowAmount": "0",
-                "accruedInterest": "0",
-                "totalOrderIM": plain(b.locked),
-                "totalPositionIM": "0",
-                "totalPositionMM": "0",
-                "bonus": "0",
-                "collateralSwitch": True,
-                "marginCollateral": True,
-                "spotHedgingQty": "0",
-            }
-            for b in credited_balances(self.account, self.lifecycle)
-            if b.total > 0 and (not wanted or b.asset in wanted)
+            self._coin(asset, total, borrowed.get(asset, Decimal(0)), locked.get(asset, Decimal(0)))
+            for asset, total in sorted(held.items())
+            if total != 0 and (not wanted or asset in wanted)
         ]
+        empty = "" if self.classic else "0"
         return {
             "list": [
                 {
-                    "accountType": "UNIFIED",
-                    "accountIMRate": "0",
-                    "accountMMRate": "0",
-                    "accountLTV": "0",
+                    "accountType": account_type,
+                    "accountIMRate": empty,
+                    "accountMMRate": empty,
+                    "accountLTV": empty,
                     "totalEquity": "",
                     "totalWalletBalance": "",
                     "totalMarginBalance": "",
                     "totalAvailableBalance": "",
-                    "totalPerpUPL": "0",
-                    "totalInitialMargin": "0",
-                    "totalMaintenanceMargin": "0",
+                    "totalPerpUPL": empty,
+                    "totalInitialMargin": empty,
+                    "totalMaintenanceMargin": empty,
                     "coin": coins,
                 }
             ]
+        }
+
+    def wallet_totals(self, account_type: str) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+        """(walletBalance per coin, spotBorrow per coin) of one wallet: the spot history's balances, plus what the
+        derivatives and interest changed, plus (unified) the spot-margin loans; a classic account keeps its
+        derivatives money in the CONTRACT wallet, moved there from SPOT."""
+        spot = {b.asset: b.total for b in credited_balances(self.account, self.lifecycle)}
+        script = self.derivatives
+        if script is None:
+            return spot, {}
+        change, moved = script.change(), script.moved_to_contract()
+        if account_type == "CONTRACT":
+            coins = set(change) | set(moved)
+            return {c: moved.get(c, Decimal(0)) + change.get(c, Decimal(0)) for c in coins}, {}
+        if account_type == "SPOT":
+            return {c: spot.get(c, Decimal(0)) - moved.get(c, Decimal(0)) for c in set(spot) | set(moved)}, {}
+        borrow = dict(script.spot_borrow)
+        coins = set(spot) | set(change) | set(borrow)
+        total = {c: spot.get(c, Decimal(0)) + change.get(c, Decimal(0)) + borrow.get(c, Decimal(0)) for c in coins}
+        return total, borrow
+
+    def _locked(self, account_type: str) -> dict[str, Decimal]:
+        if account_type == "CONTRACT":
+            return {}
+        return {b.asset: b.locked for b in credited_balances(self.account, self.lifecycle)}
+
+    @staticmethod
+    def _coin(asset: str, total: Decimal, borrowed: Decimal, locked: Decimal) -> Json:
+        return {
+            "coin": asset,
+            "equity": plain(total),
+            "walletBalance": plain(total),
+            "locked": plain(locked),
+            # Both in the docs' example and in live answers (2024, 2025: availableToBorrow "" on UNIFIED).
+            "availableToWithdraw": plain(total - locked - borrowed),
+            "availableToBorrow": "",
+            "usdValue": "",
+            "unrealisedPnl": "0",
+            "cumRealisedPnl": "0",
+            "borrowAmount": plain(borrowed),
+            "accruedInterest": "0",
+            "totalOrderIM": plain(locked),
+            "totalPositionIM": "0",
+            "totalPositionMM": "0",
+            "bonus": "0",
+            "collateralSwitch": True,
+            "marginCollateral": True,
+            "spotHedgingQty": "0",
+            "spotBorrow": plain(borrowed),
         }
 
     def executions(self, call: Call) -> Json:

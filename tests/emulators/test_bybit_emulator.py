@@ -62,6 +62,11 @@ async def test_load_markets_with_a_read_only_key_asks_only_for_spot_instruments(
     assert markets["BTC/USDT"]["spot"] is True
     assert dict(bybit.requests.by_path) == {"/v5/market/instruments-info": 1, "/v5/account/wallet-balance": 1}
     held = {b.asset: b.total for b in bybit.account.balances if b.total > 0}
+    # The unified wallet also holds what the scripted derivatives and interest changed, and the spot-margin loan
+    # (walletBalance includes spotBorrow).
+    script = bybit.derivatives.script
+    for coin, change in (*script.change().items(), *script.spot_borrow.items()):
+        held[coin] = held.get(coin, Decimal(0)) + change
     coins = balance["info"]["result"]["list"][0]["coin"]
     assert {coin["coin"]: Decimal(coin["walletBalance"]) for coin in coins} == held
     assert set(balance["total"]) == set(held)

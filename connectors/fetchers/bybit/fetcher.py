@@ -10,6 +10,8 @@ Bybit's cursor; converts by page number. Rules and their sources: docs/exchange-
 | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/exchange/query-convert-history` | none | 100, `index`, newest first | web/app converts: 2025-09-10 |
 
+Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`.
+
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
 the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
 (cursor key "") then internal, off-chain ones (cursor key "internal").
@@ -18,11 +20,12 @@ the next page. Executions need no market: one walk covers the whole account. Dep
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.bybit.derivative_rows import DerivativeRows
+from connectors.fetchers.bybit.derivatives import DerivativesFetch, Route
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -52,12 +55,7 @@ WEB_CONVERTS_GAP = Text.of(msgid("sync.gap.bybit.web_converts"))
 INTERNAL = "internal"  # the cursor key of the internal (off-chain) deposit walk
 
 
-@dataclass(frozen=True, slots=True)
-class _Route:
-    method: str
-    rows_key: str
-    params: Mapping[str, Any]
-
+_Route = Route
 
 ROUTES: Mapping[Endpoint, _Route] = {
     Endpoint.SPOT_TRADES: _Route("privateGetV5ExecutionList", "list", {"category": "spot"}),
@@ -67,7 +65,8 @@ ROUTES: Mapping[Endpoint, _Route] = {
     Endpoint.TRANSFERS: _Route("privateGetV5AssetTransferQueryInterTransferList", "list", {}),
 }
 INTERNAL_DEPOSITS = _Route("privateGetV5AssetDepositQueryInternalRecord", "rows", {})
-SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT}
+DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS})
+SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT} | DERIVATIVES
 
 
 class BybitFetcher:
@@ -81,6 +80,7 @@ class BybitFetcher:
         self.key_type = key_type
         self.pacer = pacer or pacer_for(client)  # Bybit's per-minute budgets (deposits 100/min, ...)
         self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
+        self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
@@ -100,6 +100,8 @@ class BybitFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.CONVERT:
             return self._converts(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint in DERIVATIVES:
+            return self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.DEPOSITS:
             return self._deposits(spec, since=since, until=until, cursors=cursors, report=report)
         route, parse = ROUTES[endpoint], self._parser(endpoint)

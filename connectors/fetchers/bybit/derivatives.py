@@ -1,0 +1,163 @@
+"""Bybit v5 derivatives history: fills, realized profit and loss, funding and spot-margin interest, read by what
+kind of account the key belongs to. Rules and their sources: docs/exchange-apis/bybit.md.
+
+| endpoint | what | window | page | reach |
+| --- | --- | --- | --- | --- |
+| `GET /v5/execution/list?category=linear|inverse|option` | fills (fee `execFee`) | 7 days | 100 | 2 years |
+| `GET /v5/account/transaction-log` (unified) | `cashFlow` P&L, `funding` | 7 days | 50 | 2 years |
+| `GET /v5/account/contract-transaction-log` (classic) | the same, funding's sign turned | 7 days | 50 | 2 years |
+| `GET /v5/account/borrow-history` (unified) | `borrowCost` interest | 30 days | 50 | 2 years |
+
+`GET /v5/account/info`'s `unifiedMarginStatus` (docs/v5/enum.mdx#unifiedmarginstatus) says which lists hold the
+account's history: 1 classic (contract log, no options, no unified loans), 3/4 UTA1.0 (unified log, and the contract
+log for inverse), 5/6 UTA2.0 (unified log only). It is asked once per fetcher. Each list is its own walk with its
+own cursor key, so a re-sync resumes each where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.bybit.derivative_rows import INVERSE, LINEAR, OPTION, DerivativeRows
+from connectors.fetchers.bybit.rows import Parsed
+from connectors.profiles import Endpoint, EndpointSpec
+
+LOG_PAGE = 50  # transaction-log.mdx, contract-transaction-log.mdx: limit [1, 50]
+CLASSIC = 1
+UTA1 = frozenset({3, 4})
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    rows_key: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    key: str  # the cursor key of its walks
+    method: str
+    deducted_positive: bool  # the classic log writes a funding payment as positive
+
+
+UNIFIED_LOG = Log("unified", "privateGetV5AccountTransactionLog", deducted_positive=False)
+CONTRACT_LOG = Log("contract", "privateGetV5AccountContractTransactionLog", deducted_positive=True)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMode:
+    """What a Bybit account's status means for the lists and wallets Tallybot reads."""
+
+    status: int
+    categories: tuple[str, ...]
+    logs: tuple[Log, ...]
+    loans: bool  # spot-margin interest in the borrow history (unified accounts)
+    wallets: tuple[str, ...]  # the wallet-balance accountTypes (wallet-balance.mdx)
+
+    @property
+    def classic(self) -> bool:
+        return self.status == CLASSIC
+
+
+def mode_of(status: int) -> AccountMode:
+    if status == CLASSIC:
+        return AccountMode(status, (LINEAR, INVERSE), (CONTRACT_LOG,), False, ("SPOT", "CONTRACT"))
+    if status in UTA1:
+        return AccountMode(
+            status, (LINEAR, INVERSE, OPTION), (UNIFIED_LOG, CONTRACT_LOG), True, ("UNIFIED", "CONTRACT")
+        )
+    return AccountMode(status, (LINEAR, INVERSE, OPTION), (UNIFIED_LOG,), True, ("UNIFIED",))
+
+
+async def read_mode(client: Any) -> AccountMode:
+    """The account's kind, from `GET /v5/account/info` (50/s; any read-only key)."""
+    body = await client.privateGetV5AccountInfo({})
+    return mode_of(int((body.get("result") or {}).get("unifiedMarginStatus") or 0))
+
+
+class Walk(Protocol):
+    def __call__(
+        self,
+        spec: EndpointSpec,
+        route: Route,
+        parse: Callable[[Mapping[str, Any], int], Parsed],
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+        market: str = "",
+    ) -> AsyncIterator[Page]: ...
+
+
+class DerivativesFetch:
+    """The derivatives endpoints of one Bybit fetcher; `walk` is its windowed cursor walk."""
+
+    def __init__(self, client: Any, rows: DerivativeRows, walk: Walk) -> None:
+        self.client = client
+        self.rows = rows
+        self.walk = walk
+        self._mode: AccountMode | None = None
+
+    async def mode(self) -> AccountMode:
+        if self._mode is None:
+            self._mode = await read_mode(self.client)
+        return self._mode
+
+    async def fetch(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        mode = await self.mode()
+        walks: list[AsyncIterator[Page]] = []
+        logs = dataclasses.replace(spec, page_size=LOG_PAGE)
+        if spec.endpoint is Endpoint.FUTURES_TRADES:
+            for category in mode.categories:
+                route = Route("privateGetV5ExecutionList", "list", {"category": category})
+                walks.append(self._walk(spec, route, self.rows.fill(category), category, since, until, cursors, report))
+            for log in mode.logs:
+                route = Route(log.method, "list", {})
+                walks.append(
+                    self._walk(logs, route, self.rows.realized, f"pnl:{log.key}", since, until, cursors, report)
+                )
+        elif spec.endpoint is Endpoint.FUNDING:
+            for log in mode.logs:
+                route = Route(log.method, "list", {"type": "SETTLEMENT"})
+                parse = self.rows.funding(deducted_positive=log.deducted_positive)
+                walks.append(self._walk(logs, route, parse, log.key, since, until, cursors, report))
+        elif spec.endpoint is Endpoint.MARGIN_LOANS and mode.loans:
+            route = Route("privateGetV5AccountBorrowHistory", "list", {})
+            walks.append(self._walk(spec, route, self.rows.interest, "", since, until, cursors, report))
+        if not walks:
+            # Nothing of this kind in this kind of account (a classic account has no unified spot-margin loans).
+            yield Page(spec.endpoint, (), dict(cursors.get("", {})), until)
+            return
+        for pages in walks:
+            async for page in pages:
+                yield page
+
+    def _walk(
+        self,
+        spec: EndpointSpec,
+        route: Route,
+        parse: Callable[[Mapping[str, Any], int], Parsed],
+        key: str,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        return self.walk(
+            spec, route, parse, since=since, until=until, cursor=cursors.get(key), report=report, market=key
+        )

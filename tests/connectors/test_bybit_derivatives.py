@@ -1,0 +1,245 @@
+"""Bybit derivatives against the emulator through real ccxt clients: fills of linear, inverse and option contracts,
+realized profit and loss and funding from the transaction log, spot-margin interest from the borrow history.
+
+A full sync stores exactly the scripted history (every record, exact amounts, no duplicates), the fee of a fill is
+counted once (the log repeats it), a classic account is read through its own lists (its contract log writes a funding
+payment as positive), a re-sync asks only for what is new, and the balance reads pick the wallets by the account's
+kind and read a unified wallet net of its spot-margin loan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from connectors.balances import read_balances
+from connectors.balances.bybit import _bybit_wallet
+from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.bybit import BybitFetcher
+from connectors.fetchers.bybit.derivative_rows import DerivativeRows, contract
+from connectors.fetchers.windows import to_ms
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord, RecordKind
+from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
+from sandbox.exchanges.base import DAY_MS, HOUR_MS
+from sandbox.exchanges.bybit_derivatives_script import CashLine, Fill
+from tests.connectors.test_fetch_bybit import UNPACED, bybit_client
+
+SMALL = AccountProfile(years=0.2, traded_markets=3, trades=30, deposits=4, withdrawals=2, converts=2, transfers=2)
+FAST = BybitLimits(per_second={}, default_per_second=10_000, ip_requests_per_5s=100_000)
+KINDS = (Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS)
+# Bybit's symbols as ccxt names them, written by hand (docs/v5/enum.mdx#symbol).
+MARKETS = {"BTCUSDT": "BTC/USDT:USDT", "ETHUSDT": "ETH/USDT:USDT", "BTCUSD": "BTC/USD:BTC"}
+
+
+@pytest.fixture(params=[False, True], ids=["unified", "classic"])
+async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[BybitEmulator]:
+    async with BybitEmulator(seed=4242, profile=SMALL, listed_symbols=20, limits=FAST, classic=request.param) as e:
+        yield e
+
+
+def start_of(emulator: BybitEmulator) -> datetime:
+    first = min(t.timestamp for t in emulator.account.trades)
+    return datetime.fromtimestamp((first - DAY_MS) / 1000, tz=UTC)
+
+
+async def sync(
+    emulator: BybitEmulator, stored: dict[Endpoint, dict[str, Cursor]], until: datetime
+) -> dict[Endpoint, list[NormalizedRecord]]:
+    found: dict[Endpoint, list[NormalizedRecord]] = {}
+    async with bybit_client(emulator) as client:
+        fetcher = BybitFetcher(get_profile("bybit"), client, pacer=UNPACED)
+        for endpoint in KINDS:
+            cursors = stored.setdefault(endpoint, {})
+            records: list[NormalizedRecord] = []
+            async for page in fetcher.fetch(
+                endpoint, since=start_of(emulator), until=until, cursors=dict(cursors), report=FetchReport()
+            ):
+                cursors[page.market] = dict(page.cursor)
+                records.extend(page.records)
+            found[endpoint] = records
+    return found
+
+
+def option_market(symbol: str) -> str:
+    """BTC-21NOV26-64000-C as ccxt writes it: BTC/USDC:USDC-261121-64000-C."""
+    base, day, strike, kind = symbol.split("-")
+    expiry = datetime.strptime(day, "%d%b%y").strftime("%y%m%d")
+    return f"{base}/USDC:USDC-{expiry}-{strike}-{kind}"
+
+
+def market_of(symbol: str) -> str:
+    return MARKETS.get(symbol) or option_market(symbol)
+
+
+def fills_of(records: Iterable[NormalizedRecord]) -> dict[str, tuple[object, ...]]:
+    return {
+        str(r.exchange_tx_id): (
+            r.market,
+            r.side,
+            r.amount,
+            r.price,
+            r.quote_asset,
+            r.quote_amount,
+            r.fee_amount,
+            r.fee_asset,
+            to_ms(r.occurred_at),
+        )
+        for r in records
+        if r.kind is RecordKind.FUTURES_TRADE
+    }
+
+
+def truth_fills(fills: Iterable[Fill]) -> dict[str, tuple[object, ...]]:
+    return {
+        f.exec_id: (market_of(f.symbol), f.side.lower(), f.qty, f.price, f.settle, f.value, f.fee, f.settle, f.time)
+        for f in fills
+    }
+
+
+def lines_of(records: Iterable[NormalizedRecord], kind: RecordKind) -> list[tuple[object, ...]]:
+    return sorted((r.market or "", r.asset, r.amount, to_ms(r.occurred_at)) for r in records if r.kind is kind)
+
+
+def truth_lines(lines: Iterable[CashLine], *, funding: bool) -> list[tuple[object, ...]]:
+    picked = [
+        (market_of(x.symbol), x.currency, x.funding if funding else x.cash_flow, x.time)
+        for x in lines
+        if (x.funding if funding else x.cash_flow)
+    ]
+    return sorted(picked)
+
+
+async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_counts_each_fee_once(
+    emulator: BybitEmulator,
+) -> None:
+    script = emulator.derivatives.script
+    found = await sync(emulator, {}, datetime.now(UTC))
+    every = [r for records in found.values() for r in records]
+    assert len({r.natural_key for r in every}) == len(every), "duplicates"
+    assert fills_of(found[Endpoint.FUTURES_TRADES]) == truth_fills(script.fills)
+    assert lines_of(found[Endpoint.FUTURES_TRADES], RecordKind.REALIZED_PNL) == truth_lines(script.cash, funding=False)
+    assert lines_of(found[Endpoint.FUNDING], RecordKind.FUNDING) == truth_lines(script.cash, funding=True)
+    interest = sorted((r.asset, r.amount, to_ms(r.occurred_at)) for r in found[Endpoint.MARGIN_LOANS])
+    assert interest == sorted((c.currency, -c.cost, c.time) for c in script.interest)
+    categories = {r.raw["category"] for r in found[Endpoint.FUTURES_TRADES] if r.kind is RecordKind.FUTURES_TRADE}
+    if emulator.book.classic:
+        assert categories == {"linear", "inverse"} and interest == []
+        assert "/v5/account/transaction-log" not in emulator.requests.by_path
+        assert "/v5/account/borrow-history" not in emulator.requests.by_path
+    else:
+        assert categories == {"linear", "inverse", "option"} and len(interest) == 3
+        assert "/v5/account/contract-transaction-log" not in emulator.requests.by_path
+    # What the records move, coin by coin, is exactly what the log says the wallet changed (Change = cashFlow +
+    # funding - fee): the fee of each fill is counted once, from the execution, never again from the log.
+    moved: dict[str, Decimal] = {}
+    for r in every:
+        if r.kind is RecordKind.FUTURES_TRADE and r.fee_asset and r.fee_amount:
+            moved[r.fee_asset] = moved.get(r.fee_asset, Decimal(0)) - r.fee_amount
+        elif r.kind is not RecordKind.FUTURES_TRADE:
+            moved[r.asset] = moved.get(r.asset, Decimal(0)) + r.amount
+    assert moved == script.change()
+
+
+async def test_a_resync_asks_only_for_the_new_windows_and_stores_only_the_new_fill() -> None:
+    async with BybitEmulator(seed=77, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+        now = emulator.clock.now_ms()
+        stored: dict[Endpoint, dict[str, Cursor]] = {}
+        first = await sync(emulator, stored, datetime.fromtimestamp((now - DAY_MS) / 1000, tz=UTC))
+        assert fills_of(first[Endpoint.FUTURES_TRADES]) == truth_fills(emulator.derivatives.script.fills)
+        # A new fill and its log line, twelve hours ago: after the first sync's end.
+        old = emulator.derivatives.script
+        fill = dataclasses.replace(old.fills[0], exec_id="0b0b0b0b-new-fill", order_id="new", time=now - 12 * HOUR_MS)
+        line = dataclasses.replace(old.cash[0], id="new_line", trade_id=fill.exec_id, time=fill.time,
+                                   cash_flow=Decimal("1.25"))  # fmt: skip
+        emulator.derivatives.script = dataclasses.replace(old, fills=(*old.fills, fill), cash=(*old.cash, line))
+        before = dict(emulator.requests.by_path)
+        second = await sync(emulator, stored, datetime.now(UTC))
+        asked = {path: count - before.get(path, 0) for path, count in emulator.requests.by_path.items()}
+    assert fills_of(second[Endpoint.FUTURES_TRADES]) == truth_fills([fill])
+    assert lines_of(second[Endpoint.FUTURES_TRADES], RecordKind.REALIZED_PNL) == [
+        ("BTC/USDT:USDT", "USDT", Decimal("1.25"), now - 12 * HOUR_MS)
+    ]
+    assert second[Endpoint.FUNDING] == [] and second[Endpoint.MARGIN_LOANS] == []
+    # One 7-day window (at most two, when the day re-read crosses a window) per category, per log walk, and one
+    # 30-day borrow window: never the history again.
+    assert asked["/v5/execution/list"] <= 3 * 2
+    assert asked["/v5/account/transaction-log"] <= 2 * 2
+    assert asked["/v5/account/borrow-history"] <= 2
+
+
+async def test_balances_are_read_from_the_wallets_of_the_accounts_kind_and_net_of_spot_borrowing(
+    emulator: BybitEmulator,
+) -> None:
+    async with bybit_client(emulator) as client:
+        snapshot = await read_balances(client, get_profile("bybit"))
+    script = emulator.derivatives.script
+    expected = {b.asset: b.total for b in emulator.account.balances}
+    for coin, change in script.change().items():  # the borrowed 250 USDT is not the account's: not added
+        expected[coin] = expected.get(coin, Decimal(0)) + change
+    assert snapshot.totals == {coin: amount for coin, amount in expected.items() if amount != 0}
+    assert snapshot.complete and snapshot.requests == len(snapshot.wallets_read) + 1  # + the account's kind
+    if emulator.book.classic:
+        assert snapshot.wallets_read == ["spot", "contract", "funding"]
+    else:
+        assert snapshot.wallets_read == ["unified", "funding"]
+        assert script.spot_borrow == {"USDT": Decimal(250)}
+
+
+def test_a_unified_wallet_is_read_net_of_what_it_borrowed_on_spot_margin() -> None:
+    # wallet-balance.mdx: "old walletBalance = new walletBalance - spotBorrow".
+    body = {"result": {"list": [{"coin": [
+        {"coin": "USDT", "walletBalance": "2000", "spotBorrow": "5000"},
+        {"coin": "BTC", "walletBalance": "0.805994", "spotBorrow": ""},
+        {"coin": "ETH", "walletBalance": "1.5"},
+    ]}]}}  # fmt: skip
+    assert list(_bybit_wallet(body)) == [
+        ("USDT", Decimal(-3000)),
+        ("BTC", Decimal("0.805994")),
+        ("ETH", Decimal("1.5")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("category", "symbol", "expected"),
+    [
+        ("linear", "BTCUSDT", ("BTC", "USDT", "BTC/USDT:USDT")),
+        ("linear", "ETHPERP", ("ETH", "USDC", "ETH/USDC:USDC")),
+        ("linear", "BTCUSDT-21FEB25", ("BTC", "USDT", "BTC/USDT:USDT-250221")),
+        ("linear", "BTC-27DEC24", ("BTC", "USDC", "BTC/USDC:USDC-241227")),
+        ("inverse", "BTCUSD", ("BTC", "BTC", "BTC/USD:BTC")),
+        ("option", "BTC-30DEC22-18000-C", ("BTC", "USDC", "BTC/USDC:USDC-221230-18000-C")),
+        ("option", "ETH-7JUN24-3000-P-USDT", ("ETH", "USDT", "ETH/USDT:USDT-240607-3000-P")),
+        ("inverse", "BTCUSDH25", None),  # inverse futures: kept as Bybit names them
+    ],
+)
+def test_bybit_symbols_become_ccxt_symbols_with_their_settle_coin(
+    category: str, symbol: str, expected: tuple[str, str, str] | None
+) -> None:
+    assert contract(category, symbol) == expected
+
+
+def test_the_classic_log_writes_a_funding_payment_as_positive() -> None:
+    # contract-transaction-log.mdx's example: funding "-0.00000156" on a short BTCUSD ("Negative value means
+    # receiving funding fee"), change "0.00000156": received.
+    row = {"id": "467153", "symbol": "BTCUSD", "category": "inverse", "type": "SETTLEMENT", "currency": "BTC",
+           "funding": "-0.00000156", "cashFlow": "0.00000000", "transactionTime": "1714032000000",
+           "tradeId": "423a565c-f1b6-4c81-bc62-760cd7dd89e7"}  # fmt: skip
+    rows = DerivativeRows(lambda coin: coin)
+    classic, _ = rows.funding(deducted_positive=True)(row, 0)
+    unified, _ = rows.funding(deducted_positive=False)(row, 0)
+    assert classic is not None and classic.amount == Decimal("0.00000156") and classic.market == "BTC/USD:BTC"
+    assert unified is not None and unified.amount == Decimal("-0.00000156")
+    assert rows.realized(row, 0) == (None, None)  # no cash flow: no realized profit or loss
+    assert classic.occurred_at == datetime(2024, 4, 25, 8, tzinfo=UTC)
+
+
+def test_transfers_and_spot_lines_of_the_log_are_not_profit() -> None:
+    rows = DerivativeRows(lambda coin: coin)
+    base = {"symbol": "", "currency": "USDT", "cashFlow": "500", "transactionTime": "1714032000000", "tradeId": ""}
+    assert rows.realized({**base, "category": "linear", "type": "TRANSFER_IN"}, 0) == (None, None)
+    assert rows.realized({**base, "category": "spot", "type": "TRADE"}, 0) == (None, None)
