@@ -60,7 +60,9 @@ class HistorySummary:
 
     records: int
     by_kind: dict[str, int]
-    totals: dict[str, Decimal]  # net balance effect per asset: bought + deposited + rewarded − sold − sent − fees
+    # Net balance effect per asset: bought + deposited + rewarded − sold − sent − fees, and signed ledger, funding,
+    # realized profit and loss and interest; margin loans count zero (connectors/files/writers.py `flows`).
+    totals: dict[str, Decimal]
     first_at: datetime | None
     last_at: datetime | None
 
