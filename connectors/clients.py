@@ -99,6 +99,8 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
 SELF_PACED: Mapping[str, frozenset[str]] = {
     "binance": frozenset(
         {"capital/deposit/hisrec", "capital/withdraw/history", "convert/tradeFlow", "asset/assetDividend"}
+        # Dust, P2P, Pay and fiat lists (connectors/fetchers/binance/wallet_kinds.py).
+        | {"asset/dribblet", "c2c/orderMatch/listUserOrderHistory", "pay/transactions", "fiat/orders", "fiat/payments"}
     ),
 }
 

@@ -19,6 +19,17 @@ def _binance_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["asset"], amount_sum(row, "free", "locked", "freeze", "withdrawing")) for row in body)
 
 
+def _binance_earn_flexible(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /sapi/v1/simple-earn/flexible/position: rows[] of asset, totalAmount (with its collateralAmount). `size` at
+    # most 100: an account with more than 100 flexible positions is read in part.
+    return ((row["asset"], amount_sum(row, "totalAmount")) for row in body.get("rows") or [])
+
+
+def _binance_earn_locked(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /sapi/v1/simple-earn/locked/position: rows[] of asset, amount (size at most 100, as above).
+    return ((row["asset"], amount_sum(row, "amount")) for row in body.get("rows") or [])
+
+
 def _binance_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
     # GET /fapi/v2/balance and GET /dapi/v1/balance: a list of asset, balance (the wallet balance; crossUnPnl, the
     # unrealized profit and loss, is not in it and no history explains it).
@@ -43,6 +54,8 @@ _NO_FUTURES, _NO_MARGIN = ("-2015",), ("-3003",)
 READS = (
     WalletRead("spot", "privateGetAccount", {"omitZeroBalances": "true"}, _binance_spot),
     WalletRead("funding", "sapiPostAssetGetFundingAsset", {}, _binance_funding),
+    WalletRead("earn_flexible", "sapiGetSimpleEarnFlexiblePosition", {"size": "100"}, _binance_earn_flexible),
+    WalletRead("earn_locked", "sapiGetSimpleEarnLockedPosition", {"size": "100"}, _binance_earn_locked),
     WalletRead("usdm_futures", "fapiPrivateV2GetBalance", {}, _binance_futures, _NO_FUTURES),
     WalletRead("coinm_futures", "dapiPrivateGetBalance", {}, _binance_futures, _NO_FUTURES),
     WalletRead("cross_margin", "sapiGetMarginAccount", {}, _binance_cross_margin, _NO_MARGIN),

@@ -44,6 +44,7 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.binance_margin import MarginBook, script_margin
+from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook, WalletKindsScript
 from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 from sandbox.exchanges.self_generated import KeyPairKind, check_public_key, new_private_key, public_key_pem
@@ -98,6 +99,7 @@ class BinanceEmulator(ExchangeEmulator):
         limits: BinanceLimits | None = None,
         clock: Clock | None = None,
         derivatives: bool = False,
+        wallet_kinds: bool = False,
     ) -> None:
         """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin."""
         super().__init__(clock=clock)
@@ -119,7 +121,7 @@ class BinanceEmulator(ExchangeEmulator):
         self.book.futures_enabled = derivatives
         self.budgets = WeightBudgets(self.limits)
         book, fut, mar = self.book, self.futures, self.margin
-        self.endpoints = (
+        self.endpoints: tuple[Endpoint, ...] = (
             Endpoint("/api/v3/ping", 1, "api", False, book.ping),
             Endpoint("/api/v3/time", 1, "api", False, book.time),
             Endpoint("/api/v3/exchangeInfo", 20, "api", False, book.exchange_info),
@@ -142,6 +144,13 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/margin/myTrades", 10, "sapi_ip", True, mar.my_trades),
             Endpoint("/sapi/v1/margin/borrow-repay", 10, "sapi_ip", True, mar.loans),
             Endpoint("/sapi/v1/margin/interestHistory", 1, "sapi_ip", True, mar.interest_history),
+        )
+        # `wallet_kinds`: the account also converted dust, traded P2P, paid with Binance Pay, moved fiat, bought with a
+        # card and holds Simple Earn positions (binance_wallet_kinds.py); its routes answer empty otherwise.
+        kinds = self.wallet_kinds = WalletKindsBook(WalletKindsScript.of(seed, self.clock.now_ms(), wallet_kinds))
+        self.endpoints = (
+            *(replace(e, handler=kinds.wrapped(e.path, e.handler)) for e in self.endpoints),
+            *(Endpoint(path, weight, bucket, True, serve, how) for path, weight, bucket, serve, how in kinds.routes()),
         )
 
     # -- self-generated keys -----------------------------------------------------------------------------------

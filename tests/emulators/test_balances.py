@@ -40,7 +40,16 @@ def held(account: ScriptedAccount) -> dict[str, Decimal]:
 
 READS = {
     # The request cost of one reconciliation (docs/BENCHMARKS.md): one request per wallet, nothing else.
-    "binance": {"/api/v3/account": 1, "/sapi/v1/asset/get-funding-asset": 1},
+    "binance": {
+        "/api/v3/account": 1,
+        "/sapi/v1/asset/get-funding-asset": 1,
+        "/sapi/v1/simple-earn/flexible/position": 1,
+        "/sapi/v1/simple-earn/locked/position": 1,
+        "/fapi/v2/balance": 1,
+        "/dapi/v1/balance": 1,
+        "/sapi/v1/margin/account": 1,
+        "/sapi/v1/margin/isolated/account": 1,
+    },
     "bybit": {"/v5/account/wallet-balance": 1, "/v5/asset/transfer/query-account-coins-balance": 1},
     "okx": {"/api/v5/account/balance": 1, "/api/v5/asset/balances": 1},
     "bitget": {"/api/v2/spot/account/assets": 1},
@@ -110,7 +119,11 @@ def test_scripted_balances_are_never_negative_and_emptied_markets_end_at_zero(bi
 
 async def test_binance_spot_and_funding_wallets(binance: BinanceEmulator, binance_keys: DemoKeys) -> None:
     snapshot = await read("binance", binance, binance_keys, options=BINANCE_OPTIONS)
-    assert snapshot.wallets_read == ["spot", "funding"] and snapshot.complete
+    earn, derivatives = (
+        ["earn_flexible", "earn_locked"],
+        ["usdm_futures", "coinm_futures", "cross_margin", "isolated_margin"],
+    )
+    assert snapshot.wallets_read == ["spot", "funding", *earn, *derivatives] and snapshot.complete
     assert snapshot.totals == held(binance.account)
 
 

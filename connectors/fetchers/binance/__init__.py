@@ -23,6 +23,7 @@ from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
 from connectors.fetchers.binance.trades import BinanceTrades
 from connectors.fetchers.binance.wallet import BinanceWallet
+from connectors.fetchers.binance.wallet_kinds import KIND_ENDPOINTS, BinanceWalletKinds
 from connectors.fetchers.discovery import DEFAULT_PROBE_BUDGET, AssetEvidence
 from connectors.profiles import Endpoint, ExchangeProfile
 
@@ -33,7 +34,7 @@ MARGIN_OPENED = date(2019, 7, 11)
 WALLET_ENDPOINTS = frozenset({Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS})
 # Futures and margin (futures.py, margin.py): fetched one after the other, as each needs what the one before saw.
 DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
-SUPPORTED = WALLET_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES}
+SUPPORTED = WALLET_ENDPOINTS | KIND_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES}
 
 __all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "SapiPacing"]
 
@@ -65,13 +66,14 @@ class BinanceFetcher:
             max_pause=max_pause,
         )
         self.wallet = BinanceWallet(client, self.evidence, self.pacing, opened=BINANCE_OPENED)
+        self.wallet_kinds = BinanceWalletKinds(client, self.evidence, self.pacing)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
         self.probe_budget = probe_budget
         self.scan_quotes = scan_quotes
 
     # Endpoints a sync may fetch at the same time: independent, and each paced by its own budgets.
-    concurrent_endpoints = WALLET_ENDPOINTS
+    concurrent_endpoints = WALLET_ENDPOINTS | KIND_ENDPOINTS
 
     def scan(self, quotes: frozenset[str]) -> None:
         """Probe every listed market of these quotes in this sync's spot trades (a reconciliation asked)."""
@@ -107,4 +109,6 @@ class BinanceFetcher:
             return self.margin.fetch_loans(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_TRADES:
             return self.margin.fetch_trades(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint in KIND_ENDPOINTS:
+            return self.wallet_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         return self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)

@@ -22,6 +22,8 @@ NAME = "Binance"
 
 # Binance opened in July 2017; nothing can be older.
 _OPENED = date(2017, 7, 14)
+# The dust log "Only return records after 2020/12/01" (developers.binance.com/docs/wallet/asset/dust-log).
+_DUST_LOG_START = date(2020, 12, 1)
 
 _SYSTEM_GENERATED_SHAPE = r"[A-Za-z0-9]{64}"
 
@@ -123,6 +125,42 @@ ENDPOINTS = (
         window=180 * c.DAY,
         api_path="GET /sapi/v1/asset/assetDividend",
         notes=t("profile.binance.endpoints.n5.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.DUST,
+        default_enabled=True,
+        page_size=100,
+        earliest=_DUST_LOG_START,
+        api_path="GET /sapi/v1/asset/dribblet",
+        notes=t("profile.binance.endpoints.dust.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.P2P,
+        default_enabled=True,
+        page_size=100,
+        window=30 * c.DAY,
+        lookback=180 * c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /sapi/v1/c2c/orderMatch/listUserOrderHistory",
+        notes=t("profile.binance.endpoints.p2p.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.PAY,
+        default_enabled=True,
+        page_size=100,
+        window=90 * c.DAY,
+        lookback=540 * c.DAY,
+        api_path="GET /sapi/v1/pay/transactions",
+        notes=t("profile.binance.endpoints.pay.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.FIAT,
+        default_enabled=True,
+        page_size=500,
+        earliest=_OPENED,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /sapi/v1/fiat/orders, GET /sapi/v1/fiat/payments",
+        notes=t("profile.binance.endpoints.fiat.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,

@@ -1,0 +1,377 @@
+"""Binance's other wallet histories: dust conversions, P2P orders, Binance Pay, fiat orders and fiat payments.
+
+| endpoint | list | range per request | paging | reach | weight |
+| --- | --- | --- | --- | --- | --- |
+| DUST | `/sapi/v1/asset/dribblet` | not limited | none: "only return last 100 records" | after 2020-12-01 | 1 IP |
+| P2P | `/sapi/v1/c2c/orderMatch/listUserOrderHistory`, BUY, SELL | 30 days | `page`, `rows` 100 | 6 months | 1 IP |
+| PAY | `/sapi/v1/pay/transactions` | 90 days | none: `limit` 100, the end moves back | 18 months | 3,000 UID |
+| FIAT | `/sapi/v1/fiat/orders`, transactionType 0, 1 | not limited | `page`, `rows` 500 | not stated | 45,000 UID |
+| FIAT | `/sapi/v1/fiat/payments`, transactionType 0, 1 | not limited | `page`, `rows` 500 | not stated | 1 IP |
+
+docs/exchange-apis/binance.md names each page. Endpoints made of several lists (P2P's two trade types, fiat's four)
+keep one walk cursor per list inside the endpoint's cursor (`{"lists": {name: walk cursor}}`), so a re-sync resumes
+each list where it stopped. A P2P order, fiat order or fiat payment still in progress holds its list's cursor at its
+time (windows.py), so the sync after it completes stores it. Each list is paced by its own documented budget, as
+budgets.py paces the four older wallet lists; `connectors.clients.SELF_PACED` takes them off ccxt's bucket.
+
+Fiat money that never sat in a Binance wallet (a P2P buyer pays the seller's bank; a card pays for a purchase) is
+stored as a deposit of that fiat beside the trade (a withdrawal beside a sale), so the trade's fiat leg adds up to
+zero, as the account's fiat balance does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from connectors.clients import last_response_headers, shared_by_exchange
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
+from connectors.fetchers.binance.budgets import IP_HEADER, UID_HEADER, MinuteBudget, SapiPacing
+from connectors.fetchers.discovery import AssetEvidence
+from connectors.fetchers.windows import (
+    FetchWindowPage,
+    WindowPage,
+    WindowWalk,
+    call,
+    header,
+    hold_if_recent,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from i18n import Text
+
+# ccxt implicit method -> (Binance path, documented weight, True: the account's UID budget, False: the IP's).
+RULES: Mapping[str, tuple[str, int, bool]] = {
+    "sapiGetAssetDribblet": ("/sapi/v1/asset/dribblet", 1, False),  # wallet/asset/dust-log
+    "sapiGetC2cOrderMatchListUserOrderHistory": ("/sapi/v1/c2c/orderMatch/listUserOrderHistory", 1, False),
+    "sapiGetPayTransactions": ("/sapi/v1/pay/transactions", 3_000, True),  # pay/rest-api
+    "sapiGetFiatOrders": ("/sapi/v1/fiat/orders", 45_000, True),  # fiat/rest-api
+    "sapiGetFiatPayments": ("/sapi/v1/fiat/payments", 1, False),  # fiat/rest-api/Get-Fiat-Payments-History
+}
+KIND_ENDPOINTS = frozenset({Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT})
+
+# orderStatus of a C2C order: COMPLETED is final and stored; CANCELLED and CANCELLED_BY_SYSTEM are final and never
+# stored; the rest (PENDING, TRADING, BUYER_PAYED, DISTRIBUTING, IN_APPEAL) are still in progress.
+P2P_DONE = "COMPLETED"
+P2P_FAILED = frozenset({"CANCELLED", "CANCELLED_BY_SYSTEM"})
+# Fiat orders: "Processing, Failed, Successful, Finished, Refunding, Refunded, Refund Failed, Order Partial credit
+# Stopped" (and "Expired" in the example); fiat payments: "Processing, Completed, Failed, Refunded".
+FIAT_ORDER_DONE = frozenset({"Successful", "Finished"})
+FIAT_PAYMENT_DONE = frozenset({"Completed"})
+IN_PROGRESS = "Processing"
+# A purchase paid from the fiat balance; every other method (card, online banking, bank transfer) pays from outside.
+CASH_BALANCE = "Cash Balance"
+# Pay's walletType 4 or 6: paid by card, not from a Binance wallet.
+CARD_WALLETS = frozenset({4, 6})
+
+Parse = Callable[[Mapping[str, Any]], tuple[list[NormalizedRecord], int | None]]
+
+
+class BinanceWalletKinds:
+    """The four endpoints above; every page also tells `evidence` which assets the account touched."""
+
+    def __init__(self, client: Any, evidence: AssetEvidence, pacing: SapiPacing) -> None:
+        self.client = client
+        self.evidence = evidence
+        self.max_pause = pacing.max_pause
+        self.uid_per_minute = pacing.uid_weight_per_minute
+        self.ip_per_minute = pacing.ip_weight_per_minute
+        self._uid: dict[str, MinuteBudget] = {}
+        self._ip: dict[str, MinuteBudget] = shared_by_exchange(client).setdefault("binance_sapi_ip_budgets", {})
+
+    def code(self, asset: str) -> str:
+        return str(self.client.safe_currency_code(asset))
+
+    async def fetch(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        state: dict[str, Cursor] = dict((cursors.get("") or {}).get("lists") or {})
+        until_ms = to_ms(until)
+        for name, fetch_page in self._lists(spec, report):
+            own = state.get(name)
+            start = walk_begin(spec, own, since, report, exchange_name="Binance")
+            span = span_ms(spec.window) if spec.window is not None else max(until_ms - start + 1, 1)
+            walk = WindowWalk(spec.endpoint, span, fetch_page, report=report)
+            async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
+                state[name] = page.cursor
+                yield Page(spec.endpoint, page.records, {"lists": dict(state)}, page.covered_until)
+
+    def _lists(self, spec: EndpointSpec, report: FetchReport) -> Sequence[tuple[str, FetchWindowPage]]:
+        endpoint = spec.endpoint
+        if endpoint is Endpoint.DUST:
+            return [("", lambda start, end, token: self._dust_page(spec, report, start, end))]
+        if endpoint is Endpoint.P2P:
+            return [
+                (side, self._numbered(spec, report, "sapiGetC2cOrderMatchListUserOrderHistory", side, self._p2p))
+                for side in ("BUY", "SELL")
+            ]
+        if endpoint is Endpoint.PAY:
+            return [("", lambda start, end, token: self._pay_page(spec, report, start, end, token))]
+        if endpoint is Endpoint.FIAT:
+            return [
+                ("deposit", self._numbered(spec, report, "sapiGetFiatOrders", "0", partial(self._fiat_order, True))),
+                (
+                    "withdrawal",
+                    self._numbered(spec, report, "sapiGetFiatOrders", "1", partial(self._fiat_order, False)),
+                ),
+                ("buy", self._numbered(spec, report, "sapiGetFiatPayments", "0", partial(self._fiat_payment, True))),
+                ("sell", self._numbered(spec, report, "sapiGetFiatPayments", "1", partial(self._fiat_payment, False))),
+            ]
+        raise ValueError(f"no Binance wallet list for {endpoint}")
+
+    # -- requests ---------------------------------------------------------------------------------------------
+
+    def _budget(self, method: str) -> tuple[MinuteBudget, int, bool]:
+        path, weight, uid = RULES[method]
+        if uid:
+            return self._uid.setdefault(path, MinuteBudget(self.uid_per_minute)), weight, uid
+        return self._ip.setdefault(path, MinuteBudget(self.ip_per_minute)), weight, uid
+
+    async def _request(self, spec: EndpointSpec, report: FetchReport, method: str, params: dict[str, Any]) -> Any:
+        budget, weight, uid = self._budget(method)
+        async with budget.turn:
+            while (wait := budget.wait_for(weight, time.monotonic())) > 0:
+                if wait > self.max_pause:
+                    raise RateLimited(spec.endpoint, round(wait, 1))
+                await asyncio.sleep(wait)
+            budget.take(weight, time.monotonic())
+        body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
+        used = header(last_response_headers(), UID_HEADER if uid else IP_HEADER)
+        if used is not None and used.isdigit():
+            budget.report(int(used), time.monotonic())
+        return body
+
+    def _numbered(
+        self, spec: EndpointSpec, report: FetchReport, method: str, kind: str, parse: Parse
+    ) -> FetchWindowPage:
+        """A list paged by `page` (from 1) and `rows`, whose answer is `{"data": [...], "total": n}`."""
+
+        async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
+            number = int(token or 1)
+            if method == "sapiGetC2cOrderMatchListUserOrderHistory":
+                params: dict[str, Any] = {"tradeType": kind, "startTimestamp": start, "endTimestamp": end}
+            else:
+                params = {"transactionType": kind, "beginTime": start, "endTime": end}
+            params.update({"page": number, "rows": spec.page_size})
+            body = await self._request(spec, report, method, params)
+            rows = body.get("data") or []
+            total = body.get("total")
+            more = number * spec.page_size < int(total) if total is not None else len(rows) >= spec.page_size
+            return _page_of(rows, parse, number + 1 if more and rows else None)
+
+        return fetch_page
+
+    async def _dust_page(self, spec: EndpointSpec, report: FetchReport, start: int, end: int) -> WindowPage:
+        body = await self._request(spec, report, "sapiGetAssetDribblet", {"startTime": start, "endTime": end})
+        groups = body.get("userAssetDribblets") or []
+        page = WindowPage([])
+        for group in groups:
+            for detail in group.get("userAssetDribbletDetails") or []:
+                page.records.append(self._dust(detail))
+        total = int(body.get("total") or 0)
+        if total > len(groups):
+            # Only the last 100 conversions are listed: the older ones of this range are out of the API's reach.
+            oldest = min((int(g["operateTime"]) for g in groups), default=end)
+            reason = Text.of("sync.gap.binance.dust_reach", size=spec.page_size, missing=total - len(groups))
+            report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(start), ms_to_utc(oldest), reason))
+        return page
+
+    async def _pay_page(self, spec: EndpointSpec, report: FetchReport, start: int, end: int, token: Any) -> WindowPage:
+        """No paging: when a range holds a full page, ask again for [start, oldest] and skip the payments of that
+        oldest millisecond already seen (their ids ride in the token)."""
+        upper = int(token["end"]) if token else end
+        seen = set(token["ids"]) if token else set()
+        params = {"startTime": start, "endTime": upper, "limit": spec.page_size}
+        body = await self._request(spec, report, "sapiGetPayTransactions", params)
+        rows = body.get("data") or []
+        fresh = [row for row in rows if str(row["transactionId"]) not in seen]
+        page = _page_of(fresh, self._pay, None)
+        if len(rows) >= spec.page_size:
+            oldest = min(int(row["transactionTime"]) for row in rows)
+            at_oldest = {str(row["transactionId"]) for row in rows if int(row["transactionTime"]) == oldest}
+            if oldest == upper and not fresh:
+                # A whole page within one millisecond already seen: no way further back in this range.
+                reason = Text.of("sync.gap.binance.crowded", size=spec.page_size, phrase=spec.phrase)
+                report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(upper), ms_to_utc(upper), reason))
+                return page
+            page.token = {"end": oldest, "ids": sorted(at_oldest | (seen if oldest == upper else set()))}
+        return page
+
+    # -- records ----------------------------------------------------------------------------------------------
+
+    def _dust(self, row: Mapping[str, Any]) -> NormalizedRecord:
+        """One coin of a dust conversion: `amount` of `fromAsset` became `transferedAmount` BNB, after the
+        `serviceChargeAmount` (BNB) Binance kept; so the convert buys the gross and pays the charge as its fee."""
+        source = str(row["fromAsset"])
+        self.evidence.note(source, "dust")
+        self.evidence.note("BNB", "dust")
+        received, charge = exact(row["transferedAmount"]), exact(row["serviceChargeAmount"])
+        ident = str(row["transId"])
+        return NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(row["operateTime"]),
+            natural_key=natural_key(RecordKind.CONVERT, f"dust:{ident}:{source}"),
+            asset=self.code("BNB"),
+            amount=received + charge,
+            exchange_tx_id=ident,
+            side="buy",
+            quote_asset=self.code(source),
+            quote_amount=exact(row["amount"]),
+            fee_asset=self.code("BNB"),
+            fee_amount=charge,
+            raw=dict(row),
+        )
+
+    def _p2p(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+        asset, fiat, status = str(row["asset"]), str(row["fiat"]), str(row["orderStatus"])
+        self.evidence.note(asset, "p2p")
+        when = int(row["createTime"])
+        if status in P2P_FAILED:
+            return [], None
+        if status != P2P_DONE:
+            return [], hold_if_recent(when)
+        ident, buy = str(row["orderNumber"]), str(row["tradeType"]) == "BUY"
+        total = exact(row["totalPrice"])
+        trade = NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.TRADE, f"p2p:{ident}"),
+            asset=self.code(asset),
+            amount=exact(row["amount"]),
+            exchange_tx_id=ident,
+            market=f"{self.code(asset)}/{self.code(fiat)}",
+            side="buy" if buy else "sell",
+            quote_asset=self.code(fiat),
+            quote_amount=total,
+            price=exact(row["unitPrice"]),
+            fee_asset=self.code(asset),
+            fee_amount=exact(row.get("commission") or "0"),
+            raw=dict(row),
+        )
+        # The fiat went from the buyer's bank to the seller's, never through Binance.
+        return [trade, self._outside_fiat(f"p2p-fiat:{ident}", buy, fiat, total, when, row)], None
+
+    def _pay(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+        """Positive `amount`: received; negative: paid, from the assets `fundsDetail` names (a combined payment
+        draws on several)."""
+        ident, when = str(row["transactionId"]), int(row["transactionTime"])
+        amount = exact(row["amount"])
+        currency = str(row["currency"])
+        self.evidence.note(currency, "pay")
+        if amount >= 0:
+            return [self._pay_record(ident, RecordKind.DEPOSIT, currency, amount, when, row)], None
+        funds = [(str(f["currency"]), exact(f["amount"])) for f in row.get("fundsDetail") or []] or [
+            (currency, -amount)
+        ]
+        records = []
+        for asset, paid in funds:
+            self.evidence.note(asset, "pay")
+            records.append(self._pay_record(ident, RecordKind.WITHDRAWAL, asset, abs(paid), when, row))
+            if int(row.get("walletType") or 0) in CARD_WALLETS:
+                # Paid by card: the money never left a Binance wallet.
+                records.append(self._pay_record(f"card:{ident}", RecordKind.DEPOSIT, asset, abs(paid), when, row))
+        return records, None
+
+    def _pay_record(
+        self, ident: str, kind: RecordKind, asset: str, amount: Decimal, when: int, row: Mapping[str, Any]
+    ) -> NormalizedRecord:
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(kind, f"pay:{ident}:{asset}"),
+            asset=self.code(asset),
+            amount=amount,
+            exchange_tx_id=str(row["transactionId"]),
+            raw=dict(row),
+        )
+
+    def _fiat_order(self, deposit: bool, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+        """A fiat deposit or withdrawal: `indicatedAmount` asked, `amount` after the `totalFee`. A deposit is stored
+        as the indicated amount less its fee; a withdrawal as the amount sent plus its fee (both leave the balance
+        changed by exactly what Binance credited or took)."""
+        status, when = str(row["status"]), int(row["createTime"])
+        if status not in FIAT_ORDER_DONE:
+            return [], hold_if_recent(when) if status == IN_PROGRESS else None
+        ident, fiat = str(row["orderNo"]), str(row["fiatCurrency"])
+        self.evidence.note(fiat, "fiat")
+        kind = RecordKind.DEPOSIT if deposit else RecordKind.WITHDRAWAL
+        fee = exact(row.get("totalFee") or "0")
+        record = NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(kind, f"fiat:{ident}"),
+            asset=self.code(fiat),
+            amount=exact(row["indicatedAmount"]) if kind is RecordKind.DEPOSIT else exact(row["amount"]),
+            exchange_tx_id=ident,
+            fee_asset=self.code(fiat),
+            fee_amount=fee,
+            raw=dict(row),
+        )
+        return [record], None
+
+    def _fiat_payment(self, buy: bool, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+        """A purchase (or sale) of `obtainAmount` coins for `sourceAmount` fiat, of which `totalFee` is the fee."""
+        status, when = str(row["status"]), int(row["createTime"])
+        if status not in FIAT_PAYMENT_DONE:
+            return [], hold_if_recent(when) if status == IN_PROGRESS else None
+        ident, fiat, coin = str(row["orderNo"]), str(row["fiatCurrency"]), str(row["cryptoCurrency"])
+        self.evidence.note(coin, "fiat")
+        fiat_total, fee = exact(row["sourceAmount"]), exact(row.get("totalFee") or "0")
+        trade = NormalizedRecord(
+            kind=RecordKind.TRADE,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.TRADE, f"fiat-payment:{ident}"),
+            asset=self.code(coin),
+            amount=exact(row["obtainAmount"]),
+            exchange_tx_id=ident,
+            market=f"{self.code(coin)}/{self.code(fiat)}",
+            side="buy" if buy else "sell",
+            quote_asset=self.code(fiat),
+            quote_amount=fiat_total - fee if buy else fiat_total + fee,
+            price=exact(row["price"]) if row.get("price") not in (None, "") else None,
+            fee_asset=self.code(fiat),
+            fee_amount=fee,
+            raw=dict(row),
+        )
+        if row.get("paymentMethod") == CASH_BALANCE:
+            return [trade], None
+        funds = self._outside_fiat(f"fiat-payment-funds:{ident}", buy, fiat, fiat_total, when, trade.raw)
+        return [trade, funds], None
+
+    def _outside_fiat(
+        self, ident: str, incoming: bool, fiat: str, amount: Decimal, when: int, row: Mapping[str, Any]
+    ) -> NormalizedRecord:
+        kind = RecordKind.DEPOSIT if incoming else RecordKind.WITHDRAWAL
+        return NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(kind, ident),
+            asset=self.code(fiat),
+            amount=amount,
+            raw=dict(row),
+        )
+
+
+def _page_of(rows: Sequence[Mapping[str, Any]], parse: Parse, token: Any) -> WindowPage:
+    page = WindowPage([], token)
+    for row in rows:
+        records, hold = parse(row)
+        page.records.extend(records)
+        if hold is not None and (page.hold_ms is None or hold < page.hold_ms):
+            page.hold_ms = hold
+    return page
