@@ -221,6 +221,8 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "bitget/public_time.docs.json": ("publicCommonGetV2PublicTime", {}),
     "okx/public_instruments.docs.json": ("publicGetPublicInstruments", {"instType": "SPOT"}),
     "okx/public_time.docs.json": ("publicGetPublicTime", {}),
+    "okx/bills_archive.docs.json": ("privateGetAccountBillsArchive", {}),
+    "okx/savings_balance.docs.json": ("privateGetFinanceSavingsBalance", {}),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
 }
 # Fields an emulated answer may carry beyond a documented example, each with the page that documents it.

@@ -1,0 +1,40 @@
+"""An OKX user who trades perpetual swaps, expiry futures, options and margin: the first /sync brings every kind,
+/status lists them, and the history explains every balance (the trading account read without unrealized profit and
+loss). Before, these kinds were off ("skipped") and the balances they moved could not be explained."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.context import SERVICES_KEY
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import OkxEmulator
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+from tests.test_reconcile_e2e import RECENT, connect
+
+# RECENT: two months of spot history (the account test_reconcile_e2e reconciles); the derivatives script lies within
+# the last 45 days.
+
+
+async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_every_balance(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with OkxEmulator(seed=83, profile=RECENT, listed_symbols=20, derivatives=True) as okx:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"okx": okx.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], "okx", okx, date.today() - timedelta(days=70))
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    # Five derivatives fills and three realized P&L bills; two margin fills; two funding fees; one interest charge.
+    assert "futures trades 8" in summary, summary
+    assert "margin trades 2" in summary and "funding fees 2" in summary, summary
+    assert "margin loans and interest 1" in summary, summary
+    assert "✅ OKX-1: the history explains every balance." in summary, status
+    assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
+    for label in ("Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):
+        assert label in status, status
+    assert okx.requests.unexpected == []
