@@ -242,6 +242,9 @@ ALLOWED: dict[str, frozenset[str]] = {
             "$.result.list[].coin[].collateralSwitch",
             "$.result.list[].coin[].marginCollateral",
             "$.result.list[].coin[].spotHedgingQty",
+            # The current page's example carries spotBorrow ("old walletBalance = new walletBalance - spotBorrow",
+            # search tool find_string ids 54487666093 and 2454330340); Tallybot reads the wallet net of it.
+            "$.result.list[].coin[].spotBorrow",
         }
     ),
 }
