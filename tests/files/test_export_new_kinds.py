@@ -28,6 +28,7 @@ from bot.context import SERVICES_KEY, Services
 from bot.exports import ExportService
 from bot.imports import ImportService
 from connectors.files.export.meaning import Meaning, meaning_of
+from connectors.files.writers import cryptact_rows, koinly_rows
 from connectors.records import NormalizedRecord, RecordKind
 from db.engine import Database
 from db.repositories.reconcile import ReconcileRepository, StoredBalance
@@ -136,6 +137,46 @@ def test_each_new_kind_has_the_meaning_its_kind_names() -> None:
     ]  # fmt: skip
     paid_to_the_user = signed(RecordKind.INTEREST, "i-2", 1, "0.3")
     assert meaning_of(paid_to_the_user) is Meaning.INTEREST
+
+
+def pay(kind: RecordKind, ident: str, hours: float, asset: str, amount: str) -> NormalizedRecord:
+    """A Binance Pay record as the fetcher keys it (connectors/fetchers/binance/wallet_kinds.py)."""
+    return NormalizedRecord(
+        kind,
+        at(hours),
+        f"{kind}:pay:{ident}:{asset}",
+        asset,
+        D(amount),
+        exchange_tx_id=ident.removeprefix("card:"),
+        raw={"transactionId": ident, "currency": asset},
+    )
+
+
+def test_binance_pay_is_spending_and_receiving_not_a_transfer() -> None:
+    """Koinly: untagged, a disposal and an acquisition at market (…/9490023). Cryptact: PAY ("Paid for goods/services
+    in a cryptocurrency") and BUY at its price ("Peer to peer trading"), PNL page rows 12 and 1."""
+    records = [
+        pay(RecordKind.WITHDRAWAL, "77", 1, "USDT", "25"),  # paid to a merchant
+        pay(RecordKind.DEPOSIT, "78", 2, "BNB", "0.1"),  # received from a friend
+        pay(RecordKind.WITHDRAWAL, "79", 3, "USDT", "10"),  # paid by card: the card's purchase beside it
+        pay(RecordKind.DEPOSIT, "card:79", 3, "USDT", "10"),
+    ]
+    koinly = [koinly_rows(record, "Binance", "Binance-1") for record in records]
+    cryptact = [cryptact_rows(record, "Binance", "Binance-1") for record in records]
+
+    assert [written.skipped for written in koinly + cryptact] == [None] * 8
+    assert [row[1:6] + row[9:10] for written in koinly for row in written.rows] == [
+        ["25", "USDT", "", "", "", ""],
+        ["", "", "0.1", "BNB", "", ""],
+        ["10", "USDT", "", "", "", ""],
+        ["", "", "10", "USDT", "", ""],
+    ]
+    assert [row[1:9] for written in cryptact for row in written.rows] == [
+        ["PAY", "Binance", "USDT", "25", "", "JPY", "0", "JPY"],
+        ["BUY", "Binance", "BNB", "0.1", "", "JPY", "0", "JPY"],
+        ["PAY", "Binance", "USDT", "10", "", "JPY", "0", "JPY"],
+        ["BUY", "Binance", "USDT", "10", "", "JPY", "0", "JPY"],
+    ]
 
 
 async def test_koinly_and_cryptact_rows_are_what_the_tools_document(database: Database, tmp_path: Path) -> None:

@@ -22,6 +22,10 @@ Margin loans: BORROW ("Incorporate the price for the stated date and time into t
 …/articles/12814753146777, rows 13 and 14) and "SPOT borrowed or returned cryptocurrencies" (…/articles/
 360058275092). Interest charged on them is LOSS, as margin interest has always been here; interest paid to the user
 is LENDING.
+
+Binance Pay: a payment sent is PAY ("Sold at the price … Paid for goods/services in a cryptocurrency", row 12 of
+the PNL page); one received is BUY at Cryptact's price (row 1, "Peer to peer trading"), the acquisition Koinly
+makes of an untagged deposit. Neither is a transfer between the user's own accounts, so neither is left out.
 """
 
 from __future__ import annotations
@@ -77,6 +81,12 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
         charged = tx.fee_asset and tx.fee_amount and tx.fee_amount > 0
         fee = (tx.fee_amount, tx.fee_asset) if charged else (Decimal(0), tx.quote_asset)
         row.add(side.upper(), tx.asset, tx.amount, amount_text(price), tx.quote_asset, fee)  # type: ignore[arg-type]
+    elif meaning is Meaning.PAYMENT_SENT:  # "PAY: Sold at the price … Paid for goods/services in a cryptocurrency"
+        row.add("PAY", tx.asset, abs(tx.amount))
+        row.fee(False)
+    elif meaning is Meaning.PAYMENT_RECEIVED:  # from someone else: acquired at the market price, as P2P ("BUY")
+        row.add("BUY", tx.asset, abs(tx.amount))
+        row.fee(False)
     elif meaning is Meaning.TRADE_LEG:  # the other side is not stored: bought or sold at the market price
         row.add("BUY" if tx.amount > 0 else "SELL", tx.asset, abs(tx.amount))
         row.fee(is_derivative(tx))

@@ -40,6 +40,8 @@ class Meaning(StrEnum):
     DERIVATIVE_FILL = "derivatives_fill"  # a futures/perpetual/option fill: no coin bought or sold, only its fee paid
     LOAN = "margin_loan"  # borrowed: the coin arrives, and is owed
     LOAN_REPAYMENT = "margin_repayment"  # the borrowed principal paid back
+    PAYMENT_SENT = "payment_sent"  # Binance Pay: paid to another user or a merchant, not a move between own wallets
+    PAYMENT_RECEIVED = "payment_received"  # Binance Pay: received from another user (or a card paying for a payment)
     UNKNOWN = "unknown ledger type"
 
 
@@ -67,6 +69,9 @@ KIND_MEANINGS: dict[str, Meaning] = {
     "repay": Meaning.LOAN_REPAYMENT,
 }
 DERIVATIVE_KINDS = frozenset({"futures_trade", "realized_pnl", "funding"})
+# Binance Pay's records are deposits and withdrawals keyed "deposit:pay:…"/"withdrawal:pay:…"
+# (connectors/fetchers/binance/wallet_kinds.py): money from or to someone else, never the user's own wallet.
+PAYMENTS = {"deposit:pay:": Meaning.PAYMENT_RECEIVED, "withdrawal:pay:": Meaning.PAYMENT_SENT}
 
 
 def is_derivative(tx: Exportable) -> bool:
@@ -78,6 +83,9 @@ def is_derivative(tx: Exportable) -> bool:
 
 def meaning_of(tx: Exportable) -> Meaning:
     kind = str(tx.kind)
+    payment = next((meaning for prefix, meaning in PAYMENTS.items() if tx.natural_key.startswith(prefix)), None)
+    if payment is not None:
+        return payment
     if kind in KIND_MEANINGS:
         return KIND_MEANINGS[kind]
     if kind == "interest":  # charged on a margin loan (negative); a positive one is interest paid to the user
