@@ -12,11 +12,12 @@ from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.sync.stored import endpoint_reason, gap_reason
 from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
-from connectors.profiles import ENDPOINT_LABELS, Endpoint, ExchangeProfile, UnknownExchange, get_profile
+from connectors.profiles import ExchangeProfile, UnknownExchange, endpoint_label, get_profile
 from db.engine import Database
 from db.models import EndpointState, IntegrationStatus, SyncRun, Transaction, TransactionSource
 from db.repositories.status import StatusRepository
 from db.types import utcnow
+from i18n import SOURCE_LOCALE, Text
 
 EXPIRY_WARNING = timedelta(days=14)
 
@@ -24,7 +25,7 @@ EXPIRY_WARNING = timedelta(days=14)
 @dataclass(frozen=True, slots=True)
 class EndpointLine:
     endpoint: str
-    label: str
+    label: Text | str  # a catalogue text; the code itself for a kind of history this version does not know
     status: str  # ok, partial, failed, skipped, or never (not synced yet)
     last_success_at: datetime | None
     error_code: str | None
@@ -98,7 +99,8 @@ class StatusService:
             zone = await StatusRepository(session).timezone(telegram_user_id)
         return zone or "UTC"
 
-    async def overview(self, telegram_user_id: int) -> list[AccountStatus]:
+    async def overview(self, telegram_user_id: int, locale: str = SOURCE_LOCALE) -> list[AccountStatus]:
+        """Every account of the user; reasons stored as codes and catalogue texts are worded in `locale`."""
         summaries = await self.integrations.list(telegram_user_id)
         if not summaries:
             return []
@@ -120,7 +122,9 @@ class StatusService:
             if summary.id in latest_runs
         }
         accounts = [
-            self._account(summary, by_integration.get(summary.id, {}), counts, leased, latest_runs.get(summary.id), now)
+            self._account(
+                summary, by_integration.get(summary.id, {}), counts, leased, latest_runs.get(summary.id), now, locale
+            )
             for summary in summaries
         ]
         return [
@@ -166,6 +170,7 @@ class StatusService:
         leased: set[int],
         latest: SyncRun | None,
         now: datetime,
+        locale: str,
     ) -> AccountStatus:
         try:
             profile: ExchangeProfile | None = get_profile(summary.exchange_id)
@@ -176,20 +181,17 @@ class StatusService:
         lines = []
         for endpoint in wanted:
             state = states.get(endpoint)
-            label = (
-                ENDPOINT_LABELS.get(Endpoint(endpoint), endpoint)
-                if endpoint in Endpoint.__members__.values()
-                else endpoint
-            )
             lines.append(
                 EndpointLine(
                     endpoint=endpoint,
-                    label=label,
+                    label=endpoint_label(endpoint),
                     status=(state.last_status if state and state.last_status else "never"),
                     last_success_at=state.last_success_at if state else None,
                     error_code=state.last_error_code if state else None,
                     error_message=(
-                        endpoint_reason(state.last_error_code, state.last_note, exchange_name) if state else None
+                        endpoint_reason(state.last_error_code, state.last_note, exchange_name, locale)
+                        if state
+                        else None
                     ),
                     covered_until=state.covered_until if state else None,
                 )
@@ -197,7 +199,7 @@ class StatusService:
         gaps: list[str] = []
         if latest is not None:
             for result in (latest.summary.get("endpoints") or {}).values():
-                gaps += [reason for gap in result.get("gaps", []) if (reason := gap_reason(gap.get("reason")))]
+                gaps += [reason for gap in result.get("gaps", []) if (reason := gap_reason(gap.get("reason"), locale))]
         expires_soon = summary.expires_at is not None and summary.expires_at - now <= EXPIRY_WARNING
         return AccountStatus(
             summary=summary,

@@ -45,7 +45,7 @@ from connectors.key_permissions import parse_kraken as parse_kraken
 from connectors.key_permissions import parse_kucoin as parse_kucoin
 from connectors.key_permissions import parse_okx as parse_okx
 from connectors.profiles import ExchangeProfile, KeyType
-from i18n import Text
+from i18n import Text, render
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,9 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
     if not facts.verified:
         # A profile's note describes its check ("Tallybot checks … cannot trade or withdraw"): it is shown only
         # where there is no check to describe, never for a check that did not happen.
-        note = facts.note or (profile.permission_check.user_note if not profile.permission_check.available else "")
+        profile_note = profile.permission_check.user_note
+        unchecked = profile_note is not None and not profile.permission_check.available
+        note = facts.note or (render(profile_note) if unchecked and profile_note is not None else "")
         warnings.append((note or t.NOT_VERIFIED_FALLBACK).format(name=name))
     elif facts.note:  # a verified key with something to say about its account (a Bitget unified account)
         warnings.append(facts.note.format(name=name))

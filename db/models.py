@@ -66,6 +66,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The language tag the user reads Tallybot in (Telegram's language_code at first contact); None until known.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     integrations: Mapped[list[Integration]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -42,6 +42,7 @@ from handlers import outbound, reconcile_export
 from handlers.callbacks import EXPORT, UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
+from handlers.locale import locale_of
 from i18n import msgid, render, t, tn
 
 PENDING_KEY = "tallybot.pending_uploads"
@@ -375,12 +376,12 @@ async def on_export_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer()
-    await send_export(chat, svc.database, user.id, fmt, integration_id, period)
+    await send_export(chat, svc.database, user.id, fmt, integration_id, period, await locale_of(update, context))
 
 
 async def send_export(
     chat: Chat, database: Database, user_id: int, fmt: ExportFormat, integration_id: int | None,
-    period: tuple[date, date] | None,
+    period: tuple[date, date] | None, locale: str,
 ) -> None:  # fmt: skip
     """Write the export and send it; in parts under Telegram's 50 MB limit, said first, with a shorter range to
     ask for instead."""
@@ -416,7 +417,7 @@ async def send_export(
         details = export_details(report)
         if details:
             await outbound.send(chat.get_bot(), chat.id, escape(details))
-    await reconcile_export.send_reconciliation(chat, database, user_id, integration_id)  # beside the history
+    await reconcile_export.send_reconciliation(chat, database, user_id, integration_id, locale)  # beside the history
 
 
 def _parts_notice(report: ExportReport, count: int) -> str:

@@ -15,6 +15,7 @@ from handlers import outbound
 from handlers.assistant import texts
 from handlers.assistant.render import assistant_of, render
 from handlers.callbacks import KEYS
+from handlers.locale import locale_of
 from i18n import t, tn
 
 FLOWS = {"ren": Mode.RENAME, "rep": Mode.REPLACE, "opt": Mode.OPTIONS}
@@ -36,27 +37,34 @@ async def list_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
+    locale = await locale_of(update, context)
     summaries = await services(context).integrations.list(user.id)
     if not summaries:
-        await outbound.send(context.bot, chat.id, t("assistant.keys.empty"))
+        await outbound.send(context.bot, chat.id, t("assistant.keys.empty", locale=locale))
         return
-    lines = [t("assistant.keys.header"), ""]
-    lines += [texts.key_line(s.account_name, _exchange_name(s.exchange_id), s.fingerprint, s.status) for s in summaries]
+    lines = [t("assistant.keys.header", locale=locale), ""]
+    lines += [
+        texts.key_line(s.account_name, _exchange_name(s.exchange_id), s.fingerprint, s.status, locale)
+        for s in summaries
+    ]
     keyboard = InlineKeyboardMarkup(
-        [[_button(t("assistant.keys.button.open", name=s.account_name), "open", s.id)] for s in summaries]
+        [
+            [_button(t("assistant.keys.button.open", locale=locale, name=s.account_name), "open", s.id)]
+            for s in summaries
+        ]
     )
     await outbound.send(context.bot, chat.id, "\n".join(lines), keyboard)
 
 
-def _detail_keyboard(summary: IntegrationSummary) -> InlineKeyboardMarkup:
+def _detail_keyboard(summary: IntegrationSummary, locale: str) -> InlineKeyboardMarkup:
     rows = [
         [
-            _button(t("assistant.keys.button.rename"), "ren", summary.id),
-            _button(t("assistant.keys.button.replace"), "rep", summary.id),
+            _button(t("assistant.keys.button.rename", locale=locale), "ren", summary.id),
+            _button(t("assistant.keys.button.replace", locale=locale), "rep", summary.id),
         ],
         [
-            _button(t("assistant.keys.button.options"), "opt", summary.id),
-            _button(t("assistant.keys.button.delete"), "del", summary.id),
+            _button(t("assistant.keys.button.options", locale=locale), "opt", summary.id),
+            _button(t("assistant.keys.button.delete", locale=locale), "del", summary.id),
         ],
     ]
     return InlineKeyboardMarkup(rows)
@@ -67,16 +75,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
+    locale = await locale_of(update, context)
     fields = KEYS.parse(query.data)
     if fields is None:  # forged, or from a menu of another version
-        await query.answer(t("assistant.alert.expired_menu"), show_alert=True)
+        await query.answer(t("assistant.alert.expired_menu", locale=locale), show_alert=True)
         return
     action, integration_id, argument = fields[0], int(fields[1]), fields[2]
     svc = services(context)
     try:
         summary = await svc.integrations.get(user.id, integration_id)
     except IntegrationNotFound:
-        await query.answer(t("assistant.alert.expired_menu"), show_alert=True)
+        await query.answer(t("assistant.alert.expired_menu", locale=locale), show_alert=True)
         await list_keys(update, context)
         return
     await query.answer()
@@ -88,42 +97,45 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             summary.fingerprint,
             summary.options.subaccount,
             summary.options.sync_from.isoformat() if summary.options.sync_from else None,
+            locale,
         )
-        await outbound.edit_pressed(query, detail, _detail_keyboard(summary))
+        await outbound.edit_pressed(query, detail, _detail_keyboard(summary, locale))
     elif action in FLOWS:
         # Rename, replace and options are Assistant flows: its prompts, checks and saving apply unchanged.
         await render(update, context, await assistant_of(context).manage(user.id, chat.id, summary, FLOWS[action]))
     elif action == "del":
-        await _confirm_delete(update, context, summary)
+        await _confirm_delete(update, context, summary, locale)
     elif action == "delx":
         deleted = await svc.integrations.delete(user.id, summary.id, keep_history=argument != "all")
         count = await _count(context, user.id, summary.id) if argument != "all" else deleted
         if argument == "all":
-            done = tn("assistant.keys.deleted_all", count, name=escape(name))
+            done = tn("assistant.keys.deleted_all", count, locale=locale, name=escape(name))
         else:
-            done = tn("assistant.keys.deleted_key_only", count, name=escape(name))
+            done = tn("assistant.keys.deleted_key_only", count, locale=locale, name=escape(name))
         await outbound.edit_pressed(query, done)
     elif action == "keep":
-        await outbound.edit_pressed(query, t("assistant.keys.kept"))
+        await outbound.edit_pressed(query, t("assistant.keys.kept", locale=locale))
 
 
 async def _count(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, integration_id: int) -> int:
     return await services(context).integrations.transaction_count(telegram_user_id, integration_id)
 
 
-async def _confirm_delete(update: Update, context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary) -> None:
+async def _confirm_delete(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary, locale: str
+) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
     count = await _count(context, user.id, summary.id)
     keyboard = InlineKeyboardMarkup(
         [
-            [_button(t("assistant.keys.button.delete_key"), "delx", summary.id, "key")],
-            [_button(tn("assistant.keys.button.delete_all", count), "delx", summary.id, "all")],
-            [_button(t("assistant.keys.button.keep"), "keep", summary.id)],
+            [_button(t("assistant.keys.button.delete_key", locale=locale), "delx", summary.id, "key")],
+            [_button(tn("assistant.keys.button.delete_all", count, locale=locale), "delx", summary.id, "all")],
+            [_button(t("assistant.keys.button.keep", locale=locale), "keep", summary.id)],
         ]
     )
-    text = tn("assistant.keys.delete_ask", count, name=escape(summary.account_name))
+    text = tn("assistant.keys.delete_ask", count, locale=locale, name=escape(summary.account_name))
     await outbound.edit_pressed(query, text, keyboard)
 
 

@@ -25,6 +25,7 @@ def start_quote_scans(
     telegram_user_id: int,
     results: Sequence[SyncResult],
     checked: Mapping[int, AccountReconciliation],
+    locale: str,
 ) -> None:
     """One background scan per account that needs one; none when every balance is explained."""
     svc = services(context)
@@ -32,7 +33,9 @@ def start_quote_scans(
         found = checked.get(result.integration_id)
         quotes = quotes_to_scan(found, svc.sync.profiles(result.exchange_id).ccxt_id) if found else frozenset()
         if quotes:
-            work = scan_and_tell(context, chat_id, telegram_user_id, result.integration_id, result.account_name, quotes)
+            work = scan_and_tell(
+                context, chat_id, telegram_user_id, result.integration_id, result.account_name, quotes, locale
+            )
             svc.background.start(work, f"quote-scan:{result.integration_id}")
 
 
@@ -43,31 +46,39 @@ async def scan_and_tell(
     integration_id: int,
     name: str,
     quotes: frozenset[str],
+    locale: str,
 ) -> None:
     svc = services(context)
     scan = QuoteScan(svc.sync, ReconcileService(svc.database, svc.integrations, svc.pool))
     quotes = await scan.wanted(integration_id, quotes)
     if not quotes:  # scanned before: /status names the difference and its cause
         return
-    listed = join([escape(quote) for quote in sorted(quotes)])
-    await outbound.send(context.bot, chat_id, t("reconcile.scan.started", name=escape(name), quotes=listed))
+    listed = join([escape(quote) for quote in sorted(quotes)], locale)
+    await outbound.send(
+        context.bot, chat_id, t("reconcile.scan.started", locale=locale, name=escape(name), quotes=listed)
+    )
     try:
         outcome = await scan.run(telegram_user_id, integration_id, quotes)
     except SyncAlreadyRunning:
         # The other sync resumes the scan (it is kept in the cursor) and reports its own balances.
-        await outbound.send(context.bot, chat_id, t("reconcile.scan.deferred", name=escape(name), quotes=listed))
+        await outbound.send(
+            context.bot, chat_id, t("reconcile.scan.deferred", locale=locale, name=escape(name), quotes=listed)
+        )
         return
     except SyncError as problem:
         log.warning("quote scan of integration %d stopped: %s", integration_id, type(problem).__name__)
-        await outbound.send(context.bot, chat_id, t("reconcile.scan.deferred", name=escape(name), quotes=listed))
+        await outbound.send(
+            context.bot, chat_id, t("reconcile.scan.deferred", locale=locale, name=escape(name), quotes=listed)
+        )
         return
     text = tn(
         "reconcile.scan.finished",
         outcome.sync.new,
+        locale=locale,
         name=escape(name),
         quotes=listed,
         markets=outcome.markets,
     )
     if outcome.reconciliation is not None:
-        text += "\n" + reconcile_views.sync_line(outcome.reconciliation, name)
+        text += "\n" + reconcile_views.sync_line(outcome.reconciliation, name, locale)
     await outbound.send(context.bot, chat_id, text)

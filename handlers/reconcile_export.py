@@ -42,7 +42,7 @@ def _exchange_name(exchange_id: str) -> str:
         return exchange_id
 
 
-def reconciliation_csv(results: list[AccountReconciliation]) -> bytes:
+def reconciliation_csv(results: list[AccountReconciliation], locale: str) -> bytes:
     """Every asset either side knows, one row each; an account whose balances could not be read, one row saying why."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -51,7 +51,7 @@ def reconciliation_csv(results: list[AccountReconciliation]) -> bytes:
         exchange = _exchange_name(result.exchange_id)
         head = [str(result.integration_id), _text(exchange), result.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ")]
         if result.outcome is Outcome.UNREAD:
-            writer.writerow([*head, "", "", "", "", "unread", unescape(reconcile_views.reason(result))])
+            writer.writerow([*head, "", "", "", "", "unread", unescape(reconcile_views.reason(result, locale))])
             continue
         for balance in result.balances:
             row = [
@@ -60,17 +60,17 @@ def reconciliation_csv(results: list[AccountReconciliation]) -> bytes:
                 reconcile_views.amount(balance.explained),
                 reconcile_views.amount(balance.difference),
             ]
-            explanation = unescape(reconcile_views.cause_line(balance, exchange)) if balance.cause else ""
+            explanation = unescape(reconcile_views.cause_line(balance, exchange, locale)) if balance.cause else ""
             writer.writerow([*head, *row, balance.cause or "", explanation])
     return buffer.getvalue().encode("utf-8")
 
 
 async def send_reconciliation(
-    chat: Chat, database: Database, telegram_user_id: int, integration_id: int | None
+    chat: Chat, database: Database, telegram_user_id: int, integration_id: int | None, locale: str
 ) -> None:
     """Sent after the export when any of the exported accounts has a reconciliation."""
     results = await ReconcileReader(database).of_user(telegram_user_id, integration_id)
     if results:
         name = f"tallybot-reconciliation-{date.today():%Y%m%d}.csv"
-        caption = t("reconcile.export_caption")
-        await outbound.send_document(chat.get_bot(), chat.id, reconciliation_csv(results), name, caption)
+        caption = t("reconcile.export_caption", locale=locale)
+        await outbound.send_document(chat.get_bot(), chat.id, reconciliation_csv(results, locale), name, caption)

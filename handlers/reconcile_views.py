@@ -1,5 +1,5 @@
 """How a reconciliation reads (HTML): one line when the history explains every balance, else per asset the
-difference and its most likely cause. Asset codes and exchange names are escaped."""
+difference and its most likely cause, in the reader's locale. Asset codes and exchange names are escaped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from bot.reconcile import AccountReconciliation, AssetBalance, Cause, Outcome
-from connectors.profiles import Endpoint
+from connectors.profiles import Endpoint, endpoint_label
 from i18n import Text, join, msgid, render, t, tn
 
 SHOWN = 8  # assets listed in /status; the export lists every one
@@ -38,18 +38,18 @@ def signed(value: Decimal) -> str:
     return ("+" if value > 0 else "−") + amount(abs(value))
 
 
-def phrases(endpoints: Any) -> str:
+def phrases(endpoints: Any, locale: str) -> str:
     """The kinds of history named by endpoint codes, as a list in a sentence."""
     # The catalogue's phrase of each kind (connectors.profiles keeps the table; its ids are endpoint.<code>.phrase).
     known = [Endpoint(e) for e in endpoints or () if e in Endpoint.__members__.values()]
-    return join([Text.of(f"endpoint.{e}.phrase") for e in known]) or "—"
+    return join([Text.of(f"endpoint.{e}.phrase") for e in known], locale) or "—"
 
 
-def cause_line(balance: AssetBalance, exchange: str) -> str:
+def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
     args: dict[str, Any] = dict(balance.cause_args or {})
     if balance.cause == Cause.BEFORE_REACH:
         until = date.fromisoformat(str(args["until"]))
-        kinds = escape(phrases([args.get("endpoint")]).capitalize())
+        kinds = escape(render(endpoint_label(str(args.get("endpoint"))), locale))  # it starts the sentence
         if args.get("from_year"):
             return t(
                 "reconcile.cause.before_reach",
@@ -63,7 +63,7 @@ def cause_line(balance: AssetBalance, exchange: str) -> str:
             "reconcile.cause.before_reach_open", endpoints=kinds, until=until.isoformat(), exchange=escape(exchange)
         )
     cause = Cause(balance.cause) if balance.cause and balance.cause in CAUSE_IDS else Cause.UNKNOWN
-    kinds = escape(phrases(args.get("endpoints")))
+    kinds = escape(phrases(args.get("endpoints"), locale))
     fields: dict[str, str] = {
         Cause.ENDPOINT_FAILED: {"endpoints": kinds},
         Cause.BEFORE_SYNC_FROM: {"date": escape(str(args.get("date", "")))},
@@ -77,10 +77,10 @@ def cause_line(balance: AssetBalance, exchange: str) -> str:
         },
         Cause.UNKNOWN: {"exchange": escape(exchange)},
     }[cause]
-    return t(CAUSE_IDS[cause], **fields)
+    return t(CAUSE_IDS[cause], locale=locale, **fields)
 
 
-def difference_lines(balance: AssetBalance, exchange: str) -> str:
+def difference_lines(balance: AssetBalance, exchange: str, locale: str) -> str:
     head = t(
         "reconcile.difference",
         asset=escape(balance.asset),
@@ -89,31 +89,31 @@ def difference_lines(balance: AssetBalance, exchange: str) -> str:
         explained=amount(balance.explained),
         difference=signed(balance.difference),
     )
-    return f"  ⚠️ {head}\n     {cause_line(balance, exchange)}"
+    return f"  ⚠️ {head}\n     {cause_line(balance, exchange, locale)}"
 
 
-def reason(result: AccountReconciliation) -> str:
+def reason(result: AccountReconciliation, locale: str) -> str:
     found = result.error_reason
-    return escape(render(found) if isinstance(found, Text) else str(found or result.error_code or "—"))
+    return escape(render(found, locale) if isinstance(found, Text) else str(found or result.error_code or "—"))
 
 
-def status_lines(result: AccountReconciliation, exchange: str) -> list[str]:
+def status_lines(result: AccountReconciliation, exchange: str, locale: str) -> list[str]:
     """The reconciliation part of an account's /status block."""
     if result.outcome is Outcome.BALANCED:
-        return [f"  {t('reconcile.balanced')}"]
+        return [f"  {t('reconcile.balanced', locale=locale)}"]
     if result.outcome is Outcome.UNREAD:
-        return [f"  {t('reconcile.unread', reason=reason(result))}"]
+        return [f"  {t('reconcile.unread', locale=locale, reason=reason(result, locale))}"]
     differences = result.differences
-    lines = [difference_lines(balance, exchange) for balance in differences[:SHOWN]]
+    lines = [difference_lines(balance, exchange, locale) for balance in differences[:SHOWN]]
     if len(differences) > SHOWN:
-        lines.append(f"  {tn('reconcile.more', len(differences) - SHOWN)}")
+        lines.append(f"  {tn('reconcile.more', len(differences) - SHOWN, locale=locale)}")
     return lines
 
 
-def sync_line(result: AccountReconciliation, name: str) -> str:
+def sync_line(result: AccountReconciliation, name: str, locale: str) -> str:
     """The one line the end of /sync says about an account's balances."""
     if result.outcome is Outcome.BALANCED:
-        return t("reconcile.sync.balanced", name=escape(name))
+        return t("reconcile.sync.balanced", locale=locale, name=escape(name))
     if result.outcome is Outcome.UNREAD:
-        return t("reconcile.sync.unread", name=escape(name), reason=reason(result))
-    return tn("reconcile.sync.unexplained", len(result.differences), name=escape(name))
+        return t("reconcile.sync.unread", locale=locale, name=escape(name), reason=reason(result, locale))
+    return tn("reconcile.sync.unexplained", len(result.differences), locale=locale, name=escape(name))

@@ -10,7 +10,6 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
 from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
 from bot.open_messages import SYNC as SYNC_PROGRESS
@@ -20,9 +19,10 @@ from handlers import outbound, reconcile_views, sync_views
 from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
+from handlers.locale import locale_of
 from handlers.quote_scan import start_quote_scans
 from handlers.sync_views import diagnosis_lines
-from i18n import t
+from i18n import render, t
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,19 @@ async def sync_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
+    locale = await locale_of(update, context)
     accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
     if not accounts:
-        await outbound.send(context.bot, chat.id, escape(texts.NO_ACCOUNTS))
+        await outbound.send(context.bot, chat.id, t("sync.no_accounts", locale=locale))
         return
     wanted = " ".join(context.args or []).strip()
     if wanted:
         accounts = [s for s in accounts if s.account_name.casefold() == wanted.casefold()]
         if not accounts:
             names = ", ".join(s.account_name for s in await services(context).integrations.list(user.id))
-            await outbound.send(context.bot, chat.id, texts.NO_SUCH_ACCOUNT.format(names=escape(names)))
+            await outbound.send(context.bot, chat.id, t("sync.no_such_account", locale=locale, names=escape(names)))
             return
-    start_sync(context, chat.id, user.id, accounts)
+    start_sync(context, chat.id, user.id, accounts, locale)
 
 
 async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,9 +58,10 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
+    locale = await locale_of(update, context)
     fields = SYNC.parse(query.data)
     if fields is None:  # forged or from a menu of another version
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     target = fields[0]
     accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
@@ -68,23 +70,32 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         wanted = set(target.split(","))
         accounts = [s for s in accounts if str(s.id) in wanted]
     if not accounts:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
-    start_sync(context, chat.id, user.id, accounts)
+    start_sync(context, chat.id, user.id, accounts, locale)
 
 
 def start_sync(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, telegram_user_id: int, accounts: list[IntegrationSummary]
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    telegram_user_id: int,
+    accounts: list[IntegrationSummary],
+    locale: str,
 ) -> None:
-    """Run in the background: a sync takes minutes and must not hold up other users' updates."""
+    """Run in the background: a sync takes minutes and must not hold up other users' updates. Its messages are
+    worded in `locale`, the user's."""
     services(context).background.start(
-        run_syncs(context, chat_id, telegram_user_id, accounts), f"sync:{telegram_user_id}"
+        run_syncs(context, chat_id, telegram_user_id, accounts, locale), f"sync:{telegram_user_id}"
     )
 
 
 async def run_syncs(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, telegram_user_id: int, accounts: list[IntegrationSummary]
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    telegram_user_id: int,
+    accounts: list[IntegrationSummary],
+    locale: str,
 ) -> None:
     # Claimed before the first await: the sync's lease is taken only later, so of two /sync sent together the
     # second would otherwise pass the check below too and open a second progress message that never moves (issue
@@ -93,7 +104,7 @@ async def run_syncs(
     claimed = {account.id for account in accounts if account.id not in starting}
     starting.update(claimed)
     try:
-        await _run_unless_running(context, chat_id, telegram_user_id, accounts, claimed)
+        await _run_unless_running(context, chat_id, telegram_user_id, accounts, claimed, locale)
     finally:
         starting.difference_update(claimed)
 
@@ -104,28 +115,33 @@ async def _run_unless_running(
     telegram_user_id: int,
     accounts: list[IntegrationSummary],
     claimed: set[int],
+    locale: str,
 ) -> None:
     svc = services(context)
     # Accounts already syncing (here or in another process) get that said, not a second progress message.
     busy = await svc.sync.running([account.id for account in accounts if account.id in claimed])
     busy |= {account.id for account in accounts if account.id not in claimed}
     for account in [a for a in accounts if a.id in busy]:
-        await tell_already_running(context, chat_id, account, svc.sync.progress(account.id))
+        await tell_already_running(context, chat_id, account, svc.sync.progress(account.id), locale)
     accounts = [account for account in accounts if account.id not in busy]
     if not accounts:
         return
     names = [account.account_name for account in accounts]
     events: list[ProgressEvent | None] = [None] * len(accounts)
-    sent = await outbound.send(context.bot, chat_id, sync_views.progress(events, names))
+    sent = await outbound.send(context.bot, chat_id, sync_views.progress(events, names, locale))
     live = LiveMessage(context.bot, chat_id, sent.message_id, sent.text_html or "")
     # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of "Syncing…" for ever.
-    async with always_closed(context, live, SYNC_PROGRESS, lambda: _without_header(sync_views.progress(events, names))):
-        await _sync_and_report(context, chat_id, telegram_user_id, accounts, live, events, names)
+
+    def stopped() -> str:
+        return _without_header(sync_views.progress(events, names, locale), locale)
+
+    async with always_closed(context, live, SYNC_PROGRESS, stopped):
+        await _sync_and_report(context, chat_id, telegram_user_id, accounts, live, events, names, locale)
 
 
-def _without_header(progress: str) -> str:
+def _without_header(progress: str, locale: str) -> str:
     """The accounts' lines, without "🔄 Syncing…" above them: for a message that says the sync stopped."""
-    return progress.removeprefix(texts.SYNC_STARTED).lstrip()
+    return progress.removeprefix(t("sync.started", locale=locale)).lstrip()
 
 
 async def _sync_and_report(
@@ -136,6 +152,7 @@ async def _sync_and_report(
     live: LiveMessage,
     events: list[ProgressEvent | None],
     names: list[str],
+    locale: str,
 ) -> None:
     svc = services(context)
     started = time.monotonic()
@@ -145,7 +162,7 @@ async def _sync_and_report(
     async def one(index: int, account: IntegrationSummary) -> SyncResult | None:
         def on_progress(event: ProgressEvent) -> None:
             events[index] = event
-            live.show(sync_views.progress(events, names))
+            live.show(sync_views.progress(events, names, locale))
 
         try:
             result = await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
@@ -155,11 +172,12 @@ async def _sync_and_report(
                     checked[account.id] = found
             return result
         except SyncAlreadyRunning as running:  # started between our check and here
-            await tell_already_running(context, chat_id, account, running.progress)
+            await tell_already_running(context, chat_id, account, running.progress, locale)
         except IntegrationError:
-            await outbound.send(context.bot, chat_id, texts.SYNC_NO_KEY.format(name=escape(account.account_name)))
+            no_key = t("sync.no_key", locale=locale, name=escape(account.account_name))
+            await outbound.send(context.bot, chat_id, no_key)
         except SyncError as problem:
-            await outbound.send(context.bot, chat_id, escape(str(problem)))
+            await outbound.send(context.bot, chat_id, escape(render(problem.text, locale)))
         return None
 
     # A TaskGroup, not gather: an unexpected error in one sync stops the others rather than leaving them unwatched.
@@ -168,14 +186,14 @@ async def _sync_and_report(
     outcomes = [task.result() for task in running]
     results = [result for result in outcomes if result is not None]
     elapsed = time.monotonic() - started
-    await live.close(sync_views.progress(events, names))
+    await live.close(sync_views.progress(events, names, locale))
     if results:
-        keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show"), "show")]])
+        keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show", locale=locale), "show")]])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
-        text = sync_views.summary(results, elapsed)
+        text = sync_views.summary(results, elapsed, locale)
         lines = [
-            reconcile_views.sync_line(checked[r.integration_id], r.account_name)
+            reconcile_views.sync_line(checked[r.integration_id], r.account_name, locale)
             for r in results
             if r.integration_id in checked
         ]
@@ -183,7 +201,7 @@ async def _sync_and_report(
             text += "\n\n" + "\n".join(lines)
         await outbound.send(context.bot, chat_id, text, keyboard)
         # A quote balance the history does not explain: its markets are scanned now that the summary is shown.
-        start_quote_scans(context, chat_id, telegram_user_id, results, checked)
+        start_quote_scans(context, chat_id, telegram_user_id, results, checked, locale)
 
 
 async def reconcile_quietly(
@@ -198,13 +216,18 @@ async def reconcile_quietly(
 
 
 async def tell_already_running(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, account: IntegrationSummary, progress: ProgressEvent | None
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    account: IntegrationSummary,
+    progress: ProgressEvent | None,
+    locale: str,
 ) -> None:
     name = escape(account.account_name)
     if progress is not None:
-        text = texts.SYNC_ALREADY_RUNNING.format(name=name) + "\n\n" + sync_views.progress_block(progress)
+        running = t("sync.already_running", locale=locale, name=name)
+        text = running + "\n\n" + sync_views.progress_block(progress, locale)
     else:
-        text = texts.SYNC_ALREADY_RUNNING_ELSEWHERE.format(name=name)
+        text = t("sync.already_running_elsewhere", locale=locale, name=name)
     await outbound.send(context.bot, chat_id, text)
 
 
@@ -214,24 +237,29 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if user is None or chat is None:
         return
     svc = services(context)
-    accounts = await svc.status.overview(user.id)
+    locale = await locale_of(update, context)
+    accounts = await svc.status.overview(user.id, locale)
     if not accounts:
-        await outbound.send(context.bot, chat.id, escape(texts.NO_ACCOUNTS))
+        await outbound.send(context.bot, chat.id, t("sync.no_accounts", locale=locale))
         return
     zone = await svc.status.timezone(user.id)
     rows = []
     for account in accounts:
         row = []
         if account.summary.fingerprint is not None and not account.running:
-            row.append(sync_button(t("status.button.sync", name=account.summary.account_name), account.summary.id))
+            row.append(
+                sync_button(
+                    t("status.button.sync", locale=locale, name=account.summary.account_name), account.summary.id
+                )
+            )
         if account.problems():
-            row.append(TROUBLESHOOT_ACCOUNT.button(t("status.button.troubleshoot"), account.summary.id))
+            row.append(TROUBLESHOOT_ACCOUNT.button(t("status.button.troubleshoot", locale=locale), account.summary.id))
         if row:
             rows.append(row)
     if sum(1 for a in accounts if a.summary.fingerprint is not None) > 1:
-        rows.append([sync_button(t("status.button.sync_all"), None)])
+        rows.append([sync_button(t("status.button.sync_all", locale=locale), None)])
     await outbound.send(
-        context.bot, chat.id, sync_views.status(accounts, zone), InlineKeyboardMarkup(rows) if rows else None
+        context.bot, chat.id, sync_views.status(accounts, zone, locale), InlineKeyboardMarkup(rows) if rows else None
     )
 
 
@@ -247,19 +275,22 @@ async def on_troubleshoot(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
+    locale = await locale_of(update, context)
     fields = TROUBLESHOOT_ACCOUNT.parse(query.data)
     target = None if fields is None else fields[0]
-    accounts = [a for a in await services(context).status.overview(user.id) if str(a.summary.id) == target]
+    accounts = [a for a in await services(context).status.overview(user.id, locale) if str(a.summary.id) == target]
     if not accounts:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
     account = accounts[0]
     blocks = [f"🛟 <b>{escape(account.summary.account_name)}</b>"]
-    blocks += [diagnosis_lines(d.title, d.explanation, d.tips) for d in account.problems()]
+    blocks += [
+        diagnosis_lines(d.title_in(locale), d.explanation_in(locale), d.tips_in(locale)) for d in account.problems()
+    ]
     if len(blocks) == 1:
-        blocks.append(t("status.troubleshoot.nothing_failing"))
-    blocks.append(t("status.troubleshoot.more_help"))
+        blocks.append(t("status.troubleshoot.nothing_failing", locale=locale))
+    blocks.append(t("status.troubleshoot.more_help", locale=locale))
     await outbound.send(context.bot, chat.id, "\n\n".join(blocks))
 
 

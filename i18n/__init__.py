@@ -6,7 +6,7 @@ user renders them with `render`, `t` or `tn` in the user's locale. docs/TEXTS.md
 
 from __future__ import annotations
 
-from i18n.catalogue import UnknownText
+from i18n.catalogue import SOURCE_LOCALE, UnknownText, resolve_locale
 from i18n.lists import ListStyle, join
 from i18n.render import Text, from_stored, render, t, tn
 
@@ -19,4 +19,16 @@ def msgid(identifier: str, /) -> str:
     return identifier
 
 
-__all__ = ["ListStyle", "Text", "UnknownText", "from_stored", "join", "msgid", "render", "t", "tn"]
+__all__ = [
+    "SOURCE_LOCALE",
+    "ListStyle",
+    "Text",
+    "UnknownText",
+    "from_stored",
+    "join",
+    "msgid",
+    "render",
+    "resolve_locale",
+    "t",
+    "tn",
+]

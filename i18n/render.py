@@ -1,8 +1,9 @@
 """Turning ids into text: `t`, `tn`, `Text` and `render`.
 
 Arguments fill python brace fields (`{name}`). An argument that is itself a `Text` is rendered in the same locale
-first, so a result can carry a label id inside a sentence id. Entries may hold HTML (the bot sends HTML); escaping an
-argument that came from a user or an exchange is the caller's job, as before.
+first, so a result can carry a label id inside a sentence id; a tuple of texts is rendered as one CLDR list ("A, B,
+and C"), so a list inside a sentence follows the reader's locale too. Entries may hold HTML (the bot sends HTML);
+escaping an argument that came from a user or an exchange is the caller's job, as before.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeGuard
 
-from i18n.catalogue import SOURCE_LOCALE, UnknownText, entry, translations
+from babel.lists import format_list
+
+from i18n.catalogue import SOURCE_LOCALE, UnknownText, entry, resolve_locale, translations
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,4 +117,12 @@ def render(text: Text | str, locale: str = SOURCE_LOCALE) -> str:
 
 
 def _rendered(args: Mapping[str, Any], locale: str) -> dict[str, Any]:
-    return {name: render(value, locale) if isinstance(value, Text) else value for name, value in args.items()}
+    return {name: _argument(value, locale) for name, value in args.items()}
+
+
+def _argument(value: object, locale: str) -> object:
+    if isinstance(value, Text):
+        return render(value, locale)
+    if isinstance(value, tuple) and all(isinstance(item, Text | str) for item in value):
+        return format_list([render(item, locale) for item in value], locale=resolve_locale(locale))
+    return value

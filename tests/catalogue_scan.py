@@ -179,7 +179,8 @@ RE_ONLY_CALLS = frozenset({"sub", "subn"})  # only as `re.sub(...)`: a compiled 
 FORMAT_CALLS = frozenset({"strftime", "strptime"})
 # Calls whose argument at this position names a key, an attribute or a column (matched, never shown by us): a
 # mapping's `.get("fee")`, `getattr(x, "label")`, an uploaded table's `table.cell(row, "filled price")`, SQL's
-# `sa.column("id")`. Only that argument: a default after it (`.get(key, "Unknown")`) may be a text.
+# `sa.column("id")` and a migration's `sa.Column("language", ...)`. Only that argument: a default after it
+# (`.get(key, "Unknown")`) may be a text.
 KEY_CALLS: dict[str, int] = {
     "get": 0,
     "pop": 0,
@@ -190,6 +191,7 @@ KEY_CALLS: dict[str, int] = {
     "setattr": 1,
     "cell": 1,
     "column": 0,
+    "Column": 0,
 }
 # String methods whose arguments are matched against a value (an exchange's or a file's words), not said.
 MATCH_METHODS = frozenset(

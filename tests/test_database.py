@@ -283,9 +283,9 @@ async def test_every_table_keyed_by_an_integer_is_autoincrement_on_sqlite(tmp_pa
     assert {name for name in keyed_by_an_integer if "AUTOINCREMENT" not in ddl[name]} == set()
 
 
-# Columns a later revision replaced (0010: endpoint_states' English message became a catalogue note): rows are
-# compared on the columns every revision has.
-REPLACED_COLUMNS = {"endpoint_states": ("last_error_message", "last_note")}
+# Columns a later revision replaced or added (0010: endpoint_states' English message became a catalogue note; 0011:
+# the user's language): rows are compared on the columns every revision has.
+REPLACED_COLUMNS = {"endpoint_states": ("last_error_message", "last_note"), "users": ("language",)}
 
 
 async def _snapshot(database: Database, only: Collection[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
@@ -314,11 +314,15 @@ async def test_a_sqlite_database_with_data_migrates_to_autoincrement_keeping_eve
     try:
         await _migrate(database, "0004")
         async with database.writer() as session:
-            users = [User(telegram_user_id=telegram_id) for telegram_id in (1001, 1002)]
-            session.add_all(users)
-            await session.flush()
+            # Only the columns 0004 had (0011 added the language): an insert naming them, not the model of today.
+            users = [
+                await session.scalar(
+                    insert(User).values(telegram_user_id=telegram_id, timezone="UTC").returning(User.id)
+                )
+                for telegram_id in (1001, 1002)
+            ]
             accounts = [
-                Integration(user_id=users[n % 2].id, exchange_id="bitget", account_name=f"Bitget-{n}") for n in range(3)
+                Integration(user_id=users[n % 2], exchange_id="bitget", account_name=f"Bitget-{n}") for n in range(3)
             ]
             session.add_all(accounts)
             await session.flush()

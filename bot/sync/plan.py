@@ -69,13 +69,15 @@ def plan_endpoints(target: SyncTarget) -> list[PlannedEndpoint]:
     for endpoint in sync_order(wanted):
         spec = profile.endpoint(endpoint, key_type)
         if spec is not None:
-            plan.append(PlannedEndpoint(endpoint, spec.label, spec.phrase, spec.label_text))
+            plan.append(PlannedEndpoint(endpoint, render(spec.label_text), spec.phrase, spec.label_text))
             continue
         other = next((s for s in profile.endpoints if s.endpoint is endpoint), None)
         not_offered = diagnosis_for(DiagnosisCode.ENDPOINT_NOT_OFFERED, profile)
         if other is not None:
             notice = Text.of("sync.skip.not_for_key_type", name=profile.name, label=other.label_text)
-            plan.append(PlannedEndpoint(endpoint, other.label, other.phrase, other.label_text, notice, not_offered))
+            plan.append(
+                PlannedEndpoint(endpoint, render(other.label_text), other.phrase, other.label_text, notice, not_offered)
+            )
             continue
         phrase, label = Text.of(ENDPOINT_PHRASE_IDS[endpoint]), Text.of(ENDPOINT_LABEL_IDS[endpoint])
         notice = Text.of("sync.skip.not_offered", name=profile.name, label=phrase)

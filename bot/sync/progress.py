@@ -16,6 +16,7 @@ from datetime import datetime
 from bot.sync.results import EndpointProgress, EndpointStatus, ProgressEvent
 from connectors.diagnosis import Diagnosis
 from connectors.profiles import Endpoint
+from i18n import Text
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class ProgressTracker:
         self.lines: dict[Endpoint, EndpointProgress] = {}
         self.latest: ProgressEvent | None = None
 
-    def plan(self, endpoints: Sequence[tuple[Endpoint, str]]) -> None:
+    def plan(self, endpoints: Sequence[tuple[Endpoint, Text | str]]) -> None:
         self.lines = {e: EndpointProgress(e, label, EndpointStatus.QUEUED) for e, label in endpoints}
 
     async def queued(self) -> None:

@@ -178,7 +178,7 @@ class EndpointProgress:
     """One endpoint's line in a progress message."""
 
     endpoint: Endpoint
-    label: str
+    label: Text | str  # a catalogue text, rendered in the reader's locale
     state: EndpointStatus
     fetched: int = 0
     new: int = 0

@@ -203,7 +203,7 @@ class SyncService:
             assets = await repo.stored_assets(iid)
 
         plan = plan_endpoints(target)
-        tracker.plan([(p.endpoint, p.label) for p in plan])
+        tracker.plan([(p.endpoint, p.label_text) for p in plan])
         ctx = SyncContext(target=target, lease=lease, tracker=tracker, until=self.clock(), cursors={}, covered={})
         for state in states:
             with contextlib.suppress(ValueError):

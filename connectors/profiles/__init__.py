@@ -5,7 +5,6 @@ Importing this package never imports ccxt; only generic profiles and the full ex
 
 from connectors.profiles.model import (
     CREDENTIAL_NAMES,
-    ENDPOINT_LABELS,
     UNIFIED_METHODS,
     CredentialField,
     CredentialName,
@@ -21,6 +20,7 @@ from connectors.profiles.model import (
     UnknownExchange,
     UnknownKeyType,
     UnsupportedExchange,
+    endpoint_label,
 )
 from connectors.profiles.registry import (
     all_exchange_ids,
@@ -34,7 +34,6 @@ from connectors.profiles.search import search_exchanges
 
 __all__ = [
     "CREDENTIAL_NAMES",
-    "ENDPOINT_LABELS",
     "UNIFIED_METHODS",
     "CredentialField",
     "CredentialName",
@@ -52,6 +51,7 @@ __all__ = [
     "UnsupportedExchange",
     "all_exchange_ids",
     "all_profiles",
+    "endpoint_label",
     "get_profile",
     "is_hand_written",
     "normalize_id",

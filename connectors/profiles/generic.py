@@ -23,7 +23,7 @@ from connectors.profiles.model import (
     PermissionCheck,
     UnsupportedExchange,
 )
-from i18n import Text, join, msgid, t
+from i18n import Text, msgid, t
 
 # (label, phrase inside a sentence, is secret) of each credential, as message ids.
 _FIELD_TEXTS: dict[CredentialName, tuple[str, str, bool]] = {
@@ -88,25 +88,25 @@ def profile_from_metadata(
         key_types=(
             KeyType(
                 "normal",
-                t("profile.generic.field.api_key.label"),
+                Text.of("profile.generic.field.api_key.label"),
                 fields,
-                t("profile.generic.key_description", name=name),
+                Text.of("profile.generic.key_description", name=name),
             ),
         ),
         endpoints=endpoints,
         api_management_url=website,
         docs_url=_first_url(urls.get("doc")) or "",
         alerts=(
-            t("profile.generic.alert.untested", name=name),
-            t("profile.generic.alert.no_permission_check", name=name),
+            Text.of("profile.generic.alert.untested", name=name),
+            Text.of("profile.generic.alert.no_permission_check", name=name),
         ),
         integration_steps=(
-            t("profile.generic.step.find_api_page", name=name),
-            t("profile.generic.step.create_key"),
-            t("profile.generic.step.read_only"),
-            t("profile.generic.step.no_ip"),
-            t("profile.generic.step.copy_fields", fields=join(t(_FIELD_TEXTS[f.name][1]) for f in fields)),
-            t("profile.generic.step.secret_once"),
+            Text.of("profile.generic.step.find_api_page", name=name),
+            Text.of("profile.generic.step.create_key"),
+            Text.of("profile.generic.step.read_only"),
+            Text.of("profile.generic.step.no_ip"),
+            Text.of("profile.generic.step.copy_fields", fields=tuple(Text.of(_FIELD_TEXTS[f.name][1]) for f in fields)),
+            Text.of("profile.generic.step.secret_once"),
         ),
         important_notes=(c.never_withdraw(name), c.no_ip_restriction(name)),
         troubleshooting=tuple(
@@ -116,14 +116,14 @@ def profile_from_metadata(
                 c.wrong_passphrase_tip(name) if asks_passphrase else None,
                 c.ip_tip(name),
                 c.expired_tip(name),
-                c.missing_permission_tip(name, t("profile.generic.read_access")),
+                c.missing_permission_tip(name, Text.of("profile.generic.read_access")),
                 c.clock_tip(),
                 c.rate_limited_tip(name),
                 c.fewer_transactions_tip(),
             )
             if tip is not None
         ),
-        permission_check=PermissionCheck(None, (), t("profile.generic.permission_note", name=name)),
+        permission_check=PermissionCheck(None, (), Text.of("profile.generic.permission_note", name=name)),
         ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
         reports_expiry=False,
         popularity=0,
@@ -164,7 +164,7 @@ def _endpoints(name: str, has: Mapping[str, Any], trades: Mapping[str, Any]) -> 
         source = next((f for f in flags if has.get(f) in (True, "emulated")), None)
         if source is None:
             continue
-        note = t("profile.generic.endpoint_note", name=name, method=source)
+        note = Text.of("profile.generic.endpoint_note", name=name, method=source)
         if endpoint is Endpoint.SPOT_TRADES:
             limit = trades.get("limit")
             specs.append(

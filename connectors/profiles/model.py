@@ -1,7 +1,9 @@
 """The shape of an exchange profile: what a user must paste, what Tallybot can sync, and what to tell them.
 
 Profiles are plain frozen data. They are read by the Assistant (fields, steps, alerts), the key check
-(permission endpoints), the sync engine (page sizes, windows, lookback limits) and the diagnosis (tips).
+(permission endpoints), the sync engine (page sizes, windows, lookback limits) and the diagnosis (tips). Every text a
+user reads is a catalogue `Text` (an id in i18n/locales/*/LC_MESSAGES/profiles*.po), rendered by the view in the
+reader's locale; a profile holds no English.
 """
 
 from __future__ import annotations
@@ -77,10 +79,13 @@ ENDPOINT_PHRASE_IDS: Mapping[Endpoint, str] = {
     Endpoint.PAY: msgid("endpoint.pay.phrase"),
     Endpoint.FIAT: msgid("endpoint.fiat.phrase"),
 }
-# English labels, for views that do not render per locale yet.
-ENDPOINT_LABELS: Mapping[Endpoint, str] = {
-    endpoint: t(identifier) for endpoint, identifier in ENDPOINT_LABEL_IDS.items()
-}
+
+
+def endpoint_label(code: str) -> Text | str:
+    """The label of a kind of history stored by its code; a code this version does not know is shown as it is."""
+    known = ENDPOINT_LABEL_IDS.get(Endpoint(code)) if code in Endpoint.__members__.values() else None
+    return Text.of(known) if known else code
+
 
 UNIFIED_METHODS: Mapping[Endpoint, str] = {
     Endpoint.SPOT_TRADES: "fetchMyTrades",
@@ -126,12 +131,12 @@ class CredentialField:
     """One value the user pastes, checked before any network call."""
 
     name: CredentialName
-    label: Text | str  # a catalogue text; English only in a profile not migrated yet
+    label: Text
     min_length: int
     max_length: int
     is_secret: bool
     pattern: str | None = None  # full-match regex, only where the exchange's format is known
-    hint: str = ""  # what the value looks like, in words
+    hint: Text | None = None  # what the value looks like, in words
     # Kinds of self-generated private key (PEM) the exchange also takes in this field, besides the pattern.
     private_keys: tuple[PrivateKeyKind, ...] = ()
 
@@ -197,7 +202,7 @@ class GeneratedKey:
 
     field: CredentialName
     kind: PrivateKeyKind
-    steps: tuple[str, ...]  # how to register the public key on the exchange and get the API key
+    steps: tuple[Text, ...]  # how to register the public key on the exchange and get the API key
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +210,9 @@ class KeyType:
     """A kind of API key an exchange issues, with the fields the user pastes (and any Tallybot generates)."""
 
     id: str
-    label: str
+    label: Text
     fields: tuple[CredentialField, ...]
-    description: str
+    description: Text
     generated: GeneratedKey | None = None
 
     def __post_init__(self) -> None:
@@ -240,28 +245,24 @@ class EndpointSpec:
     _: KW_ONLY
     default_enabled: bool
     page_size: int
-    label: str = ""  # English; empty: from `label_id`, else the endpoint's standard label
-    # Message ids of a label of the profile's own (with its phrase); empty: the endpoint's standard ones. A profile
-    # not yet migrated gives `label` in English instead (its phrase is then that label in lower case).
+    # Message ids of a label of the profile's own (with its phrase); empty: the endpoint's standard ones.
     label_id: str = ""
     phrase_id: str = ""
     window: timedelta | None = None
     lookback: timedelta | None = None
     earliest: date | None = None
     per_market: bool = False
-    notes: str = ""
+    notes: Text | None = None
     paging: Paging = Paging.TIME
     api_path: str = ""  # the exchange's own REST path, for people reading the docs
     key_types: tuple[str, ...] = ()  # key types that may call it; empty means all
 
     def __post_init__(self) -> None:
-        if not self.label and not self.label_id:
+        if not self.label_id and not self.phrase_id:
             object.__setattr__(self, "label_id", ENDPOINT_LABEL_IDS[self.endpoint])
             object.__setattr__(self, "phrase_id", ENDPOINT_PHRASE_IDS[self.endpoint])
-        if bool(self.label_id) != bool(self.phrase_id):
+        if not self.label_id or not self.phrase_id:
             raise ValueError(f"{self.endpoint}: a label id needs its phrase id")
-        if self.label_id:
-            object.__setattr__(self, "label", t(self.label_id))
         if self.page_size <= 0:
             raise ValueError(f"{self.endpoint}: page size must be positive")
         for name, span in (("window", self.window), ("lookback", self.lookback)):
@@ -272,14 +273,14 @@ class EndpointSpec:
         return not self.key_types or key_type in self.key_types
 
     @property
-    def label_text(self) -> Text | str:
+    def label_text(self) -> Text:
         """The label, for a line or a button of its own."""
-        return Text.of(self.label_id) if self.label_id else self.label
+        return Text.of(self.label_id)
 
     @property
-    def phrase(self) -> Text | str:
+    def phrase(self) -> Text:
         """The kind of history inside a sentence ("… reads spot trades …")."""
-        return Text.of(self.phrase_id) if self.phrase_id else self.label.lower()
+        return Text.of(self.phrase_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +288,8 @@ class Tip:
     """A troubleshooting entry: the symptom in the user's words and what to do about it."""
 
     code: TipCode
-    problem: str
-    fixes: tuple[str, ...]
+    problem: Text
+    fixes: tuple[Text, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +301,7 @@ class PermissionCheck:
 
     method: str | None
     fields: tuple[str, ...] = ()
-    user_note: str = ""
+    user_note: Text | None = None
 
     @property
     def available(self) -> bool:
@@ -339,9 +340,9 @@ class ExchangeProfile:
     key_types: tuple[KeyType, ...]
     endpoints: tuple[EndpointSpec, ...]
     api_management_url: str
-    alerts: tuple[str, ...]
-    integration_steps: tuple[str, ...]
-    important_notes: tuple[str, ...]
+    alerts: tuple[Text, ...]
+    integration_steps: tuple[Text, ...]
+    important_notes: tuple[Text, ...]
     troubleshooting: tuple[Tip, ...]
     permission_check: PermissionCheck
     ip_restriction_check: PermissionCheck

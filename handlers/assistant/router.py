@@ -9,7 +9,6 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot import texts as common_texts
 from bot.assistant.state import Step
 from bot.context import SETTINGS_KEY, services
 from connectors.profiles import get_profile
@@ -19,6 +18,7 @@ from handlers.assistant.buttons import parse
 from handlers.assistant.render import assistant_of, render
 from handlers.assistant.secrets import receive_field
 from handlers.callbacks import ASSISTANT
+from handlers.locale import locale_of, locale_of_user
 from handlers.replies import reply
 from i18n import t, tn
 
@@ -35,7 +35,7 @@ async def open_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     outcome = await assistant_of(context).open(user.id, chat.id)
     if message is not None and message.text and message.text.startswith("/start"):
-        await reply(update, common_texts.WELCOME)
+        await reply(update, t("start.welcome", locale=await locale_of(update, context)))
     await render(update, context, outcome)
 
 
@@ -44,7 +44,10 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_user is None:
         return
     wiped = await assistant_of(context).cancel(update.effective_user.id)
-    await reply(update, t("assistant.cancelled") if wiped else t("assistant.nothing_to_cancel"))
+    locale = await locale_of(update, context)
+    await reply(
+        update, t("assistant.cancelled", locale=locale) if wiped else t("assistant.nothing_to_cancel", locale=locale)
+    )
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,12 +60,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await assistant.press(user.id, chat.id if private and chat is not None else None, parse(query.data))
     # A press is answered exactly once (Telegram refuses a second answer): with the alert, or plainly.
     if outcome.alert is not None:
-        await query.answer(texts.plain(outcome.alert), show_alert=True)
+        await query.answer(texts.plain(outcome.alert, await locale_of(update, context)), show_alert=True)
     else:
         await query.answer()
     if outcome.check_now and outcome.draft is not None:
         draft = outcome.draft
-        checking = t("assistant.checking", exchange=escape(get_profile(draft.state.exchange_id or "").name))
+        exchange = escape(get_profile(draft.state.exchange_id or "").name)
+        checking = t("assistant.checking", locale=await locale_of(update, context), exchange=exchange)
         status = await outbound.send(context.bot, draft.chat_id, checking)
         await render(update, context, await assistant.check_and_connect(draft), status=status)
         return
@@ -88,7 +92,7 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif edited:
         return  # an ordinary edit of an ordinary message needs no answer
     elif draft is None:
-        await reply(update, common_texts.PLAIN_TEXT_HINT)
+        await reply(update, t("fallback.plain_text", locale=await locale_of(update, context)))
     else:
         await render(update, context, await assistant.accept_text(draft, message.text or ""))
 
@@ -101,7 +105,8 @@ async def sweep_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
     minutes = max(1, round(svc.drafts.timeout.total_seconds() / 60))
     for draft in await svc.drafts.sweep_expired():
         try:
-            await outbound.send(context.bot, draft.chat_id, tn("assistant.timed_out", minutes))
+            locale = await locale_of_user(context, draft.telegram_user_id)
+            await outbound.send(context.bot, draft.chat_id, tn("assistant.timed_out", minutes, locale=locale))
         except TelegramError as problem:
             log.warning("could not tell a user their flow timed out: %s", type(problem).__name__)
 

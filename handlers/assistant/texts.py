@@ -1,5 +1,5 @@
-"""The Assistant's messages, built from catalogue entries (HTML). Every value that came from a user or an exchange is
-escaped here; a profile's text may be a catalogue `Text` or, while its profile is not migrated, a string.
+"""The Assistant's messages, built from catalogue entries (HTML) in the reader's locale. Every value that came from a
+user or an exchange is escaped here; a profile's texts are catalogue `Text`s, worded here.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from i18n import ListStyle, Text, join, msgid, render, t
 NAMES: ListStyle = "unit"
 
 
-def value(item: Text | str) -> str:
-    """A profile's or a user's text, rendered and escaped."""
-    return escape(render(item))
+def value(item: Text | str, locale: str) -> str:
+    """A profile's text (or a value a user typed), rendered in `locale` and escaped."""
+    return escape(render(item, locale))
 
 
 def escaped(text: Text) -> Text:
@@ -35,70 +35,86 @@ def _escaped_argument(argument: object) -> object:
     return argument
 
 
-def html(text: Text) -> str:
+def html(text: Text, locale: str) -> str:
     """A note of the Assistant as the HTML message that says it."""
-    return render(escaped(text))
+    return render(escaped(text), locale)
 
 
-def plain(text: Text) -> str:
+def plain(text: Text, locale: str) -> str:
     """An alert (Telegram shows it as plain text: nothing is escaped)."""
-    return render(text)
+    return render(text, locale)
 
 
-def _bold_names(names: Iterable[str]) -> str:
-    return join([f"<b>{escape(name)}</b>" for name in names], style=NAMES)
+def _bold_names(names: Iterable[str], locale: str) -> str:
+    return join([f"<b>{escape(name)}</b>" for name in names], locale, style=NAMES)
 
 
-def picker_title(names: list[str]) -> str:
-    selected = t("assistant.pick.selected", names=_bold_names(names)) if names else t("assistant.pick.none")
-    return t("assistant.pick.title", selected=selected)
+def picker_title(names: list[str], locale: str) -> str:
+    selected = (
+        t("assistant.pick.selected", locale=locale, names=_bold_names(names, locale))
+        if names
+        else t("assistant.pick.none", locale=locale)
+    )
+    return t("assistant.pick.title", locale=locale, selected=selected)
 
 
-def _lines(items: Iterable[Text | str], numbered: bool = False) -> str:
+def _lines(items: Iterable[Text | str], locale: str, numbered: bool = False) -> str:
     if numbered:
-        return "\n".join(f"{n}. {value(item)}" for n, item in enumerate(items, 1))
-    return "\n".join(f"• {value(item)}" for item in items)
+        return "\n".join(f"{n}. {value(item, locale)}" for n, item in enumerate(items, 1))
+    return "\n".join(f"• {value(item, locale)}" for item in items)
 
 
-def offered_name(profile: ExchangeProfile) -> str:
+def offered_name(profile: ExchangeProfile, locale: str) -> str:
     """The exchange's name where it is offered (the picker, the intro): an untested one says so; account names and
     every later screen use the name alone."""
-    return t("profile.generic.untested_name", name=profile.name) if profile.best_effort else profile.name
+    return t("profile.generic.untested_name", locale=locale, name=profile.name) if profile.best_effort else profile.name
 
 
-def exchange_intro(intro: Intro) -> str:
+def exchange_intro(intro: Intro, locale: str) -> str:
     """Alerts first (they matter most), then how to make a read-only key, notes, and the safety reminder."""
     profile = get_profile(intro.exchange_id)
-    exchange = escape(offered_name(profile))
-    parts = [t("assistant.intro.heading", exchange=exchange, position=intro.position, total=intro.total)]
+    exchange = escape(offered_name(profile, locale))
+    parts = [t("assistant.intro.heading", locale=locale, exchange=exchange, position=intro.position, total=intro.total)]
     if profile.best_effort:
-        parts.append(t("assistant.intro.best_effort"))
+        parts.append(t("assistant.intro.best_effort", locale=locale))
     if profile.alerts:
-        parts.append(t("assistant.intro.alerts", lines=_lines(profile.alerts)))
+        parts.append(t("assistant.intro.alerts", locale=locale, lines=_lines(profile.alerts, locale)))
     if profile.integration_steps:
-        parts.append(t("assistant.intro.steps", lines=_lines(profile.integration_steps, numbered=True)))
+        parts.append(
+            t("assistant.intro.steps", locale=locale, lines=_lines(profile.integration_steps, locale, numbered=True))
+        )
     if profile.api_management_url:
-        parts.append(t("assistant.intro.api_page", url=escape(profile.api_management_url, quote=True)))
+        parts.append(t("assistant.intro.api_page", locale=locale, url=escape(profile.api_management_url, quote=True)))
     if profile.important_notes:
-        parts.append(t("assistant.intro.notes", lines=_lines(profile.important_notes)))
-    parts.append(t("assistant.intro.safety"))
+        parts.append(t("assistant.intro.notes", locale=locale, lines=_lines(profile.important_notes, locale)))
+    parts.append(t("assistant.intro.safety", locale=locale))
     return "\n\n".join(parts)
 
 
-def key_types(profile: ExchangeProfile, choices: Iterable[KeyType]) -> str:
-    lines = [t("assistant.key_type.choose", exchange=escape(profile.name))]
-    lines += [f"<b>{value(key_type.label)}</b>: {value(key_type.description)}" for key_type in choices]
+def key_types(profile: ExchangeProfile, choices: Iterable[KeyType], locale: str) -> str:
+    lines = [t("assistant.key_type.choose", locale=locale, exchange=escape(profile.name))]
+    lines += [f"<b>{value(key_type.label, locale)}</b>: {value(key_type.description, locale)}" for key_type in choices]
     return "\n\n".join(lines)
 
 
-def ask_field(exchange: str, field: CredentialField, number: int, total: int) -> str:
-    hint = f"\n<i>{value(field.hint)}</i>" if field.hint else ""
-    label = value(field.label)
-    return t("assistant.field.ask", exchange=escape(exchange), number=number, total=total, label=label, hint=hint)
+def ask_field(exchange: str, field: CredentialField, number: int, total: int, locale: str) -> str:
+    hint = f"\n<i>{value(field.hint, locale)}</i>" if field.hint else ""
+    label = value(field.label, locale)
+    return t(
+        "assistant.field.ask",
+        locale=locale,
+        exchange=escape(exchange),
+        number=number,
+        total=total,
+        label=label,
+        hint=hint,
+    )
 
 
-def review(profile: ExchangeProfile, key_type: KeyType, fingerprint: str, account: str, options: list[str]) -> str:
-    kind = "" if len(profile.key_types) == 1 else f" ({value(key_type.label)})"
+def review(
+    profile: ExchangeProfile, key_type: KeyType, fingerprint: str, account: str, options: list[str], locale: str
+) -> str:
+    kind = "" if len(profile.key_types) == 1 else f" ({value(key_type.label, locale)})"
     extras = "".join("\n" + line for line in options)
     return t(
         "assistant.review",
@@ -110,62 +126,84 @@ def review(profile: ExchangeProfile, key_type: KeyType, fingerprint: str, accoun
     )
 
 
-def review_options(subaccount: str | None, sync_from: str | None) -> list[str]:
+def review_options(subaccount: str | None, sync_from: str | None, locale: str) -> list[str]:
     """The options a review and an account's detail show, when set (typed by the user: escaped)."""
-    lines = [t("assistant.option.subaccount", subaccount=escape(subaccount))] if subaccount else []
+    lines = [t("assistant.option.subaccount", locale=locale, subaccount=escape(subaccount))] if subaccount else []
     if sync_from:
-        lines.append(t("assistant.option.sync_from", date=escape(sync_from)))
+        lines.append(t("assistant.option.sync_from", locale=locale, date=escape(sync_from)))
     return lines
 
 
-def advanced(account: str, subaccount: str | None, sync_from: str | None) -> str:
+def advanced(account: str, subaccount: str | None, sync_from: str | None, locale: str) -> str:
     return t(
         "assistant.advanced",
         account=escape(account),
-        subaccount=escape(subaccount) if subaccount else t("assistant.advanced.main_account"),
-        sync_from=escape(sync_from) if sync_from else t("assistant.advanced.all_history"),
+        subaccount=escape(subaccount) if subaccount else t("assistant.advanced.main_account", locale=locale),
+        sync_from=escape(sync_from) if sync_from else t("assistant.advanced.all_history", locale=locale),
     )
 
 
-def public_key(exchange: str, kind: str, steps: Iterable[Text | str], public_pem: str) -> str:
+def public_key(exchange: str, kind: str, steps: Iterable[Text | str], public_pem: str, locale: str) -> str:
     return t(
         "assistant.keypair.public_key",
         exchange=escape(exchange),
         kind=escape(kind),
         public_key=escape(public_pem),
-        steps=_lines(steps, numbered=True),
+        steps=_lines(steps, locale, numbered=True),
     )
 
 
 def connected(
-    account: str, exchange: str, verified: bool, expires_at: datetime | None, ip_restricted: bool | None
+    account: str,
+    exchange: str,
+    verified: bool,
+    expires_at: datetime | None,
+    ip_restricted: bool | None,
+    locale: str,
 ) -> str:
-    lines = [t("assistant.connected", account=escape(account), exchange=escape(exchange))]
-    lines.append(t("assistant.connected.read_only") if verified else t("assistant.connected.not_verifiable"))
+    lines = [t("assistant.connected", locale=locale, account=escape(account), exchange=escape(exchange))]
+    lines.append(
+        t("assistant.connected.read_only", locale=locale)
+        if verified
+        else t("assistant.connected.not_verifiable", locale=locale)
+    )
     if expires_at is not None:
-        lines.append(t("assistant.connected.expires", date=f"{expires_at:%Y-%m-%d}"))
+        lines.append(t("assistant.connected.expires", locale=locale, date=f"{expires_at:%Y-%m-%d}"))
     if ip_restricted is not None:
-        lines.append(t("assistant.connected.ip_on") if ip_restricted else t("assistant.connected.ip_none"))
+        lines.append(
+            t("assistant.connected.ip_on", locale=locale)
+            if ip_restricted
+            else t("assistant.connected.ip_none", locale=locale)
+        )
     return "\n".join(lines)
 
 
-def warnings_block(warnings: Iterable[Text | str]) -> str:
-    return "\n".join(f"⚠️ {value(warning)}" for warning in warnings)
+def warnings_block(warnings: Iterable[Text | str], locale: str) -> str:
+    return "\n".join(f"⚠️ {value(warning, locale)}" for warning in warnings)
 
 
-def failure(title: str, explanation: str, tips: Iterable[str]) -> str:
-    text = t("assistant.failure", title=escape(title), explanation=escape(explanation))
-    tip_lines = _lines(tips)
-    return text + "\n\n" + t("assistant.failure.tips", tips=tip_lines) if tip_lines else text
+def failure(title: str, explanation: str, tips: Iterable[str], locale: str) -> str:
+    text = t("assistant.failure", locale=locale, title=escape(title), explanation=escape(explanation))
+    tip_lines = _lines(tips, locale)
+    return text + "\n\n" + t("assistant.failure.tips", locale=locale, tips=tip_lines) if tip_lines else text
 
 
-def summary(connected_names: list[str], skipped: list[str]) -> str:
+def summary(connected_names: list[str], skipped: list[str], locale: str) -> str:
     if not connected_names:
-        return t("assistant.summary.nothing")
-    lines = [t("assistant.summary.done"), t("assistant.summary.connected", names=_bold_names(connected_names))]
+        return t("assistant.summary.nothing", locale=locale)
+    lines = [
+        t("assistant.summary.done", locale=locale),
+        t("assistant.summary.connected", locale=locale, names=_bold_names(connected_names, locale)),
+    ]
     if skipped:
-        lines.append(t("assistant.summary.skipped", names=join([escape(name) for name in skipped], style=NAMES)))
-    lines.append(t("assistant.summary.manage"))
+        lines.append(
+            t(
+                "assistant.summary.skipped",
+                locale=locale,
+                names=join([escape(name) for name in skipped], locale, style=NAMES),
+            )
+        )
+    lines.append(t("assistant.summary.manage", locale=locale))
     return "\n".join(lines)
 
 
@@ -181,16 +219,22 @@ STATUSES: Mapping[str, str] = {
 }
 
 
-def key_line(name: str, exchange: str, fingerprint: str | None, status: str) -> str:
-    key = t("assistant.keys.key", fingerprint=escape(fingerprint)) if fingerprint else t("assistant.keys.no_key")
-    shown = t(STATUSES[status]) if status in STATUSES else escape(status)
-    return t("assistant.keys.line", name=escape(name), exchange=escape(exchange), key=key, status=shown)
+def key_line(name: str, exchange: str, fingerprint: str | None, status: str, locale: str) -> str:
+    key = (
+        t("assistant.keys.key", locale=locale, fingerprint=escape(fingerprint))
+        if fingerprint
+        else t("assistant.keys.no_key", locale=locale)
+    )
+    shown = t(STATUSES[status], locale=locale) if status in STATUSES else escape(status)
+    return t("assistant.keys.line", locale=locale, name=escape(name), exchange=escape(exchange), key=key, status=shown)
 
 
-def key_detail(name: str, exchange: str, fingerprint: str | None, subaccount: str | None, sync_from: str | None) -> str:
-    lines = [t("assistant.keys.detail", name=escape(name), exchange=escape(exchange))]
+def key_detail(
+    name: str, exchange: str, fingerprint: str | None, subaccount: str | None, sync_from: str | None, locale: str
+) -> str:
+    lines = [t("assistant.keys.detail", locale=locale, name=escape(name), exchange=escape(exchange))]
     if fingerprint:
-        lines.append(t("assistant.keys.detail_key", fingerprint=escape(fingerprint)))
+        lines.append(t("assistant.keys.detail_key", locale=locale, fingerprint=escape(fingerprint)))
     else:
-        lines.append(t("assistant.keys.detail_no_key"))
-    return "\n".join(lines + review_options(subaccount, sync_from))
+        lines.append(t("assistant.keys.detail_no_key", locale=locale))
+    return "\n".join(lines + review_options(subaccount, sync_from, locale))

@@ -42,13 +42,18 @@ def required_by_ccxt(exchange_id: str) -> set[str]:
 
 
 def texts_of(profile: ExchangeProfile) -> list[str]:
-    texts = [*profile.alerts, *profile.integration_steps, *profile.important_notes]
+    """Every text of the profile as the English catalogue words it."""
+    texts: list[Text | None] = [*profile.alerts, *profile.integration_steps, *profile.important_notes]
     texts += [profile.permission_check.user_note, profile.ip_restriction_check.user_note]
     for tip in profile.troubleshooting:
         texts += [tip.problem, *tip.fixes]
     for key_type in profile.key_types:
-        texts += [key_type.label, key_type.description, *(render(f.label) for f in key_type.fields)]
-    return texts
+        texts += [key_type.label, key_type.description, *(f.label for f in key_type.fields)]
+    return [render(text) for text in texts if text is not None]
+
+
+def english(texts: tuple[Text, ...]) -> list[str]:
+    return [render(text) for text in texts]
 
 
 # --------------------------------------------------------------------------- the exchanges we know by hand
@@ -90,7 +95,7 @@ def test_bitget_offers_a_normal_key_and_a_tax_key_without_passphrase() -> None:
     assert tax_defaults and all(s.allows("tax") for s in tax_defaults)
     assert {s.api_path for s in tax_defaults}.isdisjoint(s.api_path for s in bitget.default_endpoints("normal"))
     assert bitget.tip(TipCode.WRONG_KEY_TYPE) is not None
-    assert any("strategy" in alert.lower() for alert in bitget.alerts)
+    assert any("strategy" in alert.lower() for alert in english(bitget.alerts))
 
 
 @pytest.mark.parametrize("exchange_id", HAND_WRITTEN)
@@ -98,8 +103,8 @@ def test_every_profile_guides_the_user_to_a_read_only_key(exchange_id: str) -> N
     profile = get_profile(exchange_id)
     assert profile.api_management_url.startswith("https://")
     assert len(profile.integration_steps) >= 4
-    assert any("read" in step.lower() for step in profile.integration_steps)
-    assert any("ip" in text.lower() for text in (*profile.integration_steps, *profile.important_notes))
+    assert any("read" in step.lower() for step in english(profile.integration_steps))
+    assert any("ip" in text.lower() for text in english((*profile.integration_steps, *profile.important_notes)))
     assert profile.default_endpoints(), "a new integration must sync something"
     assert {TipCode.INVALID_KEY, TipCode.IP_NOT_ALLOWED} <= {t.code for t in profile.troubleshooting}
     for text in texts_of(profile):
@@ -116,14 +121,14 @@ def test_the_permission_check_is_a_real_ccxt_method_or_says_it_cannot_check(exch
         else:
             assert check.user_note
     if not profile.permission_check.available:
-        assert "read-only" in profile.permission_check.user_note
-        assert any("permission" in alert for alert in profile.alerts)
+        assert "read-only" in render(profile.permission_check.user_note or "")
+        assert any("permission" in alert for alert in english(profile.alerts))
 
 
 def test_mexc_and_bigone_say_plainly_that_permissions_cannot_be_checked() -> None:
     for exchange_id in ("mexc", "bigone"):
         assert not get_profile(exchange_id).permission_check.available
-    assert get_profile("mexc").permission_check.user_note.startswith("MEXC has no way to check")
+    assert render(get_profile("mexc").permission_check.user_note or "").startswith("MEXC has no way to check")
 
 
 def test_bybit_and_htx_report_when_a_key_expires() -> None:
@@ -164,7 +169,7 @@ def test_okx_fills_reach_one_year_and_users_are_told_so() -> None:
     assert spec("okx", Endpoint.SPOT_TRADES).lookback == 365 * DAY
     assert "fills-history" in spec("okx", Endpoint.SPOT_TRADES).api_path
     okx = get_profile("okx")
-    told = " ".join((*okx.alerts, *(fix for tip in okx.troubleshooting for fix in tip.fixes)))
+    told = " ".join(english((*okx.alerts, *(fix for tip in okx.troubleshooting for fix in tip.fixes))))
     assert "last year of trades" in told and "3 months" not in told
     assert spec("okx", Endpoint.TRANSFERS).api_path == "GET /api/v5/asset/bills-history"
 
@@ -185,13 +190,13 @@ def test_kucoin_fills_come_in_weeks_and_nothing_before_2019_02_18() -> None:
 @pytest.mark.parametrize("exchange_id", HAND_WRITTEN)
 def test_every_endpoint_says_how_it_pages_and_where_it_is_documented(exchange_id: str) -> None:
     for endpoint in get_profile(exchange_id).endpoints:
-        assert endpoint.page_size > 0 and endpoint.api_path and endpoint.notes and endpoint.label
+        assert endpoint.page_size > 0 and endpoint.api_path and endpoint.notes and render(endpoint.label_text)
 
 
 def test_lookback_limits_are_announced_with_a_pointer_to_file_upload() -> None:
     for profile in popular_profiles():
         if any(s.lookback is not None and s.default_enabled for s in profile.endpoints):
-            assert any("file upload" in alert for alert in profile.alerts), profile.id
+            assert any("file upload" in alert for alert in english(profile.alerts)), profile.id
 
 
 # --------------------------------------------------------------------------- every other ccxt exchange
@@ -202,7 +207,7 @@ def test_an_exchange_without_a_guide_gets_a_best_effort_profile_from_ccxt(exchan
     profile = get_profile(exchange_id)
     assert profile.best_effort and profile.id == profile.ccxt_id == exchange_id
     assert set(profile.default_key_type.field_names) == required_by_ccxt(exchange_id)
-    assert any("best effort" in alert.lower() for alert in profile.alerts)
+    assert any("best effort" in alert.lower() for alert in english(profile.alerts))
     assert not profile.permission_check.available and profile.permission_check.user_note
     assert profile.default_endpoints()
     assert profile.api_management_url.startswith("http")

@@ -54,7 +54,7 @@ def test_the_summary_names_each_kind_by_its_phrase_with_its_count() -> None:
     )
     nothing_new = EndpointResult(Endpoint.WITHDRAWALS, "Withdrawals", EndpointStatus.OK, fetched=2)
 
-    block = sync_views.result_block(result(deposits, tax, nothing_new))
+    block = sync_views.result_block(result(deposits, tax, nothing_new), "en")
 
     kinds = ", ".join(
         [
@@ -69,7 +69,7 @@ def test_the_summary_names_each_kind_by_its_phrase_with_its_count() -> None:
 
 def test_a_sync_with_nothing_new_says_so_without_a_list() -> None:
     quiet = EndpointResult(Endpoint.DEPOSITS, "Deposits", EndpointStatus.OK, fetched=3)
-    assert sync_views.result_block(result(quiet)) == "✅ <b>Ada &amp; Co</b>: " + t("sync.result.new", new=0)
+    assert sync_views.result_block(result(quiet), "en") == "✅ <b>Ada &amp; Co</b>: " + t("sync.result.new", new=0)
 
 
 def test_progress_lines_say_waiting_counts_and_skipped_from_the_catalogue() -> None:
@@ -80,7 +80,7 @@ def test_progress_lines_say_waiting_counts_and_skipped_from_the_catalogue() -> N
     )
     event = ProgressEvent(1, "Ada", "Bitget", None, "", EndpointStatus.RUNNING, 0, 0, 0, lines)
 
-    text = sync_views.progress([event, None], ["Ada", "Bob"])
+    text = sync_views.progress([event, None], ["Ada", "Bob"], "en")
 
     assert f"⏸ Deposits — {t('sync.progress.waiting')}" in text
     assert f"⏳ Spot trades (BTC/USDT) — {t('sync.progress.counts', fetched=2500, new=1200)}" in text
@@ -90,6 +90,6 @@ def test_progress_lines_say_waiting_counts_and_skipped_from_the_catalogue() -> N
 
 
 def test_the_duration_is_seconds_up_to_90_then_minutes() -> None:
-    assert sync_views.duration(12.4) == t("sync.duration.seconds", seconds=12.4) == "12 s"
-    assert sync_views.duration(89) == "89 s"
-    assert sync_views.duration(150) == t("sync.duration.minutes", minutes=2.5) == "2.5 min"
+    assert sync_views.duration(12.4, "en") == t("sync.duration.seconds", seconds=12.4) == "12 s"
+    assert sync_views.duration(89, "en") == "89 s"
+    assert sync_views.duration(150, "en") == t("sync.duration.minutes", minutes=2.5) == "2.5 min"

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
-from i18n import t
+from i18n import Text
 
 NAME = "BigONE"
 
 KEY = KeyType(
     id="normal",
-    label="API key",
+    label=Text.of("profile.bigone.key.label"),
     fields=(
-        c.api_key(min_length=16, max_length=128, pattern=r"[A-Za-z0-9-]+", hint="letters, digits and dashes"),
-        c.secret(min_length=16, max_length=256, pattern=r"[A-Za-z0-9-]+", hint="letters, digits and dashes"),
+        c.api_key(
+            min_length=16, max_length=128, pattern=r"[A-Za-z0-9-]+", hint=Text.of("profile.bigone.key.api_key.hint")
+        ),
+        c.secret(
+            min_length=16, max_length=256, pattern=r"[A-Za-z0-9-]+", hint=Text.of("profile.bigone.key.secret.hint")
+        ),
     ),
-    description="A BigONE API key and its secret.",
+    description=Text.of("profile.bigone.key.description"),
 )
 
 # Rules and sources: docs/exchange-apis/bigone.md (BigONE's pages "Deposit", "Withdrawal", "General Information",
@@ -28,8 +32,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.CURSOR,
         api_path="GET /api/v3/viewer/trades",
-        notes="One asset pair per request (asset_pair_name is required), limit up to 200 (ccxt), newest first, "
-        "paged with page_token; no time range. How far back it reaches is not stated.",
+        notes=Text.of("profile.bigone.endpoint.spot_trades.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -37,8 +40,7 @@ ENDPOINTS = (
         page_size=50,
         paging=Paging.CURSOR,
         api_path="GET /api/v3/viewer/deposits",
-        notes="Limit default 50 (the maximum is not stated), newest first, paged with page_token; no time range. "
-        "How far back it reaches is not stated.",
+        notes=Text.of("profile.bigone.endpoint.deposits.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -46,7 +48,7 @@ ENDPOINTS = (
         page_size=50,
         paging=Paging.CURSOR,
         api_path="GET /api/v3/viewer/withdrawals",
-        notes="As deposits.",
+        notes=Text.of("profile.bigone.endpoint.withdrawals.notes"),
     ),
 )
 
@@ -61,17 +63,16 @@ PROFILE = ExchangeProfile(
     api_management_url="https://big.one",
     docs_url="https://open.big.one/docs/api.html",
     alerts=(
-        "BigONE returns trades one market at a time, so markets you traded and emptied may be missed: add "
-        "those trades by file upload.",
-        t("profile.bigone.alerts.view_scopes"),
-        "Contracts (futures) are not included.",
+        Text.of("profile.bigone.alert_1"),
+        Text.of("profile.bigone.alerts.view_scopes"),
+        Text.of("profile.bigone.alert_3"),
     ),
     integration_steps=(
-        t("profile.bigone.steps.open_settings"),
-        t("profile.bigone.steps.create_key"),
-        t("profile.bigone.steps.view_scopes"),
-        "Leave any IP restriction off.",
-        "Copy the API key and the secret into this chat when asked.",
+        Text.of("profile.bigone.steps.open_settings"),
+        Text.of("profile.bigone.steps.create_key"),
+        Text.of("profile.bigone.steps.view_scopes"),
+        Text.of("profile.bigone.step_4"),
+        Text.of("profile.bigone.step_5"),
         c.secret_once(NAME),
     ),
     important_notes=(
@@ -82,15 +83,15 @@ PROFILE = ExchangeProfile(
         c.invalid_key_tip(NAME),
         c.ip_tip(NAME),
         c.expired_tip(NAME),
-        c.missing_permission_tip(NAME, t("profile.bigone.tip.missing_permission.scopes")),
+        c.missing_permission_tip(NAME, Text.of("profile.bigone.tip.missing_permission.scopes")),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.fewer_transactions_tip("Trades in markets you no longer hold may not be found."),
+        c.fewer_transactions_tip(Text.of("profile.bigone.tip.fewer_transactions.extra")),
     ),
     permission_check=PermissionCheck(
         None,
         (),
-        t("profile.bigone.permission_check.note"),
+        Text.of("profile.bigone.permission_check.note"),
     ),
     ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
     reports_expiry=False,

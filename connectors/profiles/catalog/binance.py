@@ -16,7 +16,7 @@ from connectors.profiles.model import (
     PermissionCheck,
 )
 from connectors.profiles.private_keys import PrivateKeyKind
-from i18n import Text, t
+from i18n import Text
 
 NAME = "Binance"
 
@@ -29,13 +29,13 @@ _SYSTEM_GENERATED_SHAPE = r"[A-Za-z0-9]{64}"
 
 KEY = KeyType(
     id="normal",
-    label=t("profile.binance.key.label"),
+    label=Text.of("profile.binance.key.label"),
     fields=(
         c.api_key(
             min_length=64,
             max_length=64,
             pattern=r"[A-Za-z0-9]{64}",
-            hint=t("profile.binance.key.api_key.hint"),
+            hint=Text.of("profile.binance.key.api_key.hint"),
         ),
         CredentialField(
             "secret",
@@ -44,36 +44,36 @@ KEY = KeyType(
             64,
             True,
             _SYSTEM_GENERATED_SHAPE,
-            t("profile.binance.key.field.hint"),
+            Text.of("profile.binance.key.field.hint"),
             private_keys=(PrivateKeyKind.ED25519, PrivateKeyKind.RSA),
         ),
     ),
-    description=t("profile.binance.key.description"),
+    description=Text.of("profile.binance.key.description"),
 )
 
 # Binance recommends Ed25519 keys ("API Key Types" FAQ); the key pair is made by the user, so Tallybot can make it
 # and keep the private key to itself: the user only registers the public key and sends back the API key.
 GENERATED_KEY = KeyType(
     id="tallybot_ed25519",
-    label=t("profile.binance.generated_key.label"),
+    label=Text.of("profile.binance.generated_key.label"),
     fields=(
         c.api_key(
             min_length=64,
             max_length=64,
             pattern=r"[A-Za-z0-9]{64}",
-            hint=t("profile.binance.generated_key.api_key.hint"),
+            hint=Text.of("profile.binance.generated_key.api_key.hint"),
         ),
     ),
-    description=t("profile.binance.generated_key.description"),
+    description=Text.of("profile.binance.generated_key.description"),
     generated=GeneratedKey(
         "secret",
         PrivateKeyKind.ED25519,
         steps=(
-            t("profile.binance.generated_key.step_1"),
-            t("profile.binance.generated_key.step_2"),
-            t("profile.binance.generated_key.step_3"),
-            t("profile.binance.generated_key.step_4"),
-            t("profile.binance.generated_key.step_5"),
+            Text.of("profile.binance.generated_key.step_1"),
+            Text.of("profile.binance.generated_key.step_2"),
+            Text.of("profile.binance.generated_key.step_3"),
+            Text.of("profile.binance.generated_key.step_4"),
+            Text.of("profile.binance.generated_key.step_5"),
         ),
     ),
 )
@@ -88,7 +88,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.FROM_ID,
         api_path="GET /api/v3/myTrades",
-        notes=t("profile.binance.endpoints.n1.notes"),
+        notes=Text.of("profile.binance.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -98,7 +98,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.OFFSET,
         api_path="GET /sapi/v1/capital/deposit/hisrec",
-        notes=t("profile.binance.endpoints.n2.notes"),
+        notes=Text.of("profile.binance.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -108,7 +108,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.OFFSET,
         api_path="GET /sapi/v1/capital/withdraw/history",
-        notes=t("profile.binance.endpoints.n3.notes"),
+        notes=Text.of("profile.binance.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -116,7 +116,7 @@ ENDPOINTS = (
         page_size=1000,
         window=30 * c.DAY,
         api_path="GET /sapi/v1/convert/tradeFlow",
-        notes=t("profile.binance.endpoints.n4.notes"),
+        notes=Text.of("profile.binance.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.EARN_REWARDS,
@@ -124,7 +124,7 @@ ENDPOINTS = (
         page_size=500,
         window=180 * c.DAY,
         api_path="GET /sapi/v1/asset/assetDividend",
-        notes=t("profile.binance.endpoints.n5.notes"),
+        notes=Text.of("profile.binance.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.DUST,
@@ -132,7 +132,7 @@ ENDPOINTS = (
         page_size=100,
         earliest=_DUST_LOG_START,
         api_path="GET /sapi/v1/asset/dribblet",
-        notes=t("profile.binance.endpoints.dust.notes"),
+        notes=Text.of("profile.binance.endpoints.dust.notes"),
     ),
     EndpointSpec(
         Endpoint.P2P,
@@ -142,7 +142,7 @@ ENDPOINTS = (
         lookback=180 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /sapi/v1/c2c/orderMatch/listUserOrderHistory",
-        notes=t("profile.binance.endpoints.p2p.notes"),
+        notes=Text.of("profile.binance.endpoints.p2p.notes"),
     ),
     EndpointSpec(
         Endpoint.PAY,
@@ -151,7 +151,7 @@ ENDPOINTS = (
         window=90 * c.DAY,
         lookback=540 * c.DAY,
         api_path="GET /sapi/v1/pay/transactions",
-        notes=t("profile.binance.endpoints.pay.notes"),
+        notes=Text.of("profile.binance.endpoints.pay.notes"),
     ),
     EndpointSpec(
         Endpoint.FIAT,
@@ -160,7 +160,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /sapi/v1/fiat/orders, GET /sapi/v1/fiat/payments",
-        notes=t("profile.binance.endpoints.fiat.notes"),
+        notes=Text.of("profile.binance.endpoints.fiat.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -169,7 +169,7 @@ ENDPOINTS = (
         window=7 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /sapi/v1/asset/transfer",
-        notes=t("profile.binance.endpoints.n6.notes"),
+        notes=Text.of("profile.binance.endpoints.n6.notes"),
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
@@ -181,7 +181,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.FROM_ID,
         api_path="GET /fapi/v1/userTrades, GET /dapi/v1/userTrades",
-        notes=t("profile.binance.endpoints.n7.notes"),
+        notes=Text.of("profile.binance.endpoints.n7.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -190,7 +190,7 @@ ENDPOINTS = (
         window=200 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /fapi/v1/income, GET /dapi/v1/income",
-        notes=t("profile.binance.endpoints.n8.notes"),
+        notes=Text.of("profile.binance.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_TRADES,
@@ -201,7 +201,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.FROM_ID,
         api_path="GET /sapi/v1/margin/myTrades",
-        notes=t("profile.binance.endpoints.margin_trades.notes"),
+        notes=Text.of("profile.binance.endpoints.margin_trades.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_LOANS,
@@ -210,7 +210,7 @@ ENDPOINTS = (
         window=7 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /sapi/v1/margin/borrow-repay, GET /sapi/v1/margin/interestHistory",
-        notes=t("profile.binance.endpoints.margin_loans.notes"),
+        notes=Text.of("profile.binance.endpoints.margin_loans.notes"),
     ),
 )
 
@@ -223,35 +223,35 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.binance.com/en/my/settings/api-management",
     docs_url="https://developers.binance.com/docs",
     alerts=(
-        t("profile.binance.alert_1"),
-        t("profile.binance.alert_2"),
+        Text.of("profile.binance.alert_1"),
+        Text.of("profile.binance.alert_2"),
     ),
     integration_steps=(
-        t("profile.binance.step_1"),
-        t("profile.binance.step_2"),
-        t("profile.binance.step_3"),
-        t("profile.binance.step_4"),
-        t("profile.binance.step_5"),
+        Text.of("profile.binance.step_1"),
+        Text.of("profile.binance.step_2"),
+        Text.of("profile.binance.step_3"),
+        Text.of("profile.binance.step_4"),
+        Text.of("profile.binance.step_5"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
-        t("profile.binance.note_2"),
-        t("profile.binance.note_3"),
-        t("profile.binance.note_4"),
+        Text.of("profile.binance.note_2"),
+        Text.of("profile.binance.note_3"),
+        Text.of("profile.binance.note_4"),
     ),
     troubleshooting=(
         c.invalid_key_tip(
             NAME,
-            t("profile.binance.tip.invalid_key.extra"),
+            Text.of("profile.binance.tip.invalid_key.extra"),
         ),
         c.ip_tip(NAME),
-        c.missing_permission_tip(NAME, t("profile.binance.tip.missing_permission.extra")),
+        c.missing_permission_tip(NAME, Text.of("profile.binance.tip.missing_permission.extra")),
         c.too_many_permissions_tip(NAME),
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.fewer_transactions_tip(t("profile.binance.tip.fewer_transactions.extra")),
+        c.fewer_transactions_tip(Text.of("profile.binance.tip.fewer_transactions.extra")),
     ),
     permission_check=PermissionCheck(
         "sapiGetAccountApiRestrictions",
@@ -264,12 +264,12 @@ PROFILE = ExchangeProfile(
             "enableMargin",
             "permitsUniversalTransfer",
         ),
-        t("profile.binance.permission_check.permission_note"),
+        Text.of("profile.binance.permission_check.permission_note"),
     ),
     ip_restriction_check=PermissionCheck(
         "sapiGetAccountApiRestrictions",
         ("ipRestrict",),
-        t("profile.binance.ip_restriction_check.permission_note"),
+        Text.of("profile.binance.ip_restriction_check.permission_note"),
     ),
     reports_expiry=False,
     popularity=100,

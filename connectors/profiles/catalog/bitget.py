@@ -14,7 +14,7 @@ from connectors.profiles.model import (
     Tip,
     TipCode,
 )
-from i18n import msgid, t
+from i18n import Text, msgid
 
 NAME = "Bitget"
 _TWO_YEARS = 730 * c.DAY
@@ -22,23 +22,23 @@ _KEY_SHAPE = r"[A-Za-z0-9_]+"  # normal keys start with "bg_"
 
 NORMAL = KeyType(
     id="normal",
-    label=t("profile.bitget.normal.label"),
+    label=Text.of("profile.bitget.normal.label"),
     fields=(
-        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint=t("profile.bitget.normal.api_key.hint")),
-        c.secret(min_length=32, max_length=128, hint=t("profile.bitget.normal.secret.hint")),
+        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint=Text.of("profile.bitget.normal.api_key.hint")),
+        c.secret(min_length=32, max_length=128, hint=Text.of("profile.bitget.normal.secret.hint")),
         c.passphrase(),
     ),
-    description=t("profile.bitget.normal.description"),
+    description=Text.of("profile.bitget.normal.description"),
 )
 
 TAX = KeyType(
     id="tax",
-    label=t("profile.bitget.tax.label"),
+    label=Text.of("profile.bitget.tax.label"),
     fields=(
-        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint=t("profile.bitget.tax.api_key.hint")),
-        c.secret(min_length=32, max_length=128, hint=t("profile.bitget.tax.secret.hint")),
+        c.api_key(min_length=16, max_length=64, pattern=_KEY_SHAPE, hint=Text.of("profile.bitget.tax.api_key.hint")),
+        c.secret(min_length=32, max_length=128, hint=Text.of("profile.bitget.tax.secret.hint")),
     ),
-    description=t("profile.bitget.tax.description"),
+    description=Text.of("profile.bitget.tax.description"),
 )
 
 _NORMAL = ("normal",)
@@ -54,7 +54,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/trade/fills",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n1.notes"),
+        notes=Text.of("profile.bitget.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -65,7 +65,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/wallet/deposit-records",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n2.notes"),
+        notes=Text.of("profile.bitget.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -76,7 +76,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/wallet/withdrawal-records",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n3.notes"),
+        notes=Text.of("profile.bitget.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -87,7 +87,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/convert/convert-record",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n4.notes"),
+        notes=Text.of("profile.bitget.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -98,7 +98,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/account/transferRecords",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n5.notes"),
+        notes=Text.of("profile.bitget.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -109,7 +109,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/spot/account/bills",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n6.notes"),
+        notes=Text.of("profile.bitget.endpoints.n6.notes"),
     ),
     # Futures and margin are on by default: their cost is a few dozen requests, and an account that emptied its
     # futures or margin wallet shows no sign of them that a cheaper read could see (docs/exchange-apis/bitget.md).
@@ -122,7 +122,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/mix/order/fill-history, GET /api/v2/mix/account/bill",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n7.notes"),
+        notes=Text.of("profile.bitget.endpoints.n7.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -133,7 +133,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/mix/account/bill",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n10.notes"),
+        notes=Text.of("profile.bitget.endpoints.n10.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_TRADES,
@@ -145,7 +145,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/margin/crossed/fills, GET /api/v2/margin/isolated/fills",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n11.notes"),
+        notes=Text.of("profile.bitget.endpoints.n11.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_LOANS,
@@ -156,7 +156,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/margin/{crossed,isolated}/{borrow,repay,interest}-history",
         key_types=_NORMAL,
-        notes=t("profile.bitget.endpoints.n12.notes"),
+        notes=Text.of("profile.bitget.endpoints.n12.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -169,7 +169,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/tax/spot-record",
         key_types=_TAX,
-        notes=t("profile.bitget.endpoints.n8.notes"),
+        notes=Text.of("profile.bitget.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
@@ -182,7 +182,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/tax/future-record",
         key_types=_TAX,
-        notes=t("profile.bitget.endpoints.n9.notes"),
+        notes=Text.of("profile.bitget.endpoints.n9.notes"),
     ),
 )
 
@@ -195,53 +195,53 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.bitget.com/account/newapi",
     docs_url="https://www.bitget.com/api-doc/common/intro",
     alerts=(
-        t("profile.bitget.alert_1"),
-        t("profile.bitget.alert_2"),
-        t("profile.bitget.alert_3"),
+        Text.of("profile.bitget.alert_1"),
+        Text.of("profile.bitget.alert_2"),
+        Text.of("profile.bitget.alert_3"),
     ),
     integration_steps=(
-        t("profile.bitget.step_1"),
-        t("profile.bitget.step_2"),
-        t("profile.bitget.step_3"),
-        t("profile.bitget.step_4"),
-        t("profile.bitget.step_5"),
-        t("profile.bitget.step_6"),
+        Text.of("profile.bitget.step_1"),
+        Text.of("profile.bitget.step_2"),
+        Text.of("profile.bitget.step_3"),
+        Text.of("profile.bitget.step_4"),
+        Text.of("profile.bitget.step_5"),
+        Text.of("profile.bitget.step_6"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        t("profile.bitget.note_3"),
-        t("profile.bitget.note_4"),
+        Text.of("profile.bitget.note_3"),
+        Text.of("profile.bitget.note_4"),
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME),
         Tip(
             TipCode.WRONG_KEY_TYPE,
-            t("profile.bitget.tip.wrong_key_type.problem"),
+            Text.of("profile.bitget.tip.wrong_key_type.problem"),
             (
-                t("profile.bitget.tip.wrong_key_type.fix_1"),
-                t("profile.bitget.tip.wrong_key_type.fix_2"),
-                t("profile.bitget.tip.wrong_key_type.fix_3"),
+                Text.of("profile.bitget.tip.wrong_key_type.fix_1"),
+                Text.of("profile.bitget.tip.wrong_key_type.fix_2"),
+                Text.of("profile.bitget.tip.wrong_key_type.fix_3"),
             ),
         ),
         c.wrong_passphrase_tip(NAME),
         c.ip_tip(NAME),
-        c.missing_permission_tip(NAME, "Read-only"),
+        c.missing_permission_tip(NAME, Text.of("profile.bitget.tip.missing_permission.extra")),
         c.too_many_permissions_tip(NAME),
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, t("profile.bitget.tip.missing_history.extra")),
-        c.fewer_transactions_tip(t("profile.bitget.tip.fewer_transactions.extra")),
+        c.missing_history_tip(NAME, Text.of("profile.bitget.tip.missing_history.extra")),
+        c.fewer_transactions_tip(Text.of("profile.bitget.tip.fewer_transactions.extra")),
     ),
     permission_check=PermissionCheck(
         "privateSpotGetV2SpotAccountInfo",
         ("authorities",),
-        t("profile.bitget.permission_check.permission_note"),
+        Text.of("profile.bitget.permission_check.permission_note"),
     ),
     ip_restriction_check=PermissionCheck(
-        "privateSpotGetV2SpotAccountInfo", ("ips",), t("profile.bitget.ip_restriction_check.permission_note")
+        "privateSpotGetV2SpotAccountInfo", ("ips",), Text.of("profile.bitget.ip_restriction_check.permission_note")
     ),
     reports_expiry=False,
     popularity=85,

@@ -14,16 +14,16 @@ from connectors.profiles.model import (
     PermissionCheck,
 )
 from connectors.profiles.private_keys import PrivateKeyKind
-from i18n import Text, t
+from i18n import Text
 
 NAME = "Bybit"
 _TWO_YEARS = 730 * c.DAY
 
 KEY = KeyType(
     id="normal",
-    label=t("profile.bybit.key.label"),
+    label=Text.of("profile.bybit.key.label"),
     fields=(
-        c.api_key(min_length=10, max_length=64, hint=t("profile.bybit.key.api_key.hint")),
+        c.api_key(min_length=10, max_length=64, hint=Text.of("profile.bybit.key.api_key.hint")),
         CredentialField(
             "secret",
             Text.of("profile.bybit.key.field.label"),
@@ -31,11 +31,11 @@ KEY = KeyType(
             128,
             True,
             c.ALNUM,
-            t("profile.bybit.key.field.hint"),
+            Text.of("profile.bybit.key.field.hint"),
             private_keys=(PrivateKeyKind.RSA,),
         ),
     ),
-    description=t("profile.bybit.key.description"),
+    description=Text.of("profile.bybit.key.description"),
 )
 
 # Bybit's self-generated API keys are RSA key pairs: the user gives Bybit only the public key (v5 docs, "Select Your
@@ -43,18 +43,18 @@ KEY = KeyType(
 # key to itself.
 GENERATED_KEY = KeyType(
     id="tallybot_rsa",
-    label=t("profile.bybit.generated_key.label"),
-    fields=(c.api_key(min_length=10, max_length=64, hint=t("profile.bybit.generated_key.api_key.hint")),),
-    description=t("profile.bybit.generated_key.description"),
+    label=Text.of("profile.bybit.generated_key.label"),
+    fields=(c.api_key(min_length=10, max_length=64, hint=Text.of("profile.bybit.generated_key.api_key.hint")),),
+    description=Text.of("profile.bybit.generated_key.description"),
     generated=GeneratedKey(
         "secret",
         PrivateKeyKind.RSA,
         steps=(
-            t("profile.bybit.generated_key.step_1"),
-            t("profile.bybit.generated_key.step_2"),
-            t("profile.bybit.generated_key.step_3"),
-            t("profile.bybit.generated_key.step_4"),
-            t("profile.bybit.generated_key.step_5"),
+            Text.of("profile.bybit.generated_key.step_1"),
+            Text.of("profile.bybit.generated_key.step_2"),
+            Text.of("profile.bybit.generated_key.step_3"),
+            Text.of("profile.bybit.generated_key.step_4"),
+            Text.of("profile.bybit.generated_key.step_5"),
         ),
     ),
 )
@@ -68,7 +68,7 @@ ENDPOINTS = (
         lookback=_TWO_YEARS,
         paging=Paging.CURSOR,
         api_path="GET /v5/execution/list?category=spot",
-        notes=t("profile.bybit.endpoints.n1.notes"),
+        notes=Text.of("profile.bybit.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -77,7 +77,7 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.CURSOR,
         api_path="GET /v5/asset/deposit/query-record + GET /v5/asset/deposit/query-internal-record",
-        notes=t("profile.bybit.endpoints.n2.notes"),
+        notes=Text.of("profile.bybit.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -86,7 +86,7 @@ ENDPOINTS = (
         window=30 * c.DAY,
         paging=Paging.CURSOR,
         api_path="GET /v5/asset/withdraw/query-record",
-        notes=t("profile.bybit.endpoints.n3.notes"),
+        notes=Text.of("profile.bybit.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -94,7 +94,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /v5/asset/exchange/query-convert-history",
-        notes=t("profile.bybit.endpoints.n4.notes"),
+        notes=Text.of("profile.bybit.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -104,7 +104,7 @@ ENDPOINTS = (
         lookback=_TWO_YEARS,
         paging=Paging.CURSOR,
         api_path="GET /v5/account/transaction-log",
-        notes=t("profile.bybit.endpoints.n5.notes"),
+        notes=Text.of("profile.bybit.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -113,7 +113,7 @@ ENDPOINTS = (
         window=7 * c.DAY,
         paging=Paging.CURSOR,
         api_path="GET /v5/asset/transfer/query-inter-transfer-list",
-        notes=t("profile.bybit.endpoints.n6.notes"),
+        notes=Text.of("profile.bybit.endpoints.n6.notes"),
     ),
     # Derivatives and spot-margin interest are on by default: a user must never miss history because of a default,
     # and they are cheap at Bybit's 50 and 25 requests a second (docs/exchange-apis/bybit.md, "Derivatives").
@@ -125,7 +125,7 @@ ENDPOINTS = (
         lookback=_TWO_YEARS,
         paging=Paging.CURSOR,
         api_path="GET /v5/execution/list?category=linear|inverse|option + GET /v5/account/transaction-log",
-        notes=t("profile.bybit.endpoints.n7.notes"),
+        notes=Text.of("profile.bybit.endpoints.n7.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -135,7 +135,7 @@ ENDPOINTS = (
         lookback=_TWO_YEARS,
         paging=Paging.CURSOR,
         api_path="GET /v5/account/transaction-log?type=SETTLEMENT",
-        notes=t("profile.bybit.endpoints.n8.notes"),
+        notes=Text.of("profile.bybit.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_LOANS,
@@ -145,7 +145,7 @@ ENDPOINTS = (
         lookback=_TWO_YEARS,
         paging=Paging.CURSOR,
         api_path="GET /v5/account/borrow-history",
-        notes=t("profile.bybit.endpoints.n9.notes"),
+        notes=Text.of("profile.bybit.endpoints.n9.notes"),
     ),
 )
 
@@ -158,44 +158,44 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.bybit.com/app/user/api-management",
     docs_url="https://bybit-exchange.github.io/docs/v5/intro",
     alerts=(
-        t("profile.bybit.alert_1"),
-        t("profile.bybit.alert_2"),
-        t("profile.bybit.alert_3"),
+        Text.of("profile.bybit.alert_1"),
+        Text.of("profile.bybit.alert_2"),
+        Text.of("profile.bybit.alert_3"),
     ),
     integration_steps=(
-        t("profile.bybit.step_1"),
-        t("profile.bybit.step_2"),
-        t("profile.bybit.step_3"),
-        t("profile.bybit.step_4"),
-        t("profile.bybit.step_5"),
-        t("profile.bybit.step_6"),
-        t("profile.bybit.step_7"),
+        Text.of("profile.bybit.step_1"),
+        Text.of("profile.bybit.step_2"),
+        Text.of("profile.bybit.step_3"),
+        Text.of("profile.bybit.step_4"),
+        Text.of("profile.bybit.step_5"),
+        Text.of("profile.bybit.step_6"),
+        Text.of("profile.bybit.step_7"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        t("profile.bybit.note_3"),
-        t("profile.bybit.note_4"),
+        Text.of("profile.bybit.note_3"),
+        Text.of("profile.bybit.note_4"),
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME),
         c.ip_tip(NAME),
-        c.expired_tip(NAME, t("profile.bybit.tip.expired.extra")),
-        c.missing_permission_tip(NAME, "Read-Only"),
+        c.expired_tip(NAME, Text.of("profile.bybit.tip.expired.extra")),
+        c.missing_permission_tip(NAME, Text.of("profile.bybit.tip.missing_permission.extra")),
         c.too_many_permissions_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, t("profile.bybit.tip.missing_history.extra")),
-        c.fewer_transactions_tip(t("profile.bybit.tip.fewer_transactions.extra")),
+        c.missing_history_tip(NAME, Text.of("profile.bybit.tip.missing_history.extra")),
+        c.fewer_transactions_tip(Text.of("profile.bybit.tip.fewer_transactions.extra")),
     ),
     permission_check=PermissionCheck(
         "privateGetV5UserQueryApi",
         ("readOnly", "permissions"),
-        t("profile.bybit.permission_check.permission_note"),
+        Text.of("profile.bybit.permission_check.permission_note"),
     ),
     ip_restriction_check=PermissionCheck(
-        "privateGetV5UserQueryApi", ("ips",), t("profile.bybit.ip_restriction_check.permission_note")
+        "privateGetV5UserQueryApi", ("ips",), Text.of("profile.bybit.ip_restriction_check.permission_note")
     ),
     reports_expiry=True,
     popularity=95,

@@ -1,6 +1,7 @@
 """Building blocks shared by the hand-written profiles: field shapes, tips and sentences said for every exchange.
 
-Each exchange module still writes its own steps and alerts; only wording that is truly the same lives here.
+Each exchange module still writes its own steps and alerts; only wording that is truly the same lives here. Every
+sentence is a catalogue `Text`, worded by the view in the reader's locale.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.profiles.model import CredentialField, PermissionCheck, Tip, TipCode
-from i18n import Text, t
+from i18n import Text
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -20,6 +21,8 @@ ALNUM = r"[A-Za-z0-9]+"
 API_KEY_LABEL = Text.of("profile.common.api_key.default")
 SECRET_LABEL = Text.of("profile.common.secret.default")
 PASSPHRASE_LABEL = Text.of("profile.common.passphrase.label")
+PASSPHRASE_HINT = Text.of("profile.common.passphrase.default")
+SECRET_WORDS = Text.of("profile.common.secret_once.default")  # what secret_once names, unless told otherwise
 
 
 def api_key(
@@ -27,8 +30,8 @@ def api_key(
     min_length: int = 8,
     max_length: int = 128,
     pattern: str | None = ALNUM,
-    hint: str = "",
-    label: Text | str = API_KEY_LABEL,
+    hint: Text | None = None,
+    label: Text = API_KEY_LABEL,
 ) -> CredentialField:
     return CredentialField("apiKey", label, min_length, max_length, False, pattern, hint)
 
@@ -38,16 +41,16 @@ def secret(
     min_length: int = 16,
     max_length: int = 256,
     pattern: str | None = ALNUM,
-    hint: str = "",
-    label: Text | str = SECRET_LABEL,
+    hint: Text | None = None,
+    label: Text = SECRET_LABEL,
 ) -> CredentialField:
     return CredentialField("secret", label, min_length, max_length, True, pattern, hint)
 
 
 def passphrase(
     *,
-    label: Text | str = PASSPHRASE_LABEL,
-    hint: str = t("profile.common.passphrase.default"),
+    label: Text = PASSPHRASE_LABEL,
+    hint: Text = PASSPHRASE_HINT,
 ) -> CredentialField:
     # The user chose it, so only its length is bounded; rules changed over the years and old keys still work.
     return CredentialField("password", label, 1, 128, True, None, hint)
@@ -56,37 +59,37 @@ def passphrase(
 # ---------------------------------------------------------------------------------------------- sentences
 
 
-def never_withdraw(name: str) -> str:
-    return t("profile.common.never_withdraw", name=name)
+def never_withdraw(name: str) -> Text:
+    return Text.of("profile.common.never_withdraw", name=name)
 
 
-def secret_once(name: str, what: str = t("profile.common.secret_once.default")) -> str:
-    return t("profile.common.secret_once", name=name, what=what)
+def secret_once(name: str, what: Text = SECRET_WORDS) -> Text:
+    return Text.of("profile.common.secret_once", name=name, what=what)
 
 
-def no_ip_restriction(name: str) -> str:
-    return t("profile.common.no_ip_restriction", name=name)
+def no_ip_restriction(name: str) -> Text:
+    return Text.of("profile.common.no_ip_restriction", name=name)
 
 
-def file_upload_pointer(name: str, what: str) -> str:
-    return t("profile.common.file_upload_pointer", what=what, name=name)
+def file_upload_pointer(name: str, what: Text) -> Text:
+    return Text.of("profile.common.file_upload_pointer", what=what, name=name)
 
 
-NO_PERMISSION_CHECK_IP = PermissionCheck(None, (), t("profile.common.no_permission_check_ip.permission_note"))
+NO_PERMISSION_CHECK_IP = PermissionCheck(None, (), Text.of("profile.common.no_permission_check_ip.permission_note"))
 
 
 # ---------------------------------------------------------------------------------------------- tips
 
 
-def invalid_key_tip(name: str, *extra: str) -> Tip:
+def invalid_key_tip(name: str, *extra: Text) -> Tip:
     return Tip(
         TipCode.INVALID_KEY,
-        t("profile.common.tip.invalid_key.problem", name=name),
+        Text.of("profile.common.tip.invalid_key.problem", name=name),
         (
-            t("profile.common.tip.invalid_key.fix_1"),
-            t("profile.common.tip.invalid_key.fix_2"),
-            t("profile.common.tip.invalid_key.fix_3"),
-            t("profile.common.tip.invalid_key.fix_4"),
+            Text.of("profile.common.tip.invalid_key.fix_1"),
+            Text.of("profile.common.tip.invalid_key.fix_2"),
+            Text.of("profile.common.tip.invalid_key.fix_3"),
+            Text.of("profile.common.tip.invalid_key.fix_4"),
             *extra,
         ),
     )
@@ -95,23 +98,23 @@ def invalid_key_tip(name: str, *extra: str) -> Tip:
 def wrong_passphrase_tip(name: str) -> Tip:
     return Tip(
         TipCode.WRONG_PASSPHRASE,
-        t("profile.common.tip.wrong_passphrase.problem", name=name),
+        Text.of("profile.common.tip.wrong_passphrase.problem", name=name),
         (
-            t("profile.common.tip.wrong_passphrase.fix_1"),
-            t("profile.common.tip.wrong_passphrase.fix_2"),
-            t("profile.common.tip.wrong_passphrase.fix_3", name=name),
+            Text.of("profile.common.tip.wrong_passphrase.fix_1"),
+            Text.of("profile.common.tip.wrong_passphrase.fix_2"),
+            Text.of("profile.common.tip.wrong_passphrase.fix_3", name=name),
         ),
     )
 
 
-def expired_tip(name: str, *extra: str) -> Tip:
+def expired_tip(name: str, *extra: Text) -> Tip:
     return Tip(
         TipCode.KEY_EXPIRED,
-        t("profile.common.tip.key_expired.problem"),
+        Text.of("profile.common.tip.key_expired.problem"),
         (
-            t("profile.common.tip.key_expired.fix_1", name=name),
-            t("profile.common.tip.key_expired.fix_2"),
-            t("profile.common.tip.key_expired.fix_3"),
+            Text.of("profile.common.tip.key_expired.fix_1", name=name),
+            Text.of("profile.common.tip.key_expired.fix_2"),
+            Text.of("profile.common.tip.key_expired.fix_3"),
             *extra,
         ),
     )
@@ -120,21 +123,21 @@ def expired_tip(name: str, *extra: str) -> Tip:
 def ip_tip(name: str) -> Tip:
     return Tip(
         TipCode.IP_NOT_ALLOWED,
-        t("profile.common.tip.ip_not_allowed.problem", name=name),
+        Text.of("profile.common.tip.ip_not_allowed.problem", name=name),
         (
-            t("profile.common.tip.ip_not_allowed.fix_1"),
-            t("profile.common.tip.ip_not_allowed.fix_2"),
+            Text.of("profile.common.tip.ip_not_allowed.fix_1"),
+            Text.of("profile.common.tip.ip_not_allowed.fix_2"),
         ),
     )
 
 
-def missing_permission_tip(name: str, permission: str) -> Tip:
+def missing_permission_tip(name: str, permission: Text) -> Tip:
     return Tip(
         TipCode.MISSING_PERMISSION,
-        t("profile.common.tip.missing_permission.problem"),
+        Text.of("profile.common.tip.missing_permission.problem"),
         (
-            t("profile.common.tip.missing_permission.fix_1", name=name, permission=permission),
-            t("profile.common.tip.missing_permission.fix_2"),
+            Text.of("profile.common.tip.missing_permission.fix_1", name=name, permission=permission),
+            Text.of("profile.common.tip.missing_permission.fix_2"),
         ),
     )
 
@@ -142,10 +145,10 @@ def missing_permission_tip(name: str, permission: str) -> Tip:
 def too_many_permissions_tip(name: str) -> Tip:
     return Tip(
         TipCode.TOO_MANY_PERMISSIONS,
-        t("profile.common.tip.too_many_permissions.problem"),
+        Text.of("profile.common.tip.too_many_permissions.problem"),
         (
-            t("profile.common.tip.too_many_permissions.fix_1", name=name),
-            t("profile.common.tip.too_many_permissions.fix_2"),
+            Text.of("profile.common.tip.too_many_permissions.fix_1", name=name),
+            Text.of("profile.common.tip.too_many_permissions.fix_2"),
         ),
     )
 
@@ -153,37 +156,37 @@ def too_many_permissions_tip(name: str) -> Tip:
 def clock_tip() -> Tip:
     return Tip(
         TipCode.CLOCK_SKEW,
-        t("profile.common.tip.clock_skew.problem"),
-        (t("profile.common.tip.clock_skew.fix_1"),),
+        Text.of("profile.common.tip.clock_skew.problem"),
+        (Text.of("profile.common.tip.clock_skew.fix_1"),),
     )
 
 
 def rate_limited_tip(name: str) -> Tip:
     return Tip(
         TipCode.RATE_LIMITED,
-        t("profile.common.tip.rate_limited.problem"),
+        Text.of("profile.common.tip.rate_limited.problem"),
         (
-            t("profile.common.tip.rate_limited.fix_1", name=name),
-            t("profile.common.tip.rate_limited.fix_2"),
+            Text.of("profile.common.tip.rate_limited.fix_1", name=name),
+            Text.of("profile.common.tip.rate_limited.fix_2"),
         ),
     )
 
 
-def missing_history_tip(name: str, reach: str) -> Tip:
+def missing_history_tip(name: str, reach: Text) -> Tip:
     return Tip(
         TipCode.MISSING_HISTORY,
-        t("profile.common.tip.missing_history.problem"),
-        (reach, t("profile.common.tip.missing_history.fix_2", name=name)),
+        Text.of("profile.common.tip.missing_history.problem"),
+        (reach, Text.of("profile.common.tip.missing_history.fix_2", name=name)),
     )
 
 
-def fewer_transactions_tip(*fixes: str) -> Tip:
+def fewer_transactions_tip(*fixes: Text) -> Tip:
     return Tip(
         TipCode.FEWER_TRANSACTIONS,
-        t("profile.common.tip.fewer_transactions.problem"),
+        Text.of("profile.common.tip.fewer_transactions.problem"),
         (
             *fixes,
-            t("profile.common.tip.fewer_transactions.fix_2"),
-            t("profile.common.tip.fewer_transactions.fix_3"),
+            Text.of("profile.common.tip.fewer_transactions.fix_2"),
+            Text.of("profile.common.tip.fewer_transactions.fix_3"),
         ),
     )

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
+from i18n import Text
 
 NAME = "HTX"
 _KEY_SHAPE = r"[A-Za-z0-9-]+"  # four dash-separated groups, e.g. 1a2b3c4d-5e6f7a8b-…
-_KEY_HINT = "letters, digits and dashes"  # access key and secret key alike
+_KEY_HINT = Text.of("profile.htx.key.hint")  # access key and secret key alike
 
 KEY = KeyType(
     id="normal",
-    label="API key",
+    label=Text.of("profile.htx.key.label"),
     fields=(
         c.api_key(min_length=20, max_length=64, pattern=_KEY_SHAPE, hint=_KEY_HINT),
         c.secret(min_length=20, max_length=64, pattern=_KEY_SHAPE, hint=_KEY_HINT),
     ),
-    description="An HTX access key and its secret key.",
+    description=Text.of("profile.htx.key.description"),
 )
 
 # Rules and sources: docs/exchange-apis/htx.md (HTX's spot pages "Search Match Results" and "Search for Existed
@@ -30,8 +31,7 @@ ENDPOINTS = (
         lookback=120 * c.DAY,
         paging=Paging.FROM_ID,
         api_path="GET /v1/order/matchresults",
-        notes="Size up to 500, paged with from/direct inside a window of at most 48 hours, which can be shifted "
-        "within the last 120 days. The symbol is optional, so every market comes in one walk.",
+        notes=Text.of("profile.htx.endpoint.spot_trades.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -39,7 +39,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.FROM_ID,
         api_path="GET /v1/query/deposit-withdraw?type=deposit",
-        notes="Paged by transfer id (from, direct=prev: ascending); no time range; its reach is not stated.",
+        notes=Text.of("profile.htx.endpoint.deposits.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -47,7 +47,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.FROM_ID,
         api_path="GET /v1/query/deposit-withdraw?type=withdraw",
-        notes="As deposits.",
+        notes=Text.of("profile.htx.endpoint.withdrawals.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -57,8 +57,7 @@ ENDPOINTS = (
         lookback=180 * c.DAY,
         paging=Paging.FROM_ID,
         api_path="GET /v2/account/ledger?transactTypes=transfer",
-        notes="Moves between your own HTX accounts (spot, futures, margin, sub-accounts): windows of at most 10 days "
-        "within the last 180 days, up to 500 a page, paged with nextId/fromId (Get Account Ledger).",
+        notes=Text.of("profile.htx.endpoint.transfers.notes"),
     ),
 )
 
@@ -71,40 +70,39 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.htx.com/en-us/apikey/",
     docs_url="https://www.htx.com/en-us/opend/newApiPages/",
     alerts=(
-        "HTX's API only returns trades of the last 120 days. Download older trades from HTX and add them by "
-        "file upload.",
-        "HTX keys without an IP address expire after 90 days. Tallybot will tell you when to make a new one.",
-        "Futures are not included.",
+        Text.of("profile.htx.alert_1"),
+        Text.of("profile.htx.alert_2"),
+        Text.of("profile.htx.alert_3"),
     ),
     integration_steps=(
-        "Log in to HTX, open your profile menu and choose API Management.",
-        "Give the key a note such as Tallybot.",
-        "Tick only Read-only. Leave Trade and Withdraw unticked.",
-        "Leave the IP address field empty.",
-        "Confirm with your security codes, then copy the access key and secret key into this chat when asked.",
+        Text.of("profile.htx.step_1"),
+        Text.of("profile.htx.step_2"),
+        Text.of("profile.htx.step_3"),
+        Text.of("profile.htx.step_4"),
+        Text.of("profile.htx.step_5"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        "HTX was called Huobi until 2023; old Huobi keys keep working if they are still valid.",
+        Text.of("profile.htx.note_3"),
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME),
         c.ip_tip(NAME),
-        c.expired_tip(NAME, "HTX keys without an IP address are valid for 90 days."),
-        c.missing_permission_tip(NAME, "Read-only"),
+        c.expired_tip(NAME, Text.of("profile.htx.tip.key_expired.extra")),
+        c.missing_permission_tip(NAME, Text.of("profile.htx.tip.missing_permission.extra")),
         c.too_many_permissions_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, "HTX's API returns only the last 120 days of trades."),
+        c.missing_history_tip(NAME, Text.of("profile.htx.tip.missing_history.extra")),
         c.fewer_transactions_tip(),
     ),
     permission_check=PermissionCheck(
-        "v2PrivateGetUserApiKey", ("permission",), "Tallybot checks on HTX that the key is read-only."
+        "v2PrivateGetUserApiKey", ("permission",), Text.of("profile.htx.permission_check.note")
     ),
     ip_restriction_check=PermissionCheck(
-        "v2PrivateGetUserApiKey", ("ipAddresses",), "Tallybot checks whether the key is bound to IPs."
+        "v2PrivateGetUserApiKey", ("ipAddresses",), Text.of("profile.htx.ip_restriction_check.note")
     ),
     reports_expiry=True,
     popularity=70,

@@ -6,7 +6,7 @@ from datetime import date
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
-from i18n import t
+from i18n import Text
 
 NAME = "MEXC"
 # MEXC (then MXC) opened in April 2018: nothing is older (connectors/fetchers/mexc).
@@ -14,12 +14,12 @@ _OPENED = date(2018, 4, 1)
 
 KEY = KeyType(
     id="normal",
-    label="API key",
+    label=Text.of("profile.mexc.key.label"),
     fields=(
-        c.api_key(min_length=10, max_length=64, hint="letters and digits, often starting with mx0"),
-        c.secret(min_length=20, max_length=128, hint="letters and digits"),
+        c.api_key(min_length=10, max_length=64, hint=Text.of("profile.mexc.key.api_key.hint")),
+        c.secret(min_length=20, max_length=128, hint=Text.of("profile.mexc.key.secret.hint")),
     ),
-    description="A MEXC access key and its secret key.",
+    description=Text.of("profile.mexc.key.description"),
 )
 
 # Every rule below is from MEXC's spot v3 documentation; sources and what is unsourced: docs/exchange-apis/mexc.md.
@@ -34,8 +34,7 @@ ENDPOINTS = (
         per_market=True,
         paging=Paging.TIME,
         api_path="GET /api/v3/myTrades",
-        notes="One market per request (found from your balances, deposits and withdrawals), at most 100 trades; "
-        "only the past month can be queried (Account Trade List). Older trades: MEXC's web export.",
+        notes=Text.of("profile.mexc.endpoint.spot_trades.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -45,8 +44,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.TIME,
         api_path="GET /api/v3/capital/deposit/hisrec",
-        notes="At most 1000 per request and 90 days per request (Deposit History); no page number, so a full "
-        "page is followed from the time of its last row.",
+        notes=Text.of("profile.mexc.endpoint.deposits.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -56,7 +54,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.TIME,
         api_path="GET /api/v3/capital/withdraw/history",
-        notes="As deposits (Withdraw History).",
+        notes=Text.of("profile.mexc.endpoint.withdrawals.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -67,8 +65,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v3/capital/transfer",
-        notes="Moves between your MEXC spot and futures accounts, one direction per request, at most 100 a page; "
-        "only the last six months can be queried (Query User Universal Transfer History).",
+        notes=Text.of("profile.mexc.endpoint.transfers.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -77,7 +74,7 @@ ENDPOINTS = (
         earliest=_OPENED,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v3/capital/convert",
-        notes=t("profile.mexc.endpoints.convert.notes"),
+        notes=Text.of("profile.mexc.endpoints.convert.notes"),
     ),
 )
 
@@ -90,41 +87,35 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.mexc.com/user/openapi",
     docs_url="https://www.mexc.com/api-docs/spot-v3/introduction",
     alerts=(
-        "MEXC's API only returns about the last month of trades. Download older trades from MEXC and add "
-        "them by file upload.",
-        "MEXC returns trades one market at a time. Tallybot finds your markets from your balances, deposits and "
-        "withdrawals; a coin bought and sold back in full without ever being deposited or withdrawn may be missed.",
-        "MEXC has no way to check a key's permissions: make sure you ticked read-only permissions only.",
-        "Futures trades are not synced yet; transfers between your MEXC accounts only for the last six months.",
+        Text.of("profile.mexc.alert_1"),
+        Text.of("profile.mexc.alert_2"),
+        Text.of("profile.mexc.alert_3"),
+        Text.of("profile.mexc.alert_4"),
     ),
     integration_steps=(
-        "Log in to MEXC, open your profile menu and choose API Management.",
-        "Give the key a note such as Tallybot.",
-        "Tick only the view permissions: account details, order details and deposit and withdrawal details "
-        "(MEXC's API calls them SPOT_ACCOUNT_READ, SPOT_DEAL_READ and SPOT_WITHDRAW_READ). Leave trading, transfer "
-        "and withdrawal unticked.",
-        "Leave the IP address field empty.",
-        "Confirm with your security codes, then copy the access key and secret key into this chat when asked.",
+        Text.of("profile.mexc.step_1"),
+        Text.of("profile.mexc.step_2"),
+        Text.of("profile.mexc.step_3"),
+        Text.of("profile.mexc.step_4"),
+        Text.of("profile.mexc.step_5"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        "MEXC keys without an IP address expire after 90 days. If syncing stops, create a new key.",
+        Text.of("profile.mexc.note_3"),
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME),
         c.ip_tip(NAME),
-        c.expired_tip(NAME, "Keys without an IP address expire on MEXC after 90 days."),
-        c.missing_permission_tip(NAME, "the view permissions (account, order, and deposit and withdrawal details)"),
+        c.expired_tip(NAME, Text.of("profile.mexc.tip.key_expired.extra")),
+        c.missing_permission_tip(NAME, Text.of("profile.mexc.tip.missing_permission.extra")),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, "MEXC's API returns only about the last month of trades."),
+        c.missing_history_tip(NAME, Text.of("profile.mexc.tip.missing_history.extra")),
         c.fewer_transactions_tip(),
     ),
-    permission_check=PermissionCheck(
-        None, (), "MEXC has no way to check a key's permissions: make sure you ticked read-only."
-    ),
+    permission_check=PermissionCheck(None, (), Text.of("profile.mexc.permission_check.note")),
     ip_restriction_check=c.NO_PERMISSION_CHECK_IP,
     reports_expiry=False,
     popularity=68,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
-from i18n import t
+from i18n import Text
 
 NAME = "OKX"
 # Rules and their sources: docs/exchange-apis/okx.md.
@@ -15,13 +15,13 @@ _ONE_YEAR = 365 * c.DAY
 
 KEY = KeyType(
     id="normal",
-    label=t("profile.common.api_key.default"),
+    label=Text.of("profile.common.api_key.default"),
     fields=(
-        c.api_key(min_length=36, max_length=36, pattern=c.UUID, hint=t("profile.okx.key.api_key.hint")),
-        c.secret(min_length=16, max_length=64, pattern=r"[0-9A-Fa-f]+", hint=t("profile.okx.key.secret.hint")),
+        c.api_key(min_length=36, max_length=36, pattern=c.UUID, hint=Text.of("profile.okx.key.api_key.hint")),
+        c.secret(min_length=16, max_length=64, pattern=r"[0-9A-Fa-f]+", hint=Text.of("profile.okx.key.secret.hint")),
         c.passphrase(),
     ),
-    description=t("profile.okx.key.description"),
+    description=Text.of("profile.okx.key.description"),
 )
 
 ENDPOINTS = (
@@ -32,7 +32,7 @@ ENDPOINTS = (
         lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=SPOT",
-        notes=t("profile.okx.endpoints.n1.notes"),
+        notes=Text.of("profile.okx.endpoints.n1.notes"),
     ),
     EndpointSpec(
         Endpoint.DEPOSITS,
@@ -40,7 +40,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/deposit-history",
-        notes=t("profile.okx.endpoints.n2.notes"),
+        notes=Text.of("profile.okx.endpoints.n2.notes"),
     ),
     EndpointSpec(
         Endpoint.WITHDRAWALS,
@@ -48,7 +48,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/withdrawal-history",
-        notes=t("profile.okx.endpoints.n3.notes"),
+        notes=Text.of("profile.okx.endpoints.n3.notes"),
     ),
     EndpointSpec(
         Endpoint.CONVERT,
@@ -56,7 +56,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/convert/history",
-        notes=t("profile.okx.endpoints.n4.notes"),
+        notes=Text.of("profile.okx.endpoints.n4.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
@@ -65,7 +65,7 @@ ENDPOINTS = (
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/account/bills-archive",
-        notes=t("profile.okx.endpoints.n5.notes"),
+        notes=Text.of("profile.okx.endpoints.n5.notes"),
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
@@ -75,7 +75,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
-        notes=t("profile.okx.endpoints.n6.notes"),
+        notes=Text.of("profile.okx.endpoints.n6.notes"),
     ),
     EndpointSpec(
         Endpoint.EARN_REWARDS,
@@ -83,7 +83,7 @@ ENDPOINTS = (
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
-        notes=t("profile.okx.endpoints.n7.notes"),
+        notes=Text.of("profile.okx.endpoints.n7.notes"),
     ),
     # Derivatives and margin (connectors/fetchers/okx/derivatives.py) are on: an account that never used them costs
     # one request per list (nine in all, at 5 to 10 requests per 2 s), so no default may hide them.
@@ -94,7 +94,7 @@ ENDPOINTS = (
         lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=SWAP|FUTURES|OPTION; GET /api/v5/account/bills-archive",
-        notes=t("profile.okx.endpoints.n8.notes"),
+        notes=Text.of("profile.okx.endpoints.n8.notes"),
     ),
     EndpointSpec(
         Endpoint.FUNDING,
@@ -103,7 +103,7 @@ ENDPOINTS = (
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/account/bills-archive?type=8",
-        notes=t("profile.okx.endpoints.n9.notes"),
+        notes=Text.of("profile.okx.endpoints.n9.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_TRADES,
@@ -112,7 +112,7 @@ ENDPOINTS = (
         lookback=_ONE_YEAR,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/trade/fills-history?instType=MARGIN",
-        notes=t("profile.okx.endpoints.n10.notes"),
+        notes=Text.of("profile.okx.endpoints.n10.notes"),
     ),
     EndpointSpec(
         Endpoint.MARGIN_LOANS,
@@ -121,7 +121,7 @@ ENDPOINTS = (
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/account/bills-archive?type=7",
-        notes=t("profile.okx.endpoints.n11.notes"),
+        notes=Text.of("profile.okx.endpoints.n11.notes"),
     ),
 )
 
@@ -134,41 +134,41 @@ PROFILE = ExchangeProfile(
     api_management_url="https://www.okx.com/account/my-api",
     docs_url="https://www.okx.com/docs-v5/en/",
     alerts=(
-        t("profile.okx.alert_1"),
-        t("profile.okx.alert_2"),
+        Text.of("profile.okx.alert_1"),
+        Text.of("profile.okx.alert_2"),
     ),
     integration_steps=(
-        t("profile.okx.step_1"),
-        t("profile.okx.step_2"),
-        t("profile.okx.step_3"),
-        t("profile.okx.step_4"),
-        t("profile.okx.step_5"),
-        t("profile.okx.step_6"),
+        Text.of("profile.okx.step_1"),
+        Text.of("profile.okx.step_2"),
+        Text.of("profile.okx.step_3"),
+        Text.of("profile.okx.step_4"),
+        Text.of("profile.okx.step_5"),
+        Text.of("profile.okx.step_6"),
         c.secret_once(NAME),
     ),
     important_notes=(
         c.never_withdraw(NAME),
         c.no_ip_restriction(NAME),
-        t("profile.okx.note_3"),
-        t("profile.okx.note_4"),
+        Text.of("profile.okx.note_3"),
+        Text.of("profile.okx.note_4"),
     ),
     troubleshooting=(
-        c.invalid_key_tip(NAME, t("profile.okx.tip.invalid_key.extra")),
+        c.invalid_key_tip(NAME, Text.of("profile.okx.tip.invalid_key.extra")),
         c.wrong_passphrase_tip(NAME),
         c.ip_tip(NAME),
-        c.missing_permission_tip(NAME, "Read"),
+        c.missing_permission_tip(NAME, Text.of("profile.okx.tip.missing_permission.extra")),
         c.too_many_permissions_tip(NAME),
         c.expired_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
-        c.missing_history_tip(NAME, t("profile.okx.tip.missing_history.extra")),
+        c.missing_history_tip(NAME, Text.of("profile.okx.tip.missing_history.extra")),
         c.fewer_transactions_tip(),
     ),
     permission_check=PermissionCheck(
-        "privateGetAccountConfig", ("perm",), t("profile.okx.permission_check.permission_note")
+        "privateGetAccountConfig", ("perm",), Text.of("profile.okx.permission_check.permission_note")
     ),
     ip_restriction_check=PermissionCheck(
-        "privateGetAccountConfig", ("ip",), t("profile.okx.ip_restriction_check.permission_note")
+        "privateGetAccountConfig", ("ip",), Text.of("profile.okx.ip_restriction_check.permission_note")
     ),
     reports_expiry=False,
     popularity=90,
