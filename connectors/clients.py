@@ -99,8 +99,9 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
 SELF_PACED: Mapping[str, frozenset[str]] = {
     "binance": frozenset(
         {"capital/deposit/hisrec", "capital/withdraw/history", "convert/tradeFlow", "asset/assetDividend"}
-        # Dust, P2P, Pay and fiat lists (connectors/fetchers/binance/wallet_kinds.py).
+        # Dust, P2P, Pay, fiat and Simple Earn reward lists (connectors/fetchers/binance/wallet_kinds.py).
         | {"asset/dribblet", "c2c/orderMatch/listUserOrderHistory", "pay/transactions", "fiat/orders", "fiat/payments"}
+        | {"simple-earn/flexible/history/rewardsRecord"}
     ),
 }
 

@@ -44,7 +44,8 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.binance_margin import MarginBook, script_margin
-from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook, WalletKindsScript
+from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook
+from sandbox.exchanges.binance_wallet_kinds_script import WalletKindsScript
 from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 from sandbox.exchanges.self_generated import KeyPairKind, check_public_key, new_private_key, public_key_pem

@@ -4,7 +4,7 @@ A user who swept dust to BNB, traded P2P, paid with Binance Pay, moved euros in 
 must find each of them after the first sync, exactly once, with the amounts Binance shows; a later sync asks only
 for what is new, and a P2P order still in progress at one sync is stored by the sync after it completes.
 
-The expected records are written out by hand from the table in sandbox/exchanges/binance_wallet_kinds.py.
+The expected records are written out by hand from the table in sandbox/exchanges/binance_wallet_kinds_script.py.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from db.repositories.reconcile import Movement
 from sandbox.exchanges import AccountProfile, BinanceEmulator
 from tests.connectors.test_fetch_binance import UNLIMITED, Sync, binance_client, new_fetcher, run_sync
 
-KINDS = (Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT)
-QUIET = AccountProfile(years=0.3, traded_markets=2, trades=20, deposits=2, withdrawals=1, converts=1, rewards=1)
+KINDS = (Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT, Endpoint.EARN_REWARDS)
+# No reward distributions of its own: the reward records are the Simple Earn ones of the extension.
+QUIET = AccountProfile(years=0.3, traded_markets=2, trades=20, deposits=2, withdrawals=1, converts=1, rewards=0)
 D = Decimal
 # (kind, side, asset, amount, quote asset, quote amount, price, fee asset, fee amount)
 Row = tuple[str, str | None, str, Decimal, str | None, Decimal | None, Decimal | None, str | None, Decimal | None]
@@ -56,6 +57,12 @@ EXPECTED: dict[Endpoint, list[Row]] = {
         ("trade", "buy", "BTC", D("0.0033"), "EUR", D("198.00"), D("60000.00"), "EUR", D("2.00")),
         ("trade", "buy", "ETH", D("0.0196"), "EUR", D("49.00"), D("2500.00"), "EUR", D("1.00")),
         ("deposit", None, "EUR", D("50.00"), None, None, None, None, None),
+    ],
+    # Three real-time flexible rewards from the Simple Earn list, and the bonus one once: from the asset dividend
+    # list, which also has it (the Simple Earn list is asked for REALTIME only).
+    Endpoint.EARN_REWARDS: [
+        *[("reward", None, "ETH", D("0.00000137"), None, None, None, None, None)] * 3,
+        ("reward", None, "ETH", D("0.00000021"), None, None, None, None, None),
     ],
 }
 
@@ -98,6 +105,7 @@ class Spy:
         "sapiGetPayTransactions",
         "sapiGetFiatOrders",
         "sapiGetFiatPayments",
+        "sapiGetSimpleEarnFlexibleHistoryRewardsRecord",
     )
 
     def __init__(self, client: Any) -> None:
@@ -140,11 +148,12 @@ async def test_first_sync_stores_every_kind_exactly(binance: BinanceEmulator) ->
         gained = {a: v - base.get(a, D(0)) for a, v in snapshot.totals.items() if v != base.get(a, D(0))}
         records = [r for e in KINDS for r in sync.of(e)]
         explained = {a: v for a, v in explained_balances(movements(records)).items() if v}
-        # EUR: 498.50 in, 100 out, 200 for BTC; BTC and ETH bought less their dust (and in earn); BNB from dust.
+        # EUR: 498.50 in, 100 out, 200 for BTC; BTC and ETH bought less their dust (and in earn), ETH with its
+        # 0.00000432 of rewards; BNB from dust.
         expected = {
             "EUR": D("198.50"),
             "BTC": D("0.00327"),
-            "ETH": D("0.0190"),
+            "ETH": D("0.01900432"),
             "BNB": D("0.00539"),
             "USDT": D("64.97"),
         }
@@ -175,7 +184,8 @@ async def test_resync_asks_only_for_new_and_a_pending_p2p_order_is_stored_once_c
     # Each list asked once, from where the first sync stopped: the P2P lists from the pending order two days back
     # (the order held their cursors), every other list from the first sync's end, not from the sync-from date.
     asked = {(name, params.get("tradeType") or params.get("transactionType") or "") for name, params in spy.calls}
-    assert len(asked) == len(spy.calls) == 8
+    assert all(params["type"] == "REALTIME" for name, params in spy.calls if "SimpleEarn" in name)
+    assert len(asked) == len(spy.calls) == 9
     two_days_ago = datetime.now(UTC) - timedelta(days=2, hours=1, minutes=5)
     for name, params in spy.calls:
         start = params.get("startTime", params.get("startTimestamp", params.get("beginTime")))

@@ -111,4 +111,9 @@ class BinanceFetcher:
             return self.margin.fetch_trades(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint in KIND_ENDPOINTS:
             return self.wallet_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.EARN_REWARDS:
+            dividends = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+            return self.wallet_kinds.with_flexible_rewards(
+                dividends, spec, since=since, until=until, cursors=cursors, report=report
+            )
         return self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)

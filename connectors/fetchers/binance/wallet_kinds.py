@@ -1,4 +1,4 @@
-"""Binance's other wallet histories: dust conversions, P2P orders, Binance Pay, fiat orders and fiat payments.
+"""Binance's other wallet histories: dust, P2P orders, Binance Pay, fiat orders and payments, Simple Earn rewards.
 
 | endpoint | list | range per request | paging | reach | weight |
 | --- | --- | --- | --- | --- | --- |
@@ -7,6 +7,7 @@
 | PAY | `/sapi/v1/pay/transactions` | 90 days | none: `limit` 100, the end moves back | 18 months | 3,000 UID |
 | FIAT | `/sapi/v1/fiat/orders`, transactionType 0, 1 | not limited | `page`, `rows` 500 | not stated | 45,000 UID |
 | FIAT | `/sapi/v1/fiat/payments`, transactionType 0, 1 | not limited | `page`, `rows` 500 | not stated | 1 IP |
+| EARN_REWARDS | `/sapi/v1/simple-earn/flexible/history/rewardsRecord` REALTIME | 89 days | `current` 100 | – | 150 IP |
 
 docs/exchange-apis/binance.md names each page. Endpoints made of several lists (P2P's two trade types, fiat's four)
 keep one walk cursor per list inside the endpoint's cursor (`{"lists": {name: walk cursor}}`), so a re-sync resumes
@@ -24,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -56,7 +58,20 @@ RULES: Mapping[str, tuple[str, int, bool]] = {
     "sapiGetPayTransactions": ("/sapi/v1/pay/transactions", 3_000, True),  # pay/rest-api
     "sapiGetFiatOrders": ("/sapi/v1/fiat/orders", 45_000, True),  # fiat/rest-api
     "sapiGetFiatPayments": ("/sapi/v1/fiat/payments", 1, False),  # fiat/rest-api/Get-Fiat-Payments-History
+    # simple_earn/history/Get-Flexible-Rewards-History
+    "sapiGetSimpleEarnFlexibleHistoryRewardsRecord": (
+        "/sapi/v1/simple-earn/flexible/history/rewardsRecord",
+        150,
+        False,
+    ),
 }
+# Flexible rewards: "The time between startTime and endTime cannot be longer than 3 months" (89 days fit any three);
+# `size` at most 100. Only the REALTIME ones: the asset dividend list has the BONUS ones (tiered APR) but not these
+# (ccxt issue #25793, a user's 2024 export against sapiGetAssetAssetDividend), so asking for ALL would count the
+# bonus twice.
+FLEXIBLE_REWARDS_WINDOW_MS = 89 * 86_400_000
+FLEXIBLE_REWARDS_PAGE = 100
+BINANCE_OPENED = date(2017, 7, 14)
 KIND_ENDPOINTS = frozenset({Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT})
 
 # orderStatus of a C2C order: COMPLETED is final and stored; CANCELLED and CANCELLED_BY_SYSTEM are final and never
@@ -133,6 +148,45 @@ class BinanceWalletKinds:
                 ("sell", self._numbered(spec, report, "sapiGetFiatPayments", "1", partial(self._fiat_payment, False))),
             ]
         raise ValueError(f"no Binance wallet list for {endpoint}")
+
+    async def with_flexible_rewards(
+        self,
+        dividends: AsyncIterator[Page],
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """The asset dividend pages (wallet.py), then Simple Earn's real-time flexible rewards, which that list
+        lacks. Both walks share the endpoint's cursor: the dividends' own keys, and this walk's under "lists"."""
+        stored = dict(cursors.get("") or {})
+        lists: dict[str, Cursor] = dict(stored.pop("lists", None) or {})
+        last: Cursor = stored
+        async for page in dividends:
+            last = dict(page.cursor)
+            yield replace(page, cursor={**last, "lists": lists})
+        own = lists.get("realtime")
+        start = walk_begin(spec, own, since, report, exchange_name="Binance", opened=BINANCE_OPENED)
+        fetch_page = self._flexible_rewards_page(spec, report)
+        walk = WindowWalk(spec.endpoint, FLEXIBLE_REWARDS_WINDOW_MS, fetch_page, report=report)
+        async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=own, floor_ms=since_ms(since)):
+            lists = {**lists, "realtime": page.cursor}
+            yield Page(spec.endpoint, page.records, {**last, "lists": lists}, page.covered_until)
+
+    def _flexible_rewards_page(self, spec: EndpointSpec, report: FetchReport) -> FetchWindowPage:
+        method = "sapiGetSimpleEarnFlexibleHistoryRewardsRecord"
+
+        async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
+            number = int(token or 1)
+            params = {"type": "REALTIME", "startTime": start, "endTime": end, "current": number}
+            body = await self._request(spec, report, method, {**params, "size": FLEXIBLE_REWARDS_PAGE})
+            rows = body.get("rows") or []
+            more = number * FLEXIBLE_REWARDS_PAGE < int(body.get("total") or 0)
+            return _page_of(rows, self._flexible_reward, number + 1 if more and rows else None)
+
+        return fetch_page
 
     # -- requests ---------------------------------------------------------------------------------------------
 
@@ -236,6 +290,22 @@ class BinanceWalletKinds:
             fee_amount=charge,
             raw=dict(row),
         )
+
+    def _flexible_reward(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+        """A real-time reward of a flexible product. The rows carry no id: the key is every field that tells two
+        apart (asset, product, type, time, amount)."""
+        asset, when = str(row["asset"]), int(row["time"])
+        self.evidence.note(asset, "rewards")
+        canonical = ("simple-earn", asset, row.get("projectId"), row.get("type"), when, row["rewards"])
+        record = NormalizedRecord(
+            kind=RecordKind.REWARD,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.REWARD, None, *canonical),
+            asset=self.code(asset),
+            amount=exact(row["rewards"]),
+            raw=dict(row),
+        )
+        return [record], None
 
     def _p2p(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
         asset, fiat, status = str(row["asset"]), str(row["fiat"]), str(row["orderStatus"])
