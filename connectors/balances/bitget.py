@@ -24,6 +24,11 @@ def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "balance")) for row in body["data"] or [])
 
 
+# Wallet names as Bitget's transfer records name the accounts.
+FUTURES_WALLETS = {"usdt_futures": "USDT-FUTURES", "coin_futures": "COIN-FUTURES", "usdc_futures": "USDC-FUTURES"}
+CROSSED_MARGIN, ISOLATED_MARGIN = ("crossed_margin", "isolated_margin")
+
+
 def _bitget_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
     # GET /api/v2/mix/account/accounts: data[] of marginCoin, accountEquity ("Includes unrealized PnL"), less
     # crossedUnrealizedPL and isolatedUnrealizedPL (or unrealizedPL when those are empty): the wallet balance. In
@@ -45,11 +50,11 @@ def _bitget_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
 READS = (
     WalletRead("spot", "privateSpotGetV2SpotAccountAssets", {}, _bitget_spot),
     *(
-        WalletRead(f"futures {product}", "privateMixGetV2MixAccountAccounts", {"productType": product}, _bitget_futures)
-        for product in ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
+        WalletRead(wallet, "privateMixGetV2MixAccountAccounts", {"productType": product}, _bitget_futures)
+        for wallet, product in FUTURES_WALLETS.items()
     ),
-    WalletRead("cross margin", "privateMarginGetV2MarginCrossedAccountAssets", {}, _bitget_margin),
-    WalletRead("isolated margin", "privateMarginGetV2MarginIsolatedAccountAssets", {}, _bitget_margin),
+    WalletRead(CROSSED_MARGIN, "privateMarginGetV2MarginCrossedAccountAssets", {}, _bitget_margin),
+    WalletRead(ISOLATED_MARGIN, "privateMarginGetV2MarginIsolatedAccountAssets", {}, _bitget_margin),
 )
 
 # Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read

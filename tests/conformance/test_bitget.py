@@ -592,7 +592,7 @@ def test_the_emulators_rate_limits_are_the_ones_bitget_md_documents() -> None:
 
 def test_a_path_with_no_documented_budget_is_not_emulated() -> None:
     with pytest.raises(NotEmulated):
-        BitgetLimits().for_path("/api/v2/mix/account/accounts")
+        BitgetLimits().for_path("/api/v2/mix/market/contracts")
 
 
 async def test_the_key_check_endpoint_answers_429_past_its_documented_1_per_second() -> None:

@@ -57,7 +57,13 @@ READS = {
         "/v5/asset/transfer/query-account-coins-balance": 1,
     },
     "okx": {"/api/v5/account/balance": 1, "/api/v5/asset/balances": 1},
-    "bitget": {"/api/v2/spot/account/assets": 1},
+    # Bitget: spot, the futures wallets of each product type, cross and isolated margin.
+    "bitget": {
+        "/api/v2/spot/account/assets": 1,
+        "/api/v2/mix/account/accounts": 3,
+        "/api/v2/margin/crossed/account/assets": 1,
+        "/api/v2/margin/isolated/account/assets": 1,
+    },
 }
 
 
@@ -151,7 +157,9 @@ async def test_okx_trading_and_funding_accounts(okx: OkxEmulator, okx_keys: Demo
 
 async def test_bitget_spot_account(bitget: BitgetEmulator, bitget_keys: DemoKeys) -> None:
     snapshot = await read("bitget", bitget, bitget_keys, options=BITGET_OPTIONS, config=BITGET_CONFIG)
-    assert snapshot.wallets_read == ["spot"] and snapshot.complete
+    # An account that never used futures or margin: those wallets are read (empty) and add nothing.
+    futures = ["usdt_futures", "coin_futures", "usdc_futures"]
+    assert snapshot.wallets_read == ["spot", *futures, "crossed_margin", "isolated_margin"] and snapshot.complete
     assert snapshot.totals == held(bitget.account)
 
 
@@ -210,7 +218,8 @@ UTA_FUNDING_ASSETS = {
 async def test_a_bitget_unified_account_refuses_v2_and_is_read_through_v3(
     bitget: BitgetEmulator, bitget_keys: BitgetDemoKeys
 ) -> None:
-    reads = {"/api/v2/spot/account/assets": 1, "/api/v3/account/assets": 1, "/api/v3/account/funding-assets": 1}
+    # Every v2 read is refused (40085), then v3 reads the account.
+    reads = {**READS["bitget"], "/api/v3/account/assets": 1, "/api/v3/account/funding-assets": 1}
     snapshot = await read(
         "bitget",
         bitget,

@@ -17,18 +17,18 @@ with no futures costs 3 × 13 + 3 × 3 requests, and one that emptied its future
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.fetchers.bitget.streams import List, Parse, walk
+from connectors.fetchers.bitget.streams import List, Parse, listing, stream_key, walk
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 PRODUCT_TYPES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
-FILLS = List("privateMixGetV2MixOrderFillHistory", "fillList", "tradeId", timedelta(days=7), 100)
-BILLS = List("privateMixGetV2MixAccountBill", "bills", "billId", timedelta(days=30), 100)
+FILLS = listing("privateMixGetV2MixOrderFillHistory", "fillList", "tradeId", 7, 100)
+BILLS = listing("privateMixGetV2MixAccountBill", "bills", "billId", 30, 100)
 FUNDING_TYPE = "contract_settle_fee"
 # Bills whose amount is the position's realized profit or loss (contract/account/Get-Account-Bill, businessType).
 PNL_TYPES = frozenset(
@@ -97,16 +97,16 @@ class BitgetFutures:
                 streams = [(product, BILLS, {"productType": product, "businessType": FUNDING_TYPE})]
             else:
                 streams = [
-                    (f"fills:{product}", FILLS, {"productType": product}),
-                    (f"bills:{product}", BILLS, {"productType": product, "onlyFunding": "yes"}),
+                    (stream_key("fills", product), FILLS, {"productType": product}),
+                    (stream_key("bills", product), BILLS, {"productType": product, "onlyFunding": "yes"}),
                 ]
-            for key, listing, params in streams:
+            for key, source, params in streams:
                 report.markets_scanned.append(key)
-                parse = self._parser(spec.endpoint, listing, product)
+                parse = self._parser(spec.endpoint, source, product)
                 async for page in walk(
                     self.client,
                     spec,
-                    listing,
+                    source,
                     parse,
                     key=key,
                     params=params,
@@ -168,7 +168,7 @@ class BitgetFutures:
         return NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(row["cTime"]),
-            natural_key=natural_key(kind, f"bill:{ident}"),
+            natural_key=natural_key(kind, stream_key("bill", ident)),
             asset=self.code(str(row["coin"])),
             amount=exact(row["amount"]),
             exchange_tx_id=ident,

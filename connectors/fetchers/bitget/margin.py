@@ -21,30 +21,38 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.fetchers.bitget.streams import List, Parse, walk
+from connectors.fetchers.bitget.streams import List, Parse, listing, stream_key, walk
 from connectors.fetchers.bitget.trades import fill_record, market_of
 from connectors.fetchers.windows import call
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 MODES = ("crossed", "isolated")
-_WINDOW = timedelta(days=90)
-_PAGE = 500
-ASSETS = {mode: f"privateMarginGetV2Margin{mode.capitalize()}AccountAssets" for mode in MODES}
+RECORD_LISTS = ("borrow", "repay", "interest")
+ASSETS = {
+    "crossed": "privateMarginGetV2MarginCrossedAccountAssets",
+    "isolated": "privateMarginGetV2MarginIsolatedAccountAssets",
+}
+# Every margin list: ranges of at most 90 days, at most 500 rows a page.
 FILLS = {
-    mode: List(f"privateMarginGetV2Margin{mode.capitalize()}Fills", "fills", "tradeId", _WINDOW, _PAGE)
-    for mode in MODES
+    "crossed": listing("privateMarginGetV2MarginCrossedFills", "fills", "tradeId", 90, 500),
+    "isolated": listing("privateMarginGetV2MarginIsolatedFills", "fills", "tradeId", 90, 500),
 }
 RECORDS = {
-    (mode, name): List(
-        f"privateMarginGetV2Margin{mode.capitalize()}{name.capitalize()}History", "resultList", field, _WINDOW, _PAGE
-    )
-    for mode in MODES
-    for name, field in (("borrow", "loanId"), ("repay", "repayId"), ("interest", "interestId"))
+    ("crossed", "borrow"): listing("privateMarginGetV2MarginCrossedBorrowHistory", "resultList", "loanId", 90, 500),
+    ("crossed", "repay"): listing("privateMarginGetV2MarginCrossedRepayHistory", "resultList", "repayId", 90, 500),
+    ("crossed", "interest"): listing(
+        "privateMarginGetV2MarginCrossedInterestHistory", "resultList", "interestId", 90, 500
+    ),
+    ("isolated", "borrow"): listing("privateMarginGetV2MarginIsolatedBorrowHistory", "resultList", "loanId", 90, 500),
+    ("isolated", "repay"): listing("privateMarginGetV2MarginIsolatedRepayHistory", "resultList", "repayId", 90, 500),
+    ("isolated", "interest"): listing(
+        "privateMarginGetV2MarginIsolatedInterestHistory", "resultList", "interestId", 90, 500
+    ),
 }
 # Margin fills' `side` also names settlements and system repayments (margin/cross/trade/Get-Cross-Order-Fills).
 SIDES = {"liquidation_buy": "buy", "liquidation_sell": "sell", "system_repay_buy": "buy", "system_repay_sell": "sell"}
@@ -75,19 +83,21 @@ class BitgetMargin:
             streams: list[tuple[str, List, dict[str, str], Parse]] = []
             if spec.endpoint is Endpoint.MARGIN_TRADES:
                 for symbol in symbols:
-                    streams.append((f"{mode}:{symbol}", FILLS[mode], {"symbol": symbol}, self._fill(mode, symbol)))
+                    streams.append(
+                        (stream_key(mode, symbol), FILLS[mode], {"symbol": symbol}, self._fill(mode, symbol))
+                    )
             else:
-                for name in ("borrow", "repay", "interest"):
+                for name in RECORD_LISTS:
                     for symbol in symbols if mode == "isolated" else [""]:
-                        key = f"{mode}:{name}" + (f":{symbol}" if symbol else "")
+                        key = stream_key(mode, name, symbol) if symbol else stream_key(mode, name)
                         params = {"symbol": symbol} if symbol else {}
                         streams.append((key, RECORDS[mode, name], params, self._record(mode, name)))
-            for key, listing, params, parse in streams:
+            for key, source, params, parse in streams:
                 report.markets_scanned.append(key)
                 async for page in walk(
                     self.client,
                     spec,
-                    listing,
+                    source,
                     parse,
                     key=key,
                     params=params,
@@ -103,7 +113,7 @@ class BitgetMargin:
         symbols = set()
         for key in cursors:
             parts = key.split(":")
-            if parts[0] == mode and len(parts) in (2, 3) and parts[-1] not in ("borrow", "repay", "interest"):
+            if parts[0] == mode and len(parts) in (2, 3) and parts[-1] not in RECORD_LISTS:
                 symbols.add(parts[-1])
         return symbols
 
@@ -135,7 +145,8 @@ class BitgetMargin:
             record = fill_record(market, {**row, "symbol": symbol, "side": SIDES.get(side, side)}, self.code)
             # Margin trade ids are their own list's: the key names the margin account, apart from spot fills.
             return replace(
-                record, natural_key=natural_key(RecordKind.TRADE, f"margin:{mode}:{symbol}:{row['tradeId']}")
+                record,
+                natural_key=natural_key(RecordKind.TRADE, stream_key("margin", mode, symbol, str(row["tradeId"]))),
             )
 
         return parse
@@ -157,7 +168,7 @@ class BitgetMargin:
             return NormalizedRecord(
                 kind=kind,
                 occurred_at=ms_to_utc(row["cTime"]),
-                natural_key=natural_key(kind, f"margin:{mode}:{ident}"),
+                natural_key=natural_key(kind, stream_key("margin", mode, ident)),
                 asset=self.code(coin),
                 amount=amount,
                 exchange_tx_id=ident,

@@ -20,6 +20,11 @@ from connectors.records import NormalizedRecord
 Parse = Callable[[Mapping[str, Any]], NormalizedRecord | None]
 
 
+def stream_key(*parts: str) -> str:
+    """A stream's cursor key, or a record's id within its list: the parts joined by ":"."""
+    return ":".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class List:
     """A list: ccxt's implicit method, where its rows are, the id it pages by, the longest range one request may ask
@@ -30,6 +35,10 @@ class List:
     id_field: str
     window: timedelta
     page_size: int
+
+
+def listing(method: str, rows: str, id_field: str, days: int, page_size: int) -> List:
+    return List(method, rows, id_field, timedelta(days=days), page_size)
 
 
 async def walk(
