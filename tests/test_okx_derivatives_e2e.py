@@ -1,6 +1,8 @@
-"""An OKX user who trades perpetual swaps, expiry futures, options and margin: the first /sync brings every kind,
-/status lists them, and the history explains every balance (the trading account read without unrealized profit and
-loss). Before, these kinds were off ("skipped") and the balances they moved could not be explained."""
+"""An OKX user who trades perpetual swaps, expiry futures, options and margin, keeps savings in Simple Earn Flexible
+and receives money from a sub-account: the first /sync brings every kind, /status lists them, and the history
+explains every balance (trading account without unrealized profit and loss, funding account, savings). Before,
+these kinds were off ("skipped"), sub-account money counted as a move between the account's own wallets, and the
+savings balance was not read."""
 
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_
     assert "futures trades 8" in summary, summary
     assert "margin trades 2" in summary and "funding fees 2" in summary, summary
     assert "margin loans and interest 1" in summary, summary
+    # Three savings interest payments besides the account's rewards. The funding bills add four to the internal
+    # transfers list: 50 USDT from a sub-account (stored as a deposit: it reconciles only as one), on to the trading
+    # account, and 100 USDT from the trading account into savings.
+    assert f"earn and staking rewards {len(okx.account.rewards) + 3}" in summary, summary
+    assert f"internal transfers {len(okx.account.transfers) + 4}" in summary, summary
     assert "✅ OKX-1: the history explains every balance." in summary, status
     assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
     for label in ("Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):

@@ -32,6 +32,7 @@ from sandbox.exchanges.okx_protocol import (
     newest_first,
     signed,
 )
+from sandbox.exchanges.okx_savings import OkxSavings
 from sandbox.exchanges.records import (
     BalanceRecord,
     ConvertRecord,
@@ -99,6 +100,7 @@ class OkxBook:
         self.account = account
         # Swaps, futures, options and margin (okx_derivatives.py): a fixed script, served only when asked for.
         self.derivatives = OkxDerivatives(account, enabled=derivatives)
+        self.savings = OkxSavings(account, enabled=derivatives)  # and sub-account transfers (okx_savings.py)
         self.fills_history_lookback_ms = fills_history_lookback_ms
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
         self.uid = str(440_000_000_000_000_000 + account.seed % 10**15)
@@ -120,6 +122,7 @@ class OkxBook:
             outgoing = t.from_account == "FUND"
             bill_type = BILL_TO_TRADING if outgoing else BILL_FROM_TRADING
             moves.append((t.timestamp, t.asset, -t.amount if outgoing else t.amount, bill_type, t.id))
+        moves += self.savings.funding_moves()
         moves.sort(key=lambda move: move[0])
         # Open each currency with what keeps its balance from ever going negative.
         running: dict[str, Decimal] = {}
@@ -150,7 +153,10 @@ class OkxBook:
 
     def balance(self, call: Call) -> list[Json]:
         held = {b.asset: b for b in credited_balances(self.account, self.lifecycle)}
-        for asset, change in self.derivatives.balance_changes().items():
+        changes = self.derivatives.balance_changes()
+        for asset, change in self.savings.balance_changes().items():
+            changes[asset] = changes.get(asset, Decimal(0)) + change
+        for asset, change in changes.items():
             before = held.get(asset, BalanceRecord(asset, Decimal(0), Decimal(0)))
             held[asset] = BalanceRecord(asset, before.free + change, before.locked)
         return okx_account.balance((held[asset] for asset in sorted(held)), call)
@@ -159,7 +165,10 @@ class OkxBook:
         return self.derivatives.bills_archive(call)
 
     def savings_balance(self, call: Call) -> list[Json]:
-        return self.derivatives.savings_balance(call)
+        return self.savings.savings_balance(call)
+
+    def lending_history(self, call: Call) -> list[Json]:
+        return self.savings.lending_history(call)
 
     def funding_balances(self, call: Call) -> list[Json]:
         """GET /api/v5/asset/balances lists only currencies with a balance above 0 (Funding_Account/Rest_API/

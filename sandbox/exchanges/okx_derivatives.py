@@ -1,8 +1,8 @@
 """OKX v5's trading-account derivatives and margin, served from a fixed script: fills of a perpetual swap, an expiry
 future, an option and a margin market (GET /api/v5/trade/fills-history and /fills with instType SWAP, FUTURES,
 OPTION, MARGIN), the trading account's bills of them (GET /api/v5/account/bills-archive: trades, funding fees,
-interest), the instruments' contract sizes (GET /api/v5/public/instruments) and the Simple Earn Flexible balance
-(GET /api/v5/finance/savings/balance). Rules and pages: docs/exchange-apis/okx.md.
+interest) and the instruments' contract sizes (GET /api/v5/public/instruments). Savings and sub-account transfers
+are okx_savings.py's. Rules and pages: docs/exchange-apis/okx.md.
 
 The script is small and written out by hand, so a test can write its ground truth by hand too: SCRIPT below, every
 amount exact. `OkxEmulator(derivatives=True)` serves it; without it these lists are empty, as for an account that
@@ -159,11 +159,6 @@ class OkxDerivatives:
             and (end is None or r.ts <= end)
         ]
         return [r.bill for r in newest_first(chosen, lambda r: int(r.bill_id), p)]
-
-    @staticmethod
-    def savings_balance(call: Call) -> list[Json]:
-        """The scripted account holds nothing in Simple Earn Flexible: an empty list, as OKX answers then."""
-        return []
 
     # -- the script in time ----------------------------------------------------------------------------------
 

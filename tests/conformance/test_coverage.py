@@ -223,6 +223,7 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "okx/public_time.docs.json": ("publicGetPublicTime", {}),
     "okx/bills_archive.docs.json": ("privateGetAccountBillsArchive", {}),
     "okx/savings_balance.docs.json": ("privateGetFinanceSavingsBalance", {}),
+    "okx/savings_lending_history.docs.json": ("privateGetFinanceSavingsLendingHistory", {}),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
 }
 # Fields an emulated answer may carry beyond a documented example, each with the page that documents it.

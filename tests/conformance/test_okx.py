@@ -30,6 +30,7 @@ from connectors.clients import ClientPool
 from connectors.fetchers import windows
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.okx import OkxFetcher
+from connectors.fetchers.okx.derivatives import SUB_WALKS
 from connectors.keycheck import KeyFacts, parse_okx
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
@@ -289,10 +290,12 @@ def test_the_emulator_answers_in_the_documented_shape(example: Example, emulated
 
 
 class ReplayClient:
-    """Answers the topic's one documented method with the payload; anything else is a wrong endpoint."""
+    """Answers the topic's one documented method with the payload, and the other lists the same endpoint walks
+    (`empty`: e.g. savings lending history besides the reward bills) with no rows; anything else is a wrong
+    endpoint."""
 
-    def __init__(self, method: str, response: Any) -> None:
-        self.method, self.response = method, response
+    def __init__(self, method: str, response: Any, empty: frozenset[str] = frozenset()) -> None:
+        self.method, self.response, self.empty = method, response, empty
         self.calls: list[dict[str, Any]] = []
         self.markets = ccxt.okx()  # no network: only its currency and market-id rules are used
 
@@ -303,6 +306,12 @@ class ReplayClient:
         return self.markets.safe_market(*args)
 
     def __getattr__(self, name: str) -> Any:
+        if name in self.empty and name != self.method:
+
+            async def nothing(params: dict[str, Any]) -> Any:
+                return {"code": "0", "msg": "", "data": []}
+
+            return nothing
         if name != self.method:
             raise AssertionError(f"the fetcher called {name}, not the documented {self.method}")
 
@@ -328,7 +337,8 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     for topic in TOPICS[example.topic]:
         if topic.endpoint is None:
             continue
-        client = ReplayClient(topic.method, response)
+        others = frozenset(sub.feed.method for sub in SUB_WALKS.get(topic.endpoint, ()))
+        client = ReplayClient(topic.method, response, others)
         records: list[NormalizedRecord] = []
         fetcher = OkxFetcher(get_profile("okx"), client)
         async for page in fetcher.fetch(topic.endpoint, since=None, until=until, cursors={}, report=FetchReport()):
@@ -359,6 +369,7 @@ def test_the_emulators_rate_limits_are_okx_documented_ones() -> None:
         "/api/v5/asset/bills-history": (1, 1_000),
         "/api/v5/account/bills-archive": (5, 2_000),
         "/api/v5/finance/savings/balance": (6, 1_000),
+        "/api/v5/finance/savings/lending-history": (6, 1_000),
     }
 
 

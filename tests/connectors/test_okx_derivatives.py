@@ -160,6 +160,30 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
         assert [await sync(fetcher, e, cursors[e]) for e in KINDS] == [[], [], [], []]
         assert okx.requests.total == 9 and okx.requests.count("/api/v5/public/instruments") == 0
 
+        # Savings and a sub-account's money (sandbox/exchanges/okx_savings.py): 50 USDT from a sub-account is a
+        # deposit of this account; the moves between its own wallets are transfers; savings interest is a reward.
+        moved = await sync(fetcher, Endpoint.TRANSFERS, {})
+        assert sorted((r.kind, r.side, r.amount) for r in moved if r.amount in (50, 100)) == [
+            (RecordKind.DEPOSIT, None, Decimal(50)),
+            (RecordKind.TRANSFER, "in", Decimal(100)),
+            (RecordKind.TRANSFER, "out", Decimal(50)),
+            (RecordKind.TRANSFER, "out", Decimal(100)),
+        ]
+        report = FetchReport()
+        rewards: list[NormalizedRecord] = []
+        stored: dict[str, Cursor] = {}
+        async for page in fetcher.fetch(
+            Endpoint.EARN_REWARDS, since=None, until=datetime.now(UTC), cursors={}, report=report
+        ):
+            stored[page.market] = page.cursor
+            rewards.extend(page.records)
+        savings = sorted(r.amount for r in rewards if r.natural_key.startswith("reward:savings:"))
+        assert savings == [Decimal("0.0119"), Decimal("0.0121"), Decimal("0.0123")]
+        assert set(stored) == {"", "SAVINGS"}
+        # Savings began 26 days ago, within lending history's month: nothing older is missing, and no gap says so.
+        # (The one gap is bills-history's: nothing before 2021-02-01.)
+        assert [g.reason.id for g in report.gaps] == ["sync.gap.okx.bills_since"]
+
         # A funding fee after the sync: the next sync brings it, and only it.
         script = okx.book.derivatives
         now = okx.clock.now_ms()

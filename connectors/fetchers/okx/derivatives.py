@@ -28,10 +28,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import FetchReport
-from connectors.fetchers.okx.feeds import Feed, by_bill
+from connectors.fetchers.okx.feeds import Feed, Row, by_bill
 from connectors.fetchers.okx.rows import Parsed, RowReader
 from connectors.fetchers.windows import call
 from connectors.profiles import Endpoint
@@ -48,6 +49,24 @@ FUNDING_BILL = "8"
 INTEREST_BILL = "7"
 
 
+# Simple Earn Flexible, "GET / Lending history": "Return data in the past month."
+LENDING_HISTORY_REACH = timedelta(days=30)
+# Funding bill types of Simple Earn Flexible (Asset_Bills_Details.md): 75 subscription, 76 redemption.
+SAVINGS_BILLS = frozenset({"75", "76"})
+
+
+class Reads(StrEnum):
+    """How a list's rows are read."""
+
+    FILL = "fill"
+    MARGIN_FILL = "margin_fill"
+    PNL = "pnl"
+    FUNDING = "funding"
+    INTEREST = "interest"
+    REWARD = "reward"
+    SAVINGS_INTEREST = "savings_interest"
+
+
 def _fills(inst_type: str) -> Feed:
     params = {"instType": inst_type}
     return Feed("privateGetTradeFillsHistory", params, by_bill, True, time_filter=True, key="billId")
@@ -57,6 +76,11 @@ def _bills(**params: str) -> Feed:
     return Feed("privateGetAccountBillsArchive", params, by_bill, True, time_filter=True, key="billId")
 
 
+def _lending_position(row: Mapping[str, Any]) -> Row:
+    # A lending-history row has no id: its currency and time name it (one row per currency and period).
+    return Row(int(row["ts"]), f"{row['ccy']}:{row['ts']}", int(row["ts"]))
+
+
 @dataclass(frozen=True, slots=True)
 class SubWalk:
     """One list of an endpoint: its cursor key, the list, how its rows are read and its own reach (None: the
@@ -64,18 +88,30 @@ class SubWalk:
 
     market: str
     feed: Feed
-    reads: str
+    reads: Reads
     lookback: timedelta | None = None
 
 
-DERIVATIVE_WALKS: Mapping[Endpoint, tuple[SubWalk, ...]] = {
+# Endpoints made of several lists. The rewards' bills-history list keeps the cursor key "" it always had.
+SUB_WALKS: Mapping[Endpoint, tuple[SubWalk, ...]] = {
     Endpoint.FUTURES_TRADES: (
-        *(SubWalk(t, _fills(t), "fill") for t in DERIVATIVE_TYPES),
-        *(SubWalk(f"pnl:{t}", _bills(instType=t), "pnl", BILLS_ARCHIVE_REACH) for t in DERIVATIVE_TYPES),
+        *(SubWalk(t, _fills(t), Reads.FILL) for t in DERIVATIVE_TYPES),
+        *(SubWalk(f"{t}-BILLS", _bills(instType=t), Reads.PNL, BILLS_ARCHIVE_REACH) for t in DERIVATIVE_TYPES),
     ),
-    Endpoint.MARGIN_TRADES: (SubWalk("", _fills("MARGIN"), "margin_fill"),),
-    Endpoint.FUNDING: (SubWalk("", _bills(type=FUNDING_BILL), "funding", BILLS_ARCHIVE_REACH),),
-    Endpoint.MARGIN_LOANS: (SubWalk("", _bills(type=INTEREST_BILL), "interest", BILLS_ARCHIVE_REACH),),
+    Endpoint.MARGIN_TRADES: (SubWalk("", _fills("MARGIN"), Reads.MARGIN_FILL),),
+    Endpoint.FUNDING: (SubWalk("", _bills(type=FUNDING_BILL), Reads.FUNDING, BILLS_ARCHIVE_REACH),),
+    Endpoint.MARGIN_LOANS: (SubWalk("", _bills(type=INTEREST_BILL), Reads.INTEREST, BILLS_ARCHIVE_REACH),),
+    Endpoint.EARN_REWARDS: (
+        SubWalk(
+            "", Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"), Reads.REWARD
+        ),
+        SubWalk(
+            "SAVINGS",
+            Feed("privateGetFinanceSavingsLendingHistory", {}, _lending_position, False),
+            Reads.SAVINGS_INTEREST,
+            LENDING_HISTORY_REACH,
+        ),
+    ),
 }
 
 
@@ -99,22 +135,26 @@ class DerivativeRows:
         self.spot = RowReader(client)
         self.contracts: dict[str, Contract] = {}
         self._loaded: set[str] = set()
+        # The oldest Simple Earn Flexible bill the rewards' walk met: a sign the account used savings.
+        self.savings_since_ms: int | None = None
 
-    def parser(self, reads: str) -> Callable[[Mapping[str, Any]], Parsed]:
+    def parser(self, reads: Reads) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
-            "fill": self.fill,
-            "margin_fill": self.margin_fill,
-            "pnl": self.pnl,
-            "funding": self.signed_bill(RecordKind.FUNDING),
-            "interest": self.signed_bill(RecordKind.INTEREST),
+            Reads.FILL: self.fill,
+            Reads.MARGIN_FILL: self.margin_fill,
+            Reads.PNL: self.pnl,
+            Reads.FUNDING: self.signed_bill(RecordKind.FUNDING),
+            Reads.INTEREST: self.signed_bill(RecordKind.INTEREST),
+            Reads.REWARD: self.reward,
+            Reads.SAVINGS_INTEREST: self.savings_interest,
         }[reads]
 
     def prepare(
-        self, reads: str, endpoint: Endpoint, report: FetchReport
+        self, reads: Reads, endpoint: Endpoint, report: FetchReport
     ) -> Callable[[list[Mapping[str, Any]]], Awaitable[None]] | None:
         """Derivatives fills count contracts: before a page is read, the instruments it names are looked up once
         per instrument type (GET /api/v5/public/instruments), and only when a page holds such a fill."""
-        if reads != "fill":
+        if reads is not Reads.FILL:
             return None
 
         async def load(rows: list[Mapping[str, Any]]) -> None:
@@ -168,6 +208,32 @@ class DerivativeRows:
             return None, pending
         key = natural_key(RecordKind.TRADE, f"MARGIN:{row['instId']}:{row['tradeId']}")
         return replace(record, natural_key=key), pending
+
+    # -- savings --------------------------------------------------------------------------------------------
+
+    def reward(self, row: Mapping[str, Any]) -> Parsed:
+        """A funding bill read for rewards (rows.py), noting on the way whether the account used savings."""
+        if str(row.get("type", "")) in SAVINGS_BILLS:
+            ts = int(row["ts"])
+            self.savings_since_ms = ts if self.savings_since_ms is None else min(ts, self.savings_since_ms)
+        return self.spot.reward(row)
+
+    def savings_interest(self, row: Mapping[str, Any]) -> Parsed:
+        """A lending-history row: `earnings` of `ccy` for the lending period ending at `ts` (our reading of
+        "Currency earnings" next to "Lending amount" and "Lending time"), stored as a reward when above zero."""
+        earned = exact(row["earnings"]) if row.get("earnings") not in (None, "") else Decimal(0)
+        if earned <= 0:
+            return None, None
+        ccy, ts = str(row["ccy"]), str(row["ts"])
+        record = NormalizedRecord(
+            kind=RecordKind.REWARD,
+            occurred_at=ms_to_utc(ts),
+            natural_key=natural_key(RecordKind.REWARD, f"savings:{ccy}:{ts}"),
+            asset=self.spot.code(ccy),
+            amount=earned,
+            raw=dict(row),
+        )
+        return record, None
 
     # -- bills ------------------------------------------------------------------------------------------------
 
@@ -243,4 +309,4 @@ def _guessed(inst_id: str) -> Contract:
     return Contract(base, quote, settle, Decimal(1), quote if inverse else base, f"{base}/{quote}:{settle}{suffix}")
 
 
-__all__ = ["DERIVATIVE_WALKS", "DerivativeRows", "SubWalk"]
+__all__ = ["SUB_WALKS", "DerivativeRows", "Reads", "SubWalk"]

@@ -40,7 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
-from connectors.fetchers.okx.derivatives import DERIVATIVE_WALKS, DerivativeRows, SubWalk
+from connectors.fetchers.okx.derivatives import SUB_WALKS, DerivativeRows, Reads, SubWalk
 from connectors.fetchers.okx.feeds import Feed, Row, by_bill, by_time
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
@@ -56,7 +56,6 @@ FEEDS: Mapping[Endpoint, Feed] = {
     Endpoint.WITHDRAWALS: Feed("privateGetAssetWithdrawalHistory", {}, by_time("wdId"), False),
     Endpoint.CONVERT: Feed("privateGetAssetConvertHistory", {}, by_time("tradeId"), False),
     Endpoint.TRANSFERS: Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"),
-    Endpoint.EARN_REWARDS: Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"),
 }
 SUPPORTED = frozenset(FEEDS)
 # The paging key of cursors stored before cursors named theirs.
@@ -105,7 +104,7 @@ class OkxFetcher:
         """OKX's fill history needs no market: nothing to learn."""
 
     def supports(self, endpoint: Endpoint) -> bool:
-        implemented = endpoint in SUPPORTED or endpoint in DERIVATIVE_WALKS
+        implemented = endpoint in SUPPORTED or endpoint in SUB_WALKS
         return implemented and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
@@ -117,12 +116,10 @@ class OkxFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        implemented = endpoint in SUPPORTED or endpoint in DERIVATIVE_WALKS
+        implemented = endpoint in SUPPORTED or endpoint in SUB_WALKS
         spec = served_spec(self.profile, endpoint, self.key_type, implemented)
-        if endpoint in DERIVATIVE_WALKS:
-            return self._walks(
-                spec, DERIVATIVE_WALKS[endpoint], since=since, until=until, cursors=cursors, report=report
-            )
+        if endpoint in SUB_WALKS:
+            return self._walks(spec, SUB_WALKS[endpoint], since=since, until=until, cursors=cursors, report=report)
         feed, parse = FEEDS[endpoint], self._parser(endpoint)
         return self.walk(spec, feed, parse, since=since, until=until, cursor=cursors.get(""), report=report)
 
@@ -140,6 +137,7 @@ class OkxFetcher:
         for sub in walks:
             sub_spec = replace(spec, lookback=sub.lookback) if sub.lookback is not None else spec
             parse = self.derivative_rows.parser(sub.reads)
+            known_gaps = len(report.gaps)
             async for page in self.walk(
                 sub_spec,
                 sub.feed,
@@ -152,6 +150,8 @@ class OkxFetcher:
                 prepare=self.derivative_rows.prepare(sub.reads, spec.endpoint, report),
             ):
                 yield page
+            if sub.reads is Reads.SAVINGS_INTEREST:
+                self._unless_saved(report, known_gaps)
         # Each list reports its own reach; lists of one reach say the same thing once.
         unique = {(g.endpoint, g.start, g.end, repr(g.reason)): g for g in report.gaps}
         report.gaps[:] = list(unique.values())
@@ -252,6 +252,13 @@ class OkxFetcher:
             }
             yield Page(spec.endpoint, tuple(records), {**stored, "key": feed.key, "walk": progress}, covered, market)
 
+    def _unless_saved(self, report: FetchReport, known_gaps: int) -> None:
+        """Lending history reaches one month: older savings interest is a gap only for an account whose bills show
+        it used Simple Earn Flexible before then (a subscription or redemption bill, types 75/76)."""
+        since = self.derivative_rows.savings_since_ms
+        kept = [g for g in report.gaps[known_gaps:] if since is not None and since < to_ms(g.end)]
+        report.gaps[known_gaps:] = kept
+
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
             Endpoint.SPOT_TRADES: self.rows.fill,
@@ -259,7 +266,6 @@ class OkxFetcher:
             Endpoint.WITHDRAWALS: self.rows.withdrawal,
             Endpoint.CONVERT: self.rows.convert,
             Endpoint.TRANSFERS: self.rows.transfer,
-            Endpoint.EARN_REWARDS: self.rows.reward,
         }[endpoint]
 
 

@@ -1,0 +1,97 @@
+"""OKX v5's Simple Earn Flexible and sub-account transfers, served from a fixed script next to the derivatives one
+(`OkxEmulator(derivatives=True)`): funding bills of a transfer in from a sub-account and of a savings subscription
+(GET /api/v5/asset/bills-history), the interest the savings earned (GET /api/v5/finance/savings/lending-history:
+"Return data in the past month") and the savings balance (GET /api/v5/finance/savings/balance). Rules and pages:
+docs/exchange-apis/okx.md.
+
+The script, by hand: 50 USDT arrive from a sub-account (bill 21) and go on to the trading account (131); 100 USDT
+come from the trading account (130) into savings (75), and earn 0.0123, 0.0119 and 0.0121 USDT. The trading account
+ends 50 USDT lower, the savings hold 100.0363 USDT, and the account holds 50.0363 USDT more in all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.okx_protocol import Call, Json, newest_first
+from sandbox.exchanges.records import ScriptedAccount, plain
+
+LENDING_HISTORY_LOOKBACK_MS = 30 * DAY_MS
+
+
+@dataclass(frozen=True)
+class Move:
+    """A funding bill: `change` of `ccy`, of OKX bill `type`, `days_ago` (plus `offset_ms` to order a day's bills)."""
+
+    days_ago: int
+    offset_ms: int
+    ccy: str
+    change: str
+    type: str
+
+
+FUNDING_MOVES = (
+    Move(28, 0, "USDT", "50", "21"),  # "Transfer from sub account (for master account)"
+    Move(28, 60_000, "USDT", "-50", "131"),  # "Transferred to Trading account"
+    Move(26, 0, "USDT", "100", "130"),  # "Transferred from Trading account"
+    Move(26, 60_000, "USDT", "-100", "75"),  # "[Simple earn flexible] Subscription"
+)
+SAVED = Decimal(100)
+EARNINGS = ((20, "0.0123"), (10, "0.0119"), (3, "0.0121"))  # (days ago, USDT earned in that lending period)
+
+
+class OkxSavings:
+    """The script laid out in time for one account; empty unless enabled."""
+
+    def __init__(self, account: ScriptedAccount, *, enabled: bool) -> None:
+        self.now_ms = account.now_ms
+        self.enabled = enabled
+
+    def funding_moves(self) -> list[tuple[int, str, Decimal, str, str]]:
+        """(ts, ccy, change, bill type, source id) for the funding ledger (okx_book)."""
+        if not self.enabled:
+            return []
+        return [
+            (self._at(m.days_ago) + m.offset_ms, m.ccy, Decimal(m.change), m.type, f"script-{n}")
+            for n, m in enumerate(FUNDING_MOVES)
+        ]
+
+    def balance_changes(self) -> dict[str, Decimal]:
+        """The trading account's change: what it sent to and received from the funding account (130/131)."""
+        if not self.enabled:
+            return {}
+        moved = sum((-Decimal(m.change) for m in FUNDING_MOVES if m.type in ("130", "131")), Decimal(0))
+        return {"USDT": moved}
+
+    def savings_balance(self, call: Call) -> list[Json]:
+        if not self.enabled:
+            return []  # nothing in Simple Earn Flexible: OKX lists no currency
+        earned = sum((Decimal(e) for _, e in EARNINGS), Decimal(0))
+        total = SAVED + earned
+        return [
+            {
+                "earnings": plain(earned),
+                "redemptAmt": "",
+                "rate": "0.0100000000000000",
+                "ccy": "USDT",
+                "amt": plain(total),
+                "loanAmt": plain(total),
+                "pendingAmt": "0",
+            }
+        ]
+
+    def lending_history(self, call: Call) -> list[Json]:
+        if not self.enabled:
+            return []
+        oldest = call.now_ms - LENDING_HISTORY_LOOKBACK_MS
+        rows = [
+            {"ccy": "USDT", "amt": plain(SAVED), "earnings": e, "rate": "0.01", "ts": str(self._at(d))}
+            for d, e in EARNINGS
+            if self._at(d) >= oldest and (not call.params.get("ccy") or call.params["ccy"] == "USDT")
+        ]
+        return newest_first(rows, lambda r: int(r["ts"]), call.params)
+
+    def _at(self, days_ago: int) -> int:
+        return self.now_ms - days_ago * DAY_MS
