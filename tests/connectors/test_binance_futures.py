@@ -97,11 +97,11 @@ async def test_a_full_sync_stores_fills_pnl_and_funding_once_and_a_resync_asks_o
         "usdm:BTCUSDT",
         "usdm:ETHUSDT",
     ]
-    # Again: one request for the key's rights (funding comes first and asks it), one income page per product and
-    # one fill page per symbol.
+    # Again: one request for the key's rights and one income page per product (funding, fetched first), then one
+    # fill page per symbol: the symbols come from the lines funding's walk read, not from a second walk.
     assert not again.of(Endpoint.FUTURES_TRADES) and not again.of(Endpoint.FUNDING)
     assert again.reports[Endpoint.FUNDING].requests == 1 + 2
-    assert again.reports[Endpoint.FUTURES_TRADES].requests == 2 + 3
+    assert again.reports[Endpoint.FUTURES_TRADES].requests == 3
 
 
 async def test_a_later_fill_is_the_only_record_the_next_sync_stores(traded_futures: BinanceEmulator) -> None:
@@ -128,10 +128,16 @@ async def test_a_later_fill_is_the_only_record_the_next_sync_stores(traded_futur
     ]
 
 
-async def test_usdm_fills_older_than_six_months_are_named_as_out_of_reach(traded_futures: BinanceEmulator) -> None:
+async def test_fills_alone_find_their_symbols_and_name_usdm_fills_older_than_six_months_as_out_of_reach(
+    traded_futures: BinanceEmulator,
+) -> None:
     async with binance_client(traded_futures) as client:
         sync = await run_sync(new_fetcher(client), [Endpoint.FUTURES_TRADES])
-    gaps = sync.reports[Endpoint.FUTURES_TRADES].gaps
+    report = sync.reports[Endpoint.FUTURES_TRADES]
+    # Without funding in the sync, the fills' own walk of the income history finds every traded symbol.
+    assert sorted(report.markets_scanned) == ["coinm:BTCUSD_PERP", "usdm:BTCUSDT", "usdm:ETHUSDT"]
+    assert len([r for r in sync.of(Endpoint.FUTURES_TRADES) if r.kind is RecordKind.FUTURES_TRADE]) == 24
+    gaps = report.gaps
     reach = datetime.now(UTC) - timedelta(days=180)
     assert any(abs(gap.end - reach) < timedelta(hours=2) for gap in gaps), gaps
 

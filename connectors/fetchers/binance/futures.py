@@ -27,7 +27,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
-from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, span_ms, to_ms, walk_begin
+from connectors.fetchers.windows import (
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_start,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text
@@ -63,6 +72,10 @@ class BinanceFutures:
         self.profile_id = profile_id
         self.opened = opened
         self._readable: bool | None = None
+        # What FUNDING's walk of each product's income saw in this sync, up to its end: the symbols and the cursor.
+        # FUTURES_TRADES (fetched after it) takes them instead of walking the same lines again.
+        self.walked: dict[str, tuple[Cursor, set[str], int | None]] = {}
+        self.symbols_seen: set[tuple[str, str]] = set()
 
     async def readable(self, endpoint: Endpoint, report: FetchReport) -> None:
         """UnsupportedEndpoint (skipped, with the reason) unless the key can read futures."""
@@ -109,12 +122,18 @@ class BinanceFutures:
         await self.readable(spec.endpoint, report)
         state: Cursor = dict(cursors.get("") or {})
         for product in PRODUCTS:
+            symbols: set[str] = set()
+            began = cursor_start(state.get(product.key))
             async for page in self.income_pages(product, spec, state.get(product.key), since, until, report, self.line):
+                symbols |= {symbol for key, symbol in self.symbols_seen if key == product.key}
                 state[product.key] = page.cursor
                 yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
+            self.walked[product.key] = (dict(state.get(product.key) or {}), symbols, began)
 
     def line(self, product: Product, row: Mapping[str, Any]) -> NormalizedRecord | None:
         kind_name = str(row["incomeType"])
+        if row.get("symbol"):
+            self.symbols_seen.add((product.key, str(row["symbol"])))
         if kind_name in REPEATED:
             return None
         amount = exact(row["income"])
@@ -157,6 +176,12 @@ class BinanceFutures:
 
         for product in PRODUCTS:
             walked = (state.get(product.key) or {}).get("walk")
+            if self._walked_from(product, walked):  # FUNDING walked these lines in this sync: take what it saw
+                cursor, symbols, _ = self.walked[product.key]
+                found[product.key] |= symbols
+                state[product.key] = {"walk": cursor, "symbols": sorted(found[product.key])}
+                yield Page(spec.endpoint, (), dict(state), ms_to_utc(0))
+                continue
             note_only = _noting(note)
             async for page in self.income_pages(product, discovery, walked, since, until, report, note_only):
                 state[product.key] = {"walk": page.cursor, "symbols": sorted(found[product.key])}
@@ -169,6 +194,13 @@ class BinanceFutures:
                 report.markets_scanned.append(market)
                 async for page in self.symbol_pages(product, symbol, spec, cursors.get(market), since, until, report):
                     yield page
+
+    def _walked_from(self, product: Product, walked: Cursor | None) -> bool:
+        """Whether FUNDING's walk in this sync covered every line this discovery has not seen yet."""
+        if product.key not in self.walked:
+            return False
+        began, ours = self.walked[product.key][2], cursor_start(walked)
+        return began is None or (ours is not None and ours >= began)
 
     async def symbol_pages(
         self,
