@@ -53,11 +53,12 @@ async def test_okx_trades_take_their_fill_time_and_spot_trade_cursors_are_walked
     try:
         await _migrate_to(database, "0006")
         async with database.writer() as session:
-            user = User(telegram_user_id=1001)
-            session.add(user)
-            await session.flush()
+            # The columns users had then (0011 added the language): an insert naming them, not the model of today.
+            user_id = await session.scalar(
+                insert(User).values(telegram_user_id=1001, timezone="UTC").returning(User.id)
+            )
             okx, bybit, binance = (
-                Integration(user_id=user.id, exchange_id=exchange, account_name=f"{exchange}-1")
+                Integration(user_id=user_id, exchange_id=exchange, account_name=f"{exchange}-1")
                 for exchange in ("okx", "bybit", "binance")
             )
             session.add_all([okx, bybit, binance])

@@ -79,10 +79,11 @@ async def test_stored_english_becomes_ids_and_reads_the_same(database_url: str) 
         }
         # Users, accounts and runs are as they were at 0009; endpoint_states is written as 0009 had it.
         async with database.writer() as session:
-            user = User(telegram_user_id=1001)
-            session.add(user)
-            await session.flush()
-            account = Integration(user_id=user.id, exchange_id="kraken", account_name="Kraken-1")
+            # The columns users had then (0011 added the language): an insert naming them, not the model of today.
+            user_id = await session.scalar(
+                sa.insert(User).values(telegram_user_id=1001, timezone="UTC").returning(User.id)
+            )
+            account = Integration(user_id=user_id, exchange_id="kraken", account_name="Kraken-1")
             session.add(account)
             await session.flush()
             session.add(SyncRun(integration_id=account.id, status="partial", summary=summary))
