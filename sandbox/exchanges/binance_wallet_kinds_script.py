@@ -151,10 +151,8 @@ class WalletKindsScript:
             "1": (),
         }
         earn_at = ago(28)
-        flexible = ({"asset": "ETH", "productId": "ETH001", "totalAmount": "0.01000000", "canRedeem": True},)
-        locked = (
-            {"positionId": rng.randrange(10**6, 10**7), "asset": "BTC", "amount": "0.001", "purchaseTime": earn_at},
-        )
+        flexible = (_flexible_position("ETH", "ETH001", "0.01000000"),)
+        locked = (_locked_position(rng.randrange(10**6, 10**7), "BTC", "BTC*30", "0.001", earn_at),)
         realtime = [("REALTIME", days, "0.00000137") for days in (27, 26, 25)]
         rewards = tuple(
             {"asset": "ETH", "rewards": amount, "projectId": "ETH001", "type": kind, "time": ago(days)}
@@ -180,9 +178,7 @@ def _pay(ident: str, order_type: str, at: int, amount: str, other: Json) -> Json
         "currency": "USDT",
         "walletType": 1,
         "walletTypes": [1],
-        "fundsDetail": [
-            {"currency": "USDT", "amount": amount.lstrip("-"), "walletAssetCost": [{"1": amount.lstrip("-")}]}
-        ],
+        "fundsDetail": [{"currency": "USDT", "amount": amount.lstrip("-")}],
         "payerInfo": other if income else me,
         "receiverInfo": me if income else other,
     }
@@ -215,4 +211,63 @@ def _fiat_payment(ident: str, at: int, fiat: str, coins: str, coin: str, fee: st
         "paymentMethod": method,
         "createTime": at,
         "updateTime": at + 60_000,
+    }
+
+
+def _flexible_position(asset: str, product: str, total: str) -> Json:
+    """A row of GET /sapi/v1/simple-earn/flexible/position with every field of the documented example."""
+    zero = "0"
+    return {
+        "totalAmount": total,
+        "tierAnnualPercentageRate": {"0-5BTC": 0.05, "5-10BTC": 0.03},
+        "latestAnnualPercentageRate": "0.02599895",
+        "yesterdayAirdropPercentageRate": zero,
+        "asset": asset,
+        "airDropAsset": asset,
+        "canRedeem": True,
+        "collateralAmount": zero,
+        "productId": product,
+        "yesterdayRealTimeRewards": zero,
+        "cumulativeBonusRewards": zero,
+        "cumulativeRealTimeRewards": zero,
+        "cumulativeTotalRewards": zero,
+        "autoSubscribe": True,
+    }
+
+
+def _locked_position(position: int, asset: str, project: str, amount: str, at: int) -> Json:
+    """A row of GET /sapi/v1/simple-earn/locked/position with every field of the documented example (times and
+    day counts are strings there, the position ids numbers)."""
+    day = 86_400_000
+    return {
+        "positionId": position,
+        "parentPositionId": position - 1,
+        "projectId": project,
+        "asset": asset,
+        "amount": amount,
+        "purchaseTime": str(at),
+        "duration": "30",
+        "accrualDays": "28",
+        "rewardAsset": asset,
+        "APY": "0.0125",
+        "rewardAmt": "0",
+        "extraRewardAsset": "BNB",
+        "extraRewardAPR": "0",
+        "estExtraRewardAmt": "0",
+        "nextPay": "0",
+        "nextPayDate": str(at + 29 * day),
+        "payPeriod": "1",
+        "redeemAmountEarly": amount,
+        "rewardsEndDate": str(at + 30 * day),
+        "deliverDate": str(at + 31 * day),
+        "redeemPeriod": "1",
+        "redeemingAmt": "0",
+        "redeemTo": "SPOT",
+        "partialAmtDeliverDate": str(at + 31 * day),
+        "canRedeemEarly": True,
+        "canFastRedemption": False,
+        "autoSubscribe": False,
+        "type": "NORMAL",
+        "status": "HOLDING",
+        "canReStake": False,
     }

@@ -225,9 +225,24 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "okx/savings_balance.docs.json": ("privateGetFinanceSavingsBalance", {}),
     "okx/savings_lending_history.docs.json": ("privateGetFinanceSavingsLendingHistory", {}),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
+    # Binance's dust, P2P, Pay, fiat and Simple Earn lists (tests/conformance/test_binance_wallet_kinds.py asks each
+    # of them again of an account scripted with those kinds, whose answers are not empty, and reads each example).
+    "binance/dust_log.docs.json": ("sapiGetAssetDribblet", {}),
+    "binance/c2c_order_history.docs.json": ("sapiGetC2cOrderMatchListUserOrderHistory", {"tradeType": "BUY"}),
+    "binance/pay_transactions.docs.json": ("sapiGetPayTransactions", {}),
+    "binance/fiat_orders.docs.json": ("sapiGetFiatOrders", {"transactionType": "0", "beginTime": "0"}),
+    "binance/fiat_payments.docs.json": ("sapiGetFiatPayments", {"transactionType": "0", "beginTime": "0"}),
+    "binance/flexible_rewards.docs.json": ("sapiGetSimpleEarnFlexibleHistoryRewardsRecord", {"type": "ALL"}),
+    "binance/flexible_position.docs.json": ("sapiGetSimpleEarnFlexiblePosition", {}),
+    "binance/locked_position.docs.json": ("sapiGetSimpleEarnLockedPosition", {}),
 }
 # Fields an emulated answer may carry beyond a documented example, each with the page that documents it.
 ALLOWED: dict[str, frozenset[str]] = {
+    # The Pay page's current field list has walletType, walletTypes, payerInfo and receiverInfo beyond the example
+    # (docs/exchange-apis/binance.md [pay]).
+    "binance/pay_transactions.docs.json": frozenset(
+        {"$.data[].walletType", "$.data[].walletTypes", "$.data[].payerInfo", "$.data[].receiverInfo"}
+    ),
     # Get_Instruments.md's Response Parameters table documents contTdSwTime (the example predates it; it replaces
     # the deprecated auctionEndTime).
     # ruleType ("normal", "pre_market") is in the page's later edition (the same Get instruments example with

@@ -295,6 +295,8 @@ class BinanceWalletKinds:
         """A real-time reward of a flexible product. The rows carry no id: the key is every field that tells two
         apart (asset, product, type, time, amount)."""
         asset, when = str(row["asset"]), int(row["time"])
+        if row.get("type", "REALTIME") != "REALTIME":
+            return [], None  # asked for REALTIME only: a bonus row is the distribution list's
         self.evidence.note(asset, "rewards")
         canonical = ("simple-earn", asset, row.get("projectId"), row.get("type"), when, row["rewards"])
         record = NormalizedRecord(
