@@ -170,11 +170,11 @@ class OkxDerivatives:
             ts = self.now_ms - days_ago * DAY_MS + 7_919 * (n + 1)
             bill_id = str(((ts - _SNOWFLAKE_EPOCH_MS) << 22) + n)
             rows.append(
-                self._fill_row(event, ts, bill_id) if isinstance(event, Fill) else self.bill_row(event, ts, bill_id)
+                self.fill_row(event, ts, bill_id) if isinstance(event, Fill) else self.bill_row(event, ts, bill_id)
             )
         return tuple(rows)
 
-    def _fill_row(self, f: Fill, ts: int, bill_id: str) -> Row:
+    def fill_row(self, f: Fill, ts: int, bill_id: str) -> Row:
         m = self.margin_market
         price2 = (m.price * Decimal("1.02")).quantize(Decimal("0.00000001"))
         fee2 = (Decimal(f.size) * price2 / 1000).quantize(Decimal("0.00000001"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,9 @@ from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, OkxEmulator
+from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.okx import OkxLimits
-from sandbox.exchanges.okx_derivatives import Bill
+from sandbox.exchanges.okx_derivatives import Bill, Fill
 from tests.conformance.corpus import API_EXAMPLES, shape_differences
 from tests.connectors.test_fetch_okx import okx_client
 
@@ -255,3 +256,28 @@ async def test_the_emulated_bills_answer_in_the_documented_shape(okx: OkxEmulato
     emulated = {"code": "0", "msg": "", "data": [r.bill for r in okx.book.derivatives.rows]}
     assert len(emulated["data"]) == 10
     assert shape_differences(documented, emulated) == []
+
+
+async def test_the_three_month_reach_of_funding_fees_is_told_only_to_an_account_that_held_swaps_before_it(
+    okx: OkxEmulator,
+) -> None:
+    """Synced from 200 days back: funding fees before the 90 days bills-archive keeps are a gap only if a swap was
+    traded in those months (a fills-history request tells); the script's swaps are 40 and 30 days old."""
+    since = datetime.now(UTC) - timedelta(days=200)
+
+    async def funding_gaps(fetcher: Any) -> list[str]:
+        report = FetchReport()
+        async for _ in fetcher.fetch(Endpoint.FUNDING, since=since, until=datetime.now(UTC), cursors={}, report=report):
+            pass
+        return [g.reason.id for g in report.gaps]
+
+    async with okx_client(okx) as client:
+        assert await funding_gaps(fetcher_for(get_profile("okx"), client)) == []
+        script = okx.book.derivatives
+        old_swap = Fill(120, "swap", "buy", "1", "50000", "-0.25", "settle")
+        now = okx.clock.now_ms()
+        script.rows = (
+            script.fill_row(old_swap, now - 120 * DAY_MS, str(int(script.rows[0].bill_id) - 1)),
+            *script.rows,
+        )
+        assert await funding_gaps(fetcher_for(get_profile("okx"), client)) == ["sync.gap.lookback"]

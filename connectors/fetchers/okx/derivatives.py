@@ -90,17 +90,20 @@ class SubWalk:
     feed: Feed
     reads: Reads
     lookback: timedelta | None = None
+    # The fills (instType) whose presence shows the account used what this list holds: its reach is a gap only
+    # then (signs.py). "SAVINGS": the savings bills of the rewards' walk.
+    sign: str | None = None
 
 
 # Endpoints made of several lists. The rewards' bills-history list keeps the cursor key "" it always had.
 SUB_WALKS: Mapping[Endpoint, tuple[SubWalk, ...]] = {
     Endpoint.FUTURES_TRADES: (
         *(SubWalk(t, _fills(t), Reads.FILL) for t in DERIVATIVE_TYPES),
-        *(SubWalk(f"{t}-BILLS", _bills(instType=t), Reads.PNL, BILLS_ARCHIVE_REACH) for t in DERIVATIVE_TYPES),
+        *(SubWalk(f"{t}-BILLS", _bills(instType=t), Reads.PNL, BILLS_ARCHIVE_REACH, t) for t in DERIVATIVE_TYPES),
     ),
     Endpoint.MARGIN_TRADES: (SubWalk("", _fills("MARGIN"), Reads.MARGIN_FILL),),
-    Endpoint.FUNDING: (SubWalk("", _bills(type=FUNDING_BILL), Reads.FUNDING, BILLS_ARCHIVE_REACH),),
-    Endpoint.MARGIN_LOANS: (SubWalk("", _bills(type=INTEREST_BILL), Reads.INTEREST, BILLS_ARCHIVE_REACH),),
+    Endpoint.FUNDING: (SubWalk("", _bills(type=FUNDING_BILL), Reads.FUNDING, BILLS_ARCHIVE_REACH, "SWAP"),),
+    Endpoint.MARGIN_LOANS: (SubWalk("", _bills(type=INTEREST_BILL), Reads.INTEREST, BILLS_ARCHIVE_REACH, "MARGIN"),),
     Endpoint.EARN_REWARDS: (
         SubWalk(
             "", Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"), Reads.REWARD
@@ -110,6 +113,7 @@ SUB_WALKS: Mapping[Endpoint, tuple[SubWalk, ...]] = {
             Feed("privateGetFinanceSavingsLendingHistory", {}, _lending_position, False),
             Reads.SAVINGS_INTEREST,
             LENDING_HISTORY_REACH,
+            "SAVINGS",
         ),
     ),
 }
@@ -135,8 +139,10 @@ class DerivativeRows:
         self.spot = RowReader(client)
         self.contracts: dict[str, Contract] = {}
         self._loaded: set[str] = set()
-        # The oldest Simple Earn Flexible bill the rewards' walk met: a sign the account used savings.
+        # The oldest Simple Earn Flexible bill the rewards' walk met, and the oldest fill of each derivatives type
+        # the fills' walks met: signs the account used them (signs.py).
         self.savings_since_ms: int | None = None
+        self.oldest_fill_ms: dict[str, int] = {}
 
     def parser(self, reads: Reads) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
@@ -174,6 +180,8 @@ class DerivativeRows:
         """A derivatives fill: `fillSz` contracts at `fillPx`; quantity in the base coin, notional in the settle
         coin (linear and options: contracts x ctVal x ctMult of the base; inverse: contracts x ctVal USD / price)."""
         inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
+        inst_type, ts = str(row["instType"]), int(row["ts"])
+        self.oldest_fill_ms[inst_type] = min(ts, self.oldest_fill_ms.get(inst_type, ts))
         contract = self.contracts.get(inst_id) or _guessed(inst_id)
         contracts, price = exact(row["fillSz"]), exact(row["fillPx"])
         if contract.value_ccy == contract.base:

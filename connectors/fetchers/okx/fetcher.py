@@ -40,10 +40,11 @@ from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
-from connectors.fetchers.okx.derivatives import SUB_WALKS, DerivativeRows, Reads, SubWalk
+from connectors.fetchers.okx.derivatives import SUB_WALKS, DerivativeRows, SubWalk
 from connectors.fetchers.okx.feeds import Feed, Row, by_bill, by_time
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
+from connectors.fetchers.okx.signs import keep_gaps_of_use
 from connectors.fetchers.windows import EPOCH, SETTLE_REREAD_MS, SETTLING, call, history_start, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
@@ -150,8 +151,7 @@ class OkxFetcher:
                 prepare=self.derivative_rows.prepare(sub.reads, spec.endpoint, report),
             ):
                 yield page
-            if sub.reads is Reads.SAVINGS_INTEREST:
-                self._unless_saved(report, known_gaps)
+            await keep_gaps_of_use(sub, self.derivative_rows, self.client, spec.endpoint, report, known_gaps)
         # Each list reports its own reach; lists of one reach say the same thing once.
         unique = {(g.endpoint, g.start, g.end, repr(g.reason)): g for g in report.gaps}
         report.gaps[:] = list(unique.values())
@@ -251,13 +251,6 @@ class OkxFetcher:
                 **depth.dump(),
             }
             yield Page(spec.endpoint, tuple(records), {**stored, "key": feed.key, "walk": progress}, covered, market)
-
-    def _unless_saved(self, report: FetchReport, known_gaps: int) -> None:
-        """Lending history reaches one month: older savings interest is a gap only for an account whose bills show
-        it used Simple Earn Flexible before then (a subscription or redemption bill, types 75/76)."""
-        since = self.derivative_rows.savings_since_ms
-        kept = [g for g in report.gaps[known_gaps:] if since is not None and since < to_ms(g.end)]
-        report.gaps[known_gaps:] = kept
 
     def _parser(self, endpoint: Endpoint) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
