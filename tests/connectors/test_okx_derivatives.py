@@ -178,7 +178,7 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
         ):
             stored[page.market] = page.cursor
             rewards.extend(page.records)
-        savings = sorted(r.amount for r in rewards if r.natural_key.startswith("reward:savings:"))
+        savings = sorted(r.amount for r in rewards if r.natural_key.startswith("reward:SAVINGS:"))
         assert savings == [Decimal("0.0119"), Decimal("0.0121"), Decimal("0.0123")]
         assert set(stored) == {"", "SAVINGS"}
         # Savings began 26 days ago, within lending history's month: nothing older is missing, and no gap says so.

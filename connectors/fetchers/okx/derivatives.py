@@ -236,7 +236,7 @@ class DerivativeRows:
         record = NormalizedRecord(
             kind=RecordKind.REWARD,
             occurred_at=ms_to_utc(ts),
-            natural_key=natural_key(RecordKind.REWARD, f"savings:{ccy}:{ts}"),
+            natural_key=natural_key(RecordKind.REWARD, f"SAVINGS:{ccy}:{ts}"),
             asset=self.spot.code(ccy),
             amount=earned,
             raw=dict(row),
@@ -317,4 +317,4 @@ def _guessed(inst_id: str) -> Contract:
     return Contract(base, quote, settle, Decimal(1), quote if inverse else base, f"{base}/{quote}:{settle}{suffix}")
 
 
-__all__ = ["SUB_WALKS", "DerivativeRows", "Reads", "SubWalk"]
+__all__ = ["SUB_WALKS", "DerivativeRows", "SubWalk"]
