@@ -31,8 +31,8 @@ async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_
             summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
 
-    # Five derivatives fills and three realized P&L bills; two margin fills; two funding fees; one interest charge.
-    assert "futures trades 8" in summary, summary
+    # Seven derivatives fills and four realized P&L bills; two margin fills; two funding fees; one interest charge.
+    assert "futures trades 11" in summary, summary
     assert "margin trades 2" in summary and "funding fees 2" in summary, summary
     assert "margin loans and interest 1" in summary, summary
     # Three savings interest payments besides the account's rewards. The funding bills add four to the internal

@@ -65,12 +65,15 @@ class Bill:
 
 CONTRACTS: Mapping[str, Contract] = {
     "swap": Contract("SWAP", "BTC-USDT-SWAP", "0.01", "BTC", "USDT", "BTC-USDT"),
+    "inverse": Contract("SWAP", "BTC-USD-SWAP", "100", "USD", "BTC", "BTC-USD"),  # a contract is 100 USD
     "future": Contract("FUTURES", "ETH-USDT-{expiry}", "0.1", "ETH", "USDT", "ETH-USDT"),
     "option": Contract("OPTION", "BTC-USD-{expiry}-70000-C", "0.01", "BTC", "BTC", "BTC-USD"),
 }
 SCRIPT_FILLS = (
     Fill(40, "swap", "buy", "10", "60000", "-3", "settle"),  # open long 0.1 BTC: 6000 USDT notional
     Fill(30, "swap", "sell", "10", "62000", "-3.1", "settle", pnl="200"),  # close: +200 USDT
+    Fill(38, "inverse", "buy", "10", "40000", "-0.0000125", "settle"),  # 1000 USD = 0.025 BTC
+    Fill(33, "inverse", "sell", "10", "50000", "-0.00001", "settle", pnl="0.005"),  # 0.02 BTC: +0.005 BTC
     Fill(20, "future", "sell", "5", "3000", "-0.3", "settle"),  # open short 0.5 ETH
     Fill(10, "future", "buy", "5", "2900", "-0.29", "settle", pnl="50"),  # close: +50 USDT
     Fill(15, "option", "sell", "2", "0.05", "-0.00001", "settle", premium="0.001"),  # premium 0.02 x 0.05 BTC
@@ -296,7 +299,7 @@ def _instrument(c: Contract, inst_id: str, now_ms: int) -> Json:
         "ctVal": c.ct_val,
         "ctMult": "1",
         "ctValCcy": c.ct_val_ccy,
-        "ctType": "linear" if c.inst_type != "OPTION" else "",
+        "ctType": "" if c.inst_type == "OPTION" else ("inverse" if c.ct_val_ccy == "USD" else "linear"),
         "optType": parts[4] if c.inst_type == "OPTION" else "",
         "stk": parts[3] if c.inst_type == "OPTION" else "",
         "listTime": str(now_ms - 400 * DAY_MS),

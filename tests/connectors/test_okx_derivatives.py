@@ -62,6 +62,7 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
     expiry = okx.book.derivatives.expiry
     margin = okx.book.derivatives.margin_market
     future, option = f"ETH/USDT:USDT-{expiry}", f"BTC/USD:BTC-{expiry}-70000-C"
+    FT = RecordKind.FUTURES_TRADE
     fee2 = Decimal("0.999") * (margin.price * Decimal("1.02")).quantize(Decimal("1E-8")) / 1000
     async with okx_client(okx) as client:
         fetcher = fetcher_for(get_profile("okx"), client)
@@ -115,6 +116,20 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
                     "USDT",
                     Decimal("0.29"),
                 ),
+                # Inverse: ten contracts of 100 USD are 1000 USD, 0.025 BTC at 40000 and 0.02 BTC at 50000.
+                (
+                    FT,
+                    "BTC/USD:BTC",
+                    "buy",
+                    "BTC",
+                    Decimal("0.025"),
+                    "BTC",
+                    Decimal("0.025"),
+                    "BTC",
+                    Decimal("0.0000125"),
+                ),
+                (FT, "BTC/USD:BTC", "sell", "BTC", Decimal("0.02"), "BTC", Decimal("0.02"), "BTC", Decimal("0.00001")),
+                (RecordKind.REALIZED_PNL, "BTC/USD:BTC", None, "BTC", Decimal("0.005"), None, None, None, None),
                 (
                     RecordKind.FUTURES_TRADE,
                     option,
@@ -154,7 +169,7 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
             (RecordKind.INTEREST, "USDT", Decimal("-0.05"))
         ]
         every = [r.natural_key for records in found.values() for r in records]
-        assert len(every) == len(set(every)) == 13  # 5 fills, 3 P&L bills, 2 margin fills, 2 funding, 1 interest
+        assert len(every) == len(set(every)) == 16  # 7 fills, 4 P&L bills, 2 margin fills, 2 funding, 1 interest
 
         # Nothing new: one request per list (six for derivatives), no instruments looked up, nothing stored.
         okx.requests.reset()
@@ -254,7 +269,7 @@ def test_the_savings_balance_is_read_with_its_earnings() -> None:
 async def test_the_emulated_bills_answer_in_the_documented_shape(okx: OkxEmulator) -> None:
     documented = _documented("bills_archive.docs.json")
     emulated = {"code": "0", "msg": "", "data": [r.bill for r in okx.book.derivatives.rows]}
-    assert len(emulated["data"]) == 10
+    assert len(emulated["data"]) == 12
     assert shape_differences(documented, emulated) == []
 
 
