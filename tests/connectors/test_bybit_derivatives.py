@@ -26,7 +26,7 @@ from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BybitEmulator, BybitLimits
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
-from sandbox.exchanges.bybit_derivatives_script import CashLine, Fill
+from sandbox.exchanges.bybit_derivatives_script import CashLine, DerivativesScript, Fill
 from tests.connectors.test_fetch_bybit import UNPACED, bybit_client
 
 SMALL = AccountProfile(years=0.2, traded_markets=3, trades=30, deposits=4, withdrawals=2, converts=2, transfers=2)
@@ -243,3 +243,46 @@ def test_transfers_and_spot_lines_of_the_log_are_not_profit() -> None:
     base = {"symbol": "", "currency": "USDT", "cashFlow": "500", "transactionTime": "1714032000000", "tradeId": ""}
     assert rows.realized({**base, "category": "linear", "type": "TRANSFER_IN"}, 0) == (None, None)
     assert rows.realized({**base, "category": "spot", "type": "TRADE"}, 0) == (None, None)
+
+
+def only(emulator: BybitEmulator, category: str | None, script: DerivativesScript | None = None) -> None:
+    """Keep the scripted derivatives of one category (None: none at all)."""
+    script = script or emulator.derivatives.script
+    emulator.derivatives.script = dataclasses.replace(
+        script,
+        fills=tuple(f for f in script.fills if f.category == category),
+        cash=tuple(x for x in script.cash if x.category == category),
+    )
+
+
+async def test_the_fills_of_a_category_are_asked_for_only_once_the_log_shows_that_category() -> None:
+    async with BybitEmulator(seed=78, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+        scripted = emulator.derivatives.script
+        for category in (None, "linear"):
+            only(emulator, category, scripted)
+            before = emulator.requests.by_path.get("/v5/execution/list", 0)
+            stored: dict[Endpoint, dict[str, Cursor]] = {}
+            found = await sync(emulator, stored, datetime.now(UTC))
+            fills = fills_of(found[Endpoint.FUTURES_TRADES])
+            if category is None:
+                # A spot-only account: the log walk only, not one execution request (they would be 3 x 12 here).
+                assert fills == {} and emulator.requests.by_path.get("/v5/execution/list", 0) == before
+                assert set(stored[Endpoint.FUTURES_TRADES]) == {"pnl:unified"}
+            else:
+                assert (
+                    fills == truth_fills(emulator.derivatives.script.fills) and len(fills) == 4
+                )  # two USDT perpetuals, opened and closed
+                assert set(stored[Endpoint.FUTURES_TRADES]) == {"pnl:unified", "linear"}
+                assert stored[Endpoint.FUTURES_TRADES]["pnl:unified"]["categories"] == ["linear"]
+
+
+async def test_a_category_the_log_showed_before_an_interruption_is_still_walked_later() -> None:
+    async with BybitEmulator(seed=79, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+        only(emulator, "inverse")
+        stored: dict[Endpoint, dict[str, Cursor]] = {}
+        await sync(emulator, stored, datetime.now(UTC))
+        # As if the sync had stopped after the log walk: its cursor (with the category seen) kept, no fill walk yet.
+        stored[Endpoint.FUTURES_TRADES].pop("inverse")
+        resumed = {Endpoint.FUTURES_TRADES: {"pnl:unified": stored[Endpoint.FUTURES_TRADES]["pnl:unified"]}}
+        found = await sync(emulator, resumed, datetime.now(UTC))
+    assert fills_of(found[Endpoint.FUTURES_TRADES]) == truth_fills(emulator.derivatives.script.fills)

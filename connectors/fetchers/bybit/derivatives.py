@@ -23,13 +23,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.fetchers.bybit.derivative_rows import INVERSE, LINEAR, OPTION, DerivativeRows
+from connectors.fetchers.bybit.derivative_rows import DERIVATIVE_CATEGORIES, INVERSE, LINEAR, OPTION, DerivativeRows
 from connectors.fetchers.bybit.rows import Parsed
 from connectors.profiles import Endpoint, EndpointSpec
 
 LOG_PAGE = 50  # transaction-log.mdx, contract-transaction-log.mdx: limit [1, 50]
 CLASSIC = 1
 UTA1 = frozenset({3, 4})
+CATEGORIES_SEEN = "categories"  # in the log walks' cursors: the derivatives categories the log has shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,19 @@ async def read_mode(client: Any) -> AccountMode:
     return mode_of(int((body.get("result") or {}).get("unifiedMarginStatus") or 0))
 
 
+def _noting(
+    parse: Callable[[Mapping[str, Any], int], Parsed], seen: set[str]
+) -> Callable[[Mapping[str, Any], int], Parsed]:
+    """`parse`, noting the derivatives category of every log line it reads."""
+
+    def noted(row: Mapping[str, Any], window_start: int) -> Parsed:
+        if str(row.get("category", "")) in DERIVATIVE_CATEGORIES:
+            seen.add(str(row["category"]))
+        return parse(row, window_start)
+
+    return noted
+
+
 class Walk(Protocol):
     def __call__(
         self,
@@ -123,15 +137,10 @@ class DerivativesFetch:
         walks: list[AsyncIterator[Page]] = []
         logs = dataclasses.replace(spec, page_size=LOG_PAGE)
         if spec.endpoint is Endpoint.FUTURES_TRADES:
-            for category in mode.categories:
-                route = Route("privateGetV5ExecutionList", "list", {"category": category})
-                walks.append(self._walk(spec, route, self.rows.fill(category), category, since, until, cursors, report))
-            for log in mode.logs:
-                route = Route(log.method, "list", {})
-                walks.append(
-                    self._walk(logs, route, self.rows.realized, f"pnl:{log.key}", since, until, cursors, report)
-                )
-        elif spec.endpoint is Endpoint.FUNDING:
+            async for page in self._futures(spec, logs, mode, since, until, cursors, report):
+                yield page
+            return
+        if spec.endpoint is Endpoint.FUNDING:
             for log in mode.logs:
                 route = Route(log.method, "list", {"type": "SETTLEMENT"})
                 parse = self.rows.funding(deducted_positive=log.deducted_positive)
@@ -145,6 +154,40 @@ class DerivativesFetch:
             return
         for pages in walks:
             async for page in pages:
+                yield page
+
+    async def _futures(
+        self,
+        spec: EndpointSpec,
+        logs: EndpointSpec,
+        mode: AccountMode,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """The log first (realized profit and loss), then the fills of each category the log shows.
+
+        Every fill is a line of the log (its fee changes the wallet: the docs' example lists each fill of an order
+        with its tradeId), so a category with no line in the log has no fill: its execution walk costs nothing. The
+        categories seen ride in the log walks' cursors, so a later sync still walks a category whose lines an
+        earlier, interrupted sync read; a category walk once begun goes on from its own cursor."""
+        seen: set[str] = set()
+        for log in mode.logs:
+            key = f"pnl:{log.key}"
+            seen |= set((cursors.get(key) or {}).get(CATEGORIES_SEEN, ()))
+            parse = _noting(self.rows.realized, seen)
+            async for page in self._walk(
+                logs, Route(log.method, "list", {}), parse, key, since, until, cursors, report
+            ):
+                yield dataclasses.replace(page, cursor={**page.cursor, CATEGORIES_SEEN: sorted(seen)})
+        for category in mode.categories:
+            if category not in seen and not cursors.get(category):
+                continue
+            route = Route("privateGetV5ExecutionList", "list", {"category": category})
+            async for page in self._walk(
+                spec, route, self.rows.fill(category), category, since, until, cursors, report
+            ):
                 yield page
 
     def _walk(
