@@ -216,6 +216,12 @@ class BitgetDerivativesBook:
                     "crossedRiskRate": "0",
                     "unrealizedPL": "",
                     "coupon": "0",
+                    # Multi-assets mode fields; the docs' example spells the first "unionTotalMagin" (its table:
+                    # unionTotalMargin), as the emulator does.
+                    "unionTotalMagin": "0",
+                    "unionAvailable": "0",
+                    "unionMm": "0",
+                    "assetList": [],
                     "isolatedMargin": "0",
                     "crossedMargin": "0",
                     "crossedUnrealizedPL": "0",

@@ -40,8 +40,13 @@ RICH = AccountProfile(
 
 EMULATORS: dict[str, Callable[[], Any]] = {
     # The story is which paths a sync calls, not waiting out Binance's per-minute budgets.
+    # Scripted with futures and margin too (derivatives=True): a sync calls every futures and margin path.
     "binance": lambda: BinanceEmulator(
-        seed=71, profile=RICH, listed_symbols=30, limits=BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
+        seed=71,
+        profile=RICH,
+        listed_symbols=30,
+        limits=BinanceLimits(sapi_uid_weight_per_minute=100_000_000),
+        derivatives=True,
     ),
     "bybit": lambda: BybitEmulator(seed=72, profile=RICH, listed_symbols=30),
     "okx": lambda: OkxEmulator(seed=73, profile=RICH, listed_symbols=30),
@@ -235,6 +240,61 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "binance/flexible_rewards.docs.json": ("sapiGetSimpleEarnFlexibleHistoryRewardsRecord", {"type": "ALL"}),
     "binance/flexible_position.docs.json": ("sapiGetSimpleEarnFlexiblePosition", {}),
     "binance/locked_position.docs.json": ("sapiGetSimpleEarnLockedPosition", {}),
+    # Binance futures and margin (tests/conformance/test_binance_derivatives.py compares a non-empty answer of each;
+    # interest history's last 7 days hold no charge, its page's example mixes cross and isolated fields).
+    "binance/fapi_userTrades.docs.json": ("fapiPrivateGetUserTrades", {"symbol": "BTCUSDT", "fromId": "0"}),
+    "binance/dapi_userTrades.docs.json": ("dapiPrivateGetUserTrades", {"symbol": "BTCUSD_PERP", "fromId": "0"}),
+    "binance/fapi_income.docs.json": ("fapiPrivateGetIncome", {}),
+    "binance/dapi_income.docs.json": ("dapiPrivateGetIncome", {}),
+    "binance/fapi_balance.docs.json": ("fapiPrivateV2GetBalance", {}),
+    "binance/dapi_balance.docs.json": ("dapiPrivateGetBalance", {}),
+    "binance/margin_account.docs.json": ("sapiGetMarginAccount", {}),
+    "binance/margin_isolated_account.docs.json": ("sapiGetMarginIsolatedAccount", {}),
+    "binance/margin_myTrades.docs.json": ("sapiGetMarginMyTrades", {"symbol": "BTCUSDT", "fromId": "0"}),
+    "binance/margin_borrow_repay.docs.json": (
+        "sapiGetMarginBorrowRepay",
+        {"type": "BORROW", "isolatedSymbol": "ETHUSDT", "asset": "USDT", "startTime": "1"},
+    ),
+    "binance/margin_interestHistory.docs.json": ("sapiGetMarginInterestHistory", {}),
+    # Bitget's futures and margin lists (tests/conformance/test_bitget_derivatives.py asks each of them again of a
+    # scripted futures and margin account, whose answers are not empty).
+    "bitget/mix_fill_history.docs.json": ("privateMixGetV2MixOrderFillHistory", {"productType": "USDT-FUTURES"}),
+    "bitget/mix_account_bill.docs.json": ("privateMixGetV2MixAccountBill", {"productType": "USDT-FUTURES"}),
+    "bitget/mix_account_accounts.docs.json": ("privateMixGetV2MixAccountAccounts", {"productType": "USDT-FUTURES"}),
+    "bitget/margin_crossed_fills.docs.json": (
+        "privateMarginGetV2MarginCrossedFills",
+        {"symbol": "BTCUSDT", "startTime": "1"},
+    ),
+    "bitget/margin_isolated_fills.docs.json": (
+        "privateMarginGetV2MarginIsolatedFills",
+        {"symbol": "BTCUSDT", "startTime": "1"},
+    ),
+    "bitget/margin_crossed_borrow_history.docs.json": (
+        "privateMarginGetV2MarginCrossedBorrowHistory",
+        {"startTime": "1"},
+    ),
+    "bitget/margin_crossed_repay_history.docs.json": (
+        "privateMarginGetV2MarginCrossedRepayHistory",
+        {"startTime": "1"},
+    ),
+    "bitget/margin_crossed_interest_history.docs.json": (
+        "privateMarginGetV2MarginCrossedInterestHistory",
+        {"startTime": "1"},
+    ),
+    "bitget/margin_isolated_borrow_history.docs.json": (
+        "privateMarginGetV2MarginIsolatedBorrowHistory",
+        {"symbol": "BTCUSDT", "startTime": "1"},
+    ),
+    "bitget/margin_isolated_repay_history.docs.json": (
+        "privateMarginGetV2MarginIsolatedRepayHistory",
+        {"symbol": "BTCUSDT", "startTime": "1"},
+    ),
+    "bitget/margin_isolated_interest_history.docs.json": (
+        "privateMarginGetV2MarginIsolatedInterestHistory",
+        {"symbol": "BTCUSDT", "startTime": "1"},
+    ),
+    "bitget/margin_crossed_account_assets.docs.json": ("privateMarginGetV2MarginCrossedAccountAssets", {}),
+    "bitget/margin_isolated_account_assets.docs.json": ("privateMarginGetV2MarginIsolatedAccountAssets", {}),
 }
 # Fields an emulated answer may carry beyond a documented example, each with the page that documents it.
 ALLOWED: dict[str, frozenset[str]] = {

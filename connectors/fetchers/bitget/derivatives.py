@@ -119,12 +119,12 @@ class BitgetFutures:
 
     def _parser(self, endpoint: Endpoint, listing: List, product: str) -> Parse:
         if listing is FILLS:
-            return lambda row: self._fill(row, product)
+            return lambda row: self.fill(row, product)
         if endpoint is Endpoint.FUNDING:
-            return lambda row: self._bill(row, RecordKind.FUNDING) if row["businessType"] == FUNDING_TYPE else None
-        return self._bill_of_position
+            return lambda row: self.bill(row, RecordKind.FUNDING) if row["businessType"] == FUNDING_TYPE else None
+        return self.position_bill
 
-    def _fill(self, row: Mapping[str, Any], product: str) -> NormalizedRecord:
+    def fill(self, row: Mapping[str, Any], product: str) -> NormalizedRecord:
         settle = self.code(str(row["marginCoin"]))
         market, base, quote = market_symbol(str(row["symbol"]), product, settle)
         fees = row.get("feeDetail") or []
@@ -150,19 +150,19 @@ class BitgetFutures:
             raw=dict(row),
         )
 
-    def _bill_of_position(self, row: Mapping[str, Any]) -> NormalizedRecord | None:
+    def position_bill(self, row: Mapping[str, Any]) -> NormalizedRecord | None:
         business = str(row["businessType"])
         if business.startswith(ELSEWHERE_PREFIXES):
             return None
         if business in PNL_TYPES:
-            return self._bill(row, RecordKind.REALIZED_PNL) if exact(row["amount"]) != 0 else None
+            return self.bill(row, RecordKind.REALIZED_PNL) if exact(row["amount"]) != 0 else None
         if business in INTEREST_TYPES:
-            return self._bill(row, RecordKind.INTEREST)
+            return self.bill(row, RecordKind.INTEREST)
         # Coupons, copy-trading shares, insurance transfers, exchanges in multi-assets mode: kept as ledger lines
         # (not counted), so a difference they leave is seen rather than guessed at.
-        return self._bill(row, RecordKind.LEDGER) if exact(row["amount"]) != 0 else None
+        return self.bill(row, RecordKind.LEDGER) if exact(row["amount"]) != 0 else None
 
-    def _bill(self, row: Mapping[str, Any], kind: RecordKind) -> NormalizedRecord:
+    def bill(self, row: Mapping[str, Any], kind: RecordKind) -> NormalizedRecord:
         """The bill's signed `amount` (its `fee` is the fill's, stored with the fill)."""
         ident = str(row["billId"])
         return NormalizedRecord(

@@ -84,14 +84,14 @@ class BitgetMargin:
             if spec.endpoint is Endpoint.MARGIN_TRADES:
                 for symbol in symbols:
                     streams.append(
-                        (stream_key(mode, symbol), FILLS[mode], {"symbol": symbol}, self._fill(mode, symbol))
+                        (stream_key(mode, symbol), FILLS[mode], {"symbol": symbol}, self.fill_parser(mode, symbol))
                     )
             else:
                 for name in RECORD_LISTS:
                     for symbol in symbols if mode == "isolated" else [""]:
                         key = stream_key(mode, name, symbol) if symbol else stream_key(mode, name)
                         params = {"symbol": symbol} if symbol else {}
-                        streams.append((key, RECORDS[mode, name], params, self._record(mode, name)))
+                        streams.append((key, RECORDS[mode, name], params, self.record_parser(mode, name)))
             for key, source, params, parse in streams:
                 report.markets_scanned.append(key)
                 async for page in walk(
@@ -137,7 +137,7 @@ class BitgetMargin:
             self._pairs = pairs
         return self._pairs
 
-    def _fill(self, mode: str, symbol: str) -> Parse:
+    def fill_parser(self, mode: str, symbol: str) -> Parse:
         market = market_of(self.client, symbol)
 
         def parse(row: Mapping[str, Any]) -> NormalizedRecord:
@@ -151,7 +151,7 @@ class BitgetMargin:
 
         return parse
 
-    def _record(self, mode: str, name: str) -> Parse:
+    def record_parser(self, mode: str, name: str) -> Parse:
         def parse(row: Mapping[str, Any]) -> NormalizedRecord | None:
             if name == "borrow":
                 kind, ident, coin = RecordKind.BORROW, str(row["loanId"]), str(row["coin"])

@@ -48,7 +48,14 @@ WITHDRAWALS = "privateUtaGetV3AccountWithdrawalRecords"
 NOT_READ = {
     Endpoint.CONVERT: msgid("sync.gap.bitget.unified_converts"),
     Endpoint.TRANSFERS: msgid("sync.gap.bitget.unified_transfers"),
+    # The classic futures and margin lists (derivatives.py, margin.py) answer 40085 too; v3's futures fills and
+    # financial records are not read yet.
+    Endpoint.FUTURES_TRADES: msgid("sync.gap.bitget.unified_derivatives"),
+    Endpoint.FUNDING: msgid("sync.gap.bitget.unified_derivatives"),
+    Endpoint.MARGIN_LOANS: msgid("sync.gap.bitget.unified_derivatives"),
 }
+# Read with the spot trades (fills of category MARGIN): nothing of their own to ask.
+WITH_SPOT_TRADES = frozenset({Endpoint.MARGIN_TRADES})
 
 
 def unified_spec(spec: EndpointSpec) -> EndpointSpec:
@@ -85,6 +92,8 @@ class BitgetUnified:
                     Text.of(NOT_READ[spec.endpoint]),
                 ),
             )
+            return
+        if spec.endpoint in WITH_SPOT_TRADES:
             return
         v3 = unified_spec(spec)
         if v3.window is None:
