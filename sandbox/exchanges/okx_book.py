@@ -145,7 +145,7 @@ class OkxBook:
     def instruments(self, call: Call) -> list[Json]:
         inst_type = call.params.get("instType", "")
         if inst_type in ("SWAP", "FUTURES", "OPTION"):
-            return self.derivatives.instruments(inst_type, call.params.get("instId"))
+            return self.derivatives.instruments(call)
         return okx_account.instruments(self.account, call)
 
     def account_config(self, call: Call) -> list[Json]:

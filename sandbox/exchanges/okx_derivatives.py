@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sandbox.exchanges.base import DAY_MS
-from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, int_param, invalid, newest_first, signed
+from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, int_param, invalid, missing, newest_first, signed
 from sandbox.exchanges.records import Market, ScriptedAccount, plain
 
 # Get_Bills_Details_Last_3_Months.md: "This endpoint can retrieve data from the last 3 months."
@@ -122,11 +122,18 @@ class OkxDerivatives:
 
     # -- the endpoints ---------------------------------------------------------------------------------------
 
-    def instruments(self, inst_type: str, inst_id: str | None) -> list[Json]:
+    def instruments(self, call: Call) -> list[Json]:
+        """Live SWAP, FUTURES or OPTION instruments; OPTION needs `uly` or `instFamily` (Get instruments: "If
+        instType is OPTION, either uly or instFamily is required")."""
+        p = call.params
+        inst_type, inst_id = p.get("instType", ""), p.get("instId")
+        family = p.get("instFamily") or p.get("uly")
+        if inst_type == "OPTION" and not family:
+            raise missing("instFamily")
         return [
             _instrument(c, self.inst_id(key), self.now_ms)
             for key, c in CONTRACTS.items()
-            if c.inst_type == inst_type and inst_id in (None, self.inst_id(key))
+            if c.inst_type == inst_type and inst_id in (None, self.inst_id(key)) and family in (None, c.uly)
         ]
 
     def fills(self, call: Call, inst_type: str, oldest: int) -> list[Json]:

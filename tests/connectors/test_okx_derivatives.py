@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import ccxt
 import pytest
 
 from connectors.balances.okx import READS
@@ -296,3 +297,13 @@ async def test_the_three_month_reach_of_funding_fees_is_told_only_to_an_account_
             *script.rows,
         )
         assert await funding_gaps(fetcher_for(get_profile("okx"), client)) == ["sync.gap.lookback"]
+
+
+async def test_option_instruments_are_asked_for_by_family_as_okx_requires(okx: OkxEmulator) -> None:
+    """Get instruments: "If instType is OPTION, either uly or instFamily is required"; the sync's option fill read
+    0.02 BTC above only because the fetcher named the family (BTC-USD) and so learned the 0.01 BTC contract."""
+    async with okx_client(okx) as client:
+        with pytest.raises(ccxt.BadRequest, match="50014"):
+            await client.publicGetPublicInstruments({"instType": "OPTION"})
+        listed = await client.publicGetPublicInstruments({"instType": "OPTION", "instFamily": "BTC-USD"})
+        assert [(i["ctVal"], i["ctValCcy"], i["settleCcy"]) for i in listed["data"]] == [("0.01", "BTC", "BTC")]

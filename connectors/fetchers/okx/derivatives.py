@@ -138,7 +138,7 @@ class DerivativeRows:
         self.client = client
         self.spot = RowReader(client)
         self.contracts: dict[str, Contract] = {}
-        self._loaded: set[str] = set()
+        self._loaded: set[tuple[str, str]] = set()
         # The oldest Simple Earn Flexible bill the rewards' walk met, and the oldest fill of each derivatives type
         # the fills' walks met: signs the account used them (signs.py).
         self.savings_since_ms: int | None = None
@@ -164,11 +164,10 @@ class DerivativeRows:
             return None
 
         async def load(rows: list[Mapping[str, Any]]) -> None:
-            for inst_type in sorted({str(r["instType"]) for r in rows} - self._loaded):
-                body = await call(
-                    self.client, "publicGetPublicInstruments", {"instType": inst_type}, endpoint=endpoint, report=report
-                )
-                self._loaded.add(inst_type)
+            for inst_type, family in sorted({_instruments_group(r) for r in rows} - self._loaded):
+                params = {"instType": inst_type, **({"instFamily": family} if family else {})}
+                body = await call(self.client, "publicGetPublicInstruments", params, endpoint=endpoint, report=report)
+                self._loaded.add((inst_type, family))
                 for item in body.get("data") or []:
                     self.contracts[str(item["instId"])] = _contract(item)
 
@@ -296,6 +295,15 @@ class DerivativeRows:
             return record, None
 
         return read
+
+
+def _instruments_group(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The instruments list a fill's contract is in: its instType, and for options its family (BTC-USD), which
+    GET /api/v5/public/instruments requires for OPTION ("If instType is OPTION, either uly or instFamily is
+    required")."""
+    inst_type = str(row["instType"])
+    family = "-".join(str(row["instId"]).split("-")[:2]) if inst_type == "OPTION" else ""
+    return inst_type, family
 
 
 def _contract(item: Mapping[str, Any]) -> Contract:
