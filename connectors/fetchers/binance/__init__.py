@@ -66,7 +66,7 @@ class BinanceFetcher:
             max_pause=max_pause,
         )
         self.wallet = BinanceWallet(client, self.evidence, self.pacing, opened=BINANCE_OPENED)
-        self.wallet_kinds = BinanceWalletKinds(client, self.evidence, self.pacing)
+        self.wallet_kinds = BinanceWalletKinds(client, self.evidence, self.pacing, profile.name)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
         self.probe_budget = probe_budget

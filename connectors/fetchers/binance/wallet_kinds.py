@@ -10,14 +10,9 @@
 | EARN_REWARDS | `/sapi/v1/simple-earn/flexible/history/rewardsRecord` REALTIME | 89 days | `current` 100 | – | 150 IP |
 
 docs/exchange-apis/binance.md names each page. Endpoints made of several lists (P2P's two trade types, fiat's four)
-keep one walk cursor per list inside the endpoint's cursor (`{"lists": {name: walk cursor}}`), so a re-sync resumes
-each list where it stopped. A P2P order, fiat order or fiat payment still in progress holds its list's cursor at its
-time (windows.py), so the sync after it completes stores it. Each list is paced by its own documented budget, as
-budgets.py paces the four older wallet lists; `connectors.clients.SELF_PACED` takes them off ccxt's bucket.
-
-Fiat money that never sat in a Binance wallet (a P2P buyer pays the seller's bank; a card pays for a purchase) is
-stored as a deposit of that fiat beside the trade (a withdrawal beside a sale), so the trade's fiat leg adds up to
-zero, as the account's fiat balance does.
+keep one walk cursor per list inside the endpoint's cursor (`{"lists": {name: walk cursor}}`). A P2P order, fiat
+order or payment in progress holds its list's cursor at its time (windows.py), so the next sync stores it once done.
+Each list is paced by its own documented budget, as budgets.py paces the older wallet lists.
 """
 
 from __future__ import annotations
@@ -51,6 +46,7 @@ from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text
 
+FLEXIBLE_REWARDS = "/sapi/v1/simple-earn/flexible/history/rewardsRecord"
 # ccxt implicit method -> (Binance path, documented weight, True: the account's UID budget, False: the IP's).
 RULES: Mapping[str, tuple[str, int, bool]] = {
     "sapiGetAssetDribblet": ("/sapi/v1/asset/dribblet", 1, False),  # wallet/asset/dust-log
@@ -58,12 +54,7 @@ RULES: Mapping[str, tuple[str, int, bool]] = {
     "sapiGetPayTransactions": ("/sapi/v1/pay/transactions", 3_000, True),  # pay/rest-api
     "sapiGetFiatOrders": ("/sapi/v1/fiat/orders", 45_000, True),  # fiat/rest-api
     "sapiGetFiatPayments": ("/sapi/v1/fiat/payments", 1, False),  # fiat/rest-api/Get-Fiat-Payments-History
-    # simple_earn/history/Get-Flexible-Rewards-History
-    "sapiGetSimpleEarnFlexibleHistoryRewardsRecord": (
-        "/sapi/v1/simple-earn/flexible/history/rewardsRecord",
-        150,
-        False,
-    ),
+    "sapiGetSimpleEarnFlexibleHistoryRewardsRecord": (FLEXIBLE_REWARDS, 150, False),  # Get-Flexible-Rewards-History
 }
 # Flexible rewards: "The time between startTime and endTime cannot be longer than 3 months" (89 days fit any three);
 # `size` at most 100. Only the REALTIME ones: the asset dividend list has the BONUS ones (tiered APR) but not these
@@ -80,11 +71,13 @@ P2P_DONE = "COMPLETED"
 P2P_FAILED = frozenset({"CANCELLED", "CANCELLED_BY_SYSTEM"})
 # Fiat orders: "Processing, Failed, Successful, Finished, Refunding, Refunded, Refund Failed, Order Partial credit
 # Stopped" (and "Expired" in the example); fiat payments: "Processing, Completed, Failed, Refunded".
-FIAT_ORDER_DONE = frozenset({"Successful", "Finished"})
-FIAT_PAYMENT_DONE = frozenset({"Completed"})
-IN_PROGRESS = "Processing"
+# Compared as `code()` makes them: lower case, no spaces.
+FIAT_ORDER_DONE = frozenset({"successful", "finished"})
+FIAT_PAYMENT_DONE = frozenset({"completed"})
+IN_PROGRESS = frozenset({"processing"})
 # A purchase paid from the fiat balance; every other method (card, online banking, bank transfer) pays from outside.
-CASH_BALANCE = "Cash Balance"
+CASH_BALANCE = frozenset({"cashbalance"})
+SIDES = ("sell", "buy")  # by whether the account bought: SIDES[True] is "buy"
 # Pay's walletType 4 or 6: paid by card, not from a Binance wallet.
 CARD_WALLETS = frozenset({4, 6})
 
@@ -94,8 +87,8 @@ Parse = Callable[[Mapping[str, Any]], tuple[list[NormalizedRecord], int | None]]
 class BinanceWalletKinds:
     """The four endpoints above; every page also tells `evidence` which assets the account touched."""
 
-    def __init__(self, client: Any, evidence: AssetEvidence, pacing: SapiPacing) -> None:
-        self.client = client
+    def __init__(self, client: Any, evidence: AssetEvidence, pacing: SapiPacing, name: str) -> None:
+        self.client, self.name = client, name
         self.evidence = evidence
         self.max_pause = pacing.max_pause
         self.uid_per_minute = pacing.uid_weight_per_minute
@@ -119,7 +112,7 @@ class BinanceWalletKinds:
         until_ms = to_ms(until)
         for name, fetch_page in self._lists(spec, report):
             own = state.get(name)
-            start = walk_begin(spec, own, since, report, exchange_name="Binance")
+            start = walk_begin(spec, own, since, report, exchange_name=self.name)
             span = span_ms(spec.window) if spec.window is not None else max(until_ms - start + 1, 1)
             walk = WindowWalk(spec.endpoint, span, fetch_page, report=report)
             async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
@@ -138,15 +131,11 @@ class BinanceWalletKinds:
         if endpoint is Endpoint.PAY:
             return [("", lambda start, end, token: self._pay_page(spec, report, start, end, token))]
         if endpoint is Endpoint.FIAT:
-            return [
-                ("deposit", self._numbered(spec, report, "sapiGetFiatOrders", "0", partial(self._fiat_order, True))),
-                (
-                    "withdrawal",
-                    self._numbered(spec, report, "sapiGetFiatOrders", "1", partial(self._fiat_order, False)),
-                ),
-                ("buy", self._numbered(spec, report, "sapiGetFiatPayments", "0", partial(self._fiat_payment, True))),
-                ("sell", self._numbered(spec, report, "sapiGetFiatPayments", "1", partial(self._fiat_payment, False))),
-            ]
+            orders, payments = "sapiGetFiatOrders", "sapiGetFiatPayments"
+            order, payment = self._fiat_order, self._fiat_payment
+            lists = [("deposit", orders, "0", order, True), ("withdrawal", orders, "1", order, False)]
+            lists += [(SIDES[True], payments, "0", payment, True), (SIDES[False], payments, "1", payment, False)]
+            return [(name, self._numbered(spec, report, m, t, partial(parse, f))) for name, m, t, parse, f in lists]
         raise ValueError(f"no Binance wallet list for {endpoint}")
 
     async def with_flexible_rewards(
@@ -168,7 +157,7 @@ class BinanceWalletKinds:
             last = dict(page.cursor)
             yield replace(page, cursor={**last, "lists": lists})
         own = lists.get("realtime")
-        start = walk_begin(spec, own, since, report, exchange_name="Binance", opened=BINANCE_OPENED)
+        start = walk_begin(spec, own, since, report, exchange_name=self.name, opened=BINANCE_OPENED)
         fetch_page = self._flexible_rewards_page(spec, report)
         walk = WindowWalk(spec.endpoint, FLEXIBLE_REWARDS_WINDOW_MS, fetch_page, report=report)
         async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=own, floor_ms=since_ms(since)):
@@ -279,11 +268,11 @@ class BinanceWalletKinds:
         return NormalizedRecord(
             kind=RecordKind.CONVERT,
             occurred_at=ms_to_utc(row["operateTime"]),
-            natural_key=natural_key(RecordKind.CONVERT, f"dust:{ident}:{source}"),
+            natural_key=natural_key(RecordKind.CONVERT, ":".join(("dust", ident, source))),
             asset=self.code("BNB"),
             amount=received + charge,
             exchange_tx_id=ident,
-            side="buy",
+            side=SIDES[True],
             quote_asset=self.code(source),
             quote_amount=exact(row["amount"]),
             fee_asset=self.code("BNB"),
@@ -327,7 +316,7 @@ class BinanceWalletKinds:
             amount=exact(row["amount"]),
             exchange_tx_id=ident,
             market=f"{self.code(asset)}/{self.code(fiat)}",
-            side="buy" if buy else "sell",
+            side=SIDES[buy],
             quote_asset=self.code(fiat),
             quote_amount=total,
             price=exact(row["unitPrice"]),
@@ -356,7 +345,8 @@ class BinanceWalletKinds:
             records.append(self._pay_record(ident, RecordKind.WITHDRAWAL, asset, abs(paid), when, row))
             if int(row.get("walletType") or 0) in CARD_WALLETS:
                 # Paid by card: the money never left a Binance wallet.
-                records.append(self._pay_record(f"card:{ident}", RecordKind.DEPOSIT, asset, abs(paid), when, row))
+                card = ":".join(("card", ident))
+                records.append(self._pay_record(card, RecordKind.DEPOSIT, asset, abs(paid), when, row))
         return records, None
 
     def _pay_record(
@@ -365,28 +355,28 @@ class BinanceWalletKinds:
         return NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(when),
-            natural_key=natural_key(kind, f"pay:{ident}:{asset}"),
+            natural_key=natural_key(kind, ":".join(("pay", ident, asset))),
             asset=self.code(asset),
             amount=amount,
             exchange_tx_id=str(row["transactionId"]),
             raw=dict(row),
         )
 
-    def _fiat_order(self, deposit: bool, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+    def _fiat_order(self, incoming: bool, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
         """A fiat deposit or withdrawal: `indicatedAmount` asked, `amount` after the `totalFee`. A deposit is stored
         as the indicated amount less its fee; a withdrawal as the amount sent plus its fee (both leave the balance
         changed by exactly what Binance credited or took)."""
-        status, when = str(row["status"]), int(row["createTime"])
+        status, when = code(row["status"]), int(row["createTime"])
         if status not in FIAT_ORDER_DONE:
-            return [], hold_if_recent(when) if status == IN_PROGRESS else None
+            return [], hold_if_recent(when) if status in IN_PROGRESS else None
         ident, fiat = str(row["orderNo"]), str(row["fiatCurrency"])
         self.evidence.note(fiat, "fiat")
-        kind = RecordKind.DEPOSIT if deposit else RecordKind.WITHDRAWAL
+        kind = RecordKind.DEPOSIT if incoming else RecordKind.WITHDRAWAL
         fee = exact(row.get("totalFee") or "0")
         record = NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(when),
-            natural_key=natural_key(kind, f"fiat:{ident}"),
+            natural_key=natural_key(kind, ":".join(("fiat", ident))),
             asset=self.code(fiat),
             amount=exact(row["indicatedAmount"]) if kind is RecordKind.DEPOSIT else exact(row["amount"]),
             exchange_tx_id=ident,
@@ -396,11 +386,11 @@ class BinanceWalletKinds:
         )
         return [record], None
 
-    def _fiat_payment(self, buy: bool, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
+    def _fiat_payment(self, incoming: bool, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
         """A purchase (or sale) of `obtainAmount` coins for `sourceAmount` fiat, of which `totalFee` is the fee."""
-        status, when = str(row["status"]), int(row["createTime"])
+        status, when = code(row["status"]), int(row["createTime"])
         if status not in FIAT_PAYMENT_DONE:
-            return [], hold_if_recent(when) if status == IN_PROGRESS else None
+            return [], hold_if_recent(when) if status in IN_PROGRESS else None
         ident, fiat, coin = str(row["orderNo"]), str(row["fiatCurrency"]), str(row["cryptoCurrency"])
         self.evidence.note(coin, "fiat")
         fiat_total, fee = exact(row["sourceAmount"]), exact(row.get("totalFee") or "0")
@@ -412,22 +402,24 @@ class BinanceWalletKinds:
             amount=exact(row["obtainAmount"]),
             exchange_tx_id=ident,
             market=f"{self.code(coin)}/{self.code(fiat)}",
-            side="buy" if buy else "sell",
+            side=SIDES[incoming],
             quote_asset=self.code(fiat),
-            quote_amount=fiat_total - fee if buy else fiat_total + fee,
+            quote_amount=fiat_total - fee if incoming else fiat_total + fee,
             price=exact(row["price"]) if row.get("price") not in (None, "") else None,
             fee_asset=self.code(fiat),
             fee_amount=fee,
             raw=dict(row),
         )
-        if row.get("paymentMethod") == CASH_BALANCE:
+        if code(row.get("paymentMethod")) in CASH_BALANCE:
             return [trade], None
-        funds = self._outside_fiat(f"fiat-payment-funds:{ident}", buy, fiat, fiat_total, when, trade.raw)
+        funds = self._outside_fiat(f"fiat-payment-funds:{ident}", incoming, fiat, fiat_total, when, trade.raw)
         return [trade, funds], None
 
     def _outside_fiat(
         self, ident: str, incoming: bool, fiat: str, amount: Decimal, when: int, row: Mapping[str, Any]
     ) -> NormalizedRecord:
+        """Fiat that never sat in a Binance wallet (a P2P buyer pays the seller's bank; a card pays a purchase): a
+        deposit beside the trade (a withdrawal beside a sale), so the trade's fiat leg nets to zero as the balance."""
         kind = RecordKind.DEPOSIT if incoming else RecordKind.WITHDRAWAL
         return NormalizedRecord(
             kind=kind,
@@ -437,6 +429,11 @@ class BinanceWalletKinds:
             amount=amount,
             raw=dict(row),
         )
+
+
+def code(value: object) -> str:
+    """A status or method as a code: "Cash Balance" -> "cashbalance"."""
+    return "".join(str(value or "").split()).lower()
 
 
 def _page_of(rows: Sequence[Mapping[str, Any]], parse: Parse, token: Any) -> WindowPage:
