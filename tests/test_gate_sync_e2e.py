@@ -2,9 +2,10 @@
 
 The first sync must store exactly the scripted account: every fill of every market (one list for all pairs: Gate's
 `currency_pair` is optional, so nothing is discovered and nothing asked of the user), every deposit, withdrawal,
-flash swap and Simple Earn dividend, exact amounts, nothing twice. Gate's ranges are whole seconds: trades, deposits
-and withdrawals are walked in 30-day windows from the sync-from date, dividends in one range, flash swaps (no range)
-page by page; a second sync asks each list once, for what is new.
+flash swap and Simple Earn dividend, every move between the user's own Gate accounts and to or from a sub-account
+(read from the spot account book), exact amounts, nothing twice. Gate's ranges are whole seconds: trades, deposits,
+withdrawals and the account book are walked in 30-day windows from the sync-from date, dividends in one range,
+flash swaps (no range) page by page; a second sync asks each list once, for what is new.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from bot.context import SERVICES_KEY, Services
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, GateEmulator
+from sandbox.exchanges.gate_account_book import SubAccountMove
 from sandbox.exchanges.gate_book import FeeDeduction
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
 SEVEN_MONTHS = AccountProfile(
-    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=6, transfers=0, rewards=5
+    years=0.6, traded_markets=4, trades=300, deposits=8, withdrawals=5, converts=6, transfers=6, rewards=5
 )
 DAYS_BACK = 230  # the sync-from date: before the account's first record
 TRADES = "/api/v4/spot/my_trades"
@@ -37,6 +39,7 @@ DEPOSITS = "/api/v4/wallet/deposits"
 WITHDRAWALS = "/api/v4/wallet/withdrawals"
 CONVERTS = "/api/v4/flash_swap/orders"
 DIVIDENDS = "/api/v4/earn/uni/interest_records"
+BOOK = "/api/v4/spot/account_book"
 
 
 @pytest.fixture
@@ -62,6 +65,8 @@ def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
             )
         elif row.kind == "withdrawal":
             values = (row.asset, row.amount, row.fee_amount, ms)
+        elif row.kind == "transfer":
+            values = (row.asset, row.amount, row.side, ms)
         else:
             values = (row.asset, row.amount, ms)
         by_kind.setdefault(row.kind, set()).add(values)
@@ -89,6 +94,9 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     # One fill's fee paid with GT and points (Trade.md's gt_fee, point_fee), none in its fee currency.
     paid = gate.account.trades[10]
     gate.book.deductions[paid.id] = FeeDeduction(gt_fee=Decimal("0.0012"), point_fee=Decimal("0.5"))
+    # USDT sent in from a sub-account, a day after the first deposit.
+    from_sub = gate.account.deposits[0].timestamp + 86_400_000
+    gate.account_book.sub_account_moves.append(SubAccountMove(from_sub, "USDT", Decimal("75.25")))
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
@@ -143,16 +151,24 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
             )
         },
         "ledger": {("POINT", Decimal("-0.5"), paid.timestamp)},  # the fill's second fee, on a line of its own
-        "deposit": {(d.asset, d.amount, d.timestamp // 1000 * 1000) for d in account.deposits},
+        # Deposits, and the money a sub-account sent in (the account book's sub_account_transfer).
+        "deposit": {(d.asset, d.amount, d.timestamp // 1000 * 1000) for d in account.deposits}
+        | {("USDT", Decimal("75.25"), from_sub)},
         "withdrawal": {(w.asset, w.amount, w.fee, w.timestamp // 1000 * 1000) for w in account.withdrawals},
         # A flash swap is a buy of buy_currency paid with sell_currency, its time in ms.
         "convert": {(c.to_asset, c.to_amount, c.timestamp) for c in account.converts},
         # A Simple Earn dividend: `interest` of `currency` at `create_time` (ms).
         "reward": {(r.asset, r.amount, r.timestamp) for r in account.rewards},
+        # A move between spot and another Gate account of the user: out of spot when scripted FUND -> UNIFIED.
+        "transfer": {
+            (x.asset, x.amount, "out" if x.from_account == "FUND" else "in", x.timestamp) for x in account.transfers
+        },
     }
     assert stored(rows) == truth
     kinds = (account.trades, account.deposits, account.withdrawals, account.converts, account.rewards)
-    assert len(rows) == sum(len(records) for records in kinds) + 1  # nothing twice; the points fee line
+    kinds += (account.transfers,)
+    # Nothing twice; the points fee line and the sub-account deposit beside the scripted records.
+    assert len(rows) == sum(len(records) for records in kinds) + 2
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert "✅" in first and "❌" not in first, first
     # What the trade list gave: every fill and the one fee line beside them.
@@ -162,13 +178,27 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     start = datetime.combine(date.today() - timedelta(days=DAYS_BACK), time(), UTC)
     windows = math.ceil((synced_at - start) / timedelta(days=30))
     assert first_requests[TRADES] == first_requests[DEPOSITS] == first_requests[WITHDRAWALS] == windows, first_requests
+    # The account book lists every balance change (about 2.7 rows a fill here): some windows hold more than a page.
+    # A fill moves its base and quote and, when charged, pays a fee (the GT-paid one pays GT and points); a deposit,
+    # a withdrawal, a dividend, a transfer and the sub-account move are one row each, a flash swap two.
+    changes = [t.timestamp for t in account.trades for _ in range(3 if t.fee and t is not paid else 2)]
+    changes += [paid.timestamp] * 2 + [from_sub]
+    changes += [r.timestamp for r in (*account.deposits, *account.withdrawals, *account.rewards, *account.transfers)]
+    changes += [c.timestamp for c in account.converts for _ in range(2)]
+    per_window = [0] * windows
+    for ms in changes:
+        per_window[int((ms / 1000 - start.timestamp()) // (30 * 86_400))] += 1
+    assert first_requests[BOOK] == sum(n // 100 + 1 for n in per_window) > windows, first_requests
     assert first_requests[CONVERTS] == 1  # one page of flash swaps, oldest first
     assert first_requests[DIVIDENDS] == 1  # no range limit documented: one range, one page
     assert not gate.requests.unexpected
     # The second sync starts where the first ended: one request per list, nothing else.
-    assert again == {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1}, again
+    assert again == {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1, BOOK: 1}, again
     assert "✅ Gate-1: 0 new" in second, second
     assert "Gate" in status
+    # The account book's kind: its moves counted in the summary (the sub-account one too) and listed in /status.
+    assert f"internal transfers {len(account.transfers) + 1}" in first, first
+    assert "✅ Internal transfers" in status, status
     assert exported.document is not None
     exported_rows = list(csv.DictReader(io.StringIO(exported.document.content.decode())))
     assert len(exported_rows) == len(rows)

@@ -1,4 +1,5 @@
-"""Gate API v4 emulator: currency pairs, key details, spot trades, deposits and withdrawals over a scripted account.
+"""Gate API v4 emulator: currency pairs, key details, spot trades, deposits, withdrawals, flash swaps, Simple Earn
+dividends and the spot account book over a scripted account.
 
 Signed requests are checked as Gate's "Authentication" section describes: headers ``KEY``, ``Timestamp`` (Unix
 seconds) and ``SIGN``, the lowercase hex HMAC-SHA512, keyed with the secret, of
@@ -30,6 +31,7 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
+from sandbox.exchanges.gate_account_book import GateAccountBook
 from sandbox.exchanges.gate_book import GateBook, GateError, GateIds
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
@@ -94,6 +96,7 @@ class GateEmulator(ExchangeEmulator):
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds()
         )
         self.book = GateBook(self.account, user_id=10_000_000 + seed, keys=self.keys.listed)
+        self.account_book = GateAccountBook(self.account)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         self.endpoints = (
@@ -106,6 +109,7 @@ class GateEmulator(ExchangeEmulator):
             Endpoint("/wallet/withdrawals", True, book.withdrawals),
             Endpoint("/flash_swap/orders", True, book.converts),
             Endpoint("/earn/uni/interest_records", True, book.interest_records),
+            Endpoint("/spot/account_book", True, self.account_book.account_book),
         )
 
     def reset_rate_limits(self) -> None:

@@ -105,6 +105,8 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(gate:
     assert swaps and shape_differences(documented("flash_swap_orders.docs.json")["response"], swaps) == []
     _, dividends = await signed_get(gate, key, "/earn/uni/interest_records")
     assert dividends and shape_differences(documented("uni_interest_records.docs.json")["response"], dividends) == []
+    _, book = await signed_get(gate, key, "/spot/account_book", recent)
+    assert book and shape_differences(documented("account_book.docs.json")["response"], book) == []
     _, listed = await signed_get(gate, key, "/account/main_keys")
     assert shape_differences(documented("main_keys.docs.json")["response"], listed) == []
 
@@ -233,6 +235,39 @@ def test_the_fetcher_reads_the_documented_dividend_as_a_person_does() -> None:
     assert RowReader(ccxt.gate()).interest({**row, "status": 0}) == (None, None)  # "0 - fail": nothing paid
 
 
+def test_the_fetcher_reads_the_documented_book_row_as_a_move_between_own_accounts() -> None:
+    row = documented("account_book.docs.json")["response"][0]
+    reader = RowReader(ccxt.gate())
+    record, _ = reader.book_move(row)
+    assert record is not None and record.natural_key == "transfer:123456"
+    assert readable(record) == {
+        "kind": RecordKind.TRANSFER,
+        "occurred_at": datetime(2019, 1, 16, 10, 15, 26, 123000, tzinfo=UTC),  # time 1547633726123 ms
+        "asset": "BTC",
+        "amount": Decimal("1.03"),
+        "exchange_tx_id": "123456",
+        "market": None,
+        "side": "in",  # change positive: "transferring in"
+        "quote_asset": None,
+        "quote_amount": None,
+        "price": None,
+        "fee_asset": None,
+        "fee_amount": None,
+    }
+    out, _ = reader.book_move({**row, "type": "futures_out", "change": "-0.5"})
+    assert out is not None and (out.kind, out.amount, out.side) == (RecordKind.TRANSFER, Decimal("0.5"), "out")
+    # To and from a sub-account the money leaves or enters this account: a withdrawal or a deposit of it.
+    sub, _ = reader.book_move({**row, "type": "sub_account_transfer", "change": "-2"})
+    assert sub is not None and (sub.kind, sub.amount, sub.natural_key) == (
+        RecordKind.WITHDRAWAL,
+        Decimal("2"),
+        "withdrawal:book:123456",
+    )
+    # A fill, a fee or a deposit in the book is what the other lists already hold: not read here.
+    for kind in ("order_fill", "order_fee", "deposit", "withdraw", "flash_swap_buy", "interest"):
+        assert reader.book_move({**row, "type": kind}) == (None, None), kind
+
+
 def test_rows_not_final_are_held_or_dropped_by_their_documented_status() -> None:
     reader = RowReader(ccxt.gate())
     now_s = int(time.time())
@@ -278,13 +313,16 @@ async def test_ranges_and_limits_follow_the_docs(gate: GateEmulator) -> None:
     now = int(time.time())
     thirty_days, longer = f"from={now - 30 * 86_400}&to={now}", f"from={now - 30 * 86_400 - 1}&to={now}"
     assert (await signed_get(gate, key, "/spot/my_trades", thirty_days))[0] == 200
-    for path in ("/spot/my_trades", "/wallet/deposits", "/wallet/withdrawals"):
+    for path in ("/spot/my_trades", "/wallet/deposits", "/wallet/withdrawals", "/spot/account_book"):
         status, body = await signed_get(gate, key, path, longer)
         assert (status, body["label"]) == (400, "INVALID_PARAM_VALUE"), path
     assert (await signed_get(gate, key, "/spot/my_trades", "limit=1000"))[0] == 200
     assert (await signed_get(gate, key, "/spot/my_trades", "limit=1001"))[0] == 400
     assert (await signed_get(gate, key, "/wallet/deposits", "limit=500"))[0] == 200
     assert (await signed_get(gate, key, "/wallet/deposits", "limit=501"))[0] == 400
+    # The book: "limit * (page - 1) <= 100,000".
+    assert (await signed_get(gate, key, "/spot/account_book", "limit=1000&page=101"))[0] == 200
+    assert (await signed_get(gate, key, "/spot/account_book", "limit=1000&page=102"))[0] == 400
     # Without a range: the last 7 days only.
     _, week = await signed_get(gate, key, "/spot/my_trades", "limit=1000")
     expected = sum(1 for t in gate.account.trades if t.timestamp // 1000 >= now - 7 * 86_400)

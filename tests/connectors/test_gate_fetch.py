@@ -35,6 +35,7 @@ PAGES = {
     Endpoint.WITHDRAWALS: 2,
     Endpoint.CONVERT: 3,
     Endpoint.EARN_REWARDS: 2,
+    Endpoint.TRANSFERS: 25,
 }
 DAYS_BACK = 200
 

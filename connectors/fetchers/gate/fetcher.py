@@ -1,4 +1,5 @@
-"""Gate (API v4): trades, deposits, withdrawals in 30-day windows oldest first; converts, Earn dividends paged.
+"""Gate (API v4): trades, deposits, withdrawals and the spot account book (its transfers between own accounts) in
+30-day windows oldest first; converts, Earn dividends paged.
 Rules and their sources: docs/exchange-apis/gate.md.
 
 | endpoint | page | paging inside a window | window | reach |
@@ -8,6 +9,7 @@ Rules and their sources: docs/exchange-apis/gate.md.
 | `GET /wallet/withdrawals` | 100 | `offset` | 30 days | not documented |
 | `GET /flash_swap/orders` (converts) | 100 | `page`, oldest first (`reverse=false`) | none | not documented |
 | `GET /earn/uni/interest_records` (rewards) | 100 | `page` | none documented: one range | not documented |
+| `GET /spot/account_book` (transfers) | 100 | `page` | 30 days | not documented |
 
 `currency_pair` is optional on `my_trades` ("Retrieve results with specified currency pair"), so one walk covers
 every market: there is nothing to discover and nothing to ask the user. Gate's ranges are whole seconds, both ends
@@ -20,6 +22,8 @@ Cursors: `{"window_start_ms": …}` per endpoint (windows.WindowWalk; inside a w
 number or offset); deposits and withdrawals re-read their trailing day on a re-sync (windows.settling_start), and
 one still on its way holds the cursor at its time, or is let go with a note once older than 14 days (the walk is
 given the report: windows.WindowWalk).
+The account book lists every change of the spot balance; only its moves between own accounts (and to and from
+sub-accounts) are kept: the rest are the fills, deposits, withdrawals, swaps and dividends the other lists hold.
 Converts have no time range: the list is read oldest first by id, so pages only grow at the end and the cursor
 `{"page": p, "seen": k}` (k rows of page p read) resumes a re-sync with page p, past its first k rows.
 """
@@ -55,9 +59,10 @@ METHODS: Mapping[Endpoint, str] = {
     Endpoint.WITHDRAWALS: "privateWalletGetWithdrawals",
     Endpoint.CONVERT: "privateFlashSwapGetOrders",
     Endpoint.EARN_REWARDS: "privateEarnGetUniInterestRecords",
+    Endpoint.TRANSFERS: "privateSpotGetAccountBook",
 }
 # How a list pages inside its window: `page` numbers from 1, or an `offset` from 0.
-PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS})
+PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS, Endpoint.TRANSFERS})
 # A list with no documented range limit is asked for its whole range at once (one "window" up to `until`).
 WHOLE_RANGE_MS = 100 * 365 * 86_400_000
 # What one row reads as: its records (a fill and the fees it paid beside its `fee`), and its time if still pending.
@@ -136,6 +141,7 @@ class GateFetcher:
         one: Callable[[Mapping[str, Any]], Parsed] = {
             Endpoint.EARN_REWARDS: self.rows.interest,
             Endpoint.DEPOSITS: self.rows.deposit,
+            Endpoint.TRANSFERS: self.rows.book_move,
         }.get(endpoint, self.rows.withdrawal)
 
         def read(row: Mapping[str, Any]) -> Read:

@@ -19,6 +19,15 @@ WITHDRAWAL_DONE = frozenset({"DONE"})
 WITHDRAWAL_NEVER = frozenset({"CANCEL", "INVALID"})
 
 FLASH_SWAP_SUCCESS = 1  # FlashSwapOrder.status: 1 success, 2 failure
+# Account book types (SpotAccountBook.type) of a move between the spot account and another of the user's own Gate
+# accounts, as ccxt's parse_ledger_entry_type names them ("transfer"); the row's `change` says which way it went.
+OWN_ACCOUNT_MOVES = frozenset(
+    f"{account}_{way}"
+    for account in ("margin", "margin_funding", "cross_margin", "copy_trading", "quant", "futures", "delivery")
+    for way in ("in", "out")
+)
+# A move between this main account and one of its sub-accounts: money that enters or leaves this account.
+SUB_ACCOUNT_MOVE = "sub_account_transfer"
 INTEREST_PAID = 1  # UniInterestRecord.status: 0 fail, 1 success
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending)
@@ -137,6 +146,32 @@ class RowReader:
             natural_key=natural_key(RecordKind.REWARD, None, currency, when, row["interest"]),
             asset=self.code(currency),
             amount=exact(row["interest"]),
+            raw=dict(row),
+        )
+        return record, None
+
+    def book_move(self, row: Mapping[str, Any]) -> Parsed:
+        """A spot account book row (SpotAccountBook) read as a transfer, when it is one: between spot and another
+        of the user's Gate accounts a TRANSFER (side "in" when `change` is positive), between this main account and
+        a sub-account a deposit or a withdrawal of this account. Every other row (fills, fees, deposits,
+        withdrawals, flash swaps, dividends) is what the other lists already hold: None."""
+        kind = str(row.get("type") or "")
+        if kind not in OWN_ACCOUNT_MOVES and kind != SUB_ACCOUNT_MOVE:
+            return None, None
+        change, ident = exact(row["change"]), str(row["id"])
+        if kind == SUB_ACCOUNT_MOVE:
+            record_kind = RecordKind.DEPOSIT if change > 0 else RecordKind.WITHDRAWAL
+            key = natural_key(record_kind, ":".join(("book", ident)))  # the book's ids are not the wallet lists''
+        else:
+            record_kind, key = RecordKind.TRANSFER, natural_key(RecordKind.TRANSFER, ident)
+        record = NormalizedRecord(
+            kind=record_kind,
+            occurred_at=ms_to_utc(int(row["time"])),
+            natural_key=key,
+            asset=self.code(str(row["currency"])),
+            amount=abs(change),
+            exchange_tx_id=ident,
+            side={True: "in", False: "out"}[change > 0] if record_kind is RecordKind.TRANSFER else None,
             raw=dict(row),
         )
         return record, None

@@ -73,6 +73,17 @@ ENDPOINTS = (
         api_path="GET /earn/uni/interest_records",
         notes=Text.of("profile.gate.endpoint.earn_rewards.notes"),
     ),
+    # The spot account book, read for its moves between own accounts and sub-accounts: 30 days a request ("Record
+    # time range cannot exceed 30 days"), 100 a page (the documented default; no maximum is documented).
+    EndpointSpec(
+        Endpoint.TRANSFERS,
+        default_enabled=True,
+        page_size=100,
+        window=30 * c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /spot/account_book",
+        notes=Text.of("profile.gate.endpoint.transfers.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(
