@@ -17,7 +17,7 @@ import pytest
 
 from connectors.balances.okx import READS
 from connectors.fetchers.base import Cursor, FetchReport
-from connectors.fetchers.okx.derivatives import DerivativeRows
+from connectors.fetchers.okx.derivatives import DerivativeRows, listed_contract
 from connectors.fetchers.okx.rows import RowReader
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
@@ -307,3 +307,19 @@ async def test_option_instruments_are_asked_for_by_family_as_okx_requires(okx: O
             await client.publicGetPublicInstruments({"instType": "OPTION"})
         listed = await client.publicGetPublicInstruments({"instType": "OPTION", "instFamily": "BTC-USD"})
         assert [(i["ctVal"], i["ctValCcy"], i["settleCcy"]) for i in listed["data"]] == [("0.01", "BTC", "BTC")]
+
+
+def test_an_expired_future_is_sized_as_its_listed_family() -> None:
+    """An expired future is no longer in the instruments list: its fill is sized as the family's listed future
+    (0.1 ETH a contract), not as one ETH a contract."""
+    rows = DerivativeRows(_Codes())
+    listed = {"instId": "ETH-USDT-270326", "ctVal": "0.1", "ctMult": "1", "ctValCcy": "ETH", "settleCcy": "USDT"}
+    rows.contracts["ETH-USDT-270326"] = listed_contract(listed)
+    fill = {"instType": "FUTURES", "instId": "ETH-USDT-250328", "tradeId": "7", "fillSz": "5", "fillPx": "3000"}
+    record, _ = rows.fill({**fill, "side": "buy", "fee": "-0.3", "feeCcy": "USDT", "ts": "1740000000000"})
+    assert record is not None
+    assert (record.market, record.amount, record.quote_amount) == (
+        "ETH/USDT:USDT-250328",
+        Decimal("0.5"),
+        Decimal(1500),
+    )

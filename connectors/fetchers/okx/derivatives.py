@@ -169,7 +169,7 @@ class DerivativeRows:
                 body = await call(self.client, "publicGetPublicInstruments", params, endpoint=endpoint, report=report)
                 self._loaded.add((inst_type, family))
                 for item in body.get("data") or []:
-                    self.contracts[str(item["instId"])] = _contract(item)
+                    self.contracts[str(item["instId"])] = listed_contract(item)
 
         return load
 
@@ -181,7 +181,7 @@ class DerivativeRows:
         inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
         inst_type, ts = str(row["instType"]), int(row["ts"])
         self.oldest_fill_ms[inst_type] = min(ts, self.oldest_fill_ms.get(inst_type, ts))
-        contract = self.contracts.get(inst_id) or _guessed(inst_id)
+        contract = self.contract(inst_id)
         contracts, price = exact(row["fillSz"]), exact(row["fillPx"])
         if contract.value_ccy == contract.base:
             amount = contracts * contract.value
@@ -207,6 +207,20 @@ class DerivativeRows:
             raw=dict(row),
         )
         return record, None
+
+    def contract(self, inst_id: str) -> Contract:
+        """The listed contract; for one no longer listed (an expired future or option: "When a product is going
+        to be delisted ... the instrument will not be available"), the size of a listed contract of the same type
+        and family (ETH-USDT-250328 as ETH-USDT-250627), as OKX sizes a family's contracts alike; else one base
+        coin per contract."""
+        if inst_id in self.contracts:
+            return self.contracts[inst_id]
+        guess = _guessed(inst_id)
+        family = "-".join(inst_id.split("-")[:2]) + "-"
+        for listed_id, listed in self.contracts.items():
+            if listed_id.startswith(family) and _kind(listed_id) == _kind(inst_id):
+                return replace(guess, value=listed.value, value_ccy=listed.value_ccy, settle=listed.settle)
+        return guess
 
     def margin_fill(self, row: Mapping[str, Any]) -> Parsed:
         """A margin fill moves coins as a spot fill does; its key names the list, apart from spot fills."""
@@ -277,7 +291,7 @@ class DerivativeRows:
             return None
         if row.get("instType") == "MARGIN" or inst_id.count("-") == 1:
             return inst_id.replace("-", "/")
-        return (self.contracts.get(inst_id) or _guessed(inst_id)).symbol
+        return self.contract(inst_id).symbol
 
     def signed_bill(self, kind: RecordKind) -> Callable[[Mapping[str, Any]], Parsed]:
         def read(row: Mapping[str, Any]) -> Parsed:
@@ -306,12 +320,19 @@ def _instruments_group(row: Mapping[str, Any]) -> tuple[str, str]:
     return inst_type, family
 
 
-def _contract(item: Mapping[str, Any]) -> Contract:
+def listed_contract(item: Mapping[str, Any]) -> Contract:
     inst_id = str(item["instId"])
     guess = _guessed(inst_id)
     value = exact(item.get("ctVal") or "1") * exact(item.get("ctMult") or "1")
     settle = str(item.get("settleCcy") or guess.settle)
     return replace(guess, settle=settle, value=value, value_ccy=str(item.get("ctValCcy") or guess.value_ccy))
+
+
+def _kind(inst_id: str) -> int:
+    """SWAP ids have three parts, futures three (with a date), options five: futures and swaps are told apart by
+    the last part."""
+    parts = inst_id.split("-")
+    return 0 if parts[-1] == "SWAP" else len(parts)
 
 
 def _guessed(inst_id: str) -> Contract:
