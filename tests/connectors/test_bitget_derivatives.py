@@ -125,6 +125,28 @@ async def test_a_full_fetch_stores_every_futures_and_margin_record_once_and_a_re
     assert asked_again == 3
 
 
+async def test_transfers_between_spot_and_the_futures_and_margin_accounts_come_from_the_transfer_list(
+    bitget: BitgetEmulator,
+) -> None:
+    async with bitget_client(bitget) as client:
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        records = await drain(fetcher, Endpoint.TRANSFERS, {})
+    moves = sorted(
+        (r.asset, r.amount, r.raw["fromType"], r.raw["toType"])
+        for r in records
+        if "spot" in (r.raw["fromType"], r.raw["toType"]) and "p2p" not in (r.raw["fromType"], r.raw["toType"])
+    )
+    assert moves == [
+        ("BTC", D("0.05"), "spot", "coin_futures"),
+        ("USDC", D("500"), "spot", "usdc_futures"),
+        ("USDT", D("100"), "usdt_futures", "spot"),
+        ("USDT", D("200"), "spot", "isolated_margin"),
+        ("USDT", D("400"), "spot", "crossed_margin"),
+        ("USDT", D("1000"), "spot", "usdt_futures"),
+    ]
+    assert len({r.natural_key for r in records}) == len(records)
+
+
 async def test_the_balance_reads_give_futures_wallets_without_unrealized_profit_and_margin_net_of_debt(
     bitget: BitgetEmulator,
 ) -> None:
@@ -138,5 +160,6 @@ async def test_the_balance_reads_give_futures_wallets_without_unrealized_profit_
     assert snapshot.totals["USDT"] == spot["USDT"] + D("866.441294") + D("404.11") + D("-90.0123")
     assert snapshot.totals["USDC"] == spot["USDC"] + D("497.1445")
     assert snapshot.totals["ETH"] == spot["ETH"] + D("0.0999")
-    # BTC: coin-M 0.05 − 0.000012 fees + 0.00016949 − 0.00000312 funding; cross 0.00501 − 0.005 − 0.00000501 − 0.0000024.
+    # BTC: coin-M 0.05 − 0.000012 fees + 0.00016949 − 0.00000312 funding;
+    # cross 0.00501 − 0.005 − 0.00000501 − 0.0000024 interest.
     assert snapshot.totals["BTC"] == spot["BTC"] + D("0.05015437") + D("0.00000259")
