@@ -33,7 +33,7 @@ EXPECTED = {
 async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_every_balance(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path, classic: bool
 ) -> None:
-    async with BybitEmulator(seed=82, profile=RECENT, listed_symbols=20, classic=classic) as bybit:
+    async with BybitEmulator(seed=82, profile=RECENT, listed_symbols=20, classic=classic, derivatives=True) as bybit:
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
         async with running_bot(settings) as app:
             await connect(app.bot_data[SERVICES_KEY], "bybit", bybit, date.today() - timedelta(days=70))

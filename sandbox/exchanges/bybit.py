@@ -101,7 +101,8 @@ class Endpoint:
 
 class BybitEmulator(ExchangeEmulator):
     """``BybitEmulator(seed=7)``: a scripted Bybit unified (or, ``classic=True``, classic) account behind the real
-    v5 wire protocol."""
+    v5 wire protocol; ``derivatives=True`` adds the derivatives, funding, loans and contract-wallet transfers of
+    ``bybit_derivatives_script`` (off, the account trades spot only and its logs list nothing)."""
 
     exchange_id = "bybit"
     key_length = 18  # user/apikey-info.mdx's example key, "opjSlSOzqIeXROT5rq"
@@ -118,6 +119,7 @@ class BybitEmulator(ExchangeEmulator):
         limits: BybitLimits | None = None,
         clock: Clock | None = None,
         classic: bool = False,
+        derivatives: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.limits = limits or BybitLimits()
@@ -128,14 +130,14 @@ class BybitEmulator(ExchangeEmulator):
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=BybitIds()
         )
         self.book = BybitBook(self.account, classic=classic)
-        self.derivatives = BybitDerivatives(self.account, classic=classic)
+        self.derivatives = BybitDerivatives(self.account, classic=classic, scripted=derivatives)
         self.book.derivatives = self.derivatives.script
         self.assets = BybitAssets(self.account, contract_transfers=self.derivatives.script.transfers)
         self.book.lifecycle = self.assets.lifecycle
         self._ip_windows: dict[str, SlidingWindow] = {}
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}
-        book, assets, derivatives = self.book, self.assets, self.derivatives
+        book, assets, logs = self.book, self.assets, self.derivatives
         self.endpoints: tuple[Endpoint, ...] = (
             Endpoint("/v5/market/time", False, book.market_time),
             Endpoint("/v5/market/instruments-info", False, book.instruments_info),
@@ -143,9 +145,9 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/account/info", True, book.account_info),
             Endpoint("/v5/account/wallet-balance", True, book.wallet_balance),
             Endpoint("/v5/execution/list", True, self._executions),
-            Endpoint("/v5/account/transaction-log", True, derivatives.transaction_log),
-            Endpoint("/v5/account/contract-transaction-log", True, derivatives.contract_transaction_log),
-            Endpoint("/v5/account/borrow-history", True, derivatives.borrow_history),
+            Endpoint("/v5/account/transaction-log", True, logs.transaction_log),
+            Endpoint("/v5/account/contract-transaction-log", True, logs.contract_transaction_log),
+            Endpoint("/v5/account/borrow-history", True, logs.borrow_history),
             Endpoint("/v5/asset/deposit/query-record", True, assets.deposits),
             Endpoint("/v5/asset/deposit/query-internal-record", True, assets.internal_deposits),
             Endpoint("/v5/asset/withdraw/query-record", True, assets.withdrawals),

@@ -28,7 +28,14 @@ from sandbox.exchanges.bybit_book import (
     limit_param,
     window,
 )
-from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES, CashLine, Fill, InterestCharge, script_derivatives
+from sandbox.exchanges.bybit_derivatives_script import (
+    DERIVATIVES,
+    NO_DERIVATIVES,
+    CashLine,
+    Fill,
+    InterestCharge,
+    script_derivatives,
+)
 from sandbox.exchanges.records import ScriptedAccount, plain
 
 LOG_WINDOW_MS = 7 * DAY_MS
@@ -43,9 +50,9 @@ def _money(value: Decimal | None) -> str:
 class BybitDerivatives:
     """Serves one scripted account's derivatives history the way Bybit's v5 REST API does."""
 
-    def __init__(self, account: ScriptedAccount, *, classic: bool = False) -> None:
+    def __init__(self, account: ScriptedAccount, *, classic: bool = False, scripted: bool = True) -> None:
         self.classic = classic
-        self.script = script_derivatives(account, classic=classic)
+        self.script = script_derivatives(account, classic=classic) if scripted else NO_DERIVATIVES
 
     def executions(self, call: Call, category: str) -> Json:
         params = call.params

@@ -113,6 +113,9 @@ class DerivativesScript:
         return out
 
 
+NO_DERIVATIVES = DerivativesScript((), (), (), (), {})  # a spot-only account
+
+
 class _Builder:
     def __init__(self, seed: int, start: int, end: int) -> None:
         self.rng = random.Random(seed * 7919 + 15)  # noqa: S311 - a scripted account, not a secret

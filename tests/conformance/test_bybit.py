@@ -698,7 +698,9 @@ def emulated_answers() -> dict[tuple[str, bool], Any]:
     async def ask() -> dict[tuple[str, bool], Any]:
         answers: dict[tuple[str, bool], Any] = {}
         for classic in (False, True):
-            emulator = BybitEmulator(seed=11, profile=PROFILE, listed_symbols=20, limits=FAST, classic=classic)
+            emulator = BybitEmulator(
+                seed=11, profile=PROFILE, listed_symbols=20, limits=FAST, classic=classic, derivatives=True
+            )
             async with emulator, bybit_client(emulator) as client:
                 for topic in TOPICS.values():
                     if topic.account == ("unified" if classic else "classic"):

@@ -38,7 +38,7 @@ MARKETS = {"BTCUSDT": "BTC/USDT:USDT", "ETHUSDT": "ETH/USDT:USDT", "BTCUSD": "BT
 
 @pytest.fixture(params=[False, True], ids=["unified", "classic"])
 async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[BybitEmulator]:
-    async with BybitEmulator(seed=4242, profile=SMALL, listed_symbols=20, limits=FAST, classic=request.param) as e:
+    async with BybitEmulator(seed=4242, profile=SMALL, limits=FAST, classic=request.param, derivatives=True) as e:
         yield e
 
 
@@ -146,7 +146,7 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_counts_ea
 
 
 async def test_a_resync_asks_only_for_the_new_windows_and_stores_only_the_new_fill() -> None:
-    async with BybitEmulator(seed=77, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+    async with BybitEmulator(seed=77, profile=SMALL, listed_symbols=20, limits=FAST, derivatives=True) as emulator:
         now = emulator.clock.now_ms()
         stored: dict[Endpoint, dict[str, Cursor]] = {}
         first = await sync(emulator, stored, datetime.fromtimestamp((now - DAY_MS) / 1000, tz=UTC))
@@ -256,7 +256,7 @@ def only(emulator: BybitEmulator, category: str | None, script: DerivativesScrip
 
 
 async def test_the_fills_of_a_category_are_asked_for_only_once_the_log_shows_that_category() -> None:
-    async with BybitEmulator(seed=78, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+    async with BybitEmulator(seed=78, profile=SMALL, listed_symbols=20, limits=FAST, derivatives=True) as emulator:
         scripted = emulator.derivatives.script
         for category in (None, "linear"):
             only(emulator, category, scripted)
@@ -277,7 +277,7 @@ async def test_the_fills_of_a_category_are_asked_for_only_once_the_log_shows_tha
 
 
 async def test_a_category_the_log_showed_before_an_interruption_is_still_walked_later() -> None:
-    async with BybitEmulator(seed=79, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+    async with BybitEmulator(seed=79, profile=SMALL, listed_symbols=20, limits=FAST, derivatives=True) as emulator:
         only(emulator, "inverse")
         stored: dict[Endpoint, dict[str, Cursor]] = {}
         await sync(emulator, stored, datetime.now(UTC))
