@@ -34,6 +34,11 @@ from tests.reliability.test_secrets import byte_leaks, database_bytes, every_log
 SMALL = AccountProfile(
     years=1.0, traded_markets=3, trades=30, deposits=4, withdrawals=3, converts=2, transfers=0, rewards=2
 )
+# Bybit's story is the RSA key, not the walk: eight weeks of history synced from 60 days back (a year from 400 days
+# back walked 7-day windows for 45 s, twice).
+EIGHT_WEEKS = AccountProfile(
+    years=0.15, traded_markets=3, trades=30, deposits=4, withdrawals=3, converts=2, transfers=0, rewards=2
+)
 PUBLIC_KEY = re.compile(r"-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+?\n-----END PUBLIC KEY-----")
 MAKE_KEY = "Let Tallybot make the key"
 
@@ -235,7 +240,7 @@ async def test_after_a_restart_the_same_public_key_is_shown_again_and_still_conn
 
 @pytest.fixture
 async def bybit() -> AsyncIterator[BybitEmulator]:
-    async with BybitEmulator(seed=44, profile=SMALL, listed_symbols=20) as emulator:
+    async with BybitEmulator(seed=44, profile=EIGHT_WEEKS, listed_symbols=20) as emulator:
         yield emulator
 
 
@@ -248,7 +253,7 @@ async def open_bybit(ada: Walker) -> None:
 
 
 async def check_connect_and_sync(ada: Walker) -> tuple[str, str]:
-    connected = await ada.connect_from(days_back=400)
+    connected = await ada.connect_from(days_back=60)
     summary = await ada.sync_now(timeout=120)
     return connected.text or "", summary.text or ""
 
