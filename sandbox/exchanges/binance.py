@@ -119,7 +119,6 @@ class BinanceEmulator(ExchangeEmulator):
                 self.account = fold_into_spot(self.account, extra.deposits, extra.spot_change)
         self.futures, self.margin = FuturesBook(futures), MarginBook(margin)
         self.book = BinanceBook(self.account, self._rate_limit_info())
-        self.book.futures_enabled = derivatives
         self.budgets = WeightBudgets(self.limits)
         book, fut, mar = self.book, self.futures, self.margin
         self.endpoints: tuple[Endpoint, ...] = (

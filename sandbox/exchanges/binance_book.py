@@ -127,7 +127,6 @@ class BinanceBook:
         self.rate_limits = rate_limits
         self.symbols = {market.symbol: market for market in account.markets}
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
-        self.futures_enabled = False  # a futures account opened before the key was made (binance_futures.py)
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -237,7 +236,7 @@ class BinanceBook:
             "enableWithdrawals": p.withdraw,
             "enableInternalTransfer": p.transfer,
             "enableMargin": False,
-            "enableFutures": self.futures_enabled,
+            "enableFutures": False,
             "permitsUniversalTransfer": p.transfer,
             "enableVanillaOptions": False,
             "enableFixApiTrade": False,

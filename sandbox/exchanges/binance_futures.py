@@ -201,7 +201,7 @@ class FuturesBook:
 
     def _script(self) -> FuturesScript:
         if self.script is None:
-            # The key was made before the futures account was opened (apiRestrictions enableFutures false).
+            # No futures wallet, or the key is older than it: /fapi and /dapi refuse the key.
             raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         return self.script
 

@@ -97,7 +97,7 @@ async def test_a_full_sync_stores_fills_pnl_and_funding_once_and_a_resync_asks_o
         "usdm:BTCUSDT",
         "usdm:ETHUSDT",
     ]
-    # Again: one request for the key's rights and one income page per product (funding, fetched first), then one
+    # Again: one read of the futures wallet and one income page per product (funding, fetched first), then one
     # fill page per symbol: the symbols come from the lines funding's walk read, not from a second walk.
     assert not again.of(Endpoint.FUTURES_TRADES) and not again.of(Endpoint.FUNDING)
     assert again.reports[Endpoint.FUNDING].requests == 1 + 2
@@ -153,5 +153,7 @@ async def test_a_key_that_cannot_read_futures_skips_them_saying_why(endpoint: En
         asked = dict(plain.requests.by_path)
     assert skipped.value.notice == Text.of("profile.binance.skip.no_futures")
     assert render(skipped.value.notice).startswith("Binance says this key cannot read futures")
-    assert report.requests == 1 and "/sapi/v1/account/apiRestrictions" in asked
-    assert not any(path.startswith(("/fapi", "/dapi")) for path in asked)
+    # One read of the USDⓈ-M wallet, refused, and nothing else of futures asked.
+    assert report.requests == 1 and {p: n for p, n in asked.items() if p.startswith(("/fapi", "/dapi"))} == {
+        "/fapi/v2/balance": 1
+    }

@@ -16,7 +16,7 @@ own cursor ("usdm:BTCUSDT": {"from_id": n}), so a re-sync asks only for trades a
 Nothing is counted twice: a fill's commission is its fee and its `realizedPnl` a REALIZED_PNL record of its own;
 the income lines COMMISSION and REALIZED_PNL repeat them and are not stored. Transfers between the spot and futures
 wallets are the universal transfer history's (TRANSFERS). A key made before the account's futures wallet was opened
-cannot read futures (`enableFutures` false in the key's restrictions): the endpoints are then skipped, saying why.
+cannot read futures (`-2015` from the USDⓈ-M wallet read): the endpoints are then skipped, saying why.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, n
 from i18n import Text
 
 SETTLE_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD")
+NO_FUTURES = '"code":-2015,'  # "Invalid API-key, IP, or permissions for action." from /fapi: no futures wallet
 # Income lines that repeat a fill (stored by FUTURES_TRADES) or a transfer (stored by TRANSFERS).
 REPEATED = frozenset({"COMMISSION", "REALIZED_PNL", "TRANSFER", "INTERNAL_TRANSFER", "STRATEGY_UMFUTURES_TRANSFER"})
 REWARDS = frozenset({"WELCOME_BONUS", "REFERRAL_KICKBACK", "COMMISSION_REBATE", "API_REBATE", "CONTEST_REWARD",
@@ -78,10 +79,17 @@ class BinanceFutures:
         self.symbols_seen: set[tuple[str, str]] = set()
 
     async def readable(self, endpoint: Endpoint, report: FetchReport) -> None:
-        """UnsupportedEndpoint (skipped, with the reason) unless the key can read futures."""
+        """UnsupportedEndpoint (skipped, with the reason) unless the key can read futures: the USDⓈ-M wallet answers.
+        A read-only key's `enableFutures` says nothing here (it is the right to trade futures, false on such keys);
+        a key made before the futures wallet was opened gets -2015 from /fapi and /dapi."""
         if self._readable is None:
-            body = await call(self.client, "sapiGetAccountApiRestrictions", {}, endpoint=endpoint, report=report)
-            self._readable = bool(body.get("enableFutures"))
+            try:
+                await call(self.client, "fapiPrivateV2GetBalance", {}, endpoint=endpoint, report=report)
+                self._readable = True
+            except Exception as error:
+                if NO_FUTURES not in str(error).replace(" ", ""):
+                    raise
+                self._readable = False
         if not self._readable:
             raise UnsupportedEndpoint(self.profile_id, endpoint, Text.of("profile.binance.skip.no_futures"))
 
