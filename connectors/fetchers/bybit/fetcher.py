@@ -165,7 +165,10 @@ class BybitFetcher:
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             params = cursor_window_request(route.params, window_start, window_end, spec.page_size, token)
             await self.pacer.turn(route.method)
-            body = await call(self.client, route.method, params, endpoint=spec.endpoint, report=report)
+            try:
+                body = await call(self.client, route.method, params, endpoint=spec.endpoint, report=report)
+            finally:
+                self.pacer.answered(route.method)
             result = body.get("result") or {}
             rows = result.get(route.rows_key) or []
             next_cursor = result.get("nextPageCursor") or None

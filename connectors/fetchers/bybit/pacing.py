@@ -68,6 +68,13 @@ class Pacer:
             self.waited += wait
             await self.sleep(wait)
 
+    def answered(self, method: str) -> None:
+        """The request `turn` let through has been answered: count it from now, the latest Bybit can have counted it
+        (ccxt's own throttler may have held it back after its turn)."""
+        sent = self._sent.get(method)
+        if sent:
+            sent[-1] = self.clock()
+
 
 # One pacer per ccxt client: the pool keeps one client per credential, so per account, across syncs.
 _PACERS: weakref.WeakKeyDictionary[Any, Pacer] = weakref.WeakKeyDictionary()
