@@ -132,11 +132,15 @@ class _Replay:
         self.trade_calls: list[int] = []
 
     def window(self, weight: Weight, path: str) -> SlidingWindow:
-        scope = path if weight.bucket != "api" and self.policy.sapi_per_endpoint else ""
+        # /api, /fapi and /dapi: one budget each for all their endpoints; /sapi: one per endpoint (per the policy).
+        shared = weight.bucket in ("api", "fapi", "dapi")
+        scope = path if not shared and self.policy.sapi_per_endpoint else ""
         limit = {
             "api": self.limits.request_weight_per_minute,
             "sapi_ip": self.limits.sapi_ip_weight_per_minute,
             "sapi_uid": self.limits.sapi_uid_weight_per_minute,
+            "fapi": self.limits.fapi_weight_per_minute,
+            "dapi": self.limits.dapi_weight_per_minute,
         }[weight.bucket]
         return self.windows.setdefault((weight.bucket, scope), SlidingWindow(limit, MINUTE_MS))
 
@@ -146,7 +150,8 @@ class _Replay:
         for gap, path in lane.requests:
             clock += gap * 1000
             weight = self.weights.get(path, Weight("api", 1, 1.0))
-            in_bucket = weight.bucket == "api" or self.policy.sapi_in_ccxt_bucket
+            # ccxt paces /api, /fapi and /dapi on its bucket; /sapi only under a policy that leaves it there.
+            in_bucket = weight.bucket in ("api", "fapi", "dapi") or self.policy.sapi_in_ccxt_bucket
             if in_bucket and clock < self.throttle_free:
                 self.result.throttle += (self.throttle_free - clock) / 1000
                 clock = self.throttle_free
