@@ -21,6 +21,7 @@ from connectors.balances.bybit import _bybit_wallet
 from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.bybit.derivative_rows import DerivativeRows, contract
+from connectors.fetchers.bybit.pacing import Pacer
 from connectors.fetchers.windows import to_ms
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
@@ -286,3 +287,26 @@ async def test_a_category_the_log_showed_before_an_interruption_is_still_walked_
         resumed = {Endpoint.FUTURES_TRADES: {"pnl:unified": stored[Endpoint.FUTURES_TRADES]["pnl:unified"]}}
         found = await sync(emulator, resumed, datetime.now(UTC))
     assert fills_of(found[Endpoint.FUTURES_TRADES]) == truth_fills(emulator.derivatives.script.fills)
+
+
+async def test_the_transaction_log_is_paced_at_25_a_second_counted_from_each_answer() -> None:
+    """Bybit allows 25 transaction-log requests a second (rate-limit.mdx, Account table); ccxt's cost table sends 50.
+    A request is counted from its answer (ccxt may have held it after its turn): the 26th waits until the first
+    answer is 1.1 s old (the second and a tenth of it)."""
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(clock=lambda: now[0], sleep=sleep)
+    for _ in range(25):
+        await pacer.turn("privateGetV5AccountTransactionLog")
+        now[0] += 0.01  # held by ccxt and answered 10 ms later
+        pacer.answered("privateGetV5AccountTransactionLog")
+    assert waits == []
+    await pacer.turn("privateGetV5AccountTransactionLog")
+    assert waits == [pytest.approx(0.01 + 1.1 - 0.25)]
+    await pacer.turn("privateGetV5ExecutionList")  # no budget of its own beyond ccxt's: never waits here
+    assert len(waits) == 1
