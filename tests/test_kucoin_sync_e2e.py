@@ -1,7 +1,8 @@
 """KuCoin through the real bot: connect in the Assistant, /sync against the KuCoin emulator, /status, /export.
 
 The first sync must store exactly the scripted account (every fill of every traded market, found without asking
-the user for pairs; every deposit and withdrawal, exact amounts, nothing twice); a second sync must ask only for
+the user for pairs; every deposit, withdrawal, move between own accounts, bonus and convert order, exact amounts,
+nothing twice); a second sync must ask only for
 what is new: one request per 7-day window since the last sync for each endpoint and market.
 """
 
@@ -30,7 +31,7 @@ from tests.bot_harness import running_bot, settings_for
 # lists then spend about 1,900 of the Management pool's 2,000 a 30 s, so neither sync waits on the pacer (its waits
 # are tests/connectors/test_kucoin_fetcher.py's story). Seven months took 88 s, 55 of them waiting out the pool.
 TEN_WEEKS = AccountProfile(
-    years=0.2, traded_markets=4, trades=160, deposits=8, withdrawals=5, converts=0, transfers=4, rewards=5
+    years=0.2, traded_markets=4, trades=160, deposits=8, withdrawals=5, converts=5, transfers=4, rewards=5
 )
 DAYS_BACK = 78  # the sync-from date: before the account's first record
 FILLS = "/api/v1/hf/fills"
@@ -126,9 +127,11 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         # Each move between own accounts is two ledger rows: out of one account, into the other.
         "transfer": {(t.asset, t.amount, side, t.timestamp) for t in account.transfers for side in ("out", "in")},
         "reward": {(r.asset, r.amount, r.timestamp) for r in account.rewards},
+        # A convert order: what it bought (toCurrencySize of toCurrency) at its orderTime.
+        "convert": {(c.to_asset, c.to_amount, c.timestamp) for c in account.converts},
     }
     assert stored(rows) == truth
-    kinds = (account.trades, account.deposits, account.withdrawals, account.rewards)
+    kinds = (account.trades, account.deposits, account.withdrawals, account.rewards, account.converts)
     assert len(rows) == sum(len(records) for records in kinds) + 2 * len(account.transfers)  # nothing twice
     assert all(isinstance(r.amount, Decimal) for r in rows)
     # Each scanned market is walked in 7-day windows from the sync-from date (one request each: no week of this
@@ -149,10 +152,14 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         ledger: 2,
         FILLS: traded,
         "/api/v1/fills": 1,
+        "/api/v1/convert/order/history": 1,
     }
     assert again == expected
     assert "✅ KuCoin-1: 0 new" in second, second
     assert "KuCoin" in status
+    # The convert orders: counted in the first sync's summary and listed in /status.
+    assert f"convert history {len(account.converts)}" in first, first
+    assert "✅ Convert history" in status, status
     assert exported.document is not None
     exported_rows = list(csv.DictReader(io.StringIO(exported.document.content.decode())))
     assert len(exported_rows) == len(rows)

@@ -1,4 +1,5 @@
-"""KuCoin REST emulator (spot, classic account API): symbols, key info, balances, HF fills, deposits, withdrawals.
+"""KuCoin REST emulator (spot, classic account API): symbols, key info, balances, HF and classic fills, deposits,
+withdrawals, the spot ledger and convert orders.
 
 Private requests are checked as KuCoin documents: ``KC-API-KEY``, ``KC-API-SIGN``, ``KC-API-TIMESTAMP`` and
 ``KC-API-PASSPHRASE`` must all be there (400001); the timestamp in ms within 5 seconds of the server's clock
@@ -36,6 +37,7 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.kucoin_book import KucoinBook, KucoinError, KucoinIds
 from sandbox.exchanges.kucoin_classic import classic_fills
+from sandbox.exchanges.kucoin_convert import ConvertHistory
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -109,6 +111,7 @@ class KucoinEmulator(ExchangeEmulator):
             ids=KucoinIds(),
         )
         self.book = KucoinBook(self.account, end_inclusive=end_inclusive, hf_since_ms=hf_upgrade_ms)
+        self.converts = ConvertHistory(self.book)
         self._pools: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         # Weights from each endpoint's page (docs/exchange-apis/kucoin.md).
@@ -123,6 +126,7 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/deposits", "management", 5, book.deposits),
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
             Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),
+            Endpoint("/api/v1/convert/order/history", "spot", 5, self.converts.history),
         )
 
     def reset_rate_limits(self) -> None:

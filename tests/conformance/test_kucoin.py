@@ -261,6 +261,43 @@ def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
     assert weights["/api/v1/accounts"] == ("management", 5)
     assert weights["/api/v1/hf/accounts/opened"] == ("spot", 30)
     assert weights["/api/v1/accounts/ledgers"] == ("management", 2)
+    assert weights["/api/v1/convert/order/history"] == ("spot", 5)
+
+
+# The convert history's row fields as the docs-new page lists them (docs/exchange-apis/kucoin.md, "converts"); no
+# response example of the page was found, so the row is checked against the field list, not a payload.
+CONVERT_FIELDS = {
+    "clientOrderId",
+    "orderId",
+    "price",
+    "fromCurrency",
+    "toCurrency",
+    "fromCurrencySize",
+    "toCurrencySize",
+    "accountType",
+    "orderTime",
+    "status",
+}
+
+
+async def test_the_convert_history_answers_its_documented_fields_and_follows_its_page_rules() -> None:
+    profile = AccountProfile(years=0.5, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=45)
+    async with KucoinEmulator(seed=83, profile=profile, listed_symbols=5) as kucoin:
+        key = kucoin.create_demo_keys().read_only
+        path = "/api/v1/convert/order/history"
+        too_small = await signed_get(kucoin, key, f"{path}?pageSize=19")
+        too_large = await signed_get(kucoin, key, f"{path}?pageSize=101")
+        unknown = await signed_get(kucoin, key, f"{path}?status=DONE")
+        _, first = await signed_get(kucoin, key, f"{path}?pageSize=20&page=1")
+        _, third = await signed_get(kucoin, key, f"{path}?pageSize=20&page=3")
+        _, succeeded = await signed_get(kucoin, key, f"{path}?pageSize=100&status=SUCCESS")
+    assert [a["code"] for _, a in (too_small, too_large, unknown)] == ["400100"] * 3
+    data = first["data"]
+    assert (data["currentPage"], data["pageSize"], data["totalNum"], data["totalPage"]) == (1, 20, 45, 3)
+    assert {frozenset(row) for row in data["items"]} == {frozenset(CONVERT_FIELDS)}
+    assert len(third["data"]["items"]) == 5  # 45 orders: 20, 20, 5
+    assert all(isinstance(row["orderId"], int) and isinstance(row["orderTime"], int) for row in data["items"])
+    assert len(succeeded["data"]["items"]) == 45
 
 
 async def test_a_spent_pool_answers_429000_with_http_429() -> None:

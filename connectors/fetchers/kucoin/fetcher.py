@@ -1,12 +1,13 @@
 """KuCoin (spot, classic account API): deposits, withdrawals, transfers between own accounts and bonuses (the spot
-ledger), and spot fills per discovered market, each walked in time windows oldest first. Rules and their sources:
-docs/exchange-apis/kucoin.md.
+ledger), converts, and spot fills per discovered market, each walked in time windows oldest first. Rules and their
+sources: docs/exchange-apis/kucoin.md.
 
 | endpoint | page | paging inside a window | window |
 | --- | --- | --- | --- |
 | `GET /api/v1/deposits` | 500 | `currentPage` | 7 days (profile) |
 | `GET /api/v1/withdrawals` | 500 | `currentPage` | 7 days (profile) |
 | `GET /api/v1/accounts/ledgers?bizType=TRANSFER` / `KUCOIN_BONUS` | 500 | `currentPage` | 1 day (profile) |
+| `GET /api/v1/convert/order/history` (converts) | 100 | `page` | 7 days (profile) |
 | `GET /api/v1/hf/fills?symbol=…` | 100 | `lastId` (fills with a smaller id, newest first) | 7 days (profile) |
 | `GET /api/v1/fills` (classic, every market; classic.py) | 500 | `currentPage` | 7 × 24 h (documented) |
 
@@ -64,7 +65,10 @@ WALLET: Mapping[Endpoint, tuple[str, Mapping[str, str]]] = {
     Endpoint.WITHDRAWALS: ("privateGetWithdrawals", {}),
     Endpoint.TRANSFERS: ("privateGetAccountsLedgers", {"bizType": "TRANSFER"}),
     Endpoint.EARN_REWARDS: ("privateGetAccountsLedgers", {"bizType": "KUCOIN_BONUS"}),
+    Endpoint.CONVERT: ("privateGetConvertOrderHistory", {}),
 }
+# The page number's name: `currentPage` on the classic lists, `page` on the convert history.
+PAGE_PARAM: Mapping[Endpoint, str] = {Endpoint.CONVERT: "page"}
 SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
 
 
@@ -126,6 +130,7 @@ class KucoinFetcher:
             Endpoint.WITHDRAWALS: self.rows.withdrawal,
             Endpoint.TRANSFERS: self.rows.transfer,
             Endpoint.EARN_REWARDS: self.rows.reward,
+            Endpoint.CONVERT: self.rows.convert,
         }[spec.endpoint]
         start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=KUCOIN_OPENED)
 
@@ -135,7 +140,7 @@ class KucoinFetcher:
                 **selection,
                 "startAt": window_start,
                 "endAt": _end_at(window_end),
-                "currentPage": current,
+                PAGE_PARAM.get(spec.endpoint, "currentPage"): current,
                 "pageSize": spec.page_size,
             }
             await self.pacer.spend(method, spec.endpoint)
@@ -143,7 +148,9 @@ class KucoinFetcher:
             data = body.get("data") or {}
             found = WindowPage([], current + 1 if current < int(data.get("totalPage") or 0) else None)
             for row in data.get("items") or []:
-                self.evidence.note(str(row.get("currency", "")), spec.endpoint.value)
+                for field in ("currency", "fromCurrency", "toCurrency"):
+                    if row.get(field):
+                        self.evidence.note(str(row[field]), spec.endpoint.value)
                 record, hold = parse(row)
                 if record is not None:
                     found.records.append(record)

@@ -35,6 +35,7 @@ WEIGHTS: Mapping[str, tuple[str, int]] = MappingProxyType(
         "privateGetAccountsLedgers": ("management", 10),
         "privateGetHfFills": ("spot", 2),
         "privateGetFills": ("spot", 10),
+        "privateGetConvertOrderHistory": ("spot", 5),
     }
 )
 

@@ -12,6 +12,9 @@ from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, n
 # SUCCESS, FAILURE. Only SUCCESS is final and stored; FAILURE never is; the rest are on their way.
 DONE = "SUCCESS"
 FAILED = "FAILURE"
+# Get Convert Order History: OPEN, SUCCESS, FAIL.
+CONVERT_FAILED = "FAIL"
+BOUGHT = ("buy",)  # a convert is read as a buy of what it got
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending)
 
@@ -99,6 +102,29 @@ class RowReader:
     def reward(self, row: Mapping[str, Any]) -> Parsed:
         """A ledger row asked for with bizType KUCOIN_BONUS: a bonus credited to the user."""
         return self._ledger(RecordKind.REWARD, row, side=None), None
+
+    def convert(self, row: Mapping[str, Any]) -> Parsed:
+        """A convert order: `toCurrencySize` of `toCurrency` bought with `fromCurrencySize` of `fromCurrency` at
+        `orderTime`; SUCCESS stored, FAIL never (nothing moved), OPEN held (the walk waits at its time)."""
+        when, status = int(row["orderTime"]), str(row.get("status", ""))
+        if status == CONVERT_FAILED:
+            return None, None
+        if status != DONE:
+            return None, when
+        ident = str(row["orderId"])
+        record = NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.CONVERT, ident),
+            asset=self.code(str(row["toCurrency"])),
+            amount=exact(row["toCurrencySize"]),
+            exchange_tx_id=ident,
+            side=BOUGHT[0],
+            quote_asset=self.code(str(row["fromCurrency"])),
+            quote_amount=exact(row["fromCurrencySize"]),
+            raw=dict(row),
+        )
+        return record, None
 
     def _ledger(self, kind: RecordKind, row: Mapping[str, Any], *, side: str | None) -> NormalizedRecord:
         ident, currency = str(row["id"]), str(row["currency"])

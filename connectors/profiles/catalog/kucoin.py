@@ -80,6 +80,17 @@ ENDPOINTS = (
         api_path="GET /api/v1/accounts/ledgers?bizType=KUCOIN_BONUS",
         notes=Text.of("profile.kucoin.endpoint.earn_rewards.notes"),
     ),
+    # Convert orders: pageSize 20 to 100 with `page`; no range limit is documented, so 7-day windows as above.
+    EndpointSpec(
+        Endpoint.CONVERT,
+        default_enabled=True,
+        page_size=100,
+        window=7 * c.DAY,
+        earliest=_FIRST_DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/convert/order/history",
+        notes=Text.of("profile.kucoin.endpoint.convert.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(
