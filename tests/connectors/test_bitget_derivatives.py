@@ -29,6 +29,8 @@ FAST = BitgetLimits(per_second={}, default_per_second=100_000, ip_requests_per_m
 KINDS = (Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS)
 D = Decimal
 FILLS_PATH = "/api/v2/mix/order/fill-history"
+BILLS_PATH = "/api/v2/mix/account/bill"
+FUTURES = Endpoint.FUTURES_TRADES
 
 
 @asynccontextmanager
@@ -123,6 +125,22 @@ async def test_a_full_fetch_stores_every_futures_and_margin_record_once_and_a_re
     # The first walk asks each product type's 90 days a week at a time; a re-sync asks each one's newest week once.
     assert first_walk >= 3 * 13
     assert asked_again == 3
+
+
+async def test_an_account_with_no_futures_bill_is_not_asked_its_futures_fills_week_by_week() -> None:
+    quiet = BitgetEmulator(seed=16, profile=SMALL, listed_symbols=20, limits=FAST)
+    async with quiet, bitget_client(quiet) as client:
+        cursors: dict[str, Cursor] = {}
+        first = await drain(BitgetFetcher(get_profile("bitget"), client, key_type="normal"), FUTURES, cursors)
+        first_fills, first_bills = quiet.requests.count(FILLS_PATH), quiet.requests.count(BILLS_PATH)
+        quiet.requests.reset()
+        again = await drain(BitgetFetcher(get_profile("bitget"), client, key_type="normal"), FUTURES, cursors)
+        again_fills = quiet.requests.count(FILLS_PATH)
+    assert first == again == []
+    # The bills of each product type, 90 days in 30-day ranges: 3 × 3; no fills asked (13 weeks a product type).
+    assert (first_fills, first_bills) == (0, 9)
+    # Their cursors start where the bills ended: a re-sync asks each product type's newest week once.
+    assert again_fills == 3
 
 
 async def test_transfers_between_spot_and_the_futures_and_margin_accounts_come_from_the_transfer_list(
