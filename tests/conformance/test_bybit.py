@@ -876,7 +876,7 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     if topic.endpoint is Endpoint.FUTURES_TRADES:
         # Fills of a category are asked for once the transaction log has shown that category: as an earlier log
         # walk would have (the replayed log itself has no lines).
-        cursors["pnl:unified"] = {"categories": [topic.params["category"]]}
+        cursors["uta_log_pnl"] = {"seen_categories": [topic.params["category"]]}
     async for page in fetcher.fetch(topic.endpoint, since=since, until=until, cursors=cursors, report=FetchReport()):
         records += page.records
     spec = get_profile("bybit").endpoint(topic.endpoint)

@@ -268,13 +268,13 @@ async def test_the_fills_of_a_category_are_asked_for_only_once_the_log_shows_tha
             if category is None:
                 # A spot-only account: the log walk only, not one execution request (they would be 3 x 12 here).
                 assert fills == {} and emulator.requests.by_path.get("/v5/execution/list", 0) == before
-                assert set(stored[Endpoint.FUTURES_TRADES]) == {"pnl:unified"}
+                assert set(stored[Endpoint.FUTURES_TRADES]) == {"uta_log_pnl"}
             else:
                 assert (
                     fills == truth_fills(emulator.derivatives.script.fills) and len(fills) == 4
                 )  # two USDT perpetuals, opened and closed
-                assert set(stored[Endpoint.FUTURES_TRADES]) == {"pnl:unified", "linear"}
-                assert stored[Endpoint.FUTURES_TRADES]["pnl:unified"]["categories"] == ["linear"]
+                assert set(stored[Endpoint.FUTURES_TRADES]) == {"uta_log_pnl", "linear"}
+                assert stored[Endpoint.FUTURES_TRADES]["uta_log_pnl"]["seen_categories"] == ["linear"]
 
 
 async def test_a_category_the_log_showed_before_an_interruption_is_still_walked_later() -> None:
@@ -284,7 +284,7 @@ async def test_a_category_the_log_showed_before_an_interruption_is_still_walked_
         await sync(emulator, stored, datetime.now(UTC))
         # As if the sync had stopped after the log walk: its cursor (with the category seen) kept, no fill walk yet.
         stored[Endpoint.FUTURES_TRADES].pop("inverse")
-        resumed = {Endpoint.FUTURES_TRADES: {"pnl:unified": stored[Endpoint.FUTURES_TRADES]["pnl:unified"]}}
+        resumed = {Endpoint.FUTURES_TRADES: {"uta_log_pnl": stored[Endpoint.FUTURES_TRADES]["uta_log_pnl"]}}
         found = await sync(emulator, resumed, datetime.now(UTC))
     assert fills_of(found[Endpoint.FUTURES_TRADES]) == truth_fills(emulator.derivatives.script.fills)
 

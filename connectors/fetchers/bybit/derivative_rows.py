@@ -23,12 +23,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.fetchers.bybit.rows import Parsed
+from connectors.fetchers.bybit.rows import FUNDING_EXECUTION, Parsed
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 LINEAR, INVERSE, OPTION = "linear", "inverse", "option"
 DERIVATIVE_CATEGORIES = frozenset({LINEAR, INVERSE, OPTION})
-NOT_FILLS = frozenset({"Funding"})  # funding payments: read from the transaction log
+NOT_FILLS = frozenset({FUNDING_EXECUTION})  # funding payments: read from the transaction log
 OWN_TRANSFERS = frozenset({"TRANSFER_IN", "TRANSFER_OUT"})
 FUNDING_LINES = "SETTLEMENT"
 

@@ -30,7 +30,7 @@ from connectors.profiles import Endpoint, EndpointSpec
 LOG_PAGE = 50  # transaction-log.mdx, contract-transaction-log.mdx: limit [1, 50]
 CLASSIC = 1
 UTA1 = frozenset({3, 4})
-CATEGORIES_SEEN = "categories"  # in the log walks' cursors: the derivatives categories the log has shown
+CATEGORIES_SEEN = "seen_categories"  # in the log walks' cursors: the derivatives categories the log has shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +39,24 @@ class Route:
     rows_key: str
     params: Mapping[str, Any]
 
+    @classmethod
+    def listed(cls, method: str, params: Mapping[str, Any]) -> Route:
+        """A list whose rows are in `result.list` (every derivatives list)."""
+        return cls(method, "list", params)
+
 
 @dataclass(frozen=True, slots=True)
 class Log:
-    key: str  # the cursor key of its walks
     method: str
+    key: str  # the cursor key of its funding walk
+    pnl_key: str  # the cursor key of its walk for realized profit and loss
     deducted_positive: bool  # the classic log writes a funding payment as positive
 
 
-UNIFIED_LOG = Log("unified", "privateGetV5AccountTransactionLog", deducted_positive=False)
-CONTRACT_LOG = Log("contract", "privateGetV5AccountContractTransactionLog", deducted_positive=True)
+UNIFIED_LOG = Log("privateGetV5AccountTransactionLog", "uta_log", "uta_log_pnl", deducted_positive=False)
+CONTRACT_LOG = Log(
+    "privateGetV5AccountContractTransactionLog", "contract_log", "contract_log_pnl", deducted_positive=True
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +150,11 @@ class DerivativesFetch:
             return
         if spec.endpoint is Endpoint.FUNDING:
             for log in mode.logs:
-                route = Route(log.method, "list", {"type": "SETTLEMENT"})
+                route = Route.listed(log.method, {"type": "SETTLEMENT"})
                 parse = self.rows.funding(deducted_positive=log.deducted_positive)
                 walks.append(self._walk(logs, route, parse, log.key, since, until, cursors, report))
         elif spec.endpoint is Endpoint.MARGIN_LOANS and mode.loans:
-            route = Route("privateGetV5AccountBorrowHistory", "list", {})
+            route = Route.listed("privateGetV5AccountBorrowHistory", {})
             walks.append(self._walk(spec, route, self.rows.interest, "", since, until, cursors, report))
         if not walks:
             # Nothing of this kind in this kind of account (a classic account has no unified spot-margin loans).
@@ -174,17 +182,15 @@ class DerivativesFetch:
         earlier, interrupted sync read; a category walk once begun goes on from its own cursor."""
         seen: set[str] = set()
         for log in mode.logs:
-            key = f"pnl:{log.key}"
+            key = log.pnl_key
             seen |= set((cursors.get(key) or {}).get(CATEGORIES_SEEN, ()))
             parse = _noting(self.rows.realized, seen)
-            async for page in self._walk(
-                logs, Route(log.method, "list", {}), parse, key, since, until, cursors, report
-            ):
+            async for page in self._walk(logs, Route.listed(log.method, {}), parse, key, since, until, cursors, report):
                 yield dataclasses.replace(page, cursor={**page.cursor, CATEGORIES_SEEN: sorted(seen)})
         for category in mode.categories:
             if category not in seen and not cursors.get(category):
                 continue
-            route = Route("privateGetV5ExecutionList", "list", {"category": category})
+            route = Route.listed("privateGetV5ExecutionList", {"category": category})
             async for page in self._walk(
                 spec, route, self.rows.fill(category), category, since, until, cursors, report
             ):

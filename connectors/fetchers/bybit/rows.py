@@ -28,7 +28,8 @@ from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, n
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
-NOT_SPOT_TRADES = frozenset({"Funding", "Delivery", "Settle", "MovePosition"})
+FUNDING_EXECUTION = "Funding"  # an execution row of a funding payment (execType)
+NOT_SPOT_TRADES = frozenset({FUNDING_EXECUTION, "Delivery", "Settle", "MovePosition"})
 
 DEPOSIT_DONE = frozenset({"3", "10012", "70012"})
 # 0 "unknown" and 70013 "Deposit rollback fail" say neither that the coins stayed nor that they left: held while
