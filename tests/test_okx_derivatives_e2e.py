@@ -34,7 +34,7 @@ async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_
     # Seven derivatives fills and four realized P&L bills; two margin fills; two funding fees; one interest charge.
     assert "futures trades 11" in summary, summary
     assert "margin trades 2" in summary and "funding fees 2" in summary, summary
-    assert "margin loans and interest 1" in summary, summary
+    assert "margin loans and interest 3" in summary, summary  # a borrow, its repayment and interest
     # Three savings interest payments besides the account's rewards. The funding bills add four to the internal
     # transfers list: 50 USDT from a sub-account (stored as a deposit: it reconciles only as one), on to the trading
     # account, and 100 USDT from the trading account into savings.

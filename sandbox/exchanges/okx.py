@@ -63,6 +63,7 @@ DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/api/v5/account/bills-archive": (5, 2 * SECOND_MS),  # Get_Bills_Details_Last_3_Months.md
         "/api/v5/finance/savings/balance": (6, SECOND_MS),  # Financial Product, "GET / Saving balance"
         "/api/v5/finance/savings/lending-history": (6, SECOND_MS),  # Financial Product, "GET / Lending history"
+        "/api/v5/account/spot-borrow-repay-history": (5, 2 * SECOND_MS),  # "Get borrow/repay history"
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
@@ -174,6 +175,7 @@ class OkxEmulator(ExchangeEmulator):
             Endpoint("/api/v5/account/bills-archive", True, book.bills_archive),
             Endpoint("/api/v5/finance/savings/balance", True, book.savings_balance),
             Endpoint("/api/v5/finance/savings/lending-history", True, book.lending_history),
+            Endpoint("/api/v5/account/spot-borrow-repay-history", True, book.borrow_repay_history),
         )
 
     def reachable_since(self, lookback_ms: int) -> int:

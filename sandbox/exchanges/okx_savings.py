@@ -1,12 +1,14 @@
-"""OKX v5's Simple Earn Flexible and sub-account transfers, served from a fixed script next to the derivatives one
-(`OkxEmulator(derivatives=True)`): funding bills of a transfer in from a sub-account and of a savings subscription
-(GET /api/v5/asset/bills-history), the interest the savings earned (GET /api/v5/finance/savings/lending-history:
-"Return data in the past month") and the savings balance (GET /api/v5/finance/savings/balance). Rules and pages:
+"""OKX v5's Simple Earn Flexible, sub-account transfers and Spot-mode loans, served from a fixed script next to the
+derivatives one (`OkxEmulator(derivatives=True)`): funding bills of a transfer in from a sub-account and of a
+savings subscription (GET /api/v5/asset/bills-history), the interest the savings earned
+(GET /api/v5/finance/savings/lending-history: "Return data in the past month"), the savings balance
+(GET /api/v5/finance/savings/balance) and a loan (GET /api/v5/account/spot-borrow-repay-history). Rules and pages:
 docs/exchange-apis/okx.md.
 
 The script, by hand: 50 USDT arrive from a sub-account (bill 21) and go on to the trading account (131); 100 USDT
 come from the trading account (130) into savings (75), and earn 0.0123, 0.0119 and 0.0121 USDT. The trading account
-ends 50 USDT lower, the savings hold 100.0363 USDT, and the account holds 50.0363 USDT more in all.
+ends 50 USDT lower, the savings hold 100.0363 USDT, and the account holds 50.0363 USDT more in all. 200 USDT are
+borrowed and repaid (no net change: balances are read net of debt).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sandbox.exchanges.base import DAY_MS
-from sandbox.exchanges.okx_protocol import Call, Json, newest_first
+from sandbox.exchanges.okx_protocol import Call, Json, int_param, limit_param, newest_first
 from sandbox.exchanges.records import ScriptedAccount, plain
 
 LENDING_HISTORY_LOOKBACK_MS = 30 * DAY_MS
@@ -38,6 +40,9 @@ FUNDING_MOVES = (
     Move(26, 0, "USDT", "100", "130"),  # "Transferred from Trading account"
     Move(26, 60_000, "USDT", "-100", "75"),  # "[Simple earn flexible] Subscription"
 )
+# Get borrow/repay history (Spot mode): 200 USDT borrowed and repaid; the interest in between is a bills-archive
+# bill (okx_derivatives.py, 25 days ago). (days ago, type, amt, accBorrowed)
+LOANS = ((26, "manual_borrow", "200", "200"), (24, "manual_repay", "200", "0"))
 SAVED = Decimal(100)
 EARNINGS = ((20, "0.0123"), (10, "0.0119"), (3, "0.0121"))  # (days ago, USDT earned in that lending period)
 
@@ -92,6 +97,20 @@ class OkxSavings:
             if self._at(d) >= oldest and (not call.params.get("ccy") or call.params["ccy"] == "USDT")
         ]
         return newest_first(rows, lambda r: int(r["ts"]), call.params)
+
+    def borrow_repay_history(self, call: Call) -> list[Json]:
+        """Newest first; `after`/`before` a ts that is itself included ("earlier than the requested ts
+        (included)"), `limit` at most 100."""
+        if not self.enabled:
+            return []
+        p = call.params
+        after, before, limit = int_param(p, "after"), int_param(p, "before"), limit_param(p)
+        rows = [
+            {"ccy": "USDT", "type": kind, "amt": amt, "accBorrowed": acc, "ts": str(self._at(d))}
+            for d, kind, amt, acc in LOANS
+            if (after is None or self._at(d) <= after) and (before is None or self._at(d) >= before)
+        ]
+        return sorted(rows, key=lambda r: -int(r["ts"]))[:limit]
 
     def _at(self, days_ago: int) -> int:
         return self.now_ms - days_ago * DAY_MS

@@ -1,4 +1,4 @@
-"""Every REST path Tallybot calls on the four exchanges has a documented or recorded fixture and a docs section.
+"""Every REST path Tallybot calls on the eleven exchanges has a documented or recorded fixture and a docs section.
 
 The list of paths is not written by hand: each exchange's richest demo account (every endpoint its key type offers
 switched on, a year and a half of history, every demo key kind whose sync differs) is connected (the key check) and
@@ -26,7 +26,21 @@ from connectors.clients import READ_ONLY_CONFIG, ClientPool
 from connectors.keycheck import check_key
 from connectors.profiles import get_profile
 from sandbox.botapi import BotApiEmulator
-from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits, BitgetEmulator, BybitEmulator, OkxEmulator
+from sandbox.exchanges import (
+    AccountProfile,
+    BigoneEmulator,
+    BinanceEmulator,
+    BinanceLimits,
+    BitgetEmulator,
+    BybitEmulator,
+    CoinbaseEmulator,
+    GateEmulator,
+    HtxEmulator,
+    KrakenEmulator,
+    KucoinEmulator,
+    MexcEmulator,
+    OkxEmulator,
+)
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.conformance import test_bitget_unified, test_bybit
@@ -51,7 +65,16 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     "bybit": lambda: BybitEmulator(seed=72, profile=RICH, listed_symbols=30),
     "okx": lambda: OkxEmulator(seed=73, profile=RICH, listed_symbols=30),
     "bitget": lambda: BitgetEmulator(seed=74, profile=RICH, listed_symbols=30),
+    "coinbase": lambda: CoinbaseEmulator(seed=75, profile=RICH, listed_symbols=30),
+    "kraken": lambda: KrakenEmulator(seed=76, profile=RICH, listed_symbols=30),
+    "kucoin": lambda: KucoinEmulator(seed=77, profile=RICH, listed_symbols=30),
+    "gate": lambda: GateEmulator(seed=78, profile=RICH, listed_symbols=30),
+    "mexc": lambda: MexcEmulator(seed=79, profile=RICH, listed_symbols=30),
+    "htx": lambda: HtxEmulator(seed=80, profile=RICH, listed_symbols=30),
+    "bigone": lambda: BigoneEmulator(seed=81, profile=RICH, listed_pairs=30),
 }
+# The four exchanges with a folder of the shared corpus, then the seven whose fixtures are all in documented/.
+ELEVEN = (*EXCHANGES, "coinbase", "kraken", "kucoin", "gate", "mexc", "htx", "bigone")
 # (exchange, demo key, key type): every kind of key whose sync reads a different set of endpoints.
 ACCOUNTS = (
     ("binance", "read_only", "normal"),
@@ -60,6 +83,13 @@ ACCOUNTS = (
     ("bitget", "read_only", "normal"),
     ("bitget", "tax", "tax"),
     ("bitget", "unified", "normal"),
+    ("coinbase", "read_only", "cdp"),
+    ("kraken", "read_only", "normal"),
+    ("kucoin", "read_only", "normal"),
+    ("gate", "read_only", "normal"),
+    ("mexc", "read_only", "normal"),
+    ("htx", "read_only", "normal"),
+    ("bigone", "read_only", "normal"),
 )
 
 
@@ -194,7 +224,7 @@ def test_every_payload_of_the_corpus_names_its_endpoint(exchange: str) -> None:
         assert path.startswith("/") and isinstance(response, dict) and response, path
 
 
-@pytest.mark.parametrize("exchange_id", EXCHANGES)
+@pytest.mark.parametrize("exchange_id", ELEVEN)
 async def test_every_path_a_full_sync_calls_has_a_documented_fixture_and_a_docs_section(
     telegram: BotApiEmulator, tmp_path: Path, exchange_id: str
 ) -> None:
@@ -229,6 +259,7 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "okx/bills_archive.docs.json": ("privateGetAccountBillsArchive", {}),
     "okx/savings_balance.docs.json": ("privateGetFinanceSavingsBalance", {}),
     "okx/savings_lending_history.docs.json": ("privateGetFinanceSavingsLendingHistory", {}),
+    "okx/borrow_repay_history.docs.json": ("privateGetAccountSpotBorrowRepayHistory", {}),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
     # Binance's dust, P2P, Pay, fiat and Simple Earn lists (tests/conformance/test_binance_wallet_kinds.py asks each
     # of them again of an account scripted with those kinds, whose answers are not empty, and reads each example).

@@ -166,16 +166,21 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
             (RecordKind.FUNDING, "USDT", Decimal("-1.2")),
             (RecordKind.FUNDING, "USDT", Decimal("0.4")),
         ]
-        assert [(r.kind, r.asset, r.amount) for r in found[Endpoint.MARGIN_LOANS]] == [
-            (RecordKind.INTEREST, "USDT", Decimal("-0.05"))
+        # 200 USDT borrowed 26 days ago and repaid 24 days ago (Spot mode), 0.05 USDT interest in between.
+        assert sorted((r.kind, r.asset, r.amount) for r in found[Endpoint.MARGIN_LOANS]) == [
+            (RecordKind.BORROW, "USDT", Decimal(200)),
+            (RecordKind.INTEREST, "USDT", Decimal("-0.05")),
+            (RecordKind.REPAY, "USDT", Decimal(200)),
         ]
         every = [r.natural_key for records in found.values() for r in records]
-        assert len(every) == len(set(every)) == 16  # 7 fills, 4 P&L bills, 2 margin fills, 2 funding, 1 interest
+        assert (
+            len(every) == len(set(every)) == 18
+        )  # 7 fills, 4 P&L bills, 2 margin fills, 2 funding, 1 interest, a loan
 
-        # Nothing new: one request per list (six for derivatives), no instruments looked up, nothing stored.
+        # Nothing new: one request per list (six for derivatives, two for loans), no instruments looked up.
         okx.requests.reset()
         assert [await sync(fetcher, e, cursors[e]) for e in KINDS] == [[], [], [], []]
-        assert okx.requests.total == 9 and okx.requests.count("/api/v5/public/instruments") == 0
+        assert okx.requests.total == 10 and okx.requests.count("/api/v5/public/instruments") == 0
 
         # Savings and a sub-account's money (sandbox/exchanges/okx_savings.py): 50 USDT from a sub-account is a
         # deposit of this account; the moves between its own wallets are transfers; savings interest is a reward.

@@ -38,6 +38,8 @@ from connectors.fetchers.windows import call
 from connectors.profiles import Endpoint
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
+# Get_Transaction_Details_Last_1_Year.md: "the last 1 year" (the spot fills' reach, connectors/profiles/catalog/okx.py).
+FILLS_REACH = timedelta(days=365)
 # Get_Bills_Details_Last_3_Months.md: "This endpoint can retrieve data from the last 3 months."
 BILLS_ARCHIVE_REACH = timedelta(days=90)
 DERIVATIVE_TYPES = ("SWAP", "FUTURES", "OPTION")
@@ -65,6 +67,7 @@ class Reads(StrEnum):
     INTEREST = "interest"
     REWARD = "reward"
     SAVINGS_INTEREST = "savings_interest"
+    LOAN = "loan"
 
 
 def _fills(inst_type: str) -> Feed:
@@ -76,6 +79,20 @@ def _bills(**params: str) -> Feed:
     return Feed("privateGetAccountBillsArchive", params, by_bill, True, time_filter=True, key="billId")
 
 
+def _loan_position(row: Mapping[str, Any]) -> Row:
+    # A borrow/repay row has no id either: its currency, event type, time and amount name it.
+    return Row(int(row["ts"]), f"{row['ccy']}:{row['type']}:{row['ts']}:{row['amt']}", int(row["ts"]))
+
+
+# Get borrow/repay history (Spot mode): "auto_borrow", "manual_borrow", "auto_repay", "manual_repay".
+LOAN_KINDS = {
+    "auto_borrow": RecordKind.BORROW,
+    "manual_borrow": RecordKind.BORROW,
+    "auto_repay": RecordKind.REPAY,
+    "manual_repay": RecordKind.REPAY,
+}
+
+
 def _lending_position(row: Mapping[str, Any]) -> Row:
     # A lending-history row has no id: its currency and time name it (one row per currency and period).
     return Row(int(row["ts"]), f"{row['ccy']}:{row['ts']}", int(row["ts"]))
@@ -83,8 +100,8 @@ def _lending_position(row: Mapping[str, Any]) -> Row:
 
 @dataclass(frozen=True, slots=True)
 class SubWalk:
-    """One list of an endpoint: its cursor key, the list, how its rows are read and its own reach (None: the
-    endpoint's)."""
+    """One list of an endpoint: its cursor key, the list, how its rows are read and its own reach (None: none
+    documented)."""
 
     market: str
     feed: Feed
@@ -98,12 +115,19 @@ class SubWalk:
 # Endpoints made of several lists. The rewards' bills-history list keeps the cursor key "" it always had.
 SUB_WALKS: Mapping[Endpoint, tuple[SubWalk, ...]] = {
     Endpoint.FUTURES_TRADES: (
-        *(SubWalk(t, _fills(t), Reads.FILL) for t in DERIVATIVE_TYPES),
+        *(SubWalk(t, _fills(t), Reads.FILL, FILLS_REACH) for t in DERIVATIVE_TYPES),
         *(SubWalk(f"{t}-BILLS", _bills(instType=t), Reads.PNL, BILLS_ARCHIVE_REACH, t) for t in DERIVATIVE_TYPES),
     ),
-    Endpoint.MARGIN_TRADES: (SubWalk("", _fills("MARGIN"), Reads.MARGIN_FILL),),
+    Endpoint.MARGIN_TRADES: (SubWalk("", _fills("MARGIN"), Reads.MARGIN_FILL, FILLS_REACH),),
     Endpoint.FUNDING: (SubWalk("", _bills(type=FUNDING_BILL), Reads.FUNDING, BILLS_ARCHIVE_REACH, "SWAP"),),
-    Endpoint.MARGIN_LOANS: (SubWalk("", _bills(type=INTEREST_BILL), Reads.INTEREST, BILLS_ARCHIVE_REACH, "MARGIN"),),
+    Endpoint.MARGIN_LOANS: (
+        SubWalk("", _bills(type=INTEREST_BILL), Reads.INTEREST, BILLS_ARCHIVE_REACH, "MARGIN"),
+        SubWalk(
+            "LOANS",
+            Feed("privateGetAccountSpotBorrowRepayHistory", {}, _loan_position, False, inclusive=True),
+            Reads.LOAN,
+        ),
+    ),
     Endpoint.EARN_REWARDS: (
         SubWalk(
             "", Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"), Reads.REWARD
@@ -153,6 +177,7 @@ class DerivativeRows:
             Reads.INTEREST: self.signed_bill(RecordKind.INTEREST),
             Reads.REWARD: self.reward,
             Reads.SAVINGS_INTEREST: self.savings_interest,
+            Reads.LOAN: self.loan,
         }[reads]
 
     def prepare(
@@ -252,6 +277,23 @@ class DerivativeRows:
             natural_key=natural_key(RecordKind.REWARD, f"SAVINGS:{ccy}:{ts}"),
             asset=self.spot.code(ccy),
             amount=earned,
+            raw=dict(row),
+        )
+        return record, None
+
+    def loan(self, row: Mapping[str, Any]) -> Parsed:
+        """A Spot-mode borrow or repayment: `amt` of `ccy`. Both count zero in reconciliation (the trading
+        balance is read net of debt); they show the user when a loan began and ended."""
+        kind = LOAN_KINDS.get(str(row.get("type", "")))
+        if kind is None:
+            return None, None
+        ccy, ts, amount = str(row["ccy"]), str(row["ts"]), exact(row["amt"])
+        record = NormalizedRecord(
+            kind=kind,
+            occurred_at=ms_to_utc(ts),
+            natural_key=natural_key(kind, None, ccy, row["type"], ts, amount),
+            asset=self.spot.code(ccy),
+            amount=abs(amount),
             raw=dict(row),
         )
         return record, None

@@ -27,6 +27,9 @@ class Feed:
     # What `p` of a stored cursor counts. Transfers were once paged by `ts` on /asset/bills; a cursor without this
     # key names the old list, so it is dropped (the walk starts again, and upserts what it finds twice).
     key: str = "ts"
+    # `after` includes records at its own time (spot-borrow-repay-history: "earlier than the requested ts
+    # (included)"); elsewhere it is strictly older.
+    inclusive: bool = False
 
 
 def by_bill(row: Mapping[str, Any]) -> Row:

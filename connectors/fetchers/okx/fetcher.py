@@ -136,7 +136,7 @@ class OkxFetcher:
     ) -> AsyncIterator[Page]:
         """One endpoint made of several lists (derivatives.py), each walked with its own cursor (its market key)."""
         for sub in walks:
-            sub_spec = replace(spec, lookback=sub.lookback) if sub.lookback is not None else spec
+            sub_spec = replace(spec, lookback=sub.lookback)  # each list its own reach
             parse = self.derivative_rows.parser(sub.reads)
             known_gaps = len(report.gaps)
             async for page in self.walk(
@@ -228,14 +228,17 @@ class OkxFetcher:
             if not done:
                 lowest = min(at.p for at in positions)
                 at_lowest = {at.ident for at in positions if at.p == lowest}
+                # `after` returns what is older than it; on lists where it includes its own time (feed.inclusive)
+                # the next page starts at the lowest time itself.
+                step = 0 if feed.inclusive else 1
                 if feed.unique:
                     after, seen = lowest, set()
-                elif after is not None and lowest == after - 1:
+                elif after is not None and lowest + step == after:
                     # A whole page within one millisecond: `after` cannot get below it, nor to what is older.
                     report.gaps.append(crowded_gap(spec, floor.ms if floor is not None else start.ms, lowest))
                     done = True
                 else:
-                    after, seen = lowest + 1, at_lowest
+                    after, seen = lowest + step, at_lowest
             if done:
                 report.gaps += depth.unsure()
                 late = spec.endpoint in SETTLING  # deposits and withdrawals: OKX may list them late
