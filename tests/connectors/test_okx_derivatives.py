@@ -5,6 +5,7 @@ a funding bill of each sub-account type)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 
 from connectors.balances.okx import READS
 from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.okx import OkxFetcher
 from connectors.fetchers.okx.derivatives import DerivativeRows, listed_contract
 from connectors.fetchers.okx.rows import RowReader
 from connectors.fetchers.registry import fetcher_for
@@ -328,3 +330,42 @@ def test_an_expired_future_is_sized_as_its_listed_family() -> None:
         Decimal("0.5"),
         Decimal(1500),
     )
+
+
+class _Loans(_Codes):
+    """Borrow/repay history as OKX pages it: newest first, `after` includes its own ts; bills answer no rows."""
+
+    def __init__(self, rows: list[dict[str, str]]) -> None:
+        self.rows = rows
+        self.afters: list[Any] = []  # the `after` of each request
+
+    async def privateGetAccountSpotBorrowRepayHistory(self, params: dict[str, Any]) -> dict[str, Any]:
+        after = params.get("after")
+        self.afters.append(after)
+        chosen = [r for r in self.rows if after is None or int(r["ts"]) <= int(after)]
+        return {"code": "0", "msg": "", "data": sorted(chosen, key=lambda r: -int(r["ts"]))[: int(params["limit"])]}
+
+    async def privateGetAccountBillsArchive(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"code": "0", "msg": "", "data": []}
+
+
+async def test_loans_page_with_an_after_that_includes_its_own_time_and_take_every_row_once() -> None:
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    times = (now - 5_000, now - 5_000, now - 6_000, now - 6_000, now - 7_000)
+    rows = [
+        {"ccy": "USDT", "type": "manual_borrow", "amt": str(n + 1), "accBorrowed": "0", "ts": str(ts)}
+        for n, ts in enumerate(times)
+    ]
+    profile = get_profile("okx")
+    small = dataclasses.replace(
+        profile, endpoints=tuple(dataclasses.replace(s, page_size=3) for s in profile.endpoints)
+    )
+    client = _Loans(rows)
+    records: list[NormalizedRecord] = []
+    async for page in OkxFetcher(small, client).fetch(
+        Endpoint.MARGIN_LOANS, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
+    ):
+        records += page.records
+    assert sorted(r.amount for r in records) == [1, 2, 3, 4, 5]  # each once, both rows of a shared ms included
+    # Pages of three: the newest; from the time its last row shares with the next (that row skipped); the rest.
+    assert client.afters == [None, now - 6_000, now - 7_000]
