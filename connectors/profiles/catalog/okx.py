@@ -120,7 +120,7 @@ ENDPOINTS = (
         page_size=100,
         lookback=_THREE_MONTHS,
         paging=Paging.CURSOR,
-        api_path="GET /api/v5/account/bills-archive?type=7",
+        api_path="GET /api/v5/account/bills-archive?type=7; GET /api/v5/account/spot-borrow-repay-history",
         notes=Text.of("profile.okx.endpoints.n11.notes"),
     ),
 )
