@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.bybit.derivative_rows import DERIVATIVE_CATEGORIES, INVERSE, LINEAR, OPTION, DerivativeRows
 from connectors.fetchers.bybit.rows import Parsed
 from connectors.profiles import Endpoint, EndpointSpec
+from i18n import Text
 
 LOG_PAGE = 50  # transaction-log.mdx, contract-transaction-log.mdx: limit [1, 50]
+CLASSIC_NO_LOANS = Text.of("profile.bybit.skip.classic_no_loans")
 CLASSIC = 1
 UTA1 = frozenset({3, 4})
 CATEGORIES_SEEN = "seen_categories"  # in the log walks' cursors: the derivatives categories the log has shown
@@ -121,8 +123,9 @@ class Walk(Protocol):
 class DerivativesFetch:
     """The derivatives endpoints of one Bybit fetcher; `walk` is its windowed cursor walk."""
 
-    def __init__(self, client: Any, rows: DerivativeRows, walk: Walk) -> None:
+    def __init__(self, client: Any, rows: DerivativeRows, walk: Walk, profile_id: str = "bybit") -> None:
         self.client = client
+        self.profile_id = profile_id
         self.rows = rows
         self.walk = walk
         self._mode: AccountMode | None = None
@@ -157,9 +160,8 @@ class DerivativesFetch:
             route = Route.listed("privateGetV5AccountBorrowHistory", {})
             walks.append(self._walk(spec, route, self.rows.interest, "", since, until, cursors, report))
         if not walks:
-            # Nothing of this kind in this kind of account (a classic account has no unified spot-margin loans).
-            yield Page(spec.endpoint, (), dict(cursors.get("", {})), until)
-            return
+            # A classic account has no unified spot-margin loans: skipped, and /status says why.
+            raise UnsupportedEndpoint(self.profile_id, spec.endpoint, CLASSIC_NO_LOANS)
         for pages in walks:
             async for page in pages:
                 yield page

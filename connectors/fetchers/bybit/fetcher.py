@@ -80,7 +80,7 @@ class BybitFetcher:
         self.key_type = key_type
         self.pacer = pacer or pacer_for(client)  # Bybit's per-minute budgets (deposits 100/min, ...)
         self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
-        self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed)
+        self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed, profile.id)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
