@@ -231,3 +231,65 @@ def test_a_single_asset_futures_account_reads_its_equity_less_unrealized_profit(
     read = next(r for r in READS if r.method == "privateMixGetV2MixAccountAccounts")
     # accountEquity 10582.90265771 less crossedUnrealizedPL 23 and isolatedUnrealizedPL 0.
     assert list(read.rows({"data": [row]})) == [("USDT", D("10559.90265771"))]
+
+
+async def test_the_emulator_refuses_what_the_pages_forbid_with_bitgets_codes(
+    client: tuple[BitgetEmulator, Any],
+) -> None:
+    emulator, ccxt_client = client
+    now = emulator.clock.now_ms()
+    week_and_a_day = {"startTime": str(now - 8 * DAY_MS), "endTime": str(now)}
+    refused = [
+        # "productType | Yes", "The maximum time span supported is a week", "limit | Maximum: 100".
+        ("privateMixGetV2MixOrderFillHistory", {}, "40019"),
+        ("privateMixGetV2MixOrderFillHistory", {"productType": "USDT-FUTURES", **week_and_a_day}, "40017"),
+        ("privateMixGetV2MixOrderFillHistory", {"productType": "USDT-FUTURES", "limit": "101"}, "40017"),
+        ("privateMixGetV2MixOrderFillHistory", {"productType": "SPOT"}, "40017"),
+        # Bills: "should be <= 30 days", "max 100".
+        ("privateMixGetV2MixAccountBill", {"productType": "COIN-FUTURES", "startTime": str(now - 31 * DAY_MS)}, None),
+        ("privateMixGetV2MixAccountBill", {"productType": "COIN-FUTURES", "limit": "101"}, "40017"),
+        # Margin: "symbol | Yes", "startTime | Yes", at most 90 days, "maximum: 500".
+        ("privateMarginGetV2MarginCrossedFills", {"startTime": str(now - DAY_MS)}, "40019"),
+        ("privateMarginGetV2MarginCrossedFills", {"symbol": "BTCUSDT"}, "40019"),
+        ("privateMarginGetV2MarginIsolatedBorrowHistory", {"startTime": str(now - DAY_MS)}, "40019"),
+        (
+            "privateMarginGetV2MarginCrossedRepayHistory",
+            {"startTime": str(now - 91 * DAY_MS), "endTime": str(now)},
+            "40017",
+        ),
+        ("privateMarginGetV2MarginCrossedInterestHistory", {"startTime": str(now - DAY_MS), "limit": "501"}, "40017"),
+    ]
+    for method, params, code in refused:
+        if code is None:  # a start alone asks the 30 days after it: allowed
+            await getattr(ccxt_client, method)(params)
+            continue
+        with pytest.raises(ccxt_async.BaseError) as caught:
+            await getattr(ccxt_client, method)(params)
+        assert f'"code":"{code}"' in str(caught.value), (method, params, str(caught.value)[-200:])
+
+
+async def test_the_emulator_lists_bills_newest_first_and_ends_with_the_last_id(
+    client: tuple[BitgetEmulator, Any],
+) -> None:
+    emulator, ccxt_client = client
+    script = emulator.derivatives
+    assert script is not None
+    now = emulator.clock.now_ms()
+    start, end = now - 60 * DAY_MS, now - 30 * DAY_MS
+    answer = await ccxt_client.privateMixGetV2MixAccountBill(
+        {"productType": "USDT-FUTURES", "startTime": str(start), "endTime": str(end), "limit": "2"}
+    )
+    in_range = [b for b in script.bills if b.product == "USDT-FUTURES" and start <= b.timestamp <= end]
+    assert len(in_range) > 2
+    # Newest first, `limit` rows, and "endId: The final transaction order ID" for idLessThan.
+    assert [row["billId"] for row in answer["data"]["bills"]] == [b.id for b in reversed(in_range)][:2]
+    assert answer["data"]["endId"] == answer["data"]["bills"][-1]["billId"]
+    after = await ccxt_client.privateMixGetV2MixAccountBill(
+        {
+            "productType": "USDT-FUTURES",
+            "startTime": str(start),
+            "endTime": str(end),
+            "idLessThan": answer["data"]["endId"],
+        }
+    )
+    assert [row["billId"] for row in after["data"]["bills"]] == [b.id for b in reversed(in_range)][2:]
