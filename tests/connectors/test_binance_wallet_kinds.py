@@ -191,3 +191,15 @@ async def test_resync_asks_only_for_new_and_a_pending_p2p_order_is_stored_once_c
         start = params.get("startTime", params.get("startTimestamp", params.get("beginTime")))
         begin = datetime.fromtimestamp(int(start) / 1000, UTC)
         assert begin > (two_days_ago if "C2c" in name else datetime.now(UTC) - timedelta(minutes=5)), name
+
+
+@pytest.mark.parametrize("used", [True, False])
+async def test_the_p2p_and_pay_reach_is_a_gap_only_for_an_account_that_uses_them(used: bool) -> None:
+    """Binance returns P2P orders of 6 months and Pay payments of 18: a sync of the whole history names that limit
+    for an account with such records, and leaves the rest alone (its reconciliation checks them)."""
+    emulator = BinanceEmulator(seed=516, profile=QUIET, listed_symbols=20, limits=UNLIMITED, wallet_kinds=used)
+    async with emulator, binance_client(emulator) as client:
+        sync = await run_sync(new_fetcher(client), (Endpoint.P2P, Endpoint.PAY), since=None)
+    reasons = {e: [g.reason.id for g in sync.reports[e].gaps] for e in (Endpoint.P2P, Endpoint.PAY)}
+    expected = ["sync.gap.lookback"] if used else []
+    assert reasons == {Endpoint.P2P: expected, Endpoint.PAY: expected}

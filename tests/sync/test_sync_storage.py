@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.imports import ImportService
 from bot.sync import EndpointStatus, SyncStatus
 from connectors.fetchers.binance import BINANCE_OPENED
+from connectors.fetchers.binance.wallet_kinds import FLEXIBLE_REWARDS_WINDOW_MS
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import RecordKind, natural_key
@@ -30,6 +31,12 @@ from tests.sync.conftest import (
 )
 
 ENDPOINTS = {Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS, Endpoint.SPOT_TRADES}
+# Dust, P2P, Pay and fiat (connectors/fetchers/binance/wallet_kinds.py), on by default.
+WALLET_KINDS = {Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT}
+ENDPOINTS |= WALLET_KINDS
+# What they ask in a sync that finds nothing new: one range of each list (dust 1, P2P's BUY and SELL 2, Pay 1, fiat's
+# four), and Simple Earn's real-time rewards after the distributions (1).
+WALLET_KIND_RESYNC = 9
 
 
 async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_what_it_must(bench: Bench) -> None:
@@ -55,7 +62,11 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
         spec, done = get_profile("binance").endpoint(endpoint), first.endpoint(endpoint)
         assert spec is not None and spec.window is not None and done is not None and done.covered_until is not None
         windows += math.ceil((to_ms(done.covered_until) - opened + 1) / span_ms(spec.window))
-    assert first_requests == windows + 1 + len(first.markets_scanned)
+    rewards = first.endpoint(Endpoint.EARN_REWARDS)
+    assert rewards is not None and rewards.covered_until is not None
+    windows += math.ceil((to_ms(rewards.covered_until) - opened + 1) / FLEXIBLE_REWARDS_WINDOW_MS)  # real-time rewards
+    kinds = sum(done.requests for done in first.endpoints if done.endpoint in WALLET_KINDS)
+    assert first_requests == windows + kinds + 1 + len(first.markets_scanned)
 
     bench.emulator.requests.reset()
     second = await bench.sync()
@@ -67,7 +78,7 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     traded = set(bench.emulator.account.traded_symbols)
     assert bench.emulator.requests.count("/api/v3/myTrades") == len(traded)
     assert all(bench.emulator.requests.count(path) == 1 for path in WALLET_PATHS)
-    assert bench.emulator.requests.total == second.requests == 1 + len(traded) + len(WALLET_PATHS)
+    assert bench.emulator.requests.total == second.requests == 1 + len(traded) + len(WALLET_PATHS) + WALLET_KIND_RESYNC
 
     # What /status reads: the integration is green, each endpoint ok with its time, the run recorded.
     async with bench.database.reader() as session:
@@ -129,7 +140,7 @@ async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(benc
     assert rows[f"deposit:{deposit.id}"].amount == Decimal("123456789.12345678")
     assert rows[f"deposit:{deposit.id}"].occurred_at == datetime.fromtimestamp(deposit.timestamp / 1000, UTC)
     # Still only the requests a no-change sync makes: the new records ride on pages it asks for anyway.
-    assert bench.emulator.requests.total == 1 + len(account.traded_symbols) + len(WALLET_PATHS)
+    assert bench.emulator.requests.total == 1 + len(account.traded_symbols) + len(WALLET_PATHS) + WALLET_KIND_RESYNC
 
 
 async def test_history_already_uploaded_from_a_file_is_not_stored_twice(bench: Bench) -> None:

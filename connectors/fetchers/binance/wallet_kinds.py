@@ -56,22 +56,20 @@ RULES: Mapping[str, tuple[str, int, bool]] = {
     "sapiGetFiatPayments": ("/sapi/v1/fiat/payments", 1, False),  # fiat/rest-api/Get-Fiat-Payments-History
     "sapiGetSimpleEarnFlexibleHistoryRewardsRecord": (FLEXIBLE_REWARDS, 150, False),  # Get-Flexible-Rewards-History
 }
-# Flexible rewards: "The time between startTime and endTime cannot be longer than 3 months" (89 days fit any three);
-# `size` at most 100. Only the REALTIME ones: the asset dividend list has the BONUS ones (tiered APR) but not these
-# (ccxt issue #25793, a user's 2024 export against sapiGetAssetAssetDividend), so asking for ALL would count the
-# bonus twice.
+# Flexible rewards: at most "3 months" a request (89 days fit any three), `size` 100. REALTIME only: the asset dividend
+# list has the BONUS ones but not these (ccxt issue #25793), so asking for ALL would count the bonus twice.
 FLEXIBLE_REWARDS_WINDOW_MS = 89 * 86_400_000
 FLEXIBLE_REWARDS_PAGE = 100
 BINANCE_OPENED = date(2017, 7, 14)
-KIND_ENDPOINTS = frozenset({Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT})
+SOURCES = {Endpoint.DUST: "dust", Endpoint.P2P: "p2p", Endpoint.PAY: "pay", Endpoint.FIAT: "fiat"}  # evidence names
+KIND_ENDPOINTS = frozenset(SOURCES)
 
 # orderStatus of a C2C order: COMPLETED is final and stored; CANCELLED and CANCELLED_BY_SYSTEM are final and never
 # stored; the rest (PENDING, TRADING, BUYER_PAYED, DISTRIBUTING, IN_APPEAL) are still in progress.
 P2P_DONE = "COMPLETED"
 P2P_FAILED = frozenset({"CANCELLED", "CANCELLED_BY_SYSTEM"})
 # Fiat orders: "Processing, Failed, Successful, Finished, Refunding, Refunded, Refund Failed, Order Partial credit
-# Stopped" (and "Expired" in the example); fiat payments: "Processing, Completed, Failed, Refunded".
-# Compared as `code()` makes them: lower case, no spaces.
+# Stopped" (and "Expired"); payments: "Processing, Completed, Failed, Refunded". As `code()` makes them (lower case).
 FIAT_ORDER_DONE = frozenset({"successful", "finished"})
 FIAT_PAYMENT_DONE = frozenset({"completed"})
 IN_PROGRESS = frozenset({"processing"})
@@ -88,8 +86,7 @@ class BinanceWalletKinds:
     """The four endpoints above; every page also tells `evidence` which assets the account touched."""
 
     def __init__(self, client: Any, evidence: AssetEvidence, pacing: SapiPacing, name: str) -> None:
-        self.client, self.name = client, name
-        self.evidence = evidence
+        self.client, self.name, self.evidence = client, name, evidence
         self.max_pause = pacing.max_pause
         self.uid_per_minute = pacing.uid_weight_per_minute
         self.ip_per_minute = pacing.ip_weight_per_minute
@@ -109,15 +106,19 @@ class BinanceWalletKinds:
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         state: dict[str, Cursor] = dict((cursors.get("") or {}).get("lists") or {})
-        until_ms = to_ms(until)
+        until_ms, reach = to_ms(until), FetchReport()
         for name, fetch_page in self._lists(spec, report):
             own = state.get(name)
-            start = walk_begin(spec, own, since, report, exchange_name=self.name)
+            start = walk_begin(spec, own, since, reach, exchange_name=self.name)
             span = span_ms(spec.window) if spec.window is not None else max(until_ms - start + 1, 1)
             walk = WindowWalk(spec.endpoint, span, fetch_page, report=report)
             async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
                 state[name] = page.cursor
                 yield Page(spec.endpoint, page.records, {"lists": dict(state)}, page.covered_until)
+        # P2P and Pay reach back 6 and 18 months: that limit is a gap of this account only if it shows it uses the
+        # kind (a row seen now or at an earlier sync); for everyone else reconciliation is the check.
+        if any(SOURCES[spec.endpoint] in sources for sources in self.evidence.sources.values()):
+            report.gaps.extend({gap.reason: gap for gap in reach.gaps}.values())  # one per reason, not per list
 
     def _lists(self, spec: EndpointSpec, report: FetchReport) -> Sequence[tuple[str, FetchWindowPage]]:
         endpoint = spec.endpoint
