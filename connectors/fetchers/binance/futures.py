@@ -38,6 +38,7 @@ from connectors.fetchers.windows import (
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec
+from connectors.profiles.catalog.binance import NAME
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text
 
@@ -60,8 +61,9 @@ class Product:
     income_reach: timedelta | None
 
 
-USDM = Product("usdm", "fapiPrivateGetUserTrades", "fapiPrivateGetIncome", timedelta(days=180), timedelta(days=90))
-COINM = Product("coinm", "dapiPrivateGetUserTrades", "dapiPrivateGetIncome", None, None)
+USDM_KEY, COINM_KEY = "usdm", "coinm"  # the products' names in cursors and market keys
+USDM = Product(USDM_KEY, "fapiPrivateGetUserTrades", "fapiPrivateGetIncome", timedelta(days=180), timedelta(days=90))
+COINM = Product(COINM_KEY, "dapiPrivateGetUserTrades", "dapiPrivateGetIncome", None, None)
 PRODUCTS = (USDM, COINM)
 
 
@@ -106,7 +108,7 @@ class BinanceFutures:
         parse: Callable[[Product, Mapping[str, Any]], NormalizedRecord | None],
     ) -> AsyncIterator[Page]:
         scoped = replace(spec, lookback=product.income_reach)
-        start = walk_begin(scoped, cursor, since, report, exchange_name="Binance", opened=self.opened)
+        start = walk_begin(scoped, cursor, since, report, exchange_name=NAME, opened=self.opened)
         if spec.window is None:
             raise ValueError("Binance futures income needs a window in its profile")
         size = spec.page_size
@@ -195,7 +197,7 @@ class BinanceFutures:
                 state[product.key] = {"walk": page.cursor, "symbols": sorted(found[product.key])}
                 yield Page(spec.endpoint, (), dict(state), ms_to_utc(0))
         if spec.lookback is not None:  # USDⓈ-M fills older than six months are out of reach: say so once
-            walk_begin(spec, None, since, report, exchange_name="Binance", opened=self.opened)
+            walk_begin(spec, None, since, report, exchange_name=NAME, opened=self.opened)
         for product in PRODUCTS:
             for symbol in sorted(found[product.key]):
                 market = f"{product.key}:{symbol}"

@@ -26,12 +26,16 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpo
 from connectors.fetchers.discovery import listed_spot_markets
 from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, span_ms, to_ms, walk_begin
 from connectors.profiles import Endpoint, EndpointSpec
+from connectors.profiles.catalog.binance import NAME
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text
 
 LOANS_WINDOW = timedelta(days=7)  # "If an asset is not sent, data within 7 days before endTime"
 INTEREST_WINDOW = timedelta(days=30)  # "The max interval between startTime and endTime is 30 days"
 NO_MARGIN_ACCOUNT = "-3003"
+CROSS, ISOLATED = "cross", "isolated"  # the margin wallets' names in cursors, keys and market keys
+WALLETS = {False: CROSS, True: ISOLATED}  # by isIsolated
+SIDES = {True: "buy", False: "sell"}  # by isBuyer
 
 
 class BinanceMargin:
@@ -72,9 +76,9 @@ class BinanceMargin:
         state: Cursor = dict(cursors.get("") or {})
         for scope in ("", *pairs):
             for what in ("BORROW", "REPAY", "INTEREST"):
-                key = f"{scope or 'cross'}:{what}"
+                key = f"{scope or CROSS}:{what}"
                 window = INTEREST_WINDOW if what == "INTEREST" else LOANS_WINDOW
-                start = walk_begin(spec, state.get(key), since, report, exchange_name="Binance", opened=self.opened)
+                start = walk_begin(spec, state.get(key), since, report, exchange_name=NAME, opened=self.opened)
                 walk = WindowWalk(spec.endpoint, span_ms(window), self._loan_page(spec, report, scope, what))
                 pages = walk.pages(
                     start_ms=start, until_ms=to_ms(until), cursor=state.get(key), floor_ms=since_ms(since)
@@ -114,7 +118,7 @@ class BinanceMargin:
         return NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(when),
-            natural_key=natural_key(kind, f"{scope or 'cross'}:{row['txId']}"),
+            natural_key=natural_key(kind, f"{scope or CROSS}:{row['txId']}"),
             asset=self.code(asset),
             amount=amount,
             exchange_tx_id=str(row["txId"]),
@@ -136,7 +140,7 @@ class BinanceMargin:
         yield Page(spec.endpoint, (), {"assets": sorted(self.assets)}, ms_to_utc(0))
         plan = [(symbol, False) for symbol in cross] + [(symbol, True) for symbol in pairs]
         for symbol, isolated in plan:
-            market = f"{'isolated' if isolated else 'cross'}:{symbol}"
+            market = f"{WALLETS[isolated]}:{symbol}"
             report.markets_scanned.append(market)
             async for page in self._trade_pages(spec, symbol, isolated, cursors.get(market), since, until, report):
                 yield page
@@ -151,7 +155,7 @@ class BinanceMargin:
         until: datetime,
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        market = f"{'isolated' if isolated else 'cross'}:{symbol}"
+        market = f"{WALLETS[isolated]}:{symbol}"
         from_id = int((cursor or {}).get("from_id", 0))
         size, until_ms, floor = spec.page_size, to_ms(until), since_ms(since)
         while True:
@@ -185,7 +189,7 @@ class BinanceMargin:
             amount=qty,
             exchange_tx_id=str(row["id"]),
             market=spot.symbol,
-            side="buy" if row["isBuyer"] else "sell",
+            side=SIDES[bool(row["isBuyer"])],
             quote_asset=spot.quote,
             quote_amount=price * qty,  # a margin trade carries no quoteQty
             price=price,
