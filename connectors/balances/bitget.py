@@ -27,6 +27,7 @@ def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
 # Wallet names as Bitget's transfer records name the accounts.
 FUTURES_WALLETS = {"usdt_futures": "USDT-FUTURES", "coin_futures": "COIN-FUTURES", "usdc_futures": "USDC-FUTURES"}
 CROSSED_MARGIN, ISOLATED_MARGIN = ("crossed_margin", "isolated_margin")
+SPOT, UNIFIED, FUNDING = ("spot", "unified", "funding")  # wallet names are codes (stored with the snapshot)
 
 
 def _bitget_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -48,7 +49,7 @@ def _bitget_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
 
 
 READS = (
-    WalletRead("spot", "privateSpotGetV2SpotAccountAssets", {}, _bitget_spot),
+    WalletRead(SPOT, "privateSpotGetV2SpotAccountAssets", {}, _bitget_spot),
     *(
         WalletRead(wallet, "privateMixGetV2MixAccountAccounts", {"productType": product}, _bitget_futures)
         for wallet, product in FUTURES_WALLETS.items()
@@ -60,6 +61,6 @@ READS = (
 # Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read
 # through v3 instead.
 FALLBACK_READS = (
-    WalletRead("unified", "privateUtaGetV3AccountAssets", {}, _bitget_unified),
-    WalletRead("funding", "privateUtaGetV3AccountFundingAssets", {}, _bitget_unified_funding),
+    WalletRead(UNIFIED, "privateUtaGetV3AccountAssets", {}, _bitget_unified),
+    WalletRead(FUNDING, "privateUtaGetV3AccountFundingAssets", {}, _bitget_unified_funding),
 )
