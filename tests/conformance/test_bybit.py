@@ -1002,3 +1002,35 @@ async def read_by_ccxt(example: Example, response: Any) -> None:
         assert str(markets["BTC/USDT"]["precision"]["price"]) == "0.1"  # the tick size
     finally:
         await exchange.close()
+
+
+async def test_the_logs_and_the_borrow_history_keep_their_documented_windows_limits_and_budgets() -> None:
+    async with (
+        BybitEmulator(seed=8, profile=PROFILE, listed_symbols=20, derivatives=True) as emulator,
+        bybit_client(emulator) as client,
+    ):
+        now = emulator.clock.now_ms()
+        log, borrow = client.privateGetV5AccountTransactionLog, client.privateGetV5AccountBorrowHistory
+        with pytest.raises(ccxt.BadRequest, match="10001"):  # transaction-log.mdx: endTime - startTime <= 7 days
+            await log({"startTime": now - 8 * DAY_MS, "endTime": now})
+        with pytest.raises(ccxt.BadRequest, match="10001"):  # limit [1, 50]
+            await log({"limit": 51})
+        with pytest.raises(ccxt.BadRequest, match="10001"):  # borrow-history: at most 30 days
+            await borrow({"startTime": now - 31 * DAY_MS, "endTime": now})
+        assert (await borrow({"startTime": now - 30 * DAY_MS, "endTime": now}))["retCode"] == 0
+        assert client.last_response_headers["X-Bapi-Limit"] == "50"  # rate-limit.mdx, Account table
+        await log({})
+        assert client.last_response_headers["X-Bapi-Limit"] == "25"
+    async with (
+        BybitEmulator(seed=8, profile=PROFILE, listed_symbols=20, classic=True, derivatives=True) as classic,
+        bybit_client(classic) as client,
+    ):
+        info = await client.privateGetV5AccountInfo({})
+        spot = await client.privateGetV5AccountWalletBalance({"accountType": "SPOT"})
+        contract = await client.privateGetV5AccountWalletBalance({"accountType": "CONTRACT"})
+    # enum.mdx#unifiedmarginstatus: 1 classic; wallet-balance.mdx: a classic account's wallets are SPOT and CONTRACT,
+    # whose totals are "" ("In non-unified mode, the field will be returned as an empty string").
+    assert info["result"]["unifiedMarginStatus"] == 1
+    for answer, wallet in ((spot, "SPOT"), (contract, "CONTRACT")):
+        account = answer["result"]["list"][0]
+        assert account["accountType"] == wallet and account["accountIMRate"] == "" and account["coin"]
