@@ -35,11 +35,11 @@ async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_
     assert "futures trades 11" in summary, summary
     assert "margin trades 2" in summary and "funding fees 2" in summary, summary
     assert "margin loans and interest 3" in summary, summary  # a borrow, its repayment and interest
-    # Three savings interest payments besides the account's rewards. The funding bills add four to the internal
+    # Three savings interest payments besides the account's rewards. The funding bills add six to the internal
     # transfers list: 50 USDT from a sub-account (stored as a deposit: it reconciles only as one), on to the trading
-    # account, and 100 USDT from the trading account into savings.
+    # account; 100 USDT from the trading account into savings; 20 USDT into an on-chain earn order.
     assert f"earn and staking rewards {len(okx.account.rewards) + 3}" in summary, summary
-    assert f"internal transfers {len(okx.account.transfers) + 4}" in summary, summary
+    assert f"internal transfers {len(okx.account.transfers) + 6}" in summary, summary
     assert "✅ OKX-1: the history explains every balance." in summary, status
     assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
     for label in ("Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):

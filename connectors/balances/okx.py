@@ -34,8 +34,17 @@ def _okx_savings(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["ccy"], amount_sum(row, "amt")) for row in body["data"])
 
 
+def _okx_onchain_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v5/finance/staking-defi/orders-active (On-chain earn, "GET / Active orders"): data[] of orders, each
+    # with investData[] of ccy, amt ("Invested amount"), in every state (pending, on chain, earning, redeeming)
+    # until it is back in the funding account. Earnings are paid into the funding account (bill 83, a reward), so
+    # earningData (estimated) is not added.
+    return ((item["ccy"], amount_sum(item, "amt")) for order in body["data"] for item in order.get("investData", []))
+
+
 READS = (
     WalletRead("trading", "privateGetAccountBalance", {}, _okx_trading),
     WalletRead("funding", "privateGetAssetBalances", {}, _okx_funding),
     WalletRead("savings", "privateGetFinanceSavingsBalance", {}, _okx_savings),
+    WalletRead("earn", "privateGetFinanceStakingDefiOrdersActive", {}, _okx_onchain_earn),
 )

@@ -64,6 +64,7 @@ DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/api/v5/finance/savings/balance": (6, SECOND_MS),  # Financial Product, "GET / Saving balance"
         "/api/v5/finance/savings/lending-history": (6, SECOND_MS),  # Financial Product, "GET / Lending history"
         "/api/v5/account/spot-borrow-repay-history": (5, 2 * SECOND_MS),  # "Get borrow/repay history"
+        "/api/v5/finance/staking-defi/orders-active": (3, SECOND_MS),  # On-chain earn, "GET / Active orders"
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
@@ -176,6 +177,7 @@ class OkxEmulator(ExchangeEmulator):
             Endpoint("/api/v5/finance/savings/balance", True, book.savings_balance),
             Endpoint("/api/v5/finance/savings/lending-history", True, book.lending_history),
             Endpoint("/api/v5/account/spot-borrow-repay-history", True, book.borrow_repay_history),
+            Endpoint("/api/v5/finance/staking-defi/orders-active", True, book.onchain_orders),
         )
 
     def reachable_since(self, lookback_ms: int) -> int:

@@ -173,6 +173,9 @@ class OkxBook:
     def borrow_repay_history(self, call: Call) -> list[Json]:
         return self.savings.borrow_repay_history(call)
 
+    def onchain_orders(self, call: Call) -> list[Json]:
+        return self.savings.onchain_orders(call)
+
     def funding_balances(self, call: Call) -> list[Json]:
         """GET /api/v5/asset/balances lists only currencies with a balance above 0 (Funding_Account/Rest_API/
         Get_Balance.md); the scripted account holds all it has in its trading account, so the list is empty."""

@@ -1,14 +1,15 @@
-"""OKX v5's Simple Earn Flexible, sub-account transfers and Spot-mode loans, served from a fixed script next to the
-derivatives one (`OkxEmulator(derivatives=True)`): funding bills of a transfer in from a sub-account and of a
-savings subscription (GET /api/v5/asset/bills-history), the interest the savings earned
-(GET /api/v5/finance/savings/lending-history: "Return data in the past month"), the savings balance
-(GET /api/v5/finance/savings/balance) and a loan (GET /api/v5/account/spot-borrow-repay-history). Rules and pages:
-docs/exchange-apis/okx.md.
+"""OKX v5's Simple Earn Flexible, on-chain earn, sub-account transfers and Spot-mode loans, served from a fixed
+script next to the derivatives one (`OkxEmulator(derivatives=True)`): funding bills (GET /api/v5/asset/bills-history)
+of a transfer in from a sub-account, a savings subscription and an on-chain earn order; the interest the savings
+earned (GET /api/v5/finance/savings/lending-history: "Return data in the past month"); the savings balance
+(GET /api/v5/finance/savings/balance); the on-chain earn order (GET /api/v5/finance/staking-defi/orders-active); and
+a loan (GET /api/v5/account/spot-borrow-repay-history). Rules and pages: docs/exchange-apis/okx.md.
 
 The script, by hand: 50 USDT arrive from a sub-account (bill 21) and go on to the trading account (131); 100 USDT
-come from the trading account (130) into savings (75), and earn 0.0123, 0.0119 and 0.0121 USDT. The trading account
-ends 50 USDT lower, the savings hold 100.0363 USDT, and the account holds 50.0363 USDT more in all. 200 USDT are
-borrowed and repaid (no net change: balances are read net of debt).
+come from the trading account (130) into savings (75), and earn 0.0123, 0.0119 and 0.0121 USDT; 20 USDT more go from
+the trading account into an on-chain earn order (130, 80). The trading account ends 70 USDT lower, savings hold
+100.0363 USDT, the order 20 USDT, and the account holds 50.0363 USDT more in all. 200 USDT are borrowed and repaid
+(no net change: balances are read net of debt).
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ FUNDING_MOVES = (
     Move(28, 60_000, "USDT", "-50", "131"),  # "Transferred to Trading account"
     Move(26, 0, "USDT", "100", "130"),  # "Transferred from Trading account"
     Move(26, 60_000, "USDT", "-100", "75"),  # "[Simple earn flexible] Subscription"
+    Move(22, 0, "USDT", "20", "130"),  # "Transferred from Trading account"
+    Move(22, 60_000, "USDT", "-20", "80"),  # "DEFI/Staking subscription": an on-chain earn order
 )
+ONCHAIN = ("2413501", "USDT", "20", 22)  # (ordId, ccy, invested amount, days ago)
 # Get borrow/repay history (Spot mode): 200 USDT borrowed and repaid; the interest in between is a bills-archive
 # bill (okx_derivatives.py, 25 days ago). (days ago, type, amt, accBorrowed)
 LOANS = ((26, "manual_borrow", "200", "200"), (24, "manual_repay", "200", "0"))
@@ -84,6 +88,31 @@ class OkxSavings:
                 "amt": plain(total),
                 "loanAmt": plain(total),
                 "pendingAmt": "0",
+            }
+        ]
+
+    def onchain_orders(self, call: Call) -> list[Json]:
+        """On-chain earn's active orders (the documented example's fields): the script's one order, earning."""
+        if not self.enabled:
+            return []
+        ord_id, ccy, amt, days_ago = ONCHAIN
+        return [
+            {
+                "ordId": ord_id,
+                "ccy": ccy,
+                "productId": "4005",
+                "state": "1",
+                "protocol": "On-Chain Defi",
+                "protocolType": "defi",
+                "term": "0",
+                "apy": "0.0323",
+                "investData": [{"ccy": ccy, "amt": amt}],
+                "earningData": [{"ccy": ccy, "earningType": "0", "earnings": "0.0123"}],
+                "purchasedTime": str(self._at(days_ago)),
+                "tag": "",
+                "estSettlementTime": "",
+                "cancelRedemptionDeadline": "",
+                "fastRedemptionData": [],
             }
         ]
 

@@ -260,6 +260,7 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "okx/savings_balance.docs.json": ("privateGetFinanceSavingsBalance", {}),
     "okx/savings_lending_history.docs.json": ("privateGetFinanceSavingsLendingHistory", {}),
     "okx/borrow_repay_history.docs.json": ("privateGetAccountSpotBorrowRepayHistory", {}),
+    "okx/onchain_orders_active.docs.json": ("privateGetFinanceStakingDefiOrdersActive", {}),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
     # Binance's dust, P2P, Pay, fiat and Simple Earn lists (tests/conformance/test_binance_wallet_kinds.py asks each
     # of them again of an account scripted with those kinds, whose answers are not empty, and reads each example).

@@ -371,6 +371,7 @@ def test_the_emulators_rate_limits_are_okx_documented_ones() -> None:
         "/api/v5/finance/savings/balance": (6, 1_000),
         "/api/v5/finance/savings/lending-history": (6, 1_000),
         "/api/v5/account/spot-borrow-repay-history": (5, 2_000),
+        "/api/v5/finance/staking-defi/orders-active": (3, 1_000),
     }
 
 

@@ -187,9 +187,11 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_a_resync_
         # Savings and a sub-account's money (sandbox/exchanges/okx_savings.py): 50 USDT from a sub-account is a
         # deposit of this account; the moves between its own wallets are transfers; savings interest is a reward.
         moved = await sync(fetcher, Endpoint.TRANSFERS, {})
-        assert sorted((r.kind, r.side, r.amount) for r in moved if r.amount in (50, 100)) == [
+        assert sorted((r.kind, r.side, r.amount) for r in moved if r.amount in (20, 50, 100)) == [
             (RecordKind.DEPOSIT, None, Decimal(50)),
+            (RecordKind.TRANSFER, "in", Decimal(20)),  # from the trading account, then into on-chain earn
             (RecordKind.TRANSFER, "in", Decimal(100)),
+            (RecordKind.TRANSFER, "out", Decimal(20)),
             (RecordKind.TRANSFER, "out", Decimal(50)),
             (RecordKind.TRANSFER, "out", Decimal(100)),
         ]
@@ -266,6 +268,14 @@ def test_the_documented_trading_bill_is_read_once_per_kind() -> None:
     )  # fmt: skip
     funding, _ = rows.signed_bill(RecordKind.FUNDING)({**row, "type": "8"})
     assert funding is not None and funding.amount == Decimal("0.0219338232210000")
+
+
+def test_on_chain_earn_orders_are_read_as_what_was_invested() -> None:
+    """The documented active orders: 2 DOT and two orders of 1 USDT; their estimated earnings are not holdings."""
+    (earn,) = [read for read in READS if read.wallet == "earn"]
+    assert earn.method == "privateGetFinanceStakingDefiOrdersActive"
+    rows = list(earn.rows(_documented("onchain_orders_active.docs.json")))
+    assert rows == [("DOT", Decimal(2)), ("USDT", Decimal(1)), ("USDT", Decimal(1))]
 
 
 def test_the_savings_balance_is_read_with_its_earnings() -> None:

@@ -56,7 +56,12 @@ READS = {
         "/v5/account/wallet-balance": 1,
         "/v5/asset/transfer/query-account-coins-balance": 1,
     },
-    "okx": {"/api/v5/account/balance": 1, "/api/v5/asset/balances": 1, "/api/v5/finance/savings/balance": 1},
+    "okx": {
+        "/api/v5/account/balance": 1,
+        "/api/v5/asset/balances": 1,
+        "/api/v5/finance/savings/balance": 1,
+        "/api/v5/finance/staking-defi/orders-active": 1,
+    },
     # Bitget: spot, the futures wallets of each product type, cross and isolated margin.
     "bitget": {
         "/api/v2/spot/account/assets": 1,
@@ -151,8 +156,8 @@ async def test_bybit_unified_and_funding_wallets(bybit: BybitEmulator, bybit_key
 
 async def test_okx_trading_and_funding_accounts(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
     snapshot = await read("okx", okx, okx_keys, options=OKX_OPTIONS, config=OKX_CONFIG)
-    # Savings (Simple Earn Flexible) are read too: empty for this account, they add nothing.
-    assert snapshot.wallets_read == ["trading", "funding", "savings"] and snapshot.complete
+    # Savings (Simple Earn Flexible) and on-chain earn are read too: empty for this account, they add nothing.
+    assert snapshot.wallets_read == ["trading", "funding", "savings", "earn"] and snapshot.complete
     assert snapshot.totals == held(okx.account)
 
 

@@ -19,8 +19,8 @@ WITHDRAWAL_SKIPPED = frozenset({"-2", "-1"})
 CONVERT_DONE = frozenset({"fullyFilled"})
 # Funding bill types that move money between this account's own wallets, each of which is read for reconciliation
 # (connectors/balances/okx.py): 130/131 from/to the trading account, 75/76 Simple Earn Flexible subscription and
-# redemption (the savings balance).
-TRANSFER_BILL_TYPES = frozenset({"75", "76", "130", "131"})
+# redemption (the savings balance), 80/82 "DEFI/Staking subscription/redemption" (on-chain earn's active orders).
+TRANSFER_BILL_TYPES = frozenset({"75", "76", "80", "82", "130", "131"})
 # Funding bill types that move money to or from ANOTHER account (Asset_Bills_Details.md): 20 "Transfer to sub account
 # (for master account)", 21 "Transfer from sub account (for master account)", 22 "Transfer out from sub to master
 # account (for sub-account)", 23 "Transfer in from master to sub account (for sub-account)", 361 "Deposit from closed
