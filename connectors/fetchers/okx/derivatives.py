@@ -6,12 +6,17 @@ their sources: docs/exchange-apis/okx.md.
 | endpoint | lists (cursor key) | reach |
 | --- | --- | --- |
 | FUTURES_TRADES | fills-history, instType SWAP, FUTURES, OPTION ("SWAP", ...) | 1 year |
-|                | bills-archive, instType SWAP, FUTURES, OPTION ("pnl:SWAP", ...) | 3 months |
+|                | bills-archive, instType SWAP, FUTURES, OPTION ("SWAP-BILLS", ...) | 3 months |
 | MARGIN_TRADES | fills-history, instType MARGIN ("") | 1 year |
 | FUNDING | bills-archive, type 8 funding fee ("") | 3 months |
 | MARGIN_LOANS | bills-archive, type 7 interest deduction ("") | 3 months |
+|              | spot-borrow-repay-history ("LOANS") | none stated |
+| EARN_REWARDS | asset bills-history, reward types ("") | since 2021-02-01 |
+|              | savings lending-history ("SAVINGS") | 1 month |
 
-Every list: pages of 100 (`limit`), newest first, `after` a billId, `begin`/`end` on `ts`.
+Pages of 100 (`limit`), newest first. fills-history and bills-archive page on `after` a billId with `begin`/`end`
+on `ts`; the two lists without ids page on `after` a ts (borrow/repay history's includes the ts itself). A list's
+reach is told as a gap only when the account shows use before it (signs.py).
 
 Counting each amount once. A derivatives fill carries its fee (`fee`, negative when charged); the trading account's
 bill of the same fill (type 2) says what it did to the balance: `balChg` is the fee plus everything else (the
