@@ -11,6 +11,10 @@ with OKX's `after` cursor down to what an earlier sync committed. Rules and thei
 
 *Two editions of OKX's docs disagree; reach.py says how a sync tells the user which months it cannot vouch for.
 
+Endpoints made of several lists (derivatives and margin fills, realized P&L, funding fees, interest and loans, and
+the rewards with savings interest) are in derivatives.py: each list is walked as below with its own cursor, the
+list's name as the cursor's market key (the rewards' bills-history keeps "").
+
 Every list is newest first. `after=x` (records older than x) means the same on every OKX list, so a walk only ever
 moves down with it: from the newest record to the newest one committed by the last sync (the floor), or to the
 start of the history. `before` is not used: OKX documents `before` alone as returning the *latest* records on some
