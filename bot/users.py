@@ -38,17 +38,25 @@ class UserService:
             return UserProfile(user.id, user.telegram_user_id, user.timezone)
 
     async def locale(self, telegram_user_id: int, language_code: str | None = None) -> str:
-        """The catalogue the user reads: their stored language, else (first contact) Telegram's `language_code`,
-        which is then stored. The tag is kept as the user's (`ja-JP`), so a language Tallybot has no catalogue for
-        yet reads English until one ships; `resolve_locale` picks what exists."""
-        async with self.database.reader() as session:
-            user = await UserRepository(session).by_telegram_id(telegram_user_id)
-            if user is not None and user.language is not None:
-                return resolve_locale(user.language)
+        """The catalogue the user reads: their stored language's, else that of the `language_code` their Telegram
+        app sends (English when neither has a catalogue). Reads only: answering never creates a user."""
+        stored = await self.stored_locale(telegram_user_id)
+        return stored if stored is not None else resolve_locale(language_code or SOURCE_LOCALE)
+
+    async def remember_language(self, telegram_user_id: int, language_code: str | None) -> None:
+        """On first contact (/start), keep Telegram's `language_code` as the user's language; a language already
+        stored is kept (later updates, or one chosen in /settings, win over what the app sends). The tag is kept as
+        the user's (`ja-JP`), so a language Tallybot has no catalogue for yet reads English until one ships."""
         if not language_code:
-            return SOURCE_LOCALE  # nothing to learn from (a job, or a client that sends no language): not stored
+            return  # a client that sends no language: English until the user says otherwise
         async with self.database.writer() as session:
             user = await UserRepository(session).ensure(telegram_user_id)
-            if user.language is None:  # another update of this user may have stored it meanwhile
+            if user.language is None:
                 user.language = language_code[:LANGUAGE_TAG_LENGTH]
-            return resolve_locale(user.language)
+
+    async def stored_locale(self, telegram_user_id: int) -> str | None:
+        """The catalogue of the user's stored language; None for a user with none (or no row), nothing written."""
+        async with self.database.reader() as session:
+            user = await UserRepository(session).by_telegram_id(telegram_user_id)
+            language = user.language if user is not None else None
+        return resolve_locale(language) if language is not None else None

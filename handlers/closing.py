@@ -30,10 +30,15 @@ FAILED = {SYNC: msgid("closing.sync.failed"), UPLOAD: msgid("closing.upload.fail
 
 @contextlib.asynccontextmanager
 async def always_closed(
-    context: ContextTypes.DEFAULT_TYPE, live: LiveMessage, kind: str, shown: Callable[[], str] | None = None
+    context: ContextTypes.DEFAULT_TYPE,
+    live: LiveMessage,
+    kind: str,
+    locale: str,
+    shown: Callable[[], str] | None = None,
 ) -> AsyncIterator[None]:
     """Run the block that ends by closing `live`; if it is cancelled or fails instead, close `live` with what was
-    `shown` last and the reason. The running task is cancelled at shutdown like a background job."""
+    `shown` last and the reason, in the user's `locale`. The running task is cancelled at shutdown like a
+    background job."""
     svc = services(context)
     task = asyncio.current_task()
     adopted = task is not None and not svc.background.holds(task)
@@ -43,10 +48,10 @@ async def always_closed(
     try:
         yield
     except asyncio.CancelledError:
-        await _close(live, shown, t(STOPPED[kind]))
+        await _close(live, shown, t(STOPPED[kind], locale=locale))
         raise
     except Exception:
-        await _close(live, shown, t(FAILED[kind]))
+        await _close(live, shown, t(FAILED[kind], locale=locale))
         raise
     finally:
         if adopted and task is not None:

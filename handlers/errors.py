@@ -8,6 +8,7 @@ import traceback
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from handlers.locale import locale_of, telegram_locale
 from handlers.replies import reply
 from i18n import t
 
@@ -30,7 +31,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("%s", summarize(update, context.error))
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await reply(update, t("error.internal"))
+            try:
+                locale = await locale_of(update, context)
+            except Exception:  # the error may be the database's: the language Telegram sends will do
+                locale = telegram_locale(update)
+            await reply(update, t("error.internal", locale=locale))
         except Exception as exc:  # the apology itself failed (Telegram down): the log line above is enough
             log.warning("could not tell the user about the error: %s", type(exc).__name__)
 

@@ -8,6 +8,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot.context import services
 from handlers import key_guard
+from handlers.locale import telegram_locale
 from handlers.replies import reply
 from i18n import t
 
@@ -18,10 +19,12 @@ async def enforce_allow_list(update: Update, context: ContextTypes.DEFAULT_TYPE)
     user = update.effective_user
     if not allowed or (user is not None and user.id in allowed):
         return
+    # A stranger is not stored: they read the language their Telegram app sends.
+    refusal = t("gate.not_allowed", locale=telegram_locale(update))
     if update.callback_query is not None:
-        await update.callback_query.answer(t("gate.not_allowed"), show_alert=True)
+        await update.callback_query.answer(refusal, show_alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
-        await reply(update, t("gate.not_allowed"))
+        await reply(update, refusal)
     raise ApplicationHandlerStop
 
 

@@ -31,6 +31,7 @@ from bot.names import is_ordinary_word
 from bot.secret import MIN_SHORT_KEY_LENGTH, looks_like_secret, short_key_tokens
 from handlers import outbound
 from handlers.assistant.secrets import delete_at_once
+from handlers.locale import locale_of
 from i18n import t
 
 GUARD_GROUP = -2  # before the allow-list gate (-1): a stranger's key is deleted too
@@ -65,8 +66,9 @@ async def guard_key_material(update: Update, context: ContextTypes.DEFAULT_TYPE)
     deleted = await delete_at_once(message)
     if not allowed:
         return  # the allow-list gate answers strangers; they learn nothing else
+    locale = await locale_of(update, context)
     await outbound.send(
-        context.bot, message.chat_id, escape(_answer(message, private, edited and at_key_step, deleted))
+        context.bot, message.chat_id, escape(_answer(message, private, edited and at_key_step, deleted, locale))
     )
     raise ApplicationHandlerStop
 
@@ -86,16 +88,16 @@ async def _short_key_outside_names(
     return any(not is_ordinary_word(token, names) for token in short)
 
 
-def _answer(message: Message, private: bool, edit_at_key_step: bool, deleted: bool) -> str:
+def _answer(message: Message, private: bool, edit_at_key_step: bool, deleted: bool, locale: str) -> str:
     if not private:
-        return t("assistant.group_key_refused")
+        return t("assistant.group_key_refused", locale=locale)
     if not deleted:
-        return t("key_guard.not_deleted")
+        return t("key_guard.not_deleted", locale=locale)
     if edit_at_key_step:
-        return t("key_guard.in_edit_deleted")
+        return t("key_guard.in_edit_deleted", locale=locale)
     if message.caption and not message.text:
-        return t("key_guard.in_caption_deleted")
-    return t("key_guard.deleted")
+        return t("key_guard.in_caption_deleted", locale=locale)
+    return t("key_guard.deleted", locale=locale)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -13,6 +13,7 @@ from bot.context import services
 from bot.erase import FILE_TRANSACTIONS, EraseService, UserRows
 from handlers import outbound
 from handlers.callbacks import ERASE, TIMEZONE
+from handlers.locale import locale_of
 from i18n import join, msgid, t, tn
 
 COMMON_ZONES = (
@@ -49,23 +50,23 @@ ERASED_ITEMS = (
 )
 
 
-def _keyboard() -> InlineKeyboardMarkup:
+def _keyboard(locale: str) -> InlineKeyboardMarkup:
     buttons = [TIMEZONE.button(zone, zone) for zone in COMMON_ZONES]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([ERASE.button(t("erase.button.open"), "ask", "", "")])
+    rows.append([ERASE.button(t("erase.button.open", locale=locale), "ask", "", "")])
     return InlineKeyboardMarkup(rows)
 
 
-def _listing(rows: UserRows) -> str:
+def _listing(rows: UserRows, locale: str) -> str:
     """What the user held, as one phrase: 2 exchange accounts, …, and your settings (time zone)."""
     items = []
     for table, text_id in ERASED_ITEMS:
         count = rows[table] - rows[FILE_TRANSACTIONS] if table == "transactions" else rows[table]
         if count > 0:
-            items.append(tn(text_id, count))
+            items.append(tn(text_id, count, locale=locale))
     if rows["users"]:
-        items.append(t("erase.item.settings"))
-    return join(items)
+        items.append(t("erase.item.settings", locale=locale))
+    return join(items, locale)
 
 
 def _lookup(typed: str) -> str | None:
@@ -80,6 +81,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if user is None or chat is None:
         return
     svc = services(context)
+    locale = await locale_of(update, context)
     args = list(context.args or [])
     if args and args[0].lower() in {"timezone", "tz"}:
         args = args[1:]
@@ -87,31 +89,36 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         zone = _lookup(args[0])
         if zone is None:
             # The zone typed is never echoed: it could be a key.
-            await outbound.send(context.bot, chat.id, escape(t("settings.unknown_timezone")))
+            await outbound.send(context.bot, chat.id, escape(t("settings.unknown_timezone", locale=locale)))
             return
         profile = await svc.users.set_timezone(user.id, zone)
-        await outbound.send(context.bot, chat.id, t("settings.timezone_set", zone=escape(profile.timezone)))
+        await outbound.send(
+            context.bot, chat.id, t("settings.timezone_set", locale=locale, zone=escape(profile.timezone))
+        )
         return
     profile = await svc.users.register(user.id)
-    await outbound.send(context.bot, chat.id, t("settings.menu", zone=escape(profile.timezone)), _keyboard())
+    await outbound.send(
+        context.bot, chat.id, t("settings.menu", locale=locale, zone=escape(profile.timezone)), _keyboard(locale)
+    )
 
 
 async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
+    locale = await locale_of(update, context)
     fields = TIMEZONE.parse(query.data)
     zone = None if fields is None else fields[0]
     if zone is None or zone not in COMMON_ZONES:
-        await query.answer(t("button.stale"), show_alert=True)
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     try:
         profile = await services(context).users.set_timezone(user.id, zone)
     except ZoneInfoNotFoundError:  # the machine lacks time zone data
-        await query.answer(t("settings.unknown_timezone"), show_alert=True)
+        await query.answer(t("settings.unknown_timezone", locale=locale), show_alert=True)
         return
     await query.answer()
-    await outbound.edit_pressed(query, t("settings.timezone_set", zone=escape(profile.timezone)))
+    await outbound.edit_pressed(query, t("settings.timezone_set", locale=locale, zone=escape(profile.timezone)))
 
 
 async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,41 +129,42 @@ async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None:
         return
+    locale = await locale_of(update, context)
     fields = ERASE.parse(query.data)
     if fields is None or chat is None or chat.type != chat.PRIVATE:
-        await query.answer(t("button.stale"), show_alert=True)
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     answer, owner, until = fields
     eraser = EraseService.of(services(context))
     chats = {user.id, chat.id}
     if answer == "no":
         await query.answer()
-        await outbound.edit_pressed(query, t("erase.kept"))
+        await outbound.edit_pressed(query, t("erase.kept", locale=locale))
         return
     if answer == "ask":
         held = await eraser.inventory(user.id, chats)
         if held is None:
-            await query.answer(t("erase.expired"), show_alert=True)
+            await query.answer(t("erase.expired", locale=locale), show_alert=True)
             return
         keyboard = InlineKeyboardMarkup(
             [
-                [ERASE.button(t("erase.button.confirm"), "yes", held.user_id, eraser.deadline())],
-                [ERASE.button(t("erase.button.keep"), "no", "", "")],
+                [ERASE.button(t("erase.button.confirm", locale=locale), "yes", held.user_id, eraser.deadline())],
+                [ERASE.button(t("erase.button.keep", locale=locale), "no", "", "")],
             ]
         )
         await query.answer()
-        await outbound.edit_pressed(query, t("erase.confirm", what=_listing(held)), keyboard)
+        await outbound.edit_pressed(query, t("erase.confirm", locale=locale, what=_listing(held, locale)), keyboard)
         return
     erased = None
     if owner and until and eraser.still_valid(int(until)):
         erased = await eraser.erase(user.id, chats, user_id=int(owner))
     if erased is None:
-        await query.answer(t("erase.expired"), show_alert=True)
+        await query.answer(t("erase.expired", locale=locale), show_alert=True)
         return
     # What this process keeps about the user in memory: the files they sent and have not assigned to an account.
     context.application.drop_user_data(user.id)
     await query.answer()
-    await outbound.edit_pressed(query, t("erase.done", what=_listing(erased)))
+    await outbound.edit_pressed(query, t("erase.done", locale=locale, what=_listing(erased, locale)))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

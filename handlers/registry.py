@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from handlers import assistant, errors, fallbacks, files, gate, keys, preferences, start, sync, troubleshooting
+from handlers import (
+    assistant,
+    errors,
+    exports,
+    fallbacks,
+    files,
+    gate,
+    keys,
+    preferences,
+    start,
+    sync,
+    troubleshooting,
+)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -19,6 +31,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     keys.register(application)
     sync.register(application)
     files.register(application)
+    exports.register(application)
     start.register(application)
     troubleshooting.register(application)
     preferences.register(application)

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from handlers import troubleshooting
+from handlers.locale import locale_of
 from handlers.replies import reply
 from i18n import t
 
@@ -18,12 +19,13 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if context.args and context.args[0].lower().startswith("trouble"):
         await troubleshooting.show_menu(update, context)
         return
-    await reply(update, t("help.body"))
+    await reply(update, t("help.body", locale=await locale_of(update, context)))
 
 
 async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Commands in a group get a pointer to the private chat, and nothing else."""
-    await reply(update, t("gate.group_not_supported", username=context.bot.username))
+    locale = await locale_of(update, context)
+    await reply(update, t("gate.group_not_supported", locale=locale, username=context.bot.username))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

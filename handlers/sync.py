@@ -135,7 +135,7 @@ async def _run_unless_running(
     def stopped() -> str:
         return _without_header(sync_views.progress(events, names, locale), locale)
 
-    async with always_closed(context, live, SYNC_PROGRESS, stopped):
+    async with always_closed(context, live, SYNC_PROGRESS, locale, stopped):
         await _sync_and_report(context, chat_id, telegram_user_id, accounts, live, events, names, locale)
 
 

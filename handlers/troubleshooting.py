@@ -10,13 +10,14 @@ from bot.troubleshooting import TOPICS, answer, title, topic
 from connectors.profiles import ExchangeProfile, get_profile
 from handlers import outbound
 from handlers.callbacks import TROUBLESHOOTING
+from handlers.locale import locale_of
 from i18n import t
 
 MENU = "menu"  # the topic id of the "« All problems" button
 
 
-def menu() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[TROUBLESHOOTING.button(title(topic), topic.id)] for topic in TOPICS])
+def menu(locale: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[TROUBLESHOOTING.button(title(topic, locale), topic.id)] for topic in TOPICS])
 
 
 async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[ExchangeProfile]:
@@ -36,7 +37,8 @@ async def users_profiles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def show_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is not None:
-        await outbound.send(context.bot, chat.id, t("troubleshooting.menu"), menu())
+        locale = await locale_of(update, context)
+        await outbound.send(context.bot, chat.id, t("troubleshooting.menu", locale=locale), menu(locale))
 
 
 async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,19 +50,21 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await on_menu(update, context)
         return
     chosen = None if fields is None else topic(fields[0])
+    locale = await locale_of(update, context)
     if chosen is None:
-        await query.answer(t("button.stale"), show_alert=True)
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
-    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button(t("troubleshooting.back"), MENU)]])
-    await outbound.edit_pressed(query, answer(chosen, await users_profiles(update, context)), back)
+    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button(t("troubleshooting.back", locale=locale), MENU)]])
+    await outbound.edit_pressed(query, answer(chosen, await users_profiles(update, context), locale), back)
 
 
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        await outbound.edit_pressed(query, t("troubleshooting.menu"), menu())
+        locale = await locale_of(update, context)
+        await outbound.edit_pressed(query, t("troubleshooting.menu", locale=locale), menu(locale))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

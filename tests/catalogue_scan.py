@@ -146,8 +146,25 @@ def all_id_uses() -> tuple[IdUse, ...]:
 LONE_CODE = re.compile(r"^[a-z]+$")
 # An enum member's value shaped like a code.
 ENUM_CODE = re.compile(r"^[a-z0-9_.:-]*$")
-# Classes called with codes (an enum's value, a frozenset of codes), not texts.
-ENUM_CALLS = frozenset({"RecordKind", "EndpointStatus", "Decimal", "Path", "PurePath"})
+# Classes called with codes (an enum's value, a frozenset of codes), not texts. Also those whose lone words are ids:
+# a command's name, a button family's prefix and its fields' names (handlers/callbacks.py: the parts of a button's
+# data), and a profile's exchange id, key type id and credential names (its texts are catalogue `Text`s; a sentence
+# in them still counts, only a lone lower-case word is taken for the id it is).
+ENUM_CALLS = frozenset(
+    {
+        "RecordKind",
+        "EndpointStatus",
+        "Decimal",
+        "Path",
+        "PurePath",
+        "Family",
+        "Field",
+        "ExchangeProfile",
+        "KeyType",
+        "CredentialField",
+        "CommandHandler",
+    }
+)
 WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?:'[a-z]{1,2})?$")
 FIELDS = re.compile(r"\{[^{}]*\}|%[-+ 0#]*\d*(?:\.\d+)?[sdifrx]")
 # A number's unit or noun after it, however short: "{} s", "{} ms", "{} min".

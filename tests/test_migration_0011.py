@@ -58,12 +58,16 @@ async def test_users_from_before_get_their_language_at_their_next_contact_and_th
 
         assert "language" in await _columns(database)
         service = UserService(database)
-        # Tallybot has an English catalogue only: a Japanese user reads English until a Japanese one ships, and
-        # keeps the language Telegram gave at that first contact, whatever later updates say.
+        # Tallybot has an English catalogue only: a Japanese user reads English until a Japanese one ships. Asking
+        # for a locale writes nothing; the first contact (/start) keeps the language Telegram gave, whatever later
+        # updates say.
         assert await service.locale(1001, "ja-JP") == "en"
+        await service.remember_language(1001, "ja-JP")
+        await service.remember_language(1001, "fr")
         assert await service.locale(1001, "fr") == "en"
-        assert await service.locale(1002) == "en"  # a job, or a client that sends no language: nothing to store
-        assert await service.locale(1004, "pt-br") == "en"  # a brand-new user, created with their language
+        await service.remember_language(1002, None)  # a client that sends no language: nothing to keep
+        await service.remember_language(1004, "pt-br")  # a brand-new user, created with their language
+        assert await service.locale(1005, "en") == "en"  # a stranger's update: no row for them
         stored = sa.text("SELECT telegram_user_id, language, timezone FROM users ORDER BY telegram_user_id")
         assert await _rows(database, stored) == [
             (1001, "ja-JP", "Asia/Tokyo"),

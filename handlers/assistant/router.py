@@ -18,7 +18,7 @@ from handlers.assistant.buttons import parse
 from handlers.assistant.render import assistant_of, render
 from handlers.assistant.secrets import receive_field
 from handlers.callbacks import ASSISTANT
-from handlers.locale import locale_of, locale_of_user
+from handlers.locale import locale_of, locale_of_user, remember
 from handlers.replies import reply
 from i18n import t, tn
 
@@ -34,6 +34,7 @@ async def open_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if user is None or chat is None:
         return
     outcome = await assistant_of(context).open(user.id, chat.id)
+    await remember(update, context)  # the first contact: the language Telegram sends becomes the user's
     if message is not None and message.text and message.text.startswith("/start"):
         await reply(update, t("start.welcome", locale=await locale_of(update, context)))
     await render(update, context, outcome)

@@ -198,7 +198,7 @@ async def test_one_bad_row_means_nothing_is_written_and_the_first_bad_rows_are_l
     assert [(r.line, r.column) for r in report.rejected] == [(n, "Side") for n in range(7, 12)]
     assert report.rejected[0].reason == Text.of("file.row.not_a_side", text="HODL")
     assert await total_rows(database) == 0
-    shown = render_report(report, "t.csv", "Main").split("\n")
+    shown = render_report(report, "t.csv", "Main", "en").split("\n")
     assert shown[0] == tn("upload.rejected_rows", 7, name="t.csv") and "7 rows" in shown[0]
     assert len(shown) == 6, "the first five rows, each on its line"
 
@@ -212,8 +212,8 @@ async def test_a_single_bad_row_is_named_in_the_singular(database: Database) -> 
 
     report = await ImportService(database).import_file(USER, integration_id, "t.csv", csv_bytes(rows))
 
-    assert render_report(report, "t.csv", "Main").split("\n")[0] == tn("upload.rejected_rows", 1, name="t.csv")
-    assert "1 row could not be read" in render_report(report, "t.csv", "Main")
+    assert render_report(report, "t.csv", "Main", "en").split("\n")[0] == tn("upload.rejected_rows", 1, name="t.csv")
+    assert "1 row could not be read" in render_report(report, "t.csv", "Main", "en")
 
 
 async def test_each_kind_of_bad_file_is_refused_and_changes_nothing(database: Database) -> None:
@@ -389,7 +389,7 @@ async def test_a_statement_withdrawal_that_includes_its_fee_is_the_apis_withdraw
 
     assert (report.new, report.already_known) == (0, 1)
     assert report.matched == {"fee-included": 1}
-    assert render_report(report, "statement.csv", "Main").endswith(tn("upload.matched.fee_included", 1))
+    assert render_report(report, "statement.csv", "Main", "en").endswith(tn("upload.matched.fee_included", 1))
     assert len(await stored(database, integration_id)) == 1
 
 
@@ -436,7 +436,7 @@ async def test_the_report_says_identical_fills_the_file_cannot_tell_apart_were_t
 
     assert (report.new, report.already_known) == (1, 2)
     assert report.matched == {"content": 2, "twin": 2}
-    text = render_report(report, "t.csv", "Main")
+    text = render_report(report, "t.csv", "Main", "en")
     assert tn("upload.matched.content", 2) in text and tn("upload.matched.twin", 2) in text
 
 
@@ -457,7 +457,7 @@ async def test_the_report_warns_of_fills_the_file_could_only_sum(database: Datab
     assert (report.new, report.summed_fills) == (1, 1)
     (trade,) = await stored(database, integration_id)
     assert (trade.amount, trade.quote_amount) == (Decimal("0.003"), Decimal("150"))
-    assert tn("upload.summed_fills", 1) in render_report(report, "statement.csv", "Main")
+    assert tn("upload.summed_fills", 1) in render_report(report, "statement.csv", "Main", "en")
 
 
 async def test_fills_the_statement_pairs_one_by_one_are_not_reported_as_summed(database: Database) -> None:
@@ -473,4 +473,4 @@ async def test_fills_the_statement_pairs_one_by_one_are_not_reported_as_summed(d
     report = await ImportService(database).import_file(USER, integration_id, "statement.csv", csv_bytes(rows))
 
     assert (report.new, report.summed_fills) == (2, 0)
-    assert "⚠️" not in render_report(report, "statement.csv", "Main")
+    assert "⚠️" not in render_report(report, "statement.csv", "Main", "en")
