@@ -32,6 +32,7 @@ from connectors.fetchers.windows import (
     WindowWalk,
     call,
     cursor_start,
+    rate_limited,
     since_ms,
     span_ms,
     to_ms,
@@ -85,11 +86,17 @@ class BinanceFutures:
         A read-only key's `enableFutures` says nothing here (it is the right to trade futures, false on such keys);
         a key made before the futures wallet was opened gets -2015 from /fapi and /dapi."""
         if self._readable is None:
+            # Asked directly, not through `call`: ccxt raises Binance's -2015 after earlier successes of the same
+            # client as DDoSProtection, which `call` would turn into "not now" and the sync into a refused key.
+            report.requests += 1
             try:
-                await call(self.client, "fapiPrivateV2GetBalance", {}, endpoint=endpoint, report=report)
+                await self.client.fapiPrivateV2GetBalance({})
                 self._readable = True
             except Exception as error:
                 if NO_FUTURES not in str(error).replace(" ", ""):
+                    stop = rate_limited(error, self.client, endpoint=endpoint)
+                    if stop is not None:
+                        raise stop from None
                     raise
                 self._readable = False
         if not self._readable:

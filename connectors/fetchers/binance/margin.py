@@ -47,14 +47,18 @@ class BinanceMargin:
         self.opened = opened
         self.assets: set[str] = set()  # exchange asset ids the margin wallets touched
         self._account: tuple[dict[str, Any], list[str]] | None = None
+        self._absent = False
 
     async def account(self, endpoint: Endpoint, report: FetchReport) -> tuple[dict[str, Any], list[str]]:
         """The cross account and the isolated pairs; UnsupportedEndpoint (skipped) without a margin account."""
+        if self._absent:  # the other margin endpoint of this sync already heard -3003
+            raise UnsupportedEndpoint(self.profile_id, endpoint, Text.of("profile.binance.skip.no_margin"))
         if self._account is None:
             try:
                 cross = await call(self.client, "sapiGetMarginAccount", {}, endpoint=endpoint, report=report)
             except Exception as error:
                 if NO_MARGIN_ACCOUNT in str(error):
+                    self._absent = True
                     notice = Text.of("profile.binance.skip.no_margin")
                     raise UnsupportedEndpoint(self.profile_id, endpoint, notice) from None
                 raise
