@@ -50,10 +50,11 @@ def _binance_isolated_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
 
 # A key made before the futures wallet was opened gets -2015 on /fapi and /dapi; no margin account: -3003.
 _NO_FUTURES, _NO_MARGIN = ("-2015",), ("-3003",)
+SPOT, FUNDING = ("spot", "funding")  # wallet names are codes (stored with the snapshot)
 
 READS = (
-    WalletRead("spot", "privateGetAccount", {"omitZeroBalances": "true"}, _binance_spot),
-    WalletRead("funding", "sapiPostAssetGetFundingAsset", {}, _binance_funding),
+    WalletRead(SPOT, "privateGetAccount", {"omitZeroBalances": "true"}, _binance_spot),
+    WalletRead(FUNDING, "sapiPostAssetGetFundingAsset", {}, _binance_funding),
     WalletRead("earn_flexible", "sapiGetSimpleEarnFlexiblePosition", {"size": "100"}, _binance_earn_flexible),
     WalletRead("earn_locked", "sapiGetSimpleEarnLockedPosition", {"size": "100"}, _binance_earn_locked),
     WalletRead("usdm_futures", "fapiPrivateV2GetBalance", {}, _binance_futures, _NO_FUTURES),
