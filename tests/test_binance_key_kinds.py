@@ -26,7 +26,7 @@ from bot.context import SERVICES_KEY, Services
 from connectors.profiles import get_profile
 from connectors.profiles.private_keys import PrivateKeyKind
 from db.models import Credential
-from i18n import t
+from i18n import render, t
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, BinanceDemoKeys, BinanceEmulator, BinanceLimits, Credentials
 from tests.assistant_story import Walker
@@ -143,8 +143,9 @@ def test_what_binance_would_not_take_is_refused_with_the_reason_and_without_quot
         damaged: "damaged",
     }
     for pasted, reason in cases.items():
-        problem = SECRET_FIELD.problem(pasted)
-        assert problem is not None and reason in problem, (reason, problem)
+        found = SECRET_FIELD.problem(pasted)
+        problem = render(found) if found is not None else ""
+        assert reason in problem, (reason, problem)
         assert body_of(pasted)[:16] not in problem
         assert SECRET_FIELD.private_key_kind(pasted) is None
 

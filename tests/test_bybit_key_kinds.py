@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from connectors.profiles import get_profile
 from connectors.profiles.private_keys import PrivateKeyKind
+from i18n import render
 from sandbox.exchanges import BybitEmulator
 
 BYBIT = get_profile("bybit")
@@ -40,7 +41,7 @@ def test_the_bybit_secret_takes_an_rsa_private_key_but_not_an_ed25519_one() -> N
     assert SECRET_FIELD.name == "secret"
     assert SECRET_FIELD.problem(rsa_pem) is None
     assert SECRET_FIELD.private_key_kind(rsa_pem) is PrivateKeyKind.RSA
-    assert SECRET_FIELD.problem(ed_pem) == "The exchange does not take Ed25519 private keys here."
+    assert render(SECRET_FIELD.problem(ed_pem) or "") == "The exchange does not take Ed25519 private keys here."
     made = BYBIT.key_type("tallybot_rsa")
     assert made.generated is not None and made.generated.kind is PrivateKeyKind.RSA
     assert [k.id for k in BYBIT.pasted_key_types] == ["normal"]

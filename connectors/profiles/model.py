@@ -170,9 +170,9 @@ class CredentialField:
                 return text  # `problem` says what is wrong with it
         return text
 
-    def problem(self, value: str) -> Text | str | None:
+    def problem(self, value: str) -> Text | None:
         """Say what is wrong with a pasted value (surrounding whitespace ignored), or None if it looks right: a
-        catalogue text the view renders (a private key's problem is still its English message)."""
+        catalogue text the view renders."""
         text = value.strip()
         if not text:
             return Text.of("profile.field.empty", label=self.label)
@@ -180,7 +180,7 @@ class CredentialField:
             try:
                 read_private_key(text, self.private_keys)
             except PrivateKeyProblem as problem:
-                return str(problem)
+                return problem.text
             return None
         if looks_like_pem(text):
             return Text.of("profile.field.pem_not_secret", label=self.label)

@@ -20,6 +20,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from i18n import Text, msgid
+
 PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _PEM_START = "-----BEGIN "
 # What Binance takes for RSA keys ("We support 2048 and 4096 bit RSA keys", API Key Types FAQ).
@@ -32,15 +34,21 @@ class PrivateKeyKind(StrEnum):
     EC_P256 = "ec-p256"  # Coinbase CDP keys (ECDSA, ES256)
 
 
-KIND_LABELS = {
-    PrivateKeyKind.ED25519: "Ed25519 private key",
-    PrivateKeyKind.RSA: "RSA private key",
-    PrivateKeyKind.EC_P256: "EC (P-256) private key",
+# Each kind of key, named in the plural inside a sentence ("The exchange does not take {kind} here.").
+KIND_PHRASES = {
+    PrivateKeyKind.ED25519: msgid("profile.private_key.kind.ed25519"),
+    PrivateKeyKind.RSA: msgid("profile.private_key.kind.rsa"),
+    PrivateKeyKind.EC_P256: msgid("profile.private_key.kind.ec_p256"),
 }
 
 
 class PrivateKeyProblem(ValueError):
-    """A pasted private key Tallybot cannot use; the message is for the user and never quotes the key."""
+    """A pasted private key Tallybot cannot use: `text` says why, for the user (a catalogue text that never quotes
+    the key); the exception's own message is the text's id, for logs."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.id)
+        self.text = text
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +68,26 @@ def read_private_key(text: str, accepted: tuple[PrivateKeyKind, ...] = tuple(Pri
     """The key in a pasted PEM block, in canonical form; raises PrivateKeyProblem saying what is wrong."""
     block = PEM_BLOCK.search(text.replace("\r\n", "\n").replace("\r", "\n"))
     if block is None:
-        raise PrivateKeyProblem("The private key is cut off: copy it whole, from -----BEGIN to the -----END line.")
+        raise PrivateKeyProblem(Text.of("profile.private_key.cut_off"))
     label, body = block.group(1), block.group(2)
     if "PUBLIC KEY" in label:
-        raise PrivateKeyProblem(
-            "That is the public key (the one you register on the exchange). Paste the private key here."
-        )
+        raise PrivateKeyProblem(Text.of("profile.private_key.public_key"))
     if label == "ENCRYPTED PRIVATE KEY":
-        raise PrivateKeyProblem("This private key is locked with a password. Export it without a password.")
+        raise PrivateKeyProblem(Text.of("profile.private_key.encrypted"))
     if label == "OPENSSH PRIVATE KEY":
-        raise PrivateKeyProblem("This key is in OpenSSH format. Paste it in PEM form (-----BEGIN PRIVATE KEY-----).")
+        raise PrivateKeyProblem(Text.of("profile.private_key.openssh"))
     if not label.endswith("PRIVATE KEY"):
-        raise PrivateKeyProblem("This is not a private key. Paste the private key (-----BEGIN PRIVATE KEY-----).")
+        raise PrivateKeyProblem(Text.of("profile.private_key.not_private"))
     try:
         der = base64.b64decode("".join(body.split()), validate=True)
         key = serialization.load_der_private_key(der, password=None)
     except (binascii.Error, ValueError, TypeError, UnsupportedAlgorithm):
-        raise PrivateKeyProblem("The private key is damaged: copy it again, whole.") from None
+        raise PrivateKeyProblem(Text.of("profile.private_key.damaged")) from None
     if isinstance(key, ed25519.Ed25519PrivateKey):
         kind = PrivateKeyKind.ED25519
     elif isinstance(key, rsa.RSAPrivateKey):
         if key.key_size not in RSA_KEY_SIZES:
-            raise PrivateKeyProblem(f"This RSA key has {key.key_size} bits; the exchange takes 2048 or 4096.")
+            raise PrivateKeyProblem(Text.of("profile.private_key.rsa_size", bits=key.key_size))
         kind = PrivateKeyKind.RSA
     elif (
         isinstance(key, ec.EllipticCurvePrivateKey)
@@ -91,9 +97,9 @@ def read_private_key(text: str, accepted: tuple[PrivateKeyKind, ...] = tuple(Pri
         # Only where a field takes EC keys (Coinbase); elsewhere it is "another kind of key", as before.
         kind = PrivateKeyKind.EC_P256
     else:
-        raise PrivateKeyProblem("The exchange takes Ed25519 or RSA keys; this is another kind of key.")
+        raise PrivateKeyProblem(Text.of("profile.private_key.other_kind"))
     if kind not in accepted:
-        raise PrivateKeyProblem(f"The exchange does not take {KIND_LABELS[kind]}s here.")
+        raise PrivateKeyProblem(Text.of("profile.private_key.kind_refused", kind=Text.of(KIND_PHRASES[kind])))
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
