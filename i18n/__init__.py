@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from i18n.catalogue import SOURCE_LOCALE, UnknownText, resolve_locale
 from i18n.lists import ListStyle, join
-from i18n.render import Text, from_stored, render, t, tn
+from i18n.render import Alternatives, Text, from_stored, render, t, tn
 
 
 def msgid(identifier: str, /) -> str:
@@ -21,6 +21,7 @@ def msgid(identifier: str, /) -> str:
 
 __all__ = [
     "SOURCE_LOCALE",
+    "Alternatives",
     "ListStyle",
     "Text",
     "UnknownText",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeGuard
+from typing import Any, Literal, TypeGuard
 
 from babel.lists import format_list
 
@@ -120,9 +120,14 @@ def _rendered(args: Mapping[str, Any], locale: str) -> dict[str, Any]:
     return {name: _argument(value, locale) for name, value in args.items()}
 
 
+class Alternatives(tuple[Text | str, ...]):
+    """An argument rendered as an "or" list in the reader's locale ("A, B, or C"); a plain tuple is an "and" list."""
+
+
 def _argument(value: object, locale: str) -> object:
     if isinstance(value, Text):
         return render(value, locale)
     if isinstance(value, tuple) and all(isinstance(item, Text | str) for item in value):
-        return format_list([render(item, locale) for item in value], locale=resolve_locale(locale))
+        style: Literal["or", "standard"] = "or" if isinstance(value, Alternatives) else "standard"
+        return format_list([render(item, locale) for item in value], style=style, locale=resolve_locale(locale))
     return value

@@ -15,7 +15,6 @@ from connectors.profiles import UnknownExchange, get_profile, search_exchanges
 from i18n import Text
 
 SEARCH_LIMIT = 8
-ALERT_LIMIT = 190  # Telegram shows at most 200 characters in a callback alert
 
 Handler = Callable[[Flow, Draft, str], Awaitable[Outcome]]
 
@@ -202,7 +201,7 @@ def refusal(draft: Draft, action: str, argument: str) -> Text | None:
         try:
             get_profile(argument)
         except UnknownExchange as problem:
-            return Text.of("assistant.alert.unsupported", reason=str(problem)[:ALERT_LIMIT])
+            return Text.of("assistant.alert.unsupported", reason=problem.text)
     if action == Action.ENDPOINT and enabled_endpoints(draft, profile_of(draft)) == [argument]:
         return Text.of("assistant.alert.no_endpoint")
     return None

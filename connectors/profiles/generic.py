@@ -23,7 +23,7 @@ from connectors.profiles.model import (
     PermissionCheck,
     UnsupportedExchange,
 )
-from i18n import Text, msgid, t
+from i18n import Text, msgid
 
 # (label, phrase inside a sentence, is secret) of each credential, as message ids.
 _FIELD_TEXTS: dict[CredentialName, tuple[str, str, bool]] = {
@@ -72,11 +72,11 @@ def profile_from_metadata(
     required = {k for k, v in required_credentials.items() if v}
     foreign = sorted(required - set(CREDENTIAL_NAMES))
     if foreign or not required:
-        raise UnsupportedExchange(exchange_id, t("profile.generic.unsupported.credentials", name=name))
+        raise UnsupportedExchange(exchange_id, Text.of("profile.generic.unsupported.credentials", name=name))
     fields = tuple(_field(n) for n in CREDENTIAL_NAMES if n in required)
     endpoints = _endpoints(name, has, _trade_features(features))
     if not endpoints:
-        raise UnsupportedExchange(exchange_id, t("profile.generic.unsupported.history", name=name))
+        raise UnsupportedExchange(exchange_id, Text.of("profile.generic.unsupported.history", name=name))
     website = _first_url(urls.get("www")) or _first_url(urls.get("doc")) or ""
     asks_passphrase = "password" in required
     return ExchangeProfile(

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Literal
 
 from connectors.profiles.private_keys import PrivateKeyKind, PrivateKeyProblem, looks_like_pem, read_private_key
-from i18n import Text, msgid, t
+from i18n import Text, msgid, render, t
 
 CredentialName = Literal["apiKey", "secret", "password", "uid"]
 """The ccxt attribute a credential is assigned to (`exchange.apiKey`, `.secret`, `.password`, `.uid`)."""
@@ -316,11 +316,13 @@ class UnknownKeyType(KeyError):
 
 
 class UnknownExchange(LookupError):
-    """An exchange id that is neither ours nor ccxt's."""
+    """An exchange id that is neither ours nor ccxt's. `text` says so for the user (a catalogue text, worded in
+    their locale); the exception's message is its English, for logs."""
 
-    def __init__(self, exchange_id: str, message: str | None = None) -> None:
+    def __init__(self, exchange_id: str, text: Text | None = None) -> None:
         self.exchange_id = exchange_id
-        super().__init__(message or t("profile.unknown_exchange", exchange=exchange_id))
+        self.text = text or Text.of("profile.unknown_exchange", exchange=exchange_id)
+        super().__init__(render(self.text))
 
     def __str__(self) -> str:
         return str(self.args[0])

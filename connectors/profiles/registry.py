@@ -13,6 +13,7 @@ import logging
 from connectors.profiles.catalog import HAND_WRITTEN
 from connectors.profiles.generic import build_generic_profile
 from connectors.profiles.model import ExchangeProfile, UnknownExchange, UnsupportedExchange
+from i18n import Alternatives, Text
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,10 @@ def _generic_profiles() -> dict[str, ExchangeProfile]:
     return profiles
 
 
-def _unknown_message(exchange_id: str, key: str) -> str:
+def _unknown_message(exchange_id: str, key: str) -> Text:
     candidates = tuple(_OURS) + tuple(sorted(_ccxt_ids() - set(_OURS)))
     close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
-    text = f"Tallybot does not know an exchange called {exchange_id.strip()!r}."
     if close:
-        text += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return text
+        suggestions = Alternatives(repr(candidate) for candidate in close)
+        return Text.of("profile.unknown_exchange.did_you_mean", exchange=exchange_id.strip(), suggestions=suggestions)
+    return Text.of("profile.unknown_exchange", exchange=exchange_id.strip())

@@ -40,9 +40,13 @@ def html(text: Text, locale: str) -> str:
     return render(escaped(text), locale)
 
 
+ALERT_LIMIT = 200  # Telegram refuses a callback alert of more characters
+
+
 def plain(text: Text, locale: str) -> str:
-    """An alert (Telegram shows it as plain text: nothing is escaped)."""
-    return render(text, locale)
+    """An alert (Telegram shows it as plain text: nothing is escaped), cut to what Telegram shows."""
+    worded = render(text, locale)
+    return worded if len(worded) <= ALERT_LIMIT else worded[: ALERT_LIMIT - 1] + "…"
 
 
 def _bold_names(names: Iterable[str], locale: str) -> str:
