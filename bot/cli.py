@@ -62,7 +62,18 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
     revision = asyncio.run(migrate())
     print(f"Database is up to date (revision {revision}).")
+    if not settings.uses_embedded_database and settings.effective_database_url.startswith("postgresql"):
+        from db.migrate import apply_job_schema
+
+        created = asyncio.run(apply_job_schema(settings.effective_database_url))
+        print("Sync job queue created." if created else "Sync job queue is in place.")
     return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.worker import main as run_worker
+
+    return run_worker(settings)
 
 
 def _rotate(settings: Settings, args: argparse.Namespace) -> int:
@@ -152,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling) until SIGINT or SIGTERM").set_defaults(handler=_run)
     commands.add_parser("migrate", help="apply database migrations and exit").set_defaults(handler=_migrate)
+    commands.add_parser(
+        "worker", help="run sync jobs from the queue (PostgreSQL, TALLYBOT_SYNC_WORKERS) until SIGINT or SIGTERM"
+    ).set_defaults(handler=_worker)
     rotate = commands.add_parser("rotate-master-key", help="re-encrypt every stored credential under a new master key")
     rotate.add_argument(
         "--print-new-key", action="store_true", help="only print a fresh key for TALLYBOT_MASTER_KEY and exit"

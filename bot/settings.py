@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
     allow_trading_keys: bool = Field(default=False, validation_alias=_env("TALLYBOT_ALLOW_TRADING_KEYS"))
     assistant_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias=_env("TALLYBOT_ASSISTANT_TIMEOUT"))
+    # Sync workers (docs/DEPLOY.md, "Sync workers"): /sync defers jobs that `tallybot worker` processes run.
+    sync_workers: bool = Field(default=False, validation_alias=_env("TALLYBOT_SYNC_WORKERS"))
+    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=_env("TALLYBOT_WORKER_CONCURRENCY"))
+    # A worker silent this long (no heartbeat) is taken for dead and its sync job is run again.
+    worker_stalled_seconds: float = Field(default=60.0, ge=2, validation_alias=_env("TALLYBOT_WORKER_STALLED_SECONDS"))
+    # How long a sync's lease outlives its holder: the wait before a dead holder's sync can be taken over.
+    sync_lease_seconds: float = Field(default=120.0, gt=0, validation_alias=_env("TALLYBOT_SYNC_LEASE_SECONDS"))
 
     @field_validator("exchange_url_overrides", mode="before")
     @classmethod
@@ -88,6 +95,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / SQLITE_FILE_NAME).resolve()}"
+
+    def require_postgresql(self) -> str:
+        """DATABASE_URL when it names PostgreSQL, which the sync job queue needs."""
+        url = self.database_url
+        if url is None or not url.startswith(("postgresql://", "postgresql+")):
+            raise ConfigError("TALLYBOT_SYNC_WORKERS needs DATABASE_URL to name a PostgreSQL database")
+        return url
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():

@@ -1,4 +1,5 @@
-"""Apply Alembic migrations from code: `tallybot migrate`, and automatically at start-up."""
+"""Apply Alembic migrations from code: `tallybot migrate`, and automatically at start-up; on PostgreSQL, also the sync
+job queue's schema (procrastinate's)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from db.engine import Database
 
@@ -46,3 +47,32 @@ async def current_revision(database: Database) -> str | None:
 
     async with database.engine.connect() as connection:
         return await connection.run_sync(read)
+
+
+# -- the job queue's tables (PostgreSQL only) -----------------------------------------------------------------------
+
+# Any constant: it serialises processes applying the queue's schema at the same moment (bot, workers, migrate).
+_JOB_SCHEMA_LOCK = 7_146_908_733
+
+
+def libpq_url(url: str) -> str:
+    """The PostgreSQL URL psycopg (and so procrastinate) reads, from SQLAlchemy's `postgresql+asyncpg://…`."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def apply_job_schema(url: str) -> bool:
+    """Create procrastinate's tables, functions and triggers (its own schema.sql) when they are absent; True when
+    they were created now. Idempotent and safe to run from several processes at once."""
+    import psycopg
+    from procrastinate.schema import SchemaManager
+
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as connection:
+        await connection.execute("SELECT pg_advisory_lock(%s)", (_JOB_SCHEMA_LOCK,))
+        try:
+            found = await (await connection.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
+            if found is not None and found[0] is not None:
+                return False
+            await connection.execute(SchemaManager.get_schema())
+            return True
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock(%s)", (_JOB_SCHEMA_LOCK,))

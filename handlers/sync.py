@@ -21,6 +21,7 @@ from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.locale import locale_of
 from handlers.quote_scan import start_quote_scans
+from handlers.sync_jobs import defer_syncs
 from handlers.sync_views import diagnosis_lines
 from i18n import render, t
 
@@ -50,7 +51,7 @@ async def sync_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             names = ", ".join(s.account_name for s in await services(context).integrations.list(user.id))
             await outbound.send(context.bot, chat.id, t("sync.no_such_account", locale=locale, names=escape(names)))
             return
-    start_sync(context, chat.id, user.id, accounts, locale)
+    await start_sync(context, chat.id, user.id, accounts, locale)
 
 
 async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,10 +74,10 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
-    start_sync(context, chat.id, user.id, accounts, locale)
+    await start_sync(context, chat.id, user.id, accounts, locale)
 
 
-def start_sync(
+async def start_sync(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
     telegram_user_id: int,
@@ -84,7 +85,11 @@ def start_sync(
     locale: str,
 ) -> None:
     """Run in the background: a sync takes minutes and must not hold up other users' updates. Its messages are
-    worded in `locale`, the user's."""
+    worded in `locale`, the user's. With sync workers, the accounts' jobs are queued instead (handlers/sync_jobs.py):
+    awaited here, so two presses of one user are queued in order."""
+    if services(context).settings.sync_workers:
+        await defer_syncs(context, chat_id, telegram_user_id, accounts, locale)
+        return
     services(context).background.start(
         run_syncs(context, chat_id, telegram_user_id, accounts, locale), f"sync:{telegram_user_id}"
     )

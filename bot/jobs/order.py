@@ -1,0 +1,38 @@
+"""A sync job's arguments and what the queue says of an account's job (no procrastinate in here)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SyncOrder:
+    """One account's sync, as /sync asked for it: whose, which, and the message that shows its progress."""
+
+    telegram_user_id: int
+    integration_id: int
+    account_name: str
+    chat_id: int
+    message_id: int
+    locale: str
+
+    def as_job_args(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class QueuedSync(StrEnum):
+    """Where an account's sync job stands."""
+
+    WAITING = "waiting"  # deferred, no worker has taken it yet
+    RUNNING = "running"  # a worker runs it
+
+
+@dataclass(frozen=True)
+class JobInQueue:
+    """An account's job already in the queue, and the progress message it edits."""
+
+    state: QueuedSync
+    chat_id: int
+    message_id: int

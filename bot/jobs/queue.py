@@ -1,0 +1,118 @@
+"""The sync job queue on PostgreSQL: procrastinate, its tasks, and what the bot asks of it.
+
+One job per account, deferred with `lock=integration:<id>` (procrastinate never runs two jobs holding the same lock at
+once) and `queueing_lock=integration:<id>` (at most one waiting job per account: a second /sync is told "already
+queued"). The sync's lease (bot/sync/lease.py) stays the fence — a job runs at least once, not exactly once.
+
+A worker that dies mid-job leaves its job "doing"; the periodic task procrastinate documents for it ("Retry stalled
+jobs": `job_manager.get_stalled_jobs` then `retry_job`) puts it back once the worker has been silent for
+TALLYBOT_WORKER_STALLED_SECONDS. Every worker runs the periodic deferrer; its queueing lock keeps one job waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued
+
+from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
+from bot.settings import Settings
+from bot.sync import SyncAlreadyRunning, SyncLeaseLost
+from db.migrate import libpq_url
+
+log = logging.getLogger(__name__)
+
+SYNC_TASK = "tallybot.sync_account"
+RETRY_STALLED_TASK = "tallybot.retry_stalled_syncs"
+SYNC_QUEUE = "tallybot.sync"
+
+# A job fails "transiently" when the account's lease is held (a dead worker's, until it lapses; or the bot's own
+# in-process sync) or lost, or the database went away for a moment. Waits: 2, 4, 8 … 256 s, about 8.5 min in all,
+# longer than a lease's default lifetime. Exchange errors never raise: they are in the sync's result.
+SYNC_RETRY = RetryStrategy(
+    max_attempts=8,
+    exponential_wait=2,
+    retry_exceptions={SyncAlreadyRunning, SyncLeaseLost, OSError, ConnectionError},
+)
+
+
+def lock_of(integration_id: int) -> str:
+    return ":".join(("integration", str(integration_id)))
+
+
+def queue_url(settings: Settings) -> str:
+    """The PostgreSQL URL the queue uses (the bot's own database), or ConfigError when there is none."""
+    return settings.require_postgresql()
+
+
+def stalled_cron(settings: Settings) -> str:
+    """How often the stalled-job check runs: a few times per stalled threshold, at most once a minute apart."""
+    step = int(min(59, max(1, settings.worker_stalled_seconds // 3)))
+    return f"* * * * * */{step}"  # croniter's sixth field is the second
+
+
+def job_app(settings: Settings, *, connections: int) -> App:
+    """The procrastinate App on the bot's database, with a pool of at most `connections`."""
+    connector = PsycopgConnector(conninfo=libpq_url(queue_url(settings)), min_size=1, max_size=connections)
+    app = App(connector=connector)
+    seconds = settings.worker_stalled_seconds
+
+    @app.periodic(cron=stalled_cron(settings), periodic_id="retry-stalled-syncs")
+    @app.task(name=RETRY_STALLED_TASK, queue=SYNC_QUEUE, queueing_lock=RETRY_STALLED_TASK, pass_context=True)
+    async def retry_stalled_syncs(context: JobContext, timestamp: int) -> None:
+        del timestamp
+        for job in await context.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
+            log.warning("sync job %s was left running by a silent worker: it is run again", job.id)
+            await context.app.job_manager.retry_job(job)
+
+    return app
+
+
+def register_sync_task(app: App, task: Any) -> None:
+    """The task a worker runs for each account (bot/jobs/task.py), with its retries."""
+    app.task(name=SYNC_TASK, queue=SYNC_QUEUE, pass_context=True, retry=SYNC_RETRY)(task)
+
+
+class SyncQueue:
+    """What the bot does with the queue: look an account's job up, defer one. Open it for one /sync (a connection
+    for the press, none held between presses)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = job_app(settings, connections=1)
+
+    async def __aenter__(self) -> SyncQueue:
+        await self.app.open_async()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.app.close_async()
+
+    async def in_queue(self, integration_ids: Sequence[int]) -> dict[int, JobInQueue]:
+        """The accounts among these whose sync job waits or runs, with the message that shows it."""
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT lock, status::text AS status, args FROM procrastinate_jobs "
+            "WHERE task_name = %(task)s AND lock = ANY(%(locks)s) AND status IN ('todo', 'doing')",
+            task=SYNC_TASK,
+            locks=[lock_of(i) for i in integration_ids],
+        )
+        found: dict[int, JobInQueue] = {}
+        for row in rows:
+            integration_id = int(str(row["lock"]).rpartition(":")[2])
+            state = QueuedSync.RUNNING if row["status"] == "doing" else QueuedSync.WAITING
+            known = found.get(integration_id)
+            if known is None or state is QueuedSync.RUNNING:  # a waiting retry behind a running job: say running
+                found[integration_id] = JobInQueue(state, int(row["args"]["chat_id"]), int(row["args"]["message_id"]))
+        return found
+
+    async def defer(self, order: SyncOrder) -> bool:
+        """Queue the account's sync; False when a job of it already waits (the queueing lock said so)."""
+        lock = lock_of(order.integration_id)
+        deferrer = self.app.configure_task(SYNC_TASK, lock=lock, queueing_lock=lock, queue=SYNC_QUEUE)
+        try:
+            await deferrer.defer_async(**order.as_job_args())
+        except AlreadyEnqueued:
+            return False
+        return True

@@ -1,0 +1,83 @@
+"""The sync job a worker runs for one account: `SyncService.run`, its progress shown in the user's message, then the
+summary — rendered by the same views as the bot's own /sync (bot/sync/views.py)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from html import escape
+
+from procrastinate import JobContext
+from telegram import Bot
+from telegram.constants import ParseMode
+
+from bot.integrations import IntegrationError
+from bot.jobs.order import SyncOrder
+from bot.jobs.progress_message import ProgressMessage
+from bot.jobs.queue import SYNC_RETRY
+from bot.sync import ProgressEvent, SyncError, SyncService
+from bot.sync.views import progress, summary
+from i18n import render, t
+
+log = logging.getLogger(__name__)
+
+WORKER_KEY = "tallybot.worker"
+# Telegram allows about one message a second per chat; a sync's progress needs far less.
+PROGRESS_INTERVAL = 3.0
+
+
+@dataclass(frozen=True)
+class WorkerServices:
+    """What a job needs, opened once per worker process."""
+
+    sync: SyncService
+    bot: Bot
+    progress_interval: float = PROGRESS_INTERVAL
+
+
+def _last_attempt(context: JobContext) -> bool:
+    attempts = context.job.attempts if context.job is not None else 0
+    return SYNC_RETRY.max_attempts is not None and attempts + 1 >= SYNC_RETRY.max_attempts
+
+
+async def sync_account(
+    context: JobContext,
+    *,
+    telegram_user_id: int,
+    integration_id: int,
+    account_name: str,
+    chat_id: int,
+    message_id: int,
+    locale: str,
+) -> None:
+    work: WorkerServices = context.additional_context[WORKER_KEY]
+    order = SyncOrder(telegram_user_id, integration_id, account_name, chat_id, message_id, locale)
+    events: list[ProgressEvent | None] = [None]
+    names = [order.account_name]
+    message = ProgressMessage(work.bot, chat_id, message_id, interval=work.progress_interval)
+
+    def on_progress(event: ProgressEvent) -> None:
+        events[0] = event
+        message.show(progress(events, names, locale))
+
+    started = time.monotonic()
+    try:
+        result = await work.sync.run(telegram_user_id, integration_id, on_progress=on_progress)
+    except IntegrationError:  # the account or its key is gone since the press: nothing to retry
+        await message.close(t("sync.no_key", locale=locale, name=escape(account_name)))
+        return
+    except SyncError as problem:  # its lease is held or lost: the job is retried (SYNC_RETRY) unless this was the last
+        closing = escape(render(problem.text, locale)) if _last_attempt(context) else progress(events, names, locale)
+        await message.close(closing)
+        raise
+    except Exception:
+        lines = progress(events, names, locale).removeprefix(t("sync.started", locale=locale)).lstrip()
+        await message.close(t("closing.sync.failed", locale=locale) + "\n\n" + lines)
+        raise
+    await message.close(progress(events, names, locale))
+    text = summary([result], time.monotonic() - started, locale)
+    await work.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    log.info(
+        "sync job of integration %d ended %s after %d progress edit(s)", integration_id, result.status, message.edits
+    )
