@@ -162,6 +162,7 @@ ENUM_CALLS = frozenset(
         "ExchangeProfile",
         "KeyType",
         "CredentialField",
+        "GeneratedKey",
         "CommandHandler",
     }
 )
@@ -387,8 +388,8 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str) and ENUM_CODE.match(value.value):
                     drop(value)  # `QUEUED = "queued"`: a code stored and compared (a "Cancel" value still counts)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and any(
-            name.endswith(MATCH_ONLY_SUFFIXES) for name in assigned_names(node)
-        ):
+            name.endswith(MATCH_ONLY_SUFFIXES) or name == "__all__" for name in assigned_names(node)
+        ):  # words matched, or the names a module exports
             if node.value is not None:
                 drop(node.value)
         elif isinstance(node, ast.Call):
