@@ -51,6 +51,7 @@ def _bounds_problem(start: date, end: date, locale: str) -> str | None:
         if not EARLIEST_EXPORT <= day <= latest:
             return t(
                 "export.out_of_range",
+                locale=locale,
                 day=day.isoformat(),
                 earliest=EARLIEST_EXPORT.isoformat(),
                 latest=latest.isoformat(),

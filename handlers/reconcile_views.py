@@ -53,6 +53,7 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
         if args.get("from_year"):
             return t(
                 "reconcile.cause.before_reach",
+                locale=locale,
                 endpoints=kinds,
                 until=until.isoformat(),
                 exchange=escape(exchange),
@@ -60,7 +61,11 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
                 until_year=until.year,
             )
         return t(
-            "reconcile.cause.before_reach_open", endpoints=kinds, until=until.isoformat(), exchange=escape(exchange)
+            "reconcile.cause.before_reach_open",
+            locale=locale,
+            endpoints=kinds,
+            until=until.isoformat(),
+            exchange=escape(exchange),
         )
     cause = Cause(balance.cause) if balance.cause and balance.cause in CAUSE_IDS else Cause.UNKNOWN
     kinds = escape(phrases(args.get("endpoints"), locale))
@@ -83,6 +88,7 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
 def difference_lines(balance: AssetBalance, exchange: str, locale: str) -> str:
     head = t(
         "reconcile.difference",
+        locale=locale,
         asset=escape(balance.asset),
         exchange=escape(exchange),
         reported=amount(balance.reported),

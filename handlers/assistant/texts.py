@@ -122,6 +122,7 @@ def review(
     extras = "".join("\n" + line for line in options)
     return t(
         "assistant.review",
+        locale=locale,
         exchange=escape(profile.name),
         kind=kind,
         fingerprint=escape(fingerprint),
@@ -141,6 +142,7 @@ def review_options(subaccount: str | None, sync_from: str | None, locale: str) -
 def advanced(account: str, subaccount: str | None, sync_from: str | None, locale: str) -> str:
     return t(
         "assistant.advanced",
+        locale=locale,
         account=escape(account),
         subaccount=escape(subaccount) if subaccount else t("assistant.advanced.main_account", locale=locale),
         sync_from=escape(sync_from) if sync_from else t("assistant.advanced.all_history", locale=locale),
@@ -150,6 +152,7 @@ def advanced(account: str, subaccount: str | None, sync_from: str | None, locale
 def public_key(exchange: str, kind: str, steps: Iterable[Text | str], public_pem: str, locale: str) -> str:
     return t(
         "assistant.keypair.public_key",
+        locale=locale,
         exchange=escape(exchange),
         kind=escape(kind),
         public_key=escape(public_pem),
