@@ -57,6 +57,14 @@ msgstr "APIキー"
 msgid "profile.kraken.key.api_key.hint"
 msgstr "英数字と + / からなる約56文字"
 
+msgid "assistant.review"
+msgstr ""
+"📋 <b>{exchange}</b>{kind}\\nAPIキー: <code>{fingerprint}</code>\\nアカウント名: <b>{account}</b>{extras}\\n\\n"
+"キーを確認して接続するか、先に詳細設定を開いてください。"
+
+msgid "assistant.button.check"
+msgstr "✅ 確認して接続"
+
 msgid "status.header"
 msgstr "📊 <b>アカウント一覧</b>（時刻は{zone}）"
 
@@ -112,6 +120,11 @@ async def test_a_japanese_user_reads_start_the_assistant_and_status_in_japanese_
         assert t("profile.kraken.step_2") in (intro.text or "")
         asked = await ada.reply_to(started, "APIキーを貼り付けてください")
         assert "Kraken（1/2）" in (asked.text or "") and "英数字と + / からなる約56文字" in (asked.text or "")
+        await ada.send(KRAKEN_KEY["apiKey"].reveal())
+        pasted = await ada.send(KRAKEN_KEY["secret"].reveal())
+        review = await ada.reply_to(pasted, "キーを確認して接続するか")
+        assert "アカウント名: Kraken-1" in (review.text or "")
+        assert any(button.text == "✅ 確認して接続" for button in review.buttons)
 
         hello = await bob.send("/start")
         await bob.reply_to(hello, "Welcome to Tallybot")
