@@ -343,6 +343,12 @@ async def _probe_gate(profile: ExchangeProfile, kind: KeyType, client: Any, api_
     return parse_gate(await _permission_payload(profile, client), api_key)
 
 
+async def _probe_bitflyer(profile: ExchangeProfile, kind: KeyType, client: Any, api_key: str) -> KeyFacts:
+    from connectors.fetchers.bitflyer.permissions import parse_bitflyer  # the fetchers package loads lazily
+
+    return parse_bitflyer(await _permission_payload(profile, client))
+
+
 _PROBES: Mapping[str, Probe] = {
     "binance": _probe_binance,
     "bybit": _probe_bybit,
@@ -353,4 +359,5 @@ _PROBES: Mapping[str, Probe] = {
     "coinbase": _probe_coinbase,
     "htx": _probe_htx,
     "gate": _probe_gate,
+    "bitflyer": _probe_bitflyer,
 }

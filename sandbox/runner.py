@@ -24,6 +24,7 @@ from sandbox.exchanges import (
     AccountProfile,
     BigoneEmulator,
     BinanceEmulator,
+    BitflyerEmulator,
     BitgetEmulator,
     BybitEmulator,
     CoinbaseEmulator,
@@ -53,6 +54,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "gate": "Gate",
     "htx": "HTX",
     "bigone": "BigONE",
+    "bitflyer": "bitFlyer",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -75,6 +77,12 @@ KEY_OUTCOMES: dict[str, str] = {
 # Where the banner's outcome differs: BigONE has no endpoint that tells a key's permissions (the key check says so and
 # connects any key that reads), and its keys do not expire (docs/exchange-apis/bigone.md).
 OUTCOME_OVERRIDES: dict[str, dict[str, str]] = {
+    # bitFlyer documents neither key expiry nor an IP binding (docs/exchange-apis/bitflyer.md): those two demo keys
+    # are keys bitFlyer does not know.
+    "bitflyer": {
+        "expired": "lapsed (bitFlyer keys do not expire): refused as a key bitFlyer does not know",
+        "ip_restricted": "bound to another address (bitFlyer documents no IP binding): refused as an unknown key",
+    },
     "bigone": {
         "withdrawal": "can withdraw: connects, warned that BigONE cannot tell a key's permissions",
         "trading": "can trade: connects, warned that BigONE cannot tell a key's permissions",
@@ -172,6 +180,8 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "gate": GateEmulator(seed=seed + 10, profile=account, listed_symbols=markets),
         "htx": HtxEmulator(seed=seed + 11, profile=account, listed_symbols=markets),
         "bigone": BigoneEmulator(seed=seed + 12, profile=account, listed_pairs=markets),
+        # A year of spot executions on JPY and BTC markets, crypto and JPY deposits and withdrawals.
+        "bitflyer": BitflyerEmulator(seed=seed + 13, years=1.0, executions=160),
     }
 
 

@@ -189,6 +189,13 @@ _MEXC = {
     "700007": D.MISSING_PERMISSION,  # no permission to access the endpoint
 }
 
+# bitFlyer publishes no error table (docs/exchange-apis/bitflyer.md): its envelope is {"status": <negative code>,
+# "error_message": …}; the codes with a public source are mapped, the rest fall back to the HTTP status.
+_BITFLYER = {
+    "-2": D.MAINTENANCE,  # "Under maintenance" (ccxt's bitflyer exceptions)
+    "-700": D.ACCOUNT_RESTRICTED,  # "This account has not yet been authenticated" (knowm/XChange#2011)
+}
+
 # Gate's error labels, as ccxt's gate `exceptions['exact']` lists them (docs/exchange-apis/gate.md).
 _GATE = {
     "invalid_key": D.INVALID_KEY,
@@ -235,6 +242,7 @@ EXCHANGE_CODES: Mapping[str, Mapping[str, DiagnosisCode]] = MappingProxyType(
         "mexc": _freeze(_MEXC),
         "gate": _freeze(_GATE),
         "bigone": _freeze(_BIGONE),
+        "bitflyer": _freeze(_BITFLYER),
     }
 )
 

@@ -250,6 +250,8 @@ def _code_from_body(body: Mapping[str, Any]) -> str | None:
             candidates.extend(error[:1])
         else:
             candidates.append(error)  # Coinbase: "PERMISSION_DENIED"
+        if "error_message" in body:  # bitFlyer: {"status": -500, "error_message": …, "data": null}
+            candidates.append(body.get("status"))
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # Coinbase v2
             candidates.append(errors[0].get("id"))

@@ -8,6 +8,7 @@ from typing import Any
 from connectors.fetchers.base import Fetcher
 from connectors.fetchers.bigone import BigoneFetcher
 from connectors.fetchers.binance import BinanceFetcher
+from connectors.fetchers.bitflyer import BitflyerFetcher
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.coinbase import CoinbaseFetcher
@@ -68,6 +69,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return GateFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "bigone":
         return BigoneFetcher(profile, client, key_type=key_type, **options)
+    if profile.ccxt_id == "bitflyer":
+        return BitflyerFetcher(profile, client, key_type=key_type)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 

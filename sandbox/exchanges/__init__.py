@@ -24,6 +24,7 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.bigone import BigoneEmulator, BigoneLimits
 from sandbox.exchanges.binance import BinanceDemoKeys, BinanceEmulator, BinanceLimits
+from sandbox.exchanges.bitflyer import BitflyerEmulator, BitflyerLimits
 from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
 from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
@@ -63,6 +64,8 @@ __all__ = [
     "BinanceDemoKeys",
     "BinanceEmulator",
     "BinanceLimits",
+    "BitflyerEmulator",
+    "BitflyerLimits",
     "BitgetDemoKeys",
     "BitgetEmulator",
     "BitgetLimits",

@@ -72,6 +72,8 @@ def body_for(exchange: str, code: str) -> dict[str, Any]:
             return {"label": code.upper(), "message": CANARY}
         case "bigone":
             return {"code": number, "message": CANARY}
+        case "bitflyer":
+            return {"status": number, "error_message": CANARY, "data": None}
     raise AssertionError(exchange)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectors.profiles.catalog import (
     bigone,
     binance,
+    bitflyer,
     bitget,
     bybit,
     coinbase,
@@ -19,7 +20,7 @@ from connectors.profiles.model import ExchangeProfile
 
 HAND_WRITTEN: tuple[ExchangeProfile, ...] = tuple(
     sorted(
-        (m.PROFILE for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone)),
+        (m.PROFILE for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone, bitflyer)),
         key=lambda p: -p.popularity,
     )
 )
