@@ -148,8 +148,9 @@ LONE_CODE = re.compile(r"^[a-z]+$")
 ENUM_CODE = re.compile(r"^[a-z0-9_.:-]*$")
 # Classes called with codes (an enum's value, a frozenset of codes), not texts. Also those whose lone words are ids:
 # a command's name, a button family's prefix and its fields' names (handlers/callbacks.py: the parts of a button's
-# data), and a profile's exchange id, key type id and credential names (its texts are catalogue `Text`s; a sentence
-# in them still counts, only a lone lower-case word is taken for the id it is).
+# data), a profile's exchange id, key type id and credential names (its texts are catalogue `Text`s; a sentence in
+# them still counts, only a lone lower-case word is taken for the id it is), and the columns a table's constraints
+# and indexes name.
 ENUM_CALLS = frozenset(
     {
         "RecordKind",
@@ -164,6 +165,10 @@ ENUM_CALLS = frozenset(
         "CredentialField",
         "GeneratedKey",
         "CommandHandler",
+        "UniqueConstraint",
+        "PrimaryKeyConstraint",
+        "ForeignKey",
+        "Index",
     }
 )
 WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?:'[a-z]{1,2})?$")
@@ -388,8 +393,8 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str) and ENUM_CODE.match(value.value):
                     drop(value)  # `QUEUED = "queued"`: a code stored and compared (a "Cancel" value still counts)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and any(
-            name.endswith(MATCH_ONLY_SUFFIXES) or name == "__all__" for name in assigned_names(node)
-        ):  # words matched, or the names a module exports
+            name.endswith(MATCH_ONLY_SUFFIXES) or name in ("__all__", "__tablename__") for name in assigned_names(node)
+        ):  # words matched, the names a module exports, a table's name
             if node.value is not None:
                 drop(node.value)
         elif isinstance(node, ast.Call):
