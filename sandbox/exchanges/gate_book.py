@@ -152,7 +152,8 @@ class GateBook:
 
     @staticmethod
     def _pair(m: Market) -> Json:
-        # The fields of CurrencyPair.md; every scripted pair is tradable.
+        # The fields of CurrencyPair.md and the "Query all supported currency pairs" example; every scripted pair is
+        # tradable and none is being delisted.
         return {
             "id": m.symbol,
             "base": m.base,
@@ -169,7 +170,10 @@ class GateBook:
             "trade_status": "tradable",
             "sell_start": 0,
             "buy_start": 0,
+            "delisting_time": 0,
             "type": "normal",
+            "trade_url": f"https://www.gate.io/trade/{m.symbol}",
+            "st_tag": False,
         }
 
     @staticmethod

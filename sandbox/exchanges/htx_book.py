@@ -164,7 +164,8 @@ class HtxBook:
     # -- the key --------------------------------------------------------------------------------------------
 
     def user_uid(self, call: Call) -> Json:
-        return {"code": 200, "data": self.uid, "ok": True}
+        """GET /v2/user/uid as its page's success example shows it: `code` and `data` (the uid), nothing else."""
+        return {"code": 200, "data": self.uid}
 
     def api_key(self, call: Call) -> Json:
         key = call.key

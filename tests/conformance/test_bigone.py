@@ -100,6 +100,9 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(bigon
     allowed = frozenset({"$.code", "$.data[].fee", "$.data[].kind", "$.data[].memo"})
     assert shape_differences(documented("withdrawals.docs.json")["response"], withdrawals, extra_allowed=allowed) == []
     assert shape_differences(documented("asset_pairs.docs.json")["response"], pairs) == []
+    # The balances page shows its rows bare ("Response is Spot Account Array"); the answer carries them in `data`.
+    _, balances = await signed_get(bigone, key, "/viewer/accounts")
+    assert balances["data"] and shape_differences(documented("accounts.docs.json")["response"], balances["data"]) == []
 
 
 def test_the_fetcher_reads_the_documented_trades_as_a_person_does() -> None:

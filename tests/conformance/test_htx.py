@@ -112,6 +112,7 @@ async def test_the_emulator_answers_the_documented_examples_in_their_shape(htx: 
     assert shape_differences(documented("deposit_withdraw.docs.json")["response"], withdrawals) == []
     assert shape_differences(documented("deposit_withdraw.docs.json")["response"], deposits) == []
     assert shape_differences(documented("api_key.docs.json")["response"], keys) == []
+    assert shape_differences(documented("user_uid.docs.json")["response"], uid) == []
 
 
 def test_the_fetcher_reads_the_documented_match_result_as_a_person_does() -> None:
