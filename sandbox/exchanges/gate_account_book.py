@@ -58,9 +58,17 @@ class GateAccountBook:
     def __init__(self, account: ScriptedAccount) -> None:
         self.account = account
         self.sub_account_moves: list[SubAccountMove] = []
+        self._built: tuple[tuple[int, int], list[Json]] | None = None
 
     def rows(self) -> list[Json]:
-        """Every row of the book, oldest first, each with its id and the balance after it."""
+        """Every row of the book, oldest first, each with its id and the balance after it (built again only when
+        the account or its sub-account moves changed: a long walk asks for it once a page)."""
+        version = (id(self.account), len(self.sub_account_moves))
+        if self._built is None or self._built[0] != version:
+            self._built = (version, self._build())
+        return self._built[1]
+
+    def _build(self) -> list[Json]:
         changes = sorted(self._changes(), key=lambda r: r.time_ms)
         balances: dict[str, Decimal] = {}
         listed = []
@@ -127,7 +135,7 @@ class GateAccountBook:
             and kind in (None, "", row["type"])
         ]
         chosen.reverse()
-        return chosen[(page - 1) * limit : page * limit]
+        return [dict(row) for row in chosen[(page - 1) * limit : page * limit]]
 
 
 def _limit(params: Mapping[str, str]) -> int:
