@@ -14,12 +14,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from connectors.clients import ClientPool
-from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.bitflyer import BitflyerFetcher
 from connectors.profiles import Endpoint, ExchangeProfile, get_profile
 from connectors.records import NormalizedRecord
-from sandbox.exchanges import BitflyerEmulator
+from sandbox.exchanges import BitflyerEmulator, BitflyerLimits
 from sandbox.exchanges.bitflyer_book import SPOT, CoinMove
 
 PAGES = {Endpoint.SPOT_TRADES: 25, Endpoint.DEPOSITS: 3, Endpoint.WITHDRAWALS: 2}
@@ -184,3 +186,39 @@ async def test_the_sync_from_date_ends_a_walk_at_the_first_older_row() -> None:
         sum(1 for e in account.executions if e.product_code == p) // PAGES[Endpoint.SPOT_TRADES] + 1 for p in SPOT
     )
     assert asked < whole
+
+
+async def test_past_the_private_budget_the_walk_stops_as_rate_limited_keeping_the_pages_before() -> None:
+    limits = BitflyerLimits(private=4, per_ip=100)
+    async with BitflyerEmulator(seed=5, years=2.0, executions=150, limits=limits) as emulator:
+        async with fetcher(emulator) as bitflyer:
+            cursors: dict[str, Cursor] = {}
+            records: list[NormalizedRecord] = []
+            report = FetchReport()
+            fetched = bitflyer.fetch(
+                Endpoint.SPOT_TRADES, since=None, until=datetime.now(UTC), cursors={}, report=report
+            )
+            with pytest.raises(RateLimited) as stopped:
+                async for page in fetched:
+                    records += page.records
+                    cursors[page.market] = page.cursor
+        asked = emulator.requests.count(EXECUTIONS)
+
+    # Four private calls answered, the fifth refused with Retry-After. The four pages, by the documented paging:
+    # each product newest first, 25 a page, the next product after a short page.
+    size, answered = PAGES[Endpoint.SPOT_TRADES], []
+    for product in SPOT:
+        rows = sorted((e for e in emulator.account.executions if e.product_code == product), key=lambda e: -e.id)
+        answered += [rows[i : i + size] for i in range(0, len(rows) + 1, size)]
+    kept = [e for answer in answered[:4] for e in answer]
+    assert asked == 5
+    assert sorted(int(r.raw["id"]) for r in records) == sorted(e.id for e in kept)
+    assert stopped.value.retry_after is not None and stopped.value.retry_after > 0
+    # Each product read to its end resumes above its newest row; the one stopped mid-way below its lowest row read.
+    for product, cursor in cursors.items():
+        ids = [e.id for e in emulator.account.executions if e.product_code == product]
+        read = [e.id for e in kept if e.product_code == product]
+        if len(read) == len(ids):
+            assert cursor == {"after": max(ids)}
+        else:
+            assert cursor["before"] == min(read) and cursor["after"] is None
