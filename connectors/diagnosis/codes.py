@@ -193,7 +193,7 @@ _MEXC = {
 # "error_message": …}; the codes with a public source are mapped, the rest fall back to the HTTP status.
 _BITFLYER = {
     "-2": D.MAINTENANCE,  # "Under maintenance" (ccxt's bitflyer exceptions)
-    "-700": D.ACCOUNT_RESTRICTED,  # "This account has not yet been authenticated" (knowm/XChange#2011)
+    "-700": D.ACCOUNT_RESTRICTED,  # "This account has not yet been authenticated" (the docs, Withdrawing Funds)
 }
 
 # Gate's error labels, as ccxt's gate `exceptions['exact']` lists them (docs/exchange-apis/gate.md).

@@ -25,20 +25,19 @@ R = TypeVar("R", bound="Row")
 # Pagination: "count: Specifies the number of results. If this is omitted, the value will be 100." No maximum is
 # documented: the emulator serves what is asked, and the fetcher asks the default.
 COUNT_DEFAULT = 100
-# The Japanese market list ("Market List", GET /v1/getmarkets): spot pairs, the Crypto CFD (market_type "FX") and
-# a futures contract. The U.S. and Europe lists (GET /v1/getmarkets/usa, /eu) as the docs' "Regions" name them.
+# The Japanese market list ("Market List", GET /v1/getmarkets): the spot pairs and the Crypto CFD (market_type "FX";
+# "market_type: Spot or FX"). The U.S. and Europe lists (GET /v1/getmarkets/usa, /eu) as the docs' "Regions" name them.
 SPOT = ("BTC_JPY", "XRP_JPY", "ETH_JPY", "XLM_JPY", "MONA_JPY", "ETH_BTC", "BCH_BTC")
-OTHER_MARKETS: tuple[Json, ...] = (
-    {"product_code": "FX_BTC_JPY", "market_type": "FX"},
-    {"product_code": "BTCJPY27DEC2030", "alias": "BTCJPY_MAT3M", "market_type": "Futures"},
-)
+OTHER_MARKETS: tuple[Json, ...] = ({"product_code": "FX_BTC_JPY", "market_type": "FX"},)
 USA_MARKETS: tuple[Json, ...] = (
     {"product_code": "BTC_USD", "market_type": "Spot"},
     {"product_code": "BTC_JPY", "market_type": "Spot"},
+    {"product_code": "ETH_BTC", "market_type": "Spot"},
 )
 EU_MARKETS: tuple[Json, ...] = (
     {"product_code": "BTC_EUR", "market_type": "Spot"},
     {"product_code": "BTC_JPY", "market_type": "Spot"},
+    {"product_code": "ETH_BTC", "market_type": "Spot"},
 )
 # Reference prices (quote per base) the script trades around.
 PRICES = {
