@@ -180,7 +180,7 @@ async def test_a_kind_the_user_switched_off_is_named_as_the_cause_of_exactly_its
                 fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
                 options=AdvancedOptions(
                     sync_from=date.today() - timedelta(days=70),
-                    endpoints=("spot_trades", "deposits", "withdrawals", "earn_rewards"),
+                    endpoints=("spot_trades", "deposits", "withdrawals", "earn_rewards", "dust", "p2p", "pay", "fiat"),
                 ),
             )
             sent = await ada.send("/sync")
