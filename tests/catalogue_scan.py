@@ -239,6 +239,8 @@ MATCH_METHODS = frozenset(
 # A module-level or class-level name ending so holds words matched against an exchange's answer or an uploaded
 # file (column headers, sign words such as "Buy"/"卖出", type names): never shown by us.
 MATCH_ONLY_SUFFIXES = ("_COLUMNS", "_HEADERS", "_WORDS", "_MATCH_ONLY")
+# Where a module-level `NAME` holds a proper name, the same in every language: an exchange profile's own name.
+PROPER_NAME_MODULES = ("connectors/profiles/catalog/",)
 # A button's label is English even when it is one word ("Cancel"): counted wherever it is.
 BUTTON_CALLS = frozenset({"InlineKeyboardButton", "KeyboardButton", "BotCommand", "button"})
 # Exceptions a developer reads (built-in ones): their messages never reach a user, who sees the error handler's
@@ -393,8 +395,11 @@ def skipped_nodes(module: str, tree: ast.Module) -> set[int]:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str) and ENUM_CODE.match(value.value):
                     drop(value)  # `QUEUED = "queued"`: a code stored and compared (a "Cancel" value still counts)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and any(
-            name.endswith(MATCH_ONLY_SUFFIXES) or name in ("__all__", "__tablename__") for name in assigned_names(node)
-        ):  # words matched, the names a module exports, a table's name
+            name.endswith(MATCH_ONLY_SUFFIXES)
+            or name in ("__all__", "__tablename__")
+            or (name == "NAME" and module.startswith(PROPER_NAME_MODULES))
+            for name in assigned_names(node)
+        ):  # words matched, the names a module exports, a table's name, an exchange's name
             if node.value is not None:
                 drop(node.value)
         elif isinstance(node, ast.Call):
