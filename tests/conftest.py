@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +17,7 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.runner import ErrorRecorder
 from tests.assistant_story import Walker
 from tests.postgres import fresh_database
+from tests.reliability import conftest as reliability
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,6 +29,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="reliability suite: run the big counts (crash trials, state-machine steps, generated inputs)",
     )
+
+
+# Plugins that gather across the whole session in one process (their report is one file, their verdict the session's
+# exit status): a run that loads one stays in one process whatever `-n` says.
+SESSION_WIDE_PLUGINS = ("tests.reliability.secrets_plugin",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject.toml's addopts): the whole suite (`pytest` naming no tests) runs on one worker per CPU
+    this process may use (xdist's own default counts physical cores when psutil is installed: one on a 2-vCPU
+    machine). A run that names its tests stays in one process, where starting workers would cost more than it
+    saves; `-n 2` asks for workers anyway. A session-wide plugin keeps any run in one process."""
+    if any(config.pluginmanager.has_plugin(name) for name in SESSION_WIDE_PLUGINS):
+        return 0
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    return len(os.sched_getaffinity(0))
+
+
+# The figures each pytest-xdist worker measured (`measured`), handed to the controller as JSON.
+FIGURES_OUTPUT = "tallybot_reliability_figures"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output[FIGURES_OUTPUT] = json.dumps(reliability._figures, default=str)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    reliability._figures.update(json.loads(node.workeroutput.get(FIGURES_OUTPUT, "{}")))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The reliability figures of the whole run (the source of docs/RELIABILITY.md), once, by the controller."""
+    figures_by_test = reliability._figures
+    if hasattr(config, "workerinput") or not figures_by_test:
+        return
+    terminalreporter.section("reliability figures" + (" (long run)" if reliability.is_long(config) else ""))
+    for name, figures in sorted(figures_by_test.items()):
+        shown = ", ".join(f"{key}={value}" for key, value in figures.items())
+        terminalreporter.write_line(f"{name}: {shown}")
+    target = os.environ.get(reliability.REPORT_ENV)
+    if target:
+        Path(target).write_text(json.dumps(figures_by_test, indent=2, sort_keys=True, default=str) + "\n")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ summary (the source of docs/RELIABILITY.md) and written to `$TALLYBOT_RELIABILIT
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ LONG_ENV = "TALLYBOT_LONG"
 REPORT_ENV = "TALLYBOT_RELIABILITY_REPORT"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+# Every figure `measured` recorded in this process; tests/conftest.py prints them (and, under pytest-xdist, gathers
+# the workers' into the controller's, which never loads this file).
 _figures: dict[str, dict[str, Any]] = {}
 
 
@@ -52,15 +53,3 @@ def measured(request: pytest.FixtureRequest) -> Iterator[Callable[..., None]]:
     yield record
     if figures:
         _figures[name] = figures
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if not _figures:
-        return
-    terminalreporter.section("reliability figures" + (" (long run)" if is_long(config) else ""))
-    for name, figures in sorted(_figures.items()):
-        shown = ", ".join(f"{key}={value}" for key, value in figures.items())
-        terminalreporter.write_line(f"{name}: {shown}")
-    target = os.environ.get(REPORT_ENV)
-    if target:
-        Path(target).write_text(json.dumps(_figures, indent=2, sort_keys=True, default=str) + "\n")
