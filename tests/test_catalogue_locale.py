@@ -1,5 +1,6 @@
-"""Every text the Telegram adapters word is worded in the reader's locale: no call in `handlers/` falls back to the
-default (English) by leaving the locale out. Read from the source with `ast`, like the other catalogue checks."""
+"""Every text the Telegram adapters word is worded in the reader's locale: no call in `handlers/`, nor in the views
+that left it for `bot/` (so that sync workers render them too), falls back to the default (English) by leaving the
+locale out. Read from the source with `ast`, like the other catalogue checks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from tests.catalogue_scan import module_files, parsed
 # second argument or by keyword.
 BY_KEYWORD = frozenset({"t", "tn"})
 SECOND_ARGUMENT = frozenset({"render", "join"})
+# Views outside handlers/: the sync's progress and summary, the reconciliation's lines, the worker's sync task.
+VIEWS_IN_BOT = ("bot/sync/views.py", "bot/reconcile/views.py", "bot/jobs/task.py", "bot/troubleshooting.py")
 
 
 def wording_calls_without_locale(module: str, tree: ast.Module) -> list[str]:
@@ -34,7 +37,8 @@ def wording_calls_without_locale(module: str, tree: ast.Module) -> list[str]:
 
 
 def test_every_wording_call_in_the_handlers_passes_the_readers_locale() -> None:
-    modules = module_files(("handlers",))
+    in_bot = module_files(("bot",))
+    modules = module_files(("handlers",)) | {module: in_bot[module] for module in VIEWS_IN_BOT}
     assert "handlers/assistant/texts.py" in modules  # the check reads the adapters at all
     missing = [line for module, path in modules.items() for line in wording_calls_without_locale(module, parsed(path))]
     assert missing == []
