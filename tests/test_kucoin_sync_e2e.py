@@ -127,7 +127,8 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         # Each move between own accounts is two ledger rows: out of one account, into the other.
         "transfer": {(t.asset, t.amount, side, t.timestamp) for t in account.transfers for side in ("out", "in")},
         "reward": {(r.asset, r.amount, r.timestamp) for r in account.rewards},
-        # A convert order: what it bought (toCurrencySize of toCurrency) at its orderTime.
+        # A convert order: what it bought (toCurrencySize of toCurrency) at its orderTime; every third scripted one is
+        # a limit order, stored at the time it filled (the scripted time).
         "convert": {(c.to_asset, c.to_amount, c.timestamp) for c in account.converts},
     }
     assert stored(rows) == truth
@@ -153,6 +154,7 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         FILLS: traded,
         "/api/v1/fills": 1,
         "/api/v1/convert/order/history": 1,
+        "/api/v1/convert/limit/orders": 1,
     }
     assert again == expected
     assert "✅ KuCoin-1: 0 new" in second, second

@@ -1,5 +1,5 @@
 """KuCoin REST emulator (spot, classic account API): symbols, key info, balances, HF and classic fills, deposits,
-withdrawals, the spot ledger and convert orders.
+withdrawals, the spot ledger and convert orders (market and limit).
 
 Private requests are checked as KuCoin documents: ``KC-API-KEY``, ``KC-API-SIGN``, ``KC-API-TIMESTAMP`` and
 ``KC-API-PASSPHRASE`` must all be there (400001); the timestamp in ms within 5 seconds of the server's clock
@@ -127,6 +127,7 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
             Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),
             Endpoint("/api/v1/convert/order/history", "spot", 5, self.converts.history),
+            Endpoint("/api/v1/convert/limit/orders", "spot", 5, self.converts.limit_orders),
         )
 
     def reset_rate_limits(self) -> None:

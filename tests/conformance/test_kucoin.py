@@ -262,6 +262,7 @@ def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
     assert weights["/api/v1/hf/accounts/opened"] == ("spot", 30)
     assert weights["/api/v1/accounts/ledgers"] == ("management", 2)
     assert weights["/api/v1/convert/order/history"] == ("spot", 5)
+    assert weights["/api/v1/convert/limit/orders"] == ("spot", 5)
 
 
 # The convert history's row fields as the docs-new page lists them (docs/exchange-apis/kucoin.md, "converts"); no
@@ -280,24 +281,40 @@ CONVERT_FIELDS = {
 }
 
 
+# The limit orders' row fields as the docs-new page lists them ("Get Convert Limit Orders", same caveat).
+LIMIT_CONVERT_FIELDS = CONVERT_FIELDS | {
+    "expiryTime",
+    "cancelTime",
+    "filledTime",
+    "cancelType",
+}
+
+
 async def test_the_convert_history_answers_its_documented_fields_and_follows_its_page_rules() -> None:
+    # 45 scripted converts: every third (15) is served as a limit order, the other 30 as market orders.
     profile = AccountProfile(years=0.5, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=45)
     async with KucoinEmulator(seed=83, profile=profile, listed_symbols=5) as kucoin:
         key = kucoin.create_demo_keys().read_only
-        path = "/api/v1/convert/order/history"
+        path, limit = "/api/v1/convert/order/history", "/api/v1/convert/limit/orders"
         too_small = await signed_get(kucoin, key, f"{path}?pageSize=19")
         too_large = await signed_get(kucoin, key, f"{path}?pageSize=101")
-        unknown = await signed_get(kucoin, key, f"{path}?status=DONE")
+        unknown = await signed_get(kucoin, key, f"{path}?status=CANCELLED")  # a limit order's status only
         _, first = await signed_get(kucoin, key, f"{path}?pageSize=20&page=1")
-        _, third = await signed_get(kucoin, key, f"{path}?pageSize=20&page=3")
+        _, second = await signed_get(kucoin, key, f"{path}?pageSize=20&page=2")
         _, succeeded = await signed_get(kucoin, key, f"{path}?pageSize=100&status=SUCCESS")
+        _, limits = await signed_get(kucoin, key, f"{limit}?pageSize=100")
+        _, cancelled = await signed_get(kucoin, key, f"{limit}?pageSize=100&status=CANCELLED")
     assert [a["code"] for _, a in (too_small, too_large, unknown)] == ["400100"] * 3
     data = first["data"]
-    assert (data["currentPage"], data["pageSize"], data["totalNum"], data["totalPage"]) == (1, 20, 45, 3)
+    assert (data["currentPage"], data["pageSize"], data["totalNum"], data["totalPage"]) == (1, 20, 30, 2)
     assert {frozenset(row) for row in data["items"]} == {frozenset(CONVERT_FIELDS)}
-    assert len(third["data"]["items"]) == 5  # 45 orders: 20, 20, 5
+    assert len(second["data"]["items"]) == 10  # 30 orders: 20, 10
     assert all(isinstance(row["orderId"], int) and isinstance(row["orderTime"], int) for row in data["items"])
-    assert len(succeeded["data"]["items"]) == 45
+    assert len(succeeded["data"]["items"]) == 30
+    assert limits["data"]["totalNum"] == 15
+    assert {frozenset(row) for row in limits["data"]["items"]} == {frozenset(LIMIT_CONVERT_FIELDS)}
+    assert all(isinstance(row["orderId"], str) for row in limits["data"]["items"])
+    assert cancelled["data"]["items"] == []
 
 
 async def test_a_spent_pool_answers_429000_with_http_429() -> None:

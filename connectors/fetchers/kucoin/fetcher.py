@@ -8,6 +8,7 @@ sources: docs/exchange-apis/kucoin.md.
 | `GET /api/v1/withdrawals` | 500 | `currentPage` | 7 days (profile) |
 | `GET /api/v1/accounts/ledgers?bizType=TRANSFER` / `KUCOIN_BONUS` | 500 | `currentPage` | 1 day (profile) |
 | `GET /api/v1/convert/order/history` (converts) | 100 | `page` | 7 days (profile) |
+| `GET /api/v1/convert/limit/orders` (limit converts, cursor "limit_orders") | 100 | `page` | 7 days (profile) |
 | `GET /api/v1/hf/fills?symbol=…` | 100 | `lastId` (fills with a smaller id, newest first) | 7 days (profile) |
 | `GET /api/v1/fills` (classic, every market; classic.py) | 500 | `currentPage` | 7 × 24 h (documented) |
 
@@ -67,8 +68,11 @@ WALLET: Mapping[Endpoint, tuple[str, Mapping[str, str]]] = {
     Endpoint.EARN_REWARDS: ("privateGetAccountsLedgers", {"bizType": "KUCOIN_BONUS"}),
     Endpoint.CONVERT: ("privateGetConvertOrderHistory", {}),
 }
-# The page number's name: `currentPage` on the classic lists, `page` on the convert history.
+# The page number's name: `currentPage` on the classic lists, `page` on the convert lists.
 PAGE_PARAM: Mapping[Endpoint, str] = {Endpoint.CONVERT: "page"}
+# Limit convert orders are a list of their own, walked after the market ones under this cursor key.
+LIMIT_CONVERTS = "limit_orders"
+LIMIT_CONVERT_METHOD = "privateGetConvertLimitOrders"
 SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
 
 
@@ -117,20 +121,47 @@ class KucoinFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.CONVERT:
+            return self._converts(spec, since=since, until=until, cursors=cursors, report=report)
         return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+
+    async def _converts(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """The market convert orders, then the limit ones: two lists, each with its own cursor."""
+        async for page in self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report):
+            yield page
+        limit = self._wallet(
+            spec, since=since, until=until, cursor=cursors.get(LIMIT_CONVERTS), report=report, limit_orders=True
+        )
+        async for page in limit:
+            yield page
 
     # -- deposits and withdrawals -----------------------------------------------------------------------------
 
     async def _wallet(
-        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+        limit_orders: bool = False,
     ) -> AsyncIterator[Page]:
-        method, selection = WALLET[spec.endpoint]
+        method, selection = (LIMIT_CONVERT_METHOD, {}) if limit_orders else WALLET[spec.endpoint]
         parse: Callable[[Mapping[str, Any]], Parsed] = {
             Endpoint.DEPOSITS: self.rows.deposit,
             Endpoint.WITHDRAWALS: self.rows.withdrawal,
             Endpoint.TRANSFERS: self.rows.transfer,
             Endpoint.EARN_REWARDS: self.rows.reward,
-            Endpoint.CONVERT: self.rows.convert,
+            Endpoint.CONVERT: self.rows.limit_convert if limit_orders else self.rows.convert,
         }[spec.endpoint]
         start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=KUCOIN_OPENED)
 
@@ -160,7 +191,12 @@ class KucoinFetcher:
 
         # Deposits and withdrawals may be listed late (windows.SETTLING); the ledger's moves are booked at once.
         walk = WindowWalk(
-            spec.endpoint, _window(spec), page, rereads_late_listings=spec.endpoint in SETTLING, report=report
+            spec.endpoint,
+            _window(spec),
+            page,
+            LIMIT_CONVERTS if limit_orders else "",
+            rereads_late_listings=spec.endpoint in SETTLING,
+            report=report,
         )
         async for item in walk.pages(start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item

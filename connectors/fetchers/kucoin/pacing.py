@@ -36,6 +36,7 @@ WEIGHTS: Mapping[str, tuple[str, int]] = MappingProxyType(
         "privateGetHfFills": ("spot", 2),
         "privateGetFills": ("spot", 10),
         "privateGetConvertOrderHistory": ("spot", 5),
+        "privateGetConvertLimitOrders": ("spot", 5),
     }
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from connectors.fetchers.discovery import SpotMarket
@@ -15,6 +16,8 @@ FAILED = "FAILURE"
 # Get Convert Order History: OPEN, SUCCESS, FAIL.
 CONVERT_FAILED = "FAIL"
 BOUGHT = ("buy",)  # a convert is read as a buy of what it got
+# Get Convert Limit Orders: OPEN, SUCCESS, FAIL, CANCELLED; the last two never moved anything.
+LIMIT_NEVER = frozenset({CONVERT_FAILED, "CANCELLED"})
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending)
 
@@ -125,6 +128,21 @@ class RowReader:
             raw=dict(row),
         )
         return record, None
+
+    def limit_convert(self, row: Mapping[str, Any]) -> Parsed:
+        """A limit convert order: stored once SUCCESS, at `filledTime`, keyed apart from the market orders' ids;
+        FAIL and CANCELLED moved nothing; OPEN holds the walk at `orderTime` (its list is ranged on that)."""
+        status = str(row.get("status", ""))
+        if status in LIMIT_NEVER:
+            return None, None
+        if status != DONE:
+            return None, int(row["orderTime"])
+        record, _ = self.convert({**row, "orderTime": row.get("filledTime") or row["orderTime"]})
+        if record is None:
+            return None, None
+        # Limit and market orders are numbered apart: the key names the list.
+        key = natural_key(RecordKind.CONVERT, ":".join(("limit", str(row["orderId"]))))
+        return replace(record, natural_key=key, raw=dict(row)), None
 
     def _ledger(self, kind: RecordKind, row: Mapping[str, Any], *, side: str | None) -> NormalizedRecord:
         ident, currency = str(row["id"]), str(row["currency"])

@@ -88,7 +88,7 @@ ENDPOINTS = (
         window=7 * c.DAY,
         earliest=_FIRST_DAY,
         paging=Paging.PAGE_NUMBER,
-        api_path="GET /api/v1/convert/order/history",
+        api_path="GET /api/v1/convert/order/history, GET /api/v1/convert/limit/orders",
         notes=Text.of("profile.kucoin.endpoint.convert.notes"),
     ),
 )
