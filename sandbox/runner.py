@@ -24,6 +24,7 @@ from sandbox.exchanges import (
     AccountProfile,
     BigoneEmulator,
     BinanceEmulator,
+    BitbankEmulator,
     BitflyerEmulator,
     BitgetEmulator,
     BybitEmulator,
@@ -55,6 +56,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "htx": "HTX",
     "bigone": "BigONE",
     "bitflyer": "bitFlyer",
+    "bitbank": "bitbank",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -82,6 +84,14 @@ OUTCOME_OVERRIDES: dict[str, dict[str, str]] = {
     "bitflyer": {
         "expired": "lapsed (bitFlyer keys do not expire): refused as a key bitFlyer does not know",
         "ip_restricted": "bound to another address (bitFlyer documents no IP binding): refused as an unknown key",
+    },
+    # bitbank has no endpoint that tells a key's permissions and documents neither key expiry nor an IP binding
+    # (docs/exchange-apis/bitbank.md).
+    "bitbank": {
+        "withdrawal": "can withdraw: connects, warned that bitbank cannot tell a key's permissions",
+        "trading": "can trade: connects, warned that bitbank cannot tell a key's permissions",
+        "expired": "lapsed (bitbank keys do not expire): refused as a key bitbank does not know",
+        "ip_restricted": "bound to another address (no IP binding documented): refused as an unknown key",
     },
     "bigone": {
         "withdrawal": "can withdraw: connects, warned that BigONE cannot tell a key's permissions",
@@ -182,6 +192,8 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "bigone": BigoneEmulator(seed=seed + 12, profile=account, listed_pairs=markets),
         # A year of spot executions on JPY and BTC markets, crypto and JPY deposits and withdrawals.
         "bitflyer": BitflyerEmulator(seed=seed + 13, years=1.0, executions=160),
+        # A year of trades on JPY pairs, crypto and JPY deposits and withdrawals.
+        "bitbank": BitbankEmulator(seed=seed + 14, years=1.0, trades=160),
     }
 
 

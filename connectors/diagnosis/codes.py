@@ -196,6 +196,27 @@ _BITFLYER = {
     "-700": D.ACCOUNT_RESTRICTED,  # "This account has not yet been authenticated" (the docs, Withdrawing Funds)
 }
 
+# bitbank's errors.md (docs/exchange-apis/bitbank.md): {"success": 0, "data": {"code": …}}.
+_BITBANK = {
+    "20001": D.KEY_REFUSED,  # "Authentication failed api authorization": also a request time outside the window
+    "20002": D.INVALID_KEY,  # "Invalid api key"
+    "20003": D.INVALID_KEY,  # "Api key not found"
+    "20004": D.CLOCK_SKEW,  # "Invalid api nonce"
+    "20005": D.INVALID_KEY,  # "Invalid api signature": a wrong secret
+    "10001": D.EXCHANGE_DOWN,  # "System error"
+    "10003": D.EXCHANGE_DOWN,
+    "10005": D.EXCHANGE_DOWN,  # "Timeout waiting for response"
+    "50003": D.ACCOUNT_RESTRICTED,  # "Account is restricted"
+    "50004": D.ACCOUNT_RESTRICTED,  # "Account is provisional"
+    "50005": D.ACCOUNT_RESTRICTED,  # "Account is blocked"
+    "50006": D.ACCOUNT_RESTRICTED,
+    "50008": D.ACCOUNT_RESTRICTED,  # "Identity verification is not finished"
+    "70001": D.EXCHANGE_DOWN,  # "System error"
+    "70002": D.EXCHANGE_DOWN,
+    "70003": D.EXCHANGE_DOWN,
+    "70011": D.EXCHANGE_DOWN,  # "System is busy. Please try again."
+}
+
 # Gate's error labels, as ccxt's gate `exceptions['exact']` lists them (docs/exchange-apis/gate.md).
 _GATE = {
     "invalid_key": D.INVALID_KEY,
@@ -243,6 +264,7 @@ EXCHANGE_CODES: Mapping[str, Mapping[str, DiagnosisCode]] = MappingProxyType(
         "gate": _freeze(_GATE),
         "bigone": _freeze(_BIGONE),
         "bitflyer": _freeze(_BITFLYER),
+        "bitbank": _freeze(_BITBANK),
     }
 )
 

@@ -241,6 +241,8 @@ def _code_from_body(body: Mapping[str, Any]) -> str | None:
         data = body.get("data")
         if isinstance(data, list):  # OKX puts per-item codes in data[i].sCode
             candidates.extend(item.get("sCode") for item in data if isinstance(item, dict))
+        elif isinstance(data, dict) and "success" in body:  # bitbank: {"success": 0, "data": {"code": 20003}}
+            candidates.append(data.get("code"))
         candidates.append(body.get("code"))
         candidates.append(body.get("err-code"))  # HTX v1
         candidates.append(body.get("err_code"))

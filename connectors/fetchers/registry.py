@@ -8,6 +8,7 @@ from typing import Any
 from connectors.fetchers.base import Fetcher
 from connectors.fetchers.bigone import BigoneFetcher
 from connectors.fetchers.binance import BinanceFetcher
+from connectors.fetchers.bitbank import BitbankFetcher
 from connectors.fetchers.bitflyer import BitflyerFetcher
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
@@ -71,6 +72,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return BigoneFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "bitflyer":
         return BitflyerFetcher(profile, client, key_type=key_type)
+    if profile.ccxt_id == "bitbank":
+        return BitbankFetcher(profile, client, key_type=key_type)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 

@@ -24,6 +24,7 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.bigone import BigoneEmulator, BigoneLimits
 from sandbox.exchanges.binance import BinanceDemoKeys, BinanceEmulator, BinanceLimits
+from sandbox.exchanges.bitbank import BitbankEmulator, BitbankLimits
 from sandbox.exchanges.bitflyer import BitflyerEmulator, BitflyerLimits
 from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimits
 from sandbox.exchanges.bitget_book import TaxRecord
@@ -64,6 +65,8 @@ __all__ = [
     "BinanceDemoKeys",
     "BinanceEmulator",
     "BinanceLimits",
+    "BitbankEmulator",
+    "BitbankLimits",
     "BitflyerEmulator",
     "BitflyerLimits",
     "BitgetDemoKeys",

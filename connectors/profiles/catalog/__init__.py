@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectors.profiles.catalog import (
     bigone,
     binance,
+    bitbank,
     bitflyer,
     bitget,
     bybit,
@@ -20,7 +21,10 @@ from connectors.profiles.model import ExchangeProfile
 
 HAND_WRITTEN: tuple[ExchangeProfile, ...] = tuple(
     sorted(
-        (m.PROFILE for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone, bitflyer)),
+        (
+            m.PROFILE
+            for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone, bitflyer, bitbank)
+        ),
         key=lambda p: -p.popularity,
     )
 )
