@@ -18,6 +18,7 @@ from bot.integrations import IntegrationService
 from bot.jobs.queue import SYNC_QUEUE, job_app, queue_url, register_sync_task
 from bot.jobs.task import WORKER_KEY, WorkerServices, sync_account
 from bot.logs import install_redaction
+from bot.reconcile import ReconcileService
 from bot.secret import registry
 from bot.settings import Settings
 from bot.startup import checked_key_ring, open_database
@@ -27,6 +28,10 @@ from connectors.clients import ClientPool
 from db.migrate import apply_job_schema
 
 log = logging.getLogger(__name__)
+
+# Stopped (SIGTERM, SIGINT), a worker lets its running syncs end for this long, then cancels them: their jobs go back
+# to the queue (SYNC_RETRY) and resume from their last committed page in another worker.
+SHUTDOWN_GRACE_SECONDS = 20.0
 
 
 def worker_connections(settings: Settings) -> int:
@@ -46,9 +51,10 @@ async def run_worker(settings: Settings) -> None:
             log.info("created the sync job queue's tables")
         vault = Vault(await checked_key_ring(settings, database))
         pool = ClientPool(settings.exchange_url_overrides)
+        integrations = IntegrationService(database, vault)
         sync = SyncService(
             database,
-            IntegrationService(database, vault),
+            integrations,
             pool,
             max_concurrent=settings.worker_concurrency,
             lease_ttl=timedelta(seconds=settings.sync_lease_seconds),
@@ -56,6 +62,7 @@ async def run_worker(settings: Settings) -> None:
         app = job_app(settings, connections=worker_connections(settings))
         register_sync_task(app, sync_account)
         bot = Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url)
+        work = WorkerServices(sync=sync, reconciler=ReconcileService(database, integrations, pool), bot=bot)
         try:
             async with bot, app.open_async():
                 log.info("sync worker up (%d at once)", settings.worker_concurrency)
@@ -63,10 +70,11 @@ async def run_worker(settings: Settings) -> None:
                 await app.run_worker_async(
                     queues=[SYNC_QUEUE],
                     concurrency=settings.worker_concurrency,
-                    additional_context={WORKER_KEY: WorkerServices(sync=sync, bot=bot)},
+                    additional_context={WORKER_KEY: work},
                     update_heartbeat_interval=stalled / 4,
                     stalled_worker_timeout=stalled,
                     install_signal_handlers=True,
+                    shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
                 )
         finally:
             await pool.close()

@@ -10,6 +10,8 @@ from html import escape
 from typing import Any
 
 from bot.reconcile import AccountReconciliation, AssetBalance, Cause, Outcome
+from bot.reconcile.views import reason as reason
+from bot.reconcile.views import sync_line as sync_line
 from connectors.profiles import Endpoint, endpoint_label
 from i18n import Text, join, msgid, render, t, tn
 
@@ -98,11 +100,6 @@ def difference_lines(balance: AssetBalance, exchange: str, locale: str) -> str:
     return f"  ⚠️ {head}\n     {cause_line(balance, exchange, locale)}"
 
 
-def reason(result: AccountReconciliation, locale: str) -> str:
-    found = result.error_reason
-    return escape(render(found, locale) if isinstance(found, Text) else str(found or result.error_code or "—"))
-
-
 def status_lines(result: AccountReconciliation, exchange: str, locale: str) -> list[str]:
     """The reconciliation part of an account's /status block."""
     if result.outcome is Outcome.BALANCED:
@@ -114,12 +111,3 @@ def status_lines(result: AccountReconciliation, exchange: str, locale: str) -> l
     if len(differences) > SHOWN:
         lines.append(f"  {tn('reconcile.more', len(differences) - SHOWN, locale=locale)}")
     return lines
-
-
-def sync_line(result: AccountReconciliation, name: str, locale: str) -> str:
-    """The one line the end of /sync says about an account's balances."""
-    if result.outcome is Outcome.BALANCED:
-        return t("reconcile.sync.balanced", locale=locale, name=escape(name))
-    if result.outcome is Outcome.UNREAD:
-        return t("reconcile.sync.unread", locale=locale, name=escape(name), reason=reason(result, locale))
-    return tn("reconcile.sync.unexplained", len(result.differences), locale=locale, name=escape(name))

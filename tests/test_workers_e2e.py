@@ -24,6 +24,7 @@ from bot.integrations import AdvancedOptions
 from bot.secret import Secret
 from bot.vault import generate_key
 from db.engine import Database
+from db.migrate import apply_job_schema
 from db.models import SyncRun, Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage
@@ -156,8 +157,10 @@ async def test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves(
     worker_logs = [log.read_text(errors="replace") for log in logs]
 
     records = len(truth(binance))
-    for name in ("Binance-1", "Binance-2"):
-        assert any(f"{name}: {records:,} new" in (s.text or "") for s in summaries), name
+    for name, summary in zip(("Binance-1", "Binance-2"), summaries, strict=True):
+        assert f"{name}: {records:,} new" in (summary.text or ""), summary.text
+        # The balance check after the sync ran in the worker too, and its line closes the summary.
+        assert f"✅ {name}: the history explains every balance." in (summary.text or ""), summary.text
     # The second press queued nothing: each account was said to be queued or running, with its progress message.
     for answer in answers:
         assert "already queued" in (answer.text or "") or "already running" in (answer.text or ""), answer.text
@@ -189,3 +192,23 @@ async def summary_of(telegram: BotApiEmulator, ada: Walker, sent: ChatMessage, n
         predicate=lambda m: "Sync finished" in (m.text or "") and f"{name}:" in (m.text or ""),
         timeout=60,
     )
+
+
+async def test_the_queue_schema_is_created_once_however_many_processes_apply_it() -> None:
+    async with fresh_database() as url:
+        created = await asyncio.gather(*(apply_job_schema(url) for _ in range(3)))
+        again = await apply_job_schema(url)
+        database = Database(url)
+        try:
+            async with database.reader() as session:
+                tables = await session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_tables "
+                        "WHERE tablename IN ('procrastinate_jobs', 'procrastinate_workers')"
+                    )
+                )
+        finally:
+            await database.dispose()
+
+    assert sorted(created) == [False, False, True] and again is False
+    assert tables == 2

@@ -77,6 +77,10 @@ class ProgressMessage:
             log.warning("could not update a sync's progress message: %s", type(problem).__name__)
         self._next_edit = time.monotonic() + self.interval
 
+    def stop(self) -> None:
+        """Stop editing, leaving the message as it is (its job is handed to another worker)."""
+        self._task.cancel()
+
     async def close(self, text: str) -> None:
         """Show the final `text` once the pace allows, and stop."""
         self._task.cancel()

@@ -11,6 +11,7 @@ TALLYBOT_WORKER_STALLED_SECONDS. Every worker runs the periodic deferrer; its qu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -30,12 +31,14 @@ RETRY_STALLED_TASK = "tallybot.retry_stalled_syncs"
 SYNC_QUEUE = "tallybot.sync"
 
 # A job fails "transiently" when the account's lease is held (a dead worker's, until it lapses; or the bot's own
-# in-process sync) or lost, or the database went away for a moment. Waits: 2, 4, 8 … 256 s, about 8.5 min in all,
-# longer than a lease's default lifetime. Exchange errors never raise: they are in the sync's result.
+# in-process sync) or lost, the database went away for a moment, or its worker was stopped (SIGTERM) before the sync
+# ended (procrastinate cancels it after the grace period: "aborted, to retry"). Waits: 2, 4 … 256 s, about 8.5 min
+# in all, longer than a lease's default lifetime. Exchange errors never raise: they are in the sync's result.
 SYNC_RETRY = RetryStrategy(
     max_attempts=8,
     exponential_wait=2,
-    retry_exceptions={SyncAlreadyRunning, SyncLeaseLost, OSError, ConnectionError},
+    # procrastinate matches with isinstance, so CancelledError (a BaseException its annotation leaves out) works.
+    retry_exceptions={SyncAlreadyRunning, SyncLeaseLost, OSError, ConnectionError, asyncio.CancelledError},  # type: ignore[arg-type]
 )
 
 

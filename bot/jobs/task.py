@@ -1,8 +1,10 @@
-"""The sync job a worker runs for one account: `SyncService.run`, its progress shown in the user's message, then the
-summary — rendered by the same views as the bot's own /sync (bot/sync/views.py)."""
+"""The sync job a worker runs for one account: `SyncService.run`, its progress shown in the user's message, the
+balance check after it, then the summary — rendered by the same views as the bot's own /sync (bot/sync/views.py,
+bot/reconcile/views.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -16,7 +18,9 @@ from bot.integrations import IntegrationError
 from bot.jobs.order import SyncOrder
 from bot.jobs.progress_message import ProgressMessage
 from bot.jobs.queue import SYNC_RETRY
-from bot.sync import ProgressEvent, SyncError, SyncService
+from bot.reconcile import AccountReconciliation, ReconcileService
+from bot.reconcile.views import sync_line
+from bot.sync import ProgressEvent, SyncError, SyncService, SyncStatus
 from bot.sync.views import progress, summary
 from i18n import render, t
 
@@ -32,8 +36,18 @@ class WorkerServices:
     """What a job needs, opened once per worker process."""
 
     sync: SyncService
+    reconciler: ReconcileService
     bot: Bot
     progress_interval: float = PROGRESS_INTERVAL
+
+
+async def balances_checked(work: WorkerServices, order: SyncOrder) -> AccountReconciliation | None:
+    """The balance check after a sync; its failure never hides the sync's own report (it is logged)."""
+    try:
+        return await work.reconciler.after_sync(order.telegram_user_id, order.integration_id)
+    except Exception as error:
+        log.warning("reconciliation of integration %d failed: %s", order.integration_id, type(error).__name__)
+        return None
 
 
 def _last_attempt(context: JobContext) -> bool:
@@ -71,12 +85,18 @@ async def sync_account(
         closing = escape(render(problem.text, locale)) if _last_attempt(context) else progress(events, names, locale)
         await message.close(closing)
         raise
+    except asyncio.CancelledError:  # the worker is stopping: the job goes back to the queue, the message stays
+        message.stop()
+        raise
     except Exception:
         lines = progress(events, names, locale).removeprefix(t("sync.started", locale=locale)).lstrip()
         await message.close(t("closing.sync.failed", locale=locale) + "\n\n" + lines)
         raise
+    checked = None if result.status is SyncStatus.FAILED else await balances_checked(work, order)
     await message.close(progress(events, names, locale))
     text = summary([result], time.monotonic() - started, locale)
+    if checked is not None:
+        text += "\n\n" + sync_line(checked, account_name, locale)
     await work.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
     log.info(
         "sync job of integration %d ended %s after %d progress edit(s)", integration_id, result.status, message.edits

@@ -1,0 +1,23 @@
+"""How a reconciliation reads where a sync's summary says it (HTML, the reader's locale): shared by the bot's /sync
+and the sync workers; the rest of its views (/status, the export) are in handlers/reconcile_views.py."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.reconcile.results import AccountReconciliation, Outcome
+from i18n import Text, render, t, tn
+
+
+def reason(result: AccountReconciliation, locale: str) -> str:
+    found = result.error_reason
+    return escape(render(found, locale) if isinstance(found, Text) else str(found or result.error_code or "—"))
+
+
+def sync_line(result: AccountReconciliation, name: str, locale: str) -> str:
+    """The one line the end of /sync says about an account's balances."""
+    if result.outcome is Outcome.BALANCED:
+        return t("reconcile.sync.balanced", locale=locale, name=escape(name))
+    if result.outcome is Outcome.UNREAD:
+        return t("reconcile.sync.unread", locale=locale, name=escape(name), reason=reason(result, locale))
+    return tn("reconcile.sync.unexplained", len(result.differences), locale=locale, name=escape(name))
