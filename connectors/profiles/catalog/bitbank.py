@@ -74,10 +74,12 @@ PROFILE = ExchangeProfile(
     ),
     important_notes=(
         c.never_withdraw(NAME),
+        c.no_ip_restriction(NAME),
         Text.of("profile.bitbank.note_2"),
     ),
     troubleshooting=(
         c.invalid_key_tip(NAME),
+        c.ip_tip(NAME),
         c.clock_tip(),
         c.rate_limited_tip(NAME),
         c.fewer_transactions_tip(),
