@@ -171,6 +171,7 @@ def locales(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     english = tmp_path / "locales" / "en" / "LC_MESSAGES" / "tallybot.po"
     english.write_text(english.read_text(encoding="utf-8") + PLURAL_PO, encoding="utf-8")
     japanese = tmp_path / "locales" / "ja" / "LC_MESSAGES" / "tallybot.po"
+    shutil.rmtree(japanese.parent.parent)  # the shipped Japanese catalogue: this test reads its own small one
     japanese.parent.mkdir(parents=True)
     japanese.write_text(JA_PO, encoding="utf-8")
     monkeypatch.setattr(catalogue, "LOCALES_DIR", tmp_path / "locales")

@@ -83,6 +83,7 @@ def japanese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A copy of the catalogues with the small Japanese one beside English, for this test only."""
     locales = tmp_path / "locales"
     shutil.copytree(catalogue.LOCALES_DIR, locales)
+    shutil.rmtree(locales / "ja")  # the shipped Japanese catalogue: this story reads its own small one
     (locales / "ja" / "LC_MESSAGES").mkdir(parents=True)
     (locales / "ja" / "LC_MESSAGES" / "tallybot.po").write_text(JA_PO, encoding="utf-8")
     monkeypatch.setattr(catalogue, "LOCALES_DIR", locales)
