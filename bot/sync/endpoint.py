@@ -55,7 +55,9 @@ class EndpointSync:
             if error is None:
                 return await self._ended(ctx, run, previous, completed=True)
             if isinstance(error, UnsupportedEndpoint):  # the account shows no sign of this kind (base.py)
-                return await self.skipped(ctx, planned, error.notice or not_fetched, None)
+                # The look that found no sign of it was a request too (the sync's request count is every one).
+                notice = error.notice or not_fetched
+                return await self.skipped(ctx, planned, notice, None, requests=run.report.requests)
             if isinstance(error, RateLimited):
                 behind = _refusal_behind(error, ctx.target)
                 if behind is not None:
@@ -179,12 +181,19 @@ class EndpointSync:
         return result
 
     async def skipped(
-        self, ctx: SyncContext, planned: PlannedEndpoint, notice: Text, diagnosis: Diagnosis | None
+        self,
+        ctx: SyncContext,
+        planned: PlannedEndpoint,
+        notice: Text,
+        diagnosis: Diagnosis | None,
+        *,
+        requests: int = 0,
     ) -> EndpointResult:
         result = EndpointResult(
             planned.endpoint,
             planned.label,
             EndpointStatus.SKIPPED,
+            requests=requests,
             diagnosis=diagnosis,
             notice=notice,
             label_text=planned.label_text,
