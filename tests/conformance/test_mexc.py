@@ -373,7 +373,7 @@ async def test_the_key_check_proves_a_key_reads_and_gets_mexcs_own_refusals() ->
                 outcomes[name] = (checked.ok, checked.diagnosis.code if checked.diagnosis else None)
                 if name == "read_only":
                     # MEXC cannot say what else a key may do: the user is told, not reassured.
-                    assert checked.warnings == (get_profile("mexc").permission_check.user_note,)
+                    assert checked.warnings == (render(get_profile("mexc").permission_check.user_note or ""),)
         finally:
             await pool.close()
     D = DiagnosisCode

@@ -42,6 +42,7 @@ from connectors.keycheck import (
     parse_okx,
 )
 from connectors.profiles import ExchangeProfile, get_profile
+from i18n import render
 from sandbox.exchanges import (
     AccountProfile,
     BinanceEmulator,
@@ -490,7 +491,7 @@ async def test_mexc_has_no_permission_endpoint_so_the_key_passes_unverified_and_
 
     assert result.ok and result.permissions_verified is False
     assert (result.can_read, result.can_trade, result.can_withdraw) == (True, None, None)
-    assert result.warnings == (get_profile("mexc").permission_check.user_note,)
+    assert result.warnings == (render(get_profile("mexc").permission_check.user_note or ""),)
     assert result.requests == 1
     assert pool.client_.calls == [("fetch_balance", {})]
     assert pool.forgotten and pool.forgotten[0][1].startswith("keycheck:new:"), "a throwaway client, forgotten"
@@ -502,7 +503,7 @@ async def test_bigone_passes_unverified_too() -> None:
     result, _ = await recorded_check("bigone", answers)
 
     assert result.ok and not result.permissions_verified
-    assert result.warnings == (get_profile("bigone").permission_check.user_note,)
+    assert result.warnings == (render(get_profile("bigone").permission_check.user_note or ""),)
 
 
 async def test_htx_asks_for_the_uid_then_for_this_key() -> None:

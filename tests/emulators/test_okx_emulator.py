@@ -71,29 +71,26 @@ def test_the_client_factory_passes_the_settings_measured_here() -> None:
     assert READ_ONLY_CONFIG["okx"] == {**OKX_CONFIG, "options": OKX_OPTIONS}
 
 
-@pytest.mark.parametrize(
-    ("options", "config", "side_calls"),
-    [
-        # With credentials ccxt's OKX asks the private currency list before the markets.
-        ({}, {}, ["GET /api/v5/asset/currencies"]),
-        (
-            {},
-            OKX_CONFIG,
-            ["GET /api/v5/public/instruments (instType=FUTURES instruments are not emulated)"]
-            + ["GET /api/v5/public/instruments (instType=OPTION instruments are not emulated)"] * 2  # BTC-USD, ETH-USD
-            + ["GET /api/v5/public/instruments (instType=SWAP instruments are not emulated)"],
-        ),
-    ],
-)
-async def test_side_calls_of_load_markets_show_up_as_unexpected(
-    okx: OkxEmulator, okx_keys: DemoKeys, options: dict[str, Any], config: dict[str, Any], side_calls: list[str]
-) -> None:
+async def test_side_calls_of_load_markets_show_up_as_unexpected(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
+    # With credentials ccxt's OKX asks the private currency list before the markets.
     credentials = okx_keys.read_only
-    settings = {**config, "password": credentials.passphrase}
-    async with ccxt_client("okx", okx, credentials, options=options, config=settings) as client:
+    async with ccxt_client("okx", okx, credentials, options={}, config={"password": credentials.passphrase}) as client:
         with pytest.raises(ccxt.ExchangeNotAvailable):
             await client.load_markets()
-        assert await wait_for_unexpected(okx, len(side_calls)) == side_calls
+        assert await wait_for_unexpected(okx, 1) == ["GET /api/v5/asset/currencies"]
+
+
+async def test_without_the_spot_only_option_load_markets_asks_every_instrument_type(
+    okx: OkxEmulator, okx_keys: DemoKeys
+) -> None:
+    """Why the connectors ask for spot markets only: otherwise ccxt asks the instruments of every type, options
+    once per family (BTC-USD, ETH-USD), which the emulator serves for the derivatives script."""
+    credentials = okx_keys.read_only
+    settings = {**OKX_CONFIG, "password": credentials.passphrase}
+    async with ccxt_client("okx", okx, credentials, options={}, config=settings) as client:
+        markets = await client.load_markets()
+    assert {market["type"] for market in markets.values()} >= {"spot", "swap"}
+    assert okx.requests.by_path == {"/api/v5/public/instruments": 5} and okx.requests.unexpected == []
 
 
 async def test_account_config_reports_the_keys_perm_and_ip(okx: OkxEmulator, okx_keys: DemoKeys) -> None:
