@@ -29,6 +29,7 @@ from sandbox.exchanges import (
     BitgetEmulator,
     BybitEmulator,
     CoinbaseEmulator,
+    CoincheckEmulator,
     Credentials,
     DemoKeys,
     ExchangeEmulator,
@@ -56,6 +57,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "htx": "HTX",
     "bigone": "BigONE",
     "bitflyer": "bitFlyer",
+    "coincheck": "Coincheck",
     "bitbank": "bitbank",
     "coinbase": "Coinbase",
 }
@@ -79,6 +81,12 @@ KEY_OUTCOMES: dict[str, str] = {
 # Where the banner's outcome differs: BigONE has no endpoint that tells a key's permissions (the key check says so and
 # connects any key that reads), and its keys do not expire (docs/exchange-apis/bigone.md).
 OUTCOME_OVERRIDES: dict[str, dict[str, str]] = {
+    # Coincheck cannot tell a key's permissions and documents no key expiry (docs/exchange-apis/coincheck.md).
+    "coincheck": {
+        "withdrawal": "can withdraw: connects, warned that Coincheck cannot tell a key's permissions",
+        "trading": "can trade: connects, warned that Coincheck cannot tell a key's permissions",
+        "expired": "lapsed (Coincheck keys do not expire): refused as a key Coincheck does not know",
+    },
     # bitFlyer documents neither key expiry nor an IP binding (docs/exchange-apis/bitflyer.md): those two demo keys
     # are keys bitFlyer does not know.
     "bitflyer": {
@@ -192,6 +200,8 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "bigone": BigoneEmulator(seed=seed + 12, profile=account, listed_pairs=markets),
         # A year of spot executions on JPY and BTC markets, crypto and JPY deposits and withdrawals.
         "bitflyer": BitflyerEmulator(seed=seed + 13, years=1.0, executions=160),
+        # A year of trades on JPY pairs, BTC deposits and sends, JPY withdrawals.
+        "coincheck": CoincheckEmulator(seed=seed + 15, years=1.0, trades=120),
         # A year of trades on JPY pairs, crypto and JPY deposits and withdrawals.
         "bitbank": BitbankEmulator(seed=seed + 14, years=1.0, trades=160),
     }

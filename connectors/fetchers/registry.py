@@ -13,6 +13,7 @@ from connectors.fetchers.bitflyer import BitflyerFetcher
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.fetchers.bybit import BybitFetcher
 from connectors.fetchers.coinbase import CoinbaseFetcher
+from connectors.fetchers.coincheck import CoincheckFetcher
 from connectors.fetchers.gate import GateFetcher
 from connectors.fetchers.generic import GenericFetcher
 from connectors.fetchers.htx import HtxFetcher
@@ -72,6 +73,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return BigoneFetcher(profile, client, key_type=key_type, **options)
     if profile.ccxt_id == "bitflyer":
         return BitflyerFetcher(profile, client, key_type=key_type)
+    if profile.ccxt_id == "coincheck":
+        return CoincheckFetcher(profile, client, key_type=key_type)
     if profile.ccxt_id == "bitbank":
         return BitbankFetcher(profile, client, key_type=key_type)
     return GenericFetcher(profile, client, key_type=key_type, **options)

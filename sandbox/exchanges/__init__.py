@@ -30,6 +30,7 @@ from sandbox.exchanges.bitget import BitgetDemoKeys, BitgetEmulator, BitgetLimit
 from sandbox.exchanges.bitget_book import TaxRecord
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
 from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
+from sandbox.exchanges.coincheck import CoincheckEmulator
 from sandbox.exchanges.gate import GateEmulator, GateLimits
 from sandbox.exchanges.htx import HtxEmulator, HtxLimits
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
@@ -77,6 +78,7 @@ __all__ = [
     "Clock",
     "CoinbaseEmulator",
     "CoinbaseLimits",
+    "CoincheckEmulator",
     "ConvertRecord",
     "Credentials",
     "DemoKeys",

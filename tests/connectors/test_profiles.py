@@ -32,7 +32,7 @@ from connectors.profiles import (
 from i18n import Text, render
 
 HAND_WRITTEN = ["binance", "bybit", "okx", "bitget", "kucoin", "kraken", "coinbase", "gate", "mexc", "htx", "bigone"]
-HAND_WRITTEN += ["bitflyer", "bitbank"]  # the Japanese exchanges (issue 19)
+HAND_WRITTEN += ["bitflyer", "bitbank", "coincheck"]  # the Japanese exchanges (issue 19)
 DAY = timedelta(days=1)
 REPO = Path(__file__).resolve().parents[2]
 

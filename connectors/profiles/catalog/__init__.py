@@ -10,6 +10,7 @@ from connectors.profiles.catalog import (
     bitget,
     bybit,
     coinbase,
+    coincheck,
     gate,
     htx,
     kraken,
@@ -21,10 +22,11 @@ from connectors.profiles.model import ExchangeProfile
 
 HAND_WRITTEN: tuple[ExchangeProfile, ...] = tuple(
     sorted(
-        (
+        [
             m.PROFILE
             for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone, bitflyer, bitbank)
-        ),
+        ]
+        + [coincheck.PROFILE],
         key=lambda p: -p.popularity,
     )
 )
