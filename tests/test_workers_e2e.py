@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -140,11 +141,12 @@ async def test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves(
         await workers_up(services.database, 2)
 
         pressed = await ada.send("/sync")
-        await ada.reply_to(pressed, "Binance-2")  # the second account's progress message: both jobs are queued
+        # One progress message per account, each its job's: both jobs are queued once the second one is there.
+        shown = [await ada.reply_to(pressed, "Binance-1"), await ada.reply_to(pressed, "Binance-2")]
         again = await ada.send("/sync")
         answers = [await already(telegram, ada, again, name) for name in ("Binance-1", "Binance-2")]
         summaries = [await summary_of(telegram, ada, pressed, name) for name in ("Binance-1", "Binance-2")]
-        progress = [m for m in telegram.bot_messages(ada.chat_id) if "Syncing" in versions(m)]
+        progress = [telegram.message(ada.chat_id, m.message_id) for m in shown]
         async with services.database.reader() as session:
             runs = {
                 i: await session.scalar(select(func.count()).select_from(SyncRun).where(SyncRun.integration_id == i))
@@ -161,19 +163,21 @@ async def test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves(
         assert f"{name}: {records:,} new" in (summary.text or ""), summary.text
         # The balance check after the sync ran in the worker too, and its line closes the summary.
         assert f"✅ {name}: the history explains every balance." in (summary.text or ""), summary.text
-    # The second press queued nothing: each account was said to be queued or running, with its progress message.
-    for answer in answers:
+    # A second press queued nothing: each account was said to be queued or running, in a reply to its progress.
+    for answer, message in zip(answers, progress, strict=True):
         assert "already queued" in (answer.text or "") or "already running" in (answer.text or ""), answer.text
+        assert answer.reply_to_message_id == message.message_id
     assert runs == {ids[0]: 1, ids[1]: 1}, "one sync per account, however often /sync was pressed"
     for i in ids:
         assert stored(rows[i]) == truth(binance)
     # Both workers took one job each (concurrency 1, two jobs at once) and edited progress messages on the way.
     assert [sum(log.count(f"sync job of integration {i} ended") for i in ids) for log in worker_logs] == [1, 1]
-    assert len(progress) == 2 and all(len(m.history) >= 2 for m in progress), "progress was edited while it ran"
-
-
-def versions(message: ChatMessage) -> str:
-    return "\n".join([version.text or "" for version in message.history] + [message.text or ""])
+    for message in progress:
+        assert len(message.history) >= 2, "the worker edited the progress while it ran, then showed the end"
+        assert "✅ Spot trades" in (message.text or "") and "⏸" in (message.history[0].text or "")
+        # Paced: edits at least 3 s apart (the emulator stamps whole seconds).
+        stamps = [version.replaced_at for version in message.history]
+        assert all(later - earlier >= 2 for earlier, later in pairwise(stamps)), stamps
 
 
 async def already(telegram: BotApiEmulator, ada: Walker, sent: ChatMessage, name: str) -> ChatMessage:
