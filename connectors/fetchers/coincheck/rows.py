@@ -14,8 +14,8 @@ from connectors.records import NormalizedRecord, RecordKind, exact, natural_key
 
 SIDES = {"buy": "buy", "sell": "sell"}  # a trade's side as a record's
 # Withdraw status ( pending, processing, finished, canceled ): stored once finished, never when canceled.
-WITHDRAWAL_DONE = "finished"
-WITHDRAWAL_NEVER = "canceled"
+WITHDRAWAL_STATUS_MATCH_ONLY = {"done": "finished", "never": "canceled"}
+LIST_KEY = "{}@withdraws"  # a JPY withdrawal's key: its id in the withdraws list
 Parsed = tuple[NormalizedRecord | None, bool]  # (record if final, whether a pending row holds the cursor)
 
 
@@ -89,16 +89,16 @@ class RowReader:
     def withdrawal(self, row: Mapping[str, Any]) -> Parsed:
         """A JPY withdrawal to a bank: stored once finished, with its fee."""
         status = str(row.get("status", ""))
-        if status == WITHDRAWAL_NEVER:
+        if status == WITHDRAWAL_STATUS_MATCH_ONLY["never"]:
             return None, False
-        if status != WITHDRAWAL_DONE:
+        if status != WITHDRAWAL_STATUS_MATCH_ONLY["done"]:
             return None, hold_if_recent(to_ms(utc(row["created_at"]))) is not None
         ident, fee = str(row["id"]), exact(row.get("fee") or "0")
         currency = self.code(str(row["currency"]))
         record = NormalizedRecord(
             kind=RecordKind.WITHDRAWAL,
             occurred_at=utc(row["created_at"]),
-            natural_key=natural_key(RecordKind.WITHDRAWAL, f"withdraws:{ident}"),
+            natural_key=natural_key(RecordKind.WITHDRAWAL, LIST_KEY.format(ident)),
             asset=currency,
             amount=exact(row["amount"]),
             exchange_tx_id=ident,
