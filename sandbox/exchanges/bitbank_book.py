@@ -38,6 +38,34 @@ TAKER_FEE = Decimal("0.0012")  # taker_fee_rate_quote in ccxt's sample of GET /s
 NETWORK = {"btc": "bitcoin", "eth": "ethereum", "xrp": "xrp", "mona": "monacoin"}
 COIN_FEE = {"btc": Decimal("0.0006"), "eth": Decimal("0.005"), "xrp": Decimal("0.15"), "mona": Decimal("0.001")}
 JPY_FEE = Decimal(550)  # withdrawal_fee "under" of JPY in GET /user/assets: a made-up figure of that shape
+# The margin fields of GET /spot/pairs ("string | null" / "number | null"), made-up figures of that shape.
+MARGIN_TERMS: Json = {
+    "margin_open_maker_fee_rate_quote": "0",
+    "margin_open_taker_fee_rate_quote": "0",
+    "margin_close_maker_fee_rate_quote": "-0.0002",
+    "margin_close_taker_fee_rate_quote": "0.0012",
+    "margin_long_interest": "0.0004",
+    "margin_short_interest": "0.0004",
+    "margin_current_individual_ratio": "0",
+    "margin_current_individual_until": 0,
+    "margin_current_company_ratio": "0",
+    "margin_current_company_until": 0,
+    "margin_next_individual_ratio": "0",
+    "margin_next_individual_until": 0,
+    "margin_next_company_ratio": "0",
+    "margin_next_company_until": 0,
+}
+STOP_FLAGS = (
+    "stop_order",
+    "stop_order_and_cancel",
+    "stop_market_order",
+    "stop_stop_order",
+    "stop_stop_limit_order",
+    "stop_margin_long_order",
+    "stop_margin_short_order",
+    "stop_buy_order",
+    "stop_sell_order",
+)
 # Statuses: deposits FOUND, CONFIRMED, DONE; withdrawals CONFIRMING, EXAMINING, SENDING, DONE, REJECTED, CANCELED,
 # CONFIRM_TIMEOUT.
 
@@ -239,6 +267,7 @@ class BitbankBook:
                 "taker_fee_rate_base": "0",
                 "maker_fee_rate_quote": "-0.0002",
                 "taker_fee_rate_quote": text(TAKER_FEE),
+                **MARGIN_TERMS,
                 "unit_amount": "0.0001",
                 "limit_max_amount": "1000",
                 "market_max_amount": "10",
@@ -246,8 +275,7 @@ class BitbankBook:
                 "price_digits": 3,
                 "amount_digits": 4,
                 "is_enabled": True,
-                "stop_order": False,
-                "stop_order_and_cancel": False,
+                **{flag: False for flag in STOP_FLAGS},
             }
             for pair in PAIRS
         ]
