@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import texts
 from bot.allocator import limit_malloc_arenas
 from bot.assistant.drafts import DraftStore
+from bot.commands import publish_command_menus
 from bot.context import SERVICES_KEY, SETTINGS_KEY, Services
 from bot.instance import InstanceBusy, InstanceLock
 from bot.integrations import IntegrationService
@@ -54,7 +54,9 @@ async def open_services(settings: Settings, bot_id: int) -> Services:
     """Everything a handler needs, ready to use: migrated database held by this instance of the bot, vault with a
     key ring proved to open the stored credentials. Raises StartupError (one line) when any of it cannot be."""
     database = await open_database(settings)
-    instance = InstanceLock.for_bot(database, bot_id)
+    # Webhook replicas share the bot (docs/DEPLOY.md); a long-polling instance holds it alone.
+    lease = InstanceLock.for_webhook_replica if settings.webhook_url else InstanceLock.for_bot
+    instance = lease(database, bot_id)
     try:
         try:
             dead = await instance.acquire()
@@ -109,7 +111,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # collections no longer walk it (each took 0.4-0.5 s with it, docs/BENCHMARKS.md §3).
     gc.collect()
     gc.freeze()
-    await application.bot.set_my_commands([BotCommand(name, description) for name, description in texts.BOT_COMMANDS])
+    await publish_command_menus(application.bot)
     log.info("Tallybot is up as @%s", application.bot.username)
 
 

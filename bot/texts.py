@@ -8,6 +8,7 @@ catalogue only, never here.
 
 from __future__ import annotations
 
+from bot.commands import COMMANDS
 from i18n import msgid, t
 from i18n.catalogue import SOURCE_LOCALE, translations
 
@@ -17,19 +18,7 @@ def _template(identifier: str) -> str:
     return translations(SOURCE_LOCALE).gettext(identifier)
 
 
-BOT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", t("command.start.description")),
-    ("connect", t("command.connect.description")),
-    ("sync", t("command.sync.description")),
-    ("status", t("command.status.description")),
-    ("keys", t("command.keys.description")),
-    ("upload", t("command.upload.description")),
-    ("export", t("command.export.description")),
-    ("cancel", t("command.cancel.description")),
-    ("help", t("command.help.description")),
-    ("troubleshoot", t("command.troubleshoot.description")),
-    ("settings", t("command.settings.description")),
-)
+BOT_COMMANDS: tuple[tuple[str, str], ...] = tuple((name, t(description)) for name, description in COMMANDS)
 
 UNKNOWN_COMMAND = t("fallback.unknown_command")
 PLAIN_TEXT_HINT = t("fallback.plain_text")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from db.engine import Database
 from db.repositories import UserRepository
-from i18n import SOURCE_LOCALE, resolve_locale
+from i18n import SOURCE_LOCALE, languages, resolve_locale
 
 # The longest language tag stored (users.language): Telegram sends IETF tags such as "en", "pt-br", "zh-hans".
 LANGUAGE_TAG_LENGTH = 16
@@ -53,6 +53,15 @@ class UserService:
             user = await UserRepository(session).ensure(telegram_user_id)
             if user.language is None:
                 user.language = language_code[:LANGUAGE_TAG_LENGTH]
+
+    async def set_language(self, telegram_user_id: int, locale: str) -> None:
+        """Store a language chosen in /settings: one Tallybot has a catalogue for (ValueError otherwise), which wins
+        over what the user's Telegram app sends from now on."""
+        if locale not in languages():
+            raise ValueError(f"no catalogue for {locale!r}")
+        async with self.database.writer() as session:
+            user = await UserRepository(session).ensure(telegram_user_id)
+            user.language = locale
 
     async def stored_locale(self, telegram_user_id: int) -> str | None:
         """The catalogue of the user's stored language; None for a user with none (or no row), nothing written."""

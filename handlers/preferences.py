@@ -1,4 +1,5 @@
-"""/settings: the user's time zone (used for times in /status), chosen from a list or typed after the command, and
+"""/settings: the user's time zone (used for times in /status), chosen from a list or typed after the command, the
+language every later message is worded in (one button per catalogue, each named in its own language), and
 "Delete all my data" (shows what would be deleted, asks, deletes in one transaction, says what was deleted)."""
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.context import services
 from bot.erase import FILE_TRANSACTIONS, EraseService, UserRows
 from handlers import outbound
-from handlers.callbacks import ERASE, TIMEZONE
+from handlers.callbacks import ERASE, LANGUAGE, TIMEZONE
 from handlers.locale import locale_of
-from i18n import join, msgid, t, tn
+from i18n import autonym, join, languages, msgid, t, tn
 
 COMMON_ZONES = (
     "UTC",
@@ -53,8 +54,14 @@ ERASED_ITEMS = (
 def _keyboard(locale: str) -> InlineKeyboardMarkup:
     buttons = [TIMEZONE.button(zone, zone) for zone in COMMON_ZONES]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([LANGUAGE.button(_marked(choice, locale), choice) for choice in languages()])
     rows.append([ERASE.button(t("erase.button.open", locale=locale), "ask", "", "")])
     return InlineKeyboardMarkup(rows)
+
+
+def _marked(choice: str, locale: str) -> str:
+    """A language's button: its own name, ticked when it is the one the user reads now."""
+    return f"✓ {autonym(choice)}" if choice == locale else autonym(choice)
 
 
 def _listing(rows: UserRows, locale: str) -> str:
@@ -98,7 +105,10 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     profile = await svc.users.register(user.id)
     await outbound.send(
-        context.bot, chat.id, t("settings.menu", locale=locale, zone=escape(profile.timezone)), _keyboard(locale)
+        context.bot,
+        chat.id,
+        t("settings.menu", locale=locale, zone=escape(profile.timezone), language=autonym(locale)),
+        _keyboard(locale),
     )
 
 
@@ -119,6 +129,21 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     await outbound.edit_pressed(query, t("settings.timezone_set", locale=locale, zone=escape(profile.timezone)))
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store the language pressed; the answer, and every message after it, is worded in that language."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    fields = LANGUAGE.parse(query.data)
+    chosen = None if fields is None else fields[0]
+    if chosen is None or chosen not in languages():
+        await query.answer(t("button.stale", locale=await locale_of(update, context)), show_alert=True)
+        return
+    await services(context).users.set_language(user.id, chosen)
+    await query.answer()
+    await outbound.edit_pressed(query, t("settings.language_set", locale=chosen, language=autonym(chosen)))
 
 
 async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,4 +195,5 @@ async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("settings", settings_command, filters=filters.ChatType.PRIVATE))
     application.add_handler(CallbackQueryHandler(on_zone, pattern=TIMEZONE.pattern))
+    application.add_handler(CallbackQueryHandler(on_language, pattern=LANGUAGE.pattern))
     application.add_handler(CallbackQueryHandler(on_erase, pattern=ERASE.pattern))
