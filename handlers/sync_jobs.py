@@ -18,6 +18,7 @@ from bot.jobs import QueuedSync, SyncOrder
 from bot.jobs.order import JobInQueue
 from bot.jobs.queue import SyncQueue
 from handlers import outbound, sync_views
+from handlers.callbacks import STATUS
 from i18n import msgid, t
 
 
@@ -37,7 +38,8 @@ async def defer_syncs(
                 continue
             text = sync_views.progress([None], [account.account_name], locale)
             sent = await outbound.send(context.bot, chat_id, text)
-            order = SyncOrder(telegram_user_id, account.id, account.account_name, chat_id, sent.message_id, locale)
+            name, shown = account.account_name, sent.message_id
+            order = SyncOrder(telegram_user_id, account.id, name, chat_id, shown, locale, STATUS.data("show"))
             if not await queue.defer(order):  # deferred by another press between our look and now
                 waiting = t("sync.already_queued", locale=locale, name=escape(account.account_name))
                 await outbound.edit(context.bot, chat_id, sent.message_id, waiting)

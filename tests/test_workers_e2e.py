@@ -147,6 +147,7 @@ async def test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves(
         answers = [await already(telegram, ada, again, name) for name in ("Binance-1", "Binance-2")]
         summaries = [await summary_of(telegram, ada, pressed, name) for name in ("Binance-1", "Binance-2")]
         progress = [telegram.message(ada.chat_id, m.message_id) for m in shown]
+        status = (await ada.press_for("📊 Status", "Your accounts")).text or ""
         async with services.database.reader() as session:
             runs = {
                 i: await session.scalar(select(func.count()).select_from(SyncRun).where(SyncRun.integration_id == i))
@@ -170,6 +171,8 @@ async def test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves(
     assert runs == {ids[0]: 1, ids[1]: 1}, "one sync per account, however often /sync was pressed"
     for i in ids:
         assert stored(rows[i]) == truth(binance)
+    # The summary's Status button works as under an in-process sync's summary.
+    assert "🟢 Binance-1" in status and "🟢 Binance-2" in status, status
     # Both workers took one job each (concurrency 1, two jobs at once) and edited progress messages on the way.
     assert [sum(log.count(f"sync job of integration {i} ended") for i in ids) for log in worker_logs] == [1, 1]
     for message in progress:

@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SyncOrder:
-    """One account's sync, as /sync asked for it: whose, which, and the message that shows its progress."""
+    """One account's sync, as /sync asked for it: whose, which, the message that shows its progress, and the callback
+    data of the Status button under its summary (the bot's button format is the handlers' to write)."""
 
     telegram_user_id: int
     integration_id: int
@@ -17,6 +18,7 @@ class SyncOrder:
     chat_id: int
     message_id: int
     locale: str
+    status_button: str
 
     def as_job_args(self) -> dict[str, Any]:
         return asdict(self)

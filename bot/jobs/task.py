@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from procrastinate import JobContext
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot.integrations import IntegrationError
@@ -64,9 +64,10 @@ async def sync_account(
     chat_id: int,
     message_id: int,
     locale: str,
+    status_button: str,
 ) -> None:
     work: WorkerServices = context.additional_context[WORKER_KEY]
-    order = SyncOrder(telegram_user_id, integration_id, account_name, chat_id, message_id, locale)
+    order = SyncOrder(telegram_user_id, integration_id, account_name, chat_id, message_id, locale, status_button)
     events: list[ProgressEvent | None] = [None]
     names = [order.account_name]
     message = ProgressMessage(work.bot, chat_id, message_id, interval=work.progress_interval)
@@ -97,7 +98,8 @@ async def sync_account(
     text = summary([result], time.monotonic() - started, locale)
     if checked is not None:
         text += "\n\n" + sync_line(checked, account_name, locale)
-    await work.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    status = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=status_button)
+    await work.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup([[status]]))
     log.info(
         "sync job of integration %d ended %s after %d progress edit(s)", integration_id, result.status, message.edits
     )
