@@ -34,7 +34,6 @@ from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import ms_to_utc
 from i18n import Text, msgid
 
-NAME = "bitbank"
 # A floor for a walk without a sync-from date, before bitbank's exchange opened: nothing is older.
 BITBANK_OPENED = date(2014, 1, 1)
 TRADES_METHOD = "privateGetUserSpotTradeHistory"
@@ -42,7 +41,8 @@ WALLET: Mapping[Endpoint, tuple[str, str, str]] = {  # ccxt method, list name in
     Endpoint.DEPOSITS: ("privateGetUserDepositHistory", "deposits", "found_at"),
     Endpoint.WITHDRAWALS: ("privateGetUserWithdrawalHistory", "withdrawals", "requested_at"),
 }
-SUPPORTED = frozenset({Endpoint.SPOT_TRADES, *WALLET})
+LISTS = {Endpoint.SPOT_TRADES: "trades", **{endpoint: names[1] for endpoint, names in WALLET.items()}}  # in `data`
+SUPPORTED = frozenset(LISTS)
 MARGIN_GAP = msgid("sync.gap.bitbank.margin")
 Token = list[Any]  # [time bound of the next request, [ids of the rows read at that time]]
 Read = Callable[[Mapping[str, Any]], tuple[str, int, Parsed]]
@@ -123,14 +123,14 @@ class BitbankFetcher:
 
     @staticmethod
     def _list_name(spec: EndpointSpec) -> str:
-        return "trades" if spec.endpoint is Endpoint.SPOT_TRADES else WALLET[spec.endpoint][1]
+        return LISTS[spec.endpoint]
 
     # -- spot trades ------------------------------------------------------------------------------------------
 
     async def _trades(
         self, spec: EndpointSpec, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
     ) -> AsyncIterator[Page]:
-        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=BITBANK_OPENED)
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=self.profile.name, opened=BITBANK_OPENED)
         until_ms = to_ms(until)
 
         def read(row: Mapping[str, Any]) -> tuple[str, int, Parsed]:
@@ -168,7 +168,7 @@ class BitbankFetcher:
         until_ms = to_ms(until)
         for position, asset in enumerate(assets):
             state = states.get(asset)
-            start_ms = walk_begin(spec, state, since, report, exchange_name=NAME, opened=BITBANK_OPENED)
+            start_ms = walk_begin(spec, state, since, report, exchange_name=self.profile.name, opened=BITBANK_OPENED)
 
             def read(row: Mapping[str, Any]) -> tuple[str, int, Parsed]:
                 return str(row["uuid"]), int(row[time_field]), parse(row)

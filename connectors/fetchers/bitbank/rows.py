@@ -18,6 +18,7 @@ DEPOSIT_CREDITED = frozenset({"CONFIRMED", "DONE"})
 WITHDRAWAL_DONE = "DONE"
 WITHDRAWAL_NEVER = frozenset({"REJECTED", "CANCELED", "CONFIRM_TIMEOUT"})
 
+SIDES = {"buy": "buy", "sell": "sell"}  # `side`: "buy" or "sell", as records name them
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
 
@@ -46,7 +47,7 @@ class RowReader:
             amount=amount,
             exchange_tx_id=ident,
             market=f"{base}/{quote}",
-            side="buy" if row["side"] == "buy" else "sell",
+            side=SIDES[str(row["side"])],
             quote_asset=quote,
             quote_amount=amount * price,
             price=price,
