@@ -94,6 +94,10 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
     # bitFlyer sends amounts as JSON numbers: parsed as Decimal they keep every digit. "Private APIs: 500 queries per
     # 5 minutes", the same per IP (docs/exchange-apis/bitflyer.md): ccxt's rolling window of 5 minutes holding
     # 300000 / 600 = 500 calls is that budget, bursts included, where ccxt would pace one call a second.
+    # Coincheck states no limit for its history lists; the strictest it states for a private read is "Order details
+    # API calls can be requested to the exchange at most once per second" (docs/exchange-apis/coincheck.md): one call
+    # a second, where ccxt paces one every 1.5 s.
+    "coincheck": {"rateLimit": 1000},
     "bitflyer": {
         "on_json_response": partial(json.loads, parse_float=Decimal),
         "rateLimit": 600,
