@@ -43,7 +43,7 @@ from sandbox.exchanges.okx_book import (
 )
 from sandbox.exchanges.okx_protocol import Call, NotEmulated, OkxError, OkxIds
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
-from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.scripted import generate_account, with_exact_costs
 
 # (requests, window in ms) per endpoint, each from the endpoint's page of OKX's docs (docs/exchange-apis/okx.md).
 DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
@@ -154,8 +154,9 @@ class OkxEmulator(ExchangeEmulator):
             FUNDING_BILLS_LOOKBACK_MS,
         )
         profile = replace(profile, quiet_ages_ms=quiet)
-        self.account: ScriptedAccount = generate_account(
-            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds()
+        # OKX's fills carry no quote amount: a fill moves exactly fillPx times fillSz (with_exact_costs).
+        self.account: ScriptedAccount = with_exact_costs(
+            generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds())
         )
         self.book = OkxBook(self.account, fills_history_lookback_ms=fills_history_lookback_ms, derivatives=derivatives)
         self._windows: dict[tuple[str, ...], SlidingWindow] = {}

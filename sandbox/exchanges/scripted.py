@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal, NamedTuple
 
@@ -362,6 +363,22 @@ def generate_account(
         **history._asdict(),
         balances=tuple(balances),
     )
+
+
+def with_exact_costs(account: ScriptedAccount) -> ScriptedAccount:
+    """The account as an exchange whose fills show only a price and an amount keeps it (OKX: `fillPx`, `fillSz`,
+    no quote amount): the quote a fill moves is exactly their product, not the product cut to 8 decimals; OKX keeps
+    more (its documented fill charges a fee of "-0.00000192834"). The balances move by the same product, so the
+    history a reader adds up from the wire is what the balances say, to the last digit."""
+    change: dict[str, Decimal] = {}
+    trades = []
+    for trade in account.trades:
+        exact = trade.price * trade.amount
+        sign = 1 if trade.side == "buy" else -1
+        change[trade.quote] = change.get(trade.quote, Decimal(0)) - sign * (exact - trade.cost)
+        trades.append(replace(trade, cost=exact))
+    balances = tuple(replace(b, free=b.free + change.get(b.asset, Decimal(0))) for b in account.balances)
+    return replace(account, trades=tuple(trades), balances=balances)
 
 
 def credited_balances(account: ScriptedAccount, lifecycle: Lifecycle) -> tuple[BalanceRecord, ...]:
