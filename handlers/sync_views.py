@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from bot.status import AccountStatus
 from bot.sync.views import (
@@ -23,7 +22,7 @@ from bot.sync.views import (
 )
 from db.types import utcnow
 from handlers.reconcile_views import status_lines
-from i18n import render, t, tn
+from i18n import local_datetime, render, t, tn
 
 __all__ = [
     "MARKS",
@@ -62,8 +61,9 @@ def ago(moment: datetime, now: datetime, locale: str) -> str:
     return tn("status.ago.days", seconds // 86400, locale=locale)
 
 
-def local(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+def local(moment: datetime, zone: str, locale: str) -> str:
+    """A time in the reader's zone, worded for their locale (CLDR's date and time patterns)."""
+    return local_datetime(moment, zone, locale)
 
 
 def status_block(account: AccountStatus, zone: str, locale: str) -> str:
@@ -77,7 +77,7 @@ def status_block(account: AccountStatus, zone: str, locale: str) -> str:
             t(
                 "status.last_sync",
                 locale=locale,
-                when=local(summary.last_synced_at, zone),
+                when=local(summary.last_synced_at, zone, locale),
                 ago=ago(summary.last_synced_at, utcnow(), locale),
             )
         )
@@ -87,7 +87,7 @@ def status_block(account: AccountStatus, zone: str, locale: str) -> str:
     if summary.fingerprint is None:
         lines.append(t("status.no_key", locale=locale))
     if account.expires_soon and summary.expires_at is not None:
-        lines.append(t("status.key_expires", locale=locale, when=local(summary.expires_at, zone)))
+        lines.append(t("status.key_expires", locale=locale, when=local(summary.expires_at, zone, locale)))
     for line in account.endpoints:
         text = f"  {ENDPOINT_STATUS_MARKS.get(line.status, '⚪')} {escape(render(line.label, locale))}"
         if line.status in ("failed", "partial", "skipped") and line.error_message:

@@ -7,6 +7,7 @@ user renders them with `render`, `t` or `tn` in the user's locale. docs/TEXTS.md
 from __future__ import annotations
 
 from i18n.catalogue import SOURCE_LOCALE, UnknownText, resolve_locale
+from i18n.dates import local_datetime
 from i18n.languages import autonym, languages
 from i18n.lists import ListStyle, join
 from i18n.render import Alternatives, Text, from_stored, render, t, tn
@@ -30,6 +31,7 @@ __all__ = [
     "from_stored",
     "join",
     "languages",
+    "local_datetime",
     "msgid",
     "render",
     "resolve_locale",
