@@ -319,18 +319,18 @@ def _csv_text(rows: Sequence[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def export_details(report: ExportReport) -> str:
+def export_details(report: ExportReport, locale: str) -> str:
     """What the file's rows stand for, beyond its caption: legs paired, records left out (and why), and for
-    Cryptact its re-upload rule with the command that sends only what is new."""
+    Cryptact its re-upload rule with the command that sends only what is new; in the reader's locale."""
     lines: list[str] = []
     if report.paired:
-        lines.append(tn("export.details.paired", report.paired // 2, legs=report.paired))
+        lines.append(tn("export.details.paired", report.paired // 2, locale=locale, legs=report.paired))
     for reason, count in sorted(report.skipped.items()):
-        lines.append(t("export.details.left_out", count=count, reason=t(reason)))
+        lines.append(t("export.details.left_out", locale=locale, count=count, reason=t(reason, locale=locale)))
     if report.format == "cryptact" and report.rows:
         # Cryptact's re-upload rule: "What is subcategories for custom files" (support.cryptact.com/hc/en-us/articles/
         # 360060072591) and "How to Upload Exchange Files Correctly" (…/10505957590297).
         newest = report.newest_written or report.last_at
         next_since = f"{newest:%Y-%m-%d}" if newest is not None else "YYYY-MM-DD"
-        lines.append(t("export.cryptact.reupload", next_since=next_since))
+        lines.append(t("export.cryptact.reupload", locale=locale, next_since=next_since))
     return "\n".join(lines)

@@ -222,7 +222,7 @@ async def send_export(
                     else t("export.part_caption", locale=locale, caption=caption, number=number, count=count)
                 )
                 await outbound.send_document(chat.get_bot(), chat.id, handle, part.name, escape(label))
-        details = export_details(report)
+        details = export_details(report, locale)
         if details:
             await outbound.send(chat.get_bot(), chat.id, escape(details))
     await reconcile_export.send_reconciliation(chat, database, user_id, integration_id, locale)  # beside the history

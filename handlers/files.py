@@ -59,7 +59,7 @@ async def upload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         caption = escape(t("upload.template_caption", locale=locale))
         await outbound.send_document(context.bot, chat.id, template_csv(), "tallybot-template.csv", caption)
         return
-    formats = escape(known_formats_text())
+    formats = escape(known_formats_text(locale))
     await outbound.send(context.bot, chat.id, t("upload.help", locale=locale, formats=formats))
 
 

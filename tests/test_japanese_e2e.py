@@ -1,6 +1,6 @@
 """A Japanese user (Telegram language_code "ja") through the real bot, all in Japanese: /start, the Assistant with
-bitFlyer's demo key, /sync, /status, troubleshooting, /export as a Cryptact file, the command menu; then English
-chosen in /settings, and every later message in English.
+bitFlyer's demo key, /sync, /status, troubleshooting, /export as a Cryptact file, /upload's help, the command menu;
+then English chosen in /settings, and every later message in English.
 
 Expected texts are read from the shipped catalogues (the Japanese one for what Ada reads first, the English one after
 she switches), never copied here; and no English catalogue text may reach her while she reads Japanese.
@@ -124,6 +124,10 @@ async def test_a_japanese_user_connects_syncs_reads_status_troubleshoots_and_exp
         exported = await telegram.wait_for_bot_message(
             ada.chat_id, after_message_id=before, predicate=lambda m: m.document is not None
         )
+        # What the file stands for comes after it: Cryptact's re-upload rule.
+        await ada.reply_to(exported, part("export.cryptact.reupload"))
+        sent = await ada.send("/upload")
+        upload_help = (await ada.reply_to(sent, part("upload.help"))).text or ""
         read_in_japanese = ada.all_bot_texts() + "\n" + (exported.caption or "")
 
         sent = await ada.send("/settings")
@@ -147,6 +151,7 @@ async def test_a_japanese_user_connects_syncs_reads_status_troubleshoots_and_exp
     # The export: a Cryptact file, captioned in Japanese.
     assert exported.document is not None and exported.caption is not None
     assert template("export.format.cryptact", "ja") in exported.caption, exported.caption
+    assert template("file.format.cryptact", "ja") in upload_help  # the formats /upload reads, in Japanese too
     assert english_leaks([read_in_japanese]) == []
     assert english_leaks([help_in_english]) != []  # the check sees English where there is some
     # The command menu: Japanese for a Japanese app, English as the default.

@@ -38,7 +38,7 @@ from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped,
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
 from connectors.files.refusal import unknown_file_text
 from connectors.files.values import zone_in_text, zone_named
-from i18n import Text, join, t
+from i18n import SOURCE_LOCALE, Text, join, t
 
 FORMATS: tuple[FileFormat, ...] = (
     tallybot.FORMAT,
@@ -96,8 +96,9 @@ def format_named(name: str) -> FileFormat:
     raise UnknownFormat(Text.of("file.no_such_format", name=name), [f.title for f in FORMATS])
 
 
-def known_formats_text() -> str:
-    return "\n".join(f"• {t(f.title)}" for f in FORMATS)
+def known_formats_text(locale: str = SOURCE_LOCALE) -> str:
+    """The formats /upload reads, one bullet each, worded in the reader's locale."""
+    return "\n".join(f"• {t(f.title, locale=locale)}" for f in FORMATS)
 
 
 def exchange_name(exchange_id: str) -> str:
