@@ -1,5 +1,5 @@
-"""A sync worker killed with SIGKILL mid-sync: its job is run again by another worker and the account ends with
-exactly its ground truth.
+"""A sync worker killed with SIGKILL mid-sync (or, in the long run, stopped with SIGTERM): its job is run again by
+another worker and the account ends with exactly its ground truth.
 
 The worker dies between pages (some committed, the sync's lease and its procrastinate job left behind). Nothing in
 the test puts the job back: the second worker's periodic "retry stalled jobs" task finds it once the dead worker's
@@ -16,13 +16,16 @@ import signal
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select, text
 
 from bot.context import SERVICES_KEY, Services
 from bot.vault import generate_key
+from bot.worker import SHUTDOWN_GRACE_SECONDS
 from db.engine import Database
 from db.models import SyncLease, SyncRun, Transaction
 from sandbox.botapi import BotApiEmulator
@@ -59,16 +62,33 @@ async def until(check: Callable[[], object], timeout: float, what: str) -> None:
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
-async def test_a_worker_killed_mid_sync_leaves_its_job_to_another_and_nothing_is_lost_or_doubled(
-    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, measured: Callable[..., None]
-) -> None:
-    started = time.monotonic()
+@dataclass
+class Stopped:
+    """What a worker stopped mid-sync left, and how its heir ended the sync."""
+
+    expected: dict[str, tuple[object, ...]]
+    kept: list[str]  # natural keys stored when the first worker was gone
+    left: str | None  # its job's status then
+    final: list[str]
+    summary: str
+    heir_log: str
+    runs: list[str]
+    open_runs: int
+    lease_left: bool
+    jobs: list[str]
+    recovery_seconds: float
+
+
+async def stop_a_worker_mid_sync(telegram: BotApiEmulator, ada: Walker, tmp_path: Path, how: signal.Signals) -> Stopped:
+    """One account synced by a worker that gets `how` once pages are committed; a second worker finishes it. From the
+    signal until the first worker is gone, the exchange holds every answer: a stopping worker cannot finish the sync
+    within its grace period."""
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(fresh_database())
         binance = await stack.enter_async_context(
             BinanceEmulator(seed=91, profile=ACCOUNT, listed_symbols=12, limits=UNLIMITED)
         )
-        binance.faults.inject(delay(0.1), times=None)  # pages arrive one by one: the kill lands between them
+        binance.faults.inject(delay(0.1), times=None)  # pages arrive one by one: the stop lands between them
         master_key = base64.b64encode(generate_key()).decode()
         settings = settings_for(
             telegram,
@@ -103,16 +123,20 @@ async def test_a_worker_killed_mid_sync_leaves_its_job_to_another_and_nothing_is
                 return len(await stored_keys(database, integration_id)) >= 10
 
             await until(some_pages_committed, 30, "the first worker committed pages")
-            doomed.send_signal(signal.SIGKILL)
-            await doomed.wait()
-        killed_at = time.monotonic()
+            binance.faults.clear()
+            binance.faults.inject(delay(SHUTDOWN_GRACE_SECONDS + 30), times=None)
+            doomed.send_signal(how)
+            await asyncio.wait_for(doomed.wait(), timeout=SHUTDOWN_GRACE_SECONDS + 15)
+            binance.faults.clear()
+            binance.faults.inject(delay(0.1), times=None)
+        stopped_at = time.monotonic()
         kept = await stored_keys(database, integration_id)
         async with database.reader() as session:
             left = await session.scalar(SYNC_JOB_STATUSES)
 
         await stack.enter_async_context(worker_process(environment, tmp_path / "heir.log"))
         summary = await summary_of(telegram, ada, pressed, "Binance-1")
-        recovered_in = time.monotonic() - killed_at
+        recovered_in = time.monotonic() - stopped_at
 
         async def job_statuses() -> list[str]:
             async with database.reader() as session:
@@ -127,28 +151,65 @@ async def test_a_worker_killed_mid_sync_leaves_its_job_to_another_and_nothing_is
         async with database.reader() as session:
             runs = list((await session.scalars(select(SyncRun).where(SyncRun.integration_id == integration_id))).all())
             lease = await session.get(SyncLease, integration_id)
-    heir_log = (tmp_path / "heir.log").read_text(errors="replace")
+    return Stopped(
+        expected=truth(binance),
+        kept=kept,
+        left=left,
+        final=final,
+        summary=summary.text or "",
+        heir_log=(tmp_path / "heir.log").read_text(errors="replace"),
+        runs=sorted(str(run.status) for run in runs),
+        open_runs=sum(1 for run in runs if run.finished_at is None),
+        lease_left=lease is not None,
+        jobs=jobs,
+        recovery_seconds=round(recovered_in, 1),
+    )
 
-    expected = truth(binance)
-    lost = len(set(expected) - set(final))
-    duplicated = len(final) - len(set(final))
-    assert left == "doing", "the killed worker's job was left running, for the stalled-job check to find"
-    assert 10 <= len(kept) < len(expected), "the kill landed mid-sync"
-    assert set(kept) <= set(expected)
-    assert lost == 0 and duplicated == 0 and set(final) == set(expected)
-    # The heir resumed where the dead worker stopped: only the records not yet stored are new.
-    assert f"Binance-1: {len(expected) - len(kept):,} new" in (summary.text or ""), summary.text
-    assert "is run again" in heir_log, "the heir's periodic task retried the stalled job"
-    assert sorted(run.status for run in runs) == ["interrupted", "ok"] and all(r.finished_at for r in runs)
-    assert lease is None
-    assert jobs == ["succeeded"], "one job, run to its end"
+
+def assert_resumed_to_ground_truth(found: Stopped) -> dict[str, int]:
+    """The crash runs' counts (test_crash_safety.py): nothing lost, nothing twice, nothing fetched again."""
+    lost = len(set(found.expected) - set(found.final))
+    duplicated = len(found.final) - len(set(found.final))
+    assert 10 <= len(found.kept) < len(found.expected), "the stop landed mid-sync"
+    assert set(found.kept) <= set(found.expected)
+    assert lost == 0 and duplicated == 0 and set(found.final) == set(found.expected)
+    # The heir resumed where the first worker stopped: only the records not yet stored are new.
+    assert f"Binance-1: {len(found.expected) - len(found.kept):,} new" in found.summary, found.summary
+    assert found.runs == ["interrupted", "ok"] and found.open_runs == 0, "the stopped run closed as interrupted"
+    assert not found.lease_left
+    assert found.jobs == ["succeeded"], "one job, run to its end"
+    return {"records": len(found.expected), "stored_at_stop": len(found.kept), "lost": lost, "duplicated": duplicated}
+
+
+async def test_a_worker_killed_mid_sync_leaves_its_job_to_another_and_nothing_is_lost_or_doubled(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, measured: Callable[..., None]
+) -> None:
+    started = time.monotonic()
+    found = await stop_a_worker_mid_sync(telegram, ada, tmp_path, signal.SIGKILL)
+
+    assert found.left == "doing", "the killed worker's job was left running, for the stalled-job check to find"
+    assert "is run again" in found.heir_log, "the heir's periodic task retried the stalled job"
+    counts = assert_resumed_to_ground_truth(found)
     measured(
         kills=1,
         resumed_to_ground_truth=1,
-        records=len(expected),
-        stored_at_kill=len(kept),
-        lost=lost,
-        duplicated=duplicated,
-        recovery_seconds=round(recovered_in, 1),
+        **counts,
+        recovery_seconds=found.recovery_seconds,
         seconds=round(time.monotonic() - started, 1),
     )
+
+
+async def test_a_worker_stopped_mid_sync_hands_its_job_back_after_the_grace_period(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, long_run: bool, measured: Callable[..., None]
+) -> None:
+    """SIGTERM during a sync longer than the worker's grace period: cancelled, the job goes back to the queue at
+    once ("aborted, to retry"), no stalled-job check needed. Long run only: it waits out the whole grace period."""
+    if not long_run:
+        pytest.skip("waits out a worker's 20 s shutdown grace period: --long")
+    started = time.monotonic()
+    found = await stop_a_worker_mid_sync(telegram, ada, tmp_path, signal.SIGTERM)
+
+    assert found.left == "todo", "the stopped worker handed its job back to the queue"
+    assert "is run again" not in found.heir_log
+    counts = assert_resumed_to_ground_truth(found)
+    measured(stops=1, resumed_to_ground_truth=1, **counts, seconds=round(time.monotonic() - started, 1))
