@@ -75,6 +75,8 @@ async def run_worker(settings: Settings) -> None:
                     stalled_worker_timeout=stalled,
                     install_signal_handlers=True,
                     shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
+                    # A job per /sync press: the ones that succeeded are deleted, failed ones stay to be looked at.
+                    delete_jobs="successful",
                 )
         finally:
             await pool.close()

@@ -177,7 +177,7 @@ def assert_resumed_to_ground_truth(found: Stopped) -> dict[str, int]:
     assert f"Binance-1: {len(found.expected) - len(found.kept):,} new" in found.summary, found.summary
     assert found.runs == ["interrupted", "ok"] and found.open_runs == 0, "the stopped run closed as interrupted"
     assert not found.lease_left
-    assert found.jobs == ["succeeded"], "one job, run to its end"
+    assert found.jobs == [], "one job, run to its end (a worker deletes the jobs that succeeded)"
     return {"records": len(found.expected), "stored_at_stop": len(found.kept), "lost": lost, "duplicated": duplicated}
 
 
