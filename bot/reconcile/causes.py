@@ -54,6 +54,7 @@ class Coverage:
     failed: list[str] = field(default_factory=list)  # endpoints whose last sync failed
     gaps: list[Gap] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # endpoints the last sync did not fetch
+    unused: list[str] = field(default_factory=list)  # of those, kinds the account showed no sign of using
     switched_off: list[str] = field(default_factory=list)  # endpoints the user turned off
     off_by_default: list[str] = field(default_factory=list)  # offered, off for a new account, not switched on
     sync_from: date | None = None
@@ -82,7 +83,7 @@ def coverage_from(
             if newest and result.get("status") == "failed":
                 coverage.failed.append(endpoint)
             if newest and result.get("status") == "skipped":
-                coverage.skipped.append(endpoint)
+                (coverage.unused if result.get("unused") else coverage.skipped).append(endpoint)
             for gap in result.get("gaps") or ():
                 if gap.get("end"):
                     start = _day(gap.get("start"))
@@ -126,8 +127,12 @@ def likely_cause(
         return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat()}
     if asset in quotes - scanned:
         return Cause.QUOTE_MARKETS, {"asset": asset}
-    # A kind off by default that can move this asset was never read: the cause of a difference no market scan can
-    # find (its quote's markets already scanned, or the asset quotes none), never "unknown".
+    # A kind skipped because the account shows no sign of using it (no futures wallet, say) or off by default that
+    # can move this asset was never read: the cause of a difference no market scan can find (its quote's markets
+    # already scanned, or the asset quotes none), never "unknown".
+    unused = [endpoint for endpoint in coverage.unused if endpoint in kinds]
+    if unused:
+        return Cause.NOT_FETCHED, {"endpoints": unused}
     unread = [endpoint for endpoint in coverage.off_by_default if endpoint in kinds]
     if unread:
         return Cause.KIND_OFF, {"endpoints": unread}

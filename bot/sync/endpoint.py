@@ -56,8 +56,9 @@ class EndpointSync:
                 return await self._ended(ctx, run, previous, completed=True)
             if isinstance(error, UnsupportedEndpoint):  # the account shows no sign of this kind (base.py)
                 # The look that found no sign of it was a request too (the sync's request count is every one).
+                unused = error.notice is not None
                 notice = error.notice or not_fetched
-                return await self.skipped(ctx, planned, notice, None, requests=run.report.requests)
+                return await self.skipped(ctx, planned, notice, None, requests=run.report.requests, unused=unused)
             if isinstance(error, RateLimited):
                 behind = _refusal_behind(error, ctx.target)
                 if behind is not None:
@@ -188,12 +189,14 @@ class EndpointSync:
         diagnosis: Diagnosis | None,
         *,
         requests: int = 0,
+        unused: bool = False,
     ) -> EndpointResult:
         result = EndpointResult(
             planned.endpoint,
             planned.label,
             EndpointStatus.SKIPPED,
             requests=requests,
+            unused=unused,
             diagnosis=diagnosis,
             notice=notice,
             label_text=planned.label_text,

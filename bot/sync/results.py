@@ -81,6 +81,7 @@ class EndpointResult:
     diagnosis: Diagnosis | None = None  # why it failed, is partial, or is not offered
     gaps: tuple[SyncGap, ...] = ()
     notice: Text | None = None  # why it was skipped
+    unused: bool = False  # skipped as a kind the account shows no sign of using: no history of it is missing
     markets_scanned: tuple[str, ...] = ()
     markets_not_scanned: Mapping[str, str] = field(default_factory=dict)  # market -> why not
     label_text: Text | str = ""  # the label as a catalogue text (`label` is its English), for views per locale
@@ -105,6 +106,7 @@ class EndpointResult:
             "diagnosis": str(self.diagnosis.code) if self.diagnosis else None,
             "gaps": [gap.to_json() for gap in self.gaps],
             "note": stored(self.notice),
+            **({"unused": True} if self.unused else {}),
             "markets_scanned": len(self.markets_scanned),
             "markets_not_scanned": len(self.markets_not_scanned),
         }

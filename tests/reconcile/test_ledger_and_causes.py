@@ -162,6 +162,23 @@ def test_a_kind_off_by_default_is_named_once_no_market_scan_can_explain_the_diff
     assert likely_cause("USDT", D("-12.5"), every, usdt, scanned=usdt) == (Cause.QUOTE_MARKETS, {"asset": "USDT"})
 
 
+def test_a_kind_the_account_never_used_is_named_only_once_no_market_scan_can_explain_the_difference() -> None:
+    # Binance's futures and margin, on by default, skipped for an account without those wallets (the fetcher's
+    # notice: "unused"); a kind Tallybot cannot fetch yet is skipped without it and is a certain cause.
+    skipped = {"status": "skipped", "unused": True}
+    endpoints = {"futures_trades": skipped, "funding": skipped, "margin_trades": skipped, "spot_trades": {}}
+    kinds = list(endpoints)
+    coverage = coverage_from([{"endpoints": endpoints}], offered=kinds, enabled=kinds, sync_from=None)
+    usdt = frozenset({"USDT"})
+    assert likely_cause("USDT", D("-12.5"), coverage, usdt) == (Cause.QUOTE_MARKETS, {"asset": "USDT"})
+    # Margin trades cannot move a total the way futures can: only the kinds that can are named.
+    never_used = (Cause.NOT_FETCHED, {"endpoints": ["futures_trades", "funding"]})
+    assert likely_cause("USDT", D("-12.5"), coverage, usdt, scanned=usdt) == never_used
+    endpoints["spot_trades"] = {"status": "skipped"}
+    not_fetched = coverage_from([{"endpoints": endpoints}], offered=kinds, enabled=kinds, sync_from=None)
+    assert likely_cause("USDT", D("-12.5"), not_fetched, usdt) == (Cause.NOT_FETCHED, {"endpoints": ["spot_trades"]})
+
+
 def test_a_gap_in_one_market_explains_only_that_markets_assets() -> None:
     # Spot trades of ETH/BTC before 2025-03-01 out of reach: an ETH difference is that gap; a USDT one is not.
     gap = {"start": "2024-01-01T00:00:00+00:00", "end": "2025-03-01T00:00:00+00:00", "market": "ETH/BTC"}
