@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.diagnosis.texts import KEY_NOTE_BITGET_UNIFIED, KEY_NOTE_KRAKEN_QUERY_RANGE
 from connectors.profiles.catalog.gate import PERMISSION_NAMES as GATE_PERMISSION_NAMES
-from i18n import t
+from i18n import Text, msgid, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,16 @@ class KeyFacts:
     expires_at: datetime | None = None
     verified: bool = True  # False: the rights are assumed or unknown, not reported by the exchange
     unknown_permissions: tuple[str, ...] = ()  # names we do not recognise: trading rights, withdrawing if so named
-    note: str = ""  # a warning specific to how this key was checked (Bitget Tax API keys)
+    # A warning specific to how this key was checked (a Bitget Tax API key, a unified account, a Kraken date range);
+    # its `{name}` (the exchange) is filled where it is shown.
+    note_text: Text | None = None
+
+    @property
+    def note(self) -> str:
+        """The note in English with `{name}` left to fill: a view for callers that do not pass a locale."""
+        if self.note_text is None:
+            return ""
+        return render(Text(self.note_text.id, {"name": "{name}", **self.note_text.args}))
 
 
 class PermissionsUnreadable(Exception):
@@ -164,7 +172,7 @@ def parse_bitget(payload: Any) -> KeyFacts:
             can_withdraw="withdraw" in granted,
             ip_restricted=bool((uta_ips or "").strip()),
             unknown_permissions=tuple(p for p in granted if p not in _BITGET_UTA_PERMISSIONS),
-            note=KEY_NOTE_BITGET_UNIFIED,
+            note_text=Text.of(msgid("keycheck.note.bitget_unified")),
         )
     authorities = _strings(data.get("authorities"), "data.authorities")
     ips = data.get("ips", "")
@@ -257,13 +265,13 @@ def _kraken_time(result: Mapping[str, Any], name: str) -> datetime | None:
         raise PermissionsUnreadable(f"result.{name} is not a time") from None
 
 
-def _kraken_query_range(result: Mapping[str, Any]) -> str:
+def _kraken_query_range(result: Mapping[str, Any]) -> Text | None:
     start, end = _kraken_time(result, "queryFrom"), _kraken_time(result, "queryTo")
     if start and end:
-        return t("keycheck.kraken_range.between", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
+        return Text.of("keycheck.kraken_range.between", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
     if start:
-        return t("keycheck.kraken_range.from", start=f"{start:%Y-%m-%d}")
-    return t("keycheck.kraken_range.until", end=f"{end:%Y-%m-%d}") if end else ""
+        return Text.of("keycheck.kraken_range.from", start=f"{start:%Y-%m-%d}")
+    return Text.of("keycheck.kraken_range.until", end=f"{end:%Y-%m-%d}") if end else None
 
 
 def parse_kraken(payload: Any) -> KeyFacts:
@@ -288,7 +296,7 @@ def parse_kraken(payload: Any) -> KeyFacts:
         ip_restricted=bool(allowlist),
         expires_at=expires_at,
         unknown_permissions=_unknown(perms, known),
-        note=KEY_NOTE_KRAKEN_QUERY_RANGE.replace("{range}", limited) if limited else "",
+        note_text=Text.of(msgid("keycheck.note.kraken_query_range"), range=limited) if limited else None,
     )
 
 

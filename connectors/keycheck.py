@@ -29,7 +29,6 @@ from connectors.diagnosis import (
     error_facts,
     safe_summary,
 )
-from connectors.diagnosis import texts as t
 
 # The permission readers live in their own module; tests and callers still import them from here.
 from connectors.key_permissions import KeyFacts as KeyFacts
@@ -45,7 +44,7 @@ from connectors.key_permissions import parse_kraken as parse_kraken
 from connectors.key_permissions import parse_kucoin as parse_kucoin
 from connectors.key_permissions import parse_okx as parse_okx
 from connectors.profiles import ExchangeProfile, KeyType
-from i18n import Text, render
+from i18n import Text, msgid, render
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +68,14 @@ class KeyCheck:
     permissions_verified: bool
     ip_restricted: bool | None
     expires_at: datetime | None  # UTC
-    warnings: tuple[str, ...]
+    warning_texts: tuple[Text, ...]  # worded in the reader's locale by the view
     diagnosis: Diagnosis | None
     requests: int = 0  # HTTP requests this check made with the key (the shared market list is not counted)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The warnings in English: a view for callers that do not pass a locale."""
+        return tuple(render(text) for text in self.warning_texts)
 
 
 def unreadable_diagnosis(profile: ExchangeProfile) -> Diagnosis:
@@ -152,22 +156,22 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
         can_trade = True  # unknown rights are treated as the dangerous kind
     if any("withdraw" in right.lower() for right in facts.unknown_permissions):
         can_withdraw = True  # fail closed: a right named for withdrawing is never let through as a trading right
-    warnings: list[str] = []
+    warnings: list[Text] = []
     if not facts.verified:
         # A profile's note describes its check ("Tallybot checks … cannot trade or withdraw"): it is shown only
         # where there is no check to describe, never for a check that did not happen.
         profile_note = profile.permission_check.user_note
-        unchecked = profile_note is not None and not profile.permission_check.available
-        note = facts.note or (render(profile_note) if unchecked and profile_note is not None else "")
-        warnings.append((note or t.NOT_VERIFIED_FALLBACK).format(name=name))
-    elif facts.note:  # a verified key with something to say about its account (a Bitget unified account)
-        warnings.append(facts.note.format(name=name))
+        unchecked = isinstance(profile_note, Text) and not profile.permission_check.available
+        note = facts.note_text or (profile_note if unchecked and isinstance(profile_note, Text) else None)
+        warnings.append(_named(note or Text.of(msgid("keycheck.not_verified")), name))
+    elif facts.note_text is not None:  # a verified key with something to say about its account (Bitget unified)
+        warnings.append(_named(facts.note_text, name))
     if facts.unknown_permissions:
-        warnings.append(t.WARN_UNKNOWN_PERMISSIONS.format(name=name))
+        warnings.append(Text.of("keycheck.warn.unknown_permissions", name=name))
     if facts.ip_restricted:
-        warnings.append(t.WARN_IP_RESTRICTED)
+        warnings.append(Text.of("keycheck.warn.ip_restricted"))
     if facts.expires_at is not None:
-        warnings.append(t.WARN_EXPIRES.format(name=name, date=facts.expires_at.strftime("%d %B %Y")))
+        warnings.append(Text.of("keycheck.warn.expires", name=name, date=facts.expires_at.date()))
 
     diagnosis: Diagnosis | None = None
     if facts.can_read is False:
@@ -177,7 +181,7 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
     elif can_trade and not allow_trading:
         diagnosis = diagnosis_for(DiagnosisCode.TOO_MANY_PERMISSIONS, profile, variant="trade")
     elif can_trade:
-        warnings.insert(0, t.WARN_TRADING_ALLOWED)
+        warnings.insert(0, Text.of("keycheck.warn.trading_allowed"))
     return KeyCheck(
         ok=diagnosis is None,
         can_read=facts.can_read,
@@ -186,10 +190,15 @@ def judge(profile: ExchangeProfile, facts: KeyFacts, *, allow_trading: bool, req
         permissions_verified=facts.verified,
         ip_restricted=facts.ip_restricted,
         expires_at=facts.expires_at,
-        warnings=tuple(warnings),
+        warning_texts=tuple(warnings),
         diagnosis=diagnosis,
         requests=requests,
     )
+
+
+def _named(text: Text, name: str) -> Text:
+    """A key-check text with the exchange's name (`{name}`) among its arguments."""
+    return Text(text.id, {**text.args, "name": name})
 
 
 def _failed(diagnosis: Diagnosis, *, requests: int) -> KeyCheck:
@@ -201,7 +210,7 @@ def _failed(diagnosis: Diagnosis, *, requests: int) -> KeyCheck:
         permissions_verified=False,
         ip_restricted=None,
         expires_at=None,
-        warnings=(),
+        warning_texts=(),
         diagnosis=diagnosis,
         requests=requests,
     )
@@ -309,7 +318,13 @@ async def _probe_bitget(profile: ExchangeProfile, kind: KeyType, client: Any, ap
             if error_facts(error).code != "40085":
                 raise
             await _call(client, "privateUtaGetV3TaxRecords", {**params, "bizType": "SPOT"})
-        return KeyFacts(can_read=True, can_trade=None, can_withdraw=None, verified=False, note=t.WARN_TAX_KEY)
+        return KeyFacts(
+            can_read=True,
+            can_trade=None,
+            can_withdraw=None,
+            verified=False,
+            note_text=Text.of(msgid("keycheck.warn.tax_key")),
+        )
     try:
         return parse_bitget(await _permission_payload(profile, client))
     except Exception as error:

@@ -2,7 +2,8 @@
 
 Arguments fill python brace fields (`{name}`). An argument that is itself a `Text` is rendered in the same locale
 first, so a result can carry a label id inside a sentence id; a tuple of texts is rendered as one CLDR list ("A, B,
-and C"), so a list inside a sentence follows the reader's locale too. Entries may hold HTML (the bot sends HTML);
+and C"), so a list inside a sentence follows the reader's locale too; a `date` is worded by CLDR's long pattern
+("March 5, 2026", "2026年3月5日"), for a text that is shown, not stored. Entries may hold HTML (the bot sends HTML);
 escaping an argument that came from a user or an exchange is the caller's job, as before.
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Literal, TypeGuard
 
+from babel.dates import format_date
 from babel.lists import format_list
 
 from i18n.catalogue import SOURCE_LOCALE, UnknownText, entry, resolve_locale, translations
@@ -127,6 +130,8 @@ class Alternatives(tuple[Text | str, ...]):
 def _argument(value: object, locale: str) -> object:
     if isinstance(value, Text):
         return render(value, locale)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date(value, "long", locale=resolve_locale(locale))
     if isinstance(value, tuple) and all(isinstance(item, Text | str) for item in value):
         style: Literal["or", "standard"] = "or" if isinstance(value, Alternatives) else "standard"
         return format_list([render(item, locale) for item in value], style=style, locale=resolve_locale(locale))

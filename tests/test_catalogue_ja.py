@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-from i18n import catalogue, local_datetime, t, tn
+from connectors.key_permissions import KeyFacts
+from connectors.keycheck import judge
+from connectors.profiles import get_profile
+from i18n import Text, catalogue, local_datetime, render, t, tn
 
 LC = "LC_MESSAGES"
 ENGLISH = catalogue.LOCALES_DIR / "en" / LC
@@ -88,3 +91,23 @@ def test_times_are_worded_by_cldr_for_the_reader() -> None:
     assert local_datetime(moment, "Asia/Tokyo", "ja") == "2026/03/04 14:06"
     assert local_datetime(moment, "Europe/Paris", "ja-JP") == "2026/03/04 6:06"
     assert local_datetime(moment, "UTC", "en") == "Mar 4, 2026, 5:06\u202fAM"
+
+
+def test_a_key_checks_warnings_are_worded_when_shown_in_the_readers_language() -> None:
+    expiring = KeyFacts(
+        can_read=True,
+        can_trade=False,
+        can_withdraw=False,
+        ip_restricted=True,
+        expires_at=datetime(2026, 3, 5, tzinfo=UTC),
+    )
+    check = judge(get_profile("bybit"), expiring, allow_trading=False)
+    ip, expires = check.warning_texts
+    assert render(ip, "ja") == t("keycheck.warn.ip_restricted", locale="ja")
+    assert "2026年3月5日" in render(expires, "ja") and "Bybit" in render(expires, "ja")
+    assert "March 5, 2026" in check.warnings[1]  # the English view
+
+
+def test_a_date_inside_a_sentence_follows_the_reader() -> None:
+    assert render(Text.of("assistant.connected.expires", date=date(2026, 3, 5)), "ja").count("2026年3月5日") == 1
+    assert "March 5, 2026" in render(Text.of("assistant.connected.expires", date=date(2026, 3, 5)), "en")

@@ -109,7 +109,7 @@ async def check_and_connect(flow: Flow, draft: Draft) -> Outcome:
             result.permissions_verified,
             result.expires_at,
             result.ip_restricted,
-            result.warnings,
+            result.warning_texts,
         )
     )
     state.connected.append(Connected(stored.id, stored.account_name, profile.id))

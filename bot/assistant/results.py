@@ -101,7 +101,7 @@ class ConnectedReport:
     permissions_verified: bool
     expires_at: datetime | None
     ip_restricted: bool | None
-    warnings: tuple[str, ...]
+    warnings: tuple[Text | str, ...]
 
 
 @dataclass(frozen=True, slots=True)

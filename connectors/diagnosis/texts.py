@@ -204,7 +204,3 @@ WARN_EXPIRES = _template(msgid("keycheck.warn.expires"))
 WARN_TAX_KEY = _template(msgid("keycheck.warn.tax_key"))
 WARN_UNKNOWN_PERMISSIONS = _template(msgid("keycheck.warn.unknown_permissions"))
 NOT_VERIFIED_FALLBACK = _template(msgid("keycheck.not_verified"))
-# Notes a permission parser attaches to a key (connectors/key_permissions.py), filled with `{name}` (and the Kraken
-# note's `{range}`) where they are shown.
-KEY_NOTE_BITGET_UNIFIED = _template(msgid("keycheck.note.bitget_unified"))
-KEY_NOTE_KRAKEN_QUERY_RANGE = _template(msgid("keycheck.note.kraken_query_range"))

@@ -175,7 +175,7 @@ def connected(
         else t("assistant.connected.not_verifiable", locale=locale)
     )
     if expires_at is not None:
-        lines.append(t("assistant.connected.expires", locale=locale, date=f"{expires_at:%Y-%m-%d}"))
+        lines.append(t("assistant.connected.expires", locale=locale, date=expires_at.date()))
     if ip_restricted is not None:
         lines.append(
             t("assistant.connected.ip_on", locale=locale)

@@ -267,7 +267,7 @@ async def test_bybit_reports_when_the_key_expires() -> None:
     assert stored is not None and stored.expires_at is not None  # Bybit lets keys without an IP binding lapse
     expected = datetime.fromtimestamp(stored.expires_at // 1000, UTC)
     assert result.ok and result.expires_at == expected
-    assert any(expected.strftime("%d %B %Y") in warning for warning in result.warnings)
+    assert any(f"{expected:%B} {expected.day}, {expected.year}" in warning for warning in result.warnings)
 
 
 @pytest.mark.parametrize("exchange", ["binance", "okx", "bitget"])
