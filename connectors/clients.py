@@ -9,7 +9,7 @@ import importlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Collection, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,6 +28,20 @@ from connectors.diagnosis.facts import (
 from connectors.urls import apply_url_override
 
 log = logging.getLogger(__name__)
+
+
+def _growing_ms_nonce() -> Callable[[], int]:
+    """The time in milliseconds, or one more than the last nonce given out when that is later (shared by every client
+    of the exchange, so each key's nonces grow whichever client sends them)."""
+    last = 0
+
+    def nonce() -> int:
+        nonlocal last
+        last = max(time.time_ns() // 1_000_000, last + 1)
+        return last
+
+    return nonce
+
 
 # What ccxt would call during load_markets that a read-only spot key may not be allowed to, or that
 # loads markets Tallybot never pages (FIELD-NOTES): switched off so a key check costs one clean call.
@@ -97,7 +111,9 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
     # Coincheck states no limit for its history lists; the strictest it states for a private read is "Order details
     # API calls can be requested to the exchange at most once per second" (docs/exchange-apis/coincheck.md): one call
     # a second, where ccxt paces one every 1.5 s.
-    "coincheck": {"rateLimit": 1000},
+    # Its nonce must grow with every request of a key ("ACCESS-NONCE … will increase every time you send request"):
+    # ccxt's is the millisecond, which two requests can share; this one never repeats in the process.
+    "coincheck": {"rateLimit": 1000, "nonce": _growing_ms_nonce()},
     "bitflyer": {
         "on_json_response": partial(json.loads, parse_float=Decimal),
         "rateLimit": 600,

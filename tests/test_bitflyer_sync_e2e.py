@@ -68,6 +68,10 @@ async def test_bitflyer_from_the_assistant_to_the_export_stores_every_record_and
 ) -> None:
     ada = Walker(telegram, telegram.add_user(user_id=1001, first_name="Ada", started=True))
     key = bitflyer.create_demo_keys().read_only
+    while key.secret.startswith("/"):
+        # A base64 secret starts with "/" once in 64: pasted into Telegram it reads as a command, which the key guard
+        # deletes and refuses (handlers/key_guard.py; reported, not this story's subject).
+        key = bitflyer.add_key(label="read-only")
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bitflyer": bitflyer.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]

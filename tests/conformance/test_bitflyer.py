@@ -141,7 +141,7 @@ def test_the_fetcher_reads_the_documented_rows_as_a_person_does() -> None:
     assert (cash_out.asset, cash_out.amount, cash_out.fee_amount) == ("JPY", Decimal(12000), None)
 
 
-def test_a_pending_row_is_not_stored_and_holds_the_cursor() -> None:
+def test_a_pending_row_is_not_stored_and_is_read_as_pending() -> None:
     row = {**documented("getcoinins.docs.json")[0], "status": "PENDING", "event_date": _recent()}
     record, pending = RowReader(Codes()).move(RecordKind.DEPOSIT, "coinin", row)
     assert record is None and pending

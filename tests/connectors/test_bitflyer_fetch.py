@@ -222,3 +222,27 @@ async def test_past_the_private_budget_the_walk_stops_as_rate_limited_keeping_th
             assert cursor == {"after": max(ids)}
         else:
             assert cursor["before"] == min(read) and cursor["after"] is None
+
+
+async def test_a_deposit_pending_past_14_days_is_let_go_once_and_named_as_a_gap() -> None:
+    async with BitflyerEmulator(seed=8, years=1.0, executions=20) as emulator, fetcher(emulator) as bitflyer:
+        account = emulator.account
+        pending = next(c for c in account.coin_ins if c.status == "PENDING")
+        stuck = replace(pending, ms=account.now_ms - 20 * 86_400_000)
+        emulator.book.account = replace(account, coin_ins=tuple(stuck if c is pending else c for c in account.coin_ins))
+        cursors: dict[str, Cursor] = {}
+        first, second = FetchReport(), FetchReport()
+        for report in (first, second):
+            fetched = bitflyer.fetch(
+                Endpoint.DEPOSITS, since=None, until=datetime.now(UTC), cursors=dict(cursors), report=report
+            )
+            async for page in fetched:
+                cursors[page.market] = page.cursor
+
+    # Pending 20 days: no longer waited for. The walk moves past it and says so once, at its time.
+    assert [(g.endpoint, g.start) for g in first.gaps] == [
+        (Endpoint.DEPOSITS, datetime.fromtimestamp(stuck.ms / 1000, UTC))
+    ]
+    assert [g.reason.id for g in first.gaps] == ["sync.gap.pending_released"]
+    assert cursors[""]["coin"] == {"after": max(c.id for c in account.coin_ins)}
+    assert second.gaps == [] and second.requests == 2

@@ -15,7 +15,8 @@ documented.
 Cursor per list: `{"after": id}` once walked (a re-sync asks only rows above it: one request while fewer than a page
 are new), and while a walk is under way `{"after": …, "top": newest id seen, "before": lowest id read}` so a resumed
 walk asks for exactly the next page. A deposit or withdrawal still PENDING holds `after` just below its id, so the
-next sync reads it again once it settles (for up to `windows.HOLD_MAX_AGE_MS`). Trades keep one cursor per product
+next sync reads it again once it settles; one pending longer than `windows.HOLD_MAX_AGE_MS` is let go and noted as a
+gap (`sync.gap.pending_released`). Trades keep one cursor per product
 code; deposits and withdrawals one cursor holding their two lists (`"coin"`, `"cash"`).
 
 The products: every Spot product of the Japanese market list (one request a sync). bitFlyer has a handful, so each is
@@ -30,7 +31,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bitflyer.rows import Parsed, RowReader, event_ms
-from connectors.fetchers.windows import call, date_ms, to_ms
+from connectors.fetchers.windows import call, date_ms, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind
 
@@ -114,7 +115,9 @@ class BitflyerFetcher:
                 if when < floor_ms:
                     below_floor = True  # older than the sync-from date: so is every row after it
                     break
-                if pending:
+                if pending and hold_if_recent(when) is None:
+                    report.gaps.append(released_gap(spec.endpoint, when))  # pending too long: no longer waited for
+                elif pending:
                     hold = ident if hold is None else min(int(hold), ident)
                 elif record is not None:
                     records.append(record)

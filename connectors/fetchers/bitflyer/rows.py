@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.fetchers.windows import hold_if_recent, to_ms
+from connectors.fetchers.windows import to_ms
 from connectors.records import NormalizedRecord, RecordKind, exact, natural_key
 
 SIDES = {"BUY": "buy", "SELL": "sell"}  # an execution's side as a record's
 DONE = "COMPLETED"  # deposit and withdrawal statuses: PENDING, COMPLETED
-Parsed = tuple[NormalizedRecord | None, bool]  # (record if final, whether a pending row holds the cursor)
+Parsed = tuple[NormalizedRecord | None, bool]  # (record if final, whether the row is still pending)
 
 
 def event_ms(text: str) -> int:
@@ -58,7 +58,7 @@ class RowReader:
     def move(self, kind: RecordKind, list_name: str, row: Mapping[str, Any]) -> Parsed:
         """A crypto deposit or send, or a JPY deposit or withdrawal; a send's fee is `fee` plus `additional_fee`."""
         if row.get("status") != DONE:
-            return None, hold_if_recent(event_ms(row["event_date"])) is not None
+            return None, True
         currency, ident = str(row["currency_code"]), str(row["id"])
         charged = exact(row.get("fee") or 0) + exact(row.get("additional_fee") or 0)
         record = NormalizedRecord(

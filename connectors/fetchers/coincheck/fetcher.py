@@ -10,8 +10,9 @@ docs/exchange-apis/coincheck.md.
 The paginated lists are read oldest first (`order=asc`) from the id after the last one read (`starting_after`),
 `limit` 25 a page (the only limit a documented answer shows); a page shorter than that ends the walk. Cursor:
 `{"after": id}`, and a JPY withdrawal still pending or processing holds it just below its id (`"hold"`), so the next
-sync reads it again once it is finished. The two BTC lists take no paging parameter: each sync asks them once and
-the records already stored are known by their keys. Coincheck's API lists no JPY deposits (the profile says so).
+sync reads it again once it is finished (one pending past `windows.HOLD_MAX_AGE_MS` is let go and noted as a gap).
+The two BTC lists take no paging parameter: each sync asks them once and the records already stored are known by
+their keys. Coincheck's API lists no JPY deposits (the profile says so).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.coincheck.rows import Parsed, RowReader, utc
-from connectors.fetchers.windows import call, to_ms
+from connectors.fetchers.windows import call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord
 
@@ -123,9 +124,12 @@ class CoincheckFetcher:
             records: list[NormalizedRecord] = []
             for row in rows:
                 record, pending = read(row)
-                if pending:
+                when = to_ms(utc(row["created_at"]))
+                if pending and hold_if_recent(when) is None:
+                    report.gaps.append(released_gap(spec.endpoint, when))  # pending too long: no longer waited for
+                elif pending:
                     hold = int(row["id"]) if hold is None else min(int(hold), int(row["id"]))
-                elif record is not None and (floor_ms is None or to_ms(utc(row["created_at"])) >= floor_ms):
+                elif record is not None and (floor_ms is None or when >= floor_ms):
                     records.append(record)
             if rows:
                 after = int(rows[-1]["id"])

@@ -9,14 +9,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.fetchers.windows import hold_if_recent, to_ms
 from connectors.records import NormalizedRecord, RecordKind, exact, natural_key
 
 SIDES = {"buy": "buy", "sell": "sell"}  # a trade's side as a record's
 # Withdraw status ( pending, processing, finished, canceled ): stored once finished, never when canceled.
 WITHDRAWAL_STATUS_MATCH_ONLY = {"done": "finished", "never": "canceled"}
 LIST_KEY = "{}@withdraws"  # a JPY withdrawal's key: its id in the withdraws list
-Parsed = tuple[NormalizedRecord | None, bool]  # (record if final, whether a pending row holds the cursor)
+Parsed = tuple[NormalizedRecord | None, bool]  # (record if final, whether the row is still pending)
 
 
 def utc(text: str) -> datetime:
@@ -92,7 +91,7 @@ class RowReader:
         if status == WITHDRAWAL_STATUS_MATCH_ONLY["never"]:
             return None, False
         if status != WITHDRAWAL_STATUS_MATCH_ONLY["done"]:
-            return None, hold_if_recent(to_ms(utc(row["created_at"]))) is not None
+            return None, True
         ident, fee = str(row["id"]), exact(row.get("fee") or "0")
         currency = self.code(str(row["currency"]))
         record = NormalizedRecord(
