@@ -3,10 +3,12 @@ logs (unified: ``/v5/account/transaction-log``; classic: ``/v5/account/contract-
 (interest) history. Every rule is in docs/exchange-apis/bybit.md with its page.
 
 - executions (order/execution.mdx): the spot list's rules (limit [1, 100], 7-day windows, 2 years, cursor).
-- unified transaction log (account/transaction-log.mdx): limit [1, 50], default 20; 7-day windows with Bybit's
-  one-end rules; "up to 2 years"; ``Change = cashFlow + funding - fee`` with ``funding`` positive when received.
-- classic transaction log (account/contract-transaction-log.mdx): the same paging, but ``funding`` is positive
-  when deducted and ``Change = cashFlow - funding - fee``; "Apply to: classic account, UTA1.0 (inverse)".
+- unified transaction log (account/transaction-log.mdx): limit [1, 50], default 20; both ends at most 7 days
+  apart, but none or one end given: 24 hours (the published page; the repository's older copy said 7 days); "up
+  to 2 years"; ``Change = cashFlow + funding - fee`` with ``funding`` positive when received.
+- classic transaction log (account/contract-transaction-log.mdx): the same paging with 7-day one-end rules, but
+  ``funding`` is positive when deducted and ``Change = cashFlow - funding - fee``; "Apply to: classic account,
+  UTA1.0 (inverse)".
 - borrow history (account/borrow-history.mdx): interest records, newest first; limit [1, 50], default 20; 30-day
   windows; ``createdTime`` a number.
 
@@ -25,6 +27,7 @@ from sandbox.exchanges.bybit_book import (
     Call,
     Json,
     cursor_page,
+    int_param,
     limit_param,
     window,
 )
@@ -39,6 +42,10 @@ from sandbox.exchanges.bybit_derivatives_script import (
 from sandbox.exchanges.records import ScriptedAccount, plain
 
 LOG_WINDOW_MS = 7 * DAY_MS
+# https://bybit-exchange.github.io/docs/v5/account/transaction-log: "startTime and endTime are not passed, return 24
+# hours by default", "Only startTime is passed, return range between startTime and startTime+24 hours" (and the same
+# before an endTime alone); both passed: "endTime - startTime <= 7 days". The classic log's page keeps 7 days.
+UNIFIED_LOG_DEFAULT_MS = DAY_MS
 BORROW_WINDOW_MS = 30 * DAY_MS
 LOG_LOOKBACK_MS = 730 * DAY_MS  # "it supports up to 2 years data"
 
@@ -107,10 +114,11 @@ class BybitDerivatives:
             "seq": 4688002127 + f.time % 1_000_000,
         }
 
-    def _log(self, call: Call, lines: list[CashLine]) -> tuple[list[CashLine], str]:
+    def _log(self, call: Call, lines: list[CashLine], default_ms: int = LOG_WINDOW_MS) -> tuple[list[CashLine], str]:
         params = call.params
         limit = limit_param(params, 20, 50)
-        start, end = window(params, call.now_ms, LOG_WINDOW_MS)
+        both = int_param(params, "startTime") is not None and int_param(params, "endTime") is not None
+        start, end = window(params, call.now_ms, LOG_WINDOW_MS if both else default_ms)
         if start < call.now_ms - LOG_LOOKBACK_MS:
             raise BybitError(10001, "params error: startTime can not be earlier than 2 years ago")
         wanted = {name: params.get(name) for name in ("category", "currency", "type", "baseCoin")}
@@ -132,7 +140,7 @@ class BybitDerivatives:
         category = call.params.get("category", "")
         if category not in ("", "spot", *DERIVATIVES):
             raise BybitError(10001, "params error: category invalid")
-        items, cursor = self._log(call, list(self.script.cash))
+        items, cursor = self._log(call, list(self.script.cash), UNIFIED_LOG_DEFAULT_MS)
         return {"nextPageCursor": cursor, "list": [self._line(x, classic=False) for x in items]}
 
     def contract_transaction_log(self, call: Call) -> Json:
