@@ -191,6 +191,9 @@ async def _sync_and_report(
     outcomes = [task.result() for task in running]
     results = [result for result in outcomes if result is not None]
     elapsed = time.monotonic() - started
+    # Their leases are released: a /sync sent on reading the summary below starts a new sync rather than being told
+    # "already running" while this task still closes up (the claim would otherwise outlive the summary).
+    context.application.bot_data.setdefault(STARTING_KEY, set()).difference_update(a.id for a in accounts)
     await live.close(sync_views.progress(events, names, locale))
     if results:
         keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show", locale=locale), "show")]])
