@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.profiles.catalog.gate import PERMISSION_NAMES as GATE_PERMISSION_NAMES
-from i18n import Text, msgid, render
+from i18n import Text, msgid
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +30,6 @@ class KeyFacts:
     # A warning specific to how this key was checked (a Bitget Tax API key, a unified account, a Kraken date range);
     # its `{name}` (the exchange) is filled where it is shown.
     note_text: Text | None = None
-
-    @property
-    def note(self) -> str:
-        """The note in English with `{name}` left to fill: a view for callers that do not pass a locale."""
-        if self.note_text is None:
-            return ""
-        return render(Text(self.note_text.id, {"name": "{name}", **self.note_text.args}))
 
 
 class PermissionsUnreadable(Exception):

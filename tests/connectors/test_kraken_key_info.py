@@ -17,6 +17,7 @@ from connectors.diagnosis import DiagnosisCode
 from connectors.key_permissions import KeyFacts, PermissionsUnreadable, parse_kraken
 from connectors.keycheck import judge
 from connectors.profiles import get_profile
+from i18n import Text, render
 
 READS = ["query-funds", "query-open-trades", "query-closed-trades", "query-ledger"]
 CAMEL = {"permissions": READS, "validUntil": "0", "queryFrom": "0", "queryTo": "0", "ipAllowlist": [], "nonceWindow": 0}
@@ -37,7 +38,9 @@ def test_a_read_only_key_reads_in_either_spelling(result: dict[str, Any]) -> Non
 def test_a_key_limited_to_dates_is_said_so_in_the_docs_spelling() -> None:
     # 1704067200 is 2024-01-01 00:00 UTC; 1893456000 is 2030-01-01 00:00 UTC.
     facts = parse_kraken(answer(**{**CAMEL, "queryFrom": "1704067200", "validUntil": "1893456000"}))
-    assert "only reads history from 2024-01-01 (" in facts.note
+    assert facts.note_text is not None
+    shown = render(Text(facts.note_text.id, {**facts.note_text.args, "name": "Kraken"}))
+    assert "Kraken key only reads history from 2024-01-01 (" in shown
     assert facts.expires_at == datetime(2030, 1, 1, tzinfo=UTC)
     assert parse_kraken(answer(**{**CAMEL, "ipAllowlist": ["203.0.113.7"]})).ip_restricted
 
