@@ -36,3 +36,18 @@ async def publish_command_menus(bot: Bot) -> None:
     for locale in languages():
         if locale != SOURCE_LOCALE:
             await bot.set_my_commands(command_menu(locale), language_code=locale)
+
+
+COMMAND_NAMES = frozenset(name for name, _ in COMMANDS)
+
+
+def names_a_command(text: str) -> bool:
+    """Whether a message is one of Tallybot's commands ("/sync", "/sync@SomeBot args").
+
+    Anything else that starts with a slash is not a command to Tallybot: at the Assistant's key step it is the key
+    (a base64 secret starts with "/" about once in 64 tries), elsewhere an unknown command.
+    """
+    if not text.startswith("/"):
+        return False
+    word = text[1:].split(maxsplit=1)[0] if text[1:].strip() else ""
+    return word.split("@", 1)[0].lower() in COMMAND_NAMES

@@ -26,6 +26,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot.assistant.drafts import Draft
 from bot.assistant.state import Step
+from bot.commands import names_a_command
 from bot.context import services
 from bot.names import is_ordinary_word
 from bot.secret import MIN_SHORT_KEY_LENGTH, looks_like_secret, short_key_tokens
@@ -57,8 +58,8 @@ async def guard_key_material(update: Update, context: ContextTypes.DEFAULT_TYPE)
     allowed = not svc.settings.allowed_users or (user is not None and user.id in svc.settings.allowed_users)
     draft = await svc.drafts.load(user.id) if private and allowed and user is not None else None
     at_key_step = draft is not None and draft.state.step == Step.FIELD
-    if at_key_step and not edited and message.text and not command:
-        return  # the key itself: the Assistant deletes it first
+    if at_key_step and not edited and message.text and not names_a_command(text):
+        return  # the key itself (even one that starts with "/"): the Assistant deletes it first
     if at_key_step and edited and len(text.strip()) >= MIN_SHORT_KEY_LENGTH and not text.strip().count(" "):
         long_key = True  # an edit at the key step could be a passphrase of letters only: never leave it visible
     if not long_key and not await _short_key_outside_names(context, draft, message, short, edited):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.assistant.state import Step
+from bot.commands import names_a_command
 from bot.context import SETTINGS_KEY, services
 from connectors.profiles import get_profile
 from handlers import outbound
@@ -18,6 +19,7 @@ from handlers.assistant.buttons import parse
 from handlers.assistant.render import assistant_of, render
 from handlers.assistant.secrets import receive_field
 from handlers.callbacks import ASSISTANT
+from handlers.fallbacks import unknown_command
 from handlers.locale import locale_of, locale_of_user, remember
 from handlers.replies import reply
 from i18n import t, tn
@@ -26,6 +28,16 @@ log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 SWEEP_EVERY_SECONDS = 30.0
+
+
+class _OwnCommand(filters.MessageFilter):
+    """One of Tallybot's own commands (bot/commands.py), not just any text Telegram marks as a command."""
+
+    def filter(self, message: Message) -> bool:
+        return names_a_command(message.text or "")
+
+
+OWN_COMMAND = _OwnCommand(name="OWN_COMMAND")
 
 
 async def open_assistant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,6 +104,8 @@ async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await receive_field(update, context, draft, message)
     elif edited:
         return  # an ordinary edit of an ordinary message needs no answer
+    elif (message.text or "").startswith("/"):
+        await unknown_command(update, context)
     elif draft is None:
         await reply(update, t("fallback.plain_text", locale=await locale_of(update, context)))
     else:
@@ -127,7 +141,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("cancel", cancel, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(on_button, pattern=ASSISTANT.pattern))
     text_updates = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
-    application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND & text_updates, on_private_text))
+    # Not ~filters.COMMAND: a secret that starts with "/" is marked as a bot command by Telegram, and at the key step
+    # it must reach the Assistant; only Tallybot's own commands go to their handlers.
+    application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~OWN_COMMAND & text_updates, on_private_text))
     if application.job_queue is not None:
         timeout: float = application.bot_data[SETTINGS_KEY].assistant_timeout_seconds
         # Sweep often enough that a flow is wiped close to its time-out, not up to a whole interval late.
