@@ -1,6 +1,6 @@
 """A Japanese user (Telegram language_code "ja") through the real bot, all in Japanese: /start, the Assistant with
-bitFlyer's demo key, /sync, /status, troubleshooting, /export as a Cryptact file, /upload's help, the command menu;
-then English chosen in /settings, and every later message in English.
+bitFlyer's demo key, /sync, /status, troubleshooting, /export as a Cryptact file, /keys, /help, /upload's help and
+the command menu; then English chosen in /settings, and every later message in English.
 
 Expected texts are read from the shipped catalogues (the Japanese one for what Ada reads first, the English one after
 she switches), never copied here; and no English catalogue text may reach her while she reads Japanese.
@@ -126,6 +126,10 @@ async def test_a_japanese_user_connects_syncs_reads_status_troubleshoots_and_exp
         )
         # What the file stands for comes after it: Cryptact's re-upload rule.
         await ada.reply_to(exported, part("export.cryptact.reupload"))
+        sent = await ada.send("/keys")
+        await ada.reply_to(sent, part("assistant.keys.header"))
+        sent = await ada.send("/help")
+        await ada.reply_to(sent, part("help.body"))
         sent = await ada.send("/upload")
         upload_help = (await ada.reply_to(sent, part("upload.help"))).text or ""
         read_in_japanese = ada.all_bot_texts() + "\n" + (exported.caption or "")
