@@ -40,8 +40,8 @@ from tests.test_workers_e2e import connect, summary_of, worker_environment, work
 ACCOUNT = AccountProfile(
     years=1.0, traded_markets=3, trades=36, deposits=8, withdrawals=5, converts=4, transfers=0, rewards=6
 )
-STALLED_SECONDS = "2"
-LEASE_SECONDS = "2"
+STALLED_SECONDS = "4"  # short, but a busy machine must not make a live worker look dead
+LEASE_SECONDS = "4"
 SYNC_JOB_STATUSES = text("SELECT status::text FROM procrastinate_jobs WHERE task_name = 'tallybot.sync_account'")
 
 
