@@ -10,7 +10,7 @@ from i18n.catalogue import SOURCE_LOCALE, UnknownText, resolve_locale
 from i18n.dates import local_datetime
 from i18n.languages import autonym, languages
 from i18n.lists import ListStyle, join
-from i18n.render import Alternatives, Text, from_stored, render, t, tn
+from i18n.render import Alternatives, Bullets, Text, from_stored, render, t, tn
 
 
 def msgid(identifier: str, /) -> str:
@@ -24,6 +24,7 @@ def msgid(identifier: str, /) -> str:
 __all__ = [
     "SOURCE_LOCALE",
     "Alternatives",
+    "Bullets",
     "ListStyle",
     "Text",
     "UnknownText",

@@ -127,9 +127,15 @@ class Alternatives(tuple[Text | str, ...]):
     """An argument rendered as an "or" list in the reader's locale ("A, B, or C"); a plain tuple is an "and" list."""
 
 
+class Bullets(tuple[Text | str, ...]):
+    """An argument rendered one item a line, each after a bullet ("• A\n• B"), in the reader's locale."""
+
+
 def _argument(value: object, locale: str) -> object:
     if isinstance(value, Text):
         return render(value, locale)
+    if isinstance(value, Bullets):
+        return "\n".join(f"• {render(item, locale)}" for item in value)
     if isinstance(value, date) and not isinstance(value, datetime):
         return format_date(value, "long", locale=resolve_locale(locale))
     if isinstance(value, tuple) and all(isinstance(item, Text | str) for item in value):

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from connectors.files import parse
+from connectors.files.errors import UnknownFormat
 from connectors.key_permissions import KeyFacts
 from connectors.keycheck import judge
 from connectors.profiles import get_profile
@@ -111,3 +113,12 @@ def test_a_key_checks_warnings_are_worded_when_shown_in_the_readers_language() -
 def test_a_date_inside_a_sentence_follows_the_reader() -> None:
     assert render(Text.of("assistant.connected.expires", date=date(2026, 3, 5)), "ja").count("2026年3月5日") == 1
     assert "March 5, 2026" in render(Text.of("assistant.connected.expires", date=date(2026, 3, 5)), "en")
+
+
+def test_an_unknown_file_is_refused_with_the_formats_listed_in_the_readers_language() -> None:
+    with pytest.raises(UnknownFormat) as refused:
+        parse("notes.csv", b"colour,shape\nred,round\n")
+    shown = render(refused.value.text, "ja")
+    assert f"• {t('file.format.cryptact', locale='ja')}\n" in shown
+    assert f"• {t('file.format.cryptact')}\n" not in shown
+    assert f"• {t('file.format.cryptact')}\n" in str(refused.value)  # the English view

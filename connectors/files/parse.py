@@ -38,7 +38,7 @@ from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped,
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
 from connectors.files.refusal import unknown_file_text
 from connectors.files.values import zone_in_text, zone_named
-from i18n import SOURCE_LOCALE, Text, join, t
+from i18n import SOURCE_LOCALE, Bullets, Text, join, render
 
 FORMATS: tuple[FileFormat, ...] = (
     tallybot.FORMAT,
@@ -96,9 +96,14 @@ def format_named(name: str) -> FileFormat:
     raise UnknownFormat(Text.of("file.no_such_format", name=name), [f.title for f in FORMATS])
 
 
+def known_formats() -> Bullets:
+    """The formats /upload reads, one bullet each: an argument worded in the reader's locale when shown."""
+    return Bullets(Text(f.title) for f in FORMATS)
+
+
 def known_formats_text(locale: str = SOURCE_LOCALE) -> str:
-    """The formats /upload reads, one bullet each, worded in the reader's locale."""
-    return "\n".join(f"• {t(f.title, locale=locale)}" for f in FORMATS)
+    """The same list as a string in `locale`, for /upload's help."""
+    return "\n".join(f"• {render(title, locale)}" for title in known_formats())
 
 
 def exchange_name(exchange_id: str) -> str:
@@ -197,7 +202,7 @@ def _detect(sheets: Sequence[Sheet], filename: str, format_name: str | None) -> 
     if forced is not None:
         raise UnknownFormat(Text.of("file.not_that_format", title=Text(forced.title)), titles)
     first_rows = [row for sheet in sheets for row in sheet.rows[:HEADER_SEARCH_ROWS]]
-    raise UnknownFormat(unknown_file_text(filename, first_rows, known_formats_text()), titles)
+    raise UnknownFormat(unknown_file_text(filename, first_rows, known_formats()), titles)
 
 
 def _choose(matching: list[FileFormat], filename: str) -> FileFormat:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from i18n import Text, msgid
+from i18n import Bullets, Text, msgid
 
 # Characters a spreadsheet does not show: byte-order marks, zero-width spaces and joiners.
 _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
@@ -77,7 +77,7 @@ def exchange_guess(filename: str, rows: Sequence[Sequence[str]]) -> str | None:
     return best if scores[best][0] else None
 
 
-def unknown_file_text(filename: str, rows: Sequence[Sequence[str]], known: str) -> Text:
+def unknown_file_text(filename: str, rows: Sequence[Sequence[str]], known: Bullets) -> Text:
     """The message for a file none of whose first rows is a header Tallybot knows."""
     header = header_guess(rows)
     shown = ", ".join(header[:8])
