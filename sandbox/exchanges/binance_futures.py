@@ -12,9 +12,10 @@ scripted account that traded both (docs/exchange-apis/binance.md names every pag
   the wallet balance (no unrealized profit and loss).
 
 The script: 20,000 USDT and 0.5 BTC deposited to spot, 5,000 USDT moved to USDⓈ-M and 0.2 BTC to COIN-M, round trips
-in BTCUSDT, ETHUSDT and BTCUSD_PERP with their commissions and realized profit and loss, funding payments, and
-1,000 USDT moved back to spot. `with_futures` folds the deposits and the spot side of the transfers into the spot
-account, so the balances Binance shows stay what the history explains.
+in BTCUSDT, ETHUSDT and BTCUSD_PERP with their commissions and realized profit and loss, funding payments,
+1,000 USDT moved back to spot, 12.5 USDT from Binance's internal account and 100 USDT swapped for 99.95 USDC.
+`with_futures` folds the deposits and the spot side of the transfers into the spot account, so the balances Binance
+shows stay what the history explains.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ COINM_INCOME_WINDOW_MS = 200 * DAY_MS
 CONTRACT_USD = Decimal(100)  # BTCUSD_PERP: one contract is 100 USD
 USDM_TAKER, COINM_TAKER = Decimal("0.0004"), Decimal("0.0005")
 USDM_IN, USDM_BACK, COINM_IN = Decimal(5000), Decimal(1000), Decimal("0.2")
+INTERNAL_IN, SWAPPED_OUT, SWAPPED_IN = Decimal("12.5"), Decimal(100), Decimal("99.95")
 DEPOSITED = {"USDT": Decimal(20000), "BTC": Decimal("0.5")}
 
 
@@ -161,6 +163,11 @@ def script_futures(seed: int, now_ms: int) -> FuturesScript:
                 COINM, "BTCUSD_PERP", "FUNDING_FEE", Decimal(w.rng.randint(-900, 400)) / 10**8, "BTC", when + HOUR_MS
             )
     w.line(USDM, "", "TRANSFER", -USDM_BACK, "USDT", now_ms - 3 * DAY_MS)
+    # Money no other history lists (Get Income History's INTERNAL_TRANSFER: "from Binance's internal account to a
+    # regular user"), and a coin swap's two legs (COIN_SWAP_WITHDRAW / COIN_SWAP_DEPOSIT) inside the USDⓈ-M wallet.
+    w.line(USDM, "", "INTERNAL_TRANSFER", INTERNAL_IN, "USDT", now_ms - 2 * DAY_MS)
+    w.line(USDM, "", "COIN_SWAP_WITHDRAW", -SWAPPED_OUT, "USDT", now_ms - 2 * DAY_MS + HOUR_MS)
+    w.line(USDM, "", "COIN_SWAP_DEPOSIT", SWAPPED_IN, "USDC", now_ms - 2 * DAY_MS + HOUR_MS)
     income = tuple(sorted(w.income, key=lambda line: (line.time, line.tran_id)))
     wallets: dict[str, dict[str, Decimal]] = {USDM: {}, COINM: {}}
     for line in income:

@@ -180,6 +180,39 @@ def test_a_documented_answer_reads_as_a_person_reads_it(name: str) -> None:
     assert reading(documented(name)) == expected
 
 
+def income_row(income_type: str, income: str, asset: str = "USDT", tran: int = 9689322392) -> dict[str, Any]:
+    """One USDⓈ-M income line in the page's documented shape."""
+    return {
+        "symbol": "", "incomeType": income_type, "income": income, "asset": asset, "info": income_type,
+        "time": 1570608000000, "tranId": tran, "tradeId": "",
+    }  # fmt: skip
+
+
+def test_income_lines_that_move_money_no_other_history_lists_are_stored_as_the_page_names_them() -> None:
+    """Get Income History (usds-margined-futures account/rest-api; the zh-CN page glosses each type): INTERNAL_TRANSFER
+    is "内部账户,给普通用户划转" (Binance's internal account to a regular user) and STRATEGY_UMFUTURES_TRANSFER
+    "UM策略子账户划转" (a UM strategy sub-account transfer): money in or out of the wallets the key reads, that neither
+    the deposit nor the universal transfer history lists. COIN_SWAP_DEPOSIT / COIN_SWAP_WITHDRAW ("闪兑转入/转出", a
+    flash swap's legs) change the wallet by their sign. TRANSFER (spot<->futures) is the transfer history's."""
+    lines = [
+        income_row("INTERNAL_TRANSFER", "12.50000000"),
+        income_row("STRATEGY_UMFUTURES_TRANSFER", "-300.00000000"),
+        income_row("STRATEGY_UMFUTURES_TRANSFER", "40.00000000", tran=9689322393),
+        income_row("COIN_SWAP_WITHDRAW", "-100.00000000"),
+        income_row("COIN_SWAP_DEPOSIT", "99.95000000", asset="USDC"),
+        income_row("TRANSFER", "-0.37500000"),
+    ]
+    when, ident = 1570608000000, "9689322392"
+    assert read([futures.line(USDM, row) for row in lines]) == [
+        record(RecordKind.DEPOSIT, when, ident, "USDT", "12.5"),
+        record(RecordKind.WITHDRAWAL, when, ident, "USDT", "300"),
+        record(RecordKind.DEPOSIT, when, "9689322393", "USDT", "40"),
+        record(RecordKind.REALIZED_PNL, when, ident, "USDT", "-100"),
+        record(RecordKind.REALIZED_PNL, when, ident, "USDC", "99.95"),
+        None,
+    ]
+
+
 # ------------------------------------------------------------------------------------------------- (a) shape
 
 

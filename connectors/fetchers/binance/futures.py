@@ -15,8 +15,10 @@ own cursor ("usdm:BTCUSDT": {"from_id": n}), so a re-sync asks only for trades a
 
 Nothing is counted twice: a fill's commission is its fee and its `realizedPnl` a REALIZED_PNL record of its own;
 the income lines COMMISSION and REALIZED_PNL repeat them and are not stored. Transfers between the spot and futures
-wallets are the universal transfer history's (TRANSFERS). A key made before the account's futures wallet was opened
-cannot read futures (`-2015` from the USDⓈ-M wallet read): the endpoints are then skipped, saying why.
+wallets are the universal transfer history's (TRANSFERS); money from Binance's internal account or a strategy
+sub-account, which no other history lists, is stored here as a deposit or withdrawal. A key made before the
+account's futures wallet was opened cannot read futures (`-2015` from the USDⓈ-M wallet read): the endpoints are
+then skipped, saying why.
 """
 
 from __future__ import annotations
@@ -45,12 +47,21 @@ from i18n import Text
 
 SETTLE_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD")
 NO_FUTURES = '"code":-2015,'  # "Invalid API-key, IP, or permissions for action." from /fapi: no futures wallet
-# Income lines that repeat a fill (stored by FUTURES_TRADES) or a transfer (stored by TRANSFERS).
-REPEATED = frozenset({"COMMISSION", "REALIZED_PNL", "TRANSFER", "INTERNAL_TRANSFER", "STRATEGY_UMFUTURES_TRANSFER"})
+# Income lines that repeat a fill (stored by FUTURES_TRADES) or a transfer between the account's own wallets (the
+# universal transfer history's MAIN_UMFUTURE/UMFUTURE_MAIN etc., stored by TRANSFERS).
+REPEATED = frozenset({"COMMISSION", "REALIZED_PNL", "TRANSFER"})
+# Money that crosses the wallets this key reads and that no other history lists: "INTERNAL_TRANSFER: transfer from
+# Binance's internal account to a regular user" and "STRATEGY_UMFUTURES_TRANSFER: UM strategy sub-account transfer"
+# (the zh-CN Get Income History page's glosses) are a deposit when positive, a withdrawal when negative.
+CROSSING = frozenset({"INTERNAL_TRANSFER", "STRATEGY_UMFUTURES_TRANSFER"})
 REWARDS = frozenset({"WELCOME_BONUS", "REFERRAL_KICKBACK", "COMMISSION_REBATE", "API_REBATE", "CONTEST_REWARD",
                      "FEE_RETURN", "BFUSD_REWARD"})  # fmt: skip
+# Signed lines that change the wallet, stored as they are. The two legs of a coin swap in the futures wallet
+# ("COIN_SWAP_DEPOSIT 闪兑转入" flash swap in, "COIN_SWAP_WITHDRAW 闪兑转出" flash swap out) are each such a line, as
+# AUTO_EXCHANGE's two legs are: the page gives no id that pairs them into one convert.
 SETTLEMENTS = frozenset({"INSURANCE_CLEAR", "DELIVERED_SETTELMENT", "OPTIONS_SETTLE_PROFIT", "OPTIONS_PREMIUM_FEE",
-                         "POSITION_LIMIT_INCREASE_FEE", "AUTO_EXCHANGE", "CROSS_COLLATERAL_TRANSFER"})  # fmt: skip
+                         "POSITION_LIMIT_INCREASE_FEE", "AUTO_EXCHANGE", "CROSS_COLLATERAL_TRANSFER",
+                         "COIN_SWAP_DEPOSIT", "COIN_SWAP_WITHDRAW"})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +167,8 @@ class BinanceFutures:
         amount = exact(row["income"])
         if kind_name == "FUNDING_FEE":
             kind = RecordKind.FUNDING
+        elif kind_name in CROSSING:
+            kind, amount = (RecordKind.DEPOSIT if amount > 0 else RecordKind.WITHDRAWAL), abs(amount)
         elif kind_name in REWARDS and amount > 0:
             kind = RecordKind.REWARD
         elif kind_name in SETTLEMENTS or kind_name in REWARDS:
