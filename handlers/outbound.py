@@ -12,47 +12,40 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.constants import MessageLimit, ParseMode
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-# Telegram refuses longer texts; split on a line break so HTML tags of a line stay together.
-LIMIT = MessageLimit.MAX_TEXT_LENGTH
+# Telegram refuses longer texts: split on a line break so HTML tags of a line stay together.
+from bot.message_parts import LIMIT as LIMIT
+from bot.message_parts import split_text as split_text
+
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def split_text(text: str, limit: int = LIMIT) -> list[str]:
-    """`text` in parts of at most `limit` characters, cut at line breaks (a single longer line is cut hard)."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            chunks.append(current)
-            current = ""
-        current += line
-    if current:
-        chunks.append(current)
-    return chunks or [text]
 
 
 def is_not_modified(problem: BadRequest) -> bool:
     return "not modified" in str(problem).lower()
 
 
-async def send(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
+async def send(
+    bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None, *, reply_to: int | None = None
+) -> Message:
     """Send `text` (HTML) to the chat, in as many messages as its length needs; returns the last, which carries
-    the keyboard."""
+    the keyboard. `reply_to`: the first part answers that message (sent anyway if it is gone)."""
     *first_parts, last_part = split_text(text)
+    answering = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
     for part in first_parts:
-        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+        await bot.send_message(
+            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_parameters=answering
+        )
+        answering = None
     return await bot.send_message(
-        chat_id, last_part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_markup=keyboard
+        chat_id,
+        last_part,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=NO_PREVIEW,
+        reply_markup=keyboard,
+        reply_parameters=answering,
     )
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import ReplyParameters
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.context import services
@@ -50,5 +48,4 @@ async def tell_in_queue(
 ) -> None:
     key = msgid("sync.already_queued") if job.state is QueuedSync.WAITING else msgid("sync.already_running_above")
     text = t(key, locale=locale, name=escape(account.account_name))
-    where = ReplyParameters(job.message_id, allow_sending_without_reply=True) if job.chat_id == chat_id else None
-    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=where)
+    await outbound.send(context.bot, chat_id, text, reply_to=job.message_id if job.chat_id == chat_id else None)

@@ -12,14 +12,16 @@ import contextlib
 import logging
 import time
 
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.message_parts import split_text
+
 log = logging.getLogger(__name__)
 
-TELEGRAM_LIMIT = 4096
 FINAL_ATTEMPTS = 4
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_FINAL_WAIT = 30.0
 
 
@@ -59,9 +61,13 @@ class ProgressMessage:
         if text == self._shown:
             return
         try:
-            # One message stays one message: a progress text over Telegram's limit shows its beginning.
+            # One message stays one message: a progress text over Telegram's limit shows its first part.
             await self.bot.edit_message_text(
-                text[:TELEGRAM_LIMIT], self.chat_id, self.message_id, parse_mode=ParseMode.HTML
+                split_text(text)[0],
+                self.chat_id,
+                self.message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
             )
             self.edits += 1
             self._shown = text
