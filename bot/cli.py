@@ -17,8 +17,13 @@ from bot.vault import VaultError, generate_key
 log = logging.getLogger("tallybot")
 
 
-def _run(settings: Settings, _args: argparse.Namespace) -> int:
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.webhook is not None:
+        settings = load_settings(webhook_url=args.webhook)
     settings.require_token()  # before the heavy imports, so a missing token is the only thing said
+    if settings.webhook_url is not None:
+        settings.require_webhook_secret()
+        return _run_webhook(settings)
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import ALLOWED_UPDATES, build_application
@@ -46,6 +51,68 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"tallybot: error: {fatal}", file=sys.stderr)
         return 1
     return 0
+
+
+def _run_webhook(settings: Settings) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.lifecycle import quiet_bootstrap_failures
+    from bot.startup import StartupError
+    from bot.webhook import serve_webhook
+
+    quiet_bootstrap_failures()
+    try:
+        fatal = asyncio.run(serve_webhook(settings))
+    except InvalidToken:
+        raise StartupError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): copy it again from @BotFather"
+        ) from None
+    except NetworkError as error:
+        raise StartupError(
+            f"cannot reach Telegram's Bot API ({type(error).__name__}): check TELEGRAM_API_BASE_URL"
+        ) from None
+    except OSError as error:  # the listen address is taken or not ours
+        raise StartupError(
+            f"cannot listen on {settings.webhook_listen_host}:{settings.webhook_listen_port} ({error.strerror}): "
+            "fix TALLYBOT_WEBHOOK_LISTEN_HOST / TALLYBOT_WEBHOOK_LISTEN_PORT"
+        ) from None
+    if fatal:
+        print(f"tallybot: error: {fatal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _set_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.webhook_setup import set_webhook
+
+    info = asyncio.run(set_webhook(settings, args.url, drop_pending_updates=args.drop_pending_updates))
+    print(
+        f"Telegram now sends this bot's updates to the webhook (max_connections {info.max_connections}, "
+        f"{info.pending_update_count} waiting). Start the replicas with `tallybot run --webhook URL`."
+    )
+    return 0
+
+
+def _delete_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.webhook_setup import delete_webhook
+
+    info = asyncio.run(delete_webhook(settings, drop_pending_updates=args.drop_pending_updates))
+    print(f"The webhook is deleted ({info.pending_update_count} update(s) waiting): `tallybot run` may poll again.")
+    return 0
+
+
+def _add_webhook_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    drop_help = "also drop the updates Telegram holds for the bot"
+    setter = commands.add_parser(
+        "set-webhook",
+        help="tell Telegram to send updates to URL (once; replicas never do), with TALLYBOT_WEBHOOK_SECRET",
+    )
+    setter.add_argument("url", metavar="URL", help="the public https URL the replicas serve behind")
+    setter.add_argument("--drop-pending-updates", action="store_true", help=drop_help)
+    setter.set_defaults(handler=_set_webhook)
+    deleter = commands.add_parser("delete-webhook", help="stop Telegram's webhook deliveries (before long polling)")
+    deleter.add_argument("--drop-pending-updates", action="store_true", help=drop_help)
+    deleter.set_defaults(handler=_delete_webhook)
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -161,7 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tallybot: your crypto-exchange history, synced through read-only API keys.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling) until SIGINT or SIGTERM").set_defaults(handler=_run)
+    run = commands.add_parser("run", help="run the bot (long polling, or a webhook replica) until SIGINT or SIGTERM")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="serve Telegram's webhook for URL instead of polling (or TALLYBOT_WEBHOOK_URL); see docs/DEPLOY.md",
+    )
+    run.set_defaults(handler=_run)
     commands.add_parser("migrate", help="apply database migrations and exit").set_defaults(handler=_migrate)
     commands.add_parser(
         "worker", help="run sync jobs from the queue (PostgreSQL, TALLYBOT_SYNC_WORKERS) until SIGINT or SIGTERM"
@@ -171,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--print-new-key", action="store_true", help="only print a fresh key for TALLYBOT_MASTER_KEY and exit"
     )
     rotate.set_defaults(handler=_rotate)
+    _add_webhook_parsers(commands)
     _add_sandbox_parser(commands)
     return parser
 

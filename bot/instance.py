@@ -14,6 +14,13 @@ once, when its pid is gone or now belongs to a process started at another time; 
 another container with the same hostname and pid, an id made before identities) only when its lease lapsed. A
 host name proves nothing: two containers with one hostname, each running the bot as PID 1, would each take the
 other's lease. Otherwise the start is refused, naming the holder.
+
+Webhook replicas (`tallybot run --webhook`, docs/DEPLOY.md) each hold a lease of their own, "webhook:<bot id>:<id>":
+replicas behind one URL are safe side by side (Telegram hands each update to one request, and everything a handler
+needs lives in the database), so they never refuse each other. Long polling and a webhook on one bot are not: the
+poller's start deletes the webhook (getUpdates is refused while one is set), so a polling instance and a webhook
+replica refuse each other, and a rotation refuses all of them. A replica starting removes the leases of replicas
+known dead, like any holder's, and frees what they left.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +57,14 @@ def bot_lease_name(bot_id: int) -> str:
     return f"bot:{bot_id}"
 
 
+def webhook_lease_prefix(bot_id: int) -> str:
+    return f"webhook:{bot_id}:"
+
+
+def is_webhook_lease(name: str) -> bool:
+    return name.startswith("webhook:")
+
+
 @dataclass(frozen=True, slots=True)
 class HolderInfo:
     name: str
@@ -69,12 +85,17 @@ class HolderInfo:
     def is_rotation(self) -> bool:
         return self.name == ROTATION
 
+    @property
+    def is_webhook_replica(self) -> bool:
+        return is_webhook_lease(self.name)
+
 
 class InstanceBusy(Exception):
     """Another live holder has the lease this process needs."""
 
-    def __init__(self, holder: HolderInfo) -> None:
+    def __init__(self, holder: HolderInfo, *, wanted: str = "") -> None:
         self.holder = holder
+        self.wanted = wanted  # the lease refused: says whether this process meant to poll or serve a webhook
         super().__init__(holder.describe())
 
 
@@ -106,12 +127,16 @@ class InstanceLock:
         name: str,
         *,
         conflicts: Callable[[str], bool],
+        peers: Callable[[str], bool] = lambda _other: False,
         ttl: timedelta = INSTANCE_TTL,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
         self.name = name
         self.conflicts = conflicts
+        self.peers = peers
+        # Live peers (other webhook replicas of this bot) seen when the lease was taken.
+        self.live_peers = 0
         self.ttl = ttl
         self.clock = clock
         self.process = this_process()
@@ -123,8 +148,29 @@ class InstanceLock:
 
     @classmethod
     def for_bot(cls, database: Database, bot_id: int, **options: object) -> InstanceLock:
+        """The one long-polling instance of the bot: refused beside another, a webhook replica or a rotation."""
         name = bot_lease_name(bot_id)
-        return cls(database, name, conflicts=lambda other: other in (name, ROTATION), **options)  # type: ignore[arg-type]
+        replicas = webhook_lease_prefix(bot_id)
+
+        def conflicts(other: str) -> bool:
+            return other in (name, ROTATION) or other.startswith(replicas)
+
+        return cls(database, name, conflicts=conflicts, **options)  # type: ignore[arg-type]
+
+    @classmethod
+    def for_webhook_replica(cls, database: Database, bot_id: int, **options: object) -> InstanceLock:
+        """One of any number of webhook replicas of the bot: refused only beside a poller or a rotation."""
+        replicas = webhook_lease_prefix(bot_id)
+        lock = cls(
+            database,
+            replicas,
+            conflicts=lambda other: other in (bot_lease_name(bot_id), ROTATION),
+            peers=lambda other: other.startswith(replicas),
+            **options,  # type: ignore[arg-type]
+        )
+        # Unique per replica (the holder id is too long for the name column): 8 + 20 + 32 characters at most.
+        lock.name = replicas + uuid.uuid4().hex
+        return lock
 
     @classmethod
     def for_rotation(cls, database: Database, **options: object) -> InstanceLock:
@@ -135,15 +181,20 @@ class InstanceLock:
         InstanceBusy naming a live holder of a conflicting lease."""
         now = self.clock()
         dead: list[HolderInfo] = []
+        self.live_peers = 0
         async with self.database.writer() as session:
             repo = InstanceRepository(session)
             await repo.lock_table()
             for row in await repo.all():
-                if not self.conflicts(row.name):
-                    continue
                 info = _info(row)
-                if not provably_dead(info, now=now, me=self.process):
-                    raise InstanceBusy(info)
+                if self.peers(row.name):
+                    if not provably_dead(info, now=now, me=self.process):
+                        self.live_peers += 1
+                        continue
+                elif not self.conflicts(row.name):
+                    continue
+                elif not provably_dead(info, now=now, me=self.process):
+                    raise InstanceBusy(info, wanted=self.name)
                 dead.append(info)
                 await repo.remove(row.name, row.holder)
             await repo.add(

@@ -12,7 +12,7 @@ from telegram.error import Conflict
 from telegram.ext import Application, ContextTypes
 
 from bot.context import SERVICES_KEY, Services
-from bot.instance import HolderInfo, InstanceBusy
+from bot.instance import HolderInfo, InstanceBusy, is_webhook_lease
 from bot.process_identity import Liveness, identity_of, liveness, process_prefix, this_process
 from db.engine import Database
 from db.repositories.instances import InstanceRepository
@@ -38,6 +38,17 @@ def refusal(busy: InstanceBusy) -> str:
         return (
             f"a master-key rotation is running on this database ({busy.holder.describe()}): "
             "wait for it to finish, then start the bot"
+        )
+    if busy.holder.is_webhook_replica:
+        return (
+            f"this bot runs in webhook mode on this database (a replica on {busy.holder.describe()}): long polling "
+            "beside it would delete the webhook; run this one with --webhook too, or stop every replica and run "
+            "`tallybot delete-webhook` first"
+        )
+    if is_webhook_lease(busy.wanted):
+        return (
+            f"this bot runs with long polling on this database ({busy.holder.describe()}): stop it, then start the "
+            "webhook replicas (docs/DEPLOY.md)"
         )
     return (
         f"another Tallybot instance is already running this bot on this database ({busy.holder.describe()}): "

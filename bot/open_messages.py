@@ -47,10 +47,13 @@ class OpenMessages:
 
     async def close_left_open(self, bot: Bot) -> int:
         """Close the messages earlier (dead) instances of this bot left open; how many. Call only while holding
-        this bot's instance lease."""
+        this bot's instance lease. A holder that still has a lease is a live webhook replica beside this one
+        (bot/instance.py): its messages are its own to close."""
         async with self.database.reader() as session:
-            left = await InstanceRepository(session).progress_left_open(self.bot_id, except_holder=self.holder)
-            rows = [(row.chat_id, row.message_id, row.kind) for row in left]
+            repo = InstanceRepository(session)
+            left = await repo.progress_left_open(self.bot_id, except_holder=self.holder)
+            live = {lease.holder for lease in await repo.all()}
+            rows = [(row.chat_id, row.message_id, row.kind) for row in left if row.holder not in live]
         for chat_id, message_id, kind in rows:
             try:
                 await bot.edit_message_text(LEFT_OPEN.get(kind, LEFT_OPEN[SYNC]), chat_id, message_id)

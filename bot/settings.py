@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from connectors.urls import parse_url_overrides
 
 TELEGRAM_PUBLIC_API = "https://api.telegram.org/bot"
 SQLITE_FILE_NAME = "tallybot.sqlite3"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -40,6 +42,17 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
     allow_trading_keys: bool = Field(default=False, validation_alias=_env("TALLYBOT_ALLOW_TRADING_KEYS"))
     assistant_timeout_seconds: float = Field(default=600.0, gt=0, validation_alias=_env("TALLYBOT_ASSISTANT_TIMEOUT"))
+    # Webhook mode (docs/DEPLOY.md): the public URL Telegram posts to, the secret it sends with every request, where
+    # each replica listens (behind the HTTPS proxy or load balancer), and the connections Telegram may open at once.
+    webhook_url: str | None = Field(default=None, validation_alias=_env("TALLYBOT_WEBHOOK_URL"))
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias=_env("TALLYBOT_WEBHOOK_SECRET"))
+    webhook_listen_host: str = Field(default="127.0.0.1", validation_alias=_env("TALLYBOT_WEBHOOK_LISTEN_HOST"))
+    webhook_listen_port: int = Field(
+        default=8080, ge=0, le=65535, validation_alias=_env("TALLYBOT_WEBHOOK_LISTEN_PORT")
+    )
+    webhook_max_connections: int = Field(
+        default=40, ge=1, le=100, validation_alias=_env("TALLYBOT_WEBHOOK_MAX_CONNECTIONS")
+    )
     # Sync workers (docs/DEPLOY.md, "Sync workers"): /sync defers jobs that `tallybot worker` processes run.
     sync_workers: bool = Field(default=False, validation_alias=_env("TALLYBOT_SYNC_WORKERS"))
     worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias=_env("TALLYBOT_WORKER_CONCURRENCY"))
@@ -78,6 +91,21 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) URL such as https://api.telegram.org/bot")
         return value
 
+    @field_validator("webhook_url", mode="after")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected the public https URL Telegram posts updates to")
+        return value or None
+
+    @field_validator("webhook_secret", mode="after")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed."
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token)")
+        return value
+
     @property
     def telegram_file_base_url(self) -> str:
         """Telegram serves files from `/file/bot<token>/…` beside `/bot<token>/…`."""
@@ -95,6 +123,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / SQLITE_FILE_NAME).resolve()}"
+
+    def require_webhook_secret(self) -> str:
+        if self.webhook_secret is None:
+            raise ConfigError(
+                "TALLYBOT_WEBHOOK_SECRET is not set: webhook mode checks it on every request; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return self.webhook_secret.get_secret_value()
 
     def require_postgresql(self) -> str:
         """DATABASE_URL when it names PostgreSQL, which the sync job queue needs."""

@@ -244,6 +244,17 @@ class OpenProgressMessage(Base):
     opened_at: Mapped[datetime]
 
 
+class WebhookUpdate(Base):
+    """An update a webhook replica took (bot/webhook_updates.py): Telegram may send one again, to any replica, and it
+    is processed once. Deleted once Telegram can no longer send it (it keeps an update at most 24 hours)."""
+
+    __tablename__ = "webhook_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Reconciliation(Base):
     """The latest comparison of an account's balances at the exchange with the balances its stored history explains.
 

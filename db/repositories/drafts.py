@@ -39,10 +39,10 @@ class DraftRepository:
 
     async def delete_expired(self, now: datetime) -> Sequence[AssistantDraft]:
         """Delete the drafts past their expiry; the deleted rows (their users are told)."""
-        rows = (await self.session.scalars(select(AssistantDraft).where(AssistantDraft.expires_at <= now))).all()
-        for row in rows:
-            await self.session.delete(row)
-        return rows
+        # One DELETE ... RETURNING, not a read then deletes: of two bot processes sweeping at once (webhook
+        # replicas) only the one whose statement deleted a row gets it back, so its user is told once.
+        statement = delete(AssistantDraft).where(AssistantDraft.expires_at <= now).returning(AssistantDraft)
+        return (await self.session.scalars(statement, execution_options={"synchronize_session": False})).all()
 
     async def open(self, now: datetime) -> Sequence[AssistantDraft]:
         return (await self.session.scalars(select(AssistantDraft).where(AssistantDraft.expires_at > now))).all()

@@ -55,6 +55,7 @@ NOT_USER_DATA = frozenset(
     {
         "instance_leases",  # which bot process holds the database for a bot token: a host name and a pid
         "alembic_version",  # the schema's revision
+        "webhook_updates",  # the update ids webhook replicas took: a bot id, a number and a time, nobody's
     }
 )
 # Tables keyed by an integration of the user, with their model.

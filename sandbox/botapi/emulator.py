@@ -94,6 +94,7 @@ class BotApiEmulator:
     async def stop(self) -> None:
         """Answer waiting long polls and shut the server down."""
         self._state.updates.close()
+        await self._state.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -330,6 +331,11 @@ class BotApiEmulator:
     def commands(self, scope: JSONDict | None = None, language_code: str = "") -> list[JSONDict]:
         """The command list set with setMyCommands for a scope (default scope when None)."""
         return list(self._state.commands.get(commands_key(scope, language_code), []))
+
+    @property
+    def webhook_deliveries(self) -> list[tuple[int, int | None]]:
+        """Every webhook request made, in order: (update_id, the HTTP status answered, None if none came)."""
+        return list(self._state.webhook.deliveries)
 
     @property
     def pending_updates(self) -> list[JSONDict]:

@@ -18,6 +18,8 @@ METHODS: dict[str, MethodHandler] = {
     "getMe": methods_bot.get_me,
     "getUpdates": methods_bot.get_updates,
     "deleteWebhook": methods_bot.delete_webhook,
+    "setWebhook": methods_bot.set_webhook,
+    "getWebhookInfo": methods_bot.get_webhook_info,
     "setMyCommands": methods_bot.set_my_commands,
     "getMyCommands": methods_bot.get_my_commands,
     "deleteMyCommands": methods_bot.delete_my_commands,

@@ -9,6 +9,7 @@ from sandbox.botapi.errors import bad_request
 from sandbox.botapi.params import Params
 from sandbox.botapi.state import EmulatorState
 from sandbox.botapi.types import JSONDict
+from sandbox.botapi.webhook import DEFAULT_MAX_CONNECTIONS, WebhookSetting
 
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 
@@ -25,6 +26,7 @@ async def get_me(state: EmulatorState, params: Params) -> object:
 
 
 async def get_updates(state: EmulatorState, params: Params) -> object:
+    state.webhook.refuse_polling()
     limit = params.integer("limit")
     allowed = params.json_list("allowed_updates")
     updates = await state.updates.poll(
@@ -40,9 +42,32 @@ async def get_updates(state: EmulatorState, params: Params) -> object:
 
 
 async def delete_webhook(state: EmulatorState, params: Params) -> object:
-    if params.boolean("drop_pending_updates"):
-        state.updates.drop_pending()
+    await state.webhook.delete(drop_pending=params.boolean("drop_pending_updates"))
     return True
+
+
+async def set_webhook(state: EmulatorState, params: Params) -> object:
+    url = params.text("url")
+    if url is None:
+        raise bad_request('Bad Request: parameter "url" is required')
+    drop = params.boolean("drop_pending_updates")
+    if not url:  # "Use an empty string to remove webhook integration"
+        await state.webhook.delete(drop_pending=drop)
+        return True
+    allowed = params.json_list("allowed_updates")
+    connections = params.integer("max_connections")
+    setting = WebhookSetting(
+        url=url,
+        secret_token=params.text("secret_token"),
+        max_connections=connections if connections is not None else DEFAULT_MAX_CONNECTIONS,
+        allowed_updates=[str(kind) for kind in allowed] if allowed is not None else None,
+    )
+    state.webhook.set(setting, drop_pending=drop)
+    return True
+
+
+async def get_webhook_info(state: EmulatorState, params: Params) -> object:
+    return state.webhook.info()
 
 
 def commands_key(scope: dict[str, object] | None, language_code: str) -> tuple[str, str]:

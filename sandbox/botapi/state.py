@@ -25,6 +25,7 @@ from sandbox.botapi.models import (
 )
 from sandbox.botapi.types import JSONDict
 from sandbox.botapi.updates import ChangeSignal, UpdateQueue
+from sandbox.botapi.webhook import WebhookDelivery
 
 
 @dataclass
@@ -73,6 +74,7 @@ class EmulatorState:
         self.delivered_at: dict[int, int] = {}
         self.failures: dict[str, deque[ApiError]] = {}
         self.internal_errors: list[BaseException] = []
+        self.webhook = WebhookDelivery(self.updates, self.delivered_at, lambda: len(self.calls))
 
     # -- calls and injected failures -------------------------------------------------------------
 

@@ -86,6 +86,26 @@ class UpdateQueue:
         self._signal.notify()
         return update.update_id
 
+    def set_allowed(self, allowed_updates: list[str] | None) -> None:
+        """setWebhook's allowed_updates: None keeps the earlier choice, an empty list means Telegram's default."""
+        if allowed_updates is not None:
+            self._allowed = frozenset(allowed_updates) or None
+
+    def wake(self) -> None:
+        self._signal.notify()
+
+    async def wait_for_change(self, seconds: float) -> None:
+        await self._signal.wait(seconds)
+
+    def deliverable(self) -> list[PendingUpdate]:
+        """What a webhook may send, oldest first (updates of types the bot did not ask for are discarded)."""
+        return self._take(len(self._pending))
+
+    def confirm_one(self, update_id: int) -> None:
+        """A webhook request for this update was answered 2XY (or given up)."""
+        self._pending = [update for update in self._pending if update.update_id != update_id]
+        self._signal.notify()
+
     def drop_pending(self) -> None:
         """``deleteWebhook(drop_pending_updates=True)``."""
         self._pending.clear()
@@ -116,8 +136,7 @@ class UpdateQueue:
     ) -> list[PendingUpdate]:
         """Answer one ``getUpdates``: at once if updates wait, else when one arrives or ``wait_seconds`` pass."""
         self._confirm(offset)
-        if allowed_updates is not None:
-            self._allowed = frozenset(allowed_updates) or None
+        self.set_allowed(allowed_updates)
         self._poll_generation += 1
         generation = self._poll_generation
         self._signal.notify()  # an older poll still waiting must see it was superseded
