@@ -21,11 +21,12 @@ from tests.test_reconcile_e2e import RECENT, connect
 # RECENT: two months of spot history (the account test_reconcile_e2e reconciles); the derivatives script lies within it.
 # What each kind of account holds (sandbox/exchanges/bybit_derivatives_script.py), counted by hand:
 # unified: 8 fills (2 BTCUSDT, 2 ETHUSDT, 2 BTCUSD, an option bought and delivered) and 5 realized P&L lines (three
-# closes, the option's premium and its delivery); 5 funding settlements (2 + 2 + 1); 3 interest charges.
-# classic: no option and no unified loan: 6 fills and 3 closes; the same 5 funding settlements.
+# closes, the option's premium and its delivery); 5 funding settlements (2 + 2 + 1); 3 interest charges; a fee
+# refund (a log line with no fill behind it, its money in `fee`), stored with the realized P&L lines.
+# classic: no option and no unified loan: 6 fills and 3 closes; the same 5 funding settlements and the fee refund.
 EXPECTED = {
-    False: ("futures trades 13", "funding fees 5", "margin loans and interest 3"),
-    True: ("futures trades 9", "funding fees 5"),
+    False: ("futures trades 14", "funding fees 5", "margin loans and interest 3"),
+    True: ("futures trades 10", "funding fees 5"),
 }
 
 

@@ -25,6 +25,7 @@ DERIVATIVES = (LINEAR, INVERSE, OPTION)
 CONTRACT, SPOT, UNIFIED = "CONTRACT", "SPOT", "UNIFIED"
 TAKER_RATE = Decimal("0.00055")
 OPTION_FEE_RATE = Decimal("0.0003")
+FEE_REFUNDED = Decimal("-0.42")  # a FEE_REFUND line's `fee`: negative, "rebates" (transaction-log.mdx)
 
 
 def q8(value: Decimal) -> Decimal:
@@ -312,4 +313,8 @@ def script_derivatives(account: ScriptedAccount, *, classic: bool) -> Derivative
         rate = Decimal("0.000001216904")
         for fraction in (0.8, 0.85, 0.9):
             interest.append(InterestCharge("USDT", b.at(fraction), q8(borrowed * rate), rate, borrowed))
+    # A fee refund: a log line with no execution behind it, its money in `fee` (negative: "rebates"), no cash flow.
+    refund = CashLine(b.line_id("BTCUSDT"), "BTCUSDT", LINEAR, "None", b.at(0.95), "FEE_REFUND", Decimal(0),
+                      Decimal(0), "USDT", Decimal(0), Decimal(0), fee=FEE_REFUNDED)  # fmt: skip
+    b.cash.append(refund)
     return DerivativesScript(tuple(b.fills), tuple(b.cash), tuple(interest), tuple(transfers), borrow)

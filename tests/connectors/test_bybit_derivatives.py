@@ -120,7 +120,7 @@ def truth_lines(lines: Iterable[CashLine], *, funding: bool) -> list[tuple[objec
     picked = [
         (market_of(x.symbol), x.currency, x.funding if funding else x.cash_flow, x.time)
         for x in lines
-        if (x.funding if funding else x.cash_flow)
+        if (x.funding if funding else x.cash_flow or x.type == "FEE_REFUND")
     ]
     return sorted(picked)
 
@@ -136,6 +136,11 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_counts_ea
     assert fills_of(found[Endpoint.FUTURES_TRADES]) == truth_fills(script.fills)
     assert lines_of(found[Endpoint.FUTURES_TRADES], RecordKind.REALIZED_PNL) == truth_lines(script.cash, funding=False)
     assert lines_of(found[Endpoint.FUNDING], RecordKind.FUNDING) == truth_lines(script.cash, funding=True)
+    # Only the fee refund's fee is stored on a log line's record; every fill's line's fee is its execFee, kept once.
+    line_fees = [
+        (r.fee_asset, r.fee_amount) for r in found[Endpoint.FUTURES_TRADES] if r.kind is RecordKind.REALIZED_PNL
+    ]
+    assert [fee for fee in line_fees if fee != (None, None)] == [("USDT", Decimal("-0.42"))]
     interest = sorted((r.asset, r.amount, to_ms(r.occurred_at)) for r in found.get(Endpoint.MARGIN_LOANS, []))
     assert interest == sorted((c.currency, -c.cost, c.time) for c in script.interest)
     categories = {r.raw["category"] for r in found[Endpoint.FUTURES_TRADES] if r.kind is RecordKind.FUTURES_TRADE}
@@ -148,13 +153,14 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_counts_ea
         assert categories == {"linear", "inverse", "option"} and len(interest) == 3 and skipped == []
         assert "/v5/account/contract-transaction-log" not in emulator.requests.by_path
     # What the records move, coin by coin, is exactly what the log says the wallet changed (Change = cashFlow +
-    # funding - fee): the fee of each fill is counted once, from the execution, never again from the log.
+    # funding - fee): the fee of each fill is counted once, from the execution, never again from the log; a fee refund's
+    # fee, which no fill carries, from its line.
     moved: dict[str, Decimal] = {}
     for r in every:
-        if r.kind is RecordKind.FUTURES_TRADE and r.fee_asset and r.fee_amount:
-            moved[r.fee_asset] = moved.get(r.fee_asset, Decimal(0)) - r.fee_amount
-        elif r.kind is not RecordKind.FUTURES_TRADE:
+        if r.kind is not RecordKind.FUTURES_TRADE:
             moved[r.asset] = moved.get(r.asset, Decimal(0)) + r.amount
+        if r.fee_asset and r.fee_amount:
+            moved[r.fee_asset] = moved.get(r.fee_asset, Decimal(0)) - r.fee_amount
     assert moved == script.change()
 
 
@@ -256,6 +262,23 @@ def test_transfers_and_spot_lines_of_the_log_are_not_profit() -> None:
     base = {"symbol": "", "currency": "USDT", "cashFlow": "500", "transactionTime": "1714032000000", "tradeId": ""}
     assert rows.realized({**base, "category": "linear", "type": "TRANSFER_IN"}, 0) == (None, None)
     assert rows.realized({**base, "category": "spot", "type": "TRADE"}, 0) == (None, None)
+
+
+def test_the_fee_of_a_log_line_no_fill_stands_behind_is_stored_and_a_fills_is_not() -> None:
+    # transaction-log.mdx: "Change = cashFlow + funding - fee"; `fee` "Positive fee value means expense; Negative fee
+    # value means rebates". A FEE_REFUND line has no execution behind it (enum.mdx#exectype lists none), so its fee is
+    # its own: -0.42 paid back is a change of +0.42 USDT. A TRADE line's fee is its fill's execFee, kept with the fill.
+    rows = DerivativeRows(lambda coin: coin)
+    base = {"id": "592324", "symbol": "BTCUSDT", "category": "linear", "currency": "USDT",
+            "transactionTime": "1714032000000", "tradeId": "", "funding": ""}  # fmt: skip
+    refund, _ = rows.realized({**base, "type": "FEE_REFUND", "cashFlow": "0", "fee": "-0.42"}, 0)
+    assert refund is not None
+    assert (refund.kind, refund.asset, refund.amount) == (RecordKind.REALIZED_PNL, "USDT", Decimal(0))
+    assert (refund.fee_asset, refund.fee_amount) == ("USDT", Decimal("-0.42"))
+    closing, _ = rows.realized({**base, "type": "TRADE", "cashFlow": "12.5", "fee": "0.3", "tradeId": "t-1"}, 0)
+    assert closing is not None and closing.amount == Decimal("12.5")
+    assert (closing.fee_asset, closing.fee_amount) == (None, None)
+    assert rows.realized({**base, "type": "TRADE", "cashFlow": "0", "fee": "0.3", "tradeId": "t-2"}, 0) == (None, None)
 
 
 def only(emulator: BybitEmulator, category: str | None, script: DerivativesScript | None = None) -> None:

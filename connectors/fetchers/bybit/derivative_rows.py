@@ -4,9 +4,10 @@ Which field carries what (docs/exchange-apis/bybit.md names each page):
 - a fill (`GET /v5/execution/list`, category linear, inverse or option) is a FUTURES_TRADE whose fee is `execFee`
   in the settle coin. Funding rows of the list (`execType` Funding) are not fills: funding comes from the log.
 - a transaction-log line: "Change = cashFlow + funding - fee" (unified log; `funding` positive when received) or
-  "Change = cashFlow - funding - fee" (classic contract log; `funding` positive when deducted). Its `fee` is the fee
-  of the fill the execution list already carries, so it is never counted again: `cashFlow` (closing profit, option
-  premium and delivery, the USDC session settlement) is a REALIZED_PNL record and `funding` a FUNDING record.
+  "Change = cashFlow - funding - fee" (classic contract log; `funding` positive when deducted). A fill's line's `fee`
+  is the fee the execution list already carries, so it is never counted again: `cashFlow` (closing profit, option
+  premium and delivery, the USDC session settlement) is a REALIZED_PNL record and `funding` a FUNDING record. The
+  `fee` of a line no fill stands behind (FEE_REFUND, BONUS, …) is that line's REALIZED_PNL record's fee.
   `cashFlow` also carries "transfer in or transfer out": those lines (TRANSFER_IN, TRANSFER_OUT) are the account's
   own transfers, read from the transfer list, and spot lines belong to the spot history: both are left out.
 - a borrow-history row: `borrowCost` "Interest" charged in `currency`: an INTEREST record, negative.
@@ -18,6 +19,7 @@ Market symbols follow Bybit's naming (docs/v5/enum.mdx#symbol): USDT perpetuals 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +33,10 @@ DERIVATIVE_CATEGORIES = frozenset({LINEAR, INVERSE, OPTION})
 NOT_FILLS = frozenset({FUNDING_EXECUTION})  # funding payments: read from the transaction log
 OWN_TRANSFERS = frozenset({"TRANSFER_IN", "TRANSFER_OUT"})
 FUNDING_LINES = "SETTLEMENT"
+# Log lines an execution stands behind (enum.mdx#exectype: Trade, BlockTrade, MovePosition → TRADE; BustTrade →
+# LIQUIDATION; AdlTrade → ADL; Delivery → DELIVERY; Funding and Settle → SETTLEMENT): their `fee` is the fill's
+# `execFee`, stored with the fill (a funding line's, in the pages' examples, is ""). Any other line's fee is its own.
+FILL_LINES = frozenset({"TRADE", "LIQUIDATION", "ADL", "DELIVERY", "SETTLEMENT"})
 
 
 def _expiry(text: str) -> str | None:
@@ -134,13 +140,19 @@ class DerivativeRows:
         )
 
     def realized(self, row: Mapping[str, Any], window_start: int) -> Parsed:
-        """A log line's `cashFlow`: closing profit or loss, option premium and delivery, session settlement."""
-        if not self._derivative_line(row) or not _given(row.get("cashFlow")):
+        """A log line's `cashFlow`: closing profit or loss, option premium and delivery, session settlement; and the
+        `fee` of a line no fill stands behind (FEE_REFUND, BONUS, …), as that record's fee: "Change = cashFlow ±
+        funding - fee", so a refund written as a negative fee is paid in."""
+        if not self._derivative_line(row):
             return None, None
-        flow = exact(row["cashFlow"])
-        if flow == 0:
+        flow = exact(row["cashFlow"]) if _given(row.get("cashFlow")) else Decimal(0)
+        fee = exact(row["fee"]) if _given(row.get("fee")) and str(row.get("type")) not in FILL_LINES else Decimal(0)
+        if flow == 0 and fee == 0:
             return None, None
-        return self._line(RecordKind.REALIZED_PNL, row, flow), None
+        record = self._line(RecordKind.REALIZED_PNL, row, flow)
+        if fee:
+            record = dataclasses.replace(record, fee_asset=record.asset, fee_amount=fee)
+        return record, None
 
     def funding(self, *, deducted_positive: bool) -> Callable[[Mapping[str, Any], int], Parsed]:
         """A settlement line's `funding`, signed as received: the classic log writes a payment as positive."""
