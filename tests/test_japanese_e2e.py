@@ -132,6 +132,10 @@ async def test_a_japanese_user_connects_syncs_reads_status_troubleshoots_and_exp
         await ada.reply_to(sent, part("help.body"))
         sent = await ada.send("/upload")
         upload_help = (await ada.reply_to(sent, part("upload.help"))).text or ""
+        # A file Tallybot cannot read: refused, with its first row and the formats it reads, in Japanese.
+        sent = await telegram.send_document(ada.user, filename="notes.csv", content=b"colour,shape\nred,round\n")
+        await ada.reply_to(sent, part("upload.which_account"))
+        refusal = (await ada.press_for("bitFlyer-1", part("file.unknown"))).text or ""
         read_in_japanese = ada.all_bot_texts() + "\n" + (exported.caption or "")
 
         sent = await ada.send("/settings")
@@ -156,6 +160,8 @@ async def test_a_japanese_user_connects_syncs_reads_status_troubleshoots_and_exp
     assert exported.document is not None and exported.caption is not None
     assert template("export.format.cryptact", "ja") in exported.caption, exported.caption
     assert template("file.format.cryptact", "ja") in upload_help  # the formats /upload reads, in Japanese too
+    assert part("file.unknown.starts_with") in refusal and "colour, shape" in refusal, refusal
+    assert f"• {template('file.format.cryptact', 'ja')}" in refusal, refusal
     assert english_leaks([read_in_japanese]) == []
     assert english_leaks([help_in_english]) != []  # the check sees English where there is some
     # The command menu: Japanese for a Japanese app, English as the default.
