@@ -49,9 +49,10 @@ async def test_a_futures_and_margin_account_syncs_every_kind_and_reconciles_to_z
 
     assert "✅ Bitget-1: the history explains every balance." in summary, summary
     assert "🟢 Bitget-1" in status and "✅ The history explains every balance." in status, status
-    # The script's 8 futures fills and 4 closed positions' profit, 4 funding fees, 3 margin fills, and 2 borrowings,
-    # 1 repayment and 3 interest charges: each kind named with its count.
-    for kind in ("futures trades 12", "funding fees 4", "margin trades 3", "margin loans and interest 6"):
+    # The script's 8 futures fills and 4 closed positions' profit, 5 futures bills no fill writes (a coupon and its
+    # expiry, two legs of a multi-assets exchange, copy-trading income), 4 funding fees, 3 margin fills, and 2
+    # borrowings, 1 repayment and 3 interest charges: each kind named with its count.
+    for kind in ("futures trades 17", "funding fees 4", "margin trades 3", "margin loans and interest 6"):
         assert kind in summary, (kind, summary)
     for kind in KINDS:  # each kind on its own line of /status, synced
         assert f"✅ {kind}" in status, (kind, status)

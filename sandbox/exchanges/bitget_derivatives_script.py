@@ -348,6 +348,18 @@ def script_for(account: ScriptedAccount) -> DerivativesScript:
     s.interest.append(
         Interest(clock.ident(1_100_600_000_000_000_000), "isolated", "ETHUSDT", "USDT", D("0.0123"), clock.at(24))
     )
+
+    # Bills no fill writes (contract/account/Get-Account-Bill, businessType): a coupon given and part of it expired,
+    # an exchange of USDT for USDC in multi-assets mode (one bill per coin), a copy trader's income.
+    def other(product: str, coin: str, business: str, amount: str, days: float) -> None:
+        ident = clock.ident(1_070_000_000_000_000_000)
+        s.bills.append(Bill(ident, product, "", coin, business, D(amount), D(0), clock.at(days)))
+
+    other(USDT, "USDT", "bonus_issue", "10", 22)
+    other(USDT, "USDT", "bonus_expired", "-4", 21)
+    other(USDT, "USDT", "user_exchange_sell", "-30", 20)
+    other(USDT, "USDC", "user_exchange_buy", "29.997", 20)
+    other(USDT, "USDT", "tracking_trader_income", "1.25", 19)
     for items in (s.fills, s.bills, s.transfers, s.deposits, s.margin_fills, s.loans, s.repayments, s.interest):
         items.sort(key=lambda item: (item.timestamp, item.id))
     return s

@@ -122,6 +122,60 @@ def offline_client() -> Any:
     return ccxt_async.bitget({"apiKey": "k", "secret": "s", "password": "p"})
 
 
+async def test_a_coin_m_fill_carries_its_notional_in_the_settle_coin_and_every_listed_bill_type_is_counted() -> None:
+    """The documented fill's fields on a coin-M contract, and the documented bill with each `businessType` the page
+    lists beside trades, funding and transfers (contract/account/Get-Account-Bill)."""
+    fill_row = dict(documented("mix_fill_history")["response"]["data"]["fillList"][0])
+    # A coin-M BTCUSD fill: 0.02 BTC at 60000 is 1200 USD of quoteVolume; the fee is in BTC, the margin coin.
+    fill_row.update(symbol="BTCUSD", marginCoin="BTC", price="60000", baseVolume="0.02", quoteVolume="1200")
+    fill_row["feeDetail"] = [{"deduction": "no", "feeCoin": "BTC", "totalDeductionFee": "0", "totalFee": "-0.000012"}]
+    _, open_row = documented("mix_account_bill")["response"]["data"]["bills"]
+
+    def bill(business: str, amount: str) -> dict[str, Any]:
+        return {**open_row, "businessType": business, "amount": amount, "fee": "0", "symbol": ""}
+
+    ccxt_client = offline_client()
+    try:
+        futures = BitgetFutures(ccxt_client)
+        fill = futures.fill(fill_row, "COIN-FUTURES")
+        read = {
+            business: futures.position_bill(bill(business, amount))
+            for business, amount in (
+                ("bonus_issue", "5"),  # "bonus/coupon issue"
+                ("cash_gift_issue", "2"),  # "distribute coupon/gift/card"
+                ("cash_gift_recycle", "-2"),  # "recycling coupon/gift/card"
+                ("bonus_expired", "-1.5"),  # "bonus/coupon expired"
+                ("tracking_follow_pay", "-0.3"),  # "follower tracking order pay"
+                ("risk_captital_user_transfer", "0.7"),  # "Insurance fund transfer at user end"
+                ("user_exchange_sell", "-20"),  # "Exchange sell(multi-assets mode)"
+                ("user_exchange_buy", "19.98"),  # "Exchange buy(multi-assets mode)"
+                ("unknown", "3"),  # "unknown": kept as a ledger line, not counted
+            )
+        }
+    finally:
+        await ccxt_client.close()
+    assert (fill.market, fill.asset, fill.amount, fill.quote_asset, fill.quote_amount) == (
+        "BTC/USD:BTC",
+        "BTC",
+        D("0.02"),
+        "BTC",
+        D("0.02"),
+    )
+    assert (fill.fee_asset, fill.fee_amount) == ("BTC", D("0.000012"))
+    got = {business: (r.kind, r.asset, r.amount, r.side) for business, r in read.items() if r is not None}
+    assert got == {
+        "bonus_issue": (RecordKind.REWARD, "USDT", D("5"), None),
+        "cash_gift_issue": (RecordKind.REWARD, "USDT", D("2"), None),
+        "cash_gift_recycle": (RecordKind.REALIZED_PNL, "USDT", D("-2"), None),
+        "bonus_expired": (RecordKind.REALIZED_PNL, "USDT", D("-1.5"), None),
+        "tracking_follow_pay": (RecordKind.REALIZED_PNL, "USDT", D("-0.3"), None),
+        "risk_captital_user_transfer": (RecordKind.REALIZED_PNL, "USDT", D("0.7"), None),
+        "user_exchange_sell": (RecordKind.CONVERT, "USDT", D("20"), "sell"),
+        "user_exchange_buy": (RecordKind.CONVERT, "USDT", D("19.98"), "buy"),
+        "unknown": (RecordKind.LEDGER, "USDT", D("3"), None),
+    }
+
+
 async def test_the_documented_futures_fill_and_bills_become_a_futures_trade_funding_and_no_double_fee() -> None:
     ccxt_client = offline_client()
     try:

@@ -93,10 +93,34 @@ async def test_a_full_fetch_stores_every_futures_and_margin_record_once_and_a_re
             ("BTC/USDC:USDC", "sell", D("0.005"), D("59000"), "USDC", D("0.177")),
         ]
     )
+    # Coin-M's notional is in its settle coin (BTC): the 0.01 BTC traded, not the 580 and 590 USD of quoteVolume.
+    assert sorted((r.market, r.quote_asset, r.quote_amount) for r in fills if r.market == "BTC/USD:BTC") == [
+        ("BTC/USD:BTC", "BTC", D("0.01")),
+        ("BTC/USD:BTC", "BTC", D("0.01")),
+    ]
+    # Closing bills' profit, and the signed bills no fill writes: 4 USDT of the coupon expired (bonus_expired), a
+    # copy trader's income of 1.25 USDT (tracking_trader_income).
     pnl = sorted((r.asset, r.amount) for r in futures if r.kind is RecordKind.REALIZED_PNL)
-    assert pnl == [("BTC", D("0.00016949")), ("USDC", D("-2.5")), ("USDT", D("-50")), ("USDT", D("19.99"))]
+    assert pnl == [
+        ("BTC", D("0.00016949")),
+        ("USDC", D("-2.5")),
+        ("USDT", D("-50")),
+        ("USDT", D("-4")),
+        ("USDT", D("1.25")),
+        ("USDT", D("19.99")),
+    ]
     assert all(r.fee_amount is None for r in futures if r.kind is RecordKind.REALIZED_PNL)  # the fill has the fee
-    assert {r.kind for r in futures} == {RecordKind.FUTURES_TRADE, RecordKind.REALIZED_PNL}  # no transfers, funding
+    # bonus_issue "bonus/coupon issue" of 10 USDT: a reward.
+    assert [(r.asset, r.amount) for r in futures if r.kind is RecordKind.REWARD] == [("USDT", D("10"))]
+    # user_exchange_sell / user_exchange_buy "Exchange sell/buy (multi-assets mode)": one leg per coin.
+    legs = sorted((r.asset, r.side, r.amount, r.quote_asset) for r in futures if r.kind is RecordKind.CONVERT)
+    assert legs == [("USDC", "buy", D("29.997"), None), ("USDT", "sell", D("30"), None)]
+    assert {r.kind for r in futures} == {  # no transfers, no funding, no ledger line left uncounted
+        RecordKind.FUTURES_TRADE,
+        RecordKind.REALIZED_PNL,
+        RecordKind.REWARD,
+        RecordKind.CONVERT,
+    }
     funding = sorted((r.asset, r.amount) for r in got[Endpoint.FUNDING])
     assert funding == [("BTC", D("-0.00000312")), ("USDT", D("-0.2")), ("USDT", D("-0.1234")), ("USDT", D("0.0567"))]
     assert {r.kind for r in got[Endpoint.FUNDING]} == {RecordKind.FUNDING}
@@ -173,10 +197,12 @@ async def test_the_balance_reads_give_futures_wallets_without_unrealized_profit_
     assert snapshot.complete, snapshot.wallets_failed
     assert len(snapshot.wallets_read) == 6
     spot = {b.asset: b.total for b in bitget.account.balances}
-    # USDT: spot, the USDT-M wallet (1000 − fees 3.282006 + profit −30.01 + funding −0.2667 − 100 back = 866.441294),
-    # cross margin 400 + 300 − 0.3 − 295.59 = 404.11, isolated 200 + 100 borrowed − 290 less the 100 and 0.0123 owed.
-    assert snapshot.totals["USDT"] == spot["USDT"] + D("866.441294") + D("404.11") + D("-90.0123")
-    assert snapshot.totals["USDC"] == spot["USDC"] + D("497.1445")
+    # USDT: spot, the USDT-M wallet (1000 − fees 3.282006 + profit −30.01 + funding −0.2667 − 100 back = 866.441294,
+    # + 10 coupon − 4 expired − 30 exchanged for USDC + 1.25 copy-trading income = 843.691294), cross margin
+    # 400 + 300 − 0.3 − 295.59 = 404.11, isolated 200 + 100 borrowed − 290 less the 100 and 0.0123 owed.
+    assert snapshot.totals["USDT"] == spot["USDT"] + D("843.691294") + D("404.11") + D("-90.0123")
+    # USDC: the USDC-M wallet 497.1445 and the 29.997 USDC bought in the USDT-M wallet.
+    assert snapshot.totals["USDC"] == spot["USDC"] + D("497.1445") + D("29.997")
     assert snapshot.totals["ETH"] == spot["ETH"] + D("0.0999")
     # BTC: coin-M 0.05 − 0.000012 fees + 0.00016949 − 0.00000312 funding;
     # cross 0.00501 − 0.005 − 0.00000501 − 0.0000024 interest.

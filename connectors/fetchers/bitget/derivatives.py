@@ -10,7 +10,9 @@ A fill is a FUTURES_TRADE that carries its fee; the bill of the same fill (`open
 again and the realized profit: only its `amount` is stored, as REALIZED_PNL, so no fee is counted twice. Funding
 fees are the FUNDING endpoint's (the bill list filtered by its type, so FUTURES_TRADES skips them). Transfers in and
 out of the futures accounts (`trans_*`) are the TRANSFERS endpoint's (`transferRecords` lists them with their
-`fromType`/`toType`): the bill rows are not stored twice. Every product type is asked on every sync: an account
+`fromType`/`toType`): the bill rows are not stored twice. Coupons, copy-trading money, insurance transfers and
+multi-assets exchanges are stored as the page names them (REWARD, signed REALIZED_PNL, one CONVERT leg per coin).
+Every product type is asked on every sync: an account
 that never traded futures costs the bills (3 × 3 requests): on a product type's first walk, bills empty over the
 whole range asked mean no fill either (every fill writes its open or close bill), so its fills are not asked (13
 requests saved) and their cursor starts where the bills ended; later syncs ask both from their cursors.
@@ -19,6 +21,7 @@ requests saved) and their cursor starts where the bills ended; later syncs ask b
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -59,6 +62,25 @@ PNL_TYPES = frozenset(
     }
 )
 INTEREST_TYPES = frozenset({"settle_interest"})
+# Coupons and bonuses the page lists ("distribute coupon/gift/card", "bonus/coupon issue"): money given, a REWARD.
+GIFT_TYPES = frozenset({"cash_gift_issue", "bonus_issue"})
+# Money taken back or paid out of the wallet that is no trade's: coupons recycled or expired, copy-trading pay,
+# cashback and income, the insurance fund's transfer at the user end. Signed as the bill writes it (REALIZED_PNL is
+# the signed settle-asset kind), so the wallet's balance is explained without guessing at a meaning the page omits.
+SIGNED_OTHER_TYPES = frozenset(
+    {
+        "cash_gift_recycle",
+        "bonus_recycle",
+        "bonus_expired",
+        "tracking_follow_pay",
+        "tracking_follow_back",
+        "tracking_trader_income",
+        "risk_captital_user_transfer",
+    }
+)
+# "Exchange buy/sell (multi-assets mode)": one coin's leg of an exchange inside the futures wallet, signed. The page
+# links no leg to its other, so each is a CONVERT of its own coin: bought when positive, sold when negative.
+EXCHANGE_TYPES = frozenset({"user_exchange_buy", "user_exchange_sell"})
 # Bills other endpoints store: funding (FUNDING) and transfers between the account's wallets (TRANSFERS).
 ELSEWHERE_PREFIXES = ("trans_", FUNDING_TYPE)
 
@@ -145,13 +167,17 @@ class BitgetFutures:
 
     def fill(self, row: Mapping[str, Any], product: str) -> NormalizedRecord:
         settle = self.code(str(row["marginCoin"]))
-        market, base, quote = market_symbol(str(row["symbol"]), product, settle)
+        market, base, _ = market_symbol(str(row["symbol"]), product, settle)
         fees = row.get("feeDetail") or []
         charged = [fee for fee in fees if fee.get("totalFee") not in (None, "")]
         fee_coin = self.code(str(charged[0]["feeCoin"])) if charged else None
         # Bitget signs fees as balance changes (negative when charged); Tallybot stores a charge as positive.
         fee = sum((0 - exact(fee["totalFee"]) for fee in charged), Decimal(0)) if charged else None
         ident = str(row["tradeId"])
+        # The contract: quote = the settle asset and the notional in it. USDT-M and USDC-M settle in the quote
+        # (`quoteVolume`); coin-M's `quoteVolume` is USD, and its notional in the settle coin is `baseVolume`
+        # itself ("Amount of coins traded").
+        notional = exact(row["baseVolume"]) if product == "COIN-FUTURES" else exact(row["quoteVolume"])
         return NormalizedRecord(
             kind=RecordKind.FUTURES_TRADE,
             occurred_at=ms_to_utc(row["cTime"]),
@@ -161,8 +187,8 @@ class BitgetFutures:
             exchange_tx_id=ident,
             market=market,
             side=str(row["side"]).lower(),
-            quote_asset=self.code(quote),
-            quote_amount=exact(row["quoteVolume"]),
+            quote_asset=settle,
+            quote_amount=notional,
             price=exact(row["price"]),
             fee_asset=fee_coin,
             fee_amount=fee,
@@ -177,9 +203,22 @@ class BitgetFutures:
             return self.bill(row, RecordKind.REALIZED_PNL) if exact(row["amount"]) != 0 else None
         if business in INTEREST_TYPES:
             return self.bill(row, RecordKind.INTEREST)
-        # Coupons, copy-trading shares, insurance transfers, exchanges in multi-assets mode: kept as ledger lines
-        # (not counted), so a difference they leave is seen rather than guessed at.
-        return self.bill(row, RecordKind.LEDGER) if exact(row["amount"]) != 0 else None
+        amount = exact(row["amount"])
+        if amount == 0:
+            return None
+        if business in GIFT_TYPES and amount > 0:
+            return self.bill(row, RecordKind.REWARD)
+        if business in GIFT_TYPES or business in SIGNED_OTHER_TYPES:
+            return self.bill(row, RecordKind.REALIZED_PNL)
+        if business in EXCHANGE_TYPES:
+            return self.exchange_leg(row, amount)
+        # A type the page does not list: kept as a ledger line (not counted), so a difference it leaves is seen
+        # rather than guessed at.
+        return self.bill(row, RecordKind.LEDGER)
+
+    def exchange_leg(self, row: Mapping[str, Any], amount: Decimal) -> NormalizedRecord:
+        record = self.bill(row, RecordKind.CONVERT)
+        return replace(record, amount=abs(amount), side="buy" if amount > 0 else "sell")
 
     def bill(self, row: Mapping[str, Any], kind: RecordKind) -> NormalizedRecord:
         """The bill's signed `amount` (its `fee` is the fill's, stored with the fill)."""
