@@ -95,10 +95,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     if found.instance is not None:
         found.instance.keep_alive(on_lost=lambda: stop_with(application, TAKEN_OVER))
         log.info(
-            "this instance holds the database for bot %d (host %s, pid %d): another instance will be refused",
+            "this instance holds the database for bot %d (host %s, pid %d): %s",
             application.bot.id,
             found.instance.host,
             found.instance.pid,
+            # Webhook replicas share the bot; a poller holds it alone (bot/instance.py).
+            "a long-polling instance will be refused" if settings.webhook_url else "another instance will be refused",
         )
     closed = await found.open_messages.close_left_open(application.bot)
     if closed:
