@@ -64,10 +64,14 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/v5/asset/transfer/query-inter-transfer-list": (60, MINUTE_MS),
         "/v5/asset/exchange/query-convert-history": (50, SECOND_MS),
         "/v5/account/transaction-log": (25, SECOND_MS),
-        "/v5/account/contract-transaction-log": (25, SECOND_MS),
         "/v5/account/borrow-history": (50, SECOND_MS),
     }
 )
+
+
+# Paths no page gives a per-UID budget (the classic contract log: not in the rate-limit table, its page moved to
+# docs/v5/abandon/ without one): only the IP limit applies to them, unless a test sets a budget.
+IP_LIMIT_ONLY = frozenset({"/v5/account/contract-transaction-log"})
 
 
 @dataclass(frozen=True)
@@ -81,14 +85,16 @@ class BybitLimits:
     ip_requests_per_5s: int = 600
     ip_ban_ms: int = 10 * MINUTE_MS
 
-    def budget(self, path: str) -> tuple[int, int]:
-        """(requests, window in ms) of one UID on one path."""
+    def budget(self, path: str) -> tuple[int, int] | None:
+        """(requests, window in ms) of one UID on one path; None: the IP limit only."""
         if self.per_second is not None and path in self.per_second:
             return self.per_second[path], SECOND_MS
         if self.default_per_second is not None:
             return self.default_per_second, SECOND_MS
         if path in DOCUMENTED_BUDGETS:
             return DOCUMENTED_BUDGETS[path]
+        if path in IP_LIMIT_ONLY:
+            return None
         raise NotEmulated(f"{path}: no documented rate limit")
 
 
@@ -230,7 +236,10 @@ class BybitEmulator(ExchangeEmulator):
 
     def _spend(self, key: ApiKey, path: str, now: int, headers: dict[str, str]) -> None:
         # One account per emulator, so the UID budget is per endpoint.
-        window = self._uid_windows.setdefault(path, SlidingWindow(*self.limits.budget(path)))
+        budget = self.limits.budget(path)
+        if budget is None:
+            return
+        window = self._uid_windows.setdefault(path, SlidingWindow(*budget))
         allowed = window.try_spend(now, 1)
         headers["X-Bapi-Limit"] = str(window.limit)
         headers["X-Bapi-Limit-Status"] = str(max(0, window.limit - window.used(now)))

@@ -8,7 +8,8 @@ logs (unified: ``/v5/account/transaction-log``; classic: ``/v5/account/contract-
   to 2 years"; ``Change = cashFlow + funding - fee`` with ``funding`` positive when received.
 - classic transaction log (account/contract-transaction-log.mdx): the same paging with 7-day one-end rules, but
   ``funding`` is positive when deducted and ``Change = cashFlow - funding - fee``; "Apply to: classic account,
-  UTA1.0 (inverse)".
+  UTA1.0 (inverse)". Its page states no reach: by default it answers any start; ``contract_log_reach_ms`` set
+  (unsourced: the unified log's two years, for tests of a fetcher that must cope with either) refuses older ones.
 - borrow history (account/borrow-history.mdx): interest records, newest first; limit [1, 50], default 20; 30-day
   windows; ``createdTime`` a number.
 
@@ -59,6 +60,7 @@ class BybitDerivatives:
 
     def __init__(self, account: ScriptedAccount, *, classic: bool = False, scripted: bool = True) -> None:
         self.classic = classic
+        self.contract_log_reach_ms: int | None = None  # not on the classic log's page (bybit.md)
         self.script = script_derivatives(account, classic=classic) if scripted else NO_DERIVATIVES
 
     def executions(self, call: Call, category: str) -> Json:
@@ -114,12 +116,14 @@ class BybitDerivatives:
             "seq": 4688002127 + f.time % 1_000_000,
         }
 
-    def _log(self, call: Call, lines: list[CashLine], default_ms: int = LOG_WINDOW_MS) -> tuple[list[CashLine], str]:
+    def _log(
+        self, call: Call, lines: list[CashLine], default_ms: int = LOG_WINDOW_MS, reach_ms: int | None = LOG_LOOKBACK_MS
+    ) -> tuple[list[CashLine], str]:
         params = call.params
         limit = limit_param(params, 20, 50)
         both = int_param(params, "startTime") is not None and int_param(params, "endTime") is not None
         start, end = window(params, call.now_ms, LOG_WINDOW_MS if both else default_ms)
-        if start < call.now_ms - LOG_LOOKBACK_MS:
+        if reach_ms is not None and start < call.now_ms - reach_ms:
             raise BybitError(10001, "params error: startTime can not be earlier than 2 years ago")
         wanted = {name: params.get(name) for name in ("category", "currency", "type", "baseCoin")}
         chosen = [
@@ -148,7 +152,7 @@ class BybitDerivatives:
         UTA2.0, which has no such wallet)."""
         if not self.classic:
             raise BybitError(10001, "params error: only for classic accounts and UTA1.0 inverse")
-        items, cursor = self._log(call, list(self.script.cash))
+        items, cursor = self._log(call, list(self.script.cash), reach_ms=self.contract_log_reach_ms)
         return {"list": [self._line(x, classic=True) for x in items], "nextPageCursor": cursor}
 
     def _line(self, x: CashLine, *, classic: bool) -> Json:

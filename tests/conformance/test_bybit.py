@@ -929,6 +929,14 @@ def test_a_path_with_no_documented_budget_is_not_emulated() -> None:
         BybitLimits().budget("/v5/position/list")
 
 
+def test_the_classic_log_whose_budget_no_page_states_has_only_the_ip_limit() -> None:
+    # Neither rate-limit.mdx's table nor docs/v5/abandon/contract-transaction-log.mdx gives it a per-UID budget.
+    assert BybitLimits().budget("/v5/account/contract-transaction-log") is None
+    assert BybitLimits(per_second={"/v5/account/contract-transaction-log": 2}).budget(
+        "/v5/account/contract-transaction-log"
+    ) == (2, SECOND_MS)
+
+
 async def test_deposit_records_allow_100_requests_a_minute_per_account() -> None:
     async with BybitEmulator(seed=5, profile=PROFILE, listed_symbols=20) as emulator, bybit_client(emulator) as client:
         for _ in range(100):

@@ -281,6 +281,42 @@ def test_the_fee_of_a_log_line_no_fill_stands_behind_is_stored_and_a_fills_is_no
     assert rows.realized({**base, "type": "TRADE", "cashFlow": "0", "fee": "0.3", "tradeId": "t-2"}, 0) == (None, None)
 
 
+CLASSIC_LOG = "/v5/account/contract-transaction-log"
+
+
+@pytest.mark.parametrize("reach_days", [None, 730], ids=["no reach", "two years"])
+async def test_the_classic_log_whose_page_states_no_reach_is_read_as_far_back_as_bybit_answers(
+    reach_days: int | None,
+) -> None:
+    # docs/v5/abandon/contract-transaction-log.mdx states no reach. A classic account whose only line is a funding
+    # payment 800 days old (the page's example: funding "-0.00000156", received), synced from 810 days back: where
+    # the log answers that far, the payment is stored; where it keeps two years, the sync still succeeds, stores
+    # nothing older and names the rest as out of reach. One probe request decides.
+    async with BybitEmulator(seed=4242, profile=SMALL, limits=FAST, classic=True, derivatives=True) as emulator:
+        now = emulator.clock.now_ms()
+        when = now - 800 * DAY_MS
+        paid = CashLine("467153", "BTCUSD", "inverse", "Sell", when, "SETTLEMENT", Decimal(1000), Decimal(-1000),
+                        "BTC", Decimal("63974.88"), Decimal(0), Decimal("0.00000156"))  # fmt: skip
+        emulator.derivatives.script = dataclasses.replace(emulator.derivatives.script, fills=(), cash=(paid,))
+        emulator.derivatives.contract_log_reach_ms = reach_days * DAY_MS if reach_days else None
+        report = FetchReport()
+        async with bybit_client(emulator) as client:
+            fetcher = BybitFetcher(get_profile("bybit"), client, pacer=UNPACED)
+            since = datetime.fromtimestamp((now - 810 * DAY_MS) / 1000, tz=UTC)
+            until = datetime.fromtimestamp(now / 1000, tz=UTC)
+            pages = fetcher.fetch(Endpoint.FUNDING, since=since, until=until, cursors={}, report=report)
+            stored = [(r.kind, r.asset, r.amount, to_ms(r.occurred_at)) async for p in pages for r in p.records]
+        asked = emulator.requests.by_path[CLASSIC_LOG]
+    if reach_days is None:
+        assert stored == [(RecordKind.FUNDING, "BTC", Decimal("0.00000156"), when)]
+        assert report.gaps == []
+        assert asked == 1 + 116  # the probe, then 810 days in 7-day windows
+    else:
+        assert stored == []
+        assert [gap.endpoint for gap in report.gaps] == [Endpoint.FUNDING]
+        assert asked == 1 + 105  # the refused probe, then two years in 7-day windows
+
+
 def only(emulator: BybitEmulator, category: str | None, script: DerivativesScript | None = None) -> None:
     """Keep the scripted derivatives of one category (None: none at all)."""
     script = script or emulator.derivatives.script

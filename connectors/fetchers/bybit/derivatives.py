@@ -5,13 +5,18 @@ kind of account the key belongs to. Rules and their sources: docs/exchange-apis/
 | --- | --- | --- | --- | --- |
 | `GET /v5/execution/list?category=linear|inverse|option` | fills (fee `execFee`) | 7 days | 100 | 2 years |
 | `GET /v5/account/transaction-log` (unified) | `cashFlow` P&L, `funding` | 7 days | 50 | 2 years |
-| `GET /v5/account/contract-transaction-log` (classic) | the same, funding's sign turned | 7 days | 50 | 2 years |
+| `GET /v5/account/contract-transaction-log` (classic) | the same, funding's sign turned | 7 days | 50 | probed |
 | `GET /v5/account/borrow-history` (unified) | `borrowCost` interest | 30 days | 50 | 2 years |
 
 `GET /v5/account/info`'s `unifiedMarginStatus` (docs/v5/enum.mdx#unifiedmarginstatus) says which lists hold the
 account's history: 1 classic (contract log, no options, no unified loans), 3/4 UTA1.0 (unified log, and the contract
 log for inverse), 5/6 UTA2.0 (unified log only). It is asked once per fetcher. Each list is its own walk with its
 own cursor key, so a re-sync resumes each where it stopped.
+
+The classic log's page states no reach (nor does the rate-limit table list it). When a walk of it would begin before
+the two years the unified log keeps, one request asks a day just before the walk's start: refused ("startTime can
+not be earlier than …", 10001), the log is walked from two years back, the older part named as out of reach; answered,
+from the start asked for.
 """
 
 from __future__ import annotations
@@ -22,13 +27,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import ccxt
+
+from connectors.fetchers import windows
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.bybit.derivative_rows import DERIVATIVE_CATEGORIES, INVERSE, LINEAR, OPTION, DerivativeRows
 from connectors.fetchers.bybit.rows import Parsed
+from connectors.fetchers.windows import cursor_start, span_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from i18n import Text
 
 LOG_PAGE = 50  # transaction-log.mdx, contract-transaction-log.mdx: limit [1, 50]
+DAY_MS = 86_400_000
 CLASSIC_NO_LOANS = Text.of("profile.bybit.skip.classic_no_loans")
 CLASSIC = 1
 UTA1 = frozenset({3, 4})
@@ -129,6 +139,7 @@ class DerivativesFetch:
         self.rows = rows
         self.walk = walk
         self._mode: AccountMode | None = None
+        self._contract_log_reaches_back: bool | None = None  # None: not probed in this fetcher's life
 
     async def mode(self) -> AccountMode:
         if self._mode is None:
@@ -155,7 +166,8 @@ class DerivativesFetch:
             for log in mode.logs:
                 route = Route.listed(log.method, {"type": "SETTLEMENT"})
                 parse = self.rows.funding(deducted_positive=log.deducted_positive)
-                walks.append(self._walk(logs, route, parse, log.key, since, until, cursors, report))
+                reach = await self._log_reach(log, logs, cursors.get(log.key), since, report)
+                walks.append(self._walk(reach, route, parse, log.key, since, until, cursors, report))
         elif spec.endpoint is Endpoint.MARGIN_LOANS and mode.loans:
             route = Route.listed("privateGetV5AccountBorrowHistory", {})
             walks.append(self._walk(spec, route, self.rows.interest, "", since, until, cursors, report))
@@ -187,7 +199,10 @@ class DerivativesFetch:
             key = log.pnl_key
             seen |= set((cursors.get(key) or {}).get(CATEGORIES_SEEN, ()))
             parse = _noting(self.rows.realized, seen)
-            async for page in self._walk(logs, Route.listed(log.method, {}), parse, key, since, until, cursors, report):
+            reach = await self._log_reach(log, logs, cursors.get(key), since, report)
+            async for page in self._walk(
+                reach, Route.listed(log.method, {}), parse, key, since, until, cursors, report
+            ):
                 yield dataclasses.replace(page, cursor={**page.cursor, CATEGORIES_SEEN: sorted(seen)})
         for category in mode.categories:
             if category not in seen and not cursors.get(category):
@@ -197,6 +212,31 @@ class DerivativesFetch:
                 spec, route, self.rows.fill(category), category, since, until, cursors, report
             ):
                 yield page
+
+    async def _log_reach(
+        self, log: Log, spec: EndpointSpec, cursor: Cursor | None, since: datetime | None, report: FetchReport
+    ) -> EndpointSpec:
+        """`spec` with the reach the log has: the classic log's is probed once, only when a walk would begin
+        before the unified log's two years (its page states none)."""
+        if log is not CONTRACT_LOG or spec.lookback is None:
+            return spec
+        begin = cursor_start(cursor)
+        if begin is None:
+            begin = to_ms(since) if since is not None else 0
+        floor = windows.now_ms() - span_ms(spec.lookback)  # the module's clock, as the walk's own start reads it
+        if begin >= floor:
+            return spec
+        if self._contract_log_reaches_back is None:
+            probe = max(begin, floor - DAY_MS)
+            report.requests += 1
+            try:
+                await self.client.privateGetV5AccountContractTransactionLog(
+                    {"startTime": probe, "endTime": probe + DAY_MS, "limit": 1}
+                )
+                self._contract_log_reaches_back = True
+            except ccxt.BadRequest:  # 10001: older than the log keeps
+                self._contract_log_reaches_back = False
+        return dataclasses.replace(spec, lookback=None) if self._contract_log_reaches_back else spec
 
     def _walk(
         self,
