@@ -213,6 +213,22 @@ def test_income_lines_that_move_money_no_other_history_lists_are_stored_as_the_p
     ]
 
 
+def test_interest_paid_in_bnb_is_an_interest_record_in_bnb_and_names_the_borrowed_coin() -> None:
+    """Get Interest History: `type` PERIODIC_CONVERTED is "interest charged per hour converted into BNB" (zh-CN:
+    "每小时收的利息,用BNB抵扣", deducted in BNB); the row has `asset` and, on cross margin, `rawAsset`. So the charge
+    is in `asset` (BNB) and `rawAsset` (USDT) is the coin borrowed: the INTEREST record is BNB, and USDT is noted
+    as a cross-margin coin (for the pairs asked)."""
+    reader = BinanceMargin(client(), "binance", datetime(2019, 7, 11, tzinfo=UTC).date())
+    row = {
+        "txId": 1352286576452864728, "interestAccuredTime": 1672164000000, "asset": "BNB", "rawAsset": "USDT",
+        "principal": "45.3313", "interest": "0.00000112", "interestRate": "0.00013233", "type": "PERIODIC_CONVERTED",
+    }  # fmt: skip
+    assert read([reader._loan("INTEREST", "", row)]) == [
+        record(RecordKind.INTEREST, 1672164000000, "1352286576452864728", "BNB", "-0.00000112")
+    ]
+    assert reader.assets == {"BNB", "USDT"}
+
+
 # ------------------------------------------------------------------------------------------------- (a) shape
 
 

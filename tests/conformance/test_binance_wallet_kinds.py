@@ -119,6 +119,9 @@ async def test_dust_reads_each_coin_as_a_convert_to_bnb_and_names_the_conversion
     assert [g.reason.args["missing"] for g in report.gaps] == [6]
 
 
+P2P_PATH = "/sapi/v1/c2c/orderMatch/listUserOrderHistory"
+
+
 async def test_a_completed_p2p_sale_is_a_trade_with_the_fiat_paid_outside_binance(rig: Rig) -> None:
     records, _ = await fetched(
         rig, Endpoint.P2P, "/sapi/v1/c2c/orderMatch/listUserOrderHistory", "c2c_order_history.docs.json"
@@ -132,6 +135,33 @@ async def test_a_completed_p2p_sale_is_a_trade_with_the_fiat_paid_outside_binanc
         ("withdrawal", when, "CNY", D("33400.00000000"), None, None, None, None),
     ]
     assert documented[0].price == D("6.68") and documented[0].market == "BUSD/CNY"
+
+
+async def test_a_p2p_buy_with_a_commission_keeps_the_priced_quantity_and_charges_the_commission_apart(rig: Rig) -> None:
+    # The page: `amount` "Quantity (in Crypto)", `unitPrice` "Unit Price (in Fiat)", `commission` "Transaction Fee
+    # (in Crypto)"; its example has totalPrice = amount x unitPrice (5000 x 6.68 = 33400). So `amount` is the quantity
+    # the fiat paid for, before the commission: a maker who buys 100 USDT at 7.2 CNY and pays 0.05 USDT ends with
+    # 99.95 USDT, and 720 CNY went bank to bank.
+    page = json.loads((DOCUMENTED / "binance" / "c2c_order_history.docs.json").read_text(encoding="utf-8"))["response"]
+    row = {**page["data"][0], "orderNumber": "20219644646554779649", "tradeType": "BUY", "asset": "USDT",
+           "amount": "100.00000000", "totalPrice": "720.00000000", "unitPrice": "7.2", "commission": "0.05",
+           "advertisementRole": "MAKER"}  # fmt: skip
+    rig.emulator.faults.inject(respond(200, json.dumps({**page, "data": [row]})), path=P2P_PATH, times=1)
+    fetcher = BinanceFetcher(get_profile("binance"), rig.client, uid_weight_per_minute=10**9)
+    records = [
+        r
+        async for p in fetcher.fetch(
+            Endpoint.P2P, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport()
+        )
+        for r in p.records
+        if r.exchange_tx_id == "20219644646554779649" or "20219644646554779649" in r.natural_key
+    ]
+    when = datetime(2021, 4, 25, 14, 36, 9, tzinfo=UTC)
+    assert [read(r) for r in records] == [
+        ("trade", when, "USDT", D("100.00000000"), "buy", "CNY", D("720.00000000"), D("0.05")),
+        ("deposit", when, "CNY", D("720.00000000"), None, None, None, None),
+    ]
+    assert records[0].fee_asset == "USDT"
 
 
 async def test_a_payment_received_is_a_deposit(rig: Rig) -> None:

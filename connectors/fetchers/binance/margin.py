@@ -113,6 +113,11 @@ class BinanceMargin:
         asset = str(row["asset"])
         self.assets.add(asset)
         if what == "INTEREST":
+            # `asset` is the coin charged: BNB for PERIODIC_CONVERTED / ON_BORROW_CONVERTED ("converted into BNB",
+            # zh-CN "用BNB抵扣"), the loan's coin otherwise; `rawAsset` names the loan's coin (cross margin only), which
+            # is evidence of a cross pair as much as the charge.
+            if row.get("rawAsset"):
+                self.assets.add(str(row["rawAsset"]))
             kind, amount, when = RecordKind.INTEREST, -exact(row["interest"]), row["interestAccuredTime"]
         else:
             if str(row.get("status", "CONFIRMED")) != "CONFIRMED":
