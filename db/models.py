@@ -289,3 +289,24 @@ class ReconciledBalance(Base):
     explained: Mapped[Decimal]
     cause: Mapped[str | None] = mapped_column(String(64))
     cause_args: Mapped[dict[str, Any] | None]
+
+
+class AutoSync(Base):
+    """An account the user asked to be synced by itself (bot/autosync.py): how often, and when next. No row: off."""
+
+    __tablename__ = "auto_syncs"
+
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
+    every_hours: Mapped[int] = mapped_column(Integer)
+    next_due_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccountNotice(Base):
+    """The last problem an account's automatic sync was told about (a diagnosis code), so the same problem is told
+    once until it changes; deleted when a sync ends well."""
+
+    __tablename__ = "account_notices"
+
+    integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
+    problem: Mapped[str] = mapped_column(String(64))
+    notified_at: Mapped[datetime]

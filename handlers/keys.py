@@ -11,7 +11,7 @@ from bot.assistant.state import Mode
 from bot.context import services
 from bot.integrations import IntegrationNotFound, IntegrationSummary
 from connectors.profiles import get_profile
-from handlers import outbound
+from handlers import autosync, outbound
 from handlers.assistant import texts
 from handlers.assistant.render import assistant_of, render
 from handlers.callbacks import KEYS
@@ -56,7 +56,9 @@ async def list_keys(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await outbound.send(context.bot, chat.id, "\n".join(lines), keyboard)
 
 
-def _detail_keyboard(summary: IntegrationSummary, locale: str) -> InlineKeyboardMarkup:
+def _detail_keyboard(
+    summary: IntegrationSummary, locale: str, auto_sync: list[InlineKeyboardButton]
+) -> InlineKeyboardMarkup:
     rows = [
         [
             _button(t("assistant.keys.button.rename", locale=locale), "ren", summary.id),
@@ -67,6 +69,8 @@ def _detail_keyboard(summary: IntegrationSummary, locale: str) -> InlineKeyboard
             _button(t("assistant.keys.button.delete", locale=locale), "del", summary.id),
         ],
     ]
+    if summary.fingerprint is not None:  # without a key there is nothing to sync by itself
+        rows.append(auto_sync)
     return InlineKeyboardMarkup(rows)
 
 
@@ -90,7 +94,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     name = summary.account_name
-    if action == "open":
+    if action == "auto":
+        await autosync.choose(context, summary, argument)
+    if action in ("open", "auto"):
         detail = texts.key_detail(
             name,
             _exchange_name(summary.exchange_id),
@@ -99,7 +105,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             summary.options.sync_from.isoformat() if summary.options.sync_from else None,
             locale,
         )
-        await outbound.edit_pressed(query, detail, _detail_keyboard(summary, locale))
+        auto_sync = await autosync.cadence_row(context, summary.id, locale)
+        await outbound.edit_pressed(query, detail, _detail_keyboard(summary, locale, auto_sync))
     elif action in FLOWS:
         # Rename, replace and options are Assistant flows: its prompts, checks and saving apply unchanged.
         await render(update, context, await assistant_of(context).manage(user.id, chat.id, summary, FLOWS[action]))

@@ -10,6 +10,7 @@ from telegram.ext import Application
 
 from handlers import (
     assistant,
+    autosync,
     errors,
     exports,
     fallbacks,
@@ -29,6 +30,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     gate.register(application)
     assistant.register(application)
     keys.register(application)
+    autosync.register(application)
     sync.register(application)
     files.register(application)
     exports.register(application)

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
+    AccountNotice,
     AssistantDraft,
+    AutoSync,
     Credential,
     EndpointState,
     Integration,
@@ -44,6 +46,8 @@ ERASED = (
     "sync_runs",
     "reconciled_balances",
     "reconciliations",
+    "auto_syncs",
+    "account_notices",
     "credentials",
     "integrations",
     "assistant_drafts",
@@ -65,6 +69,8 @@ _BY_INTEGRATION: dict[str, Any] = {
     "sync_runs": SyncRun,
     "reconciled_balances": ReconciledBalance,
     "reconciliations": Reconciliation,
+    "auto_syncs": AutoSync,
+    "account_notices": AccountNotice,
     "credentials": Credential,
 }
 FILE_TRANSACTIONS = "transactions_from_files"  # a count of its own: part of "transactions"

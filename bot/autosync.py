@@ -1,0 +1,143 @@
+"""Automatic sync, opt-in per account: how often (off, daily, every 6 hours), which accounts are due, and the notice
+an automatic run deserves.
+
+The due check claims each due account by moving its next run forward before syncing, with jitter (a few percent of
+the period), so many accounts switched on together spread out, and a second checker does not pick the same account.
+The sync's own lease stays the fence: an account already syncing (a /sync press) is skipped, not synced twice.
+A notice is told once per account and problem (a diagnosis code): the same problem again says nothing; a sync that
+ends well forgets it, so the next problem is told again.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings
+from sqlalchemy import delete, select
+
+from bot.settings import Settings
+from bot.sync import SyncResult, SyncStatus
+from db.engine import Database
+from db.models import AccountNotice, AutoSync, Integration, User
+from db.types import utcnow
+
+JITTER_SHARE = 0.05  # of the period: a daily account runs within about 72 minutes of its time
+
+
+class AutoSyncSettings(BaseSettings):
+    """How often the bot looks for due accounts, and how long an hour of a cadence is (shorter for a demo or a
+    story: an account on "every 6 hours" with 1-second hours is due every 6 seconds)."""
+
+    model_config = Settings.model_config  # the same .env, read the same way
+
+    check_seconds: float = Field(default=300.0, gt=0, validation_alias=AliasChoices("TALLYBOT_AUTOSYNC_CHECK_SECONDS"))
+    hour_seconds: float = Field(default=3600.0, gt=0, validation_alias=AliasChoices("TALLYBOT_AUTOSYNC_HOUR_SECONDS"))
+
+
+class Cadence(enum.StrEnum):
+    """The choices in /keys; the value is what the button carries."""
+
+    OFF = "off"
+    DAILY = "daily"
+    SIX_HOURS = "six"
+
+    @property
+    def hours(self) -> int:
+        return {Cadence.OFF: 0, Cadence.DAILY: 24, Cadence.SIX_HOURS: 6}[self]
+
+    @classmethod
+    def of_hours(cls, hours: int | None) -> Cadence:
+        return next((cadence for cadence in cls if cadence.hours == hours), cls.OFF)
+
+
+@dataclass(frozen=True)
+class DueSync:
+    telegram_user_id: int
+    integration_id: int
+    account_name: str
+    language: str | None
+
+
+def next_run(now: datetime, hours: int, hour_seconds: float) -> datetime:
+    period = hours * hour_seconds
+    return now + timedelta(seconds=period + random.uniform(0, period * JITTER_SHARE))  # noqa: S311 - spreading only
+
+
+class AutoSyncStore:
+    """The auto_syncs and account_notices rows. `hour_seconds` is an hour (TALLYBOT_AUTOSYNC_HOUR_SECONDS)."""
+
+    def __init__(self, database: Database, hour_seconds: float = 3600.0) -> None:
+        self.database = database
+        self.hour_seconds = hour_seconds
+
+    async def cadence(self, integration_id: int) -> Cadence:
+        async with self.database.reader() as session:
+            row = await session.get(AutoSync, integration_id)
+            return Cadence.OFF if row is None else Cadence.of_hours(row.every_hours)
+
+    async def choose(self, integration_id: int, cadence: Cadence, last_synced_at: datetime | None) -> None:
+        """Turn it on (first run one period after the last sync, or now if that is past) or off."""
+        async with self.database.writer() as session:
+            row = await session.get(AutoSync, integration_id)
+            if cadence is Cadence.OFF:
+                if row is not None:
+                    await session.delete(row)
+                return
+            now, period = utcnow(), timedelta(seconds=cadence.hours * self.hour_seconds)
+            due = now if last_synced_at is None else max(now, last_synced_at + period)
+            if row is None:
+                session.add(AutoSync(integration_id=integration_id, every_hours=cadence.hours, next_due_at=due))
+            else:
+                row.every_hours, row.next_due_at = cadence.hours, due
+
+    async def claim_due(self, now: datetime | None = None) -> list[DueSync]:
+        """The accounts due now, each moved to its next run in the same transaction (claimed)."""
+        now = now or utcnow()
+        async with self.database.writer() as session:
+            rows = (
+                await session.execute(
+                    select(AutoSync, Integration.account_name, User.telegram_user_id, User.language)
+                    .join(Integration, Integration.id == AutoSync.integration_id)
+                    .join(User, User.id == Integration.user_id)
+                    .where(AutoSync.next_due_at <= now)
+                    .order_by(AutoSync.next_due_at)
+                    .with_for_update(skip_locked=True, of=AutoSync)
+                )
+            ).all()
+            due = []
+            for auto, name, telegram_user_id, language in rows:
+                auto.next_due_at = next_run(now, auto.every_hours, self.hour_seconds)
+                due.append(DueSync(telegram_user_id, auto.integration_id, name, language))
+            return due
+
+    async def problem_to_tell(self, result: SyncResult) -> str | None:
+        """The problem of an automatic run worth a notice: a failed or partial sync whose problem was not told yet.
+        A sync that ended well forgets the last problem. Stored before the notice goes out (at most once)."""
+        problem = _problem_of(result)
+        async with self.database.writer() as session:
+            row = await session.get(AccountNotice, result.integration_id)
+            if problem is None:
+                await session.execute(
+                    delete(AccountNotice).where(AccountNotice.integration_id == result.integration_id)
+                )
+                return None
+            if row is not None and row.problem == problem:
+                return None
+            if row is None:
+                session.add(AccountNotice(integration_id=result.integration_id, problem=problem, notified_at=utcnow()))
+            else:
+                row.problem, row.notified_at = problem, utcnow()
+            return problem
+
+
+def _problem_of(result: SyncResult) -> str | None:
+    if result.status is SyncStatus.OK:
+        return None
+    if result.status_detail:
+        return f"{result.status}:{result.status_detail}"
+    failing = sorted({e.diagnosis.code for e in result.endpoints if e.diagnosis is not None})
+    return f"{result.status}:{','.join(failing)}"[:64]

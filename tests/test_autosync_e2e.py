@@ -1,0 +1,126 @@
+"""Automatic sync as a user lives it: chosen in /keys, run by the bot itself when due, and a notice when it breaks,
+told once per problem. An hour is shortened through TALLYBOT_AUTOSYNC_HOUR_SECONDS, the operator's setting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.context import SERVICES_KEY, Services
+from bot.integrations import AdvancedOptions
+from bot.secret import Secret
+from db.models import SyncRun
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import AccountProfile, BybitEmulator
+from sandbox.exchanges.keys import Credentials
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+
+SMALL = AccountProfile(years=0.2, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=0, transfers=1)
+
+
+@pytest.fixture
+async def bybit() -> AsyncIterator[BybitEmulator]:
+    async with BybitEmulator(seed=61, profile=SMALL, listed_symbols=10) as emulator:
+        yield emulator
+
+
+@pytest.fixture(autouse=True)
+def _short_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "Every 6 hours" comes due every 3 s; the bot looks for due accounts every 0.25 s.
+    monkeypatch.setenv("TALLYBOT_AUTOSYNC_HOUR_SECONDS", "0.5")
+    monkeypatch.setenv("TALLYBOT_AUTOSYNC_CHECK_SECONDS", "0.25")
+
+
+async def connect(services: Services, key: Credentials) -> int:
+    summary = await services.integrations.connect(
+        1001,
+        exchange_id="bybit",
+        key_type="default",
+        account_name="Bybit-1",
+        fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+        options=AdvancedOptions(sync_from=date.today() - timedelta(days=90)),
+    )
+    return summary.id
+
+
+async def runs_of(services: Services, integration_id: int) -> int:
+    async with services.database.reader() as session:
+        found = await session.scalar(select(func.count()).where(SyncRun.integration_id == integration_id))
+        return int(found or 0)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.1)
+
+
+async def test_an_account_on_auto_sync_syncs_when_due_and_a_revoked_key_is_told_once(
+    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    keys = bybit.create_demo_keys()
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        integration_id = await connect(services, keys.read_only)
+        listed = await ada.send("/keys")
+        await ada.reply_to(listed, "Bybit-1")
+        await ada.press("Bybit-1 ›")
+        await telegram.wait_until(lambda: _has_button(ada, "Every 6 hours"))
+        menu = ada.last_menu("Every 6 hours")
+        offered = [button.text for button in menu.buttons]
+        await asyncio.sleep(0.5)  # two due checks
+        assert await runs_of(services, integration_id) == 0, "nothing syncs before it is asked to"
+        await ada.press("Every 6 hours")
+        await telegram.wait_until(lambda: _has_button(ada, "✅ Every 6 hours"))
+        chosen = ada.last_menu("Every 6 hours")
+
+        async def synced() -> bool:
+            return (await services.integrations.get(1001, integration_id)).status == "ok"
+
+        await until(synced)  # never synced: due at once
+        stored = await services.integrations.transaction_count(1001, integration_id)
+        quiet = ada.all_bot_texts()
+
+        bybit.revoke_key(keys.read_only.api_key)
+        await until(lambda: _more_runs(services, integration_id, 2))  # the run after the revocation
+
+        async def told() -> bool:
+            return "automatic sync of Bybit-1 failed" in ada.all_bot_texts()
+
+        await until(told)
+        notice = next(m for m in telegram.bot_messages(ada.chat_id) if "automatic sync" in (m.text or ""))
+        await until(lambda: _more_runs(services, integration_id, 3), timeout=10)  # fails again, the same way
+        await asyncio.sleep(0.5)  # time for a second notice, were one sent
+        texts = [m.text or "" for m in telegram.bot_messages(ada.chat_id)]
+
+    assert offered[-3:] == ["✅ Auto-sync: off", "Daily", "Every 6 hours"], offered
+    ticked = [button.text for button in chosen.buttons if button.text.startswith("✅")]
+    assert ticked == ["✅ Every 6 hours"], ticked
+    assert menu.message_id == chosen.message_id, "the choice edits the account's menu"
+    assert stored > 0, "the automatic run synced history"
+    assert "automatic sync" not in quiet, "a run that went well says nothing"
+    assert sum("automatic sync" in text for text in texts) == 1, "the same problem is told once"
+    assert "key" in (notice.text or "").lower(), "the notice says what is wrong with the key"
+    assert [button.text for button in notice.buttons] == ["🔑 Replace the key"]
+
+
+async def _more_runs(services: Services, integration_id: int, at_least: int) -> bool:
+    return await runs_of(services, integration_id) >= at_least
+
+
+def _has_button(walker: Walker, label: str) -> bool:
+    try:
+        walker.last_menu(label)
+    except AssertionError:
+        return False
+    return True
