@@ -57,12 +57,16 @@ def bot_lease_name(bot_id: int) -> str:
     return f"bot:{bot_id}"
 
 
+# The kind of lease a webhook replica holds: a code in lease names, never shown to anyone.
+WEBHOOK_KIND = ("webhook",)
+
+
 def webhook_lease_prefix(bot_id: int) -> str:
-    return f"webhook:{bot_id}:"
+    return f"{WEBHOOK_KIND[0]}:{bot_id}:"
 
 
 def is_webhook_lease(name: str) -> bool:
-    return name.startswith("webhook:")
+    return name.split(":", 1)[0] in WEBHOOK_KIND
 
 
 @dataclass(frozen=True, slots=True)
