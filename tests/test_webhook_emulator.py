@@ -75,7 +75,7 @@ async def test_webhook_delivery_one_per_chat_with_secret_and_retries(receiver: t
         first = await emulator.send_message(ada, "one")
         second = await emulator.send_message(ada, "two")
         other = await emulator.send_message(bob, "hello")
-        await emulator.wait_until(lambda: len(found.seen) >= 2, timeout=5)
+        await emulator.wait_until(lambda: len(found.seen) >= 2, timeout=5, recheck_every=0.05)
         await asyncio.sleep(0.2)
         # Ada's second message waits for her first; Bob's goes at once.
         assert sorted(update_id for update_id, _ in found.seen) == sorted([first.update_id, other.update_id])
