@@ -189,6 +189,43 @@ async def test_transfers_between_spot_and_the_futures_and_margin_accounts_come_f
     assert len({r.natural_key for r in records}) == len(records)
 
 
+async def test_transfers_are_asked_out_of_spot_and_p2p_and_out_of_each_account_a_coin_was_moved_into(
+    bitget: BitgetEmulator,
+) -> None:
+    """Money enters in spot or p2p; the script moved BTC to coin_futures, USDC to usdc_futures and USDT to
+    usdt_futures, crossed_margin and isolated_margin: only those accounts are asked beyond spot and p2p, for that
+    coin, and a re-sync asks the same streams again (its cursors name them)."""
+
+    async def walk(stored: dict[str, Cursor]) -> tuple[list[str], dict[str, str]]:
+        report = FetchReport()
+        async with bitget_client(bitget) as client:
+            fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+            async for page in fetcher.fetch(
+                Endpoint.TRANSFERS, since=None, until=datetime.now(UTC), cursors=dict(stored), report=report
+            ):
+                stored[page.market] = json.loads(json.dumps(page.cursor))
+        return report.markets_scanned, report.markets_not_scanned
+
+    stored: dict[str, Cursor] = {}
+    scanned, not_scanned = await walk(stored)
+    beyond_entry = {key for key in scanned if key.split(":")[1] not in ("spot", "p2p")}
+    assert beyond_entry == {
+        "BTC:coin_futures",
+        "USDC:usdc_futures",
+        "USDT:usdt_futures",
+        "USDT:crossed_margin",
+        "USDT:isolated_margin",
+    }
+    coins = {key.split(":")[0] for key in scanned}
+    assert {key for key in scanned if key.split(":")[1] in ("spot", "p2p")} == {
+        f"{coin}:{source}" for coin in coins for source in ("spot", "p2p")
+    }
+    assert not_scanned["ETH:usdt_futures"] == "no_transfer_into_account"
+    assert "USDT:usdt_futures" not in not_scanned
+    again, _ = await walk(stored)
+    assert set(again) == set(scanned)
+
+
 async def test_the_balance_reads_give_futures_wallets_without_unrealized_profit_and_margin_net_of_debt(
     bitget: BitgetEmulator,
 ) -> None:

@@ -9,7 +9,9 @@
 
 All reach two years back (Bitget's help pages; the API docs do not say). Transfers need a coin; each (coin, the
 account it left: `fromType`) pair is a stream of its own with cursor key "COIN:fromType", asked for every coin the
-account's records or balances mention; a later sync asks every stream once (its newest window).
+account's records or balances mention: first out of spot and p2p (where money enters), then out of each account
+a transfer of the coin went to (`toType`), and out of every account an earlier sync asked; a later sync asks every
+stream once (its newest window).
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ TRANSFER_FROM_TYPES = (
     "crossed_margin",
     "isolated_margin",
 )
+# Money enters a Bitget account in these (deposits land in spot, P2P buys in p2p, the funding account): every
+# transfer out of them is asked. Any other account received its money by a transfer from an asked one, so a
+# transfer `toType` names the next account to ask (until no new one is named), and an account the account never
+# moved a coin into is not asked for that coin: 2 streams a coin instead of 7 on an account without futures or margin.
+ENTRY_TYPES = ("spot", "p2p")
 DONE = frozenset({"success", "successful"})
 FAILED = frozenset({"fail", "failed", "reject", "rejected", "cancel", "cancelled", "canceled", "pending_review_fail"})
 
@@ -74,6 +81,7 @@ class BitgetWallet:
         self.evidence = evidence
         self.balances = balances
         self.transfer_from_types = tuple(transfer_from_types)
+        self.transfer_targets: dict[str, set[str]] = {}  # coin -> the accounts transfers of it went to
 
     def code(self, coin: str) -> str:
         return str(self.client.safe_currency_code(coin))
@@ -132,9 +140,16 @@ class BitgetWallet:
     ) -> AsyncIterator[Page]:
         held = await self.balances(report, spec.endpoint)
         coins = set(self.evidence.sources) | set(held) | {key.split(":")[0] for key in cursors if key}
+        asked_before = {key for key in cursors if key}
         for coin in sorted(coins):
             why = "in the account's asset list" if coin in held else "asked by an earlier sync"
-            for from_type in self.transfer_from_types:
+            ask = [t for t in self.transfer_from_types if t in ENTRY_TYPES or f"{coin}:{t}" in asked_before]
+            asked: set[str] = set()
+            while ask:
+                from_type = ask.pop(0)
+                if from_type in asked:
+                    continue
+                asked.add(from_type)
                 key = f"{coin}:{from_type}"
                 report.markets_scanned.append(key)
                 report.market_sources[key] = [self.evidence.why(coin) if coin in self.evidence else f"{coin}: {why}"]
@@ -149,6 +164,12 @@ class BitgetWallet:
                     market=key,
                 ):
                     yield page
+                # The accounts this coin went to are asked in turn: what they sent on or back is theirs to list.
+                targets = self.transfer_targets.get(coin, set())
+                ask += [t for t in self.transfer_from_types if t in targets and t not in asked]
+            for from_type in self.transfer_from_types:
+                if from_type not in asked:  # a code, for the log: no transfer of the coin ever went there
+                    report.markets_not_scanned[f"{coin}:{from_type}"] = "no_transfer_into_account"
 
     def _parser(self, endpoint: Endpoint) -> Parse:
         return {
@@ -236,6 +257,8 @@ class BitgetWallet:
         self.evidence.note(coin, "transfers")
         if status in FAILED:
             return None, None
+        # Even a pending transfer names an account the coin is going to.
+        self.transfer_targets.setdefault(coin, set()).add(str(row.get("toType") or ""))
         if status not in DONE:
             return None, hold_if_recent(when)
         ident = str(row["transferId"])

@@ -91,7 +91,9 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
-        default_enabled=False,
+        # On by default (issue 15): transfers between the account's own wallets are history. Only spot and p2p
+        # are asked for every coin; another account only once a transfer of the coin went there (wallet.py).
+        default_enabled=True,
         page_size=500,
         window=90 * c.DAY,
         lookback=_TWO_YEARS,
