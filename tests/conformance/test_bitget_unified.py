@@ -15,6 +15,7 @@ import pytest
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.keycheck import KeyFacts, parse_bitget
 from connectors.profiles import Endpoint, get_profile
+from i18n import Text, render
 from sandbox.exchanges import BitgetEmulator
 from tests.conformance.corpus import shape_differences
 from tests.conformance.test_bitget import EMPTY, FAST, Replay, _answer, client_for, read_all
@@ -199,7 +200,9 @@ async def test_documented_v3_tax_records_are_read_as_a_person_reads_them() -> No
 def test_the_documented_v3_key_info_is_read_as_a_key_that_can_trade_and_withdraw() -> None:
     facts = parse_bitget(ACCOUNT_INFO)
     assert (facts.can_read, facts.can_trade, facts.can_withdraw, facts.ip_restricted) == (True, True, True, True)
-    assert facts.unknown_permissions == () and "unified trading account" in facts.note
+    assert facts.unknown_permissions == () and facts.note_text is not None
+    shown = render(Text(facts.note_text.id, {**facts.note_text.args, "name": "Bitget"}))
+    assert "This Bitget account is a unified trading account (UTA)." in shown
     assert isinstance(facts, KeyFacts)
 
 
