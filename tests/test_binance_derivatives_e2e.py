@@ -47,11 +47,19 @@ async def test_a_futures_and_margin_trader_syncs_every_kind_and_the_account_reco
     # round trips are 24 fills and 12 realized P&L records; 6 USDⓈ-M and 3 COIN-M funding payments; 3 margin trades;
     # 2 borrowings, 1 repayment and 7 interest charges; the income history's other lines that change the USDⓈ-M
     # wallet (an INTERNAL_TRANSFER and a coin swap's two legs) come with the funding fees: 9 + 3.
-    for counted in ("funding fees 12", "futures trades 36", "margin loans and interest 10", "margin trades 3"):
+    # The universal transfer history: 5,000 USDT and 0.2 BTC into the futures wallets, 1,000 USDT back, 2,000 USDT
+    # into cross margin (the isolated pair's 600 USDT needs its symbol asked and is not listed there).
+    for counted in (
+        "transfers 4",
+        "funding fees 12",
+        "futures trades 36",
+        "margin loans and interest 10",
+        "margin trades 3",
+    ):
         assert counted in summary, summary
     assert "✅ Binance-1: the history explains every balance." in summary, summary
     assert "🟢 Binance-1" in status and "✅ The history explains every balance." in status, status
-    for kind in ("Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):
+    for kind in ("Internal transfers", "Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):
         assert f"  ✅ {kind}\n" in status, status
 
 

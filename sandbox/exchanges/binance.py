@@ -43,7 +43,8 @@ from sandbox.exchanges.binance_book import (
 )
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
-from sandbox.exchanges.binance_margin import MarginBook, script_margin
+from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin
+from sandbox.exchanges.binance_transfers import TransfersBook, scripted_transfers
 from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook
 from sandbox.exchanges.binance_wallet_kinds_script import WalletKindsScript
 from sandbox.exchanges.records import AccountProfile, IdStyle, ScriptedAccount
@@ -118,6 +119,7 @@ class BinanceEmulator(ExchangeEmulator):
             if extra is not None:
                 self.account = fold_into_spot(self.account, extra.deposits, extra.spot_change)
         self.futures, self.margin = FuturesBook(futures), MarginBook(margin)
+        self.transfers = TransfersBook(scripted_transfers(futures, margin, CROSS_IN))
         self.book = BinanceBook(self.account, self._rate_limit_info())
         self.budgets = WeightBudgets(self.limits)
         book, fut, mar = self.book, self.futures, self.margin
@@ -144,6 +146,7 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/margin/myTrades", 10, "sapi_ip", True, mar.my_trades),
             Endpoint("/sapi/v1/margin/borrow-repay", 10, "sapi_ip", True, mar.loans),
             Endpoint("/sapi/v1/margin/interestHistory", 1, "sapi_ip", True, mar.interest_history),
+            Endpoint("/sapi/v1/asset/transfer", 1, "sapi_ip", True, self.transfers.history),
         )
         # `wallet_kinds`: the account also converted dust, traded P2P, paid with Binance Pay, moved fiat, bought with a
         # card and holds Simple Earn positions (binance_wallet_kinds.py); its routes answer empty otherwise.

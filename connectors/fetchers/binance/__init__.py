@@ -22,6 +22,7 @@ from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT
 from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
 from connectors.fetchers.binance.trades import BinanceTrades
+from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.fetchers.binance.wallet import BinanceWallet
 from connectors.fetchers.binance.wallet_kinds import KIND_ENDPOINTS, BinanceWalletKinds
 from connectors.fetchers.discovery import DEFAULT_PROBE_BUDGET, AssetEvidence
@@ -34,7 +35,8 @@ MARGIN_OPENED = date(2019, 7, 11)
 WALLET_ENDPOINTS = frozenset({Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS})
 # Futures and margin (futures.py, margin.py): fetched one after the other, as each needs what the one before saw.
 DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
-SUPPORTED = WALLET_ENDPOINTS | KIND_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES}
+# Transfers (transfers.py) come before margin trades, which take the coins moved into cross margin as evidence.
+SUPPORTED = WALLET_ENDPOINTS | KIND_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES, Endpoint.TRANSFERS}
 
 __all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "SapiPacing"]
 
@@ -69,6 +71,7 @@ class BinanceFetcher:
         self.wallet_kinds = BinanceWalletKinds(client, self.evidence, self.pacing, profile.name)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
+        self.transfers = BinanceTransfers(client, self.margin.assets.add)
         self.probe_budget = probe_budget
         self.scan_quotes = scan_quotes
 
@@ -107,6 +110,8 @@ class BinanceFetcher:
             return self.futures.fetch_income(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_LOANS:
             return self.margin.fetch_loans(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.TRANSFERS:
+            return self.transfers.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_TRADES:
             return self.margin.fetch_trades(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint in KIND_ENDPOINTS:

@@ -164,9 +164,11 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
-        default_enabled=False,
+        # On (issue 15): one request per direction a sync (connectors/fetchers/binance/transfers.py).
+        default_enabled=True,
         page_size=100,
-        window=7 * c.DAY,
+        window=180 * c.DAY,
+        lookback=180 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /sapi/v1/asset/transfer",
         notes=Text.of("profile.binance.endpoints.n6.notes"),
