@@ -108,7 +108,8 @@ ENDPOINTS = (
     ),
     EndpointSpec(
         Endpoint.TRANSFERS,
-        default_enabled=False,
+        # On (issue 15): transfers between the account's own wallets are history, and a re-sync asks one window.
+        default_enabled=True,
         page_size=50,
         window=7 * c.DAY,
         paging=Paging.CURSOR,
