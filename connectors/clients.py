@@ -141,6 +141,9 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
 # Exchanges whose private calls are limited per API key, not per IP: sharing one throttler would make every user's
 # sync wait for every other's. Kraken: "Each API key's counter is separate" (docs/exchange-apis/kraken.md).
 PER_KEY_LIMITS = frozenset({"kraken"})
+# Exchanges ccxt lacks, served by a client of Tallybot's own (same calls, errors and URL override; no markets to
+# load). GMO Coin's limit is per account: its client paces itself (connectors/fetchers/gmocoin/client.py).
+OWN_CLIENTS = frozenset({"gmocoin"})
 
 IDLE_SECONDS = 300.0
 
@@ -178,6 +181,8 @@ class ClientPool:
     def _build_client(self, exchange_id: str, credentials: Mapping[str, str], session: aiohttp.ClientSession) -> Any:
         """A client of the exchange as Tallybot configures it, on `session` (which must belong to the loop the
         client will run on), with its own throttler."""
+        if exchange_id in OWN_CLIENTS:
+            return _own_client(exchange_id, credentials, session, self.url_overrides.get(exchange_id))
         ccxt = _ccxt_async()
         exchange_class = getattr(ccxt, exchange_id)
         config: dict[str, Any] = {
@@ -201,7 +206,7 @@ class ClientPool:
         # The exchange's weight limit is per IP: every client of it draws from one bucket. The first client made
         # here supplies it, so it is always a throttler of the bot's loop (markets sources never register theirs).
         # Where the limit counts per key (PER_KEY_LIMITS), each credential's client keeps its own.
-        if exchange_id not in PER_KEY_LIMITS:
+        if exchange_id not in PER_KEY_LIMITS | OWN_CLIENTS:
             client.throttler = self._throttlers.setdefault(exchange_id, client.throttler)
         # Budgets per IP that the fetchers pace themselves (Binance /sapi): one set for every client of the exchange.
         client.tallybot_shared = self._shared.setdefault(exchange_id, {})
@@ -271,13 +276,14 @@ class ClientPool:
         key = (exchange_id, credential_id)
         lease = self._clients.get(key)
         if lease is None:
-            source = await self._markets_for(exchange_id)
+            source = None if exchange_id in OWN_CLIENTS else await self._markets_for(exchange_id)
             lease = self._clients.get(key)  # another task may have created it while markets loaded
             if lease is None:
                 created = self._new_client(exchange_id, credentials)
                 if key_fields is not None:
                     fit_required_credentials(created, key_fields)
-                created.set_markets_from_exchange(source)
+                if source is not None:
+                    created.set_markets_from_exchange(source)
                 lease = self._clients[key] = _Lease(created)
         lease.users += 1
         try:
@@ -312,6 +318,17 @@ class ClientPool:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _own_client(
+    exchange_id: str, credentials: Mapping[str, str], session: aiohttp.ClientSession, base_url: str | None
+) -> Any:
+    """The client of an exchange ccxt lacks (OWN_CLIENTS), pointed at `base_url` when the URL is overridden."""
+    if exchange_id == "gmocoin":
+        from connectors.fetchers.gmocoin.client import GmoCoinClient  # imports ccxt's errors: only when needed
+
+        return GmoCoinClient(credentials, session, base_url=base_url)
+    raise ValueError(f"no client of Tallybot's own for {exchange_id}")
 
 
 def _http_session() -> aiohttp.ClientSession:

@@ -34,6 +34,7 @@ from sandbox.exchanges import (
     DemoKeys,
     ExchangeEmulator,
     GateEmulator,
+    GmoCoinEmulator,
     HtxEmulator,
     KrakenEmulator,
     KucoinEmulator,
@@ -59,6 +60,7 @@ EXCHANGE_NAMES: dict[str, str] = {
     "bitflyer": "bitFlyer",
     "coincheck": "Coincheck",
     "bitbank": "bitbank",
+    "gmocoin": "GMO Coin",
     "coinbase": "Coinbase",
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
@@ -100,6 +102,12 @@ OUTCOME_OVERRIDES: dict[str, dict[str, str]] = {
         "trading": "can trade: connects, warned that bitbank cannot tell a key's permissions",
         "expired": "lapsed (bitbank keys do not expire): refused as a key bitbank does not know",
         "ip_restricted": "bound to another address (no IP binding documented): refused as an unknown key",
+    },
+    # GMO Coin tells no key's permissions and documents no expiry; its IP restriction answers ERR-5012 (gmocoin.md).
+    "gmocoin": {
+        "withdrawal": "can withdraw: connects, warned that GMO Coin cannot tell a key's permissions",
+        "trading": "can trade: connects, warned that GMO Coin cannot tell a key's permissions",
+        "expired": "lapsed (GMO Coin keys do not expire): refused as a key GMO Coin does not accept",
     },
     "bigone": {
         "withdrawal": "can withdraw: connects, warned that BigONE cannot tell a key's permissions",
@@ -204,6 +212,8 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "coincheck": CoincheckEmulator(seed=seed + 15, years=1.0, trades=120),
         # A year of trades on JPY pairs, crypto and JPY deposits and withdrawals.
         "bitbank": BitbankEmulator(seed=seed + 14, years=1.0, trades=160),
+        # Three days of spot fills (the API shows the last day), crypto and JPY deposits and withdrawals.
+        "gmocoin": GmoCoinEmulator(seed=seed + 16, days=3.0, fills=60),
     }
 
 

@@ -217,6 +217,24 @@ _BITBANK = {
     "70011": D.EXCHANGE_DOWN,  # "System is busy. Please try again."
 }
 
+# GMO Coin's error codes (docs/exchange-apis/gmocoin.md): {"status": 5, "messages": [{"message_code": …}]}.
+_GMOCOIN = {
+    "ERR-5003": D.RATE_LIMITED,  # "The API usage limits are exceeded"
+    "ERR-5007": D.CLOCK_SKEW,  # API-TIMESTAMP missing or not numeric
+    "ERR-5008": D.CLOCK_SKEW,  # API-TIMESTAMP later than the API's clock
+    "ERR-5009": D.CLOCK_SKEW,  # API-TIMESTAMP earlier than the API's clock
+    "ERR-5010": D.INVALID_KEY,  # "The API-SIGN (Signature) is invalid": a wrong secret
+    "ERR-5011": D.INVALID_KEY,  # "The API-KEY is empty"
+    "ERR-5012": D.KEY_REFUSED,  # "The API authentication is invalid": also a foreign IP or no permission (unsourced)
+    "ERR-5014": D.ACCOUNT_RESTRICTED,  # "The membership agreement has not been completed"
+    "ERR-5125": D.ACCOUNT_RESTRICTED,  # "Returned when there is API restriction"
+    "ERR-5127": D.ACCOUNT_RESTRICTED,  # "Your API connection is restricted"
+    "ERR-5201": D.MAINTENANCE,  # regular maintenance
+    "ERR-5202": D.MAINTENANCE,  # emergency maintenance
+    "ERR-554": D.EXCHANGE_DOWN,  # "The server is unavailable"
+    "ERR-626": D.EXCHANGE_DOWN,  # "The server is busy"
+}
+
 # Gate's error labels, as ccxt's gate `exceptions['exact']` lists them (docs/exchange-apis/gate.md).
 _GATE = {
     "invalid_key": D.INVALID_KEY,
@@ -265,6 +283,7 @@ EXCHANGE_CODES: Mapping[str, Mapping[str, DiagnosisCode]] = MappingProxyType(
         "bigone": _freeze(_BIGONE),
         "bitflyer": _freeze(_BITFLYER),
         "bitbank": _freeze(_BITBANK),
+        "gmocoin": _freeze(_GMOCOIN),
     }
 )
 

@@ -257,6 +257,9 @@ def _code_from_body(body: Mapping[str, Any]) -> str | None:
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):  # Coinbase v2
             candidates.append(errors[0].get("id"))
+        messages = body.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):  # GMO Coin: ERR-5012
+            candidates.append(messages[0].get("message_code"))
     for candidate in candidates:
         code = _clean_code(candidate)
         if code is not None and code.lower() not in _SUCCESS_CODES:

@@ -16,6 +16,7 @@ from connectors.fetchers.coinbase import CoinbaseFetcher
 from connectors.fetchers.coincheck import CoincheckFetcher
 from connectors.fetchers.gate import GateFetcher
 from connectors.fetchers.generic import GenericFetcher
+from connectors.fetchers.gmocoin import GmoCoinFetcher
 from connectors.fetchers.htx import HtxFetcher
 from connectors.fetchers.kraken import KrakenFetcher
 from connectors.fetchers.kucoin import KucoinFetcher
@@ -77,6 +78,8 @@ def fetcher_for(profile: ExchangeProfile, client: Any, *, key_type: str | None =
         return CoincheckFetcher(profile, client, key_type=key_type)
     if profile.ccxt_id == "bitbank":
         return BitbankFetcher(profile, client, key_type=key_type)
+    if profile.ccxt_id == "gmocoin":
+        return GmoCoinFetcher(profile, client, key_type=key_type)
     return GenericFetcher(profile, client, key_type=key_type, **options)
 
 

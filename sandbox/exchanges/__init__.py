@@ -32,6 +32,7 @@ from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
 from sandbox.exchanges.coinbase import CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.coincheck import CoincheckEmulator
 from sandbox.exchanges.gate import GateEmulator, GateLimits
+from sandbox.exchanges.gmocoin import GmoCoinEmulator, GmoCoinLimits
 from sandbox.exchanges.htx import HtxEmulator, HtxLimits
 from sandbox.exchanges.kraken import KrakenEmulator, KrakenLimits
 from sandbox.exchanges.kucoin import KucoinEmulator, KucoinLimits
@@ -87,6 +88,8 @@ __all__ = [
     "FundingBill",
     "GateEmulator",
     "GateLimits",
+    "GmoCoinEmulator",
+    "GmoCoinLimits",
     "HtxEmulator",
     "HtxLimits",
     "KeyPairKind",

@@ -76,6 +76,9 @@ def body_for(exchange: str, code: str) -> dict[str, Any]:
             return {"status": number, "error_message": CANARY, "data": None}
         case "bitbank":  # the envelope carries no message: ccxt raises its own English for the known codes
             return {"success": 0, "data": {"code": number}}
+        case "gmocoin":  # Tallybot's own client raises with GMO Coin's envelope (docs/exchange-apis/gmocoin.md)
+            messages = [{"message_code": code, "message_string": CANARY}]
+            return {"status": 5, "messages": messages, "responsetime": "2019-03-19T02:15:06.086Z"}
     raise AssertionError(exchange)
 
 

@@ -12,6 +12,7 @@ from connectors.profiles.catalog import (
     coinbase,
     coincheck,
     gate,
+    gmocoin,
     htx,
     kraken,
     kucoin,
@@ -26,7 +27,7 @@ HAND_WRITTEN: tuple[ExchangeProfile, ...] = tuple(
             m.PROFILE
             for m in (binance, bybit, okx, bitget, kucoin, kraken, coinbase, gate, mexc, htx, bigone, bitflyer, bitbank)
         ]
-        + [coincheck.PROFILE],
+        + [coincheck.PROFILE, gmocoin.PROFILE],
         key=lambda p: -p.popularity,
     )
 )
