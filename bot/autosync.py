@@ -22,7 +22,8 @@ from sqlalchemy import delete, select
 from bot.settings import Settings
 from bot.sync import SyncResult, SyncStatus
 from db.engine import Database
-from db.models import AccountNotice, AutoSync, Integration, User
+from db.models import AccountNotice, AutoSync, Integration, NoticeMute, User
+from db.repositories.users import UserRepository
 from db.types import utcnow
 
 JITTER_SHARE = 0.05  # of the period: a daily account runs within about 72 minutes of its time
@@ -60,6 +61,7 @@ class DueSync:
     integration_id: int
     account_name: str
     language: str | None
+    muted: bool  # the user muted notices: the run's problem is still remembered, never told
 
 
 def next_run(now: datetime, hours: int, hour_seconds: float) -> datetime:
@@ -100,19 +102,34 @@ class AutoSyncStore:
         async with self.database.writer() as session:
             rows = (
                 await session.execute(
-                    select(AutoSync, Integration.account_name, User.telegram_user_id, User.language)
+                    select(AutoSync, Integration.account_name, User.telegram_user_id, User.language, NoticeMute.user_id)
                     .join(Integration, Integration.id == AutoSync.integration_id)
                     .join(User, User.id == Integration.user_id)
+                    .outerjoin(NoticeMute, NoticeMute.user_id == User.id)
                     .where(AutoSync.next_due_at <= now)
                     .order_by(AutoSync.next_due_at)
                     .with_for_update(skip_locked=True, of=AutoSync)
                 )
             ).all()
             due = []
-            for auto, name, telegram_user_id, language in rows:
+            for auto, name, telegram_user_id, language, muted_by in rows:
                 auto.next_due_at = next_run(now, auto.every_hours, self.hour_seconds)
-                due.append(DueSync(telegram_user_id, auto.integration_id, name, language))
+                due.append(DueSync(telegram_user_id, auto.integration_id, name, language, muted_by is not None))
             return due
+
+    async def muted(self, telegram_user_id: int) -> bool:
+        async with self.database.reader() as session:
+            user = await UserRepository(session).by_telegram_id(telegram_user_id)
+            return user is not None and await session.get(NoticeMute, user.id) is not None
+
+    async def mute(self, telegram_user_id: int, muted: bool) -> None:
+        async with self.database.writer() as session:
+            user = await UserRepository(session).ensure(telegram_user_id)
+            row = await session.get(NoticeMute, user.id)
+            if muted and row is None:
+                session.add(NoticeMute(user_id=user.id))
+            elif not muted and row is not None:
+                await session.delete(row)
 
     async def problem_to_tell(self, result: SyncResult) -> str | None:
         """The problem of an automatic run worth a notice: a failed or partial sync whose problem was not told yet.

@@ -310,3 +310,12 @@ class AccountNotice(Base):
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
     problem: Mapped[str] = mapped_column(String(64))
     notified_at: Mapped[datetime]
+
+
+class NoticeMute(Base):
+    """A user who muted the notices of automatic syncs (/settings); no row: notices are on."""
+
+    __tablename__ = "notice_mutes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    muted_at: Mapped[datetime] = mapped_column(default=utcnow)

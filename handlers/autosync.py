@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from html import escape
 
@@ -22,6 +23,7 @@ from i18n import SOURCE_LOCALE, msgid, resolve_locale, t
 log = logging.getLogger(__name__)
 
 AUTOSYNC_KEY = "tallybot.autosync"  # bot_data: the AutoSyncSettings read at start
+DUE_CHECK_KEY = "tallybot.autosync_due_check"  # bot_data: the task of the pass over due accounts now running
 CADENCE_LABELS = {
     Cadence.OFF: msgid("autosync.button.off"),
     Cadence.DAILY: msgid("autosync.button.daily"),
@@ -63,6 +65,15 @@ async def choose(context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary
 
 
 async def check_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue's tick: start a pass over the due accounts unless the last one still runs (a pass may sync for
+    minutes; the tick stays short, and a bot stopping cancels the pass with its other background work)."""
+    running = context.application.bot_data.get(DUE_CHECK_KEY)
+    if isinstance(running, asyncio.Task) and not running.done():
+        return
+    context.application.bot_data[DUE_CHECK_KEY] = services(context).background.start(_sync_due(context), "autosync")
+
+
+async def _sync_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Sync every due account, one after another (a daily account waits minutes at most), and tell problems."""
     store = store_of(context)
     for due in await store.claim_due():
@@ -70,7 +81,7 @@ async def check_due(context: ContextTypes.DEFAULT_TYPE) -> None:
         if result is None:
             continue
         problem = await store.problem_to_tell(result)
-        if problem is not None:
+        if problem is not None and not due.muted:
             await _tell(context, due, result)
 
 

@@ -113,6 +113,9 @@ EXPORT = Family("ex", Field("format", NAME), Field("scope", f"(?:all|{ID})?"), F
 # Delete all my data: ask (show what would go), yes (with the presser's users row id and a deadline), no.
 ERASE = Family("er", Field("answer", "ask|yes|no"), Field("user", f"(?:{ID})?"), Field("until", r"[0-9]{0,12}"))
 
+# Notices of automatic syncs (/settings): mute or unmute.
+NOTICES = Family("nt", Field("muted", "on|off"))
+
 
 def sync_data(integration_ids: list[int] | None) -> str:
     """A Sync button's data: every account (None), or these accounts ("3,4,7", after connecting several)."""

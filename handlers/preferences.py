@@ -13,7 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.context import services
 from bot.erase import FILE_TRANSACTIONS, EraseService, UserRows
 from handlers import outbound
-from handlers.callbacks import ERASE, LANGUAGE, TIMEZONE
+from handlers.autosync import store_of
+from handlers.callbacks import ERASE, LANGUAGE, NOTICES, TIMEZONE
 from handlers.locale import locale_of
 from i18n import autonym, join, languages, msgid, t, tn
 
@@ -50,11 +51,16 @@ ERASED_ITEMS = (
     ("sync_leases", msgid("erase.count.running_syncs")),
 )
 
+# The notices button: what it says and the value it carries, by whether the user has muted notices now.
+NOTICE_TOGGLE = {True: (msgid("autosync.button.unmute"), "off"), False: (msgid("autosync.button.mute"), "on")}
 
-def _keyboard(locale: str) -> InlineKeyboardMarkup:
+
+def _keyboard(locale: str, muted: bool) -> InlineKeyboardMarkup:
     buttons = [TIMEZONE.button(zone, zone) for zone in COMMON_ZONES]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([LANGUAGE.button(_marked(choice, locale), choice) for choice in languages()])
+    label, value = NOTICE_TOGGLE[muted]
+    rows.append([NOTICES.button(t(label, locale=locale), value)])
     rows.append([ERASE.button(t("erase.button.open", locale=locale), "ask", "", "")])
     return InlineKeyboardMarkup(rows)
 
@@ -108,7 +114,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         context.bot,
         chat.id,
         t("settings.menu", locale=locale, zone=escape(profile.timezone), language=autonym(locale)),
-        _keyboard(locale),
+        _keyboard(locale, await store_of(context).muted(user.id)),
     )
 
 
@@ -144,6 +150,23 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await services(context).users.set_language(user.id, chosen)
     await query.answer()
     await outbound.edit_pressed(query, t("settings.language_set", locale=chosen, language=autonym(chosen)))
+
+
+async def on_notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Mute or unmute the notices of automatic syncs (a failed run, a key to replace)."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    locale = await locale_of(update, context)
+    fields = NOTICES.parse(query.data)
+    if fields is None:
+        await query.answer(t("button.stale", locale=locale), show_alert=True)
+        return
+    muted = fields[0] == "on"
+    await store_of(context).mute(user.id, muted)
+    await query.answer()
+    done = msgid("autosync.notices.muted") if muted else msgid("autosync.notices.unmuted")
+    await outbound.edit_pressed(query, t(done, locale=locale))
 
 
 async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,3 +220,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(on_zone, pattern=TIMEZONE.pattern))
     application.add_handler(CallbackQueryHandler(on_language, pattern=LANGUAGE.pattern))
     application.add_handler(CallbackQueryHandler(on_erase, pattern=ERASE.pattern))
+    application.add_handler(CallbackQueryHandler(on_notices, pattern=NOTICES.pattern))

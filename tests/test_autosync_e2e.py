@@ -22,7 +22,7 @@ from sandbox.exchanges.keys import Credentials
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 
-SMALL = AccountProfile(years=0.2, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=0, transfers=1)
+SMALL = AccountProfile(years=0.08, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=0, transfers=1)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ async def connect(services: Services, key: Credentials) -> int:
         key_type="default",
         account_name="Bybit-1",
         fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
-        options=AdvancedOptions(sync_from=date.today() - timedelta(days=90)),
+        options=AdvancedOptions(sync_from=date.today() - timedelta(days=35)),
     )
     return summary.id
 
@@ -85,9 +85,10 @@ async def test_an_account_on_auto_sync_syncs_when_due_and_a_revoked_key_is_told_
         chosen = ada.last_menu("Every 6 hours")
 
         async def synced() -> bool:
-            return (await services.integrations.get(1001, integration_id)).status == "ok"
+            return (await services.integrations.get(1001, integration_id)).last_synced_at is not None
 
-        await until(synced)  # never synced: due at once
+        await until(synced, timeout=30)  # never synced: due at once
+        after_first = await services.integrations.get(1001, integration_id)
         stored = await services.integrations.transaction_count(1001, integration_id)
         quiet = ada.all_bot_texts()
 
@@ -107,6 +108,7 @@ async def test_an_account_on_auto_sync_syncs_when_due_and_a_revoked_key_is_told_
     ticked = [button.text for button in chosen.buttons if button.text.startswith("✅")]
     assert ticked == ["✅ Every 6 hours"], ticked
     assert menu.message_id == chosen.message_id, "the choice edits the account's menu"
+    assert after_first.status == "ok", after_first.status_detail
     assert stored > 0, "the automatic run synced history"
     assert "automatic sync" not in quiet, "a run that went well says nothing"
     assert sum("automatic sync" in text for text in texts) == 1, "the same problem is told once"
@@ -116,6 +118,35 @@ async def test_an_account_on_auto_sync_syncs_when_due_and_a_revoked_key_is_told_
 
 async def _more_runs(services: Services, integration_id: int, at_least: int) -> bool:
     return await runs_of(services, integration_id) >= at_least
+
+
+async def test_muted_notices_stay_quiet_when_an_automatic_sync_fails(
+    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    keys = bybit.create_demo_keys()
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        integration_id = await connect(services, keys.revoked)
+        asked = await ada.send("/settings")
+        await ada.reply_to(asked, "")
+        muted = await ada.press_for("Mute notices", "Notices muted")
+        listed = await ada.send("/keys")
+        await ada.reply_to(listed, "Bybit-1")
+        await ada.press("Bybit-1 ›")
+        await telegram.wait_until(lambda: _has_button(ada, "Every 6 hours"))
+        await ada.press("Every 6 hours")
+        await until(lambda: _more_runs(services, integration_id, 2))  # failed twice
+        status = (await services.integrations.get(1001, integration_id)).status
+        again = await ada.send("/settings")
+        menu = await ada.reply_to(again, "")
+        texts = ada.all_bot_texts()
+
+    assert status == "failed"
+    assert "automatic sync of Bybit-1" not in texts, "a muted user hears nothing"
+    assert "Mute notices" not in [button.text for button in menu.buttons][-2]
+    assert "Turn notices of automatic syncs back on" in [button.text for button in menu.buttons][-2]
+    assert muted.text is not None
 
 
 def _has_button(walker: Walker, label: str) -> bool:

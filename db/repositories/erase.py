@@ -28,6 +28,7 @@ from db.models import (
     Credential,
     EndpointState,
     Integration,
+    NoticeMute,
     OpenProgressMessage,
     ReconciledBalance,
     Reconciliation,
@@ -52,6 +53,7 @@ ERASED = (
     "integrations",
     "assistant_drafts",
     "open_progress_messages",
+    "notice_mutes",
     "users",
 )
 # Tables that hold nothing about a user.
@@ -132,6 +134,7 @@ class EraseRepository:
         counts["open_progress_messages"] = await self._count(
             OpenProgressMessage, _in(OpenProgressMessage.chat_id, chat_ids)
         )
+        counts["notice_mutes"] = await self._count(NoticeMute, NoticeMute.user_id == user.id)
         return UserRows(user.id, counts, await self._keys(ids))
 
     async def _count(self, model: Any, condition: ColumnElement[bool]) -> int:
@@ -162,6 +165,8 @@ class EraseRepository:
                 counts[table] = await self._delete(AssistantDraft, AssistantDraft.telegram_user_id == telegram_user_id)
             elif table == "open_progress_messages":
                 counts[table] = await self._delete(OpenProgressMessage, _in(OpenProgressMessage.chat_id, chat_ids))
+            elif table == "notice_mutes":
+                counts[table] = await self._delete(NoticeMute, NoticeMute.user_id == user.id)
             elif table == "users":
                 counts[table] = await self._delete(User, User.id == user.id)
             else:  # pragma: no cover - a table listed in ERASED without a way to delete it

@@ -1,12 +1,12 @@
-"""automatic sync per account, and the last notice told about each
+"""automatic sync per account, the last notice told about each, and who muted notices
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 05:50:00
 
 `auto_syncs`: the accounts synced by themselves (how often, when next); no row means off. `account_notices`: the
-problem (a diagnosis code) an account's last notice told, so one problem is told once. New tables: the way down drops
-them.
+problem (a diagnosis code) an account's last notice told, so one problem is told once. `notice_mutes`: the users
+who muted those notices in /settings. New tables: the way down drops them.
 """
 
 from __future__ import annotations
@@ -52,9 +52,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_account_notices")),
     )
+    op.create_table(
+        "notice_mutes",
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("muted_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notice_mutes_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_notice_mutes")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notice_mutes")
     op.drop_table("account_notices")
     op.drop_index(op.f("ix_auto_syncs_next_due_at"), table_name="auto_syncs")
     op.drop_table("auto_syncs")
