@@ -108,6 +108,7 @@ OUTCOME_OVERRIDES: dict[str, dict[str, str]] = {
         "withdrawal": "can withdraw: connects, warned that GMO Coin cannot tell a key's permissions",
         "trading": "can trade: connects, warned that GMO Coin cannot tell a key's permissions",
         "expired": "lapsed (GMO Coin keys do not expire): refused as a key GMO Coin does not accept",
+        "ip_restricted": "bound to another address: refused (ERR-5012; GMO Coin documents no answer of its own)",
     },
     "bigone": {
         "withdrawal": "can withdraw: connects, warned that BigONE cannot tell a key's permissions",
