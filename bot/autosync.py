@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from bot.settings import Settings
 from bot.sync import SyncResult, SyncStatus
 from db.engine import Database
-from db.models import AccountNotice, AutoSync, Integration, NoticeMute, User
+from db.models import AccountNotice, AutoSync, Integration, NoticeMute, SyncRun, User
 from db.repositories.users import UserRepository
 from db.types import utcnow
 
@@ -116,6 +116,14 @@ class AutoSyncStore:
                 auto.next_due_at = next_run(now, auto.every_hours, self.hour_seconds)
                 due.append(DueSync(telegram_user_id, auto.integration_id, name, language, muted_by is not None))
             return due
+
+    async def first_success(self, integration_id: int) -> bool:
+        """Whether the account's only sync that ended well is its last one (the moment to offer auto-sync)."""
+        async with self.database.reader() as session:
+            found = await session.scalar(
+                select(func.count()).where(SyncRun.integration_id == integration_id, SyncRun.status == SyncStatus.OK)
+            )
+            return found == 1
 
     async def muted(self, telegram_user_id: int) -> bool:
         async with self.database.reader() as session:

@@ -14,7 +14,7 @@ from bot.autosync import AutoSyncSettings, AutoSyncStore, Cadence, DueSync
 from bot.context import SETTINGS_KEY, services
 from bot.integrations import IntegrationError, IntegrationSummary
 from bot.settings import Settings
-from bot.sync import SyncError, SyncResult
+from bot.sync import SyncError, SyncResult, SyncStatus
 from bot.sync.views import diagnosis_lines
 from handlers import outbound
 from handlers.callbacks import KEYS
@@ -62,6 +62,22 @@ async def choose(context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary
     cadence = next((c for c in Cadence if c.value == argument), None)
     if cadence is not None and summary.fingerprint is not None:
         await store_of(context).choose(summary.id, cadence, summary.last_synced_at)
+
+
+async def offers(
+    context: ContextTypes.DEFAULT_TYPE, results: list[SyncResult], locale: str
+) -> list[list[InlineKeyboardButton]]:
+    """Under a sync's summary: for each account whose first sync just ended well and that is not on auto-sync, a
+    button to sync it daily from now on (the default most users want; /keys offers the other choices)."""
+    store = store_of(context)
+    rows = []
+    for result in results:
+        if result.status is not SyncStatus.OK or not await store.first_success(result.integration_id):
+            continue
+        if await store.cadence(result.integration_id) is Cadence.OFF:
+            label = t("autosync.button.offer_daily", locale=locale, name=result.account_name)
+            rows.append([_button(label, "autod", result.integration_id, Cadence.DAILY.value)])
+    return rows
 
 
 async def check_due(context: ContextTypes.DEFAULT_TYPE) -> None:

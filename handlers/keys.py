@@ -120,6 +120,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             done = tn("assistant.keys.deleted_key_only", count, locale=locale, name=escape(name))
         await outbound.edit_pressed(query, done)
+    elif action == "autod":  # "Sync daily" under a first sync's summary: the summary stays, the choice is confirmed
+        await autosync.choose(context, summary, argument)
+        await outbound.send(context.bot, chat.id, t("autosync.daily_on", locale=locale, name=escape(name)))
     elif action == "keep":
         await outbound.edit_pressed(query, t("assistant.keys.kept", locale=locale))
 

@@ -15,7 +15,7 @@ from bot.integrations import IntegrationError, IntegrationSummary
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult, SyncStatus
-from handlers import outbound, reconcile_views, sync_views
+from handlers import autosync, outbound, reconcile_views, sync_views
 from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
@@ -196,7 +196,8 @@ async def _sync_and_report(
     context.application.bot_data.setdefault(STARTING_KEY, set()).difference_update(a.id for a in accounts)
     await live.close(sync_views.progress(events, names, locale))
     if results:
-        keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show", locale=locale), "show")]])
+        offered = await autosync.offers(context, results, locale)
+        keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show", locale=locale), "show")], *offered])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
         text = sync_views.summary(results, elapsed, locale)

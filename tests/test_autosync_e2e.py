@@ -149,6 +149,31 @@ async def test_muted_notices_stay_quiet_when_an_automatic_sync_fails(
     assert muted.text is not None
 
 
+async def test_a_first_sync_offers_daily_auto_sync_and_the_choice_shows_in_keys(
+    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLYBOT_AUTOSYNC_HOUR_SECONDS", "3600")  # chosen now, it would not come due in the story
+    keys = bybit.create_demo_keys()
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        integration_id = await connect(services, keys.read_only)
+        sent = await ada.send("/sync")
+        summary = await ada.reply_to(sent, "Sync finished", timeout=30)
+        confirmed = await ada.press_for("Sync Bybit-1 daily", "will sync by itself once a day")
+        listed = await ada.send("/keys")
+        await ada.reply_to(listed, "Bybit-1")
+        await ada.press("Bybit-1 ›")
+        await telegram.wait_until(lambda: _has_button(ada, "Daily"))
+        menu = ada.last_menu("Daily")
+        runs = await runs_of(services, integration_id)
+
+    assert [button.text for button in summary.buttons][-1] == "🔁 Sync Bybit-1 daily by itself"
+    assert "Change or stop it in /keys" in (confirmed.text or "")
+    assert [button.text for button in menu.buttons][-3:] == ["Auto-sync: off", "✅ Daily", "Every 6 hours"]
+    assert runs == 1, "choosing daily right after a sync does not sync again"
+
+
 def _has_button(walker: Walker, label: str) -> bool:
     try:
         walker.last_menu(label)
