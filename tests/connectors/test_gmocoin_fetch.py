@@ -123,3 +123,19 @@ async def test_the_last_day_of_fills_and_every_transfer_are_read_exactly_and_a_r
         "/private/v1/account/fiatWithdrawal/history": 1,
     }, second
     assert timedelta(milliseconds=now_ms - start_ms) > timedelta(days=2)
+
+
+async def test_without_a_sync_from_date_the_wallet_lists_start_a_year_back_and_say_so() -> None:
+    """The wallet lists' reach is not documented and each 30-minute range costs a request: a first walk without a
+    sync-from date asks for the last 366 days and reports what lies before as a gap."""
+    async with GmoCoinEmulator(seed=6, days=2.2, fills=4) as emulator, pool_client(emulator) as client:
+        report = FetchReport()
+        fetched = GmoCoinFetcher(get_profile("gmocoin"), client).fetch(
+            Endpoint.DEPOSITS, since=None, until=datetime.now(UTC), cursors={}, report=report
+        )
+        first = await anext(aiter(fetched))
+        await fetched.aclose()  # type: ignore[attr-defined]
+        now_ms = emulator.clock.now_ms()
+    started = int(first.cursor["lists"]["BTC"]["window_start_ms"]) - RANGE_MS
+    assert abs(started - (now_ms - 366 * DAY_MS)) < 60_000
+    assert [g.reason.id for g in report.gaps] == ["sync.gap.unknown_history"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
@@ -37,6 +37,9 @@ GMOCOIN_OPENED = date(2017, 5, 31)
 PAGE_MAX = 100  # latestExecutions `count`: "100 (maximum value)"
 RANGE_MS = 30 * 60_000  # wallet lists: "The maximum difference between fromTimestamp and toTimestamp is 30 minutes"
 FIAT = "JPY"
+# The wallet lists' reach is not documented and each 30-minute range is a request: without a sync-from date a first
+# walk asks for the last year (a tax year) and reports the time before it as a gap (sync.gap.unknown_history).
+WALLET_DEFAULT_HISTORY = timedelta(days=366)
 WALLET: Mapping[Endpoint, tuple[str, str, RecordKind]] = {  # crypto method, JPY method, record kind
     Endpoint.DEPOSITS: ("privateGetAccountDepositHistory", "privateGetAccountFiatDepositHistory", RecordKind.DEPOSIT),
     Endpoint.WITHDRAWALS: (
@@ -121,7 +124,9 @@ class GmoCoinFetcher:
         until_ms = to_ms(until)
         for position, (symbol, method) in enumerate(lists):
             state = states.get(symbol)
-            start_ms = walk_begin(spec, state, since, report, exchange_name=self.profile.name, opened=GMOCOIN_OPENED)
+            start_ms = walk_begin(
+                spec, state, since, report, exchange_name=self.profile.name, default_history=WALLET_DEFAULT_HISTORY
+            )
 
             async def page(
                 window_start: int, window_end: int, token: Any, symbol: str = symbol, method: str = method

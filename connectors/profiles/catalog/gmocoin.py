@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
 from i18n import Text
 
 NAME = "GMO Coin"
-# A floor before GMO Coin's exchange opened: nothing is older (connectors/fetchers/gmocoin).
-_OPENED = date(2017, 5, 31)
 
 KEY = KeyType(
     id="normal",
@@ -38,7 +36,6 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=100,  # no page size is documented; a 30-minute range is one request
         window=timedelta(minutes=30),
-        earliest=_OPENED,
         paging=Paging.TIME,
         api_path="GET /private/v1/account/deposit/history",
         notes=Text.of("profile.gmocoin.endpoint.deposits.notes"),
@@ -48,7 +45,6 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=100,
         window=timedelta(minutes=30),
-        earliest=_OPENED,
         paging=Paging.TIME,
         api_path="GET /private/v1/account/withdrawal/history",
         notes=Text.of("profile.gmocoin.endpoint.withdrawals.notes"),
