@@ -62,7 +62,7 @@ def test_a_key_without_a_right_the_sync_uses_is_refused_as_missing_a_permission(
     assert not result.ok and result.diagnosis is not None
     assert result.diagnosis.code is DiagnosisCode.MISSING_PERMISSION
     # The fix names both rights, as Kraken's key settings do.
-    fixes = " ".join(str(fix) for fix in result.diagnosis.fixes)
+    fixes = " ".join(render(fix) for fix in result.diagnosis.fixes)
     assert "Query Ledger Entries" in fixes and "Query Closed Orders & Trades" in fixes
 
 
