@@ -22,6 +22,7 @@ import pytest
 from connectors.balances import binance as binance_reads
 from connectors.fetchers.binance.futures import COINM, USDM, BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
+from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BinanceEmulator
 from sandbox.exchanges.binance_book import Call
@@ -30,7 +31,7 @@ from sandbox.exchanges.binance_futures import USDM as EMULATED_USDM
 from tests.conformance.corpus import readable, shape_differences
 
 DOCUMENTED = Path(__file__).resolve().parent / "documented" / "binance"
-PREFIXES = ("fapi_", "dapi_", "margin_")
+PREFIXES = ("fapi_", "dapi_", "margin_", "asset_transfer")
 SMALL = AccountProfile(years=0.1, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=1, rewards=1)
 
 
@@ -80,6 +81,7 @@ def read(records: list[NormalizedRecord | None] | list[NormalizedRecord]) -> lis
 
 futures = BinanceFutures(client(), "binance", datetime(2017, 7, 14, tzinfo=UTC).date())
 margin = BinanceMargin(client(), "binance", datetime(2019, 7, 11, tzinfo=UTC).date())
+transfers = BinanceTransfers(client(), lambda asset: None)
 
 READINGS: dict[str, tuple[Callable[[Any], list[Any]], list[dict[str, Any] | None] | list[tuple[str, Decimal]]]] = {
     # A USDⓈ-M fill: its commission is its fee (negative here: a rebate, kept as the page shows it), its realized
@@ -162,6 +164,14 @@ READINGS: dict[str, tuple[Callable[[Any], list[Any]], list[dict[str, Any] | None
     "margin_borrow_repay": (
         lambda body: read([margin._loan("REPAY", "BNBUSDT", body["rows"][0])]),
         [record(RecordKind.REPAY, 1563438204000, "2970933056", "BNB", "13.98133333", market="BNB/USDT")],
+    ),
+    # Two transfers from spot to the USDⓈ-M wallet: TRANSFER records keyed by direction and tranId.
+    "asset_transfer": (
+        lambda body: read([transfers.transfer(row)[0] for row in body["rows"]]),
+        [
+            record(RecordKind.TRANSFER, 1544433328000, "11415955596", "USDT", "1"),
+            record(RecordKind.TRANSFER, 1544433328000, "11366865406", "USDT", "2"),
+        ],
     ),
     "margin_interestHistory": (
         lambda body: read([margin._loan("INTEREST", "BNBUSDT", body["rows"][0])]),
@@ -260,6 +270,7 @@ def emulated(emulator: BinanceEmulator, name: str) -> Any:
         "margin_interestHistory": lambda: ask(
             mar.interest_history, startTime=str(now - 45 * 86_400_000), endTime=str(now - 15 * 86_400_000)
         ),
+        "asset_transfer": lambda: ask(emulator.transfers.history, type="MAIN_UMFUTURE", startTime=start),
     }
     return answers[name]()
 

@@ -355,6 +355,7 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
         {"type": "BORROW", "isolatedSymbol": "ETHUSDT", "asset": "USDT", "startTime": "1"},
     ),
     "binance/margin_interestHistory.docs.json": ("sapiGetMarginInterestHistory", {}),
+    "binance/asset_transfer.docs.json": ("sapiGetAssetTransfer", {"type": "MAIN_UMFUTURE", "startTime": "1"}),
     # Bitget's futures and margin lists (tests/conformance/test_bitget_derivatives.py asks each of them again of a
     # scripted futures and margin account, whose answers are not empty).
     "bitget/mix_fill_history.docs.json": ("privateMixGetV2MixOrderFillHistory", {"productType": "USDT-FUTURES"}),

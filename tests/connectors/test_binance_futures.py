@@ -85,8 +85,16 @@ async def test_a_full_sync_stores_fills_pnl_and_funding_once_and_a_resync_asks_o
         f"realized_pnl:{f.product}:{f.symbol}:{f.id}": (f.asset, f.realized_pnl) for f in script.fills if f.realized_pnl
     }
     assert len(pnl) == 12, "nine USDⓈ-M and three COIN-M round trips, each closed once"
-    funding = first.of(Endpoint.FUNDING)
-    assert {r.kind for r in funding} == {RecordKind.FUNDING}
+    lines = first.of(Endpoint.FUNDING)
+    # Beside the funding payments, the income lines no other history lists: 12.5 USDT from Binance's internal
+    # account (a deposit) and a coin swap's two legs, 100 USDT out and 99.95 USDC in (signed lines).
+    others = sorted((r.kind, r.asset, r.amount) for r in lines if r.kind is not RecordKind.FUNDING)
+    assert others == [
+        (RecordKind.DEPOSIT, "USDT", Decimal("12.5")),
+        (RecordKind.REALIZED_PNL, "USDC", Decimal("99.95")),
+        (RecordKind.REALIZED_PNL, "USDT", Decimal(-100)),
+    ]
+    funding = [r for r in lines if r.kind is RecordKind.FUNDING]
     paid = [line for line in script.income if line.income_type == "FUNDING_FEE"]
     assert sorted((r.asset, r.amount, r.occurred_at) for r in funding) == sorted(
         (line.asset, line.income, datetime.fromtimestamp(line.time / 1000, tz=UTC)) for line in paid

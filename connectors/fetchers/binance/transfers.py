@@ -49,16 +49,24 @@ class BinanceTransfers:
         report: FetchReport,
     ) -> AsyncIterator[Page]:  # fmt: skip
         """Every direction in turn, each a walk of its own kept under "lists" in the endpoint's cursor."""
-        state: dict[str, Cursor] = dict((cursors.get("") or {}).get("lists") or {})
-        until_ms = to_ms(until)
+        stored = cursors.get("") or {}
+        state: dict[str, Cursor] = dict(stored.get("lists") or {})
+        seen = bool(stored.get("seen"))
+        until_ms, reach = to_ms(until), FetchReport()
         for direction in DIRECTIONS:
             own = state.get(direction)
-            start = walk_begin(spec, own, since, report, exchange_name=NAME)
+            start = walk_begin(spec, own, since, reach, exchange_name=NAME)
             span = max(until_ms - start + 1, 1)  # no longest span documented: the whole reach at once
             walk = WindowWalk(spec.endpoint, span, self._page(spec, direction, report), report=report)
             async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
                 state[direction] = page.cursor
-                yield Page(spec.endpoint, page.records, {"lists": dict(state)}, page.covered_until)
+                seen = seen or bool(page.records)
+                yield Page(spec.endpoint, page.records, {"lists": dict(state), "seen": seen}, page.covered_until)
+        # The six months' reach is a gap of this account only if it moves money between its wallets (a transfer seen
+        # now or at an earlier sync); for everyone else it would mark every long history partial for nothing, and
+        # reconciliation is the check (transfers count zero there).
+        if seen:
+            report.gaps.extend({gap.reason: gap for gap in reach.gaps}.values())
 
     def _page(self, spec: EndpointSpec, direction: str, report: FetchReport) -> Callable[[int, int, Any], Any]:
         async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
