@@ -35,6 +35,13 @@ class RecordKind(StrEnum):
     REPAY = "repay"  # a margin loan's principal paid back (positive)
 
 
+class Side(StrEnum):
+    """A trade's or convert's direction as records store it: the record's asset is bought or sold."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
 def natural_key(kind: RecordKind, exchange_id: str | None, *canonical: object) -> str:
     """The exchange's own id where it has one; else a hash of the canonical fields.
 

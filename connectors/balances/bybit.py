@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from connectors.balances.model import WalletRead, amount_sum
+from connectors.balances.model import Wallet, WalletRead, amount_sum
 from connectors.fetchers.bybit.derivatives import read_mode
 
 
@@ -37,7 +37,7 @@ def wallet(account_type: str) -> WalletRead:
 
 
 FUNDING = WalletRead(
-    "funding", "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}, _bybit_fund
+    Wallet.FUNDING, "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}, _bybit_fund
 )
 READS = (wallet("UNIFIED"), FUNDING)  # a unified trading account 2.0's, the kind Bybit opens today
 

@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from connectors.records import exact
+
+
+class Wallet(StrEnum):
+    """Wallet names: codes stored with each balance snapshot (which wallets were read, which failed), never shown."""
+
+    SPOT = "spot"
+    FUNDING = "funding"
+    TRADING = "trading"
+    SAVINGS = "savings"
+    EARN = "earn"
+    UNIFIED = "unified"
+
 
 Rows = Callable[[Any], Iterable[tuple[str, Decimal]]]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from connectors.balances.model import WalletRead, amount_sum
+from connectors.balances.model import Wallet, WalletRead, amount_sum
 
 
 def _okx_trading(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -43,8 +43,8 @@ def _okx_onchain_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
 
 
 READS = (
-    WalletRead("trading", "privateGetAccountBalance", {}, _okx_trading),
-    WalletRead("funding", "privateGetAssetBalances", {}, _okx_funding),
-    WalletRead("savings", "privateGetFinanceSavingsBalance", {}, _okx_savings),
-    WalletRead("earn", "privateGetFinanceStakingDefiOrdersActive", {}, _okx_onchain_earn),
+    WalletRead(Wallet.TRADING, "privateGetAccountBalance", {}, _okx_trading),
+    WalletRead(Wallet.FUNDING, "privateGetAssetBalances", {}, _okx_funding),
+    WalletRead(Wallet.SAVINGS, "privateGetFinanceSavingsBalance", {}, _okx_savings),
+    WalletRead(Wallet.EARN, "privateGetFinanceStakingDefiOrdersActive", {}, _okx_onchain_earn),
 )

@@ -30,7 +30,7 @@ from connectors.fetchers.base import Cursor, FetchReport, Page
 from connectors.fetchers.bitget.streams import List, Parse, listing, stream_key, walk
 from connectors.fetchers.windows import to_ms
 from connectors.profiles import Endpoint, EndpointSpec
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 PRODUCT_TYPES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
 FILLS = listing("privateMixGetV2MixOrderFillHistory", "fillList", "tradeId", 7, 100)
@@ -218,7 +218,7 @@ class BitgetFutures:
 
     def exchange_leg(self, row: Mapping[str, Any], amount: Decimal) -> NormalizedRecord:
         record = self.bill(row, RecordKind.CONVERT)
-        return replace(record, amount=abs(amount), side="buy" if amount > 0 else "sell")
+        return replace(record, amount=abs(amount), side=Side.BUY if amount > 0 else Side.SELL)
 
     def bill(self, row: Mapping[str, Any], kind: RecordKind) -> NormalizedRecord:
         """The bill's signed `amount` (its `fee` is the fill's, stored with the fill)."""
