@@ -17,15 +17,19 @@ from datetime import datetime, timedelta
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bot.settings import Settings
 from bot.sync import SyncResult, SyncStatus
 from db.engine import Database
-from db.models import AccountNotice, AutoSync, Integration, NoticeMute, SyncRun, User
+from db.models import AccountNotice, AutoSync, Credential, Integration, NoticeMute, SyncRun, User
 from db.repositories.users import UserRepository
 from db.types import utcnow
 
+SYNC_NOTICE, EXPIRY_NOTICE = "sync", "expiry"  # the kinds of account_notices
+# A key with a known expiry (e.g. MEXC's 90 days without an IP binding, read by the key check) is warned of this long
+# before, once per expiry date: time to make a new key without a gap in the history.
+EXPIRY_WARNING = timedelta(days=7)
 JITTER_SHARE = 0.05  # of the period: a daily account runs within about 72 minutes of its time
 
 
@@ -62,6 +66,13 @@ class DueSync:
     account_name: str
     language: str | None
     muted: bool  # the user muted notices: the run's problem is still remembered, never told
+
+
+@dataclass(frozen=True)
+class ExpiringKey:
+    account: DueSync
+    expires_at: datetime
+    timezone: str  # the user's, for wording the date
 
 
 def next_run(now: datetime, hours: int, hour_seconds: float) -> datetime:
@@ -142,18 +153,43 @@ class AutoSyncStore:
     async def problem_to_tell(self, result: SyncResult) -> str | None:
         """The problem of an automatic run worth a notice: a failed or partial sync whose problem was not told yet.
         A sync that ended well forgets the last problem. Stored before the notice goes out (at most once)."""
-        problem = _problem_of(result)
-        async with self.database.writer() as session:
-            row = await session.get(AccountNotice, result.integration_id)
-            if problem is None:
+        return await self._remember(result.integration_id, SYNC_NOTICE, _problem_of(result))
+
+    async def expiries_to_tell(self, now: datetime | None = None) -> list[ExpiringKey]:
+        """Keys that expire within EXPIRY_WARNING and were not warned of for that date yet (each remembered)."""
+        now = now or utcnow()
+        async with self.database.reader() as session:
+            rows = (
                 await session.execute(
-                    delete(AccountNotice).where(AccountNotice.integration_id == result.integration_id)
+                    select(Credential.integration_id, Credential.expires_at, Integration.account_name)
+                    .add_columns(User.telegram_user_id, User.language, User.timezone, NoticeMute.user_id)
+                    .join(Integration, Integration.id == Credential.integration_id)
+                    .join(User, User.id == Integration.user_id)
+                    .outerjoin(NoticeMute, NoticeMute.user_id == User.id)
+                    .where(Credential.expires_at > now, Credential.expires_at <= now + EXPIRY_WARNING)
                 )
+            ).all()
+        found = []
+        for integration_id, expires_at, name, telegram_user_id, language, zone, muted_by in rows:
+            if await self._remember(integration_id, EXPIRY_NOTICE, expires_at.date().isoformat()) is not None:
+                due = DueSync(telegram_user_id, integration_id, name, language, muted_by is not None)
+                found.append(ExpiringKey(due, expires_at, zone))
+        return found
+
+    async def _remember(self, integration_id: int, kind: str, problem: str | None) -> str | None:
+        """`problem` if it is new for this account and kind (now remembered); None if told already or none."""
+        async with self.database.writer() as session:
+            row = await session.get(AccountNotice, (integration_id, kind))
+            if problem is None:
+                if row is not None:
+                    await session.delete(row)
                 return None
             if row is not None and row.problem == problem:
                 return None
             if row is None:
-                session.add(AccountNotice(integration_id=result.integration_id, problem=problem, notified_at=utcnow()))
+                session.add(
+                    AccountNotice(integration_id=integration_id, kind=kind, problem=problem, notified_at=utcnow())
+                )
             else:
                 row.problem, row.notified_at = problem, utcnow()
             return problem

@@ -302,12 +302,14 @@ class AutoSync(Base):
 
 
 class AccountNotice(Base):
-    """The last problem an account's automatic sync was told about (a diagnosis code), so the same problem is told
-    once until it changes; deleted when a sync ends well."""
+    """The last notice an account was sent of each kind ("sync": its automatic sync's problem, a status and diagnosis
+    code; "expiry": the date its key expires), so one problem is told once until it changes. A sync that ends well
+    deletes its "sync" row."""
 
     __tablename__ = "account_notices"
 
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     problem: Mapped[str] = mapped_column(String(64))
     notified_at: Mapped[datetime]
 

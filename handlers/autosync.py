@@ -10,7 +10,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
-from bot.autosync import AutoSyncSettings, AutoSyncStore, Cadence, DueSync
+from bot.autosync import AutoSyncSettings, AutoSyncStore, Cadence, DueSync, ExpiringKey
 from bot.context import SETTINGS_KEY, services
 from bot.integrations import IntegrationError, IntegrationSummary
 from bot.settings import Settings
@@ -18,7 +18,7 @@ from bot.sync import SyncError, SyncResult, SyncStatus
 from bot.sync.views import diagnosis_lines
 from handlers import outbound
 from handlers.callbacks import KEYS
-from i18n import SOURCE_LOCALE, msgid, resolve_locale, t
+from i18n import SOURCE_LOCALE, local_datetime, msgid, resolve_locale, t
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,18 @@ async def _sync_due(context: ContextTypes.DEFAULT_TYPE) -> None:
         problem = await store.problem_to_tell(result)
         if problem is not None and not due.muted:
             await _tell(context, due, result)
+    for expiring in await store.expiries_to_tell():
+        if not expiring.account.muted:
+            await _warn_expiry(context, expiring)
+
+
+async def _warn_expiry(context: ContextTypes.DEFAULT_TYPE, expiring: ExpiringKey) -> None:
+    account = expiring.account
+    locale = resolve_locale(account.language or SOURCE_LOCALE)
+    when = local_datetime(expiring.expires_at, expiring.timezone, locale)
+    text = t("autosync.notice.expiring", locale=locale, name=escape(account.account_name), when=escape(when))
+    fix = _button(t("autosync.button.fix_key", locale=locale), "rep", account.integration_id, "")
+    await outbound.send(context.bot, account.telegram_user_id, text, InlineKeyboardMarkup([[fix]]))
 
 
 async def _synced(context: ContextTypes.DEFAULT_TYPE, due: DueSync) -> SyncResult | None:

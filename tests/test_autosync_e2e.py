@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def _short_hours(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TALLYBOT_AUTOSYNC_CHECK_SECONDS", "0.25")
 
 
-async def connect(services: Services, key: Credentials) -> int:
+async def connect(services: Services, key: Credentials, expires_at: datetime | None = None) -> int:
     summary = await services.integrations.connect(
         1001,
         exchange_id="bybit",
@@ -46,6 +46,7 @@ async def connect(services: Services, key: Credentials) -> int:
         account_name="Bybit-1",
         fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
         options=AdvancedOptions(sync_from=date.today() - timedelta(days=35)),
+        expires_at=expires_at,  # what the key check read from the exchange, where it says
     )
     return summary.id
 
@@ -172,6 +173,45 @@ async def test_a_first_sync_offers_daily_auto_sync_and_the_choice_shows_in_keys(
     assert "Change or stop it in /keys" in (confirmed.text or "")
     assert [button.text for button in menu.buttons][-3:] == ["Auto-sync: off", "✅ Daily", "Every 6 hours"]
     assert runs == 1, "choosing daily right after a sync does not sync again"
+
+
+async def test_a_key_is_warned_of_once_a_week_before_its_expiry(
+    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    keys = bybit.create_demo_keys()
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+    expiry = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=3)
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        later = await connect(services, keys.read_only, expires_at=datetime.now(UTC) + timedelta(days=30))
+        soon = await connect_named(services, keys.read_only, "Bybit-2", expiry)
+
+        async def warned() -> bool:
+            return "expires on" in ada.all_bot_texts()
+
+        await until(warned)
+        await asyncio.sleep(1.0)  # four more checks: no second warning
+        warnings = [m for m in telegram.bot_messages(ada.chat_id) if "expires on" in (m.text or "")]
+
+    assert later != soon
+    assert len(warnings) == 1, [m.text for m in warnings]
+    worded = f"{expiry:%b} {expiry.day}, {expiry.year}"  # English's medium date, in the user's zone (UTC)
+    assert "Bybit-2" in (warnings[0].text or "") and worded in (warnings[0].text or "")
+    assert "Bybit-1" not in (warnings[0].text or ""), "a key 30 days from expiry is not warned of yet"
+    assert [button.text for button in warnings[0].buttons] == ["🔑 Replace the key"]
+
+
+async def connect_named(services: Services, key: Credentials, name: str, expires_at: datetime) -> int:
+    summary = await services.integrations.connect(
+        1001,
+        exchange_id="bybit",
+        key_type="default",
+        account_name=name,
+        fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+        options=AdvancedOptions(),
+        expires_at=expires_at,
+    )
+    return summary.id
 
 
 def _has_button(walker: Walker, label: str) -> bool:

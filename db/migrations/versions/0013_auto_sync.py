@@ -5,8 +5,8 @@ Revises: 0012
 Create Date: 2026-12-06 05:50:00
 
 `auto_syncs`: the accounts synced by themselves (how often, when next); no row means off. `account_notices`: the
-problem (a diagnosis code) an account's last notice told, so one problem is told once. `notice_mutes`: the users
-who muted those notices in /settings. New tables: the way down drops them.
+problem an account's last notice of each kind told (a sync's diagnosis code, a key's expiry date), so one problem is
+told once. `notice_mutes`: the users who muted those notices in /settings. New tables: the way down drops them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "account_notices",
         sa.Column("integration_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("problem", sa.String(length=64), nullable=False),
         sa.Column("notified_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -50,7 +51,7 @@ def upgrade() -> None:
             name=op.f("fk_account_notices_integration_id_integrations"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_account_notices")),
+        sa.PrimaryKeyConstraint("integration_id", "kind", name=op.f("pk_account_notices")),
     )
     op.create_table(
         "notice_mutes",
