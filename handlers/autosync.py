@@ -36,6 +36,11 @@ def _button(label: str, action: str, integration_id: int, argument: str) -> Inli
     return KEYS.button(label, action, integration_id, argument)
 
 
+def runs_here(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether this bot runs the due check: the embedded deployment, where syncs run in the bot's process."""
+    return not services(context).settings.sync_workers
+
+
 def store_of(context: ContextTypes.DEFAULT_TYPE) -> AutoSyncStore:
     found: AutoSyncSettings = context.application.bot_data[AUTOSYNC_KEY]
     return AutoSyncStore(services(context).database, found.hour_seconds)
@@ -44,7 +49,10 @@ def store_of(context: ContextTypes.DEFAULT_TYPE) -> AutoSyncStore:
 async def cadence_row(
     context: ContextTypes.DEFAULT_TYPE, integration_id: int, locale: str
 ) -> list[InlineKeyboardButton]:
-    """The three choices under an account in /keys, the chosen one ticked."""
+    """The three choices under an account in /keys, the chosen one ticked; none while syncs run on workers, whose
+    deployments do not run the due check yet (a choice there would change nothing)."""
+    if not runs_here(context):
+        return []
     chosen = await store_of(context).cadence(integration_id)
     return [
         _button(
@@ -70,7 +78,9 @@ async def offers(
     """Under a sync's summary: for each account whose first sync just ended well and that is not on auto-sync, a
     button to sync it daily from now on (the default most users want; /keys offers the other choices)."""
     store = store_of(context)
-    rows = []
+    rows: list[list[InlineKeyboardButton]] = []
+    if not runs_here(context):
+        return rows
     for result in results:
         if result.status is not SyncStatus.OK or not await store.first_success(result.integration_id):
             continue

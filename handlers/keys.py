@@ -69,7 +69,7 @@ def _detail_keyboard(
             _button(t("assistant.keys.button.delete", locale=locale), "del", summary.id),
         ],
     ]
-    if summary.fingerprint is not None:  # without a key there is nothing to sync by itself
+    if summary.fingerprint is not None and auto_sync:  # without a key there is nothing to sync by itself
         rows.append(auto_sync)
     return InlineKeyboardMarkup(rows)
 
