@@ -35,7 +35,8 @@ MARGIN_OPENED = date(2019, 7, 11)
 WALLET_ENDPOINTS = frozenset({Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.CONVERT, Endpoint.EARN_REWARDS})
 # Futures and margin (futures.py, margin.py): fetched one after the other, as each needs what the one before saw.
 DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
-# Transfers (transfers.py) come before margin trades, which take the coins moved into cross margin as evidence.
+# Transfers (transfers.py) run with the wallet endpoints, a stage before margin trades, which take the coins moved
+# into cross margin as evidence.
 SUPPORTED = WALLET_ENDPOINTS | KIND_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES, Endpoint.TRANSFERS}
 
 __all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "SapiPacing"]
@@ -76,7 +77,8 @@ class BinanceFetcher:
         self.scan_quotes = scan_quotes
 
     # Endpoints a sync may fetch at the same time: independent, and each paced by its own budgets.
-    concurrent_endpoints = WALLET_ENDPOINTS | KIND_ENDPOINTS
+    # Transfers too: weight 1 on the IP's /sapi budget, and their stage ends before margin trades, which read them.
+    concurrent_endpoints = WALLET_ENDPOINTS | KIND_ENDPOINTS | {Endpoint.TRANSFERS}
 
     def scan(self, quotes: frozenset[str]) -> None:
         """Probe every listed market of these quotes in this sync's spot trades (a reconciliation asked)."""
