@@ -3,19 +3,16 @@
 What ccxt sends for each unified method is read from ccxt's own code (connectors/fetchers/ccxt_ranges.py); the
 expectations below were written by hand from reading ccxt 4.5.90's methods (quoted in each case).
 
-Coincheck (untested: no profile, emulator or fetcher of Tallybot's own) stands for every exchange whose deposit list
-takes no time range: its deposits run through the real ccxt client against a small local HTTP stub. The stub checks
-no signature; it answers as Coincheck's deposit list does according to ccxt's `coincheck.fetch_deposits` (which cites
-https://coincheck.com/documents/exchange/api#account-deposits): `GET /api/deposit_money` with `currency` and `limit`
-only, newest first, `{"success": true, "deposits": [{id, amount, currency, address, status, confirmed_at,
-created_at}]}`. No start or end time can be asked for. (BigONE, whose list is alike, stood here until it got a
-fetcher of its own: connectors/fetchers/bigone.)
+Bithumb (untested: no guide, emulator or fetcher of Tallybot's own) stands for every exchange whose deposit list
+takes no time range: its deposits run through the real ccxt client against a small local HTTP stub (BithumbStub,
+which names its sources). No start or end time can be asked for. (BigONE and then Coincheck, whose lists are alike,
+stood here until each got a fetcher of its own: connectors/fetchers/bigone, connectors/fetchers/coincheck.)
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -40,6 +37,8 @@ from i18n import Text, render
         ("binance", "fetch_deposits", True, True),
         # BigONE: `request` holds only asset_symbol and limit; since goes to parse_transactions alone.
         ("bigone", "fetch_deposits", False, False),
+        # Bithumb: `request` holds only limit (and currency); since goes to parse_transactions alone.
+        ("bithumb", "fetch_deposits", False, False),
         ("bigone", "fetch_my_trades", False, False),
         # HTX: paged by id from 'from': 0; neither bound is sent.
         ("htx", "fetch_deposits", False, False),
@@ -75,41 +74,60 @@ def test_exchanges_beyond_the_eleven_are_offered_as_untested() -> None:
         assert not get_profile(ours).best_effort
 
 
-# ---------------------------------------------------------------------------------------------- Coincheck stub
+# ------------------------------------------------------------------------------------------------ Bithumb stub
 
 DAY_MS = 86_400_000
 NOW_MS = int(datetime.now(UTC).timestamp() * 1000)
+KST = timezone(timedelta(hours=9))  # Bithumb writes its times in Korea Standard Time: "2024-07-09T16:31:08+09:00"
 
 
 def scripted_deposits(count: int) -> list[dict[str, Any]]:
-    """`count` deposits a day apart, the newest yesterday, amounts with more digits than a float keeps exactly."""
+    """`count` accepted BTC deposits a day apart, the newest yesterday, uuids "1".."count" (Bithumb's are numeric
+    strings), amounts with more digits than a float keeps exactly, as Bithumb's NumberString fields carry them."""
     rows = []
     for number in range(1, count + 1):
-        at = datetime.fromtimestamp((NOW_MS - (count - number + 1) * DAY_MS) / 1000, UTC)
+        at = datetime.fromtimestamp((NOW_MS - (count - number + 1) * DAY_MS) / 1000, UTC).astimezone(KST)
         rows.append(
             {
-                "id": number,
-                "amount": f"{number}.000000012345678901",
+                "type": "deposit",
+                "uuid": str(number),
                 "currency": "BTC",
-                "address": "13PhzoK8me3u5nHzzFD85qT9RqEWR9M4Ty",
-                "status": "received",
-                "confirmed_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "net_type": "BTC",
+                "txid": f"20240709163030.{number:05d}",
+                "state": "DEPOSIT_ACCEPTED",
+                "created_at": at.isoformat(timespec="seconds"),
+                "done_at": at.isoformat(timespec="seconds"),
+                "amount": f"{number}.000000012345678901",
+                "fee": "0",
+                "transaction_type": None,
             }
         )
     return rows
 
 
-class CoincheckStub:
+class BithumbStub:
+    """Bithumb's market list and coin deposit list, as ccxt 4.5.90's `bithumb` reads them (generation 2 API).
+
+    Written from ccxt's `bithumb.fetch_markets` and `bithumb.fetch_deposits` (their comments quote the answers) and
+    Bithumb's page for the deposit list, https://apidocs.bithumb.com/reference/입금-리스트-조회 (the address ccxt
+    cites): `GET /v1/deposits`, query `currency`, `state`, `uuids`, `txids`, `page` (default 1), `limit` (max 100),
+    `order_by` (`desc`, newest first, by default); the answer is a bare JSON array of `{type, uuid, currency,
+    net_type, txid, state, created_at, done_at, amount, fee, transaction_type}` with amounts as strings. No start or
+    end time can be asked for. Only what ccxt sends is served (it sends `limit`, never `page` or `order_by`); the
+    stub checks no signature (ccxt signs a JWT with the key). `GET /v1/market/all?isDetails=true` answers
+    `[{market, korean_name, english_name, market_warning}]`: one KRW market, enough for ccxt to know BTC.
+    """
+
     def __init__(self, deposits: list[dict[str, Any]]) -> None:
         self.deposits = deposits
         self.asked: list[dict[str, str]] = []
         self.app = web.Application()
-        self.app.router.add_get("/api/deposit_money", self.deposit_list)
+        self.app.router.add_get("/v1/market/all", self.market_list)
+        self.app.router.add_get("/v1/deposits", self.deposit_list)
         self.runner = web.AppRunner(self.app)
         self.base_url = ""
 
-    async def __aenter__(self) -> CoincheckStub:
+    async def __aenter__(self) -> BithumbStub:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -120,29 +138,34 @@ class CoincheckStub:
     async def __aexit__(self, *exc: object) -> None:
         await self.runner.cleanup()
 
+    async def market_list(self, request: web.Request) -> web.Response:
+        market = {"market": "KRW-BTC", "korean_name": "비트코인", "english_name": "Bitcoin", "market_warning": "NONE"}
+        return web.json_response([market])
+
     async def deposit_list(self, request: web.Request) -> web.Response:
         self.asked.append(dict(request.query))
-        limit = int(request.query.get("limit", "50"))
-        newest_first = sorted(self.deposits, key=lambda d: d["created_at"], reverse=True)
-        return web.json_response({"success": True, "deposits": newest_first[:limit]})
+        limit = min(int(request.query.get("limit", "100")), 100)
+        newest_first = sorted(self.deposits, key=lambda d: datetime.fromisoformat(d["created_at"]), reverse=True)
+        return web.json_response(newest_first[:limit])
 
 
 @pytest.fixture
-async def coincheck() -> AsyncIterator[tuple[CoincheckStub, Any]]:
-    async with CoincheckStub(scripted_deposits(60)) as stub:
-        pool = ClientPool({"coincheck": stub.base_url})
+async def bithumb() -> AsyncIterator[tuple[BithumbStub, Any]]:
+    async with BithumbStub(scripted_deposits(60)) as stub:
+        pool = ClientPool({"bithumb": stub.base_url})
         try:
-            async with pool.client("coincheck", "credential-1", {"apiKey": "key", "secret": "secret"}) as client:
+            async with pool.client("bithumb", "credential-1", {"apiKey": "key", "secret": "secret"}) as client:
                 yield stub, client
         finally:
             await pool.close()
 
 
-async def test_coincheck_deposits_bring_the_newest_page_and_report_everything_before_it_as_a_gap(
-    coincheck: tuple[CoincheckStub, Any],
+async def test_bithumb_deposits_bring_the_newest_page_and_report_everything_before_it_as_a_gap(
+    bithumb: tuple[BithumbStub, Any],
 ) -> None:
-    stub, client = coincheck
-    profile = get_profile("coincheck")
+    stub, client = bithumb
+    profile = get_profile("bithumb")
+    assert profile.best_effort  # untested: no guide, emulator or fetcher of Tallybot's own
     fetcher = fetcher_for(profile, client)
     assert isinstance(fetcher, GenericFetcher)
     since = datetime.now(UTC) - timedelta(days=365)
@@ -150,10 +173,10 @@ async def test_coincheck_deposits_bring_the_newest_page_and_report_everything_be
     report = FetchReport()
     pages = [p async for p in fetcher.fetch(Endpoint.DEPOSITS, since=since, until=until, cursors={}, report=report)]
 
-    # One request, with nothing but the page size: Coincheck cannot be asked for a time range.
-    assert report.requests == 1 and [set(q) for q in stub.asked] == [{"limit"}]
+    # One request, with nothing but the page size: Bithumb cannot be asked for a time range.
+    assert report.requests == 1 and stub.asked == [{"limit": "50"}]
     records = [r for page in pages for r in page.records]
-    # The newest 50 of 60 (ids 11..60), amounts exact from the raw strings.
+    # The newest 50 of 60 (uuids 11..60), amounts exact from the raw strings.
     assert sorted(int(str(r.exchange_tx_id)) for r in records) == list(range(11, 61))
     assert {r.amount for r in records if r.exchange_tx_id == "11"} == {Decimal("11.000000012345678901")}
     # Everything from the start of the sync to the oldest deposit received may be missing, and it says why.
@@ -161,10 +184,12 @@ async def test_coincheck_deposits_bring_the_newest_page_and_report_everything_be
     assert gap.endpoint is Endpoint.DEPOSITS
     assert abs((gap.start - since).total_seconds()) < 1
     oldest = min(r.occurred_at for r in records)
+    # Deposit 11 was made 50 days before now (scripted_deposits): its +09:00 time read as UTC, to the second.
+    assert abs((oldest - datetime.fromtimestamp((NOW_MS - 50 * DAY_MS) / 1000, UTC)).total_seconds()) < 1
     assert gap.end == oldest
     assert gap.reason == Text.of(
         "sync.gap.untested_no_start",
-        name="Coincheck",
+        name="Bithumb",
         phrase=Text.of("endpoint.deposits.phrase"),
         method="fetchDeposits",
     )

@@ -1,9 +1,9 @@
 """Through the sync engine: an untested generic endpoint that cannot be paged ends partial, never ok.
 
-Coincheck's deposits (an untested exchange) through the real ccxt client, against the local HTTP stub of
-tests/connectors/test_generic_ranges.py (the stub checks no signature). ccxt's `coincheck.fetch_deposits` cannot send
-a start time, so only the newest page can be read: the engine stores it and reports the endpoint partial with the
-reason.
+Bithumb's deposits (an untested exchange: no fetcher of Tallybot's own) through the real ccxt client, against the
+local HTTP stub of tests/connectors/test_generic_ranges.py (BithumbStub names its sources; it checks no signature).
+ccxt's `bithumb.fetch_deposits` cannot send a start time, so only the newest page can be read: the engine stores it
+and reports the endpoint partial with the reason.
 """
 
 from __future__ import annotations
@@ -23,21 +23,24 @@ from connectors.clients import ClientPool
 from connectors.profiles import Endpoint
 from db.engine import Database
 from db.models import SyncRun, Transaction
-from tests.connectors.test_generic_ranges import CoincheckStub, scripted_deposits
+from tests.connectors.test_generic_ranges import BithumbStub, scripted_deposits
 
 TELEGRAM_USER = 515151
 
 
 async def test_deposits_without_a_start_time_end_partial_with_the_newest_page_stored(sqlite_database: Database) -> None:
-    async with CoincheckStub(scripted_deposits(60)) as stub:
-        pool = ClientPool({"coincheck": stub.base_url})
+    async with BithumbStub(scripted_deposits(60)) as stub:
+        pool = ClientPool({"bithumb": stub.base_url})
         integrations = IntegrationService(sqlite_database, Vault(KeyRing([generate_key()])))
         summary = await integrations.connect(
             TELEGRAM_USER,
-            exchange_id="coincheck",
+            exchange_id="bithumb",
             key_type="normal",
-            account_name="Coincheck main",
-            fields={"apiKey": Secret("a1b2c3d4-e5f6-a7b8-c9d0"), "secret": Secret("f0e1d2c3-b4a5-9687-7869")},
+            account_name="Bithumb main",
+            fields={
+                "apiKey": Secret("3e97926e9b75a6aeb637d2c172a292588502daccfb5cab"),
+                "secret": Secret("c0ffee12" * 8),
+            },
             options=AdvancedOptions(
                 sync_from=(datetime.now(UTC) - timedelta(days=365)).date(), endpoints=(str(Endpoint.DEPOSITS),)
             ),
@@ -53,7 +56,7 @@ async def test_deposits_without_a_start_time_end_partial_with_the_newest_page_st
     assert deposits.status is EndpointStatus.PARTIAL  # never ok: older deposits could not be asked for
     assert deposits.new == 50 and deposits.requests == 1
     (gap,) = deposits.gaps
-    # The database keeps the catalogue id and its arguments, never English; the account is named "Coincheck main".
+    # The database keeps the catalogue id and its arguments, never English; the account is named "Bithumb main".
     async with sqlite_database.reader() as session:
         run = await session.scalar(select(SyncRun).where(SyncRun.integration_id == summary.id))
     assert run is not None
@@ -61,14 +64,14 @@ async def test_deposits_without_a_start_time_end_partial_with_the_newest_page_st
     assert stored["reason"] == {
         "id": "sync.gap.untested_no_start",
         "args": {
-            "name": "Coincheck",
+            "name": "Bithumb",
             "phrase": {"id": "endpoint.deposits.phrase", "args": {}},
             "method": "fetchDeposits",
         },
     }
     # /sync's summary and /status word it the same, from the English catalogue (tallybot.po, sync.po).
     english = (
-        "Untested exchange: ccxt cannot ask Coincheck for deposits from a start time (fetchDeposits), so only the "
+        "Untested exchange: ccxt cannot ask Bithumb for deposits from a start time (fetchDeposits), so only the "
         "newest the exchange sends could be read; add older ones by file upload."
     )
     assert gap.reason == english
