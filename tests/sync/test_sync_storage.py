@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.imports import ImportService
 from bot.sync import SyncStatus
 from connectors.fetchers.binance import BINANCE_OPENED
+from connectors.fetchers.binance.transfers import DIRECTIONS
 from connectors.fetchers.binance.wallet_kinds import FLEXIBLE_REWARDS_WINDOW_MS
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, get_profile
@@ -41,6 +42,10 @@ ENDPOINTS |= UNUSED_KINDS  # futures and margin, on by default: skipped for this
 # What they ask in a sync that finds nothing new: one range of each list (dust 1, P2P's BUY and SELL 2, Pay 1, fiat's
 # four), and Simple Earn's real-time rewards after the distributions (1).
 WALLET_KIND_RESYNC = 9
+# Transfers between the account's own wallets, on by default: one request per direction a sync, each one window over
+# its six-month reach (connectors/fetchers/binance/transfers.py).
+ENDPOINTS.add(Endpoint.TRANSFERS)
+TRANSFER_LISTS = len(DIRECTIONS)
 
 
 async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_what_it_must(bench: Bench) -> None:
@@ -70,7 +75,7 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     assert rewards is not None and rewards.covered_until is not None
     windows += math.ceil((to_ms(rewards.covered_until) - opened + 1) / FLEXIBLE_REWARDS_WINDOW_MS)  # real-time rewards
     kinds = sum(done.requests for done in first.endpoints if done.endpoint in WALLET_KINDS)
-    assert first_requests == windows + kinds + 1 + len(first.markets_scanned) + UNUSED_KIND_LOOKS
+    assert first_requests == windows + kinds + 1 + len(first.markets_scanned) + UNUSED_KIND_LOOKS + TRANSFER_LISTS
 
     bench.emulator.requests.reset()
     second = await bench.sync()
@@ -82,7 +87,7 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     traded = set(bench.emulator.account.traded_symbols)
     assert bench.emulator.requests.count("/api/v3/myTrades") == len(traded)
     assert all(bench.emulator.requests.count(path) == 1 for path in WALLET_PATHS)
-    resync = 1 + len(traded) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS
+    resync = 1 + len(traded) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS + TRANSFER_LISTS
     assert bench.emulator.requests.total == second.requests == resync
 
     # What /status reads: the integration is green, each endpoint ok with its time, the run recorded.
@@ -148,6 +153,7 @@ async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(benc
     assert rows[f"deposit:{deposit.id}"].occurred_at == datetime.fromtimestamp(deposit.timestamp / 1000, UTC)
     # Still only the requests a no-change sync makes: the new records ride on pages it asks for anyway.
     resync = 1 + len(account.traded_symbols) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS
+    resync += TRANSFER_LISTS
     assert bench.emulator.requests.total == resync
 
 
