@@ -17,6 +17,7 @@ from connectors.clients import ClientPool
 from connectors.diagnosis import DiagnosisCode
 from connectors.keycheck import KeyCheck, check_key
 from connectors.profiles import get_profile
+from i18n import render
 from sandbox.exchanges import Credentials, KrakenEmulator
 from sandbox.exchanges.records import AccountProfile
 
@@ -65,7 +66,7 @@ async def test_each_demo_key_gets_the_outcome_kraken_gives_it(kraken: KrakenEmul
         assert not refused[kind].ok and diagnosis is not None and diagnosis.code is DiagnosisCode.INVALID_KEY, kind
     ip = refused["ip_restricted"].diagnosis
     assert not refused["ip_restricted"].ok and ip is not None and ip.code is DiagnosisCode.MISSING_PERMISSION
-    assert any("IP allow-list" in str(fix) for fix in ip.fixes)
+    assert any("IP allow-list" in render(fix) for fix in ip.fixes)
     assert kraken.requests.unexpected == []
 
 

@@ -33,6 +33,7 @@ from connectors.key_permissions import KeyFacts, parse_kraken
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from connectors.urls import apply_url_override
+from i18n import Text, render
 from sandbox.exchanges.kraken import HISTORY_COST, OTHER_COST, KrakenEmulator, KrakenLimits
 from sandbox.exchanges.records import AccountProfile
 from tests.conformance.corpus import ROOT, Example, load, shape_differences
@@ -290,9 +291,11 @@ def test_a_key_limited_to_a_history_range_is_said_so() -> None:
     # The documented key with a query start date: 1704067200 is 2024-01-01 00:00 UTC, 1735689600 is 2025-01-01.
     limited = replay("GetApiKeyInfo.docs.json")
     limited["result"] |= {"queryFrom": "1704067200", "queryTo": "1735689600"}
-    note = parse_kraken(limited).note.format(name="Kraken")
-    assert "only reads history from 2024-01-01 until 2025-01-01" in note
-    assert parse_kraken(replay("GetApiKeyInfo.docs.json")).note == ""
+    note_text = parse_kraken(limited).note_text
+    assert note_text is not None
+    note = render(Text(note_text.id, {**note_text.args, "name": "Kraken"}))
+    assert "This Kraken key only reads history from 2024-01-01 until 2025-01-01" in note
+    assert parse_kraken(replay("GetApiKeyInfo.docs.json")).note_text is None
 
 
 # ---------------------------------------------------------------------------------------------- the rules
