@@ -11,9 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ContextTypes
 
 from bot.autosync import AutoSyncSettings, AutoSyncStore, Cadence, DueSync, ExpiringKey
-from bot.context import SETTINGS_KEY, services
+from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
-from bot.settings import Settings
 from bot.sync import SyncError, SyncResult, SyncStatus
 from bot.sync.views import diagnosis_lines
 from handlers import outbound
@@ -92,7 +91,10 @@ async def offers(
 
 async def check_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue's tick: start a pass over the due accounts unless the last one still runs (a pass may sync for
-    minutes; the tick stays short, and a bot stopping cancels the pass with its other background work)."""
+    minutes; the tick stays short, and a bot stopping cancels the pass with its other background work). With sync
+    workers nothing runs: those deployments do not run the due check yet."""
+    if not runs_here(context):
+        return
     running = context.application.bot_data.get(DUE_CHECK_KEY)
     if isinstance(running, asyncio.Task) and not running.done():
         return
@@ -147,7 +149,7 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, due: DueSync, result: SyncRe
 def register(application: Application) -> None:  # type: ignore[type-arg]
     found = AutoSyncSettings()
     application.bot_data[AUTOSYNC_KEY] = found
-    settings: Settings = application.bot_data[SETTINGS_KEY]
-    # With sync workers the due check is their periodic task; without, this one process runs it.
-    if not settings.sync_workers and application.job_queue is not None:
+    # The tick itself asks whether this deployment runs the due check (runs_here, the same rule /keys follows), so
+    # registering reads no settings: an Application is wired the same way whatever it is embedded in.
+    if application.job_queue is not None:
         application.job_queue.run_repeating(check_due, interval=found.check_seconds, first=found.check_seconds)
