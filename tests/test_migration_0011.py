@@ -58,13 +58,14 @@ async def test_users_from_before_get_their_language_at_their_next_contact_and_th
 
         assert "language" in await _columns(database)
         service = UserService(database)
-        # Tallybot has an English catalogue only: a Japanese user reads English until a Japanese one ships. Asking
-        # for a locale writes nothing; the first contact (/start) keeps the language Telegram gave, whatever later
-        # updates say.
-        assert await service.locale(1001, "ja-JP") == "en"
+        # A Japanese catalogue ships, a French one does not: Telegram's language reads its catalogue, or English
+        # when there is none. Asking for a locale writes nothing; the first contact (/start) keeps the language
+        # Telegram gave, whatever later updates say.
+        assert await service.locale(1001, "ja-JP") == "ja"
+        assert await service.locale(1003, "fr") == "en"
         await service.remember_language(1001, "ja-JP")
         await service.remember_language(1001, "fr")
-        assert await service.locale(1001, "fr") == "en"
+        assert await service.locale(1001, "fr") == "ja"
         await service.remember_language(1002, None)  # a client that sends no language: nothing to keep
         await service.remember_language(1004, "pt-br")  # a brand-new user, created with their language
         assert await service.locale(1005, "en") == "en"  # a stranger's update: no row for them
