@@ -333,4 +333,7 @@ def export_details(report: ExportReport, locale: str) -> str:
         newest = report.newest_written or report.last_at
         next_since = f"{newest:%Y-%m-%d}" if newest is not None else "YYYY-MM-DD"
         lines.append(t("export.cryptact.reupload", locale=locale, next_since=next_since))
+        # The file states no zone: "Timezone can be specified in the upload screen later" (Custom File for any
+        # other trades, support.cryptact.com/hc/en-us/articles/360002571312). Its Timestamps are UTC.
+        lines.append(t("export.cryptact.timezone", locale=locale))
     return "\n".join(lines)
