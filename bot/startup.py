@@ -55,10 +55,22 @@ def shown_url(url: str) -> str:
     return parsed.set(query=masked).render_as_string(hide_password=True).replace(placeholder, MASKED)
 
 
+# The drivers Tallybot's async engine is built and tested on. Another one may be installed (psycopg 3 is, for the
+# sync job queue) and SQLAlchemy would take it for a bare `postgresql://`, but the engine's options, error reading
+# and start-up checks are asyncpg's: such a URL is refused here rather than half-working.
+_ENGINE_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
+
+
 def open_engine(settings: Settings) -> Database:
     """The engine for DATABASE_URL, or StartupError: a URL SQLAlchemy cannot parse, or one naming a driver that is
-    not installed (`postgresql://` means psycopg2, which is not ours), fails here, before any connection."""
+    not one of ours (`postgresql://` means psycopg), or is not installed, fails here, before any connection."""
     try:
+        driver = make_url(settings.effective_database_url).drivername
+        if driver not in _ENGINE_DRIVERS:
+            raise StartupError(
+                f"DATABASE_URL names the database driver {driver}, which Tallybot does not use: "
+                "write it as postgresql+asyncpg://user:password@host:5432/database"
+            )
         return Database(settings.effective_database_url)
     except ArgumentError:  # its text repeats the URL, password included
         raise StartupError(

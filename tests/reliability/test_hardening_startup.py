@@ -281,14 +281,19 @@ async def test_a_malformed_database_url_or_a_password_in_its_query_is_one_line_w
 ) -> None:
     """README: each start-up failure is one line on stderr, exit status 2, the URL shown with its secrets hidden.
     `render_as_string(hide_password=True)` leaves the query string alone, and a URL SQLAlchemy cannot parse, or one
-    naming a driver we do not ship, failed before the checks with a traceback."""
+    naming a driver our engine does not use, failed before the checks with a traceback."""
     key = base64.b64encode(generate_key()).decode()
     urls = {
         "password_in_the_query": (
             f"postgresql+asyncpg://tallybot@127.0.0.1:1/tallybot?password={QUERY_CANARY}&ssl=disable",
             "cannot reach the database at postgresql+asyncpg://tallybot@127.0.0.1:1/tallybot?password=***",
         ),
-        "sync_driver": (f"postgresql://tallybot:{QUERY_CANARY}@127.0.0.1:1/tallybot", "driver that is not installed"),
+        # A bare postgresql:// is psycopg to SQLAlchemy, installed for the job queue yet not the engine's driver.
+        "sync_driver": (
+            f"postgresql://tallybot:{QUERY_CANARY}@127.0.0.1:1/tallybot",
+            "DATABASE_URL names the database driver postgresql, which Tallybot does not use: "
+            "write it as postgresql+asyncpg://",
+        ),
         "unparsable": (f"tallybot:{QUERY_CANARY} at 127.0.0.1", "DATABASE_URL is not a database URL"),
         "port_not_a_number": (
             f"postgresql+asyncpg://tallybot:{QUERY_CANARY}@127.0.0.1:pg/tb",
