@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -22,6 +22,7 @@ from aiohttp import web
 from sandbox.exchanges.base import SECOND_MS, Clock, ExchangeEmulator, KeyAccess, KeyRegistry, SlidingWindow
 from sandbox.exchanges.base import retry_after_seconds as retry_after
 from sandbox.exchanges.bitbank_book import BitbankAccount, BitbankBook, BitbankError, script_account
+from sandbox.exchanges.get_routes import GetRoutes
 from sandbox.exchanges.keys import ApiKey
 from sandbox.exchanges.protocol import Call, NotEmulated
 
@@ -50,7 +51,7 @@ class BitbankKeys(KeyRegistry):
         return secrets.token_hex(32)
 
 
-class BitbankEmulator(ExchangeEmulator):
+class BitbankEmulator(GetRoutes, ExchangeEmulator):
     """``BitbankEmulator(seed=7)``: a scripted bitbank account behind bitbank's private REST API."""
 
     exchange_id = "bitbank"
@@ -82,23 +83,6 @@ class BitbankEmulator(ExchangeEmulator):
             "/v1/user/deposit_history": book.deposit_history,
             "/v1/user/withdrawal_history": book.withdrawal_history,
         }
-
-    def reset_rate_limits(self) -> None:
-        self._windows.clear()
-
-    def add_routes(self, app: web.Application) -> None:
-        for path, handler in self.public.items():
-            app.router.add_get(path, self._route(handler, signed=False))
-        for path, handler in self.private.items():
-            app.router.add_get(path, self._route(handler, signed=True))
-
-    def _route(
-        self, handler: Callable[[Call], object], *, signed: bool
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handle(request: web.Request) -> web.Response:
-            return self.serve(request, handler, signed=signed)
-
-        return handle
 
     # -- the request pipeline -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from aiohttp import web
 from sandbox.exchanges.base import MINUTE_MS, Clock, ExchangeEmulator, KeyAccess, KeyRegistry, SlidingWindow
 from sandbox.exchanges.base import retry_after_seconds as retry_after
 from sandbox.exchanges.bitflyer_book import BitflyerAccount, BitflyerBook, BitflyerError, raw_json, script_account
+from sandbox.exchanges.get_routes import GetRoutes
 from sandbox.exchanges.keys import ApiKey, Permissions
 from sandbox.exchanges.protocol import Call, NotEmulated
 
@@ -79,7 +80,7 @@ class BitflyerKeys(KeyRegistry):
         return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-class BitflyerEmulator(ExchangeEmulator):
+class BitflyerEmulator(GetRoutes, ExchangeEmulator):
     """``BitflyerEmulator(seed=7)``: a scripted bitFlyer account behind bitFlyer Lightning's HTTP API."""
 
     exchange_id = "bitflyer"
@@ -116,23 +117,6 @@ class BitflyerEmulator(ExchangeEmulator):
             "/v1/me/getdeposits": book.deposits,
             "/v1/me/getwithdrawals": book.withdrawals,
         }
-
-    def reset_rate_limits(self) -> None:
-        self._windows.clear()
-
-    def add_routes(self, app: web.Application) -> None:
-        for path, handler in self.public.items():
-            app.router.add_get(path, self._route(handler, signed=False))
-        for path, handler in self.private.items():
-            app.router.add_get(path, self._route(handler, signed=True))
-
-    def _route(
-        self, handler: Callable[[Call], object], *, signed: bool
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
-        async def handle(request: web.Request) -> web.Response:
-            return self.serve(request, handler, signed=signed)
-
-        return handle
 
     @staticmethod
     def _permissions(call: Call) -> list[str]:
