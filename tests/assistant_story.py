@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.models import ChatMessage, UserHandle
 
@@ -92,6 +94,21 @@ class Walker:
         await self.reply_to(connected, "All done")
         return connected
 
+    async def connect_exchange(self, name: str, *fields: str, days_back: int) -> ChatMessage:
+        """/connect, pick the exchange named `name` in the picker, confirm, paste each key field in turn, then set the
+        sync-from date `days_back` days ago and connect (`connect_from`); returns the "is connected" message."""
+        sent = await self.send("/connect")
+        await self.reply_to(sent, "Connect your exchanges")
+        await self.press(name)
+        await self.emulator.wait_until(
+            lambda: f"✅ {name}" in " ".join(b.text for b in self.last_menu("Confirm").buttons)
+        )
+        await self.press_for("Confirm exchanges", "paste your")
+        for index, field in enumerate(fields):
+            typed = await self.send(field)
+            await self.reply_to(typed, "paste your" if index < len(fields) - 1 else "Check the key")
+        return await self.connect_from(days_back=days_back)
+
     async def sync_now(self, timeout: float = 90.0) -> ChatMessage:
         """Send /sync and wait for its summary."""
         sync = await self.send("/sync")
@@ -107,3 +124,20 @@ class Walker:
                 return (await self.reply_to(sent, "Sync finished", timeout=timeout)).text or ""
             await asyncio.sleep(0.25)
         raise AssertionError("the previous sync never let go of the account")
+
+
+def stored_by_kind(rows: Iterable[Transaction]) -> dict[str, set[tuple[object, ...]]]:
+    """Stored records as comparable tuples per kind (trades with price, notional and fee; withdrawals with their fee;
+    the rest by asset and amount), each with its time in ms: what a story compares with an emulator's ground truth."""
+    by_kind: dict[str, set[tuple[object, ...]]] = {}
+    for row in rows:
+        ms = int(row.occurred_at.timestamp() * 1000)
+        values: tuple[object, ...]
+        if row.kind == "trade":
+            values = (row.market, row.side, row.amount, row.price, row.quote_amount, row.fee_asset, row.fee_amount, ms)
+        elif row.kind == "withdrawal":
+            values = (row.asset, row.amount, row.fee_amount, ms)
+        else:
+            values = (row.asset, row.amount, ms)
+        by_kind.setdefault(row.kind, set()).add(values)
+    return by_kind

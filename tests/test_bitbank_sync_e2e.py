@@ -21,7 +21,7 @@ from bot.context import SERVICES_KEY, Services
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BitbankEmulator
-from tests.assistant_story import Walker
+from tests.assistant_story import Walker, stored_by_kind
 from tests.bot_harness import running_bot, settings_for
 
 DAYS_BACK = 200  # the sync-from date: before the account's first record (half a year)
@@ -37,34 +37,6 @@ async def bitbank() -> AsyncIterator[BitbankEmulator]:
         yield emulator
 
 
-def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
-    by_kind: dict[str, set[tuple[object, ...]]] = {}
-    for row in rows:
-        ms = int(row.occurred_at.timestamp() * 1000)
-        values: tuple[object, ...]
-        if row.kind == "trade":
-            values = (row.market, row.side, row.amount, row.price, row.quote_amount, row.fee_asset, row.fee_amount, ms)
-        elif row.kind == "withdrawal":
-            values = (row.asset, row.amount, row.fee_amount, ms)
-        else:
-            values = (row.asset, row.amount, ms)
-        by_kind.setdefault(row.kind, set()).add(values)
-    return by_kind
-
-
-async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str) -> None:
-    sent = await ada.send("/connect")
-    await ada.reply_to(sent, "Connect your exchanges")
-    await ada.press("bitbank")
-    await ada.emulator.wait_until(lambda: "✅ bitbank" in " ".join(b.text for b in ada.last_menu("Confirm").buttons))
-    await ada.press_for("Confirm exchanges", "paste your")
-    typed = await ada.send(api_key)
-    await ada.reply_to(typed, "paste your")
-    typed = await ada.send(secret)
-    await ada.reply_to(typed, "Check the key")
-    await ada.connect_from(days_back=DAYS_BACK)
-
-
 async def test_bitbank_from_the_assistant_to_the_export_stores_every_record_and_resyncs_only_new_data(
     telegram: BotApiEmulator, bitbank: BitbankEmulator, tmp_path: Path
 ) -> None:
@@ -73,7 +45,7 @@ async def test_bitbank_from_the_assistant_to_the_export_stores_every_record_and_
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bitbank": bitbank.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
-        await connect_in_the_assistant(ada, key.api_key, key.secret)
+        await ada.connect_exchange("bitbank", key.api_key, key.secret, days_back=DAYS_BACK)
         checked = bitbank.requests.count(ASSETS)
         first = (await ada.sync_now(timeout=120)).text or ""
         bitbank.requests.reset()
@@ -106,7 +78,7 @@ async def test_bitbank_from_the_assistant_to_the_export_stores_every_record_and_
     assert any(d.status == "FOUND" for d in account.deposits), "a deposit is still on its way"
     assert {w.status for w in account.withdrawals} == {"DONE", "EXAMINING", "REJECTED"}
     assert {d.asset for d in account.deposits} >= {"jpy", "btc"}
-    assert stored(rows) == truth
+    assert stored_by_kind(rows) == truth
     assert len(rows) == sum(len(v) for v in truth.values())  # nothing twice
     assert checked == 1, "the key check read the asset list"
     assert f"spot trades {len(account.trades)}" in first, first

@@ -22,7 +22,7 @@ from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BitflyerEmulator
 from sandbox.exchanges.bitflyer_book import SPOT
-from tests.assistant_story import Walker
+from tests.assistant_story import Walker, stored_by_kind
 from tests.bot_harness import running_bot, settings_for
 
 DAYS_BACK = 200  # the sync-from date: before the account's first record (half a year)
@@ -33,34 +33,6 @@ EXECUTIONS = "/v1/me/getexecutions"
 async def bitflyer() -> AsyncIterator[BitflyerEmulator]:
     async with BitflyerEmulator(seed=11, years=0.5, executions=60) as emulator:
         yield emulator
-
-
-def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
-    by_kind: dict[str, set[tuple[object, ...]]] = {}
-    for row in rows:
-        ms = int(row.occurred_at.timestamp() * 1000)
-        values: tuple[object, ...]
-        if row.kind == "trade":
-            values = (row.market, row.side, row.amount, row.price, row.quote_amount, row.fee_asset, row.fee_amount, ms)
-        elif row.kind == "withdrawal":
-            values = (row.asset, row.amount, row.fee_amount, ms)
-        else:
-            values = (row.asset, row.amount, ms)
-        by_kind.setdefault(row.kind, set()).add(values)
-    return by_kind
-
-
-async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str) -> None:
-    sent = await ada.send("/connect")
-    await ada.reply_to(sent, "Connect your exchanges")
-    await ada.press("bitFlyer")
-    await ada.emulator.wait_until(lambda: "✅ bitFlyer" in " ".join(b.text for b in ada.last_menu("Confirm").buttons))
-    await ada.press_for("Confirm exchanges", "paste your")
-    typed = await ada.send(api_key)
-    await ada.reply_to(typed, "paste your")
-    typed = await ada.send(secret)
-    await ada.reply_to(typed, "Check the key")
-    await ada.connect_from(days_back=DAYS_BACK)
 
 
 async def test_bitflyer_from_the_assistant_to_the_export_stores_every_record_and_resyncs_only_new_data(
@@ -75,7 +47,7 @@ async def test_bitflyer_from_the_assistant_to_the_export_stores_every_record_and
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bitflyer": bitflyer.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
-        await connect_in_the_assistant(ada, key.api_key, key.secret)
+        await ada.connect_exchange("bitFlyer", key.api_key, key.secret, days_back=DAYS_BACK)
         checked = bitflyer.requests.count("/v1/me/getpermissions")
         first = (await ada.sync_now(timeout=120)).text or ""
         bitflyer.requests.reset()
@@ -122,7 +94,7 @@ async def test_bitflyer_from_the_assistant_to_the_export_stores_every_record_and
     }
     assert any(c.status == "PENDING" for c in account.coin_ins), "a crypto deposit is still on its way"
     assert {e.quote for e in account.executions} == {"JPY", "BTC"}
-    assert stored(rows) == truth
+    assert stored_by_kind(rows) == truth
     assert len(rows) == sum(len(v) for v in truth.values())  # nothing twice
     assert checked == 1, "the key check read the key's permission list"
     assert f"spot trades {len(account.executions)}" in first, first

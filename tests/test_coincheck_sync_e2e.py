@@ -20,7 +20,7 @@ from bot.context import SERVICES_KEY, Services
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import CoincheckEmulator
-from tests.assistant_story import Walker
+from tests.assistant_story import Walker, stored_by_kind
 from tests.bot_harness import running_bot, settings_for
 
 DAYS_BACK = 200  # the sync-from date: before the account's first record (half a year)
@@ -33,34 +33,6 @@ async def coincheck() -> AsyncIterator[CoincheckEmulator]:
         yield emulator
 
 
-def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
-    by_kind: dict[str, set[tuple[object, ...]]] = {}
-    for row in rows:
-        ms = int(row.occurred_at.timestamp() * 1000)
-        values: tuple[object, ...]
-        if row.kind == "trade":
-            values = (row.market, row.side, row.amount, row.price, row.quote_amount, row.fee_asset, row.fee_amount, ms)
-        elif row.kind == "withdrawal":
-            values = (row.asset, row.amount, row.fee_amount, ms)
-        else:
-            values = (row.asset, row.amount, ms)
-        by_kind.setdefault(row.kind, set()).add(values)
-    return by_kind
-
-
-async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str) -> None:
-    sent = await ada.send("/connect")
-    await ada.reply_to(sent, "Connect your exchanges")
-    await ada.press("Coincheck")
-    await ada.emulator.wait_until(lambda: "✅ Coincheck" in " ".join(b.text for b in ada.last_menu("Confirm").buttons))
-    await ada.press_for("Confirm exchanges", "paste your")
-    typed = await ada.send(api_key)
-    await ada.reply_to(typed, "paste your")
-    typed = await ada.send(secret)
-    await ada.reply_to(typed, "Check the key")
-    await ada.connect_from(days_back=DAYS_BACK)
-
-
 async def test_coincheck_from_the_assistant_to_the_export_stores_every_listed_record_and_resyncs_only_new_data(
     telegram: BotApiEmulator, coincheck: CoincheckEmulator, tmp_path: Path
 ) -> None:
@@ -69,7 +41,7 @@ async def test_coincheck_from_the_assistant_to_the_export_stores_every_listed_re
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"coincheck": coincheck.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
-        await connect_in_the_assistant(ada, key.api_key, key.secret)
+        await ada.connect_exchange("Coincheck", key.api_key, key.secret, days_back=DAYS_BACK)
         checked = coincheck.requests.count("/api/accounts/balance")
         first = (await ada.sync_now(timeout=120)).text or ""
         coincheck.requests.reset()
@@ -110,7 +82,7 @@ async def test_coincheck_from_the_assistant_to_the_export_stores_every_listed_re
         | {("JPY", w.amount, w.fee, w.ms) for w in account.jpy_withdrawals if w.status == "finished"},
     }
     assert {w.status for w in account.jpy_withdrawals} == {"finished", "canceled", "pending"}
-    assert stored(rows) == truth
+    assert stored_by_kind(rows) == truth
     assert len(rows) == sum(len(v) for v in truth.values())  # nothing twice
     assert checked >= 1, "the key check read the balance"
     assert f"spot trades {len(account.trades)}" in first, first

@@ -56,19 +56,6 @@ def stored(rows: list[Transaction]) -> dict[str, set[tuple[object, ...]]]:
     return by_kind
 
 
-async def connect_in_the_assistant(ada: Walker, api_key: str, secret: str) -> None:
-    sent = await ada.send("/connect")
-    await ada.reply_to(sent, "Connect your exchanges")
-    await ada.press("GMO Coin")
-    await ada.emulator.wait_until(lambda: "✅ GMO Coin" in " ".join(b.text for b in ada.last_menu("Confirm").buttons))
-    await ada.press_for("Confirm exchanges", "paste your")
-    typed = await ada.send(api_key)
-    await ada.reply_to(typed, "paste your")
-    typed = await ada.send(secret)
-    await ada.reply_to(typed, "Check the key")
-    await ada.connect_from(days_back=DAYS_BACK)
-
-
 async def test_gmocoin_from_the_assistant_to_the_export_stores_the_reachable_history_and_resyncs_only_new_data(
     telegram: BotApiEmulator, gmocoin: GmoCoinEmulator, tmp_path: Path
 ) -> None:
@@ -77,7 +64,7 @@ async def test_gmocoin_from_the_assistant_to_the_export_stores_the_reachable_his
     settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gmocoin": gmocoin.base_url})
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
-        await connect_in_the_assistant(ada, key.api_key, key.secret)
+        await ada.connect_exchange("GMO Coin", key.api_key, key.secret, days_back=DAYS_BACK)
         checked = gmocoin.requests.count(f"{PRIVATE}/account/assets")
         first = (await ada.sync_now(timeout=120)).text or ""
         now_ms = gmocoin.clock.now_ms()
