@@ -64,6 +64,8 @@ class WalletKindsBook:
             ("/sapi/v1/simple-earn/flexible/position", 150, "sapi_ip", self.flexible_position, "GET"),
             ("/sapi/v1/simple-earn/flexible/history/rewardsRecord", 150, "sapi_ip", self.flexible_rewards, "GET"),
             ("/sapi/v1/simple-earn/locked/position", 150, "sapi_ip", self.locked_position, "GET"),
+            ("/sapi/v1/simple-earn/locked/history/rewardsRecord", 150, "sapi_ip", self.locked_rewards, "GET"),
+            ("/sapi/v1/simple-earn/locked/history/redemptionRecord", 150, "sapi_ip", self.redemptions, "GET"),
         )
 
     # -- balances -----------------------------------------------------------------------------------------------
@@ -103,6 +105,11 @@ class WalletKindsBook:
             add(str(row["asset"]), Decimal(row["rewards"]))  # paid to the spot wallet
         for row in self.script.locked:
             add(str(row["asset"]), -Decimal(row["amount"]))
+        for row in self.script.locked_rewards:
+            add(str(row["asset"]), Decimal(row["amount"]))  # paid to the spot wallet, as flexible ones
+        for row in self.script.redemptions:
+            # Subscribed from spot, returned there less the rewards taken back (`amount` = original - loss).
+            add(str(row["asset"]), Decimal(row["amount"]) - Decimal(row["originalAmount"]))
         return change
 
     def funding_change(self) -> dict[str, Decimal]:
@@ -179,6 +186,25 @@ class WalletKindsBook:
             raise BinanceError(-1130, "Data sent for parameter 'size' is not valid.")
         current = int_param(call.params, "current") or 1
         return {"rows": chosen[(current - 1) * size : current * size], "total": len(chosen)}
+
+    def locked_rewards(self, call: Call) -> Json:
+        return self._earn_history(call, self.script.locked_rewards)
+
+    def redemptions(self, call: Call) -> Json:
+        return self._earn_history(call, self.script.redemptions)
+
+    def _earn_history(self, call: Call, rows: tuple[Json, ...]) -> Json:
+        """The locked lists: at most 3 months a request (neither end: the last 30 days), newest first, `current`
+        and `size` (at most 100), filtered by `asset` and `positionId` where sent."""
+        start, end = self._range(call, "startTime", "endTime", EARN_REWARDS_DEFAULT_MS, EARN_REWARDS_MAX_MS)
+        asset, position = call.params.get("asset"), call.params.get("positionId")
+        chosen = [
+            r
+            for r in rows
+            if start <= r["time"] <= end and asset in (None, r["asset"]) and position in (None, str(r["positionId"]))
+        ]
+        chosen.sort(key=lambda r: -int(r["time"]))
+        return self._positions(call, tuple(chosen))
 
     def dust_log(self, call: Call) -> Json:
         start = max(int_param(call.params, "startTime") or DUST_LOG_START_MS, DUST_LOG_START_MS)

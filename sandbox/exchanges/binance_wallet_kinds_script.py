@@ -15,6 +15,11 @@ The ground truth a full sync must store, and the wallets it leaves (days before 
 | 30 | dust | spot | 0.0006 ETH -> 0.00245 BNB (charge 0.00005); 0.00003 BTC -> 0.00294 BNB (charge 0.00006) |
 | 28 | Simple Earn | earn | 0.01 ETH in a flexible product, 0.001 BTC in a locked one (taken from spot) |
 | 27, 26, 25 | Simple Earn reward, REALTIME | spot | 0.00000137 ETH each (flexible rewards list only) |
+| 27, 26, 25 | Simple Earn locked reward | spot | 0.00000003 BTC each (locked rewards list) |
+| 26 | Simple Earn boost reward | spot | 0.00001000 BNB of the BTC position (locked rewards list) |
+| 29 | Simple Earn locked subscription | earn | 1.00000000 BNB in a 90-day product (taken from spot) |
+| 28, 27 | Simple Earn locked reward | spot | 0.00020000 BNB each, of that BNB position |
+| 26 | Simple Earn early redemption, PAID | spot | 0.99960000 BNB back: 1 less the 0.0004 of rewards paid |
 | 26 | Simple Earn reward, BONUS | spot | 0.00000021 ETH (flexible rewards list, and the asset dividend list) |
 | 25 | P2P BUY, CANCELLED | – | never stored |
 | 20 | P2P SELL, COMPLETED | funding | 30 USDT for 27.90 EUR at 0.93, commission 0.03 USDT |
@@ -29,9 +34,11 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.records import fixed8
 
 Json = dict[str, Any]
 UID = 354937868  # the account's uid, as /api/v3/account reports it
@@ -82,6 +89,8 @@ class WalletKindsScript:
     locked: tuple[Json, ...]
     earn_rewards: tuple[Json, ...] = ()  # flexible rewards history rows, BONUS and REALTIME
     dividends: tuple[Json, ...] = ()  # the BONUS ones as the asset dividend list shows them
+    locked_rewards: tuple[Json, ...] = ()  # locked rewards history rows, "Locked Rewards" and "Boost Rewards"
+    redemptions: tuple[Json, ...] = ()  # locked redemption history rows (positions no longer held)
 
     @classmethod
     def of(cls, seed: int, now_ms: int, scripted: bool) -> WalletKindsScript:
@@ -164,7 +173,16 @@ class WalletKindsScript:
             for r in rewards
             if r["type"] == "BONUS"
         )
-        return cls((dust,), p2p, pay, orders, payments, flexible, locked, rewards, dividends)
+        held, early = locked[0]["positionId"], rng.randrange(10**6, 10**7)
+        locked_rewards = (
+            *(_locked_reward(held, "BTC", "0.00000003", "Locked Rewards", ago(days)) for days in (27, 26, 25)),
+            _locked_reward(held, "BNB", "0.00001000", "Boost Rewards", ago(26)),
+            *(_locked_reward(early, "BNB", "0.00020000", "Locked Rewards", ago(days)) for days in (28, 27)),
+        )
+        redemption = _early_redemption(early, rng.randrange(10**4, 10**5), "BNB", "1.00000000", "0.00040000", ago(26))
+        return cls(
+            (dust,), p2p, pay, orders, payments, flexible, locked, rewards, dividends, locked_rewards, (redemption,)
+        )
 
 
 def _pay(ident: str, order_type: str, at: int, amount: str, other: Json) -> Json:
@@ -270,4 +288,35 @@ def _locked_position(position: int, asset: str, project: str, amount: str, at: i
         "type": "NORMAL",
         "status": "HOLDING",
         "canReStake": False,
+    }
+
+
+def _locked_reward(position: int, asset: str, amount: str, kind: str, at: int) -> Json:
+    """A row of GET /sapi/v1/simple-earn/locked/history/rewardsRecord (its example's fields; "Boost Rewards" rows
+    there carry no lockPeriod)."""
+    period = {"lockPeriod": "30"} if kind == "Locked Rewards" else {}
+    return {"positionId": position, "time": at, "asset": asset, **period, "amount": amount, "type": kind}
+
+
+def _early_redemption(position: int, redeem: int, asset: str, original: str, loss: str, at: int) -> Json:
+    """A row of GET /sapi/v1/simple-earn/locked/history/redemptionRecord: an early (AHEAD) redemption, paid, of
+    `original` less `loss` (the rewards already received)."""
+    returned = fixed8(Decimal(original) - Decimal(loss))
+    return {
+        "positionId": position,
+        "redeemId": redeem,
+        "time": at,
+        "asset": asset,
+        "lockPeriod": "90",
+        "amount": returned,
+        "originalAmount": original,
+        "type": "AHEAD",
+        "deliverDate": str(at + 86_400_000),
+        "lossAmount": loss,
+        "isComplete": True,
+        "rewardAsset": asset,
+        "rewardAmt": "0",
+        "extraRewardAsset": "BNB",
+        "estExtraRewardAmt": "0",
+        "status": "PAID",
     }

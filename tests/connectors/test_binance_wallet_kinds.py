@@ -59,10 +59,16 @@ EXPECTED: dict[Endpoint, list[Row]] = {
         ("deposit", None, "EUR", D("50.00"), None, None, None, None, None),
     ],
     # Three real-time flexible rewards from the Simple Earn list, and the bonus one once: from the asset dividend
-    # list, which also has it (the Simple Earn list is asked for REALTIME only).
+    # list, which also has it (the Simple Earn list is asked for REALTIME only). The locked list: three BTC rewards
+    # and a BNB boost of the position held, two BNB rewards of the one redeemed early, whose 0.0004 BNB of rewards
+    # Binance took back at the redemption.
     Endpoint.EARN_REWARDS: [
         *[("reward", None, "ETH", D("0.00000137"), None, None, None, None, None)] * 3,
         ("reward", None, "ETH", D("0.00000021"), None, None, None, None, None),
+        *[("reward", None, "BTC", D("0.00000003"), None, None, None, None, None)] * 3,
+        ("reward", None, "BNB", D("0.00001"), None, None, None, None, None),
+        *[("reward", None, "BNB", D("0.0002"), None, None, None, None, None)] * 2,
+        ("interest", None, "BNB", D("-0.0004"), None, None, None, None, None),
     ],
 }
 
@@ -106,6 +112,8 @@ class Spy:
         "sapiGetFiatOrders",
         "sapiGetFiatPayments",
         "sapiGetSimpleEarnFlexibleHistoryRewardsRecord",
+        "sapiGetSimpleEarnLockedHistoryRewardsRecord",
+        "sapiGetSimpleEarnLockedHistoryRedemptionRecord",
     )
 
     def __init__(self, client: Any) -> None:
@@ -149,12 +157,13 @@ async def test_first_sync_stores_every_kind_exactly(binance: BinanceEmulator) ->
         records = [r for e in KINDS for r in sync.of(e)]
         explained = {a: v for a, v in explained_balances(movements(records)).items() if v}
         # EUR: 498.50 in, 100 out, 200 for BTC; BTC and ETH bought less their dust (and in earn), ETH with its
-        # 0.00000432 of rewards; BNB from dust.
+        # 0.00000432 of rewards, BTC with its 0.00000009 of locked ones; BNB from dust and the 0.00001 boost (the
+        # early-redeemed position's 0.0004 of rewards taken back from its principal: nothing left of them).
         expected = {
             "EUR": D("198.50"),
-            "BTC": D("0.00327"),
+            "BTC": D("0.00327009"),
             "ETH": D("0.01900432"),
-            "BNB": D("0.00539"),
+            "BNB": D("0.00540"),
             "USDT": D("64.97"),
         }
         assert gained == expected
@@ -184,8 +193,8 @@ async def test_resync_asks_only_for_new_and_a_pending_p2p_order_is_stored_once_c
     # Each list asked once, from where the first sync stopped: the P2P lists from the pending order two days back
     # (the order held their cursors), every other list from the first sync's end, not from the sync-from date.
     asked = {(name, params.get("tradeType") or params.get("transactionType") or "") for name, params in spy.calls}
-    assert all(params["type"] == "REALTIME" for name, params in spy.calls if "SimpleEarn" in name)
-    assert len(asked) == len(spy.calls) == 9
+    assert all(params["type"] == "REALTIME" for name, params in spy.calls if "SimpleEarnFlexible" in name)
+    assert len(asked) == len(spy.calls) == 11
     two_days_ago = datetime.now(UTC) - timedelta(days=2, hours=1, minutes=5)
     for name, params in spy.calls:
         start = params.get("startTime", params.get("startTimestamp", params.get("beginTime")))

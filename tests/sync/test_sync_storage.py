@@ -14,7 +14,8 @@ from bot.imports import ImportService
 from bot.sync import SyncStatus
 from connectors.fetchers.binance import BINANCE_OPENED
 from connectors.fetchers.binance.transfers import DIRECTIONS
-from connectors.fetchers.binance.wallet_kinds import FLEXIBLE_REWARDS_WINDOW_MS
+from connectors.fetchers.binance.simple_earn import SIMPLE_EARN_LAUNCHED
+from connectors.fetchers.binance.simple_earn import WINDOW_MS as EARN_WINDOW_MS
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import RecordKind, natural_key
@@ -40,8 +41,8 @@ WALLET_KINDS = {Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT}
 ENDPOINTS |= WALLET_KINDS
 ENDPOINTS |= UNUSED_KINDS  # futures and margin, on by default: skipped for this account (tests/sync/conftest.py)
 # What they ask in a sync that finds nothing new: one range of each list (dust 1, P2P's BUY and SELL 2, Pay 1, fiat's
-# four), and Simple Earn's real-time rewards after the distributions (1).
-WALLET_KIND_RESYNC = 9
+# four), and Simple Earn's real-time and locked rewards and locked redemptions after the distributions (3).
+WALLET_KIND_RESYNC = 11
 # Transfers between the account's own wallets, on by default: one request per direction a sync, each one window over
 # its six-month reach (connectors/fetchers/binance/transfers.py).
 ENDPOINTS.add(Endpoint.TRANSFERS)
@@ -73,7 +74,9 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
         windows += math.ceil((to_ms(done.covered_until) - opened + 1) / span_ms(spec.window))
     rewards = first.endpoint(Endpoint.EARN_REWARDS)
     assert rewards is not None and rewards.covered_until is not None
-    windows += math.ceil((to_ms(rewards.covered_until) - opened + 1) / FLEXIBLE_REWARDS_WINDOW_MS)  # real-time rewards
+    windows += math.ceil((to_ms(rewards.covered_until) - opened + 1) / EARN_WINDOW_MS)  # real-time rewards
+    launched = date_ms(SIMPLE_EARN_LAUNCHED)  # locked rewards and redemptions
+    windows += 2 * math.ceil((to_ms(rewards.covered_until) - launched + 1) / EARN_WINDOW_MS)
     kinds = sum(done.requests for done in first.endpoints if done.endpoint in WALLET_KINDS)
     assert first_requests == windows + kinds + 1 + len(first.markets_scanned) + UNUSED_KIND_LOOKS + TRANSFER_LISTS
 

@@ -21,6 +21,7 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
 from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
+from connectors.fetchers.binance.simple_earn import BinanceSimpleEarn
 from connectors.fetchers.binance.trades import BinanceTrades
 from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.fetchers.binance.wallet import BinanceWallet
@@ -70,6 +71,8 @@ class BinanceFetcher:
         )
         self.wallet = BinanceWallet(client, self.evidence, self.pacing, opened=BINANCE_OPENED)
         self.wallet_kinds = BinanceWalletKinds(client, self.evidence, self.pacing, profile.name)
+        kinds = self.wallet_kinds
+        self.simple_earn = BinanceSimpleEarn(kinds.request, kinds.code, self.evidence.note, profile.name)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
         self.transfers = BinanceTransfers(client, self.margin.assets.add)
@@ -120,7 +123,7 @@ class BinanceFetcher:
             return self.wallet_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.EARN_REWARDS:
             dividends = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
-            return self.wallet_kinds.with_flexible_rewards(
+            return self.simple_earn.after_dividends(
                 dividends, spec, since=since, until=until, cursors=cursors, report=report
             )
         return self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)

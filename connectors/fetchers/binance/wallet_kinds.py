@@ -1,4 +1,4 @@
-"""Binance's other wallet histories: dust, P2P orders, Binance Pay, fiat orders and payments, Simple Earn rewards.
+"""Binance's other wallet histories: dust, P2P orders, Binance Pay, fiat orders and payments.
 
 | endpoint | list | range per request | paging | reach | weight |
 | --- | --- | --- | --- | --- | --- |
@@ -7,12 +7,12 @@
 | PAY | `/sapi/v1/pay/transactions` | 90 days | none: `limit` 100, the end moves back | 18 months | 3,000 UID |
 | FIAT | `/sapi/v1/fiat/orders`, transactionType 0, 1 | not limited | `page`, `rows` 500 | not stated | 45,000 UID |
 | FIAT | `/sapi/v1/fiat/payments`, transactionType 0, 1 | not limited | `page`, `rows` 500 | not stated | 1 IP |
-| EARN_REWARDS | `/sapi/v1/simple-earn/flexible/history/rewardsRecord` REALTIME | 89 days | `current` 100 | – | 150 IP |
 
 docs/exchange-apis/binance.md names each page. Endpoints made of several lists (P2P's two trade types, fiat's four)
 keep one walk cursor per list inside the endpoint's cursor (`{"lists": {name: walk cursor}}`). A P2P order, fiat
 order or payment in progress holds its list's cursor at its time (windows.py), so the next sync stores it once done.
-Each list is paced by its own documented budget, as budgets.py paces the older wallet lists.
+Each list is paced by its own documented budget, as budgets.py paces the older wallet lists; `request` paces
+Simple Earn's lists (simple_earn.py) the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 from connectors.clients import last_response_headers, shared_by_exchange
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
 from connectors.fetchers.binance.budgets import IP_HEADER, UID_HEADER, MinuteBudget, SapiPacing
+from connectors.fetchers.binance.simple_earn import RULES as EARN_RULES
 from connectors.fetchers.discovery import AssetEvidence
 from connectors.fetchers.windows import (
     FetchWindowPage,
@@ -46,7 +46,6 @@ from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text
 
-FLEXIBLE_REWARDS = "/sapi/v1/simple-earn/flexible/history/rewardsRecord"
 # ccxt implicit method -> (Binance path, documented weight, True: the account's UID budget, False: the IP's).
 RULES: Mapping[str, tuple[str, int, bool]] = {
     "sapiGetAssetDribblet": ("/sapi/v1/asset/dribblet", 1, False),  # wallet/asset/dust-log
@@ -54,13 +53,8 @@ RULES: Mapping[str, tuple[str, int, bool]] = {
     "sapiGetPayTransactions": ("/sapi/v1/pay/transactions", 3_000, True),  # pay/rest-api
     "sapiGetFiatOrders": ("/sapi/v1/fiat/orders", 45_000, True),  # fiat/rest-api
     "sapiGetFiatPayments": ("/sapi/v1/fiat/payments", 1, False),  # fiat/rest-api/Get-Fiat-Payments-History
-    "sapiGetSimpleEarnFlexibleHistoryRewardsRecord": (FLEXIBLE_REWARDS, 150, False),  # Get-Flexible-Rewards-History
+    **EARN_RULES,  # simple_earn.py's lists, paced here too
 }
-# Flexible rewards: at most "3 months" a request (89 days fit any three), `size` 100. REALTIME only: the asset dividend
-# list has the BONUS ones but not these (ccxt issue #25793), so asking for ALL would count the bonus twice.
-FLEXIBLE_REWARDS_WINDOW_MS = 89 * 86_400_000
-FLEXIBLE_REWARDS_PAGE = 100
-BINANCE_OPENED = date(2017, 7, 14)
 SOURCES = {Endpoint.DUST: "dust", Endpoint.P2P: "p2p", Endpoint.PAY: "pay", Endpoint.FIAT: "fiat"}  # evidence names
 KIND_ENDPOINTS = frozenset(SOURCES)
 
@@ -139,45 +133,6 @@ class BinanceWalletKinds:
             return [(name, self._numbered(spec, report, m, t, partial(parse, f))) for name, m, t, parse, f in lists]
         raise ValueError(f"no Binance wallet list for {endpoint}")
 
-    async def with_flexible_rewards(
-        self,
-        dividends: AsyncIterator[Page],
-        spec: EndpointSpec,
-        *,
-        since: datetime | None,
-        until: datetime,
-        cursors: Mapping[str, Cursor],
-        report: FetchReport,
-    ) -> AsyncIterator[Page]:
-        """The asset dividend pages (wallet.py), then Simple Earn's real-time flexible rewards, which that list
-        lacks. Both walks share the endpoint's cursor: the dividends' own keys, and this walk's under "lists"."""
-        stored = dict(cursors.get("") or {})
-        lists: dict[str, Cursor] = dict(stored.pop("lists", None) or {})
-        last: Cursor = stored
-        async for page in dividends:
-            last = dict(page.cursor)
-            yield replace(page, cursor={**last, "lists": lists})
-        own = lists.get("realtime")
-        start = walk_begin(spec, own, since, report, exchange_name=self.name, opened=BINANCE_OPENED)
-        fetch_page = self._flexible_rewards_page(spec, report)
-        walk = WindowWalk(spec.endpoint, FLEXIBLE_REWARDS_WINDOW_MS, fetch_page, report=report)
-        async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=own, floor_ms=since_ms(since)):
-            lists = {**lists, "realtime": page.cursor}
-            yield Page(spec.endpoint, page.records, {**last, "lists": lists}, page.covered_until)
-
-    def _flexible_rewards_page(self, spec: EndpointSpec, report: FetchReport) -> FetchWindowPage:
-        method = "sapiGetSimpleEarnFlexibleHistoryRewardsRecord"
-
-        async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
-            number = int(token or 1)
-            params = {"type": "REALTIME", "startTime": start, "endTime": end, "current": number}
-            body = await self._request(spec, report, method, {**params, "size": FLEXIBLE_REWARDS_PAGE})
-            rows = body.get("rows") or []
-            more = number * FLEXIBLE_REWARDS_PAGE < int(body.get("total") or 0)
-            return _page_of(rows, self._flexible_reward, number + 1 if more and rows else None)
-
-        return fetch_page
-
     # -- requests ---------------------------------------------------------------------------------------------
 
     def _budget(self, method: str) -> tuple[MinuteBudget, int, bool]:
@@ -186,7 +141,7 @@ class BinanceWalletKinds:
             return self._uid.setdefault(path, MinuteBudget(self.uid_per_minute)), weight, uid
         return self._ip.setdefault(path, MinuteBudget(self.ip_per_minute)), weight, uid
 
-    async def _request(self, spec: EndpointSpec, report: FetchReport, method: str, params: dict[str, Any]) -> Any:
+    async def request(self, spec: EndpointSpec, report: FetchReport, method: str, params: dict[str, Any]) -> Any:
         budget, weight, uid = self._budget(method)
         async with budget.turn:
             while (wait := budget.wait_for(weight, time.monotonic())) > 0:
@@ -212,7 +167,7 @@ class BinanceWalletKinds:
             else:
                 params = {"transactionType": kind, "beginTime": start, "endTime": end}
             params.update({"page": number, "rows": spec.page_size})
-            body = await self._request(spec, report, method, params)
+            body = await self.request(spec, report, method, params)
             rows = body.get("data") or []
             total = body.get("total")
             more = number * spec.page_size < int(total) if total is not None else len(rows) >= spec.page_size
@@ -221,7 +176,7 @@ class BinanceWalletKinds:
         return fetch_page
 
     async def _dust_page(self, spec: EndpointSpec, report: FetchReport, start: int, end: int) -> WindowPage:
-        body = await self._request(spec, report, "sapiGetAssetDribblet", {"startTime": start, "endTime": end})
+        body = await self.request(spec, report, "sapiGetAssetDribblet", {"startTime": start, "endTime": end})
         groups = body.get("userAssetDribblets") or []
         page = WindowPage([])
         for group in groups:
@@ -241,7 +196,7 @@ class BinanceWalletKinds:
         upper = int(token["end"]) if token else end
         seen = set(token["ids"]) if token else set()
         params = {"startTime": start, "endTime": upper, "limit": spec.page_size}
-        body = await self._request(spec, report, "sapiGetPayTransactions", params)
+        body = await self.request(spec, report, "sapiGetPayTransactions", params)
         rows = body.get("data") or []
         fresh = [row for row in rows if str(row["transactionId"]) not in seen]
         page = _page_of(fresh, self._pay, None)
@@ -280,24 +235,6 @@ class BinanceWalletKinds:
             fee_amount=charge,
             raw=dict(row),
         )
-
-    def _flexible_reward(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
-        """A real-time reward of a flexible product. The rows carry no id: the key is every field that tells two
-        apart (asset, product, type, time, amount)."""
-        asset, when = str(row["asset"]), int(row["time"])
-        if row.get("type", "REALTIME") != "REALTIME":
-            return [], None  # asked for REALTIME only: a bonus row is the distribution list's
-        self.evidence.note(asset, "rewards")
-        canonical = ("simple-earn", asset, row.get("projectId"), row.get("type"), when, row["rewards"])
-        record = NormalizedRecord(
-            kind=RecordKind.REWARD,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.REWARD, None, *canonical),
-            asset=self.code(asset),
-            amount=exact(row["rewards"]),
-            raw=dict(row),
-        )
-        return [record], None
 
     def _p2p(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
         asset, fiat, status = str(row["asset"]), str(row["fiat"]), str(row["orderStatus"])
