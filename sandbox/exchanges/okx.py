@@ -13,6 +13,7 @@ past it the answer is HTTP 429 with code 50011. Swaps, futures, options and marg
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import uuid
@@ -25,6 +26,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from sandbox.exchanges.base import (
+    DAY_MS,
     SECOND_MS,
     ApiKey,
     Clock,
@@ -34,6 +36,7 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
+from sandbox.exchanges.okx_archive import FILES_PATH
 from sandbox.exchanges.okx_book import (
     FILLS_HISTORY_LOOKBACK_MS,
     FILLS_HISTORY_SHORT_LOOKBACK_MS,
@@ -65,6 +68,9 @@ DEFAULT_RULES: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/api/v5/finance/savings/lending-history": (6, SECOND_MS),  # Financial Product, "GET / Lending history"
         "/api/v5/account/spot-borrow-repay-history": (5, 2 * SECOND_MS),  # "Get borrow/repay history"
         "/api/v5/finance/staking-defi/orders-active": (3, SECOND_MS),  # On-chain earn, "GET / Active orders"
+        # "Get bills details (since 2021)" and "Apply bills details (since 2021)" (okx_archive.py)
+        "/api/v5/account/bills-history-archive": (10, 2 * SECOND_MS),
+        "POST /api/v5/account/bills-history-archive": (12, DAY_MS),
     }
 )
 TIMESTAMP_TOLERANCE_MS = 30 * SECOND_MS
@@ -96,6 +102,12 @@ class Endpoint:
     path: str
     private: bool
     handler: Callable[[Call], object]
+    method: str = "GET"
+
+    @property
+    def rule(self) -> str:
+        """The key of the endpoint's limit: its path, prefixed for the one POST (its own limit on a shared path)."""
+        return self.path if self.method == "GET" else f"{self.method} {self.path}"
 
 
 class OkxKeys(KeyRegistry):
@@ -140,6 +152,7 @@ class OkxEmulator(ExchangeEmulator):
         fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS,
         clock: Clock | None = None,
         derivatives: bool = False,
+        bill_history: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = OkxKeys(self.key_length, self.secret_length)
@@ -158,7 +171,12 @@ class OkxEmulator(ExchangeEmulator):
         self.account: ScriptedAccount = with_exact_costs(
             generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds())
         )
-        self.book = OkxBook(self.account, fills_history_lookback_ms=fills_history_lookback_ms, derivatives=derivatives)
+        self.book = OkxBook(
+            self.account,
+            fills_history_lookback_ms=fills_history_lookback_ms,
+            derivatives=derivatives,
+            bill_history=bill_history,
+        )
         self._windows: dict[tuple[str, ...], SlidingWindow] = {}
         book = self.book
         self.endpoints = (
@@ -179,6 +197,8 @@ class OkxEmulator(ExchangeEmulator):
             Endpoint("/api/v5/finance/savings/lending-history", True, book.lending_history),
             Endpoint("/api/v5/account/spot-borrow-repay-history", True, book.borrow_repay_history),
             Endpoint("/api/v5/finance/staking-defi/orders-active", True, book.onchain_orders),
+            Endpoint("/api/v5/account/bills-history-archive", True, book.archive.link),
+            Endpoint("/api/v5/account/bills-history-archive", True, book.archive.apply, "POST"),
         )
 
     def reachable_since(self, lookback_ms: int) -> int:
@@ -190,31 +210,43 @@ class OkxEmulator(ExchangeEmulator):
 
     def add_routes(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
-            app.router.add_get(endpoint.path, self._handler(endpoint))
+            app.router.add_route(endpoint.method, endpoint.path, self._handler(endpoint))
+        app.router.add_get(f"{FILES_PATH}/{{token}}.zip", self._archive_file)
 
     def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
-            return self.serve(request, endpoint)
+            body = await request.text() if endpoint.method == "POST" else ""
+            return self.serve(request, endpoint, body)
 
         return handle
 
+    async def _archive_file(self, request: web.Request) -> web.Response:
+        """A bill archive's download link (okx_archive.py): outside the signed API, like a storage link."""
+        content = self.book.archive.file(request.match_info["token"], self.clock.now_ms())
+        if content is None:
+            return web.Response(status=403, text="link expired or unknown")
+        return web.Response(body=content, content_type="application/zip")
+
     # -- the request pipeline -------------------------------------------------------------------------------
 
-    def serve(self, request: web.Request, endpoint: Endpoint) -> web.Response:
+    def serve(self, request: web.Request, endpoint: Endpoint, body: str = "") -> web.Response:
         now = self.clock.now_ms()
         ip = request.remote or ""
+        self.book.archive.base_url = f"{request.scheme}://{request.host}"
         try:
             params = dict(parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True))
+            if body:
+                params.update(_body_params(body))
             key = None
             if endpoint.private:
-                key = self._authenticate(request, ip, now)
-                self._spend(("account", endpoint.path), endpoint.path, now)
+                key = self._authenticate(request, ip, now, body)
+                self._spend(("account", endpoint.rule), endpoint.rule, now)
             else:
-                self._spend((ip, endpoint.path, params.get("instType", "")), endpoint.path, now)
+                self._spend((ip, endpoint.rule, params.get("instType", "")), endpoint.rule, now)
             data = endpoint.handler(Call(params=params, key=key, now_ms=now))
         except OkxError as error:
-            body = {"code": error.code, "data": [], "msg": error.msg}
-            return web.json_response(body, status=error.status, dumps=compact_json)
+            answer = {"code": error.code, "data": [], "msg": error.msg}
+            return web.json_response(answer, status=error.status, dumps=compact_json)
         except NotEmulated as reason:
             return self.not_emulated(request, str(reason))
         return web.json_response({"code": "0", "data": data, "msg": ""}, dumps=compact_json)
@@ -227,7 +259,7 @@ class OkxEmulator(ExchangeEmulator):
         if not window.try_spend(now, 1):
             raise OkxError("50011", "Too Many Requests", 429)
 
-    def _authenticate(self, request: web.Request, ip: str, now: int) -> ApiKey:
+    def _authenticate(self, request: web.Request, ip: str, now: int, body: str = "") -> ApiKey:
         headers = request.headers
         api_key = headers.get("OK-ACCESS-KEY", "")
         if not api_key:
@@ -255,7 +287,7 @@ class OkxEmulator(ExchangeEmulator):
         if not key.passphrase_matches(passphrase):
             raise OkxError("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.', 401)
         # OKX signs the path with its query exactly as sent, plus the body (empty for GET).
-        payload = f"{timestamp_text}{request.method}{request.raw_path}"
+        payload = f"{timestamp_text}{request.method}{request.raw_path}{body}"
         if not key.base64_signature_matches(payload, signature):
             raise OkxError("50113", "Invalid signature.", 401)
         if self.keys.access(key, ip=ip, now_ms=now) is KeyAccess.IP_NOT_ALLOWED:
@@ -263,3 +295,15 @@ class OkxEmulator(ExchangeEmulator):
         if not key.permissions.read:
             raise OkxError("50120", "This API key doesn't have permission to use this function", 200)
         return key
+
+
+def _body_params(body: str) -> dict[str, str]:
+    """A POST's JSON body as parameters (OKX's POST bodies are flat objects of strings); 50014's "can not be empty"
+    answers a body that is not one, as for a missing parameter."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise OkxError("50014", "Parameter body can not be empty.") from None
+    if not isinstance(parsed, dict):
+        raise OkxError("50014", "Parameter body can not be empty.")
+    return {str(k): str(v) for k, v in parsed.items()}

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sandbox.exchanges import okx_account
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
+from sandbox.exchanges.okx_archive import OkxArchive
 from sandbox.exchanges.okx_derivatives import OkxDerivatives
 from sandbox.exchanges.okx_protocol import (
     INST_TYPES,
@@ -96,10 +97,13 @@ class OkxBook:
         *,
         fills_history_lookback_ms: int = FILLS_HISTORY_LOOKBACK_MS,
         derivatives: bool = False,
+        bill_history: bool = False,
     ) -> None:
         self.account = account
-        # Swaps, futures, options and margin (okx_derivatives.py): a fixed script, served only when asked for.
-        self.derivatives = OkxDerivatives(account, enabled=derivatives)
+        # Swaps, futures, options and margin (okx_derivatives.py): a fixed script, served only when asked for;
+        # `bill_history` adds bills older than bills-archive's reach, served in quarterly files (okx_archive.py).
+        self.derivatives = OkxDerivatives(account, enabled=derivatives, history=bill_history)
+        self.archive = OkxArchive(self.derivatives)
         self.savings = OkxSavings(account, enabled=derivatives)  # and sub-account transfers (okx_savings.py)
         self.fills_history_lookback_ms = fills_history_lookback_ms
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet

@@ -6,7 +6,8 @@ are okx_savings.py's. Rules and pages: docs/exchange-apis/okx.md.
 
 The script is small and written out by hand, so a test can write its ground truth by hand too: SCRIPT below, every
 amount exact. `OkxEmulator(derivatives=True)` serves it; without it these lists are empty, as for an account that
-never traded derivatives. bills-archive reaches three months back, so every event lies within the last 45 days.
+never traded derivatives. bills-archive reaches three months back, so every event lies within the last 45 days;
+`history=True` adds OLD_FILLS and OLD_BILLS, further back, for bills-history-archive (okx_archive.py).
 """
 
 from __future__ import annotations
@@ -85,6 +86,18 @@ SCRIPT_BILLS = (
     Bill(34, "8", "174", "USDT", "0.4", "swap"),
     Bill(25, "7", "9", "USDT", "-0.05"),
 )
+# Older than bills-archive's three months (`history=True`): only bills-history-archive's quarterly files hold these
+# bills (okx_archive.py); the fills are within fills-history's year. At 120 to 260 days back they fall in two or
+# three past quarters whatever the day of the year.
+OLD_FILLS = (
+    Fill(260, "swap", "buy", "5", "50000", "-1.25", "settle"),  # open long 0.05 BTC
+    Fill(200, "swap", "sell", "5", "55000", "-1.375", "settle", pnl="250"),  # close: +250 USDT
+    Fill(125, "MARGIN", "buy", "0.5", "{price}", "-0.0005", "base"),
+)
+OLD_BILLS = (
+    Bill(230, "8", "173", "USDT", "-0.75", "swap"),
+    Bill(120, "7", "9", "USDT", "-0.12"),
+)
 
 
 @dataclass(frozen=True)
@@ -99,10 +112,11 @@ class Row:
 class OkxDerivatives:
     """The script laid out in time for one account: fills, bills and what they did to each coin's balance."""
 
-    def __init__(self, account: ScriptedAccount, *, enabled: bool) -> None:
+    def __init__(self, account: ScriptedAccount, *, enabled: bool, history: bool = False) -> None:
         self.now_ms = account.now_ms
         self.expiry = _yymmdd(account.now_ms + 30 * DAY_MS)
         self.margin_market = _margin_market(account.markets)
+        self.history = enabled and history
         self.rows: tuple[Row, ...] = self._lay_out() if enabled else ()
 
     def inst_id(self, key: str) -> str:
@@ -174,8 +188,10 @@ class OkxDerivatives:
 
     def _lay_out(self) -> tuple[Row, ...]:
         rows = []
-        events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in SCRIPT_FILLS]
-        events += [(b.days_ago, b) for b in SCRIPT_BILLS]
+        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ())
+        bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ())
+        events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in fills]
+        events += [(b.days_ago, b) for b in bills]
         for n, (days_ago, event) in enumerate(sorted(events, key=lambda e: -e[0])):
             ts = self.now_ms - days_ago * DAY_MS + 7_919 * (n + 1)
             bill_id = str(((ts - _SNOWFLAKE_EPOCH_MS) << 22) + n)
