@@ -15,8 +15,11 @@ def _bitget_spot(body: Any) -> Iterable[tuple[str, Decimal]]:
 
 
 def _bitget_unified(body: Any) -> Iterable[tuple[str, Decimal]]:
-    # GET /api/v3/account/assets: data.assets[] of coin, balance (equity adds unrealized profit and loss).
-    return ((row["coin"], amount_sum(row, "balance")) for row in body["data"].get("assets") or [])
+    # GET /api/v3/account/assets: data.assets[] of coin, balance (equity adds unrealized profit and loss), debt
+    # ("Applicable when placing margin orders"). Read net of the debt, as every margin wallet is (the page does not
+    # say whether `balance` holds borrowed coins; docs/exchange-apis/bitget.md reads it as holding them).
+    rows = body["data"].get("assets") or []
+    return ((row["coin"], amount_sum(row, "balance") - amount_sum(row, "debt")) for row in rows)
 
 
 def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:

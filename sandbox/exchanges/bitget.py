@@ -82,6 +82,7 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v3/tax/records": 1,
         "/api/v3/account/assets": 20,
         "/api/v3/account/funding-assets": 20,
+        "/api/v3/account/financial-records": 20,  # uta/account/Get-Financial-Records
         **DERIVATIVES_PER_SECOND,
     }
 )
@@ -183,6 +184,7 @@ class BitgetEmulator(ExchangeEmulator):
             # uta/account/Get-Account-Info: "Permission: No permission required", 5/s per UID.
             Endpoint("/api/v3/account/info", ANY_KEY, uta.account_info),
             Endpoint("/api/v3/trade/fills", ANY_KEY, uta.fills),
+            Endpoint("/api/v3/account/financial-records", ANY_KEY, uta.financial_records),
             Endpoint("/api/v3/account/deposit-records", ANY_KEY, uta.deposit_records),
             Endpoint("/api/v3/account/withdrawal-records", ANY_KEY, uta.withdrawal_records),
             Endpoint("/api/v3/tax/records", TAX_READ, uta.tax_records),

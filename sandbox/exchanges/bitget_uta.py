@@ -21,6 +21,7 @@ from typing import Any
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_book import CHAINS, WALLET_STATUS, BitgetBook
 from sandbox.exchanges.bitget_protocol import BitgetError, Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_uta_derivatives import UtaDerivatives, with_debt
 from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalRecord, plain
 from sandbox.exchanges.scripted import credited_balances
 
@@ -57,6 +58,11 @@ def _limit(params: Mapping[str, str], default: int) -> int:
 class BitgetUtaBook:
     def __init__(self, book: BitgetBook) -> None:
         self.book = book
+
+    @property
+    def derivatives(self) -> UtaDerivatives:
+        """The scripted futures and margin history (bitget_uta_derivatives), empty unless the emulator has one."""
+        return UtaDerivatives(self.book.derivatives.script)
 
     def account_info(self, call: Call) -> Json:
         """``GET /api/v3/account/info`` as uta/account/Get-Account-Info documents it."""
@@ -97,6 +103,8 @@ class BitgetUtaBook:
             for b in held
             if b.total > 0
         ]
+        derivatives = self.derivatives
+        assets = with_debt(assets, derivatives.balance_change(), derivatives.debt())
         totals = ("accountEquity", "usdtEquity", "btcEquity", "unrealisedPnl", "usdtUnrealisedPnl", "btcUnrealizedPnl")
         risk = ("effEquity", "mmr", "imr", "mgnRatio", "positionMgnRatio")
         return {**{name: "" for name in totals}, **{name: "0" for name in risk}, "assets": assets}
@@ -127,12 +135,20 @@ class BitgetUtaBook:
         start = max(start, call.now_ms - FILLS_REACH_MS)
         ceiling = int_param(p, "cursor")
         trades = self.book.account.trades if category in (None, "SPOT") else ()
+        # (id, time, the row or the trade it is written from: a spot trade is written only when served)
+        rows: list[tuple[int, int, Json | TradeRecord]] = [(int(t.id), t.timestamp, t) for t in trades]
+        rows += self.derivatives.fills(category)
         chosen = sorted(
-            (t for t in trades if start <= t.timestamp <= end and (ceiling is None or int(t.id) < ceiling)),
-            key=lambda t: int(t.id),
+            (r for r in rows if start <= r[1] <= end and (ceiling is None or r[0] < ceiling)),
+            key=lambda r: r[0],
             reverse=True,
         )[:limit]
-        return {"list": [self._fill(t) for t in chosen], "cursor": chosen[-1].id if chosen else ""}
+        served = [self._fill(row) if isinstance(row, TradeRecord) else row for _, _, row in chosen]
+        return {"list": served, "cursor": str(chosen[-1][0]) if chosen else ""}
+
+    def financial_records(self, call: Call) -> Json:
+        self._unified(call)
+        return self.derivatives.financial_records(call)
 
     @staticmethod
     def _fill(t: TradeRecord) -> Json:

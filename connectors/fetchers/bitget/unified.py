@@ -5,13 +5,14 @@
 | spot trades | `GET /api/v3/trade/fills`, `category` SPOT and MARGIN | 30 days | 90 days | `cursor` |
 | deposits | `GET /api/v3/account/deposit-records` | none stated | none stated | `cursor` = smallest `orderId` |
 | withdrawals | `GET /api/v3/account/withdrawal-records` | none stated | none stated | `cursor` = smallest `orderId` |
+| futures, funding, loans | fills, `GET /api/v3/account/financial-records` | 30 days | 90 days | `cursor` |
 
 Pages of at most 100 (docs: uta/trade/Get-Order-Fills, uta/account/deposit/Get-Deposit-Records,
-uta/account/withdrawal/Get-Withdrawal-Records). Deposits and withdrawals are walked in the classic lists' 90-day
-windows and two-year reach (what the profile says for v2; the v3 pages state neither). Converts
-(`/api/v3/account/convert-records` needs both coins named) and transfers (v3 has no transfer history list) are not
-read: each is reported as a gap with the reason, never as an empty success. Fills carry `feeDetail` as a list of
-{feeCoin, fee}; the docs' example fee is positive, read as the amount charged.
+uta/account/withdrawal/Get-Withdrawal-Records; futures and loans: see `unified_derivatives`). Deposits and
+withdrawals are walked in the classic lists' 90-day windows and two-year reach (what the profile says for v2; the
+v3 pages state neither). Converts (`/api/v3/account/convert-records` needs both coins named) and transfers (v3 has
+no transfer history list) are not read: each is reported as a gap with the reason, never as an empty success. Fills
+carry `feeDetail` as a list of {feeCoin, fee}; the docs' example fee is positive, read as the amount charged.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bitget.pages import BITGET_OPENED, Parsed, note_gap, walk_start
 from connectors.fetchers.bitget.trades import market_of
+from connectors.fetchers.bitget.unified_derivatives import ENDPOINTS as DERIVATIVES
+from connectors.fetchers.bitget.unified_derivatives import Stream, UnifiedDerivatives, derivatives_spec
 from connectors.fetchers.bitget.wallet import DONE, FAILED
 from connectors.fetchers.windows import (
     WindowPage,
@@ -48,11 +51,6 @@ WITHDRAWALS = "privateUtaGetV3AccountWithdrawalRecords"
 NOT_READ = {
     Endpoint.CONVERT: msgid("sync.gap.bitget.unified_converts"),
     Endpoint.TRANSFERS: msgid("sync.gap.bitget.unified_transfers"),
-    # The classic futures and margin lists (derivatives.py, margin.py) answer 40085 too; v3's futures fills and
-    # financial records are not read yet.
-    Endpoint.FUTURES_TRADES: msgid("sync.gap.bitget.unified_derivatives"),
-    Endpoint.FUNDING: msgid("sync.gap.bitget.unified_derivatives"),
-    Endpoint.MARGIN_LOANS: msgid("sync.gap.bitget.unified_derivatives"),
 }
 # Read with the spot trades (fills of category MARGIN): nothing of their own to ask.
 WITH_SPOT_TRADES = frozenset({Endpoint.MARGIN_TRADES})
@@ -60,6 +58,8 @@ WITH_SPOT_TRADES = frozenset({Endpoint.MARGIN_TRADES})
 
 def unified_spec(spec: EndpointSpec) -> EndpointSpec:
     """The v3 list's rules in place of the v2 one's."""
+    if spec.endpoint in DERIVATIVES:
+        return derivatives_spec(spec)
     if spec.endpoint is Endpoint.SPOT_TRADES:
         return replace(spec, window=timedelta(days=30), lookback=timedelta(days=90), api_path="GET /api/v3/trade/fills")
     path = {Endpoint.DEPOSITS: "deposit-records", Endpoint.WITHDRAWALS: "withdrawal-records"}[spec.endpoint]
@@ -69,6 +69,7 @@ def unified_spec(spec: EndpointSpec) -> EndpointSpec:
 class BitgetUnified:
     def __init__(self, client: Any) -> None:
         self.client = client
+        self.derivatives = UnifiedDerivatives(client)
 
     def code(self, coin: str) -> str:
         return str(self.client.safe_currency_code(coin.upper()))
@@ -98,25 +99,32 @@ class BitgetUnified:
         v3 = unified_spec(spec)
         if v3.window is None:
             raise ValueError(f"Bitget {spec.endpoint} needs a window in its profile")
-        streams = [f"uta:{c}" for c in FILL_CATEGORIES] if spec.endpoint is Endpoint.SPOT_TRADES else ["uta"]
-        for key in streams:
-            cursor = cursors.get(key)
+        for stream in self._streams(spec.endpoint):
+            cursor = cursors.get(stream.key)
             start_ms = walk_start(v3, cursor, since, report)
             walk = WindowWalk(
-                spec.endpoint, span_ms(v3.window), self._pages(v3, key, report), key, rereads_late_listings=True
+                spec.endpoint,
+                span_ms(v3.window),
+                self._pages(v3, stream, report),
+                stream.key,
+                rereads_late_listings=True,
             )
             async for page in walk.pages(
                 start_ms=start_ms, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)
             ):
                 yield page
 
-    def _pages(self, spec: EndpointSpec, key: str, report: FetchReport) -> Any:
-        if spec.endpoint is Endpoint.SPOT_TRADES:
-            method, params, parse = FILLS, {"category": key.split(":")[1]}, self._fill
-        elif spec.endpoint is Endpoint.DEPOSITS:
-            method, params, parse = DEPOSITS, {}, self._deposit
-        else:
-            method, params, parse = WITHDRAWALS, {}, self._withdrawal
+    def _streams(self, endpoint: Endpoint) -> list[Stream]:
+        if endpoint is Endpoint.SPOT_TRADES:
+            return [Stream(f"uta:{c}", FILLS, {"category": c}, self._fill) for c in FILL_CATEGORIES]
+        if endpoint is Endpoint.DEPOSITS:
+            return [Stream("uta", DEPOSITS, {}, self._deposit)]
+        if endpoint is Endpoint.WITHDRAWALS:
+            return [Stream("uta", WITHDRAWALS, {}, self._withdrawal)]
+        return self.derivatives.streams(endpoint)
+
+    def _pages(self, spec: EndpointSpec, stream: Stream, report: FetchReport) -> Any:
+        method, params, parse, key = stream.method, stream.params, stream.parse, stream.key
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             request = cursor_window_request(params, window_start, window_end, spec.page_size, token)
