@@ -1,9 +1,11 @@
 """`tallybot worker`: a process that runs sync jobs from the queue (PostgreSQL, procrastinate) until SIGINT/SIGTERM.
 
 Start as many as the deployment needs, on any machine that reaches the database. Each runs up to
-TALLYBOT_WORKER_CONCURRENCY syncs at once, sends a heartbeat every quarter of TALLYBOT_WORKER_STALLED_SECONDS, and
-edits the users' progress messages itself through the Bot API. It holds no bot instance lock: replicas of the bot and
-workers share the database, and a sync's lease keeps one sync per account.
+TALLYBOT_WORKER_CONCURRENCY syncs at once, sends a heartbeat every quarter of TALLYBOT_WORKER_STALLED_SECONDS,
+edits the users' progress messages itself through the Bot API, and runs automatic syncs (the due pass is
+procrastinate's periodic task, deferred once per period whatever the number of workers) with their notices. It holds
+no bot instance lock: replicas of the bot and workers share the database, and a sync's lease keeps one sync per
+account.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from datetime import timedelta
 
 from telegram import Bot
 
+from bot.autosync import AutoSyncSettings, AutoSyncStore
 from bot.integrations import IntegrationService
+from bot.jobs.auto import AutoSyncWork
+from bot.jobs.auto_tasks import register_auto_sync_tasks
 from bot.jobs.queue import SYNC_QUEUE, job_app, queue_url, register_sync_task
 from bot.jobs.task import WORKER_KEY, WorkerServices, sync_account
 from bot.logs import install_redaction
@@ -61,8 +66,11 @@ async def run_worker(settings: Settings) -> None:
         )
         app = job_app(settings, connections=worker_connections(settings))
         register_sync_task(app, sync_account)
+        automatic = AutoSyncSettings()
+        register_auto_sync_tasks(app, automatic)
         bot = Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url)
-        work = WorkerServices(sync=sync, reconciler=ReconcileService(database, integrations, pool), bot=bot)
+        auto = AutoSyncWork(sync, AutoSyncStore(database, automatic.hour_seconds), bot)
+        work = WorkerServices(sync, ReconcileService(database, integrations, pool), bot, auto)
         try:
             async with bot, app.open_async():
                 log.info("sync worker up (%d at once)", settings.worker_concurrency)

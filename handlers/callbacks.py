@@ -1,111 +1,24 @@
-"""Callback data of every button: `<prefix>:<field>[:<field>…]`, at most 64 bytes, one codec for every family.
+"""The button families of the bot: callback data `<prefix>:<field>[:<field>…]`, at most 64 bytes.
 
-Each family of buttons is declared here once, with the shape of each field, so that
-- a prefix cannot be used by two families (the registry refuses a second one),
-- a button that would not fit Telegram's 64 bytes, or whose field would not parse back, fails when it is built
-  (in the test that draws the menu), not when Telegram refuses the whole message,
-- the data of a pressed button, which comes from the client and can be forged or stale, parses to None unless
-  every field has its declared shape; the handler then answers "this button is from an older menu".
-The handlers' `CallbackQueryHandler` patterns come from here too (`Family.pattern`, `pattern_of`).
+The codec and its registry are in bot/callback_codec.py (a sync worker builds buttons too); every family is declared
+once, with the shape of each field, so a prefix cannot be taken twice, a button that would not fit Telegram's 64 bytes
+fails when it is built, and a forged or stale press parses to None (the handler answers "this button is from an older
+menu"). The handlers' `CallbackQueryHandler` patterns come from here too (`Family.pattern`, `pattern_of`).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from bot.callback_codec import ID, KEYS, MAX_BYTES, NAME, NONCE, STATUS, Family, Field, families, pattern_of
 
-from telegram import InlineKeyboardButton
-
-MAX_BYTES = 64  # Telegram's limit on callback_data
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One field and the regular expression its whole value must match."""
-
-    name: str
-    shape: str
-
-
-# Shapes shared by several families. An id is ASCII digits that fit the databases' 64-bit ids (18 digits always do).
-ID = r"[0-9]{1,18}"
-NONCE = r"[A-Za-z0-9_-]{1,16}"  # a short random nonce tying a button to one flow or one pending upload
-NAME = r"[a-z0-9_-]{1,32}"  # exchange ids, format names, topic ids, actions
-
-
-class Family:
-    """One family of buttons, registered under its prefix."""
-
-    def __init__(self, prefix: str, *fields: Field) -> None:
-        if not re.fullmatch(r"[a-z]{1,4}", prefix) or not fields:
-            raise ValueError(f"a family needs a short lowercase prefix and at least one field: {prefix!r}")
-        if prefix in _FAMILIES:
-            raise ValueError(f"callback prefix {prefix!r} is already taken")
-        self.prefix = prefix
-        self.fields = fields
-        self._shape = re.compile(
-            re.escape(prefix) + "".join(f":(?P<{field.name}>{field.shape})" for field in fields), re.DOTALL
-        )
-        _FAMILIES[prefix] = self
-
-    @property
-    def pattern(self) -> str:
-        """The `CallbackQueryHandler` pattern that routes this family's presses (parsing checks the fields)."""
-        return f"^{re.escape(self.prefix)}:"
-
-    def data(self, *values: str | int) -> str:
-        """The callback data for these field values; ValueError if it would not parse back or fit 64 bytes."""
-        if len(values) != len(self.fields):
-            raise ValueError(f"{self.prefix}: {len(self.fields)} fields expected, got {len(values)}")
-        value = ":".join([self.prefix, *(str(v) for v in values)])
-        if len(value.encode()) > MAX_BYTES:
-            raise ValueError(f"{self.prefix}: callback data over Telegram's {MAX_BYTES} bytes")
-        if self.parse(value) != tuple(str(v) for v in values):
-            raise ValueError(f"{self.prefix}: a field does not have its declared shape")
-        return value
-
-    def fits(self, *values: str | int) -> bool:
-        """Whether a button with these values can be built (for buttons that are left out rather than fail)."""
-        try:
-            self.data(*values)
-        except ValueError:
-            return False
-        return True
-
-    def button(self, label: str, *values: str | int) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=self.data(*values))
-
-    def parse(self, raw: str | None) -> tuple[str, ...] | None:
-        """The field values of a pressed button, or None for data that is not this family's or is malformed."""
-        if raw is None or len(raw.encode()) > MAX_BYTES:
-            return None
-        matched = self._shape.fullmatch(raw)
-        if matched is None:
-            return None
-        return tuple(matched.group(field.name) for field in self.fields)
-
-
-_FAMILIES: dict[str, Family] = {}
-
-
-def families() -> tuple[Family, ...]:
-    return tuple(_FAMILIES.values())
-
-
-def pattern_of(*chosen: Family) -> str:
-    """One pattern for a handler that serves several families."""
-    return "^(?:" + "|".join(re.escape(family.prefix) for family in chosen) + "):"
-
+__all__ = ["KEYS", "MAX_BYTES", "STATUS", "families", "pattern_of"]
 
 # Every family of the bot. A field shape is as narrow as the values the bot itself puts there.
 ASSISTANT = Family("as", Field("token", NONCE), Field("action", NAME), Field("argument", r"[A-Za-z0-9_.-]{0,40}"))
 SYNC = Family("sy", Field("target", r"all|[0-9]{1,18}(?:,[0-9]{1,18})*"))
-STATUS = Family("st", Field("view", "show"))
 TROUBLESHOOT_ACCOUNT = Family("tb", Field("integration", ID))
 TROUBLESHOOTING = Family("ts", Field("topic", NAME))
 TIMEZONE = Family("tz", Field("zone", r"[A-Za-z0-9_/+-]{1,40}"))
 LANGUAGE = Family("lg", Field("locale", r"[a-z]{2,3}"))
-KEYS = Family("k", Field("action", NAME), Field("integration", ID), Field("argument", r"[a-z]{0,8}"))
 UPLOAD_ACCOUNT = Family("up", Field("token", NONCE), Field("target", f"new|{ID}"))
 UPLOAD_EXCHANGE = Family("upn", Field("token", NONCE), Field("exchange", NAME))
 UPLOAD_FORMAT = Family("upf", Field("token", NONCE), Field("integration", ID), Field("format", NAME))

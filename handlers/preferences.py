@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.context import services
 from bot.erase import FILE_TRANSACTIONS, EraseService, UserRows
 from handlers import outbound
-from handlers.autosync import runs_here, store_of
+from handlers.autosync import store_of
 from handlers.callbacks import ERASE, LANGUAGE, NOTICES, TIMEZONE
 from handlers.locale import locale_of
 from i18n import autonym, join, languages, msgid, t, tn
@@ -55,13 +55,12 @@ ERASED_ITEMS = (
 NOTICE_TOGGLE = {True: (msgid("autosync.button.unmute"), "off"), False: (msgid("autosync.button.mute"), "on")}
 
 
-def _keyboard(locale: str, muted: bool | None) -> InlineKeyboardMarkup:
+def _keyboard(locale: str, muted: bool) -> InlineKeyboardMarkup:
     buttons = [TIMEZONE.button(zone, zone) for zone in COMMON_ZONES]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([LANGUAGE.button(_marked(choice, locale), choice) for choice in languages()])
-    if muted is not None:  # None: this deployment sends no notices (handlers/autosync.py runs_here)
-        label, value = NOTICE_TOGGLE[muted]
-        rows.append([NOTICES.button(t(label, locale=locale), value)])
+    label, value = NOTICE_TOGGLE[muted]
+    rows.append([NOTICES.button(t(label, locale=locale), value)])
     rows.append([ERASE.button(t("erase.button.open", locale=locale), "ask", "", "")])
     return InlineKeyboardMarkup(rows)
 
@@ -115,7 +114,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         context.bot,
         chat.id,
         t("settings.menu", locale=locale, zone=escape(profile.timezone), language=autonym(locale)),
-        _keyboard(locale, await store_of(context).muted(user.id) if runs_here(context) else None),
+        _keyboard(locale, await store_of(context).muted(user.id)),
     )
 
 

@@ -4,27 +4,23 @@ told once per problem. An hour is shortened through TALLYBOT_AUTOSYNC_HOUR_SECON
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
-from bot.vault import generate_key
 from db.models import SyncRun
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, BybitEmulator
 from sandbox.exchanges.keys import Credentials
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
-from tests.postgres import fresh_database
 
 SMALL = AccountProfile(years=0.08, traded_markets=2, trades=10, deposits=2, withdrawals=1, converts=0, transfers=1)
 
@@ -216,35 +212,6 @@ async def connect_named(services: Services, key: Credentials, name: str, expires
         expires_at=expires_at,
     )
     return summary.id
-
-
-async def test_with_sync_workers_no_auto_sync_choice_is_offered_that_would_change_nothing(
-    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path
-) -> None:
-    """Workers' deployments do not run the due check yet: /keys and /settings offer no choice there."""
-    keys = bybit.create_demo_keys()
-    async with fresh_database() as url:
-        settings = settings_for(
-            telegram,
-            tmp_path,
-            database_url=url,
-            master_key=SecretStr(base64.b64encode(generate_key()).decode()),
-            sync_workers=True,
-            exchange_url_overrides={"bybit": bybit.base_url},
-        )
-        async with running_bot(settings) as app:
-            await connect(app.bot_data[SERVICES_KEY], keys.read_only)
-            listed = await ada.send("/keys")
-            await ada.reply_to(listed, "Bybit-1")
-            await ada.press("Bybit-1 ›")
-            await telegram.wait_until(lambda: _has_button(ada, "Delete"))
-            detail = [button.text for button in ada.last_menu("Delete").buttons]
-            asked = await ada.send("/settings")
-            menu = await ada.reply_to(asked, "")
-            offered = [button.text for button in menu.buttons]
-
-    assert not any("Every 6 hours" in label or "Daily" in label for label in detail), detail
-    assert not any("notices" in label for label in offered), offered
 
 
 def _has_button(walker: Walker, label: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
+from bot.jobs.auto import AutoSyncOrder
 from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
 from bot.settings import Settings
 from bot.sync import SyncAlreadyRunning, SyncLeaseLost
@@ -27,6 +28,8 @@ from db.migrate import libpq_url
 log = logging.getLogger(__name__)
 
 SYNC_TASK = "tallybot.sync_account"
+AUTO_SYNC_TASK = "tallybot.auto_sync_account"  # an automatic sync: no progress message, a notice on a problem
+DUE_CHECK_TASK = "tallybot.auto_sync_due"  # the periodic pass over accounts on auto-sync (bot/jobs/auto_tasks.py)
 RETRY_STALLED_TASK = "tallybot.retry_stalled_syncs"
 SYNC_QUEUE = "tallybot.sync"
 
@@ -51,10 +54,16 @@ def queue_url(settings: Settings) -> str:
     return settings.require_postgresql()
 
 
+def every_cron(seconds: float) -> str:
+    """A cron line for "about every `seconds`": whole seconds under a minute, whole minutes (at most 59) above."""
+    if seconds < 60:
+        return f"* * * * * */{max(1, int(seconds))}"  # croniter's sixth field is the second
+    return f"*/{min(59, int(seconds // 60))} * * * *"
+
+
 def stalled_cron(settings: Settings) -> str:
     """How often the stalled-job check runs: a few times per stalled threshold, at most once a minute apart."""
-    step = int(min(59, max(1, settings.worker_stalled_seconds // 3)))
-    return f"* * * * * */{step}"  # croniter's sixth field is the second
+    return every_cron(min(59, max(1, settings.worker_stalled_seconds // 3)))
 
 
 def job_app(settings: Settings, *, connections: int) -> App:
@@ -79,22 +88,16 @@ def register_sync_task(app: App, task: Any) -> None:
     app.task(name=SYNC_TASK, queue=SYNC_QUEUE, pass_context=True, retry=SYNC_RETRY)(task)
 
 
-class SyncQueue:
-    """What the bot does with the queue: look an account's job up, defer one. Open it for one /sync (a connection
-    for the press, none held between presses)."""
+class QueuedJobs:
+    """The queue as the bot and the workers use it: look an account's sync job up, defer one. Both kinds of sync job
+    (a /sync press, an automatic run) hold the account's lock and queueing lock, so at most one of them waits and
+    never two run at once."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.app = job_app(settings, connections=1)
-
-    async def __aenter__(self) -> SyncQueue:
-        await self.app.open_async()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.app.close_async()
+    def __init__(self, app: App) -> None:
+        self.app = app
 
     async def in_queue(self, integration_ids: Sequence[int]) -> dict[int, JobInQueue]:
-        """The accounts among these whose sync job waits or runs, with the message that shows it."""
+        """The accounts among these whose /sync job waits or runs, with the message that shows it."""
         rows = await self.app.connector.execute_query_all_async(
             "SELECT lock, status::text AS status, args FROM procrastinate_jobs "
             "WHERE task_name = %(task)s AND lock = ANY(%(locks)s) AND status IN ('todo', 'doing')",
@@ -112,10 +115,31 @@ class SyncQueue:
 
     async def defer(self, order: SyncOrder) -> bool:
         """Queue the account's sync; False when a job of it already waits (the queueing lock said so)."""
-        lock = lock_of(order.integration_id)
-        deferrer = self.app.configure_task(SYNC_TASK, lock=lock, queueing_lock=lock, queue=SYNC_QUEUE)
+        return await self._defer(SYNC_TASK, order.integration_id, order.as_job_args())
+
+    async def defer_auto(self, order: AutoSyncOrder) -> bool:
+        """Queue the account's automatic sync (bot/jobs/auto.py `AutoSyncJobs`); False when a sync of it waits."""
+        return await self._defer(AUTO_SYNC_TASK, order.integration_id, order.as_job_args())
+
+    async def _defer(self, task: str, integration_id: int, arguments: dict[str, Any]) -> bool:
+        lock = lock_of(integration_id)
+        deferrer = self.app.configure_task(task, lock=lock, queueing_lock=lock, queue=SYNC_QUEUE)
         try:
-            await deferrer.defer_async(**order.as_job_args())
+            await deferrer.defer_async(**arguments)
         except AlreadyEnqueued:
             return False
         return True
+
+
+class SyncQueue(QueuedJobs):
+    """The queue as the bot opens it for one /sync (a connection for the press, none held between presses)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(job_app(settings, connections=1))
+
+    async def __aenter__(self) -> SyncQueue:
+        await self.app.open_async()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.app.close_async()

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from html import escape
 
 from procrastinate import JobContext
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.integrations import IntegrationError
+from bot.jobs.auto import AutoSyncWork, send
 from bot.jobs.order import SyncOrder
 from bot.jobs.progress_message import ProgressMessage
 from bot.jobs.queue import SYNC_RETRY
-from bot.message_parts import split_text
 from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.reconcile.views import sync_line
 from bot.sync import ProgressEvent, SyncError, SyncService, SyncStatus
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 WORKER_KEY = "tallybot.worker"
 # Telegram allows about one message a second per chat; a sync's progress needs far less.
 PROGRESS_INTERVAL = 3.0
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class WorkerServices:
     sync: SyncService
     reconciler: ReconcileService
     bot: Bot
+    auto: AutoSyncWork
     progress_interval: float = PROGRESS_INTERVAL
 
 
@@ -50,16 +49,6 @@ async def balances_checked(work: WorkerServices, order: SyncOrder) -> AccountRec
     except Exception as error:
         log.warning("reconciliation of integration %d failed: %s", order.integration_id, type(error).__name__)
         return None
-
-
-async def send_in_parts(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup) -> None:
-    """A summary with many failures can pass Telegram's limit: sent in parts, the keyboard under the last."""
-    *first, last = split_text(text)
-    for part in first:
-        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
-    await bot.send_message(
-        chat_id, last, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_markup=keyboard
-    )
 
 
 def _last_attempt(context: JobContext) -> bool:
@@ -111,7 +100,7 @@ async def sync_account(
     if checked is not None:
         text += "\n\n" + sync_line(checked, account_name, locale)
     status = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=status_button)
-    await send_in_parts(work.bot, chat_id, text, InlineKeyboardMarkup([[status]]))
+    await send(work.bot, chat_id, text, InlineKeyboardMarkup([[status]]))
     log.info(
         "sync job of integration %d ended %s after %d progress edit(s)", integration_id, result.status, message.edits
     )
