@@ -146,6 +146,7 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/margin/myTrades", 10, "sapi_ip", True, mar.my_trades),
             Endpoint("/sapi/v1/margin/borrow-repay", 10, "sapi_ip", True, mar.loans),
             Endpoint("/sapi/v1/margin/interestHistory", 1, "sapi_ip", True, mar.interest_history),
+            Endpoint("/sapi/v1/margin/transfer", 1, "sapi_ip", True, mar.transfers),
             Endpoint("/sapi/v1/asset/transfer", 1, "sapi_ip", True, self.transfers.history),
         )
         # `wallet_kinds`: the account also converted dust, traded P2P, paid with Binance Pay, moved fiat, bought with a

@@ -34,6 +34,7 @@ Json = dict[str, Any]
 MARGIN_TRADES_WINDOW_MS = 24 * HOUR_MS
 LOANS_WINDOW_MS, LOANS_ASSET_WINDOW_MS = 7 * DAY_MS, 30 * DAY_MS
 INTEREST_WINDOW_MS = 30 * DAY_MS
+TRANSFER_WINDOW_MS = 30 * DAY_MS  # margin transfer history: "The max interval ... is 30 days"
 CROSS_IN, ISOLATED_IN = Decimal(2000), Decimal(600)
 NO_MARGIN_ACCOUNT = (-3003, "Margin account does not exist.")
 
@@ -93,6 +94,7 @@ class MarginScript:
     isolated: Mapping[str, Mapping[str, Holding]]  # symbol -> asset -> holding
     deposits: tuple[DepositRecord, ...]
     spot_change: Mapping[str, Decimal]
+    isolated_transfers: tuple[Json, ...] = ()  # GET /sapi/v1/margin/transfer rows, with their "isolatedSymbol"
 
 
 def script_margin(seed: int, now_ms: int) -> MarginScript:
@@ -146,8 +148,19 @@ def script_margin(seed: int, now_ms: int) -> MarginScript:
     }
     deposits = (DepositRecord("7700101", f"{0xAB:064x}", "USDT", "TRX", Decimal(3000), "margin-dep", t0 - 2 * DAY_MS),)
     spot = {"USDT": Decimal(3000) - CROSS_IN - ISOLATED_IN}
+    # The 600 USDT moved from spot into isolated ETHUSDT an hour before its loan (the Get Cross Margin Transfer
+    # History example's fields; its `timestamp` is in seconds there, milliseconds on every other margin page).
+    roll_in = {"amount": plain(ISOLATED_IN), "asset": "USDT", "status": "CONFIRMED", "timestamp": t1 - HOUR_MS}
+    roll_in |= {"txId": next(tx), "type": "ROLL_IN", "transFrom": "SPOT", "transTo": "ISOLATED_MARGIN"}
     return MarginScript(
-        tuple(fills), tuple(loans), tuple(sorted(interest, key=lambda i: i.time)), cross, isolated, deposits, spot
+        tuple(fills),
+        tuple(loans),
+        tuple(sorted(interest, key=lambda i: i.time)),
+        cross,
+        isolated,
+        deposits,
+        spot,
+        ({**roll_in, "isolatedSymbol": "ETHUSDT"},),
     )
 
 
@@ -185,6 +198,28 @@ class MarginBook:
             "accountType": "MARGIN_1",
             "userAssets": assets,
         }
+
+    def transfers(self, call: Call) -> Json:
+        """GET /sapi/v1/margin/transfer (weight 1, IP): cross margin's transfers, or an isolated pair's with
+        `isolatedSymbol`; `type` ROLL_IN / ROLL_OUT and `asset` filter; "The max interval between startTime and
+        endTime is 30 days"; "Returns data for last 7 days by default"; newest first; `current`, `size` (10, at most
+        100)."""
+        params, script = call.params, self._script()
+        symbol = params.get("isolatedSymbol", "")
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
+        end = end if end is not None else call.now_ms
+        start = start if start is not None else end - 7 * DAY_MS
+        check_span(start, end, TRANSFER_WINDOW_MS)
+        chosen = [
+            {k: v for k, v in row.items() if k != "isolatedSymbol"}
+            for row in script.isolated_transfers
+            if row["isolatedSymbol"] == symbol
+            and start <= row["timestamp"] <= end
+            and params.get("type") in (None, row["type"])
+            and params.get("asset") in (None, row["asset"])
+        ]
+        chosen.sort(key=lambda r: -int(r["timestamp"]))
+        return _paged(chosen, params, dict)
 
     def isolated_account(self, call: Call) -> Json:
         pairs = self.script.isolated if self.script is not None else {}

@@ -315,7 +315,8 @@ async def test_kinds_of_history_the_exchange_or_tallybot_cannot_fetch_are_skippe
     ledger, transfers = by_endpoint[Endpoint.LEDGER], by_endpoint[Endpoint.TRANSFERS]
     assert ledger.status is EndpointStatus.SKIPPED and "does not offer" in ledger.note
     assert ledger.diagnosis is not None and ledger.diagnosis.code is D.ENDPOINT_NOT_OFFERED
-    assert transfers.status is EndpointStatus.OK and transfers.requests == 18  # one per direction
+    # One per direction, and one look for the isolated-margin pairs (no margin account here: -3003, none).
+    assert transfers.status is EndpointStatus.OK and transfers.requests == 18 + 1
     assert ledger.requests == 0
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.LEDGER)
     assert state.last_status == "skipped"

@@ -75,7 +75,7 @@ class BinanceFetcher:
         self.simple_earn = BinanceSimpleEarn(kinds.request, kinds.code, self.evidence.note, profile.name)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
-        self.transfers = BinanceTransfers(client, self.margin.assets.add)
+        self.transfers = BinanceTransfers(client, self.margin.assets.add, self.margin.isolated_pairs, MARGIN_OPENED)
         self.probe_budget = probe_budget
         self.scan_quotes = scan_quotes
 

@@ -70,6 +70,14 @@ class BinanceMargin:
             self._account = (cross, pairs)
         return self._account
 
+    async def isolated_pairs(self, report: FetchReport) -> list[str]:
+        """The isolated pairs for the transfers list (transfers.py); none without a margin account, which the margin
+        endpoints name themselves."""
+        try:
+            return list((await self.account(Endpoint.TRANSFERS, report))[1])
+        except UnsupportedEndpoint:
+            return []
+
     # -- loans and interest -----------------------------------------------------------------------------------
 
     async def fetch_loans(

@@ -3,26 +3,42 @@
 | request | paging | window | reach | weight |
 | --- | --- | --- | --- | --- |
 | `GET /sapi/v1/asset/transfer?type=…` | `current` + `size` 100; `total` | none documented | 6 months | 1 (IP) |
+| `GET /sapi/v1/margin/transfer?isolatedSymbol=…` | `current` + `size` 100; `total` | 30 days | not stated | 1 (IP) |
 
 Query User Universal Transfer History (wallet/asset/query-user-universal-transfer): `type` is mandatory and names
 one direction ("MAIN_UMFUTURE Spot account transfer to USDⓈ-M Futures account", …: the User Universal Transfer page's
 ENUM); "Support query within the last 6 months only"; without times "the last 7 days". The page states no longest
 span, so each direction is asked in one window over its reach: a first sync costs one request per direction (18),
-a re-sync the same. The isolated-margin directions need a pair (`fromSymbol`/`toSymbol`) and are not asked.
+a re-sync the same. The universal list's isolated-margin directions need a pair (`fromSymbol`/`toSymbol`) and
+name only moves between cross and isolated margin; moves between spot and an isolated pair are in Get Cross Margin
+Transfer History (margin_trading/transfer): asked per isolated pair the account has (`GET
+/sapi/v1/margin/isolated/account`, read once a sync by margin.py), `type` ROLL_IN (into the pair) or ROLL_OUT, "The
+max interval between startTime and endTime is 30 days", newest first; from Binance's margin launch, reach not stated.
 
-A transfer is a TRANSFER record (it counts zero in reconciliation: every wallet is read), keyed by `type` and `tranId`.
+A transfer is a TRANSFER record (it counts zero in reconciliation: every wallet is read, the isolated pairs too), keyed
+by `type` and `tranId` (an isolated one by the pair and `txId`).
 A transfer into cross margin (MAIN_MARGIN, UMFUTURE_MARGIN, …) names a coin the cross account used: the margin
 trades' discovery (margin.py) takes it as evidence, so a pair whose quote was moved in and spent is asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
-from connectors.fetchers.windows import WindowPage, WindowWalk, call, hold_if_recent, since_ms, to_ms, walk_begin
+from connectors.fetchers.windows import (
+    WindowPage,
+    WindowWalk,
+    call,
+    hold_if_recent,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
 from connectors.profiles import EndpointSpec
 from connectors.profiles.catalog.binance import NAME
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
@@ -35,14 +51,19 @@ DIRECTIONS = (
 )  # fmt: skip
 INTO_CROSS_MARGIN = frozenset(d for d in DIRECTIONS if d.endswith("_MARGIN"))
 DONE, PENDING = "CONFIRMED", "PENDING"  # "status: CONFIRMED / FAILED / PENDING"
+ISOLATED_WINDOW = timedelta(days=30)
+IsolatedPairs = Callable[[FetchReport], Awaitable[list[str]]]
 
 
 class BinanceTransfers:
     """TRANSFERS of one account; `into_margin` is told each coin moved into cross margin."""
 
-    def __init__(self, client: Any, into_margin: Callable[[str], None]) -> None:
+    def __init__(
+        self, client: Any, into_margin: Callable[[str], None], isolated_pairs: IsolatedPairs, margin_opened: date
+    ) -> None:
         self.client = client
         self.into_margin = into_margin
+        self.isolated_pairs, self.margin_opened = isolated_pairs, margin_opened
 
     async def fetch(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor],
@@ -60,6 +81,15 @@ class BinanceTransfers:
             walk = WindowWalk(spec.endpoint, span, self._page(spec, direction, report), report=report)
             async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
                 state[direction] = page.cursor
+                seen = seen or bool(page.records)
+                yield Page(spec.endpoint, page.records, {"lists": dict(state), "seen": seen}, page.covered_until)
+        for pair in await self.isolated_pairs(report):
+            name, opened = f"isolated:{pair}", self.margin_opened
+            own = state.get(name)
+            start = walk_begin(spec, own, since, report, exchange_name=NAME, opened=opened)
+            walk = WindowWalk(spec.endpoint, span_ms(ISOLATED_WINDOW), self._isolated_page(spec, pair, report))
+            async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
+                state[name] = page.cursor
                 seen = seen or bool(page.records)
                 yield Page(spec.endpoint, page.records, {"lists": dict(state), "seen": seen}, page.covered_until)
         # The six months' reach is a gap of this account only if it moves money between its wallets (a transfer seen
@@ -81,6 +111,28 @@ class BinanceTransfers:
                 record, hold = self.transfer(row)
                 if record is not None:
                     found.records.append(record)
+                if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
+                    found.hold_ms = hold
+            return found
+
+        return fetch_page
+
+    def _isolated_page(self, spec: EndpointSpec, pair: str, report: FetchReport) -> Callable[[int, int, Any], Any]:
+        async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
+            number = int(token or 1)
+            params = {"isolatedSymbol": pair, "startTime": start, "endTime": end, "current": number}
+            params["size"] = spec.page_size
+            body = await call(self.client, "sapiGetMarginTransfer", params, endpoint=spec.endpoint, report=report)
+            rows = body.get("rows") or []
+            more = rows and number * spec.page_size < int(body.get("total") or 0)
+            found = WindowPage([], number + 1 if more else None)
+            for row in rows:
+                # ROLL_IN: into the pair from `transFrom`; ROLL_OUT: out of it to `transTo`. Keyed apart from the
+                # universal list's rows by the pair.
+                moved = {**row, "type": f"{row['type']}:{pair}", "tranId": row["txId"]}
+                record, hold = self.transfer(moved)
+                if record is not None:
+                    found.records.append(replace(record, raw=dict(row)))
                 if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
                     found.hold_ms = hold
             return found
