@@ -25,6 +25,7 @@ from connectors.files.formats import (
     ParsedRecord,
     Skipped,
     Table,
+    Zone,
     normalize_header,
     raw_row,
     rows_of,
@@ -199,7 +200,7 @@ FORMATS: tuple[FileFormat, ...] = (
         columns=tuple(specs(role)[0] for role in REQUIRED),
         reader=_read,
         time_column=specs("time")[0],
-        zone="utc",
+        zone=Zone.UTC,
         source=SOURCE,
     ),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import msgid
@@ -65,7 +65,7 @@ FORMATS: tuple[FileFormat, ...] = (
         columns=tuple(TITLES),
         reader=_read,
         time_column=COLUMN["time"],
-        zone="utc",  # ISO 8601 with a Z: the times state their zone themselves
+        zone=Zone.UTC,  # ISO 8601 with a Z: the times state their zone themselves
         source=SOURCE,
     ),
 )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Literal
+from enum import StrEnum
 
 from connectors.files.errors import Message, RejectedRow, RowError
 from connectors.files.values import code_of
@@ -127,6 +127,15 @@ class Context:
 Reader = Callable[[Table, Context], Iterator[Outcome]]
 
 
+class Zone(StrEnum):
+    """Where a format's times get their zone."""
+
+    UTC = "utc"  # UTC by definition
+    # The header, the lines above it or the file name state the offset; else the user's time zone is assumed and the
+    # report says so.
+    STATED = "stated"
+
+
 @dataclass(frozen=True, slots=True)
 class FileFormat:
     name: str  # stable id, e.g. "binance-trades"
@@ -135,9 +144,7 @@ class FileFormat:
     columns: tuple[str, ...]  # column specs the header must have (see `column_matches`)
     reader: Reader
     time_column: str  # the spec of the column holding the time, whose title may state the zone
-    # "utc": times are UTC by definition; "stated": the header, the lines above it or the file name state the
-    # offset, else the user's time zone is assumed and the report says so.
-    zone: Literal["utc", "stated"] = "stated"
+    zone: Zone = Zone.STATED
     filename_keywords: tuple[str, ...] = ()  # tell apart formats with identical columns (Binance v1 wallet files)
     source: str = ""  # where the layout comes from (docs/FILE-FORMATS.md repeats it)
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta, timezone
-from typing import Literal
 
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
 from connectors.profiles.catalog.htx import PROFILE as HTX
 from connectors.records import NormalizedRecord, RecordKind
@@ -35,9 +34,6 @@ TRADE_COLUMNS = {
     "fee": "手续费",
 }
 SPOT_WORDS = frozenset({"币币交易"})
-# The reader turns HTX's UTC+8 into UTC itself (the file never states the zone; the source reads it so): the
-# importer is told the times are UTC, so it assumes no zone of the user's and adds no note.
-ZONE_KNOWN: tuple[Literal["utc"]] = ("utc",)
 C = TRADE_COLUMNS
 
 
@@ -82,7 +78,9 @@ FORMATS: tuple[FileFormat, ...] = (
         columns=tuple(TRADE_COLUMNS.values()),
         reader=_read_trades,
         time_column=C["time"],
-        zone=ZONE_KNOWN[0],
+        # The reader turns HTX's UTC+8 into UTC itself (the file never states the zone; the source reads it so): the
+        # importer is told the times are UTC, so it assumes no zone of the user's and adds no note.
+        zone=Zone.UTC,
         source=SOURCE,
     ),
 )

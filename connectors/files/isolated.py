@@ -94,7 +94,7 @@ def _run(command: list[str], data: bytes, max_seconds: float, max_answer_bytes: 
     answer: dict[str, Any] = json.loads(output)
     logger.info("workbook read by a worker process: peak memory %s MB", answer.get("peak_mb"))
     if "sheets" in answer:
-        return [Sheet(rows, "xlsx") for rows in answer["sheets"]]
+        return [Sheet(rows) for rows in answer["sheets"]]
     if answer["problem"] == "memory":
         raise _too_much_memory()
     message = errors.message_from_json(answer["message"])

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from connectors.fetchers.kraken.rows import TRADE_LEGS, ledger_movement
 from connectors.files.errors import RejectedRow, RowError
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 from i18n import Text, msgid
@@ -209,7 +209,7 @@ FORMATS: tuple[FileFormat, ...] = (
         columns=LEDGER_COLUMNS,
         reader=_read_ledgers,
         time_column="time",
-        zone="utc",
+        zone=Zone.UTC,
         source=SOURCE_LEDGERS,
     ),
     FileFormat(
@@ -219,7 +219,7 @@ FORMATS: tuple[FileFormat, ...] = (
         columns=TRADE_COLUMNS,
         reader=_read_trades,
         time_column="time",
-        zone="utc",
+        zone=Zone.UTC,
         source=SOURCE_TRADES,
     ),
 )

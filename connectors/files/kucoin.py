@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta, timezone
 from decimal import Decimal
 
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, optional_number, parse_time, side_value, split_pair
 from connectors.files.wallet import Kind, WalletLayout
 from connectors.records import NormalizedRecord, RecordKind
@@ -147,7 +147,7 @@ FORMATS: tuple[FileFormat, ...] = (
         columns=tuple(FILLS_V3_TITLES),
         reader=_read_fills_v3,
         time_column=FILLS_V3["time"],
-        zone="utc",  # read in UTC+8 by the reader: the file never states it, KuCoin always wrote that zone
+        zone=Zone.UTC,  # read in UTC+8 by the reader: the file never states it, KuCoin always wrote that zone
         source=SOURCE,
     ),
     FileFormat(

@@ -17,6 +17,7 @@ import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from connectors.files.errors import FileTooLarge, WrongFileType
 from i18n import Text, msgid
@@ -37,8 +38,15 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1_000
 MAX_READ_SECONDS = 120.0
 
-# What is being read, for the refusals: `Budget.what` is one of these.
-WHAT = {"file": msgid("file.what.file"), "workbook": msgid("file.what.workbook")}
+
+class Reading(StrEnum):
+    """What is being read, for the refusals (`Budget.what`)."""
+
+    FILE = "file"
+    WORKBOOK = "workbook"
+
+
+WHAT = {Reading.FILE: msgid("file.what.file"), Reading.WORKBOOK: msgid("file.what.workbook")}
 
 _CHUNK = 1024 * 1024
 _OVERLAP = 32  # bytes kept between chunks so a tag split across two chunks is still seen
@@ -50,29 +58,29 @@ def mb(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB"
 
 
-def _what(what: str) -> Text:
+def _what(what: Reading) -> Text:
     return Text(WHAT[what])
 
 
-def too_many_rows(what: str) -> FileTooLarge:
+def too_many_rows(what: Reading) -> FileTooLarge:
     return FileTooLarge(Text.of("file.limit.rows", what=_what(what), limit=MAX_ROWS), MAX_FILE_BYTES)
 
 
-def too_wide(what: str, line: int, width: int) -> FileTooLarge:
+def too_wide(what: Reading, line: int, width: int) -> FileTooLarge:
     return FileTooLarge(
         Text.of("file.limit.columns", what=_what(what), line=line, width=width, limit=MAX_COLUMNS), MAX_FILE_BYTES
     )
 
 
-def too_many_cells(what: str) -> FileTooLarge:
+def too_many_cells(what: Reading) -> FileTooLarge:
     return FileTooLarge(Text.of("file.limit.cells", what=_what(what), limit=MAX_CELLS), MAX_FILE_BYTES)
 
 
-def too_much_text(what: str) -> FileTooLarge:
+def too_much_text(what: Reading) -> FileTooLarge:
     return FileTooLarge(Text.of("file.limit.text", what=_what(what), size=mb(MAX_TEXT_BYTES)), MAX_FILE_BYTES)
 
 
-def too_slow(what: str, seconds: float) -> FileTooLarge:
+def too_slow(what: Reading, seconds: float) -> FileTooLarge:
     return FileTooLarge(Text.of("file.limit.seconds", what=_what(what), seconds=round(seconds)), MAX_FILE_BYTES)
 
 
@@ -80,7 +88,7 @@ def too_slow(what: str, seconds: float) -> FileTooLarge:
 class Budget:
     """Rows, cells and time left while one file is read; raises the refusal as soon as one runs out."""
 
-    what: str
+    what: Reading
     max_seconds: float = MAX_READ_SECONDS
     rows: int = 0
     cells: int = 0

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,10 +35,20 @@ from connectors.files.errors import (
     UnknownFormat,
     WrongExchange,
 )
-from connectors.files.formats import Context, FileFormat, ParsedRecord, Skipped, Table, normalize_header, too_long
+from connectors.files.formats import (
+    Context,
+    FileFormat,
+    ParsedRecord,
+    Skipped,
+    Table,
+    Zone,
+    normalize_header,
+    too_long,
+)
 from connectors.files.reading import MAX_FILE_BYTES, Sheet, read_sheets
 from connectors.files.refusal import unknown_file_text
 from connectors.files.values import zone_in_text, zone_named
+from connectors.profiles import UnknownExchange, get_profile
 from i18n import SOURCE_LOCALE, Bullets, Text, join, render
 
 FORMATS: tuple[FileFormat, ...] = (
@@ -58,17 +69,6 @@ FORMATS: tuple[FileFormat, ...] = (
 HEADER_SEARCH_ROWS = 15  # exports put a few lines (UID, account, time zone) above the header
 MAX_REJECTED_KEPT = 100
 PROGRESS_EVERY = 2_000
-EXCHANGE_NAMES = {
-    "binance": "Binance",
-    "bybit": "Bybit",
-    "okx": "OKX",
-    "bitget": "Bitget",
-    "kraken": "Kraken",
-    "coinbase": "Coinbase",
-    "kucoin": "KuCoin",
-    "mexc": "MEXC",
-    "htx": "HTX",
-}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in the file); called from the parsing thread
 
@@ -106,8 +106,13 @@ def known_formats_text(locale: str = SOURCE_LOCALE) -> str:
     return "\n".join(f"• {render(title, locale)}" for title in known_formats())
 
 
+@functools.cache
 def exchange_name(exchange_id: str) -> str:
-    return EXCHANGE_NAMES.get(exchange_id, exchange_id.capitalize())
+    """The exchange's own name (a proper name, the same in every language), as its profile writes it."""
+    try:
+        return get_profile(exchange_id).name
+    except UnknownExchange:
+        return exchange_id
 
 
 def parse(
@@ -241,7 +246,7 @@ def _table(sheet: Sheet, header_at: int) -> tuple[Table, int]:
 
 
 def _zone(file_format: FileFormat, table: Table, filename: str, user_timezone: str) -> tuple[tzinfo, str, Text | None]:
-    if file_format.zone == "utc":
+    if file_format.zone is Zone.UTC:
         return UTC, "UTC", None
     stated = zone_in_text(table.label(file_format.time_column))
     if stated is None:

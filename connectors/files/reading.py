@@ -21,14 +21,16 @@ from connectors.files.limits import (
     MAX_READ_SECONDS,
     MAX_ROWS,
     Budget,
+    Reading,
 )
 from connectors.files.workbook import Sheet, read_workbook, trimmed
 from i18n import Text, msgid, t, tn
 from i18n.catalogue import SOURCE_LOCALE
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "Sheet", "decode_text", "read_sheets", "size_limit_text"]
-CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
-XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+# File-name endings matched to tell a text file from a workbook.
+CSV_SUFFIX_WORDS = frozenset({".csv", ".txt", ".tsv", ""})
+XLSX_SUFFIX_WORDS = frozenset({".xlsx", ".xlsm"})
 DELIMITERS = (",", ";", "\t", "|")
 
 # Magic numbers of files people send by mistake.
@@ -86,15 +88,15 @@ def read_sheets(
         if isolated:
             return read_workbook_isolated(data, max_seconds)
         return read_workbook(data, max_seconds)
-    if suffix in XLSX_SUFFIXES:
+    if suffix in XLSX_SUFFIX_WORDS:
         raise WrongFileType(Text.of("file.bad_xlsx", name=filename))
-    if suffix not in CSV_SUFFIXES:
+    if suffix not in CSV_SUFFIX_WORDS:
         raise WrongFileType(Text.of("file.not_csv_or_xlsx", name=filename))
     text, encoding = decode_text(data)
-    rows = _csv_rows(text, Budget("file", max_seconds))
+    rows = _csv_rows(text, Budget(Reading.FILE, max_seconds))
     if not rows:
         raise EmptyFile(Text.of("file.no_rows"))
-    return [Sheet(rows, "csv", encoding)]
+    return [Sheet(rows, encoding)]
 
 
 def decode_text(data: bytes) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from connectors.files.errors import RowError
-from connectors.files.formats import FIELD_LIMITS, Context, FileFormat, Outcome, ParsedRecord, Table, rows_of
+from connectors.files.formats import FIELD_LIMITS, Context, FileFormat, Outcome, ParsedRecord, Table, Zone, rows_of
 from connectors.files.values import optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, join, msgid
@@ -209,7 +209,7 @@ FORMAT = FileFormat(
     columns=REQUIRED,
     reader=_read,
     time_column="time_utc",
-    zone="utc",
+    zone=Zone.UTC,
     source="Tallybot's own layout, documented column by column in docs/FILE-FORMATS.md",
 )
 

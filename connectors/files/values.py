@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.files.errors import BadTimezone, RowError
+from connectors.records import Side
 from i18n import Text
 
 # Quote currencies of spot markets, longest first so "FDUSD" wins over "USD"; used only where a pair has no separator
@@ -107,12 +108,12 @@ def with_unit(text: str, column: str, units: Iterable[str] = ()) -> tuple[Decima
     return number(match.group(1), column), (match.group(2) or "").upper()
 
 
-def side_value(text: str, column: str) -> str:
+def side_value(text: str, column: str) -> Side:
     side = text.strip().lower()
     if side in {"buy", "b", "买入", "買い"}:
-        return "buy"
+        return Side.BUY
     if side in {"sell", "s", "卖出", "売り"}:
-        return "sell"
+        return Side.SELL
     raise RowError(column, Text.of("file.row.not_a_side", text=text.strip()))
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.files.errors import EmptyFile, WrongFileType
-from connectors.files.limits import MAX_READ_SECONDS, Budget, check_workbook_archive
+from connectors.files.limits import MAX_READ_SECONDS, Budget, Reading, check_workbook_archive
 from i18n import Text
 
 
@@ -28,7 +28,6 @@ class Sheet:
     """The rows of a file as text (the first sheet with content, for a workbook)."""
 
     rows: list[list[str]]
-    container: str  # "csv" or "xlsx"
     encoding: str | None = None  # CSV only: the encoding it was read with
 
 
@@ -41,7 +40,7 @@ def trimmed(rows: list[list[str]]) -> list[list[str]]:
 
 def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sheet]:
     """The sheets of an XLSX workbook, read within the limits (see connectors/files/limits.py)."""
-    budget = Budget("workbook", max_seconds)
+    budget = Budget(Reading.WORKBOOK, max_seconds)
     check_workbook_archive(data, budget)
     # openpyxl is imported here so that CSV imports (and the bot's start-up) never pay for it.
     from openpyxl import load_workbook
@@ -69,7 +68,7 @@ def read_workbook(data: bytes, max_seconds: float = MAX_READ_SECONDS) -> list[Sh
                 rows.append(texts)
             rows = trimmed(rows)
             if rows:
-                sheets.append(Sheet(rows, "xlsx"))
+                sheets.append(Sheet(rows))
     except (zipfile.BadZipFile, EOFError) as exc:
         raise WrongFileType(Text.of("file.workbook_damaged")) from exc
     finally:

@@ -30,7 +30,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from connectors.files.errors import RejectedRow, RowError
-from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
+from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, Zone, raw_row
 from connectors.files.values import KNOWN_QUOTES, number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, msgid
@@ -253,7 +253,7 @@ STATEMENT_FORMATS: tuple[FileFormat, ...] = (
         columns=("user_id", "utc_time", "account", "operation", "coin", "change", "remark"),
         reader=read_statement,
         time_column="utc_time",
-        zone="utc",
+        zone=Zone.UTC,
         source=SOURCE,
     ),
     FileFormat(
