@@ -8,25 +8,33 @@ start-up, once its instance lease proves the previous holder dead.
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.users import UserService
 from db.engine import Database
 from db.repositories.instances import InstanceRepository
 from db.types import utcnow
+from i18n import msgid, t
 
 log = logging.getLogger(__name__)
 
-SYNC = "sync"
-UPLOAD = "upload"
 
-LEFT_OPEN = {
-    SYNC: "⚠️ This sync was interrupted: the bot stopped before it finished. Everything fetched so far is kept; "
-    "run /sync to continue.",
-    UPLOAD: "⚠️ This upload was interrupted: the bot stopped before it finished. Send the file again; only what is "
-    "missing is added.",
-}
+class ProgressKind(StrEnum):
+    """The work a progress message follows: a code stored with the open message (`open_progress_messages.kind`)."""
+
+    SYNC = "sync"
+    UPLOAD = "upload"
+
+
+# The kinds under the short names the handlers that open such messages import.
+SYNC = ProgressKind.SYNC
+UPLOAD = ProgressKind.UPLOAD
+
+# What a message left open says once the next instance closes it, by kind (catalogue ids).
+LEFT_OPEN: dict[str, str] = {SYNC: msgid("closing.sync.interrupted"), UPLOAD: msgid("closing.upload.interrupted")}
 
 
 class OpenMessages:
@@ -54,9 +62,13 @@ class OpenMessages:
             left = await repo.progress_left_open(self.bot_id, except_holder=self.holder)
             live = {lease.holder for lease in await repo.all()}
             rows = [(row.chat_id, row.message_id, row.kind) for row in left if row.holder not in live]
+        users = UserService(self.database)
         for chat_id, message_id, kind in rows:
+            # Progress messages are sent in a private chat, whose id is its user's Telegram id: the user's
+            # stored language (English for a chat that is not a known user's).
+            text = t(LEFT_OPEN.get(kind, LEFT_OPEN[SYNC]), locale=await users.locale(chat_id))
             try:
-                await bot.edit_message_text(LEFT_OPEN.get(kind, LEFT_OPEN[SYNC]), chat_id, message_id)
+                await bot.edit_message_text(text, chat_id, message_id)
             except TelegramError as problem:  # deleted by the user, chat blocked: nothing left to close
                 log.info("could not close a progress message left open: %s", type(problem).__name__)
             await self.closed(chat_id, message_id)

@@ -74,7 +74,7 @@ def _read(path: Path) -> str | None:
 
 def start_time_of(pid: int, proc: Path = _PROC) -> int | None:
     """Field 22 of /proc/<pid>/stat; None when the process is gone or /proc cannot tell."""
-    stat = _read(proc / str(pid) / "stat")
+    stat = _read(proc.joinpath(str(pid), "stat"))
     if stat is None:
         return None
     # The command name (field 2) is in parentheses and may itself hold spaces or parentheses.
@@ -85,11 +85,11 @@ def start_time_of(pid: int, proc: Path = _PROC) -> int | None:
 def this_process(proc: Path = _PROC) -> ProcessIdentity:
     pid = os.getpid()
     try:
-        namespace: int | None = os.stat(proc / "self" / "ns" / "pid").st_ino
+        namespace: int | None = os.stat(proc.joinpath("self", "ns", "pid")).st_ino
     except OSError:
         namespace = None
     return ProcessIdentity(
-        _read(proc / "sys" / "kernel" / "random" / "boot_id"), namespace, pid, start_time_of(pid, proc)
+        _read(proc.joinpath("sys", "kernel", "random", "boot_id")), namespace, pid, start_time_of(pid, proc)
     )
 
 

@@ -6,6 +6,7 @@ The words are catalogue entries (i18n/locales/en/LC_MESSAGES/troubleshooting.po)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from html import escape
 
 from connectors.profiles import ExchangeProfile, TipCode
@@ -13,9 +14,23 @@ from i18n import msgid, render, t
 from i18n.catalogue import SOURCE_LOCALE
 
 
+class TopicId(StrEnum):
+    """A topic's id: a code in the menu buttons' callback data, never shown (each topic's title is its text)."""
+
+    INVALID = "invalid"
+    STOPPED = "stopped"
+    OLDER = "older"
+    FEWER = "fewer"
+    MULTIPLE = "multiple"
+    IP = "ip"
+    REGENERATED = "regenerated"
+    PASSPHRASE = "passphrase"  # noqa: S105 - the topic about passphrases, not one
+    TAX = "tax"
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
-    id: str
+    id: TopicId
     title: str  # message ids
     answer: tuple[str, ...]
     tip_codes: tuple[TipCode, ...] = ()  # the profiles' tips that belong under this topic
@@ -23,7 +38,7 @@ class Topic:
 
 TOPICS: tuple[Topic, ...] = (
     Topic(
-        "invalid",
+        TopicId.INVALID,
         msgid("troubleshooting.invalid.title"),
         (
             msgid("troubleshooting.invalid.answer_1"),
@@ -34,19 +49,19 @@ TOPICS: tuple[Topic, ...] = (
         (TipCode.INVALID_KEY, TipCode.WRONG_KEY_TYPE, TipCode.KEY_EXPIRED),
     ),
     Topic(
-        "stopped",
+        TopicId.STOPPED,
         msgid("troubleshooting.stopped.title"),
         (msgid("troubleshooting.stopped.answer_1"), msgid("troubleshooting.stopped.answer_2")),
         (TipCode.KEY_EXPIRED,),
     ),
     Topic(
-        "older",
+        TopicId.OLDER,
         msgid("troubleshooting.older.title"),
         (msgid("troubleshooting.older.answer_1"), msgid("troubleshooting.older.answer_2")),
         (TipCode.MISSING_HISTORY,),
     ),
     Topic(
-        "fewer",
+        TopicId.FEWER,
         msgid("troubleshooting.fewer.title"),
         (
             msgid("troubleshooting.fewer.answer_1"),
@@ -56,29 +71,29 @@ TOPICS: tuple[Topic, ...] = (
         (TipCode.FEWER_TRANSACTIONS, TipCode.RATE_LIMITED),
     ),
     Topic(
-        "multiple",
+        TopicId.MULTIPLE,
         msgid("troubleshooting.multiple.title"),
         (msgid("troubleshooting.multiple.answer_1"),),
     ),
     Topic(
-        "ip",
+        TopicId.IP,
         msgid("troubleshooting.ip.title"),
         (msgid("troubleshooting.ip.answer_1"),),
         (TipCode.IP_NOT_ALLOWED,),
     ),
     Topic(
-        "regenerated",
+        TopicId.REGENERATED,
         msgid("troubleshooting.regenerated.title"),
         (msgid("troubleshooting.regenerated.answer_1"),),
     ),
     Topic(
-        "passphrase",
+        TopicId.PASSPHRASE,
         msgid("troubleshooting.passphrase.title"),
         (msgid("troubleshooting.passphrase.answer_1"),),
         (TipCode.WRONG_PASSPHRASE,),
     ),
     Topic(
-        "tax",
+        TopicId.TAX,
         msgid("troubleshooting.tax.title"),
         (msgid("troubleshooting.tax.answer_1"),),
     ),

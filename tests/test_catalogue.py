@@ -271,7 +271,7 @@ def test_a_text_with_an_argument_json_cannot_hold_is_not_stored() -> None:
 
 def test_every_id_chosen_at_run_time_exists_and_gets_its_arguments() -> None:
     # Ids picked from a table (a code, a topic, a kind of history) are not literals at the call: render every one.
-    from bot.open_messages import SYNC, UPLOAD
+    from bot.open_messages import LEFT_OPEN, SYNC, UPLOAD
     from bot.troubleshooting import TOPICS, answer
     from connectors.profiles import Endpoint, popular_profiles
     from connectors.profiles.model import ENDPOINT_LABEL_IDS, ENDPOINT_PHRASE_IDS
@@ -290,7 +290,7 @@ def test_every_id_chosen_at_run_time_exists_and_gets_its_arguments() -> None:
         assert "{" not in answer(topic, list(profiles))
     for kind in Endpoint:
         assert t(ENDPOINT_LABEL_IDS[kind]) and t(ENDPOINT_PHRASE_IDS[kind])
-    assert all(t(STOPPED[kind]) and t(FAILED[kind]) for kind in (SYNC, UPLOAD))
+    assert all(t(STOPPED[kind]) and t(FAILED[kind]) and t(LEFT_OPEN[kind]) for kind in (SYNC, UPLOAD))
 
 
 def test_a_sync_plan_names_each_kind_of_history_by_id() -> None:

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.vault import Vault, load_key_ring
 from db.engine import Database
 from db.migrate import upgrade_to_head
+from i18n import t
 from sandbox.botapi import BotApiEmulator, ChatMessage, UserHandle
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.base import delay
@@ -139,7 +140,7 @@ async def test_after_sigkill_the_next_instance_closes_the_progress_message_and_f
     second = await started_bot(tmp_path, env, "second")
     try:
         closed = await wait_for_text(telegram, progress, lambda text: SYNCING not in text, timeout=30)
-        assert "interrupted" in closed and "run /sync to continue" in closed, closed
+        assert closed == t("closing.sync.interrupted"), closed
         status = await answer_to(telegram, ada, "/status")
         assert "⏳" not in status, status
         again = await answer_to(telegram, ada, "/sync")
