@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from connectors.balances import binance, bitget, bybit, okx
+from connectors.balances import binance, bitget, bybit, gate, mexc, okx
 from connectors.balances.model import BalanceSnapshot, WalletRead
 from connectors.diagnosis import diagnose, safe_summary
 from connectors.profiles import ExchangeProfile
@@ -28,6 +28,8 @@ WALLET_READS: dict[str, tuple[WalletRead, ...]] = {
     "bybit": bybit.READS,
     "okx": okx.READS,
     "bitget": bitget.READS,
+    "gate": gate.READS,
+    "mexc": mexc.READS,
 }
 
 # Key types that read no wallet: a Bitget Tax API key reads the tax records only (docs/exchange-apis/bitget.md).
@@ -78,7 +80,8 @@ async def _read_all(
             body = await getattr(client, read.method)(dict(read.params))
             rows = list(read.rows(body))
         except Exception as error:  # diagnosed, never shown raw: ccxt's texts carry signed URLs
-            if any(f'"code":{code},' in str(error).replace(" ", "") for code in read.absent_codes):
+            absent = isinstance(error, read.absent_errors)
+            if absent or any(f'"code":{code},' in str(error).replace(" ", "") for code in read.absent_codes):
                 snapshot.wallets_read.append(read.wallet)  # the account has no such wallet: nothing in it
                 continue
             code = diagnose(error, profile, key_type=key_type).code

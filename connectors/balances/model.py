@@ -37,6 +37,9 @@ class WalletRead:
     # Error codes with which the exchange says the account has no such wallet (Binance: -3003 "Margin account does
     # not exist.", -2015 on /fapi and /dapi for a key made before the futures wallet): read as an empty wallet.
     absent_codes: tuple[str, ...] = ()
+    # ccxt errors with which an exchange that answers by label says the same (Gate's USER_NOT_FOUND for a futures
+    # account never opened, which ccxt raises as AccountNotEnabled and raises for nothing else there).
+    absent_errors: tuple[type[Exception], ...] = ()
 
 
 @dataclass(slots=True)

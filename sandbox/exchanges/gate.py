@@ -1,5 +1,6 @@
 """Gate API v4 emulator: currency pairs, key details, spot trades, deposits, withdrawals, flash swaps, Simple Earn
-dividends and the spot account book over a scripted account.
+dividends, the spot account book and balances, and (``derivatives=True``) perpetual futures (gate_futures.py) over a
+scripted account.
 
 Signed requests are checked as Gate's "Authentication" section describes: headers ``KEY``, ``Timestamp`` (Unix
 seconds) and ``SIGN``, the lowercase hex HMAC-SHA512, keyed with the secret, of
@@ -18,6 +19,8 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
 
 from aiohttp import web
 
@@ -33,9 +36,10 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.gate_account_book import GateAccountBook
 from sandbox.exchanges.gate_book import GateBook, GateError, GateIds
+from sandbox.exchanges.gate_futures import SETTLES, GateFutures, script_futures, spot_balances, with_futures
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
-from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.scripted import generate_account, with_exact_costs
 
 __all__ = ["GateEmulator", "GateLimits"]
 
@@ -88,18 +92,27 @@ class GateEmulator(ExchangeEmulator):
         listed_symbols: int = 300,
         limits: GateLimits | None = None,
         clock: Clock | None = None,
+        derivatives: bool = False,
     ) -> None:
+        """`derivatives`: the account also traded USDT- and BTC-settled perpetual futures (gate_futures.py)."""
         super().__init__(clock=clock)
         self.keys = GateKeys(self.key_length, self.secret_length)
         self.limits = limits or GateLimits()
-        self.account: ScriptedAccount = generate_account(
-            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds()
+        # Gate's fills show a price and an amount only (Trade.md): the quote each moved is their exact product.
+        self.account: ScriptedAccount = with_exact_costs(
+            generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds())
         )
+        self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
+        if self.futures_script is not None:
+            self.account = with_futures(self.account, self.futures_script)
         self.book = GateBook(self.account, user_id=10_000_000 + seed, keys=self.keys.listed)
         self.account_book = GateAccountBook(self.account)
+        if self.futures_script is not None:
+            self.account_book.futures_moves = list(self.futures_script.spot_moves)
+        self.futures = GateFutures(self.futures_script)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
-        self.endpoints = (
+        self.endpoints: tuple[Endpoint, ...] = (
             Endpoint("/spot/currency_pairs", False, book.currency_pairs),
             Endpoint("/margin/currency_pairs", False, book.margin_currency_pairs),
             Endpoint("/account/detail", True, book.account_detail),
@@ -110,7 +123,36 @@ class GateEmulator(ExchangeEmulator):
             Endpoint("/flash_swap/orders", True, book.converts),
             Endpoint("/earn/uni/interest_records", True, book.interest_records),
             Endpoint("/spot/account_book", True, self.account_book.account_book),
+            Endpoint("/spot/accounts", True, self.spot_accounts),
         )
+        futures = self.futures
+        for settle in SETTLES:
+            self.endpoints += (
+                Endpoint(f"/futures/{settle}/contracts", False, partial(futures.contracts, settle)),
+                Endpoint(f"/futures/{settle}/accounts", True, partial(futures.accounts, settle)),
+                Endpoint(f"/futures/{settle}/account_book", True, partial(futures.account_book, settle)),
+                Endpoint(f"/futures/{settle}/my_trades_timerange", True, partial(futures.my_trades, settle)),
+            )
+
+    def spot_accounts(self, call: Call) -> list[dict[str, object]]:
+        """GET /spot/accounts: what the account holds in spot, with what a test scripted beside the account."""
+        return spot_balances(self.account, self.futures_script, self.spot_adjustments())
+
+    def spot_adjustments(self) -> dict[str, Decimal]:
+        """Sub-account moves, and fees paid with GT instead of the fee currency (points are no spot currency)."""
+        change: dict[str, Decimal] = {}
+
+        def add(asset: str, amount: Decimal) -> None:
+            change[asset] = change.get(asset, Decimal(0)) + amount
+
+        for move in self.account_book.sub_account_moves:
+            add(move.currency, move.change)
+        trades = {t.id: t for t in self.account.trades}
+        for trade_id, paid in self.book.deductions.items():
+            trade = trades[trade_id]
+            add(trade.fee_asset, trade.fee - paid.fee)
+            add("GT", -paid.gt_fee)
+        return change
 
     def reset_rate_limits(self) -> None:
         self._windows.clear()

@@ -20,6 +20,7 @@ from typing import Any
 
 from sandbox.exchanges.base import SECOND_MS
 from sandbox.exchanges.gate_book import LIMIT_DEFAULT, int_param, param_error, time_range
+from sandbox.exchanges.gate_futures import SpotMove
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import ScriptedAccount, plain
 
@@ -31,7 +32,9 @@ BOOK_LIMIT_MAX = 1000  # list_spot_account_book documents only the default of 10
 BOOK_MAX_SKIPPED = 100_000
 # The Gate accounts a scripted transfer moves money between spot and: the scripted FUND -> UNIFIED direction is
 # read as out of spot, UNIFIED -> FUND as into it; the counterpart is picked by the transfer's place in the script.
-COUNTERPARTS = ("margin", "futures", "delivery", "cross_margin")
+# Moves to and from the futures accounts come from the futures script only (gate_futures.py), which the futures
+# account books list too.
+COUNTERPARTS = ("margin", "delivery", "cross_margin", "quant")
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,13 @@ class GateAccountBook:
     def __init__(self, account: ScriptedAccount) -> None:
         self.account = account
         self.sub_account_moves: list[SubAccountMove] = []
-        self._built: tuple[tuple[int, int], list[Json]] | None = None
+        self.futures_moves: list[SpotMove] = []  # between spot and the futures accounts (gate_futures.py)
+        self._built: tuple[tuple[int, int, int], list[Json]] | None = None
 
     def rows(self) -> list[Json]:
         """Every row of the book, oldest first, each with its id and the balance after it (built again only when
         the account or its sub-account moves changed: a long walk asks for it once a page)."""
-        version = (id(self.account), len(self.sub_account_moves))
+        version = (id(self.account), len(self.sub_account_moves), len(self.futures_moves))
         if self._built is None or self._built[0] != version:
             self._built = (version, self._build())
         return self._built[1]
@@ -111,6 +115,9 @@ class GateAccountBook:
             rows.append(BookRow(x.timestamp, x.asset, -x.amount if leaving else x.amount, kind, x.id))
         for m in self.sub_account_moves:
             rows.append(BookRow(m.time_ms, m.currency, m.change, "sub_account_transfer", "sub-account"))
+        for f in self.futures_moves:
+            kind = "futures_in" if f.change > 0 else "futures_out"
+            rows.append(BookRow(f.time_ms, f.currency, f.change, kind, "futures transfer"))
         return rows
 
     def account_book(self, call: Call) -> list[Json]:

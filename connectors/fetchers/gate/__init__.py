@@ -3,6 +3,7 @@
 Rules and their sources: docs/exchange-apis/gate.md.
 """
 
-from connectors.fetchers.gate.fetcher import GATE_OPENED, GateFetcher
+from connectors.fetchers.gate.fetcher import GateFetcher
+from connectors.fetchers.gate.ranges import GATE_OPENED
 
 __all__ = ["GATE_OPENED", "GateFetcher"]

@@ -1,5 +1,6 @@
 """Gate (API v4): trades, deposits, withdrawals and the spot account book (its transfers between own accounts) in
-30-day windows oldest first; converts, Earn dividends paged.
+30-day windows oldest first; converts, Earn dividends paged; perpetual futures fills, profit and loss and funding
+per settle currency (futures.py).
 Rules and their sources: docs/exchange-apis/gate.md.
 
 | endpoint | page | paging inside a window | window | reach |
@@ -31,10 +32,12 @@ Converts have no time range: the list is read oldest first by id, so pages only 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.gate.futures import GateFutures
+from connectors.fetchers.gate.ranges import GATE_OPENED, WHOLE_RANGE_MS, last_whole_second_ms, seconds_range
 from connectors.fetchers.gate.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
     SETTLING,
@@ -50,9 +53,6 @@ from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
 
 NAME = "Gate"
-# A floor for walks whose profile entry names no `earliest`: Gate (then Bter) opened in 2013 (unsourced: its own
-# "About" page was not read), so nothing is older.
-GATE_OPENED = date(2013, 1, 1)
 METHODS: Mapping[Endpoint, str] = {
     Endpoint.SPOT_TRADES: "privateSpotGetMyTrades",
     Endpoint.DEPOSITS: "privateWalletGetDeposits",
@@ -61,22 +61,11 @@ METHODS: Mapping[Endpoint, str] = {
     Endpoint.EARN_REWARDS: "privateEarnGetUniInterestRecords",
     Endpoint.TRANSFERS: "privateSpotGetAccountBook",
 }
+FUTURES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING})  # futures.py: per settle currency
 # How a list pages inside its window: `page` numbers from 1, or an `offset` from 0.
 PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS, Endpoint.TRANSFERS})
-# A list with no documented range limit is asked for its whole range at once (one "window" up to `until`).
-WHOLE_RANGE_MS = 100 * 365 * 86_400_000
 # What one row reads as: its records (a fill and the fees it paid beside its `fee`), and its time if still pending.
 Read = tuple[list[NormalizedRecord], int | None]
-
-
-def last_whole_second_ms(until: datetime) -> int:
-    """The last millisecond before the second `until` falls in: the end of the range a walk may ask Gate for."""
-    return to_ms(until) // 1000 * 1000 - 1
-
-
-def seconds_range(window_start_ms: int, window_end_ms: int) -> tuple[int, int]:
-    """The whole seconds a millisecond window covers: ceil(start) … floor(end)."""
-    return -(-window_start_ms // 1000), window_end_ms // 1000
 
 
 class GateFetcher:
@@ -87,6 +76,7 @@ class GateFetcher:
         self.client = client
         self.key_type = key_type
         self.rows = RowReader(client)
+        self.futures = GateFutures(client, profile.id, NAME)
         # ccxt 4.5.90 defines the private flash_swap endpoints but no URL for them (sign() fails with a KeyError):
         # they live under the same /api/v4 as the spot ones, so the spot URL (overridden or not) is theirs.
         private = client.urls["api"]["private"]
@@ -96,7 +86,7 @@ class GateFetcher:
         """Gate's trade list needs no market, so stored assets change nothing."""
 
     def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in METHODS and self.profile.offers(endpoint, self.key_type)
+        return (endpoint in METHODS or endpoint in FUTURES) and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -107,7 +97,9 @@ class GateFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in METHODS)
+        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in METHODS or endpoint in FUTURES)
+        if endpoint in FUTURES:
+            return self.futures.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.CONVERT:
             return self._converts(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)

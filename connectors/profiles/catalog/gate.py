@@ -84,6 +84,24 @@ ENDPOINTS = (
         api_path="GET /spot/account_book",
         notes=Text.of("profile.gate.endpoint.transfers.notes"),
     ),
+    # Perpetual futures, per settle currency (usdt, btc), one range each paged by offset (no span limit documented),
+    # 100 a page (no maximum documented): connectors/fetchers/gate/futures.py, docs/exchange-apis/gate.md "Futures".
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.OFFSET,
+        api_path="GET /futures/{settle}/my_trades_timerange",
+        notes=Text.of("profile.gate.endpoint.futures_trades.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.FUNDING,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.OFFSET,
+        api_path="GET /futures/{settle}/account_book",
+        notes=Text.of("profile.gate.endpoint.funding.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(

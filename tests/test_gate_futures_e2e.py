@@ -1,0 +1,149 @@
+"""A Gate user who traded perpetual futures connects, syncs, and sees it all through the bot.
+
+The account moved USDT and BTC into its USDT- and BTC-settled futures accounts and traded BTC_USDT, ETH_USDT and
+the inverse BTC_USD (sandbox/exchanges/gate_futures.py). After /sync the stored futures records are exactly the
+scripted fills, profit and loss and funding, the history explains every balance (spot and both futures accounts
+together), /status lists futures trades and funding fees as synced, and a second sync asks each list once. A user
+who never opened futures sees both kinds skipped in /status, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.context import SERVICES_KEY, Services
+from bot.secret import Secret
+from bot.integrations import AdvancedOptions
+from db.models import Transaction
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import AccountProfile, GateEmulator
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+
+# Seeds 91 and 99 script spot balances under 28 significant digits: Gate's quotes are exact products (amount ×
+# price), and a sum past Decimal's 28 digits would round on one side of the comparison only.
+RECENT = AccountProfile(
+    years=0.15, traded_markets=3, trades=40, deposits=4, withdrawals=2, converts=3, transfers=2, rewards=3
+)
+SYNC_FROM_DAYS = 80  # before the futures money was deposited (75 days ago) and the account's first record
+BOOK, FILLS = "/api/v4/futures/{}/account_book", "/api/v4/futures/{}/my_trades_timerange"
+ACCOUNTS, CONTRACTS = "/api/v4/futures/{}/accounts", "/api/v4/futures/{}/contracts"
+
+
+async def connect(services: Services, gate: GateEmulator) -> None:
+    key = gate.create_demo_keys().read_only
+    await services.integrations.connect(
+        1001,
+        exchange_id="gate",
+        key_type="default",
+        account_name="Gate-1",
+        fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+        options=AdvancedOptions(sync_from=date.today() - timedelta(days=SYNC_FROM_DAYS)),
+    )
+
+
+def futures_rows(rows: Iterable[Transaction]) -> dict[str, set[tuple[object, ...]]]:
+    by_kind: dict[str, set[tuple[object, ...]]] = {}
+    for row in rows:
+        if row.kind not in ("futures_trade", "realized_pnl", "funding"):
+            continue
+        ms = int(row.occurred_at.timestamp() * 1000)
+        values = (row.market, row.side, row.asset, row.amount, row.quote_amount, row.price, row.fee_amount, ms)
+        by_kind.setdefault(row.kind, set()).add(values)
+    return by_kind
+
+
+async def test_a_gate_futures_trader_syncs_fills_pnl_and_funding_and_the_account_reconciles(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with GateEmulator(seed=91, profile=RECENT, listed_symbols=20, derivatives=True) as gate:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            await connect(services, gate)
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            first = dict(gate.requests.by_path)
+            gate.requests.reset()
+            again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            second = dict(gate.requests.by_path)
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                rows = list((await session.scalars(select(Transaction))).all())
+
+    script = gate.futures_script
+    assert script is not None
+    # Written from the script: a BTC_USDT contract is 0.0001 BTC and an ETH_USDT one 0.01 ETH (the contracts' list),
+    # so a fill of n contracts at p is n × multiplier of the base, worth that × p USDT; a BTC_USD contract is 1 USD,
+    # so n of them at p are n ÷ p BTC. Each fill's fee is its `fee`; `pnl` and `fund` lines are signed as booked.
+    multiplier = {"BTC_USDT": Decimal("0.0001"), "ETH_USDT": Decimal("0.01")}
+    symbol = {"BTC_USDT": "BTC/USDT:USDT", "ETH_USDT": "ETH/USDT:USDT", "BTC_USD": "BTC/USD:BTC"}
+    trades = set()
+    for f in script.fills:
+        if f.contract in multiplier:
+            quantity = abs(f.size) * multiplier[f.contract]
+            value = quantity * f.price
+        else:
+            quantity = value = Decimal(abs(f.size)) / f.price
+        side = "buy" if f.size > 0 else "sell"
+        trades.add(
+            (
+                symbol[f.contract],
+                side,
+                "BTC" if f.contract != "ETH_USDT" else "ETH",
+                quantity,
+                value,
+                f.price,
+                f.fee,
+                f.time_ms,
+            )
+        )
+    lines = {
+        kind: {
+            (symbol[line.contract], None, line.settle.upper(), line.change, None, None, None, line.time_ms)
+            for line in script.lines
+            if line.type == name
+        }
+        for kind, name in (("realized_pnl", "pnl"), ("funding", "fund"))
+    }
+    assert futures_rows(rows) == {"futures_trade": trades, **lines}
+    # Counted by hand: 8 BTC_USDT, 6 ETH_USDT and 3 BTC_USD round trips are 34 fills and 17 closing P&L lines. Each
+    # holding lasts 20 hours from 03:00:17 (BTC_USDT: the 08:00 and 16:00 marks), 09:00:41 (ETH_USDT: 16:00, 00:00)
+    # or 14:00:05 (BTC_USD: 16:00, 00:00, 08:00): 16 + 12 + 9 = 37 funding lines.
+    assert (len(trades), len(lines["realized_pnl"]), len(lines["funding"])) == (34, 17, 37)
+    assert "futures trades 34" in summary and "funding fees 54" in summary, summary
+    assert "✅ Gate-1: the history explains every balance." in summary, summary
+    assert "🟢 Gate-1" in status and "✅ The history explains every balance." in status, status
+    for kind in ("Futures trades", "Funding fees"):
+        assert f"  ✅ {kind}\n" in status, status
+    # The USDT account has 2 moves, 28 fees, 14 P&L and 28 funding lines, the BTC one 1 + 6 + 3 + 9: one page of 100; the contracts are read once a settle.
+    for settle in ("usdt", "btc"):
+        assert first[BOOK.format(settle)] == first[FILLS.format(settle)] == first[CONTRACTS.format(settle)] == 1
+        # The second sync asks each list once, from where the first ended: nothing new.
+        assert second[BOOK.format(settle)] == second[FILLS.format(settle)] == 1, second
+    assert "✅ Gate-1: 0 new" in again, again
+    assert not gate.requests.unexpected
+
+
+async def test_a_gate_account_without_futures_shows_both_kinds_skipped_with_the_reason(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with GateEmulator(seed=99, profile=RECENT, listed_symbols=20) as gate:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], gate)
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+        served = dict(gate.requests.by_path)
+
+    reason = "Gate says this account has no futures history: no USDT- or BTC-settled futures account"
+    for kind in ("Futures trades", "Funding fees"):
+        assert f"  ⏭ {kind} — {reason}" in status, status
+    # Each account was asked once (USER_NOT_FOUND), by the first kind; no list was walked.
+    assert served[ACCOUNTS.format("usdt")] == served[ACCOUNTS.format("btc")] >= 1, served
+    assert not any(path.startswith("/api/v4/futures/") and not path.endswith("/accounts") for path in served), served
+    assert "✅ Gate-1: the history explains every balance." in summary, summary
