@@ -12,9 +12,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.context import services
 from bot.integrations import IntegrationError, IntegrationSummary
+from bot.jobs.step import sync_and_check
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.reconcile import AccountReconciliation, ReconcileService
-from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult, SyncStatus
+from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
 from handlers import autosync, outbound, reconcile_views, sync_views
 from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
 from handlers.closing import always_closed
@@ -170,12 +171,11 @@ async def _sync_and_report(
             live.show(sync_views.progress(events, names, locale))
 
         try:
-            result = await svc.sync.run(telegram_user_id, account.id, on_progress=on_progress)
-            if result.status is not SyncStatus.FAILED:  # a refused key reads no balance either
-                found = await reconcile_quietly(reconciler, telegram_user_id, account.id)
-                if found is not None:
-                    checked[account.id] = found
-            return result
+            # The same step a worker's sync job runs (bot/jobs/step.py): the sync, then its balance check.
+            synced = await sync_and_check(svc.sync, reconciler, telegram_user_id, account.id, on_progress)
+            if synced.checked is not None:
+                checked[account.id] = synced.checked
+            return synced.result
         except SyncAlreadyRunning as running:  # started between our check and here
             await tell_already_running(context, chat_id, account, running.progress, locale)
         except IntegrationError:
@@ -211,17 +211,6 @@ async def _sync_and_report(
         await outbound.send(context.bot, chat_id, text, keyboard)
         # A quote balance the history does not explain: its markets are scanned now that the summary is shown.
         start_quote_scans(context, chat_id, telegram_user_id, results, checked, locale)
-
-
-async def reconcile_quietly(
-    reconciler: ReconcileService, telegram_user_id: int, integration_id: int
-) -> AccountReconciliation | None:
-    """The balance check after a sync; its failure never hides the sync's own report (it is logged)."""
-    try:
-        return await reconciler.after_sync(telegram_user_id, integration_id)
-    except Exception as error:
-        log.warning("reconciliation of integration %d failed: %s", integration_id, type(error).__name__)
-        return None
 
 
 async def tell_already_running(

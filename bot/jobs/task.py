@@ -18,9 +18,10 @@ from bot.jobs.auto import AutoSyncWork, send
 from bot.jobs.order import SyncOrder
 from bot.jobs.progress_message import ProgressMessage
 from bot.jobs.queue import SYNC_RETRY
-from bot.reconcile import AccountReconciliation, ReconcileService
+from bot.jobs.step import sync_and_check
+from bot.reconcile import ReconcileService
 from bot.reconcile.views import sync_line
-from bot.sync import ProgressEvent, SyncError, SyncService, SyncStatus
+from bot.sync import ProgressEvent, SyncError, SyncService
 from bot.sync.views import progress, summary
 from i18n import render, t
 
@@ -40,15 +41,6 @@ class WorkerServices:
     bot: Bot
     auto: AutoSyncWork
     progress_interval: float = PROGRESS_INTERVAL
-
-
-async def balances_checked(work: WorkerServices, order: SyncOrder) -> AccountReconciliation | None:
-    """The balance check after a sync; its failure never hides the sync's own report (it is logged)."""
-    try:
-        return await work.reconciler.after_sync(order.telegram_user_id, order.integration_id)
-    except Exception as error:
-        log.warning("reconciliation of integration %d failed: %s", order.integration_id, type(error).__name__)
-        return None
 
 
 def _last_attempt(context: JobContext) -> bool:
@@ -79,7 +71,7 @@ async def sync_account(
 
     started = time.monotonic()
     try:
-        result = await work.sync.run(telegram_user_id, integration_id, on_progress=on_progress)
+        synced = await sync_and_check(work.sync, work.reconciler, telegram_user_id, integration_id, on_progress)
     except IntegrationError:  # the account or its key is gone since the press: nothing to retry
         await message.close(t("sync.no_key", locale=locale, name=escape(account_name)))
         return
@@ -94,7 +86,7 @@ async def sync_account(
         lines = progress(events, names, locale).removeprefix(t("sync.started", locale=locale)).lstrip()
         await message.close(t("closing.sync.failed", locale=locale) + "\n\n" + lines)
         raise
-    checked = None if result.status is SyncStatus.FAILED else await balances_checked(work, order)
+    result, checked = synced.result, synced.checked
     await message.close(progress(events, names, locale))
     text = summary([result], time.monotonic() - started, locale)
     if checked is not None:
