@@ -372,6 +372,9 @@ def test_the_emulators_rate_limits_are_okx_documented_ones() -> None:
         "/api/v5/finance/savings/lending-history": (6, 1_000),
         "/api/v5/account/spot-borrow-repay-history": (5, 2_000),
         "/api/v5/finance/staking-defi/orders-active": (3, 1_000),
+        # "Get bills details (since 2021)": 10 per 2 s; "Apply bills details (since 2021)": 12 per day.
+        "/api/v5/account/bills-history-archive": (10, 2_000),
+        "POST /api/v5/account/bills-history-archive": (12, 86_400_000),
     }
 
 

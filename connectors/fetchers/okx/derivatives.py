@@ -80,8 +80,11 @@ def _fills(inst_type: str) -> Feed:
     return Feed("privateGetTradeFillsHistory", params, by_bill, True, time_filter=True, key="billId")
 
 
+BILLS_ARCHIVE = "privateGetAccountBillsArchive"
+
+
 def _bills(**params: str) -> Feed:
-    return Feed("privateGetAccountBillsArchive", params, by_bill, True, time_filter=True, key="billId")
+    return Feed(BILLS_ARCHIVE, params, by_bill, True, time_filter=True, key="billId")
 
 
 def _loan_position(row: Mapping[str, Any]) -> Row:
@@ -393,4 +396,4 @@ def _guessed(inst_id: str) -> Contract:
     return Contract(base, quote, settle, Decimal(1), quote if inverse else base, f"{base}/{quote}:{settle}{suffix}")
 
 
-__all__ = ["SUB_WALKS", "DerivativeRows", "SubWalk"]
+__all__ = ["BILLS_ARCHIVE", "SUB_WALKS", "DerivativeRows", "SubWalk"]

@@ -44,7 +44,9 @@ from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
-from connectors.fetchers.okx.derivatives import SUB_WALKS, DerivativeRows, SubWalk
+from connectors.fetchers.okx.archive import archive_market, fill_from_archive
+from connectors.fetchers.okx.archive_files import ArchiveFiles
+from connectors.fetchers.okx.derivatives import BILLS_ARCHIVE, SUB_WALKS, DerivativeRows, SubWalk
 from connectors.fetchers.okx.feeds import Feed, Row, by_bill, by_time
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
@@ -104,6 +106,7 @@ class OkxFetcher:
         self.key_type = key_type
         self.rows = RowReader(client)
         self.derivative_rows = DerivativeRows(client)
+        self.archive_files = ArchiveFiles(client)  # shared by the endpoints of one sync
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """OKX's fill history needs no market: nothing to learn."""
@@ -156,6 +159,12 @@ class OkxFetcher:
             ):
                 yield page
             await keep_gaps_of_use(sub, self.derivative_rows, self.client, spec.endpoint, report, known_gaps)
+            if sub.feed.method == BILLS_ARCHIVE:  # what its three months miss: OKX's quarterly files (archive.py)
+                older = cursors.get(archive_market(sub))
+                async for page in fill_from_archive(
+                    self.archive_files, spec, sub, parse, report=report, first_gap=known_gaps, cursor=older, until=until
+                ):
+                    yield page
         # Each list reports its own reach; lists of one reach say the same thing once.
         unique = {(g.endpoint, g.start, g.end, repr(g.reason)): g for g in report.gaps}
         report.gaps[:] = list(unique.values())
