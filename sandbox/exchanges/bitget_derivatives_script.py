@@ -351,14 +351,16 @@ def script_for(account: ScriptedAccount) -> DerivativesScript:
 
     # Bills no fill writes (contract/account/Get-Account-Bill, businessType): a coupon given and part of it expired,
     # an exchange of USDT for USDC in multi-assets mode (one bill per coin), a copy trader's income.
-    def other(product: str, coin: str, business: str, amount: str, days: float) -> None:
+    def other(product: str, coin: str, business: str, amount: str, days: float, moment: int | None = None) -> None:
         ident = clock.ident(1_070_000_000_000_000_000)
-        s.bills.append(Bill(ident, product, "", coin, business, D(amount), D(0), clock.at(days)))
+        when = clock.at(days) if moment is None else moment
+        s.bills.append(Bill(ident, product, "", coin, business, D(amount), D(0), when))
 
     other(USDT, "USDT", "bonus_issue", "10", 22)
     other(USDT, "USDT", "bonus_expired", "-4", 21)
-    other(USDT, "USDT", "user_exchange_sell", "-30", 20)
-    other(USDT, "USDC", "user_exchange_buy", "29.997", 20)
+    exchanged = clock.at(20)  # one exchange: both coins' bills at its moment
+    other(USDT, "USDT", "user_exchange_sell", "-30", 20, exchanged)
+    other(USDT, "USDC", "user_exchange_buy", "29.997", 20, exchanged)
     other(USDT, "USDT", "tracking_trader_income", "1.25", 19)
     for items in (s.fills, s.bills, s.transfers, s.deposits, s.margin_fills, s.loans, s.repayments, s.interest):
         items.sort(key=lambda item: (item.timestamp, item.id))

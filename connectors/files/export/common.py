@@ -64,6 +64,19 @@ def tx_hash(tx: Exportable) -> str:
     return next((str(raw[name]) for name in TX_HASH_FIELDS if raw.get(name)), "")
 
 
+def is_one_leg(tx: tallybot.TransactionLike) -> bool:
+    """A convert record of one coin only: Bitget's exchange legs inside a futures or unified account ("Exchange
+    buy/sell (multi-assets mode)", "Redeem"), whose page links no leg to its other."""
+    return str(tx.kind) == "convert" and tx.quote_asset is None and tx.quote_amount is None
+
+
+def signed_amount(tx: tallybot.TransactionLike) -> Decimal:
+    """A trade leg's change of its coin: ledger legs are signed; a one-coin convert is stored positive with its side."""
+    if is_one_leg(tx):
+        return -abs(tx.amount) if (tx.side or "").lower() == "sell" else abs(tx.amount)
+    return tx.amount
+
+
 def quote_of(tx: tallybot.TransactionLike) -> Decimal | None:
     if tx.quote_amount is not None:
         return tx.quote_amount

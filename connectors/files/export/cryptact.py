@@ -32,7 +32,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.files.export.common import Exportable, Written, amount_text, description, price_of, utc_text
+from connectors.files.export.common import (
+    Exportable,
+    Written,
+    amount_text,
+    description,
+    price_of,
+    signed_amount,
+    utc_text,
+)
 from connectors.files.export.meaning import Meaning, is_derivative, meaning_of
 from connectors.files.export.pairing import PairedTrade
 from connectors.files.tallybot import formula_safe as text
@@ -88,7 +96,7 @@ def cryptact_rows(tx: Exportable, exchange: str, account: str) -> Written:
         row.add("BUY", tx.asset, abs(tx.amount))
         row.fee(False)
     elif meaning is Meaning.TRADE_LEG:  # the other side is not stored: bought or sold at the market price
-        row.add("BUY" if tx.amount > 0 else "SELL", tx.asset, abs(tx.amount))
+        row.add("BUY" if signed_amount(tx) > 0 else "SELL", tx.asset, abs(tx.amount))
         row.fee(is_derivative(tx))
     elif meaning in INCOME_ACTIONS:
         if tx.amount:

@@ -22,7 +22,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.files.export.common import Exportable, Written, amount_text, description, quote_of, tx_hash, utc_text
+from connectors.files.export.common import (
+    Exportable,
+    Written,
+    amount_text,
+    description,
+    quote_of,
+    signed_amount,
+    tx_hash,
+    utc_text,
+)
 from connectors.files.export.meaning import Meaning, meaning_of
 from connectors.files.export.pairing import PairedTrade
 from connectors.files.tallybot import formula_safe as text
@@ -105,7 +114,7 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
     else:
         label = LABELS.get(meaning, "")
         outgoing = str(tx.kind) == "withdrawal" or meaning is Meaning.LOAN_REPAYMENT  # stored positive, paid out
-        signed = -tx.amount if outgoing else tx.amount
+        signed = -tx.amount if outgoing else signed_amount(tx)
         moved: Side = (abs(signed), tx.asset)
         if signed >= 0:
             rows.append(_row(tx, exchange, account, None, moved, None, label))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from connectors.files.export.common import Exportable, type_text
+from connectors.files.export.common import Exportable, is_one_leg, type_text
 
 
 class Meaning(StrEnum):
@@ -86,6 +86,8 @@ def meaning_of(tx: Exportable) -> Meaning:
     payment = next((meaning for prefix, meaning in PAYMENTS.items() if tx.natural_key.startswith(prefix)), None)
     if payment is not None:
         return payment
+    if is_one_leg(tx):  # one coin of an exchange whose other coin is its own record
+        return Meaning.TRADE_LEG
     if kind in KIND_MEANINGS:
         return KIND_MEANINGS[kind]
     if kind == "interest":  # charged on a margin loan (negative); a positive one is interest paid to the user

@@ -4,8 +4,10 @@ Bitget's tax lists report a spot trade as two balance changes: the coin bought (
 own line with its own id, sharing `bizOrderId` (common/tax/Get-Spot-Account-Record); a UTA tax record has no
 `bizOrderId`, and its legs (`ORDER_DEALT_IN`, `ORDER_DEALT_FROZEN_OUT`) share the time. Storage keeps the lines
 as the exchange reported them (their ids are what a later sync and an upload match on, and /status sums them
-exactly); a tax tool needs one trade, so the export pairs them here. Records stream oldest first: a leg waits
-until its partner arrives or until records `PAIRING_WINDOW` newer have been seen, and is then written on its own.
+exactly); a tax tool needs one trade, so the export pairs them here. Bitget's exchange legs in a futures or unified
+account (one CONVERT record per coin, `common.is_one_leg`) are paired the same way, by their shared time. Records
+stream oldest first: a leg waits until its partner arrives or until records `PAIRING_WINDOW` newer have been seen,
+and is then written on its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.files.export.common import Exportable
+from connectors.files.export.common import Exportable, is_one_leg, signed_amount
 from connectors.files.export.meaning import Meaning, meaning_of
 
 PAIRING_WINDOW = timedelta(minutes=1)
@@ -48,11 +50,13 @@ class PairedTrade:
 
 def pair_key(tx: Exportable) -> tuple[str, ...] | None:
     """What the two legs of one trade share; None for a record that is not a trade leg."""
-    if str(tx.kind) != "ledger" or meaning_of(tx) is not Meaning.TRADE_LEG:
+    if str(tx.kind) not in ("ledger", "convert") or meaning_of(tx) is not Meaning.TRADE_LEG:
         return None
     raw = tx.raw or {}
     order = raw.get("bizOrderId")
-    stream = tx.natural_key.rsplit(":", 1)[0]  # "ledger:spot", "ledger:uta:SPOT": legs of one list
+    stream = tx.natural_key.rsplit(":", 1)[0]  # "ledger:spot", "ledger:uta:SPOT", "convert:bill": legs of one list
+    if is_one_leg(tx):  # Bitget's exchange legs: nothing but the time links them
+        return (stream, "time", tx.occurred_at.isoformat())
     if order not in (None, ""):
         return (stream, "order", str(order))
     if "type" in raw:  # a UTA tax record: the legs share the time
@@ -61,9 +65,9 @@ def pair_key(tx: Exportable) -> tuple[str, ...] | None:
 
 
 def _pair(first: Exportable, second: Exportable) -> PairedTrade | None:
-    legs = sorted((first, second), key=lambda leg: leg.amount)  # paid (−) first, bought (+) second
+    legs = sorted((first, second), key=signed_amount)  # paid (−) first, bought (+) second
     paid, bought = legs
-    if paid.amount >= 0 or bought.amount <= 0 or paid.asset == bought.asset:
+    if signed_amount(paid) >= 0 or signed_amount(bought) <= 0 or paid.asset == bought.asset:
         return None
     quote_is_paid = _quote_rank(paid.asset) <= _quote_rank(bought.asset)
     base, quote = (bought, paid) if quote_is_paid else (paid, bought)
@@ -107,7 +111,7 @@ class LegPairer:
                 yield tx
                 continue
             legs = self.waiting.setdefault(key, [])
-            partner = next((leg for leg in legs if (leg.amount > 0) != (tx.amount > 0)), None)
+            partner = next((leg for leg in legs if (signed_amount(leg) > 0) != (signed_amount(tx) > 0)), None)
             paired = _pair(partner, tx) if partner is not None else None
             if paired is None:
                 legs.append(tx)
