@@ -97,12 +97,14 @@ class OkxArchive:
         self.applications: dict[str, _Application] = {}
         self.links: dict[str, tuple[str, int]] = {}  # token -> (quarter name, expiry ms)
         self.downloads = 0
+        self.application_requests = 0
         self.base_url = ""
 
     # -- the two endpoints ----------------------------------------------------------------------------------
 
     def apply(self, call: Call) -> list[Json]:
         name, _ = self._quarter(call)
+        self.application_requests += 1
         known = self.applications.get(name)
         if known is None or known.failed:
             known = self.applications[name] = _Application(call.now_ms)
