@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.process_identity import (
     Liveness,
@@ -50,23 +51,29 @@ from db.types import utcnow
 log = logging.getLogger(__name__)
 
 INSTANCE_TTL = timedelta(seconds=30)
-ROTATION = "rotation"
+
+
+class LeaseKind(StrEnum):
+    """The kinds of lease, the first part of a lease's name: codes, never shown to anyone."""
+
+    BOT = "bot"  # "bot:<bot id>": the one long-polling instance of a bot
+    WEBHOOK = "webhook"  # "webhook:<bot id>:<replica>": one of a bot's webhook replicas
+    ROTATION = "rotation"  # the whole name: a master-key rotation, alone on the database
+
+
+ROTATION = LeaseKind.ROTATION
 
 
 def bot_lease_name(bot_id: int) -> str:
-    return f"bot:{bot_id}"
-
-
-# The kind of lease a webhook replica holds: a code in lease names, never shown to anyone.
-WEBHOOK_KIND = ("webhook",)
+    return f"{LeaseKind.BOT}:{bot_id}"
 
 
 def webhook_lease_prefix(bot_id: int) -> str:
-    return f"{WEBHOOK_KIND[0]}:{bot_id}:"
+    return f"{LeaseKind.WEBHOOK}:{bot_id}:"
 
 
 def is_webhook_lease(name: str) -> bool:
-    return name.split(":", 1)[0] in WEBHOOK_KIND
+    return name.split(":", 1)[0] == LeaseKind.WEBHOOK
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,7 +117,7 @@ class Secret:
         return isinstance(other, Secret) and other.__value == self.__value
 
     def __hash__(self) -> int:
-        return hash(("Secret", self.__value))
+        return hash((Secret, self.__value))
 
     def __reduce__(self) -> tuple[object, ...]:
         # Pickling would write the value into persistence; a Secret must never get there.

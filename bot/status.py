@@ -26,7 +26,7 @@ EXPIRY_WARNING = timedelta(days=14)
 class EndpointLine:
     endpoint: str
     label: Text | str  # a catalogue text; the code itself for a kind of history this version does not know
-    status: str  # ok, partial, failed, skipped, or never (not synced yet)
+    status: str | None  # ok, partial, failed or skipped; None: not synced yet
     last_success_at: datetime | None
     error_code: str | None
     error_message: str | None  # our own diagnosis title or skip note (worded from codes), never an exchange's text
@@ -185,7 +185,7 @@ class StatusService:
                 EndpointLine(
                     endpoint=endpoint,
                     label=endpoint_label(endpoint),
-                    status=(state.last_status if state and state.last_status else "never"),
+                    status=state.last_status if state else None,
                     last_success_at=state.last_success_at if state else None,
                     error_code=state.last_error_code if state else None,
                     error_message=(

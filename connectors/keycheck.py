@@ -119,7 +119,7 @@ async def check_key(
         cause = DiagnosisCode.WRONG_PASSPHRASE if missing == ["password"] else DiagnosisCode.INVALID_KEY
         return _failed(diagnosis_for(cause, profile), requests=0)
 
-    throwaway = f"keycheck:{credential_id}:{secrets.token_hex(6)}"
+    throwaway = ":".join(("keycheck", credential_id, secrets.token_hex(6)))
     counter = _RequestCounter()
     try:
         async with pool.client(profile.ccxt_id, throwaway, values) as client:

@@ -47,7 +47,8 @@ ACCOUNT_MARKS = {
     "never_synced": "⚪",
     "disconnected": "⚫",
 }
-ENDPOINT_STATUS_MARKS = {"ok": "✅", "partial": "⚠️", "failed": "❌", "skipped": "⏭", "never": "⚪"}
+# A kind not synced yet (no status), or with a status this version does not know, is marked ⚪.
+ENDPOINT_STATUS_MARKS = {"ok": "✅", "partial": "⚠️", "failed": "❌", "skipped": "⏭"}
 
 
 def ago(moment: datetime, now: datetime, locale: str) -> str:
@@ -89,7 +90,7 @@ def status_block(account: AccountStatus, zone: str, locale: str) -> str:
     if account.expires_soon and summary.expires_at is not None:
         lines.append(t("status.key_expires", locale=locale, when=local(summary.expires_at, zone, locale)))
     for line in account.endpoints:
-        text = f"  {ENDPOINT_STATUS_MARKS.get(line.status, '⚪')} {escape(render(line.label, locale))}"
+        text = f"  {ENDPOINT_STATUS_MARKS.get(line.status or '', '⚪')} {escape(render(line.label, locale))}"
         if line.status in ("failed", "partial", "skipped") and line.error_message:
             text += f" — {escape(line.error_message)}"
         lines.append(text)

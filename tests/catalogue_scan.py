@@ -31,15 +31,22 @@ NOT_USER_FACING: dict[str, str] = {
     "bot/vault.py": "master-key errors at start-up and in `tallybot rotate-key`",
     "bot/rotation.py": "`tallybot rotate-key` output",
     "bot/lifecycle.py": "why the bot stopped by itself, printed by the CLI",
+    "bot/instance.py": "the instance lease: its holder (host, pid, since) is named in the refusal the CLI prints "
+    "(bot/lifecycle.py, bot/rotation.py); lease names are codes",
     "connectors/urls.py": "EXCHANGE_URL_OVERRIDES errors at start-up",
     "db/migrations/env.py": "alembic run offline",
     "db/migrations/versions/0010_texts_as_ids.py": "the English that old rows hold, matched back to catalogue ids",
 }
 
-# Functions whose strings are a log line about an error, never shown to a user (each with why).
+# Functions whose strings only a developer or the operator reads (a log line, a traceback, a diagnostic report),
+# never shown to a user (each with why).
 LOG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("connectors/diagnosis/facts.py", "safe_summary"): "the redacted one-line summary of an exchange error for logs",
     ("handlers/errors.py", "summarize"): "where an update failed, for the error log",
+    ("bot/secret.py", "__repr__"): "what a Secret looks like in a traceback or a log: the mask",
+    ("connectors/profiles/private_keys.py", "__repr__"): "what a private key looks like in a traceback or a log",
+    ("connectors/fetchers/base.py", "__init__"): "the messages of RateLimited and UnsupportedEndpoint, read in "
+    "tracebacks: the sync engine words both from the catalogue (sync.gap.rate_limited, sync.skip.*)",
 }
 
 # The i18n names whose first argument is a message id.
@@ -253,6 +260,8 @@ DEVELOPER_EXCEPTIONS = frozenset(
 LOG_ONLY_EXCEPTIONS: dict[str, str] = {
     "PermissionsUnreadable": "connectors/keycheck.py logs its message (the field at fault); the user is shown "
     "diagnosis.unreadable_permissions",
+    "VaultError": "the vault's refusals: printed by the tallybot command (bot/cli.py) or logged by the error handler, "
+    "whose user reads the generic apology (error.internal)",
 }
 
 

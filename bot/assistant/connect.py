@@ -58,7 +58,7 @@ async def check_and_connect(flow: Flow, draft: Draft) -> Outcome:
         profile,
         fields,
         pool=flow.pool,
-        credential_id=f"check:{draft.id}",
+        credential_id=":".join(("check", draft.id)),  # a client of its own, never a stored credential's
         key_type=key_type.id,
         allow_trading=flow.allow_trading_keys,
     )

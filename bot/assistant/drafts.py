@@ -34,7 +34,9 @@ def _draft(row: AssistantDraft) -> Draft:
 
 
 def draft_seal_context(draft_id: str, telegram_user_id: int, exchange: str, field: str) -> SealContext:
-    return SealContext(telegram_user_id, f"draft:{draft_id}", exchange, field)
+    # The credential slot of the seal's associated data is "draft:<id>" (parts of an id, joined as codes): the
+    # bytes every stored draft secret was sealed with.
+    return SealContext(telegram_user_id, ":".join(("draft", draft_id)), exchange, field)
 
 
 async def reseal_drafts(session: AsyncSession, vault: Vault) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InstanceLease, OpenProgressMessage, SyncLease, SyncRun
-from db.repositories.sync import INTERRUPTED
+from db.repositories.sync import RunStatus
 
 
 class InstanceRepository:
@@ -62,7 +62,7 @@ class InstanceRepository:
             await self.session.execute(
                 update(SyncRun)
                 .where(SyncRun.integration_id.in_(freed), SyncRun.finished_at.is_(None))
-                .values(status=INTERRUPTED, finished_at=now)
+                .values(status=RunStatus.INTERRUPTED, finished_at=now)
             )
         return freed
 

@@ -14,8 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Credential, EndpointState, Integration, IntegrationStatus, SyncLease, SyncRun, Transaction
 from db.repositories.upsert import insert_ignoring_conflicts
 
-# What a SyncRun left "running" by a process that died is marked as when the next sync takes the lease over.
-INTERRUPTED = "interrupted"
+
+class RunStatus(StrEnum):
+    """A sync run's status besides those its sync ends with (IntegrationStatus values): a code, never shown."""
+
+    # A run left "running" by a process that died, marked so when the next sync takes the lease over.
+    INTERRUPTED = "interrupted"
 
 
 class LeaseGrant(StrEnum):
@@ -191,7 +195,7 @@ class SyncRepository:
         result = await self.session.execute(
             update(SyncRun)
             .where(SyncRun.integration_id == integration_id, SyncRun.finished_at.is_(None))
-            .values(status=INTERRUPTED, finished_at=now)
+            .values(status=RunStatus.INTERRUPTED, finished_at=now)
         )
         return _rowcount(result)
 

@@ -10,10 +10,7 @@ from html import escape
 
 from bot.assistant.results import Intro
 from connectors.profiles import CredentialField, ExchangeProfile, KeyType, get_profile
-from i18n import ListStyle, Text, join, msgid, render, t
-
-# join()'s unit style reads "A, B, C" (no "and"): the list of names the Assistant always showed.
-NAMES: ListStyle = "unit"
+from i18n import Text, join, msgid, render, t
 
 
 def value(item: Text | str, locale: str) -> str:
@@ -49,8 +46,13 @@ def plain(text: Text, locale: str) -> str:
     return worded if len(worded) <= ALERT_LIMIT else worded[: ALERT_LIMIT - 1] + "…"
 
 
+def _names(names: Iterable[str], locale: str) -> str:
+    """Names listed in join()'s unit style, "A, B, C" (no "and"): the list of names the Assistant always showed."""
+    return join(names, locale, style="unit")
+
+
 def _bold_names(names: Iterable[str], locale: str) -> str:
-    return join([f"<b>{escape(name)}</b>" for name in names], locale, style=NAMES)
+    return _names([f"<b>{escape(name)}</b>" for name in names], locale)
 
 
 def picker_title(names: list[str], locale: str) -> str:
@@ -207,7 +209,7 @@ def summary(connected_names: list[str], skipped: list[str], locale: str) -> str:
             t(
                 "assistant.summary.skipped",
                 locale=locale,
-                names=join([escape(name) for name in skipped], locale, style=NAMES),
+                names=_names([escape(name) for name in skipped], locale),
             )
         )
     lines.append(t("assistant.summary.manage", locale=locale))
