@@ -93,8 +93,14 @@ READ_ONLY_CONFIG: Mapping[str, Mapping[str, Any]] = {
         "rateLimit": 110,
     },
     # MEXC: fetchCurrencies is the private /api/v3/capital/config/getall (SPOT_WITHDRAW_READ). ccxt always reads the
-    # futures contract list as well (no option); the emulator serves it empty.
-    "mexc": {"has": {"fetchCurrencies": False}},
+    # futures contract list as well (no option): the futures fetcher needs its contract sizes. The contract API sends
+    # amounts as JSON numbers: parsed as Decimal they keep every digit. Its "20 times/2 seconds" per endpoint is
+    # ccxt's cost 2 at 50 ms exactly; 55 ms leaves room for a late request (docs/exchange-apis/mexc.md).
+    "mexc": {
+        "has": {"fetchCurrencies": False},
+        "on_json_response": partial(json.loads, parse_float=Decimal),
+        "rateLimit": 55,
+    },
     # Gate: spot pairs only (else perpetual, delivery and option contract lists); no currency list; classic
     # account assumed, which stops ccxt probing /api/v4/account/detail before load_markets.
     "gate": {

@@ -37,8 +37,9 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     retry_after_seconds,
 )
-from sandbox.exchanges.htx_book import LEDGER_REACH_MS, TRADES_REACH_MS, HtxBook, HtxError, HtxIds, raw_json
+from sandbox.exchanges.htx_book import LEDGER_REACH_MS, TRADES_REACH_MS, HtxBook, HtxError, HtxIds
 from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.raw_numbers import raw_json
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord, TransferRecord
 from sandbox.exchanges.scripted import generate_account
 

@@ -8,7 +8,6 @@ window longer than allowed) the choice made here is marked there as unsourced.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping
 from decimal import Decimal
@@ -16,6 +15,7 @@ from typing import Any
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
 from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.raw_numbers import number
 from sandbox.exchanges.records import (
     DepositRecord,
     IdStyle,
@@ -103,15 +103,6 @@ def size_param(params: Mapping[str, str], default: int, maximum: int) -> int:
 
 def v2_error(msg: str) -> HtxError:
     return HtxError("2002", msg)  # unsourced: the v2 code for a bad field value the emulator uses
-
-
-def number(value: Decimal) -> Any:
-    """A JSON number with the decimal's own digits (the deposit list's `amount` and `fee` are numbers)."""
-    return _RawNumber(plain(value))
-
-
-class _RawNumber(str):
-    """Written by ``raw_json`` without quotes."""
 
 
 class HtxBook:
@@ -354,14 +345,3 @@ class HtxBook:
             "transferer": FUTURES_ACCOUNT_ID if to_spot else SPOT_ACCOUNT_ID,
             "transferee": SPOT_ACCOUNT_ID if to_spot else FUTURES_ACCOUNT_ID,
         }
-
-
-def raw_json(value: object) -> str:
-    """Compact JSON in which the deposit list's amounts are numbers with their exact digits, as HTX sends them."""
-    if isinstance(value, _RawNumber):
-        return str(value)
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{raw_json(str(k))}:{raw_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(raw_json(v) for v in value) + "]"
-    return json.dumps(value, separators=(",", ":"))

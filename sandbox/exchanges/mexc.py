@@ -7,7 +7,11 @@ Signed requests are checked as MEXC's "SIGNED" section describes: the key in ``X
 recvWindow`` (700003), ``signature`` the lowercase hex HMAC-SHA256 of the query string before it, keyed with the
 secret (700002), the caller's IP on the key's list (700006) and the key's read permission (700007). Keys without an
 IP binding expire after 90 days (FAQ Q1). Each endpoint has its own budget of 500 weight per 10 seconds per IP
-(LIMITS); past it the answer is HTTP 429 with ``Retry-After``. Rules and sources: docs/exchange-apis/mexc.md.
+(LIMITS); past it the answer is HTTP 429 with ``Retry-After``.
+
+The futures account (contract API v1, ``/api/v1/private/…``, on the same host as ccxt calls it) is served by
+mexc_futures.py, signed its own way (headers ``ApiKey``, ``Request-Time``, ``Signature``); `futures=True` scripts the
+account with five months of perpetual futures (mexc_futures_script.py). Rules and sources: docs/exchange-apis/mexc.md.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ from sandbox.exchanges.mexc_book import (
     MexcIds,
     with_dust_conversions,
 )
+from sandbox.exchanges.mexc_futures import ContractError, MexcFuturesBook, authenticate
+from sandbox.exchanges.mexc_futures_script import fold_into_account, script_futures
 from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.raw_numbers import raw_json
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord
 from sandbox.exchanges.scripted import generate_account
 
@@ -58,6 +65,9 @@ class MexcLimits:
 
     weight: int = 500
     window_ms: int = 10 * SECOND_MS
+    # The contract API: "Rate limit:20 times/2 seconds" on each endpoint.
+    contract_requests: int = 20
+    contract_window_ms: int = 2 * SECOND_MS
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ class MexcEmulator(ExchangeEmulator):
         listed_symbols: int = 300,
         limits: MexcLimits | None = None,
         clock: Clock | None = None,
+        futures: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = MexcKeys(self.key_length, self.secret_length)
@@ -108,13 +119,17 @@ class MexcEmulator(ExchangeEmulator):
         )
         self.account: ScriptedAccount
         self.account, dust_fees = with_dust_conversions(scripted, seed)
-        self.book = MexcBook(self.account, dust_fees)
+        self.futures = script_futures(seed, self.clock.now_ms()) if futures else None
+        if self.futures is not None:
+            self.account = fold_into_account(self.account, self.futures)
+        self.book = MexcBook(self.account, dust_fees, self.futures.wallet if self.futures else None)
+        self.contract = MexcFuturesBook(self.futures)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         self.endpoints = (
             Endpoint("/api/v3/time", 1, False, book.time),
             Endpoint("/api/v3/exchangeInfo", 10, False, book.exchange_info),
-            Endpoint("/api/v1/contract/detail", 1, False, book.contract_detail),
+            Endpoint("/api/v1/contract/detail", 1, False, self.contract.contract_detail),
             Endpoint("/api/v3/account", 10, True, book.account_info),
             Endpoint("/api/v3/myTrades", 10, True, book.my_trades),
             Endpoint("/api/v3/capital/deposit/hisrec", 1, True, book.deposits),
@@ -135,6 +150,34 @@ class MexcEmulator(ExchangeEmulator):
     def add_routes(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
             app.router.add_get(endpoint.path, self._handler(endpoint))
+        for path, handler in self.contract.routes().items():
+            app.router.add_get(path, self._contract_handler(path, handler))
+
+    def _contract_handler(
+        self, path: str, handler: Callable[[Call], object]
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return self.serve_contract(request, path, handler)
+
+        return handle
+
+    def serve_contract(self, request: web.Request, path: str, handler: Callable[[Call], object]) -> web.Response:
+        """A signed contract API request: its key, its endpoint's budget, then the answer (errors come with HTTP
+        200 and ``success: false``; the docs tie no HTTP status to a code)."""
+        now, ip = self.clock.now_ms(), request.remote or ""
+        pairs = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)
+        try:
+            key = authenticate(self.keys, request.headers, pairs, ip, now, path)
+            window = self._windows.get((path, "account"))
+            if window is None:
+                window = SlidingWindow(self.limits.contract_requests, self.limits.contract_window_ms)
+                self._windows[(path, "account")] = window
+            if not window.try_spend(now, 1):
+                raise ContractError(510, "Excessive frequency of requests")
+            data = handler(Call(params=dict(pairs), key=key, now_ms=now))
+        except ContractError as error:
+            data = error.body()
+        return web.Response(text=raw_json(data), content_type="application/json")
 
     def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:

@@ -29,6 +29,7 @@ from sandbox.exchanges.records import (
     WithdrawalRecord,
     plain,
 )
+from sandbox.exchanges.scripted import ground_truth_balances
 
 Json = dict[str, Any]
 R = TypeVar("R")
@@ -107,11 +108,23 @@ def oldest_first(records: Sequence[R], when: Callable[[R], int], start: int, end
 
 
 def with_dust_conversions(account: ScriptedAccount, seed: int) -> tuple[ScriptedAccount, dict[str, Decimal]]:
-    """MEXC converts only into MX (DustLog): the account's scripted converts become small balances turned into MX at
-    the same times, each a fiftieth of what the account holds of a coin at the end, so no balance goes below zero; the
-    balances follow. Returns the account and each conversion's fee (MX, already deducted from what was received)."""
+    """MEXC converts only into MX (DustLog): the account's scripted converts are dropped and become small balances
+    turned into MX at the same times, each a fiftieth of what the account holds of a coin, so no balance goes below
+    zero. The balances are what the remaining records add up to: a coin a dropped convert had bought and the account
+    spent later gets an opening deposit, listed a day before the first record, as the generator does. Returns the
+    account and each conversion's fee (MX, already deducted from what was received)."""
     rng = random.Random(seed * 7_919 + 17)  # noqa: S311 (a scripted account, not a secret)
-    held = {b.asset: b.total for b in account.balances}
+    held = ground_truth_balances(replace(account, converts=()))
+    times = [t.timestamp for t in account.trades] + [d.timestamp for d in account.deposits]
+    first = min(times, default=account.now_ms)
+    opening = []
+    for n, (asset, total) in enumerate(sorted(held.items())):
+        if total < 0:
+            ident = f"{rng.getrandbits(64):016x}"
+            opening.append(
+                DepositRecord(ident, f"{rng.getrandbits(256):064x}", asset, "ETH", -total, ident, first - DAY_MS + n)
+            )
+            held[asset] = Decimal(0)
     dust: list[ConvertRecord] = []
     fees: dict[str, Decimal] = {}
     for scripted in account.converts:
@@ -130,15 +143,23 @@ def with_dust_conversions(account: ScriptedAccount, seed: int) -> tuple[Scripted
         held[coin] -= amount
         held["MX"] = held.get("MX", Decimal(0)) + gross - fee
     balances = tuple(BalanceRecord(asset, total, Decimal(0)) for asset, total in sorted(held.items()))
-    return replace(account, converts=tuple(dust), balances=balances), fees
+    deposits = tuple(sorted((*opening, *account.deposits), key=lambda d: d.timestamp))
+    return replace(account, converts=tuple(dust), deposits=deposits, balances=balances), fees
 
 
 class MexcBook:
     """Serves one scripted account the way MEXC's spot API v3 does."""
 
-    def __init__(self, account: ScriptedAccount, dust_fees: Mapping[str, Decimal] | None = None) -> None:
+    def __init__(
+        self,
+        account: ScriptedAccount,
+        dust_fees: Mapping[str, Decimal] | None = None,
+        futures_wallet: Mapping[str, Decimal] | None = None,
+    ) -> None:
         self.account = account
         self.dust_fees = dict(dust_fees or {})
+        # What the futures account holds of the account's totals: the spot account reports the rest.
+        self.futures_wallet = dict(futures_wallet or {})
         self.lifecycle = Lifecycle()
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -186,11 +207,6 @@ class MexcBook:
             "tradeSideType": "1",
         }
 
-    @staticmethod
-    def contract_detail(call: Call) -> Json:
-        """Futures contracts are not emulated: the list ccxt's load_markets reads is empty."""
-        return {"success": True, "code": 0, "data": []}
-
     # -- account --------------------------------------------------------------------------------------------
 
     def account_info(self, call: Call) -> Json:
@@ -204,9 +220,13 @@ class MexcBook:
             "updateTime": None,
             "accountType": "SPOT",
             "balances": [
-                {"asset": b.asset, "free": plain(b.free), "locked": plain(b.locked)}
+                {
+                    "asset": b.asset,
+                    "free": plain(b.free - self.futures_wallet.get(b.asset, 0)),
+                    "locked": plain(b.locked),
+                }
                 for b in self.account.balances
-                if b.total > 0
+                if b.total - self.futures_wallet.get(b.asset, 0) > 0
             ],
             "permissions": ["SPOT"],
         }

@@ -10,6 +10,8 @@ docs/exchange-apis/mexc.md.
 | `GET /api/v3/capital/transfer` | 100 | `page`, SPOT to FUTURES, then back | 180 days (profile) | six months |
 | `GET /api/v3/capital/convert` (DustLog) | 1000 | `page` | none documented: one range | not documented |
 
+Futures fills and funding come from the contract API (futures.py).
+
 The deposit, withdrawal and trade lists have neither a page number nor a cursor: a full page is followed by the
 same request starting at the time of its last row (rows come oldest first), skipping the rows of that millisecond
 already read.
@@ -40,6 +42,7 @@ from connectors.fetchers.discovery import (
     SpotMarket,
     walk_planned_markets,
 )
+from connectors.fetchers.mexc.futures import MexcFutures
 from connectors.fetchers.mexc.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
     SETTLING,
@@ -65,7 +68,9 @@ WALLET: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "spotPrivateGetCapitalDepositHisrec",
     Endpoint.WITHDRAWALS: "spotPrivateGetCapitalWithdrawHistory",
 }
-SUPPORTED = frozenset({*WALLET, Endpoint.TRANSFERS, Endpoint.CONVERT, Endpoint.SPOT_TRADES})
+SUPPORTED = frozenset(
+    {*WALLET, Endpoint.TRANSFERS, Endpoint.CONVERT, Endpoint.SPOT_TRADES, Endpoint.FUTURES_TRADES, Endpoint.FUNDING}
+)
 # Query User Universal Transfer History answers one direction per request (both account types are required).
 DIRECTIONS = (("SPOT", "FUTURES"), ("FUTURES", "SPOT"))
 Token = list[Any]  # [time of the last row read, [ids of the rows read at that time]]
@@ -88,6 +93,7 @@ class MexcFetcher:
         self.rows = RowReader(client)
         self.evidence = AssetEvidence()
         self.probe_budget = probe_budget
+        self.futures = MexcFutures(client, profile.id, MEXC_OPENED)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
@@ -108,6 +114,10 @@ class MexcFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.FUTURES_TRADES:
+            return self.futures.fills(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.FUNDING:
+            return self.futures.funding(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.TRANSFERS:
             return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.CONVERT:

@@ -68,6 +68,27 @@ ENDPOINTS = (
         notes=Text.of("profile.mexc.endpoint.transfers.notes"),
     ),
     EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        # On: an account that shows no sign of futures skips it saying why (connectors/fetchers/mexc/futures.py).
+        default_enabled=True,
+        page_size=100,
+        window=90 * c.DAY,
+        earliest=_OPENED,
+        per_market=True,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/private/order/list/order_deals",
+        notes=Text.of("profile.mexc.endpoint.futures_trades.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.FUNDING,
+        default_enabled=True,
+        page_size=100,
+        earliest=_OPENED,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/private/position/funding_records",
+        notes=Text.of("profile.mexc.endpoint.funding.notes"),
+    ),
+    EndpointSpec(
         Endpoint.CONVERT,
         default_enabled=True,
         page_size=1000,
