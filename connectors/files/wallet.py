@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
@@ -18,7 +19,20 @@ from connectors.files.values import number, optional_number, parse_time
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text
 
-# What a row is: its kind and side (a transfer's "in"/"out", a ledger entry's own type), or the reason it is skipped.
+
+class Direction(StrEnum):
+    """A transfer's side as records store it: into or out of the account the file is of."""
+
+    IN = "in"
+    OUT = "out"
+
+
+def direction(signed: Decimal) -> Direction:
+    """The side of a signed balance change."""
+    return Direction.IN if signed > 0 else Direction.OUT
+
+
+# What a row is: its kind and side (a transfer's Direction, a ledger entry's own type), or the reason it is skipped.
 Kind = tuple[RecordKind, str | None]
 Classify = Callable[[Table, Sequence[str], Decimal], Kind | Text]
 # A look at the row before its amount is read: the reason to skip it (a pending status, a freeze), or None.

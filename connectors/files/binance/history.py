@@ -19,24 +19,42 @@ from connectors.files.binance.screens import COMPLETED
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, with_unit
-from connectors.records import NormalizedRecord, RecordKind, natural_key
+from connectors.profiles.catalog.binance import PROFILE as BINANCE
+from connectors.records import NormalizedRecord, RecordKind, Side, natural_key
 from i18n import Text, msgid
 
-SOURCE_REPORT = (
-    "open-source importers of Binance's report-centre spot trade XLSX (header Date(UTC),Pair,Base Asset,Quote Asset,"
-    "Type,Price,Amount,Total,Fee,Fee Coin; Pair 'BTC/USDT')"
+# Where the layouts come from (docs/FILE-FORMATS.md): open-source importers of the report centre's spot trade XLSX
+# (header Date(UTC),Pair,Base Asset,Quote Asset,Type,Price,Amount,Total,Fee,Fee Coin; Pair 'BTC/USDT'), and the
+# file-inventory tests of open-source Binance importers for the convert and fiat-purchase files.
+SOURCE_REPORT = "open-source-importers:report-centre-spot-trade-history.xlsx"
+SOURCE_CONVERT = "importer-file-inventory-tests:Binance-Convert-Order-History-…(UTC±H).csv"
+SOURCE_FIAT = "importer-file-inventory-tests:Binance-Fiat-Buy-History-…(UTC±H).csv"
+# The titles the readers name (as formats.normalize_header writes them).
+NAMED_COLUMNS = (
+    "date*",
+    "time",
+    "base asset",
+    "quote asset",
+    "fee coin",
+    "sell",
+    "buy",
+    "spend amount",
+    "receive amount",
+    "transaction id",
 )
-SOURCE_CONVERT = "file-inventory tests of open-source Binance importers (Binance-Convert-Order-History-…(UTC±H).csv)"
-SOURCE_FIAT = "file-inventory tests of open-source Binance importers (Binance-Fiat-Buy-History-…(UTC±H).csv)"
+DATE, TIME, BASE_ASSET, QUOTE_ASSET, FEE_COIN, SELL, BUY, SPEND_AMOUNT, RECEIVE_AMOUNT, TRANSACTION_ID = NAMED_COLUMNS
+REPORT_COLUMNS = (DATE, "pair", BASE_ASSET, QUOTE_ASSET, "type", "price", "amount", "total", "fee", FEE_COIN)
+CONVERT_COLUMNS = (TIME, "wallet", "pair", "type", SELL, BUY, "price", "inverse price", "status")
+FIAT_COLUMNS = (TIME, "method", SPEND_AMOUNT, RECEIVE_AMOUNT, "fee", "status", TRANSACTION_ID)
 
 
 def _read_report_trades(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        when, precision = parse_time(table.cell(row, "date*"), "date*", context.zone)
-        base, quote = table.cell(row, "base asset"), table.cell(row, "quote asset")
+        when, precision = parse_time(table.cell(row, DATE), DATE, context.zone)
+        base, quote = table.cell(row, BASE_ASSET), table.cell(row, QUOTE_ASSET)
         if not base or not quote:
-            raise RowError("base asset" if not base else "quote asset", Text.of("file.row.empty_coins"))
-        fee_coin = table.cell(row, "fee coin")
+            raise RowError(BASE_ASSET if not base else QUOTE_ASSET, Text.of("file.row.empty_coins"))
+        fee_coin = table.cell(row, FEE_COIN)
         fee = number(table.cell(row, "fee"), "fee") if fee_coin else None
         base_code, quote_code = context.code(base), context.code(quote)
         record = NormalizedRecord(
@@ -71,18 +89,18 @@ def _read_converts(table: Table, context: Context) -> Iterator[Outcome]:
         skipped = _completed(table, row, line)
         if skipped is not None:
             return skipped
-        when, precision = parse_time(table.cell(row, "time"), "time", context.zone)
-        sold, sold_coin = with_unit(table.cell(row, "sell"), "sell")
-        bought, bought_coin = with_unit(table.cell(row, "buy"), "buy")
+        when, precision = parse_time(table.cell(row, TIME), TIME, context.zone)
+        sold, sold_coin = with_unit(table.cell(row, SELL), SELL)
+        bought, bought_coin = with_unit(table.cell(row, BUY), BUY)
         if not sold_coin or not bought_coin:
-            raise RowError("sell" if not sold_coin else "buy", Text.of("file.row.no_coin_after_amount"))
+            raise RowError(SELL if not sold_coin else BUY, Text.of("file.row.no_coin_after_amount"))
         record = NormalizedRecord(
             kind=RecordKind.CONVERT,
             occurred_at=when,
             natural_key="",
             asset=context.code(bought_coin),
             amount=bought,
-            side="buy",
+            side=Side.BUY,
             quote_asset=context.code(sold_coin),
             quote_amount=sold,
             raw=raw_row(table, row, "binance-converts"),
@@ -97,25 +115,24 @@ def _read_fiat_buys(table: Table, context: Context) -> Iterator[Outcome]:
         skipped = _completed(table, row, line)
         if skipped is not None:
             return skipped
-        when, precision = parse_time(table.cell(row, "time"), "time", context.zone)
-        spent, fiat = with_unit(table.cell(row, "spend amount"), "spend amount")
-        received, coin = with_unit(table.cell(row, "receive amount"), "receive amount")
+        when, precision = parse_time(table.cell(row, TIME), TIME, context.zone)
+        spent, fiat = with_unit(table.cell(row, SPEND_AMOUNT), SPEND_AMOUNT)
+        received, coin = with_unit(table.cell(row, RECEIVE_AMOUNT), RECEIVE_AMOUNT)
         fee, fee_unit = with_unit(table.cell(row, "fee"), "fee", [fiat]) if table.cell(row, "fee") else (None, "")
-        ident = table.cell(row, "transaction id")
+        ident = table.cell(row, TRANSACTION_ID)
         if not fiat or not coin:
-            raise RowError(
-                "spend amount" if not fiat else "receive amount", Text.of("file.row.no_currency_after_amount")
-            )
+            raise RowError(SPEND_AMOUNT if not fiat else RECEIVE_AMOUNT, Text.of("file.row.no_currency_after_amount"))
         coin_code, fiat_code = context.code(coin), context.code(fiat)
+        # Fiat purchases have a key space of their own among trades (`trade:fiat:{id}`): no API sync reads them.
         record = NormalizedRecord(
             kind=RecordKind.TRADE,
             occurred_at=when,
-            natural_key=natural_key(RecordKind.TRADE, f"fiat:{ident}") if ident else "",
+            natural_key=natural_key(RecordKind.TRADE, ":".join(("fiat", ident))) if ident else "",
             asset=coin_code,
             amount=received,
             exchange_tx_id=ident or None,
             market=f"{coin_code}/{fiat_code}",
-            side="buy",
+            side=Side.BUY,
             quote_asset=fiat_code,
             quote_amount=spent,
             fee_asset=context.code(fee_unit or fiat) if fee else None,
@@ -131,28 +148,28 @@ HISTORY_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-spot-report",
         title=msgid("file.format.binance_spot_report"),
-        exchange="binance",
-        columns=("date*", "pair", "base asset", "quote asset", "type", "price", "amount", "total", "fee", "fee coin"),
+        exchange=BINANCE.id,
+        columns=REPORT_COLUMNS,
         reader=_read_report_trades,
-        time_column="date*",
+        time_column=DATE,
         source=SOURCE_REPORT,
     ),
     FileFormat(
         name="binance-converts",
         title=msgid("file.format.binance_converts"),
-        exchange="binance",
-        columns=("time", "wallet", "pair", "type", "sell", "buy", "price", "inverse price", "status"),
+        exchange=BINANCE.id,
+        columns=CONVERT_COLUMNS,
         reader=_read_converts,
-        time_column="time",
+        time_column=TIME,
         source=SOURCE_CONVERT,
     ),
     FileFormat(
         name="binance-fiat-buys",
         title=msgid("file.format.binance_fiat_buys"),
-        exchange="binance",
-        columns=("time", "method", "spend amount", "receive amount", "fee", "status", "transaction id"),
+        exchange=BINANCE.id,
+        columns=FIAT_COLUMNS,
         reader=_read_fiat_buys,
-        time_column="time",
+        time_column=TIME,
         source=SOURCE_FIAT,
     ),
 )

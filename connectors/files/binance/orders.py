@@ -17,12 +17,16 @@ from collections.abc import Iterator, Sequence
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
+from connectors.profiles.catalog.binance import PROFILE as BINANCE
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, msgid
 
-SOURCE = "everytrade-io/everytrade-plugins parser-files/binance_v002.csv (order rows with fill sub-rows)"
-# Sub-row cells after the empty first cell: Date(UTC), Trading Price, Filled, Total, Fee.
-SUB_TIME, SUB_PRICE, SUB_FILLED, SUB_TOTAL, SUB_FEE = 1, 2, 3, 4, 5
+SOURCE = "everytrade-io/everytrade-plugins:parser-files/binance_v002.csv"  # order rows with fill sub-rows
+ORDER_COLUMNS = ("date(utc*", "pair", "type", "order price", "order amount", "avgtrading price", "filled", "total")
+# A fill sub-row's own header, after the empty first cell: a rejected cell is named by its title, `raw` keeps them.
+FILL_HEADERS = ("Date(UTC)", "Trading Price", "Filled", "Total", "Fee")
+TIME_TITLE, PRICE_TITLE, FILLED_TITLE, TOTAL_TITLE, FEE_TITLE = FILL_HEADERS
+SUB_TIME, SUB_PRICE, SUB_FILLED, SUB_TOTAL, SUB_FEE = 1, 2, 3, 4, 5  # the sub-row cells those titles name
 
 
 def read_orders(table: Table, context: Context) -> Iterator[Outcome]:
@@ -58,31 +62,27 @@ def read_orders(table: Table, context: Context) -> Iterator[Outcome]:
 def _fill(table: Table, context: Context, line: int, row: Sequence[str], order: tuple[int, str, str, str]) -> Outcome:
     _, base, quote, side = order
     cells = [*row, *[""] * (SUB_FEE + 1 - len(row))]
-    when, precision = parse_time(cells[SUB_TIME], "Date(UTC)", context.zone)
-    fee, fee_unit = with_unit(cells[SUB_FEE], "Fee", [base, quote, "BNB"])
+    when, precision = parse_time(cells[SUB_TIME], TIME_TITLE, context.zone)
+    fee, fee_unit = with_unit(cells[SUB_FEE], FEE_TITLE, [base, quote, "BNB"])
     base_code, quote_code = context.code(base), context.code(quote)
     record = NormalizedRecord(
         kind=RecordKind.TRADE,
         occurred_at=when,
         natural_key="",
         asset=base_code,
-        amount=number(cells[SUB_FILLED], "Filled"),
+        amount=number(cells[SUB_FILLED], FILLED_TITLE),
         market=f"{base_code}/{quote_code}",
         side=side,
         quote_asset=quote_code,
-        quote_amount=number(cells[SUB_TOTAL], "Total"),
-        price=number(cells[SUB_PRICE], "Trading Price"),
+        quote_amount=number(cells[SUB_TOTAL], TOTAL_TITLE),
+        price=number(cells[SUB_PRICE], PRICE_TITLE),
         fee_asset=context.code(fee_unit) if fee_unit else None,
         fee_amount=abs(fee) if fee_unit else None,
         raw={
             "file_format": "binance-orders",
             "Pair": f"{base}{quote}",
             "Type": side.upper(),
-            **dict(
-                zip(
-                    ("Date(UTC)", "Trading Price", "Filled", "Total", "Fee"), cells[SUB_TIME : SUB_FEE + 1], strict=True
-                )
-            ),
+            **dict(zip(FILL_HEADERS, cells[SUB_TIME : SUB_FEE + 1], strict=True)),
         },
     )
     return ParsedRecord(record, line, keyed=False, precision=precision)
@@ -92,8 +92,8 @@ ORDER_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-orders",
         title=msgid("file.format.binance_orders"),
-        exchange="binance",
-        columns=("date(utc*", "pair", "type", "order price", "order amount", "avgtrading price", "filled", "total"),
+        exchange=BINANCE.id,
+        columns=ORDER_COLUMNS,
         reader=read_orders,
         time_column="date(utc*",
         source=SOURCE,

@@ -23,20 +23,22 @@ from connectors.files.formats import (
 )
 from connectors.files.values import number, parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import WalletLayout
+from connectors.profiles.catalog.binance import PROFILE as BINANCE
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, msgid
 
-SOURCE = (
-    "Binance's export columns as imported by BittyTax (src/bittytax/conv/parsers/binance/data_parsers.py) and other "
-    "open-source importers; not checked against a fresh export"
-)
-SCREEN_SOURCE = (
-    "file names and headers of Binance's web-page exports in open-source importers' tests "
-    "(Binance-Spot-Trade-History-…(UTC+7).csv: Time,Pair,Side,Price,Executed,Amount,Fee; Binance-Deposit-History: "
-    "Time,Coin,Network,Amount,Address,TXID,Status; Binance-Withdraw-History adds Fee)"
-)
+# Where the layouts come from (docs/FILE-FORMATS.md): Binance's export columns as BittyTax and other open-source
+# importers read them, not checked against a fresh export; and the file names and headers of Binance's web-page
+# exports in open-source importers' tests (Binance-Spot-Trade-History-…(UTC+7).csv: Time,Pair,Side,Price,Executed,
+# Amount,Fee; Binance-Deposit-History: Time,Coin,Network,Amount,Address,TXID,Status; Binance-Withdraw-History adds
+# Fee).
+SOURCE = "BittyTax:src/bittytax/conv/parsers/binance/data_parsers.py"
+SCREEN_SOURCE = "open-source-importer-tests:Binance-Spot-Trade-History-…(UTC+7).csv"
+# The titles the readers name (as formats.normalize_header writes them).
+NAMED_COLUMNS = ("date*", "date(utc*", "time", "side", "type", "coin", "amount", "fee coin")
+DATE, DATE_UTC, TIME, SIDE, TYPE, COIN, AMOUNT, FEE_COIN = NAMED_COLUMNS
 V1_WALLET_COLUMNS = (
-    "date*",
+    DATE,
     "coin",
     "amount",
     "transactionfee",
@@ -52,7 +54,7 @@ COMPLETED = {"completed", "success", "successful", "confirmed"}
 def time_spec(table: Table) -> str:
     """The date column: "Date(UTC)"/"Date(UTC+2)" in report-centre files, "Time" in the screens' CSVs (whose zone
     is in the file name, e.g. "Binance-Spot-Trade-History-202604201017(UTC+7).csv")."""
-    return "date*" if table.has("date*") else "time"
+    return DATE if table.has(DATE) else TIME
 
 
 def _trade_split(pair: str, executed: str, amount: str, known: dict[str, tuple[str, str]]) -> tuple[str, str]:
@@ -88,13 +90,13 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
 
 def _read_legacy_trades(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        when, precision = parse_time(table.cell(row, "date(utc*"), "date(utc*", context.zone)
+        when, precision = parse_time(table.cell(row, DATE_UTC), DATE_UTC, context.zone)
         base, quote = split_pair(table.cell(row, "market"), "market")
         amount = number(table.cell(row, "amount"), "amount")
         total = number(table.cell(row, "total"), "total")
         fee = number(table.cell(row, "fee"), "fee")
         return _trade(
-            context, table, row, line, when, precision, base, quote, amount, total, fee, table.cell(row, "fee coin")
+            context, table, row, line, when, precision, base, quote, amount, total, fee, table.cell(row, FEE_COIN)
         )
 
     return rows_of(table, read)
@@ -114,7 +116,7 @@ def _trade(
     fee: Decimal,
     fee_unit: str,
 ) -> ParsedRecord:
-    side_column = "side" if table.has("side") else "type"
+    side_column = SIDE if table.has(SIDE) else TYPE
     side = side_value(table.cell(row, side_column), side_column)
     price = number(table.cell(row, "price"), "price")
     base_code, quote_code = context.code(base), context.code(quote)
@@ -145,10 +147,10 @@ def _completed(table: Table, row: Sequence[str]) -> Text | None:
 
 def _wallet_reader(kind: RecordKind) -> Reader:
     layout = WalletLayout(
-        format_name="binance",
-        time=("date*", "time"),
-        coin="coin",
-        amount="amount",
+        format_name=BINANCE.id,
+        time=(DATE, TIME),
+        coin=COIN,
+        amount=AMOUNT,
         classify=lambda _table, _row, _signed: (kind, None),
         precheck=_completed,
         fees=("fee", "transactionfee"),
@@ -162,37 +164,37 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-trades",
         title=msgid("file.format.binance_trades"),
-        exchange="binance",
-        columns=("date(utc*", "pair", "side", "price", "executed", "amount", "fee"),
+        exchange=BINANCE.id,
+        columns=(DATE_UTC, "pair", "side", "price", "executed", "amount", "fee"),
         reader=_read_trades,
-        time_column="date(utc*",
+        time_column=DATE_UTC,
         source=SOURCE,
     ),
     FileFormat(
         name="binance-trades-legacy",
         title=msgid("file.format.binance_trades_legacy"),
-        exchange="binance",
-        columns=("date(utc*", "market", "type", "price", "amount", "total", "fee", "fee coin"),
+        exchange=BINANCE.id,
+        columns=(DATE_UTC, "market", "type", "price", "amount", "total", "fee", FEE_COIN),
         reader=_read_legacy_trades,
-        time_column="date(utc*",
+        time_column=DATE_UTC,
         source=SOURCE,
     ),
     FileFormat(
         name="binance-deposits",
         title=msgid("file.format.binance_deposits"),
-        exchange="binance",
-        columns=("date(utc*", "coin", "network", "amount", "address", "txid", "status"),
+        exchange=BINANCE.id,
+        columns=(DATE_UTC, "coin", "network", "amount", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.DEPOSIT),
-        time_column="date*",
+        time_column=DATE,
         source=SOURCE,
     ),
     FileFormat(
         name="binance-withdrawals",
         title=msgid("file.format.binance_withdrawals"),
-        exchange="binance",
-        columns=("date(utc*", "coin", "network", "amount", "fee", "address", "txid", "status"),
+        exchange=BINANCE.id,
+        columns=(DATE_UTC, "coin", "network", "amount", "fee", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.WITHDRAWAL),
-        time_column="date*",
+        time_column=DATE,
         source=SOURCE,
     ),
     # The older wallet layout is the same for deposits and withdrawals: the file name tells them apart
@@ -200,20 +202,20 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-deposits-v1",
         title=msgid("file.format.binance_deposits_v1"),
-        exchange="binance",
+        exchange=BINANCE.id,
         columns=V1_WALLET_COLUMNS,
         reader=_wallet_reader(RecordKind.DEPOSIT),
-        time_column="date*",
+        time_column=DATE,
         filename_keywords=("deposit",),
         source=SOURCE,
     ),
     FileFormat(
         name="binance-withdrawals-v1",
         title=msgid("file.format.binance_withdrawals_v1"),
-        exchange="binance",
+        exchange=BINANCE.id,
         columns=V1_WALLET_COLUMNS,
         reader=_wallet_reader(RecordKind.WITHDRAWAL),
-        time_column="date*",
+        time_column=DATE,
         filename_keywords=("withdraw",),
         source=SOURCE,
     ),
@@ -221,28 +223,28 @@ SCREEN_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-trades-screen",
         title=msgid("file.format.binance_trades_screen"),
-        exchange="binance",
-        columns=("time", "pair", "side", "price", "executed", "amount", "fee"),
+        exchange=BINANCE.id,
+        columns=(TIME, "pair", "side", "price", "executed", "amount", "fee"),
         reader=_read_trades,
-        time_column="time",
+        time_column=TIME,
         source=SCREEN_SOURCE,
     ),
     FileFormat(
         name="binance-deposits-screen",
         title=msgid("file.format.binance_deposits_screen"),
-        exchange="binance",
-        columns=("time", "coin", "network", "amount", "address", "txid", "status"),
+        exchange=BINANCE.id,
+        columns=(TIME, "coin", "network", "amount", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.DEPOSIT),
-        time_column="time",
+        time_column=TIME,
         source=SCREEN_SOURCE,
     ),
     FileFormat(
         name="binance-withdrawals-screen",
         title=msgid("file.format.binance_withdrawals_screen"),
-        exchange="binance",
-        columns=("time", "coin", "network", "amount", "fee", "address", "txid", "status"),
+        exchange=BINANCE.id,
+        columns=(TIME, "coin", "network", "amount", "fee", "address", "txid", "status"),
         reader=_wallet_reader(RecordKind.WITHDRAWAL),
-        time_column="time",
+        time_column=TIME,
         source=SCREEN_SOURCE,
     ),
 )

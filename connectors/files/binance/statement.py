@@ -32,15 +32,20 @@ from decimal import Decimal
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, Zone, raw_row
 from connectors.files.values import KNOWN_QUOTES, number, parse_time
-from connectors.records import NormalizedRecord, RecordKind
+from connectors.files.wallet import direction
+from connectors.profiles.catalog.binance import PROFILE as BINANCE
+from connectors.records import NormalizedRecord, RecordKind, Side
 from i18n import Text, msgid
 
-SOURCE = (
-    "BittyTax's Binance statement parser (src/bittytax/conv/parsers/binance.py: User_ID,UTC_Time,Account,Operation,"
-    "Coin,Change,Remark); privatefolio's binance-account-statement importer; the 2026 layout from pbialon/pit-38 "
-    "tests/e2e/fixtures/binance_transaction_history.csv; the Withdraw row's Remark 'Withdraw fee is included' from "
-    "provinzio/CoinTaxman src/exchanges/binance.py (the remarks Binance writes by default)"
-)
+# Where the layout comes from (docs/FILE-FORMATS.md): BittyTax's Binance statement parser (User_ID,UTC_Time,Account,
+# Operation,Coin,Change,Remark); privatefolio's binance-account-statement importer; the 2026 layout from pbialon/pit-38
+# tests/e2e/fixtures/binance_transaction_history.csv; the Withdraw row's Remark 'Withdraw fee is included' from
+# provinzio/CoinTaxman src/exchanges/binance.py (the remarks Binance writes by default).
+SOURCE = "BittyTax:src/bittytax/conv/parsers/binance.py"
+# The titles the reader names (as formats.normalize_header writes them).
+NAMED_COLUMNS = ("utc_time", "time", "coin", "operation")
+UTC_TIME, TIME, COIN, OPERATION = NAMED_COLUMNS
+STATEMENT_2026_COLUMNS = ("user id", TIME, "account", OPERATION, COIN, "change", "remark")
 # The side each trade-leg operation names: a row of one of these families is paired only with its own family.
 SIDE_OF = {
     "transaction buy": "buy",
@@ -53,11 +58,12 @@ SIDE_OF = {
 }
 
 
-FEE_LEGS = frozenset({"fee", "transaction fee"})
-TRADE_LEGS = frozenset({*SIDE_OF, *FEE_LEGS})
-CONVERT_LEGS = frozenset({"binance convert", "small assets exchange bnb", "small assets exchange", "etf convert"})
-DEPOSITS = frozenset({"deposit", "fiat deposit", "crypto deposit"})
-WITHDRAWALS = frozenset({"withdraw", "fiat withdraw", "fiat withdrawal", "crypto withdrawal"})
+# Operation names (lower case), matched whole.
+FEE_LEG_WORDS = frozenset({"fee", "transaction fee"})
+TRADE_LEGS = frozenset({*SIDE_OF, *FEE_LEG_WORDS})
+CONVERT_LEG_WORDS = frozenset({"binance convert", "small assets exchange bnb", "small assets exchange", "etf convert"})
+DEPOSIT_WORDS = frozenset({"deposit", "fiat deposit", "crypto deposit"})
+WITHDRAWAL_WORDS = frozenset({"withdraw", "fiat withdraw", "fiat withdrawal", "crypto withdrawal"})
 REWARD_WORDS = ("interest", "reward", "distribution", "airdrop", "commission", "rebate", "kickback", "bonus", "mining")
 OWN_MOVE_WORDS = ("transfer", "subscription", "redemption", "purchase")
 
@@ -72,39 +78,48 @@ class _Row:
 
 
 def read_statement(table: Table, context: Context) -> Iterator[Outcome]:
-    time_spec = "utc_time" if table.has("utc_time") else "time"
-    groups: dict[tuple[str, str, str], list[_Row]] = {}
+    time_spec = UTC_TIME if table.has(UTC_TIME) else TIME
+    groups: dict[tuple[str, str, RecordKind], list[_Row]] = {}
     for line, cells in table.rows:
         try:
             change = number(table.cell(cells, "change"), "change")
-            coin = table.cell(cells, "coin")
+            coin = table.cell(cells, COIN)
             if not coin:
-                raise RowError("coin", Text.of("file.row.empty_coin"))
+                raise RowError(COIN, Text.of("file.row.empty_coin"))
         except RowError as error:
             yield RejectedRow(line, table.label(error.column), error.reason)
             continue
-        row = _Row(line, cells, table.cell(cells, "operation").lower(), coin, change)
-        family = "trade" if row.operation in TRADE_LEGS else "convert" if row.operation in CONVERT_LEGS else ""
-        if not family:
+        row = _Row(line, cells, table.cell(cells, OPERATION).lower(), coin, change)
+        family = _family(row.operation)
+        if family is None:
             yield from _single(table, context, time_spec, row)
             continue
         key = (table.cell(cells, time_spec), table.cell(cells, "account"), family)
         groups.setdefault(key, []).append(row)
     for (time_text, _, family), rows in groups.items():
-        if all(row.operation in FEE_LEGS for row in rows):
+        if all(row.operation in FEE_LEG_WORDS for row in rows):
             # Fees with no trade beside them (a futures account's "Fee" rows): ledger entries of their own.
             for row in rows:
                 yield from _single(table, context, time_spec, row)
             continue
         try:
             when, precision = parse_time(time_text, time_spec, context.zone)
-            records = _trades(rows) if family == "trade" else _converts(rows)
+            records = _trades(rows) if family is RecordKind.TRADE else _converts(rows)
         except RowError as error:
             for row in rows:
                 yield RejectedRow(row.line, table.label(error.column), error.reason)
             continue
         for trade in records:
             yield _record(table, context, when, precision, trade)
+
+
+def _family(operation: str) -> RecordKind | None:
+    """The kind of record an operation's rows are paired into, or None for a change that stands alone."""
+    if operation in TRADE_LEGS:
+        return RecordKind.TRADE
+    if operation in CONVERT_LEG_WORDS:
+        return RecordKind.CONVERT
+    return None
 
 
 @dataclass(slots=True)
@@ -122,8 +137,8 @@ class _Trade:
 def _trades(rows: list[_Row]) -> list[_Trade]:
     """The trades of one operation: legs paired within their side's family (a buy and a sell of one pair can
     happen in one second), fees given to the trades in order when there is one fee row a trade."""
-    legs = [r for r in rows if r.operation not in FEE_LEGS]
-    fees = [r for r in rows if r.operation in FEE_LEGS]
+    legs = [r for r in rows if r.operation not in FEE_LEG_WORDS]
+    fees = [r for r in rows if r.operation in FEE_LEG_WORDS]
     groups: list[tuple[list[_Row], list[_Row]]] = []
     for side in ("buy", "sell", ""):
         family = [r for r in legs if SIDE_OF[r.operation] == side]
@@ -132,7 +147,7 @@ def _trades(rows: list[_Row]) -> list[_Trade]:
         if not family:
             continue
         if not received or not spent:
-            raise RowError("operation", Text.of("file.row.trade_cut"))
+            raise RowError(OPERATION, Text.of("file.row.trade_cut"))
         if len(received) == len(spent):
             groups += [([r], [s]) for r, s in zip(received, spent, strict=True)]
         else:
@@ -146,16 +161,18 @@ def _trades(rows: list[_Row]) -> list[_Trade]:
 
 def _trade(received: list[_Row], spent: list[_Row], fees: list[_Row]) -> _Trade:
     if len({r.coin for r in received}) != 1 or len({r.coin for r in spent}) != 1:
-        raise RowError("coin", Text.of("file.row.too_many_coins_trade"))
+        raise RowError(COIN, Text.of("file.row.too_many_coins_trade"))
     got, paid = _total(received), -_total(spent)
     side = SIDE_OF[received[0].operation] or (
         # "Transaction Related" names no side: receiving a quote coin for another coin is a sale.
-        "sell" if received[0].coin.upper() in KNOWN_QUOTES and spent[0].coin.upper() not in KNOWN_QUOTES else "buy"
+        Side.SELL
+        if received[0].coin.upper() in KNOWN_QUOTES and spent[0].coin.upper() not in KNOWN_QUOTES
+        else Side.BUY
     )
     summed = len(received) > 1 or len(spent) > 1
     if side == "sell":
-        return _Trade(RecordKind.TRADE, "sell", spent[0], received[0], fees, paid, got, summed)
-    return _Trade(RecordKind.TRADE, "buy", received[0], spent[0], fees, got, paid, summed)
+        return _Trade(RecordKind.TRADE, Side.SELL, spent[0], received[0], fees, paid, got, summed)
+    return _Trade(RecordKind.TRADE, Side.BUY, received[0], spent[0], fees, got, paid, summed)
 
 
 def _converts(rows: list[_Row]) -> list[_Trade]:
@@ -164,7 +181,7 @@ def _converts(rows: list[_Row]) -> list[_Trade]:
     received = [r for r in rows if r.change > 0]
     spent = [r for r in rows if r.change < 0]
     if not received or not spent:
-        raise RowError("operation", Text.of("file.row.convert_cut"))
+        raise RowError(OPERATION, Text.of("file.row.convert_cut"))
     if len(received) == len(spent):
         pairs = [([r], [s]) for r, s in zip(received, spent, strict=True)]
     else:
@@ -172,10 +189,10 @@ def _converts(rows: list[_Row]) -> list[_Trade]:
     converts = []
     for got_rows, paid_rows in pairs:
         if len({r.coin for r in got_rows}) != 1 or len({r.coin for r in paid_rows}) != 1:
-            raise RowError("coin", Text.of("file.row.too_many_coins_convert"))
+            raise RowError(COIN, Text.of("file.row.too_many_coins_convert"))
         got, paid = _total(got_rows), -_total(paid_rows)
         summed = len(got_rows) > 1 or len(paid_rows) > 1
-        converts.append(_Trade(RecordKind.CONVERT, "buy", got_rows[0], paid_rows[0], [], got, paid, summed))
+        converts.append(_Trade(RecordKind.CONVERT, Side.BUY, got_rows[0], paid_rows[0], [], got, paid, summed))
     return converts
 
 
@@ -232,12 +249,12 @@ def _single(table: Table, context: Context, time_spec: str, row: _Row) -> Iterat
 def _kind_of(row: _Row) -> tuple[RecordKind, str | None, Decimal]:
     """Kind, side and amount of a change that is an operation by itself (see the module docstring)."""
     operation, change = row.operation, row.change
-    if operation in DEPOSITS and change > 0:
+    if operation in DEPOSIT_WORDS and change > 0:
         return RecordKind.DEPOSIT, None, change
-    if operation in WITHDRAWALS and change < 0:
+    if operation in WITHDRAWAL_WORDS and change < 0:
         return RecordKind.WITHDRAWAL, None, -change
     if any(word in operation for word in OWN_MOVE_WORDS):
-        return RecordKind.TRANSFER, "in" if change > 0 else "out", abs(change)
+        return RecordKind.TRANSFER, direction(change), abs(change)
     if change > 0 and any(word in operation for word in REWARD_WORDS):
         return RecordKind.REWARD, None, change
     # Futures P&L, funding fees and operations Tallybot has no kind for: a signed ledger entry named as Binance
@@ -249,20 +266,20 @@ STATEMENT_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="binance-statement",
         title=msgid("file.format.binance_statement"),
-        exchange="binance",
-        columns=("user_id", "utc_time", "account", "operation", "coin", "change", "remark"),
+        exchange=BINANCE.id,
+        columns=("user_id", UTC_TIME, "account", OPERATION, COIN, "change", "remark"),
         reader=read_statement,
-        time_column="utc_time",
+        time_column=UTC_TIME,
         zone=Zone.UTC,
         source=SOURCE,
     ),
     FileFormat(
         name="binance-statement-2026",
         title=msgid("file.format.binance_statement_2026"),
-        exchange="binance",
-        columns=("user id", "time", "account", "operation", "coin", "change", "remark"),
+        exchange=BINANCE.id,
+        columns=STATEMENT_2026_COLUMNS,
         reader=read_statement,
-        time_column="time",
+        time_column=TIME,
         source=SOURCE,
     ),
 )
