@@ -42,6 +42,13 @@ class Side(StrEnum):
     SELL = "sell"
 
 
+class Flow(StrEnum):
+    """A transfer's direction as records store it (`side`): into or out of the wallet its list is read from."""
+
+    IN = "in"
+    OUT = "out"
+
+
 def natural_key(kind: RecordKind, exchange_id: str | None, *canonical: object) -> str:
     """The exchange's own id where it has one; else a hash of the canonical fields.
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.fetchers.windows import hold_if_recent
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 # Deposit states: 0 waiting for confirmation, 1 credited, 2 successful, 8 pending (deposits suspended), 11 address
 # blacklisted, 12 account frozen, 13 sub-account deposit interception, 14 KYC limit, 17 awaiting Travel Rule.
@@ -173,7 +173,7 @@ class RowReader:
             asset=self.code(str(row["ccy"])),
             amount=abs(change),
             exchange_tx_id=ident,
-            side="in" if change > 0 else "out",  # seen from the funding account; `type` says which other account
+            side=Flow.IN if change > 0 else Flow.OUT,  # seen from the funding account; `type` says which other account
             raw=dict(row),
         )
         return record, None
