@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.context import SERVICES_KEY, Services
-from bot.secret import Secret
 from bot.integrations import AdvancedOptions
+from bot.secret import Secret
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, GateEmulator
@@ -120,7 +120,8 @@ async def test_a_gate_futures_trader_syncs_fills_pnl_and_funding_and_the_account
     assert "🟢 Gate-1" in status and "✅ The history explains every balance." in status, status
     for kind in ("Futures trades", "Funding fees"):
         assert f"  ✅ {kind}\n" in status, status
-    # The USDT account has 2 moves, 28 fees, 14 P&L and 28 funding lines, the BTC one 1 + 6 + 3 + 9: one page of 100; the contracts are read once a settle.
+    # The USDT account has 2 moves, 28 fees, 14 P&L and 28 funding lines, the BTC one 1 + 6 + 3 + 9: one page of
+    # 100 each; the contracts are read once a settle.
     for settle in ("usdt", "btc"):
         assert first[BOOK.format(settle)] == first[FILLS.format(settle)] == first[CONTRACTS.format(settle)] == 1
         # The second sync asks each list once, from where the first ended: nothing new.

@@ -40,6 +40,7 @@ WITHDRAWALS = "/api/v4/wallet/withdrawals"
 CONVERTS = "/api/v4/flash_swap/orders"
 DIVIDENDS = "/api/v4/earn/uni/interest_records"
 BOOK = "/api/v4/spot/account_book"
+SPOT_BALANCES, FUTURES_ACCOUNT = "/api/v4/spot/accounts", "/api/v4/futures/{}/accounts"
 
 
 @pytest.fixture
@@ -171,6 +172,8 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     assert len(rows) == sum(len(records) for records in kinds) + 2
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert "✅" in first and "❌" not in first, first
+    # Spot holds every scripted balance, the GT paid and the sub-account's USDT: the history explains each.
+    assert "✅ Gate-1: the history explains every balance." in first, first
     # What the trade list gave: every fill and the one fee line beside them.
     assert f"spot trades {len(account.trades) + 1}" in first, first
     # Every list is walked in 30-day windows from the sync-from date, one request each (no 30 days of this account
@@ -193,7 +196,10 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     assert first_requests[DIVIDENDS] == 1  # no range limit documented: one range, one page
     assert not gate.requests.unexpected
     # The second sync starts where the first ended: one request per list, nothing else.
-    assert again == {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1, BOOK: 1}, again
+    # The futures accounts are asked whether they hold history (USER_NOT_FOUND: neither was opened), once by the
+    # fetcher and once by the balance read, which also reads spot.
+    lists = {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1, BOOK: 1, SPOT_BALANCES: 1}
+    assert again == lists | {FUTURES_ACCOUNT.format(settle): 2 for settle in ("usdt", "btc")}, again
     assert "✅ Gate-1: 0 new" in second, second
     assert "Gate" in status
     # The account book's kind: its moves counted in the summary (the sub-account one too) and listed in /status.

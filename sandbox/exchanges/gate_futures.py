@@ -282,6 +282,17 @@ class GateFutures:
             "bonus": zero,
             "in_dual_mode": False,
             "enable_evolved_classic": False,
+            # The new classic margin mode's cross figures: no position is open, so nothing is held as margin.
+            "cross_initial_margin": zero,
+            "cross_maintenance_margin": zero,
+            "cross_order_margin": zero,
+            "cross_unrealised_pnl": zero,
+            "cross_available": plain(total),
+            "cross_margin_balance": plain(total),
+            "cross_mmr": zero,
+            "cross_imr": zero,
+            "isolated_position_margin": zero,
+            "enable_tiered_mm": True,
             "history": {
                 name: plain(history.get(name, Decimal(0)))
                 for name in ("dnw", "pnl", "fee", "refr", "fund", "point_dnw", "point_fee", "point_refr")
@@ -373,19 +384,56 @@ def spot_balances(
 
 
 def _contract(c: Contract) -> Json:
-    # The fields of the "Query all futures contracts" example that say what a contract is; the market data fields
-    # (prices, open interest, users) are left out.
+    """A contract as the "Query all futures contracts" example shows one; market figures (prices, open interest,
+    users, sizes traded) are fixed values here, the fields that say what the contract is are the script's."""
+    price = plain(c.base_price)
     return {
         "name": c.name,
         "type": "inverse" if c.inverse else "direct",
         "quanto_multiplier": plain(c.quanto),
-        "mark_price": plain(c.base_price),
+        "ref_discount_rate": "0",
         "order_price_deviate": "0.5",
-        "order_size_min": 1,
-        "order_size_max": 1000000,
-        "funding_interval": FUNDING_EVERY_MS // SECOND_MS,
-        "status": "trading",
+        "maintenance_rate": "0.005",
+        "mark_type": "index",
+        "last_price": price,
+        "mark_price": price,
+        "index_price": price,
+        "funding_rate_indicative": plain(FUNDING_RATE),
+        "mark_price_round": "0.01",
+        "funding_offset": 0,
         "in_delisting": False,
+        "risk_limit_base": "1000000",
+        "interest_rate": "0.0003",
+        "order_price_round": "0.1",
+        "order_size_min": 1,
+        "ref_rebate_rate": "0.2",
+        "funding_interval": FUNDING_EVERY_MS // SECOND_MS,
+        "risk_limit_step": "1000000",
+        "leverage_min": "1",
+        "leverage_max": "100",
+        "risk_limit_max": "8000000",
+        "maker_fee_rate": "-0.00025",
+        "taker_fee_rate": plain(TAKER),
+        "funding_rate": plain(FUNDING_RATE),
+        "order_size_max": 1000000,
+        "funding_next_apply": 1610035200,
+        "short_users": 977,
+        "config_change_time": 1609899548,
+        "trade_size": 28530850594,
+        "position_size": 5223816,
+        "long_users": 455,
+        "funding_impact_value": "60000",
+        "orders_limit": 50,
+        "trade_id": 10851092,
+        "orderbook_id": 2129638396,
+        "enable_bonus": True,
+        "enable_credit": True,
+        "create_time": 1669688556,
+        "funding_cap_ratio": "0.75",
+        "status": "trading",
+        "launch_time": 1609899548,
+        "delisting_time": 0,
+        "delisted_time": 0,
     }
 
 

@@ -69,7 +69,7 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     "coinbase": lambda: CoinbaseEmulator(seed=75, profile=RICH, listed_symbols=30),
     "kraken": lambda: KrakenEmulator(seed=76, profile=RICH, listed_symbols=30),
     "kucoin": lambda: KucoinEmulator(seed=77, profile=RICH, listed_symbols=30),
-    "gate": lambda: GateEmulator(seed=78, profile=RICH, listed_symbols=30),
+    "gate": lambda: GateEmulator(seed=78, profile=RICH, listed_symbols=30, derivatives=True),
     "mexc": lambda: MexcEmulator(seed=79, profile=RICH, listed_symbols=30),
     "htx": lambda: HtxEmulator(seed=80, profile=RICH, listed_symbols=30),
     "bigone": lambda: BigoneEmulator(seed=81, profile=RICH, listed_pairs=30),

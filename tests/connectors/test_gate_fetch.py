@@ -36,6 +36,8 @@ PAGES = {
     Endpoint.CONVERT: 3,
     Endpoint.EARN_REWARDS: 2,
     Endpoint.TRANSFERS: 25,
+    Endpoint.FUTURES_TRADES: 10,
+    Endpoint.FUNDING: 15,
 }
 DAYS_BACK = 200
 
