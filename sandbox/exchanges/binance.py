@@ -44,6 +44,7 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin
+from sandbox.exchanges.binance_subaccounts import SubAccountBook, script_sub_accounts
 from sandbox.exchanges.binance_transfers import TransfersBook, scripted_transfers
 from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook
 from sandbox.exchanges.binance_wallet_kinds_script import WalletKindsScript
@@ -102,8 +103,11 @@ class BinanceEmulator(ExchangeEmulator):
         clock: Clock | None = None,
         derivatives: bool = False,
         wallet_kinds: bool = False,
+        sub_account: str = "",
     ) -> None:
-        """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin."""
+        """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin.
+        `sub_account`: "sub" (the key is a sub-account's) or "master" (the account has sub-accounts), each with the
+        transfers binance_subaccounts.py scripts; "": neither."""
         super().__init__(clock=clock)
         self.limits = limits or BinanceLimits()
         profile = profile or AccountProfile()
@@ -118,6 +122,9 @@ class BinanceEmulator(ExchangeEmulator):
         for extra in (futures, margin):
             if extra is not None:
                 self.account = fold_into_spot(self.account, extra.deposits, extra.spot_change)
+        subs = script_sub_accounts(sub_account, seed, self.clock.now_ms())
+        self.sub_accounts = SubAccountBook(subs)
+        self.account = fold_into_spot(self.account, subs.deposits, subs.spot_change())
         self.futures, self.margin = FuturesBook(futures), MarginBook(margin)
         self.transfers = TransfersBook(scripted_transfers(futures, margin, CROSS_IN))
         self.book = BinanceBook(self.account, self._rate_limit_info())
@@ -148,6 +155,7 @@ class BinanceEmulator(ExchangeEmulator):
             Endpoint("/sapi/v1/margin/interestHistory", 1, "sapi_ip", True, mar.interest_history),
             Endpoint("/sapi/v1/margin/transfer", 1, "sapi_ip", True, mar.transfers),
             Endpoint("/sapi/v1/asset/transfer", 1, "sapi_ip", True, self.transfers.history),
+            *(Endpoint(path, 1, "sapi_ip", True, serve) for path, serve in self.sub_accounts.routes()),
         )
         # `wallet_kinds`: the account also converted dust, traded P2P, paid with Binance Pay, moved fiat, bought with a
         # card and holds Simple Earn positions (binance_wallet_kinds.py); its routes answer empty otherwise.

@@ -233,8 +233,9 @@ async def test_first_sync_returns_the_ground_truth_and_a_resync_asks_only_for_ne
         traded = set(binance.account.traded_symbols)
         assert binance.requests.count("/api/v3/myTrades") == len(traded)
         assert set(second.reports[Endpoint.SPOT_TRADES].markets_scanned) == traded
-        # Earn rewards also ask Simple Earn's real-time rewards (wallet_kinds.py): one request more.
-        assert binance.requests.total == 1 + len(traded) + len(WALLET_PATHS) + 1
+        # Earn rewards also ask Simple Earn's real-time and locked rewards and locked redemptions (simple_earn.py):
+        # three requests more.
+        assert binance.requests.total == 1 + len(traded) + len(WALLET_PATHS) + 3
 
 
 async def test_a_later_sync_fetches_only_the_new_activity_and_finds_a_newly_traded_market(

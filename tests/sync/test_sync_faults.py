@@ -315,8 +315,9 @@ async def test_kinds_of_history_the_exchange_or_tallybot_cannot_fetch_are_skippe
     ledger, transfers = by_endpoint[Endpoint.LEDGER], by_endpoint[Endpoint.TRANSFERS]
     assert ledger.status is EndpointStatus.SKIPPED and "does not offer" in ledger.note
     assert ledger.diagnosis is not None and ledger.diagnosis.code is D.ENDPOINT_NOT_OFFERED
-    # One per direction, and one look for the isolated-margin pairs (no margin account here: -3003, none).
-    assert transfers.status is EndpointStatus.OK and transfers.requests == 18 + 1
+    # One per direction, one look for the isolated-margin pairs (no margin account here: -3003, none) and two for
+    # sub-account moves (neither a sub-account's key, -12022, nor a master with sub-accounts, -8012).
+    assert transfers.status is EndpointStatus.OK and transfers.requests == 18 + 1 + 2
     assert ledger.requests == 0
     state = await endpoint_state(bench.database, bench.integration_id, Endpoint.LEDGER)
     assert state.last_status == "skipped"

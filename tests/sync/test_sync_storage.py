@@ -46,7 +46,9 @@ WALLET_KIND_RESYNC = 11
 # Transfers between the account's own wallets, on by default: one request per direction a sync, each one window over
 # its six-month reach (connectors/fetchers/binance/transfers.py).
 ENDPOINTS.add(Endpoint.TRANSFERS)
-TRANSFER_LISTS = len(DIRECTIONS)
+# And two looks for sub-account moves (subaccounts.py): this account is neither a sub-account (-12022) nor a master
+# with sub-accounts (-8012).
+TRANSFER_LISTS = len(DIRECTIONS) + 2
 
 
 async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_what_it_must(bench: Bench) -> None:

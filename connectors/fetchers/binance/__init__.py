@@ -22,6 +22,7 @@ from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT
 from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
 from connectors.fetchers.binance.simple_earn import BinanceSimpleEarn
+from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.fetchers.binance.trades import BinanceTrades
 from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.fetchers.binance.wallet import BinanceWallet
@@ -75,7 +76,9 @@ class BinanceFetcher:
         self.simple_earn = BinanceSimpleEarn(kinds.request, kinds.code, self.evidence.note, profile.name)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
-        self.transfers = BinanceTransfers(client, self.margin.assets.add, self.margin.isolated_pairs, MARGIN_OPENED)
+        moves = BinanceSubAccountMoves(client, self.evidence.note)
+        opened = (BINANCE_OPENED, MARGIN_OPENED)
+        self.transfers = BinanceTransfers(client, self.margin.assets.add, self.margin.isolated_pairs, moves, opened)
         self.probe_budget = probe_budget
         self.scan_quotes = scan_quotes
 

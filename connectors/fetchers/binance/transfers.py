@@ -29,7 +29,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.fetchers.windows import (
+    FetchWindowPage,
     WindowPage,
     WindowWalk,
     call,
@@ -59,11 +61,18 @@ class BinanceTransfers:
     """TRANSFERS of one account; `into_margin` is told each coin moved into cross margin."""
 
     def __init__(
-        self, client: Any, into_margin: Callable[[str], None], isolated_pairs: IsolatedPairs, margin_opened: date
+        self,
+        client: Any,
+        into_margin: Callable[[str], None],
+        isolated_pairs: IsolatedPairs,
+        sub_accounts: BinanceSubAccountMoves,
+        opened: tuple[date, date],
     ) -> None:
+        """`opened`: when Binance, and its margin trading, opened (where the walks without a stated reach start)."""
         self.client = client
         self.into_margin = into_margin
-        self.isolated_pairs, self.margin_opened = isolated_pairs, margin_opened
+        self.isolated_pairs, self.sub_accounts = isolated_pairs, sub_accounts
+        self.opened, self.margin_opened = opened
 
     async def fetch(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor],
@@ -83,11 +92,13 @@ class BinanceTransfers:
                 state[direction] = page.cursor
                 seen = seen or bool(page.records)
                 yield Page(spec.endpoint, page.records, {"lists": dict(state), "seen": seen}, page.covered_until)
-        for pair in await self.isolated_pairs(report):
-            name, opened = f"isolated:{pair}", self.margin_opened
+        # The isolated pairs' and the sub-account lists state no reach: walked from their opening, not the universal
+        # list's six months (replace: the spec without that lookback).
+        unlimited = replace(spec, lookback=None)
+        for name, span, fetch_page, opened in await self._other_walks(spec, report):
             own = state.get(name)
-            start = walk_begin(spec, own, since, report, exchange_name=NAME, opened=opened)
-            walk = WindowWalk(spec.endpoint, span_ms(ISOLATED_WINDOW), self._isolated_page(spec, pair, report))
+            start = walk_begin(unlimited, own, since, report, exchange_name=NAME, opened=opened)
+            walk = WindowWalk(spec.endpoint, span, fetch_page, report=report)
             async for page in walk.pages(start_ms=start, until_ms=until_ms, cursor=own, floor_ms=since_ms(since)):
                 state[name] = page.cursor
                 seen = seen or bool(page.records)
@@ -117,7 +128,18 @@ class BinanceTransfers:
 
         return fetch_page
 
-    def _isolated_page(self, spec: EndpointSpec, pair: str, report: FetchReport) -> Callable[[int, int, Any], Any]:
+    async def _other_walks(
+        self, spec: EndpointSpec, report: FetchReport
+    ) -> list[tuple[str, int, FetchWindowPage, date]]:
+        """Each isolated pair's list (from margin's opening), then the sub-account moves (from Binance's)."""
+        isolated = [
+            (f"isolated:{pair}", span_ms(ISOLATED_WINDOW), self._isolated_page(spec, pair, report), self.margin_opened)
+            for pair in await self.isolated_pairs(report)
+        ]
+        moves = [(name, span, page, self.opened) for name, span, page in await self.sub_accounts.walks(spec, report)]
+        return isolated + moves
+
+    def _isolated_page(self, spec: EndpointSpec, pair: str, report: FetchReport) -> FetchWindowPage:
         async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
             number = int(token or 1)
             params = {"isolatedSymbol": pair, "startTime": start, "endTime": end, "current": number}

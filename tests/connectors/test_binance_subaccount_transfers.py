@@ -1,0 +1,106 @@
+"""Money moved between a Binance account and its sub-accounts or master, as a deposit or a withdrawal of the account
+whose key is synced (connectors/fetchers/binance/subaccounts.py).
+
+The scripted roles are in sandbox/exchanges/binance_subaccounts.py; the expected records are written from its table.
+A sub-account's key: 250 USDT in from the master, 40 USDT out to a sibling, 15 USDT in still in progress (stored by
+the sync after it completes). A master's key: 300 USDT to sub-account alice, 120 USDT back from her; her 50 USDT to bob
+is not the master's money. An account that is neither asks two lists, is refused both, and stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.reconcile.ledger import explained_balances
+from connectors.clients import ClientPool
+from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.binance import BinanceFetcher
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord
+from db.repositories.reconcile import Movement
+from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
+
+QUIET = AccountProfile(years=0.2, traded_markets=2, trades=10, deposits=1, withdrawals=1, converts=1, rewards=1)
+UNLIMITED = BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
+D = Decimal
+SUB_PATHS = ("/sapi/v1/sub-account/transfer/subUserHistory", "/sapi/v1/sub-account/list")
+
+
+class Synced:
+    def __init__(self) -> None:
+        self.records: list[NormalizedRecord] = []
+        self.cursor: dict[str, Cursor] = {}
+
+
+async def sync(emulator: BinanceEmulator, cursors: dict[str, Cursor] | None = None) -> Synced:
+    """TRANSFERS over the last 30 days: its records and its last cursor."""
+    key = emulator.add_key(label="read-only")
+    pool = ClientPool({"binance": emulator.base_url})
+    done = Synced()
+    try:
+        async with pool.client("binance", "subs", {"apiKey": key.api_key, "secret": key.secret}) as client:
+            client.throttler.config["refillRate"] = 1e9
+            fetcher = BinanceFetcher(get_profile("binance"), client, uid_weight_per_minute=10**9)
+            since = datetime.now(UTC) - timedelta(days=30)
+            pages = fetcher.fetch(
+                Endpoint.TRANSFERS, since=since, until=datetime.now(UTC), cursors=cursors or {}, report=FetchReport()
+            )
+            async for page in pages:
+                done.records.extend(page.records)
+                done.cursor = {"": page.cursor}
+    finally:
+        await pool.close()
+    return done
+
+
+def moves(records: list[NormalizedRecord]) -> list[tuple[Any, ...]]:
+    return sorted((str(r.kind), r.asset, r.amount) for r in records if r.natural_key.split(":")[1] == "subaccount")
+
+
+def explained(records: list[NormalizedRecord]) -> dict[str, Decimal]:
+    made = [Movement(str(r.kind), r.side, r.asset, r.amount, None, None, r.fee_asset, r.fee_amount) for r in records]
+    return explained_balances(made)
+
+
+async def test_a_sub_accounts_key_stores_its_moves_and_the_one_in_progress_once_complete() -> None:
+    async with BinanceEmulator(seed=71, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account="sub") as bn:
+        first = await sync(bn)
+        moved = bn.sub_accounts.script.spot_change()
+        bn.sub_accounts.complete()
+        second = await sync(bn, first.cursor)
+
+    assert moves(first.records) == [("deposit", "USDT", D("250")), ("withdrawal", "USDT", D("40"))]
+    # What the history explains is what the emulator moved the spot wallet by (its balance read includes them).
+    assert explained(first.records) == {"USDT": D("210")}
+    assert moved == {"USDT": D("210")}
+    assert {r.raw["counterParty"] for r in first.records if "counterParty" in r.raw} == {"master", "subAccount"}
+    # The 15 USDT in progress held the cursor: the next sync stores it, and only it.
+    assert moves(second.records) == [("deposit", "USDT", D("15"))]
+
+
+async def test_a_masters_key_stores_what_went_to_and_came_from_its_sub_accounts_only() -> None:
+    async with BinanceEmulator(seed=72, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account="master") as bn:
+        found = await sync(bn)
+        asked = bn.requests.count("/sapi/v1/sub-account/universalTransfer")
+
+    assert moves(found.records) == [("deposit", "USDT", D("120")), ("withdrawal", "USDT", D("300"))]
+    # 30 days in windows under 7 days: five, for the master's own list and for each of its two sub-accounts.
+    assert asked == 3 * 5
+
+
+@pytest.mark.parametrize("role", ["", "sub", "master"])
+async def test_each_key_asks_only_the_lists_its_account_has(role: str) -> None:
+    async with BinanceEmulator(seed=73, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account=role) as bn:
+        found = await sync(bn)
+        asked = {path: bn.requests.count(path) for path in (*SUB_PATHS, "/sapi/v1/sub-account/universalTransfer")}
+    history, listing, universal = asked.values()
+    # A sub-account: its list answers (a one-row look, then both walks: 2 windows of 30 days); nobody else's
+    # lists are asked. Not a sub-account: refused (-12022), so the master's list is asked; listed: walks follow.
+    expected = {"": (1, 1, 0), "sub": (1 + 2 * 2, 0, 0), "master": (1, 1, 15)}[role]
+    assert (history, listing, universal) == expected
+    if not role:
+        assert moves(found.records) == []
