@@ -165,11 +165,20 @@ async def test_mexc_from_the_assistant_to_the_export_stores_what_the_api_reaches
     assert first_requests[TRADES] >= len(account.traded_symbols), first_requests
     # The second sync starts where the first ended: the balances once (market discovery), one request per wallet
     # list (transfers: once per direction) and per market that had trades; markets probed empty are not asked again
-    # (their balances did not move).
+    # (their balances did not move). This account never traded futures: the futures account's assets, open and
+    # closed positions are asked once to see so. After the sync both accounts' balances are read (spot, futures).
     with_trades = len({t.symbol for t in reachable})
-    assert again == {"/api/v3/account": 1, DEPOSITS: 1, WITHDRAWALS: 1, TRANSFERS: 2, DUST: 1, TRADES: with_trades}, (
-        again
-    )
+    assert again == {
+        "/api/v3/account": 2,
+        DEPOSITS: 1,
+        WITHDRAWALS: 1,
+        TRANSFERS: 2,
+        DUST: 1,
+        TRADES: with_trades,
+        "/api/v1/private/account/assets": 2,
+        "/api/v1/private/position/open_positions": 1,
+        "/api/v1/private/position/list/history_positions": 1,
+    }, again
     assert "✅ MEXC-1: 0 new" in second, second
     assert "MEXC" in status
     assert exported.document is not None
