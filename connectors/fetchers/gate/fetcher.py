@@ -50,9 +50,9 @@ from connectors.fetchers.windows import (
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.profiles.catalog.gate import NAME
 from connectors.records import NormalizedRecord, ms_to_utc
 
-NAME = "Gate"
 METHODS: Mapping[Endpoint, str] = {
     Endpoint.SPOT_TRADES: "privateSpotGetMyTrades",
     Endpoint.DEPOSITS: "privateWalletGetDeposits",

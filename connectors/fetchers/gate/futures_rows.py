@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 REPEATED = frozenset({"fee", "dnw"})  # a fill's fee (FUTURES_TRADES); a move between spot and futures (TRANSFERS)
 KINDS = {"pnl": RecordKind.REALIZED_PNL, "fund": RecordKind.FUNDING}
@@ -64,7 +64,7 @@ class FuturesRows:
             amount=quantity,
             exchange_tx_id=ident,
             market=symbol,
-            side="buy" if size > 0 else "sell",
+            side=Side.BUY if size > 0 else Side.SELL,
             quote_asset=code,
             quote_amount=notional,
             price=price,

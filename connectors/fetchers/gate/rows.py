@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import Flow, NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 # DepositRecord.status: REVIEW (compliance review), PEND (processing), DONE, INVALID, TRACK (counting
 # confirmations), BLOCKED (rejected), DEP_CREDITED (credited, withdrawal not unlocked yet). DONE and DEP_CREDITED
@@ -89,7 +89,7 @@ class RowReader:
             amount=amount,
             exchange_tx_id=trade_id,
             market=str(market["symbol"]),
-            side="buy" if row["side"] == "buy" else "sell",
+            side=Side.BUY if row["side"] == Side.BUY else Side.SELL,
             quote_asset=str(market["quote"]),
             quote_amount=amount * price,
             price=price,
@@ -105,13 +105,15 @@ class RowReader:
         return NormalizedRecord(
             kind=RecordKind.LEDGER,
             occurred_at=trade.occurred_at,
-            natural_key=natural_key(RecordKind.LEDGER, f"fee:{row['currency_pair']}:{row['id']}:{asset}"),
+            natural_key=natural_key(
+                RecordKind.LEDGER, ":".join(("fee", str(row["currency_pair"]), str(row["id"]), asset))
+            ),
             asset=asset,
             amount=-amount,
             exchange_tx_id=trade.exchange_tx_id,
             market=trade.market,
-            side="out",
-            raw={"type": "trade fee", "trade": dict(row)},
+            side=Flow.OUT,
+            raw={"type": "trade_fee", "trade": dict(row)},
         )
 
     def convert(self, row: Mapping[str, Any]) -> Parsed:
@@ -127,7 +129,7 @@ class RowReader:
             asset=self.code(str(row["buy_currency"])),
             amount=exact(row["buy_amount"]),
             exchange_tx_id=ident,
-            side="buy",
+            side=Side.BUY,
             quote_asset=self.code(str(row["sell_currency"])),
             quote_amount=exact(row["sell_amount"]),
             raw=dict(row),
@@ -171,7 +173,7 @@ class RowReader:
             asset=self.code(str(row["currency"])),
             amount=abs(change),
             exchange_tx_id=ident,
-            side={True: "in", False: "out"}[change > 0] if record_kind is RecordKind.TRANSFER else None,
+            side=(Flow.IN if change > 0 else Flow.OUT) if record_kind is RecordKind.TRANSFER else None,
             raw=dict(row),
         )
         return record, None
