@@ -38,6 +38,10 @@ class PermissionsUnreadable(Exception):
     it would mean guessing that it cannot withdraw. The message names the field, never a value."""
 
 
+# How a refusal names the whole answer, as JSONPath names the root; a field below it is named by its dotted path.
+ANSWER = "$"
+
+
 # ---------------------------------------------------------------------------------------------- parsers
 #
 # Each parser reads the fields the exchange documents and refuses (PermissionsUnreadable) anything else: a missing
@@ -63,7 +67,7 @@ def parse_binance(payload: Any) -> KeyFacts:
     """GET /sapi/v1/account/apiRestrictions (Binance wallet docs, "Get API Key Permission"): a flat object of
     booleans. `enableReading`, `enableWithdrawals` and `enableSpotAndMarginTrading` must be there; the other
     trading flags are newer and may be absent on old keys (absent: not granted), but present they are booleans."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     trade = [_boolean(body, name, required=name == "enableSpotAndMarginTrading") for name in _BINANCE_TRADE_FLAGS]
     ip_restrict = _boolean(body, "ipRestrict", required=False) if "ipRestrict" in body else None
     return KeyFacts(
@@ -78,7 +82,7 @@ def parse_bybit(payload: Any) -> KeyFacts:
     """GET /v5/user/query-api (bybit-exchange/docs, docs/v5/user/apikey-info.mdx): `retCode` 0; `result.readOnly`
     0 or 1 (1 makes every listed permission read-only); `result.permissions` an object of lists of strings, with
     `Wallet` among them; `ips` a list (["*"] means any IP); `expiredAt` an ISO time."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     _envelope(body, "retCode", 0)
     result = _object(body.get("result"), "result")
     read_only_flag = result.get("readOnly")
@@ -110,7 +114,7 @@ def parse_bybit(payload: Any) -> KeyFacts:
 def parse_okx(payload: Any) -> KeyFacts:
     """GET /api/v5/account/config (okx.com/docs-v5, Get account configuration): `code` "0"; `data` a list of one
     object whose `perm` is "read_only", "trade", "withdraw" joined by commas and whose `ip` may be ""."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     _envelope(body, "code", "0")
     rows = body.get("data")
     if not isinstance(rows, list) or len(rows) != 1:
@@ -148,7 +152,7 @@ def parse_bitget(payload: Any) -> KeyFacts:
     `data.authorities` a list of strings; `data.ips` a comma-separated string. For a unified account,
     GET /api/v3/account/info (uta/account/Get-Account-Info): `permType` "read-only" or "read-and-write",
     `permissions` a list (uta_mgt, uta_trade, withdraw, copy_futures_position, copy_futures_order), `ips`."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     _envelope(body, "code", "00000")
     data = _object(body.get("data"), "data")
     if "permType" in data:
@@ -194,7 +198,7 @@ _KUCOIN_TRADE = frozenset({"spot", "margin", "futures", "earn", "innertransfer",
 
 def parse_kucoin(payload: Any) -> KeyFacts:
     """GET /api/v1/user/api-key: `permission` like "General,Spot"; `ipWhitelist` a comma-separated string."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     if "code" in body:
         _envelope(body, "code", "200000")
     data = _object(body.get("data"), "data")
@@ -273,7 +277,7 @@ def parse_kraken(payload: Any) -> KeyFacts:
     `validUntil` unix seconds as a string, "0" for never; `queryFrom` and `queryTo` the key's history range ("0":
     unlimited), said in a note when set. The snake_case names of Kraken.Net's recorded answer are read too. The key
     can read only with both permissions a sync uses (_KRAKEN_NEEDED)."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     if body.get("error"):
         raise PermissionsUnreadable("error is not empty")
     result = _object(body.get("result"), "result")
@@ -295,7 +299,7 @@ def parse_kraken(payload: Any) -> KeyFacts:
 
 def parse_coinbase(payload: Any) -> KeyFacts:
     """GET /api/v3/brokerage/key_permissions: `can_view`, `can_trade`, `can_transfer` (sending funds out)."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     return KeyFacts(
         can_read=_boolean(body, "can_view"),
         can_trade=_boolean(body, "can_trade"),
@@ -312,7 +316,7 @@ def parse_htx(payload: Any, api_key: str, *, now: datetime | None = None) -> Key
     example, 7 days on a key made 2021-06-08 and still normal after 2021-08-25, fits no count from `createTime`;
     HTX's rounding is not stated). A status other than "normal" cannot read; a row without one, or naming another
     key, is unreadable (the check fails closed)."""
-    body = _object(payload, "the answer")
+    body = _object(payload, ANSWER)
     if "code" in body:
         _envelope(body, "code", 200)
     rows = body.get("data")

@@ -47,6 +47,11 @@ LOG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("connectors/profiles/private_keys.py", "__repr__"): "what a private key looks like in a traceback or a log",
     ("connectors/fetchers/base.py", "__init__"): "the messages of RateLimited and UnsupportedEndpoint, read in "
     "tracebacks: the sync engine words both from the catalogue (sync.gap.rate_limited, sync.skip.*)",
+    # Why market discovery asks a market or leaves it for later (FetchReport.market_sources, markets_not_scanned):
+    # read by tests and the request benchmark, neither stored nor shown.
+    ("connectors/fetchers/discovery.py", "plan_markets"): "why each market is asked or left out, for tests",
+    ("connectors/fetchers/discovery.py", "_candidate"): "why a new market is probed, for tests",
+    ("connectors/fetchers/generic.py", "_per_market"): "why the generic fetcher asks each market, for tests",
 }
 
 # The i18n names whose first argument is a message id.

@@ -86,7 +86,8 @@ def test_the_debt_and_the_operator_list_name_real_modules() -> None:
     for module in NOT_USER_FACING:
         assert module in modules, f"{module} is not a module of {LITERAL_PACKAGES}"
     for module, function in LOG_FUNCTIONS:
-        defined = {node.name for node in ast.walk(parsed(modules[module])) if isinstance(node, ast.FunctionDef)}
+        functions = ast.FunctionDef | ast.AsyncFunctionDef
+        defined = {node.name for node in ast.walk(parsed(modules[module])) if isinstance(node, functions)}
         assert function in defined, f"{module} has no function {function} any more"
     sources = "".join(path.read_text(encoding="utf-8") for path in modules.values())
     for exception in LOG_ONLY_EXCEPTIONS:

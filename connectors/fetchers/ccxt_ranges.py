@@ -89,12 +89,13 @@ def _definition(cls: type, method: str) -> ast.FunctionDef | ast.AsyncFunctionDe
     try:
         definition: ast.stmt | None = ast.parse(textwrap.dedent(source)).body[0]
     except SyntaxError:
-        # A docstring line at column 0 keeps dedent from working: parse the method inside a class instead.
+        # A docstring line at column 0 keeps dedent from working: take the def's indentation off every line that
+        # has it (a line with less is inside a string, where indentation is not syntax).
+        indent = source[: len(source) - len(source.lstrip(" \t"))]
         try:
-            wrapper = ast.parse("class _Exchange:\n" + source).body[0]
+            definition = ast.parse("".join(line.removeprefix(indent) for line in source.splitlines(True))).body[0]
         except SyntaxError:
             return None
-        definition = wrapper.body[0] if isinstance(wrapper, ast.ClassDef) else None
     return definition if isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef) else None
 
 

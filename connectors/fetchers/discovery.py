@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
@@ -41,12 +42,21 @@ __all__ = [
     "DEFAULT_PROBE_BUDGET",
     "QUOTE_SCAN_EXCHANGES",
     "AssetEvidence",
+    "Evidence",
     "ScansQuotes",
     "SpotMarket",
     "listed_spot_markets",
     "plan_markets",
     "quote_markets",
 ]
+
+
+class Evidence(StrEnum):
+    """Where an asset was seen, for the sources every fetcher shares (the others are its endpoints' names:
+    "deposits", "converts", …): codes kept in the discovery cursor, never shown."""
+
+    STORED = "stored"  # the integration's stored records (Fetcher.learn_assets)
+    BALANCE = "balance"  # held at this sync's start
 
 
 @runtime_checkable
@@ -219,7 +229,7 @@ async def walk_planned_markets(
 
     For fetchers with nothing to add between planning and walking (MEXC, BigONE); Binance and KuCoin plan the same
     way but interleave their own steps (quote scans, classic fills)."""
-    evidence.note_all(held, "balance")
+    evidence.note_all(held, Evidence.BALANCE)
     plan = plan_markets(
         listed_spot_markets(client),
         evidence,

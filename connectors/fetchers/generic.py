@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
@@ -69,6 +70,16 @@ METHODS: Mapping[Endpoint, tuple[str, str, RecordKind]] = {
 }
 # Where an exchange has no separate deposit or withdrawal list, ccxt's combined one: the walk pages the whole list
 # (its fullness is what tells a window is done) and keeps the rows of its own `type`.
+
+
+class Walk(StrEnum):
+    """Which way an endpoint's pages are walked (a window token's "mode", `order`): codes kept in cursors."""
+
+    UP = "up"  # from the oldest records
+    DOWN = "down"  # from the newest records
+    PROBE = "probe"  # not known yet: the next page tells
+
+
 COMBINED = ("fetch_deposits_withdrawals", "fetchDepositsWithdrawals")
 COMBINED_TYPES: Mapping[Endpoint, str] = {Endpoint.DEPOSITS: "deposit", Endpoint.WITHDRAWALS: "withdrawal"}
 
@@ -91,7 +102,7 @@ class GenericFetcher:
         self.default_history = default_history
         self.default_window = default_window
         self.moved: set[str] = set()  # currencies seen in deposits, withdrawals and ledger entries this sync
-        self.order: dict[Endpoint, str] = {}  # "up" or "down": which end the exchange fills a page from
+        self.order: dict[Endpoint, str] = {}  # Walk.UP or Walk.DOWN: which end the exchange fills a page from
         self.capped: set[Endpoint] = set()  # told only the start, the exchange was seen to cut the range itself
         self.records = UnifiedRecords(client, self.moved)
         self._ranges: dict[Endpoint, RangeSupport] = {}
@@ -290,9 +301,9 @@ class GenericFetcher:
         kind = METHODS[spec.endpoint][2]
         mode = token["mode"] if token else None
         low, high = window_start, window_end
-        if mode == "up" and token is not None:
+        if mode == Walk.UP and token is not None:
             low = int(token["since"])
-        elif mode in ("down", "probe") and token is not None:
+        elif mode in (Walk.DOWN, Walk.PROBE) and token is not None:
             high = int(token["upper"])
         seen: set[str] = set(token.get("seen", ())) if token else set()
         tells_end = self.range_support(spec.endpoint).until
@@ -339,7 +350,7 @@ class GenericFetcher:
             )
             report.gaps.extend(_gap(spec, self.profile.name, start, end, why) for start, end, why in gaps)
             return found
-        if mode == "probe" and token is not None:
+        if mode == Walk.PROBE and token is not None:
             if beyond:
                 # It ignored the new end of the range, so it cannot be paged down: say what may be missing.
                 report.gaps.append(_gap(spec, self.profile.name, low, high, IGNORED_END))
@@ -348,11 +359,11 @@ class GenericFetcher:
                 # Oldest-first, or newest-first with nothing older: walking up is right either way; an up page
                 # that brings new records proves the order.
                 return self._up(found, int(token["since"]), set(token["since_seen"]), window_end)
-            self.order[spec.endpoint] = "down"  # an oldest-first page would have held these
-            mode = "down"
-        elif mode == "up" and fresh and spec.endpoint not in self.order:
-            self.order[spec.endpoint] = "up"  # a newest-first exchange has nothing new above its first page
-        if not rows and beyond and len(items) >= spec.page_size and self.order.get(spec.endpoint) != "up":
+            self.order[spec.endpoint] = Walk.DOWN  # an oldest-first page would have held these
+            mode = Walk.DOWN
+        elif mode == Walk.UP and fresh and spec.endpoint not in self.order:
+            self.order[spec.endpoint] = Walk.UP  # a newest-first exchange has nothing new above its first page
+        if not rows and beyond and len(items) >= spec.page_size and self.order.get(spec.endpoint) != Walk.UP:
             # A full page, all of it after the window: the exchange ignored the end of the range, and unless it
             # fills pages from the old end, this window's records are hidden below that page.
             report.gaps.append(_gap(spec, self.profile.name, low, high, IGNORED_END))
@@ -366,19 +377,19 @@ class GenericFetcher:
         if beyond:
             # The exchange ignored the end of the range. Filled from the old end, the page ran past the window:
             # done. Otherwise nothing tells what below the page was left out.
-            if order != "up":
+            if order != Walk.UP:
                 report.gaps.append(_gap(spec, self.profile.name, low, rows[0]["timestamp"], IGNORED_END))
             return found
         oldest, newest = rows[0]["timestamp"], rows[-1]["timestamp"]
         at_oldest = {ident(r) for r in rows if r["timestamp"] == oldest} | (seen if oldest == high else set())
         at_newest = {ident(r) for r in rows if r["timestamp"] == newest} | (seen if newest == low else set())
-        if order == "up":
+        if order == Walk.UP:
             return self._up(found, newest, at_newest, window_end)
-        if order == "down":
-            found.token = {"mode": "down", "upper": oldest, "seen": sorted(at_oldest)}
+        if order == Walk.DOWN:
+            found.token = {"mode": Walk.DOWN, "upper": oldest, "seen": sorted(at_oldest)}
             return found
         found.token = {
-            "mode": "probe",
+            "mode": Walk.PROBE,
             "upper": oldest,
             "seen": sorted(at_oldest),
             "since": newest,
@@ -388,7 +399,7 @@ class GenericFetcher:
 
     @staticmethod
     def _up(found: WindowPage, since: int, seen: set[str], window_end: int) -> WindowPage:
-        found.token = {"mode": "up", "since": since, "seen": sorted(seen)} if since <= window_end else None
+        found.token = {"mode": Walk.UP, "since": since, "seen": sorted(seen)} if since <= window_end else None
         return found
 
     # -- records ----------------------------------------------------------------------------------------------

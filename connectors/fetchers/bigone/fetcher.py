@@ -35,6 +35,7 @@ from connectors.fetchers.bigone.rows import RowReader, when
 from connectors.fetchers.discovery import (
     DEFAULT_PROBE_BUDGET,
     AssetEvidence,
+    Evidence,
     SpotMarket,
     walk_planned_markets,
 )
@@ -72,7 +73,7 @@ class BigoneFetcher:
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
-            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+            self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
 
     def supports(self, endpoint: Endpoint) -> bool:
         return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
