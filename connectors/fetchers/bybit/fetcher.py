@@ -15,11 +15,16 @@ Derivatives fills, realized profit and loss, funding and spot-margin interest: `
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
 the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
 (cursor key "") then internal, off-chain ones (cursor key "internal").
+
+A transfer to or from an account type whose balance Tallybot does not read (`INVESTMENT`, the ByFi account, "The
+service has been offline"; `OPTION`; none is in the current accountType enum) is remembered in the transfers'
+cursor and reported as a gap on every sync: what the coins earned or lost there is in no history.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +58,11 @@ BYBIT_OPENED = date(2018, 3, 1)
 WEB_CONVERTS_LISTED_FROM = date(2025, 9, 10)
 WEB_CONVERTS_GAP = Text.of(msgid("sync.gap.bybit.web_converts"))
 INTERNAL = "internal"  # the cursor key of the internal (off-chain) deposit walk
+# Account types whose balances Tallybot reads (connectors/balances/bybit.py): any other a transfer names is a wallet
+# whose money the reconciliation cannot see.
+READ_ACCOUNT_TYPES = frozenset({"UNIFIED", "FUND", "SPOT", "CONTRACT"})
+UNREAD_WALLETS = "unread_wallets"  # the transfers cursor's key: account type -> first transfer's time (ms)
+UNREAD_WALLET_GAP = msgid("sync.gap.bybit.unread_wallet")
 
 
 _Route = Route
@@ -104,6 +114,8 @@ class BybitFetcher:
             return self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.DEPOSITS:
             return self._deposits(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.TRANSFERS:
+            return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         route, parse = ROUTES[endpoint], self._parser(endpoint)
         return self._windowed(spec, route, parse, since=since, until=until, cursor=cursors.get(""), report=report)
 
@@ -145,6 +157,26 @@ class BybitFetcher:
         )
         async for page in internal:
             yield page
+
+    async def _transfers(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        """Transfers between the account's wallets, noting the wallets among them whose balance is not read."""
+        unread: dict[str, int] = dict((cursor or {}).get(UNREAD_WALLETS) or {})
+        route = ROUTES[Endpoint.TRANSFERS]
+        async for page in self._windowed(
+            spec, route, self.rows.transfer, since=since, until=until, cursor=cursor, report=report
+        ):
+            for record in page.records:
+                for side in ("fromAccountType", "toAccountType"):
+                    wallet = str((record.raw or {}).get(side) or "")
+                    if wallet and wallet not in READ_ACCOUNT_TYPES:
+                        when = to_ms(record.occurred_at)
+                        unread[wallet] = min(unread.get(wallet, when), when)
+            yield replace(page, cursor={**page.cursor, UNREAD_WALLETS: unread}) if unread else page
+        for wallet, first in sorted(unread.items()):
+            reason = Text.of(UNREAD_WALLET_GAP, wallet=wallet)
+            report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(first), until, reason))
 
     async def _windowed(
         self,
@@ -190,7 +222,6 @@ class BybitFetcher:
         return {
             Endpoint.SPOT_TRADES: self.rows.execution,
             Endpoint.WITHDRAWALS: self.rows.withdrawal,
-            Endpoint.TRANSFERS: self.rows.transfer,
         }[endpoint]
 
     # -- converts ---------------------------------------------------------------------------------------------
