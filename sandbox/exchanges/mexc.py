@@ -206,7 +206,7 @@ class MexcEmulator(ExchangeEmulator):
             return web.json_response({"code": error.code, "msg": error.msg}, status=error.status, dumps=compact_json)
         except NotEmulated as reason:
             return self.not_emulated(request, str(reason))
-        return web.json_response(data, dumps=compact_json)
+        return web.Response(text=raw_json(data), content_type="application/json")
 
     def _authenticate(self, request: web.Request, raw: str, params: dict[str, str], ip: str, now: int) -> ApiKey:
         api_key = request.headers.get("X-MEXC-APIKEY", "")

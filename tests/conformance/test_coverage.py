@@ -70,7 +70,7 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     "kraken": lambda: KrakenEmulator(seed=76, profile=RICH, listed_symbols=30),
     "kucoin": lambda: KucoinEmulator(seed=77, profile=RICH, listed_symbols=30),
     "gate": lambda: GateEmulator(seed=78, profile=RICH, listed_symbols=30, derivatives=True),
-    "mexc": lambda: MexcEmulator(seed=79, profile=RICH, listed_symbols=30),
+    "mexc": lambda: MexcEmulator(seed=79, profile=RICH, listed_symbols=30, futures=True),
     "htx": lambda: HtxEmulator(seed=80, profile=RICH, listed_symbols=30),
     "bigone": lambda: BigoneEmulator(seed=81, profile=RICH, listed_pairs=30),
 }
@@ -223,10 +223,7 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
         "/api/v4/margin/currency_pairs": "ccxt 4.5.90's load_markets reads it beside the spot pairs; Gate's current "
         "docs no longer list it (margin pairs are GET /margin/uni/currency_pairs): the emulator answers it empty",
     },
-    "mexc": {
-        "/api/v1/contract/detail": "ccxt's load_markets reads MEXC's contract list beside the spot one; its page was "
-        "not read for an example",
-    },
+    "mexc": {},
 }
 
 
