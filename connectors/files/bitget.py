@@ -14,26 +14,29 @@ from decimal import Decimal
 
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
-from connectors.files.wallet import Kind, WalletLayout
+from connectors.files.wallet import Kind, WalletLayout, direction
+from connectors.profiles.catalog.bitget import PROFILE as BITGET
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, msgid
 
-SOURCE_TRADES = (
-    "the spot trade-history columns read by an open-source portfolio tool (BitgetInterface: Date, Trading pair, "
-    "Direction, Price, Amount, Total, Fee); Cryptact's Bitget help pages for how Bitget writes rows; not checked "
-    "against a fresh export"
-)
-SOURCE_WALLET = (
-    "the fields crypto-city's help page lists for Bitget's 'Spot Financial Record' (Type, Creation timestamp, Coin, "
-    "Quantity, Fees); the exact titles are not verified"
-)
+# Where the layouts come from (docs/FILE-FORMATS.md): the spot trade-history columns an open-source portfolio tool
+# reads (BitgetInterface: Date, Trading pair, Direction, Price, Amount, Total, Fee) and Cryptact's Bitget help pages
+# for how Bitget writes rows, not checked against a fresh export; the fields crypto-city's help page lists for
+# Bitget's 'Spot Financial Record' (Type, Creation timestamp, Coin, Quantity, Fees), whose exact titles are not
+# verified.
+SOURCE_TRADES = "docs/FILE-FORMATS.md#bitget-trades"
+SOURCE_WALLET = "docs/FILE-FORMATS.md#bitget-deposits-withdrawals"
+TRADE_COLUMNS = ("date*", "trading pair", "direction", "price", "amount", "total", "fee")
+DATE, TRADING_PAIR, _, _, _, _, _ = TRADE_COLUMNS
+FINANCIAL_COLUMNS = ("creation time*", "coin", "type", "quantity", "fees")
+CREATION_TIME, COIN, _, QUANTITY, FEES = FINANCIAL_COLUMNS
 
 
 def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        when, precision = parse_time(table.cell(row, "date*"), "date*", context.zone)
+        when, precision = parse_time(table.cell(row, DATE), DATE, context.zone)
         side = side_value(table.cell(row, "direction"), "direction")
-        base, quote = split_pair(table.cell(row, "trading pair"), "trading pair")
+        base, quote = split_pair(table.cell(row, TRADING_PAIR), TRADING_PAIR)
         amount, _ = with_unit(table.cell(row, "amount"), "amount", [base])
         total, _ = with_unit(table.cell(row, "total"), "total", [quote])
         price, _ = with_unit(table.cell(row, "price"), "price", [quote])
@@ -73,7 +76,7 @@ def _financial_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind |
     if lowered == "withdrawal" or lowered.endswith(" withdrawal"):
         return RecordKind.WITHDRAWAL, None
     if "transfer" in lowered:
-        return RecordKind.TRANSFER, "in" if signed > 0 else "out"
+        return RecordKind.TRANSFER, direction(signed)
     if signed > 0 and any(word in lowered for word in INCOME_WORDS):
         return RecordKind.REWARD, None  # interest earned, Earn and savings yield, airdrops: income kept
     # Trade legs are in the trade history; keeping them here too would count each trade twice.
@@ -83,12 +86,12 @@ def _financial_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind |
 INCOME_WORDS = ("interest", "earn", "savings", "reward", "airdrop", "bonus", "rebate", "yield", "dividend")
 FINANCIAL_RECORD = WalletLayout(
     format_name="bitget-financial",
-    time=("creation time*",),
-    coin="coin",
-    amount="quantity",
+    time=(CREATION_TIME,),
+    coin=COIN,
+    amount=QUANTITY,
     classify=_financial_kind,
     precheck=_frozen,
-    fees=("fees",),
+    fees=(FEES,),
 )
 
 
@@ -96,19 +99,19 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="bitget-trades",
         title=msgid("file.format.bitget_trades"),
-        exchange="bitget",
-        columns=("date*", "trading pair", "direction", "price", "amount", "total", "fee"),
+        exchange=BITGET.id,
+        columns=TRADE_COLUMNS,
         reader=_read_trades,
-        time_column="date*",
+        time_column=DATE,
         source=SOURCE_TRADES,
     ),
     FileFormat(
         name="bitget-deposits-withdrawals",
         title=msgid("file.format.bitget_deposits_withdrawals"),
-        exchange="bitget",
-        columns=("creation time*", "coin", "type", "quantity", "fees"),
+        exchange=BITGET.id,
+        columns=FINANCIAL_COLUMNS,
         reader=FINANCIAL_RECORD.read,
-        time_column="creation time*",
+        time_column=CREATION_TIME,
         source=SOURCE_WALLET,
     ),
 )

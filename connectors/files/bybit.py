@@ -16,15 +16,16 @@ from connectors.files.bybit_account import ACCOUNT_FORMATS, REWARD_WORDS
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
-from connectors.files.wallet import Kind, WalletLayout
+from connectors.files.wallet import Kind, WalletLayout, direction
+from connectors.profiles.catalog.bybit import PROFILE as BYBIT
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 from i18n import Text, msgid
 
-SOURCE_TRADES = (
-    "layouts shown in open-source importers (fifo-calc's Bybit notes for the UTA and pre-UTA order-history exports; "
-    "a Bybit 'Trade History Statement Spot' test fixture); not checked against a fresh export"
-)
-SOURCE_WALLET = "Bybit deposit/withdrawal layouts as imported by BittyTax (src/bittytax/conv/parsers/bybit.py)"
+# Where the layouts come from (docs/FILE-FORMATS.md): the trade files as open-source importers show them (fifo-calc's
+# Bybit notes for the UTA and pre-UTA order-history exports; a Bybit 'Trade History Statement Spot' test fixture), not
+# checked against a fresh export; the deposit/withdrawal files as BittyTax imports them.
+SOURCE_TRADES = "docs/FILE-FORMATS.md#bybit-trades"
+SOURCE_WALLET = "BittyTax:src/bittytax/conv/parsers/bybit.py"
 TRADE_COLUMNS = (
     "spot pairs",
     "direction",
@@ -35,24 +36,28 @@ TRADE_COLUMNS = (
     "transaction id",
     "timestamp (utc*",
 )
+SPOT_PAIRS, DIRECTION, FILLED_VALUE, FILLED_PRICE, FILLED_QUANTITY, FEES, TRANSACTION_ID, TIMESTAMP = TRADE_COLUMNS
+# The asset-change files: the funding account's, and the older layout.
+FUND_COLUMNS = ("date & time(utc*", "coin", "qty", "type", "description")
+FUND_TIME, COIN, QTY, _, _ = FUND_COLUMNS
+V1_COLUMNS = ("type", "coin", "amount", "wallet balance", "time(utc*")
+_, _, AMOUNT, _, V1_TIME = V1_COLUMNS
 
 
 def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        when, precision = parse_time(table.cell(row, "timestamp (utc*"), "timestamp (utc*", context.zone)
+        when, precision = parse_time(table.cell(row, TIMESTAMP), TIMESTAMP, context.zone)
         side = side_value(table.cell(row, "direction"), "direction")
-        quantity, base_unit = with_unit(table.cell(row, "filled quantity"), "filled quantity")
-        value, quote_unit = with_unit(table.cell(row, "filled value"), "filled value")
-        base, quote = split_pair(
-            table.cell(row, "spot pairs"), "spot pairs", base_hint=base_unit, quote_hint=quote_unit
-        )
-        price, _ = with_unit(table.cell(row, "filled price"), "filled price", [quote])
+        quantity, base_unit = with_unit(table.cell(row, FILLED_QUANTITY), FILLED_QUANTITY)
+        value, quote_unit = with_unit(table.cell(row, FILLED_VALUE), FILLED_VALUE)
+        base, quote = split_pair(table.cell(row, SPOT_PAIRS), SPOT_PAIRS, base_hint=base_unit, quote_hint=quote_unit)
+        price, _ = with_unit(table.cell(row, FILLED_PRICE), FILLED_PRICE, [quote])
         fee, fee_unit = with_unit(table.cell(row, "fees"), "fees", [base, quote])
         # No unit in the UTA layout: Bybit takes the fee from the coin received.
         fee_asset = fee_unit or (base if side == "buy" else quote)
-        exec_id = table.cell(row, "transaction id")
+        exec_id = table.cell(row, TRANSACTION_ID)
         if not exec_id:
-            raise RowError("transaction id", Text.of("file.row.bybit_no_fill_id"))
+            raise RowError(TRANSACTION_ID, Text.of("file.row.bybit_no_fill_id"))
         base_code, quote_code = context.code(base), context.code(quote)
         record = NormalizedRecord(
             kind=RecordKind.TRADE,
@@ -96,7 +101,7 @@ def _fund_kind(type_text: str, description: str, signed: Decimal) -> tuple[Recor
         return RecordKind.DEPOSIT, "card purchase"
     words = f"{type_text} {description}"
     if "transfer" in words or "subscription" in words or "redemption" in words:
-        return RecordKind.TRANSFER, "in" if signed > 0 else "out"
+        return RecordKind.TRANSFER, direction(signed)
     if "deposit" in type_text and signed > 0:
         return RecordKind.DEPOSIT, None
     if "withdraw" in type_text and signed < 0:
@@ -123,13 +128,13 @@ def _v1_kind(table: Table, row: Sequence[str], _signed: Decimal) -> Kind:
 
 
 ASSET_CHANGES = WalletLayout(
-    format_name="bybit-wallet", time=("date & time(utc*",), coin="coin", amount="qty", classify=_asset_change_kind
+    format_name="bybit-wallet", time=(FUND_TIME,), coin=COIN, amount=QTY, classify=_asset_change_kind
 )
 ASSET_CHANGES_V1 = WalletLayout(
     format_name="bybit-wallet",
-    time=("time(utc*",),
-    coin="coin",
-    amount="amount",
+    time=(V1_TIME,),
+    coin=COIN,
+    amount=AMOUNT,
     classify=_v1_kind,
     precheck=_v1_not_kept,
 )
@@ -140,28 +145,28 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="bybit-trades",
         title=msgid("file.format.bybit_trades"),
-        exchange="bybit",
+        exchange=BYBIT.id,
         columns=TRADE_COLUMNS,
         reader=_read_trades,
-        time_column="timestamp (utc*",
+        time_column=TIMESTAMP,
         source=SOURCE_TRADES,
     ),
     FileFormat(
         name="bybit-deposits-withdrawals",
         title=msgid("file.format.bybit_deposits_withdrawals"),
-        exchange="bybit",
-        columns=("date & time(utc*", "coin", "qty", "type", "description"),
+        exchange=BYBIT.id,
+        columns=FUND_COLUMNS,
         reader=ASSET_CHANGES.read,
-        time_column="date & time(utc*",
+        time_column=FUND_TIME,
         source=SOURCE_WALLET,
     ),
     FileFormat(
         name="bybit-deposits-withdrawals-v1",
         title=msgid("file.format.bybit_deposits_withdrawals_v1"),
-        exchange="bybit",
-        columns=("type", "coin", "amount", "wallet balance", "time(utc*"),
+        exchange=BYBIT.id,
+        columns=V1_COLUMNS,
         reader=ASSET_CHANGES_V1.read,
-        time_column="time(utc*",
+        time_column=V1_TIME,
         source=SOURCE_WALLET,
     ),
 )

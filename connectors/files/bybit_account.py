@@ -24,14 +24,16 @@ from decimal import Decimal
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row
 from connectors.files.values import number, optional_number, parse_time
-from connectors.records import NormalizedRecord, RecordKind, natural_key
+from connectors.files.wallet import direction
+from connectors.profiles.catalog.bybit import PROFILE as BYBIT
+from connectors.records import NormalizedRecord, RecordKind, Side, natural_key
 from i18n import Text, msgid
 
-SOURCE = (
-    "everytrade-io/everytrade-plugins parser-files/bybiteu_uta_v001.csv and its BybitEuUtaBeanV1Test (UID line, "
-    "Uid…Time(UTC)); open-source Transaction Log readers with `…,Action,OrderId,TradeId,Time`"
-)
-COLUMNS = (
+# Where the layouts come from (docs/FILE-FORMATS.md): everytrade-io/everytrade-plugins parser-files/
+# bybiteu_uta_v001.csv and its BybitEuUtaBeanV1Test (UID line, Uid…Time(UTC)); open-source Transaction Log readers
+# with `…,Action,OrderId,TradeId,Time`.
+SOURCE = "everytrade-io/everytrade-plugins:parser-files/bybiteu_uta_v001.csv"
+ACCOUNT_COLUMNS = (
     "currency",
     "contract",
     "type",
@@ -45,6 +47,20 @@ COLUMNS = (
     "action",
     "time*",
 )
+(
+    CURRENCY,
+    CONTRACT,
+    TYPE,
+    DIRECTION,
+    QUANTITY,
+    FILLED_PRICE,
+    FEE_PAID,
+    CASH_FLOW,
+    CHANGE,
+    WALLET_BALANCE,
+    ACTION,
+    TIME,
+) = ACCOUNT_COLUMNS
 REWARD_WORDS = ("interest", "bonus", "airdrop", "reward", "rebate", "cashback")
 
 
@@ -57,21 +73,21 @@ class _Leg:
 
 
 def read_account_changes(table: Table, context: Context) -> Iterator[Outcome]:
-    time_spec = "time*"
+    time_spec = TIME
     legs: dict[tuple[str, ...], list[_Leg]] = {}
     for line, cells in table.rows:
         kind_text = table.cell(cells, "type")
         try:
             currency = table.cell(cells, "currency")
             if not currency:
-                raise RowError("currency", Text.of("file.row.empty_coin"))
+                raise RowError(CURRENCY, Text.of("file.row.empty_coin"))
             if kind_text.upper() == "TRADE":
                 quantity = number(table.cell(cells, "quantity"), "quantity")
                 key = (
                     table.cell(cells, time_spec),
                     table.cell(cells, "contract"),
                     table.cell(cells, "direction").upper(),
-                    table.cell(cells, "filled price"),
+                    table.cell(cells, FILLED_PRICE),
                     table.cell(cells, "tradeid"),
                 )
                 legs.setdefault(key, []).append(_Leg(line, cells, currency.upper(), quantity))
@@ -84,13 +100,13 @@ def read_account_changes(table: Table, context: Context) -> Iterator[Outcome]:
 
 
 def _single(table: Table, context: Context, line: int, cells: Sequence[str], kind_text: str) -> ParsedRecord:
-    when, precision = parse_time(table.cell(cells, "time*"), "time*", context.zone)
+    when, precision = parse_time(table.cell(cells, TIME), TIME, context.zone)
     change = number(table.cell(cells, "change"), "change")
     lowered = kind_text.lower()
     kind, amount = RecordKind.LEDGER, change
     side_text: str | None = lowered
     if lowered.startswith("transfer"):
-        kind, side_text, amount = RecordKind.TRANSFER, "in" if change > 0 else "out", abs(change)
+        kind, side_text, amount = RecordKind.TRANSFER, direction(change), abs(change)
     elif change > 0 and any(word in lowered for word in REWARD_WORDS):
         kind, side_text = RecordKind.REWARD, None
     record = NormalizedRecord(
@@ -106,11 +122,11 @@ def _single(table: Table, context: Context, line: int, cells: Sequence[str], kin
 
 
 def _trades(table: Table, context: Context, key: tuple[str, ...], group: list[_Leg]) -> Iterator[Outcome]:
-    time_text, contract, direction, price_text, trade_id = key
+    time_text, contract, direction_text, price_text, trade_id = key
     currencies = sorted({leg.currency for leg in group}, key=lambda c: not contract.upper().startswith(c))
     try:
-        when, precision = parse_time(time_text, "time*", context.zone)
-        price = number(price_text, "filled price")
+        when, precision = parse_time(time_text, TIME, context.zone)
+        price = number(price_text, FILLED_PRICE)
     except RowError as error:
         for leg in group:
             yield RejectedRow(leg.line, table.label(error.column), error.reason)
@@ -128,7 +144,7 @@ def _trades(table: Table, context: Context, key: tuple[str, ...], group: list[_L
         return
     for base_leg, quote_leg in zip(base_legs, quote_legs, strict=True):
         try:
-            yield _trade(table, context, (base_leg, quote_leg), when, precision, price, direction, trade_id)
+            yield _trade(table, context, (base_leg, quote_leg), when, precision, price, direction_text, trade_id)
         except RowError as error:
             yield RejectedRow(base_leg.line, table.label(error.column), error.reason)
 
@@ -140,12 +156,12 @@ def _trade(
     when: datetime,
     precision: int,
     price: Decimal,
-    direction: str,
+    direction_text: str,
     trade_id: str,
 ) -> ParsedRecord:
     base_leg, quote_leg = legs
-    fee_leg = next((leg for leg in legs if optional_number(table.cell(leg.cells, "fee paid"), "fee paid")), None)
-    fee_paid = optional_number(table.cell(fee_leg.cells, "fee paid"), "fee paid") if fee_leg else None
+    fee_leg = next((leg for leg in legs if optional_number(table.cell(leg.cells, FEE_PAID), FEE_PAID)), None)
+    fee_paid = optional_number(table.cell(fee_leg.cells, FEE_PAID), FEE_PAID) if fee_leg else None
     base, quote = context.code(base_leg.currency), context.code(quote_leg.currency)
     first = min(legs, key=lambda leg: leg.line)
     record = NormalizedRecord(
@@ -156,7 +172,7 @@ def _trade(
         amount=abs(base_leg.quantity),
         exchange_tx_id=trade_id or None,
         market=f"{base}/{quote}",
-        side="buy" if direction == "BUY" else "sell",
+        side=Side.BUY if direction_text == "BUY" else Side.SELL,
         quote_asset=quote,
         quote_amount=abs(quote_leg.quantity),
         price=price,
@@ -176,10 +192,10 @@ ACCOUNT_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="bybit-account-changes",
         title=msgid("file.format.bybit_account_changes"),
-        exchange="bybit",
-        columns=COLUMNS,
+        exchange=BYBIT.id,
+        columns=ACCOUNT_COLUMNS,
         reader=read_account_changes,
-        time_column="time*",
+        time_column=TIME,
         source=SOURCE,
     ),
 )

@@ -31,6 +31,8 @@ from connectors.files.formats import (
     rows_of,
 )
 from connectors.files.values import number, optional_number, parse_time
+from connectors.files.wallet import direction
+from connectors.profiles.catalog.coinbase import PROFILE as COINBASE
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, msgid
 
@@ -152,7 +154,7 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
             return None  # read by _converts, which gives each its two legs
         # Any other type (rebates, donations, admin debits, new types) moves money: kept with its sign, as the
         # fetcher keeps an unknown v2 type.
-        return made(RecordKind.LEDGER, signed, "in" if signed > 0 else "out")
+        return made(RecordKind.LEDGER, signed, direction(signed))
 
     yield from rows_of(table, read)
     yield from _converts(table, context, col)
@@ -196,7 +198,7 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="coinbase-transactions",
         title=msgid("file.format.coinbase_transactions"),
-        exchange="coinbase",
+        exchange=COINBASE.id,
         columns=tuple(specs(role)[0] for role in REQUIRED),
         reader=_read,
         time_column=specs("time")[0],

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair
+from connectors.profiles.catalog.coinbase import PROFILE as COINBASE
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import msgid
 
@@ -61,7 +62,7 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="coinbase-fills",
         title=msgid("file.format.coinbase_fills"),
-        exchange="coinbase",
+        exchange=COINBASE.id,
         columns=tuple(TITLES),
         reader=_read,
         time_column=COLUMN["time"],

@@ -146,7 +146,9 @@ class FileFormat:
     time_column: str  # the spec of the column holding the time, whose title may state the zone
     zone: Zone = Zone.STATED
     filename_keywords: tuple[str, ...] = ()  # tell apart formats with identical columns (Binance v1 wallet files)
-    source: str = ""  # where the layout comes from (docs/FILE-FORMATS.md repeats it)
+    # Where the layout comes from: a repository and path, or the row of docs/FILE-FORMATS.md naming the sources (it
+    # names them all, with what each says).
+    source: str = ""
 
     def matches(self, names: Sequence[str]) -> bool:
         return all(any(column_matches(spec, name) for name in names) for spec in self.columns)

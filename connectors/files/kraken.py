@@ -20,12 +20,17 @@ from connectors.fetchers.kraken.rows import TRADE_LEGS, ledger_movement
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair
-from connectors.records import NormalizedRecord, RecordKind, natural_key
+from connectors.files.wallet import direction
+from connectors.profiles.catalog.kraken import PROFILE as KRAKEN
+from connectors.records import NormalizedRecord, RecordKind, Side, natural_key
 from i18n import Text, msgid
 
 # The full sources, with what each says, are in docs/FILE-FORMATS.md.
 SOURCE_LEDGERS = "BittyTax:src/bittytax/conv/parsers/kraken.py(kraken_ledgers)"
 SOURCE_TRADES = "BittyTax:src/bittytax/conv/parsers/kraken.py(kraken_trades)"
+# The titles the readers name; both files write them in lower case.
+NAMED_COLUMNS = ("txid", "time")
+TXID, TIME = NAMED_COLUMNS
 
 # Kraken's asset ids that end a pair: with an X/Z prefix (XXBTZEUR) and without (SOLEUR, XBTUSDT).
 PREFIXED = frozenset({"XXBT", "XETH", "XLTC", "XXRP", "XXLM", "XXMR", "XZEC", "XETC", "XMLN", "XREP", "XXDG",
@@ -61,7 +66,7 @@ def _read_trades(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
         txid = table.cell(row, "txid")
         if not txid:
-            raise RowError("txid", Text.of("file.row.kraken_no_id"))
+            raise RowError(TXID, Text.of("file.row.kraken_no_id"))
         base_id, quote_id = kraken_pair(table.cell(row, "pair"))
         base, quote = context.code(base_id), context.code(quote_id)
         record = NormalizedRecord(
@@ -140,7 +145,7 @@ def _line(table: Table, context: Context, line: int, row: Sequence[str]) -> _Lin
 def _ledger_record(table: Table, entry: _Line, entry_type: str) -> ParsedRecord:
     """A ledger line read as the fetcher reads the same line from the API (kind, sign, fee, key)."""
     kind, amount, fee = ledger_movement(entry_type, entry.amount, entry.fee)  # a reversal as the fetcher stores it
-    side = ("in" if entry.amount > 0 else "out") if kind is RecordKind.TRANSFER else None
+    side = direction(entry.amount) if kind is RecordKind.TRANSFER else None
     record = NormalizedRecord(
         kind=kind,
         occurred_at=entry.when,
@@ -180,7 +185,7 @@ def _paired(table: Table, trade: _Trade) -> Iterator[Outcome]:
         amount=abs(base.amount),
         exchange_tx_id=trade.refid,
         market=f"{base.asset}/{quote.asset}",
-        side="buy" if base.amount > 0 else "sell",
+        side=Side.BUY if base.amount > 0 else Side.SELL,
         quote_asset=quote.asset,
         quote_amount=abs(quote.amount),
         price=None,  # the ledger states none (trades.csv and TradesHistory do); a quotient would be invented digits
@@ -205,20 +210,20 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="kraken-ledgers",
         title=msgid("file.format.kraken_ledgers"),
-        exchange="kraken",
+        exchange=KRAKEN.id,
         columns=LEDGER_COLUMNS,
         reader=_read_ledgers,
-        time_column="time",
+        time_column=TIME,
         zone=Zone.UTC,
         source=SOURCE_LEDGERS,
     ),
     FileFormat(
         name="kraken-trades",
         title=msgid("file.format.kraken_trades"),
-        exchange="kraken",
+        exchange=KRAKEN.id,
         columns=TRADE_COLUMNS,
         reader=_read_trades,
-        time_column="time",
+        time_column=TIME,
         zone=Zone.UTC,
         source=SOURCE_TRADES,
     ),

@@ -21,6 +21,7 @@ from decimal import Decimal
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, optional_number, parse_time, side_value, split_pair
 from connectors.files.wallet import Kind, WalletLayout
+from connectors.profiles.catalog.kucoin import PROFILE as KUCOIN
 from connectors.records import NormalizedRecord, RecordKind
 from i18n import Text, msgid
 
@@ -116,20 +117,23 @@ def _withdrawal(table: Table, row: Sequence[str], signed: Decimal) -> Kind | Tex
     return RecordKind.WITHDRAWAL, None
 
 
+# The deposit and withdrawal files' columns a WalletLayout names.
+WALLET_COLUMNS = ("time*", "coin", "amount")
+WALLET_TIME, COIN, AMOUNT = WALLET_COLUMNS
 DEPOSITS = WalletLayout(
     format_name="kucoin-deposits",
-    time=("time*",),
-    coin="coin",
-    amount="amount",
+    time=(WALLET_TIME,),
+    coin=COIN,
+    amount=AMOUNT,
     classify=_deposit,
     precheck=_not_final,
     fees=("fee",),
 )
 WITHDRAWALS = WalletLayout(
     format_name="kucoin-withdrawals",
-    time=("time*",),
-    coin="coin",
-    amount="amount",
+    time=(WALLET_TIME,),
+    coin=COIN,
+    amount=AMOUNT,
     classify=_withdrawal,
     precheck=_not_final,
     fees=("fee",),
@@ -143,7 +147,7 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="kucoin-fills-v3",
         title=msgid("file.format.kucoin_fills_v3"),
-        exchange="kucoin",
+        exchange=KUCOIN.id,
         columns=tuple(FILLS_V3_TITLES),
         reader=_read_fills_v3,
         time_column=FILLS_V3["time"],
@@ -153,7 +157,7 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="kucoin-fills",
         title=msgid("file.format.kucoin_fills"),
-        exchange="kucoin",
+        exchange=KUCOIN.id,
         columns=(*BUNDLE_TITLES, *FILL_ONLY),
         reader=_read_bundle_fills,
         time_column=BUNDLE["time"],
@@ -162,7 +166,7 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="kucoin-orders",
         title=msgid("file.format.kucoin_orders"),
-        exchange="kucoin",
+        exchange=KUCOIN.id,
         columns=(*BUNDLE_TITLES, *ORDER_ONLY),
         reader=_read_bundle_orders,
         time_column=BUNDLE["time"],
@@ -171,19 +175,19 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="kucoin-deposits",
         title=msgid("file.format.kucoin_deposits"),
-        exchange="kucoin",
+        exchange=KUCOIN.id,
         columns=tuple(WALLET_TITLES),
         reader=DEPOSITS.read,
-        time_column="time*",
+        time_column=WALLET_TIME,
         source=SOURCE,
     ),
     FileFormat(
         name="kucoin-withdrawals",
         title=msgid("file.format.kucoin_withdrawals"),
-        exchange="kucoin",
+        exchange=KUCOIN.id,
         columns=(*WALLET_TITLES, *WITHDRAWAL_ONLY),
         reader=WITHDRAWALS.read,
-        time_column="time*",
+        time_column=WALLET_TIME,
         source=SOURCE,
     ),
 )

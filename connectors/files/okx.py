@@ -26,14 +26,30 @@ from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, raw_row
 from connectors.files.okx_legacy import LEGACY_FORMATS
 from connectors.files.values import number, optional_number, parse_time, split_pair
-from connectors.files.wallet import Kind, WalletLayout
-from connectors.records import NormalizedRecord, RecordKind
+from connectors.files.wallet import Kind, WalletLayout, direction
+from connectors.profiles.catalog.okx import PROFILE as OKX
+from connectors.records import NormalizedRecord, RecordKind, Side
 from i18n import Text, msgid
 
-SOURCE = (
-    "OKX's trading- and funding-history layouts as imported by BittyTax (src/bittytax/conv/parsers/okx.py), "
-    "everytrade's OkxBeanV2 tests and other open-source importers; not checked against a fresh export"
+# Where the layouts come from (docs/FILE-FORMATS.md): BittyTax's OKX parser, everytrade's OkxBeanV2 tests and other
+# open-source importers; not checked against a fresh export.
+SOURCE = "BittyTax:src/bittytax/conv/parsers/okx.py"
+TRADING_COLUMNS = (
+    "id",
+    "order id",
+    "time",
+    "trade type",
+    "symbol",
+    "action",
+    "filled price",
+    "fee",
+    "fee unit",
+    "balance change",
+    "balance unit",
 )
+_, ORDER_ID, TIME, TRADE_TYPE, SYMBOL, _, FILLED_PRICE, FEE, FEE_UNIT, BALANCE_CHANGE, BALANCE_UNIT = TRADING_COLUMNS
+FUNDING_COLUMNS = ("id", TIME, "type", "amount", "before balance", "after balance", SYMBOL)
+AMOUNT = FUNDING_COLUMNS[3]
 
 
 @dataclass(slots=True)
@@ -47,7 +63,7 @@ class _Fill:
 def _read_trading(table: Table, context: Context) -> Iterator[Outcome]:
     fills: dict[tuple[str, str, str, str], _Fill] = {}
     for line, row in table.rows:
-        trade_type = table.cell(row, "trade type")
+        trade_type = table.cell(row, TRADE_TYPE)
         if trade_type.lower() == "transfer":
             yield _transfer(table, context, line, row)
             continue
@@ -55,12 +71,12 @@ def _read_trading(table: Table, context: Context) -> Iterator[Outcome]:
             yield Skipped(line, Text.of("file.skip.not_spot", type=trade_type))
             continue
         try:
-            price = number(table.cell(row, "filled price"), "filled price")
+            price = number(table.cell(row, FILLED_PRICE), FILLED_PRICE)
         except RowError as error:
             yield RejectedRow(line, table.label(error.column), error.reason)
             continue
-        key = (table.cell(row, "order id"), table.cell(row, "time"), table.cell(row, "symbol"), str(price))
-        fill = fills.setdefault(key, _Fill(line, table.cell(row, "symbol"), price))
+        key = (table.cell(row, ORDER_ID), table.cell(row, TIME), table.cell(row, SYMBOL), str(price))
+        fill = fills.setdefault(key, _Fill(line, table.cell(row, SYMBOL), price))
         fill.rows.append((line, row))
     for fill in _each_fill(table, fills.values()):
         try:
@@ -74,13 +90,13 @@ def _each_fill(table: Table, groups: Iterable[_Fill]) -> list[_Fill]:
     fills: list[_Fill] = []
     for group in groups:
         try:
-            base, _ = split_pair(group.symbol, "symbol")
+            base, _ = split_pair(group.symbol, SYMBOL)
         except RowError:
             fills.append(group)  # _fill_record says what is wrong
             continue
         ordered = sorted(group.rows, key=lambda item: _id_order(table.cell(item[1], "id"), item[0]))
-        base_rows = [item for item in ordered if table.cell(item[1], "balance unit").upper() == base]
-        quote_rows = [item for item in ordered if table.cell(item[1], "balance unit").upper() != base]
+        base_rows = [item for item in ordered if table.cell(item[1], BALANCE_UNIT).upper() == base]
+        quote_rows = [item for item in ordered if table.cell(item[1], BALANCE_UNIT).upper() != base]
         if len(base_rows) != len(quote_rows) or len(base_rows) < 2:
             fills.append(group)
             continue
@@ -96,39 +112,39 @@ def _id_order(text: str, line: int) -> tuple[int, int]:
 def _transfer(table: Table, context: Context, line: int, row: Sequence[str]) -> Outcome:
     """A move between own OKX accounts, kept as the API sync keeps funding transfers."""
     try:
-        when, precision = parse_time(table.cell(row, "time"), "time", context.zone)
-        change = number(table.cell(row, "balance change"), "balance change")
+        when, precision = parse_time(table.cell(row, TIME), TIME, context.zone)
+        change = number(table.cell(row, BALANCE_CHANGE), BALANCE_CHANGE)
     except RowError as error:
         return RejectedRow(line, table.label(error.column), error.reason)
     record = NormalizedRecord(
         kind=RecordKind.TRANSFER,
         occurred_at=when,
         natural_key="",
-        asset=context.code(table.cell(row, "balance unit")),
+        asset=context.code(table.cell(row, BALANCE_UNIT)),
         amount=abs(change),
-        side="in" if change > 0 else "out",
+        side=direction(change),
         raw=raw_row(table, row, "okx-trading"),
     )
     return ParsedRecord(record, line, keyed=False, precision=precision)
 
 
 def _fill_record(table: Table, context: Context, fill: _Fill) -> ParsedRecord:
-    base, quote = split_pair(fill.symbol, "symbol")
+    base, quote = split_pair(fill.symbol, SYMBOL)
     legs: dict[str, Decimal] = {}
     fees: dict[str, Decimal] = {}
     for _, row in fill.rows:
-        unit = table.cell(row, "balance unit").upper()
-        change = number(table.cell(row, "balance change"), "balance change")
-        fee = optional_number(table.cell(row, "fee"), "fee") or Decimal(0)
-        fee_unit = (table.cell(row, "fee unit") or unit).upper()
+        unit = table.cell(row, BALANCE_UNIT).upper()
+        change = number(table.cell(row, BALANCE_CHANGE), BALANCE_CHANGE)
+        fee = optional_number(table.cell(row, FEE), FEE) or Decimal(0)
+        fee_unit = (table.cell(row, FEE_UNIT) or unit).upper()
         legs[unit] = legs.get(unit, Decimal(0)) + change - (fee if fee_unit == unit else Decimal(0))
         if fee:
             fees[fee_unit] = fees.get(fee_unit, Decimal(0)) + fee
     if base not in legs or quote not in legs:
         missing = base if base not in legs else quote
-        raise RowError("balance unit", Text.of("file.row.fill_cut", symbol=fill.symbol, missing=missing))
-    when, precision = parse_time(table.cell(fill.rows[0][1], "time"), "time", context.zone)
-    side = "buy" if legs[base] > 0 else "sell"
+        raise RowError(BALANCE_UNIT, Text.of("file.row.fill_cut", symbol=fill.symbol, missing=missing))
+    when, precision = parse_time(table.cell(fill.rows[0][1], TIME), TIME, context.zone)
+    side = Side.BUY if legs[base] > 0 else Side.SELL
     fee_asset, fee_total = next(iter(fees.items()), (None, None))
     base_code, quote_code = context.code(base), context.code(quote)
     record = NormalizedRecord(
@@ -163,14 +179,14 @@ def _funding_kind(table: Table, row: Sequence[str], signed: Decimal) -> Kind:
     if type_text == "withdrawal":
         return RecordKind.WITHDRAWAL, None
     if type_text.startswith(("to ", "from ")) or "transfer" in type_text:
-        return RecordKind.TRANSFER, "in" if signed > 0 else "out"
+        return RecordKind.TRANSFER, direction(signed)
     if signed > 0 and any(word in type_text for word in FUNDING_REWARD_WORDS):
         return RecordKind.REWARD, None
     return RecordKind.LEDGER, type_text
 
 
 FUNDING = WalletLayout(
-    format_name="okx-funding", time=("time",), coin="symbol", amount="amount", classify=_funding_kind, fees=("fee",)
+    format_name="okx-funding", time=(TIME,), coin=SYMBOL, amount=AMOUNT, classify=_funding_kind, fees=(FEE,)
 )
 
 
@@ -179,31 +195,19 @@ FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="okx-trading",
         title=msgid("file.format.okx_trading"),
-        exchange="okx",
-        columns=(
-            "id",
-            "order id",
-            "time",
-            "trade type",
-            "symbol",
-            "action",
-            "filled price",
-            "fee",
-            "fee unit",
-            "balance change",
-            "balance unit",
-        ),
+        exchange=OKX.id,
+        columns=TRADING_COLUMNS,
         reader=_read_trading,
-        time_column="time",
+        time_column=TIME,
         source=SOURCE,
     ),
     FileFormat(
         name="okx-funding",
         title=msgid("file.format.okx_funding"),
-        exchange="okx",
-        columns=("id", "time", "type", "amount", "before balance", "after balance", "symbol"),
+        exchange=OKX.id,
+        columns=FUNDING_COLUMNS,
         reader=FUNDING.read,
-        time_column="time",
+        time_column=TIME,
         source=SOURCE,
     ),
 )

@@ -16,22 +16,36 @@ from collections.abc import Iterator, Sequence
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
 from connectors.files.values import number, parse_time, split_pair, with_unit
-from connectors.records import NormalizedRecord, RecordKind
+from connectors.profiles.catalog.okx import PROFILE as OKX
+from connectors.records import NormalizedRecord, RecordKind, Side
 from i18n import Text, msgid
 
-SOURCE = "everytrade-io/everytrade-plugins parser-files/okex_v001_M.csv (OKEx 2020 trade history, BOM in every cell)"
+SOURCE = "everytrade-io/everytrade-plugins:parser-files/okex_v001_M.csv"  # OKEx's 2020 trade history, BOM in every cell
+TRADE_COLUMNS = (
+    "order id",
+    "trade id",
+    "trade time",
+    "pairs",
+    "amount",
+    "price",
+    "total",
+    "taker/maker",
+    "fee",
+    "unit",
+)
+_, TRADE_ID, TRADE_TIME, _, AMOUNT, _, _, _, _, _ = TRADE_COLUMNS
 
 
 def read_trades_2020(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
-        when, precision = parse_time(table.cell(row, "trade time"), "trade time", context.zone)
+        when, precision = parse_time(table.cell(row, TRADE_TIME), TRADE_TIME, context.zone)
         base, quote = split_pair(table.cell(row, "pairs"), "pairs")
         amount = number(table.cell(row, "amount"), "amount")
         if not amount:
-            raise RowError("amount", Text.of("file.row.zero_fill"))
+            raise RowError(AMOUNT, Text.of("file.row.zero_fill"))
         total, _ = with_unit(table.cell(row, "total"), "total", [quote])
         fee, fee_unit = with_unit(table.cell(row, "fee"), "fee", [base, quote])
-        trade_id = table.cell(row, "trade id")
+        trade_id = table.cell(row, TRADE_ID)
         base_code, quote_code = context.code(base), context.code(quote)
         record = NormalizedRecord(
             kind=RecordKind.TRADE,
@@ -41,7 +55,7 @@ def read_trades_2020(table: Table, context: Context) -> Iterator[Outcome]:
             amount=abs(amount),
             exchange_tx_id=trade_id or None,
             market=f"{base_code}/{quote_code}",
-            side="buy" if amount > 0 else "sell",
+            side=Side.BUY if amount > 0 else Side.SELL,
             quote_asset=quote_code,
             quote_amount=abs(total),
             price=number(table.cell(row, "price"), "price"),
@@ -59,21 +73,10 @@ LEGACY_FORMATS: tuple[FileFormat, ...] = (
     FileFormat(
         name="okex-trades-2020",
         title=msgid("file.format.okex_trades_2020"),
-        exchange="okx",
-        columns=(
-            "order id",
-            "trade id",
-            "trade time",
-            "pairs",
-            "amount",
-            "price",
-            "total",
-            "taker/maker",
-            "fee",
-            "unit",
-        ),
+        exchange=OKX.id,
+        columns=TRADE_COLUMNS,
         reader=read_trades_2020,
-        time_column="trade time",
+        time_column=TRADE_TIME,
         source=SOURCE,
     ),
 )

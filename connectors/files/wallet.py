@@ -21,7 +21,8 @@ from i18n import Text
 
 
 class Direction(StrEnum):
-    """A transfer's side as records store it: into or out of the account the file is of."""
+    """A transfer's side as records store it (and a signed entry's, where an exchange gives it one): into or out of
+    the account the file is of."""
 
     IN = "in"
     OUT = "out"

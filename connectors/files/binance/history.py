@@ -26,9 +26,9 @@ from i18n import Text, msgid
 # Where the layouts come from (docs/FILE-FORMATS.md): open-source importers of the report centre's spot trade XLSX
 # (header Date(UTC),Pair,Base Asset,Quote Asset,Type,Price,Amount,Total,Fee,Fee Coin; Pair 'BTC/USDT'), and the
 # file-inventory tests of open-source Binance importers for the convert and fiat-purchase files.
-SOURCE_REPORT = "open-source-importers:report-centre-spot-trade-history.xlsx"
-SOURCE_CONVERT = "importer-file-inventory-tests:Binance-Convert-Order-History-…(UTC±H).csv"
-SOURCE_FIAT = "importer-file-inventory-tests:Binance-Fiat-Buy-History-…(UTC±H).csv"
+SOURCE_REPORT = "docs/FILE-FORMATS.md#binance-spot-report"
+SOURCE_CONVERT = "docs/FILE-FORMATS.md#binance-converts"
+SOURCE_FIAT = "docs/FILE-FORMATS.md#binance-fiat-buys"
 # The titles the readers name (as formats.normalize_header writes them).
 NAMED_COLUMNS = (
     "date*",

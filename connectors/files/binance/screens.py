@@ -33,7 +33,7 @@ from i18n import Text, msgid
 # Amount,Fee; Binance-Deposit-History: Time,Coin,Network,Amount,Address,TXID,Status; Binance-Withdraw-History adds
 # Fee).
 SOURCE = "BittyTax:src/bittytax/conv/parsers/binance/data_parsers.py"
-SCREEN_SOURCE = "open-source-importer-tests:Binance-Spot-Trade-History-…(UTC+7).csv"
+SCREEN_SOURCE = "docs/FILE-FORMATS.md#binance-trades-screen"
 # The titles the readers name (as formats.normalize_header writes them).
 NAMED_COLUMNS = ("date*", "date(utc*", "time", "side", "type", "coin", "amount", "fee coin")
 DATE, DATE_UTC, TIME, SIDE, TYPE, COIN, AMOUNT, FEE_COIN = NAMED_COLUMNS
