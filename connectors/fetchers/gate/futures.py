@@ -14,7 +14,7 @@ sums every deposit/withdrawal, profit and loss, fee and funding it ever booked, 
 has no history to walk. With neither account showing any, both endpoints are skipped and /status says why.
 Each settle is its own walk (cursor market = the settle) over one range from the sync-from date to the last whole
 second before `until` (Gate's ranges are whole seconds: gate/fetcher.py), paged by offset; a re-sync asks from where
-the last one ended. A settle's contracts are read once, when its fills are, for their multipliers.
+the last one ended. A settle's contracts are read once, when a page of its fills holds rows, for their multipliers.
 """
 
 from __future__ import annotations
@@ -87,12 +87,9 @@ class GateFutures:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
+        method, read = (FILLS, _fill) if spec.endpoint is Endpoint.FUTURES_TRADES else (BOOK, _line)
         for settle in await self.settles(spec.endpoint, report):
-            if spec.endpoint is Endpoint.FUTURES_TRADES:
-                rows = FuturesRows(settle, await self.multipliers(settle, spec.endpoint, report))
-                method, read = FILLS, _fill
-            else:
-                rows, method, read = FuturesRows(settle, {}), BOOK, _line
+            rows = FuturesRows(settle, {})
             async for page in self._walk(spec, settle, rows, method, read, since, until, cursors.get(settle), report):
                 yield page
 
@@ -135,6 +132,10 @@ class GateFutures:
             listed = list(
                 await call(self.client, method, params, endpoint=spec.endpoint, report=report, market=settle) or []
             )
+            if listed and method == FILLS and not rows.multipliers:
+                # The contracts' sizes, read once a settle and only when it has fills to read (a re-sync with
+                # nothing new asks nothing more).
+                rows.multipliers.update(await self.multipliers(settle, spec.endpoint, report))
             found.records.extend(record for row in listed if (record := read(rows, row)) is not None)
             if len(listed) >= size:
                 found.token = offset + len(listed)

@@ -43,7 +43,7 @@ class FuturesRows:
 
     def __init__(self, settle: str, multipliers: Mapping[str, Decimal]) -> None:
         self.settle = settle
-        self.multipliers = multipliers
+        self.multipliers = dict(multipliers)
 
     def fill(self, row: Mapping[str, Any]) -> NormalizedRecord:
         contract, ident = str(row["contract"]), str(row["trade_id"])
