@@ -41,8 +41,9 @@ WALLET_KINDS = {Endpoint.DUST, Endpoint.P2P, Endpoint.PAY, Endpoint.FIAT}
 ENDPOINTS |= WALLET_KINDS
 ENDPOINTS |= UNUSED_KINDS  # futures and margin, on by default: skipped for this account (tests/sync/conftest.py)
 # What they ask in a sync that finds nothing new: one range of each list (dust 1, P2P's BUY and SELL 2, Pay 1, fiat's
-# four), and Simple Earn's real-time and locked rewards and locked redemptions after the distributions (3).
-WALLET_KIND_RESYNC = 11
+# two payment lists; its two order lists, read less than a minute before, are skipped: wallet_kinds.py), and Simple
+# Earn's real-time and locked rewards and locked redemptions after the distributions (3).
+WALLET_KIND_RESYNC = 9
 # Transfers between the account's own wallets, on by default: one request per direction a sync, each one window over
 # its six-month reach (connectors/fetchers/binance/transfers.py).
 ENDPOINTS.add(Endpoint.TRANSFERS)
