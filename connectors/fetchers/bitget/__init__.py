@@ -35,10 +35,11 @@ from connectors.fetchers.bitget.unified import UNIFIED_REFUSAL, BitgetUnified
 from connectors.fetchers.bitget.unified_tax import BitgetUnifiedTax
 from connectors.fetchers.bitget.wallet import ROUTES as WALLET_ROUTES
 from connectors.fetchers.bitget.wallet import TRANSFER_FROM_TYPES, BitgetWallet, held_coins
-from connectors.fetchers.discovery import AssetEvidence
+from connectors.fetchers.discovery import AssetEvidence, Evidence
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.profiles.catalog.bitget import TAX as TAX_KEY_TYPE
 
-TAX_KEY = "tax"
+TAX_KEY = TAX_KEY_TYPE.id
 FUTURES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING})
 MARGIN = frozenset({Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
 
@@ -75,7 +76,7 @@ class BitgetFetcher:
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
-            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+            self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
 
     def supports(self, endpoint: Endpoint) -> bool:
         return self._implemented(endpoint) and self.profile.offers(endpoint, self.key_type)

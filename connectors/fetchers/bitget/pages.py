@@ -11,6 +11,7 @@ from typing import Any
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport
 from connectors.fetchers.windows import WindowPage, call, cursor_start, history_start, now_ms, span_ms, to_ms
 from connectors.profiles import EndpointSpec
+from connectors.profiles.catalog.bitget import NAME
 from connectors.records import NormalizedRecord
 
 # Bitget opened in July 2018: nothing is older.
@@ -94,7 +95,7 @@ def walk_start(spec: EndpointSpec, cursor: Cursor | None, since: datetime | None
     requested = cursor_start(cursor)
     if requested is None and since is not None:
         requested = to_ms(since)
-    start = history_start(spec, requested_ms=requested, exchange_name="Bitget", opened=BITGET_OPENED)
+    start = history_start(spec, requested_ms=requested, exchange_name=NAME, opened=BITGET_OPENED)
     unfinished = bool(cursor) and cursor is not None and cursor.get("window_end_ms") is not None
     if unfinished and requested is not None and start.gap is not None and spec.lookback is not None:
         true_reach = now_ms() - span_ms(spec.lookback)

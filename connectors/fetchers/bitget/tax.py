@@ -57,15 +57,16 @@ _MARGIN = "privateTaxGetV2TaxMarginRecord"
 _P2P = Route("privateTaxGetV2TaxP2pRecord", "id")
 _FUTURE = "privateTaxGetV2TaxFutureRecord"
 
+# The ledger's lists: (cursor key, list, type field, coin field, quantity fields, directions), as TaxStream reads.
+LEDGER_LISTS: tuple[tuple[str, Route, str, str, tuple[str, ...], Mapping[str, int] | None], ...] = (
+    ("spot", _SPOT, "spotTaxType", "coin", ("amount",), None),
+    ("margin", Route(_MARGIN, "id", {"marginType": "crossed"}), "marginTaxType", "coin", ("amount",), None),
+    ("margin:isolated", Route(_MARGIN, "id", {"marginType": "isolated"}), "marginTaxType", "coin", ("amount",), None),
+    ("p2p", _P2P, "p2pTaxType", "coin", ("balance", "total"), P2P_DIRECTIONS),
+)
+
 STREAMS: Mapping[Endpoint, tuple[TaxStream, ...]] = {
-    Endpoint.LEDGER: (
-        TaxStream("spot", _SPOT, "spotTaxType", "coin", ("amount",)),
-        TaxStream("margin", Route(_MARGIN, "id", {"marginType": "crossed"}), "marginTaxType", "coin", ("amount",)),
-        TaxStream(
-            "margin:isolated", Route(_MARGIN, "id", {"marginType": "isolated"}), "marginTaxType", "coin", ("amount",)
-        ),
-        TaxStream("p2p", _P2P, "p2pTaxType", "coin", ("balance", "total"), P2P_DIRECTIONS),
-    ),
+    Endpoint.LEDGER: tuple(TaxStream(*row) for row in LEDGER_LISTS),
     Endpoint.FUTURES_TRADES: tuple(
         TaxStream(
             key,

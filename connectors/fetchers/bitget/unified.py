@@ -25,6 +25,7 @@ from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bitget.pages import BITGET_OPENED, Parsed, note_gap, walk_start
+from connectors.fetchers.bitget.streams import stream_key
 from connectors.fetchers.bitget.trades import market_of
 from connectors.fetchers.bitget.unified_derivatives import ENDPOINTS as DERIVATIVES
 from connectors.fetchers.bitget.unified_derivatives import Stream, UnifiedDerivatives, derivatives_spec
@@ -116,11 +117,11 @@ class BitgetUnified:
 
     def _streams(self, endpoint: Endpoint) -> list[Stream]:
         if endpoint is Endpoint.SPOT_TRADES:
-            return [Stream(f"uta:{c}", FILLS, {"category": c}, self._fill) for c in FILL_CATEGORIES]
+            return [Stream(stream_key("uta", c), FILLS, {"category": c}, self._fill) for c in FILL_CATEGORIES]
         if endpoint is Endpoint.DEPOSITS:
-            return [Stream("uta", DEPOSITS, {}, self._deposit)]
+            return [Stream(stream_key("uta"), DEPOSITS, {}, self._deposit)]
         if endpoint is Endpoint.WITHDRAWALS:
-            return [Stream("uta", WITHDRAWALS, {}, self._withdrawal)]
+            return [Stream(stream_key("uta"), WITHDRAWALS, {}, self._withdrawal)]
         return self.derivatives.streams(endpoint)
 
     def _pages(self, spec: EndpointSpec, stream: Stream, report: FetchReport) -> Any:

@@ -31,6 +31,7 @@ from typing import Any
 
 from connectors.fetchers.bitget.derivatives import PRODUCT_TYPES, market_symbol
 from connectors.fetchers.bitget.pages import Parsed
+from connectors.fetchers.bitget.streams import stream_key
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
@@ -95,16 +96,23 @@ class UnifiedDerivatives:
 
     def streams(self, endpoint: Endpoint) -> list[Stream]:
         if endpoint is Endpoint.MARGIN_LOANS:
-            return [Stream(f"uta:{MARGIN}", FINANCIAL_RECORDS, {"category": MARGIN}, self.loan_record)]
+            return [Stream(stream_key("uta", MARGIN), FINANCIAL_RECORDS, {"category": MARGIN}, self.loan_record)]
         if endpoint is Endpoint.FUNDING:
-            return [Stream(f"uta:{c}", FINANCIAL_RECORDS, {"category": c}, self.funding) for c in PRODUCT_TYPES]
+            return [
+                Stream(stream_key("uta", c), FINANCIAL_RECORDS, {"category": c}, self.funding) for c in PRODUCT_TYPES
+            ]
         streams = []
         for category in PRODUCT_TYPES:
             streams.append(
-                Stream(f"uta:fills:{category}", FILLS, {"category": category}, self._fill_of(category)),
+                Stream(stream_key("uta", "fills", category), FILLS, {"category": category}, self._fill_of(category)),
             )
             streams.append(
-                Stream(f"uta:records:{category}", FINANCIAL_RECORDS, {"category": category}, self.position_record)
+                Stream(
+                    stream_key("uta", "records", category),
+                    FINANCIAL_RECORDS,
+                    {"category": category},
+                    self.position_record,
+                )
             )
         return streams
 
@@ -131,7 +139,7 @@ class UnifiedDerivatives:
         return NormalizedRecord(
             kind=RecordKind.FUTURES_TRADE,
             occurred_at=ms_to_utc(row["createdTime"]),
-            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"uta:{category}:{ident}"),
+            natural_key=natural_key(RecordKind.FUTURES_TRADE, stream_key("uta", category, ident)),
             asset=self.code(base),
             amount=exact(row["execQty"]),
             exchange_tx_id=ident,
@@ -180,7 +188,7 @@ class UnifiedDerivatives:
         return NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(row["ts"]),
-            natural_key=natural_key(kind, f"uta:{ident}"),
+            natural_key=natural_key(kind, stream_key("uta", ident)),
             asset=self.code(str(row["coin"])),
             amount=amount,
             exchange_tx_id=ident,

@@ -21,6 +21,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
 from connectors.fetchers.bitget.pages import walk_start
+from connectors.fetchers.bitget.streams import stream_key
 from connectors.fetchers.windows import WindowPage, WindowWalk, call, cursor_window_request, span_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
@@ -34,7 +35,8 @@ STREAMS: Mapping[Endpoint, tuple[tuple[str, Mapping[str, str]], ...]] = {
         ("uta:OTHER", {"bizType": "OTHER"}),
     ),
     Endpoint.FUTURES_TRADES: tuple(
-        (f"uta:{product}", {"bizType": product}) for product in ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
+        (stream_key("uta", product), {"bizType": product})
+        for product in ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
     ),
 }
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
@@ -34,7 +35,7 @@ from connectors.fetchers.windows import (
     to_ms,
 )
 from connectors.profiles import Endpoint, EndpointSpec
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 ROUTES: Mapping[Endpoint, Route] = {
     Endpoint.DEPOSITS: Route("privateSpotGetV2SpotWalletDepositRecords", "orderId"),
@@ -64,6 +65,13 @@ FAILED = frozenset({"fail", "failed", "reject", "rejected", "cancel", "cancelled
 MAX_ZERO_COINS = 150
 
 Balances = Callable[[FetchReport, Endpoint], Awaitable[Mapping[str, Decimal]]]
+
+
+class TransferCoinSource(StrEnum):
+    """Why a coin's transfers are asked, for the log (`report.market_sources`): codes, never shown."""
+
+    HELD = "held"  # in the account's asset list
+    ASKED_BEFORE = "asked_before"  # its stream is in the cursors of an earlier sync
 
 
 class BitgetWallet:
@@ -142,7 +150,7 @@ class BitgetWallet:
         coins = set(self.evidence.sources) | set(held) | {key.split(":")[0] for key in cursors if key}
         asked_before = {key for key in cursors if key}
         for coin in sorted(coins):
-            why = "in the account's asset list" if coin in held else "asked by an earlier sync"
+            why = TransferCoinSource.HELD if coin in held else TransferCoinSource.ASKED_BEFORE
             ask = [t for t in self.transfer_from_types if t in ENTRY_TYPES or f"{coin}:{t}" in asked_before]
             asked: set[str] = set()
             while ask:
@@ -240,7 +248,7 @@ class BitgetWallet:
             asset=self.code(target),
             amount=exact(row["toCoinSize"]),
             exchange_tx_id=ident,
-            side="buy",
+            side=Side.BUY,
             quote_asset=self.code(source),
             quote_amount=exact(row["fromCoinSize"]),
             # No fee coin is documented (common/convert/Get-Convert-Record; every example fee is "0"): the coin

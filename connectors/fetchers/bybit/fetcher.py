@@ -32,7 +32,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, ser
 from connectors.fetchers.bybit.derivative_rows import DerivativeRows
 from connectors.fetchers.bybit.derivatives import DerivativesFetch, Route
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
-from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, Parsed, RowReader
+from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
 from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
@@ -46,6 +46,7 @@ from connectors.fetchers.windows import (
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
+from connectors.profiles.catalog.bybit import NAME as BYBIT
 from connectors.records import NormalizedRecord, ms_to_utc
 from i18n import Text, msgid
 
@@ -57,7 +58,7 @@ BYBIT_OPENED = date(2018, 3, 1)
 # webpage can also be queried via this API").
 WEB_CONVERTS_LISTED_FROM = date(2025, 9, 10)
 WEB_CONVERTS_GAP = Text.of(msgid("sync.gap.bybit.web_converts"))
-INTERNAL = "internal"  # the cursor key of the internal (off-chain) deposit walk
+INTERNAL = DepositList.INTERNAL  # the cursor key of the internal (off-chain) deposit walk
 # Account types whose balances Tallybot reads (connectors/balances/bybit.py): any other a transfer names is a wallet
 # whose money the reconciliation cannot see.
 READ_ACCOUNT_TYPES = frozenset({"UNIFIED", "FUND", "SPOT", "CONTRACT"})
@@ -192,7 +193,7 @@ class BybitFetcher:
     ) -> AsyncIterator[Page]:
         if spec.window is None:
             raise ValueError(f"Bybit {spec.endpoint} needs a window in its profile")
-        start_ms = walk_begin(spec, cursor, since, report, exchange_name="Bybit", opened=BYBIT_OPENED)
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=BYBIT, opened=BYBIT_OPENED)
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             params = cursor_window_request(route.params, window_start, window_end, spec.page_size, token)

@@ -21,15 +21,26 @@ Every rule here is Bybit's own (docs/exchange-apis/bybit.md names the page):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.windows import hold_if_recent
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
-FUNDING_EXECUTION = "Funding"  # an execution row of a funding payment (execType)
-NOT_SPOT_TRADES = frozenset({FUNDING_EXECUTION, "Delivery", "Settle", "MovePosition"})
+
+class DepositList(StrEnum):
+    """Bybit's two deposit lists: their cursor keys, and the internal one's natural-key prefix (codes)."""
+
+    ON_CHAIN = ""
+    INTERNAL = "internal"  # off-chain deposits from other Bybit users
+
+
+# execType values of the execution list that are no spot trade: Bybit's words, matched.
+NOT_SPOT_TRADE_WORDS = ("Funding", "Delivery", "Settle", "MovePosition")
+FUNDING_EXECUTION = NOT_SPOT_TRADE_WORDS[0]  # an execution row of a funding payment
+NOT_SPOT_TRADES = frozenset(NOT_SPOT_TRADE_WORDS)
 
 DEPOSIT_DONE = frozenset({"3", "10012", "70012"})
 # 0 "unknown" and 70013 "Deposit rollback fail" say neither that the coins stayed nor that they left: held while
@@ -38,7 +49,7 @@ DEPOSIT_PENDING = frozenset({"0", "1", "2", "7", "10011", "70013"})
 INTERNAL_DEPOSIT_DONE = frozenset({"2"})
 INTERNAL_DEPOSIT_PENDING = frozenset({"1"})
 WITHDRAWAL_DONE = frozenset({"success", "BlockchainConfirmed"})
-WITHDRAWAL_SKIPPED = frozenset(
+WITHDRAWAL_SKIPPED_WORDS = frozenset(
     {
         "CancelByUser",
         "Reject",
@@ -157,7 +168,7 @@ class RowReader:
         record = NormalizedRecord(
             kind=RecordKind.DEPOSIT,
             occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.DEPOSIT, f"internal:{ident}"),
+            natural_key=natural_key(RecordKind.DEPOSIT, f"{DepositList.INTERNAL}:{ident}"),
             asset=self.code(coin),
             amount=exact(row["amount"]),
             exchange_tx_id=ident,
@@ -168,7 +179,7 @@ class RowReader:
     def withdrawal(self, row: Mapping[str, Any], window_start: int) -> Parsed:
         when = epoch_ms(row.get("createTime") or 0) or window_start
         status = str(row.get("status", ""))
-        if status in WITHDRAWAL_SKIPPED:
+        if status in WITHDRAWAL_SKIPPED_WORDS:
             return None, None
         if status not in WITHDRAWAL_DONE:
             return None, hold_if_recent(when)
@@ -205,7 +216,7 @@ class RowReader:
             asset=self.code(str(row["toCoin"])),
             amount=to_amount,
             exchange_tx_id=ident,
-            side="buy",
+            side=Side.BUY,
             quote_asset=self.code(str(row["fromCoin"])),
             quote_amount=from_amount,
             raw=dict(row),
