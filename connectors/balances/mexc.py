@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from connectors.balances.model import Wallet, WalletRead, amount_sum
+
+
+class MexcWallet(StrEnum):
+    """The wallet only MEXC's reads name (a code stored with the snapshot, never shown)."""
+
+    FUTURES = "futures"
 
 
 def _mexc_spot(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -25,5 +32,5 @@ def _mexc_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
 
 READS = (
     WalletRead(Wallet.SPOT, "spotPrivateGetAccount", {}, _mexc_spot),
-    WalletRead("futures", "contractPrivateGetAccountAssets", {}, _mexc_futures),
+    WalletRead(MexcWallet.FUTURES, "contractPrivateGetAccountAssets", {}, _mexc_futures),
 )

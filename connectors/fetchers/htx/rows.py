@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.discovery import SpotMarket
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 # Deposit states: unknown, confirming, confirmed ("user is able to transfer and trade"), safe ("user is able to
 # withdraw"), orphan. Credited: confirmed and safe. An orphan is not credited (yet): it holds the cursor.
@@ -21,11 +22,17 @@ WITHDRAWAL_NEVER = frozenset(
 )
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending: the fetcher holds or
+
+
 # lets go of the cursor there, windows.hold_if_recent)
 # Search Match Results: `fee-deduct-state` "ongoing" (in deduction) or "done"; `filled-fees` "When fee-deduct-state =
 # done, it represents the final state". Any other value (or none: the field is documented as always present) is
 # read as not final yet, so no fee is stored before HTX has settled it.
-FEE_FINAL_STATE = "done"
+class FeeDeduction(StrEnum):
+    """`fee-deduct-state` of a match result, as HTX writes it."""
+
+    ONGOING = "ongoing"
+    DONE = "done"
 
 
 def amount(raw: object) -> Decimal:
@@ -41,7 +48,7 @@ def plain_raw(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def fee_final(row: Mapping[str, Any]) -> bool:
     """Whether a match result's fee is final (`fee-deduct-state` done), so the trade can be stored once."""
-    return row.get("fee-deduct-state") == FEE_FINAL_STATE
+    return row.get("fee-deduct-state") == FeeDeduction.DONE
 
 
 class RowReader:
@@ -73,7 +80,7 @@ class RowReader:
             amount=filled,
             exchange_tx_id=str(row.get("trade-id") or ident),
             market=market.symbol,
-            side="buy" if str(row["type"]).startswith("buy") else "sell",
+            side=Side.BUY if str(row["type"]).startswith(Side.BUY) else Side.SELL,
             quote_asset=market.quote,
             # A match result has no quote amount: it is price × amount (docs/exchange-apis/htx.md).
             quote_amount=price * filled,

@@ -39,6 +39,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, ser
 from connectors.fetchers.discovery import (
     DEFAULT_PROBE_BUDGET,
     AssetEvidence,
+    Evidence,
     SpotMarket,
     walk_planned_markets,
 )
@@ -97,7 +98,7 @@ class MexcFetcher:
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
-            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+            self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
 
     def supports(self, endpoint: Endpoint) -> bool:
         return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)

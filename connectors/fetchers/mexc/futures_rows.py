@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 BUYING_SIDES = frozenset({1, 2})  # 1 open long, 2 close short
 
@@ -67,7 +67,7 @@ class ContractRows:
                 amount=quantity,
                 exchange_tx_id=ident,
                 market=contract.symbol,
-                side="buy" if int(row["side"]) in BUYING_SIDES else "sell",
+                side=Side.BUY if int(row["side"]) in BUYING_SIDES else Side.SELL,
                 quote_asset=contract.settle,
                 quote_amount=None if contract.inverse else quantity * price,
                 price=price,

@@ -7,7 +7,7 @@ from typing import Any
 
 from connectors.fetchers.discovery import SpotMarket
 from connectors.fetchers.windows import hold_if_recent
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 # Deposit History status: 1 SMALL, 2 TIME_DELAY, 3 LARGE_DELAY, 4 PENDING, 5 SUCCESS, 6 AUDITING, 7 REJECTED,
 # 8 REFUND, 9 PRE_SUCCESS, 10 INVALID, 11 RESTRICTED, 12 COMPLETED. Credited: SUCCESS and COMPLETED. Never credited:
@@ -47,7 +47,7 @@ class RowReader:
             amount=exact(row["qty"]),
             exchange_tx_id=trade_id,
             market=market.symbol,
-            side="buy" if row["isBuyer"] else "sell",
+            side=Side.BUY if row["isBuyer"] else Side.SELL,
             quote_asset=market.quote,
             quote_amount=exact(row["quoteQty"]),
             price=exact(row["price"]),
@@ -130,7 +130,7 @@ class RowReader:
             asset=self.code("MX"),
             amount=exact(detail["convert"]),
             exchange_tx_id=ident,
-            side="buy",
+            side=Side.BUY,
             quote_asset=self.code(str(detail["asset"])),
             quote_amount=exact(detail["amount"]),
             raw=dict(detail),
