@@ -321,3 +321,18 @@ class NoticeMute(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     muted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingUpload(Base):
+    """A file sent to the bot, waiting for the user to pick its account (handlers/files.py): the buttons carry
+    `token`, and any bot replica answers them. Only Telegram's file id and the file's name are kept (the file is
+    fetched again once an account is picked); deleted when the import ends, when newer uploads push it out, and by
+    "delete all my data"."""
+
+    __tablename__ = "pending_uploads"
+
+    token: Mapped[str] = mapped_column(String(16), primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    file_id: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets as random_tokens
+from enum import StrEnum
 from html import escape
-from typing import Any
 
 from telegram import Document, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -22,6 +21,7 @@ from bot.imports import (
 )
 from bot.integrations import IntegrationError, IntegrationNotFound, numbered_name
 from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
+from bot.pending_uploads import PendingUploads, Upload
 from connectors.profiles import get_profile, popular_profiles
 from handlers import outbound
 from handlers.callbacks import UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
@@ -30,7 +30,6 @@ from handlers.live import LiveMessage
 from handlers.locale import locale_of
 from i18n import msgid, render, t, tn
 
-PENDING_KEY = "tallybot.pending_uploads"
 # connectors.files.matching.Match values, in the order the report lists them.
 MATCH_TEXTS = {
     "file-row": msgid("upload.matched.file_row"),
@@ -39,14 +38,17 @@ MATCH_TEXTS = {
     "fee-included": msgid("upload.matched.fee_included"),
     "twin": msgid("upload.matched.twin"),
 }
-MAX_PENDING = 3
 
 
-def _pending(context: ContextTypes.DEFAULT_TYPE) -> dict[str, dict[str, Any]]:
-    # Only Telegram's file id and name are kept (in memory): the file is fetched again once an account is picked.
-    data = context.user_data if context.user_data is not None else {}
-    pending: dict[str, dict[str, Any]] = data.setdefault(PENDING_KEY, {})
-    return pending
+class UploadTarget(StrEnum):
+    """What an account button under a file names besides an account id."""
+
+    NEW = "new"  # a new, file-only account for the upload
+
+
+def _pending(context: ContextTypes.DEFAULT_TYPE) -> PendingUploads:
+    # In the database, not in this process's memory: the account buttons may be pressed on another webhook replica.
+    return PendingUploads(services(context).database)
 
 
 async def upload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -70,7 +72,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     locale = await locale_of(update, context)
     document: Document = message.document
-    name = document.file_name or "file"
+    name = document.file_name or t("upload.unnamed_file", locale=locale)
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
         text = t(
             "upload.too_large",
@@ -80,14 +82,10 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         await outbound.send(context.bot, chat.id, escape(text))
         return
-    pending = _pending(context)
-    while len(pending) >= MAX_PENDING:
-        pending.pop(next(iter(pending)))
-    token = random_tokens.token_urlsafe(6)[:8]
-    pending[token] = {"file_id": document.file_id, "name": name}
+    token = (await _pending(context).add(user.id, document.file_id, name)).token
     accounts = await services(context).integrations.list(user.id)
     rows = [[UPLOAD_ACCOUNT.button(a.account_name, token, a.id)] for a in accounts]
-    rows.append([UPLOAD_ACCOUNT.button(t("upload.button.new_account", locale=locale), token, "new")])
+    rows.append([UPLOAD_ACCOUNT.button(t("upload.button.new_account", locale=locale), token, UploadTarget.NEW)])
     await outbound.send(
         context.bot, chat.id, t("upload.which_account", locale=locale, name=escape(name)), InlineKeyboardMarkup(rows)
     )
@@ -101,14 +99,18 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     locale = await locale_of(update, context)
     kind, fields = _upload_press(query.data)
     token, target = fields[0], fields[1]
-    upload = _pending(context).get(token) if kind else None
+    upload = await _pending(context).get(user.id, token) if kind else None
     svc = services(context)
-    owned = kind == "upn" or target == "new" or target in {str(a.id) for a in await svc.integrations.list(user.id)}
+    owned = (
+        kind == "upn"
+        or target == UploadTarget.NEW
+        or target in {str(a.id) for a in await svc.integrations.list(user.id)}
+    )
     if upload is None or not owned:  # answered once, before anything else: Telegram refuses a second answer
         await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
-    if kind == "up" and target == "new":
+    if kind == "up" and target == UploadTarget.NEW:
         rows = [[UPLOAD_EXCHANGE.button(p.name, token, p.id)] for p in popular_profiles()[:8]]
         await outbound.edit_pressed(
             query, escape(t("upload.which_exchange", locale=locale)), InlineKeyboardMarkup(rows)
@@ -144,7 +146,7 @@ async def import_upload(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     token: str,
-    upload: dict[str, Any],
+    upload: Upload,
     integration_id: int,
     format_name: str | None,
     created: bool,
@@ -154,7 +156,7 @@ async def import_upload(
     if query is None or user is None or chat is None:
         return
     svc = services(context)
-    name = escape(upload["name"])
+    name = escape(upload.name)
     try:
         account = await svc.integrations.get(user.id, integration_id)
     except IntegrationNotFound:  # deleted since the press was checked
@@ -168,13 +170,13 @@ async def import_upload(
         def progress(done: int, total: int) -> None:
             live.show(t("upload.progress", locale=locale, name=name, done=done, total=total))
 
-        data = bytes(await (await context.bot.get_file(upload["file_id"])).download_as_bytearray())
+        data = bytes(await (await context.bot.get_file(upload.file_id)).download_as_bytearray())
         zone = await svc.status.timezone(user.id)
         try:
             report = await ImportService(svc.database).import_file(
                 user.id,
                 integration_id,
-                upload["name"],
+                upload.name,
                 data,
                 user_timezone=zone,
                 format_name=format_name,
@@ -193,13 +195,13 @@ async def import_upload(
         except (FileProblem, IntegrationError) as problem:
             if created:
                 await svc.integrations.delete(user.id, integration_id, keep_history=False)
-            _pending(context).pop(token, None)
+            await _pending(context).finish(user.id, token)
             await live.close(t("upload.failed", locale=locale, problem=escape(render(problem.text, locale))))
             return
-        _pending(context).pop(token, None)
+        await _pending(context).finish(user.id, token)
         if not report.written and created:
             await svc.integrations.delete(user.id, integration_id, keep_history=False)
-        await live.close(render_report(report, upload["name"], account.account_name, locale))
+        await live.close(render_report(report, upload.name, account.account_name, locale))
 
 
 def render_report(report: ImportReport, name: str, account: str, locale: str) -> str:

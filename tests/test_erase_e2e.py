@@ -193,7 +193,8 @@ async def test_ada_deletes_everything_bob_keeps_his_and_start_greets_her_as_new(
         unfinished = await ada.send("/connect")
         await ada.reply_to(unfinished, "")
         await services.open_messages.opened(ADA, 999_999, "sync")  # one a crashed instance would have left open
-        # A file sent but not assigned to an account yet: its Telegram file id is kept in memory until she picks one.
+        # A file sent but not assigned to an account yet: its Telegram file id and name wait in the database (any
+        # replica answers its buttons) until she picks one; the file she imported above left no such row.
         unassigned = await telegram.send_document(ada.user, filename="later.csv", content=template_csv())
         pending = await ada.reply_to(unassigned, "Which account")
         clients = services.pool.open_clients
@@ -229,6 +230,7 @@ async def test_ada_deletes_everything_bob_keeps_his_and_start_greets_her_as_new(
     # What she had, counted with plain SQL: every table that holds a user's rows had some of hers.
     assert held["integrations"] == 1 and held["credentials"] == 1 and held["users"] == 1
     assert held["transactions"] > from_files == 2  # the template's two rows
+    assert held["pending_uploads"] == 1, "only the file not assigned yet waits"
     assert (
         min(held["sync_runs"], held["endpoint_states"], held["assistant_drafts"], held["open_progress_messages"]) >= 1
     )

@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.imports import template_csv
 from bot.vault import generate_key
 from sandbox.botapi import BotApiEmulator, UserHandle
 from tests.assistant_story import Walker
@@ -208,6 +209,7 @@ async def test_two_webhook_replicas_behind_one_url(deployment: Deployment) -> No
     """One deployment (starting it is most of the time) for the three stories below."""
     await every_update_answered_once_and_in_order(deployment)
     await wrong_secret_refused_and_repeated_update_processed_once(deployment)
+    await an_upload_is_finished_on_the_other_replica(deployment)
     await long_polling_beside_the_replicas_refused(deployment)
 
 
@@ -276,6 +278,27 @@ async def wrong_secret_refused_and_repeated_update_processed_once(deployment: De
         async with session.get(second + "/healthz") as answer:
             assert answer.status == 200
             assert await answer.json() == {"ok": True, "database": "ok"}
+
+
+async def an_upload_is_finished_on_the_other_replica(deployment: Deployment) -> None:
+    """A file sent to one replica, its account buttons pressed on the other and back: the upload waits in the
+    database (pending_uploads), not in the memory of the replica that received it."""
+    emulator = deployment.emulator
+    walker = Walker(emulator, emulator.add_user(5300, "Uma", started=True))
+    served = set(deployment.balancer.served_by)
+    sent = await emulator.send_document(walker.user, filename="history.csv", content=template_csv())
+    await walker.reply_to(sent, "Which account")
+    await walker.press_for("New file-only account", "Which exchange")
+    done = await walker.press_for("Binance", "imported", timeout=30)
+    # A replica answers Telegram after its replies: the last press's answer may still be on its way.
+    await emulator.wait_until(lambda: len(set(deployment.balancer.served_by) - served) >= 3)
+    ours = sorted(set(deployment.balancer.served_by) - served)  # the file, then the two presses
+
+    assert len(ours) == 3
+    replicas = [deployment.balancer.served_by[update_id] for update_id in ours]
+    assert replicas[0] != replicas[1] != replicas[2], "the presses reached the replica the file did not"
+    assert "New: 2" in (done.text or ""), done.text  # the template's two rows
+    assert not any("stale" in (m.text or "") for m in emulator.bot_messages(walker.chat_id))
 
 
 async def long_polling_beside_the_replicas_refused(deployment: Deployment) -> None:

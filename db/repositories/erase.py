@@ -30,6 +30,7 @@ from db.models import (
     Integration,
     NoticeMute,
     OpenProgressMessage,
+    PendingUpload,
     ReconciledBalance,
     Reconciliation,
     SyncLease,
@@ -54,6 +55,7 @@ ERASED = (
     "assistant_drafts",
     "open_progress_messages",
     "notice_mutes",
+    "pending_uploads",
     "users",
 )
 # Tables that hold nothing about a user.
@@ -135,6 +137,7 @@ class EraseRepository:
             OpenProgressMessage, _in(OpenProgressMessage.chat_id, chat_ids)
         )
         counts["notice_mutes"] = await self._count(NoticeMute, NoticeMute.user_id == user.id)
+        counts["pending_uploads"] = await self._count(PendingUpload, PendingUpload.telegram_user_id == telegram_user_id)
         return UserRows(user.id, counts, await self._keys(ids))
 
     async def _count(self, model: Any, condition: ColumnElement[bool]) -> int:
@@ -167,6 +170,8 @@ class EraseRepository:
                 counts[table] = await self._delete(OpenProgressMessage, _in(OpenProgressMessage.chat_id, chat_ids))
             elif table == "notice_mutes":
                 counts[table] = await self._delete(NoticeMute, NoticeMute.user_id == user.id)
+            elif table == "pending_uploads":
+                counts[table] = await self._delete(PendingUpload, PendingUpload.telegram_user_id == telegram_user_id)
             elif table == "users":
                 counts[table] = await self._delete(User, User.id == user.id)
             else:  # pragma: no cover - a table listed in ERASED without a way to delete it
