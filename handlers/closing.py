@@ -24,8 +24,8 @@ from i18n import msgid, t
 log = logging.getLogger(__name__)
 
 # What the closed message says, by kind of work (catalogue ids).
-STOPPED = {SYNC: msgid("closing.sync.stopped"), UPLOAD: msgid("closing.upload.stopped")}
-FAILED = {SYNC: msgid("closing.sync.failed"), UPLOAD: msgid("closing.upload.failed")}
+STOPPED: dict[str, str] = {SYNC: msgid("closing.sync.stopped"), UPLOAD: msgid("closing.upload.stopped")}
+FAILED: dict[str, str] = {SYNC: msgid("closing.sync.failed"), UPLOAD: msgid("closing.upload.failed")}
 
 
 @contextlib.asynccontextmanager

@@ -144,7 +144,7 @@ async def test_a_fill_sized_in_the_quote_keeps_the_quote_exactly_and_says_its_ba
         Decimal("0.06"),
     )
     assert (two.amount, two.quote_amount) == (Decimal("0.00" + "3" * 28), Decimal("100"))
-    assert one.raw["tallybot_derived"] == two.raw["tallybot_derived"] == {"amount": "size / price"}
+    assert one.raw["tallybot_derived"] == two.raw["tallybot_derived"] == {"amount": "size/price"}
     assert one.raw["size"] == "10.00"  # Coinbase's own row is kept as it came
     # A fill sized in the base states every amount: nothing is marked derived.
     plain = FillsClient([fill_row("p", "2021-05-31T09:58:59Z")])

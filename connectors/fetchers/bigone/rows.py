@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.discovery import SpotMarket
-from connectors.records import NormalizedRecord, RecordKind, exact, natural_key
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, natural_key
 
 # Deposit states: "COMPLETED"/"PENDING"/"WITHHOLD"/"CANCELLED". Credited: COMPLETED. WITHHOLD (held back) and
 # PENDING are not final yet: they hold the cursor, so a later sync reads them again.
@@ -50,12 +50,12 @@ class RowReader:
         side, taker_side = str(row.get("side")), str(row.get("taker_side"))
         if side == "SELF_TRADING":
             taker_buys = taker_side == "BID"
-            return [
-                self._trade(market, row, "buy", row.get("taker_fee" if taker_buys else "maker_fee"), ":buy"),
-                self._trade(market, row, "sell", row.get("maker_fee" if taker_buys else "taker_fee"), ":sell"),
-            ]
+            buyer, seller = ("taker_fee", "maker_fee") if taker_buys else ("maker_fee", "taker_fee")
+            fees = {Side.BUY: buyer, Side.SELL: seller}
+            # Each side's natural key ends in ":buy" or ":sell".
+            return [self._trade(market, row, each, row.get(fee), f":{each}") for each, fee in fees.items()]
         fee = row.get("taker_fee") if side == taker_side else row.get("maker_fee")
-        return [self._trade(market, row, "buy" if side == "BID" else "sell", fee, "")]
+        return [self._trade(market, row, Side.BUY if side == "BID" else Side.SELL, fee, "")]
 
     def _trade(
         self, market: SpotMarket, row: Mapping[str, Any], side: str, fee_raw: object, suffix: str
@@ -76,7 +76,7 @@ class RowReader:
             # A trade row has no quote amount: it is price × amount (bigone.md).
             quote_amount=price * amount,
             price=price,
-            fee_asset=(market.base if side == "buy" else market.quote) if fee is not None else None,
+            fee_asset=(market.base if side == Side.BUY else market.quote) if fee is not None else None,
             fee_amount=fee,
             raw=dict(row),
         )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.records import NormalizedRecord, RecordKind, exact, natural_key
+from connectors.records import Flow, NormalizedRecord, RecordKind, Side, exact, natural_key
 
 # v2 transaction types, each read as the record a person would call it. `advanced_trade_fill` rows repeat the
 # Advanced Trade fills (one row in the base account, one in the quote account) and are left to that endpoint.
@@ -23,7 +23,7 @@ TRANSFER_TYPES = frozenset(
 TRADE_TYPES = frozenset({"buy", "sell"})
 SKIPPED_TYPES = frozenset({"advanced_trade_fill"})
 DERIVED = "tallybot_derived"  # a key Tallybot adds to `raw`: which record fields it computed, and how
-DONE = "completed"
+BOOKED = frozenset({"completed"})  # the one final status that books the movement
 # The v2 transaction statuses that are final and never book anything ("transaction resource": pending, completed,
 # failed, expired, canceled, waiting_for_signature, waiting_for_clearing). Every other status (pending, a vault
 # withdrawal waiting_for_signature or waiting_for_clearing, one Coinbase adds later) may still complete: it holds.
@@ -87,7 +87,7 @@ class RowReader:
         raw = dict(row)
         if row.get("size_in_quote") is True:
             amount, value = size / price, size
-            raw[DERIVED] = {"amount": "size / price"}
+            raw[DERIVED] = {"amount": "size/price"}
         else:
             amount, value = size, size * price
         trade_id = str(row["trade_id"])
@@ -118,7 +118,7 @@ class RowReader:
             return None, None
         if status in NEVER_BOOKED:
             return None, None
-        if status != DONE:
+        if status not in BOOKED:
             return None, when  # not final yet: the account's mark stays below it until it is
         moved = _money(row, "amount")
         if moved is None:
@@ -143,7 +143,7 @@ class RowReader:
                 kind=RecordKind.CONVERT,
                 natural_key=natural_key(RecordKind.CONVERT, f"{convert_id}:{ident}"),
                 amount=abs(signed),
-                side="in" if signed > 0 else "out",
+                side=Flow.IN if signed > 0 else Flow.OUT,
                 **{**base, "exchange_tx_id": convert_id},
             )
             return record, None
@@ -158,7 +158,8 @@ class RowReader:
             record_kind = RecordKind.TRANSFER
         # An unknown type is kept as a ledger entry with its sign, so no movement of money goes unrecorded.
         amount = signed if record_kind is RecordKind.LEDGER else abs(signed)
-        side = ("in" if signed > 0 else "out") if record_kind in (RecordKind.TRANSFER, RecordKind.LEDGER) else None
+        moves_both_ways = record_kind in (RecordKind.TRANSFER, RecordKind.LEDGER)
+        side = (Flow.IN if signed > 0 else Flow.OUT) if moves_both_ways else None
         record = NormalizedRecord(
             kind=record_kind, natural_key=natural_key(record_kind, ident), amount=amount, side=side, **base
         )
@@ -198,10 +199,10 @@ class RowReader:
         asset, amount = str(base["asset"]), abs(signed)
         return NormalizedRecord(
             kind=RecordKind.TRADE,
-            natural_key=natural_key(RecordKind.TRADE, f"app:{base['exchange_tx_id']}"),
+            natural_key=natural_key(RecordKind.TRADE, ":".join(("app", str(base["exchange_tx_id"])))),
             amount=amount,
             market=f"{asset}/{quote}" if quote else None,
-            side="buy" if signed > 0 else "sell",
+            side=Side.BUY if signed > 0 else Side.SELL,
             quote_asset=quote,
             quote_amount=value,
             price=(value / amount) if value is not None and amount else None,

@@ -90,7 +90,7 @@ class KrakenFetcher:
             start_s = int(stored["s"])
         else:
             requested = to_ms(since) if since is not None else None
-            start = history_start(spec, requested_ms=requested, exchange_name="Kraken", opened=KRAKEN_OPENED)
+            start = history_start(spec, requested_ms=requested, exchange_name=self.profile.name, opened=KRAKEN_OPENED)
             if start.gap is not None:
                 report.gaps.append(start.gap)
             floor_ms = start.ms

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
-# Ledger entry types (Get Ledgers Info, `type`) and what Tallybot stores them as. `trade` entries are the two legs of
-# a trade TradesHistory already gives whole (with its pair, price and fee): they are not stored twice.
-TRADE_LEGS = "trade"
+
+class LedgerType(StrEnum):
+    """Ledger entry types (Get Ledgers Info, `type`) read on their own: codes Kraken sends."""
+
+    # The two legs of a trade TradesHistory already gives whole (with its pair, price and fee): not stored twice.
+    TRADE = "trade"
+
+
+TRADE_LEGS = LedgerType.TRADE
+# The other ledger entry types and what Tallybot stores them as.
 LEDGER_KINDS: Mapping[str, RecordKind] = {
     "deposit": RecordKind.DEPOSIT,
     "withdrawal": RecordKind.WITHDRAWAL,
@@ -104,7 +112,7 @@ class RowReader:
         kind, amount, kept_fee = ledger_movement(entry_type, signed, fee)
         asset = self.code(str(row["asset"]))
         # A transfer's direction, seen from the spot wallet; a ledger line's sign says it, its `type` (in raw) what.
-        side = ("in" if signed > 0 else "out") if kind is RecordKind.TRANSFER else None
+        side = (Flow.IN if signed > 0 else Flow.OUT) if kind is RecordKind.TRANSFER else None
         return NormalizedRecord(
             kind=kind,
             occurred_at=kraken_time(row["time"]),
