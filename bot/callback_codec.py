@@ -103,9 +103,9 @@ def pattern_of(*chosen: Family) -> str:
 # Families a worker builds as well as the handlers (which answer them: handlers/sync.py, handlers/keys.py).
 STATUS = Family("st", Field("view", "show"))
 KEYS = Family("k", Field("action", NAME), Field("integration", ID), Field("argument", r"[a-z]{0,8}"))
-REPLACE_KEY = "rep"  # the /keys action that starts replacing an account's key
 
 
 def replace_key_data(integration_id: int) -> str:
-    """The callback data of the "Replace the key" button under a notice."""
-    return KEYS.data(REPLACE_KEY, integration_id, "")
+    """The callback data of the "Replace the key" button under a notice: /keys's own replace action
+    (handlers/keys.py FLOWS)."""
+    return KEYS.data("rep", integration_id, "")
