@@ -27,7 +27,7 @@ from connectors.fetchers.binance.trades import BinanceTrades
 from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.fetchers.binance.wallet import BinanceWallet
 from connectors.fetchers.binance.wallet_kinds import KIND_ENDPOINTS, BinanceWalletKinds
-from connectors.fetchers.discovery import DEFAULT_PROBE_BUDGET, AssetEvidence
+from connectors.fetchers.discovery import DEFAULT_PROBE_BUDGET, AssetEvidence, Evidence
 from connectors.profiles import Endpoint, ExchangeProfile
 
 # Binance opened in July 2017: where a walk starts for endpoints whose profile gives no earlier limit.
@@ -92,7 +92,7 @@ class BinanceFetcher:
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
-            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+            self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
 
     def supports(self, endpoint: Endpoint) -> bool:
         return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)

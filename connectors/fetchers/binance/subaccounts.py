@@ -33,7 +33,7 @@ from typing import Any
 
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.windows import FetchWindowPage, WindowPage, call, hold_if_recent, span_ms
-from connectors.profiles import EndpointSpec
+from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
 NOT_A_SUB_ACCOUNT, NO_SUB_ACCOUNT_FUNCTION = "-12022", "-8012"
@@ -58,8 +58,8 @@ class BinanceSubAccountMoves:
             if NOT_A_SUB_ACCOUNT not in str(error):
                 raise
         else:
-            return [(f"sub:{name}", SUB_HISTORY_SPAN, self._sub_page(spec, report, kind)) for name, kind in
-                    (("in", IN), ("out", OUT))]  # fmt: skip
+            lists = (("in", IN), ("out", OUT))
+            return [(":".join(("sub", n)), SUB_HISTORY_SPAN, self._sub_page(spec, report, kind)) for n, kind in lists]
         try:
             body = await self._ask(spec, report, "sapiGetSubAccountList", {"limit": 200})
         except Exception as error:
@@ -70,8 +70,10 @@ class BinanceSubAccountMoves:
         if not subs:
             return []
         walks = [("sub:sent", UNIVERSAL_SPAN, self._universal_page(spec, report, None, subs))]
-        walks += [(f"sub:from:{sub}", UNIVERSAL_SPAN, self._universal_page(spec, report, sub, subs)) for sub in
-                  sorted(subs)]  # fmt: skip
+        walks += [
+            (":".join(("sub", "from", sub)), UNIVERSAL_SPAN, self._universal_page(spec, report, sub, subs))
+            for sub in sorted(subs)
+        ]
         return walks
 
     async def _ask(self, spec: EndpointSpec, report: FetchReport, method: str, params: Mapping[str, Any]) -> Any:
@@ -124,12 +126,12 @@ class BinanceSubAccountMoves:
         if status != DONE:
             return None, None
         asset, ident = str(row["asset"]), str(row["tranId"])
-        self.note(asset, "sub-account transfers")
+        self.note(asset, Endpoint.TRANSFERS)
         kind = RecordKind.DEPOSIT if incoming else RecordKind.WITHDRAWAL
         record = NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(int(str(when))),
-            natural_key=natural_key(kind, f"subaccount:{ident}"),
+            natural_key=natural_key(kind, ":".join(("subaccount", ident))),
             asset=str(self.client.safe_currency_code(asset)),
             amount=exact(amount),
             exchange_tx_id=ident,

@@ -36,7 +36,8 @@ from connectors.fetchers.discovery import (
 )
 from connectors.fetchers.windows import EPOCH, call, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.profiles.catalog.binance import NAME
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 
 class BinanceTrades:
@@ -90,7 +91,7 @@ class BinanceTrades:
             cursors,
             held,
             report,
-            exchange_name="Binance",
+            exchange_name=NAME,
             probe_budget=self.probe_budget,
             scan=scan,
         )
@@ -187,7 +188,7 @@ def trade_record(market: SpotMarket, row: Mapping[str, Any], code: Callable[[str
         amount=exact(row["qty"]),
         exchange_tx_id=trade_id,
         market=market.symbol,
-        side="buy" if row["isBuyer"] else "sell",
+        side=Side.BUY if row["isBuyer"] else Side.SELL,
         quote_asset=market.quote,
         quote_amount=exact(row["quoteQty"]),
         price=exact(row["price"]),

@@ -132,8 +132,9 @@ class BinanceTransfers:
         self, spec: EndpointSpec, report: FetchReport
     ) -> list[tuple[str, int, FetchWindowPage, date]]:
         """Each isolated pair's list (from margin's opening), then the sub-account moves (from Binance's)."""
+        span = span_ms(ISOLATED_WINDOW)
         isolated = [
-            (f"isolated:{pair}", span_ms(ISOLATED_WINDOW), self._isolated_page(spec, pair, report), self.margin_opened)
+            (":".join(("isolated", pair)), span, self._isolated_page(spec, pair, report), self.margin_opened)
             for pair in await self.isolated_pairs(report)
         ]
         moves = [(name, span, page, self.opened) for name, span, page in await self.sub_accounts.walks(spec, report)]

@@ -34,7 +34,8 @@ from connectors.fetchers.windows import (
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec
-from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from connectors.profiles.catalog.binance import NAME
+from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 from i18n import Text
 
 # Status codes from Binance's docs. Deposits: 0 pending, 6 credited but cannot withdraw, 7 wrong deposit,
@@ -69,7 +70,7 @@ class BinanceWallet:
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         cursor = cursors.get("")
-        start_ms = walk_begin(spec, cursor, since, report, exchange_name="Binance", opened=self.opened)
+        start_ms = walk_begin(spec, cursor, since, report, exchange_name=NAME, opened=self.opened)
         if spec.window is None:
             raise ValueError(f"Binance {spec.endpoint} needs a window in its profile")
         fetch_page = self._page_function(spec, report)
@@ -239,7 +240,7 @@ class BinanceWallet:
             asset=self.code(target),
             amount=exact(row["toAmount"]),
             exchange_tx_id=ident,
-            side="buy",
+            side=Side.BUY,
             quote_asset=self.code(source),
             quote_amount=exact(row["fromAmount"]),
             price=exact(inverse) if inverse not in (None, "") else None,
