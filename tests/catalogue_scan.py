@@ -161,8 +161,8 @@ ENUM_CODE = re.compile(r"^[a-z0-9_.:-]*$")
 # Classes called with codes (an enum's value, a frozenset of codes), not texts. Also those whose lone words are ids:
 # a command's name, a button family's prefix and its fields' names (handlers/callbacks.py: the parts of a button's
 # data), a profile's exchange id, key type id and credential names (its texts are catalogue `Text`s; a sentence in
-# them still counts, only a lone lower-case word is taken for the id it is), and the columns a table's constraints
-# and indexes name.
+# them still counts, only a lone lower-case word is taken for the id it is), the columns a table's constraints
+# and indexes name, and an upload format's name, exchange id and column specs (its title is a message id).
 ENUM_CALLS = frozenset(
     {
         "RecordKind",
@@ -181,6 +181,7 @@ ENUM_CALLS = frozenset(
         "PrimaryKeyConstraint",
         "ForeignKey",
         "Index",
+        "FileFormat",
     }
 )
 WORD = re.compile(r"^[A-Za-z][a-z]{2,}(?:'[a-z]{1,2})?$")

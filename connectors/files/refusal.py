@@ -23,7 +23,7 @@ HTX_WORDS = ("htx", "huobi", "火币", "币币交易")
 GATE_WORDS = ("gate.io", "gateio", "action_desc", "action_data", "change_amount")
 BIGONE_WORDS = ("bigone",)
 # Words that give an export's exchange away: in the file name, the lines above the header, or the header.
-EXCHANGE_SIGNS: dict[str, tuple[str, ...]] = {
+EXCHANGE_SIGN_WORDS: dict[str, tuple[str, ...]] = {
     "Binance": ("binance", "user_id", "operation", "executed", "txid"),
     "Bybit": ("bybit", "assetchangedetails", "company name", "spot pairs", "contract", "fee paid", "cash flow"),
     "OKX": ("okx", "okex", "account type", "trade type", "balance unit", "bill"),
@@ -71,7 +71,7 @@ def exchange_guess(filename: str, rows: Sequence[Sequence[str]]) -> str | None:
     text = _INVISIBLE.sub("", text)
     # Ties go to the exchange the text names ("BigONE trades.csv" is not Kraken's trades.csv).
     scores = {
-        name: (sum(sign in text for sign in signs), name.lower() in text) for name, signs in EXCHANGE_SIGNS.items()
+        name: (sum(sign in text for sign in signs), name.lower() in text) for name, signs in EXCHANGE_SIGN_WORDS.items()
     }
     best = max(scores, key=lambda name: scores[name])
     return best if scores[best][0] else None

@@ -41,7 +41,27 @@ COLUMNS: tuple[str, ...] = (
     "source",
     "raw",
 )
-REQUIRED: tuple[str, ...] = ("time_utc", "kind", "asset", "amount")
+# The columns by name, for the reader below.
+(
+    TIME_UTC,
+    KIND,
+    SIDE,
+    ASSET,
+    AMOUNT,
+    QUOTE_ASSET,
+    QUOTE_AMOUNT,
+    PRICE,
+    FEE_ASSET,
+    FEE_AMOUNT,
+    MARKET,
+    EXCHANGE_TX_ID,
+    NATURAL_KEY,
+    EXCHANGE,
+    ACCOUNT,
+    SOURCE,
+    RAW,
+) = COLUMNS
+REQUIRED: tuple[str, ...] = (TIME_UTC, KIND, ASSET, AMOUNT)
 KINDS = tuple(kind.value for kind in RecordKind)
 PAIRED_KINDS = frozenset({RecordKind.TRADE, RecordKind.CONVERT})
 MAX_LENGTHS = FIELD_LIMITS
@@ -141,58 +161,58 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
                 raise RowError(column, Text.of("file.row.longer_than", limit=limit))
             return value
 
-        kind_text = text("kind").lower()
+        kind_text = text(KIND).lower()
         if kind_text not in KINDS:
             raise RowError(
-                "kind", Text.of("file.row.unknown_kind", kind=table.cell(row, "kind"), kinds=join(KINDS, style="or"))
+                KIND, Text.of("file.row.unknown_kind", kind=table.cell(row, KIND), kinds=join(KINDS, style="or"))
             )
         kind = RecordKind(kind_text)
-        when, _ = parse_time(text("time_utc"), "time_utc", context.zone)
-        asset = text("asset").upper() if not text("natural_key") else text("asset")
+        when, _ = parse_time(text(TIME_UTC), TIME_UTC, context.zone)
+        asset = text(ASSET).upper() if not text(NATURAL_KEY) else text(ASSET)
         if not asset:
-            raise RowError("asset", Text.of("file.row.empty_coin"))
-        amount = optional_number(text("amount"), "amount")
+            raise RowError(ASSET, Text.of("file.row.empty_coin"))
+        amount = optional_number(text(AMOUNT), AMOUNT)
         if amount is None:
-            raise RowError("amount", Text.of("file.row.empty_number"))
-        key = text("natural_key")
-        side = text("side") or None
-        quote_asset = text("quote_asset") or None
-        quote_amount = optional_number(text("quote_amount"), "quote_amount")
+            raise RowError(AMOUNT, Text.of("file.row.empty_number"))
+        key = text(NATURAL_KEY)
+        side = text(SIDE) or None
+        quote_asset = text(QUOTE_ASSET) or None
+        quote_amount = optional_number(text(QUOTE_AMOUNT), QUOTE_AMOUNT)
         if kind in PAIRED_KINDS:
             if side is not None and side.lower() not in ("buy", "sell"):
-                raise RowError("side", Text.of("file.row.not_buy_or_sell", text=side))
+                raise RowError(SIDE, Text.of("file.row.not_buy_or_sell", text=side))
             if not key:  # hand-written: a trade needs both sides
                 if side is None:
-                    raise RowError("side", Text.of("file.row.trade_needs_side"))
+                    raise RowError(SIDE, Text.of("file.row.trade_needs_side"))
                 if quote_asset is None:
-                    raise RowError("quote_asset", Text.of("file.row.trade_needs_quote_asset"))
+                    raise RowError(QUOTE_ASSET, Text.of("file.row.trade_needs_quote_asset"))
                 if quote_amount is None:
-                    raise RowError("quote_amount", Text.of("file.row.trade_needs_quote_amount"))
+                    raise RowError(QUOTE_AMOUNT, Text.of("file.row.trade_needs_quote_amount"))
                 side = side.lower()
-        fee_asset = text("fee_asset") or None
-        fee_amount = optional_number(text("fee_amount"), "fee_amount")
+        fee_asset = text(FEE_ASSET) or None
+        fee_amount = optional_number(text(FEE_AMOUNT), FEE_AMOUNT)
         if (fee_asset is None) != (fee_amount is None):
-            raise RowError("fee_asset" if fee_asset is None else "fee_amount", Text.of("file.row.fee_needs_both"))
+            raise RowError(FEE_ASSET if fee_asset is None else FEE_AMOUNT, Text.of("file.row.fee_needs_both"))
         raw: Any = {}
-        if text("raw"):
+        if text(RAW):
             try:
-                raw = json.loads(text("raw"))
+                raw = json.loads(text(RAW))
             except json.JSONDecodeError as exc:
-                raise RowError("raw", Text.of("file.row.raw_not_json", error=exc.msg)) from exc
+                raise RowError(RAW, Text.of("file.row.raw_not_json", error=exc.msg)) from exc
             if not isinstance(raw, dict):
-                raise RowError("raw", Text.of("file.row.raw_not_object"))
+                raise RowError(RAW, Text.of("file.row.raw_not_object"))
         record = NormalizedRecord(
             kind=kind,
             occurred_at=when,
             natural_key=key,
             asset=asset,
             amount=amount,
-            exchange_tx_id=text("exchange_tx_id") or None,
-            market=text("market") or None,
+            exchange_tx_id=text(EXCHANGE_TX_ID) or None,
+            market=text(MARKET) or None,
             side=side,
             quote_asset=quote_asset.upper() if quote_asset and not key else quote_asset,
             quote_amount=quote_amount,
-            price=optional_number(text("price"), "price"),
+            price=optional_number(text(PRICE), PRICE),
             fee_asset=fee_asset.upper() if fee_asset and not key else fee_asset,
             fee_amount=fee_amount,
             raw=raw,
@@ -208,9 +228,9 @@ FORMAT = FileFormat(
     exchange=None,
     columns=REQUIRED,
     reader=_read,
-    time_column="time_utc",
+    time_column=TIME_UTC,
     zone=Zone.UTC,
-    source="Tallybot's own layout, documented column by column in docs/FILE-FORMATS.md",
+    source="docs/FILE-FORMATS.md",  # Tallybot's own layout, documented there column by column
 )
 
 EXAMPLE_ROWS: tuple[dict[str, str], ...] = (

@@ -54,7 +54,8 @@ KOINLY_COLUMNS: tuple[str, ...] = (
 # Koinly's tags for a margin loan and its repayment ("What are tags"): words of its file format, which Tallybot's
 # reader of Koinly files matches too (connectors/files/koinly_reader.py).
 LOAN_WORDS: dict[Meaning, str] = {Meaning.LOAN: "margin loan", Meaning.LOAN_REPAYMENT: "margin repayment"}
-LABELS: dict[Meaning, str] = {
+# Koinly's label (its tag) for each meaning that has one: words of its file format, written as Koinly spells them.
+LABEL_WORDS: dict[Meaning, str] = {
     Meaning.REWARD: "reward",
     Meaning.STAKING: "reward",  # Koinly: "Reward (used for staking rewards / referral bonuses etc)"
     Meaning.AIRDROP: "airdrop",
@@ -102,31 +103,42 @@ def koinly_rows(tx: Exportable, exchange: str, account: str) -> Written:
         rows.append(_row(tx, exchange, account, sent, received, fee, ""))
     elif meaning is Meaning.DERIVATIVE_FILL:  # no coin changed hands: its fee alone is a row
         if fee is not None:
-            rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE], t("export.note.fee")))
+            rows.append(_row(tx, exchange, account, fee, None, None, LABEL_WORDS[Meaning.FEE], t("export.note.fee")))
         if rebate is not None:
             rows.append(
-                _row(tx, exchange, account, None, rebate, None, LABELS[Meaning.REBATE], t("export.note.maker_rebate"))
+                _row(
+                    tx,
+                    exchange,
+                    account,
+                    None,
+                    rebate,
+                    None,
+                    LABEL_WORDS[Meaning.REBATE],
+                    t("export.note.maker_rebate"),
+                )
             )
         return Written(tuple(rows), skipped=FILL_SKIP)
     elif tx.amount == 0 and meaning in (Meaning.REALIZED, Meaning.FEE, Meaning.FUNDING):
         if fee is not None:  # a futures line with nothing but its fee (opening a position)
-            rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE]))
+            rows.append(_row(tx, exchange, account, fee, None, None, LABEL_WORDS[Meaning.FEE]))
     else:
-        label = LABELS.get(meaning, "")
+        label = LABEL_WORDS.get(meaning, "")
         outgoing = str(tx.kind) == "withdrawal" or meaning is Meaning.LOAN_REPAYMENT  # stored positive, paid out
         signed = -tx.amount if outgoing else signed_amount(tx)
         moved: Side = (abs(signed), tx.asset)
         if signed >= 0:
             rows.append(_row(tx, exchange, account, None, moved, None, label))
             if fee is not None:  # "A deposit in Koinly can not have any fee" (…/9490022): a cost row of its own
-                rows.append(_row(tx, exchange, account, fee, None, None, LABELS[Meaning.FEE], t("export.note.fee")))
+                rows.append(
+                    _row(tx, exchange, account, fee, None, None, LABEL_WORDS[Meaning.FEE], t("export.note.fee"))
+                )
         else:
             rows.append(_row(tx, exchange, account, moved, None, fee, label))
     if isinstance(tx, PairedTrade) and tx.extra_fee is not None:
-        rows.append(_row(tx, exchange, account, tx.extra_fee, None, None, LABELS[Meaning.FEE]))
+        rows.append(_row(tx, exchange, account, tx.extra_fee, None, None, LABEL_WORDS[Meaning.FEE]))
     if rebate is not None:
         rows.append(
-            _row(tx, exchange, account, None, rebate, None, LABELS[Meaning.REBATE], t("export.note.maker_rebate"))
+            _row(tx, exchange, account, None, rebate, None, LABEL_WORDS[Meaning.REBATE], t("export.note.maker_rebate"))
         )
     if not rows:
         return Written(skipped=NOTHING_SKIP)

@@ -23,36 +23,48 @@ from connectors.files.export.common import Exportable, is_one_leg, type_text
 
 
 class Meaning(StrEnum):
+    """What a record is to a tax tool: a code, never written as it is (each export words it in its own terms)."""
+
     TRADE = "trade"  # both sides in one record (trades, converts, paired ledger legs)
-    TRADE_LEG = "trade leg"  # one side of a trade whose other side is not stored: a purchase or sale at market
+    TRADE_LEG = "trade_leg"  # one side of a trade whose other side is not stored: a purchase or sale at market
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"
-    INTERNAL = "internal transfer"  # between the user's own accounts or products on one exchange
+    INTERNAL = "internal_transfer"  # between the user's own accounts or products on one exchange
     REWARD = "reward"
-    STAKING = "staking reward"
+    STAKING = "staking_reward"
     AIRDROP = "airdrop"
-    INTEREST = "interest earned"
-    REBATE = "fee rebate"  # income: a maker rebate or a fee refund
-    REALIZED = "realized profit or loss"  # futures: signed
-    FUNDING = "funding fee"  # perpetual futures funding: signed, received or paid
-    MARGIN_INTEREST = "margin interest"  # paid on borrowed funds
+    INTEREST = "interest_earned"
+    REBATE = "fee_rebate"  # income: a maker rebate or a fee refund
+    REALIZED = "realized_pnl"  # futures: signed
+    FUNDING = "funding_fee"  # perpetual futures funding: signed, received or paid
+    MARGIN_INTEREST = "margin_interest"  # paid on borrowed funds
     FEE = "fee"  # paid, on its own line
     DERIVATIVE_FILL = "derivatives_fill"  # a futures/perpetual/option fill: no coin bought or sold, only its fee paid
     LOAN = "margin_loan"  # borrowed: the coin arrives, and is owed
     LOAN_REPAYMENT = "margin_repayment"  # the borrowed principal paid back
     PAYMENT_SENT = "payment_sent"  # Binance Pay: paid to another user or a merchant, not a move between own wallets
     PAYMENT_RECEIVED = "payment_received"  # Binance Pay: received from another user (or a card paying for a payment)
-    UNKNOWN = "unknown ledger type"
+    UNKNOWN = "unknown_ledger_type"
 
 
 OKX_AIRDROP = frozenset({"28", "229"})
 OKX_STAKING = frozenset({"83", "139"})
 OKX_INTEREST = frozenset({"89", "232", "307", "308", "309"})
-FUTURES_TRADING = ("open", "close", "burst", "force", "offset", "liq", "deal", "settlement", "pnl", "delivery")
-SPOT_TRADING = ("buy", "sell", "dealt", "exchange spending", "exchange income", "exchange source", "exchange target")
+# Words of the exchanges' type names (lower case, "_" and "-" read as spaces), matched anywhere in a type.
+FUTURES_TRADING_WORDS = ("open", "close", "burst", "force", "offset", "liq", "deal", "settlement", "pnl", "delivery")
+SPOT_TRADING_WORDS = (
+    "buy",
+    "sell",
+    "dealt",
+    "exchange spending",
+    "exchange income",
+    "exchange source",
+    "exchange target",
+)
 INTERNAL_WORDS = ("transfer", "strategy account", "lock", "delegate", "subscribe", "redemption", "megaswap")
 REWARD_WORDS = ("reward", "bonus", "referral", "lotto", "activity", "voucher", "profit", "income", "giveaway")
 COST_WORDS = ("penalty", "deduct", "consumption", "recall", "expense", "charges")
+INTEREST_WORDS = ("interest", "savings", "simple earn", "lend")
 
 
 # Kinds that say their meaning themselves (connectors/records.py); INTEREST depends on its sign.
@@ -103,7 +115,7 @@ def _reward(words: str) -> Meaning:
         return Meaning.AIRDROP
     if words in OKX_STAKING or "stak" in words:
         return Meaning.STAKING
-    if words in OKX_INTEREST or any(word in words for word in ("interest", "savings", "simple earn", "lend")):
+    if words in OKX_INTEREST or any(word in words for word in INTEREST_WORDS):
         return Meaning.INTEREST
     return Meaning.REWARD
 
@@ -126,9 +138,9 @@ def _ledger(words: str, ccxt_type: str, amount: Decimal, derivative: bool) -> Me
         return Meaning.AIRDROP
     if "stak" in words:
         return Meaning.STAKING
-    if derivative and any(word in words for word in FUTURES_TRADING):
+    if derivative and any(word in words for word in FUTURES_TRADING_WORDS):
         return Meaning.REALIZED
-    if words == "trade" or any(word in words for word in SPOT_TRADING):
+    if words == "trade" or any(word in words for word in SPOT_TRADING_WORDS):
         return Meaning.TRADE_LEG
     if any(word in words for word in REWARD_WORDS):
         return Meaning.REWARD

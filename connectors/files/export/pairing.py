@@ -20,6 +20,7 @@ from typing import Any
 
 from connectors.files.export.common import Exportable, is_one_leg, signed_amount
 from connectors.files.export.meaning import Meaning, meaning_of
+from connectors.records import RecordKind, Side
 
 PAIRING_WINDOW = timedelta(minutes=1)
 # The coin that prices the other when a pair is formed (a trade's counter currency), most likely first.
@@ -74,12 +75,12 @@ def _pair(first: Exportable, second: Exportable) -> PairedTrade | None:
     fees = [(leg.fee_amount, leg.fee_asset) for leg in (base, quote) if leg.fee_asset and leg.fee_amount]
     fee = fees[0] if fees else None
     return PairedTrade(
-        kind="trade",
+        kind=RecordKind.TRADE,
         occurred_at=max(first.occurred_at, second.occurred_at),
         natural_key=f"{first.natural_key}+{second.natural_key}",
         exchange_tx_id=str((first.raw or {}).get("bizOrderId") or "") or first.exchange_tx_id,
         market=f"{base.asset}/{quote.asset}",
-        side="buy" if base is bought else "sell",
+        side=Side.BUY if base is bought else Side.SELL,
         asset=base.asset,
         amount=abs(base.amount),
         quote_asset=quote.asset,
