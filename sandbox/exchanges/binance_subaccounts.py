@@ -27,6 +27,7 @@ Scripted roles (``BinanceEmulator(sub_account=...)``), amounts fixed, days befor
 | sub | 18 | in from the master, SPOT -> SPOT, SUCCESS | +250 USDT |
 | sub | 9 | out to a sibling sub-account, SPOT -> SPOT, SUCCESS | -40 USDT |
 | sub | 4 | in from the master, PROCESS until `complete()` | +15 USDT once complete |
+| master | 45 | sub-accounts alice and bob created (`createTime`) | – |
 | master | 20 | a deposit of 1,000 USDT (deposit history) | +1,000 USDT |
 | master | 16 | to sub-account alice, SPOT -> SPOT | -300 USDT |
 | master | 8 | from alice to the master, SPOT -> SPOT | +120 USDT |
@@ -61,6 +62,7 @@ class SubAccountScript:
     universal: tuple[Json, ...] = ()
     subs: tuple[str, ...] = ()
     deposits: tuple[DepositRecord, ...] = ()
+    created_ms: int = 1544433328000  # the sub-accounts' createTime (the list's example value unless scripted)
 
     def spot_change(self) -> dict[str, Decimal]:
         """What the lists moved in or out of this account's spot wallet (completed transfers only)."""
@@ -100,7 +102,7 @@ def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
             _universal(ALICE, BOB, "50", next(tran), ago(5)),
         )
         funded = DepositRecord("7700301", f"{0xCD:064x}", "USDT", "TRX", Decimal(1000), "master-dep", ago(20))
-        return SubAccountScript(MASTER, universal=universal, subs=(ALICE, BOB), deposits=(funded,))
+        return SubAccountScript(MASTER, universal=universal, subs=(ALICE, BOB), deposits=(funded,), created_ms=ago(45))
     return SubAccountScript("")
 
 
@@ -176,7 +178,13 @@ class SubAccountBook:
             raise BinanceError(*NO_SUB_FUNCTION)
         page, limit = int_param(call.params, "page") or 1, limit_param(call.params, 1, 200)
         rows = [
-            {"subUserId": 123456 + n, "email": email, "remark": "", "isFreeze": False, "createTime": 1544433328000}
+            {
+                "subUserId": 123456 + n,
+                "email": email,
+                "remark": "",
+                "isFreeze": False,
+                "createTime": self.script.created_ms,
+            }
             | {"isManagedSubAccount": False, "isAssetManagementSubAccount": False}
             for n, email in enumerate(self.script.subs)
         ]

@@ -36,8 +36,8 @@ class Synced:
         self.cursor: dict[str, Cursor] = {}
 
 
-async def sync(emulator: BinanceEmulator, cursors: dict[str, Cursor] | None = None) -> Synced:
-    """TRANSFERS over the last 30 days: its records and its last cursor."""
+async def sync(emulator: BinanceEmulator, cursors: dict[str, Cursor] | None = None, days: int | None = 30) -> Synced:
+    """TRANSFERS over the last `days` (None: as far back as the lists reach): its records and its last cursor."""
     key = emulator.add_key(label="read-only")
     pool = ClientPool({"binance": emulator.base_url})
     done = Synced()
@@ -45,7 +45,7 @@ async def sync(emulator: BinanceEmulator, cursors: dict[str, Cursor] | None = No
         async with pool.client("binance", "subs", {"apiKey": key.api_key, "secret": key.secret}) as client:
             client.throttler.config["refillRate"] = 1e9
             fetcher = BinanceFetcher(get_profile("binance"), client, uid_weight_per_minute=10**9)
-            since = datetime.now(UTC) - timedelta(days=30)
+            since = None if days is None else datetime.now(UTC) - timedelta(days=days)
             pages = fetcher.fetch(
                 Endpoint.TRANSFERS, since=since, until=datetime.now(UTC), cursors=cursors or {}, report=FetchReport()
             )
@@ -90,6 +90,17 @@ async def test_a_masters_key_stores_what_went_to_and_came_from_its_sub_accounts_
     assert moves(found.records) == [("deposit", "USDT", D("120")), ("withdrawal", "USDT", D("300"))]
     # 30 days in windows under 7 days: five, for the master's own list and for each of its two sub-accounts.
     assert asked == 3 * 5
+
+
+async def test_a_masters_whole_history_starts_when_its_sub_accounts_were_created() -> None:
+    async with BinanceEmulator(seed=74, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account="master") as bn:
+        found = await sync(bn, days=None)
+        asked = bn.requests.count("/sapi/v1/sub-account/universalTransfer")
+
+    assert moves(found.records) == [("deposit", "USDT", D("120")), ("withdrawal", "USDT", D("300"))]
+    # Created 45 days back (the list's createTime, from that day's start): seven windows under 7 days per list,
+    # not the 490 since Binance opened.
+    assert asked == 3 * 7
 
 
 @pytest.mark.parametrize("role", ["", "sub", "master"])

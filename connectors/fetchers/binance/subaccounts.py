@@ -22,13 +22,15 @@ the master's list of sub-accounts (refused: no sub-account moves; listed: the ma
 A master's transfers: the universal history without an email lists those sent by the master (kept when they go to a
 sub-account: withdrawals); with `fromEmail` of each sub-account, those it sent (kept when they go to the master, the
 one receiver not among the sub-accounts: deposits). Moves between two sub-accounts are not this account's money.
-Each list is a walk under `sub:<name>` in the TRANSFERS cursor, from Binance's opening (the pages state no reach).
+Each list is a walk under `sub:<name>` in the TRANSFERS cursor. No reach is stated: a master's walks start on the day
+its sub-accounts were created (the list's `createTime`: no transfer with one is older), a sub-account's at Binance's
+opening (its key cannot learn its own creation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from connectors.fetchers.base import FetchReport
@@ -42,7 +44,7 @@ UNIVERSAL_SPAN = span_ms(timedelta(days=7))  # "must be less than 7 days": windo
 LIMIT = 500
 IN, OUT = 1, 2  # subUserHistory `type`
 DONE, IN_PROGRESS = "SUCCESS", "PROCESS"  # "status: PROCESS / SUCCESS / FAILURE"
-Walk = tuple[str, int, FetchWindowPage]  # cursor name, window span (ms), page function
+Walk = tuple[str, int, FetchWindowPage, date | None]  # cursor name, window span (ms), page function, first day
 
 
 class BinanceSubAccountMoves:
@@ -59,20 +61,26 @@ class BinanceSubAccountMoves:
                 raise
         else:
             lists = (("in", IN), ("out", OUT))
-            return [(":".join(("sub", n)), SUB_HISTORY_SPAN, self._sub_page(spec, report, kind)) for n, kind in lists]
+            # A sub-account's key cannot learn when it was created: its lists start at Binance's opening (None).
+            return [(":".join(("sub", n)), SUB_HISTORY_SPAN, self._sub_page(spec, report, k), None) for n, k in lists]
         try:
             body = await self._ask(spec, report, "sapiGetSubAccountList", {"limit": 200})
         except Exception as error:
             if NO_SUB_ACCOUNT_FUNCTION not in str(error):
                 raise
             return []
-        subs = frozenset(str(row["email"]) for row in body.get("subAccounts") or [])
-        if not subs:
+        # No transfer with a sub-account is older than it: each walk starts on its `createTime`'s day, the master's
+        # own list on the oldest one's.
+        created = {str(row["email"]): ms_to_utc(int(row["createTime"])).date() for row in body.get("subAccounts") or []}
+        if not created:
             return []
-        walks = [("sub:sent", UNIVERSAL_SPAN, self._universal_page(spec, report, None, subs))]
+        subs = frozenset(created)
+        walks: list[Walk] = [
+            ("sub:sent", UNIVERSAL_SPAN, self._universal_page(spec, report, None, subs), min(created.values()))
+        ]
         walks += [
-            (":".join(("sub", "from", sub)), UNIVERSAL_SPAN, self._universal_page(spec, report, sub, subs))
-            for sub in sorted(subs)
+            (":".join(("sub", "from", sub)), UNIVERSAL_SPAN, self._universal_page(spec, report, sub, subs), day)
+            for sub, day in sorted(created.items())
         ]
         return walks
 

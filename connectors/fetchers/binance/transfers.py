@@ -137,7 +137,8 @@ class BinanceTransfers:
             (":".join(("isolated", pair)), span, self._isolated_page(spec, pair, report), self.margin_opened)
             for pair in await self.isolated_pairs(report)
         ]
-        moves = [(name, span, page, self.opened) for name, span, page in await self.sub_accounts.walks(spec, report)]
+        walks = await self.sub_accounts.walks(spec, report)
+        moves = [(name, span, page, opened or self.opened) for name, span, page, opened in walks]
         return isolated + moves
 
     def _isolated_page(self, spec: EndpointSpec, pair: str, report: FetchReport) -> FetchWindowPage:
