@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
@@ -22,7 +23,16 @@ from connectors.fetchers.kucoin.rows import RowReader
 from connectors.fetchers.windows import DAY_MS, WindowPage, WindowWalk, call, to_ms, walk_begin
 from connectors.profiles import EndpointSpec
 
-CLASSIC = "classic"
+
+class Walked(StrEnum):
+    """Codes of the classic fills' walk, kept in cursors, never shown: its cursor's market key (no KuCoin symbol,
+    BASE-QUOTE, can be it) and the evidence source of the markets it finds."""
+
+    CLASSIC = "classic"
+    CLASSIC_FILLS = "classic_fills"
+
+
+CLASSIC = Walked.CLASSIC
 PAGE_SIZE = 500  # Pagination: pageSize 10 to 500
 WINDOW_MS = 7 * DAY_MS  # "up to one week … exceeded 7*24 hours"; a window plus endAt's extra ms is exactly a week
 METHOD = "privateGetFills"
@@ -76,7 +86,7 @@ class ClassicFills:
             found = WindowPage([], current + 1 if current < int(data.get("totalPage") or 0) else None)
             for row in data.get("items") or []:
                 market = self.market(str(row["symbol"]), listed)
-                self.evidence.note_all((market.base_id, market.quote_id), "classic fills")
+                self.evidence.note_all((market.base_id, market.quote_id), Walked.CLASSIC_FILLS)
                 found.records.append(self.rows.fill(market, row))
             return found
 

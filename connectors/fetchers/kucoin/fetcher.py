@@ -35,6 +35,7 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.discovery import (
     DEFAULT_PROBE_BUDGET,
     AssetEvidence,
+    Evidence,
     SpotMarket,
     listed_spot_markets,
     plan_markets,
@@ -104,7 +105,7 @@ class KucoinFetcher:
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
-            self.evidence.note(str(self.client.currency_id(code)), "stored records")
+            self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
 
     def supports(self, endpoint: Endpoint) -> bool:
         return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
