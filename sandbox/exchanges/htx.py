@@ -7,7 +7,12 @@ carries ``AccessKeyId``, ``SignatureMethod=HmacSHA256``, ``SignatureVersion=2``,
 secret, of ``GET\\n<host in lower case>\\n<path>\\n<every other parameter URL-encoded (upper-case hex), sorted by
 ASCII, joined by &>``. Every refusal of a key (unknown, revoked, expired, wrong signature, stale timestamp, IP not
 bound) is ``api-signature-not-valid`` on v1 paths and code 1003 on v2 paths, as HTX answers. Each private endpoint
-allows 20 requests per 2 seconds per UID ("Rate Limit: 20times/2s"). Rules and sources: docs/exchange-apis/htx.md.
+allows 20 requests per 2 seconds per UID ("Rate Limit: 20times/2s").
+
+`futures=True` scripts a USDT-margined cross-margin futures account (htx_futures.py), served on the contract API's
+paths beside the spot ones: POSTs signed the same way over ``POST\\n<host>\\n<path>\\n<query>`` with the contract
+API's host (``api.hbdm.com`` or ``api.hbdm.vn``, the one ccxt signs), at most 72 read requests per 3 seconds per UID.
+Rules and sources: docs/exchange-apis/htx.md.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -38,6 +44,8 @@ from sandbox.exchanges.base import (
     retry_after_seconds,
 )
 from sandbox.exchanges.htx_book import LEDGER_REACH_MS, TRADES_REACH_MS, HtxBook, HtxError, HtxIds
+from sandbox.exchanges.htx_futures import ContractError, HtxFuturesBook, for_htx
+from sandbox.exchanges.mexc_futures_script import fold_into_account, script_futures
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.raw_numbers import raw_json
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord, TransferRecord
@@ -46,6 +54,9 @@ from sandbox.exchanges.scripted import generate_account
 __all__ = ["HtxEmulator", "HtxLimits"]
 
 TIMESTAMP_VALID_MS = 5 * MINUTE_MS  # "The value is valid within 5 minutes"
+CONTRACT_HOSTS = ("api.hbdm.com", "api.hbdm.vn")  # each contract page's "Request Address"
+# ccxt's recorded refusal of a key on the contract API.
+CONTRACT_REFUSAL = "Incorrect Access key [Access key错误]"
 _KEY = re.compile(r"[0-9a-z]{8}-[0-9a-z]{8}-[0-9a-z]{8}-[0-9a-z]{5,10}")
 _SIGNING = ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp")
 
@@ -56,6 +67,9 @@ class HtxLimits:
 
     requests: int = 20
     window_ms: int = 2 * SECOND_MS
+    # The contract API: "Read Interface: at most 72 times every 3 seconds" for each UID, all read endpoints together.
+    contract_reads: int = 72
+    contract_window_ms: int = 3 * SECOND_MS
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class HtxEmulator(ExchangeEmulator):
         listed_symbols: int = 300,
         limits: HtxLimits | None = None,
         clock: Clock | None = None,
+        futures: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = HtxKeys(self.key_length, self.secret_length)
@@ -109,6 +124,11 @@ class HtxEmulator(ExchangeEmulator):
             seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=HtxIds()
         )
         self.uid = 60_000_000 + seed
+        # Futures inside the lists' 90-day reach: round trips from 80 days back.
+        self.futures = for_htx(script_futures(seed, self.clock.now_ms(), days=80), seed) if futures else None
+        if self.futures is not None:
+            self.account = fold_into_account(self.account, self.futures)
+        self.contract = HtxFuturesBook(self.futures, self.account)
         self.book = HtxBook(self.account, self.uid)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
@@ -119,6 +139,7 @@ class HtxEmulator(ExchangeEmulator):
             Endpoint("/v1/order/matchresults", True, book.match_results),
             Endpoint("/v1/query/deposit-withdraw", True, book.deposit_withdraw),
             Endpoint("/v2/account/ledger", True, book.ledger),
+            Endpoint("/v1/account/accounts", True, self.contract.accounts),
         )
 
     @property
@@ -138,6 +159,53 @@ class HtxEmulator(ExchangeEmulator):
     def add_routes(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
             app.router.add_get(endpoint.path, self._handler(endpoint))
+        app.router.add_get("/v1/account/accounts/{account_id}/balance", self._spot_balance)
+        for path, handler in self.contract.post_routes().items():
+            app.router.add_post(path, self._contract_handler(path, handler))
+
+    async def _spot_balance(self, request: web.Request) -> web.Response:
+        account_id = request.match_info["account_id"]
+
+        def balance(call: Call) -> object:
+            try:
+                return self.contract.spot_balance(call, account_id)
+            except ContractError as error:
+                raise HtxError("base-record-invalid", error.msg) from None  # unsourced: an account id not held
+
+        return self.serve(request, Endpoint(request.path, True, balance))
+
+    def _contract_handler(
+        self, path: str, handler: Callable[[Call], object]
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            return self.serve_contract(request, path, handler, await request.text())
+
+        return handle
+
+    def serve_contract(
+        self, request: web.Request, path: str, handler: Callable[[Call], object], body: str
+    ) -> web.Response:
+        """A signed POST of the contract API: the signature over its query (the JSON body is not signed), the UID's
+        read budget, then the answer; a refusal in the envelope of the path's version (v1 err_code, v3 code)."""
+        now, v3 = self.clock.now_ms(), path.startswith("/linear-swap-api/v3/")
+        pairs = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)
+        try:
+            try:
+                key = self._authenticate(request, path, pairs, now, method="POST", hosts=CONTRACT_HOSTS)
+            except HtxError:
+                raise ContractError(403, CONTRACT_REFUSAL) from None
+            window = self._windows.setdefault(
+                ("contract-read", str(self.uid)),
+                SlidingWindow(self.limits.contract_reads, self.limits.contract_window_ms),
+            )
+            if not window.try_spend(now, 1):
+                raise ContractError(1032, "The number of access exceeded the limit.", status=429)  # unsourced
+            fields = json.loads(body or "{}")
+            data = handler(Call(params={k: str(v) for k, v in fields.items()}, key=key, now_ms=now))
+        except ContractError as error:
+            text = raw_json(error.body(v3, now))
+            return web.Response(text=text, status=error.status, content_type="application/json")
+        return web.Response(text=raw_json(data), content_type="application/json")
 
     def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
@@ -185,7 +253,16 @@ class HtxEmulator(ExchangeEmulator):
             body = {"status": "error", "err-code": error.code, "err-msg": error.msg, "data": None}
         return web.Response(text=raw_json(body), status=error.status, headers=headers, content_type="application/json")
 
-    def _authenticate(self, request: web.Request, path: str, pairs: list[tuple[str, str]], now: int) -> ApiKey:
+    def _authenticate(
+        self,
+        request: web.Request,
+        path: str,
+        pairs: list[tuple[str, str]],
+        now: int,
+        *,
+        method: str = "GET",
+        hosts: tuple[str, ...] | None = None,
+    ) -> ApiKey:
         v2 = path.startswith("/v2/")
         params = dict(pairs)
 
@@ -212,13 +289,17 @@ class HtxEmulator(ExchangeEmulator):
         if abs(now - int(stamp.timestamp() * 1000)) > TIMESTAMP_VALID_MS:
             raise refuse("Verification failure")
         signed = [(k, v) for k, v in pairs if k != "Signature"]
-        payload = "\n".join(("GET", request.host.lower(), path, canonical_query(signed)))
-        expected = base64.b64encode(hmac.new(key.secret.encode(), payload.encode(), hashlib.sha256).digest())
         try:
             given = base64.b64decode(params["Signature"], validate=True)
         except binascii.Error:
             raise refuse("Verification failure") from None
-        if not hmac.compare_digest(base64.b64decode(expected), given):
+        expected = [
+            hmac.new(
+                key.secret.encode(), "\n".join((method, host, path, canonical_query(signed))).encode(), hashlib.sha256
+            )
+            for host in (hosts or (request.host.lower(),))
+        ]
+        if not any(hmac.compare_digest(mac.digest(), given) for mac in expected):
             raise refuse("Verification failure")
         access = self.keys.access(key, ip=request.remote or "", now_ms=now)
         if access is KeyAccess.EXPIRED:

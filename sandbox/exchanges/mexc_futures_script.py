@@ -191,11 +191,13 @@ class _Writer:
         )
 
 
-def script_futures(seed: int, now_ms: int) -> MexcFuturesScript:
+def script_futures(seed: int, now_ms: int, days: int = 160) -> MexcFuturesScript:
+    """The round trips start `days` ago, evenly spread up to ten days ago (MEXC: 160 days, over two of its fill
+    list's 90-day windows; HTX's lists reach back 90 days, so its account trades inside them)."""
     w = _Writer(seed, now_ms)
     for n in range(10):
         contract = CONTRACTS[(0, 1, 0, 2, 1)[n % 5]]
-        w.round_trip(contract, now_ms - 160 * DAY_MS + n * 15 * DAY_MS + w.rng.randrange(HOUR_MS))
+        w.round_trip(contract, now_ms - days * DAY_MS + n * (days - 10) * DAY_MS // 10 + w.rng.randrange(HOUR_MS))
     # A SOL_USDT long opened two days ago and still held.
     sol = BY_SYMBOL["SOL_USDT"]
     opened_at, vol, price = now_ms - 2 * DAY_MS - 3 * HOUR_MS, 12, Decimal("148.3")
@@ -211,10 +213,16 @@ def script_futures(seed: int, now_ms: int) -> MexcFuturesScript:
     usdt = MOVED_IN - MOVED_BACK
     usdt += sum((d.profit - d.fee for d in w.deals), Decimal(0)) + sum((f.funding for f in w.funding), Decimal(0))
     deposit = DepositRecord(
-        "mexc-futures-dep", f"{seed + 1:064x}", "USDT", "TRX", DEPOSITED, "TMexcFuturesDeposit", now_ms - 170 * DAY_MS
+        "mexc-futures-dep",
+        f"{seed + 1:064x}",
+        "USDT",
+        "TRX",
+        DEPOSITED,
+        "TMexcFuturesDeposit",
+        now_ms - (days + 10) * DAY_MS,
     )
     transfers = (
-        TransferRecord("mexc-futures-in", "USDT", MOVED_IN, "FUND", "UNIFIED", now_ms - 165 * DAY_MS),
+        TransferRecord("mexc-futures-in", "USDT", MOVED_IN, "FUND", "UNIFIED", now_ms - (days + 5) * DAY_MS),
         TransferRecord("mexc-futures-back", "USDT", MOVED_BACK, "UNIFIED", "FUND", now_ms - 4 * DAY_MS),
     )
     return MexcFuturesScript(

@@ -1,0 +1,293 @@
+"""What HTX's USDT-margined contract API answers for one scripted cross-margin account, and the spot account's
+balance. Every rule and its source: docs/exchange-apis/htx.md, "USDT-margined futures".
+
+- ``POST /linear-swap-api/v3/swap_cross_matchresults_exact`` (fills) and ``…/v3/swap_financial_record_exact``
+  (the account's money lines): a JSON body; ``contract`` (fills: required) and ``trade_type`` (fills: required),
+  ``mar_acct`` (records: required), ``start_time``/``end_time`` at most 48 hours apart and within the past 90 days,
+  ``direct`` next (oldest first) or prev, ``from_id`` the last page's max (next) or min (prev) ``query_id``; answer
+  ``{"code": 200, "msg": "", "data": [...], "ts": …}``. How many rows a page holds is not stated: 50 here.
+- ``POST /linear-swap-api/v1/swap_cross_account_info``: ``{"status": "ok", "data": [{margin_balance, profit_unreal,
+  contract_detail: [...], futures_contract_detail: [...], …}], "ts": …}``.
+- An account that never opened contract trading: ``err_code`` 1220 (ccxt's recorded answer).
+- ``GET /v1/account/accounts`` and ``GET /v1/account/accounts/{account-id}/balance``: the spot account's id, then its
+  balance per currency and type (trade, frozen).
+
+The fills, funding and transfers are mexc_futures_script.py's (the same trader on another exchange), read with HTX's
+names: contract ``BTC-USDT``, `direction` buy/sell and `offset` open/close, `trade_fee` negative when charged,
+`offset_profitloss` the closing profit; the money lines are HTX's transaction types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from sandbox.exchanges.base import DAY_MS, HOUR_MS
+from sandbox.exchanges.mexc_futures_script import CLOSE_LONG, OPEN_LONG, OPEN_SHORT, Deal, MexcFuturesScript
+from sandbox.exchanges.protocol import Call
+from sandbox.exchanges.raw_numbers import number
+from sandbox.exchanges.records import ScriptedAccount, plain
+
+Json = dict[str, Any]
+WINDOW_MS = 48 * HOUR_MS  # "maximum query window size is 48 hours"
+REACH_MS = 90 * DAY_MS  # "query window shift should be within past 90 days"
+PAGE_ROWS = 50  # not stated (unsourced)
+SPOT_ACCOUNT_ID = 10_000_001
+# The HTX emulator's two scripted wallets: UNIFIED is the spot account (htx_book's ledger), FUND the futures account.
+FUTURES_WALLET, SPOT_WALLET = "FUND", "UNIFIED"
+# Transaction types of the financial records: 3 close long, 4 close short, 7 fees for close positions-taker,
+# 5 fees for open positions-taker, 14 transfer from spot to contract, 15 from contract to spot, 30 funding income,
+# 31 funding expenditure.
+CLOSE_LONG_TYPE, CLOSE_SHORT_TYPE, OPEN_FEE, CLOSE_FEE = 3, 4, 5, 7
+FROM_SPOT, TO_SPOT, FUNDING_IN, FUNDING_OUT = 14, 15, 30, 31
+
+
+class ContractError(Exception):
+    """A contract API refusal: v1 ``{"status": "error", "err_code": …, "err_msg": …}``, v3 ``{"code": …, "msg": …}``."""
+
+    def __init__(self, code: int, msg: str, status: int = 200) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+    def body(self, v3: bool, now_ms: int) -> Json:
+        if v3:
+            return {"code": self.code, "msg": self.msg, "data": None, "ts": now_ms}
+        return {"status": "error", "err_code": self.code, "err_msg": self.msg, "ts": now_ms}
+
+
+NOT_OPENED = "You don’t have access permission as you have not opened contracts trading."
+
+
+def contract_code(symbol: str) -> str:
+    return symbol.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the financial records."""
+
+    query_id: int
+    id: int
+    type: int
+    amount: Decimal
+    time: int
+    contract: str
+
+
+def money_lines(script: MexcFuturesScript) -> list[Line]:
+    """The account's money lines, oldest first: each fill's fee and closing profit, funding, the two transfers."""
+    raw: list[tuple[int, int, Decimal, str]] = []
+    for d in script.deals:
+        code = contract_code(d.symbol)
+        raw.append((d.time, OPEN_FEE if d.side in (OPEN_LONG, OPEN_SHORT) else CLOSE_FEE, -d.fee, code))
+        if d.profit:
+            raw.append((d.time, CLOSE_LONG_TYPE if d.side == CLOSE_LONG else CLOSE_SHORT_TYPE, d.profit, code))
+    for f in script.funding:
+        raw.append((f.time, FUNDING_IN if f.funding > 0 else FUNDING_OUT, f.funding, contract_code(f.symbol)))
+    for t in script.transfers:
+        into = t.to_account == FUTURES_WALLET
+        raw.append((t.timestamp, FROM_SPOT if into else TO_SPOT, t.amount if into else -t.amount, ""))
+    raw.sort(key=lambda r: r[0])
+    return [
+        Line(138_798_000 + 7 * n, 117_000 + n, k, amount, when, code) for n, (when, k, amount, code) in enumerate(raw)
+    ]
+
+
+def for_htx(script: MexcFuturesScript, seed: int) -> MexcFuturesScript:
+    """The script with its transfers as HTX's ledger lists them: numbered ids, spot (UNIFIED) to futures (FUND)."""
+    moved = tuple(
+        replace(
+            t,
+            id=str(9_100_000 + seed * 10 + n),
+            from_account=SPOT_WALLET if t.to_account == "UNIFIED" else FUTURES_WALLET,
+            to_account=FUTURES_WALLET if t.to_account == "UNIFIED" else SPOT_WALLET,
+        )
+        for n, t in enumerate(script.transfers)
+    )
+    return replace(script, transfers=moved)
+
+
+class HtxFuturesBook:
+    """Serves the script as HTX's contract API does; `script` None: an account that never opened contract trading."""
+
+    def __init__(self, script: MexcFuturesScript | None, account: ScriptedAccount) -> None:
+        self.script = script
+        self.account = account
+        self.lines = money_lines(script) if script else []
+        self.fill_ids = {d.id: 452_000 + 11 * n for n, d in enumerate(script.deals)} if script else {}
+
+    def post_routes(self) -> dict[str, Callable[[Call], Json]]:
+        return {
+            "/linear-swap-api/v3/swap_cross_matchresults_exact": self.match_results,
+            "/linear-swap-api/v3/swap_financial_record_exact": self.financial_records,
+            "/linear-swap-api/v1/swap_cross_account_info": self.account_info,
+        }
+
+    def _script(self) -> MexcFuturesScript:
+        if self.script is None:
+            raise ContractError(1220, NOT_OPENED)
+        return self.script
+
+    # -- the two lists ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _range(params: Mapping[str, Any], now: int) -> tuple[int, int]:
+        end = int(params.get("end_time") or now)
+        start = int(params.get("start_time") or end - WINDOW_MS)
+        if start > end or end - start > WINDOW_MS or start < now - REACH_MS or end > now + HOUR_MS:
+            raise ContractError(1067, "Invalid query time range")  # unsourced: the code for a range refused
+        return start, end
+
+    @staticmethod
+    def _page(rows: list[Json], params: Mapping[str, Any]) -> list[Json]:
+        """Rows after `from_id` in the asked direction, oldest first for next, newest first for prev."""
+        newest_first = str(params.get("direct") or "next") == "prev"
+        ordered = sorted(rows, key=lambda r: int(r["query_id"]), reverse=newest_first)
+        if params.get("from_id") not in (None, ""):
+            mark = int(params["from_id"])
+            ordered = [r for r in ordered if (int(r["query_id"]) < mark if newest_first else int(r["query_id"]) > mark)]
+        return ordered[:PAGE_ROWS]
+
+    def match_results(self, call: Call) -> Json:
+        script, params = self._script(), call.params
+        code = str(params.get("contract") or "").upper()
+        if not code or params.get("trade_type") in (None, ""):
+            raise ContractError(1066, "The symbol field cannot be empty. Please re-enter.")  # ccxt's recorded 1066
+        start, end = self._range(params, call.now_ms)
+        rows = [self._fill(d) for d in script.deals if contract_code(d.symbol) == code and start <= d.time <= end]
+        return {"code": 200, "msg": "", "data": self._page(rows, params), "ts": call.now_ms}
+
+    def _fill(self, d: Deal) -> Json:
+        query_id = self.fill_ids[d.id]
+        base, quote = d.symbol.split("_")
+        opening = d.side in (OPEN_LONG, OPEN_SHORT)
+        return {
+            "query_id": query_id,
+            "contract_type": "swap",
+            "pair": f"{base}-{quote}",
+            "business_type": "swap",
+            "match_id": d.id,
+            "order_id": d.order_id,
+            "symbol": base,
+            "contract_code": contract_code(d.symbol),
+            "direction": "buy" if d.buys else "sell",
+            "offset": "open" if opening else "close",
+            "trade_volume": number(d.vol),
+            "trade_price": number(d.price),
+            "trade_turnover": number(d.quantity * d.price),
+            "trade_fee": number(-d.fee),
+            "offset_profitloss": number(d.profit),
+            "create_date": d.time,
+            "role": "Taker",
+            "order_source": "api",
+            "order_id_str": str(d.order_id),
+            "id": f"{d.id}-{d.order_id}-1",
+            "fee_asset": "USDT",
+            "ht_price": "",
+            "margin_mode": "cross",
+            "margin_account": "USDT",
+            "real_profit": number(d.profit),
+            "reduce_only": 0 if opening else 1,
+        }
+
+    def financial_records(self, call: Call) -> Json:
+        self._script()
+        params = call.params
+        if str(params.get("mar_acct") or "").upper() != "USDT":
+            raise ContractError(1010, "Account doesnt exist.")  # ccxt's recorded 1010 for an account not held
+        start, end = self._range(params, call.now_ms)
+        contract = str(params.get("contract") or "").upper()
+        kinds = {int(k) for k in str(params.get("type") or "").split(",") if k}
+        rows = [
+            self._line(line)
+            for line in self.lines
+            if start <= line.time <= end
+            and (not contract or line.contract == contract)
+            and (not kinds or line.type in kinds)
+        ]
+        return {"code": 200, "msg": "", "data": self._page(rows, params), "ts": call.now_ms}
+
+    @staticmethod
+    def _line(line: Line) -> Json:
+        return {
+            "query_id": line.query_id,
+            "id": line.id,
+            "type": line.type,
+            "amount": number(line.amount),
+            "ts": line.time,
+            "contract_code": line.contract,
+            "asset": "USDT",
+            "margin_account": "USDT",
+            "face_margin_account": "",
+        }
+
+    # -- balances ---------------------------------------------------------------------------------------------
+
+    def account_info(self, call: Call) -> Json:
+        script = self._script()
+        wallet, unrealized = script.wallet.get("USDT", Decimal(0)), script.unrealized
+        detail = [
+            {
+                "symbol": "SOL",
+                "contract_code": "SOL-USDT",
+                "margin_position": number(script.position_margin),
+                "margin_frozen": number(0),
+                "margin_available": number(wallet - script.position_margin),
+                "profit_unreal": number(unrealized),
+                "liquidation_price": None,
+                "lever_rate": 10,
+                "adjust_factor": number(Decimal("0.04")),
+                "contract_type": "swap",
+                "cross_max_available": "",
+                "trade_partition": "",
+                "pair": "SOL-USDT",
+                "business_type": "swap",
+            }
+        ]
+        row = {
+            "futures_contract_detail": [],
+            "margin_mode": "cross",
+            "margin_account": "USDT",
+            "margin_asset": "USDT",
+            "margin_balance": number(wallet + unrealized),
+            "margin_static": number(wallet),
+            "margin_position": number(script.position_margin),
+            "margin_frozen": number(0),
+            "profit_unreal": number(unrealized),
+            "withdraw_available": number(wallet - script.position_margin),
+            "risk_rate": None,
+            "money_in": "",
+            "money_out": "",
+            "new_risk_rate": "",
+            "position_mode": "single_side",
+            "contract_detail": detail,
+        }
+        return {"status": "ok", "data": [row], "ts": call.now_ms}
+
+    def accounts(self, call: Call) -> Json:
+        return {"status": "ok", "data": [{"id": SPOT_ACCOUNT_ID, "type": "spot", "subtype": "", "state": "working"}]}
+
+    def spot_balance(self, call: Call, account_id: str) -> Json:
+        if account_id != str(SPOT_ACCOUNT_ID):
+            raise ContractError(1010, "Account doesnt exist.")
+        held = self.script.wallet if self.script else {}
+        rows = []
+        for b in self.account.balances:
+            trade = b.free - held.get(b.asset, Decimal(0))
+            if trade > 0 or b.locked > 0:
+                for kind, amount in (("trade", trade), ("frozen", b.locked)):
+                    rows.append(
+                        {
+                            "currency": b.asset.lower(),
+                            "type": kind,
+                            "balance": plain(amount),
+                            "debt": "invalid",
+                            "available": "invalid",
+                            "seq-num": "1",
+                        }
+                    )
+        return {"status": "ok", "data": {"id": SPOT_ACCOUNT_ID, "type": "spot", "state": "working", "list": rows}}
