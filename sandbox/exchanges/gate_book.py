@@ -210,6 +210,7 @@ class GateBook:
             "user_id": self.user_id,
             "perms": [
                 {"name": "spot", "read_only": not perms.trade},
+                {"name": "futures", "read_only": not perms.trade},
                 {"name": "wallet", "read_only": not (perms.withdraw or perms.transfer)},
                 {"name": "account", "read_only": True},
             ],
