@@ -13,8 +13,8 @@ from telegram.ext import Application, ContextTypes
 from bot.autosync import AutoSyncSettings, AutoSyncStore, Cadence
 from bot.context import services
 from bot.integrations import IntegrationSummary
-from bot.jobs.auto import AutoSyncWork, InProcessJobs, due_pass
-from bot.sync import SyncResult, SyncStatus
+from bot.jobs.auto import AutoSyncWork, InProcessJobs, daily_offer, due_pass
+from bot.sync import SyncResult
 from handlers.callbacks import KEYS
 from i18n import msgid, t
 
@@ -63,17 +63,11 @@ async def choose(context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary
 async def offers(
     context: ContextTypes.DEFAULT_TYPE, results: list[SyncResult], locale: str
 ) -> list[list[InlineKeyboardButton]]:
-    """Under a sync's summary: for each account whose first sync just ended well and that is not on auto-sync, a
-    button to sync it daily from now on (the default most users want; /keys offers the other choices)."""
+    """Under an in-process sync's summary: the "sync daily" offer of each account that deserves it (a worker's
+    summary carries the same, bot/jobs/task.py)."""
     store = store_of(context)
-    rows: list[list[InlineKeyboardButton]] = []
-    for result in results:
-        if result.status is not SyncStatus.OK or not await store.first_success(result.integration_id):
-            continue
-        if await store.cadence(result.integration_id) is Cadence.OFF:
-            label = t("autosync.button.offer_daily", locale=locale, name=result.account_name)
-            rows.append([_button(label, "autod", result.integration_id, Cadence.DAILY.value)])
-    return rows
+    offered = [await daily_offer(store, result, locale) for result in results]
+    return [[button] for button in offered if button is not None]
 
 
 async def check_due(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -164,6 +164,8 @@ async def test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves(
         assert f"{name}: {records:,} new" in (summary.text or ""), summary.text
         # The balance check after the sync ran in the worker too, and its line closes the summary.
         assert f"✅ {name}: the history explains every balance." in (summary.text or ""), summary.text
+        # A first sync that ended well offers daily auto-sync, as under an in-process sync's summary.
+        assert [button.text for button in summary.buttons][-1] == f"🔁 Sync {name} daily by itself"
     # A second press queued nothing: each account was said to be queued or running, in a reply to its progress.
     for answer, message in zip(answers, progress, strict=True):
         assert "already queued" in (answer.text or "") or "already running" in (answer.text or ""), answer.text

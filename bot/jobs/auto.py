@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bot.autosync import AutoSyncStore, DueSync, ExpiringKey
-from bot.callback_codec import replace_key_data
+from bot.autosync import AutoSyncStore, Cadence, DueSync, ExpiringKey
+from bot.callback_codec import KEYS, replace_key_data
 from bot.integrations import IntegrationError
 from bot.message_parts import split_text
 from bot.sync import SyncError, SyncResult, SyncService, SyncStatus
@@ -100,6 +100,18 @@ async def auto_sync(work: AutoSyncWork, order: AutoSyncOrder) -> SyncResult | No
     if problem is not None and not await work.store.muted(order.telegram_user_id):
         await tell_problem(work.bot, order, result)
     return result
+
+
+async def daily_offer(store: AutoSyncStore, result: SyncResult, locale: str) -> InlineKeyboardButton | None:
+    """Under a sync's summary, in the bot's process or a worker's: when the account's first sync just ended well and
+    it is not on auto-sync, a button to sync it daily from now on (the default most users want; /keys offers the
+    other choices). /keys answers it (handlers/keys.py "autod")."""
+    if result.status is not SyncStatus.OK or not await store.first_success(result.integration_id):
+        return None
+    if await store.cadence(result.integration_id) is not Cadence.OFF:
+        return None
+    label = t("autosync.button.offer_daily", locale=locale, name=result.account_name)
+    return InlineKeyboardButton(label, callback_data=KEYS.data("autod", result.integration_id, Cadence.DAILY.value))
 
 
 def fix_key_keyboard(integration_id: int, locale: str) -> InlineKeyboardMarkup:

@@ -14,7 +14,7 @@ from procrastinate import JobContext
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.integrations import IntegrationError
-from bot.jobs.auto import AutoSyncWork, send
+from bot.jobs.auto import AutoSyncWork, daily_offer, send
 from bot.jobs.order import SyncOrder
 from bot.jobs.progress_message import ProgressMessage
 from bot.jobs.queue import SYNC_RETRY
@@ -92,7 +92,9 @@ async def sync_account(
     if checked is not None:
         text += "\n\n" + sync_line(checked, account_name, locale)
     status = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=status_button)
-    await send(work.bot, chat_id, text, InlineKeyboardMarkup([[status]]))
+    offer = await daily_offer(work.auto.store, result, locale)
+    rows = [[status]] if offer is None else [[status], [offer]]
+    await send(work.bot, chat_id, text, InlineKeyboardMarkup(rows))
     log.info(
         "sync job of integration %d ended %s after %d progress edit(s)", integration_id, result.status, message.edits
     )
