@@ -1,8 +1,10 @@
-"""Sync jobs: what `/sync` asks for, handed to a queue that `tallybot worker` processes run (PostgreSQL, procrastinate).
+"""Sync jobs: what `/sync` and automatic sync ask for, handed to a queue that `tallybot worker` processes run
+(PostgreSQL, procrastinate).
 
-With TALLYBOT_SYNC_WORKERS off — always on the embedded SQLite database — the bot keeps running syncs itself, as
-asyncio tasks (handlers/sync.py); both ways run `SyncService.run` under the same lease, so a sync of one account
-never runs twice at once whoever starts it."""
+With TALLYBOT_SYNC_WORKERS off — always on the embedded SQLite database — the bot runs syncs itself, as asyncio tasks
+(handlers/sync.py, handlers/autosync.py), through the same pieces a worker runs: one account's sync and balance check
+(step.py), automatic sync's task function, due pass and notices (auto.py); both ways run `SyncService.run` under the
+same lease, so a sync of one account never runs twice at once whoever starts it."""
 
 from bot.jobs.order import QueuedSync, SyncOrder
 
