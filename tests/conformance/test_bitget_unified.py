@@ -54,6 +54,28 @@ FILLS = {
         "cursor": "131111111111111111",
     },
 }
+# uta/account/Get-Financial-Records.md, response example (its `category` spelled "Margin" as the page writes it).
+FINANCIAL_RECORDS = {
+    "code": "00000",
+    "msg": "success",
+    "requestTime": 1750135478641,
+    "data": {
+        "list": [
+            {
+                "category": "Margin",
+                "id": "13111111111111111",
+                "symbol": "BTCUSDT",
+                "coin": "BTC",
+                "type": "ORDER_DEALT_IN",
+                "amount": "0.00531168",
+                "fee": "-0.00000531",
+                "balance": "55.10017801",
+                "ts": "1745853486185",
+            }
+        ],
+        "cursor": "122222222222222222",
+    },
+}
 # uta/account/deposit/Get-Deposit-Records.md, response example.
 DEPOSITS = {
     "code": "00000",
@@ -146,7 +168,11 @@ async def unified_records(
 ) -> list[tuple[Any, ...]]:
     replay = Replay(method, response)
     try:
-        for name in ("privateUtaGetV3TradeFills", "privateUtaGetV3AccountDepositRecords"):
+        for name in (
+            "privateUtaGetV3TradeFills",
+            "privateUtaGetV3AccountDepositRecords",
+            "privateUtaGetV3AccountFinancialRecords",
+        ):
             if name != method:
                 setattr(replay.client, name, _answer({**EMPTY, "data": {"list": [], "cursor": ""}}))
         fetcher = BitgetFetcher(get_profile("bitget"), replay.client, key_type=key_type)
@@ -175,6 +201,23 @@ async def test_a_documented_v3_fill_is_read_as_a_person_reads_it() -> None:
             D("0.6417006"),
         ),
     ]
+
+
+async def test_the_documented_v3_futures_fill_is_read_as_a_futures_trade() -> None:
+    # The example is a USDT-FUTURES fill: sold 0.01 BTC of BTCUSDT at 106950.1, notional 1069.501 USDT (its settle
+    # coin), fee 0.6417006 USDT; its execPnl stays in raw (the position's record carries the profit).
+    found = await unified_records("privateUtaGetV3TradeFills", FILLS, Endpoint.FUTURES_TRADES)
+    assert found == [
+        ("futures_trade", utc(1750141421721), "131111111111111111", "BTC", D("0.01"), "sell", "BTC/USDT:USDT",
+         "USDT", D("1069.501"), D("106950.1"), "USDT", D("0.6417006")),
+    ]  # fmt: skip
+
+
+async def test_the_documented_financial_record_is_a_fills_leg_and_stored_by_no_loan_or_funding_stream() -> None:
+    # ORDER_DEALT_IN ("Order dealt fund in", uta/enum): 0.00531168 BTC bought on margin, whose fill the fills list
+    # stores; the margin-loan and funding streams keep none of it.
+    for endpoint in (Endpoint.MARGIN_LOANS, Endpoint.FUNDING):
+        assert await unified_records("privateUtaGetV3AccountFinancialRecords", FINANCIAL_RECORDS, endpoint) == []
 
 
 async def test_documented_v3_deposits_and_withdrawals_are_read_as_a_person_reads_them() -> None:
@@ -230,6 +273,23 @@ async def _info(client: Any, emulator: BitgetEmulator) -> Any:
 async def _tax(client: Any, emulator: BitgetEmulator) -> Any:
     ts = next(r.ts for r in reversed(emulator.book.tax.spot) if r.tax_type in ("Buy", "Sell"))
     return await client.privateUtaGetV3TaxRecords({"bizType": "SPOT", "startTime": ts - 1, "endTime": ts + 1})
+
+
+async def test_the_emulator_answers_futures_fills_and_financial_records_in_the_documented_shape() -> None:
+    async with BitgetEmulator(seed=3, profile=PROFILE, listed_symbols=40, limits=FAST, derivatives=True) as emulator:
+        script = emulator.derivatives
+        assert script is not None
+        fill, loan = script.fills[0], script.loans[0]
+        async with client_for(emulator, emulator.create_demo_keys().unified, tax=False) as client:
+            fills = await client.privateUtaGetV3TradeFills(
+                {"category": fill.product, "startTime": fill.timestamp - 1, "endTime": fill.timestamp + 1}
+            )
+            records = await client.privateUtaGetV3AccountFinancialRecords(
+                {"category": "MARGIN", "startTime": loan.timestamp - 1, "endTime": loan.timestamp + 1}
+            )
+    assert fills["data"]["list"] and records["data"]["list"], "no rows compared"
+    assert shape_differences(FILLS, fills) == []
+    assert shape_differences(FINANCIAL_RECORDS, records) == []
 
 
 @pytest.mark.parametrize(

@@ -187,6 +187,7 @@ IN_TEST: dict[str, dict[str, Any]] = {
     "bybit": {example.endpoint: example.response for example in test_bybit.LOCAL if example.endpoint},
     "bitget": {
         "/api/v3/trade/fills": test_bitget_unified.FILLS,
+        "/api/v3/account/financial-records": test_bitget_unified.FINANCIAL_RECORDS,
         "/api/v3/account/deposit-records": test_bitget_unified.DEPOSITS,
         "/api/v3/account/withdrawal-records": test_bitget_unified.WITHDRAWALS,
         "/api/v3/account/info": test_bitget_unified.ACCOUNT_INFO,
