@@ -26,6 +26,7 @@ from bot.imports import size_limit_text
 from db.engine import Database
 from handlers import outbound, reconcile_export
 from handlers.callbacks import EXPORT
+from handlers.file_names import dated_csv_name
 from handlers.locale import locale_of
 from i18n import t, tn
 
@@ -192,7 +193,7 @@ async def send_export(
         since = datetime.combine(period[0], time.min, UTC)
         until = datetime.combine(period[1] + timedelta(days=1), time.min, UTC)
     with tempfile.TemporaryDirectory(prefix="tallybot-export-") as folder:
-        path = Path(folder) / f"tallybot-{fmt}-{date.today():%Y%m%d}.csv"
+        path = Path(folder) / dated_csv_name(fmt, date.today())
         report = await ExportService(database).export(
             user_id,
             fmt=fmt,

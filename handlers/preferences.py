@@ -14,7 +14,7 @@ from bot.context import services
 from bot.erase import FILE_TRANSACTIONS, EraseService, UserRows
 from handlers import outbound
 from handlers.autosync import store_of
-from handlers.callbacks import ERASE, LANGUAGE, NOTICES, TIMEZONE
+from handlers.callbacks import ERASE, LANGUAGE, NOTICES, TIMEZONE, EraseAnswer
 from handlers.locale import locale_of
 from i18n import autonym, join, languages, msgid, t, tn
 
@@ -61,7 +61,7 @@ def _keyboard(locale: str, muted: bool) -> InlineKeyboardMarkup:
     rows.append([LANGUAGE.button(_marked(choice, locale), choice) for choice in languages()])
     label, value = NOTICE_TOGGLE[muted]
     rows.append([NOTICES.button(t(label, locale=locale), value)])
-    rows.append([ERASE.button(t("erase.button.open", locale=locale), "ask", "", "")])
+    rows.append([ERASE.button(t("erase.button.open", locale=locale), EraseAnswer.ASK, "", "")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -185,19 +185,20 @@ async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     answer, owner, until = fields
     eraser = EraseService.of(services(context))
     chats = {user.id, chat.id}
-    if answer == "no":
+    if answer == EraseAnswer.NO:
         await query.answer()
         await outbound.edit_pressed(query, t("erase.kept", locale=locale))
         return
-    if answer == "ask":
+    if answer == EraseAnswer.ASK:
         held = await eraser.inventory(user.id, chats)
         if held is None:
             await query.answer(t("erase.expired", locale=locale), show_alert=True)
             return
+        confirm = t("erase.button.confirm", locale=locale)
         keyboard = InlineKeyboardMarkup(
             [
-                [ERASE.button(t("erase.button.confirm", locale=locale), "yes", held.user_id, eraser.deadline())],
-                [ERASE.button(t("erase.button.keep", locale=locale), "no", "", "")],
+                [ERASE.button(confirm, EraseAnswer.YES, held.user_id, eraser.deadline())],
+                [ERASE.button(t("erase.button.keep", locale=locale), EraseAnswer.NO, "", "")],
             ]
         )
         await query.answer()

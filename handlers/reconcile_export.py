@@ -14,6 +14,7 @@ from bot.reconcile import AccountReconciliation, Outcome, ReconcileReader
 from connectors.profiles import UnknownExchange, get_profile
 from db.engine import Database
 from handlers import outbound, reconcile_views
+from handlers.file_names import dated_csv_name
 from i18n import t
 
 COLUMNS = (
@@ -71,6 +72,6 @@ async def send_reconciliation(
     """Sent after the export when any of the exported accounts has a reconciliation."""
     results = await ReconcileReader(database).of_user(telegram_user_id, integration_id)
     if results:
-        name = f"tallybot-reconciliation-{date.today():%Y%m%d}.csv"
+        name = dated_csv_name("reconciliation", date.today())
         caption = t("reconcile.export_caption", locale=locale)
         await outbound.send_document(chat.get_bot(), chat.id, reconciliation_csv(results, locale), name, caption)

@@ -17,7 +17,7 @@ from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
 from handlers import autosync, outbound, reconcile_views, sync_views
-from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, sync_data
+from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, SyncScope, sync_data
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.locale import locale_of
@@ -67,7 +67,7 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     target = fields[0]
     accounts = [s for s in await services(context).integrations.list(user.id) if s.fingerprint is not None]
-    if target != "all":
+    if target != SyncScope.ALL:
         # One id, or several ("3,4,7") for "sync the accounts you just connected".
         wanted = set(target.split(","))
         accounts = [s for s in accounts if str(s.id) in wanted]
@@ -92,7 +92,7 @@ async def start_sync(
         await defer_syncs(context, chat_id, telegram_user_id, accounts, locale)
         return
     services(context).background.start(
-        run_syncs(context, chat_id, telegram_user_id, accounts, locale), f"sync:{telegram_user_id}"
+        run_syncs(context, chat_id, telegram_user_id, accounts, locale), ":".join(("sync", str(telegram_user_id)))
     )
 
 
@@ -197,7 +197,8 @@ async def _sync_and_report(
     await live.close(sync_views.progress(events, names, locale))
     if results:
         offered = await autosync.offers(context, results, locale)
-        keyboard = InlineKeyboardMarkup([[STATUS.button(t("status.button.show", locale=locale), "show")], *offered])
+        show = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=STATUS.data("show"))
+        keyboard = InlineKeyboardMarkup([[show], *offered])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
         text = sync_views.summary(results, elapsed, locale)

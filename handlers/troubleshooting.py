@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -13,7 +15,11 @@ from handlers.callbacks import TROUBLESHOOTING
 from handlers.locale import locale_of
 from i18n import t
 
-MENU = "menu"  # the topic id of the "« All problems" button
+
+class Page(StrEnum):
+    """What a troubleshooting button's topic field holds besides a topic's id."""
+
+    MENU = "menu"  # the "« All problems" button
 
 
 def menu(locale: str) -> InlineKeyboardMarkup:
@@ -46,7 +52,7 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     fields = TROUBLESHOOTING.parse(query.data)
-    if fields is not None and fields[0] == MENU:
+    if fields is not None and fields[0] == Page.MENU:
         await on_menu(update, context)
         return
     chosen = None if fields is None else topic(fields[0])
@@ -55,7 +61,7 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
-    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button(t("troubleshooting.back", locale=locale), MENU)]])
+    back = InlineKeyboardMarkup([[TROUBLESHOOTING.button(t("troubleshooting.back", locale=locale), Page.MENU)]])
     await outbound.edit_pressed(query, answer(chosen, await users_profiles(update, context), locale), back)
 
 
