@@ -114,12 +114,29 @@ class QueuedJobs:
         return found
 
     async def defer(self, order: SyncOrder) -> bool:
-        """Queue the account's sync; False when a job of it already waits (the queueing lock said so)."""
+        """Queue the account's sync; False when a /sync job of it already waits (the queueing lock said so). An
+        automatic sync waiting for the account gives way: the user asked now and watches this one's progress, which
+        a silent automatic run would not show."""
+        if await self._defer(SYNC_TASK, order.integration_id, order.as_job_args()):
+            return True
+        if not await self._cancel_waiting_auto_sync(order.integration_id):
+            return False
         return await self._defer(SYNC_TASK, order.integration_id, order.as_job_args())
 
     async def defer_auto(self, order: AutoSyncOrder) -> bool:
         """Queue the account's automatic sync (bot/jobs/auto.py `AutoSyncJobs`); False when a sync of it waits."""
         return await self._defer(AUTO_SYNC_TASK, order.integration_id, order.as_job_args())
+
+    async def _cancel_waiting_auto_sync(self, integration_id: int) -> bool:
+        """Cancel the account's automatic sync job if it still waits (one a worker took already runs to its end)."""
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT id FROM procrastinate_jobs WHERE task_name = %(task)s AND queueing_lock = %(lock)s "
+            "AND status = 'todo'",
+            task=AUTO_SYNC_TASK,
+            lock=lock_of(integration_id),
+        )
+        cancelled = [await self.app.job_manager.cancel_job_by_id_async(int(row["id"])) for row in rows]
+        return any(cancelled)
 
     async def _defer(self, task: str, integration_id: int, arguments: dict[str, Any]) -> bool:
         lock = lock_of(integration_id)
