@@ -1,6 +1,7 @@
 """Automatic sync on a deployment with sync workers (PostgreSQL): the bot only offers the choice, a `tallybot worker`
 process — started the way an operator starts it — runs the due pass (procrastinate's periodic task), syncs the
-account when due and sends the notice when its key is revoked, once, with the button that fixes it.
+account when due and sends the notice when its key is revoked, once, with the button that fixes it; it also warns
+once of another account's key that expires within the week.
 
 An hour is shortened through TALLYBOT_AUTOSYNC_HOUR_SECONDS (the operator's setting), so "every 6 hours" is due
 every 3 s; the worker looks for due accounts every second (TALLYBOT_AUTOSYNC_CHECK_SECONDS)."""
@@ -13,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,16 @@ async def test_a_worker_syncs_an_account_on_auto_sync_when_due_and_tells_a_revok
             fields={"apiKey": Secret(keys.read_only.api_key), "secret": Secret(keys.read_only.secret)},
             options=AdvancedOptions(sync_from=date.today() - timedelta(days=35)),
         )
+        # A second key the exchange said expires in three days: the worker's pass warns of it once.
+        expiring = await services.integrations.connect(
+            ada.user.user_id,
+            exchange_id="bybit",
+            key_type="default",
+            account_name="Bybit-2",
+            fields={"apiKey": Secret(keys.read_only.api_key), "secret": Secret(keys.read_only.secret)},
+            options=AdvancedOptions(),
+            expires_at=datetime.now(UTC) + timedelta(days=3),
+        )
         environment = {
             **os.environ,
             "PYTHONPATH": str(REPO_ROOT),
@@ -141,9 +152,11 @@ async def test_a_worker_syncs_an_account_on_auto_sync_when_due_and_tells_a_revok
 
         await until(failed_again, 40, "two more automatic runs with the revoked key")
         notices = [m for m in telegram.bot_messages(ada.chat_id) if "automatic sync" in (m.text or "")]
+        warnings = [m for m in telegram.bot_messages(ada.chat_id) if "expires on" in (m.text or "")]
         last = await services.integrations.get(ada.user.user_id, summary.id)
         # The notice's button is answered by the bot (another process than the worker that built it).
         replacing = await ada.press_for("Replace the key", "paste your")
+        runs_of_expiring = await runs_of(services, expiring.id)
     worker_log = log.read_text(errors="replace")
 
     assert offered[-3:] == ["✅ Auto-sync: off", "Daily", "Every 6 hours"], offered
@@ -158,3 +171,6 @@ async def test_a_worker_syncs_an_account_on_auto_sync_when_due_and_tells_a_revok
     assert [button.text for button in notices[0].buttons] == ["🔑 Replace the key"]
     assert "paste your" in (replacing.text or "")
     assert "tallybot.auto_sync_account" in worker_log, "the worker ran the automatic syncs"
+    assert len(warnings) == 1 and "Bybit-2" in (warnings[0].text or ""), [m.text for m in warnings]
+    assert [button.text for button in warnings[0].buttons] == ["🔑 Replace the key"]
+    assert runs_of_expiring == 0, "a warning is not a sync: Bybit-2 is not on auto-sync"
