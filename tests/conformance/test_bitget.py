@@ -680,9 +680,9 @@ async def test_the_emulator_follows_the_documented_paging_windows_and_limits() -
             for params in ({**day, "limit": 501}, {"startTime": now - 8 * DAY_MS, "endTime": now}):
                 with pytest.raises(ccxt.BadRequest, match="400172"):
                     await client.privateUtaGetV3TaxRecords({"bizType": "SPOT", **params})
-            for params in (day, {"bizType": "SPOT", "endTime": now}):
+            for incomplete in (day, {"bizType": "SPOT", "endTime": now}):
                 with pytest.raises(ccxt.BadRequest, match="40019"):
-                    await client.privateUtaGetV3TaxRecords(params)
+                    await client.privateUtaGetV3TaxRecords(incomplete)
         async with client_for(emulator, keys.tax, tax=True) as client:
             # Tax lists: both ends at most 30 days apart (00001, as ccxt recorded it), at most 500 a page.
             with pytest.raises(ccxt.BadRequest, match="00001"):
