@@ -35,6 +35,7 @@ DAYS_BACK = 230  # the sync-from date: before the account's first record
 TRADES = "/v1/order/matchresults"
 TRANSFERS = "/v1/query/deposit-withdraw"
 LEDGER = "/v2/account/ledger"
+FUTURES_ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
 DAY_MS = 86_400_000
 
 
@@ -149,10 +150,13 @@ async def test_htx_from_the_assistant_to_the_export_stores_what_the_api_reaches_
     # Own transfers: 10-day windows from an hour inside the ledger's 180-day reach, one request each.
     windows = math.ceil((timedelta(days=120) - timedelta(hours=1)) / timedelta(hours=48))
     ledger_windows = math.ceil((timedelta(days=180) - timedelta(hours=1)) / timedelta(days=10))
-    assert first_requests == {TRADES: windows, TRANSFERS: 2 + 2, LEDGER: ledger_windows}, first_requests
+    # This account never opened contract trading: the futures account's info is asked once to see so (code 1220),
+    # and once more by the balance check after the sync, which also reads the spot account (its id, its balance).
+    balances = {FUTURES_ACCOUNT: 2, "/v1/account/accounts": 1, "/v1/account/accounts/10000001/balance": 1}
+    assert first_requests == {TRADES: windows, TRANSFERS: 2 + 2, LEDGER: ledger_windows, **balances}, first_requests
     # The second sync starts where the first ended: one window of trades and of the ledger, one page of each
     # transfer list.
-    assert again == {TRADES: 1, TRANSFERS: 2, LEDGER: 1}, again
+    assert again == {TRADES: 1, TRANSFERS: 2, LEDGER: 1, **balances}, again
     assert "✅ HTX-1: 0 new" in second, second
     assert "HTX" in status
     assert exported.document is not None

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from connectors.balances import binance, bitget, bybit, gate, mexc, okx
+from connectors.balances import binance, bitget, bybit, gate, htx, mexc, okx
 from connectors.balances.model import BalanceSnapshot, WalletRead
 from connectors.diagnosis import diagnose, safe_summary
 from connectors.profiles import ExchangeProfile
@@ -30,6 +30,7 @@ WALLET_READS: dict[str, tuple[WalletRead, ...]] = {
     "bitget": bitget.READS,
     "gate": gate.READS,
     "mexc": mexc.READS,
+    "htx": htx.READS,
 }
 
 # Key types that read no wallet: a Bitget Tax API key reads the tax records only (docs/exchange-apis/bitget.md).
@@ -77,7 +78,8 @@ async def _read_all(
     for read in reads:
         snapshot.requests += 1
         try:
-            body = await getattr(client, read.method)(dict(read.params))
+            asked = read.ask(client, read.params) if read.ask else getattr(client, read.method)(dict(read.params))
+            body = await asked
             rows = list(read.rows(body))
         except Exception as error:  # diagnosed, never shown raw: ccxt's texts carry signed URLs
             absent = isinstance(error, read.absent_errors)

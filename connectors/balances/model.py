@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -40,6 +40,9 @@ class WalletRead:
     # ccxt errors with which an exchange that answers by label says the same (Gate's USER_NOT_FOUND for a futures
     # account never opened, which ccxt raises as AccountNotEnabled and raises for nothing else there).
     absent_errors: tuple[type[Exception], ...] = ()
+    # How to ask when one implicit method is not enough (HTX: the contract API's POSTs, which ccxt lists no method
+    # for, and a spot balance that needs the account's id first); `method` then only names the read.
+    ask: Callable[[Any, Mapping[str, str]], Awaitable[Any]] | None = None
 
 
 @dataclass(slots=True)

@@ -49,7 +49,7 @@ from sandbox.exchanges.mexc_futures_script import fold_into_account, script_futu
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.raw_numbers import raw_json
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount, TradeRecord, TransferRecord
-from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.scripted import generate_account, with_exact_costs
 
 __all__ = ["HtxEmulator", "HtxLimits"]
 
@@ -120,12 +120,14 @@ class HtxEmulator(ExchangeEmulator):
         profile = profile or AccountProfile()
         # Nothing near the 120- and 180-day reaches, so results never hinge on the seconds of a test run.
         profile = replace(profile, quiet_ages_ms=(*profile.quiet_ages_ms, TRADES_REACH_MS, LEDGER_REACH_MS))
-        self.account: ScriptedAccount = generate_account(
-            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=HtxIds()
+        # A match result has no quote amount (price × filled-amount is what it moves), so the scripted fills move
+        # exactly that and the balances follow (scripted.with_exact_costs).
+        self.account: ScriptedAccount = with_exact_costs(
+            generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=HtxIds())
         )
         self.uid = 60_000_000 + seed
-        # Futures inside the lists' 90-day reach: round trips from 80 days back.
-        self.futures = for_htx(script_futures(seed, self.clock.now_ms(), days=80), seed) if futures else None
+        # Futures inside the lists' 90-day reach: round trips from 75 days back, the money deposited 85 days back.
+        self.futures = for_htx(script_futures(seed, self.clock.now_ms(), days=75), seed) if futures else None
         if self.futures is not None:
             self.account = fold_into_account(self.account, self.futures)
         self.contract = HtxFuturesBook(self.futures, self.account)

@@ -9,6 +9,8 @@ the last 180 days. Rules and their sources: docs/exchange-apis/htx.md.
 | `GET /v1/query/deposit-withdraw?type=withdraw` | 100 | as deposits | none | not stated |
 | `GET /v2/account/ledger?transactTypes=transfer` | 500 | `fromId` = the page's `nextId` | 10 days | 180 days |
 
+USDT-margined futures (fills, funding and the futures account's other money lines) are futures.py's.
+
 Match results need no symbol (it is optional), so no market has to be discovered: one walk covers every market.
 
 Cursors: trades and own transfers `{"window_start_ms": …}` (windows.WindowWalk; inside a window the token is the
@@ -31,6 +33,7 @@ from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.discovery import listed_spot_markets
+from connectors.fetchers.htx.futures import HtxFutures
 from connectors.fetchers.htx.rows import RowReader, fee_final
 from connectors.fetchers.windows import (
     WindowPage,
@@ -51,7 +54,9 @@ NAME = "HTX"
 # Huobi opened in September 2013; nothing is older.
 HTX_OPENED = date(2013, 9, 1)
 TRANSFER_TYPE: Mapping[Endpoint, str] = {Endpoint.DEPOSITS: "deposit", Endpoint.WITHDRAWALS: "withdraw"}
-SUPPORTED = frozenset({*TRANSFER_TYPE, Endpoint.SPOT_TRADES, Endpoint.TRANSFERS})
+SUPPORTED = frozenset(
+    {*TRANSFER_TYPE, Endpoint.SPOT_TRADES, Endpoint.TRANSFERS, Endpoint.FUTURES_TRADES, Endpoint.FUNDING}
+)
 
 
 class HtxFetcher:
@@ -62,6 +67,7 @@ class HtxFetcher:
         self.client = client
         self.key_type = key_type
         self.rows = RowReader(client)
+        self.futures = HtxFutures(client, profile.id, HTX_OPENED)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Match results need no market, so stored assets change nothing asked."""
@@ -83,6 +89,10 @@ class HtxFetcher:
             return self._trades(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.TRANSFERS:
             return self._own_transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint is Endpoint.FUNDING:
+            return self.futures.fetch_lines(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint is Endpoint.FUTURES_TRADES:
+            return self.futures.fetch_fills(spec, since=since, until=until, cursors=cursors, report=report)
         return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     # -- match results ----------------------------------------------------------------------------------------

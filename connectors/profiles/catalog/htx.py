@@ -59,6 +59,28 @@ ENDPOINTS = (
         api_path="GET /v2/account/ledger?transactTypes=transfer",
         notes=Text.of("profile.htx.endpoint.transfers.notes"),
     ),
+    EndpointSpec(
+        Endpoint.FUNDING,
+        # On: an account that never opened contract trading skips it saying why (connectors/fetchers/htx/futures.py).
+        default_enabled=True,
+        page_size=50,
+        window=48 * c.HOUR,
+        lookback=90 * c.DAY,
+        paging=Paging.FROM_ID,
+        api_path="POST /linear-swap-api/v3/swap_financial_record_exact",
+        notes=Text.of("profile.htx.endpoint.funding.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=True,
+        page_size=50,
+        window=48 * c.HOUR,
+        lookback=90 * c.DAY,
+        per_market=True,
+        paging=Paging.FROM_ID,
+        api_path="POST /linear-swap-api/v3/swap_cross_matchresults_exact",
+        notes=Text.of("profile.htx.endpoint.futures_trades.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(

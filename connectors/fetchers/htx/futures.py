@@ -1,0 +1,190 @@
+"""HTX USDT-margined futures (cross margin): fills with their closing profit, and the account's money lines (funding,
+rewards, moves to other accounts). Rules and their sources: docs/exchange-apis/htx.md, "USDT-margined futures".
+
+| request (POST, JSON body) | paging | window | reach |
+| --- | --- | --- | --- |
+| `/linear-swap-api/v3/swap_financial_record_exact` (`mar_acct=USDT`) | `from_id` = max `query_id` | 48 h | 90 days |
+| `/linear-swap-api/v3/swap_cross_matchresults_exact` (per `contract`) | the same | 48 h | 90 days |
+| `/linear-swap-api/v1/swap_cross_account_info` | — | — | — |
+
+A page's size is not stated, so a window is read until a page comes back empty. ccxt 4.5.90 lists none of these paths
+(it reads USDT-margined contracts through the v5 unified-account API, whose fill list keeps three days): they are
+sent through ccxt's generic `request` for the contract API, which signs them as HTX's Authentication page says.
+
+Fills need a contract. The contracts asked are those the financial records name (every fill charges a fee there):
+FUNDING (fetched first) notes them as it walks; FUTURES_TRADES takes what it saw, or walks the records itself when
+FUNDING did not run this sync; found contracts are kept in the discovery cursor (market ""). Each contract's fills
+are walked from its own cursor ({"window_start_ms": …}, market = the contract code). An account that never opened
+contract trading (code 1220, "you have not opened contracts trading") skips both, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.htx.futures_rows import ContractRows
+from connectors.fetchers.windows import (
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_start,
+    rate_limited,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
+from connectors.profiles import Endpoint, EndpointSpec
+from connectors.records import NormalizedRecord, ms_to_utc
+from i18n import Text
+
+NAME = "HTX"
+RECORDS = "linear-swap-api/v3/swap_financial_record_exact"
+FILLS = "linear-swap-api/v3/swap_cross_matchresults_exact"
+ACCOUNT = "linear-swap-api/v1/swap_cross_account_info"
+NOT_OPENED = '"err_code":1220,'  # "You don't have access permission as you have not opened contracts trading."
+REACH = timedelta(days=90)
+
+
+class ContractApi:
+    """The contract API's POSTs as named methods, for `windows.call`: ccxt's generic request, signed by ccxt."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def post(self, path: str, params: Mapping[str, Any]) -> Any:
+        return await self.client.request(path, ["contract", "private"], "POST", dict(params))
+
+    async def records(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(RECORDS, params)
+
+    async def fills(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(FILLS, params)
+
+    async def account(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(ACCOUNT, params)
+
+
+class HtxFutures:
+    """The cross-margin futures history of one HTX account, for FUTURES_TRADES and FUNDING."""
+
+    def __init__(self, client: Any, profile_id: str, opened: date) -> None:
+        self.api = ContractApi(client)
+        self.client = client
+        self.profile_id = profile_id
+        self.opened = opened
+        self.rows = ContractRows(client)
+        self._opened: bool | None = None
+        # What FUNDING's walk saw in this sync: where it began, where it ended and the contracts it met.
+        self.walked: tuple[int | None, Cursor, set[str]] | None = None
+
+    async def readable(self, endpoint: Endpoint, report: FetchReport) -> None:
+        """UnsupportedEndpoint (skipped, with the reason) when the account never opened contract trading."""
+        if self._opened is None:
+            report.requests += 1
+            try:
+                await self.api.account({"margin_account": "USDT"})
+                self._opened = True
+            except Exception as error:
+                if NOT_OPENED not in str(error).replace(" ", ""):
+                    stop = rate_limited(error, self.client, endpoint=endpoint)
+                    if stop is not None:
+                        raise stop from None
+                    raise
+                self._opened = False
+        if not self._opened:
+            raise UnsupportedEndpoint(self.profile_id, endpoint, Text.of("profile.htx.skip.no_futures"))
+
+    def _walk(
+        self,
+        spec: EndpointSpec,
+        method: str,
+        params: Mapping[str, Any],
+        cursor: Cursor | None,
+        since: datetime | None,
+        until: datetime,
+        report: FetchReport,
+        read: Callable[[Mapping[str, Any]], list[NormalizedRecord]],
+        market: str = "",
+    ) -> AsyncIterator[Page]:
+        """A list walked in 48-hour windows over its 90 days, each window paged by `from_id` to an empty page."""
+        start = walk_begin(replace(spec, lookback=REACH), cursor, since, report, exchange_name=NAME, opened=self.opened)
+        if spec.window is None:
+            raise ValueError("HTX futures lists need a window in their profile")
+
+        async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
+            request = {**params, "start_time": window_start, "end_time": window_end, "direct": "next"}
+            if token is not None:
+                request["from_id"] = token
+            body = await call(self.api, method, request, endpoint=spec.endpoint, report=report, market=market)
+            rows = body.get("data") or []
+            records = [record for row in rows for record in read(row)]
+            return WindowPage(records, max(int(r["query_id"]) for r in rows) if rows else None)
+
+        walk = WindowWalk(spec.endpoint, span_ms(spec.window), page, market)
+        return walk.pages(start_ms=start, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since))
+
+    # -- the financial records (FUNDING) -----------------------------------------------------------------------
+
+    async def fetch_lines(
+        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+    ) -> AsyncIterator[Page]:
+        await self.readable(spec.endpoint, report)
+        seen: set[str] = set()
+
+        def read(row: Mapping[str, Any]) -> list[NormalizedRecord]:
+            if row.get("contract_code"):
+                seen.add(str(row["contract_code"]))
+            record = self.rows.line(row)
+            return [record] if record is not None else []
+
+        began, last = cursor_start(cursor), dict(cursor or {})
+        async for page in self._walk(spec, "records", {"mar_acct": "USDT"}, cursor, since, until, report, read):
+            last = page.cursor
+            yield page
+        self.walked = (began, last, seen)
+
+    # -- fills --------------------------------------------------------------------------------------------------
+
+    async def fetch_fills(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        await self.readable(spec.endpoint, report)
+        state: Cursor = dict(cursors.get("") or {})
+        found = set(state.get("contracts") or [])
+        walked = state.get("walk")
+        if self.walked is not None and (self.walked[0] is None or (cursor_start(walked) or 0) >= self.walked[0]):
+            found |= self.walked[2]  # FUNDING read these lines in this sync: take the contracts it met
+            state = {"walk": self.walked[1], "contracts": sorted(found)}
+            yield Page(spec.endpoint, (), dict(state), ms_to_utc(0))
+        else:
+
+            def note(row: Mapping[str, Any]) -> list[NormalizedRecord]:
+                if row.get("contract_code"):
+                    found.add(str(row["contract_code"]))
+                return []
+
+            discovery = self._walk(spec, "records", {"mar_acct": "USDT"}, walked, since, until, report, note)
+            async for page in discovery:
+                state = {"walk": page.cursor, "contracts": sorted(found)}
+                yield Page(spec.endpoint, (), dict(state), ms_to_utc(0))
+        for contract in sorted(found):
+            report.markets_scanned.append(contract)
+            params = {"contract": contract, "trade_type": 0}
+            async for page in self._walk(
+                spec, "fills", params, cursors.get(contract), since, until, report, self.rows.fill, contract
+            ):
+                yield page

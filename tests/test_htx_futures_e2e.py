@@ -1,0 +1,124 @@
+"""An HTX user who trades USDT-margined perpetual futures in cross margin connects, syncs, and the bot stores every
+fill, closing profit or loss and funding payment of the futures account, and reconciles both accounts.
+
+The account (sandbox/exchanges/htx_futures.py over mexc_futures_script.py, 75 days back so that the contract API's
+90-day reach holds it all): 5,000 USDT deposited, 3,000 USDT moved to the futures account, ten round trips in
+BTC-USDT, ETH-USDT and SOL-USDT with funding while held, 500 USDT moved back, a SOL-USDT long still open. Its spot
+history is three weeks long. A second sync asks only for what is new; an account that never opened contract trading
+sees both futures kinds skipped in /status with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.context import SERVICES_KEY, Services
+from bot.integrations import AdvancedOptions
+from bot.secret import Secret
+from db.models import Transaction
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import AccountProfile, HtxEmulator
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+from tests.test_mexc_futures_e2e import futures_rows
+
+THREE_WEEKS = AccountProfile(
+    years=0.06, traded_markets=3, trades=40, deposits=4, withdrawals=2, converts=0, transfers=2, rewards=0
+)
+SYNC_FROM_DAYS = 89  # inside the contract lists' 90 days, before the futures money was deposited (85 days ago)
+RECORDS = "/linear-swap-api/v3/swap_financial_record_exact"
+FILLS = "/linear-swap-api/v3/swap_cross_matchresults_exact"
+ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
+SIZE = {"BTC_USDT": Decimal("0.0001"), "ETH_USDT": Decimal("0.01"), "SOL_USDT": Decimal(1)}  # the script's
+CCXT = {"BTC_USDT": "BTC/USDT:USDT", "ETH_USDT": "ETH/USDT:USDT", "SOL_USDT": "SOL/USDT:USDT"}
+
+
+@pytest.fixture
+async def htx() -> AsyncIterator[HtxEmulator]:
+    async with HtxEmulator(seed=41, profile=THREE_WEEKS, listed_symbols=20, futures=True) as emulator:
+        yield emulator
+
+
+async def connect(services: Services, emulator: HtxEmulator) -> None:
+    key = emulator.create_demo_keys().read_only
+    await services.integrations.connect(
+        1001,
+        exchange_id="htx",
+        key_type="normal",
+        account_name="HTX-1",
+        fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+        options=AdvancedOptions(sync_from=date.today() - timedelta(days=SYNC_FROM_DAYS)),
+    )
+
+
+async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_reconcile(
+    telegram: BotApiEmulator, ada: Walker, htx: HtxEmulator, tmp_path: Path
+) -> None:
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"htx": htx.base_url})
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        await connect(services, htx)
+        summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=180)).text or ""
+        htx.requests.reset()
+        again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=60)).text or ""
+        second = dict(htx.requests.by_path)
+        status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+        async with services.database.reader() as session:
+            rows = list((await session.scalars(select(Transaction))).all())
+
+    script = htx.futures
+    assert script is not None
+    # Ground truth from the script, read as a person reads HTX's rows: the turnover over the price in the base, the
+    # turnover in USDT, the (negative) trade fee charged, the closing profit a record of its own when not zero.
+    truth: dict[str, set[tuple[object, ...]]] = {
+        "futures_trade": {
+            (
+                CCXT[d.symbol],
+                "buy" if d.side in (1, 2) else "sell",
+                d.symbol.split("_")[0],
+                d.vol * SIZE[d.symbol],
+                d.price,
+                "USDT",
+                d.vol * SIZE[d.symbol] * d.price,
+                "USDT",
+                d.fee,
+                d.time,
+            )
+            for d in script.deals
+        },
+        "realized_pnl": {(CCXT[d.symbol], "USDT", d.profit, d.time) for d in script.deals if d.profit},
+        "funding": {(CCXT[f.symbol], "USDT", f.funding, f.time) for f in script.funding},
+    }
+    assert len(script.deals) == 21 and len({d.symbol for d in script.deals}) == 3
+    assert futures_rows(rows) == truth
+    assert f"futures trades {len(truth['futures_trade']) + len(truth['realized_pnl'])}" in summary, summary
+    assert f"funding fees {len(truth['funding'])}" in summary, summary
+    assert "✅ HTX-1: the history explains every balance." in summary, summary
+    assert "✅ HTX-1: 0 new" in again, again
+    # The re-sync: the futures account once to see it is open and once for its balance, one 48-hour window of the
+    # financial records (read to an empty page) and one per contract.
+    assert second[ACCOUNT] == 2 and second[RECORDS] == 1 and second[FILLS] == 3, second
+    assert "🟢 HTX-1" in status and "✅ The history explains every balance." in status, status
+    for kind in ("Futures trades", "Funding fees"):
+        assert f"  ✅ {kind}\n" in status, status
+
+
+async def test_an_account_that_never_opened_contracts_shows_both_kinds_skipped_with_the_reason(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with HtxEmulator(seed=42, profile=THREE_WEEKS, listed_symbols=20) as htx:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"htx": htx.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], htx)
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=120)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+    reason = "HTX says this account has not opened contract trading: there is no futures history to fetch."
+    for kind in ("Futures trades", "Funding fees"):
+        assert f"  ⏭ {kind} — {reason}" in status, status
+    assert "✅ HTX-1: the history explains every balance." in summary, summary
