@@ -9,7 +9,8 @@ a Tax API key has none and the header is ignored), IPs outside the key's list (4
 everything else. Errors come with HTTP 400. Each endpoint has a per-second limit (per IP for public data, per
 account otherwise) and every IP 6,000 requests a minute (common/faq Q10), after which the IP waits 5 minutes; past
 either the answer is HTTP 429 with code 429. A key of a unified trading account gets 40085 from every v2 endpoint and
-reads ``/api/v3/*`` (``bitget_uta``); futures and margin lists and accounts: ``bitget_derivatives``. Futures
+reads ``/api/v3/*`` (``bitget_uta``; its futures and margin fills and financial records: ``bitget_uta_derivatives``);
+classic futures and margin lists and accounts: ``bitget_derivatives``. Futures
 contracts and coin lists are not emulated (plain 404, listed in ``requests.unexpected``). Rules and sources:
 docs/exchange-apis/bitget.md.
 """
