@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bot.exports import ExportService
+from bot.exports import ExportFormat, ExportService
 from connectors.records import NormalizedRecord, RecordKind, natural_key
 from db.engine import Database
 from tests.files.test_imports import USER, account, store_api
@@ -21,7 +21,7 @@ WHEN = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
 OWN_NAMES = {"bitflyer": "bitFlyer", "bitbank": "bitbank", "gmocoin": "GMO Coin", "kucoin": "KuCoin"}
 # Where each format writes the exchange: Tallybot's CSV its `exchange` column; Koinly its Description, which starts
 # with the exchange's name; Cryptact its Source.
-EXCHANGE_CELLS = {"tallybot": "exchange", "koinly": "Description", "cryptact": "Source"}
+EXCHANGE_CELLS: dict[ExportFormat, str] = {"tallybot": "exchange", "koinly": "Description", "cryptact": "Source"}
 
 
 def reward(number: int) -> NormalizedRecord:
