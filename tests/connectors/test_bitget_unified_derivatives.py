@@ -70,7 +70,9 @@ async def test_a_unified_account_stores_every_futures_and_margin_record_once_thr
         got = {endpoint: await drain(fetcher, endpoint, cursors[endpoint], report) for endpoint in KINDS}
         asked = bitget.requests.count(RECORDS_PATH)
         fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        bitget.requests.reset()
         again = {endpoint: await drain(fetcher, endpoint, cursors[endpoint], FetchReport()) for endpoint in KINDS}
+        asked_again = bitget.requests.count(RECORDS_PATH)
 
     assert fetcher.unified
     # What is older than the v3 lists' 90 days is out of reach, and said so; nothing else is a gap.
@@ -130,6 +132,7 @@ async def test_a_unified_account_stores_every_futures_and_margin_record_once_thr
         assert again[endpoint] == [], endpoint
     # Financial records: 3 futures categories twice (positions, funding) and MARGIN, 90 days in 30-day ranges.
     assert asked == 7 * 3
+    assert asked_again == 7  # a re-sync: the newest range of each stream
 
 
 async def test_the_unified_balance_is_read_net_of_its_debt(bitget: BitgetEmulator) -> None:
