@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from bot.jobs.auto import AutoSyncOrder
 from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
-from bot.jobs.queue import SyncQueue
+from bot.jobs.queue import QueuedJobs, SyncQueue
 from bot.settings import Settings
 from db.engine import Database
 from db.migrate import apply_job_schema
@@ -28,6 +28,8 @@ async def test_a_sync_press_replaces_a_waiting_automatic_sync_and_one_job_at_mos
             auto_behind_press = await queue.defer_auto(automatic)
             other_account = await queue.defer_auto(AutoSyncOrder(1001, 8, "Bybit-2", "en"))
             waiting = await queue.in_queue([7, 8])
+            spread = QueuedJobs(queue.app, spread_seconds=60)  # as the workers' due pass defers
+            spread_deferred = await spread.defer_auto(AutoSyncOrder(1001, 9, "Bybit-3", "en"))
         database = Database(url)
         try:
             async with database.reader() as session:
@@ -37,6 +39,15 @@ async def test_a_sync_press_replaces_a_waiting_automatic_sync_and_one_job_at_mos
                         text("SELECT task_name, lock, status::text FROM procrastinate_jobs ORDER BY id")
                     )
                 ]
+                waits = {
+                    str(row[0]): row[1]
+                    for row in await session.execute(
+                        text(
+                            "SELECT lock, extract(epoch FROM scheduled_at - now()) FROM procrastinate_jobs "
+                            "WHERE status = 'todo'"
+                        )
+                    )
+                }
         finally:
             await database.dispose()
 
@@ -48,6 +59,11 @@ async def test_a_sync_press_replaces_a_waiting_automatic_sync_and_one_job_at_mos
         ("tallybot.auto_sync_account", "integration:7", "cancelled"),
         ("tallybot.sync_account", "integration:7", "todo"),
         ("tallybot.auto_sync_account", "integration:8", "todo"),
+        ("tallybot.auto_sync_account", "integration:9", "todo"),
     ]
+    assert spread_deferred is True
+    # Deferred by the bot (no spread): due at once. By the due pass: at a random moment within the next minute.
+    assert waits["integration:7"] is None and waits["integration:8"] is None
+    assert 0 < float(waits["integration:9"]) <= 60
     # Only /sync jobs have a progress message to answer in reply to.
     assert waiting == {7: JobInQueue(QueuedSync.WAITING, 1001, 55)}

@@ -27,7 +27,7 @@ def register_auto_sync_tasks(app: App, settings: AutoSyncSettings) -> None:
     async def auto_sync_due(context: JobContext, timestamp: int) -> None:
         del timestamp  # the pass reads what is due now: an account due at a missed tick is still due
         work: WorkerServices = context.additional_context[WORKER_KEY]
-        await due_pass(work.auto, QueuedJobs(context.app))
+        await due_pass(work.auto, QueuedJobs(context.app, spread_seconds=settings.check_seconds))
 
     @app.task(name=AUTO_SYNC_TASK, queue=SYNC_QUEUE, pass_context=True)
     async def auto_sync_account(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,8 +94,12 @@ class QueuedJobs:
     (a /sync press, an automatic run) hold the account's lock and queueing lock, so at most one of them waits and
     never two run at once."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, spread_seconds: float = 0.0) -> None:
         self.app = app
+        # Automatic syncs due together start at random moments within this window (the due pass's interval), not
+        # all at once: accounts switched on together, or all due after a time without workers, share the
+        # exchanges' limits and the workers' slots.
+        self.spread_seconds = spread_seconds
 
     async def in_queue(self, integration_ids: Sequence[int]) -> dict[int, JobInQueue]:
         """The accounts among these whose /sync job waits or runs, with the message that shows it."""
@@ -124,8 +129,10 @@ class QueuedJobs:
         return await self._defer(SYNC_TASK, order.integration_id, order.as_job_args())
 
     async def defer_auto(self, order: AutoSyncOrder) -> bool:
-        """Queue the account's automatic sync (bot/jobs/auto.py `AutoSyncJobs`); False when a sync of it waits."""
-        return await self._defer(AUTO_SYNC_TASK, order.integration_id, order.as_job_args())
+        """Queue the account's automatic sync (bot/jobs/auto.py `AutoSyncJobs`), to start within the spread; False
+        when a sync of it waits."""
+        delay = random.uniform(0, self.spread_seconds)  # noqa: S311 - spreading load, nothing secret
+        return await self._defer(AUTO_SYNC_TASK, order.integration_id, order.as_job_args(), delay)
 
     async def _cancel_waiting_auto_sync(self, integration_id: int) -> bool:
         """Cancel the account's automatic sync job if it still waits (one a worker took already runs to its end)."""
@@ -138,9 +145,11 @@ class QueuedJobs:
         cancelled = [await self.app.job_manager.cancel_job_by_id_async(int(row["id"])) for row in rows]
         return any(cancelled)
 
-    async def _defer(self, task: str, integration_id: int, arguments: dict[str, Any]) -> bool:
+    async def _defer(self, task: str, integration_id: int, arguments: dict[str, Any], delay: float = 0.0) -> bool:
         lock = lock_of(integration_id)
-        deferrer = self.app.configure_task(task, lock=lock, queueing_lock=lock, queue=SYNC_QUEUE)
+        deferrer = self.app.configure_task(
+            task, lock=lock, queueing_lock=lock, queue=SYNC_QUEUE, schedule_in={"seconds": delay} if delay > 0 else None
+        )
         try:
             await deferrer.defer_async(**arguments)
         except AlreadyEnqueued:
