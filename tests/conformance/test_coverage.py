@@ -44,7 +44,7 @@ from sandbox.exchanges import (
 )
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
-from tests.conformance import test_bitget_unified, test_bybit
+from tests.conformance import test_binance_transfer_lists, test_bitget_unified, test_bybit
 from tests.conformance.corpus import EXCHANGES, ROOT, Example, examples, load, shape_differences
 from tests.emulators import test_balances
 
@@ -71,7 +71,7 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     "kucoin": lambda: KucoinEmulator(seed=77, profile=RICH, listed_symbols=30),
     "gate": lambda: GateEmulator(seed=78, profile=RICH, listed_symbols=30, derivatives=True),
     "mexc": lambda: MexcEmulator(seed=79, profile=RICH, listed_symbols=30, futures=True),
-    "htx": lambda: HtxEmulator(seed=80, profile=RICH, listed_symbols=30),
+    "htx": lambda: HtxEmulator(seed=80, profile=RICH, listed_symbols=30, futures=True),
     "bigone": lambda: BigoneEmulator(seed=81, profile=RICH, listed_pairs=30),
 }
 # The four exchanges with a folder of the shared corpus, then the seven whose fixtures are all in documented/.
@@ -184,6 +184,8 @@ DOCUMENTED_TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
 # Documented examples written inside a conformance test, where that test gives them both checks. Bybit's carry
 # their endpoint (`test_bybit.LOCAL`); Bitget's v3 (UTA) examples are plain answers, named here with their path.
 IN_TEST: dict[str, dict[str, Any]] = {
+    # Binance's Simple Earn locked lists, isolated-margin transfers and the sub-account refusals a live log recorded.
+    "binance": test_binance_transfer_lists.LOCAL,
     "bybit": {example.endpoint: example.response for example in test_bybit.LOCAL if example.endpoint},
     "bitget": {
         "/api/v3/trade/fills": test_bitget_unified.FILLS,
@@ -326,6 +328,15 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "okx/savings_lending_history.docs.json": ("privateGetFinanceSavingsLendingHistory", {}),
     "okx/borrow_repay_history.docs.json": ("privateGetAccountSpotBorrowRepayHistory", {}),
     "okx/onchain_orders_active.docs.json": ("privateGetFinanceStakingDefiOrdersActive", {}),
+    # The quarterly bill archive (tests/connectors/test_okx_bill_archive.py compares a link once the file is ready).
+    "okx/bills_history_archive_apply.docs.json": (
+        "privatePostAccountBillsHistoryArchive",
+        {"year": "2023", "quarter": "Q1"},
+    ),
+    "okx/bills_history_archive_get.docs.json": (
+        "privateGetAccountBillsHistoryArchive",
+        {"year": "2023", "quarter": "Q4"},
+    ),
     "bitget/margin_currencies.docs.json": ("publicMarginGetV2MarginCurrencies", {}),
     # Binance's dust, P2P, Pay, fiat and Simple Earn lists (tests/conformance/test_binance_wallet_kinds.py asks each
     # of them again of an account scripted with those kinds, whose answers are not empty, and reads each example).
