@@ -22,6 +22,7 @@ import pytest
 from connectors.balances import binance as binance_reads
 from connectors.fetchers.binance.futures import COINM, USDM, BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
+from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BinanceEmulator
@@ -81,7 +82,16 @@ def read(records: list[NormalizedRecord | None] | list[NormalizedRecord]) -> lis
 
 futures = BinanceFutures(client(), "binance", datetime(2017, 7, 14, tzinfo=UTC).date())
 margin = BinanceMargin(client(), "binance", datetime(2019, 7, 11, tzinfo=UTC).date())
-transfers = BinanceTransfers(client(), lambda asset: None)
+
+
+async def _no_pairs(report: Any) -> list[str]:
+    return []
+
+
+OPENED = (datetime(2017, 7, 14, tzinfo=UTC).date(), datetime(2019, 7, 11, tzinfo=UTC).date())
+transfers = BinanceTransfers(
+    client(), lambda asset: None, _no_pairs, BinanceSubAccountMoves(client(), lambda asset, source: None), OPENED
+)
 
 READINGS: dict[str, tuple[Callable[[Any], list[Any]], list[dict[str, Any] | None] | list[tuple[str, Decimal]]]] = {
     # A USDⓈ-M fill: its commission is its fee (negative here: a rebate, kept as the page shows it), its realized

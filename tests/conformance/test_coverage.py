@@ -44,7 +44,7 @@ from sandbox.exchanges import (
 )
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
-from tests.conformance import test_bitget_unified, test_bybit
+from tests.conformance import test_binance_transfer_lists, test_bitget_unified, test_bybit
 from tests.conformance.corpus import EXCHANGES, ROOT, Example, examples, load, shape_differences
 from tests.emulators import test_balances
 
@@ -184,6 +184,8 @@ DOCUMENTED_TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
 # Documented examples written inside a conformance test, where that test gives them both checks. Bybit's carry
 # their endpoint (`test_bybit.LOCAL`); Bitget's v3 (UTA) examples are plain answers, named here with their path.
 IN_TEST: dict[str, dict[str, Any]] = {
+    # Binance's Simple Earn locked lists, isolated-margin transfers and the sub-account refusals a live log recorded.
+    "binance": test_binance_transfer_lists.LOCAL,
     "bybit": {example.endpoint: example.response for example in test_bybit.LOCAL if example.endpoint},
     "bitget": {
         "/api/v3/trade/fills": test_bitget_unified.FILLS,
