@@ -88,12 +88,13 @@ class OkxArchive:
     """Applications per quarter, their state by the server's clock, and the files behind their links.
 
     ``ready_after_ms`` is the documented two hours; a test that means "two hours later" sets it to 0 between
-    syncs. ``failing`` names quarters whose generation fails ("failed": Failed, please apply again) once."""
+    syncs. ``failing`` counts, per quarter, the applications whose generation fails ("failed": Failed, please apply
+    again) before one succeeds."""
 
     def __init__(self, derivatives: OkxDerivatives, *, ready_after_ms: int = READY_AFTER_MS) -> None:
         self.derivatives = derivatives
         self.ready_after_ms = ready_after_ms
-        self.failing: set[str] = set()
+        self.failing: dict[str, int] = {}
         self.applications: dict[str, _Application] = {}
         self.links: dict[str, tuple[str, int]] = {}  # token -> (quarter name, expiry ms)
         self.downloads = 0
@@ -108,8 +109,8 @@ class OkxArchive:
         known = self.applications.get(name)
         if known is None or known.failed:
             known = self.applications[name] = _Application(call.now_ms)
-            if name in self.failing:
-                self.failing.discard(name)
+            if self.failing.get(name, 0) > 0:
+                self.failing[name] -= 1
                 known.failed = True
             return [{"result": "false", "ts": str(known.first_ms)}]
         ready = self._state(known, call.now_ms) == "finished"

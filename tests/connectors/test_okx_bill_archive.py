@@ -124,7 +124,7 @@ async def test_old_bills_arrive_two_hours_after_the_first_sync_and_are_downloade
 async def test_a_file_okx_failed_to_prepare_is_applied_for_again_and_read_by_a_later_sync(okx: OkxEmulator) -> None:
     archive = okx.book.archive
     quarters = _wanted_quarters()
-    archive.failing = set(quarters)
+    archive.failing = dict.fromkeys(quarters, 1)
     async with okx_client(okx) as client:
         cursors: dict[Endpoint, dict[str, Cursor]] = {}
         await sync_all(client, cursors)
@@ -133,6 +133,27 @@ async def test_a_file_okx_failed_to_prepare_is_applied_for_again_and_read_by_a_l
         assert old_ones(records) == []
         assert gaps.count("sync.gap.okx.archive_preparing") == 3
         assert archive.application_requests == 2 * len(quarters)
+        records, gaps = await sync_all(client, cursors)
+        assert old_ones(records) == OLD
+        assert gaps == []
+
+
+async def test_a_file_that_fails_twice_is_named_as_okx_archiving_unified_accounts_only_and_still_read_later(
+    okx: OkxEmulator,
+) -> None:
+    archive = okx.book.archive
+    quarters = _wanted_quarters()
+    archive.failing = dict.fromkeys(quarters, 2)
+    async with okx_client(okx) as client:
+        cursors: dict[Endpoint, dict[str, Cursor]] = {}
+        await sync_all(client, cursors)
+        archive.ready_after_ms = 0
+        _, gaps = await sync_all(client, cursors)  # failed once: applied again, "preparing"
+        assert gaps.count("sync.gap.okx.archive_preparing") == 3
+        records, gaps = await sync_all(client, cursors)  # failed twice: said so, and applied again
+        assert old_ones(records) == []
+        assert gaps.count("sync.gap.okx.archive_failed") == 3
+        assert "sync.gap.okx.archive_preparing" not in gaps
         records, gaps = await sync_all(client, cursors)
         assert old_ones(records) == OLD
         assert gaps == []
