@@ -14,6 +14,9 @@ their sources: docs/exchange-apis/okx.md.
 | EARN_REWARDS | asset bills-history, reward types ("") | since 2021-02-01 |
 |              | savings lending-history ("SAVINGS") | 1 month |
 
+Each bills-archive list's unreached range (before its three months) is read afterwards from OKX's quarterly files,
+since 2021-02-01 (archive.py; cursor key "<list>:ARCHIVE", "ARCHIVE" for a list keyed "").
+
 Pages of 100 (`limit`), newest first. fills-history and bills-archive page on `after` a billId with `begin`/`end`
 on `ts`; the two lists without ids page on `after` a ts (borrow/repay history's includes the ts itself). A list's
 reach is told as a gap only when the account shows use before it (signs.py).
