@@ -1,8 +1,9 @@
 """A Binance user who swept dust to BNB, traded P2P, paid with Binance Pay, moved euros in and out, bought coins by
-card and keeps some in Simple Earn, as they meet Tallybot: they connect a read-only key and /sync. Each of these kinds
-is on by default and named with its count in the summary; /status lists them; and the balances of every wallet
-(spot, funding and both Simple Earn wallets) are explained by the history: the account is green. A P2P order still
-in progress at the first sync is stored by the next one, once it has completed, and only once."""
+card and keeps some in Simple Earn (flexible, locked, one locked position redeemed early), as they meet Tallybot:
+they connect a read-only key and /sync. Each of these kinds is on by default and named with its count in the
+summary; /status lists them; and the balances of every wallet (spot, funding and both Simple Earn wallets) are
+explained by the history: the account is green. A P2P order still in progress at the first sync is stored by the
+next one, once it has completed, and only once."""
 
 from __future__ import annotations
 
@@ -50,6 +51,11 @@ async def test_every_wallet_kind_syncs_reconciles_and_a_pending_p2p_order_arrive
     )
     for kind in counts:
         assert kind in summary, (kind, summary)
+    # Rewards: the account's 3 distributions, the flexible product's bonus (distribution list) and 3 real-time rewards
+    # (Simple Earn list); from the locked lists, 3 BTC rewards and a BNB boost of the position held, 2 BNB rewards of
+    # the one redeemed early and the 0.0004 BNB of them Binance took back (a negative interest). Paid to spot, they
+    # are what the green line above needs: without the locked lists BTC and BNB would not reconcile.
+    assert "earn and staking rewards 14" in summary, summary
     for label in ("Dust conversions", "P2P trades", "Pay transfers", "Fiat and card purchases"):
         assert label in status, (label, status)
     # The order completed since: its trade and the euros its buyer paid, and nothing stored twice; still green.
