@@ -45,10 +45,11 @@ EXCEPTIONS = {
     # At start-up, before any handler runs, the application layer closes progress messages a killed process left
     # open; bot/ may not import handlers/ (the import-graph rule), and the text is one fixed line.
     ("bot/open_messages.py", "edit_message_text"),
-    # A sync worker (`tallybot worker`, bot/jobs/) edits the progress message and sends the summary itself, in its
-    # own process: bot/ may not import handlers/; it keeps the same rules (HTML, no preview, bot/message_parts.py).
+    # A sync worker (`tallybot worker`, bot/jobs/) edits the progress message and sends the summary and automatic
+    # sync's notices itself, in its own process: bot/ may not import handlers/; it keeps the same rules (HTML, no
+    # preview, split by bot/message_parts.py). The embedded bot's notices go the same way (one task function).
     ("bot/jobs/progress_message.py", "edit_message_text"),
-    ("bot/jobs/task.py", "send_message"),
+    ("bot/jobs/auto.py", "send_message"),
 }
 # Deleting a pasted key must stay the first Bot API call for that message: one function does it, and its callers
 # (the key guard, the Assistant's field step) call it before anything else.
