@@ -128,7 +128,7 @@ async def fill_from_archive(
         # One gap per cause over the quarters it holds, so /status says it once, not once per quarter.
         first, last = min(q for q, _ in pieces), max(q for q, _ in pieces)
         label = _label(first) if first == last else f"{_label(first)} – {_label(last)}"
-        msg = "sync.gap.okx.archive_failed" if failed else "sync.gap.okx.archive_preparing"
+        msg = msgid("sync.gap.okx.archive_failed") if failed else msgid("sync.gap.okx.archive_preparing")
         span = (min(p[0] for _, p in pieces), max(p[1] for _, p in pieces))
         _gap(report, spec, span, Text.of(msg, phrase=spec.phrase, quarter=label))
     yield Page(spec.endpoint, (), state.dump(), until, market)
