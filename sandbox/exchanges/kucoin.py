@@ -38,13 +38,15 @@ from sandbox.exchanges.base import (
 from sandbox.exchanges.kucoin_book import KucoinBook, KucoinError, KucoinIds
 from sandbox.exchanges.kucoin_classic import classic_fills
 from sandbox.exchanges.kucoin_convert import ConvertHistory
+from sandbox.exchanges.kucoin_futures import KucoinFutures, script_futures
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
 POOL_WINDOW_MS = 30 * SECOND_MS
 # Resource pools at VIP0 ("Rate Limit" page of KuCoin's docs): quota per 30 s.
-DEFAULT_POOLS: Mapping[str, int] = MappingProxyType({"spot": 4000, "management": 2000, "public": 2000})
+DEFAULT_POOLS: Mapping[str, int] = MappingProxyType({"spot": 4000, "futures": 2000, "management": 2000, "public": 2000})
+FILLS = "/api/v1/fills"  # on the spot host (classic fills) and on the futures host
 TIMESTAMP_TOLERANCE_MS = 5 * SECOND_MS  # "must be less than 5 seconds"
 _KEY = re.compile(r"[0-9a-f]{24}")
 
@@ -96,10 +98,12 @@ class KucoinEmulator(ExchangeEmulator):
         clock: Clock | None = None,
         end_inclusive: bool = True,
         hf_upgrade_ms: int | None = None,
+        derivatives: bool = False,
     ) -> None:
         """`end_inclusive`: whether a row stamped exactly `endAt` is listed, which KuCoin's docs leave open.
         `hf_upgrade_ms`: when the account moved to high-frequency trading; its fills before then are classic ones
-        (GET /api/v1/fills). None: every fill is an HF fill."""
+        (GET /api/v1/fills). None: every fill is an HF fill. `derivatives`: the account also traded futures
+        (kucoin_futures.py); without it the futures ledger and fills are empty."""
         super().__init__(clock=clock)
         self.keys = KucoinKeys(self.key_length, self.secret_length)
         self.limits = limits or KucoinLimits()
@@ -112,6 +116,11 @@ class KucoinEmulator(ExchangeEmulator):
         )
         self.book = KucoinBook(self.account, end_inclusive=end_inclusive, hf_since_ms=hf_upgrade_ms)
         self.converts = ConvertHistory(self.book)
+        self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
+        futures = KucoinFutures(self.futures_script)
+        # The futures host's endpoints (api-futures.kucoin.com), served on this same port: the URL override sends
+        # every KuCoin host here. GET /api/v1/fills is on both hosts: a request naming `tradeTypes` is the futures one.
+        self.futures_fills = Endpoint(FILLS, "futures", 5, futures.fills)
         self._pools: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         # Weights from each endpoint's page (docs/exchange-apis/kucoin.md).
@@ -122,7 +131,9 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/hf/accounts/opened", "spot", 30, book.account_type),
             Endpoint("/api/v1/accounts", "management", 5, book.accounts),
             Endpoint("/api/v1/hf/fills", "spot", 2, book.hf_fills),
-            Endpoint("/api/v1/fills", "spot", 10, partial(classic_fills, book)),
+            Endpoint(FILLS, "spot", 10, partial(classic_fills, book)),
+            Endpoint("/api/v1/transaction-history", "management", 2, futures.ledger),
+            Endpoint("/api/v1/account-overview", "futures", 5, futures.overview),
             Endpoint("/api/v1/deposits", "management", 5, book.deposits),
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
             Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),
@@ -139,7 +150,8 @@ class KucoinEmulator(ExchangeEmulator):
 
     def _handler(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
-            return self.serve(request, endpoint)
+            futures = endpoint.path == FILLS and "tradeTypes" in request.rel_url.query
+            return self.serve(request, self.futures_fills if futures else endpoint)
 
         return handle
 

@@ -1,5 +1,6 @@
 """KuCoin (spot, classic account API): deposits, withdrawals, transfers between own accounts and bonuses (the spot
-ledger), converts, and spot fills per discovered market, each walked in time windows oldest first. Rules and their
+ledger), converts, and spot fills per discovered market, each walked in time windows oldest first; futures realised
+profit and loss and fills from the futures host (futures.py). Rules and their
 sources: docs/exchange-apis/kucoin.md.
 
 | endpoint | page | paging inside a window | window |
@@ -41,6 +42,7 @@ from connectors.fetchers.discovery import (
     plan_markets,
 )
 from connectors.fetchers.kucoin.classic import CLASSIC, ClassicFills
+from connectors.fetchers.kucoin.futures import KucoinFutures
 from connectors.fetchers.kucoin.pacing import VIP0_QUOTAS, PoolPacer
 from connectors.fetchers.kucoin.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -74,7 +76,7 @@ PAGE_PARAM: Mapping[Endpoint, str] = {Endpoint.CONVERT: "page"}
 # Limit convert orders are a list of their own, walked after the market ones under this cursor key.
 LIMIT_CONVERTS = "limit_orders"
 LIMIT_CONVERT_METHOD = "privateGetConvertLimitOrders"
-SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
+SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES, Endpoint.FUTURES_TRADES})
 
 
 class KucoinFetcher:
@@ -102,6 +104,7 @@ class KucoinFetcher:
             pacer = client.tallybot_kucoin_pacer = PoolPacer(pool_quotas)
         self.pacer: PoolPacer = pacer
         self.classic = ClassicFills(client, pacer, self.rows, self.evidence, NAME, KUCOIN_OPENED)
+        self.futures = KucoinFutures(client, pacer, profile.id, NAME, KUCOIN_OPENED)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
@@ -122,6 +125,8 @@ class KucoinFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.FUTURES_TRADES:
+            return self.futures.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.CONVERT:
             return self._converts(spec, since=since, until=until, cursors=cursors, report=report)
         return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)

@@ -23,7 +23,7 @@ POOL_WINDOW_S = 30.0
 # A call is counted here when it is sent and by KuCoin when it arrives: weight leaves our window a second later than
 # KuCoin's, never earlier.
 ARRIVAL_MARGIN_S = 1.0
-VIP0_QUOTAS: Mapping[str, int] = MappingProxyType({"spot": 4000, "management": 2000})
+VIP0_QUOTAS: Mapping[str, int] = MappingProxyType({"spot": 4000, "futures": 2000, "management": 2000})
 # (pool, weight) of each call the fetcher makes, from each endpoint's page (the larger where two editions differ).
 WEIGHTS: Mapping[str, tuple[str, int]] = MappingProxyType(
     {
@@ -37,6 +37,10 @@ WEIGHTS: Mapping[str, tuple[str, int]] = MappingProxyType(
         "privateGetFills": ("spot", 10),
         "privateGetConvertOrderHistory": ("spot", 5),
         "privateGetConvertLimitOrders": ("spot", 5),
+        # The futures host (futures.py): the futures ledger "Manage weight: 2"; fills 5 in the Futures pool (ccxt's
+        # "5FW" beside its cost).
+        "futuresPrivateGetTransactionHistory": ("management", 2),
+        "futuresPrivateGetFills": ("futures", 5),
     }
 )
 

@@ -91,6 +91,17 @@ ENDPOINTS = (
         api_path="GET /api/v1/convert/order/history, GET /api/v1/convert/limit/orders",
         notes=Text.of("profile.kucoin.endpoint.convert.notes"),
     ),
+    # Futures (the futures host): the ledger's realised profit and loss per contract and funding period, then the
+    # fills; connectors/fetchers/kucoin/futures.py, docs/exchange-apis/kucoin.md "Futures". Fills 1,000 a page
+    # ("the maximum cannot exceed 1000").
+    EndpointSpec(
+        Endpoint.FUTURES_TRADES,
+        default_enabled=True,
+        page_size=1000,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v1/transaction-history, GET /api/v1/fills",
+        notes=Text.of("profile.kucoin.endpoint.futures_trades.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(

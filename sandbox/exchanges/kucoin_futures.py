@@ -1,0 +1,290 @@
+"""KuCoin's classic futures account, emulated: the futures ledger, fills and account overview of a scripted account
+that traded USDT-margined and inverse perpetuals (docs/exchange-apis/kucoin.md, "Futures", names every page).
+
+- ``GET /api/v1/transaction-history`` (the futures ledger): `startAt`/`endAt` ms, `type`, `offset`, `forward`
+  (default true), `maxCount` (default 50), `currency`; answer ``{"dataList": [...], "hasMore": …}``, rows `time`,
+  `type` (RealisedPNL, Deposit, Withdrawal, TransferIn, TransferOut), `amount`, `fee`, `accountEquity`, `status`,
+  `remark` (the contract, or the transfer's words), `offset`, `currency`; amounts are JSON numbers, as in the
+  docs' example. A RealisedPNL line is booked per contract at the end of each funding period (04:00, 12:00 and
+  20:00 UTC: the example's line is stamped 12:00) in which its position changed or paid funding; it holds the
+  period's closing profit or loss less its fees and funding (the ledger's types are exhaustive, so the wallet's
+  every change is one of its lines: this composition is the emulator's reading, not a documented rule).
+  `forward=true` lists offsets ascending from after `offset`; false descending before it (unsourced details).
+- ``GET /api/v1/fills`` (futures): `symbol`, `tradeTypes`, `startAt`/`endAt`, `currentPage`, `pageSize` (default
+  50, at most 1000), newest first; rows as the docs' example. Both hosts have this path and the URL override sends
+  both to this one port: kucoin.py hands it here when the request names `tradeTypes`, a parameter only the futures
+  page has.
+- ``GET /api/v1/account-overview?currency=``: `accountEquity`, `marginBalance`, `availableBalance` … of the currency
+  (default XBT); no position stays open at the end of the script, so they are equal.
+
+The script, over 60 days: 3,000 USDT and 0.05 XBT moved in from the trading account, round trips in XBTUSDTM,
+ETHUSDTM and the inverse XBTUSDM held 20 hours each, and 1,000 USDT moved back on day 55.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sandbox.exchanges.base import DAY_MS, HOUR_MS, SECOND_MS
+from sandbox.exchanges.kucoin_book import int_param, invalid
+from sandbox.exchanges.protocol import Call, NotEmulated
+
+Json = dict[str, Any]
+PERIOD_MS = 8 * HOUR_MS
+PERIOD_OFFSET_MS = 4 * HOUR_MS  # periods end at 04:00, 12:00 and 20:00 UTC
+TAKER = Decimal("0.0006")  # the example's feeRate "0.00060"
+FUNDING_RATE = Decimal("0.0001")
+PLACES = Decimal("0.00000001")
+LEDGER_MAX = 200  # maxCount: "The default size is 50"; no maximum documented (unsourced)
+FILLS_MAX, FILLS_DEFAULT = 1000, 50  # pageSize "The default pageSize is 50; the maximum cannot exceed 1000"
+
+
+@dataclass(frozen=True)
+class Contract:
+    symbol: str
+    settle: str
+    multiplier: Decimal  # base per lot; 0 for the inverse XBTUSDM (a lot is 1 USD)
+    price: Decimal
+
+
+CONTRACTS = (
+    Contract("XBTUSDTM", "USDT", Decimal("0.001"), Decimal(60000)),
+    Contract("ETHUSDTM", "USDT", Decimal("0.01"), Decimal(3000)),
+    Contract("XBTUSDM", "XBT", Decimal(0), Decimal(60000)),
+)
+
+
+@dataclass(frozen=True)
+class Fill:
+    contract: Contract
+    trade_id: int
+    order_id: int
+    time_ms: int
+    side: str
+    size: int
+    price: Decimal
+    value: Decimal
+    fee: Decimal
+
+
+@dataclass(frozen=True)
+class Line:
+    time_ms: int
+    type: str
+    amount: Decimal
+    currency: str
+    remark: str
+    offset: int = 0
+
+
+def q8(value: Decimal) -> Decimal:
+    return value.quantize(PLACES, rounding=ROUND_HALF_UP)
+
+
+def period_end(ms: int) -> int:
+    """The end of the funding period `ms` falls in: the next 04/12/20:00 mark at or after it."""
+    return -(-(ms - PERIOD_OFFSET_MS) // PERIOD_MS) * PERIOD_MS + PERIOD_OFFSET_MS
+
+
+def value_of(contract: Contract, size: int, price: Decimal) -> Decimal:
+    """A fill's `value` in the settle currency: lots × multiplier × price, or (inverse) lots ÷ price XBT."""
+    if contract.multiplier == 0:
+        return q8(Decimal(size) / price)
+    return Decimal(size) * contract.multiplier * price
+
+
+@dataclass(frozen=True)
+class FuturesScript:
+    fills: tuple[Fill, ...]
+    lines: tuple[Line, ...]
+
+    def equity(self, currency: str) -> Decimal:
+        return sum((line.amount for line in self.lines if line.currency == currency), Decimal(0))
+
+
+def script_futures(seed: int, now_ms: int) -> FuturesScript:
+    start = (now_ms - 60 * DAY_MS) // DAY_MS * DAY_MS
+    fills: list[Fill] = []
+    moves: list[Line] = [
+        Line(start + HOUR_MS, "TransferIn", Decimal(3000), "USDT", "Transferred from Trading Account"),
+        Line(start + HOUR_MS + SECOND_MS, "TransferIn", Decimal("0.05"), "XBT", "Transferred from Trading Account"),
+        Line(start + 55 * DAY_MS, "TransferOut", Decimal(-1000), "USDT", "Transferred to Trading Account"),
+    ]
+    # Per (contract, period end): closing profit or loss less fees and funding.
+    booked: dict[tuple[str, int], Decimal] = {}
+    ids = {"trade": 1_784_000_000_000 + seed * 1000, "order": 236_000_000_000_000_000 + seed * 1000}
+
+    def book(contract: Contract, ms: int, amount: Decimal) -> None:
+        key = (contract.symbol, period_end(ms))
+        booked[key] = booked.get(key, Decimal(0)) + amount
+
+    def fill(contract: Contract, ms: int, side: str, size: int, price: Decimal) -> None:
+        ids["trade"] += 11
+        ids["order"] += 17
+        value = value_of(contract, size, price)
+        fee = q8(value * TAKER)
+        fills.append(Fill(contract, ids["trade"], ids["order"], ms, side, size, price, value, fee))
+        book(contract, ms, -fee)
+
+    def round_trip(contract: Contract, opened: int, long: bool, size: int, move: Decimal) -> None:
+        entry, exit_price = contract.price, contract.price + move
+        fill(contract, opened, "buy" if long else "sell", size, entry)
+        mark = period_end(opened + 1)
+        closed = opened + 20 * HOUR_MS
+        while mark < closed:  # funding at each mark inside the holding: a long pays, a short receives
+            paid = q8(value_of(contract, size, entry) * FUNDING_RATE)
+            book(contract, mark, -paid if long else paid)
+            mark += PERIOD_MS
+        fill(contract, closed, "sell" if long else "buy", size, exit_price)
+        if contract.multiplier == 0:
+            pnl = q8(Decimal(size) * (1 / entry - 1 / exit_price))
+        else:
+            pnl = Decimal(size) * contract.multiplier * (exit_price - entry)
+        book(contract, closed, pnl if long else -pnl)
+
+    xbt, eth, inverse = CONTRACTS
+    for n in range(6):
+        round_trip(xbt, start + (1 + 8 * n) * DAY_MS + 2 * HOUR_MS + 13 * SECOND_MS, n % 2 == 0, 20 + 5 * n,
+                   Decimal(300 - 150 * (n % 3)))  # fmt: skip
+    for n in range(4):
+        round_trip(eth, start + (3 + 12 * n) * DAY_MS + 6 * HOUR_MS + 29 * SECOND_MS, n % 2 == 1, 40 + 10 * n,
+                   Decimal(25 - 20 * n))  # fmt: skip
+    for n in range(2):
+        round_trip(inverse, start + (6 + 20 * n) * DAY_MS + 15 * HOUR_MS + 7 * SECOND_MS, True, 600 + 200 * n,
+                   Decimal(1200 - 1800 * n))  # fmt: skip
+    by_symbol = {c.symbol: c for c in CONTRACTS}
+    pnl_lines = [
+        Line(end, "RealisedPNL", amount, by_symbol[symbol].settle, symbol) for (symbol, end), amount in booked.items()
+    ]
+    ordered = sorted((*moves, *pnl_lines), key=lambda line: (line.time_ms, line.remark))
+    lines = tuple(
+        Line(line.time_ms, line.type, line.amount, line.currency, line.remark, 51_300_000 + seed * 1000 + n)
+        for n, line in enumerate(ordered, start=1)
+    )
+    return FuturesScript(tuple(sorted(fills, key=lambda f: (f.time_ms, f.trade_id))), lines)
+
+
+class KucoinFutures:
+    """Serves the futures endpoints of one scripted account (`script` None: nothing ever moved into futures)."""
+
+    def __init__(self, script: FuturesScript | None) -> None:
+        self.script = script or FuturesScript((), ())
+
+    def ledger(self, call: Call) -> Json:
+        p = call.params
+        size = int_param(p, "maxCount")
+        size = 50 if size is None else size
+        if not 1 <= size <= LEDGER_MAX:
+            raise invalid("maxCount")
+        start, end = int_param(p, "startAt"), int_param(p, "endAt")
+        currency, kind, after = p.get("currency") or "XBT", p.get("type"), int_param(p, "offset")
+        forward = p.get("forward", "true") != "false"
+        rows = [
+            line
+            for line in self.script.lines
+            if line.currency == currency
+            and kind in (None, "", line.type)
+            and (start is None or line.time_ms >= start)
+            and (end is None or line.time_ms <= end)
+        ]
+        if forward:
+            rows = [r for r in rows if after is None or r.offset > after]
+        else:
+            rows = [r for r in reversed(rows) if after is None or r.offset < after]
+        equity: dict[int, Decimal] = {}
+        running = Decimal(0)
+        for line in self.script.lines:
+            if line.currency == currency:
+                running += line.amount
+                equity[line.offset] = running
+        return {"dataList": [_line(r, equity[r.offset]) for r in rows[:size]], "hasMore": len(rows) > size}
+
+    def fills(self, call: Call) -> Json:
+        p = call.params
+        current = int_param(p, "currentPage") or 1
+        size = int_param(p, "pageSize")
+        size = FILLS_DEFAULT if size is None else size
+        if not 1 <= size <= FILLS_MAX or current < 1:
+            raise invalid("pageSize")
+        if p.get("orderId"):
+            raise NotEmulated("futures fills by order are not emulated")
+        start, end = int_param(p, "startAt"), int_param(p, "endAt")
+        symbol, kinds = p.get("symbol"), set((p.get("tradeTypes") or "trade").split(","))
+        chosen = [
+            f
+            for f in reversed(self.script.fills)
+            if symbol in (None, "", f.contract.symbol)
+            and "trade" in kinds
+            and (start is None or f.time_ms >= start)
+            and (end is None or f.time_ms <= end)
+        ]
+        pages = (len(chosen) + size - 1) // size
+        return {
+            "currentPage": current,
+            "pageSize": size,
+            "totalNum": len(chosen),
+            "totalPage": pages,
+            "items": [_fill(f) for f in chosen[(current - 1) * size : current * size]],
+        }
+
+    def overview(self, call: Call) -> Json:
+        currency = call.params.get("currency") or "XBT"
+        equity = float(self.script.equity(currency))
+        return {
+            "accountEquity": equity,
+            "unrealisedPNL": 0,
+            "marginBalance": equity,
+            "positionMargin": 0,
+            "orderMargin": 0,
+            "frozenFunds": 0,
+            "availableBalance": equity,
+            "currency": currency,
+        }
+
+
+def _line(line: Line, equity: Decimal) -> Json:
+    # The docs' example writes amounts as JSON numbers; a float of at most 15 significant digits reads back as
+    # the same decimal text.
+    return {
+        "time": line.time_ms,
+        "type": line.type,
+        "amount": float(line.amount),
+        "fee": 0.0,
+        "accountEquity": float(equity),
+        "status": "Completed",
+        "remark": line.remark,
+        "offset": line.offset,
+        "currency": line.currency,
+    }
+
+
+def _fill(f: Fill) -> Json:
+    settle = f.contract.settle
+    return {
+        "symbol": f.contract.symbol,
+        "tradeId": str(f.trade_id),
+        "orderId": str(f.order_id),
+        "side": f.side,
+        "liquidity": "taker",
+        "forceTaker": False,
+        "price": format(f.price, "f"),
+        "size": f.size,
+        "value": format(f.value, "f"),
+        "openFeePay": format(f.fee, "f"),
+        "closeFeePay": "0",
+        "stop": "",
+        "feeRate": "0.00060",
+        "fixFee": "0",
+        "feeCurrency": settle,
+        "marginMode": "CROSS",
+        "settleCurrency": settle,
+        "fee": format(f.fee, "f"),
+        "orderType": "market",
+        "displayType": "market",
+        "tradeType": "trade",
+        "subTradeType": None,
+        "tradeTime": f.time_ms * 1_000_000,
+        "createdAt": f.time_ms,
+    }
