@@ -12,8 +12,15 @@ from tests.catalogue_scan import module_files, parsed
 # second argument or by keyword.
 BY_KEYWORD = frozenset({"t", "tn"})
 SECOND_ARGUMENT = frozenset({"render", "join"})
-# Views outside handlers/: the sync's progress and summary, the reconciliation's lines, the worker's sync task.
-VIEWS_IN_BOT = ("bot/sync/views.py", "bot/reconcile/views.py", "bot/jobs/task.py", "bot/troubleshooting.py")
+# Views outside handlers/: the sync's progress and summary, the reconciliation's lines, the worker's sync task,
+# automatic sync's notices and offer (both deployments).
+VIEWS_IN_BOT = (
+    "bot/sync/views.py",
+    "bot/reconcile/views.py",
+    "bot/jobs/task.py",
+    "bot/jobs/auto.py",
+    "bot/troubleshooting.py",
+)
 
 
 def wording_calls_without_locale(module: str, tree: ast.Module) -> list[str]:
