@@ -48,9 +48,9 @@ async def test_a_futures_and_margin_trader_syncs_every_kind_and_the_account_reco
     # 2 borrowings, 1 repayment and 7 interest charges; the income history's other lines that change the USDⓈ-M
     # wallet (an INTERNAL_TRANSFER and a coin swap's two legs) come with the funding fees: 9 + 3.
     # The universal transfer history: 5,000 USDT and 0.2 BTC into the futures wallets, 1,000 USDT back, 2,000 USDT
-    # into cross margin (the isolated pair's 600 USDT needs its symbol asked and is not listed there).
+    # into cross margin; and the 600 USDT moved into the isolated pair, from its own list (asked with its symbol).
     for counted in (
-        "transfers 4",
+        "transfers 5",
         "funding fees 12",
         "futures trades 36",
         "margin loans and interest 10",
