@@ -7,6 +7,7 @@ applications spent leave the rest for a later sync; the file is read as the docs
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import json
@@ -266,3 +267,42 @@ async def test_the_emulated_archive_answers_in_the_documented_shapes_and_its_fil
         (member,) = archive.namelist()
         header = archive.read(member).decode().splitlines()[0].split(",")
     assert header == DOCUMENTED_COLUMNS  # no `type` column: the reader takes it from subType
+
+
+async def test_a_first_sync_stopped_inside_the_funding_walk_still_leads_to_the_older_funding_fees(
+    okx: OkxEmulator,
+) -> None:
+    """Pages of one bill: the first sync stops after its first page (as at a rate limit or a restart), before the
+    archive step ran; the sync that resumes the walk still hands the older range to the archive."""
+    profile = get_profile("okx")
+    small = dataclasses.replace(
+        profile,
+        endpoints=tuple(
+            dataclasses.replace(s, page_size=1) if s.endpoint is Endpoint.FUNDING else s for s in profile.endpoints
+        ),
+    )
+    stored: dict[str, Cursor] = {}
+
+    async def funding(stop_after: int | None) -> tuple[list[NormalizedRecord], list[str]]:
+        fetcher = fetcher_for(small, client)
+        records: list[NormalizedRecord] = []
+        report = FetchReport()
+        pages = fetcher.fetch(
+            Endpoint.FUNDING, since=SINCE, until=datetime.now(UTC), cursors=dict(stored), report=report
+        )
+        async for page in pages:
+            stored[page.market] = json.loads(json.dumps(page.cursor))
+            records.extend(page.records)
+            if stop_after is not None and len(stored) >= stop_after:
+                break
+        return records, [g.reason.id for g in report.gaps]
+
+    async with okx_client(okx) as client:
+        await funding(stop_after=1)
+        assert "walk" in stored[""]  # stopped inside the walk
+        _, gaps = await funding(None)
+        assert "sync.gap.okx.archive_preparing" in gaps
+        okx.book.archive.ready_after_ms = 0
+        records, gaps = await funding(None)
+    assert old_ones(records) == [(RecordKind.FUNDING, "USDT", Decimal("-0.75"))]
+    assert gaps == []

@@ -197,8 +197,10 @@ class OkxFetcher:
         start = history_start(spec, requested_ms=requested, exchange_name="OKX", opened=OKX_OPENED)
         if feed.method == "privateGetAssetBillsHistory":
             start = since_bills_history(spec, start)
-        if start.gap is not None and walk is None:
-            report.gaps.append(start.gap)  # a resumed walk was reported by the sync that began it
+        # A resumed walk's gap was reported by the sync that began it; a bills list's is reported again, as the
+        # quarterly archive (archive.py) that takes it over may not have run before that sync stopped.
+        if start.gap is not None and (walk is None or feed.method == BILLS_ARCHIVE):
+            report.gaps.append(start.gap)
         until_ms = to_ms(until)
         top = _Mark.load(walk.get("top")) if walk else None
         after: int | None = int(walk["after"]) if walk else None
