@@ -133,7 +133,6 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/hf/fills", "spot", 2, book.hf_fills),
             Endpoint(FILLS, "spot", 10, partial(classic_fills, book)),
             Endpoint("/api/v1/transaction-history", "management", 2, futures.ledger),
-            Endpoint("/api/v1/account-overview", "futures", 5, futures.overview),
             Endpoint("/api/v1/deposits", "management", 5, book.deposits),
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
             Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),

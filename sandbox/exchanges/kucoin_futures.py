@@ -1,4 +1,4 @@
-"""KuCoin's classic futures account, emulated: the futures ledger, fills and account overview of a scripted account
+"""KuCoin's classic futures account, emulated: the futures ledger and fills of a scripted account
 that traded USDT-margined and inverse perpetuals (docs/exchange-apis/kucoin.md, "Futures", names every page).
 
 - ``GET /api/v1/transaction-history`` (the futures ledger): `startAt`/`endAt` ms, `type`, `offset`, `forward`
@@ -14,8 +14,6 @@ that traded USDT-margined and inverse perpetuals (docs/exchange-apis/kucoin.md, 
   50, at most 1000), newest first; rows as the docs' example. Both hosts have this path and the URL override sends
   both to this one port: kucoin.py hands it here when the request names `tradeTypes`, a parameter only the futures
   page has.
-- ``GET /api/v1/account-overview?currency=``: `accountEquity`, `marginBalance`, `availableBalance` … of the currency
-  (default XBT); no position stays open at the end of the script, so they are equal.
 
 The script, over 60 days: 3,000 USDT and 0.05 XBT moved in from the trading account, round trips in XBTUSDTM,
 ETHUSDTM and the inverse XBTUSDM held 20 hours each, and 1,000 USDT moved back on day 55.
@@ -99,9 +97,6 @@ def value_of(contract: Contract, size: int, price: Decimal) -> Decimal:
 class FuturesScript:
     fills: tuple[Fill, ...]
     lines: tuple[Line, ...]
-
-    def equity(self, currency: str) -> Decimal:
-        return sum((line.amount for line in self.lines if line.currency == currency), Decimal(0))
 
 
 def script_futures(seed: int, now_ms: int) -> FuturesScript:
@@ -227,20 +222,6 @@ class KucoinFutures:
             "totalNum": len(chosen),
             "totalPage": pages,
             "items": [_fill(f) for f in chosen[(current - 1) * size : current * size]],
-        }
-
-    def overview(self, call: Call) -> Json:
-        currency = call.params.get("currency") or "XBT"
-        equity = float(self.script.equity(currency))
-        return {
-            "accountEquity": equity,
-            "unrealisedPNL": 0,
-            "marginBalance": equity,
-            "positionMargin": 0,
-            "orderMargin": 0,
-            "frozenFunds": 0,
-            "availableBalance": equity,
-            "currency": currency,
         }
 
 

@@ -68,7 +68,7 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     "bitget": lambda: BitgetEmulator(seed=74, profile=RICH, listed_symbols=30),
     "coinbase": lambda: CoinbaseEmulator(seed=75, profile=RICH, listed_symbols=30),
     "kraken": lambda: KrakenEmulator(seed=76, profile=RICH, listed_symbols=30),
-    "kucoin": lambda: KucoinEmulator(seed=77, profile=RICH, listed_symbols=30),
+    "kucoin": lambda: KucoinEmulator(seed=77, profile=RICH, listed_symbols=30, derivatives=True),
     "gate": lambda: GateEmulator(seed=78, profile=RICH, listed_symbols=30, derivatives=True),
     "mexc": lambda: MexcEmulator(seed=79, profile=RICH, listed_symbols=30, futures=True),
     "htx": lambda: HtxEmulator(seed=80, profile=RICH, listed_symbols=30, futures=True),
