@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.allocator import limit_malloc_arenas
 from bot.assistant.drafts import DraftStore
@@ -36,6 +36,7 @@ from bot.settings import Settings
 from bot.startup import StartupError, checked_key_ring, open_database
 from bot.status import StatusService
 from bot.sync import SyncService
+from bot.telegram_budget import rate_limiter_for
 from bot.updates import PerUserOrder
 from bot.users import UserService
 from bot.vault import Vault
@@ -140,8 +141,8 @@ def build_application(settings: Settings, **builder_options: Any) -> Application
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        # Wait out Telegram's flood-wait answers (429 retry_after) instead of failing the update.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Telegram's limits, shared with the other replicas and the workers on PostgreSQL; 429s waited out.
+        .rate_limiter(rate_limiter_for(settings))
         # Users are served concurrently; each user's own updates stay in order (the Assistant relies on it).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot.autosync import AutoSyncSettings, AutoSyncStore
 from bot.integrations import IntegrationService
@@ -28,6 +28,7 @@ from bot.secret import registry
 from bot.settings import Settings
 from bot.startup import checked_key_ring, open_database
 from bot.sync import SyncService
+from bot.telegram_budget import rate_limiter_for
 from bot.vault import Vault
 from connectors.clients import ClientPool
 from db.migrate import apply_job_schema
@@ -68,7 +69,13 @@ async def run_worker(settings: Settings) -> None:
         register_sync_task(app, sync_account)
         automatic = AutoSyncSettings()
         register_auto_sync_tasks(app, automatic)
-        bot = Bot(token, base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url)
+        # Progress edits, summaries and notices share the bot's Telegram budget with the replicas and other workers.
+        bot = ExtBot(
+            token,
+            base_url=settings.telegram_api_base_url,
+            base_file_url=settings.telegram_file_base_url,
+            rate_limiter=rate_limiter_for(settings),
+        )
         auto = AutoSyncWork(sync, AutoSyncStore(database, automatic.hour_seconds), bot)
         work = WorkerServices(sync, ReconcileService(database, integrations, pool), bot, auto)
         try:

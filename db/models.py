@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -336,3 +337,14 @@ class PendingUpload(Base):
     file_id: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramBudget(Base):
+    """One of Telegram's sending limits, shared by every process that sends as the bot (bot/telegram_budget.py):
+    `key` names it (`all`, `chat:<id>`), `next_at` is when its next message may go (seconds of the database's clock,
+    GCRA's theoretical arrival time)."""
+
+    __tablename__ = "telegram_budget"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)

@@ -3,8 +3,9 @@
 A text is always HTML (a plain text is passed through `html.escape` by its caller, which renders it unchanged),
 link previews are off (a pasted address must not unfold into a card), a text over Telegram's 4,096 characters is
 split on line breaks with the buttons under the last part, and an edit that would change nothing ("message is not
-modified": a press on an older copy of a menu that already shows this state) is not an error. Telegram's flood
-waits (`RetryAfter`) are waited out by the application's `AIORateLimiter` (bot/app.py) for every call made here.
+modified": a press on an older copy of a menu that already shows this state) is not an error. Telegram's limits
+are kept and its flood waits (`RetryAfter`) waited out by the bot's rate limiter (bot/telegram_budget.py: shared by
+every process on PostgreSQL, PTB's AIORateLimiter in the embedded deployment) for every call made here.
 """
 
 from __future__ import annotations

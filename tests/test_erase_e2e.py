@@ -44,7 +44,7 @@ SMALL = AccountProfile(
 )
 ADA, BOB = 1001, 2002
 # Tables with nobody's data: the test's own list, kept apart from the product's on purpose.
-NOBODYS = {"instance_leases", "alembic_version", "webhook_updates"}
+NOBODYS = {"instance_leases", "alembic_version", "webhook_updates", "telegram_budget"}
 
 
 # -- whose rows a table holds, told apart with plain SQL ---------------------------------------------------------

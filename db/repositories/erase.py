@@ -64,6 +64,9 @@ NOT_USER_DATA = frozenset(
         "instance_leases",  # which bot process holds the database for a bot token: a host name and a pid
         "alembic_version",  # the schema's revision
         "webhook_updates",  # the update ids webhook replicas took: a bot id, a number and a time, nobody's
+        # when the bot's next message may go, overall and per chat: a chat's row is a number deleted a minute after
+        # the chat's last message (bot/telegram_budget.py), the "your data is deleted" message included
+        "telegram_budget",
     }
 )
 # Tables keyed by an integration of the user, with their model.

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from sandbox.botapi import actions
 from sandbox.botapi.errors import ApiError, default_description
+from sandbox.botapi.flood import FloodLimits
 from sandbox.botapi.methods import canonical_name
 from sandbox.botapi.methods_bot import commands_key
 from sandbox.botapi.models import (
@@ -237,6 +238,15 @@ class BotApiEmulator:
         text = description or default_description(error_code, retry_after)
         queue = self._state.failures.setdefault(name, deque())
         queue.extend(ApiError(error_code, text, retry_after=retry_after) for _ in range(times))
+
+    def enforce_flood_limits(self, enforced: bool = True) -> None:
+        """Answer 429 with ``retry_after`` to messages over Telegram's documented limits (sandbox/botapi/flood.py)."""
+        self._state.flood.enforced = enforced
+
+    @property
+    def flood(self) -> FloodLimits:
+        """The messages accepted (when, to which chat) and the 429s answered while the limits were enforced."""
+        return self._state.flood
 
     # -- what the test observes ------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from sandbox.botapi.errors import ApiError
 from sandbox.botapi.methods import METHODS, canonical_name
-from sandbox.botapi.params import read_params
+from sandbox.botapi.params import Params, read_params
 from sandbox.botapi.state import EmulatorState
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,13 @@ def _json_response(body: object, status: int = HTTPStatus.OK) -> web.Response:
 
 def _error_response(error: ApiError) -> web.Response:
     return _json_response(error.to_api(), error.error_code)
+
+
+def _chat_of(params: Params) -> int | None:
+    try:
+        return params.chat_id()
+    except ApiError:  # a @username: the method answers for itself
+        return None
 
 
 class BotApiServer:
@@ -56,6 +63,8 @@ class BotApiServer:
             return _error_response(ApiError(HTTPStatus.NOT_FOUND, "Not Found"))
         if failure := self.state.take_failure(method):
             return _error_response(failure)
+        if flooded := self.state.flood.check(method, _chat_of(params)):
+            return _error_response(flooded)
         try:
             result = await METHODS[method](self.state, params)
         except ApiError as error:

@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from sandbox.botapi.errors import BOT_BLOCKED, CANT_INITIATE, CHAT_NOT_FOUND, ApiError, bad_request
+from sandbox.botapi.flood import FloodLimits
 from sandbox.botapi.models import (
     AnsweredCallback,
     ApiCall,
@@ -73,6 +74,7 @@ class EmulatorState:
         # update_id -> index in ``calls`` of the first call made after the update was handed to the bot
         self.delivered_at: dict[int, int] = {}
         self.failures: dict[str, deque[ApiError]] = {}
+        self.flood = FloodLimits()
         self.internal_errors: list[BaseException] = []
         self.webhook = WebhookDelivery(self.updates, self.delivered_at, lambda: len(self.calls))
 
