@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.okx.archive_files import read_file
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
@@ -306,3 +306,33 @@ async def test_a_first_sync_stopped_inside_the_funding_walk_still_leads_to_the_o
         records, gaps = await funding(None)
     assert old_ones(records) == [(RecordKind.FUNDING, "USDT", Decimal("-0.75"))]
     assert gaps == []
+
+
+async def test_a_sync_stopped_by_the_link_limit_keeps_what_it_read_and_the_next_reads_the_rest(
+    okx: OkxEmulator,
+) -> None:
+    stored: dict[str, Cursor] = {}
+
+    async def funding() -> list[NormalizedRecord]:
+        fetcher = fetcher_for(get_profile("okx"), client)
+        records: list[NormalizedRecord] = []
+        pages = fetcher.fetch(
+            Endpoint.FUNDING, since=SINCE, until=datetime.now(UTC), cursors=dict(stored), report=FetchReport()
+        )
+        async for page in pages:
+            stored[page.market] = json.loads(json.dumps(page.cursor))
+            records.extend(page.records)
+        return records
+
+    async with okx_client(okx) as client:
+        await funding()
+        okx.book.archive.ready_after_ms = 0
+        okx.limits = OkxLimits(rules={"/api/v5/account/bills-history-archive": (1, 60_000)}, default_rule=(10**6, 1))
+        with pytest.raises(RateLimited):
+            await funding()  # one link a minute: the newest quarter is read, the next link answers 50011
+        assert len(stored["ARCHIVE"]["done"]) == 1
+        okx.limits = FAST
+        okx.reset_rate_limits()
+        records = await funding()
+    assert okx.book.archive.downloads == len(_wanted_quarters())  # none downloaded twice
+    assert old_ones(records) == [(RecordKind.FUNDING, "USDT", Decimal("-0.75"))]

@@ -95,6 +95,8 @@ async def fill_from_archive(
     for gap in fresh:
         state.add((max(to_ms(gap.start), date_ms(OKX_OPENED)), to_ms(gap.end)))
     market = archive_market(sub)
+    if fresh:  # committed before any request: a sync stopped below still leaves the range to the next one
+        yield Page(spec.endpoint, (), state.dump(), until, market)
     since_ms, current_ms = date_ms(BILLS_HISTORY_SINCE), Quarter.of(now_ms()).start_ms
     for start, end in list(state.need):
         if start < since_ms:  # before any quarter OKX archives: said once, not kept
@@ -117,6 +119,7 @@ async def fill_from_archive(
         if got.state is not FileState.FINISHED:
             _note(state, quarter, got.applied_ms, got.failures)
             waiting.setdefault(got.state is FileState.FAILED, []).extend((quarter, piece) for piece in wanted)
+            yield Page(spec.endpoint, (), state.dump(), until, market)  # the application, kept at once
             continue
         records = _records(got.rows, sub, parse, wanted)
         state.done.add(quarter.name)
