@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import ccxt
 import pytest
 
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited
-from connectors.fetchers.okx.archive_files import read_file
+from connectors.fetchers.okx.archive_files import ArchiveFiles, read_file
 from connectors.fetchers.registry import fetcher_for
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
@@ -336,3 +337,10 @@ async def test_a_sync_stopped_by_the_link_limit_keeps_what_it_read_and_the_next_
         records = await funding()
     assert okx.book.archive.downloads == len(_wanted_quarters())  # none downloaded twice
     assert old_ones(records) == [(RecordKind.FUNDING, "USDT", Decimal("-0.75"))]
+
+
+async def test_a_link_that_no_longer_works_fails_without_naming_the_link(okx: OkxEmulator) -> None:
+    link = f"{okx.base_url}/archive-files/0123456789abcdef01234567.zip"  # unknown or expired: the emulator's 403
+    with pytest.raises(ccxt.ExchangeNotAvailable) as failure:
+        await ArchiveFiles(client=None)._download(link, FetchReport())
+    assert "0123456789abcdef" not in str(failure.value) and "403" in str(failure.value)

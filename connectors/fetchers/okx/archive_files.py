@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 import aiohttp
+import ccxt
 
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.windows import call, is_rate_limit, now_ms
@@ -179,12 +180,17 @@ class ArchiveFiles:
         """The file behind the link: a plain HTTP GET, outside the signed API (the link is the authorisation)."""
         report.requests += 1
         content = bytearray()
-        async with aiohttp.ClientSession(timeout=_DOWNLOAD_TIMEOUT) as session, session.get(href) as response:
-            response.raise_for_status()
-            async for chunk in response.content.iter_chunked(1 << 16):
-                content += chunk
-                if len(content) > MAX_FILE_BYTES:
-                    raise ValueError("OKX's bill archive file is larger than Tallybot reads")
+        # The link carries its own authorisation: errors name the status, never the link.
+        try:
+            async with aiohttp.ClientSession(timeout=_DOWNLOAD_TIMEOUT) as session, session.get(href) as response:
+                if response.status != 200:
+                    raise ccxt.ExchangeNotAvailable(f"okx bill archive download answered HTTP {response.status}")
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    content += chunk
+                    if len(content) > MAX_FILE_BYTES:
+                        raise ccxt.ExchangeError("okx bill archive file is larger than Tallybot reads")
+        except (aiohttp.ClientError, TimeoutError):
+            raise ccxt.NetworkError("okx bill archive download failed") from None
         return bytes(content)
 
 
