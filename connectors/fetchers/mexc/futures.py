@@ -51,6 +51,8 @@ class Evidence:
 
     symbols: set[str] = field(default_factory=set)
     newest_position_ms: int | None = None
+    oldest_read_ms: int | None = None  # of the closed positions read so far
+    more: bool = False  # whether older pages of closed positions may hold more
     holds: bool = False
 
 
@@ -64,7 +66,9 @@ class MexcFutures:
         self.rows = ContractRows(client)
         self._evidence: Evidence | None = None
 
-    async def evidence(self, endpoint: Endpoint, since_position_ms: int | None, report: FetchReport) -> Evidence:
+    async def evidence(self, endpoint: Endpoint, report: FetchReport) -> Evidence:
+        """The account's signs of futures, read once per sync: its assets, its open positions and the newest page
+        of its closed positions (what both endpoints need; FUTURES_TRADES reads older pages itself)."""
         if self._evidence is not None:
             return self._evidence
         found = Evidence()
@@ -72,22 +76,28 @@ class MexcFutures:
         found.holds = any(exact(row.get("equity") or 0) != 0 for row in assets.get("data") or [])
         held = await call(self.client, OPEN, {}, endpoint=endpoint, report=report)
         found.symbols |= {str(row["symbol"]) for row in held.get("data") or []}
-        number = 1
-        while True:  # closed positions, newest first, down to the newest one seen before
-            params = {"page_num": number, "page_size": PAGE_MAX}
-            rows = (await call(self.client, HISTORY, params, endpoint=endpoint, report=report)).get("data") or []
-            for row in rows:
-                found.symbols.add(str(row["symbol"]))
-                updated = int(row["updateTime"])
-                if found.newest_position_ms is None or updated > found.newest_position_ms:
-                    found.newest_position_ms = updated
-            seen_before = since_position_ms is not None and any(
-                int(row["updateTime"]) <= since_position_ms for row in rows
-            )
-            if len(rows) < PAGE_MAX or seen_before:
-                break
-            number += 1
+        found.more = await self._closed_page(endpoint, 1, found, report)
         self._evidence = found
+        return found
+
+    async def _closed_page(self, endpoint: Endpoint, number: int, found: Evidence, report: FetchReport) -> bool:
+        """One page of closed positions (newest first) noted in `found`; whether a next page may hold more."""
+        params = {"page_num": number, "page_size": PAGE_MAX}
+        rows = (await call(self.client, HISTORY, params, endpoint=endpoint, report=report)).get("data") or []
+        for row in rows:
+            found.symbols.add(str(row["symbol"]))
+            updated = int(row["updateTime"])
+            found.newest_position_ms = max(updated, found.newest_position_ms or updated)
+            found.oldest_read_ms = min(updated, found.oldest_read_ms or updated)
+        return len(rows) >= PAGE_MAX
+
+    async def closed_since(self, endpoint: Endpoint, mark: int | None, report: FetchReport) -> Evidence:
+        """The evidence with every closed position newer than `mark` (the newest an earlier sync saw) read."""
+        found = await self.evidence(endpoint, report)
+        number = 1
+        while found.more and (mark is None or (found.oldest_read_ms or 0) > mark):
+            number += 1
+            found.more = await self._closed_page(endpoint, number, found, report)
         return found
 
     def skip_unless_used(self, endpoint: Endpoint, evidence: Evidence, known: bool) -> None:
@@ -99,7 +109,7 @@ class MexcFutures:
     async def funding(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
     ) -> AsyncIterator[Page]:
-        evidence = await self.evidence(spec.endpoint, None, report)
+        evidence = await self.evidence(spec.endpoint, report)
         self.skip_unless_used(spec.endpoint, evidence, bool(cursor))
         newest_before = int(cursor["newest_ms"]) if cursor and cursor.get("newest_ms") is not None else None
         stored_ids = {str(i) for i in (cursor or {}).get("ids", [])}
@@ -148,7 +158,7 @@ class MexcFutures:
         state: Cursor = dict(cursors.get("") or {})
         known = set(state.get("symbols") or [])
         mark = state.get("positions_ms")
-        evidence = await self.evidence(spec.endpoint, int(mark) if mark is not None else None, report)
+        evidence = await self.closed_since(spec.endpoint, int(mark) if mark is not None else None, report)
         self.skip_unless_used(spec.endpoint, evidence, bool(known))
         symbols = sorted(known | evidence.symbols)
         newest = max((m for m in (mark, evidence.newest_position_ms) if m is not None), default=None)
