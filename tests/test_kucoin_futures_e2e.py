@@ -99,6 +99,8 @@ async def test_a_kucoin_futures_trader_syncs_realised_pnl_and_fills_and_resyncs_
     assert len(trades) == 24 and all(isinstance(v[3], Decimal) for v in trades)
     assert f"futures trades {24 + len(pnl)}" in summary, summary
     assert "  ✅ Futures trades" in status.splitlines(), status
+    # Spot (less what moved into futures) and both futures currencies' margin balances: the history explains each.
+    assert "✅ KuCoin-1: the history explains every balance." in summary, status
     # The first sync: each currency's ledger (fewer than 50 lines each: one page), the futures fills in one page of
     # 1000; the same path also serves the classic spot fills, one request per 7-day window from the sync-from date.
     start = datetime.combine(date.today() - timedelta(days=SYNC_FROM_DAYS), time(), UTC)

@@ -147,7 +147,8 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
     traded = len(account.traded_symbols)
     ledger = "/api/v1/accounts/ledgers"
     expected = {
-        "/api/v1/accounts": 1,
+        "/api/v1/accounts": 2,  # the held assets (market evidence), then the balance read after the sync
+        "/api/v1/account-overview": 2,  # the balance read: each futures currency (USDT, XBT)
         "/api/v1/deposits": 1,
         "/api/v1/withdrawals": 1,
         ledger: 2,
@@ -159,6 +160,8 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         "/api/v1/transaction-history": 2,
     }
     assert again == expected
+    # Spot holds every scripted balance; the futures account never held anything: the history explains each.
+    assert "✅ KuCoin-1: the history explains every balance." in second, second
     assert "✅ KuCoin-1: 0 new" in second, second
     assert "KuCoin" in status
     # The convert orders: counted in the first sync's summary and listed in /status.

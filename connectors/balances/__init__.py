@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from connectors.balances import binance, bitget, bybit, gate, htx, mexc, okx
+from connectors.balances import binance, bitget, bybit, gate, htx, kucoin, mexc, okx
 from connectors.balances.model import BalanceSnapshot, WalletRead
 from connectors.diagnosis import diagnose, safe_summary
 from connectors.profiles import ExchangeProfile
@@ -31,6 +31,7 @@ WALLET_READS: dict[str, tuple[WalletRead, ...]] = {
     "gate": gate.READS,
     "mexc": mexc.READS,
     "htx": htx.READS,
+    "kucoin": kucoin.READS,
 }
 
 # Key types that read no wallet: a Bitget Tax API key reads the tax records only (docs/exchange-apis/bitget.md).

@@ -38,7 +38,7 @@ from sandbox.exchanges.base import (
 from sandbox.exchanges.kucoin_book import KucoinBook, KucoinError, KucoinIds
 from sandbox.exchanges.kucoin_classic import classic_fills
 from sandbox.exchanges.kucoin_convert import ConvertHistory
-from sandbox.exchanges.kucoin_futures import KucoinFutures, script_futures
+from sandbox.exchanges.kucoin_futures import KucoinFutures, funded, script_futures
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -114,9 +114,13 @@ class KucoinEmulator(ExchangeEmulator):
             listed_markets=listed_symbols,
             ids=KucoinIds(),
         )
+        self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
+        if self.futures_script is not None:
+            # What went into futures is no longer in the trading account: the spot balances answer without it, and
+            # deposits of the same amounts fund it, so no balance goes below zero.
+            self.account = funded(self.account, self.futures_script)
         self.book = KucoinBook(self.account, end_inclusive=end_inclusive, hf_since_ms=hf_upgrade_ms)
         self.converts = ConvertHistory(self.book)
-        self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
         futures = KucoinFutures(self.futures_script)
         # The futures host's endpoints (api-futures.kucoin.com), served on this same port: the URL override sends
         # every KuCoin host here. GET /api/v1/fills is on both hosts: a request naming `tradeTypes` is the futures one.
@@ -133,6 +137,7 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/hf/fills", "spot", 2, book.hf_fills),
             Endpoint(FILLS, "spot", 10, partial(classic_fills, book)),
             Endpoint("/api/v1/transaction-history", "management", 2, futures.ledger),
+            Endpoint("/api/v1/account-overview", "futures", 5, futures.overview),
             Endpoint("/api/v1/deposits", "management", 5, book.deposits),
             Endpoint("/api/v1/withdrawals", "management", 20, book.withdrawals),
             Endpoint("/api/v1/accounts/ledgers", "management", 2, book.ledgers),

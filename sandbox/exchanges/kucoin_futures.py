@@ -10,6 +10,9 @@ that traded USDT-margined and inverse perpetuals (docs/exchange-apis/kucoin.md, 
   period's closing profit or loss less its fees and funding (the ledger's types are exhaustive, so the wallet's
   every change is one of its lines: this composition is the emulator's reading, not a documented rule).
   `forward=true` lists offsets ascending from after `offset`; false descending before it (unsourced details).
+- ``GET /api/v1/account-overview?currency=`` (the balance read): `accountEquity`, `unrealisedPNL`, `marginBalance`,
+  `positionMargin`, `orderMargin`, `frozenFunds`, `availableBalance`, `currency` (default XBT); no position stays
+  open at the end of the script, so equity, margin balance and available balance are the ledger's sum.
 - ``GET /api/v1/fills`` (futures): `symbol`, `tradeTypes`, `startAt`/`endAt`, `currentPage`, `pageSize` (default
   50, at most 1000), newest first; rows as the docs' example. Both hosts have this path and the URL override sends
   both to this one port: kucoin.py hands it here when the request names `tradeTypes`, a parameter only the futures
@@ -21,13 +24,14 @@ ETHUSDTM and the inverse XBTUSDM held 20 hours each, and 1,000 USDT moved back o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS, SECOND_MS
 from sandbox.exchanges.kucoin_book import int_param, invalid
 from sandbox.exchanges.protocol import Call, NotEmulated
+from sandbox.exchanges.records import BalanceRecord, DepositRecord, ScriptedAccount
 
 Json = dict[str, Any]
 PERIOD_MS = 8 * HOUR_MS
@@ -97,6 +101,19 @@ def value_of(contract: Contract, size: int, price: Decimal) -> Decimal:
 class FuturesScript:
     fills: tuple[Fill, ...]
     lines: tuple[Line, ...]
+
+    def equity(self, currency: str) -> Decimal:
+        """What the futures account holds in `currency`: the sum of its ledger's lines (no position stays open)."""
+        return sum((line.amount for line in self.lines if line.currency == currency), Decimal(0))
+
+    def moved_out_of_spot(self) -> dict[str, Decimal]:
+        """Per spot currency (XBT is BTC there), what the transfers took out of the trading account, net."""
+        moved: dict[str, Decimal] = {}
+        for line in self.lines:
+            if line.type in ("TransferIn", "TransferOut"):
+                code = "BTC" if line.currency == "XBT" else line.currency
+                moved[code] = moved.get(code, Decimal(0)) + line.amount
+        return moved
 
 
 def script_futures(seed: int, now_ms: int) -> FuturesScript:
@@ -224,6 +241,21 @@ class KucoinFutures:
             "items": [_fill(f) for f in chosen[(current - 1) * size : current * size]],
         }
 
+    def overview(self, call: Call) -> Json:
+        currency = call.params.get("currency") or "XBT"
+        equity = float(self.script.equity(currency))
+        zero = 0.0
+        return {
+            "accountEquity": equity,
+            "unrealisedPNL": zero,
+            "marginBalance": equity,
+            "positionMargin": zero,
+            "orderMargin": zero,
+            "frozenFunds": zero,
+            "availableBalance": equity,
+            "currency": currency,
+        }
+
 
 def _line(line: Line, equity: Decimal) -> Json:
     # The docs' example writes amounts as JSON numbers; a float of at most 15 significant digits reads back as
@@ -269,3 +301,30 @@ def _fill(f: Fill) -> Json:
         "tradeTime": f.time_ms * 1_000_000,
         "createdAt": f.time_ms,
     }
+
+
+def funded(account: ScriptedAccount, script: FuturesScript) -> ScriptedAccount:
+    """The account with a deposit of each amount moved into futures (an hour before the move), its spot balances
+    grown by those deposits and less what the moves took, net."""
+    moved_in = [line for line in script.lines if line.type == "TransferIn"]
+    deposits = tuple(
+        DepositRecord(
+            f"{0x6700000000000000000000AA + n:024x}",
+            f"{n:064x}",
+            "BTC" if line.currency == "XBT" else line.currency,
+            "ERC20",
+            line.amount,
+            "0x" + "5" * 40,
+            line.time_ms - HOUR_MS,
+        )
+        for n, line in enumerate(moved_in)
+    )
+    held = {b.asset: b for b in account.balances}
+    change = {d.asset: d.amount for d in deposits}
+    for asset, amount in script.moved_out_of_spot().items():
+        change[asset] = change.get(asset, Decimal(0)) - amount
+    for asset, amount in change.items():
+        before = held.get(asset, BalanceRecord(asset, Decimal(0), Decimal(0)))
+        held[asset] = BalanceRecord(asset, before.free + amount, before.locked)
+    listed = tuple(sorted((*account.deposits, *deposits), key=lambda d: d.timestamp))
+    return replace(account, deposits=listed, balances=tuple(held[a] for a in sorted(held)))

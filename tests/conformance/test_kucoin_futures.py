@@ -17,6 +17,7 @@ from typing import Any
 import ccxt
 import pytest
 
+from connectors.balances import kucoin as kucoin_balances
 from connectors.fetchers.kucoin.futures_rows import FuturesRows
 from connectors.records import RecordKind
 from sandbox.exchanges import AccountProfile
@@ -48,6 +49,15 @@ async def test_the_emulator_answers_the_documented_futures_examples_in_their_sha
     _, fills = await signed_get(kucoin, key, "/api/v1/fills?tradeTypes=trade,adl,liquid,settlement")
     assert fills["data"]["items"]
     assert shape_differences(documented("futures_fills.docs.json"), fills) == []
+    for currency in ("USDT", "XBT"):
+        _, overview = await signed_get(kucoin, key, f"/api/v1/account-overview?currency={currency}")
+        assert shape_differences(documented("futures_account_overview.docs.json"), overview) == []
+
+
+def test_the_balance_read_takes_the_documented_margin_balance() -> None:
+    # marginBalance: the wallet without unrealised profit and loss (accountEquity = marginBalance + unrealisedPNL).
+    read = kucoin_balances.futures("XBT")
+    assert list(read.rows(documented("futures_account_overview.docs.json"))) == [("XBT", Decimal("99.8999305281"))]
 
 
 def test_the_fetcher_reads_the_documented_ledger_lines_as_a_person_does() -> None:
