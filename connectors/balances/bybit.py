@@ -3,7 +3,7 @@
 Which wallets an account has depends on its kind (`GET /v5/account/info` `unifiedMarginStatus`, read by
 `connectors/fetchers/bybit/derivatives.read_mode`): wallet-balance's accountType is "UTA2.0: UNIFIED; UTA1.0:
 UNIFIED, CONTRACT (inverse derivatives wallet); Classic account: CONTRACT, SPOT". The funding wallet (FUND) is read
-for every kind.
+for every kind, and so are the Earn positions (Flexible Saving and OnChain, `GET /v5/earn/position`), as one wallet.
 """
 
 from __future__ import annotations
@@ -30,6 +30,20 @@ def _bybit_fund(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "walletBalance")) for row in body["result"].get("balance", []))
 
 
+def _bybit_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /v5/earn/position: result.list[] of coin, amount ("Total staked amount"). `claimableYield` accrues hourly
+    # and is paid at 00:30 UTC: not yet in any history nor any wallet, so not read; nor is OnChain's `totalPnl`.
+    return ((row["coin"], amount_sum(row, "amount")) for row in body["result"].get("list", []))
+
+
+def earn(category: str) -> WalletRead:
+    """One Earn position list: "FlexibleSaving" or "OnChain" (the page's `category`, required)."""
+    return WalletRead(Wallet.EARN, "privateGetV5EarnPosition", {"category": category}, _bybit_earn)
+
+
+EARN = (earn("FlexibleSaving"), earn("OnChain"))
+
+
 def wallet(account_type: str) -> WalletRead:
     """One wallet-balance read: "unified", "spot" or "contract"."""
     params = {"accountType": account_type}
@@ -39,10 +53,10 @@ def wallet(account_type: str) -> WalletRead:
 FUNDING = WalletRead(
     Wallet.FUNDING, "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}, _bybit_fund
 )
-READS = (wallet("UNIFIED"), FUNDING)  # a unified trading account 2.0's, the kind Bybit opens today
+READS = (wallet("UNIFIED"), FUNDING, *EARN)  # a unified trading account 2.0's, the kind Bybit opens today
 
 
 async def reads_for(client: Any) -> tuple[WalletRead, ...]:
     """The reads of this account's wallets, by its kind (one request: `GET /v5/account/info`)."""
     mode = await read_mode(client)
-    return (*(wallet(name) for name in mode.wallets), FUNDING)
+    return (*(wallet(name) for name in mode.wallets), FUNDING, *EARN)

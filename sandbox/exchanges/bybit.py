@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
@@ -46,6 +47,7 @@ from sandbox.exchanges.bybit_book import (
 )
 from sandbox.exchanges.bybit_derivatives import BybitDerivatives
 from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES
+from sandbox.exchanges.bybit_earn import NO_EARN, BybitEarn, script_earn
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 from sandbox.exchanges.self_generated import KeyPairKind, check_public_key
@@ -71,7 +73,15 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
 
 # Paths no page gives a per-UID budget (the classic contract log: not in the rate-limit table, its page moved to
 # docs/v5/abandon/ without one): only the IP limit applies to them, unless a test sets a budget.
-IP_LIMIT_ONLY = frozenset({"/v5/account/contract-transaction-log"})
+IP_LIMIT_ONLY = frozenset(
+    {
+        "/v5/account/contract-transaction-log",
+        # Earn: the rate-limit table has no Earn section and the Earn pages state none.
+        "/v5/earn/position",
+        "/v5/earn/order",
+        "/v5/earn/yield",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,8 @@ class Endpoint:
 class BybitEmulator(ExchangeEmulator):
     """``BybitEmulator(seed=7)``: a scripted Bybit unified (or, ``classic=True``, classic) account behind the real
     v5 wire protocol; ``derivatives=True`` adds the derivatives, funding, loans and contract-wallet transfers of
-    ``bybit_derivatives_script`` (off, the account trades spot only and its logs list nothing)."""
+    ``bybit_derivatives_script`` (off, the account trades spot only and its logs list nothing); ``earn=True`` adds the
+    Flexible Saving stakes, redemption and daily yield of ``bybit_earn`` (off, its Earn lists nothing)."""
 
     exchange_id = "bybit"
     key_length = 18  # user/apikey-info.mdx's example key, "opjSlSOzqIeXROT5rq"
@@ -126,6 +137,7 @@ class BybitEmulator(ExchangeEmulator):
         clock: Clock | None = None,
         classic: bool = False,
         derivatives: bool = False,
+        earn: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.limits = limits or BybitLimits()
@@ -140,6 +152,9 @@ class BybitEmulator(ExchangeEmulator):
         self.book.derivatives = self.derivatives.script
         self.assets = BybitAssets(self.account, contract_transfers=self.derivatives.script.transfers)
         self.book.lifecycle = self.assets.lifecycle
+        usdt = self.book.wallet_totals("SPOT" if classic else "UNIFIED")[0].get("USDT", Decimal(0))
+        self.earn = BybitEarn(script_earn(self.clock.now_ms(), usdt) if earn else NO_EARN)
+        self.book.earn_change = self.earn.script.unified_change()
         self._ip_windows: dict[str, SlidingWindow] = {}
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}
@@ -160,6 +175,9 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/asset/transfer/query-inter-transfer-list", True, assets.transfers),
             Endpoint("/v5/asset/exchange/query-convert-history", True, assets.converts),
             Endpoint("/v5/asset/transfer/query-account-coins-balance", True, assets.coins_balance),
+            Endpoint("/v5/earn/position", True, self.earn.positions),
+            Endpoint("/v5/earn/order", True, self.earn.orders),
+            Endpoint("/v5/earn/yield", True, self.earn.yields),
         )
 
     def _executions(self, call: Call) -> object:

@@ -182,6 +182,7 @@ class BybitBook:
         self.lifecycle = Lifecycle()  # shared with the asset book: what it scripts, the balances show
         self.classic = classic
         self.derivatives: DerivativesScript | None = None  # set by the emulator: fees, profit, funding, loans
+        self.earn_change: dict[str, Decimal] = {}  # set by the emulator: stakes out of, redemptions and yield into
         self._key_ids: dict[str, int] = {}
 
     def market_time(self, call: Call) -> Json:
@@ -313,10 +314,11 @@ class BybitBook:
         }
 
     def wallet_totals(self, account_type: str) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
-        """(walletBalance per coin, spotBorrow per coin) of one wallet: the spot history's balances, plus what the
-        derivatives and interest changed, plus (unified) the spot-margin loans; a classic account keeps its
-        derivatives money in the CONTRACT wallet, moved there from SPOT."""
+        """(walletBalance per coin, spotBorrow per coin) of one wallet: the spot history's and Earn's, plus what the
+        derivatives and interest changed, (unified) the loans; classic: derivatives money moved SPOT to CONTRACT."""
         spot = {b.asset: b.total for b in credited_balances(self.account, self.lifecycle)}
+        for coin, amount in self.earn_change.items():  # Earn's stakes, redemptions and yield (bybit_earn.py)
+            spot[coin] = spot.get(coin, Decimal(0)) + amount
         script = self.derivatives
         if script is None:
             return spot, {}

@@ -10,7 +10,7 @@ Bybit's cursor; converts by page number. Rules and their sources: docs/exchange-
 | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/exchange/query-convert-history` | none | 100, `index`, newest first | web/app converts: 2025-09-10 |
 
-Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`.
+Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`; Earn: `earn.py`.
 
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
 the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
@@ -31,6 +31,7 @@ from typing import Any
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bybit.derivative_rows import DerivativeRows
 from connectors.fetchers.bybit.derivatives import DerivativesFetch, Route
+from connectors.fetchers.bybit.earn import EarnFetch, EarnRows
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -77,7 +78,7 @@ ROUTES: Mapping[Endpoint, _Route] = {
 }
 INTERNAL_DEPOSITS = _Route("privateGetV5AssetDepositQueryInternalRecord", "rows", {})
 DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS})
-SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT} | DERIVATIVES
+SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT, Endpoint.EARN_REWARDS} | DERIVATIVES
 
 
 class BybitFetcher:
@@ -92,6 +93,7 @@ class BybitFetcher:
         self.pacer = pacer or pacer_for(client)  # Bybit's per-minute budgets (deposits 100/min, ...)
         self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
         self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed, profile.id)
+        self.earn = EarnFetch(client, EarnRows(self.code), self._windowed, profile.id)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
@@ -111,6 +113,8 @@ class BybitFetcher:
         spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
         if endpoint is Endpoint.CONVERT:
             return self._converts(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+        if endpoint is Endpoint.EARN_REWARDS:
+            return self.earn.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint in DERIVATIVES:
             return self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.DEPOSITS:
@@ -203,7 +207,8 @@ class BybitFetcher:
             finally:
                 self.pacer.answered(route.method)
             result = body.get("result") or {}
-            rows = result.get(route.rows_key) or []
+            # The yield page's example has its rows in `yield`, its table in `list`: either is read.
+            rows = result.get(route.rows_key) or result.get("list") or []
             next_cursor = result.get("nextPageCursor") or None
             # Bybit sometimes hands out a cursor to an empty page; a short page is the last one anyway.
             found = WindowPage([], next_cursor if len(rows) >= spec.page_size else None)

@@ -148,6 +148,18 @@ ENDPOINTS = (
         api_path="GET /v5/account/borrow-history",
         notes=Text.of("profile.bybit.endpoints.n9.notes"),
     ),
+    # Earn: on unless the account holds no Earn position (then skipped, /status says why). The yield list keeps "the
+    # past 3 months"; the stake/redeem orders' reach is not stated (docs/exchange-apis/bybit.md, "Earn").
+    EndpointSpec(
+        Endpoint.EARN_REWARDS,
+        default_enabled=True,
+        page_size=100,
+        window=7 * c.DAY,
+        lookback=90 * c.DAY,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/earn/position + GET /v5/earn/yield + GET /v5/earn/order",
+        notes=Text.of("profile.bybit.endpoints.n10.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(
