@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.autosync import AutoSyncStore, Cadence
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
@@ -212,6 +213,46 @@ async def connect_named(services: Services, key: Credentials, name: str, expires
         expires_at=expires_at,
     )
     return summary.id
+
+
+async def test_a_notice_that_cannot_be_sent_does_not_stop_the_other_due_accounts(
+    telegram: BotApiEmulator, bybit: BybitEmulator, ada: Walker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bob blocked the bot and his key was revoked: his notice is refused (403). Ada's account, due in the same pass
+    right after his, is synced all the same, as a worker's job for her would be."""
+    monkeypatch.setenv("TALLYBOT_AUTOSYNC_HOUR_SECONDS", "3600")  # one pass: an account claimed is not due again
+    keys = bybit.create_demo_keys()
+    bob = telegram.add_user(user_id=1002, first_name="Bob", started=True)
+    telegram.block_bot(bob)
+    settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        bobs = (
+            await services.integrations.connect(
+                1002,
+                exchange_id="bybit",
+                key_type="default",
+                account_name="Bybit-1",
+                fields={"apiKey": Secret(keys.revoked.api_key), "secret": Secret(keys.revoked.secret)},
+                options=AdvancedOptions(),
+            )
+        ).id
+        adas = await connect(services, keys.read_only)
+        store = AutoSyncStore(services.database, 3600)
+        await store.choose(bobs, Cadence.SIX_HOURS, None)  # due first (claimed in the order they came due)
+        await store.choose(adas, Cadence.SIX_HOURS, None)
+
+        async def ada_synced() -> bool:
+            return (await services.integrations.get(1001, adas)).last_synced_at is not None
+
+        await until(ada_synced, timeout=30)
+        bob_after = await services.integrations.get(1002, bobs)
+        bob_runs = await runs_of(services, bobs)
+        ada_after = await services.integrations.get(1001, adas)
+
+    assert bob_after.status == "failed" and bob_runs == 1
+    assert ada_after.status == "ok", ada_after.status_detail
+    assert telegram.bot_messages(bob) == [], "his notice was refused"
 
 
 def _has_button(walker: Walker, label: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.autosync import AutoSyncStore, Cadence, DueSync, ExpiringKey
 from bot.callback_codec import KEYS, replace_key_data
@@ -72,7 +73,12 @@ class InProcessJobs:
         self.work = work
 
     async def defer_auto(self, order: AutoSyncOrder) -> bool:
-        await auto_sync(self.work, order)
+        # One account's failure (a notice Telegram refused: the user blocked the bot) does not stop the others',
+        # as one failed job does not stop the workers'.
+        try:
+            await auto_sync(self.work, order)
+        except Exception as error:
+            log.warning("automatic sync of integration %d failed: %s", order.integration_id, type(error).__name__)
         return True
 
 
@@ -82,8 +88,14 @@ async def due_pass(work: AutoSyncWork, jobs: AutoSyncJobs) -> None:
         if not await jobs.defer_auto(AutoSyncOrder.of(due)):
             log.info("automatic sync of integration %d not queued: a sync of it already waits", due.integration_id)
     for expiring in await work.store.expiries_to_tell():
-        if not expiring.account.muted:
+        if expiring.account.muted:
+            continue
+        try:
             await warn_expiry(work.bot, expiring)
+        except TelegramError as error:  # remembered as told already: the user blocked the bot, or Telegram failed
+            log.warning(
+                "expiry warning of integration %d not sent: %s", expiring.account.integration_id, type(error).__name__
+            )
 
 
 async def auto_sync(work: AutoSyncWork, order: AutoSyncOrder) -> SyncResult | None:
