@@ -200,7 +200,8 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "bybit": BybitEmulator(seed=seed + 1, profile=account, listed_symbols=markets),
         "okx": OkxEmulator(seed=seed + 2, profile=account, listed_symbols=markets),
         "bitget": BitgetEmulator(seed=seed + 3, profile=account, listed_symbols=markets),
-        "kucoin": KucoinEmulator(seed=seed + 4, profile=account, listed_symbols=markets),
+        # KuCoin's demo account also traded futures (kucoin_futures.py).
+        "kucoin": KucoinEmulator(seed=seed + 4, profile=account, listed_symbols=markets, derivatives=True),
         "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
         "coinbase": CoinbaseEmulator(seed=seed + 7, profile=account, listed_symbols=markets),
         "mexc": MexcEmulator(seed=seed + 9, profile=account, listed_symbols=markets, futures=True),
