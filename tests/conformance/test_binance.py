@@ -100,8 +100,9 @@ async def wallet_records(rig: Rig, endpoint: Endpoint, path: str, example: Examp
     report = FetchReport()
     async for page in fetcher.fetch(endpoint, since=until - timedelta(days=1), until=until, cursors={}, report=report):
         records.extend(page.records)
-    # Earn rewards also ask Simple Earn's real-time rewards over the same day (wallet_kinds.py): one request more.
-    assert report.requests == (2 if endpoint is Endpoint.EARN_REWARDS else 1)
+    # Earn rewards also ask Simple Earn's real-time and locked rewards and locked redemptions over the same day
+    # (simple_earn.py): three requests more.
+    assert report.requests == (4 if endpoint is Endpoint.EARN_REWARDS else 1)
     return records
 
 
