@@ -106,19 +106,24 @@ class KucoinFutures:
             if data is None:
                 data = await self._ask(LEDGER, self._ledger_params(currency, after, since), spec, report)
             records: list[NormalizedRecord] = []
-            pending = False
-            for row in data.get("dataList") or []:
+            rows = list(data.get("dataList") or [])
+            pending_ms: int | None = None
+            for row in rows:
                 if str(row.get("status")) != COMPLETED:
-                    pending = True  # the current period: read again once settled
+                    pending_ms = int(row["time"])  # the current period: read again once settled
                     break
                 after = int(row["offset"])
                 record = self.rows.line(row)
                 if record is not None:
                     records.append(record)
+            more = pending_ms is None and bool(rows) and bool(data.get("hasMore"))
+            if pending_ms is not None:
+                covered = ms_to_utc(pending_ms - 1)
+            else:
+                covered = ms_to_utc(int(rows[-1]["time"])) if more else until
             cursor: Cursor = {"offset": after} if after is not None else {}
-            covered = records[-1].occurred_at if records else (ms_to_utc(to_ms(until)) if not pending else until)
             yield Page(spec.endpoint, tuple(records), cursor, covered, market=key)
-            if pending or not data.get("hasMore"):
+            if not more:
                 return
             data = None
 
