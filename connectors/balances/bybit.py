@@ -36,12 +36,13 @@ def _bybit_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "amount")) for row in body["result"].get("list", []))
 
 
-def earn(category: str) -> WalletRead:
+def earn(category: str, name: Wallet) -> WalletRead:
     """One Earn position list: "FlexibleSaving" or "OnChain" (the page's `category`, required)."""
-    return WalletRead(Wallet.EARN, "privateGetV5EarnPosition", {"category": category}, _bybit_earn)
+    return WalletRead(name, "privateGetV5EarnPosition", {"category": category}, _bybit_earn)
 
 
-EARN = (earn("FlexibleSaving"), earn("OnChain"))
+# Flexible Saving is a savings wallet (as OKX's Simple Earn Flexible), On-Chain Earn an earn wallet.
+EARN = (earn("FlexibleSaving", Wallet.SAVINGS), earn("OnChain", Wallet.EARN))
 
 
 def wallet(account_type: str) -> WalletRead:

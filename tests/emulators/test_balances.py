@@ -55,6 +55,7 @@ READS = {
         "/v5/account/info": 1,
         "/v5/account/wallet-balance": 1,
         "/v5/asset/transfer/query-account-coins-balance": 1,
+        "/v5/earn/position": 2,  # Flexible Saving and OnChain
     },
     "okx": {
         "/api/v5/account/balance": 1,
@@ -145,7 +146,8 @@ async def test_binance_spot_and_funding_wallets(binance: BinanceEmulator, binanc
 
 async def test_bybit_unified_and_funding_wallets(bybit: BybitEmulator, bybit_keys: DemoKeys) -> None:
     snapshot = await read("bybit", bybit, bybit_keys, options=BYBIT_OPTIONS, config=BYBIT_CONFIG)
-    assert snapshot.wallets_read == ["unified", "funding"] and snapshot.complete
+    # Earn's two position lists are read too: empty for this account (no earn=True), they add nothing.
+    assert snapshot.wallets_read == ["unified", "funding", "savings", "earn"] and snapshot.complete
     # The scripted derivatives' fees, profit, funding and interest are in the unified wallet as well; its spot-margin
     # loan is too, but is read net of it (tests/connectors/test_bybit_derivatives.py).
     expected = held(bybit.account)
