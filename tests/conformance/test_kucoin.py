@@ -251,7 +251,7 @@ async def test_fill_and_deposit_parameters_follow_the_docs(kucoin: KucoinEmulato
 
 def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
     emulator = KucoinEmulator(seed=1, profile=SMALL, listed_symbols=5)
-    assert dict(DEFAULT_POOLS) == {"spot": 4000, "management": 2000, "public": 2000}  # VIP0, per 30 s
+    assert dict(DEFAULT_POOLS) == {"spot": 4000, "futures": 2000, "management": 2000, "public": 2000}  # VIP0, 30 s
     weights = {e.path: (e.pool, e.weight) for e in emulator.endpoints}
     assert weights["/api/v1/hf/fills"] == ("spot", 2)
     assert weights["/api/v1/fills"] == ("spot", 10)
@@ -263,6 +263,10 @@ def test_the_pools_and_weights_are_kucoins_documented_ones() -> None:
     assert weights["/api/v1/accounts/ledgers"] == ("management", 2)
     assert weights["/api/v1/convert/order/history"] == ("spot", 5)
     assert weights["/api/v1/convert/limit/orders"] == ("spot", 5)
+    # The futures host's (kucoin_futures.py): the ledger "Manage weight: 2", the overview and fills 5 in Futures.
+    assert weights["/api/v1/transaction-history"] == ("management", 2)
+    assert weights["/api/v1/account-overview"] == ("futures", 5)
+    assert (emulator.futures_fills.pool, emulator.futures_fills.weight) == ("futures", 5)
 
 
 # The convert history's row fields as the docs-new page lists them (docs/exchange-apis/kucoin.md, "converts"); no

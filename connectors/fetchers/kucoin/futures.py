@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
-from connectors.fetchers.kucoin.futures_rows import COMPLETED, FuturesRows
+from connectors.fetchers.kucoin.futures_rows import SETTLED_WORDS, FuturesRows
 from connectors.fetchers.kucoin.pacing import PoolPacer
 from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, to_ms, walk_begin
 from connectors.profiles import EndpointSpec
@@ -33,13 +34,22 @@ LEDGER_PAGE = 50  # maxCount: "The default size is 50" (no maximum documented)
 # Every fill type the page names: the same as none ("Query all types when empty"); naming them is what tells the
 # emulator's one port which host's /api/v1/fills is asked (sandbox/exchanges/kucoin.py).
 TRADE_TYPES = "trade,adl,liquid,settlement"
-FILLS_KEY = "fills"
+
+
+class Walked(StrEnum):
+    """The futures walks' cursor keys (besides each currency's ledger): codes kept in cursors, never shown."""
+
+    FILLS = "fills"
+
+
+FILLS_KEY = Walked.FILLS
 WHOLE_RANGE_MS = 100 * 365 * 86_400_000
 NO_FUTURES = Text.of("profile.kucoin.skip.no_futures")
 
 
 def ledger_key(currency: str) -> str:
-    return f"ledger:{currency}"
+    """The cursor key of one currency's ledger walk: `ledger:USDT`."""
+    return ":".join(("ledger", currency))
 
 
 class KucoinFutures:
@@ -109,7 +119,7 @@ class KucoinFutures:
             rows = list(data.get("dataList") or [])
             pending_ms: int | None = None
             for row in rows:
-                if str(row.get("status")) != COMPLETED:
+                if str(row.get("status")) not in SETTLED_WORDS:
                     pending_ms = int(row["time"])  # the current period: read again once settled
                     break
                 after = int(row["offset"])

@@ -23,7 +23,7 @@ from typing import Any
 
 from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
-COMPLETED = "Completed"
+SETTLED_WORDS = frozenset({"Completed"})  # a line's `status`: Completed, or Pending (the current period)
 MOVES_ELSEWHERE_LISTED = frozenset({"TransferIn", "TransferOut"})  # the spot ledger's TRANSFER lines
 CROSSING = {"Deposit": RecordKind.DEPOSIT, "Withdrawal": RecordKind.WITHDRAWAL}
 
