@@ -7,8 +7,8 @@ Private requests are checked as KuCoin documents: ``KC-API-KEY``, ``KC-API-SIGN`
 base64 HMAC-SHA256 of the passphrase with the secret, for version 1 the passphrase itself; ``KC-API-SIGN`` is base64
 HMAC-SHA256 of timestamp + method + path with query + body (400005); the caller's IP must be on the key's list
 (400006); the key must hold the General permission (400007). Requests are weighed against KuCoin's resource pools
-(VIP0: Spot 4000, Futures 2000, Management 2000 per account, Public 2000 per IP, each per 30 s); past a pool the answer is HTTP
-429 with code 429000. The rules and their sources are in docs/exchange-apis/kucoin.md.
+(VIP0: Spot 4000, Futures 2000, Management 2000 per account, Public 2000 per IP, each per 30 s); past a pool the
+answer is HTTP 429 with code 429000. The rules and their sources are in docs/exchange-apis/kucoin.md.
 """
 
 from __future__ import annotations

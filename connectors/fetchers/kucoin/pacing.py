@@ -1,11 +1,11 @@
 """KuCoin's resource pools, paced by the fetcher (docs/exchange-apis/kucoin.md, "rate limits").
 
-Every request costs its weight in one pool per 30 s (VIP0: Spot 4,000, Futures 2,000, Management 2,000; a higher VIP level has
-more, so VIP0's quotas are safe for every account). ccxt's one leaky bucket per client cannot express two pools, and
-its costs charge a Management request less than its pool allows (deposits cost 5 at 7.5 ms a unit: 133 weight a
-second against Management's 67), so a long first sync would run into 429000. The fetcher spends each request's
-weight here first and waits while its pool is spent; a wait longer than `max_pause` ends the endpoint as rate
-limited (the next sync resumes it from its cursors).
+Every request costs its weight in one pool per 30 s (VIP0: Spot 4,000, Futures 2,000, Management 2,000; a higher VIP
+level has more, so VIP0's quotas are safe for every account). ccxt's one leaky bucket per client cannot express
+several pools, and its costs charge a Management request less than its pool allows (deposits cost 5 at 7.5 ms a
+unit: 133 weight a second against Management's 67), so a long first sync would run into 429000. The fetcher spends
+each request's weight here first and waits while its pool is spent; a wait longer than `max_pause` ends the endpoint
+as rate limited (the next sync resumes it from its cursors).
 """
 
 from __future__ import annotations
