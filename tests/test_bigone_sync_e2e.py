@@ -25,6 +25,7 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, BigoneEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.reconcile_story import unexplained
 
 # Several years, deposits beyond one page of 50, and pairs with more trades than one page of 200.
 TWO_YEARS = AccountProfile(
@@ -135,6 +136,9 @@ async def test_bigone_from_the_assistant_to_the_export_stores_every_record_and_r
     }
     assert stored(rows) == truth
     assert len(rows) == len(account.trades) + len(account.deposits) + len(account.withdrawals)  # nothing twice
+    # The balances BigONE shows are what the stored history explains, to the last digit: a fill moves exactly price
+    # × amount (its row has no quote amount), and so do the balances.
+    assert unexplained(rows, {b.asset: b.total for b in account.balances}) == {}
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert f"spot trades {len(account.trades)}" in first, first
     # Each list newest first down to its oldest row: 50 deposits and withdrawals a page, 200 trades a page per pair

@@ -23,6 +23,7 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BitbankEmulator
 from tests.assistant_story import Walker, stored_by_kind
 from tests.bot_harness import running_bot, settings_for
+from tests.reconcile_story import unexplained
 
 DAYS_BACK = 200  # the sync-from date: before the account's first record (half a year)
 TRADES = "/v1/user/spot/trade_history"
@@ -80,6 +81,8 @@ async def test_bitbank_from_the_assistant_to_the_export_stores_every_record_and_
     assert {d.asset for d in account.deposits} >= {"jpy", "btc"}
     assert stored_by_kind(rows) == truth
     assert len(rows) == sum(len(v) for v in truth.values())  # nothing twice
+    # The balances bitbank shows are what the stored history explains, to the last digit.
+    assert unexplained(rows, account.balances()) == {}
     assert checked == 1, "the key check read the asset list"
     assert f"spot trades {len(account.trades)}" in first, first
     # The second sync asks the trade list once and each listed asset's wallet lists once.

@@ -24,6 +24,7 @@ from sandbox.exchanges import BitflyerEmulator
 from sandbox.exchanges.bitflyer_book import SPOT
 from tests.assistant_story import Walker, stored_by_kind
 from tests.bot_harness import running_bot, settings_for
+from tests.reconcile_story import unexplained
 
 DAYS_BACK = 200  # the sync-from date: before the account's first record (half a year)
 EXECUTIONS = "/v1/me/getexecutions"
@@ -96,6 +97,10 @@ async def test_bitflyer_from_the_assistant_to_the_export_stores_every_record_and
     assert {e.quote for e in account.executions} == {"JPY", "BTC"}
     assert stored_by_kind(rows) == truth
     assert len(rows) == sum(len(v) for v in truth.values())  # nothing twice
+    # The balances bitFlyer shows are what the stored history explains, to the last digit, but for the 550 JPY fee of
+    # each bank withdrawal, which its row does not carry (only the balance history, not read, lists it).
+    done = [w for w in account.withdrawals if w.status == "COMPLETED"]
+    assert done and unexplained(rows, account.balances()) == {"JPY": -550 * len(done)}
     assert checked == 1, "the key check read the key's permission list"
     assert f"spot trades {len(account.executions)}" in first, first
     # The second sync asks each list once above what it read, and each Spot product once.

@@ -25,6 +25,7 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, KrakenEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.reconcile_story import unexplained
 
 # One page of trades and two of ledger lines (two per trade, plus the rest): small, because the real pacing applies.
 YEAR = AccountProfile(
@@ -137,7 +138,8 @@ async def test_kraken_from_the_assistant_to_the_export_stores_exactly_the_accoun
             (x.asset, x.amount, "out" if x.from_account == "FUND" else "in", x.timestamp) for x in account.transfers
         },
         "reward": {(r.asset, r.amount, r.timestamp) for r in account.rewards},
-        "ledger": {(c.from_asset, -c.from_amount, c.timestamp) for c in account.converts}
+        # Each leg a convert record of its own: what was spent, and what was received.
+        "convert": {(c.from_asset, c.from_amount, c.timestamp) for c in account.converts}
         | {(c.to_asset, c.to_amount, c.timestamp) for c in account.converts},
     }
     assert stored(rows) == truth
@@ -150,6 +152,8 @@ async def test_kraken_from_the_assistant_to_the_export_stores_exactly_the_accoun
         + 2 * len(account.converts)
     )
     assert len(rows) == expected  # nothing twice, and no trade stored again from its two ledger lines
+    # The balances Kraken shows are what the stored history explains, to the last digit.
+    assert unexplained(rows, {b.asset: b.total for b in account.balances}) == {}
     # First sync: the minimum, 50 a page; second: one request per list.
     assert first_requests[TRADES] == -(-len(account.trades) // 50)
     assert first_requests[LEDGERS] == -(-len(kraken.book.ledger) // 50)

@@ -19,8 +19,9 @@ from decimal import Decimal
 from connectors.records import RecordKind
 from db.repositories.reconcile import Movement
 
-# Sell-like sides: the record's asset leaves the account and its quote arrives.
-OUTGOING_SIDES = frozenset({"sell"})
+# Sell-like sides: the record's asset leaves the account and its quote arrives; "out" is a convert leg read on its own
+# (Coinbase and Kraken list each leg of a convert apart, records.Flow), whose asset leaves the account.
+OUTGOING_SIDES = frozenset({"sell", "out"})
 # Kinds whose amount carries its own sign and counts as it is.
 SIGNED_KINDS = frozenset({RecordKind.FUNDING, RecordKind.REALIZED_PNL, RecordKind.INTEREST})
 # Kinds whose fee field is not a charge to count again: transfers carry none of the account's money out, and ledger

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from connectors.fetchers.kraken.rows import TRADE_LEGS, ledger_movement
+from connectors.fetchers.kraken.rows import TRADE_LEGS, TWO_WAY_KINDS, ledger_movement
 from connectors.files.errors import RejectedRow, RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Skipped, Table, Zone, raw_row, rows_of
 from connectors.files.values import number, parse_time, side_value, split_pair
@@ -145,7 +145,7 @@ def _line(table: Table, context: Context, line: int, row: Sequence[str]) -> _Lin
 def _ledger_record(table: Table, entry: _Line, entry_type: str) -> ParsedRecord:
     """A ledger line read as the fetcher reads the same line from the API (kind, sign, fee, key)."""
     kind, amount, fee = ledger_movement(entry_type, entry.amount, entry.fee)  # a reversal as the fetcher stores it
-    side = direction(entry.amount) if kind is RecordKind.TRANSFER else None
+    side = direction(entry.amount) if kind in TWO_WAY_KINDS else None
     record = NormalizedRecord(
         kind=kind,
         occurred_at=entry.when,

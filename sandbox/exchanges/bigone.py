@@ -31,7 +31,7 @@ from sandbox.exchanges.base import retry_after_seconds as retry_after
 from sandbox.exchanges.bigone_book import BigoneBook, BigoneError, BigoneIds
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
-from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.scripted import generate_account, with_exact_costs
 
 __all__ = ["VIEW_SCOPES", "BigoneEmulator", "BigoneLimits", "jwt_token", "signed_with", "token_parts"]
 
@@ -134,8 +134,16 @@ class BigoneEmulator(ExchangeEmulator):
         super().__init__(clock=clock)
         self.keys = BigoneKeys(self.key_length, self.secret_length)
         self.limits = limits or BigoneLimits()
-        self.account: ScriptedAccount = generate_account(
-            seed, self.clock.now_ms(), profile=profile or AccountProfile(), listed_markets=listed_pairs, ids=BigoneIds()
+        # BigONE's trade rows show price and amount, no quote amount: a fill moves exactly their product, and the
+        # balances follow (scripted.with_exact_costs).
+        self.account: ScriptedAccount = with_exact_costs(
+            generate_account(
+                seed,
+                self.clock.now_ms(),
+                profile=profile or AccountProfile(),
+                listed_markets=listed_pairs,
+                ids=BigoneIds(),
+            )
         )
         self.book = BigoneBook(self.account, seed)
         self._windows: dict[str, SlidingWindow] = {}

@@ -89,11 +89,11 @@ def expected_ledger(emulator: KrakenEmulator, until_ms: int) -> dict[RecordKind,
     ]
     out[RecordKind.TRANSFER] = [(x.asset, x.amount, None, x.timestamp) for x in a.transfers if x.timestamp <= until_ms]
     out[RecordKind.REWARD] = [(r.asset, r.amount, None, r.timestamp) for r in a.rewards if r.timestamp <= until_ms]
-    # A Buy Crypto convert is two ledger lines: what was spent (negative) and what was received.
+    # A Buy Crypto convert is two ledger lines, each stored as a convert leg: what was spent and what was received.
     for c in a.converts:
         if c.timestamp <= until_ms:
-            out[RecordKind.LEDGER] += [
-                (c.from_asset, -c.from_amount, None, c.timestamp),
+            out[RecordKind.CONVERT] += [
+                (c.from_asset, c.from_amount, None, c.timestamp),
                 (c.to_asset, c.to_amount, None, c.timestamp),
             ]
     return out
@@ -137,7 +137,7 @@ async def test_a_first_sync_stores_every_trade_and_ledger_line_exactly_once(krak
 
     assert len({r.natural_key for r in ledger}) == len(ledger)
     got, want = read(ledger), expected_ledger(kraken, 2**63)
-    for kind in (RecordKind.DEPOSIT, RecordKind.WITHDRAWAL, RecordKind.TRANSFER, RecordKind.REWARD, RecordKind.LEDGER):
+    for kind in (RecordKind.DEPOSIT, RecordKind.WITHDRAWAL, RecordKind.TRANSFER, RecordKind.REWARD, RecordKind.CONVERT):
         assert sorted(got[kind]) == sorted(want[kind]), kind
     assert got[RecordKind.TRADE] == []  # a trade's own ledger lines are not stored beside the trade
     assert ledger_report.requests == math.ceil(ledger_lines(kraken, 2**63) / PAGE)

@@ -152,7 +152,7 @@ def ledger_rows(header: list[str]) -> list[list[str]]:
             "-0.0010000000",
             "0.0000000000",
         ),
-        # a Buy Crypto convert: a spend and a receive line, kept as ledger lines with their sign (as the sync does)
+        # a Buy Crypto convert: a spend and a receive line, each a convert leg going out or in (as the sync does)
         line("LSPD01-AAAAA-AAAAAA", "RQWE01-ZZZZ", "2022-04-01 12:00:00", "spend", "", "ZEUR", "-50.0000", "0.9900"),
         line(
             "LRCV01-AAAAA-AAAAAA",
@@ -242,12 +242,12 @@ def expected_ledger() -> list[tuple[object, ...]]:
             True,
         ),
         (
-            "ledger:LSPD01-AAAAA-AAAAAA",
-            "ledger",
+            "convert:LSPD01-AAAAA-AAAAAA",
+            "convert",
             datetime(2022, 4, 1, 12, 0, tzinfo=UTC),
             "EUR",
-            D("-50"),
-            None,
+            D("50"),
+            "out",
             None,
             None,
             None,
@@ -256,12 +256,12 @@ def expected_ledger() -> list[tuple[object, ...]]:
             True,
         ),
         (
-            "ledger:LRCV01-AAAAA-AAAAAA",
-            "ledger",
+            "convert:LRCV01-AAAAA-AAAAAA",
+            "convert",
             datetime(2022, 4, 1, 12, 0, tzinfo=UTC),
             "SOL",
             D("1.2"),
-            None,
+            "in",
             None,
             None,
             None,

@@ -170,7 +170,7 @@ async def test_a_ledger_upload_after_syncing_the_trades_adds_the_rest_and_each_t
             "withdrawal": len(account.withdrawals),
             "transfer": len(account.transfers),
             "reward": len(account.rewards),
-            "ledger": 2 * len(account.converts),
+            "convert": 2 * len(account.converts),
         }
     )
     # The withdrawals as Kraken's ledger states them: the amount sent, and the fee apart.

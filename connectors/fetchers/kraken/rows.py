@@ -27,9 +27,15 @@ LEDGER_KINDS: Mapping[str, RecordKind] = {
     "staking": RecordKind.REWARD,
     "reward": RecordKind.REWARD,
     "dividend": RecordKind.REWARD,
+    # The two legs of a "Buy Crypto" convert: no other list says what they moved, so each is a convert leg (its side
+    # in or out, as Coinbase's legs), which the balance check counts; a ledger line it would leave out.
+    "spend": RecordKind.CONVERT,
+    "receive": RecordKind.CONVERT,
 }
-# Everything else (spend and receive of a "Buy Crypto" convert, margin, rollover, adjustment, settled, credit, sale,
-# conversion, NFT entries, custody transfers) is kept as a ledger line with its signed amount.
+# Legs whose direction the line's sign gives (into or out of the spot wallet).
+TWO_WAY_KINDS = frozenset({RecordKind.TRANSFER, RecordKind.CONVERT})
+# Everything else (margin, rollover, adjustment, settled, credit, sale, conversion, NFT entries, custody transfers) is
+# kept as a ledger line with its signed amount.
 
 # A failed withdrawal is undone by a second `withdrawal` line with both signs flipped (amount +4.91, fee -0.09 after
 # -4.91 and 0.09: a live ledger in BittyTax issue #287, docs/exchange-apis/kraken.md); a deposit taken back would be a
@@ -111,8 +117,9 @@ class RowReader:
         fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
         kind, amount, kept_fee = ledger_movement(entry_type, signed, fee)
         asset = self.code(str(row["asset"]))
-        # A transfer's direction, seen from the spot wallet; a ledger line's sign says it, its `type` (in raw) what.
-        side = (Flow.IN if signed > 0 else Flow.OUT) if kind is RecordKind.TRANSFER else None
+        # A transfer's or convert leg's direction, seen from the spot wallet; the line's sign says it, its `type` (in
+        # raw) what.
+        side = (Flow.IN if signed > 0 else Flow.OUT) if kind in TWO_WAY_KINDS else None
         return NormalizedRecord(
             kind=kind,
             occurred_at=kraken_time(row["time"]),
