@@ -52,6 +52,10 @@ LOG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("connectors/fetchers/discovery.py", "plan_markets"): "why each market is asked or left out, for tests",
     ("connectors/fetchers/discovery.py", "_candidate"): "why a new market is probed, for tests",
     ("connectors/fetchers/generic.py", "_per_market"): "why the generic fetcher asks each market, for tests",
+    # A ccxt error written in ccxt's way ("okx ..."): connectors/diagnosis reads its type and message for facts and
+    # logs it through safe_summary; /status shows the diagnosis' catalogue text (exchange_down, network_error).
+    ("connectors/fetchers/okx/archive_files.py", "_download"): "the ccxt errors of a failed archive download, "
+    "read by the diagnosis and logged",
 }
 
 # The i18n names whose first argument is a message id.

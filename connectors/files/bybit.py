@@ -15,6 +15,7 @@ from decimal import Decimal
 from connectors.files.bybit_account import ACCOUNT_FORMATS, REWARD_WORDS
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, FileFormat, Outcome, ParsedRecord, Table, raw_row, rows_of
+from connectors.files.matching import CARD_PURCHASE_WORDS
 from connectors.files.values import parse_time, side_value, split_pair, with_unit
 from connectors.files.wallet import Kind, WalletLayout, direction
 from connectors.profiles.catalog.bybit import PROFILE as BYBIT
@@ -98,7 +99,7 @@ def _fund_kind(type_text: str, description: str, signed: Decimal) -> tuple[Recor
     if "withdraw" in description and signed < 0:
         return RecordKind.WITHDRAWAL, None
     if "card" in description and signed > 0:
-        return RecordKind.DEPOSIT, "card purchase"
+        return RecordKind.DEPOSIT, CARD_PURCHASE_WORDS
     words = f"{type_text} {description}"
     if "transfer" in words or "subscription" in words or "redemption" in words:
         return RecordKind.TRANSFER, direction(signed)

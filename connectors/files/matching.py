@@ -84,6 +84,11 @@ class Match(StrEnum):
 
 Content = tuple[str, str, str, str, Decimal]
 
+# A side a file reader stores that is neither a Side nor a Flow (Bybit's "Buy Crypto with Card" deposit): it is part
+# of a row's content above and of its content-hash key, so its stored value never changes (a re-upload would no
+# longer find the rows an earlier one stored, and would store them twice). A stored code, as Side's values are.
+CARD_PURCHASE_WORDS = "card purchase"
+
 
 def content_of(item: Comparable) -> Content:
     return (str(item.kind), item.asset, item.quote_asset or "", (item.side or "").lower(), item.amount)
