@@ -93,7 +93,7 @@ class ImportReport:
     skipped: int  # rows that are not transactions (pending, cancelled, orders without fills, repeated headers)
     rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, by line
     rejected_total: int = 0
-    skip_reasons: dict[Text | str, int] = field(default_factory=dict)  # catalogue texts
+    skip_reasons: dict[Text, int] = field(default_factory=dict)
     timezone_note: Text | None = None  # set when the file did not state its zone and the user's was assumed
     moved: int = 0  # stored rows of this file (read earlier in another zone) moved to the times read now
     # Known rows by how they were recognised (connectors.files.matching.Match values: "content", "fee-included",

@@ -43,7 +43,8 @@ class Side(StrEnum):
 
 
 class Flow(StrEnum):
-    """A transfer's direction as records store it (`side`): into or out of the wallet its list is read from."""
+    """A transfer's direction as records store it (`side`), and a signed entry's where an exchange gives it one: into
+    or out of the wallet its list (or uploaded file) is read from."""
 
     IN = "in"
     OUT = "out"

@@ -1,7 +1,6 @@
 """What can be wrong with an uploaded file. Every message is written for the person who sent it.
 
-Messages are catalogue texts (`i18n.Text`: an id and its arguments), rendered where the user reads them; a `str`
-is English from a reader not moved to the catalogue yet (tests/catalogue_debt.txt counts those).
+Messages are catalogue texts (`i18n.Text`: an id and its arguments), rendered where the user reads them.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from dataclasses import dataclass
 
 from i18n import Text, render
 
-Message = Text | str
-
 
 @dataclass(frozen=True, slots=True)
 class RejectedRow:
@@ -20,7 +17,7 @@ class RejectedRow:
 
     line: int
     column: str
-    reason: Message
+    reason: Text
 
     @property
     def text(self) -> Text:
@@ -33,18 +30,16 @@ class RejectedRow:
         return render(self.text)
 
 
-def message_as_json(message: Message) -> object:
+def message_as_json(message: Text) -> object:
     """A message as JSON values, for the worker process that reads workbooks (connectors/files/isolated.py)."""
-    if isinstance(message, str):
-        return message
     return {"id": message.id, "args": {name: _arg_as_json(value) for name, value in message.args.items()}}
 
 
-def message_from_json(value: object) -> Message:
-    if isinstance(value, dict):
-        args = value.get("args", {})
-        return Text(str(value["id"]), {name: _arg_from_json(arg) for name, arg in args.items()})
-    return str(value)
+def message_from_json(value: object) -> Text:
+    if not isinstance(value, dict):
+        raise TypeError(f"not a message as message_as_json writes one: {type(value).__name__}")
+    args = value.get("args", {})
+    return Text(str(value["id"]), {name: _arg_from_json(arg) for name, arg in args.items()})
 
 
 def _arg_as_json(value: object) -> object:
@@ -58,7 +53,7 @@ def _arg_from_json(value: object) -> object:
 class RowError(ValueError):
     """Raised by a format's row reader; becomes a RejectedRow with the line number added."""
 
-    def __init__(self, column: str, reason: Message) -> None:
+    def __init__(self, column: str, reason: Text) -> None:
         self.column = column
         self.reason = reason
         super().__init__(f"{column}: {render(reason)}")
@@ -68,7 +63,7 @@ class FileProblem(Exception):
     """A file Tallybot will not import. Nothing was written; `text` is the message for the user (`str(error)` its
     English)."""
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Text) -> None:
         self.text = message
         super().__init__(render(message))
 
@@ -82,7 +77,7 @@ class EmptyFile(FileProblem):
 
 
 class FileTooLarge(FileProblem):
-    def __init__(self, message: Message, limit_bytes: int) -> None:
+    def __init__(self, message: Text, limit_bytes: int) -> None:
         self.limit_bytes = limit_bytes
         super().__init__(message)
 
@@ -94,7 +89,7 @@ class BrokenEncoding(FileProblem):
 class UnknownFormat(FileProblem):
     """No header row of a known export; `known` lists the titles of the formats Tallybot reads."""
 
-    def __init__(self, message: Message, known: Sequence[str]) -> None:
+    def __init__(self, message: Text, known: Sequence[str]) -> None:
         self.known = tuple(known)
         super().__init__(message)
 
@@ -105,7 +100,7 @@ class AmbiguousFormat(FileProblem):
     Ask the user which one it is and call again with `format_name` set to one of `candidates` (format names).
     """
 
-    def __init__(self, message: Message, candidates: Sequence[str]) -> None:
+    def __init__(self, message: Text, candidates: Sequence[str]) -> None:
         self.candidates = tuple(candidates)
         super().__init__(message)
 
@@ -113,7 +108,7 @@ class AmbiguousFormat(FileProblem):
 class WrongExchange(FileProblem):
     """An export of one exchange uploaded to an account of another."""
 
-    def __init__(self, message: Message, file_exchange: str, account_exchange: str) -> None:
+    def __init__(self, message: Text, file_exchange: str, account_exchange: str) -> None:
         self.file_exchange = file_exchange
         self.account_exchange = account_exchange
         super().__init__(message)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import StrEnum
 
-from connectors.files.errors import Message, RejectedRow, RowError
+from connectors.files.errors import RejectedRow, RowError
 from connectors.files.values import code_of
 from connectors.records import NormalizedRecord
 from i18n import Text
@@ -36,7 +36,7 @@ class Skipped:
     """A row that is not a transaction Tallybot keeps (pending, cancelled, a move between own accounts)."""
 
     line: int
-    reason: Message
+    reason: Text
 
 
 Outcome = ParsedRecord | Skipped | RejectedRow

@@ -30,7 +30,6 @@ from connectors.files import (
 from connectors.files.errors import (
     AmbiguousFormat,
     EmptyFile,
-    Message,
     RejectedRow,
     UnknownFormat,
     WrongExchange,
@@ -81,7 +80,7 @@ class ParsedFile:
     records: list[ParsedRecord]
     rows_read: int
     skipped: int = 0
-    skip_reasons: dict[Message, int] = field(default_factory=dict)
+    skip_reasons: dict[Text, int] = field(default_factory=dict)
     rejected: list[RejectedRow] = field(default_factory=list)  # the first MAX_REJECTED_KEPT
     rejected_total: int = 0
     zone_name: str = "UTC"
@@ -155,7 +154,7 @@ def parse(
     context = Context(zone=zone, codes=currency_codes or {})
     result = ParsedFile(format=file_format, records=[], rows_read=len(table.rows) + repeated, zone_name=zone_name)
     result.zone_note = note
-    reasons: Counter[Message] = Counter()
+    reasons: Counter[Text] = Counter()
     if repeated:
         reasons[Text.of("file.skip.repeated_header")] += repeated
     first_line = table.rows[0][0]

@@ -11,29 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 
 from connectors.files.errors import RowError
 from connectors.files.formats import Context, Outcome, ParsedRecord, Skipped, Table, raw_row, rows_of
 from connectors.files.values import number, optional_number, parse_time
-from connectors.records import NormalizedRecord, RecordKind
+from connectors.records import Flow, NormalizedRecord, RecordKind
 from i18n import Text
 
 
-class Direction(StrEnum):
-    """A transfer's side as records store it (and a signed entry's, where an exchange gives it one): into or out of
-    the account the file is of."""
-
-    IN = "in"
-    OUT = "out"
+def direction(signed: Decimal) -> Flow:
+    """The side of a signed balance change in the account the file is of, as the API's lists store it."""
+    return Flow.IN if signed > 0 else Flow.OUT
 
 
-def direction(signed: Decimal) -> Direction:
-    """The side of a signed balance change."""
-    return Direction.IN if signed > 0 else Direction.OUT
-
-
-# What a row is: its kind and side (a transfer's Direction, a ledger entry's own type), or the reason it is skipped.
+# What a row is: its kind and side (a transfer's Flow, a ledger entry's own type), or the reason it is skipped.
 Kind = tuple[RecordKind, str | None]
 Classify = Callable[[Table, Sequence[str], Decimal], Kind | Text]
 # A look at the row before its amount is read: the reason to skip it (a pending status, a freeze), or None.
