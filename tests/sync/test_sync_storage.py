@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.imports import ImportService
 from bot.sync import SyncStatus
 from connectors.fetchers.binance import BINANCE_OPENED
-from connectors.fetchers.binance.transfers import DIRECTIONS
 from connectors.fetchers.binance.simple_earn import SIMPLE_EARN_LAUNCHED
 from connectors.fetchers.binance.simple_earn import WINDOW_MS as EARN_WINDOW_MS
+from connectors.fetchers.binance.transfers import DIRECTIONS
 from connectors.fetchers.windows import date_ms, span_ms, to_ms
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import RecordKind, natural_key
