@@ -12,16 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from connectors.clients import ClientPool
-from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.base import Cursor
 from connectors.fetchers.bitbank import BitbankFetcher
-from connectors.profiles import Endpoint, ExchangeProfile, get_profile
-from connectors.records import NormalizedRecord
+from connectors.profiles import Endpoint
 from sandbox.exchanges import BitbankEmulator
 from sandbox.exchanges.bitbank_book import Deposit, Withdrawal
+from tests.support.fetch_walks import moves, ms, read_only_client, small_pages, trades, walk
 
 PAGES = {Endpoint.SPOT_TRADES: 25, Endpoint.DEPOSITS: 3, Endpoint.WITHDRAWALS: 2}
 TRADES = "/v1/user/spot/trade_history"
@@ -32,44 +30,11 @@ ASSETS = "/v1/user/assets"
 CODES = {"btc": "BTC", "eth": "ETH", "xrp": "XRP", "jpy": "JPY", "mona": "MONA"}
 
 
-def small_pages() -> ExchangeProfile:
-    profile = get_profile("bitbank")
-    return replace(profile, endpoints=tuple(replace(s, page_size=PAGES[s.endpoint]) for s in profile.endpoints))
-
-
 @asynccontextmanager
 async def fetcher(emulator: BitbankEmulator) -> AsyncIterator[BitbankFetcher]:
-    key = emulator.create_demo_keys().read_only
-    pool = ClientPool({"bitbank": emulator.base_url})
-    try:
-        async with pool.client("bitbank", "fetch", {"apiKey": key.api_key, "secret": key.secret}) as client:
-            client.throttler.config["refillRate"] = 1e6  # the emulator's limits are not what is under test here
-            emulator.limits = replace(emulator.limits, query=10_000)
-            yield BitbankFetcher(small_pages(), client)
-    finally:
-        await pool.close()
-
-
-async def walk(
-    fetcher: BitbankFetcher,
-    endpoint: Endpoint,
-    cursors: dict[str, Cursor],
-    *,
-    since: datetime | None = None,
-    pages: int | None = None,
-) -> list[NormalizedRecord]:
-    """One fetch of one endpoint, keeping each page's cursor as the sync engine commits it (`pages`: stop after
-    that many pages, as a sync stopped by a crash does)."""
-    records: list[NormalizedRecord] = []
-    fetched = fetcher.fetch(endpoint, since=since, until=datetime.now(UTC), cursors=dict(cursors), report=FetchReport())
-    count = 0
-    async for page in fetched:
-        records += page.records
-        cursors[page.market] = page.cursor
-        count += 1
-        if pages is not None and count == pages:
-            break
-    return records
+    async with read_only_client(emulator) as client:
+        emulator.limits = replace(emulator.limits, query=10_000)  # the emulator's limits are not under test here
+        yield BitbankFetcher(small_pages("bitbank", PAGES), client)
 
 
 def requests_for(rows: int, size: int) -> int:
@@ -79,21 +44,6 @@ def requests_for(rows: int, size: int) -> int:
     if rows < size:
         return 1
     return 2 + (rows - size) // (size - 1)
-
-
-def ms(record: NormalizedRecord) -> int:
-    return int(record.occurred_at.timestamp() * 1000)
-
-
-def trades(records: list[NormalizedRecord]) -> set[tuple[object, ...]]:
-    return {
-        (r.market, r.side, r.amount, r.price, r.quote_amount, r.fee_asset, r.fee_amount, ms(r), r.exchange_tx_id)
-        for r in records
-    }
-
-
-def moves(records: list[NormalizedRecord]) -> set[tuple[object, ...]]:
-    return {(r.kind, r.asset, r.amount, r.fee_asset, r.fee_amount, ms(r)) for r in records}
 
 
 def deposited(d: Deposit) -> tuple[object, ...]:

@@ -16,72 +16,23 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport, RateLimited
 from connectors.fetchers.bitflyer import BitflyerFetcher
-from connectors.profiles import Endpoint, ExchangeProfile, get_profile
+from connectors.profiles import Endpoint
 from connectors.records import NormalizedRecord
 from sandbox.exchanges import BitflyerEmulator, BitflyerLimits
 from sandbox.exchanges.bitflyer_book import SPOT, CoinMove
+from tests.support.fetch_walks import moves, ms, read_only_client, small_pages, trades, walk
 
 PAGES = {Endpoint.SPOT_TRADES: 25, Endpoint.DEPOSITS: 3, Endpoint.WITHDRAWALS: 2}
 EXECUTIONS = "/v1/me/getexecutions"
 MARKETS = "/v1/getmarkets"
 
 
-def small_pages() -> ExchangeProfile:
-    profile = get_profile("bitflyer")
-    return replace(profile, endpoints=tuple(replace(s, page_size=PAGES[s.endpoint]) for s in profile.endpoints))
-
-
 @asynccontextmanager
 async def fetcher(emulator: BitflyerEmulator) -> AsyncIterator[BitflyerFetcher]:
-    key = emulator.create_demo_keys().read_only
-    pool = ClientPool({"bitflyer": emulator.base_url})
-    try:
-        async with pool.client("bitflyer", "fetch", {"apiKey": key.api_key, "secret": key.secret}) as client:
-            client.throttler.config["refillRate"] = 1e6  # the emulator's limits are not what is under test here
-            yield BitflyerFetcher(small_pages(), client)
-    finally:
-        await pool.close()
-
-
-async def walk(
-    fetcher: BitflyerFetcher,
-    endpoint: Endpoint,
-    cursors: dict[str, Cursor],
-    *,
-    since: datetime | None = None,
-    pages: int | None = None,
-) -> list[NormalizedRecord]:
-    """One fetch of one endpoint, keeping each page's cursor as the sync engine commits it (`pages`: stop after
-    that many pages, as a sync stopped by a crash does)."""
-    records: list[NormalizedRecord] = []
-    report = FetchReport()
-    fetched = fetcher.fetch(endpoint, since=since, until=datetime.now(UTC), cursors=dict(cursors), report=report)
-    count = 0
-    async for page in fetched:
-        records += page.records
-        cursors[page.market] = page.cursor
-        count += 1
-        if pages is not None and count == pages:
-            break
-    return records
-
-
-def ms(record: NormalizedRecord) -> int:
-    return int(record.occurred_at.timestamp() * 1000)
-
-
-def trades(records: list[NormalizedRecord]) -> set[tuple[object, ...]]:
-    return {
-        (r.market, r.side, r.amount, r.price, r.quote_amount, r.fee_asset, r.fee_amount, ms(r), r.exchange_tx_id)
-        for r in records
-    }
-
-
-def moves(records: list[NormalizedRecord]) -> set[tuple[object, ...]]:
-    return {(r.kind, r.asset, r.amount, r.fee_asset, r.fee_amount, ms(r)) for r in records}
+    async with read_only_client(emulator) as client:
+        yield BitflyerFetcher(small_pages("bitflyer", PAGES), client)
 
 
 async def test_every_list_is_read_to_its_end_with_exact_amounts_and_a_resync_asks_above_what_was_read() -> None:
@@ -233,11 +184,7 @@ async def test_a_deposit_pending_past_14_days_is_let_go_once_and_named_as_a_gap(
         cursors: dict[str, Cursor] = {}
         first, second = FetchReport(), FetchReport()
         for report in (first, second):
-            fetched = bitflyer.fetch(
-                Endpoint.DEPOSITS, since=None, until=datetime.now(UTC), cursors=dict(cursors), report=report
-            )
-            async for page in fetched:
-                cursors[page.market] = page.cursor
+            await walk(bitflyer, Endpoint.DEPOSITS, cursors, report=report)
 
     # Pending 20 days: no longer waited for. The walk moves past it and says so once, at its time.
     assert [(g.endpoint, g.start) for g in first.gaps] == [

@@ -11,54 +11,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from connectors.clients import ClientPool
-from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.base import Cursor
 from connectors.fetchers.coincheck import CoincheckFetcher
-from connectors.profiles import Endpoint, ExchangeProfile, get_profile
-from connectors.records import NormalizedRecord
+from connectors.profiles import Endpoint
 from sandbox.exchanges import CoincheckEmulator
+from tests.support.fetch_walks import ms, read_only_client, small_pages, walk
 
 PAGES = {Endpoint.SPOT_TRADES: 7, Endpoint.DEPOSITS: 25, Endpoint.WITHDRAWALS: 2}
 TRADES = "/api/exchange/orders/transactions_pagination"
 
 
-def small_pages() -> ExchangeProfile:
-    profile = get_profile("coincheck")
-    return replace(profile, endpoints=tuple(replace(s, page_size=PAGES[s.endpoint]) for s in profile.endpoints))
-
-
 @asynccontextmanager
 async def fetcher(emulator: CoincheckEmulator) -> AsyncIterator[CoincheckFetcher]:
-    key = emulator.create_demo_keys().read_only
-    pool = ClientPool({"coincheck": emulator.base_url})
-    try:
-        async with pool.client("coincheck", "fetch", {"apiKey": key.api_key, "secret": key.secret}) as client:
-            client.throttler.config["refillRate"] = 1e6  # no limit is documented for these lists
-            yield CoincheckFetcher(small_pages(), client)
-    finally:
-        await pool.close()
-
-
-async def walk(
-    fetcher: CoincheckFetcher, endpoint: Endpoint, cursors: dict[str, Cursor], *, pages: int | None = None
-) -> list[NormalizedRecord]:
-    records: list[NormalizedRecord] = []
-    fetched = fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors=dict(cursors), report=FetchReport())
-    count = 0
-    async for page in fetched:
-        records += page.records
-        cursors[page.market] = page.cursor
-        count += 1
-        if pages is not None and count == pages:
-            break
-    return records
-
-
-def ms(record: NormalizedRecord) -> int:
-    return int(record.occurred_at.timestamp() * 1000)
+    async with read_only_client(emulator) as client:  # no limit is documented for these lists
+        yield CoincheckFetcher(small_pages("coincheck", PAGES), client)
 
 
 async def test_every_list_is_read_with_exact_amounts_and_a_resync_asks_one_request_per_list() -> None:
