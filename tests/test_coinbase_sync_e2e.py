@@ -25,6 +25,7 @@ from sandbox.exchanges import AccountProfile, CoinbaseEmulator
 from sandbox.exchanges.coinbase import ACCOUNTS, FILLS
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.reconcile_story import unexplained
 
 TWO_YEARS = AccountProfile(
     years=2.0, traded_markets=6, trades=260, deposits=9, withdrawals=6, converts=5, transfers=4, rewards=12
@@ -125,7 +126,7 @@ async def test_coinbase_from_the_assistant_to_the_export_stores_exactly_the_acco
                 t.price,
                 t.amount * t.price,
                 t.quote,
-                (t.cost * fee).quantize(Decimal("0.00000001"), rounding="ROUND_DOWN"),
+                (t.amount * t.price * fee).quantize(Decimal("0.00000001"), rounding="ROUND_DOWN"),
                 t.timestamp,
             )
             for t in account.trades
@@ -152,6 +153,10 @@ async def test_coinbase_from_the_assistant_to_the_export_stores_exactly_the_acco
         + len(book.fiat_deposits)
     )
     assert len(rows) == expected  # nothing twice, and no advanced_trade_fill row stored as a second trade
+    # The balances Coinbase's accounts show are what the stored history explains, to the last digit: a fill moves
+    # exactly price x size and its commission, a convert leg goes out of one account and into another, a transfer
+    # to another of the user's portfolios changes no total.
+    assert unexplained(rows, book.balances) == {}
     assert all(isinstance(r.amount, Decimal) for r in rows)
     accounts = len(book.account_ids)
     # First sync: fills in pages of 100, the account list, and each account's transactions in pages of 100.

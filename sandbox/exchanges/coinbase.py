@@ -29,7 +29,7 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
-from sandbox.exchanges.coinbase_book import CoinbaseBook
+from sandbox.exchanges.coinbase_book import CoinbaseBook, with_commissions
 from sandbox.exchanges.coinbase_protocol import (
     CoinbaseError,
     CoinbaseIds,
@@ -41,7 +41,7 @@ from sandbox.exchanges.coinbase_protocol import (
 )
 from sandbox.exchanges.protocol import Call
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
-from sandbox.exchanges.scripted import generate_account
+from sandbox.exchanges.scripted import generate_account, with_exact_costs
 
 V3_PRIVATE = "v3-private"
 V3_PUBLIC = "v3-public"
@@ -83,9 +83,17 @@ class CoinbaseEmulator(ExchangeEmulator):
         self.keys = CoinbaseKeys(self.key_length, self.secret_length)
         self.limits = limits or CoinbaseLimits()
         profile = replace(profile or AccountProfile())
-        self.account: ScriptedAccount = generate_account(
-            seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=CoinbaseIds()
+        # An Advanced Trade fill shows price, size and a commission in the quote, no quote amount: it moves exactly
+        # price x size, and the balances follow (with_exact_costs), and they pay the commission it shows.
+        scripted = generate_account(
+            seed,
+            self.clock.now_ms(),
+            profile=profile,
+            listed_markets=listed_symbols,
+            ids=CoinbaseIds(),
+            fees_in_quote=True,
         )
+        self.account: ScriptedAccount = with_commissions(with_exact_costs(scripted))
         self.book = CoinbaseBook(self.account, portfolio_id=str(uuid.UUID(int=seed + 1, version=4)))
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -63,6 +63,21 @@ def parse_rfc3339(text: str, name: str) -> int:
 def commission(trade: TradeRecord) -> Decimal:
     """Advanced Trade charges its fee in the quote currency: 0.1 % of the fill's value, cut to 8 places."""
     return (trade.cost * FEE_RATE).quantize(EIGHT_PLACES, rounding="ROUND_DOWN")
+
+
+def with_commissions(account: ScriptedAccount) -> ScriptedAccount:
+    """The account as Coinbase keeps it: every fill charged its `commission` (0.1 % of price x size, cut to 8 places)
+    in the quote currency, and the balances moved by the commission the fill shows, to the last digit. The account
+    is scripted paying its fees in the quote already; this only re-cuts them from the exact value."""
+    change: dict[str, Decimal] = {}
+    trades = []
+    for t in account.trades:
+        charged = commission(t)
+        change[t.fee_asset] = change.get(t.fee_asset, Decimal(0)) + t.fee
+        change[t.quote] = change.get(t.quote, Decimal(0)) - charged
+        trades.append(replace(t, fee=charged, fee_asset=t.quote))
+    balances = tuple(replace(b, free=b.free + change.get(b.asset, Decimal(0))) for b in account.balances)
+    return replace(account, trades=tuple(trades), balances=balances)
 
 
 def _money(amount: Decimal, currency: str) -> Json:
@@ -131,7 +146,20 @@ class CoinbaseBook:
         for row in sorted(rows, key=lambda r: (r.ms, r.body["id"]), reverse=True):
             self.transactions[row.account_id].append(row)
         self.fills = [Fill(t, t.timestamp - SEQUENCE_LEAD_MS, "FILL", _entry_id(t)) for t in account.trades]
+        self.balances = self._balances()
         self.fills.sort(key=lambda f: (f.sequence_ms, f.entry_id), reverse=True)
+
+    def _balances(self) -> dict[str, Decimal]:
+        """Each account's balance: the scripted account's, moved by the simple trades made in the app and the fiat
+        deposits, which only this book scripts."""
+        held = {b.asset: b.total for b in self.account.balances}
+        for t in self.app_trades:
+            sign = Decimal(1) if t.side == "buy" else Decimal(-1)
+            held[t.asset] = held.get(t.asset, Decimal(0)) + sign * t.amount
+            held["USD"] = held.get("USD", Decimal(0)) - sign * t.usd
+        for amount, _ in self.fiat_deposits:
+            held["USD"] = held.get("USD", Decimal(0)) + amount
+        return held
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -218,12 +246,19 @@ class CoinbaseBook:
         return self._rng.randrange(start, self.account.now_ms - 3_600_000) // 1000 * 1000
 
     def _app_trades(self, bases: Sequence[str]) -> tuple[AppTrade, ...]:
+        """Simple buys and sells; a sell only of what the account holds (else it is a buy), so no balance goes
+        below zero."""
+        held = {b.asset: b.total for b in self.account.balances}
         trades = []
         for _ in range(max(2, len(self.account.deposits) // 3)):
             asset = self._rng.choice(list(bases) or ["BTC"])
             usd = Decimal(self._rng.randint(1_000, 200_000)) / 100
             amount = (usd / USD_PRICE.get(asset, Decimal(1))).quantize(EIGHT_PLACES, rounding="ROUND_DOWN")
-            trades.append(AppTrade(asset, self._rng.choice(("buy", "sell")), amount, usd, self._moment()))
+            side = self._rng.choice(("buy", "sell"))
+            if side == "sell" and held.get(asset, Decimal(0)) < amount:
+                side = "buy"
+            held[asset] = held.get(asset, Decimal(0)) + (amount if side == "buy" else -amount)
+            trades.append(AppTrade(asset, side, amount, usd, self._moment()))
         return tuple(trades)
 
     def _app_rows(self) -> list[Row]:
@@ -336,7 +371,7 @@ class CoinbaseBook:
                 "destination_tag_name": "",
                 "destination_tag_regex": "",
             },
-            "balance": {"amount": "0.00000000", "currency": asset},
+            "balance": {"amount": plain(self.balances.get(asset, Decimal(0))), "currency": asset},
             "created_at": None if placeholder else rfc3339_s(self.account.now_ms - 4 * 365 * 86_400_000),
             "updated_at": None if placeholder else rfc3339_s(self.account.now_ms),
             "resource": "account",

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from sandbox.exchanges.base import ApiKey, Clock, ExchangeEmulator, KeyAccess, KeyRegistry, compact_json
-from sandbox.exchanges.kraken_book import KrakenBook, with_quote_fees
+from sandbox.exchanges.kraken_book import KrakenBook
 from sandbox.exchanges.kraken_protocol import Call, KrakenError, KrakenIds, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -107,9 +107,14 @@ class KrakenEmulator(ExchangeEmulator):
         self.limits = limits or KrakenLimits()
         profile = profile or AccountProfile()
         # Kraken's trade rows carry their `cost` (the scripted cost, which the balances move by) and a `fee` in the
-        # quote currency: the balances are charged that fee (with_quote_fees).
-        self.account: ScriptedAccount = with_quote_fees(
-            generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=KrakenIds())
+        # quote currency ("Total fee (quote currency)"): the account is scripted paying its fees there.
+        self.account: ScriptedAccount = generate_account(
+            seed,
+            self.clock.now_ms(),
+            profile=profile,
+            listed_markets=listed_symbols,
+            ids=KrakenIds(),
+            fees_in_quote=True,
         )
         self.book = KrakenBook(self.account)
         self._counters: dict[str, _Counter] = {}

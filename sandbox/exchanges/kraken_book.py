@@ -13,7 +13,7 @@ withdrawal's, is unsourced). Kraken's ledger has no pending state: other stages 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -66,22 +66,6 @@ class LedgerEntry:
 def trade_fee(t: TradeRecord) -> Decimal:
     """A trade's fee as Kraken reports it, in the quote currency ("Total fee (quote currency)")."""
     return t.fee if t.fee_asset == t.quote else down8(t.fee * t.price)
-
-
-def with_quote_fees(account: ScriptedAccount) -> ScriptedAccount:
-    """The account as Kraken keeps it: every trade's fee charged in the quote currency (`trade_fee`), so a buy
-    credits the whole `vol` and the balances move by the fee the row and its ledger line show, to the last digit."""
-    change: dict[str, Decimal] = {}
-    trades = []
-    for t in account.trades:
-        if t.fee_asset != t.quote:
-            charged = trade_fee(t)
-            change[t.fee_asset] = change.get(t.fee_asset, Decimal(0)) + t.fee
-            change[t.quote] = change.get(t.quote, Decimal(0)) - charged
-            t = replace(t, fee=charged, fee_asset=t.quote)
-        trades.append(t)
-    balances = tuple(replace(b, free=b.free + change.get(b.asset, Decimal(0))) for b in account.balances)
-    return replace(account, trades=tuple(trades), balances=balances)
 
 
 class KrakenBook:

@@ -76,8 +76,9 @@ def list_markets(listed: int, ids: IdStyle | None = None) -> list[Market]:
 
 
 class _Script:
-    def __init__(self, seed: int, now_ms: int, profile: AccountProfile, ids: IdStyle) -> None:
+    def __init__(self, seed: int, now_ms: int, profile: AccountProfile, ids: IdStyle, fees_in_quote: bool) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - reproducible scripts, not security
+        self.fees_in_quote = fees_in_quote
         self.now_ms = now_ms
         self.profile = profile
         self.ids = ids
@@ -154,7 +155,8 @@ class _Script:
         amount = self.amount(price * USD_PRICE.get(market.quote, Decimal(1)), 10, 50_000, probe_chance=0.04)
         cost = down8(price * amount)
         side: Literal["buy", "sell"] = self.rng.choice(("buy", "sell"))
-        fee = down8((amount if side == "buy" else cost) * Decimal("0.001"))
+        fee_asset = market.quote if side == "sell" or self.fees_in_quote else market.base
+        fee = down8((cost if fee_asset == market.quote else amount) * Decimal("0.001"))
         return TradeRecord(
             id=trade_id,
             order_id=order_id,
@@ -166,7 +168,7 @@ class _Script:
             amount=amount,
             cost=cost,
             fee=fee,
-            fee_asset=market.base if side == "buy" else market.quote,
+            fee_asset=fee_asset,
             is_maker=self.rng.random() < 0.4,
             timestamp=t,
         )
@@ -336,11 +338,14 @@ def generate_account(
     profile: AccountProfile | None = None,
     listed_markets: int = 0,
     ids: IdStyle | None = None,
+    fees_in_quote: bool = False,
 ) -> ScriptedAccount:
-    """Script an account deterministically from ``seed``, its history ending just before ``now_ms``."""
+    """Script an account deterministically from ``seed``, its history ending just before ``now_ms``.
+    ``fees_in_quote``: every trade pays its fee in the quote (Kraken, Coinbase), not a buy in the base it receives;
+    the balances are settled with it, so no asset goes below zero."""
     profile = profile or AccountProfile()
     ids = ids or IdStyle()
-    script = _Script(seed, now_ms, profile, ids)
+    script = _Script(seed, now_ms, profile, ids, fees_in_quote)
     markets = list_markets(listed_markets, ids)
     real = [m for m in markets if not m.base.startswith("TKN")]
     must = [m for m in real if (m.base, m.quote) in (("BTC", "USDT"), ("ETH", "USDT"))]
