@@ -136,7 +136,8 @@ class HtxBook:
 
     @staticmethod
     def _symbol(m: Market) -> Json:
-        # The fields ccxt's fetch_markets reads of GET /v1/common/symbols (HTX's "Get all Supported Trading Symbol").
+        # GET /v1/common/symbols as "Get all Supported Trading Symbol" documents a row (its Responds example,
+        # tests/conformance/documented/htx/common_symbols.docs.json): every field of it, the limits as JSON numbers.
         return {
             "base-currency": m.base.lower(),
             "quote-currency": m.quote.lower(),
@@ -146,10 +147,18 @@ class HtxBook:
             "symbol": m.symbol,
             "state": "online",
             "value-precision": 8,
-            "min-order-amt": "0.0001",
-            "max-order-amt": "10000000",
-            "min-order-value": "1",
+            "min-order-amt": 0.0001,
+            "max-order-amt": 10000000,
+            "min-order-value": 1,
+            "limit-order-min-order-amt": 0.0001,
+            "limit-order-max-order-amt": 10000000,
+            "sell-market-min-order-amt": 0.0001,
+            "sell-market-max-order-amt": 10000000,
+            "buy-market-max-order-value": 1000000,
             "leverage-ratio": 1,
+            "super-margin-leverage-ratio": 1,
+            "funding-leverage-ratio": 1,
+            "api-trading": "enabled",
         }
 
     # -- the key --------------------------------------------------------------------------------------------

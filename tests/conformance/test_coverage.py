@@ -216,9 +216,7 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
         "/api/v1/withdrawals": "the page's response example is the deposit example word for word (kucoin.md, "
         '"The withdrawal list\'s response example is the deposit example"): the emulator follows the schema',
     },
-    "htx": {
-        "/v1/common/symbols": "ccxt's load_markets reads HTX's v1 symbol list; its page was not read for an example",
-    },
+    "htx": {},
     "bigone": {
         "/api/contract/v2/symbols": "ccxt 4.5.90's load_markets always reads BigONE's contract list beside the spot "
         "pairs; its page was not read for an example",
