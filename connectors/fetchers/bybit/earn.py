@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
@@ -34,8 +35,16 @@ CATEGORIES = (FLEXIBLE, ON_CHAIN)
 POSITIONS = "privateGetV5EarnPosition"
 NO_EARN = Text.of("profile.bybit.skip.no_earn")
 ORDERS_KEY = "earn_orders"  # the cursor key of Flexible Saving's order walk; yields use "yield_<category>"
-DONE, PENDING = "Success", "Pending"  # order and yield status: `Success`, `Fail`, `Pending`
-STAKE = "Stake"
+# Order and yield status (`Success`, `Fail`, `Pending`): Bybit's words, matched.
+STATUS_WORDS = ("Success", "Pending")
+DONE, PENDING = STATUS_WORDS
+
+
+class EarnCode(StrEnum):
+    """Codes of the Earn walks: the yield page's rows key (its example's), and an order's natural-key prefix."""
+
+    YIELD_ROWS = "yield"
+    ORDER = "earn"
 
 
 def yield_key(category: str) -> str:
@@ -80,7 +89,7 @@ class EarnRows:
         record = NormalizedRecord(
             kind=RecordKind.TRANSFER,
             occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.TRANSFER, f"earn:{ident}"),
+            natural_key=natural_key(RecordKind.TRANSFER, f"{EarnCode.ORDER}:{ident}"),
             asset=self.code(str(row["coin"])),
             amount=exact(row["orderValue"]),
             exchange_tx_id=ident,
@@ -121,7 +130,7 @@ class EarnFetch:
         if not categories:
             raise UnsupportedEndpoint(self.profile_id, Endpoint.EARN_REWARDS, NO_EARN)
         for category in categories:
-            route = Route("privateGetV5EarnYield", "yield", {"category": category})
+            route = Route("privateGetV5EarnYield", EarnCode.YIELD_ROWS, {"category": category})
             key = yield_key(category)
             async for page in self.walk(
                 spec,
