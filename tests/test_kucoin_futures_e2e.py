@@ -94,6 +94,13 @@ async def test_a_kucoin_futures_trader_syncs_realised_pnl_and_fills_and_resyncs_
         if line.type == "RealisedPNL"
     }
     assert futures_rows(rows) == {"futures_trade": trades, "realized_pnl": pnl}
+    # The moves into and out of futures are the spot ledger's (its trading-account leg), not the futures ledger's.
+    moves = {(r.asset, r.amount, r.side, int(r.occurred_at.timestamp() * 1000)) for r in rows if r.kind == "transfer"}
+    assert {
+        ("USDT", Decimal(3000), "out", script.lines[0].time_ms),
+        ("BTC", Decimal("0.05"), "out", script.lines[1].time_ms),
+        ("USDT", Decimal(1000), "in", next(x.time_ms for x in script.lines if x.type == "TransferOut")),
+    } <= moves, moves
     # 6 XBTUSDTM, 4 ETHUSDTM and 2 XBTUSDM round trips: 24 fills. Each trip books in the period it opened in, each
     # 8-hour mark it paid funding at and the period it closed in.
     assert len(trades) == 24 and all(isinstance(v[3], Decimal) for v in trades)

@@ -38,7 +38,7 @@ from sandbox.exchanges.base import (
 from sandbox.exchanges.kucoin_book import KucoinBook, KucoinError, KucoinIds
 from sandbox.exchanges.kucoin_classic import classic_fills
 from sandbox.exchanges.kucoin_convert import ConvertHistory
-from sandbox.exchanges.kucoin_futures import KucoinFutures, funded, script_futures
+from sandbox.exchanges.kucoin_futures import KucoinFutures, funded, script_futures, spot_legs
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -120,6 +120,10 @@ class KucoinEmulator(ExchangeEmulator):
             # deposits of the same amounts fund it, so no balance goes below zero.
             self.account = funded(self.account, self.futures_script)
         self.book = KucoinBook(self.account, end_inclusive=end_inclusive, hf_since_ms=hf_upgrade_ms)
+        if self.futures_script is not None:
+            self.book.ledger = tuple(
+                sorted((*self.book.ledger, *spot_legs(self.futures_script)), key=lambda r: r.created_at)
+            )
         self.converts = ConvertHistory(self.book)
         futures = KucoinFutures(self.futures_script)
         # The futures host's endpoints (api-futures.kucoin.com), served on this same port: the URL override sends

@@ -18,7 +18,9 @@ that traded USDT-margined and inverse perpetuals (docs/exchange-apis/kucoin.md, 
   both to this one port: kucoin.py hands it here when the request names `tradeTypes`, a parameter only the futures
   page has.
 
-The script, over 60 days: 3,000 USDT and 0.05 XBT moved in from the trading account, round trips in XBTUSDTM,
+The spot ledger (bizType TRANSFER) shows each move's trading-account leg (`spot_legs`); the spot balances leave
+out what moved, funded by deposits of the same amounts (`funded`). The script, over 60 days: 3,000 USDT and
+0.05 XBT moved in from the trading account, round trips in XBTUSDTM,
 ETHUSDTM and the inverse XBTUSDM held 20 hours each, and 1,000 USDT moved back on day 55.
 """
 
@@ -29,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS, SECOND_MS
-from sandbox.exchanges.kucoin_book import int_param, invalid
+from sandbox.exchanges.kucoin_book import LedgerRow, int_param, invalid
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import BalanceRecord, DepositRecord, ScriptedAccount
 
@@ -328,3 +330,21 @@ def funded(account: ScriptedAccount, script: FuturesScript) -> ScriptedAccount:
         held[asset] = BalanceRecord(asset, before.free + amount, before.locked)
     listed = tuple(sorted((*account.deposits, *deposits), key=lambda d: d.timestamp))
     return replace(account, deposits=listed, balances=tuple(held[a] for a in sorted(held)))
+
+
+def spot_legs(script: FuturesScript) -> tuple[LedgerRow, ...]:
+    """The spot ledger's side of each move into or out of futures (bizType TRANSFER): the trading account's leg; the
+    futures leg is the futures ledger's TransferIn/TransferOut (the spot ledger's account types have no futures)."""
+    return tuple(
+        LedgerRow(
+            str(265_400_000_000_000 + n),
+            "BTC" if line.currency == "XBT" else line.currency,
+            abs(line.amount),
+            "TRADE",
+            "TRANSFER",
+            "out" if line.type == "TransferIn" else "in",
+            line.time_ms,
+        )
+        for n, line in enumerate(script.lines)
+        if line.type in ("TransferIn", "TransferOut")
+    )
