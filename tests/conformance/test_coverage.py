@@ -208,22 +208,32 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
     "coinbase": {},
     "kucoin": {
         "/api/v1/convert/order/history": "no response example of Get Convert Order History was found "
-        "(docs/exchange-apis/kucoin.md [convert]); test_kucoin.py checks its rows against the page's field list",
+        "(docs/exchange-apis/kucoin.md [convert]; searched again: KuCoin's SDK spec files and generated tests hold no "
+        "convert section, coincise has no convert page, KuCoin's skill lists parameters only); test_kucoin.py checks "
+        "its rows against the page's field list",
         "/api/v1/convert/limit/orders": "no response example of Get Convert Limit Orders was found (kucoin.md "
-        "[convert]); test_kucoin.py checks its rows against the page's field list",
+        "[convert]; the same search as the order history); test_kucoin.py checks its rows against the page's field "
+        "list",
         "/api/v2/symbols": "ccxt's load_markets reads Get All Symbols; the page read shows only Get Symbol "
-        "Detail's example (/api/v2/symbols/{symbol}), not the list's",
+        "Detail's example (/api/v2/symbols/{symbol}), not the list's; searched again: coincise's copies of the page "
+        "(endpoints/public/get_api_v2_symbols.md, rest/spot/spot-market.md) print its schema as the 200 example, and "
+        "KuCoin's SDK tests ask the live API (no payload)",
         "/api/v1/withdrawals": "the page's response example is the deposit example word for word (kucoin.md, "
-        '"The withdrawal list\'s response example is the deposit example"): the emulator follows the schema',
+        "\"The withdrawal list's response example is the deposit example\"; KuCoin's SDK tests keep the same copy, "
+        "getWithdrawalHistory response test, stored-file id 25105130717): its rows lack the list's id, so the emulator "
+        "follows the schema",
     },
     "htx": {},
     "bigone": {
         "/api/contract/v2/symbols": "ccxt 4.5.90's load_markets always reads BigONE's contract list beside the spot "
-        "pairs; its page was not read for an example",
+        "pairs; BigONE's contract pages found (open.big.one/docs/contract/public-api/misc, its .html twin, "
+        "open.bigone.com's contract introduction) document instruments, prices, depth but not this list; the emulator "
+        "answers it empty",
     },
     "gate": {
         "/api/v4/margin/currency_pairs": "ccxt 4.5.90's load_markets reads it beside the spot pairs; Gate's current "
-        "docs no longer list it (margin pairs are GET /margin/uni/currency_pairs): the emulator answers it empty",
+        "docs no longer list it (margin pairs are GET /margin/uni/currency_pairs) and Gate's SDK docs (MarginApi.md, "
+        "'Deprecated') carry no response example; only ccxt's comments quote one: the emulator answers it empty",
     },
     "mexc": {},
 }
