@@ -99,7 +99,7 @@ async def test_an_account_without_earn_is_not_asked_for_yield_and_status_says_wh
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
 
     assert "✅ Bybit-1: the history explains every balance." in summary, summary
-    assert "Bybit shows no Earn position on this account" in status, status
+    assert "🟢 Bybit-1" in status and "Bybit shows no Earn position on this account" in status, status
     served = bybit.requests.by_path
     assert served["/v5/earn/position"] == 4  # two to decide, two read as the Earn wallet
     assert all(path not in served for path in EARN_PATHS), served
