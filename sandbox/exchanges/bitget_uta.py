@@ -15,13 +15,13 @@ deposit type; an assumption). A classic account's key is not served here (not em
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_book import CHAINS, WALLET_STATUS, BitgetBook
-from sandbox.exchanges.bitget_protocol import BitgetError, Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_protocol import Call, NotEmulated, int_param, missing
 from sandbox.exchanges.bitget_uta_derivatives import UtaDerivatives, with_debt
+from sandbox.exchanges.bitget_v3_params import invalid, optional_window, page_limit, required_window
 from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalRecord, plain
 from sandbox.exchanges.scripted import credited_balances
 
@@ -40,19 +40,6 @@ _MARGIN_TYPES = {"transfer_in": "TRANSFER_IN", "transfer_out": "TRANSFER_OUT", "
 FILLS_RANGE_MS = 30 * DAY_MS
 FILLS_REACH_MS = 90 * DAY_MS
 CATEGORIES = ("SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
-
-
-def _invalid() -> BitgetError:
-    return BitgetError("400172", "Parameter verification failed")
-
-
-def _limit(params: Mapping[str, str], default: int) -> int:
-    value = int_param(params, "limit")
-    if value is None:
-        return default
-    if not 1 <= value <= 100:
-        raise _invalid()
-    return value
 
 
 class BitgetUtaBook:
@@ -125,14 +112,9 @@ class BitgetUtaBook:
         p = call.params
         category = p.get("category") or None
         if category is not None and category not in CATEGORIES:
-            raise _invalid()
-        limit = _limit(p, 100)
-        end = int_param(p, "endTime") or call.now_ms
-        start = int_param(p, "startTime")
-        start = end - FILLS_RANGE_MS if start is None else start
-        if start > end or end - start > FILLS_RANGE_MS:
-            raise _invalid()
-        start = max(start, call.now_ms - FILLS_REACH_MS)
+            raise invalid()
+        limit = page_limit(p, 100)
+        start, end = optional_window(p, call.now_ms, FILLS_RANGE_MS, FILLS_REACH_MS)
         ceiling = int_param(p, "cursor")
         trades = self.book.account.trades if category in (None, "SPOT") else ()
         # (id, time, the row or the trade it is written from: a spot trade is written only when served)
@@ -175,14 +157,8 @@ class BitgetUtaBook:
     def _records(self, call: Call, records: Any) -> list[Any]:
         self._unified(call)
         p = call.params
-        limit = _limit(p, 20)
-        start, end = int_param(p, "startTime"), int_param(p, "endTime")
-        if start is None:
-            raise missing("startTime")
-        if end is None:
-            raise missing("endTime")
-        if start > end:
-            raise _invalid()
+        limit = page_limit(p, 20)
+        start, end = required_window(p)
         coin, ceiling = (p.get("coin") or "").upper(), int_param(p, "cursor")
         chosen = [
             r
@@ -253,18 +229,9 @@ class BitgetUtaBook:
             raise missing("bizType")
         margin_type = p.get("marginType") or "crossed"
         if biz not in BIZ_TYPES or margin_type not in ("crossed", "isolated"):
-            raise _invalid()
-        value = int_param(p, "limit")
-        limit = 500 if value is None else value
-        if not 1 <= limit <= 500:
-            raise _invalid()
-        start, end = int_param(p, "startTime"), int_param(p, "endTime")
-        if start is None:
-            raise missing("startTime")
-        if end is None:
-            raise missing("endTime")
-        if start > end or end - start > TAX_RANGE_MS:
-            raise _invalid()
+            raise invalid()
+        limit = page_limit(p, 500, most=500)
+        start, end = required_window(p, TAX_RANGE_MS)
         start = max(start, call.now_ms - TAX_REACH_MS)
         coin, ceiling = p.get("coin"), int_param(p, "cursor")
         rows = [r for r in self._tax_lines(biz, margin_type) if start <= int(r["ts"]) <= end]

@@ -26,7 +26,8 @@ from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_derivatives_script import PRODUCT_TYPES, DerivativesScript, FuturesFill, MarginFill
-from sandbox.exchanges.bitget_protocol import BitgetError, Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_protocol import Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_v3_params import invalid, optional_window, page_limit
 from sandbox.exchanges.records import plain
 
 Json = dict[str, Any]
@@ -38,10 +39,6 @@ RECORD_CATEGORIES = ("SPOT", MARGIN, *PRODUCT_TYPES, "OTHER")
 POSITION_TYPES = {"open_long": "OPEN_LONG", "close_long": "CLOSE_LONG", "open_short": "OPEN_SHORT",
                   "close_short": "CLOSE_SHORT"}  # fmt: skip
 FUNDING_BILL = "contract_settle_fee"
-
-
-def invalid() -> BitgetError:
-    return BitgetError("400172", "Parameter verification failed")
 
 
 def _line(category: str, ident: int | str, symbol: str, coin: str, kind: str, amount: Decimal, fee: Decimal,
@@ -76,16 +73,8 @@ class UtaDerivatives:
             raise invalid()
         if category not in (MARGIN, *PRODUCT_TYPES):
             raise NotEmulated(f"financial records of category {category}")
-        value = int_param(p, "limit")
-        limit = 100 if value is None else value
-        if not 1 <= limit <= 100:
-            raise invalid()
-        end = int_param(p, "endTime") or call.now_ms
-        start = int_param(p, "startTime")
-        start = end - RANGE_MS if start is None else start
-        if start > end or end - start > RANGE_MS:
-            raise invalid()
-        start = max(start, call.now_ms - REACH_MS)
+        limit = page_limit(p, 100)
+        start, end = optional_window(p, call.now_ms, RANGE_MS, REACH_MS)
         coin, kind, ceiling = p.get("coin"), p.get("type"), int_param(p, "cursor")
         chosen = [
             row
