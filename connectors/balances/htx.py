@@ -1,5 +1,6 @@
-"""HTX's balance reads: the spot account and the USDT-margined cross-margin futures account (docs/exchange-apis/htx.md
-names each page and field)."""
+"""HTX's balance reads: the spot account and the USDT-margined futures accounts, cross and isolated
+(docs/exchange-apis/htx.md names each page and field). Coin-margined accounts are not read: their history is not
+fetched yet (a gap says so), and a balance no history explains would only stand unexplained."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from typing import Any
 import ccxt
 
 from connectors.balances.model import Wallet, WalletRead, amount_sum
-from connectors.fetchers.htx.futures import ACCOUNT, ContractApi
+from connectors.fetchers.htx.futures import ACCOUNT, ISOLATED_ACCOUNTS, ContractApi
 
 
 class HtxWallet(StrEnum):
     """The wallet only HTX's reads name (a code stored with the snapshot, never shown)."""
 
     USDT_FUTURES = "usdt_futures"
+    USDT_ISOLATED = "usdt_isolated"
 
 
 async def _spot_account(client: Any, params: Mapping[str, str]) -> Any:
@@ -50,6 +52,16 @@ def _htx_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
     )
 
 
+async def _isolated_accounts(client: Any, params: Mapping[str, str]) -> Any:
+    return await ContractApi(client).post(ISOLATED_ACCOUNTS, params)
+
+
+def _htx_isolated(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # POST /linear-swap-api/v1/swap_account_info: one row per contract's isolated account (held or not), each with
+    # margin_asset, margin_balance ("account rights") and profit_unreal, read as the cross account is.
+    return _htx_futures(body)
+
+
 READS = (
     WalletRead(Wallet.SPOT, "privateGetAccountAccountsIdBalance", {}, _htx_spot, ask=_spot_account),
     WalletRead(
@@ -60,5 +72,13 @@ READS = (
         # "You don't have access permission as you have not opened contracts trading" (1220): no futures account.
         absent_errors=(ccxt.AccountNotEnabled,),
         ask=_futures_account,
+    ),
+    WalletRead(
+        HtxWallet.USDT_ISOLATED,
+        "swap_account_info",
+        {},
+        _htx_isolated,
+        absent_errors=(ccxt.AccountNotEnabled,),
+        ask=_isolated_accounts,
     ),
 )

@@ -9,7 +9,8 @@ ASCII, joined by &>``. Every refusal of a key (unknown, revoked, expired, wrong 
 bound) is ``api-signature-not-valid`` on v1 paths and code 1003 on v2 paths, as HTX answers. Each private endpoint
 allows 20 requests per 2 seconds per UID ("Rate Limit: 20times/2s").
 
-`futures=True` scripts a USDT-margined cross-margin futures account (htx_futures.py), served on the contract API's
+`futures=True` scripts a USDT-margined futures account (htx_futures.py: cross margin, and `isolated` contracts in
+isolated margin; `coin_held` coin-margined accounts whose history is not read), served on the contract API's
 paths beside the spot ones: POSTs signed the same way over ``POST\\n<host>\\n<path>\\n<query>`` with the contract
 API's host (``api.hbdm.com`` or ``api.hbdm.vn``, the one ccxt signs), at most 72 read requests per 3 seconds per UID.
 Rules and sources: docs/exchange-apis/htx.md.
@@ -24,9 +25,10 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
@@ -113,6 +115,8 @@ class HtxEmulator(ExchangeEmulator):
         limits: HtxLimits | None = None,
         clock: Clock | None = None,
         futures: bool = False,
+        isolated: frozenset[str] = frozenset({"ETH-USDT"}),
+        coin_held: Mapping[str, Decimal] | None = None,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = HtxKeys(self.key_length, self.secret_length)
@@ -130,7 +134,8 @@ class HtxEmulator(ExchangeEmulator):
         self.futures = for_htx(script_futures(seed, self.clock.now_ms(), days=75), seed) if futures else None
         if self.futures is not None:
             self.account = fold_into_account(self.account, self.futures)
-        self.contract = HtxFuturesBook(self.futures, self.account)
+        # With futures, ETH-USDT is traded in isolated margin (its own account); coin-margined accounts only as given.
+        self.contract = HtxFuturesBook(self.futures, self.account, isolated, coin_held)
         self.book = HtxBook(self.account, self.uid)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book

@@ -8,13 +8,21 @@ balance. Every rule and its source: docs/exchange-apis/htx.md, "USDT-margined fu
   ``{"code": 200, "msg": "", "data": [...], "ts": …}``. How many rows a page holds is not stated: 50 here.
 - ``POST /linear-swap-api/v1/swap_cross_account_info``: ``{"status": "ok", "data": [{margin_balance, profit_unreal,
   contract_detail: [...], futures_contract_detail: [...], …}], "ts": …}``.
+- ``POST /linear-swap-api/v3/swap_matchresults_exact`` (isolated-margin fills, the same fields with ``margin_mode``
+  isolated and ``margin_account`` the contract) and ``…/v1/swap_account_info`` (one row per contract's isolated account,
+  held or not); the records of an isolated account are asked with ``mar_acct`` = its contract.
+- ``POST /swap-api/v1/swap_account_info`` (coin-margined swaps, one row per contract) and
+  ``/api/v1/contract_account_info`` (coin-margined delivery futures, one row per coin): the accounts a test gives the
+  book (``coin_held``), whose history Tallybot does not read yet.
 - An account that never opened contract trading: ``err_code`` 1220 (ccxt's recorded answer).
 - ``GET /v1/account/accounts`` and ``GET /v1/account/accounts/{account-id}/balance``: the spot account's id, then its
   balance per currency and type (trade, frozen).
 
 The fills, funding and transfers are mexc_futures_script.py's (the same trader on another exchange), read with HTX's
 names: contract ``BTC-USDT``, `direction` buy/sell and `offset` open/close, `trade_fee` negative when charged,
-`offset_profitloss` the closing profit; the money lines are HTX's transaction types.
+`offset_profitloss` the closing profit; the money lines are HTX's transaction types. The contracts in `isolated` are
+traded in isolated margin: 1,000 USDT moved from the cross account to the contract's own account (types 39 and 38,
+each naming the other in `face_margin_account`) before its first fill, its fills, fees, profit and funding there.
 """
 
 from __future__ import annotations
@@ -42,6 +50,11 @@ FUTURES_WALLET, SPOT_WALLET = "FUND", "UNIFIED"
 # 31 funding expenditure.
 CLOSE_LONG_TYPE, CLOSE_SHORT_TYPE, OPEN_FEE, CLOSE_FEE = 3, 4, 5, 7
 FROM_SPOT, TO_SPOT, FUNDING_IN, FUNDING_OUT = 14, 15, 30, 31
+# 38 "transfer from other margin account", 39 "transfer to another margin account".
+FROM_OTHER_MARGIN, TO_OTHER_MARGIN = 38, 39
+CROSS = "USDT"  # the cross account's mar_acct; an isolated account's is its contract code
+ISOLATED_MOVE = Decimal(1000)
+LISTED_CONTRACTS = ("BTC-USDT", "ETH-USDT", "SOL-USDT")  # the isolated account list names every contract
 
 
 class ContractError(Exception):
@@ -76,25 +89,41 @@ class Line:
     amount: Decimal
     time: int
     contract: str
+    account: str = CROSS  # the margin account the line moves (mar_acct)
+    face: str = ""  # the other margin account of a move between the two (38, 39)
 
 
-def money_lines(script: MexcFuturesScript) -> list[Line]:
-    """The account's money lines, oldest first: each fill's fee and closing profit, funding, the two transfers."""
-    raw: list[tuple[int, int, Decimal, str]] = []
+def money_lines(script: MexcFuturesScript, isolated: frozenset[str] = frozenset()) -> list[Line]:
+    """The account's money lines, oldest first: each fill's fee and closing profit, funding, the two transfers, and
+    the moves into each isolated account, in the margin account each belongs to."""
+    raw: list[tuple[int, int, Decimal, str, str, str]] = []
+
+    def add(when: int, kind: int, amount: Decimal, code: str, face: str = "") -> None:
+        raw.append((when, kind, amount, code, code if code in isolated else CROSS, face))
+
     for d in script.deals:
         code = contract_code(d.symbol)
-        raw.append((d.time, OPEN_FEE if d.side in (OPEN_LONG, OPEN_SHORT) else CLOSE_FEE, -d.fee, code))
+        add(d.time, OPEN_FEE if d.side in (OPEN_LONG, OPEN_SHORT) else CLOSE_FEE, -d.fee, code)
         if d.profit:
-            raw.append((d.time, CLOSE_LONG_TYPE if d.side == CLOSE_LONG else CLOSE_SHORT_TYPE, d.profit, code))
+            add(d.time, CLOSE_LONG_TYPE if d.side == CLOSE_LONG else CLOSE_SHORT_TYPE, d.profit, code)
     for f in script.funding:
-        raw.append((f.time, FUNDING_IN if f.funding > 0 else FUNDING_OUT, f.funding, contract_code(f.symbol)))
+        add(f.time, FUNDING_IN if f.funding > 0 else FUNDING_OUT, f.funding, contract_code(f.symbol))
     for t in script.transfers:
         into = t.to_account == FUTURES_WALLET
-        raw.append((t.timestamp, FROM_SPOT if into else TO_SPOT, t.amount if into else -t.amount, ""))
+        add(t.timestamp, FROM_SPOT if into else TO_SPOT, t.amount if into else -t.amount, "")
+    for code in sorted(isolated):
+        first = min(d.time for d in script.deals if contract_code(d.symbol) == code) - HOUR_MS
+        raw.append((first, TO_OTHER_MARGIN, -ISOLATED_MOVE, "", CROSS, code))
+        raw.append((first, FROM_OTHER_MARGIN, ISOLATED_MOVE, code, code, CROSS))
     raw.sort(key=lambda r: r[0])
     return [
-        Line(138_798_000 + 7 * n, 117_000 + n, k, amount, when, code) for n, (when, k, amount, code) in enumerate(raw)
+        Line(138_798_000 + 7 * n, 117_000 + n, k, amount, when, code, account, face)
+        for n, (when, k, amount, code, account, face) in enumerate(raw)
     ]
+
+
+def isolated_wallet(lines: list[Line], account: str) -> Decimal:
+    return sum((line.amount for line in lines if line.account == account), Decimal(0))
 
 
 def for_htx(script: MexcFuturesScript, seed: int) -> MexcFuturesScript:
@@ -114,17 +143,29 @@ def for_htx(script: MexcFuturesScript, seed: int) -> MexcFuturesScript:
 class HtxFuturesBook:
     """Serves the script as HTX's contract API does; `script` None: an account that never opened contract trading."""
 
-    def __init__(self, script: MexcFuturesScript | None, account: ScriptedAccount) -> None:
+    def __init__(
+        self,
+        script: MexcFuturesScript | None,
+        account: ScriptedAccount,
+        isolated: frozenset[str] = frozenset(),
+        coin_held: Mapping[str, Decimal] | None = None,
+    ) -> None:
         self.script = script
         self.account = account
-        self.lines = money_lines(script) if script else []
+        self.isolated = isolated if script else frozenset()
+        self.coin_held = dict(coin_held or {})  # "BTC-USD": a coin-margined swap account, "BTC": a delivery one
+        self.lines = money_lines(script, self.isolated) if script else []
         self.fill_ids = {d.id: 452_000 + 11 * n for n, d in enumerate(script.deals)} if script else {}
 
     def post_routes(self) -> dict[str, Callable[[Call], Json]]:
         return {
             "/linear-swap-api/v3/swap_cross_matchresults_exact": self.match_results,
+            "/linear-swap-api/v3/swap_matchresults_exact": self.isolated_match_results,
             "/linear-swap-api/v3/swap_financial_record_exact": self.financial_records,
             "/linear-swap-api/v1/swap_cross_account_info": self.account_info,
+            "/linear-swap-api/v1/swap_account_info": self.isolated_account_info,
+            "/swap-api/v1/swap_account_info": self.coin_swap_account_info,
+            "/api/v1/contract_account_info": self.delivery_account_info,
         }
 
     def _script(self) -> MexcFuturesScript:
@@ -153,11 +194,19 @@ class HtxFuturesBook:
         return ordered[:PAGE_ROWS]
 
     def match_results(self, call: Call) -> Json:
+        return self._match_results(call, isolated=False)
+
+    def isolated_match_results(self, call: Call) -> Json:
+        return self._match_results(call, isolated=True)
+
+    def _match_results(self, call: Call, *, isolated: bool) -> Json:
         script, params = self._script(), call.params
         code = str(params.get("contract") or "").upper()
         if not code or params.get("trade_type") in (None, ""):
             raise ContractError(1066, "The symbol field cannot be empty. Please re-enter.")  # ccxt's recorded 1066
         start, end = self._range(params, call.now_ms)
+        if (code in self.isolated) != isolated:
+            return {"code": 200, "msg": "", "data": [], "ts": call.now_ms}  # the contract's fills are in the other
         rows = [self._fill(d) for d in script.deals if contract_code(d.symbol) == code and start <= d.time <= end]
         return {"code": 200, "msg": "", "data": self._page(rows, params), "ts": call.now_ms}
 
@@ -165,11 +214,12 @@ class HtxFuturesBook:
         query_id = self.fill_ids[d.id]
         base, quote = d.symbol.split("_")
         opening = d.side in (OPEN_LONG, OPEN_SHORT)
+        isolated = contract_code(d.symbol) in self.isolated
+        # The cross page's fields name the contract's kind; the isolated page's example has none of the three.
+        kind = {} if isolated else {"contract_type": "swap", "pair": f"{base}-{quote}", "business_type": "swap"}
         return {
             "query_id": query_id,
-            "contract_type": "swap",
-            "pair": f"{base}-{quote}",
-            "business_type": "swap",
+            **kind,
             "match_id": d.id,
             "order_id": d.order_id,
             "symbol": base,
@@ -188,8 +238,8 @@ class HtxFuturesBook:
             "id": f"{d.id}-{d.order_id}-1",
             "fee_asset": "USDT",
             "ht_price": "",
-            "margin_mode": "cross",
-            "margin_account": "USDT",
+            "margin_mode": "isolated" if isolated else "cross",
+            "margin_account": contract_code(d.symbol) if isolated else CROSS,
             "real_profit": number(d.profit),
             "reduce_only": 0 if opening else 1,
         }
@@ -197,7 +247,8 @@ class HtxFuturesBook:
     def financial_records(self, call: Call) -> Json:
         self._script()
         params = call.params
-        if str(params.get("mar_acct") or "").upper() != "USDT":
+        margin_account = str(params.get("mar_acct") or "").upper()
+        if margin_account != CROSS and margin_account not in LISTED_CONTRACTS:
             raise ContractError(1010, "Account doesnt exist.")  # ccxt's recorded 1010 for an account not held
         start, end = self._range(params, call.now_ms)
         contract = str(params.get("contract") or "").upper()
@@ -206,6 +257,7 @@ class HtxFuturesBook:
             self._line(line)
             for line in self.lines
             if start <= line.time <= end
+            and line.account == margin_account
             and (not contract or line.contract == contract)
             and (not kinds or line.type in kinds)
         ]
@@ -221,15 +273,18 @@ class HtxFuturesBook:
             "ts": line.time,
             "contract_code": line.contract,
             "asset": "USDT",
-            "margin_account": "USDT",
-            "face_margin_account": "",
+            "margin_account": line.account,
+            "face_margin_account": line.face,
         }
 
     # -- balances ---------------------------------------------------------------------------------------------
 
     def account_info(self, call: Call) -> Json:
         script = self._script()
-        wallet, unrealized = script.wallet.get("USDT", Decimal(0)), script.unrealized
+        unrealized = script.unrealized
+        wallet = script.wallet.get("USDT", Decimal(0)) - sum(
+            (isolated_wallet(self.lines, code) for code in self.isolated), Decimal(0)
+        )
         detail = [
             {
                 "symbol": "SOL",
@@ -267,6 +322,67 @@ class HtxFuturesBook:
             "contract_detail": detail,
         }
         return {"status": "ok", "data": [row], "ts": call.now_ms}
+
+    def isolated_account_info(self, call: Call) -> Json:
+        """Every listed contract's isolated account, with what it holds (no position is left open in one)."""
+        self._script()
+        asked = str(call.params.get("contract_code") or "").upper()
+        rows = []
+        for code in LISTED_CONTRACTS:
+            if asked and code != asked:
+                continue
+            held = number(isolated_wallet(self.lines, code) if code in self.isolated else Decimal(0))
+            rows.append(
+                {
+                    "symbol": code.split("-")[0],
+                    "contract_code": code,
+                    "margin_asset": "USDT",
+                    "margin_balance": held,
+                    "margin_position": number(0),
+                    "margin_frozen": number(0),
+                    "margin_available": held,
+                    "profit_real": number(0),
+                    "profit_unreal": number(0),
+                    "risk_rate": number(0),  # not modelled: the documented type, a number
+                    "new_risk_rate": "",
+                    "trade_partition": "",
+                    "withdraw_available": held,
+                    "liquidation_price": None,
+                    "lever_rate": 10,
+                    "adjust_factor": number(Decimal("0.075")),
+                    "margin_static": held,
+                    "margin_mode": "isolated",
+                    "margin_account": code,
+                    "position_mode": "dual_side",
+                }
+            )
+        return {"status": "ok", "data": rows, "ts": call.now_ms}
+
+    def coin_swap_account_info(self, call: Call) -> Json:
+        return self._coin_accounts(call, swap=True)
+
+    def delivery_account_info(self, call: Call) -> Json:
+        return self._coin_accounts(call, swap=False)
+
+    def _coin_accounts(self, call: Call, *, swap: bool) -> Json:
+        """The coin-margined accounts the test gave: swaps by contract ("BTC-USD"), delivery futures by coin. The
+        delivery row's fields: the SDK type htx.md names (its page was not found in a public copy)."""
+        self._script()
+        rows = []
+        for name, held in sorted(self.coin_held.items()):
+            if ("-" in name) != swap:
+                continue
+            amount, zero = number(held), number(0)
+            row: Json = {"symbol": name.split("-")[0], "margin_balance": amount, "margin_position": zero}
+            row |= {"margin_frozen": zero, "margin_available": amount, "profit_real": zero, "profit_unreal": zero}
+            # Risk rate and liquidation price are not modelled: numbers, as documented.
+            row |= {"risk_rate": zero, "new_risk_rate": "", "trade_partition": "", "withdraw_available": amount}
+            row |= {"liquidation_price": zero, "lever_rate": 5, "adjust_factor": number(Decimal("0.4"))}
+            row["margin_static"] = amount
+            if swap:
+                row["contract_code"] = name
+            rows.append(row)
+        return {"status": "ok", "data": rows, "ts": call.now_ms}
 
     def accounts(self, call: Call) -> Json:
         return {"status": "ok", "data": [{"id": SPOT_ACCOUNT_ID, "type": "spot", "subtype": "", "state": "working"}]}

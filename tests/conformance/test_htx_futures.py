@@ -1,6 +1,7 @@
 """HTX's USDT-margined contract API and spot balance against their documentation: the documented answers in
-tests/conformance/documented/htx/ (cross_*, financial_record_exact, accounts, account_balance) and the rules of
-docs/exchange-apis/htx.md, "USDT-margined futures".
+tests/conformance/documented/htx/ (cross_*, isolated_*, coin_swap_account_info, financial_record_exact, accounts,
+account_balance) and the rules of docs/exchange-apis/htx.md, "USDT-margined futures" and "Isolated margin and
+coin-margined futures".
 
 The emulator answers in each documented shape; the fetcher and the balance reads take off the documented rows what a
 person takes off them (expected values written by hand from the payloads); a POST signed by hand as HTX's
@@ -37,6 +38,9 @@ SMALL = AccountProfile(
 RECORDS = "/linear-swap-api/v3/swap_financial_record_exact"
 FILLS = "/linear-swap-api/v3/swap_cross_matchresults_exact"
 ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
+ISOLATED_FILLS = "/linear-swap-api/v3/swap_matchresults_exact"
+ISOLATED_ACCOUNTS = "/linear-swap-api/v1/swap_account_info"
+COIN_SWAP_ACCOUNTS = "/swap-api/v1/swap_account_info"
 
 
 def documented(name: str) -> Any:
@@ -45,7 +49,9 @@ def documented(name: str) -> Any:
 
 @pytest.fixture
 async def htx() -> AsyncIterator[HtxEmulator]:
-    async with HtxEmulator(seed=14, profile=SMALL, listed_symbols=20, futures=True) as emulator:
+    # ETH-USDT in isolated margin (the emulator's default), and a coin-margined BTC-USD swap account holding 0.5 BTC.
+    coin = {"BTC-USD": Decimal("0.5")}
+    async with HtxEmulator(seed=14, profile=SMALL, listed_symbols=20, futures=True, coin_held=coin) as emulator:
         yield emulator
 
 
@@ -74,15 +80,22 @@ async def test_the_emulator_answers_the_documented_contract_examples_in_their_sh
     key = htx.create_demo_keys().read_only
     script = htx.futures
     assert script is not None
-    when = script.deals[-2].time  # a window holding fills and their money lines
-    window = {"start_time": when - HOUR_MS, "end_time": when + HOUR_MS}
-    code = script.deals[-2].symbol.replace("_", "-")
+    cross = [d for d in script.deals if d.symbol != "ETH_USDT"][-1]  # a window holding fills and their money lines
+    window = {"start_time": cross.time - HOUR_MS, "end_time": cross.time + HOUR_MS}
+    code = cross.symbol.replace("_", "-")
+    isolated = [d for d in script.deals if d.symbol == "ETH_USDT"][-1]
+    isolated_window = {"start_time": isolated.time - HOUR_MS, "end_time": isolated.time + HOUR_MS}
     answers = {
         "cross_matchresults_exact.docs.json": await contract_post(
             htx, key, FILLS, {"contract": code, "trade_type": 0, **window}
         ),
+        "isolated_matchresults_exact.docs.json": await contract_post(
+            htx, key, ISOLATED_FILLS, {"contract": "ETH-USDT", "trade_type": 0, **isolated_window}
+        ),
         "financial_record_exact.docs.json": await contract_post(htx, key, RECORDS, {"mar_acct": "USDT", **window}),
         "cross_account_info.docs.json": await contract_post(htx, key, ACCOUNT, {"margin_account": "USDT"}),
+        "isolated_account_info.docs.json": await contract_post(htx, key, ISOLATED_ACCOUNTS, {}),
+        "coin_swap_account_info.docs.json": await contract_post(htx, key, COIN_SWAP_ACCOUNTS, {}),
     }
     for name, (status, body) in answers.items():
         assert status == 200 and body["data"], (name, body)
@@ -128,8 +141,27 @@ def test_the_fetcher_reads_the_documented_fill_and_money_line_as_a_person_does()
     )
 
 
+def test_the_fetcher_reads_the_documented_isolated_fill_as_a_person_does() -> None:
+    class Codes:
+        def safe_currency_code(self, currency: str) -> str:
+            return currency
+
+    fill, profit = ContractRows(Codes()).fill(documented("isolated_matchresults_exact.docs.json")["data"][0])
+    # 9 contracts of BTC-USDT bought back for 329.22 USDT at 36580: 0.009 BTC; 0.131688 USDT charged; closing a
+    # short made 0.3636 USDT ("offset_profitloss").
+    assert (fill.kind, fill.market, fill.side, fill.amount, fill.quote_amount, fill.fee_amount) == (
+        RecordKind.FUTURES_TRADE,
+        "BTC/USDT:USDT",
+        "buy",
+        Decimal("0.009"),
+        Decimal("329.22"),
+        Decimal("0.131688"),
+    )
+    assert (profit.kind, profit.asset, profit.amount) == (RecordKind.REALIZED_PNL, "USDT", Decimal("0.3636"))
+
+
 def test_the_balance_reads_take_the_documented_wallets_as_a_person_does() -> None:
-    spot, futures = htx_balances.READS
+    spot, futures, isolated = htx_balances.READS
     # Trade and frozen are both held: 91.850043797676510303 + 5.160000000000000015 USDT, and the POLY.
     assert list(spot.rows(documented("account_balance.docs.json"))) == [
         ("USDT", Decimal("91.850043797676510303")),
@@ -138,6 +170,8 @@ def test_the_balance_reads_take_the_documented_wallets_as_a_person_does() -> Non
     ]
     # Equity 10000 with no unrealized profit.
     assert list(futures.rows(documented("cross_account_info.docs.json"))) == [("USDT", Decimal(10000))]
+    # The isolated BTC-USDT account: 99.75505884 USDT of rights, no unrealized profit.
+    assert list(isolated.rows(documented("isolated_account_info.docs.json"))) == [("USDT", Decimal("99.75505884"))]
 
 
 # -- the rules -----------------------------------------------------------------------------------------------
@@ -169,3 +203,28 @@ async def test_an_account_that_never_opened_contracts_is_answered_1220() -> None
         key = htx.create_demo_keys().read_only
         _, body = await contract_post(htx, key, ACCOUNT, {"margin_account": "USDT"})
     assert (body["status"], body["err_code"]) == ("error", 1220)
+
+
+async def test_an_isolated_account_is_asked_by_its_contract_and_names_the_cross_account_it_was_funded_from(
+    htx: HtxEmulator,
+) -> None:
+    key = htx.create_demo_keys().read_only
+    script = htx.futures
+    assert script is not None
+    first = min(d.time for d in script.deals if d.symbol == "ETH_USDT")
+    window = {"start_time": first - 2 * HOUR_MS, "end_time": first}
+    _, cross = await contract_post(htx, key, RECORDS, {"mar_acct": "USDT", "type": "39", **window})
+    _, isolated = await contract_post(htx, key, RECORDS, {"mar_acct": "ETH-USDT", "type": "38", **window})
+    # 1,000 USDT out of the cross account into ETH-USDT's own, each line naming the other account.
+    assert [(r["amount"], r["margin_account"], r["face_margin_account"]) for r in cross["data"]] == [
+        (Decimal(-1000), "USDT", "ETH-USDT")
+    ]
+    assert [(r["amount"], r["margin_account"], r["face_margin_account"]) for r in isolated["data"]] == [
+        (Decimal(1000), "ETH-USDT", "USDT")
+    ]
+    # ETH-USDT's fills are in the isolated list only; the isolated account list names every contract.
+    eth = {"contract": "ETH-USDT", "trade_type": 0, "start_time": first - HOUR_MS, "end_time": first + HOUR_MS}
+    assert (await contract_post(htx, key, FILLS, eth))[1]["data"] == []
+    assert len((await contract_post(htx, key, ISOLATED_FILLS, eth))[1]["data"]) == 1
+    _, accounts = await contract_post(htx, key, ISOLATED_ACCOUNTS, {})
+    assert [r["margin_account"] for r in accounts["data"]] == ["BTC-USDT", "ETH-USDT", "SOL-USDT"]

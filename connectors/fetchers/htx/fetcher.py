@@ -9,7 +9,8 @@ the last 180 days. Rules and their sources: docs/exchange-apis/htx.md.
 | `GET /v1/query/deposit-withdraw?type=withdraw` | 100 | as deposits | none | not stated |
 | `GET /v2/account/ledger?transactTypes=transfer` | 500 | `fromId` = the page's `nextId` | 10 days | 180 days |
 
-USDT-margined futures (fills, funding and the futures account's other money lines) are futures.py's.
+USDT-margined futures, cross and isolated (fills, funding and the futures accounts' other money lines), and the gaps
+of coin-margined ones, are futures.py's.
 
 Match results need no symbol (it is optional), so no market has to be discovered: one walk covers every market.
 
@@ -90,7 +91,7 @@ class HtxFetcher:
         if endpoint is Endpoint.TRANSFERS:
             return self._own_transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.FUNDING:
-            return self.futures.fetch_lines(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+            return self.futures.fetch_lines(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.FUTURES_TRADES:
             return self.futures.fetch_fills(spec, since=since, until=until, cursors=cursors, report=report)
         return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)

@@ -1,31 +1,42 @@
-"""HTX USDT-margined futures (cross margin): fills with their closing profit, and the account's money lines (funding,
-rewards, moves to other accounts). Rules and their sources: docs/exchange-apis/htx.md, "USDT-margined futures".
+"""HTX USDT-margined futures, cross and isolated margin: fills with their closing profit, and the accounts' money
+lines (funding, rewards, moves to other accounts). Rules and their sources: docs/exchange-apis/htx.md,
+"USDT-margined futures" and "Isolated margin and coin-margined futures".
 
 | request (POST, JSON body) | paging | window | reach |
 | --- | --- | --- | --- |
-| `/linear-swap-api/v3/swap_financial_record_exact` (`mar_acct=USDT`) | `from_id` = max `query_id` | 48 h | 90 days |
+| `/linear-swap-api/v3/swap_financial_record_exact` (`mar_acct` USDT or a contract) | by `from_id` | 48 h | 90 d |
 | `/linear-swap-api/v3/swap_cross_matchresults_exact` (per `contract`) | the same | 48 h | 90 days |
-| `/linear-swap-api/v1/swap_cross_account_info` | — | — | — |
+| `/linear-swap-api/v3/swap_matchresults_exact` (isolated, per `contract`) | the same | 48 h | 90 days |
+| `/linear-swap-api/v1/swap_cross_account_info`, `…/v1/swap_account_info` (isolated) | — | — | — |
+| `/swap-api/v1/swap_account_info`, `/api/v1/contract_account_info` (coin-margined: whether held) | — | — | — |
 
 A page's size is not stated, so a window is read until a page comes back empty. ccxt 4.5.90 lists none of these paths
 (it reads USDT-margined contracts through the v5 unified-account API, whose fill list keeps three days): they are
 sent through ccxt's generic `request` for the contract API, which signs them as HTX's Authentication page says.
 
-Fills need a contract. The contracts asked are those the financial records name (every fill charges a fee there):
+Cross fills need a contract. The contracts asked are those the financial records name (every fill charges a fee there):
 FUNDING (fetched first) notes them as it walks; FUTURES_TRADES takes what it saw, or walks the records itself when
 FUNDING did not run this sync; found contracts are kept in the discovery cursor (market ""). Each contract's fills
 are walked from its own cursor ({"window_start_ms": …}, market = the contract code). An account that never opened
 contract trading (code 1220, "you have not opened contracts trading") skips both, saying why.
+
+Isolated margin: each contract has its own account. The isolated account list names every contract, held or not, so
+the accounts walked are those holding money, those a cross line moved money with (`face_margin_account` of types 38
+and 39) and those walked before (a cursor under "isolated:<contract>"): each one's records and fills. An isolated
+account emptied before the first sync and funded straight from spot leaves no such sign (htx.md says so).
+
+Coin-margined swaps and delivery futures are not read yet: when their account lists show an account, both kinds get
+a gap naming the product, so the missing history is never silent.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited, UnsupportedEndpoint
 from connectors.fetchers.htx.futures_rows import ContractRows
 from connectors.fetchers.windows import (
     WindowPage,
@@ -39,13 +50,23 @@ from connectors.fetchers.windows import (
     walk_begin,
 )
 from connectors.profiles import Endpoint, EndpointSpec
-from connectors.records import NormalizedRecord, ms_to_utc
-from i18n import Text
+from connectors.records import NormalizedRecord, exact, ms_to_utc
+from i18n import Text, msgid
 
 NAME = "HTX"
 RECORDS = "linear-swap-api/v3/swap_financial_record_exact"
 FILLS = "linear-swap-api/v3/swap_cross_matchresults_exact"
 ACCOUNT = "linear-swap-api/v1/swap_cross_account_info"
+ISOLATED_FILLS = "linear-swap-api/v3/swap_matchresults_exact"
+ISOLATED_ACCOUNTS = "linear-swap-api/v1/swap_account_info"
+CROSS = "USDT"  # the cross account's mar_acct
+ISOLATED = "isolated:"  # the cursor market of an isolated account's lists: "isolated:BTC-USDT"
+MARGIN_MOVES = frozenset({38, 39})  # "transfer from/to other margin account": face_margin_account names the other
+# Coin-margined accounts, not read yet: each list's path and the gap text naming the product.
+COIN_MARGINED: Mapping[str, str] = {
+    "swap-api/v1/swap_account_info": msgid("sync.gap.htx.coin_margined_swaps"),
+    "api/v1/contract_account_info": msgid("sync.gap.htx.coin_margined_futures"),
+}
 NOT_OPENED = '"err_code":1220,'  # "You don't have access permission as you have not opened contracts trading."
 REACH = timedelta(days=90)
 
@@ -71,6 +92,19 @@ class ContractApi:
     async def account(self, params: Mapping[str, Any]) -> Any:
         return await self.post(ACCOUNT, params)
 
+    async def isolated_fills(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(ISOLATED_FILLS, params)
+
+    async def isolated_accounts(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(ISOLATED_ACCOUNTS, params)
+
+    async def coin_accounts(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(str(params["path"]), {})
+
+
+def not_opened(error: BaseException) -> bool:
+    return NOT_OPENED in str(error).replace(" ", "")
+
 
 class HtxFutures:
     """The cross-margin futures history of one HTX account, for FUTURES_TRADES and FUNDING."""
@@ -84,6 +118,9 @@ class HtxFutures:
         self._opened: bool | None = None
         # What FUNDING's walk saw in this sync: where it began, where it ended and the contracts it met.
         self.walked: tuple[int | None, Cursor, set[str]] | None = None
+        self._held_isolated: set[str] | None = None
+        self._moved_with: set[str] = set()  # isolated accounts a cross line moved money with
+        self._coin_held: list[str] | None = None  # the gap texts of the coin-margined products held
 
     async def readable(self, endpoint: Endpoint, report: FetchReport) -> None:
         """UnsupportedEndpoint (skipped, with the reason) when the account never opened contract trading."""
@@ -93,7 +130,7 @@ class HtxFutures:
                 await self.api.account({"margin_account": "USDT"})
                 self._opened = True
             except Exception as error:
-                if NOT_OPENED not in str(error).replace(" ", ""):
+                if not not_opened(error):
                     stop = rate_limited(error, self.client, endpoint=endpoint)
                     if stop is not None:
                         raise stop from None
@@ -134,22 +171,77 @@ class HtxFutures:
     # -- the financial records (FUNDING) -----------------------------------------------------------------------
 
     async def fetch_lines(
-        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
     ) -> AsyncIterator[Page]:
         await self.readable(spec.endpoint, report)
         seen: set[str] = set()
 
         def read(row: Mapping[str, Any]) -> list[NormalizedRecord]:
-            if row.get("contract_code"):
-                seen.add(str(row["contract_code"]))
+            self._note(row, seen)
             record = self.rows.line(row)
             return [record] if record is not None else []
 
+        cursor = cursors.get("")
         began, last = cursor_start(cursor), dict(cursor or {})
-        async for page in self._walk(spec, "records", {"mar_acct": "USDT"}, cursor, since, until, report, read):
+        async for page in self._walk(spec, "records", {"mar_acct": CROSS}, cursor, since, until, report, read):
             last = page.cursor
             yield page
         self.walked = (began, last, seen)
+        for account in await self._isolated(spec.endpoint, report, cursors):
+            market = ISOLATED + account
+            params = {"mar_acct": account}
+            async for page in self._walk(
+                spec, "records", params, cursors.get(market), since, until, report, read, market
+            ):
+                yield page
+        await self._coin_margined_gaps(spec.endpoint, since, until, report)
+
+    def _note(self, row: Mapping[str, Any], contracts: set[str]) -> None:
+        """The contract a cross line names, and the isolated account it moved money with."""
+        if row.get("contract_code"):
+            contracts.add(str(row["contract_code"]))
+        if int(row.get("type") or 0) in MARGIN_MOVES and str(row.get("face_margin_account") or CROSS) != CROSS:
+            self._moved_with.add(str(row["face_margin_account"]).upper())
+
+    # -- isolated accounts and the coin-margined products -----------------------------------------------------
+
+    async def _isolated(self, endpoint: Endpoint, report: FetchReport, cursors: Mapping[str, Cursor]) -> list[str]:
+        """The isolated accounts to walk: holding money, moved with by a cross line, or walked before."""
+        if self._held_isolated is None:
+            body = await call(self.api, "isolated_accounts", {}, endpoint=endpoint, report=report)
+            self._held_isolated = {
+                str(row["margin_account"]).upper()
+                for row in (body or {}).get("data") or []
+                if exact(row.get("margin_balance") or 0) != 0
+            }
+        walked = {market.removeprefix(ISOLATED) for market in cursors if market.startswith(ISOLATED)}
+        return sorted(self._held_isolated | self._moved_with | walked)
+
+    async def _coin_margined_gaps(
+        self, endpoint: Endpoint, since: datetime | None, until: datetime, report: FetchReport
+    ) -> None:
+        """A gap naming each coin-margined product the account holds: its history is not read yet."""
+        if self._coin_held is None:
+            self._coin_held = []
+            for path, text in COIN_MARGINED.items():
+                try:
+                    body = await call(self.api, "coin_accounts", {"path": path}, endpoint=endpoint, report=report)
+                    held = bool((body or {}).get("data"))
+                except RateLimited:
+                    raise
+                except Exception as error:
+                    held = not not_opened(error)  # unreadable: it may be held, and the user is told so
+                if held:
+                    self._coin_held.append(text)
+        start = since or datetime.combine(self.opened, datetime.min.time(), UTC)
+        for text in self._coin_held:
+            report.gaps.append(CoverageGap(endpoint, start, until, Text.of(text)))
 
     # -- fills --------------------------------------------------------------------------------------------------
 
@@ -173,11 +265,10 @@ class HtxFutures:
         else:
 
             def note(row: Mapping[str, Any]) -> list[NormalizedRecord]:
-                if row.get("contract_code"):
-                    found.add(str(row["contract_code"]))
+                self._note(row, found)
                 return []
 
-            discovery = self._walk(spec, "records", {"mar_acct": "USDT"}, walked, since, until, report, note)
+            discovery = self._walk(spec, "records", {"mar_acct": CROSS}, walked, since, until, report, note)
             async for page in discovery:
                 state = {"walk": page.cursor, "contracts": sorted(found)}
                 yield Page(spec.endpoint, (), dict(state), ms_to_utc(0))
@@ -188,3 +279,12 @@ class HtxFutures:
                 spec, "fills", params, cursors.get(contract), since, until, report, self.rows.fill, contract
             ):
                 yield page
+        for account in await self._isolated(spec.endpoint, report, cursors):
+            market = ISOLATED + account
+            report.markets_scanned.append(market)
+            params = {"contract": account, "trade_type": 0}
+            async for page in self._walk(
+                spec, "isolated_fills", params, cursors.get(market), since, until, report, self.rows.fill, market
+            ):
+                yield page
+        await self._coin_margined_gaps(spec.endpoint, since, until, report)
