@@ -230,6 +230,14 @@ class WindowPage:
     hold_ms: int | None = None
     pending: list[int] = field(default_factory=list)
 
+    def keep(self, record: NormalizedRecord | None, hold_ms: int | None) -> None:
+        """One row as a parser read it: its record, if it is one, and the time it holds the cursor at, the earliest
+        of the page kept."""
+        if record is not None:
+            self.records.append(record)
+        if hold_ms is not None and (self.hold_ms is None or hold_ms < self.hold_ms):
+            self.hold_ms = hold_ms
+
 
 FetchWindowPage = Callable[[int, int, Any], Awaitable[WindowPage]]
 

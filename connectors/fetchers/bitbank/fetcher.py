@@ -102,13 +102,10 @@ class BitbankFetcher:
         edge = end if newest_first else start
         last_ms, at_last = edge, list(seen)
         for row in rows:
-            ident, when, (record, hold) = read(row)
+            ident, when, parsed = read(row)
             if when == edge and ident in seen:
                 continue  # read by the page before, which ended at this millisecond
-            if record is not None:
-                found.records.append(record)
-            if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
-                found.hold_ms = hold
+            found.keep(*parsed)
             if when != last_ms:
                 last_ms, at_last = when, []
             at_last.append(ident)

@@ -67,11 +67,7 @@ async def id_page(
         else:
             page.token = str(min(int(row[route.id_field]) for row in rows))
     for row in rows:
-        record, hold = parse(row)
-        if record is not None:
-            page.records.append(record)
-        if hold is not None and (page.hold_ms is None or hold < page.hold_ms):
-            page.hold_ms = hold
+        page.keep(*parse(row))
     return page
 
 

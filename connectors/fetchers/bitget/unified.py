@@ -139,11 +139,7 @@ class BitgetUnified:
                 else:  # deposit and withdrawal records: the smallest orderId of the page
                     result.token = str(min(int(row["orderId"]) for row in rows))
             for row in rows:
-                record, hold = parse(row)
-                if record is not None:
-                    result.records.append(record)
-                if hold is not None and (result.hold_ms is None or hold < result.hold_ms):
-                    result.hold_ms = hold
+                result.keep(*parse(row))
             return result
 
         return page

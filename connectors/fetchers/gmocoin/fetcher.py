@@ -137,11 +137,7 @@ class GmoCoinFetcher:
                 body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
                 found = WindowPage([])
                 for row in body or []:
-                    record, hold = rows.transfer(row, kind)
-                    if record is not None:
-                        found.records.append(record)
-                    if hold is not None and (found.hold_ms is None or hold < found.hold_ms):
-                        found.hold_ms = hold
+                    found.keep(*rows.transfer(row, kind))
                 return found
 
             walk = WindowWalk(spec.endpoint, RANGE_MS, page, report=report)
