@@ -185,7 +185,8 @@ class KucoinBook:
 
     @staticmethod
     def _symbol(m: Market) -> Json:
-        # Fields as in the response example ccxt documents for GET /api/v2/symbols (kucoin.py fetch_markets).
+        # The fields of "Get Symbols List"'s response example for GET /api/v2/symbols (KuCoin's legacy docs,
+        # tests/conformance/documented/kucoin/symbols.docs.json), which ccxt's fetch_markets quotes too.
         return {
             "symbol": m.symbol,
             "name": m.symbol,

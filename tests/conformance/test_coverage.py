@@ -214,10 +214,6 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
         "/api/v1/convert/limit/orders": "no response example of Get Convert Limit Orders was found (kucoin.md "
         "[convert]; the same search as the order history); test_kucoin.py checks its rows against the page's field "
         "list",
-        "/api/v2/symbols": "ccxt's load_markets reads Get All Symbols; the page read shows only Get Symbol "
-        "Detail's example (/api/v2/symbols/{symbol}), not the list's; searched again: coincise's copies of the page "
-        "(endpoints/public/get_api_v2_symbols.md, rest/spot/spot-market.md) print its schema as the 200 example, and "
-        "KuCoin's SDK tests ask the live API (no payload)",
         "/api/v1/withdrawals": "the page's response example is the deposit example word for word (kucoin.md, "
         "\"The withdrawal list's response example is the deposit example\"; KuCoin's SDK tests keep the same copy, "
         "getWithdrawalHistory response test, stored-file id 25105130717): its rows lack the list's id, so the emulator "

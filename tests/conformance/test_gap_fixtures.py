@@ -10,20 +10,40 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import ccxt.async_support as ccxt_async
 import pytest
 
+from connectors.clients import READ_ONLY_CONFIG
 from tests.conformance.corpus import Example, load, shape_differences
-from tests.conformance.test_coverage import DOCUMENTED, emulated_client, essentials, read_off
+from tests.conformance.test_coverage import DOCUMENTED, emulated_client, essentials
 
 # Each example, with ccxt's implicit method that asks its endpoint and the parameters it sends.
 QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     # ccxt's htx.fetch_markets for spot alone (READ_ONLY_CONFIG) asks GET /v1/common/symbols with no parameter.
     "htx/common_symbols.docs.json": ("spotPublicGetV1CommonSymbols", {}),
+    # ccxt's kucoin.fetch_markets for spot (READ_ONLY_CONFIG) asks GET /api/v2/symbols ("symbols" is a v2 path).
+    "kucoin/symbols.docs.json": ("publicGetSymbols", {}),
 }
 
 
 def example(name: str) -> Example:
     return load(DOCUMENTED / Path(name))
+
+
+async def markets_off(exchange: str, method: str, name: str) -> list[dict[str, Any]]:
+    """ccxt's markets as Tallybot loads them (its configuration, no key: ClientPool loads markets keyless), with the
+    implicit method that asks the list answering the documented example."""
+    client = getattr(ccxt_async, exchange)(dict(READ_ONLY_CONFIG[exchange]))
+
+    async def answer(params: Any = None, context: Any = None) -> Any:
+        return example(name).response
+
+    setattr(client, method, answer)
+    try:
+        markets: list[dict[str, Any]] = await client.fetch_markets()
+    finally:
+        await client.close()
+    return markets
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -42,11 +62,7 @@ async def test_the_emulator_answers_the_example_in_its_shape(name: str) -> None:
 
 
 async def test_htx_spot_markets_read_off_the_documented_symbol_list() -> None:
-    client = read_off("htx", {"spotPublicGetV1CommonSymbols": example("htx/common_symbols.docs.json").response})
-    try:
-        markets = await client.fetch_markets()
-    finally:
-        await client.close()
+    markets = await markets_off("htx", "spotPublicGetV1CommonSymbols", "htx/common_symbols.docs.json")
     # btcusdt online, api-trading enabled: BTC/USDT, spot, active.
     assert [essentials(m) for m in markets] == [("btcusdt", "BTC/USDT", "BTC", "USDT", True, True)]
     market = markets[0]
@@ -61,3 +77,16 @@ async def test_htx_spot_markets_read_off_the_documented_symbol_list() -> None:
     # ever placed, so no limit is relied on; whole numbers stay ints and are read.
     assert (market["limits"]["amount"]["min"], market["limits"]["amount"]["max"]) == (None, 1000)
     assert market["limits"]["cost"]["min"] == 5
+
+
+async def test_kucoin_spot_markets_read_off_the_documented_symbol_list() -> None:
+    markets = await markets_off("kucoin", "publicGetSymbols", "kucoin/symbols.docs.json")
+    # Both rows enableTrading true; the id is `symbol` (GALAX-USDT) even where the name (GALA-USDT) was renamed.
+    assert [essentials(m) for m in markets] == [
+        ("GALAX-USDT", "GALAX/USDT", "GALAX", "USDT", True, True),
+        ("XLM-USDT", "XLM/USDT", "XLM", "USDT", True, True),
+    ]
+    galax = markets[0]
+    # baseIncrement 0.0001, priceIncrement 0.00001; baseMinSize 10 GALAX, quoteMinSize 0.001 USDT.
+    assert (galax["precision"]["amount"], galax["precision"]["price"]) == (0.0001, 0.00001)
+    assert (galax["limits"]["amount"]["min"], galax["limits"]["cost"]["min"]) == (10, 0.001)
