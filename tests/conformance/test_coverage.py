@@ -216,8 +216,10 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
         "list",
         "/api/v1/withdrawals": "the page's response example is the deposit example word for word (kucoin.md, "
         "\"The withdrawal list's response example is the deposit example\"; KuCoin's SDK tests keep the same copy, "
-        "getWithdrawalHistory response test, stored-file id 25105130717): its rows lack the list's id, so the emulator "
-        "follows the schema",
+        "getWithdrawalHistory response test, stored-file id 25105130717): its rows lack the list's id; the legacy "
+        "docs' Get Withdrawals List example (Kucoin/kucoin-api-docs, stored-file id 48979806261) has the id but "
+        "amount and fee as JSON numbers, which the current schema (strings) contradicts; the emulator follows the "
+        "schema",
     },
     "htx": {},
     "bigone": {
