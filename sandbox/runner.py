@@ -65,7 +65,11 @@ EXCHANGE_NAMES: dict[str, str] = {
 }
 # Every demo key each emulator hands out (DemoKeys' fields); Bitget adds a Tax API key.
 KEY_KINDS: tuple[str, ...] = ("read_only", "trading", "withdrawal", "expired", "ip_restricted", "revoked")
-EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {"bitget": ("tax", "unified"), "binance": ("ed25519", "rsa")}
+EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {
+    "bitget": ("tax", "unified"),
+    "binance": ("ed25519", "rsa"),
+    "gate": ("no_futures",),
+}
 CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase")
 # What each key shows when connected, for the banner (in the order a newcomer would try them).
 KEY_OUTCOMES: dict[str, str] = {
@@ -79,6 +83,7 @@ KEY_OUTCOMES: dict[str, str] = {
     "unified": "read-only key of a unified trading account (UTA): connects, syncs through Bitget's v3 API",
     "ed25519": "Self-generated Ed25519 key, read-only (the secret is the private key): connects",
     "rsa": "Self-generated RSA key, read-only (the secret is the private key): connects",
+    "no_futures": "read-only without Perpetual Futures: connects, futures skipped with the fix",
 }
 # Where the banner's outcome differs: BigONE has no endpoint that tells a key's permissions (the key check says so and
 # connects any key that reads), and its keys do not expire (docs/exchange-apis/bigone.md).

@@ -4,7 +4,8 @@ The account moved USDT and BTC into its USDT- and BTC-settled futures accounts a
 the inverse BTC_USD (sandbox/exchanges/gate_futures.py). After /sync the stored futures records are exactly the
 scripted fills, profit and loss and funding, the history explains every balance (spot and both futures accounts
 together), /status lists futures trades and funding fees as synced, and a second sync asks each list once. A user
-who never opened futures sees both kinds skipped in /status, saying why.
+who never opened futures sees both kinds skipped in /status, saying why; so does one whose key may not read futures,
+told how to fix the key.
 """
 
 from __future__ import annotations
@@ -148,3 +149,43 @@ async def test_a_gate_account_without_futures_shows_both_kinds_skipped_with_the_
     assert served[ACCOUNTS.format("usdt")] == served[ACCOUNTS.format("btc")] >= 1, served
     assert not any(path.startswith("/api/v4/futures/") and not path.endswith("/accounts") for path in served), served
     assert "✅ Gate-1: the history explains every balance." in summary, summary
+
+
+async def test_a_gate_key_without_futures_rights_syncs_spot_and_shows_the_fix_for_futures(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with GateEmulator(seed=91, profile=RECENT, listed_symbols=20, derivatives=True) as gate:
+        key = gate.create_demo_keys().no_futures
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            await services.integrations.connect(
+                1001,
+                exchange_id="gate",
+                key_type="default",
+                account_name="Gate-1",
+                fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
+                options=AdvancedOptions(sync_from=date.today() - timedelta(days=SYNC_FROM_DAYS)),
+            )
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                rows = list((await session.scalars(select(Transaction))).all())
+        served = dict(gate.requests.by_path)
+
+    reason = (
+        "Gate says this key cannot read futures (FORBIDDEN): on Gate's API key page, tick Perpetual Futures → "
+        "Read Only for this key, then sync again."
+    )
+    for kind in ("Futures trades", "Funding fees"):
+        assert f"  ⏭ {kind} — {reason}" in status, status
+    assert "Spot trades" in status and "❌" not in status, status
+    # The spot history was stored; nothing of futures was (the key may not read it).
+    assert any(row.kind == "trade" for row in rows)
+    assert not [row for row in rows if row.kind in ("futures_trade", "realized_pnl", "funding")]
+    # The fetcher asked the first settle's account once (FORBIDDEN) and stopped; the balance read asked each
+    # account once more. No futures list was asked.
+    assert (served[ACCOUNTS.format("usdt")], served[ACCOUNTS.format("btc")]) == (2, 1), served
+    accounts = {ACCOUNTS.format(settle) for settle in ("usdt", "btc")}
+    assert not any(p.startswith("/api/v4/futures/") and p not in accounts for p in served), served
+    assert "Sync finished" in summary

@@ -7,9 +7,12 @@ seconds) and ``SIGN``, the lowercase hex HMAC-SHA512, keyed with the secret, of
 ``METHOD\\n/api/v4/<path>\\n<query string>\\nhex(SHA512(body))\\n<Timestamp>``. A missing header is
 ``MISSING_REQUIRED_HEADER``, an unknown or revoked key ``INVALID_KEY``, a timestamp more than 60 seconds off the
 server's ``REQUEST_EXPIRED``, a wrong signature ``INVALID_SIGNATURE``, a caller outside the key's whitelist
-``IP_FORBIDDEN``; a key without the permission an endpoint needs never reaches it on a read-only endpoint (every key
-reads). Each endpoint has its own budget of 200 requests per 10 seconds (ccxt's table of Gate's limits); past it
-the answer is HTTP 429 ``TOO_MANY_REQUESTS``. Rules and sources: docs/exchange-apis/gate.md.
+``IP_FORBIDDEN``. Every key reads spot and the wallet; a key whose Perpetual Futures group is disabled
+(``add_key_without``; the demo key ``no_futures``) is refused every ``/futures/…`` endpoint with ``FORBIDDEN`` (ccxt's
+``exceptions['exact']`` raises it as PermissionDenied; Gate's own label table was not found in the stored pages, and
+``READ_ONLY`` is the answer to a write with a read-only key, which Tallybot never sends).
+Each endpoint has its own budget of 200 requests per 10 seconds (ccxt's table of Gate's limits); past it the answer
+is HTTP 429 ``TOO_MANY_REQUESTS``. Rules and sources: docs/exchange-apis/gate.md.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sandbox.exchanges.base import (
     SECOND_MS,
     ApiKey,
     Clock,
+    DemoKeys,
     ExchangeEmulator,
     KeyAccess,
     KeyRegistry,
@@ -37,6 +41,7 @@ from sandbox.exchanges.base import (
 from sandbox.exchanges.gate_account_book import GateAccountBook
 from sandbox.exchanges.gate_book import GateBook, GateError, GateIds
 from sandbox.exchanges.gate_futures import SETTLES, GateFutures, script_futures, spot_balances, with_futures
+from sandbox.exchanges.keys import READ_ONLY, Credentials
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account, with_exact_costs
@@ -44,6 +49,7 @@ from sandbox.exchanges.scripted import generate_account, with_exact_costs
 __all__ = ["GateEmulator", "GateLimits"]
 
 PREFIX = "/api/v4"
+FUTURES_GROUP = "futures"  # ApiV4KeyPerm `name` of the Perpetual Futures group
 TIMESTAMP_TOLERANCE_S = 60  # REQUEST_EXPIRED: "the gap between request time and server time exceeds 60s"
 EMPTY_BODY_SHA512 = hashlib.sha512(b"").hexdigest()
 
@@ -61,6 +67,14 @@ class Endpoint:
     path: str  # after /api/v4
     signed: bool
     handler: Callable[[Call], object]
+    group: str = ""  # the key permission group (ApiV4KeyPerm `name`) a key needs beyond spot and wallet reading
+
+
+@dataclass(frozen=True)
+class GateDemoKeys(DemoKeys):
+    """The usual demo keys and a read-only key whose Perpetual Futures group is disabled."""
+
+    no_futures: Credentials
 
 
 class GateKeys(KeyRegistry):
@@ -72,6 +86,13 @@ class GateKeys(KeyRegistry):
     def new_secret_string(self) -> str:
         return secrets.token_hex(32)
 
+    def __init__(self, key_length: int, secret_length: int) -> None:
+        super().__init__(key_length, secret_length)
+        self.denied: dict[str, frozenset[str]] = {}  # key -> the permission groups disabled on it
+
+    def groups_denied(self, key: ApiKey) -> frozenset[str]:
+        return self.denied.get(key.api_key, frozenset())
+
     def listed(self) -> list[ApiKey]:
         """The account's keys as GET /account/main_keys lists them: every key not deleted."""
         return [key for key in self._keys.values() if not key.revoked]
@@ -81,6 +102,7 @@ class GateEmulator(ExchangeEmulator):
     """``GateEmulator(seed=7)``: a scripted Gate spot account behind Gate's API v4 REST protocol."""
 
     exchange_id = "gate"
+    keys: GateKeys
     key_length = 32
     secret_length = 64
 
@@ -105,7 +127,9 @@ class GateEmulator(ExchangeEmulator):
         self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
         if self.futures_script is not None:
             self.account = with_futures(self.account, self.futures_script)
-        self.book = GateBook(self.account, user_id=10_000_000 + seed, keys=self.keys.listed)
+        self.book = GateBook(
+            self.account, user_id=10_000_000 + seed, keys=self.keys.listed, denied=self.keys.groups_denied
+        )
         self.account_book = GateAccountBook(self.account)
         if self.futures_script is not None:
             self.account_book.futures_moves = list(self.futures_script.spot_moves)
@@ -129,10 +153,22 @@ class GateEmulator(ExchangeEmulator):
         for settle in SETTLES:
             self.endpoints += (
                 Endpoint(f"/futures/{settle}/contracts", False, partial(futures.contracts, settle)),
-                Endpoint(f"/futures/{settle}/accounts", True, partial(futures.accounts, settle)),
-                Endpoint(f"/futures/{settle}/account_book", True, partial(futures.account_book, settle)),
-                Endpoint(f"/futures/{settle}/my_trades_timerange", True, partial(futures.my_trades, settle)),
+                Endpoint(f"/futures/{settle}/accounts", True, partial(futures.accounts, settle), FUTURES_GROUP),
+                Endpoint(f"/futures/{settle}/account_book", True, partial(futures.account_book, settle), FUTURES_GROUP),
+                Endpoint(
+                    f"/futures/{settle}/my_trades_timerange", True, partial(futures.my_trades, settle), FUTURES_GROUP
+                ),
             )
+
+    def add_key_without(self, *groups: str, label: str = "no-futures") -> Credentials:
+        """A read-only key made with the named permission groups (`futures`, `delivery`, `options`) disabled."""
+        made = self.add_key(READ_ONLY, label=label)
+        self.keys.denied[made.api_key] = frozenset(groups)
+        return made
+
+    def create_demo_keys(self) -> GateDemoKeys:
+        keys = super().create_demo_keys()
+        return GateDemoKeys(**vars(keys), no_futures=self.add_key_without(FUTURES_GROUP))
 
     def spot_accounts(self, call: Call) -> list[dict[str, object]]:
         """GET /spot/accounts: what the account holds in spot, with what a test scripted beside the account."""
@@ -174,6 +210,8 @@ class GateEmulator(ExchangeEmulator):
         ip = request.remote or ""
         try:
             key = self._authenticate(request, body, ip, now) if endpoint.signed else None
+            if key is not None and endpoint.group in self.keys.groups_denied(key):
+                raise GateError("FORBIDDEN", "Your key has no permission for this operation", 403)
             # Private limits count per key (UID), public ones per IP (ccxt's table), each endpoint on its own.
             self._spend(endpoint.path, key.api_key if key is not None else ip, now)
             params = dict(request.rel_url.query)

@@ -139,10 +139,17 @@ def newest_first(records: Sequence[R], when_s: Callable[[R], int], start: int, e
 class GateBook:
     """Serves one scripted account the way Gate's API v4 does."""
 
-    def __init__(self, account: ScriptedAccount, user_id: int, keys: Callable[[], Sequence[ApiKey]]) -> None:
+    def __init__(
+        self,
+        account: ScriptedAccount,
+        user_id: int,
+        keys: Callable[[], Sequence[ApiKey]],
+        denied: Callable[[ApiKey], frozenset[str]] = lambda key: frozenset(),
+    ) -> None:
         self.account = account
         self.user_id = user_id
         self.keys = keys
+        self.denied = denied  # the permission groups disabled on a key: left out of its `perms`
         self.deductions: dict[str, FeeDeduction] = {}  # trade id -> its fee paid with GT or points
 
     # -- public ---------------------------------------------------------------------------------------------
@@ -209,10 +216,14 @@ class GateBook:
             "name": key.label,
             "user_id": self.user_id,
             "perms": [
-                {"name": "spot", "read_only": not perms.trade},
-                {"name": "futures", "read_only": not perms.trade},
-                {"name": "wallet", "read_only": not (perms.withdraw or perms.transfer)},
-                {"name": "account", "read_only": True},
+                p
+                for p in (
+                    {"name": "spot", "read_only": not perms.trade},
+                    {"name": "futures", "read_only": not perms.trade},
+                    {"name": "wallet", "read_only": not (perms.withdraw or perms.transfer)},
+                    {"name": "account", "read_only": True},
+                )
+                if p["name"] not in self.denied(key)
             ],
             "ip_whitelist": list(key.ip_whitelist),
             "currency_pairs": [],

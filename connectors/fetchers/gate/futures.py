@@ -11,7 +11,8 @@
 Settle currencies are `usdt` and `btc` (the pages' enumerated values). Each account is read first: Gate answers
 `USER_NOT_FOUND` ("please transfer funds first to create futures account") for one never opened, and its `history`
 sums every deposit/withdrawal, profit and loss, fee and funding it ever booked, so an account whose sums are all zero
-has no history to walk. With neither account showing any, both endpoints are skipped and /status says why.
+has no history to walk. With neither account showing any, both endpoints are skipped and /status says why; a key
+whose Perpetual Futures group is disabled is answered FORBIDDEN, and both end skipped with the fix (tick it).
 Each settle is its own walk (cursor market = the settle) over one range from the sync-from date to the last whole
 second before `until` (Gate's ranges are whole seconds: gate/fetcher.py), paged by offset; a re-sync asks from where
 the last one ended. A settle's contracts are read once, when a page of its fills holds rows, for their multipliers.
@@ -36,6 +37,7 @@ from i18n import Text
 
 SETTLES = ("usdt", "btc")
 NO_FUTURES = Text.of("profile.gate.skip.no_futures")
+NO_FUTURES_RIGHT = Text.of("profile.gate.skip.no_futures_permission")
 HISTORY_SUMS = ("dnw", "pnl", "fee", "refr", "fund", "point_dnw", "point_fee", "point_refr")
 FILLS, BOOK = "privateFuturesGetSettleMyTradesTimerange", "privateFuturesGetSettleAccountBook"
 CONTRACTS = "publicFuturesGetSettleContracts"
@@ -57,6 +59,7 @@ class GateFutures:
         self.profile_id = profile_id
         self.exchange_name = exchange_name
         self._settles: tuple[str, ...] | None = None
+        self._denied = False  # the key may not read futures (FORBIDDEN)
         self._multipliers: dict[str, dict[str, Decimal]] = {}
 
     async def settles(self, endpoint: Endpoint, report: FetchReport) -> tuple[str, ...]:
@@ -71,9 +74,16 @@ class GateFutures:
                     )  # fmt: skip
                 except ccxt.AccountNotEnabled:  # USER_NOT_FOUND: this settle's account was never opened
                     continue
+                except ccxt.PermissionDenied:
+                    # FORBIDDEN: the key's Perpetual Futures group is disabled. Nothing of futures can be read, and
+                    # the spot kinds still can: these kinds end skipped with the fix, not the sync failed.
+                    self._denied = True
+                    break
                 if shows_history(account or {}):
                     found.append(settle)
             self._settles = tuple(found)
+        if self._denied:
+            raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES_RIGHT)
         if not self._settles:
             raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES)
         return self._settles
