@@ -36,7 +36,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ALL_CHATS = "all"
+# The overall limit's row; a chat's row is its id (a number, or a channel's @username).
+ALL_CHATS = "*"
 # Chat rows outlive their last message by this much, then the next sweep deletes them (a chat id is a user's id).
 CHAT_ROW_SECONDS = 60.0
 MAX_RETRIES = 3
@@ -91,7 +92,7 @@ def chat_key(chat_id: object) -> tuple[str, bool] | None:
     with contextlib.suppress(ValueError, TypeError):
         chat_id = int(chat_id)  # type: ignore[call-overload]
     group = isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
-    return f"chat:{chat_id}"[:40], group
+    return str(chat_id)[:40], group
 
 
 def plain_dsn(database_url: str) -> str:

@@ -341,8 +341,8 @@ class PendingUpload(Base):
 
 class TelegramBudget(Base):
     """One of Telegram's sending limits, shared by every process that sends as the bot (bot/telegram_budget.py):
-    `key` names it (`all`, `chat:<id>`), `next_at` is when its next message may go (seconds of the database's clock,
-    GCRA's theoretical arrival time)."""
+    `key` names it (`*` for the overall limit, else the chat's id), `next_at` is when its next message may go
+    (seconds of the database's clock, GCRA's theoretical arrival time)."""
 
     __tablename__ = "telegram_budget"
 

@@ -4,8 +4,8 @@ Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 07:50:00
 
-`telegram_budget`: one row per limit (`all` for the bot's ~30 messages a second, `chat:<id>` for a chat's one a
-second or a group's 20 a minute) holding the limit's theoretical arrival time (GCRA) in seconds of the database's
+`telegram_budget`: one row per limit (`*` for the bot's ~30 messages a second, the chat's id for a chat's one
+a second or a group's 20 a minute) holding the limit's theoretical arrival time (GCRA) in seconds of the database's
 clock. Webhook replicas and sync workers reserve their next send here, so together they stay within one bot's
 budget. Chat rows are deleted a minute after their last send. Nothing to carry over: the way down drops it.
 """
