@@ -109,7 +109,7 @@ def summary(p: ParsedRecord) -> tuple[object, ...]:
     )
 
 
-def read(name: str, rows: list[list[str]]) -> tuple[str, list[tuple[object, ...]], dict[Text | str, int]]:
+def read(name: str, rows: list[list[str]]) -> tuple[str, list[tuple[object, ...]], dict[Text, int]]:
     parsed = parse(name, csv_bytes(rows), exchange_id="kucoin")
     assert parsed.rejected == [], parsed.rejected
     return parsed.format.name, [summary(p) for p in parsed.records], dict(parsed.skip_reasons)

@@ -59,9 +59,7 @@ def summary(p: ParsedRecord) -> tuple[object, ...]:
     )
 
 
-def read(
-    name: str, rows: list[list[str]], zone: str = "UTC"
-) -> tuple[str, list[tuple[object, ...]], dict[Text | str, int]]:
+def read(name: str, rows: list[list[str]], zone: str = "UTC") -> tuple[str, list[tuple[object, ...]], dict[Text, int]]:
     parsed = parse(name, csv_bytes(rows), exchange_id="mexc", user_timezone=zone)
     assert parsed.rejected == [], parsed.rejected
     return parsed.format.name, [summary(p) for p in parsed.records], dict(parsed.skip_reasons)
