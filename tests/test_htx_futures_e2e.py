@@ -1,11 +1,13 @@
-"""An HTX user who trades USDT-margined perpetual futures in cross margin connects, syncs, and the bot stores every
-fill, closing profit or loss and funding payment of the futures account, and reconciles both accounts.
+"""An HTX user who trades USDT-margined perpetual futures in cross and isolated margin connects, syncs, and the bot
+stores every fill, closing profit or loss and funding payment of the futures accounts, and reconciles them all.
 
 The account (sandbox/exchanges/htx_futures.py over mexc_futures_script.py, 75 days back so that the contract API's
 90-day reach holds it all): 5,000 USDT deposited, 3,000 USDT moved to the futures account, ten round trips in
-BTC-USDT, ETH-USDT and SOL-USDT with funding while held, 500 USDT moved back, a SOL-USDT long still open. Its spot
-history is three weeks long. A second sync asks only for what is new; an account that never opened contract trading
-sees both futures kinds skipped in /status with the reason.
+BTC-USDT and SOL-USDT (cross margin) and ETH-USDT (isolated margin, 1,000 USDT moved into its own account first) with
+funding while held, 500 USDT moved back, a SOL-USDT long still open. Its spot history is three weeks long. A second
+sync asks only for what is new; an account that never opened contract trading sees both futures kinds skipped in
+/status with the reason; one holding coin-margined swaps and delivery futures, which Tallybot does not read yet, sees
+a gap naming each.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ THREE_WEEKS = AccountProfile(
 SYNC_FROM_DAYS = 89  # inside the contract lists' 90 days, before the futures money was deposited (85 days ago)
 RECORDS = "/linear-swap-api/v3/swap_financial_record_exact"
 FILLS = "/linear-swap-api/v3/swap_cross_matchresults_exact"
+ISOLATED_FILLS = "/linear-swap-api/v3/swap_matchresults_exact"
 ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
+ISOLATED_ACCOUNTS = "/linear-swap-api/v1/swap_account_info"
 SIZE = {"BTC_USDT": Decimal("0.0001"), "ETH_USDT": Decimal("0.01"), "SOL_USDT": Decimal(1)}  # the script's
 CCXT = {"BTC_USDT": "BTC/USDT:USDT", "ETH_USDT": "ETH/USDT:USDT", "SOL_USDT": "SOL/USDT:USDT"}
 
@@ -96,14 +100,20 @@ async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_re
         "funding": {(CCXT[f.symbol], "USDT", f.funding, f.time) for f in script.funding},
     }
     assert len(script.deals) == 21 and len({d.symbol for d in script.deals}) == 3
+    assert {d.symbol for d in script.deals if d.symbol == "ETH_USDT"}, "the isolated contract was traded"
     assert futures_rows(rows) == truth
+    # The 1,000 USDT moved from the cross account into ETH-USDT's: a ledger line out of one and into the other.
+    moves = sorted((r.amount, r.raw["margin_account"]) for r in rows if r.kind == "ledger")
+    assert moves == [(Decimal(-1000), "USDT"), (Decimal(1000), "ETH-USDT")], moves
     assert f"futures trades {len(truth['futures_trade']) + len(truth['realized_pnl'])}" in summary, summary
-    assert f"funding fees {len(truth['funding'])}" in summary, summary
+    assert f"funding fees {len(truth['funding']) + len(moves)}" in summary, summary
     assert "✅ HTX-1: the history explains every balance." in summary, summary
     assert "✅ HTX-1: 0 new" in again, again
-    # The re-sync: the futures account once to see it is open and once for its balance, one 48-hour window of the
-    # financial records (read to an empty page) and one per contract.
-    assert second[ACCOUNT] == 2 and second[RECORDS] == 1 and second[FILLS] == 3, second
+    # The re-sync: the cross account once to see it is open and once for its balance, the isolated list once for the
+    # accounts to walk and once for the balance; one 48-hour window of each account's records (read to an empty
+    # page) and one per contract: BTC-USDT and SOL-USDT cross, ETH-USDT isolated.
+    assert (second[ACCOUNT], second[ISOLATED_ACCOUNTS]) == (2, 2), second
+    assert (second[RECORDS], second[FILLS], second[ISOLATED_FILLS]) == (2, 2, 1), second
     assert "🟢 HTX-1" in status and "✅ The history explains every balance." in status, status
     for kind in ("Futures trades", "Funding fees"):
         assert f"  ✅ {kind}\n" in status, status
@@ -122,3 +132,17 @@ async def test_an_account_that_never_opened_contracts_shows_both_kinds_skipped_w
     for kind in ("Futures trades", "Funding fees"):
         assert f"  ⏭ {kind} — {reason}" in status, status
     assert "✅ HTX-1: the history explains every balance." in summary, summary
+
+
+async def test_coin_margined_swaps_and_delivery_futures_held_show_as_gaps_naming_each(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    held = {"BTC-USD": Decimal("0.5"), "ETH": Decimal(3)}  # a BTC-USD swap account and an ETH delivery account
+    async with HtxEmulator(seed=44, profile=THREE_WEEKS, listed_symbols=20, futures=True, coin_held=held) as htx:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"htx": htx.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], htx)
+            await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=180)
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+    for product in ("coin-margined perpetual swaps", "coin-margined delivery futures"):
+        assert f"Your HTX account holds {product}, whose history Tallybot does not fetch yet" in status, status

@@ -1,6 +1,7 @@
 """HTX futures through the real fetcher and a real ccxt client: with the emulator's pages cut to three rows, every
 48-hour window is paged by `from_id` to an empty page, and the fills, closing P&L and funding stored are exactly the
-script's; a second fetch from the cursors asks one window per list and finds nothing new."""
+script's, over the cross account and ETH-USDT's isolated one; a second fetch from the cursors asks one window per list
+and finds nothing new."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ SMALL = AccountProfile(
 )
 FILLS = "/linear-swap-api/v3/swap_cross_matchresults_exact"
 RECORDS = "/linear-swap-api/v3/swap_financial_record_exact"
+ISOLATED_FILLS = "/linear-swap-api/v3/swap_matchresults_exact"
 
 
 async def fetch_all(
@@ -70,8 +72,13 @@ async def test_pages_of_three_rows_are_followed_by_from_id_and_nothing_is_missed
     assert sorted(r.amount for r in records if r.kind is RecordKind.REALIZED_PNL) == sorted(
         d.profit for d in script.deals if d.profit
     )
-    # Some window held more than a page: the first fetch asked more than one request per window there.
+    # The 1,000 USDT moved from the cross account into ETH-USDT's isolated one: a ledger line in each, netting out.
+    moves = sorted(r.amount for r in records if r.kind is RecordKind.LEDGER)
+    assert moves == [Decimal(-1000), Decimal(1000)]
+    # Some window held more than a page: the first fetch asked more than one request per window there. Two accounts'
+    # records (cross, ETH-USDT) and three contracts' fills (BTC-USDT and SOL-USDT cross, ETH-USDT isolated).
     windows = -(-89 * 24 // 48)
-    assert first[RECORDS] > windows + len(script.funding) // 3 and first[FILLS] > 3 * windows, first
-    # The second fetch: one window per list (the records and each of the three contracts), nothing new.
-    assert not again and second[RECORDS] == 1 and second[FILLS] == 3, second
+    assert first[RECORDS] > 2 * windows + len(script.funding) // 3, first
+    assert first[FILLS] > 2 * windows and first[ISOLATED_FILLS] > windows, first
+    # The second fetch: one window per list, nothing new.
+    assert not again and (second[RECORDS], second[FILLS], second[ISOLATED_FILLS]) == (2, 2, 1), second

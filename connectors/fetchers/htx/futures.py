@@ -193,11 +193,16 @@ class HtxFutures:
             last = page.cursor
             yield page
         self.walked = (began, last, seen)
+
+        def read_isolated(row: Mapping[str, Any]) -> list[NormalizedRecord]:
+            record = self.rows.line(row)  # its contract's fills are the isolated list's, not the cross one's
+            return [record] if record is not None else []
+
         for account in await self._isolated(spec.endpoint, report, cursors):
             market = ISOLATED + account
             params = {"mar_acct": account}
             async for page in self._walk(
-                spec, "records", params, cursors.get(market), since, until, report, read, market
+                spec, "records", params, cursors.get(market), since, until, report, read_isolated, market
             ):
                 yield page
         await self._coin_margined_gaps(spec.endpoint, since, until, report)
