@@ -1,10 +1,11 @@
 """The balances the stored history explains: every record's effect on each asset, exactly.
 
-Trades and converts move the base one way and the quote the other; deposits and rewards add; withdrawals take their
-amount and their fee; funding payments, realized profit and loss and interest carry their sign. Transfers move an
-asset between the account's own wallets and add nothing to its total (the exchange's balances are summed over every
-wallet). Ledger lines repeat what trades and wallet records already say, so they are not counted again. Fees are taken
-in their own asset, on every kind; a negative fee is a rebate and is paid in.
+Trades and converts move the base one way and the quote the other; deposits and rewards add (a reward marked `out` is a
+distribution that took the asset, and takes it); withdrawals take their amount and their fee; funding payments, realized
+profit and loss and interest carry their sign. Transfers move an asset between the account's own wallets and add nothing
+to its total (the exchange's balances are summed over every wallet). Ledger lines repeat what trades and wallet records
+already say, so they are not counted again. Fees are taken in their own asset, on every kind; a negative fee is a rebate
+and is paid in.
 
 A derivatives fill moves no balance (only its fee, and its profit or loss through its own record). A margin loan is
 both an asset and a debt: borrowing and repaying change no net holding, so they count zero here, and every wallet
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from connectors.records import RecordKind
+from connectors.records import Flow, RecordKind
 from db.repositories.reconcile import Movement
 
 # Sell-like sides: the record's asset leaves the account and its quote arrives; "out" is a convert leg read on its own
@@ -43,8 +44,11 @@ def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:
             add(move.asset, sign * abs(move.amount))
             if move.quote_amount is not None:
                 add(move.quote_asset, -sign * abs(move.quote_amount))
-        elif kind in (RecordKind.DEPOSIT, RecordKind.REWARD):
+        elif kind == RecordKind.DEPOSIT:
             add(move.asset, abs(move.amount))
+        elif kind == RecordKind.REWARD:
+            # A distribution that took the asset (Binance's asset dividend `direction` -1) is stored going out.
+            add(move.asset, -abs(move.amount) if (move.side or "").lower() == Flow.OUT else abs(move.amount))
         elif kind == RecordKind.WITHDRAWAL:
             add(move.asset, -abs(move.amount))
         elif kind in SIGNED_KINDS:

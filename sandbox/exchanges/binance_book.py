@@ -436,4 +436,5 @@ class BinanceBook:
             "divTime": r.timestamp,
             "enInfo": r.description,
             "tranId": int(r.tran_id),
+            "direction": 1,  # "1 for Asset credited (inflow), -1 for Asset debited (outflow)": these are credits
         }

@@ -107,6 +107,9 @@ class WalletKindsBook:
             add(str(row["asset"]), -Decimal(row["amount"]))
         for row in self.script.locked_rewards:
             add(str(row["asset"]), Decimal(row["amount"]))  # paid to the spot wallet, as flexible ones
+        for row in self.script.dividends:
+            if row["direction"] == -1:  # the BONUS credits are counted from the flexible rewards above
+                add(str(row["asset"]), -Decimal(row["amount"]))
         for row in self.script.redemptions:
             # Subscribed from spot, returned there less the rewards taken back (`amount` = original - loss).
             add(str(row["asset"]), Decimal(row["amount"]) - Decimal(row["originalAmount"]))

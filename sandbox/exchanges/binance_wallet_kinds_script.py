@@ -21,6 +21,7 @@ The ground truth a full sync must store, and the wallets it leaves (days before 
 | 28, 27 | Simple Earn locked reward | spot | 0.00020000 BNB each, of that BNB position |
 | 26 | Simple Earn early redemption, PAID | spot | 0.99960000 BNB back: 1 less the 0.0004 of rewards paid |
 | 26 | Simple Earn reward, BONUS | spot | 0.00000021 ETH (flexible rewards list, and the asset dividend list) |
+| 24 | asset dividend debit (`direction` -1) | spot | -0.00000500 BNB (asset dividend list) |
 | 25 | P2P BUY, CANCELLED | – | never stored |
 | 20 | P2P SELL, COMPLETED | funding | 30 USDT for 27.90 EUR at 0.93, commission 0.03 USDT |
 | 15 | Pay, received (C2C) | funding | +15.00 USDT from a user |
@@ -88,7 +89,7 @@ class WalletKindsScript:
     flexible: tuple[Json, ...]
     locked: tuple[Json, ...]
     earn_rewards: tuple[Json, ...] = ()  # flexible rewards history rows, BONUS and REALTIME
-    dividends: tuple[Json, ...] = ()  # the BONUS ones as the asset dividend list shows them
+    dividends: tuple[Json, ...] = ()  # the BONUS ones as the asset dividend list shows them, and a debit
     locked_rewards: tuple[Json, ...] = ()  # locked rewards history rows, "Locked Rewards" and "Boost Rewards"
     redemptions: tuple[Json, ...] = ()  # locked redemption history rows (positions no longer held)
 
@@ -170,6 +171,7 @@ class WalletKindsScript:
         dividends = tuple(
             {"id": rng.randrange(10**9, 10**10), "amount": r["rewards"], "asset": "ETH", "divTime": r["time"]}
             | {"enInfo": "Simple Earn Flexible Bonus Tiered APR Rewards", "tranId": rng.randrange(10**9, 10**10)}
+            | {"direction": 1}
             for r in rewards
             if r["type"] == "BONUS"
         )
@@ -180,9 +182,14 @@ class WalletKindsScript:
             *(_locked_reward(early, "BNB", "0.00020000", "Locked Rewards", ago(days)) for days in (28, 27)),
         )
         redemption = _early_redemption(early, rng.randrange(10**4, 10**5), "BNB", "1.00000000", "0.00040000", ago(26))
+        # The page documents debits (`direction` -1, "Asset debited (outflow)") without naming what takes them: this
+        # row's enInfo is the script's own words, not Binance's.
+        debit = {"id": rng.randrange(10**9, 10**10), "amount": "0.00000500", "asset": "BNB", "divTime": ago(24)}
+        debit |= {"enInfo": "BNB debit", "tranId": rng.randrange(10**9, 10**10), "direction": -1}
         return cls(
-            (dust,), p2p, pay, orders, payments, flexible, locked, rewards, dividends, locked_rewards, (redemption,)
-        )
+            (dust,), p2p, pay, orders, payments, flexible, locked, rewards, (*dividends, debit), locked_rewards,
+            (redemption,),
+        )  # fmt: skip
 
 
 def _pay(ident: str, order_type: str, at: int, amount: str, other: Json) -> Json:

@@ -69,6 +69,8 @@ EXPECTED: dict[Endpoint, list[Row]] = {
         ("reward", None, "BNB", D("0.00001"), None, None, None, None, None),
         *[("reward", None, "BNB", D("0.0002"), None, None, None, None, None)] * 2,
         ("interest", None, "BNB", D("-0.0004"), None, None, None, None, None),
+        # The asset dividend list's debit ("direction": -1, "Asset debited (outflow)"): 0.000005 BNB taken.
+        ("reward", "out", "BNB", D("-0.000005"), None, None, None, None, None),
     ],
 }
 
@@ -158,12 +160,13 @@ async def test_first_sync_stores_every_kind_exactly(binance: BinanceEmulator) ->
         explained = {a: v for a, v in explained_balances(movements(records)).items() if v}
         # EUR: 498.50 in, 100 out, 200 for BTC; BTC and ETH bought less their dust (and in earn), ETH with its
         # 0.00000432 of rewards, BTC with its 0.00000009 of locked ones; BNB from dust and the 0.00001 boost (the
-        # early-redeemed position's 0.0004 of rewards taken back from its principal: nothing left of them).
+        # early-redeemed position's 0.0004 of rewards taken back from its principal: nothing left of them), less
+        # the 0.000005 the asset dividend debit took (0.00540 - 0.000005).
         expected = {
             "EUR": D("198.50"),
             "BTC": D("0.00327009"),
             "ETH": D("0.01900432"),
-            "BNB": D("0.00540"),
+            "BNB": D("0.005395"),
             "USDT": D("64.97"),
         }
         assert gained == expected

@@ -35,7 +35,7 @@ from connectors.fetchers.windows import (
 )
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.profiles.catalog.binance import NAME
-from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
+from connectors.records import Flow, NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 from i18n import Text
 
 # Status codes from Binance's docs. Deposits: 0 pending, 6 credited but cannot withdraw, 7 wrong deposit,
@@ -46,6 +46,7 @@ DEPOSIT_PENDING = frozenset({0, 8})
 WITHDRAWAL_DONE = frozenset({6})
 WITHDRAWAL_PENDING = frozenset({0, 2, 4})
 CONVERT_PENDING = frozenset({"PROCESS", "ACCEPT_SUCCESS"})
+DIVIDEND_DEBIT = -1  # an asset dividend row's `direction` when the asset left the account
 
 
 class BinanceWallet:
@@ -249,16 +250,23 @@ class BinanceWallet:
         return record, None
 
     def _reward(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord | None, int | None]:
+        """`direction` is 1 for "Asset credited (inflow)" and -1 for "Asset debited (outflow)" (Asset Dividend
+        Record, developers.binance.com/docs/wallet/asset/assets-divided-record); `amount` is written unsigned
+        either way. A debit is stored with a negative amount and side `out`, which the balance check counts as
+        leaving. Older answers (ccxt's sample) carry no direction: those rows were credits."""
         asset = str(row["asset"])
         self.evidence.note(asset, "rewards")
         ident = str(row["id"])
+        debited = int(row.get("direction", 1)) == DIVIDEND_DEBIT
+        amount = exact(row["amount"])
         record = NormalizedRecord(
             kind=RecordKind.REWARD,
             occurred_at=ms_to_utc(row["divTime"]),
             natural_key=natural_key(RecordKind.REWARD, ident),
             asset=self.code(asset),
-            amount=exact(row["amount"]),
+            amount=-abs(amount) if debited else amount,
             exchange_tx_id=ident,
+            side=Flow.OUT if debited else None,
             raw=dict(row),
         )
         return record, None
