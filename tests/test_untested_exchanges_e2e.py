@@ -64,11 +64,20 @@ async def test_a_japanese_user_sees_the_untested_word_in_japanese_where_it_is_of
     # The Japanese catalogue's entries, read here rather than copied: "{name}（未検証）" and the alert "未検証: …".
     untested_name = template("profile.generic.untested_name", "ja").format(name="Bitstamp")
     alert = template("profile.generic.alert.untested", "ja").format(name="Bitstamp")
+    untested_mark = template("profile.generic.untested_name", "ja").format(name="")
+    confirm = line("assistant.button.confirm")
+    controls = {
+        line(key) for key in ("assistant.button.back_page", "assistant.button.more", "assistant.button.confirm")
+    } | {line("assistant.button.cancel")}
     ken = Walker(telegram, telegram.add_user(user_id=1702, first_name="Ken", language_code="ja", started=True))
     async with running_bot(settings_for(telegram, tmp_path / "data")):
         await telegram.wait_until(lambda: bool(telegram.commands(language_code="ja")))
         sent = await ken.send("/connect")
         await ken.reply_to(sent, part("assistant.pick.title"))
+        # "More exchanges ›": the page after the popular ones lists ccxt's other exchanges, each offered as untested.
+        await ken.press(line("assistant.button.more"))
+        await telegram.wait_until(lambda: untested_mark in " ".join(b.text for b in ken.last_menu(confirm).buttons))
+        more = [b.text for b in ken.last_menu(confirm).buttons if b.text not in controls]
         typed = await ken.send("bitstamp")
         results = await ken.reply_to(typed, part("assistant.pick.title"))
         offered = [button.text for button in results.buttons]
@@ -76,6 +85,8 @@ async def test_a_japanese_user_sees_the_untested_word_in_japanese_where_it_is_of
         intro = await ken.press_for(line("assistant.button.confirm"), part("assistant.intro.alerts"))
 
     assert untested_name == "Bitstamp（未検証）"  # the word is in the offer itself, in Japanese
+    assert untested_mark == "（未検証）"
+    assert more and all(name.endswith(untested_mark) for name in more), more
     assert untested_name in offered
     assert untested_name in (intro.text or "")
     assert alert.startswith("未検証: Tallybot は Bitstamp の API") and alert in (intro.text or "")
