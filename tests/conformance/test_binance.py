@@ -22,7 +22,8 @@ import pytest
 from connectors.clients import ClientPool
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.binance import BinanceFetcher
-from connectors.fetchers.binance.trades import AssetEvidence, BinanceTrades, SpotMarket
+from connectors.fetchers.binance.trades import BinanceTrades
+from connectors.fetchers.discovery import AssetEvidence, SpotMarket
 from connectors.keycheck import KeyFacts, parse_binance
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind

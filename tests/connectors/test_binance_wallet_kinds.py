@@ -203,6 +203,7 @@ async def test_resync_asks_only_for_new_and_a_pending_p2p_order_is_stored_once_c
     two_days_ago = datetime.now(UTC) - timedelta(days=2, hours=1, minutes=5)
     for name, params in spy.calls:
         start = params.get("startTime", params.get("startTimestamp", params.get("beginTime")))
+        assert start is not None, name
         begin = datetime.fromtimestamp(int(start) / 1000, UTC)
         assert begin > (two_days_ago if "C2c" in name else datetime.now(UTC) - timedelta(minutes=5)), name
 
