@@ -29,7 +29,8 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
-from sandbox.exchanges.coinbase_book import CoinbaseBook, with_commissions
+from sandbox.exchanges.coinbase_book import CoinbaseBook
+from sandbox.exchanges.coinbase_money import with_commissions
 from sandbox.exchanges.coinbase_protocol import (
     CoinbaseError,
     CoinbaseIds,

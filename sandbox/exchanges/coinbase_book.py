@@ -19,19 +19,19 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.exchanges.coinbase_money import AppTrade, commission, held_balances
 from sandbox.exchanges.coinbase_protocol import CoinbaseError
 from sandbox.exchanges.protocol import Call
 from sandbox.exchanges.records import EIGHT_PLACES, ScriptedAccount, TradeRecord, plain
 from sandbox.exchanges.scripted import USD_PRICE
 
 Json = dict[str, Any]
-FEE_RATE = Decimal("0.001")
 V2_DEFAULT_LIMIT = 25
 V2_MAX_LIMIT = 100
 FILLS_DEFAULT_LIMIT = 100  # not documented
@@ -60,26 +60,6 @@ def parse_rfc3339(text: str, name: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def commission(trade: TradeRecord) -> Decimal:
-    """Advanced Trade charges its fee in the quote currency: 0.1 % of the fill's value, cut to 8 places."""
-    return (trade.cost * FEE_RATE).quantize(EIGHT_PLACES, rounding="ROUND_DOWN")
-
-
-def with_commissions(account: ScriptedAccount) -> ScriptedAccount:
-    """The account as Coinbase keeps it: every fill charged its `commission` (0.1 % of price x size, cut to 8 places)
-    in the quote currency, and the balances moved by the commission the fill shows, to the last digit. The account
-    is scripted paying its fees in the quote already; this only re-cuts them from the exact value."""
-    change: dict[str, Decimal] = {}
-    trades = []
-    for t in account.trades:
-        charged = commission(t)
-        change[t.fee_asset] = change.get(t.fee_asset, Decimal(0)) + t.fee
-        change[t.quote] = change.get(t.quote, Decimal(0)) - charged
-        trades.append(replace(t, fee=charged, fee_asset=t.quote))
-    balances = tuple(replace(b, free=b.free + change.get(b.asset, Decimal(0))) for b in account.balances)
-    return replace(account, trades=tuple(trades), balances=balances)
-
-
 def _money(amount: Decimal, currency: str) -> Json:
     return {"amount": plain(amount), "currency": currency}
 
@@ -87,17 +67,6 @@ def _money(amount: Decimal, currency: str) -> Json:
 def _native(amount: Decimal, currency: str) -> Json:
     usd = (amount * USD_PRICE.get(currency, Decimal(1))).quantize(Decimal("0.01"))
     return {"amount": plain(usd) if usd != 0 else "0.00", "currency": "USD"}
-
-
-@dataclass(frozen=True)
-class AppTrade:
-    """A buy or sell made in the Coinbase app (not Advanced Trade): `amount` of `asset` for `usd` US dollars."""
-
-    asset: str
-    side: str
-    amount: Decimal
-    usd: Decimal
-    ms: int
 
 
 @dataclass(frozen=True)
@@ -146,20 +115,8 @@ class CoinbaseBook:
         for row in sorted(rows, key=lambda r: (r.ms, r.body["id"]), reverse=True):
             self.transactions[row.account_id].append(row)
         self.fills = [Fill(t, t.timestamp - SEQUENCE_LEAD_MS, "FILL", _entry_id(t)) for t in account.trades]
-        self.balances = self._balances()
+        self.balances = held_balances(account, self.app_trades, self.fiat_deposits)
         self.fills.sort(key=lambda f: (f.sequence_ms, f.entry_id), reverse=True)
-
-    def _balances(self) -> dict[str, Decimal]:
-        """Each account's balance: the scripted account's, moved by the simple trades made in the app and the fiat
-        deposits, which only this book scripts."""
-        held = {b.asset: b.total for b in self.account.balances}
-        for t in self.app_trades:
-            sign = Decimal(1) if t.side == "buy" else Decimal(-1)
-            held[t.asset] = held.get(t.asset, Decimal(0)) + sign * t.amount
-            held["USD"] = held.get("USD", Decimal(0)) - sign * t.usd
-        for amount, _ in self.fiat_deposits:
-            held["USD"] = held.get("USD", Decimal(0)) + amount
-        return held
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

@@ -18,7 +18,8 @@ from db.engine import Database
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 from sandbox.exchanges import AccountProfile, CoinbaseEmulator, CoinbaseLimits
 from sandbox.exchanges.coinbase import V2, V3_PRIVATE, V3_PUBLIC
-from sandbox.exchanges.coinbase_book import CoinbaseBook, commission
+from sandbox.exchanges.coinbase_book import CoinbaseBook
+from sandbox.exchanges.coinbase_money import commission
 from tests.files.samples import csv_bytes
 
 PROFILE = AccountProfile(
