@@ -103,7 +103,7 @@ async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_re
     assert {d.symbol for d in script.deals if d.symbol == "ETH_USDT"}, "the isolated contract was traded"
     assert futures_rows(rows) == truth
     # The 1,000 USDT moved from the cross account into ETH-USDT's: a ledger line out of one and into the other.
-    moves = sorted((r.amount, r.raw["margin_account"]) for r in rows if r.kind == "ledger")
+    moves = sorted((r.amount, (r.raw or {}).get("margin_account")) for r in rows if r.kind == "ledger")
     assert moves == [(Decimal(-1000), "USDT"), (Decimal(1000), "ETH-USDT")], moves
     assert f"futures trades {len(truth['futures_trade']) + len(truth['realized_pnl'])}" in summary, summary
     assert f"funding fees {len(truth['funding']) + len(moves)}" in summary, summary

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited, UnsupportedEndpoint
@@ -60,7 +61,6 @@ ACCOUNT = "linear-swap-api/v1/swap_cross_account_info"
 ISOLATED_FILLS = "linear-swap-api/v3/swap_matchresults_exact"
 ISOLATED_ACCOUNTS = "linear-swap-api/v1/swap_account_info"
 CROSS = "USDT"  # the cross account's mar_acct
-ISOLATED = "isolated:"  # the cursor market of an isolated account's lists: "isolated:BTC-USDT"
 MARGIN_MOVES = frozenset({38, 39})  # "transfer from/to other margin account": face_margin_account names the other
 # Coin-margined accounts, not read yet: each list's path and the gap text naming the product.
 COIN_MARGINED: Mapping[str, str] = {
@@ -69,6 +69,15 @@ COIN_MARGINED: Mapping[str, str] = {
 }
 NOT_OPENED = '"err_code":1220,'  # "You don't have access permission as you have not opened contracts trading."
 REACH = timedelta(days=90)
+
+
+class CursorMarket(StrEnum):
+    """The prefix of an isolated account's cursors (a code): market "isolated:BTC-USDT" holds its lists' walk."""
+
+    ISOLATED = "isolated:"
+
+
+ISOLATED = CursorMarket.ISOLATED
 
 
 class ContractApi:
