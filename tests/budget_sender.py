@@ -1,5 +1,6 @@
-"""One process sending as the bot, for tests/test_telegram_budget.py: `python -m tests.budget_sender LIMITER FIRST
-COUNT CHATS...` sends COUNT messages round robin over the chats, all at once, through PTB's ExtBot with the shared
+"""One process sending as the bot, for tests/test_telegram_budget.py: `python -m tests.budget_sender LIMITER START
+FIRST COUNT CHATS...` sends COUNT messages round robin over the chats, all at once from the epoch second START (so
+processes started one after another on a busy machine still send together), through PTB's ExtBot with the shared
 budget (`shared`, on DATABASE_URL) or PTB's in-process AIORateLimiter (`local`), and prints how many got through."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
@@ -14,9 +16,10 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter, ExtBot
 from bot.telegram_budget import SharedTelegramBudget
 
 
-async def send_all(limiter: BaseRateLimiter[int], first: int, count: int, chats: list[int]) -> int:
+async def send_all(limiter: BaseRateLimiter[int], start: float, first: int, count: int, chats: list[int]) -> int:
     bot = ExtBot(os.environ["TELEGRAM_BOT_TOKEN"], base_url=os.environ["TELEGRAM_API_BASE_URL"], rate_limiter=limiter)
     async with bot:
+        await asyncio.sleep(max(0.0, start - time.time()))
 
         async def one(n: int) -> bool:
             try:
@@ -30,11 +33,11 @@ async def send_all(limiter: BaseRateLimiter[int], first: int, count: int, chats:
 
 
 def main() -> None:
-    kind, first, count, *chats = sys.argv[1:]
+    kind, start, first, count, *chats = sys.argv[1:]
     limiter: BaseRateLimiter[int] = (
         SharedTelegramBudget(os.environ["DATABASE_URL"]) if kind == "shared" else AIORateLimiter(max_retries=0)
     )
-    print(asyncio.run(send_all(limiter, int(first), int(count), [int(chat) for chat in chats])))
+    print(asyncio.run(send_all(limiter, float(start), int(first), int(count), [int(chat) for chat in chats])))
 
 
 if __name__ == "__main__":

@@ -79,12 +79,14 @@ async def senders(
         "TELEGRAM_API_BASE_URL": emulator.base_url,
         "DATABASE_URL": database_url,
     }
+    start = time.time() + 8  # every process started and connected by then, even on a busy machine
     started = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "tests.budget_sender",
             kind,
+            str(start),
             str(n * each),
             str(each),
             *chats,
