@@ -175,7 +175,7 @@ async def test_a_gate_key_without_futures_rights_syncs_spot_and_shows_the_fix_fo
 
     reason = (
         "Gate says this key cannot read futures (FORBIDDEN): on Gate's API key page, tick Perpetual Futures → "
-        "Read Only for this key, then sync again."
+        "Read Only (and Delivery Futures → Read Only if you trade them) for this key, then sync again."
     )
     for kind in ("Futures trades", "Funding fees"):
         assert f"  ⏭ {kind} — {reason}" in status, status
@@ -189,3 +189,64 @@ async def test_a_gate_key_without_futures_rights_syncs_spot_and_shows_the_fix_fo
     accounts = {ACCOUNTS.format(settle) for settle in ("usdt", "btc")}
     assert not any(p.startswith("/api/v4/futures/") and p not in accounts for p in served), served
     assert "Sync finished" in summary
+
+
+async def test_a_gate_delivery_futures_trader_syncs_fills_and_pnl_and_the_account_reconciles(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with GateEmulator(seed=91, profile=RECENT, listed_symbols=20, delivery=True) as gate:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            await connect(services, gate)
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            first = dict(gate.requests.by_path)
+            gate.requests.reset()
+            again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            second = dict(gate.requests.by_path)
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                rows = list((await session.scalars(select(Transaction))).all())
+
+    script = gate.delivery_script
+    assert script is not None
+    (contract,) = script.contracts
+    # Written from the script: the quarter's contract is BTC_USDT_<yyyymmdd>, 0.0001 BTC a contract, shown by ccxt
+    # as BTC/USDT:USDT-<yymmdd>; n contracts at p are n × 0.0001 BTC worth that × p USDT. No funding: delivery
+    # futures pay none.
+    symbol = f"BTC/USDT:USDT-{contract.name[-6:]}"
+    trades = {
+        (
+            symbol,
+            "buy" if f.size > 0 else "sell",
+            "BTC",
+            abs(f.size) * Decimal("0.0001"),
+            abs(f.size) * Decimal("0.0001") * f.price,
+            f.price,
+            f.fee,
+            f.time_ms,
+        )
+        for f in script.fills
+    }
+    pnl = {
+        (symbol, None, "USDT", line.change, None, None, None, line.time_ms)
+        for line in script.lines
+        if line.type == "pnl"
+    }
+    assert futures_rows(rows) == {"futures_trade": trades, "realized_pnl": pnl}
+    # Counted by hand: five round trips are 10 fills and 5 closing P&L lines.
+    assert (len(trades), len(pnl)) == (10, 5)
+    # The scripted moves into and out of the delivery account (the spot book's delivery_out, delivery_in).
+    moves = sorted(
+        (row.amount, row.side) for row in rows if row.kind == "transfer" and row.raw.get("text") == "delivery transfer"
+    )
+    assert moves == [(Decimal(800), "in"), (Decimal(2000), "out")], moves
+    assert "✅ Gate-1: the history explains every balance." in summary, status
+    assert "  ✅ Futures trades\n" in status and "  ✅ Funding fees\n" in status, status
+    book, fills = "/api/v4/delivery/usdt/account_book", "/api/v4/delivery/usdt/my_trades"
+    # One page each (10 fills; 2 moves, 10 fees and 5 P&L lines in the book); the contracts once.
+    assert (first[book], first[fills], first["/api/v4/delivery/usdt/contracts"]) == (1, 1, 1), first
+    # The re-sync asks each list once: the book from where the first sync ended, the fills down to the stored id.
+    assert (second[book], second[fills]) == (1, 1), second
+    assert "✅ Gate-1: 0 new" in again, again
+    assert not gate.requests.unexpected

@@ -3,8 +3,9 @@
 Spot: `GET /spot/accounts` rows of `currency`, `available`, `locked` (both part of what is held). Each perpetual
 futures account: `GET /futures/{settle}/accounts` `total`, "the balance after the user's accumulated deposit,
 withdraw, profit and loss (including realized profit and loss, fund, fee and referral rebate), excluding unrealized
-profit and loss", in `currency`. An account never opened answers USER_NOT_FOUND: an empty wallet. Margin, delivery
-and Earn accounts are not read (their history is not fetched either).
+profit and loss", in `currency`; the USDT-settled delivery account (`GET /delivery/usdt/accounts`) the same way.
+An account never opened answers USER_NOT_FOUND: an empty wallet. Margin, options and Earn accounts are not read
+(their history is not fetched either).
 """
 
 from __future__ import annotations
@@ -26,15 +27,20 @@ def _futures(body: Any) -> Iterable[tuple[str, Decimal]]:
     return [(body["currency"], amount_sum(body, "total"))]
 
 
-def futures(settle: str) -> WalletRead:
-    """One settle currency's futures account: "futures_usdt" or "futures_btc"."""
+def futures(settle: str, product: str = "futures") -> WalletRead:
+    """One settle currency's futures account: "futures_usdt", "futures_btc" or "delivery_usdt"."""
     return WalletRead(
-        f"futures_{settle}",
-        "privateFuturesGetSettleAccounts",
+        f"{product}_{settle}",
+        f"private{product.capitalize()}GetSettleAccounts",
         {"settle": settle},
         _futures,
         absent_errors=(ccxt.AccountNotEnabled,),
     )
 
 
-READS = (WalletRead(Wallet.SPOT, "privateSpotGetAccounts", {}, _spot), futures("usdt"), futures("btc"))
+READS = (
+    WalletRead(Wallet.SPOT, "privateSpotGetAccounts", {}, _spot),
+    futures("usdt"),
+    futures("btc"),
+    futures("usdt", "delivery"),
+)

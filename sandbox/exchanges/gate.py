@@ -40,7 +40,16 @@ from sandbox.exchanges.base import (
 )
 from sandbox.exchanges.gate_account_book import GateAccountBook
 from sandbox.exchanges.gate_book import GateBook, GateError, GateIds
-from sandbox.exchanges.gate_futures import SETTLES, GateFutures, script_futures, spot_balances, with_futures
+from sandbox.exchanges.gate_futures import (
+    SETTLES,
+    GateFutures,
+    SpotMove,
+    script_delivery,
+    script_futures,
+    spot_balances,
+    spot_moves_of,
+    with_futures,
+)
 from sandbox.exchanges.keys import READ_ONLY, Credentials
 from sandbox.exchanges.protocol import Call, NotEmulated
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
@@ -50,6 +59,7 @@ __all__ = ["GateEmulator", "GateLimits"]
 
 PREFIX = "/api/v4"
 FUTURES_GROUP = "futures"  # ApiV4KeyPerm `name` of the Perpetual Futures group
+DELIVERY_GROUP = "delivery"  # … of the Delivery Futures group
 TIMESTAMP_TOLERANCE_S = 60  # REQUEST_EXPIRED: "the gap between request time and server time exceeds 60s"
 EMPTY_BODY_SHA512 = hashlib.sha512(b"").hexdigest()
 
@@ -115,8 +125,10 @@ class GateEmulator(ExchangeEmulator):
         limits: GateLimits | None = None,
         clock: Clock | None = None,
         derivatives: bool = False,
+        delivery: bool = False,
     ) -> None:
-        """`derivatives`: the account also traded USDT- and BTC-settled perpetual futures (gate_futures.py)."""
+        """`derivatives`: the account also traded USDT- and BTC-settled perpetual futures (gate_futures.py);
+        `delivery`: USDT-settled delivery futures (gate_futures_script.script_delivery)."""
         super().__init__(clock=clock)
         self.keys = GateKeys(self.key_length, self.secret_length)
         self.limits = limits or GateLimits()
@@ -125,15 +137,17 @@ class GateEmulator(ExchangeEmulator):
             generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds())
         )
         self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
-        if self.futures_script is not None:
-            self.account = with_futures(self.account, self.futures_script)
+        self.delivery_script = script_delivery(seed, self.clock.now_ms()) if delivery else None
+        for script in (self.futures_script, self.delivery_script):
+            if script is not None:
+                self.account = with_futures(self.account, script)
         self.book = GateBook(
             self.account, user_id=10_000_000 + seed, keys=self.keys.listed, denied=self.keys.groups_denied
         )
         self.account_book = GateAccountBook(self.account)
-        if self.futures_script is not None:
-            self.account_book.futures_moves = list(self.futures_script.spot_moves)
+        self.account_book.futures_moves = self.spot_moves()
         self.futures = GateFutures(self.futures_script)
+        self.delivery = GateFutures(self.delivery_script, delivery=True)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
         self.endpoints: tuple[Endpoint, ...] = (
@@ -159,6 +173,17 @@ class GateEmulator(ExchangeEmulator):
                     f"/futures/{settle}/my_trades_timerange", True, partial(futures.my_trades, settle), FUTURES_GROUP
                 ),
             )
+        delivery_book = self.delivery
+        self.endpoints += (  # settle: "usdt" only, the pages' one enumerated value
+            Endpoint("/delivery/usdt/contracts", False, partial(delivery_book.contracts, "usdt")),
+            Endpoint("/delivery/usdt/accounts", True, partial(delivery_book.accounts, "usdt"), DELIVERY_GROUP),
+            Endpoint("/delivery/usdt/account_book", True, partial(delivery_book.account_book, "usdt"), DELIVERY_GROUP),
+            Endpoint("/delivery/usdt/my_trades", True, partial(delivery_book.my_trades, "usdt"), DELIVERY_GROUP),
+        )
+
+    def spot_moves(self) -> list[SpotMove]:
+        """Every scripted move between spot and the futures and delivery accounts."""
+        return [m for script in (self.futures_script, self.delivery_script) for m in spot_moves_of(script)]
 
     def add_key_without(self, *groups: str, label: str = "no-futures") -> Credentials:
         """A read-only key made with the named permission groups (`futures`, `delivery`, `options`) disabled."""
@@ -172,7 +197,7 @@ class GateEmulator(ExchangeEmulator):
 
     def spot_accounts(self, call: Call) -> list[dict[str, object]]:
         """GET /spot/accounts: what the account holds in spot, with what a test scripted beside the account."""
-        return spot_balances(self.account, self.futures_script, self.spot_adjustments())
+        return spot_balances(self.account, self.spot_moves(), self.spot_adjustments())
 
     def spot_adjustments(self) -> dict[str, Decimal]:
         """Sub-account moves, and fees paid with GT instead of the fee currency (points are no spot currency)."""

@@ -116,8 +116,8 @@ class GateAccountBook:
         for m in self.sub_account_moves:
             rows.append(BookRow(m.time_ms, m.currency, m.change, "sub_account_transfer", "sub-account"))
         for f in self.futures_moves:
-            kind = "futures_in" if f.change > 0 else "futures_out"
-            rows.append(BookRow(f.time_ms, f.currency, f.change, kind, "futures transfer"))
+            kind = f"{f.account}_in" if f.change > 0 else f"{f.account}_out"
+            rows.append(BookRow(f.time_ms, f.currency, f.change, kind, f"{f.account} transfer"))
         return rows
 
     def account_book(self, call: Call) -> list[Json]:

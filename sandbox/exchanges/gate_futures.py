@@ -38,13 +38,23 @@ from sandbox.exchanges.gate_futures_script import (
     Contract,
     FuturesScript,
     SpotMove,
+    script_delivery,
     script_futures,
     with_futures,
 )
 from sandbox.exchanges.protocol import Call
 from sandbox.exchanges.records import ScriptedAccount, plain
 
-__all__ = ["SETTLES", "GateFutures", "SpotMove", "script_futures", "spot_balances", "with_futures"]
+__all__ = [
+    "SETTLES",
+    "GateFutures",
+    "SpotMove",
+    "script_delivery",
+    "script_futures",
+    "spot_balances",
+    "spot_moves_of",
+    "with_futures",
+]
 
 Json = dict[str, Any]
 LIST_LIMIT_MAX = 1000  # not on the pages (unsourced); ccxt's fetchMyTrades says "default 100, max 1000"
@@ -60,12 +70,16 @@ def _time(ms: int) -> float:
 class GateFutures:
     """Serves the futures endpoints of one scripted account; `script` None: the account never opened futures."""
 
-    def __init__(self, script: FuturesScript | None) -> None:
+    def __init__(self, script: FuturesScript | None, *, delivery: bool = False) -> None:
+        """`delivery`: the /delivery/{settle}/… lists, whose fills are numbered `id` and asked without a range, and
+        whose account book takes no `offset` (their pages list neither)."""
         self.script = script
+        self.delivery = delivery
 
     def contracts(self, settle: str, call: Call) -> list[Json]:
         limit, offset = _paging(call.params)
-        listed = [c for c in CONTRACTS if c.settle == settle]
+        known = self.script.contracts if self.script is not None else () if self.delivery else CONTRACTS
+        listed = [c for c in known if c.settle == settle]
         return [_contract(c) for c in listed[offset : offset + limit]]
 
     def accounts(self, settle: str, call: Call) -> Json:
@@ -105,6 +119,7 @@ class GateFutures:
     def account_book(self, settle: str, call: Call) -> list[Json]:
         script = self._script(settle)
         limit, offset = _paging(call.params)
+        offset = 0 if self.delivery else offset  # the delivery book's page lists no `offset`
         start, end = _range(call)
         kind, contract = call.params.get("type"), call.params.get("contract")
         balance: dict[str, Decimal] = {}
@@ -135,7 +150,8 @@ class GateFutures:
     def my_trades(self, settle: str, call: Call) -> list[Json]:
         script = self._script(settle)
         limit, offset = _paging(call.params)
-        start, end = _range(call)
+        # The delivery list takes no range (its page lists none): every fill, newest first.
+        start, end = (0, call.now_ms // SECOND_MS) if self.delivery else _range(call)
         contract, role = call.params.get("contract"), call.params.get("role")
         rows = [
             {
@@ -157,6 +173,10 @@ class GateFutures:
             and contract in (None, "", f.contract)
             and role in (None, "", "taker")
         ]
+        if self.delivery:
+            # The delivery fill is numbered `id`, an integer, as the "Query personal trading records" example shows.
+            for row in rows:
+                row["id"] = int(str(row.pop("trade_id")))
         rows.reverse()
         return rows[offset : offset + limit]
 
@@ -167,16 +187,17 @@ class GateFutures:
 
 
 def spot_balances(
-    account: ScriptedAccount, script: FuturesScript | None, adjustments: Mapping[str, Decimal]
+    account: ScriptedAccount, moves: Sequence[SpotMove], adjustments: Mapping[str, Decimal]
 ) -> list[Json]:
-    """GET /spot/accounts: the account's holdings less what was moved into its futures accounts (their profit, loss,
+    """GET /spot/accounts: the account's holdings less what was moved into its futures and delivery accounts (their
+    profit, loss,
     fees and funding happen there), moved by `adjustments`
     (what a test scripted beside the account: sub-account moves, fees paid in GT). Scripted moves to the other Gate
     accounts (margin, delivery, …) are shown here: the emulator keeps no balance of those accounts (unsourced)."""
     held = {b.asset: b.total for b in account.balances}
     for asset, change in adjustments.items():
         held[asset] = held.get(asset, Decimal(0)) + change
-    for move in spot_moves_of(script):
+    for move in moves:
         held[move.currency] = held.get(move.currency, Decimal(0)) + move.change
     return [
         {"currency": asset, "available": plain(total), "locked": "0", "update_id": 98}
@@ -189,7 +210,9 @@ def _contract(c: Contract) -> Json:
     """A contract as the "Query all futures contracts" example shows one; market figures (prices, open interest,
     users, sizes traded) are fixed values here, the fields that say what the contract is are the script's."""
     price = plain(c.base_price)
-    return {
+    # A delivery contract's settlement time (ccxt's parse_contract_market reads `expire_time`, Unix seconds).
+    expiry = {"expire_time": c.expires_ms // SECOND_MS} if c.expires_ms else {}
+    return expiry | {
         "name": c.name,
         "type": "inverse" if c.inverse else "direct",
         "quanto_multiplier": plain(c.quanto),

@@ -4,12 +4,13 @@ Over 75 days: 6,000 USDT and 0.08 BTC deposited to spot, 4,000 USDT moved into t
 into the BTC-settled one, round trips in BTC_USDT, ETH_USDT and the inverse BTC_USD (each fill paying a taker fee,
 each closing fill booking its profit or loss, funding at every 8-hour mark a position is open through), and 1,500
 USDT moved back to spot on day 70. Days start at midnight UTC, so the funding marks are the same whenever it is
-written.
+written. The delivery futures script (`script_delivery`) is written the same way, in the quarter's BTC_USDT contract.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS, SECOND_MS
@@ -28,6 +29,7 @@ class Contract:
     settle: str
     quanto: Decimal  # base per contract; 0 for the inverse BTC_USD (1 USD a contract)
     base_price: Decimal
+    expires_ms: int = 0  # a delivery contract's settlement time (`expire_time`); 0: perpetual, paying funding
 
     @property
     def inverse(self) -> bool:
@@ -75,6 +77,7 @@ class SpotMove:
     time_ms: int
     currency: str
     change: Decimal
+    account: str = "futures"  # the spot book's type names the other account: futures_in, delivery_out, …
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class FuturesScript:
     lines: tuple[BookLine, ...]
     deposits: tuple[DepositRecord, ...]
     spot_moves: tuple[SpotMove, ...]
+    contracts: tuple[Contract, ...] = CONTRACTS
 
     def totals(self, settle: str) -> dict[str, Decimal]:
         """The account's `history`: the sum of its book lines per type."""
@@ -140,9 +144,10 @@ class _Writer:
         held_ms = 20 * HOUR_MS
         entry, exit_price = contract.base_price, contract.base_price + move
         self.fill(contract, opened, size, 0, entry)
-        # Funding at each 8-hour mark inside the holding: a long pays, a short receives (rate positive).
+        # Funding at each 8-hour mark inside the holding: a long pays, a short receives (rate positive). Delivery
+        # contracts pay none (they converge on their settlement price instead).
         mark = (opened // FUNDING_EVERY_MS + 1) * FUNDING_EVERY_MS
-        while mark < opened + held_ms:
+        while mark < opened + held_ms and not contract.expires_ms:
             paid = q8(notional(contract, size, entry) * FUNDING_RATE)
             self.lines.append(
                 BookLine(
@@ -173,10 +178,10 @@ class _Writer:
             )
         )
 
-    def move(self, settle: str, when: int, amount: Decimal) -> SpotMove:
+    def move(self, settle: str, when: int, amount: Decimal, account: str = "futures") -> SpotMove:
         """`amount` into the futures account (negative: back to spot), as the futures book's `dnw` line."""
         self.lines.append(BookLine(settle, when, amount, "dnw", "", "", "transfer"))
-        return SpotMove(when, settle.upper(), -amount)
+        return SpotMove(when, settle.upper(), -amount, account)
 
 
 def script_futures(seed: int, now_ms: int) -> FuturesScript:
@@ -223,3 +228,42 @@ def with_futures(account: ScriptedAccount, script: FuturesScript) -> ScriptedAcc
         held[d.asset] = BalanceRecord(d.asset, before.free + d.amount, before.locked)
     listed = tuple(sorted((*account.deposits, *script.deposits), key=lambda d: d.timestamp))
     return replace(account, deposits=listed, balances=tuple(held[a] for a in sorted(held)))
+
+
+DELIVERY_DEPOSIT = Decimal(2500)
+DELIVERY_MOVED_IN, DELIVERY_MOVED_BACK = Decimal(2000), Decimal(800)
+
+
+def delivery_contract(start_ms: int) -> Contract:
+    """The quarter's BTC_USDT delivery contract, settling 72 days after the script starts (at 08:00 UTC, Gate's
+    settlement hour: unsourced), named `BTC_USDT_<yyyymmdd>` as the pages' examples name them."""
+    expires = start_ms + 72 * DAY_MS + 8 * HOUR_MS
+    day = datetime.fromtimestamp(expires / 1000, tz=UTC).strftime("%Y%m%d")
+    return Contract(f"BTC_USDT_{day}", "usdt", Decimal("0.0001"), Decimal(61000), expires)
+
+
+def script_delivery(seed: int, now_ms: int) -> FuturesScript:
+    """The account's USDT-settled delivery futures: 2,500 USDT deposited, 2,000 moved into the delivery account on
+    day 1, five round trips in the quarter's BTC_USDT contract (every 12 days, alternately long and short), 800 USDT
+    moved back to spot on day 66, before the contract settles."""
+    w = _Writer(seed + 500, now_ms)
+    day = w.start
+    contract = delivery_contract(day)
+    deposits = (
+        DepositRecord(
+            str(871_000_000 + seed), f"{seed:02d}d{0:061x}", "USDT", "USDT", DELIVERY_DEPOSIT, "gate-deposit", day
+        ),
+    )
+    moves = [w.move("usdt", day + DAY_MS, DELIVERY_MOVED_IN, "delivery")]
+    for n in range(5):
+        sign = 1 if n % 2 == 0 else -1
+        w.round_trip(
+            contract,
+            day + (3 + 12 * n) * DAY_MS + 5 * HOUR_MS + 29 * SECOND_MS,
+            sign * (60 + 20 * n),
+            Decimal(200 - 90 * n),
+        )
+    moves.append(w.move("usdt", day + 66 * DAY_MS, -DELIVERY_MOVED_BACK, "delivery"))
+    fills = tuple(sorted(w.fills, key=lambda f: (f.time_ms, f.trade_id)))
+    lines = tuple(sorted(w.lines, key=lambda line: line.time_ms))
+    return FuturesScript(fills, lines, deposits, tuple(moves), (contract,))

@@ -1,21 +1,26 @@
-"""Gate perpetual futures: fills (FUTURES_TRADES) and the futures account book's profit and loss and funding
-(FUNDING), for each settle currency whose account shows futures history. docs/exchange-apis/gate.md names the pages.
+"""Gate perpetual and delivery futures: fills (FUTURES_TRADES) and the futures account books' profit and loss and
+funding (FUNDING), for each product and settle currency whose account shows history (products.py tells them apart).
+docs/exchange-apis/gate.md names the pages.
 
 | request | paging | window | reach |
 | --- | --- | --- | --- |
-| `GET /futures/{settle}/accounts` | one object | — | — |
-| `GET /futures/{settle}/my_trades_timerange` | `offset` + `limit` 100 | none documented: one range | not documented |
-| `GET /futures/{settle}/account_book` | `offset` + `limit` 100 | none documented: one range | not documented |
-| `GET /futures/{settle}/contracts` (public) | `offset` + `limit` 100 | — | — |
+| `GET /{futures,delivery}/{settle}/accounts` | one object | — | — |
+| `GET /futures/{settle}/my_trades_timerange`, `…/account_book` | `offset` + `limit` 100 | one range | not documented |
+| `GET /delivery/{settle}/my_trades` | `offset` + `limit` 100, newest first | no range | not documented |
+| `GET /delivery/{settle}/account_book` | `to` moved back + `limit` 100 | one range | not documented |
+| `GET /{futures,delivery}/{settle}/contracts` (public) | `offset` + `limit` 100 | — | — |
 
-Settle currencies are `usdt` and `btc` (the pages' enumerated values). Each account is read first: Gate answers
-`USER_NOT_FOUND` ("please transfer funds first to create futures account") for one never opened, and its `history`
-sums every deposit/withdrawal, profit and loss, fee and funding it ever booked, so an account whose sums are all zero
-has no history to walk. With neither account showing any, both endpoints are skipped and /status says why; a key
-whose Perpetual Futures group is disabled is answered FORBIDDEN, and both end skipped with the fix (tick it).
-Each settle is its own walk (cursor market = the settle) over one range from the sync-from date to the last whole
-second before `until` (Gate's ranges are whole seconds: gate/fetcher.py), paged by offset; a re-sync asks from where
-the last one ended. A settle's contracts are read once, when a page of its fills holds rows, for their multipliers.
+Each account is read first: Gate answers `USER_NOT_FOUND` ("please transfer funds first to create futures account")
+for one never opened, and its `history` sums every deposit/withdrawal, profit and loss, fee and funding it ever
+booked, so an account whose sums are all zero has no history to walk. With no account showing any, both endpoints
+are skipped and /status says why; a key whose permission group is disabled is answered FORBIDDEN, and with nothing
+else to read both end skipped with the fix (tick the group read-only).
+Each product and settle is its own walk (cursor market `usdt`, `btc`, `delivery:usdt`) over one range from the
+sync-from date to the last whole second before `until` (Gate's ranges are whole seconds: gate/ranges.py); a re-sync
+asks from where the last one ended. The delivery fills take no range: they are read newest first until the newest id
+the last sync stored (cursor `{"last_id": …}`), and the delivery book takes no offset: a full page is followed by
+the range ending at its oldest second, past the rows already read there. A product's contracts are read once, when
+a page of its fills holds rows, for their multipliers.
 """
 
 from __future__ import annotations
@@ -28,21 +33,20 @@ from typing import Any
 import ccxt
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
-from connectors.fetchers.gate.futures_rows import FuturesRows
+from connectors.fetchers.gate.futures_rows import FuturesRows, seconds_to_ms
+from connectors.fetchers.gate.products import DELIVERY, PRODUCTS, Product
 from connectors.fetchers.gate.ranges import GATE_OPENED, WHOLE_RANGE_MS, last_whole_second_ms, seconds_range
 from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, to_ms, walk_begin
 from connectors.profiles import Endpoint, EndpointSpec
-from connectors.records import NormalizedRecord, exact
+from connectors.records import NormalizedRecord, exact, ms_to_utc
 from i18n import Text
 
-SETTLES = ("usdt", "btc")
 NO_FUTURES = Text.of("profile.gate.skip.no_futures")
 NO_FUTURES_RIGHT = Text.of("profile.gate.skip.no_futures_permission")
 HISTORY_SUMS = ("dnw", "pnl", "fee", "refr", "fund", "point_dnw", "point_fee", "point_refr")
-FILLS, BOOK = "privateFuturesGetSettleMyTradesTimerange", "privateFuturesGetSettleAccountBook"
-CONTRACTS = "publicFuturesGetSettleContracts"
 CONTRACTS_PAGE = 100
 Reader = Callable[[FuturesRows, Mapping[str, Any]], NormalizedRecord | None]
+Walked = tuple[Product, str]  # a product and one of its settle currencies
 
 
 def shows_history(account: Mapping[str, Any]) -> bool:
@@ -58,35 +62,34 @@ class GateFutures:
         self.client = client
         self.profile_id = profile_id
         self.exchange_name = exchange_name
-        self._settles: tuple[str, ...] | None = None
-        self._denied = False  # the key may not read futures (FORBIDDEN)
-        self._multipliers: dict[str, dict[str, Decimal]] = {}
+        self._walked: tuple[Walked, ...] | None = None
+        self._denied = False  # the key may not read a product (FORBIDDEN)
+        self._multipliers: dict[Walked, dict[str, Decimal]] = {}
 
-    async def settles(self, endpoint: Endpoint, report: FetchReport) -> tuple[str, ...]:
-        """The settle currencies whose account shows history (asked once per fetcher); none: skipped, saying why."""
-        if self._settles is None:
+    async def settles(self, endpoint: Endpoint, report: FetchReport) -> tuple[Walked, ...]:
+        """The products and settles whose account shows history (asked once per fetcher); none: skipped, saying
+        why (with the fix when the key may not read a product)."""
+        if self._walked is None:
             found = []
-            for settle in SETTLES:
-                try:
-                    account = await call(
-                        self.client, "privateFuturesGetSettleAccounts", {"settle": settle}, endpoint=endpoint,
-                        report=report,
-                    )  # fmt: skip
-                except ccxt.AccountNotEnabled:  # USER_NOT_FOUND: this settle's account was never opened
-                    continue
-                except ccxt.PermissionDenied:
-                    # FORBIDDEN: the key's Perpetual Futures group is disabled. Nothing of futures can be read, and
-                    # the spot kinds still can: these kinds end skipped with the fix, not the sync failed.
-                    self._denied = True
-                    break
-                if shows_history(account or {}):
-                    found.append(settle)
-            self._settles = tuple(found)
-        if self._denied:
-            raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES_RIGHT)
-        if not self._settles:
-            raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES)
-        return self._settles
+            for product in PRODUCTS:
+                for settle in product.settles:
+                    try:
+                        account = await call(
+                            self.client, product.accounts, {"settle": settle}, endpoint=endpoint, report=report
+                        )
+                    except ccxt.AccountNotEnabled:  # USER_NOT_FOUND: this settle's account was never opened
+                        continue
+                    except ccxt.PermissionDenied:
+                        # FORBIDDEN: the key's group for this product is disabled. Its other settles cannot be
+                        # read either; the spot kinds and other products still can, so this never fails the sync.
+                        self._denied = True
+                        break
+                    if shows_history(account or {}):
+                        found.append((product, settle))
+            self._walked = tuple(found)
+        if not self._walked:
+            raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES_RIGHT if self._denied else NO_FUTURES)
+        return self._walked
 
     async def fetch(
         self,
@@ -97,31 +100,40 @@ class GateFutures:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        method, read = (FILLS, _fill) if spec.endpoint is Endpoint.FUTURES_TRADES else (BOOK, _line)
-        for settle in await self.settles(spec.endpoint, report):
-            rows = FuturesRows(settle, {})
-            async for page in self._walk(spec, settle, rows, method, read, since, until, cursors.get(settle), report):
+        fills = spec.endpoint is Endpoint.FUTURES_TRADES
+        for product, settle in await self.settles(spec.endpoint, report):
+            rows = FuturesRows(settle, {}, product.account)
+            cursor = cursors.get(product.market(settle))
+            if fills and not product.fills_in_range:
+                pages = self._newest_first(spec, product, settle, rows, since, until, cursor, report)
+            else:
+                method, read = (product.fills, _fill) if fills else (product.book, _line)
+                pages = self._walk(spec, (product, settle), rows, method, read, since, until, cursor, report)
+            async for page in pages:
                 yield page
 
-    async def multipliers(self, settle: str, endpoint: Endpoint, report: FetchReport) -> dict[str, Decimal]:
-        """Each contract's `quanto_multiplier` (GET /futures/{settle}/contracts, every page)."""
-        if settle not in self._multipliers:
+    async def multipliers(self, walked: Walked, endpoint: Endpoint, report: FetchReport) -> dict[str, Decimal]:
+        """Each contract's `quanto_multiplier` (GET /{futures,delivery}/{settle}/contracts, every page)."""
+        if walked not in self._multipliers:
+            product, settle = walked
             found: dict[str, Decimal] = {}
             offset = 0
             while True:
                 params = {"settle": settle, "limit": CONTRACTS_PAGE, "offset": offset}
-                listed = list(await call(self.client, CONTRACTS, params, endpoint=endpoint, report=report) or [])
+                listed = list(
+                    await call(self.client, product.contracts, params, endpoint=endpoint, report=report) or []
+                )
                 found.update({str(c["name"]): exact(c.get("quanto_multiplier") or "0") for c in listed})
                 if len(listed) < CONTRACTS_PAGE:
                     break
                 offset += len(listed)
-            self._multipliers[settle] = found
-        return self._multipliers[settle]
+            self._multipliers[walked] = found
+        return self._multipliers[walked]
 
     async def _walk(
         self,
         spec: EndpointSpec,
-        settle: str,
+        walked: Walked,
         rows: FuturesRows,
         method: str,
         read: Reader,
@@ -130,32 +142,86 @@ class GateFutures:
         cursor: Cursor | None,
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        size = spec.page_size
+        product, settle = walked
+        size, market = spec.page_size, product.market(settle)
+        by_offset = method == product.fills or product.book_by_offset
 
         async def page(window_start: int, window_end: int, token: Any) -> WindowPage:
             first, last = seconds_range(window_start, window_end)
             found = WindowPage([])
             if first > last:
                 return found
-            offset = int(token or 0)
-            params = {"settle": settle, "from": first, "to": last, "limit": size, "offset": offset}
+            params: dict[str, Any] = {"settle": settle, "from": first, "to": last, "limit": size}
+            seen: set[str] = set()
+            if by_offset:
+                params["offset"] = int(token or 0)
+            elif token:  # the delivery book: the range ends at the oldest second of the last full page
+                params["to"], seen = int(token["to"]), set(token["seen"])
             listed = list(
-                await call(self.client, method, params, endpoint=spec.endpoint, report=report, market=settle) or []
+                await call(self.client, method, params, endpoint=spec.endpoint, report=report, market=market) or []
             )
-            if listed and method == FILLS and not rows.multipliers:
+            if listed and method == product.fills and not rows.multipliers:
                 # The contracts' sizes, read once a settle and only when it has fills to read (a re-sync with
                 # nothing new asks nothing more).
-                rows.multipliers.update(await self.multipliers(settle, spec.endpoint, report))
-            found.records.extend(record for row in listed if (record := read(rows, row)) is not None)
+                rows.multipliers.update(await self.multipliers(walked, spec.endpoint, report))
+            fresh = [row for row in listed if str(row.get("id")) not in seen]
+            found.records.extend(record for row in fresh if (record := read(rows, row)) is not None)
             if len(listed) >= size:
-                found.token = offset + len(listed)
+                found.token = int(params.get("offset", 0)) + len(listed) if by_offset else _next_end(listed, params)
             return found
 
         start = walk_begin(spec, cursor, since, report, exchange_name=self.exchange_name, opened=GATE_OPENED)
-        walk = WindowWalk(spec.endpoint, WHOLE_RANGE_MS, page, market=settle, clock=lambda: to_ms(until))
+        walk = WindowWalk(spec.endpoint, WHOLE_RANGE_MS, page, market=market, clock=lambda: to_ms(until))
         end = last_whole_second_ms(until)
         async for item in walk.pages(start_ms=start, until_ms=end, cursor=cursor, floor_ms=since_ms(since)):
             yield item
+
+    async def _newest_first(
+        self,
+        spec: EndpointSpec,
+        product: Product,
+        settle: str,
+        rows: FuturesRows,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """A fills list without a range (delivery): newest first by `offset` until the newest id stored last time
+        or a fill older than the sync-from date; fills in the second `until` falls in are left to the next sync.
+        One page at the end carries the new cursor, so a walk cut short is read again, not skipped."""
+        stored = int((cursor or {}).get("last_id", 0))
+        floor, end, market = since_ms(since), last_whole_second_ms(until), product.market(settle)
+        newest, offset, records = stored, 0, []
+        done = False
+        while not done:
+            params = {"settle": settle, "limit": spec.page_size, "offset": offset}
+            listed = list(
+                await call(self.client, product.fills, params, endpoint=spec.endpoint, report=report, market=market)
+                or []
+            )
+            if listed and not rows.multipliers:
+                rows.multipliers.update(await self.multipliers((product, settle), spec.endpoint, report))
+            done = len(listed) < spec.page_size
+            for row in listed:
+                ident, at = int(row["id"]), seconds_to_ms(row["create_time"])
+                if ident <= stored or (floor is not None and at < floor):
+                    done = True
+                    break
+                if at <= end:
+                    records.append(rows.fill(row))
+                    newest = max(newest, ident)
+            offset += len(listed)
+        yield Page(spec.endpoint, tuple(records), {"last_id": newest}, ms_to_utc(end), market=market)
+
+
+def _next_end(listed: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The next request of a list paged by its range's end (the delivery book, newest first): the range ends at
+    the oldest second of this page, past the rows already read in it. A page all in one second cannot be paged."""
+    oldest = min(int(Decimal(str(row["time"]))) for row in listed)
+    if oldest >= int(params["to"]):
+        raise ccxt.ExchangeError(f"gate {DELIVERY.book}: a whole page in one second; it cannot be paged further")
+    return {"to": oldest, "seen": sorted(str(row["id"]) for row in listed if int(Decimal(str(row["time"]))) == oldest)}
 
 
 def _fill(rows: FuturesRows, row: Mapping[str, Any]) -> NormalizedRecord | None:

@@ -32,21 +32,26 @@ def seconds_to_ms(value: Any) -> int:
 
 
 def market_of(contract: str, settle: str) -> tuple[str, str, str]:
-    """(base, settle code, ccxt symbol): `BTC_USDT` settled in usdt is BTC/USDT:USDT, `BTC_USD` in btc BTC/USD:BTC."""
-    base, quote = contract.split("_", 1)
+    """(base, settle code, ccxt symbol): `BTC_USDT` settled in usdt is BTC/USDT:USDT, `BTC_USD` in btc BTC/USD:BTC;
+    the delivery contract `BTC_USDT_20261225` is BTC/USDT:USDT-261225 (ccxt's expiry suffix, yymmdd)."""
+    base, quote, *expiry = contract.split("_")
     code = settle.upper()
-    return base, code, f"{base}/{quote}:{code}"
+    suffix = f"-{expiry[0][2:]}" if expiry else ""
+    return base, code, f"{base}/{quote}:{code}{suffix}"
 
 
 class FuturesRows:
-    """Turns one settle currency's rows into records, with its contracts' multipliers."""
+    """Turns one settle currency's rows into records, with its contracts' multipliers. `account` prefixes the
+    natural keys of a product other than the perpetual one ("delivery"), whose ids are numbered apart."""
 
-    def __init__(self, settle: str, multipliers: Mapping[str, Decimal]) -> None:
+    def __init__(self, settle: str, multipliers: Mapping[str, Decimal], account: str = "") -> None:
         self.settle = settle
         self.multipliers = dict(multipliers)
+        self.prefix = f"{account}:{settle}" if account else settle
 
     def fill(self, row: Mapping[str, Any]) -> NormalizedRecord:
-        contract, ident = str(row["contract"]), str(row["trade_id"])
+        # The perpetual fill is numbered `trade_id`, the delivery one `id` (each list's example).
+        contract, ident = str(row["contract"]), str(row.get("trade_id") or row["id"])
         base, code, symbol = market_of(contract, self.settle)
         size, price = exact(str(row["size"])), exact(row["price"])
         multiplier = self.multipliers.get(contract, Decimal(0))
@@ -59,7 +64,7 @@ class FuturesRows:
         return NormalizedRecord(
             kind=RecordKind.FUTURES_TRADE,
             occurred_at=ms_to_utc(seconds_to_ms(row["create_time"])),
-            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"{self.settle}:{ident}"),
+            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"{self.prefix}:{ident}"),
             asset=base,
             amount=quantity,
             exchange_tx_id=ident,
@@ -82,7 +87,7 @@ class FuturesRows:
         if kind is None:
             kind = RecordKind.REWARD if kind_name in REBATES and change > 0 else RecordKind.LEDGER
         contract = str(row.get("contract") or "")
-        ident = f"{self.settle}:{row['id']}"  # "Account change record ID", numbered per settle account
+        ident = f"{self.prefix}:{row['id']}"  # "Account change record ID", numbered per settle account
         return NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(seconds_to_ms(row["time"])),
