@@ -21,6 +21,7 @@ from bot.integrations import IntegrationService
 from bot.jobs.auto import AutoSyncWork
 from bot.jobs.auto_tasks import register_auto_sync_tasks
 from bot.jobs.queue import SYNC_QUEUE, job_app, queue_url, register_sync_task
+from bot.jobs.scan_tasks import register_quote_scan_task
 from bot.jobs.task import WORKER_KEY, WorkerServices, sync_account
 from bot.logs import install_redaction
 from bot.reconcile import ReconcileService
@@ -67,6 +68,7 @@ async def run_worker(settings: Settings) -> None:
         )
         app = job_app(settings, connections=worker_connections(settings))
         register_sync_task(app, sync_account)
+        register_quote_scan_task(app)
         automatic = AutoSyncSettings()
         register_auto_sync_tasks(app, automatic)
         # Progress edits, summaries and notices share the bot's Telegram budget with the replicas and other workers.

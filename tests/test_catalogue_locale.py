@@ -19,6 +19,7 @@ VIEWS_IN_BOT = (
     "bot/reconcile/views.py",
     "bot/jobs/task.py",
     "bot/jobs/auto.py",
+    "bot/jobs/quote_scan.py",
     "bot/troubleshooting.py",
 )
 

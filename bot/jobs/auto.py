@@ -151,7 +151,7 @@ async def warn_expiry(bot: Bot, expiring: ExpiringKey) -> None:
     await send(bot, account.telegram_user_id, text, fix_key_keyboard(account.integration_id, locale))
 
 
-async def send(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup) -> None:
+async def send(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
     """An HTML text in as many messages as its length needs, the keyboard under the last."""
     *first, last = split_text(text)
     for part in first:

@@ -24,6 +24,21 @@ class SyncOrder:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ScanOrder:
+    """One account's quote scan: whose, which, the chat its messages go to, in which language, which quotes."""
+
+    telegram_user_id: int
+    integration_id: int
+    account_name: str
+    chat_id: int
+    locale: str
+    quotes: list[str]
+
+    def as_job_args(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class QueuedSync(StrEnum):
     """Where an account's sync job stands."""
 

@@ -21,7 +21,7 @@ from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
 from bot.jobs.auto import AutoSyncOrder
-from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
+from bot.jobs.order import JobInQueue, QueuedSync, ScanOrder, SyncOrder
 from bot.settings import Settings
 from bot.sync import SyncAlreadyRunning, SyncLeaseLost
 from db.migrate import libpq_url
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 SYNC_TASK = "tallybot.sync_account"
 AUTO_SYNC_TASK = "tallybot.auto_sync_account"  # an automatic sync: no progress message, a notice on a problem
 DUE_CHECK_TASK = "tallybot.auto_sync_due"  # the periodic pass over accounts on auto-sync (bot/jobs/auto_tasks.py)
+QUOTE_SCAN_TASK = (
+    "tallybot.quote_scan"  # after a worker's /sync job, when a quote balance is unexplained (scan_tasks.py)
+)
 RETRY_STALLED_TASK = "tallybot.retry_stalled_syncs"
 SYNC_QUEUE = "tallybot.sync"
 
@@ -48,6 +51,11 @@ SYNC_RETRY = RetryStrategy(
 
 def lock_of(integration_id: int) -> str:
     return ":".join(("integration", str(integration_id)))
+
+
+def scan_lock_of(integration_id: int) -> str:
+    """The queueing lock of an account's quote scan: one waits at most, beside (not instead of) a /sync job."""
+    return ":".join(("quote-scan", str(integration_id)))
 
 
 def queue_url(settings: Settings) -> str:
@@ -82,6 +90,19 @@ def job_app(settings: Settings, *, connections: int) -> App:
             await context.app.job_manager.retry_job(job)
 
     return app
+
+
+async def defer_quote_scan(app: App, order: ScanOrder) -> bool:
+    """Queue the account's scan; False when one of it already waits."""
+    lock = lock_of(order.integration_id)
+    deferrer = app.configure_task(
+        QUOTE_SCAN_TASK, lock=lock, queueing_lock=scan_lock_of(order.integration_id), queue=SYNC_QUEUE
+    )
+    try:
+        await deferrer.defer_async(**order.as_job_args())
+    except AlreadyEnqueued:
+        return False
+    return True
 
 
 def register_sync_task(app: App, task: Any) -> None:

@@ -1,0 +1,67 @@
+"""A quote scan after a sync's summary, in the bot's process or a worker's: for an account whose quote balance the
+history does not explain (bot/reconcile/scan.py), every listed market of that quote is asked once, the balances are
+reconciled again, and a short message says what the scan found and how the balances stand.
+
+Both deployments run `scan_and_tell`; only the way the messages go out differs (the bot's outbound path, or the
+worker's bot with the shared Telegram budget), so it takes a `Say`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from html import escape
+
+from bot.reconcile import AccountReconciliation
+from bot.reconcile.scan import QuoteScan, quotes_to_scan
+from bot.reconcile.views import sync_line
+from bot.sync import SyncAlreadyRunning, SyncError, SyncResult, SyncService
+from i18n import join, t, tn
+
+log = logging.getLogger(__name__)
+
+Say = Callable[[str], Awaitable[object]]  # sends one HTML text to the user's chat
+
+
+def quotes_needing_scan(sync: SyncService, result: SyncResult, checked: AccountReconciliation | None) -> frozenset[str]:
+    """The quotes a scan should search after this sync; none when its balance check is missing or explains all."""
+    if checked is None:
+        return frozenset()
+    return quotes_to_scan(checked, sync.profiles(result.exchange_id).ccxt_id)
+
+
+async def scan_and_tell(
+    scan: QuoteScan,
+    say: Say,
+    telegram_user_id: int,
+    integration_id: int,
+    name: str,
+    quotes: frozenset[str],
+    locale: str,
+) -> None:
+    """Raises nothing of the sync's own (another sync holding the account resumes the scan from its cursor)."""
+    quotes = await scan.wanted(integration_id, quotes)
+    if not quotes:  # scanned before: /status names the difference and its cause
+        return
+    listed = join([escape(quote) for quote in sorted(quotes)], locale)
+    await say(t("reconcile.scan.started", locale=locale, name=escape(name), quotes=listed))
+    try:
+        outcome = await scan.run(telegram_user_id, integration_id, quotes)
+    except SyncAlreadyRunning:
+        # The other sync resumes the scan (it is kept in the cursor) and reports its own balances.
+        await say(t("reconcile.scan.deferred", locale=locale, name=escape(name), quotes=listed))
+        return
+    except SyncError as problem:
+        log.warning("quote scan of integration %d stopped: %s", integration_id, type(problem).__name__)
+        await say(t("reconcile.scan.deferred", locale=locale, name=escape(name), quotes=listed))
+        return
+    text = tn(
+        "reconcile.scan.finished",
+        outcome.sync.new,
+        locale=locale,
+        name=escape(name),
+        quotes=listed,
+        markets=outcome.markets,
+    )
+    if outcome.reconciliation is not None:
+        text += "\n" + sync_line(outcome.reconciliation, name, locale)
+    await say(text)
