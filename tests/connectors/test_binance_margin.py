@@ -87,16 +87,52 @@ async def test_a_full_sync_stores_margin_trades_loans_and_interest_exactly_and_a
     assert sorted(again.reports[Endpoint.MARGIN_TRADES].markets_scanned) == ["cross:BTCUSDT", "isolated:ETHUSDT"]
 
 
-async def test_loans_are_walked_in_the_documented_seven_day_windows(traded_margin: BinanceEmulator) -> None:
-    """Without an asset Binance answers only the 7 days before endTime: a longer window would lose records."""
+async def test_loans_are_walked_per_coin_lent_in_thirty_day_windows_from_its_first_interest(
+    traded_margin: BinanceEmulator,
+) -> None:
+    """With an asset Binance answers the 30 days before endTime (7 without one); each borrowing is charged interest
+    at once (ON_BORROW), so the interest list names the coins lent and when: their walks start a day before that."""
     start = datetime.now(UTC) - timedelta(days=69, hours=12)
     async with binance_client(traded_margin) as client:
-        await run_sync(new_fetcher(client), [Endpoint.MARGIN_LOANS], since=start)
+        sync = await run_sync(new_fetcher(client), [Endpoint.MARGIN_LOANS], since=start)
     borrow_repay = traded_margin.requests.by_path["/sapi/v1/margin/borrow-repay"]
     interest = traded_margin.requests.by_path["/sapi/v1/margin/interestHistory"]
-    # 69.5 days: 10 windows of 7 days for BORROW and for REPAY, for cross margin and ETHUSDT; 3 windows of 30 days of
-    # interest for each.
-    assert (borrow_repay, interest) == (10 * 2 * 2, 3 * 2)
+    # 69.5 days: 3 windows of 30 days of interest for cross margin and for ETHUSDT. BTC (cross) first lent 40 days
+    # ago: 41 days from a day before, 2 windows for BORROW and 2 for REPAY; USDT (ETHUSDT) 20 days ago: 1 and 1.
+    # Before: 10 windows of 7 days per type and wallet, 40 requests.
+    assert (borrow_repay, interest) == (2 * 2 + 1 * 2, 3 * 2)
+    assert traded_margin.requests.by_path["/sapi/v1/margin/account"] == 1
+    asked = {tuple(k.split(":")) for k in sync.cursors[Endpoint.MARGIN_LOANS][""]}
+    assert asked == {
+        ("cross", "INTEREST"),
+        ("cross", "BORROW", "BTC"),
+        ("cross", "REPAY", "BTC"),
+        ("ETHUSDT", "INTEREST"),
+        ("ETHUSDT", "BORROW", "USDT"),
+        ("ETHUSDT", "REPAY", "USDT"),
+    }
+
+
+async def test_a_cursor_of_the_walk_of_every_coin_at_once_is_where_each_coins_first_walk_resumes(
+    traded_margin: BinanceEmulator,
+) -> None:
+    """A sync before coins were walked one by one left `cross:BORROW`-style cursors: the coin walks start there."""
+    start = datetime.now(UTC) - timedelta(days=69, hours=12)
+    async with binance_client(traded_margin) as client:
+        first = await run_sync(new_fetcher(client), [Endpoint.MARGIN_LOANS], since=start)
+        state = dict(first.cursors[Endpoint.MARGIN_LOANS][""])
+        older = {k: v for k, v in state.items() if k.count(":") == 1}  # the interest walks, read to now
+        for wallet, coin in (("cross", "BTC"), ("ETHUSDT", "USDT")):
+            for what in ("BORROW", "REPAY"):
+                older[f"{wallet}:{what}"] = state.pop(f"{wallet}:{what}:{coin}")
+        before = traded_margin.requests.by_path["/sapi/v1/margin/borrow-repay"]
+        again = await run_sync(new_fetcher(client), [Endpoint.MARGIN_LOANS], {Endpoint.MARGIN_LOANS: {"": older}})
+    # Every coin of each wallet goes on from the old cursors (each less than 30 days back: one window): the cross
+    # account's BTC and USDT, the pair's ETH and USDT, for BORROW and REPAY. Nothing new to store.
+    assert traded_margin.requests.by_path["/sapi/v1/margin/borrow-repay"] - before == (2 + 2) * 2
+    state = again.cursors[Endpoint.MARGIN_LOANS][""]
+    assert "cross:BORROW" not in state and {"cross:BORROW:BTC", "ETHUSDT:REPAY:ETH"} <= set(state)
+    assert not again.of(Endpoint.MARGIN_LOANS)
 
 
 @pytest.mark.parametrize("endpoint", MARGIN)

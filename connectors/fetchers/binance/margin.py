@@ -3,7 +3,7 @@
 | request | paging | window | weight (IP) |
 | --- | --- | --- | --- |
 | `GET /sapi/v1/margin/myTrades` | `fromId` + `limit` 1000, per symbol | 24 hours (not with fromId) | 10 |
-| `GET /sapi/v1/margin/borrow-repay` | `current` + `size` 100, per `type` | 7 days without an asset | 10 |
+| `GET /sapi/v1/margin/borrow-repay` | `current` + `size` 100, per `type` and `asset` | 30 days with an asset | 10 |
 | `GET /sapi/v1/margin/interestHistory` | `current` + `size` 100 | 30 days | 1 |
 
 Cross margin is read without a symbol; each isolated pair (listed by `GET /sapi/v1/margin/isolated/account`) with
@@ -24,13 +24,23 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.discovery import listed_spot_markets
-from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, span_ms, to_ms, walk_begin
+from connectors.fetchers.windows import (
+    WindowPage,
+    WindowWalk,
+    call,
+    cursor_start,
+    since_ms,
+    span_ms,
+    to_ms,
+    walk_begin,
+)
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.profiles.catalog.binance import NAME
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text
 
-LOANS_WINDOW = timedelta(days=7)  # "If an asset is not sent, data within 7 days before endTime"
+LOANS_ASSET_WINDOW = timedelta(days=30)  # "If an asset is sent, data within 30 days before endTime" (7 without)
+LENT_SLACK = timedelta(days=1)  # interest times may be hour marks (the example's 1672160400000): start a day early
 INTEREST_WINDOW = timedelta(days=30)  # "The max interval between startTime and endTime is 30 days"
 NO_MARGIN_ACCOUNT = "-3003"
 CROSS, ISOLATED = "cross", "isolated"  # the margin wallets' names in cursors, keys and market keys
@@ -48,6 +58,7 @@ class BinanceMargin:
         self.assets: set[str] = set()  # exchange asset ids the margin wallets touched
         self._account: tuple[dict[str, Any], list[str]] | None = None
         self._absent = False
+        self._isolated_debts: dict[str, dict[str, bool]] = {}  # isolated pair -> its coins -> owed now
 
     async def account(self, endpoint: Endpoint, report: FetchReport) -> tuple[dict[str, Any], list[str]]:
         """The cross account and the isolated pairs; UnsupportedEndpoint (skipped) without a margin account."""
@@ -64,6 +75,13 @@ class BinanceMargin:
                 raise
             isolated = await call(self.client, "sapiGetMarginIsolatedAccount", {}, endpoint=endpoint, report=report)
             pairs = sorted(str(row["symbol"]) for row in isolated.get("assets") or [])
+            for row in isolated.get("assets") or []:
+                sides = [row.get("baseAsset") or {}, row.get("quoteAsset") or {}]
+                self._isolated_debts[str(row["symbol"])] = {
+                    str(side["asset"]): bool(exact(side.get("borrowed") or "0") or exact(side.get("interest") or "0"))
+                    for side in sides
+                    if side.get("asset")
+                }
             for row in cross.get("userAssets") or []:
                 if any(exact(row.get(f) or "0") for f in ("free", "locked", "borrowed", "interest", "netAsset")):
                     self.assets.add(str(row["asset"]))
@@ -84,38 +102,107 @@ class BinanceMargin:
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:  # fmt: skip
-        _, pairs = await self.account(spec.endpoint, report)
+        """Per wallet (cross, then each isolated pair): its interest first, then borrowings and repayments coin by
+        coin. Every borrowing is charged interest at once ("ON_BORROW: first interest charged on borrow", Get
+        Interest History), so the interest list, which needs no asset, names each coin lent and when it was first
+        lent; that coin's borrow-repay walk starts a day before then and, once started, goes on at every sync (a
+        repayment can come long after). With an asset one request covers 30 days, without one 7 (Query Borrow
+        Repay): a full history costs a few coins' 30-day windows from their first loan, not 7-day ones from 2019."""
+        cross, pairs = await self.account(spec.endpoint, report)
         state: Cursor = dict(cursors.get("") or {})
+        floor = since_ms(since)
         for scope in ("", *pairs):
-            for what in ("BORROW", "REPAY", "INTEREST"):
-                key = f"{scope or CROSS}:{what}"
-                window = INTEREST_WINDOW if what == "INTEREST" else LOANS_WINDOW
-                start = walk_begin(spec, state.get(key), since, report, exchange_name=NAME, opened=self.opened)
-                walk = WindowWalk(spec.endpoint, span_ms(window), self._loan_page(spec, report, scope, what))
-                pages = walk.pages(
-                    start_ms=start, until_ms=to_ms(until), cursor=state.get(key), floor_ms=since_ms(since)
-                )
-                async for page in pages:
-                    state[key] = page.cursor
-                    yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
+            wallet = scope or CROSS
+            lent: dict[str, int | None] = {}
+            key = f"{wallet}:INTEREST"
+            start = walk_begin(spec, state.get(key), since, report, exchange_name=NAME, opened=self.opened)
+            walk = WindowWalk(spec.endpoint, span_ms(INTEREST_WINDOW), self._loan_page(spec, report, scope, "", lent))
+            async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=state.get(key), floor_ms=floor):
+                state[key] = page.cursor
+                yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
+            walked = (k.split(":")[2] for k in state if k.count(":") == 2 and k.startswith(f"{wallet}:"))
+            for asset in (*self._owed(cross, scope), *walked):
+                lent.setdefault(asset, None)
+            # A sync before coins were walked one by one read every coin at once up to its cursor: every coin of the
+            # wallet goes on from there (a loan open then may have been repaid since without a charge in between).
+            everyone = {what: cursor_start(state.pop(f"{wallet}:{what}", None)) for what in ("BORROW", "REPAY")}
+            if any(start is not None for start in everyone.values()):
+                for asset in self._coins(scope):
+                    lent.setdefault(asset, None)
+            for asset, first in sorted(lent.items()):
+                for what in ("BORROW", "REPAY"):
+                    starts = [t for t in (first, everyone[what]) if t is not None]
+                    begin = min(starts) if starts else None
+                    async for page in self._loans_of(spec, report, state, scope, what, asset, begin, since, until):
+                        yield page
 
-    def _loan_page(self, spec: EndpointSpec, report: FetchReport, scope: str, what: str) -> Any:
+    async def _loans_of(
+        self, spec: EndpointSpec, report: FetchReport, state: Cursor, scope: str, what: str, asset: str,
+        first: int | None, since: datetime | None, until: datetime,
+    ) -> AsyncIterator[Page]:  # fmt: skip
+        """One coin's borrowings or repayments, from its cursor; a first walk from a day before `first` (when the
+        coin was first lent, or where an older walk of every coin at once had read)."""
+        key = f"{scope or CROSS}:{what}:{asset}"
+        cursor = state.get(key)
+        begin = since
+        if cursor is None and first is not None:
+            begin = max(since or ms_to_utc(0), ms_to_utc(first) - LENT_SLACK)
+        start = walk_begin(spec, cursor, begin, report, exchange_name=NAME, opened=self.opened)
+        fetch_page = self._loan_page(spec, report, scope, what, None, asset)
+        walk = WindowWalk(spec.endpoint, span_ms(LOANS_ASSET_WINDOW), fetch_page)
+        async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
+            state[key] = page.cursor
+            yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
+
+    def _coins(self, scope: str) -> list[str]:
+        """Every coin of the wallet: the cross account's (held, owed, lent or charged), or the pair's two."""
+        return sorted(self._isolated_debts.get(scope, {})) if scope else sorted(self.assets)
+
+    def _owed(self, cross: Mapping[str, Any], scope: str) -> list[str]:
+        """Coins the wallet owes now: lent, so walked even if their first interest is out of the list's reach."""
+        if scope:
+            return [a for a, owed in self._isolated_debts.get(scope, {}).items() if owed]
+        rows = cross.get("userAssets") or []
+        return [str(r["asset"]) for r in rows if exact(r.get("borrowed") or "0") or exact(r.get("interest") or "0")]
+
+    def _loan_page(
+        self, spec: EndpointSpec, report: FetchReport, scope: str, what: str, lent: dict[str, int | None] | None,
+        asset: str = "",
+    ) -> Any:  # fmt: skip
+        """A page of interest (`what` "", noting each coin lent in `lent`) or of one coin's BORROW or REPAY."""
+
         async def fetch_page(begin: int, end: int, token: Any) -> WindowPage:
             current = int(token or 1)
             params: dict[str, Any] = {"startTime": begin, "endTime": end, "current": current, "size": spec.page_size}
             if scope:
                 params["isolatedSymbol"] = scope
-            if what == "INTEREST":
+            if not what:
                 method = "sapiGetMarginInterestHistory"
             else:
-                method, params["type"] = "sapiGetMarginBorrowRepay", what
+                method, params["type"], params["asset"] = "sapiGetMarginBorrowRepay", what, asset
             body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
             rows = body.get("rows") or []
-            records = [r for row in rows if (r := self._loan(what, scope, row)) is not None]
+            if lent is not None:
+                for row in rows:
+                    for coin in self._lent_coins(scope, row):
+                        when, known = int(row["interestAccuredTime"]), lent.get(coin)
+                        lent[coin] = when if known is None else min(known, when)
+            records = [r for row in rows if (r := self._loan(what or "INTEREST", scope, row)) is not None]
             more = current * spec.page_size < int(body.get("total") or 0)
             return WindowPage(records, current + 1 if more and rows else None)
 
         return fetch_page
+
+    def _lent_coins(self, scope: str, row: Mapping[str, Any]) -> tuple[str, ...]:
+        """The coin an interest row was charged for: `rawAsset` in cross margin; in an isolated pair `asset`, unless
+        the charge was converted into BNB (types *_CONVERTED), when it may be either of the pair's coins."""
+        if row.get("rawAsset"):
+            return (str(row["rawAsset"]),)
+        if scope and str(row.get("type", "")).endswith("_CONVERTED"):
+            market = listed_spot_markets(self.client).get(scope)
+            if market is not None:
+                return (market.base_id, market.quote_id)
+        return (str(row["asset"]),)
 
     def _loan(self, what: str, scope: str, row: Mapping[str, Any]) -> NormalizedRecord | None:
         asset = str(row["asset"])
