@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, tuple[str, ...]] = {
     "ingest": (),
     "bot_load": (),
     "memory": (),
+    "scale_out": (),
 }
 TIMEOUT = 300
 
@@ -136,3 +137,14 @@ def test_memory_reports_the_bot_peak_and_the_markets_saving(reports: dict[str, d
     markets = report["markets"]
     assert markets["clients"] >= 2 and markets["markets"] > 0
     assert 0 < markets["shared_mb"] < markets["unshared_mb"]
+
+
+def test_scale_out_answers_through_the_replicas_and_syncs_in_the_worker(reports: dict[str, dict[str, Any]]) -> None:
+    report = reports["scale_out"]
+    raw = report["raw"]
+    for walk in (raw["walk_1_replicas"], raw["walk_2_replicas"], raw["idle_probes"]):
+        assert walk["answered"] == walk["updates"] > 0
+    assert raw["loaded_probes"]["answered"] > 0
+    assert raw["syncs_finished"] == raw["syncs_started"] >= 1
+    assert report["p99_ratio"] > 0
+    assert raw["replica_memory_mb"]["VmRSS"] > 20
