@@ -151,8 +151,8 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
 
     async def _take(self, key: str, limit: Limit) -> None:
         """Reserve the limit's next turn and sleep until it (no sleep while a burst is left)."""
-        pool = await self._ready()
         try:
+            pool = await self._ready()
             async with pool.acquire() as connection:
                 row = await connection.fetchrow(_RESERVE, key, limit.interval)
                 if row is None:
@@ -168,8 +168,8 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
             await asyncio.sleep(wait)
 
     async def _pause(self, seconds: float) -> None:
-        pool = await self._ready()
         try:
+            pool = await self._ready()
             async with pool.acquire() as connection:
                 await connection.execute(_PAUSE, ALL_CHATS, seconds)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
