@@ -237,9 +237,8 @@ async def test_a_gate_delivery_futures_trader_syncs_fills_and_pnl_and_the_accoun
     # Counted by hand: five round trips are 10 fills and 5 closing P&L lines.
     assert (len(trades), len(pnl)) == (10, 5)
     # The scripted moves into and out of the delivery account (the spot book's delivery_out, delivery_in).
-    moves = sorted(
-        (row.amount, row.side) for row in rows if row.kind == "transfer" and row.raw.get("text") == "delivery transfer"
-    )
+    moved = [row for row in rows if row.kind == "transfer" and (row.raw or {}).get("text") == "delivery transfer"]
+    moves = sorted((row.amount, row.side) for row in moved)
     assert moves == [(Decimal(800), "in"), (Decimal(2000), "out")], moves
     assert "✅ Gate-1: the history explains every balance." in summary, status
     assert "  ✅ Futures trades\n" in status and "  ✅ Funding fees\n" in status, status

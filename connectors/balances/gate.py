@@ -27,11 +27,11 @@ def _futures(body: Any) -> Iterable[tuple[str, Decimal]]:
     return [(body["currency"], amount_sum(body, "total"))]
 
 
-def futures(settle: str, product: str = "futures") -> WalletRead:
+def futures(settle: str, product: str = "futures", method: str = "privateFuturesGetSettleAccounts") -> WalletRead:
     """One settle currency's futures account: "futures_usdt", "futures_btc" or "delivery_usdt"."""
     return WalletRead(
         f"{product}_{settle}",
-        f"private{product.capitalize()}GetSettleAccounts",
+        method,
         {"settle": settle},
         _futures,
         absent_errors=(ccxt.AccountNotEnabled,),
@@ -42,5 +42,5 @@ READS = (
     WalletRead(Wallet.SPOT, "privateSpotGetAccounts", {}, _spot),
     futures("usdt"),
     futures("btc"),
-    futures("usdt", "delivery"),
+    futures("usdt", "delivery", "privateDeliveryGetSettleAccounts"),
 )

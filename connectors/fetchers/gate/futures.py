@@ -220,7 +220,7 @@ def _next_end(listed: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
     the oldest second of this page, past the rows already read in it. A page all in one second cannot be paged."""
     oldest = min(int(Decimal(str(row["time"]))) for row in listed)
     if oldest >= int(params["to"]):
-        raise ccxt.ExchangeError(f"gate {DELIVERY.book}: a whole page in one second; it cannot be paged further")
+        raise ccxt.ExchangeError(DELIVERY.book)  # the diagnosis names the failure; the method says where
     return {"to": oldest, "seen": sorted(str(row["id"]) for row in listed if int(Decimal(str(row["time"]))) == oldest)}
 
 

@@ -12,14 +12,22 @@ their fills' fields; they differ in how their lists page:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Account(StrEnum):
+    """How a product's cursors and natural keys are told apart: the perpetual ones by their settle alone (as stored
+    before delivery futures were read), the others prefixed with the product."""
+
+    PERPETUAL = ""
+    DELIVERY = "delivery"
 
 
 @dataclass(frozen=True)
 class Product:
     """One futures product: its ccxt implicit methods and how its lists page."""
 
-    account: str  # "" for the perpetual accounts (their cursors and keys predate the others), else its name
-    permission: str  # the key's permission group (ApiV4KeyPerm `name`) that reads it
+    account: Account
     settles: tuple[str, ...]
     accounts: str
     fills: str
@@ -34,8 +42,7 @@ class Product:
 
 
 PERPETUAL = Product(
-    "",
-    "futures",
+    Account.PERPETUAL,
     ("usdt", "btc"),
     "privateFuturesGetSettleAccounts",
     "privateFuturesGetSettleMyTradesTimerange",
@@ -45,8 +52,7 @@ PERPETUAL = Product(
     book_by_offset=True,
 )
 DELIVERY = Product(
-    "delivery",
-    "delivery",
+    Account.DELIVERY,
     ("usdt",),
     "privateDeliveryGetSettleAccounts",
     "privateDeliveryGetSettleMyTrades",
