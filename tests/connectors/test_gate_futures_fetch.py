@@ -74,7 +74,7 @@ async def test_delivery_fills_page_newest_first_to_the_stored_id_and_its_book_by
     script = gate.delivery_script
     assert script is not None
     # Five round trips: 10 fills, each once; the book's 17 lines (2 moves, 10 fees, 5 P&L) keep the 5 P&L lines.
-    assert sorted(r.exchange_tx_id for r in fills) == sorted(str(x.trade_id) for x in script.fills)
+    assert sorted(str(r.exchange_tx_id) for r in fills) == sorted(str(x.trade_id) for x in script.fills)
     assert len({r.natural_key for r in fills}) == 10
     assert sorted(r.amount for r in lines) == sorted(x.change for x in script.lines if x.type == "pnl")
     assert len({r.natural_key for r in lines}) == 5
