@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.profiles.catalog.bybit import earn_note
 from connectors.profiles.catalog.gate import PERMISSION_NAMES as GATE_PERMISSION_NAMES
 from i18n import Text, msgid
 
@@ -85,10 +86,9 @@ def parse_bybit(payload: Any) -> KeyFacts:
     body = _object(payload, ANSWER)
     _envelope(body, "retCode", 0)
     result = _object(body.get("result"), "result")
-    read_only_flag = result.get("readOnly")
-    if type(read_only_flag) is not int or read_only_flag not in (0, 1):
+    read_only = result.get("readOnly")
+    if type(read_only) is not int or read_only not in (0, 1):
         raise PermissionsUnreadable("result.readOnly is not 0 or 1")
-    read_only = read_only_flag == 1
     scopes = _object(result.get("permissions"), "result.permissions")
     if "Wallet" not in scopes:
         raise PermissionsUnreadable("result.permissions has no Wallet")
@@ -97,17 +97,17 @@ def parse_bybit(payload: Any) -> KeyFacts:
     expired_at = result.get("expiredAt")
     if expired_at is not None and not isinstance(expired_at, str):
         raise PermissionsUnreadable("result.expiredAt is not a string")
-    # Only keys without an IP binding expire (apikey-info.mdx); one that never does answers "1970-01-01T00:00:00Z"
-    # (the docs' example, with deadlineDay -2): the epoch means "no expiry", not an expiry in 1970.
+    # Only keys with no IP bound expire (apikey-info.mdx); the docs' example of one that never does says the epoch.
     expires_at = _iso_datetime(expired_at)
     if expires_at is not None and expires_at.timestamp() <= 0:
         expires_at = None
     return KeyFacts(
         can_read=any(lists.values()),
-        can_trade=not read_only,
-        can_withdraw=not read_only and "Withdraw" in lists["Wallet"],
+        can_trade=read_only != 1,
+        can_withdraw=read_only != 1 and "Withdraw" in lists["Wallet"],
         ip_restricted=bool(ips) and ips != ["*"],
         expires_at=expires_at,
+        note_text=earn_note(lists),  # a key without Earn: accepted, warned that Earn cannot be read
     )
 
 

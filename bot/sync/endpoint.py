@@ -56,7 +56,7 @@ class EndpointSync:
                 return await self._ended(ctx, run, previous, completed=True)
             if isinstance(error, UnsupportedEndpoint):  # the account shows no sign of this kind (base.py)
                 # The look that found no sign of it was a request too (the sync's request count is every one).
-                unused = error.notice is not None
+                unused = error.notice is not None and error.unused
                 notice = error.notice or not_fetched
                 return await self.skipped(ctx, planned, notice, None, requests=run.report.requests, unused=unused)
             if isinstance(error, RateLimited):

@@ -83,6 +83,9 @@ async def _read_all(
             body = await asked
             rows = list(read.rows(body))
         except Exception as error:  # diagnosed, never shown raw: ccxt's texts carry signed URLs
+            if isinstance(error, read.denied_errors):
+                snapshot.wallets_unreadable.append(read.wallet)  # not readable with this key: warned at the key check
+                continue
             absent = isinstance(error, read.absent_errors)
             if absent or any(f'"code":{code},' in str(error).replace(" ", "") for code in read.absent_codes):
                 snapshot.wallets_read.append(read.wallet)  # the account has no such wallet: nothing in it

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import ccxt
+
 from connectors.balances.model import Wallet, WalletRead, amount_sum
 from connectors.fetchers.bybit.derivatives import read_mode
 
@@ -37,8 +39,10 @@ def _bybit_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
 
 
 def earn(category: str, name: Wallet) -> WalletRead:
-    """One Earn position list: "FlexibleSaving" or "OnChain" (the page's `category`, required)."""
-    return WalletRead(name, "privateGetV5EarnPosition", {"category": category}, _bybit_earn)
+    """One Earn position list: "FlexibleSaving" or "OnChain" (the page's `category`, required). A key without the
+    "Earn" permission is refused (10005, ccxt's PermissionDenied): the wallet is not readable with this key."""
+    params = {"category": category}
+    return WalletRead(name, "privateGetV5EarnPosition", params, _bybit_earn, denied_errors=(ccxt.PermissionDenied,))
 
 
 # Flexible Saving is a savings wallet (as OKX's Simple Earn Flexible), On-Chain Earn an earn wallet.

@@ -40,6 +40,10 @@ class WalletRead:
     # ccxt errors with which an exchange that answers by label says the same (Gate's USER_NOT_FOUND for a futures
     # account never opened, which ccxt raises as AccountNotEnabled and raises for nothing else there).
     absent_errors: tuple[type[Exception], ...] = ()
+    # ccxt errors with which the exchange says this key may not read the wallet, for a permission the key check
+    # warned the user of (Bybit's Earn): the wallet is "not readable with this key", neither empty nor failed, so
+    # the other wallets are still compared and a difference names the kind not fetched.
+    denied_errors: tuple[type[Exception], ...] = ()
     # How to ask when one implicit method is not enough (HTX: the contract API's POSTs, which ccxt lists no method
     # for, and a spot balance that needs the account's id first); `method` then only names the read.
     ask: Callable[[Any, Mapping[str, str]], Awaitable[Any]] | None = None
@@ -52,6 +56,7 @@ class BalanceSnapshot:
     totals: dict[str, Decimal] = field(default_factory=dict)
     wallets_read: list[str] = field(default_factory=list)
     wallets_failed: dict[str, str] = field(default_factory=dict)  # wallet -> diagnosis code
+    wallets_unreadable: list[str] = field(default_factory=list)  # refused to this key (`denied_errors`)
     requests: int = 0
 
     @property

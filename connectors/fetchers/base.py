@@ -62,12 +62,16 @@ class UnsupportedEndpoint(LookupError):
 
     A fetcher may also raise it from its pages, before the first one, with a `notice` saying why this account is
     not asked (a kind the account shows no sign of using: no futures account, no margin account); the engine marks
-    the endpoint skipped with that notice, which /status shows."""
+    the endpoint skipped with that notice, which /status shows. `unused` False: the kind may well be used, but this
+    key may not read it (Bybit's Earn without the Earn permission), so reconciliation names it as a cause first."""
 
-    def __init__(self, exchange_id: str, endpoint: Endpoint, notice: Text | None = None) -> None:
+    def __init__(
+        self, exchange_id: str, endpoint: Endpoint, notice: Text | None = None, *, unused: bool = True
+    ) -> None:
         self.exchange_id = exchange_id
         self.endpoint = endpoint
         self.notice = notice
+        self.unused = unused
         super().__init__(f"{exchange_id}: {endpoint} is not fetched by Tallybot yet")
 
 

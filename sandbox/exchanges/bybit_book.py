@@ -150,7 +150,7 @@ def _permissions(key: ApiKey) -> Json:
             "Wallet": wallet,
             "Derivatives": ["DerivativesTrade"],
             "Exchange": ["ExchangeHistory"],
-            "Earn": ["Earn"],
+            **({"Earn": ["Earn"]} if p.earn else {}),
         }
     groups = (
         "ContractTrade",

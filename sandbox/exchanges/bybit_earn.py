@@ -9,6 +9,7 @@ own pages (docs/exchange-apis/bybit.md, "Earn", names each):
 - yield (earn/yield-history.mdx, path ``/v5/earn/yield``): the same window and paging; "You can get the past 3 months
   data" (older starts answered 10001, an emulator choice: the page names no code); ``productId`` is refused with
   ``OnChain``. The rows are in ``result.yield`` as the page's example has them (its parameter table says ``list``).
+- a key whose Earn group is empty (``Permissions.earn`` False) is refused on all three: 10005.
 
 What the account did is scripted (``script_earn``): it staked USDT from its unified wallet into Flexible Saving twice,
 redeemed part, and was paid a daily yield (``distributionMode`` Auto) into the unified wallet; the product id is the
@@ -102,6 +103,10 @@ def script_earn(now_ms: int, usdt_held: Decimal) -> EarnScript:
 
 
 def _category(call: Call) -> str:
+    """The request's category, asked by a key that may read Earn (checked first: the key before its parameters)."""
+    if call.key is not None and not call.key.permissions.earn:
+        # "API key needs \"Earn\" permission" (every Earn page); error.mdx: 10005 "Permission denied".
+        raise BybitError(10005, "Permission denied, please check your API key permissions.")
     category = call.params.get("category", "")
     if category not in CATEGORIES:
         raise BybitError(10001, "params error: category invalid")

@@ -30,9 +30,12 @@ class Permissions:
     trade: bool = False
     withdraw: bool = False
     transfer: bool = False
+    # Earn reads, a section of its own on exchanges that let a read-only key pick sections (Bybit's "Earn").
+    earn: bool = True
 
 
 READ_ONLY = Permissions()
+READ_ONLY_WITHOUT_EARN = Permissions(earn=False)  # a read-only key made without ticking Earn
 TRADING = Permissions(trade=True)
 WITHDRAWAL = Permissions(trade=True, withdraw=True, transfer=True)
 

@@ -9,7 +9,9 @@ account's own wallets). Rules and their sources: docs/exchange-apis/bybit.md, "E
 
 The positions decide what is asked: Flexible Saving lists a position "fully redeemed" too, so no Flexible Saving
 position means the account never used it; OnChain lists active positions only. With no position of either kind (and
-no walk begun before) the endpoint is skipped and /status says why. OnChain orders can be asked only by their id
+no walk begun before) the endpoint is skipped and /status says why; so it is, with its fix, when the key lacks the
+"Earn" permission (every Earn page: "API key needs \"Earn\" permission"; Bybit answers 10005, ccxt's
+PermissionDenied), which the key check warned of. OnChain orders can be asked only by their id
 ("For category = OnChain, either orderId or orderLinkId is required"): not listed. Stakes and redemptions count zero
 in reconciliation either way (money between the account's own wallets, every one of them read).
 """
@@ -21,6 +23,8 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import ccxt
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.bybit.derivatives import Route, Walk
@@ -34,6 +38,7 @@ FLEXIBLE, ON_CHAIN = "FlexibleSaving", "OnChain"
 CATEGORIES = (FLEXIBLE, ON_CHAIN)
 POSITIONS = "privateGetV5EarnPosition"
 NO_EARN = Text.of("profile.bybit.skip.no_earn")
+EARN_DENIED = Text.of("profile.bybit.skip.earn_denied")
 ORDERS_KEY = "earn_orders"  # the cursor key of Flexible Saving's order walk; yields use "yield_<category>"
 # Order and yield status (`Success`, `Fail`, `Pending`): Bybit's words, matched.
 STATUS_WORDS = ("Success", "Pending")
@@ -111,7 +116,10 @@ class EarnFetch:
         """The categories the account holds a position in (2 requests)."""
         found: set[str] = set()
         for category in CATEGORIES:
-            body = await call(self.client, POSITIONS, {"category": category}, endpoint=spec.endpoint, report=report)
+            try:
+                body = await call(self.client, POSITIONS, {"category": category}, endpoint=spec.endpoint, report=report)
+            except ccxt.PermissionDenied:  # a key without "Earn": skipped, not failed; the history may well hold Earn
+                raise UnsupportedEndpoint(self.profile_id, Endpoint.EARN_REWARDS, EARN_DENIED, unused=False) from None
             if (body.get("result") or {}).get("list"):
                 found.add(category)
         return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import (
     CredentialField,
@@ -14,10 +16,23 @@ from connectors.profiles.model import (
     PermissionCheck,
 )
 from connectors.profiles.private_keys import PrivateKeyKind
-from i18n import Text
+from i18n import Text, msgid
 
 NAME = "Bybit"
 _TWO_YEARS = 730 * c.DAY
+
+# The key-info answer's permission group for Earn (`"Earn": ["Earn"]` in docs/v5/user/apikey-info.mdx's example);
+# every Earn page says "API key needs \"Earn\" permission" and refuses a key without it (10005).
+EARN_SCOPE_WORDS = ("Earn",)
+EARN_SCOPE = EARN_SCOPE_WORDS[0]
+NO_EARN_KEY = Text.of(msgid("profile.bybit.key.no_earn"))  # `{name}` is filled by the key check, where it is shown
+
+
+def earn_note(scopes: Mapping[str, Sequence[str]]) -> Text | None:
+    """The key check's warning for a key whose Earn group is empty: accepted (it cannot trade), but Earn's balances
+    and history cannot be read with it."""
+    return None if scopes.get(EARN_SCOPE) else NO_EARN_KEY
+
 
 KEY = KeyType(
     id="normal",
