@@ -100,8 +100,9 @@ class SyncService:
     ) -> SyncResult:
         """Sync one of this user's integrations and say how it went.
 
-        `scan_quotes`: a quote scan (bot/reconcile/scan.py): spot trades only, probing every listed market of these
-        quotes; for an exchange whose fetcher cannot scan, nothing is fetched.
+        `scan_quotes`: a quote scan (bot/reconcile/scan.py): spot trades, and margin trades where the account syncs
+        them, probing every listed (margin) market of these quotes; for an exchange whose fetcher cannot scan,
+        nothing is fetched.
 
         Raises IntegrationNotFound (not theirs, or gone), IntegrationError (no key any more), SyncAlreadyRunning
         (another sync of it holds the lease: show `error.progress` instead) and SyncLeaseLost (rare: this sync
@@ -109,7 +110,8 @@ class SyncService:
         """
         target = await self._target(telegram_user_id, integration_id)
         if scan_quotes:
-            target = dataclasses.replace(target, endpoints=(str(Endpoint.SPOT_TRADES),), scan_quotes=scan_quotes)
+            scanned = (str(Endpoint.SPOT_TRADES), *[e for e in target.endpoints if e == str(Endpoint.MARGIN_TRADES)])
+            target = dataclasses.replace(target, endpoints=scanned, scan_quotes=scan_quotes)
         lease = Lease(self.database, integration_id, ttl=self.lease_ttl, clock=self.clock)
         acquiring = asyncio.ensure_future(lease.acquire())
         try:

@@ -43,7 +43,7 @@ from sandbox.exchanges.binance_book import (
 )
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
-from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin
+from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin, with_emptied_market
 from sandbox.exchanges.binance_subaccounts import SubAccountBook, script_sub_accounts
 from sandbox.exchanges.binance_transfers import TransfersBook, scripted_transfers
 from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook
@@ -104,10 +104,12 @@ class BinanceEmulator(ExchangeEmulator):
         derivatives: bool = False,
         wallet_kinds: bool = False,
         sub_account: str = "",
+        margin_emptied: bool = False,
     ) -> None:
         """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin.
         `sub_account`: "sub" (the key is a sub-account's) or "master" (the account has sub-accounts), each with the
-        transfers binance_subaccounts.py scripts; "": neither."""
+        transfers binance_subaccounts.py scripts; "": neither. `margin_emptied` (with `derivatives`): cross margin also
+        bought and sold back all of a listed USDT market's coin the account never held otherwise (the first such)."""
         super().__init__(clock=clock)
         self.limits = limits or BinanceLimits()
         profile = profile or AccountProfile()
@@ -119,6 +121,10 @@ class BinanceEmulator(ExchangeEmulator):
         )
         futures = script_futures(seed, self.clock.now_ms()) if derivatives else None
         margin = script_margin(seed, self.clock.now_ms()) if derivatives else None
+        if margin is not None and margin_emptied:
+            held = {"BNB", "BTC", "ETH", "USDT"} | {t.base for t in self.account.trades} | set(margin.cross)
+            market = next(m for m in self.account.markets if m.quote == "USDT" and m.base not in held)
+            margin = with_emptied_market(margin, market, self.clock.now_ms())
         for extra in (futures, margin):
             if extra is not None:
                 self.account = fold_into_spot(self.account, extra.deposits, extra.spot_change)

@@ -170,7 +170,9 @@ class BinanceBook:
             "allowTrailingStop": True,
             "cancelReplaceAllowed": True,
             "isSpotTradingAllowed": True,
-            "isMarginTradingAllowed": False,
+            # Every emulated market is open to margin (the documented example says true): the margin script trades
+            # BTCUSDT and ETHUSDT, and a quote scan probes the margin markets of a quote (ccxt's `margin`).
+            "isMarginTradingAllowed": True,
             "filters": [
                 {"filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000", "tickSize": tick},
                 {

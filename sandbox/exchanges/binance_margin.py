@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
 from sandbox.exchanges.binance_book import BinanceError, Call, check_span, int_param, limit_param, mandatory
-from sandbox.exchanges.records import EIGHT_PLACES, DepositRecord, plain
+from sandbox.exchanges.records import EIGHT_PLACES, DepositRecord, Market, plain
 
 Json = dict[str, Any]
 MARGIN_TRADES_WINDOW_MS = 24 * HOUR_MS
@@ -162,6 +162,26 @@ def script_margin(seed: int, now_ms: int) -> MarginScript:
         spot,
         ({**roll_in, "isolatedSymbol": "ETHUSDT"},),
     )
+
+
+def with_emptied_market(script: MarginScript, market: Market, now_ms: int) -> MarginScript:
+    """The cross account also bought `market`'s coin with USDT and sold all of it back (a margin-only round trip: no
+    loan, no interest, the coin never moved in or out), so nothing but a probe of the market finds its trades: 2 of
+    the coin bought at its reference price, a commission of 0.002 of it; the 1.998 left sold at 1.1 times that price,
+    a commission of a thousandth of the USDT received."""
+    bought, price, sold_at = Decimal(2), q8(market.price), q8(market.price * Decimal("1.1"))
+    fee = Decimal("0.002")
+    sold = bought - fee
+    received = q8(sold * sold_at)
+    t = now_ms - 30 * DAY_MS
+    fills = (
+        MarginFill(market.symbol, False, 71_001, "buy", price, bought, fee, market.base, t),
+        MarginFill(market.symbol, False, 71_002, "sell", sold_at, sold, q8(received / 1000), "USDT", t + HOUR_MS),
+    )
+    usdt = script.cross["USDT"]
+    change = -q8(bought * price) + received - q8(received / 1000)
+    cross = {**script.cross, "USDT": Holding(usdt.free + change, usdt.borrowed, usdt.interest)}
+    return replace(script, fills=(*script.fills, *fills), cross=cross)
 
 
 def q8(value: Decimal) -> Decimal:

@@ -81,14 +81,16 @@ class BinanceFetcher:
         self.transfers = BinanceTransfers(client, self.margin.assets.add, self.margin.isolated_pairs, moves, opened)
         self.probe_budget = probe_budget
         self.scan_quotes = scan_quotes
+        self.margin.scan_quotes = scan_quotes
 
     # Endpoints a sync may fetch at the same time: independent, and each paced by its own budgets.
     # Transfers too: weight 1 on the IP's /sapi budget, and their stage ends before margin trades, which read them.
     concurrent_endpoints = WALLET_ENDPOINTS | KIND_ENDPOINTS | {Endpoint.TRANSFERS}
 
     def scan(self, quotes: frozenset[str]) -> None:
-        """Probe every listed market of these quotes in this sync's spot trades (a reconciliation asked)."""
+        """Probe every listed market of these quotes in this sync's spot and margin trades (a reconciliation asked)."""
         self.scan_quotes = self.scan_quotes | quotes
+        self.margin.scan_quotes = self.scan_quotes  # and its cross-margin markets in margin trades (margin.py)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:

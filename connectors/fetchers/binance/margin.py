@@ -58,6 +58,7 @@ class BinanceMargin:
         self.assets: set[str] = set()  # exchange asset ids the margin wallets touched
         self._account: tuple[dict[str, Any], list[str]] | None = None
         self._absent = False
+        self.scan_quotes: frozenset[str] = frozenset()  # quotes (ccxt codes) whose margin markets a scan probes
         self._isolated_debts: dict[str, dict[str, bool]] = {}  # isolated pair -> its coins -> owed now
 
     async def account(self, endpoint: Endpoint, report: FetchReport) -> tuple[dict[str, Any], list[str]]:
@@ -241,13 +242,31 @@ class BinanceMargin:
         self.assets |= set(stored.get("assets", []))
         listed = listed_spot_markets(self.client)
         cross = sorted(m for m, market in listed.items() if {market.base_id, market.quote_id} <= self.assets)
+        probes = self._scan_markets(set(cross))
         yield Page(spec.endpoint, (), {"assets": sorted(self.assets)}, ms_to_utc(0))
-        plan = [(symbol, False) for symbol in cross] + [(symbol, True) for symbol in pairs]
+        plan = [(symbol, False) for symbol in (*cross, *probes)] + [(symbol, True) for symbol in pairs]
         for symbol, isolated in plan:
             market = f"{WALLETS[isolated]}:{symbol}"
             report.markets_scanned.append(market)
+            found = False
             async for page in self._trade_pages(spec, symbol, isolated, cursors.get(market), since, until, report):
+                found = found or bool(page.records)
                 yield page
+            if found and symbol in probes:
+                # A market the scan found traded: its coins join the evidence, so every later sync asks it.
+                self.assets |= {listed[symbol].base_id, listed[symbol].quote_id}
+                yield Page(spec.endpoint, (), {"assets": sorted(self.assets)}, ms_to_utc(0))
+
+    def _scan_markets(self, asked: set[str]) -> list[str]:
+        """A quote scan's cross-margin probes (bot/reconcile/scan.py): every listed market of a scanned quote open to
+        margin (exchangeInfo's `isMarginTradingAllowed`, ccxt's `margin`) that the evidence did not already name.
+        Each costs one myTrades request of weight 10 (IP) when it holds no trades; isolated pairs are all asked."""
+        return sorted(
+            str(market["id"])
+            for market in (self.client.markets or {}).values()
+            if market.get("spot") and market.get("margin") and market.get("quote") in self.scan_quotes
+            and str(market["id"]) not in asked
+        )  # fmt: skip
 
     async def _trade_pages(
         self,
