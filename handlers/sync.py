@@ -11,8 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.context import services
-from bot.integrations import IntegrationError, IntegrationSummary
-from bot.jobs.step import sync_and_check
+from bot.integrations import IntegrationSummary
+from bot.jobs.step import sync_account_task
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.reconcile import AccountReconciliation, ReconcileService
 from bot.sync import ProgressEvent, SyncAlreadyRunning, SyncError, SyncResult
@@ -166,24 +166,14 @@ async def _sync_and_report(
     checked: dict[int, AccountReconciliation] = {}
 
     async def one(index: int, account: IntegrationSummary) -> SyncResult | None:
-        def on_progress(event: ProgressEvent) -> None:
-            events[index] = event
-            live.show(sync_views.progress(events, names, locale))
-
-        try:
-            # The same step a worker's sync job runs (bot/jobs/step.py): the sync, then its balance check.
-            synced = await sync_and_check(svc.sync, reconciler, telegram_user_id, account.id, on_progress)
-            if synced.checked is not None:
-                checked[account.id] = synced.checked
-            return synced.result
-        except SyncAlreadyRunning as running:  # started between our check and here
-            await tell_already_running(context, chat_id, account, running.progress, locale)
-        except IntegrationError:
-            no_key = t("sync.no_key", locale=locale, name=escape(account.account_name))
-            await outbound.send(context.bot, chat_id, no_key)
-        except SyncError as problem:
-            await outbound.send(context.bot, chat_id, escape(render(problem.text, locale)))
-        return None
+        # The same per-account task a worker's sync job runs (bot/jobs/step.py), shown in its line of this message.
+        view = SharedMessageView(context, chat_id, account, live, events, index, names, locale)
+        synced = await sync_account_task(svc.sync, reconciler, telegram_user_id, account.id, view)
+        if synced is None:
+            return None
+        if synced.checked is not None:
+            checked[account.id] = synced.checked
+        return synced.result
 
     # A TaskGroup, not gather: an unexpected error in one sync stops the others rather than leaving them unwatched.
     async with asyncio.TaskGroup() as group:
@@ -212,6 +202,39 @@ async def _sync_and_report(
         await outbound.send(context.bot, chat_id, text, keyboard)
         # A quote balance the history does not explain: its markets are scanned now that the summary is shown.
         start_quote_scans(context, chat_id, telegram_user_id, results, checked, locale)
+
+
+class SharedMessageView:
+    """One account of a /sync in the bot's process: its line in the progress message all its accounts share."""
+
+    def __init__(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        account: IntegrationSummary,
+        live: LiveMessage,
+        events: list[ProgressEvent | None],
+        index: int,
+        names: list[str],
+        locale: str,
+    ) -> None:
+        self.context, self.chat_id, self.account, self.live = context, chat_id, account, live
+        self.events, self.index, self.names, self.locale = events, index, names, locale
+
+    def show(self, event: ProgressEvent) -> None:
+        self.events[self.index] = event
+        self.live.show(sync_views.progress(self.events, self.names, self.locale))
+
+    async def key_gone(self) -> None:
+        no_key = t("sync.no_key", locale=self.locale, name=escape(self.account.account_name))
+        await outbound.send(self.context.bot, self.chat_id, no_key)
+
+    async def not_run(self, problem: SyncError) -> None:
+        """Not retried: the user is watching, and is told it runs elsewhere (or why it stopped)."""
+        if isinstance(problem, SyncAlreadyRunning):  # started between our check and here
+            await tell_already_running(self.context, self.chat_id, self.account, problem.progress, self.locale)
+        else:
+            await outbound.send(self.context.bot, self.chat_id, escape(render(problem.text, self.locale)))
 
 
 async def tell_already_running(

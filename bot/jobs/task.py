@@ -14,13 +14,12 @@ from html import escape
 from procrastinate import JobContext
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.integrations import IntegrationError
 from bot.jobs.auto import AutoSyncWork, daily_offer, send
 from bot.jobs.order import ScanOrder, SyncOrder
 from bot.jobs.progress_message import ProgressMessage
 from bot.jobs.queue import SYNC_RETRY, defer_quote_scan
 from bot.jobs.quote_scan import quotes_needing_scan
-from bot.jobs.step import sync_and_check
+from bot.jobs.step import sync_account_task
 from bot.reconcile import ReconcileService
 from bot.reconcile.views import sync_line
 from bot.sync import ProgressEvent, SyncError, SyncService
@@ -45,6 +44,37 @@ class WorkerServices:
     progress_interval: float = PROGRESS_INTERVAL
 
 
+class WorkerView:
+    """One account's sync in its own progress message, edited by the worker."""
+
+    def __init__(
+        self,
+        message: ProgressMessage,
+        events: list[ProgressEvent | None],
+        names: list[str],
+        locale: str,
+        *,
+        last_attempt: bool,
+    ) -> None:
+        self.message, self.events, self.names, self.locale = message, events, names, locale
+        self.last_attempt = last_attempt
+
+    def show(self, event: ProgressEvent) -> None:
+        self.events[0] = event
+        self.message.show(progress(self.events, self.names, self.locale))
+
+    async def key_gone(self) -> None:
+        await self.message.close(t("sync.no_key", locale=self.locale, name=escape(self.names[0])))
+
+    async def not_run(self, problem: SyncError) -> None:
+        """Raises `problem`: the job is retried. The message says why only when no retry is left."""
+        if self.last_attempt:
+            await self.message.close(escape(render(problem.text, self.locale)))
+        else:
+            await self.message.close(progress(self.events, self.names, self.locale))
+        raise problem
+
+
 def _last_attempt(context: JobContext) -> bool:
     attempts = context.job.attempts if context.job is not None else 0
     return SYNC_RETRY.max_attempts is not None and attempts + 1 >= SYNC_RETRY.max_attempts
@@ -66,20 +96,11 @@ async def sync_account(
     events: list[ProgressEvent | None] = [None]
     names = [order.account_name]
     message = ProgressMessage(work.bot, chat_id, message_id, interval=work.progress_interval)
-
-    def on_progress(event: ProgressEvent) -> None:
-        events[0] = event
-        message.show(progress(events, names, locale))
-
+    view = WorkerView(message, events, names, locale, last_attempt=_last_attempt(context))
     started = time.monotonic()
     try:
-        synced = await sync_and_check(work.sync, work.reconciler, telegram_user_id, integration_id, on_progress)
-    except IntegrationError:  # the account or its key is gone since the press: nothing to retry
-        await message.close(t("sync.no_key", locale=locale, name=escape(account_name)))
-        return
-    except SyncError as problem:  # its lease is held or lost: the job is retried (SYNC_RETRY) unless this was the last
-        closing = escape(render(problem.text, locale)) if _last_attempt(context) else progress(events, names, locale)
-        await message.close(closing)
+        synced = await sync_account_task(work.sync, work.reconciler, telegram_user_id, integration_id, view)
+    except SyncError:  # told by the view; the job is retried (SYNC_RETRY) unless this was the last attempt
         raise
     except asyncio.CancelledError:  # the worker is stopping: the job goes back to the queue, the message stays
         message.stop()
@@ -88,6 +109,8 @@ async def sync_account(
         lines = progress(events, names, locale).removeprefix(t("sync.started", locale=locale)).lstrip()
         await message.close(t("closing.sync.failed", locale=locale) + "\n\n" + lines)
         raise
+    if synced is None:  # the key is gone: nothing to retry
+        return
     result, checked = synced.result, synced.checked
     await message.close(progress(events, names, locale))
     text = summary([result], time.monotonic() - started, locale)
