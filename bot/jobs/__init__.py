@@ -2,9 +2,10 @@
 (PostgreSQL, procrastinate).
 
 With TALLYBOT_SYNC_WORKERS off — always on the embedded SQLite database — the bot runs syncs itself, as asyncio tasks
-(handlers/sync.py, handlers/autosync.py), through the same pieces a worker runs: one account's sync and balance check
-(step.py), automatic sync's task function, due pass and notices (auto.py); both ways run `SyncService.run` under the
-same lease, so a sync of one account never runs twice at once whoever starts it."""
+(handlers/sync.py, handlers/autosync.py), through the same pieces a worker runs: one account's sync task with its
+balance check (step.py), the quote scan after the summary (quote_scan.py; a follow-up job on workers, scan_tasks.py),
+automatic sync's task function, due pass and notices (auto.py); both ways run `SyncService.run` under the same lease,
+so a sync of one account never runs twice at once whoever starts it."""
 
 from bot.jobs.order import QueuedSync, SyncOrder
 
