@@ -3,15 +3,16 @@
 On exchanges whose trades are asked market by market (Binance), a coin bought with USDT and sold back in full, never
 deposited or withdrawn, leaves no evidence of its market: its trades are missed, and what shows is a USDT balance
 the history does not explain (cause `quote_markets`). A quote scan then asks every listed market of that quote once
-(connectors/fetchers/binance/trades.py), in a sync of spot trades only, and reconciles again.
+(connectors/fetchers/binance/trades.py), in a sync of spot (and margin) trades only, and reconciles again.
 
-Spot markets only. Binance's margin trade list could be probed the same way: `GET /sapi/v1/margin/myTrades` takes
-one `symbol` (mandatory), `isIsolated`, and `fromId` ("If fromId is set, it will get trades >= that fromId"), weight
-10 from the `/sapi` IP budget (developers.binance.com/docs/margin_trading/trade/Query-Margin-Account-Trade-List), so
-a probe of every cross-margin pair of a quote costs 10 a pair (isolated pairs are listed by the isolated account while
-enabled). The margin fetcher asks the pairs its account's coins, loans and interest name; widening that to a scan is
-its owner's change (connectors/fetchers/binance/margin.py). Until then the cause says plainly what the scan does not
-reach: `reconcile.cause.quote_markets` names margin and futures markets settled in the quote.
+Margin markets too, where the account syncs margin trades: the scan's sync runs them beside spot trades, and Binance's
+margin fetcher probes every listed market of the quote open to margin (`isMarginTradingAllowed`) that its evidence did
+not name, in cross margin (connectors/fetchers/binance/margin.py). `GET /sapi/v1/margin/myTrades` takes one `symbol`
+(mandatory), `isIsolated`, and `fromId`, weight 10 from the `/sapi` IP budget
+(developers.binance.com/docs/margin_trading/trade/Query-Margin-Account-Trade-List): n margin pairs of a quote cost
+10 n of that budget's 12,000 a minute. Isolated pairs are listed by the isolated account and always asked. A futures
+market is not probed: the cause `reconcile.cause.quote_markets` says so. The margin probes keep their cursors but not
+a list of their own: a scan cut short asks them all again at its next run (each from its cursor).
 
 The scan's markets are kept in the spot-trades discovery cursor while it runs, and every market probed keeps its own
 cursor: so its progress ("n of m") is read from the stored cursors, by any process, and a scan cut short resumes at
