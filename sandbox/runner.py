@@ -210,8 +210,8 @@ def _start_exchange_emulators(seed: int) -> dict[str, ExchangeEmulator]:
         "kraken": KrakenEmulator(seed=seed + 6, profile=KRAKEN_DEMO_ACCOUNT, listed_symbols=markets),
         "coinbase": CoinbaseEmulator(seed=seed + 7, profile=account, listed_symbols=markets),
         "mexc": MexcEmulator(seed=seed + 9, profile=account, listed_symbols=markets, futures=True),
-        # Gate's demo account also traded perpetual futures (gate_futures_script.py).
-        "gate": GateEmulator(seed=seed + 10, profile=account, listed_symbols=markets, derivatives=True),
+        # Gate's demo account also traded perpetual and delivery futures (gate_futures_script.py).
+        "gate": GateEmulator(seed=seed + 10, profile=account, listed_symbols=markets, derivatives=True, delivery=True),
         "htx": HtxEmulator(seed=seed + 11, profile=account, listed_symbols=markets, futures=True),
         "bigone": BigoneEmulator(seed=seed + 12, profile=account, listed_pairs=markets),
         # A year of spot executions on JPY and BTC markets, crypto and JPY deposits and withdrawals.

@@ -196,10 +196,11 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     assert first_requests[DIVIDENDS] == 1  # no range limit documented: one range, one page
     assert not gate.requests.unexpected
     # The second sync starts where the first ended: one request per list, nothing else.
-    # The futures accounts are asked whether they hold history (USER_NOT_FOUND: neither was opened), once by the
-    # fetcher and once by the balance read, which also reads spot.
+    # The perpetual and delivery futures accounts are asked whether they hold history (USER_NOT_FOUND: none was
+    # opened), once by the fetcher and once by the balance read, which also reads spot.
     lists = {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1, BOOK: 1, SPOT_BALANCES: 1}
-    assert again == lists | {FUTURES_ACCOUNT.format(settle): 2 for settle in ("usdt", "btc")}, again
+    futures_accounts = {FUTURES_ACCOUNT.format(settle): 2 for settle in ("usdt", "btc")}
+    assert again == lists | futures_accounts | {"/api/v4/delivery/usdt/accounts": 2}, again
     assert "✅ Gate-1: 0 new" in second, second
     assert "Gate" in status
     # The account book's kind: its moves counted in the summary (the sub-account one too) and listed in /status.
