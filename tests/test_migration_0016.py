@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection
 
-from bot.exports import ExportService
+from bot.exports import ExportFormat, ExportReport, ExportService
 from bot.imports import ImportService
 from bot.integrations import AdvancedOptions, IntegrationService
 from bot.secret import Secret
@@ -41,10 +41,6 @@ PROFILE = AccountProfile(
 )
 LIFTED = KrakenLimits(max_counter=1e9, decay_per_second=1e9)
 CONVERT_LINES = ("spend", "receive")
-# Written through the tables, naming only the columns 0015 has.
-users = User.__table__
-integrations = Integration.__table__
-transactions = Transaction.__table__
 
 
 async def _migrate(database: Database, revision: str, *, down: bool = False) -> None:
@@ -153,10 +149,10 @@ def _convert_rows(rows: list[Transaction]) -> set[tuple[str, str, str | None, st
     }
 
 
-async def _exported(database: Database, fmt: str, path: Path) -> list[dict[str, str]]:
-    await ExportService(database).export(1001, fmt=fmt, path=path)  # type: ignore[arg-type]
+async def _exported(database: Database, fmt: ExportFormat, path: Path) -> tuple[ExportReport, list[dict[str, str]]]:
+    report = await ExportService(database).export(1001, fmt=fmt, path=path)
     with path.open(encoding="utf-8", newline="") as file:
-        return list(csv.DictReader(file))
+        return report, list(csv.DictReader(file))
 
 
 async def test_a_kraken_account_synced_before_the_change_syncs_again_and_exports_each_convert_once(
@@ -183,13 +179,14 @@ async def test_a_kraken_account_synced_before_the_change_syncs_again_and_exports
             lines = _convert_lines(kraken)
             old = [_old_ledger_line(summary.id, e, asset, source="api") for e, asset in lines]
             async with database.engine.execution_options(tallybot_write=True).begin() as connection:
-                await connection.execute(sa.insert(transactions), old)
+                await connection.execute(sa.insert(Transaction), old)
 
             await upgrade_to_head(database)
             migrated = _convert_rows(await _rows(database, summary.id))
             result = await SyncService(database, service, pool).run(1001, summary.id)
             rows = await _rows(database, summary.id)
-            tallybot = await _exported(database, "tallybot", tmp_path / "tallybot.csv")
+            _, tallybot = await _exported(database, "tallybot", tmp_path / "tallybot.csv")
+            koinly_report, koinly = await _exported(database, "koinly", tmp_path / "koinly.csv")
         finally:
             await pool.close()
             await database.dispose()
@@ -210,6 +207,20 @@ async def test_a_kraken_account_synced_before_the_change_syncs_again_and_exports
     assert len(tallybot) == every_record
     exported_legs = [line["natural_key"] for line in tallybot if line["kind"] == "convert"]
     assert sorted(exported_legs) == sorted(f"convert:{e.ledger_id}" for e, _ in lines)
+    # Koinly's file: every record read, none left out as a ledger line of unknown meaning (an old spend/receive row
+    # left beside its convert leg would be), and each convert's coins as much as the convert moved, once (whether its
+    # legs are written apart or paired into one trade, a Kraken line's refid is in the Description; which column,
+    # Sent or Received, is the export's own concern).
+    for c in account.converts:
+        moved: dict[str, Decimal] = {}
+        for line in koinly:
+            if line["Description"].endswith(f"#{c.id}"):
+                for amount, currency in (("Sent Amount", "Sent Currency"), ("Received Amount", "Received Currency")):
+                    if line[amount]:
+                        moved[line[currency]] = moved.get(line[currency], Decimal(0)) + Decimal(line[amount])
+        assert moved == {c.from_asset: c.from_amount, c.to_asset: c.to_amount}, c
+    assert koinly_report.records == every_record
+    assert "export.skip.unknown_ledger" not in koinly_report.skipped
 
 
 async def test_an_uploaded_ledgers_csv_uploaded_again_adds_nothing_and_the_way_down_restores_the_old_rows(
@@ -223,14 +234,14 @@ async def test_an_uploaded_ledgers_csv_uploaded_again_adds_nothing_and_the_way_d
     try:
         await _migrate(database, "0015")
         async with database.engine.execution_options(tallybot_write=True).begin() as connection:
-            await connection.execute(sa.insert(users).values(telegram_user_id=1001, timezone="UTC"))
-            user_id = (await connection.execute(sa.select(users.c.id))).scalar_one()
+            await connection.execute(sa.insert(User).values(telegram_user_id=1001, timezone="UTC"))
+            user_id = (await connection.execute(sa.select(User.id))).scalar_one()
             ids = []
             for exchange in ("kraken", "okx"):
                 inserted = await connection.execute(
-                    sa.insert(integrations)
+                    sa.insert(Integration)
                     .values(user_id=user_id, exchange_id=exchange, account_name=f"{exchange}-1")
-                    .returning(integrations.c.id)
+                    .returning(Integration.id)
                 )
                 ids.append(inserted.scalar_one())
             kraken_id, okx_id = ids
@@ -252,7 +263,7 @@ async def test_an_uploaded_ledgers_csv_uploaded_again_adds_nothing_and_the_way_d
                 "raw": {**old[0]["raw"], "txid": "LADJ01-AAAAA-AAAAAA", "type": "adjustment"},
             }
             elsewhere = {**old[0], "integration_id": okx_id, "raw": {"type": "spend", "billId": "1"}}
-            await connection.execute(sa.insert(transactions), [*old, twin, adjustment, elsewhere])
+            await connection.execute(sa.insert(Transaction), [*old, twin, adjustment, elsewhere])
 
         await _migrate(database, "0016")
         migrated = await _rows(database, kraken_id)

@@ -69,7 +69,7 @@ def _rekeyed(key: str, old: str, new: str) -> str:
     return f"{new}:{key[len(old) + 1 :]}"[:_KEY_LENGTH]
 
 
-def _convert_lines(connection: sa.Connection, kind: str) -> list[sa.Row[Any]]:
+def _convert_lines(connection: sa.Connection, kind: str) -> list[Any]:
     """Kraken's stored spend/receive lines of this kind, under this kind's keys."""
     kraken = sa.select(_integrations.c.id).where(_integrations.c.exchange_id == _KRAKEN)
     t = _transactions.c
