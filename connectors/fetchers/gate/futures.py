@@ -200,8 +200,6 @@ class GateFutures:
                 await call(self.client, product.fills, params, endpoint=spec.endpoint, report=report, market=market)
                 or []
             )
-            if listed and not rows.multipliers:
-                rows.multipliers.update(await self.multipliers((product, settle), spec.endpoint, report))
             done = len(listed) < spec.page_size
             for row in listed:
                 ident, at = int(row["id"]), seconds_to_ms(row["create_time"])
@@ -209,6 +207,8 @@ class GateFutures:
                     done = True
                     break
                 if at <= end:
+                    if not rows.multipliers:  # the contracts, read only when a fill is new (not on an idle re-sync)
+                        rows.multipliers.update(await self.multipliers((product, settle), spec.endpoint, report))
                     records.append(rows.fill(row))
                     newest = max(newest, ident)
             offset += len(listed)
