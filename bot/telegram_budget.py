@@ -8,8 +8,9 @@ process (PTB's AIORateLimiter) would let N processes send N times the budget.
 
 So on PostgreSQL — the one service every process of such a deployment shares — each request that names a chat first
 reserves its turn in the `telegram_budget` table (GCRA: one row per limit holds when its next message may go, moved on
-by one interval per message in a single upsert, on the database's clock), then waits for it. The chat's own limit is
-reserved first and the bot's overall one last, right before the request leaves, so a message waiting for its chat
+by one interval per message in a single upsert, on the database's clock: connectors/shared_budget.py, which the
+exchanges' per-IP budgets share), then waits for it. The chat's own limit is reserved first and the bot's overall one
+last, right before the request leaves, so a message waiting for its chat
 does not sit on a slot of the overall budget. Requests without a chat (answerCallbackQuery, getUpdates) are not
 paced, as in PTB's AIORateLimiter. A 429 that gets through anyway (another bot's traffic, Telegram being stricter)
 moves the overall row past its `retry_after`: every process pauses, not only the one that was told.
@@ -22,65 +23,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.engine import make_url
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.settings import Settings
+from connectors.shared_budget import UNREACHABLE, BudgetTable, Limit, is_postgresql
 
 log = logging.getLogger(__name__)
 
 # The overall limit's row; a chat's row is its id (a number, or a channel's @username).
 ALL_CHATS = "*"
-# Chat rows outlive their last message by this much, then the next sweep deletes them (a chat id is a user's id).
-CHAT_ROW_SECONDS = 60.0
 MAX_RETRIES = 3
 
-
-@dataclass(frozen=True)
-class Limit:
-    """A GCRA limit: one message every `interval` seconds, `burst` of them at once after a quiet spell."""
-
-    interval: float
-    burst: int = 1
-
-    @property
-    def tolerance(self) -> float:
-        return self.interval * (self.burst - 1)
+__all__ = ["ALL_CHATS", "Limit", "SharedTelegramBudget", "TelegramLimits", "chat_key", "rate_limiter_for"]
 
 
 @dataclass(frozen=True)
 class TelegramLimits:
     # 25 a second, not 30: the FAQ says "or so", and requests reserved in order may reach Telegram a little bunched.
-    overall: Limit = Limit(1 / 25)
+    overall: Limit = Limit(1 / 25)  # noqa: RUF009  (Limit is frozen: one shared default is safe)
     # One a second with a short burst: a reply and a menu, or a progress edit beside an answer, go at once.
-    private_chat: Limit = Limit(1.0, burst=3)
+    private_chat: Limit = Limit(1.0, burst=3)  # noqa: RUF009
     # 20 a minute, evenly: a group's bursts are not documented as allowed.
-    group: Limit = Limit(60 / 20)
+    group: Limit = Limit(60 / 20)  # noqa: RUF009
 
 
 TELEGRAM_LIMITS = TelegramLimits()
-
-_RESERVE = """
-INSERT INTO telegram_budget AS b (key, next_at)
-VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
-ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8) + $2
-RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
-"""
-_PAUSE = """
-INSERT INTO telegram_budget AS b (key, next_at)
-VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
-ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8 + $2)
-"""
-_SWEEP = """
-DELETE FROM telegram_budget WHERE key <> $1 AND next_at < extract(epoch FROM clock_timestamp())::float8 - $2::float8
-"""
 
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
 
@@ -95,30 +67,21 @@ def chat_key(chat_id: object) -> tuple[str, bool] | None:
     return str(chat_id)[:40], group
 
 
-def plain_dsn(database_url: str) -> str:
-    """asyncpg's DSN from the SQLAlchemy URL (any PostgreSQL driver named in it)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class SharedTelegramBudget(BaseRateLimiter[int]):
     """PTB's rate-limiter interface over the `telegram_budget` table (see the module's docstring)."""
 
     def __init__(
         self, database_url: str, *, limits: TelegramLimits = TELEGRAM_LIMITS, max_retries: int = MAX_RETRIES
     ) -> None:
-        self._dsn = plain_dsn(database_url)
+        self._table = BudgetTable(database_url, keep=ALL_CHATS)
         self._limits = limits
         self._max_retries = max_retries
-        self._pool: asyncpg.Pool | None = None
-        self._swept_at = 0.0
 
     async def initialize(self) -> None:
-        await self._ready()
+        await self._table.ready()
 
     async def shutdown(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await self._table.close()
 
     async def process_request(
         self,
@@ -152,14 +115,8 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
     async def _take(self, key: str, limit: Limit) -> None:
         """Reserve the limit's next turn and sleep until it (no sleep while a burst is left)."""
         try:
-            pool = await self._ready()
-            async with pool.acquire() as connection:
-                row = await connection.fetchrow(_RESERVE, key, limit.interval)
-                if row is None:
-                    return
-                wait = row["next_at"] - limit.interval - limit.tolerance - row["now"]
-                await self._sweep(connection)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as problem:
+            wait = await self._table.reserve(key, limit)
+        except UNREACHABLE as problem:
             # The database is the bot's own: when it does not answer, a message still goes (Telegram's 429 is
             # waited out above) rather than failing the user's request.
             log.warning("Telegram budget not reachable (%s): sending unpaced", type(problem).__name__)
@@ -169,30 +126,15 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
 
     async def _pause(self, seconds: float) -> None:
         try:
-            pool = await self._ready()
-            async with pool.acquire() as connection:
-                await connection.execute(_PAUSE, ALL_CHATS, seconds)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await self._table.pause(ALL_CHATS, seconds)
+        except UNREACHABLE:
             await asyncio.sleep(seconds)
-
-    async def _sweep(self, connection: asyncpg.Connection) -> None:
-        now = time.monotonic()
-        if now - self._swept_at < CHAT_ROW_SECONDS:
-            return
-        self._swept_at = now
-        await connection.execute(_SWEEP, ALL_CHATS, CHAT_ROW_SECONDS)
-
-    async def _ready(self) -> asyncpg.Pool:
-        if self._pool is None:
-            # Two connections: a reservation is one short statement, and the second keeps a sweep from queueing sends.
-            self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
-        return self._pool
 
 
 def rate_limiter_for(settings: Settings) -> BaseRateLimiter[int]:
     """The shared budget on PostgreSQL (replicas and workers may send at once); PTB's in-process limiter otherwise."""
     url = settings.database_url
-    if url is not None and url.startswith(("postgresql://", "postgresql+")):
+    if url is not None and is_postgresql(url):
         return SharedTelegramBudget(url)
     # Wait out Telegram's flood-wait answers (429 retry_after) instead of failing the update.
     return AIORateLimiter(max_retries=MAX_RETRIES)

@@ -25,6 +25,7 @@ from connectors.diagnosis.facts import (
     record_answer,
     task_answer,
 )
+from connectors.exchange_budget import SharedExchangeBudget
 from connectors.urls import apply_url_override
 
 log = logging.getLogger(__name__)
@@ -169,9 +170,17 @@ class _Lease:
 class ClientPool:
     """Creates clients lazily, shares what is per exchange, and closes clients left idle."""
 
-    def __init__(self, url_overrides: Mapping[str, str] | None = None, *, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        url_overrides: Mapping[str, str] | None = None,
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        shared_budget: SharedExchangeBudget | None = None,
+    ) -> None:
         self.url_overrides = dict(url_overrides or {})
         self.idle_seconds = idle_seconds
+        # Other processes on this IP (workers of a PostgreSQL deployment) spend the same per-IP budgets.
+        self.shared_budget = shared_budget
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[tuple[str, str], _Lease] = {}
         self._market_sources: dict[str, Any] = {}
@@ -214,6 +223,8 @@ class ClientPool:
         # Where the limit counts per key (PER_KEY_LIMITS), each credential's client keeps its own.
         if exchange_id not in PER_KEY_LIMITS | OWN_CLIENTS:
             client.throttler = self._throttlers.setdefault(exchange_id, client.throttler)
+            if self.shared_budget is not None:
+                self.shared_budget.pace(client, exchange_id)
         # Budgets per IP that the fetchers pace themselves (Binance /sapi): one set for every client of the exchange.
         client.tallybot_shared = self._shared.setdefault(exchange_id, {})
         return client
@@ -324,6 +335,8 @@ class ClientPool:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self.shared_budget is not None:
+            await self.shared_budget.close()
 
 
 def _own_client(

@@ -1,0 +1,112 @@
+"""Rate budgets shared by every process of a PostgreSQL deployment: one GCRA row per budget in `telegram_budget`.
+
+A limit that an outside service counts for the whole deployment (Telegram's per bot, an exchange's per IP) cannot
+be kept by a limiter in each process: N processes would spend N times the budget. PostgreSQL is the one service
+every process shares, so each budget is one row holding when its next unit may go (GCRA's theoretical arrival
+time, in seconds of the database's clock). Reserving `units` moves the row on by `units` intervals in a single
+upsert and says how long to wait for the turn; nothing is held between statements, so a process that dies leaves
+nothing to clean up.
+
+The table is migration 0015's `telegram_budget` (the Telegram budget came first: bot/telegram_budget.py); exchange
+budgets are rows of their own there (keys `x:<exchange>`, see connectors/exchange_budget.py). Rows of a budget
+not used for a minute are swept: an absent row is the same as one whose turn has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+# Rows outlive their last reservation by this much, then the next sweep deletes them (a chat id is a user's id).
+IDLE_ROW_SECONDS = 60.0
+# What a database that does not answer raises: the caller then goes on paced by whatever it has in-process.
+UNREACHABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+_RESERVE = """
+INSERT INTO telegram_budget AS b (key, next_at)
+VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
+ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8) + $2
+RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
+"""
+_PAUSE = """
+INSERT INTO telegram_budget AS b (key, next_at)
+VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
+ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8 + $2)
+"""
+_SWEEP = """
+DELETE FROM telegram_budget WHERE key <> $1 AND next_at < extract(epoch FROM clock_timestamp())::float8 - $2::float8
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A GCRA limit: one unit every `interval` seconds, `burst` of them at once after a quiet spell."""
+
+    interval: float
+    burst: int = 1
+
+    @property
+    def tolerance(self) -> float:
+        return self.interval * (self.burst - 1)
+
+
+def plain_dsn(database_url: str) -> str:
+    """asyncpg's DSN from the SQLAlchemy URL (any PostgreSQL driver named in it)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def is_postgresql(database_url: str | None) -> bool:
+    return database_url is not None and database_url.startswith(("postgresql://", "postgresql+"))
+
+
+class BudgetTable:
+    """The budget rows of one deployment, through a small pool of this process (opened at first use)."""
+
+    def __init__(self, database_url: str, *, keep: str = "") -> None:
+        self._dsn = plain_dsn(database_url)
+        self._keep = keep  # a row the sweep never deletes (Telegram's overall row carries its 429 pauses)
+        self._pool: asyncpg.Pool | None = None
+        self._swept_at = 0.0
+
+    async def reserve(self, key: str, limit: Limit, units: float = 1.0) -> float:
+        """Reserve `units` turns of the limit in a row; seconds until the first may go (≤ 0: at once).
+
+        Raises one of UNREACHABLE when the database does not answer."""
+        pool = await self.ready()
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(_RESERVE, key, limit.interval * units)
+            if row is None:
+                return 0.0
+            wait: float = row["next_at"] - limit.interval * units - limit.tolerance - row["now"]
+            await self._sweep(connection)
+        return wait
+
+    async def pause(self, key: str, seconds: float) -> None:
+        """No turn of `key` before `seconds` from now (a 429's retry_after, for every process)."""
+        pool = await self.ready()
+        async with pool.acquire() as connection:
+            await connection.execute(_PAUSE, key, seconds)
+
+    async def _sweep(self, connection: asyncpg.Connection) -> None:
+        now = time.monotonic()
+        if now - self._swept_at < IDLE_ROW_SECONDS:
+            return
+        self._swept_at = now
+        await connection.execute(_SWEEP, self._keep, IDLE_ROW_SECONDS)
+
+    async def ready(self) -> asyncpg.Pool:
+        if self._pool is None:
+            # Two connections: a reservation is one short statement, and the second keeps a sweep from queueing one.
+            self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
