@@ -231,6 +231,7 @@ async def test_an_uploaded_ledgers_csv_uploaded_again_adds_nothing_and_the_way_d
         ledger_file = ledgers_csv(kraken.book)
         lines = _convert_lines(kraken)
         legs = _legs_by_hand(kraken)
+        account = kraken.account
     try:
         await _migrate(database, "0015")
         async with database.engine.execution_options(tallybot_write=True).begin() as connection:
@@ -286,6 +287,9 @@ async def test_an_uploaded_ledgers_csv_uploaded_again_adds_nothing_and_the_way_d
     # The file again: every convert line met by its key; the rest of the ledger is new (not uploaded before).
     assert report.rejected_total == 0
     assert report.matched.get("key") == 6
+    rest = len(account.trades) + len(account.deposits) + len(account.withdrawals) + len(account.transfers)
+    assert report.new == rest + len(account.rewards)
+    assert len(uploaded_again) == 6 + 1 + report.new
     assert _convert_rows(uploaded_again) == legs
     assert sum(r.kind == "convert" for r in uploaded_again) == 6
     # The way down: the old code's rows again (the twin's one copy back as its ledger line), the adjustment as it was.
