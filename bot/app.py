@@ -41,6 +41,7 @@ from bot.updates import PerUserOrder
 from bot.users import UserService
 from bot.vault import Vault
 from connectors.clients import ClientPool
+from connectors.exchange_budget import exchange_budget_for
 
 # The one arrow up from the application to its Telegram adapters: this factory builds the Application, so it is the
 # composition root that hands the handlers to it; `handlers.registry` decides which and in what order.
@@ -73,7 +74,8 @@ async def open_services(settings: Settings, bot_id: int) -> Services:
         await database.dispose()
         raise
     integrations = IntegrationService(database, vault)
-    pool = ClientPool(settings.exchange_url_overrides)
+    # Workers and replicas on one IP spend each exchange's per-IP budget together (connectors/exchange_budget.py).
+    pool = ClientPool(settings.exchange_url_overrides, shared_budget=exchange_budget_for(settings.database_url))
     return Services(
         settings=settings,
         database=database,

@@ -32,6 +32,7 @@ from bot.sync import SyncService
 from bot.telegram_budget import rate_limiter_for
 from bot.vault import Vault
 from connectors.clients import ClientPool
+from connectors.exchange_budget import exchange_budget_for
 from db.migrate import apply_job_schema
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ async def run_worker(settings: Settings) -> None:
         if await apply_job_schema(url):
             log.info("created the sync job queue's tables")
         vault = Vault(await checked_key_ring(settings, database))
-        pool = ClientPool(settings.exchange_url_overrides)
+        # Workers and replicas on one IP spend each exchange's per-IP budget together (connectors/exchange_budget.py).
+        pool = ClientPool(settings.exchange_url_overrides, shared_budget=exchange_budget_for(settings.database_url))
         integrations = IntegrationService(database, vault)
         sync = SyncService(
             database,
