@@ -4,10 +4,11 @@ stores every fill, closing profit or loss and funding payment of the futures acc
 The account (sandbox/exchanges/htx_futures.py over mexc_futures_script.py, 75 days back so that the contract API's
 90-day reach holds it all): 5,000 USDT deposited, 3,000 USDT moved to the futures account, ten round trips in
 BTC-USDT and SOL-USDT (cross margin) and ETH-USDT (isolated margin, 1,000 USDT moved into its own account first) with
-funding while held, 500 USDT moved back, a SOL-USDT long still open. Its spot history is three weeks long. A second
-sync asks only for what is new; an account that never opened contract trading sees both futures kinds skipped in
-/status with the reason; one holding coin-margined swaps and delivery futures, which Tallybot does not read yet, sees
-a gap naming each.
+funding while held, 500 USDT moved back, a SOL-USDT long still open; and 0.5 BTC deposited, 0.2 BTC moved to a
+coin-margined BTC-USD swap account, two round trips there (sandbox/exchanges/htx_coin_swap.py). Its spot history is
+three weeks long. A second sync asks only for what is new; an account that never opened contract trading sees both
+futures kinds skipped in /status with the reason; one holding coin-margined delivery futures, which Tallybot does not
+read yet, sees a gap naming them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ FILLS = "/linear-swap-api/v3/swap_cross_matchresults_exact"
 ISOLATED_FILLS = "/linear-swap-api/v3/swap_matchresults_exact"
 ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
 ISOLATED_ACCOUNTS = "/linear-swap-api/v1/swap_account_info"
+COIN_FILLS = "/swap-api/v3/swap_matchresults_exact"
+COIN_RECORDS = "/swap-api/v3/swap_financial_record_exact"
+COIN_ACCOUNTS = "/swap-api/v1/swap_account_info"
 SIZE = {"BTC_USDT": Decimal("0.0001"), "ETH_USDT": Decimal("0.01"), "SOL_USDT": Decimal(1)}  # the script's
 CCXT = {"BTC_USDT": "BTC/USDT:USDT", "ETH_USDT": "ETH/USDT:USDT", "SOL_USDT": "SOL/USDT:USDT"}
 
@@ -99,6 +103,29 @@ async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_re
         "realized_pnl": {(CCXT[d.symbol], "USDT", d.profit, d.time) for d in script.deals if d.profit},
         "funding": {(CCXT[f.symbol], "USDT", f.funding, f.time) for f in script.funding},
     }
+    # The coin-margined swap, read as a person reads its rows: USD turnover over the price is the coin quantity, the
+    # fee, profit and funding in BTC.
+    coin = htx.coin_swap
+    assert coin is not None
+    for f in coin.fills:
+        side = "buy" if f.buys else "sell"
+        amount = f.turnover / f.price
+        truth["futures_trade"].add(
+            ("BTC/USD:BTC", side, "BTC", amount, f.price, "USD", f.turnover, "BTC", f.fee, f.time)
+        )
+        if f.profit:
+            truth["realized_pnl"].add(("BTC/USD:BTC", "BTC", f.profit, f.time))
+    for line in coin.lines:
+        if line.type in (30, 31):
+            truth["funding"].add(("BTC/USD:BTC", "BTC", line.amount, line.time))
+    # By hand: a long of 10 contracts (1,000 USD) from 40,000 to 50,000 is 0.025 BTC in and 0.02 BTC out, 0.005 BTC
+    # made; a short of 20 (2,000 USD) from 62,500 to 50,000 is 0.032 BTC and 0.04 BTC, 0.008 BTC made.
+    assert [(f.turnover / f.price, f.profit) for f in coin.fills] == [
+        (Decimal("0.025"), 0),
+        (Decimal("0.02"), Decimal("0.005")),
+        (Decimal("0.032"), 0),
+        (Decimal("0.04"), Decimal("0.008")),
+    ]
     assert len(script.deals) == 21 and len({d.symbol for d in script.deals}) == 3
     assert {d.symbol for d in script.deals if d.symbol == "ETH_USDT"}, "the isolated contract was traded"
     assert futures_rows(rows) == truth
@@ -111,9 +138,11 @@ async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_re
     assert "✅ HTX-1: 0 new" in again, again
     # The re-sync: the cross account once to see it is open and once for its balance, the isolated list once for the
     # accounts to walk and once for the balance; one 48-hour window of each account's records (read to an empty
-    # page) and one per contract: BTC-USDT and SOL-USDT cross, ETH-USDT isolated.
-    assert (second[ACCOUNT], second[ISOLATED_ACCOUNTS]) == (2, 2), second
+    # page) and one per contract: BTC-USDT and SOL-USDT cross, ETH-USDT isolated; the coin-margined swap account's
+    # list (which accounts hold coins, and their balance), one window of its records and of its fills.
+    assert (second[ACCOUNT], second[ISOLATED_ACCOUNTS], second[COIN_ACCOUNTS]) == (2, 2, 2), second
     assert (second[RECORDS], second[FILLS], second[ISOLATED_FILLS]) == (2, 2, 1), second
+    assert (second[COIN_RECORDS], second[COIN_FILLS]) == (1, 1), second
     assert "🟢 HTX-1" in status and "✅ The history explains every balance." in status, status
     for kind in ("Futures trades", "Funding fees"):
         assert f"  ✅ {kind}\n" in status, status
@@ -134,15 +163,15 @@ async def test_an_account_that_never_opened_contracts_shows_both_kinds_skipped_w
     assert "✅ HTX-1: the history explains every balance." in summary, summary
 
 
-async def test_coin_margined_swaps_and_delivery_futures_held_show_as_gaps_naming_each(
+async def test_coin_margined_delivery_futures_held_show_as_a_gap_naming_them(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
-    held = {"BTC-USD": Decimal("0.5"), "ETH": Decimal(3)}  # a BTC-USD swap account and an ETH delivery account
+    held = {"ETH": Decimal(3)}  # an ETH delivery account
     async with HtxEmulator(seed=44, profile=THREE_WEEKS, listed_symbols=20, futures=True, coin_held=held) as htx:
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"htx": htx.base_url})
         async with running_bot(settings) as app:
             await connect(app.bot_data[SERVICES_KEY], htx)
             await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=180)
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
-    for product in ("coin-margined perpetual swaps", "coin-margined delivery futures"):
-        assert f"Your HTX account holds {product}, whose history Tallybot does not fetch yet" in status, status
+    assert "Your HTX account holds coin-margined delivery futures, whose history Tallybot does not fetch" in status
+    assert "coin-margined perpetual swaps" not in status, status  # read: no gap

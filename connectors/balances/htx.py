@@ -1,6 +1,6 @@
-"""HTX's balance reads: the spot account and the USDT-margined futures accounts, cross and isolated
-(docs/exchange-apis/htx.md names each page and field). Coin-margined accounts are not read: their history is not
-fetched yet (a gap says so), and a balance no history explains would only stand unexplained."""
+"""HTX's balance reads: the spot account, the USDT-margined futures accounts (cross and isolated) and the coin-margined
+swap accounts (docs/exchange-apis/htx.md names each page and field). Coin-margined delivery accounts are not read:
+their history is not fetched yet (a gap says so), and a balance no history explains would only stand unexplained."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import ccxt
 
 from connectors.balances.model import Wallet, WalletRead, amount_sum
-from connectors.fetchers.htx.futures import ACCOUNT, ISOLATED_ACCOUNTS, ContractApi
+from connectors.fetchers.htx.futures import ACCOUNT, COIN_SWAP_ACCOUNTS, ISOLATED_ACCOUNTS, ContractApi
 
 
 class HtxWallet(StrEnum):
@@ -20,6 +20,7 @@ class HtxWallet(StrEnum):
 
     USDT_FUTURES = "usdt_futures"
     USDT_ISOLATED = "usdt_isolated"
+    COIN_SWAP = "coin_swap"
 
 
 async def _spot_account(client: Any, params: Mapping[str, str]) -> Any:
@@ -62,6 +63,19 @@ def _htx_isolated(body: Any) -> Iterable[tuple[str, Decimal]]:
     return _htx_futures(body)
 
 
+async def _coin_swap_accounts(client: Any, params: Mapping[str, str]) -> Any:
+    return await ContractApi(client).post(COIN_SWAP_ACCOUNTS, params)
+
+
+def _htx_coin_swap(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # POST /swap-api/v1/swap_account_info: one row per contract, its coin in `symbol`, margin_balance ("Account
+    # rights") less profit_unreal, as the USDT-margined accounts are read.
+    return (
+        (row["symbol"], amount_sum(row, "margin_balance") - amount_sum(row, "profit_unreal"))
+        for row in body.get("data") or []
+    )
+
+
 READS = (
     WalletRead(Wallet.SPOT, "privateGetAccountAccountsIdBalance", {}, _htx_spot, ask=_spot_account),
     WalletRead(
@@ -80,5 +94,13 @@ READS = (
         _htx_isolated,
         absent_errors=(ccxt.AccountNotEnabled,),
         ask=_isolated_accounts,
+    ),
+    WalletRead(
+        HtxWallet.COIN_SWAP,
+        "swap_account_info (coin-margined)",
+        {},
+        _htx_coin_swap,
+        absent_errors=(ccxt.AccountNotEnabled,),
+        ask=_coin_swap_accounts,
     ),
 )

@@ -10,7 +10,8 @@ bound) is ``api-signature-not-valid`` on v1 paths and code 1003 on v2 paths, as 
 allows 20 requests per 2 seconds per UID ("Rate Limit: 20times/2s").
 
 `futures=True` scripts a USDT-margined futures account (htx_futures.py: cross margin, and `isolated` contracts in
-isolated margin; `coin_held` coin-margined accounts whose history is not read), served on the contract API's
+isolated margin; a coin-margined BTC-USD swap account; `coin_held` other coin-margined accounts, their history not
+read), served on the contract API's
 paths beside the spot ones: POSTs signed the same way over ``POST\\n<host>\\n<path>\\n<query>`` with the contract
 API's host (``api.hbdm.com`` or ``api.hbdm.vn``, the one ccxt signs), at most 72 read requests per 3 seconds per UID.
 Rules and sources: docs/exchange-apis/htx.md.
@@ -46,6 +47,7 @@ from sandbox.exchanges.base import (
     retry_after_seconds,
 )
 from sandbox.exchanges.htx_book import LEDGER_REACH_MS, TRADES_REACH_MS, HtxBook, HtxError, HtxIds
+from sandbox.exchanges.htx_coin_swap import fold_coin_swap, script_coin_swap
 from sandbox.exchanges.htx_futures import ContractError, HtxFuturesBook, for_htx
 from sandbox.exchanges.mexc_futures_script import fold_into_account, script_futures
 from sandbox.exchanges.protocol import Call, NotEmulated
@@ -132,10 +134,12 @@ class HtxEmulator(ExchangeEmulator):
         self.uid = 60_000_000 + seed
         # Futures inside the lists' 90-day reach: round trips from 75 days back, the money deposited 85 days back.
         self.futures = for_htx(script_futures(seed, self.clock.now_ms(), days=75), seed) if futures else None
-        if self.futures is not None:
-            self.account = fold_into_account(self.account, self.futures)
+        # And a coin-margined BTC-USD swap account beside them (htx_coin_swap.py).
+        self.coin_swap = script_coin_swap(seed, self.clock.now_ms()) if futures else None
+        if self.futures is not None and self.coin_swap is not None:
+            self.account = fold_coin_swap(fold_into_account(self.account, self.futures), self.coin_swap)
         # With futures, ETH-USDT is traded in isolated margin (its own account); coin-margined accounts only as given.
-        self.contract = HtxFuturesBook(self.futures, self.account, isolated, coin_held)
+        self.contract = HtxFuturesBook(self.futures, self.account, isolated, coin_held, self.coin_swap)
         self.book = HtxBook(self.account, self.uid)
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
@@ -194,7 +198,7 @@ class HtxEmulator(ExchangeEmulator):
     ) -> web.Response:
         """A signed POST of the contract API: the signature over its query (the JSON body is not signed), the UID's
         read budget, then the answer; a refusal in the envelope of the path's version (v1 err_code, v3 code)."""
-        now, v3 = self.clock.now_ms(), path.startswith("/linear-swap-api/v3/")
+        now, v3 = self.clock.now_ms(), "/v3/" in path
         pairs = parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True)
         try:
             try:

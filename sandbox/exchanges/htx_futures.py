@@ -33,6 +33,8 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
+from sandbox.exchanges.htx_coin_swap import CONTRACT as COIN_CONTRACT
+from sandbox.exchanges.htx_coin_swap import CoinSwapScript, fill_row, line_row
 from sandbox.exchanges.mexc_futures_script import CLOSE_LONG, OPEN_LONG, OPEN_SHORT, Deal, MexcFuturesScript
 from sandbox.exchanges.protocol import Call
 from sandbox.exchanges.raw_numbers import number
@@ -149,8 +151,10 @@ class HtxFuturesBook:
         account: ScriptedAccount,
         isolated: frozenset[str] = frozenset(),
         coin_held: Mapping[str, Decimal] | None = None,
+        coin_swap: CoinSwapScript | None = None,
     ) -> None:
         self.script = script
+        self.coin_swap = coin_swap if script else None
         self.account = account
         self.isolated = isolated if script else frozenset()
         self.coin_held = dict(coin_held or {})  # "BTC-USD": a coin-margined swap account, "BTC": a delivery one
@@ -165,6 +169,8 @@ class HtxFuturesBook:
             "/linear-swap-api/v1/swap_cross_account_info": self.account_info,
             "/linear-swap-api/v1/swap_account_info": self.isolated_account_info,
             "/swap-api/v1/swap_account_info": self.coin_swap_account_info,
+            "/swap-api/v3/swap_matchresults_exact": self.coin_swap_fills,
+            "/swap-api/v3/swap_financial_record_exact": self.coin_swap_records,
             "/api/v1/contract_account_info": self.delivery_account_info,
         }
 
@@ -361,6 +367,27 @@ class HtxFuturesBook:
     def coin_swap_account_info(self, call: Call) -> Json:
         return self._coin_accounts(call, swap=True)
 
+    def _coin_list(self, call: Call, fills: bool) -> Json:
+        """The coin-margined swap lists: `contract` required; the scripted BTC-USD account's rows."""
+        self._script()
+        code = str(call.params.get("contract") or "").upper()
+        if not code or (fills and call.params.get("trade_type") in (None, "")):
+            raise ContractError(1066, "The symbol field cannot be empty. Please re-enter.")  # ccxt's recorded 1066
+        start, end = self._range(call.params, call.now_ms)
+        script = self.coin_swap if code == COIN_CONTRACT else None
+        rows: list[Json] = []
+        if script is not None and fills:
+            rows = [fill_row(f) for f in script.fills if start <= f.time <= end]
+        elif script is not None:
+            rows = [line_row(line) for line in script.lines if start <= line.time <= end]
+        return {"code": 200, "msg": "", "data": self._page(rows, call.params), "ts": call.now_ms}
+
+    def coin_swap_fills(self, call: Call) -> Json:
+        return self._coin_list(call, fills=True)
+
+    def coin_swap_records(self, call: Call) -> Json:
+        return self._coin_list(call, fills=False)
+
     def delivery_account_info(self, call: Call) -> Json:
         return self._coin_accounts(call, swap=False)
 
@@ -369,7 +396,10 @@ class HtxFuturesBook:
         delivery row's fields: the SDK type htx.md names (its page was not found in a public copy)."""
         self._script()
         rows = []
-        for name, held in sorted(self.coin_held.items()):
+        accounts = dict(self.coin_held)
+        if self.coin_swap is not None:
+            accounts[COIN_CONTRACT] = self.coin_swap.wallet
+        for name, held in sorted(accounts.items()):
             if ("-" in name) != swap:
                 continue
             amount, zero = number(held), number(0)
@@ -390,7 +420,9 @@ class HtxFuturesBook:
     def spot_balance(self, call: Call, account_id: str) -> Json:
         if account_id != str(SPOT_ACCOUNT_ID):
             raise ContractError(1010, "Account doesnt exist.")
-        held = self.script.wallet if self.script else {}
+        held = dict(self.script.wallet) if self.script else {}
+        if self.coin_swap is not None:
+            held["BTC"] = held.get("BTC", Decimal(0)) + self.coin_swap.wallet
         rows = []
         for b in self.account.balances:
             trade = b.free - held.get(b.asset, Decimal(0))

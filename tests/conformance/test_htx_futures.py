@@ -1,5 +1,5 @@
 """HTX's USDT-margined contract API and spot balance against their documentation: the documented answers in
-tests/conformance/documented/htx/ (cross_*, isolated_*, coin_swap_account_info, financial_record_exact, accounts,
+tests/conformance/documented/htx/ (cross_*, isolated_*, coin_swap_*, financial_record_exact, accounts,
 account_balance) and the rules of docs/exchange-apis/htx.md, "USDT-margined futures" and "Isolated margin and
 coin-margined futures".
 
@@ -41,6 +41,8 @@ ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
 ISOLATED_FILLS = "/linear-swap-api/v3/swap_matchresults_exact"
 ISOLATED_ACCOUNTS = "/linear-swap-api/v1/swap_account_info"
 COIN_SWAP_ACCOUNTS = "/swap-api/v1/swap_account_info"
+COIN_SWAP_FILLS = "/swap-api/v3/swap_matchresults_exact"
+COIN_SWAP_RECORDS = "/swap-api/v3/swap_financial_record_exact"
 
 
 def documented(name: str) -> Any:
@@ -49,8 +51,9 @@ def documented(name: str) -> Any:
 
 @pytest.fixture
 async def htx() -> AsyncIterator[HtxEmulator]:
-    # ETH-USDT in isolated margin (the emulator's default), and a coin-margined BTC-USD swap account holding 0.5 BTC.
-    coin = {"BTC-USD": Decimal("0.5")}
+    # ETH-USDT in isolated margin and a BTC-USD coin-margined swap (the emulator's defaults), and an ETH delivery
+    # account.
+    coin = {"ETH": Decimal(3)}
     async with HtxEmulator(seed=14, profile=SMALL, listed_symbols=20, futures=True, coin_held=coin) as emulator:
         yield emulator
 
@@ -85,6 +88,9 @@ async def test_the_emulator_answers_the_documented_contract_examples_in_their_sh
     code = cross.symbol.replace("_", "-")
     isolated = [d for d in script.deals if d.symbol == "ETH_USDT"][-1]
     isolated_window = {"start_time": isolated.time - HOUR_MS, "end_time": isolated.time + HOUR_MS}
+    assert htx.coin_swap is not None
+    coin_fill = htx.coin_swap.fills[-1].time
+    coin_window = {"start_time": coin_fill - HOUR_MS, "end_time": coin_fill + HOUR_MS}
     answers = {
         "cross_matchresults_exact.docs.json": await contract_post(
             htx, key, FILLS, {"contract": code, "trade_type": 0, **window}
@@ -96,6 +102,12 @@ async def test_the_emulator_answers_the_documented_contract_examples_in_their_sh
         "cross_account_info.docs.json": await contract_post(htx, key, ACCOUNT, {"margin_account": "USDT"}),
         "isolated_account_info.docs.json": await contract_post(htx, key, ISOLATED_ACCOUNTS, {}),
         "coin_swap_account_info.docs.json": await contract_post(htx, key, COIN_SWAP_ACCOUNTS, {}),
+        "coin_swap_matchresults_exact.docs.json": await contract_post(
+            htx, key, COIN_SWAP_FILLS, {"contract": "BTC-USD", "trade_type": 0, **coin_window}
+        ),
+        "coin_swap_financial_record_exact.docs.json": await contract_post(
+            htx, key, COIN_SWAP_RECORDS, {"contract": "BTC-USD", **coin_window}
+        ),
     }
     for name, (status, body) in answers.items():
         assert status == 200 and body["data"], (name, body)
@@ -160,8 +172,46 @@ def test_the_fetcher_reads_the_documented_isolated_fill_as_a_person_does() -> No
     assert (profit.kind, profit.asset, profit.amount) == (RecordKind.REALIZED_PNL, "USDT", Decimal("0.3636"))
 
 
+def test_the_fetcher_reads_the_documented_coin_margined_fill_and_line_as_a_person_does() -> None:
+    class Codes:
+        def safe_currency_code(self, currency: str) -> str:
+            return currency
+
+    rows = ContractRows(Codes())
+    fill, profit = rows.fill(documented("coin_swap_matchresults_exact.docs.json")["data"][0])
+    # 10 THETA-USD contracts bought back for 100 USD at 0.66 USD: 100 / 0.66 THETA; the fee (-0.030303030303030304)
+    # and the closing profit (1.0803950690222015) are in THETA, the settling coin.
+    assert (fill.market, fill.side, fill.asset, fill.amount, fill.price) == (
+        "THETA/USD:THETA",
+        "buy",
+        "THETA",
+        Decimal(100) / Decimal("0.66"),
+        Decimal("0.66"),
+    )
+    assert (fill.quote_asset, fill.quote_amount, fill.fee_asset, fill.fee_amount) == (
+        "USD",
+        Decimal(100),
+        "THETA",
+        Decimal("0.030303030303030304"),
+    )
+    assert (profit.kind, profit.asset, profit.amount) == (
+        RecordKind.REALIZED_PNL,
+        "THETA",
+        Decimal("1.0803950690222015"),
+    )
+    # The documented line: 100 THETA moved to a sub-account (type 34), out of the account's edge.
+    line = rows.line(documented("coin_swap_financial_record_exact.docs.json")["data"][0])
+    assert line is not None
+    assert (line.kind, line.asset, line.amount, line.market) == (
+        RecordKind.WITHDRAWAL,
+        "THETA",
+        Decimal(100),
+        "THETA/USD:THETA",
+    )
+
+
 def test_the_balance_reads_take_the_documented_wallets_as_a_person_does() -> None:
-    spot, futures, isolated = htx_balances.READS
+    spot, futures, isolated, coin_swap = htx_balances.READS
     # Trade and frozen are both held: 91.850043797676510303 + 5.160000000000000015 USDT, and the POLY.
     assert list(spot.rows(documented("account_balance.docs.json"))) == [
         ("USDT", Decimal("91.850043797676510303")),
@@ -172,6 +222,11 @@ def test_the_balance_reads_take_the_documented_wallets_as_a_person_does() -> Non
     assert list(futures.rows(documented("cross_account_info.docs.json"))) == [("USDT", Decimal(10000))]
     # The isolated BTC-USDT account: 99.75505884 USDT of rights, no unrealized profit.
     assert list(isolated.rows(documented("isolated_account_info.docs.json"))) == [("USDT", Decimal("99.75505884"))]
+    # The THETA-USD account: rights 717.6009609625614 THETA less -6.321988896485648 unrealized, 723.922949859047048
+    # (margin_static, "static margin", shows it rounded: 723.9229498590471).
+    assert list(coin_swap.rows(documented("coin_swap_account_info.docs.json"))) == [
+        ("THETA", Decimal("723.922949859047048"))
+    ]
 
 
 # -- the rules -----------------------------------------------------------------------------------------------

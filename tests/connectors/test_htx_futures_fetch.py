@@ -23,6 +23,8 @@ SMALL = AccountProfile(
 FILLS = "/linear-swap-api/v3/swap_cross_matchresults_exact"
 RECORDS = "/linear-swap-api/v3/swap_financial_record_exact"
 ISOLATED_FILLS = "/linear-swap-api/v3/swap_matchresults_exact"
+COIN_FILLS = "/swap-api/v3/swap_matchresults_exact"
+COIN_RECORDS = "/swap-api/v3/swap_financial_record_exact"
 
 
 async def fetch_all(
@@ -64,12 +66,13 @@ async def test_pages_of_three_rows_are_followed_by_from_id_and_nothing_is_missed
     fills = [r for r in records if r.kind is RecordKind.FUTURES_TRADE]
     # Each fill once, with its time, quantity (contracts x size) and the fee charged.
     size = {"BTC_USDT": Decimal("0.0001"), "ETH_USDT": Decimal("0.01"), "SOL_USDT": Decimal(1)}
-    assert sorted((int(r.occurred_at.timestamp() * 1000), r.amount, r.fee_amount) for r in fills) == sorted(
+    usdt = [r for r in fills if r.quote_asset == "USDT"]
+    assert sorted((int(r.occurred_at.timestamp() * 1000), r.amount, r.fee_amount) for r in usdt) == sorted(
         (d.time, d.vol * size[d.symbol], d.fee) for d in script.deals
     )
-    funding = sorted(r.amount for r in records if r.kind is RecordKind.FUNDING)
+    funding = sorted(r.amount for r in records if r.kind is RecordKind.FUNDING and r.asset == "USDT")
     assert funding == sorted(f.funding for f in script.funding)
-    assert sorted(r.amount for r in records if r.kind is RecordKind.REALIZED_PNL) == sorted(
+    assert sorted(r.amount for r in records if r.kind is RecordKind.REALIZED_PNL and r.asset == "USDT") == sorted(
         d.profit for d in script.deals if d.profit
     )
     # The 1,000 USDT moved from the cross account into ETH-USDT's isolated one: a ledger line in each, netting out.
@@ -82,3 +85,9 @@ async def test_pages_of_three_rows_are_followed_by_from_id_and_nothing_is_missed
     assert first[FILLS] > 2 * windows and first[ISOLATED_FILLS] > windows, first
     # The second fetch: one window per list, nothing new.
     assert not again and (second[RECORDS], second[FILLS], second[ISOLATED_FILLS]) == (2, 2, 1), second
+    # The coin-margined BTC-USD swap: its fills and funding in BTC, the fills' quantity the USD turnover over the price.
+    coin = htx.coin_swap
+    assert coin is not None
+    coin_fills = sorted((r.amount, r.fee_amount) for r in fills if r.quote_asset == "USD")
+    assert coin_fills == sorted((f.turnover / f.price, f.fee) for f in coin.fills)
+    assert (second[COIN_RECORDS], second[COIN_FILLS]) == (1, 1), second

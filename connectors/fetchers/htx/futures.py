@@ -1,6 +1,6 @@
-"""HTX USDT-margined futures, cross and isolated margin: fills with their closing profit, and the accounts' money
-lines (funding, rewards, moves to other accounts). Rules and their sources: docs/exchange-apis/htx.md,
-"USDT-margined futures" and "Isolated margin and coin-margined futures".
+"""HTX futures, USDT-margined (cross and isolated margin) and coin-margined swaps: fills with their closing profit,
+and the accounts' money lines (funding, rewards, moves to other accounts). Rules and their sources:
+docs/exchange-apis/htx.md, "USDT-margined futures" and "Isolated margin and coin-margined futures".
 
 | request (POST, JSON body) | paging | window | reach |
 | --- | --- | --- | --- |
@@ -8,7 +8,8 @@ lines (funding, rewards, moves to other accounts). Rules and their sources: docs
 | `/linear-swap-api/v3/swap_cross_matchresults_exact` (per `contract`) | the same | 48 h | 90 days |
 | `/linear-swap-api/v3/swap_matchresults_exact` (isolated, per `contract`) | the same | 48 h | 90 days |
 | `/linear-swap-api/v1/swap_cross_account_info`, `…/v1/swap_account_info` (isolated) | — | — | — |
-| `/swap-api/v1/swap_account_info`, `/api/v1/contract_account_info` (coin-margined: whether held) | — | — | — |
+| `/swap-api/v3/swap_financial_record_exact`, `…/v3/swap_matchresults_exact` (per `contract`) | the same | 48 h | 90 d |
+| `/swap-api/v1/swap_account_info`, `/api/v1/contract_account_info` (coin-margined accounts) | — | — | — |
 
 A page's size is not stated, so a window is read until a page comes back empty. ccxt 4.5.90 lists none of these paths
 (it reads USDT-margined contracts through the v5 unified-account API, whose fill list keeps three days): they are
@@ -25,8 +26,10 @@ the accounts walked are those holding money, those a cross line moved money with
 and 39) and those walked before (a cursor under "isolated:<contract>"): each one's records and fills. An isolated
 account emptied before the first sync and funded straight from spot leaves no such sign (htx.md says so).
 
-Coin-margined swaps and delivery futures are not read yet: when their account lists show an account, both kinds get
-a gap naming the product, so the missing history is never silent.
+Coin-margined swaps (`/swap-api/…`): each contract account holding money, or walked before (a cursor under
+"coin-swap:BTC-USD"), has its records and fills walked like an isolated account's, asked by `contract`. Delivery
+futures are not read yet: when their account list shows an account, both kinds get a gap naming the product, so the
+missing history is never silent (so do swaps when their list cannot be read).
 """
 
 from __future__ import annotations
@@ -62,22 +65,28 @@ ISOLATED_FILLS = "linear-swap-api/v3/swap_matchresults_exact"
 ISOLATED_ACCOUNTS = "linear-swap-api/v1/swap_account_info"
 CROSS = "USDT"  # the cross account's mar_acct
 MARGIN_MOVES = frozenset({38, 39})  # "transfer from/to other margin account": face_margin_account names the other
-# Coin-margined accounts, not read yet: each list's path and the gap text naming the product.
+COIN_SWAP_FILLS = "swap-api/v3/swap_matchresults_exact"
+COIN_SWAP_RECORDS = "swap-api/v3/swap_financial_record_exact"
+COIN_SWAP_ACCOUNTS = "swap-api/v1/swap_account_info"
+DELIVERY_ACCOUNTS = "api/v1/contract_account_info"
+# The coin-margined account lists and the gap naming each product: delivery futures are not read yet (a listed account
+# is a gap); swaps are, and get the gap only when their list cannot be read.
 COIN_MARGINED: Mapping[str, str] = {
-    "swap-api/v1/swap_account_info": msgid("sync.gap.htx.coin_margined_swaps"),
-    "api/v1/contract_account_info": msgid("sync.gap.htx.coin_margined_futures"),
+    COIN_SWAP_ACCOUNTS: msgid("sync.gap.htx.coin_margined_swaps"),
+    DELIVERY_ACCOUNTS: msgid("sync.gap.htx.coin_margined_futures"),
 }
 NOT_OPENED = '"err_code":1220,'  # "You don't have access permission as you have not opened contracts trading."
 REACH = timedelta(days=90)
 
 
 class CursorMarket(StrEnum):
-    """The prefix of an isolated account's cursors (a code): market "isolated:BTC-USDT" holds its lists' walk."""
+    """The prefix of an account's cursors (a code): market "isolated:BTC-USDT" holds its lists' walk."""
 
     ISOLATED = "isolated:"
+    COIN_SWAP = "coin-swap:"
 
 
-ISOLATED = CursorMarket.ISOLATED
+ISOLATED, COIN_SWAP = CursorMarket.ISOLATED, CursorMarket.COIN_SWAP
 
 
 class ContractApi:
@@ -107,6 +116,12 @@ class ContractApi:
     async def isolated_accounts(self, params: Mapping[str, Any]) -> Any:
         return await self.post(ISOLATED_ACCOUNTS, params)
 
+    async def coin_fills(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(COIN_SWAP_FILLS, params)
+
+    async def coin_records(self, params: Mapping[str, Any]) -> Any:
+        return await self.post(COIN_SWAP_RECORDS, params)
+
     async def coin_accounts(self, params: Mapping[str, Any]) -> Any:
         return await self.post(str(params["path"]), {})
 
@@ -129,7 +144,8 @@ class HtxFutures:
         self.walked: tuple[int | None, Cursor, set[str]] | None = None
         self._held_isolated: set[str] | None = None
         self._moved_with: set[str] = set()  # isolated accounts a cross line moved money with
-        self._coin_held: list[str] | None = None  # the gap texts of the coin-margined products held
+        self._coin_swaps: set[str] | None = None  # coin-margined swap accounts holding money
+        self._coin_gaps: list[str] = []  # the gap texts of the coin-margined products held and not read
 
     async def readable(self, endpoint: Endpoint, report: FetchReport) -> None:
         """UnsupportedEndpoint (skipped, with the reason) when the account never opened contract trading."""
@@ -214,7 +230,14 @@ class HtxFutures:
                 spec, "records", params, cursors.get(market), since, until, report, read_isolated, market
             ):
                 yield page
-        await self._coin_margined_gaps(spec.endpoint, since, until, report)
+        for contract in await self._coin_swap_contracts(spec.endpoint, report, cursors):
+            market = COIN_SWAP + contract
+            params = {"contract": contract}
+            async for page in self._walk(
+                spec, "coin_records", params, cursors.get(market), since, until, report, read_isolated, market
+            ):
+                yield page
+        self._coin_margined_gaps(spec.endpoint, since, until, report)
 
     def _note(self, row: Mapping[str, Any], contracts: set[str]) -> None:
         """The contract a cross line names, and the isolated account it moved money with."""
@@ -237,24 +260,37 @@ class HtxFutures:
         walked = {market.removeprefix(ISOLATED) for market in cursors if market.startswith(ISOLATED)}
         return sorted(self._held_isolated | self._moved_with | walked)
 
-    async def _coin_margined_gaps(
-        self, endpoint: Endpoint, since: datetime | None, until: datetime, report: FetchReport
-    ) -> None:
-        """A gap naming each coin-margined product the account holds: its history is not read yet."""
-        if self._coin_held is None:
-            self._coin_held = []
+    async def _coin_swap_contracts(
+        self, endpoint: Endpoint, report: FetchReport, cursors: Mapping[str, Cursor]
+    ) -> list[str]:
+        """The coin-margined swap accounts to walk: holding money or walked before. Reads both coin-margined account
+        lists once a sync, noting the gap of a product held but not read."""
+        if self._coin_swaps is None:
+            self._coin_swaps = set()
             for path, text in COIN_MARGINED.items():
                 try:
                     body = await call(self.api, "coin_accounts", {"path": path}, endpoint=endpoint, report=report)
-                    held = bool((body or {}).get("data"))
                 except RateLimited:
                     raise
                 except Exception as error:
-                    held = not not_opened(error)  # unreadable: it may be held, and the user is told so
-                if held:
-                    self._coin_held.append(text)
+                    if not not_opened(error):
+                        self._coin_gaps.append(text)  # unreadable: it may be held, and the user is told so
+                    continue
+                rows = (body or {}).get("data") or []
+                if path == COIN_SWAP_ACCOUNTS:
+                    held = (row for row in rows if exact(row.get("margin_balance") or 0) != 0)
+                    self._coin_swaps = {str(row["contract_code"]).upper() for row in held}
+                elif rows:
+                    self._coin_gaps.append(text)
+        walked = {market.removeprefix(COIN_SWAP) for market in cursors if market.startswith(COIN_SWAP)}
+        return sorted(self._coin_swaps | walked)
+
+    def _coin_margined_gaps(
+        self, endpoint: Endpoint, since: datetime | None, until: datetime, report: FetchReport
+    ) -> None:
+        """A gap naming each coin-margined product the account holds whose history is not read."""
         start = since or datetime.combine(self.opened, datetime.min.time(), UTC)
-        for text in self._coin_held:
+        for text in self._coin_gaps:
             report.gaps.append(CoverageGap(endpoint, start, until, Text.of(text)))
 
     # -- fills --------------------------------------------------------------------------------------------------
@@ -301,4 +337,12 @@ class HtxFutures:
                 spec, "isolated_fills", params, cursors.get(market), since, until, report, self.rows.fill, market
             ):
                 yield page
-        await self._coin_margined_gaps(spec.endpoint, since, until, report)
+        for contract in await self._coin_swap_contracts(spec.endpoint, report, cursors):
+            market = COIN_SWAP + contract
+            report.markets_scanned.append(market)
+            params = {"contract": contract, "trade_type": 0}
+            async for page in self._walk(
+                spec, "coin_fills", params, cursors.get(market), since, until, report, self.rows.fill, market
+            ):
+                yield page
+        self._coin_margined_gaps(spec.endpoint, since, until, report)

@@ -1,4 +1,6 @@
-"""HTX's USDT-margined contract rows read as records (docs/exchange-apis/htx.md, "USDT-margined futures").
+"""HTX's contract rows read as records (docs/exchange-apis/htx.md, "USDT-margined futures" and "Isolated margin and
+coin-margined futures"). A coin-margined row reads the same way: its turnover is in USD, so turnover ÷ price is the
+coin quantity, and its fee, profit and money lines are in the coin.
 
 - A fill (`swap_cross_matchresults_exact`): `trade_turnover` USDT for `trade_price` each, so the base quantity is
   turnover ÷ price (HTX gives the volume in contracts, whose size is in the contract list Tallybot does not load);
@@ -40,15 +42,17 @@ class ContractRows:
     def code(self, currency: str) -> str:
         return str(self.client.safe_currency_code(str(currency).upper()))
 
-    def market(self, contract: str) -> tuple[str, str, str]:
-        """(ccxt symbol, base, settle) of a USDT-margined contract code: "BTC-USDT" → "BTC/USDT:USDT"."""
+    def market(self, contract: str) -> tuple[str, str, str, str]:
+        """(ccxt symbol, base, quote, settle) of a contract code: "BTC-USDT" → "BTC/USDT:USDT"; a coin-margined one
+        settles in its coin: "BTC-USD" → "BTC/USD:BTC"."""
         base, _, rest = contract.partition("-")
         quote, _, expiry = rest.partition("-")
         base, quote = self.code(base), self.code(quote)
-        return f"{base}/{quote}:{quote}" + (f"-{expiry}" if expiry else ""), base, quote
+        settle = base if quote == "USD" else quote
+        return f"{base}/{quote}:{settle}" + (f"-{expiry}" if expiry else ""), base, quote, settle
 
     def fill(self, row: Mapping[str, Any]) -> list[NormalizedRecord]:
-        symbol, base, settle = self.market(str(row["contract_code"]))
+        symbol, base, quote, settle = self.market(str(row["contract_code"]))
         ident = str(row["id"])  # "unique id of the trade" (match_id repeats)
         when = ms_to_utc(row["create_date"])
         price, turnover = exact(row["trade_price"]), exact(row["trade_turnover"])
@@ -63,7 +67,7 @@ class ContractRows:
                 exchange_tx_id=ident,
                 market=symbol,
                 side=Side.BUY if row["direction"] == Side.BUY else Side.SELL,
-                quote_asset=settle,
+                quote_asset=quote,
                 quote_amount=turnover,
                 price=price,
                 fee_asset=self.code(str(row.get("fee_asset") or settle)) if fee else None,
@@ -108,7 +112,7 @@ class ContractRows:
             kind=kind,
             occurred_at=ms_to_utc(row["ts"]),
             natural_key=natural_key(kind, f"htx-line:{ident}"),
-            asset=self.code(str(row["asset"])),
+            asset=self.code(str(row.get("asset") or row["symbol"])),  # coin-margined lines name it `symbol`
             amount=amount,
             exchange_tx_id=ident,
             market=self.market(contract)[0] if contract else None,
