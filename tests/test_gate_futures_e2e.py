@@ -249,3 +249,22 @@ async def test_a_gate_delivery_futures_trader_syncs_fills_and_pnl_and_the_accoun
     assert (second[book], second[fills]) == (1, 1), second
     assert "✅ Gate-1: 0 new" in again, again
     assert not gate.requests.unexpected
+
+
+async def test_a_gate_account_with_options_shows_them_as_a_gap_not_silently_absent(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with GateEmulator(seed=91, profile=RECENT, listed_symbols=20, options_total=Decimal("350.5")) as gate:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"gate": gate.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], gate)
+            await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    # No futures account was opened, but the options account holds 350.5 USDT: both kinds say options are not read.
+    reason = (
+        "Gate shows a balance or a position in this account's options account: Tallybot does not read options "
+        "trades yet, so they are missing here."
+    )
+    for kind in ("Futures trades", "Funding fees"):
+        assert f"  ⏭ {kind} — {reason}" in status, status

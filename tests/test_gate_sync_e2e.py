@@ -200,7 +200,8 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     # opened), once by the fetcher and once by the balance read, which also reads spot.
     lists = {DEPOSITS: 1, WITHDRAWALS: 1, TRADES: 1, CONVERTS: 1, DIVIDENDS: 1, BOOK: 1, SPOT_BALANCES: 1}
     futures_accounts = {FUTURES_ACCOUNT.format(settle): 2 for settle in ("usdt", "btc")}
-    assert again == lists | futures_accounts | {"/api/v4/delivery/usdt/accounts": 2}, again
+    options = {"/api/v4/options/accounts": 1}  # by the fetcher: whether options show use (they are not read)
+    assert again == lists | futures_accounts | {"/api/v4/delivery/usdt/accounts": 2} | options, again
     assert "✅ Gate-1: 0 new" in second, second
     assert "Gate" in status
     # The account book's kind: its moves counted in the summary (the sub-account one too) and listed in /status.

@@ -126,9 +126,11 @@ class GateEmulator(ExchangeEmulator):
         clock: Clock | None = None,
         derivatives: bool = False,
         delivery: bool = False,
+        options_total: Decimal = Decimal(0),
     ) -> None:
         """`derivatives`: the account also traded USDT- and BTC-settled perpetual futures (gate_futures.py);
-        `delivery`: USDT-settled delivery futures (gate_futures_script.script_delivery)."""
+        `delivery`: USDT-settled delivery futures (gate_futures_script.script_delivery); `options_total`: what
+        the options account holds (its history is not emulated: Tallybot does not read options)."""
         super().__init__(clock=clock)
         self.keys = GateKeys(self.key_length, self.secret_length)
         self.limits = limits or GateLimits()
@@ -137,6 +139,7 @@ class GateEmulator(ExchangeEmulator):
             generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=GateIds())
         )
         self.futures_script = script_futures(seed, self.clock.now_ms()) if derivatives else None
+        self.options_total = options_total
         self.delivery_script = script_delivery(seed, self.clock.now_ms()) if delivery else None
         for script in (self.futures_script, self.delivery_script):
             if script is not None:
@@ -179,7 +182,34 @@ class GateEmulator(ExchangeEmulator):
             Endpoint("/delivery/usdt/accounts", True, partial(delivery_book.accounts, "usdt"), DELIVERY_GROUP),
             Endpoint("/delivery/usdt/account_book", True, partial(delivery_book.account_book, "usdt"), DELIVERY_GROUP),
             Endpoint("/delivery/usdt/my_trades", True, partial(delivery_book.my_trades, "usdt"), DELIVERY_GROUP),
+            Endpoint("/options/accounts", True, self.options_account, "options"),
         )
+
+    def options_account(self, call: Call) -> dict[str, object]:
+        """GET /options/accounts, the documented example's fields: `total` as scripted, no position. An account
+        that never used options answers zeros here (**unsourced**: Gate may answer an error label instead)."""
+        total, zero = str(self.options_total), "0"
+        return {
+            "user": self.book.user_id,
+            "currency": "USDT",
+            "short_enabled": True,
+            "mmp_enabled": False,
+            "liq_triggered": False,
+            "margin_mode": 0,
+            "total": total,
+            "position_value": zero,
+            "equity": total,
+            "unrealised_pnl": zero,
+            "init_margin": zero,
+            "maint_margin": zero,
+            "order_margin": zero,
+            "ask_order_margin": zero,
+            "bid_order_margin": zero,
+            "available": total,
+            "point": zero,
+            "orders_limit": 10,
+            "position_notional_limit": 1000000,
+        }
 
     def spot_moves(self) -> list[SpotMove]:
         """Every scripted move between spot and the futures and delivery accounts."""

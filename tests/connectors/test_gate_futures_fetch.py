@@ -47,17 +47,18 @@ async def test_each_settle_pages_its_range_by_offset_and_stores_each_record_once
     assert len(fills) == len({r.natural_key for r in fills}) == len(script.fills) == 34
     # P&L and funding lines are stored; fees (the fills hold them) and moves (the spot book) are not.
     assert len(lines) == len({r.natural_key for r in lines}) == 17 + 37
-    # The three accounts once (the first kind asks them: two perpetual, the delivery one, never opened here), then
-    # USDT: 28 fills in 3 pages of 10, BTC: 6 in one, and each settle's contracts once: 3 + 3 + 1 + 2. The book (the
+    # The four accounts once (the first kind asks them: two perpetual, the delivery one, never opened here, and the
+    # options one), then USDT: 28 fills in 3 pages of 10, BTC: 6 in one, and each settle's contracts once:
+    # 4 + 3 + 1 + 2. The book (the
     # accounts already read by this fetcher): USDT 72 lines in 5 pages of 15, BTC 19 in 2.
-    assert fill_report.requests == 9
+    assert fill_report.requests == 10
     assert line_report.requests == 7
 
 
 async def test_a_walk_stopped_between_pages_resumes_at_the_next_offset() -> None:
     async with GateEmulator(seed=6, profile=ACCOUNT, listed_symbols=12, derivatives=True) as gate, fetcher(gate) as f:
         cursors: dict[str, Cursor] = {}
-        first, _ = await walk(f, Endpoint.FUNDING, cursors, stop_after=5)  # 3 accounts, 2 pages of the USDT book
+        first, _ = await walk(f, Endpoint.FUNDING, cursors, stop_after=6)  # 4 accounts, 2 pages of the USDT book
         assert "token" in cursors["usdt"] and cursors["usdt"]["token"] == 30, cursors
         rest, report = await walk(f, Endpoint.FUNDING, cursors)
     keys = [r.natural_key for r in first + rest]
@@ -78,10 +79,10 @@ async def test_delivery_fills_page_newest_first_to_the_stored_id_and_its_book_by
     assert len({r.natural_key for r in fills}) == 10
     assert sorted(r.amount for r in lines) == sorted(x.change for x in script.lines if x.type == "pnl")
     assert len({r.natural_key for r in lines}) == 5
-    # The three accounts (only the delivery one opened), 10 fills: a full page of 10 and an empty one, the contracts
-    # once: 3 + 2 + 1. The book, 17 lines newest first: a full page of 15, then the range ending at its oldest second
+    # The four accounts (only the delivery one opened), 10 fills: a full page of 10 and an empty one, the contracts
+    # once: 4 + 2 + 1. The book, 17 lines newest first: a full page of 15, then the range ending at its oldest second
     # (2 more, and that second's lines again, read past).
-    assert (fill_report.requests, line_report.requests) == (6, 2)
+    assert (fill_report.requests, line_report.requests) == (7, 2)
     assert cursors["delivery:usdt"] == {"last_id": max(x.trade_id for x in script.fills)}
     # A re-sync reads the newest page only, up to the stored id: nothing new.
     assert again == [] and again_report.requests == 1

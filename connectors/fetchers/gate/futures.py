@@ -14,7 +14,8 @@ Each account is read first: Gate answers `USER_NOT_FOUND` ("please transfer fund
 for one never opened, and its `history` sums every deposit/withdrawal, profit and loss, fee and funding it ever
 booked, so an account whose sums are all zero has no history to walk. With no account showing any, both endpoints
 are skipped and /status says why; a key whose permission group is disabled is answered FORBIDDEN, and with nothing
-else to read both end skipped with the fix (tick the group read-only).
+else to read both end skipped with the fix (tick the group read-only). Options are not read yet: an options account
+showing a balance or a position is said as a gap on FUTURES_TRADES and FUNDING (or their skip), never left out.
 Each product and settle is its own walk (cursor market `usdt`, `btc`, `delivery:usdt`) over one range from the
 sync-from date to the last whole second before `until` (Gate's ranges are whole seconds: gate/ranges.py); a re-sync
 asks from where the last one ended. The delivery fills take no range: they are read newest first until the newest id
@@ -26,13 +27,13 @@ a page of its fills holds rows, for their multipliers.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
 import ccxt
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.gate.futures_rows import FuturesRows, seconds_to_ms
 from connectors.fetchers.gate.products import DELIVERY, PRODUCTS, Product
 from connectors.fetchers.gate.ranges import GATE_OPENED, WHOLE_RANGE_MS, last_whole_second_ms, seconds_range
@@ -43,6 +44,8 @@ from i18n import Text
 
 NO_FUTURES = Text.of("profile.gate.skip.no_futures")
 NO_FUTURES_RIGHT = Text.of("profile.gate.skip.no_futures_permission")
+OPTIONS_NOT_READ = Text.of("profile.gate.gap.options_not_read")
+OPTIONS_ACCOUNT = "privateOptionsGetAccounts"
 HISTORY_SUMS = ("dnw", "pnl", "fee", "refr", "fund", "point_dnw", "point_fee", "point_refr")
 CONTRACTS_PAGE = 100
 Reader = Callable[[FuturesRows, Mapping[str, Any]], NormalizedRecord | None]
@@ -64,6 +67,7 @@ class GateFutures:
         self.exchange_name = exchange_name
         self._walked: tuple[Walked, ...] | None = None
         self._denied = False  # the key may not read a product (FORBIDDEN)
+        self._options = False  # the options account shows use, which Tallybot does not read yet
         self._multipliers: dict[Walked, dict[str, Decimal]] = {}
 
     async def settles(self, endpoint: Endpoint, report: FetchReport) -> tuple[Walked, ...]:
@@ -87,6 +91,9 @@ class GateFutures:
                     if shows_history(account or {}):
                         found.append((product, settle))
             self._walked = tuple(found)
+            self._options = await self._options_used(endpoint, report)
+        if not self._walked and self._options:
+            raise UnsupportedEndpoint(self.profile_id, endpoint, OPTIONS_NOT_READ)
         if not self._walked:
             raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES_RIGHT if self._denied else NO_FUTURES)
         return self._walked
@@ -101,7 +108,11 @@ class GateFutures:
         report: FetchReport,
     ) -> AsyncIterator[Page]:
         fills = spec.endpoint is Endpoint.FUTURES_TRADES
-        for product, settle in await self.settles(spec.endpoint, report):
+        walked = await self.settles(spec.endpoint, report)
+        if self._options:  # options are not read: said as a gap over the whole range, not left silently out
+            start = since or datetime.combine(GATE_OPENED, time(), UTC)
+            report.gaps.append(CoverageGap(spec.endpoint, start, until, OPTIONS_NOT_READ))
+        for product, settle in walked:
             rows = FuturesRows(settle, {}, product.account)
             cursor = cursors.get(product.market(settle))
             if fills and not product.fills_in_range:
@@ -111,6 +122,16 @@ class GateFutures:
                 pages = self._walk(spec, (product, settle), rows, method, read, since, until, cursor, report)
             async for page in pages:
                 yield page
+
+    async def _options_used(self, endpoint: Endpoint, report: FetchReport) -> bool:
+        """Whether the options account shows a sign of use: a balance or a position (GET /options/accounts has no
+        `history` sums). Unopened or unreadable (the key's options group disabled): no sign Tallybot can see."""
+        try:
+            account = await call(self.client, OPTIONS_ACCOUNT, {}, endpoint=endpoint, report=report)
+        except (ccxt.AccountNotEnabled, ccxt.PermissionDenied):
+            return False
+        account = account or {}
+        return any(exact(account.get(name) or "0") != 0 for name in ("total", "position_value"))
 
     async def multipliers(self, walked: Walked, endpoint: Endpoint, report: FetchReport) -> dict[str, Decimal]:
         """Each contract's `quanto_multiplier` (GET /{futures,delivery}/{settle}/contracts, every page)."""
