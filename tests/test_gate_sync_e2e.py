@@ -166,8 +166,8 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
         },
     }
     assert stored(rows) == truth
-    kinds = (account.trades, account.deposits, account.withdrawals, account.converts, account.rewards)
-    kinds += (account.transfers,)
+    kinds: tuple[tuple[object, ...], ...] = (account.trades, account.deposits, account.withdrawals, account.converts)
+    kinds += (account.rewards, account.transfers)
     # Nothing twice; the points fee line and the sub-account deposit beside the scripted records.
     assert len(rows) == sum(len(records) for records in kinds) + 2
     assert all(isinstance(r.amount, Decimal) for r in rows)
@@ -186,7 +186,9 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     # a withdrawal, a dividend, a transfer and the sub-account move are one row each, a flash swap two.
     changes = [t.timestamp for t in account.trades for _ in range(3 if t.fee and t is not paid else 2)]
     changes += [paid.timestamp] * 2 + [from_sub]
-    changes += [r.timestamp for r in (*account.deposits, *account.withdrawals, *account.rewards, *account.transfers)]
+    changes += [d.timestamp for d in account.deposits] + [w.timestamp for w in account.withdrawals]
+    changes += [r.timestamp for r in account.rewards]
+    changes += [x.timestamp for x in account.transfers]
     changes += [c.timestamp for c in account.converts for _ in range(2)]
     per_window = [0] * windows
     for ms in changes:
