@@ -37,6 +37,7 @@ TRANSFERS = "/v1/query/deposit-withdraw"
 LEDGER = "/v2/account/ledger"
 FUTURES_ACCOUNT = "/linear-swap-api/v1/swap_cross_account_info"
 ISOLATED_ACCOUNTS = "/linear-swap-api/v1/swap_account_info"
+COIN_SWAP_ACCOUNTS = "/swap-api/v1/swap_account_info"
 DAY_MS = 86_400_000
 
 
@@ -152,9 +153,9 @@ async def test_htx_from_the_assistant_to_the_export_stores_what_the_api_reaches_
     windows = math.ceil((timedelta(days=120) - timedelta(hours=1)) / timedelta(hours=48))
     ledger_windows = math.ceil((timedelta(days=180) - timedelta(hours=1)) / timedelta(days=10))
     # This account never opened contract trading: the futures account's info is asked once to see so (code 1220),
-    # and once more by the balance check after the sync, which also reads the isolated accounts' list (1220 too) and
-    # the spot account (its id, its balance).
-    balances = {FUTURES_ACCOUNT: 2, ISOLATED_ACCOUNTS: 1, "/v1/account/accounts": 1}
+    # and once more by the balance check after the sync, which also reads the isolated and coin-margined swap accounts'
+    # lists (1220 too) and the spot account (its id, its balance).
+    balances = {FUTURES_ACCOUNT: 2, ISOLATED_ACCOUNTS: 1, COIN_SWAP_ACCOUNTS: 1, "/v1/account/accounts": 1}
     balances["/v1/account/accounts/10000001/balance"] = 1
     assert first_requests == {TRADES: windows, TRANSFERS: 2 + 2, LEDGER: ledger_windows, **balances}, first_requests
     # The second sync starts where the first ended: one window of trades and of the ledger, one page of each
