@@ -131,3 +131,41 @@ def test_the_documented_account_shows_history_and_its_total_is_the_wallet() -> N
     assert list(gate_balances.futures("usdt").rows(account)) == [("USDT", Decimal("9707.803567115145"))]
     spot = gate_balances.READS[0].rows(documented("spot_accounts.docs.json"))
     assert list(spot) == [("ETH", Decimal("968.8"))]  # available 968.8 + locked 0
+
+
+async def test_the_emulator_answers_the_documented_delivery_and_options_examples_in_their_shape() -> None:
+    async with GateEmulator(
+        seed=84, profile=SMALL, listed_symbols=12, delivery=True, options_total=Decimal("12.5")
+    ) as gate:
+        key = gate.create_demo_keys().read_only
+        _, account = await signed_get(gate, key, "/delivery/usdt/accounts")
+        _, book = await signed_get(gate, key, "/delivery/usdt/account_book")
+        _, fills = await signed_get(gate, key, "/delivery/usdt/my_trades")
+        _, options = await signed_get(gate, key, "/options/accounts")
+    assert shape_differences(documented("delivery_accounts.docs.json"), account) == []
+    assert book and shape_differences(documented("delivery_account_book.docs.json"), book) == []
+    assert fills and shape_differences(documented("delivery_my_trades.docs.json"), fills) == []
+    assert shape_differences(documented("options_accounts.docs.json"), options) == []
+
+
+def test_the_fetcher_reads_the_documented_delivery_fill_and_options_account_as_a_person_does() -> None:
+    row = documented("delivery_my_trades.docs.json")[0]  # numbered `id` (an integer), not `trade_id`
+    record = FuturesRows("usdt", {"BTC_USDT_20261225": Decimal("0.0001")}, "delivery").fill(
+        {**row, "contract": "BTC_USDT_20261225"}
+    )
+    # 100 contracts × 0.0001 BTC at 100.123, in the quarter's contract settling 2026-12-25 (ccxt: -261225).
+    assert (record.natural_key, record.exchange_tx_id, record.market) == (
+        "futures_trade:delivery:usdt:121234231",
+        "121234231",
+        "BTC/USDT:USDT-261225",
+    )
+    assert (record.amount, record.quote_amount, record.fee_amount) == (
+        Decimal("0.0100"),
+        Decimal("1.00123000"),
+        Decimal("0.01"),
+    )
+    # The documented delivery account booked 10000 in, profit, fees and funding: it has history to read.
+    assert shows_history(documented("delivery_accounts.docs.json"))
+    assert list(gate_balances.READS[3].rows(documented("delivery_accounts.docs.json"))) == [
+        ("USDT", Decimal("9707.803567115145"))
+    ]
