@@ -26,7 +26,6 @@ from connectors.profiles import get_profile
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BybitEmulator
-from sandbox.exchanges.keys import READ_ONLY_WITHOUT_EARN
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.conformance.corpus import API_EXAMPLES
@@ -59,7 +58,7 @@ async def test_a_key_without_earn_is_warned_syncs_every_other_kind_and_names_ear
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
     async with BybitEmulator(seed=83, profile=RECENT, listed_symbols=20, earn=True) as bybit:
-        key = bybit.add_key(READ_ONLY_WITHOUT_EARN, label="read-only, Earn not ticked")
+        key = bybit.create_demo_keys().no_earn
         usdt = bybit.book.wallet_totals("UNIFIED")[0]["USDT"] - bybit.book.earn_change["USDT"]
         yields, _ = _expected(bybit.clock.now_ms(), usdt)
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})

@@ -29,6 +29,8 @@ from sandbox.exchanges.base import (
     SECOND_MS,
     ApiKey,
     Clock,
+    Credentials,
+    DemoKeys,
     ExchangeEmulator,
     KeyAccess,
     Permissions,
@@ -48,6 +50,7 @@ from sandbox.exchanges.bybit_book import (
 from sandbox.exchanges.bybit_derivatives import BybitDerivatives
 from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES
 from sandbox.exchanges.bybit_earn import NO_EARN, BybitEarn, script_earn
+from sandbox.exchanges.keys import READ_ONLY_WITHOUT_EARN
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 from sandbox.exchanges.self_generated import KeyPairKind, check_public_key
@@ -113,6 +116,14 @@ class Endpoint:
     path: str
     private: bool
     handler: Callable[[Call], object]
+
+
+@dataclass(frozen=True)
+class BybitDemoKeys(DemoKeys):
+    """The usual demo keys and a read-only key made without ticking Earn (its key-info Earn group empty; every Earn
+    read refused with 10005)."""
+
+    no_earn: Credentials
 
 
 class BybitEmulator(ExchangeEmulator):
@@ -200,6 +211,10 @@ class BybitEmulator(ExchangeEmulator):
         public key): register an RSA public key and return the API key Bybit issues for it."""
         check_public_key(public_key, (KeyPairKind.RSA,))
         return self._add_public_key(public_key, permissions, label=label)
+
+    def create_demo_keys(self) -> BybitDemoKeys:
+        keys = super().create_demo_keys()
+        return BybitDemoKeys(**vars(keys), no_earn=self.add_key(READ_ONLY_WITHOUT_EARN, label="read-only, no Earn"))
 
     def reset_rate_limits(self) -> None:
         self._ip_windows.clear()
