@@ -36,6 +36,7 @@ NOT_USER_FACING: dict[str, str] = {
     "connectors/urls.py": "EXCHANGE_URL_OVERRIDES errors at start-up",
     "db/migrations/env.py": "alembic run offline",
     "db/migrations/versions/0010_texts_as_ids.py": "the English that old rows hold, matched back to catalogue ids",
+    "db/migrations/versions/0016_kraken_convert_legs.py": "rewrites stored rows: an exchange id and ledger type codes",
 }
 
 # Functions whose strings only a developer or the operator reads (a log line, a traceback, a diagnostic report),
