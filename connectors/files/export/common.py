@@ -64,16 +64,28 @@ def tx_hash(tx: Exportable) -> str:
     return next((str(raw[name]) for name in TX_HASH_FIELDS if raw.get(name)), "")
 
 
+# The sides of a one-coin convert whose coin leaves the account: Bitget's exchange legs say "sell"; Kraken's Buy Crypto
+# spend line and Coinbase's convert leg debited from its account say "out" (records.Flow), as bot/reconcile/ledger.py
+# counts them.
+OUTGOING_LEG_SIDES = frozenset({"sell", "out"})
+
+
 def is_one_leg(tx: tallybot.TransactionLike) -> bool:
     """A convert record of one coin only: Bitget's exchange legs inside a futures or unified account ("Exchange
-    buy/sell (multi-assets mode)", "Redeem"), whose page links no leg to its other."""
+    buy/sell (multi-assets mode)", "Redeem"), whose page links no leg to its other; Kraken's Buy Crypto spend and
+    receive lines and Coinbase's convert legs (one per account), linked by the id they share (`exchange_tx_id`)."""
     return str(tx.kind) == "convert" and tx.quote_asset is None and tx.quote_amount is None
+
+
+def is_flow_leg(tx: tallybot.TransactionLike) -> bool:
+    """A one-coin convert stored with its direction (in/out): the exchange links its two legs by one id."""
+    return is_one_leg(tx) and (tx.side or "").lower() in ("in", "out")
 
 
 def signed_amount(tx: tallybot.TransactionLike) -> Decimal:
     """A trade leg's change of its coin: ledger legs are signed; a one-coin convert is stored positive with its side."""
     if is_one_leg(tx):
-        return -abs(tx.amount) if (tx.side or "").lower() == "sell" else abs(tx.amount)
+        return -abs(tx.amount) if (tx.side or "").lower() in OUTGOING_LEG_SIDES else abs(tx.amount)
     return tx.amount
 
 

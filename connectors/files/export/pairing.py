@@ -5,7 +5,9 @@ own line with its own id, sharing `bizOrderId` (common/tax/Get-Spot-Account-Reco
 `bizOrderId`, and its legs (`ORDER_DEALT_IN`, `ORDER_DEALT_FROZEN_OUT`) share the time. Storage keeps the lines
 as the exchange reported them (their ids are what a later sync and an upload match on, and /status sums them
 exactly); a tax tool needs one trade, so the export pairs them here. Bitget's exchange legs in a futures or unified
-account (one CONVERT record per coin, `common.is_one_leg`) are paired the same way, by their shared time. Records
+account (one CONVERT record per coin, `common.is_one_leg`) are paired the same way, by their shared time; the
+spend and receive lines of Kraken's Buy Crypto and Coinbase's two convert legs (one CONVERT per coin, side in or
+out) by the id both carry (`refid`, `trade.id`, stored as `exchange_tx_id`). Records
 stream oldest first: a leg waits until its partner arrives or until records `PAIRING_WINDOW` newer have been seen,
 and is then written on its own.
 """
@@ -18,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.files.export.common import Exportable, is_one_leg, signed_amount
+from connectors.files.export.common import Exportable, is_flow_leg, is_one_leg, signed_amount
 from connectors.files.export.meaning import Meaning, meaning_of
 from connectors.records import RecordKind, Side
 
@@ -56,6 +58,8 @@ def pair_key(tx: Exportable) -> tuple[str, ...] | None:
     raw = tx.raw or {}
     order = raw.get("bizOrderId")
     stream = tx.natural_key.rsplit(":", 1)[0]  # "ledger:spot", "ledger:uta:SPOT", "convert:bill": legs of one list
+    if is_flow_leg(tx) and tx.exchange_tx_id:  # Kraken's refid, Coinbase's trade id: both legs carry it
+        return ("convert", "order", tx.exchange_tx_id)
     if is_one_leg(tx):  # Bitget's exchange legs: nothing but the time links them
         return (stream, "time", tx.occurred_at.isoformat())
     if order not in (None, ""):
