@@ -108,12 +108,13 @@ async def test_a_kucoin_futures_trader_syncs_realised_pnl_and_fills_and_resyncs_
     assert "  ✅ Futures trades" in status.splitlines(), status
     # Spot (less what moved into futures) and both futures currencies' margin balances: the history explains each.
     assert "✅ KuCoin-1: the history explains every balance." in summary, status
-    # The first sync: each currency's ledger (fewer than 50 lines each: one page), the futures fills in one page of
-    # 1000; the same path also serves the classic spot fills, one request per 7-day window from the sync-from date.
+    # The first sync: each currency's ledger (fewer than 50 lines each: one page); the futures fills and, on the same
+    # path, the classic spot fills, each one request per 7-day window from the sync-from date ("each individual
+    # query is limited to a time range of 7 × 24 hours").
     start = datetime.combine(date.today() - timedelta(days=SYNC_FROM_DAYS), time(), UTC)
-    classic = math.ceil((synced_at - start) / timedelta(days=7))
-    assert (first[LEDGER], first[FILLS]) == (2, 1 + classic), first
-    # The second: each ledger forward from its last offset, the fills since the first sync's end; nothing new.
+    weeks = math.ceil((synced_at - start) / timedelta(days=7))
+    assert (first[LEDGER], first[FILLS]) == (2, weeks + weeks), first
+    # The second: each ledger's newest page (down to its stored offset), the fills since the first sync's end.
     assert (second[LEDGER], second[FILLS]) == (2, 1 + 1), second
     assert "✅ KuCoin-1: 0 new" in again, again
     assert not kucoin.requests.unexpected

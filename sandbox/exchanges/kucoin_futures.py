@@ -9,12 +9,22 @@ that traded USDT-margined and inverse perpetuals (docs/exchange-apis/kucoin.md, 
   20:00 UTC: the example's line is stamped 12:00) in which its position changed or paid funding; it holds the
   period's closing profit or loss less its fees and funding (the ledger's types are exhaustive, so the wallet's
   every change is one of its lines: this composition is the emulator's reading, not a documented rule).
-  `forward=true` lists offsets ascending from after `offset`; false descending before it (unsourced details).
+  Listed newest first, `offset` turning the page to the lines below it: "The query results are sorted in descending
+  order by createdAt and id … Please specify the minimum offset number of the current page into the offset field
+  to turn the page" (docs-new "Get Account Ledgers - Futures"). With a position open, the first page starts with
+  its current period's line, status Pending ("If there are open positions, the status of the first page returned
+  will be Pending"), offset -1 as in the 2022 docs' example; it leaves the account's equity alone (unsourced).
+  `forward` is among the request's parameters but no current page says what it changes: the order is the same.
 - ``GET /api/v1/account-overview?currency=`` (the balance read): `accountEquity`, `unrealisedPNL`, `marginBalance`,
   `positionMargin`, `orderMargin`, `frozenFunds`, `availableBalance`, `currency` (default XBT); no position stays
   open at the end of the script, so equity, margin balance and available balance are the ledger's sum.
 - ``GET /api/v1/fills`` (futures): `symbol`, `tradeTypes`, `startAt`/`endAt`, `currentPage`, `pageSize` (default
-  50, at most 1000), newest first; rows as the docs' example. Both hosts have this path and the URL override sends
+  50, at most 1000), newest first ("Fills are returned sorted by descending fill time", 2022); rows as the docs'
+  example. docs-new "Get Trade History": kept "for up to three months"; "each individual query is limited to a time
+  range of 7 × 24 hours … If the specified time range exceeds this limit, the system will default to retrieving
+  data within the maximum allowable 7 × 24-hour window" (served: the week from `startAt`, which end is kept is
+  unsourced); only `startAt`: to `startAt` + 24 h; only `endAt`: from `endAt` − 24 h; neither: the last 24 h (the
+  2022 page's "start from the last day by default"). Both hosts have this path and the URL override sends
   both to this one port: kucoin.py hands it here when the request names `tradeTypes`, a parameter only the futures
   page has.
 
@@ -43,6 +53,9 @@ FUNDING_RATE = Decimal("0.0001")
 PLACES = Decimal("0.00000001")
 LEDGER_MAX = 200  # maxCount: "The default size is 50"; no maximum documented (unsourced)
 FILLS_MAX, FILLS_DEFAULT = 1000, 50  # pageSize "The default pageSize is 50; the maximum cannot exceed 1000"
+FILLS_RANGE_MS, FILLS_DEFAULT_RANGE_MS = 7 * DAY_MS, DAY_MS  # "7 × 24 hours" a query; one bound only: 24 hours
+FILLS_RETENTION_MS = 90 * DAY_MS  # "retained in the system for up to three months"
+PENDING_OFFSET = -1  # the 2022 docs' example of a Pending line
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,7 @@ def value_of(contract: Contract, size: int, price: Decimal) -> Decimal:
 class FuturesScript:
     fills: tuple[Fill, ...]
     lines: tuple[Line, ...]
+    pending: tuple[Line, ...] = ()  # an open position's current period, not final (listed first, status Pending)
 
     def equity(self, currency: str) -> Decimal:
         """What the futures account holds in `currency`: the sum of its ledger's lines (no position stays open)."""
@@ -194,7 +208,6 @@ class KucoinFutures:
             raise invalid("maxCount")
         start, end = int_param(p, "startAt"), int_param(p, "endAt")
         currency, kind, after = p.get("currency") or "XBT", p.get("type"), int_param(p, "offset")
-        forward = p.get("forward", "true") != "false"
         rows = [
             line
             for line in self.script.lines
@@ -203,17 +216,19 @@ class KucoinFutures:
             and (start is None or line.time_ms >= start)
             and (end is None or line.time_ms <= end)
         ]
-        if forward:
-            rows = [r for r in rows if after is None or r.offset > after]
-        else:
-            rows = [r for r in reversed(rows) if after is None or r.offset < after]
+        newest_first = sorted(rows, key=lambda line: (line.time_ms, line.offset), reverse=True)
+        below = [r for r in newest_first if after is None or r.offset < after]
         equity: dict[int, Decimal] = {}
         running = Decimal(0)
         for line in self.script.lines:
             if line.currency == currency:
                 running += line.amount
                 equity[line.offset] = running
-        return {"dataList": [_line(r, equity[r.offset]) for r in rows[:size]], "hasMore": len(rows) > size}
+        listed = [_line(r, equity[r.offset]) for r in below]
+        if after is None:  # the first page: the open position's current period first
+            open_now = [r for r in self.script.pending if r.currency == currency and kind in (None, "", r.type)]
+            listed = [_line(r, running, status="Pending") for r in open_now] + listed
+        return {"dataList": listed[:size], "hasMore": len(listed) > size}
 
     def fills(self, call: Call) -> Json:
         p = call.params
@@ -224,15 +239,12 @@ class KucoinFutures:
             raise invalid("pageSize")
         if p.get("orderId"):
             raise NotEmulated("futures fills by order are not emulated")
-        start, end = int_param(p, "startAt"), int_param(p, "endAt")
+        start, end = fills_range(int_param(p, "startAt"), int_param(p, "endAt"), call.now_ms)
         symbol, kinds = p.get("symbol"), set((p.get("tradeTypes") or "trade").split(","))
         chosen = [
             f
-            for f in reversed(self.script.fills)
-            if symbol in (None, "", f.contract.symbol)
-            and "trade" in kinds
-            and (start is None or f.time_ms >= start)
-            and (end is None or f.time_ms <= end)
+            for f in sorted(self.script.fills, key=lambda f: (f.time_ms, f.trade_id), reverse=True)
+            if symbol in (None, "", f.contract.symbol) and "trade" in kinds and start <= f.time_ms <= end
         ]
         pages = (len(chosen) + size - 1) // size
         return {
@@ -259,7 +271,19 @@ class KucoinFutures:
         }
 
 
-def _line(line: Line, equity: Decimal) -> Json:
+def fills_range(start: int | None, end: int | None, now_ms: int) -> tuple[int, int]:
+    """The range the futures fills list answers for: at most a week, never before the three months kept."""
+    if start is not None and end is not None:
+        low, high = start, min(end, start + FILLS_RANGE_MS)
+    elif start is not None:
+        low, high = start, start + FILLS_DEFAULT_RANGE_MS
+    else:
+        high = end if end is not None else now_ms
+        low = high - FILLS_DEFAULT_RANGE_MS
+    return max(low, now_ms - FILLS_RETENTION_MS), high
+
+
+def _line(line: Line, equity: Decimal, status: str = "Completed") -> Json:
     # The docs' example writes amounts as JSON numbers; a float of at most 15 significant digits reads back as
     # the same decimal text.
     return {
@@ -268,9 +292,9 @@ def _line(line: Line, equity: Decimal) -> Json:
         "amount": float(line.amount),
         "fee": 0.0,
         "accountEquity": float(equity),
-        "status": "Completed",
+        "status": status,
         "remark": line.remark,
-        "offset": line.offset,
+        "offset": PENDING_OFFSET if status == "Pending" else line.offset,
         "currency": line.currency,
     }
 

@@ -3,22 +3,29 @@ and its fills, for FUTURES_TRADES. docs/exchange-apis/kucoin.md ("Futures") name
 
 | request | paging | range | cursor |
 | --- | --- | --- | --- |
-| `GET /api/v1/transaction-history` | last `offset`, `forward`, `maxCount` 50 | `startAt` once | `ledger:<c>` |
-| `GET /api/v1/fills` (futures) | `currentPage`, `pageSize` 1000 | one range, `startAt`/`endAt` | `fills` |
+| `GET /api/v1/transaction-history` | newest first, `offset` the page's smallest; `maxCount` 50 | from | `ledger:<c>` |
+| `GET /api/v1/fills` (futures) | `currentPage`, `pageSize` 1000 | 7-day windows, `startAt`/`endAt` | `fills` |
 
-Each currency's ledger is read forward from the offset of its last line stored, so a re-sync asks only for what is
-new; a line still Pending (the current settlement period of an open position) ends the walk before it, and the next
-sync reads it once settled. The first sync first reads each currency's first page: a ledger with no line in either
-currency means the account never used futures, and the endpoint is skipped with the reason. Fills are walked only
-when a ledger shows a line. The two lists have their own cursors, so a re-sync resumes each where it stopped.
+KuCoin lists each currency's ledger newest first ("sorted in descending order by createdAt and id") and turns the
+page with "the minimum offset number of the current page". So each sync reads from the newest line down to the
+offset of the newest line it stored last time (or the sync-from date), and saves the newest Completed offset once the
+walk is through: one page at the end, so a walk cut short is read again, never skipped. A Pending line (the current
+settlement period of an open position, listed first) is not final and is passed over; once settled it is newer than
+every stored line, so the next sync reads it. The first page of each currency also tells whether futures were ever
+used: no line in either means the endpoint is skipped with the reason. Fills are asked at most 7 × 24 h a request
+("each individual query is limited to a time range of 7 × 24 hours"), and only within the three months KuCoin
+keeps them: older history is reported as a gap. The lists have their own cursors.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+import ccxt
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.kucoin.futures_rows import SETTLED_WORDS, FuturesRows
@@ -43,7 +50,8 @@ class Walked(StrEnum):
 
 
 FILLS_KEY = Walked.FILLS
-WHOLE_RANGE_MS = 100 * 365 * 86_400_000
+FILLS_WINDOW_MS = 7 * 86_400_000  # "each individual query is limited to a time range of 7 × 24 hours"
+FILLS_RETENTION = timedelta(days=90)  # "The data is retained in the system for up to three months"
 NO_FUTURES = Text.of("profile.kucoin.skip.no_futures")
 
 
@@ -77,24 +85,20 @@ class KucoinFutures:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        firsts: dict[str, Any] = {}
-        for currency in CURRENCIES:
-            if not cursors.get(ledger_key(currency)):
-                firsts[currency] = await self._ask(LEDGER, self._ledger_params(currency, None, since), spec, report)
+        firsts = {c: await self._ask(LEDGER, self._ledger_params(c, None, since), spec, report) for c in CURRENCIES}
         walked_before = any(cursors.get(ledger_key(c)) for c in CURRENCIES) or bool(cursors.get(FILLS_KEY))
         if not walked_before and not any((first.get("dataList") or []) for first in firsts.values()):
             raise UnsupportedEndpoint(self.profile_id, spec.endpoint, NO_FUTURES)
         for currency in CURRENCIES:
-            async for page in self._ledger(spec, currency, since, until, cursors, firsts.get(currency), report):
-                yield page
+            yield await self._ledger(spec, currency, since, until, cursors, firsts[currency], report)
         async for page in self._fills(spec, since, until, cursors.get(FILLS_KEY), report):
             yield page
 
-    def _ledger_params(self, currency: str, after: int | None, since: datetime | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"currency": currency, "forward": "true", "maxCount": LEDGER_PAGE}
-        if after is not None:
-            params["offset"] = after
-        elif since is not None:
+    def _ledger_params(self, currency: str, below: int | None, since: datetime | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"currency": currency, "maxCount": LEDGER_PAGE}
+        if below is not None:
+            params["offset"] = below
+        if since is not None:
             params["startAt"] = to_ms(since)
         return params
 
@@ -107,35 +111,40 @@ class KucoinFutures:
         cursors: Mapping[str, Cursor],
         first: Any,
         report: FetchReport,
-    ) -> AsyncIterator[Page]:
+    ) -> Page:
+        """One currency's ledger, newest first down to the newest offset stored last time, as one page."""
         key = ledger_key(currency)
         stored = cursors.get(key) or {}
-        after: int | None = int(stored["offset"]) if "offset" in stored else None
-        data = first
+        known: int | None = int(stored["offset"]) if "offset" in stored else None
+        newest = known
+        records: list[NormalizedRecord] = []
+        pending_ms: list[int] = []
+        data, below = first, None
         while True:
-            if data is None:
-                data = await self._ask(LEDGER, self._ledger_params(currency, after, since), spec, report)
-            records: list[NormalizedRecord] = []
             rows = list(data.get("dataList") or [])
-            pending_ms: int | None = None
-            for row in rows:
-                if str(row.get("status")) not in SETTLED_WORDS:
-                    pending_ms = int(row["time"])  # the current period: read again once settled
+            settled = [row for row in rows if str(row.get("status")) in SETTLED_WORDS]
+            pending_ms += [int(row["time"]) for row in rows if str(row.get("status")) not in SETTLED_WORDS]
+            reached = False
+            for row in settled:
+                offset = int(row["offset"])
+                if known is not None and offset <= known:
+                    reached = True
                     break
-                after = int(row["offset"])
+                newest = offset if newest is None else max(newest, offset)
                 record = self.rows.line(row)
                 if record is not None:
                     records.append(record)
-            more = pending_ms is None and bool(rows) and bool(data.get("hasMore"))
-            if pending_ms is not None:
-                covered = ms_to_utc(pending_ms - 1)
-            else:
-                covered = ms_to_utc(int(rows[-1]["time"])) if more else until
-            cursor: Cursor = {"offset": after} if after is not None else {}
-            yield Page(spec.endpoint, tuple(records), cursor, covered, market=key)
-            if not more:
-                return
-            data = None
+            if reached or not settled or not data.get("hasMore"):
+                break  # a page of Pending lines only has no Completed offset to turn the page by: they are newest
+            smallest = min(int(row["offset"]) for row in settled)
+            if below is not None and smallest >= below:
+                raise ccxt.ExchangeError(LEDGER)  # the page did not turn: the diagnosis names the failure
+            below = smallest
+            data = await self._ask(LEDGER, self._ledger_params(currency, below, since), spec, report)
+        # The Pending lines' periods are not final: complete only up to just before the earliest of them.
+        covered = ms_to_utc(min(pending_ms) - 1) if pending_ms else until
+        cursor: Cursor = {"offset": newest} if newest is not None else {}
+        return Page(spec.endpoint, tuple(records), cursor, covered, market=key)
 
     async def _fills(
         self, spec: EndpointSpec, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
@@ -152,7 +161,10 @@ class KucoinFutures:
                 found.token = current + 1
             return found
 
-        begin = walk_begin(spec, cursor, since, report, exchange_name=self.exchange_name, opened=self.opened)
-        walk = WindowWalk(spec.endpoint, WHOLE_RANGE_MS, page, market=FILLS_KEY, clock=lambda: to_ms(until))
+        # Fills older than the retention are gone (the ledger's RealisedPNL lines still hold their profit and loss):
+        # the walk starts at the reach, and the range before it is reported as a gap.
+        reach = replace(spec, lookback=FILLS_RETENTION)
+        begin = walk_begin(reach, cursor, since, report, exchange_name=self.exchange_name, opened=self.opened)
+        walk = WindowWalk(spec.endpoint, FILLS_WINDOW_MS, page, market=FILLS_KEY, clock=lambda: to_ms(until))
         async for item in walk.pages(start_ms=begin, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item
