@@ -14,12 +14,15 @@ from typing import Any
 
 from connectors.fetchers.coinbase.rows import RowReader as CoinbaseRows
 from connectors.fetchers.kraken.rows import RowReader as KrakenRows
+from connectors.files import parse
 from connectors.files.export.common import Written
 from connectors.files.export.cryptact import cryptact_rows
 from connectors.files.export.koinly import koinly_rows
 from connectors.files.export.stream import RowsOf
+from connectors.files.matching import content_key
 from connectors.files.writers import tallybot_rows
 from connectors.records import NormalizedRecord
+from tests.files.samples import csv_bytes
 
 MARCH_1 = 1709251200  # 2024-03-01 00:00:00 UTC, in Kraken's seconds
 
@@ -140,3 +143,18 @@ def test_the_tallybot_csv_keeps_each_leg_with_the_side_it_went() -> None:
          "FTQCAB-K2X3Y-4HZ5WQ", "convert:LRECV-BBBBB-000002", "Kraken", "Main", "api"],
     ]  # fmt: skip
     assert rows.paired == 0
+
+
+def test_an_uploaded_coinbase_convert_pairs_by_its_row_time() -> None:
+    """The transaction history report's Convert row is two legs with no exchange id (connectors/files/coinbase.py);
+    an upload keys each by its content, and the two legs of the one row share its time."""
+    header = ["ID", "Timestamp", "Transaction Type", "Asset", "Quantity Transacted", "Price Currency",
+              "Price at Transaction", "Subtotal", "Total (inclusive of fees and/or spread)", "Fees and/or Spread",
+              "Notes"]  # fmt: skip
+    row = ["65f1a", "2024-03-02 10:00:00 UTC", "Convert", "ETH", "-0.5", "USD", "3000", "1500", "1500", "0",
+           "Converted 0.5 ETH to 1,500 USDC"]  # fmt: skip
+    parsed = parse("coinbase.csv", csv_bytes([header, row]), exchange_id="coinbase")
+    legs = [replace(p.record, natural_key=content_key(p.record, 0)) for p in parsed.records]
+    lines, rows = export(koinly_rows, [(leg, "Coinbase") for leg in legs])
+    assert [line[:5] for line in lines] == [["2024-03-02 10:00:00 UTC", "0.5", "ETH", "1500", "USDC"]]
+    assert rows.paired == 2
