@@ -12,7 +12,9 @@ a request's signature. Every rule and its source: docs/exchange-apis/mexc.md, "F
   7 days back, ``end_time`` default now, span at most 90 days (6003), ``page_num`` from 1, ``page_size`` default 20,
   at most 100; rows newest first.
 - ``GET /api/v1/private/position/funding_records`` and ``position/list/history_positions``: no time range, paged by
-  ``page_num``/``page_size`` (20, at most 100), newest first; funding's data carries the page counts.
+  ``page_num``/``page_size`` (20, at most 100), newest first (funding: as the docs' example's rows; the
+  closed positions: unsourced, and `positions_newest_first=False` lists them oldest first); funding's data carries
+  the page counts.
 - ``GET /api/v1/private/position/open_positions`` and ``account/assets``: one list.
 """
 
@@ -119,8 +121,11 @@ class MexcFuturesBook:
     """Serves a MexcFuturesScript as MEXC's contract API does; `script` None: an account that never traded futures
     (its asset rows all zero, no positions, no fills, no funding)."""
 
-    def __init__(self, script: MexcFuturesScript | None) -> None:
+    def __init__(self, script: MexcFuturesScript | None, *, positions_newest_first: bool = True) -> None:
         self.script = script
+        # MEXC does not state the closed positions' order: tests list them the other way too, to show that the
+        # fetcher's discovery does not depend on it.
+        self.positions_newest_first = positions_newest_first
 
     def routes(self) -> dict[str, Callable[[Call], Json]]:
         return {
@@ -169,8 +174,8 @@ class MexcFuturesBook:
             for p in (self.script.positions if self.script else ())
             if p.closed and (not symbol or p.symbol == symbol) and (kind is None or p.position_type == kind)
         ]
-        newest = sorted(closed, key=lambda p: (p.updated, p.id), reverse=True)
-        return _ok([_position(p) for p in newest[(page - 1) * size : page * size]])
+        ordered = sorted(closed, key=lambda p: (p.updated, p.id), reverse=self.positions_newest_first)
+        return _ok([_position(p) for p in ordered[(page - 1) * size : page * size]])
 
     def open_positions(self, call: Call) -> Json:
         symbol = call.params.get("symbol")

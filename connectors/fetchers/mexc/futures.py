@@ -5,13 +5,15 @@ docs/exchange-apis/mexc.md, "Futures (contract API v1)".
 | --- | --- | --- | --- |
 | `GET /api/v1/private/order/list/order_deals?symbol=…` | `page_num`, `page_size` 100 | 90 days | not documented |
 | `GET /api/v1/private/position/funding_records` | `page_num`, `page_size` 100, newest first | none | not documented |
-| `GET /api/v1/private/position/list/history_positions` | as funding (discovery) | none | not documented |
+| `GET /api/v1/private/position/list/history_positions` | `page_num`, `page_size` 100, all | none | not documented |
 | `GET /api/v1/private/position/open_positions`, `account/assets` | one list | — | — |
 
-Fills need a contract: the contracts asked are those the account's positions name, closed (history_positions,
-read from the newest down to the last one seen by an earlier sync) or still open, and those found before (kept in
-the discovery cursor, market ""). Each contract's fills are walked in 90-day windows from its own cursor
-({"window_start_ms": …}, market = the contract's symbol), so a re-sync asks one window per contract.
+Fills need a contract: the contracts asked are those the account's positions name, closed (history_positions) or
+still open, and those found before (kept in the discovery cursor, market ""). The closed positions take no time range
+and MEXC does not say in which order they come, so every sync reads them to the last page (one shorter than a full
+one): no stop mark that an order would have to honour, at one request per 100 closed positions. Each contract's
+fills are walked in 90-day windows from its own cursor ({"window_start_ms": …}, market = the contract's symbol), so
+a re-sync asks one window per contract.
 
 Funding has no time range: its pages are read newest first down to the newest row an earlier sync stored (cursor
 {"newest_ms": …, "ids": [ids at that time]}), so a re-sync reads one page.
@@ -50,9 +52,8 @@ class Evidence:
     sign of futures at all."""
 
     symbols: set[str] = field(default_factory=set)
-    newest_position_ms: int | None = None
-    oldest_read_ms: int | None = None  # of the closed positions read so far
-    more: bool = False  # whether older pages of closed positions may hold more
+    pages_read: int = 0  # of closed positions
+    more: bool = False  # whether a further page of closed positions may hold more
     holds: bool = False
 
 
@@ -81,23 +82,18 @@ class MexcFutures:
         return found
 
     async def _closed_page(self, endpoint: Endpoint, number: int, found: Evidence, report: FetchReport) -> bool:
-        """One page of closed positions (newest first) noted in `found`; whether a next page may hold more."""
+        """One page of closed positions noted in `found`; whether a next page may hold more."""
         params = {"page_num": number, "page_size": PAGE_MAX}
         rows = (await call(self.client, HISTORY, params, endpoint=endpoint, report=report)).get("data") or []
-        for row in rows:
-            found.symbols.add(str(row["symbol"]))
-            updated = int(row["updateTime"])
-            found.newest_position_ms = max(updated, found.newest_position_ms or updated)
-            found.oldest_read_ms = min(updated, found.oldest_read_ms or updated)
+        found.symbols |= {str(row["symbol"]) for row in rows}
+        found.pages_read = number
         return len(rows) >= PAGE_MAX
 
-    async def closed_since(self, endpoint: Endpoint, mark: int | None, report: FetchReport) -> Evidence:
-        """The evidence with every closed position newer than `mark` (the newest an earlier sync saw) read."""
+    async def every_closed(self, endpoint: Endpoint, report: FetchReport) -> Evidence:
+        """The evidence with every page of closed positions read, whatever order MEXC lists them in."""
         found = await self.evidence(endpoint, report)
-        number = 1
-        while found.more and (mark is None or (found.oldest_read_ms or 0) > mark):
-            number += 1
-            found.more = await self._closed_page(endpoint, number, found, report)
+        while found.more:
+            found.more = await self._closed_page(endpoint, found.pages_read + 1, found, report)
         return found
 
     def skip_unless_used(self, endpoint: Endpoint, evidence: Evidence, known: bool) -> None:
@@ -157,12 +153,10 @@ class MexcFutures:
     ) -> AsyncIterator[Page]:
         state: Cursor = dict(cursors.get("") or {})
         known = set(state.get("symbols") or [])
-        mark = state.get("positions_ms")
-        evidence = await self.closed_since(spec.endpoint, int(mark) if mark is not None else None, report)
+        evidence = await self.every_closed(spec.endpoint, report)
         self.skip_unless_used(spec.endpoint, evidence, bool(known))
         symbols = sorted(known | evidence.symbols)
-        newest = max((m for m in (mark, evidence.newest_position_ms) if m is not None), default=None)
-        discovery: Cursor = {"symbols": symbols, "positions_ms": newest}
+        discovery: Cursor = {"symbols": symbols}
         yield Page(spec.endpoint, (), discovery, ms_to_utc(0))
         for symbol in symbols:
             report.markets_scanned.append(symbol)
