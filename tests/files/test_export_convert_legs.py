@@ -4,12 +4,15 @@ transaction in each account sharing `trade.id` (docs/exchange-apis/coinbase.md, 
 money spent: the two legs of one convert are one trade row (Koinly: Sent and Received on one row; Cryptact: BUY or
 SELL of the base with its Counter), and a leg whose partner is not stored is a sale (or a purchase) at the market
 price, as Bitget's lone exchange leg (tests/files/test_export_bitget_exchange_legs.py). The Tallybot CSV keeps each
-leg as stored: its side says which way it went. Expected rows are written by hand from the rows below."""
+leg as stored: its side says which way it went. The same sign mistake on a reward: a debited Binance asset dividend
+is a deduction, not income. Expected rows are written by hand from the rows below."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from connectors.fetchers.coinbase.rows import RowReader as CoinbaseRows
@@ -21,7 +24,7 @@ from connectors.files.export.koinly import koinly_rows
 from connectors.files.export.stream import RowsOf
 from connectors.files.matching import content_key
 from connectors.files.writers import tallybot_rows
-from connectors.records import NormalizedRecord
+from connectors.records import NormalizedRecord, RecordKind
 from tests.files.samples import csv_bytes
 
 MARCH_1 = 1709251200  # 2024-03-01 00:00:00 UTC, in Kraken's seconds
@@ -158,3 +161,26 @@ def test_an_uploaded_coinbase_convert_pairs_by_its_row_time() -> None:
     lines, rows = export(koinly_rows, [(leg, "Coinbase") for leg in legs])
     assert [line[:5] for line in lines] == [["2024-03-02 10:00:00 UTC", "0.5", "ETH", "1500", "USDC"]]
     assert rows.paired == 2
+
+
+def test_a_debited_asset_dividend_is_a_deduction_not_income() -> None:
+    """Binance's Asset Dividend Record: `direction` -1 is "Asset debited (outflow)", stored negative with side out
+    (connectors/fetchers/binance/wallet.py). Koinly: a Sent row labelled cost; Cryptact: SENDFEE, never BONUS."""
+    debit = NormalizedRecord(
+        kind=RecordKind.REWARD,
+        occurred_at=datetime(2024, 3, 3, tzinfo=UTC),
+        natural_key="reward:88",
+        asset="BNB",
+        amount=Decimal("-0.1"),
+        exchange_tx_id="88",
+        side="out",
+        raw={"id": "88", "amount": "0.1", "asset": "BNB", "direction": -1, "enInfo": "BNB Vault"},
+    )
+    assert koinly_rows(debit, "Binance", "Main").rows == (
+        ["2024-03-03 00:00:00 UTC", "0.1", "BNB", "", "", "", "", "", "", "cost", "Binance Main: reward BNB Vault #88",
+         ""],
+    )  # fmt: skip
+    assert cryptact_rows(debit, "Binance", "Main").rows == (
+        ["2024/03/03 00:00:00", "SENDFEE", "Binance", "BNB", "0.1", "", "JPY", "0", "JPY",
+         "Binance Main: reward BNB Vault #88"],
+    )  # fmt: skip

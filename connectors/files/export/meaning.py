@@ -106,7 +106,9 @@ def meaning_of(tx: Exportable) -> Meaning:
         return Meaning.MARGIN_INTEREST if tx.amount < 0 else Meaning.INTEREST
     words = " ".join(type_text(tx).lower().replace("_", " ").replace("-", " ").split())
     if kind == "reward":
-        return _reward(words)
+        # Binance's Asset Dividend Record "Asset debited (outflow)" is stored negative (binance/wallet.py): money taken,
+        # not income, so a deduction as a "deduct"/"recall" ledger line is (COST_WORDS).
+        return Meaning.FEE if tx.amount < 0 else _reward(words)
     return _ledger(words, (tx.side or "").lower(), tx.amount, is_derivative(tx))
 
 
