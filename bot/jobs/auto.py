@@ -20,7 +20,11 @@ from telegram.error import TelegramError
 from bot.autosync import AutoSyncStore, Cadence, DueSync, ExpiringKey
 from bot.callback_codec import KEYS, replace_key_data
 from bot.integrations import IntegrationError
+from bot.jobs.quote_scan import quotes_needing_scan, scan_quietly
+from bot.jobs.step import sync_and_check
 from bot.message_parts import split_text
+from bot.reconcile import ReconcileService
+from bot.reconcile.scan import QuoteScan
 from bot.sync import SyncError, SyncResult, SyncService, SyncStatus
 from bot.sync.views import diagnosis_lines
 from i18n import SOURCE_LOCALE, local_datetime, msgid, resolve_locale, t
@@ -99,18 +103,36 @@ async def due_pass(work: AutoSyncWork, jobs: AutoSyncJobs) -> None:
 
 
 async def auto_sync(work: AutoSyncWork, order: AutoSyncOrder) -> SyncResult | None:
-    """The task function: sync the account; a failed or partial run whose problem is new is told (unless the user
-    muted notices), a run that went well says nothing."""
+    """The task function: sync the account and check its balances; a failed or partial run whose problem is new is
+    told (unless the user muted notices), a run that went well says nothing. A quote balance left unexplained is
+    scanned for next (bot/jobs/quote_scan.py `scan_quietly`: one message if it finds trades or stops short)."""
+    reconciler = ReconcileService(work.sync.database, work.sync.integrations, work.sync.pool)
     try:
-        result = await work.sync.run(order.telegram_user_id, order.integration_id)
+        synced = await sync_and_check(work.sync, reconciler, order.telegram_user_id, order.integration_id)
     except IntegrationError:  # its key was removed since: nothing to sync
         return None
     except SyncError:  # already syncing (a /sync press, or another process): that sync reports itself
         log.info("automatic sync of integration %d skipped: it is already syncing", order.integration_id)
         return None
+    result = synced.result
     problem = await work.store.problem_to_tell(result)  # remembered even when muted: unmuting does not replay it
-    if problem is not None and not await work.store.muted(order.telegram_user_id):
+    muted = await work.store.muted(order.telegram_user_id)
+    if problem is not None and not muted:
         await tell_problem(work.bot, order, result)
+    # A quote balance the history does not explain (the rule /sync follows): its markets are scanned right after, in
+    # this same task, which already runs apart from the user (a worker's job holding the account's lock, or the bot's
+    # background pass); the scan keeps its cursor, so a cut-short one resumes at the next sync.
+    quotes = quotes_needing_scan(work.sync, result, synced.checked)
+    if quotes:
+
+        async def say(text: str) -> None:
+            if not muted:
+                await send(work.bot, order.telegram_user_id, text)
+
+        scan = QuoteScan(work.sync, reconciler)
+        await scan_quietly(
+            scan, say, order.telegram_user_id, order.integration_id, order.account_name, quotes, order.locale
+        )
     return result
 
 

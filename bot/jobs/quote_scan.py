@@ -3,7 +3,8 @@ history does not explain (bot/reconcile/scan.py), every listed market of that qu
 reconciled again, and a short message says what the scan found and how the balances stand.
 
 Both deployments run `scan_and_tell`; only the way the messages go out differs (the bot's outbound path, or the
-worker's bot with the shared Telegram budget), so it takes a `Say`."""
+worker's bot with the shared Telegram budget), so it takes a `Say`. After an automatic sync nobody is watching:
+`scan_quietly` speaks only when the scan found trades or stopped short, in one message (docs/DEPLOY.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from html import escape
 
 from bot.reconcile import AccountReconciliation
-from bot.reconcile.scan import QuoteScan, quotes_to_scan
+from bot.reconcile.scan import QuoteScan, ScanOutcome, quotes_to_scan
 from bot.reconcile.views import sync_line
 from bot.sync import SyncAlreadyRunning, SyncError, SyncResult, SyncService
 from i18n import join, t, tn
@@ -54,6 +55,11 @@ async def scan_and_tell(
         log.warning("quote scan of integration %d stopped: %s", integration_id, type(problem).__name__)
         await say(t("reconcile.scan.deferred", locale=locale, name=escape(name), quotes=listed))
         return
+    await say(finished_text(outcome, name, listed, locale))
+
+
+def finished_text(outcome: ScanOutcome, name: str, listed: str, locale: str) -> str:
+    """What the scan asked and found, and how the balances stand after it."""
     text = tn(
         "reconcile.scan.finished",
         outcome.sync.new,
@@ -64,4 +70,31 @@ async def scan_and_tell(
     )
     if outcome.reconciliation is not None:
         text += "\n" + sync_line(outcome.reconciliation, name, locale)
-    await say(text)
+    return text
+
+
+async def scan_quietly(
+    scan: QuoteScan,
+    say: Say,
+    telegram_user_id: int,
+    integration_id: int,
+    name: str,
+    quotes: frozenset[str],
+    locale: str,
+) -> None:
+    """The scan after an automatic sync: no "started" message, and silence when it found nothing (/status names the
+    difference and its cause) or another sync holds the account (that sync resumes it and reports itself)."""
+    quotes = await scan.wanted(integration_id, quotes)
+    if not quotes:
+        return
+    listed = join([escape(quote) for quote in sorted(quotes)], locale)
+    try:
+        outcome = await scan.run(telegram_user_id, integration_id, quotes)
+    except SyncAlreadyRunning:
+        return
+    except SyncError as problem:
+        log.warning("quote scan of integration %d stopped: %s", integration_id, type(problem).__name__)
+        await say(t("reconcile.scan.deferred", locale=locale, name=escape(name), quotes=listed))
+        return
+    if outcome.sync.new:
+        await say(finished_text(outcome, name, listed, locale))
