@@ -21,6 +21,7 @@ CAUSE_IDS: Mapping[str, str] = {
     Cause.ENDPOINT_FAILED: msgid("reconcile.cause.endpoint_failed"),
     Cause.BEFORE_SYNC_FROM: msgid("reconcile.cause.before_sync_from"),
     Cause.KIND_OFF: msgid("reconcile.cause.kind_off"),
+    Cause.KEY_DENIED: msgid("reconcile.cause.key_denied"),
     Cause.NOT_FETCHED: msgid("reconcile.cause.not_fetched"),
     Cause.QUOTE_MARKETS: msgid("reconcile.cause.quote_markets"),
     Cause.QUOTE_SCANNING: msgid("reconcile.cause.quote_scanning"),
@@ -75,6 +76,7 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
         Cause.ENDPOINT_FAILED: {"endpoints": kinds},
         Cause.BEFORE_SYNC_FROM: {"date": escape(str(args.get("date", "")))},
         Cause.KIND_OFF: {"endpoints": kinds},
+        Cause.KEY_DENIED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.NOT_FETCHED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.QUOTE_MARKETS: {"asset": escape(balance.asset)},
         Cause.QUOTE_SCANNING: {

@@ -24,6 +24,7 @@ from bot.reconcile.service import ReconcileReader
 from connectors.keycheck import judge, parse_bybit
 from connectors.profiles import get_profile
 from db.models import Transaction
+from i18n import t
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BybitEmulator
 from tests.assistant_story import Walker
@@ -36,6 +37,9 @@ from tests.test_reconcile_e2e import RECENT
 WARNED = "Earn is not ticked among its permissions"
 HOW_TO_TICK = "tick Earn under Read-Only and save"
 SKIPPED = "⏭ Earn and staking rewards — This Bybit key may not read Earn"
+# The reconciliation's cause: Tallybot fetches Earn, this key may not read it (not "does not fetch … yet").
+DENIED = t("reconcile.cause.key_denied", locale="en", endpoints="earn and staking rewards", exchange="Bybit")
+NOT_FETCHED = t("reconcile.cause.not_fetched", locale="en", endpoints="earn and staking rewards", exchange="Bybit")
 
 
 def test_the_documented_key_reads_earn_and_the_same_key_without_its_earn_group_is_accepted_with_a_warning() -> None:
@@ -84,7 +88,8 @@ async def test_a_key_without_earn_is_warned_syncs_every_other_kind_and_names_ear
     still_staked = first + second - first / 5
     paid = sum((Decimal(str(amount)) for _, amount, _ in yields), Decimal(0))
     differing = {b.asset: (b.reported - b.explained, b.cause, b.cause_args) for b in account.balances if b.cause}
-    assert differing == {"USDT": (paid - still_staked, "not_fetched", {"endpoints": ["earn_rewards"]})}
+    assert differing == {"USDT": (paid - still_staked, "key_denied", {"endpoints": ["earn_rewards"]})}
+    assert DENIED in status and NOT_FETCHED not in status, status
 
     served = bybit.requests.by_path
     assert served["/v5/earn/position"] == 3  # the sync's first, refused; the two wallet reads, refused

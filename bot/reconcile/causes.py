@@ -1,6 +1,7 @@
 """The most likely cause of a difference between the exchange's balance and the history's, from the coverage the
 syncs recorded: an endpoint that failed, history before the API's reach, before the chosen sync-from date, a kind
-the user switched off or Tallybot does not fetch, or, for an asset that quotes markets, trades in a market not found.
+the user switched off, the key may not read or Tallybot does not fetch, or, for an asset that quotes markets, trades
+in a market not found.
 
 A cause is a code with arguments (endpoint codes, ISO dates): never English, rendered by the views.
 """
@@ -22,6 +23,7 @@ class Cause(StrEnum):
     BEFORE_REACH = "before_reach"
     BEFORE_SYNC_FROM = "before_sync_from"
     KIND_OFF = "kind_off"
+    KEY_DENIED = "key_denied"  # the key may not read a kind (Bybit's Earn unticked): give it the permission
     NOT_FETCHED = "not_fetched"
     QUOTE_MARKETS = "quote_markets"
     QUOTE_SCANNING = "quote_scanning"  # QUOTE_MARKETS while a scan of that quote's markets runs (scan.py)
@@ -55,6 +57,7 @@ class Coverage:
     gaps: list[Gap] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # endpoints the last sync did not fetch
     unused: list[str] = field(default_factory=list)  # of those, kinds the account showed no sign of using
+    denied: list[str] = field(default_factory=list)  # of those, kinds the key may not read
     switched_off: list[str] = field(default_factory=list)  # endpoints the user turned off
     off_by_default: list[str] = field(default_factory=list)  # offered, off for a new account, not switched on
     sync_from: date | None = None
@@ -84,6 +87,8 @@ def coverage_from(
                 coverage.failed.append(endpoint)
             if newest and result.get("status") == "skipped":
                 (coverage.unused if result.get("unused") else coverage.skipped).append(endpoint)
+                if result.get("denied"):
+                    coverage.denied.append(endpoint)
             for gap in result.get("gaps") or ():
                 if gap.get("end"):
                     start = _day(gap.get("start"))
@@ -121,6 +126,9 @@ def likely_cause(
     # A kind switched off or not fetched is certain to be missing; history before the sync-from date only may be.
     if coverage.switched_off:
         return Cause.KIND_OFF, {"endpoints": coverage.switched_off}
+    # Denied before not fetched: Tallybot does fetch that kind; this key cannot read it, and a new key is the fix.
+    if coverage.denied:
+        return Cause.KEY_DENIED, {"endpoints": coverage.denied}
     if coverage.skipped:
         return Cause.NOT_FETCHED, {"endpoints": coverage.skipped}
     if coverage.sync_from is not None:

@@ -57,8 +57,11 @@ class EndpointSync:
             if isinstance(error, UnsupportedEndpoint):  # the account shows no sign of this kind (base.py)
                 # The look that found no sign of it was a request too (the sync's request count is every one).
                 unused = error.notice is not None and error.unused
+                denied = error.notice is not None and not error.unused  # base.py: the key may not read it
                 notice = error.notice or not_fetched
-                return await self.skipped(ctx, planned, notice, None, requests=run.report.requests, unused=unused)
+                return await self.skipped(
+                    ctx, planned, notice, None, requests=run.report.requests, unused=unused, denied=denied
+                )
             if isinstance(error, RateLimited):
                 behind = _refusal_behind(error, ctx.target)
                 if behind is not None:
@@ -190,6 +193,7 @@ class EndpointSync:
         *,
         requests: int = 0,
         unused: bool = False,
+        denied: bool = False,
     ) -> EndpointResult:
         result = EndpointResult(
             planned.endpoint,
@@ -197,6 +201,7 @@ class EndpointSync:
             EndpointStatus.SKIPPED,
             requests=requests,
             unused=unused,
+            denied=denied,
             diagnosis=diagnosis,
             notice=notice,
             label_text=planned.label_text,

@@ -82,6 +82,7 @@ class EndpointResult:
     gaps: tuple[SyncGap, ...] = ()
     notice: Text | None = None  # why it was skipped
     unused: bool = False  # skipped as a kind the account shows no sign of using: no history of it is missing
+    denied: bool = False  # skipped because the key may not read this kind: its history is missing
     markets_scanned: tuple[str, ...] = ()
     markets_not_scanned: Mapping[str, str] = field(default_factory=dict)  # market -> why not
     label_text: Text | str = ""  # the label as a catalogue text (`label` is its English), for views per locale
@@ -107,6 +108,7 @@ class EndpointResult:
             "gaps": [gap.to_json() for gap in self.gaps],
             "note": stored(self.notice),
             **({"unused": True} if self.unused else {}),
+            **({"denied": True} if self.denied else {}),
             "markets_scanned": len(self.markets_scanned),
             "markets_not_scanned": len(self.markets_not_scanned),
         }
