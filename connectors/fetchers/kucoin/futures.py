@@ -20,8 +20,7 @@ keeps them: older history is reported as a gap. The lists have their own cursors
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -51,7 +50,6 @@ class Walked(StrEnum):
 
 FILLS_KEY = Walked.FILLS
 FILLS_WINDOW_MS = 7 * 86_400_000  # "each individual query is limited to a time range of 7 × 24 hours"
-FILLS_RETENTION = timedelta(days=90)  # "The data is retained in the system for up to three months"
 NO_FUTURES = Text.of("profile.kucoin.skip.no_futures")
 
 
@@ -161,10 +159,9 @@ class KucoinFutures:
                 found.token = current + 1
             return found
 
-        # Fills older than the retention are gone (the ledger's RealisedPNL lines still hold their profit and loss):
-        # the walk starts at the reach, and the range before it is reported as a gap.
-        reach = replace(spec, lookback=FILLS_RETENTION)
-        begin = walk_begin(reach, cursor, since, report, exchange_name=self.exchange_name, opened=self.opened)
+        # Fills older than the profile's reach (spec.lookback, the three months kept) are gone; the ledger's
+        # RealisedPNL lines still hold their profit and loss: the walk starts at the reach, the range before it a gap.
+        begin = walk_begin(spec, cursor, since, report, exchange_name=self.exchange_name, opened=self.opened)
         walk = WindowWalk(spec.endpoint, FILLS_WINDOW_MS, page, market=FILLS_KEY, clock=lambda: to_ms(until))
         async for item in walk.pages(start_ms=begin, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             yield item

@@ -93,11 +93,14 @@ ENDPOINTS = (
     ),
     # Futures (the futures host): the ledger's realised profit and loss per contract and funding period, then the
     # fills; connectors/fetchers/kucoin/futures.py, docs/exchange-apis/kucoin.md "Futures". Fills 1,000 a page
-    # ("the maximum cannot exceed 1000").
+    # ("the maximum cannot exceed 1000"), reaching three months back (docs-new futures Get Trade History: "The data
+    # is retained in the system for up to three months"); the fetcher walks the ledger without this reach (its
+    # RealisedPNL lines keep the older profit and loss) and starts the fills' walk at it.
     EndpointSpec(
         Endpoint.FUTURES_TRADES,
         default_enabled=True,
         page_size=1000,
+        lookback=90 * c.DAY,
         paging=Paging.PAGE_NUMBER,
         api_path="GET /api/v1/transaction-history, GET /api/v1/fills",
         notes=Text.of("profile.kucoin.endpoint.futures_trades.notes"),
