@@ -14,7 +14,8 @@ settlement period of an open position, listed first) is not final and is passed 
 every stored line, so the next sync reads it. The first page of each currency also tells whether futures were ever
 used: no line in either means the endpoint is skipped with the reason. Fills are asked at most 7 × 24 h a request
 ("each individual query is limited to a time range of 7 × 24 hours"), and only within the three months KuCoin
-keeps them: older history is reported as a gap. The lists have their own cursors.
+keeps them (the profile's FUTURES_TRADES `lookback`): older history is reported as a gap. The lists have their own
+cursors.
 """
 
 from __future__ import annotations
