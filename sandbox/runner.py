@@ -69,6 +69,7 @@ EXTRA_KEY_KINDS: dict[str, tuple[str, ...]] = {
     "bitget": ("tax", "unified"),
     "binance": ("ed25519", "rsa"),
     "gate": ("no_futures",),
+    "bybit": ("no_earn",),
 }
 CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase")
 # What each key shows when connected, for the banner (in the order a newcomer would try them).
@@ -84,6 +85,7 @@ KEY_OUTCOMES: dict[str, str] = {
     "ed25519": "Self-generated Ed25519 key, read-only (the secret is the private key): connects",
     "rsa": "Self-generated RSA key, read-only (the secret is the private key): connects",
     "no_futures": "read-only without Perpetual Futures: connects, futures skipped with the fix",
+    "no_earn": "read-only without Earn: connects with a warning, Earn skipped with the fix",
 }
 # Where the banner's outcome differs: BigONE has no endpoint that tells a key's permissions (the key check says so and
 # connects any key that reads), and its keys do not expire (docs/exchange-apis/bigone.md).

@@ -14,7 +14,7 @@ import pexpect
 import pytest
 
 from bot.settings import Settings
-from sandbox.runner import ErrorRecorder, open_sandbox
+from sandbox.runner import ErrorRecorder, credentials_text, open_sandbox
 from sandbox.script import DEMO_SCRIPT, Press, Say, ScriptError, ScriptFailure, ScriptSession, Wait, parse_script
 from sandbox.terminal import ChatView, handle_line
 
@@ -209,3 +209,37 @@ async def test_files_go_both_ways_in_the_terminal_chat(
     assert saved.read_bytes() == b"date,amount\n"
     assert any(f"📎 export.csv (12 bytes) saved to {saved}" in entry and "Your export" in entry for entry in shown)
     assert any("📤 sent old-trades.csv" in line for line in shown)
+
+
+NO_EARN_SCRIPT = """
+/connect
+? Connect your exchanges
+[Bybit]
+? ✅ Bybit
+[Confirm exchanges]
+? paste your API key
+{bybit.no_earn.api_key}
+? paste your Secret key
+{bybit.no_earn.secret}
+? Check the key
+[Check and connect]
+? is connected
+"""
+
+
+async def test_the_bybit_key_without_earn_is_offered_and_connects_with_its_warning(
+    settings: Settings, recorder: ErrorRecorder, tmp_path: Path
+) -> None:
+    steps = parse_script(NO_EARN_SCRIPT, base_dir=tmp_path)  # the placeholder names a demo key the sandbox has
+    async with open_sandbox(settings, data_dir=tmp_path / "data", seed=5, errors=recorder) as running:
+        listed = credentials_text(running)
+        key = running.credentials("bybit", "no_earn")
+        session = ScriptSession(running, ChatView(running, write=lambda _: None), wait_timeout=60)
+        await session.run(steps)
+        said = [m.text or "" for m in running.telegram.messages(running.chat_id)]
+
+    bybit = listed.split("── Bybit ──", 1)[1].split("── ", 1)[0]
+    outcome = "  read-only without Earn: connects with a warning, Earn skipped with the fix\n"
+    assert f"{outcome}    API key     {key.api_key}\n" in bybit, bybit
+    # The key check's warning (profiles.po, profile.bybit.key.no_earn) rides with the connection.
+    assert any("is connected" in text and "Earn is not ticked among its permissions" in text for text in said), said
