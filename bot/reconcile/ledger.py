@@ -17,12 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from connectors.files.export.common import direction_of
 from connectors.records import Flow, RecordKind
 from db.repositories.reconcile import Movement
 
-# Sell-like sides: the record's asset leaves the account and its quote arrives; "out" is a convert leg read on its own
-# (Coinbase and Kraken list each leg of a convert apart, records.Flow), whose asset leaves the account.
-OUTGOING_SIDES = frozenset({"sell", "out"})
 # Kinds whose amount carries its own sign and counts as it is.
 SIGNED_KINDS = frozenset({RecordKind.FUNDING, RecordKind.REALIZED_PNL, RecordKind.INTEREST})
 # Kinds whose fee field is not a charge to count again: transfers carry none of the account's money out, and ledger
@@ -40,7 +38,9 @@ def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:
     for move in movements:
         kind = move.kind
         if kind in (RecordKind.TRADE, RecordKind.CONVERT):
-            sign = -1 if (move.side or "").lower() in OUTGOING_SIDES else 1
+            # Signed as the exports sign (sell, or a convert leg going out, leaves); a record without a side is
+            # counted arriving, as stored purchases are.
+            sign = direction_of(move.side) or 1
             add(move.asset, sign * abs(move.amount))
             if move.quote_amount is not None:
                 add(move.quote_asset, -sign * abs(move.quote_amount))

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from connectors.files.errors import RowError
 from connectors.files.formats import FIELD_LIMITS, Context, FileFormat, Outcome, ParsedRecord, Table, Zone, rows_of
 from connectors.files.values import optional_number, parse_time
-from connectors.records import NormalizedRecord, RecordKind
+from connectors.records import Flow, NormalizedRecord, RecordKind, Side
 from i18n import Text, join, msgid
 
 COLUMNS: tuple[str, ...] = (
@@ -152,6 +152,18 @@ def cells(tx: TransactionLike, raw: Any, *, exchange: str = "", account: str = "
     ]
 
 
+TRADE_SIDES = frozenset({Side.BUY.value, Side.SELL.value})
+# A convert leg of one coin (Kraken's Buy Crypto lines, Coinbase's convert legs) is stored with its direction and
+# exported so: such a row is read back only with the natural key Tallybot's export gave it, a hand-written convert
+# names a purchase or a sale with its quote (docs/FILE-FORMATS.md, `side`).
+CONVERT_LEG_SIDES = TRADE_SIDES | {Flow.IN.value, Flow.OUT.value}
+
+
+def sides_of(kind: RecordKind, *, keyed: bool) -> frozenset[str]:
+    """The sides a trade or convert row may carry."""
+    return CONVERT_LEG_SIDES if kind == RecordKind.CONVERT and keyed else TRADE_SIDES
+
+
 def _read(table: Table, context: Context) -> Iterator[Outcome]:
     def read(line: int, row: Sequence[str]) -> Outcome | None:
         def text(column: str) -> str:
@@ -179,7 +191,9 @@ def _read(table: Table, context: Context) -> Iterator[Outcome]:
         quote_asset = text(QUOTE_ASSET) or None
         quote_amount = optional_number(text(QUOTE_AMOUNT), QUOTE_AMOUNT)
         if kind in PAIRED_KINDS:
-            if side is not None and side.lower() not in ("buy", "sell"):
+            if side is not None and side.lower() not in sides_of(kind, keyed=bool(key)):
+                if kind == RecordKind.CONVERT and key:
+                    raise RowError(SIDE, Text.of("file.row.not_a_convert_side", text=side))
                 raise RowError(SIDE, Text.of("file.row.not_buy_or_sell", text=side))
             if not key:  # hand-written: a trade needs both sides
                 if side is None:

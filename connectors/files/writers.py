@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from connectors.files import tallybot
-from connectors.files.export.common import Exportable, Written, quote_of
+from connectors.files.export.common import Exportable, Written, direction_of, quote_of
 from connectors.files.export.cryptact import CRYPTACT_COLUMNS, cryptact_rows
 from connectors.files.export.koinly import KOINLY_COLUMNS, koinly_rows
 
@@ -51,9 +51,10 @@ def flows(tx: tallybot.TransactionLike) -> list[Flow]:
     result: list[Flow] = []
     if kind in PAIRED:
         quote = quote_of(tx)
-        sign = {"buy": 1, "sell": -1}.get((tx.side or "").lower())
+        # Stored amounts of trades and converts are positive; the side says which way (a convert leg's in/out too).
+        sign = direction_of(tx.side)
         if sign is not None:
-            result.append(Flow(tx.asset, sign * tx.amount))
+            result.append(Flow(tx.asset, sign * abs(tx.amount)))
             if quote is not None and tx.quote_asset:
                 result.append(Flow(tx.quote_asset, -sign * quote))
     elif kind in ("deposit", "reward"):
