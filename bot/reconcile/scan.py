@@ -94,7 +94,7 @@ def with_progress(result: AccountReconciliation, progress: Mapping[str, ScanProg
 class ScanOutcome:
     sync: SyncResult
     reconciliation: AccountReconciliation | None
-    markets: int  # markets of the scanned quotes listed
+    markets: int  # markets the scan asked (spot, and cross margin where synced)
 
 
 class QuoteScan:
@@ -113,8 +113,10 @@ class QuoteScan:
         """Raises what SyncService.run raises (SyncAlreadyRunning: another sync holds the account)."""
         database = self.sync.database
         result = await self.sync.run(telegram_user_id, integration_id, scan_quotes=quotes)
-        # The scan's list of markets is gone once it ended; what it asked is in the run's report.
-        markets = sum(len(e.markets_scanned) for e in result.endpoints if e.endpoint is Endpoint.SPOT_TRADES)
+        # The scan's list of markets is gone once it ended; what it asked is in the run's reports (a market asked in
+        # spot and in cross margin counts twice: two lists asked).
+        scanned = (Endpoint.SPOT_TRADES, Endpoint.MARGIN_TRADES)
+        markets = sum(len(e.markets_scanned) for e in result.endpoints if e.endpoint in scanned)
         left = await scan_progress(database, integration_id)
         reconciliation = await self.reconciler.after_sync(telegram_user_id, integration_id)
         if reconciliation is not None:

@@ -110,7 +110,10 @@ class SyncService:
         """
         target = await self._target(telegram_user_id, integration_id)
         if scan_quotes:
-            scanned = (str(Endpoint.SPOT_TRADES), *[e for e in target.endpoints if e == str(Endpoint.MARGIN_TRADES)])
+            chosen = target.endpoints or tuple(
+                str(s.endpoint) for s in target.profile.default_endpoints(target.kind.id)
+            )
+            scanned = (str(Endpoint.SPOT_TRADES), *[e for e in chosen if e == str(Endpoint.MARGIN_TRADES)])
             target = dataclasses.replace(target, endpoints=scanned, scan_quotes=scan_quotes)
         lease = Lease(self.database, integration_id, ttl=self.lease_ttl, clock=self.clock)
         acquiring = asyncio.ensure_future(lease.acquire())
