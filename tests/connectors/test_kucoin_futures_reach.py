@@ -66,14 +66,16 @@ async def test_fills_start_at_the_profiles_reach_with_a_gap_while_the_ledger_rea
         async for page in futures.fetch(spec, since=since, until=now, cursors={}, report=report)
         for record in page.records
     ]
+    after_ms = to_ms(datetime.now(UTC))
 
     # The ledger: both RealisedPNL lines, the one from 150 days ago too, asked from the sync-from date.
     assert amounts == [Decimal("-3.25"), Decimal("12.5")]
     assert {int(str(p["startAt"])) for p in client.ledger_asked} == {to_ms(since)}
-    # The fills: from the reach (90 days, less the hour's margin the walk keeps), a week a request up to now:
-    # 90 days less an hour is 13 weeks begun; nothing before the reach is asked.
+    # The fills: from the reach (90 days back from the fetch's own clock, plus the hour's margin the walk keeps), a
+    # week a request up to now: 90 days less an hour is 13 weeks begun; nothing before the reach is asked.
     starts = [int(str(p["startAt"])) for p in client.fills_asked]
-    reach_ms = now_ms - 90 * DAY_MS
-    assert len(starts) == 13 and reach_ms < min(starts) <= reach_ms + 3_600_000, (starts, reach_ms)
+    margin_ms = 3_600_000
+    assert len(starts) == 13, starts
+    assert now_ms - 90 * DAY_MS + margin_ms <= min(starts) <= after_ms - 90 * DAY_MS + margin_ms, starts
     assert [(gap.reason.id, gap.reason.args.get("days")) for gap in report.gaps] == [("sync.gap.lookback", 90)]
     assert report.gaps[0].start <= since + timedelta(seconds=1)
