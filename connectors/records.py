@@ -50,6 +50,25 @@ class Flow(StrEnum):
     OUT = "out"
 
 
+# The sides of a trade or convert record whose asset leaves the account: a sale, Bitget's exchange legs ("sell"), and
+# Kraken's Buy Crypto spend line and Coinbase's convert leg debited from its account ("out").
+OUTGOING_LEG_SIDES = frozenset({Side.SELL, Flow.OUT})
+# The sides whose asset arrives: a purchase, and a convert leg credited ("in").
+INCOMING_LEG_SIDES = frozenset({Side.BUY, Flow.IN})
+
+
+def direction_of(side: str | None) -> int | None:
+    """+1 when a trade or convert record's asset arrives, -1 when it leaves, None when its side says neither. The one
+    rule the export totals (connectors/files/writers.flows), the export legs (export.common.signed_amount) and the
+    balance check (bot/reconcile/ledger.py) sign with."""
+    word = (side or "").lower()
+    if word in OUTGOING_LEG_SIDES:
+        return -1
+    if word in INCOMING_LEG_SIDES:
+        return 1
+    return None
+
+
 def natural_key(kind: RecordKind, exchange_id: str | None, *canonical: object) -> str:
     """The exchange's own id where it has one; else a hash of the canonical fields.
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from connectors.files.export.common import direction_of
-from connectors.records import Flow, RecordKind
+from connectors.records import Flow, RecordKind, direction_of
 from db.repositories.reconcile import Movement
 
 # Kinds whose amount carries its own sign and counts as it is.

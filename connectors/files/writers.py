@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from connectors.files import tallybot
-from connectors.files.export.common import Exportable, Written, direction_of, quote_of
+from connectors.files.export.common import Exportable, Written, quote_of
 from connectors.files.export.cryptact import CRYPTACT_COLUMNS, cryptact_rows
 from connectors.files.export.koinly import KOINLY_COLUMNS, koinly_rows
+from connectors.records import direction_of
 
 __all__ = [
     "CRYPTACT_COLUMNS",

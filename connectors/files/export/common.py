@@ -9,7 +9,7 @@ from decimal import Decimal, localcontext
 from typing import Any, Protocol
 
 from connectors.files import tallybot
-from connectors.records import Flow, Side
+from connectors.records import direction_of
 
 TX_HASH_FIELDS = ("txId", "txID", "TXID", "txHash", "tx_hash", "hash")
 
@@ -63,25 +63,6 @@ def type_text(tx: Exportable) -> str:
 def tx_hash(tx: Exportable) -> str:
     raw = tx.raw or {}
     return next((str(raw[name]) for name in TX_HASH_FIELDS if raw.get(name)), "")
-
-
-# The sides of a trade or convert record whose asset leaves the account: a sale, Bitget's exchange legs ("sell"), and
-# Kraken's Buy Crypto spend line and Coinbase's convert leg debited from its account ("out", records.Flow).
-OUTGOING_LEG_SIDES = frozenset({Side.SELL, Flow.OUT})
-# The sides whose asset arrives: a purchase, and a convert leg credited ("in").
-INCOMING_LEG_SIDES = frozenset({Side.BUY, Flow.IN})
-
-
-def direction_of(side: str | None) -> int | None:
-    """+1 when a trade or convert record's asset arrives, -1 when it leaves, None when its side says neither. The one
-    rule the export totals (writers.flows), the export legs (signed_amount) and the balance check
-    (bot/reconcile/ledger.py) sign with."""
-    word = (side or "").lower()
-    if word in OUTGOING_LEG_SIDES:
-        return -1
-    if word in INCOMING_LEG_SIDES:
-        return 1
-    return None
 
 
 def is_one_leg(tx: tallybot.TransactionLike) -> bool:
