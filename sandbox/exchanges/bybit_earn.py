@@ -12,7 +12,8 @@ own pages (docs/exchange-apis/bybit.md, "Earn", names each):
 - a key whose Earn group is empty (``Permissions.earn`` False) is refused on all three: 10005.
 
 What the account did is scripted (``script_earn``): it staked USDT from its unified wallet into Flexible Saving twice,
-redeemed part, and was paid a daily yield (``distributionMode`` Auto) into the unified wallet; the product id is the
+redeemed part, and was paid a daily yield (``distributionMode`` Auto) into the unified wallet (a test may add a
+``Manual`` yield, ``Pending`` until its ``paid_at``: "Distributed when the user redeems"); the product id is the
 docs' example's ("428"). Its balances: the unified wallet less what is still staked, plus the yield.
 """
 
@@ -49,6 +50,11 @@ class EarnYield:
     amount: Decimal
     staked: Decimal
     time: int
+    # "Manual: Distributed when the user redeems" (earn/yield-history.mdx): listed `Pending` until `paid_at`, with
+    # the redemption's `orderId`; "Auto" ("Automatically distributed daily") is final when listed.
+    mode: str = "Auto"
+    paid_at: int | None = None
+    order_id: str = ""
 
 
 @dataclass
@@ -187,19 +193,20 @@ class BybitEarn:
             raise BybitError(10001, "params error: startTime can not be earlier than 3 months ago")
         chosen = [y for y in (self.script.yields if category == FLEXIBLE else []) if start <= y.time <= end]
         items, cursor = cursor_page(chosen, call.params, limit, lambda y: (y.time, y.ident))
-        return {"yield": [self._yield(y) for y in items], "nextPageCursor": cursor}
+        return {"yield": [self._yield(y, call.now_ms) for y in items], "nextPageCursor": cursor}
 
     @staticmethod
-    def _yield(y: EarnYield) -> Json:
+    def _yield(y: EarnYield, now_ms: int) -> Json:
+        paid = y.paid_at is None or y.paid_at <= now_ms
         return {
             "productId": PRODUCT,
             "coin": y.coin,
             "id": y.ident,
             "amount": plain(y.amount),
             "yieldType": "Normal",
-            "distributionMode": "Auto",
+            "distributionMode": y.mode,
             "effectiveStakingAmount": plain(y.staked),
-            "orderId": "",
-            "status": "Success",
+            "orderId": y.order_id,
+            "status": "Success" if paid else "Pending",
             "createdAt": str(y.time),
         }

@@ -11,7 +11,13 @@ The positions decide what is asked: Flexible Saving lists a position "fully rede
 position means the account never used it; OnChain lists active positions only. With no position of either kind (and
 no walk begun before) the endpoint is skipped and /status says why; so it is, with its fix, when the key lacks the
 "Earn" permission (every Earn page: "API key needs \"Earn\" permission"; Bybit answers 10005, ccxt's
-PermissionDenied), which the key check warned of. OnChain orders can be asked only by their id
+PermissionDenied), which the key check warned of.
+
+A `Pending` yield paid `Manual`ly is "Distributed when the user redeems" (earn/yield-history.mdx): pending for months,
+not the days a deposit settles in, so it does not hold the walk back (that would re-read every window since, and let
+go after `HOLD_MAX_AGE_MS`). Its time rides in the yield cursor (`MANUAL_PENDING`) and each sync re-reads only its
+7-day window first, until the row is final (then stored, once: its natural key) or out of the list's 3-month reach
+(then let go, noted as a gap). OnChain orders can be asked only by their id
 ("For category = OnChain, either orderId or orderLinkId is required"): not listed. Stakes and redemptions count zero
 in reconciliation either way (money between the account's own wallets, every one of them read).
 """
@@ -20,19 +26,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import ccxt
 
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.bybit.derivatives import Route, Walk
 from connectors.fetchers.bybit.rows import Parsed
-from connectors.fetchers.windows import call, hold_if_recent
+from connectors.fetchers.windows import call, cursor_start, hold_if_recent, span_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec
+from connectors.profiles.model import ENDPOINT_PHRASE_IDS
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
-from i18n import Text
+from i18n import Text, msgid
 
 FLEXIBLE, ON_CHAIN = "FlexibleSaving", "OnChain"
 CATEGORIES = (FLEXIBLE, ON_CHAIN)
@@ -43,6 +50,11 @@ ORDERS_KEY = "earn_orders"  # the cursor key of Flexible Saving's order walk; yi
 # Order and yield status (`Success`, `Fail`, `Pending`): Bybit's words, matched.
 STATUS_WORDS = ("Success", "Pending")
 DONE, PENDING = STATUS_WORDS
+# distributionMode `Manual`: "Distributed when the user redeems" (Bybit's word, matched)
+DISTRIBUTION_WORDS = ("Manual",)
+(MANUAL,) = DISTRIBUTION_WORDS
+MANUAL_PENDING = "manual_pending"  # yield cursor field: createdAt (ms) of each Manual yield still pending
+WEEK = timedelta(days=7)  # the yield list's window ("less than or equal to 7 days"), should the profile lack one
 
 
 class EarnCode(StrEnum):
@@ -62,10 +74,15 @@ class EarnRows:
     def __init__(self, code: Callable[[str], str]) -> None:
         self.code = code
 
-    def reward(self, category: str) -> Callable[[Mapping[str, Any], int], Parsed]:
+    def reward(self, category: str, manual: set[int]) -> Callable[[Mapping[str, Any], int], Parsed]:
+        """`manual` gathers the times of the Manual yields still pending (they do not hold the cursor)."""
+
         def parse(row: Mapping[str, Any], window_start: int) -> Parsed:
             when, status = int(row["createdAt"]), str(row.get("status", ""))
-            if status == PENDING:  # paid later (Manual: "Distributed when the user redeems")
+            if status == PENDING and str(row.get("distributionMode", "")) == MANUAL:
+                manual.add(when)  # paid when the user redeems: re-read alone until then
+                return None, None
+            if status == PENDING:
                 return None, hold_if_recent(when)
             if status != DONE:
                 return None, None
@@ -138,18 +155,7 @@ class EarnFetch:
         if not categories:
             raise UnsupportedEndpoint(self.profile_id, Endpoint.EARN_REWARDS, NO_EARN)
         for category in categories:
-            route = Route("privateGetV5EarnYield", EarnCode.YIELD_ROWS, {"category": category})
-            key = yield_key(category)
-            async for page in self.walk(
-                spec,
-                route,
-                self.rows.reward(category),
-                since=since,
-                until=until,
-                cursor=cursors.get(key),
-                report=report,
-                market=key,
-            ):
+            async for page in self._yields(spec, category, since, until, cursors.get(yield_key(category)), report):
                 yield page
         if FLEXIBLE in categories:
             # The orders' page states no reach: walked from the sync's start (or Bybit's opening), not 3 months.
@@ -166,3 +172,62 @@ class EarnFetch:
                 market=ORDERS_KEY,
             ):
                 yield page
+
+    async def _yields(
+        self,
+        spec: EndpointSpec,
+        category: str,
+        since: datetime | None,
+        until: datetime,
+        cursor: Cursor | None,
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """The windows of the Manual yields still pending, each alone, then the walk on from the cursor."""
+        route = Route("privateGetV5EarnYield", EarnCode.YIELD_ROWS, {"category": category})
+        key = yield_key(category)
+        remembered = sorted({int(ms) for ms in (cursor or {}).get(MANUAL_PENDING, ())})
+        pending: set[int] = set()
+        parse = self.rows.reward(category, pending)
+        ahead = cursor_start(cursor)  # a time at or after it the walk reads anyway
+        behind = [ms for ms in remembered if ahead is None or ms < ahead]
+        for start in self._rereads(spec, behind, until, report):
+            # Pages keep the walk's own cursor and every time remembered: an interrupted re-read loses none.
+            kept = {**(cursor or {}), MANUAL_PENDING: sorted(pending | set(remembered))}
+            end = ms_to_utc(min(start + span_ms(spec.window or WEEK) - 1, to_ms(until)))
+            window = {"window_start_ms": start}
+            async for page in self.walk(
+                spec, route, parse, since=since, until=end, cursor=window, report=report, market=key
+            ):
+                yield dataclasses.replace(page, cursor=kept)
+        async for page in self.walk(
+            spec, route, parse, since=since, until=until, cursor=cursor, report=report, market=key
+        ):
+            yield (
+                dataclasses.replace(page, cursor={**page.cursor, MANUAL_PENDING: sorted(pending)}) if pending else page
+            )
+
+    @staticmethod
+    def _rereads(spec: EndpointSpec, remembered: list[int], until: datetime, report: FetchReport) -> list[int]:
+        """Where each re-read window starts (one window covers every pending yield inside it); a yield gone past the
+        list's reach can no longer be read: let go, and the sync says so."""
+        reach = to_ms(until) - span_ms(spec.lookback) if spec.lookback is not None else None
+        span = span_ms(spec.window or WEEK)
+        starts: list[int] = []
+        for ms in remembered:
+            if reach is not None and ms < reach:
+                report.gaps.append(_released(ms, reach_days=(spec.lookback or WEEK).days))
+            elif not starts or ms >= starts[-1] + span:
+                starts.append(ms)
+        return starts
+
+
+def _released(ms: int, *, reach_days: int) -> CoverageGap:
+    """A Manual yield still pending when its time left the list's reach: no sync can see it settle."""
+    moment = ms_to_utc(ms)
+    reason = Text.of(
+        msgid("sync.gap.pending_released"),
+        phrase=Text.of(ENDPOINT_PHRASE_IDS[Endpoint.EARN_REWARDS]),
+        when=moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        days=reach_days,
+    )
+    return CoverageGap(Endpoint.EARN_REWARDS, moment, moment, reason)
