@@ -22,13 +22,14 @@ its asset's cursor until it settles.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bitbank.rows import Parsed, RowReader
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import SETTLING, WindowPage, WindowWalk, call, since_ms, to_ms, walk_begin
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import ms_to_utc
@@ -42,26 +43,19 @@ WALLET: Mapping[Endpoint, tuple[str, str, str]] = {  # ccxt method, list name in
     Endpoint.WITHDRAWALS: ("privateGetUserWithdrawalHistory", "withdrawals", "requested_at"),
 }
 LISTS = {Endpoint.SPOT_TRADES: "trades", **{endpoint: names[1] for endpoint, names in WALLET.items()}}  # in `data`
-SUPPORTED = frozenset(LISTS)
 MARGIN_GAP = msgid("sync.gap.bitbank.margin")
 Token = list[Any]  # [time bound of the next request, [ids of the rows read at that time]]
 Read = Callable[[Mapping[str, Any]], tuple[str, int, Parsed]]
 
 
-class BitbankFetcher:
+class BitbankFetcher(HandwrittenFetcher):
     """Fetches bitbank history through ccxt's implicit API methods, reading bitbank's raw strings."""
 
+    SUPPORTED = frozenset(LISTS)
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """The trade list holds every pair and the wallet lists are asked for every asset: nothing to discover."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -72,7 +66,7 @@ class BitbankFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since, until, cursors.get(""), report)
         return self._wallet(spec, since, until, cursors.get("") or {}, report)

@@ -31,6 +31,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bitflyer.rows import Parsed, RowReader, event_ms
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import call, date_ms, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind
@@ -50,25 +51,18 @@ LIST_NAMES = {
     "privateGetGetcoinouts": "coinout",
     "privateGetGetwithdrawals": "withdrawal",
 }
-SUPPORTED = frozenset({Endpoint.SPOT_TRADES, *WALLET})
 SPOT_MATCH_ONLY = "Spot"  # the market list's market_type of a spot product
 Read = Callable[[Mapping[str, Any]], tuple[int, int, Parsed]]  # (id, time in ms, parsed row)
 
 
-class BitflyerFetcher:
+class BitflyerFetcher(HandwrittenFetcher):
     """Fetches bitFlyer history through ccxt's implicit API methods, reading bitFlyer's raw numbers as Decimal."""
 
+    SUPPORTED = frozenset({Endpoint.SPOT_TRADES, *WALLET})
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
-
-    def learn_assets(self, assets: Any) -> None:
-        """Every Spot product is asked: no discovery to hint."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -79,7 +73,7 @@ class BitflyerFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         floor = since if since is not None else datetime.fromtimestamp(date_ms(BITFLYER_OPENED) / 1000, UTC)
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, floor, until, cursors, report)

@@ -24,13 +24,14 @@ REVERSAL, CORRECTION, SYNTHETIC) is not stored: the endpoint ends partial, namin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.coinbase.rows import RowReader, adjusted_fill, rfc3339_ms
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import EPOCH, call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, ms_to_utc
@@ -40,7 +41,6 @@ FILLS_METHOD = "v3PrivateGetBrokerageOrdersHistoricalFills"
 ACCOUNTS_METHOD = "v2PrivateGetAccounts"
 TRANSACTIONS_METHOD = "v2PrivateGetAccountsAccountIdTransactions"
 V2_PAGE = 100  # "values up to 100 are permitted"
-SUPPORTED = frozenset({Endpoint.SPOT_TRADES, Endpoint.LEDGER})
 
 
 def _iso(ms: int) -> str:
@@ -87,20 +87,14 @@ def _raised(top: _Mark | None, ms: int, ident: str) -> _Mark:
     return top
 
 
-class CoinbaseFetcher:
+class CoinbaseFetcher(HandwrittenFetcher):
     """Fetches Coinbase history through ccxt's implicit API methods, reading Coinbase's raw strings."""
 
+    SUPPORTED = frozenset({Endpoint.SPOT_TRADES, Endpoint.LEDGER})
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """Coinbase's fills need no product and its accounts are listed: nothing to learn."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -111,7 +105,7 @@ class CoinbaseFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._fills(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         return self._transactions(spec, since=since, until=until, cursor=cursors.get(""), report=report)

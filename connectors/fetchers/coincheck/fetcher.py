@@ -23,6 +23,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.coincheck.rows import Parsed, RowReader, utc
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord
@@ -34,24 +35,17 @@ JPY_WITHDRAWALS = "privateGetWithdraws"
 # Coincheck opened in August 2014: a walk stopped mid-way is complete up to nothing later than that.
 OPENED = datetime(2014, 8, 1, tzinfo=UTC)
 CRYPTO = "BTC"  # the crypto lists' only documented currency
-SUPPORTED = frozenset({Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS})
 Read = Callable[[Mapping[str, Any]], Parsed]
 
 
-class CoincheckFetcher:
+class CoincheckFetcher(HandwrittenFetcher):
     """Fetches Coincheck history through ccxt's implicit API methods, reading Coincheck's raw strings."""
 
+    SUPPORTED = frozenset({Endpoint.SPOT_TRADES, Endpoint.DEPOSITS, Endpoint.WITHDRAWALS})
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
-
-    def learn_assets(self, assets: Any) -> None:
-        """Every pair is in one trade list: no discovery to hint."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -62,7 +56,7 @@ class CoincheckFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._paged(spec, TRADES, "", cursors, since, until, report, lambda r: (self.rows.trade(r), False))
         if endpoint is Endpoint.DEPOSITS:

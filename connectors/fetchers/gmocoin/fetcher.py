@@ -21,13 +21,14 @@ per list; a row of another status holds its list's cursor until it settles.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.gmocoin import rows
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import WindowPage, WindowWalk, call, since_ms, to_ms, walk_begin
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
@@ -48,23 +49,16 @@ WALLET: Mapping[Endpoint, tuple[str, str, RecordKind]] = {  # crypto method, JPY
         RecordKind.WITHDRAWAL,
     ),
 }
-SUPPORTED = frozenset({Endpoint.SPOT_TRADES, *WALLET})
 
 
-class GmoCoinFetcher:
+class GmoCoinFetcher(HandwrittenFetcher):
     """Fetches GMO Coin history through GmoCoinClient, reading GMO Coin's raw strings."""
 
+    SUPPORTED = frozenset({Endpoint.SPOT_TRADES, *WALLET})
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self._symbols: list[str] | None = None
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """Every spot symbol GMO Coin lists is asked: nothing to discover."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -75,7 +69,7 @@ class GmoCoinFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since, until, cursors.get(""), report)
         return self._wallet(spec, since, until, cursors.get("") or {}, report)

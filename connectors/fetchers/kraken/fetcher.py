@@ -21,13 +21,14 @@ Cursors (market key ""), seconds since the epoch:
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from connectors.diagnosis.facts import last_answer
 from connectors.fetchers.base import Cursor, FetchReport, Page, RateLimited, served_spec
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.kraken.rows import RowReader, kraken_ms
 from connectors.fetchers.windows import call, history_start, now_ms, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
@@ -52,20 +53,14 @@ FEEDS: Mapping[Endpoint, _Feed] = {
 }
 
 
-class KrakenFetcher:
+class KrakenFetcher(HandwrittenFetcher):
     """Fetches Kraken history through ccxt's implicit API methods, reading Kraken's raw strings."""
 
+    SUPPORTED = frozenset(FEEDS)
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """Kraken's history covers every market at once: nothing to learn."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in FEEDS and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -76,7 +71,7 @@ class KrakenFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in FEEDS)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         return self._walk(spec, since=since, until=until, cursor=cursors.get(""), report=report)
 
     async def _walk(
