@@ -15,6 +15,13 @@
   "The query time period must be less than 7 days"; neither time: the last 7 days; ``page``, ``limit`` (500, max
   500); ``{"result": [{tranId, fromEmail, toEmail, asset, amount, createTimeStamp, fromAccountType, toAccountType,
   status, clientTranId}], "totalCount": n}``.
+- ``GET /sapi/v1/sub-account/sub/transfer/history`` (Query Sub-account Spot Asset Transfer History, For Master
+  Account; weight 1 IP): ``fromEmail`` or ``toEmail`` ("cannot be sent at the same time"; neither: "Return fromEmail
+  equal master account email by default"); ``startTime``/``endTime`` with no range, default or reach stated;
+  ``page`` (default 1), ``limit`` (default 500, no maximum stated: the emulator refuses over 500, Binance's usual
+  one); a bare list of ``from``, ``to``, ``asset``, ``qty``, ``status``, ``tranId``, ``time``. No page says which
+  moves it shares with the universal history: the emulator lists the scripted SPOT -> SPOT universal moves here too
+  (the overlap that would count a move twice) and one move only this list has.
 
 Who may ask, as a live mainnet log recorded it (an account with no sub-account function): the master lists answer
 400 ``{"code": -8012, "msg": "Sub-account function is not enabled."}``; the sub-account list from a key that is not a
@@ -32,6 +39,7 @@ Scripted roles (``BinanceEmulator(sub_account=...)``), amounts fixed, days befor
 | master | 16 | to sub-account alice, SPOT -> SPOT | -300 USDT |
 | master | 8 | from alice to the master, SPOT -> SPOT | +120 USDT |
 | master | 5 | from alice to sub-account bob (not the master's money) | – |
+| master | 12 | from bob to the master, in the spot transfer list only (not the universal one) | +70 USDT |
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ class SubAccountScript:
     role: str  # "": neither a master with sub-accounts nor a sub-account
     sub_history: tuple[Json, ...] = ()
     universal: tuple[Json, ...] = ()
+    spot_only: tuple[Json, ...] = ()  # moves the spot transfer list shows and the universal one does not
     subs: tuple[str, ...] = ()
     deposits: tuple[DepositRecord, ...] = ()
     created_ms: int = 1544433328000  # the sub-accounts' createTime (the list's example value unless scripted)
@@ -76,6 +85,11 @@ class SubAccountScript:
             if mine and row["status"] == "SUCCESS":
                 sign = 1 if row["toEmail"] == MASTER_EMAIL else -1
                 change[row["asset"]] = change.get(row["asset"], Decimal(0)) + sign * Decimal(row["amount"])
+        for row in self.spot_only:
+            mine = {row["from"], row["to"]} & {MASTER_EMAIL}
+            if mine and row["status"] == "SUCCESS":
+                sign = 1 if row["to"] == MASTER_EMAIL else -1
+                change[row["asset"]] = change.get(row["asset"], Decimal(0)) + sign * Decimal(row["qty"])
         for deposit in self.deposits:
             change[deposit.asset] = change.get(deposit.asset, Decimal(0)) + deposit.amount
         return change
@@ -101,8 +115,11 @@ def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
             _universal(ALICE, MASTER_EMAIL, "120", next(tran), ago(8)),
             _universal(ALICE, BOB, "50", next(tran), ago(5)),
         )
+        spot_only = (_spot(BOB, MASTER_EMAIL, "70", next(tran), ago(12)),)
         funded = DepositRecord("7700301", f"{0xCD:064x}", "USDT", "TRX", Decimal(1000), "master-dep", ago(20))
-        return SubAccountScript(MASTER, universal=universal, subs=(ALICE, BOB), deposits=(funded,), created_ms=ago(45))
+        return SubAccountScript(
+            MASTER, universal=universal, spot_only=spot_only, subs=(ALICE, BOB), deposits=(funded,), created_ms=ago(45)
+        )
     return SubAccountScript("")
 
 
@@ -136,6 +153,18 @@ def _universal(sender: str, receiver: str, amount: str, tran: int, at: int) -> J
     }
 
 
+def _spot(sender: str, receiver: str, qty: str, tran: int, at: int) -> Json:
+    return {
+        "from": sender,
+        "to": receiver,
+        "asset": "USDT",
+        "qty": qty,
+        "status": "SUCCESS",
+        "tranId": tran,
+        "time": at,
+    }
+
+
 class SubAccountBook:
     def __init__(self, script: SubAccountScript) -> None:
         self.script = script
@@ -150,6 +179,7 @@ class SubAccountBook:
             ("/sapi/v1/sub-account/transfer/subUserHistory", self.sub_history),
             ("/sapi/v1/sub-account/list", self.sub_list),
             ("/sapi/v1/sub-account/universalTransfer", self.universal),
+            ("/sapi/v1/sub-account/sub/transfer/history", self.spot_transfers),
         )
 
     def sub_history(self, call: Call) -> list[Json]:
@@ -211,3 +241,25 @@ class SubAccountBook:
         chosen.sort(key=lambda r: -int(r["createTimeStamp"]))
         page, limit = int_param(params, "page") or 1, limit_param(params, 500, 500)
         return {"result": chosen[(page - 1) * limit : page * limit], "totalCount": len(chosen)}
+
+    def spot_transfers(self, call: Call) -> list[Json]:
+        if self.script.role != MASTER:
+            raise BinanceError(*NO_SUB_FUNCTION)
+        params = call.params
+        sender, receiver = params.get("fromEmail"), params.get("toEmail")
+        if sender and receiver:
+            raise BinanceError(-1128, "Combination of optional parameters invalid.")
+        low, high = int_param(params, "startTime") or 0, int_param(params, "endTime") or call.now_ms
+        spot_universal = [
+            _spot(r["fromEmail"], r["toEmail"], r["amount"], r["tranId"], r["createTimeStamp"])
+            for r in self.script.universal
+            if (r["fromAccountType"], r["toAccountType"]) == ("SPOT", "SPOT")
+        ]
+        chosen = [
+            r
+            for r in (*spot_universal, *self.script.spot_only)
+            if low <= r["time"] <= high and (r["to"] == receiver if receiver else r["from"] == (sender or MASTER_EMAIL))
+        ]
+        chosen.sort(key=lambda r: -int(r["time"]))
+        page, limit = int_param(params, "page") or 1, limit_param(params, 500, 500)
+        return chosen[(page - 1) * limit : page * limit]

@@ -4,7 +4,9 @@ whose key is synced (connectors/fetchers/binance/subaccounts.py).
 The scripted roles are in sandbox/exchanges/binance_subaccounts.py; the expected records are written from its table.
 A sub-account's key: 250 USDT in from the master, 40 USDT out to a sibling, 15 USDT in still in progress (stored by
 the sync after it completes). A master's key: 300 USDT to sub-account alice, 120 USDT back from her; her 50 USDT to bob
-is not the master's money. An account that is neither asks two lists, is refused both, and stores nothing.
+is not the master's money; 70 USDT from bob that only the spot transfer list shows. The universal moves between spot
+wallets are in both master lists: the store keeps one row a natural key, so each must be keyed alike. An account that
+is neither asks two lists, is refused both, and stores nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ QUIET = AccountProfile(years=0.2, traded_markets=2, trades=10, deposits=1, withd
 UNLIMITED = BinanceLimits(sapi_uid_weight_per_minute=100_000_000)
 D = Decimal
 SUB_PATHS = ("/sapi/v1/sub-account/transfer/subUserHistory", "/sapi/v1/sub-account/list")
+UNIVERSAL, SPOT = "/sapi/v1/sub-account/universalTransfer", "/sapi/v1/sub-account/sub/transfer/history"
+MASTER_MOVES = [("deposit", "USDT", D("70")), ("deposit", "USDT", D("120")), ("withdrawal", "USDT", D("300"))]
 
 
 class Synced:
@@ -58,7 +62,14 @@ async def sync(emulator: BinanceEmulator, cursors: dict[str, Cursor] | None = No
 
 
 def moves(records: list[NormalizedRecord]) -> list[tuple[Any, ...]]:
-    return sorted((str(r.kind), r.asset, r.amount) for r in records if r.natural_key.split(":")[1] == "subaccount")
+    """The moves as stored: one row a natural key (db/repositories/transactions.py ignores a repeated key)."""
+    stored = {r.natural_key: r for r in records if r.natural_key.split(":")[1] == "subaccount"}
+    return sorted((str(r.kind), r.asset, r.amount) for r in stored.values())
+
+
+def told_twice(records: list[NormalizedRecord]) -> list[Decimal]:
+    keys = [r.natural_key for r in records if r.natural_key.split(":")[1] == "subaccount"]
+    return sorted(r.amount for r in records if keys.count(r.natural_key) > 1)
 
 
 def explained(records: list[NormalizedRecord]) -> dict[str, Decimal]:
@@ -85,33 +96,40 @@ async def test_a_sub_accounts_key_stores_its_moves_and_the_one_in_progress_once_
 async def test_a_masters_key_stores_what_went_to_and_came_from_its_sub_accounts_only() -> None:
     async with BinanceEmulator(seed=72, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account="master") as bn:
         found = await sync(bn)
-        asked = bn.requests.count("/sapi/v1/sub-account/universalTransfer")
+        moved = bn.sub_accounts.script.spot_change()
+        asked, spot = bn.requests.count(UNIVERSAL), bn.requests.count(SPOT)
 
-    assert moves(found.records) == [("deposit", "USDT", D("120")), ("withdrawal", "USDT", D("300"))]
-    # 30 days in windows under 7 days: five, for the master's own list and for each of its two sub-accounts.
-    assert asked == 3 * 5
+    assert moves(found.records) == MASTER_MOVES
+    # The 300 and the 120 are told by both lists under one key (stored once); the 70 by the spot list alone.
+    assert told_twice(found.records) == [D("120"), D("120"), D("300"), D("300")]
+    # As stored, they explain what the emulator moved the spot wallet by, less the scripted 1,000 USDT deposit.
+    stored = list({r.natural_key: r for r in found.records}.values())
+    assert explained(stored) == {"USDT": D("-110")} == {"USDT": moved["USDT"] - D("1000")}
+    # 30 days (from the first day's start) in windows under 7 days: five, for the master's own list and for each of
+    # its two sub-accounts; the spot list in 30-day windows: two, from and to each sub-account.
+    assert (asked, spot) == (3 * 5, 4 * 2)
 
 
 async def test_a_masters_whole_history_starts_when_its_sub_accounts_were_created() -> None:
     async with BinanceEmulator(seed=74, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account="master") as bn:
         found = await sync(bn, days=None)
-        asked = bn.requests.count("/sapi/v1/sub-account/universalTransfer")
+        asked, spot = bn.requests.count(UNIVERSAL), bn.requests.count(SPOT)
 
-    assert moves(found.records) == [("deposit", "USDT", D("120")), ("withdrawal", "USDT", D("300"))]
+    assert moves(found.records) == MASTER_MOVES
     # Created 45 days back (the list's createTime, from that day's start): seven windows under 7 days per list,
-    # not the 490 since Binance opened.
-    assert asked == 3 * 7
+    # not the 490 since Binance opened; two 30-day windows per spot list.
+    assert (asked, spot) == (3 * 7, 4 * 2)
 
 
 @pytest.mark.parametrize("role", ["", "sub", "master"])
 async def test_each_key_asks_only_the_lists_its_account_has(role: str) -> None:
     async with BinanceEmulator(seed=73, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account=role) as bn:
         found = await sync(bn)
-        asked = {path: bn.requests.count(path) for path in (*SUB_PATHS, "/sapi/v1/sub-account/universalTransfer")}
-    history, listing, universal = asked.values()
+        asked = {path: bn.requests.count(path) for path in (*SUB_PATHS, UNIVERSAL, SPOT)}
+    history, listing, universal, spot = asked.values()
     # A sub-account: its list answers (a one-row look, then both walks: 2 windows of 30 days); nobody else's
     # lists are asked. Not a sub-account: refused (-12022), so the master's list is asked; listed: walks follow.
-    expected = {"": (1, 1, 0), "sub": (1 + 2 * 2, 0, 0), "master": (1, 1, 15)}[role]
-    assert (history, listing, universal) == expected
+    expected = {"": (1, 1, 0, 0), "sub": (1 + 2 * 2, 0, 0, 0), "master": (1, 1, 15, 8)}[role]
+    assert (history, listing, universal, spot) == expected
     if not role:
         assert moves(found.records) == []

@@ -5,6 +5,7 @@
 | a sub-account's | `transfer/subUserHistory`, `type` 1 in, 2 out | none: `limit` 500 | not stated: 30 days | 1 IP |
 | a master's | `list` | `page`, `limit` 200 | – | 1 IP |
 | a master's | `universalTransfer`, no email or `fromEmail` each sub | `page`, `limit` 500 | under 7 days | 1 IP |
+| a master's | `sub/transfer/history`, `fromEmail`, `toEmail` each sub | `page`, `limit` 500 | not stated: 30 d | 1 IP |
 
 Why deposits and withdrawals, not TRANSFER records nor a kind of their own: a key reads one account (its balances,
 its history), so a move to or from another account of the same person changes this account's total exactly as a
@@ -22,6 +23,10 @@ the master's list of sub-accounts (refused: no sub-account moves; listed: the ma
 A master's transfers: the universal history without an email lists those sent by the master (kept when they go to a
 sub-account: withdrawals); with `fromEmail` of each sub-account, those it sent (kept when they go to the master, the
 one receiver not among the sub-accounts: deposits). Moves between two sub-accounts are not this account's money.
+The older spot transfer history is walked too, with each sub-account's `fromEmail` (to the master: deposits) and
+`toEmail` (from the master: withdrawals): no page says which moves (a sub-account's own `subToMaster`, the older spot
+transfer) the universal history lists, so both are read and a move both show is one record, keyed by its `tranId`
+alike (the store keeps one row a natural key).
 Each list is a walk under `sub:<name>` in the TRANSFERS cursor. No reach is stated: a master's walks start on the day
 its sub-accounts were created (the list's `createTime`: no transfer with one is older), a sub-account's at Binance's
 opening (its key cannot learn its own creation).
@@ -40,6 +45,7 @@ from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, n
 
 NOT_A_SUB_ACCOUNT, NO_SUB_ACCOUNT_FUNCTION = "-12022", "-8012"
 SUB_HISTORY_SPAN = span_ms(timedelta(days=30))  # the page states no longest range; its default is 30 days
+SPOT_SPAN = span_ms(timedelta(days=30))  # sub/transfer/history states no range: asked as its sibling list
 UNIVERSAL_SPAN = span_ms(timedelta(days=7))  # "must be less than 7 days": windows end 1 ms short of it
 LIMIT = 500
 IN, OUT = 1, 2  # subUserHistory `type`
@@ -82,6 +88,10 @@ class BinanceSubAccountMoves:
             (":".join(("sub", "from", sub)), UNIVERSAL_SPAN, self._universal_page(spec, report, sub, subs), day)
             for sub, day in sorted(created.items())
         ]
+        for sub, day in sorted(created.items()):
+            for way in ("from", "to"):
+                name = ":".join(("sub", "spot", way, sub))
+                walks.append((name, SPOT_SPAN, self._spot_page(spec, report, {f"{way}Email": sub}, subs), day))
         return walks
 
     async def _ask(self, spec: EndpointSpec, report: FetchReport, method: str, params: Mapping[str, Any]) -> Any:
@@ -121,6 +131,24 @@ class BinanceSubAccountMoves:
             page = _page(mine, lambda r: self._move(r, sender is not None, r["amount"], r["createTimeStamp"]))
             more = rows and number * LIMIT < int(body.get("totalCount") or 0)
             page.token = number + 1 if more else None
+            return page
+
+        return fetch_page
+
+    def _spot_page(
+        self, spec: EndpointSpec, report: FetchReport, email: Mapping[str, str], subs: frozenset[str]
+    ) -> FetchWindowPage:
+        """A bare list paged by `page`: a full page asks the next."""
+        incoming = "fromEmail" in email  # sent by the sub-account: kept when it went to the master, a deposit
+        other = "to" if incoming else "from"
+
+        async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
+            number = int(token or 1)
+            params = {**email, "startTime": start, "endTime": end, "page": number, "limit": LIMIT}
+            rows = await self._ask(spec, report, "sapiGetSubAccountSubTransferHistory", params)
+            mine = [row for row in rows if str(row[other]) not in subs]
+            page = _page(mine, lambda row: self._move(row, incoming, row["qty"], row["time"]))
+            page.token = number + 1 if len(rows) >= LIMIT else None
             return page
 
         return fetch_page
