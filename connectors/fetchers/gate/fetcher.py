@@ -31,7 +31,7 @@ Converts have no time range: the list is read oldest first by id, so pages only 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.gate.futures import GateFutures
 from connectors.fetchers.gate.ranges import GATE_OPENED, WHOLE_RANGE_MS, last_whole_second_ms, seconds_range
 from connectors.fetchers.gate.rows import Parsed, RowReader
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import (
     SETTLING,
     WindowPage,
@@ -68,25 +69,19 @@ PAGE_NUMBERED = frozenset({Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS, Endpoint
 Read = tuple[list[NormalizedRecord], int | None]
 
 
-class GateFetcher:
+class GateFetcher(HandwrittenFetcher):
     """Fetches Gate history through ccxt's implicit API methods, reading Gate's raw strings."""
 
+    SUPPORTED = frozenset({*METHODS, *FUTURES})
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
         self.futures = GateFutures(client, profile.id, NAME)
         # ccxt 4.5.90 defines the private flash_swap endpoints but no URL for them (sign() fails with a KeyError):
         # they live under the same /api/v4 as the spot ones, so the spot URL (overridden or not) is theirs.
         private = client.urls["api"]["private"]
         private.setdefault("flash_swap", private["spot"])
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """Gate's trade list needs no market, so stored assets change nothing."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return (endpoint in METHODS or endpoint in FUTURES) and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -97,7 +92,7 @@ class GateFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in METHODS or endpoint in FUTURES)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint in FUTURES:
             return self.futures.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.CONVERT:

@@ -28,12 +28,13 @@ move.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.discovery import listed_spot_markets
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.htx.futures import HtxFutures
 from connectors.fetchers.htx.rows import RowReader, fee_final
 from connectors.fetchers.windows import (
@@ -55,26 +56,19 @@ NAME = "HTX"
 # Huobi opened in September 2013; nothing is older.
 HTX_OPENED = date(2013, 9, 1)
 TRANSFER_TYPE: Mapping[Endpoint, str] = {Endpoint.DEPOSITS: "deposit", Endpoint.WITHDRAWALS: "withdraw"}
-SUPPORTED = frozenset(
-    {*TRANSFER_TYPE, Endpoint.SPOT_TRADES, Endpoint.TRANSFERS, Endpoint.FUTURES_TRADES, Endpoint.FUNDING}
-)
 
 
-class HtxFetcher:
+class HtxFetcher(HandwrittenFetcher):
     """Fetches HTX history through ccxt's implicit API methods, reading HTX's raw strings."""
 
+    SUPPORTED = frozenset(
+        {*TRANSFER_TYPE, Endpoint.SPOT_TRADES, Endpoint.TRANSFERS, Endpoint.FUTURES_TRADES, Endpoint.FUNDING}
+    )
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None, **_: Any) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
         self.futures = HtxFutures(client, profile.id, HTX_OPENED)
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """Match results need no market, so stored assets change nothing asked."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -85,7 +79,7 @@ class HtxFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.TRANSFERS:

@@ -44,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.okx.archive import archive_market, fill_from_archive
 from connectors.fetchers.okx.archive_files import ArchiveFiles
 from connectors.fetchers.okx.derivatives import BILLS_ARCHIVE, SUB_WALKS, DerivativeRows, SubWalk
@@ -64,7 +65,6 @@ FEEDS: Mapping[Endpoint, Feed] = {
     Endpoint.CONVERT: Feed("privateGetAssetConvertHistory", {}, by_time("tradeId"), False),
     Endpoint.TRANSFERS: Feed("privateGetAssetBillsHistory", {"pagingType": "2"}, by_bill, True, key="billId"),
 }
-SUPPORTED = frozenset(FEEDS)
 # The paging key of cursors stored before cursors named theirs.
 _LEGACY_KEYS: Mapping[Endpoint, str] = {Endpoint.SPOT_TRADES: "billId", Endpoint.TRANSFERS: "ts"}
 
@@ -97,23 +97,16 @@ class _Mark:
             self.ids.add(row.ident)
 
 
-class OkxFetcher:
+class OkxFetcher(HandwrittenFetcher):
     """Fetches OKX v5 history through ccxt's implicit API methods, reading OKX's raw strings."""
 
+    SUPPORTED = frozenset({*FEEDS, *SUB_WALKS})
+
     def __init__(self, profile: ExchangeProfile, client: Any, *, key_type: str | None = None) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
         self.derivative_rows = DerivativeRows(client)
         self.archive_files = ArchiveFiles(client)  # shared by the endpoints of one sync
-
-    def learn_assets(self, assets: Iterable[str]) -> None:
-        """OKX's fill history needs no market: nothing to learn."""
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        implemented = endpoint in SUPPORTED or endpoint in SUB_WALKS
-        return implemented and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -124,8 +117,7 @@ class OkxFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        implemented = endpoint in SUPPORTED or endpoint in SUB_WALKS
-        spec = served_spec(self.profile, endpoint, self.key_type, implemented)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint in SUB_WALKS:
             return self._walks(spec, SUB_WALKS[endpoint], since=since, until=until, cursors=cursors, report=report)
         feed, parse = FEEDS[endpoint], self._parser(endpoint)
