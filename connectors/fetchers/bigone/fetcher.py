@@ -39,6 +39,7 @@ from connectors.fetchers.discovery import (
     SpotMarket,
     walk_planned_markets,
 )
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.windows import call, hold_if_recent, released_gap, to_ms
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.records import NormalizedRecord, exact, ms_to_utc
@@ -48,13 +49,14 @@ WALLET: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "privateGetDeposits",
     Endpoint.WITHDRAWALS: "privateGetWithdrawals",
 }
-SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
 # One row read: its records, and whether it is still pending.
 Read = Callable[[Mapping[str, Any]], tuple[list[NormalizedRecord], bool]]
 
 
-class BigoneFetcher:
+class BigoneFetcher(HandwrittenFetcher):
     """Fetches BigONE history through ccxt's implicit API methods, reading BigONE's raw strings."""
+
+    SUPPORTED = frozenset({*WALLET, Endpoint.SPOT_TRADES})
 
     def __init__(
         self,
@@ -64,9 +66,7 @@ class BigoneFetcher:
         key_type: str | None = None,
         probe_budget: int = DEFAULT_PROBE_BUDGET,
     ) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
         self.evidence = AssetEvidence()
         self.probe_budget = probe_budget
@@ -74,9 +74,6 @@ class BigoneFetcher:
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
             self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -87,7 +84,7 @@ class BigoneFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
         return self._wallet(spec, since=since, until=until, cursor=cursors.get(""), report=report)

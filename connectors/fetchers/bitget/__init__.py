@@ -36,6 +36,7 @@ from connectors.fetchers.bitget.unified_tax import BitgetUnifiedTax
 from connectors.fetchers.bitget.wallet import ROUTES as WALLET_ROUTES
 from connectors.fetchers.bitget.wallet import TRANSFER_FROM_TYPES, BitgetWallet, held_coins
 from connectors.fetchers.discovery import AssetEvidence, Evidence
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.profiles.catalog.bitget import TAX as TAX_KEY_TYPE
 
@@ -46,8 +47,10 @@ MARGIN = frozenset({Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS})
 __all__ = ["BITGET_OPENED", "TRANSFER_FROM_TYPES", "BitgetFetcher"]
 
 
-class BitgetFetcher:
+class BitgetFetcher(HandwrittenFetcher):
     """Fetches Bitget history through ccxt's implicit API methods, reading Bitget's raw strings."""
+
+    SUPPORTED = frozenset({*WALLET_ROUTES, *FUTURES, *MARGIN, Endpoint.SPOT_TRADES})  # a tax key: TAX_STREAMS
 
     def __init__(
         self,
@@ -57,9 +60,7 @@ class BitgetFetcher:
         key_type: str | None = None,
         transfer_from_types: Sequence[str] = TRANSFER_FROM_TYPES,
     ) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.evidence = AssetEvidence()
         self._held: dict[str, Decimal] | None = None
         self.wallet = BitgetWallet(client, self.evidence, self._balances, transfer_from_types=transfer_from_types)
@@ -78,15 +79,9 @@ class BitgetFetcher:
         for code in assets:
             self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
 
-    def supports(self, endpoint: Endpoint) -> bool:
-        return self._implemented(endpoint) and self.profile.offers(endpoint, self.key_type)
-
-    def _implemented(self, endpoint: Endpoint) -> bool:
-        if self.is_tax_key:
-            return endpoint in TAX_STREAMS
-        return (
-            endpoint in WALLET_ROUTES or endpoint in FUTURES or endpoint in MARGIN or endpoint is Endpoint.SPOT_TRADES
-        )
+    def implements(self, endpoint: Endpoint) -> bool:
+        """A tax key reads Bitget's tax record lists and nothing else."""
+        return endpoint in TAX_STREAMS if self.is_tax_key else super().implements(endpoint)
 
     def fetch(
         self,
@@ -97,7 +92,7 @@ class BitgetFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, self._implemented(endpoint))
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         return self._fetch(spec, since=since, until=until, cursors=cursors, report=report)
 
     async def _fetch(

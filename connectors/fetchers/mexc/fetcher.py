@@ -43,6 +43,7 @@ from connectors.fetchers.discovery import (
     SpotMarket,
     walk_planned_markets,
 )
+from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.mexc.futures import MexcFutures
 from connectors.fetchers.mexc.rows import Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -69,16 +70,17 @@ WALLET: Mapping[Endpoint, str] = {
     Endpoint.DEPOSITS: "spotPrivateGetCapitalDepositHisrec",
     Endpoint.WITHDRAWALS: "spotPrivateGetCapitalWithdrawHistory",
 }
-SUPPORTED = frozenset(
-    {*WALLET, Endpoint.TRANSFERS, Endpoint.CONVERT, Endpoint.SPOT_TRADES, Endpoint.FUTURES_TRADES, Endpoint.FUNDING}
-)
 # Query User Universal Transfer History answers one direction per request (both account types are required).
 DIRECTIONS = (("SPOT", "FUTURES"), ("FUTURES", "SPOT"))
 Token = list[Any]  # [time of the last row read, [ids of the rows read at that time]]
 
 
-class MexcFetcher:
+class MexcFetcher(HandwrittenFetcher):
     """Fetches MEXC history through ccxt's implicit API methods, reading MEXC's raw strings."""
+
+    SUPPORTED = frozenset(
+        {*WALLET, Endpoint.TRANSFERS, Endpoint.CONVERT, Endpoint.SPOT_TRADES, Endpoint.FUTURES_TRADES, Endpoint.FUNDING}
+    )
 
     def __init__(
         self,
@@ -88,9 +90,7 @@ class MexcFetcher:
         key_type: str | None = None,
         probe_budget: int = DEFAULT_PROBE_BUDGET,
     ) -> None:
-        self.profile = profile
-        self.client = client
-        self.key_type = key_type
+        super().__init__(profile, client, key_type=key_type)
         self.rows = RowReader(client)
         self.evidence = AssetEvidence()
         self.probe_budget = probe_budget
@@ -99,9 +99,6 @@ class MexcFetcher:
     def learn_assets(self, assets: Iterable[str]) -> None:
         for code in assets:
             self.evidence.note(str(self.client.currency_id(code)), Evidence.STORED)
-
-    def supports(self, endpoint: Endpoint) -> bool:
-        return endpoint in SUPPORTED and self.profile.offers(endpoint, self.key_type)
 
     def fetch(
         self,
@@ -112,7 +109,7 @@ class MexcFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        spec = served_spec(self.profile, endpoint, self.key_type, endpoint in SUPPORTED)
+        spec = served_spec(self.profile, endpoint, self.key_type, self.implements(endpoint))
         if endpoint is Endpoint.SPOT_TRADES:
             return self._trades(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.FUTURES_TRADES:
