@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.integrations import IntegrationNotFound
+from bot.integrations import IntegrationNotFound, clean_account_name, numbered_name
 from bot.overlap import stored_overlapping
 from bot.sync.atomic import uninterrupted
 from connectors.files import (
@@ -44,7 +44,7 @@ from connectors.files.matching import ImportPlan, Match, plan_import
 from connectors.files.reading import too_large
 from connectors.files.values import zone_named
 from db.engine import Database
-from db.models import Integration
+from db.models import Integration, IntegrationStatus
 from db.repositories import IntegrationRepository, TransactionRepository, UserRepository
 from db.repositories.imports import ImportRepository
 from i18n import Text, t
@@ -61,6 +61,7 @@ __all__ = [
     "FileTooLarge",
     "ImportReport",
     "ImportService",
+    "NewAccount",
     "ProgressCallback",
     "RejectedRow",
     "UnknownFormat",
@@ -79,6 +80,15 @@ ZONE_SHIFT = timedelta(hours=26)
 # (rows done, rows in the file). Called on the event loop's thread; may return an awaitable (e.g. an edit of a
 # progress message), which is awaited before import_file returns.
 ProgressCallback = Callable[[int, int], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """A file-only account to create for the file, in the import's own transaction: a file that fails, or a crash
+    before the commit, leaves no empty account behind (and no "Binance-2" when the file is sent to it again)."""
+
+    exchange_id: str
+    exchange_name: str  # numbered on creation: "Binance-1", "Binance-2", …
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,8 @@ class ImportReport:
     summed_fills: int = 0  # records that are several fills summed: they cannot meet the API's per-fill records
     first_at: datetime | None = None
     last_at: datetime | None = None
+    account_id: int | None = None  # the account written to (None when nothing was written)
+    account_name: str = ""
 
     @property
     def written(self) -> bool:
@@ -116,7 +128,7 @@ class ImportService:
     async def import_file(
         self,
         telegram_user_id: int,
-        integration_id: int,
+        integration_id: int | NewAccount,
         filename: str,
         data: bytes,
         *,
@@ -124,7 +136,7 @@ class ImportService:
         format_name: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> ImportReport:
-        """Import one file into one of the user's integrations.
+        """Import one file into one of the user's integrations, or into a NewAccount created only if rows are written.
 
         Raises IntegrationNotFound for an integration that is not theirs, and a FileProblem subclass (WrongFileType,
         EmptyFile, FileTooLarge, BrokenEncoding, UnknownFormat, AmbiguousFormat, WrongExchange, BadTimezone) for a
@@ -133,7 +145,10 @@ class ImportService:
         """
         if len(data) > self.max_bytes:  # before any work, and before reading the file into a thread
             raise FileTooLarge(too_large(len(data), self.max_bytes), self.max_bytes)
-        exchange_id = await self._exchange_of(telegram_user_id, integration_id)
+        if isinstance(integration_id, NewAccount):
+            exchange_id = integration_id.exchange_id
+        else:
+            exchange_id = await self._exchange_of(telegram_user_id, integration_id)
         codes = await asyncio.to_thread(currency_codes, exchange_id)
         reporter = _Reporter(progress)
         try:
@@ -154,16 +169,22 @@ class ImportService:
         if parsed.rejected_total or not parsed.records:  # all or nothing: a bad row means nothing is written
             return _report(parsed, new=0, known=0)
         # Run to its end even if the upload is cancelled meanwhile (the bot shutting down): see bot/sync/atomic.py.
-        plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed))
+        account, plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed))
         # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
         known = plan.known + (len(plan.new) - inserted)
-        return _report(parsed, new=inserted, known=known, moved=plan.retimed, matched=plan.matched)
+        report = _report(parsed, new=inserted, known=known, moved=plan.retimed, matched=plan.matched)
+        return replace(report, account_id=account.id, account_name=account.account_name)
 
-    async def _write(self, telegram_user_id: int, integration_id: int, parsed: ParsedFile) -> tuple[ImportPlan, int]:
-        """The import's one write transaction: the plan, and how many of its new rows were inserted."""
+    async def _write(
+        self, telegram_user_id: int, target: int | NewAccount, parsed: ParsedFile
+    ) -> tuple[Integration, ImportPlan, int]:
+        """The import's one write transaction: the account, the plan, and how many of its new rows were inserted."""
         async with self.database.writer() as session:
-            # Owned again inside the write: the account may have been deleted while the file was parsed.
-            await self._owned(session, telegram_user_id, integration_id)
+            if isinstance(target, NewAccount):
+                account = await self._created(session, telegram_user_id, target)
+            else:  # owned again inside the write: the account may have been deleted while the file was parsed
+                account = await self._owned(session, telegram_user_id, target)
+            integration_id = account.id
             # A file without a zone may have been imported before under another one (as the report suggests).
             wall_zone = zone_named(parsed.zone_name) if parsed.zone_note is not None else None
             # A file without a zone: its rows stored by an earlier import may be read in another zone (up to 26
@@ -185,7 +206,22 @@ class ImportService:
             inserted = 0
             for start in range(0, len(plan.new), INSERT_BATCH):
                 inserted += await repository.insert_missing(plan.new[start : start + INSERT_BATCH])
-        return plan, inserted
+        return account, plan, inserted
+
+    @staticmethod
+    async def _created(session: AsyncSession, telegram_user_id: int, new: NewAccount) -> Integration:
+        """A file-only account (no key to sync with, so disconnected; a key can be added later), named after the
+        exchange with the first number the user has not taken."""
+        user = await UserRepository(session).ensure(telegram_user_id)
+        integrations = IntegrationRepository(session)
+        taken = await integrations.account_names(user.id)
+        name = clean_account_name(numbered_name(new.exchange_name, taken), new.exchange_id)
+        account = await integrations.add(
+            user_id=user.id, exchange_id=new.exchange_id, account_name=name, options={"file_only": True}
+        )
+        account.status = IntegrationStatus.DISCONNECTED
+        await session.flush()
+        return account
 
     async def _exchange_of(self, telegram_user_id: int, integration_id: int) -> str:
         async with self.database.reader() as session:

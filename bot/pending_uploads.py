@@ -4,6 +4,9 @@ pressed on any webhook replica (or after a restart), so the upload they name can
 Only Telegram's file id and the file's name are kept, never the file: it is fetched again from Telegram once an
 account is picked. A user has at most MAX_PENDING waiting (a newer upload pushes the oldest out), none older than
 PENDING_TTL; an upload is deleted when its import ends, and "delete all my data" deletes them all.
+
+A press that imports claims its upload first (`claim`, one DELETE … RETURNING), so two presses served at once by two
+replicas import the file once; the flow puts it back (`restore`) when it asks a question or the import fails.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Upload:
     token: str  # what the buttons carry (bot/callback_codec.py NONCE shape)
     file_id: str
     name: str
+    created_at: datetime  # kept on restore: a claim given back does not make the upload live longer
 
 
 class PendingUploads:
@@ -36,8 +40,8 @@ class PendingUploads:
         self.clock = clock
 
     async def add(self, telegram_user_id: int, file_id: str, name: str) -> Upload:
-        upload = Upload(secrets.token_urlsafe(6), file_id, name)
         now = self.clock()
+        upload = Upload(secrets.token_urlsafe(6), file_id, name, now)
         async with self.database.writer() as session:
             repository = PendingUploadRepository(session)
             repository.add(
@@ -59,7 +63,29 @@ class PendingUploads:
             row = await PendingUploadRepository(session).owned(telegram_user_id, token)
             if row is None or row.created_at <= self.clock() - PENDING_TTL:
                 return None
-            return Upload(row.token, row.file_id, row.file_name)
+            return Upload(row.token, row.file_id, row.file_name, row.created_at)
+
+    async def claim(self, telegram_user_id: int, token: str) -> Upload | None:
+        """The presser's fresh upload, taken out for this press alone; None if forged, stale, finished or claimed by
+        a press being served meanwhile (a double press, or the same press on two replicas)."""
+        async with self.database.writer() as session:
+            row = await PendingUploadRepository(session).claim(
+                telegram_user_id, token, newer_than=self.clock() - PENDING_TTL
+            )
+            return None if row is None else Upload(row.token, row.file_id, row.file_name, row.created_at)
+
+    async def restore(self, telegram_user_id: int, upload: Upload) -> None:
+        """Give a claimed upload back: its buttons work again (a question was asked, or the import failed)."""
+        async with self.database.writer() as session:
+            PendingUploadRepository(session).add(
+                PendingUpload(
+                    token=upload.token,
+                    telegram_user_id=telegram_user_id,
+                    file_id=upload.file_id,
+                    file_name=upload.name,
+                    created_at=upload.created_at,
+                )
+            )
 
     async def finish(self, telegram_user_id: int, token: str) -> None:
         """The upload's import ended (read, refused or failed): its buttons answer "stale" from now on."""

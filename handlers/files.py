@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from html import escape
 
-from telegram import Document, InlineKeyboardMarkup, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.context import services
@@ -15,6 +15,7 @@ from bot.imports import (
     FileProblem,
     ImportReport,
     ImportService,
+    NewAccount,
     known_formats_text,
     size_limit_text,
     template_csv,
@@ -22,6 +23,7 @@ from bot.imports import (
 from bot.integrations import IntegrationError, IntegrationNotFound, numbered_name
 from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
 from bot.pending_uploads import PendingUploads, Upload
+from bot.sync.atomic import uninterrupted
 from connectors.profiles import get_profile, popular_profiles
 from handlers import outbound
 from handlers.callbacks import UPLOAD_ACCOUNT, UPLOAD_EXCHANGE, UPLOAD_FORMAT, pattern_of
@@ -99,38 +101,46 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     locale = await locale_of(update, context)
     kind, fields = _upload_press(query.data)
     token, target = fields[0], fields[1]
-    upload = await _pending(context).get(user.id, token) if kind else None
-    svc = services(context)
-    owned = (
-        kind == "upn"
-        or target == UploadTarget.NEW
-        or target in {str(a.id) for a in await svc.integrations.list(user.id)}
-    )
-    if upload is None or not owned:  # answered once, before anything else: Telegram refuses a second answer
+    destination: int | NewAccount | None = None
+    if kind == "up" and target == UploadTarget.NEW:  # only a question follows: the upload stays where it is
+        upload = await _pending(context).get(user.id, token)
+    else:
+        destination = await _destination(context, user.id, kind, target)
+        # A press that imports takes the upload for itself, atomically: of a double press served by two replicas
+        # one imports the file, the other answers "stale" without touching the message.
+        upload = await _pending(context).claim(user.id, token) if destination is not None else None
+    if upload is None:  # answered once, before anything else: Telegram refuses a second answer
         await query.answer(t("button.stale", locale=locale), show_alert=True)
         return
     await query.answer()
-    if kind == "up" and target == UploadTarget.NEW:
+    if destination is None:
         rows = [[UPLOAD_EXCHANGE.button(p.name, token, p.id)] for p in popular_profiles()[:8]]
         await outbound.edit_pressed(
             query, escape(t("upload.which_exchange", locale=locale)), InlineKeyboardMarkup(rows)
         )
         return
-    format_name: str | None = None
-    created = False
+    format_name = fields[2] if kind == "upf" else None
+    imported = False
+    try:
+        imported = await import_upload(update, context, upload, destination, format_name, locale)
+    finally:
+        if not imported:  # a question asked, the import failed or stopped: the upload's buttons work again
+            await uninterrupted(_pending(context).restore(user.id, upload))
+
+
+async def _destination(
+    context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, kind: str, target: str
+) -> int | NewAccount | None:
+    """Where an importing press sends the file: one of the presser's accounts, a new account of an exchange, or
+    None for forged or stale data (checked before the upload is claimed, so a bad press never takes it)."""
     if kind == "upn":
         try:
             profile = get_profile(target)
         except LookupError:
-            return
-        taken = {a.account_name for a in await svc.integrations.list(user.id)}
-        account = await svc.integrations.add_file_only(
-            user.id, exchange_id=profile.id, account_name=numbered_name(profile.name, taken)
-        )
-        integration_id, created = account.id, True
-    else:
-        integration_id, format_name = int(target), fields[2] if kind == "upf" else None
-    await import_upload(update, context, token, upload, integration_id, format_name, created, locale)
+            return None
+        return NewAccount(profile.id, profile.name)
+    accounts = {str(a.id) for a in await services(context).integrations.list(telegram_user_id)}
+    return int(target) if kind and target in accounts else None
 
 
 def _upload_press(raw: str | None) -> tuple[str, tuple[str, ...]]:
@@ -145,23 +155,24 @@ def _upload_press(raw: str | None) -> tuple[str, tuple[str, ...]]:
 async def import_upload(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    token: str,
     upload: Upload,
-    integration_id: int,
+    destination: int | NewAccount,
     format_name: str | None,
-    created: bool,
     locale: str,
-) -> None:
+) -> bool:
+    """Import a claimed upload; True once its rows are written (or refused row by row), False when the caller must
+    give the upload back: a format question asked, the file refused, the account gone, an error."""
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
-        return
+        return False
     svc = services(context)
     name = escape(upload.name)
-    try:
-        account = await svc.integrations.get(user.id, integration_id)
-    except IntegrationNotFound:  # deleted since the press was checked
-        await outbound.edit_pressed(query, escape(t("button.stale", locale=locale)))
-        return
+    if not isinstance(destination, NewAccount):
+        try:
+            await svc.integrations.get(user.id, destination)
+        except IntegrationNotFound:  # deleted since the press was checked
+            await outbound.edit_pressed(query, escape(t("button.stale", locale=locale)))
+            return False
     await outbound.edit_pressed(query, t("upload.reading", locale=locale, name=name))
     live = LiveMessage(context.bot, chat.id, query.message.message_id if query.message else 0, "")
     # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of staying open.
@@ -175,7 +186,7 @@ async def import_upload(
         try:
             report = await ImportService(svc.database).import_file(
                 user.id,
-                integration_id,
+                destination,
                 upload.name,
                 data,
                 user_timezone=zone,
@@ -183,25 +194,35 @@ async def import_upload(
                 progress=progress,
             )
         except AmbiguousFormat as ambiguous:
-            rows = [
-                [UPLOAD_FORMAT.button(candidate, token, integration_id, candidate)]
-                for candidate in ambiguous.candidates
-            ]
             await live.close(
                 t("upload.which_format", locale=locale, problem=escape(render(ambiguous.text, locale))),
-                InlineKeyboardMarkup(rows),
+                InlineKeyboardMarkup(await _format_rows(context, user.id, upload, destination, ambiguous)),
             )
-            return
+            return False
         except (FileProblem, IntegrationError) as problem:
-            if created:
-                await svc.integrations.delete(user.id, integration_id, keep_history=False)
-            await _pending(context).finish(user.id, token)
             await live.close(t("upload.failed", locale=locale, problem=escape(render(problem.text, locale))))
-            return
-        await _pending(context).finish(user.id, token)
-        if not report.written and created:
-            await svc.integrations.delete(user.id, integration_id, keep_history=False)
-        await live.close(render_report(report, upload.name, account.account_name, locale))
+            return False
+        await live.close(render_report(report, upload.name, report.account_name, locale))
+        return True
+    return False  # not reached: always_closed closes the message and lets the error through
+
+
+async def _format_rows(
+    context: ContextTypes.DEFAULT_TYPE,
+    telegram_user_id: int,
+    upload: Upload,
+    destination: int | NewAccount,
+    ambiguous: AmbiguousFormat,
+) -> list[list[InlineKeyboardButton]]:
+    """The format question's buttons; a new account is created first, empty, so that the answer names it."""
+    if isinstance(destination, NewAccount):
+        taken = {a.account_name for a in await services(context).integrations.list(telegram_user_id)}
+        name = numbered_name(destination.exchange_name, taken)
+        account = await services(context).integrations.add_file_only(
+            telegram_user_id, exchange_id=destination.exchange_id, account_name=name
+        )
+        destination = account.id
+    return [[UPLOAD_FORMAT.button(c, upload.token, destination, c)] for c in ambiguous.candidates]
 
 
 def render_report(report: ImportReport, name: str, account: str, locale: str) -> str:

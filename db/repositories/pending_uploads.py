@@ -1,4 +1,5 @@
-"""Uploads waiting for their account (bot/pending_uploads.py): the rows, each read and deleted only with its owner."""
+"""Uploads waiting for their account (bot/pending_uploads.py): the rows, each read, claimed and deleted only with its
+owner."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ class PendingUploadRepository:
             select(PendingUpload).where(
                 PendingUpload.token == token, PendingUpload.telegram_user_id == telegram_user_id
             )
+        )
+
+    async def claim(self, telegram_user_id: int, token: str, *, newer_than: datetime) -> PendingUpload | None:
+        """Take the presser's upload out in one statement (DELETE … RETURNING): of two presses served at once, by two
+        replicas, exactly one gets the row; the other finds nothing, as for a stale button."""
+        return await self.session.scalar(
+            delete(PendingUpload)
+            .where(_theirs(telegram_user_id, token), PendingUpload.created_at > newer_than)
+            .returning(PendingUpload)
+            .execution_options(synchronize_session=False)
         )
 
     async def keep_newest(self, telegram_user_id: int, count: int, *, newer_than: datetime) -> int:
