@@ -21,6 +21,7 @@ from bot.reconcile.ledger import explained_balances
 from connectors.clients import ClientPool
 from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.binance import BinanceFetcher
+from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord
 from db.repositories.reconcile import Movement
@@ -133,3 +134,58 @@ async def test_each_key_asks_only_the_lists_its_account_has(role: str) -> None:
     assert (history, listing, universal, spot) == expected
     if not role:
         assert moves(found.records) == []
+
+
+# The response example of "Query Sub-account Spot Asset Transfer History (For Master Account)", written out by hand
+# from the page (docs/exchange-apis/binance.md names it).
+SPOT_EXAMPLE = [
+    {"from": "aaa@test.com", "to": "bbb@test.com", "asset": "BTC", "qty": "10", "status": "SUCCESS"}
+    | {"tranId": 6489943656, "time": 1544433328000},
+    {"from": "bbb@test.com", "to": "ccc@test.com", "asset": "ETH", "qty": "2", "status": "SUCCESS"}
+    | {"tranId": 6489938713, "time": 1544433328000},
+]
+
+
+class ExampleClient:
+    """Answers the spot transfer list with the documented example, recording what was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    async def sapiGetSubAccountSubTransferHistory(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.asked.append(params)
+        return SPOT_EXAMPLE
+
+    def safe_currency_code(self, code: str) -> str:
+        return code
+
+
+async def test_the_documented_spot_transfer_example_is_read_as_the_master_sees_it() -> None:
+    client = ExampleClient()
+    lister = BinanceSubAccountMoves(client, lambda asset, endpoint: None)
+    spec = get_profile("binance").endpoint(Endpoint.TRANSFERS)
+    assert spec is not None
+    # Read as a master whose sub-accounts are aaa and ccc (bbb, the one email not among them, is the master): asked
+    # with aaa's fromEmail, aaa -> bbb is a deposit and bbb -> ccc not aaa's; asked with ccc's toEmail, bbb -> ccc is
+    # a withdrawal and aaa -> bbb not the master's to ccc. (The emulator would answer only the matching rows.)
+    subs = frozenset({"aaa@test.com", "ccc@test.com"})
+    sent = await lister._spot_page(spec, FetchReport(), {"fromEmail": "aaa@test.com"}, subs)(0, 1, None)
+    got = await lister._spot_page(spec, FetchReport(), {"toEmail": "ccc@test.com"}, subs)(0, 1, None)
+
+    assert [(str(r.kind), r.asset, r.amount, r.natural_key) for r in sent.records] == [
+        ("deposit", "BTC", D("10"), "deposit:subaccount:6489943656")
+    ]
+    assert [(str(r.kind), r.asset, r.amount, r.exchange_tx_id) for r in got.records] == [
+        ("withdrawal", "ETH", D("2"), "6489938713")
+    ]
+    assert sent.records[0].occurred_at == datetime(2018, 12, 10, 9, 15, 28, tzinfo=UTC)
+    assert client.asked[0] == {"fromEmail": "aaa@test.com", "startTime": 0, "endTime": 1, "page": 1, "limit": 500}
+    assert sent.token is None  # two rows, not a full page of 500
+
+
+async def test_the_emulated_spot_transfer_list_answers_in_the_documented_shape() -> None:
+    async with BinanceEmulator(seed=75, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account="master") as bn:
+        found = await sync(bn)
+        assert bn.requests.count(SPOT) > 0
+    rows = [r.raw for r in found.records if "qty" in r.raw and "from" in r.raw]
+    assert rows and all(set(row) == set(SPOT_EXAMPLE[0]) for row in rows)
