@@ -48,6 +48,7 @@ SUB_HISTORY_SPAN = span_ms(timedelta(days=30))  # the page states no longest ran
 SPOT_SPAN = span_ms(timedelta(days=30))  # sub/transfer/history states no range: asked as its sibling list
 UNIVERSAL_SPAN = span_ms(timedelta(days=7))  # "must be less than 7 days": windows end 1 ms short of it
 LIMIT = 500
+SPOT_PARTY_COLUMNS = ("from", "to")  # sub/transfer/history's sender and receiver fields
 IN, OUT = 1, 2  # subUserHistory `type`
 DONE, IN_PROGRESS = "SUCCESS", "PROCESS"  # "status: PROCESS / SUCCESS / FAILURE"
 Walk = tuple[str, int, FetchWindowPage, date | None]  # cursor name, window span (ms), page function, first day
@@ -140,7 +141,8 @@ class BinanceSubAccountMoves:
     ) -> FetchWindowPage:
         """A bare list paged by `page`: a full page asks the next."""
         incoming = "fromEmail" in email  # sent by the sub-account: kept when it went to the master, a deposit
-        other = "to" if incoming else "from"
+        sender, receiver = SPOT_PARTY_COLUMNS
+        other = receiver if incoming else sender
 
         async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
             number = int(token or 1)
