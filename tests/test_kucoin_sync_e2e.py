@@ -156,7 +156,9 @@ async def test_kucoin_from_the_assistant_to_the_export_stores_exactly_the_accoun
         "/api/v1/fills": 1,
         "/api/v1/convert/order/history": 1,
         "/api/v1/convert/limit/orders": 1,
-        # The futures ledger's first page in each currency (USDT, XBT): empty, so futures are skipped, saying why.
+        # The account's mode first (classic: the futures lists hold its futures), then the futures ledger's first
+        # page in each currency (USDT, XBT): empty, so futures are skipped, saying why.
+        "/api/ua/v1/account/mode": 1,
         "/api/v1/transaction-history": 2,
     }
     assert again == expected

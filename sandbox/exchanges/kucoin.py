@@ -99,11 +99,14 @@ class KucoinEmulator(ExchangeEmulator):
         end_inclusive: bool = True,
         hf_upgrade_ms: int | None = None,
         derivatives: bool = False,
+        unified: bool = False,
     ) -> None:
         """`end_inclusive`: whether a row stamped exactly `endAt` is listed, which KuCoin's docs leave open.
         `hf_upgrade_ms`: when the account moved to high-frequency trading; its fills before then are classic ones
         (GET /api/v1/fills). None: every fill is an HF fill. `derivatives`: the account also traded futures
-        (kucoin_futures.py); without it the futures ledger and fills are empty."""
+        (kucoin_futures.py); without it the futures ledger and fills are empty. `unified`: the account is in unified
+        mode (GET /api/ua/v1/account/mode answers UNIFIED); the classic futures endpoints still answer the script,
+        which is what a reader that never asks the mode would take for the whole story."""
         super().__init__(clock=clock)
         self.keys = KucoinKeys(self.key_length, self.secret_length)
         self.limits = limits or KucoinLimits()
@@ -131,6 +134,7 @@ class KucoinEmulator(ExchangeEmulator):
         self.futures_fills = Endpoint(FILLS, "futures", 5, futures.fills)
         self._pools: dict[tuple[str, str], SlidingWindow] = {}
         book = self.book
+        mode = {"selfAccountMode": "UNIFIED" if unified else "CLASSIC"}
         # Weights from each endpoint's page (docs/exchange-apis/kucoin.md).
         self.endpoints = (
             Endpoint("/api/v1/timestamp", "public", 3, book.server_time),
@@ -138,6 +142,7 @@ class KucoinEmulator(ExchangeEmulator):
             Endpoint("/api/v1/user/api-key", "management", 20, book.api_key_info),
             Endpoint("/api/v1/hf/accounts/opened", "spot", 30, book.account_type),
             Endpoint("/api/v1/accounts", "management", 5, book.accounts),
+            Endpoint("/api/ua/v1/account/mode", "management", 30, lambda call: mode),
             Endpoint("/api/v1/hf/fills", "spot", 2, book.hf_fills),
             Endpoint(FILLS, "spot", 10, partial(classic_fills, book)),
             Endpoint("/api/v1/transaction-history", "management", 2, futures.ledger),

@@ -207,6 +207,9 @@ IN_TEST: dict[str, dict[str, Any]] = {
 KNOWN_GAPS: dict[str, dict[str, str]] = {
     "coinbase": {},
     "kucoin": {
+        "/api/ua/v1/account/mode": "KuCoin's Get Account Mode page is not in the corpus (kucoin.md \"the account's "
+        'mode"): its path and `selfAccountMode` CLASSIC/UNIFIED come from three clients linking that page; no '
+        "example of KuCoin's own was found",
         "/api/v1/convert/order/history": "no response example of Get Convert Order History was found "
         "(docs/exchange-apis/kucoin.md [convert]; searched again: KuCoin's SDK spec files and generated tests hold no "
         "convert section, coincise has no convert page, KuCoin's skill lists parameters only); test_kucoin.py checks "

@@ -77,9 +77,9 @@ async def test_the_ledger_pages_newest_first_by_the_smallest_offset_and_a_stoppe
     pnl = sum(1 for line in script.lines if line.type == "RealisedPNL")
     assert len(whole) == len({r.natural_key for r in whole}) == pnl + len(script.fills)
     # Each currency's ledger in pages of 10 (`hasMore` says whether another follows); the fills a request per 7 days
-    # of the 65 asked for: 10 windows.
+    # of the 65 asked for: 10 windows; before them the account's mode (classic here), once.
     pages = -(-len(usdt) // PAGE) + -(-len(xbt) // PAGE)
-    assert report.requests == pages + 10
+    assert report.requests == 1 + pages + 10
     # The cursor holds the newest line's offset: the script's last USDT line (its lines are in time order).
     assert cursors[kucoin_futures.ledger_key("USDT")]["offset"] == usdt[-1].offset
     # The stopped walk stored the USDT ledger's P&L lines; the next read USDT's newest page only (nothing newer than
@@ -98,6 +98,9 @@ class PendingLedger:
 
     def safe_currency_code(self, currency: str) -> str:
         return "BTC" if currency == "XBT" else currency
+
+    async def utaPrivateGetAccountMode(self, params: dict[str, object]) -> dict[str, object]:
+        return {"code": "200000", "data": {"selfAccountMode": "CLASSIC"}}  # docs-new "Get Account Mode"
 
     async def futuresPrivateGetTransactionHistory(self, params: dict[str, object]) -> dict[str, object]:
         self.asked.append(params)
@@ -147,6 +150,9 @@ class EmulatedLedger:
 
     def _call(self, params: dict[str, object]) -> Call:
         return Call({name: str(value) for name, value in params.items()}, None, self.now_ms)
+
+    async def utaPrivateGetAccountMode(self, params: dict[str, object]) -> dict[str, object]:
+        return {"code": "200000", "data": {"selfAccountMode": "CLASSIC"}}  # docs-new "Get Account Mode"
 
     async def futuresPrivateGetTransactionHistory(self, params: dict[str, object]) -> dict[str, object]:
         if params["currency"] == "USDT":

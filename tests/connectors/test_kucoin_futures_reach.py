@@ -35,6 +35,9 @@ class RecordingClient:
     def _call(params: dict[str, object]) -> Call:
         return Call({name: str(value) for name, value in params.items()}, None, to_ms(datetime.now(UTC)))
 
+    async def utaPrivateGetAccountMode(self, params: dict[str, object]) -> dict[str, object]:
+        return {"code": "200000", "data": {"selfAccountMode": "CLASSIC"}}  # docs-new "Get Account Mode"
+
     async def futuresPrivateGetTransactionHistory(self, params: dict[str, object]) -> dict[str, object]:
         self.ledger_asked.append(dict(params))
         return {"code": "200000", "data": self.served.ledger(self._call(params))}

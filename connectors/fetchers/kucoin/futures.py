@@ -12,7 +12,10 @@ offset of the newest line it stored last time (or the sync-from date), and saves
 walk is through: one page at the end, so a walk cut short is read again, never skipped. A Pending line (the current
 settlement period of an open position, listed first) is not final and is passed over; once settled it is newer than
 every stored line, so the next sync reads it. The first page of each currency also tells whether futures were ever
-used: no line in either means the endpoint is skipped with the reason. Fills are asked at most 7 × 24 h a request
+used: no line in either means the endpoint is skipped with the reason. Before any of it, the account's mode
+(`GET /api/ua/v1/account/mode`, `selfAccountMode` CLASSIC or UNIFIED): a unified account's futures live under
+`/api/ua/v1/…`, which Tallybot does not read, so the endpoint is skipped as not read (a gap /status names), never
+answered from the classic ledger as if it were the whole story. Fills are asked at most 7 × 24 h a request
 ("each individual query is limited to a time range of 7 × 24 hours"), and only within the three months KuCoin
 keeps them (the profile's FUTURES_TRADES `lookback`): older history is reported as a gap. The lists have their own
 cursors.
@@ -37,6 +40,7 @@ from i18n import Text
 
 CURRENCIES = ("USDT", "XBT")  # the futures ledger's currencies ("XBT or USDT")
 LEDGER, FILLS = "futuresPrivateGetTransactionHistory", "futuresPrivateGetFills"
+ACCOUNT_MODE, UNIFIED = "utaPrivateGetAccountMode", "UNIFIED"  # selfAccountMode: CLASSIC or UNIFIED
 LEDGER_PAGE = 50  # maxCount: "The default size is 50" (no maximum documented)
 # Every fill type the page names: the same as none ("Query all types when empty"); naming them is what tells the
 # emulator's one port which host's /api/v1/fills is asked (sandbox/exchanges/kucoin.py).
@@ -52,6 +56,7 @@ class Walked(StrEnum):
 FILLS_KEY = Walked.FILLS
 FILLS_WINDOW_MS = 7 * 86_400_000  # "each individual query is limited to a time range of 7 × 24 hours"
 NO_FUTURES = Text.of("profile.kucoin.skip.no_futures")
+UNIFIED_NOT_READ = Text.of("profile.kucoin.skip.unified_futures")
 
 
 def ledger_key(currency: str) -> str:
@@ -84,6 +89,10 @@ class KucoinFutures:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
+        mode = await self._ask(ACCOUNT_MODE, {}, spec, report)
+        if str(mode.get("selfAccountMode") or "").upper() == UNIFIED:
+            # Not `unused=False`: that says the key may not read the kind, and no key permission fixes this.
+            raise UnsupportedEndpoint(self.profile_id, spec.endpoint, UNIFIED_NOT_READ)
         firsts = {c: await self._ask(LEDGER, self._ledger_params(c, None, since), spec, report) for c in CURRENCIES}
         walked_before = any(cursors.get(ledger_key(c)) for c in CURRENCIES) or bool(cursors.get(FILLS_KEY))
         if not walked_before and not any((first.get("dataList") or []) for first in firsts.values()):

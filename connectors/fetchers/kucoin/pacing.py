@@ -41,6 +41,9 @@ WEIGHTS: Mapping[str, tuple[str, int]] = MappingProxyType(
         # "5FW" beside its cost).
         "futuresPrivateGetTransactionHistory": ("management", 2),
         "futuresPrivateGetFills": ("futures", 5),
+        # The account's mode (docs-new "Get Account Mode", GET /api/ua/v1/account/mode): Management weight 30, as
+        # the Kucoin.Net client states beside its link to that page (ccxt's cost 60 is that weight doubled).
+        "utaPrivateGetAccountMode": ("management", 30),
     }
 )
 
