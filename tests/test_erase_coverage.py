@@ -1,33 +1,53 @@
 """Deleting a user's data: every table is accounted for, and the deletion and a sync's page cannot deadlock.
 
-On SQLite and PostgreSQL, against the migrated database (what the migrations made, not only the models).
+On SQLite and PostgreSQL, against the migrated database (what the migrations made, not only the models); on
+PostgreSQL with the sync job queue's tables too (db/migrate.py apply_job_schema, what a sync worker creates).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from procrastinate import App, PsycopgConnector
+from procrastinate.jobs import Status
 
 from bot.erase import EraseService
+from bot.jobs.order import SyncOrder
+from bot.jobs.queue import SYNC_QUEUE, QueuedJobs
 from bot.sync.lease import Lease
 from bot.sync.results import SyncLeaseLost
 from db.engine import Database
+from db.migrate import apply_job_schema, libpq_url, upgrade_to_head
 from db.models import Credential, Integration, User
 from db.repositories import SyncRepository, TransactionRepository
-from db.repositories.erase import ERASED, NOT_USER_DATA
+from db.repositories.erase import ERASED, JOB_QUEUE_TABLES, NOT_USER_DATA
+from tests.postgres import fresh_database
 from tests.test_erase_e2e import NOBODYS, owner_condition, rows_of, table_columns
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(database: Database) -> AsyncIterator[Database]:
+    """The migrated database; on PostgreSQL with the sync job queue's tables, as a deployment with workers has."""
+    if not database.is_sqlite:
+        assert await apply_job_schema(database.url)
+    yield database
 
 
 async def test_every_table_is_either_deleted_for_the_user_or_holds_nobodys_data(database: Database) -> None:
     """A new table fails here until db/repositories/erase.py deletes its rows of the user (or says it holds none),
     and until this test knows how to tell whose rows it holds."""
     tables = await table_columns(database)
-    assert set(tables) == set(ERASED) | NOT_USER_DATA, "a table is neither deleted for the user nor listed as nobody's"
+    expected = set(ERASED) | NOT_USER_DATA
+    if database.is_sqlite:  # no job queue: sync workers need PostgreSQL
+        expected -= JOB_QUEUE_TABLES
+    assert set(ERASED) | NOT_USER_DATA >= JOB_QUEUE_TABLES
+    assert set(tables) == expected, "a table is neither deleted for the user nor listed as nobody's"
     assert NOT_USER_DATA == NOBODYS
     for table, columns in tables.items():
         if table not in NOBODYS:
@@ -111,3 +131,68 @@ async def test_two_confirmations_pressed_at_once_delete_once(database: Database)
     done = [outcome for outcome in (first, second) if outcome is not None]
 
     assert len(done) == 1 and done[0]["transactions"] == 4 and done[0]["integrations"] == 1
+
+
+def sync_order(telegram_user_id: int, integration_id: int) -> SyncOrder:
+    return SyncOrder(telegram_user_id, integration_id, "Binance-1", telegram_user_id, 77, "en", "status")
+
+
+async def job_rows(app: App) -> list[tuple[int, str, str | None]]:
+    """Every job row: its user (from its arguments), status and lock."""
+    rows = await app.connector.execute_query_all_async(
+        "SELECT args->>'telegram_user_id' AS owner, status::text AS status, lock FROM procrastinate_jobs"
+    )
+    return sorted((int(row["owner"]), str(row["status"]), row["lock"]) for row in rows)
+
+
+async def test_the_users_waiting_and_failed_sync_jobs_are_deleted_with_their_events_and_nobody_elses() -> None:
+    """A worker keeps a failed job's row (it names the user, the account and the chat); the deletion takes it, the
+    user's waiting job and both jobs' events, and leaves another user's jobs alone."""
+    async with fresh_database() as url:
+        database = Database(url)
+        connector = PsycopgConnector(conninfo=libpq_url(url), min_size=1, max_size=2)
+        app = App(connector=connector)
+        try:
+            await upgrade_to_head(database)
+            await apply_job_schema(url)
+            user_id, integration_id = await user_with_account(database)
+            async with app.open_async():
+                jobs = QueuedJobs(app)
+                # A job of an account deleted earlier (/keys): found by the user's id in its arguments.
+                assert await jobs.defer(sync_order(1001, integration_id + 500))
+                assert await jobs.defer(sync_order(2002, integration_id + 1000))
+                worker = await app.job_manager.register_worker()
+                for _ in range(2):
+                    taken = await app.job_manager.fetch_job([SYNC_QUEUE], worker)
+                    assert taken is not None
+                    await app.job_manager.finish_job(taken, Status.FAILED, delete_job=False)
+                assert await jobs.defer(sync_order(1001, integration_id))  # waiting
+                assert await jobs.defer(sync_order(2002, integration_id + 1000))  # waiting
+                before = await job_rows(app)
+                events_before = await app.connector.execute_query_one_async(
+                    "SELECT count(*) AS n FROM procrastinate_events"
+                )
+
+                erased = await EraseService(database).erase(1001, [1001], user_id=user_id)
+
+                after = await job_rows(app)
+                events = await app.connector.execute_query_all_async(
+                    "SELECT j.args->>'telegram_user_id' AS owner FROM procrastinate_events e "
+                    "JOIN procrastinate_jobs j ON j.id = e.job_id"
+                )
+        finally:
+            await database.dispose()
+
+    mine, theirs = f"integration:{integration_id}", f"integration:{integration_id + 1000}"
+    assert before == [
+        (1001, "failed", f"integration:{integration_id + 500}"),
+        (1001, "todo", mine),
+        (2002, "failed", theirs),
+        (2002, "todo", theirs),
+    ]
+    assert int(events_before["n"]) > 4  # each job's deferral, and the failed ones' start and end
+    assert erased is not None
+    assert erased["procrastinate_jobs"] == 2
+    assert erased["procrastinate_events"] > 0
+    assert after == [(2002, "failed", theirs), (2002, "todo", theirs)]
+    assert events and {row["owner"] for row in events} == {"2002"}

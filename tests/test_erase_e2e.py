@@ -44,7 +44,14 @@ SMALL = AccountProfile(
 )
 ADA, BOB = 1001, 2002
 # Tables with nobody's data: the test's own list, kept apart from the product's on purpose.
-NOBODYS = {"instance_leases", "alembic_version", "webhook_updates", "telegram_budget"}
+NOBODYS = {
+    "instance_leases",
+    "alembic_version",
+    "webhook_updates",
+    "telegram_budget",
+    "procrastinate_workers",
+    "procrastinate_periodic_defers",
+}
 
 
 # -- whose rows a table holds, told apart with plain SQL ---------------------------------------------------------
@@ -72,6 +79,12 @@ def owner_condition(
     rows it holds here, and delete them in db/repositories/erase.py."""
     if table == "users":
         return f"telegram_user_id = {int(telegram_user_id)} OR id IN {_listed(user_ids)}"
+    if table == "procrastinate_jobs":  # a sync job: the user's id in its arguments, or their account's lock
+        locks = ",".join(f"'integration:{int(i)}'" for i in integration_ids) or "NULL"
+        return f"args->>'telegram_user_id' = '{int(telegram_user_id)}' OR lock IN ({locks})"
+    if table == "procrastinate_events":  # what happened to a job, by the job's id
+        jobs = owner_condition("procrastinate_jobs", set(), user_ids, integration_ids, telegram_user_id)
+        return f"job_id IN (SELECT id FROM procrastinate_jobs WHERE {jobs})"  # noqa: S608 - ints only
     if "integration_id" in columns:
         return f"integration_id IN {_listed(integration_ids)}"
     if "user_id" in columns:

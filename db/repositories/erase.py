@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,6 +57,13 @@ ERASED = (
     "notice_mutes",
     "pending_uploads",
     "users",
+    "procrastinate_events",
+    "procrastinate_jobs",
+)
+# The sync job queue's tables (procrastinate's schema, db/migrate.py apply_job_schema): on PostgreSQL with sync
+# workers only, so a database without them lacks these names of ERASED and NOT_USER_DATA.
+JOB_QUEUE_TABLES = frozenset(
+    {"procrastinate_jobs", "procrastinate_events", "procrastinate_workers", "procrastinate_periodic_defers"}
 )
 # Tables that hold nothing about a user.
 NOT_USER_DATA = frozenset(
@@ -67,6 +74,9 @@ NOT_USER_DATA = frozenset(
         # when the bot's next message may go, overall and per chat: a chat's row is a number deleted a minute after
         # the chat's last message (bot/telegram_budget.py), the "your data is deleted" message included
         "telegram_budget",
+        "procrastinate_workers",  # a worker process's id and last heartbeat
+        # which periodic task (the due pass, the stalled-job check) was deferred at which tick: no user's job
+        "procrastinate_periodic_defers",
     }
 )
 # Tables keyed by an integration of the user, with their model.
@@ -80,7 +90,20 @@ _BY_INTEGRATION: dict[str, Any] = {
     "account_notices": AccountNotice,
     "credentials": Credential,
 }
-FILE_TRANSACTIONS = "transactions_from_files"  # a count of its own: part of "transactions"
+FILE_TRANSACTIONS = "transactions_from_files"
+
+# The user's sync jobs (a /sync press, an automatic run, a quote scan): every one carries their Telegram id in its
+# arguments and holds its account's lock (bot/jobs/queue.py lock_of: "integration:<id>"). A job a worker runs now
+# ("doing") is left to it: procrastinate's worker finishes its own row and fails when the row is gone. That job loses
+# its lease in this same transaction, is retried, finds no account and ends well, and an ended job is deleted.
+_USER_JOBS = (
+    "SELECT id FROM procrastinate_jobs WHERE status <> 'doing' "
+    "AND (args->>'telegram_user_id' = :telegram_user_id OR lock IN :locks)"
+)
+_JOB_QUERIES = {
+    "procrastinate_events": "procrastinate_events WHERE job_id IN ({jobs})",
+    "procrastinate_jobs": "procrastinate_jobs WHERE id IN ({jobs})",
+}  # a count of its own: part of "transactions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +164,8 @@ class EraseRepository:
         )
         counts["notice_mutes"] = await self._count(NoticeMute, NoticeMute.user_id == user.id)
         counts["pending_uploads"] = await self._count(PendingUpload, PendingUpload.telegram_user_id == telegram_user_id)
+        for table in _JOB_QUERIES:
+            counts[table] = await self._jobs("SELECT count(*) FROM", table, telegram_user_id, ids)
         return UserRows(user.id, counts, await self._keys(ids))
 
     async def _count(self, model: Any, condition: ColumnElement[bool]) -> int:
@@ -177,6 +202,8 @@ class EraseRepository:
                 counts[table] = await self._delete(PendingUpload, PendingUpload.telegram_user_id == telegram_user_id)
             elif table == "users":
                 counts[table] = await self._delete(User, User.id == user.id)
+            elif table in _JOB_QUERIES:
+                counts[table] = await self._jobs("DELETE FROM", table, telegram_user_id, ids)
             else:  # pragma: no cover - a table listed in ERASED without a way to delete it
                 raise NotImplementedError(f"no deletion for table {table}")
         if not counts["users"]:  # a deletion in another transaction (a second press, another replica) came first
@@ -188,3 +215,17 @@ class EraseRepository:
             delete(model).where(condition).execution_options(synchronize_session=False)
         )
         return max(int(result.rowcount or 0), 0)
+
+    async def _jobs(self, verb: str, table: str, telegram_user_id: int, integration_ids: Sequence[int]) -> int:
+        """Count or delete the user's rows of a job queue table; 0 where the database has no job queue (SQLite, or
+        PostgreSQL without sync workers)."""
+        if self.session.get_bind().dialect.name != "postgresql" or not await self._has_job_queue():
+            return 0
+        sql = f"{verb} {_JOB_QUERIES[table].format(jobs=_USER_JOBS)}"
+        statement = text(sql).bindparams(bindparam("locks", expanding=True))
+        values = {"telegram_user_id": str(telegram_user_id), "locks": [f"integration:{i}" for i in integration_ids]}
+        result: Any = await self.session.execute(statement, values)
+        return int(result.scalar_one()) if verb.startswith("SELECT") else max(int(result.rowcount or 0), 0)
+
+    async def _has_job_queue(self) -> bool:
+        return await self.session.scalar(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")) is True
