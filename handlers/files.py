@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
 
@@ -120,12 +121,29 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         return
     format_name = fields[2] if kind == "upf" else None
-    imported = False
+    claim = Claim(_pending(context), user.id, upload)
     try:
-        imported = await import_upload(update, context, upload, destination, format_name, locale)
-    finally:
-        if not imported:  # a question asked, the import failed or stopped: the upload's buttons work again
-            await uninterrupted(_pending(context).restore(user.id, upload))
+        await import_upload(update, context, claim, destination, format_name, locale)
+    finally:  # stopped by an error or a shutdown: the upload's buttons work again
+        if not claim.settled:
+            await uninterrupted(claim.give_back())
+
+
+@dataclass
+class Claim:
+    """An upload taken out by one press: used by its import, or given back, before any button is shown again."""
+
+    pending: PendingUploads
+    telegram_user_id: int
+    upload: Upload
+    settled: bool = False
+
+    def used(self) -> None:
+        self.settled = True
+
+    async def give_back(self) -> None:
+        self.settled = True
+        await self.pending.restore(self.telegram_user_id, self.upload)
 
 
 async def _destination(
@@ -155,24 +173,27 @@ def _upload_press(raw: str | None) -> tuple[str, tuple[str, ...]]:
 async def import_upload(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    upload: Upload,
+    claim: Claim,
     destination: int | NewAccount,
     format_name: str | None,
     locale: str,
-) -> bool:
-    """Import a claimed upload; True once its rows are written (or refused row by row), False when the caller must
-    give the upload back: a format question asked, the file refused, the account gone, an error."""
+) -> None:
+    """Import a claimed upload. It is used once its rows are written (or refused row by row), and given back (before
+    the message shows the next buttons) when a format question is asked, the file is refused or the account is gone.
+    """
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
-        return False
+        return
     svc = services(context)
+    upload = claim.upload
     name = escape(upload.name)
     if not isinstance(destination, NewAccount):
         try:
             await svc.integrations.get(user.id, destination)
         except IntegrationNotFound:  # deleted since the press was checked
+            await claim.give_back()
             await outbound.edit_pressed(query, escape(t("button.stale", locale=locale)))
-            return False
+            return
     await outbound.edit_pressed(query, t("upload.reading", locale=locale, name=name))
     live = LiveMessage(context.bot, chat.id, query.message.message_id if query.message else 0, "")
     # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of staying open.
@@ -194,17 +215,19 @@ async def import_upload(
                 progress=progress,
             )
         except AmbiguousFormat as ambiguous:
+            rows = await _format_rows(context, user.id, upload, destination, ambiguous)
+            await claim.give_back()
             await live.close(
                 t("upload.which_format", locale=locale, problem=escape(render(ambiguous.text, locale))),
-                InlineKeyboardMarkup(await _format_rows(context, user.id, upload, destination, ambiguous)),
+                InlineKeyboardMarkup(rows),
             )
-            return False
+            return
         except (FileProblem, IntegrationError) as problem:
+            await claim.give_back()
             await live.close(t("upload.failed", locale=locale, problem=escape(render(problem.text, locale))))
-            return False
+            return
+        claim.used()
         await live.close(render_report(report, upload.name, report.account_name, locale))
-        return True
-    return False  # not reached: always_closed closes the message and lets the error through
 
 
 async def _format_rows(

@@ -84,14 +84,11 @@ async def answers_of(emulator: BotApiEmulator, taps: list[dict[str, Any]]) -> li
     return [answer.text for i in ids if (answer := emulator.callback_answer(i)) is not None]
 
 
-async def upload_to_new_binance_account(walker: Walker) -> str:
-    """Sends Binance's trade export and picks "new account"; the token its buttons carry."""
-    sent = await walker.emulator.send_document(
-        walker.user,
-        filename="Binance-trades.csv",
-        content=samples.binance_trade_export(ACCOUNT.trades),
-        mime_type="text/csv",
-    )
+async def upload_to_new_binance_account(
+    walker: Walker, name: str = "Binance-trades.csv", content: bytes = samples.binance_trade_export(ACCOUNT.trades)
+) -> str:
+    """Sends a file (Binance's trade export unless told) and picks "new account"; the token its buttons carry."""
+    sent = await walker.emulator.send_document(walker.user, filename=name, content=content, mime_type="text/csv")
     await walker.reply_to(sent, "Which account")
     await walker.press_for("New file-only account", "Which exchange")
     data = walker.last_menu("Binance").buttons[0].callback_data or ""
@@ -162,3 +159,39 @@ async def test_a_failed_write_leaves_no_account_and_the_upload_pressable(
     assert stored == [len(ACCOUNT.trades)]
     assert f"New: {len(ACCOUNT.trades)}" in report
     assert finished is None, "imported: the upload's buttons are stale from now on"
+
+
+# Binance's older wallet layout: deposits and withdrawals had the same columns, told apart only by the file's name.
+V1_WALLET = [
+    ["Date(UTC)", "Coin", "Network", "Amount", "TransactionFee", "Address", "TXID", "SourceAddress", "PaymentID",
+     "Status"],
+    ["2020-08-01 10:00:00", "BNB", "BSC", "3", "0.0005", "bnb1", "tx1", "", "", "Completed"],
+]  # fmt: skip
+
+
+async def test_a_format_question_and_a_refused_file_give_the_upload_back(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, database_url: str, database: Database
+) -> None:
+    async with running_bot(bot_settings(telegram, tmp_path, database_url)) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        pending = PendingUploads(database)
+        # A file no format reads: refused, nothing created, and its upload waits as it did.
+        refused = await upload_to_new_binance_account(ada, "notes.csv", b"what,is,this\n1,2,3\n")
+        await ada.press_for("Binance", "❌")
+        after_refusal = [a.account_name for a in await services.integrations.list(ADA)]
+        refused_waits = await pending.get(ADA, refused)
+        # A file two formats read: the question is asked with the upload given back, then answered.
+        asked = await upload_to_new_binance_account(ada, "export.csv", samples.csv_bytes(V1_WALLET))
+        await ada.press_for("Binance", "Which one is it?")
+        asked_waits = await pending.get(ADA, asked)
+        await ada.press_for("binance-withdrawals-v1", "imported into")
+        accounts = await services.integrations.list(ADA)
+        stored = [await services.integrations.transaction_count(ADA, a.id) for a in accounts]
+        answered = await pending.get(ADA, asked)
+
+    assert after_refusal == []
+    assert refused_waits is not None and refused_waits.name == "notes.csv"
+    assert asked_waits is not None and asked_waits.name == "export.csv", "the format buttons work: the upload waits"
+    # The question names the account, so it is made when the question is asked (one withdrawal row imported into it).
+    assert [(a.account_name, n) for a, n in zip(accounts, stored, strict=True)] == [("Binance-1", 1)]
+    assert answered is None
