@@ -30,6 +30,10 @@ HEADER_PATTERN = re.compile(
     r"(?i)(['\"]?[\w-]*(?:sign|passphrase|api-?key|access-key)[\w-]*['\"]?\s*[:=]\s*['\"]?)([^'\",}\s]+)"
 )
 
+# OKX's bill archive answer carries a presigned download link (`fileHref`); ccxt logs the body at DEBUG before the
+# fetcher could register the link (connectors/redaction.py), so the field's value is struck by name.
+PRESIGNED_LINK_PATTERN = re.compile(r"(?i)(['\"]?filehref['\"]?\s*[:=]\s*['\"]?)([^'\",}\s]+)")
+
 
 # Loggers that write what users sent (PTB logs whole updates at DEBUG), before any handler could register a
 # pasted key as a secret: everything key-like is struck from them.
@@ -47,6 +51,7 @@ def redact(text: str) -> str:
             text = text.replace(value, REDACTED)
     text = BOT_TOKEN_PATTERN.sub(REDACTED, text)
     text = SIGNATURE_PATTERN.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    text = PRESIGNED_LINK_PATTERN.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return HEADER_PATTERN.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
 
 

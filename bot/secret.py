@@ -7,6 +7,8 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 
+from connectors.redaction import credential_values
+
 MASK = "****"
 # Below this length a value is not redacted by substring: a 3-character "secret" would mangle every log line.
 MIN_REDACTABLE_LENGTH = 6
@@ -72,8 +74,10 @@ class SecretRegistry:
                 self._pinned.add(value)
 
     def values(self) -> Iterator[str]:
+        """Every value to strike: the live secrets, the pinned ones and the connectors' (presigned links)."""
         with self._lock:
             current = set(self._by_value.keys()) | self._pinned
+        current |= {value for value in credential_values.values() if len(value) >= MIN_REDACTABLE_LENGTH}
         # Longest first, so a secret that contains another is struck whole.
         yield from sorted(current, key=len, reverse=True)
 
@@ -81,6 +85,7 @@ class SecretRegistry:
         with self._lock:
             self._by_value.clear()
             self._pinned.clear()
+        credential_values.clear()
 
 
 registry = SecretRegistry()

@@ -42,6 +42,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.context import SERVICES_KEY, Services
 from bot.lifecycle import FATAL_KEY
+from bot.secret import registry
 from bot.settings import Settings
 from bot.webhook_updates import SeenUpdates
 
@@ -165,6 +166,8 @@ async def serve_webhook(settings: Settings, stop: asyncio.Event | None = None) -
     if settings.webhook_url is None:
         raise ValueError("serve_webhook needs settings.webhook_url")
     secret = settings.require_webhook_secret()
+    # Every request carries it (X-Telegram-Bot-Api-Secret-Token): the one thing that tells Telegram from a forger.
+    registry.pin(secret)
     application = build_application(settings, updater=None)
     loop = asyncio.get_running_loop()
     if stop is None:

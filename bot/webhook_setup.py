@@ -10,6 +10,7 @@ from __future__ import annotations
 from telegram import Bot, WebhookInfo
 
 from bot.app import ALLOWED_UPDATES
+from bot.secret import registry
 from bot.settings import Settings
 
 
@@ -23,6 +24,7 @@ def _bot(settings: Settings) -> Bot:
 
 async def set_webhook(settings: Settings, url: str, *, drop_pending_updates: bool) -> WebhookInfo:
     secret = settings.require_webhook_secret()
+    registry.pin(secret)  # python-telegram-bot logs setWebhook's parameters, secret_token included, at DEBUG
     async with _bot(settings) as bot:
         await bot.set_webhook(
             url,

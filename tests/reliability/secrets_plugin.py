@@ -3,7 +3,8 @@
     .venv/bin/pytest -p tests.reliability.secrets_plugin tests/test_assistant_e2e.py tests/test_keys_e2e.py ...
 
 Canaries: every API key, secret and passphrase any exchange emulator issues during the run, every Bot API emulator's
-token and the `settings` fixture's token. After each test it scans, for each canary:
+token, the `settings` fixture's token and the token in every OKX bill archive download link the emulator hands out
+(the link alone authorises the download, like a presigned storage link). After each test it scans, for each canary:
 - every log record of every logger (message, arguments, exception text),
 - every parameter of every Bot API call the bot made and every file it sent,
 - the raw bytes of every file under the test's tmp_path (the SQLite database with -wal/-shm, logs, downloads),
@@ -31,6 +32,8 @@ import pytest
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.state import EmulatorState
 from sandbox.exchanges.base import KeyRegistry, RequestCounter
+from sandbox.exchanges.okx_archive import OkxArchive
+from sandbox.exchanges.okx_protocol import Call, Json
 
 SETTINGS_FIXTURE_TOKEN = "123456789:TEST-token-not-real-0123456789abcdef"
 
@@ -90,6 +93,18 @@ def pytest_configure(config: pytest.Config) -> None:
         return key
 
     KeyRegistry.add = issuing  # type: ignore[method-assign]
+
+    link = OkxArchive.link
+
+    def linking(self: OkxArchive, call: Call) -> list[Json]:
+        answer = link(self, call)
+        for entry in answer:
+            href = str(entry.get("fileHref") or "")
+            if href:  # the token is the link's last path segment: …/archive-files/<token>.zip
+                _canaries[f"archive link {len(_canaries)}"] = href.rsplit("/", 1)[-1].removesuffix(".zip")
+        return answer
+
+    OkxArchive.link = linking  # type: ignore[method-assign]
 
     init = BotApiEmulator.__init__
 

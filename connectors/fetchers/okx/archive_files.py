@@ -11,7 +11,10 @@ and downloaded once per sync whichever endpoint asks first. Rules and their sour
 - An application holds for 30 days ("If you already apply the files for the same quarter, then it don't need to apply
   again within 30 days"): a later sync asks for the link without applying again.
 - The file: a compressed CSV ("decompressed CSV file"; a zip, or gzip) with a header row of the documented columns.
-  It has no `type` column: the bill type is read from `subType` (SUBTYPE_BILL_TYPES).
+  It has no `type` column: the bill type is read from `subType` (SUBTYPE_BILL_TYPES). It is unpacked in chunks up to
+  MAX_CSV_BYTES: a file past that (a huge quarter, or a zip bomb) would otherwise exhaust memory at every retry; the
+  quarter is then said as a gap of each endpoint that wanted it ("sync.gap.okx.archive_too_large").
+- `fileHref` is presigned (the link alone downloads the bills): registered for log redaction as soon as it is read.
 """
 
 from __future__ import annotations
@@ -25,20 +28,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import ccxt
 
-from connectors.fetchers.base import FetchReport
+from connectors.fetchers.base import CoverageGap, FetchReport
 from connectors.fetchers.windows import call, is_rate_limit, now_ms
 from connectors.profiles import Endpoint
+from connectors.records import ms_to_utc
+from connectors.redaction import credential_values
+from i18n import Text
 
 APPLICATION_HOLDS_MS = 30 * 86_400_000
 _APPLY_PATH = "account/bills-history-archive"
 # ccxt's cost of the GET of the same path (`account/bills-history-archive`: 2), given to the POST instead of 72000.
 _APPLY_COST = 2
 MAX_FILE_BYTES = 512 * 1024 * 1024
+# The unpacked CSV: a quarter's bills of a very active account stay well below this; a bomb stops here.
+MAX_CSV_BYTES = 1024 * 1024 * 1024
+_UNPACK_CHUNK = 1 << 20
 _DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 # Bill subtypes (bills-archive's table, copy of okx.com/docs-v5 in rosssaunders/coincise) and the type each belongs
 # to, for the types the bill readers take (derivatives.py): 2 trade (1-6 buy, sell, open/close long/short), 3
@@ -101,6 +110,7 @@ def quarters_over(start_ms: int, end_ms: int) -> list[Quarter]:
 
 class FileState(StrEnum):
     FINISHED = "finished"
+    TOO_LARGE = "too_large"  # downloaded, but unpacked it holds more than MAX_CSV_BYTES: a gap, not retried
     ONGOING = "ongoing"  # applied for; OKX is generating the file
     FAILED = "failed"  # OKX's generation failed twice: said as a gap with its own reason
     NOT_APPLIED = "not_applied"  # the day's 12 applications are spent: the next sync applies
@@ -131,7 +141,12 @@ class ArchiveFiles:
             known = self._files.get(quarter.name)
             if known is None:
                 known = self._files[quarter.name] = await self._obtain(quarter, applied_ms, failures, endpoint, report)
-            return known
+        if known.state is FileState.TOO_LARGE:  # each endpoint asking says it: the quarter is missing from each
+            reason = Text.of("sync.gap.okx.archive_too_large", quarter=f"{quarter.year} Q{quarter.number}")
+            report.gaps.append(CoverageGap(endpoint, ms_to_utc(quarter.start_ms), ms_to_utc(quarter.end_ms), reason))
+            # Read as done by the caller: retrying would download and unpack the same file at every sync.
+            return QuarterFile(FileState.FINISHED, known.applied_ms, known.failures)
+        return known
 
     async def _obtain(
         self, quarter: Quarter, applied_ms: int | None, failures: int, endpoint: Endpoint, report: FetchReport
@@ -148,7 +163,12 @@ class ArchiveFiles:
         answer = (body.get("data") or [{}])[0]
         state = str(answer.get("state", ""))
         if state == FileState.FINISHED and answer.get("fileHref"):
-            rows = read_file(await self._download(str(answer["fileHref"]), report))
+            href = str(answer["fileHref"])
+            credential_values.remember(href)
+            try:
+                rows = read_file(await self._download(href, report))
+            except FileTooLarge:
+                return QuarterFile(FileState.TOO_LARGE, applied_ms, failures)
             return QuarterFile(FileState.FINISHED, applied_ms, failures, rows)
         if state == FileState.ONGOING:
             return QuarterFile(FileState.ONGOING, applied_ms, failures)
@@ -205,14 +225,37 @@ def read_file(content: bytes) -> list[dict[str, str]]:
     return rows
 
 
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class FileTooLarge(Exception):
+    """The archive unpacks to more than MAX_CSV_BYTES."""
+
+
 def _decompressed(content: bytes) -> bytes:
+    limit = MAX_CSV_BYTES  # read at call time: tests lower it to try a small bomb
     if content[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = [n for n in archive.namelist() if n.lower().endswith(".csv")] or archive.namelist()
-            return archive.read(members[0])
+            with archive.open(members[0]) as member:
+                return _read_capped(member, limit)
     if content[:2] == b"\x1f\x8b":
-        return gzip.decompress(content)
+        with gzip.GzipFile(fileobj=io.BytesIO(content)) as unpacked:
+            return _read_capped(unpacked, limit)
+    if len(content) > limit:
+        raise FileTooLarge
     return content
+
+
+def _read_capped(stream: _Readable, limit: int) -> bytes:
+    """Chunk by chunk, never trusting the size an archive declares (a bomb declares what it likes)."""
+    out = bytearray()
+    while chunk := stream.read(_UNPACK_CHUNK):
+        out += chunk
+        if len(out) > limit:
+            raise FileTooLarge
+    return bytes(out)
 
 
 def _ms(moment: datetime) -> int:
