@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.settings import Settings
 from bot.sync import SyncResult, SyncStatus
@@ -92,20 +93,36 @@ class AutoSyncStore:
             row = await session.get(AutoSync, integration_id)
             return Cadence.OFF if row is None else Cadence.of_hours(row.every_hours)
 
-    async def choose(self, integration_id: int, cadence: Cadence, last_synced_at: datetime | None) -> None:
-        """Turn it on (first run one period after the last sync, or now if that is past) or off."""
-        async with self.database.writer() as session:
-            row = await session.get(AutoSync, integration_id)
-            if cadence is Cadence.OFF:
-                if row is not None:
-                    await session.delete(row)
-                return
-            now, period = utcnow(), timedelta(seconds=cadence.hours * self.hour_seconds)
-            due = now if last_synced_at is None else max(now, last_synced_at + period)
-            if row is None:
-                session.add(AutoSync(integration_id=integration_id, every_hours=cadence.hours, next_due_at=due))
-            else:
-                row.every_hours, row.next_due_at = cadence.hours, due
+    async def choose(self, integration_id: int, cadence: Cadence, last_synced_at: datetime | None) -> bool:
+        """Turn it on (first run one period after the last sync, or now if that is past) or off. False, storing
+        nothing, when the account is gone or (turning it on) has no key: the button that asked was pressed after the
+        account or its key was removed."""
+        try:
+            async with self.database.writer() as session:
+                # Locked (PostgreSQL): a deletion of the account waits for this choice, or this one sees it done.
+                held = await session.execute(
+                    select(Integration.id, Credential.id)
+                    .outerjoin(Credential, Credential.integration_id == Integration.id)
+                    .where(Integration.id == integration_id)
+                    .with_for_update(of=Integration)
+                )
+                found = held.first()
+                if found is None or (cadence is not Cadence.OFF and found[1] is None):
+                    return False
+                row = await session.get(AutoSync, integration_id)
+                if cadence is Cadence.OFF:
+                    if row is not None:
+                        await session.delete(row)
+                    return True
+                now, period = utcnow(), timedelta(seconds=cadence.hours * self.hour_seconds)
+                due = now if last_synced_at is None else max(now, last_synced_at + period)
+                if row is None:
+                    session.add(AutoSync(integration_id=integration_id, every_hours=cadence.hours, next_due_at=due))
+                else:
+                    row.every_hours, row.next_due_at = cadence.hours, due
+                return True
+        except IntegrityError:  # the account was deleted between the look-up and the commit (the foreign key)
+            return False
 
     async def claim_due(self, now: datetime | None = None) -> list[DueSync]:
         """The accounts due now, each moved to its next run in the same transaction (claimed)."""

@@ -53,11 +53,13 @@ async def cadence_row(
     ]
 
 
-async def choose(context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary, argument: str) -> None:
-    """A choice pressed in /keys; an account without a key has nothing to sync by itself."""
+async def choose(context: ContextTypes.DEFAULT_TYPE, summary: IntegrationSummary, argument: str) -> bool:
+    """A choice pressed in /keys; False, storing nothing, for an account without a key (nothing to sync by itself),
+    one removed since the button was shown, or a choice that is not one."""
     cadence = next((c for c in Cadence if c.value == argument), None)
-    if cadence is not None and summary.fingerprint is not None:
-        await store_of(context).choose(summary.id, cadence, summary.last_synced_at)
+    if cadence is None or summary.fingerprint is None:
+        return False
+    return await store_of(context).choose(summary.id, cadence, summary.last_synced_at)
 
 
 async def offers(

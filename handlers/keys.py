@@ -92,10 +92,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(t("assistant.alert.expired_menu", locale=locale), show_alert=True)
         await list_keys(update, context)
         return
+    if action in ("auto", "autod") and not await autosync.choose(context, summary, argument):
+        # Pressed after the account's key (or the account) was removed: nothing stored, so nothing is confirmed.
+        await query.answer(t("assistant.alert.expired_menu", locale=locale), show_alert=True)
+        if action == "auto":  # the /keys menu it came from is out of date
+            await list_keys(update, context)
+        return
     await query.answer()
     name = summary.account_name
-    if action == "auto":
-        await autosync.choose(context, summary, argument)
     if action in ("open", "auto"):
         detail = texts.key_detail(
             name,
@@ -120,8 +124,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             done = tn("assistant.keys.deleted_key_only", count, locale=locale, name=escape(name))
         await outbound.edit_pressed(query, done)
-    elif action == "autod":  # "Sync daily" under a first sync's summary: the summary stays, the choice is confirmed
-        await autosync.choose(context, summary, argument)
+    elif action == "autod":  # "Sync daily" under a first sync's summary (chosen above): the summary stays
         await outbound.send(context.bot, chat.id, t("autosync.daily_on", locale=locale, name=escape(name)))
     elif action == "keep":
         await outbound.edit_pressed(query, t("assistant.keys.kept", locale=locale))
