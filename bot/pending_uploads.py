@@ -3,10 +3,12 @@ pressed on any webhook replica (or after a restart), so the upload they name can
 
 Only Telegram's file id and the file's name are kept, never the file: it is fetched again from Telegram once an
 account is picked. A user has at most MAX_PENDING waiting (a newer upload pushes the oldest out), none older than
-PENDING_TTL; an upload is deleted when its import ends, and "delete all my data" deletes them all.
+PENDING_TTL, and "delete all my data" deletes them all.
 
 A press that imports claims its upload first (`claim`, one DELETE … RETURNING), so two presses served at once by two
-replicas import the file once; the flow puts it back (`restore`) when it asks a question or the import fails.
+replicas import the file once; the flow puts it back (`restore`) when it asks a question or the import fails or
+stops. A process killed between the claim and the import's commit loses the upload (the file is sent again), never
+half of an import: the import and a new account it makes are one transaction (bot/imports.py).
 """
 
 from __future__ import annotations
