@@ -4,10 +4,14 @@
 
 Canaries: every API key, secret and passphrase any exchange emulator issues during the run, every Bot API emulator's
 token, the `settings` fixture's token and the token in every OKX bill archive download link the emulator hands out
-(the link alone authorises the download, like a presigned storage link). After each test it scans, for each canary:
+(the link alone authorises the download, like a presigned storage link) and the webhook secret of every bot process
+a test starts (TALLYBOT_WEBHOOK_SECRET). After each test it scans, for each canary:
 - every log record of every logger (message, arguments, exception text),
-- every parameter of every Bot API call the bot made and every file it sent,
-- the raw bytes of every file under the test's tmp_path (the SQLite database with -wal/-shm, logs, downloads),
+- every parameter of every Bot API call the bot made and every file it sent (setWebhook's secret_token excepted:
+  that is where the webhook secret goes),
+- the raw bytes of every file under the test's tmp_path (the SQLite database with -wal/-shm, logs, downloads; the
+  log files of the worker and replica processes a test starts, which run at LOG_LEVEL=DEBUG under this plugin),
+- a `pg_dump` of every PostgreSQL database a test made with tests.postgres.fresh_database, taken before it is dropped,
 and checks that each user message holding an emulator-issued secret got its deleteMessage (refused or not) from the
 bot before any exchange emulator saw a request made after the message arrived.
 
@@ -18,17 +22,23 @@ bot/logs.py strikes every user text from those records.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
 import os
+import shutil
+import subprocess
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
+import tests.postgres
 from sandbox.botapi import BotApiEmulator
 from sandbox.botapi.state import EmulatorState
 from sandbox.exchanges.base import KeyRegistry, RequestCounter
@@ -42,12 +52,14 @@ _canaries: dict[str, str] = {"settings fixture token": SETTINGS_FIXTURE_TOKEN}
 _states: weakref.WeakSet[EmulatorState] = weakref.WeakSet()
 _call_seq: weakref.WeakKeyDictionary[EmulatorState, list[int]] = weakref.WeakKeyDictionary()
 _exchange_seq: list[int] = []
+_database_dumps: list[tuple[str, bytes]] = []  # (database name, pg_dump), taken since the last test's scan
 _report: dict[str, Any] = {
     "tests": 0,
     "canaries": 0,
     "log_records_scanned": 0,
     "bot_api_calls_scanned": 0,
     "files_scanned": 0,
+    "database_dumps_scanned": 0,
     "bytes_scanned": 0,
     "secret_messages": 0,
     "deleted_first": 0,
@@ -131,6 +143,8 @@ def pytest_configure(config: pytest.Config) -> None:
         record(self, path)
 
     RequestCounter.record = counting  # type: ignore[method-assign]
+    _start_bot_processes_at_debug()
+    _dump_each_database_before_it_is_dropped()
     logging.getLogger().addHandler(_records)
     _everything_at_debug()
 
@@ -161,6 +175,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     for state in list(_states):
         _scan_state(item.nodeid, state, canaries)
         _states.discard(state)
+    _scan_dumps(item.nodeid, canaries)
     folder = getattr(item, "funcargs", {}).get("tmp_path")
     if isinstance(folder, Path) and folder.exists():
         for path in folder.rglob("*"):
@@ -173,11 +188,67 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
                         _report["leaks"].append([item.nodeid, "file", path.name, name])
 
 
+def _start_bot_processes_at_debug() -> None:
+    """Worker, replica and CLI processes (`python -m bot …`) log at DEBUG into the files the tests give them, and
+    their webhook secret is a canary. The tests choose INFO for their own runs; under this plugin DEBUG is what is
+    scanned."""
+    spawn = asyncio.create_subprocess_exec
+
+    async def spawning(program: str, *args: str, env: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        if env is not None and "bot" in args[:2]:
+            env = {**env, "LOG_LEVEL": "DEBUG"}
+            secret = env.get("TALLYBOT_WEBHOOK_SECRET")
+            if secret and secret not in _canaries.values():
+                _canaries[f"webhook secret {len(_canaries)}"] = secret
+        return await spawn(program, *args, env=env, **kwargs)
+
+    asyncio.create_subprocess_exec = spawning  # type: ignore[assignment]
+
+
+def _dump_each_database_before_it_is_dropped() -> None:
+    fresh = tests.postgres.fresh_database
+
+    @asynccontextmanager
+    async def dumped() -> AsyncIterator[str]:
+        async with fresh() as url:
+            try:
+                yield url
+            finally:
+                _database_dumps.append(((make_url(url).database or ""), await asyncio.to_thread(_pg_dump, url)))
+
+    tests.postgres.fresh_database = dumped  # the test modules import it by name after this plugin is configured
+
+
+def _pg_dump(url: str) -> bytes:
+    parsed = make_url(url)
+    program = shutil.which("pg_dump")
+    if program is None:
+        raise RuntimeError("pg_dump is needed to scan the PostgreSQL databases for secrets")
+    command = [program, "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432)]
+    command += ["-U", parsed.username or "postgres", "--no-owner", parsed.database or ""]
+    env = {**os.environ, "PGPASSWORD": parsed.password or ""}
+    # A fixed program and our own test database's name.
+    return subprocess.run(command, capture_output=True, check=True, timeout=120, env=env).stdout  # noqa: S603
+
+
+def _scan_dumps(nodeid: str, canaries: dict[str, str]) -> None:
+    for name, dump in _database_dumps:
+        _report["database_dumps_scanned"] += 1
+        _report["bytes_scanned"] += len(dump)
+        for canary, value in canaries.items():
+            if value.encode() in dump:
+                _report["leaks"].append([nodeid, "postgresql", name, canary])
+    _database_dumps.clear()
+
+
 def _scan_state(nodeid: str, state: EmulatorState, canaries: dict[str, str]) -> None:
     calls = state.calls
     seqs = _call_seq.get(state, [])
     for call in calls:
-        payload = json.dumps(call.params, default=str, ensure_ascii=False)
+        params = dict(call.params)
+        if call.method == "setWebhook":
+            params.pop("secret_token", None)  # the one place the webhook secret must go
+        payload = json.dumps(params, default=str, ensure_ascii=False)
         _report["bot_api_calls_scanned"] += 1
         for name, value in canaries.items():
             if value in payload:

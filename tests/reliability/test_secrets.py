@@ -78,6 +78,14 @@ E2E_SUITE = (
     "tests/test_sync_e2e.py",
     "tests/test_bot_e2e.py",
     "tests/test_help_and_settings_e2e.py",
+    # The paths added since, each by its shortest story (worker, replica and CLI processes at LOG_LEVEL=DEBUG, their
+    # log files and the PostgreSQL databases scanned by secrets_plugin.py):
+    "tests/test_workers_e2e.py::test_two_workers_run_the_queued_syncs_and_edit_the_chat_themselves",
+    "tests/test_autosync_workers_e2e.py",
+    "tests/test_webhook_e2e.py",
+    "tests/test_okx_bill_archive_e2e.py",
+    "tests/test_exchange_ip_budget.py::test_two_workers_on_one_ip_stay_within_the_exchanges_ip_limit",
+    "tests/test_telegram_budget.py::test_four_processes_sending_at_once_stay_within_one_bots_budget",
 )
 
 
