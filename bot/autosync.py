@@ -1,8 +1,10 @@
 """Automatic sync, opt-in per account: how often (off, daily, every 6 hours), which accounts are due, and the notice
 an automatic run deserves.
 
-The due check claims each due account by moving its next run forward before syncing, with jitter (a few percent of
-the period), so many accounts switched on together spread out, and a second checker does not pick the same account.
+The due check hands each due account on (queues its job, or syncs it in the bot's process) and only then moves its
+next run forward, with jitter (a few percent of the period, so many accounts switched on together spread out): a
+check that stops in between leaves the run due for the next check instead of skipping it. Two checks that see the
+same account queue one job (the account's queueing lock, bot/jobs/queue.py) and move it once (`move_on`).
 The sync's own lease stays the fence: an account already syncing (a /sync press) is skipped, not synced twice.
 A notice is told once per account and problem (a diagnosis code): the same problem again says nothing; a sync that
 ends well forgets it, so the next problem is told again.
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.settings import Settings
@@ -124,26 +126,44 @@ class AutoSyncStore:
         except IntegrityError:  # the account was deleted between the look-up and the commit (the foreign key)
             return False
 
-    async def claim_due(self, now: datetime | None = None) -> list[DueSync]:
-        """The accounts due now, each moved to its next run in the same transaction (claimed)."""
-        now = now or utcnow()
-        async with self.database.writer() as session:
+    async def due(self, now: datetime) -> list[DueSync]:
+        """The accounts due at `now`, longest due first. Each stays due until `move_on`, which the due pass calls once
+        its sync was handed on: a pass that stops in between (a crash) leaves the run due, never lost."""
+        async with self.database.reader() as session:
             rows = (
                 await session.execute(
-                    select(AutoSync, Integration.account_name, User.telegram_user_id, User.language, NoticeMute.user_id)
+                    select(AutoSync.integration_id, Integration.account_name, User.telegram_user_id, User.language)
+                    .add_columns(NoticeMute.user_id)
                     .join(Integration, Integration.id == AutoSync.integration_id)
                     .join(User, User.id == Integration.user_id)
                     .outerjoin(NoticeMute, NoticeMute.user_id == User.id)
                     .where(AutoSync.next_due_at <= now)
                     .order_by(AutoSync.next_due_at)
-                    .with_for_update(skip_locked=True, of=AutoSync)
                 )
             ).all()
-            due = []
-            for auto, name, telegram_user_id, language, muted_by in rows:
-                auto.next_due_at = next_run(now, auto.every_hours, self.hour_seconds)
-                due.append(DueSync(telegram_user_id, auto.integration_id, name, language, muted_by is not None))
-            return due
+        return [
+            DueSync(telegram_user_id, integration_id, name, language, muted_by is not None)
+            for integration_id, name, telegram_user_id, language, muted_by in rows
+        ]
+
+    async def move_on(self, integration_id: int, now: datetime) -> bool:
+        """Move an account due at `now` to its next run (with jitter); False when it is not due at `now` any more:
+        another pass moved it already (so a run is never skipped twice over), or it was changed or turned off."""
+        async with self.database.writer() as session:
+            every_hours = await session.scalar(
+                select(AutoSync.every_hours)
+                .where(AutoSync.integration_id == integration_id, AutoSync.next_due_at <= now)
+                .with_for_update()
+            )
+            if every_hours is None:
+                return False
+            moved = next_run(now, every_hours, self.hour_seconds)
+            await session.execute(
+                update(AutoSync)
+                .where(AutoSync.integration_id == integration_id, AutoSync.next_due_at <= now)
+                .values(next_due_at=moved)
+            )
+            return True
 
     async def first_success(self, integration_id: int) -> bool:
         """Whether the account's only sync that ended well is its last one (the moment to offer auto-sync)."""

@@ -27,6 +27,7 @@ from bot.reconcile import ReconcileService
 from bot.reconcile.scan import QuoteScan
 from bot.sync import SyncError, SyncResult, SyncService, SyncStatus
 from bot.sync.views import diagnosis_lines
+from db.types import utcnow
 from i18n import SOURCE_LOCALE, local_datetime, msgid, resolve_locale, t
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,18 @@ class InProcessJobs:
 
 
 async def due_pass(work: AutoSyncWork, jobs: AutoSyncJobs) -> None:
-    """Hand every due account to `jobs` (each already moved to its next run), then warn of keys about to expire."""
-    for due in await work.store.claim_due():
+    """Hand every due account to `jobs`, then move it to its next run, then warn of keys about to expire.
+
+    Handed on first, moved after: a pass cut short between the two (its process died) leaves the account due, and the
+    next pass hands it on again, where moving first would skip that run. procrastinate can defer on an external
+    connection within its transaction ("Using an external database connection": psycopg connections only), but the
+    move is a SQLAlchemy (asyncpg) write and the embedded deployment runs the sync itself instead of deferring, so the
+    two are not one transaction; a second hand-on of the same run meets the account's queueing lock."""
+    now = utcnow()
+    for due in await work.store.due(now):
         if not await jobs.defer_auto(AutoSyncOrder.of(due)):
             log.info("automatic sync of integration %d not queued: a sync of it already waits", due.integration_id)
+        await work.store.move_on(due.integration_id, now)
     for expiring in await work.store.expiries_to_tell():
         if expiring.account.muted:
             continue

@@ -4,8 +4,9 @@ procrastinate's "Launch a task periodically" page describes this shape for sched
 scheduling"): one periodic task that runs as often as the most frequent schedule, reads the schedules from the
 application's own tables and defers what is due. Every worker runs the periodic deferrer, and the database defers a
 periodic job once per period however many workers there are (its `procrastinate_periodic_defers` rows), so there is
-no singleton scheduler to keep alive. The pass claims each due account in `auto_syncs` (moved to its next run, with
-jitter) before deferring its job, so a pass that runs twice does not sync an account twice either.
+no singleton scheduler to keep alive. The pass defers each due account's job, then moves the account in `auto_syncs`
+to its next run (with jitter): a pass that dies in between loses no run, and one that runs twice queues one job (the
+account's queueing lock) and moves the account once.
 """
 
 from __future__ import annotations
