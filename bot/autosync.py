@@ -146,6 +146,17 @@ class AutoSyncStore:
             for integration_id, name, telegram_user_id, language, muted_by in rows
         ]
 
+    async def is_due(self, integration_id: int, now: datetime) -> bool:
+        """Whether the account is still due at `now`: a pass that listed it a while ago (the embedded deployment
+        syncs the accounts before it one by one) skips it when another replica's pass has synced and moved it since."""
+        async with self.database.reader() as session:
+            found = await session.scalar(
+                select(AutoSync.integration_id).where(
+                    AutoSync.integration_id == integration_id, AutoSync.next_due_at <= now
+                )
+            )
+            return found is not None
+
     async def move_on(self, integration_id: int, now: datetime) -> bool:
         """Move an account due at `now` to its next run (with jitter); False when it is not due at `now` any more:
         another pass moved it already (so a run is never skipped twice over), or it was changed or turned off."""

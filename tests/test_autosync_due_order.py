@@ -97,3 +97,34 @@ async def test_two_passes_that_saw_the_same_run_move_it_once(database: Database)
     assert await store.move_on(account, now) is False
 
     assert await next_due(database, account) - moved < timedelta(seconds=1)
+
+
+class OtherReplicaMovesOn(Recorded):
+    """While the first account syncs here, another replica's pass syncs the second and moves it on."""
+
+    def __init__(self, store: AutoSyncStore, second: int) -> None:
+        super().__init__(store)
+        self.second = second
+
+    async def defer_auto(self, order: AutoSyncOrder) -> bool:
+        if order.integration_id != self.second:
+            assert await self.store.move_on(self.second, utcnow())
+        return await super().defer_auto(order)
+
+
+async def test_a_pass_skips_an_account_another_pass_moved_since_it_listed_it(database: Database) -> None:
+    store, first = await daily_account(database)
+    async with database.writer() as session:
+        user_id = (await session.get(Integration, first)).user_id  # type: ignore[union-attr]
+        second = Integration(user_id=user_id, exchange_id="binance", account_name="Binance-2", options={})
+        session.add(second)
+        await session.flush()
+        session.add(Credential(integration_id=second.id, sealed={}, api_key_fingerprint="…efgh"))
+        second_id = second.id
+    assert await store.choose(second_id, Cadence.DAILY, None)
+    jobs = OtherReplicaMovesOn(store, second_id)
+
+    await due_pass(work(store), jobs)
+
+    assert jobs.handed == [(first, True)]
+    assert await store.due(utcnow()) == []

@@ -97,6 +97,8 @@ async def due_pass(work: AutoSyncWork, jobs: AutoSyncJobs) -> None:
     two are not one transaction; a second hand-on of the same run meets the account's queueing lock."""
     now = utcnow()
     for due in await work.store.due(now):
+        if not await work.store.is_due(due.integration_id, now):  # another pass handed it on and moved it meanwhile
+            continue
         if not await jobs.defer_auto(AutoSyncOrder.of(due)):
             log.info("automatic sync of integration %d not queued: a sync of it already waits", due.integration_id)
         await work.store.move_on(due.integration_id, now)
