@@ -223,7 +223,8 @@ class EraseRepository:
             return 0
         sql = f"{verb} {_JOB_QUERIES[table].format(jobs=_USER_JOBS)}"
         statement = text(sql).bindparams(bindparam("locks", expanding=True))
-        values = {"telegram_user_id": str(telegram_user_id), "locks": [f"integration:{i}" for i in integration_ids]}
+        locks = [":".join(("integration", str(i))) for i in integration_ids]
+        values = {"telegram_user_id": str(telegram_user_id), "locks": locks}
         result: Any = await self.session.execute(statement, values)
         return int(result.scalar_one()) if verb.startswith("SELECT") else max(int(result.rowcount or 0), 0)
 
