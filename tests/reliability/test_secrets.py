@@ -453,7 +453,7 @@ def test_the_end_to_end_suite_leaks_nothing_at_debug(
     long_run: bool, tmp_path: Path, measured: Callable[..., None]
 ) -> None:
     """The project's whole end-to-end suite under secrets_plugin.py (every logger at DEBUG, every key any emulator
-    issues a canary). About two minutes: part of the long run only."""
+    issues a canary). About five minutes: part of the long run only."""
     if not long_run:
         pytest.skip("the whole end-to-end suite at DEBUG runs with --long (TALLYBOT_LONG=1)")
     report = tmp_path / "secrets-report.json"
