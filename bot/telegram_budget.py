@@ -78,7 +78,9 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
         self._max_retries = max_retries
 
     async def initialize(self) -> None:
-        await self._table.ready()
+        """Nothing to open yet: the table's pool opens at the first message. PTB initializes the rate limiter before
+        the start-up checks run, so a connection here would turn an unreachable database into a traceback instead of
+        their one line (and a message that finds the database gone is sent unpaced, see `_take`)."""
 
     async def shutdown(self) -> None:
         await self._table.close()

@@ -14,6 +14,7 @@ not used for a minute are swept: an absent row is the same as one whose turn has
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -69,9 +70,12 @@ class BudgetTable:
     """The budget rows of one deployment, through a small pool of this process (opened at first use)."""
 
     def __init__(self, database_url: str, *, keep: str = "") -> None:
-        self._dsn = plain_dsn(database_url)
+        # Parsed at first use, not here: the rate limiter is built before the start-up checks, which say in one
+        # line what is wrong with a malformed DATABASE_URL.
+        self._database_url = database_url
         self._keep = keep  # a row the sweep never deletes (Telegram's overall row carries its 429 pauses)
         self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()  # the first messages arrive together: one pool, not one each
         self._swept_at = 0.0
 
     async def reserve(self, key: str, limit: Limit, units: float = 1.0) -> float:
@@ -101,9 +105,15 @@ class BudgetTable:
         await connection.execute(_SWEEP, self._keep, IDLE_ROW_SECONDS)
 
     async def ready(self) -> asyncpg.Pool:
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            return await self._open()
+
+    async def _open(self) -> asyncpg.Pool:
         if self._pool is None:
             # Two connections: a reservation is one short statement, and the second keeps a sweep from queueing one.
-            self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
+            self._pool = await asyncpg.create_pool(plain_dsn(self._database_url), min_size=1, max_size=2)
         return self._pool
 
     async def close(self) -> None:

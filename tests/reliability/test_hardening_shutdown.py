@@ -248,6 +248,9 @@ async def test_an_upload_stopped_by_an_unexpected_error_is_closed_and_leaves_no_
         )
         await walker.reply_to(sent, "Which account")
         reading = await walker.press_for("Binance-1", "trades.csv")
+        # The disk fills once the import is under way: the press first claims the waiting upload (a write), and a
+        # claim refused by a full disk is an error before anything is read, not the one this test is about.
+        await wait_for_text(telegram, reading, lambda text: "Reading" in text, 30)
         _, hard = resource.prlimit(bot.pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
         closed = await wait_for_text(telegram, reading, lambda text: "Sorry" in text or "imported" in text, 60)
         resource.prlimit(bot.pid, resource.RLIMIT_FSIZE, (hard, hard))  # the log can be written again
