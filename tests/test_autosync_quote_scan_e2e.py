@@ -18,6 +18,7 @@ from bot.context import SERVICES_KEY, Services
 from sandbox.botapi import BotApiEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.reliability.conftest import is_long
 from tests.test_quote_scan_e2e import connect, emulator, stored_trades
 
 
@@ -83,8 +84,11 @@ async def test_an_auto_synced_account_with_an_emptied_market_is_scanned_and_turn
 
 
 async def test_a_muted_user_hears_nothing_of_the_scan_and_the_account_still_turns_green(
-    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    # Muted notices are kept quiet in the default suite by test_autosync_e2e.py; this scan variant costs 45 s.
+    if not is_long(request.config):
+        pytest.skip("the muted variant of the scan after an automatic sync: pytest --long")
     async with emulator() as binance:
         every_trade = {(f"{t.base}/{t.quote}", t.id) for t in binance.account.trades}
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"binance": binance.base_url})

@@ -10,6 +10,7 @@ import base64
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from bot.autosync import AutoSyncStore, Cadence
@@ -19,14 +20,19 @@ from sandbox.botapi import BotApiEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.postgres import fresh_database
+from tests.reliability.conftest import is_long
 from tests.test_quote_scan_e2e import connect, emulator, stored_trades
 from tests.test_quote_scan_workers_e2e import lifted_worker
 from tests.test_workers_e2e import worker_environment, workers_up
 
 
 async def test_a_worker_auto_syncs_an_emptied_market_account_scans_it_and_tells_once(
-    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    # The same scan after an automatic sync runs in the default suite in-process (test_autosync_quote_scan_e2e.py),
+    # and a worker's scan after /sync in test_quote_scan_workers_e2e.py: this pairing of the two costs a minute.
+    if not is_long(request.config):
+        pytest.skip("a worker's auto-sync followed by its scan: pytest --long")
     master_key = base64.b64encode(generate_key()).decode()
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(fresh_database())
