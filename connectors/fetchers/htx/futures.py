@@ -322,27 +322,21 @@ class HtxFutures:
             async for page in discovery:
                 state = {"walk": page.cursor, "contracts": sorted(found)}
                 yield Page(spec.endpoint, (), dict(state), ms_to_utc(0))
-        for contract in sorted(found):
-            report.markets_scanned.append(contract)
-            params = {"contract": contract, "trade_type": 0}
-            async for page in self._walk(
-                spec, "fills", params, cursors.get(contract), since, until, report, self.rows.fill, contract
-            ):
-                yield page
-        for account in await self._isolated(spec.endpoint, report, cursors):
-            market = ISOLATED + account
-            report.markets_scanned.append(market)
-            params = {"contract": account, "trade_type": 0}
-            async for page in self._walk(
-                spec, "isolated_fills", params, cursors.get(market), since, until, report, self.rows.fill, market
-            ):
-                yield page
-        for contract in await self._coin_swap_contracts(spec.endpoint, report, cursors):
-            market = COIN_SWAP + contract
+        # (fill list, contract, the cursor's market key): cross contracts, isolated accounts, coin-margined swaps.
+        walks = [("fills", contract, contract) for contract in sorted(found)]
+        walks += [
+            ("isolated_fills", account, ISOLATED + account)
+            for account in await self._isolated(spec.endpoint, report, cursors)
+        ]
+        walks += [
+            ("coin_fills", contract, COIN_SWAP + contract)
+            for contract in await self._coin_swap_contracts(spec.endpoint, report, cursors)
+        ]
+        for path, contract, market in walks:
             report.markets_scanned.append(market)
             params = {"contract": contract, "trade_type": 0}
             async for page in self._walk(
-                spec, "coin_fills", params, cursors.get(market), since, until, report, self.rows.fill, market
+                spec, path, params, cursors.get(market), since, until, report, self.rows.fill, market
             ):
                 yield page
         self._coin_margined_gaps(spec.endpoint, since, until, report)
