@@ -19,16 +19,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
-from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, HtxEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.support.sync_story import sync_twice
 from tests.test_mexc_futures_e2e import futures_rows
 
 THREE_WEEKS = AccountProfile(
@@ -72,13 +71,8 @@ async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_re
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
         await connect(services, htx)
-        summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=180)).text or ""
-        htx.requests.reset()
-        again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=60)).text or ""
-        second = dict(htx.requests.by_path)
-        status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
-        async with services.database.reader() as session:
-            rows = list((await session.scalars(select(Transaction))).all())
+        synced = await sync_twice(ada, services, htx, first_timeout=180)
+    summary, again, second, status, rows = synced.summary, synced.again, synced.second, synced.status, synced.rows
 
     script = htx.futures
     assert script is not None

@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
@@ -26,6 +25,7 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import AccountProfile, MexcEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.support.sync_story import sync_twice
 
 THREE_WEEKS = AccountProfile(
     years=0.06, traded_markets=3, trades=40, deposits=4, withdrawals=2, converts=2, transfers=2, rewards=0
@@ -86,13 +86,8 @@ async def test_a_futures_trader_syncs_fills_pnl_and_funding_and_both_accounts_re
     async with running_bot(settings) as app:
         services: Services = app.bot_data[SERVICES_KEY]
         await connect(services, mexc)
-        summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=120)).text or ""
-        mexc.requests.reset()
-        again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=60)).text or ""
-        second = dict(mexc.requests.by_path)
-        status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
-        async with services.database.reader() as session:
-            rows = list((await session.scalars(select(Transaction))).all())
+        synced = await sync_twice(ada, services, mexc, first_timeout=120)
+    summary, again, second, status, rows = synced.summary, synced.again, synced.second, synced.status, synced.rows
 
     script = mexc.futures
     assert script is not None
