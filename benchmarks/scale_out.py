@@ -16,6 +16,15 @@ Measured, in order:
 3. **Reply latency**: paced /status probes on the idle deployment, then the same while the users' /sync runs their
    syncs (20 in full, 5 per exchange) in the worker; p99 loaded ÷ p99 idle (issue 18's goal: ≤ 1.3).
 4. **The replica's memory**: VmRSS and VmHWM (peak) of a replica after the syncs, which never ran in it.
+
+Placement: a worker exists so that syncs run on other cores (or another machine) than the replicas. On a machine
+with two or more cores the run pins its processes as such a deployment places them: the replicas and this process
+(Telegram and the users) on the first half of the cores; the worker, the exchange emulators and PostgreSQL's
+processes on the other half (the kernel's CPU affinity, inherited by each child; PostgreSQL's are given back their
+cores at the end). PostgreSQL goes with the worker because in a deployment it is a server of its own, which the
+replicas reach over the network: what they share with the syncs is its time, which they still wait for here, not
+their own cores. `--no-pin` lets every process run on every core, as a single machine shared by everything runs
+them.
 """
 
 from __future__ import annotations
@@ -30,8 +39,8 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,11 +76,78 @@ REPO = Path(__file__).resolve().parent.parent
 SECRET = secrets.token_urlsafe(24)  # the replicas' webhook secret, new each run
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ADMIN_URL = os.environ.get("TALLYBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-# Issue 18's 20 syncs (5 per exchange) on bot_load's quick accounts (3,000 trades each: a sync lasts about as long
-# as the probes), 10 probes a second for 20 s, 100 walkers per replica count.
-STANDARD = replace(QUICK, sync_users=20, probe_users=20, probe_rate=10.0, probe_seconds=20.0, limited_walkers=100)
+# Issue 18's 20 syncs (5 per exchange) on bot_load's quick accounts (3,000 trades each; four at a time in the
+# worker, about a minute each: the 20 run for about five minutes), 10 probes a second for 60 s (600 replies: a p99
+# of six, not two), 100 walkers per replica count.
+STANDARD = replace(QUICK, sync_users=20, probe_users=20, probe_rate=10.0, probe_seconds=60.0, limited_walkers=100)
 PROBE_BASE = 5_000_000
 SYNC_BASE = 6_000_000
+
+
+Cores = frozenset[int] | None  # None: not pinned
+
+
+def split_cores(pin: bool) -> tuple[Cores, Cores]:
+    """The replicas' cores and the syncs' cores: the two halves of what this process may use, or no pinning."""
+    available = sorted(os.sched_getaffinity(0))
+    if not pin or len(available) < 2:
+        return None, None
+    half = len(available) // 2
+    return frozenset(available[:half]), frozenset(available[half:])
+
+
+@contextmanager
+def placed(cores: Cores) -> Iterator[None]:
+    """Children started inside run on `cores`: a child inherits the affinity of the thread that starts it."""
+    if cores is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (the postmaster and its backends), by their command name."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue  # gone meanwhile
+    return found
+
+
+@contextmanager
+def postgres_on(cores: Cores) -> Iterator[bool]:
+    """PostgreSQL's processes on `cores` (new backends inherit the postmaster's), given back their own at the end.
+    Yields False when they could not be moved (not ours to move: run as their owner or root)."""
+    if cores is None:
+        yield False
+        return
+    moved: dict[int, set[int]] = {}
+    try:
+        for pid in postgres_pids():
+            try:
+                before = os.sched_getaffinity(pid)
+                os.sched_setaffinity(pid, cores)
+                moved[pid] = before
+            except (PermissionError, ProcessLookupError):
+                continue
+        yield bool(moved)
+    finally:
+        for pid, before in moved.items():
+            with suppress(ProcessLookupError):
+                os.sched_setaffinity(pid, before)
+        everything = frozenset(range(os.cpu_count() or 1))
+        for pid in set(postgres_pids()) - set(moved):  # backends started during the run inherited `cores`
+            with suppress(ProcessLookupError, PermissionError, OSError):
+                os.sched_setaffinity(pid, everything)
 
 
 def free_port() -> int:
@@ -172,15 +248,20 @@ async def connect_accounts(
         await database.dispose()
 
 
-async def measure(sizes: Sizes, workdir: Path) -> dict[str, Any]:
-    data: dict[str, Any] = {"load_before": os.getloadavg()}
+async def measure(sizes: Sizes, workdir: Path, front: Cores, back: Cores) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "load_before": os.getloadavg(),
+        "cores": {"replicas": sorted(front or ()), "worker": sorted(back or ())},
+    }
     async with AsyncExitStack() as stack:
+        data["postgres_pinned"] = stack.enter_context(postgres_on(back))
         exchanges = Child(
             {"kind": "exchanges", "seed": 8, "keys": 8, "account": sizes.account, "listed": sizes.listed},
             workdir / "exchanges.log",
         )
         progress("starting the exchange emulators")
-        ready = await exchanges.start(within=600)
+        with placed(back):
+            ready = await exchanges.start(within=600)
         stack.push_async_callback(exchanges.stop)
         keys = {e: [Credentials(*k) for k in values] for e, values in ready["keys"].items()}
         telegram = await stack.enter_async_context(BotApiEmulator(bot_username="tallybot_bench_bot"))
@@ -240,7 +321,8 @@ async def measure(sizes: Sizes, workdir: Path) -> dict[str, Any]:
             }
             processes.append(await started(env, workdir / f"replica-{index}.log", "run", "--webhook", public_url))
         worker_env = base_env | {"TALLYBOT_DATA_DIR": str(workdir / "w"), "LOG_LEVEL": "INFO"}
-        processes.append(await started(worker_env, workdir / "worker.log", "worker"))
+        with placed(back):
+            processes.append(await started(worker_env, workdir / "worker.log", "worker"))
 
         async def stop_all() -> None:
             for process in processes:
@@ -297,6 +379,13 @@ def build_report(data: dict[str, Any], command: str, quick: bool) -> Report:
     one, two = data["walk_1_replicas"], data["walk_2_replicas"]
     p99_ratio = rounded(ratio(loaded["latency_p99_ms"], idle["latency_p99_ms"]), 2)
     report.figures["p99_ratio"] = p99_ratio
+    cores = data["cores"]
+    report.say(
+        f"cores: replicas and Telegram {cores['replicas']}, worker and exchanges {cores['worker']}"
+        f" (PostgreSQL {'with the worker' if data.get('postgres_pinned') else 'not pinned'})"
+        if cores["replicas"]
+        else "cores: not pinned (every process on every core)"
+    )
     report.say(
         f"load average before: {', '.join(f'{v:.1f}' for v in data['load_before'])}; "
         f"during the loaded probes: {', '.join(f'{v:.1f}' for v in data['load_during'])}"
@@ -324,10 +413,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale_out", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="run every process on every core (default: replicas and worker apart)"
+    )
     arguments = parser.parse_args(argv)
     sizes = QUICK if arguments.quick else STANDARD
+    front, back = split_cores(not arguments.no_pin)
+    if front is not None:
+        os.sched_setaffinity(0, front)  # this process (Telegram, the users, the balancer) and the replicas it starts
     with tempfile.TemporaryDirectory(prefix="tallybot-scale-out-") as workdir:
-        data = asyncio.run(measure(sizes, Path(workdir)))
+        data = asyncio.run(measure(sizes, Path(workdir), front, back))
     build_report(data, command_line("benchmarks.scale_out", argv), arguments.quick).emit(arguments.json)
     return 0
 
