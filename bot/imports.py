@@ -65,6 +65,7 @@ __all__ = [
     "ProgressCallback",
     "RejectedRow",
     "UnknownFormat",
+    "WriteStep",
     "WrongExchange",
     "WrongFileType",
     "known_formats_text",
@@ -80,6 +81,9 @@ ZONE_SHIFT = timedelta(hours=26)
 # (rows done, rows in the file). Called on the event loop's thread; may return an awaitable (e.g. an edit of a
 # progress message), which is awaited before import_file returns.
 ProgressCallback = Callable[[int, int], Awaitable[None] | None]
+# Work that must commit with the file's rows or not at all, run first in the import's write transaction (the claimed
+# upload deleted, bot/pending_uploads.py); an exception from it rolls the whole import back.
+WriteStep = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +139,15 @@ class ImportService:
         user_timezone: str = "UTC",
         format_name: str | None = None,
         progress: ProgressCallback | None = None,
+        settle: WriteStep | None = None,
     ) -> ImportReport:
         """Import one file into one of the user's integrations, or into a NewAccount created only if rows are written.
 
         Raises IntegrationNotFound for an integration that is not theirs, and a FileProblem subclass (WrongFileType,
         EmptyFile, FileTooLarge, BrokenEncoding, UnknownFormat, AmbiguousFormat, WrongExchange, BadTimezone) for a
         file that cannot be imported at all; `error.text` is the message for the user. Rows that cannot be read
-        come back in the report, with nothing written.
+        come back in the report, with nothing written. `settle` runs in the write transaction, only when rows are
+        written.
         """
         if len(data) > self.max_bytes:  # before any work, and before reading the file into a thread
             raise FileTooLarge(too_large(len(data), self.max_bytes), self.max_bytes)
@@ -169,17 +175,19 @@ class ImportService:
         if parsed.rejected_total or not parsed.records:  # all or nothing: a bad row means nothing is written
             return _report(parsed, new=0, known=0)
         # Run to its end even if the upload is cancelled meanwhile (the bot shutting down): see bot/sync/atomic.py.
-        account, plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed))
+        account, plan, inserted = await uninterrupted(self._write(telegram_user_id, integration_id, parsed, settle))
         # Rows a concurrent sync stored between our read and our insert were ignored by the unique key: known.
         known = plan.known + (len(plan.new) - inserted)
         report = _report(parsed, new=inserted, known=known, moved=plan.retimed, matched=plan.matched)
         return replace(report, account_id=account.id, account_name=account.account_name)
 
     async def _write(
-        self, telegram_user_id: int, target: int | NewAccount, parsed: ParsedFile
+        self, telegram_user_id: int, target: int | NewAccount, parsed: ParsedFile, settle: WriteStep | None
     ) -> tuple[Integration, ImportPlan, int]:
         """The import's one write transaction: the account, the plan, and how many of its new rows were inserted."""
         async with self.database.writer() as session:
+            if settle is not None:  # first: on PostgreSQL a row it deletes stays locked until the commit
+                await settle(session)
             if isinstance(target, NewAccount):
                 account = await self._created(session, telegram_user_id, target)
             else:  # owned again inside the write: the account may have been deleted while the file was parsed

@@ -327,8 +327,11 @@ class NoticeMute(Base):
 class PendingUpload(Base):
     """A file sent to the bot, waiting for the user to pick its account (handlers/files.py): the buttons carry
     `token`, and any bot replica answers them. Only Telegram's file id and the file's name are kept (the file is
-    fetched again once an account is picked); deleted when the import ends, when newer uploads push it out, and by
-    "delete all my data"."""
+    fetched again once an account is picked); deleted by the import's own commit, when newer uploads push it out, and
+    by "delete all my data".
+
+    A press that imports claims the row (`claimed_by`, until `claimed_until`) instead of taking it out, so a process
+    that dies mid-import leaves it behind: once the claim lapses the buttons work again (bot/pending_uploads.py)."""
 
     __tablename__ = "pending_uploads"
 
@@ -337,6 +340,9 @@ class PendingUpload(Base):
     file_id: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The press importing it: a random id, so only that press gives it back or finishes it. NULL when unclaimed.
+    claimed_by: Mapped[str | None] = mapped_column(String(16), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TelegramBudget(Base):

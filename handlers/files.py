@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
+from typing import TYPE_CHECKING
 
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -23,7 +24,7 @@ from bot.imports import (
 )
 from bot.integrations import IntegrationError, IntegrationNotFound, numbered_name
 from bot.open_messages import UPLOAD as UPLOAD_PROGRESS
-from bot.pending_uploads import PendingUploads, Upload
+from bot.pending_uploads import ClaimLost, PendingUploads, Upload
 from bot.sync.atomic import uninterrupted
 from connectors.profiles import get_profile, popular_profiles
 from handlers import outbound
@@ -32,6 +33,9 @@ from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.locale import locale_of
 from i18n import msgid, render, t, tn
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 # connectors.files.matching.Match values, in the order the report lists them.
 MATCH_TEXTS = {
@@ -131,15 +135,25 @@ async def on_upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 @dataclass
 class Claim:
-    """An upload taken out by one press: used by its import, or given back, before any button is shown again."""
+    """An upload held by one press: deleted by its import's commit (or dropped when nothing was written), or given
+    back, before any button is shown again. Held in the database, so a process that dies holding it only delays the
+    next press by the claim's lease (bot/pending_uploads.py)."""
 
     pending: PendingUploads
     telegram_user_id: int
     upload: Upload
     settled: bool = False
 
+    async def delete_in(self, session: AsyncSession) -> None:
+        """In the import's write transaction (ImportService `settle`): the upload ends when the file's rows commit."""
+        await self.pending.settle(session, self.telegram_user_id, self.upload)
+
     def used(self) -> None:
         self.settled = True
+
+    async def drop(self) -> None:
+        self.settled = True
+        await self.pending.drop(self.telegram_user_id, self.upload)
 
     async def give_back(self) -> None:
         self.settled = True
@@ -178,9 +192,9 @@ async def import_upload(
     format_name: str | None,
     locale: str,
 ) -> None:
-    """Import a claimed upload. It is used once its rows are written (or refused row by row), and given back (before
-    the message shows the next buttons) when a format question is asked, the file is refused or the account is gone.
-    """
+    """Import a claimed upload. It ends with its rows' commit (or once they are refused row by row), and is given
+    back (before the message shows the next buttons) when a format question is asked, the file is refused or the
+    account is gone."""
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     if query is None or user is None or chat is None:
         return
@@ -213,6 +227,7 @@ async def import_upload(
                 user_timezone=zone,
                 format_name=format_name,
                 progress=progress,
+                settle=claim.delete_in,
             )
         except AmbiguousFormat as ambiguous:
             rows = await _format_rows(context, user.id, upload, destination, ambiguous)
@@ -226,6 +241,12 @@ async def import_upload(
             await claim.give_back()
             await live.close(t("upload.failed", locale=locale, problem=escape(render(problem.text, locale))))
             return
+        except ClaimLost:  # this import outlived its claim and a later press took the upload: that one imports it
+            claim.used()
+            await live.close(escape(t("button.stale", locale=locale)))
+            return
+        if report.account_id is None:  # nothing written, so no transaction deleted the upload
+            await claim.drop()
         claim.used()
         await live.close(render_report(report, upload.name, report.account_name, locale))
 
