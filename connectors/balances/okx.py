@@ -13,14 +13,18 @@ from connectors.balances.model import Wallet, WalletRead, amount_sum
 
 
 def _okx_trading(body: Any) -> Iterable[tuple[str, Decimal]]:
-    # GET /api/v5/account/balance: data[].details[] of ccy, cashBal ("Cash balance"). `eq` adds unrealized profit
-    # and loss (`upl`), which no history record explains. A borrowed coin's debt is already in cashBal: OKX lends by
-    # letting the cash balance go below zero, and `liab` repeats that debt as a positive number, so subtracting it
-    # would count the debt twice. `interest` is interest accrued and not yet charged: once charged it is a type 7
-    # bill (an INTEREST record) and in cashBal, so it is not subtracted before then either.
+    # GET /api/v5/account/balance: data[].details[] of ccy, cashBal ("Cash balance") plus the margin isolated
+    # positions hold, isoEq ("Isolated margin equity of currency") less isoUpl (its unrealized part). cashBal is the
+    # account-level balance: an isolated position's margin sits outside it, at the position level (a live answer
+    # with one open isolated swap has eq = cashBal + isoEq; docs/exchange-apis/okx.md, "Isolated positions").
+    # `eq` adds unrealized profit and loss (`upl`), which no history record explains. A borrowed coin's debt is
+    # already in cashBal: OKX lends by letting the cash balance go below zero, and `liab` repeats that debt as a
+    # positive number, so subtracting it would count the debt twice. `interest` is interest accrued and not yet
+    # charged: once charged it is a type 7 bill (an INTEREST record) and in cashBal, so it is not subtracted before
+    # then either.
     for account in body["data"]:
         for row in account.get("details", []):
-            yield row["ccy"], amount_sum(row, "cashBal")
+            yield row["ccy"], amount_sum(row, "cashBal", "isoEq") - amount_sum(row, "isoUpl")
 
 
 def _okx_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
