@@ -23,6 +23,16 @@
   moves it shares with the universal history: the emulator lists the scripted SPOT -> SPOT universal moves here too
   (the overlap that would count a move twice) and one move only this list has.
 
+- ``GET /sapi/v1/sub-account/futures/internalTransfer`` (Query Sub-account Futures Asset Transfer History, For
+  Master Account; weight 1 IP): ``email`` and ``futuresType`` (1 USDT-margined, 2 coin-margined) mandatory (-1102, as
+  every missing mandatory parameter); ``startTime`` "Cannot be earlier than 1 month ago" (zh-CN: "只能查询近一个月内
+  历史纪录"): one calendar month before now, an earlier start refused with -1130 (the page names no code: the spot
+  errors' "Data sent for parameter '%s' is not valid."), no start: from that month's start; ``page`` (default 1),
+  ``limit`` (default 50, max 500); ``{"success": true, "futuresType": n, "transfers": [{from, to, asset, qty, tranId,
+  time}]}``, the sub-account's moves both ways (the example lists bbb@test.com as receiver and as sender), newest
+  first (no order stated). No page says whether the universal history's moves between futures wallets are listed
+  here too: the emulator lists them here with their ``tranId`` (the overlap that would count a move twice).
+
 Who may ask, as a live mainnet log recorded it (an account with no sub-account function): the master lists answer
 400 ``{"code": -8012, "msg": "Sub-account function is not enabled."}``; the sub-account list from a key that is not a
 sub-account's, 400 ``{"code": -12022, "msg": "This endpoint is allowed to request from sub account only"}``.
@@ -40,27 +50,52 @@ Scripted roles (``BinanceEmulator(sub_account=...)``), amounts fixed, days befor
 | master | 8 | from alice to the master, SPOT -> SPOT | +120 USDT |
 | master | 5 | from alice to sub-account bob (not the master's money) | – |
 | master | 12 | from bob to the master, in the spot transfer list only (not the universal one) | +70 USDT |
+
+The master's futures wallets (``with_master_futures`` folds them into the emulator's ``/fapi`` and ``/dapi``
+balances; role "master", the sub-accounts created 25 days back, or "master-old-futures", created 45 days back):
+
+| role | days | row | this account's futures |
+| --- | --- | --- | --- |
+| master | 22 | alice's USDⓈ-M wallet to the master's, futures list | +750 USDT (USDⓈ-M) |
+| master | 14 | the master's USDⓈ-M wallet to bob's, futures list | -200 USDT (USDⓈ-M) |
+| master | 11 | alice to bob, USDⓈ-M, futures list (not the master's money) | – |
+| master | 9 | the master's USDT_FUTURE to alice's, universal and futures lists (one tranId) | -120 USDT (USDⓈ-M) |
+| master | 6 | bob's COIN-M wallet to the master's, futures list | +0.015 BTC (COIN-M) |
+| master-old-futures | 40 | alice's COIN-M wallet to the master's: older than the list's month | +0.04 BTC (COIN-M) |
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
-from sandbox.exchanges.binance_book import BinanceError, Call, check_span, int_param, limit_param
+from sandbox.exchanges.binance_book import (
+    BinanceError,
+    Call,
+    check_span,
+    int_param,
+    limit_param,
+    mandatory,
+    mandatory_int,
+)
+from sandbox.exchanges.binance_futures import COINM, USDM, FuturesScript
 from sandbox.exchanges.records import DepositRecord
 
 Json = dict[str, Any]
 NO_SUB_FUNCTION = (-8012, "Sub-account function is not enabled.")
 SUB_ONLY = (-12022, "This endpoint is allowed to request from sub account only")
 SUB, MASTER = "sub", "master"
+MASTER_OLD_FUTURES = "master-old-futures"  # a master whose sub-accounts are older, with a futures move of 40 days
 MASTER_EMAIL, ALICE, BOB = "owner@example.com", "alice_virtual@example.com", "bob_virtual@example.com"
 THIS_SUB = "carol_virtual@example.com"
 UNIVERSAL_SPAN_MS = 7 * DAY_MS  # "must be less than 7 days"
 SUB_HISTORY_DEFAULT_MS = 30 * DAY_MS
+FUTURES_TYPES = {1: USDM, 2: COINM}  # "1:USDT-margined Futures, 2: Coin-margined Futures"
+FUTURES_ACCOUNTS = {"USDT_FUTURE": 1, "COIN_FUTURE": 2}  # the universal history's futures wallets
 
 
 @dataclass(frozen=True)
@@ -69,6 +104,7 @@ class SubAccountScript:
     sub_history: tuple[Json, ...] = ()
     universal: tuple[Json, ...] = ()
     spot_only: tuple[Json, ...] = ()  # moves the spot transfer list shows and the universal one does not
+    futures: tuple[Json, ...] = ()  # the futures transfer list's own rows, each with its `futuresType`
     subs: tuple[str, ...] = ()
     deposits: tuple[DepositRecord, ...] = ()
     created_ms: int = 1544433328000  # the sub-accounts' createTime (the list's example value unless scripted)
@@ -76,23 +112,89 @@ class SubAccountScript:
     def spot_change(self) -> dict[str, Decimal]:
         """What the lists moved in or out of this account's spot wallet (completed transfers only)."""
         change: dict[str, Decimal] = {}
+
+        def add(asset: str, amount: Decimal) -> None:
+            change[asset] = change.get(asset, Decimal(0)) + amount
+
         for row in self.sub_history:
             if row["status"] == "SUCCESS":
-                sign = 1 if row["type"] == 1 else -1
-                change[row["asset"]] = change.get(row["asset"], Decimal(0)) + sign * Decimal(row["qty"])
+                add(row["asset"], (1 if row["type"] == 1 else -1) * Decimal(row["qty"]))
         for row in self.universal:
-            mine = {row["fromEmail"], row["toEmail"]} & {MASTER_EMAIL}
-            if mine and row["status"] == "SUCCESS":
-                sign = 1 if row["toEmail"] == MASTER_EMAIL else -1
-                change[row["asset"]] = change.get(row["asset"], Decimal(0)) + sign * Decimal(row["amount"])
+            if row["status"] == "SUCCESS":
+                for wallet, sign in _master_sides(row, row["fromEmail"], row["toEmail"]):
+                    if wallet == "SPOT":
+                        add(row["asset"], sign * Decimal(row["amount"]))
         for row in self.spot_only:
-            mine = {row["from"], row["to"]} & {MASTER_EMAIL}
-            if mine and row["status"] == "SUCCESS":
-                sign = 1 if row["to"] == MASTER_EMAIL else -1
-                change[row["asset"]] = change.get(row["asset"], Decimal(0)) + sign * Decimal(row["qty"])
+            if row["status"] == "SUCCESS":
+                for _, sign in _master_sides(row, row["from"], row["to"]):
+                    add(row["asset"], sign * Decimal(row["qty"]))
         for deposit in self.deposits:
-            change[deposit.asset] = change.get(deposit.asset, Decimal(0)) + deposit.amount
+            add(deposit.asset, deposit.amount)
         return change
+
+    def futures_change(self) -> dict[str, dict[str, Decimal]]:
+        """What the lists moved in or out of the master's USDⓈ-M and COIN-M wallets, per product and asset."""
+        change: dict[str, dict[str, Decimal]] = {}
+
+        def add(kind: int, asset: str, amount: Decimal) -> None:
+            wallet = change.setdefault(FUTURES_TYPES[kind], {})
+            wallet[asset] = wallet.get(asset, Decimal(0)) + amount
+
+        for row in self.universal:
+            for account, sign in _master_sides(row, row["fromEmail"], row["toEmail"]):
+                if account in FUTURES_ACCOUNTS and row["status"] == "SUCCESS":
+                    add(FUTURES_ACCOUNTS[account], row["asset"], sign * Decimal(row["amount"]))
+        for row in self.futures:
+            for _, sign in _master_sides(row, row["from"], row["to"]):
+                add(row["futuresType"], row["asset"], sign * Decimal(row["qty"]))
+        return change
+
+    def futures_rows(self) -> list[Json]:
+        """Every row the futures transfer list holds: its own and the universal moves between futures wallets."""
+        mirrored = [
+            _futures(FUTURES_ACCOUNTS[r["toAccountType"]], r["fromEmail"], r["toEmail"], r["asset"], r["amount"])
+            | {"tranId": r["tranId"], "time": r["createTimeStamp"]}
+            for r in self.universal
+            if r["fromAccountType"] == r["toAccountType"] and r["toAccountType"] in FUTURES_ACCOUNTS
+        ]
+        return [*self.futures, *mirrored]
+
+
+def _master_sides(row: Json, sender: str, receiver: str) -> list[tuple[str, int]]:
+    """The master's wallet a row takes from (-1) or pays into (+1), if the master is a side of it."""
+    sides = []
+    if sender == MASTER_EMAIL:
+        sides.append((str(row.get("fromAccountType", "SPOT")), -1))
+    if receiver == MASTER_EMAIL:
+        sides.append((str(row.get("toAccountType", "SPOT")), 1))
+    return sides
+
+
+def with_master_futures(base: FuturesScript | None, script: SubAccountScript) -> FuturesScript | None:
+    """The futures script whose wallets hold what the sub-account lists moved (a bare one if the account had none)."""
+    change = script.futures_change()
+    if not change:
+        return base
+    futures = base or FuturesScript(fills=(), income=(), wallets={USDM: {}, COINM: {}}, deposits=())
+    wallets = {product: dict(futures.wallets.get(product, {})) for product in (USDM, COINM)}
+    for product, moved in change.items():
+        for asset, amount in moved.items():
+            wallets[product][asset] = wallets[product].get(asset, Decimal(0)) + amount
+    return replace(futures, wallets=wallets)
+
+
+def month_before(ms: int) -> int:
+    """The same moment one calendar month earlier (its day clamped to that month's last), in ms."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    year, month = (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
+    day = moment.day
+    while True:
+        try:
+            earlier = moment.replace(year=year, month=month, day=day)
+            break
+        except ValueError:
+            day -= 1
+    return ms - (moment - earlier) // timedelta(milliseconds=1)
 
 
 def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
@@ -109,16 +211,34 @@ def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
             _sub_row("master", MASTER_EMAIL, 1, "15", "PROCESS", next(tran), ago(4)),
         )
         return SubAccountScript(SUB, sub_history=rows)
-    if role == MASTER:
-        universal = (
+    if role in (MASTER, MASTER_OLD_FUTURES):
+        universal: tuple[Json, ...] = (
             _universal(MASTER_EMAIL, ALICE, "300", next(tran), ago(16)),
             _universal(ALICE, MASTER_EMAIL, "120", next(tran), ago(8)),
             _universal(ALICE, BOB, "50", next(tran), ago(5)),
         )
         spot_only = (_spot(BOB, MASTER_EMAIL, "70", next(tran), ago(12)),)
         funded = DepositRecord("7700301", f"{0xCD:064x}", "USDT", "TRX", Decimal(1000), "master-dep", ago(20))
+        between_futures = {"fromAccountType": "USDT_FUTURE", "toAccountType": "USDT_FUTURE"}
+        universal += (_universal(MASTER_EMAIL, ALICE, "120", next(tran), ago(9)) | between_futures,)
+        futures: tuple[Json, ...] = (
+            _futures(1, ALICE, MASTER_EMAIL, "USDT", "750") | {"tranId": next(tran), "time": ago(22)},
+            _futures(1, MASTER_EMAIL, BOB, "USDT", "200") | {"tranId": next(tran), "time": ago(14)},
+            _futures(1, ALICE, BOB, "USDT", "90") | {"tranId": next(tran), "time": ago(11)},
+            _futures(2, BOB, MASTER_EMAIL, "BTC", "0.015") | {"tranId": next(tran), "time": ago(6)},
+        )
+        created = ago(25)
+        if role == MASTER_OLD_FUTURES:
+            futures += (_futures(2, ALICE, MASTER_EMAIL, "BTC", "0.04") | {"tranId": next(tran), "time": ago(40)},)
+            created = ago(45)
         return SubAccountScript(
-            MASTER, universal=universal, spot_only=spot_only, subs=(ALICE, BOB), deposits=(funded,), created_ms=ago(45)
+            MASTER,
+            universal=universal,
+            spot_only=spot_only,
+            futures=futures,
+            subs=(ALICE, BOB),
+            deposits=(funded,),
+            created_ms=created,
         )
     return SubAccountScript("")
 
@@ -153,6 +273,11 @@ def _universal(sender: str, receiver: str, amount: str, tran: int, at: int) -> J
     }
 
 
+def _futures(kind: int, sender: str, receiver: str, asset: str, qty: str) -> Json:
+    """A futures transfer row less its `tranId` and `time`; `futuresType` says which list holds it (not sent)."""
+    return {"futuresType": kind, "from": sender, "to": receiver, "asset": asset, "qty": qty}
+
+
 def _spot(sender: str, receiver: str, qty: str, tran: int, at: int) -> Json:
     return {
         "from": sender,
@@ -180,6 +305,7 @@ class SubAccountBook:
             ("/sapi/v1/sub-account/list", self.sub_list),
             ("/sapi/v1/sub-account/universalTransfer", self.universal),
             ("/sapi/v1/sub-account/sub/transfer/history", self.spot_transfers),
+            ("/sapi/v1/sub-account/futures/internalTransfer", self.futures_transfers),
         )
 
     def sub_history(self, call: Call) -> list[Json]:
@@ -263,3 +389,25 @@ class SubAccountBook:
         chosen.sort(key=lambda r: -int(r["time"]))
         page, limit = int_param(params, "page") or 1, limit_param(params, 500, 500)
         return chosen[(page - 1) * limit : page * limit]
+
+    def futures_transfers(self, call: Call) -> Json:
+        if self.script.role != MASTER:
+            raise BinanceError(*NO_SUB_FUNCTION)
+        params = call.params
+        email, kind = mandatory(params, "email"), mandatory_int(params, "futuresType")
+        if kind not in FUTURES_TYPES:
+            raise BinanceError(-1130, "Data sent for parameter 'futuresType' is not valid.")
+        reach = month_before(call.now_ms)
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
+        if start is not None and start < reach:
+            raise BinanceError(-1130, "Data sent for parameter 'startTime' is not valid.")
+        low, high = start if start is not None else reach, end if end is not None else call.now_ms
+        chosen = [
+            r
+            for r in self.script.futures_rows()
+            if r["futuresType"] == kind and email in (r["from"], r["to"]) and low <= r["time"] <= high
+        ]
+        chosen.sort(key=lambda r: -int(r["time"]))
+        page, limit = int_param(params, "page") or 1, limit_param(params, 50, 500)
+        rows = [{k: v for k, v in r.items() if k != "futuresType"} for r in chosen[(page - 1) * limit : page * limit]]
+        return {"success": True, "futuresType": kind, "transfers": rows}

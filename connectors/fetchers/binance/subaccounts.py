@@ -6,6 +6,7 @@
 | a master's | `list` | `page`, `limit` 200 | – | 1 IP |
 | a master's | `universalTransfer`, no email or `fromEmail` each sub | `page`, `limit` 500 | under 7 days | 1 IP |
 | a master's | `sub/transfer/history`, `fromEmail`, `toEmail` each sub | `page`, `limit` 500 | not stated: 30 d | 1 IP |
+| a master's | `futures/internalTransfer`, `email` x `futuresType` 1, 2 | `page`, `limit` 500 | 1 month reach | 1 IP |
 
 Why deposits and withdrawals, not TRANSFER records nor a kind of their own: a key reads one account (its balances,
 its history), so a move to or from another account of the same person changes this account's total exactly as a
@@ -27,6 +28,8 @@ The older spot transfer history is walked too, with each sub-account's `fromEmai
 `toEmail` (from the master: withdrawals): no page says which moves (a sub-account's own `subToMaster`, the older spot
 transfer) the universal history lists, so both are read and a move both show is one record, keyed by its `tranId`
 alike (the store keeps one row a natural key).
+The master's futures wallets' moves with its sub-accounts are read per sub-account and futures type
+(subaccount_futures.py: who is whose, and the list's one-month reach, a gap of its own).
 Each list is a walk under `sub:<name>` in the TRANSFERS cursor. No reach is stated: a master's walks start on the day
 its sub-accounts were created (the list's `createTime`: no transfer with one is older), a sub-account's at Binance's
 opening (its key cannot learn its own creation).
@@ -39,6 +42,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from connectors.fetchers.base import FetchReport
+from connectors.fetchers.binance.subaccount_futures import futures_walks
 from connectors.fetchers.windows import FetchWindowPage, WindowPage, call, hold_if_recent, span_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
@@ -93,7 +97,11 @@ class BinanceSubAccountMoves:
             for way in ("from", "to"):
                 name = ":".join(("sub", "spot", way, sub))
                 walks.append((name, SPOT_SPAN, self._spot_page(spec, report, {f"{way}Email": sub}, subs), day))
-        return walks
+
+        def ask(method: str, params: Mapping[str, Any]) -> Any:
+            return self._ask(spec, report, method, params)
+
+        return walks + futures_walks(spec, report, created, ask, self._move)
 
     async def _ask(self, spec: EndpointSpec, report: FetchReport, method: str, params: Mapping[str, Any]) -> Any:
         return await call(self.client, method, params, endpoint=spec.endpoint, report=report)
