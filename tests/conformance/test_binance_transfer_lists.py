@@ -1,5 +1,5 @@
-"""Binance's Simple Earn locked lists, isolated-margin transfers and sub-account lists against their documented
-examples and recorded answers (docs/exchange-apis/binance.md names each page).
+"""Binance's Simple Earn locked lists, isolated-margin transfers, sub-account lists and a master's futures transfer
+list against their documented examples and recorded answers (docs/exchange-apis/binance.md names each page).
 
 The examples are written here (test_coverage.IN_TEST names them by path), each with both checks: (a) the emulator,
 scripted with that kind, answers the same query with the same envelope, field names and JSON types; (b) the
@@ -20,11 +20,13 @@ import pytest
 from connectors.clients import ClientPool
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.binance.simple_earn import BinanceSimpleEarn
+from connectors.fetchers.binance.subaccount_futures import futures_walks
 from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
+from sandbox.exchanges.binance_subaccounts import ALICE, MASTER
 from tests.conformance.corpus import shape_differences
 
 D = Decimal
@@ -98,6 +100,18 @@ MARGIN_TRANSFERS: dict[str, Any] = {
     ],
     "total": 2,
 }
+# https://developers.binance.com/docs/sub_account/asset-management/Query-Sub-account-Futures-Asset-Transfer-History
+# (Query Sub-account Futures Asset Transfer History, For Master Account; the zh-CN page's example is the same).
+FUTURES_TRANSFERS: dict[str, Any] = {
+    "success": True,
+    "futuresType": 2,
+    "transfers": [
+        {"from": "aaa@test.com", "to": "bbb@test.com", "asset": "BTC", "qty": "1", "tranId": 11897001102,
+         "time": 1544433328000},
+        {"from": "bbb@test.com", "to": "ccc@test.com", "asset": "ETH", "qty": "2", "tranId": 11631474902,
+         "time": 1544433328000},
+    ],
+}  # fmt: skip
 # Recorded on mainnet (a public repository's notes, docs/exchange-apis/binance.md "Sub-accounts"): HTTP 400 bodies.
 NOT_A_SUB_ACCOUNT: dict[str, Any] = {"code": -12022, "msg": "This endpoint is allowed to request from sub account only"}
 NO_SUB_ACCOUNT_FUNCTION: dict[str, Any] = {"code": -8012, "msg": "Sub-account function is not enabled."}
@@ -108,6 +122,7 @@ LOCAL: dict[str, dict[str, Any]] = {
     "/sapi/v1/margin/transfer": MARGIN_TRANSFERS,
     "/sapi/v1/sub-account/transfer/subUserHistory": NOT_A_SUB_ACCOUNT,
     "/sapi/v1/sub-account/list": NO_SUB_ACCOUNT_FUNCTION,
+    "/sapi/v1/sub-account/futures/internalTransfer": FUTURES_TRANSFERS,
 }
 
 
@@ -180,6 +195,49 @@ async def test_an_account_without_sub_accounts_is_refused_as_recorded(
     assert f'"code":{recorded["code"]}' in body.replace(" ", "") and recorded["msg"] in body
 
 
+@pytest.fixture
+async def master() -> AsyncIterator[Any]:
+    """A client of a master account with two sub-accounts and futures moves with them."""
+    emulator = BinanceEmulator(seed=406, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account=MASTER)
+    async with emulator:
+        key = emulator.add_key(label="read-only")
+        pool = ClientPool({"binance": emulator.base_url})
+        try:
+            async with pool.client("binance", "lists", {"apiKey": key.api_key, "secret": key.secret}) as made:
+                made.throttler.config["refillRate"] = 1e9
+                yield made
+        finally:
+            await pool.close()
+
+
+async def test_the_futures_transfer_list_answers_in_the_documented_shape(master: Any) -> None:
+    # alice's USDⓈ-M moves: 750 USDT to the master, 90 to bob, 120 from the master (the universal move between
+    # futures wallets); her COIN-M list is empty.
+    usdm = await master.sapiGetSubAccountFuturesInternalTransfer({"email": ALICE, "futuresType": 1})
+    coinm = await master.sapiGetSubAccountFuturesInternalTransfer({"email": ALICE, "futuresType": 2})
+    assert sorted(row["qty"] for row in usdm["transfers"]) == ["120", "750", "90"]
+    assert shape_differences(FUTURES_TRANSFERS, usdm) == []
+    assert coinm == {"success": True, "futuresType": 2, "transfers": []}
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"futuresType": 1}, -1102),  # email: "Mandatory YES"
+        ({"email": ALICE}, -1102),  # futuresType: "Mandatory YES"
+        # startTime: "Cannot be earlier than 1 month ago" (the page names no code: -1130, the spot errors' invalid
+        # parameter, is the emulator's)
+        ({"email": ALICE, "futuresType": 1, "startTime": recent(32)["startTime"]}, -1130),
+    ],
+)
+async def test_the_futures_transfer_list_refuses_what_its_page_rules_out(
+    master: Any, params: dict[str, Any], code: int
+) -> None:
+    with pytest.raises(Exception) as refused:
+        await master.sapiGetSubAccountFuturesInternalTransfer(params)
+    assert f'"code":{code}' in str(refused.value).replace(" ", "")
+
+
 # -- (b) what the fetcher reads off each example ---------------------------------------------------------------------
 
 
@@ -250,3 +308,35 @@ async def test_each_isolated_transfer_of_the_example_is_a_transfer_keyed_by_its_
 
 async def no_pairs(report: Any) -> list[str]:
     return []
+
+
+async def futures_page(subs: tuple[str, ...]) -> list[NormalizedRecord]:
+    """The records the master's walk of `subs[0]`'s COIN-M list makes of the example, its sub-accounts `subs`."""
+
+    async def ask(method: str, params: Any) -> Any:
+        assert method == "sapiGetSubAccountFuturesInternalTransfer"
+        assert (params["email"], params["futuresType"]) == (subs[0], 2)
+        return FUTURES_TRANSFERS
+
+    moves = BinanceSubAccountMoves(Answers({}), lambda asset, source: None)
+    created = {sub: datetime(2018, 12, 1, tzinfo=UTC).date() for sub in subs}
+    now = 1544433328000 + 86_400_000
+    assert TRANSFERS is not None
+    walks = futures_walks(TRANSFERS, FetchReport(), created, ask, moves._move, current_ms=now)
+    fetch_page = next(page for name, _, page, _ in walks if name == f"sub:futures:coinm:{subs[0]}")
+    page = await fetch_page(now - 2 * 86_400_000, now, None)
+    return page.records
+
+
+async def test_a_futures_move_with_the_master_is_its_deposit_or_withdrawal_and_one_between_subs_is_none() -> None:
+    at = datetime(2018, 12, 10, 9, 15, 28, tzinfo=UTC)
+    # bbb and ccc are the sub-accounts: aaa, the other side of the first row, is the master, who sent 1 BTC.
+    sent = await futures_page(("bbb@test.com", "ccc@test.com"))
+    assert [(r.kind, r.asset, r.amount, r.natural_key, r.occurred_at) for r in sent] == [
+        (RecordKind.WITHDRAWAL, "BTC", D(1), "withdrawal:subaccount:11897001102", at)
+    ]
+    # aaa and bbb are: ccc, who received 2 ETH in the second row, is the master.
+    received = await futures_page(("bbb@test.com", "aaa@test.com"))
+    assert [(r.kind, r.asset, r.amount, r.natural_key, r.occurred_at) for r in received] == [
+        (RecordKind.DEPOSIT, "ETH", D(2), "deposit:subaccount:11631474902", at)
+    ]
