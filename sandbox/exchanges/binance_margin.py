@@ -9,6 +9,14 @@
   first, ``{"rows": [...], "total": n}``.
 - ``GET /sapi/v1/margin/interestHistory`` (weight 1, IP): at most 30 days between start and end; only a start: from
   it (at most 30 days back) to now; neither: the last 7 days; cross margin unless ``isolatedSymbol``; paged as above.
+- ``archived`` (interest history and ``GET /sapi/v1/margin/transfer``): this emulator follows the edition that lists
+  the flag (binance-docs.github.io's Get Interest History and Get Cross Margin Transfer History, "archived: Default:
+  false. Set to true for archived data from 6 months ago"; Binance's generated SDKs carry it): rows more than 180
+  days old are answered only with ``archived=true``, which answers only them. The current developers.binance.com
+  pages list no flag (docs/exchange-apis/binance.md weighs the two); borrow-repay never had one and answers any age.
+  ``MarginBook(reads_archived=False)`` plays the current pages' edition: rows of any age without the flag, and the
+  flag refused as an unread parameter (-1104 UNREAD_PARAMETERS, spot errors.md).
+- A borrowing or repayment's ``status`` is CONFIRMED, PENDING or FAILED (Query Borrow Repay's response).
 - ``GET /sapi/v1/margin/account`` and ``GET /sapi/v1/margin/isolated/account`` (weight 10 each): per asset free,
   locked, borrowed, interest and ``netAsset = free + locked - borrowed - interest``. An account without a margin
   account gets ``-3003`` "Margin account does not exist." (margin error codes).
@@ -35,6 +43,7 @@ MARGIN_TRADES_WINDOW_MS = 24 * HOUR_MS
 LOANS_WINDOW_MS, LOANS_ASSET_WINDOW_MS = 7 * DAY_MS, 30 * DAY_MS
 INTEREST_WINDOW_MS = 30 * DAY_MS
 TRANSFER_WINDOW_MS = 30 * DAY_MS  # margin transfer history: "The max interval ... is 30 days"
+ARCHIVE_AGE_MS = 180 * DAY_MS  # "Set to true for archived data from 6 months ago"
 CROSS_IN, ISOLATED_IN = Decimal(2000), Decimal(600)
 NO_MARGIN_ACCOUNT = (-3003, "Margin account does not exist.")
 
@@ -61,6 +70,7 @@ class Loan:
     interest: Decimal
     tx_id: int
     time: int
+    status: str = "CONFIRMED"  # PENDING, FAILED
 
 
 @dataclass(frozen=True)
@@ -191,8 +201,20 @@ def q8(value: Decimal) -> Decimal:
 class MarginBook:
     """Serves a MarginScript as Binance's margin endpoints do; `script` None: no margin account."""
 
-    def __init__(self, script: MarginScript | None) -> None:
+    def __init__(self, script: MarginScript | None, *, reads_archived: bool = True) -> None:
         self.script = script
+        self.reads_archived = reads_archived
+
+    def _part(self, params: Mapping[str, str], now_ms: int) -> Callable[[int], bool]:
+        """Which rows, by time, the `archived` flag (or its absence) asks for: see the module's docstring."""
+        if self.reads_archived:
+            return lambda time: in_archive(params, time, now_ms)
+        if "archived" in params:
+            read = len(params) - 1
+            raise BinanceError(
+                -1104, f"Not all sent parameters were read; read '{read}' parameter(s) but was sent '{len(params)}'."
+            )
+        return lambda time: True
 
     def _script(self) -> MarginScript:
         if self.script is None:
@@ -230,11 +252,13 @@ class MarginBook:
         end = end if end is not None else call.now_ms
         start = start if start is not None else end - 7 * DAY_MS
         check_span(start, end, TRANSFER_WINDOW_MS)
+        part = self._part(params, call.now_ms)
         chosen = [
             {k: v for k, v in row.items() if k != "isolatedSymbol"}
             for row in script.isolated_transfers
             if row["isolatedSymbol"] == symbol
             and start <= row["timestamp"] <= end
+            and part(int(row["timestamp"]))
             and params.get("type") in (None, row["type"])
             and params.get("asset") in (None, row["asset"])
         ]
@@ -322,12 +346,23 @@ class MarginBook:
             high = end if end is not None else call.now_ms
             low = high - 7 * DAY_MS
         asset, symbol = params.get("asset", ""), params.get("isolatedSymbol", "")
+        part = self._part(params, call.now_ms)
         rows = [
             i
             for i in script.interest
-            if i.isolated_symbol == symbol and (not asset or i.asset == asset) and low <= i.time <= high
+            if i.isolated_symbol == symbol
+            and (not asset or i.asset == asset)
+            and low <= i.time <= high
+            and part(i.time)
         ]
         return _paged(sorted(rows, key=lambda r: r.time, reverse=True), params, _interest_json)
+
+
+def in_archive(params: Mapping[str, str], time: int, now_ms: int) -> bool:
+    """Whether a row of that time is in the part asked: the archive (`archived=true`: older than six months) or
+    the recent rows (the default)."""
+    archived = str(params.get("archived", "false")).lower() == "true"
+    return archived == (time < now_ms - ARCHIVE_AGE_MS)
 
 
 def _paged(rows: list[Any], params: Mapping[str, str], render: Callable[[Any], Json]) -> Json:
@@ -377,7 +412,7 @@ def _loan_json(loan: Loan) -> Json:
         "asset": loan.asset,
         "interest": f"{loan.interest:.8f}",
         "principal": f"{loan.principal:.8f}",
-        "status": "CONFIRMED",
+        "status": loan.status,
         "timestamp": loan.time,
         "txId": loan.tx_id,
     }

@@ -6,6 +6,10 @@
 | `GET /sapi/v1/margin/borrow-repay` | `current` + `size` 100, per `type` and `asset` | 30 days with an asset | 10 |
 | `GET /sapi/v1/margin/interestHistory` | `current` + `size` 100 | 30 days | 1 |
 
+Interest older than six months is asked with `archived=true` (the editions that list the flag: "Set to true for
+archived data from 6 months ago"); the current page lists no such flag, so an answer that Binance did not read it
+(-1103 / -1104) drops it for the rest of the sync (`Archive`; transfers.py's isolated-pair list has its own).
+
 Cross margin is read without a symbol; each isolated pair (listed by `GET /sapi/v1/margin/isolated/account`) with
 `isolatedSymbol`. Cross-margin trades need a symbol: Tallybot asks the listed spot markets whose two assets the
 cross account holds or owes now, or borrowed or paid interest in (MARGIN_LOANS, fetched first), or traded before;
@@ -13,22 +17,25 @@ an isolated pair is asked as itself. Every walk resumes from its cursor, so a re
 
 Borrowing and repaying count zero (the wallets are read net of debt); interest is a negative INTEREST record when
 charged; a repayment's interest part repays what those records already charged. An account without a margin
-account (`-3003`) is skipped, saying why.
+account (`-3003`) is skipped, saying why. A borrowing or repayment still PENDING holds its coin's cursor at its time
+(as a pending deposit does, windows.py), so the sync after it is CONFIRMED stores it; FAILED moved nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.discovery import listed_spot_markets
 from connectors.fetchers.windows import (
+    FetchWindowPage,
     WindowPage,
     WindowWalk,
     call,
     cursor_start,
+    now_ms,
     since_ms,
     span_ms,
     to_ms,
@@ -46,6 +53,51 @@ NO_MARGIN_ACCOUNT = "-3003"
 CROSS, ISOLATED = "cross", "isolated"  # the margin wallets' names in cursors, keys and market keys
 WALLETS = {False: CROSS, True: ISOLATED}  # by isIsolated
 SIDES = {True: "buy", False: "sell"}  # by isBuyer
+DONE, PENDING = "CONFIRMED", "PENDING"  # a borrowing's or repayment's `status` (and FAILED)
+# "archived: Default: false. Set to true for archived data from 6 months ago" (Get Interest History and Get Cross
+# Margin Transfer History as binance-docs.github.io listed them, and the generated SDKs since; "6 months" read as 180
+# days). The current developers.binance.com pages list no such flag: docs/exchange-apis/binance.md weighs the editions.
+ARCHIVE_AGE = timedelta(days=180)
+ARCHIVED = "archived:"  # a window's token while its archived pages are read: "archived:<page>"
+NOT_READ = ("-1103", "-1104")  # UNKNOWN_PARAM, UNREAD_PARAMETERS (spot errors.md): Binance no longer reads the flag
+
+AskPage = Callable[[int, int, int, bool], Awaitable[WindowPage]]  # (begin, end, page, archived) -> the page
+
+
+class Archive:
+    """Whether this sync still sends `archived`: true until Binance answers that it did not read it."""
+
+    def __init__(self, clock: Callable[[], int] = now_ms) -> None:
+        self.refused = False
+        self.clock = clock
+
+    def pages(self, ask: AskPage) -> FetchWindowPage:
+        """A window's pages: the archive's first (`archived=true`) when the window starts more than six months ago,
+        then the recent ones when it ends within them. Both editions are served: a list that keeps older rows only
+        in its archive, and one that no longer reads the flag (asked without it from then on)."""
+
+        async def fetch_page(begin: int, end: int, token: Any) -> WindowPage:
+            cutoff = self.clock() - span_ms(ARCHIVE_AGE)
+            archived = str(token).startswith(ARCHIVED) if token else begin < cutoff
+            current = int(str(token).removeprefix(ARCHIVED)) if token else 1
+            if archived and self.refused:
+                archived, current = False, 1
+            if not archived:
+                return await ask(begin, end, current, False)
+            try:
+                page = await ask(begin, end, current, True)
+            except Exception as error:
+                if not any(code in str(error) for code in NOT_READ):
+                    raise
+                self.refused = True
+                return await ask(begin, end, 1, False)
+            if page.token is not None:
+                page.token = f"{ARCHIVED}{page.token}"
+            elif end >= cutoff:
+                page.token = 1  # the window's recent part: its first page without the flag
+            return page
+
+        return fetch_page
 
 
 class BinanceMargin:
@@ -60,6 +112,7 @@ class BinanceMargin:
         self._absent = False
         self.scan_quotes: frozenset[str] = frozenset()  # quotes (ccxt codes) whose margin markets a scan probes
         self._isolated_debts: dict[str, dict[str, bool]] = {}  # isolated pair -> its coins -> owed now
+        self.archive = Archive()  # the interest list's: does it still read `archived`?
 
     async def account(self, endpoint: Endpoint, report: FetchReport) -> tuple[dict[str, Any], list[str]]:
         """The cross account and the isolated pairs; UnsupportedEndpoint (skipped) without a margin account."""
@@ -117,7 +170,8 @@ class BinanceMargin:
             lent: dict[str, int | None] = {}
             key = f"{wallet}:INTEREST"
             start = walk_begin(spec, state.get(key), since, report, exchange_name=NAME, opened=self.opened)
-            walk = WindowWalk(spec.endpoint, span_ms(INTEREST_WINDOW), self._loan_page(spec, report, scope, "", lent))
+            interest = self.archive.pages(self._loan_page(spec, report, scope, "", lent))
+            walk = WindowWalk(spec.endpoint, span_ms(INTEREST_WINDOW), interest, report=report)
             async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=state.get(key), floor_ms=floor):
                 state[key] = page.cursor
                 yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
@@ -149,8 +203,12 @@ class BinanceMargin:
         if cursor is None and first is not None:
             begin = max(since or ms_to_utc(0), ms_to_utc(first) - LENT_SLACK)
         start = walk_begin(spec, cursor, begin, report, exchange_name=NAME, opened=self.opened)
-        fetch_page = self._loan_page(spec, report, scope, what, None, asset)
-        walk = WindowWalk(spec.endpoint, span_ms(LOANS_ASSET_WINDOW), fetch_page)
+        ask = self._loan_page(spec, report, scope, what, None, asset)
+
+        async def fetch_page(begin: int, end: int, token: Any) -> WindowPage:
+            return await ask(begin, end, int(token or 1), False)  # Query Borrow Repay has no `archived` flag
+
+        walk = WindowWalk(spec.endpoint, span_ms(LOANS_ASSET_WINDOW), fetch_page, report=report)
         async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=cursor, floor_ms=since_ms(since)):
             state[key] = page.cursor
             yield Page(spec.endpoint, page.records, dict(state), page.covered_until)
@@ -169,14 +227,16 @@ class BinanceMargin:
     def _loan_page(
         self, spec: EndpointSpec, report: FetchReport, scope: str, what: str, lent: dict[str, int | None] | None,
         asset: str = "",
-    ) -> Any:  # fmt: skip
-        """A page of interest (`what` "", noting each coin lent in `lent`) or of one coin's BORROW or REPAY."""
+    ) -> AskPage:  # fmt: skip
+        """A page of interest (`what` "", noting each coin lent in `lent`) or of one coin's BORROW or REPAY; a PENDING
+        borrowing or repayment holds the walk's cursor at its time (the walk lets go of one pending for weeks)."""
 
-        async def fetch_page(begin: int, end: int, token: Any) -> WindowPage:
-            current = int(token or 1)
+        async def fetch_page(begin: int, end: int, current: int, archived: bool) -> WindowPage:
             params: dict[str, Any] = {"startTime": begin, "endTime": end, "current": current, "size": spec.page_size}
             if scope:
                 params["isolatedSymbol"] = scope
+            if archived:
+                params["archived"] = "true"
             if not what:
                 method = "sapiGetMarginInterestHistory"
             else:
@@ -188,9 +248,14 @@ class BinanceMargin:
                     for coin in self._lent_coins(scope, row):
                         when, known = int(row["interestAccuredTime"]), lent.get(coin)
                         lent[coin] = when if known is None else min(known, when)
-            records = [r for row in rows if (r := self._loan(what or "INTEREST", scope, row)) is not None]
             more = current * spec.page_size < int(body.get("total") or 0)
-            return WindowPage(records, current + 1 if more and rows else None)
+            page = WindowPage([], current + 1 if more and rows else None)
+            for row in rows:
+                pending = bool(what) and str(row.get("status", DONE)) == PENDING
+                # The raw time, not hold_if_recent's: the walk (given the report) names one pending for weeks.
+                page.pending.extend([int(row["timestamp"])] if pending else [])
+                page.records.extend([r] if (r := self._loan(what or "INTEREST", scope, row)) is not None else [])
+            return page
 
         return fetch_page
 
@@ -216,8 +281,8 @@ class BinanceMargin:
                 self.assets.add(str(row["rawAsset"]))
             kind, amount, when = RecordKind.INTEREST, -exact(row["interest"]), row["interestAccuredTime"]
         else:
-            if str(row.get("status", "CONFIRMED")) != "CONFIRMED":
-                return None  # PENDING is rare and short; FAILED changed nothing
+            if str(row.get("status", DONE)) != DONE:
+                return None  # PENDING holds the cursor (fetch_page); FAILED changed nothing
             kind, when = RecordKind(what.lower()), row["timestamp"]
             amount = exact(row.get("principal") or row["amount"])
         return NormalizedRecord(

@@ -13,7 +13,9 @@ a re-sync the same. The universal list's isolated-margin directions need a pair 
 name only moves between cross and isolated margin; moves between spot and an isolated pair are in Get Cross Margin
 Transfer History (margin_trading/transfer): asked per isolated pair the account has (`GET
 /sapi/v1/margin/isolated/account`, read once a sync by margin.py), `type` ROLL_IN (into the pair) or ROLL_OUT, "The
-max interval between startTime and endTime is 30 days", newest first; from Binance's margin launch, reach not stated.
+max interval between startTime and endTime is 30 days", newest first; from Binance's margin launch, reach not stated;
+rows older than six months asked with `archived=true`, as the editions that list the flag say ("Set archived to true
+to query data from 6 months ago"), unless Binance answers that it no longer reads it (margin.py's `Archive`).
 
 A transfer is a TRANSFER record (it counts zero in reconciliation: every wallet is read, the isolated pairs too), keyed
 by `type` and `tranId` (an isolated one by the pair and `txId`).
@@ -29,6 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.binance.margin import Archive
 from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.fetchers.windows import (
     FetchWindowPage,
@@ -73,6 +76,7 @@ class BinanceTransfers:
         self.into_margin = into_margin
         self.isolated_pairs, self.sub_accounts = isolated_pairs, sub_accounts
         self.opened, self.margin_opened = opened
+        self.archive = Archive()  # the isolated pairs' list: does it still read `archived`?
 
     async def fetch(
         self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursors: Mapping[str, Cursor],
@@ -142,10 +146,11 @@ class BinanceTransfers:
         return isolated + moves
 
     def _isolated_page(self, spec: EndpointSpec, pair: str, report: FetchReport) -> FetchWindowPage:
-        async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
-            number = int(token or 1)
-            params = {"isolatedSymbol": pair, "startTime": start, "endTime": end, "current": number}
+        async def fetch_page(start: int, end: int, number: int, archived: bool) -> WindowPage:
+            params: dict[str, Any] = {"isolatedSymbol": pair, "startTime": start, "endTime": end, "current": number}
             params["size"] = spec.page_size
+            if archived:
+                params["archived"] = "true"
             body = await call(self.client, "sapiGetMarginTransfer", params, endpoint=spec.endpoint, report=report)
             rows = body.get("rows") or []
             more = rows and number * spec.page_size < int(body.get("total") or 0)
@@ -161,7 +166,7 @@ class BinanceTransfers:
                     found.hold_ms = hold
             return found
 
-        return fetch_page
+        return self.archive.pages(fetch_page)
 
     def transfer(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord | None, int | None]:
         """A CONFIRMED row is a TRANSFER; a PENDING one holds the cursor while recent; a FAILED one moved nothing."""
