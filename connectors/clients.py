@@ -25,7 +25,7 @@ from connectors.diagnosis.facts import (
     record_answer,
     task_answer,
 )
-from connectors.exchange_budget import SharedExchangeBudget
+from connectors.exchange_budget import DEPLOYMENT_BUDGET, SharedExchangeBudget
 from connectors.urls import apply_url_override
 
 log = logging.getLogger(__name__)
@@ -225,8 +225,11 @@ class ClientPool:
             client.throttler = self._throttlers.setdefault(exchange_id, client.throttler)
             if self.shared_budget is not None:
                 self.shared_budget.pace(client, exchange_id)
-        # Budgets per IP that the fetchers pace themselves (Binance /sapi): one set for every client of the exchange.
+        # Budgets per IP that the fetchers pace themselves (Binance /sapi): one set for every client of the exchange,
+        # and on PostgreSQL the deployment's budget, which they also draw on (connectors/fetchers/binance/budgets.py).
         client.tallybot_shared = self._shared.setdefault(exchange_id, {})
+        if self.shared_budget is not None:
+            client.tallybot_shared[DEPLOYMENT_BUDGET] = self.shared_budget
         return client
 
     async def _markets_for(self, exchange_id: str) -> Any:

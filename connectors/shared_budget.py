@@ -35,6 +35,18 @@ VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
 ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8) + $2
 RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
 """
+# The same reservation, made only when its turn comes within $3 seconds (a caller that would not wait that long
+# leaves the row as it was: nothing reserved is wasted). No row back: the turn is further away than that.
+_RESERVE_WITHIN = """
+INSERT INTO telegram_budget AS b (key, next_at)
+VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
+ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8) + $2
+WHERE b.next_at - extract(epoch FROM clock_timestamp())::float8 <= $3::float8
+RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
+"""
+_TURN = """
+SELECT next_at, extract(epoch FROM clock_timestamp())::float8 AS now FROM telegram_budget WHERE key = $1
+"""
 _PAUSE = """
 INSERT INTO telegram_budget AS b (key, next_at)
 VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
@@ -90,6 +102,22 @@ class BudgetTable:
             wait: float = row["next_at"] - limit.interval * units - limit.tolerance - row["now"]
             await self._sweep(connection)
         return wait
+
+    async def reserve_within(self, key: str, limit: Limit, units: float, max_wait: float) -> tuple[float, bool]:
+        """Like `reserve`, but only if the first unit's turn comes within `max_wait` seconds: (the wait, reserved).
+        Not reserved: the row is left as it was and the wait says how far away the turn is.
+
+        Raises one of UNREACHABLE when the database does not answer."""
+        pool = await self.ready()
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(_RESERVE_WITHIN, key, limit.interval * units, max_wait + limit.tolerance)
+            if row is not None:
+                await self._sweep(connection)
+                return row["next_at"] - limit.interval * units - limit.tolerance - row["now"], True
+            turn = await connection.fetchrow(_TURN, key)
+        if turn is None:  # swept between the two statements: the turn is now
+            return 0.0, False
+        return max(turn["next_at"] - limit.tolerance - turn["now"], 0.0), False
 
     async def pause(self, key: str, seconds: float) -> None:
         """No turn of `key` before `seconds` from now (a 429's retry_after, for every process)."""

@@ -4,6 +4,11 @@ Bybit: "more than 600 requests in 5 s from one IP" are refused with HTTP 403 (sa
 docs/exchange-apis/bybit.md). ccxt paces its server-time call at cost 5 × 20 ms, ten a second, fifty per 5 s: one
 process never comes near 600. The emulator's IP limit is shrunk to 60 per 5 s so that one process stays under it
 and two with their own buckets (100 per 5 s) go over; the window and the refusal stay Bybit's.
+
+Binance `/sapi`: "Each endpoint with IP limits has an independent 12000 per minute limit" (docs/exchange-apis/
+binance.md, [limits]); the deposit list costs 1 of it a call (Deposit_History.md) and Tallybot's fetcher paces it
+(connectors/fetchers/binance/budgets.py). The emulator counts that budget per IP over a sliding window; here the
+window is shrunk to 2 s and the budget to 60, so that two workers' syncs reach its edge within seconds.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connectors.exchange_budget import SharedExchangeBudget, budget_key
+from connectors.exchange_budget import SharedExchangeBudget, WindowBudget, budget_key, endpoint_budget_key
 from db.engine import Database
 from db.migrate import upgrade_to_head
+from sandbox.exchanges.binance import BinanceEmulator
+from sandbox.exchanges.binance_limits import BinanceLimits
 from sandbox.exchanges.bybit import BybitEmulator, BybitLimits
 from tests.postgres import fresh_database
 
@@ -91,4 +98,92 @@ async def test_a_database_that_does_not_answer_leaves_the_process_bucket_pacing(
     await budget.take("bybit", 0.1, 5)  # logged, not raised: the request goes on under ccxt's own bucket
     assert time.monotonic() - started < 5
     assert budget.round_trips == 0
+    deposits = WindowBudget(per_window=12_000, window=60, weight=1)
+    assert await budget.take_window("x:binance:capital/deposit/hisrec", deposits, max_wait=65) == 0.0  # taken
+    assert time.monotonic() - started < 10
+    assert budget.round_trips == 0
     assert budget_key("binance") == "x:binance"
+
+
+def test_each_sapi_endpoint_has_its_own_row_within_the_key_column() -> None:
+    assert endpoint_budget_key("binance", "/sapi/v1/capital/deposit/hisrec") == "x:binance:capital/deposit/hisrec"
+    assert endpoint_budget_key("binance", "/sapi/v1/asset/assetDividend") == "x:binance:asset/assetDividend"
+    # 45 and 52 characters in full: cut to the column's 40, and still two rows.
+    buys = endpoint_budget_key("binance", "/sapi/v1/c2c/orderMatch/listUserOrderHistory")
+    rewards = endpoint_budget_key("binance", "/sapi/v1/simple-earn/flexible/history/rewardsRecord")
+    assert len(buys) == len(rewards) == 40
+    assert buys.startswith("x:binance:c2c/orderMatch/list")
+    assert rewards.startswith("x:binance:simple-earn/flexible/")
+    assert endpoint_budget_key("binance", "/sapi/v1/simple-earn/locked/history/rewardsRecord") != rewards
+
+
+# -- Binance /sapi: an IP budget per endpoint, paced by the fetcher ----------------------------------------------
+
+SAPI_WINDOW_S = 2
+SAPI_PER_WINDOW = 60  # deposit history: 60 calls of weight 1 in any 2 s from one IP
+WALKERS = 4  # syncs at once in each worker process
+WINDOWS = 20  # 90-day windows each walk reads: one call each (fewer than 1,000 deposits in every window)
+DEPOSITS_PATH = "/sapi/v1/capital/deposit/hisrec"
+
+
+async def sapi_workers(mode: str, emulator: BinanceEmulator, database_url: str) -> tuple[list[dict[str, Any]], float]:
+    """Two worker-like processes, each with its own key and `WALKERS` deposit walks; what each saw and the seconds
+    from the signal to go (both ready) until the last ended."""
+    started = []
+    for _ in range(2):
+        key = emulator.add_key()
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "DATABASE_URL": database_url,
+            "BINANCE_API_KEY": key.api_key,
+            "BINANCE_SECRET": key.secret,
+        }
+        arguments = [mode, emulator.base_url, WALKERS, WINDOWS, SAPI_PER_WINDOW, SAPI_WINDOW_S]
+        started.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.sapi_budget_requester",
+                *map(str, arguments),
+                cwd=REPO,
+                env=environment,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        )
+    for process in started:
+        assert process.stdout is not None
+        assert (await asyncio.wait_for(process.stdout.readline(), 60)).strip() == b"ready"
+    go = time.monotonic()
+    outputs = await asyncio.gather(*(asyncio.wait_for(process.communicate(b"go\n"), 60) for process in started))
+    elapsed = time.monotonic() - go
+    return [json.loads(out.decode().strip().splitlines()[-1]) for out, _err in outputs], elapsed
+
+
+async def test_two_workers_walking_a_sapi_endpoint_share_its_ip_budget() -> None:
+    limits = BinanceLimits(sapi_ip_weight_per_minute=SAPI_PER_WINDOW, window_ms=SAPI_WINDOW_S * 1000)
+    calls = 2 * WALKERS * WINDOWS  # 160: the budget of more than two windows
+    async with fresh_database() as url:
+        await migrated(url)
+        async with BinanceEmulator(seed=5, listed_symbols=3, limits=limits) as emulator:
+            # Each process with its own budgets (SQLite's way): together they spend up to twice the IP's budget;
+            # reading the used-weight header back does not stop both of them sending into the last room.
+            alone, _elapsed = await sapi_workers("local", emulator, url)
+            assert emulator.budgets.refusals["sapi_ip"] > 0, "two processes with their own budgets went unrefused"
+            assert sum(outcome["refused_walks"] for outcome in alone) > 0
+
+            emulator.budgets.reset()
+            emulator.requests.reset()
+            shared, elapsed = await sapi_workers("shared", emulator, url)
+            refusals, served = emulator.budgets.refusals["sapi_ip"], emulator.requests.count(DEPOSITS_PATH)
+
+    assert refusals == 0
+    assert [outcome["refused_walks"] for outcome in shared] == [0, 0]
+    assert [outcome["calls"] for outcome in shared] == [WALKERS * WINDOWS] * 2
+    assert served == calls
+    # One budget lets call n + 60 go no sooner than 2 s after call n: 160 calls span at least two windows. Two
+    # budgets (each process its own) would have let them through in one.
+    assert elapsed >= (calls - 1) // SAPI_PER_WINDOW * SAPI_WINDOW_S
+    # Leased in batches: growing to eight calls a lease while the walks keep a process busy.
+    assert all(outcome["round_trips"] <= WALKERS * WINDOWS / 2 for outcome in shared)

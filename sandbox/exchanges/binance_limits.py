@@ -8,7 +8,9 @@
   budget). Over it: "always 429 — the 418 IP-ban escalation does not apply".
 
 Binance does not say whether its minute slides or starts on the clock; a sliding minute is the stricter of the two
-for a client that bursts, so that is what is counted here.
+for a client that bursts, so that is what is counted here. An IP-limited ``/sapi`` budget is the address's: every
+client and key calling from it spends the same one (owner = the IP), as one Binance would count several processes of
+one deployment.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class BinanceLimits:
     # USDⓈ-M and COIN-M futures: one budget each per IP, 2,400 a minute (their General Info pages, "IP Limits").
     fapi_weight_per_minute: int = 2400
     dapi_weight_per_minute: int = 2400
+    # Every budget here is "per minute" (docs/exchange-apis/binance.md, "Rate limits": the wallet docs' Limits and the
+    # general LIMITS page). Tests shrink the window with a limit to reach a budget's edge in seconds.
+    window_ms: int = MINUTE_MS
     # The docs say only that "repeatedly violating rate limits" earns a 418 and that bans "scale in duration for
     # repeat offenders, from 2 minutes to 3 days" (LIMITS). How many 429s make "repeatedly" and how a ban scales are
     # not documented: this emulator's choice, within that range, is a ban after this many 429s in a row, lasting
@@ -69,6 +74,7 @@ class WeightBudgets:
         self._violations: Counter[str] = Counter()
         self._bans: dict[str, int] = {}
         self._ban_counts: Counter[str] = Counter()
+        self.refusals: Counter[Bucket] = Counter()  # answers refused for weight, per budget kind (read by tests)
 
     def reset(self, limits: BinanceLimits | None = None) -> None:
         """Forget spent weight, violations and bans (as if the test waited them out); count by `limits` from now."""
@@ -77,6 +83,7 @@ class WeightBudgets:
         self._violations.clear()
         self._bans.clear()
         self._ban_counts.clear()
+        self.refusals.clear()
 
     def banned(self, path: str, ip: str, now: int) -> Refusal | None:
         """A banned IP gets 418 on ``/api`` whatever it asks; bans do not reach ``/sapi``."""
@@ -103,13 +110,14 @@ class WeightBudgets:
         scope = "" if bucket in ("api", "fapi", "dapi") else path
         window = self._windows.get((bucket, scope, owner))
         if window is None:
-            window = self._windows[(bucket, scope, owner)] = SlidingWindow(self.limit_of(bucket), MINUTE_MS)
+            window = self._windows[(bucket, scope, owner)] = SlidingWindow(self.limit_of(bucket), self.limits.window_ms)
         fits = window.try_spend(now, weight)
         headers[WEIGHT_HEADERS[bucket]] = str(window.used(now))
         if fits:
             if bucket == "api":
                 self._violations[ip] = 0
             return None
+        self.refusals[bucket] += 1
         if bucket == "api":
             self._violations[ip] += 1
             if self._violations[ip] > self.limits.violations_before_ban:

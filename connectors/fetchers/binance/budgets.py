@@ -6,9 +6,13 @@ nothing from convert history's 180,000 (3,000 a call), and neither touches the d
 (IP weight 1 and 10 of their own 12,000 each). ccxt knows one leaky bucket per client, priced for the shared `/api`
 budget; `connectors.clients` takes these endpoints off it (`SELF_PACED`) and this module paces them instead:
 
-- a UID budget belongs to the account, so each fetcher (one sync of one account) has its own;
+- a UID budget belongs to the account, so each fetcher (one sync of one account) has its own. It is not shared
+  between processes: a sync holds its account's lease (bot/sync), so two workers never sync one account at once. (Two
+  Tallybot accounts holding keys of one Binance account do count apart; Binance's UID header, read back, tempers it.)
 - an IP budget belongs to the machine's address, so every client of one `ClientPool` shares it
-  (`connectors.clients.shared_by_exchange`).
+  (`connectors.clients.shared_by_exchange`). On PostgreSQL, where workers on one IP each have a pool, every call is
+  also taken from the endpoint's row in the deployment's budget table (connectors/exchange_budget.py `take_window`,
+  row `x:binance:<path>`), leased in batches: the deployment together stays within one IP's budget.
 
 Each budget counts our own spends over a sliding minute and what Binance's header last reported for it (another app
 on the same account or IP may spend too). A call that would not fit waits for room, up to `max_pause` seconds; a
@@ -24,6 +28,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.exchange_budget import DEPLOYMENT_BUDGET, SharedExchangeBudget, WindowBudget, endpoint_budget_key
 from connectors.fetchers.base import RateLimited
 from connectors.fetchers.windows import header
 from connectors.profiles import Endpoint
@@ -55,18 +60,19 @@ SAPI_RULES: Mapping[Endpoint, SapiRule] = {
 class MinuteBudget:
     """One budget: weight per sliding minute, spent by our calls and reported by Binance's header."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, window: float = MINUTE_S) -> None:
         self.per_minute = per_minute
+        self.window = window  # Binance's minute; tests shrink it with the emulator's
         # Callers of one budget (several syncs share an IP budget) queue in order: none overtakes a waiting one.
         self.turn = asyncio.Lock()
         self._spent: deque[tuple[float, int]] = deque()
         self._reported: tuple[float, int] | None = None  # (when, used weight) from the last answer
 
     def _used(self, now: float) -> int:
-        while self._spent and self._spent[0][0] <= now - MINUTE_S:
+        while self._spent and self._spent[0][0] <= now - self.window:
             self._spent.popleft()
         own = sum(weight for _, weight in self._spent)
-        if self._reported is not None and now - self._reported[0] < MINUTE_S:
+        if self._reported is not None and now - self._reported[0] < self.window:
             return max(own, self._reported[1])
         return own
 
@@ -78,10 +84,10 @@ class MinuteBudget:
         for spent_at, spent in self._spent:
             excess -= spent
             if excess <= 0:
-                return spent_at + MINUTE_S - now
+                return spent_at + self.window - now
         # Someone else (another app on this account or IP) spent it: wait a whole window from what we saw last.
         seen = self._reported[0] if self._reported is not None else now
-        return max(seen + MINUTE_S - now, 1.0)
+        return max(seen + self.window - now, min(1.0, self.window))
 
     def take(self, weight: int, now: float) -> None:
         self._spent.append((now, weight))
@@ -91,7 +97,7 @@ class MinuteBudget:
 
 
 class SapiPacing:
-    """The budgets one sync draws on: the account's UID budgets, and the pool's shared IP budgets."""
+    """The budgets one sync draws on: the account's UID budgets, and the pool's (and deployment's) IP budgets."""
 
     def __init__(
         self,
@@ -100,39 +106,56 @@ class SapiPacing:
         uid_weight_per_minute: int = UID_WEIGHT_PER_MINUTE,
         ip_weight_per_minute: int = IP_WEIGHT_PER_MINUTE,
         max_pause: float = 65.0,
+        window_seconds: float = MINUTE_S,
     ) -> None:
         self.max_pause = max_pause
         self.uid_weight_per_minute = uid_weight_per_minute
         self.ip_weight_per_minute = ip_weight_per_minute
-        self._uid: dict[Endpoint, MinuteBudget] = {}
+        self.window_seconds = window_seconds
+        self._uid: dict[str, MinuteBudget] = {}
         self._ip: dict[str, MinuteBudget] = shared.setdefault("binance_sapi_ip_budgets", {})
+        deployment = shared.get(DEPLOYMENT_BUDGET)  # set by the pool on PostgreSQL; None: this process alone
+        self.deployment = deployment if isinstance(deployment, SharedExchangeBudget) else None
 
     def budget(self, endpoint: Endpoint) -> MinuteBudget | None:
         rule = SAPI_RULES.get(endpoint)
-        if rule is None:
-            return None
-        if rule.uid:
-            return self._uid.setdefault(endpoint, MinuteBudget(self.uid_weight_per_minute))
-        return self._ip.setdefault(rule.path, MinuteBudget(self.ip_weight_per_minute))
+        return None if rule is None else self.budget_of(rule.path, uid=rule.uid)
+
+    def budget_of(self, path: str, *, uid: bool) -> MinuteBudget:
+        """The budget of the endpoint at `path`: the account's (UID) or the IP's."""
+        if uid:
+            return self._uid.setdefault(path, MinuteBudget(self.uid_weight_per_minute, self.window_seconds))
+        return self._ip.setdefault(path, MinuteBudget(self.ip_weight_per_minute, self.window_seconds))
 
     async def spend(self, endpoint: Endpoint) -> None:
         """Wait until the endpoint's next call fits its budget, and count it; RateLimited past `max_pause`."""
-        budget, rule = self.budget(endpoint), SAPI_RULES.get(endpoint)
-        if budget is None or rule is None:
-            return
+        rule = SAPI_RULES.get(endpoint)
+        if rule is not None:
+            await self.spend_path(rule.path, rule.weight, uid=rule.uid, endpoint=endpoint)
+
+    async def spend_path(self, path: str, weight: int, *, uid: bool, endpoint: Endpoint) -> None:
+        """`spend` for any `/sapi` path of `weight` (the wallet kinds' lists name theirs by path)."""
+        budget = self.budget_of(path, uid=uid)
         async with budget.turn:
             # Checked again after each sleep: a header may have reported other apps' spending meanwhile.
-            while (wait := budget.wait_for(rule.weight, time.monotonic())) > 0:
+            while (wait := budget.wait_for(weight, time.monotonic())) > 0:
                 if wait > self.max_pause:
                     raise RateLimited(endpoint, round(wait, 1))
                 await asyncio.sleep(wait)
-            budget.take(rule.weight, time.monotonic())
+            if not uid and self.deployment is not None:
+                limit = WindowBudget(self.ip_weight_per_minute, self.window_seconds, weight)
+                key = endpoint_budget_key("binance", path)
+                if (wait := await self.deployment.take_window(key, limit, max_wait=self.max_pause)) > 0:
+                    raise RateLimited(endpoint, round(wait, 1))
+            budget.take(weight, time.monotonic())
 
     def observe(self, endpoint: Endpoint, headers: Mapping[str, Any] | None) -> None:
         """What Binance says this endpoint's budget has used (its own header: IP or UID)."""
-        budget, rule = self.budget(endpoint), SAPI_RULES.get(endpoint)
-        if budget is None or rule is None:
-            return
-        text = header(headers, UID_HEADER if rule.uid else IP_HEADER)
+        rule = SAPI_RULES.get(endpoint)
+        if rule is not None:
+            self.observe_path(rule.path, headers, uid=rule.uid)
+
+    def observe_path(self, path: str, headers: Mapping[str, Any] | None, *, uid: bool) -> None:
+        text = header(headers, UID_HEADER if uid else IP_HEADER)
         if text is not None and text.isdigit():
-            budget.report(int(text), time.monotonic())
+            self.budget_of(path, uid=uid).report(int(text), time.monotonic())
