@@ -51,16 +51,18 @@ Scripted roles (``BinanceEmulator(sub_account=...)``), amounts fixed, days befor
 | master | 5 | from alice to sub-account bob (not the master's money) | – |
 | master | 12 | from bob to the master, in the spot transfer list only (not the universal one) | +70 USDT |
 
-The master's futures wallets (``with_master_futures`` folds them into the emulator's ``/fapi`` and ``/dapi``
-balances; role "master", the sub-accounts created 25 days back, or "master-old-futures", created 45 days back):
+The master's futures wallets, for the roles "master-futures" (its sub-accounts created 25 days back) and
+"master-old-futures" (created 45 days back, as the plain master's); ``with_master_futures`` folds what they moved
+into the emulator's ``/fapi`` and ``/dapi`` balances (the "master-futures" rows are "master-old-futures"'s too; both
+have the plain master's spot moves):
 
 | role | days | row | this account's futures |
 | --- | --- | --- | --- |
-| master | 22 | alice's USDⓈ-M wallet to the master's, futures list | +750 USDT (USDⓈ-M) |
-| master | 14 | the master's USDⓈ-M wallet to bob's, futures list | -200 USDT (USDⓈ-M) |
-| master | 11 | alice to bob, USDⓈ-M, futures list (not the master's money) | – |
-| master | 9 | the master's USDT_FUTURE to alice's, universal and futures lists (one tranId) | -120 USDT (USDⓈ-M) |
-| master | 6 | bob's COIN-M wallet to the master's, futures list | +0.015 BTC (COIN-M) |
+| master-futures | 22 | alice's USDⓈ-M wallet to the master's, futures list | +750 USDT (USDⓈ-M) |
+| master-futures | 14 | the master's USDⓈ-M wallet to bob's, futures list | -200 USDT (USDⓈ-M) |
+| master-futures | 11 | alice to bob, USDⓈ-M, futures list (not the master's money) | – |
+| master-futures | 9 | the master's USDT_FUTURE to alice's, universal and futures list (one tranId) | -120 USDT |
+| master-futures | 6 | bob's COIN-M wallet to the master's, futures list | +0.015 BTC (COIN-M) |
 | master-old-futures | 40 | alice's COIN-M wallet to the master's: older than the list's month | +0.04 BTC (COIN-M) |
 """
 
@@ -89,7 +91,8 @@ Json = dict[str, Any]
 NO_SUB_FUNCTION = (-8012, "Sub-account function is not enabled.")
 SUB_ONLY = (-12022, "This endpoint is allowed to request from sub account only")
 SUB, MASTER = "sub", "master"
-MASTER_OLD_FUTURES = "master-old-futures"  # a master whose sub-accounts are older, with a futures move of 40 days
+MASTER_FUTURES = "master-futures"  # a master that also moved futures money with its sub-accounts (created 25 days back)
+MASTER_OLD_FUTURES = "master-old-futures"  # the same, its sub-accounts 45 days old, one futures move of 40 days
 MASTER_EMAIL, ALICE, BOB = "owner@example.com", "alice_virtual@example.com", "bob_virtual@example.com"
 THIS_SUB = "carol_virtual@example.com"
 UNIVERSAL_SPAN_MS = 7 * DAY_MS  # "must be less than 7 days"
@@ -211,7 +214,7 @@ def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
             _sub_row("master", MASTER_EMAIL, 1, "15", "PROCESS", next(tran), ago(4)),
         )
         return SubAccountScript(SUB, sub_history=rows)
-    if role in (MASTER, MASTER_OLD_FUTURES):
+    if role in (MASTER, MASTER_FUTURES, MASTER_OLD_FUTURES):
         universal: tuple[Json, ...] = (
             _universal(MASTER_EMAIL, ALICE, "300", next(tran), ago(16)),
             _universal(ALICE, MASTER_EMAIL, "120", next(tran), ago(8)),
@@ -219,18 +222,21 @@ def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
         )
         spot_only = (_spot(BOB, MASTER_EMAIL, "70", next(tran), ago(12)),)
         funded = DepositRecord("7700301", f"{0xCD:064x}", "USDT", "TRX", Decimal(1000), "master-dep", ago(20))
-        between_futures = {"fromAccountType": "USDT_FUTURE", "toAccountType": "USDT_FUTURE"}
-        universal += (_universal(MASTER_EMAIL, ALICE, "120", next(tran), ago(9)) | between_futures,)
-        futures: tuple[Json, ...] = (
-            _futures(1, ALICE, MASTER_EMAIL, "USDT", "750") | {"tranId": next(tran), "time": ago(22)},
-            _futures(1, MASTER_EMAIL, BOB, "USDT", "200") | {"tranId": next(tran), "time": ago(14)},
-            _futures(1, ALICE, BOB, "USDT", "90") | {"tranId": next(tran), "time": ago(11)},
-            _futures(2, BOB, MASTER_EMAIL, "BTC", "0.015") | {"tranId": next(tran), "time": ago(6)},
-        )
-        created = ago(25)
+        created = ago(45)
+        futures: tuple[Json, ...] = ()
+        if role != MASTER:
+            between_futures = {"fromAccountType": "USDT_FUTURE", "toAccountType": "USDT_FUTURE"}
+            universal += (_universal(MASTER_EMAIL, ALICE, "120", next(tran), ago(9)) | between_futures,)
+            futures = (
+                _futures(1, ALICE, MASTER_EMAIL, "USDT", "750") | {"tranId": next(tran), "time": ago(22)},
+                _futures(1, MASTER_EMAIL, BOB, "USDT", "200") | {"tranId": next(tran), "time": ago(14)},
+                _futures(1, ALICE, BOB, "USDT", "90") | {"tranId": next(tran), "time": ago(11)},
+                _futures(2, BOB, MASTER_EMAIL, "BTC", "0.015") | {"tranId": next(tran), "time": ago(6)},
+            )
+        if role == MASTER_FUTURES:
+            created = ago(25)
         if role == MASTER_OLD_FUTURES:
             futures += (_futures(2, ALICE, MASTER_EMAIL, "BTC", "0.04") | {"tranId": next(tran), "time": ago(40)},)
-            created = ago(45)
         return SubAccountScript(
             MASTER,
             universal=universal,

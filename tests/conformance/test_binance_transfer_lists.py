@@ -26,7 +26,7 @@ from connectors.fetchers.binance.transfers import BinanceTransfers
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
-from sandbox.exchanges.binance_subaccounts import ALICE, MASTER
+from sandbox.exchanges.binance_subaccounts import ALICE, MASTER_FUTURES
 from tests.conformance.corpus import shape_differences
 
 D = Decimal
@@ -198,7 +198,7 @@ async def test_an_account_without_sub_accounts_is_refused_as_recorded(
 @pytest.fixture
 async def master() -> AsyncIterator[Any]:
     """A client of a master account with two sub-accounts and futures moves with them."""
-    emulator = BinanceEmulator(seed=406, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account=MASTER)
+    emulator = BinanceEmulator(seed=406, profile=QUIET, listed_symbols=20, limits=UNLIMITED, sub_account=MASTER_FUTURES)
     async with emulator:
         key = emulator.add_key(label="read-only")
         pool = ClientPool({"binance": emulator.base_url})
