@@ -1,18 +1,27 @@
 """Claiming a pending upload (bot/pending_uploads.py): one claim wins, only the sender's, only while fresh; given
-back, it keeps its age. On SQLite and PostgreSQL."""
+back, it keeps its age. A claim is a lease: a press whose process died holds the upload until CLAIM_LEASE has
+passed, then the next press imports the file, once. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from bot.context import SERVICES_KEY, Services
 from bot.imports import ImportReport, ImportService, NewAccount, template_csv
 from bot.pending_uploads import CLAIM_LEASE, PENDING_TTL, ClaimLost, PendingUploads, Upload
 from db.engine import Database
 from db.models import Integration, Transaction
+from db.types import utcnow
+from i18n import t
+from sandbox.botapi import BotApiEmulator
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot
+from tests.test_upload_claim_e2e import bot_settings, upload_to_new_binance_account
 
 ADA, BOB = 1001, 1002
 SENT_AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -181,3 +190,41 @@ async def test_newer_uploads_do_not_push_out_one_being_imported(database: Databa
 
     assert template_report_counts(report) == ("Binance-1", 2, 0)
     assert [u.name for u in waiting if u is not None] == ["newer-1.csv", "newer-2.csv", "newer-3.csv"]
+
+
+# -- the same through the bot: a replica claimed the press and died before it edited the message ------------------
+
+
+async def test_through_the_bot_a_dead_replicas_claim_refuses_presses_until_it_lapses_then_one_imports_the_file(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, database_url: str, database: Database
+) -> None:
+    """Two files, each pressed on a replica that claimed it and was killed before it answered or edited the menu
+    (the claim is that replica's first write; nothing else of the press happened). Its buttons still show. One was
+    claimed just now: a press is refused. The other was claimed a lease ago (the bot's clock cannot be moved, so the
+    dead replica's is set back): a press imports it once. Before, the claim deleted the row and both were lost."""
+    async with running_bot(bot_settings(telegram, tmp_path, database_url)) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        just_now = await upload_to_new_binance_account(ada, "just-now.csv", template_csv())
+        held_menu = ada.last_menu("Binance")
+        lease_ago = await upload_to_new_binance_account(ada, "lease-ago.csv", template_csv())
+        lapsed_menu = ada.last_menu("Binance")
+        assert held_menu.message_id != lapsed_menu.message_id
+        dead_now = await PendingUploads(database).claim(ADA, just_now)
+        dead_before = await PendingUploads(database, clock=lambda: utcnow() - CLAIM_LEASE).claim(ADA, lease_ago)
+        assert dead_now is not None and dead_before is not None
+
+        refused = await telegram.press_button(ada.user, held_menu, "Binance")
+        await telegram.wait_until(lambda: telegram.callback_answer(refused) is not None)
+        done = await ada.press_for("Binance", "imported into")  # the newest menu: the one claimed a lease ago
+        accounts = await services.integrations.list(ADA)
+        counts = [await services.integrations.transaction_count(ADA, a.id) for a in accounts]
+        held_text = telegram.message(ada.chat_id, held_menu.message_id).text or ""
+        answer = telegram.callback_answer(refused)
+        afterwards = [await PendingUploads(database).get(ADA, token) for token in (just_now, lease_ago)]
+
+    assert answer is not None and answer.text == t("button.stale"), "held by a press that may still be running"
+    assert "Which exchange" in held_text, "the refused press left the menu as it was"
+    assert done.message_id == lapsed_menu.message_id
+    assert "New: 2" in (done.text or ""), done.text  # the template's two rows
+    assert [(a.account_name, n) for a, n in zip(accounts, counts, strict=True)] == [("Binance-1", 2)]
+    assert afterwards == [None, None], "one still held by the dead replica, the other imported"
