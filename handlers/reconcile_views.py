@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from bot.reconcile import AccountReconciliation, AssetBalance, Cause, Outcome
+from bot.reconcile.views import products
 from bot.reconcile.views import reason as reason
 from bot.reconcile.views import sync_line as sync_line
 from connectors.profiles import Endpoint, endpoint_label
@@ -23,6 +24,7 @@ CAUSE_IDS: Mapping[str, str] = {
     Cause.KIND_OFF: msgid("reconcile.cause.kind_off"),
     Cause.KEY_DENIED: msgid("reconcile.cause.key_denied"),
     Cause.NOT_FETCHED: msgid("reconcile.cause.not_fetched"),
+    Cause.NOT_READ_YET: msgid("reconcile.cause.not_read_yet"),
     Cause.QUOTE_MARKETS: msgid("reconcile.cause.quote_markets"),
     Cause.QUOTE_SCANNING: msgid("reconcile.cause.quote_scanning"),
     Cause.UNKNOWN: msgid("reconcile.cause.unknown"),
@@ -78,6 +80,7 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
         Cause.KIND_OFF: {"endpoints": kinds},
         Cause.KEY_DENIED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.NOT_FETCHED: {"endpoints": kinds, "exchange": escape(exchange)},
+        Cause.NOT_READ_YET: {"products": escape(products(args.get("products"), locale)), "exchange": escape(exchange)},
         Cause.QUOTE_MARKETS: {"asset": escape(balance.asset)},
         Cause.QUOTE_SCANNING: {
             "asset": escape(balance.asset),

@@ -1,9 +1,9 @@
 """The most likely cause of a difference between the exchange's balance and the history's, from the coverage the
 syncs recorded: an endpoint that failed, history before the API's reach, before the chosen sync-from date, a kind
-the user switched off, the key may not read or Tallybot does not fetch, or, for an asset that quotes markets, trades
-in a market not found.
+the user switched off, the key may not read or Tallybot does not fetch, a product Tallybot does not read on that
+exchange yet, or, for an asset that quotes markets, trades in a market not found.
 
-A cause is a code with arguments (endpoint codes, ISO dates): never English, rendered by the views.
+A cause is a code with arguments (endpoint codes, ISO dates, catalogue ids): never English, rendered by the views.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from connectors.fetchers.gate.futures import OPTIONS_NOT_READ
+from connectors.fetchers.htx.futures import COIN_MARGINED, DELIVERY_ACCOUNTS
+from connectors.fetchers.kucoin.futures import UNIFIED_NOT_READ
+from i18n import msgid
+
 EPOCH_YEAR = 1990  # a gap starting before this is open-ended: "from the account's start"
 
 
@@ -25,6 +30,7 @@ class Cause(StrEnum):
     KIND_OFF = "kind_off"
     KEY_DENIED = "key_denied"  # the key may not read a kind (Bybit's Earn unticked): give it the permission
     NOT_FETCHED = "not_fetched"
+    NOT_READ_YET = "not_read_yet"  # a product of a kind Tallybot reads, not read on this exchange yet (NOT_READ)
     QUOTE_MARKETS = "quote_markets"
     QUOTE_SCANNING = "quote_scanning"  # QUOTE_MARKETS while a scan of that quote's markets runs (scan.py)
     UNKNOWN = "unknown"
@@ -35,6 +41,34 @@ INFLOW_KINDS = ("deposits", "spot_trades", "convert", "earn_rewards", "funding",
 OUTFLOW_KINDS = ("withdrawals", "spot_trades", "convert", "funding", "futures_trades", "ledger")
 
 
+# Products Tallybot does not read yet on an exchange whose kind it does read, by the text the fetcher gives when the
+# account shows them (a skip's notice or a gap's reason), each with its name in a cause's sentence. Such history is
+# certainly missing: never "out of the API's reach" (a gap) nor "a kind the account does not use" (a skip).
+NOT_READ: dict[str, str] = {
+    UNIFIED_NOT_READ.id: msgid("reconcile.product.kucoin_unified_futures"),
+    OPTIONS_NOT_READ.id: msgid("reconcile.product.gate_options"),
+    COIN_MARGINED[DELIVERY_ACCOUNTS]: msgid("reconcile.product.htx_coin_margined_futures"),
+}
+
+
+def concerns(market: str, asset: str) -> bool:
+    """Whether history of this market ("" : every asset's) can move this asset."""
+    # Only a unified symbol names its assets; an exchange's own id (BTCUSDT) cannot be split, so it concerns all.
+    if "/" not in market:
+        return True
+    return asset in market.split(":")[0].split("/")
+
+
+@dataclass(frozen=True, slots=True)
+class NotRead:
+    endpoint: str
+    product: str  # a catalogue id: the product's name inside a sentence
+    market: str = ""  # a gap's market, when the fetcher named one
+
+    def concerns(self, asset: str) -> bool:
+        return concerns(self.market, asset)
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     endpoint: str
@@ -43,10 +77,7 @@ class Gap:
     market: str = ""  # "BASE/QUOTE" when the gap is one market's ("": every asset's)
 
     def concerns(self, asset: str) -> bool:
-        # Only a unified symbol names its assets; an exchange's own id (BTCUSDT) cannot be split, so it concerns all.
-        if "/" not in self.market:
-            return True
-        return asset in self.market.split(":")[0].split("/")
+        return concerns(self.market, asset)
 
 
 @dataclass(slots=True)
@@ -60,6 +91,7 @@ class Coverage:
     denied: list[str] = field(default_factory=list)  # of those, kinds the key may not read
     switched_off: list[str] = field(default_factory=list)  # endpoints the user turned off
     off_by_default: list[str] = field(default_factory=list)  # offered, off for a new account, not switched on
+    not_read: list[NotRead] = field(default_factory=list)  # products the account shows, Tallybot does not read yet
     sync_from: date | None = None
 
 
@@ -86,10 +118,14 @@ def coverage_from(
             if newest and result.get("status") == "failed":
                 coverage.failed.append(endpoint)
             if newest and result.get("status") == "skipped":
-                (coverage.unused if result.get("unused") else coverage.skipped).append(endpoint)
+                if not _note_not_read(coverage, endpoint, result.get("note")):
+                    (coverage.unused if result.get("unused") else coverage.skipped).append(endpoint)
                 if result.get("denied"):
                     coverage.denied.append(endpoint)
             for gap in result.get("gaps") or ():
+                # Every run's: a product once held and not read left history missing that no later run brings.
+                if _note_not_read(coverage, endpoint, gap.get("reason"), str(gap.get("market") or "")):
+                    continue
                 if gap.get("end"):
                     start = _day(gap.get("start"))
                     begins = start if start is not None and start.year >= EPOCH_YEAR else None
@@ -129,10 +165,21 @@ def likely_cause(
     # Denied before not fetched: Tallybot does fetch that kind; this key cannot read it, and a new key is the fix.
     if coverage.denied:
         return Cause.KEY_DENIED, {"endpoints": coverage.denied}
+    # A product the account shows and Tallybot does not read yet (KuCoin's unified futures, Gate's options): certain,
+    # and its fix is a file, not an earlier sync-from date.
+    not_read = [found for found in coverage.not_read if found.endpoint in kinds and found.concerns(asset)]
+    if not_read:
+        return Cause.NOT_READ_YET, {
+            "endpoints": list(dict.fromkeys(found.endpoint for found in not_read)),
+            "products": list(dict.fromkeys(found.product for found in not_read)),
+        }
     if coverage.skipped:
         return Cause.NOT_FETCHED, {"endpoints": coverage.skipped}
     if coverage.sync_from is not None:
-        return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat()}
+        # A quote not scanned yet is scanned all the same (scan.py): a market traded and emptied after the date is
+        # inside the range the user chose, and only a scan finds it.
+        scan = {"quote": True} if asset in quotes - scanned else {}
+        return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat(), **scan}
     if asset in quotes - scanned:
         return Cause.QUOTE_MARKETS, {"asset": asset}
     # A kind skipped because the account shows no sign of using it (no futures wallet, say) or off by default that
@@ -147,6 +194,18 @@ def likely_cause(
     if asset in quotes:
         return Cause.QUOTE_MARKETS, {"asset": asset}  # scanned, still unexplained: a market since delisted, say
     return Cause.UNKNOWN, {}
+
+
+def _note_not_read(coverage: Coverage, endpoint: str, reason: Any, market: str = "") -> bool:
+    """Whether a skip's notice or a gap's reason (as stored: {"id": …, "args": …}) says a product is not read yet;
+    noted once per endpoint, product and market."""
+    product = NOT_READ.get(str(reason.get("id"))) if isinstance(reason, Mapping) else None
+    if product is None:
+        return False
+    found = NotRead(endpoint, product, market)
+    if found not in coverage.not_read:
+        coverage.not_read.append(found)
+    return True
 
 
 def _day(text: str | None) -> date | None:

@@ -49,11 +49,21 @@ class ScanProgress:
     total: int
 
 
+def scans(balance: AssetBalance) -> bool:
+    """Whether this difference asks for a scan of its asset's markets: markets not found (QUOTE_MARKETS), or a quote
+    not scanned yet whose difference is put down to the sync-from date (causes.py marks it `quote`). A market traded
+    and emptied after that date is inside the range the user chose, and only a scan finds it: it probes from that
+    date (the scan's sync keeps only trades from it, as every sync of the account does)."""
+    if balance.cause == Cause.QUOTE_MARKETS:
+        return True
+    return balance.cause == Cause.BEFORE_SYNC_FROM and bool((balance.cause_args or {}).get("quote"))
+
+
 def quotes_to_scan(result: AccountReconciliation, ccxt_id: str) -> frozenset[str]:
     """The quotes whose unexplained balance points at markets not found, where a scan can find them."""
     if ccxt_id not in QUOTE_SCAN_EXCHANGES:
         return frozenset()
-    return frozenset(b.asset for b in result.differences if b.cause == Cause.QUOTE_MARKETS)
+    return frozenset(b.asset for b in result.differences if scans(b))
 
 
 async def scanned_quotes(database: Database, integration_id: int) -> frozenset[str]:
@@ -83,7 +93,7 @@ def with_progress(result: AccountReconciliation, progress: Mapping[str, ScanProg
     balances = []
     for balance in result.balances:
         found = progress.get(balance.asset)
-        if balance.cause == Cause.QUOTE_MARKETS and found is not None:
+        if found is not None and scans(balance):
             args = {"asset": balance.asset, "done": found.done, "total": found.total}
             balance = AssetBalance(balance.asset, balance.reported, balance.explained, str(Cause.QUOTE_SCANNING), args)
         balances.append(balance)

@@ -4,9 +4,11 @@ and the sync workers; the rest of its views (/status, the export) are in handler
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
+from bot.reconcile.causes import NOT_READ
 from bot.reconcile.results import AccountReconciliation, Outcome
-from i18n import Text, render, t, tn
+from i18n import Text, join, render, t, tn
 
 
 def reason(result: AccountReconciliation, locale: str) -> str:
@@ -21,3 +23,10 @@ def sync_line(result: AccountReconciliation, name: str, locale: str) -> str:
     if result.outcome is Outcome.UNREAD:
         return t("reconcile.sync.unread", locale=locale, name=escape(name), reason=reason(result, locale))
     return tn("reconcile.sync.unexplained", len(result.differences), locale=locale, name=escape(name))
+
+
+def products(ids: Any, locale: str) -> str:
+    """The products a `not_read_yet` cause names (catalogue ids, as stored), as a list in a sentence; an id that is
+    no product's (a row stored by another version) is left out."""
+    known = set(NOT_READ.values())
+    return join([Text.of(str(i)) for i in ids or () if i in known], locale) or "—"
