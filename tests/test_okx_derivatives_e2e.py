@@ -6,14 +6,23 @@ savings balance was not read."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bot.context import SERVICES_KEY
+from connectors.fetchers.base import Cursor, FetchReport
+from connectors.fetchers.registry import fetcher_for
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord, RecordKind
 from sandbox.botapi import BotApiEmulator
-from sandbox.exchanges import OkxEmulator
+from sandbox.exchanges import AccountProfile, OkxEmulator
+from sandbox.exchanges.okx import OkxLimits
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.connectors.test_fetch_okx import okx_client
 from tests.test_reconcile_e2e import RECENT, connect
 
 # RECENT: two months of spot history (the account test_reconcile_e2e reconciles); the derivatives script lies within
@@ -45,3 +54,95 @@ async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_
     for label in ("Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):
         assert label in status, status
     assert okx.requests.unexpected == []
+
+
+async def test_positions_opened_and_closed_off_the_order_book_reconcile_too(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    """The same trader also opens and closes positions by block trade, spread trade and a moved position
+    (OFF_BOOK_FILLS). Their bills are types 14, 24 and 32, not 2: read as trade bills, the profit they realized is
+    stored and the history still explains every balance."""
+    async with OkxEmulator(seed=83, profile=RECENT, listed_symbols=20, derivatives=True) as okx:
+        okx.book.derivatives.trade_off_the_book()
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"okx": okx.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], "okx", okx, date.today() - timedelta(days=70))
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    # The eleven of the story above, six off-book fills and three bills that realized something: +400 USDT (the
+    # spread closing the block-opened swap long), +40 USDT (the block trade closing the spread's future short),
+    # +0.005 BTC (the moved-out inverse swap). Left out, 440 USDT and 0.005 BTC would be unexplained.
+    assert "futures trades 20" in summary, summary
+    assert "✅ OKX-1: the history explains every balance." in summary, summary
+    assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
+    assert okx.requests.unexpected == []
+
+
+async def test_off_book_bills_are_read_once_from_bills_archive_and_from_the_quarterly_files() -> None:
+    """The records themselves, by hand from OFF_BOOK_FILLS and OLD_OFF_BOOK_FILLS: each off-book fill with its fee,
+    each bill that realized profit with `balChg - fee` and no fee of its own (the fill has it), whether the bill came
+    from bills-archive (`type` 14, 24, 32) or, older than three months, from a quarterly file (no `type` column:
+    subTypes 204-209, 270-275, 324-329)."""
+    async with OkxEmulator(
+        seed=15, profile=ARCHIVE_PROFILE, listed_symbols=12, limits=FAST, derivatives=True, bill_history=True
+    ) as okx:
+        okx.book.derivatives.trade_off_the_book()
+        expiry = okx.book.derivatives.expiry
+        future = f"ETH/USDT:USDT-{expiry}"
+        async with okx_client(okx) as client:
+            cursors: dict[str, Cursor] = {}
+            records = await _futures(client, cursors)  # and applies for the quarters; OKX prepares them
+            okx.book.archive.ready_after_ms = 0  # two hours later
+            records += await _futures(client, cursors)
+            assert await _futures(client, cursors) == []  # nothing new, nothing twice
+
+    by_hand = [
+        # Block trade: 20 swap contracts of 0.01 BTC, open long at 61000, fee 6.1 USDT.
+        ("buy", "BTC/USDT:USDT", "BTC", Decimal("0.2"), Decimal(12200), Decimal("6.1")),
+        # Spread trade: the swap long closed at 63000 (fee 1.26), the future short opened: 4 x 0.1 ETH at 3100.
+        ("sell", "BTC/USDT:USDT", "BTC", Decimal("0.2"), Decimal(12600), Decimal("1.26")),
+        ("sell", future, "ETH", Decimal("0.4"), Decimal(1240), Decimal("0.124")),
+        # Block trade closing the short at 3000.
+        ("buy", future, "ETH", Decimal("0.4"), Decimal(1200), Decimal("0.12")),
+        # Moved in and out: 10 inverse contracts of 100 USD, at 40000 (0.025 BTC) and 50000 (0.02 BTC), no fee.
+        ("buy", "BTC/USD:BTC", "BTC", Decimal("0.025"), Decimal("0.025"), Decimal(0)),
+        ("sell", "BTC/USD:BTC", "BTC", Decimal("0.02"), Decimal("0.02"), Decimal(0)),
+        # 190 and 150 days back: a spread opens 5 swap contracts long at 52000 (fee 0.52), a block trade closes
+        # them at 54000 (fee 1.35).
+        ("buy", "BTC/USDT:USDT", "BTC", Decimal("0.05"), Decimal(2600), Decimal("0.52")),
+        ("sell", "BTC/USDT:USDT", "BTC", Decimal("0.05"), Decimal(2700), Decimal("1.35")),
+    ]
+    off_book = {"14", "24", "32"}
+    fills = [r for r in records if r.kind is RecordKind.FUTURES_TRADE and r.raw["subType"] not in ("1", "2")]
+    read = [(r.side, r.market, r.asset, r.amount, r.quote_amount, r.fee_amount) for r in fills]
+    assert sorted(read, key=str) == sorted(by_hand, key=str)
+    realized = [r for r in records if r.kind is RecordKind.REALIZED_PNL and r.raw.get("type", "") in off_book]
+    assert sorted((r.market, r.asset, r.amount, r.fee_amount) for r in realized) == sorted(
+        [
+            ("BTC/USDT:USDT", "USDT", Decimal(400), None),  # balChg 398.74 less the fill's fee -1.26
+            (future, "USDT", Decimal(40), None),  # balChg 39.88 less -0.12
+            ("BTC/USD:BTC", "BTC", Decimal("0.005"), None),  # balChg 0.005, no fee
+            # From a quarterly file, its type read from subType 208: balChg 98.65 less -1.35.
+            ("BTC/USDT:USDT", "USDT", Decimal(100), None),
+        ],
+        key=str,
+    )
+
+
+ARCHIVE_PROFILE = AccountProfile(years=0.2, traded_markets=3, trades=20, deposits=3, withdrawals=1, converts=1)
+FAST = OkxLimits(rules={}, default_rule=(100_000, 1_000))
+
+
+async def _futures(client: Any, cursors: dict[str, Cursor]) -> list[NormalizedRecord]:
+    """One sync of the futures trades (fills and the bills of what they realized) from 300 days back."""
+    records: list[NormalizedRecord] = []
+    fetcher = fetcher_for(get_profile("okx"), client)
+    since, until = datetime.now(UTC) - timedelta(days=300), datetime.now(UTC)
+    async for page in fetcher.fetch(
+        Endpoint.FUTURES_TRADES, since=since, until=until, cursors=dict(cursors), report=FetchReport()
+    ):
+        cursors[page.market] = json.loads(json.dumps(page.cursor))
+        records.extend(page.records)
+    return records

@@ -50,6 +50,11 @@ class Fill:
     fee_ccy: str  # "settle", "base" or "quote"
     pnl: str = "0"
     premium: str = "0"
+    # The bill's type and subType: 2 trade (subType 1 buy, 2 sell) unless the script says otherwise, e.g. 14 block
+    # trade (204-209), 24 spread trading (270-275), 32 move position (324-329); fills-history lists the fill with
+    # the same subType ("Transaction details (last 3 months)": `subType` "Transaction type").
+    bill_type: str = "2"
+    sub_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,29 @@ OLD_BILLS = (
     Bill(120, "7", "9", "USDT", "-0.12"),
 )
 
+# A trader who also trades off the order book (`OkxDerivatives.trade_off_the_book()`): block trades (RFQ), spread
+# trades (Nitro Spreads) and positions moved in or out of the account. Each is a fill of fills-history (subTypes
+# 204-209, 270-275, 324-329) and a bill of type 14, 24 or 32; no fee is documented for a moved position, so it has
+# none. Block trades have no order: "ordId: Order ID, always "" for block trading".
+OFF_BOOK_FILLS = (
+    # Block trade: open long 20 swap contracts (0.2 BTC) at 61000; the spread then closes it at 63000: +400 USDT.
+    Fill(28, "swap", "buy", "20", "61000", "-6.1", "settle", bill_type="14", sub_type="206"),
+    Fill(26, "swap", "sell", "20", "63000", "-1.26", "settle", pnl="400", bill_type="24", sub_type="274"),
+    # The spread's other leg opens a short of 4 future contracts (0.4 ETH) at 3100; a block trade closes it at 3000.
+    Fill(26, "future", "sell", "4", "3100", "-0.124", "settle", bill_type="24", sub_type="273"),
+    Fill(22, "future", "buy", "4", "3000", "-0.12", "settle", pnl="40", bill_type="14", sub_type="209"),
+    # 1000 USD of inverse swap moved in long at 40000 (0.025 BTC) and moved out at 50000 (0.02 BTC): +0.005 BTC.
+    Fill(24, "inverse", "buy", "10", "40000", "0", "settle", bill_type="32", sub_type="326"),
+    Fill(21, "inverse", "sell", "10", "50000", "0", "settle", pnl="0.005", bill_type="32", sub_type="328"),
+)
+# Older than bills-archive's three months (with `history=True`): their bills are only in the quarterly files, whose
+# CSV has no `type` column (read from `subType`). A spread opens a long of 5 swap contracts at 52000 and a block
+# trade closes it at 54000: +100 USDT.
+OLD_OFF_BOOK_FILLS = (
+    Fill(190, "swap", "buy", "5", "52000", "-0.52", "settle", bill_type="24", sub_type="272"),
+    Fill(150, "swap", "sell", "5", "54000", "-1.35", "settle", pnl="100", bill_type="14", sub_type="208"),
+)
+
 
 @dataclass(frozen=True)
 class Row:
@@ -117,7 +145,15 @@ class OkxDerivatives:
         self.expiry = _yymmdd(account.now_ms + 30 * DAY_MS)
         self.margin_market = _margin_market(account.markets)
         self.history = enabled and history
+        self.enabled = enabled
+        self.off_book: tuple[Fill, ...] = ()
         self.rows: tuple[Row, ...] = self._lay_out() if enabled else ()
+
+    def trade_off_the_book(self) -> None:
+        """Adds OFF_BOOK_FILLS (and OLD_OFF_BOOK_FILLS with `history`) to the script; called before a sync, as it
+        lays the script out again (every billId moves)."""
+        self.off_book = OFF_BOOK_FILLS + (OLD_OFF_BOOK_FILLS if self.history else ())
+        self.rows = self._lay_out() if self.enabled else ()
 
     def inst_id(self, key: str) -> str:
         if key == "MARGIN":
@@ -188,7 +224,7 @@ class OkxDerivatives:
 
     def _lay_out(self) -> tuple[Row, ...]:
         rows = []
-        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ())
+        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ()) + self.off_book
         bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ())
         events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in fills]
         events += [(b.days_ago, b) for b in bills]
@@ -212,7 +248,9 @@ class OkxDerivatives:
         else:
             inst_type, ccy = CONTRACTS[f.contract].inst_type, CONTRACTS[f.contract].settle
         trade_id = str(900_000_000 + int(bill_id) % 100_000_000)
-        order_id = str(700_000_000_000_000_000 + int(bill_id) % 10**15)
+        block = f.bill_type == "14"  # "ordId: Order ID, always "" for block trading"
+        order_id = "" if block else str(700_000_000_000_000_000 + int(bill_id) % 10**15)
+        sub_type = f.sub_type or ("1" if f.side == "buy" else "2")
         change = Decimal(f.pnl) + Decimal(f.premium) + Decimal(fee)
         fill = {
             "instType": inst_type,
@@ -221,7 +259,7 @@ class OkxDerivatives:
             "ordId": order_id,
             "clOrdId": "",
             "billId": bill_id,
-            "subType": "1" if f.side == "buy" else "2",
+            "subType": sub_type,
             "tag": "",
             "fillPx": price,
             "fillSz": f.size,
@@ -241,7 +279,7 @@ class OkxDerivatives:
             "fillTime": str(ts - 1),
             "feeRate": "-0.0005",
         }
-        bill = _bill(bill_id, ts, inst_type, inst_id, "2", fill["subType"], ccy, change)
+        bill = _bill(bill_id, ts, inst_type, inst_id, f.bill_type, sub_type, ccy, change)
         bill.update({"fee": fee, "pnl": f.pnl, "px": price, "sz": f.size, "ordId": order_id, "tradeId": trade_id})
         bill.update({"execType": "T", "fillTime": str(ts - 1), "mgnMode": "cross"})
         return Row(ts, bill_id, inst_type, fill, bill)

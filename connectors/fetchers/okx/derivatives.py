@@ -22,12 +22,14 @@ on `ts`; the two lists without ids page on `after` a ts (borrow/repay history's 
 reach is told as a gap only when the account shows use before it (signs.py).
 
 Counting each amount once. A derivatives fill carries its fee (`fee`, negative when charged); the trading account's
-bill of the same fill (type 2) says what it did to the balance: `balChg` is the fee plus everything else (the
-documented example: balChg 0.021933823221 = sz 0.021955779 + fee -0.000021955779). So the fill is stored with its
-fee and the bill with `balChg - fee` as realized profit and loss (for swaps and futures that is the bill's `pnl`; for
-options it also holds the premium paid or received). Bills no fill stands behind (3 delivery, 5 liquidation, 9 ADL,
-10 clawback, 34 settlement) are stored as realized profit and loss of `balChg - fee` with their own `fee`. Funding
-(type 8) and interest (type 7) are stored as `balChg`, signed.
+bill of the same fill says what it did to the balance: `balChg` is the fee plus everything else (the documented
+example: balChg 0.021933823221 = sz 0.021955779 + fee -0.000021955779). So the fill is stored with its fee and the
+bill with `balChg - fee` as realized profit and loss (for swaps and futures that is the bill's `pnl`; for options it
+also holds the premium paid or received). fills-history lists, besides order-book trades (subTypes 1-6), the fills of
+block trades (204-209), spread trades (270-275) and moved positions (324-329) ("Transaction details (last 3
+months)", `subType`): their bills (types 14 block trade, 24 spread trading, 32 move position) are read as a trade
+bill is. Bills of 3 delivery, 5 liquidation, 9 ADL, 10 clawback and 34 settlement are stored as realized profit and
+loss of `balChg - fee` with their own `fee`. Funding (type 8) and interest (type 7) are stored as `balChg`, signed.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ FILLS_REACH = timedelta(days=365)
 # Get_Bills_Details_Last_3_Months.md: "This endpoint can retrieve data from the last 3 months."
 BILLS_ARCHIVE_REACH = timedelta(days=90)
 DERIVATIVE_TYPES = ("SWAP", "FUTURES", "OPTION")
-# Bill types of bills-archive (same page): 2 trade, 3 delivery, 5 liquidation, 7 interest deduction, 8 funding fee,
-# 9 ADL, 10 clawback, 34 settlement.
-TRADE_BILL = "2"
+# Bill types of bills-archive (same page) that realize profit or loss. A fill of fills-history stands behind each of
+# FILLED_BILLS and carries its fee: 2 trade, 14 block trade, 24 spread trading, 32 move position (fills-history's
+# `subType` lists their subtypes 1-6, 204-209, 270-275, 324-329). UNFILLED_PNL_BILLS carry their own fee: 3 delivery,
+# 5 liquidation, 9 ADL, 10 clawback, 34 settlement.
+FILLED_BILLS = frozenset({"2", "14", "24", "32"})
 UNFILLED_PNL_BILLS = frozenset({"3", "5", "9", "10", "34"})
 FUNDING_BILL = "8"
 INTEREST_BILL = "7"
@@ -312,14 +316,14 @@ class DerivativeRows:
     # -- bills ------------------------------------------------------------------------------------------------
 
     def pnl(self, row: Mapping[str, Any]) -> Parsed:
-        bill_type = str(row.get("type", ""))
         if str(row.get("instType", "")) not in DERIVATIVE_TYPES:
             return None, None  # a spot or margin bill: its fill says all (the walk asks for derivatives only)
-        if bill_type != TRADE_BILL and bill_type not in UNFILLED_PNL_BILLS:
+        bill_type = str(row.get("type", ""))
+        if bill_type not in FILLED_BILLS and bill_type not in UNFILLED_PNL_BILLS:
             return None, None  # funding, interest and transfers are other lists'
         fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
         change = exact(row["balChg"]) - fee
-        own_fee = bill_type != TRADE_BILL and fee != 0  # a fill carries the fee of a trade bill
+        own_fee = bill_type not in FILLED_BILLS and fee != 0  # a fill carries the fee of a trade bill
         if change == 0 and not own_fee:
             return None, None  # an opening fill: only its fee moved, and the fill has it
         ident = str(row["billId"])
