@@ -10,7 +10,9 @@
 
 docs/exchange-apis/binance.md names each page. Endpoints made of several lists (P2P's two trade types, fiat's four)
 keep one walk cursor per list inside the endpoint's cursor (`{"lists": {name: walk cursor}}`). A P2P order, fiat
-order or payment in progress holds its list's cursor at its time (windows.py), so the next sync stores it once done.
+order or payment in progress holds its list's cursor at its time (windows.py), so the next sync stores it once done;
+a fiat order or payment still unfinished after weeks is let go and named (`sync.gap.pending_released`). A fiat order
+"Order Partial credit Stopped" is held the same way: no page says which amount was credited, so none is stored.
 Each list is paced by its own documented budget, as budgets.py paces the older wallet lists; `request` paces
 Simple Earn's lists (simple_earn.py) the same way.
 """
@@ -67,6 +69,12 @@ P2P_FAILED = frozenset({"CANCELLED", "CANCELLED_BY_SYSTEM"})
 FIAT_ORDER_DONE = frozenset({"successful", "finished"})
 FIAT_PAYMENT_DONE = frozenset({"completed"})
 IN_PROGRESS = frozenset({"processing"})
+# Part credited, then stopped: the fiat pages name the status but neither says which amount was credited (the row's
+# `indicatedAmount` is what was asked, `amount` that less `totalFee`), so Tallybot claims no amount. The order holds
+# the list's cursor as one in progress does, so a later sync re-reads it should Binance settle it (Successful,
+# Refunded, …); still so after HOLD_MAX_AGE_MS the walk lets it go and names it, and reconciliation shows the fiat
+# balance the credited part left unexplained.
+PARTLY_CREDITED = frozenset({"orderpartialcreditstopped"})
 # A purchase paid from the fiat balance; every other method (card, online banking, bank transfer) pays from outside.
 CASH_BALANCE = frozenset({"cashbalance"})
 SIDES = ("sell", "buy")  # by whether the account bought: SIDES[True] is "buy"
@@ -314,7 +322,8 @@ class BinanceWalletKinds:
         changed by exactly what Binance credited or took)."""
         status, when = code(row["status"]), int(row["createTime"])
         if status not in FIAT_ORDER_DONE:
-            return [], hold_if_recent(when) if status in IN_PROGRESS else None
+            # The raw time: the walk holds the cursor at it while recent and names one unfinished for weeks.
+            return [], when if status in IN_PROGRESS | PARTLY_CREDITED else None
         ident, fiat = str(row["orderNo"]), str(row["fiatCurrency"])
         self.evidence.note(fiat, "fiat")
         kind = RecordKind.DEPOSIT if incoming else RecordKind.WITHDRAWAL
@@ -336,7 +345,7 @@ class BinanceWalletKinds:
         """A purchase (or sale) of `obtainAmount` coins for `sourceAmount` fiat, of which `totalFee` is the fee."""
         status, when = code(row["status"]), int(row["createTime"])
         if status not in FIAT_PAYMENT_DONE:
-            return [], hold_if_recent(when) if status in IN_PROGRESS else None
+            return [], when if status in IN_PROGRESS else None  # raw, as a fiat order's
         ident, fiat, coin = str(row["orderNo"]), str(row["fiatCurrency"]), str(row["cryptoCurrency"])
         self.evidence.note(coin, "fiat")
         fiat_total, fee = exact(row["sourceAmount"]), exact(row.get("totalFee") or "0")
@@ -395,6 +404,7 @@ def _page_of(rows: Sequence[Mapping[str, Any]], parse: Parse, token: Any) -> Win
     for row in rows:
         records, hold = parse(row)
         page.records.extend(records)
-        if hold is not None and (page.hold_ms is None or hold < page.hold_ms):
-            page.hold_ms = hold
+        # Each one apart (not only the earliest): the walk lets go of one unfinished for weeks, and the next one
+        # must still hold the cursor.
+        page.pending.extend([hold] if hold is not None else [])
     return page
