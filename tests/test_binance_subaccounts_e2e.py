@@ -63,8 +63,8 @@ async def test_money_moved_between_sub_accounts_and_master_is_explained(
     assert f"internal transfers {moves}" in summary, summary
     assert RECONCILED in summary, summary
     assert "🟢 Binance-1" in status, status
-    # A master's futures list: each of its two sub-accounts, USDⓈ-M and COIN-M, one request each (created 25 days
-    # back: one window within the month); a sub-account's key is no master and asks none.
+    # A master's futures list: each of its two sub-accounts, USDⓈ-M and COIN-M, one request each (nothing before the
+    # month's reach is asked); a sub-account's key is no master and asks none.
     assert futures_lists == (4 if role == MASTER_FUTURES else 0)
 
 

@@ -14,11 +14,11 @@ universal transfer between futures wallets) is one row in the store if Binance g
 page says it does (nor that the universal history lists these moves at all); if the ids differed, the move would be
 counted twice and the master's reconciliation would show it.
 
-Reach: "1 month" is asked as 28 days (the shortest month, an hour inside for the request's signing), one window a
-walk; a walk (one per sub-account and futures type, from the sub-account's creation as the other master walks) asks
-nothing before it. The history before it is a gap of this account (`sync.gap.lookback`) once the sync sees a futures
-move of its own: a master who never moves futures money with its sub-accounts is not marked partial for a list that
-holds nothing of its.
+Reach: "1 month" is asked as 28 days (the shortest month, an hour inside for the request's signing); a walk (one per
+sub-account and futures type, from the sub-account's creation as the other master walks) is one window and asks
+nothing before the reach: one request a walk and a sync (another a full page of 500). The history before the reach is
+a gap of this account (`sync.gap.lookback`) once the sync sees a futures move of its own: a master who never moves
+futures money with its sub-accounts is not marked partial for a list that holds nothing of its.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ from i18n import Text, msgid
 
 FUTURES_TYPES = {1: "usdm", 2: "coinm"}  # "1:USDT-margined Futures, 2: Coin-margined Futures"
 REACH = timedelta(days=28)  # "Cannot be earlier than 1 month ago": no month is shorter
+# No longest range is stated and the reach bounds what is asked: a walk is one window, whatever its start (one request
+# a walk and a sync, where windows of the reach's length would walk empty ones from a sub-account's creation).
+ONE_WINDOW = timedelta(days=100 * 365)
 FUTURES_LIMIT = 500  # "Default value: 50, Max value: 500"
 SENDER, RECEIVER = "from", "to"
 
@@ -93,7 +96,7 @@ def futures_walks(
     return [
         (
             ":".join(("sub", "futures", name, sub)),
-            span_ms(REACH),
+            span_ms(ONE_WINDOW),
             _page(sub, kind, subs, reach, ask, move),
             day,
         )
