@@ -5,6 +5,7 @@ passed, then the next press imports the file, once. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from bot.context import SERVICES_KEY, Services
 from bot.imports import ImportReport, ImportService, NewAccount, template_csv
 from bot.pending_uploads import CLAIM_LEASE, PENDING_TTL, ClaimLost, PendingUploads, Upload
+from bot.settings import Settings
 from db.engine import Database
 from db.models import Integration, Transaction
 from db.types import utcnow
@@ -21,6 +23,8 @@ from i18n import t
 from sandbox.botapi import BotApiEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot
+from tests.reliability.bot_process import UP, clean_environment, start_tallybot
+from tests.reliability.test_hardening_shutdown import big_binance_export
 from tests.test_upload_claim_e2e import bot_settings, upload_to_new_binance_account
 
 ADA, BOB = 1001, 1002
@@ -228,3 +232,61 @@ async def test_through_the_bot_a_dead_replicas_claim_refuses_presses_until_it_la
     assert "New: 2" in (done.text or ""), done.text  # the template's two rows
     assert [(a.account_name, n) for a, n in zip(accounts, counts, strict=True)] == [("Binance-1", 2)]
     assert afterwards == [None, None], "one still held by the dead replica, the other imported"
+
+
+# -- a real `tallybot run` killed with SIGKILL between the claim and the import's commit --------------------------
+
+BIG_FILE_ROWS = 50_000  # tests/reliability/test_hardening_shutdown.py: long enough to be read for a while
+
+
+async def test_a_bot_killed_between_the_claim_and_the_commit_leaves_the_upload_to_be_imported_once(
+    telegram: BotApiEmulator, tmp_path: Path
+) -> None:
+    """The press claims the upload and the bot starts reading the file; SIGKILL. Nothing of the file is stored, the
+    upload is still there (before, the claim had deleted it), held while the dead process's claim runs, and once it
+    lapses the next press takes it and imports the whole file once."""
+    walker = Walker(telegram, telegram.add_user(ADA, "Ada", started=True))
+    data_dir = tmp_path / "data"
+    env = clean_environment(
+        TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url, TALLYBOT_DATA_DIR=str(data_dir)
+    )
+    bot = start_tallybot(tmp_path, env, name="killed")
+    try:
+        await bot.wait_for(UP)
+        sent = await telegram.send_document(
+            walker.user, filename="trades.csv", content=big_binance_export(BIG_FILE_ROWS), mime_type="text/csv"
+        )
+        await walker.reply_to(sent, "Which account")
+        await walker.press_for("New file-only account", "Which exchange")
+        token = (walker.last_menu("Binance").buttons[0].callback_data or "").split(":")[1]
+        await walker.press_for("Binance", "Reading")  # claimed: the claim is the press's first write
+        bot.signal(signal.SIGKILL)
+        await bot.exited(30)
+    finally:
+        bot.stop()
+
+    database = Database(Settings(data_dir=data_dir).effective_database_url)
+    try:
+        left_by_the_kill = await stored(database)
+        while_held = await PendingUploads(database).claim(ADA, token)
+        next_press = await PendingUploads(database, clock=lambda: utcnow() + CLAIM_LEASE).claim(ADA, token)
+        assert next_press is not None
+        report = await ImportService(database).import_file(
+            ADA,
+            NewAccount("binance", "Binance"),
+            next_press.name,
+            telegram.file(next_press.file_id).content,
+            settle=lambda session: PendingUploads(database).settle(session, ADA, next_press),
+        )
+        after = (
+            await stored(database),
+            await PendingUploads(database, clock=lambda: utcnow() + CLAIM_LEASE).get(ADA, token),
+        )
+    finally:
+        await database.dispose()
+
+    assert left_by_the_kill == [], "killed before the import's commit: no account, no rows"
+    assert while_held is None, "the dead process's claim holds until it lapses"
+    assert next_press.name == "trades.csv"
+    assert (report.account_name, report.new, report.already_known) == ("Binance-1", BIG_FILE_ROWS, 0)
+    assert after == ([("Binance-1", BIG_FILE_ROWS)], None)
