@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import SERVICES_KEY, Services
 from bot.imports import ImportReport, ImportService, NewAccount, template_csv
@@ -194,6 +195,42 @@ async def test_newer_uploads_do_not_push_out_one_being_imported(database: Databa
 
     assert template_report_counts(report) == ("Binance-1", 2, 0)
     assert [u.name for u in waiting if u is not None] == ["newer-1.csv", "newer-2.csv", "newer-3.csv"]
+
+
+async def test_a_press_during_the_imports_commit_finds_the_upload_gone_not_pending(database: Database) -> None:
+    """The import deletes the upload first in its write transaction: a press arriving while that transaction is open
+    (its claim lapsed, so nothing else would stop it) waits for the commit and finds the upload gone; there is no
+    moment where the rows are stored and the upload still looks pending, or the reverse."""
+    clock = Clock()
+    uploads = PendingUploads(database, clock=clock)
+    sent = await uploads.add(ADA, "file-1", "history.csv")
+    holder = await uploads.claim(ADA, sent.token)
+    assert holder is not None
+    in_transaction, let_commit = asyncio.Event(), asyncio.Event()
+
+    async def settle_then_wait(session: AsyncSession) -> None:
+        await uploads.settle(session, ADA, holder)
+        in_transaction.set()
+        await let_commit.wait()
+
+    importing = asyncio.create_task(
+        ImportService(database).import_file(
+            ADA, NewAccount("binance", "Binance"), holder.name, template_csv(), settle=settle_then_wait
+        )
+    )
+    await in_transaction.wait()
+    late = PendingUploads(database, clock=lambda: SENT_AT + CLAIM_LEASE)
+    pressing = asyncio.create_task(late.claim(ADA, sent.token))
+    await asyncio.sleep(0.3)  # the press is under way, held by the open transaction
+    waited = not pressing.done()
+    let_commit.set()
+    report = await importing
+    press = await pressing
+
+    assert waited, "the press waits for the import's transaction"
+    assert press is None, "after the commit the upload is gone"
+    assert template_report_counts(report) == ("Binance-1", 2, 0)
+    assert await stored(database) == [("Binance-1", 2)]
 
 
 # -- the same through the bot: a replica claimed the press and died before it edited the message ------------------
