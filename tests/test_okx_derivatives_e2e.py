@@ -22,6 +22,7 @@ from sandbox.exchanges import AccountProfile, OkxEmulator
 from sandbox.exchanges.okx import OkxLimits
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.conformance.corpus import API_EXAMPLES, shape_differences
 from tests.connectors.test_fetch_okx import okx_client
 from tests.test_reconcile_e2e import RECENT, connect
 
@@ -131,6 +132,25 @@ async def test_off_book_bills_are_read_once_from_bills_archive_and_from_the_quar
     )
 
 
+async def test_off_book_fills_and_bills_are_served_in_the_documented_shapes() -> None:
+    """The emulator's block, spread and move-position rows have the documented fields of a fill (fills-history's
+    example) and of a bill (bills-archive's), with the subtypes and bill types the docs list for them."""
+    async with OkxEmulator(seed=15, profile=ARCHIVE_PROFILE, listed_symbols=12, derivatives=True) as okx:
+        okx.book.derivatives.trade_off_the_book()
+        rows = [r for r in okx.book.derivatives.rows if r.bill["type"] in ("14", "24", "32")]
+    fills_doc = json.loads((API_EXAMPLES / "okx" / "fills_history.docs.json").read_text())["response"]
+    bills_doc = json.loads((DOCUMENTED / "bills_archive.docs.json").read_text())["response"]
+    assert shape_differences(fills_doc, {"code": "0", "msg": "", "data": [r.fill for r in rows]}) == []
+    assert shape_differences(bills_doc, {"code": "0", "msg": "", "data": [r.bill for r in rows]}) == []
+    documented = {"14": set(map(str, range(204, 210))), "24": set(map(str, range(270, 276)))}
+    documented["32"] = set(map(str, range(324, 330)))
+    assert len(rows) == 6 and all(r.bill["subType"] in documented[r.bill["type"]] for r in rows)
+    assert all(r.fill is not None and r.fill["subType"] == r.bill["subType"] for r in rows)
+    # "ordId: Order ID, always "" for block trading"
+    assert [r.fill["ordId"] for r in rows if r.fill is not None and r.bill["type"] == "14"] == ["", ""]
+
+
+DOCUMENTED = Path(__file__).resolve().parent / "conformance" / "documented" / "okx"
 ARCHIVE_PROFILE = AccountProfile(years=0.2, traded_markets=3, trades=20, deposits=3, withdrawals=1, converts=1)
 FAST = OkxLimits(rules={}, default_rule=(100_000, 1_000))
 
