@@ -11,7 +11,7 @@ sync of every other account meets).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -340,3 +340,47 @@ async def test_a_futures_move_with_the_master_is_its_deposit_or_withdrawal_and_o
     assert [(r.kind, r.asset, r.amount, r.natural_key, r.occurred_at) for r in received] == [
         (RecordKind.DEPOSIT, "ETH", D(2), "deposit:subaccount:11631474902", at)
     ]
+
+
+async def test_a_full_page_of_the_futures_list_asks_the_next_and_a_window_before_the_month_asks_nothing() -> None:
+    asked: list[dict[str, Any]] = []
+    full = {**FUTURES_TRANSFERS, "transfers": [{**FUTURES_TRANSFERS["transfers"][0], "tranId": n} for n in range(500)]}
+
+    async def ask(method: str, params: Any) -> Any:
+        asked.append(dict(params))
+        return full
+
+    moves = BinanceSubAccountMoves(Answers({}), lambda asset, source: None)
+    now, day = 1544433328000 + 86_400_000, 86_400_000
+    assert TRANSFERS is not None
+    report = FetchReport()
+    walks = futures_walks(TRANSFERS, report, {"bbb@test.com": date(2018, 1, 1)}, ask, moves._move, current_ms=now)
+    fetch_page = dict((name, page) for name, _, page, _ in walks)["sub:futures:usdm:bbb@test.com"]
+    # 500 rows, the most a page holds ("Max value: 500"): the next page is asked.
+    first = await fetch_page(now - 2 * day, now, None)
+    assert (len(first.records), first.token) == (500, 2)
+    assert asked[0]["page"] == 1 and asked[0]["limit"] == 500 and asked[0]["futuresType"] == 1
+    # A window wholly before the month's reach asks nothing; one across it starts at the reach, 28 days back (an hour
+    # inside). This account's moves were seen: the history before the reach is the one gap, from the earliest start.
+    before = await fetch_page(now - 60 * day, now - 40 * day, None)
+    assert before.records == [] and len(asked) == 1
+    await fetch_page(now - 50 * day, now, None)
+    reach = now - 28 * day + 3_600_000
+    assert asked[1]["startTime"] == reach
+    assert [(gap.start, gap.end) for gap in report.gaps] == [
+        (datetime.fromtimestamp((now - 60 * day) / 1000, UTC), datetime.fromtimestamp(reach / 1000, UTC))
+    ]
+
+
+async def test_the_months_reach_is_no_gap_of_a_master_whose_futures_list_holds_nothing_of_its() -> None:
+    async def ask(method: str, params: Any) -> Any:
+        return {"success": True, "futuresType": params["futuresType"], "transfers": []}
+
+    moves = BinanceSubAccountMoves(Answers({}), lambda asset, source: None)
+    now, day, report = 1544433328000, 86_400_000, FetchReport()
+    assert TRANSFERS is not None
+    for _, _, fetch_page, _ in futures_walks(
+        TRANSFERS, report, {"bbb@test.com": date(2018, 1, 1)}, ask, moves._move, now
+    ):
+        assert (await fetch_page(now - 300 * day, now, None)).records == []
+    assert report.gaps == []
