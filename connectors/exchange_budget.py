@@ -26,7 +26,9 @@ early (a burst tolerance, so the leftovers of leases nobody spent do not make ot
 from full), and one lease is at most `WINDOW_LEASE_CALLS` calls. Any window of W seconds then holds at most
 (W + 2·lease + slack) / interval + one lease: the interval is chosen so that this is the budget less one call,
 and Binance's used-weight header, which the fetcher still reads back for other apps on the IP, never reads full
-because of us. At Binance's minute it costs 2 % of the pace; a window of a few seconds (tests) costs more.
+because of us. At Binance's minute the deposit and dividend lists keep 98 and 97.5 % of the documented pace
+(a window of a few seconds, as in tests, keeps less). What the row gives up is the sliding minute's burst: a process
+alone could spend the minute's 12,000 at once, the deployment spends it evenly, at most half a second ahead.
 """
 
 from __future__ import annotations
@@ -93,12 +95,14 @@ class WindowBudget:
 @dataclass
 class _Lease:
     units: float = 0.0
+    start: float = 0.0  # monotonic turn of the reserved span: nothing of it is spent before
     until: float = 0.0  # monotonic end of the reserved span
 
 
 @dataclass
 class _WindowLease:
     weight: float = 0.0  # left to spend
+    start: float = 0.0  # monotonic turn: nothing of it is spent before
     until: float = 0.0  # monotonic end of its validity
     spent: int = 0  # calls spent from it
     calls: int = 1  # calls the next lease reserves
@@ -153,10 +157,10 @@ class SharedExchangeBudget:
                     )
                     return
                 self.round_trips += 1
-                start = time.monotonic() + max(wait, 0.0)
-                lease.units, lease.until = units, start + units * seconds_per_unit
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                lease.start = time.monotonic() + max(wait, 0.0)
+                lease.units, lease.until = units, lease.start + units * seconds_per_unit
+            # Here rather than after the reservation: a request cancelled while it waited leaves the next one waiting.
+            await _sleep_until(lease.start)
             lease.units -= cost
 
     async def take_window(self, key: str, budget: WindowBudget, *, max_wait: float) -> float:
@@ -180,10 +184,9 @@ class SharedExchangeBudget:
                 if not reserved:
                     lease.weight = 0.0
                     return wait
-                wait = max(wait, 0.0)
-                lease.weight, lease.until = units, time.monotonic() + wait + self._lease_seconds
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                lease.start = time.monotonic() + max(wait, 0.0)
+                lease.weight, lease.until = units, lease.start + self._lease_seconds
+            await _sleep_until(lease.start)  # as in `take`: a cancelled call's successor still waits for the turn
             lease.weight -= budget.weight
             lease.spent += 1
         return 0.0
@@ -194,6 +197,11 @@ class SharedExchangeBudget:
 
     async def close(self) -> None:
         await self._table.close()
+
+
+async def _sleep_until(moment: float) -> None:
+    if (wait := moment - time.monotonic()) > 0:
+        await asyncio.sleep(wait)
 
 
 def _name(problem: BaseException) -> str:
