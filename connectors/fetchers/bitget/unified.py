@@ -12,12 +12,13 @@ uta/account/withdrawal/Get-Withdrawal-Records; futures and loans: see `unified_d
 withdrawals are walked in the classic lists' 90-day windows and two-year reach (what the profile says for v2; the
 v3 pages state neither). Converts (`/api/v3/account/convert-records` needs both coins named) and transfers (v3 has
 no transfer history list) are not read: each is reported as a gap with the reason, never as an empty success. Fills
-carry `feeDetail` as a list of {feeCoin, fee}; the docs' example fee is positive, read as the amount charged.
+carry `feeDetail` as a list of {feeCoin, fee}; the docs' example fee is positive, read as the amount charged; a fill
+that paid in two coins is its trade with the first and a fee record for the second (`unified_fees`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -28,7 +29,8 @@ from connectors.fetchers.bitget.pages import BITGET_OPENED, Parsed, note_gap, wa
 from connectors.fetchers.bitget.streams import stream_key
 from connectors.fetchers.bitget.trades import market_of
 from connectors.fetchers.bitget.unified_derivatives import ENDPOINTS as DERIVATIVES
-from connectors.fetchers.bitget.unified_derivatives import Stream, UnifiedDerivatives, derivatives_spec
+from connectors.fetchers.bitget.unified_derivatives import Stream, UnifiedDerivatives, derivatives_spec, one
+from connectors.fetchers.bitget.unified_fees import FeeParts, fee_parts, first_fee, further_fees
 from connectors.fetchers.bitget.wallet import DONE, FAILED
 from connectors.fetchers.windows import (
     WindowPage,
@@ -117,11 +119,11 @@ class BitgetUnified:
 
     def _streams(self, endpoint: Endpoint) -> list[Stream]:
         if endpoint is Endpoint.SPOT_TRADES:
-            return [Stream(stream_key("uta", c), FILLS, {"category": c}, self._fill) for c in FILL_CATEGORIES]
+            return [Stream(stream_key("uta", c), FILLS, {"category": c}, self._fill_of(c)) for c in FILL_CATEGORIES]
         if endpoint is Endpoint.DEPOSITS:
-            return [Stream(stream_key("uta"), DEPOSITS, {}, self._deposit)]
+            return [Stream(stream_key("uta"), DEPOSITS, {}, one(self._deposit))]
         if endpoint is Endpoint.WITHDRAWALS:
-            return [Stream(stream_key("uta"), WITHDRAWALS, {}, self._withdrawal)]
+            return [Stream(stream_key("uta"), WITHDRAWALS, {}, one(self._withdrawal))]
         return self.derivatives.streams(endpoint)
 
     def _pages(self, spec: EndpointSpec, stream: Stream, report: FetchReport) -> Any:
@@ -139,21 +141,25 @@ class BitgetUnified:
                 else:  # deposit and withdrawal records: the smallest orderId of the page
                     result.token = str(min(int(row["orderId"]) for row in rows))
             for row in rows:
-                result.keep(*parse(row))
+                for record, hold in parse(row):
+                    result.keep(record, hold)
             return result
 
         return page
 
     # -- records ----------------------------------------------------------------------------------------------
 
-    def _fill(self, row: Mapping[str, Any]) -> Parsed:
+    def _fill_of(self, category: str) -> Callable[[Mapping[str, Any]], list[Parsed]]:
+        def parse(row: Mapping[str, Any]) -> list[Parsed]:
+            trade, parts = self._fill(row)
+            return [(record, None) for record in (trade, *further_fees(trade, category, parts))]
+
+        return parse
+
+    def _fill(self, row: Mapping[str, Any]) -> tuple[NormalizedRecord, FeeParts]:
         market = market_of(self.client, str(row["symbol"]))
-        fees: dict[str, Decimal] = {}
-        for part in row.get("feeDetail") or []:
-            if part.get("fee") not in (None, ""):
-                coin = self.code(str(part["feeCoin"]))
-                fees[coin] = fees.get(coin, Decimal(0)) + exact(part["fee"])
-        fee_asset, fee_amount = next(iter(fees.items()), (None, None))
+        parts = fee_parts(row, self.code)
+        fee_asset, fee_amount = first_fee(parts)
         ident = str(row["execId"])
         record = NormalizedRecord(
             kind=RecordKind.TRADE,
@@ -169,9 +175,9 @@ class BitgetUnified:
             price=exact(row["execPrice"]),
             fee_asset=fee_asset,
             fee_amount=fee_amount,
-            raw=dict(row),  # fees in more than one coin stay here
+            raw=dict(row),
         )
-        return record, None
+        return record, parts
 
     def _deposit(self, row: Mapping[str, Any]) -> Parsed:
         return self._movement(RecordKind.DEPOSIT, row, fee=None)

@@ -15,10 +15,27 @@ A position's open, close, reduction or liquidation record gives its `amount` as 
 uta/account/Get-Financial-Records; types from uta/enum, "type (financial records)").
 
 A financial record is one change of one coin's balance: `amount`, with the `fee` apart. The fee of a position's
-record is the fill's, stored with the fill, so only the amount is kept. Records that other lists store are left:
-fills' legs (`ORDER_DEALT_*`, `ORDER_PLF_FEE_OUT`: the fills), transfers (`TRANSFER_IN`/`_OUT`: a unified account has
-no transfer history Tallybot reads, reported as a gap). Any other type is kept as a LEDGER line (not counted), so a
-difference it leaves is seen rather than guessed at.
+record is the fill's, stored with the fill, so only the amount is kept; a fill's every fee coin is kept
+(`unified_fees`). Records that other lists store are left: fills' legs (`ORDER_DEALT_*`, `ORDER_PLF_FEE_OUT`: the
+fills), transfers (`TRANSFER_IN`/`_OUT`: a unified account has no transfer history Tallybot reads, reported as a gap).
+Every other type the enum names is counted as its name says, whichever category lists it:
+
+| type (uta/enum) | record |
+| --- | --- |
+| positions (`OPEN_LONG` … `BURST_SELL_SSM`) | REALIZED_PNL, `amount` as written |
+| `EXCHANGE_SOURCE_TOKEN_USER_OUT` / `EXCHANGE_TARGET_TOKEN_USER_IN` "Redeem" | CONVERT of the one coin, sell / buy |
+| `LIQ_CONVERT_OUT` / `_IN` "Liquidation convert out/in" | CONVERT of the one coin, sell / buy |
+| `BORROW`, `REPAYMENT`, `LIQ_REPAYMENT` "Liquidation repayment" | BORROW, REPAY (the principal) |
+| `INTEREST_SETTLEMENT_OUT`, `INTEREST_REPAYMENT` | INTEREST, paid |
+| `LIQ_FEE` "Liquidation fee" | REALIZED_PNL, paid |
+| `LIQ_FUND_IN` / `_OUT` "Liquidation fund in/out" | REALIZED_PNL, in / out |
+| `RISK_LIQ_USER_IN` / `_OUT` "User money in/out due to liquidation risk" | REALIZED_PNL, in / out |
+
+Signed by their type where the name says the direction, whichever sign the row writes (as funding). The enum names
+`LIQ_TRANSFER_IN`/`_OUT` "Liquidation transfer" and `RESERVE_TRANSFER_IN`/`_OUT` "Reserve transfer" without saying
+whose wallet the other side is (the account's own funding wallet, which the balance check reads too, or Bitget's), so
+they and any type the enum does not list are kept as LEDGER lines (not counted): a difference they leave shows in the
+reconciliation rather than being guessed at.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from typing import Any
 from connectors.fetchers.bitget.derivatives import PRODUCT_TYPES, market_symbol
 from connectors.fetchers.bitget.pages import Parsed
 from connectors.fetchers.bitget.streams import stream_key
+from connectors.fetchers.bitget.unified_fees import FeeParts, fee_parts, first_fee, further_fees
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
@@ -60,10 +78,24 @@ POSITION_TYPES = frozenset(
     }
 )
 FUNDING_IN, FUNDING_OUT = "CONTRACT_MAIN_SETTLE_FEE_USER_IN", "CONTRACT_MAIN_SETTLE_FEE_USER_OUT"
-# "Redeem": one coin's leg of an exchange inside the account; the page links no leg to its other.
-EXCHANGE_TYPES = {"EXCHANGE_SOURCE_TOKEN_USER_OUT": Side.SELL, "EXCHANGE_TARGET_TOKEN_USER_IN": Side.BUY}
+# One coin's leg of an exchange inside the account ("Redeem"; a liquidation's conversion of collateral into the coin
+# owed): the page links no leg to its other.
+CONVERT_LEGS = {
+    "EXCHANGE_SOURCE_TOKEN_USER_OUT": Side.SELL,
+    "EXCHANGE_TARGET_TOKEN_USER_IN": Side.BUY,
+    "LIQ_CONVERT_OUT": Side.SELL,
+    "LIQ_CONVERT_IN": Side.BUY,
+}
 INTEREST_TYPES = frozenset({"INTEREST_SETTLEMENT_OUT", "INTEREST_REPAYMENT"})
-LOAN_TYPES = {"BORROW": RecordKind.BORROW, "REPAYMENT": RecordKind.REPAY}
+LOAN_TYPES = {"BORROW": RecordKind.BORROW, "REPAYMENT": RecordKind.REPAY, "LIQ_REPAYMENT": RecordKind.REPAY}
+# Money a liquidation took from the account or paid into it, by the direction its name gives.
+LIQUIDATION_CHANGES = {
+    "LIQ_FEE": -1,
+    "LIQ_FUND_IN": 1,
+    "LIQ_FUND_OUT": -1,
+    "RISK_LIQ_USER_IN": 1,
+    "RISK_LIQ_USER_OUT": -1,
+}
 ELSEWHERE = frozenset({"ORDER_DEALT_IN", "ORDER_DEALT_FROZEN_OUT", "ORDER_PLF_FEE_OUT", "TRANSFER_IN", "TRANSFER_OUT"})
 ENDPOINTS = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS})
 
@@ -73,7 +105,12 @@ class Stream:
     key: str
     method: str
     params: Mapping[str, str]
-    parse: Callable[[Mapping[str, Any]], Parsed]
+    parse: Callable[[Mapping[str, Any]], list[Parsed]]
+
+
+def one(parse: Callable[[Mapping[str, Any]], Parsed]) -> Callable[[Mapping[str, Any]], list[Parsed]]:
+    """A parser of one record per row as a stream's (a fill's parser gives a record per fee coin too)."""
+    return lambda row: [parse(row)]
 
 
 def derivatives_spec(spec: EndpointSpec) -> EndpointSpec:
@@ -96,10 +133,11 @@ class UnifiedDerivatives:
 
     def streams(self, endpoint: Endpoint) -> list[Stream]:
         if endpoint is Endpoint.MARGIN_LOANS:
-            return [Stream(stream_key("uta", MARGIN), FINANCIAL_RECORDS, {"category": MARGIN}, self.loan_record)]
+            return [Stream(stream_key("uta", MARGIN), FINANCIAL_RECORDS, {"category": MARGIN}, one(self.loan_record))]
         if endpoint is Endpoint.FUNDING:
             return [
-                Stream(stream_key("uta", c), FINANCIAL_RECORDS, {"category": c}, self.funding) for c in PRODUCT_TYPES
+                Stream(stream_key("uta", c), FINANCIAL_RECORDS, {"category": c}, one(self.funding))
+                for c in PRODUCT_TYPES
             ]
         streams = []
         for category in PRODUCT_TYPES:
@@ -111,32 +149,33 @@ class UnifiedDerivatives:
                     stream_key("uta", "records", category),
                     FINANCIAL_RECORDS,
                     {"category": category},
-                    self.position_record,
+                    one(self.position_record),
                 )
             )
         return streams
 
     # -- records ----------------------------------------------------------------------------------------------
 
-    def _fill_of(self, category: str) -> Callable[[Mapping[str, Any]], Parsed]:
-        return lambda row: (self.fill(row, category), None)
+    def _fill_of(self, category: str) -> Callable[[Mapping[str, Any]], list[Parsed]]:
+        def parse(row: Mapping[str, Any]) -> list[Parsed]:
+            fill, parts = self.fill(row, category)
+            return [(record, None) for record in (fill, *further_fees(fill, category, parts))]
 
-    def fill(self, row: Mapping[str, Any], category: str) -> NormalizedRecord:
+        return parse
+
+    def fill(self, row: Mapping[str, Any], category: str) -> tuple[NormalizedRecord, FeeParts]:
+        """The fill as a FUTURES_TRADE holding its first fee coin, and every fee coin it paid."""
         symbol = str(row["symbol"])
         _, base, quote = market_symbol(symbol, category, "")
         # The settle coin: the quote of USDT-M and USDC-M, the base of coin-M (a v3 fill names no margin coin).
         settle = self.code(base if category == "COIN-FUTURES" else quote)
         market, _, _ = market_symbol(symbol, category, settle)
-        fees: dict[str, Decimal] = {}
-        for part in row.get("feeDetail") or []:
-            if part.get("fee") not in (None, ""):
-                coin = self.code(str(part["feeCoin"]))
-                fees[coin] = fees.get(coin, Decimal(0)) + exact(part["fee"])  # the amount charged, as the example
-        fee_asset, fee_amount = next(iter(fees.items()), (None, None))
+        parts = fee_parts(row, self.code)
+        fee_asset, fee_amount = first_fee(parts)
         ident = str(row["execId"])
         # Coin-M's notional in its settle coin is the quantity itself; `execValue` is in USD.
         notional = exact(row["execQty"]) if category == "COIN-FUTURES" else exact(row["execValue"])
-        return NormalizedRecord(
+        record = NormalizedRecord(
             kind=RecordKind.FUTURES_TRADE,
             occurred_at=ms_to_utc(row["createdTime"]),
             natural_key=natural_key(RecordKind.FUTURES_TRADE, stream_key("uta", category, ident)),
@@ -152,17 +191,13 @@ class UnifiedDerivatives:
             fee_amount=fee_amount,
             raw=dict(row),
         )
+        return record, parts
 
     def position_record(self, row: Mapping[str, Any]) -> Parsed:
-        kind = str(row["type"])
-        if kind in ELSEWHERE or kind in (FUNDING_IN, FUNDING_OUT):  # funding: the FUNDING endpoint's
+        """A futures category's record; funding is the FUNDING endpoint's."""
+        if str(row["type"]) in (FUNDING_IN, FUNDING_OUT):
             return None, None
-        amount = exact(row["amount"])
-        if kind in POSITION_TYPES:
-            return (self.record(row, RecordKind.REALIZED_PNL, amount) if amount != 0 else None), None
-        if kind in EXCHANGE_TYPES:
-            return replace(self.record(row, RecordKind.CONVERT, abs(amount)), side=EXCHANGE_TYPES[kind]), None
-        return self.record(row, RecordKind.LEDGER, amount), None
+        return self.balance_change(row), None
 
     def funding(self, row: Mapping[str, Any]) -> Parsed:
         kind = str(row["type"])
@@ -173,15 +208,26 @@ class UnifiedDerivatives:
         return self.record(row, RecordKind.FUNDING, amount if kind == FUNDING_IN else 0 - amount), None
 
     def loan_record(self, row: Mapping[str, Any]) -> Parsed:
+        """The MARGIN category's record: loans, interest, and a liquidation's records as any category's."""
+        return self.balance_change(row), None
+
+    def balance_change(self, row: Mapping[str, Any]) -> NormalizedRecord | None:
+        """A financial record as the type the enum names it says (the table above); None for another list's."""
         kind = str(row["type"])
         if kind in ELSEWHERE:
-            return None, None
-        amount = abs(exact(row["amount"]))
+            return None
+        amount = exact(row["amount"])
+        if kind in POSITION_TYPES:
+            return self.record(row, RecordKind.REALIZED_PNL, amount) if amount != 0 else None
+        if kind in CONVERT_LEGS:
+            return replace(self.record(row, RecordKind.CONVERT, abs(amount)), side=CONVERT_LEGS[kind])
         if kind in LOAN_TYPES:
-            return self.record(row, LOAN_TYPES[kind], amount), None
+            return self.record(row, LOAN_TYPES[kind], abs(amount))
         if kind in INTEREST_TYPES:
-            return self.record(row, RecordKind.INTEREST, 0 - amount), None  # charged: negative
-        return self.record(row, RecordKind.LEDGER, exact(row["amount"])), None
+            return self.record(row, RecordKind.INTEREST, 0 - abs(amount))  # charged: negative
+        if kind in LIQUIDATION_CHANGES:
+            return self.record(row, RecordKind.REALIZED_PNL, LIQUIDATION_CHANGES[kind] * abs(amount))
+        return self.record(row, RecordKind.LEDGER, amount)
 
     def record(self, row: Mapping[str, Any], kind: RecordKind, amount: Decimal) -> NormalizedRecord:
         ident = str(row["id"])
