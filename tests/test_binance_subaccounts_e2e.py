@@ -26,7 +26,7 @@ from bot.context import SERVICES_KEY
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BinanceEmulator, BinanceLimits
 from sandbox.exchanges.binance_futures import COINM
-from sandbox.exchanges.binance_subaccounts import MASTER_FUTURES, MASTER_OLD_FUTURES, with_master_futures
+from sandbox.exchanges.binance_subaccounts import MASTER_FUTURES, MASTER_OLD_FUTURES
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.test_reconcile_e2e import RECENT, connect
@@ -38,10 +38,8 @@ REACH_GAP = "Binance only returns the last 28 days of internal transfers through
 
 
 def emulator(role: str) -> BinanceEmulator:
-    """The scripted account; a master's futures wallets hold what the sub-account lists moved."""
-    bn = BinanceEmulator(seed=90, profile=QUIET, listed_symbols=20, limits=LIMITS, sub_account=role)
-    bn.futures.script = with_master_futures(bn.futures.script, bn.sub_accounts.script)
-    return bn
+    """The scripted account (a master's futures wallets hold what the sub-account lists moved: the emulator's)."""
+    return BinanceEmulator(seed=90, profile=QUIET, listed_symbols=20, limits=LIMITS, sub_account=role)
 
 
 @pytest.mark.parametrize(("role", "moves"), [(MASTER_FUTURES, 7), ("sub", 2)])

@@ -44,7 +44,7 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin, with_emptied_market
-from sandbox.exchanges.binance_subaccounts import SubAccountBook, script_sub_accounts
+from sandbox.exchanges.binance_subaccounts import SubAccountBook, script_sub_accounts, with_master_futures
 from sandbox.exchanges.binance_transfers import TransfersBook, scripted_transfers
 from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook
 from sandbox.exchanges.binance_wallet_kinds_script import WalletKindsScript
@@ -131,7 +131,8 @@ class BinanceEmulator(ExchangeEmulator):
         subs = script_sub_accounts(sub_account, seed, self.clock.now_ms())
         self.sub_accounts = SubAccountBook(subs)
         self.account = fold_into_spot(self.account, subs.deposits, subs.spot_change())
-        self.futures, self.margin = FuturesBook(futures), MarginBook(margin)
+        # A master's futures wallets hold what its futures moves to and from sub-accounts left in them.
+        self.futures, self.margin = FuturesBook(with_master_futures(futures, subs)), MarginBook(margin)
         self.transfers = TransfersBook(scripted_transfers(futures, margin, CROSS_IN))
         self.book = BinanceBook(self.account, self._rate_limit_info())
         self.budgets = WeightBudgets(self.limits)
