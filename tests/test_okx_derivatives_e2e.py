@@ -61,8 +61,8 @@ async def test_positions_opened_and_closed_off_the_order_book_reconcile_too(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
     """The same trader also opens and closes positions by block trade, spread trade and a moved position
-    (OFF_BOOK_FILLS). Their bills are types 14, 24 and 32, not 2: read as trade bills, the profit they realized is
-    stored and the history still explains every balance."""
+    (OFF_BOOK_FILLS), and OKX hedged for it once (a DDH bill, OFF_BOOK_BILLS). Their bills are types 14, 24, 32 and
+    13, not 2: read, the profit they realized is stored and the history still explains every balance."""
     async with OkxEmulator(seed=83, profile=RECENT, listed_symbols=20, derivatives=True) as okx:
         okx.book.derivatives.trade_off_the_book()
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"okx": okx.base_url})
@@ -72,10 +72,11 @@ async def test_positions_opened_and_closed_off_the_order_book_reconcile_too(
             summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
 
-    # The eleven of the story above, six off-book fills and three bills that realized something: +400 USDT (the
+    # The eleven of the story above, six off-book fills and four bills that realized something: +400 USDT (the
     # spread closing the block-opened swap long), +40 USDT (the block trade closing the spread's future short),
-    # +0.005 BTC (the moved-out inverse swap). Left out, 440 USDT and 0.005 BTC would be unexplained.
-    assert "futures trades 20" in summary, summary
+    # +0.005 BTC (the moved-out inverse swap), -0.35 USDT (the hedge: +0.25 less its 0.6 fee). Left out, 439.65 USDT
+    # and 0.005 BTC would be unexplained.
+    assert "futures trades 21" in summary, summary
     assert "✅ OKX-1: the history explains every balance." in summary, summary
     assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
     assert okx.requests.unexpected == []
@@ -115,7 +116,7 @@ async def test_off_book_bills_are_read_once_from_bills_archive_and_from_the_quar
         ("buy", "BTC/USDT:USDT", "BTC", Decimal("0.05"), Decimal(2600), Decimal("0.52")),
         ("sell", "BTC/USDT:USDT", "BTC", Decimal("0.05"), Decimal(2700), Decimal("1.35")),
     ]
-    off_book = {"14", "24", "32"}
+    off_book = {"13", "14", "24", "32"}
     fills = [r for r in records if r.kind is RecordKind.FUTURES_TRADE and r.raw["subType"] not in ("1", "2")]
     read = [(r.side, r.market, r.asset, r.amount, r.quote_amount, r.fee_amount) for r in fills]
     assert sorted(read, key=str) == sorted(by_hand, key=str)
@@ -125,6 +126,8 @@ async def test_off_book_bills_are_read_once_from_bills_archive_and_from_the_quar
             ("BTC/USDT:USDT", "USDT", Decimal(400), None),  # balChg 398.74 less the fill's fee -1.26
             (future, "USDT", Decimal(40), None),  # balChg 39.88 less -0.12
             ("BTC/USD:BTC", "BTC", Decimal("0.005"), None),  # balChg 0.005, no fee
+            # The DDH bill has no fill: balChg -0.35 is 0.25 realized and its own fee of 0.6.
+            ("BTC/USDT:USDT", "USDT", Decimal("0.25"), Decimal("0.6")),
             # From a quarterly file, its type read from subType 208: balChg 98.65 less -1.35.
             ("BTC/USDT:USDT", "USDT", Decimal(100), None),
         ],

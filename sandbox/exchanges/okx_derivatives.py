@@ -59,7 +59,8 @@ class Fill:
 
 @dataclass(frozen=True)
 class Bill:
-    """A bill no fill stands behind: 8 funding fee (subType 173 expense, 174 income) or 7 interest deduction."""
+    """A bill no fill stands behind: 8 funding fee (subType 173 expense, 174 income), 7 interest deduction or 13 DDH
+    (131 ddh buy, 132 ddh sell: a hedge OKX trades for the account, whose `fee` is part of `change`)."""
 
     days_ago: int
     type: str
@@ -67,6 +68,7 @@ class Bill:
     ccy: str
     change: str
     inst: str = ""  # key of CONTRACTS
+    fee: str = "0"
 
 
 CONTRACTS: Mapping[str, Contract] = {
@@ -122,6 +124,9 @@ OFF_BOOK_FILLS = (
 # Older than bills-archive's three months (with `history=True`): their bills are only in the quarterly files, whose
 # CSV has no `type` column (read from `subType`). A spread opens a long of 5 swap contracts at 52000 and a block
 # trade closes it at 54000: +100 USDT.
+# A delta hedge OKX traded for the account (bill type 13 DDH, subType 132 ddh sell): fills-history lists no DDH
+# subtype, so only the bill says it realized 0.25 USDT and paid a 0.6 USDT fee.
+OFF_BOOK_BILLS = (Bill(23, "13", "132", "USDT", "-0.35", "swap", fee="-0.6"),)
 OLD_OFF_BOOK_FILLS = (
     Fill(190, "swap", "buy", "5", "52000", "-0.52", "settle", bill_type="24", sub_type="272"),
     Fill(150, "swap", "sell", "5", "54000", "-1.35", "settle", pnl="100", bill_type="14", sub_type="208"),
@@ -147,12 +152,14 @@ class OkxDerivatives:
         self.history = enabled and history
         self.enabled = enabled
         self.off_book: tuple[Fill, ...] = ()
+        self.off_book_bills: tuple[Bill, ...] = ()
         self.rows: tuple[Row, ...] = self._lay_out() if enabled else ()
 
     def trade_off_the_book(self) -> None:
-        """Adds OFF_BOOK_FILLS (and OLD_OFF_BOOK_FILLS with `history`) to the script; called before a sync, as it
-        lays the script out again (every billId moves)."""
+        """Adds OFF_BOOK_FILLS and OFF_BOOK_BILLS (and OLD_OFF_BOOK_FILLS with `history`) to the script; called
+        before a sync, as it lays the script out again (every billId moves)."""
         self.off_book = OFF_BOOK_FILLS + (OLD_OFF_BOOK_FILLS if self.history else ())
+        self.off_book_bills = OFF_BOOK_BILLS
         self.rows = self._lay_out() if self.enabled else ()
 
     def inst_id(self, key: str) -> str:
@@ -225,7 +232,7 @@ class OkxDerivatives:
     def _lay_out(self) -> tuple[Row, ...]:
         rows = []
         fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ()) + self.off_book
-        bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ())
+        bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ()) + self.off_book_bills
         events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in fills]
         events += [(b.days_ago, b) for b in bills]
         for n, (days_ago, event) in enumerate(sorted(events, key=lambda e: -e[0])):
@@ -291,6 +298,8 @@ class OkxDerivatives:
         bill["mgnMode"] = "cross"
         if b.type == "8":
             bill["pnl"] = b.change  # "Funding Fee expense (subType = 173): You may refer to "pnl" for the fee payment"
+        elif b.type == "13":
+            bill.update({"fee": b.fee, "pnl": signed(Decimal(b.change) - Decimal(b.fee)), "execType": "T"})
         else:
             bill["interest"] = plain(-Decimal(b.change))
         return Row(ts, bill_id, inst_type, None, bill)

@@ -53,7 +53,8 @@ _DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 # to, for the types the bill readers take (derivatives.py): 2 trade (1-6 buy, sell, open/close long/short), 3
 # delivery (112/113 delivery long/short, 117 delivery/exercise clawback, 170-172 exercised, counterparty exercised,
 # expired OTM), 5 liquidation (100-107, 110/111 liquidation transfer in/out), 7 interest deduction (9 market loans,
-# 14 VIP loans), 8 funding fee (173 expense, 174 income), 9 ADL (125-128), 10 clawback (108), 14 block trade (204-209
+# 14 VIP loans), 8 funding fee (173 expense, 174 income), 9 ADL (125-128), 10 clawback (108), 13 DDH (131 ddh buy,
+# 132 ddh sell), 14 block trade (204-209
 # block trade buy, sell, open/close long/short), 24 spread trading (270-275 the same six), 32 move position (324-329
 # the same six), 34 settlement (355).
 SUBTYPE_BILL_TYPES: Mapping[str, str] = {
@@ -64,6 +65,7 @@ SUBTYPE_BILL_TYPES: Mapping[str, str] = {
     **dict.fromkeys(("173", "174"), "8"),
     **dict.fromkeys(("125", "126", "127", "128"), "9"),
     "108": "10",
+    **dict.fromkeys(("131", "132"), "13"),
     **dict.fromkeys(map(str, range(204, 210)), "14"),
     **dict.fromkeys(map(str, range(270, 276)), "24"),
     **dict.fromkeys(map(str, range(324, 330)), "32"),

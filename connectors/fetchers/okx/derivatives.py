@@ -28,8 +28,9 @@ bill with `balChg - fee` as realized profit and loss (for swaps and futures that
 also holds the premium paid or received). fills-history lists, besides order-book trades (subTypes 1-6), the fills of
 block trades (204-209), spread trades (270-275) and moved positions (324-329) ("Transaction details (last 3
 months)", `subType`): their bills (types 14 block trade, 24 spread trading, 32 move position) are read as a trade
-bill is. Bills of 3 delivery, 5 liquidation, 9 ADL, 10 clawback and 34 settlement are stored as realized profit and
-loss of `balChg - fee` with their own `fee`. Funding (type 8) and interest (type 7) are stored as `balChg`, signed.
+bill is. Bills of 3 delivery, 5 liquidation, 9 ADL, 10 clawback, 13 DDH and 34 settlement are stored as realized
+profit and loss of `balChg - fee` with their own `fee`. Funding (type 8) and interest (type 7) are stored as
+`balChg`, signed.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ DERIVATIVE_TYPES = ("SWAP", "FUTURES", "OPTION")
 # Bill types of bills-archive (same page) that realize profit or loss. A fill of fills-history stands behind each of
 # FILLED_BILLS and carries its fee: 2 trade, 14 block trade, 24 spread trading, 32 move position (fills-history's
 # `subType` lists their subtypes 1-6, 204-209, 270-275, 324-329). UNFILLED_PNL_BILLS carry their own fee: 3 delivery,
-# 5 liquidation, 9 ADL, 10 clawback, 34 settlement.
+# 5 liquidation, 9 ADL, 10 clawback, 13 DDH (131/132 ddh buy/sell, hedges OKX trades for the account: fills-history
+# lists no such subtype), 34 settlement.
 FILLED_BILLS = frozenset({"2", "14", "24", "32"})
-UNFILLED_PNL_BILLS = frozenset({"3", "5", "9", "10", "34"})
+UNFILLED_PNL_BILLS = frozenset({"3", "5", "9", "10", "13", "34"})
 FUNDING_BILL = "8"
 INTEREST_BILL = "7"
 
