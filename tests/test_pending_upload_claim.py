@@ -271,6 +271,24 @@ async def test_through_the_bot_a_dead_replicas_claim_refuses_presses_until_it_la
     assert afterwards == [None, None], "one still held by the dead replica, the other imported"
 
 
+async def test_through_the_bot_a_file_whose_rows_are_refused_ends_its_upload(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path, database_url: str, database: Database
+) -> None:
+    """Nothing is written, so no import transaction deletes the upload: the press does, and the report's "fix it and
+    send the file again" is the only way on (a press of the same buttons would read the same bad row)."""
+    bad_row = template_csv() + b"2024-03-02T08:00:00Z,trade,buy,BTC,lots,USDT,93,62000.5,,,BTC/USDT,,,,,,\n"
+    async with running_bot(bot_settings(telegram, tmp_path, database_url)) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        token = await upload_to_new_binance_account(ada, "history.csv", bad_row)
+        refused = await ada.press_for("Binance", "Nothing was imported")
+        accounts = await services.integrations.list(ADA)
+        held_or_waiting = await PendingUploads(database, clock=lambda: utcnow() + CLAIM_LEASE).claim(ADA, token)
+
+    assert "1 row could not be read" in (refused.text or ""), refused.text
+    assert accounts == []
+    assert held_or_waiting is None, "ended: not held by the press, not waiting for another"
+
+
 # -- a real `tallybot run` killed with SIGKILL between the claim and the import's commit --------------------------
 
 BIG_FILE_ROWS = 50_000  # tests/reliability/test_hardening_shutdown.py: long enough to be read for a while
