@@ -21,7 +21,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connectors.exchange_budget import SharedExchangeBudget, WindowBudget, budget_key, endpoint_budget_key
+import pytest
+
+from connectors.exchange_budget import (
+    DEPLOYMENT_BUDGET,
+    SharedExchangeBudget,
+    WindowBudget,
+    budget_key,
+    endpoint_budget_key,
+)
+from connectors.fetchers.base import RateLimited
+from connectors.fetchers.binance.budgets import SapiPacing
+from connectors.profiles import Endpoint
+from connectors.shared_budget import BudgetTable, Limit
 from db.engine import Database
 from db.migrate import upgrade_to_head
 from sandbox.exchanges.binance import BinanceEmulator
@@ -187,3 +199,25 @@ async def test_two_workers_walking_a_sapi_endpoint_share_its_ip_budget() -> None
     assert elapsed >= (calls - 1) // SAPI_PER_WINDOW * SAPI_WINDOW_S
     # Leased in batches: growing to eight calls a lease while the walks keep a process busy.
     assert all(outcome["round_trips"] <= WALKERS * WINDOWS / 2 for outcome in shared)
+
+
+async def test_a_walk_that_would_wait_too_long_stops_and_takes_nothing_from_the_others() -> None:
+    """Another worker has reserved 40 s of the deposit list's row: a sync that waits at most 5 s stops its walk
+    (RateLimited, resumed by a later sync) and leaves the row as it was for the workers that do wait."""
+    async with fresh_database() as url:
+        await migrated(url)
+        budget = SharedExchangeBudget(url)
+        table = BudgetTable(url)
+        key = endpoint_budget_key("binance", "/sapi/v1/capital/deposit/hisrec")
+        try:
+            await table.reserve(key, Limit(1.0), 40)  # the other worker: 40 turns of a second each
+            impatient = SapiPacing({DEPLOYMENT_BUDGET: budget}, max_pause=5)
+            with pytest.raises(RateLimited) as stopped:
+                await impatient.spend(Endpoint.DEPOSITS)
+            assert stopped.value.retry_after is not None and stopped.value.retry_after > 30
+            # Nothing was reserved: the next turn is still 40 s away, not 40 s and a lease.
+            wait, reserved = await table.reserve_within(key, Limit(1.0), 1, max_wait=60)
+            assert reserved and 35 < wait <= 40
+        finally:
+            await table.close()
+            await budget.close()

@@ -7,8 +7,9 @@ nothing from convert history's 180,000 (3,000 a call), and neither touches the d
 budget; `connectors.clients` takes these endpoints off it (`SELF_PACED`) and this module paces them instead:
 
 - a UID budget belongs to the account, so each fetcher (one sync of one account) has its own. It is not shared
-  between processes: a sync holds its account's lease (bot/sync), so two workers never sync one account at once. (Two
-  Tallybot accounts holding keys of one Binance account do count apart; Binance's UID header, read back, tempers it.)
+  between processes: a sync holds its account's lease (bot/sync/lease.py), so two workers never sync one account at
+  once. (Two Tallybot accounts holding keys of one Binance account do count apart; Binance's UID header, read back,
+  tempers it.)
 - an IP budget belongs to the machine's address, so every client of one `ClientPool` shares it
   (`connectors.clients.shared_by_exchange`). On PostgreSQL, where workers on one IP each have a pool, every call is
   also taken from the endpoint's row in the deployment's budget table (connectors/exchange_budget.py `take_window`,
