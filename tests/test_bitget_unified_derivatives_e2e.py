@@ -15,6 +15,7 @@ from bot.integrations import AdvancedOptions
 from bot.secret import Secret
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BitgetEmulator
+from sandbox.exchanges.bitget_uta_liquidation import liquidate
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.test_reconcile_e2e import RECENT
@@ -65,3 +66,41 @@ async def test_a_unified_futures_and_margin_account_syncs_every_kind_and_reconci
     for kind in KINDS:
         assert f"✅ {kind}" in status, (kind, status)
     assert asked > 0
+
+
+async def test_a_liquidated_unified_account_with_fees_in_two_coins_reconciles_to_zero(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    # The account above, and then (sandbox/exchanges/bitget_uta_liquidation.py): a spot buy whose fee was paid in BGB
+    # and USDT, a USDT-M long whose fee was paid in USDT and BGB, that long liquidated (loss, liquidation fee, the rest
+    # of its margin to the insurance fund), and the isolated USDT loan repaid by exchanging its ETH. Every coin of
+    # every fee and every liquidation record is needed for USDT, BGB and ETH to be explained.
+    profile = dataclasses.replace(RECENT, rewards=0, converts=0, transfers=0)
+    async with BitgetEmulator(seed=87, profile=profile, listed_symbols=20, derivatives=True) as bitget:
+        liquidate(bitget.book)
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bitget": bitget.base_url})
+        async with running_bot(settings) as app:
+            key = bitget.add_uta_key()
+            await app.bot_data[SERVICES_KEY].integrations.connect(
+                1001,
+                exchange_id="bitget",
+                key_type="normal",
+                account_name="Bitget-UTA",
+                fields={
+                    "apiKey": Secret(key.api_key),
+                    "secret": Secret(key.secret),
+                    "password": Secret(key.passphrase or ""),
+                },
+                options=AdvancedOptions(sync_from=date.today() - timedelta(days=70)),
+            )
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=120)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    assert "✅ Bitget-UTA: the history explains every balance." in summary, summary
+    assert "✅ The history explains every balance." in status, status
+    # Futures: the script's 12, and 2 fills, the BGB part of the opening fill's fee, the liquidated long's loss, its
+    # liquidation fee and what went to the insurance fund. Margin loans: the script's 6, and the 2 exchange legs,
+    # the repayment and the liquidation fee.
+    for kind in ("futures trades 18", "funding fees 4", "margin loans and interest 10"):
+        assert kind in summary, (kind, summary)

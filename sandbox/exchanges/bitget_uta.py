@@ -21,6 +21,7 @@ from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_book import CHAINS, WALLET_STATUS, BitgetBook
 from sandbox.exchanges.bitget_protocol import Call, NotEmulated, int_param, missing
 from sandbox.exchanges.bitget_uta_derivatives import UtaDerivatives, with_debt
+from sandbox.exchanges.bitget_uta_liquidation import liquidation_of
 from sandbox.exchanges.bitget_v3_params import invalid, optional_window, page_limit, required_window
 from sandbox.exchanges.records import DepositRecord, TradeRecord, WithdrawalRecord, plain
 from sandbox.exchanges.scripted import credited_balances
@@ -48,8 +49,9 @@ class BitgetUtaBook:
 
     @property
     def derivatives(self) -> UtaDerivatives:
-        """The scripted futures and margin history (bitget_uta_derivatives), empty unless the emulator has one."""
-        return UtaDerivatives(self.book.derivatives.script)
+        """The scripted futures and margin history (bitget_uta_derivatives), empty unless the emulator has one, with
+        the liquidation a test added (bitget_uta_liquidation)."""
+        return UtaDerivatives(self.book.derivatives.script, liquidation_of(self.book))
 
     def account_info(self, call: Call) -> Json:
         """``GET /api/v3/account/info`` as uta/account/Get-Account-Info documents it."""

@@ -15,7 +15,8 @@ exchanges) have no v3 type and are left out. Readings where the pages are silent
 legs carry its fee and a position's close carries its profit; interest is deducted when charged
 (INTEREST_SETTLEMENT_OUT), so a REPAYMENT pays the principal only; ``balance`` in ``/api/v3/account/assets`` holds
 borrowed coins and ``debt`` the principal still owed. SPOT and OTHER records are not emulated (Tallybot reads spot
-trades from the fills and asks neither).
+trades from the fills and asks neither). A test may add a liquidation and fees paid in two coins
+(bitget_uta_liquidation): their fills and records are served with the script's, and counted in the balances.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_derivatives_script import PRODUCT_TYPES, DerivativesScript, FuturesFill, MarginFill
 from sandbox.exchanges.bitget_protocol import Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_uta_liquidation import UtaLiquidation
 from sandbox.exchanges.bitget_v3_params import invalid, optional_window, page_limit
 from sandbox.exchanges.records import plain
 
@@ -50,17 +52,19 @@ def _line(category: str, ident: int | str, symbol: str, coin: str, kind: str, am
 class UtaDerivatives:
     """The futures and margin fills and financial records of a unified account, from the derivatives script."""
 
-    def __init__(self, script: DerivativesScript) -> None:
+    def __init__(self, script: DerivativesScript, liquidation: UtaLiquidation | None = None) -> None:
         self.script = script
+        self.liquidation = liquidation or UtaLiquidation()
 
     # -- fills ------------------------------------------------------------------------------------------------
 
     def fills(self, category: str | None) -> list[tuple[int, int, Json]]:
-        """(id, time, row) of the futures and margin fills of `category` (every one when None)."""
+        """(id, time, row) of the futures and margin fills of `category` (every one when None), and the spot fills a
+        test added (bitget_uta_liquidation)."""
         rows = [(int(f.id), f.timestamp, _futures_fill(f)) for f in self.script.fills if category in (None, f.product)]
         if category in (None, MARGIN):
             rows += [(int(f.id), f.timestamp, _margin_fill(f)) for f in self.script.margin_fills]
-        return rows
+        return rows + self.liquidation.fills_of(category)
 
     # -- financial records ------------------------------------------------------------------------------------
 
@@ -90,6 +94,7 @@ class UtaDerivatives:
     def lines(self, category: str) -> list[Json]:
         """Every record of `category`, oldest first, each with the coin's balance after it."""
         rows = self._margin_lines() if category == MARGIN else self._futures_lines(category)
+        rows += self.liquidation.records_of(category)
         rows.sort(key=lambda row: (int(row["ts"]), int(row["id"])))
         held: dict[str, Decimal] = {}
         for row in rows:
@@ -144,6 +149,8 @@ class UtaDerivatives:
         for category in (MARGIN, *PRODUCT_TYPES):
             for row in self.lines(category):
                 add(row["coin"], Decimal(row["amount"]) + Decimal(row["fee"]))
+        for coin, amount in self.liquidation.spot_change.items():  # its SPOT records are not served
+            add(coin, amount)
         return change
 
     def debt(self) -> dict[str, Decimal]:
@@ -153,6 +160,8 @@ class UtaDerivatives:
             owed[loan.coin] = owed.get(loan.coin, Decimal(0)) + loan.amount
         for paid in self.script.repayments:
             owed[paid.coin] = owed.get(paid.coin, Decimal(0)) - paid.principal
+        for coin, principal in self.liquidation.repaid.items():
+            owed[coin] = owed.get(coin, Decimal(0)) - principal
         return {coin: amount for coin, amount in owed.items() if amount}
 
 
