@@ -111,7 +111,9 @@ def script_earn(now_ms: int, usdt_held: Decimal) -> EarnScript:
 def _category(call: Call) -> str:
     """The request's category, asked by a key that may read Earn (checked first: the key before its parameters)."""
     if call.key is not None and not call.key.permissions.earn:
-        # "API key needs \"Earn\" permission" (every Earn page); error.mdx: 10005 "Permission denied".
+        # "API key needs \"Earn\" permission" (every Earn page, e.g. bybit-exchange/docs docs/v5/earn/position.mdx);
+        # docs/v5/error.mdx: 10005 "Permission denied, please check your API key permissions.", in the common
+        # envelope (docs/v5/guide.mdx) with HTTP 200: the error page's HTTP codes name no permission case.
         raise BybitError(10005, "Permission denied, please check your API key permissions.")
     category = call.params.get("category", "")
     if category not in CATEGORIES:

@@ -10,8 +10,11 @@ account's own wallets). Rules and their sources: docs/exchange-apis/bybit.md, "E
 The positions decide what is asked: Flexible Saving lists a position "fully redeemed" too, so no Flexible Saving
 position means the account never used it; OnChain lists active positions only. With no position of either kind (and
 no walk begun before) the endpoint is skipped and /status says why; so it is, with its fix, when the key lacks the
-"Earn" permission (every Earn page: "API key needs \"Earn\" permission"; Bybit answers 10005, ccxt's
-PermissionDenied), which the key check warned of.
+"Earn" permission, which the key check warned of. Sources (docs/exchange-apis/bybit.md, "Earn", has the table):
+every Earn page says "API key needs \"Earn\" permission" (bybit-exchange/docs docs/v5/earn/position.mdx and the
+others) and lists no code of its own; Bybit's error page answers a permission the key lacks with retCode 10005
+"Permission denied, please check your API key permissions." (docs/v5/error.mdx, table "UMA & UTA & Futures of
+Classic Account"), in the common envelope (docs/v5/guide.mdx); ccxt maps 10005 to PermissionDenied.
 
 A `Pending` yield paid `Manual`ly is "Distributed when the user redeems" (earn/yield-history.mdx): pending for months,
 not the days a deposit settles in, so it does not hold the walk back (that would re-read every window since, and let
@@ -135,7 +138,10 @@ class EarnFetch:
         for category in CATEGORIES:
             try:
                 body = await call(self.client, POSITIONS, {"category": category}, endpoint=spec.endpoint, report=report)
-            except ccxt.PermissionDenied:  # a key without "Earn": skipped, not failed; the history may well hold Earn
+            # 10005 "Permission denied, please check your API key permissions." (bybit-exchange/docs
+            # docs/v5/error.mdx) for a key without "Earn" ("API key needs \"Earn\" permission", every Earn page):
+            # skipped, not failed; the history may well hold Earn.
+            except ccxt.PermissionDenied:
                 raise UnsupportedEndpoint(self.profile_id, Endpoint.EARN_REWARDS, EARN_DENIED, unused=False) from None
             if (body.get("result") or {}).get("list"):
                 found.add(category)
