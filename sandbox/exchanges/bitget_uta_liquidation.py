@@ -7,7 +7,8 @@ hand; times are days before the account's clock, after every event of the script
 
 - 18 days ago, a spot buy of 20 BGB at 1.25 (25 USDT), its fee paid 0.012 in BGB and 0.005 in USDT.
 - 16 days ago, a USDT-M long of 0.05 BTC opened at 62,000 (3,100 USDT), its fee 1.24 USDT and 0.5 BGB: the position's
-  OPEN_LONG record carries the USDT part, an ORDER_PLF_FEE_OUT ("handling fee deduction") record the BGB part.
+  OPEN_LONG record carries the USDT part, an ORDER_PLF_FEE_OUT ("handling fee deduction") record the BGB part (as
+  uta/tax/Get-Tax-Records' example lists a BGB deduction: its own line, amount negative, fee 0).
 - 14 days ago, that long liquidated at 58,000 (a fill of `tradeSide` burst_close_long, fee 1.74 USDT, `execPnl` -200):
   BURST_CLOSE_LONG -200 with the fill's fee, LIQ_FEE -14.5 (0.5% of the 2,900 closed), LIQ_FUND_OUT -3.2 (what was
   left of the margin, to the insurance fund).
