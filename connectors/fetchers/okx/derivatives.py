@@ -28,9 +28,17 @@ bill with `balChg - fee` as realized profit and loss (for swaps and futures that
 also holds the premium paid or received). fills-history lists, besides order-book trades (subTypes 1-6), the fills of
 block trades (204-209), spread trades (270-275) and moved positions (324-329) ("Transaction details (last 3
 months)", `subType`): their bills (types 14 block trade, 24 spread trading, 32 move position) are read as a trade
-bill is. Bills of 3 delivery, 5 liquidation, 9 ADL, 10 clawback, 13 DDH and 34 settlement are stored as realized
-profit and loss of `balChg - fee` with their own `fee`. Funding (type 8) and interest (type 7) are stored as
-`balChg`, signed.
+bill is, and so is a bill of 3 delivery, 5 liquidation or 9 ADL whose subType fills-history lists (100-107, 110/111
+liquidation, 112/113 delivery, 125-128 ADL: the page also says such fills' `tradeId` is negative, so they are in the
+list with their fee). Bills of 10 clawback, 13 DDH, 34 settlement and the other delivery subtypes (117, 170-172) are
+stored as realized profit and loss of `balChg - fee` with their own `fee`. Funding (type 8) and interest (type 7)
+are stored as their change, signed.
+
+Isolated positions. `balChg` is the change "at the account level" and `posBalChg` "at the position level": a bill of
+an isolated position (`mgnMode` isolated) moves money between the two (opening: `balChg` = -margin + fee, `posBalChg`
+= +margin), and its funding fees are settled into the position (`balChg` 0, the amount in `posBalChg`). The trading
+wallet is read with the margin of open isolated positions (connectors/balances/okx.py), so such a bill's change to
+the user's holding is `balChg + posBalChg`; a cross bill's is `balChg`. The quarterly files carry both columns.
 """
 
 from __future__ import annotations
@@ -61,6 +69,11 @@ DERIVATIVE_TYPES = ("SWAP", "FUTURES", "OPTION")
 # lists no such subtype), 34 settlement.
 FILLED_BILLS = frozenset({"2", "14", "24", "32"})
 UNFILLED_PNL_BILLS = frozenset({"3", "5", "9", "10", "13", "34"})
+# Subtypes of bill types 3, 5 and 9 that fills-history's `subType` lists ("Transaction details (last 3 months)": 100-107
+# partial liquidation and liquidation, 110/111 liquidation transfer in/out, 112/113 delivery long/short, 125-128 ADL):
+# a fill with the fee stands behind such a bill too. 117 and 170-172 (delivery/exercise clawback, exercised,
+# expired OTM) are not in that list, and keep their own fee.
+FILLED_SUBTYPES = frozenset({*map(str, range(100, 108)), "110", "111", "112", "113", "125", "126", "127", "128"})
 FUNDING_BILL = "8"
 INTEREST_BILL = "7"
 
@@ -222,6 +235,9 @@ class DerivativeRows:
         coin (linear and options: contracts x ctVal x ctMult of the base; inverse: contracts x ctVal USD / price)."""
         inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
         inst_type, ts = str(row["instType"]), int(row["ts"])
+        # A liquidation or ADL fill's tradeId is negative ("to distinguish it from other matching transaction
+        # scenarios"; an older edition said "0"), not a trade's own id: its billId names it, as it names the bill.
+        own = trade_id if trade_id.isdigit() and int(trade_id) > 0 else f"bill:{row['billId']}"
         self.oldest_fill_ms[inst_type] = min(ts, self.oldest_fill_ms.get(inst_type, ts))
         contract = self.contract(inst_id)
         contracts, price = exact(row["fillSz"]), exact(row["fillPx"])
@@ -235,7 +251,7 @@ class DerivativeRows:
         record = NormalizedRecord(
             kind=RecordKind.FUTURES_TRADE,
             occurred_at=ms_to_utc(row.get("fillTime") or row["ts"]),
-            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"{inst_id}:{trade_id}"),
+            natural_key=natural_key(RecordKind.FUTURES_TRADE, f"{inst_id}:{own}"),
             asset=self.spot.code(contract.base),
             amount=amount,
             exchange_tx_id=trade_id,
@@ -324,10 +340,11 @@ class DerivativeRows:
         if bill_type not in FILLED_BILLS and bill_type not in UNFILLED_PNL_BILLS:
             return None, None  # funding, interest and transfers are other lists'
         fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
-        change = exact(row["balChg"]) - fee
-        own_fee = bill_type not in FILLED_BILLS and fee != 0  # a fill carries the fee of a trade bill
+        change = holding_change(row) - fee
+        filled = bill_type in FILLED_BILLS or str(row.get("subType", "")) in FILLED_SUBTYPES
+        own_fee = not filled and fee != 0  # a fill carries the fee of a trade bill
         if change == 0 and not own_fee:
-            return None, None  # an opening fill: only its fee moved, and the fill has it
+            return None, None  # an opening fill: only its fee moved (and an isolated margin), and the fill has it
         ident = str(row["billId"])
         record = NormalizedRecord(
             kind=RecordKind.REALIZED_PNL,
@@ -360,7 +377,7 @@ class DerivativeRows:
                 occurred_at=ms_to_utc(row["ts"]),
                 natural_key=natural_key(kind, ident),
                 asset=self.spot.code(str(row["ccy"])),
-                amount=exact(row["balChg"]),
+                amount=holding_change(row),
                 exchange_tx_id=ident,
                 market=self.symbol(row),
                 raw=dict(row),
@@ -368,6 +385,16 @@ class DerivativeRows:
             return record, None
 
         return read
+
+
+def holding_change(row: Mapping[str, Any]) -> Decimal:
+    """What a trading-account bill did to the user's holding: `balChg`, plus `posBalChg` for an isolated position,
+    whose margin the wallet read counts beside cashBal (a live isolated funding bill: `balChg` 0, `posBalChg`
+    -0.2540832413497432 = `pnl`; docs/exchange-apis/okx.md, "Isolated positions")."""
+    change = exact(row["balChg"])
+    if str(row.get("mgnMode", "")) == "isolated" and row.get("posBalChg") not in (None, ""):
+        change += exact(row["posBalChg"])
+    return change
 
 
 def _instruments_group(row: Mapping[str, Any]) -> tuple[str, str]:
