@@ -204,11 +204,13 @@ class MarginBook:
     def __init__(self, script: MarginScript | None, *, reads_archived: bool = True) -> None:
         self.script = script
         self.reads_archived = reads_archived
+        # "6 months" in days: 180 unless a test moves Binance's boundary (181 to 184 days are all six months).
+        self.archive_age_ms = ARCHIVE_AGE_MS
 
     def _part(self, params: Mapping[str, str], now_ms: int) -> Callable[[int], bool]:
         """Which rows, by time, the `archived` flag (or its absence) asks for: see the module's docstring."""
         if self.reads_archived:
-            return lambda time: in_archive(params, time, now_ms)
+            return lambda time: in_archive(params, time, now_ms - self.archive_age_ms)
         if "archived" in params:
             read = len(params) - 1
             raise BinanceError(
@@ -358,11 +360,11 @@ class MarginBook:
         return _paged(sorted(rows, key=lambda r: r.time, reverse=True), params, _interest_json)
 
 
-def in_archive(params: Mapping[str, str], time: int, now_ms: int) -> bool:
-    """Whether a row of that time is in the part asked: the archive (`archived=true`: older than six months) or
-    the recent rows (the default)."""
+def in_archive(params: Mapping[str, str], time: int, boundary_ms: int) -> bool:
+    """Whether a row of that time is in the part asked: the archive (`archived=true`: older than the boundary, six
+    months ago) or the recent rows (the default)."""
     archived = str(params.get("archived", "false")).lower() == "true"
-    return archived == (time < now_ms - ARCHIVE_AGE_MS)
+    return archived == (time < boundary_ms)
 
 
 def _paged(rows: list[Any], params: Mapping[str, str], render: Callable[[Any], Json]) -> Json:

@@ -55,7 +55,7 @@ async def emulator() -> AsyncIterator[BinanceEmulator]:
 
 
 async def sync(
-    emulator: BinanceEmulator, endpoint: Endpoint, cursors: dict[str, Cursor] | None = None, *, days: int = 250
+    emulator: BinanceEmulator, endpoint: Endpoint, cursors: dict[str, Cursor] | None = None, *, days: float = 250
 ) -> tuple[list[NormalizedRecord], dict[str, Cursor], FetchReport]:
     """One sync of `endpoint` from `days` ago (or from `cursors`): its records, cursors and report."""
     stored = dict(cursors or {})
@@ -155,3 +155,21 @@ async def test_a_borrowing_pending_for_weeks_is_let_go_and_named(emulator: Binan
     assert [(g.endpoint, g.start) for g in report.gaps] == [
         (Endpoint.MARGIN_LOANS, datetime.fromtimestamp(at / 1000, UTC))
     ]
+
+
+async def test_a_charge_near_six_months_is_found_wherever_binance_draws_the_line(emulator: BinanceEmulator) -> None:
+    """Six months are 181 to 184 days: with Binance's line at 184 days, a charge 183 days ago is among the recent rows,
+    in a window (from 241.5 days ago, 30 days each) that ends 181.5 days ago, older than Tallybot's 180: that window
+    is asked without the flag too (within ARCHIVE_SLACK of 180 days), so the charge is found."""
+    emulator.margin.archive_age_ms = 184 * DAY_MS
+    script = emulator.margin.script
+    assert script is not None
+    t = emulator.clock.now_ms() - 183 * DAY_MS
+    interest = Interest("", "ETH", Decimal("1.5"), Decimal("0.0003"), "ON_BORROW", 8_400_001, t)
+    loans_ = tuple(dataclasses.replace(loan, time=t + (loan.time - script.loans[0].time)) for loan in script.loans)
+    emulator.margin.script = dataclasses.replace(script, loans=loans_, interest=(interest,))
+    records, _, _ = await sync(emulator, Endpoint.MARGIN_LOANS, days=241.5)
+    assert [(r.kind.value, r.asset, r.amount) for r in records if r.kind is RecordKind.INTEREST] == [
+        ("interest", "ETH", Decimal("-0.0003"))
+    ]
+    assert loans(records)[0] == ("borrow", "ETH", Decimal("1.5"), "8100002")

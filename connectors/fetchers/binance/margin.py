@@ -58,6 +58,9 @@ DONE, PENDING = "CONFIRMED", "PENDING"  # a borrowing's or repayment's `status` 
 # Margin Transfer History as binance-docs.github.io listed them, and the generated SDKs since; "6 months" read as 180
 # days). The current developers.binance.com pages list no such flag: docs/exchange-apis/binance.md weighs the editions.
 ARCHIVE_AGE = timedelta(days=180)
+# Where "6 months ago" falls is Binance's to say (181 to 184 days, by its clock): a window within this of 180 days is
+# asked both ways, so a row on either side of Binance's boundary is found (natural keys store a row seen twice once).
+ARCHIVE_SLACK = timedelta(days=10)
 ARCHIVED = "archived:"  # a window's token while its archived pages are read: "archived:<page>"
 NOT_READ = ("-1103", "-1104")  # UNKNOWN_PARAM, UNREAD_PARAMETERS (spot errors.md): Binance no longer reads the flag
 
@@ -73,12 +76,13 @@ class Archive:
 
     def pages(self, ask: AskPage) -> FetchWindowPage:
         """A window's pages: the archive's first (`archived=true`) when the window starts more than six months ago,
-        then the recent ones when it ends within them. Both editions are served: a list that keeps older rows only
-        in its archive, and one that no longer reads the flag (asked without it from then on)."""
+        then the recent ones when it ends within them (either give or take ARCHIVE_SLACK). Both editions are served:
+        a list that keeps older rows only in its archive, and one that no longer reads the flag (asked without it from
+        then on)."""
 
         async def fetch_page(begin: int, end: int, token: Any) -> WindowPage:
-            cutoff = self.clock() - span_ms(ARCHIVE_AGE)
-            archived = str(token).startswith(ARCHIVED) if token else begin < cutoff
+            now = self.clock()
+            archived = str(token).startswith(ARCHIVED) if token else begin < now - span_ms(ARCHIVE_AGE - ARCHIVE_SLACK)
             current = int(str(token).removeprefix(ARCHIVED)) if token else 1
             if archived and self.refused:
                 archived, current = False, 1
@@ -93,7 +97,7 @@ class Archive:
                 return await ask(begin, end, 1, False)
             if page.token is not None:
                 page.token = f"{ARCHIVED}{page.token}"
-            elif end >= cutoff:
+            elif end >= now - span_ms(ARCHIVE_AGE + ARCHIVE_SLACK):
                 page.token = 1  # the window's recent part: its first page without the flag
             return page
 
