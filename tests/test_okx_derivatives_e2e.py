@@ -82,6 +82,76 @@ async def test_positions_opened_and_closed_off_the_order_book_reconcile_too(
     assert okx.requests.unexpected == []
 
 
+async def test_an_open_isolated_position_and_a_closed_one_reconcile_exactly(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    """The same trader also holds isolated positions (ISOLATED_FILLS, ISOLATED_BILLS): a USDT swap long opened with
+    300 USDT of margin, charged 0.6 and paid 0.2 funding inside the position and closed at +100; and an inverse swap
+    long still open, 0.008 BTC of margin less 0.000003 BTC funding, 0.0015 BTC unrealized. OKX's balance shows the
+    open position's margin beside cashBal (isoEq 0.009497, isoUpl 0.0015), and the history explains it: the BTC
+    fill's fee 0.00002 and the funding 0.000003 are all the account lost. Read by balChg alone, the opening bills
+    would be realized losses of their margin (two more records) and the BTC wallet 0.007997 unexplained."""
+    async with OkxEmulator(seed=83, profile=RECENT, listed_symbols=20, derivatives=True) as okx:
+        okx.book.derivatives.trade_isolated()
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"okx": okx.base_url})
+        async with running_bot(settings) as app:
+            await connect(app.bot_data[SERVICES_KEY], "okx", okx, date.today() - timedelta(days=70))
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    # The eleven of the first story, three isolated fills and one bill that realized something (the close, +100
+    # USDT: balChg 398.05 + posBalChg -299.6 less the fill's fee -1.55); the opening bills realized nothing.
+    assert "futures trades 15" in summary, summary
+    assert "funding fees 5" in summary, summary  # two cross, -0.6 and +0.2 USDT and -0.000003 BTC isolated
+    assert "✅ OKX-1: the history explains every balance." in summary, summary
+    assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
+    assert okx.requests.unexpected == []
+
+
+async def test_isolated_bills_are_read_from_bills_archive_and_from_the_quarterly_files() -> None:
+    """The records themselves, by hand from ISOLATED_* and OLD_ISOLATED_* (the latter 130-140 days back, in the
+    quarterly files only, whose CSV carries posBalChg and mgnMode): fills with their fees, realized profit of the
+    closing bills only, funding fees as moved inside the positions."""
+    async with OkxEmulator(
+        seed=15, profile=ARCHIVE_PROFILE, listed_symbols=12, limits=FAST, derivatives=True, bill_history=True
+    ) as okx:
+        okx.book.derivatives.trade_isolated()
+        isolated_ids = {r.bill["billId"] for r in okx.book.derivatives.rows if r.bill["mgnMode"] == "isolated"}
+        async with okx_client(okx) as client:
+            cursors: dict[Endpoint, dict[str, Cursor]] = {Endpoint.FUTURES_TRADES: {}, Endpoint.FUNDING: {}}
+            records = [r for e in cursors for r in await _walk(client, e, cursors[e])]  # applies for the quarters
+            okx.book.archive.ready_after_ms = 0  # two hours later
+            records += [r for e in cursors for r in await _walk(client, e, cursors[e])]
+            assert [await _walk(client, e, cursors[e]) for e in cursors] == [[], []]
+
+    isolated = [r for r in records if r.raw.get("billId") in isolated_ids]
+    fills = [r for r in isolated if r.kind is RecordKind.FUTURES_TRADE]
+    assert sorted((r.side, r.market, r.amount, r.quote_amount, r.fee_amount) for r in fills) == sorted(
+        [
+            # 5 contracts of 0.01 BTC at 60000 and 62000 (fees 1.5, 1.55); 140 and 130 days back at 53000 and 52000.
+            ("buy", "BTC/USDT:USDT", Decimal("0.05"), Decimal(3000), Decimal("1.5")),
+            ("sell", "BTC/USDT:USDT", Decimal("0.05"), Decimal(3100), Decimal("1.55")),
+            ("buy", "BTC/USDT:USDT", Decimal("0.05"), Decimal(2650), Decimal("1.325")),
+            ("sell", "BTC/USDT:USDT", Decimal("0.05"), Decimal(2600), Decimal("1.3")),
+            # 20 inverse contracts of 100 USD at 50000: 0.04 BTC, fee 0.00002 BTC.
+            ("buy", "BTC/USD:BTC", Decimal("0.04"), Decimal("0.04"), Decimal("0.00002")),
+        ]
+    )
+    realized = [r for r in isolated if r.kind is RecordKind.REALIZED_PNL]
+    assert sorted((r.asset, r.amount, r.fee_amount) for r in realized) == [
+        ("USDT", Decimal(-50), None),  # from the file: balChg 213.3 + posBalChg -264.6 less the fill's fee -1.3
+        ("USDT", Decimal(100), None),  # balChg 398.05 + posBalChg -299.6 less -1.55
+    ]
+    funding = [r for r in isolated if r.kind is RecordKind.FUNDING]
+    assert sorted((r.asset, r.amount) for r in funding) == [
+        ("BTC", Decimal("-0.000003")),
+        ("USDT", Decimal("-0.6")),
+        ("USDT", Decimal("-0.4")),  # from the file
+        ("USDT", Decimal("0.2")),
+    ]
+
+
 async def test_off_book_bills_are_read_once_from_bills_archive_and_from_the_quarterly_files() -> None:
     """The records themselves, by hand from OFF_BOOK_FILLS and OLD_OFF_BOOK_FILLS: each off-book fill with its fee,
     each bill that realized profit with `balChg - fee` and no fee of its own (the fill has it), whether the bill came
@@ -160,12 +230,15 @@ FAST = OkxLimits(rules={}, default_rule=(100_000, 1_000))
 
 async def _futures(client: Any, cursors: dict[str, Cursor]) -> list[NormalizedRecord]:
     """One sync of the futures trades (fills and the bills of what they realized) from 300 days back."""
+    return await _walk(client, Endpoint.FUTURES_TRADES, cursors)
+
+
+async def _walk(client: Any, endpoint: Endpoint, cursors: dict[str, Cursor]) -> list[NormalizedRecord]:
+    """One sync of an endpoint from 300 days back."""
     records: list[NormalizedRecord] = []
     fetcher = fetcher_for(get_profile("okx"), client)
     since, until = datetime.now(UTC) - timedelta(days=300), datetime.now(UTC)
-    async for page in fetcher.fetch(
-        Endpoint.FUTURES_TRADES, since=since, until=until, cursors=dict(cursors), report=FetchReport()
-    ):
+    async for page in fetcher.fetch(endpoint, since=since, until=until, cursors=dict(cursors), report=FetchReport()):
         cursors[page.market] = json.loads(json.dumps(page.cursor))
         records.extend(page.records)
     return records

@@ -163,7 +163,10 @@ class OkxBook:
         for asset, change in changes.items():
             before = held.get(asset, BalanceRecord(asset, Decimal(0), Decimal(0)))
             held[asset] = BalanceRecord(asset, before.free + change, before.locked)
-        return okx_account.balance((held[asset] for asset in sorted(held)), call)
+        # Open isolated positions' margin is at the position level, beside cashBal (the script's balance_changes
+        # are the bills' account-level balChg).
+        isolated = self.derivatives.isolated_margin()
+        return okx_account.balance((held[asset] for asset in sorted(held)), call, isolated)
 
     def bills_archive(self, call: Call) -> list[Json]:
         return self.derivatives.bills_archive(call)

@@ -8,6 +8,7 @@ The script is small and written out by hand, so a test can write its ground trut
 amount exact. `OkxEmulator(derivatives=True)` serves it; without it these lists are empty, as for an account that
 never traded derivatives. bills-archive reaches three months back, so every event lies within the last 45 days;
 `history=True` adds OLD_FILLS and OLD_BILLS, further back, for bills-history-archive (okx_archive.py).
+`OkxDerivatives.trade_off_the_book()` and `trade_isolated()` add what their scripts below hold.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.okx_account import NO_ISOLATED, IsolatedMargin
 from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, int_param, invalid, missing, newest_first, signed
 from sandbox.exchanges.records import Market, ScriptedAccount, plain
 
@@ -55,6 +57,11 @@ class Fill:
     # the same subType ("Transaction details (last 3 months)": `subType` "Transaction type").
     bill_type: str = "2"
     sub_type: str = ""
+    # An isolated position's fill (`mgnMode` isolated): `position_change` is the bill's `posBalChg`, the margin moved
+    # between the account level and the position (+ on opening, - what the position holds on closing); the bill's
+    # `balChg` is then `pnl + fee - position_change`.
+    isolated: bool = False
+    position_change: str = "0"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,9 @@ class Bill:
     change: str
     inst: str = ""  # key of CONTRACTS
     fee: str = "0"
+    # An isolated position's bill: `change` is `balChg` (0 for a funding fee), `position_change` its `posBalChg`.
+    isolated: bool = False
+    position_change: str = "0"
 
 
 CONTRACTS: Mapping[str, Contract] = {
@@ -121,16 +131,47 @@ OFF_BOOK_FILLS = (
     Fill(24, "inverse", "buy", "10", "40000", "0", "settle", bill_type="32", sub_type="326"),
     Fill(21, "inverse", "sell", "10", "50000", "0", "settle", pnl="0.005", bill_type="32", sub_type="328"),
 )
-# Older than bills-archive's three months (with `history=True`): their bills are only in the quarterly files, whose
-# CSV has no `type` column (read from `subType`). A spread opens a long of 5 swap contracts at 52000 and a block
-# trade closes it at 54000: +100 USDT.
 # A delta hedge OKX traded for the account (bill type 13 DDH, subType 132 ddh sell): fills-history lists no DDH
 # subtype, so only the bill says it realized 0.25 USDT and paid a 0.6 USDT fee.
 OFF_BOOK_BILLS = (Bill(23, "13", "132", "USDT", "-0.35", "swap", fee="-0.6"),)
+# Older than bills-archive's three months (with `history=True`): their bills are only in the quarterly files, whose
+# CSV has no `type` column (read from `subType`). A spread opens a long of 5 swap contracts at 52000 and a block
+# trade closes it at 54000: +100 USDT.
 OLD_OFF_BOOK_FILLS = (
     Fill(190, "swap", "buy", "5", "52000", "-0.52", "settle", bill_type="24", sub_type="272"),
     Fill(150, "swap", "sell", "5", "54000", "-1.35", "settle", pnl="100", bill_type="14", sub_type="208"),
 )
+# An isolated trader (`OkxDerivatives.trade_isolated()`), in positions no other script holds at the time. Bills of
+# an isolated position move its margin between the account level (`balChg`) and the position (`posBalChg`), and its
+# funding fees are settled into the position: `balChg` 0, the amount in `posBalChg` and `pnl`, as the live isolated
+# funding bill of ccxt/ccxt#28103 (docs/exchange-apis/okx.md, "Isolated positions").
+ISOLATED_FILLS = (
+    # Closed: an isolated long of 5 swap contracts (0.05 BTC) at 60000 with 300 USDT of margin, fee 1.5: balChg
+    # -301.5, posBalChg +300.
+    Fill(18, "swap", "buy", "5", "60000", "-1.5", "settle", isolated=True, position_change="300"),
+    # Sold at 62000: +100 realized, fee 1.55; the position's 299.6 (300 less 0.6 funding paid plus 0.2 received)
+    # goes back: balChg 398.05, posBalChg -299.6.
+    Fill(14, "swap", "sell", "5", "62000", "-1.55", "settle", pnl="100", isolated=True, position_change="-299.6"),
+    # Open: an isolated long of 20 inverse contracts (2000 USD = 0.04 BTC at 50000) with 0.008 BTC of margin, fee
+    # 0.00002 BTC: balChg -0.00802, posBalChg +0.008.
+    Fill(9, "inverse", "buy", "20", "50000", "-0.00002", "settle", isolated=True, position_change="0.008"),
+)
+ISOLATED_BILLS = (
+    Bill(17, "8", "173", "USDT", "0", "swap", isolated=True, position_change="-0.6"),
+    Bill(16, "8", "174", "USDT", "0", "swap", isolated=True, position_change="0.2"),
+    Bill(5, "8", "173", "BTC", "0", "inverse", isolated=True, position_change="-0.000003"),
+)
+# The open position's unrealized profit, by CONTRACTS key (the mark price is not emulated; written as a value): the
+# balance answer shows it in isoEq and isoUpl, and no record explains it.
+ISOLATED_UPL: Mapping[str, str] = {"inverse": "0.0015"}
+# Older than bills-archive's three months (with `history=True`): a closed isolated swap long, 5 contracts at 53000
+# with 265 USDT of margin (fee 1.325), a funding fee of 0.4 paid into it, sold at 52000 (-50 realized, fee 1.3) with
+# 264.6 back. Only the quarterly files hold these bills, with their posBalChg and mgnMode columns.
+OLD_ISOLATED_FILLS = (
+    Fill(140, "swap", "buy", "5", "53000", "-1.325", "settle", isolated=True, position_change="265"),
+    Fill(130, "swap", "sell", "5", "52000", "-1.3", "settle", pnl="-50", isolated=True, position_change="-264.6"),
+)
+OLD_ISOLATED_BILLS = (Bill(135, "8", "173", "USDT", "0", "swap", isolated=True, position_change="-0.4"),)
 
 
 @dataclass(frozen=True)
@@ -153,6 +194,8 @@ class OkxDerivatives:
         self.enabled = enabled
         self.off_book: tuple[Fill, ...] = ()
         self.off_book_bills: tuple[Bill, ...] = ()
+        self.isolated: tuple[Fill, ...] = ()
+        self.isolated_bills: tuple[Bill, ...] = ()
         self.rows: tuple[Row, ...] = self._lay_out() if enabled else ()
 
     def trade_off_the_book(self) -> None:
@@ -160,6 +203,14 @@ class OkxDerivatives:
         before a sync, as it lays the script out again (every billId moves)."""
         self.off_book = OFF_BOOK_FILLS + (OLD_OFF_BOOK_FILLS if self.history else ())
         self.off_book_bills = OFF_BOOK_BILLS
+        self.rows = self._lay_out() if self.enabled else ()
+
+    def trade_isolated(self) -> None:
+        """Adds ISOLATED_FILLS and ISOLATED_BILLS (and OLD_ISOLATED_* with `history`) to the script: one isolated
+        swap position opened, charged and paid funding and closed, one still open. Called before a sync, as it lays
+        the script out again (every billId moves)."""
+        self.isolated = ISOLATED_FILLS + (OLD_ISOLATED_FILLS if self.history else ())
+        self.isolated_bills = ISOLATED_BILLS + (OLD_ISOLATED_BILLS if self.history else ())
         self.rows = self._lay_out() if self.enabled else ()
 
     def inst_id(self, key: str) -> str:
@@ -176,6 +227,31 @@ class OkxDerivatives:
             for ccy, amount in _changes(row):
                 change[ccy] = change.get(ccy, Decimal(0)) + amount
         return change
+
+    def isolated_margin(self) -> dict[str, IsolatedMargin]:
+        """The position level of each coin with an open isolated position: the margin its bills moved into it
+        (their `posBalChg`, with the funding settled into it) and its scripted unrealized profit. A closed position's
+        bills move its margin back, so they sum to zero."""
+        held: dict[str, IsolatedMargin] = {}
+        for key in self._open_isolated():
+            ccy = CONTRACTS[key].settle
+            inst_id = self.inst_id(key)
+            margin = sum(
+                (Decimal(r.bill["posBalChg"]) for r in self.rows if r.bill["instId"] == inst_id and _isolated(r)),
+                Decimal(0),
+            )
+            before = held.get(ccy, NO_ISOLATED)
+            upl = Decimal(ISOLATED_UPL.get(key, "0"))
+            held[ccy] = IsolatedMargin(before.margin + margin, before.upl + upl)
+        return held
+
+    def _open_isolated(self) -> list[str]:
+        """CONTRACTS keys whose isolated fills leave contracts held."""
+        size: dict[str, Decimal] = {}
+        for f in self.isolated:
+            sign = 1 if f.side == "buy" else -1
+            size[f.contract] = size.get(f.contract, Decimal(0)) + sign * Decimal(f.size)
+        return [key for key, held in size.items() if held != 0]
 
     # -- the endpoints ---------------------------------------------------------------------------------------
 
@@ -231,8 +307,8 @@ class OkxDerivatives:
 
     def _lay_out(self) -> tuple[Row, ...]:
         rows = []
-        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ()) + self.off_book
-        bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ()) + self.off_book_bills
+        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ()) + self.off_book + self.isolated
+        bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ()) + self.off_book_bills + self.isolated_bills
         events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in fills]
         events += [(b.days_ago, b) for b in bills]
         for n, (days_ago, event) in enumerate(sorted(events, key=lambda e: -e[0])):
@@ -241,6 +317,13 @@ class OkxDerivatives:
             rows.append(
                 self.fill_row(event, ts, bill_id) if isinstance(event, Fill) else self.bill_row(event, ts, bill_id)
             )
+        # `posBal`: the position-level balance after each bill of an isolated position, oldest first.
+        position: dict[str, Decimal] = {}
+        for row in rows:
+            if _isolated(row):
+                inst_id = row.bill["instId"]
+                position[inst_id] = position.get(inst_id, Decimal(0)) + Decimal(row.bill["posBalChg"])
+                row.bill["posBal"] = plain(position[inst_id])
         return tuple(rows)
 
     def fill_row(self, f: Fill, ts: int, bill_id: str) -> Row:
@@ -258,7 +341,7 @@ class OkxDerivatives:
         block = f.bill_type == "14"  # "ordId: Order ID, always "" for block trading"
         order_id = "" if block else str(700_000_000_000_000_000 + int(bill_id) % 10**15)
         sub_type = f.sub_type or ("1" if f.side == "buy" else "2")
-        change = Decimal(f.pnl) + Decimal(f.premium) + Decimal(fee)
+        change = Decimal(f.pnl) + Decimal(f.premium) + Decimal(fee) - Decimal(f.position_change)
         fill = {
             "instType": inst_type,
             "instId": inst_id,
@@ -288,21 +371,29 @@ class OkxDerivatives:
         }
         bill = _bill(bill_id, ts, inst_type, inst_id, f.bill_type, sub_type, ccy, change)
         bill.update({"fee": fee, "pnl": f.pnl, "px": price, "sz": f.size, "ordId": order_id, "tradeId": trade_id})
-        bill.update({"execType": "T", "fillTime": str(ts - 1), "mgnMode": "cross"})
+        bill.update({"execType": "T", "fillTime": str(ts - 1), "mgnMode": "isolated" if f.isolated else "cross"})
+        bill["posBalChg"] = signed(Decimal(f.position_change))
         return Row(ts, bill_id, inst_type, fill, bill)
 
     def bill_row(self, b: Bill, ts: int, bill_id: str) -> Row:
         inst_type = CONTRACTS[b.inst].inst_type if b.inst else "MARGIN"
         inst_id = self.inst_id(b.inst) if b.inst else ""
         bill = _bill(bill_id, ts, inst_type if b.inst else "", inst_id, b.type, b.sub_type, b.ccy, Decimal(b.change))
-        bill["mgnMode"] = "cross"
+        bill["mgnMode"] = "isolated" if b.isolated else "cross"
+        bill["posBalChg"] = signed(Decimal(b.position_change))
         if b.type == "8":
-            bill["pnl"] = b.change  # "Funding Fee expense (subType = 173): You may refer to "pnl" for the fee payment"
+            # "Funding Fee expense (subType = 173): You may refer to "pnl" for the fee payment": the whole fee, at
+            # either level (the live isolated bill: pnl = posBalChg, balChg 0).
+            bill["pnl"] = signed(Decimal(b.change) + Decimal(b.position_change))
         elif b.type == "13":
             bill.update({"fee": b.fee, "pnl": signed(Decimal(b.change) - Decimal(b.fee)), "execType": "T"})
         else:
             bill["interest"] = plain(-Decimal(b.change))
         return Row(ts, bill_id, inst_type, None, bill)
+
+
+def _isolated(row: Row) -> bool:
+    return bool(row.bill.get("mgnMode") == "isolated")
 
 
 def _changes(row: Row) -> list[tuple[str, Decimal]]:
