@@ -11,7 +11,9 @@ and downloaded once per sync whichever endpoint asks first. Rules and their sour
 - An application holds for 30 days ("If you already apply the files for the same quarter, then it don't need to apply
   again within 30 days"): a later sync asks for the link without applying again.
 - The file: a compressed CSV ("decompressed CSV file"; a zip, or gzip) with a header row of the documented columns.
-  It has no `type` column: the bill type is read from `subType` (SUBTYPE_BILL_TYPES). It is unpacked in chunks up to
+  It has no `type` column: the bill type is read from `subType` (SUBTYPE_BILL_TYPES). Every other column is kept as
+  written, `posBalChg` and `mgnMode` among them: an isolated position's bill changes the holding by `balChg +
+  posBalChg` (derivatives.py), in a file as in bills-archive. It is unpacked in chunks up to
   MAX_CSV_BYTES: a file past that (a huge quarter, or a zip bomb) would otherwise exhaust memory at every retry; the
   quarter is then said as a gap of each endpoint that wanted it ("sync.gap.okx.archive_too_large").
 - `fileHref` is presigned (the link alone downloads the bills): registered for log redaction as soon as it is read.
@@ -222,7 +224,8 @@ class ArchiveFiles:
 
 
 def read_file(content: bytes) -> list[dict[str, str]]:
-    """The CSV's rows as bills-archive rows: every documented column as OKX wrote it, and `type` from `subType`."""
+    """The CSV's rows as bills-archive rows: every documented column as OKX wrote it (`balChg`, `posBalChg`,
+    `mgnMode`, ...), and `type` from `subType`."""
     text = _decompressed(content).decode("utf-8-sig")
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
