@@ -27,7 +27,7 @@ def fee_parts(row: Mapping[str, Any], code: Callable[[str], str]) -> FeeParts:
         if part.get("fee") not in (None, ""):
             coin = code(str(part["feeCoin"]))
             fees[coin] = fees.get(coin, Decimal(0)) + exact(part["fee"])
-    return [(coin, fee) for coin, fee in fees.items() if fee != 0]
+    return list(fees.items())
 
 
 def first_fee(parts: FeeParts) -> tuple[str | None, Decimal | None]:
@@ -51,4 +51,5 @@ def further_fees(fill: NormalizedRecord, category: str, parts: FeeParts) -> list
             raw={"type": "trade_fee", "category": category, "feeCoin": coin, "fee": str(fee), "fill": fill.raw},
         )
         for coin, fee in parts[1:]
+        if fee != 0  # a coin listed with nothing charged moves nothing
     ]
