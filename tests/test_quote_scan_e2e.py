@@ -10,6 +10,7 @@ then green.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -45,7 +46,8 @@ def emulator() -> BinanceEmulator:
     )
 
 
-async def connect(services: Services, binance: BinanceEmulator) -> int:
+async def connect(services: Services, binance: BinanceEmulator, sync_from: date | None = None) -> int:
+    """`sync_from` None: the whole history, so nothing before a date can explain USDT."""
     key = binance.create_demo_keys().read_only
     connected = await services.integrations.connect(
         1001,
@@ -53,7 +55,7 @@ async def connect(services: Services, binance: BinanceEmulator) -> int:
         key_type="default",
         account_name="Binance-1",
         fields={"apiKey": Secret(key.api_key), "secret": Secret(key.secret)},
-        options=AdvancedOptions(),  # no sync-from date: the whole history, so nothing before it can explain USDT
+        options=AdvancedOptions(sync_from=sync_from),
     )
     return connected.id
 
@@ -197,3 +199,49 @@ async def test_a_scan_cut_short_by_a_shutdown_resumes_at_the_next_sync_without_a
     assert sorted(asked) == sorted(scan_left + traded + aave_elsewhere), asked
     assert stored == every_trade
     assert "✅ Binance-1: the history explains every balance." in summary, summary
+
+
+async def test_with_a_sync_from_date_the_scan_still_finds_a_market_emptied_after_it_and_stores_only_its_range(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    """The same account, synced from 40 days ago: its quote balances (USDT, BTC, ETH) are put down to the sync-from
+    date first, yet markets traded and emptied inside the chosen range are still missing: AAVEUSDT (AAVE never
+    deposited) and SHIBUSDT (SHIB deposited only before the date, so the range holds no sign of it). The scan runs all
+    the same, once per quote, and every trade from that date on is stored; none before it."""
+    sync_from = datetime.now(UTC).date() - timedelta(days=40)
+    since_ms = int(datetime(sync_from.year, sync_from.month, sync_from.day, tzinfo=UTC).timestamp() * 1000)
+    async with emulator() as binance:
+        account = binance.account
+        aave = account.trades_for("AAVEUSDT")
+        aave_in_range = {("AAVE/USDT", t.id) for t in aave if t.timestamp >= since_ms}
+        # The story's account: AAVE traded both before the date and after it, emptied, never deposited.
+        assert 0 < len(aave_in_range) < len(aave) and aave[-1].side == "sell"
+        assert not [d for d in account.deposits if d.asset == "AAVE"]
+        in_range = {(f"{t.base}/{t.quote}", t.id) for t in account.trades if t.timestamp >= since_ms}
+        unseen = {trade for trade in in_range if trade[0] in ("AAVE/USDT", "SHIB/USDT")}
+        assert [d.timestamp < since_ms for d in account.deposits if d.asset == "SHIB"] == [True]
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"binance": binance.base_url})
+        async with running_bot(settings) as app:
+            services: Services = app.bot_data[SERVICES_KEY]
+            services.sync.fetcher_options["binance"] = {"uid_weight_per_minute": 10**8}
+            integration_id = await connect(services, binance, sync_from=sync_from)
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=60)).text or ""
+            before_scan = await stored_trades(services, integration_id)
+            started = (await ada.reply_to(sent, "Scanning every", timeout=30)).text or ""
+            finished = (await ada.reply_to(sent, "scan asked", timeout=60)).text or ""
+            stored = await stored_trades(services, integration_id)
+            after = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            reconciler = ReconcileService(services.database, services.integrations)
+            again = await QuoteScan(services.sync, reconciler).wanted(integration_id, frozenset({"USDT"}))
+
+    assert "the history does not explain" in summary, summary
+    assert before_scan == in_range - unseen  # the first sync cannot see AAVEUSDT and SHIBUSDT
+    assert "Binance-1: the history does not explain the BTC, ETH, and USDT balance." in started, started
+    assert f"{len(unseen)} trades found and stored" in finished, finished
+    assert stored == in_range, (sorted(in_range - stored), sorted(stored - in_range))
+    assert aave_in_range <= stored
+    # Older balances stay unexplained and are put down to the date, now that the scan has run (once: not again).
+    assert f"History before {sync_from.isoformat()} was not synced" in after, after
+    assert "Scanning" not in after, after
+    assert again == frozenset()

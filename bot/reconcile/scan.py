@@ -2,7 +2,8 @@
 
 On exchanges whose trades are asked market by market (Binance), a coin bought with USDT and sold back in full, never
 deposited or withdrawn, leaves no evidence of its market: its trades are missed, and what shows is a USDT balance
-the history does not explain (cause `quote_markets`). A quote scan then asks every listed market of that quote once
+the history does not explain (cause `quote_markets`; on an account with a sync-from date `before_sync_from`, marked
+`quote` while that quote is not scanned: `scans`). A quote scan then asks every listed market of that quote once
 (connectors/fetchers/binance/trades.py), in a sync of spot (and margin) trades only, and reconciles again.
 
 Margin markets too, where the account syncs margin trades: the scan's sync runs them beside spot trades, and Binance's
