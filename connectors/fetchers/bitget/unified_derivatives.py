@@ -3,10 +3,10 @@ what each row becomes.
 
 | endpoint | stream (cursor key) | list (`category`) | rows kept |
 | --- | --- | --- | --- |
-| futures trades | `uta:fills:<category>` | `GET /api/v3/trade/fills` | every fill: FUTURES_TRADE with its fee |
+| futures trades | `uta:fills:<category>` | `GET /api/v3/trade/fills` | FUTURES_TRADE, a fee record per further coin |
 | futures trades | `uta:records:<category>` | `GET /api/v3/account/financial-records` | see below |
 | funding | `uta:<category>` | financial records | `CONTRACT_MAIN_SETTLE_FEE_USER_IN`/`_OUT`: FUNDING |
-| margin loans | `uta:MARGIN` | financial records, MARGIN | BORROW, REPAYMENT (REPAY), interest (INTEREST) |
+| margin loans | `uta:MARGIN` | financial records, MARGIN | loans, interest, a liquidation's records (below) |
 
 A position's open, close, reduction or liquidation record gives its `amount` as REALIZED_PNL; a "Redeem" leg
 (`EXCHANGE_*_TOKEN_USER_*`) is a CONVERT of its one coin.
