@@ -86,11 +86,13 @@ async def test_an_open_isolated_position_and_a_closed_one_reconcile_exactly(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
     """The same trader also holds isolated positions (ISOLATED_FILLS, ISOLATED_BILLS): a USDT swap long opened with
-    300 USDT of margin, charged 0.6 and paid 0.2 funding inside the position and closed at +100; and an inverse swap
+    300 USDT of margin, charged 0.6 and paid 0.2 funding inside the position and closed at +100; a USDT swap long of
+    60 USDT margin that OKX liquidated (-54, a 5.73 fee on the fill and on its type 5 bill); and an inverse swap
     long still open, 0.008 BTC of margin less 0.000003 BTC funding, 0.0015 BTC unrealized. OKX's balance shows the
     open position's margin beside cashBal (isoEq 0.009497, isoUpl 0.0015), and the history explains it: the BTC
     fill's fee 0.00002 and the funding 0.000003 are all the account lost. Read by balChg alone, the opening bills
-    would be realized losses of their margin (two more records) and the BTC wallet 0.007997 unexplained."""
+    would be realized losses of their margin (three more records) and the BTC wallet 0.007997 unexplained; with
+    the liquidation bill's own fee counted besides its fill's, USDT would be 5.73 short."""
     async with OkxEmulator(seed=83, profile=RECENT, listed_symbols=20, derivatives=True) as okx:
         okx.book.derivatives.trade_isolated()
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"okx": okx.base_url})
@@ -100,9 +102,10 @@ async def test_an_open_isolated_position_and_a_closed_one_reconcile_exactly(
             summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
 
-    # The eleven of the first story, three isolated fills and one bill that realized something (the close, +100
-    # USDT: balChg 398.05 + posBalChg -299.6 less the fill's fee -1.55); the opening bills realized nothing.
-    assert "futures trades 15" in summary, summary
+    # The eleven of the first story, five isolated fills and two bills that realized something (the close, +100
+    # USDT: balChg 398.05 + posBalChg -299.6 less the fill's fee -1.55; the liquidation, -54 USDT: balChg 0.27 +
+    # posBalChg -60 less the fill's fee -5.73); the opening bills realized nothing.
+    assert "futures trades 18" in summary, summary
     assert "funding fees 5" in summary, summary  # two cross, -0.6 and +0.2 USDT and -0.000003 BTC isolated
     assert "✅ OKX-1: the history explains every balance." in summary, summary
     assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
@@ -136,10 +139,18 @@ async def test_isolated_bills_are_read_from_bills_archive_and_from_the_quarterly
             ("sell", "BTC/USDT:USDT", Decimal("0.05"), Decimal(2600), Decimal("1.3")),
             # 20 inverse contracts of 100 USD at 50000: 0.04 BTC, fee 0.00002 BTC.
             ("buy", "BTC/USD:BTC", Decimal("0.04"), Decimal("0.04"), Decimal("0.00002")),
+            # 2 contracts at 60000 (fee 0.6), liquidated at 57300 (fee 5.73).
+            ("buy", "BTC/USDT:USDT", Decimal("0.02"), Decimal(1200), Decimal("0.6")),
+            ("sell", "BTC/USDT:USDT", Decimal("0.02"), Decimal(1146), Decimal("5.73")),
         ]
     )
+    # The liquidation fill's tradeId is negative: its billId names it.
+    (liquidated,) = [r for r in fills if r.raw["subType"] == "104"]
+    assert (liquidated.exchange_tx_id or "").startswith("-")
+    assert liquidated.natural_key.endswith(f"BTC-USDT-SWAP:bill:{liquidated.raw['billId']}")
     realized = [r for r in isolated if r.kind is RecordKind.REALIZED_PNL]
     assert sorted((r.asset, r.amount, r.fee_amount) for r in realized) == [
+        ("USDT", Decimal(-54), None),  # the liquidation: balChg 0.27 + posBalChg -60 less the fill's fee -5.73
         ("USDT", Decimal(-50), None),  # from the file: balChg 213.3 + posBalChg -264.6 less the fill's fee -1.3
         ("USDT", Decimal(100), None),  # balChg 398.05 + posBalChg -299.6 less -1.55
     ]

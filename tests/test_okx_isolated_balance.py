@@ -126,10 +126,11 @@ def test_without_isolated_positions_the_emulator_answer_is_cash_alone() -> None:
 
 
 async def test_the_scripted_isolated_positions_answer_as_okx_shows_them_and_read_as_the_history_explains() -> None:
-    """OkxDerivatives.trade_isolated() (sandbox/exchanges/okx_derivatives.py): a USDT swap position closed, a BTC
-    inverse swap position open. By hand from the script: the closed one leaves cashBal +96.55 USDT (100 realized,
-    fees 1.5 and 1.55, funding -0.6 and +0.2) and nothing at the position level; the open one took 0.00802 BTC
-    from cashBal (0.008 margin, 0.00002 fee) and holds 0.007997 (less 0.000003 funding) with 0.0015 unrealized."""
+    """OkxDerivatives.trade_isolated() (sandbox/exchanges/okx_derivatives.py): two USDT swap positions closed (one
+    by OKX's liquidation), a BTC inverse swap position open. By hand from the script: the closed ones leave cashBal
+    +36.22 USDT (100 realized, fees 1.5 and 1.55, funding -0.6 and +0.2; -54 realized, fees 0.6 and 5.73) and
+    nothing at the position level; the open one took 0.00802 BTC from cashBal (0.008 margin, 0.00002 fee) and
+    holds 0.007997 (less 0.000003 funding) with 0.0015 unrealized."""
     async with OkxEmulator(seed=15, profile=SMALL, listed_symbols=12, derivatives=True) as okx:
         script = okx.book.derivatives
         call = Call(params={}, key=None, now_ms=script.now_ms)
@@ -138,22 +139,22 @@ async def test_the_scripted_isolated_positions_answer_as_okx_shows_them_and_read
         after = {"code": "0", "data": okx.book.balance(call), "msg": ""}
         isolated_bills = [r.bill for r in script.rows if r.bill["mgnMode"] == "isolated"]
     old, new = rows(before), rows(after)
-    assert D(new["USDT"]["cashBal"]) - D(old["USDT"]["cashBal"]) == D("96.55")
+    assert D(new["USDT"]["cashBal"]) - D(old["USDT"]["cashBal"]) == D("36.22")
     assert (new["USDT"]["isoEq"], new["USDT"]["eq"]) == ("", new["USDT"]["cashBal"])
     btc = new["BTC"]
     assert D(btc["cashBal"]) - D(old["BTC"]["cashBal"]) == D("-0.00802")
     assert (btc["isoEq"], btc["isoUpl"], btc["upl"], btc["frozenBal"]) == ("0.009497", "0.0015", "0.0015", "0.009497")
     assert D(btc["eq"]) == D(btc["cashBal"]) + D("0.009497")
-    # What Tallybot reads: BTC lost the fee and the funding, 0.000023; USDT gained 96.55.
+    # What Tallybot reads: BTC lost the fee and the funding, 0.000023; USDT gained 36.22.
     read_before, read_after = trading(before), trading(after)
     assert read_after["BTC"] - read_before["BTC"] == D("-0.000023")
-    assert read_after["USDT"] - read_before["USDT"] == D("96.55")
+    assert read_after["USDT"] - read_before["USDT"] == D("36.22")
     assert shape_differences(example_named("okx/account_balance.docs.json"), after) == []
-    # Six bills: two fills and two funding fees of the closed position, a fill and a funding fee of the open one;
-    # at the position level they leave 0.007997 BTC (the last posBal of each instrument) and 0 USDT.
-    assert len(isolated_bills) == 6
+    # Eight bills: two fills and two funding fees of the first closed position, two fills of the liquidated one, a
+    # fill and a funding fee of the open one; at the position level they leave 0.007997 BTC and 0 USDT.
+    assert len(isolated_bills) == 8
     assert shape_differences(DOCUMENTED_BILLS, {"code": "0", "msg": "", "data": isolated_bills}) == []
-    assert [b["posBal"] for b in isolated_bills if b["ccy"] == "USDT"] == ["300", "299.4", "299.6", "0"]
+    assert [b["posBal"] for b in isolated_bills if b["ccy"] == "USDT"] == ["300", "299.4", "299.6", "0", "60", "0"]
     assert [b["posBal"] for b in isolated_bills if b["ccy"] == "BTC"] == ["0.008", "0.007997"]
     # A funding fee settled into the position: balChg 0, the amount in posBalChg and pnl (ccxt/ccxt#28103).
     funding = [(b["balChg"], b["posBalChg"], b["pnl"]) for b in isolated_bills if b["type"] == "8"]

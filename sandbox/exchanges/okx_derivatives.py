@@ -155,6 +155,24 @@ ISOLATED_FILLS = (
     # Open: an isolated long of 20 inverse contracts (2000 USD = 0.04 BTC at 50000) with 0.008 BTC of margin, fee
     # 0.00002 BTC: balChg -0.00802, posBalChg +0.008.
     Fill(9, "inverse", "buy", "20", "50000", "-0.00002", "settle", isolated=True, position_change="0.008"),
+    # Liquidated: an isolated long of 2 swap contracts (0.02 BTC) at 60000 with 60 USDT of margin (20x), fee 0.6;
+    # OKX closes it at 57300 (bill type 5, subType 104 "Liquidation long", in fills-history too): -54 realized,
+    # liquidation fee 5.73 on the fill and its bill; 0.27 of the 60 comes back: balChg 0.27, posBalChg -60.
+    Fill(12, "swap", "buy", "2", "60000", "-0.6", "settle", isolated=True, position_change="60"),
+    Fill(
+        11,
+        "swap",
+        "sell",
+        "2",
+        "57300",
+        "-5.73",
+        "settle",
+        pnl="-54",
+        isolated=True,
+        position_change="-60",
+        bill_type="5",
+        sub_type="104",
+    ),
 )
 ISOLATED_BILLS = (
     Bill(17, "8", "173", "USDT", "0", "swap", isolated=True, position_change="-0.6"),
@@ -338,6 +356,11 @@ class OkxDerivatives:
         else:
             inst_type, ccy = CONTRACTS[f.contract].inst_type, CONTRACTS[f.contract].settle
         trade_id = str(900_000_000 + int(bill_id) % 100_000_000)
+        # Liquidation (5) and ADL (9) fills: "tradeId ... will be assigned a negative value"; execType "Not
+        # applicable to system orders such as ADL and liquidation" (Transaction details (last 3 months)).
+        system = f.bill_type in ("5", "9")
+        trade_id = f"-{trade_id}" if system else trade_id
+        exec_type = "" if system else "T"
         block = f.bill_type == "14"  # "ordId: Order ID, always "" for block trading"
         order_id = "" if block else str(700_000_000_000_000_000 + int(bill_id) % 10**15)
         sub_type = f.sub_type or ("1" if f.side == "buy" else "2")
@@ -362,7 +385,7 @@ class OkxDerivatives:
             "fillMarkPx": "" if inst_type == "MARGIN" else price,
             "side": f.side,
             "posSide": "net",
-            "execType": "T",
+            "execType": exec_type,
             "feeCcy": ccy,
             "fee": fee,
             "ts": str(ts),
@@ -371,7 +394,7 @@ class OkxDerivatives:
         }
         bill = _bill(bill_id, ts, inst_type, inst_id, f.bill_type, sub_type, ccy, change)
         bill.update({"fee": fee, "pnl": f.pnl, "px": price, "sz": f.size, "ordId": order_id, "tradeId": trade_id})
-        bill.update({"execType": "T", "fillTime": str(ts - 1), "mgnMode": "isolated" if f.isolated else "cross"})
+        bill.update({"execType": exec_type, "fillTime": str(ts - 1), "mgnMode": "isolated" if f.isolated else "cross"})
         bill["posBalChg"] = signed(Decimal(f.position_change))
         return Row(ts, bill_id, inst_type, fill, bill)
 
