@@ -55,6 +55,15 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
     if balance.cause == Cause.BEFORE_REACH:
         until = date.fromisoformat(str(args["until"]))
         kinds = escape(render(endpoint_label(str(args.get("endpoint"))), locale))  # it starts the sentence
+        if args.get("from_year") == until.year:  # "for 2026", never "for 2026–2026"
+            return t(
+                "reconcile.cause.before_reach_year",
+                locale=locale,
+                endpoints=kinds,
+                until=until.isoformat(),
+                exchange=escape(exchange),
+                year=until.year,
+            )
         if args.get("from_year"):
             return t(
                 "reconcile.cause.before_reach",

@@ -89,3 +89,9 @@ async def test_a_futures_move_older_than_the_lists_month_is_the_named_gap(
     explained = held - Decimal("0.04")
     assert f"BTC: Binance says {held.normalize():f}, the history explains {explained.normalize():f} (+0.04)." in status
     assert status.count(", the history explains ") == 1, status
+    # Its cause is that reach, named from the gap the transfers recorded (not the sync-from date 70 days back).
+    # The list's month is asked as 28 days, an hour inside: the line is 27 or 28 days back, by the time of day.
+    reach = [(date.today() - timedelta(days=days)).isoformat() for days in (27, 28)]
+    named = [f"Internal transfers before {day} are out of the API's reach" in status for day in reach]
+    assert any(named), status
+    assert "not synced (the account's sync-from date)" not in status, status

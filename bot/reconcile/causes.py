@@ -36,9 +36,21 @@ class Cause(StrEnum):
     UNKNOWN = "unknown"
 
 
-# Which kinds of history can bring an asset in (the exchange holds more than the history explains) or take it out.
-INFLOW_KINDS = ("deposits", "spot_trades", "convert", "earn_rewards", "funding", "futures_trades", "ledger")
-OUTFLOW_KINDS = ("withdrawals", "spot_trades", "convert", "funding", "futures_trades", "ledger")
+# Which kinds of history can bring an asset in (the exchange holds more than the history explains) or take it out,
+# the likeliest first: when gaps of several kinds concern an asset, the first kind's is named. Moves from outside
+# (deposits, withdrawals) first, then internal transfers (a master's moves to and from its sub-accounts carry whole
+# balances, and Binance's sub-account futures list reaches back one month only), then trades and income lines.
+INFLOW_KINDS = (
+    "deposits",
+    "transfers",
+    "spot_trades",
+    "convert",
+    "earn_rewards",
+    "funding",
+    "futures_trades",
+    "ledger",
+)
+OUTFLOW_KINDS = ("withdrawals", "transfers", "spot_trades", "convert", "funding", "futures_trades", "ledger")
 
 
 # Products Tallybot does not read yet on an exchange whose kind it does read, by the text the fetcher gives when the
