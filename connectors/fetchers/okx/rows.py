@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.fetchers.okx.bill_kinds import BILL_KINDS, BillKind, bill_kind
 from connectors.fetchers.windows import hold_if_recent
 from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
@@ -17,25 +18,18 @@ DEPOSIT_PENDING = frozenset({"0", "8", "12", "13", "14", "17"})
 WITHDRAWAL_DONE = frozenset({"2"})
 WITHDRAWAL_SKIPPED = frozenset({"-2", "-1"})
 CONVERT_DONE = frozenset({"fullyFilled"})
-# Funding bill types that move money between this account's own wallets, each of which is read for reconciliation
-# (connectors/balances/okx.py): 130/131 from/to the trading account, 75/76 Simple Earn Flexible subscription and
-# redemption (the savings balance), 80/82 "DEFI/Staking subscription/redemption" (on-chain earn's active orders).
-TRANSFER_BILL_TYPES = frozenset({"75", "76", "80", "82", "130", "131"})
-# Funding bill types that move money to or from ANOTHER account (Asset_Bills_Details.md): 20 "Transfer to sub account
-# (for master account)", 21 "Transfer from sub account (for master account)", 22 "Transfer out from sub to master
-# account (for sub-account)", 23 "Transfer in from master to sub account (for sub-account)", 361 "Deposit from closed
-# sub-account". A key reads one account (docs/exchange-apis/okx.md, "Sub-accounts"), so for it this money arrives or
-# leaves like a deposit or a withdrawal: stored as such, the sign of `balChg` saying which.
-SUB_ACCOUNT_BILL_TYPES = frozenset({"20", "21", "22", "23", "361"})
-# Funding bill types that pay the user a reward (Asset_Bills_Details.md): 28 manually claimed airdrop, 48 event reward,
-# 49 event giveaway, 83 staking yield, 89 deposit yield, 139 ETH staking earnings, 229 airdrop, 232 subsidized
-# interest received, 307/308/309 Simple Earn Fixed interest (early termination compensation / interest / extension
-# compensation), 328 SOL staking reward, 343/344 Simple Earn Fixed interest / compensatory interest, 350 BTC staking
-# earnings. Subscriptions, redemptions and principal only move the user's own money; commissions, rebates and
-# structured-product profits are left out (not "earn and staking rewards").
-REWARD_BILL_TYPES = frozenset(
-    {"28", "48", "49", "83", "89", "139", "229", "232", "307", "308", "309", "328", "343", "344", "350"}
-)
+# What each funding bill type is stored as: bill_kinds.py. The rewards' walk (derivatives.py) stores the REWARD types,
+# the transfers' walk every other type the deposit and withdrawal lists do not already hold.
+REWARD_BILL_TYPES = frozenset(t for t, kind in BILL_KINDS.items() if kind is BillKind.REWARD)
+# The record kind of each kind of bill the transfers' walk stores (ELSEWHERE and CONVERT_LEG are signed by `balChg`).
+_STORED_AS = {
+    BillKind.TRANSFER: RecordKind.TRANSFER,
+    BillKind.CONVERT_LEG: RecordKind.CONVERT,
+    BillKind.BORROW: RecordKind.BORROW,
+    BillKind.REPAY: RecordKind.REPAY,
+    BillKind.INTEREST: RecordKind.INTEREST,
+    BillKind.LEDGER: RecordKind.LEDGER,
+}
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 
@@ -142,46 +136,58 @@ class RowReader:
         return record, None
 
     def reward(self, row: Mapping[str, Any]) -> Parsed:
-        """A funding-account bill of a reward type: `balChg` of `ccy` credited at `ts`."""
+        """A funding-account bill of a reward type: `balChg` of `ccy` credited at `ts` (a negative one, should OKX
+        ever take a reward back, is stored going out)."""
         if str(row.get("type", "")) not in REWARD_BILL_TYPES:
             return None, None
-        ident = str(row["billId"])
+        ident, change = str(row["billId"]), exact(row["balChg"])
         record = NormalizedRecord(
             kind=RecordKind.REWARD,
             occurred_at=ms_to_utc(row["ts"]),
             natural_key=natural_key(RecordKind.REWARD, ident),
             asset=self.code(str(row["ccy"])),
-            amount=exact(row["balChg"]),
+            amount=abs(change),
             exchange_tx_id=ident,
+            side=Flow.OUT if change < 0 else None,
             raw=dict(row),
         )
         return record, None
 
     def transfer(self, row: Mapping[str, Any]) -> Parsed:
-        """A funding-account bill of a transfer type; deposits, withdrawals and the rest are other endpoints'."""
-        bill_type = str(row.get("type", ""))
-        if bill_type in SUB_ACCOUNT_BILL_TYPES:
-            return self.sub_account_move(row), None
-        if bill_type not in TRANSFER_BILL_TYPES:
+        """A funding-account bill of any type but the rewards (the rewards' walk) and the deposit and withdrawal
+        lists' own (bill_kinds.LISTED), stored as the kind its type says (bill_kinds.py)."""
+        kind = bill_kind(str(row.get("type", "")))
+        if kind in (BillKind.LISTED, BillKind.REWARD):
             return None, None
-        ident = str(row["billId"])
         change = exact(row["balChg"])
+        if kind is BillKind.ELSEWHERE:
+            return (self.elsewhere(row) if change else None), None
+        stored = _STORED_AS[kind]
+        ident = str(row["billId"])
+        if stored is RecordKind.INTEREST or stored is RecordKind.LEDGER:
+            amount, side = change, None  # signed, as these kinds are
+        elif stored is RecordKind.TRANSFER or stored is RecordKind.CONVERT:
+            # Seen from the funding account: `type` says which other wallet, or which conversion.
+            amount, side = abs(change), (Flow.IN if change > 0 else Flow.OUT)
+        else:
+            amount, side = abs(change), None
         record = NormalizedRecord(
-            kind=RecordKind.TRANSFER,
+            kind=stored,
             occurred_at=ms_to_utc(row["ts"]),
-            natural_key=natural_key(RecordKind.TRANSFER, ident),
+            natural_key=natural_key(stored, ident),
             asset=self.code(str(row["ccy"])),
-            amount=abs(change),
+            amount=amount,
             exchange_tx_id=ident,
-            side=Flow.IN if change > 0 else Flow.OUT,  # seen from the funding account; `type` says which other account
+            side=side,
             raw=dict(row),
         )
         return record, None
 
-    def sub_account_move(self, row: Mapping[str, Any]) -> NormalizedRecord:
-        """Money sent to or received from another OKX account of the same person (a sub-account or the master):
-        it leaves or enters the balances this key reads, so it is a withdrawal or a deposit of this account (see
-        SUB_ACCOUNT_BILL_TYPES). The other account, synced with its own key, has the matching record."""
+    def elsewhere(self, row: Mapping[str, Any]) -> NormalizedRecord:
+        """Money sent to or received from another account or person (a sub-account or the master, a gift, a fiat
+        order, custody): it leaves or enters the balances this key reads (a key reads one account, okx.md
+        "Sub-accounts"), so it is a withdrawal or a deposit of this account, by the sign of `balChg`. Fiat orders
+        are not in deposit-history or withdrawal-history, which list crypto."""
         ident, change = str(row["billId"]), exact(row["balChg"])
         kind = RecordKind.DEPOSIT if change > 0 else RecordKind.WITHDRAWAL
         return NormalizedRecord(
