@@ -144,10 +144,10 @@ async def test_isolated_bills_are_read_from_bills_archive_and_from_the_quarterly
             ("sell", "BTC/USDT:USDT", Decimal("0.02"), Decimal(1146), Decimal("5.73")),
         ]
     )
-    # The liquidation fill's tradeId is negative: its billId names it.
+    # The liquidation fill's tradeId is negative: its billId is added to name it.
     (liquidated,) = [r for r in fills if r.raw["subType"] == "104"]
-    assert (liquidated.exchange_tx_id or "").startswith("-")
-    assert liquidated.natural_key.endswith(f"BTC-USDT-SWAP:bill:{liquidated.raw['billId']}")
+    trade_id, bill_id = liquidated.raw["tradeId"], liquidated.raw["billId"]
+    assert trade_id.startswith("-") and liquidated.natural_key.endswith(f"BTC-USDT-SWAP:{trade_id}:{bill_id}")
     realized = [r for r in isolated if r.kind is RecordKind.REALIZED_PNL]
     assert sorted((r.asset, r.amount, r.fee_amount) for r in realized) == [
         ("USDT", Decimal(-54), None),  # the liquidation: balChg 0.27 + posBalChg -60 less the fill's fee -5.73

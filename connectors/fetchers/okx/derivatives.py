@@ -236,8 +236,9 @@ class DerivativeRows:
         inst_id, trade_id = str(row["instId"]), str(row["tradeId"])
         inst_type, ts = str(row["instType"]), int(row["ts"])
         # A liquidation or ADL fill's tradeId is negative ("to distinguish it from other matching transaction
-        # scenarios"; an older edition said "0"), not a trade's own id: its billId names it, as it names the bill.
-        own = trade_id if trade_id.isdigit() and int(trade_id) > 0 else f"bill:{row['billId']}"
+        # scenarios"; an older edition said "0"), not shown to be a trade's own id: its billId, which names its
+        # bill too, is added.
+        own = trade_id if trade_id.isdigit() and int(trade_id) > 0 else f"{trade_id}:{row['billId']}"
         self.oldest_fill_ms[inst_type] = min(ts, self.oldest_fill_ms.get(inst_type, ts))
         contract = self.contract(inst_id)
         contracts, price = exact(row["fillSz"]), exact(row["fillPx"])
