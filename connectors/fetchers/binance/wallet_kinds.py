@@ -19,17 +19,15 @@ Simple Earn's lists (simple_earn.py) the same way.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from connectors.clients import last_response_headers, shared_by_exchange
-from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, RateLimited
-from connectors.fetchers.binance.budgets import IP_HEADER, UID_HEADER, MinuteBudget, SapiPacing
+from connectors.clients import last_response_headers
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
+from connectors.fetchers.binance.budgets import SapiPacing
 from connectors.fetchers.binance.simple_earn import RULES as EARN_RULES
 from connectors.fetchers.discovery import AssetEvidence
 from connectors.fetchers.windows import (
@@ -37,7 +35,6 @@ from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
     call,
-    header,
     hold_if_recent,
     since_ms,
     span_ms,
@@ -95,11 +92,9 @@ class BinanceWalletKinds:
 
     def __init__(self, client: Any, evidence: AssetEvidence, pacing: SapiPacing, name: str) -> None:
         self.client, self.name, self.evidence = client, name, evidence
-        self.max_pause = pacing.max_pause
-        self.uid_per_minute = pacing.uid_weight_per_minute
-        self.ip_per_minute = pacing.ip_weight_per_minute
-        self._uid: dict[str, MinuteBudget] = {}
-        self._ip: dict[str, MinuteBudget] = shared_by_exchange(client).setdefault("binance_sapi_ip_budgets", {})
+        # The sync's /sapi budgets: the account's UID budgets, and the IP budgets every sync of the process shares
+        # (and, on PostgreSQL, every process of the deployment: budgets.py).
+        self.pacing = pacing
 
     def code(self, asset: str) -> str:
         return str(self.client.safe_currency_code(asset))
@@ -151,24 +146,11 @@ class BinanceWalletKinds:
 
     # -- requests ---------------------------------------------------------------------------------------------
 
-    def _budget(self, method: str) -> tuple[MinuteBudget, int, bool]:
-        path, weight, uid = RULES[method]
-        if uid:
-            return self._uid.setdefault(path, MinuteBudget(self.uid_per_minute)), weight, uid
-        return self._ip.setdefault(path, MinuteBudget(self.ip_per_minute)), weight, uid
-
     async def request(self, spec: EndpointSpec, report: FetchReport, method: str, params: dict[str, Any]) -> Any:
-        budget, weight, uid = self._budget(method)
-        async with budget.turn:
-            while (wait := budget.wait_for(weight, time.monotonic())) > 0:
-                if wait > self.max_pause:
-                    raise RateLimited(spec.endpoint, round(wait, 1))
-                await asyncio.sleep(wait)
-            budget.take(weight, time.monotonic())
+        path, weight, uid = RULES[method]
+        await self.pacing.spend_path(path, weight, uid=uid, endpoint=spec.endpoint)
         body = await call(self.client, method, params, endpoint=spec.endpoint, report=report)
-        used = header(last_response_headers(), UID_HEADER if uid else IP_HEADER)
-        if used is not None and used.isdigit():
-            budget.report(int(used), time.monotonic())
+        self.pacing.observe_path(path, last_response_headers(), uid=uid)
         return body
 
     def _numbered(
