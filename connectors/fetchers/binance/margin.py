@@ -61,7 +61,7 @@ ARCHIVE_AGE = timedelta(days=180)
 # Where "6 months ago" falls is Binance's to say (181 to 184 days, by its clock): a window within this of 180 days is
 # asked both ways, so a row on either side of Binance's boundary is found (natural keys store a row seen twice once).
 ARCHIVE_SLACK = timedelta(days=10)
-ARCHIVED = "archived:"  # a window's token while its archived pages are read: "archived:<page>"
+ARCHIVED = "archived-page:"  # a window's token while its archived pages are read: "archived-page:<n>"
 NOT_READ = ("-1103", "-1104")  # UNKNOWN_PARAM, UNREAD_PARAMETERS (spot errors.md): Binance no longer reads the flag
 
 AskPage = Callable[[int, int, int, bool], Awaitable[WindowPage]]  # (begin, end, page, archived) -> the page
@@ -240,7 +240,7 @@ class BinanceMargin:
             if scope:
                 params["isolatedSymbol"] = scope
             if archived:
-                params["archived"] = "true"
+                params.update(archived="true")
             if not what:
                 method = "sapiGetMarginInterestHistory"
             else:

@@ -150,7 +150,7 @@ class BinanceTransfers:
             params: dict[str, Any] = {"isolatedSymbol": pair, "startTime": start, "endTime": end, "current": number}
             params["size"] = spec.page_size
             if archived:
-                params["archived"] = "true"
+                params.update(archived="true")
             body = await call(self.client, "sapiGetMarginTransfer", params, endpoint=spec.endpoint, report=report)
             rows = body.get("rows") or []
             more = rows and number * spec.page_size < int(body.get("total") or 0)
