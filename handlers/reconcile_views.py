@@ -25,6 +25,7 @@ CAUSE_IDS: Mapping[str, str] = {
     Cause.KEY_DENIED: msgid("reconcile.cause.key_denied"),
     Cause.NOT_FETCHED: msgid("reconcile.cause.not_fetched"),
     Cause.NOT_READ_YET: msgid("reconcile.cause.not_read_yet"),
+    Cause.ISOLATED_POSITION: msgid("reconcile.cause.isolated_position"),
     Cause.QUOTE_MARKETS: msgid("reconcile.cause.quote_markets"),
     Cause.QUOTE_SCANNING: msgid("reconcile.cause.quote_scanning"),
     Cause.UNKNOWN: msgid("reconcile.cause.unknown"),
@@ -90,6 +91,7 @@ def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
         Cause.KEY_DENIED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.NOT_FETCHED: {"endpoints": kinds, "exchange": escape(exchange)},
         Cause.NOT_READ_YET: {"products": escape(products(args.get("products"), locale)), "exchange": escape(exchange)},
+        Cause.ISOLATED_POSITION: {"asset": escape(balance.asset), "exchange": escape(exchange)},
         Cause.QUOTE_MARKETS: {"asset": escape(balance.asset)},
         Cause.QUOTE_SCANNING: {
             "asset": escape(balance.asset),

@@ -31,6 +31,7 @@ class Cause(StrEnum):
     KEY_DENIED = "key_denied"  # the key may not read a kind (Bybit's Earn unticked): give it the permission
     NOT_FETCHED = "not_fetched"
     NOT_READ_YET = "not_read_yet"  # a product of a kind Tallybot reads, not read on this exchange yet (NOT_READ)
+    ISOLATED_POSITION = "isolated_position"  # held in an open isolated position: explained once it is closed
     QUOTE_MARKETS = "quote_markets"
     QUOTE_SCANNING = "quote_scanning"  # QUOTE_MARKETS while a scan of that quote's markets runs (scan.py)
     UNKNOWN = "unknown"
@@ -38,19 +39,21 @@ class Cause(StrEnum):
 
 # Which kinds of history can bring an asset in (the exchange holds more than the history explains) or take it out,
 # the likeliest first: when gaps of several kinds concern an asset, the first kind's is named. Moves from outside
-# (deposits, withdrawals) first, then internal transfers (a master's moves to and from its sub-accounts carry whole
-# balances, and Binance's sub-account futures list reaches back one month only), then trades and income lines.
+# first; then spot trades (a spot gap is one market's, so one that concerns the asset names it); then internal
+# transfers: between the account's own wallets they move no total, but a master's moves to and from its
+# sub-accounts are stored as deposits and withdrawals, and their lists reach less far (Binance's sub-account futures
+# list one month); then conversions, income lines and the rest.
 INFLOW_KINDS = (
     "deposits",
-    "transfers",
     "spot_trades",
+    "transfers",
     "convert",
     "earn_rewards",
     "funding",
     "futures_trades",
     "ledger",
 )
-OUTFLOW_KINDS = ("withdrawals", "transfers", "spot_trades", "convert", "funding", "futures_trades", "ledger")
+OUTFLOW_KINDS = ("withdrawals", "spot_trades", "transfers", "convert", "funding", "futures_trades", "ledger")
 
 
 # Products Tallybot does not read yet on an exchange whose kind it does read, by the text the fetcher gives when the
@@ -153,9 +156,12 @@ def likely_cause(
     coverage: Coverage,
     quotes: frozenset[str],
     scanned: frozenset[str] = frozenset(),
+    *,
+    in_positions: frozenset[str] = frozenset(),
 ) -> tuple[Cause, dict[str, Any]]:
     """`difference` is the exchange's balance minus the history's; `quotes`: the assets that quote markets;
-    `scanned`: those whose markets a scan already searched to the end."""
+    `scanned`: those whose markets a scan already searched to the end; `in_positions`: those the balance answer
+    shows held in part in an open isolated position."""
     kinds = INFLOW_KINDS if difference > 0 else OUTFLOW_KINDS
     if coverage.failed:
         return Cause.ENDPOINT_FAILED, {"endpoints": coverage.failed}
@@ -185,6 +191,10 @@ def likely_cause(
             "endpoints": list(dict.fromkeys(found.endpoint for found in not_read)),
             "products": list(dict.fromkeys(found.product for found in not_read)),
         }
+    # An open isolated position (OKX's isolated margin: the answer holds only its margin coin's equity, the fills
+    # both coins' trades): the likeliest cause once no certain one applies; it goes once the position is closed.
+    if asset in in_positions:
+        return Cause.ISOLATED_POSITION, {"asset": asset}
     if coverage.skipped:
         return Cause.NOT_FETCHED, {"endpoints": coverage.skipped}
     if coverage.sync_from is not None:

@@ -129,6 +129,7 @@ class ReconcileReader:
             runs, offered=offered, enabled=enabled, sync_from=summary.options.sync_from, defaults=defaults
         )
         quotes = frozenset(stored.wallets.get("quotes") or ())
+        in_positions = frozenset(stored.wallets.get("in_positions") or ())
         # A quote whose markets were scanned to their end: a kind never read is the likelier cause now.
         scanned = await scanned_quotes(self.database, summary.id)
         balances = []
@@ -137,7 +138,7 @@ class ReconcileReader:
             if has == says:
                 balances.append(AssetBalance(asset, has, says))
                 continue
-            cause, args = likely_cause(asset, has - says, coverage, quotes, scanned)
+            cause, args = likely_cause(asset, has - says, coverage, quotes, scanned, in_positions=in_positions)
             balances.append(AssetBalance(asset, has, says, str(cause), args))
         outcome = Outcome.UNEXPLAINED if any(b.cause for b in balances) else Outcome.BALANCED
         return AccountReconciliation(**base, outcome=outcome, error_code=None, balances=tuple(balances))
@@ -172,6 +173,7 @@ class ReconcileService(ReconcileReader):
             "read": list(snapshot.wallets_read),
             "failed": dict(snapshot.wallets_failed),
             "quotes": sorted(quotes),
+            "in_positions": sorted(snapshot.in_positions),
         }
         stored = StoredReconciliation(
             integration_id=integration_id,

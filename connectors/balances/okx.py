@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from connectors.balances.model import Wallet, WalletRead, amount_sum
+from connectors.balances.model import InPosition, Wallet, WalletRead, amount_sum
 
 
 def _okx_trading(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -22,9 +22,13 @@ def _okx_trading(body: Any) -> Iterable[tuple[str, Decimal]]:
     # positive number, so subtracting it would count the debt twice. `interest` is interest accrued and not yet
     # charged: once charged it is a type 7 bill (an INTEREST record) and in cashBal, so it is not subtracted before
     # then either.
+    # A currency with isoEq ≠ 0 has an open isolated position: for isolated margin trading (instType MARGIN) the
+    # fills are stored as trades of both coins while this answer gives only the margin coin's equity, so the
+    # reconciliation names the open position (InPosition) instead of an unknown cause.
     for account in body["data"]:
         for row in account.get("details", []):
-            yield row["ccy"], amount_sum(row, "cashBal", "isoEq") - amount_sum(row, "isoUpl")
+            held = amount_sum(row, "cashBal", "isoEq") - amount_sum(row, "isoUpl")
+            yield row["ccy"], InPosition(held) if amount_sum(row, "isoEq") != 0 else held
 
 
 def _okx_funding(body: Any) -> Iterable[tuple[str, Decimal]]:

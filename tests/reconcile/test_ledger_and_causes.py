@@ -145,12 +145,13 @@ def test_a_maker_rebate_adds_to_the_balance_instead_of_being_charged() -> None:
 
 
 def test_a_kind_off_by_default_is_named_once_no_market_scan_can_explain_the_difference() -> None:
-    # Binance with its default kinds: futures trades and funding fees are offered but off; transfers move no total.
+    # Binance with older defaults: transfers, futures trades and funding fees offered but off (a master's transfers
+    # to and from its sub-accounts move its totals).
     offered = ["spot_trades", "deposits", "withdrawals", "convert", "earn_rewards", "transfers", "futures_trades"]
     offered.append("funding")
     defaults = ["spot_trades", "deposits", "withdrawals", "convert", "earn_rewards"]
     coverage = coverage_from([], offered=offered, enabled=defaults, sync_from=None, defaults=defaults)
-    unread = (Cause.KIND_OFF, {"endpoints": ["futures_trades", "funding"]})
+    unread = (Cause.KIND_OFF, {"endpoints": ["transfers", "futures_trades", "funding"]})
     # BTC quotes no market here: the kinds never read, not "unknown".
     assert likely_cause("BTC", D("0.5"), coverage, frozenset({"USDT"})) == unread
     # USDT's markets not scanned yet: markets not found (the scan looks); scanned to the end: the kinds never read.
