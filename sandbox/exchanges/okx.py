@@ -8,7 +8,8 @@ wrong 50113), IPs outside the key's list (50110), all with HTTP 401; unknown key
 right (50120) with HTTP 200, as OKX's error-code table says.
 Every endpoint has its own limit (per IP for public data, per account otherwise) over a 1- or 2-second window;
 past it the answer is HTTP 429 with code 50011. Swaps, futures, options and margin are served by
-``okx_derivatives`` (a fixed script, with ``derivatives=True``; empty lists otherwise).
+``okx_derivatives`` (a fixed script, with ``derivatives=True``; empty lists otherwise); funding bills beyond transfers
+and rewards by ``okx_funding_kinds`` (with ``funding_kinds=True``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from sandbox.exchanges.okx_book import (
     FUNDING_BILLS_LOOKBACK_MS,
     OkxBook,
 )
+from sandbox.exchanges.okx_funding_kinds import OkxFundingKindsBook
 from sandbox.exchanges.okx_protocol import Call, NotEmulated, OkxError, OkxIds
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account, with_exact_costs
@@ -153,6 +155,7 @@ class OkxEmulator(ExchangeEmulator):
         clock: Clock | None = None,
         derivatives: bool = False,
         bill_history: bool = False,
+        funding_kinds: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.keys = OkxKeys(self.key_length, self.secret_length)
@@ -171,7 +174,10 @@ class OkxEmulator(ExchangeEmulator):
         self.account: ScriptedAccount = with_exact_costs(
             generate_account(seed, self.clock.now_ms(), profile=profile, listed_markets=listed_symbols, ids=OkxIds())
         )
-        self.book = OkxBook(
+        # `funding_kinds`: funding bills of fiat, gifts, staking swaps, structured products, loans and commissions
+        # (okx_funding_kinds.py), and the funding balance they leave.
+        book_class = OkxFundingKindsBook if funding_kinds else OkxBook
+        self.book = book_class(
             self.account,
             fills_history_lookback_ms=fills_history_lookback_ms,
             derivatives=derivatives,

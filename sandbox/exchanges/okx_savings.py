@@ -57,14 +57,16 @@ class OkxSavings:
     def __init__(self, account: ScriptedAccount, *, enabled: bool) -> None:
         self.now_ms = account.now_ms
         self.enabled = enabled
+        # Funding bills of other scripts that stay in the funding account (okx_funding_kinds.py), served whether
+        # or not this script is.
+        self.more_moves: tuple[Move, ...] = ()
 
     def funding_moves(self) -> list[tuple[int, str, Decimal, str, str]]:
         """(ts, ccy, change, bill type, source id) for the funding ledger (okx_book)."""
-        if not self.enabled:
-            return []
+        moves = (*(FUNDING_MOVES if self.enabled else ()), *self.more_moves)
         return [
             (self._at(m.days_ago) + m.offset_ms, m.ccy, Decimal(m.change), m.type, f"script-{n}")
-            for n, m in enumerate(FUNDING_MOVES)
+            for n, m in enumerate(moves)
         ]
 
     def balance_changes(self) -> dict[str, Decimal]:
