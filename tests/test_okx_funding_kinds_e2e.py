@@ -9,6 +9,7 @@ Expected records are written by hand from the script and the bill-type list (Ass
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +23,9 @@ from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import OkxEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
+from tests.conformance.corpus import API_EXAMPLES, shape_differences
 from tests.connectors.test_fetch_okx import okx_client
-from tests.test_okx_derivatives_e2e import FAST, _walk
+from tests.test_okx_derivatives_e2e import DOCUMENTED, FAST, _walk
 from tests.test_reconcile_e2e import RECENT, connect
 
 D = Decimal
@@ -114,6 +116,8 @@ async def test_the_records_are_the_bills_read_by_hand_and_a_second_sync_stores_n
 
     assert scripted(transfers) == TRANSFERS_WALK
     assert scripted(rewards) == REWARDS_WALK
+    bills_doc = json.loads((API_EXAMPLES / "okx" / "asset_bills.docs.json").read_text())["response"]
+    assert shape_differences(bills_doc, {"code": "0", "msg": "", "data": [dict(r.raw) for r in transfers]}) == []
     keys = [r.natural_key for r in transfers + rewards]
     assert len(keys) == len(set(keys))
     assert again == []
@@ -131,6 +135,8 @@ async def test_the_funding_balance_holds_what_the_bills_leave() -> None:
         body: Any = await client.privateGetAssetBalances()
         narrowed: Any = await client.privateGetAssetBalances({"ccy": "SOL,ETH"})
 
+    balances_doc = json.loads((DOCUMENTED / "asset_balances.docs.json").read_text())["response"]
+    assert shape_differences(balances_doc, body) == []
     held = {row["ccy"]: (row["bal"], row["availBal"], row["frozenBal"]) for row in body["data"]}
     assert held == {
         "BETH": ("1.5", "1.5", "0"),
