@@ -59,10 +59,24 @@ OUTFLOW_KINDS = ("withdrawals", "spot_trades", "transfers", "convert", "funding"
 # Products Tallybot does not read yet on an exchange whose kind it does read, by the text the fetcher gives when the
 # account shows them (a skip's notice or a gap's reason), each with its name in a cause's sentence. Such history is
 # certainly missing: never "out of the API's reach" (a gap) nor "a kind the account does not use" (a skip).
-NOT_READ: dict[str, str] = {
-    UNIFIED_NOT_READ.id: msgid("reconcile.product.kucoin_unified_futures"),
-    OPTIONS_NOT_READ.id: msgid("reconcile.product.gate_options"),
-    COIN_MARGINED[DELIVERY_ACCOUNTS]: msgid("reconcile.product.htx_coin_margined_futures"),
+@dataclass(frozen=True, slots=True)
+class Product:
+    name: str  # a catalogue id: the product's name inside a cause's sentence
+    # The coins its history can move, where the exchange documents one account for the product; None: the fetcher
+    # cannot tell (its skip or gap names no settlement coin), so every asset may be concerned.
+    moves: frozenset[str] | None = None
+
+
+NOT_READ: dict[str, Product] = {
+    # A unified account's futures margin in USDT, USDC or the coin itself: the account mode's answer names no
+    # contract, so the skip cannot tell which coins (docs/exchange-apis/kucoin.md).
+    UNIFIED_NOT_READ.id: Product(msgid("reconcile.product.kucoin_unified_futures")),
+    # "One USDT account" (GET /options/accounts, docs/exchange-apis/gate.md "Options"): premiums, fees and
+    # settlement move USDT only.
+    OPTIONS_NOT_READ.id: Product(msgid("reconcile.product.gate_options"), frozenset({"USDT"})),
+    # Coin-margined: each delivery account moves its own coin. The fetcher reads which coins (the account list's
+    # `symbol`), but a CoverageGap carries no market, so the gap does not say which: every asset may be concerned.
+    COIN_MARGINED[DELIVERY_ACCOUNTS]: Product(msgid("reconcile.product.htx_coin_margined_futures")),
 }
 
 
@@ -79,9 +93,15 @@ class NotRead:
     endpoint: str
     product: str  # a catalogue id: the product's name inside a sentence
     market: str = ""  # a gap's market, when the fetcher named one
+    moves: frozenset[str] | None = None  # Product.moves
 
     def concerns(self, asset: str) -> bool:
+        """Whether this product may move the asset: never outside a market the gap names."""
         return concerns(self.market, asset)
+
+    def certainly_concerns(self, asset: str) -> bool:
+        """Whether it moves the asset as far as anything tells: a coin it settles in, or any, when none is known."""
+        return self.concerns(asset) and (self.moves is None or asset in self.moves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +205,10 @@ def likely_cause(
         return Cause.KEY_DENIED, {"endpoints": coverage.denied}
     # A product the account shows and Tallybot does not read yet (KuCoin's unified futures, Gate's options): certain,
     # and its fix is a file, not an earlier sync-from date.
-    not_read = [found for found in coverage.not_read if found.endpoint in kinds and found.concerns(asset)]
-    if not_read:
-        return Cause.NOT_READ_YET, {
-            "endpoints": list(dict.fromkeys(found.endpoint for found in not_read)),
-            "products": list(dict.fromkeys(found.product for found in not_read)),
-        }
+    not_read = [found for found in coverage.not_read if found.endpoint in kinds]
+    certain = [found for found in not_read if found.certainly_concerns(asset)]
+    if certain:
+        return _not_read_yet(certain)
     # An open isolated position (OKX's isolated margin: the answer holds only its margin coin's equity, the fills
     # both coins' trades): the likeliest cause once no certain one applies; it goes once the position is closed.
     if asset in in_positions:
@@ -202,6 +220,11 @@ def likely_cause(
         # inside the range the user chose, and only a scan finds it.
         scan = {"quote": True} if asset in quotes - scanned else {}
         return Cause.BEFORE_SYNC_FROM, {"date": coverage.sync_from.isoformat(), **scan}
+    # A product not read whose settlement coins leave this asset out (Gate's options for SOL): the sync-from date
+    # above is likelier; without one it is still named, since what else that product held is not known.
+    possible = [found for found in not_read if found.concerns(asset)]
+    if possible:
+        return _not_read_yet(possible)
     if asset in quotes - scanned:
         return Cause.QUOTE_MARKETS, {"asset": asset}
     # A kind skipped because the account shows no sign of using it (no futures wallet, say) or off by default that
@@ -218,13 +241,20 @@ def likely_cause(
     return Cause.UNKNOWN, {}
 
 
+def _not_read_yet(found: list[NotRead]) -> tuple[Cause, dict[str, Any]]:
+    return Cause.NOT_READ_YET, {
+        "endpoints": list(dict.fromkeys(each.endpoint for each in found)),
+        "products": list(dict.fromkeys(each.product for each in found)),
+    }
+
+
 def _note_not_read(coverage: Coverage, endpoint: str, reason: Any, market: str = "") -> bool:
     """Whether a skip's notice or a gap's reason (as stored: {"id": …, "args": …}) says a product is not read yet;
     noted once per endpoint, product and market."""
     product = NOT_READ.get(str(reason.get("id"))) if isinstance(reason, Mapping) else None
     if product is None:
         return False
-    found = NotRead(endpoint, product, market)
+    found = NotRead(endpoint, product.name, market, product.moves)
     if found not in coverage.not_read:
         coverage.not_read.append(found)
     return True

@@ -68,6 +68,18 @@ def test_gate_s_options_as_a_skip_or_as_a_gap_are_named_once_per_kind_never_as_o
     assert cause(beside, beside) == (Cause.NOT_READ_YET, expected)  # two runs' gaps: still named once
 
 
+def test_gate_s_options_move_usdt_only_so_another_asset_s_sync_from_date_comes_first() -> None:
+    # Gate's options account is one USDT account (docs/exchange-apis/gate.md, "Options"): SOL's difference is the
+    # sync-from date's; with no such date the options are still named, as nothing else explains it.
+    beside = summary(with_gap(Endpoint.FUTURES_TRADES, OPTIONS_NOT_READ), with_gap(Endpoint.FUNDING, OPTIONS_NOT_READ))
+    assert cause(beside, asset="SOL", difference="-2.5") == (Cause.BEFORE_SYNC_FROM, {"date": "2026-09-01"})
+    coverage = coverage_from([beside], offered=OFFERED, enabled=OFFERED, sync_from=None)
+    assert likely_cause("SOL", Decimal("-2.5"), coverage, frozenset({"USDT"})) == (
+        Cause.NOT_READ_YET,
+        {"endpoints": ["futures_trades", "funding"], "products": [GATE_OPTIONS]},
+    )
+
+
 def test_htx_s_delivery_futures_gap_from_an_older_run_stays_certain_history_missing() -> None:
     delivery = Text.of(COIN_MARGINED[DELIVERY_ACCOUNTS])
     older = summary(with_gap(Endpoint.FUTURES_TRADES, delivery))
