@@ -16,6 +16,7 @@ import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from sandbox.exchanges.base import (
     Permissions,
     compact_json,
 )
+from sandbox.exchanges.binance_auto_invest import AutoInvestBook, scripted_purchases, with_spot
 from sandbox.exchanges.binance_book import (
     CONVERT_WINDOW_MS,
     DIVIDEND_WINDOW_MS,
@@ -44,6 +46,7 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin, with_emptied_market
+from sandbox.exchanges.binance_staking import EthStakingBook
 from sandbox.exchanges.binance_subaccounts import SubAccountBook, script_sub_accounts, with_master_futures
 from sandbox.exchanges.binance_transfers import TransfersBook, scripted_transfers
 from sandbox.exchanges.binance_wallet_kinds import WalletKindsBook
@@ -105,6 +108,7 @@ class BinanceEmulator(ExchangeEmulator):
         wallet_kinds: bool = False,
         sub_account: str = "",
         margin_emptied: bool = False,
+        auto_invest: bool = False,
     ) -> None:
         """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin.
         `sub_account`: "sub" (the key is a sub-account's) or "master" (the account has sub-accounts), each with the
@@ -171,6 +175,27 @@ class BinanceEmulator(ExchangeEmulator):
             *(replace(e, handler=kinds.wrapped(e.path, e.handler)) for e in self.endpoints),
             *(Endpoint(path, weight, bucket, True, serve, how) for path, weight, bucket, serve, how in kinds.routes()),
         )
+        # `auto_invest`: the account also bought through Auto-Invest plans and staked ETH for WBETH
+        # (binance_auto_invest.py, binance_staking.py), in its spot wallet; their routes answer empty otherwise.
+        self.auto_invest = AutoInvestBook(scripted_purchases(seed, self.clock.now_ms(), auto_invest))
+        self.eth_staking = EthStakingBook(seed, self.clock.now_ms(), auto_invest)
+        spot = self._invest_spot_change
+        self.endpoints = (
+            *(
+                replace(e, handler=with_spot(e.handler, spot)) if e.path == "/api/v3/account" else e
+                for e in self.endpoints
+            ),
+            *(
+                Endpoint(path, weight, bucket, True, serve, how)
+                for path, weight, bucket, serve, how in (*self.auto_invest.routes(), *self.eth_staking.routes())
+            ),
+        )
+
+    def _invest_spot_change(self) -> dict[str, Decimal]:
+        change = dict(self.auto_invest.spot_change())
+        for asset, amount in self.eth_staking.spot_change().items():
+            change[asset] = change.get(asset, Decimal(0)) + amount
+        return change
 
     # -- self-generated keys -----------------------------------------------------------------------------------
 

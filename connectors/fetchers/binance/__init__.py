@@ -18,9 +18,12 @@ from typing import Any
 
 from connectors.clients import shared_by_exchange
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
+from connectors.fetchers.binance.auto_invest import AutoInvestRows
 from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
+from connectors.fetchers.binance.eth_staking import EthStakingRows
 from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
+from connectors.fetchers.binance.sapi_lists import SapiLists
 from connectors.fetchers.binance.simple_earn import BinanceSimpleEarn
 from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
 from connectors.fetchers.binance.trades import BinanceTrades
@@ -74,6 +77,11 @@ class BinanceFetcher:
         self.wallet_kinds = BinanceWalletKinds(client, self.evidence, self.pacing, profile.name)
         kinds = self.wallet_kinds
         self.simple_earn = BinanceSimpleEarn(kinds.request, kinds.code, self.evidence.note, profile.name)
+        # Auto-Invest purchases follow the convert history, ETH staking the reward lists (sapi_lists.py).
+        auto_invest = AutoInvestRows(kinds.code, self.evidence.note).sapi_list(BINANCE_OPENED)
+        self.auto_invest = SapiLists(client, self.pacing, profile.name, [auto_invest])
+        staking = EthStakingRows(kinds.code, self.evidence.note).lists(BINANCE_OPENED)
+        self.eth_staking = SapiLists(client, self.pacing, profile.name, staking)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
         moves = BinanceSubAccountMoves(client, self.evidence.note)
@@ -128,7 +136,11 @@ class BinanceFetcher:
             return self.wallet_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.EARN_REWARDS:
             dividends = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
-            return self.simple_earn.after_dividends(
+            earn = self.simple_earn.after_dividends(
                 dividends, spec, since=since, until=until, cursors=cursors, report=report
             )
+            return self.eth_staking.after(earn, spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.CONVERT:
+            converts = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+            return self.auto_invest.after(converts, spec, since=since, until=until, cursors=cursors, report=report)
         return self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
