@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
+from contextlib import AbstractAsyncContextManager
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -12,6 +15,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.context import services
 from bot.integrations import IntegrationSummary
+from bot.jobs.in_process import InProcessJobs, InProcessPress
+from bot.jobs.interface import SyncJobs
+from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
+from bot.jobs.queue import SyncQueue
 from bot.jobs.step import sync_account_task
 from bot.open_messages import SYNC as SYNC_PROGRESS
 from bot.reconcile import AccountReconciliation, ReconcileService
@@ -22,13 +29,12 @@ from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.locale import locale_of
 from handlers.quote_scan import start_quote_scans
-from handlers.sync_jobs import defer_syncs
 from handlers.sync_views import diagnosis_lines
-from i18n import render, t
+from i18n import msgid, render, t
 
 log = logging.getLogger(__name__)
 
-STARTING_KEY = "tallybot.syncs_starting"  # bot_data: ids of accounts whose sync this process is starting
+JOBS_KEY = "tallybot.sync_jobs"  # bot_data: the in-process queue (bot/jobs/in_process.py) of the embedded deployment
 
 
 def sync_button(label: str, integration_id: int | None) -> InlineKeyboardButton:
@@ -78,6 +84,21 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await start_sync(context, chat.id, user.id, accounts, locale)
 
 
+def sync_jobs(context: ContextTypes.DEFAULT_TYPE) -> AbstractAsyncContextManager[SyncJobs]:
+    """The queue this deployment's /sync hands its accounts to, chosen by its database: with sync workers
+    (PostgreSQL), procrastinate's, opened for the length of a press (no connection held between presses); otherwise
+    the bot's own process, one queue the application holds (its claims span presses; its tasks are the services'
+    background work, cancelled at shutdown)."""
+    svc = services(context)
+    if svc.settings.sync_workers:
+        return SyncQueue(svc.settings)
+    held = context.application.bot_data.get(JOBS_KEY)
+    if not isinstance(held, InProcessJobs) or held.background is not svc.background:  # first press, or new services
+        held = InProcessJobs(svc.sync, svc.background, functools.partial(run_press, context.application))
+        context.application.bot_data[JOBS_KEY] = held
+    return contextlib.nullcontext(held)
+
+
 async def start_sync(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
@@ -85,64 +106,89 @@ async def start_sync(
     accounts: list[IntegrationSummary],
     locale: str,
 ) -> None:
-    """Run in the background: a sync takes minutes and must not hold up other users' updates. Its messages are
-    worded in `locale`, the user's. With sync workers, the accounts' jobs are queued instead (handlers/sync_jobs.py):
-    awaited here, so two presses of one user are queued in order."""
-    if services(context).settings.sync_workers:
-        await defer_syncs(context, chat_id, telegram_user_id, accounts, locale)
-        return
-    services(context).background.start(
-        run_syncs(context, chat_id, telegram_user_id, accounts, locale), ":".join(("sync", str(telegram_user_id)))
-    )
+    """Hand the accounts to the deployment's queue (`sync_jobs`); a sync takes minutes and runs in the background
+    or in a worker, not in this update. Its messages are worded in `locale`, the user's. Awaited here, so two presses
+    of one user are handed over in order; an account already syncing gets that said instead of a second sync."""
+    async with sync_jobs(context) as jobs:
+        queued = await jobs.in_queue([account.id for account in accounts])
+        for account in accounts:
+            if account.id in queued:
+                await tell_queued(context, chat_id, account.account_name, queued[account.id], locale)
+        free = [account for account in accounts if account.id not in queued]
+        # One progress message for the press in the bot's process; one per account's job on workers.
+        shown_together = [free] if jobs.one_message_per_press else [[account] for account in free]
+        for together in shown_together:
+            if together:
+                await _hand_over(context, jobs, chat_id, telegram_user_id, together, locale)
 
 
-async def run_syncs(
+async def _hand_over(
     context: ContextTypes.DEFAULT_TYPE,
+    jobs: SyncJobs,
     chat_id: int,
     telegram_user_id: int,
     accounts: list[IntegrationSummary],
     locale: str,
 ) -> None:
-    # Claimed before the first await: the sync's lease is taken only later, so of two /sync sent together the
-    # second would otherwise pass the check below too and open a second progress message that never moves (issue
-    # 12: 50 /sync in a row). With the claim, it says "already running" like every other one.
-    starting: set[int] = context.application.bot_data.setdefault(STARTING_KEY, set())
-    claimed = {account.id for account in accounts if account.id not in starting}
-    starting.update(claimed)
-    try:
-        await _run_unless_running(context, chat_id, telegram_user_id, accounts, claimed, locale)
-    finally:
-        starting.difference_update(claimed)
-
-
-async def _run_unless_running(
-    context: ContextTypes.DEFAULT_TYPE,
-    chat_id: int,
-    telegram_user_id: int,
-    accounts: list[IntegrationSummary],
-    claimed: set[int],
-    locale: str,
-) -> None:
-    svc = services(context)
-    # Accounts already syncing (here or in another process) get that said, not a second progress message.
-    busy = await svc.sync.running([account.id for account in accounts if account.id in claimed])
-    busy |= {account.id for account in accounts if account.id not in claimed}
-    for account in [a for a in accounts if a.id in busy]:
-        await tell_already_running(context, chat_id, account, svc.sync.progress(account.id), locale)
-    accounts = [account for account in accounts if account.id not in busy]
-    if not accounts:
-        return
+    """Open the progress message of these accounts, then hand their orders over with it."""
     names = [account.account_name for account in accounts]
-    events: list[ProgressEvent | None] = [None] * len(accounts)
-    sent = await outbound.send(context.bot, chat_id, sync_views.progress(events, names, locale))
-    live = LiveMessage(context.bot, chat_id, sent.message_id, sent.text_html or "")
+    sent = await outbound.send(context.bot, chat_id, sync_views.progress([None] * len(accounts), names, locale))
+    orders = [
+        SyncOrder(telegram_user_id, a.id, a.account_name, chat_id, sent.message_id, locale, STATUS.data("show"))
+        for a in accounts
+    ]
+    refused = await jobs.defer_press(orders)
+    # Handed over by another press between our look and now: the message says so rather than "Syncing…" for ever.
+    if len(refused) == len(accounts):
+        texts = [already_text(account.account_name, refused[account.id], locale) for account in accounts]
+        await outbound.edit(context.bot, chat_id, sent.message_id, "\n\n".join(texts))
+        return
+    for account in accounts:
+        if account.id in refused:
+            await tell_queued(context, chat_id, account.account_name, refused[account.id], locale)
+
+
+def already_text(name: str, job: JobInQueue, locale: str) -> str:
+    """What an account's sync that already waits or runs is answered with: a worker's job points at its message
+    (above); a sync in the bot's process shows how far it got, or says it runs elsewhere (another process holds its
+    lease)."""
+    name = escape(name)
+    if job.message_id is not None or job.state is QueuedSync.WAITING:
+        key = msgid("sync.already_queued") if job.state is QueuedSync.WAITING else msgid("sync.already_running_above")
+        return t(key, locale=locale, name=name)
+    if job.progress is not None:
+        return (
+            t("sync.already_running", locale=locale, name=name)
+            + "\n\n"
+            + sync_views.progress_block(job.progress, locale)
+        )
+    return t("sync.already_running_elsewhere", locale=locale, name=name)
+
+
+async def tell_queued(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, name: str, job: JobInQueue, locale: str
+) -> None:
+    reply_to = job.message_id if job.chat_id == chat_id else None
+    await outbound.send(context.bot, chat_id, already_text(name, job, locale), reply_to=reply_to)
+
+
+async def run_press(application: Application, press: InProcessPress) -> None:  # type: ignore[type-arg]
+    """A press's task in the bot's process (bot/jobs/in_process.py): its accounts' syncs together, each in its line
+    of the one progress message, then one summary."""
+    first = press.orders[0]
+    context: ContextTypes.DEFAULT_TYPE = application.context_types.context(
+        application, chat_id=first.chat_id, user_id=first.telegram_user_id
+    )
+    names = [order.account_name for order in press.orders]
+    events: list[ProgressEvent | None] = [None] * len(names)
+    live = LiveMessage(context.bot, first.chat_id, first.message_id, sync_views.progress(events, names, first.locale))
     # Cancelled at shutdown or stopped by an unexpected error, the message says so instead of "Syncing…" for ever.
 
     def stopped() -> str:
-        return _without_header(sync_views.progress(events, names, locale), locale)
+        return _without_header(sync_views.progress(events, names, first.locale), first.locale)
 
-    async with always_closed(context, live, SYNC_PROGRESS, locale, stopped):
-        await _sync_and_report(context, chat_id, telegram_user_id, accounts, live, events, names, locale)
+    async with always_closed(context, live, SYNC_PROGRESS, first.locale, stopped):
+        await _sync_and_report(context, press, live, events, names)
 
 
 def _without_header(progress: str, locale: str) -> str:
@@ -152,42 +198,41 @@ def _without_header(progress: str, locale: str) -> str:
 
 async def _sync_and_report(
     context: ContextTypes.DEFAULT_TYPE,
-    chat_id: int,
-    telegram_user_id: int,
-    accounts: list[IntegrationSummary],
+    press: InProcessPress,
     live: LiveMessage,
     events: list[ProgressEvent | None],
     names: list[str],
-    locale: str,
 ) -> None:
     svc = services(context)
+    first = press.orders[0]
+    chat_id, telegram_user_id, locale = first.chat_id, first.telegram_user_id, first.locale
     started = time.monotonic()
     reconciler = ReconcileService(svc.database, svc.integrations, svc.pool)
     checked: dict[int, AccountReconciliation] = {}
 
-    async def one(index: int, account: IntegrationSummary) -> SyncResult | None:
+    async def one(index: int, order: SyncOrder) -> SyncResult | None:
         # The same per-account task a worker's sync job runs (bot/jobs/step.py), shown in its line of this message.
-        view = SharedMessageView(context, chat_id, account, live, events, index, names, locale)
-        synced = await sync_account_task(svc.sync, reconciler, telegram_user_id, account.id, view)
+        view = SharedMessageView(context, order, live, events, index, names)
+        synced = await sync_account_task(svc.sync, reconciler, telegram_user_id, order.integration_id, view)
         if synced is None:
             return None
         if synced.checked is not None:
-            checked[account.id] = synced.checked
+            checked[order.integration_id] = synced.checked
         return synced.result
 
     # A TaskGroup, not gather: an unexpected error in one sync stops the others rather than leaving them unwatched.
     async with asyncio.TaskGroup() as group:
-        running = [group.create_task(one(i, account)) for i, account in enumerate(accounts)]
+        running = [group.create_task(one(i, order)) for i, order in enumerate(press.orders)]
     outcomes = [task.result() for task in running]
     results = [result for result in outcomes if result is not None]
     elapsed = time.monotonic() - started
     # Their leases are released: a /sync sent on reading the summary below starts a new sync rather than being told
-    # "already running" while this task still closes up (the claim would otherwise outlive the summary).
-    context.application.bot_data.setdefault(STARTING_KEY, set()).difference_update(a.id for a in accounts)
+    # "already running" while this task still closes up.
+    press.release()
     await live.close(sync_views.progress(events, names, locale))
     if results:
         offered = await autosync.offers(context, results, locale)
-        show = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=STATUS.data("show"))
+        show = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=first.status_button)
         keyboard = InlineKeyboardMarkup([[show], *offered])
         # Many failures, each with its explanation, can pass Telegram's 4,096 characters: the one way out splits
         # on line breaks, the Status button under the last part.
@@ -210,47 +255,31 @@ class SharedMessageView:
     def __init__(
         self,
         context: ContextTypes.DEFAULT_TYPE,
-        chat_id: int,
-        account: IntegrationSummary,
+        order: SyncOrder,
         live: LiveMessage,
         events: list[ProgressEvent | None],
         index: int,
         names: list[str],
-        locale: str,
     ) -> None:
-        self.context, self.chat_id, self.account, self.live = context, chat_id, account, live
-        self.events, self.index, self.names, self.locale = events, index, names, locale
+        self.context, self.order, self.live = context, order, live
+        self.events, self.index, self.names = events, index, names
 
     def show(self, event: ProgressEvent) -> None:
         self.events[self.index] = event
-        self.live.show(sync_views.progress(self.events, self.names, self.locale))
+        self.live.show(sync_views.progress(self.events, self.names, self.order.locale))
 
     async def key_gone(self) -> None:
-        no_key = t("sync.no_key", locale=self.locale, name=escape(self.account.account_name))
-        await outbound.send(self.context.bot, self.chat_id, no_key)
+        no_key = t("sync.no_key", locale=self.order.locale, name=escape(self.order.account_name))
+        await outbound.send(self.context.bot, self.order.chat_id, no_key)
 
     async def not_run(self, problem: SyncError) -> None:
         """Not retried: the user is watching, and is told it runs elsewhere (or why it stopped)."""
+        order = self.order
         if isinstance(problem, SyncAlreadyRunning):  # started between our check and here
-            await tell_already_running(self.context, self.chat_id, self.account, problem.progress, self.locale)
+            running = JobInQueue(QueuedSync.RUNNING, None, None, problem.progress)
+            await tell_queued(self.context, order.chat_id, order.account_name, running, order.locale)
         else:
-            await outbound.send(self.context.bot, self.chat_id, escape(render(problem.text, self.locale)))
-
-
-async def tell_already_running(
-    context: ContextTypes.DEFAULT_TYPE,
-    chat_id: int,
-    account: IntegrationSummary,
-    progress: ProgressEvent | None,
-    locale: str,
-) -> None:
-    name = escape(account.account_name)
-    if progress is not None:
-        running = t("sync.already_running", locale=locale, name=name)
-        text = running + "\n\n" + sync_views.progress_block(progress, locale)
-    else:
-        text = t("sync.already_running_elsewhere", locale=locale, name=name)
-    await outbound.send(context.bot, chat_id, text)
+            await outbound.send(self.context.bot, order.chat_id, escape(render(problem.text, order.locale)))
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.sync import ProgressEvent
+
 
 @dataclass(frozen=True)
 class SyncOrder:
@@ -42,14 +44,16 @@ class ScanOrder:
 class QueuedSync(StrEnum):
     """Where an account's sync job stands."""
 
-    WAITING = "waiting"  # deferred, no worker has taken it yet
-    RUNNING = "running"  # a worker runs it
+    WAITING = "waiting"  # deferred, not started yet
+    RUNNING = "running"  # a worker, or the bot's own process, runs it
 
 
 @dataclass(frozen=True)
 class JobInQueue:
-    """An account's job already in the queue, and the progress message it edits."""
+    """An account's sync already waiting or running, and what the queue knows to show of it: the progress message a
+    worker's job edits (to point at), or the latest progress of a sync this process runs (to show in the answer)."""
 
     state: QueuedSync
-    chat_id: int
-    message_id: int
+    chat_id: int | None
+    message_id: int | None
+    progress: ProgressEvent | None = None

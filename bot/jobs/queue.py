@@ -113,7 +113,9 @@ def register_sync_task(app: App, task: Any) -> None:
 class QueuedJobs:
     """The queue as the bot and the workers use it: look an account's sync job up, defer one. Both kinds of sync job
     (a /sync press, an automatic run) hold the account's lock and queueing lock, so at most one of them waits and
-    never two run at once."""
+    never two run at once. Each account's job has its own progress message and summary."""
+
+    one_message_per_press = False
 
     def __init__(self, app: App, *, spread_seconds: float = 0.0) -> None:
         self.app = app
@@ -148,6 +150,15 @@ class QueuedJobs:
         if not await self._cancel_waiting_auto_sync(order.integration_id):
             return False
         return await self._defer(SYNC_TASK, order.integration_id, order.as_job_args())
+
+    async def defer_press(self, orders: Sequence[SyncOrder]) -> dict[int, JobInQueue]:
+        """Queue each account's job (bot/jobs/interface.py `SyncJobs`); those whose job waits already are not
+        queued again."""
+        refused: dict[int, JobInQueue] = {}
+        for order in orders:
+            if not await self.defer(order):
+                refused[order.integration_id] = JobInQueue(QueuedSync.WAITING, None, None)
+        return refused
 
     async def defer_auto(self, order: AutoSyncOrder) -> bool:
         """Queue the account's automatic sync (bot/jobs/auto.py `AutoSyncJobs`), to start within the spread; False
