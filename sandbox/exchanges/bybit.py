@@ -48,8 +48,9 @@ from sandbox.exchanges.bybit_book import (
     NotEmulated,
 )
 from sandbox.exchanges.bybit_derivatives import BybitDerivatives
-from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES
+from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES, script_span
 from sandbox.exchanges.bybit_earn import NO_EARN, BybitEarn, script_earn
+from sandbox.exchanges.bybit_log_kinds import with_log_kinds
 from sandbox.exchanges.keys import READ_ONLY_WITHOUT_EARN
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -130,7 +131,8 @@ class BybitEmulator(ExchangeEmulator):
     """``BybitEmulator(seed=7)``: a scripted Bybit unified (or, ``classic=True``, classic) account behind the real
     v5 wire protocol; ``derivatives=True`` adds the derivatives, funding, loans and contract-wallet transfers of
     ``bybit_derivatives_script`` (off, the account trades spot only and its logs list nothing); ``earn=True`` adds the
-    Flexible Saving stakes, redemption and daily yield of ``bybit_earn`` (off, its Earn lists nothing)."""
+    Flexible Saving stakes, redemption and daily yield of ``bybit_earn`` (off, its Earn lists nothing);
+    ``log_kinds=True`` (unified) adds the airdrop, bonus and spot-margin loan lines of ``bybit_log_kinds``."""
 
     exchange_id = "bybit"
     key_length = 18  # user/apikey-info.mdx's example key, "opjSlSOzqIeXROT5rq"
@@ -149,6 +151,7 @@ class BybitEmulator(ExchangeEmulator):
         classic: bool = False,
         derivatives: bool = False,
         earn: bool = False,
+        log_kinds: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.limits = limits or BybitLimits()
@@ -160,6 +163,8 @@ class BybitEmulator(ExchangeEmulator):
         )
         self.book = BybitBook(self.account, classic=classic)
         self.derivatives = BybitDerivatives(self.account, classic=classic, scripted=derivatives)
+        if log_kinds and not classic:  # airdrop, bonus, a spot-margin loan: the unified log's other lines
+            self.derivatives.script = with_log_kinds(self.derivatives.script, *script_span(self.account))
         self.book.derivatives = self.derivatives.script
         self.assets = BybitAssets(self.account, contract_transfers=self.derivatives.script.transfers)
         self.book.lifecycle = self.assets.lifecycle

@@ -25,6 +25,8 @@ DERIVATIVES = (LINEAR, INVERSE, OPTION)
 CONTRACT, SPOT, UNIFIED = "CONTRACT", "SPOT", "UNIFIED"
 TAKER_RATE = Decimal("0.00055")
 OPTION_FEE_RATE = Decimal("0.0003")
+# Log lines (bybit_log_kinds) whose money the wallet counts from the borrow history or the outstanding loans.
+COUNTED_ELSEWHERE = frozenset({"INTEREST", "MANUAL_LOANS_BORROW", "MANUAL_LOANS_REPAY"})
 FEE_REFUNDED = Decimal("-0.42")  # a FEE_REFUND line's `fee`: negative, "rebates" (transaction-log.mdx)
 
 
@@ -98,9 +100,13 @@ class DerivativesScript:
     spot_borrow: Mapping[str, Decimal]  # outstanding spot-margin loans (unified)
 
     def change(self) -> dict[str, Decimal]:
-        """What the derivatives and the interest added to each coin (fees, funding, realized profit)."""
+        """What the derivatives and the interest added to each coin (fees, funding, realized profit). A log line
+        whose money is counted from another list is left out: interest (the borrow history's charges) and spot-margin
+        loans (the wallet adds what is still owed, `spot_borrow`)."""
         out: dict[str, Decimal] = {}
         for line in self.cash:
+            if line.type in COUNTED_ELSEWHERE:
+                continue
             out[line.currency] = out.get(line.currency, Decimal(0)) + line.change
         for charge in self.interest:
             out[charge.currency] = out.get(charge.currency, Decimal(0)) - charge.cost
@@ -241,12 +247,17 @@ class _Builder:
         )
 
 
-def script_derivatives(account: ScriptedAccount, *, classic: bool) -> DerivativesScript:
-    """The derivatives history of one scripted account (placed between its first record and two days ago)."""
+def script_span(account: ScriptedAccount) -> tuple[int, int]:
+    """(start, end) in ms where scripted log lines fall: after the account's first record, until two days ago."""
     times = [t.timestamp for t in account.trades] + [d.timestamp for d in account.deposits]
     start = max(min(times, default=account.now_ms - 30 * DAY_MS), account.now_ms - 700 * DAY_MS) + DAY_MS
-    end = account.now_ms - 2 * DAY_MS
-    b = _Builder(account.seed, start, max(end, start + DAY_MS))
+    return start, max(account.now_ms - 2 * DAY_MS, start + DAY_MS)
+
+
+def script_derivatives(account: ScriptedAccount, *, classic: bool) -> DerivativesScript:
+    """The derivatives history of one scripted account (placed between its first record and two days ago)."""
+    start, end = script_span(account)
+    b = _Builder(account.seed, start, end)
     btc = Decimal(b.rng.randint(55_000, 70_000))
     b.perpetual("BTCUSDT", "Buy", Decimal("0.01"), btc, Decimal(b.rng.randint(1500, 3000)), 0.2)
     b.perpetual(

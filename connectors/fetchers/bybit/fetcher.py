@@ -9,8 +9,11 @@ Bybit's cursor; converts by page number. Rules and their sources: docs/exchange-
 | `GET /v5/asset/withdraw/query-record` | 30 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/exchange/query-convert-history` | none | 100, `index`, newest first | web/app converts: 2025-09-10 |
+| `GET /v5/account/transaction-log` (lines no other list holds) | 7 days | 50, `nextPageCursor` | 2 years |
 
-Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`; Earn: `earn.py`.
+Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`; Earn: `earn.py`;
+the unified transaction log's lines no other list holds (airdrops, bonuses, loans, …, endpoint "Ledger"):
+`log_kinds.py`.
 
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
 the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
@@ -32,6 +35,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, ser
 from connectors.fetchers.bybit.derivative_rows import DerivativeRows
 from connectors.fetchers.bybit.derivatives import DerivativesFetch, Route
 from connectors.fetchers.bybit.earn import EarnFetch, EarnRows
+from connectors.fetchers.bybit.log_kinds import LogKindRows, LogKindsFetch
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
 from connectors.fetchers.windows import (
@@ -78,7 +82,7 @@ ROUTES: Mapping[Endpoint, _Route] = {
 }
 INTERNAL_DEPOSITS = _Route("privateGetV5AssetDepositQueryInternalRecord", "rows", {})
 DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS})
-SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT, Endpoint.EARN_REWARDS} | DERIVATIVES
+SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT, Endpoint.EARN_REWARDS, Endpoint.LEDGER} | DERIVATIVES
 
 
 class BybitFetcher:
@@ -94,6 +98,7 @@ class BybitFetcher:
         self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
         self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed, profile.id)
         self.earn = EarnFetch(client, EarnRows(self.code), self._windowed, profile.id)
+        self.log_kinds = LogKindsFetch(LogKindRows(self.code), self._windowed, self.derivatives.mode, profile.id)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
@@ -115,6 +120,8 @@ class BybitFetcher:
             return self._converts(spec, since=since, until=until, cursor=cursors.get(""), report=report)
         if endpoint is Endpoint.EARN_REWARDS:
             return self.earn.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.LEDGER:
+            return self.log_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint in DERIVATIVES:
             return self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.DEPOSITS:

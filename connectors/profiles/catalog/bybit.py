@@ -111,9 +111,11 @@ ENDPOINTS = (
         api_path="GET /v5/asset/exchange/query-convert-history",
         notes=Text.of("profile.bybit.endpoints.n4.notes"),
     ),
+    # The unified log's lines no other list holds (airdrops, bonuses, loans, …: connectors/fetchers/bybit/log_kinds.py).
+    # On (issue 15): they change the wallet's balance, and a re-sync asks one window at 25 a second.
     EndpointSpec(
         Endpoint.LEDGER,
-        default_enabled=False,
+        default_enabled=True,
         page_size=50,
         window=7 * c.DAY,
         lookback=_TWO_YEARS,
