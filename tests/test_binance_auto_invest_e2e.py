@@ -1,9 +1,9 @@
 """A Binance user with a weekly Auto-Invest plan buying BTC with USDT, a portfolio plan buying ETH, and ETH staked for
-WBETH (a BETH reward wrapped into WBETH, some WBETH redeemed back to ETH), as they meet Tallybot: they connect a
-read-only key and /sync. Every purchase is stored once as the convert it is, with its fee; the staking moves as
-convert legs and the BETH reward as a reward; and the spot balances Binance reports are explained by the history:
-the account is green. A purchase still pending at the first sync is stored by the next one, once, after it executed.
-Without these lists USDT, BTC, ETH, WBETH and BETH would not reconcile."""
+WBETH (a BETH reward wrapped into WBETH, some WBETH redeemed back to ETH and some unwrapped to BETH), as they meet
+Tallybot: they connect a read-only key and /sync. Every purchase is stored once as the convert it is, with its fee;
+the staking moves as convert legs and the BETH reward as a reward; and the spot balances Binance reports are
+explained by the history: the account is green. A purchase still pending at the first sync is stored by the next one,
+once, after it executed. Without these lists USDT, BTC, ETH, WBETH and BETH would not reconcile."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ STAKING = [
     ("reward", "BETH", D("0.00012345"), None, None, None, None, None),  # BETH rewards distribution
     ("convert", "WBETH", D("0.00012043"), "buy", "BETH", D("0.00012345"), None, None),  # wrapped
     ("convert", "ETH", D("0.01026"), "buy", "WBETH", D("0.01"), None, None),  # redeemed
+    ("convert", "BETH", D("0.00102508"), "buy", "WBETH", D("0.001"), None, None),  # unwrapped
 ]
 
 

@@ -1,4 +1,4 @@
-"""Binance ETH staking's history lists over a scripted stake, redemption, BETH reward and wrap.
+"""Binance ETH staking's history lists over a scripted stake, redemption, BETH reward, wrap and unwrap.
 
 Every list as its page (developers.binance.com/docs/staking/eth-staking/history/...) documents it: weight 150 on the
 IP's `/sapi` budget; `startTime`/`endTime` at most 3 months apart, neither sent: the last 30 days, one sent: 30 days
@@ -24,6 +24,7 @@ wallet; days before the account's `now_ms`:
 | 44 | wrap, SUCCESS | 0.00012345 BETH -> 0.00012043 WBETH (rate 1.02507681) |
 | 40, 33, 26 | WBETH rewards | accrued within WBETH (`amountInETH`, the holding unchanged): no balance moves |
 | 20 | redemption, SUCCESS | 0.01 WBETH -> 0.01026 ETH (ratio 1.026), arrived the next day |
+| 10 | unwrap, SUCCESS | 0.001 WBETH -> 0.00102508 BETH (rate 1.02508) |
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class EthStakingBook:
         self.redeemed: tuple[Json, ...] = ()
         self.beth_rewards: tuple[Json, ...] = ()
         self.wrapped: tuple[Json, ...] = ()
+        self.unwrapped: tuple[Json, ...] = ()
         self.wbeth_rewards: tuple[Json, ...] = ()
         if not enabled:
             return
@@ -84,6 +86,10 @@ class EthStakingBook:
                 (26, "0.00000421", "0.05013606"),
             )
         )
+        self.unwrapped = (
+            {"time": at(10), "fromAsset": "WBETH", "fromAmount": "0.001", "toAsset": "BETH"}
+            | {"toAmount": "0.00102508", "exchangeRate": "1.02508", "status": "SUCCESS"},
+        )
         redeemed_at = at(20)
         self.redeemed = (
             {"time": redeemed_at, "arrivalTime": redeemed_at + DAY_MS, "asset": "WBETH", "amount": "0.01"}
@@ -105,7 +111,7 @@ class EthStakingBook:
             route("/eth/history/rewardsHistory", lambda: self.beth_rewards),
             route("/eth/history/wbethRewardsHistory", lambda: self.wbeth_rewards, self._estimated),
             route("/wbeth/history/wrapHistory", lambda: self.wrapped),
-            route("/wbeth/history/unwrapHistory", lambda: ()),
+            route("/wbeth/history/unwrapHistory", lambda: self.unwrapped),
         )
 
     def spot_change(self) -> dict[str, Decimal]:
@@ -120,7 +126,7 @@ class EthStakingBook:
                 add(row["distributeAsset"], row["distributeAmount"], 1)
         for row in self.beth_rewards:
             add(row["asset"], row["amount"], 1)
-        for row in self.wrapped:
+        for row in (*self.wrapped, *self.unwrapped):
             if row["status"] == "SUCCESS":
                 add(row["fromAsset"], row["fromAmount"], -1)
                 add(row["toAsset"], row["toAmount"], 1)
