@@ -46,6 +46,7 @@ from sandbox.exchanges.binance_book import (
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
 from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin, with_emptied_market
+from sandbox.exchanges.binance_rebates import BinanceRebatesBook, scripted_rebates
 from sandbox.exchanges.binance_staking import EthStakingBook
 from sandbox.exchanges.binance_subaccounts import SubAccountBook, script_sub_accounts, with_master_futures
 from sandbox.exchanges.binance_transfers import TransfersBook, scripted_transfers
@@ -109,6 +110,7 @@ class BinanceEmulator(ExchangeEmulator):
         sub_account: str = "",
         margin_emptied: bool = False,
         auto_invest: bool = False,
+        rebates: bool = False,
     ) -> None:
         """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin.
         `sub_account`: "sub" (the key is a sub-account's) or "master" (the account has sub-accounts), each with the
@@ -189,6 +191,17 @@ class BinanceEmulator(ExchangeEmulator):
                 Endpoint(path, weight, bucket, True, serve, how)
                 for path, weight, bucket, serve, how in (*self.auto_invest.routes(), *self.eth_staking.routes())
             ),
+        )
+        # `rebates`: the account also earned commission rebates and referral kickbacks, paid into its spot wallet
+        # (binance_rebates.py); the list answers empty otherwise.
+        self.rebates = BinanceRebatesBook(scripted_rebates(self.clock.now_ms(), rebates))
+        rebate_routes = self.rebates.routes()
+        self.endpoints = (
+            *(
+                replace(e, handler=with_spot(e.handler, self.rebates.spot_change)) if e.path == "/api/v3/account" else e
+                for e in self.endpoints
+            ),
+            *(Endpoint(path, weight, bucket, True, serve, how) for path, weight, bucket, serve, how in rebate_routes),
         )
 
     def _invest_spot_change(self) -> dict[str, Decimal]:

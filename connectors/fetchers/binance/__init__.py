@@ -23,6 +23,7 @@ from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT
 from connectors.fetchers.binance.eth_staking import EthStakingRows
 from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.margin import BinanceMargin
+from connectors.fetchers.binance.rebates import BinanceRebates
 from connectors.fetchers.binance.sapi_lists import SapiLists
 from connectors.fetchers.binance.simple_earn import BinanceSimpleEarn
 from connectors.fetchers.binance.subaccounts import BinanceSubAccountMoves
@@ -82,6 +83,8 @@ class BinanceFetcher:
         self.auto_invest = SapiLists(client, self.pacing, profile.name, [auto_invest])
         staking = EthStakingRows(kinds.code, self.evidence.note).lists(BINANCE_OPENED)
         self.eth_staking = SapiLists(client, self.pacing, profile.name, staking)
+        # Spot rebates (commission rebates, referral kickbacks) follow them: income too (rebates.py).
+        self.rebates = BinanceRebates(client, self.pacing, kinds.code, self.evidence.note)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
         moves = BinanceSubAccountMoves(client, self.evidence.note)
@@ -139,7 +142,10 @@ class BinanceFetcher:
             earn = self.simple_earn.after_dividends(
                 dividends, spec, since=since, until=until, cursors=cursors, report=report
             )
-            return self.eth_staking.after(earn, spec, since=since, until=until, cursors=cursors, report=report)
+            staking = self.eth_staking.after(earn, spec, since=since, until=until, cursors=cursors, report=report)
+            return self.rebates.after(
+                staking, spec, since=since, until=until, cursors=cursors, report=report, exchange_name=self.profile.name
+            )
         if endpoint is Endpoint.CONVERT:
             converts = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
             return self.auto_invest.after(converts, spec, since=since, until=until, cursors=cursors, report=report)
