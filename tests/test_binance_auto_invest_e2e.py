@@ -8,7 +8,7 @@ once, after it executed. Without these lists USDT, BTC, ETH, WBETH and BETH woul
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import SERVICES_KEY, Services
+from connectors.clients import ClientPool
+from connectors.fetchers.base import FetchReport
+from connectors.fetchers.binance import BinanceFetcher
+from connectors.profiles import Endpoint, get_profile
 from db.models import Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BinanceEmulator, BinanceLimits
@@ -84,3 +88,47 @@ async def test_recurring_buys_and_an_eth_stake_sync_once_and_reconcile(
     assert RECONCILED in again, again
     assert sorted(purchases, key=str) == sorted([*PURCHASES, LATE_PURCHASE], key=str)
     assert sorted(staking, key=str) == sorted(STAKING, key=str)
+
+
+REDEEMED_PATH = "/sapi/v1/eth-staking/eth/history/redemptionHistory"
+
+
+async def test_a_redemption_pending_for_weeks_is_stored_once_it_pays(tmp_path: Path) -> None:
+    """Binance: a redemption takes "from 15 days to several weeks". One asked 20 days ago and still PENDING at a sync
+    (past the 14 days a held cursor waits) is stored by the sync after it paid, once, and that sync asks the list
+    once (its trailing 89 days read again)."""
+    unlimited = BinanceLimits(
+        request_weight_per_minute=10**9, sapi_ip_weight_per_minute=10**9, sapi_uid_weight_per_minute=10**9
+    )
+    async with BinanceEmulator(seed=89, profile=QUIET, listed_symbols=20, limits=unlimited, auto_invest=True) as bn:
+        paid = bn.eth_staking.redeemed
+        bn.eth_staking.redeemed = tuple({**row, "status": "PENDING"} for row in paid)
+        key = bn.add_key(label="read-only")
+        pool = ClientPool({"binance": bn.base_url})
+        try:
+            async with pool.client("binance", "story", {"apiKey": key.api_key, "secret": key.secret}) as client:
+                client.throttler.config["refillRate"] = 1e9
+                first, cursors = await _earn_walk(client, {})
+                bn.eth_staking.redeemed = paid
+                bn.requests.reset()
+                second, _ = await _earn_walk(client, cursors)
+        finally:
+            await pool.close()
+    redeemed = ("convert", "ETH", D("0.01026"), "buy", "WBETH", D("0.01"))
+    assert redeemed not in first
+    assert second.count(redeemed) == 1
+    assert bn.requests.count(REDEEMED_PATH) == 1
+
+
+async def _earn_walk(client: Any, cursors: dict[str, Any]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """One sync of the earn rewards endpoint (distributions, Simple Earn, then the ETH staking lists): the records
+    it made, as (kind, asset, amount, side, quote, quote amount), and the cursor it left."""
+    fetcher = BinanceFetcher(get_profile("binance"), client, uid_weight_per_minute=10**9)
+    made, cursor = [], dict(cursors)
+    pages = fetcher.fetch(
+        Endpoint.EARN_REWARDS, since=None, until=datetime.now(UTC), cursors=cursors, report=FetchReport()
+    )
+    async for page in pages:
+        made += [(str(r.kind), r.asset, r.amount, r.side, r.quote_asset, r.quote_amount) for r in page.records]
+        cursor = {"": page.cursor}
+    return made, cursor

@@ -81,7 +81,7 @@ class BinanceFetcher:
         # Auto-Invest purchases follow the convert history, ETH staking the reward lists (sapi_lists.py).
         auto_invest = AutoInvestRows(kinds.code, self.evidence.note).sapi_list(BINANCE_OPENED)
         self.auto_invest = SapiLists(client, self.pacing, profile.name, [auto_invest])
-        staking = EthStakingRows(kinds.code, self.evidence.note).lists(BINANCE_OPENED)
+        staking = EthStakingRows(kinds.code, self.evidence.note).lists()
         self.eth_staking = SapiLists(client, self.pacing, profile.name, staking)
         # Spot rebates (commission rebates, referral kickbacks) follow them: income too (rebates.py).
         self.rebates = BinanceRebates(client, self.pacing, kinds.code, self.evidence.note)

@@ -8,13 +8,16 @@
 | wbeth_wrapped | `wbeth/history/wrapHistory` | 3 months | `current`, `size` 100 | 150 IP |
 | wbeth_unwrapped | `wbeth/history/unwrapHistory` | 3 months | `current`, `size` 100 | 150 IP |
 
-The pages (developers.binance.com/docs/staking/eth-staking/history/..., named in docs/exchange-apis/binance.md, "ETH
-staking") and what each row moves:
+Every list starts at ETH staking's launch, 2020-12-02. The pages (developers.binance.com/docs/staking/eth-staking/
+history/..., named in docs/exchange-apis/binance.md, "Auto-Invest and ETH staking") and what each row moves:
 - staking: `amount` of `asset` (ETH) became `distributeAmount` of `distributeAsset` (WBETH; BETH before WBETH): two
   legs of one convert.
 - redemption: `amount` of `asset` (WBETH or BETH) became `distributeAmount` ETH, credited at `arrivalTime`: a convert,
-  stored once the row is SUCCESS (PENDING holds the list's cursor).
-- BETH rewards distribution: `amount` BETH "Distributed rewards", paid into the holding: a reward.
+  stored once the row is SUCCESS. Binance says a redemption takes "from 15 days to several weeks", longer than a
+  held cursor waits (14 days), so every sync reads the list's trailing 89 days again instead (one request, as the
+  list's last window is asked anyway): a PENDING row is found again until it settles.
+- BETH rewards distribution: `amount` BETH "Distributed rewards", paid to the spot wallet ("distributed in the form
+  of BETH to users' Spot accounts", Binance's ETH staking page): a reward.
 - wrap and unwrap: `fromAmount` of `fromAsset` became `toAmount` of `toAsset` (BETH and WBETH): a convert.
 WBETH's own rewards are not paid out: the WBETH rewards page lists `amountInETH`, "Estimated rewards accrued within
 WBETH", beside an unchanged `holding`; they raise WBETH's rate to ETH, not any balance, so that list is not read (the
@@ -25,6 +28,7 @@ None of the rows carries an id: each is keyed by every field that tells two apar
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -35,6 +39,9 @@ WEIGHT = 150  # each page: "Request Weight(IP) 150"
 # "The time between startTime and endTime cannot be longer than 3 months": 89 days fit any three.
 WINDOW_MS = 89 * 86_400_000
 PAGE_SIZE = 100  # `size` "Default: 10, Max: 100"
+# "Binance has launched an ETH 2.0 Staking service starting from 2020/12/02 0:00 AM (UTC)" (Binance announcement,
+# 2020-12-01): no staking list holds anything older.
+ETH_STAKING_OPENED = date(2020, 12, 2)
 DONE, PENDING = "SUCCESS", "PENDING"
 STAKED = "/sapi/v1/eth-staking/eth/history/stakingHistory"
 REDEEMED = "/sapi/v1/eth-staking/eth/history/redemptionHistory"
@@ -49,16 +56,20 @@ class EthStakingRows:
     def __init__(self, code: Callable[[str], str], note: Callable[[str, str], None]) -> None:
         self.code, self.note = code, note
 
-    def lists(self, opened: date) -> tuple[SapiList, ...]:
+    def lists(self, opened: date = ETH_STAKING_OPENED) -> tuple[SapiList, ...]:
         def of(name: str, method: str, path: str, parse: Parse) -> SapiList:
             return SapiList(name, method, path, WEIGHT, False, WINDOW_MS, PAGE_SIZE, opened, parse)
 
         legs = ("asset", "amount", "distributeAsset", "distributeAmount")
         wraps = ("fromAsset", "fromAmount", "toAsset", "toAmount")
         convert = self._convert
+        redeemed = convert("eth-redeem", legs)
         return (
             of("eth_staked", "sapiGetEthStakingEthHistoryStakingHistory", STAKED, convert("eth-stake", legs)),
-            of("eth_redeemed", "sapiGetEthStakingEthHistoryRedemptionHistory", REDEEMED, convert("eth-redeem", legs)),
+            replace(
+                of("eth_redeemed", "sapiGetEthStakingEthHistoryRedemptionHistory", REDEEMED, redeemed),
+                reread_ms=WINDOW_MS - 1,  # "15 days to several weeks": each sync reads one whole window again
+            ),
             of("beth_rewards", "sapiGetEthStakingEthHistoryRewardsHistory", BETH_REWARDS, self._reward),
             of("wbeth_wrapped", "sapiGetEthStakingWbethHistoryWrapHistory", WRAPPED, convert("wbeth-wrap", wraps)),
             of("wbeth_unwrapped", "sapiGetEthStakingWbethHistoryUnwrapHistory", UNWRAPPED, convert("unwrap", wraps)),
@@ -66,6 +77,9 @@ class EthStakingRows:
 
     def _convert(self, label: str, fields: tuple[str, str, str, str]) -> Parse:
         paid_asset, paid_amount, got_asset, got_amount = fields
+        # A redemption's list is read again over its trailing 89 days every sync (`reread_ms`): a pending one is found
+        # again without holding the cursor, which a hold would let go of after 14 days, before the ETH arrives.
+        holds = label != "eth-redeem"
 
         def parse(row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
             when, status = int(row["time"]), str(row.get("status", DONE))
@@ -73,7 +87,7 @@ class EthStakingRows:
             self.note(paid, "staking")
             self.note(got, "staking")
             if status == PENDING:
-                return [], when  # raw: the walk holds the cursor while recent, names one pending for weeks
+                return [], when if holds else None  # raw: the walk holds the cursor while recent
             if status != DONE:
                 return [], None  # FAILED moved nothing
             canonical = (label, when, paid, row[paid_amount], got, row[got_amount])

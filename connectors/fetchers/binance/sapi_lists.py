@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from connectors.clients import last_response_headers
@@ -41,6 +41,13 @@ class SapiList:
     opened: date
     parse: Parse
     fixed: Mapping[str, Any] | None = None  # parameters every request of the list sends
+    # Rows that may stay pending longer than a held cursor waits (HOLD_MAX_AGE_MS): every sync reads this trailing
+    # span again (the natural keys keep what was stored once), so one settled weeks later is still stored.
+    reread_ms: int | None = None
+
+
+def opened_ms(sapi_list: SapiList) -> int:
+    return to_ms(datetime(sapi_list.opened.year, sapi_list.opened.month, sapi_list.opened.day, tzinfo=UTC))
 
 
 def rows_of(body: Any) -> tuple[list[Mapping[str, Any]], int | None]:
@@ -82,6 +89,8 @@ class SapiLists:
         for sapi_list in self.lists:
             own = lists.get(sapi_list.name)
             start = walk_begin(spec, own, since, report, exchange_name=self.name, opened=sapi_list.opened)
+            if sapi_list.reread_ms is not None and own is not None:
+                start = min(start, max(to_ms(until) - sapi_list.reread_ms, since_ms(since) or 0, opened_ms(sapi_list)))
             fetch_page = self._fetch_page(spec, report, sapi_list)
             walk = WindowWalk(spec.endpoint, sapi_list.window_ms, fetch_page, report=report)
             async for page in walk.pages(start_ms=start, until_ms=to_ms(until), cursor=own, floor_ms=since_ms(since)):
