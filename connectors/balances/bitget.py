@@ -14,6 +14,24 @@ def _bitget_spot(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "available", "frozen", "locked")) for row in body["data"])
 
 
+def _bitget_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/account/funding-assets (common/account/Funding-Assets): data[] of coin, available, frozen (the
+    # example leaves frozen ""): the funding account, which the transfer records call "p2p".
+    return ((row["coin"], amount_sum(row, "available", "frozen")) for row in body["data"] or [])
+
+
+def _bitget_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/earn/account/assets (earn/account/Earn-Assets): data[] of coin, amount.
+    return ((row["coin"], amount_sum(row, "amount")) for row in body["data"] or [])
+
+
+def _bitget_bots(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/account/bot-assets (common/account/Bot-Assets): data[] of coin, available, frozen ("in orders"),
+    # equity ("account assets"), bonus. The page's example has equity above available + frozen (a futures bot's
+    # position margin), so equity is what the bot account holds.
+    return ((row["coin"], amount_sum(row, "equity")) for row in body["data"] or [])
+
+
 def _bitget_unified(body: Any) -> Iterable[tuple[str, Decimal]]:
     # GET /api/v3/account/assets: data.assets[] of coin, balance (equity adds unrealized profit and loss), debt
     # ("Applicable when placing margin orders"). Read net of the debt, as every margin wallet is (the page does not
@@ -30,7 +48,13 @@ def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
 # Wallet names as Bitget's transfer records name the accounts.
 FUTURES_WALLETS = {"usdt_futures": "USDT-FUTURES", "coin_futures": "COIN-FUTURES", "usdc_futures": "USDC-FUTURES"}
 CROSSED_MARGIN, ISOLATED_MARGIN = ("crossed_margin", "isolated_margin")
-SPOT, UNIFIED, FUNDING = ("spot", "unified", "funding")  # wallet names are codes (stored with the snapshot)
+SPOT, UNIFIED, FUNDING, EARN = (
+    "spot",
+    "unified",
+    "funding",
+    "earn",
+)  # wallet names are codes (stored with the snapshot)
+BOT_WALLETS = {"spot_bots": "spot", "futures_bots": "futures"}  # bot-assets `accountType`
 
 
 def _bitget_futures(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -59,6 +83,15 @@ READS = (
     ),
     WalletRead(CROSSED_MARGIN, "privateMarginGetV2MarginCrossedAccountAssets", {}, _bitget_margin),
     WalletRead(ISOLATED_MARGIN, "privateMarginGetV2MarginIsolatedAccountAssets", {}, _bitget_margin),
+    # The funding (P2P), earn and bot accounts: money moved there leaves spot with no record the balance check
+    # counts (a transfer, an earn subscription, a bot's funding), so they are read too (all-account-balance lists
+    # these account types, in USDT only: common/account/All-Account-Balance).
+    WalletRead(FUNDING, "privateSpotGetV2AccountFundingAssets", {}, _bitget_funding),
+    WalletRead(EARN, "privateEarnGetV2EarnAccountAssets", {}, _bitget_earn),
+    *(
+        WalletRead(wallet, "privateSpotGetV2AccountBotAssets", {"accountType": kind}, _bitget_bots)
+        for wallet, kind in BOT_WALLETS.items()
+    ),
 )
 
 # Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read

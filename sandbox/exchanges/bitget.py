@@ -56,6 +56,7 @@ from sandbox.exchanges.bitget_protocol import (
     authorities,
 )
 from sandbox.exchanges.bitget_uta import UTA_KEY, UTA_TAX_KEY, BitgetUtaBook
+from sandbox.exchanges.bitget_wallets import PER_SECOND as WALLETS_PER_SECOND
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
 
@@ -85,6 +86,7 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v3/account/funding-assets": 20,
         "/api/v3/account/financial-records": 20,  # uta/account/Get-Financial-Records
         **DERIVATIVES_PER_SECOND,
+        **WALLETS_PER_SECOND,
     }
 )
 # Not in Bitget's docs (bitget.md, "Not sourced"): the emulator's own choice, OKX's documented 30 s.
@@ -206,6 +208,8 @@ class BitgetEmulator(ExchangeEmulator):
             Endpoint("/api/v2/tax/margin-record", TAX_READ, book.tax_handler("margin_records")),
             Endpoint("/api/v2/tax/p2p-record", TAX_READ, book.tax_handler("p2p_records")),
             *(Endpoint(path, DERIVATIVES_READ, serve) for path, serve in book.derivatives.routes()),
+            # The pages name no permission: a normal key's spot read opens them, as the other v2 wallet lists.
+            *(Endpoint(path, SPOT_READ, serve) for path, serve in book.wallets.routes()),
         )
 
     # -- keys -------------------------------------------------------------------------------------------------

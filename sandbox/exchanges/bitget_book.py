@@ -16,6 +16,7 @@ ccxt), all with HTTP 400.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_derivatives import BitgetDerivativesBook
@@ -36,6 +37,7 @@ from sandbox.exchanges.bitget_protocol import (
 )
 from sandbox.exchanges.bitget_tax import BitgetTaxBook, TaxError
 from sandbox.exchanges.bitget_tax import TaxRecord as TaxRecord  # re-exported by sandbox.exchanges
+from sandbox.exchanges.bitget_wallets import BitgetWalletsBook
 from sandbox.exchanges.lifecycle import Lifecycle, Stage
 from sandbox.exchanges.records import (
     ConvertRecord,
@@ -72,6 +74,7 @@ class BitgetBook:
         self.symbols = {m.symbol: m for m in account.markets}
         self.tax = BitgetTaxBook(account)
         self.derivatives = BitgetDerivativesBook()  # the emulator's futures and margin lists (their transfers too)
+        self.wallets = BitgetWalletsBook(self.uid)  # funding, earn and bot wallets, dust, main-sub transfers
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -156,17 +159,21 @@ class BitgetBook:
     def assets(self, call: Call) -> list[Json]:
         coin = call.params.get("coin")
         show_all = call.params.get("assetType") == "all"
+        held = {b.asset: (b.free, b.locked) for b in credited_balances(self.account, self.lifecycle)}
+        for asset, change in self.wallets.kinds.spot_change.items():  # what a test added (bitget_wallets)
+            free, locked = held.get(asset, (Decimal(0), Decimal(0)))
+            held[asset] = (free + change, locked)
         return [
             {
-                "coin": b.asset,
-                "available": plain(b.free),
-                "frozen": plain(b.locked),
+                "coin": asset,
+                "available": plain(free),
+                "frozen": plain(locked),
                 "locked": "0",
                 "limitAvailable": "0",
                 "uTime": str(call.now_ms),
             }
-            for b in credited_balances(self.account, self.lifecycle)
-            if (show_all or b.total > 0) and (not coin or b.asset == coin)
+            for asset, (free, locked) in sorted(held.items())
+            if (show_all or free + locked > 0) and (not coin or asset == coin)
         ]
 
     # -- trades ---------------------------------------------------------------------------------------------
@@ -311,6 +318,7 @@ class BitgetBook:
             and (not from_type or ACCOUNT_TYPES[t.from_account] == from_type)
         ]
         chosen += self.derivatives.transfer_rows(coin, from_type, start, end)  # to and from futures and margin
+        chosen += self.wallets.transfer_rows(coin, from_type, start, end)  # spot <-> funding, added by a test
         chosen.sort(key=lambda row: row[0], reverse=True)
         first = (page_number - 1) * limit
         return [row for _, row in chosen[first : first + limit]]

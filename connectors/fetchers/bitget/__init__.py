@@ -3,7 +3,8 @@ key's transaction records.
 
 | key type | endpoint | module |
 | --- | --- | --- |
-| normal | deposits, withdrawals, convert history, internal transfers | `wallet` |
+| normal | deposits, withdrawals, convert history, internal transfers, BGB dust conversions | `wallet` |
+| normal | transfers between the main account and its sub-accounts (with the TRANSFERS kind) | `subaccounts` |
 | normal | spot trades (every market in one walk, 90 days back) | `trades` |
 | tax | ledger (spot, margin and P2P tax records), futures trades (futures tax records) | `tax` |
 | normal, unified account (v2 answers 40085) | spot and margin trades, deposits, withdrawals via API v3 | `unified` |
@@ -28,6 +29,7 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bitget.derivatives import BitgetFutures
 from connectors.fetchers.bitget.margin import BitgetMargin
 from connectors.fetchers.bitget.pages import BITGET_OPENED
+from connectors.fetchers.bitget.subaccounts import BitgetMainSub, is_main_sub_key
 from connectors.fetchers.bitget.tax import STREAMS as TAX_STREAMS
 from connectors.fetchers.bitget.tax import BitgetTax
 from connectors.fetchers.bitget.trades import BitgetTrades
@@ -69,6 +71,7 @@ class BitgetFetcher(HandwrittenFetcher):
         self.uta_tax = BitgetUnifiedTax(client)
         self.futures = BitgetFutures(client)
         self.margin = BitgetMargin(client)
+        self.main_sub = BitgetMainSub(client)
         self.unified = False  # learnt from the first 40085 of a sync
 
     @property
@@ -114,6 +117,8 @@ class BitgetFetcher(HandwrittenFetcher):
             pages = self.futures.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint in MARGIN:
             pages = self.margin.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        elif spec.endpoint is Endpoint.TRANSFERS:
+            pages = self._transfers(spec, since=since, until=until, cursors=cursors, report=report)
         else:
             pages = self.wallet.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         gaps_before = list(report.gaps)
@@ -129,6 +134,22 @@ class BitgetFetcher(HandwrittenFetcher):
             report.gaps[:] = gaps_before  # what the v2 walk said of its reach does not hold for v3
             async for page in self._unified(spec, since=since, until=until, cursors=cursors, report=report):
                 yield page
+
+    async def _transfers(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """Moves between the account's own wallets (per coin), then with its main account or sub-accounts."""
+        own = {key: cursor for key, cursor in cursors.items() if not is_main_sub_key(key)}
+        async for page in self.wallet.fetch(spec, since=since, until=until, cursors=own, report=report):
+            yield page
+        async for page in self.main_sub.fetch(spec, since=since, until=until, cursors=cursors, report=report):
+            yield page
 
     def _unified(
         self,

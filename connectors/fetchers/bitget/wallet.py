@@ -6,6 +6,7 @@
 | `GET /api/v2/spot/wallet/withdrawal-records` | 90 days (no maximum documented) | 100 | `idLessThan=<orderId>` |
 | `GET /api/v2/convert/convert-record` | 90 days | 100 | `idLessThan=<id>` (the answer's `endId`) |
 | `GET /api/v2/spot/account/transferRecords` | 90 days | 500 | `pageNum` 1, 2, … (`idLessThan` is deprecated) |
+| `GET /api/v2/convert/bgb-convert-records` (DUST) | 90 days | 100 | `idLessThan=<orderId>` |
 
 All reach two years back (Bitget's help pages; the API docs do not say). Transfers need a coin; each (coin, the
 account it left: `fromType`) pair is a stream of its own with cursor key "COIN:fromType", asked for every coin the
@@ -42,6 +43,7 @@ ROUTES: Mapping[Endpoint, Route] = {
     Endpoint.WITHDRAWALS: Route("privateSpotGetV2SpotWalletWithdrawalRecords", "orderId"),
     Endpoint.CONVERT: Route("privateConvertGetV2ConvertConvertRecord", "id"),
     Endpoint.TRANSFERS: Route("privateSpotGetV2SpotAccountTransferRecords", "transferId", by_page_number=True),
+    Endpoint.DUST: Route("privateConvertGetV2ConvertBgbConvertRecords", "orderId"),
 }
 # Where a transfer can leave from (Bitget's `fromType`); "p2p" is the funding account.
 TRANSFER_FROM_TYPES = (
@@ -58,6 +60,7 @@ TRANSFER_FROM_TYPES = (
 # transfer `toType` names the next account to ask (until no new one is named), and an account the account never
 # moved a coin into is not asked for that coin: 2 streams a coin instead of 7 on an account without futures or margin.
 ENTRY_TYPES = ("spot", "p2p")
+DUST_KEY = "bgb_dust"  # a BGB dust conversion's key prefix: its `orderId` is of another list than convert's `id`
 DONE = frozenset({"success", "successful"})
 FAILED = frozenset({"fail", "failed", "reject", "rejected", "cancel", "cancelled", "canceled", "pending_review_fail"})
 
@@ -184,6 +187,7 @@ class BitgetWallet:
             Endpoint.DEPOSITS: self._deposit,
             Endpoint.WITHDRAWALS: self._withdrawal,
             Endpoint.CONVERT: self._convert,
+            Endpoint.DUST: self._dust,
         }[endpoint]
 
     # -- records ----------------------------------------------------------------------------------------------
@@ -255,6 +259,40 @@ class BitgetWallet:
             # received is assumed.
             fee_asset=self.code(target) if charged else None,
             fee_amount=abs(exact(fee)) if charged else None,
+            raw=dict(row),
+        )
+        return record, None
+
+    def _dust(self, row: Mapping[str, Any]) -> Parsed:
+        """A BGB dust conversion: `toAmount` of BGB bought with `fromAmount` of `fromCoin`, `feeDetail` taken from it.
+
+        The page's example prices its `toAmount` as `fromAmount` × `fromCoinPrice` / `toCoinPrice` (64.99837 ×
+        0.02954 / 0.54075 = 3.55072), so it is the value before the fee: the account receives it less the fee. Its
+        time is `ctime` in the example and `ts` in the table: either is read.
+        """
+        source, target = str(row["fromCoin"]), str(row["toCoin"])
+        self.evidence.note(source, "dust")
+        self.evidence.note(target, "dust")
+        when, status = int(row.get("ctime") or row["ts"]), str(row.get("status", "")).lower()
+        if status in FAILED:
+            return None, None
+        if status not in DONE:
+            return None, hold_if_recent(when)
+        fees = [fee for fee in row.get("feeDetail") or [] if fee.get("fee") not in (None, "") and exact(fee["fee"])]
+        ident = str(row["orderId"])
+        record = NormalizedRecord(
+            kind=RecordKind.CONVERT,
+            occurred_at=ms_to_utc(when),
+            natural_key=natural_key(RecordKind.CONVERT, f"{DUST_KEY}:{ident}"),  # not a convert-record id
+            asset=self.code(target),
+            amount=exact(row["toAmount"]),
+            exchange_tx_id=ident,
+            side=Side.BUY,
+            quote_asset=self.code(source),
+            quote_amount=exact(row["fromAmount"]),
+            # One fee coin per row is all the page shows (its example: BGB); a second would be left to the check.
+            fee_asset=self.code(str(fees[0]["feeCoin"])) if fees else None,
+            fee_amount=abs(exact(fees[0]["fee"])) if fees else None,
             raw=dict(row),
         )
         return record, None

@@ -1,0 +1,218 @@
+"""Bitget's other wallets and wallet lists over a scripted account: the funding (P2P), earn and bot accounts' assets,
+BGB dust conversions and transfers between a main account and its sub-accounts.
+
+Each page is Bitget's (docs/exchange-apis/bitget.md, "Other wallets and lists"):
+- ``GET /api/v2/account/funding-assets`` (common/account/Funding-Assets): ``coin`` optional; ``data[]`` of ``coin``,
+  ``available``, ``frozen``, ``usdtValue``; 10/s per UID.
+- ``GET /api/v2/earn/account/assets`` (earn/account/Earn-Assets): ``coin`` optional; ``data[]`` of ``coin``,
+  ``amount``; 10/s per UID.
+- ``GET /api/v2/account/bot-assets`` (common/account/Bot-Assets): ``accountType`` ``futures`` or ``spot``
+  (optional); ``data[]`` of ``coin``, ``available``, ``equity``, ``bonus``, ``frozen``, ``usdtValue``; 10/s per UID.
+- ``GET /api/v2/convert/bgb-convert-records`` (common/bgb-convert/Get-BGB-Convert-Record): ``startTime`` and
+  ``endTime`` optional, at most 90 days apart; ``limit`` default 20, at most 100; ``idLessThan``; ``data[]`` of
+  ``orderId``, ``fromCoin``, ``fromAmount``, ``fromCoinPrice``, ``toCoin``, ``toAmount``, ``toCoinPrice``,
+  ``feeDetail[]`` of ``feeCoin``, ``fee``, ``status``, ``ctime`` (the example's name; the table says ``ts``: both are
+  served); 10/s per UID.
+- ``GET /api/v2/spot/account/sub-main-trans-record`` (spot/account/Get-SubAccount-TransferRecords, "Get MainSub
+  Transfer Record"): ``coin``, ``role`` ("Transfer out type": ``initiator`` by default, the sender, or ``receiver``),
+  ``subUid`` ("If empty, it only query the records that transfer from main account": read as the records of the
+  account the key belongs to; with it, that sub-account's), ``startTime``/``endTime`` at most 90 days apart, ``limit``
+  default 100, at most 100, ``idLessThan=<transferId>``; rows ``coin``, ``status``, ``toType``, ``fromType``,
+  ``size``, ``ts``, ``clientOid``, ``transferId``, ``fromUserId``, ``toUserId``; 20/s per UID.
+
+No page states how far back its lists reach: they serve two years, as the other v2 wallet lists (Bitget's help
+pages). A range over 90 days or a ``limit`` over the maximum gets 40017, as elsewhere in the emulator.
+
+The scripted account holds none of this until a test calls ``add_more_kinds(emulator.book)``, which adds, at fixed
+amounts a reader can check by hand (days before the account's clock, after every event of the generated script):
+
+- 21 days ago, the main account (uid ``MAIN_UID``) sends this account, one of its sub-accounts, 400 USDT, and 20 days
+  ago 64.99837 ROOT (role ``receiver``: this account received them); 19 days ago 25 USDT go back to the main account
+  (role ``initiator``: this account sent them; spot/account/Sub-Transfer: only the main account's key moves money
+  between them, either way);
+- 18 days ago, the ROOT is converted to BGB: the page's own example, 3.55072001 BGB before a fee of 0.07101441 BGB
+  (64.99837 × 0.02954 / 0.54075 = 3.55072: ``toAmount`` is the value before the fee), so 3.4797056 BGB arrive;
+- 15 days ago, 150 USDT go from spot to the funding account (a transfer record, ``fromType`` spot, ``toType`` p2p);
+- 14 days ago, 200 USDT are subscribed to a flexible savings product (the earn account holds them) and 50 USDT fund a
+  spot grid bot (the spot bot account holds them, ``equity`` 50): Tallybot reads no list of either, and neither
+  changes the account's total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sandbox.exchanges.base import DAY_MS
+from sandbox.exchanges.bitget_protocol import (
+    SPOT_WINDOW_MS,
+    Call,
+    Json,
+    below,
+    invalid,
+    limit_param,
+    require_key,
+    spot_window,
+)
+from sandbox.exchanges.records import plain
+
+D = Decimal
+LOOKBACK_MS = 730 * DAY_MS  # as the other v2 wallet lists: two years (Bitget's help pages)
+MAIN_UID = "6100000001"
+FIRST_ID = 1_130_000_000_000_000_000  # 19 digits, as Bitget's, above every id the generated script gives
+BOT_TYPES = ("futures", "spot")
+
+PER_SECOND = {
+    "/api/v2/account/funding-assets": 10,  # common/account/Funding-Assets
+    "/api/v2/earn/account/assets": 10,  # earn/account/Earn-Assets
+    "/api/v2/account/bot-assets": 10,  # common/account/Bot-Assets
+    "/api/v2/convert/bgb-convert-records": 10,  # common/bgb-convert/Get-BGB-Convert-Record
+    "/api/v2/spot/account/sub-main-trans-record": 20,  # spot/account/Get-SubAccount-Transfer-Record
+}
+
+
+@dataclass
+class MoreKinds:
+    """What a test added: wallets' holdings per coin, the rows each list serves, and spot's change."""
+
+    funding: dict[str, Decimal] = field(default_factory=dict)
+    earn: dict[str, Decimal] = field(default_factory=dict)
+    bots: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # accountType -> coin -> equity
+    dust: list[Json] = field(default_factory=list)
+    sub_main: list[Json] = field(default_factory=list)
+    transfers: list[Json] = field(default_factory=list)  # transferRecords rows (spot <-> p2p)
+    spot_change: dict[str, Decimal] = field(default_factory=dict)
+
+    def move_spot(self, coin: str, amount: Decimal) -> None:
+        self.spot_change[coin] = self.spot_change.get(coin, D(0)) + amount
+
+
+class BitgetWalletsBook:
+    """Serves the added wallets and lists (empty until `add_more_kinds`)."""
+
+    def __init__(self, uid: str) -> None:
+        self.uid = uid
+        self.kinds = MoreKinds()
+
+    def routes(self) -> tuple[tuple[str, Any], ...]:
+        return (
+            ("/api/v2/account/funding-assets", self.funding_assets),
+            ("/api/v2/earn/account/assets", self.earn_assets),
+            ("/api/v2/account/bot-assets", self.bot_assets),
+            ("/api/v2/convert/bgb-convert-records", self.bgb_convert_records),
+            ("/api/v2/spot/account/sub-main-trans-record", self.sub_main_transfers),
+        )
+
+    # -- wallets --------------------------------------------------------------------------------------------
+
+    def funding_assets(self, call: Call) -> list[Json]:
+        coin = call.params.get("coin")
+        return [
+            {"coin": c, "available": plain(amount), "frozen": "", "usdtValue": ""}
+            for c, amount in sorted(self.kinds.funding.items())
+            if amount and coin in (None, "", c)
+        ]
+
+    def earn_assets(self, call: Call) -> list[Json]:
+        coin = call.params.get("coin")
+        return [
+            {"coin": c, "amount": plain(amount)}
+            for c, amount in sorted(self.kinds.earn.items())
+            if amount and coin in (None, "", c)
+        ]
+
+    def bot_assets(self, call: Call) -> list[Json]:
+        kind = call.params.get("accountType", "")
+        if kind and kind not in BOT_TYPES:
+            raise invalid()
+        rows = []
+        for account_type in BOT_TYPES:
+            if kind not in ("", account_type):
+                continue
+            for c, equity in sorted(self.kinds.bots.get(account_type, {}).items()):
+                row = {"coin": c, "available": plain(equity), "equity": plain(equity), "bonus": "0", "frozen": "0"}
+                rows.append({**row, "usdtValue": ""})
+        return rows
+
+    # -- lists ----------------------------------------------------------------------------------------------
+
+    def bgb_convert_records(self, call: Call) -> list[Json]:
+        p = call.params
+        limit = limit_param(p, 20, 100)
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
+        chosen = [row for row in self.kinds.dust if start <= int(row["ctime"]) <= end]
+        return [dict(row) for row in below(chosen, lambda row: int(row["orderId"]), p, limit)]
+
+    def sub_main_transfers(self, call: Call) -> list[Json]:
+        p = call.params
+        caller = self.uid if require_key(call) else ""
+        role = p.get("role") or "initiator"
+        if role not in ("initiator", "receiver"):
+            raise invalid()
+        limit = limit_param(p, 100, 100)
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
+        coin, sub = p.get("coin", ""), p.get("subUid", "")
+
+        def listed(row: Json) -> bool:
+            # `role` "Transfer out type": the initiator sends, the receiver receives; of the account asked about, the
+            # caller's own without subUid ("only … the records that transfer from main account"), else that sub's.
+            who = sub or caller
+            side = row["fromUserId"] if role == "initiator" else row["toUserId"]
+            return side == who and start <= int(row["ts"]) <= end and coin in ("", row["coin"])
+
+        chosen = below([row for row in self.kinds.sub_main if listed(row)], lambda r: int(r["transferId"]), p, limit)
+        return [dict(row) for row in chosen]
+
+    def transfer_rows(self, coin: str, from_type: str, start: int, end: int) -> list[tuple[int, Json]]:
+        """The added transferRecords rows of `coin` out of `from_type` (any when empty) in [start, end]."""
+        return [
+            (int(row["transferId"]), dict(row))
+            for row in self.kinds.transfers
+            if row["coin"] == coin and from_type in ("", row["fromType"]) and start <= int(row["ts"]) <= end
+        ]
+
+
+def add_more_kinds(wallets: BitgetWalletsBook, now_ms: int) -> MoreKinds:
+    """Adds the module's scripted history and holdings (see the docstring) to `wallets`; returns them."""
+    kinds, counter = wallets.kinds, iter(range(FIRST_ID + 1, FIRST_ID + 1_000))
+
+    def at(days: int) -> int:
+        return now_ms - days * DAY_MS
+
+    def main_sub(coin: str, size: str, ts: int, *, to_main: bool = False) -> None:
+        ident = str(next(counter))
+        sender, receiver = (wallets.uid, MAIN_UID) if to_main else (MAIN_UID, wallets.uid)
+        kinds.sub_main.append(
+            {"coin": coin, "status": "Successful", "toType": "spot", "fromType": "spot", "size": size,
+             "ts": str(ts), "clientOid": "", "transferId": ident, "newTransferId": ident,
+             "fromUserId": sender, "toUserId": receiver}
+        )  # fmt: skip
+        kinds.move_spot(coin, -D(size) if to_main else D(size))
+
+    main_sub("USDT", "400", at(21))
+    main_sub("ROOT", "64.99837", at(20))
+    main_sub("USDT", "25", at(19), to_main=True)
+
+    kinds.dust.append(
+        {"orderId": str(next(counter)), "fromCoin": "ROOT", "fromAmount": "64.99837000", "fromCoinPrice": "0.02954000",
+         "toCoin": "BGB", "toAmount": "3.55072001", "toCoinPrice": "0.54075000",
+         "feeDetail": [{"feeCoin": "BGB", "fee": "0.07101441"}], "status": "success", "ctime": str(at(18)),
+         "ts": str(at(18))}
+    )  # fmt: skip
+    kinds.move_spot("ROOT", -D("64.99837"))
+    kinds.move_spot("BGB", D("3.55072001") - D("0.07101441"))
+
+    ident = str(next(counter))
+    kinds.transfers.append(
+        {"coin": "USDT", "status": "Successful", "toType": "p2p", "toSymbol": "", "fromType": "spot",
+         "fromSymbol": "", "size": "150", "ts": str(at(15)), "clientOid": "", "transferId": ident}
+    )  # fmt: skip
+    kinds.move_spot("USDT", -D(150))
+    kinds.funding["USDT"] = kinds.funding.get("USDT", D(0)) + D(150)
+
+    kinds.move_spot("USDT", -D(200))
+    kinds.earn["USDT"] = kinds.earn.get("USDT", D(0)) + D(200)
+    kinds.move_spot("USDT", -D(50))
+    kinds.bots.setdefault("spot", {})["USDT"] = D(50)
+    return kinds

@@ -1,0 +1,83 @@
+"""Bitget's other wallets and lists against the emulator (sandbox/exchanges/bitget_wallets.py): BGB dust conversions,
+transfers between the main account and this sub-account, and the funding, earn and bot wallets the balance check reads.
+Expected values are the script's amounts (the BGB conversion is the docs page's own example), worked by hand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from connectors.balances import read_balances
+from connectors.fetchers.base import Cursor
+from connectors.fetchers.bitget import BitgetFetcher
+from connectors.profiles import Endpoint, get_profile
+from connectors.records import NormalizedRecord, RecordKind
+from sandbox.exchanges import BitgetEmulator
+from sandbox.exchanges.bitget_wallets import add_more_kinds
+from tests.connectors.test_fetch_bitget import FAST, SMALL, bitget_client, drain
+
+D = Decimal
+SUB_MAIN = "/api/v2/spot/account/sub-main-trans-record"
+DUST = "/api/v2/convert/bgb-convert-records"
+
+
+@pytest.fixture
+async def bitget() -> AsyncIterator[BitgetEmulator]:
+    async with BitgetEmulator(seed=31, profile=SMALL, listed_symbols=20, limits=FAST) as emulator:
+        yield emulator
+
+
+def added(records: list[NormalizedRecord]) -> list[tuple[object, ...]]:
+    """The script's records (ids from 1130…): kind, asset, amount, side, quote, quote amount, fee coin, fee."""
+    return sorted(
+        (r.kind.value, r.asset, r.amount, r.side, r.quote_asset, r.quote_amount, r.fee_asset, r.fee_amount)
+        for r in records
+        if str(r.exchange_tx_id).startswith("1130")
+    )
+
+
+async def test_dust_and_main_sub_transfers_are_stored_once(bitget: BitgetEmulator) -> None:
+    add_more_kinds(bitget.book.wallets, bitget.book.account.now_ms)
+    until = datetime.now(UTC)
+    cursors: dict[Endpoint, dict[str, Cursor]] = {Endpoint.DUST: {}, Endpoint.TRANSFERS: {}}
+    async with bitget_client(bitget) as client:
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        dust = await drain(fetcher, Endpoint.DUST, cursors[Endpoint.DUST], until=until)
+        moves = await drain(fetcher, Endpoint.TRANSFERS, cursors[Endpoint.TRANSFERS], until=until)
+        first_asks = bitget.requests.count(SUB_MAIN), bitget.requests.count(DUST)
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        again = [
+            *await drain(fetcher, Endpoint.DUST, cursors[Endpoint.DUST], until=until),
+            *await drain(fetcher, Endpoint.TRANSFERS, cursors[Endpoint.TRANSFERS], until=until),
+        ]
+
+    # 64.99837 ROOT for 3.55072001 BGB, the fee 0.07101441 BGB taken from it.
+    assert added(dust) == [("convert", "BGB", D("3.55072001"), "buy", "ROOT", D("64.99837"), "BGB", D("0.07101441"))]
+    # From the main account: 400 USDT and the ROOT; back to it: 25 USDT. The 150 USDT moved to the funding account
+    # is a transfer within the account.
+    assert added(moves) == [
+        ("deposit", "ROOT", D("64.99837"), None, None, None, None, None),
+        ("deposit", "USDT", D("400"), None, None, None, None, None),
+        ("transfer", "USDT", D("150"), None, None, None, None, None),
+        ("withdrawal", "USDT", D("25"), None, None, None, None, None),
+    ]
+    assert {r.kind for r in dust} == {RecordKind.CONVERT}
+    # Two roles, each in 90-day windows over two years (9 each); one window of dust the same: 9.
+    assert first_asks == (18, 9)
+    assert added(again) == []
+
+
+async def test_money_in_the_funding_earn_and_bot_wallets_is_read(bitget: BitgetEmulator) -> None:
+    async with bitget_client(bitget) as client:
+        before = await read_balances(client, get_profile("bitget"))
+        add_more_kinds(bitget.book.wallets, bitget.book.account.now_ms)
+        after = await read_balances(client, get_profile("bitget"))
+    assert before.complete and after.complete
+    assert {"funding", "earn", "spot_bots", "futures_bots"} <= set(after.wallets_read)
+    moved = {coin: after.totals.get(coin, D(0)) - before.totals.get(coin, D(0)) for coin in ("USDT", "ROOT", "BGB")}
+    # USDT: +400 from the main account, -25 back; the 150 in funding, 200 in earn and 50 in the bot are still the
+    # account's. ROOT came and went; BGB: 3.55072001 - 0.07101441.
+    assert moved == {"USDT": D("375"), "ROOT": D(0), "BGB": D("3.4797056")}
