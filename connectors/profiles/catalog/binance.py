@@ -115,7 +115,8 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=1000,
         window=30 * c.DAY,
-        api_path="GET /sapi/v1/convert/tradeFlow",
+        # Then Auto-Invest purchases (connectors/fetchers/binance/auto_invest.py).
+        api_path="GET /sapi/v1/convert/tradeFlow, GET /sapi/v1/lending/auto-invest/history/list",
         notes=Text.of("profile.binance.endpoints.n4.notes"),
     ),
     EndpointSpec(
@@ -123,7 +124,8 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=500,
         window=180 * c.DAY,
-        api_path="GET /sapi/v1/asset/assetDividend",
+        # Then Simple Earn's lists and ETH staking's (connectors/fetchers/binance/simple_earn.py, eth_staking.py).
+        api_path="GET /sapi/v1/asset/assetDividend, GET /sapi/v1/eth-staking/*/history/*",
         notes=Text.of("profile.binance.endpoints.n5.notes"),
     ),
     EndpointSpec(
