@@ -33,6 +33,10 @@ class RecordKind(StrEnum):
     INTEREST = "interest"  # margin or loan interest charged: signed, negative when paid
     BORROW = "borrow"  # a margin loan taken (positive)
     REPAY = "repay"  # a margin loan's principal paid back (positive)
+    # A fee on its own: a fill's fee in a further coin, which the fill's record (one fee) cannot hold, such as Gate's
+    # GT deduction beside a quote fee or Bitget's BGB part of a split fee. Signed as the balance changed: negative
+    # when charged, positive for a rebate paid in. `exchange_tx_id` and `market` are the fill's.
+    FEE = "fee"
 
 
 class Side(StrEnum):

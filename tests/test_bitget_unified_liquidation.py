@@ -50,19 +50,19 @@ async def test_a_liquidated_account_with_two_coin_fees_stores_every_balance_chan
     # 20 BGB bought for 25 USDT: the fill's first fee coin (0.012 BGB) on the trade, its second (0.005 USDT) a fee
     # record of its own, taken out.
     assert added(got[Endpoint.SPOT_TRADES]) == [
-        ("reward", "USDT", D("-0.005"), "out", None, None, None),
+        ("fee", "USDT", D("-0.005"), None, None, None, None),
         ("trade", "BGB", D("20"), "buy", D("25"), "BGB", D("0.012")),
     ]
     # The long opened (fee 1.24 USDT and 0.5 BGB) and liquidated (fee 1.74 USDT); the liquidation's loss, fee and
     # what went to the insurance fund. The OPEN_LONG record (profit 0) and the BGB fee's ORDER_PLF_FEE_OUT record
     # are the fill's, stored once with it.
     assert added(got[Endpoint.FUTURES_TRADES]) == [
+        ("fee", "BGB", D("-0.5"), None, None, None, None),
         ("futures_trade", "BTC", D("0.05"), "buy", D("3100"), "USDT", D("1.24")),
         ("futures_trade", "BTC", D("0.05"), "sell", D("2900"), "USDT", D("1.74")),
         ("realized_pnl", "USDT", D("-200"), None, None, None, None),
         ("realized_pnl", "USDT", D("-14.5"), None, None, None, None),
         ("realized_pnl", "USDT", D("-3.2"), None, None, None, None),
-        ("reward", "BGB", D("-0.5"), "out", None, None, None),
     ]
     # The isolated loan repaid by liquidation: ETH exchanged for USDT (one leg each), the 100 USDT principal repaid,
     # the liquidation fee.

@@ -95,6 +95,9 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     # One fill's fee paid with GT and points (Trade.md's gt_fee, point_fee), none in its fee currency.
     paid = gate.account.trades[10]
     gate.book.deductions[paid.id] = FeeDeduction(gt_fee=Decimal("0.0012"), point_fee=Decimal("0.5"))
+    # Another's fee split: half in its fee currency, the rest deducted as 0.0007 GT (a second fee coin).
+    split = next(t for t in gate.account.trades[11:] if t.fee)
+    gate.book.deductions[split.id] = FeeDeduction(gt_fee=Decimal("0.0007"), fee=split.fee / 2)
     # USDT sent in from a sub-account, a day after the first deposit.
     from_sub = gate.account.deposits[0].timestamp + 86_400_000
     gate.account_book.sub_account_moves.append(SubAccountMove(from_sub, "USDT", Decimal("75.25")))
@@ -137,7 +140,7 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
                 t.timestamp,
             )
             for t in account.trades
-            if t is not paid
+            if t not in (paid, split)
         }
         | {
             (
@@ -150,8 +153,23 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
                 Decimal("0.0012"),
                 paid.timestamp,
             )
+        }
+        | {
+            (
+                f"{split.base}/{split.quote}",
+                split.side,
+                split.amount,
+                split.price,
+                split.amount * split.price,
+                split.fee_asset,
+                split.fee / 2,
+                split.timestamp,
+            )
         },
-        "ledger": {("POINT", Decimal("-0.5"), paid.timestamp)},  # the fill's second fee, on a line of its own
+        # The points fee, on a line of its own: points are no spot currency, so the balance check leaves it out.
+        "ledger": {("POINT", Decimal("-0.5"), paid.timestamp)},
+        # The split fill's GT part: a fee of its own, which the balance check counts (GT reconciles below).
+        "fee": {("GT", Decimal("-0.0007"), split.timestamp)},
         # Deposits, and the money a sub-account sent in (the account book's sub_account_transfer).
         "deposit": {(d.asset, d.amount, d.timestamp // 1000 * 1000) for d in account.deposits}
         | {("USDT", Decimal("75.25"), from_sub)},
@@ -168,14 +186,15 @@ async def test_gate_from_the_assistant_to_the_export_stores_exactly_the_account_
     assert stored(rows) == truth
     kinds: tuple[tuple[object, ...], ...] = (account.trades, account.deposits, account.withdrawals, account.converts)
     kinds += (account.rewards, account.transfers)
-    # Nothing twice; the points fee line and the sub-account deposit beside the scripted records.
-    assert len(rows) == sum(len(records) for records in kinds) + 2
+    # Nothing twice; the points fee line, the GT fee and the sub-account deposit beside the scripted records.
+    assert len(rows) == sum(len(records) for records in kinds) + 3
     assert all(isinstance(r.amount, Decimal) for r in rows)
     assert "✅" in first and "❌" not in first, first
-    # Spot holds every scripted balance, the GT paid and the sub-account's USDT: the history explains each.
+    # Spot holds every scripted balance, the GT paid (by both fills) and the sub-account's USDT: the history
+    # explains each, GT too (-0.0012 - 0.0007), only because the split fill's GT fee is counted.
     assert "✅ Gate-1: the history explains every balance." in first, first
-    # What the trade list gave: every fill and the one fee line beside them.
-    assert f"spot trades {len(account.trades) + 1}" in first, first
+    # What the trade list gave: every fill and the two fee records beside them.
+    assert f"spot trades {len(account.trades) + 2}" in first, first
     # Every list is walked in 30-day windows from the sync-from date, one request each (no 30 days of this account
     # hold a full page), trades of all pairs together.
     start = datetime.combine(date.today() - timedelta(days=DAYS_BACK), time(), UTC)

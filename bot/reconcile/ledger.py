@@ -2,10 +2,10 @@
 
 Trades and converts move the base one way and the quote the other; deposits and rewards add (a reward marked `out` is a
 distribution that took the asset, and takes it); withdrawals take their amount and their fee; funding payments, realized
-profit and loss and interest carry their sign. Transfers move an asset between the account's own wallets and add nothing
-to its total (the exchange's balances are summed over every wallet). Ledger lines repeat what trades and wallet records
-already say, so they are not counted again. Fees are taken in their own asset, on every kind; a negative fee is a rebate
-and is paid in.
+profit and loss, interest and a fee on its own (a fill's fee in a further coin, FEE) carry their sign. Transfers move
+an asset between the account's own wallets and add nothing to its total (the exchange's balances are summed over every
+wallet). Ledger lines repeat what trades and wallet records already say, so they are not counted again. Fees are taken
+in their own asset, on every kind; a negative fee is a rebate and is paid in.
 
 A derivatives fill moves no balance (only its fee, and its profit or loss through its own record). A margin loan is
 both an asset and a debt: borrowing and repaying change no net holding, so they count zero here, and every wallet
@@ -21,7 +21,7 @@ from connectors.records import Flow, RecordKind, direction_of
 from db.repositories.reconcile import Movement
 
 # Kinds whose amount carries its own sign and counts as it is.
-SIGNED_KINDS = frozenset({RecordKind.FUNDING, RecordKind.REALIZED_PNL, RecordKind.INTEREST})
+SIGNED_KINDS = frozenset({RecordKind.FUNDING, RecordKind.REALIZED_PNL, RecordKind.INTEREST, RecordKind.FEE})
 # Kinds whose fee field is not a charge to count again: transfers carry none of the account's money out, and ledger
 # lines only repeat what other records already charge.
 UNCHARGED_KINDS = frozenset({RecordKind.TRANSFER, RecordKind.LEDGER, RecordKind.BORROW, RecordKind.REPAY})

@@ -167,7 +167,7 @@ def _quote_rank(asset: str) -> int:
 
 def _paired(table: Table, trade: _Trade) -> Iterator[Outcome]:
     """The two lines of one trade as that trade; a fee taken on a line of its own (amount 0) in another coin than
-    the trade's fee stays a ledger line, so no fee is lost."""
+    the trade's fee is a FEE of its own, so no fee is lost and the balance check counts it."""
     legs = [entry for entry in trade.lines if entry.amount != 0]
     if len(legs) != 2 or (legs[0].amount > 0) == (legs[1].amount > 0):
         for entry in trade.lines:
@@ -199,8 +199,22 @@ def _paired(table: Table, trade: _Trade) -> Iterator[Outcome]:
     yield ParsedRecord(record, first.line, keyed=True)
     for entry in charged:
         if entry is not fee_line:
-            yield _ledger_record(table, _Line(entry.line, entry.row, entry.txid, entry.when, entry.asset,
-                                              -entry.fee, Decimal(0)), "fee")  # fmt: skip
+            yield _further_fee(table, entry, trade.refid)
+
+
+def _further_fee(table: Table, entry: _Line, refid: str) -> ParsedRecord:
+    """A trade's fee on a line of its own, in another coin than the fee the trade holds: a FEE keyed by the line's
+    ledger id, signed as it changed the balance (a rebate, a negative fee, paid in)."""
+    record = NormalizedRecord(
+        kind=RecordKind.FEE,
+        occurred_at=entry.when,
+        natural_key=natural_key(RecordKind.FEE, entry.txid),
+        asset=entry.asset,
+        amount=-entry.fee,
+        exchange_tx_id=refid,
+        raw=raw_row(table, entry.row, "kraken-ledgers"),
+    )
+    return ParsedRecord(record, entry.line, keyed=True)
 
 
 LEDGER_COLUMNS = ("txid", "refid", "time", "type", "subtype", "aclass", "asset", "amount", "fee", "balance")

@@ -31,8 +31,9 @@ __all__ = [
 ]
 
 PAIRED = frozenset({"trade", "convert"})
-# Kinds whose amount carries its sign and counts as it is: ledger lines, funding, realized profit or loss, interest.
-SIGNED = frozenset({"ledger", "funding", "realized_pnl", "interest"})
+# Kinds whose amount carries its sign and counts as it is: ledger lines, funding, realized profit or loss, interest,
+# a fee on its own.
+SIGNED = frozenset({"ledger", "funding", "realized_pnl", "interest", "fee"})
 # A margin loan and its repayment change no net holding (the coin arrives and is owed, bot/reconcile/ledger.py), so
 # they count zero, fee field included; a derivatives fill moves nothing but its fee (it is not in PAIRED or SIGNED).
 UNCHARGED = frozenset({"borrow", "repay"})

@@ -230,18 +230,18 @@ def _with_fee_in_bgb() -> Any:
 
 
 async def test_a_fill_that_paid_its_fee_in_two_coins_keeps_both() -> None:
-    # The futures fill holds the first coin's fee; the BGB part is a record of its own, taken out of BGB.
+    # The futures fill holds the first coin's fee; the BGB part is a FEE of its own, taken out of BGB.
     found = await unified_records("privateUtaGetV3TradeFills", _with_fee_in_bgb(), Endpoint.FUTURES_TRADES)
     fill = ("futures_trade", utc(1750141421721), "131111111111111111", "BTC", D("0.01"), "sell", "BTC/USDT:USDT",
             "USDT", D("1069.501"), D("106950.1"), "USDT", D("0.6417006"))  # fmt: skip
-    fee = ("reward", utc(1750141421721), "131111111111111111", "BGB", D("-0.0004556178732628"), "out",
+    fee = ("fee", utc(1750141421721), "131111111111111111", "BGB", D("-0.0004556178732628"), None,
            "BTC/USDT:USDT", None, None, None, None, None)  # fmt: skip
     assert found == [fill, fee]
     # A spot fill the same way: the trade, and the BGB part apart.
     spot = await unified_records("privateUtaGetV3TradeFills", _with_fee_in_bgb(), Endpoint.SPOT_TRADES)
     assert [(r[0], r[3], r[4], r[5], r[10], r[11]) for r in spot] == [
         ("trade", "BTC", D("0.01"), "sell", "USDT", D("0.6417006")),
-        ("reward", "BGB", D("-0.0004556178732628"), "out", None, None),
+        ("fee", "BGB", D("-0.0004556178732628"), None, None, None),
     ]
 
 

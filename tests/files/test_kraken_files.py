@@ -422,7 +422,7 @@ def test_an_unknown_kraken_file_says_which_export_to_download_instead() -> None:
     assert t("file.unknown.looks_like_kraken") in render(refused.value.text)
 
 
-def test_a_fee_taken_on_a_line_of_its_own_in_another_coin_stays_a_ledger_line() -> None:
+def test_a_fee_taken_on_a_line_of_its_own_in_another_coin_is_a_fee_record() -> None:
     rows = [
         LEDGER_V1,
         [
@@ -468,5 +468,6 @@ def test_a_fee_taken_on_a_line_of_its_own_in_another_coin_stays_a_ledger_line() 
             D("0.78"),
             True,
         ),
-        ("ledger:LT3", "ledger", when, "KFEE", D("-52"), None, None, None, None, None, None, True),
+        # Its own FEE, keyed by its ledger id, taking the 52 KFEE the balance check counts.
+        ("fee:LT3", "fee", when, "KFEE", D("-52"), None, None, None, None, None, None, True),
     ]

@@ -6,16 +6,17 @@
 | `bills:<productType>` | `GET /api/v2/mix/account/bill` (`onlyFunding=yes`) | 30 days | 100 | 90 days |
 | `<productType>` (FUNDING) | the bill list with `businessType=contract_settle_fee` | 30 days | 100 | 90 days |
 
-A fill is a FUTURES_TRADE that carries its fee; the bill of the same fill (`open_*`, `close_*`, …) carries the fee
-again and the realized profit: only its `amount` is stored, as REALIZED_PNL, so no fee is counted twice. Funding
-fees are the FUNDING endpoint's (the bill list filtered by its type, so FUTURES_TRADES skips them). Transfers in and
-out of the futures accounts (`trans_*`) are the TRANSFERS endpoint's (`transferRecords` lists them with their
-`fromType`/`toType`): the bill rows are not stored twice. Coupons, copy-trading money, insurance transfers and
-multi-assets exchanges are stored as the page names them (REWARD, signed REALIZED_PNL, one CONVERT leg per coin).
-Every product type is asked on every sync: an account
-that never traded futures costs the bills (3 × 3 requests): on a product type's first walk, bills empty over the
-whole range asked mean no fill either (every fill writes its open or close bill), so its fills are not asked (13
-requests saved) and their cursor starts where the bills ended; later syncs ask both from their cursors.
+A fill is a FUTURES_TRADE that carries its fee (its first `feeDetail` coin's; each further coin, a BGB deduction
+beside the margin coin, a FEE keyed `fee:<productType>:<tradeId>:<coin>`); the bill of the same fill (`open_*`,
+`close_*`, …) carries the fee again and the realized profit: only its `amount` is stored, as REALIZED_PNL, so no fee
+is counted twice. Funding fees are the FUNDING endpoint's (the bill list filtered by its type, so FUTURES_TRADES
+skips them). Transfers in and out of the futures accounts (`trans_*`) are the TRANSFERS endpoint's (`transferRecords`
+lists them with their `fromType`/`toType`): the bill rows are not stored twice. Coupons, copy-trading money,
+insurance transfers and multi-assets exchanges are stored as the page names them (REWARD, signed REALIZED_PNL, one
+CONVERT leg per coin). Every product type is asked on every sync: an account that never traded futures costs the
+bills (3 × 3 requests): on a product type's first walk, bills empty over the whole range asked mean no fill either
+(every fill writes its open or close bill), so its fills are not asked (13 requests saved) and their cursor starts
+where the bills ended; later syncs ask both from their cursors.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from connectors.fetchers.base import Cursor, FetchReport, Page
 from connectors.fetchers.bitget.streams import List, Parse, listing, stream_key, walk
+from connectors.fetchers.bitget.unified_fees import fee_records, first_fee, signed_fee_parts
 from connectors.fetchers.windows import to_ms
 from connectors.profiles import Endpoint, EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
@@ -156,7 +158,7 @@ class BitgetFutures:
                     cursor=cursors.get(key),
                     report=report,
                 ):
-                    yield page
+                    yield self.with_further_fees(page, product) if source is FILLS else page
 
     def _parser(self, endpoint: Endpoint, listing: List, product: str) -> Parse:
         if listing is FILLS:
@@ -168,11 +170,8 @@ class BitgetFutures:
     def fill(self, row: Mapping[str, Any], product: str) -> NormalizedRecord:
         settle = self.code(str(row["marginCoin"]))
         market, base, _ = market_symbol(str(row["symbol"]), product, settle)
-        fees = row.get("feeDetail") or []
-        charged = [fee for fee in fees if fee.get("totalFee") not in (None, "")]
-        fee_coin = self.code(str(charged[0]["feeCoin"])) if charged else None
-        # Bitget signs fees as balance changes (negative when charged); Tallybot stores a charge as positive.
-        fee = sum((0 - exact(fee["totalFee"]) for fee in charged), Decimal(0)) if charged else None
+        # One fee per coin: the first on the fill, each further coin a FEE of its own (with_further_fees).
+        fee_coin, fee = first_fee(signed_fee_parts(row, self.code))
         ident = str(row["tradeId"])
         # The contract: quote = the settle asset and the notional in it. USDT-M and USDC-M settle in the quote
         # (`quoteVolume`); coin-M's `quoteVolume` is USD, and its notional in the settle coin is `baseVolume`
@@ -194,6 +193,16 @@ class BitgetFutures:
             fee_amount=fee,
             raw=dict(row),
         )
+
+    def with_further_fees(self, page: Page, product: str) -> Page:
+        """The page with a FEE after each fill for every fee coin beyond its first (a fee split between the margin
+        coin and a BGB deduction has two entries in `feeDetail`): a fill's record holds one fee."""
+        records: list[NormalizedRecord] = []
+        for fill in page.records:
+            records.append(fill)
+            parts = signed_fee_parts(fill.raw, self.code)
+            records.extend(fee_records(fill, (product,), parts, {"productType": product}))
+        return replace(page, records=tuple(records))
 
     def position_bill(self, row: Mapping[str, Any]) -> NormalizedRecord | None:
         business = str(row["businessType"])

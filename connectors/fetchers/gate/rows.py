@@ -29,6 +29,7 @@ OWN_ACCOUNT_MOVES = frozenset(
 # A move between this main account and one of its sub-accounts: money that enters or leaves this account.
 SUB_ACCOUNT_MOVE = "sub_account_transfer"
 INTEREST_PAID = 1  # UniInterestRecord.status: 0 fail, 1 success
+POINTS = "POINT"  # the currency a fill's `point_fee` is stored in
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, its time if pending)
 
@@ -56,10 +57,10 @@ class RowReader:
         return str(self.client.safe_currency_code(currency))
 
     def fill(self, row: Mapping[str, Any]) -> list[NormalizedRecord]:
-        """A fill as records: the trade, and a fee line for each fee it paid beyond the one the trade holds."""
+        """A fill as records: the trade, and a record for each fee it paid beyond the one the trade holds."""
         trade = self.trade(row)
         paid = self.fees(row)
-        return [trade] + [self.fee_line(row, trade, amount, asset) for amount, asset in paid[1:]]
+        return [trade] + [self.further_fee(row, trade, amount, asset) for amount, asset in paid[1:]]
 
     def fees(self, row: Mapping[str, Any]) -> list[tuple[Decimal, str]]:
         """Every non-zero fee of a fill, (amount, currency): `fee` in `fee_currency`, then `gt_fee` ("GT used to
@@ -70,7 +71,7 @@ class RowReader:
         listed = [
             (row.get("fee"), self.code(str(row.get("fee_currency")))),
             (row.get("gt_fee"), "GT"),
-            (row.get("point_fee"), "POINT"),
+            (row.get("point_fee"), POINTS),
         ]
         return [(exact(amount), currency) for amount, currency in listed if _charged(amount)]
 
@@ -99,20 +100,23 @@ class RowReader:
         )
 
     @staticmethod
-    def fee_line(row: Mapping[str, Any], trade: NormalizedRecord, amount: Decimal, asset: str) -> NormalizedRecord:
-        """A second fee of one fill, which the trade record (one fee) cannot hold: a ledger line taking `amount` of
-        `asset`, keyed to the fill and the currency, that exports read as a trading fee."""
+    def further_fee(row: Mapping[str, Any], trade: NormalizedRecord, amount: Decimal, asset: str) -> NormalizedRecord:
+        """A further fee of one fill, which the trade record (one fee) cannot hold, keyed to the fill and the
+        currency: a FEE taking `amount` of `asset` (GT beside a fee in `fee_currency`), which the balance check counts.
+        Points are no spot currency (the point card is no wallet the balance read sees, docs/exchange-apis/gate.md):
+        a points fee stays a ledger line, which exports read as a trading fee and the balance check leaves out, so
+        it shows no difference the exchange's balances could never explain."""
+        kind = RecordKind.LEDGER if asset == POINTS else RecordKind.FEE
+        ident = ":".join((str(row["currency_pair"]), str(row["id"]), asset))
         return NormalizedRecord(
-            kind=RecordKind.LEDGER,
+            kind=kind,
             occurred_at=trade.occurred_at,
-            natural_key=natural_key(
-                RecordKind.LEDGER, ":".join(("fee", str(row["currency_pair"]), str(row["id"]), asset))
-            ),
+            natural_key=natural_key(kind, f"fee:{ident}" if kind is RecordKind.LEDGER else ident),
             asset=asset,
             amount=-amount,
             exchange_tx_id=trade.exchange_tx_id,
             market=trade.market,
-            side=Flow.OUT,
+            side=Flow.OUT if kind is RecordKind.LEDGER else None,
             raw={"type": "trade_fee", "trade": dict(row)},
         )
 

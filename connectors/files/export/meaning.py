@@ -10,8 +10,8 @@ Ledger lines (Bitget's tax lists, Bitget UTA tax records, ccxt ledgers) and rewa
 A type none of these rules names is UNKNOWN: the tax files leave it out and say so, rather than guess.
 
 The kinds of connectors/records.py that say what they are need no type name: a derivatives fill (FUTURES_TRADE),
-realized profit or loss, funding, margin interest (INTEREST, negative when charged), a margin loan (BORROW) and
-its repayment (REPAY).
+realized profit or loss, funding, margin interest (INTEREST, negative when charged), a margin loan (BORROW), its
+repayment (REPAY) and a fee on its own (FEE: a fee when negative, a rebate when positive).
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def meaning_of(tx: Exportable) -> Meaning:
         return Meaning.TRADE_LEG
     if kind in KIND_MEANINGS:
         return KIND_MEANINGS[kind]
+    if kind == "fee":  # a fee on its own (a fill's further fee coin): charged when negative, else a rebate paid in
+        return Meaning.FEE if tx.amount < 0 else Meaning.REBATE
     if kind == "interest":  # charged on a margin loan (negative); a positive one is interest paid to the user
         return Meaning.MARGIN_INTEREST if tx.amount < 0 else Meaning.INTEREST
     words = " ".join(type_text(tx).lower().replace("_", " ").replace("-", " ").split())
