@@ -1,11 +1,13 @@
 """Money moved between a Bitget main account and its sub-accounts: a deposit or a withdrawal of the account the key
 reads (read with the TRANSFERS kind).
 
-`GET /api/v2/spot/account/sub-main-trans-record` ("Get MainSub Transfer Record", docs/exchange-apis/bitget.md): `role`
-`initiator` (the default) or `receiver`, `subUid` ("If empty, it only query the records that transfer from main
-account"), `startTime`..`endTime` at most 90 days apart, `limit` at most 100, `idLessThan=<transferId>`; rows name
-`fromUserId` and `toUserId`. ccxt 4.5.90 lists no implicit method for it, so it is asked through ccxt's `request`
-(signed as every private v2 call).
+`GET /api/v2/spot/account/sub-main-trans-record` ("Get MainSub Transfer Record", spot/account/
+Get-SubAccount-TransferRecords, docs/exchange-apis/bitget.md): `role` ("Transfer out type": `initiator`, the default,
+or `receiver`), `subUid` ("If empty, it only query the records that transfer from main account"), `startTime`..
+`endTime` at most 90 days apart, `limit` at most 100, `idLessThan=<transferId>`; rows name `fromUserId` and
+`toUserId`. Only the main account's key moves money between the accounts, either way (spot/account/Sub-Transfer), so
+who started a move says nothing of its direction: the user ids do. ccxt 4.5.90 lists no implicit method for the
+path, so it is asked through ccxt's `request` (signed as every private v2 call).
 
 Each role is a walk of its own (cursor key `main_sub:<role>`), no `subUid`, 90-day windows over two years (no reach
 is stated: the other v2 wallet lists' [help]). A row is this account's when it names the key's own user id (`userId`
