@@ -57,7 +57,8 @@ class EndpointSync:
             if isinstance(error, UnsupportedEndpoint):  # the account shows no sign of this kind (base.py)
                 # The look that found no sign of it was a request too (the sync's request count is every one).
                 unused = error.notice is not None and error.unused
-                denied = error.notice is not None and not error.unused  # base.py: the key may not read it
+                # base.py: the key may not read it; a product not read yet is neither (its notice names it)
+                denied = error.notice is not None and not error.unused and not error.not_read
                 notice = error.notice or not_fetched
                 return await self.skipped(
                     ctx, planned, notice, None, requests=run.report.requests, unused=unused, denied=denied
@@ -150,10 +151,15 @@ class EndpointSync:
             SyncGap(endpoint, gap.start, gap.end, gap.reason) for gap in dict.fromkeys(run.report.gaps)
         ]  # a retried fetch may report the same gap again
         covered_from = previous or (max(g.end for g in gaps if g.end) if gaps else None) or ctx.target.since
+        notice: Text | None = None
         if completed:
             covered_until: datetime | None = ctx.until
-            if gaps:
+            # A product the account holds and Tallybot does not read yet (a gap marked not_read) is not history out
+            # of the API's reach: when it is all that is missing, /status says so (the note) instead.
+            if any(not gap.not_read for gap in run.report.gaps):
                 diagnosis = diagnosis_for(D.LOOKBACK_LIMIT, profile)
+            elif gaps:
+                notice = Text.of("sync.gap.not_read_yet")
             status = EndpointStatus.PARTIAL if gaps else EndpointStatus.OK
         else:
             covered_until = a_time(ctx.covered.get((endpoint, market))) or previous
@@ -178,6 +184,7 @@ class EndpointSync:
             pages=run.pages,
             diagnosis=diagnosis,
             gaps=tuple(gaps),
+            notice=notice,
             markets_scanned=tuple(dict.fromkeys(report.markets_scanned)),
             markets_not_scanned=dict(report.markets_not_scanned),
         )

@@ -33,12 +33,15 @@ class Page:
 class CoverageGap:
     """History the exchange would not give: the range and why (lookback limit, window rules).
 
-    `reason` is a catalogue text, stored as its id and arguments and worded in the reader's locale, never English."""
+    `reason` is a catalogue text, stored as its id and arguments and worded in the reader's locale, never English.
+    `not_read`: a product the account holds that Tallybot does not read yet (Gate's options, HTX's coin-margined
+    delivery futures): its history is certainly missing, not out of the API's reach."""
 
     endpoint: Endpoint
     start: datetime
     end: datetime
     reason: Text
+    not_read: bool = False
 
 
 class RateLimited(Exception):
@@ -63,15 +66,24 @@ class UnsupportedEndpoint(LookupError):
     A fetcher may also raise it from its pages, before the first one, with a `notice` saying why this account is
     not asked (a kind the account shows no sign of using: no futures account, no margin account); the engine marks
     the endpoint skipped with that notice, which /status shows. `unused` False: the kind may well be used, but this
-    key may not read it (Bybit's Earn without the Earn permission), so reconciliation names it as a cause first."""
+    key may not read it (Bybit's Earn without the Earn permission), so reconciliation names it as a cause first.
+    `not_read` True: the account holds a product of this kind that Tallybot does not read yet (KuCoin's unified
+    futures, Gate's options alone): neither unused nor denied, its history is certainly missing."""
 
     def __init__(
-        self, exchange_id: str, endpoint: Endpoint, notice: Text | None = None, *, unused: bool = True
+        self,
+        exchange_id: str,
+        endpoint: Endpoint,
+        notice: Text | None = None,
+        *,
+        unused: bool = True,
+        not_read: bool = False,
     ) -> None:
         self.exchange_id = exchange_id
         self.endpoint = endpoint
         self.notice = notice
-        self.unused = unused
+        self.unused = unused and not not_read
+        self.not_read = not_read
         super().__init__(f"{exchange_id}: {endpoint} is not fetched by Tallybot yet")
 
 

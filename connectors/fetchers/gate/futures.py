@@ -93,7 +93,7 @@ class GateFutures:
             self._walked = tuple(found)
             self._options = await self._options_used(endpoint, report)
         if not self._walked and self._options:
-            raise UnsupportedEndpoint(self.profile_id, endpoint, OPTIONS_NOT_READ)
+            raise UnsupportedEndpoint(self.profile_id, endpoint, OPTIONS_NOT_READ, not_read=True)
         if not self._walked:
             raise UnsupportedEndpoint(self.profile_id, endpoint, NO_FUTURES_RIGHT if self._denied else NO_FUTURES)
         return self._walked
@@ -111,7 +111,7 @@ class GateFutures:
         walked = await self.settles(spec.endpoint, report)
         if self._options:  # options are not read: said as a gap over the whole range, not left silently out
             start = since or datetime.combine(GATE_OPENED, time(), UTC)
-            report.gaps.append(CoverageGap(spec.endpoint, start, until, OPTIONS_NOT_READ))
+            report.gaps.append(CoverageGap(spec.endpoint, start, until, OPTIONS_NOT_READ, not_read=True))
         for product, settle in walked:
             rows = FuturesRows(settle, {}, product.account)
             cursor = cursors.get(product.market(settle))

@@ -91,8 +91,8 @@ class KucoinFutures:
     ) -> AsyncIterator[Page]:
         mode = await self._ask(ACCOUNT_MODE, {}, spec, report)
         if str(mode.get("selfAccountMode") or "").upper() == UNIFIED:
-            # Not `unused=False`: that says the key may not read the kind, and no key permission fixes this.
-            raise UnsupportedEndpoint(self.profile_id, spec.endpoint, UNIFIED_NOT_READ)
+            # Not read yet (not_read), neither unused nor a permission the key lacks: no key permission fixes this.
+            raise UnsupportedEndpoint(self.profile_id, spec.endpoint, UNIFIED_NOT_READ, not_read=True)
         firsts = {c: await self._ask(LEDGER, self._ledger_params(c, None, since), spec, report) for c in CURRENCIES}
         walked_before = any(cursors.get(ledger_key(c)) for c in CURRENCIES) or bool(cursors.get(FILLS_KEY))
         if not walked_before and not any((first.get("dataList") or []) for first in firsts.values()):
