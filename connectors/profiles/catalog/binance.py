@@ -124,8 +124,8 @@ ENDPOINTS = (
         default_enabled=True,
         page_size=500,
         window=180 * c.DAY,
-        # Then Simple Earn's lists and ETH staking's (connectors/fetchers/binance/simple_earn.py, eth_staking.py).
-        api_path="GET /sapi/v1/asset/assetDividend, GET /sapi/v1/eth-staking/*/history/*",
+        # Then Simple Earn's lists, ETH staking's and spot rebates (simple_earn.py, eth_staking.py, rebates.py).
+        api_path="GET /sapi/v1/asset/assetDividend, GET /sapi/v1/eth-staking/*/history/*, GET /sapi/v1/rebate/taxQuery",
         notes=Text.of("profile.binance.endpoints.n5.notes"),
     ),
     EndpointSpec(
