@@ -27,8 +27,8 @@ from tests.test_reconcile_e2e import RECENT, connect
 
 INTEREST_EACH = Decimal("-0.00012169")
 EXPECTED = {
-    ("reward", "MNT", Decimal("12.5"), "in"),
-    ("reward", "USDT", Decimal("5"), "in"),
+    ("reward", "MNT", Decimal("12.5"), None),
+    ("reward", "USDT", Decimal("5"), None),
     ("borrow", "USDT", Decimal("100"), None),
     ("repay", "USDT", Decimal("40"), None),
     ("interest", "USDT", INTEREST_EACH, None),

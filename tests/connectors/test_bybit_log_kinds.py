@@ -50,8 +50,8 @@ ROWS = LogKindRows(lambda coin: coin)
 @pytest.mark.parametrize(
     ("kind", "change", "expected"),
     [
-        ("AIRDROP", "12.5", (RecordKind.REWARD, Decimal("12.5"), "in")),
-        ("BONUS_RECOLLECT", "-5", (RecordKind.REWARD, Decimal(5), "out")),
+        ("AIRDROP", "12.5", (RecordKind.REWARD, Decimal("12.5"), None)),
+        ("BONUS_RECOLLECT", "-5", (RecordKind.REWARD, Decimal(-5), "out")),  # taken back: negative, going out
         ("MANUAL_LOANS_BORROW", "100", (RecordKind.BORROW, Decimal(100), None)),
         ("AUTO_LOANS_REPAY", "-40", (RecordKind.REPAY, Decimal(40), None)),
         ("INSTITUTION_PAYBACK_INTEREST_OUT", "-0.3", (RecordKind.INTEREST, Decimal("-0.3"), None)),
@@ -91,7 +91,7 @@ def test_a_line_another_list_holds_is_left_to_it(row: dict[str, Any]) -> None:
 def test_the_money_is_the_lines_change_whichever_field_carries_it() -> None:
     # A bonus written as a negative fee (a rebate) rather than a cash flow: change = 0 + 0 - (-5) = 5.
     record, _ = ROWS.parse(line("BONUS", "USDT", "5", cashFlow="0", fee="-5"), 0)
-    assert record is not None and (record.kind, record.amount, record.side) == (RecordKind.REWARD, Decimal(5), "in")
+    assert record is not None and (record.kind, record.amount, record.side) == (RecordKind.REWARD, Decimal(5), None)
 
 
 def test_a_one_click_repayment_explains_both_coins_and_the_loan_counts_zero() -> None:

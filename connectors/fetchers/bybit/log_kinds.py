@@ -127,14 +127,21 @@ KINDS: Mapping[str, RecordKind] = {
         RecordKind.TRANSFER,
     ),
 }
-# Kinds stored with a positive amount and a side saying which way the coin went (the balance check signs a reward,
-# a convert leg and a transfer by it); the others carry their own sign (INTEREST) or count zero (BORROW, REPAY).
-SIDED = frozenset({RecordKind.REWARD, RecordKind.CONVERT, RecordKind.TRANSFER, RecordKind.LEDGER})
-SIGNED = frozenset({RecordKind.INTEREST, RecordKind.LEDGER})
+# Kinds whose amount carries the line's sign; the others are stored positive (BORROW, REPAY count zero; a convert
+# leg and a transfer are signed by their side, as the balance check and the exports read a one-coin leg). A reward
+# taken back is stored negative with side `out`, as Binance's debited dividends are (binance/wallet.py).
+SIGNED = frozenset({RecordKind.INTEREST, RecordKind.LEDGER, RecordKind.REWARD})
+SIDED = frozenset({RecordKind.CONVERT, RecordKind.TRANSFER, RecordKind.LEDGER})
 
 
 def _given(value: Any) -> bool:
     return value not in (None, "")
+
+
+def _side(kind: RecordKind, change: Decimal) -> str | None:
+    if kind in SIDED:
+        return Flow.IN if change > 0 else Flow.OUT
+    return Flow.OUT if kind is RecordKind.REWARD and change < 0 else None
 
 
 class LogKindRows:
@@ -162,7 +169,7 @@ class LogKindRows:
             amount=change if kind in SIGNED else abs(change),
             exchange_tx_id=str(row.get("tradeId") or row.get("orderId") or "") or None,
             market=str(row.get("symbol") or "") or None,
-            side=(Flow.IN if change > 0 else Flow.OUT) if kind in SIDED else None,
+            side=_side(kind, change),
             raw=dict(row),
         )
         return record, None
