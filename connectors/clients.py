@@ -142,6 +142,8 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
         # Dust, P2P, Pay, fiat and Simple Earn reward lists (connectors/fetchers/binance/wallet_kinds.py).
         | {"asset/dribblet", "c2c/orderMatch/listUserOrderHistory", "pay/transactions", "fiat/orders", "fiat/payments"}
         | {"simple-earn/flexible/history/rewardsRecord"}
+        # Spot rebates (connectors/fetchers/binance/rebates.py: UID weight 12,000, its own budget).
+        | {"rebate/taxQuery"}
     ),
 }
 
