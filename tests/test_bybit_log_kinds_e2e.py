@@ -5,8 +5,11 @@ airdropped MNT and the bonus were in no history, so the account could not reconc
 
 Ground truth, written by hand from sandbox/exchanges/bybit_log_kinds.py's script: an `AIRDROP` of 12.5 MNT and a
 `BONUS` of 5 USDT (rewards), a `MANUAL_LOANS_BORROW` of 100 USDT and a `MANUAL_LOANS_REPAY` of 40 USDT (a borrow and
-a repayment), and two interest charges of 100 × 0.000001216904 = 0.0001216904, to 8 decimals 0.00012169 USDT each,
-listed by the borrow history and again as `INTEREST` lines of the log: stored once each, from the borrow history.
+a repayment), a one-click repayment (`SPOT_REPAYMENT_SELL` of 2.5 MNT and `SPOT_REPAYMENT_BUY` of 1.75 USDT: two
+convert legs, sharing their order, then a repayment of 1.75 USDT), and two interest charges of 100 × 0.000001216904 =
+0.0001216904, to 8 decimals 0.00012169 USDT each, listed by the borrow history and again as `INTEREST` lines of the
+log: stored once each, from the borrow history. The account's converts from the convert history carry both coins;
+the log's legs carry one.
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ EXPECTED = {
     ("borrow", "USDT", Decimal("100"), None),
     ("repay", "USDT", Decimal("40"), None),
     ("interest", "USDT", INTEREST_EACH, None),
+    ("convert", "MNT", Decimal("2.5"), "out"),
+    ("convert", "USDT", Decimal("1.75"), "in"),
+    ("repay", "USDT", Decimal("1.75"), None),
 }
-LOG_KINDS = ("reward", "borrow", "repay", "interest", "ledger")
+LOG_KINDS = ("reward", "borrow", "repay", "interest", "convert", "ledger")
 
 
 async def test_an_airdrop_a_bonus_and_a_spot_margin_loan_are_stored_once_and_the_balances_reconcile(
@@ -50,16 +56,20 @@ async def test_an_airdrop_a_bonus_and_a_spot_margin_loan_are_stored_once_and_the
             async with services.database.reader() as session:
                 rows = list((await session.scalars(select(Transaction))).all())
 
-    stored = [(r.kind, r.asset, r.amount, r.side) for r in rows if r.kind in LOG_KINDS]
+    from_log = [r for r in rows if r.kind in LOG_KINDS and not (r.kind == "convert" and r.quote_asset)]
+    stored = [(r.kind, r.asset, r.amount, r.side) for r in from_log]
     # Each once: the two interest charges are two rows, everything else one; the second sync added none.
     assert sorted(stored, key=str) == sorted([*EXPECTED, ("interest", "USDT", INTEREST_EACH, None)], key=str)
     assert set(stored) == EXPECTED
-    assert "account ledger 4" in summary, summary  # the airdrop, the bonus, the borrow and the repayment
+    # The airdrop, the bonus, the borrow, two repayments and the one-click repayment's two legs.
+    assert "account ledger 7" in summary, summary
     assert "margin loans and interest 2" in summary, summary
     assert "✅ Bybit-1: the history explains every balance." in summary, summary
     assert "✅ Bybit-1: the history explains every balance." in second, second
     assert "🟢 Bybit-1" in status and "Account ledger" in status, status
     # The wallet really holds what the lines moved: the airdropped MNT is a balance only the log explains.
     held, owed = bybit.book.wallet_totals("UNIFIED")
-    assert held["MNT"] == Decimal("12.5") and owed["USDT"] == Decimal(60)
+    assert held["MNT"] == Decimal(10) and owed["USDT"] == Decimal("58.25")
+    legs = {r.asset: r.exchange_tx_id for r in from_log if r.kind == "convert"}
+    assert legs == {"MNT": "one-click-repay-1", "USDT": "one-click-repay-1"}  # linked by their order
     assert bybit.requests.unexpected == []

@@ -138,6 +138,12 @@ def _given(value: Any) -> bool:
     return value not in (None, "")
 
 
+def _tx_id(kind: RecordKind, row: Mapping[str, Any]) -> str | None:
+    """A convert leg's order (the id its other leg would share, as the exports link one-coin legs); else the trade."""
+    first, second = ("orderId", "tradeId") if kind is RecordKind.CONVERT else ("tradeId", "orderId")
+    return str(row.get(first) or row.get(second) or "") or None
+
+
 def _side(kind: RecordKind, change: Decimal) -> str | None:
     if kind in SIDED:
         return Flow.IN if change > 0 else Flow.OUT
@@ -167,7 +173,7 @@ class LogKindRows:
             natural_key=key,
             asset=self.code(coin),
             amount=change if kind in SIGNED else abs(change),
-            exchange_tx_id=str(row.get("tradeId") or row.get("orderId") or "") or None,
+            exchange_tx_id=_tx_id(kind, row),
             market=str(row.get("symbol") or "") or None,
             side=_side(kind, change),
             raw=dict(row),
