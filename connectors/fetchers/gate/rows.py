@@ -111,7 +111,7 @@ class RowReader:
         return NormalizedRecord(
             kind=kind,
             occurred_at=trade.occurred_at,
-            natural_key=natural_key(kind, f"fee:{ident}" if kind is RecordKind.LEDGER else ident),
+            natural_key=natural_key(kind, ":".join(("fee", ident)) if kind is RecordKind.LEDGER else ident),
             asset=asset,
             amount=-amount,
             exchange_tx_id=trade.exchange_tx_id,

@@ -42,12 +42,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _KEY_LENGTH = 128  # records.natural_key cuts a key to the column's length
-_FEE = "fee"
-_TRADE_FEE = "trade_fee"  # the raw `type` the Gate and Bitget readers gave a further fee
+# The new kind, and the raw `type` the Gate and Bitget readers gave a further fee.
+_FEE, _TRADE_FEE = "fee", "trade_fee"
 _IN, _OUT = "in", "out"  # records.Flow
 _POINTS = "POINT"  # Gate's points fee currency: stays a ledger line
-_LEDGERS_FILE = "kraken-ledgers"
-_KRAKEN_TRADE_LINE = "trade"
+# The file format a ledgers.csv record keeps in raw, and the ledger type of a trade's lines.
+_LEDGERS_FILE, _KRAKEN_TRADE_LINE = "kraken-ledgers", "trade"
 
 _integrations = sa.table("integrations", sa.column("id", sa.BigInteger), sa.column("exchange_id", sa.String))
 # The column types of db.models, so amounts stay exact and JSON is parsed on either backend.
@@ -69,15 +69,24 @@ def _raw(raw: Any) -> dict[str, Any]:
 
 
 class _Shape(NamedTuple):
-    """How one exchange's further fee was stored (`old_*`) and is stored now (`fee:` and `new_prefix`). A named
-    tuple: alembic loads this module without registering it, which a dataclass needs."""
+    """How one exchange's further fee was stored (`old_*`) and is stored now (kind `fee`). A key is its parts joined
+    by ":" (records.natural_key): the old and new keys share what follows these prefixes. A named tuple: alembic
+    loads this module without registering it, which a dataclass needs."""
 
     exchange: str
     old_kind: str
-    old_prefix: str  # the key's start after which the old and new keys share the rest
-    new_prefix: str
+    old_parts: tuple[str, ...]  # the old key's first parts (its kind first)
+    new_parts: tuple[str, ...]  # the new key's first parts
     is_fee: Callable[[Any], bool]  # the stored row (its raw, asset) is such a fee
     old_side: Callable[[Decimal], str | None]
+
+    @property
+    def old_prefix(self) -> str:
+        return ":".join((*self.old_parts, ""))
+
+    @property
+    def new_prefix(self) -> str:
+        return ":".join((*self.new_parts, ""))
 
 
 def _gate_fee(row: Any) -> bool:
@@ -94,9 +103,16 @@ def _kraken_fee(row: Any) -> bool:
 
 
 SHAPES = (
-    _Shape("gate", "ledger", "ledger:fee:", "fee:", _gate_fee, lambda amount: _OUT),
-    _Shape("bitget", "reward", "reward:uta:fee:", "fee:uta:", _bitget_fee, lambda amount: _OUT if amount < 0 else _IN),
-    _Shape("kraken", "ledger", "ledger:", "fee:", _kraken_fee, lambda amount: None),
+    _Shape("gate", "ledger", ("ledger", "fee"), ("fee",), _gate_fee, lambda amount: _OUT),
+    _Shape(
+        "bitget",
+        "reward",
+        ("reward", "uta", "fee"),
+        ("fee", "uta"),
+        _bitget_fee,
+        lambda amount: _OUT if amount < 0 else _IN,
+    ),
+    _Shape("kraken", "ledger", ("ledger",), ("fee",), _kraken_fee, lambda amount: None),
 )
 
 
