@@ -3,7 +3,8 @@ ROOT was converted to BGB as dust, and USDT sits in the funding account, a flexi
 bot (sandbox/exchanges/bitget_wallets.py). They connect a read-only key and /sync: the main-sub transfers and the BGB
 conversion are brought in (both on by default), the funding, earn and bot wallets are read beside spot, and the
 history explains every balance. With dust conversions switched off, exactly BGB and ROOT differ, by what the
-conversion moved, and the switched-off kind is named."""
+conversion moved, and the switched-off kind is named. A unified account's small-asset conversion is read from its SPOT
+financial records and explains its balances too."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from bot.secret import Secret
 from connectors.profiles import get_profile
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import BitgetEmulator
-from sandbox.exchanges.bitget_wallets import add_more_kinds
+from sandbox.exchanges.bitget_wallets import add_more_kinds, add_unified_dust
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.test_reconcile_e2e import RECENT
@@ -83,3 +84,37 @@ async def test_dust_switched_off_leaves_exactly_what_the_conversion_moved_unexpl
     assert "⚠️ BGB: Bitget says " in status and "(+3.4797056)." in status, status
     assert status.count("Switched off for this account: dust conversions.") == 2, status
     assert "🟢 Bitget-1" not in status, status
+
+
+async def test_a_unified_accounts_small_asset_conversion_is_synced_and_reconciles(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    # A unified account's converts and transfers cannot be read (gaps with their reasons): none scripted here.
+    profile = dataclasses.replace(PROFILE, converts=0, transfers=0)
+    async with BitgetEmulator(seed=88, profile=profile, listed_symbols=20, derivatives=True) as bitget:
+        held = {b.asset: b.total for b in bitget.account.balances if b.total > 0 and b.asset not in ("BGB", "USDT")}
+        coin = sorted(held)[0]
+        add_unified_dust(bitget.book.wallets, coin, held[coin], bitget.book.account.now_ms)
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bitget": bitget.base_url})
+        async with running_bot(settings) as app:
+            key = bitget.add_uta_key()
+            await app.bot_data[SERVICES_KEY].integrations.connect(
+                1001,
+                exchange_id="bitget",
+                key_type="normal",
+                account_name="Bitget-UTA",
+                fields={
+                    "apiKey": Secret(key.api_key),
+                    "secret": Secret(key.secret),
+                    "password": Secret(key.passphrase or ""),
+                },
+                options=AdvancedOptions(sync_from=date.today() - timedelta(days=70)),
+            )
+            sent = await ada.send("/sync")
+            summary = (await ada.reply_to(sent, "Sync finished", timeout=120)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+
+    assert "✅ Bitget-UTA: the history explains every balance." in summary, summary
+    # The conversion's two legs, read from the SPOT financial records (the fills' legs there are the fills').
+    assert "dust conversions 2" in summary, summary
+    assert "✅ Dust conversions" in status and "✅ The history explains every balance." in status, status

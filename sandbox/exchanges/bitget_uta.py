@@ -50,8 +50,14 @@ class BitgetUtaBook:
     @property
     def derivatives(self) -> UtaDerivatives:
         """The scripted futures and margin history (bitget_uta_derivatives), empty unless the emulator has one, with
-        the liquidation a test added (bitget_uta_liquidation)."""
-        return UtaDerivatives(self.book.derivatives.script, liquidation_of(self.book))
+        the liquidation a test added (bitget_uta_liquidation), the spot fills' records and the SPOT and OTHER records
+        a test added (bitget_wallets)."""
+        return UtaDerivatives(
+            self.book.derivatives.script,
+            liquidation_of(self.book),
+            spot_trades=self.book.account.trades,
+            added=self.book.wallets.kinds.uta_records,
+        )
 
     def account_info(self, call: Call) -> Json:
         """``GET /api/v3/account/info`` as uta/account/Get-Account-Info documents it."""

@@ -14,29 +14,33 @@ exchanges) have no v3 type and are left out. Readings where the pages are silent
 ``amount`` is the signed balance change with ``fee`` apart and signed (the example's ``"-0.00000531"``), so a fill's
 legs carry its fee and a position's close carries its profit; interest is deducted when charged
 (INTEREST_SETTLEMENT_OUT), so a REPAYMENT pays the principal only; ``balance`` in ``/api/v3/account/assets`` holds
-borrowed coins and ``debt`` the principal still owed. SPOT and OTHER records are not emulated (Tallybot reads spot
-trades from the fills and asks neither). A test may add a liquidation and fees paid in two coins
+borrowed coins and ``debt`` the principal still owed. SPOT records are the spot fills' two legs (ORDER_DEALT_IN with
+the fee, ORDER_DEALT_FROZEN_OUT) and what a test added (bitget_wallets: a small-asset conversion); OTHER records only
+what a test added: uta/enum's financial types name no deposit, withdrawal or convert, so the scripted account's are
+not served as records (nor the liquidation script's spot fill, whose balance change it adds apart). A test may add
+a liquidation and fees paid in two coins
 (bitget_uta_liquidation): their fills and records are served with the script's, and counted in the balances.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_derivatives_script import PRODUCT_TYPES, DerivativesScript, FuturesFill, MarginFill
-from sandbox.exchanges.bitget_protocol import Call, NotEmulated, int_param, missing
+from sandbox.exchanges.bitget_protocol import Call, int_param, missing
 from sandbox.exchanges.bitget_uta_liquidation import UtaLiquidation
 from sandbox.exchanges.bitget_v3_params import invalid, optional_window, page_limit
-from sandbox.exchanges.records import plain
+from sandbox.exchanges.records import TradeRecord, plain
 
 Json = dict[str, Any]
 RANGE_MS = 30 * DAY_MS
 REACH_MS = 90 * DAY_MS
 MARGIN = "MARGIN"
-RECORD_CATEGORIES = ("SPOT", MARGIN, *PRODUCT_TYPES, "OTHER")
+SPOT, OTHER = "SPOT", "OTHER"
+RECORD_CATEGORIES = (SPOT, MARGIN, *PRODUCT_TYPES, OTHER)
 # The script's bill types as uta/enum's financial record types (funding by its sign, below).
 POSITION_TYPES = {"open_long": "OPEN_LONG", "close_long": "CLOSE_LONG", "open_short": "OPEN_SHORT",
                   "close_short": "CLOSE_SHORT"}  # fmt: skip
@@ -52,9 +56,18 @@ def _line(category: str, ident: int | str, symbol: str, coin: str, kind: str, am
 class UtaDerivatives:
     """The futures and margin fills and financial records of a unified account, from the derivatives script."""
 
-    def __init__(self, script: DerivativesScript, liquidation: UtaLiquidation | None = None) -> None:
+    def __init__(
+        self,
+        script: DerivativesScript,
+        liquidation: UtaLiquidation | None = None,
+        *,
+        spot_trades: Sequence[TradeRecord] = (),
+        added: Mapping[str, list[Json]] | None = None,
+    ) -> None:
         self.script = script
         self.liquidation = liquidation or UtaLiquidation()
+        self.spot_trades = spot_trades
+        self.added = added or {}  # SPOT and OTHER records a test added, per category
 
     # -- fills ------------------------------------------------------------------------------------------------
 
@@ -75,8 +88,6 @@ class UtaDerivatives:
             raise missing("category")
         if category not in RECORD_CATEGORIES:
             raise invalid()
-        if category not in (MARGIN, *PRODUCT_TYPES):
-            raise NotEmulated(f"financial records of category {category}")
         limit = page_limit(p, 100)
         start, end = optional_window(p, call.now_ms, RANGE_MS, REACH_MS)
         coin, kind, ceiling = p.get("coin"), p.get("type"), int_param(p, "cursor")
@@ -93,8 +104,12 @@ class UtaDerivatives:
 
     def lines(self, category: str) -> list[Json]:
         """Every record of `category`, oldest first, each with the coin's balance after it."""
-        rows = self._margin_lines() if category == MARGIN else self._futures_lines(category)
+        if category in (SPOT, OTHER):
+            rows = self._spot_lines() if category == SPOT else []
+        else:
+            rows = self._margin_lines() if category == MARGIN else self._futures_lines(category)
         rows += self.liquidation.records_of(category)
+        rows += [dict(row) for row in self.added.get(category, [])]
         rows.sort(key=lambda row: (int(row["ts"]), int(row["id"])))
         held: dict[str, Decimal] = {}
         for row in rows:
@@ -113,6 +128,20 @@ class UtaDerivatives:
             else:  # transfers (none in a unified account) and v2-only types
                 continue
             rows.append(_line(product, bill.id, bill.symbol, bill.coin, kind, bill.amount, bill.fee, bill.timestamp))
+        return rows
+
+    def _spot_lines(self) -> list[Json]:
+        """Two legs per spot fill, the fee on the coin received, as the margin fills' (the page's example)."""
+        rows, zero = [], Decimal(0)
+        for t in self.spot_trades:
+            got, gave = (t.base, t.quote) if t.side == "buy" else (t.quote, t.base)
+            got_amount, gave_amount = (t.amount, t.cost) if t.side == "buy" else (t.cost, t.amount)
+            fee_in, fee_out = (-t.fee, zero) if t.fee_asset == got else (zero, -t.fee)
+            ident = int(t.id) * 10
+            rows.append(_line(SPOT, ident + 1, t.symbol, got, "ORDER_DEALT_IN", got_amount, fee_in, t.timestamp))
+            rows.append(
+                _line(SPOT, ident + 2, t.symbol, gave, "ORDER_DEALT_FROZEN_OUT", -gave_amount, fee_out, t.timestamp)
+            )
         return rows
 
     def _margin_lines(self) -> list[Json]:
@@ -151,6 +180,9 @@ class UtaDerivatives:
                 add(row["coin"], Decimal(row["amount"]) + Decimal(row["fee"]))
         for coin, amount in self.liquidation.spot_change.items():  # its SPOT records are not served
             add(coin, amount)
+        for rows in self.added.values():  # the spot fills' legs are in the spot balances already
+            for row in rows:
+                add(row["coin"], Decimal(row["amount"]) + Decimal(row["fee"]))
         return change
 
     def debt(self) -> dict[str, Decimal]:

@@ -83,6 +83,8 @@ class MoreKinds:
     sub_main: list[Json] = field(default_factory=list)
     transfers: list[Json] = field(default_factory=list)  # transferRecords rows (spot <-> p2p)
     spot_change: dict[str, Decimal] = field(default_factory=dict)
+    # A unified account's SPOT and OTHER financial records (bitget_uta_derivatives serves and counts them).
+    uta_records: dict[str, list[Json]] = field(default_factory=dict)
 
     def move_spot(self, coin: str, amount: Decimal) -> None:
         self.spot_change[coin] = self.spot_change.get(coin, D(0)) + amount
@@ -216,3 +218,19 @@ def add_more_kinds(wallets: BitgetWalletsBook, now_ms: int) -> MoreKinds:
     kinds.move_spot("USDT", -D(50))
     kinds.bots.setdefault("spot", {})["USDT"] = D(50)
     return kinds
+
+
+def add_unified_dust(wallets: BitgetWalletsBook, coin: str, amount: Decimal, now_ms: int) -> list[Json]:
+    """A unified account's small-asset conversion 18 days ago: `amount` of `coin` for BGB, the BGB conversion page's
+    example amounts (3.55072001 before a fee of 0.07101441). uta/account/Get-Financial-Records lists it, category
+    SPOT, as two records typed as uta/enum's "Tax type" names a small-asset conversion (the financial record type
+    list names none): `amount` and `fee` each a balance change (docs/exchange-apis/bitget.md, "Readings where the
+    docs are silent"). Returns the two records."""
+    ts = str(now_ms - 18 * DAY_MS)
+    out = {"category": "SPOT", "id": str(FIRST_ID + 900), "symbol": "", "coin": coin,
+           "type": "SMALL_ASSET_SOURCE_TOKEN_USER_OUT", "amount": plain(-amount), "fee": "0", "ts": ts}  # fmt: skip
+    into = {"category": "SPOT", "id": str(FIRST_ID + 901), "symbol": "", "coin": "BGB",
+            "type": "SMALL_ASSET_TARGET_TOKEN_USER_IN", "amount": "3.55072001", "fee": "-0.07101441",
+            "ts": ts}  # fmt: skip
+    wallets.kinds.uta_records.setdefault("SPOT", []).extend([out, into])
+    return [out, into]

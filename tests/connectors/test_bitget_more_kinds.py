@@ -11,17 +11,21 @@ from decimal import Decimal
 import pytest
 
 from connectors.balances import read_balances
-from connectors.fetchers.base import Cursor
+from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.bitget import BitgetFetcher
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import BitgetEmulator
-from sandbox.exchanges.bitget_wallets import add_more_kinds
+from sandbox.exchanges.bitget_wallets import add_more_kinds, add_unified_dust
+from tests.connectors.test_bitget_unified_derivatives import SMALL as UTA_SMALL
+from tests.connectors.test_bitget_unified_derivatives import drain as unified_drain
+from tests.connectors.test_bitget_unified_derivatives import unified_client
 from tests.connectors.test_fetch_bitget import FAST, SMALL, bitget_client, drain
 
 D = Decimal
 SUB_MAIN = "/api/v2/spot/account/sub-main-trans-record"
 DUST = "/api/v2/convert/bgb-convert-records"
+UTA_RECORDS = "/api/v3/account/financial-records"
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ async def bitget() -> AsyncIterator[BitgetEmulator]:
 
 
 def added(records: list[NormalizedRecord]) -> list[tuple[object, ...]]:
-    """The script's records (ids from 1130…): kind, asset, amount, side, quote, quote amount, fee coin, fee."""
+    """The scripted records (ids from 1130…): kind, asset, amount, side, quote, quote amount, fee coin, fee."""
     return sorted(
         (r.kind.value, r.asset, r.amount, r.side, r.quote_asset, r.quote_amount, r.fee_asset, r.fee_amount)
         for r in records
@@ -81,3 +85,34 @@ async def test_money_in_the_funding_earn_and_bot_wallets_is_read(bitget: BitgetE
     # USDT: +400 from the main account, -25 back; the 150 in funding, 200 in earn and 50 in the bot are still the
     # account's. ROOT came and went; BGB: 3.55072001 - 0.07101441.
     assert moved == {"USDT": D("375"), "ROOT": D(0), "BGB": D("3.4797056")}
+
+
+async def test_a_unified_accounts_small_asset_conversion_is_read_from_its_spot_records() -> None:
+    emulator = BitgetEmulator(seed=15, profile=UTA_SMALL, listed_symbols=20, limits=FAST, derivatives=True)
+    async with emulator as bitget, unified_client(bitget) as client:
+        before = await read_balances(client, get_profile("bitget"))
+        coin = next(c for c in sorted(before.totals) if c not in ("BGB", "USDT") and before.totals[c] > 0)
+        held = before.totals[coin]
+        add_unified_dust(bitget.book.wallets, coin, held, bitget.book.account.now_ms)
+        after = await read_balances(client, get_profile("bitget"))
+        cursors: dict[str, Cursor] = {}
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        got = await unified_drain(fetcher, Endpoint.DUST, cursors, FetchReport())
+        records_asked = bitget.requests.count(UTA_RECORDS)
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        again = await unified_drain(fetcher, Endpoint.DUST, cursors, FetchReport())
+
+    # The whole coin's balance out, 3.55072001 BGB in less its 0.07101441 BGB fee; the spot fills' legs in the same
+    # category are the fills' and stored by them, not here.
+    assert added(got) == sorted(
+        [
+            ("convert", coin, held, "sell", None, None, None, None),
+            ("convert", "BGB", D("3.55072001"), "buy", None, None, "BGB", D("0.07101441")),
+        ]
+    )
+    assert not [r for r in got if r.kind is not RecordKind.CONVERT], got
+    # SPOT and OTHER, 30-day ranges over 90 days: 3 each.
+    assert records_asked == 6
+    assert again == []
+    moved = {c: after.totals.get(c, D(0)) - before.totals.get(c, D(0)) for c in (coin, "BGB")}
+    assert moved == {coin: -held, "BGB": D("3.4797056")}

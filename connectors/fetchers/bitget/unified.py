@@ -54,8 +54,6 @@ WITHDRAWALS = "privateUtaGetV3AccountWithdrawalRecords"
 NOT_READ = {
     Endpoint.CONVERT: msgid("sync.gap.bitget.unified_converts"),
     Endpoint.TRANSFERS: msgid("sync.gap.bitget.unified_transfers"),
-    # BGB dust conversions: v3 documents no list of them, and the v2 one answers a unified key 40085.
-    Endpoint.DUST: msgid("sync.gap.not_read_yet"),
 }
 # Read with the spot trades (fills of category MARGIN): nothing of their own to ask.
 WITH_SPOT_TRADES = frozenset({Endpoint.MARGIN_TRADES})

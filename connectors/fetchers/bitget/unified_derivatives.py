@@ -7,6 +7,7 @@ what each row becomes.
 | futures trades | `uta:records:<category>` | `GET /api/v3/account/financial-records` | see below |
 | funding | `uta:<category>` | financial records | `CONTRACT_MAIN_SETTLE_FEE_USER_IN`/`_OUT`: FUNDING |
 | margin loans | `uta:MARGIN` | financial records, MARGIN | loans, interest, a liquidation's records (below) |
+| dust | `uta:records:SPOT`, `…:OTHER` | financial records, SPOT and OTHER | small-asset conversions, below |
 
 A position's open, close, reduction or liquidation record gives its `amount` as REALIZED_PNL; a "Redeem" leg
 (`EXCHANGE_*_TOKEN_USER_*`) is a CONVERT of its one coin.
@@ -25,12 +26,16 @@ Every other type the enum names is counted as its name says, whichever category 
 | positions (`OPEN_LONG` … `BURST_SELL_SSM`) | REALIZED_PNL, `amount` as written |
 | `EXCHANGE_SOURCE_TOKEN_USER_OUT` / `EXCHANGE_TARGET_TOKEN_USER_IN` "Redeem" | CONVERT of the one coin, sell / buy |
 | `LIQ_CONVERT_OUT` / `_IN` "Liquidation convert out/in" | CONVERT of the one coin, sell / buy |
+| `SMALL_ASSET_SOURCE_TOKEN_USER_OUT` / `_TARGET_TOKEN_USER_IN` (uta/enum, "Tax type") | CONVERT, sell / buy |
 | `BORROW`, `REPAYMENT`, `LIQ_REPAYMENT` "Liquidation repayment" | BORROW, REPAY (the principal) |
 | `INTEREST_SETTLEMENT_OUT`, `INTEREST_REPAYMENT` | INTEREST, paid |
 | `LIQ_FEE` "Liquidation fee" | REALIZED_PNL, paid |
 | `LIQ_FUND_IN` / `_OUT` "Liquidation fund in/out" | REALIZED_PNL, in / out |
 | `RISK_LIQ_USER_IN` / `_OUT` "User money in/out due to liquidation risk" | REALIZED_PNL, in / out |
 
+A conversion leg's own `fee` is kept as its fee (no other list charges it); a position's is the fill's.
+The SPOT and OTHER categories are read for what no other list stores: a unified account has no dust-conversion list
+of its own (the v2 one answers 40085), and the tax enum names small-asset conversions by these two types.
 Signed by their type where the name says the direction, whichever sign the row writes (as funding). The enum names
 `LIQ_TRANSFER_IN`/`_OUT` "Liquidation transfer" and `RESERVE_TRANSFER_IN`/`_OUT` "Reserve transfer" without saying
 whose wallet the other side is (the account's own funding wallet, which the balance check reads too, or Bitget's), so
@@ -85,6 +90,8 @@ CONVERT_LEGS = {
     "EXCHANGE_TARGET_TOKEN_USER_IN": Side.BUY,
     "LIQ_CONVERT_OUT": Side.SELL,
     "LIQ_CONVERT_IN": Side.BUY,
+    "SMALL_ASSET_SOURCE_TOKEN_USER_OUT": Side.SELL,
+    "SMALL_ASSET_TARGET_TOKEN_USER_IN": Side.BUY,
 }
 INTEREST_TYPES = frozenset({"INTEREST_SETTLEMENT_OUT", "INTEREST_REPAYMENT"})
 LOAN_TYPES = {"BORROW": RecordKind.BORROW, "REPAYMENT": RecordKind.REPAY, "LIQ_REPAYMENT": RecordKind.REPAY}
@@ -97,7 +104,8 @@ LIQUIDATION_CHANGES = {
     "RISK_LIQ_USER_OUT": -1,
 }
 ELSEWHERE = frozenset({"ORDER_DEALT_IN", "ORDER_DEALT_FROZEN_OUT", "ORDER_PLF_FEE_OUT", "TRANSFER_IN", "TRANSFER_OUT"})
-ENDPOINTS = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS})
+ENDPOINTS = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS, Endpoint.DUST})
+SPOT_AND_OTHER = ("SPOT", "OTHER")  # categories read with DUST
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +142,11 @@ class UnifiedDerivatives:
     def streams(self, endpoint: Endpoint) -> list[Stream]:
         if endpoint is Endpoint.MARGIN_LOANS:
             return [Stream(stream_key("uta", MARGIN), FINANCIAL_RECORDS, {"category": MARGIN}, one(self.loan_record))]
+        if endpoint is Endpoint.DUST:
+            return [
+                Stream(stream_key("uta", "records", c), FINANCIAL_RECORDS, {"category": c}, one(self.loan_record))
+                for c in SPOT_AND_OTHER
+            ]
         if endpoint is Endpoint.FUNDING:
             return [
                 Stream(stream_key("uta", c), FINANCIAL_RECORDS, {"category": c}, one(self.funding))
@@ -208,7 +221,7 @@ class UnifiedDerivatives:
         return self.record(row, RecordKind.FUNDING, amount if kind == FUNDING_IN else 0 - amount), None
 
     def loan_record(self, row: Mapping[str, Any]) -> Parsed:
-        """The MARGIN category's record: loans, interest, and a liquidation's records as any category's."""
+        """A MARGIN, SPOT or OTHER record: loans, interest, conversions, a liquidation's records as any category's."""
         return self.balance_change(row), None
 
     def balance_change(self, row: Mapping[str, Any]) -> NormalizedRecord | None:
@@ -220,7 +233,9 @@ class UnifiedDerivatives:
         if kind in POSITION_TYPES:
             return self.record(row, RecordKind.REALIZED_PNL, amount) if amount != 0 else None
         if kind in CONVERT_LEGS:
-            return replace(self.record(row, RecordKind.CONVERT, abs(amount)), side=CONVERT_LEGS[kind])
+            leg = replace(self.record(row, RecordKind.CONVERT, abs(amount)), side=CONVERT_LEGS[kind])
+            fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
+            return replace(leg, fee_asset=leg.asset, fee_amount=abs(fee)) if fee else leg
         if kind in LOAN_TYPES:
             return self.record(row, LOAN_TYPES[kind], abs(amount))
         if kind in INTEREST_TYPES:
