@@ -1,11 +1,13 @@
 """Migration 0018: a fill's fee in a further coin, stored before as a record of another kind (Gate: a ledger line,
-Bitget unified: a reward going out, Kraken's ledgers.csv: a ledger line), becomes the FEE record the readers now
-store, on SQLite and PostgreSQL. A database that holds the old rows and reads the same history again (a sync walking
-it again, ledgers.csv uploaded again) stores each fee once; the balance check counts it; the way down writes the old
-rows back, and rows of other kinds, types or exchanges are left as they were.
+Bitget unified: a reward going out, Kraken's ledgers.csv: a ledger line) or added to the fill's fee in the wrong coin
+(Bitget classic futures), becomes the FEE record the readers now store, on SQLite and PostgreSQL. A database that
+holds the old rows and reads the same history again (a sync walking it again, ledgers.csv uploaded again) stores
+each fee once; the balance check counts it; the way down writes the old rows back, and rows of other kinds, types or
+exchanges are left as they were.
 
 The old rows are written by hand in the old code's form (`git show 8d9ae42^:connectors/fetchers/gate/rows.py`,
-`…/bitget/unified_fees.py`, `…/files/kraken.py`). The new records are the readers' own, from the same rows.
+`…/bitget/unified_fees.py`, `…/bitget/derivatives.py`, `…/files/kraken.py`). The new records are the readers' own,
+from the same rows.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from bot.imports import ImportService
 from bot.reconcile.ledger import explained_balances
-from connectors.fetchers.bitget.unified_fees import further_fees
+from connectors.fetchers.bitget.unified_fees import fee_records, further_fees, signed_fee_parts
 from connectors.fetchers.gate.rows import RowReader
 from connectors.records import NormalizedRecord, RecordKind
 from db.engine import Database
@@ -81,6 +83,14 @@ def _kraken_raw(line: list[str]) -> dict[str, str]:
 POINTS_FEE = {"type": "trade_fee", "trade": GATE_POINTS}
 FUTURES_BGB = {"type": "trade_fee", "category": "USDT-FUTURES", "feeCoin": "BGB", "fee": "0.5"}
 SPOT_REBATE = {"type": "trade_fee", "category": "SPOT", "feeCoin": "BGB", "fee": "-0.003"}
+# A classic futures fill's feeDetail (contract/trade/Get-Fill-History: `totalFee` negative when charged).
+CLASSIC_SPLIT = {"tradeId": "7001", "feeDetail": [
+    {"deduction": "no", "feeCoin": "USDT", "totalDeductionFee": "0", "totalFee": "-0.01361596"},
+    {"deduction": "yes", "feeCoin": "BGB", "totalDeductionFee": "-0.0125", "totalFee": "-0.0125"},
+]}  # fmt: skip
+CLASSIC_ONE = {"tradeId": "7002", "feeDetail": [
+    {"deduction": "no", "feeCoin": "USDT", "totalDeductionFee": "0", "totalFee": "-0.02161596"},
+]}  # fmt: skip
 ADJUSTMENT = ["LADJ01", "", "2024-03-01 08:00:00", "adjustment", "", "currency", "ZUSD", "-0.5", "0", "1"]
 
 
@@ -98,6 +108,22 @@ def _old_rows(gate: int, bitget: int, kraken: int, okx: int) -> list[dict[str, A
         # Kraken's ledgers.csv: the KFEE line, and an adjustment line (another type) that stays.
         _row(kraken, "ledger:LT3", "ledger", None, "KFEE", "-52", _kraken_raw(KRAKEN_LINES[2])),
         _row(kraken, "ledger:LADJ01", "ledger", None, "USD", "-0.5", _kraken_raw(ADJUSTMENT)),
+        # Bitget classic futures: a fill whose fee was paid in USDT and BGB (the old code added both up under
+        # USDT), and a fill of one fee coin (left alone).
+        {
+            **_row(bitget, "futures_trade:USDT-FUTURES:7001", "futures_trade", "sell", "ETH", "0.02", CLASSIC_SPLIT),
+            "market": "ETH/USDT:USDT",
+            "exchange_tx_id": "7001",
+            "fee_asset": "USDT",
+            "fee_amount": D("0.02611596"),
+        },
+        {
+            **_row(bitget, "futures_trade:USDT-FUTURES:7002", "futures_trade", "buy", "ETH", "0.02", CLASSIC_ONE),
+            "market": "ETH/USDT:USDT",
+            "exchange_tx_id": "7002",
+            "fee_asset": "USDT",
+            "fee_amount": D("0.02161596"),
+        },
         # Another exchange's line that looks like a Gate fee: not Gate's, left alone.
         _row(okx, "ledger:fee:BTC_USDT:11:GT", "ledger", "out", "GT", "-0.0007", gate_fee),
     ]
@@ -115,13 +141,18 @@ async def _new_records() -> tuple[list[NormalizedRecord], list[NormalizedRecord]
         fill = NormalizedRecord(RecordKind.FUTURES_TRADE, WHEN, f"futures_trade:uta:{category}:{ident}", "BTC", D(1),
                                 exchange_tx_id=ident, fee_asset="USDT", fee_amount=D("0.1"))  # fmt: skip
         bitget += further_fees(fill, category, [("USDT", D("0.1")), ("BGB", fee)])
+    classic = NormalizedRecord(RecordKind.FUTURES_TRADE, WHEN, "futures_trade:USDT-FUTURES:7001", "ETH", D("0.02"),
+                               exchange_tx_id="7001", market="ETH/USDT:USDT", raw=CLASSIC_SPLIT)  # fmt: skip
+    parts = signed_fee_parts(CLASSIC_SPLIT, str)
+    bitget += fee_records(classic, ("USDT-FUTURES",), parts, {"productType": "USDT-FUTURES"})
     return gate, bitget
 
 
 async def _rows(database: Database, integration_id: int) -> dict[str, tuple[object, ...]]:
     async with database.reader() as session:
         query = sa.select(Transaction).where(Transaction.integration_id == integration_id)
-        return {r.natural_key: (r.kind, r.side, r.asset, r.amount) for r in (await session.scalars(query)).all()}
+        found = (await session.scalars(query)).all()
+        return {r.natural_key: (r.kind, r.side, r.asset, r.amount, r.fee_amount) for r in found}
 
 
 async def _store(database: Database, integration_id: int, records: list[NormalizedRecord]) -> int:
@@ -188,17 +219,27 @@ async def test_fees_stored_in_the_old_kinds_become_fee_records_read_again_once_a
 
     assert migrated == {
         "gate": {
-            "fee:BTC_USDT:11:GT": ("fee", None, "GT", D("-0.0007")),
-            "ledger:fee:BTC_USDT:12:POINT": ("ledger", "out", "POINT", D("-0.18")),  # points: no wallet read holds them
+            "fee:BTC_USDT:11:GT": ("fee", None, "GT", D("-0.0007"), None),
+            "ledger:fee:BTC_USDT:12:POINT": (
+                "ledger",
+                "out",
+                "POINT",
+                D("-0.18"),
+                None,
+            ),  # points: no wallet read holds them
         },
         "bitget": {
-            "fee:uta:USDT-FUTURES:9001:BGB": ("fee", None, "BGB", D("-0.5")),  # the twin's old row deleted
-            "fee:uta:SPOT:9002:BGB": ("fee", None, "BGB", D("0.003")),
-            "reward:uta:9003": ("reward", None, "BGB", D("1")),
+            "fee:uta:USDT-FUTURES:9001:BGB": ("fee", None, "BGB", D("-0.5"), None),  # the twin's old row deleted
+            "fee:uta:SPOT:9002:BGB": ("fee", None, "BGB", D("0.003"), None),
+            "reward:uta:9003": ("reward", None, "BGB", D("1"), None),
+            # The classic fill: its USDT fee alone, its BGB part a FEE of its own.
+            "futures_trade:USDT-FUTURES:7001": ("futures_trade", "sell", "ETH", D("0.02"), D("0.01361596")),
+            "fee:USDT-FUTURES:7001:BGB": ("fee", None, "BGB", D("-0.0125"), None),
+            "futures_trade:USDT-FUTURES:7002": ("futures_trade", "buy", "ETH", D("0.02"), D("0.02161596")),
         },
         "kraken": {
-            "fee:LT3": ("fee", None, "KFEE", D("-52")),
-            "ledger:LADJ01": ("ledger", None, "USD", D("-0.5")),
+            "fee:LT3": ("fee", None, "KFEE", D("-52"), None),
+            "ledger:LADJ01": ("ledger", None, "USD", D("-0.5"), None),
         },
     }
     # Read again: only the fills themselves are new; every fee is met by its key.
@@ -213,16 +254,18 @@ async def test_fees_stored_in_the_old_kinds_become_fee_records_read_again_once_a
     assert explained["kraken"]["KFEE"] == D("-52")
     # The way down: the old code's rows again (the trades stored meanwhile stay).
     assert {k: v for k, v in restored["gate"].items() if not k.startswith("trade:")} == {
-        "ledger:fee:BTC_USDT:11:GT": ("ledger", "out", "GT", D("-0.0007")),
-        "ledger:fee:BTC_USDT:12:POINT": ("ledger", "out", "POINT", D("-0.18")),
+        "ledger:fee:BTC_USDT:11:GT": ("ledger", "out", "GT", D("-0.0007"), None),
+        "ledger:fee:BTC_USDT:12:POINT": ("ledger", "out", "POINT", D("-0.18"), None),
     }
     assert restored["bitget"] == {
-        "reward:uta:fee:USDT-FUTURES:9001:BGB": ("reward", "out", "BGB", D("-0.5")),
-        "reward:uta:fee:SPOT:9002:BGB": ("reward", "in", "BGB", D("0.003")),
-        "reward:uta:9003": ("reward", None, "BGB", D("1")),
+        "reward:uta:fee:USDT-FUTURES:9001:BGB": ("reward", "out", "BGB", D("-0.5"), None),
+        "reward:uta:fee:SPOT:9002:BGB": ("reward", "in", "BGB", D("0.003"), None),
+        "reward:uta:9003": ("reward", None, "BGB", D("1"), None),
+        "futures_trade:USDT-FUTURES:7001": ("futures_trade", "sell", "ETH", D("0.02"), D("0.02611596")),
+        "futures_trade:USDT-FUTURES:7002": ("futures_trade", "buy", "ETH", D("0.02"), D("0.02161596")),
     }
     assert {k: v for k, v in restored["kraken"].items() if not k.startswith("trade:")} == {
-        "ledger:LT3": ("ledger", None, "KFEE", D("-52")),
-        "ledger:LADJ01": ("ledger", None, "USD", D("-0.5")),
+        "ledger:LT3": ("ledger", None, "KFEE", D("-52"), None),
+        "ledger:LADJ01": ("ledger", None, "USD", D("-0.5"), None),
     }
-    assert okx_rows == {"ledger:fee:BTC_USDT:11:GT": ("ledger", "out", "GT", D("-0.0007"))}
+    assert okx_rows == {"ledger:fee:BTC_USDT:11:GT": ("ledger", "out", "GT", D("-0.0007"), None)}

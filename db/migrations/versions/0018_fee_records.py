@@ -18,11 +18,15 @@ negative when charged), which the balance check counts:
 - Kraken's ledgers.csv (connectors/files/kraken.py): a trade's fee on a line of its own in another coin, kind
   `ledger`, key `ledger:<ledger id>`, raw `file_format` `kraken-ledgers` and type `trade` (the only ledger lines of
   that type the reader keeps: a trade's own two lines are paired into the trade) → kind `fee`, key `fee:<ledger id>`.
+- Bitget classic futures fills (connectors/fetchers/bitget/derivatives.py): a fill whose `feeDetail` lists more
+  than one coin held every `totalFee` added up under the first coin. Its fee becomes the first coin's alone, and each
+  further coin a FEE keyed `fee:<productType>:<tradeId>:<coin>` (the coin as Bitget names it: ccxt's own names
+  differ only for coins no fee is paid in), at the fill's time and market, from the fill's source.
 Every other column is what it was. A stored row keeps its key, so without this a re-read of the same history (a sync
 walking again, ledgers.csv uploaded again) would store each fee a second time under its new key. Where the new code
 has meanwhile stored the same fee under its new key, that row is the one copy kept and the old one is deleted. The
-way down writes them back as the old code stored them; a FEE the old code never wrote (a Bitget futures fill's
-further coin, `fee:<productType>:…`) is left as it is, a kind the old code neither counts nor knows.
+way down writes them back as the old code stored them: a classic futures fill's fee summed again, its further
+coins' FEE records deleted.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from alembic import op
 
-from db.types import ExactDecimal
+from db.types import ExactDecimal, UTCDateTime, utcnow
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -61,7 +65,16 @@ _transactions = sa.table(
     sa.column("asset", sa.String),
     sa.column("amount", ExactDecimal()),
     sa.column("raw", sa.JSON()),
+    sa.column("occurred_at", UTCDateTime()),
+    sa.column("exchange_tx_id", sa.String),
+    sa.column("market", sa.String),
+    sa.column("fee_asset", sa.String),
+    sa.column("fee_amount", ExactDecimal()),
+    sa.column("source", sa.String),
+    sa.column("created_at", UTCDateTime()),
 )
+# A classic futures fill's key: `futures_trade:<productType>:<tradeId>` (the unified account's are `…:uta:…`).
+_FILL_KIND, _PRODUCT_TYPES = "futures_trade", ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
 
 
 def _raw(raw: Any) -> dict[str, Any]:
@@ -178,6 +191,7 @@ def upgrade() -> None:
             for row in _stored(connection, shape, shape.old_kind, shape.old_prefix)
         ]
         _rewrite(shape.old_kind, _FEE, changes)
+    _split_fees()
 
 
 def downgrade() -> None:
@@ -193,3 +207,78 @@ def downgrade() -> None:
             for row in _stored(connection, shape, _FEE, shape.new_prefix)
         ]
         _rewrite(_FEE, shape.old_kind, changes)
+    _sum_fees()
+
+
+# -- Bitget classic futures fills: one fee per coin ---------------------------------------------------------------
+
+
+def _charges(raw: Any) -> list[tuple[str, Decimal]]:
+    """(coin, charge) per coin of a v2 fill's `feeDetail`, in its order, a coin listed twice summed; `totalFee` is
+    negative when charged, a charge positive."""
+    details = _raw(raw).get("feeDetail")
+    fees: dict[str, Decimal] = {}
+    for part in details if isinstance(details, list) else []:
+        if isinstance(part, dict) and part.get("totalFee") not in (None, ""):
+            coin = str(part["feeCoin"])
+            fees[coin] = fees.get(coin, Decimal(0)) - Decimal(str(part["totalFee"]))
+    return list(fees.items())
+
+
+def _split_fills(connection: sa.Connection) -> list[Any]:
+    """Bitget's stored classic futures fills whose fee was paid in more than one coin."""
+    ids = sa.select(_integrations.c.id).where(_integrations.c.exchange_id == "bitget")
+    t = _transactions.c
+    keys = [t.natural_key.like(":".join((_FILL_KIND, product, "%"))) for product in _PRODUCT_TYPES]
+    rows = connection.execute(
+        sa.select(
+            t.id, t.integration_id, t.natural_key, t.occurred_at, t.exchange_tx_id, t.market, t.fee_asset,
+            t.fee_amount, t.source, t.raw,
+        ).where(t.kind == _FILL_KIND, sa.or_(*keys), t.integration_id.in_(ids))
+    )  # fmt: skip
+    return [row for row in rows if len(_charges(row.raw)) > 1]
+
+
+def _further_key(fill_key: str, coin: str) -> str:
+    """`futures_trade:<productType>:<tradeId>` → `fee:<productType>:<tradeId>:<coin>`, as fee_records keys it."""
+    return ":".join((_FEE, fill_key[len(_FILL_KIND) + 1 :], coin))[:_KEY_LENGTH]
+
+
+def _split_fees() -> None:
+    connection = op.get_bind()
+    t = _transactions.c
+    for fill in _split_fills(connection):
+        (_, first), *further = _charges(fill.raw)  # the fill keeps its first coin, charged that alone
+        connection.execute(sa.update(_transactions).where(t.id == fill.id).values(fee_amount=first))
+        product = fill.natural_key.split(":")[1]
+        wanted = [(coin, charge) for coin, charge in further if charge != 0]
+        taken = _taken(connection, ((fill.integration_id, _further_key(fill.natural_key, c)) for c, _ in wanted))
+        rows = [
+            {
+                "integration_id": fill.integration_id, "natural_key": _further_key(fill.natural_key, coin),
+                "kind": _FEE, "occurred_at": fill.occurred_at, "exchange_tx_id": fill.exchange_tx_id,
+                "market": fill.market, "side": None, "asset": coin, "amount": Decimal(0) - charge,
+                "fee_asset": None, "fee_amount": None, "source": fill.source, "created_at": utcnow(),
+                "raw": {"type": _TRADE_FEE, "productType": product, "feeCoin": coin, "fee": str(charge),
+                        "fill": fill.raw},
+            }
+            for coin, charge in wanted
+            if (fill.integration_id, _further_key(fill.natural_key, coin)) not in taken
+        ]  # fmt: skip
+        if rows:
+            connection.execute(sa.insert(_transactions), rows)
+
+
+def _sum_fees() -> None:
+    connection = op.get_bind()
+    t = _transactions.c
+    for fill in _split_fills(connection):
+        charges = _charges(fill.raw)
+        total = sum((charge for _, charge in charges), Decimal(0))
+        connection.execute(sa.update(_transactions).where(t.id == fill.id).values(fee_amount=total))
+        keys = [_further_key(fill.natural_key, coin) for coin, _ in charges[1:]]
+        connection.execute(
+            sa.delete(_transactions).where(
+                t.integration_id == fill.integration_id, t.kind == _FEE, t.natural_key.in_(keys)
+            )
+        )
