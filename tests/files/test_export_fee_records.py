@@ -119,3 +119,22 @@ async def test_tallybots_csv_gives_every_fee_back_exactly(database: Database, tm
     original = [tuple(getattr(tx, name) for name in names) for tx in await stored(database, gate)]
     restored = [tuple(getattr(tx, name) for name in names) for tx in await stored(database, fresh)]
     assert restored == original
+
+
+async def test_a_hand_written_fee_row_is_stored_as_a_fee_and_counted(database: Database) -> None:
+    # A fee the person paid in BNB and writes by hand (docs/FILE-FORMATS.md layout): signed as the balance changed.
+    gate = await account(database, user=USER, exchange="gate", name="Gate-1")
+    text = "time_utc,kind,asset,amount,market\r\n2024-02-05T10:00:00Z,fee,bnb,-0.01,BNB/USDT\r\n"
+
+    imported = await ImportService(database).import_file(USER, gate, "fees.csv", text.encode())
+
+    [fee] = await stored(database, gate)
+    assert (imported.new, fee.kind, fee.asset, fee.amount, fee.market, fee.source) == (
+        1,
+        "fee",
+        "BNB",
+        D("-0.01"),
+        "BNB/USDT",
+        "file",
+    )
+    assert (await ExportService(database).summary(USER)).totals == {"BNB": D("-0.01")}
