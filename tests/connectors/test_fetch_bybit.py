@@ -357,9 +357,9 @@ async def test_converts_walk_newest_first_down_to_the_last_one_committed() -> No
 
 def test_unsupported_endpoints_are_refused_before_any_request() -> None:
     fetcher = BybitFetcher(get_profile("bybit"), client=None)
-    assert not fetcher.supports(Endpoint.LEDGER)
+    assert not fetcher.supports(Endpoint.DUST)
     with pytest.raises(UnsupportedEndpoint):
-        fetcher.fetch(Endpoint.LEDGER, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())
+        fetcher.fetch(Endpoint.DUST, since=None, until=datetime.now(UTC), cursors={}, report=FetchReport())
 
 
 # -------------------------------------------------------------------------------------------- deposit states
