@@ -144,6 +144,10 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
         | {"simple-earn/flexible/history/rewardsRecord"}
         # Spot rebates (connectors/fetchers/binance/rebates.py: UID weight 12,000, its own budget).
         | {"rebate/taxQuery"}
+        # Auto-Invest and ETH staking (auto_invest.py, eth_staking.py: each its own IP budget).
+        | {"lending/auto-invest/history/list"}
+        | {f"eth-staking/eth/history/{name}" for name in ("stakingHistory", "redemptionHistory", "rewardsHistory")}
+        | {"eth-staking/wbeth/history/wrapHistory", "eth-staking/wbeth/history/unwrapHistory"}
     ),
 }
 

@@ -364,6 +364,15 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "binance/flexible_rewards.docs.json": ("sapiGetSimpleEarnFlexibleHistoryRewardsRecord", {"type": "ALL"}),
     "binance/flexible_position.docs.json": ("sapiGetSimpleEarnFlexiblePosition", {}),
     "binance/locked_position.docs.json": ("sapiGetSimpleEarnLockedPosition", {}),
+    # Binance Auto-Invest and ETH staking (tests/conformance/test_binance_auto_invest.py asks each again of an account
+    # scripted with them, whose answers are not empty, and reads each example).
+    "binance/auto_invest_history.docs.json": ("sapiGetLendingAutoInvestHistoryList", {}),
+    "binance/eth_staking_history.docs.json": ("sapiGetEthStakingEthHistoryStakingHistory", {}),
+    "binance/eth_redemption_history.docs.json": ("sapiGetEthStakingEthHistoryRedemptionHistory", {}),
+    "binance/beth_rewards_history.docs.json": ("sapiGetEthStakingEthHistoryRewardsHistory", {}),
+    "binance/wbeth_rewards_history.docs.json": ("sapiGetEthStakingEthHistoryWbethRewardsHistory", {}),
+    "binance/wbeth_wrap_history.docs.json": ("sapiGetEthStakingWbethHistoryWrapHistory", {}),
+    "binance/wbeth_unwrap_history.docs.json": ("sapiGetEthStakingWbethHistoryUnwrapHistory", {}),
     # Binance futures and margin (tests/conformance/test_binance_derivatives.py compares a non-empty answer of each;
     # interest history's last 7 days hold no charge, its page's example mixes cross and isolated fields).
     "binance/fapi_userTrades.docs.json": ("fapiPrivateGetUserTrades", {"symbol": "BTCUSDT", "fromId": "0"}),
