@@ -373,6 +373,9 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "binance/wbeth_rewards_history.docs.json": ("sapiGetEthStakingEthHistoryWbethRewardsHistory", {}),
     "binance/wbeth_wrap_history.docs.json": ("sapiGetEthStakingWbethHistoryWrapHistory", {}),
     "binance/wbeth_unwrap_history.docs.json": ("sapiGetEthStakingWbethHistoryUnwrapHistory", {}),
+    # Binance's spot rebates (the rich account holds none: test_scripted_rebates_answer_in_the_documented_shape below
+    # asks again of an account scripted with them, whose last 7 days hold a row).
+    "binance/rebate_history.docs.json": ("sapiGetRebateTaxQuery", {}),
     # Binance futures and margin (tests/conformance/test_binance_derivatives.py compares a non-empty answer of each;
     # interest history's last 7 days hold no charge, its page's example mixes cross and isolated fields).
     "binance/fapi_userTrades.docs.json": ("fapiPrivateGetUserTrades", {"symbol": "BTCUSDT", "fromId": "0"}),
@@ -473,9 +476,10 @@ def test_every_documented_example_here_has_a_query() -> None:
 
 
 @asynccontextmanager
-async def emulated_client(exchange: str) -> AsyncIterator[Any]:
-    """A ccxt client, as Tallybot builds it, signed with a read-only demo key of a freshly started emulator."""
-    async with EMULATORS[exchange]() as emulator:
+async def emulated_client(exchange: str, started: Callable[[], Any] | None = None) -> AsyncIterator[Any]:
+    """A ccxt client, as Tallybot builds it, signed with a read-only demo key of a freshly started emulator (the
+    exchange's rich account unless another is given)."""
+    async with (started or EMULATORS[exchange])() as emulator:
         key = emulator.create_demo_keys().read_only
         credentials = {"apiKey": key.api_key, "secret": key.secret}
         if key.passphrase:
@@ -496,6 +500,16 @@ async def test_the_emulator_answers_a_documented_example_in_its_shape(example: E
         answer = await getattr(client, method)(dict(params))
     allowed = ALLOWED.get(label(example), frozenset())
     assert shape_differences(example.response, answer, extra_allowed=allowed) == []
+
+
+async def test_scripted_rebates_answer_in_the_documented_shape() -> None:
+    """The rebate example's rows, not only its envelope: without a start and end the page answers "the recent 7
+    days", which in the emulator's script hold one rebate (BTC, 5 days back)."""
+    (example,) = [e for e in documented_here("binance") if e.path.name == "rebate_history.docs.json"]
+    async with emulated_client("binance", lambda: BinanceEmulator(seed=71, rebates=True)) as client:
+        answer = await client.sapiGetRebateTaxQuery({})
+    assert [(row["asset"], row["type"], row["amount"]) for row in answer["data"]["data"]] == [("BTC", 1, "0.00000056")]
+    assert shape_differences(example.response, answer) == []
 
 
 def read_off(exchange: str, answers: dict[str, Any]) -> Any:
