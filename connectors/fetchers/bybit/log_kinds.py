@@ -30,6 +30,10 @@ from connectors.fetchers.bybit.derivatives import UNIFIED_LOG, AccountMode, Rout
 from connectors.fetchers.bybit.rows import Parsed
 from connectors.profiles import EndpointSpec
 from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from i18n import Text
+
+# What /status says of the endpoint on a classic account, which keeps no unified log.
+CLASSIC_NO_LOG = Text.of("profile.bybit.skip.classic_no_log")
 
 # Types another list Tallybot reads already stores (the module's docstring says which).
 HELD_ELSEWHERE = frozenset(
@@ -203,7 +207,7 @@ class LogKindsFetch:
         if UNIFIED_LOG not in mode.logs:
             # A classic account has no unified log: its contract log's lines are the derivatives reader's, and its
             # spot wallet keeps no log a key can read.
-            raise UnsupportedEndpoint(self.profile_id, spec.endpoint)
+            raise UnsupportedEndpoint(self.profile_id, spec.endpoint, CLASSIC_NO_LOG)
         route = Route.listed(UNIFIED_LOG.method, {})
         async for page in self.walk(
             spec, route, self.rows.parse, since=since, until=until, cursor=cursors.get(""), report=report
