@@ -1,10 +1,11 @@
 """A Bitget user whose account is a sub-account: the main account sent it USDT and ROOT and took some USDT back, the
-ROOT was converted to BGB as dust, and USDT sits in the funding account, a flexible savings product and a spot grid
-bot (sandbox/exchanges/bitget_wallets.py). They connect a read-only key and /sync: the main-sub transfers and the BGB
-conversion are brought in (both on by default), the funding, earn and bot wallets are read beside spot, and the
-history explains every balance. With dust conversions switched off, exactly BGB and ROOT differ, by what the
-conversion moved, and the switched-off kind is named. A unified account's small-asset conversion is read from its SPOT
-financial records and explains its balances too."""
+ROOT was converted to BGB as dust, USDT sits in the funding account, a flexible savings product and a spot grid bot,
+and savings paid interest and took a fixed term's penalty (sandbox/exchanges/bitget_wallets.py). They connect a
+read-only key and /sync: the main-sub transfers, the BGB conversion and the savings records are brought in (all on by
+default), the funding, earn and bot wallets are read beside spot, and the history explains every balance. With dust
+conversions switched off, exactly BGB and ROOT differ, by what the conversion moved, and the switched-off kind is
+named. A unified account's small-asset conversion is read from its SPOT financial records and explains its balances
+too."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
 from tests.test_reconcile_e2e import RECENT
 
-PROFILE = dataclasses.replace(RECENT, rewards=0)  # Bitget's earn rewards are not read: none scripted
+PROFILE = RECENT  # its rewards are served as flexible savings interest
 SUB_MAIN, DUST = "/api/v2/spot/account/sub-main-trans-record", "/api/v2/convert/bgb-convert-records"
+SAVINGS = "/api/v2/earn/savings/records"
 WALLETS = ("/api/v2/account/funding-assets", "/api/v2/earn/account/assets", "/api/v2/account/bot-assets")
 
 
@@ -58,16 +60,18 @@ async def test_main_sub_transfers_dust_and_every_wallet_reconcile_to_zero(
 ) -> None:
     async with BitgetEmulator(seed=87, profile=PROFILE, listed_symbols=20) as bitget:
         summary, status = await sync_story(bitget, telegram, ada, tmp_path)
-        asked = {path: bitget.requests.count(path) for path in (SUB_MAIN, DUST, *WALLETS)}
+        asked = {path: bitget.requests.count(path) for path in (SUB_MAIN, DUST, SAVINGS, *WALLETS)}
 
     assert "✅ Bitget-1: the history explains every balance." in summary, summary
     assert "🟢 Bitget-1" in status and "✅ The history explains every balance." in status, status
     # The one BGB conversion; the scripted account's own deposits and withdrawals plus the main account's 400 USDT
     # and ROOT in, 25 USDT out (counted with them); the 150 USDT moved to funding with the internal transfers.
     assert "dust conversions 1" in summary, summary
+    # The account's 3 rewards (flexible savings interest), the scripted 0.35 USDT interest and 0.02 USDT penalty.
+    assert len(bitget.account.rewards) == 3 and "earn and staking rewards 5" in summary, summary
     assert "✅ Dust conversions" in status, status
     # Every list asked, and the funding, earn and both bot wallets read (bot-assets once per accountType).
-    assert all(asked[path] > 0 for path in (SUB_MAIN, DUST, *WALLETS[:2])), asked
+    assert all(asked[path] > 0 for path in (SUB_MAIN, DUST, SAVINGS, *WALLETS[:2])), asked
     assert asked[WALLETS[2]] >= 2, asked
 
 
@@ -89,8 +93,8 @@ async def test_dust_switched_off_leaves_exactly_what_the_conversion_moved_unexpl
 async def test_a_unified_accounts_small_asset_conversion_is_synced_and_reconciles(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
-    # A unified account's converts and transfers cannot be read (gaps with their reasons): none scripted here.
-    profile = dataclasses.replace(PROFILE, converts=0, transfers=0)
+    # A unified account's converts, transfers and earn cannot be read (gaps with their reasons): none scripted here.
+    profile = dataclasses.replace(PROFILE, converts=0, transfers=0, rewards=0)
     async with BitgetEmulator(seed=88, profile=profile, listed_symbols=20, derivatives=True) as bitget:
         held = {b.asset: b.total for b in bitget.account.balances if b.total > 0 and b.asset not in ("BGB", "USDT")}
         coin = sorted(held)[0]

@@ -74,7 +74,8 @@ class BitgetBook:
         self.symbols = {m.symbol: m for m in account.markets}
         self.tax = BitgetTaxBook(account)
         self.derivatives = BitgetDerivativesBook()  # the emulator's futures and margin lists (their transfers too)
-        self.wallets = BitgetWalletsBook(self.uid)  # funding, earn and bot wallets, dust, main-sub transfers
+        # Funding, earn and bot wallets, dust, main-sub transfers, savings records (the rewards: flexible interest).
+        self.wallets = BitgetWalletsBook(self.uid, lambda: self.account.rewards)
 
     # -- public ---------------------------------------------------------------------------------------------
 

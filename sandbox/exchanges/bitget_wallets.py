@@ -19,6 +19,12 @@ Each page is Bitget's (docs/exchange-apis/bitget.md, "Other wallets and lists"):
   account the key belongs to; with it, that sub-account's), ``startTime``/``endTime`` at most 90 days apart, ``limit``
   default 100, at most 100, ``idLessThan=<transferId>``; rows ``coin``, ``status``, ``toType``, ``fromType``,
   ``size``, ``ts``, ``clientOid``, ``transferId``, ``fromUserId``, ``toUserId``; 20/s per UID.
+- ``GET /api/v2/earn/savings/records`` (earn/savings/Savings-Records): ``periodType`` required (``flexible``,
+  ``fixed``), ``coin`` and ``orderType`` (``subscribe``, ``redeem``, ``pay_interest``, ``deduction``) optional, a range
+  of at most three months (90 days here; the default start three months before the end), ``limit`` default 20, at
+  most 100, ``idLessThan`` the last ``endId``; ``data.resultList`` of ``orderId``, ``coinName``, ``settleCoinName``,
+  ``productType``, ``period``, ``productLevel``, ``amount``, ``ts``, ``orderType``, and ``data.endId``; 10/s per UID.
+  The generated account's rewards are served as flexible savings interest (``pay_interest``).
 
 No page states how far back its lists reach: they serve two years, as the other v2 wallet lists (Bitget's help
 pages). A range over 90 days or a ``limit`` over the maximum gets 40017, as elsewhere in the emulator.
@@ -35,11 +41,15 @@ amounts a reader can check by hand (days before the account's clock, after every
 - 15 days ago, 150 USDT go from spot to the funding account (a transfer record, ``fromType`` spot, ``toType`` p2p);
 - 14 days ago, 200 USDT are subscribed to a flexible savings product (the earn account holds them) and 50 USDT fund a
   spot grid bot (the spot bot account holds them, ``equity`` 50): Tallybot reads no list of either, and neither
-  changes the account's total.
+  changes the account's total; the savings subscription is listed (``subscribe``), and 7 days ago it pays 0.35 USDT
+  interest into the earn account;
+- 13 days ago, 100 USDT go into a 30-day fixed term, redeemed early 6 days ago: 0.02 USDT penalty interest
+  (``deduction``), 99.98 USDT back to spot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -52,23 +62,27 @@ from sandbox.exchanges.bitget_protocol import (
     below,
     invalid,
     limit_param,
+    missing,
     require_key,
     spot_window,
 )
-from sandbox.exchanges.records import plain
+from sandbox.exchanges.records import RewardRecord, plain
 
 D = Decimal
 LOOKBACK_MS = 730 * DAY_MS  # as the other v2 wallet lists: two years (Bitget's help pages)
 MAIN_UID = "6100000001"
 FIRST_ID = 1_130_000_000_000_000_000  # 19 digits, as Bitget's, above every id the generated script gives
 BOT_TYPES = ("futures", "spot")
+PERIOD_TYPES = ("flexible", "fixed")
+ORDER_TYPES = ("subscribe", "redeem", "pay_interest", "deduction")
 
 PER_SECOND = {
     "/api/v2/account/funding-assets": 10,  # common/account/Funding-Assets
     "/api/v2/earn/account/assets": 10,  # earn/account/Earn-Assets
     "/api/v2/account/bot-assets": 10,  # common/account/Bot-Assets
     "/api/v2/convert/bgb-convert-records": 10,  # common/bgb-convert/Get-BGB-Convert-Record
-    "/api/v2/spot/account/sub-main-trans-record": 20,  # spot/account/Get-SubAccount-Transfer-Record
+    "/api/v2/spot/account/sub-main-trans-record": 20,  # spot/account/Get-SubAccount-TransferRecords
+    "/api/v2/earn/savings/records": 10,  # earn/savings/Savings-Records
 }
 
 
@@ -82,6 +96,7 @@ class MoreKinds:
     dust: list[Json] = field(default_factory=list)
     sub_main: list[Json] = field(default_factory=list)
     transfers: list[Json] = field(default_factory=list)  # transferRecords rows (spot <-> p2p)
+    savings: list[Json] = field(default_factory=list)  # savings records beside the generated rewards
     spot_change: dict[str, Decimal] = field(default_factory=dict)
     # A unified account's SPOT and OTHER financial records (bitget_uta_derivatives serves and counts them).
     uta_records: dict[str, list[Json]] = field(default_factory=dict)
@@ -91,11 +106,13 @@ class MoreKinds:
 
 
 class BitgetWalletsBook:
-    """Serves the added wallets and lists (empty until `add_more_kinds`)."""
+    """Serves the added wallets and lists (empty until `add_more_kinds`), and the generated account's rewards as
+    flexible savings interest."""
 
-    def __init__(self, uid: str) -> None:
+    def __init__(self, uid: str, rewards: Callable[[], Sequence[RewardRecord]] = tuple) -> None:
         self.uid = uid
         self.kinds = MoreKinds()
+        self.rewards = rewards
 
     def routes(self) -> tuple[tuple[str, Any], ...]:
         return (
@@ -104,6 +121,7 @@ class BitgetWalletsBook:
             ("/api/v2/account/bot-assets", self.bot_assets),
             ("/api/v2/convert/bgb-convert-records", self.bgb_convert_records),
             ("/api/v2/spot/account/sub-main-trans-record", self.sub_main_transfers),
+            ("/api/v2/earn/savings/records", self.savings_records),
         )
 
     # -- wallets --------------------------------------------------------------------------------------------
@@ -166,6 +184,30 @@ class BitgetWalletsBook:
         chosen = below([row for row in self.kinds.sub_main if listed(row)], lambda r: int(r["transferId"]), p, limit)
         return [dict(row) for row in chosen]
 
+    def savings_records(self, call: Call) -> Json:
+        p = call.params
+        period = p.get("periodType", "")
+        if not period:
+            raise missing("periodType")
+        if period not in PERIOD_TYPES:
+            raise invalid()
+        kind, coin = p.get("orderType", ""), p.get("coin", "")
+        if kind and kind not in ORDER_TYPES:
+            raise invalid()
+        limit = limit_param(p, 20, 100)
+        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
+        rows = [_interest(r) for r in self.rewards()] + self.kinds.savings
+        chosen = [
+            row
+            for row in rows
+            if row["productType"] == period
+            and start <= int(row["ts"]) <= end
+            and kind in ("", row["orderType"])
+            and coin in ("", row["coinName"])
+        ]
+        page = [dict(row) for row in below(chosen, lambda row: int(row["orderId"]), p, limit)]
+        return {"resultList": page, "endId": page[-1]["orderId"] if page else ""}
+
     def transfer_rows(self, coin: str, from_type: str, start: int, end: int) -> list[tuple[int, Json]]:
         """The added transferRecords rows of `coin` out of `from_type` (any when empty) in [start, end]."""
         return [
@@ -173,6 +215,17 @@ class BitgetWalletsBook:
             for row in self.kinds.transfers
             if row["coin"] == coin and from_type in ("", row["fromType"]) and start <= int(row["ts"]) <= end
         ]
+
+
+def _interest(reward: RewardRecord) -> Json:
+    """A generated reward as flexible savings interest (its id and time, paid in its coin)."""
+    return _savings(reward.id, "flexible", reward.asset, "pay_interest", reward.amount, reward.timestamp)
+
+
+def _savings(ident: str, period: str, coin: str, kind: str, amount: Decimal, ts: int) -> Json:
+    return {"orderId": ident, "coinName": coin, "settleCoinName": coin, "productType": period,
+            "period": "" if period == "flexible" else "30", "productLevel": "normal", "amount": plain(amount),
+            "ts": str(ts), "orderType": kind}  # fmt: skip
 
 
 def add_more_kinds(wallets: BitgetWalletsBook, now_ms: int) -> MoreKinds:
@@ -215,6 +268,15 @@ def add_more_kinds(wallets: BitgetWalletsBook, now_ms: int) -> MoreKinds:
 
     kinds.move_spot("USDT", -D(200))
     kinds.earn["USDT"] = kinds.earn.get("USDT", D(0)) + D(200)
+    kinds.savings.append(_savings(str(next(counter)), "flexible", "USDT", "subscribe", D(200), at(14)))
+    kinds.savings.append(_savings(str(next(counter)), "flexible", "USDT", "pay_interest", D("0.35"), at(7)))
+    kinds.earn["USDT"] += D("0.35")
+    # A 30-day fixed term of 100 USDT redeemed early: 0.02 USDT penalty interest, 99.98 back to spot.
+    kinds.move_spot("USDT", -D(100))
+    kinds.savings.append(_savings(str(next(counter)), "fixed", "USDT", "subscribe", D(100), at(13)))
+    kinds.savings.append(_savings(str(next(counter)), "fixed", "USDT", "deduction", D("0.02"), at(6)))
+    kinds.savings.append(_savings(str(next(counter)), "fixed", "USDT", "redeem", D("99.98"), at(6)))
+    kinds.move_spot("USDT", D("99.98"))
     kinds.move_spot("USDT", -D(50))
     kinds.bots.setdefault("spot", {})["USDT"] = D(50)
     return kinds

@@ -26,6 +26,7 @@ D = Decimal
 SUB_MAIN = "/api/v2/spot/account/sub-main-trans-record"
 DUST = "/api/v2/convert/bgb-convert-records"
 UTA_RECORDS = "/api/v3/account/financial-records"
+SAVINGS = "/api/v2/earn/savings/records"
 
 
 @pytest.fixture
@@ -83,8 +84,8 @@ async def test_money_in_the_funding_earn_and_bot_wallets_is_read(bitget: BitgetE
     assert {"funding", "earn", "spot_bots", "futures_bots"} <= set(after.wallets_read)
     moved = {coin: after.totals.get(coin, D(0)) - before.totals.get(coin, D(0)) for coin in ("USDT", "ROOT", "BGB")}
     # USDT: +400 from the main account, -25 back; the 150 in funding, 200 in earn and 50 in the bot are still the
-    # account's. ROOT came and went; BGB: 3.55072001 - 0.07101441.
-    assert moved == {"USDT": D("375"), "ROOT": D(0), "BGB": D("3.4797056")}
+    # account's; +0.35 savings interest, -0.02 a fixed term's penalty. ROOT came and went; BGB: 3.55072001 - 0.07101441.
+    assert moved == {"USDT": D("375.33"), "ROOT": D(0), "BGB": D("3.4797056")}
 
 
 async def test_a_unified_accounts_small_asset_conversion_is_read_from_its_spot_records() -> None:
@@ -116,3 +117,33 @@ async def test_a_unified_accounts_small_asset_conversion_is_read_from_its_spot_r
     assert again == []
     moved = {c: after.totals.get(c, D(0)) - before.totals.get(c, D(0)) for c in (coin, "BGB")}
     assert moved == {coin: -held, "BGB": D("3.4797056")}
+
+
+async def test_savings_interest_and_penalties_are_rewards_and_moves_to_earn_are_not(bitget: BitgetEmulator) -> None:
+    add_more_kinds(bitget.book.wallets, bitget.book.account.now_ms)
+    until = datetime.now(UTC)
+    cursors: dict[str, Cursor] = {}
+    async with bitget_client(bitget) as client:
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        got = await drain(fetcher, Endpoint.EARN_REWARDS, cursors, until=until)
+        asked = bitget.requests.count(SAVINGS)
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        again = await drain(fetcher, Endpoint.EARN_REWARDS, cursors, until=until)
+
+    # 0.35 USDT flexible interest in; 0.02 USDT penalty interest out. The subscriptions and the redemption move money
+    # between spot and earn, both read by the balance check: not records.
+    assert added(got) == [
+        ("reward", "USDT", D("0.02"), "out", None, None, None, None),
+        ("reward", "USDT", D("0.35"), None, None, None, None, None),
+    ]
+    # The generated account's rewards are its flexible savings interest: every one within two years, once.
+    reach = bitget.reachable_since()
+    expected = sorted((r.id, r.asset, r.amount) for r in bitget.account.rewards if r.timestamp >= reach)
+    assert (
+        expected
+        and sorted((r.exchange_tx_id, r.asset, r.amount) for r in got if not str(r.exchange_tx_id).startswith("1130"))
+        == expected
+    )
+    assert set(cursors) == {"savings:flexible", "savings:fixed"}
+    assert asked == 18  # two lists, nine 90-day windows each
+    assert again == []

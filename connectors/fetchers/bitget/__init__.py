@@ -5,6 +5,7 @@ key's transaction records.
 | --- | --- | --- |
 | normal | deposits, withdrawals, convert history, internal transfers, BGB dust conversions | `wallet` |
 | normal | transfers between the main account and its sub-accounts (with the TRANSFERS kind) | `subaccounts` |
+| normal | earn: savings interest and penalty interest | `earn` |
 | normal | spot trades (every market in one walk, 90 days back) | `trades` |
 | tax | ledger (spot, margin and P2P tax records), futures trades (futures tax records) | `tax` |
 | normal, unified account (v2 answers 40085) | spot and margin trades, deposits, withdrawals via API v3 | `unified` |
@@ -27,6 +28,7 @@ from typing import Any
 from connectors.diagnosis import error_facts
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bitget.derivatives import BitgetFutures
+from connectors.fetchers.bitget.earn import BitgetEarn
 from connectors.fetchers.bitget.margin import BitgetMargin
 from connectors.fetchers.bitget.pages import BITGET_OPENED
 from connectors.fetchers.bitget.subaccounts import BitgetMainSub, is_main_sub_key
@@ -52,7 +54,8 @@ __all__ = ["BITGET_OPENED", "TRANSFER_FROM_TYPES", "BitgetFetcher"]
 class BitgetFetcher(HandwrittenFetcher):
     """Fetches Bitget history through ccxt's implicit API methods, reading Bitget's raw strings."""
 
-    SUPPORTED = frozenset({*WALLET_ROUTES, *FUTURES, *MARGIN, Endpoint.SPOT_TRADES})  # a tax key: TAX_STREAMS
+    # A tax key: TAX_STREAMS.
+    SUPPORTED = frozenset({*WALLET_ROUTES, *FUTURES, *MARGIN, Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS})
 
     def __init__(
         self,
@@ -72,6 +75,7 @@ class BitgetFetcher(HandwrittenFetcher):
         self.futures = BitgetFutures(client)
         self.margin = BitgetMargin(client)
         self.main_sub = BitgetMainSub(client)
+        self.earn = BitgetEarn(client, self.evidence)
         self.unified = False  # learnt from the first 40085 of a sync
 
     @property
@@ -117,6 +121,8 @@ class BitgetFetcher(HandwrittenFetcher):
             pages = self.futures.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint in MARGIN:
             pages = self.margin.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        elif spec.endpoint is Endpoint.EARN_REWARDS:
+            pages = self.earn.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint is Endpoint.TRANSFERS:
             pages = self._transfers(spec, since=since, until=until, cursors=cursors, report=report)
         else:

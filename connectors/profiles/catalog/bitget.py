@@ -106,6 +106,17 @@ ENDPOINTS = (
     # (trades, deposits, converts, transfers) line by line with no id linking the legs, and miss what happens in the
     # funding, earn and bot accounts: the lists each kind has are read instead (docs/exchange-apis/bitget.md).
     EndpointSpec(
+        Endpoint.EARN_REWARDS,
+        # On by default: 2 lists (flexible, fixed) a 90-day window, 18 requests on a first sync, 2 on a re-sync.
+        default_enabled=True,
+        page_size=100,
+        window=90 * c.DAY,
+        lookback=_TWO_YEARS,
+        paging=Paging.FROM_ID,
+        api_path="GET /api/v2/earn/savings/records",
+        key_types=_NORMAL,
+    ),
+    EndpointSpec(
         Endpoint.DUST,
         # On by default: a request a 90-day window, 9 on a first sync over two years, 1 on a re-sync.
         default_enabled=True,
