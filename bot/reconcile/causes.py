@@ -56,9 +56,10 @@ INFLOW_KINDS = (
 OUTFLOW_KINDS = ("withdrawals", "spot_trades", "transfers", "convert", "funding", "futures_trades", "ledger")
 
 
-# Products Tallybot does not read yet on an exchange whose kind it does read, by the text the fetcher gives when the
-# account shows them (a skip's notice or a gap's reason), each with its name in a cause's sentence. Such history is
-# certainly missing: never "out of the API's reach" (a gap) nor "a kind the account does not use" (a skip).
+# Products Tallybot does not read yet on an exchange whose kind it does read. The fetcher flags them (a skip's or a
+# gap's `not_read`, bot/sync/results.py); this table gives each its name in a cause's sentence, by the text the
+# fetcher gives (a skip's notice or a gap's reason), and the coins it can move. Such history is certainly missing:
+# never "out of the API's reach" (a gap) nor "a kind the account does not use" (a skip).
 @dataclass(frozen=True, slots=True)
 class Product:
     name: str  # a catalogue id: the product's name inside a cause's sentence
@@ -78,6 +79,13 @@ NOT_READ: dict[str, Product] = {
     # `symbol`), but a CoverageGap carries no market, so the gap does not say which: every asset may be concerned.
     COIN_MARGINED[DELIVERY_ACCOUNTS]: Product(msgid("reconcile.product.htx_coin_margined_futures")),
 }
+# A flagged product this table does not name (a fetcher's text added after it): named by where /status shows it,
+# and any asset may be concerned.
+UNNAMED = Product(msgid("reconcile.product.unnamed"))
+# Summaries stored before the flag existed (before 2026-12-06) carry only the text: these three fetchers gave these
+# texts only for products not read (the flag's first users), so an unflagged skip or gap with one of them is read as
+# flagged. Any other unflagged text is what it says: a reach gap, a kind unused.
+LEGACY_IDS = frozenset(NOT_READ)
 
 
 def concerns(market: str, asset: str) -> bool:
@@ -153,19 +161,20 @@ def coverage_from(
             if newest and result.get("status") == "failed":
                 coverage.failed.append(endpoint)
             if newest and result.get("status") == "skipped":
-                if not _note_not_read(coverage, endpoint, result.get("note")):
+                if not _note_not_read(coverage, endpoint, result.get("not_read"), result.get("note")):
                     (coverage.unused if result.get("unused") else coverage.skipped).append(endpoint)
                 if result.get("denied"):
                     coverage.denied.append(endpoint)
             for gap in result.get("gaps") or ():
                 # Every run's: a product once held and not read left history missing that no later run brings.
-                if _note_not_read(coverage, endpoint, gap.get("reason"), str(gap.get("market") or "")):
+                market = str(gap.get("market") or "")
+                if _note_not_read(coverage, endpoint, gap.get("not_read"), gap.get("reason"), market):
                     continue
                 if gap.get("end"):
                     start = _day(gap.get("start"))
                     begins = start if start is not None and start.year >= EPOCH_YEAR else None
                     end = _day(gap["end"]) or date.min
-                    coverage.gaps.append(Gap(endpoint, begins, end, str(gap.get("market") or "")))
+                    coverage.gaps.append(Gap(endpoint, begins, end, market))
         newest = False
     return coverage
 
@@ -248,12 +257,14 @@ def _not_read_yet(found: list[NotRead]) -> tuple[Cause, dict[str, Any]]:
     }
 
 
-def _note_not_read(coverage: Coverage, endpoint: str, reason: Any, market: str = "") -> bool:
-    """Whether a skip's notice or a gap's reason (as stored: {"id": …, "args": …}) says a product is not read yet;
-    noted once per endpoint, product and market."""
-    product = NOT_READ.get(str(reason.get("id"))) if isinstance(reason, Mapping) else None
-    if product is None:
+def _note_not_read(coverage: Coverage, endpoint: str, flagged: Any, text: Any, market: str = "") -> bool:
+    """Whether a skip or a gap is of a product not read yet: its `not_read` flag, or (a summary stored before the
+    flag) its notice's or reason's text id among LEGACY_IDS. Noted once per endpoint, product and market; the
+    product's name is looked up from that text (stored as {"id": …, "args": …})."""
+    text_id = str(text.get("id")) if isinstance(text, Mapping) else None
+    if flagged is not True and text_id not in LEGACY_IDS:
         return False
+    product = NOT_READ.get(text_id or "", UNNAMED)
     found = NotRead(endpoint, product.name, market, product.moves)
     if found not in coverage.not_read:
         coverage.not_read.append(found)

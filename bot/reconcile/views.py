@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from bot.reconcile.causes import NOT_READ
+from bot.reconcile.causes import NOT_READ, UNNAMED
 from bot.reconcile.results import AccountReconciliation, Outcome
 from i18n import Text, join, render, t, tn
 
@@ -28,5 +28,5 @@ def sync_line(result: AccountReconciliation, name: str, locale: str) -> str:
 def products(ids: Any, locale: str) -> str:
     """The products a `not_read_yet` cause names (catalogue ids, as stored), as a list in a sentence; an id that is
     no product's (a row stored by another version) is left out."""
-    known = {product.name for product in NOT_READ.values()}
+    known = {product.name for product in (*NOT_READ.values(), UNNAMED)}
     return join([Text.of(str(i)) for i in ids or () if i in known], locale) or "—"

@@ -61,7 +61,14 @@ class EndpointSync:
                 denied = error.notice is not None and not error.unused and not error.not_read
                 notice = error.notice or not_fetched
                 return await self.skipped(
-                    ctx, planned, notice, None, requests=run.report.requests, unused=unused, denied=denied
+                    ctx,
+                    planned,
+                    notice,
+                    None,
+                    requests=run.report.requests,
+                    unused=unused,
+                    denied=denied,
+                    not_read=error.not_read,
                 )
             if isinstance(error, RateLimited):
                 behind = _refusal_behind(error, ctx.target)
@@ -148,7 +155,8 @@ class EndpointSync:
     ) -> EndpointResult:
         profile, endpoint = ctx.target.profile, run.planned.endpoint
         gaps = [
-            SyncGap(endpoint, gap.start, gap.end, gap.reason) for gap in dict.fromkeys(run.report.gaps)
+            SyncGap(endpoint, gap.start, gap.end, gap.reason, not_read=gap.not_read)
+            for gap in dict.fromkeys(run.report.gaps)
         ]  # a retried fetch may report the same gap again
         covered_from = previous or (max(g.end for g in gaps if g.end) if gaps else None) or ctx.target.since
         notice: Text | None = None
@@ -201,6 +209,7 @@ class EndpointSync:
         requests: int = 0,
         unused: bool = False,
         denied: bool = False,
+        not_read: bool = False,
     ) -> EndpointResult:
         result = EndpointResult(
             planned.endpoint,
@@ -209,6 +218,7 @@ class EndpointSync:
             requests=requests,
             unused=unused,
             denied=denied,
+            not_read=not_read,
             diagnosis=diagnosis,
             notice=notice,
             label_text=planned.label_text,

@@ -41,6 +41,8 @@ class SyncGap:
     """History this sync could not bring: the range (None: open-ended) and why.
 
     `why` is a catalogue text; a `str` only where a fetcher not migrated yet still words its reason itself.
+    `not_read`: the range holds a product the account shows that Tallybot does not read yet (CoverageGap.not_read):
+    certainly missing, not out of the API's reach, and no file Tallybot reads fills it.
     """
 
     endpoint: Endpoint
@@ -48,6 +50,7 @@ class SyncGap:
     end: datetime | None
     why: Text | str
     market: str = ""
+    not_read: bool = False
 
     @property
     def reason(self) -> str:
@@ -60,6 +63,8 @@ class SyncGap:
             "end": _iso(self.end),
             "reason": stored(self.why),
             "market": self.market,
+            # Only when set: a summary stored before the flag (or without it) reads as an ordinary gap.
+            **({"not_read": True} if self.not_read else {}),
         }
 
 
@@ -83,6 +88,9 @@ class EndpointResult:
     notice: Text | None = None  # why it was skipped
     unused: bool = False  # skipped as a kind the account shows no sign of using: no history of it is missing
     denied: bool = False  # skipped because the key may not read this kind: its history is missing
+    # Skipped because the account holds a product of this kind that Tallybot does not read yet (KuCoin's unified
+    # futures, Gate's options alone): neither unused nor denied, its history is certainly missing.
+    not_read: bool = False
     markets_scanned: tuple[str, ...] = ()
     markets_not_scanned: Mapping[str, str] = field(default_factory=dict)  # market -> why not
     label_text: Text | str = ""  # the label as a catalogue text (`label` is its English), for views per locale
@@ -109,6 +117,7 @@ class EndpointResult:
             "note": stored(self.notice),
             **({"unused": True} if self.unused else {}),
             **({"denied": True} if self.denied else {}),
+            **({"not_read": True} if self.not_read else {}),
             "markets_scanned": len(self.markets_scanned),
             "markets_not_scanned": len(self.markets_not_scanned),
         }

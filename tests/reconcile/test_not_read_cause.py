@@ -36,13 +36,17 @@ def summary(*results: EndpointResult) -> dict[str, Any]:
     return {"endpoints": endpoints}
 
 
-def skipped(endpoint: Endpoint, notice: Text) -> EndpointResult:
-    # As bot/sync/endpoint.py records a fetcher's UnsupportedEndpoint with a notice (unused: no key fixes it).
-    return EndpointResult(endpoint, str(endpoint), EndpointStatus.SKIPPED, notice=notice, unused=True)
+def skipped(endpoint: Endpoint, notice: Text, *, not_read: bool = True) -> EndpointResult:
+    # As bot/sync/endpoint.py records a fetcher's UnsupportedEndpoint with a notice: not_read for a product not read
+    # yet (base.py), else unused (the account shows no sign of the kind).
+    return EndpointResult(
+        endpoint, str(endpoint), EndpointStatus.SKIPPED, notice=notice, unused=not not_read, not_read=not_read
+    )
 
 
 def with_gap(endpoint: Endpoint, reason: Text) -> EndpointResult:
-    gap = SyncGap(endpoint, START, END, reason)
+    # As bot/sync/endpoint.py records a fetcher's gap marked not_read (Gate's options, HTX's delivery futures).
+    gap = SyncGap(endpoint, START, END, reason, not_read=True)
     return EndpointResult(endpoint, str(endpoint), EndpointStatus.PARTIAL, gaps=(gap,))
 
 
@@ -91,7 +95,8 @@ def test_htx_s_delivery_futures_gap_from_an_older_run_stays_certain_history_miss
 
 
 def test_a_not_read_gap_naming_its_market_concerns_only_that_market_s_assets() -> None:
-    gap = SyncGap(Endpoint.FUTURES_TRADES, START, END, Text.of(COIN_MARGINED[DELIVERY_ACCOUNTS]), "ETH/USD:ETH")
+    delivery = Text.of(COIN_MARGINED[DELIVERY_ACCOUNTS])
+    gap = SyncGap(Endpoint.FUTURES_TRADES, START, END, delivery, "ETH/USD:ETH", not_read=True)
     run = summary(EndpointResult(Endpoint.FUTURES_TRADES, "futures_trades", EndpointStatus.PARTIAL, gaps=(gap,)))
     assert cause(run, asset="ETH", difference="3") == (
         Cause.NOT_READ_YET,
@@ -106,7 +111,7 @@ def test_a_certain_cause_found_first_still_comes_first_and_a_kind_never_used_is_
     failed = summary(skipped(Endpoint.FUTURES_TRADES, UNIFIED_NOT_READ))
     failed["endpoints"]["deposits"] = {"status": "failed"}
     assert cause(failed) == (Cause.ENDPOINT_FAILED, {"endpoints": ["deposits"]})
-    never_used = summary(skipped(Endpoint.FUTURES_TRADES, NO_FUTURES))
+    never_used = summary(skipped(Endpoint.FUTURES_TRADES, NO_FUTURES, not_read=False))
     assert cause(never_used, asset="SHIB") == (Cause.BEFORE_SYNC_FROM, {"date": "2026-09-01"})
 
 
