@@ -20,6 +20,7 @@ from bot.commands import publish_command_menus
 from bot.context import SERVICES_KEY, SETTINGS_KEY, Services
 from bot.instance import InstanceBusy, InstanceLock
 from bot.integrations import IntegrationService
+from bot.jobs.in_process import PRESS_TASK_KEY, InProcessJobs
 from bot.lifecycle import (
     HANDLE_SIGNALS_KEY,
     TAKEN_OVER,
@@ -95,6 +96,11 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     settings: Settings = application.bot_data[SETTINGS_KEY]
     found = await open_services(settings, application.bot.id)
     application.bot_data[SERVICES_KEY] = found
+    press_task = application.bot_data.get(PRESS_TASK_KEY)  # what /sync's handlers run for a press
+    if not settings.sync_workers and press_task is not None:  # /sync's queue in this process, for its whole life
+        found.sync_presses = InProcessJobs(
+            found.sync, found.background, press_task, bot=application.bot, open_messages=found.open_messages
+        )
     if found.instance is not None:
         found.instance.keep_alive(on_lost=lambda: stop_with(application, TAKEN_OVER))
         log.info(

@@ -11,7 +11,7 @@ import logging
 from enum import StrEnum
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.users import UserService
 from db.engine import Database
@@ -66,10 +66,26 @@ class OpenMessages:
         for chat_id, message_id, kind in rows:
             # Progress messages are sent in a private chat, whose id is its user's Telegram id: the user's
             # stored language (English for a chat that is not a known user's).
-            text = t(LEFT_OPEN.get(kind, LEFT_OPEN[SYNC]), locale=await users.locale(chat_id))
-            try:
-                await bot.edit_message_text(text, chat_id, message_id)
-            except TelegramError as problem:  # deleted by the user, chat blocked: nothing left to close
-                log.info("could not close a progress message left open: %s", type(problem).__name__)
+            await self._say_interrupted(bot, chat_id, message_id, kind, await users.locale(chat_id))
             await self.closed(chat_id, message_id)
         return len(rows)
+
+    async def interrupt(self, bot: Bot, chat_id: int, message_id: int, kind: str, locale: str) -> None:
+        """Close a message this instance opened for work that will not run (cancelled at shutdown before it
+        started) as the next instance closes those left open. Telegram unreachable: recorded open, so the next
+        instance does."""
+        if not await self._say_interrupted(bot, chat_id, message_id, kind, locale):
+            await self.opened(chat_id, message_id, kind)
+
+    @staticmethod
+    async def _say_interrupted(bot: Bot, chat_id: int, message_id: int, kind: str, locale: str) -> bool:
+        """Whether the message is closed (or gone: deleted by the user, the chat blocked)."""
+        text = t(LEFT_OPEN.get(kind, LEFT_OPEN[SYNC]), locale=locale)
+        try:
+            await bot.edit_message_text(text, chat_id, message_id)
+        except (BadRequest, Forbidden) as problem:  # deleted by the user, chat blocked: nothing left to close
+            log.info("could not close a progress message left open: %s", type(problem).__name__)
+        except TelegramError as problem:
+            log.info("could not close a progress message left open: %s", type(problem).__name__)
+            return False
+        return True

@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.context import services
 from bot.integrations import IntegrationSummary
-from bot.jobs.in_process import InProcessJobs, InProcessPress
+from bot.jobs.in_process import PRESS_TASK_KEY, InProcessPress, PressTask
 from bot.jobs.interface import SyncJobs
 from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
 from bot.jobs.queue import SyncQueue
@@ -28,13 +28,11 @@ from handlers.callbacks import STATUS, SYNC, TROUBLESHOOT_ACCOUNT, SyncScope, sy
 from handlers.closing import always_closed
 from handlers.live import LiveMessage
 from handlers.locale import locale_of
-from handlers.quote_scan import start_quote_scans
+from handlers.quote_scan import quote_scans_due, start_quote_scans
 from handlers.sync_views import diagnosis_lines
 from i18n import msgid, render, t
 
 log = logging.getLogger(__name__)
-
-JOBS_KEY = "tallybot.sync_jobs"  # bot_data: the in-process queue (bot/jobs/in_process.py) of the embedded deployment
 
 
 def sync_button(label: str, integration_id: int | None) -> InlineKeyboardButton:
@@ -87,16 +85,14 @@ async def on_sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def sync_jobs(context: ContextTypes.DEFAULT_TYPE) -> AbstractAsyncContextManager[SyncJobs]:
     """The queue this deployment's /sync hands its accounts to, chosen by its database: with sync workers
     (PostgreSQL), procrastinate's, opened for the length of a press (no connection held between presses); otherwise
-    the bot's own process, one queue the application holds (its claims span presses; its tasks are the services'
-    background work, cancelled at shutdown)."""
+    the bot's own process, the one queue its services hold from start-up (bot/app.py: its claims span presses; its
+    tasks are the services' background work, cancelled at shutdown)."""
     svc = services(context)
     if svc.settings.sync_workers:
         return SyncQueue(svc.settings)
-    held = context.application.bot_data.get(JOBS_KEY)
-    if not isinstance(held, InProcessJobs) or held.background is not svc.background:  # first press, or new services
-        held = InProcessJobs(svc.sync, svc.background, functools.partial(run_press, context.application))
-        context.application.bot_data[JOBS_KEY] = held
-    return contextlib.nullcontext(held)
+    if svc.sync_presses is None:
+        raise RuntimeError("the in-process sync queue is not built (post_init has not run)")
+    return contextlib.nullcontext(svc.sync_presses)
 
 
 async def start_sync(
@@ -227,8 +223,10 @@ async def _sync_and_report(
     results = [result for result in outcomes if result is not None]
     elapsed = time.monotonic() - started
     # Their leases are released: a /sync sent on reading the summary below starts a new sync rather than being told
-    # "already running" while this task still closes up.
-    press.release()
+    # "already running" while this task still closes up; unless the summary announces a quote scan of the account,
+    # whose claim goes on from the press's to the scan's (a /sync then is told at once that a sync of it runs).
+    scans = quote_scans_due(svc.sync, results, checked)
+    press.release(keep=scans.keys())
     await live.close(sync_views.progress(events, names, locale))
     if results:
         offered = await autosync.offers(context, results, locale)
@@ -246,7 +244,7 @@ async def _sync_and_report(
             text += "\n\n" + "\n".join(lines)
         await outbound.send(context.bot, chat_id, text, keyboard)
         # A quote balance the history does not explain: its markets are scanned now that the summary is shown.
-        start_quote_scans(context, chat_id, telegram_user_id, results, checked, locale)
+        start_quote_scans(context, press, results, scans)
 
 
 class SharedMessageView:
@@ -346,6 +344,9 @@ async def on_troubleshoot(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    # What the in-process sync queue (bot/jobs/in_process.py), built at start-up, runs for a press.
+    press_task: PressTask = functools.partial(run_press, application)
+    application.bot_data[PRESS_TASK_KEY] = press_task
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("sync", sync_command, filters=private))
     application.add_handler(CommandHandler("status", status_command, filters=private))

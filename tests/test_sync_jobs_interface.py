@@ -1,6 +1,7 @@
 """The one small interface a /sync press asks (bot/jobs/interface.py `SyncJobs`): procrastinate's queue and the bot's
 own process both implement it (checked by mypy, as the product is), and the in-process one answers a second press for
-an account whose sync it runs "running" instead of starting another."""
+an account whose sync it runs "running" instead of starting another, also while the quote scan that follows a press's
+summary holds the account (the bot's stories: tests/test_sync_claims_e2e.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from pathlib import Path
 
 import pytest
 from mypy import api as mypy_api
+from telegram import Bot
 
 from bot.context import BackgroundWork
 from bot.integrations import IntegrationService
-from bot.jobs.in_process import InProcessJobs, InProcessPress
+from bot.jobs.in_process import InProcessJobs, InProcessPress, PressTask
 from bot.jobs.order import JobInQueue, QueuedSync, SyncOrder
+from bot.open_messages import OpenMessages
 from bot.sync import SyncService
 from bot.sync.lease import Lease
 from bot.vault import KeyRing, Vault, generate_key
 from connectors.clients import ClientPool
 from db.engine import Database
 from db.types import utcnow
+from sandbox.botapi import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +80,18 @@ async def sync(database: Database) -> AsyncIterator[SyncService]:
         await pool.close()
 
 
+@pytest.fixture
+async def bot(telegram: BotApiEmulator) -> AsyncIterator[Bot]:
+    async with Bot(telegram.token, base_url=telegram.base_url) as running:
+        yield running
+
+
+def queue(sync: SyncService, background: BackgroundWork, task: PressTask, bot: Bot) -> InProcessJobs:
+    return InProcessJobs(
+        sync, background, task, bot=bot, open_messages=OpenMessages(sync.database, bot.id, "this-host:1:test")
+    )
+
+
 class HeldPresses:
     """A press task that runs until let go, so a second press arrives while the first one's syncs run."""
 
@@ -103,13 +119,13 @@ def order(integration_id: int, name: str, message_id: int) -> SyncOrder:
 
 
 async def test_a_second_press_for_an_account_being_synced_is_answered_running_and_the_next_after_it_runs(
-    sync: SyncService,
+    sync: SyncService, bot: Bot
 ) -> None:
     binance = await sync.integrations.add_file_only(1001, exchange_id="binance", account_name="Binance-1")
     bybit = await sync.integrations.add_file_only(1001, exchange_id="bybit", account_name="Bybit-1")
     background = BackgroundWork()
     presses = HeldPresses()
-    jobs = InProcessJobs(sync, background, presses)
+    jobs = queue(sync, background, presses, bot)
     running = JobInQueue(QueuedSync.RUNNING, None, None, None)
 
     first = await jobs.defer_press([order(binance.id, "Binance-1", 50)])
@@ -133,14 +149,56 @@ async def test_a_second_press_for_an_account_being_synced_is_answered_running_an
 
 
 async def test_an_account_whose_lease_another_process_holds_is_answered_running_without_progress(
-    sync: SyncService,
+    sync: SyncService, bot: Bot
 ) -> None:
     binance = await sync.integrations.add_file_only(1001, exchange_id="binance", account_name="Binance-1")
     bybit = await sync.integrations.add_file_only(1001, exchange_id="bybit", account_name="Bybit-1")
     elsewhere = Lease(sync.database, binance.id, ttl=timedelta(minutes=5), clock=utcnow, holder="other-host:1:x")
     assert await elsewhere.acquire() is not None
-    jobs = InProcessJobs(sync, BackgroundWork(), HeldPresses())
+    jobs = queue(sync, BackgroundWork(), HeldPresses(), bot)
 
     asked = await jobs.in_queue([binance.id, bybit.id])
 
     assert asked == {binance.id: JobInQueue(QueuedSync.RUNNING, None, None, None)}
+
+
+class ScanAfterSummary:
+    """A press whose syncs end and whose summary announces a scan of its first account: the press lets its accounts
+    go but that one, and the scan holds it until let go."""
+
+    def __init__(self) -> None:
+        self.summary_sent = asyncio.Event()
+        self.scan_runs = asyncio.Event()
+        self.scan_may_end = asyncio.Event()
+
+    async def __call__(self, press: InProcessPress) -> None:
+        scanned = press.orders[0].integration_id
+        press.release(keep=[scanned])
+        self.summary_sent.set()
+        press.follow_up(scanned, self.scan(), "quote-scan")
+
+    async def scan(self) -> None:
+        self.scan_runs.set()
+        await self.scan_may_end.wait()
+
+
+async def test_the_scan_after_a_summary_holds_its_account_from_the_press_to_its_own_end(
+    sync: SyncService, bot: Bot
+) -> None:
+    binance = await sync.integrations.add_file_only(1001, exchange_id="binance", account_name="Binance-1")
+    bybit = await sync.integrations.add_file_only(1001, exchange_id="bybit", account_name="Bybit-1")
+    press = ScanAfterSummary()
+    jobs = queue(sync, BackgroundWork(), press, bot)
+    running = JobInQueue(QueuedSync.RUNNING, None, None, None)
+
+    await jobs.defer_press([order(binance.id, "Binance-1", 50), order(bybit.id, "Bybit-1", 50)])
+    await press.summary_sent.wait()
+    on_summary = await jobs.in_queue([binance.id, bybit.id])
+    await press.scan_runs.wait()
+    during_scan = await jobs.defer_press([order(binance.id, "Binance-1", 51)])
+    press.scan_may_end.set()
+    after_scan = await until_free(jobs, [binance.id])
+
+    assert on_summary == {binance.id: running}, "the scanned account stays claimed; the other one is free"
+    assert during_scan == {binance.id: running}
+    assert after_scan == {}

@@ -1,9 +1,9 @@
 """Automatic sync's one task function, for both deployments, and the notices it sends.
 
 `auto_sync` syncs one account and tells its problem: the embedded deployment (SQLite, one process) runs it in the
-bot's process (`InProcessJobs`), a deployment with sync workers runs it in a worker (bot/jobs/auto_tasks.py defers it
-with the account's lock). `due_pass` is the pass over due accounts both run: the bot's JobQueue tick in the first,
-procrastinate's periodic task in the second; each hands the due accounts to its `AutoSyncJobs`.
+bot's process (`InProcessAutoSyncs`), a deployment with sync workers runs it in a worker (bot/jobs/auto_tasks.py
+defers it with the account's lock). `due_pass` is the pass over due accounts both run: the bot's JobQueue tick in the
+first, procrastinate's periodic task in the second; each hands the due accounts to its `AutoSyncJobs`.
 """
 
 from __future__ import annotations
@@ -70,9 +70,10 @@ class AutoSyncJobs(Protocol):
         ...
 
 
-class InProcessJobs:
-    """The embedded deployment: the task function runs in the bot's process, one account after another (a daily
-    account waits minutes at most, and the bot's own syncs keep the rest of its capacity)."""
+class InProcessAutoSyncs:
+    """`AutoSyncJobs` of the embedded deployment: each due account's automatic sync runs in the bot's process, there
+    and then, one account after another (a daily account waits minutes at most, and the bot's own syncs keep the rest
+    of its capacity). Not /sync's queue (bot/jobs/in_process.py `InProcessJobs`)."""
 
     def __init__(self, work: AutoSyncWork) -> None:
         self.work = work
@@ -85,6 +86,10 @@ class InProcessJobs:
         except Exception as error:
             log.warning("automatic sync of integration %d failed: %s", order.integration_id, type(error).__name__)
         return True
+
+
+# The name handlers/autosync.py still imports, until it takes the one above (it is not this change's to edit).
+InProcessJobs = InProcessAutoSyncs
 
 
 async def due_pass(work: AutoSyncWork, jobs: AutoSyncJobs) -> None:
