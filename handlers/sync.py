@@ -205,10 +205,11 @@ async def _sync_and_report(
     started = time.monotonic()
     reconciler = ReconcileService(svc.database, svc.integrations, svc.pool)
     checked: dict[int, AccountReconciliation] = {}
+    refused: dict[int, str] = {}  # by line: another sync took the account between the press's look and its task
 
     async def one(index: int, order: SyncOrder) -> SyncResult | None:
         # The same per-account task a worker's sync job runs (bot/jobs/step.py), shown in its line of this message.
-        view = SharedMessageView(context, order, live, events, index, names)
+        view = SharedMessageView(context, order, live, events, index, names, refused)
         synced = await sync_account_task(svc.sync, reconciler, telegram_user_id, order.integration_id, view)
         if synced is None:
             return None
@@ -227,7 +228,7 @@ async def _sync_and_report(
     # whose claim goes on from the press's to the scan's (a /sync then is told at once that a sync of it runs).
     scans = quote_scans_due(svc.sync, results, checked)
     press.release(keep=scans.keys())
-    await live.close(sync_views.progress(events, names, locale))
+    await live.close(_closing_text(events, names, refused, locale))
     if results:
         offered = await autosync.offers(context, results, locale)
         show = InlineKeyboardButton(t("status.button.show", locale=locale), callback_data=first.status_button)
@@ -247,6 +248,21 @@ async def _sync_and_report(
         start_quote_scans(context, press, results, scans)
 
 
+def _closing_text(events: list[ProgressEvent | None], names: list[str], refused: dict[int, str], locale: str) -> str:
+    """The progress message as the press leaves it: each account's last progress, or, for an account another sync
+    took first, that answer in its line instead of "⏸ waiting" (a line that would never move); when that is every
+    account, only those answers, as a press refused before its task started is answered (`_hand_over`)."""
+    if len(refused) == len(names):
+        return "\n\n".join(refused[index] for index in range(len(names)))
+    if not refused:
+        return sync_views.progress(events, names, locale)
+    lines = [
+        refused.get(index) or _without_header(sync_views.progress([event], [name], locale), locale)
+        for index, (event, name) in enumerate(zip(events, names, strict=True))
+    ]
+    return "\n\n".join([t("sync.started", locale=locale), *lines])
+
+
 class SharedMessageView:
     """One account of a /sync in the bot's process: its line in the progress message all its accounts share."""
 
@@ -258,9 +274,10 @@ class SharedMessageView:
         events: list[ProgressEvent | None],
         index: int,
         names: list[str],
+        refused: dict[int, str],
     ) -> None:
         self.context, self.order, self.live = context, order, live
-        self.events, self.index, self.names = events, index, names
+        self.events, self.index, self.names, self.refused = events, index, names, refused
 
     def show(self, event: ProgressEvent) -> None:
         self.events[self.index] = event
@@ -273,9 +290,10 @@ class SharedMessageView:
     async def not_run(self, problem: SyncError) -> None:
         """Not retried: the user is watching, and is told it runs elsewhere (or why it stopped)."""
         order = self.order
-        if isinstance(problem, SyncAlreadyRunning):  # started between our check and here
+        if isinstance(problem, SyncAlreadyRunning):  # started elsewhere (its lease) between the press's look and here
             running = JobInQueue(QueuedSync.RUNNING, None, None, problem.progress)
-            await tell_queued(self.context, order.chat_id, order.account_name, running, order.locale)
+            # Said in its line when the message closes: the line would otherwise stay "⏸ waiting".
+            self.refused[self.index] = already_text(order.account_name, running, order.locale)
         else:
             await outbound.send(self.context.bot, order.chat_id, escape(render(problem.text, order.locale)))
 

@@ -5,16 +5,21 @@ sees it: one answer at once, and never a "⏸ waiting" progress message left beh
    /sync sent on reading the summary (before the scan has even taken the account's lease) and one sent while the
    scan's own sync runs are both answered "already running", and nothing else; once the scan has reported, /sync
    syncs again.
-2. A press whose task shutdown cancels before its first step: its progress message says the sync was interrupted.
+2. A press whose account another process (an automatic sync, another replica) took between the press's look and its
+   task: its progress message becomes that answer, with no second message beside it.
+3. A press whose task shutdown cancels before its first step: its progress message says the sync was interrupted.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from bot.context import SERVICES_KEY, Services
 from bot.jobs.order import SyncOrder
+from bot.sync.lease import Lease
+from db.types import utcnow
 from sandbox.botapi import BotApiEmulator
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
@@ -62,6 +67,30 @@ async def test_a_sync_pressed_right_after_the_summary_is_told_the_scan_runs_and_
     assert told_during.startswith("⏳ A sync of Binance-1 is already running"), told_during
     assert not [text for text in between if "⏸" in text], between
     assert "Sync finished" in synced_again
+
+
+async def test_a_press_whose_account_another_process_took_first_is_answered_in_its_own_message(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    settings = settings_for(telegram, tmp_path)
+    async with running_bot(settings) as app:
+        services: Services = app.bot_data[SERVICES_KEY]
+        jobs = services.sync_presses
+        assert jobs is not None
+        account = await services.integrations.add_file_only(1001, exchange_id="binance", account_name="Binance-1")
+        # Taken after the press looked (the lease was free then) and before its task runs the sync.
+        elsewhere = Lease(services.database, account.id, ttl=timedelta(minutes=5), clock=utcnow, holder="other:1:x")
+        assert await elsewhere.acquire() is not None
+        shown = await app.bot.send_message(ada.chat_id, "🔄 Syncing…\n\nBinance-1\n  ⏸ waiting")
+        order = SyncOrder(1001, account.id, "Binance-1", ada.chat_id, shown.message_id, "en", "st:show")
+        await jobs.defer_press([order])
+        await telegram.wait_until(lambda: "already" in (telegram.message(ada.chat_id, shown.message_id).text or ""))
+        await asyncio.sleep(0.5)  # anything the press would still send
+        left = telegram.message(ada.chat_id, shown.message_id).text
+        after = [m.text for m in telegram.bot_messages(ada.chat_id) if m.message_id > shown.message_id]
+
+    assert left == "⏳ A sync of Binance-1 is already running. Check /status in a minute."
+    assert after == []
 
 
 async def test_a_press_cancelled_at_shutdown_before_its_task_starts_says_the_sync_was_interrupted(
