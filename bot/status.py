@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile import AccountReconciliation, ReconcileService
+from bot.reconcile.causes import fillable_by_file
 from bot.sync.stored import endpoint_reason, gap_reason
 from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
@@ -44,9 +46,12 @@ class AccountStatus:
     expires_soon: bool
     reconciliation: AccountReconciliation | None = None
     checks_balances: bool = False  # the exchange's balances are read after every sync
-    # The last sync's gaps (start, end); start None: from the account's start.
+    # The last sync's gaps an uploaded file could fill (start, end); start None: from the account's start.
     gaps: tuple[tuple[datetime | None, datetime], ...] = ()
-    gaps_filed: bool = False  # every gap holds records from an uploaded file
+    gaps_filed: bool = False  # every such gap holds records from an uploaded file
+    # The last sync has a gap no file Tallybot reads can fill: a product it does not read yet (Gate's options, HTX's
+    # delivery futures), whose history is certainly missing whatever was uploaded.
+    unfillable: bool = False
 
     @property
     def state(self) -> str:
@@ -63,7 +68,9 @@ class AccountStatus:
         only_out_of_reach = all(
             line.status != "partial" or line.error_code == DiagnosisCode.LOOKBACK_LIMIT for line in self.endpoints
         ) and not any(line.status == "failed" for line in self.endpoints)
-        if status == IntegrationStatus.PARTIAL and proven and only_out_of_reach and (self.gaps_filed or not self.gaps):
+        # A product not read yet is no such gap: no upload Tallybot reads brings its history.
+        filled = not self.unfillable and (self.gaps_filed or not self.gaps)
+        if status == IntegrationStatus.PARTIAL and proven and only_out_of_reach and filled:
             return IntegrationStatus.OK
         return status
 
@@ -138,9 +145,10 @@ class StatusService:
         ]
 
     async def _gaps_filed(self, integration_id: int, latest: SyncRun | None) -> bool:
-        """Whether every gap of the last sync holds records from an uploaded file."""
+        """Whether every gap of the last sync holds records from an uploaded file: never while one is a product no
+        file Tallybot reads holds (any file's record falls inside its range, and fills none of it)."""
         spans = _gaps_of(latest)
-        if not spans:
+        if not spans or _unfillable(latest):
             return False
         async with self.database.reader() as session:
             for start, end in spans:
@@ -210,18 +218,27 @@ class StatusService:
             missing_ranges=tuple(dict.fromkeys(gaps)),
             expires_soon=expires_soon,
             gaps=_gaps_of(latest),
+            unfillable=_unfillable(latest),
         )
 
 
-def _gaps_of(latest: SyncRun | None) -> tuple[tuple[datetime | None, datetime], ...]:
+def _stored_gaps(latest: SyncRun | None) -> list[dict[str, Any]]:
     if latest is None:
-        return ()
+        return []
+    return [gap for result in (latest.summary.get("endpoints") or {}).values() for gap in result.get("gaps") or ()]
+
+
+def _unfillable(latest: SyncRun | None) -> bool:
+    return any(not fillable_by_file(gap) for gap in _stored_gaps(latest))
+
+
+def _gaps_of(latest: SyncRun | None) -> tuple[tuple[datetime | None, datetime], ...]:
+    """The last sync's gaps an uploaded file could fill (history out of the API's reach, a failed range)."""
     spans: list[tuple[datetime | None, datetime]] = []
-    for result in (latest.summary.get("endpoints") or {}).values():
-        for gap in result.get("gaps") or ():
-            if gap.get("end"):
-                start = _moment(gap["start"]) if gap.get("start") else None
-                spans.append((start if start is not None and start.year >= 1990 else None, _moment(gap["end"])))
+    for gap in _stored_gaps(latest):
+        if fillable_by_file(gap) and gap.get("end"):
+            start = _moment(gap["start"]) if gap.get("start") else None
+            spans.append((start if start is not None and start.year >= 1990 else None, _moment(gap["end"])))
     return tuple(spans)
 
 

@@ -66,6 +66,9 @@ class Product:
     # The coins its history can move, where the exchange documents one account for the product; None: the fetcher
     # cannot tell (its skip or gap names no settlement coin), so every asset may be concerned.
     moves: frozenset[str] | None = None
+    # Whether a file Tallybot reads (connectors/files) can hold its history, so an upload fills its gap: none of the
+    # products below has one (their causes send the user to Tallybot's template).
+    file_reader: bool = False
 
 
 NOT_READ: dict[str, Product] = {
@@ -257,14 +260,29 @@ def _not_read_yet(found: list[NotRead]) -> tuple[Cause, dict[str, Any]]:
     }
 
 
-def _note_not_read(coverage: Coverage, endpoint: str, flagged: Any, text: Any, market: str = "") -> bool:
-    """Whether a skip or a gap is of a product not read yet: its `not_read` flag, or (a summary stored before the
-    flag) its notice's or reason's text id among LEGACY_IDS. Noted once per endpoint, product and market; the
-    product's name is looked up from that text (stored as {"id": …, "args": …})."""
+def not_read_product(flagged: Any, text: Any) -> Product | None:
+    """The product a stored skip or gap says is not read yet (None: it says no such thing): its `not_read` flag,
+    or (a summary stored before the flag) its notice's or reason's text id among LEGACY_IDS. The product is looked
+    up from that text (stored as {"id": …, "args": …})."""
     text_id = str(text.get("id")) if isinstance(text, Mapping) else None
     if flagged is not True and text_id not in LEGACY_IDS:
+        return None
+    return NOT_READ.get(text_id or "", UNNAMED)
+
+
+def fillable_by_file(gap: Mapping[str, Any]) -> bool:
+    """Whether an uploaded file could fill a stored gap: history out of the API's reach can, a product Tallybot
+    does not read yet only when a file reader holds it."""
+    product = not_read_product(gap.get("not_read"), gap.get("reason"))
+    return product is None or product.file_reader
+
+
+def _note_not_read(coverage: Coverage, endpoint: str, flagged: Any, text: Any, market: str = "") -> bool:
+    """Whether a skip or a gap is of a product not read yet (not_read_product); noted once per endpoint, product
+    and market."""
+    product = not_read_product(flagged, text)
+    if product is None:
         return False
-    product = NOT_READ.get(text_id or "", UNNAMED)
     found = NotRead(endpoint, product.name, market, product.moves)
     if found not in coverage.not_read:
         coverage.not_read.append(found)

@@ -84,13 +84,13 @@ def test_the_unnamed_product_reads_in_english_and_japanese() -> None:
     args = {"endpoints": ["futures_trades"], "products": ["reconcile.product.unnamed"]}
     sol = AssetBalance("SOL", Decimal(0), Decimal("2.5"), str(Cause.NOT_READ_YET), args)
     assert cause_line(sol, "Bybit", "en") == (
-        "Certainly missing: the account shows a product named in /status on the line of its kind of history, which "
-        "Tallybot does not read from Bybit yet. Tallybot cannot read Bybit's export of them either: take them from "
-        "that export and add them with Tallybot's template (/upload template)."
+        "Certainly missing: the account shows a product named in /status, which Tallybot does not read from Bybit "
+        "yet. Tallybot cannot read Bybit's export of them either: take them from that export and add them with "
+        "Tallybot's template (/upload template)."
     )
     assert cause_line(sol, "Bybit", "ja") == (
-        "確実に不足しています: /status の該当する履歴の種類の行に記した商品の履歴を、Tallybot は Bybit からまだ読み取れ"
-        "ません（このアカウントには利用の形跡があります）。Bybit のそのエクスポートも Tallybot では読み込めないため、"
+        "確実に不足しています: /status に記した商品の履歴を、Tallybot は Bybit からまだ読み取れません"
+        "（このアカウントには利用の形跡があります）。Bybit のそのエクスポートも Tallybot では読み込めないため、"
         "エクスポートの内容を Tallybot のテンプレート（/upload template）に記入して追加してください。"
     )
 
