@@ -37,7 +37,9 @@ SINCE = datetime(2026, 6, 1, tzinfo=UTC)  # the account's sync-from date
 REACH = datetime(2026, 9, 2, tzinfo=UTC)  # 90 days before the sync
 SYNCED = datetime(2026, 12, 1, tzinfo=UTC)
 # As connectors/fetchers/windows.py words a walk's reach gap.
-PHRASE = get_profile("htx").endpoint(Endpoint.FUTURES_TRADES, "normal").phrase
+SPEC = get_profile("htx").endpoint(Endpoint.FUTURES_TRADES, "normal")
+assert SPEC is not None
+PHRASE = SPEC.phrase
 REACH_TEXT = Text.of("sync.gap.lookback", name="HTX", days=90, phrase=PHRASE)
 DELIVERY = Text.of(COIN_MARGINED[DELIVERY_ACCOUNTS])
 
