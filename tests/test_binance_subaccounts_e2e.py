@@ -2,8 +2,8 @@
 /sync. The master sent 300 USDT to sub-account alice and received 120 USDT back from her (her 50 USDT to bob is not
 the master's money) and 70 USDT from bob that only Binance's spot transfer list shows (the 300 and the 120 are in both
 master lists and stored once). Its USDⓈ-M futures wallet received 750 USDT from alice's and sent 200 USDT to bob's
-and 120 USDT to alice's (that one a universal transfer between futures wallets, which the futures list shows too:
-stored once); its COIN-M wallet received 0.015 BTC from bob's (alice's 90 USDT to bob is not the master's). Tallybot
+and 120 USDT to alice's (that one a universal transfer between futures wallets, found in the universal history);
+its COIN-M wallet received 0.015 BTC from bob's (alice's 90 USDT to bob is not the master's). Tallybot
 stores the seven moves as withdrawals and deposits of the master's account (named with the internal transfers in the
 summary), so the balances Binance reports, the futures wallets' too, are explained and the account is green. A
 sub-account's own key, connected the same way, is green too with its moves to and from the master.
@@ -55,9 +55,10 @@ async def test_money_moved_between_sub_accounts_and_master_is_explained(
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
         futures_lists = bn.requests.count("/sapi/v1/sub-account/futures/internalTransfer")
 
-    # Master: spot 300 USDT to alice, 120 back from her, 70 from bob; futures 750 USDT from alice, 200 to bob, 120 to
-    # alice (universal and futures lists: once), 0.015 BTC from bob. Sub-account: 250 in from the master, 40 out to a
-    # sibling (the 15 still in progress waits for the next sync). No other internal transfer here.
+    # Master: spot 300 USDT to alice, 120 back from her, 70 from bob (3); futures 750 USDT from alice, 200 to bob,
+    # 0.015 BTC from bob (the futures list: 3) and 120 USDT to alice (the universal list: 1). Sub-account: 250 in
+    # from the master, 40 out to a sibling (the 15 still in progress waits for the next sync). No other internal
+    # transfer here.
     assert f"internal transfers {moves}" in summary, summary
     assert RECONCILED in summary, summary
     assert "🟢 Binance-1" in status, status

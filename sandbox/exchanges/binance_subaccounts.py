@@ -30,8 +30,11 @@
   errors' "Data sent for parameter '%s' is not valid."), no start: from that month's start; ``page`` (default 1),
   ``limit`` (default 50, max 500); ``{"success": true, "futuresType": n, "transfers": [{from, to, asset, qty, tranId,
   time}]}``, the sub-account's moves both ways (the example lists bbb@test.com as receiver and as sender), newest
-  first (no order stated). No page says whether the universal history's moves between futures wallets are listed
-  here too: the emulator lists them here with their ``tranId`` (the overlap that would count a move twice).
+  first (no order stated). Its rows are those of its own mechanism, ``POST /sapi/v1/sub-account/futures/
+  internalTransfer`` (Sub-account Futures Asset Transfer: ``fromEmail``, ``toEmail``, ``futuresType``, ``asset``,
+  ``amount``), as the universal history's are those of ``POST /sapi/v1/sub-account/universalTransfer``. No page
+  says whether a universal move between futures wallets is listed here too, nor under which id: the emulator claims
+  no such overlap and lists each scripted move in the history of the mechanism that made it.
 
 Who may ask, as a live mainnet log recorded it (an account with no sub-account function): the master lists answer
 400 ``{"code": -8012, "msg": "Sub-account function is not enabled."}``; the sub-account list from a key that is not a
@@ -61,7 +64,7 @@ have the plain master's spot moves):
 | master-futures | 22 | alice's USDⓈ-M wallet to the master's, futures list | +750 USDT (USDⓈ-M) |
 | master-futures | 14 | the master's USDⓈ-M wallet to bob's, futures list | -200 USDT (USDⓈ-M) |
 | master-futures | 11 | alice to bob, USDⓈ-M, futures list (not the master's money) | – |
-| master-futures | 9 | the master's USDT_FUTURE to alice's, universal and futures list (one tranId) | -120 USDT |
+| master-futures | 9 | the master's USDT_FUTURE to alice's, a universal transfer: universal list only | -120 USDT |
 | master-futures | 6 | bob's COIN-M wallet to the master's, futures list | +0.015 BTC (COIN-M) |
 | master-old-futures | 40 | alice's COIN-M wallet to the master's: older than the list's month | +0.04 BTC (COIN-M) |
 """
@@ -107,7 +110,7 @@ class SubAccountScript:
     sub_history: tuple[Json, ...] = ()
     universal: tuple[Json, ...] = ()
     spot_only: tuple[Json, ...] = ()  # moves the spot transfer list shows and the universal one does not
-    futures: tuple[Json, ...] = ()  # the futures transfer list's own rows, each with its `futuresType`
+    futures: tuple[Json, ...] = ()  # moves made by the futures transfer (its list's rows), each with its `futuresType`
     subs: tuple[str, ...] = ()
     deposits: tuple[DepositRecord, ...] = ()
     created_ms: int = 1544433328000  # the sub-accounts' createTime (the list's example value unless scripted)
@@ -151,16 +154,6 @@ class SubAccountScript:
             for _, sign in _master_sides(row, row["from"], row["to"]):
                 add(row["futuresType"], row["asset"], sign * Decimal(row["qty"]))
         return change
-
-    def futures_rows(self) -> list[Json]:
-        """Every row the futures transfer list holds: its own and the universal moves between futures wallets."""
-        mirrored = [
-            _futures(FUTURES_ACCOUNTS[r["toAccountType"]], r["fromEmail"], r["toEmail"], r["asset"], r["amount"])
-            | {"tranId": r["tranId"], "time": r["createTimeStamp"]}
-            for r in self.universal
-            if r["fromAccountType"] == r["toAccountType"] and r["toAccountType"] in FUTURES_ACCOUNTS
-        ]
-        return [*self.futures, *mirrored]
 
 
 def _master_sides(row: Json, sender: str, receiver: str) -> list[tuple[str, int]]:
@@ -225,6 +218,7 @@ def script_sub_accounts(role: str, seed: int, now_ms: int) -> SubAccountScript:
         created = ago(45)
         futures: tuple[Json, ...] = ()
         if role != MASTER:
+            # Made by the universal transfer: its history lists it; no page says the futures list does too.
             between_futures = {"fromAccountType": "USDT_FUTURE", "toAccountType": "USDT_FUTURE"}
             universal += (_universal(MASTER_EMAIL, ALICE, "120", next(tran), ago(9)) | between_futures,)
             futures = (
@@ -410,7 +404,7 @@ class SubAccountBook:
         low, high = start if start is not None else reach, end if end is not None else call.now_ms
         chosen = [
             r
-            for r in self.script.futures_rows()
+            for r in self.script.futures
             if r["futuresType"] == kind and email in (r["from"], r["to"]) and low <= r["time"] <= high
         ]
         chosen.sort(key=lambda r: -int(r["time"]))

@@ -211,11 +211,12 @@ async def master() -> AsyncIterator[Any]:
 
 
 async def test_the_futures_transfer_list_answers_in_the_documented_shape(master: Any) -> None:
-    # alice's USDⓈ-M moves: 750 USDT to the master, 90 to bob, 120 from the master (the universal move between
-    # futures wallets); her COIN-M list is empty.
+    # alice's USDⓈ-M moves made by the futures transfer: 750 USDT to the master, 90 to bob (the master's 120 USDT to
+    # her futures wallet was a universal transfer: its own history lists it, this one does not); her COIN-M list is
+    # empty.
     usdm = await master.sapiGetSubAccountFuturesInternalTransfer({"email": ALICE, "futuresType": 1})
     coinm = await master.sapiGetSubAccountFuturesInternalTransfer({"email": ALICE, "futuresType": 2})
-    assert sorted(row["qty"] for row in usdm["transfers"]) == ["120", "750", "90"]
+    assert sorted(row["qty"] for row in usdm["transfers"]) == ["750", "90"]
     assert shape_differences(FUTURES_TRANSFERS, usdm) == []
     assert coinm == {"success": True, "futuresType": 2, "transfers": []}
 

@@ -9,10 +9,12 @@ tranId, time}]}` with no status (each row a move made). docs/exchange-apis/binan
 Whose money: the list of one sub-account holds its moves both ways (the page's example lists bbb@test.com once as
 receiver, once as sender). A row whose other side is not among the master's sub-accounts is the master's futures
 wallet: money to it is a DEPOSIT, from it a WITHDRAWAL; a row between two sub-accounts is not this account's money.
-Each is keyed `subaccount:<tranId>`, as the other sub-account lists: a move the universal history lists too (a
-universal transfer between futures wallets) is one row in the store if Binance gives it the same `tranId` there. No
-page says it does (nor that the universal history lists these moves at all); if the ids differed, the move would be
-counted twice and the master's reconciliation would show it.
+Each is keyed `subaccount:<tranId>`, as the other sub-account lists. The list is the history of one mechanism,
+`POST /sapi/v1/sub-account/futures/internalTransfer` (Sub-account Futures Asset Transfer), as the universal history
+is of `POST /sapi/v1/sub-account/universalTransfer`; no page says either lists the other's moves. Unknown: whether a
+universal transfer between futures wallets (`USDT_FUTURE`, `COIN_FUTURE`) shows here too, and with which id. Were it
+listed in both with one `tranId`, the key keeps one row; with two ids, it would count twice and the master's
+reconciliation would show the difference on that asset.
 
 Reach: "1 month" is asked as 28 days (the shortest month, an hour inside for the request's signing); a walk (one per
 sub-account and futures type, from the sub-account's creation as the other master walks) is one window and asks
