@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bot.reconcile.ledger import Unplaced
 from connectors.fetchers.gate.futures import OPTIONS_NOT_READ
 from connectors.fetchers.htx.futures import COIN_MARGINED, DELIVERY_ACCOUNTS
 from connectors.fetchers.kucoin.futures import UNIFIED_NOT_READ
@@ -32,6 +33,7 @@ class Cause(StrEnum):
     NOT_FETCHED = "not_fetched"
     NOT_READ_YET = "not_read_yet"  # a product of a kind Tallybot reads, not read on this exchange yet (NOT_READ)
     ISOLATED_POSITION = "isolated_position"  # held in an open isolated position: explained once it is closed
+    UNPLACED_LEDGER = "unplaced_ledger"  # the asset has ledger lines Tallybot cannot place (ledger.UNPLACED_TYPES)
     QUOTE_MARKETS = "quote_markets"
     QUOTE_SCANNING = "quote_scanning"  # QUOTE_MARKETS while a scan of that quote's markets runs (scan.py)
     UNKNOWN = "unknown"
@@ -190,13 +192,18 @@ def likely_cause(
     scanned: frozenset[str] = frozenset(),
     *,
     in_positions: frozenset[str] = frozenset(),
+    unplaced: Unplaced | None = None,
 ) -> tuple[Cause, dict[str, Any]]:
     """`difference` is the exchange's balance minus the history's; `quotes`: the assets that quote markets;
     `scanned`: those whose markets a scan already searched to the end; `in_positions`: those the balance answer
-    shows held in part in an open isolated position."""
+    shows held in part in an open isolated position; `unplaced`: the asset's ledger lines Tallybot does not count."""
     kinds = INFLOW_KINDS if difference > 0 else OUTFLOW_KINDS
     if coverage.failed:
         return Cause.ENDPOINT_FAILED, {"endpoints": coverage.failed}
+    # Lines Tallybot cannot place that sum to exactly the difference: they moved the asset in or out of the account
+    # (Bitget's side of a liquidation transfer, say), and nothing else is as likely.
+    if unplaced is not None and unplaced.total == difference:
+        return _unplaced(unplaced)
     gaps = sorted(
         # A market's gap explains only its two assets: it must not hide another asset's cause.
         (gap for gap in coverage.gaps if gap.endpoint in kinds and gap.end != date.min and gap.concerns(asset)),
@@ -248,9 +255,17 @@ def likely_cause(
     unread = [endpoint for endpoint in coverage.off_by_default if endpoint in kinds]
     if unread:
         return Cause.KIND_OFF, {"endpoints": unread}
+    # Lines Tallybot cannot place that do not sum to the difference: the asset's history holds them, uncounted, and
+    # they are named rather than no cause at all.
+    if unplaced is not None:
+        return _unplaced(unplaced)
     if asset in quotes:
         return Cause.QUOTE_MARKETS, {"asset": asset}  # scanned, still unexplained: a market since delisted, say
     return Cause.UNKNOWN, {}
+
+
+def _unplaced(lines: Unplaced) -> tuple[Cause, dict[str, Any]]:
+    return Cause.UNPLACED_LEDGER, {"types": list(lines.types), "amount": str(lines.total)}
 
 
 def _not_read_yet(found: list[NotRead]) -> tuple[Cause, dict[str, Any]]:

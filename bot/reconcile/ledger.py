@@ -7,6 +7,9 @@ an asset between the account's own wallets and add nothing to its total (the exc
 wallet). Ledger lines repeat what trades and wallet records already say, so they are not counted again. Fees are taken
 in their own asset, on every kind; a negative fee is a rebate and is paid in.
 
+A ledger line the exchange does not say enough to place (whose wallet its other side is) is not counted either; the
+reconciliation names such lines of an asset it cannot explain (`unplaced_lines`).
+
 A derivatives fill moves no balance (only its fee, and its profit or loss through its own record). A margin loan is
 both an asset and a debt: borrowing and repaying change no net holding, so they count zero here, and every wallet
 is read net of what it owes (connectors/balances: margin net assets, Bybit's walletBalance less spotBorrow).
@@ -14,7 +17,8 @@ is read net of what it owes (connectors/balances: margin net assets, Bybit's wal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from connectors.records import Flow, RecordKind, direction_of
@@ -25,6 +29,35 @@ SIGNED_KINDS = frozenset({RecordKind.FUNDING, RecordKind.REALIZED_PNL, RecordKin
 # Kinds whose fee field is not a charge to count again: transfers carry none of the account's money out, and ledger
 # lines only repeat what other records already charge.
 UNCHARGED_KINDS = frozenset({RecordKind.TRANSFER, RecordKind.LEDGER, RecordKind.BORROW, RecordKind.REPAY})
+# Ledger lines stored uncounted because the exchange does not say whose wallet their other side is, by exchange and
+# the line's type (Movement.entry_type). Bitget's unified financial records: the enum names "Liquidation transfer
+# in/out" and "Reserve transfer in/out" and no more (connectors/fetchers/bitget/unified_derivatives.py,
+# docs/exchange-apis/bitget.md "type (financial records)"): the account's own funding wallet, which the balance check
+# reads too, or Bitget's.
+UNPLACED_TYPES: Mapping[str, frozenset[str]] = {
+    "bitget": frozenset({"LIQ_TRANSFER_IN", "LIQ_TRANSFER_OUT", "RESERVE_TRANSFER_IN", "RESERVE_TRANSFER_OUT"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """An asset's ledger lines Tallybot cannot place: their types, in the order first stored, and their amounts'
+    sum as the exchange signed them (a line out is negative)."""
+
+    types: tuple[str, ...]
+    total: Decimal
+
+
+def unplaced_lines(exchange_id: str, movements: Iterable[Movement]) -> dict[str, Unplaced]:
+    """Per asset, the ledger lines of UNPLACED_TYPES for this exchange."""
+    wanted = UNPLACED_TYPES.get(exchange_id, frozenset())
+    types: dict[str, dict[str, None]] = {}
+    totals: dict[str, Decimal] = {}
+    for move in movements:
+        if move.kind == RecordKind.LEDGER and move.entry_type in wanted:
+            types.setdefault(move.asset, {})[move.entry_type] = None
+            totals[move.asset] = totals.get(move.asset, Decimal(0)) + move.amount
+    return {asset: Unplaced(tuple(found), totals[asset]) for asset, found in types.items()}
 
 
 def explained_balances(movements: Iterable[Movement]) -> dict[str, Decimal]:

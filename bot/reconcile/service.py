@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile.causes import coverage_from, likely_cause
-from bot.reconcile.ledger import explained_balances
+from bot.reconcile.ledger import explained_balances, unplaced_lines
 from bot.reconcile.results import AccountReconciliation, AssetBalance, Outcome
 from bot.reconcile.scan import quotes_to_scan, scan_progress, scanned_quotes, with_progress
 from connectors.balances import BalanceSnapshot, read_balances, reads_balances
@@ -117,8 +117,10 @@ class ReconcileReader:
             )
         async with self.database.reader() as session:
             repo = ReconcileRepository(session)
-            explained = explained_balances(await repo.movements(summary.id, until=stored.checked_at))
+            movements = await repo.movements(summary.id, until=stored.checked_at)
             runs = await repo.run_summaries(summary.id)
+        explained = explained_balances(movements)
+        unplaced = unplaced_lines(summary.exchange_id, movements)
         reported = {b.asset: b.reported for b in stored.balances}
         # Every kind the profile offers this key that the account does not sync is history not read: switched off by
         # the user, or off by default and never switched on.
@@ -138,7 +140,9 @@ class ReconcileReader:
             if has == says:
                 balances.append(AssetBalance(asset, has, says))
                 continue
-            cause, args = likely_cause(asset, has - says, coverage, quotes, scanned, in_positions=in_positions)
+            cause, args = likely_cause(
+                asset, has - says, coverage, quotes, scanned, in_positions=in_positions, unplaced=unplaced.get(asset)
+            )
             balances.append(AssetBalance(asset, has, says, str(cause), args))
         outcome = Outcome.UNEXPLAINED if any(b.cause for b in balances) else Outcome.BALANCED
         return AccountReconciliation(**base, outcome=outcome, error_code=None, balances=tuple(balances))

@@ -3,11 +3,12 @@ and the sync workers; the rest of its views (/status, the export) are in handler
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 from typing import Any
 
 from bot.reconcile.causes import NOT_READ, UNNAMED
-from bot.reconcile.results import AccountReconciliation, Outcome
+from bot.reconcile.results import AccountReconciliation, AssetBalance, Outcome
 from i18n import Text, join, render, t, tn
 
 
@@ -30,3 +31,20 @@ def products(ids: Any, locale: str) -> str:
     no product's (a row stored by another version) is left out."""
     known = {product.name for product in (*NOT_READ.values(), UNNAMED)}
     return join([Text.of(str(i)) for i in ids or () if i in known], locale) or "—"
+
+
+def unplaced_line(balance: AssetBalance, exchange: str, locale: str) -> str:
+    """An `unplaced_ledger` cause: the types of the asset's ledger lines Tallybot cannot place (the exchange's own
+    codes, as it writes them) and their sum, signed."""
+    args = balance.cause_args or {}
+    total = Decimal(str(args.get("amount", "0")))
+    written = format(abs(total), "f")
+    written = written.rstrip("0").rstrip(".") if "." in written else written
+    return t(
+        "reconcile.cause.unplaced_ledger",
+        locale=locale,
+        types=escape(", ".join(str(each) for each in args.get("types") or ())),
+        amount=("+" if total > 0 else "−" if total < 0 else "") + (written or "0"),
+        asset=escape(balance.asset),
+        exchange=escape(exchange),
+    )

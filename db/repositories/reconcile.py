@@ -8,9 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connectors.records import RecordKind
 from db.models import ReconciledBalance, Reconciliation, SyncRun, Transaction
 
 # Coverage older than this many runs is not read: a gap a later sync closed is in the newer runs anyway.
@@ -29,6 +30,9 @@ class Movement:
     quote_amount: Decimal | None
     fee_asset: str | None
     fee_amount: Decimal | None
+    # A ledger line's own type as the exchange wrote it (the raw row's `type`, Bitget's financial record type):
+    # the reconciliation names a line it does not count (bot/reconcile/causes.py UNPLACED_LEDGER). None otherwise.
+    entry_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class ReconcileRepository:
                 Transaction.quote_amount,
                 Transaction.fee_asset,
                 Transaction.fee_amount,
+                # Read from a ledger line's raw row only: every other record's raw stays in the database.
+                case((Transaction.kind == str(RecordKind.LEDGER), Transaction.raw["type"].as_string()), else_=None),
             ).where(Transaction.integration_id == integration_id, Transaction.occurred_at <= until)
         )
         return [Movement(*row) for row in rows.all()]
