@@ -7,7 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.context import SERVICES_KEY
+from db.models import SyncRun
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import HtxEmulator
 from tests.assistant_story import Walker
@@ -24,9 +27,17 @@ async def test_htx_delivery_futures_held_are_not_read_yet_not_out_of_reach(
     async with HtxEmulator(seed=44, profile=THREE_WEEKS, listed_symbols=20, futures=True, coin_held=held) as htx:
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"htx": htx.base_url})
         async with running_bot(settings) as app:
-            await connect(app.bot_data[SERVICES_KEY], htx)
+            services = app.bot_data[SERVICES_KEY]
+            await connect(services, htx)
             await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=180)
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                run = await session.scalar(select(SyncRun).where(SyncRun.finished_at.is_not(None)))
+    # The sync stored the fetcher's flag with the gap, which the reconciliation and /status read.
+    assert run is not None
+    for kind in ("futures_trades", "funding"):
+        (gap,) = run.summary["endpoints"][kind]["gaps"]
+        assert gap["not_read"] is True and gap["reason"]["id"] == "sync.gap.htx.coin_margined_futures", gap
     assert f"⚠️ Futures trades — {NOT_READ_LINE}" in status, status
     assert f"⚠️ Funding fees — {NOT_READ_LINE}" in status, status
     assert "Older history is out of the API's reach" not in status, status

@@ -14,9 +14,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.context import SERVICES_KEY, Services
 from bot.integrations import AdvancedOptions
 from bot.secret import Secret
+from db.models import SyncRun
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges.gate import GateEmulator
 from sandbox.exchanges.kucoin import KucoinEmulator
@@ -57,10 +60,18 @@ async def test_a_unified_kucoin_account_s_differences_are_put_down_to_futures_no
     async with KucoinEmulator(seed=61, profile=KUCOIN_RECENT, listed_symbols=20, derivatives=True, unified=True) as ex:
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"kucoin": ex.base_url})
         async with running_bot(settings) as app:
-            await connect_kucoin(app.bot_data[SERVICES_KEY], ex)  # sync-from 65 days ago
+            services = app.bot_data[SERVICES_KEY]
+            await connect_kucoin(services, ex)  # sync-from 65 days ago
             summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=120)).text or ""
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                run = await session.scalar(select(SyncRun).where(SyncRun.finished_at.is_not(None)))
 
+    # The skip is stored flagged as a product not read yet: neither a kind unused nor one the key may not read.
+    assert run is not None
+    skip = run.summary["endpoints"]["futures_trades"]
+    assert skip["status"] == "skipped" and skip["not_read"] is True, skip
+    assert "unused" not in skip and "denied" not in skip, skip
     causes = causes_by_asset(status)
     assert "USDT" in causes, status
     assert set(causes.values()) == {KUCOIN_CAUSE}, status
