@@ -146,7 +146,7 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
         | {"rebate/taxQuery"}
         # Auto-Invest and ETH staking (auto_invest.py, eth_staking.py: each its own IP budget).
         | {"lending/auto-invest/history/list"}
-        | {f"eth-staking/eth/history/{name}" for name in ("stakingHistory", "redemptionHistory", "rewardsHistory")}
+        | {f"eth-staking/eth/history/{name}" for name in ("stakingHistory", "redemptionHistory")}
         | {"eth-staking/wbeth/history/wrapHistory", "eth-staking/wbeth/history/unwrapHistory"}
     ),
 }

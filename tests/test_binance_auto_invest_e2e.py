@@ -1,9 +1,11 @@
 """A Binance user with a weekly Auto-Invest plan buying BTC with USDT, a portfolio plan buying ETH, and ETH staked for
 WBETH (a BETH reward wrapped into WBETH, some WBETH redeemed back to ETH and some unwrapped to BETH), as they meet
 Tallybot: they connect a read-only key and /sync. Every purchase is stored once as the convert it is, with its fee;
-the staking moves as convert legs and the BETH reward as a reward; and the spot balances Binance reports are
-explained by the history: the account is green. A purchase still pending at the first sync is stored by the next one,
-once, after it executed. Without these lists USDT, BTC, ETH, WBETH and BETH would not reconcile."""
+the staking moves as convert legs and the BETH reward as a reward, once: Binance lists it in the staking rewards list
+and in the wallet's dividend list (enInfo "ETH 2.0 Staking"), and only the dividend row is stored (both would put BETH
+over by the reward and the account in yellow); and the spot balances Binance reports are explained by the history:
+the account is green. A purchase still pending at the first sync is stored by the next one, once, after it executed.
+Without these lists USDT, BTC, ETH, WBETH and BETH would not reconcile."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ PURCHASES = [
 LATE_PURCHASE = ("convert", "BTC", D("0.00029851"), "buy", "USDT", D("20"), "USDT", D("0.02"))
 STAKING = [
     ("convert", "WBETH", D("0.04878049"), "buy", "ETH", D("0.05"), None, None),  # staked
-    ("reward", "BETH", D("0.00012345"), None, None, None, None, None),  # BETH rewards distribution
+    ("reward", "BETH", D("0.00012345"), None, None, None, None, None),  # BETH reward: the dividend row
     ("convert", "WBETH", D("0.00012043"), "buy", "BETH", D("0.00012345"), None, None),  # wrapped
     ("convert", "ETH", D("0.01026"), "buy", "WBETH", D("0.01"), None, None),  # redeemed
     ("convert", "BETH", D("0.00102508"), "buy", "WBETH", D("0.001"), None, None),  # unwrapped
@@ -53,13 +55,22 @@ def _row(t: Transaction) -> tuple[Any, ...]:
 
 
 async def _stored(services: Services) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The stored Auto-Invest purchases (their rows carry `planId`) and staking records (the staking lists' fields)."""
+    """The stored Auto-Invest purchases (their rows carry `planId`) and staking records (the staking lists' fields;
+    a BETH reward from either list: the dividend row's `enInfo`, the rewards list's `annualPercentageRate`)."""
     async with services.database.reader() as session:
         rows = (await session.scalars(select(Transaction).order_by(Transaction.occurred_at))).all()
     staking_fields = {"conversionRatio", "exchangeRate", "annualPercentageRate"}
     purchases = [_row(t) for t in rows if "planId" in (t.raw or {})]
-    staking = [_row(t) for t in rows if staking_fields & set(t.raw or {})]
+    staking = [
+        _row(t) for t in rows if staking_fields & set(t.raw or {}) or (t.raw or {}).get("enInfo") == "ETH 2.0 Staking"
+    ]
     return purchases, staking
+
+
+async def _beth_reward_ids(services: Services) -> list[str | None]:
+    async with services.database.reader() as session:
+        rewards = select(Transaction).where(Transaction.asset == "BETH", Transaction.kind == "reward")
+        return [t.exchange_tx_id for t in await session.scalars(rewards)]
 
 
 async def test_recurring_buys_and_an_eth_stake_sync_once_and_reconcile(
@@ -79,6 +90,8 @@ async def test_recurring_buys_and_an_eth_stake_sync_once_and_reconcile(
             bn.auto_invest.complete_pending()
             again = await ada.sync_again(timeout=120)
             purchases, staking = await _stored(services)
+            beth_rewards = await _beth_reward_ids(services)
+        (dividend,) = bn.eth_staking.dividends
 
     assert RECONCILED in summary, summary
     assert "🟢 Binance-1" in status and "✅ The history explains every balance." in status, status
@@ -88,6 +101,9 @@ async def test_recurring_buys_and_an_eth_stake_sync_once_and_reconcile(
     assert RECONCILED in again, again
     assert sorted(purchases, key=str) == sorted([*PURCHASES, LATE_PURCHASE], key=str)
     assert sorted(staking, key=str) == sorted(STAKING, key=str)
+    # The BETH reward is the dividend list's row (its id); the staking rewards list was never asked.
+    assert beth_rewards == [str(dividend["id"])]
+    assert bn.requests.count("/sapi/v1/eth-staking/eth/history/rewardsHistory") == 0
 
 
 REDEEMED_PATH = "/sapi/v1/eth-staking/eth/history/redemptionHistory"

@@ -14,13 +14,19 @@ from it; `current` from 1, `size` default 10, at most 100; the answer `{"rows": 
 - `wbeth/history/wrapHistory`, `unwrapHistory` (Get WBETH wrap / unwrap history): time, fromAsset, fromAmount, toAsset,
   toAmount, exchangeRate, status.
 
+A BETH reward is paid into the spot wallet, and the wallet's own record of distributions, `/sapi/v1/asset/
+assetDividend` (Asset Dividend Record: id, amount, asset, divTime, enInfo, tranId, direction), lists it too, as
+`{"asset": "BETH", "enInfo": "ETH 2.0 Staking"}` (a public test fixture of a Binance reader's dividend rows: find_string
+"ETH 2.0 Staking", id 9151945620; exports of Binance's transaction history name the operation the same): one payment,
+two lists. `wrapped_route` adds that row to the dividend list the emulator serves (its window and `limit` as there).
+
 The script (opt in with ``BinanceEmulator(auto_invest=True)``; without it every list answers empty), in the spot
 wallet; days before the account's `now_ms`:
 
 | days | list | what |
 | --- | --- | --- |
 | 48 | staking, SUCCESS | 0.05 ETH -> 0.04878049 WBETH (ratio 1.025) |
-| 45 | BETH rewards | 0.00012345 BETH on a 0.1 BETH holding (the holding itself is not scripted: only the reward) |
+| 45 | BETH rewards, dividends | 0.00012345 BETH on a 0.1 BETH holding (only the reward is scripted), paid once |
 | 44 | wrap, SUCCESS | 0.00012345 BETH -> 0.00012043 WBETH (rate 1.02507681) |
 | 40, 33, 26 | WBETH rewards | accrued within WBETH (`amountInETH`, the holding unchanged): no balance moves |
 | 20 | redemption, SUCCESS | 0.01 WBETH -> 0.01026 ETH (ratio 1.026), arrived the next day |
@@ -36,7 +42,7 @@ from typing import Any
 
 from sandbox.exchanges.base import DAY_MS, HOUR_MS
 from sandbox.exchanges.binance_auto_invest import time_range
-from sandbox.exchanges.binance_book import BinanceError, Call, int_param
+from sandbox.exchanges.binance_book import DIVIDEND_WINDOW_MS, BinanceError, Call, check_span, int_param, limit_param
 from sandbox.exchanges.binance_limits import Bucket
 
 Json = dict[str, Any]
@@ -46,6 +52,8 @@ Route = tuple[str, int, Bucket, Handler, str]
 MAX_SPAN_MS = 90 * DAY_MS  # "cannot be longer than 3 months"
 DEFAULT_MS = 30 * DAY_MS  # "the last 30 days' data will be returned"
 PREFIX = "/sapi/v1/eth-staking"
+DIVIDENDS = "/sapi/v1/asset/assetDividend"
+ETH_STAKING_DIVIDEND = "ETH 2.0 Staking"  # the dividend row's `enInfo` for a BETH reward
 
 
 class EthStakingBook:
@@ -63,6 +71,7 @@ class EthStakingBook:
         self.wrapped: tuple[Json, ...] = ()
         self.unwrapped: tuple[Json, ...] = ()
         self.wbeth_rewards: tuple[Json, ...] = ()
+        self.dividends: tuple[Json, ...] = ()  # the BETH rewards as the dividend list shows them
         if not enabled:
             return
         self.staked = (
@@ -100,6 +109,28 @@ class EthStakingBook:
                 "status": "SUCCESS",
             },
         )
+        self.dividends = tuple(
+            {"id": rng.randrange(10**9, 10**10), "amount": row["amount"], "asset": row["asset"], "divTime": row["time"]}
+            | {"enInfo": ETH_STAKING_DIVIDEND, "tranId": rng.randrange(10**10, 10**11), "direction": 1}
+            for row in self.beth_rewards
+        )
+
+    def wrapped_route(self, path: str, handler: Handler) -> Handler:
+        """An existing route's handler, with the BETH rewards among the dividend list's rows."""
+        return self._asset_dividends(handler) if path == DIVIDENDS else handler
+
+    def _asset_dividends(self, inner: Handler) -> Handler:
+        def handle(call: Call) -> Json:
+            body: Json = dict(inner(call))  # type: ignore[call-overload]
+            start, end = _dividend_window(call)
+            asset = call.params.get("asset")
+            mine = [r for r in self.dividends if start <= r["divTime"] <= end and asset in (None, "", r["asset"])]
+            if not mine:
+                return body
+            rows = sorted([*body["rows"], *mine], key=lambda r: -int(r["divTime"]))  # newest first, as Binance lists
+            return {"rows": rows[: limit_param(call.params, 20, 500)], "total": int(body["total"]) + len(mine)}
+
+        return handle
 
     def routes(self) -> tuple[Route, ...]:
         def route(path: str, rows: Callable[[], tuple[Json, ...]], extra: Callable[[], Json] | None = None) -> Route:
@@ -145,3 +176,16 @@ class EthStakingBook:
         chosen = sorted((r for r in rows if start <= int(r["time"]) <= end), key=lambda r: -int(r["time"]))
         body: Json = {**(extra() if extra else {}), "rows": chosen[(current - 1) * size : current * size]}
         return {**body, "total": len(chosen)}
+
+
+def _dividend_window(call: Call) -> tuple[int, int]:
+    """The range the dividend list answers for (as binance_book.py serves it): both ends as sent, at most 180 days;
+    a start alone: 180 days from it; otherwise the 180 days up to the end (now if none)."""
+    start, end = int_param(call.params, "startTime"), int_param(call.params, "endTime")
+    if start is not None and end is not None:
+        check_span(start, end, DIVIDEND_WINDOW_MS)
+        return start, end
+    if start is not None:
+        return start, min(start + DIVIDEND_WINDOW_MS, call.now_ms)
+    end = call.now_ms if end is None else end
+    return end - DIVIDEND_WINDOW_MS, end

@@ -102,9 +102,10 @@ async def wallet_records(rig: Rig, endpoint: Endpoint, path: str, example: Examp
     async for page in fetcher.fetch(endpoint, since=until - timedelta(days=1), until=until, cursors={}, report=report):
         records.extend(page.records)
     # Earn rewards also ask Simple Earn's real-time and locked rewards and locked redemptions over the same day
-    # (simple_earn.py): three requests more; ETH staking's five lists (eth_staking.py) and the rebate list
-    # (rebates.py): one each. Convert history also asks the Auto-Invest list (auto_invest.py): one.
-    more = {Endpoint.EARN_REWARDS: 3 + 5 + 1, Endpoint.CONVERT: 1}
+    # (simple_earn.py): three requests more; ETH staking's four lists (eth_staking.py: staking, redemption, wrap,
+    # unwrap; BETH rewards are dividend rows) and the rebate list (rebates.py): one each. Convert history also asks
+    # the Auto-Invest list (auto_invest.py): one.
+    more = {Endpoint.EARN_REWARDS: 3 + 4 + 1, Endpoint.CONVERT: 1}
     assert report.requests == 1 + more.get(endpoint, 0)
     return records
 

@@ -234,9 +234,10 @@ async def test_first_sync_returns_the_ground_truth_and_a_resync_asks_only_for_ne
         assert binance.requests.count("/api/v3/myTrades") == len(traded)
         assert set(second.reports[Endpoint.SPOT_TRADES].markets_scanned) == traded
         # Earn rewards also ask Simple Earn's real-time and locked rewards and locked redemptions (simple_earn.py):
-        # three requests more; ETH staking's five lists (eth_staking.py) and the rebate list (rebates.py) one each;
-        # convert history also asks the Auto-Invest list (auto_invest.py): one.
-        assert binance.requests.total == 1 + len(traded) + len(WALLET_PATHS) + 3 + 5 + 1 + 1
+        # three requests more; ETH staking's four lists (eth_staking.py: staking, redemption, wrap, unwrap; BETH
+        # rewards are dividend rows) and the rebate list (rebates.py) one each; convert history also asks the
+        # Auto-Invest list (auto_invest.py): one.
+        assert binance.requests.total == 1 + len(traded) + len(WALLET_PATHS) + 3 + 4 + 1 + 1
 
 
 async def test_a_later_sync_fetches_only_the_new_activity_and_finds_a_newly_traded_market(

@@ -1,10 +1,9 @@
-"""Binance ETH staking: ETH staked for WBETH (or BETH), redeemed back, BETH rewards, BETH wrapped and unwrapped.
+"""Binance ETH staking: ETH staked for WBETH (or BETH), redeemed back, BETH wrapped and unwrapped.
 
 | cursor key | path (`/sapi/v1/eth-staking/...`) | range a request | paging | weight |
 | --- | --- | --- | --- | --- |
 | eth_staked | `eth/history/stakingHistory` | 3 months (89 days asked) | `current`, `size` 100 | 150 IP |
 | eth_redeemed | `eth/history/redemptionHistory` | 3 months | `current`, `size` 100 | 150 IP |
-| beth_rewards | `eth/history/rewardsHistory` | 3 months | `current`, `size` 100 | 150 IP |
 | wbeth_wrapped | `wbeth/history/wrapHistory` | 3 months | `current`, `size` 100 | 150 IP |
 | wbeth_unwrapped | `wbeth/history/unwrapHistory` | 3 months | `current`, `size` 100 | 150 IP |
 
@@ -16,8 +15,11 @@ history/..., named in docs/exchange-apis/binance.md, "Auto-Invest and ETH stakin
   stored once the row is SUCCESS. Binance says a redemption takes "from 15 days to several weeks", longer than a
   held cursor waits (14 days), so every sync reads the list's trailing 89 days again instead (one request, as the
   list's last window is asked anyway): a PENDING row is found again until it settles.
-- BETH rewards distribution: `amount` BETH "Distributed rewards", paid to the spot wallet ("distributed in the form
-  of BETH to users' Spot accounts", Binance's ETH staking page): a reward.
+- BETH rewards are not read here: each is paid to the spot wallet ("distributed in the form of BETH to users' Spot
+  accounts", Binance's ETH staking page), and the wallet's own record of distributions, the asset dividend list
+  (wallet.py, every row a reward), lists it as `{"asset": "BETH", "enInfo": "ETH 2.0 Staking"}` (a public fixture of
+  a Binance reader's dividend rows, docs/exchange-apis/binance.md). Storing the product's own rewards list
+  (`eth/history/rewardsHistory`, no id to match the dividend row's) as well would count each reward twice.
 - wrap and unwrap: `fromAmount` of `fromAsset` became `toAmount` of `toAsset` (BETH and WBETH): a convert.
 WBETH's own rewards are not paid out: the WBETH rewards page lists `amountInETH`, "Estimated rewards accrued within
 WBETH", beside an unchanged `holding`; they raise WBETH's rate to ETH, not any balance, so that list is not read (the
@@ -45,13 +47,12 @@ ETH_STAKING_OPENED = date(2020, 12, 2)
 DONE, PENDING = "SUCCESS", "PENDING"
 STAKED = "/sapi/v1/eth-staking/eth/history/stakingHistory"
 REDEEMED = "/sapi/v1/eth-staking/eth/history/redemptionHistory"
-BETH_REWARDS = "/sapi/v1/eth-staking/eth/history/rewardsHistory"
 WRAPPED = "/sapi/v1/eth-staking/wbeth/history/wrapHistory"
 UNWRAPPED = "/sapi/v1/eth-staking/wbeth/history/unwrapHistory"
 
 
 class EthStakingRows:
-    """Parses the five lists' rows; `note` tells market discovery which assets the account touched."""
+    """Parses the four lists' rows; `note` tells market discovery which assets the account touched."""
 
     def __init__(self, code: Callable[[str], str], note: Callable[[str, str], None]) -> None:
         self.code, self.note = code, note
@@ -70,7 +71,6 @@ class EthStakingRows:
                 of("eth_redeemed", "sapiGetEthStakingEthHistoryRedemptionHistory", REDEEMED, redeemed),
                 reread_ms=WINDOW_MS - 1,  # "15 days to several weeks": each sync reads one whole window again
             ),
-            of("beth_rewards", "sapiGetEthStakingEthHistoryRewardsHistory", BETH_REWARDS, self._reward),
             of("wbeth_wrapped", "sapiGetEthStakingWbethHistoryWrapHistory", WRAPPED, convert("wbeth-wrap", wraps)),
             of("wbeth_unwrapped", "sapiGetEthStakingWbethHistoryUnwrapHistory", UNWRAPPED, convert("unwrap", wraps)),
         )
@@ -107,19 +107,3 @@ class EthStakingRows:
             return [record], None
 
         return parse
-
-    def _reward(self, row: Mapping[str, Any]) -> tuple[list[NormalizedRecord], int | None]:
-        when, status, asset = int(row["time"]), str(row.get("status", DONE)), str(row["asset"])
-        self.note(asset, "rewards")
-        if status != DONE:
-            return [], None
-        canonical = ("beth-reward", when, asset, row["holding"], row["amount"])
-        record = NormalizedRecord(
-            kind=RecordKind.REWARD,
-            occurred_at=ms_to_utc(when),
-            natural_key=natural_key(RecordKind.REWARD, None, *canonical),
-            asset=self.code(asset),
-            amount=exact(row["amount"]),
-            raw=dict(row),
-        )
-        return [record], None
