@@ -165,6 +165,12 @@ class SyncResult:
         return tuple(gap for e in self.endpoints for gap in e.gaps)
 
     @property
+    def fillable_gaps(self) -> tuple[SyncGap, ...]:
+        """The gaps an uploaded file could fill: not a product Tallybot does not read yet, for none of those has a
+        file reader either (bot/reconcile/causes.py, Product.file_reader)."""
+        return tuple(gap for gap in self.gaps if not gap.not_read)
+
+    @property
     def markets_scanned(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(m for e in self.endpoints for m in e.markets_scanned))
 

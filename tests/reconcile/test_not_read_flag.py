@@ -5,13 +5,14 @@ alone) read as they did. Stored summaries below are written out by hand in the s
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from bot.reconcile.causes import Cause, coverage_from, likely_cause
 from bot.reconcile.results import AssetBalance
-from bot.sync.results import EndpointResult, EndpointStatus, SyncGap
+from bot.sync.results import EndpointResult, EndpointStatus, SyncGap, SyncResult, SyncStatus
 from connectors.profiles import Endpoint
 from handlers.reconcile_views import cause_line
 from i18n import Text
@@ -48,6 +49,19 @@ def test_the_flag_is_stored_only_when_set() -> None:
     skip = EndpointResult(Endpoint.FUTURES_TRADES, "Futures trades", EndpointStatus.SKIPPED, not_read=True)
     assert skip.to_json()["not_read"] is True
     assert "not_read" not in EndpointResult(Endpoint.FUTURES_TRADES, "Futures trades", EndpointStatus.OK).to_json()
+
+
+def test_a_sync_s_gaps_a_file_could_fill_leave_out_a_product_not_read() -> None:
+    reach = SyncGap(Endpoint.DEPOSITS, None, START, Text.of("sync.gap.lookback", name="HTX", days=90, phrase="x"))
+    options = SyncGap(Endpoint.FUTURES_TRADES, START, END, NEW_PRODUCT, not_read=True)
+    endpoints = (
+        EndpointResult(Endpoint.DEPOSITS, "", EndpointStatus.PARTIAL, gaps=(reach,)),
+        EndpointResult(Endpoint.FUTURES_TRADES, "", EndpointStatus.PARTIAL, gaps=(options,)),
+    )
+    result = SyncResult(1, "Gate-1", "gate", "Gate", 1, SyncStatus.PARTIAL, None, None, endpoints, START, END)
+    assert result.gaps == (reach, options)
+    assert result.fillable_gaps == (reach,)
+    assert dataclasses.replace(result, endpoints=endpoints[1:]).fillable_gaps == ()
 
 
 def test_a_flagged_gap_the_table_does_not_name_is_certainly_missing_for_every_asset() -> None:
