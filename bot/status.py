@@ -52,6 +52,8 @@ class AccountStatus:
     # The last sync has a gap no file Tallybot reads can fill: a product it does not read yet (Gate's options, HTX's
     # delivery futures), whose history is certainly missing whatever was uploaded.
     unfillable: bool = False
+    # Of `missing_ranges`, the reasons of those gaps (a product not read yet): not history a file upload brings.
+    not_read_ranges: tuple[str, ...] = ()
 
     @property
     def state(self) -> str:
@@ -205,9 +207,12 @@ class StatusService:
                 )
             )
         gaps: list[str] = []
-        if latest is not None:
-            for result in (latest.summary.get("endpoints") or {}).values():
-                gaps += [reason for gap in result.get("gaps", []) if (reason := gap_reason(gap.get("reason"), locale))]
+        unfilled: list[str] = []  # of those, a product not read yet that no file Tallybot reads fills
+        for gap in _stored_gaps(latest):
+            if reason := gap_reason(gap.get("reason"), locale):
+                gaps.append(reason)
+                if not fillable_by_file(gap):
+                    unfilled.append(reason)
         expires_soon = summary.expires_at is not None and summary.expires_at - now <= EXPIRY_WARNING
         return AccountStatus(
             summary=summary,
@@ -216,6 +221,7 @@ class StatusService:
             transactions=counts.get(summary.id, 0),
             endpoints=tuple(lines),
             missing_ranges=tuple(dict.fromkeys(gaps)),
+            not_read_ranges=tuple(dict.fromkeys(unfilled)),
             expires_soon=expires_soon,
             gaps=_gaps_of(latest),
             unfillable=_unfillable(latest),

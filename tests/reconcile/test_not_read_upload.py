@@ -123,10 +123,19 @@ async def test_an_upload_inside_a_product_not_read_yet_does_not_turn_the_account
     # Only the reach gap is one a file fills; the delivery futures' history is still missing.
     assert account.gaps == ((SINCE, REACH),)
     assert account.unfillable and not account.gaps_filed
+    # Both ranges are listed; the delivery futures' apart, as no upload Tallybot reads brings them.
+    delivery = (
+        "Your HTX account holds coin-margined delivery futures, whose history Tallybot does not fetch yet: their "
+        "fills and profit are missing; add them by file upload."
+    )
+    reach = "HTX only returns the last 90 days of futures trades through its API; add older history by file upload."
+    assert account.missing_ranges == (reach, delivery)
+    assert account.not_read_ranges == (delivery,)
 
 
 async def test_the_same_upload_without_the_product_turns_it_green(database: Database) -> None:
     await an_account(database, delivery_held=False)
     (account,) = await (await overview(database)).overview(USER)
     assert not account.unfillable and account.gaps_filed
+    assert len(account.missing_ranges) == 1 and account.not_read_ranges == ()
     assert account.state == IntegrationStatus.OK
