@@ -181,6 +181,9 @@ class BinanceEmulator(ExchangeEmulator):
         # (binance_auto_invest.py, binance_staking.py), in its spot wallet; their routes answer empty otherwise.
         self.auto_invest = AutoInvestBook(scripted_purchases(seed, self.clock.now_ms(), auto_invest))
         self.eth_staking = EthStakingBook(seed, self.clock.now_ms(), auto_invest)
+        # BETH distributions are dividend rows (asset/assetDividend, enInfo "ETH 2.0 Staking"): the book adds them.
+        wrapped = self.eth_staking.wrapped_route
+        self.endpoints = tuple(replace(e, handler=wrapped(e.path, e.handler)) for e in self.endpoints)
         spot = self._invest_spot_change
         self.endpoints = (
             *(
