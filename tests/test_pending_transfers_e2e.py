@@ -130,6 +130,14 @@ async def sync(user: Walker) -> str:
     return await user.sync_again(timeout=90)
 
 
+async def scan_reported(user: Walker) -> str:
+    """The quote scan's report after the last /sync's summary. Binance's first summary leaves the quote balances of
+    the transfers on their way unexplained, so the scan it announces holds the account next: a user reads its report
+    before syncing again (a /sync meanwhile is told a sync is running)."""
+    last_sync = [m for m in user.emulator.messages(user.chat_id) if m.text == "/sync"][-1]
+    return (await user.reply_to(last_sync, "scan asked", timeout=120)).text or ""
+
+
 async def transfers(services: Services, integration_id: int) -> dict[str, tuple[Any, ...]]:
     """The stored deposits and withdrawals by exchange id: kind, asset, amount and fee as stored."""
     async with services.database.reader() as session:
@@ -176,6 +184,8 @@ async def test_transfers_on_their_way_at_the_first_sync_are_stored_by_the_next_o
 
         first = await sync(ada)
         assert "❌" not in first, first
+        if real_id == "binance":
+            await scan_reported(ada)
         before = await transfers(services, connected.id)
         assert deposit.id not in before and withdrawal.id not in before
         assert moves.settled_deposit.id in before and moves.settled_withdrawal.id in before
@@ -221,6 +231,8 @@ async def test_a_transfer_that_fails_after_being_pending_is_never_stored(
             options=AdvancedOptions(sync_from=date.today() - timedelta(days=120)),
         )
         await sync(ada)
+        if real_id == "binance":
+            await scan_reported(ada)
         exchange.lifecycle.script(deposit.id, Stage.FAILED)
         exchange.lifecycle.script(withdrawal.id, Stage.FAILED)
         for _ in range(2):
