@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from bot.reconcile import AccountReconciliation, AssetBalance, Cause, Outcome
-from bot.reconcile.views import products
+from bot.reconcile.views import products, unplaced_line
 from bot.reconcile.views import reason as reason
 from bot.reconcile.views import sync_line as sync_line
 from connectors.profiles import Endpoint, endpoint_label
@@ -53,6 +53,8 @@ def phrases(endpoints: Any, locale: str) -> str:
 
 def cause_line(balance: AssetBalance, exchange: str, locale: str) -> str:
     args: dict[str, Any] = dict(balance.cause_args or {})
+    if balance.cause == Cause.UNPLACED_LEDGER:
+        return unplaced_line(balance, exchange, locale)
     if balance.cause == Cause.BEFORE_REACH:
         until = date.fromisoformat(str(args["until"]))
         kinds = escape(render(endpoint_label(str(args.get("endpoint"))), locale))  # it starts the sentence

@@ -95,7 +95,9 @@ def status_block(account: AccountStatus, zone: str, locale: str) -> str:
             text += f" — {escape(line.error_message)}"
         lines.append(text)
     for reason in account.missing_ranges[:3]:
-        lines.append(f"  📂 {escape(reason)}")
+        # 📂: a file can fill it; ⚠️: Tallybot does not read that history yet (no file of the exchange's does either).
+        mark = "⚠️" if reason in account.not_read_ranges else "📂"
+        lines.append(f"  {mark} {escape(reason)}")
     if account.reconciliation is not None:
         lines += status_lines(account.reconciliation, account.exchange_name, locale)
     return "\n".join(lines)

@@ -99,6 +99,6 @@ def diagnosis_lines(title: str, explanation: str, tips: tuple[str, ...]) -> str:
 def summary(results: list[SyncResult], seconds: float, locale: str) -> str:
     blocks = [t("sync.finished", locale=locale, duration=duration(seconds, locale))]
     blocks += [result_block(result, locale) for result in results]
-    if any(result.gaps for result in results):
+    if any(result.fillable_gaps for result in results):  # a not-read product's gap is no file's to fill
         blocks.append(t("sync.lookback_pointer", locale=locale))
     return "\n\n".join(blocks)

@@ -126,7 +126,7 @@ async def test_an_upload_inside_a_product_not_read_yet_does_not_turn_the_account
     # Both ranges are listed; the delivery futures' apart, as no upload Tallybot reads brings them.
     delivery = (
         "Your HTX account holds coin-margined delivery futures, whose history Tallybot does not fetch yet: their "
-        "fills and profit are missing; add them by file upload."
+        "fills and profit are missing."
     )
     reach = "HTX only returns the last 90 days of futures trades through its API; add older history by file upload."
     assert account.missing_ranges == (reach, delivery)
