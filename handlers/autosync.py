@@ -13,7 +13,7 @@ from telegram.ext import Application, ContextTypes
 from bot.autosync import AutoSyncSettings, AutoSyncStore, Cadence
 from bot.context import services
 from bot.integrations import IntegrationSummary
-from bot.jobs.auto import AutoSyncWork, InProcessJobs, daily_offer, due_pass
+from bot.jobs.auto import AutoSyncWork, InProcessAutoSyncs, daily_offer, due_pass
 from bot.sync import SyncResult
 from handlers.callbacks import KEYS
 from i18n import msgid, t
@@ -83,7 +83,7 @@ async def check_due(context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(running, asyncio.Task) and not running.done():
         return
     work = AutoSyncWork(svc.sync, store_of(context), context.bot)
-    started = svc.background.start(due_pass(work, InProcessJobs(work)), "autosync")
+    started = svc.background.start(due_pass(work, InProcessAutoSyncs(work)), "autosync")
     context.application.bot_data[DUE_CHECK_KEY] = started
 
 

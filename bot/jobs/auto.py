@@ -88,10 +88,6 @@ class InProcessAutoSyncs:
         return True
 
 
-# The name handlers/autosync.py still imports, until it takes the one above (it is not this change's to edit).
-InProcessJobs = InProcessAutoSyncs
-
-
 async def due_pass(work: AutoSyncWork, jobs: AutoSyncJobs) -> None:
     """Hand every due account to `jobs`, then move it to its next run, then warn of keys about to expire.
 
