@@ -7,7 +7,7 @@ with OKX's `after` cursor down to what an earlier sync committed. Rules and thei
 | `GET /api/v5/asset/deposit-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/withdrawal-history` | 100 | `ts` (ms) | not documented |
 | `GET /api/v5/asset/convert/history` | 100 | `ts` (ms) | not documented |
-| `GET /api/v5/asset/bills-history?pagingType=2` (every funding bill kind: bill_kinds.py) | 100 | `billId` | since 2021-02-01 |
+| `GET /api/v5/asset/bills-history?pagingType=2` (funding bills: bill_kinds.py) | 100 | `billId` | since 2021-02-01 |
 
 *Two editions of OKX's docs disagree; reach.py says how a sync tells the user which months it cannot vouch for.
 
