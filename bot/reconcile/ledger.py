@@ -37,6 +37,9 @@ UNCHARGED_KINDS = frozenset({RecordKind.TRANSFER, RecordKind.LEDGER, RecordKind.
 UNPLACED_TYPES: Mapping[str, frozenset[str]] = {
     "bitget": frozenset({"LIQ_TRANSFER_IN", "LIQ_TRANSFER_OUT", "RESERVE_TRANSFER_IN", "RESERVE_TRANSFER_OUT"}),
 }
+# The kinds whose own type (Movement.entry_type) the reconciliation reads from the stored raw row: ledger lines only,
+# every other record's raw stays in the database.
+TYPED_KINDS = frozenset({str(RecordKind.LEDGER)})
 
 
 @dataclass(frozen=True, slots=True)

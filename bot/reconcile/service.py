@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile.causes import coverage_from, likely_cause
-from bot.reconcile.ledger import explained_balances, unplaced_lines
+from bot.reconcile.ledger import TYPED_KINDS, explained_balances, unplaced_lines
 from bot.reconcile.results import AccountReconciliation, AssetBalance, Outcome
 from bot.reconcile.scan import quotes_to_scan, scan_progress, scanned_quotes, with_progress
 from connectors.balances import BalanceSnapshot, read_balances, reads_balances
@@ -117,7 +117,7 @@ class ReconcileReader:
             )
         async with self.database.reader() as session:
             repo = ReconcileRepository(session)
-            movements = await repo.movements(summary.id, until=stored.checked_at)
+            movements = await repo.movements(summary.id, until=stored.checked_at, entry_types_of=TYPED_KINDS)
             runs = await repo.run_summaries(summary.id)
         explained = explained_balances(movements)
         unplaced = unplaced_lines(summary.exchange_id, movements)

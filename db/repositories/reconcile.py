@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.records import RecordKind
 from db.models import ReconciledBalance, Reconciliation, SyncRun, Transaction
 
 # Coverage older than this many runs is not read: a gap a later sync closed is in the newer runs anyway.
@@ -31,7 +30,8 @@ class Movement:
     fee_asset: str | None
     fee_amount: Decimal | None
     # A ledger line's own type as the exchange wrote it (the raw row's `type`, Bitget's financial record type):
-    # the reconciliation names a line it does not count (bot/reconcile/causes.py UNPLACED_LEDGER). None otherwise.
+    # the reconciliation names a line it does not count (bot/reconcile/causes.py UNPLACED_LEDGER). None for a record
+    # of a kind the caller did not ask the type of.
     entry_type: str | None = None
 
 
@@ -60,9 +60,14 @@ class ReconcileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def movements(self, integration_id: int, *, until: datetime) -> list[Movement]:
+    async def movements(
+        self, integration_id: int, *, until: datetime, entry_types_of: Collection[str]
+    ) -> list[Movement]:
         """Every stored record (API and file alike) up to `until`: the balances the exchange reported at `until`
-        can only be explained by what had happened by then."""
+        can only be explained by what had happened by then.
+
+        `entry_types_of`: the kinds whose raw row's `type` is read into Movement.entry_type. The caller names them:
+        what a kind is belongs to the layer above (connectors.records), not to the database's."""
         rows = await self.session.execute(
             select(
                 Transaction.kind,
@@ -73,8 +78,8 @@ class ReconcileRepository:
                 Transaction.quote_amount,
                 Transaction.fee_asset,
                 Transaction.fee_amount,
-                # Read from a ledger line's raw row only: every other record's raw stays in the database.
-                case((Transaction.kind == str(RecordKind.LEDGER), Transaction.raw["type"].as_string()), else_=None),
+                # Read from those kinds' raw rows only: every other record's raw stays in the database.
+                case((Transaction.kind.in_(sorted(entry_types_of)), Transaction.raw["type"].as_string()), else_=None),
             ).where(Transaction.integration_id == integration_id, Transaction.occurred_at <= until)
         )
         return [Movement(*row) for row in rows.all()]
