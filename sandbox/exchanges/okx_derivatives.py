@@ -8,18 +8,27 @@ The script is small and written out by hand, so a test can write its ground trut
 amount exact. `OkxEmulator(derivatives=True)` serves it; without it these lists are empty, as for an account that
 never traded derivatives. bills-archive reaches three months back, so every event lies within the last 45 days;
 `history=True` adds OLD_FILLS and OLD_BILLS, further back, for bills-history-archive (okx_archive.py).
-`OkxDerivatives.trade_off_the_book()` and `trade_isolated()` add what their scripts below hold.
+`OkxDerivatives.trade_off_the_book()` and `trade_isolated()` add what their scripts hold (okx_off_book.py,
+okx_isolated.py); the contracts and what a scripted fill and bill are: okx_contracts.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.okx_account import NO_ISOLATED, IsolatedMargin
+from sandbox.exchanges.okx_contracts import CONTRACTS, Bill, Contract, Fill
+from sandbox.exchanges.okx_isolated import (
+    ISOLATED_BILLS,
+    ISOLATED_FILLS,
+    ISOLATED_UPL,
+    OLD_ISOLATED_BILLS,
+    OLD_ISOLATED_FILLS,
+)
+from sandbox.exchanges.okx_off_book import OFF_BOOK_BILLS, OFF_BOOK_FILLS, OLD_OFF_BOOK_FILLS
 from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, int_param, invalid, missing, newest_first, signed
 from sandbox.exchanges.records import Market, ScriptedAccount, plain
 
@@ -28,65 +37,6 @@ BILLS_ARCHIVE_LOOKBACK_MS = 90 * DAY_MS
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
 
 
-@dataclass(frozen=True)
-class Contract:
-    inst_type: str
-    inst_id: str  # with `{expiry}` for the expiry date the script picks (30 days after now)
-    ct_val: str
-    ct_val_ccy: str
-    settle: str
-    uly: str
-
-
-@dataclass(frozen=True)
-class Fill:
-    """One scripted fill and its bill: `pnl` realized, `fee` signed (negative: charged), the bill's `balChg` is
-    `pnl + fee` except for options, where the premium moves too (`premium`, signed, in the settle coin)."""
-
-    days_ago: int
-    contract: str  # key of CONTRACTS, or "MARGIN"
-    side: str
-    size: str  # contracts (derivatives) or base coin (margin)
-    price: str
-    fee: str
-    fee_ccy: str  # "settle", "base" or "quote"
-    pnl: str = "0"
-    premium: str = "0"
-    # The bill's type and subType: 2 trade (subType 1 buy, 2 sell) unless the script says otherwise, e.g. 14 block
-    # trade (204-209), 24 spread trading (270-275), 32 move position (324-329); fills-history lists the fill with
-    # the same subType ("Transaction details (last 3 months)": `subType` "Transaction type").
-    bill_type: str = "2"
-    sub_type: str = ""
-    # An isolated position's fill (`mgnMode` isolated): `position_change` is the bill's `posBalChg`, the margin moved
-    # between the account level and the position (+ on opening, - what the position holds on closing); the bill's
-    # `balChg` is then `pnl + fee - position_change`.
-    isolated: bool = False
-    position_change: str = "0"
-
-
-@dataclass(frozen=True)
-class Bill:
-    """A bill no fill stands behind: 8 funding fee (subType 173 expense, 174 income), 7 interest deduction or 13 DDH
-    (131 ddh buy, 132 ddh sell: a hedge OKX trades for the account, whose `fee` is part of `change`)."""
-
-    days_ago: int
-    type: str
-    sub_type: str
-    ccy: str
-    change: str
-    inst: str = ""  # key of CONTRACTS
-    fee: str = "0"
-    # An isolated position's bill: `change` is `balChg` (0 for a funding fee), `position_change` its `posBalChg`.
-    isolated: bool = False
-    position_change: str = "0"
-
-
-CONTRACTS: Mapping[str, Contract] = {
-    "swap": Contract("SWAP", "BTC-USDT-SWAP", "0.01", "BTC", "USDT", "BTC-USDT"),
-    "inverse": Contract("SWAP", "BTC-USD-SWAP", "100", "USD", "BTC", "BTC-USD"),  # a contract is 100 USD
-    "future": Contract("FUTURES", "ETH-USDT-{expiry}", "0.1", "ETH", "USDT", "ETH-USDT"),
-    "option": Contract("OPTION", "BTC-USD-{expiry}-70000-C", "0.01", "BTC", "BTC", "BTC-USD"),
-}
 SCRIPT_FILLS = (
     Fill(40, "swap", "buy", "10", "60000", "-3", "settle"),  # open long 0.1 BTC: 6000 USDT notional
     Fill(30, "swap", "sell", "10", "62000", "-3.1", "settle", pnl="200"),  # close: +200 USDT
@@ -115,81 +65,6 @@ OLD_BILLS = (
     Bill(230, "8", "173", "USDT", "-0.75", "swap"),
     Bill(120, "7", "9", "USDT", "-0.12"),
 )
-
-# A trader who also trades off the order book (`OkxDerivatives.trade_off_the_book()`): block trades (RFQ), spread
-# trades (Nitro Spreads) and positions moved in or out of the account. Each is a fill of fills-history (subTypes
-# 204-209, 270-275, 324-329) and a bill of type 14, 24 or 32; no fee is documented for a moved position, so it has
-# none. Block trades have no order: "ordId: Order ID, always "" for block trading".
-OFF_BOOK_FILLS = (
-    # Block trade: open long 20 swap contracts (0.2 BTC) at 61000; the spread then closes it at 63000: +400 USDT.
-    Fill(28, "swap", "buy", "20", "61000", "-6.1", "settle", bill_type="14", sub_type="206"),
-    Fill(26, "swap", "sell", "20", "63000", "-1.26", "settle", pnl="400", bill_type="24", sub_type="274"),
-    # The spread's other leg opens a short of 4 future contracts (0.4 ETH) at 3100; a block trade closes it at 3000.
-    Fill(26, "future", "sell", "4", "3100", "-0.124", "settle", bill_type="24", sub_type="273"),
-    Fill(22, "future", "buy", "4", "3000", "-0.12", "settle", pnl="40", bill_type="14", sub_type="209"),
-    # 1000 USD of inverse swap moved in long at 40000 (0.025 BTC) and moved out at 50000 (0.02 BTC): +0.005 BTC.
-    Fill(24, "inverse", "buy", "10", "40000", "0", "settle", bill_type="32", sub_type="326"),
-    Fill(21, "inverse", "sell", "10", "50000", "0", "settle", pnl="0.005", bill_type="32", sub_type="328"),
-)
-# A delta hedge OKX traded for the account (bill type 13 DDH, subType 132 ddh sell): fills-history lists no DDH
-# subtype, so only the bill says it realized 0.25 USDT and paid a 0.6 USDT fee.
-OFF_BOOK_BILLS = (Bill(23, "13", "132", "USDT", "-0.35", "swap", fee="-0.6"),)
-# Older than bills-archive's three months (with `history=True`): their bills are only in the quarterly files, whose
-# CSV has no `type` column (read from `subType`). A spread opens a long of 5 swap contracts at 52000 and a block
-# trade closes it at 54000: +100 USDT.
-OLD_OFF_BOOK_FILLS = (
-    Fill(190, "swap", "buy", "5", "52000", "-0.52", "settle", bill_type="24", sub_type="272"),
-    Fill(150, "swap", "sell", "5", "54000", "-1.35", "settle", pnl="100", bill_type="14", sub_type="208"),
-)
-# An isolated trader (`OkxDerivatives.trade_isolated()`), in positions no other script holds at the time. Bills of
-# an isolated position move its margin between the account level (`balChg`) and the position (`posBalChg`), and its
-# funding fees are settled into the position: `balChg` 0, the amount in `posBalChg` and `pnl`, as the live isolated
-# funding bill of ccxt/ccxt#28103 (docs/exchange-apis/okx.md, "Isolated positions").
-ISOLATED_FILLS = (
-    # Closed: an isolated long of 5 swap contracts (0.05 BTC) at 60000 with 300 USDT of margin, fee 1.5: balChg
-    # -301.5, posBalChg +300.
-    Fill(18, "swap", "buy", "5", "60000", "-1.5", "settle", isolated=True, position_change="300"),
-    # Sold at 62000: +100 realized, fee 1.55; the position's 299.6 (300 less 0.6 funding paid plus 0.2 received)
-    # goes back: balChg 398.05, posBalChg -299.6.
-    Fill(14, "swap", "sell", "5", "62000", "-1.55", "settle", pnl="100", isolated=True, position_change="-299.6"),
-    # Open: an isolated long of 20 inverse contracts (2000 USD = 0.04 BTC at 50000) with 0.008 BTC of margin, fee
-    # 0.00002 BTC: balChg -0.00802, posBalChg +0.008.
-    Fill(9, "inverse", "buy", "20", "50000", "-0.00002", "settle", isolated=True, position_change="0.008"),
-    # Liquidated: an isolated long of 2 swap contracts (0.02 BTC) at 60000 with 60 USDT of margin (20x), fee 0.6;
-    # OKX closes it at 57300 (bill type 5, subType 104 "Liquidation long", in fills-history too): -54 realized,
-    # liquidation fee 5.73 on the fill and its bill; 0.27 of the 60 comes back: balChg 0.27, posBalChg -60.
-    Fill(12, "swap", "buy", "2", "60000", "-0.6", "settle", isolated=True, position_change="60"),
-    Fill(
-        11,
-        "swap",
-        "sell",
-        "2",
-        "57300",
-        "-5.73",
-        "settle",
-        pnl="-54",
-        isolated=True,
-        position_change="-60",
-        bill_type="5",
-        sub_type="104",
-    ),
-)
-ISOLATED_BILLS = (
-    Bill(17, "8", "173", "USDT", "0", "swap", isolated=True, position_change="-0.6"),
-    Bill(16, "8", "174", "USDT", "0", "swap", isolated=True, position_change="0.2"),
-    Bill(5, "8", "173", "BTC", "0", "inverse", isolated=True, position_change="-0.000003"),
-)
-# The open position's unrealized profit, by CONTRACTS key (the mark price is not emulated; written as a value): the
-# balance answer shows it in isoEq and isoUpl, and no record explains it.
-ISOLATED_UPL: Mapping[str, str] = {"inverse": "0.0015"}
-# Older than bills-archive's three months (with `history=True`): a closed isolated swap long, 5 contracts at 53000
-# with 265 USDT of margin (fee 1.325), a funding fee of 0.4 paid into it, sold at 52000 (-50 realized, fee 1.3) with
-# 264.6 back. Only the quarterly files hold these bills, with their posBalChg and mgnMode columns.
-OLD_ISOLATED_FILLS = (
-    Fill(140, "swap", "buy", "5", "53000", "-1.325", "settle", isolated=True, position_change="265"),
-    Fill(130, "swap", "sell", "5", "52000", "-1.3", "settle", pnl="-50", isolated=True, position_change="-264.6"),
-)
-OLD_ISOLATED_BILLS = (Bill(135, "8", "173", "USDT", "0", "swap", isolated=True, position_change="-0.4"),)
 
 
 @dataclass(frozen=True)
