@@ -1,7 +1,7 @@
 """Migration 0019: OKX rows stored by earlier syncs become what today's readers store, on SQLite and PostgreSQL, and
 a re-sync through the emulator then stores only the bills earlier syncs never read, nothing twice.
 
-The account is the emulator's isolated and funding-kinds trader (sandbox/exchanges/okx_derivatives.py ISOLATED_*,
+The account is the emulator's isolated and funding-kinds trader (sandbox/exchanges/okx_isolated.py ISOLATED_*,
 okx_funding_kinds.py). Its old rows are written here as the code of commit cefd12b stored them (`git show
 cefd12b:connectors/fetchers/okx/derivatives.py`, `…/rows.py`): realized P&L of `balChg - fee` with a liquidation
 bill's own fee, isolated funding of `balChg`, the liquidation fill keyed by its negative tradeId alone, and of the
