@@ -5,13 +5,13 @@ file upload are never stored twice. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from bot.imports import ImportService
-from bot.sync import SyncStatus
+from bot.sync import SyncResult, SyncStatus
 from connectors.fetchers.binance import BINANCE_OPENED
 from connectors.fetchers.binance.simple_earn import SIMPLE_EARN_LAUNCHED
 from connectors.fetchers.binance.simple_earn import WINDOW_MS as EARN_WINDOW_MS
@@ -50,6 +50,39 @@ ENDPOINTS.add(Endpoint.TRANSFERS)
 # And two looks for sub-account moves (subaccounts.py): this account is neither a sub-account (-12022) nor a master
 # with sub-accounts (-8012).
 TRANSFER_LISTS = len(DIRECTIONS) + 2
+# Lists read after the convert history (Auto-Invest) and after the reward lists (ETH staking's four, spot rebates),
+# each in ranges of its documented span from its documented first day (docs/exchange-apis/binance.md, "Auto-Invest
+# and ETH staking" and "Spot rebates"); a sync that finds nothing new asks one range of each.
+AUTO_INVEST = "/sapi/v1/lending/auto-invest/history/list"
+ETH_STAKING = (
+    "/sapi/v1/eth-staking/eth/history/stakingHistory",
+    "/sapi/v1/eth-staking/eth/history/redemptionHistory",
+    "/sapi/v1/eth-staking/wbeth/history/wrapHistory",
+    "/sapi/v1/eth-staking/wbeth/history/unwrapHistory",
+)
+REBATES = "/sapi/v1/rebate/taxQuery"
+NEW_LISTS = (AUTO_INVEST, *ETH_STAKING, REBATES)
+
+
+def new_list_requests(first: SyncResult, sync_from: date | None) -> dict[str, int]:
+    """What a first sync asks each of NEW_LISTS: one request per range from the later of the list's first day and
+    the sync-from date, to where its endpoint is complete."""
+    convert, rewards = first.endpoint(Endpoint.CONVERT), first.endpoint(Endpoint.EARN_REWARDS)
+    assert convert is not None and convert.covered_until is not None
+    assert rewards is not None and rewards.covered_until is not None
+
+    def ranges(until: datetime, first_day: date, span_days: int) -> int:
+        start = date_ms(max(first_day, sync_from) if sync_from is not None else first_day)
+        return math.ceil((to_ms(until) - start + 1) / span_ms(timedelta(days=span_days)))
+
+    # Auto-Invest: "Max span between startTime and endTime is 30days"; no first day stated: Binance's opening.
+    asked = {AUTO_INVEST: ranges(convert.covered_until, BINANCE_OPENED, 30)}
+    # ETH staking: "cannot be longer than 3 months" (89 days fit any three); the service began 2020-12-02.
+    asked |= {path: ranges(rewards.covered_until, date(2020, 12, 2), 89) for path in ETH_STAKING}
+    # Rebates: "The max interval between startTime and endTime is 30 days", "The earliest startTime is supported on
+    # June 10, 2020".
+    asked[REBATES] = ranges(rewards.covered_until, date(2020, 6, 10), 30)
+    return asked
 
 
 async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_what_it_must(bench: Bench) -> None:
@@ -81,6 +114,10 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     launched = date_ms(SIMPLE_EARN_LAUNCHED)  # locked rewards and redemptions
     windows += 2 * math.ceil((to_ms(rewards.covered_until) - launched + 1) / EARN_WINDOW_MS)
     kinds = sum(done.requests for done in first.endpoints if done.endpoint in WALLET_KINDS)
+    # And the lists after the convert history and the reward lists, each from its own first day.
+    new_lists = new_list_requests(first, None)
+    assert {path: bench.emulator.requests.count(path) for path in NEW_LISTS} == new_lists
+    windows += sum(new_lists.values())
     assert first_requests == windows + kinds + 1 + len(first.markets_scanned) + UNUSED_KIND_LOOKS + TRANSFER_LISTS
 
     bench.emulator.requests.reset()
@@ -92,8 +129,9 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     # that has trades, and one call per wallet endpoint for the one window since the last sync.
     traded = set(bench.emulator.account.traded_symbols)
     assert bench.emulator.requests.count("/api/v3/myTrades") == len(traded)
-    assert all(bench.emulator.requests.count(path) == 1 for path in WALLET_PATHS)
+    assert all(bench.emulator.requests.count(path) == 1 for path in (*WALLET_PATHS, *NEW_LISTS))
     resync = 1 + len(traded) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS + TRANSFER_LISTS
+    resync += len(NEW_LISTS)
     assert bench.emulator.requests.total == second.requests == resync
 
     # What /status reads: the integration is green, each endpoint ok with its time, the run recorded.
@@ -122,6 +160,10 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
 async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(bench: Bench) -> None:
     first = await bench.sync()
     assert first.status is SyncStatus.OK
+    # The account's sync-from date bounds every list, however far back the list reaches: none asks a range before it.
+    assert first.sync_from is not None and first.sync_from > date(2020, 12, 2)
+    asked = {path: bench.emulator.requests.count(path) for path in NEW_LISTS}
+    assert asked == new_list_requests(first, first.sync_from)
 
     account = bench.emulator.account
     after = to_ms(first.finished_at) + 1
@@ -159,7 +201,7 @@ async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(benc
     assert rows[f"deposit:{deposit.id}"].occurred_at == datetime.fromtimestamp(deposit.timestamp / 1000, UTC)
     # Still only the requests a no-change sync makes: the new records ride on pages it asks for anyway.
     resync = 1 + len(account.traded_symbols) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS
-    resync += TRANSFER_LISTS
+    resync += TRANSFER_LISTS + len(NEW_LISTS)
     assert bench.emulator.requests.total == resync
 
 

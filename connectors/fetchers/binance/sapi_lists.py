@@ -88,7 +88,10 @@ class SapiLists:
             yield replace(page, cursor=last)
         for sapi_list in self.lists:
             own = lists.get(sapi_list.name)
-            start = walk_begin(spec, own, since, report, exchange_name=self.name, opened=sapi_list.opened)
+            begin = walk_begin(spec, own, since, report, exchange_name=self.name, opened=sapi_list.opened)
+            # The later of the sync-from date (or the list's cursor) and the list's own first day: `walk_begin` floors
+            # at the endpoint's `earliest` when its profile names one, which may be older than this list's reach.
+            start = max(begin, opened_ms(sapi_list))
             if sapi_list.reread_ms is not None and own is not None:
                 start = min(start, max(to_ms(until) - sapi_list.reread_ms, since_ms(since) or 0, opened_ms(sapi_list)))
             fetch_page = self._fetch_page(spec, report, sapi_list)
