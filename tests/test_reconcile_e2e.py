@@ -42,9 +42,9 @@ EMULATORS: dict[str, Callable[[], Any]] = {
     ),
     "bybit": lambda: BybitEmulator(seed=82, profile=RECENT, listed_symbols=20),
     "okx": lambda: OkxEmulator(seed=83, profile=RECENT, listed_symbols=20),
-    # Tallybot reads no earn rewards from Bitget yet: an account with some does not reconcile (they show as
-    # unexplained), so this one has none.
-    "bitget": lambda: BitgetEmulator(seed=84, profile=dataclasses.replace(RECENT, rewards=0), listed_symbols=20),
+    # Bitget's rewards are served as Earn flexible savings interest (earn/savings/Savings-Records, `pay_interest`),
+    # which Tallybot reads: the account's 3 rewards must be explained like everything else.
+    "bitget": lambda: BitgetEmulator(seed=84, profile=RECENT, listed_symbols=20),
 }
 NAMES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "bitget": "Bitget"}
 

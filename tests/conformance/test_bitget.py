@@ -329,6 +329,10 @@ EXPECTED: dict[str, Expectation] = {
             r,
             Endpoint.TRANSFERS,
             privateSpotGetV2SpotAccountAssets=_answer({"code": "00000", "data": [{"coin": "btc", "available": "1"}]}),
+            # The same kind also walks the main-sub transfer records (asked through ccxt's `request`): the account's
+            # user id, then no record in either role, so the payload's transfer is all there is.
+            privateSpotGetV2SpotAccountInfo=_answer({"data": {"userId": "1"}}),
+            request=_answer_request(EMPTY),
         ),
         [("transfer", utc(1631070374488), "1", "BTC", D("1000.00000000")) + (None,) * 7],
     ),
@@ -419,6 +423,15 @@ EXPECTED: dict[str, Expectation] = {
 
 def _answer(response: Any) -> Callable[[dict[str, Any]], Awaitable[Any]]:
     async def answer(params: dict[str, Any]) -> Any:
+        return response
+
+    return answer
+
+
+def _answer_request(response: Any) -> Callable[..., Awaitable[Any]]:
+    """ccxt's `request(path, api, method, params)` answering `response` whatever it is asked."""
+
+    async def answer(*args: Any) -> Any:
         return response
 
     return answer

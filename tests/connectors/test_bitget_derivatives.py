@@ -232,7 +232,12 @@ async def test_the_balance_reads_give_futures_wallets_without_unrealized_profit_
     async with bitget_client(bitget) as client:
         snapshot = await read_balances(client, get_profile("bitget"))
     assert snapshot.complete, snapshot.wallets_failed
-    assert len(snapshot.wallets_read) == 6
+    # Spot, the three futures wallets, both margin wallets, then the funding (P2P), earn and bot wallets (spot and
+    # futures bots: bot-assets asked once per accountType); the script holds nothing in the last four.
+    assert snapshot.wallets_read == [
+        *("spot", "usdt_futures", "coin_futures", "usdc_futures", "crossed_margin", "isolated_margin"),
+        *("funding", "earn", "spot_bots", "futures_bots"),
+    ]
     spot = {b.asset: b.total for b in bitget.account.balances}
     # USDT: spot, the USDT-M wallet (1000 − fees 3.282006 + profit −30.01 + funding −0.2667 − 100 back = 866.441294,
     # + 10 coupon − 4 expired − 30 exchanged for USDC + 1.25 copy-trading income = 843.691294), cross margin

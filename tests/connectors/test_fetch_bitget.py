@@ -62,6 +62,10 @@ PATHS = {
     Endpoint.TRANSFERS: "/api/v2/spot/account/transferRecords",
 }
 ASSETS_PATH = "/api/v2/spot/account/assets"
+# With the TRANSFERS kind: moves between the main account and its sub-accounts, one walk per `role` (initiator,
+# receiver), kept when they name the key's own user id, asked once a sync from the account information.
+MAIN_SUB_PATH, ACCOUNT_INFO_PATH = "/api/v2/spot/account/sub-main-trans-record", "/api/v2/spot/account/info"
+MAIN_SUB_ROLES = 2
 SPOT_TAX_PATH, MARGIN_TAX_PATH, P2P_TAX_PATH = (
     "/api/v2/tax/spot-record",
     "/api/v2/tax/margin-record",
@@ -263,13 +267,16 @@ async def test_first_sync_with_a_normal_key_returns_what_each_list_reaches_and_a
             assert 0 < to_ms(gap.end) - reach(bitget, days * DAY_MS) <= 2 * 3_600_000
         start = to_ms(reports[Endpoint.DEPOSITS].gaps[0].end)
 
-        # One request per 90-day window (no window holds a full page here), one balance call, nothing else.
+        # One request per 90-day window (no window holds a full page here), one balance call, the account's user
+        # id once, nothing else.
         per_stream = windows(Endpoint.DEPOSITS, start, until)
         assert per_stream == 9
         for endpoint in WALLET:
             assert bitget.requests.count(PATHS[endpoint]) == per_stream == reports[endpoint].requests
         streams = len(reports[Endpoint.TRANSFERS].markets_scanned)
         assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams * per_stream
+        assert bitget.requests.count(MAIN_SUB_PATH) == MAIN_SUB_ROLES * per_stream
+        assert bitget.requests.count(ACCOUNT_INFO_PATH) == 1
         fill_pages = math.ceil(len(found[Endpoint.SPOT_TRADES]) / 100 + 1e-9)
         assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == fill_pages
         assert bitget.requests.count(ASSETS_PATH) == 1  # for the transfer streams
@@ -282,7 +289,9 @@ async def test_first_sync_with_a_normal_key_returns_what_each_list_reaches_and_a
         for endpoint in (*WALLET, Endpoint.SPOT_TRADES):
             assert bitget.requests.count(PATHS[endpoint]) == 1
         assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams
-        assert bitget.requests.total == len(WALLET) + 1 + streams + 1
+        assert bitget.requests.count(MAIN_SUB_PATH) == MAIN_SUB_ROLES
+        # The wallet lists, the fills, the transfer streams, the balance call, the new fetcher's user id, the roles.
+        assert bitget.requests.total == len(WALLET) + 1 + streams + 1 + 1 + MAIN_SUB_ROLES
 
         # New activity: fills in two markets, a deposit of an amount no float can carry.
         now = to_ms(datetime.now(UTC)) + 1
@@ -450,9 +459,11 @@ def test_each_key_type_is_refused_what_it_cannot_read_before_any_request() -> No
     normal = BitgetFetcher(profile, client=None)
     tax = BitgetFetcher(profile, client=None, key_type="tax")
     derivatives = {Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS}
-    assert {e for e in Endpoint if normal.supports(e)} == set(ENDPOINTS) | derivatives
+    # BGB dust conversions and Earn's savings records: lists of their own, read with a normal key.
+    own_lists = {Endpoint.DUST, Endpoint.EARN_REWARDS}
+    assert {e for e in Endpoint if normal.supports(e)} == set(ENDPOINTS) | derivatives | own_lists
     for fetcher, endpoint in (
-        (normal, Endpoint.LEDGER),  # spot account bills: not fetched by Tallybot yet
+        (normal, Endpoint.LEDGER),  # spot account bills: not offered (the lists of each kind are read instead)
         (tax, Endpoint.FUNDING),  # a Tax API key's futures records are its futures trades' stream
         (tax, Endpoint.SPOT_TRADES),  # a Tax API key opens the tax records only
         (tax, Endpoint.DEPOSITS),
