@@ -51,6 +51,7 @@ from sandbox.exchanges.bybit_derivatives import BybitDerivatives
 from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES, script_span
 from sandbox.exchanges.bybit_earn import NO_EARN, BybitEarn, script_earn
 from sandbox.exchanges.bybit_log_kinds import with_log_kinds
+from sandbox.exchanges.bybit_subaccounts import BybitSubAccounts, script_moves
 from sandbox.exchanges.keys import READ_ONLY_WITHOUT_EARN
 from sandbox.exchanges.records import AccountProfile, ScriptedAccount
 from sandbox.exchanges.scripted import generate_account
@@ -68,6 +69,7 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/v5/asset/deposit/query-internal-record": (300, SECOND_MS),
         "/v5/asset/withdraw/query-record": (300, MINUTE_MS),
         "/v5/asset/transfer/query-inter-transfer-list": (60, MINUTE_MS),
+        "/v5/asset/transfer/query-universal-transfer-list": (60, MINUTE_MS),
         "/v5/asset/exchange/query-convert-history": (50, SECOND_MS),
         "/v5/account/transaction-log": (25, SECOND_MS),
         "/v5/account/borrow-history": (50, SECOND_MS),
@@ -122,9 +124,11 @@ class Endpoint:
 @dataclass(frozen=True)
 class BybitDemoKeys(DemoKeys):
     """The usual demo keys and a read-only key made without ticking Earn (its key-info Earn group empty; every Earn
-    read refused with 10005)."""
+    read refused with 10005), and one made without SubMemberTransfer (its universal transfer list refused with
+    10005)."""
 
     no_earn: Credentials
+    no_sub_transfer: Credentials
 
 
 class BybitEmulator(ExchangeEmulator):
@@ -132,7 +136,9 @@ class BybitEmulator(ExchangeEmulator):
     v5 wire protocol; ``derivatives=True`` adds the derivatives, funding, loans and contract-wallet transfers of
     ``bybit_derivatives_script`` (off, the account trades spot only and its logs list nothing); ``earn=True`` adds the
     Flexible Saving stakes, redemption and daily yield of ``bybit_earn`` (off, its Earn lists nothing);
-    ``log_kinds=True`` (unified) adds the airdrop, bonus and spot-margin loan lines of ``bybit_log_kinds``."""
+    ``log_kinds=True`` (unified) adds the airdrop, bonus and spot-margin loan lines of ``bybit_log_kinds``;
+    ``subaccounts=True`` adds the moves to and from two sub-accounts of ``bybit_subaccounts`` (off, its universal
+    transfer list lists nothing)."""
 
     exchange_id = "bybit"
     key_length = 18  # user/apikey-info.mdx's example key, "opjSlSOzqIeXROT5rq"
@@ -152,6 +158,7 @@ class BybitEmulator(ExchangeEmulator):
         derivatives: bool = False,
         earn: bool = False,
         log_kinds: bool = False,
+        subaccounts: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.limits = limits or BybitLimits()
@@ -170,7 +177,12 @@ class BybitEmulator(ExchangeEmulator):
         self.book.lifecycle = self.assets.lifecycle
         usdt = self.book.wallet_totals("SPOT" if classic else "UNIFIED")[0].get("USDT", Decimal(0))
         self.earn = BybitEarn(script_earn(self.clock.now_ms(), usdt) if earn else NO_EARN)
-        self.book.earn_change = self.earn.script.unified_change()
+        self.subaccounts = BybitSubAccounts(script_moves(self.clock.now_ms()) if subaccounts else ())
+        # Earn's and the sub-accounts' moves, both into or out of the unified wallet (bybit_book.wallet_totals).
+        changes = (self.earn.script.unified_change(), self.subaccounts.change())
+        self.book.earn_change = {
+            c: sum((d.get(c, Decimal(0)) for d in changes), Decimal(0)) for c in set().union(*changes)
+        }
         self._ip_windows: dict[str, SlidingWindow] = {}
         self._ip_bans: dict[str, int] = {}
         self._uid_windows: dict[str, SlidingWindow] = {}
@@ -178,7 +190,7 @@ class BybitEmulator(ExchangeEmulator):
         self.endpoints: tuple[Endpoint, ...] = (
             Endpoint("/v5/market/time", False, book.market_time),
             Endpoint("/v5/market/instruments-info", False, book.instruments_info),
-            Endpoint("/v5/user/query-api", True, book.query_api),
+            Endpoint("/v5/user/query-api", True, self._key_info),
             Endpoint("/v5/account/info", True, book.account_info),
             Endpoint("/v5/account/wallet-balance", True, book.wallet_balance),
             Endpoint("/v5/execution/list", True, self._executions),
@@ -189,12 +201,17 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/asset/deposit/query-internal-record", True, assets.internal_deposits),
             Endpoint("/v5/asset/withdraw/query-record", True, assets.withdrawals),
             Endpoint("/v5/asset/transfer/query-inter-transfer-list", True, assets.transfers),
+            Endpoint("/v5/asset/transfer/query-universal-transfer-list", True, self.subaccounts.transfers),
             Endpoint("/v5/asset/exchange/query-convert-history", True, assets.converts),
             Endpoint("/v5/asset/transfer/query-account-coins-balance", True, assets.coins_balance),
             Endpoint("/v5/earn/position", True, self.earn.positions),
             Endpoint("/v5/earn/order", True, self.earn.orders),
             Endpoint("/v5/earn/yield", True, self.earn.yields),
         )
+
+    def _key_info(self, call: Call) -> object:
+        answer = self.book.query_api(call)
+        return self.subaccounts.key_info(call.key.api_key, answer) if call.key is not None else answer
 
     def _executions(self, call: Call) -> object:
         """Spot rows from the spot book, linear, inverse and option rows from the derivatives script."""
@@ -219,7 +236,10 @@ class BybitEmulator(ExchangeEmulator):
 
     def create_demo_keys(self) -> BybitDemoKeys:
         keys = super().create_demo_keys()
-        return BybitDemoKeys(**vars(keys), no_earn=self.add_key(READ_ONLY_WITHOUT_EARN, label="read-only, no Earn"))
+        no_earn = self.add_key(READ_ONLY_WITHOUT_EARN, label="read-only, no Earn")
+        no_sub_transfer = self.add_key(READ_ONLY, label="read-only, no SubMemberTransfer")
+        self.subaccounts.refused.add(no_sub_transfer.api_key)
+        return BybitDemoKeys(**vars(keys), no_earn=no_earn, no_sub_transfer=no_sub_transfer)
 
     def reset_rate_limits(self) -> None:
         self._ip_windows.clear()

@@ -45,6 +45,8 @@ PATHS = {
     Endpoint.TRANSFERS: "/v5/asset/transfer/query-inter-transfer-list",
 }
 INTERNAL_DEPOSITS = "/v5/asset/deposit/query-internal-record"
+UNIVERSAL_TRANSFERS = "/v5/asset/transfer/query-universal-transfer-list"  # moves with sub-accounts, in TRANSFERS
+KEY_INFO = "/v5/user/query-api"
 
 
 @pytest.fixture
@@ -165,9 +167,14 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         for endpoint in (Endpoint.DEPOSITS, Endpoint.WITHDRAWALS, Endpoint.TRANSFERS):
             expected = windows(endpoint, date_ms(BYBIT_OPENED), until)
             assert bybit.requests.count(PATHS[endpoint]) == expected
-            walks = 2 if endpoint is Endpoint.DEPOSITS else 1  # deposits: on-chain, then internal
-            assert reports[endpoint].requests == walks * expected
+            # Deposits: on-chain, then internal; transfers: the own wallets', then (after the key info that names
+            # this UID) the moves with sub-accounts.
+            walks = 2 if endpoint in (Endpoint.DEPOSITS, Endpoint.TRANSFERS) else 1
+            key_info = 1 if endpoint is Endpoint.TRANSFERS else 0
+            assert reports[endpoint].requests == walks * expected + key_info
         assert bybit.requests.count(INTERNAL_DEPOSITS) == windows(Endpoint.DEPOSITS, date_ms(BYBIT_OPENED), until)
+        assert bybit.requests.count(UNIVERSAL_TRANSFERS) == windows(Endpoint.TRANSFERS, date_ms(BYBIT_OPENED), until)
+        assert bybit.requests.count(KEY_INFO) == 1
         assert bybit.requests.unexpected == []
 
         # Nothing new: exactly one request per endpoint.
@@ -175,7 +182,7 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         second_until = datetime.now(UTC)
         again = {e: await drain(fetcher, e, cursors[e], until=second_until) for e in WINDOWED}
         assert all(not records for records in again.values())
-        assert bybit.requests.total == len(WINDOWED) + 1  # deposits ask both lists
+        assert bybit.requests.total == len(WINDOWED) + 3  # deposits ask both lists; transfers key info and both
 
         # New activity: a trade and a deposit since the last sync come back, and nothing else.
         now = to_ms(second_until) + 1  # since the last sync
@@ -191,7 +198,7 @@ async def test_first_sync_returns_everything_bybit_still_has_and_says_what_is_ol
         assert executions(later[Endpoint.SPOT_TRADES]) == truth_executions([trade])
         assert [(r.exchange_tx_id, r.amount) for r in later[Endpoint.DEPOSITS]] == [("77001", Decimal("0.00000001"))]
         assert later[Endpoint.WITHDRAWALS] == [] and later[Endpoint.TRANSFERS] == []
-        assert bybit.requests.total == len(WINDOWED) + 1
+        assert bybit.requests.total == len(WINDOWED) + 3
 
 
 def small_pages(size: int) -> ExchangeProfile:

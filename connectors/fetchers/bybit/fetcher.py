@@ -8,12 +8,13 @@ Bybit's cursor; converts by page number. Rules and their sources: docs/exchange-
 | `GET /v5/asset/deposit/query-internal-record` | 30 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/withdraw/query-record` | 30 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | 50, `nextPageCursor` | not documented |
+| `GET /v5/asset/transfer/query-universal-transfer-list` | 7 days | 50, `nextPageCursor` | not documented |
 | `GET /v5/asset/exchange/query-convert-history` | none | 100, `index`, newest first | web/app converts: 2025-09-10 |
 | `GET /v5/account/transaction-log` (lines no other list holds) | 7 days | 50, `nextPageCursor` | 2 years |
 
 Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`; Earn: `earn.py`;
 the unified transaction log's lines no other list holds (airdrops, bonuses, loans, …, endpoint "Ledger"):
-`log_kinds.py`.
+`log_kinds.py`; moves between this UID and its master or sub-accounts (in Transfers): `subaccounts.py`.
 
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
 the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
@@ -38,6 +39,7 @@ from connectors.fetchers.bybit.earn import EarnFetch, EarnRows
 from connectors.fetchers.bybit.log_kinds import LogKindRows, LogKindsFetch
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
+from connectors.fetchers.bybit.subaccounts import SUB_ACCOUNTS, SubAccountMoves
 from connectors.fetchers.windows import (
     WindowPage,
     WindowWalk,
@@ -99,6 +101,7 @@ class BybitFetcher:
         self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed, profile.id)
         self.earn = EarnFetch(client, EarnRows(self.code), self._windowed, profile.id)
         self.log_kinds = LogKindsFetch(LogKindRows(self.code), self._windowed, self.derivatives.mode, profile.id)
+        self.sub_accounts = SubAccountMoves(client, self.code, self._windowed)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
@@ -127,7 +130,7 @@ class BybitFetcher:
         if endpoint is Endpoint.DEPOSITS:
             return self._deposits(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.TRANSFERS:
-            return self._transfers(spec, since=since, until=until, cursor=cursors.get(""), report=report)
+            return self._transfers(spec, since=since, until=until, cursors=cursors, report=report)
         route, parse = ROUTES[endpoint], self._parser(endpoint)
         return self._windowed(spec, route, parse, since=since, until=until, cursor=cursors.get(""), report=report)
 
@@ -171,9 +174,17 @@ class BybitFetcher:
             yield page
 
     async def _transfers(
-        self, spec: EndpointSpec, *, since: datetime | None, until: datetime, cursor: Cursor | None, report: FetchReport
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
     ) -> AsyncIterator[Page]:
-        """Transfers between the account's wallets, noting the wallets among them whose balance is not read."""
+        """Transfers between the account's wallets, noting the wallets among them whose balance is not read; then
+        the moves between this UID and its master or sub-accounts (subaccounts.py, cursor key "subaccounts")."""
+        cursor = cursors.get("")
         unread: dict[str, int] = dict((cursor or {}).get(UNREAD_WALLETS) or {})
         route = ROUTES[Endpoint.TRANSFERS]
         async for page in self._windowed(
@@ -189,6 +200,9 @@ class BybitFetcher:
         for wallet, first in sorted(unread.items()):
             reason = Text.of(UNREAD_WALLET_GAP, wallet=wallet)
             report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(first), until, reason))
+        moves = self.sub_accounts.fetch(spec, since=since, until=until, cursor=cursors.get(SUB_ACCOUNTS), report=report)
+        async for page in moves:
+            yield page
 
     async def _windowed(
         self,
