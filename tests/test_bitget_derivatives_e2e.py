@@ -25,7 +25,7 @@ KINDS = ("Futures trades", "Funding fees", "Margin trades", "Margin loans and in
 async def test_a_futures_and_margin_account_syncs_every_kind_and_reconciles_to_zero(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
-    profile = dataclasses.replace(RECENT, rewards=0)  # Bitget's earn rewards are not read: none scripted
+    profile = dataclasses.replace(RECENT, rewards=0)  # a futures and margin story: no earn scripted
     async with BitgetEmulator(seed=86, profile=profile, listed_symbols=20, derivatives=True) as bitget:
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bitget": bitget.base_url})
         async with running_bot(settings) as app:

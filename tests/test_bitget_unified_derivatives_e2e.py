@@ -53,18 +53,21 @@ async def test_a_unified_futures_and_margin_account_syncs_every_kind_and_reconci
         asked = bitget.requests.count(RECORDS)
 
     assert "✅ Bitget-UTA: the history explains every balance." in summary, summary
-    # The only gaps left are the two v3 cannot list (converts need a named pair; no transfer list), and earn, which
-    # Tallybot does not read for a unified account: the user is told so even with no earn scripted, since Tallybot
-    # cannot tell whether the account used Earn.
+    # The only gaps left are the three v3 cannot list (converts need a named pair; no transfer list; no Earn list):
+    # the user is told so even with no earn scripted, since Tallybot cannot tell whether the account used Earn, and
+    # each can be filled by Bitget's export.
     gaps = [line.strip() for line in summary.splitlines() if line.startswith("  ⚠️")]
     assert [line.split(":")[0] for line in gaps] == [
         "⚠️ Convert history",
         "⚠️ Earn and staking rewards",
         "⚠️ Internal transfers",
     ], summary
-    assert "⚠️ Earn and staking rewards: Part of this history is not read by Tallybot yet" in gaps, summary
-    # Yellow, not green: the histories v3 cannot list stay gaps the user can fill by file, and earn is not read; every
-    # balance is explained all the same.
+    assert (
+        "⚠️ Earn and staking rewards: Bitget's unified-account API has no list of Earn records, so Tallybot cannot read "
+        "the earn and staking rewards of a unified account; add them by file upload." in gaps
+    ), summary
+    # Yellow, not green: the histories v3 cannot list stay gaps the user can fill by file; every balance is explained
+    # all the same.
     assert "🟡 Bitget-UTA" in status and "✅ The history explains every balance." in status, status
     assert "⚠️ Earn and staking rewards" in status, status
     # The script's 8 futures fills and 4 closed positions' profit (its coupons, copy-trading income and

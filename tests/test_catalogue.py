@@ -298,16 +298,16 @@ def test_a_sync_plan_names_each_kind_of_history_by_id() -> None:
     from connectors.profiles import Endpoint
 
     bitget = get_profile("bitget")
-    # Earn rewards: a kind Bitget offers to no key (the other kinds are offered to one key type or another).
-    assert not any(spec.endpoint is Endpoint.EARN_REWARDS for spec in bitget.endpoints)
-    wanted = ("ledger", "earn_rewards")
+    # P2P trades: a kind Bitget offers to no key (the other kinds are offered to one key type or another).
+    assert not any(spec.endpoint is Endpoint.P2P for spec in bitget.endpoints)
+    wanted = ("ledger", "p2p")
     target = SyncTarget(1001, 1, "Bitget-1", "bitget", bitget, bitget.key_type("tax"), None, wanted)
-    earn, ledger = plan_endpoints(target)  # in sync order
+    ledger, p2p = plan_endpoints(target)  # in sync order
     assert ledger.endpoint is Endpoint.LEDGER and ledger.skip_notice is None
     assert ledger.label_text == Text.of("profile.bitget.tax_spot.label")
     assert render(ledger.label_text) == ledger.label == "Spot transaction records (tax)"
-    assert earn.skip_notice is not None
-    assert render(earn.skip_notice) == "Bitget does not offer earn and staking rewards through its API."
+    assert p2p.skip_notice is not None
+    assert render(p2p.skip_notice) == "Bitget does not offer P2P trades through its API."
 
 
 def test_a_rejected_value_telegram_kept_is_not_said_to_be_deleted() -> None:

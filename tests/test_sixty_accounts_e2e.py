@@ -51,8 +51,8 @@ from tests.sync.conftest import stored
 from tests.test_workers_e2e import worker_environment, worker_process, workers_up
 
 ACCOUNTS_PER_EXCHANGE = 15
-# Two months: within every reach of the four exchanges (Bitget's spot fills: 90 days). Bitget's earn rewards are not
-# read (an account with some does not reconcile), so none are scripted anywhere.
+# Two months: within every reach of the four exchanges (Bitget's spot fills: 90 days). No earn rewards are scripted
+# (this story is about the workers and the shared budgets, not the kinds).
 PROFILE = AccountProfile(
     years=0.15, traded_markets=3, trades=40, deposits=4, withdrawals=2, converts=3, transfers=2, rewards=0
 )

@@ -55,7 +55,8 @@ NOT_READ = {
     Endpoint.CONVERT: msgid("sync.gap.bitget.unified_converts"),
     Endpoint.TRANSFERS: msgid("sync.gap.bitget.unified_transfers"),
     # Earn's savings records: no v3 list, and the emulator's v2 one answers a unified key 40085 as every v2 path.
-    Endpoint.EARN_REWARDS: msgid("sync.gap.not_read_yet"),
+    # Bitget's deposits-and-withdrawals export lists earn yield, so a file fills it (a gap of its own, like converts').
+    Endpoint.EARN_REWARDS: msgid("sync.gap.bitget.unified_earn"),
 }
 # Read with the spot trades (fills of category MARGIN): nothing of their own to ask.
 WITH_SPOT_TRADES = frozenset({Endpoint.MARGIN_TRADES})
