@@ -1,8 +1,8 @@
 """A Bybit master account moved USDT to and from two of its sub-accounts (Bybit's universal transfers). Synced through
 the bot, each move of the master's money is stored once, as a deposit or a withdrawal of the master, and the balances
 reconcile; a move between the two sub-accounts and a failed one are not the master's money. A key made without the
-SubMemberTransfer permission is refused the list (10005): the sync goes on, and the reconciliation shows the USDT
-the skipped moves leave unexplained.
+SubMemberTransfer permission is refused the list (10005): the sync goes on, the sync's summary and /status say which
+permission to tick, and the reconciliation shows the USDT the skipped moves leave unexplained.
 
 Ground truth by hand from sandbox/exchanges/bybit_subaccounts.py's script (`script_moves`): master 24617703 sent
 25.5 USDT to sub-account 24617801 (30 days ago) and 7.125 USDT to 24617802 (12 days ago), received 40.25 USDT from
@@ -30,6 +30,11 @@ from tests.test_reconcile_e2e import RECENT, connect
 
 UNIVERSAL = "/v5/asset/transfer/query-universal-transfer-list"
 DAY_MS, HOUR_MS = 86_400_000, 3_600_000
+# The refusal's reason, as the catalogue words it (i18n/locales/en/LC_MESSAGES/gaps.po).
+DENIED = (
+    "This Bybit key may not read transfers with your sub-accounts or master account. Edit the key on Bybit's API page,"
+    " tick the sub-account transfer permission under Wallet, and save; the next sync reads them."
+)
 
 
 def _ident(n: int, sender: str) -> str:
@@ -90,13 +95,16 @@ async def test_a_key_without_the_sub_account_permission_skips_the_list_and_the_s
             services = app.bot_data[SERVICES_KEY]
             connected = (await ada.connect_exchange("Bybit", key.api_key, key.secret, days_back=70)).text or ""
             summary = (await ada.sync_now()).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
             async with services.database.reader() as session:
                 rows = list((await session.scalars(select(Transaction))).all())
             [account] = await ReconcileReader(services.database).of_user(1001)
 
     assert "is connected" in connected, connected
-    # Not stopped: the account's own transfers (the endpoint's other list) are stored; one balance is unexplained.
-    assert "✅ Bybit-1:" in summary and "internal transfers 2" in summary, summary
+    # Not stopped: the account's own transfers (the endpoint's other list) are stored; one balance is unexplained,
+    # and the sync says which permission the key lacks.
+    assert "⚠️ Bybit-1:" in summary and "internal transfers 2" in summary, summary
+    assert f"⚠️ Internal transfers: {DENIED}" in summary, summary
     assert "1 balance the history does not explain" in summary, summary
     assert not [r for r in rows if r.natural_key.split(":")[1] == "subaccount"]
     assert bybit.requests.by_path[UNIVERSAL] == 1  # the first window, refused; nothing asked after it
@@ -104,3 +112,5 @@ async def test_a_key_without_the_sub_account_permission_skips_the_list_and_the_s
     # received, 25.5 + 7.125 sent).
     differing = {b.asset: b.reported - b.explained for b in account.balances if b.reported != b.explained}
     assert differing == {"USDT": Decimal("10.625")}, differing
+    # /status keeps saying it until the permission is ticked.
+    assert f"📂 {DENIED}" in status, status

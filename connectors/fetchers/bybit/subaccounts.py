@@ -21,28 +21,40 @@ the same UID", `selfTransfer_` ids) nor, as far as any page says, its internal d
 user by email or phone, keyed by their own `id`/`txID`); records are keyed `subaccount:<transferId>`.
 
 A key refused the list (10005 "Permission denied", ccxt's PermissionDenied: the permission unticked) skips it: the
-walk stops and the transfers' other list is kept, not a failure.
+walk stops and the transfers' other list is kept, not a failure; /status says which permission to tick (a gap over the
+whole range asked, as the refusal says nothing of which moves exist).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 import ccxt.async_support as ccxt
 
-from connectors.fetchers.base import Cursor, FetchReport, Page
+from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bybit.derivatives import Route
 from connectors.fetchers.bybit.rows import TRANSFER_DONE, TRANSFER_PENDING, Parsed, epoch_ms
-from connectors.fetchers.windows import call, hold_if_recent
+from connectors.fetchers.windows import call, date_ms, hold_if_recent
 from connectors.profiles import EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
+from i18n import Text, msgid
 
-SUB_ACCOUNTS = "subaccounts"  # the transfers' cursor key of this walk
+
+class Stored(StrEnum):
+    """Names this walk stores (kept as they are: the database holds them)."""
+
+    CURSOR = "subaccounts"  # the transfers' cursor key of this walk
+    RECORD = "subaccount"  # its records' natural-key prefix
+
+
+SUB_ACCOUNTS = Stored.CURSOR
 UNIVERSAL_LIST = Route.listed("privateGetV5AssetTransferQueryUniversalTransferList", {})
 KEY_INFO = "privateGetV5UserQueryApi"
-KEY_PREFIX = "subaccount"
+KEY_PREFIX = Stored.RECORD
+DENIED_GAP = Text.of(msgid("sync.gap.bybit.sub_transfers_denied"))
 
 
 class Walk(Protocol):
@@ -107,7 +119,9 @@ class SubAccountMoves:
             async for page in pages:
                 yield page
         except ccxt.PermissionDenied:
-            # 10005 for a key without SubMemberTransfer(List): the list is skipped, the sync goes on. Its reason in
-            # /status waits for its catalogue entry (the report of issue 15's O1 names it): until then the
-            # reconciliation shows what the skipped moves leave unexplained.
-            return
+            # 10005 for a key without SubMemberTransfer(List): the list is skipped, the sync goes on, and /status
+            # says which permission to tick. Imported here: the fetcher module imports this one.
+            from connectors.fetchers.bybit.fetcher import BYBIT_OPENED
+
+            start = since or ms_to_utc(date_ms(BYBIT_OPENED))
+            report.gaps.append(CoverageGap(spec.endpoint, start, until, DENIED_GAP))
