@@ -1,10 +1,11 @@
 """Bybit's per-minute budgets, kept on our side so a long walk waits its turn instead of meeting 10006.
 
 Bybit counts each UID's requests per path in a rolling window (docs/v5/rate-limit/rate-limit.mdx). ccxt's throttler
-paces by its own cost table, per second: for the three record lists Bybit limits per minute it would send several
-times too fast (ccxt's 5 a second against Bybit's 100 deposit requests a minute). A first sync walks years of
-30-day (or 7-day) windows, so it would hit the limit and stop partial. The pacer lets the budget's requests through
-at once and makes the next one wait until the oldest has left the window (plus a second for the trip to Bybit).
+paces by its own cost table, per second: for the four record lists Bybit limits per minute it would send several
+times too fast (ccxt's 5 a second against Bybit's 100 deposit requests a minute; 2 a second against the universal
+transfer list's 60 a minute). A first sync walks years of 30-day (or 7-day) windows, so it would hit the limit and
+stop partial. The pacer lets the budget's requests through at once and makes the next one wait until the oldest has
+left the window (plus a second for the trip to Bybit).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PER_MINUTE_BUDGETS: Mapping[str, tuple[int, float]] = MappingProxyType(
         "privateGetV5AssetDepositQueryRecord": (100, 60.0),
         "privateGetV5AssetWithdrawQueryRecord": (300, 60.0),
         "privateGetV5AssetTransferQueryInterTransferList": (60, 60.0),
+        "privateGetV5AssetTransferQueryUniversalTransferList": (60, 60.0),
         "privateGetV5AccountTransactionLog": (25, 1.0),
         "privateGetV5AccountContractTransactionLog": (25, 1.0),
     }
