@@ -781,6 +781,10 @@ DERIVATIVE_LISTS = (
     "privateGetV5AccountBorrowHistory",
 )
 EMPTY_LIST = {"retCode": 0, "retMsg": "OK", "result": {"list": [], "nextPageCursor": ""}}
+# The transfers' second walk (connectors/fetchers/bybit/subaccounts.py): this key's UID, then its moves with its
+# master or sub-accounts, which no transfer payload holds.
+INTER_TRANSFERS = "privateGetV5AssetTransferQueryInterTransferList"
+KEY_INFO, UNIVERSAL_LIST = "privateGetV5UserQueryApi", "privateGetV5AssetTransferQueryUniversalTransferList"
 
 
 class ReplayClient:
@@ -790,6 +794,7 @@ class ReplayClient:
     def __init__(self, topic: Topic, response: Any) -> None:
         self.topic, self.response = topic, response
         self.calls: list[dict[str, Any]] = []
+        self.universal_calls: list[dict[str, Any]] = []
         self.exchange = ccxt.bybit()  # no network: only its currency code rules are used
 
     def safe_currency_code(self, code: str) -> str:
@@ -819,6 +824,20 @@ class ReplayClient:
                 return copy.deepcopy(EMPTY_LIST)
 
             return nothing
+        if self.topic.method == INTER_TRANSFERS and name == KEY_INFO:
+
+            async def key_info(params: dict[str, Any]) -> Any:
+                (documented,) = [e for e in ALL if label(e) == "bybit/query_api.docs.json"]
+                return copy.deepcopy(documented.response)
+
+            return key_info
+        if self.topic.method == INTER_TRANSFERS and name == UNIVERSAL_LIST:
+
+            async def no_moves(params: dict[str, Any]) -> Any:
+                self.universal_calls.append(params)
+                return copy.deepcopy(EMPTY_LIST)
+
+            return no_moves
         if name != self.topic.method:
             raise AssertionError(f"the fetcher called {name}, not the documented {self.topic.method}")
 
@@ -882,6 +901,11 @@ async def test_the_fetcher_reads_what_a_person_reads_off_the_payload(
     spec = get_profile("bybit").endpoint(topic.endpoint)
     assert spec is not None
     assert client.calls and all(int(call["limit"]) == spec.page_size for call in client.calls)
+    if topic.method == INTER_TRANSFERS:
+        # The moves with sub-accounts are walked too, over the same days (Bybit's 7-day windows, its 50 a page).
+        asked = client.universal_calls
+        assert asked and all(int(call["limit"]) == 50 for call in asked), asked
+        assert int(asked[0]["startTime"]) <= min(times) and int(asked[-1]["endTime"]) >= max(times), asked
     if label(example) in NOT_ASKED:
         assert all(call.get("category") == "spot" for call in client.calls)  # Tallybot never asks other categories
         return
