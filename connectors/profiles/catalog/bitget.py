@@ -115,6 +115,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/earn/savings/records",
         key_types=_NORMAL,
+        notes=Text.of("profile.bitget.endpoints.earn.notes"),
     ),
     EndpointSpec(
         Endpoint.DUST,
@@ -126,6 +127,7 @@ ENDPOINTS = (
         paging=Paging.FROM_ID,
         api_path="GET /api/v2/convert/bgb-convert-records",
         key_types=_NORMAL,
+        notes=Text.of("profile.bitget.endpoints.dust.notes"),
     ),
     # Futures and margin are on by default: their cost is a few dozen requests, and an account that emptied its
     # futures or margin wallet shows no sign of them that a cheaper read could see (docs/exchange-apis/bitget.md).

@@ -1,5 +1,4 @@
-"""A fill's fee in a further coin stored as a FEE record, as the Gate and Bitget fetchers and the ledgers.csv reader
-now store it
+"""A fill's fee in a further coin stored as a FEE record, as the Gate and Bitget fetchers and ledgers.csv now do
 
 Revision ID: 0018
 Revises: 0017
