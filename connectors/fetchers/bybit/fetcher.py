@@ -38,7 +38,7 @@ from connectors.fetchers.bybit.derivatives import DerivativesFetch, Route
 from connectors.fetchers.bybit.earn import EarnFetch, EarnRows
 from connectors.fetchers.bybit.log_kinds import LogKindRows, LogKindsFetch
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
-from connectors.fetchers.bybit.rows import CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
+from connectors.fetchers.bybit.rows import BYBIT_OPENED, CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
 from connectors.fetchers.bybit.subaccounts import SUB_ACCOUNTS, SubAccountMoves
 from connectors.fetchers.windows import (
     WindowPage,
@@ -56,9 +56,6 @@ from connectors.profiles import Endpoint, EndpointSpec, ExchangeProfile
 from connectors.profiles.catalog.bybit import NAME as BYBIT
 from connectors.records import NormalizedRecord, ms_to_utc
 from i18n import Text, msgid
-
-# Bybit opened in March 2018: where a walk starts for endpoints whose reach Bybit does not document.
-BYBIT_OPENED = date(2018, 3, 1)
 
 # Bybit's convert history lists converts made through the API; converts made on the website or app only from this
 # day on (docs/v5/asset/convert/get-convert-history: "Starting from September 10, 2025, converts executed on the

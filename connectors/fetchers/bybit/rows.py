@@ -21,11 +21,15 @@ Every rule here is Bybit's own (docs/exchange-apis/bybit.md names the page):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from connectors.fetchers.windows import hold_if_recent
 from connectors.records import NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
+
+# Bybit opened in March 2018: where a walk starts for endpoints whose reach Bybit does not document.
+BYBIT_OPENED = date(2018, 3, 1)
 
 Parsed = tuple[NormalizedRecord | None, int | None]  # (record if final, time it holds the cursor at if pending)
 

@@ -36,7 +36,7 @@ import ccxt.async_support as ccxt
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bybit.derivatives import Route
-from connectors.fetchers.bybit.rows import TRANSFER_DONE, TRANSFER_PENDING, Parsed, epoch_ms
+from connectors.fetchers.bybit.rows import BYBIT_OPENED, TRANSFER_DONE, TRANSFER_PENDING, Parsed, epoch_ms
 from connectors.fetchers.windows import call, date_ms, hold_if_recent
 from connectors.profiles import EndpointSpec
 from connectors.records import NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
@@ -127,8 +127,5 @@ class SubAccountMoves:
             # such account would be noise, so none is noted (docs/exchange-apis/bybit.md, sub-account transfers).
             if str(key.get("parentUid") or "0") == "0":
                 return
-            # Imported here: the fetcher module imports this one.
-            from connectors.fetchers.bybit.fetcher import BYBIT_OPENED
-
             start = since or ms_to_utc(date_ms(BYBIT_OPENED))
             report.gaps.append(CoverageGap(spec.endpoint, start, until, DENIED_GAP))
