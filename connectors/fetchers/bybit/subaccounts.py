@@ -30,12 +30,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 import ccxt.async_support as ccxt
 
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
-from connectors.fetchers.bybit.derivatives import Route
+from connectors.fetchers.bybit.derivatives import Route, Walk
 from connectors.fetchers.bybit.rows import BYBIT_OPENED, TRANSFER_DONE, TRANSFER_PENDING, Parsed, epoch_ms
 from connectors.fetchers.windows import call, date_ms, hold_if_recent
 from connectors.profiles import EndpointSpec
@@ -55,21 +55,6 @@ UNIVERSAL_LIST = Route.listed("privateGetV5AssetTransferQueryUniversalTransferLi
 KEY_INFO = "privateGetV5UserQueryApi"
 KEY_PREFIX = Stored.RECORD
 DENIED_GAP = Text.of(msgid("sync.gap.bybit.sub_transfers_denied"))
-
-
-class Walk(Protocol):
-    def __call__(
-        self,
-        spec: EndpointSpec,
-        route: Route,
-        parse: Callable[[Mapping[str, Any], int], Parsed],
-        *,
-        since: datetime | None,
-        until: datetime,
-        cursor: Cursor | None,
-        report: FetchReport,
-        market: str = "",
-    ) -> AsyncIterator[Page]: ...
 
 
 def move(row: Mapping[str, Any], me: str, code: Callable[[str], str], window_start: int) -> Parsed:
