@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from connectors.clients import ClientPool
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.binance import BinanceFetcher
 from connectors.profiles import Endpoint, get_profile
@@ -26,6 +24,7 @@ from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.base import respond
 from tests.conformance.corpus import Example, examples, shape_differences
 from tests.conformance.test_coverage import DOCUMENTED, documented_here
+from tests.support.binance_rig import Rig, binance_rig
 
 D = Decimal
 UNLIMITED = BinanceLimits(
@@ -50,24 +49,11 @@ QUERIES: dict[str, str] = {
 MINE = [e for e in documented_here("binance") if e.path.name in QUERIES]
 
 
-@dataclass
-class Rig:
-    emulator: BinanceEmulator
-    client: Any
-
-
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     emulator = BinanceEmulator(seed=405, profile=QUIET, listed_symbols=20, limits=UNLIMITED, auto_invest=True)
-    async with emulator:
-        key = emulator.add_key(label="read-only")
-        pool = ClientPool({"binance": emulator.base_url})
-        try:
-            async with pool.client("binance", "conformance", {"apiKey": key.api_key, "secret": key.secret}) as client:
-                client.throttler.config["refillRate"] = 1e9
-                yield Rig(emulator, client)
-        finally:
-            await pool.close()
+    async with binance_rig(emulator) as made:
+        yield made
 
 
 def example(name: str) -> Example:

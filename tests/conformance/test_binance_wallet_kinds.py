@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 
 from connectors.balances import binance as binance_reads
-from connectors.clients import ClientPool
 from connectors.fetchers.base import FetchReport
 from connectors.fetchers.binance import BinanceFetcher
 from connectors.profiles import Endpoint, get_profile
@@ -26,6 +24,7 @@ from sandbox.exchanges import AccountProfile, BinanceEmulator, BinanceLimits
 from sandbox.exchanges.base import respond
 from tests.conformance.corpus import Example, shape_differences
 from tests.conformance.test_coverage import DOCUMENTED, documented_here
+from tests.support.binance_rig import Rig, binance_rig
 
 D = Decimal
 UNLIMITED = BinanceLimits(
@@ -51,24 +50,11 @@ QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
 MINE = [e for e in documented_here("binance") if e.path.name in QUERIES]
 
 
-@dataclass
-class Rig:
-    emulator: BinanceEmulator
-    client: Any
-
-
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     emulator = BinanceEmulator(seed=404, profile=QUIET, listed_symbols=20, limits=UNLIMITED, wallet_kinds=True)
-    async with emulator:
-        key = emulator.add_key(label="read-only")
-        pool = ClientPool({"binance": emulator.base_url})
-        try:
-            async with pool.client("binance", "conformance", {"apiKey": key.api_key, "secret": key.secret}) as client:
-                client.throttler.config["refillRate"] = 1e9
-                yield Rig(emulator, client)
-        finally:
-            await pool.close()
+    async with binance_rig(emulator) as made:
+        yield made
 
 
 def example(name: str) -> Example:
@@ -80,7 +66,7 @@ async def fetched(rig: Rig, endpoint: Endpoint, path: str, name: str) -> tuple[l
     body = json.dumps(json.loads((DOCUMENTED / "binance" / name).read_text(encoding="utf-8"))["response"])
     rig.emulator.faults.inject(respond(200, body), path=path, times=1)
     fetcher = BinanceFetcher(get_profile("binance"), rig.client, uid_weight_per_minute=10**9)
-    report, records = FetchReport(), []
+    report, records = FetchReport(), list[NormalizedRecord]()
     async for page in fetcher.fetch(endpoint, since=None, until=datetime.now(UTC), cursors={}, report=report):
         records.extend(page.records)
     return records, report
