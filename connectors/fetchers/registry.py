@@ -39,6 +39,7 @@ SYNC_ORDER: tuple[Endpoint, ...] = (
     Endpoint.FUNDING,
     Endpoint.FUTURES_TRADES,
     Endpoint.MARGIN_LOANS,
+    Endpoint.CRYPTO_LOANS,
     Endpoint.MARGIN_TRADES,
     Endpoint.SPOT_TRADES,
 )

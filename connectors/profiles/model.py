@@ -42,6 +42,7 @@ class Endpoint(StrEnum):
     P2P = "p2p"  # person-to-person (C2C) trades against fiat
     PAY = "pay"  # payments sent and received through the exchange's pay service
     FIAT = "fiat"  # fiat deposits and withdrawals, and card purchases of coins
+    CRYPTO_LOANS = "crypto_loans"  # loans against pledged collateral: borrowings, repayments, collateral, liquidations
 
 
 # Message ids of each kind of history: its label (on a line or button of its own) and its phrase (in a sentence).
@@ -61,6 +62,7 @@ ENDPOINT_LABEL_IDS: Mapping[Endpoint, str] = {
     Endpoint.P2P: msgid("endpoint.p2p.label"),
     Endpoint.PAY: msgid("endpoint.pay.label"),
     Endpoint.FIAT: msgid("endpoint.fiat.label"),
+    Endpoint.CRYPTO_LOANS: msgid("endpoint.crypto_loans.label"),
 }
 ENDPOINT_PHRASE_IDS: Mapping[Endpoint, str] = {
     Endpoint.SPOT_TRADES: msgid("endpoint.spot_trades.phrase"),
@@ -78,6 +80,7 @@ ENDPOINT_PHRASE_IDS: Mapping[Endpoint, str] = {
     Endpoint.P2P: msgid("endpoint.p2p.phrase"),
     Endpoint.PAY: msgid("endpoint.pay.phrase"),
     Endpoint.FIAT: msgid("endpoint.fiat.phrase"),
+    Endpoint.CRYPTO_LOANS: msgid("endpoint.crypto_loans.phrase"),
 }
 
 
