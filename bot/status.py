@@ -14,7 +14,7 @@ from bot.reconcile.causes import fillable_by_file
 from bot.sync.stored import endpoint_reason, gap_reason
 from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
-from connectors.profiles import ExchangeProfile, UnknownExchange, endpoint_label, get_profile
+from connectors.profiles import Endpoint, ExchangeProfile, UnknownExchange, endpoint_label, get_profile
 from db.engine import Database
 from db.models import EndpointState, IntegrationStatus, SyncRun, Transaction, TransactionSource
 from db.repositories.status import StatusRepository
@@ -22,6 +22,13 @@ from db.types import utcnow
 from i18n import SOURCE_LOCALE, Text
 
 EXPIRY_WARNING = timedelta(days=14)
+
+
+def kind_label(profile: ExchangeProfile | None, code: str, key_type: str) -> Text | str:
+    """A kind's label as the sync summary names it: the profile's own where it has one (OKX's funding account bills,
+    Coinbase's account transactions), else the kind's standard label."""
+    spec = profile.endpoint(Endpoint(code), key_type) if profile and code in Endpoint.__members__.values() else None
+    return spec.label_text if spec is not None else endpoint_label(code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +201,7 @@ class StatusService:
             lines.append(
                 EndpointLine(
                     endpoint=endpoint,
-                    label=endpoint_label(endpoint),
+                    label=kind_label(profile, endpoint, summary.key_type),
                     status=state.last_status if state else None,
                     last_success_at=state.last_success_at if state else None,
                     error_code=state.last_error_code if state else None,

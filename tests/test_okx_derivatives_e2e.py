@@ -49,7 +49,7 @@ async def test_a_derivatives_trader_gets_every_kind_and_a_history_that_explains_
     # transfers list: 50 USDT from a sub-account (stored as a deposit: it reconciles only as one), on to the trading
     # account; 100 USDT from the trading account into savings; 20 USDT into an on-chain earn order.
     assert f"earn and staking rewards {len(okx.account.rewards) + 3}" in summary, summary
-    assert f"internal transfers {len(okx.account.transfers) + 6}" in summary, summary
+    assert f"funding account bills {len(okx.account.transfers) + 6}" in summary, summary
     assert "✅ OKX-1: the history explains every balance." in summary, status
     assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
     for label in ("Futures trades", "Funding fees", "Margin trades", "Margin loans and interest"):

@@ -92,13 +92,14 @@ async def test_every_funding_bill_is_stored_as_what_it_is_and_the_history_explai
             summary = (await ada.reply_to(sent, "Sync finished", timeout=90)).text or ""
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
 
-    # The transfers' walk stores the account's own transfers, the savings script's six bills and the 25 scripted
-    # bills above; the rewards' walk the account's rewards, three savings interest payments and the 8 scripted
-    # income bills.
-    assert f"internal transfers {len(okx.account.transfers) + 6 + 25}" in summary, summary
+    # The funding bills' walk (named so in the summary and /status) stores the account's own transfers, the savings
+    # script's six bills and the 25 scripted bills above; the rewards' walk the account's rewards, three savings
+    # interest payments and the 8 scripted income bills.
+    assert f"funding account bills {len(okx.account.transfers) + 6 + 25}" in summary, summary
     assert f"earn and staking rewards {len(okx.account.rewards) + 3 + 8}" in summary, summary
     assert "✅ OKX-1: the history explains every balance." in summary, summary
     assert "🟢 OKX-1" in status and "✅ The history explains every balance." in status, status
+    assert "Funding account bills" in status and "Internal transfers" not in status, status
     assert okx.requests.unexpected == []
 
 

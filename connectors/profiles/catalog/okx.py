@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.profiles.catalog import common as c
 from connectors.profiles.model import Endpoint, EndpointSpec, ExchangeProfile, KeyType, Paging, PermissionCheck
-from i18n import Text
+from i18n import Text, msgid
 
 NAME = "OKX"
 # Rules and their sources: docs/exchange-apis/okx.md.
@@ -72,6 +72,10 @@ ENDPOINTS = (
         # On: money sent to or received from a sub-account leaves or enters this account (rows.py), so without
         # these bills the balances cannot be explained. It walks the same bills-history list as the rewards.
         default_enabled=True,
+        # Named for what it reads: every balance-moving funding bill (transfers, fiat orders, conversions, loans,
+        # gifts, commissions, rebates: fetchers/okx/bill_kinds.py), not only the transfers between own accounts.
+        label_id=msgid("profile.okx.endpoint.funding_bills.label"),
+        phrase_id=msgid("profile.okx.endpoint.funding_bills.phrase"),
         page_size=100,
         paging=Paging.CURSOR,
         api_path="GET /api/v5/asset/bills-history",
