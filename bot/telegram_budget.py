@@ -10,8 +10,10 @@ So on PostgreSQL â€” the one service every process of such a deployment shares â
 reserves its turn in the `telegram_budget` table (GCRA: one row per limit holds when its next message may go, moved on
 by one interval per message in a single upsert, on the database's clock: connectors/shared_budget.py, which the
 exchanges' per-IP budgets share), then waits for it. The chat's own limit is reserved first and the bot's overall one
-last, right before the request leaves, so a message waiting for its chat
-does not sit on a slot of the overall budget. Requests without a chat (answerCallbackQuery, getUpdates) are not
+last, right before the request leaves, so a message waiting for its chat does not sit on a slot of the overall
+budget. Both are one statement when the chat's turn is now (a reply within its chat's burst: one round trip per
+message, on the database every reply shares); a message that must wait for its chat reserves the overall turn
+after that wait, in a second. Requests without a chat (answerCallbackQuery, getUpdates) are not
 paced, as in PTB's AIORateLimiter. A 429 that gets through anyway (another bot's traffic, Telegram being stricter)
 moves the overall row past its `retry_after`: every process pauses, not only the one that was told.
 
@@ -99,8 +101,7 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             if chat is not None:
                 key, group = chat
-                await self._take(key, self._limits.group if group else self._limits.private_chat)
-                await self._take(ALL_CHATS, self._limits.overall)
+                await self._take_turns(key, self._limits.group if group else self._limits.private_chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as flood:
@@ -113,6 +114,20 @@ class SharedTelegramBudget(BaseRateLimiter[int]):
                 if chat is None:  # nothing reserves for it, so it waits here
                     await asyncio.sleep(seconds)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _take_turns(self, key: str, limit: Limit) -> None:
+        """The chat's turn, then the overall one. A reply's chat is usually within its burst: both are reserved in one
+        statement (one round trip). A chat that must wait first gets its overall turn only after that wait."""
+        try:
+            chat_wait, overall_wait = await self._table.reserve_pair(key, limit, ALL_CHATS, self._limits.overall)
+        except UNREACHABLE as problem:
+            log.warning("Telegram budget not reachable (%s): sending unpaced", type(problem).__name__)
+            return
+        if overall_wait is None:
+            await asyncio.sleep(chat_wait)
+            await self._take(ALL_CHATS, self._limits.overall)
+        elif overall_wait > 0:
+            await asyncio.sleep(overall_wait)
 
     async def _take(self, key: str, limit: Limit) -> None:
         """Reserve the limit's next turn and sleep until it (no sleep while a burst is left)."""

@@ -44,6 +44,24 @@ ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM
 WHERE b.next_at - extract(epoch FROM clock_timestamp())::float8 <= $3::float8
 RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
 """
+# Two limits in one statement: the first's turn reserved always, the second's only when the first's turn is now
+# ($3: the first's burst tolerance). A message that must wait for its chat does not hold an overall slot meanwhile.
+_RESERVE_PAIR = """
+WITH turn1 AS (
+    INSERT INTO telegram_budget AS b (key, next_at)
+    VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2::float8)
+    ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8) + $2
+    RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
+), turn2 AS (
+    INSERT INTO telegram_budget AS b (key, next_at)
+    SELECT $4, extract(epoch FROM clock_timestamp())::float8 + $5::float8 FROM turn1
+    WHERE turn1.next_at - $2::float8 - $3::float8 - turn1.now <= 0
+    ON CONFLICT (key) DO UPDATE SET next_at = greatest(b.next_at, extract(epoch FROM clock_timestamp())::float8) + $5
+    RETURNING next_at, extract(epoch FROM clock_timestamp())::float8 AS now
+)
+SELECT turn1.next_at AS first_next, turn1.now AS first_now, turn2.next_at AS second_next, turn2.now AS second_now
+FROM turn1 LEFT JOIN turn2 ON true
+"""
 _TURN = """
 SELECT next_at, extract(epoch FROM clock_timestamp())::float8 AS now FROM telegram_budget WHERE key = $1
 """
@@ -103,6 +121,25 @@ class BudgetTable:
             await self._sweep(connection)
         return wait
 
+    async def reserve_pair(
+        self, first: str, first_limit: Limit, then: str, then_limit: Limit
+    ) -> tuple[float, float | None]:
+        """Reserve one turn of `first` and, when that turn is now, one of `then`, in one round trip: (seconds until
+        the first's turn, seconds until the second's or None when it was not reserved: reserve it after the wait).
+
+        Raises one of UNREACHABLE when the database does not answer."""
+        pool = await self.ready()
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(
+                _RESERVE_PAIR, first, first_limit.interval, first_limit.tolerance, then, then_limit.interval
+            )
+            await self._sweep(connection)
+        first_wait: float = row["first_next"] - first_limit.interval - first_limit.tolerance - row["first_now"]
+        if row["second_next"] is None:
+            return first_wait, None
+        then_wait: float = row["second_next"] - then_limit.interval - then_limit.tolerance - row["second_now"]
+        return first_wait, then_wait
+
     async def reserve_within(self, key: str, limit: Limit, units: float, max_wait: float) -> tuple[float, bool]:
         """Like `reserve`, but only if the first unit's turn comes within `max_wait` seconds: (the wait, reserved).
         Not reserved: the row is left as it was and the wait says how far away the turn is.
@@ -141,10 +178,19 @@ class BudgetTable:
     async def _open(self) -> asyncpg.Pool:
         if self._pool is None:
             # Two connections: a reservation is one short statement, and the second keeps a sweep from queueing one.
-            self._pool = await asyncpg.create_pool(plain_dsn(self._database_url), min_size=1, max_size=2)
+            # No reset on release: asyncpg's default (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL) is one more
+            # round trip per reservation, and these connections hold no session state: single statements, no
+            # transactions, locks, cursors, listeners or settings (asyncpg still rolls back an open transaction).
+            self._pool = await asyncpg.create_pool(
+                plain_dsn(self._database_url), min_size=1, max_size=2, reset=_nothing_to_reset
+            )
         return self._pool
 
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """The pool's reset: see `_open`."""

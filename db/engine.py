@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 BUSY_TIMEOUT_MS = 5_000
@@ -38,6 +40,34 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
+PING_IDLE_AFTER = 10.0
+_IDLE_SINCE = "tallybot_idle_since"
+
+
+def _install_idle_ping(engine: AsyncEngine) -> None:
+    """SQLAlchemy's pool_pre_ping, but only for a connection that sat idle: the asyncpg dialect's ping is three round
+    trips (BEGIN, ";", ROLLBACK) before every session, a third of a short reply's database time on the database all
+    processes share (docs/BENCHMARKS.md §3). A connection back in the pool within PING_IDLE_AFTER was alive then;
+    if the server went away since, the statement fails, SQLAlchemy invalidates the whole pool and the next session
+    gets a fresh connection (its "optimistic" disconnect handling). A connection idle longer (a restart or a
+    network's idle timeout more likely) is pinged, and replaced when the ping fails, as pool_pre_ping does."""
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as problem:  # the pool discards this connection and checks out another (PoolEvents.checkout)
+            raise DisconnectionError(type(problem).__name__) from problem
+
+
 class Database:
     """Owns the engine. `reader()` for queries, `writer()` for a unit of work that commits on success."""
 
@@ -47,9 +77,11 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_async_engine(url, echo=echo, pool_pre_ping=not self.is_sqlite)
+        self.engine = create_async_engine(url, echo=echo)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
+        else:
+            _install_idle_ping(self.engine)
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
