@@ -24,6 +24,8 @@ Each page is Bitget's (docs/exchange-apis/bitget.md, "Other wallets and lists"):
   of at most three months (90 days here; the default start three months before the end), ``limit`` default 20, at
   most 100, ``idLessThan`` the last ``endId``; ``data.resultList`` of ``orderId``, ``coinName``, ``settleCoinName``,
   ``productType``, ``period``, ``productLevel``, ``amount``, ``ts``, ``orderType``, and ``data.endId``; 10/s per UID.
+  The example's ``endId`` (456456456456) is not its row's ``orderId`` (123123123123): the emulator's ``endId`` is a
+  number of its own (``_end_id``), so a reader that pages by the smallest ``orderId`` is caught.
   The generated account's rewards are served as flexible savings interest (``pay_interest``).
 
 No page states how far back its lists reach: they serve two years, as the other v2 wallet lists (Bitget's help
@@ -205,8 +207,8 @@ class BitgetWalletsBook:
             and kind in ("", row["orderType"])
             and coin in ("", row["coinName"])
         ]
-        page = [dict(row) for row in below(chosen, lambda row: int(row["orderId"]), p, limit)]
-        return {"resultList": page, "endId": page[-1]["orderId"] if page else ""}
+        page = [dict(row) for row in below(chosen, _end_id, p, limit)]
+        return {"resultList": page, "endId": str(_end_id(page[-1])) if page else ""}
 
     def transfer_rows(self, coin: str, from_type: str, start: int, end: int) -> list[tuple[int, Json]]:
         """The added transferRecords rows of `coin` out of `from_type` (any when empty) in [start, end]."""
@@ -215,6 +217,13 @@ class BitgetWalletsBook:
             for row in self.kinds.transfers
             if row["coin"] == coin and from_type in ("", row["fromType"]) and start <= int(row["ts"]) <= end
         ]
+
+
+def _end_id(row: Json) -> int:
+    """The savings list's own paging id, which is not the row's `orderId` (the page's example: `endId` 456456456456
+    beside `orderId` 123123123123; what it is, the page does not say): here the record's time, then the last six
+    digits of its `orderId`, so that it orders the list as time does."""
+    return int(row["ts"]) * 1_000_000 + int(row["orderId"]) % 1_000_000
 
 
 def _interest(reward: RewardRecord) -> Json:
@@ -296,3 +305,14 @@ def add_unified_dust(wallets: BitgetWalletsBook, coin: str, amount: Decimal, now
             "ts": ts}  # fmt: skip
     wallets.kinds.uta_records.setdefault("SPOT", []).extend([out, into])
     return [out, into]
+
+
+def add_interest_payments(wallets: BitgetWalletsBook, coin: str, amount: Decimal, times: Sequence[int]) -> list[Json]:
+    """Flexible savings interest of `amount` `coin` paid at each of `times` (ms) into the earn account: more records
+    than one page holds, for a reader's paging. Returns the rows."""
+    rows = []
+    for n, ts in enumerate(times):
+        rows.append(_savings(str(FIRST_ID + 2_000 + n), "flexible", coin, "pay_interest", amount, ts))
+        wallets.kinds.earn[coin] = wallets.kinds.earn.get(coin, D(0)) + amount
+    wallets.kinds.savings.extend(rows)
+    return rows

@@ -2,9 +2,11 @@
 
 `GET /api/v2/earn/savings/records` (earn/savings/Savings-Records, docs/exchange-apis/bitget.md): `periodType`
 **required**, `flexible` or `fixed`, so each is a stream of its own (cursor keys `savings:flexible`, `savings:fixed`);
-`orderType` left out (every record); "The maximum time span supported is three months": 90-day windows; `limit` at most
-100; `idLessThan` the answer's `endId` (`data.resultList`, `data.endId`), newest first; no reach stated: two years,
-as the other v2 lists [help]. 10 requests a second per UID.
+`orderType` left out (every record); "The maximum time span supported is three months": 89-day windows (any three
+calendar months hold 89 days; 90 would overrun one that spans February); `limit` at most 100; `idLessThan` the
+answer's `endId` ("the end ID of the last request": the example's `endId` 456456456456 is not its row's `orderId`
+123123123123, so the smallest `orderId` is not it), newest first; no reach stated: two years, as the other v2 lists
+[help]. 10 requests a second per UID.
 
 | `orderType` | stored |
 | --- | --- |
@@ -25,7 +27,7 @@ from connectors.fetchers.discovery import AssetEvidence
 from connectors.profiles import EndpointSpec
 from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 
-SAVINGS = listing("privateEarnGetV2EarnSavingsRecords", "resultList", "orderId", 90, 100)
+SAVINGS = listing("privateEarnGetV2EarnSavingsRecords", "resultList", "orderId", 89, 100)
 PERIOD_TYPES = ("flexible", "fixed")
 INTEREST, PENALTY = "pay_interest", "deduction"
 

@@ -1,7 +1,9 @@
 """One windowed Bitget v2 list walked as a stream of its own (one cursor key): the futures and margin lists.
 
 Each answer holds its rows under a key of its own (`fillList`, `bills`, `fills`, `resultList`), newest first; a full
-page asks the next with `idLessThan=<smallest id seen>`.
+page asks the next with `idLessThan=<endId>` where the answer names one (the futures lists and the savings records:
+"the value input should be the end ID of the last request", and the savings page's example `endId` is not its row's
+`orderId`, earn/savings/Savings-Records), else with the smallest id of the page (the margin lists, which name none).
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ async def walk(
         rows: list[Mapping[str, Any]] = data.get(listing.rows) or []
         found = WindowPage([])
         if len(rows) >= listing.page_size:
-            found.token = str(min(int(row[listing.id_field]) for row in rows))
+            end_id = data.get("endId")
+            found.token = str(end_id) if end_id else str(min(int(row[listing.id_field]) for row in rows))
         for row in rows:
             record = parse(row)
             if record is not None:
