@@ -12,15 +12,21 @@ history/..., named in docs/exchange-apis/binance.md, "Auto-Invest and ETH stakin
 - staking: `amount` of `asset` (ETH) became `distributeAmount` of `distributeAsset` (WBETH; BETH before WBETH): two
   legs of one convert.
 - redemption: `amount` of `asset` (WBETH or BETH) became `distributeAmount` ETH, credited at `arrivalTime`: a convert,
-  stored once the row is SUCCESS. Binance says a redemption takes "from 15 days to several weeks", longer than a
-  held cursor waits (14 days), so every sync reads the list's trailing 89 days again instead (one request, as the
-  list's last window is asked anyway): a PENDING row is found again until it settles.
+  stored once the row is SUCCESS and dated when the ETH arrived (the Redeem ETH call answers with an `arrivalTime` to
+  come; until then no ETH is in any wallet), keyed by its `time` as before. Binance says a redemption takes "from 15
+  days to several weeks", longer than a held cursor waits (14 days), so every sync reads the list's trailing 89 days
+  again instead (one request, as the list's last window is asked anyway): a PENDING row is found again until it
+  settles.
 - BETH rewards are not read here: each is paid to the spot wallet ("distributed in the form of BETH to users' Spot
   accounts", Binance's ETH staking page), and the wallet's own record of distributions, the asset dividend list
   (wallet.py, every row a reward), lists it as `{"asset": "BETH", "enInfo": "ETH 2.0 Staking"}` (a public fixture of
   a Binance reader's dividend rows, docs/exchange-apis/binance.md). Storing the product's own rewards list
   (`eth/history/rewardsHistory`, no id to match the dividend row's) as well would count each reward twice.
 - wrap and unwrap: `fromAmount` of `fromAsset` became `toAmount` of `toAsset` (BETH and WBETH): a convert.
+A convert's price is the coin paid per coin got. Each list's ratio is per WBETH (the pages' examples: 21312.23223 ETH
+staked for 21286.42584 WBETH at `conversionRatio` 1.00121234, 21312.23223 WBETH redeemed for 21338.0699 ETH at the same
+ratio; unwrap's `exchangeRate` "BETH value per 1 WBETH"): the price of a stake and of a wrap (WBETH got), the inverse
+of one for a redemption and an unwrap. Those two store no price: the exports take amount paid over amount got.
 WBETH's own rewards are not paid out: the WBETH rewards page lists `amountInETH`, "Estimated rewards accrued within
 WBETH", beside an unchanged `holding`; they raise WBETH's rate to ETH, not any balance, so that list is not read (the
 rate shows in the next redemption's `distributeAmount`). The rate history moves nothing either.
@@ -64,7 +70,7 @@ class EthStakingRows:
         legs = ("asset", "amount", "distributeAsset", "distributeAmount")
         wraps = ("fromAsset", "fromAmount", "toAsset", "toAmount")
         convert = self._convert
-        redeemed = convert("eth-redeem", legs)
+        redeemed, unwrapped = convert("eth-redeem", legs, priced=False), convert("unwrap", wraps, priced=False)
         return (
             of("eth_staked", "sapiGetEthStakingEthHistoryStakingHistory", STAKED, convert("eth-stake", legs)),
             replace(
@@ -72,10 +78,11 @@ class EthStakingRows:
                 reread_ms=WINDOW_MS - 1,  # "15 days to several weeks": each sync reads one whole window again
             ),
             of("wbeth_wrapped", "sapiGetEthStakingWbethHistoryWrapHistory", WRAPPED, convert("wbeth-wrap", wraps)),
-            of("wbeth_unwrapped", "sapiGetEthStakingWbethHistoryUnwrapHistory", UNWRAPPED, convert("unwrap", wraps)),
+            of("wbeth_unwrapped", "sapiGetEthStakingWbethHistoryUnwrapHistory", UNWRAPPED, unwrapped),
         )
 
-    def _convert(self, label: str, fields: tuple[str, str, str, str]) -> Parse:
+    def _convert(self, label: str, fields: tuple[str, str, str, str], *, priced: bool = True) -> Parse:
+        """`priced`: the row's ratio is the coin paid per coin got (WBETH got), so it is the record's price."""
         paid_asset, paid_amount, got_asset, got_amount = fields
         # A redemption's list is read again over its trailing 89 days every sync (`reread_ms`): a pending one is found
         # again without holding the cursor, which a hold would let go of after 14 days, before the ETH arrives.
@@ -91,10 +98,11 @@ class EthStakingRows:
             if status != DONE:
                 return [], None  # FAILED moved nothing
             canonical = (label, when, paid, row[paid_amount], got, row[got_amount])
-            ratio = row.get("conversionRatio") or row.get("exchangeRate")
+            ratio = (row.get("conversionRatio") or row.get("exchangeRate")) if priced else None
+            arrived = row.get("arrivalTime")  # a redemption's ETH is credited then, not at `time`
             record = NormalizedRecord(
                 kind=RecordKind.CONVERT,
-                occurred_at=ms_to_utc(when),
+                occurred_at=ms_to_utc(int(arrived) if arrived not in (None, "") else when),
                 natural_key=natural_key(RecordKind.CONVERT, None, *canonical),
                 asset=self.code(got),
                 amount=exact(row[got_amount]),
