@@ -3,7 +3,9 @@
 Which wallets an account has depends on its kind (`GET /v5/account/info` `unifiedMarginStatus`, read by
 `connectors/fetchers/bybit/derivatives.read_mode`): wallet-balance's accountType is "UTA2.0: UNIFIED; UTA1.0:
 UNIFIED, CONTRACT (inverse derivatives wallet); Classic account: CONTRACT, SPOT". The funding wallet (FUND) is read
-for every kind, and so are the Earn positions (Flexible Saving and OnChain, `GET /v5/earn/position`), as one wallet.
+for every kind, and so are the Earn positions (Flexible Saving and OnChain, `GET /v5/earn/position`), as one wallet,
+and the crypto loans (`GET /v5/crypto-loan-common/position`): the collateral pledged and the coins supplied, less the
+debt, as one wallet.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import ccxt
 
 from connectors.balances.model import Wallet, WalletRead, amount_sum
 from connectors.fetchers.bybit.derivatives import read_mode
+
+CRYPTO_LOAN_WALLET = "crypto_loan"  # a code stored with the snapshot (which wallets were read), never shown
 
 
 def _bybit_wallet(body: Any) -> Iterable[tuple[str, Decimal]]:
@@ -38,6 +42,18 @@ def _bybit_earn(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "amount")) for row in body["result"].get("list", []))
 
 
+def _bybit_crypto_loans(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /v5/crypto-loan-common/position: collateralList[] and supplyList[] (`currency`, `amount` in coin) are the
+    # account's own coins held by the loan product; borrowList[] (`loanCurrency`, `flexibleTotalDebt`,
+    # `fixedTotalDebt`) what it owes, interest accrued included. The loan was paid into the funding wallet, which is
+    # read gross, so the debt is counted here against it (as spotBorrow is against the unified wallet).
+    result = body.get("result") or {}
+    for row in (*result.get("collateralList", []), *result.get("supplyList", [])):
+        yield row["currency"], amount_sum(row, "amount")
+    for row in result.get("borrowList", []):
+        yield row["loanCurrency"], -amount_sum(row, "flexibleTotalDebt", "fixedTotalDebt")
+
+
 def earn(category: str, name: Wallet) -> WalletRead:
     """One Earn position list: "FlexibleSaving" or "OnChain" (the page's `category`, required). A key without the
     "Earn" permission is refused (10005, ccxt's PermissionDenied): the wallet is not readable with this key."""
@@ -58,10 +74,19 @@ def wallet(account_type: str) -> WalletRead:
 FUNDING = WalletRead(
     Wallet.FUNDING, "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}, _bybit_fund
 )
-READS = (wallet("UNIFIED"), FUNDING, *EARN)  # a unified trading account 2.0's, the kind Bybit opens today
+# Every crypto-loan page needs the key's "Spot trade" permission (a read-only key may have it ticked); a key without it
+# is refused (10005, ccxt's PermissionDenied): not readable with this key.
+CRYPTO_LOANS = WalletRead(
+    CRYPTO_LOAN_WALLET,
+    "privateGetV5CryptoLoanCommonPosition",
+    {},
+    _bybit_crypto_loans,
+    denied_errors=(ccxt.PermissionDenied,),
+)
+READS = (wallet("UNIFIED"), FUNDING, *EARN, CRYPTO_LOANS)  # a unified trading account 2.0's, the kind Bybit opens today
 
 
 async def reads_for(client: Any) -> tuple[WalletRead, ...]:
     """The reads of this account's wallets, by its kind (one request: `GET /v5/account/info`)."""
     mode = await read_mode(client)
-    return (*(wallet(name) for name in mode.wallets), FUNDING, *EARN)
+    return (*(wallet(name) for name in mode.wallets), FUNDING, *EARN, CRYPTO_LOANS)

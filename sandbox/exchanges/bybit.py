@@ -50,6 +50,7 @@ from sandbox.exchanges.bybit_book import (
 from sandbox.exchanges.bybit_derivatives import BybitDerivatives
 from sandbox.exchanges.bybit_derivatives_script import DERIVATIVES, script_span
 from sandbox.exchanges.bybit_earn import NO_EARN, BybitEarn, script_earn
+from sandbox.exchanges.bybit_loans import NO_LOANS, BybitLoans, script_loans
 from sandbox.exchanges.bybit_log_kinds import with_log_kinds
 from sandbox.exchanges.bybit_subaccounts import BybitSubAccounts, script_moves
 from sandbox.exchanges.keys import READ_ONLY_WITHOUT_EARN
@@ -73,6 +74,11 @@ DOCUMENTED_BUDGETS: Mapping[str, tuple[int, int]] = MappingProxyType(
         "/v5/asset/exchange/query-convert-history": (50, SECOND_MS),
         "/v5/account/transaction-log": (25, SECOND_MS),
         "/v5/account/borrow-history": (50, SECOND_MS),
+        # Not in the table: each crypto-loan page's own "UID rate limit: 5 req / second" (docs/v5/new-crypto-loan/).
+        "/v5/crypto-loan-flexible/borrow-history": (5, SECOND_MS),
+        "/v5/crypto-loan-flexible/repayment-history": (5, SECOND_MS),
+        "/v5/crypto-loan-common/adjustment-history": (5, SECOND_MS),
+        "/v5/crypto-loan-common/position": (5, SECOND_MS),
     }
 )
 
@@ -138,7 +144,8 @@ class BybitEmulator(ExchangeEmulator):
     Flexible Saving stakes, redemption and daily yield of ``bybit_earn`` (off, its Earn lists nothing);
     ``log_kinds=True`` (unified) adds the airdrop, bonus and spot-margin loan lines of ``bybit_log_kinds``;
     ``subaccounts=True`` adds the moves to and from two sub-accounts of ``bybit_subaccounts`` (off, its universal
-    transfer list lists nothing)."""
+    transfer list lists nothing); ``crypto_loans=True`` adds the flexible crypto loan of ``bybit_loans`` (off, its
+    loan lists and position list nothing)."""
 
     exchange_id = "bybit"
     key_length = 18  # user/apikey-info.mdx's example key, "opjSlSOzqIeXROT5rq"
@@ -159,6 +166,7 @@ class BybitEmulator(ExchangeEmulator):
         earn: bool = False,
         log_kinds: bool = False,
         subaccounts: bool = False,
+        crypto_loans: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.limits = limits or BybitLimits()
@@ -173,13 +181,17 @@ class BybitEmulator(ExchangeEmulator):
         if log_kinds and not classic:  # airdrop, bonus, a spot-margin loan: the unified log's other lines
             self.derivatives.script = with_log_kinds(self.derivatives.script, *script_span(self.account))
         self.book.derivatives = self.derivatives.script
-        self.assets = BybitAssets(self.account, contract_transfers=self.derivatives.script.transfers)
+        self.loans = BybitLoans(script_loans(self.clock.now_ms()) if crypto_loans else NO_LOANS)
+        own_transfers = (*self.derivatives.script.transfers, *self.loans.script.transfers)
+        self.assets = BybitAssets(self.account, contract_transfers=own_transfers)
+        self.assets.funding = self.loans.script.funding()
         self.book.lifecycle = self.assets.lifecycle
         usdt = self.book.wallet_totals("SPOT" if classic else "UNIFIED")[0].get("USDT", Decimal(0))
         self.earn = BybitEarn(script_earn(self.clock.now_ms(), usdt) if earn else NO_EARN)
         self.subaccounts = BybitSubAccounts(script_moves(self.clock.now_ms()) if subaccounts else ())
-        # Earn's and the sub-accounts' moves, both into or out of the unified wallet (bybit_book.wallet_totals).
-        changes = (self.earn.script.unified_change(), self.subaccounts.change())
+        # Earn's, the sub-accounts' and the loans' collateral moves, all into or out of the unified wallet
+        # (bybit_book.wallet_totals).
+        changes = (self.earn.script.unified_change(), self.subaccounts.change(), self.loans.script.unified_change())
         self.book.earn_change = {
             c: sum((d.get(c, Decimal(0)) for d in changes), Decimal(0)) for c in set().union(*changes)
         }
@@ -207,6 +219,10 @@ class BybitEmulator(ExchangeEmulator):
             Endpoint("/v5/earn/position", True, self.earn.positions),
             Endpoint("/v5/earn/order", True, self.earn.orders),
             Endpoint("/v5/earn/yield", True, self.earn.yields),
+            Endpoint("/v5/crypto-loan-flexible/borrow-history", True, self.loans.borrows),
+            Endpoint("/v5/crypto-loan-flexible/repayment-history", True, self.loans.repayments),
+            Endpoint("/v5/crypto-loan-common/adjustment-history", True, self.loans.adjustments),
+            Endpoint("/v5/crypto-loan-common/position", True, self.loans.position),
         )
 
     def _key_info(self, call: Call) -> object:

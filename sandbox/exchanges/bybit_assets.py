@@ -83,6 +83,8 @@ class BybitAssets:
         self.lifecycle = Lifecycle()  # deposits and withdrawals a test scripts as not final yet
         # A classic account's moves between its spot and contract wallets (bybit_derivatives_script).
         self.all_transfers = (*account.transfers, *contract_transfers)
+        # The funding wallet's coins: none, unless a script moves money through it (bybit_loans: crypto loans).
+        self.funding: dict[str, Decimal] = {}
 
     def coins_balance(self, call: Call) -> Json:
         """All coins' balances of one account type (asset/balance/all-balance.mdx): `accountType` required, `coin`
@@ -96,6 +98,9 @@ class BybitAssets:
             raise BybitError(10001, "coin is required for accountType UNIFIED, up to 10.")
         credited = credited_balances(self.account, self.lifecycle)
         held = {b.asset: b.total for b in credited} if account_type == "UNIFIED" else {}
+        if account_type == "FUND":
+            held = {c: a for c, a in self.funding.items() if a}
+            coins = coins or sorted(held)
         amounts = {c: plain(held.get(c, Decimal(0))) for c in coins}
         balance = [{"coin": c, "walletBalance": a, "transferBalance": a, "bonus": ""} for c, a in amounts.items()]
         return {"memberId": "24617703", "accountType": account_type, "balance": balance}

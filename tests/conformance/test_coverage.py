@@ -339,6 +339,17 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "bybit/earn_yield.docs.json": ("privateGetV5EarnYield", {"category": "FlexibleSaving"}),
     # No startTime or endTime: the page's "past 7 days", which in the sub-accounts script hold two moves.
     "bybit/universal_transfer_list.docs.json": ("privateGetV5AssetTransferQueryUniversalTransferList", {}),
+    # The lists asked of the crypto-loan script (SCRIPTED); the position of the rich account, which owes nothing.
+    "bybit/crypto_loan_borrow_history.docs.json": ("privateGetV5CryptoLoanFlexibleBorrowHistory", {"limit": "100"}),
+    "bybit/crypto_loan_repayment_history.docs.json": (
+        "privateGetV5CryptoLoanFlexibleRepaymentHistory",
+        {"limit": "100"},
+    ),
+    "bybit/crypto_loan_adjustment_history.docs.json": (
+        "privateGetV5CryptoLoanCommonAdjustmentHistory",
+        {"limit": "100"},
+    ),
+    "bybit/crypto_loan_position.docs.json": ("privateGetV5CryptoLoanCommonPosition", {}),
     "bitget/public_time.docs.json": ("publicCommonGetV2PublicTime", {}),
     "okx/public_instruments.docs.json": ("publicGetPublicInstruments", {"instType": "SPOT"}),
     "okx/public_time.docs.json": ("publicGetPublicTime", {}),
@@ -476,6 +487,15 @@ SCRIPTED: dict[str, Callable[[], Any]] = {
     # The rich account has no sub-accounts: the master's of sandbox/exchanges/bybit_subaccounts.py.
     "bybit/universal_transfer_list.docs.json": lambda: BybitEmulator(
         seed=72, profile=RICH, listed_symbols=30, subaccounts=True
+    ),
+    # Nor crypto loans: the flexible loan of sandbox/exchanges/bybit_loans.py (its three lists hold rows).
+    **dict.fromkeys(
+        (
+            "bybit/crypto_loan_borrow_history.docs.json",
+            "bybit/crypto_loan_repayment_history.docs.json",
+            "bybit/crypto_loan_adjustment_history.docs.json",
+        ),
+        lambda: BybitEmulator(seed=72, profile=RICH, listed_symbols=30, crypto_loans=True),
     ),
 }
 # Fields an emulated answer may carry beyond a documented example, each with the page that documents it.

@@ -203,9 +203,9 @@ async def test_balances_are_read_from_the_wallets_of_the_accounts_kind_and_net_o
     assert snapshot.totals == {coin: amount for coin, amount in expected.items() if amount != 0}
     assert snapshot.complete and snapshot.requests == len(snapshot.wallets_read) + 1  # + the account's kind
     if emulator.book.classic:
-        assert snapshot.wallets_read == ["spot", "contract", "funding", "savings", "earn"]
+        assert snapshot.wallets_read == ["spot", "contract", "funding", "savings", "earn", "crypto_loan"]
     else:
-        assert snapshot.wallets_read == ["unified", "funding", "savings", "earn"]
+        assert snapshot.wallets_read == ["unified", "funding", "savings", "earn", "crypto_loan"]
         assert script.spot_borrow == {"USDT": Decimal(250)}
 
 

@@ -150,8 +150,9 @@ async def test_binance_spot_and_funding_wallets(binance: BinanceEmulator, binanc
 
 async def test_bybit_unified_and_funding_wallets(bybit: BybitEmulator, bybit_keys: DemoKeys) -> None:
     snapshot = await read("bybit", bybit, bybit_keys, options=BYBIT_OPTIONS, config=BYBIT_CONFIG)
-    # Earn's two position lists are read too: empty for this account (no earn=True), they add nothing.
-    assert snapshot.wallets_read == ["unified", "funding", "savings", "earn"] and snapshot.complete
+    # Earn's two position lists and the crypto loans' position are read too: empty for this account (no earn=True,
+    # no crypto_loans=True), they add nothing.
+    assert snapshot.wallets_read == ["unified", "funding", "savings", "earn", "crypto_loan"] and snapshot.complete
     # The scripted derivatives' fees, profit, funding and interest are in the unified wallet as well; its spot-margin
     # loan is too, but is read net of it (tests/connectors/test_bybit_derivatives.py).
     expected = held(bybit.account)

@@ -36,6 +36,7 @@ from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page, ser
 from connectors.fetchers.bybit.derivative_rows import DerivativeRows
 from connectors.fetchers.bybit.derivatives import DerivativesFetch, Route
 from connectors.fetchers.bybit.earn import EarnFetch, EarnRows
+from connectors.fetchers.bybit.loans import CryptoLoans
 from connectors.fetchers.bybit.log_kinds import LogKindRows, LogKindsFetch
 from connectors.fetchers.bybit.pacing import Pacer, pacer_for
 from connectors.fetchers.bybit.rows import BYBIT_OPENED, CONVERT_DONE, CONVERT_PENDING, DepositList, Parsed, RowReader
@@ -99,6 +100,7 @@ class BybitFetcher:
         self.earn = EarnFetch(client, EarnRows(self.code), self._windowed, profile.id)
         self.log_kinds = LogKindsFetch(LogKindRows(self.code), self._windowed, self.derivatives.mode, profile.id)
         self.sub_accounts = SubAccountMoves(client, self.code, self._windowed)
+        self.crypto_loans = CryptoLoans(client, self.code)
 
     def learn_assets(self, assets: Iterable[str]) -> None:
         """Bybit's execution list needs no market: nothing to learn."""
@@ -122,6 +124,8 @@ class BybitFetcher:
             return self.earn.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.LEDGER:
             return self.log_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.MARGIN_LOANS:
+            return self._loans(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint in DERIVATIVES:
             return self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.DEPOSITS:
@@ -168,6 +172,22 @@ class BybitFetcher:
             market=INTERNAL,
         )
         async for page in internal:
+            yield page
+
+    async def _loans(
+        self,
+        spec: EndpointSpec,
+        *,
+        since: datetime | None,
+        until: datetime,
+        cursors: Mapping[str, Cursor],
+        report: FetchReport,
+    ) -> AsyncIterator[Page]:
+        """Spot-margin interest (derivatives.py; a classic account has none and the endpoint is skipped), then the
+        crypto loans' borrowings, repayments and collateral moves (loans.py, each list its own cursor key)."""
+        async for page in self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report):
+            yield page
+        async for page in self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report):
             yield page
 
     async def _transfers(

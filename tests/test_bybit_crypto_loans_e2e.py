@@ -1,0 +1,89 @@
+"""A Bybit user took a flexible crypto loan of BTC against USDT, added collateral, repaid part of the loan and took
+some collateral back; the loan is still open. Synced through the bot, the loan, the repayment and the two collateral
+moves are stored once each, the open loan's debt and collateral are read as a wallet, and the only difference the
+reconciliation leaves is the loan's interest, which no list Bybit offers a key names. A second sync asks each loan
+list one page and stores nothing again.
+
+Ground truth by hand from sandbox/exchanges/bybit_loans.py's script (`script_loans`): 20 days ago 500 USDT moved
+from the unified wallet to the funding wallet (an internal transfer); 19 days ago loan order 1363 borrowed 0.01 BTC
+with 400 USDT of collateral (into and out of the funding wallet); 18 days ago order 1364 (0.5 BTC) failed; 15 days
+ago adjustment 27491 added 50 USDT of collateral; 10 days ago repayment 1771 paid 0.004 BTC, of which 0.0000012 BTC
+interest; 5 days ago adjustment 27511 took 30 USDT of collateral back. Now: funding wallet 80 USDT and 0.006 BTC;
+the loan's collateral 420 USDT; its debt 0.01 − (0.004 − 0.0000012) = 0.0060012 BTC of principal and 0.00000045 BTC
+of interest accrued since, 0.00600165 BTC. USDT: −500 + 80 + 420 = 0, explained (the transfer and the collateral moves
+count zero). BTC: 0.006 − 0.00600165 = −0.00000165, the interest (0.0000012 + 0.00000045), which the history cannot
+explain.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.context import SERVICES_KEY
+from bot.reconcile.service import ReconcileReader
+from db.models import Transaction
+from sandbox.botapi import BotApiEmulator
+from sandbox.exchanges import BybitEmulator
+from tests.assistant_story import Walker
+from tests.bot_harness import running_bot, settings_for
+from tests.test_reconcile_e2e import RECENT, connect
+
+LISTS = (
+    "/v5/crypto-loan-flexible/borrow-history",
+    "/v5/crypto-loan-flexible/repayment-history",
+    "/v5/crypto-loan-common/adjustment-history",
+)
+POSITION = "/v5/crypto-loan-common/position"
+DAY_MS = 86_400_000
+
+
+async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexplained(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with BybitEmulator(seed=85, profile=RECENT, listed_symbols=20, crypto_loans=True) as bybit:
+        now = bybit.loans.script.borrows[0].time + 19 * DAY_MS  # the script's clock when it was made
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+        async with running_bot(settings) as app:
+            services = app.bot_data[SERVICES_KEY]
+            await connect(services, "bybit", bybit, date.today() - timedelta(days=70))
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            first = {path: bybit.requests.by_path.get(path, 0) for path in (*LISTS, POSITION)}
+            async with services.database.reader() as session:
+                after_first = len(list((await session.scalars(select(Transaction))).all()))
+            again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            second = {path: bybit.requests.by_path.get(path, 0) - first[path] for path in (*LISTS, POSITION)}
+            async with services.database.reader() as session:
+                rows = list((await session.scalars(select(Transaction))).all())
+            [account] = await ReconcileReader(services.database).of_user(1001)
+
+    loans = sorted(
+        (r.kind, r.asset, r.amount, r.side, int(r.occurred_at.timestamp() * 1000), r.exchange_tx_id)
+        for r in rows
+        if r.natural_key.split(":")[1] == "cryptoloan"
+    )
+    assert loans == sorted(
+        [
+            ("borrow", "BTC", Decimal("0.01"), None, now - 19 * DAY_MS, "1363"),
+            ("transfer", "USDT", Decimal("50"), "out", now - 15 * DAY_MS, "27491"),
+            ("repay", "BTC", Decimal("0.004"), None, now - 10 * DAY_MS, "1771"),
+            ("transfer", "USDT", Decimal("30"), "in", now - 5 * DAY_MS, "27511"),
+        ]
+    )
+    # The move of the collateral's USDT into the funding wallet is the internal transfer list's.
+    funded = [r for r in rows if r.exchange_tx_id == "selfTransfer_c0ffee00-0000-4000-8000-000000000001"]
+    assert [(r.kind, r.asset, r.amount) for r in funded] == [("transfer", "USDT", Decimal("500"))]
+    assert len(rows) == after_first  # the second sync stored nothing again
+    # USDT is explained; BTC is short by the interest exactly (reported minus explained).
+    differing = {b.asset: b.reported - b.explained for b in account.balances if b.reported != b.explained}
+    assert differing == {"BTC": Decimal("-0.00000165")}, differing
+    assert "1 balance the history does not explain" in summary, summary
+    assert "1 balance the history does not explain" in again, again
+    # Each list fits one page of 100: one request a sync; the position is read once per reconciliation.
+    assert [first[path] for path in LISTS] == [1, 1, 1], first
+    assert [second[path] for path in LISTS] == [1, 1, 1], second
+    assert first[POSITION] == 1 and second[POSITION] == 1, (first, second)
+    assert bybit.requests.unexpected == []
