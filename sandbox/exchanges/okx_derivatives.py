@@ -28,6 +28,7 @@ from sandbox.exchanges.okx_isolated import (
     OLD_ISOLATED_BILLS,
     OLD_ISOLATED_FILLS,
 )
+from sandbox.exchanges.okx_long_ago import LONG_AGO_FILLS
 from sandbox.exchanges.okx_off_book import OFF_BOOK_BILLS, OFF_BOOK_FILLS, OLD_OFF_BOOK_FILLS
 from sandbox.exchanges.okx_protocol import INST_TYPES, Call, Json, int_param, invalid, missing, newest_first, signed
 from sandbox.exchanges.records import Market, ScriptedAccount, plain
@@ -89,6 +90,7 @@ class OkxDerivatives:
         self.off_book_bills: tuple[Bill, ...] = ()
         self.isolated: tuple[Fill, ...] = ()
         self.isolated_bills: tuple[Bill, ...] = ()
+        self.long_ago: tuple[Fill, ...] = ()
         self.rows: tuple[Row, ...] = self._lay_out() if enabled else ()
 
     def trade_off_the_book(self) -> None:
@@ -104,6 +106,12 @@ class OkxDerivatives:
         the script out again (every billId moves)."""
         self.isolated = ISOLATED_FILLS + (OLD_ISOLATED_FILLS if self.history else ())
         self.isolated_bills = ISOLATED_BILLS + (OLD_ISOLATED_BILLS if self.history else ())
+        self.rows = self._lay_out() if self.enabled else ()
+
+    def trade_long_ago(self) -> None:
+        """Adds LONG_AGO_FILLS (okx_long_ago.py): a swap position closed over a year ago, whose fills fills-history
+        no longer lists; with `history`, its bills are in the quarterly files. Called before a sync."""
+        self.long_ago = LONG_AGO_FILLS if self.history else ()
         self.rows = self._lay_out() if self.enabled else ()
 
     def inst_id(self, key: str) -> str:
@@ -200,7 +208,7 @@ class OkxDerivatives:
 
     def _lay_out(self) -> tuple[Row, ...]:
         rows = []
-        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ()) + self.off_book + self.isolated
+        fills = SCRIPT_FILLS + (OLD_FILLS if self.history else ()) + self.off_book + self.isolated + self.long_ago
         bills = SCRIPT_BILLS + (OLD_BILLS if self.history else ()) + self.off_book_bills + self.isolated_bills
         events: list[tuple[int, Fill | Bill]] = [(f.days_ago, f) for f in fills]
         events += [(b.days_ago, b) for b in bills]

@@ -197,6 +197,8 @@ class DerivativeRows:
         # the fills' walks met: signs the account used them (signs.py).
         self.savings_since_ms: int | None = None
         self.oldest_fill_ms: dict[str, int] = {}
+        # Per derivatives instType, the ranges (ms) its fills walk could not reach (fills_reach.py).
+        self.no_fills: dict[str, list[tuple[int, int]]] = {}
 
     def parser(self, reads: Reads) -> Callable[[Mapping[str, Any]], Parsed]:
         return {
@@ -343,7 +345,9 @@ class DerivativeRows:
         fee = exact(row["fee"]) if row.get("fee") not in (None, "") else Decimal(0)
         change = holding_change(row) - fee
         filled = bill_type in FILLED_BILLS or str(row.get("subType", "")) in FILLED_SUBTYPES
-        own_fee = not filled and fee != 0  # a fill carries the fee of a trade bill
+        # A fill carries the fee of a trade bill, unless it lay beyond fills-history's reach (fills_reach.py).
+        filled = filled and not self.fill_unreached(row)
+        own_fee = not filled and fee != 0
         if change == 0 and not own_fee:
             return None, None  # an opening fill: only its fee moved (and an isolated margin), and the fill has it
         ident = str(row["billId"])
@@ -360,6 +364,11 @@ class DerivativeRows:
             raw=dict(row),
         )
         return record, None
+
+    def fill_unreached(self, row: Mapping[str, Any]) -> bool:
+        """Whether the bill's fill was beyond its fills walk's reach (and so is not stored)."""
+        ts = int(row["ts"])
+        return any(start <= ts < end for start, end in self.no_fills.get(str(row.get("instType", "")), ()))
 
     def symbol(self, row: Mapping[str, Any]) -> str | None:
         """ccxt's symbol of a bill's instrument (interest bills name none)."""

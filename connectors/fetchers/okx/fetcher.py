@@ -47,8 +47,9 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.okx.archive import archive_market, fill_from_archive
 from connectors.fetchers.okx.archive_files import ArchiveFiles
-from connectors.fetchers.okx.derivatives import BILLS_ARCHIVE, SUB_WALKS, DerivativeRows, SubWalk
+from connectors.fetchers.okx.derivatives import BILLS_ARCHIVE, SUB_WALKS, DerivativeRows, Reads, SubWalk
 from connectors.fetchers.okx.feeds import Feed, Row, by_bill, by_time
+from connectors.fetchers.okx.fills_reach import FillsReach, Span
 from connectors.fetchers.okx.reach import OKX_OPENED, Depth, crowded_gap, since_bills_history
 from connectors.fetchers.okx.rows import Parsed, RowReader
 from connectors.fetchers.okx.signs import keep_gaps_of_use
@@ -107,6 +108,7 @@ class OkxFetcher(HandwrittenFetcher):
         self.rows = RowReader(client)
         self.derivative_rows = DerivativeRows(client)
         self.archive_files = ArchiveFiles(client)  # shared by the endpoints of one sync
+        self.unreached: Span | None = None  # the last walk's range beyond its list's reach
 
     def fetch(
         self,
@@ -138,6 +140,7 @@ class OkxFetcher(HandwrittenFetcher):
             sub_spec = replace(spec, lookback=sub.lookback)  # each list its own reach
             parse = self.derivative_rows.parser(sub.reads)
             known_gaps = len(report.gaps)
+            fills = FillsReach(sub, self.derivative_rows, cursors.get(sub.market)) if sub.reads is Reads.FILL else None
             async for page in self.walk(
                 sub_spec,
                 sub.feed,
@@ -149,7 +152,7 @@ class OkxFetcher(HandwrittenFetcher):
                 market=sub.market,
                 prepare=self.derivative_rows.prepare(sub.reads, spec.endpoint, report),
             ):
-                yield page
+                yield fills.kept(page, self.unreached) if fills is not None else page
             await keep_gaps_of_use(sub, self.derivative_rows, self.client, spec.endpoint, report, known_gaps)
             if sub.feed.method == BILLS_ARCHIVE:  # what its three months miss: OKX's quarterly files (archive.py)
                 older = cursors.get(archive_market(sub))
@@ -189,6 +192,8 @@ class OkxFetcher(HandwrittenFetcher):
         start = history_start(spec, requested_ms=requested, exchange_name="OKX", opened=OKX_OPENED)
         if feed.method == "privateGetAssetBillsHistory":
             start = since_bills_history(spec, start)
+        # What this list cannot give any more (its reach), reported or not: derivatives fills' is kept (_walks).
+        self.unreached = (to_ms(start.gap.start), to_ms(start.gap.end)) if start.gap is not None else None
         # A resumed walk's gap was reported by the sync that began it; a bills list's is reported again, as the
         # quarterly archive (archive.py) that takes it over may not have run before that sync stopped.
         if start.gap is not None and (walk is None or feed.method == BILLS_ARCHIVE):
