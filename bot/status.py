@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile import AccountReconciliation, ReconcileService
@@ -16,7 +18,7 @@ from connectors.balances import reads_balances
 from connectors.diagnosis import Diagnosis, DiagnosisCode, diagnosis_for
 from connectors.profiles import Endpoint, ExchangeProfile, UnknownExchange, endpoint_label, get_profile
 from db.engine import Database
-from db.models import EndpointState, IntegrationStatus, SyncRun, Transaction, TransactionSource
+from db.models import EndpointState, IntegrationStatus, SyncRun
 from db.repositories.status import StatusRepository
 from db.types import utcnow
 from i18n import SOURCE_LOCALE, Text
@@ -109,6 +111,9 @@ class StatusService:
         self.database = database
         self.integrations = integrations
         self.reconcile = ReconcileService(database, integrations)
+        self._autocommit: AsyncEngine | None = (
+            None if database.is_sqlite else database.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     async def timezone(self, telegram_user_id: int) -> str:
         async with self.database.reader() as session:
@@ -117,26 +122,31 @@ class StatusService:
 
     async def overview(self, telegram_user_id: int, locale: str = SOURCE_LOCALE) -> list[AccountStatus]:
         """Every account of the user; reasons stored as codes and catalogue texts are worded in `locale`."""
-        summaries = await self.integrations.list(telegram_user_id)
-        if not summaries:
-            return []
-        ids = [summary.id for summary in summaries]
+        accounts, _zone = await self.read(telegram_user_id, locale)
+        return accounts
+
+    async def read(self, telegram_user_id: int, locale: str = SOURCE_LOCALE) -> tuple[list[AccountStatus], str]:
+        """Every account of the user and the user's time zone, in one session and few statements: each a round trip
+        on the database that a deployment's replicas and workers share, which is what a reply waits for under
+        load (docs/BENCHMARKS.md §3)."""
         now = utcnow()
-        async with self.database.reader() as session:
+        async with self._reading() as session:
             reads = StatusRepository(session)
-            counts = await reads.transaction_counts(ids)
+            rows = await reads.accounts(telegram_user_id, now)
+            if not rows:
+                return [], "UTC"
+            summaries = [IntegrationSummary.of(row.integration) for row in rows]
+            ids = [summary.id for summary in summaries]
             states = await reads.endpoint_states(ids)
-            leased = await reads.running(ids, now)
             latest_runs = await reads.latest_finished_runs(ids)
+            newest = {row.integration.id: row.newest_record_at for row in rows if row.newest_record_at is not None}
+            reconciled = await self.reconcile.current(summaries, session=session, stored_since=newest)
+            filed = await self._gaps_filed(reads, latest_runs)
         by_integration: dict[int, dict[str, EndpointState]] = {}
         for state in states:
             by_integration.setdefault(state.integration_id, {})[state.endpoint] = state
-        reconciled = await self.reconcile.current(summaries)
-        filed = {
-            summary.id: await self._gaps_filed(summary.id, latest_runs.get(summary.id))
-            for summary in summaries
-            if summary.id in latest_runs
-        }
+        counts = {row.integration.id: row.transactions for row in rows}
+        leased = {row.integration.id for row in rows if row.running}
         accounts = [
             self._account(
                 summary, by_integration.get(summary.id, {}), counts, leased, latest_runs.get(summary.id), now, locale
@@ -151,26 +161,39 @@ class StatusService:
                 gaps_filed=filed.get(account.summary.id, False),
             )
             for account in accounts
-        ]
+        ], rows[0].timezone or "UTC"
 
-    async def _gaps_filed(self, integration_id: int, latest: SyncRun | None) -> bool:
-        """Whether every gap of the last sync holds records from an uploaded file: never while one is a product no
-        file Tallybot reads holds (any file's record falls inside its range, and fills none of it)."""
-        spans = _gaps_of(latest)
-        if not spans or _unfillable(latest):
-            return False
-        async with self.database.reader() as session:
-            for start, end in spans:
-                query = select(Transaction.id).where(
-                    Transaction.integration_id == integration_id,
-                    Transaction.source == TransactionSource.FILE,
-                    Transaction.occurred_at <= end,
-                )
-                if start is not None:
-                    query = query.where(Transaction.occurred_at >= start)
-                if (await session.execute(query.limit(1))).first() is None:
-                    return False
-        return True
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only. On PostgreSQL without BEGIN and ROLLBACK around them (two round trips): at READ
+        COMMITTED, PostgreSQL's default and ours, each statement reads its own snapshot inside a transaction too, so
+        the transaction gave these reads nothing. SQLite's reader keeps its transaction (one snapshot in WAL mode)."""
+        if self._autocommit is None:
+            async with self.database.reader() as session:
+                yield session
+            return
+        async with AsyncSession(self._autocommit, expire_on_commit=False) as session:
+            yield session
+
+    @staticmethod
+    async def _gaps_filed(reads: StatusRepository, latest_runs: dict[int, SyncRun]) -> dict[int, bool]:
+        """Per account, whether every gap of its last sync holds records from an uploaded file: never while one is a
+        product no file Tallybot reads holds (any file's record falls inside its range, and fills none of it). One
+        statement for every gap of every account."""
+        spans: dict[int, tuple[tuple[datetime | None, datetime], ...]] = {
+            integration_id: _gaps_of(latest) for integration_id, latest in latest_runs.items()
+        }
+        asked = [
+            (integration_id, start, end)
+            for integration_id, gaps in spans.items()
+            if gaps and not _unfillable(latest_runs[integration_id])
+            for start, end in gaps
+        ]
+        found = iter(await reads.files_in(asked))
+        holding: dict[int, bool] = {integration_id: True for integration_id, _start, _end in asked}
+        for integration_id, _start, _end in asked:
+            holding[integration_id] = next(found) and holding[integration_id]
+        return {integration_id: holding.get(integration_id, False) for integration_id in spans}
 
     @staticmethod
     def _checks_balances(summary: IntegrationSummary) -> bool:

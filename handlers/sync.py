@@ -305,11 +305,10 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     svc = services(context)
     locale = await locale_of(update, context)
-    accounts = await svc.status.overview(user.id, locale)
+    accounts, zone = await svc.status.read(user.id, locale)
     if not accounts:
         await outbound.send(context.bot, chat.id, t("sync.no_accounts", locale=locale))
         return
-    zone = await svc.status.timezone(user.id)
     rows = []
     for account in accounts:
         row = []

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile.causes import coverage_from, likely_cause
@@ -42,12 +44,22 @@ class ReconcileReader:
         self.database = database
         self.profiles = profiles
 
-    async def current(self, summaries: Sequence[IntegrationSummary]) -> dict[int, AccountReconciliation]:
-        """The latest reconciliation of each account that has one, compared anew with the history as stored now."""
-        async with self.database.reader() as session:
+    async def current(
+        self,
+        summaries: Sequence[IntegrationSummary],
+        *,
+        session: AsyncSession | None = None,
+        stored_since: Mapping[int, datetime] | None = None,
+    ) -> dict[int, AccountReconciliation]:
+        """The latest reconciliation of each account that has one, compared anew with the history as stored now.
+        /status passes its own session and the newest record times it read already (fewer round trips per reply)."""
+        async with contextlib.AsyncExitStack() as stack:
+            if session is None:
+                session = await stack.enter_async_context(self.database.reader())
             repo = ReconcileRepository(session)
             stored = await repo.latest([s.id for s in summaries])
-            stored_since = await repo.newest_record_times(list(stored))
+            if stored_since is None:
+                stored_since = await repo.newest_record_times(list(stored))
         found = {}
         for summary in summaries:
             profile = self._profile(summary)
