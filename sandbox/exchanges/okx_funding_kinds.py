@@ -16,6 +16,11 @@ sent as a gift (313). Income: 3.5 affiliate commission (150), 1.2 referral rewar
 0.33 fee discount rebate (300), 2.1 copy and bot rewards (354), all USDT.
 
 The funding account ends with 100 EUR, 337.73 USDT, 0.00302 BTC, 1.5 BETH, 6.1502 SOL and 5.6555 OKSOL (ETH 0).
+
+`OkxFundingKindsBook.add_moves(NEWER_KIND_MOVES)` adds bills of the four types the page updated 2026-07-05 names
+beyond the earlier edition (400 "Auto lend interest", 408 "Auto earn USDG interest", 476 "Transferred out to Cloud
+Exchange", 477 "Transferred in from Cloud Exchange"): 0.0412 USDT and 0.0058 USDG of interest, 25 USDT out to Cloud
+Exchange and 5 USDT back. The funding account then holds 317.7712 USDT and 0.0058 USDG.
 """
 
 from __future__ import annotations
@@ -63,23 +68,30 @@ FUNDING_KIND_MOVES = (
     Move(6, 0, "USDT", "0.33", "300"),  # Fee discount rebate
     Move(5, 0, "USDT", "2.1", "354"),  # Copy and bot rewards
 )
+# Types of the bill-type list updated 2026-07-05 (Asset bills details), served once a test adds them.
+NEWER_KIND_MOVES = (
+    Move(4, 0, "USDT", "0.0412", "400"),  # Auto lend interest
+    Move(3, 0, "USDG", "0.0058", "408"),  # Auto earn USDG interest
+    Move(2, 0, "USDT", "-25", "476"),  # Transferred out to Cloud Exchange
+    Move(1, 0, "USDT", "5", "477"),  # Transferred in from Cloud Exchange
+)
 
 
-def funding_held() -> dict[str, Decimal]:
+def funding_held(moves: tuple[Move, ...] = FUNDING_KIND_MOVES) -> dict[str, Decimal]:
     """What the script leaves in the funding account, per currency (above zero only)."""
     held: dict[str, Decimal] = {}
-    for move in FUNDING_KIND_MOVES:
+    for move in moves:
         held[move.ccy] = held.get(move.ccy, Decimal(0)) + Decimal(move.change)
     return {ccy: amount for ccy, amount in held.items() if amount > 0}
 
 
-def funding_balances(call: Call) -> list[Json]:
+def funding_balances(call: Call, moves: tuple[Move, ...] = FUNDING_KIND_MOVES) -> list[Json]:
     """GET /api/v5/asset/balances (Funding_Account/Rest_API/Get_Balance.md): `ccy`, `bal`, `frozenBal`, `availBal`
     of each currency with a balance above zero; `ccy` narrows to the listed currencies (comma-separated)."""
     wanted = {c for c in call.params.get("ccy", "").split(",") if c}
     return [
         {"availBal": plain(amount), "bal": plain(amount), "ccy": ccy, "frozenBal": "0"}
-        for ccy, amount in sorted(funding_held().items())
+        for ccy, amount in sorted(funding_held(moves).items())
         if not wanted or ccy in wanted
     ]
 
@@ -105,5 +117,10 @@ class OkxFundingKindsBook(OkxBook):
         self.savings.more_moves = FUNDING_KIND_MOVES
         self.funding_bills = self._funding_ledger()  # again, now with the script's bills
 
+    def add_moves(self, moves: tuple[Move, ...]) -> None:
+        """Adds bills to the script (before a sync: every billId moves)."""
+        self.savings.more_moves = (*self.savings.more_moves, *moves)
+        self.funding_bills = self._funding_ledger()
+
     def funding_balances(self, call: Call) -> list[Json]:
-        return funding_balances(call)
+        return funding_balances(call, self.savings.more_moves)

@@ -92,6 +92,8 @@ BILL_KINDS: Mapping[str, BillKind] = _kinds(
         "313",  # Sent by gift
         "314",  # Received from gift
         "315",  # Refunded from gift
+        "476",  # Transferred out to Cloud Exchange: out of the account this key reads
+        "477",  # Transferred in from Cloud Exchange
     ),
     reward=(
         # Earn and staking rewards.
@@ -110,6 +112,8 @@ BILL_KINDS: Mapping[str, BillKind] = _kinds(
         "343",  # [Simple Earn Fixed] Interest
         "344",  # [Simple Earn Fixed] Compensatory interest
         "350",  # [BTC staking] Earnings
+        "400",  # Auto lend interest
+        "408",  # Auto earn USDG interest
         # Commissions, rebates and profit shares: income as much as a staking yield is.
         "68",  # Fee rebate (by rebate card)
         "150",  # Affiliate commission
