@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,69 @@ WALLET_RULES: dict[Endpoint, WalletRule] = {
     Endpoint.CONVERT: WalletRule(CONVERT_WINDOW_MS, 1000, False),  # "moreData" says whether more exist
     Endpoint.EARN_REWARDS: WalletRule(DIVIDEND_WINDOW_MS, 500, False),  # "total" says how many exist
 }
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class ListRule:
+    """Every other list a sync asks (issue 15's kinds), by its documented rules (docs/exchange-apis/binance.md): it is
+    asked `per` times a window (a mandatory `type` names one direction, ...), in windows of `window_days` from
+    `start` (a date, or `reach_days` before now; None: one window), and `resync` times a re-sync with nothing new.
+    On the benchmark account these lists hold no row, or never a full page, so windows are the whole minimum."""
+
+    path: str
+    per: int
+    window_days: int | None
+    start: date | None = None
+    reach_days: int | None = None
+    resync: int | None = None  # default: `per`
+
+    def first(self, until_ms: int) -> int:
+        begin = date_ms(self.start) if self.start else until_ms - (self.reach_days or 0) * DAY_MS
+        if self.window_days is None:
+            return self.per
+        return self.per * len(windows(begin, until_ms, self.window_days * DAY_MS))
+
+    def again(self) -> int:
+        return self.per if self.resync is None else self.resync
+
+
+# A first sync with no sync-from date, and a re-sync with nothing new (the numbers: docs/exchange-apis/binance.md).
+LIST_RULES: tuple[ListRule, ...] = (
+    # The signs a kind is used, read each sync: the USD-M wallet (futures, funding; -2015 without one), the cross
+    # margin account (margin; -3003 without one), subUserHistory then the master's sub-account list (2 a sync).
+    ListRule("/fapi/v2/balance", 1, None),
+    ListRule("/sapi/v1/margin/account", 1, None),
+    ListRule("/sapi/v1/sub-account/transfer/subUserHistory", 1, None),
+    ListRule("/sapi/v1/sub-account/list", 1, None),
+    # Universal transfers: `type` mandatory (18 directions), "within the last 6 months only", no longest span.
+    ListRule("/sapi/v1/asset/transfer", 18, None),
+    # Dust: "Only return last 100 records", no span limit: one request.
+    ListRule("/sapi/v1/asset/dribblet", 1, None),
+    # P2P: BUY and SELL apart, at most 30 days a request, "the past 6 months" (180 days).
+    ListRule("/sapi/v1/c2c/orderMatch/listUserOrderHistory", 2, 30, reach_days=180),
+    # Pay: at most 90 days, "within the last 18 months" (540 days).
+    ListRule("/sapi/v1/pay/transactions", 1, 90, reach_days=540),
+    # Fiat orders and payments: `transactionType` 0 and 1 apart, no span limit or reach stated: one window each. The
+    # orders weigh 45,000 of their own 180,000 UID a minute: a list read to its end less than a minute before waits
+    # for the next sync (nothing is lost: its cursor stays), and this re-sync follows the first within the minute.
+    ListRule("/sapi/v1/fiat/orders", 2, None, resync=0),
+    ListRule("/sapi/v1/fiat/payments", 2, None),
+    # Simple Earn: "cannot be longer than 3 months" (89 days: the shortest three months, Feb-Apr); flexible from
+    # Binance's opening (reach not stated), locked from Simple Earn's launch.
+    ListRule("/sapi/v1/simple-earn/flexible/history/rewardsRecord", 1, 89, BINANCE_OPENED),
+    ListRule("/sapi/v1/simple-earn/locked/history/rewardsRecord", 1, 89, date(2022, 9, 22)),
+    ListRule("/sapi/v1/simple-earn/locked/history/redemptionRecord", 1, 89, date(2022, 9, 22)),
+    # Auto-Invest: "Max span between startTime and endTime is 30days", reach not stated.
+    ListRule("/sapi/v1/lending/auto-invest/history/list", 1, 30, BINANCE_OPENED),
+    # ETH staking's four lists read: 3 months (89 days) a request, from ETH staking's launch.
+    ListRule("/sapi/v1/eth-staking/eth/history/stakingHistory", 1, 89, date(2020, 12, 2)),
+    ListRule("/sapi/v1/eth-staking/eth/history/redemptionHistory", 1, 89, date(2020, 12, 2)),
+    ListRule("/sapi/v1/eth-staking/wbeth/history/wrapHistory", 1, 89, date(2020, 12, 2)),
+    ListRule("/sapi/v1/eth-staking/wbeth/history/unwrapHistory", 1, 89, date(2020, 12, 2)),
+    # Spot rebates: "max interval ... 30 days", "The earliest startTime is supported on June 10, 2020".
+    ListRule("/sapi/v1/rebate/taxQuery", 1, 30, date(2020, 6, 10)),
+)
 
 
 @dataclass(frozen=True)
@@ -195,24 +259,31 @@ def trades_minimum(account: ScriptedAccount, until_ms: int) -> dict[str, int]:
 class Minimum:
     wallet: dict[Endpoint, int]
     trades: dict[str, int]
+    lists: dict[str, int]  # every other list the sync asks, by path
 
     @property
     def total(self) -> int:
-        return sum(self.wallet.values()) + sum(self.trades.values())
+        return sum(self.wallet.values()) + sum(self.trades.values()) + sum(self.lists.values())
+
+    def by_path(self) -> dict[str, int]:
+        paths = {WALLET_PATHS[e]: n for e, n in self.wallet.items()}
+        return {**paths, "/api/v3/myTrades": sum(self.trades.values()), **self.lists}
 
 
 def first_sync_minimum(account: ScriptedAccount, until_ms: int) -> Minimum:
     start = date_ms(BINANCE_OPENED)
     times = wallet_times(account, until_ms)
     wallet = {e: wallet_minimum(times[e], rule, start, until_ms) for e, rule in WALLET_RULES.items()}
-    return Minimum(wallet, trades_minimum(account, until_ms))
+    lists = {rule.path: rule.first(until_ms) for rule in LIST_RULES}
+    return Minimum(wallet, trades_minimum(account, until_ms), lists)
 
 
 def resync_minimum(account: ScriptedAccount, since_ms: int, until_ms: int) -> Minimum:
-    """Nothing new since `since_ms`: one window per wallet endpoint (more if the pause outlasted a window), and one
-    request per traded market to see that no trade follows its last one."""
+    """Nothing new since `since_ms`: one window per wallet endpoint (more if the pause outlasted a window), one
+    request per traded market to see that no trade follows its last one, and each other list's one window."""
     wallet = {e: len(windows(since_ms, until_ms, rule.window_ms)) for e, rule in WALLET_RULES.items()}
-    return Minimum(wallet, {symbol: 1 for symbol in account.traded_symbols})
+    lists = {rule.path: rule.again() for rule in LIST_RULES}
+    return Minimum(wallet, {symbol: 1 for symbol in account.traded_symbols}, lists)
 
 
 # ------------------------------------------------------------------------------------------------ ground truth
@@ -369,6 +440,8 @@ def describe_sync(
         "minimum": minimum.total,
         "minimum_wallet": {str(e): n for e, n in minimum.wallet.items()},
         "minimum_trades": sum(minimum.trades.values()),
+        "minimum_lists": dict(minimum.lists),
+        "above_minimum_by_path": above_minimum(run.by_path, minimum),
         "ratio": rounded(ratio(run.requests, minimum.total), 4),
         "status": str(run.result.status),
         "endpoints": {str(e.endpoint): str(e.status) for e in run.result.endpoints},
@@ -398,10 +471,14 @@ def describe_sync(
     )
     report.say(f"  by endpoint: {paths}")
     wallet_min = ", ".join(f"{e} {n}" for e, n in minimum.wallet.items())
+    lists_min = ", ".join(f"{path.rsplit('/', 1)[-1]} {n}" for path, n in minimum.lists.items())
     report.say(
         f"  minimum: {minimum.total:,} = wallet windows and pages ({wallet_min}) + myTrades pages of the "
-        f"{len(minimum.trades)} traded markets ({sum(minimum.trades.values()):,})"
+        f"{len(minimum.trades)} traded markets ({sum(minimum.trades.values()):,}) + the other lists "
+        f"({sum(minimum.lists.values()):,}: {lists_min})"
     )
+    above = ", ".join(f"{path} {n:+,}" for path, n in above_minimum(run.by_path, minimum).items())
+    report.say(f"  asked beyond the minimum, by path: {above or 'none'}")
     report.say(
         f"  made: wallet {sum(wallet_requests.values()):,} ("
         + ", ".join(f"{e} {n}" for e, n in wallet_requests.items())
@@ -440,6 +517,17 @@ def describe_sync(
         f"(ccxt rateLimit {rate_limit_ms:g} ms, shared by every Binance client of the process)"
     )
     return figures
+
+
+def above_minimum(by_path: Mapping[str, int], minimum: Minimum) -> dict[str, int]:
+    """Each path asked more (or less) often than its minimum; a path with no minimum (exchangeInfo, the balance
+    call) is overhead in full."""
+    least = minimum.by_path()
+    return {
+        path: by_path.get(path, 0) - least.get(path, 0)
+        for path in sorted(set(by_path) | set(least))
+        if by_path.get(path, 0) != least.get(path, 0)
+    }
 
 
 def simulated_figures(simulated: Simulated) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Every benchmark runs at its smoke size (``--quick``) and reports sane counts. Nothing timed is asserted: the
 figures themselves are measured with the full sizes and written in docs/BENCHMARKS.md.
 
-The four runs are separate processes started together (bot_load and memory start their own bot and exchange
+The runs are separate processes started together (bot_load and memory start their own bot and exchange
 processes), so the module costs about as long as the slowest of them.
 """
 
@@ -21,6 +21,7 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parents[1]
 BENCHMARKS: dict[str, tuple[str, ...]] = {
     "requests": (),
+    "deep_requests": (),
     "ingest": (),
     "bot_load": (),
     "memory": (),
@@ -91,6 +92,20 @@ def test_request_efficiency_recovers_the_ground_truth_and_counts_against_the_min
     assert first["markets_scanned"] >= report["account"]["traded_markets"]
     assert first["simulated_seconds"] > first["measured_seconds"] * 0.5
     assert report["unexpected_requests"] == []
+
+
+def test_okx_bybit_and_bitget_are_counted_against_a_minimum_per_path(reports: dict[str, dict[str, Any]]) -> None:
+    report = reports["deep_requests"]
+    for exchange in ("okx", "bybit", "bitget"):
+        figures = report[exchange]
+        first, again = figures["first"], figures["again"]
+        assert figures["unexpected"] == []
+        assert first["status"] != "failed" and again["status"] != "failed"
+        assert first["new_records"] > 0 and again["new_records"] == 0
+        assert first["minimum"] > again["minimum"] > 0
+        assert first["ratio"] == pytest.approx(first["requests_without_markets"] / first["minimum"], rel=1e-2)
+        # Every path the minimum names has a documented rule beside it.
+        assert all(rule["rule"] for rule in figures["rules"].values())
 
 
 def test_ingestion_compares_insert_missing_with_the_raw_drivers(reports: dict[str, dict[str, Any]]) -> None:
