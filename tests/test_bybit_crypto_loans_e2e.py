@@ -1,8 +1,8 @@
 """A Bybit user took a flexible crypto loan of BTC against USDT, added collateral, repaid part of the loan and took
 some collateral back; the loan is still open. Synced through the bot, the loan, the repayment and the two collateral
 moves are stored once each, the open loan's debt and collateral are read as a wallet, and the only difference the
-reconciliation leaves is the loan's interest, which no list Bybit offers a key names. A second sync asks each loan
-list one page and stores nothing again.
+reconciliation leaves is the loan's interest, which no list Bybit offers a key names: each sync says so, and /status
+names it as the cause. A second sync asks each loan list one page and stores nothing again.
 
 Ground truth by hand from sandbox/exchanges/bybit_loans.py's script (`script_loans`): 20 days ago 500 USDT moved
 from the unified wallet to the funding wallet (an internal transfer); 19 days ago loan order 1363 borrowed 0.01 BTC
@@ -39,6 +39,8 @@ LISTS = (
 )
 POSITION = "/v5/crypto-loan-common/position"
 DAY_MS = 86_400_000
+# The gap's reason and the cause's product, as the catalogue words them (i18n/locales/en/LC_MESSAGES/gaps.po).
+INTEREST_GAP = "Bybit lists no interest of crypto loans: the interest paid with each repayment"
 
 
 async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexplained(
@@ -58,6 +60,7 @@ async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexpl
             second = {path: bybit.requests.by_path.get(path, 0) - first[path] for path in (*LISTS, POSITION)}
             async with services.database.reader() as session:
                 rows = list((await session.scalars(select(Transaction))).all())
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
             [account] = await ReconcileReader(services.database).of_user(1001)
 
     loans = sorted(
@@ -82,6 +85,10 @@ async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexpl
     assert differing == {"BTC": Decimal("-0.00000165")}, differing
     assert "1 balance the history does not explain" in summary, summary
     assert "1 balance the history does not explain" in again, again
+    # Every sync says why, and /status names the interest as the cause of BTC's difference.
+    assert INTEREST_GAP in summary and INTEREST_GAP in again, summary
+    assert "⚠️ BTC: Bybit says" in status and "(−0.00000165)" in status, status
+    assert "Certainly missing: the account shows interest on Bybit crypto loans" in status, status
     # Each list fits one page of 100: one request a sync; the position is read once per reconciliation.
     assert [first[path] for path in LISTS] == [1, 1, 1], first
     assert [second[path] for path in LISTS] == [1, 1, 1], second

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.reconcile.ledger import Unplaced
+from connectors.fetchers.bybit.loans import INTEREST_GAP
 from connectors.fetchers.gate.futures import OPTIONS_NOT_READ
 from connectors.fetchers.htx.futures import COIN_MARGINED, DELIVERY_ACCOUNTS
 from connectors.fetchers.kucoin.futures import UNIFIED_NOT_READ
@@ -55,7 +56,17 @@ INFLOW_KINDS = (
     "futures_trades",
     "ledger",
 )
-OUTFLOW_KINDS = ("withdrawals", "spot_trades", "transfers", "convert", "funding", "futures_trades", "ledger")
+# Interest last: margin and crypto loans take coins out only by it (borrowing and repaying count zero, ledger.py).
+OUTFLOW_KINDS = (
+    "withdrawals",
+    "spot_trades",
+    "transfers",
+    "convert",
+    "funding",
+    "futures_trades",
+    "ledger",
+    "margin_loans",
+)
 
 
 # Products Tallybot does not read yet on an exchange whose kind it does read. The fetcher flags them (a skip's or a
@@ -83,6 +94,9 @@ NOT_READ: dict[str, Product] = {
     # Coin-margined: each delivery account moves its own coin. The fetcher reads which coins (the account list's
     # `symbol`), but a CoverageGap carries no market, so the gap does not say which: every asset may be concerned.
     COIN_MARGINED[DELIVERY_ACCOUNTS]: Product(msgid("reconcile.product.htx_coin_margined_futures")),
+    # The interest of Bybit's crypto loans, which no list names (docs/exchange-apis/bybit.md "Crypto loans"): paid
+    # in the borrowed coins, which the gap does not name.
+    INTEREST_GAP.id: Product(msgid("reconcile.product.bybit_crypto_loan_interest")),
 }
 # A flagged product this table does not name (a fetcher's text added after it): named by where /status shows it,
 # and any asset may be concerned.
