@@ -183,10 +183,12 @@ class BybitFetcher:
         cursors: Mapping[str, Cursor],
         report: FetchReport,
     ) -> AsyncIterator[Page]:
-        """Spot-margin interest (derivatives.py; a classic account has none and the endpoint is skipped), then the
-        crypto loans' borrowings, repayments and collateral moves (loans.py, each list its own cursor key)."""
-        async for page in self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report):
-            yield page
+        """Spot-margin interest (derivatives.py: unified accounts only), then the crypto loans' borrowings,
+        repayments and collateral moves (loans.py, each list its own cursor key), which any account may have: their
+        money moves in the funding wallet."""
+        if (await self.derivatives.mode()).loans:
+            async for page in self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report):
+                yield page
         async for page in self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report):
             yield page
 
