@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.integrations import IntegrationService, IntegrationSummary
 from bot.reconcile import AccountReconciliation, ReconcileService
@@ -111,12 +107,9 @@ class StatusService:
         self.database = database
         self.integrations = integrations
         self.reconcile = ReconcileService(database, integrations)
-        self._autocommit: AsyncEngine | None = (
-            None if database.is_sqlite else database.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
 
     async def timezone(self, telegram_user_id: int) -> str:
-        async with self.database.reader() as session:
+        async with self.database.reads() as session:
             zone = await StatusRepository(session).timezone(telegram_user_id)
         return zone or "UTC"
 
@@ -130,7 +123,7 @@ class StatusService:
         on the database that a deployment's replicas and workers share, which is what a reply waits for under
         load (docs/BENCHMARKS.md §3)."""
         now = utcnow()
-        async with self._reading() as session:
+        async with self.database.reads() as session:
             reads = StatusRepository(session)
             rows = await reads.accounts(telegram_user_id, now)
             if not rows:
@@ -162,18 +155,6 @@ class StatusService:
             )
             for account in accounts
         ], rows[0].timezone or "UTC"
-
-    @contextlib.asynccontextmanager
-    async def _reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only. On PostgreSQL without BEGIN and ROLLBACK around them (two round trips): at READ
-        COMMITTED, PostgreSQL's default and ours, each statement reads its own snapshot inside a transaction too, so
-        the transaction gave these reads nothing. SQLite's reader keeps its transaction (one snapshot in WAL mode)."""
-        if self._autocommit is None:
-            async with self.database.reader() as session:
-                yield session
-            return
-        async with AsyncSession(self._autocommit, expire_on_commit=False) as session:
-            yield session
 
     @staticmethod
     async def _gaps_filed(reads: StatusRepository, latest_runs: dict[int, SyncRun]) -> dict[int, bool]:

@@ -65,7 +65,8 @@ class UserService:
 
     async def stored_locale(self, telegram_user_id: int) -> str | None:
         """The catalogue of the user's stored language; None for a user with none (or no row), nothing written."""
-        async with self.database.reader() as session:
+        # Read before nearly every reply: one statement, outside a transaction on PostgreSQL (Database.reads).
+        async with self.database.reads() as session:
             user = await UserRepository(session).by_telegram_id(telegram_user_id)
             language = user.language if user is not None else None
         return resolve_locale(language) if language is not None else None
