@@ -72,28 +72,12 @@ class StatusRepository:
             checks.append(inside.exists())
         return [bool(found) for found in (await self.session.execute(select(*checks))).one()]
 
-    async def transaction_counts(self, integration_ids: Collection[int]) -> dict[int, int]:
-        """Stored transactions per integration; an integration without any is absent."""
-        rows = await self.session.execute(
-            select(Transaction.integration_id, func.count())
-            .where(Transaction.integration_id.in_(integration_ids))
-            .group_by(Transaction.integration_id)
-        )
-        return {integration_id: count for integration_id, count in rows.all()}
-
     async def endpoint_states(self, integration_ids: Collection[int]) -> Sequence[EndpointState]:
         """Each endpoint's account-wide state (market ""), not its per-market cursors."""
         query = select(EndpointState).where(
             EndpointState.integration_id.in_(integration_ids), EndpointState.market == ""
         )
         return (await self.session.scalars(query)).all()
-
-    async def running(self, integration_ids: Collection[int], now: datetime) -> set[int]:
-        """The integrations a sync holds a live lease on."""
-        query = select(SyncLease.integration_id).where(
-            SyncLease.integration_id.in_(integration_ids), SyncLease.expires_at > now
-        )
-        return set((await self.session.scalars(query)).all())
 
     async def latest_finished_runs(self, integration_ids: Collection[int]) -> dict[int, SyncRun]:
         """Each integration's last finished sync run (the newest id of each: not every run ever made)."""
