@@ -60,6 +60,8 @@ BILL_DEPOSIT = "1"
 BILL_WITHDRAWAL = "2"
 BILL_FROM_TRADING = "130"  # "Transferred from Trading account"
 BILL_TO_TRADING = "131"  # "Transferred to Trading account"
+# "[Convert] Sell Crypto/Fiat": the script's converts sell their base (bill_converts).
+BILL_CONVERT_SELL = "273"
 BILL_REWARDS = ("83", "89", "229")  # "Staking yield", "Deposit yield", "Airdrop": a scripted reward takes one in turn
 _SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
 
@@ -110,6 +112,7 @@ class OkxBook:
         self.uid = str(440_000_000_000_000_000 + account.seed % 10**15)
         # billId of every fill: ascending with time, as OKX's are.
         self.bill_ids: dict[TradeRecord, str] = {t: snowflake(t.timestamp, n) for n, t in enumerate(account.trades)}
+        self.converts_billed = False
         self.funding_bills: tuple[FundingBill, ...] = self._funding_ledger()
 
     # -- ledger ---------------------------------------------------------------------------------------------
@@ -127,6 +130,9 @@ class OkxBook:
             bill_type = BILL_TO_TRADING if outgoing else BILL_FROM_TRADING
             moves.append((t.timestamp, t.asset, -t.amount if outgoing else t.amount, bill_type, t.id))
         moves += self.savings.funding_moves()
+        for c in a.converts if self.converts_billed else ():
+            moves.append((c.timestamp, c.from_asset, -c.from_amount, BILL_CONVERT_SELL, c.id))
+            moves.append((c.timestamp, c.to_asset, c.to_amount, BILL_CONVERT_SELL, c.id))
         moves.sort(key=lambda move: move[0])
         # Open each currency with what keeps its balance from ever going negative.
         running: dict[str, Decimal] = {}
@@ -140,6 +146,13 @@ class OkxBook:
             balance[ccy] += change
             bills.append(FundingBill(snowflake(ts, n), ccy, change, balance[ccy], bill_type, ts, source))
         return tuple(bills)
+
+    def bill_converts(self) -> None:
+        """Lists every convert of the scripted account also as its two funding bills, at the trade's time: bills
+        272/273 and convert history are both OKX Convert (闪兑), and no page says they never overlap
+        (docs/exchange-apis/okx.md, "Converts in two lists"). Called before a sync (every billId moves)."""
+        self.converts_billed = True
+        self.funding_bills = self._funding_ledger()
 
     # -- public and account (sandbox.exchanges.okx_account) -------------------------------------------------
 

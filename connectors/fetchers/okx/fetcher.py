@@ -47,6 +47,7 @@ from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.handwritten import HandwrittenFetcher
 from connectors.fetchers.okx.archive import archive_market, fill_from_archive
 from connectors.fetchers.okx.archive_files import ArchiveFiles
+from connectors.fetchers.okx.convert_bills import ConvertBills
 from connectors.fetchers.okx.derivatives import BILLS_ARCHIVE, SUB_WALKS, DerivativeRows, Reads, SubWalk
 from connectors.fetchers.okx.feeds import Feed, Row, by_bill, by_time
 from connectors.fetchers.okx.fills_reach import FillsReach, Span
@@ -108,6 +109,7 @@ class OkxFetcher(HandwrittenFetcher):
         self.rows = RowReader(client)
         self.derivative_rows = DerivativeRows(client)
         self.archive_files = ArchiveFiles(client)  # shared by the endpoints of one sync
+        self.convert_bills = ConvertBills(client, self.rows)
         self.unreached: Span | None = None  # the last walk's range beyond its list's reach
 
     def fetch(
@@ -123,7 +125,11 @@ class OkxFetcher(HandwrittenFetcher):
         if endpoint in SUB_WALKS:
             return self._walks(spec, SUB_WALKS[endpoint], since=since, until=until, cursors=cursors, report=report)
         feed, parse = FEEDS[endpoint], self._parser(endpoint)
-        return self.walk(spec, feed, parse, since=since, until=until, cursor=cursors.get(""), report=report)
+        # The funding bills' walk pairs convert bills with convert history's trades first (convert_bills.py).
+        prepare = self.convert_bills.prepare(endpoint, report) if endpoint is Endpoint.TRANSFERS else None
+        return self.walk(
+            spec, feed, parse, since=since, until=until, cursor=cursors.get(""), report=report, prepare=prepare
+        )
 
     async def _walks(
         self,
@@ -273,7 +279,7 @@ class OkxFetcher(HandwrittenFetcher):
             Endpoint.DEPOSITS: self.rows.deposit,
             Endpoint.WITHDRAWALS: self.rows.withdrawal,
             Endpoint.CONVERT: self.rows.convert,
-            Endpoint.TRANSFERS: self.rows.transfer,
+            Endpoint.TRANSFERS: self.convert_bills.transfer,
         }[endpoint]
 
 
