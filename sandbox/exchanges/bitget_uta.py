@@ -15,6 +15,7 @@ deposit type; an assumption). A classic account's key is not served here (not em
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
@@ -99,16 +100,25 @@ class BitgetUtaBook:
             if b.total > 0
         ]
         derivatives = self.derivatives
-        assets = with_debt(assets, derivatives.balance_change(), derivatives.debt())
+        change = derivatives.balance_change()
+        for coin, amount in self.book.wallets.kinds.uta_change.items():  # main-sub moves a test added
+            change[coin] = change.get(coin, Decimal(0)) + amount
+        assets = with_debt(assets, change, derivatives.debt())
         totals = ("accountEquity", "usdtEquity", "btcEquity", "unrealisedPnl", "usdtUnrealisedPnl", "btcUnrealizedPnl")
         risk = ("effEquity", "mmr", "imr", "mgnRatio", "positionMgnRatio")
         return {**{name: "" for name in totals}, **{name: "0" for name in risk}, "assets": assets}
 
     def funding_assets(self, call: Call) -> list[Json]:
         """``GET /api/v3/account/funding-assets`` (uta/account/Get-Account-Funding-Assets): "only return the coins
-        with assets"; the scripted account holds all it has in its unified account, so the list is empty."""
+        with assets"; the scripted account holds all it has in its unified account, so the list holds only what a
+        test moved into the funding account (bitget_wallets.add_unified_main_sub)."""
         self._unified(call)
-        return []
+        held = self.book.wallets.kinds.uta_funding
+        return [
+            {"coin": coin, "available": plain(amount), "frozen": "0", "balance": plain(amount)}
+            for coin, amount in sorted(held.items())
+            if amount > 0
+        ]
 
     @staticmethod
     def _unified(call: Call) -> None:

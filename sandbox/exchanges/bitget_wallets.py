@@ -13,12 +13,7 @@ Each page is Bitget's (docs/exchange-apis/bitget.md, "Other wallets and lists"):
   ``orderId``, ``fromCoin``, ``fromAmount``, ``fromCoinPrice``, ``toCoin``, ``toAmount``, ``toCoinPrice``,
   ``feeDetail[]`` of ``feeCoin``, ``fee``, ``status``, ``ctime`` (the example's name; the table says ``ts``: both are
   served); 10/s per UID.
-- ``GET /api/v2/spot/account/sub-main-trans-record`` (spot/account/Get-SubAccount-TransferRecords, "Get MainSub
-  Transfer Record"): ``coin``, ``role`` ("Transfer out type": ``initiator`` by default, the sender, or ``receiver``),
-  ``subUid`` ("If empty, it only query the records that transfer from main account": read as the records of the
-  account the key belongs to; with it, that sub-account's), ``startTime``/``endTime`` at most 90 days apart, ``limit``
-  default 100, at most 100, ``idLessThan=<transferId>``; rows ``coin``, ``status``, ``toType``, ``fromType``,
-  ``size``, ``ts``, ``clientOid``, ``transferId``, ``fromUserId``, ``toUserId``; 20/s per UID.
+- the main-sub transfer lists (v2 and v3) and the sub-accounts' assets: ``bitget_sub_transfers``.
 - ``GET /api/v2/earn/savings/records`` (earn/savings/Savings-Records): ``periodType`` required (``flexible``,
   ``fixed``), ``coin`` and ``orderType`` (``subscribe``, ``redeem``, ``pay_interest``, ``deduction``) optional, a range
   of at most three months (90 days here; the default start three months before the end), ``limit`` default 20, at
@@ -34,10 +29,12 @@ pages). A range over 90 days or a ``limit`` over the maximum gets 40017, as else
 The scripted account holds none of this until a test calls ``add_more_kinds(emulator.book)``, which adds, at fixed
 amounts a reader can check by hand (days before the account's clock, after every event of the generated script):
 
-- 21 days ago, the main account (uid ``MAIN_UID``) sends this account, one of its sub-accounts, 400 USDT, and 20 days
-  ago 64.99837 ROOT (role ``receiver``: this account received them); 19 days ago 25 USDT go back to the main account
-  (role ``initiator``: this account sent them; spot/account/Sub-Transfer: only the main account's key moves money
-  between them, either way);
+- this account is a main account with two sub-accounts (``SUB_UIDS``); 21 days ago the first sends it 400 USDT and
+  20 days ago the second 64.99837 ROOT (asked with ``subUid``: the sub-account sent them); 19 days ago this account
+  sends the first 25 USDT (listed without ``subUid``), and 17 days ago the first sends the second 10 USDT (not this
+  account's money). The first holds 15 USDT now, the second 0.5 ETH and 10 USDT (``subaccount-assets``); the second
+  never received money from this account, so only that list names it (spot/account/Sub-Transfer: only the main
+  account's key moves money between them, either way);
 - 18 days ago, the ROOT is converted to BGB: the page's own example, 3.55072001 BGB before a fee of 0.07101441 BGB
   (64.99837 × 0.02954 / 0.54075 = 3.55072: ``toAmount`` is the value before the fee), so 3.4797056 BGB arrive;
 - 15 days ago, 150 USDT go from spot to the funding account (a transfer record, ``fromType`` spot, ``toType`` p2p);
@@ -65,14 +62,15 @@ from sandbox.exchanges.bitget_protocol import (
     invalid,
     limit_param,
     missing,
-    require_key,
     spot_window,
 )
+from sandbox.exchanges.bitget_sub_transfers import PER_SECOND as SUB_TRANSFERS_PER_SECOND
+from sandbox.exchanges.bitget_sub_transfers import SubTransfersBook
 from sandbox.exchanges.records import RewardRecord, plain
 
 D = Decimal
 LOOKBACK_MS = 730 * DAY_MS  # as the other v2 wallet lists: two years (Bitget's help pages)
-MAIN_UID = "6100000001"
+SUB_UIDS = ("6100000001", "6100000002")
 FIRST_ID = 1_130_000_000_000_000_000  # 19 digits, as Bitget's, above every id the generated script gives
 BOT_TYPES = ("futures", "spot")
 PERIOD_TYPES = ("flexible", "fixed")
@@ -83,8 +81,8 @@ PER_SECOND = {
     "/api/v2/earn/account/assets": 10,  # earn/account/Earn-Assets
     "/api/v2/account/bot-assets": 10,  # common/account/Bot-Assets
     "/api/v2/convert/bgb-convert-records": 10,  # common/bgb-convert/Get-BGB-Convert-Record
-    "/api/v2/spot/account/sub-main-trans-record": 20,  # spot/account/Get-SubAccount-TransferRecords
     "/api/v2/earn/savings/records": 10,  # earn/savings/Savings-Records
+    **SUB_TRANSFERS_PER_SECOND,
 }
 
 
@@ -96,12 +94,17 @@ class MoreKinds:
     earn: dict[str, Decimal] = field(default_factory=dict)
     bots: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # accountType -> coin -> equity
     dust: list[Json] = field(default_factory=list)
-    sub_main: list[Json] = field(default_factory=list)
+    sub_main: list[Json] = field(default_factory=list)  # v2 main-sub transfer rows
+    unified_sub_main: list[Json] = field(default_factory=list)  # v3 rows, of a unified account
+    subs: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # sub-account uid -> coin -> spot holding
     transfers: list[Json] = field(default_factory=list)  # transferRecords rows (spot <-> p2p)
     savings: list[Json] = field(default_factory=list)  # savings records beside the generated rewards
     spot_change: dict[str, Decimal] = field(default_factory=dict)
     # A unified account's SPOT and OTHER financial records (bitget_uta_derivatives serves and counts them).
     uta_records: dict[str, list[Json]] = field(default_factory=dict)
+    # A unified account's change beside its records, in its unified and its funding account (bitget_uta).
+    uta_change: dict[str, Decimal] = field(default_factory=dict)
+    uta_funding: dict[str, Decimal] = field(default_factory=dict)
 
     def move_spot(self, coin: str, amount: Decimal) -> None:
         self.spot_change[coin] = self.spot_change.get(coin, D(0)) + amount
@@ -115,6 +118,10 @@ class BitgetWalletsBook:
         self.uid = uid
         self.kinds = MoreKinds()
         self.rewards = rewards
+        kinds = self.kinds
+        self.sub_transfers = SubTransfersBook(
+            uid, lambda: kinds.sub_main, lambda: kinds.unified_sub_main, lambda: kinds.subs
+        )
 
     def routes(self) -> tuple[tuple[str, Any], ...]:
         return (
@@ -122,8 +129,8 @@ class BitgetWalletsBook:
             ("/api/v2/earn/account/assets", self.earn_assets),
             ("/api/v2/account/bot-assets", self.bot_assets),
             ("/api/v2/convert/bgb-convert-records", self.bgb_convert_records),
-            ("/api/v2/spot/account/sub-main-trans-record", self.sub_main_transfers),
             ("/api/v2/earn/savings/records", self.savings_records),
+            *self.sub_transfers.routes(),
         )
 
     # -- wallets --------------------------------------------------------------------------------------------
@@ -165,26 +172,6 @@ class BitgetWalletsBook:
         start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
         chosen = [row for row in self.kinds.dust if start <= int(row["ctime"]) <= end]
         return [dict(row) for row in below(chosen, lambda row: int(row["orderId"]), p, limit)]
-
-    def sub_main_transfers(self, call: Call) -> list[Json]:
-        p = call.params
-        caller = self.uid if require_key(call) else ""
-        role = p.get("role") or "initiator"
-        if role not in ("initiator", "receiver"):
-            raise invalid()
-        limit = limit_param(p, 100, 100)
-        start, end = spot_window(p, call.now_ms, LOOKBACK_MS, required=False, max_span_ms=SPOT_WINDOW_MS)
-        coin, sub = p.get("coin", ""), p.get("subUid", "")
-
-        def listed(row: Json) -> bool:
-            # `role` "Transfer out type": the initiator sends, the receiver receives; of the account asked about, the
-            # caller's own without subUid ("only … the records that transfer from main account"), else that sub's.
-            who = sub or caller
-            side = row["fromUserId"] if role == "initiator" else row["toUserId"]
-            return side == who and start <= int(row["ts"]) <= end and coin in ("", row["coin"])
-
-        chosen = below([row for row in self.kinds.sub_main if listed(row)], lambda r: int(r["transferId"]), p, limit)
-        return [dict(row) for row in chosen]
 
     def savings_records(self, call: Call) -> Json:
         p = call.params
@@ -244,19 +231,23 @@ def add_more_kinds(wallets: BitgetWalletsBook, now_ms: int) -> MoreKinds:
     def at(days: int) -> int:
         return now_ms - days * DAY_MS
 
-    def main_sub(coin: str, size: str, ts: int, *, to_main: bool = False) -> None:
+    def main_sub(coin: str, size: str, ts: int, sender: str, receiver: str) -> None:
         ident = str(next(counter))
-        sender, receiver = (wallets.uid, MAIN_UID) if to_main else (MAIN_UID, wallets.uid)
         kinds.sub_main.append(
             {"coin": coin, "status": "Successful", "toType": "spot", "fromType": "spot", "size": size,
              "ts": str(ts), "clientOid": "", "transferId": ident, "newTransferId": ident,
              "fromUserId": sender, "toUserId": receiver}
         )  # fmt: skip
-        kinds.move_spot(coin, -D(size) if to_main else D(size))
+        if wallets.uid in (sender, receiver):
+            kinds.move_spot(coin, D(size) if receiver == wallets.uid else -D(size))
 
-    main_sub("USDT", "400", at(21))
-    main_sub("ROOT", "64.99837", at(20))
-    main_sub("USDT", "25", at(19), to_main=True)
+    first, second = SUB_UIDS
+    main_sub("USDT", "400", at(21), first, wallets.uid)
+    main_sub("ROOT", "64.99837", at(20), second, wallets.uid)
+    main_sub("USDT", "25", at(19), wallets.uid, first)
+    main_sub("USDT", "10", at(17), first, second)
+    kinds.subs[first] = {"USDT": D(15)}
+    kinds.subs[second] = {"ETH": D("0.5"), "USDT": D(10)}
 
     kinds.dust.append(
         {"orderId": str(next(counter)), "fromCoin": "ROOT", "fromAmount": "64.99837000", "fromCoinPrice": "0.02954000",
@@ -315,4 +306,31 @@ def add_interest_payments(wallets: BitgetWalletsBook, coin: str, amount: Decimal
         rows.append(_savings(str(FIRST_ID + 2_000 + n), "flexible", coin, "pay_interest", amount, ts))
         wallets.kinds.earn[coin] = wallets.kinds.earn.get(coin, D(0)) + amount
     wallets.kinds.savings.extend(rows)
+    return rows
+
+
+def add_unified_main_sub(wallets: BitgetWalletsBook, now_ms: int) -> list[Json]:
+    """A unified main account's moves with its two sub-accounts (``SUB_UIDS``) and between its own wallets, as
+    uta/account/transfer/SubAccount-Transfer-Get lists them: 21 days ago the first sub-account sends it 300 USDT into
+    its funding account; 16 days ago it moves 120 USDT from funding into the unified account (its own move, the
+    page example's ``spot`` to ``uta``); 12 days ago it sends the second sub-account 40 USDT out of the unified
+    account; 9 days ago the first sends the second 5 USDT (not this account's money). The funding account holds 180
+    USDT after, the unified account 80 more. Returns the rows."""
+    kinds, first, second = wallets.kinds, *SUB_UIDS
+
+    def move(n: int, days: int, size: str, sender: str, receiver: str, from_type: str, to_type: str) -> Json:
+        ident, ts = str(FIRST_ID + 500 + n), str(now_ms - days * DAY_MS)
+        return {"transferId": ident, "fromType": from_type, "toType": to_type, "amount": size, "coin": "USDT",
+                "fromUserId": sender, "toUserId": receiver, "status": "Successful", "clientOid": ident,
+                "createdTime": ts, "updatedTime": ts, "oldTransferId": str(180_000_000 + n)}  # fmt: skip
+
+    rows = [
+        move(1, 21, "300", first, wallets.uid, "unified", "spot"),
+        move(2, 16, "120", wallets.uid, wallets.uid, "spot", "uta"),
+        move(3, 12, "40", wallets.uid, second, "unified", "spot"),
+        move(4, 9, "5", first, second, "unified", "unified"),
+    ]
+    kinds.unified_sub_main.extend(rows)
+    kinds.uta_funding["USDT"] = kinds.uta_funding.get("USDT", D(0)) + D(300) - D(120)
+    kinds.uta_change["USDT"] = kinds.uta_change.get("USDT", D(0)) + D(120) - D(40)
     return rows

@@ -1,5 +1,6 @@
 """Bitget's other wallets and lists against the emulator (sandbox/exchanges/bitget_wallets.py): BGB dust conversions,
-transfers between the main account and this sub-account, and the funding, earn and bot wallets the balance check reads.
+transfers between this main account and its sub-accounts, and the funding, earn and bot wallets the balance check
+reads.
 Expected values are the script's amounts (the BGB conversion is the docs page's own example), worked by hand."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.connectors.test_fetch_bitget import FAST, SMALL, bitget_client, drain
 
 D = Decimal
 SUB_MAIN = "/api/v2/spot/account/sub-main-trans-record"
+SUB_ASSETS = "/api/v2/spot/account/subaccount-assets"
 DUST = "/api/v2/convert/bgb-convert-records"
 UTA_RECORDS = "/api/v3/account/financial-records"
 SAVINGS = "/api/v2/earn/savings/records"
@@ -52,7 +54,7 @@ async def test_dust_and_main_sub_transfers_are_stored_once(bitget: BitgetEmulato
         fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
         dust = await drain(fetcher, Endpoint.DUST, cursors[Endpoint.DUST], until=until)
         moves = await drain(fetcher, Endpoint.TRANSFERS, cursors[Endpoint.TRANSFERS], until=until)
-        first_asks = bitget.requests.count(SUB_MAIN), bitget.requests.count(DUST)
+        first_asks = bitget.requests.count(SUB_MAIN), bitget.requests.count(SUB_ASSETS), bitget.requests.count(DUST)
         fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
         again = [
             *await drain(fetcher, Endpoint.DUST, cursors[Endpoint.DUST], until=until),
@@ -61,8 +63,8 @@ async def test_dust_and_main_sub_transfers_are_stored_once(bitget: BitgetEmulato
 
     # 64.99837 ROOT for 3.55072001 BGB, the fee 0.07101441 BGB taken from it.
     assert added(dust) == [("convert", "BGB", D("3.55072001"), "buy", "ROOT", D("64.99837"), "BGB", D("0.07101441"))]
-    # From the main account: 400 USDT and the ROOT; back to it: 25 USDT. The 150 USDT moved to the funding account
-    # is a transfer within the account.
+    # From the sub-accounts: 400 USDT and the ROOT; to the first: 25 USDT (the 10 USDT between the two sub-accounts
+    # is not this account's). The 150 USDT moved to the funding account is a transfer within the account.
     assert added(moves) == [
         ("deposit", "ROOT", D("64.99837"), None, None, None, None, None),
         ("deposit", "USDT", D("400"), None, None, None, None, None),
@@ -70,8 +72,10 @@ async def test_dust_and_main_sub_transfers_are_stored_once(bitget: BitgetEmulato
         ("withdrawal", "USDT", D("25"), None, None, None, None, None),
     ]
     assert {r.kind for r in dust} == {RecordKind.CONVERT}
-    # Two roles, each in 90-day windows over two years (9 each); one window of dust the same: 9.
-    assert first_asks == (18, 9)
+    # What the main account sent (no subUid), then what each sub-account sent it (subUid: the first named by the 25
+    # USDT it received, the second only by the sub-account assets list, asked once): 3 walks of nine 90-day windows
+    # over two years; dust the same: 9.
+    assert first_asks == (27, 1, 9)
     assert added(again) == []
 
 

@@ -6,12 +6,13 @@
 | deposits | `GET /api/v3/account/deposit-records` | none stated | none stated | `cursor` = smallest `orderId` |
 | withdrawals | `GET /api/v3/account/withdrawal-records` | none stated | none stated | `cursor` = smallest `orderId` |
 | futures, funding, loans | fills, `GET /api/v3/account/financial-records` | 30 days | 90 days | `cursor` |
+| transfers: main, sub-accounts, own | `GET /api/v3/account/sub-transfer-record` | 90 days | none stated | `cursor` |
 
 Pages of at most 100 (docs: uta/trade/Get-Order-Fills, uta/account/deposit/Get-Deposit-Records,
 uta/account/withdrawal/Get-Withdrawal-Records; futures and loans: see `unified_derivatives`). Deposits and
 withdrawals are walked in the classic lists' 90-day windows and two-year reach (what the profile says for v2; the
-v3 pages state neither). Converts (`/api/v3/account/convert-records` needs both coins named) and transfers (v3 has
-no transfer history list) are not read: each is reported as a gap with the reason, never as an empty success. Fills
+v3 pages state neither). Transfers: `unified_transfers`. Converts (`/api/v3/account/convert-records` needs both
+coins named) are not read: reported as a gap with the reason, never as an empty success. Fills
 carry `feeDetail` as a list of {feeCoin, fee}; the docs' example fee is positive, read as the amount charged; a fill
 that paid in two coins is its trade with the first and a fee record for the second (`unified_fees`).
 """
@@ -31,6 +32,7 @@ from connectors.fetchers.bitget.trades import market_of
 from connectors.fetchers.bitget.unified_derivatives import ENDPOINTS as DERIVATIVES
 from connectors.fetchers.bitget.unified_derivatives import Stream, UnifiedDerivatives, derivatives_spec, one
 from connectors.fetchers.bitget.unified_fees import FeeParts, fee_parts, first_fee, further_fees
+from connectors.fetchers.bitget.unified_transfers import BitgetUnifiedMainSub
 from connectors.fetchers.bitget.wallet import DONE, FAILED
 from connectors.fetchers.windows import (
     WindowPage,
@@ -53,7 +55,6 @@ DEPOSITS = "privateUtaGetV3AccountDepositRecords"
 WITHDRAWALS = "privateUtaGetV3AccountWithdrawalRecords"
 NOT_READ = {
     Endpoint.CONVERT: msgid("sync.gap.bitget.unified_converts"),
-    Endpoint.TRANSFERS: msgid("sync.gap.bitget.unified_transfers"),
     # Earn's savings records: no v3 list, and the emulator's v2 one answers a unified key 40085 as every v2 path.
     # Bitget's deposits-and-withdrawals export lists earn yield, so a file fills it (a gap of its own, like converts').
     Endpoint.EARN_REWARDS: msgid("sync.gap.bitget.unified_earn"),
@@ -76,6 +77,7 @@ class BitgetUnified:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.derivatives = UnifiedDerivatives(client)
+        self.transfers = BitgetUnifiedMainSub(client)
 
     def code(self, coin: str) -> str:
         return str(self.client.safe_currency_code(coin.upper()))
@@ -101,6 +103,10 @@ class BitgetUnified:
             )
             return
         if spec.endpoint in WITH_SPOT_TRADES:
+            return
+        if spec.endpoint is Endpoint.TRANSFERS:
+            async for page in self.transfers.fetch(spec, since=since, until=until, cursors=cursors, report=report):
+                yield page
             return
         v3 = unified_spec(spec)
         if v3.window is None:

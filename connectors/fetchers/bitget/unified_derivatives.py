@@ -18,7 +18,7 @@ uta/account/Get-Financial-Records; types from uta/enum, "type (financial records
 A financial record is one change of one coin's balance: `amount`, with the `fee` apart. The fee of a position's
 record is the fill's, stored with the fill, so only the amount is kept; a fill's every fee coin is kept
 (`unified_fees`). Records that other lists store are left: fills' legs (`ORDER_DEALT_*`, `ORDER_PLF_FEE_OUT`: the
-fills), transfers (`TRANSFER_IN`/`_OUT`: a unified account has no transfer history Tallybot reads, reported as a gap).
+fills), transfers (`TRANSFER_IN`/`_OUT`: the main-sub transfer list's, `unified_transfers`).
 Every other type the enum names is counted as its name says, whichever category lists it:
 
 | type (uta/enum) | record |
