@@ -142,29 +142,29 @@ class ReconcileRepository:
     async def latest(self, integration_ids: Sequence[int]) -> dict[int, StoredReconciliation]:
         if not integration_ids:
             return {}
-        heads = (
-            await self.session.scalars(select(Reconciliation).where(Reconciliation.integration_id.in_(integration_ids)))
-        ).all()
-        rows = (
-            await self.session.scalars(
-                select(ReconciledBalance)
-                .where(ReconciledBalance.integration_id.in_(integration_ids))
-                .order_by(ReconciledBalance.asset)
-            )
-        ).all()
+        # Each reconciliation with its balances in one statement (one round trip: /status reads this every time).
+        rows = await self.session.execute(
+            select(Reconciliation, ReconciledBalance)
+            .outerjoin(ReconciledBalance, ReconciledBalance.integration_id == Reconciliation.integration_id)
+            .where(Reconciliation.integration_id.in_(integration_ids))
+            .order_by(Reconciliation.integration_id, ReconciledBalance.asset)
+        )
+        heads: dict[int, Reconciliation] = {}
         by_integration: dict[int, list[StoredBalance]] = {}
-        for row in rows:
-            by_integration.setdefault(row.integration_id, []).append(
-                StoredBalance(row.asset, row.reported, row.explained, row.cause, row.cause_args)
-            )
+        for head, row in rows.tuples().all():
+            heads[head.integration_id] = head
+            if row is not None:
+                by_integration.setdefault(row.integration_id, []).append(
+                    StoredBalance(row.asset, row.reported, row.explained, row.cause, row.cause_args)
+                )
         return {
-            head.integration_id: StoredReconciliation(
-                integration_id=head.integration_id,
+            integration_id: StoredReconciliation(
+                integration_id=integration_id,
                 checked_at=head.checked_at,
                 outcome=head.outcome,
                 error_code=head.error_code,
                 wallets=dict(head.wallets or {}),
-                balances=tuple(by_integration.get(head.integration_id, [])),
+                balances=tuple(by_integration.get(integration_id, [])),
             )
-            for head in heads
+            for integration_id, head in heads.items()
         }
