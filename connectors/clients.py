@@ -148,6 +148,9 @@ SELF_PACED: Mapping[str, frozenset[str]] = {
         | {"lending/auto-invest/history/list"}
         | {f"eth-staking/eth/history/{name}" for name in ("stakingHistory", "redemptionHistory")}
         | {"eth-staking/wbeth/history/wrapHistory", "eth-staking/wbeth/history/unwrapHistory"}
+        # Crypto loans (loans.py: v1 and v2 lists, one path each as ccxt names it, and the open loans).
+        | {f"loan/flexible/{tail}" for tail in ("borrow/history", "repay/history", "ltv/adjustment/history")}
+        | {"loan/flexible/liquidation/history", "loan/flexible/ongoing/orders"}
     ),
 }
 

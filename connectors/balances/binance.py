@@ -48,6 +48,15 @@ def _binance_isolated_margin(body: Any) -> Iterable[tuple[str, Decimal]]:
             yield pair[side]["asset"], amount_sum(pair[side], "netAsset")
 
 
+def _binance_crypto_loans(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /sapi/v2/loan/flexible/ongoing/orders: rows[] of loanCoin, totalDebt, collateralCoin, collateralAmount. The
+    # open loans as a wallet: the collateral they hold, less what they owe (interest included). `limit` at most 100:
+    # an account with more than 100 open loans is read in part.
+    for row in body.get("rows") or []:
+        yield row["collateralCoin"], amount_sum(row, "collateralAmount")
+        yield row["loanCoin"], -amount_sum(row, "totalDebt")
+
+
 # A key made before the futures wallet was opened gets -2015 on /fapi and /dapi; no margin account: -3003.
 _NO_FUTURES, _NO_MARGIN = ("-2015",), ("-3003",)
 SPOT, FUNDING = ("spot", "funding")  # wallet names are codes (stored with the snapshot)
@@ -61,4 +70,5 @@ READS = (
     WalletRead("coinm_futures", "dapiPrivateGetBalance", {}, _binance_futures, _NO_FUTURES),
     WalletRead("cross_margin", "sapiGetMarginAccount", {}, _binance_cross_margin, _NO_MARGIN),
     WalletRead("isolated_margin", "sapiGetMarginIsolatedAccount", {}, _binance_isolated_margin),
+    WalletRead("crypto_loans", "sapiV2GetLoanFlexibleOngoingOrders", {"limit": "100"}, _binance_crypto_loans),
 )

@@ -45,6 +45,7 @@ from sandbox.exchanges.binance_book import (
 )
 from sandbox.exchanges.binance_futures import COINM, USDM, FuturesBook, fold_into_spot, script_futures
 from sandbox.exchanges.binance_limits import BinanceLimits, Bucket, Refusal, WeightBudgets
+from sandbox.exchanges.binance_loans import LoansBook, loan_deposits, scripted_loans
 from sandbox.exchanges.binance_margin import CROSS_IN, MarginBook, script_margin, with_emptied_market
 from sandbox.exchanges.binance_rebates import BinanceRebatesBook, scripted_rebates
 from sandbox.exchanges.binance_staking import EthStakingBook
@@ -111,6 +112,7 @@ class BinanceEmulator(ExchangeEmulator):
         margin_emptied: bool = False,
         auto_invest: bool = False,
         rebates: bool = False,
+        crypto_loans: bool = False,
     ) -> None:
         """`derivatives`: the account also traded USDⓈ-M and COIN-M futures and on cross and isolated margin.
         `sub_account`: "sub" (the key is a sub-account's) or "master" (the account has sub-accounts), each with the
@@ -137,6 +139,9 @@ class BinanceEmulator(ExchangeEmulator):
         subs = script_sub_accounts(sub_account, seed, self.clock.now_ms())
         self.sub_accounts = SubAccountBook(subs)
         self.account = fold_into_spot(self.account, subs.deposits, subs.spot_change())
+        # `crypto_loans`: the account also deposited BTC and ETH and borrowed against them (binance_loans.py).
+        deposits = loan_deposits(self.clock.now_ms(), crypto_loans)
+        self.account = fold_into_spot(self.account, deposits, {d.asset: d.amount for d in deposits})
         # A master's futures wallets hold what its futures moves to and from sub-accounts left in them.
         self.futures, self.margin = FuturesBook(with_master_futures(futures, subs)), MarginBook(margin)
         self.transfers = TransfersBook(scripted_transfers(futures, margin, CROSS_IN))
@@ -205,6 +210,17 @@ class BinanceEmulator(ExchangeEmulator):
                 for e in self.endpoints
             ),
             *(Endpoint(path, weight, bucket, True, serve, how) for path, weight, bucket, serve, how in rebate_routes),
+        )
+        # Crypto loans' lists and open loans (answering empty without `crypto_loans`); the spot wallet holds what they
+        # paid out and returned, less the collateral pledged.
+        self.loans = LoansBook(scripted_loans(self.clock.now_ms(), crypto_loans))
+        loan_routes = self.loans.routes()
+        self.endpoints = (
+            *(
+                replace(e, handler=with_spot(e.handler, self.loans.spot_change)) if e.path == "/api/v3/account" else e
+                for e in self.endpoints
+            ),
+            *(Endpoint(path, weight, bucket, True, serve, how) for path, weight, bucket, serve, how in loan_routes),
         )
 
     def _invest_spot_change(self) -> dict[str, Decimal]:

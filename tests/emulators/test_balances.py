@@ -49,6 +49,7 @@ READS = {
         "/dapi/v1/balance": 1,
         "/sapi/v1/margin/account": 1,
         "/sapi/v1/margin/isolated/account": 1,
+        "/sapi/v2/loan/flexible/ongoing/orders": 1,  # the open crypto loans
     },
     # Bybit: the account's kind first (which wallets it has), then each wallet.
     "bybit": {
@@ -142,7 +143,7 @@ async def test_binance_spot_and_funding_wallets(binance: BinanceEmulator, binanc
     snapshot = await read("binance", binance, binance_keys, options=BINANCE_OPTIONS)
     earn, derivatives = (
         ["earn_flexible", "earn_locked"],
-        ["usdm_futures", "coinm_futures", "cross_margin", "isolated_margin"],
+        ["usdm_futures", "coinm_futures", "cross_margin", "isolated_margin", "crypto_loans"],
     )
     assert snapshot.wallets_read == ["spot", "funding", *earn, *derivatives] and snapshot.complete
     assert snapshot.totals == held(binance.account)

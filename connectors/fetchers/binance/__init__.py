@@ -22,6 +22,8 @@ from connectors.fetchers.binance.auto_invest import AutoInvestRows
 from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT_PER_MINUTE, SapiPacing
 from connectors.fetchers.binance.eth_staking import EthStakingRows
 from connectors.fetchers.binance.futures import BinanceFutures
+from connectors.fetchers.binance.loan_rows import LoanRows
+from connectors.fetchers.binance.loans import BinanceCryptoLoans, with_crypto_loans
 from connectors.fetchers.binance.margin import BinanceMargin
 from connectors.fetchers.binance.rebates import BinanceRebates
 from connectors.fetchers.binance.sapi_lists import SapiLists
@@ -87,6 +89,9 @@ class BinanceFetcher:
         self.rebates = BinanceRebates(client, self.pacing, kinds.code, self.evidence.note)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
+        # Crypto loans (flexible rate) are read with the margin loans, first: they need no margin account (loans.py).
+        loan_rows = LoanRows(kinds.code, self.evidence.note)
+        self.crypto_loans = BinanceCryptoLoans(client, self.pacing, loan_rows, profile.name)
         moves = BinanceSubAccountMoves(client, self.evidence.note)
         opened = (BINANCE_OPENED, MARGIN_OPENED)
         self.transfers = BinanceTransfers(client, self.margin.assets.add, self.margin.isolated_pairs, moves, opened)
@@ -130,7 +135,9 @@ class BinanceFetcher:
         if endpoint is Endpoint.FUNDING:
             return self.futures.fetch_income(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_LOANS:
-            return self.margin.fetch_loans(spec, since=since, until=until, cursors=cursors, report=report)
+            crypto = self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+            margin = self.margin.fetch_loans
+            return with_crypto_loans(crypto, self.crypto_loans, margin, spec, since, until, report, cursors)
         if endpoint is Endpoint.TRANSFERS:
             return self.transfers.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_TRADES:

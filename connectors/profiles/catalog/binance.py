@@ -213,7 +213,10 @@ ENDPOINTS = (
         page_size=100,
         window=7 * c.DAY,
         paging=Paging.PAGE_NUMBER,
-        api_path="GET /sapi/v1/margin/borrow-repay, GET /sapi/v1/margin/interestHistory",
+        # With the crypto loans (flexible rate), read first: they need no margin account (fetchers/binance/loans.py).
+        api_path=(
+            "GET /sapi/v1/margin/borrow-repay, GET /sapi/v1/margin/interestHistory, GET /sapi/v2/loan/flexible/..."
+        ),
         notes=Text.of("profile.binance.endpoints.margin_loans.notes"),
     ),
 )
