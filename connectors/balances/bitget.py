@@ -45,14 +45,25 @@ def _bitget_unified_funding(body: Any) -> Iterable[tuple[str, Decimal]]:
     return ((row["coin"], amount_sum(row, "balance")) for row in body["data"] or [])
 
 
+def _bitget_loans(body: Any) -> Iterable[tuple[str, Decimal]]:
+    # GET /api/v2/earn/loan/ongoing-orders (earn/loan/Get-Loan-Orders): data[] of orderId, loanCoin, loanAmount,
+    # interestAmount, pledgeCoin, pledgeAmount, …: each open loan holds its collateral and owes its principal. The
+    # interest accrued is left out: the history books interest when a repayment pays it (`payInterest`), so counting
+    # it now would count it twice (docs/exchange-apis/bitget.md, "Crypto loans").
+    for row in body["data"] or []:
+        yield row["pledgeCoin"], amount_sum(row, "pledgeAmount")
+        yield row["loanCoin"], -amount_sum(row, "loanAmount")
+
+
 # Wallet names as Bitget's transfer records name the accounts.
 FUTURES_WALLETS = {"usdt_futures": "USDT-FUTURES", "coin_futures": "COIN-FUTURES", "usdc_futures": "USDC-FUTURES"}
 CROSSED_MARGIN, ISOLATED_MARGIN = ("crossed_margin", "isolated_margin")
-SPOT, UNIFIED, FUNDING, EARN = (
+SPOT, UNIFIED, FUNDING, EARN, CRYPTO_LOANS = (
     "spot",
     "unified",
     "funding",
     "earn",
+    "crypto_loans",
 )  # wallet names are codes (stored with the snapshot)
 BOT_WALLETS = {"spot_bots": "spot", "futures_bots": "futures"}  # bot-assets `accountType`
 
@@ -92,6 +103,9 @@ READS = (
         WalletRead(wallet, "privateSpotGetV2AccountBotAssets", {"accountType": kind}, _bitget_bots)
         for wallet, kind in BOT_WALLETS.items()
     ),
+    # Open crypto loans: collateral moved out of spot into a loan, and the loan coin owed (the lists of
+    # connectors/fetchers/bitget/loans.py store the moves; this is where they are held).
+    WalletRead(CRYPTO_LOANS, "privateEarnGetV2EarnLoanOngoingOrders", {}, _bitget_loans),
 )
 
 # Read when every usual read failed: a unified (UTA) Bitget account refuses every v2 call (40085) and is read

@@ -43,6 +43,7 @@ from sandbox.exchanges.bitget_book import FILLS_REACH_MS, LOOKBACK_MS, BitgetBoo
 from sandbox.exchanges.bitget_derivatives import PER_SECOND as DERIVATIVES_PER_SECOND
 from sandbox.exchanges.bitget_derivatives import BitgetDerivativesBook
 from sandbox.exchanges.bitget_derivatives_script import DerivativesScript, grow_account, script_for
+from sandbox.exchanges.bitget_loans import PER_SECOND as LOANS_PER_SECOND
 from sandbox.exchanges.bitget_protocol import (
     ANY_KEY,
     DERIVATIVES_READ,
@@ -87,6 +88,7 @@ DEFAULT_PER_SECOND: Mapping[str, int] = MappingProxyType(
         "/api/v3/account/financial-records": 20,  # uta/account/Get-Financial-Records
         **DERIVATIVES_PER_SECOND,
         **WALLETS_PER_SECOND,
+        **LOANS_PER_SECOND,
     }
 )
 # Not in Bitget's docs (bitget.md, "Not sourced"): the emulator's own choice, OKX's documented 30 s.
@@ -210,6 +212,7 @@ class BitgetEmulator(ExchangeEmulator):
             *(Endpoint(path, DERIVATIVES_READ, serve) for path, serve in book.derivatives.routes()),
             # The pages name no permission: a normal key's spot read opens them, as the other v2 wallet lists.
             *(Endpoint(path, SPOT_READ, serve) for path, serve in book.wallets.routes()),
+            *(Endpoint(path, SPOT_READ, serve) for path, serve in book.loans.routes()),
         )
 
     # -- keys -------------------------------------------------------------------------------------------------

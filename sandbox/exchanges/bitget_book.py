@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sandbox.exchanges.base import DAY_MS
 from sandbox.exchanges.bitget_derivatives import BitgetDerivativesBook
+from sandbox.exchanges.bitget_loans import BitgetLoansBook
 from sandbox.exchanges.bitget_protocol import (
     SPOT_WINDOW_MS,
     BitgetError,
@@ -76,6 +77,7 @@ class BitgetBook:
         self.derivatives = BitgetDerivativesBook()  # the emulator's futures and margin lists (their transfers too)
         # Funding, earn and bot wallets, dust, main-sub transfers, savings records (the rewards: flexible interest).
         self.wallets = BitgetWalletsBook(self.uid, lambda: self.account.rewards)
+        self.loans = BitgetLoansBook(self.wallets.kinds)  # crypto loans (none until a test adds them)
 
     # -- public ---------------------------------------------------------------------------------------------
 

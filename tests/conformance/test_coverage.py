@@ -42,6 +42,7 @@ from sandbox.exchanges import (
     MexcEmulator,
     OkxEmulator,
 )
+from sandbox.exchanges.bitget_loans import add_crypto_loans
 from sandbox.exchanges.bitget_wallets import add_more_kinds
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
@@ -321,6 +322,8 @@ async def test_every_path_a_full_sync_calls_has_a_documented_fixture_and_a_docs_
 
 # -- the documented examples written here: both checks -------------------------------------------------------------
 
+# A crypto loan list's range: from the epoch (the emulator cuts it to the lists' three months) to far ahead.
+LOAN_RANGE = {"startTime": "1", "endTime": "9999999999999"}
 # How to ask each emulator for the answer a documented example shows: ccxt's implicit method and its parameters.
 QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "binance/exchangeInfo.docs.json": ("publicGetExchangeInfo", {}),
@@ -390,6 +393,16 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     # Binance's spot rebates (the rich account holds none: test_scripted_rebates_answer_in_the_documented_shape below
     # asks again of an account scripted with them, whose last 7 days hold a row).
     "binance/rebate_history.docs.json": ("sapiGetRebateTaxQuery", {}),
+    # Binance's crypto loans, v2 lists and the v1 editions for before 2024-02-27 (the rich account holds none:
+    # tests/conformance/test_binance_crypto_loans.py asks each again of an account scripted with them, rows and all).
+    "binance/loan_flexible_borrow_history.docs.json": ("sapiV2GetLoanFlexibleBorrowHistory", {}),
+    "binance/loan_flexible_repay_history.docs.json": ("sapiV2GetLoanFlexibleRepayHistory", {}),
+    "binance/loan_flexible_ltv_adjustment_history.docs.json": ("sapiV2GetLoanFlexibleLtvAdjustmentHistory", {}),
+    "binance/loan_flexible_liquidation_history.docs.json": ("", {}),  # by its path (BY_PATH)
+    "binance/loan_flexible_ongoing_orders.docs.json": ("sapiV2GetLoanFlexibleOngoingOrders", {}),
+    "binance/loan_flexible_borrow_history_v1.docs.json": ("sapiGetLoanFlexibleBorrowHistory", {}),
+    "binance/loan_flexible_repay_history_v1.docs.json": ("sapiGetLoanFlexibleRepayHistory", {}),
+    "binance/loan_flexible_ltv_adjustment_history_v1.docs.json": ("sapiGetLoanFlexibleLtvAdjustmentHistory", {}),
     # Binance futures and margin (tests/conformance/test_binance_derivatives.py compares a non-empty answer of each;
     # interest history's last 7 days hold no charge, its page's example mixes cross and isolated fields).
     "binance/fapi_userTrades.docs.json": ("fapiPrivateGetUserTrades", {"symbol": "BTCUSDT", "fromId": "0"}),
@@ -457,9 +470,18 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "bitget/earn_savings_records.docs.json": ("privateEarnGetV2EarnSavingsRecords", {"periodType": "flexible"}),
     # role initiator: the 25 USDT this account sent back to its main account.
     "bitget/sub_main_trans_record.docs.json": ("request", {"role": "initiator"}),
+    # Bitget's crypto loan lists and open loans, asked of the rich account with sandbox/exchanges/bitget_loans.py's
+    # loans (SCRIPTED below); the lists need both ends ("only supports querying the data of the past three months").
+    "bitget/earn_loan_borrow_history.docs.json": ("privateEarnGetV2EarnLoanBorrowHistory", LOAN_RANGE),
+    "bitget/earn_loan_repay_history.docs.json": ("privateEarnGetV2EarnLoanRepayHistory", LOAN_RANGE),
+    "bitget/earn_loan_revise_history.docs.json": ("privateEarnGetV2EarnLoanReviseHistory", LOAN_RANGE),
+    "bitget/earn_loan_reduces.docs.json": ("privateEarnGetV2EarnLoanReduces", LOAN_RANGE),
+    "bitget/earn_loan_ongoing_orders.docs.json": ("privateEarnGetV2EarnLoanOngoingOrders", {}),
 }
 # Paths ccxt's implicit API does not name, asked with `client.request(path, api, "GET", params)`.
 BY_PATH: dict[str, tuple[str, list[str]]] = {
+    # ccxt names no method for Binance's flexible-loan liquidation history (connectors/fetchers/binance/loans.py).
+    "binance/loan_flexible_liquidation_history.docs.json": ("loan/flexible/liquidation/history", ["sapiV2"]),
     "bitget/sub_main_trans_record.docs.json": ("v2/spot/account/sub-main-trans-record", ["private", "spot"]),
 }
 
@@ -468,6 +490,13 @@ def bitget_more_kinds() -> BitgetEmulator:
     """The rich Bitget account with add_more_kinds's funding, earn and bot holdings and list rows."""
     emulator = BitgetEmulator(seed=74, profile=RICH, listed_symbols=30)
     add_more_kinds(emulator.book.wallets, emulator.book.account.now_ms)
+    return emulator
+
+
+def bitget_loans() -> BitgetEmulator:
+    """The rich Bitget account with sandbox/exchanges/bitget_loans.add_crypto_loans's loans (two of them open)."""
+    emulator = BitgetEmulator(seed=74, profile=RICH, listed_symbols=30)
+    add_crypto_loans(emulator.book.loans, emulator.book.account.now_ms)
     return emulator
 
 
@@ -496,6 +525,17 @@ SCRIPTED: dict[str, Callable[[], Any]] = {
             "bybit/crypto_loan_adjustment_history.docs.json",
         ),
         lambda: BybitEmulator(seed=72, profile=RICH, listed_symbols=30, crypto_loans=True),
+    ),
+    # Bitget's: sandbox/exchanges/bitget_loans.py's loans (two open; each list holds rows).
+    **dict.fromkeys(
+        (
+            "bitget/earn_loan_borrow_history.docs.json",
+            "bitget/earn_loan_repay_history.docs.json",
+            "bitget/earn_loan_revise_history.docs.json",
+            "bitget/earn_loan_reduces.docs.json",
+            "bitget/earn_loan_ongoing_orders.docs.json",
+        ),
+        bitget_loans,
     ),
 }
 # Fields an emulated answer may carry beyond a documented example, each with the page that documents it.

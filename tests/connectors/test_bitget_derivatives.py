@@ -233,10 +233,11 @@ async def test_the_balance_reads_give_futures_wallets_without_unrealized_profit_
         snapshot = await read_balances(client, get_profile("bitget"))
     assert snapshot.complete, snapshot.wallets_failed
     # Spot, the three futures wallets, both margin wallets, then the funding (P2P), earn and bot wallets (spot and
-    # futures bots: bot-assets asked once per accountType); the script holds nothing in the last four.
+    # futures bots: bot-assets asked once per accountType) and the open crypto loans; the script holds nothing in the
+    # last five.
     assert snapshot.wallets_read == [
         *("spot", "usdt_futures", "coin_futures", "usdc_futures", "crossed_margin", "isolated_margin"),
-        *("funding", "earn", "spot_bots", "futures_bots"),
+        *("funding", "earn", "spot_bots", "futures_bots", "crypto_loans"),
     ]
     spot = {b.asset: b.total for b in bitget.account.balances}
     # USDT: spot, the USDT-M wallet (1000 − fees 3.282006 + profit −30.01 + funding −0.2667 − 100 back = 866.441294,

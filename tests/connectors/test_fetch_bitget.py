@@ -459,8 +459,8 @@ def test_each_key_type_is_refused_what_it_cannot_read_before_any_request() -> No
     normal = BitgetFetcher(profile, client=None)
     tax = BitgetFetcher(profile, client=None, key_type="tax")
     derivatives = {Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_TRADES, Endpoint.MARGIN_LOANS}
-    # BGB dust conversions and Earn's savings records: lists of their own, read with a normal key.
-    own_lists = {Endpoint.DUST, Endpoint.EARN_REWARDS}
+    # BGB dust conversions, Earn's savings records and crypto loans: lists of their own, read with a normal key.
+    own_lists = {Endpoint.DUST, Endpoint.EARN_REWARDS, Endpoint.CRYPTO_LOANS}
     assert {e for e in Endpoint if normal.supports(e)} == set(ENDPOINTS) | derivatives | own_lists
     for fetcher, endpoint in (
         (normal, Endpoint.LEDGER),  # spot account bills: not offered (the lists of each kind are read instead)

@@ -65,7 +65,7 @@ READS = {
         "/api/v5/finance/staking-defi/orders-active": 1,
     },
     # Bitget: spot, the futures wallets of each product type, cross and isolated margin, the funding (P2P) and earn
-    # accounts, and the bot accounts (bot-assets once per `accountType`: spot, futures).
+    # accounts, the bot accounts (bot-assets once per `accountType`: spot, futures) and the open crypto loans.
     "bitget": {
         "/api/v2/spot/account/assets": 1,
         "/api/v2/mix/account/accounts": 3,
@@ -74,6 +74,7 @@ READS = {
         "/api/v2/account/funding-assets": 1,
         "/api/v2/earn/account/assets": 1,
         "/api/v2/account/bot-assets": 2,
+        "/api/v2/earn/loan/ongoing-orders": 1,
     },
 }
 
@@ -171,10 +172,10 @@ async def test_okx_trading_and_funding_accounts(okx: OkxEmulator, okx_keys: Demo
 
 async def test_bitget_spot_account(bitget: BitgetEmulator, bitget_keys: DemoKeys) -> None:
     snapshot = await read("bitget", bitget, bitget_keys, options=BITGET_OPTIONS, config=BITGET_CONFIG)
-    # An account that never used futures, margin, the funding account, earn or bots: those wallets are read (empty)
-    # and add nothing.
+    # An account that never used futures, margin, the funding account, earn, bots or crypto loans: those wallets are
+    # read (empty) and add nothing.
     futures = ["usdt_futures", "coin_futures", "usdc_futures"]
-    others = ["funding", "earn", "spot_bots", "futures_bots"]
+    others = ["funding", "earn", "spot_bots", "futures_bots", "crypto_loans"]
     assert snapshot.wallets_read == ["spot", *futures, "crossed_margin", "isolated_margin", *others]
     assert snapshot.complete
     assert snapshot.totals == held(bitget.account)

@@ -12,6 +12,7 @@ key's transaction records.
 | tax, unified account (v2 answers 40085) | ledger and futures trades from `/api/v3/tax/records` | `unified_tax` |
 | normal | futures fills and realized profit (USDT-M, coin-M, USDC-M), funding fees | `derivatives` |
 | normal | cross and isolated margin fills, borrowings, repayments, interest | `margin` |
+| normal | crypto loans: borrowings, repayments, collateral adjustments, liquidations | `loans` |
 
 Use one `BitgetFetcher` per sync: transfers are asked per coin, and the coins the other wallet lists mention (or
 that a caller hands over with `learn_assets`) are added to the balances' coins. Spot fills reach 90 days back, the
@@ -29,6 +30,7 @@ from connectors.diagnosis import error_facts
 from connectors.fetchers.base import Cursor, FetchReport, Page, served_spec
 from connectors.fetchers.bitget.derivatives import BitgetFutures
 from connectors.fetchers.bitget.earn import BitgetEarn
+from connectors.fetchers.bitget.loans import BitgetLoans
 from connectors.fetchers.bitget.margin import BitgetMargin
 from connectors.fetchers.bitget.pages import BITGET_OPENED
 from connectors.fetchers.bitget.subaccounts import BitgetMainSub, is_main_sub_key
@@ -55,7 +57,9 @@ class BitgetFetcher(HandwrittenFetcher):
     """Fetches Bitget history through ccxt's implicit API methods, reading Bitget's raw strings."""
 
     # A tax key: TAX_STREAMS.
-    SUPPORTED = frozenset({*WALLET_ROUTES, *FUTURES, *MARGIN, Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS})
+    SUPPORTED = frozenset(
+        {*WALLET_ROUTES, *FUTURES, *MARGIN, Endpoint.SPOT_TRADES, Endpoint.EARN_REWARDS, Endpoint.CRYPTO_LOANS}
+    )
 
     def __init__(
         self,
@@ -76,6 +80,7 @@ class BitgetFetcher(HandwrittenFetcher):
         self.margin = BitgetMargin(client)
         self.main_sub = BitgetMainSub(client)
         self.earn = BitgetEarn(client, self.evidence)
+        self.loans = BitgetLoans(client)
         self.unified = False  # learnt from the first 40085 of a sync
 
     @property
@@ -123,6 +128,8 @@ class BitgetFetcher(HandwrittenFetcher):
             pages = self.margin.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint is Endpoint.EARN_REWARDS:
             pages = self.earn.fetch(spec, since=since, until=until, cursors=cursors, report=report)
+        elif spec.endpoint is Endpoint.CRYPTO_LOANS:
+            pages = self.loans.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         elif spec.endpoint is Endpoint.TRANSFERS:
             pages = self._transfers(spec, since=since, until=until, cursors=cursors, report=report)
         else:

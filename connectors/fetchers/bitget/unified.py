@@ -58,6 +58,9 @@ NOT_READ = {
     # Earn's savings records: no v3 list, and the emulator's v2 one answers a unified key 40085 as every v2 path.
     # Bitget's deposits-and-withdrawals export lists earn yield, so a file fills it (a gap of its own, like converts').
     Endpoint.EARN_REWARDS: msgid("sync.gap.bitget.unified_earn"),
+    # Crypto loans: the v2 earn/loan lists answer a unified key 40085 (as every v2 path in the emulator) and the
+    # unified pages document no crypto loan history (uta/loan/* is the institutional loan's).
+    Endpoint.CRYPTO_LOANS: msgid("sync.gap.not_read_yet"),
 }
 # Read with the spot trades (fills of category MARGIN): nothing of their own to ask.
 WITH_SPOT_TRADES = frozenset({Endpoint.MARGIN_TRADES})

@@ -18,6 +18,9 @@ from i18n import Text, msgid
 
 NAME = "Bitget"
 _TWO_YEARS = 730 * c.DAY
+# Crypto loan lists: "only supports querying the data of the past three months" (earn/loan pages): three months are
+# 89 days at their shortest, so no request asks past the reach.
+_LOAN_REACH = 89 * c.DAY
 _KEY_SHAPE = r"[A-Za-z0-9_]+"  # normal keys start with "bg_"
 
 NORMAL = KeyType(
@@ -175,6 +178,18 @@ ENDPOINTS = (
         api_path="GET /api/v2/margin/{crossed,isolated}/{borrow,repay,interest}-history",
         key_types=_NORMAL,
         notes=Text.of("profile.bitget.endpoints.n12.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.CRYPTO_LOANS,
+        # On by default: one request a list a sync (four lists, their reach of three months fits one range).
+        default_enabled=True,
+        page_size=100,
+        window=_LOAN_REACH,
+        lookback=_LOAN_REACH,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /api/v2/earn/loan/{borrow,repay,revise}-history, GET /api/v2/earn/loan/reduces",
+        key_types=_NORMAL,
+        notes=Text.of("profile.bitget.endpoints.loans.notes"),
     ),
     EndpointSpec(
         Endpoint.LEDGER,
