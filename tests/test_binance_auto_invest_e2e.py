@@ -5,6 +5,8 @@ the staking moves as convert legs and the BETH reward as a reward, once: Binance
 and in the wallet's dividend list (enInfo "ETH 2.0 Staking"), and only the dividend row is stored (both would put BETH
 over by the reward and the account in yellow); and the spot balances Binance reports are explained by the history:
 the account is green. A purchase still pending at the first sync is stored by the next one, once, after it executed.
+One purchase was paid with rewards (`sourceWallet` REWARDS), coins that were in no wallet: it is stored with a reward
+of what it paid, so USDT still reconciles.
 Without these lists USDT, BTC, ETH, WBETH and BETH would not reconcile."""
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ PURCHASES = [
     ("convert", "BTC", D("0.0003125"), "buy", "USDT", D("20"), "USDT", D("0.02")),
     ("convert", "BTC", D("0.00030769"), "buy", "USDT", D("20"), "USDT", D("0.02")),
     ("convert", "ETH", D("0.004"), "buy", "USDT", D("10"), "ETH", D("0.000004")),
+    # Paid with rewards (`sourceWallet` REWARDS): the 5 USDT never sat in the spot wallet, so they are a reward spent
+    # on the purchase; without the reward USDT would be under by 5.
+    ("convert", "BTC", D("0.00007692"), "buy", "USDT", D("5"), "USDT", D("0.005")),
+    ("reward", "USDT", D("5"), None, None, None, None, None),
 ]
 LATE_PURCHASE = ("convert", "BTC", D("0.00029851"), "buy", "USDT", D("20"), "USDT", D("0.02"))
 STAKING = [

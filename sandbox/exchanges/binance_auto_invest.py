@@ -14,12 +14,16 @@ fixed so a test states its ground truth by hand; days before the account's `now_
 | 50 | 1 SINGLE "BTC" | SUCCESS | 20.00000000 USDT | 0.00031250 BTC | 0.02000000 USDT |
 | 43 | 1 SINGLE "BTC" | SUCCESS | 20.00000000 USDT | 0.00030769 BTC | 0.02000000 USDT |
 | 43 | 2 PORTFOLIO "Majors" | SUCCESS | 10.00000000 USDT | 0.00400000 ETH | 0.00000400 ETH |
+| 29 | 1 SINGLE "BTC" | SUCCESS, `sourceWallet` REWARDS | 5.00000000 USDT | 0.00007692 BTC | 0.00500000 USDT |
 | 36 | 1 SINGLE "BTC" | FAILED (INSUFFICIENT_BALANCE) | – | – | – |
 | 2 | 1 SINGLE "BTC" | PENDING until `complete_pending()` | 20.00000000 USDT | 0.00029851 BTC | 0.02000000 USDT |
 
 The fee is charged apart from `sourceAssetAmount` (the amount "used" for the purchase), in `transactionFeeUnit`
 (Auto-Invest Terms of Use: fees are deducted from the Spot Account); the coins bought are put in the spot wallet (a
-plan may put them into Simple Earn Flexible instead, a wallet the balance check reads too).
+plan may put them into Simple Earn Flexible instead, a wallet the balance check reads too). Every purchase is paid
+from the spot wallet (`sourceWallet` SPOT_WALLET) but one, paid with rewards (REWARDS, one of the page's four values):
+its USDT never sat in the spot wallet, so only its fee is taken from there (the terms: fees come from the Spot
+Account; whether a rewards-paid purchase's fee does too is not said).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class Purchase:
     fee: str
     fee_unit: str
     price: str
+    wallet: str = "SPOT_WALLET"  # `sourceWallet`: SPOT_WALLET, FLEXIBLE_SAVINGS, SPOT_WALLET_FLEXIBLE_SAVINGS, REWARDS
 
     def wire(self) -> Json:
         row: Json = {
@@ -72,7 +77,7 @@ class Purchase:
             "sourceAsset": self.source,
             "sourceAssetAmount": self.source_amount,
             "targetAssetAmount": self.target_amount,
-            "sourceWallet": "SPOT_WALLET",
+            "sourceWallet": self.wallet,
             "flexibleUsed": "false",
             "transactionFee": self.fee,
             "transactionFeeUnit": self.fee_unit,
@@ -102,10 +107,14 @@ def scripted_purchases(seed: int, now_ms: int, enabled: bool) -> tuple[Purchase,
         (1, "SINGLE", "BTC", 36, "FAILED", "0", "BTC", "0", "0", "USDT", "0"),
         (1, "SINGLE", "BTC", 2, "PENDING", "20", "BTC", "0.00029851", "0.02", "USDT", "67000"),
     )
-    return tuple(
+    bought = tuple(
         Purchase(first + n, plan, kind, name, at(days), status, "USDT", paid, target, got, fee, unit, price)
         for n, (plan, kind, name, days, status, paid, target, got, fee, unit, price) in enumerate(rows)
     )
+    # A purchase paid with rewards: 5 USDT for 0.00007692 BTC at 65000, its fee 0.005 USDT.
+    rewarded = ("USDT", "5", "BTC", "0.00007692", "0.005", "USDT", "65000")
+    paid_with_rewards = Purchase(first + len(rows), 1, "SINGLE", "BTC", at(29), "SUCCESS", *rewarded)
+    return (*bought, replace(paid_with_rewards, wallet="REWARDS"))
 
 
 class AutoInvestBook:
@@ -126,7 +135,8 @@ class AutoInvestBook:
         for p in self.purchases:
             if p.status != "SUCCESS":
                 continue  # a pending one has not executed yet; a failed one never did
-            for asset, amount in ((p.source, -Decimal(p.source_amount)), (p.target, Decimal(p.target_amount))):
+            paid = Decimal(0) if p.wallet == "REWARDS" else Decimal(p.source_amount)  # rewards: no wallet of its own
+            for asset, amount in ((p.source, -paid), (p.target, Decimal(p.target_amount))):
                 change[asset] = change.get(asset, Decimal(0)) + amount
             change[p.fee_unit] = change.get(p.fee_unit, Decimal(0)) - Decimal(p.fee)
         return change

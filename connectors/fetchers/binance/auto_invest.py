@@ -11,6 +11,11 @@ bought, `sourceAssetAmount` of `sourceAsset` "used" for `targetAssetAmount` of `
 target and pays the source, with its fee in its own unit (the balance check takes the fee apart, ledger.py).
 `transactionStatus` SUCCESS is final; PENDING holds the list's cursor so the sync after it completes stores it;
 FAILED (e.g. `failedType` INSUFFICIENT_BALANCE) moved nothing.
+
+`sourceWallet` says where the source came from: SPOT_WALLET, FLEXIBLE_SAVINGS, SPOT_WALLET_FLEXIBLE_SAVINGS (wallets
+Tallybot reads) or REWARDS. A purchase paid from REWARDS paid with coins that never sat in a wallet Tallybot reads:
+beside the convert, a REWARD of the source amount in the source coin (the rewards Binance let the user spend), so the
+history explains the target coin without taking the source out of the spot wallet, and the export shows the income.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ WEIGHT = 1  # "Request Weight(IP) 1"
 WINDOW_MS = 30 * 86_400_000  # "Max span between startTime and endTime is 30days"
 PAGE_SIZE = 100  # `size` "Default:10, Max:100"
 DONE, PENDING = "SUCCESS", "PENDING"
+REWARDS = "REWARDS"  # `sourceWallet` of a purchase paid with rewards (no wallet a key reads)
 
 
 class AutoInvestRows:
@@ -78,4 +84,15 @@ class AutoInvestRows:
             fee_amount=fee if fee and unit else None,
             raw=dict(row),
         )
-        return [record], None
+        if str(row.get("sourceWallet")) != REWARDS:
+            return [record], None
+        paid_with = NormalizedRecord(
+            kind=RecordKind.REWARD,
+            occurred_at=record.occurred_at,
+            natural_key=natural_key(RecordKind.REWARD, f"auto-invest:{ident}"),
+            asset=self.code(source),
+            amount=exact(row["sourceAssetAmount"]),
+            exchange_tx_id=ident,
+            raw=dict(row),
+        )
+        return [paid_with, record], None
