@@ -22,7 +22,7 @@ from sandbox.exchanges import BybitEmulator
 from sandbox.exchanges.bybit import BybitLimits
 from sandbox.exchanges.records import AccountProfile
 
-LOG_PATHS = ("/v5/account/info", "/v5/account/transaction-log")
+LOG_PATHS = ("/v5/account/info", "/v5/account/transaction-log", "/v5/asset/exchange/query-convert-history")
 
 
 async def bybit_ledger(profile: AccountProfile, days_back: int | None) -> dict[str, Any]:

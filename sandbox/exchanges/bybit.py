@@ -37,7 +37,7 @@ from sandbox.exchanges.base import (
     SlidingWindow,
     compact_json,
 )
-from sandbox.exchanges.bybit_assets import BybitAssets
+from sandbox.exchanges.bybit_assets import API_CONVERT_ACCOUNT, BybitAssets, convert_account
 from sandbox.exchanges.bybit_book import (
     ASSET_WINDOW_MS,
     EXECUTION_LOOKBACK_MS,
@@ -179,7 +179,8 @@ class BybitEmulator(ExchangeEmulator):
         self.book = BybitBook(self.account, classic=classic)
         self.derivatives = BybitDerivatives(self.account, classic=classic, scripted=derivatives)
         if log_kinds and not classic:  # airdrop, bonus, a spot-margin loan: the unified log's other lines
-            self.derivatives.script = with_log_kinds(self.derivatives.script, *script_span(self.account))
+            uta = [c for c in self.account.converts if convert_account(c) == API_CONVERT_ACCOUNT]
+            self.derivatives.script = with_log_kinds(self.derivatives.script, *script_span(self.account), uta)
         self.book.derivatives = self.derivatives.script
         self.loans = BybitLoans(script_loans(self.clock.now_ms()) if crypto_loans else NO_LOANS)
         own_transfers = (*self.derivatives.script.transfers, *self.loans.script.transfers)

@@ -26,7 +26,7 @@ CONTRACT, SPOT, UNIFIED = "CONTRACT", "SPOT", "UNIFIED"
 TAKER_RATE = Decimal("0.00055")
 OPTION_FEE_RATE = Decimal("0.0003")
 # Log lines (bybit_log_kinds) whose money the wallet counts from the borrow history or the outstanding loans.
-COUNTED_ELSEWHERE = frozenset({"INTEREST", "MANUAL_LOANS_BORROW", "MANUAL_LOANS_REPAY"})
+COUNTED_ELSEWHERE = frozenset({"INTEREST", "MANUAL_LOANS_BORROW", "MANUAL_LOANS_REPAY", "REPAY"})
 FEE_REFUNDED = Decimal("-0.42")  # a FEE_REFUND line's `fee`: negative, "rebates" (transaction-log.mdx)
 
 
@@ -74,6 +74,8 @@ class CashLine:
     fee_rate: Decimal = Decimal(0)
     trade_id: str = ""
     order_id: str = ""
+    # False: the wallet counts this line's money from another list's record (a convert's leg: the convert history).
+    counted: bool = True
 
     @property
     def change(self) -> Decimal:
@@ -105,7 +107,7 @@ class DerivativesScript:
         loans (the wallet adds what is still owed, `spot_borrow`)."""
         out: dict[str, Decimal] = {}
         for line in self.cash:
-            if line.type in COUNTED_ELSEWHERE:
+            if line.type in COUNTED_ELSEWHERE or not line.counted:
                 continue
             out[line.currency] = out.get(line.currency, Decimal(0)) + line.change
         for charge in self.interest:

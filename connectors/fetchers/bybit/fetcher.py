@@ -98,7 +98,9 @@ class BybitFetcher:
         self.rows = RowReader(self.code, lambda symbol: self.client.safe_market(symbol, None, None, "spot"))
         self.derivatives = DerivativesFetch(client, DerivativeRows(self.code), self._windowed, profile.id)
         self.earn = EarnFetch(client, EarnRows(self.code), self._windowed, profile.id)
-        self.log_kinds = LogKindsFetch(LogKindRows(self.code), self._windowed, self.derivatives.mode, profile.id)
+        self.log_kinds = LogKindsFetch(
+            LogKindRows(self.code), self._windowed, self.derivatives.mode, profile.id, client
+        )
         self.sub_accounts = SubAccountMoves(client, self.code, self._windowed)
         self.crypto_loans = CryptoLoans(client, self.code)
 

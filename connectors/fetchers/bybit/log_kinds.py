@@ -1,6 +1,7 @@
 """Bybit v5: the unified transaction log's lines that no other list holds (endpoint "Ledger"): airdrops, bonuses,
-loans taken and repaid, institutional-loan interest, one-click repayment and leveraged-token legs, moves into
-investment products. Rules and their sources: docs/exchange-apis/bybit.md, "The transaction log's other lines".
+loans taken and repaid, institutional-loan interest, one-click repayment, loan-liquidation and leveraged-token legs,
+moves into investment products, broker fees. Rules and their sources: docs/exchange-apis/bybit.md, "The
+transaction log's other lines".
 
 `GET /v5/account/transaction-log` (7-day windows, 50 a page, cursor, 2 years) lists every change of the unified
 wallet; its `type` enum (docs/v5/enum.mdx#typeuta-translog) names what each line is. Lines of a derivatives category
@@ -8,8 +9,10 @@ are read by `derivatives.py` (fills' fees, realized P&L, funding, fee refunds): 
 another list already stores is left out too, so nothing is counted twice:
 
 - `TRADE`: the spot execution list; `TRANSFER_IN`/`TRANSFER_OUT`: the transfer list; `INTEREST`: the borrow history
-  (`borrowCost`, the same charges); `CURRENCY_BUY`/`CURRENCY_SELL`: the convert history; `FLEXIBLE_STAKING_*`: Earn's
-  stake and redeem orders (`earn.py`).
+  (`borrowCost`, the same charges); `FLEXIBLE_STAKING_*`: Earn's stake and redeem orders (`earn.py`).
+- `CURRENCY_BUY`/`CURRENCY_SELL` ("Currency convert, and the liquidation for borrowing asset (UTA loan)") and the
+  other convert types: a leg the convert history also holds is left out, one it does not (a liquidation) is stored
+  (`log_converts.py` says how they are told apart).
 
 Every other line is stored by what its type says, its money read from `change` ("Change = cashFlow + funding -
 fee": the page shows no example of these lines, so no one field is trusted; `change` is what the wallet moved,
@@ -20,6 +23,7 @@ LEDGER line: visible in the exports, counted by no balance (docs/exchange-apis/b
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +31,7 @@ from typing import Any
 from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
 from connectors.fetchers.bybit.derivative_rows import DERIVATIVE_CATEGORIES
 from connectors.fetchers.bybit.derivatives import UNIFIED_LOG, AccountMode, Route, Walk
+from connectors.fetchers.bybit.log_converts import ConvertLegs
 from connectors.fetchers.bybit.rows import Parsed
 from connectors.profiles import EndpointSpec
 from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
@@ -42,8 +47,6 @@ HELD_ELSEWHERE = frozenset(
         "TRANSFER_IN",
         "TRANSFER_OUT",
         "INTEREST",
-        "CURRENCY_BUY",
-        "CURRENCY_SELL",
         "FLEXIBLE_STAKING_SUBSCRIPTION",
         "FLEXIBLE_STAKING_REDEMPTION",
         "FLEXIBLE_STAKING_REFUND",
@@ -63,6 +66,8 @@ KINDS: Mapping[str, RecordKind] = {
             "BORROWED_AMOUNT_INS_LOAN",
             "INSTITUTION_LOAN_IN",
             "LOANS_BORROW_FUNDS",
+            "BORROW",  # "Manual loan borrow and auto loan borrow": the current name of the two above
+            "FLOATING_TO_FIXED_BORROW",
         ),
         RecordKind.BORROW,
     ),
@@ -76,6 +81,8 @@ KINDS: Mapping[str, RecordKind] = {
             "INSTITUTION_PAYBACK_PRINCIPAL_OUT",
             "INSTITUTION_LIQ_PRINCIPAL_OUT",
             "LOANS_PLEDGE_ASSET",
+            "REPAY",  # "Manual loan repay and auto loan repay"
+            "FLOATING_TO_FIXED_REPAY",
         ),
         RecordKind.REPAY,
     ),
@@ -90,9 +97,18 @@ KINDS: Mapping[str, RecordKind] = {
         RecordKind.INTEREST,
     ),
     # One leg of an exchange of one coin for another, each leg its own line ("One-click repayment currency sell",
-    # "… buy"; leveraged-token subscription and redemption; collateral sold to repay an INS loan; pre-market delivery).
+    # "… buy"; leveraged-token subscription and redemption; collateral sold to repay an INS loan; pre-market delivery;
+    # a UTA loan's liquidation or a convert, "Currency convert repayment", an Earn redemption's swap, the Indonesian
+    # site's converts: the convert history's are left out by `log_converts.py`).
     **dict.fromkeys(
         (
+            "CURRENCY_BUY",
+            "CURRENCY_SELL",
+            "CONVERT",
+            "EARNING_REDEMPTION_SELL",
+            "EARNING_REDEMPTION_BUY",
+            "IDN_CONVERT_IN",
+            "IDN_CONVERT_OUT",
             "SPOT_REPAYMENT_SELL",
             "SPOT_REPAYMENT_BUY",
             "TOKENS_SUBSCRIPTION",
@@ -130,11 +146,13 @@ KINDS: Mapping[str, RecordKind] = {
         ),
         RecordKind.TRANSFER,
     ),
+    # Fees taken from the wallet: "Spread fee for EU Broker", "Borker AB fee deduction".
+    **dict.fromkeys(("SPREAD_FEE_OUT", "BROKER_ABACCOUNT_FEE"), RecordKind.FEE),
 }
 # Kinds whose amount carries the line's sign; the others are stored positive (BORROW, REPAY count zero; a convert
 # leg and a transfer are signed by their side, as the balance check and the exports read a one-coin leg). A reward
 # taken back is stored negative with side `out`, as Binance's debited dividends are (binance/wallet.py).
-SIGNED = frozenset({RecordKind.INTEREST, RecordKind.LEDGER, RecordKind.REWARD})
+SIGNED = frozenset({RecordKind.INTEREST, RecordKind.LEDGER, RecordKind.REWARD, RecordKind.FEE})
 SIDED = frozenset({RecordKind.CONVERT, RecordKind.TRANSFER, RecordKind.LEDGER})
 
 
@@ -169,8 +187,12 @@ class LogKindRows:
             return None, None
         kind = KINDS.get(kind_name, RecordKind.LEDGER)
         coin, when = str(row["currency"]), int(row["transactionTime"])
-        # The docs' own example gives two lines the same `id`: the key names the type, coin and time as well.
-        key = natural_key(kind, None, row.get("id"), row.get("tradeId"), kind_name, coin, when)
+        # The docs' own example gives two lines the same `id`: the key names the type, coin and time as well. A line
+        # with neither `id` nor `tradeId` adds its `change`, so two such lines of one type and coin in one ms are both
+        # kept; a line with an id keeps the key earlier versions stored (a re-read stores nothing twice).
+        ids = (row.get("id"), row.get("tradeId"))
+        amount = () if any(_given(i) for i in ids) else (row.get("change"),)
+        key = natural_key(kind, None, *ids, kind_name, coin, when, *amount)
         record = NormalizedRecord(
             kind=kind,
             occurred_at=ms_to_utc(when),
@@ -186,9 +208,18 @@ class LogKindRows:
 
 
 class LogKindsFetch:
-    """The "Ledger" endpoint of one Bybit fetcher: one walk of the unified log, its own cursor."""
+    """The "Ledger" endpoint of one Bybit fetcher: one walk of the unified log, its own cursor; convert legs the
+    convert history holds are left out of each page (`client` reads that history)."""
 
-    def __init__(self, rows: LogKindRows, walk: Walk, mode: Callable[[], Awaitable[AccountMode]], profile_id: str):
+    def __init__(
+        self,
+        rows: LogKindRows,
+        walk: Walk,
+        mode: Callable[[], Awaitable[AccountMode]],
+        profile_id: str,
+        client: Any,
+    ) -> None:
+        self.client = client
         self.rows = rows
         self.walk = walk
         self.mode = mode
@@ -209,7 +240,9 @@ class LogKindsFetch:
             # spot wallet keeps no log a key can read.
             raise UnsupportedEndpoint(self.profile_id, spec.endpoint, CLASSIC_NO_LOG)
         route = Route.listed(UNIFIED_LOG.method, {})
+        converts = ConvertLegs(self.client, spec.endpoint)
         async for page in self.walk(
             spec, route, self.rows.parse, since=since, until=until, cursor=cursors.get(""), report=report
         ):
-            yield page
+            kept = [record for record in page.records if not await converts.held(record, report)]
+            yield page if len(kept) == len(page.records) else replace(page, records=tuple(kept))
