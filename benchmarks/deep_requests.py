@@ -221,7 +221,12 @@ def bitget_minimum(account: ScriptedAccount, until_ms: int) -> list[PathMinimum]
             until_ms,
             "periodType flexible and fixed; three months (89 days: the shortest three), 2 years",
         ),
-        two_years_90("/api/v2/spot/account/sub-main-trans-record", 2, "role initiator and receiver; 90 days, 2 years"),
+        two_years_90(
+            "/api/v2/spot/account/sub-main-trans-record",
+            1,
+            "role initiator without subUid (no sub-accounts: none asked with subUid); 90 days, 2 years",
+        ),
+        PathMinimum("/api/v2/spot/account/subaccount-assets", 1, 1, "the sub-accounts holding assets: one page"),
         *(
             two_years_90(f"/api/v2/margin/crossed/{name}-history", 1, "90 days, 2 years (reach not stated)")
             for name in ("borrow", "repay", "interest")

@@ -46,7 +46,7 @@ from sandbox.exchanges.bitget_loans import add_crypto_loans
 from sandbox.exchanges.bitget_wallets import add_more_kinds
 from tests.assistant_story import Walker
 from tests.bot_harness import running_bot, settings_for
-from tests.conformance import test_binance_transfer_lists, test_bitget_unified, test_bybit
+from tests.conformance import test_binance_transfer_lists, test_bitget_sub_transfers, test_bitget_unified, test_bybit
 from tests.conformance.corpus import EXCHANGES, ROOT, Example, examples, load, shape_differences
 from tests.emulators import test_balances
 
@@ -199,6 +199,8 @@ IN_TEST: dict[str, dict[str, Any]] = {
         "/api/v3/tax/records": test_bitget_unified.TAX_RECORDS,
         "/api/v3/account/assets": test_balances.UTA_ASSETS,
         "/api/v3/account/funding-assets": test_balances.UTA_FUNDING_ASSETS,
+        "/api/v3/account/sub-transfer-record": test_bitget_sub_transfers.SUB_TRANSFER_RECORDS,
+        "/api/v2/spot/account/subaccount-assets": test_bitget_sub_transfers.SUB_ACCOUNT_ASSETS,
     },
 }
 
@@ -468,7 +470,7 @@ QUERIES: dict[str, tuple[str, dict[str, str]]] = {
     "bitget/bot_assets.docs.json": ("privateSpotGetV2AccountBotAssets", {"accountType": "spot"}),
     "bitget/bgb_convert_records.docs.json": ("privateConvertGetV2ConvertBgbConvertRecords", {}),
     "bitget/earn_savings_records.docs.json": ("privateEarnGetV2EarnSavingsRecords", {"periodType": "flexible"}),
-    # role initiator: the 25 USDT this account sent back to its main account.
+    # role initiator: the 25 USDT this main account sent its first sub-account.
     "bitget/sub_main_trans_record.docs.json": ("request", {"role": "initiator"}),
     # Bitget's crypto loan lists and open loans, asked of the rich account with sandbox/exchanges/bitget_loans.py's
     # loans (SCRIPTED below); the lists need both ends ("only supports querying the data of the past three months").
