@@ -151,7 +151,7 @@ class ReconcileRepository:
         )
         heads: dict[int, Reconciliation] = {}
         by_integration: dict[int, list[StoredBalance]] = {}
-        for head, row in rows.tuples().all():
+        for head, row in rows.all():
             heads[head.integration_id] = head
             if row is not None:
                 by_integration.setdefault(row.integration_id, []).append(
