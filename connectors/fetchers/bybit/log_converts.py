@@ -34,7 +34,7 @@ CONVERT_LIST_TYPES = frozenset({"CURRENCY_BUY", "CURRENCY_SELL", "CONVERT", "IDN
 CONVERT_HISTORY = "privateGetV5AssetExchangeQueryConvertHistory"
 PAGE = 100  # `limit`: "up to 100 records, return 100 when exceeds 100"
 NEAR_MS = 3_600_000  # how far apart a convert's row and its lines may be stamped (unsourced, see above)
-FAILED = "failure"  # `exchangeStatus`: init, processing, success, failure
+FAILED = frozenset({"failure"})  # `exchangeStatus`: init, processing, success, failure
 
 
 @dataclass
@@ -74,7 +74,7 @@ class ConvertLegs:
 
 
 def _holds(row: Mapping[str, Any], line: Mapping[str, Any], amount: Decimal, credited: bool, when: int) -> bool:
-    if str(row.get("exchangeStatus", "")) == FAILED:
+    if str(row.get("exchangeStatus", "")) in FAILED:
         return False
     coin, value = ("toCoin", "toAmount") if credited else ("fromCoin", "fromAmount")
     if str(row.get(coin)) != str(line.get("currency")) or exact(row[value]) != amount:
