@@ -62,10 +62,12 @@ PATHS = {
     Endpoint.TRANSFERS: "/api/v2/spot/account/transferRecords",
 }
 ASSETS_PATH = "/api/v2/spot/account/assets"
-# With the TRANSFERS kind: moves between the main account and its sub-accounts, one walk per `role` (initiator,
-# receiver), kept when they name the key's own user id, asked once a sync from the account information.
+# With the TRANSFERS kind: moves between the main account and its sub-accounts: what the main account sent (role
+# initiator, no subUid), then what each sub-account sent (none here: the sub-account assets list, asked once, names
+# none), kept when they name the key's own user id, asked once a sync from the account information.
 MAIN_SUB_PATH, ACCOUNT_INFO_PATH = "/api/v2/spot/account/sub-main-trans-record", "/api/v2/spot/account/info"
-MAIN_SUB_ROLES = 2
+SUB_ASSETS_PATH = "/api/v2/spot/account/subaccount-assets"
+MAIN_SUB_WALKS = 1
 SPOT_TAX_PATH, MARGIN_TAX_PATH, P2P_TAX_PATH = (
     "/api/v2/tax/spot-record",
     "/api/v2/tax/margin-record",
@@ -275,8 +277,8 @@ async def test_first_sync_with_a_normal_key_returns_what_each_list_reaches_and_a
             assert bitget.requests.count(PATHS[endpoint]) == per_stream == reports[endpoint].requests
         streams = len(reports[Endpoint.TRANSFERS].markets_scanned)
         assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams * per_stream
-        assert bitget.requests.count(MAIN_SUB_PATH) == MAIN_SUB_ROLES * per_stream
-        assert bitget.requests.count(ACCOUNT_INFO_PATH) == 1
+        assert bitget.requests.count(MAIN_SUB_PATH) == MAIN_SUB_WALKS * per_stream
+        assert bitget.requests.count(ACCOUNT_INFO_PATH) == bitget.requests.count(SUB_ASSETS_PATH) == 1
         fill_pages = math.ceil(len(found[Endpoint.SPOT_TRADES]) / 100 + 1e-9)
         assert bitget.requests.count(PATHS[Endpoint.SPOT_TRADES]) == fill_pages
         assert bitget.requests.count(ASSETS_PATH) == 1  # for the transfer streams
@@ -289,9 +291,10 @@ async def test_first_sync_with_a_normal_key_returns_what_each_list_reaches_and_a
         for endpoint in (*WALLET, Endpoint.SPOT_TRADES):
             assert bitget.requests.count(PATHS[endpoint]) == 1
         assert bitget.requests.count(PATHS[Endpoint.TRANSFERS]) == streams
-        assert bitget.requests.count(MAIN_SUB_PATH) == MAIN_SUB_ROLES
-        # The wallet lists, the fills, the transfer streams, the balance call, the new fetcher's user id, the roles.
-        assert bitget.requests.total == len(WALLET) + 1 + streams + 1 + 1 + MAIN_SUB_ROLES
+        assert bitget.requests.count(MAIN_SUB_PATH) == MAIN_SUB_WALKS
+        # The wallet lists, the fills, the transfer streams, the balance call, the new fetcher's user id and
+        # sub-accounts, the main-sub walk.
+        assert bitget.requests.total == len(WALLET) + 1 + streams + 1 + 1 + 1 + MAIN_SUB_WALKS
 
         # New activity: fills in two markets, a deposit of an amount no float can carry.
         now = to_ms(datetime.now(UTC)) + 1
@@ -522,11 +525,14 @@ async def test_a_unified_account_syncs_through_v3_after_one_refusal_and_says_wha
     }
     assert v2_refusals == 1  # learnt once per sync
     assert first["/api/v3/trade/fills"] >= 2 * 3  # SPOT and MARGIN, 90 days in 30-day ranges
-    # Converts and transfers: no v3 list Tallybot can read, said as a gap with the reason, never an empty success.
-    for endpoint in (Endpoint.CONVERT, Endpoint.TRANSFERS):
-        assert found[endpoint] == []
-        (gap,) = reports[endpoint].gaps
-        assert "unified account" in render(gap.reason) and "file upload" in render(gap.reason)
+    # Converts: no v3 list Tallybot can read, said as a gap with the reason, never an empty success.
+    assert found[Endpoint.CONVERT] == []
+    (gap,) = reports[Endpoint.CONVERT].gaps
+    assert "unified account" in render(gap.reason) and "file upload" in render(gap.reason)
+    # Transfers: the main account's sub-transfer records, both roles, nine 90-day windows over two years (the
+    # account moved nothing with sub-accounts); the only gap is the two-year reach.
+    assert found[Endpoint.TRANSFERS] == [] and first["/api/v3/account/sub-transfer-record"] == 2 * 9
+    assert ["730 days" in render(g.reason) for g in reports[Endpoint.TRANSFERS].gaps] == [True]
     assert all(not records for records in again.values())
 
 
