@@ -20,8 +20,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from db.engine import Database
 from db.repositories.webhook_updates import WebhookUpdateRepository
 from db.types import utcnow
@@ -36,19 +34,12 @@ class SeenUpdates:
         self.database = database
         self.bot_id = bot_id
         self.clock = clock
-        self._autocommit: AsyncEngine | None = (
-            None if database.is_sqlite else database.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
 
     async def claim(self, update_id: int) -> bool:
-        """True if this call took the update (process it); False if it was taken before (drop it)."""
-        if self._autocommit is None:  # SQLite: its one writer at a time (Database.writer's lock)
-            async with self.database.writer() as session:
-                return await WebhookUpdateRepository(session).claim(self.bot_id, update_id, now=self.clock())
-        # PostgreSQL: the one statement commits by itself, with no BEGIN and COMMIT around it (two round trips fewer
-        # before every update: the database all replicas and workers share). It is as durable: the statement's
-        # answer comes after its commit.
-        async with AsyncSession(self._autocommit) as session:
+        """True if this call took the update (process it); False if it was taken before (drop it). One statement,
+        with no transaction around it on PostgreSQL (Database.single_write): the database every replica shares is
+        asked once before every update."""
+        async with self.database.single_write() as session:
             return await WebhookUpdateRepository(session).claim(self.bot_id, update_id, now=self.clock())
 
     async def forget_expired(self) -> int:

@@ -84,7 +84,7 @@ class Database:
             _install_idle_ping(self.engine)
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Reads outside a transaction (see `reads`): PostgreSQL only; SQLite's readers keep theirs.
+        # Statements outside a transaction (`reads`, `single_write`): PostgreSQL only; SQLite keeps its transactions.
         self._autocommit_sessions = (
             None
             if self.is_sqlite
@@ -111,6 +111,18 @@ class Database:
         PostgreSQL a write here would commit at once."""
         if self._autocommit_sessions is None:
             async with self._read_sessions() as session:
+                yield session
+            return
+        async with self._autocommit_sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def single_write(self) -> AsyncIterator[AsyncSession]:
+        """A session for one writing statement that commits by itself: on PostgreSQL without BEGIN and COMMIT around
+        it (autocommit: two round trips fewer, as durable, the statement's answer comes after its commit); on SQLite
+        a writer, whose lock keeps SQLite's one writer at a time. More than one statement belongs in `writer`."""
+        if self._autocommit_sessions is None:
+            async with self.writer() as session:
                 yield session
             return
         async with self._autocommit_sessions() as session:
