@@ -157,12 +157,14 @@ class LoanSums:
     def charged(self, ongoing: Iterable[Mapping[str, Any]], unsettled: Set[str]) -> dict[str, Decimal]:
         """Per pair, the interest the debt Binance reports holds beyond what the rows and earlier charges explain (a
         pair no longer listed owes nothing); none for a pair with a row still pending (whether Binance counts it in
-        the debt yet is not said: the sync after it settles works it out)."""
+        the debt yet is not said: the sync after it settles works it out). Interest only adds to a debt: a debt below
+        what the rows explain is history missing (a liquidation before the list's first day), left for the balance
+        check to show, never stored as interest paid back."""
         owed = {pair_of(row): exact(row["totalDebt"]) for row in ongoing}
         charges: dict[str, Decimal] = {}
         for pair in sorted((set(owed) | set(self.debt)) - set(unsettled)):
             due = owed.get(pair, Decimal(0)) - self.debt.get(pair, Decimal(0)) - self.interest.get(pair, Decimal(0))
-            if due:
+            if due > 0:
                 charges[pair] = due
         return charges
 
