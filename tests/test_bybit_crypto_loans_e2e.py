@@ -94,3 +94,35 @@ async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexpl
     assert [second[path] for path in LISTS] == [1, 1, 1], second
     assert first[POSITION] == 1 and second[POSITION] == 1, (first, second)
     assert bybit.requests.unexpected == []
+
+
+# The refusal's reason, as the catalogue words it (i18n/locales/en/LC_MESSAGES/gaps.po).
+DENIED = "This Bybit key may not read crypto loans. Edit the key on Bybit's API page, tick Trade under SPOT"
+
+
+async def test_a_key_without_spot_trade_skips_the_loan_lists_and_the_sync_goes_on(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with BybitEmulator(seed=85, profile=RECENT, listed_symbols=20, crypto_loans=True) as bybit:
+        key = bybit.create_demo_keys().no_spot_trade
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+        async with running_bot(settings) as app:
+            services = app.bot_data[SERVICES_KEY]
+            connected = (await ada.connect_exchange("Bybit", key.api_key, key.secret, days_back=70)).text or ""
+            summary = (await ada.sync_now()).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                rows = list((await session.scalars(select(Transaction))).all())
+            [account] = await ReconcileReader(services.database).of_user(1001)
+
+    assert "is connected" in connected, connected
+    # Every crypto-loan page needs "Spot trade" (10005 without it): the first list is refused, nothing is asked after
+    # it, the rest of the sync goes on, and the summary and /status say which permission to tick.
+    assert DENIED in summary and DENIED in status, summary
+    assert bybit.requests.by_path[LISTS[0]] == 1 and LISTS[1] not in bybit.requests.by_path
+    assert not [r for r in rows if r.natural_key.split(":")[1] == "cryptoloan"]
+    # The loan's wallet is not readable with this key: the funding wallet holds 80 USDT and 0.006 BTC, the unified
+    # wallet sent 500 USDT to it (a transfer, counting zero), so USDT is short by the 420 pledged and BTC over by
+    # the 0.006 borrowed and not yet repaid.
+    differing = {b.asset: b.reported - b.explained for b in account.balances if b.reported != b.explained}
+    assert differing == {"USDT": Decimal(-420), "BTC": Decimal("0.006")}, differing

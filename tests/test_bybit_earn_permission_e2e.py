@@ -83,7 +83,7 @@ async def test_a_key_without_earn_is_warned_syncs_every_other_kind_and_names_ear
 
     # The Earn wallets are not readable with this key: not failed, so the other wallets are compared.
     assert account.outcome is Outcome.UNEXPLAINED and account.wallets_failed == {}
-    assert set(account.wallets_read) == {"unified", "funding"}
+    assert set(account.wallets_read) == {"unified", "funding", "crypto_loan"}
     first, second = (usdt / 2).quantize(Decimal("0.01")), (usdt / 4).quantize(Decimal("0.01"))
     still_staked = first + second - first / 5
     paid = sum((Decimal(str(amount)) for _, amount, _ in yields), Decimal(0))

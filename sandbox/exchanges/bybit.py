@@ -130,11 +130,12 @@ class Endpoint:
 @dataclass(frozen=True)
 class BybitDemoKeys(DemoKeys):
     """The usual demo keys and a read-only key made without ticking Earn (its key-info Earn group empty; every Earn
-    read refused with 10005), and one made without SubMemberTransfer (its universal transfer list refused with
-    10005)."""
+    read refused with 10005), one made without SubMemberTransfer (its universal transfer list refused with
+    10005), and one made without Spot trade (every crypto-loan page refused with 10005)."""
 
     no_earn: Credentials
     no_sub_transfer: Credentials
+    no_spot_trade: Credentials
 
 
 class BybitEmulator(ExchangeEmulator):
@@ -228,7 +229,9 @@ class BybitEmulator(ExchangeEmulator):
 
     def _key_info(self, call: Call) -> object:
         answer = self.book.query_api(call)
-        return self.subaccounts.key_info(call.key.api_key, answer) if call.key is not None else answer
+        if call.key is None:
+            return answer
+        return self.loans.key_info(call.key.api_key, self.subaccounts.key_info(call.key.api_key, answer))
 
     def _executions(self, call: Call) -> object:
         """Spot rows from the spot book, linear, inverse and option rows from the derivatives script."""
@@ -256,7 +259,11 @@ class BybitEmulator(ExchangeEmulator):
         no_earn = self.add_key(READ_ONLY_WITHOUT_EARN, label="read-only, no Earn")
         no_sub_transfer = self.add_key(READ_ONLY, label="read-only, no SubMemberTransfer")
         self.subaccounts.refused.add(no_sub_transfer.api_key)
-        return BybitDemoKeys(**vars(keys), no_earn=no_earn, no_sub_transfer=no_sub_transfer)
+        no_spot_trade = self.add_key(READ_ONLY, label="read-only, no Spot trade")
+        self.loans.refused.add(no_spot_trade.api_key)
+        return BybitDemoKeys(
+            **vars(keys), no_earn=no_earn, no_sub_transfer=no_sub_transfer, no_spot_trade=no_spot_trade
+        )
 
     def reset_rate_limits(self) -> None:
         self._ip_windows.clear()

@@ -26,18 +26,20 @@ added, 0.004 BTC repaid (0.0000012 BTC of it interest), 30 USDT of collateral ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from sandbox.exchanges.base import DAY_MS
-from sandbox.exchanges.bybit_book import Call, Json, cursor_page, limit_param
+from sandbox.exchanges.bybit_book import BybitError, Call, Json, cursor_page, limit_param
 from sandbox.exchanges.records import TransferRecord, plain
 
 SUCCESS, PROCESSING, FAIL = 1, 2, 3  # every list's status: "1: success; 2: processing; 3: fail"
 ADD, REDUCE = 0, 1  # adjustment direction: "0: add collateral; 1: reduce collateral"
 BY_USER = 1  # repayType "1: repay by user"
+PERMISSION = "SpotTrade"  # every page's `Permission: "Spot trade"`, as the key-info answer names it (apikey-info.mdx)
+DENIED = (10005, "Permission denied, please check your API key permissions.")  # docs/v5/error.mdx
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,22 @@ def _chosen(rows: Sequence[Any], call: Call, filters: dict[str, Callable[[Any], 
 @dataclass
 class BybitLoans:
     script: LoanScript = NO_LOANS
+    refused: set[str] = field(default_factory=set)  # API keys made without "Spot trade"
+
+    def _allowed(self, call: Call) -> None:
+        if call.key is None or call.key.api_key in self.refused:
+            raise BybitError(*DENIED)
+
+    def key_info(self, api_key: str, answer: Mapping[str, object]) -> Json:
+        """The key-info answer, its Spot group without SpotTrade for a key made without it."""
+        if api_key not in self.refused:
+            return dict(answer)
+        permissions = dict(answer.get("permissions") or {})  # type: ignore[call-overload]
+        permissions["Spot"] = [p for p in permissions.get("Spot", []) if p != PERMISSION]
+        return {**answer, "permissions": permissions}
 
     def _page(self, rows: Sequence[Any], call: Call, key: Callable[[Any], tuple[int, str]]) -> Json:
+        self._allowed(call)
         limit = limit_param(call.params, 10, 100)
         items, cursor = cursor_page(rows, call.params, limit, key)
         return {"list": [r.row() for r in items], "nextPageCursor": cursor}
@@ -225,6 +241,7 @@ class BybitLoans:
     def position(self, call: Call) -> Json:
         """The open loans: debt per loan coin (all flexible), collateral per coin; no supply. USD values are not
         emulated (Tallybot reads none): "0"."""
+        self._allowed(call)
         debt, pledged = self.script.debt(), self.script.collateral()
         borrow = [
             {

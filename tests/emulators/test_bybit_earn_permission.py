@@ -26,8 +26,11 @@ async def test_the_earn_wallets_are_not_readable_without_earn_and_the_others_are
                 snapshots.append(await read_balances(client, get_profile("bybit")))
     full, without = snapshots
 
-    assert full.wallets_read == ["unified", "funding", "savings", "earn"] and full.wallets_unreadable == []
-    assert without.wallets_read == ["unified", "funding"] and without.wallets_unreadable == ["savings", "earn"]
+    # The crypto loans' position (Spot trade, not Earn) is read by both keys.
+    assert full.wallets_read == ["unified", "funding", "savings", "earn", "crypto_loan"]
+    assert full.wallets_unreadable == []
+    assert without.wallets_read == ["unified", "funding", "crypto_loan"]
+    assert without.wallets_unreadable == ["savings", "earn"]
     assert without.wallets_failed == {} and without.complete
     first, second = (usdt / 2).quantize(Decimal("0.01")), (usdt / 4).quantize(Decimal("0.01"))
     assert full.totals["USDT"] - without.totals["USDT"] == first + second - first / 5

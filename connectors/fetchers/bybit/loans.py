@@ -34,8 +34,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import ccxt.async_support as ccxt
+
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
-from connectors.fetchers.windows import call, hold_if_recent, to_ms
+from connectors.fetchers.bybit.rows import BYBIT_OPENED
+from connectors.fetchers.windows import call, date_ms, hold_if_recent, to_ms
 from connectors.profiles import EndpointSpec
 from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text, msgid
@@ -44,6 +47,8 @@ LOAN_PAGE = 100  # every list's `limit`: [1, 100], default 10
 FIRST_LOAN = "first_ms"  # in the borrowings' cursor: the time of the oldest loan stored
 # Said on every sync of an account that has taken a crypto loan: its interest is in no list (module docstring).
 INTEREST_GAP = Text.of(msgid("sync.gap.bybit.crypto_loan_interest"))
+# Every crypto-loan page needs the key's "Spot trade" permission: a key without it is refused (10005).
+DENIED_GAP = Text.of(msgid("sync.gap.bybit.crypto_loans_denied"))
 
 
 class Status(StrEnum):
@@ -151,11 +156,18 @@ class CryptoLoans:
     ) -> AsyncIterator[Page]:
         listed = dataclasses.replace(spec, page_size=LOAN_PAGE)
         first: int | None = (cursors.get(BORROWS.key) or {}).get(FIRST_LOAN)
-        for loan in LISTS:
-            async for page in self._walk(loan, listed, since, until, cursors.get(loan.key), report):
-                if loan is BORROWS:
-                    first = page.cursor.get(FIRST_LOAN, first)
-                yield page
+        try:
+            for loan in LISTS:
+                async for page in self._walk(loan, listed, since, until, cursors.get(loan.key), report):
+                    if loan is BORROWS:
+                        first = page.cursor.get(FIRST_LOAN, first)
+                    yield page
+        except ccxt.PermissionDenied:
+            # 10005: the key was made without "Spot trade". The lists are skipped, the spot-margin interest kept,
+            # and /status says which permission to tick (a gap over the whole range: the refusal says nothing of
+            # which loans exist); the balance check's position read is "not readable with this key" as well.
+            start = since or ms_to_utc(date_ms(BYBIT_OPENED))
+            report.gaps.append(CoverageGap(spec.endpoint, start, until, DENIED_GAP))
         if first is not None:
             # The interest paid with repayments and accrued on open loans: certainly missing, in the loan coins.
             report.gaps.append(CoverageGap(spec.endpoint, ms_to_utc(first), until, INTEREST_GAP, not_read=True))
