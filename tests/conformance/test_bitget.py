@@ -330,9 +330,11 @@ EXPECTED: dict[str, Expectation] = {
             Endpoint.TRANSFERS,
             privateSpotGetV2SpotAccountAssets=_answer({"code": "00000", "data": [{"coin": "btc", "available": "1"}]}),
             # The same kind also walks the main-sub transfer records (asked through ccxt's `request`): the account's
-            # user id, then no record in either role, so the payload's transfer is all there is.
+            # user id, no record of what it sent and no sub-account holding assets, so the payload's transfer is all
+            # there is.
             privateSpotGetV2SpotAccountInfo=_answer({"data": {"userId": "1"}}),
             request=_answer_request(EMPTY),
+            privateSpotGetV2SpotAccountSubaccountAssets=_answer(EMPTY),
         ),
         [("transfer", utc(1631070374488), "1", "BTC", D("1000.00000000")) + (None,) * 7],
     ),
