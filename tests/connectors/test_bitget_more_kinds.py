@@ -17,7 +17,7 @@ from connectors.fetchers.bitget import BitgetFetcher
 from connectors.profiles import Endpoint, get_profile
 from connectors.records import NormalizedRecord, RecordKind
 from sandbox.exchanges import BitgetEmulator
-from sandbox.exchanges.bitget_wallets import add_more_kinds, add_unified_dust
+from sandbox.exchanges.bitget_wallets import SUB_UIDS, add_more_kinds, add_unified_dust
 from tests.connectors.test_bitget_unified_derivatives import SMALL as UTA_SMALL
 from tests.connectors.test_bitget_unified_derivatives import drain as unified_drain
 from tests.connectors.test_bitget_unified_derivatives import unified_client
@@ -151,3 +151,24 @@ async def test_savings_interest_and_penalties_are_rewards_and_moves_to_earn_are_
     assert set(cursors) == {"savings:flexible", "savings:fixed"}
     assert asked == 18  # two lists, nine 90-day windows each
     assert again == []
+
+
+async def test_without_sub_uid_the_list_holds_only_what_left_the_main_account(bitget: BitgetEmulator) -> None:
+    # spot/account/Get-SubAccount-TransferRecords: subUid "If empty, it only query the records that transfer from main
+    # account". The sub-accounts' moves to this main account are listed only when each is asked about.
+    add_more_kinds(bitget.book.wallets, bitget.book.account.now_ms)
+    first, second = SUB_UIDS
+    path, api = "v2/spot/account/sub-main-trans-record", ["private", "spot"]
+    async with bitget_client(bitget) as client:
+        sent = await client.request(path, api, "GET", {"role": "initiator"})
+        received = await client.request(path, api, "GET", {"role": "receiver"})
+        by_first = await client.request(path, api, "GET", {"role": "initiator", "subUid": first})
+        by_second = await client.request(path, api, "GET", {"role": "initiator", "subUid": second})
+
+    assert [(r["coin"], r["size"], r["toUserId"]) for r in sent["data"]] == [("USDT", "25", first)]
+    assert received["data"] == []
+    assert [(r["coin"], r["size"], r["toUserId"]) for r in by_first["data"]] == [
+        ("USDT", "10", second),
+        ("USDT", "400", bitget.book.uid),
+    ]
+    assert [(r["coin"], r["size"]) for r in by_second["data"]] == [("ROOT", "64.99837")]
