@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.context import SERVICES_KEY
-from connectors.fetchers.base import FetchReport
+from connectors.fetchers.base import Cursor, FetchReport
 from connectors.fetchers.okx.convert_bills import ConvertBills
 from connectors.fetchers.okx.rows import RowReader
 from connectors.profiles import Endpoint
@@ -44,6 +44,7 @@ DOCUMENTED_CONVERT = {
     "ts": "1646188520000",
 }
 TS = 1646188520000
+HISTORY = "/api/v5/asset/convert/history"
 
 
 def _bill(bill_id: str, ccy: str, change: str, bill_type: str, ts: int) -> dict[str, str]:
@@ -110,8 +111,14 @@ async def test_a_trade_listed_in_both_lists_is_one_record_whichever_walk_reads_i
         okx.book.bill_converts()
         converts = okx.account.converts
         async with okx_client(okx) as client:
-            from_bills = await _walk(client, Endpoint.TRANSFERS, {})
+            cursors: dict[str, Cursor] = {}
+            before = okx.requests.count(HISTORY)
+            from_bills = await _walk(client, Endpoint.TRANSFERS, cursors)
+            asked = okx.requests.count(HISTORY) - before
             from_history = await _walk(client, Endpoint.CONVERT, {})
+            before = okx.requests.count(HISTORY)
+            again = await _walk(client, Endpoint.TRANSFERS, cursors)
+            asked_again = okx.requests.count(HISTORY) - before
 
     assert len(converts) == 3  # RECENT's three converts, each also two bills of type 273
     expected = sorted(f"convert:{c.id}" for c in converts)
@@ -119,6 +126,9 @@ async def test_a_trade_listed_in_both_lists_is_one_record_whichever_walk_reads_i
     bill_converts = [r for r in from_bills if r.kind is RecordKind.CONVERT]
     assert sorted(r.natural_key for r in bill_converts) == expected  # one per trade, not one per bill
     assert {r.natural_key: r for r in bill_converts} == {r.natural_key: r for r in from_history}
+    # The script's bills fit in one page of bills-history: one look at convert history, none by a re-sync, which
+    # meets only bills committed before.
+    assert (asked, asked_again, again) == (1, 0, [])
 
 
 async def test_a_user_whose_converts_are_in_both_lists_reconciles(

@@ -155,7 +155,7 @@ BILL_KINDS: Mapping[str, BillKind] = _kinds(
         "200",  # Buy
         "135",  # Cross chain exchange
         "174",  # Jumpstart Pay
-        "272",  # [Convert] Buy Crypto/Fiat
+        "272",  # [Convert] Buy Crypto/Fiat (paired with convert history's trade when it lists one: convert_bills.py)
         "273",  # [Convert] Sell Crypto/Fiat
         # Structured products: the order's money out, and its collection (possibly in the other currency, as Dual
         # Investment settles) or refund in.

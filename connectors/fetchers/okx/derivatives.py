@@ -31,7 +31,8 @@ months)", `subType`): their bills (types 14 block trade, 24 spread trading, 32 m
 bill is, and so is a bill of 3 delivery, 5 liquidation or 9 ADL whose subType fills-history lists (100-107, 110/111
 liquidation, 112/113 delivery, 125-128 ADL: the page also says such fills' `tradeId` is negative, so they are in the
 list with their fee). Bills of 10 clawback, 13 DDH, 34 settlement and the other delivery subtypes (117, 170-172) are
-stored as realized profit and loss of `balChg - fee` with their own `fee`. Funding (type 8) and interest (type 7)
+stored as realized profit and loss of `balChg - fee` with their own `fee`; so is a trade bill whose fill lay beyond
+fills-history's year (fills_reach.py). Funding (type 8) and interest (type 7)
 are stored as their change, signed.
 
 Isolated positions. `balChg` is the change "at the account level" and `posBalChg` "at the position level": a bill of

@@ -219,19 +219,21 @@ class OkxFetcher(HandwrittenFetcher):
                 params["begin"], params["end"] = start.ms, until_ms
             body = await call(self.client, feed.method, params, endpoint=spec.endpoint, report=report)
             rows = body.get("data") or []
-            if prepare is not None and rows:
-                await prepare(rows)
             records: list[NormalizedRecord] = []
-            reached = False
             positions = [feed.position(row) for row in rows]
-            for row, at in zip(rows, positions, strict=True):
-                if (floor is not None and floor.covers(at)) or at.ms < start.ms:
-                    reached = True  # committed by an earlier sync, or older than asked for
-                    continue
-                if after is not None and at.ident in seen:
-                    continue  # at the page boundary, already taken from the page before
-                if at.ms > until_ms:
-                    continue  # the next sync takes it: the settled cursor stays below it
+            # Committed by an earlier sync, or older than asked for: the walk has reached its end.
+            old = [(floor is not None and floor.covers(at)) or at.ms < start.ms for at in positions]
+            reached = any(old)
+            fresh = [
+                (row, at)
+                for row, at, below in zip(rows, positions, old, strict=True)
+                # Not at the page boundary, already taken from the page before; nor newer than this sync's end
+                # (the next sync takes it: the settled cursor stays below it).
+                if not below and not (after is not None and at.ident in seen) and at.ms <= until_ms
+            ]
+            if prepare is not None and fresh:  # only what the walk reads costs a lookup
+                await prepare([row for row, _ in fresh])
+            for row, at in fresh:
                 depth.saw(at.ms)
                 if top is None:
                     top = _Mark(at.p, {at.ident}, at.ms)
