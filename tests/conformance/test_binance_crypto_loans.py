@@ -85,14 +85,14 @@ async def test_without_a_range_the_last_90_days_are_answered(rig: Rig) -> None:
 
 
 async def fetched(rig: Rig, name: str) -> list[tuple[object, ...]]:
-    """One sync of MARGIN_LOANS whose first request to the example's path is answered with the example."""
+    """One sync of CRYPTO_LOANS whose first request to the example's path is answered with the example."""
     path = str(example(name).endpoint)
     body = json.dumps(json.loads((DOCUMENTED / "binance" / name).read_text(encoding="utf-8"))["response"])
     rig.emulator.faults.inject(respond(200, body), path=path, times=1)
     fetcher = BinanceFetcher(get_profile("binance"), rig.client, uid_weight_per_minute=10**9)
     report, records = FetchReport(), list[NormalizedRecord]()
     until = datetime.now(UTC)
-    async for page in fetcher.fetch(Endpoint.MARGIN_LOANS, since=None, until=until, cursors={}, report=report):
+    async for page in fetcher.fetch(Endpoint.CRYPTO_LOANS, since=None, until=until, cursors={}, report=report):
         records.extend(page.records)
     # The example's records (the scripted account's are recent).
     return [
@@ -151,7 +151,7 @@ async def test_a_pending_borrow_stores_nothing_and_holds_its_list(rig: Rig) -> N
     report, cursor = FetchReport(), dict[str, Any]()
     records: list[NormalizedRecord] = []
     async for page in fetcher.fetch(
-        Endpoint.MARGIN_LOANS, since=None, until=datetime.now(UTC), cursors={}, report=report
+        Endpoint.CRYPTO_LOANS, since=None, until=datetime.now(UTC), cursors={}, report=report
     ):
         records.extend(page.records)
         cursor = dict(page.cursor)

@@ -62,6 +62,29 @@ ETH_STAKING = (
 )
 REBATES = "/sapi/v1/rebate/taxQuery"
 NEW_LISTS = (AUTO_INVEST, *ETH_STAKING, REBATES)
+# Crypto loans, on by default (docs/exchange-apis/binance.md, "Crypto loans"): the v1 lists from 2023-08-26 to
+# 2024-02-27 08:00 and the v2 lists from then, 180 days a request; the open loans once on a sync of the whole history
+# (the interest), not with a sync-from date. A sync that finds nothing new asks each v2 list once.
+ENDPOINTS.add(Endpoint.CRYPTO_LOANS)
+LOANS_V1 = tuple(
+    f"/sapi/v1/loan/flexible/{tail}" for tail in ("borrow/history", "repay/history", "ltv/adjustment/history")
+)
+LOANS_V2 = (*(path.replace("/v1/", "/v2/") for path in LOANS_V1), "/sapi/v2/loan/flexible/liquidation/history")
+LOANS_OPEN = "/sapi/v2/loan/flexible/ongoing/orders"
+LOANS_V2_FROM = datetime(2024, 2, 27, 8, tzinfo=UTC)
+
+
+def loan_requests(first: SyncResult, sync_from: date | None) -> dict[str, int]:
+    """What a first sync asks each loan path, by hand from the pages' 180 days and the change log's dates."""
+    loans = first.endpoint(Endpoint.CRYPTO_LOANS)
+    assert loans is not None and loans.covered_until is not None
+    span = span_ms(timedelta(days=180))
+    v2_from = max(to_ms(LOANS_V2_FROM), date_ms(sync_from) if sync_from is not None else 0)
+    asked = {path: math.ceil((to_ms(loans.covered_until) - v2_from + 1) / span) for path in LOANS_V2}
+    if sync_from is None:  # 2023-08-26 00:00 to 2024-02-27 07:59:59.999: 185 days and 8 hours, two ranges
+        asked |= {path: 2 for path in LOANS_V1}
+        asked[LOANS_OPEN] = 1
+    return asked
 
 
 def new_list_requests(first: SyncResult, sync_from: date | None) -> dict[str, int]:
@@ -118,6 +141,9 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     new_lists = new_list_requests(first, None)
     assert {path: bench.emulator.requests.count(path) for path in NEW_LISTS} == new_lists
     windows += sum(new_lists.values())
+    loans = loan_requests(first, None)
+    assert {path: bench.emulator.requests.count(path) for path in loans} == loans
+    windows += sum(loans.values())
     assert first_requests == windows + kinds + 1 + len(first.markets_scanned) + UNUSED_KIND_LOOKS + TRANSFER_LISTS
 
     bench.emulator.requests.reset()
@@ -131,7 +157,8 @@ async def test_a_full_first_sync_stores_the_ground_truth_and_a_resync_asks_only_
     assert bench.emulator.requests.count("/api/v3/myTrades") == len(traded)
     assert all(bench.emulator.requests.count(path) == 1 for path in (*WALLET_PATHS, *NEW_LISTS))
     resync = 1 + len(traded) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS + TRANSFER_LISTS
-    resync += len(NEW_LISTS)
+    resync += len(NEW_LISTS) + len(LOANS_V2) + 1  # and the open loans (a whole-history sync)
+    assert all(bench.emulator.requests.count(path) == 1 for path in (*LOANS_V2, LOANS_OPEN))
     assert bench.emulator.requests.total == second.requests == resync
 
     # What /status reads: the integration is green, each endpoint ok with its time, the run recorded.
@@ -164,6 +191,8 @@ async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(benc
     assert first.sync_from is not None and first.sync_from > date(2020, 12, 2)
     asked = {path: bench.emulator.requests.count(path) for path in NEW_LISTS}
     assert asked == new_list_requests(first, first.sync_from)
+    loans = {path: bench.emulator.requests.count(path) for path in (*LOANS_V1, *LOANS_V2, LOANS_OPEN)}
+    assert {path: n for path, n in loans.items() if n} == loan_requests(first, first.sync_from)
 
     account = bench.emulator.account
     after = to_ms(first.finished_at) + 1
@@ -201,7 +230,7 @@ async def test_a_later_sync_stores_only_the_new_activity_with_exact_amounts(benc
     assert rows[f"deposit:{deposit.id}"].occurred_at == datetime.fromtimestamp(deposit.timestamp / 1000, UTC)
     # Still only the requests a no-change sync makes: the new records ride on pages it asks for anyway.
     resync = 1 + len(account.traded_symbols) + len(WALLET_PATHS) + WALLET_KIND_RESYNC + UNUSED_KIND_LOOKS
-    resync += TRANSFER_LISTS + len(NEW_LISTS)
+    resync += TRANSFER_LISTS + len(NEW_LISTS) + len(LOANS_V2)
     assert bench.emulator.requests.total == resync
 
 

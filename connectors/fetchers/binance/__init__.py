@@ -23,7 +23,7 @@ from connectors.fetchers.binance.budgets import IP_WEIGHT_PER_MINUTE, UID_WEIGHT
 from connectors.fetchers.binance.eth_staking import EthStakingRows
 from connectors.fetchers.binance.futures import BinanceFutures
 from connectors.fetchers.binance.loan_rows import LoanRows
-from connectors.fetchers.binance.loans import BinanceCryptoLoans, with_crypto_loans
+from connectors.fetchers.binance.loans import BinanceCryptoLoans
 from connectors.fetchers.binance.margin import BinanceMargin
 from connectors.fetchers.binance.rebates import BinanceRebates
 from connectors.fetchers.binance.sapi_lists import SapiLists
@@ -46,6 +46,7 @@ DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MAR
 # Transfers (transfers.py) run with the wallet endpoints, a stage before margin trades, which take the coins moved
 # into cross margin as evidence.
 SUPPORTED = WALLET_ENDPOINTS | KIND_ENDPOINTS | DERIVATIVES | {Endpoint.SPOT_TRADES, Endpoint.TRANSFERS}
+SUPPORTED |= {Endpoint.CRYPTO_LOANS}  # loans.py: no margin account needed, each list paced on its own IP budget
 
 __all__ = ["BINANCE_OPENED", "AssetEvidence", "BinanceFetcher", "SapiPacing"]
 
@@ -89,7 +90,7 @@ class BinanceFetcher:
         self.rebates = BinanceRebates(client, self.pacing, kinds.code, self.evidence.note)
         self.futures = BinanceFutures(client, profile.id, BINANCE_OPENED)
         self.margin = BinanceMargin(client, profile.id, MARGIN_OPENED)
-        # Crypto loans (flexible rate) are read with the margin loans, first: they need no margin account (loans.py).
+        # Crypto loans (flexible rate): their own lists and the open loans (loans.py); no margin account needed.
         loan_rows = LoanRows(kinds.code, self.evidence.note)
         self.crypto_loans = BinanceCryptoLoans(client, self.pacing, loan_rows, profile.name)
         moves = BinanceSubAccountMoves(client, self.evidence.note)
@@ -135,9 +136,9 @@ class BinanceFetcher:
         if endpoint is Endpoint.FUNDING:
             return self.futures.fetch_income(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_LOANS:
-            crypto = self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report)
-            margin = self.margin.fetch_loans
-            return with_crypto_loans(crypto, self.crypto_loans, margin, spec, since, until, report, cursors)
+            return self.margin.fetch_loans(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.CRYPTO_LOANS:
+            return self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.TRANSFERS:
             return self.transfers.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.MARGIN_TRADES:

@@ -26,21 +26,41 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from connectors.records import Flow, NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
-BORROWED, PENDING_BORROW = "SUCCESS", "PENDING"  # and FAILED: `status` of a borrow
-REPAID, REPAYING = "REPAID", "REPAYING"  # and FAILED: `repayStatus`
-LIQUIDATED, LIQUIDATING = "Liquidated", "Liquidating"  # `status` of a liquidation, as the page spells them
+
+class LoanList(StrEnum):
+    """The four lists, as cursor names and row kinds."""
+
+    BORROW = "borrow"
+    REPAY = "repay"
+    LTV = "ltv"
+    LIQUIDATION = "liquidation"
+
+
+class RowStatus(StrEnum):
+    """A row's status, lowercased: a borrow's `status` (SUCCESS, FAILED, PENDING), a repayment's `repayStatus` (REPAID,
+    REPAYING, FAILED), a liquidation's `status` (the page spells them Liquidated, Liquidating)."""
+
+    SUCCESS = "success"
+    PENDING = "pending"
+    REPAID = "repaid"
+    REPAYING = "repaying"
+    LIQUIDATED = "liquidated"
+    LIQUIDATING = "liquidating"
+
+
+NOT_FINAL = frozenset({RowStatus.PENDING, RowStatus.REPAYING, RowStatus.LIQUIDATING})
 ADDITIONAL = "ADDITIONAL"  # an LTV adjustment's `direction` adding collateral (REDUCED takes some back)
-PENDING = frozenset({PENDING_BORROW, REPAYING, LIQUIDATING})
 # How each list names its row's time.
 TIME_FIELDS = {
-    "borrow": "borrowTime",
-    "repay": "repayTime",
-    "ltv": "adjustTime",
-    "liquidation": "liquidationStartingTime",
+    LoanList.BORROW: "borrowTime",
+    LoanList.REPAY: "repayTime",
+    LoanList.LTV: "adjustTime",
+    LoanList.LIQUIDATION: "liquidationStartingTime",
 }
 
 
@@ -64,34 +84,34 @@ class LoanRows:
     def __init__(self, code: Callable[[str], str], note: Callable[[str, str], None]) -> None:
         self.code, self.note = code, note
 
-    def parse(self, name: str, row: Mapping[str, Any]) -> Parsed:
+    def parse(self, name: LoanList, row: Mapping[str, Any]) -> Parsed:
         loan, collateral = str(row["loanCoin"]), str(row["collateralCoin"])
         self.note(loan, "crypto_loans")
         self.note(collateral, "crypto_loans")
         when = int(row[TIME_FIELDS[name]])
-        status = str(row.get("repayStatus") if name == "repay" else row.get("status", ""))
-        if status in PENDING:
+        status = str(row.get("repayStatus") if name is LoanList.REPAY else row.get("status", "")).lower()
+        if status in NOT_FINAL:
             return Parsed(hold_ms=when)
-        ident = (name, when, *(str(row.get(k, "")) for k in sorted(row) if k not in ("status", "repayStatus")))
+        ident = (str(name), when, *(str(row.get(k, "")) for k in sorted(row) if k not in ("status", "repayStatus")))
         done = Parsed(key=natural_key(RecordKind.LEDGER, None, "crypto-loan", *ident))
-        if name == "borrow" and status == BORROWED:
+        if name is LoanList.BORROW and status == RowStatus.SUCCESS:
             done.records = [
                 self._record(RecordKind.BORROW, when, ident, loan, row["initialLoanAmount"], row),
                 self._move(when, ident, collateral, row["initialCollateralAmount"], Flow.OUT, row),
             ]
             done.debt = exact(row["initialLoanAmount"])
-        elif name == "repay" and status == REPAID:
+        elif name is LoanList.REPAY and status == RowStatus.REPAID:
             done.records = [
                 self._record(RecordKind.REPAY, when, ident, loan, row["repayAmount"], row),
                 self._move(when, ident, collateral, row.get("collateralReturn"), Flow.IN, row),
             ]
             done.debt = -exact(row["repayAmount"])
-        elif name == "ltv":
+        elif name is LoanList.LTV:
             # The v2 page names the amount `collateralAmount`; the stable-rate list's `amount` is read alike.
             amount = row.get("collateralAmount", row.get("amount"))
             flow = Flow.OUT if str(row.get("direction")) == ADDITIONAL else Flow.IN
             done.records = [self._move(when, ident, collateral, amount, flow, row)]
-        elif name == "liquidation" and status == LIQUIDATED:
+        elif name is LoanList.LIQUIDATION and status == RowStatus.LIQUIDATED:
             done.records = [self._liquidation(when, ident, row)]
             done.records.append(self._move(when, ident, collateral, row.get("returnCollateralAmount"), Flow.IN, row))
             done.debt = -exact(row["liquidationDebt"])

@@ -1,5 +1,5 @@
-"""Binance crypto loans (flexible rate): borrowings, repayments, LTV adjustments and liquidations, read with the
-margin loans (MARGIN_LOANS) and before them, as no margin account is needed.
+"""Binance crypto loans (flexible rate, CRYPTO_LOANS): borrowings, repayments, LTV adjustments and liquidations, and
+the interest the open loans' debt grew by. No margin account is needed.
 
 | cursor key (under "crypto_loans") | path (`/sapi/v2/loan/flexible/...`; v1 before 2024-02-27 08:00) | weight (IP) |
 | --- | --- | --- |
@@ -32,9 +32,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from connectors.clients import last_response_headers
-from connectors.fetchers.base import Cursor, FetchReport, Page, UnsupportedEndpoint
+from connectors.fetchers.base import Cursor, FetchReport, Page
 from connectors.fetchers.binance.budgets import SapiPacing
-from connectors.fetchers.binance.loan_rows import LoanRows, LoanSums, Parsed, interest_record, pair_of
+from connectors.fetchers.binance.loan_rows import LoanList, LoanRows, LoanSums, Parsed, interest_record, pair_of
 from connectors.fetchers.windows import WindowPage, WindowWalk, call, rate_limited, since_ms, to_ms, walk_begin
 from connectors.profiles import EndpointSpec
 from connectors.records import ms_to_utc
@@ -50,31 +50,36 @@ ONGOING = ("sapiV2GetLoanFlexibleOngoingOrders", "/sapi/v2/loan/flexible/ongoing
 
 
 @dataclass(frozen=True, slots=True)
-class LoanList:
-    """One list: its cursor name, the row kind (loan_rows.TIME_FIELDS), how ccxt asks it (an implicit method, or the
-    path under `sapiV2` where ccxt has none), its path, and the span of time it holds."""
+class Walked:
+    """One list as walked: its cursor name, its rows' kind, how ccxt asks it (an implicit method, or none: its path
+    under `sapiV2`), its path, and whether it is the v1 edition (history before V2_FROM_MS only)."""
 
     name: str
-    rows: str
+    rows: LoanList
     method: str
     path: str
-    v1: bool  # the v1 edition: history before V2_FROM_MS only
+    v1: bool
 
     def span(self, opened_ms: int, until_ms: int) -> tuple[int, int]:
         return (opened_ms, V2_FROM_MS - 1) if self.v1 else (max(opened_ms, V2_FROM_MS), until_ms)
 
 
-def _lists() -> tuple[LoanList, ...]:
-    base = "/sapi/{}/loan/flexible/{}"
+def _lists() -> tuple[Walked, ...]:
     lists = []
-    for rows, tail, method in (
-        ("borrow", "borrow/history", "GetLoanFlexibleBorrowHistory"),
-        ("repay", "repay/history", "GetLoanFlexibleRepayHistory"),
-        ("ltv", "ltv/adjustment/history", "GetLoanFlexibleLtvAdjustmentHistory"),
+    for rows, tail, v1_method, v2_method in (
+        (LoanList.BORROW, "borrow/history", "sapiGetLoanFlexibleBorrowHistory", "sapiV2GetLoanFlexibleBorrowHistory"),
+        (LoanList.REPAY, "repay/history", "sapiGetLoanFlexibleRepayHistory", "sapiV2GetLoanFlexibleRepayHistory"),
+        (
+            LoanList.LTV,
+            "ltv/adjustment/history",
+            "sapiGetLoanFlexibleLtvAdjustmentHistory",
+            "sapiV2GetLoanFlexibleLtvAdjustmentHistory",
+        ),
     ):
-        lists.append(LoanList(f"{rows}_v1", rows, f"sapi{method}", base.format("v1", tail), v1=True))
-        lists.append(LoanList(rows, rows, f"sapiV2{method}", base.format("v2", tail), v1=False))
-    lists.append(LoanList("liquidation", "liquidation", "", base.format("v2", "liquidation/history"), v1=False))
+        lists.append(Walked(f"{rows}_v1", rows, v1_method, f"/sapi/v1/loan/flexible/{tail}", v1=True))
+        lists.append(Walked(str(rows), rows, v2_method, f"/sapi/v2/loan/flexible/{tail}", v1=False))
+    liquidation = LoanList.LIQUIDATION
+    lists.append(Walked(str(liquidation), liquidation, "", "/sapi/v2/loan/flexible/liquidation/history", v1=False))
     return tuple(lists)
 
 
@@ -87,7 +92,6 @@ class BinanceCryptoLoans:
     def __init__(self, client: Any, pacing: SapiPacing, rows: LoanRows, name: str) -> None:
         self.client, self.pacing, self.rows, self.name = client, pacing, rows, name
         self.opened_ms = to_ms(datetime(V1_FROM.year, V1_FROM.month, V1_FROM.day, tzinfo=UTC))
-        self.seen = False  # whether this account has a crypto loan: any row, or an open loan
         self._held: set[str] = set()
 
     async def fetch(
@@ -98,7 +102,6 @@ class BinanceCryptoLoans:
         base: Cursor = dict(cursors.get("") or {})
         mine: dict[str, Any] = dict(base.get(CURSOR) or {})
         sums = LoanSums.of(mine.get("sums"))
-        self.seen = bool(sums.counted)
         self._held = set()  # pairs with a row not final yet: their debt is not all explained
         for loan_list in LISTS:
             own = mine.get(loan_list.name)
@@ -113,7 +116,6 @@ class BinanceCryptoLoans:
         if since is None:
             # The whole history is stored: the debt beyond it is interest, on each loan with nothing pending.
             ongoing = await self._ongoing(spec, report)
-            self.seen = self.seen or bool(ongoing)
             when = to_ms(until)
             records = []
             for pair, amount in sums.charged(ongoing, unsettled=self._held).items():
@@ -123,7 +125,7 @@ class BinanceCryptoLoans:
             yield Page(spec.endpoint, tuple(records), {**base, CURSOR: mine}, until)
 
     def _fetch_page(
-        self, spec: EndpointSpec, report: FetchReport, loan_list: LoanList, sums: LoanSums
+        self, spec: EndpointSpec, report: FetchReport, loan_list: Walked, sums: LoanSums
     ) -> Callable[[int, int, Any], Awaitable[WindowPage]]:
         async def fetch_page(start: int, end: int, token: Any) -> WindowPage:
             number = int(token or 1)
@@ -134,7 +136,6 @@ class BinanceCryptoLoans:
             page = WindowPage([], number + 1 if number * PAGE_SIZE < total and rows else None)
             for row in rows:
                 parsed: Parsed = self.rows.parse(loan_list.rows, row)
-                self.seen = True
                 page.records.extend(parsed.records)
                 if parsed.hold_ms is not None:
                     page.pending.append(parsed.hold_ms)
@@ -180,24 +181,3 @@ class BinanceCryptoLoans:
             if stop is not None:
                 raise stop from None
             raise
-
-
-MarginLoans = Callable[..., AsyncIterator[Page]]
-
-
-async def with_crypto_loans(
-    crypto: AsyncIterator[Page], loans: BinanceCryptoLoans, margin: MarginLoans, spec: EndpointSpec,
-    since: datetime | None, until: datetime, report: FetchReport, cursors: Mapping[str, Cursor],
-) -> AsyncIterator[Page]:  # fmt: skip
-    """MARGIN_LOANS: the crypto loans' pages, then the margin loans' from a cursor holding what the crypto loans
-    stored. An account without a margin account (margin.py skips it) is still read when it has a crypto loan."""
-    stored: Cursor = dict(cursors.get("") or {})
-    async for page in crypto:
-        stored[CURSOR] = page.cursor.get(CURSOR)
-        yield page
-    try:
-        async for page in margin(spec, since=since, until=until, cursors={**cursors, "": stored}, report=report):
-            yield page
-    except UnsupportedEndpoint:
-        if not loans.seen:
-            raise  # neither kind of loan: skipped, saying why (no margin account)

@@ -213,11 +213,18 @@ ENDPOINTS = (
         page_size=100,
         window=7 * c.DAY,
         paging=Paging.PAGE_NUMBER,
-        # With the crypto loans (flexible rate), read first: they need no margin account (fetchers/binance/loans.py).
-        api_path=(
-            "GET /sapi/v1/margin/borrow-repay, GET /sapi/v1/margin/interestHistory, GET /sapi/v2/loan/flexible/..."
-        ),
+        api_path="GET /sapi/v1/margin/borrow-repay, GET /sapi/v1/margin/interestHistory",
         notes=Text.of("profile.binance.endpoints.margin_loans.notes"),
+    ),
+    EndpointSpec(
+        Endpoint.CRYPTO_LOANS,
+        # On by default: one request a list a sync, and the open loans (connectors/fetchers/binance/loans.py).
+        default_enabled=True,
+        page_size=100,
+        window=180 * c.DAY,
+        paging=Paging.PAGE_NUMBER,
+        api_path="GET /sapi/v2/loan/flexible/{borrow,repay,liquidation}/history, .../ltv/adjustment/history",
+        notes=Text.of("profile.binance.endpoints.crypto_loans.notes"),
     ),
 )
 
