@@ -75,3 +75,24 @@ async def test_without_sub_uid_the_list_is_the_main_accounts_and_with_it_the_sub
     assert amounts(received) == ["120", "300"]
     assert amounts(by_first) == ["5", "300"]
     assert second not in {row["fromUserId"] for row in by_first["data"]["list"]}
+
+
+async def test_more_moves_than_a_page_are_read_by_the_answers_cursor(bitget: BitgetEmulator) -> None:
+    # 150 moves of 1 USDT from the first sub-account into this account, an hour apart: a page of 100 and one of 50,
+    # the second asked with the first answer's `cursor` ("use the cursor returned from the previous query").
+    now, uid = bitget.book.account.now_ms, bitget.book.uid
+    for n in range(150):
+        ident, ts = str(1_140_000_000_000_000_000 + n), str(now - (n + 1) * 3_600_000)
+        bitget.book.wallets.kinds.unified_sub_main.append(
+            {"transferId": ident, "fromType": "unified", "toType": "spot", "amount": "1", "coin": "USDT",
+             "fromUserId": SUB_UIDS[0], "toUserId": uid, "status": "Successful", "clientOid": ident,
+             "createdTime": ts, "updatedTime": ts, "oldTransferId": str(n)}
+        )  # fmt: skip
+    async with unified_client(bitget) as client:
+        fetcher = BitgetFetcher(get_profile("bitget"), client, key_type="normal")
+        got = await drain(fetcher, Endpoint.TRANSFERS, {}, FetchReport())
+
+    assert len(got) == 150 and len({r.exchange_tx_id for r in got}) == 150
+    assert {(r.kind.value, r.asset, r.amount) for r in got} == {("deposit", "USDT", D(1))}
+    # Nine windows of the initiator list (nothing sent) and of the receiver list, one of them two pages.
+    assert bitget.requests.count(PATH) == 9 + 10
