@@ -131,8 +131,8 @@ def test_the_documented_own_moves_are_transfers_read_once() -> None:
     walk = BitgetUnifiedMainSub(_Replay())
     walk.uid = "6841950428"
     rows = SUB_TRANSFER_RECORDS["data"]["list"]  # type: ignore[index]
-    sent = [walk._move(row, "initiator")[0] for row in rows]
-    received = [walk._move(row, "receiver")[0] for row in rows]
+    sent = [walk.read_row(row, "initiator")[0] for row in rows]
+    received = [walk.read_row(row, "receiver")[0] for row in rows]
     # 20 USDT spot -> uta and 1 USDT spot -> isolated_margin, both between the account's own wallets: TRANSFER
     # records (count zero), read with the sender's list and not again with the receiver's.
     assert [(r.kind, r.asset, r.amount, r.occurred_at) for r in sent if r] == [

@@ -128,7 +128,7 @@ class MainSubWalk:
             answer = await self.ask(spec, report, query, {**params, **({self.NEXT_PARAM: token} if token else {})})
             found = WindowPage([], token=answer.token if len(answer.rows) >= LIMIT else None)
             for row in answer.rows:
-                found.keep(*self._move(row, query.role))
+                found.keep(*self.read_row(row, query.role))
             return found
 
         window = WindowWalk(spec.endpoint, span_ms(WINDOW), page, query.key)
@@ -137,7 +137,9 @@ class MainSubWalk:
         ):
             yield item
 
-    def _move(self, row: Mapping[str, Any], role: str) -> tuple[NormalizedRecord | None, int | None]:
+    def read_row(self, row: Mapping[str, Any], role: str) -> tuple[NormalizedRecord | None, int | None]:
+        """One row as the walk of `role` reads it: its record, if it is this account's and final, and the time it
+        holds the cursor at, if it is still in progress."""
         sender, receiver = str(row.get("fromUserId") or ""), str(row.get("toUserId") or "")
         own = sender == receiver
         if not self.uid or self.uid not in (sender, receiver) or (own and not self.OWN_MOVES):
