@@ -17,7 +17,11 @@ The minimum is what the emulator's rules allow for that data, for a client that 
 - spot trades: for each market that holds trades, floor(n / 1000) + 1 requests (``fromId`` paging ends on a short
   page) — as if the client knew which markets were traded. Finding them (the balance call, probes of candidate
   markets found empty) and loading the markets are Tallybot's overhead;
-- a re-sync with nothing new: one request per traded market and one window per wallet endpoint.
+- every other list the sync asks (issue 15's kinds: universal transfers, dust, P2P, Pay, fiat, Simple Earn,
+  Auto-Invest, ETH staking, rebates, crypto loans, and the reads that tell whether futures, margin or sub-accounts
+  are used): `LIST_RULES`, each list by its documented window and reach times the lists a mandatory parameter splits
+  it into (none holds a row on this account, or a full page);
+- a re-sync with nothing new: one request per traded market and one window per wallet endpoint and other list.
 
 Simulated wall time under Binance's real limits is derived, not slept: the run uses an emulator with the limits
 lifted, an unthrottled client and the fetcher's /sapi pacing lifted, then replays the logged requests through a
@@ -109,12 +113,14 @@ class ListRule:
     start: date | None = None
     reach_days: int | None = None
     resync: int | None = None  # default: `per`
+    end: date | None = None  # a list that holds nothing after this day (an older edition of a list)
 
     def first(self, until_ms: int) -> int:
         begin = date_ms(self.start) if self.start else until_ms - (self.reach_days or 0) * DAY_MS
         if self.window_days is None:
             return self.per
-        return self.per * len(windows(begin, until_ms, self.window_days * DAY_MS))
+        last = min(until_ms, date_ms(self.end)) if self.end else until_ms
+        return self.per * len(windows(begin, last, self.window_days * DAY_MS))
 
     def again(self) -> int:
         return self.per if self.resync is None else self.resync
@@ -155,6 +161,20 @@ LIST_RULES: tuple[ListRule, ...] = (
     ListRule("/sapi/v1/eth-staking/wbeth/history/unwrapHistory", 1, 89, date(2020, 12, 2)),
     # Spot rebates: "max interval ... 30 days", "The earliest startTime is supported on June 10, 2020".
     ListRule("/sapi/v1/rebate/taxQuery", 1, 30, date(2020, 6, 10)),
+    # Crypto loans (flexible rate): "The max interval between startTime and endTime is 180 days"; the v1 lists from
+    # their first day (the change log: 2023-08-26) until the v2 lists took over ("history before 2024-02-27 08:00"),
+    # nothing to ask of them again; the v2 lists from then, liquidations from their own first day (2024-12-20); the
+    # open loans once a sync (the interest their debt grew by).
+    *(
+        ListRule(f"/sapi/v1/loan/flexible/{name}/history", 1, 180, date(2023, 8, 26), end=date(2024, 2, 28), resync=0)
+        for name in ("borrow", "repay", "ltv/adjustment")
+    ),
+    *(
+        ListRule(f"/sapi/v2/loan/flexible/{name}/history", 1, 180, date(2024, 2, 27))
+        for name in ("borrow", "repay", "ltv/adjustment")
+    ),
+    ListRule("/sapi/v2/loan/flexible/liquidation/history", 1, 180, date(2024, 12, 20)),
+    ListRule("/sapi/v2/loan/flexible/ongoing/orders", 1, None),
 )
 
 
