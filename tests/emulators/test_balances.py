@@ -57,6 +57,7 @@ READS = {
         "/v5/account/wallet-balance": 1,
         "/v5/asset/transfer/query-account-coins-balance": 1,
         "/v5/earn/position": 2,  # Flexible Saving and OnChain
+        "/v5/crypto-loan-common/position": 1,  # the open crypto loans
     },
     "okx": {
         "/api/v5/account/balance": 1,
