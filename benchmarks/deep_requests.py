@@ -231,6 +231,12 @@ def bitget_minimum(account: ScriptedAccount, until_ms: int) -> list[PathMinimum]
             two_years_90(f"/api/v2/margin/crossed/{name}-history", 1, "90 days, 2 years (reach not stated)")
             for name in ("borrow", "repay", "interest")
         ),
+        *(
+            PathMinimum(
+                f"/api/v2/earn/loan/{name}", 1, 1, "crypto loans: the past three months, no longest range: one range"
+            )
+            for name in ("borrow-history", "repay-history", "revise-history", "reduces")
+        ),
         PathMinimum(
             "/api/v2/spot/account/transferRecords",
             len(streams) * ranges,
