@@ -188,10 +188,11 @@ def bybit_minimum(account: ScriptedAccount, until_ms: int) -> list[PathMinimum]:
 def bitget_minimum(account: ScriptedAccount, until_ms: int) -> list[PathMinimum]:
     """docs/exchange-apis/bitget.md. spot fills: 90 days a request, the last 90 days, 100 a page, `symbol` optional;
     deposit and withdrawal records: both ends required, no maximum range stated, 100 a page, 2 years (Bitget's help
-    pages); convert, BGB dust, main-sub transfers (`role` initiator and receiver) and cross-margin borrow, repay and
-    interest lists: at most 90 days, 2 years; savings (`periodType` flexible and fixed): three months, 2 years;
-    transfer records: `coin` required, 90 days, 2 years; futures bills: 30 days, the last 90 days, per `productType`
-    (3)."""
+    pages); convert, BGB dust, main-sub transfers (what the main account sent, without `subUid`; each sub-account's
+    with its `subUid`, found by `subaccount-assets`) and cross-margin borrow, repay and interest lists: at most 90
+    days, 2 years; savings (`periodType` flexible and fixed): three months, 2 years; crypto loans: the past three
+    months, no longest range; transfer records: `coin` required, 90 days, 2 years; futures bills: 30 days, the last
+    90 days, per `productType` (3)."""
     two_years, days_90 = until_ms - 730 * DAY_MS, until_ms - 90 * DAY_MS
     fills = sum(1 for t in account.trades if days_90 <= t.timestamp <= until_ms)
     ranges = len(windows(two_years, until_ms, 90 * DAY_MS))
