@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import ccxt
 import pytest
 
 from connectors.fetchers.base import Cursor, FetchReport
@@ -131,3 +132,15 @@ async def test_full_pages_ask_the_next_page_number_and_history_past_the_reach_is
     assert gap.reason.id == "sync.gap.lookback" and gap.reason.args["days"] == 89
     assert again == [] and second == 1  # the re-sync asks from its cursor: nothing new
     assert set(stored) == {"loans:borrow", "loans:repay", "loans:revise", "loans:reduce"}
+
+
+async def test_the_emulated_lists_refuse_what_the_pages_forbid(bitget: BitgetEmulator) -> None:
+    """Both ends are required (40019 "Parameter … cannot be empty"), `pageSize` at most 100 (40017, the emulator's
+    answer to a broken documented rule: docs/exchange-apis/bitget.md)."""
+    async with bitget_client(bitget) as client:
+        with pytest.raises(ccxt.BaseError, match="40019"):
+            await client.privateEarnGetV2EarnLoanRepayHistory({"startTime": "1"})
+        with pytest.raises(ccxt.BaseError, match="40017"):
+            await client.privateEarnGetV2EarnLoanBorrowHistory({"startTime": "1", "endTime": "2", "pageSize": "101"})
+        answer = await client.privateEarnGetV2EarnLoanReduces({"startTime": "1", "endTime": "2", "pageSize": "100"})
+    assert answer["code"] == "00000" and answer["data"] == []
