@@ -1,5 +1,5 @@
 """The request cost of Bybit's crypto loans (connectors/fetchers/bybit/loans.py: borrowings, repayments, collateral
-moves, walked after the spot-margin interest under "Margin loans and interest") on the heavy benchmark account.
+moves; the kind "Crypto loans") on the heavy benchmark account.
 
     .venv/bin/python -m benchmarks.bybit_loans             # the heavy account (bot_load's: 40,000 trades a year)
     .venv/bin/python -m benchmarks.bybit_loans --quick     # a small account
@@ -24,8 +24,6 @@ from sandbox.exchanges.bybit import BybitLimits
 from sandbox.exchanges.records import AccountProfile
 
 LOAN_PATHS = (
-    "/v5/account/info",
-    "/v5/account/borrow-history",
     "/v5/crypto-loan-flexible/borrow-history",
     "/v5/crypto-loan-flexible/repayment-history",
     "/v5/crypto-loan-common/adjustment-history",
@@ -38,7 +36,7 @@ async def bybit_loans(profile: AccountProfile, days_back: int | None, loans: boo
     async with BybitEmulator(seed=11, profile=profile, listed_symbols=600, limits=limits, crypto_loans=loans) as bybit:
         key = bybit.create_demo_keys().read_only
         credentials = {"apiKey": key.api_key, "secret": key.secret}
-        measured = await runs("bybit", bybit, credentials, (Endpoint.MARGIN_LOANS,), since, LOAN_PATHS)
+        measured = await runs("bybit", bybit, credentials, (Endpoint.CRYPTO_LOANS,), since, LOAN_PATHS)
     return {"exchange": "bybit loans", "crypto_loan": loans, "sync_from_days": days_back, **measured}
 
 

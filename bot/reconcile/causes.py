@@ -56,7 +56,8 @@ INFLOW_KINDS = (
     "futures_trades",
     "ledger",
 )
-# Interest last: margin and crypto loans take coins out only by it (borrowing and repaying count zero, ledger.py).
+# Loans last: margin and crypto loans take coins out only by their interest (borrowing and repaying count zero,
+# ledger.py).
 OUTFLOW_KINDS = (
     "withdrawals",
     "spot_trades",
@@ -66,6 +67,7 @@ OUTFLOW_KINDS = (
     "futures_trades",
     "ledger",
     "margin_loans",
+    "crypto_loans",
 )
 
 

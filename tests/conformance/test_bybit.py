@@ -779,10 +779,6 @@ DERIVATIVE_LISTS = (
     "privateGetV5AccountTransactionLog",
     "privateGetV5AccountContractTransactionLog",
     "privateGetV5AccountBorrowHistory",
-    # Crypto loans, walked after the interest under the same endpoint (connectors/fetchers/bybit/loans.py).
-    "privateGetV5CryptoLoanFlexibleBorrowHistory",
-    "privateGetV5CryptoLoanFlexibleRepaymentHistory",
-    "privateGetV5CryptoLoanCommonAdjustmentHistory",
 )
 EMPTY_LIST = {"retCode": 0, "retMsg": "OK", "result": {"list": [], "nextPageCursor": ""}}
 # The transfers' second walk (connectors/fetchers/bybit/subaccounts.py): this key's UID, then its moves with its

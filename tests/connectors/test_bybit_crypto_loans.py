@@ -84,7 +84,7 @@ async def test_a_loan_still_processing_holds_the_cursor_and_is_stored_once_final
 
 
 async def walk_until(client: Client, cursors: dict[str, Any], until: datetime) -> tuple[list[Any], dict[str, Any]]:
-    spec = get_profile("bybit").endpoint(Endpoint.MARGIN_LOANS)
+    spec = get_profile("bybit").endpoint(Endpoint.CRYPTO_LOANS)
     assert spec is not None
     records, stored = [], dict(cursors)
     async for page in CryptoLoans(client, str).fetch(

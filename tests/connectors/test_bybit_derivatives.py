@@ -146,8 +146,7 @@ async def test_a_full_sync_stores_exactly_the_scripted_derivatives_and_counts_ea
     categories = {r.raw["category"] for r in found[Endpoint.FUTURES_TRADES] if r.kind is RecordKind.FUTURES_TRADE}
     if emulator.book.classic:
         assert categories == {"linear", "inverse"} and interest == []
-        # No spot-margin interest; the crypto loans' lists are still read (their money is the funding wallet's).
-        assert skipped == [] and emulator.requests.by_path["/v5/crypto-loan-flexible/borrow-history"] == 1
+        assert skipped == [(Endpoint.MARGIN_LOANS, "profile.bybit.skip.classic_no_loans")]
         assert "/v5/account/transaction-log" not in emulator.requests.by_path
         assert "/v5/account/borrow-history" not in emulator.requests.by_path
     else:

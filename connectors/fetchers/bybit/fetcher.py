@@ -14,7 +14,8 @@ Bybit's cursor; converts by page number. Rules and their sources: docs/exchange-
 
 Derivatives fills, realized profit and loss, funding and spot-margin interest: `derivatives.py`; Earn: `earn.py`;
 the unified transaction log's lines no other list holds (airdrops, bonuses, loans, …, endpoint "Ledger"):
-`log_kinds.py`; moves between this UID and its master or sub-accounts (in Transfers): `subaccounts.py`.
+`log_kinds.py`; moves between this UID and its master or sub-accounts (in Transfers): `subaccounts.py`; crypto
+loans: `loans.py`.
 
 Bybit's cursor names the last record served, so resuming inside a window with the stored token asks for exactly
 the next page. Executions need no market: one walk covers the whole account. Deposits are two walks: on-chain
@@ -82,7 +83,9 @@ ROUTES: Mapping[Endpoint, _Route] = {
 }
 INTERNAL_DEPOSITS = _Route("privateGetV5AssetDepositQueryInternalRecord", "rows", {})
 DERIVATIVES = frozenset({Endpoint.FUTURES_TRADES, Endpoint.FUNDING, Endpoint.MARGIN_LOANS})
-SUPPORTED = frozenset(ROUTES) | {Endpoint.CONVERT, Endpoint.EARN_REWARDS, Endpoint.LEDGER} | DERIVATIVES
+SUPPORTED = (
+    frozenset(ROUTES) | {Endpoint.CONVERT, Endpoint.EARN_REWARDS, Endpoint.LEDGER, Endpoint.CRYPTO_LOANS} | DERIVATIVES
+)
 
 
 class BybitFetcher:
@@ -126,8 +129,8 @@ class BybitFetcher:
             return self.earn.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.LEDGER:
             return self.log_kinds.fetch(spec, since=since, until=until, cursors=cursors, report=report)
-        if endpoint is Endpoint.MARGIN_LOANS:
-            return self._loans(spec, since=since, until=until, cursors=cursors, report=report)
+        if endpoint is Endpoint.CRYPTO_LOANS:
+            return self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint in DERIVATIVES:
             return self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report)
         if endpoint is Endpoint.DEPOSITS:
@@ -174,24 +177,6 @@ class BybitFetcher:
             market=INTERNAL,
         )
         async for page in internal:
-            yield page
-
-    async def _loans(
-        self,
-        spec: EndpointSpec,
-        *,
-        since: datetime | None,
-        until: datetime,
-        cursors: Mapping[str, Cursor],
-        report: FetchReport,
-    ) -> AsyncIterator[Page]:
-        """Spot-margin interest (derivatives.py: unified accounts only), then the crypto loans' borrowings,
-        repayments and collateral moves (loans.py, each list its own cursor key), which any account may have: their
-        money moves in the funding wallet."""
-        if (await self.derivatives.mode()).loans:
-            async for page in self.derivatives.fetch(spec, since=since, until=until, cursors=cursors, report=report):
-                yield page
-        async for page in self.crypto_loans.fetch(spec, since=since, until=until, cursors=cursors, report=report):
             yield page
 
     async def _transfers(

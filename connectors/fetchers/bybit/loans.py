@@ -1,6 +1,5 @@
-"""Bybit crypto loans (the "new crypto loan" pages): loans taken, repayments and collateral adjustments, under the
-endpoint "Margin loans" after the spot-margin interest. Rules and their sources: docs/exchange-apis/bybit.md,
-"Crypto loans".
+"""Bybit crypto loans (the "new crypto loan" pages; endpoint CRYPTO_LOANS): loans taken, repayments and collateral
+adjustments. Rules and their sources: docs/exchange-apis/bybit.md, "Crypto loans".
 
 | request | what |
 | --- | --- |
@@ -163,9 +162,9 @@ class CryptoLoans:
                         first = page.cursor.get(FIRST_LOAN, first)
                     yield page
         except ccxt.PermissionDenied:
-            # 10005: the key was made without "Spot trade". The lists are skipped, the spot-margin interest kept,
-            # and /status says which permission to tick (a gap over the whole range: the refusal says nothing of
-            # which loans exist); the balance check's position read is "not readable with this key" as well.
+            # 10005: the key was made without "Spot trade". The lists are skipped, the sync goes on, and /status
+            # says which permission to tick (a gap over the whole range: the refusal says nothing of which loans
+            # exist); the balance check's position read is "not readable with this key" as well.
             start = since or ms_to_utc(date_ms(BYBIT_OPENED))
             report.gaps.append(CoverageGap(spec.endpoint, start, until, DENIED_GAP))
         if first is not None:

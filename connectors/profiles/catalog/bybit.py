@@ -177,6 +177,16 @@ ENDPOINTS = (
         api_path="GET /v5/earn/position + GET /v5/earn/yield + GET /v5/earn/order",
         notes=Text.of("profile.bybit.endpoints.n10.notes"),
     ),
+    # Crypto loans (connectors/fetchers/bybit/loans.py): on, one request a list a sync while it fits a page; no time
+    # parameters and no stated reach (docs/exchange-apis/bybit.md, "Crypto loans").
+    EndpointSpec(
+        Endpoint.CRYPTO_LOANS,
+        default_enabled=True,
+        page_size=100,
+        paging=Paging.CURSOR,
+        api_path="GET /v5/crypto-loan-flexible/{borrow,repayment}-history, /v5/crypto-loan-common/adjustment-history",
+        notes=Text.of("profile.bybit.endpoints.crypto_loans.notes"),
+    ),
 )
 
 PROFILE = ExchangeProfile(
