@@ -7,7 +7,7 @@ The account: the emulator's RECENT trader (sandbox/exchanges/okx_book.py) whose 
 (`bill_converts`, type 273), with the funding-kinds script (okx_funding_kinds.py: its EUR -> USDT convert in the
 bills only, type 272) and its four newer bill types (NEWER_KIND_MOVES), and a swap position closed 400-430 days back
 (okx_long_ago.py), synced from 460 days back. A fresh sync through the bot stores today's rows; they are then made
-what the code before commits 1123faa, 44d2047 and b6516ac stored (`git show b6516ac^:connectors/fetchers/okx/...`):
+what the code before commits 44d2047, b6516ac and 1123faa stored (`git show 44d2047^:connectors/fetchers/okx/...`):
 each 272/273 bill a convert leg `convert:<billId>` (rows.RowReader.transfer, unchanged for an unpaired bill), the
 newer types ledger lines `ledger:<billId>` of the signed `balChg`, the trade bills from the quarterly files without
 their fee and the opening one not stored, the fills cursors without `unreached`. Values after the way up by hand from
@@ -33,7 +33,7 @@ from connectors.fetchers.okx.rows import RowReader
 from connectors.records import NormalizedRecord, RecordKind, ms_to_utc
 from db.engine import Database
 from db.migrate import alembic_config
-from db.models import EndpointState, Transaction
+from db.models import EndpointState, Integration, Transaction
 from sandbox.botapi import BotApiEmulator
 from sandbox.exchanges import OkxEmulator
 from sandbox.exchanges.okx_funding_kinds import NEWER_KIND_MOVES, OkxFundingKindsBook
@@ -119,6 +119,46 @@ async def _make_old(database: Database, integration_id: int, okx: OkxEmulator) -
             session.add(Transaction(**record.to_row(integration_id, "api")))
 
 
+# Another exchange's rows and cursors of the same shapes (a Bybit account): the way up leaves them alone.
+OTHER_BILL = {"billId": "9", "type": "400", "ccy": "USDT", "balChg": "1", "ts": "1709280000000"}
+OTHER_AFTER = (
+    {
+        "ledger:9": ("ledger", None, "USDT", D(1), None, None),
+        "convert:9": ("convert", "out", "USDT", D(1), None, None),
+    },
+    {("futures_trades", "SWAP"): {"p": 1, "ms": 1709280000000}, ("transfers", ""): {"p": 1}},
+)
+
+
+async def _another_exchange(database: Database) -> int:
+    async with database.writer() as session:
+        owner = await session.scalar(sa.select(Integration.user_id).where(Integration.exchange_id == "okx"))
+        other = Integration(user_id=owner, exchange_id="bybit", account_name="Bybit-1")
+        session.add(other)
+        await session.flush()
+        when = ms_to_utc(OTHER_BILL["ts"])
+        for key, kind, side, raw in (
+            ("ledger:9", "ledger", None, OTHER_BILL),
+            ("convert:9", "convert", "out", {**OTHER_BILL, "type": "273"}),
+        ):
+            session.add(
+                Transaction(
+                    integration_id=other.id,
+                    natural_key=key,
+                    kind=kind,
+                    occurred_at=when,
+                    side=side,
+                    asset="USDT",
+                    amount=D(1),
+                    source="api",
+                    raw=raw,
+                )
+            )
+        for (endpoint, market), cursor in OTHER_AFTER[1].items():
+            session.add(EndpointState(integration_id=other.id, endpoint=endpoint, market=market, cursor=cursor))
+        return other.id
+
+
 class _Codes:
     def safe_currency_code(self, code: str) -> str:
         return code
@@ -158,9 +198,17 @@ async def test_an_okx_user_synced_before_ends_as_a_fresh_sync_and_reconciles(
             today, today_cursors = await _rows(database, okx_id), await _cursors(database, okx_id)
             await _migrate(database, "0019", down=True)
             await _make_old(database, okx_id, okx)
+            other_id = await _another_exchange(database)
             before = await _rows(database, okx_id)
             await _migrate(database, "0020")
             migrated, cursors = await _rows(database, okx_id), await _cursors(database, okx_id)
+            other = await _rows(database, other_id), await _cursors(database, other_id)
+            # The way down leaves everything as it is; the way up again finds nothing more to do.
+            await _migrate(database, "0019", down=True)
+            await _migrate(database, "0020")
+            twice = await _rows(database, okx_id), await _cursors(database, okx_id)
+            async with database.writer() as session:  # not for the bot to sync: it has no key
+                await session.execute(sa.delete(Integration).where(Integration.id == other_id))
             async with running_bot(settings) as app:
                 start = Counter(okx.requests.by_path)
                 resync = await _sync(ada)
@@ -220,6 +268,16 @@ async def test_an_okx_user_synced_before_ends_as_a_fresh_sync_and_reconciles(
     assert EXPLAINED in resync, resync
     assert EXPLAINED in again, again
     assert synced == today
+    # By hand (NEWER_KIND_MOVES, okx_long_ago.py): the newer types as what they are, the opening bill with its fee.
+    assert sorted(synced[k] for k in removed) == [
+        ("deposit", None, "USDT", D(5), None, None),
+        ("realized_pnl", None, "USDT", D(0), "USDT", D("0.8")),
+        ("reward", None, "USDG", D("0.0058"), None, None),
+        ("reward", None, "USDT", D("0.0412"), None, None),
+        ("withdrawal", None, "USDT", D(25), None, None),
+    ]
+    assert twice == (migrated, cursors)
+    assert other == OTHER_AFTER
     assert okx.requests.unexpected == []
     # What the re-read cost beyond a sync that finds nothing new (21 requests): the funding bills' two walks fit one
     # page each as before (the script has fewer than 100 bills), and the page with the convert bills asks convert

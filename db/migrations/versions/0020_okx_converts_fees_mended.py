@@ -4,8 +4,8 @@ Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-06 14:30:00
 
-Data only, no schema change; the way up can run twice. The old code is that before commits 1123faa, 44d2047 and
-b6516ac (`git show b6516ac^:connectors/fetchers/okx/...`); today's is connectors/fetchers/okx/. Each part removes what
+Data only, no schema change; the way up can run twice. The old code is that before commits 44d2047, b6516ac and
+1123faa (`git show 44d2047^:connectors/fetchers/okx/...`); today's is connectors/fetchers/okx/. Each part removes what
 today's readers no longer store and sends the walks back over exactly what they must read again, so the next sync
 stores what a fresh sync stores: a row a re-read brings back is deleted, a value worked out from the row's own `raw`
 (the bill as OKX sent it) is mended in place, and cursors are rewound rather than dropped where a re-read could not
