@@ -1,8 +1,9 @@
 """A Bybit user took a flexible crypto loan of BTC against USDT, added collateral, repaid part of the loan and took
 some collateral back; the loan is still open. Synced through the bot, the loan, the repayment and the two collateral
-moves are stored once each, the open loan's debt and collateral are read as a wallet, and the only difference the
-reconciliation leaves is the loan's interest, which no list Bybit offers a key names: each sync says so, and /status
-names it as the cause. A second sync asks each loan list one page and stores nothing again.
+moves are stored once each, the open loan's debt and collateral are read as a wallet, and the interest, which no list
+Bybit offers a key names, is worked out from the debt (debt now + repaid − borrowed, connectors/fetchers/bybit/
+loans.py): stored as one INTEREST record, and every balance is explained. A second sync, after the loan accrued more
+interest, asks each loan list one page and stores only the interest charged since.
 
 Ground truth by hand from sandbox/exchanges/bybit_loans.py's script (`script_loans`): 20 days ago 500 USDT moved
 from the unified wallet to the funding wallet (an internal transfer); 19 days ago loan order 1363 borrowed 0.01 BTC
@@ -11,12 +12,14 @@ ago adjustment 27491 added 50 USDT of collateral; 10 days ago repayment 1771 pai
 interest; 5 days ago adjustment 27511 took 30 USDT of collateral back. Now: funding wallet 80 USDT and 0.006 BTC;
 the loan's collateral 420 USDT; its debt 0.01 − (0.004 − 0.0000012) = 0.0060012 BTC of principal and 0.00000045 BTC
 of interest accrued since, 0.00600165 BTC. USDT: −500 + 80 + 420 = 0, explained (the transfer and the collateral moves
-count zero). BTC: 0.006 − 0.00600165 = −0.00000165, the interest (0.0000012 + 0.00000045), which the history cannot
-explain.
+count zero). BTC: 0.006 − 0.00600165 = −0.00000165, the interest (0.0000012 + 0.00000045): the debt 0.00600165 +
+repaid 0.004 − borrowed 0.01 = 0.00000165, stored. Between the syncs the test lets the loan accrue 0.0000003 BTC more
+(its script's `interest_since` 0.00000075): the second sync stores that, and BTC is explained again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,11 +42,12 @@ LISTS = (
 )
 POSITION = "/v5/crypto-loan-common/position"
 DAY_MS = 86_400_000
-# The gap's reason and the cause's product, as the catalogue words them (i18n/locales/en/LC_MESSAGES/gaps.po).
-INTEREST_GAP = "Bybit lists no interest of crypto loans: the interest paid with each repayment"
+RECONCILED = "✅ Bybit-1: the history explains every balance."
+# The gap a sync notes when the lists hold loans older than the sync-from date (gaps.po): not this account's.
+INTEREST_GAP = "Bybit lists no interest of crypto loans"
 
 
-async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexplained(
+async def test_a_crypto_loan_is_stored_once_with_its_interest_and_the_account_reconciles(
     telegram: BotApiEmulator, ada: Walker, tmp_path: Path
 ) -> None:
     async with BybitEmulator(seed=85, profile=RECENT, listed_symbols=20, crypto_loans=True) as bybit:
@@ -51,11 +55,17 @@ async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexpl
         settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
         async with running_bot(settings) as app:
             services = app.bot_data[SERVICES_KEY]
+            # A sync-from date before the account's first record: the loan lists are read to their end, every row
+            # newer than the date, so the interest can be worked out.
             await connect(services, "bybit", bybit, date.today() - timedelta(days=70))
             summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
             first = {path: bybit.requests.by_path.get(path, 0) for path in (*LISTS, POSITION)}
             async with services.database.reader() as session:
-                after_first = len(list((await session.scalars(select(Transaction))).all()))
+                after_first = list((await session.scalars(select(Transaction))).all())
+            [reconciled] = await ReconcileReader(services.database).of_user(1001)
+
+            # The loan accrues 0.0000003 BTC more before the next sync (the debt grows; nothing else moves).
+            bybit.loans.script = dataclasses.replace(bybit.loans.script, interest_since=Decimal("0.00000075"))
             again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
             second = {path: bybit.requests.by_path.get(path, 0) - first[path] for path in (*LISTS, POSITION)}
             async with services.database.reader() as session:
@@ -63,36 +73,47 @@ async def test_a_crypto_loan_is_stored_once_and_only_its_interest_is_left_unexpl
             status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
             [account] = await ReconcileReader(services.database).of_user(1001)
 
-    loans = sorted(
-        (r.kind, r.asset, r.amount, r.side, int(r.occurred_at.timestamp() * 1000), r.exchange_tx_id)
-        for r in rows
-        if r.natural_key.split(":")[1] == "cryptoloan"
-    )
-    assert loans == sorted(
-        [
-            ("borrow", "BTC", Decimal("0.01"), None, now - 19 * DAY_MS, "1363"),
-            ("transfer", "USDT", Decimal("50"), "out", now - 15 * DAY_MS, "27491"),
-            ("repay", "BTC", Decimal("0.004"), None, now - 10 * DAY_MS, "1771"),
-            ("transfer", "USDT", Decimal("30"), "in", now - 5 * DAY_MS, "27511"),
-        ]
-    )
+    def loans(stored: list[Transaction]) -> list[tuple[object, ...]]:
+        return sorted(
+            (
+                r.kind,
+                r.asset,
+                r.amount,
+                r.side,
+                None if r.kind == "interest" else int(r.occurred_at.timestamp() * 1000),
+                r.exchange_tx_id,
+            )
+            for r in stored
+            if r.natural_key.split(":")[1] == "cryptoloan"
+        )
+
+    stored_first = [
+        ("borrow", "BTC", Decimal("0.01"), None, now - 19 * DAY_MS, "1363"),
+        ("transfer", "USDT", Decimal("50"), "out", now - 15 * DAY_MS, "27491"),
+        ("repay", "BTC", Decimal("0.004"), None, now - 10 * DAY_MS, "1771"),
+        ("transfer", "USDT", Decimal("30"), "in", now - 5 * DAY_MS, "27511"),
+        # 0.00600165 owed + 0.004 repaid − 0.01 borrowed: the interest paid with the repayment and accrued since.
+        ("interest", "BTC", Decimal("-0.00000165"), None, None, None),
+    ]
+    assert loans(after_first) == sorted(stored_first)
+    # The second sync stores only what the debt grew by: 0.00600195 + 0.004 − 0.01 − 0.00000165 stored before.
+    assert loans(rows) == sorted([*stored_first, ("interest", "BTC", Decimal("-0.0000003"), None, None, None)])
+    assert len(rows) == len(after_first) + 1
     # The move of the collateral's USDT into the funding wallet is the internal transfer list's.
     funded = [r for r in rows if r.exchange_tx_id == "selfTransfer_c0ffee00-0000-4000-8000-000000000001"]
     assert [(r.kind, r.asset, r.amount) for r in funded] == [("transfer", "USDT", Decimal("500"))]
-    assert len(rows) == after_first  # the second sync stored nothing again
-    # USDT is explained; BTC is short by the interest exactly (reported minus explained).
-    differing = {b.asset: b.reported - b.explained for b in account.balances if b.reported != b.explained}
-    assert differing == {"BTC": Decimal("-0.00000165")}, differing
-    assert "1 balance the history does not explain" in summary, summary
-    assert "1 balance the history does not explain" in again, again
-    # Every sync says why, and /status names the interest as the cause of BTC's difference.
-    assert INTEREST_GAP in summary and INTEREST_GAP in again, summary
-    assert "⚠️ BTC: Bybit says" in status and "(−0.00000165)" in status, status
-    assert "Certainly missing: the account shows interest on Bybit crypto loans" in status, status
-    # Each list fits one page of 100: one request a sync; the position is read once per reconciliation.
+    # Every balance is explained after each sync, and no sync notes the interest as missing.
+    for each in (reconciled, account):
+        differing = {b.asset: b.reported - b.explained for b in each.balances if b.reported != b.explained}
+        assert differing == {}, differing
+    assert RECONCILED in summary and RECONCILED in again, (summary, again)
+    assert INTEREST_GAP not in summary and INTEREST_GAP not in again, summary
+    assert "🟢 Bybit-1" in status and "✅ The history explains every balance." in status, status
+    # Each list fits one page of 100: one request a sync; the position is read twice a sync: for the interest
+    # (loans.py) and as the balance check's wallet (connectors/balances/bybit.py).
     assert [first[path] for path in LISTS] == [1, 1, 1], first
     assert [second[path] for path in LISTS] == [1, 1, 1], second
-    assert first[POSITION] == 1 and second[POSITION] == 1, (first, second)
+    assert first[POSITION] == 2 and second[POSITION] == 2, (first, second)
     assert bybit.requests.unexpected == []
 
 

@@ -16,9 +16,10 @@ less the debt), so a borrow, a repayment and a collateral move change no total (
 zero, bot/reconcile/ledger.py); a liquidation sells collateral for the debt it clears, which changes both totals.
 
 Interest: flexible-rate interest is added to the debt (`totalDebt` of the ongoing orders) and no list names a charge.
-What the debt grew by beyond the borrows, repayments and liquidations stored is the interest charged; `LoanSums`
-keeps those per pair in the cursor, so a sync that reads the whole history (no sync-from date: a partial one would
-turn the borrows before it into "interest") stores what was charged since the last as one INTEREST record.
+What the debt grew by beyond the borrows, repayments and liquidations stored is the interest charged (the rule is
+connectors/fetchers/loan_interest.py's, shared with Bybit); `LoanSums` keeps those per pair in the cursor, so a sync
+that reads the whole history (no sync-from date: a partial one would turn the borrows before it into "interest")
+stores what was charged since the last as one INTEREST record.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from connectors.fetchers.loan_interest import DebtSums
 from connectors.records import Flow, NormalizedRecord, RecordKind, Side, exact, ms_to_utc, natural_key
 
 
@@ -150,53 +152,17 @@ class LoanRows:
         )  # fmt: skip
 
 
-@dataclass(slots=True)
-class LoanSums:
-    """Per pair: the debt the stored rows explain (borrowed less repaid and liquidated), the interest already
-    stored, and the keys of the rows counted (a row read again, after a pending one held the walk, counts once)."""
+class LoanSums(DebtSums):
+    """The shared sums (connectors/fetchers/loan_interest.py) per pair, fed Binance's rows and open loans."""
 
-    debt: dict[str, Decimal] = field(default_factory=dict)
-    interest: dict[str, Decimal] = field(default_factory=dict)
-    counted: set[str] = field(default_factory=set)
-
-    @classmethod
-    def of(cls, cursor: Mapping[str, Any] | None) -> LoanSums:
-        stored = cursor or {}
-        return cls(
-            {pair: Decimal(v) for pair, v in (stored.get("debt") or {}).items()},
-            {pair: Decimal(v) for pair, v in (stored.get("interest") or {}).items()},
-            set(stored.get("counted") or ()),
-        )
+    __slots__ = ()
 
     def add(self, row: Mapping[str, Any], parsed: Parsed) -> None:
-        if parsed.key and parsed.key not in self.counted:
-            self.counted.add(parsed.key)
-            pair = pair_of(row)
-            self.debt[pair] = self.debt.get(pair, Decimal(0)) + parsed.debt
+        self.count(pair_of(row), parsed.key, parsed.debt)
 
     def charged(self, ongoing: Iterable[Mapping[str, Any]], unsettled: Set[str]) -> dict[str, Decimal]:
-        """Per pair, the interest the debt Binance reports holds beyond what the rows and earlier charges explain (a
-        pair no longer listed owes nothing); none for a pair with a row still pending (whether Binance counts it in
-        the debt yet is not said: the sync after it settles works it out). Interest only adds to a debt: a debt below
-        what the rows explain is history missing (a liquidation before the list's first day), left for the balance
-        check to show, never stored as interest paid back."""
-        owed = {pair_of(row): exact(row["totalDebt"]) for row in ongoing}
-        charges: dict[str, Decimal] = {}
-        for pair in sorted((set(owed) | set(self.debt)) - set(unsettled)):
-            due = owed.get(pair, Decimal(0)) - self.debt.get(pair, Decimal(0)) - self.interest.get(pair, Decimal(0))
-            if due > 0:
-                charges[pair] = due
-        return charges
-
-    def book(self, pair: str, amount: Decimal) -> None:
-        self.interest[pair] = self.interest.get(pair, Decimal(0)) + amount
-
-    def cursor(self) -> dict[str, Any]:
-        return {
-            "debt": {pair: str(v) for pair, v in sorted(self.debt.items())},
-            "interest": {pair: str(v) for pair, v in sorted(self.interest.items())},
-            "counted": sorted(self.counted),
-        }
+        """Per pair, the interest the open loans' `totalDebt` holds beyond the rows and earlier charges (`due`)."""
+        return self.due({pair_of(row): exact(row["totalDebt"]) for row in ongoing}, unsettled)
 
 
 def interest_record(code: Callable[[str], str], pair: str, amount: Decimal, when: int) -> NormalizedRecord:
