@@ -1,5 +1,6 @@
 """The request cost of Bybit's crypto loans (connectors/fetchers/bybit/loans.py: borrowings, repayments, collateral
-moves; the kind "Crypto loans") on the heavy benchmark account.
+moves, and the position read the interest is worked out from; the kind "Crypto loans") on the heavy benchmark
+account.
 
     .venv/bin/python -m benchmarks.bybit_loans             # the heavy account (bot_load's: 40,000 trades a year)
     .venv/bin/python -m benchmarks.bybit_loans --quick     # a small account
@@ -27,6 +28,8 @@ LOAN_PATHS = (
     "/v5/crypto-loan-flexible/borrow-history",
     "/v5/crypto-loan-flexible/repayment-history",
     "/v5/crypto-loan-common/adjustment-history",
+    # Read by the fetcher for the interest once the lists name a loan (the balance check's read is not this run's).
+    "/v5/crypto-loan-common/position",
 )
 
 
