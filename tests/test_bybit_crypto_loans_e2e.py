@@ -117,6 +117,36 @@ async def test_a_crypto_loan_is_stored_once_with_its_interest_and_the_account_re
     assert bybit.requests.unexpected == []
 
 
+# The gap's reason, as the catalogue words it (gaps.po).
+BEFORE_DATE = "Your crypto loans began before the sync-from date, so the interest is not worked out"
+
+
+async def test_a_sync_from_date_after_the_loan_leaves_its_interest_to_a_gap_that_says_so(
+    telegram: BotApiEmulator, ada: Walker, tmp_path: Path
+) -> None:
+    async with BybitEmulator(seed=85, profile=RECENT, listed_symbols=20, crypto_loans=True) as bybit:
+        settings = settings_for(telegram, tmp_path, exchange_url_overrides={"bybit": bybit.base_url})
+        async with running_bot(settings) as app:
+            services = app.bot_data[SERVICES_KEY]
+            # 12 days back: after loan 1363 (19 days ago), before repayment 1771 (10 days ago).
+            await connect(services, "bybit", bybit, date.today() - timedelta(days=12))
+            summary = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            again = (await ada.reply_to(await ada.send("/sync"), "Sync finished", timeout=90)).text or ""
+            status = (await ada.reply_to(await ada.send("/status"), "Your accounts")).text or ""
+            async with services.database.reader() as session:
+                rows = list((await session.scalars(select(Transaction))).all())
+
+    loans = sorted((r.kind, r.asset, r.amount) for r in rows if r.natural_key.split(":")[1] == "cryptoloan")
+    # The loan is before the date: not stored, so debt + repaid − borrowed would read its 0.01 BTC as interest.
+    # Only the rows after the date are stored, and no interest: the position is read by the balance check alone.
+    assert loans == [("repay", "BTC", Decimal("0.004")), ("transfer", "USDT", Decimal("30"))], loans
+    assert bybit.requests.by_path[POSITION] == 2  # one reconciliation a sync
+    # Each sync says why, and so does /status, under the kind (BTC is over here: deposits before the date, which
+    # that cause names; a shortfall would name the interest, reconcile.product.bybit_crypto_loan_interest).
+    assert BEFORE_DATE in summary and BEFORE_DATE in again, summary
+    assert "⚠️ Crypto loans" in status and BEFORE_DATE in status, status
+
+
 # The refusal's reason, as the catalogue words it (i18n/locales/en/LC_MESSAGES/gaps.po).
 DENIED = "This Bybit key may not read crypto loans. Edit the key on Bybit's API page, tick Trade under SPOT"
 
