@@ -1,11 +1,13 @@
 """Bybit crypto loans (the "new crypto loan" pages; endpoint CRYPTO_LOANS): loans taken, repayments and collateral
-adjustments. Rules and their sources: docs/exchange-apis/bybit.md, "Crypto loans".
+adjustments, and the interest worked out from the open debt. Rules and their sources: docs/exchange-apis/bybit.md,
+"Crypto loans".
 
 | request | what |
 | --- | --- |
 | `GET /v5/crypto-loan-flexible/borrow-history` | loans taken: BORROW |
 | `GET /v5/crypto-loan-flexible/repayment-history` | repayments: REPAY |
 | `GET /v5/crypto-loan-common/adjustment-history` | collateral added (side out) or taken back (in): TRANSFER |
+| `GET /v5/crypto-loan-common/position` | once the lists name a loan, after them: INTEREST (below) |
 
 Each: `limit` [1, 100] (Tallybot asks 100), `nextPageCursor`, newest first (each page's example), reach not stated,
 "UID rate limit: 5 req / second", permission "Spot trade".
@@ -263,6 +265,10 @@ class CryptoLoans:
         until_ms = to_ms(until)
         sign = DEBT_SIGN.get(loan.key)
         sums = walked.sums.get(loan.key)
+        if sign is not None and cursor and SUMS not in cursor:
+            # A cursor stored before the sums were kept: its rows were never counted, so the list is read again from
+            # its newest row (its records are stored once by their keys), or the debt would read them as interest.
+            after, after_ids = None, set()
         newest: int | None = None
         newest_ids: set[str] = set()
         hold: int | None = None
