@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,26 @@ async def test_lists_walked_before_the_sums_were_kept_are_read_again_so_no_old_r
     assert [(r.asset, r.amount) for r in records if r.kind == "interest"] == [("BTC", Decimal("-0.00000022"))]
 
 
+async def test_a_repayment_made_after_the_debt_was_read_waits_for_the_next_sync() -> None:
+    # A loan is known, so the position is read before the walks (its answer's `time` 1752627962000); a repayment
+    # of 0.01 BTC a second later is in the list but not in that debt: counted now, it would make 0.01 "interest".
+    answers = {method: documented(name) for method, name in METHODS.items()}
+    client = Client(answers)
+    _, cursors = await walk_until(client, {}, UNTIL)
+    position = answers["privateGetV5CryptoLoanCommonPosition"]
+    repaid = {**answers["privateGetV5CryptoLoanFlexibleRepaymentHistory"]["result"]["list"][0]}
+    repaid.update(repayId="1774", repayAmount="0.01", repayTime=position["time"] + 1000)
+    answers["privateGetV5CryptoLoanFlexibleRepaymentHistory"]["result"]["list"].insert(0, repaid)
+    records, cursors = await walk_until(client, cursors, UNTIL)
+    assert [(r.kind, r.amount) for r in records] == [("repay", Decimal("0.01"))]
+    assert client.calls[-4][0] == "privateGetV5CryptoLoanCommonPosition"  # before the three lists
+    # The next sync's debt holds it, and 0.0000003 BTC accrued since: 0.07800052 + 0.028 − 0.106 − 0.00000022.
+    position["time"] += 3_600_000
+    position["result"]["borrowList"][0]["flexibleTotalDebt"] = "0.07800052"
+    records, _ = await walk_until(client, cursors, UNTIL + timedelta(hours=1))
+    assert [(r.kind, r.asset, r.amount) for r in records] == [("interest", "BTC", Decimal("-0.0000003"))]
+
+
 async def test_a_loan_still_processing_holds_the_cursor_and_is_stored_once_final() -> None:
     answers = {method: documented(name) for method, name in METHODS.items()}
     borrows = answers["privateGetV5CryptoLoanFlexibleBorrowHistory"]
@@ -95,6 +115,8 @@ async def test_a_loan_still_processing_holds_the_cursor_and_is_stored_once_final
     now = datetime.now(UTC)
     for row in borrows["result"]["list"]:  # recent, so the hold applies
         row["borrowTime"] = int(now.timestamp() * 1000) - 3_600_000 * (1 + borrows["result"]["list"].index(row))
+    # The position is answered now (its example's `time` is the day of the documented rows).
+    answers["privateGetV5CryptoLoanCommonPosition"]["time"] = int(now.timestamp() * 1000)
     client = Client(answers)
     records, cursors = await walk_until(client, {}, now)
     assert [r.exchange_tx_id for r in records if r.kind == "borrow"] == ["1363"]

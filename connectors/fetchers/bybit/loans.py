@@ -26,8 +26,9 @@ are between the account's own holdings: the open loans' debt and pledged collate
 Interest: a repayment pays the interest due first ("If interest is due, that is paid off first") and no list names
 it; the position's `flexibleTotalDebt` holds the interest accrued. So, per loan coin, interest to date = debt now +
 repaid − borrowed (connectors/fetchers/loan_interest.py, the rule Binance's loans share): each list's cursor keeps the
-sums of the rows it stored, and after the walks one position read (`GET /v5/crypto-loan-common/position`) stores what
-the debt holds beyond them as one INTEREST record per coin. Where the identity cannot hold it stores none: a coin
+sums of the rows it stored, and one position read (`GET /v5/crypto-loan-common/position`; before the walks once a
+loan is known, so a row made during them waits) stores what the debt holds beyond them as one INTEREST record per
+coin. Where the identity cannot hold it stores none: a coin
 with a row still processing (the sync after it is final works it out), and an account whose lists hold a loan or a
 repayment older than the sync-from date (those rows are not stored: a gap says so, every sync).
 """
@@ -47,7 +48,7 @@ import ccxt.async_support as ccxt
 from connectors.fetchers.base import CoverageGap, Cursor, FetchReport, Page
 from connectors.fetchers.bybit.rows import BYBIT_OPENED
 from connectors.fetchers.loan_interest import DebtSums
-from connectors.fetchers.windows import call, date_ms, hold_if_recent, to_ms
+from connectors.fetchers.windows import call, date_ms, hold_if_recent, now_ms, to_ms
 from connectors.profiles import EndpointSpec
 from connectors.records import Flow, NormalizedRecord, RecordKind, exact, ms_to_utc, natural_key
 from i18n import Text, msgid
@@ -177,6 +178,8 @@ class Walked:
     sums: dict[str, DebtSums]
     unsettled: set[str] = dataclasses.field(default_factory=set)
     cut: bool = False
+    owed: dict[str, Decimal] | None = None  # the position's flexible debt per coin, when read before the walks
+    asked_ms: int | None = None  # and the time of its answer: a row from then on may not be in that debt
 
 
 class CryptoLoans:
@@ -200,6 +203,10 @@ class CryptoLoans:
         walked = Walked({key: DebtSums.of((cursors.get(key) or {}).get(SUMS)) for key in DEBT_SIGN})
         walked.cut = any((cursors.get(key) or {}).get(CUT) for key in DEBT_SIGN)
         try:
+            if not walked.cut and any(sums.debt for sums in walked.sums.values()):
+                # A loan known from an earlier sync: the debt is read before the walks, so a loan or repayment made
+                # while they run is seen newer than its answer and waits for the next sync, never read as interest.
+                walked.owed, walked.asked_ms = await self._position(spec, report)
             for loan in LISTS:
                 async for page in self._walk(loan, listed, since, until, cursors.get(loan.key), report, walked):
                     if loan is BORROWS:
@@ -230,14 +237,11 @@ class CryptoLoans:
         if walked.cut or not rows.debt:
             return
         stored = DebtSums.of((cursor or {}).get(SUMS))
-        body = await call(self.client, POSITION, {}, endpoint=spec.endpoint, report=report)
-        owed: dict[str, Decimal] = {}
-        for row in (body.get("result") or {}).get("borrowList") or []:
-            coin = str(row["loanCurrency"])
-            # Only coins the lists name: a debt no list explains (a fixed-term loan, the older crypto-loan
-            # product's) is never read as interest.
-            if coin in rows.debt:
-                owed[coin] = exact(row.get("flexibleTotalDebt") or "0")
+        if walked.owed is None:  # the first sync that finds a loan reads the debt after the walks
+            walked.owed, _ = await self._position(spec, report)
+        # Only coins the lists name: a debt no list explains (a fixed-term loan, the older crypto-loan product's) is
+        # never read as interest.
+        owed = {coin: debt for coin, debt in walked.owed.items() if coin in rows.debt}
         rows.interest = stored.interest
         when = to_ms(until)
         records = []
@@ -245,6 +249,18 @@ class CryptoLoans:
             records.append(interest_record(coin, amount, when, self.code))
             stored.book(coin, amount)
         yield Page(spec.endpoint, tuple(records), {SUMS: stored.cursor()}, until, market=Stored.INTEREST)
+
+    async def _position(self, spec: EndpointSpec, report: FetchReport) -> tuple[dict[str, Decimal], int]:
+        """The flexible debt per loan coin (`borrowList[]`: `loanCurrency`, `flexibleTotalDebt`) and the answer's
+        `time` (Bybit's clock, as the rows' times are; the local clock before asking when absent: earlier, so more
+        rows wait, never fewer)."""
+        asked = now_ms()
+        body = await call(self.client, POSITION, {}, endpoint=spec.endpoint, report=report)
+        owed = {
+            str(row["loanCurrency"]): exact(row.get("flexibleTotalDebt") or "0")
+            for row in (body.get("result") or {}).get("borrowList") or []
+        }
+        return owed, int(body.get("time") or asked)
 
     async def _walk(
         self,
@@ -312,6 +328,8 @@ class CryptoLoans:
                     records.append(record)
                     if sums is not None and sign is not None:
                         sums.count(coin, record.natural_key, sign * record.amount)
+                        if walked.asked_ms is not None and when >= walked.asked_ms:
+                            walked.unsettled.add(coin)  # made after the debt was read: the next sync counts it
                     oldest = when if oldest is None else min(oldest, when)
             token = str(result.get("nextPageCursor") or "")
             done = reached or not token or len(rows) < spec.page_size
