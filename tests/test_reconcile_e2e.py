@@ -182,7 +182,7 @@ async def test_a_kind_the_user_switched_off_is_named_as_the_cause_of_exactly_its
                     sync_from=date.today() - timedelta(days=70),
                     endpoints=(
                         *("spot_trades", "deposits", "withdrawals", "earn_rewards", "dust", "p2p", "pay", "fiat"),
-                        *("futures_trades", "funding", "margin_trades", "margin_loans", "transfers"),
+                        *("futures_trades", "funding", "margin_trades", "margin_loans", "crypto_loans", "transfers"),
                     ),
                 ),
             )
