@@ -36,17 +36,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 SESSION_WIDE_PLUGINS = ("tests.reliability.secrets_plugin",)
 
 
+WORKERS_PER_CPU = 2
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto` (pyproject.toml's addopts): the whole suite (`pytest` naming no tests) runs on one worker per CPU
+    """`-n auto` (pyproject.toml's addopts): the whole suite (`pytest` naming no tests) runs on two workers per CPU
     this process may use (xdist's own default counts physical cores when psutil is installed: one on a 2-vCPU
-    machine). A run that names its tests stays in one process, where starting workers would cost more than it
-    saves; `-n 2` asks for workers anyway. A session-wide plugin keeps any run in one process."""
+    machine). Two, because most of a story's time is spent waiting, not computing: the fetchers pace themselves to
+    each exchange's documented limits in real time (Bybit's transfer lists: one request a second) and the bot keeps
+    Telegram's one message a second per chat. Measured on 2 CPUs: one worker per CPU used 9% of a CPU in the Bybit
+    stories and 40.8 min for the suite, two per CPU 21.6 min with the CPUs 39% busy (docs/RELIABILITY.md, "Test
+    run"). A run that names its tests stays in one process, where starting workers would cost more than it saves;
+    `-n 2` asks for workers anyway. A session-wide plugin keeps any run in one process."""
     if any(config.pluginmanager.has_plugin(name) for name in SESSION_WIDE_PLUGINS):
         return 0
     if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
         return 0
-    return len(os.sched_getaffinity(0))
+    return WORKERS_PER_CPU * len(os.sched_getaffinity(0))
 
 
 # The figures each pytest-xdist worker measured (`measured`), handed to the controller as JSON.
