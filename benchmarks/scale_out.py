@@ -203,6 +203,9 @@ async def fresh_postgres() -> AsyncIterator[str]:
         await admin.close()
 
 
+EXCHANGES_NICENESS = 19
+
+
 def memory_of(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM of a process, in MB (Linux)."""
     found: dict[str, float] = {}
@@ -263,6 +266,10 @@ async def measure(sizes: Sizes, workdir: Path, front: Cores, back: Cores) -> dic
         with placed(back):
             ready = await exchanges.start(within=600)
         stack.push_async_callback(exchanges.stop)
+        # The emulators stand in for exchanges on machines of their own: they get the core's time only when the
+        # deployment's processes (worker, PostgreSQL) do not want it, as remote servers would cost none of it.
+        os.setpriority(os.PRIO_PROCESS, exchanges.pid, EXCHANGES_NICENESS)
+        data["exchanges_niceness"] = EXCHANGES_NICENESS
         keys = {e: [Credentials(*k) for k in values] for e, values in ready["keys"].items()}
         telegram = await stack.enter_async_context(BotApiEmulator(bot_username="tallybot_bench_bot"))
         observer = Observer(telegram)
@@ -382,7 +389,8 @@ def build_report(data: dict[str, Any], command: str, quick: bool) -> Report:
     cores = data["cores"]
     report.say(
         f"cores: replicas and Telegram {cores['replicas']}, worker and exchanges {cores['worker']}"
-        f" (PostgreSQL {'with the worker' if data.get('postgres_pinned') else 'not pinned'})"
+        f" (PostgreSQL {'with the worker' if data.get('postgres_pinned') else 'not pinned'};"
+        f" exchange emulators at niceness {data.get('exchanges_niceness', 0)})"
         if cores["replicas"]
         else "cores: not pinned (every process on every core)"
     )

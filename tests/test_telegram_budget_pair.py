@@ -4,8 +4,8 @@ while the chat is within its burst; a chat past its burst gets its own turn only
 was until that message's wait is over (a message waiting for its chat holds no overall slot).
 
 Limits as bot/telegram_budget.py's TelegramLimits: a private chat one a second after a burst of 3, overall 25 a
-second. Waits are read back against the database's clock, so they are compared with a margin for the statement's
-own duration."""
+second after a burst of 4. Waits are read back against the database's clock, so they are compared with a margin
+for the statement's own duration."""
 
 from __future__ import annotations
 
