@@ -73,21 +73,6 @@ async def test_the_documented_lists_are_a_borrow_two_and_three_repayments_and_tw
     assert again == []
 
 
-async def test_lists_walked_before_the_sums_were_kept_are_read_again_so_no_old_row_counts_as_interest() -> None:
-    # Cursors a sync stored before the interest was worked out hold no sums: were the walks to stop at them, the
-    # position's 0.08800022 BTC would all be "interest". Read again, the rows stored before are stored once (same
-    # keys) and counted: 0.08800022 + 0.018 − 0.106.
-    client = Client({method: documented(name) for method, name in METHODS.items()})
-    first, cursors = await walk_until(client, {}, UNTIL)
-    old = {key: {k: v for k, v in cursor.items() if k != "debt_sums"} for key, cursor in cursors.items()}
-    del old["crypto_loan_interest"]
-    records, _ = await walk_until(client, old, UNTIL)
-    assert [r.natural_key for r in records if r.kind != "interest"] == [
-        r.natural_key for r in first if r.kind in ("borrow", "repay")
-    ]
-    assert [(r.asset, r.amount) for r in records if r.kind == "interest"] == [("BTC", Decimal("-0.00000022"))]
-
-
 async def test_a_repayment_made_after_the_debt_was_read_waits_for_the_next_sync() -> None:
     # A loan is known, so the position is read before the walks (its answer's `time` 1752627962000); a repayment
     # of 0.01 BTC a second later is in the list but not in that debt: counted now, it would make 0.01 "interest".

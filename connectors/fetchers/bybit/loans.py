@@ -281,10 +281,6 @@ class CryptoLoans:
         until_ms = to_ms(until)
         sign = DEBT_SIGN.get(loan.key)
         sums = walked.sums.get(loan.key)
-        if sign is not None and cursor and SUMS not in cursor:
-            # A cursor stored before the sums were kept: its rows were never counted, so the list is read again from
-            # its newest row (its records are stored once by their keys), or the debt would read them as interest.
-            after, after_ids = None, set()
         newest: int | None = None
         newest_ids: set[str] = set()
         hold: int | None = None
